@@ -1,0 +1,27 @@
+@{
+    RootModule           = 'DrTools.PowerShell.dll'
+    ModuleVersion        = '0.1.0'
+    CompatiblePSEditions = @('Core')
+    GUID                 = '4f0c7a3e-5d2b-4b8e-9a61-2c7d3e8f1b90'
+    Author               = 'DrTools contributors'
+    CompanyName          = 'DrTools'
+    Copyright            = '(c) DrTools contributors. All rights reserved.'
+    Description          = 'Disaster-recovery and failover testing for PostgreSQL: sandboxes, cluster status, replication lag, failover drills with client-measured RTO/RPO, backup verification and point-in-time recovery.'
+    PowerShellVersion    = '7.6'
+    FormatsToProcess     = @('DrTools.Format.ps1xml')
+    CmdletsToExport      = @(
+        'Get-DbClusterStatus'
+        'Get-DrSandbox'
+        'New-DrSandbox'
+        'Remove-DrSandbox'
+        'Test-ReplicationLag'
+    )
+    FunctionsToExport    = @()
+    AliasesToExport      = @()
+    VariablesToExport    = @()
+    PrivateData          = @{
+        PSData = @{
+            Tags = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'RTO', 'RPO', 'Backup', 'Linux')
+        }
+    }
+}

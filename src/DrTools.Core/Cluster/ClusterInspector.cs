@@ -1,0 +1,181 @@
+using System.Net;
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Cluster;
+
+/// <summary>Asks every member of a cluster what it is, concurrently, and judges the cluster as a whole.</summary>
+public static class ClusterInspector
+{
+    private sealed record WalSender(string ApplicationName, string? SlotName, string State, string SyncState);
+
+    private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName);
+
+    public static async Task<ClusterStatus> GetStatusAsync(DbTarget target, CancellationToken cancellationToken)
+    {
+        var checkedAt = DateTimeOffset.UtcNow;
+        var snapshots = await Task.WhenAll(target.Members.Select(member => InspectAsync(member, cancellationToken)));
+        var problems = new List<string>();
+        foreach (var unreachable in snapshots.Where(s => s.Status.Role == MemberRole.Unreachable))
+        {
+            problems.Add($"{unreachable.Status.Display}: unreachable: {unreachable.Status.Error}");
+        }
+
+        var primaries = snapshots.Where(s => s.Status.Role == MemberRole.Primary).ToList();
+        var reachable = snapshots.Count(s => s.Status.Role != MemberRole.Unreachable);
+        if (primaries.Count == 0 && reachable > 0) problems.Add($"no primary: none of the {reachable} reachable member(s) accepts writes");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Status.Display))}");
+
+        var members = snapshots.Select(s => s.Status).ToList();
+        var primary = primaries.Count == 1 ? primaries[0] : null;
+        if (primary is not null)
+        {
+            for (var i = 0; i < members.Count; i++)
+            {
+                if (members[i].Role != MemberRole.Standby) continue;
+                var (judged, problem) = JudgeStandby(snapshots[i], primary);
+                members[i] = judged;
+                if (problem is not null) problems.Add(problem);
+            }
+            foreach (var slot in primary.Slots)
+            {
+                if (!slot.Active) problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} is inactive (retains {slot.RetainedWalBytes?.ToString() ?? "no"} bytes of WAL)");
+                else if (slot.WalStatus == "lost") problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} has lost WAL its consumer needs");
+            }
+        }
+        return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems);
+    }
+
+    private static (MemberStatus Status, string? Problem) JudgeStandby(Snapshot standby, Snapshot primary)
+    {
+        var status = standby.Status;
+        var sender = primary.Senders.FirstOrDefault(s => standby.ReceiverSlot is not null && s.SlotName == standby.ReceiverSlot)
+            ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name : "walreceiver"));
+        status = status with { ApplicationName = sender?.ApplicationName, ReplicationState = sender?.State, SyncState = sender?.SyncState };
+
+        if (status.WalReceiverStatus != "streaming")
+        {
+            return (status, $"standby {status.Display} is not streaming (WAL receiver {status.WalReceiverStatus ?? "not running"})");
+        }
+        if (status.Upstream is { } upstream && !SameEndpoint(upstream, primary.Status.Endpoint))
+        {
+            return (status, $"standby {status.Display} streams from {upstream}, not from the primary {primary.Status.Display}");
+        }
+        if (sender is null)
+        {
+            return (status, $"primary {primary.Status.Display} has no WAL sender for standby {status.Display}");
+        }
+        return sender.State == "streaming"
+            ? (status, null)
+            : (status, $"standby {status.Display} is in state '{sender.State}' on primary {primary.Status.Display}, not streaming");
+    }
+
+    private static async Task<Snapshot> InspectAsync(DbMember member, CancellationToken cancellationToken)
+    {
+        var status = new MemberStatus(member.Name, member.Endpoint, MemberRole.Unreachable);
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await member.OpenAsync(cancellationToken);
+        }
+        catch (MemberException e)
+        {
+            return new Snapshot(status with { Error = e.Reason }, [], [], null, null);
+        }
+        await using (connection)
+        {
+            try
+            {
+                return await QueryAsync(connection, status, member, cancellationToken);
+            }
+            catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)
+            {
+                return new Snapshot(status with { Error = member.Describe(e).Reason }, [], [], null, null);
+            }
+        }
+    }
+
+    private static async Task<Snapshot> QueryAsync(NpgsqlConnection connection, MemberStatus status, DbMember member, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand("""
+            select pg_is_in_recovery(), current_setting('server_version'), current_setting('cluster_name'),
+                   case when pg_is_in_recovery() then null else pg_current_wal_lsn()::text end,
+                   case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end,
+                   pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
+                   (select timeline_id from pg_control_checkpoint())
+            """, connection);
+        bool inRecovery;
+        string? clusterName;
+        await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
+        {
+            await reader.ReadAsync(cancellationToken);
+            inRecovery = reader.GetBoolean(0);
+            clusterName = reader.GetString(2);
+            status = status with
+            {
+                Role = inRecovery ? MemberRole.Standby : MemberRole.Primary,
+                ServerVersion = reader.GetString(1),
+                CurrentLsn = reader.IsDBNull(3) ? null : reader.GetString(3),
+                // The WAL file name starts with the timeline in hex: the current timeline even right after a promotion.
+                Timeline = reader.IsDBNull(4) ? reader.GetInt32(7) : Convert.ToInt32(reader.GetString(4)[..8], 16),
+                ReceivedLsn = reader.IsDBNull(5) ? null : reader.GetString(5),
+                ReplayedLsn = reader.IsDBNull(6) ? null : reader.GetString(6),
+            };
+        }
+
+        if (inRecovery)
+        {
+            await using var receiver = new NpgsqlCommand("select status, sender_host, sender_port, slot_name, received_tli from pg_stat_wal_receiver", connection);
+            await using var reader = await receiver.ExecuteReaderAsync(cancellationToken);
+            if (!await reader.ReadAsync(cancellationToken)) return new Snapshot(status, [], [], null, clusterName);
+            status = status with
+            {
+                WalReceiverStatus = reader.GetString(0),
+                Upstream = reader.IsDBNull(1) ? null : $"{reader.GetString(1)}:{reader.GetInt32(2)}",
+                Timeline = reader.IsDBNull(4) ? status.Timeline : reader.GetInt32(4),
+            };
+            return new Snapshot(status, [], [], reader.IsDBNull(3) ? null : reader.GetString(3), clusterName);
+        }
+
+        var senders = new List<WalSender>();
+        await using (var replication = new NpgsqlCommand("""
+            select r.application_name, s.slot_name, r.state, r.sync_state
+            from pg_stat_replication r left join pg_replication_slots s on s.active_pid = r.pid
+            """, connection))
+        await using (var reader = await replication.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3)));
+            }
+        }
+        var slots = new List<ReplicationSlotStatus>();
+        await using (var slotQuery = new NpgsqlCommand("""
+            select slot_name, slot_type, active, restart_lsn::text, wal_status,
+                   case when restart_lsn is null then null else pg_wal_lsn_diff(pg_current_wal_lsn(), restart_lsn)::bigint end
+            from pg_replication_slots order by slot_name
+            """, connection))
+        await using (var reader = await slotQuery.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken))
+            {
+                slots.Add(new ReplicationSlotStatus(member.Name, reader.GetString(0), reader.GetString(1), reader.GetBoolean(2),
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.IsDBNull(4) ? null : reader.GetString(4)));
+            }
+        }
+        return new Snapshot(status, senders, slots, null, clusterName);
+    }
+
+    /// <summary>host:port equality that knows localhost is the loopback address.</summary>
+    internal static bool SameEndpoint(string a, string b)
+    {
+        static (string Host, string Port) Split(string endpoint)
+        {
+            var colon = endpoint.LastIndexOf(':');
+            var host = endpoint[..colon].Trim('[', ']');
+            if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) host = "127.0.0.1";
+            return (IPAddress.TryParse(host, out var ip) ? (IPAddress.IsLoopback(ip) ? "loopback" : ip.ToString()) : host.ToLowerInvariant(), endpoint[(colon + 1)..]);
+        }
+        return Split(a) == Split(b);
+    }
+}

@@ -1,0 +1,48 @@
+namespace DrTools.Core.Cluster;
+
+public enum MemberRole { Primary, Standby, Unreachable }
+
+/// <summary>One member as it answered (or did not): role, timeline and WAL positions, and for a standby how the primary sees it.</summary>
+public sealed record MemberStatus(string Name, string Endpoint, MemberRole Role)
+{
+    public string? Error { get; init; }
+    public string? ServerVersion { get; init; }
+    public int? Timeline { get; init; }
+    /// <summary>pg_current_wal_lsn() on a primary.</summary>
+    public string? CurrentLsn { get; init; }
+    /// <summary>pg_last_wal_receive_lsn() on a standby.</summary>
+    public string? ReceivedLsn { get; init; }
+    /// <summary>pg_last_wal_replay_lsn() on a standby.</summary>
+    public string? ReplayedLsn { get; init; }
+    /// <summary>The standby's WAL receiver status (streaming, stopping …); null when none runs.</summary>
+    public string? WalReceiverStatus { get; init; }
+    /// <summary>host:port the standby receives WAL from.</summary>
+    public string? Upstream { get; init; }
+    /// <summary>The name the standby's WAL sender has on the primary (application_name).</summary>
+    public string? ApplicationName { get; init; }
+    /// <summary>pg_stat_replication.state on the primary for this standby (streaming, catchup …).</summary>
+    public string? ReplicationState { get; init; }
+    /// <summary>pg_stat_replication.sync_state on the primary for this standby (async, sync, quorum, potential).</summary>
+    public string? SyncState { get; init; }
+
+    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
+}
+
+public sealed record ReplicationSlotStatus(string Member, string SlotName, string SlotType, bool Active, string? RestartLsn, long? RetainedWalBytes, string? WalStatus);
+
+/// <summary>
+/// A cluster at one moment. Healthy only when every member answered, exactly one is primary, every standby streams
+/// from it and every slot on it is active; otherwise <see cref="Problems"/> says what is wrong, naming the member.
+/// </summary>
+public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IReadOnlyList<MemberStatus> Members, IReadOnlyList<ReplicationSlotStatus> Slots, IReadOnlyList<string> Problems)
+{
+    public bool Healthy => Problems.Count == 0;
+
+    public MemberStatus? Primary => Members.Count(m => m.Role == MemberRole.Primary) == 1 ? Members.Single(m => m.Role == MemberRole.Primary) : null;
+
+    public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
+
+    public string Verdict => Healthy
+        ? $"healthy: primary {Primary!.Display}, {Standbys.Count()} standby(s) streaming"
+        : $"unhealthy: {string.Join("; ", Problems)}";
+}

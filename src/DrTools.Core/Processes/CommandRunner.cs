@@ -1,0 +1,81 @@
+using System.Diagnostics;
+using System.Text;
+
+namespace DrTools.Core.Processes;
+
+public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);
+
+/// <summary>An external program DrTools runs, described for error messages by <see cref="Description"/>.</summary>
+public sealed record CommandSpec(string Description, string FileName, IReadOnlyList<string> Arguments)
+{
+    /// <summary>Run under the PostgreSQL server account (see <see cref="ServerAccount"/>).</summary>
+    public bool AsServerAccount { get; init; }
+    public string? WorkingDirectory { get; init; }
+    public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
+    public bool RequireSuccess { get; init; } = true;
+}
+
+public static class CommandRunner
+{
+    /// <summary>
+    /// Runs a program to completion. On cancellation or timeout the whole process tree is killed before this returns,
+    /// so nothing it started keeps running behind the caller's back.
+    /// </summary>
+    public static async Task<CommandResult> RunAsync(CommandSpec spec, CancellationToken cancellationToken)
+    {
+        var (file, arguments) = spec.AsServerAccount ? ServerAccount.Current.Wrap(spec.FileName, spec.Arguments) : (spec.FileName, spec.Arguments);
+        var info = new ProcessStartInfo(file)
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            RedirectStandardInput = true,
+            UseShellExecute = false,
+            WorkingDirectory = spec.WorkingDirectory ?? "/",
+        };
+        foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        foreach (var (key, value) in spec.Environment) info.Environment[key] = value;
+        info.Environment["LC_ALL"] = "C";
+
+        using var process = new Process { StartInfo = info };
+        try
+        {
+            process.Start();
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new DrToolsException($"{spec.Description}: cannot start '{file}': {e.Message}", DrErrorKind.ExternalCommandFailed);
+        }
+        process.StandardInput.Close();
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(spec.Timeout);
+        try
+        {
+            await process.WaitForExitAsync(deadline.Token);
+        }
+        catch (OperationCanceledException)
+        {
+            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+            await process.WaitForExitAsync(CancellationToken.None);
+            cancellationToken.ThrowIfCancellationRequested();
+            throw new DrToolsException($"{spec.Description} did not finish within {DurationText.Format(spec.Timeout)}.", DrErrorKind.Timeout);
+        }
+
+        var result = new CommandResult(process.ExitCode, await stdout, await stderr);
+        if (spec.RequireSuccess && result.ExitCode != 0)
+        {
+            throw new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}", DrErrorKind.ExternalCommandFailed);
+        }
+        return result;
+    }
+
+    private static string LastLines(CommandResult result)
+    {
+        var text = result.StandardError.Trim().Length > 0 ? result.StandardError : result.StandardOutput;
+        var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        return lines.Length == 0 ? "no output" : string.Join(" | ", lines.TakeLast(3));
+    }
+}

@@ -1,0 +1,62 @@
+using System.Runtime.InteropServices;
+
+namespace DrTools.Core.Processes;
+
+/// <summary>
+/// Reads /proc. A process killed after pg_ctl daemonized it may linger as a zombie until PID 1 reaps it,
+/// so "alive" here means present and not a zombie, never merely kill(pid, 0) succeeding.
+/// </summary>
+public static partial class ProcessTable
+{
+    public static bool IsAlive(int pid)
+    {
+        try
+        {
+            var stat = File.ReadAllText($"/proc/{pid}/stat");
+            // The state letter follows the command name, which is in parentheses and may itself contain spaces.
+            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+            return state is not ('Z' or 'X');
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Living processes whose working directory is <paramref name="directory"/> or below it: every PostgreSQL process runs in its data directory.</summary>
+    public static IReadOnlyList<int> FindByWorkingDirectory(string directory)
+    {
+        var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == Environment.ProcessId) continue;
+            string? cwd;
+            try { cwd = new DirectoryInfo(Path.Combine(entry, "cwd")).LinkTarget; }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (cwd is null) continue;
+            cwd = cwd.EndsWith(" (deleted)", StringComparison.Ordinal) ? cwd[..^10] : cwd;
+            if ((cwd == root || cwd.StartsWith(root + "/", StringComparison.Ordinal)) && IsAlive(pid)) found.Add(pid);
+        }
+        return found;
+    }
+
+    public static void Kill(int pid) => _ = kill(pid, 9);
+
+    /// <summary>Waits until none of the processes is alive; false if some still are at the deadline.</summary>
+    public static async Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        var waiting = pids.ToList();
+        while (true)
+        {
+            waiting.RemoveAll(pid => !IsAlive(pid));
+            if (waiting.Count == 0) return true;
+            if (DateTime.UtcNow >= deadline) return false;
+            await Task.Delay(20);
+        }
+    }
+
+    [LibraryImport("libc", SetLastError = true)]
+    private static partial int kill(int pid, int signal);
+}

@@ -1,0 +1,72 @@
+using System.Runtime.InteropServices;
+
+namespace DrTools.Core.Processes;
+
+/// <summary>
+/// The OS account PostgreSQL server processes run under. PostgreSQL refuses to run as root, so when DrTools runs as root
+/// (as CI does) server processes run as the 'postgres' account (DRTOOLS_PG_USER overrides) and the files they use are given to it.
+/// </summary>
+public sealed partial class ServerAccount
+{
+    private ServerAccount(string? runAsUser, uint uid, uint gid)
+    {
+        RunAsUser = runAsUser;
+        _uid = uid;
+        _gid = gid;
+    }
+
+    private readonly uint _uid;
+    private readonly uint _gid;
+
+    /// <summary>The account to switch to, or null when server processes run as the current user.</summary>
+    public string? RunAsUser { get; }
+
+    private static readonly Lazy<ServerAccount> Detected = new(Detect);
+
+    public static ServerAccount Current => Detected.Value;
+
+    private static ServerAccount Detect()
+    {
+        if (!Environment.IsPrivilegedProcess) return new ServerAccount(null, 0, 0);
+        var user = Environment.GetEnvironmentVariable("DRTOOLS_PG_USER") is { Length: > 0 } named ? named : "postgres";
+        var entry = getpwnam(user);
+        if (entry == IntPtr.Zero)
+        {
+            throw new DrToolsException($"running as root, PostgreSQL must run as another account, but the account '{user}' does not exist (create it or set DRTOOLS_PG_USER).", DrErrorKind.InvalidOperation);
+        }
+        var passwd = Marshal.PtrToStructure<Passwd>(entry);
+        return new ServerAccount(user, passwd.Uid, passwd.Gid);
+    }
+
+    /// <summary>The program and arguments that run <paramref name="file"/> under this account.</summary>
+    public (string File, IReadOnlyList<string> Arguments) Wrap(string file, IReadOnlyList<string> arguments) =>
+        RunAsUser is null ? (file, arguments) : ("runuser", ["-u", RunAsUser, "--", file, .. arguments]);
+
+    /// <summary>Gives a file or directory this process created to the server account.</summary>
+    public void Own(string path)
+    {
+        if (RunAsUser is null) return;
+        if (chown(path, _uid, _gid) != 0)
+        {
+            throw new DrToolsException($"cannot give '{path}' to the account '{RunAsUser}' (errno {Marshal.GetLastPInvokeError()}).");
+        }
+    }
+
+    [StructLayout(LayoutKind.Sequential)]
+    private struct Passwd
+    {
+        public IntPtr Name;
+        public IntPtr Password;
+        public uint Uid;
+        public uint Gid;
+        public IntPtr Gecos;
+        public IntPtr Dir;
+        public IntPtr Shell;
+    }
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8)]
+    private static partial IntPtr getpwnam(string name);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int chown(string path, uint owner, uint group);
+}

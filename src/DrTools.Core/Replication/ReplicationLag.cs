@@ -1,0 +1,169 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Replication;
+
+public sealed record ReplicationLagOptions
+{
+    public long? MaxLagBytes { get; init; }
+    /// <summary>Held against the heartbeat lag when measured, otherwise against PostgreSQL's replay lag.</summary>
+    public TimeSpan? MaxLag { get; init; }
+    /// <summary>Write a heartbeat row on the primary and time its arrival on each standby (writes to the primary).</summary>
+    public bool Heartbeat { get; init; }
+    /// <summary>Sample over this window instead of once.</summary>
+    public TimeSpan? Duration { get; init; }
+    public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>How long a heartbeat may take to appear on a standby before it counts as this long and not met.</summary>
+    public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
+}
+
+/// <summary>Lag of one standby behind the primary; with sampling, each figure is the maximum over the window.</summary>
+public sealed record ReplicationLagResult(string Standby, string Primary, DateTimeOffset StartedAt, TimeSpan Window, Measurement LagBytes, Measurement ReplayLagSeconds, Measurement? HeartbeatLagSeconds)
+{
+    public bool Met => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds }.All(m => m?.Met != false);
+}
+
+public static class ReplicationLagTester
+{
+    private static readonly TimeSpan HeartbeatPoll = TimeSpan.FromMilliseconds(5);
+
+    private sealed class StandbySamples(MemberStatus standby, NpgsqlConnection connection)
+    {
+        public MemberStatus Standby { get; } = standby;
+        public NpgsqlConnection Connection { get; } = connection;
+        public List<double> Bytes { get; } = [];
+        public List<double> ReplaySeconds { get; } = [];
+        public List<double> HeartbeatSeconds { get; } = [];
+    }
+
+    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ReplicationLagOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
+        if (options.Duration is { } d && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: cannot measure lag without exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var unreachable = status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable);
+        if (unreachable is not null) throw new DrToolsException($"{unreachable.Display}: unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);
+        var standbys = status.Standbys.ToList();
+        if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
+
+        var clock = new MonotonicClock();
+        await using var primary = await target.Member(primaryStatus.Name).OpenAsync(cancellationToken);
+        var samples = new List<StandbySamples>();
+        try
+        {
+            foreach (var standby in standbys) samples.Add(new StandbySamples(standby, await target.Member(standby.Name).OpenAsync(cancellationToken)));
+            var heartbeat = options.Heartbeat ? await Heartbeat.StartAsync(primary, cancellationToken) : null;
+            try
+            {
+                var end = options.Duration ?? TimeSpan.Zero;
+                while (true)
+                {
+                    var sampleStarted = clock.Elapsed;
+                    foreach (var standby in samples) await SamplePositionsAsync(primary, standby, cancellationToken);
+                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
+                    var next = sampleStarted + options.Interval;
+                    if (next > end) break;
+                    var wait = next - clock.Elapsed;
+                    if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+                }
+            }
+            finally
+            {
+                if (heartbeat is not null) await heartbeat.DisposeAsync();
+            }
+        }
+        finally
+        {
+            foreach (var standby in samples) await standby.Connection.DisposeAsync();
+        }
+
+        var window = clock.Elapsed;
+        var every = options.Duration is null ? "one sample" : $"{samples[0].Bytes.Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
+        return samples.Select(s => new ReplicationLagResult(s.Standby.Display, primaryStatus.Display, clock.StartedAt, window,
+            Figure("lag", s.Bytes, "bytes", options.MaxLagBytes, $"primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby read first so the difference is never negative; {every}"),
+            Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"pg_stat_replication.replay_lag as the primary reports it (NULL, reported while the standby is idle and caught up, counts as 0); {every}"),
+            options.Heartbeat
+                ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds, $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip); {every}")
+                : null)).ToList();
+    }
+
+    private static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
+        new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
+
+    private static async Task SamplePositionsAsync(NpgsqlConnection primary, StandbySamples standby, CancellationToken cancellationToken)
+    {
+        await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", standby.Connection);
+        var replayed = Lsn.Parse((string)(await onStandby.ExecuteScalarAsync(cancellationToken))!);
+        await using var onPrimary = new NpgsqlCommand(
+            "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication where application_name = @name limit 1)", primary);
+        onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
+        await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        standby.Bytes.Add(Lsn.Parse(reader.GetString(0)).BytesAfter(replayed));
+        standby.ReplaySeconds.Add(reader.IsDBNull(1) ? 0 : reader.GetDouble(1));
+    }
+
+    /// <summary>
+    /// A row of drtools_heartbeat owned by this run (its own id, so concurrent checks never wait on each other's writes),
+    /// deleted when the run ends.
+    /// </summary>
+    private sealed class Heartbeat(NpgsqlConnection primary, Guid id) : IAsyncDisposable
+    {
+        private long _sequence;
+
+        public static async Task<Heartbeat> StartAsync(NpgsqlConnection primary, CancellationToken cancellationToken)
+        {
+            await using var create = new NpgsqlCommand("create table if not exists drtools_heartbeat (id uuid primary key, seq bigint not null, written_at timestamptz not null)", primary);
+            await create.ExecuteNonQueryAsync(cancellationToken);
+            return new Heartbeat(primary, Guid.NewGuid());
+        }
+
+        public async Task SampleAsync(IReadOnlyList<StandbySamples> standbys, TimeSpan timeout, CancellationToken cancellationToken)
+        {
+            var sequence = ++_sequence;
+            await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now()) on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", primary);
+            write.Parameters.AddWithValue("id", id);
+            write.Parameters.AddWithValue("seq", sequence);
+            var clock = new MonotonicClock();
+            await write.ExecuteNonQueryAsync(cancellationToken);
+            var acknowledged = clock.Elapsed;
+            await Task.WhenAll(standbys.Select(async standby =>
+            {
+                var seen = await WaitUntilVisibleAsync(standby.Connection, sequence, clock, acknowledged + timeout, cancellationToken);
+                standby.HeartbeatSeconds.Add((seen - acknowledged).TotalSeconds);
+            }));
+        }
+
+        private async Task<TimeSpan> WaitUntilVisibleAsync(NpgsqlConnection standby, long sequence, MonotonicClock clock, TimeSpan deadline, CancellationToken cancellationToken)
+        {
+            await using var read = new NpgsqlCommand("select seq from drtools_heartbeat where id = @id", standby);
+            read.Parameters.AddWithValue("id", id);
+            while (true)
+            {
+                var seq = await read.ExecuteScalarAsync(cancellationToken);
+                var now = clock.Elapsed;
+                if (seq is long seen && seen >= sequence) return now;
+                if (now >= deadline) return now;
+                await Task.Delay(HeartbeatPoll, cancellationToken);
+            }
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            if (primary.State != System.Data.ConnectionState.Open) return;
+            await using var delete = new NpgsqlCommand("delete from drtools_heartbeat where id = @id", primary);
+            delete.Parameters.AddWithValue("id", id);
+            try
+            {
+                await delete.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (NpgsqlException)
+            {
+                // The row is harmless and the error that broke the connection is the one worth reporting.
+            }
+        }
+    }
+}

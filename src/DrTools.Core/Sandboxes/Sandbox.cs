@@ -1,0 +1,380 @@
+using System.Net;
+using System.Net.Sockets;
+using System.Security.Cryptography;
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using Npgsql;
+
+namespace DrTools.Core.Sandboxes;
+
+public sealed record SandboxOptions
+{
+    public int Standbys { get; init; } = 1;
+    public bool Synchronous { get; init; }
+    /// <summary>Where sandbox directories are made; default <see cref="Sandbox.DefaultRoot"/>.</summary>
+    public string? Root { get; init; }
+    /// <summary>Leave it running after this process exits (drtools sandbox up); otherwise it is recorded as owned by this process.</summary>
+    public bool Persistent { get; init; }
+    public PgBinaries? Binaries { get; init; }
+}
+
+/// <summary>
+/// A disposable PostgreSQL cluster on 127.0.0.1: a primary and streaming standbys with replication slots, WAL archived
+/// into the sandbox's own folder, all in one fresh directory. Allowed for destructive drills. Disposing it stops every
+/// process it started and deletes the directory; creation that fails or is cancelled does the same before it returns.
+/// </summary>
+public sealed class Sandbox : IAsyncDisposable
+{
+    public const string UserName = "drtools";
+    private static readonly TimeSpan StreamingTimeout = TimeSpan.FromSeconds(30);
+
+    private SandboxManifest _manifest;
+
+    private Sandbox(SandboxManifest manifest)
+    {
+        _manifest = manifest;
+        Binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
+    }
+
+    public static string DefaultRoot =>
+        Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-sandboxes");
+
+    public string Id => _manifest.Id;
+    public string Directory => _manifest.Directory;
+    public DateTimeOffset CreatedAt => _manifest.CreatedAt;
+    public bool Synchronous => _manifest.Synchronous;
+    public string ArchiveDirectory => _manifest.ArchiveDirectory;
+    public IReadOnlyList<SandboxMember> Members => _manifest.Members;
+    public PgBinaries Binaries { get; }
+    public bool AllowDrill => true;
+
+    /// <summary>The sandbox as a drill target: its members by name (node0 starts as the primary).</summary>
+    public DbTarget Target => new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true);
+
+    public LocalServer Server(string memberName)
+    {
+        var member = Members.FirstOrDefault(m => m.Name == memberName)
+            ?? throw new DrToolsException($"sandbox {Id} has no member '{memberName}' (members: {string.Join(", ", Members.Select(m => m.Name))}).", DrErrorKind.InvalidArgument);
+        return new LocalServer(Binaries, member.DataDirectory, member.LogFile);
+    }
+
+    /// <summary>An Npgsql connection string for a member; it carries the sandbox password, so never print it.</summary>
+    public string ConnectionString(SandboxMember member) => new NpgsqlConnectionStringBuilder
+    {
+        Host = "127.0.0.1",
+        Port = member.Port,
+        Username = _manifest.UserName,
+        Password = _manifest.Password,
+        Database = "postgres",
+    }.ConnectionString;
+
+    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
+
+    public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Standbys is < 0 or > 8)
+        {
+            throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to 8 standbys.", DrErrorKind.InvalidArgument);
+        }
+        if (options.Synchronous && options.Standbys == 0)
+        {
+            throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
+        }
+        var binaries = options.Binaries ?? PgBinaries.Locate();
+        var account = ServerAccount.Current;
+        var root = options.Root ?? DefaultRoot;
+        EnsureRoot(root);
+
+        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        var directory = Path.Combine(Path.GetFullPath(root), id);
+        System.IO.Directory.CreateDirectory(directory);
+        var sandbox = new Sandbox(new SandboxManifest(id, directory, DateTimeOffset.UtcNow, options.Persistent ? null : Environment.ProcessId,
+            options.Synchronous, UserName, RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24),
+            binaries.BinDirectory, binaries.MajorVersion, Path.Combine(directory, "archive"), []));
+        try
+        {
+            account.Own(directory);
+            sandbox._manifest.Save();
+            await sandbox.BuildAsync(options, cancellationToken);
+            return sandbox;
+        }
+        catch
+        {
+            await sandbox.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task BuildAsync(SandboxOptions options, CancellationToken cancellationToken)
+    {
+        var account = ServerAccount.Current;
+        System.IO.Directory.CreateDirectory(ArchiveDirectory);
+        account.Own(ArchiveDirectory);
+        WriteServerFile(PassFile, $"127.0.0.1:*:*:{UserName}:{_manifest.Password}\n", secret: true);
+
+        var primary = AddMember("node0");
+        WriteServerFile(PasswordFile, _manifest.Password + "\n", secret: true);
+        try
+        {
+            await CommandRunner.RunAsync(new CommandSpec("initdb of the sandbox primary", Binaries.Tool("initdb"),
+                ["-D", primary.DataDirectory, "-U", UserName, $"--pwfile={PasswordFile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--data-checksums", "--no-sync"])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = Directory,
+            }, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(PasswordFile);
+        }
+        File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings());
+        await StartNewMemberAsync(primary, standbyOf: null, cancellationToken);
+
+        var standbys = new List<SandboxMember>();
+        for (var i = 1; i <= options.Standbys; i++)
+        {
+            var standby = AddMember($"node{i}");
+            await using (var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken))
+            await using (var createSlot = new NpgsqlCommand("select pg_create_physical_replication_slot(@slot, true)", connection))
+            {
+                createSlot.Parameters.AddWithValue("slot", standby.Name);
+                await createSlot.ExecuteNonQueryAsync(cancellationToken);
+            }
+            await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup for sandbox {standby.Name}", Binaries.Tool("pg_basebackup"),
+                ["-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync"])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = Directory,
+                Environment = new Dictionary<string, string> { ["PGPASSFILE"] = PassFile },
+            }, cancellationToken);
+            await StartNewMemberAsync(standby, standbyOf: primary, cancellationToken);
+            standbys.Add(standby);
+        }
+
+        await WaitForStreamingAsync(primary, standbys, cancellationToken);
+        if (options.Synchronous)
+        {
+            // Only now: a synchronous primary with no standby connected would block every commit, including set-up's own.
+            await using var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken);
+            await using var command = new NpgsqlCommand($"alter system set synchronous_standby_names = 'ANY 1 ({string.Join(", ", standbys.Select(s => s.Name))})'; select pg_reload_conf();", connection);
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            await WaitForStreamingAsync(primary, standbys, cancellationToken, syncStates: ["sync", "quorum"]);
+        }
+    }
+
+    private string PassFile => Path.Combine(Directory, ".pgpass");
+    private string PasswordFile => Path.Combine(Directory, ".initdb-password");
+
+    private SandboxMember AddMember(string name)
+    {
+        var member = new SandboxMember(name, FreePort(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
+        _manifest = _manifest with { Members = [.. _manifest.Members, member] };
+        _manifest.Save();
+        return member;
+    }
+
+    private void ReplaceMember(SandboxMember member)
+    {
+        _manifest = _manifest with { Members = _manifest.Members.Select(m => m.Name == member.Name ? member : m).ToList() };
+        _manifest.Save();
+    }
+
+    /// <summary>Starts a member on its port; a port taken by someone else between choosing and binding it gets a new one.</summary>
+    private async Task StartNewMemberAsync(SandboxMember member, SandboxMember? standbyOf, CancellationToken cancellationToken)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            WriteMemberSettings(member, standbyOf);
+            try
+            {
+                await Server(member.Name).StartAsync(cancellationToken);
+                return;
+            }
+            catch (DrToolsException e) when (attempt < 3 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                member = member with { Port = FreePort() };
+                ReplaceMember(member);
+            }
+        }
+    }
+
+    /// <summary>
+    /// Per-member settings go in postgresql.auto.conf, which pg_basebackup and pg_rewind copy from the source:
+    /// so they are rewritten whole whenever a member is (re)built, and a member rejoining as a standby gets them anew.
+    /// </summary>
+    internal void WriteMemberSettings(SandboxMember member, SandboxMember? standbyOf)
+    {
+        var settings = $"""
+            # Written by DrTools for sandbox {Id}.
+            port = {member.Port}
+            cluster_name = '{member.Name}'
+
+            """;
+        if (standbyOf is not null)
+        {
+            settings += $"""
+                primary_conninfo = 'host=127.0.0.1 port={standbyOf.Port} user={UserName} passfile=''{PassFile}'' application_name={member.Name}'
+                primary_slot_name = '{member.Name}'
+
+                """;
+            WriteServerFile(Path.Combine(member.DataDirectory, "standby.signal"), "");
+        }
+        WriteServerFile(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), settings);
+    }
+
+    private string CommonSettings() => $"""
+
+        # DrTools sandbox settings
+        listen_addresses = '127.0.0.1'
+        unix_socket_directories = ''
+        max_connections = 60
+        shared_buffers = 32MB
+        wal_level = replica
+        max_wal_senders = 10
+        max_replication_slots = 10
+        hot_standby = on
+        hot_standby_feedback = on
+        wal_log_hints = on
+        wal_receiver_status_interval = 1s
+        archive_mode = on
+        archive_command = 'if test -f "{ArchiveDirectory}/%f"; then cmp -s "%p" "{ArchiveDirectory}/%f"; else cp "%p" "{ArchiveDirectory}/%f.tmp" && mv "{ArchiveDirectory}/%f.tmp" "{ArchiveDirectory}/%f"; fi'
+        logging_collector = off
+        log_line_prefix = '%m [%p] %q%a '
+
+        """;
+
+    private void WriteServerFile(string path, string content, bool secret = false)
+    {
+        File.WriteAllText(path, content);
+        File.SetUnixFileMode(path, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        ServerAccount.Current.Own(path);
+    }
+
+    private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys, CancellationToken cancellationToken, string[]? syncStates = null)
+    {
+        if (standbys.Count == 0) return;
+        var deadline = DateTime.UtcNow + StreamingTimeout;
+        var names = standbys.Select(s => s.Name).ToArray();
+        await using var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken);
+        while (true)
+        {
+            await using var command = new NpgsqlCommand(
+                "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is null or sync_state = any(@sync))", connection);
+            command.Parameters.AddWithValue("names", names);
+            command.Parameters.AddWithValue("sync", (object?)syncStates ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
+            if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == names.Length) return;
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new DrToolsException($"sandbox {Id}: standbys {string.Join(", ", names)} were not all streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}", DrErrorKind.Timeout);
+            }
+            await Task.Delay(25, cancellationToken);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    private static void EnsureRoot(string root)
+    {
+        if (System.IO.Directory.Exists(root)) return;
+        System.IO.Directory.CreateDirectory(root);
+        // Shared like /tmp: several users may keep sandboxes here, and the server account must reach into it.
+        File.SetUnixFileMode(root, (UnixFileMode)0b1_111_111_111);
+    }
+
+    /// <summary>Stops every server of the sandbox and deletes its directory. Never cancelled: a half-removed sandbox is worse than a slow one.</summary>
+    public async ValueTask DisposeAsync() => await Destroy(Directory, _manifest);
+
+    // ---- Finding sandboxes left by other processes ----
+
+    /// <summary>The sandboxes under <paramref name="root"/>, including ones whose creator was killed.</summary>
+    public static IReadOnlyList<SandboxInfo> List(string? root = null)
+    {
+        root ??= DefaultRoot;
+        if (!System.IO.Directory.Exists(root)) return [];
+        return System.IO.Directory.GetDirectories(root).Order().Select(directory =>
+        {
+            var manifest = SandboxManifest.TryLoad(directory);
+            var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
+            if (manifest is null)
+            {
+                return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], running ? SandboxState.Broken : SandboxState.Stopped);
+            }
+            var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
+            var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.Port, new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning)).ToList();
+            var ownerGone = manifest.OwnerPid is { } owner && !ProcessTable.IsAlive(owner);
+            var state = ownerGone ? SandboxState.Orphaned : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running : running ? SandboxState.Degraded : SandboxState.Stopped;
+            return new SandboxInfo(manifest.Id, directory, manifest.CreatedAt, manifest.OwnerPid, manifest.Synchronous, members, state);
+        }).ToList();
+    }
+
+    /// <summary>Opens a sandbox another process created, by id (or a unique prefix of it).</summary>
+    public static Sandbox Open(string id, string? root = null)
+    {
+        var directory = FindDirectory(id, root);
+        var manifest = SandboxManifest.TryLoad(directory)
+            ?? throw new DrToolsException($"sandbox '{id}': its manifest {Path.Combine(directory, SandboxManifest.FileName)} is missing or unreadable (only its creator can read it).", DrErrorKind.InvalidArgument);
+        return new Sandbox(manifest);
+    }
+
+    /// <summary>Removes a sandbox by id, whatever state its creator left it in.</summary>
+    public static Task RemoveAsync(string id, string? root = null)
+    {
+        var directory = FindDirectory(id, root);
+        return Destroy(directory, SandboxManifest.TryLoad(directory));
+    }
+
+    private static string FindDirectory(string id, string? root)
+    {
+        root ??= DefaultRoot;
+        var matches = System.IO.Directory.Exists(root) && !string.IsNullOrWhiteSpace(id) && !id.Contains('/')
+            ? System.IO.Directory.GetDirectories(root, id + "*")
+            : [];
+        return matches.Length switch
+        {
+            1 => matches[0],
+            0 => throw new DrToolsException($"no sandbox '{id}' under {root} (drtools sandbox list shows them).", DrErrorKind.InvalidArgument),
+            _ => throw new DrToolsException($"sandbox id '{id}' is ambiguous: it matches {string.Join(", ", matches.Select(Path.GetFileName))}.", DrErrorKind.InvalidArgument),
+        };
+    }
+
+    private static async Task Destroy(string directory, SandboxManifest? manifest)
+    {
+        if (manifest is not null)
+        {
+            var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
+            foreach (var member in manifest.Members)
+            {
+                var server = new LocalServer(binaries, member.DataDirectory, member.LogFile);
+                try
+                {
+                    // Immediate shutdown, not SIGKILL: it also removes the server's shared memory segment.
+                    await server.StopAsync(ShutdownMode.Immediate, CancellationToken.None);
+                }
+                catch (DrToolsException)
+                {
+                    server.Kill();
+                }
+            }
+        }
+        // Anything else still running in the sandbox (a server a killed pg_ctl left behind, a backend): SIGKILL.
+        var leftovers = ProcessTable.FindByWorkingDirectory(directory);
+        foreach (var pid in leftovers) ProcessTable.Kill(pid);
+        if (!await ProcessTable.WaitForExitAsync(leftovers, TimeSpan.FromSeconds(10)))
+        {
+            throw new DrToolsException($"sandbox {Path.GetFileName(directory)}: processes {string.Join(", ", leftovers.Where(ProcessTable.IsAlive))} did not exit after SIGKILL; the directory {directory} was kept.");
+        }
+        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
+    }
+}
+
+public enum SandboxState { Running, Degraded, Stopped, Orphaned, Broken }
+
+public sealed record SandboxMemberInfo(string Name, int Port, bool Running);
+
+/// <summary>A sandbox as found on disk: what <c>drtools sandbox list</c> and Get-DrSandbox show.</summary>
+public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous, IReadOnlyList<SandboxMemberInfo> Members, SandboxState State);
