@@ -1,0 +1,71 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using DrTools.Core;
+using DrTools.Core.Postgres;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Cli;
+
+/// <summary>Options several commands share, so that each is spelled and parsed the same way everywhere.</summary>
+public static class CommonOptions
+{
+    public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON instead of text." };
+
+    public static Option<string?> SandboxRoot() => new("--root") { Description = "Folder sandboxes are kept in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes)." };
+
+    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null)
+    {
+        var option = new Option<TimeSpan?>(name) { Description = description, CustomParser = result => ParseDuration(result, name) };
+        if (defaultValue is { } value) option.DefaultValueFactory = _ => value;
+        return option;
+    }
+
+    private static TimeSpan? ParseDuration(ArgumentResult result, string name)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
+        try
+        {
+            return DurationText.Parse(text, name);
+        }
+        catch (DrToolsException e)
+        {
+            result.AddError(e.Message);
+            return null;
+        }
+    }
+}
+
+/// <summary>The cluster a command works on: --member connection strings, or --sandbox ID.</summary>
+public sealed class TargetOptions
+{
+    public Option<string[]> Members { get; } = new("--member", "-m")
+    {
+        Description = "Npgsql connection string of one member; repeat for each member. Passwords may also come from PGPASSWORD or ~/.pgpass.",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    public Option<string?> Sandbox { get; } = new("--sandbox", "-s") { Description = "Id (or unique prefix) of a sandbox from 'drtools sandbox up'." };
+    public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
+    public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout);
+
+    public void AddTo(Command command)
+    {
+        command.Add(Members);
+        command.Add(Sandbox);
+        command.Add(Root);
+        command.Add(ConnectTimeout);
+    }
+
+    public DbTarget Resolve(ParseResult parse)
+    {
+        var members = parse.GetValue(Members) ?? [];
+        var sandbox = parse.GetValue(Sandbox);
+        return (members.Length, sandbox) switch
+        {
+            (0, null) => throw new DrToolsException("name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.", DrErrorKind.InvalidArgument),
+            (> 0, not null) => throw new DrToolsException("give either --member or --sandbox, not both.", DrErrorKind.InvalidArgument),
+            (_, not null) => Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Target,
+            _ => DbTarget.FromConnectionStrings(members, connectTimeout: parse.GetValue(ConnectTimeout)),
+        };
+    }
+}

@@ -1,0 +1,71 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DrTools.Core;
+using DrTools.Core.Cluster;
+using DrTools.Core.Replication;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Cli;
+
+/// <summary>How results are written: JSON for machines, aligned text for people. Never a password: sandboxes are written through a projection without one.</summary>
+public static class Output
+{
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+
+    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Synchronous, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members };
+
+    public static void Table(string[] headers, IEnumerable<string[]> rows)
+    {
+        var all = rows.Prepend(headers).ToList();
+        var widths = headers.Select((_, column) => all.Max(row => row[column].Length)).ToArray();
+        foreach (var row in all)
+        {
+            Console.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : cell.PadRight(widths[column]))).TrimEnd());
+        }
+    }
+
+    public static void Sandbox(Sandbox sandbox)
+    {
+        Console.WriteLine($"sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
+        Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.Port}", m.DataDirectory }));
+    }
+
+    public static void Status(ClusterStatus status)
+    {
+        Console.WriteLine($"{status.Target}: {status.Verdict}");
+        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", "LSN", "REPLICATION"], status.Members.Select(m => new[]
+        {
+            m.Name, m.Endpoint, m.Role.ToString().ToLowerInvariant(), m.Timeline?.ToString() ?? "-",
+            m.CurrentLsn ?? m.ReplayedLsn ?? "-",
+            m.Role switch
+            {
+                MemberRole.Standby => $"{m.ReplicationState ?? "-"}/{m.SyncState ?? "-"} from {m.Upstream ?? "-"}",
+                MemberRole.Unreachable => m.Error ?? "",
+                _ => "",
+            },
+        }));
+        foreach (var slot in status.Slots)
+        {
+            Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");
+        }
+    }
+
+    public static void Lag(IReadOnlyList<ReplicationLagResult> results)
+    {
+        Table(["STANDBY", "LAG", "REPLAY LAG", "HEARTBEAT LAG", "MET"], results.Select(r => new[]
+        {
+            r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
+        }));
+        foreach (var figure in results.Take(1).SelectMany(r => new[] { r.LagBytes, r.ReplayLagSeconds, r.HeartbeatLagSeconds }).OfType<Measurement>())
+        {
+            Console.WriteLine($"  {figure.Name}: {figure.Method}{(figure.Samples > 1 ? $"; p95 shown in --json" : "")}");
+        }
+    }
+}

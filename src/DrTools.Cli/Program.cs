@@ -1,0 +1,37 @@
+using System.CommandLine;
+using System.Runtime.InteropServices;
+using DrTools.Cli;
+using DrTools.Core;
+
+// Ctrl+C and SIGTERM cancel the running operation, which then cleans up (stops what it started, deletes what it made)
+// before the process exits: the default handling would exit after a fixed grace period, cleanup finished or not.
+using var stopping = new CancellationTokenSource();
+void Stop(PosixSignalContext context)
+{
+    context.Cancel = true;
+    stopping.Cancel();
+}
+using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
+using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
+
+var root = new RootCommand("DrTools: disaster-recovery and failover testing for PostgreSQL, with measured results.")
+{
+    SandboxCommands.Create(),
+    StatusCommand.Create(),
+    LagCommand.Create(),
+    DrillCommand.Create(),
+};
+try
+{
+    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stopping.Token);
+}
+catch (DrToolsException e)
+{
+    Console.Error.WriteLine($"drtools: {e.Message}");
+    return ExitCodes.Error;
+}
+catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+{
+    Console.Error.WriteLine("drtools: cancelled; everything it had started was stopped and removed.");
+    return ExitCodes.Cancelled;
+}

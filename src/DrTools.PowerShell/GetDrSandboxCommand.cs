@@ -1,0 +1,27 @@
+using System.Management.Automation;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Lists sandboxes on this machine, including ones whose creating process was killed (State Orphaned).</summary>
+[Cmdlet(VerbsCommon.Get, "DrSandbox")]
+[OutputType(typeof(SandboxInfo), typeof(Sandbox))]
+public sealed class GetDrSandboxCommand : DrCmdlet
+{
+    [Parameter(Position = 0, HelpMessage = "Return this sandbox (id or unique prefix) ready for use with other cmdlets.")]
+    public string? Id { get; set; }
+
+    [Parameter(HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    public string? Path { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var root = Path is null ? Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
+        if (Id is not null)
+        {
+            WriteObject(Run(_ => Task.FromResult(Sandbox.Open(Id, root)), Id));
+            return;
+        }
+        WriteObject(Sandbox.List(root), enumerateCollection: true);
+    }
+}

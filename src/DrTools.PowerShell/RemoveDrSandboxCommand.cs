@@ -1,0 +1,42 @@
+using System.Management.Automation;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Stops every server of a sandbox and deletes its directory, its data included.</summary>
+[Cmdlet(VerbsCommon.Remove, "DrSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = SandboxSet)]
+public sealed class RemoveDrSandboxCommand : DrCmdlet
+{
+    private const string SandboxSet = "Sandbox";
+    private const string IdSet = "Id";
+    private const string AllSet = "All";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SandboxSet, HelpMessage = "A sandbox from New-DrSandbox.")]
+    public Sandbox? Sandbox { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet, HelpMessage = "Id (or unique prefix) of a sandbox, as Get-DrSandbox lists them.")]
+    [ValidateNotNullOrEmpty]
+    public string[] Id { get; set; } = [];
+
+    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Remove every sandbox under the sandbox folder, including ones left by killed processes.")]
+    public SwitchParameter All { get; set; }
+
+    [Parameter(ParameterSetName = IdSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter(ParameterSetName = AllSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    public string? Path { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        if (Sandbox is not null)
+        {
+            if (ShouldProcess(Sandbox.ToString(), "Stop and delete")) Run(_ => Sandbox.DisposeAsync().AsTask(), Sandbox);
+            return;
+        }
+        var root = Path is null ? Core.Sandboxes.Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
+        var ids = All ? Core.Sandboxes.Sandbox.List(root).Select(s => s.Id).ToArray() : Id;
+        foreach (var id in ids)
+        {
+            if (ShouldProcess($"sandbox {id} under {root}", "Stop and delete")) Run(_ => Core.Sandboxes.Sandbox.RemoveAsync(id, root), id);
+        }
+    }
+}
