@@ -28,9 +28,10 @@ public static class ReplicationLagTester
 {
     private static readonly TimeSpan HeartbeatPoll = TimeSpan.FromMilliseconds(5);
 
-    private sealed class StandbySamples(MemberStatus standby, NpgsqlConnection connection)
+    private sealed class StandbySamples(MemberStatus standby, DbMember member, NpgsqlConnection connection)
     {
         public MemberStatus Standby { get; } = standby;
+        public DbMember Member { get; } = member;
         public NpgsqlConnection Connection { get; } = connection;
         public List<double> Bytes { get; } = [];
         public List<double> ReplaySeconds { get; } = [];
@@ -50,11 +51,16 @@ public static class ReplicationLagTester
         if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
 
         var clock = new MonotonicClock();
-        await using var primary = await target.Member(primaryStatus.Name).OpenAsync(cancellationToken);
+        var primaryMember = target.Member(primaryStatus.Name);
+        await using var primary = await primaryMember.OpenAsync(cancellationToken);
         var samples = new List<StandbySamples>();
         try
         {
-            foreach (var standby in standbys) samples.Add(new StandbySamples(standby, await target.Member(standby.Name).OpenAsync(cancellationToken)));
+            foreach (var standby in standbys)
+            {
+                var member = target.Member(standby.Name);
+                samples.Add(new StandbySamples(standby, member, await member.OpenAsync(cancellationToken)));
+            }
             var heartbeat = options.Heartbeat ? await Heartbeat.StartAsync(primary, cancellationToken) : null;
             try
             {
@@ -62,8 +68,8 @@ public static class ReplicationLagTester
                 while (true)
                 {
                     var sampleStarted = clock.Elapsed;
-                    foreach (var standby in samples) await SamplePositionsAsync(primary, standby, cancellationToken);
-                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
+                    foreach (var standby in samples) await SamplePositionsAsync(primary, primaryMember, standby, cancellationToken);
+                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, primaryMember, options.HeartbeatTimeout, cancellationToken);
                     var next = sampleStarted + options.Interval;
                     if (next > end) break;
                     var wait = next - clock.Elapsed;
@@ -93,17 +99,37 @@ public static class ReplicationLagTester
     private static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
         new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
 
-    private static async Task SamplePositionsAsync(NpgsqlConnection primary, StandbySamples standby, CancellationToken cancellationToken)
+    private static async Task SamplePositionsAsync(NpgsqlConnection primary, DbMember primaryMember, StandbySamples standby, CancellationToken cancellationToken)
     {
-        await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", standby.Connection);
-        var replayed = Lsn.Parse((string)(await onStandby.ExecuteScalarAsync(cancellationToken))!);
-        await using var onPrimary = new NpgsqlCommand(
-            "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication where application_name = @name limit 1)", primary);
-        onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
-        await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        standby.Bytes.Add(Lsn.Parse(reader.GetString(0)).BytesAfter(replayed));
-        standby.ReplaySeconds.Add(reader.IsDBNull(1) ? 0 : reader.GetDouble(1));
+        var replayed = await OnMember(standby.Member, async () =>
+        {
+            await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", standby.Connection);
+            return Lsn.Parse((string)(await onStandby.ExecuteScalarAsync(cancellationToken))!);
+        }, cancellationToken);
+        var (current, replayLag) = await OnMember(primaryMember, async () =>
+        {
+            await using var onPrimary = new NpgsqlCommand(
+                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication where application_name = @name limit 1)", primary);
+            onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
+            await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return (Lsn.Parse(reader.GetString(0)), reader.IsDBNull(1) ? 0 : reader.GetDouble(1));
+        }, cancellationToken);
+        standby.Bytes.Add(current.BytesAfter(replayed));
+        standby.ReplaySeconds.Add(replayLag);
+    }
+
+    /// <summary>A member that fails mid-measurement is reported by name, like one that cannot be reached at all.</summary>
+    private static async Task<T> OnMember<T>(DbMember member, Func<Task<T>> query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await query();
+        }
+        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw member.Describe(e);
+        }
     }
 
     /// <summary>
@@ -121,18 +147,18 @@ public static class ReplicationLagTester
             return new Heartbeat(primary, Guid.NewGuid());
         }
 
-        public async Task SampleAsync(IReadOnlyList<StandbySamples> standbys, TimeSpan timeout, CancellationToken cancellationToken)
+        public async Task SampleAsync(IReadOnlyList<StandbySamples> standbys, DbMember primaryMember, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var sequence = ++_sequence;
             await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now()) on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", primary);
             write.Parameters.AddWithValue("id", id);
             write.Parameters.AddWithValue("seq", sequence);
             var clock = new MonotonicClock();
-            await write.ExecuteNonQueryAsync(cancellationToken);
+            await OnMember(primaryMember, () => write.ExecuteNonQueryAsync(cancellationToken), cancellationToken);
             var acknowledged = clock.Elapsed;
             await Task.WhenAll(standbys.Select(async standby =>
             {
-                var seen = await WaitUntilVisibleAsync(standby.Connection, sequence, clock, acknowledged + timeout, cancellationToken);
+                var seen = await OnMember(standby.Member, () => WaitUntilVisibleAsync(standby.Connection, sequence, clock, acknowledged + timeout, cancellationToken), cancellationToken);
                 standby.HeartbeatSeconds.Add((seen - acknowledged).TotalSeconds);
             }));
         }
@@ -143,7 +169,15 @@ public static class ReplicationLagTester
             read.Parameters.AddWithValue("id", id);
             while (true)
             {
-                var seq = await read.ExecuteScalarAsync(cancellationToken);
+                object? seq;
+                try
+                {
+                    seq = await read.ExecuteScalarAsync(cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                {
+                    seq = null; // the table was just created and its creation has not been replayed here yet
+                }
                 var now = clock.Elapsed;
                 if (seq is long seen && seen >= sequence) return now;
                 if (now >= deadline) return now;

@@ -1,0 +1,117 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Postgres;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+public sealed class ClusterStatusTests
+{
+    [Fact]
+    public async Task A_stopped_standby_makes_the_cluster_unhealthy_naming_it_and_its_slot()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        await sandbox.Server("node2").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+
+        Assert.False(status.Healthy);
+        var node2 = sandbox.Members.Single(m => m.Name == "node2");
+        Assert.Contains(status.Problems, p => p.StartsWith($"node2 (127.0.0.1:{node2.Port}): unreachable: connection refused", StringComparison.Ordinal));
+        Assert.Contains(status.Problems, p => p.StartsWith("replication slot 'node2' on primary node0", StringComparison.Ordinal) && p.Contains("inactive"));
+        Assert.DoesNotContain(status.Problems, p => p.Contains("node1"));
+        Assert.Equal(MemberRole.Unreachable, status.Members.Single(m => m.Name == "node2").Role);
+        Assert.Equal("streaming", status.Members.Single(m => m.Name == "node1").ReplicationState);
+    }
+
+    [Fact]
+    public async Task An_inactive_slot_is_reported_and_a_second_primary_is_split_brain()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_create_physical_replication_slot('forgotten', true)");
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.False(status.Healthy);
+        var problem = Assert.Single(status.Problems);
+        Assert.StartsWith("replication slot 'forgotten' on primary node0", problem);
+        Assert.False(status.Slots.Single(s => s.SlotName == "forgotten").Active);
+
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_drop_replication_slot('forgotten')");
+        await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote(wait => true)");
+        status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.Contains(status.Problems, p => p.StartsWith("2 primaries (split brain): node0", StringComparison.Ordinal));
+        Assert.Equal(2, status.Members.Single(m => m.Name == "node1").Timeline);
+    }
+
+    [Fact]
+    public async Task Wrong_password_is_a_one_line_error_naming_the_member_without_the_password()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var port = sandbox.Members[0].Port;
+        var member = DbMember.Parse($"Host=127.0.0.1;Port={port};Username=drtools;Password=Wr0ngHorseBattery", 1);
+
+        var error = await Assert.ThrowsAsync<MemberException>(() => member.OpenAsync(CancellationToken.None));
+
+        Assert.Equal($"127.0.0.1:{port}: password authentication failed for user \"drtools\"", error.Message);
+        var status = await ClusterInspector.GetStatusAsync(new DbTarget("t", [member], false), CancellationToken.None);
+        Assert.DoesNotContain("Wr0ngHorseBattery", status.Verdict);
+        Assert.Contains("password authentication failed", status.Verdict);
+    }
+
+    [Fact]
+    public async Task Nothing_listening_is_connection_refused()
+    {
+        var port = FreePort();
+        var target = DbTarget.FromConnectionStrings([$"Host=127.0.0.1;Port={port};Username=x;Password=S3cretPass"]);
+        var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
+        Assert.Equal($"unhealthy: 127.0.0.1:{port}: unreachable: connection refused: nothing is listening on 127.0.0.1:{port}", status.Verdict);
+    }
+
+    [Fact]
+    public async Task A_server_that_never_answers_fails_within_the_connect_timeout()
+    {
+        // Accepts TCP connections and never speaks: the PostgreSQL handshake can only time out.
+        using var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        var port = ((System.Net.IPEndPoint)silent.LocalEndpoint).Port;
+        var member = DbMember.Parse($"Host=127.0.0.1;Port={port};Username=x;Password=S3cretPass", 1, connectTimeout: TimeSpan.FromSeconds(1));
+
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        var error = await Assert.ThrowsAsync<MemberException>(() => member.OpenAsync(CancellationToken.None));
+
+        Assert.Equal($"127.0.0.1:{port}: no answer within 1s", error.Message);
+        Assert.Equal(DrErrorKind.Timeout, error.Kind);
+        Assert.InRange(clock.Elapsed, TimeSpan.FromSeconds(0.9), TimeSpan.FromSeconds(5));
+    }
+
+    [Theory]
+    [InlineData("Host=127.0.0.1;Port=notaport;Password=S3cretPass", "member #2: invalid connection string")]
+    [InlineData("Hots=127.0.0.1;Password=S3cretPass", "member #2: invalid connection string")]
+    [InlineData("Password=S3cretPass;Host", "member #2: invalid connection string")]
+    [InlineData("Port=5432;Password=S3cretPass", "member #2: invalid connection string: it names no Host.")]
+    [InlineData("Host=a,b;Password=S3cretPass", "member #2: give one host per member")]
+    public void Malformed_connection_strings_name_the_member_and_never_the_password(string connectionString, string expected)
+    {
+        var error = Assert.ThrowsAny<DrToolsException>(() => DbTarget.FromConnectionStrings(["Host=127.0.0.1", connectionString]));
+        Assert.StartsWith(expected, error.Message);
+        Assert.DoesNotContain("S3cretPass", error.Message);
+        Assert.DoesNotContain('\n', error.Message);
+        Assert.Equal(DrErrorKind.InvalidArgument, error.Kind);
+    }
+
+    [Theory]
+    [InlineData("localhost:5432", "127.0.0.1:5432", true)]
+    [InlineData("127.0.0.1:5432", "127.0.0.1:5433", false)]
+    [InlineData("db1:5432", "DB1:5432", true)]
+    [InlineData("10.0.0.1:5432", "10.0.0.2:5432", false)]
+    public void Endpoints_compare_by_address(string a, string b, bool same) => Assert.Equal(same, ClusterInspector.SameEndpoint(a, b));
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+using Npgsql;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A sandbox folder of the test's own, so that what a test leaves behind can be checked without seeing other tests' sandboxes.</summary>
+public sealed class TemporaryRoot : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("drtools-test-").FullName;
+
+    public TemporaryRoot() => File.SetUnixFileMode(Path, (UnixFileMode)0b1_111_111_111);
+
+    public IReadOnlyList<string> Sandboxes => Directory.GetDirectories(Path);
+
+    /// <summary>Fails if a sandbox directory or any process running in one is left under this root.</summary>
+    public void AssertNothingLeft()
+    {
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(Path));
+        Assert.Empty(Sandboxes);
+    }
+
+    public void Dispose()
+    {
+        foreach (var pid in ProcessTable.FindByWorkingDirectory(Path)) ProcessTable.Kill(pid);
+        try { Directory.Delete(Path, recursive: true); } catch (IOException) { }
+    }
+}
+
+/// <summary>A real pgbench write load against a sandbox's primary.</summary>
+public static class PgBench
+{
+    public static async Task InitializeAsync(Sandbox sandbox, string member = "node0", int scale = 2)
+    {
+        using var process = Start(sandbox, member, ["-i", "-s", scale.ToString(), "-q"]);
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromSeconds(120));
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+    }
+
+    /// <summary>Starts pgbench writing for <paramref name="duration"/>; dispose (or await) the process when done.</summary>
+    public static Process StartLoad(Sandbox sandbox, TimeSpan duration, int clients = 4, string member = "node0") =>
+        Start(sandbox, member, ["-c", clients.ToString(), "-j", "2", "-T", ((int)Math.Ceiling(duration.TotalSeconds)).ToString(), "-n"]);
+
+    private static Process Start(Sandbox sandbox, string member, string[] arguments)
+    {
+        var node = sandbox.Members.Single(m => m.Name == member);
+        var connection = new NpgsqlConnectionStringBuilder(sandbox.ConnectionString(node));
+        var info = new ProcessStartInfo(sandbox.Binaries.Tool("pgbench"))
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", node.Port.ToString(), "-U", connection.Username! }.Concat(arguments).Append("postgres")) info.ArgumentList.Add(argument);
+        info.Environment["PGPASSWORD"] = connection.Password;
+        return Process.Start(info)!;
+    }
+}
+
+public static class Sql
+{
+    public static async Task<T> ScalarAsync<T>(Sandbox sandbox, string member, string sql)
+    {
+        await using var connection = await sandbox.Target.Member(member).OpenAsync(CancellationToken.None);
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
+
+    public static Task ExecuteAsync(Sandbox sandbox, string member, string sql) => ScalarAsync<object>(sandbox, member, sql + "; select 1");
+}
