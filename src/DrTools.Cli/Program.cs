@@ -21,9 +21,16 @@ var root = new RootCommand("DrTools: disaster-recovery and failover testing for 
     LagCommand.Create(),
     DrillCommand.Create(),
 };
+var parse = root.Parse(args);
+if (parse.Errors.Count > 0)
+{
+    // Exit code 1 means "ran, and a target was not met": bad input must not look like that.
+    foreach (var error in parse.Errors) Console.Error.WriteLine($"drtools: {error.Message}");
+    return ExitCodes.Error;
+}
 try
 {
-    return await root.Parse(args).InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stopping.Token);
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stopping.Token);
 }
 catch (DrToolsException e)
 {

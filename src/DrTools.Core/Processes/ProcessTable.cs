@@ -41,7 +41,10 @@ public static partial class ProcessTable
         return found;
     }
 
-    public static void Kill(int pid) => _ = kill(pid, 9);
+    public static void Kill(int pid) => Signal(pid, 9);
+
+    /// <summary>Sends a signal by number (2 SIGINT, 9 SIGKILL, 15 SIGTERM); false if the process does not exist.</summary>
+    public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
     /// <summary>Waits until none of the processes is alive; false if some still are at the deadline.</summary>
     public static async Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)

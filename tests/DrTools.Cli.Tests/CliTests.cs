@@ -1,0 +1,149 @@
+using System.Text.Json;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+public sealed class CliTests
+{
+    [Fact]
+    public async Task Sandbox_up_list_status_lag_down_round_trip_never_prints_the_password()
+    {
+        using var root = new TemporaryRoot();
+        var up = await Drtools.RunAsync("sandbox", "up", "--standbys", "2", "--root", root.Path, "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, id, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;
+
+        var list = await Drtools.RunAsync("sandbox", "list", "--root", root.Path, "--json");
+        var listed = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Single();
+        Assert.Equal(id, listed.GetProperty("id").GetString());
+        Assert.Equal("running", listed.GetProperty("state").GetString());
+
+        var status = await Drtools.RunAsync("status", "--sandbox", id, "--root", root.Path);
+        Assert.True(status.ExitCode == 0, status.All);
+        Assert.Contains($"sandbox {id}: healthy: primary node0", status.StandardOutput);
+
+        var lag = await Drtools.RunAsync("lag", "--sandbox", id, "--root", root.Path, "--max-lag-bytes", "100000000", "--heartbeat", "--max-lag", "10s");
+        Assert.True(lag.ExitCode == 0, lag.All);
+        Assert.Contains("node2 (127.0.0.1:", lag.StandardOutput);
+
+        var down = await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path);
+        Assert.True(down.ExitCode == 0, down.All);
+        root.AssertNothingLeft();
+        foreach (var output in new[] { up, list, status, lag, down }) Assert.DoesNotContain(password, output.All);
+    }
+
+    [Fact]
+    public async Task Lag_under_pgbench_load_above_the_threshold_exits_1_and_status_of_a_stopped_standby_exits_1()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await PgBench.InitializeAsync(sandbox);
+        using (var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(6)))
+        {
+            await Task.Delay(500);
+            var lag = await Drtools.RunAsync("lag", "--sandbox", sandbox.Id, "--root", root.Path, "--max-lag-bytes", "0", "--heartbeat", "--max-lag", "1ms", "--duration", "2s", "--interval", "200ms", "--json");
+            Assert.True(lag.ExitCode == 1, lag.All);
+            var result = JsonDocument.Parse(lag.StandardOutput).RootElement.EnumerateArray().Single();
+            Assert.False(result.GetProperty("met").GetBoolean());
+            Assert.True(result.GetProperty("lagBytes").GetProperty("measured").GetDouble() > 0);
+            Assert.False(result.GetProperty("lagBytes").GetProperty("met").GetBoolean());
+            Assert.True(result.GetProperty("heartbeatLagSeconds").GetProperty("measured").GetDouble() > 0);
+            await load.WaitForExitAsync();
+        }
+
+        await sandbox.Server("node1").StopAsync(Core.Postgres.ShutdownMode.Fast, CancellationToken.None);
+        var status = await Drtools.RunAsync("status", "--sandbox", sandbox.Id, "--root", root.Path);
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains("unhealthy: node1 (127.0.0.1:", status.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData(Drtools.SigTerm, "node0/postmaster.pid")]
+    [InlineData(Drtools.SigInt, "node1")]
+    [InlineData(Drtools.SigInt, "node1/standby.signal")]
+    public async Task A_signal_during_sandbox_up_removes_what_was_started(int signal, string marker)
+    {
+        using var root = new TemporaryRoot();
+        using var process = Drtools.Start("sandbox", "up", "--standbys", "1", "--root", root.Path);
+        await WaitForAsync(root, marker);
+        Drtools.Signal(process, signal);
+        var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 130, result.All);
+        Assert.Equal("drtools: cancelled; everything it had started was stopped and removed.", result.StandardError.Trim());
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task A_drill_killed_outright_leaves_an_orphan_that_list_finds_and_down_all_removes()
+    {
+        using var root = new TemporaryRoot();
+        using var process = Drtools.Start("sandbox", "up", "--root", root.Path); // persistent: stays after exit
+        var up = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(60));
+        Assert.Equal(0, up.ExitCode);
+
+        // drill owns its sandbox; SIGKILL gives it no chance to clean up.
+        using var drill = Drtools.Start(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path }, "drill");
+        await WaitForAsync(root, "node1/postmaster.pid", count: 2);
+        Drtools.Signal(drill, Drtools.SigKill);
+        await drill.WaitForExitAsync();
+
+        var list = await Drtools.RunAsync("sandbox", "list", "--root", root.Path, "--json");
+        var states = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Select(s => s.GetProperty("state").GetString()).Order().ToList();
+        Assert.Equal(["orphaned", "running"], states);
+
+        var down = await Drtools.RunAsync("sandbox", "down", "--all", "--root", root.Path);
+        Assert.True(down.ExitCode == 0, down.All);
+        root.AssertNothingLeft();
+    }
+
+    [Theory]
+    [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=abc;Password=Sup3rSecret" }, "drtools: member #1: invalid connection string")]
+    [InlineData(new[] { "lag", "--member", "Hots=127.0.0.1;Password=Sup3rSecret" }, "drtools: member #1: invalid connection string")]
+    [InlineData(new[] { "status" }, "drtools: name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.")]
+    [InlineData(new[] { "lag", "--member", "Host=127.0.0.1;Password=Sup3rSecret", "--duration", "5x" }, "drtools: --duration: '5x' is not a duration")]
+    [InlineData(new[] { "sandbox", "up", "--standbys", "9", "--root", "/nonexistent-root-for-test" }, "drtools: standbys: 9 is out of range")]
+    [InlineData(new[] { "status", "--sandbox", "no-such-sandbox", "--root", "/tmp" }, "drtools: no sandbox 'no-such-sandbox' under /tmp")]
+    [InlineData(new[] { "frobnicate" }, "drtools: ")]
+    public async Task Bad_input_is_one_clear_line_on_stderr_and_exit_code_2(string[] arguments, string expected)
+    {
+        var result = await Drtools.RunAsync(arguments);
+        Assert.Equal(2, result.ExitCode);
+        var firstLine = result.StandardError.Split('\n')[0];
+        Assert.StartsWith(expected, firstLine);
+        Assert.DoesNotContain("Sup3rSecret", result.All);
+        Assert.DoesNotContain("   at ", result.All);
+        Assert.False(Directory.Exists("/nonexistent-root-for-test"));
+    }
+
+    [Fact]
+    public async Task An_unreachable_member_is_named_in_status_and_is_an_error_for_lag()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop();
+        var member = $"Host=127.0.0.1;Port={port};Username=x;Password=Sup3rSecret";
+
+        var status = await Drtools.RunAsync("status", "--member", member);
+        Assert.Equal(1, status.ExitCode);
+        Assert.Contains($"unhealthy: 127.0.0.1:{port}: unreachable: connection refused", status.StandardOutput);
+
+        var lag = await Drtools.RunAsync("lag", "--member", member, "--connect-timeout", "2s");
+        Assert.Equal(2, lag.ExitCode);
+        Assert.Equal($"drtools: 127.0.0.1:{port}: cannot measure lag without exactly one primary: unhealthy: 127.0.0.1:{port}: unreachable: connection refused: nothing is listening on 127.0.0.1:{port}", lag.StandardError.Trim());
+        Assert.DoesNotContain("Sup3rSecret", status.All + lag.All);
+    }
+
+    private static async Task WaitForAsync(TemporaryRoot root, string marker, int count = 1)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (root.Sandboxes.Count(s => Path.Exists(Path.Combine(s, marker))) < count)
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"{marker} did not appear");
+            await Task.Delay(1);
+        }
+    }
+}

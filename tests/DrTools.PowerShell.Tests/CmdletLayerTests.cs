@@ -1,0 +1,145 @@
+using System.Diagnostics;
+using System.Reflection;
+using System.Xml.Linq;
+
+namespace DrTools.PowerShell.Tests;
+
+public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<CmdletFixture>
+{
+    private readonly CmdletMetadata _metadata = fixture.Metadata;
+
+    /// <summary>Cmdlets that change state: each must support -WhatIf/-Confirm.</summary>
+    private static readonly HashSet<string> StateChangingVerbs = ["New", "Remove", "Set", "Invoke", "Restore", "Start", "Stop", "Reset", "Clear", "Update", "Add", "Move", "Rename", "Enable", "Disable", "Register", "Unregister", "Install", "Uninstall", "Backup", "Export", "Import"];
+
+    /// <summary>Cmdlets that destroy data or disrupt service (failover, kill, delete, restore over): each must confirm by default.</summary>
+    private static readonly HashSet<string> DestructiveVerbs = ["Remove", "Invoke", "Restore", "Stop", "Reset", "Clear", "Uninstall"];
+
+    [Fact]
+    public void The_assembly_has_the_cmdlets_of_the_foundation()
+    {
+        Assert.Superset(new HashSet<string> { "New-DrSandbox", "Remove-DrSandbox", "Get-DrSandbox", "Get-DbClusterStatus", "Test-ReplicationLag" }, _metadata.Cmdlets.Select(c => c.Name).ToHashSet());
+    }
+
+    [Fact]
+    public void Every_cmdlet_is_exported_by_the_manifest_and_every_export_is_a_cmdlet()
+    {
+        Assert.Equal(_metadata.Cmdlets.Select(c => c.Name).Order(), CmdletMetadata.ManifestExports.Order());
+    }
+
+    [Fact]
+    public void Every_cmdlet_uses_an_approved_verb()
+    {
+        var approved = _metadata.ApprovedVerbs;
+        Assert.Contains("Get", approved);
+        Assert.All(_metadata.Cmdlets, c => Assert.True(approved.Contains(c.Verb), $"{c.Name}: '{c.Verb}' is not an approved verb"));
+    }
+
+    [Fact]
+    public void Every_cmdlet_is_a_sealed_VerbNounCommand_class_in_a_file_of_its_own()
+    {
+        foreach (var cmdlet in _metadata.Cmdlets)
+        {
+            Assert.True(cmdlet.Type.IsSealed, $"{cmdlet.Type.Name} is not sealed");
+            Assert.Equal($"{cmdlet.Verb}{cmdlet.Noun}Command", cmdlet.Type.Name);
+            var file = Path.Combine(CmdletMetadata.RepositoryRoot, "src", "DrTools.PowerShell", $"{cmdlet.Type.Name}.cs");
+            Assert.True(File.Exists(file), $"{cmdlet.Type.Name} is not in {file}");
+            Assert.Single(File.ReadAllLines(file), line => line.TrimStart().StartsWith("[Cmdlet(", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
+    public void Every_parameter_has_help_text()
+    {
+        var parameters = _metadata.Cmdlets.SelectMany(_metadata.Parameters).ToList();
+        Assert.NotEmpty(parameters);
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.HelpMessage), $"{p.Cmdlet} -{p.Name} ({p.ParameterSet}) has no HelpMessage"));
+    }
+
+    [Fact]
+    public void State_changing_cmdlets_support_ShouldProcess_and_destructive_ones_confirm_with_High_impact()
+    {
+        foreach (var cmdlet in _metadata.Cmdlets)
+        {
+            if (StateChangingVerbs.Contains(cmdlet.Verb)) Assert.True(cmdlet.SupportsShouldProcess, $"{cmdlet.Name} changes state but does not support ShouldProcess");
+            if (DestructiveVerbs.Contains(cmdlet.Verb)) Assert.True(cmdlet.ConfirmImpact == "High", $"{cmdlet.Name} is destructive but its ConfirmImpact is {cmdlet.ConfirmImpact}");
+        }
+        Assert.Contains(_metadata.Cmdlets, c => c.Name == "Remove-DrSandbox" && c.ConfirmImpact == "High");
+    }
+
+    [Fact]
+    public void Cmdlets_that_return_objects_declare_them_and_the_format_file_has_a_view_for_each()
+    {
+        var views = XDocument.Load(Path.Combine(CmdletMetadata.RepositoryRoot, "module", "DrTools.Format.ps1xml"))
+            .Descendants("TypeName").Select(t => t.Value.Trim()).ToHashSet();
+        foreach (var cmdlet in _metadata.Cmdlets.Where(c => c.Verb != "Remove"))
+        {
+            Assert.True(cmdlet.OutputTypes.Count > 0, $"{cmdlet.Name} has no [OutputType]");
+            foreach (var type in cmdlet.OutputTypes.Where(t => t.Namespace!.StartsWith("DrTools", StringComparison.Ordinal)))
+            {
+                Assert.True(views.Contains(type.FullName!), $"{cmdlet.Name} returns {type.FullName}, which has no view in DrTools.Format.ps1xml");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_shared_base_cmdlet_cancels_on_StopProcessing_and_every_cmdlet_derives_from_it()
+    {
+        var baseType = _metadata.Assembly.GetType("DrTools.PowerShell.DrCmdlet")!;
+        Assert.NotNull(baseType.GetMethod("StopProcessing", BindingFlags.NonPublic | BindingFlags.Instance | BindingFlags.DeclaredOnly));
+        Assert.All(_metadata.Cmdlets, c => Assert.True(c.Type.IsSubclassOf(baseType), $"{c.Name} does not derive from DrCmdlet"));
+    }
+
+    [Fact]
+    public void The_module_initializer_loads_dependencies_in_a_private_load_context()
+    {
+        var initializer = _metadata.Assembly.GetType("DrTools.PowerShell.ModuleLoader")!;
+        Assert.Contains(initializer.GetInterfaces(), i => i.FullName == "System.Management.Automation.IModuleAssemblyInitializer");
+    }
+
+    [Fact]
+    public void The_manifest_targets_PowerShell_7_6_Core_and_is_the_source_of_the_assembly_version()
+    {
+        Assert.Equal("7.6", CmdletMetadata.ManifestValue("PowerShellVersion"));
+        Assert.Equal("Core", CmdletMetadata.ManifestValue("CompatiblePSEditions"));
+        Assert.Equal("DrTools.PowerShell.dll", CmdletMetadata.ManifestValue("RootModule"));
+        var version = CmdletMetadata.ManifestValue("ModuleVersion");
+        Assert.Matches(@"^\d+\.\d+\.\d+$", version);
+        Assert.Equal(Version.Parse(version), new Version(FileVersionInfo.GetVersionInfo(CmdletMetadata.CmdletAssemblyPath).FileVersion!).ToString(3) is var v ? Version.Parse(v) : null);
+    }
+
+    [Fact]
+    public void Package_lays_out_a_loadable_module_with_dependencies_apart()
+    {
+        var output = Directory.CreateTempSubdirectory("drtools-package-").FullName;
+        try
+        {
+            var publish = Process.Start(new ProcessStartInfo("dotnet", ["publish", Path.Combine(CmdletMetadata.RepositoryRoot, "src", "DrTools.PowerShell"), "-c", "Release", $"-p:ModuleOutputRoot={output}", "-o", Path.Combine(output, "publish")])
+            {
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+            })!;
+            var log = publish.StandardOutput.ReadToEnd();
+            publish.WaitForExit();
+            Assert.True(publish.ExitCode == 0, log);
+
+            var module = Path.Combine(output, "DrTools", CmdletMetadata.ManifestValue("ModuleVersion"));
+            foreach (var file in new[] { "DrTools.psd1", "DrTools.Format.ps1xml", "DrTools.PowerShell.dll", "en-US/about_DrTools.help.txt", "dependencies/DrTools.Core.dll", "dependencies/Npgsql.dll" })
+            {
+                Assert.True(File.Exists(Path.Combine(module, file)), $"{file} missing from the packaged module");
+            }
+            // Only the cmdlet assembly beside the manifest: everything else must load in the module's own context.
+            Assert.Equal(["DrTools.PowerShell.dll"], Directory.GetFiles(module, "*.dll").Select(Path.GetFileName));
+            Assert.Empty(Directory.GetFiles(module, "System.Management.Automation.dll", SearchOption.AllDirectories));
+        }
+        finally
+        {
+            Directory.Delete(output, recursive: true);
+        }
+    }
+}
+
+public sealed class CmdletFixture : IDisposable
+{
+    public CmdletMetadata Metadata { get; } = new();
+    public void Dispose() => Metadata.Dispose();
+}
