@@ -121,10 +121,7 @@ public sealed class CliTests
     [Fact]
     public async Task An_unreachable_member_is_named_in_status_and_is_an_error_for_lag()
     {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop();
+        var port = Core.LoopbackPort.Free();
         var member = $"Host=127.0.0.1;Port={port};Username=x;Password=Sup3rSecret";
 
         var status = await Drtools.RunAsync("status", "--member", member);

@@ -63,7 +63,7 @@ public sealed class ClusterStatusTests
     [Fact]
     public async Task Nothing_listening_is_connection_refused()
     {
-        var port = FreePort();
+        var port = LoopbackPort.Free();
         var target = DbTarget.FromConnectionStrings([$"Host=127.0.0.1;Port={port};Username=x;Password=S3cretPass"]);
         var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
         Assert.Equal($"unhealthy: 127.0.0.1:{port}: unreachable: connection refused: nothing is listening on 127.0.0.1:{port}", status.Verdict);
@@ -107,11 +107,4 @@ public sealed class ClusterStatusTests
     [InlineData("db1:5432", "DB1:5432", true)]
     [InlineData("10.0.0.1:5432", "10.0.0.2:5432", false)]
     public void Endpoints_compare_by_address(string a, string b, bool same) => Assert.Equal(same, ClusterInspector.SameEndpoint(a, b));
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
-    }
 }

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Security.Cryptography;
 using DrTools.Core.Postgres;
 using DrTools.Core.Processes;
@@ -167,7 +165,7 @@ public sealed class Sandbox : IAsyncDisposable
 
     private SandboxMember AddMember(string name)
     {
-        var member = new SandboxMember(name, FreePort(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
+        var member = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
         _manifest = _manifest with { Members = [.. _manifest.Members, member] };
         _manifest.Save();
         return member;
@@ -192,7 +190,7 @@ public sealed class Sandbox : IAsyncDisposable
             }
             catch (DrToolsException e) when (attempt < 3 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
             {
-                member = member with { Port = FreePort() };
+                member = member with { Port = LoopbackPort.Free() };
                 ReplaceMember(member);
             }
         }
@@ -269,13 +267,6 @@ public sealed class Sandbox : IAsyncDisposable
             }
             await Task.Delay(25, cancellationToken);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     private static void EnsureRoot(string root)

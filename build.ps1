@@ -1,0 +1,48 @@
+#Requires -Version 7.6
+<#
+.SYNOPSIS
+    Builds, tests and packages DrTools.
+.DESCRIPTION
+    Build    compiles the solution.
+    Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1).
+    Test     runs the xunit suites (real PostgreSQL), packages the module, and runs the Pester tests in tests/pester against it.
+#>
+[CmdletBinding()]
+param(
+    [ValidateSet('Build', 'Test', 'Package')]
+    [string] $Task = 'Build',
+
+    [ValidateSet('Debug', 'Release')]
+    [string] $Configuration = 'Release'
+)
+
+$ErrorActionPreference = 'Stop'
+$root = $PSScriptRoot
+$version = (Import-PowerShellDataFile "$root/module/DrTools.psd1").ModuleVersion
+
+function Invoke-Dotnet {
+    dotnet @args
+    if ($LASTEXITCODE -ne 0) { throw "dotnet $($args -join ' ') failed with exit code $LASTEXITCODE" }
+}
+
+function Invoke-Package {
+    Invoke-Dotnet publish "$root/src/DrTools.PowerShell" -c $Configuration
+    "$root/output/DrTools/$version"
+}
+
+switch ($Task) {
+    'Build' { Invoke-Dotnet build "$root/DrTools.sln" -c $Configuration }
+    'Package' { Invoke-Package }
+    'Test' {
+        Invoke-Dotnet test "$root/DrTools.sln" -c $Configuration
+        $module = Invoke-Package | Select-Object -Last 1
+        Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
+        $env:DRTOOLS_MODULE_MANIFEST = "$module/DrTools.psd1"
+        $configuration = New-PesterConfiguration
+        $configuration.Run.Path = "$root/tests/pester"
+        $configuration.Run.PassThru = $true
+        $configuration.Output.Verbosity = 'Detailed'
+        $result = Invoke-Pester -Configuration $configuration
+        if ($result.FailedCount -gt 0 -or $result.Result -ne 'Passed') { throw "Pester: $($result.FailedCount) test(s) failed" }
+    }
+}

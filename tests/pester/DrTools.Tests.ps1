@@ -1,0 +1,143 @@
+#Requires -Version 7.6
+# Pester 5 tests of the packaged module (build.ps1 -Task Package puts it in output/DrTools/<version>/).
+# They need PostgreSQL server binaries, as the xunit tests do; run them with: pwsh ./build.ps1 -Task Test
+
+BeforeAll {
+    $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path
+    $version = (Import-PowerShellDataFile "$RepositoryRoot/module/DrTools.psd1").ModuleVersion
+    $ModuleManifest = if ($env:DRTOOLS_MODULE_MANIFEST) { $env:DRTOOLS_MODULE_MANIFEST } else { "$RepositoryRoot/output/DrTools/$version/DrTools.psd1" }
+    if (-not (Test-Path $ModuleManifest)) { throw "The packaged module is not at $ModuleManifest: run ./build.ps1 -Task Package first." }
+    Import-Module $ModuleManifest -Force
+    $SandboxRoot = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-$([guid]::NewGuid().ToString('n'))"
+}
+
+AfterAll {
+    if (Test-Path $SandboxRoot) {
+        Remove-DrSandbox -All -Path $SandboxRoot -Confirm:$false
+        Remove-Item $SandboxRoot -Recurse -Force
+    }
+    Remove-Module DrTools -ErrorAction SilentlyContinue
+}
+
+Describe 'The DrTools module' {
+    It 'exports exactly the cmdlets its manifest lists' {
+        $listed = (Import-PowerShellDataFile $ModuleManifest).CmdletsToExport | Sort-Object
+        (Get-Command -Module DrTools).Name | Sort-Object | Should -Be $listed
+    }
+
+    It 'gives every parameter of every cmdlet a help message' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        foreach ($command in Get-Command -Module DrTools) {
+            foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
+                $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | ForEach-Object {
+                    $_.HelpMessage | Should -Not -BeNullOrEmpty -Because "$($command.Name) -$($parameter.Name) needs help text"
+                }
+            }
+        }
+    }
+
+    It 'has about help' {
+        Get-Help about_DrTools | Out-String | Should -Match 'Get-DbClusterStatus'
+    }
+
+    It 'loads Npgsql in its own AssemblyLoadContext, not the default one' {
+        { Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=1' -ConnectTimeout 1s } | Should -Not -Throw
+        $npgsql = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'Npgsql' }
+        $npgsql | Should -Not -BeNullOrEmpty
+        $npgsql | ForEach-Object { [System.Runtime.Loader.AssemblyLoadContext]::GetLoadContext($_).Name } | Should -Be 'DrTools'
+    }
+}
+
+Describe 'Bad input' {
+    It 'reports a malformed connection string in one line, naming the member, without the password' {
+        $failure = { Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=abc;Password=Sup3rSecret' -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike 'member #1: invalid connection string*'
+        $failure.Exception.Message | Should -Not -Match 'Sup3rSecret'
+        $failure.Exception.Message | Should -Not -Match "`n"
+    }
+
+    It 'refuses a duration it cannot read, naming it' {
+        { Test-ReplicationLag -ConnectionString 'Host=127.0.0.1' -Duration '5x' -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'5x' is not a duration*"
+    }
+
+    It 'reports an unreachable member in the verdict' {
+        $status = Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=1' -ConnectTimeout 2s
+        $status.Healthy | Should -BeFalse
+        $status.Verdict | Should -BeLike '*127.0.0.1:1: unreachable: connection refused*'
+    }
+}
+
+Describe 'A sandbox' {
+    BeforeAll {
+        $Sandbox = New-DrSandbox -Standbys 1 -Path $SandboxRoot -Confirm:$false
+        $Password = (Get-Content (Join-Path $Sandbox.Directory 'sandbox.json') -Raw | ConvertFrom-Json).password
+        $Primary = $Sandbox.Members | Where-Object Name -EQ 'node0'
+    }
+
+    AfterAll {
+        if ($Sandbox) { $Sandbox | Remove-DrSandbox -Confirm:$false }
+    }
+
+    It 'is a healthy primary with one streaming standby' {
+        $status = $Sandbox | Get-DbClusterStatus
+        $status.Healthy | Should -BeTrue
+        $status.Primary.Name | Should -Be 'node0'
+        @($status.Standbys).Count | Should -Be 1
+        $status | Out-String | Should -Match 'healthy: primary node0'
+    }
+
+    It 'is listed by Get-DrSandbox as running' {
+        $listed = Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ $Sandbox.Id
+        $listed.State | Should -Be 'Running'
+    }
+
+    It 'meets a generous lag threshold (-Quiet returns one boolean)' {
+        $Sandbox | Test-ReplicationLag -MaxLagBytes 100MB -Quiet | Should -BeExactly $true
+    }
+
+    It 'samples lag and heartbeat over a window given as 2s / 250ms' {
+        $result = $Sandbox | Test-ReplicationLag -Heartbeat -Duration 2s -Interval 250ms -MaxLagSeconds 5
+        $result.LagBytes.Samples | Should -BeGreaterOrEqual 6
+        $result.HeartbeatLagSeconds.Measured | Should -BeGreaterThan 0
+        $result.HeartbeatLagSeconds.Target | Should -Be 5
+        $result | Out-String | Should -Match 'node1'
+    }
+
+    It 'reports a threshold below the lag as not met' {
+        $Sandbox | Test-ReplicationLag -Heartbeat -MaxLagSeconds 0 -Quiet | Should -BeExactly $false
+    }
+
+    It 'accepts a connection string with a PSCredential' {
+        $credential = [pscredential]::new('drtools', (ConvertTo-SecureString $Password -AsPlainText -Force))
+        $status = Get-DbClusterStatus -ConnectionString "Host=127.0.0.1;Port=$($Primary.Port);Database=postgres" -Credential $credential
+        $status.Members[0].Role | Should -Be 'Primary'
+    }
+
+    It 'names the member and hides the password when the password is wrong' {
+        $credential = [pscredential]::new('drtools', (ConvertTo-SecureString 'Wr0ngHorse' -AsPlainText -Force))
+        $status = Get-DbClusterStatus -ConnectionString "Host=127.0.0.1;Port=$($Primary.Port)" -Credential $credential
+        $status.Verdict | Should -BeLike "*127.0.0.1:$($Primary.Port): unreachable: password authentication failed*"
+        $status.Verdict | Should -Not -Match 'Wr0ngHorse'
+    }
+
+    It 'is left alone by Remove-DrSandbox -WhatIf' {
+        $Sandbox | Remove-DrSandbox -WhatIf
+        Test-Path $Sandbox.Directory | Should -BeTrue
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
+    }
+}
+
+Describe 'ShouldProcess' {
+    It 'New-DrSandbox -WhatIf creates nothing' {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "drtools-whatif-$([guid]::NewGuid().ToString('n'))"
+        New-DrSandbox -Path $root -WhatIf
+        Test-Path $root | Should -BeFalse
+    }
+
+    It 'Remove-DrSandbox removes the directory and every process' {
+        $sandbox = New-DrSandbox -Standbys 0 -Path $SandboxRoot -Confirm:$false
+        $sandbox | Remove-DrSandbox -Confirm:$false
+        Test-Path $sandbox.Directory | Should -BeFalse
+        Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ $sandbox.Id | Should -BeNullOrEmpty
+    }
+}
