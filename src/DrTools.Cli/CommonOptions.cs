@@ -48,13 +48,22 @@ public sealed class TargetOptions
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
     public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout);
 
-    public void AddTo(Command command)
+    public Option<string[]> AllowDrillOn { get; } = new("--allow-drill-on")
+    {
+        Description = "host:port of a member that destructive drills may act on; every member must be named (sandboxes are always allowed). Also DRTOOLS_ALLOW_DRILL_ON.",
+    };
+
+    public void AddTo(Command command, bool destructive = false)
     {
         command.Add(Members);
         command.Add(Sandbox);
         command.Add(Root);
         command.Add(ConnectTimeout);
+        if (destructive) command.Add(AllowDrillOn);
     }
+
+    /// <summary>The sandbox named by --sandbox, or null when the target is given by --member.</summary>
+    public Sandbox? OpenSandbox(ParseResult parse) => parse.GetValue(Sandbox) is { } id ? Core.Sandboxes.Sandbox.Open(id, parse.GetValue(Root)) : null;
 
     public DbTarget Resolve(ParseResult parse)
     {
@@ -65,7 +74,7 @@ public sealed class TargetOptions
             (0, null) => throw new DrToolsException("name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.", DrErrorKind.InvalidArgument),
             (> 0, not null) => throw new DrToolsException("give either --member or --sandbox, not both.", DrErrorKind.InvalidArgument),
             (_, not null) => Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Target,
-            _ => DbTarget.FromConnectionStrings(members, connectTimeout: parse.GetValue(ConnectTimeout)),
+            _ => DbTarget.FromConnectionStrings(members, connectTimeout: parse.GetValue(ConnectTimeout), allowDrillOn: parse.GetValue(AllowDrillOn)),
         };
     }
 }

@@ -2,6 +2,7 @@ using System.Text.Json;
 using System.Text.Json.Serialization;
 using DrTools.Core;
 using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
 using DrTools.Core.Replication;
 using DrTools.Core.Sandboxes;
 
@@ -67,5 +68,21 @@ public static class Output
         {
             Console.WriteLine($"  {figure.Name}: {figure.Method}{(figure.Samples > 1 ? $"; p95 shown in --json" : "")}");
         }
+    }
+
+    public static void Failover(FailoverResult result)
+    {
+        Console.WriteLine($"{result.Mode} of {result.Target}: {result.OldPrimary} -> {result.NewPrimary}: {(result.Met ? "objectives met" : "objectives NOT met")}");
+        var figures = new[] { result.WriteUnavailability, result.ReadReconnection, result.LostWrites, result.DataLossWindow };
+        foreach (var figure in figures) Console.WriteLine($"  {figure.Name}: {figure}");
+        if (result.LostSequences.Count > 0) Console.WriteLine($"  lost sequence numbers: {string.Join(", ", result.LostSequences)}");
+        Console.WriteLine($"  integrity: {(result.Integrity?.ToString() ?? "not checked")}");
+        Console.WriteLine($"  state: {result.State}");
+        Console.WriteLine($"  topology: {result.TopologyAfter.Verdict}");
+        Console.WriteLine("timeline:");
+        foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.Name}{(moment.Detail is null ? "" : $": {moment.Detail}")}");
+        Console.WriteLine("how measured:");
+        foreach (var figure in figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        if (result.Integrity is not null) Console.WriteLine($"  integrity: {Core.Integrity.DbChecksum.Method}");
     }
 }

@@ -19,6 +19,7 @@ var root = new RootCommand("DrTools: disaster-recovery and failover testing for 
     SandboxCommands.Create(),
     StatusCommand.Create(),
     LagCommand.Create(),
+    FailoverCommand.Create(),
     DrillCommand.Create(),
 };
 var parse = root.Parse(args);

@@ -97,6 +97,38 @@ public sealed class DbMember
         }
     }
 
+    /// <summary>Runs one statement on a connection of its own; failures name this member.</summary>
+    public async Task ExecuteAsync(string sql, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        try
+        {
+            await command.ExecuteNonQueryAsync(cancellationToken);
+        }
+        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Describe(e);
+        }
+    }
+
+    /// <summary>Reads the first row of a query on a connection of its own; failures name this member.</summary>
+    public async Task<T> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using var connection = await OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand(sql, connection);
+        try
+        {
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return read(reader);
+        }
+        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Describe(e);
+        }
+    }
+
     /// <summary>Turns a driver or network error into a one-line error naming this member.</summary>
     public MemberException Describe(Exception error)
     {

@@ -6,7 +6,15 @@ namespace DrTools.Core.Postgres;
 /// </summary>
 public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool AllowDrill)
 {
-    public static DbTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null, bool allowDrill = false)
+    /// <summary>Endpoints (host:port) allowed for drills by configuration: DRTOOLS_ALLOW_DRILL_ON, comma-separated.</summary>
+    public static IReadOnlyList<string> ConfiguredDrillTargets =>
+        (Environment.GetEnvironmentVariable("DRTOOLS_ALLOW_DRILL_ON") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+
+    /// <summary>
+    /// A cluster given by connection strings. It is allowed for drills only when every member's endpoint is named in
+    /// <paramref name="allowDrillOn"/> or in DRTOOLS_ALLOW_DRILL_ON: a drill kills and promotes, so the user must name each server.
+    /// </summary>
+    public static DbTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
     {
         if (connectionStrings.Count == 0)
         {
@@ -18,6 +26,8 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
         {
             throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
         }
+        var allowed = (allowDrillOn ?? []).Concat(ConfiguredDrillTargets).ToList();
+        var allowDrill = members.All(m => allowed.Any(a => Cluster.ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:5432", m.Endpoint)));
         return new DbTarget(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
     }
 
@@ -30,7 +40,7 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
     {
         if (!AllowDrill)
         {
-            throw new DrToolsException($"{operation} refused: {Name} is not allowed for drills. Sandboxes are; for any other cluster allow it explicitly (-AllowDrillOn / --allow-drill).", DrErrorKind.NotAllowed);
+            throw new DrToolsException($"{operation} refused: {Name} is not allowed for drills. Sandboxes are; for any other cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", DrErrorKind.NotAllowed);
         }
     }
 }

@@ -40,6 +40,7 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
 
     public async Task StartAsync(CancellationToken cancellationToken)
     {
+        await ClearStaleLockAsync(cancellationToken);
         try
         {
             await PgCtlAsync(cancellationToken, "start", "-l", LogFile);
@@ -68,6 +69,52 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     {
         if (!IsRunning) return;
         await PgCtlAsync(cancellationToken, "stop", "-m", mode == ShutdownMode.Fast ? "fast" : "immediate");
+    }
+
+    /// <summary>
+    /// Asks the postmaster to shut down by signal (SIGINT fast, SIGQUIT immediate) and watches /proc every 2 ms until it
+    /// is gone: pg_ctl -w sleeps 100 ms between checks, which would dominate a switchover's outage.
+    /// </summary>
+    public async Task StopPromptlyAsync(ShutdownMode mode, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        if (PostmasterPid is not { } pid) return;
+        ProcessTable.Signal(pid, mode == ShutdownMode.Fast ? 2 : 3);
+        var deadline = DateTime.UtcNow + timeout;
+        while (ProcessTable.IsAlive(pid))
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{DataDirectory}: the server did not stop within {DurationText.Format(timeout)}: {LastLogLines()}", DrErrorKind.Timeout);
+            await Task.Delay(2, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The latest checkpoint location, read from global/pg_control (ControlFileData.checkPoint, at offset 32 since
+    /// PostgreSQL 9.x): for a cleanly stopped server, its shutdown checkpoint, the end of its WAL. Read directly, since
+    /// running pg_controldata would add its start-up time to a switchover's outage.
+    /// </summary>
+    public Lsn LatestCheckpoint()
+    {
+        var control = File.ReadAllBytes(Path.Combine(DataDirectory, "global", "pg_control"));
+        var version = BitConverter.ToUInt32(control, 8);
+        if (version < 1100) throw new DrToolsException($"{DataDirectory}: pg_control version {version} is older than DrTools reads (PostgreSQL 11+).");
+        return new Lsn(BitConverter.ToUInt64(control, 32));
+    }
+
+    /// <summary>
+    /// After a kill, postmaster.pid names a postmaster that may linger as a zombie until PID 1 reaps it, and PostgreSQL
+    /// would take it for a running server. Once nothing runs in the data directory any more, the lock file is stale: remove it.
+    /// </summary>
+    public async Task ClearStaleLockAsync(CancellationToken cancellationToken)
+    {
+        var lockFile = Path.Combine(DataDirectory, "postmaster.pid");
+        if (!File.Exists(lockFile) || IsRunning) return;
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (ProcessTable.FindByWorkingDirectory(DataDirectory).Count > 0)
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{DataDirectory}: processes of the stopped server are still running after 30s.", DrErrorKind.Timeout);
+            await Task.Delay(10, cancellationToken);
+        }
+        File.Delete(lockFile);
     }
 
     /// <summary>SIGKILLs the postmaster, as a crash or an OOM kill would: children notice its death and exit on their own.</summary>

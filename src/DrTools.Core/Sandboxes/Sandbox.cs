@@ -160,7 +160,7 @@ public sealed class Sandbox : IAsyncDisposable
         }
     }
 
-    private string PassFile => Path.Combine(Directory, ".pgpass");
+    internal string PassFile => Path.Combine(Directory, ".pgpass");
     private string PasswordFile => Path.Combine(Directory, ".initdb-password");
 
     private SandboxMember AddMember(string name)

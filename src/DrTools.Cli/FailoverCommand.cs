@@ -1,0 +1,81 @@
+using System.CommandLine;
+using DrTools.Core;
+using DrTools.Core.Failover;
+using DrTools.Core.Probes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Cli;
+
+/// <summary>drtools failover: a switchover or failover drill with client-measured RTO and RPO; exits 1 when an objective is not met.</summary>
+public static class FailoverCommand
+{
+    public sealed class Options
+    {
+        public Option<FailoverMode> Mode { get; } = new("--mode") { Description = "switchover (planned) or failover (unplanned).", DefaultValueFactory = _ => FailoverMode.Switchover };
+        public Option<string?> Candidate { get; } = new("--candidate") { Description = "The standby to promote (member name or host:port); default the most advanced." };
+        public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a switchover always does)." };
+        public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).");
+        public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).");
+        public Option<double> ProbeRate { get; } = new("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 };
+        public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
+        public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
+        public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
+        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST/PORT are set)." };
+        public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly, for members DrTools does not control." };
+        public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60));
+
+        public void AddTo(Command command)
+        {
+            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, PhaseTimeout }) command.Add(option);
+        }
+
+        public FailoverOptions Read(ParseResult parse)
+        {
+            var probe = new ProbeOptions { Rate = parse.GetValue(ProbeRate), ConnectionString = parse.GetValue(ProbeConnectionString) };
+            return new FailoverOptions
+            {
+                Mode = parse.GetValue(Mode),
+                Candidate = parse.GetValue(Candidate),
+                Rejoin = parse.GetValue(Rejoin),
+                RtoTarget = parse.GetValue(Rto),
+                RpoTarget = parse.GetValue(Rpo),
+                WriteProbe = probe,
+                ReadProbe = probe with { ConnectionString = null },
+                CheckIntegrity = !parse.GetValue(NoIntegrity),
+                IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
+                PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
+            };
+        }
+
+        public IMemberControl Control(ParseResult parse, Sandbox? sandbox) =>
+            sandbox is not null ? new SandboxControl(sandbox) : new CommandControl(parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+    }
+
+    public static Command Create()
+    {
+        var target = new TargetOptions();
+        var options = new Options();
+        var whatIf = new Option<bool>("--what-if") { Description = "Show what the drill would do, change nothing." };
+        var json = CommonOptions.Json();
+        var command = new Command("failover", "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.") { whatIf, json };
+        target.AddTo(command, destructive: true);
+        options.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var sandbox = target.OpenSandbox(parse);
+            var failover = options.Read(parse);
+            var control = options.Control(parse, sandbox);
+            var plan = await FailoverDrill.PlanAsync(sandbox?.Target ?? target.Resolve(parse), control, failover, token);
+            if (parse.GetValue(whatIf))
+            {
+                Console.WriteLine($"What if: {plan}");
+                return ExitCodes.Success;
+            }
+            var result = await FailoverDrill.RunAsync(plan, control, failover, token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else Output.Failover(result);
+            return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+}

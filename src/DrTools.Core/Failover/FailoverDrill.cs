@@ -1,0 +1,386 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
+using DrTools.Core.Probes;
+using Npgsql;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>
+/// Switchover and failover drills with write and read probes running throughout, so that unavailability and data loss
+/// are what a client observed, on one monotonic clock. Plan first (read-only), then run.
+/// </summary>
+public static class FailoverDrill
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
+
+    public static async Task<FailoverPlan> PlanAsync(DbTarget target, IMemberControl control, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var standbys = status.Standbys.ToList();
+
+        MemberStatus? candidate = null;
+        if (options.Candidate is { } chosen)
+        {
+            candidate = status.Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
+                ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {target.Name} (members: {string.Join(", ", status.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+            if (candidate.Role != MemberRole.Standby)
+            {
+                throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+        }
+        else if (standbys.Count == 0)
+        {
+            throw new DrToolsException($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+        else if (options.Mode == FailoverMode.Switchover)
+        {
+            candidate = standbys.Where(s => s.ReplicationState == "streaming").MaxBy(s => Lsn.ParseOrNull(s.ReplayedLsn)?.Value ?? 0)
+                ?? throw new DrToolsException($"switchover of {target.Name} refused: no standby is streaming ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+
+        var primaryMember = target.Member(primary.Name);
+        var rejoin = options.Mode == FailoverMode.Switchover || options.Rejoin;
+        var steps = new List<string>
+        {
+            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
+        };
+        if (options.CheckIntegrity && options.Mode == FailoverMode.Failover) steps.Add("checksum the tables in scope on the primary");
+        if (options.Mode == FailoverMode.Switchover)
+        {
+            steps.Add($"check {candidate!.Display} is streaming and at most {options.MaxCatchUpBytes} bytes behind");
+            steps.Add($"stop {primary.Display} cleanly (fast shutdown) and wait until {candidate.Display} has replayed its shutdown checkpoint");
+            if (options.CheckIntegrity) steps.Add($"pin a checksum snapshot on {candidate.Display}: the old primary's final state");
+        }
+        else
+        {
+            steps.Add($"inject the fault: {control.FaultDescription(primaryMember)}");
+            steps.Add(candidate is null ? "choose the most advanced standby by replayed LSN" : $"promote the chosen {candidate.Display} once it has replayed what it received");
+        }
+        steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
+        if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
+        steps.Add(rejoin ? $"rejoin {primary.Display} as a standby of the new primary (pg_rewind when needed)" : $"leave {primary.Display} down (no rejoin requested)");
+        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read the topology");
+        return new FailoverPlan(target, options.Mode, primary.Name, candidate?.Name, steps, status);
+    }
+
+    public static async Task<FailoverResult> RunAsync(FailoverPlan plan, IMemberControl control, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var target = plan.Target;
+        var primary = target.Member(plan.Primary);
+        var clock = new MonotonicClock();
+        var timeline = new List<DrillEvent>();
+        void Mark(string name, string? detail = null, TimeSpan? when = null)
+        {
+            var at = when ?? clock.Elapsed;
+            timeline.Add(new DrillEvent(name, at, clock.WallTime(at), detail));
+        }
+
+        var runId = Guid.NewGuid();
+        await Probe.PrepareAsync(primary, cancellationToken);
+        var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await DbChecksums.TakeAsync(primary, options.IntegrityTables, cancellationToken) : null;
+        // Every connection the outage window needs is opened now: a SCRAM login costs tens of milliseconds.
+        var sessions = await OpenSessionsAsync(plan, cancellationToken);
+        await using var pinned = options.CheckIntegrity && plan.Mode == FailoverMode.Switchover
+            ? await DbChecksums.ConnectAsync(target.Member(plan.Candidate!), options.IntegrityTables, cancellationToken)
+            : null;
+        await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe, clock);
+        Mark("probes started", writes.Path);
+
+        var phase = "the baseline";
+        var primaryDown = false;
+        Session? promoted = null;
+        var fault = TimeSpan.Zero;
+        var notes = new List<string>();
+        var rejoined = false;
+        try
+        {
+            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
+            {
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+            // A baseline of acknowledged writes before the fault: without it the outage has no start.
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+
+            Session candidate;
+            if (plan.Mode == FailoverMode.Switchover)
+            {
+                phase = "the catch-up check";
+                candidate = sessions.Single();
+                await CheckCaughtUpAsync(primary, candidate, options.MaxCatchUpBytes, cancellationToken);
+                // While the primary still serves: the shutdown checkpoint then has little left to write.
+                await primary.ExecuteAsync("checkpoint", cancellationToken);
+                Mark("checkpoint before the stop");
+                phase = "the clean stop of the primary";
+                fault = clock.Elapsed;
+                Mark("primary stop requested", $"fast shutdown of {primary.Display}");
+                primaryDown = true;
+                await control.StopCleanlyAsync(primary, cancellationToken);
+                Mark("primary stopped");
+                phase = "the standby's catch-up";
+                var final = await control.FinalLsnAsync(primary, cancellationToken);
+                var replayed = await WaitForFinalReplayAsync(candidate, final, options.PhaseTimeout, cancellationToken);
+                Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}" : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
+                if (pinned is not null) await pinned.PinAsync(cancellationToken);
+            }
+            else
+            {
+                phase = "the fault injection";
+                fault = clock.Elapsed;
+                primaryDown = true;
+                Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
+                phase = "the choice of the standby to promote";
+                var (chosen, lsn) = await ChooseStandbyAsync(sessions, plan.Candidate is not null, options.PhaseTimeout, cancellationToken);
+                candidate = chosen;
+                Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn}");
+            }
+
+            phase = "the promotion";
+            Mark("promotion requested", candidate.Member.Display);
+            await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
+            promoted = candidate;
+            Mark("promotion finished");
+            if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
+
+            phase = "re-pointing the other standbys";
+            var followers = new List<DbMember>();
+            foreach (var standby in plan.Before.Standbys.Where(s => s.Name != candidate.Member.Name).Select(s => target.Member(s.Name)))
+            {
+                if (await control.RepointStandbyAsync(standby, candidate.Member, cancellationToken)) followers.Add(standby);
+                else notes.Add($"{standby.Display} was not re-pointed (not a member DrTools controls)");
+            }
+            if (followers.Count > 0) Mark("standbys re-pointed", string.Join(", ", followers.Select(f => f.Name)));
+
+            phase = "waiting for the first write on the new primary";
+            var promotedAt = clock.Elapsed;
+            await writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
+            await reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
+
+            if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
+            {
+                phase = "the rejoin of the old primary";
+                Mark("rejoin started", primary.Display);
+                rejoined = await control.RejoinAsync(primary, candidate.Member, cancellationToken);
+                if (rejoined)
+                {
+                    followers.Add(primary);
+                    Mark("old primary rejoined as a standby");
+                }
+                else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
+            }
+            await control.ConfigureNewPrimaryAsync(candidate.Member, followers, cancellationToken);
+            await Task.Delay(options.Settle, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            var writeSamples = await writes.StopAsync();
+            await reads.StopAsync();
+            throw await DescribeFailureAsync(e, plan, control, primary, primaryDown, promoted is not null, phase, writeSamples.Count(s => s.Succeeded));
+        }
+        finally
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+        }
+
+        var writeProbe = await writes.StopAsync();
+        var readProbe = await reads.StopAsync();
+        Mark("probes stopped");
+        var newPrimary = promoted.Member;
+        var outage = ProbeAnalysis.Outage(writeProbe, fault);
+        var readOutage = ProbeAnalysis.Outage(readProbe, fault);
+        if (outage.LastBefore is { } lastWrite) Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+        if (outage.FirstAfter is { } firstWrite) Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+        if (readOutage.FirstAfter is { } firstRead) Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+        var loss = await ProbeAnalysis.FindLostWritesAsync(newPrimary, runId, writeProbe, cancellationToken);
+        var integrity = before is null ? null : DbChecksums.Compare(before, await DbChecksums.TakeAsync(newPrimary, options.IntegrityTables, cancellationToken));
+        await WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken);
+        var topology = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
+
+        var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
+        if (notes.Count > 0) state += "; " + string.Join("; ", notes);
+        return new FailoverResult
+        {
+            Target = target.Name,
+            Mode = plan.Mode,
+            OldPrimary = primary.Display,
+            NewPrimary = newPrimary.Display,
+            StartedAt = clock.StartedAt,
+            Duration = clock.Elapsed,
+            Timeline = timeline.OrderBy(e => e.At).ToList(),
+            WriteUnavailability = Unavailability("write unavailability (RTO)", outage, writeProbe, writes, options.WriteProbe, options.RtoTarget, $"inserts into {Probe.Table}", start),
+            ReadReconnection = Unavailability("read reconnection", readOutage, readProbe, reads, options.ReadProbe, options.RtoTarget, "select 1", start),
+            LostWrites = new Measurement("lost acknowledged writes", loss.LostSequences.Count, "writes", options.RpoTarget == TimeSpan.Zero ? 0 : null,
+                $"the write probe's acknowledged sequence numbers ({loss.Acknowledged}) missing from {Probe.Table} on the new primary: exact, by sequence number"),
+            DataLossWindow = new Measurement("data loss window (RPO)", loss.Window.TotalSeconds, "s", options.RpoTarget?.TotalSeconds,
+                "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost"),
+            LostSequences = loss.LostSequences,
+            AcknowledgedWrites = loss.Acknowledged,
+            UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
+            Integrity = integrity,
+            TopologyAfter = topology,
+            State = state,
+            WriteSamples = writeProbe,
+            ReadSamples = readProbe,
+        };
+    }
+
+    private static Measurement Unavailability(string name, Outage outage, IReadOnlyList<ProbeSample> samples, Probe probe, ProbeOptions options, TimeSpan? target, string statement, string start)
+    {
+        var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
+        var method = $"{options.Rate}/s {statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
+        if (outage.Duration is { } duration) return new Measurement(name, duration.TotalSeconds, "s", target?.TotalSeconds, method);
+        // Never recovered while probing: the outage lasted at least until the probe stopped.
+        var lastAttempt = samples.Count == 0 ? outage.Fault : samples.Max(s => s.Sent);
+        return new Measurement(name, (lastAttempt - (outage.LastBefore?.Acknowledged ?? outage.Fault)).TotalSeconds, "s", target?.TotalSeconds,
+            method + "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound");
+    }
+
+    /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>
+    private sealed class Session(DbMember member, NpgsqlConnection connection) : IAsyncDisposable
+    {
+        public DbMember Member { get; } = member;
+
+        public async Task<T> ReadAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+        {
+            try
+            {
+                await using var command = new NpgsqlCommand(sql, connection);
+                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                return read(reader);
+            }
+            catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw Member.Describe(e);
+            }
+        }
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
+    }
+
+    /// <summary>Sessions to the standbys that may be promoted: the candidate when there is one, else every reachable standby.</summary>
+    private static async Task<List<Session>> OpenSessionsAsync(FailoverPlan plan, CancellationToken cancellationToken)
+    {
+        var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Standbys.Select(s => s.Name).ToList();
+        var sessions = new List<Session>();
+        try
+        {
+            foreach (var name in names)
+            {
+                var member = plan.Target.Member(name);
+                sessions.Add(new Session(member, await member.OpenAsync(cancellationToken)));
+            }
+            return sessions;
+        }
+        catch
+        {
+            foreach (var session in sessions) await session.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task CheckCaughtUpAsync(DbMember primary, Session candidate, long maxBytes, CancellationToken cancellationToken)
+    {
+        var (receiver, replayed) = await candidate.ReadAsync("select (select status from pg_stat_wal_receiver), pg_last_wal_replay_lsn()::text",
+            r => (r.IsDBNull(0) ? null : r.GetString(0), Lsn.Parse(r.GetString(1))), cancellationToken);
+        var current = await primary.QueryAsync("select pg_current_wal_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
+        if (receiver != "streaming" || current.BytesAfter(replayed) > maxBytes)
+        {
+            throw new DrToolsException($"switchover refused: {candidate.Member.Display} is not caught up (WAL receiver {receiver ?? "not running"}, {current.BytesAfter(replayed)} bytes behind, at most {maxBytes} allowed). Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+    }
+
+    /// <summary>Waits until the standby has replayed past the stopped primary's last record (or, when that is unknown, everything it received).</summary>
+    private static async Task<Lsn> WaitForFinalReplayAsync(Session standby, Lsn? final, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (true)
+        {
+            var (receiving, received, replayed) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
+                r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
+            if (final is { } end ? replayed > end : !receiving && replayed >= received) return replayed;
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new DrToolsException($"{standby.Member.Display} did not replay the old primary's WAL{(final is null ? "" : $" up to its shutdown checkpoint {final}")} within {DurationText.Format(timeout)} (replayed to {replayed}).", DrErrorKind.Timeout);
+            }
+            await Task.Delay(Poll, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// After the fault: waits until each standby has lost its WAL sender and replayed what it received, then picks the
+    /// most advanced by replayed LSN (the user's choice is the only session when there is one).
+    /// </summary>
+    private static async Task<(Session Session, Lsn Replayed)> ChooseStandbyAsync(IReadOnlyList<Session> sessions, bool chosenByUser, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var positions = await Task.WhenAll(sessions.Select(async session =>
+        {
+            try
+            {
+                return (Session: session, Replayed: (Lsn?)await WaitForFinalReplayAsync(session, null, timeout, cancellationToken));
+            }
+            catch (MemberException) when (!chosenByUser)
+            {
+                return (Session: session, Replayed: null); // a standby that went away is simply not a candidate
+            }
+        }));
+        var best = positions.Where(p => p.Replayed is not null).MaxBy(p => p.Replayed!.Value.Value);
+        if (best.Session is null) throw new DrToolsException("no standby could be reached to promote.", DrErrorKind.InvalidOperation);
+        return (best.Session, best.Replayed!.Value);
+    }
+
+    private static async Task PromoteAsync(Session candidate, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        // pg_promote(wait => true) polls every 100 ms; a promotion takes ~20 ms, so poll pg_is_in_recovery() ourselves.
+        await candidate.ReadAsync("select pg_promote(wait => false)", r => r.GetBoolean(0), cancellationToken);
+        var deadline = DateTime.UtcNow + timeout;
+        while (await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken))
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", DrErrorKind.Timeout);
+            await Task.Delay(Poll, cancellationToken);
+        }
+    }
+
+    /// <summary>Gives the rejoined old primary and the re-pointed standbys time to stream from the new primary, so the topology read afterwards is settled.</summary>
+    private static async Task WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+            if (status.Healthy || (!rejoined && status.Standbys.All(s => s.ReplicationState == "streaming"))) return;
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+
+    /// <summary>
+    /// The drill failed or was cancelled part-way: put the cluster back as close to how it was found as possible
+    /// (restart a primary that was stopped or killed when nothing was promoted) and say where it stands.
+    /// </summary>
+    private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, bool promoted, string phase, int acknowledged)
+    {
+        var recovery = "";
+        if (primaryDown && !promoted)
+        {
+            try
+            {
+                recovery = await control.RestartAsync(primary, CancellationToken.None)
+                    ? $" The old primary {primary.Display} was restarted."
+                    : $" The old primary {primary.Display} is down and DrTools cannot restart it.";
+            }
+            catch (DrToolsException restart)
+            {
+                recovery = $" Restarting the old primary failed: {restart.Message}";
+            }
+        }
+        var status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+        var where = $"{recovery} Cluster now: {status.Verdict}";
+        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
+        var reason = error is DrToolsException known ? known.Message : error.Message;
+        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
+    }
+}

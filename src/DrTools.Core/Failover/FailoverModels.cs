@@ -1,0 +1,81 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Failover;
+
+public enum FailoverMode
+{
+    /// <summary>Planned: clean stop, wait for the standby to replay everything, promote, rejoin the old primary.</summary>
+    Switchover,
+    /// <summary>Unplanned: inject a failure, promote the most advanced standby.</summary>
+    Failover,
+}
+
+public sealed record FailoverOptions
+{
+    public FailoverMode Mode { get; init; } = FailoverMode.Switchover;
+    /// <summary>The standby to promote; default: the most advanced by replayed LSN.</summary>
+    public string? Candidate { get; init; }
+    /// <summary>After an unplanned failover, make the old primary a standby of the new one (a switchover always does).</summary>
+    public bool Rejoin { get; init; }
+    public TimeSpan? RtoTarget { get; init; }
+    public TimeSpan? RpoTarget { get; init; }
+    public ProbeOptions WriteProbe { get; init; } = new();
+    public ProbeOptions ReadProbe { get; init; } = new();
+    public bool CheckIntegrity { get; init; } = true;
+    /// <summary>Tables whose row counts and checksums must be the same before and after; default all but DrTools' own.</summary>
+    public IReadOnlyList<string>? IntegrityTables { get; init; }
+    /// <summary>A switchover is refused when the candidate is further behind than this before the primary is stopped.</summary>
+    public long MaxCatchUpBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>Longest wait of any one phase (catch-up, promotion, first write after the fault, rejoin).</summary>
+    public TimeSpan PhaseTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>How long the probes keep running once the cluster serves writes again.</summary>
+    public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(500);
+}
+
+/// <summary>What a drill will do, known before anything changes: the basis of -WhatIf and of ShouldProcess.</summary>
+public sealed record FailoverPlan(DbTarget Target, FailoverMode Mode, string Primary, string? Candidate, IReadOnlyList<string> Steps, ClusterStatus Before)
+{
+    public string Action => Mode == FailoverMode.Switchover
+        ? $"Switchover: stop primary {Primary} cleanly, promote {Candidate}, rejoin {Primary} as its standby"
+        : $"Failover: fail primary {Primary}, promote {Candidate ?? "the most advanced standby"}";
+
+    public override string ToString() => $"{Action}\n  " + string.Join("\n  ", Steps);
+}
+
+/// <summary>A moment of the drill on its monotonic clock (At), with the wall time for display.</summary>
+public sealed record DrillEvent(string Name, TimeSpan At, DateTimeOffset WallTime, string? Detail);
+
+public sealed record FailoverResult
+{
+    public required string Target { get; init; }
+    public required FailoverMode Mode { get; init; }
+    public required string OldPrimary { get; init; }
+    public required string NewPrimary { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required TimeSpan Duration { get; init; }
+    public required IReadOnlyList<DrillEvent> Timeline { get; init; }
+    /// <summary>RTO: client-observed write unavailability.</summary>
+    public required Measurement WriteUnavailability { get; init; }
+    /// <summary>Client-observed time until reads were served again.</summary>
+    public required Measurement ReadReconnection { get; init; }
+    public required Measurement LostWrites { get; init; }
+    /// <summary>RPO: the time span of acknowledged writes that were lost.</summary>
+    public required Measurement DataLossWindow { get; init; }
+    public required IReadOnlyList<long> LostSequences { get; init; }
+    public required int AcknowledgedWrites { get; init; }
+    /// <summary>Writes the client saw fail that are on the new primary all the same (committed, acknowledgement lost).</summary>
+    public required int UnacknowledgedButCommitted { get; init; }
+    public required ChecksumComparison? Integrity { get; init; }
+    public required ClusterStatus TopologyAfter { get; init; }
+    /// <summary>Where the cluster was left: who is primary, who rejoined, what was not re-pointed.</summary>
+    public required string State { get; init; }
+    public required IReadOnlyList<ProbeSample> WriteSamples { get; init; }
+    public required IReadOnlyList<ProbeSample> ReadSamples { get; init; }
+
+    public string IntegrityResult => Integrity?.Result ?? "not checked";
+
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false;
+}

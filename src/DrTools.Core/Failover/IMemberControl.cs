@@ -1,0 +1,35 @@
+using DrTools.Core.Postgres;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>
+/// How a drill acts on members beyond SQL: stopping, killing, re-pointing and rejoining. Promotion is always SQL
+/// (pg_promote) and is not here. Sandboxes are controlled directly; other clusters through user-supplied commands;
+/// other providers (Patroni, cloud services) plug in here.
+/// </summary>
+public interface IMemberControl
+{
+    /// <summary>What the unplanned fault is, for plans and reports.</summary>
+    string FaultDescription(DbMember primary);
+
+    /// <summary>Injects the unplanned failure of the primary; returns a detail for the timeline (e.g. the PID killed).</summary>
+    Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken);
+
+    /// <summary>Stops the primary cleanly (fast shutdown: clients disconnected, WAL sent to standbys) and returns once it is down.</summary>
+    Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken);
+
+    /// <summary>The end of a cleanly stopped primary's WAL (its shutdown checkpoint), if this control can read it.</summary>
+    Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken);
+
+    /// <summary>Points a standby at the new primary. False when this control cannot (the report then says so).</summary>
+    Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken);
+
+    /// <summary>Makes the old primary a streaming standby of the new one (pg_rewind when needed). False when this control cannot.</summary>
+    Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken);
+
+    /// <summary>Restarts a primary the drill stopped or killed, when the drill fails before any promotion. False when this control cannot.</summary>
+    Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken);
+
+    /// <summary>Settles the new primary's configuration once the standbys follow it (e.g. synchronous standby names).</summary>
+    Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken);
+}

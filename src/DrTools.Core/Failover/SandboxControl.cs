@@ -1,0 +1,78 @@
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>Controls sandbox members directly: signals, pg_controldata, pg_rewind, their configuration files.</summary>
+public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
+{
+    private static readonly TimeSpan StopTimeout = TimeSpan.FromSeconds(60);
+
+    public string FaultDescription(DbMember primary) => $"SIGKILL of {primary.Display}'s postmaster";
+
+    public Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+    {
+        var pid = sandbox.Server(primary.Name).Kill() ?? throw new DrToolsException($"{primary.Display}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
+        return Task.FromResult($"SIGKILL of postmaster PID {pid}");
+    }
+
+    public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) =>
+        sandbox.Server(primary.Name).StopPromptlyAsync(ShutdownMode.Fast, StopTimeout, cancellationToken);
+
+    public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) =>
+        Task.FromResult<Lsn?>(sandbox.Server(stoppedPrimary.Name).LatestCheckpoint());
+
+    public async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
+    {
+        await EnsureSlotAsync(newPrimary, standby.Name, cancellationToken);
+        sandbox.WriteMemberSettings(Member(standby), Member(newPrimary));
+        // primary_conninfo and primary_slot_name are reloadable: the WAL receiver restarts towards the new primary.
+        await standby.ExecuteAsync("select pg_reload_conf()", cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    {
+        var server = sandbox.Server(oldPrimary.Name);
+        // pg_rewind needs a cleanly shut down target: after a kill, the server is stopped anyway (and pg_rewind
+        // runs crash recovery itself first).
+        await server.StopAsync(ShutdownMode.Fast, cancellationToken);
+        await server.ClearStaleLockAsync(cancellationToken);
+        await EnsureSlotAsync(newPrimary, oldPrimary.Name, cancellationToken);
+        // pg_rewind takes the source's timeline from its control file, which a just-promoted primary updates only at
+        // its first checkpoint: without this, it compares against the old timeline and rewinds to the wrong point.
+        await newPrimary.ExecuteAsync("checkpoint", cancellationToken);
+        await CommandRunner.RunAsync(new CommandSpec($"pg_rewind of {oldPrimary.Display}", sandbox.Binaries.Tool("pg_rewind"),
+            ["-D", server.DataDirectory, $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres passfile={sandbox.PassFile}"])
+        {
+            AsServerAccount = true,
+            WorkingDirectory = sandbox.Directory,
+            Timeout = TimeSpan.FromMinutes(10),
+        }, cancellationToken);
+        // pg_rewind copied the new primary's postgresql.auto.conf (its port among them): write this member's own again.
+        sandbox.WriteMemberSettings(Member(oldPrimary), Member(newPrimary));
+        await server.StartAsync(cancellationToken);
+        // Slots the old primary kept for its standbys are stale on a standby and would hold WAL back: drop them.
+        await oldPrimary.ExecuteAsync("select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where not active", cancellationToken);
+        return true;
+    }
+
+    public async Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken)
+    {
+        var server = sandbox.Server(member.Name);
+        if (!server.IsRunning) await server.StartAsync(cancellationToken);
+        return true;
+    }
+
+    public async Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken)
+    {
+        if (!sandbox.Synchronous || standbys.Count == 0) return;
+        await newPrimary.ExecuteAsync($"alter system set synchronous_standby_names = 'ANY 1 ({string.Join(", ", standbys.Select(s => s.Name))})'; select pg_reload_conf()", cancellationToken);
+    }
+
+    private SandboxMember Member(DbMember member) => sandbox.Members.Single(m => m.Name == member.Name);
+
+    private static async Task EnsureSlotAsync(DbMember primary, string slot, CancellationToken cancellationToken) =>
+        await primary.ExecuteAsync($"select pg_create_physical_replication_slot('{slot}', true) where not exists (select from pg_replication_slots where slot_name = '{slot}')", cancellationToken);
+}

@@ -1,0 +1,185 @@
+using System.Collections.Concurrent;
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Probes;
+
+public enum ProbeKind { Write, Read }
+
+/// <summary>One probe attempt: when it was sent and acknowledged on the drill's monotonic clock, and where it landed.</summary>
+public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error)
+{
+    public bool Succeeded => Acknowledged is not null;
+}
+
+public sealed record ProbeOptions
+{
+    /// <summary>Attempts per second.</summary>
+    public double Rate { get; init; } = 20;
+    /// <summary>How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.</summary>
+    public string? ConnectionString { get; init; }
+    /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
+}
+
+/// <summary>
+/// A client that keeps writing (sequence-numbered single-row inserts into drtools_probe) or reading at a fixed rate
+/// through the application's connection path, recording every attempt on the drill's monotonic clock. A failed
+/// attempt drops the connection; the next attempt reconnects, as an application's pool would.
+/// </summary>
+public sealed class Probe : IAsyncDisposable
+{
+    public const string Table = "drtools_probe";
+
+    private readonly ProbeKind _kind;
+    private readonly string _connectionString;
+    private readonly ProbeOptions _options;
+    private readonly MonotonicClock _clock;
+    private readonly ConcurrentQueue<ProbeSample> _samples = new();
+    private readonly CancellationTokenSource _stop = new();
+    private Task? _loop;
+
+    private Probe(ProbeKind kind, Guid runId, string connectionString, ProbeOptions options, MonotonicClock clock)
+    {
+        _kind = kind;
+        RunId = runId;
+        _connectionString = connectionString;
+        _options = options;
+        _clock = clock;
+    }
+
+    public Guid RunId { get; }
+    public ProbeKind Kind => _kind;
+
+    /// <summary>How the probe connects, for reports (no password).</summary>
+    public string Path { get; private init; } = "";
+
+    public IReadOnlyList<ProbeSample> Samples => _samples.ToList();
+
+    /// <summary>The multi-host, read-write (or any-host for reads) connection string an application would use for this cluster.</summary>
+    public static string DefaultConnectionString(DbTarget target, ProbeKind kind)
+    {
+        var builder = target.Members[0].CreateBuilder();
+        builder.Host = string.Join(",", target.Members.Select(m => m.Endpoint));
+        builder.TargetSessionAttributes = kind == ProbeKind.Write ? "read-write" : "any";
+        // Npgsql otherwise trusts a host's cached role for 10 s: a standby seen a moment before its promotion would be
+        // skipped that long, and the probe would report Npgsql's cache, not the cluster's outage.
+        builder.HostRecheckSeconds = 0;
+        builder.ApplicationName = $"drtools-{kind.ToString().ToLowerInvariant()}-probe";
+        return builder.ConnectionString;
+    }
+
+    /// <summary>Creates the probe table on the primary (write probes need it; it is replicated to the standbys).</summary>
+    public static async Task PrepareAsync(DbMember primary, CancellationToken cancellationToken)
+    {
+        await using var connection = await primary.OpenAsync(cancellationToken);
+        await using var create = new NpgsqlCommand($"create table if not exists {Table} (run_id uuid not null, seq bigint not null, sent_at timestamptz not null default clock_timestamp(), primary key (run_id, seq))", connection);
+        await create.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    public static Probe Start(ProbeKind kind, Guid runId, DbTarget target, ProbeOptions options, MonotonicClock clock)
+    {
+        if (options.Rate is <= 0 or > 1000) throw new DrToolsException($"probe rate {options.Rate}/s is out of range (more than 0, at most 1000).", DrErrorKind.InvalidArgument);
+        var connectionString = options.ConnectionString ?? DefaultConnectionString(target, kind);
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        builder.Timeout = Math.Max(1, (int)Math.Ceiling(options.AttemptTimeout.TotalSeconds));
+        var probe = new Probe(kind, runId, builder.ConnectionString, options, clock)
+        {
+            Path = $"Host={builder.Host}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}",
+        };
+        probe._loop = Task.Run(probe.RunAsync);
+        return probe;
+    }
+
+    private async Task RunAsync()
+    {
+        var interval = TimeSpan.FromSeconds(1 / _options.Rate);
+        NpgsqlConnection? connection = null;
+        var next = _clock.Elapsed;
+        try
+        {
+            for (long sequence = 1; !_stop.IsCancellationRequested; sequence++)
+            {
+                var sent = _clock.Elapsed;
+                using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
+                attempt.CancelAfter(_options.AttemptTimeout);
+                try
+                {
+                    connection ??= await OpenAsync(attempt.Token);
+                    await ExecuteAsync(connection, sequence, attempt.Token);
+                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, connection.Host + ":" + connection.Port, null));
+                }
+                catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException or InvalidOperationException)
+                {
+                    if (_stop.IsCancellationRequested && e is OperationCanceledException) break;
+                    _samples.Enqueue(new ProbeSample(sequence, sent, null, connection?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
+                    if (connection is not null) await connection.DisposeAsync();
+                    connection = null;
+                }
+                next += interval;
+                var wait = next - _clock.Elapsed;
+                if (wait > TimeSpan.Zero) await Task.Delay(wait, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
+                else next = _clock.Elapsed; // fell behind (a slow attempt): carry on at the rate, no burst to catch up
+            }
+        }
+        finally
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
+    }
+
+    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private async Task ExecuteAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken)
+    {
+        await using var command = _kind == ProbeKind.Write
+            ? new NpgsqlCommand($"insert into {Table} (run_id, seq) values (@run, @seq)", connection)
+            : new NpgsqlCommand("select 1", connection);
+        if (_kind == ProbeKind.Write)
+        {
+            command.Parameters.AddWithValue("run", RunId);
+            command.Parameters.AddWithValue("seq", sequence);
+        }
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>Stops the probe after its current attempt and returns every attempt it made.</summary>
+    public async Task<IReadOnlyList<ProbeSample>> StopAsync()
+    {
+        _stop.Cancel();
+        if (_loop is not null) await _loop;
+        return Samples;
+    }
+
+    /// <summary>Waits until an attempt succeeds at or after <paramref name="since"/>, or the timeout passes.</summary>
+    public async Task<ProbeSample?> WaitForSuccessAsync(TimeSpan since, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var deadline = _clock.Elapsed + timeout;
+        while (_clock.Elapsed < deadline)
+        {
+            var success = _samples.FirstOrDefault(s => s.Sent >= since && s.Succeeded);
+            if (success is not null) return success;
+            await Task.Delay(5, cancellationToken);
+        }
+        return null;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _stop.Dispose();
+    }
+}

@@ -1,0 +1,69 @@
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Probes;
+
+/// <summary>
+/// An outage as a client saw it: the longest silence between two consecutive acknowledgements from the last one before
+/// the fault onwards, and the attempts that failed in it. LastBefore is null when nothing was acknowledged before the
+/// fault; FirstAfter is null when nothing was acknowledged after the silence began.
+/// </summary>
+public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
+{
+    public TimeSpan? Duration => FirstAfter?.Acknowledged - (LastBefore?.Acknowledged ?? Fault);
+}
+
+/// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
+public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequences, TimeSpan Window, int UnacknowledgedButCommitted);
+
+public static class ProbeAnalysis
+{
+    /// <summary>
+    /// The longest gap between consecutive acknowledgements, counted from the last acknowledgement before the fault.
+    /// Not simply "fault to first success after it": a server being stopped or killed can still acknowledge a write or
+    /// two in its last milliseconds, and the outage a client lives through starts after those.
+    /// </summary>
+    public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault)
+    {
+        var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
+        var start = acknowledged.FindLastIndex(s => s.Sent < fault);
+        ProbeSample? before = start >= 0 ? acknowledged[start] : null;
+        ProbeSample? after = start + 1 < acknowledged.Count ? acknowledged[start + 1] : null;
+        for (var i = Math.Max(start, 0); i + 1 < acknowledged.Count; i++)
+        {
+            if (acknowledged[i + 1].Acknowledged - acknowledged[i].Acknowledged > after!.Acknowledged - (before?.Acknowledged ?? fault))
+            {
+                (before, after) = (acknowledged[i], acknowledged[i + 1]);
+            }
+        }
+        var from = before?.Acknowledged ?? fault;
+        var failed = samples.Count(s => !s.Succeeded && s.Sent >= from && (after is null || s.Sent < after.Acknowledged));
+        return new Outage(fault, before, after, failed);
+    }
+
+    /// <summary>
+    /// Reads the run's rows on the new primary and compares them with what the probe was told was committed.
+    /// Window: from the last acknowledged write that survived before the first lost one, to the last lost acknowledgement.
+    /// </summary>
+    public static async Task<WriteLoss> FindLostWritesAsync(DbMember newPrimary, Guid runId, IReadOnlyList<ProbeSample> samples, CancellationToken cancellationToken)
+    {
+        var present = new HashSet<long>();
+        await using (var connection = await newPrimary.OpenAsync(cancellationToken))
+        await using (var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection))
+        {
+            query.Parameters.AddWithValue("run", runId);
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetInt64(0));
+        }
+        var acknowledged = samples.Where(s => s.Succeeded).ToList();
+        var lost = acknowledged.Where(s => !present.Contains(s.Sequence)).OrderBy(s => s.Sequence).ToList();
+        var unacknowledgedButCommitted = samples.Count(s => !s.Succeeded && present.Contains(s.Sequence));
+        var window = TimeSpan.Zero;
+        if (lost.Count > 0)
+        {
+            var safePoint = acknowledged.Where(s => s.Sequence < lost[0].Sequence && present.Contains(s.Sequence)).Select(s => s.Acknowledged!.Value).DefaultIfEmpty(lost[0].Sent).Max();
+            window = lost.Max(s => s.Acknowledged!.Value) - safePoint;
+        }
+        return new WriteLoss(acknowledged.Count, lost.Select(s => s.Sequence).ToList(), window, unacknowledgedButCommitted);
+    }
+}
