@@ -10,8 +10,11 @@
     PowerShellVersion    = '7.6'
     FormatsToProcess     = @('DrTools.Format.ps1xml')
     CmdletsToExport      = @(
+        'Compare-DbChecksum'
+        'Get-DbChecksum'
         'Get-DbClusterStatus'
         'Get-DrSandbox'
+        'Invoke-DbFailover'
         'New-DrSandbox'
         'Remove-DrSandbox'
         'Test-ReplicationLag'

@@ -11,7 +11,7 @@ namespace DrTools.Cli;
 /// <summary>How results are written: JSON for machines, aligned text for people. Never a password: sandboxes are written through a projection without one.</summary>
 public static class Output
 {
-    private static readonly JsonSerializerOptions JsonOptions = new()
+    public static readonly JsonSerializerOptions JsonOptions = new()
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,

@@ -20,6 +20,7 @@ var root = new RootCommand("DrTools: disaster-recovery and failover testing for 
     StatusCommand.Create(),
     LagCommand.Create(),
     FailoverCommand.Create(),
+    ChecksumCommand.Create(),
     DrillCommand.Create(),
 };
 var parse = root.Parse(args);

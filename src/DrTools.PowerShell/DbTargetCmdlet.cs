@@ -25,11 +25,12 @@ public abstract class DbTargetCmdlet : DrCmdlet
     [DurationTransformation]
     public TimeSpan ConnectTimeout { get; set; } = DbMember.DefaultConnectTimeout;
 
-    protected DbTarget ResolveTarget()
+    /// <param name="allowDrillOn">Endpoints the user explicitly allowed destructive drills on.</param>
+    protected DbTarget ResolveTarget(IReadOnlyCollection<string>? allowDrillOn = null)
     {
         if (Sandbox is not null) return Sandbox.Target;
         var network = Credential?.GetNetworkCredential();
-        return DbTarget.FromConnectionStrings(ConnectionString, network?.UserName is { Length: > 0 } user ? user : null, network?.Password, ConnectTimeout);
+        return DbTarget.FromConnectionStrings(ConnectionString, network?.UserName is { Length: > 0 } user ? user : null, network?.Password, ConnectTimeout, allowDrillOn);
     }
 
     /// <summary>Runs a Core operation on the resolved target; errors in the parameters themselves are reported the same way.</summary>

@@ -206,6 +206,7 @@ public static class FailoverDrill
         {
             Target = target.Name,
             Mode = plan.Mode,
+            RunId = runId,
             OldPrimary = primary.Display,
             NewPrimary = newPrimary.Display,
             StartedAt = clock.StartedAt,
@@ -328,8 +329,9 @@ public static class FailoverDrill
                 return (Session: session, Replayed: null); // a standby that went away is simply not a candidate
             }
         }));
-        var best = positions.Where(p => p.Replayed is not null).MaxBy(p => p.Replayed!.Value.Value);
-        if (best.Session is null) throw new DrToolsException("no standby could be reached to promote.", DrErrorKind.InvalidOperation);
+        var reachable = positions.Where(p => p.Replayed is not null).ToList();
+        if (reachable.Count == 0) throw new DrToolsException("no standby could be reached to promote.", DrErrorKind.InvalidOperation);
+        var best = reachable.MaxBy(p => p.Replayed!.Value.Value);
         return (best.Session, best.Replayed!.Value);
     }
 

@@ -52,6 +52,8 @@ public sealed record FailoverResult
 {
     public required string Target { get; init; }
     public required FailoverMode Mode { get; init; }
+    /// <summary>The probe's run id: its rows in drtools_probe carry it.</summary>
+    public required Guid RunId { get; init; }
     public required string OldPrimary { get; init; }
     public required string NewPrimary { get; init; }
     public required DateTimeOffset StartedAt { get; init; }

@@ -11,10 +11,10 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
 
     public string FaultDescription(DbMember primary) => $"SIGKILL of {primary.Display}'s postmaster";
 
-    public Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+    public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
     {
-        var pid = sandbox.Server(primary.Name).Kill() ?? throw new DrToolsException($"{primary.Display}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
-        return Task.FromResult($"SIGKILL of postmaster PID {pid}");
+        var pid = await sandbox.Server(primary.Name).KillAsync() ?? throw new DrToolsException($"{primary.Display}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
+        return $"SIGKILL of postmaster PID {pid}";
     }
 
     public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) =>

@@ -117,11 +117,18 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         File.Delete(lockFile);
     }
 
-    /// <summary>SIGKILLs the postmaster, as a crash or an OOM kill would: children notice its death and exit on their own.</summary>
-    public int? Kill()
+    /// <summary>
+    /// SIGKILLs the postmaster, as a crash or an OOM kill would (children notice its death and exit on their own), and
+    /// returns once it is dead: a killed process stays alive for a moment, and a restart in that moment would find it running.
+    /// </summary>
+    public async Task<int?> KillAsync()
     {
-        var pid = PostmasterPid;
-        if (pid is { } alive) ProcessTable.Kill(alive);
+        if (PostmasterPid is not { } pid) return null;
+        ProcessTable.Kill(pid);
+        if (!await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10)))
+        {
+            throw new DrToolsException($"{DataDirectory}: the postmaster (PID {pid}) was still alive 10s after SIGKILL.", DrErrorKind.Timeout);
+        }
         return pid;
     }
 

@@ -348,7 +348,7 @@ public sealed class Sandbox : IAsyncDisposable
                 }
                 catch (DrToolsException)
                 {
-                    server.Kill();
+                    await server.KillAsync();
                 }
             }
         }

@@ -1,0 +1,54 @@
+using System.CommandLine;
+using System.Text.Json;
+using DrTools.Core;
+using DrTools.Core.Integrity;
+
+namespace DrTools.Cli;
+
+/// <summary>drtools checksum: table counts and checksums; with --reference, a comparison that exits 1 on FAIL.</summary>
+public static class ChecksumCommand
+{
+    public static Command Create()
+    {
+        var target = new TargetOptions();
+        var member = new Option<string?>("--of") { Description = "The member to read (name or host:port); default the primary." };
+        var tables = new Option<string[]>("--table") { Description = "A table to checksum (repeat); default every table but drtools_*." };
+        var reference = new Option<FileInfo?>("--reference") { Description = "A checksum saved earlier with --json: compare against it (same tables)." };
+        var json = CommonOptions.Json();
+        var command = new Command("checksum", "Row counts and order-independent checksums of tables, or a comparison with a saved reference.") { member, tables, reference, json };
+        target.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var cluster = target.Resolve(parse);
+            if (parse.GetValue(reference) is { } file)
+            {
+                var comparison = await DbChecksums.CompareAsync(ReadReference(file), cluster, parse.GetValue(member), token);
+                if (parse.GetValue(json)) Output.Json(comparison);
+                else Console.WriteLine(comparison);
+                return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;
+            }
+            var checksum = await DbChecksums.TakeAsync(cluster, parse.GetValue(member), parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
+            if (parse.GetValue(json)) Output.Json(checksum);
+            else Output.Table(["TABLE", "ROWS", "CHECKSUM"], checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static DbChecksum ReadReference(FileInfo file)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<DbChecksum>(File.ReadAllText(file.FullName), Output.JsonOptions)
+                ?? throw new DrToolsException($"--reference {file.FullName}: the file is empty.", DrErrorKind.InvalidArgument);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DrToolsException($"--reference {file.FullName}: {e.Message}", DrErrorKind.InvalidArgument);
+        }
+        catch (JsonException e)
+        {
+            throw new DrToolsException($"--reference {file.FullName}: not a checksum saved by 'drtools checksum --json' (line {e.LineNumber + 1}: {e.Message.Split('.')[0]}).", DrErrorKind.InvalidArgument);
+        }
+    }
+}

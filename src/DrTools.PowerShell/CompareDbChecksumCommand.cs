@@ -1,0 +1,26 @@
+using System.Management.Automation;
+using DrTools.Core.Integrity;
+
+namespace DrTools.PowerShell;
+
+/// <summary>PASS when every table of the reference has the same row count and checksum now; FAIL names the tables that differ.</summary>
+[Cmdlet(VerbsData.Compare, "DbChecksum", DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(ChecksumComparison))]
+public sealed class CompareDbChecksumCommand : DbTargetCmdlet
+{
+    private const string DifferenceSet = "Difference";
+
+    [Parameter(Mandatory = true, HelpMessage = "The checksum taken before (from Get-DbChecksum).")]
+    public DbChecksum? Reference { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = DifferenceSet, HelpMessage = "A checksum taken after; without it, the cluster is read now.")]
+    public DbChecksum? Difference { get; set; }
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "The member to read (name or host:port); default the primary.")]
+    [Parameter(ParameterSetName = SandboxSet, HelpMessage = "The member to read (name or host:port); default the primary.")]
+    public string? Member { get; set; }
+
+    protected override void ProcessRecord() => WriteObject(Difference is not null
+        ? DbChecksums.Compare(Reference!, Difference)
+        : RunOnTarget((target, token) => DbChecksums.CompareAsync(Reference!, target, Member, token)));
+}

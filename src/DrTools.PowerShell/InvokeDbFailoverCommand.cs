@@ -1,0 +1,80 @@
+using System.Management.Automation;
+using DrTools.Core.Failover;
+using DrTools.Core.Probes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>
+/// A switchover or failover drill with write and read probes running throughout: RTO and RPO as a client observed
+/// them, data integrity, timeline and topology afterwards. Refuses targets not allowed for drills.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DbFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(FailoverResult))]
+public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
+{
+    [Parameter(HelpMessage = "Switchover (planned: clean stop, catch-up, promote, rejoin) or Failover (unplanned: inject a fault, promote the most advanced standby).")]
+    public FailoverMode Mode { get; set; } = FailoverMode.Switchover;
+
+    [Parameter(HelpMessage = "The standby to promote (member name or host:port); default the most advanced by replayed LSN.")]
+    public string? Candidate { get; set; }
+
+    [Parameter(HelpMessage = "After a failover, rejoin the old primary as a standby of the new one (a switchover always does).")]
+    public SwitchParameter Rejoin { get; set; }
+
+    [Parameter(HelpMessage = "Recovery time objective in seconds: the most write unavailability allowed.")]
+    [ValidateRange(0, double.MaxValue)]
+    public double? RtoSeconds { get; set; }
+
+    [Parameter(HelpMessage = "Recovery point objective in seconds: the longest window of lost acknowledged writes allowed (0: none may be lost).")]
+    [ValidateRange(0, double.MaxValue)]
+    public double? RpoSeconds { get; set; }
+
+    [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
+    [ValidateRange(0.1, 1000)]
+    public double ProbeRate { get; set; } = 20;
+
+    [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session Attributes=read-write).")]
+    public string? ProbeConnectionString { get; set; }
+
+    [Parameter(HelpMessage = "Tables whose row counts and checksums must be the same before and after (default: all but drtools_*).")]
+    public string[]? IntegrityTable { get; set; }
+
+    [Parameter(HelpMessage = "Skip the before/after checksum comparison.")]
+    public SwitchParameter SkipIntegrity { get; set; }
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set).")]
+    public string? FaultCommand { get; set; }
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "Shell command that stops the primary cleanly, for members DrTools does not control.")]
+    public string? StopCommand { get; set; }
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
+    public string[]? AllowDrillOn { get; set; }
+
+    [Parameter(HelpMessage = "Longest wait of any one phase (catch-up, promotion, first write, rejoin), e.g. 60s.")]
+    [DurationTransformation]
+    public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    protected override void ProcessRecord()
+    {
+        var probe = new ProbeOptions { Rate = ProbeRate };
+        var options = new FailoverOptions
+        {
+            Mode = Mode,
+            Candidate = Candidate,
+            Rejoin = Rejoin,
+            RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,
+            RpoTarget = RpoSeconds is { } rpo ? TimeSpan.FromSeconds(rpo) : null,
+            WriteProbe = probe with { ConnectionString = ProbeConnectionString },
+            ReadProbe = probe,
+            CheckIntegrity = !SkipIntegrity,
+            IntegrityTables = IntegrityTable,
+            PhaseTimeout = PhaseTimeout,
+        };
+        IMemberControl control = Sandbox is not null ? new SandboxControl(Sandbox) : new CommandControl(FaultCommand, StopCommand);
+        // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
+        var plan = RunOnTarget((_, token) => FailoverDrill.PlanAsync(ResolveTarget(AllowDrillOn), control, options, token));
+        if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
+        WriteObject(Run(token => FailoverDrill.RunAsync(plan, control, options, token), plan.Target.Name));
+    }
+}

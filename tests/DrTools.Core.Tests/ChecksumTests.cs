@@ -1,0 +1,42 @@
+using DrTools.Core.Integrity;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+public sealed class ChecksumTests
+{
+    [Fact]
+    public async Task Checksums_match_on_a_standby_and_a_changed_row_or_new_table_fails_by_name()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table orders as select g as id, md5(g::text) as item from generate_series(1, 5000) g; create table drtools_ignored (id int)");
+        await Sql.ExecuteAsync(sandbox, "node0", "create table customers as select g as id from generate_series(1, 100) g");
+
+        var before = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
+        Assert.Equal(["public.customers", "public.orders"], before.Tables.Select(t => t.Table));
+        Assert.Equal(5000, before.Tables.Single(t => t.Table == "public.orders").Rows);
+        for (var i = 0; i < 100 && !(await DbChecksums.CompareAsync(before, sandbox.Target, "node1", CancellationToken.None)).Passed; i++) await Task.Delay(20);
+        Assert.True((await DbChecksums.CompareAsync(before, sandbox.Target, "node1", CancellationToken.None)).Passed);
+
+        // Same row count, one value changed: only the checksum can tell.
+        await Sql.ExecuteAsync(sandbox, "node0", "update orders set item = 'changed' where id = 4242; create table added (id int)");
+        var after = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
+        var comparison = DbChecksums.Compare(before, after);
+        Assert.Equal("FAIL", comparison.Result);
+        Assert.Equal([("public.orders", "same 5000 rows, different content"), ("public.added", "not in the reference")], comparison.Differences.Select(d => (d.Table, d.Reason)));
+
+        await Sql.ExecuteAsync(sandbox, "node0", "delete from customers where id > 90");
+        var scoped = await DbChecksums.CompareAsync(before with { Tables = before.Tables.Where(t => t.Table == "public.customers").ToList() }, sandbox.Target, null, CancellationToken.None);
+        Assert.Equal("public.customers: 100 rows before, 90 after", Assert.Single(scoped.Differences).Table + ": " + scoped.Differences[0].Reason);
+    }
+
+    [Fact]
+    public async Task An_unknown_table_is_a_clear_error()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => DbChecksums.TakeAsync(sandbox.Target, null, ["no_such_table"], CancellationToken.None));
+        Assert.Equal("table 'no_such_table' does not exist in database postgres.", error.Message);
+    }
+}

@@ -1,0 +1,196 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Postgres;
+using DrTools.Core.Probes;
+using DrTools.Core.Sandboxes;
+using Npgsql;
+
+namespace DrTools.Core.Tests;
+
+public sealed class FailoverTests
+{
+    private static async Task<FailoverResult> DrillAsync(Sandbox sandbox, FailoverOptions options, IMemberControl? control = null)
+    {
+        control ??= new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        return await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task Switchover_under_pgbench_load_loses_no_acknowledged_write_and_leaves_a_healthy_cluster()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await PgBench.InitializeAsync(sandbox);
+        using var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(30));
+        await Task.Delay(1000);
+
+        var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Switchover, RtoTarget = TimeSpan.FromSeconds(30), RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 50 } });
+        load.Kill();
+
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Empty(result.LostSequences);
+        Assert.True(result.AcknowledgedWrites > 20);
+        Assert.InRange(result.WriteUnavailability.Measured, 0.001, 10);
+        Assert.True(result.WriteUnavailability.Met);
+        Assert.StartsWith("node1", result.NewPrimary);
+        Assert.Equal("PASS", result.IntegrityResult);
+        Assert.Contains(result.Integrity!.Reference.Tables, t => t.Table == "public.pgbench_accounts" && t.Rows == 200_000);
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        var oldPrimary = result.TopologyAfter.Members.Single(m => m.Name == "node0");
+        Assert.Equal(MemberRole.Standby, oldPrimary.Role);
+        Assert.Equal("streaming", oldPrimary.ReplicationState);
+        Assert.Equal(2, oldPrimary.Timeline);
+        Assert.True(result.Met);
+        Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "probes stopped"],
+            result.Timeline.Select(e => e.Name).Where(n => !n.Contains("acknowledged") && !n.Contains("answered")));
+        Assert.Equal(result.Timeline.OrderBy(e => e.At).Select(e => e.Name), result.Timeline.Select(e => e.Name));
+    }
+
+    [Fact]
+    public async Task Asynchronous_failover_under_heavy_load_reports_exactly_the_acknowledged_writes_missing_on_the_new_primary()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await PgBench.InitializeAsync(sandbox);
+        for (var run = 1; run <= 3; run++)
+        {
+            var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+            using var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(30), clients: 8, member: status.Primary!.Name);
+            await Task.Delay(700);
+
+            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, WriteProbe = new ProbeOptions { Rate = 200 } });
+            load.Kill();
+
+            // An independent count: every acknowledged sequence number the new primary does not have.
+            var present = new HashSet<long>();
+            await using (var connection = await sandbox.Target.Member(result.NewPrimary.Split(' ')[0]).OpenAsync(CancellationToken.None))
+            await using (var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection))
+            {
+                query.Parameters.AddWithValue("run", result.RunId);
+                await using var reader = await query.ExecuteReaderAsync();
+                while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
+            }
+            var missing = result.WriteSamples.Where(s => s.Acknowledged is not null && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+            Assert.Equal(missing, result.LostSequences);
+            Assert.Equal(missing.Count, (int)result.LostWrites.Measured);
+            Assert.Equal(result.WriteSamples.Count(s => s.Acknowledged is not null), result.AcknowledgedWrites);
+            Assert.True(result.TopologyAfter.Healthy, $"run {run}: {result.TopologyAfter.Verdict}");
+        }
+    }
+
+    [Fact]
+    public async Task Synchronous_failover_loses_no_acknowledged_write()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path }, CancellationToken.None);
+        await PgBench.InitializeAsync(sandbox);
+        for (var run = 1; run <= 2; run++)
+        {
+            var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+            using var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(30), clients: 8, member: status.Primary!.Name);
+            await Task.Delay(700);
+            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 200 } });
+            load.Kill();
+
+            Assert.True(result.AcknowledgedWrites > 50);
+            Assert.Equal(0, result.LostWrites.Measured);
+            Assert.True(result.DataLossWindow.Met);
+            Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+            // Synchronous again after the rejoin: the rejoined member confirms commits.
+            Assert.Contains(result.TopologyAfter.Standbys.Single().SyncState, new[] { "sync", "quorum" });
+        }
+    }
+
+    [Fact]
+    public async Task Planning_changes_nothing_and_names_what_the_drill_would_do()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, new SandboxControl(sandbox), new FailoverOptions { Mode = FailoverMode.Failover }, CancellationToken.None);
+
+        Assert.Equal("Failover: fail primary node0, promote the most advanced standby", plan.Action);
+        Assert.Contains(plan.Steps, s => s.StartsWith("inject the fault: SIGKILL of node0", StringComparison.Ordinal));
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy);
+        Assert.Equal("node0", status.Primary!.Name);
+        Assert.Equal(1, status.Primary.Timeline);
+        Assert.Equal(DBNull.Value, await Sql.ScalarAsync<object>(sandbox, "node0", $"select to_regclass('{Probe.Table}')::text"));
+    }
+
+    [Fact]
+    public async Task A_cluster_not_allowed_for_drills_is_refused_and_naming_every_member_allows_a_failover_by_fault_command()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var connectionStrings = sandbox.Members.Select(sandbox.ConnectionString).ToList();
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false };
+        var primaryPid = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
+        var control = new CommandControl($"kill -9 $(head -1 '{primaryPid}')", null);
+
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.PlanAsync(DbTarget.FromConnectionStrings(connectionStrings), control, options, CancellationToken.None));
+        Assert.Equal(DrErrorKind.NotAllowed, refused.Kind);
+        Assert.StartsWith($"failover refused: 127.0.0.1:{sandbox.Members[0].Port},127.0.0.1:{sandbox.Members[1].Port} is not allowed for drills.", refused.Message);
+        var partly = DbTarget.FromConnectionStrings(connectionStrings, allowDrillOn: [$"127.0.0.1:{sandbox.Members[0].Port}"]);
+        Assert.False(partly.AllowDrill);
+
+        var allowed = DbTarget.FromConnectionStrings(connectionStrings, allowDrillOn: sandbox.Members.Select(m => $"localhost:{m.Port}").ToList());
+        var plan = await FailoverDrill.PlanAsync(allowed, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+
+        Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port}", result.NewPrimary);
+        Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port} is the primary; 127.0.0.1:{sandbox.Members[0].Port} is down", result.State); // no rejoin was requested
+        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith("fault command", StringComparison.Ordinal));
+        Assert.False(result.TopologyAfter.Healthy);
+        Assert.Contains($"127.0.0.1:{sandbox.Members[0].Port}: unreachable", result.TopologyAfter.Verdict);
+    }
+
+    [Fact]
+    public async Task A_stopped_candidate_is_refused_before_anything_changes()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        await sandbox.Server("node2").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.PlanAsync(sandbox.Target, new SandboxControl(sandbox), new FailoverOptions { Candidate = "node2" }, CancellationToken.None));
+
+        Assert.Equal($"node2 (127.0.0.1:{sandbox.Members[2].Port}) cannot be promoted: it is unreachable: connection refused: nothing is listening on 127.0.0.1:{sandbox.Members[2].Port}. Nothing was changed.", error.Message);
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.Equal("node0", status.Primary!.Name);
+        Assert.Equal("streaming", status.Standbys.Single(s => s.Name == "node1").ReplicationState);
+    }
+
+    /// <summary>The fault also takes the only standby down, so nothing can be promoted mid-drill.</summary>
+    private sealed class DoubleFault(Sandbox sandbox) : IMemberControl
+    {
+        private readonly SandboxControl _inner = new(sandbox);
+        public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
+        public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        {
+            await sandbox.Server("node1").StopPromptlyAsync(ShutdownMode.Immediate, TimeSpan.FromSeconds(30), cancellationToken);
+            return await _inner.InjectFaultAsync(primary, cancellationToken);
+        }
+        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => _inner.StopCleanlyAsync(primary, cancellationToken);
+        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
+        public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) => _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
+        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, cancellationToken);
+        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => _inner.RestartAsync(member, cancellationToken);
+        public Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken) => _inner.ConfigureNewPrimaryAsync(newPrimary, standbys, cancellationToken);
+    }
+
+    [Fact]
+    public async Task A_drill_that_cannot_promote_restarts_the_old_primary_and_says_where_the_cluster_stands()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, PhaseTimeout = TimeSpan.FromSeconds(5) }, new DoubleFault(sandbox)));
+
+        Assert.StartsWith("Failover drill failed during the choice of the standby to promote: no standby could be reached to promote.", error.Message);
+        Assert.True(error.Message.Contains($"The old primary node0 (127.0.0.1:{sandbox.Members[0].Port}) was restarted. Cluster now: unhealthy: node1", StringComparison.Ordinal), error.Message + "\n" + sandbox.Server("node0").LastLogLines(25).Replace(" | ", "\n"));
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.Equal("node0", status.Primary!.Name);
+        Assert.Equal(1, status.Primary.Timeline);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table written_after_the_failed_drill (id int)");
+    }
+}

@@ -1,0 +1,30 @@
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Tests;
+
+public sealed class ProbeAnalysisTests
+{
+    private static ProbeSample Ok(long seq, double sent, double acknowledged, string host = "a") => new(seq, TimeSpan.FromSeconds(sent), TimeSpan.FromSeconds(acknowledged), host, null);
+    private static ProbeSample Failed(long seq, double sent) => new(seq, TimeSpan.FromSeconds(sent), null, null, "refused");
+
+    [Fact]
+    public void The_outage_is_the_longest_silence_from_the_last_acknowledgement_before_the_fault()
+    {
+        // A dying server acknowledges one write after the fault (seq 3): the outage starts after it, not at the fault.
+        var samples = new[] { Ok(1, 0.00, 0.01), Ok(2, 0.10, 0.11), Ok(3, 0.20, 0.21), Failed(4, 0.30), Failed(5, 0.40), Ok(6, 0.50, 0.62, "b"), Ok(7, 0.70, 0.71, "b") };
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15));
+        Assert.Equal(3, outage.LastBefore!.Sequence);
+        Assert.Equal(6, outage.FirstAfter!.Sequence);
+        Assert.Equal(0.41, outage.Duration!.Value.TotalSeconds, 6);
+        Assert.Equal(2, outage.FailedAttempts);
+    }
+
+    [Fact]
+    public void Without_an_acknowledgement_after_the_fault_the_outage_has_no_end()
+    {
+        var outage = ProbeAnalysis.Outage([Ok(1, 0, 0.01), Failed(2, 0.1), Failed(3, 0.2)], TimeSpan.FromSeconds(0.05));
+        Assert.Null(outage.FirstAfter);
+        Assert.Null(outage.Duration);
+        Assert.Equal(2, outage.FailedAttempts);
+    }
+}
