@@ -4,9 +4,10 @@ using DrTools.Bench;
 var benchmarks = new Dictionary<string, Func<int, Task>>
 {
     ["sandbox"] = SandboxCreationBenchmark.RunAsync,
+    ["switchover"] = SwitchoverBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
-var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 5;
+var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;
 if (!benchmarks.TryGetValue(name, out var benchmark))
 {
     Console.Error.WriteLine($"unknown benchmark '{name}'; known: {string.Join(", ", benchmarks.Keys)}");

@@ -28,17 +28,11 @@ public static class SandboxCreationBenchmark
             bare.Add(await BarePairAsync(binaries));
             Console.WriteLine($"run {run}: drtools {drtools[^1]:0.000}s, bare {bare[^1]:0.000}s");
         }
-        var medianDrTools = Median(drtools);
-        var medianBare = Median(bare);
+        var medianDrTools = Statistics.Median(drtools);
+        var medianBare = Statistics.Median(bare);
         Console.WriteLine($"sandbox creation (primary + 1 standby streaming), {runs} runs on {Environment.ProcessorCount} cores:");
         Console.WriteLine($"  drtools median {medianDrTools:0.000}s (max {drtools.Max():0.000}s); bare steps median {medianBare:0.000}s");
         Console.WriteLine($"  ratio drtools / bare = {medianDrTools / medianBare:0.00}");
-    }
-
-    private static double Median(List<double> values)
-    {
-        var sorted = values.Order().ToArray();
-        return sorted.Length % 2 == 1 ? sorted[sorted.Length / 2] : (sorted[sorted.Length / 2 - 1] + sorted[sorted.Length / 2]) / 2;
     }
 
     private static async Task<double> BarePairAsync(PgBinaries binaries)

@@ -144,3 +144,92 @@ public sealed class CliTests
         }
     }
 }
+
+public sealed class FailoverCliTests
+{
+    [Fact]
+    public async Task What_if_changes_nothing_a_switchover_meets_its_objectives_and_an_impossible_rto_exits_1()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        var whatIf = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover", "--what-if");
+        Assert.True(whatIf.ExitCode == 0, whatIf.All);
+        Assert.StartsWith("What if: Failover: fail primary node0, promote the most advanced standby", whatIf.StandardOutput);
+        var status = await Drtools.RunAsync("status", "--sandbox", sandbox.Id, "--root", root.Path);
+        Assert.Contains("healthy: primary node0", status.StandardOutput);
+
+        var switchover = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--rto", "30s", "--rpo", "0s", "--json");
+        Assert.True(switchover.ExitCode == 0, switchover.All);
+        var result = JsonDocument.Parse(switchover.StandardOutput).RootElement;
+        Assert.Equal("switchover", result.GetProperty("mode").GetString());
+        Assert.Equal(0, result.GetProperty("lostWrites").GetProperty("measured").GetDouble());
+        Assert.True(result.GetProperty("writeUnavailability").GetProperty("met").GetBoolean());
+        Assert.True(result.GetProperty("topologyAfter").GetProperty("healthy").GetBoolean());
+
+        // Back again, held to an objective no failover can meet.
+        var impossible = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--rto", "1ms");
+        Assert.True(impossible.ExitCode == 1, impossible.All);
+        Assert.Contains("objectives NOT met", impossible.StandardOutput);
+        Assert.Contains("write unavailability (RTO):", impossible.StandardOutput);
+        Assert.Contains("(≤ 0.001: NOT met)", impossible.StandardOutput);
+    }
+
+    [Fact]
+    public async Task A_cluster_given_by_connection_strings_is_refused_unless_every_member_is_allowed()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var members = sandbox.Members.SelectMany(m => new[] { "--member", sandbox.ConnectionString(m) }).ToArray();
+        var password = new Npgsql.NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])).Password!;
+
+        var refused = await Drtools.RunAsync(["failover", .. members, "--mode", "failover"]);
+        Assert.Equal(2, refused.ExitCode);
+        Assert.StartsWith("drtools: failover refused:", refused.StandardError);
+        Assert.Contains("is not allowed for drills", refused.StandardError);
+
+        var allowed = await Drtools.RunAsync(["failover", .. members, "--mode", "failover", "--what-if", .. sandbox.Members.SelectMany(m => new[] { "--allow-drill-on", $"127.0.0.1:{m.Port}" })]);
+        Assert.True(allowed.ExitCode == 0, allowed.All);
+        Assert.Contains("inject the fault: no fault command given", allowed.StandardOutput);
+        Assert.DoesNotContain(password, refused.All + allowed.All);
+    }
+
+    [Fact]
+    public async Task Checksum_saved_as_json_compares_pass_and_then_fail_after_a_change()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id, g * 10 as amount from generate_series(1, 1000) g");
+        var saved = await Drtools.RunAsync("checksum", "--sandbox", sandbox.Id, "--root", root.Path, "--json");
+        Assert.True(saved.ExitCode == 0, saved.All);
+        var file = Path.Combine(root.Path, "before.json");
+        await File.WriteAllTextAsync(file, saved.StandardOutput);
+
+        var same = await Drtools.RunAsync("checksum", "--sandbox", sandbox.Id, "--root", root.Path, "--reference", file);
+        Assert.True(same.ExitCode == 0, same.All);
+        Assert.Equal("PASS: 1 table(s) identical", same.StandardOutput.Trim());
+
+        await Sql.ExecuteAsync(sandbox, "node0", "delete from ledger where id = 7");
+        var changed = await Drtools.RunAsync("checksum", "--sandbox", sandbox.Id, "--root", root.Path, "--reference", file);
+        Assert.Equal(1, changed.ExitCode);
+        Assert.Equal("FAIL: public.ledger: 1000 rows before, 999 after", changed.StandardOutput.Trim());
+
+        await File.WriteAllTextAsync(file, "{ not json");
+        var broken = await Drtools.RunAsync("checksum", "--sandbox", sandbox.Id, "--root", root.Path, "--reference", file);
+        Assert.Equal(2, broken.ExitCode);
+        Assert.StartsWith($"drtools: --reference {file}: not a checksum saved by 'drtools checksum --json' (line 1", broken.StandardError);
+    }
+
+    [Fact]
+    public async Task The_main_drill_passes_and_removes_its_sandbox()
+    {
+        using var root = new TemporaryRoot();
+        using var process = Drtools.Start(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path }, "drill");
+        var drill = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(180));
+        Assert.True(drill.ExitCode == 0, drill.All);
+        Assert.Contains("Failover of sandbox", drill.StandardOutput);
+        Assert.Contains("integrity: PASS: 1 table(s) identical", drill.StandardOutput);
+        Assert.Contains("drill PASSED", drill.StandardOutput);
+        root.AssertNothingLeft();
+    }
+}

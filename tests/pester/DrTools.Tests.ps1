@@ -141,3 +141,55 @@ Describe 'ShouldProcess' {
         Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ $sandbox.Id | Should -BeNullOrEmpty
     }
 }
+
+Describe 'Failover drills and checksums' {
+    BeforeAll {
+        $Sandbox = New-DrSandbox -Standbys 1 -Path $SandboxRoot -Confirm:$false
+        $Password = (Get-Content (Join-Path $Sandbox.Directory 'sandbox.json') -Raw | ConvertFrom-Json).password
+        $Primary = $Sandbox.Members | Where-Object Name -EQ 'node0'
+        $env:PGPASSWORD = $Password
+        & psql -h 127.0.0.1 -p $Primary.Port -U drtools -d postgres -q -c 'create table ledger as select g as id, g * 10 as amount from generate_series(1, 1000) g'
+        Remove-Item Env:PGPASSWORD
+    }
+
+    AfterAll {
+        if ($Sandbox) { $Sandbox | Remove-DrSandbox -Confirm:$false }
+    }
+
+    It 'shows the plan with -WhatIf and changes nothing' {
+        $Sandbox | Invoke-DbFailover -Mode Failover -WhatIf
+        $status = $Sandbox | Get-DbClusterStatus
+        $status.Primary.Name | Should -Be 'node0'
+        $status.Primary.Timeline | Should -Be 1
+    }
+
+    It 'switches over within its objectives, and the data compares PASS afterwards' {
+        $before = $Sandbox | Get-DbChecksum
+        @($before.Tables).Count | Should -Be 1
+        $result = $Sandbox | Invoke-DbFailover -RtoSeconds 30 -RpoSeconds 0 -Confirm:$false
+        $result.Met | Should -BeTrue
+        $result.LostWrites.Measured | Should -Be 0
+        $result.NewPrimary | Should -BeLike 'node1*'
+        $result.IntegrityResult | Should -Be 'PASS'
+        $result.TopologyAfter.Healthy | Should -BeTrue
+        $result | Out-String | Should -Match 'WriteUnavailability'
+        ($Sandbox | Compare-DbChecksum -Reference $before).Result | Should -Be 'PASS'
+    }
+
+    It 'fails over unplanned and rejoins the old primary' {
+        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 100 -Confirm:$false
+        $result.NewPrimary | Should -BeLike 'node0*'
+        $result.State | Should -BeLike '*rejoined as a standby*'
+        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'SIGKILL of postmaster PID *'
+    }
+
+    It 'refuses a cluster not allowed for drills, before connecting to it' {
+        { Invoke-DbFailover -ConnectionString 'Host=127.0.0.1;Port=1' -Mode Failover -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage '*not allowed for drills*Nothing was changed.'
+    }
+
+    It 'compares two checksums given as objects' {
+        $a = $Sandbox | Get-DbChecksum -Table ledger
+        (Compare-DbChecksum -Reference $a -Difference $a).Result | Should -Be 'PASS'
+    }
+}

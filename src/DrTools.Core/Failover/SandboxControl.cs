@@ -44,7 +44,7 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         // its first checkpoint: without this, it compares against the old timeline and rewinds to the wrong point.
         await newPrimary.ExecuteAsync("checkpoint", cancellationToken);
         await CommandRunner.RunAsync(new CommandSpec($"pg_rewind of {oldPrimary.Display}", sandbox.Binaries.Tool("pg_rewind"),
-            ["-D", server.DataDirectory, $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres passfile={sandbox.PassFile}"])
+            ["-D", server.DataDirectory, "--restore-target-wal", $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres passfile={sandbox.PassFile}"])
         {
             AsServerAccount = true,
             WorkingDirectory = sandbox.Directory,

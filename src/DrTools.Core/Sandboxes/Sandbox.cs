@@ -236,6 +236,9 @@ public sealed class Sandbox : IAsyncDisposable
         wal_receiver_status_interval = 1s
         archive_mode = on
         archive_command = 'if test -f "{ArchiveDirectory}/%f"; then cmp -s "%p" "{ArchiveDirectory}/%f"; else cp "%p" "{ArchiveDirectory}/%f.tmp" && mv "{ArchiveDirectory}/%f.tmp" "{ArchiveDirectory}/%f"; fi'
+        # Standbys fall back on the archive when streaming cannot serve them, and pg_rewind --restore-target-wal finds
+        # there the WAL an old primary has already recycled.
+        restore_command = 'cp "{ArchiveDirectory}/%f" "%p"'
         logging_collector = off
         log_line_prefix = '%m [%p] %q%a '
 
