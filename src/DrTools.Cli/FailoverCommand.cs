@@ -22,11 +22,12 @@ public static class FailoverCommand
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
         public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST/PORT are set)." };
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly, for members DrTools does not control." };
+        public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60));
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, PhaseTimeout }) command.Add(option);
+            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout }) command.Add(option);
         }
 
         public FailoverOptions Read(ParseResult parse)
@@ -48,7 +49,7 @@ public static class FailoverCommand
         }
 
         public IMemberControl Control(ParseResult parse, Sandbox? sandbox) =>
-            sandbox is not null ? new SandboxControl(sandbox) : new CommandControl(parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+            MemberControls.For(sandbox, parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
     }
 
     public static Command Create()

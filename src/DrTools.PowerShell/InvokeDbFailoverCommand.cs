@@ -48,6 +48,9 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "Shell command that stops the primary cleanly, for members DrTools does not control.")]
     public string? StopCommand { get; set; }
 
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "MEMBER=DIRECTORY: data directories on this machine of members DrTools then controls directly (signals, pg_rewind).")]
+    public string[]? DataDirectory { get; set; }
+
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
     public string[]? AllowDrillOn { get; set; }
 
@@ -71,7 +74,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
         };
-        IMemberControl control = Sandbox is not null ? new SandboxControl(Sandbox) : new CommandControl(FaultCommand, StopCommand);
+        var control = Run(_ => Task.FromResult(MemberControls.For(Sandbox, DataDirectory, FaultCommand, StopCommand)));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOnTarget((_, token) => FailoverDrill.PlanAsync(ResolveTarget(AllowDrillOn), control, options, token));
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;

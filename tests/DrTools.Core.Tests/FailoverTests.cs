@@ -193,4 +193,78 @@ public sealed class FailoverTests
         Assert.Equal(1, status.Primary.Timeline);
         await Sql.ExecuteAsync(sandbox, "node0", "create table written_after_the_failed_drill (id int)");
     }
+
+    [Fact]
+    public async Task Rejoin_fetches_from_the_archive_the_WAL_the_old_primary_already_recycled()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        // pg_rewind reads back from the last checkpoint before the timelines diverged: that checkpoint's segment.
+        var needed = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(redo_lsn) from pg_control_checkpoint()");
+        await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote(wait => true)");
+        // Split brain: the old primary writes on, switching segments and checkpointing until that segment is recycled.
+        for (var i = 0; i < 4 && File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)); i++)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", $"create table diverged_{i} as select generate_series(1, 10000) g; select pg_switch_wal(); checkpoint");
+        }
+        Assert.False(File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)), $"{needed} was not recycled; the scenario did not happen");
+
+        var target = sandbox.Target;
+        Assert.True(await new SandboxControl(sandbox).RejoinAsync(target.Member("node0"), target.Member("node1"), CancellationToken.None));
+
+        var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
+        for (var i = 0; i < 200 && !status.Healthy; i++)
+        {
+            await Task.Delay(25);
+            status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
+        }
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Equal("node1", status.Primary!.Name);
+        Assert.Equal(DBNull.Value, await Sql.ScalarAsync<object>(sandbox, "node0", "select to_regclass('diverged_0')::text"));
+    }
+}
+
+public sealed class LocalControlTests
+{
+    [Fact]
+    public async Task Given_data_directories_a_cluster_outside_a_sandbox_switches_over_fails_over_and_rejoins_keeping_its_own_configuration()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        // The same servers, seen as any cluster: connection strings, explicit permission, data directories.
+        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(), allowDrillOn: sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList());
+        var control = MemberControls.For(null, sandbox.Members.Select(m => $"127.0.0.1:{m.Port}={m.DataDirectory}").ToList(), null, null);
+        Assert.IsType<LocalControl>(control);
+
+        foreach (var options in new[] { new FailoverOptions { Mode = FailoverMode.Switchover }, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true } })
+        {
+            var plan = await FailoverDrill.PlanAsync(target, control, options, CancellationToken.None);
+            var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+            Assert.True(result.TopologyAfter.Healthy, $"{options.Mode}: {result.TopologyAfter.Verdict}");
+            Assert.Contains("rejoined as a standby", result.State);
+        }
+        // Each server kept its own port through pg_rewind, which copies the source's configuration files.
+        foreach (var member in sandbox.Members)
+        {
+            // ALTER SYSTEM (re-pointing) rewrites the file with quoted values.
+            Assert.Matches($"(?m)^port = '?{member.Port}'?$", await File.ReadAllTextAsync(Path.Combine(member.DataDirectory, "postgresql.auto.conf")));
+        }
+    }
+
+    [Theory]
+    [InlineData("nodir")]
+    [InlineData("node0=/nonexistent/dir")]
+    public void Bad_data_directories_are_named(string pair)
+    {
+        var error = Assert.Throws<DrToolsException>(() => LocalControl.ParseDataDirectories([pair]));
+        Assert.StartsWith("data directory '", error.Message);
+        Assert.Equal(DrErrorKind.InvalidArgument, error.Kind);
+    }
+
+    [Fact]
+    public void Conninfo_keywords_are_replaced_keeping_the_others()
+    {
+        Assert.Equal("user=dr passfile='/a b/.pgpass' host=db2 port=6432",
+            LocalControl.Set(LocalControl.Set("host=db1 port=5432 user=dr passfile='/a b/.pgpass'", "host", "db2"), "port", "6432"));
+    }
 }

@@ -25,7 +25,7 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
 
     public async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
     {
-        await EnsureSlotAsync(newPrimary, standby.Name, cancellationToken);
+        await ReplicationSlots.EnsureAsync(newPrimary, standby.Name, cancellationToken);
         sandbox.WriteMemberSettings(Member(standby), Member(newPrimary));
         // primary_conninfo and primary_slot_name are reloadable: the WAL receiver restarts towards the new primary.
         await standby.ExecuteAsync("select pg_reload_conf()", cancellationToken);
@@ -39,10 +39,11 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         // runs crash recovery itself first).
         await server.StopAsync(ShutdownMode.Fast, cancellationToken);
         await server.ClearStaleLockAsync(cancellationToken);
-        await EnsureSlotAsync(newPrimary, oldPrimary.Name, cancellationToken);
+        await ReplicationSlots.EnsureAsync(newPrimary, oldPrimary.Name, cancellationToken);
         // pg_rewind takes the source's timeline from its control file, which a just-promoted primary updates only at
         // its first checkpoint: without this, it compares against the old timeline and rewinds to the wrong point.
         await newPrimary.ExecuteAsync("checkpoint", cancellationToken);
+        sandbox.AllowRestoreFromArchive(Member(oldPrimary));
         await CommandRunner.RunAsync(new CommandSpec($"pg_rewind of {oldPrimary.Display}", sandbox.Binaries.Tool("pg_rewind"),
             ["-D", server.DataDirectory, "--restore-target-wal", $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres passfile={sandbox.PassFile}"])
         {
@@ -53,8 +54,7 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         // pg_rewind copied the new primary's postgresql.auto.conf (its port among them): write this member's own again.
         sandbox.WriteMemberSettings(Member(oldPrimary), Member(newPrimary));
         await server.StartAsync(cancellationToken);
-        // Slots the old primary kept for its standbys are stale on a standby and would hold WAL back: drop them.
-        await oldPrimary.ExecuteAsync("select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where not active", cancellationToken);
+        await ReplicationSlots.DropInactiveAsync(oldPrimary, cancellationToken);
         return true;
     }
 
@@ -72,7 +72,4 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
     }
 
     private SandboxMember Member(DbMember member) => sandbox.Members.Single(m => m.Name == member.Name);
-
-    private static async Task EnsureSlotAsync(DbMember primary, string slot, CancellationToken cancellationToken) =>
-        await primary.ExecuteAsync($"select pg_create_physical_replication_slot('{slot}', true) where not exists (select from pg_replication_slots where slot_name = '{slot}')", cancellationToken);
 }

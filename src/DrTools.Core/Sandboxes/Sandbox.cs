@@ -220,6 +220,15 @@ public sealed class Sandbox : IAsyncDisposable
         WriteServerFile(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), settings);
     }
 
+    /// <summary>
+    /// Lets pg_rewind --restore-target-wal fetch from the archive the WAL an old primary has already recycled. Only for
+    /// the rewind (WriteMemberSettings rewrites the file afterwards): with a restore_command, a PostgreSQL 15 standby
+    /// whose primary vanished can sleep through a promote request for wal_retrieve_retry_interval (5 s), and the
+    /// sandbox models a plain streaming cluster.
+    /// </summary>
+    internal void AllowRestoreFromArchive(SandboxMember member) =>
+        File.AppendAllText(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
+
     private string CommonSettings() => $"""
 
         # DrTools sandbox settings
@@ -236,9 +245,6 @@ public sealed class Sandbox : IAsyncDisposable
         wal_receiver_status_interval = 1s
         archive_mode = on
         archive_command = 'if test -f "{ArchiveDirectory}/%f"; then cmp -s "%p" "{ArchiveDirectory}/%f"; else cp "%p" "{ArchiveDirectory}/%f.tmp" && mv "{ArchiveDirectory}/%f.tmp" "{ArchiveDirectory}/%f"; fi'
-        # Standbys fall back on the archive when streaming cannot serve them, and pg_rewind --restore-target-wal finds
-        # there the WAL an old primary has already recycled.
-        restore_command = 'cp "{ArchiveDirectory}/%f" "%p"'
         logging_collector = off
         log_line_prefix = '%m [%p] %q%a '
 
