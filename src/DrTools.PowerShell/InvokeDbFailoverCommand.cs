@@ -12,8 +12,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(FailoverResult))]
 public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
 {
+    // A string, not FailoverMode: PowerShell lays out cmdlet types before the module initializer can resolve
+    // DrTools.Core, and a field of one of its value types would fail to load.
     [Parameter(HelpMessage = "Switchover (planned: clean stop, catch-up, promote, rejoin) or Failover (unplanned: inject a fault, promote the most advanced standby).")]
-    public FailoverMode Mode { get; set; } = FailoverMode.Switchover;
+    [ValidateSet(nameof(FailoverMode.Switchover), nameof(FailoverMode.Failover))]
+    public string Mode { get; set; } = nameof(FailoverMode.Switchover);
 
     [Parameter(HelpMessage = "The standby to promote (member name or host:port); default the most advanced by replayed LSN.")]
     public string? Candidate { get; set; }
@@ -63,7 +66,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
         var probe = new ProbeOptions { Rate = ProbeRate };
         var options = new FailoverOptions
         {
-            Mode = Mode,
+            Mode = Enum.Parse<FailoverMode>(Mode, ignoreCase: true),
             Candidate = Candidate,
             Rejoin = Rejoin,
             RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,

@@ -90,6 +90,24 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
     }
 
     [Fact]
+    public void No_cmdlet_holds_a_value_type_of_DrTools_Core_which_would_fail_to_load_before_the_module_initializer_runs()
+    {
+        foreach (var cmdlet in _metadata.Cmdlets)
+        {
+            for (var type = cmdlet.Type; type is not null && type.Assembly == _metadata.Assembly; type = type.BaseType)
+            {
+                foreach (var field in type.GetFields(BindingFlags.Instance | BindingFlags.Static | BindingFlags.Public | BindingFlags.NonPublic | BindingFlags.DeclaredOnly))
+                {
+                    var fieldType = field.FieldType.IsGenericType && field.FieldType.GetGenericTypeDefinition().FullName == "System.Nullable`1"
+                        ? field.FieldType.GetGenericArguments()[0]
+                        : field.FieldType;
+                    Assert.False(fieldType.IsValueType && fieldType.Assembly.GetName().Name == "DrTools.Core", $"{type.Name}.{field.Name} is a {fieldType.FullName}");
+                }
+            }
+        }
+    }
+
+    [Fact]
     public void The_module_initializer_loads_dependencies_in_a_private_load_context()
     {
         var initializer = _metadata.Assembly.GetType("DrTools.PowerShell.ModuleLoader")!;
