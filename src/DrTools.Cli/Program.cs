@@ -39,8 +39,11 @@ catch (DrToolsException e)
     Console.Error.WriteLine($"drtools: {e.Message}");
     return ExitCodes.Error;
 }
-catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
 {
-    Console.Error.WriteLine("drtools: cancelled; everything it had started was stopped and removed.");
+    // A drill cancelled part-way says where it left the cluster; anything else only that it cleaned up.
+    Console.Error.WriteLine(e.Message.Contains("Cluster now:", StringComparison.Ordinal)
+        ? $"drtools: {e.Message}"
+        : "drtools: cancelled; everything it had started was stopped and removed.");
     return ExitCodes.Cancelled;
 }
