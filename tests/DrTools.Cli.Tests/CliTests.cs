@@ -220,6 +220,28 @@ public sealed class FailoverCliTests
         Assert.StartsWith($"drtools: --reference {file}: not a checksum saved by 'drtools checksum --json' (line 1", broken.StandardError);
     }
 
+    [Theory]
+    [InlineData(500)]   // during the lag check
+    [InlineData(2600)]  // during the failover
+    public async Task Ctrl_C_in_the_middle_of_the_drill_removes_everything(int afterStandbyStartedMs)
+    {
+        using var root = new TemporaryRoot();
+        using var process = Drtools.Start(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path }, "drill");
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (!root.Sandboxes.Any(s => File.Exists(Path.Combine(s, "node1", "postmaster.pid"))))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the drill's standby never started");
+            await Task.Delay(5);
+        }
+        await Task.Delay(afterStandbyStartedMs);
+        Drtools.Signal(process, Drtools.SigInt);
+        var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 130, result.All);
+        Assert.StartsWith("drtools: ", result.StandardError);
+        root.AssertNothingLeft();
+    }
+
     [Fact]
     public async Task The_main_drill_passes_and_removes_its_sandbox()
     {
