@@ -38,12 +38,13 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
 
     public bool IsRunning => PostmasterPid is not null;
 
-    public async Task StartAsync(CancellationToken cancellationToken)
+    /// <param name="wait">How long the start may take: a restore replaying WAL needs longer than the default 60 s.</param>
+    public async Task StartAsync(CancellationToken cancellationToken, TimeSpan? wait = null)
     {
         await ClearStaleLockAsync(cancellationToken);
         try
         {
-            await PgCtlAsync(cancellationToken, "start", "-l", LogFile);
+            await PgCtlAsync(cancellationToken, wait ?? PgCtlWait, "start", "-l", LogFile);
         }
         catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed)
         {
@@ -68,7 +69,7 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     public async Task StopAsync(ShutdownMode mode, CancellationToken cancellationToken)
     {
         if (!IsRunning) return;
-        await PgCtlAsync(cancellationToken, "stop", "-m", mode == ShutdownMode.Fast ? "fast" : "immediate");
+        await PgCtlAsync(cancellationToken, PgCtlWait, "stop", "-m", mode == ShutdownMode.Fast ? "fast" : "immediate");
     }
 
     /// <summary>
@@ -132,14 +133,14 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         return pid;
     }
 
-    private async Task PgCtlAsync(CancellationToken cancellationToken, string action, params string[] options)
+    private async Task PgCtlAsync(CancellationToken cancellationToken, TimeSpan wait, string action, params string[] options)
     {
         await CommandRunner.RunAsync(new CommandSpec($"pg_ctl {action} of {DataDirectory}", Binaries.Tool("pg_ctl"),
-            [action, "-D", DataDirectory, "-w", "-t", ((int)PgCtlWait.TotalSeconds).ToString(), .. options])
+            [action, "-D", DataDirectory, "-w", "-t", ((int)Math.Ceiling(wait.TotalSeconds)).ToString(), .. options])
         {
             AsServerAccount = true,
             WorkingDirectory = Path.GetDirectoryName(DataDirectory),
-            Timeout = PgCtlWait + TimeSpan.FromSeconds(5),
+            Timeout = wait + TimeSpan.FromSeconds(5),
         }, cancellationToken);
     }
 }

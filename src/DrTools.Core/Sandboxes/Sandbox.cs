@@ -78,21 +78,10 @@ public sealed class Sandbox : IAsyncDisposable
         {
             throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
         }
-        var binaries = options.Binaries ?? PgBinaries.Locate();
-        var account = ServerAccount.Current;
-        var root = options.Root ?? DefaultRoot;
-        EnsureRoot(root);
-
-        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
-        var directory = Path.Combine(Path.GetFullPath(root), id);
-        System.IO.Directory.CreateDirectory(directory);
-        var sandbox = new Sandbox(new SandboxManifest(id, directory, DateTimeOffset.UtcNow, options.Persistent ? null : Environment.ProcessId,
-            options.Synchronous, UserName, RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24),
-            binaries.BinDirectory, binaries.MajorVersion, Path.Combine(directory, "archive"), []));
+        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous,
+            RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
         try
         {
-            account.Own(directory);
-            sandbox._manifest.Save();
             await sandbox.BuildAsync(options, cancellationToken);
             return sandbox;
         }
@@ -101,6 +90,24 @@ public sealed class Sandbox : IAsyncDisposable
             await sandbox.DisposeAsync();
             throw;
         }
+    }
+
+    /// <summary>
+    /// A new, empty sandbox directory with its manifest, owned by this process unless persistent: for a cluster built
+    /// by initdb here, or an instance restored from a backup. Either way it is listed and removed like any sandbox.
+    /// </summary>
+    internal static Sandbox Reserve(string? root, PgBinaries binaries, bool persistent, bool synchronous = false, string password = "")
+    {
+        root ??= DefaultRoot;
+        EnsureRoot(root);
+        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
+        var directory = Path.Combine(Path.GetFullPath(root), id);
+        System.IO.Directory.CreateDirectory(directory);
+        ServerAccount.Current.Own(directory);
+        var sandbox = new Sandbox(new SandboxManifest(id, directory, DateTimeOffset.UtcNow, persistent ? null : Environment.ProcessId,
+            synchronous, UserName, password, binaries.BinDirectory, binaries.MajorVersion, Path.Combine(directory, "archive"), []));
+        sandbox._manifest.Save();
+        return sandbox;
     }
 
     private async Task BuildAsync(SandboxOptions options, CancellationToken cancellationToken)
@@ -163,7 +170,7 @@ public sealed class Sandbox : IAsyncDisposable
     internal string PassFile => Path.Combine(Directory, ".pgpass");
     private string PasswordFile => Path.Combine(Directory, ".initdb-password");
 
-    private SandboxMember AddMember(string name)
+    internal SandboxMember AddMember(string name)
     {
         var member = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
         _manifest = _manifest with { Members = [.. _manifest.Members, member] };

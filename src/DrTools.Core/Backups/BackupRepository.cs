@@ -1,0 +1,112 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using DrTools.Core.Integrity;
+using DrTools.Core.Processes;
+
+namespace DrTools.Core.Backups;
+
+/// <summary>One base backup as the catalog records it. Sizes in bytes; LSNs and timeline from its backup_manifest.</summary>
+public sealed record BackupRecord(
+    string Id,
+    string Source,
+    string User,
+    DateTimeOffset StartedAt,
+    DateTimeOffset FinishedAt,
+    string StartLsn,
+    string EndLsn,
+    int Timeline,
+    long SizeBytes,
+    string Compression,
+    int ServerMajorVersion)
+{
+    public TimeSpan Duration => FinishedAt - StartedAt;
+
+    /// <summary>Table counts and checksums at <see cref="ReferenceLsn"/>, what a restore to that point must show.</summary>
+    public DbChecksum? Reference { get; init; }
+    public string? ReferenceLsn { get; init; }
+    public string? ReferenceMethod { get; init; }
+}
+
+/// <summary>A named restore point (pg_create_restore_point) the catalog knows of.</summary>
+public sealed record RestorePointRecord(string Name, string Lsn, int Timeline, DateTimeOffset CreatedAt);
+
+/// <summary>
+/// A backup repository folder: catalog.json, backups/&lt;id&gt;/ (base.tar[.gz], pg_wal.tar, backup_manifest) and wal/
+/// (the WAL archive, one file per segment, as archive_command copies them). Owned by the PostgreSQL server account,
+/// which writes the archive.
+/// </summary>
+public sealed class BackupRepository
+{
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+
+    private sealed record Catalog(List<BackupRecord> Backups, List<RestorePointRecord> RestorePoints);
+
+    private BackupRepository(string root) => Root = root;
+
+    public string Root { get; }
+    public string WalDirectory => Path.Combine(Root, "wal");
+    public string BackupDirectory(string id) => Path.Combine(Root, "backups", id);
+    private string CatalogFile => Path.Combine(Root, "catalog.json");
+
+    /// <summary>Opens a repository, creating it (empty) when <paramref name="create"/> and the folder has none.</summary>
+    public static BackupRepository Open(string path, bool create)
+    {
+        var repository = new BackupRepository(Path.GetFullPath(path));
+        if (File.Exists(repository.CatalogFile)) return repository;
+        if (!create) throw new DrToolsException($"repository {repository.Root} has no catalog.json: not a DrTools backup repository (New-DbBackup / drtools backup create makes one).", DrErrorKind.InvalidArgument);
+        foreach (var directory in new[] { repository.Root, Path.Combine(repository.Root, "backups"), repository.WalDirectory })
+        {
+            Directory.CreateDirectory(directory);
+            ServerAccount.Current.Own(directory);
+        }
+        repository.Save(new Catalog([], []));
+        return repository;
+    }
+
+    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).ToList();
+    public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();
+
+    public BackupRecord Backup(string? id)
+    {
+        var backups = Backups;
+        if (backups.Count == 0) throw new DrToolsException($"repository {Root} holds no backup.", DrErrorKind.InvalidOperation);
+        return id is null ? backups[^1] : backups.FirstOrDefault(b => b.Id == id)
+            ?? throw new DrToolsException($"repository {Root} has no backup '{id}' (it has {string.Join(", ", backups.Select(b => b.Id))}).", DrErrorKind.InvalidArgument);
+    }
+
+    /// <summary>The archive_command that copies WAL into this repository, refusing to overwrite a different file.</summary>
+    public string ArchiveCommand =>
+        $"if test -f \"{WalDirectory}/%f\"; then cmp -s \"%p\" \"{WalDirectory}/%f\"; else cp \"%p\" \"{WalDirectory}/%f.tmp\" && mv \"{WalDirectory}/%f.tmp\" \"{WalDirectory}/%f\"; fi";
+
+    public string RestoreCommand => $"cp \"{WalDirectory}/%f\" \"%p\"";
+
+    internal void Add(BackupRecord backup) => Update(catalog => catalog.Backups.Add(backup));
+
+    internal void Add(RestorePointRecord point) => Update(catalog => catalog.RestorePoints.Add(point));
+
+    private void Update(Action<Catalog> change)
+    {
+        var catalog = Load();
+        change(catalog);
+        Save(catalog);
+    }
+
+    private Catalog Load()
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<Catalog>(File.ReadAllText(CatalogFile), Json) ?? new Catalog([], []);
+        }
+        catch (JsonException e)
+        {
+            throw new DrToolsException($"{CatalogFile}: the catalog is damaged (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}.", DrErrorKind.InvalidOperation);
+        }
+    }
+
+    private void Save(Catalog catalog)
+    {
+        var temporary = CatalogFile + ".tmp";
+        File.WriteAllText(temporary, JsonSerializer.Serialize(catalog, Json));
+        File.Move(temporary, CatalogFile, overwrite: true);
+    }
+}

@@ -1,0 +1,130 @@
+using DrTools.Core.Integrity;
+using DrTools.Core.Processes;
+
+namespace DrTools.Core.Backups;
+
+public sealed record BackupVerificationOptions
+{
+    public string? BackupId { get; init; }
+    public TimeSpan? RtoTarget { get; init; }
+    /// <summary>Leave the restored instance running (and listed as a sandbox) instead of removing it.</summary>
+    public bool KeepInstance { get; init; }
+    /// <summary>Folder the instance is made in (default: the sandbox folder).</summary>
+    public string? Root { get; init; }
+    public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(30);
+}
+
+public sealed record BackupVerificationResult
+{
+    public required string BackupId { get; init; }
+    public required bool Passed { get; init; }
+    public string Result => Passed ? "PASS" : "FAIL";
+    /// <summary>Why it failed: the phase and what the tool or server said, naming the file where one is at fault.</summary>
+    public required string? Reason { get; init; }
+    public required DateTimeOffset StartedAt { get; init; }
+    public required Measurement RestoreSeconds { get; init; }
+    public required Measurement? RecoverySeconds { get; init; }
+    public required Measurement? VerificationSeconds { get; init; }
+    /// <summary>Restore + recovery + verification, against the RTO.</summary>
+    public required Measurement TotalSeconds { get; init; }
+    public required string RecoveryTarget { get; init; }
+    public required ChecksumComparison? Integrity { get; init; }
+    /// <summary>Set when -KeepInstance left the restored instance running: its sandbox id and port.</summary>
+    public string? KeptInstance { get; init; }
+}
+
+/// <summary>
+/// Verifies a backup the only way that proves it: restore it into a new isolated instance, check every file against the
+/// manifest, recover, check every index and table with pg_amcheck, and compare table checksums with the reference
+/// recorded at backup time. Never writes into the source cluster or into an existing directory.
+/// </summary>
+public static class BackupVerifier
+{
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupVerificationOptions options, CancellationToken cancellationToken)
+    {
+        var backup = repository.Backup(options.BackupId);
+        var target = backup.ReferenceLsn is { } reference ? RecoveryTarget.BeforeLsn(Postgres.Lsn.Parse(reference)) : RecoveryTarget.Immediate;
+        var clock = new MonotonicClock();
+        TimeSpan? restored = null, recovered = null;
+        var verification = TimeSpan.Zero;
+        string? reason = null;
+        ChecksumComparison? integrity = null;
+        RestoredInstance? instance = null;
+
+        async Task<bool> Phase(string name, Func<Task> work, bool verifying)
+        {
+            var started = clock.Elapsed;
+            try
+            {
+                await work();
+                return true;
+            }
+            catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout or DrErrorKind.InvalidOperation)
+            {
+                reason = $"{name}: {e.Message}";
+                return false;
+            }
+            finally
+            {
+                if (verifying) verification += clock.Elapsed - started;
+            }
+        }
+
+        try
+        {
+            var ok = await Phase("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken), verifying: false);
+            restored = clock.Elapsed;
+            ok = ok && await Phase("pg_verifybackup", () => instance!.VerifyFilesAsync(repository, cancellationToken), verifying: true);
+            if (ok)
+            {
+                var recoveryStarted = clock.Elapsed;
+                ok = await Phase("recovery", async () =>
+                {
+                    try
+                    {
+                        await instance!.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
+                    }
+                    catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed)
+                    {
+                        throw new DrToolsException($"the restored instance did not reach {target}: {instance!.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+                    }
+                }, verifying: false);
+                recovered = clock.Elapsed - recoveryStarted;
+            }
+            ok = ok && await Phase("integrity", async () =>
+            {
+                if (backup.Reference is null) return;
+                integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection], false), null, cancellationToken);
+                if (!integrity.Passed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
+            }, verifying: true);
+            ok = ok && await Phase("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}", instance!.Server.Binaries.Tool("pg_amcheck"),
+                ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = instance.SocketDirectory,
+                Timeout = options.RecoveryTimeout,
+            }, cancellationToken), verifying: true);
+        }
+        finally
+        {
+            if (instance is not null && !options.KeepInstance) await instance.DisposeAsync();
+        }
+
+        var total = clock.Elapsed;
+        const string timed = "on one monotonic clock, from the start of the extraction";
+        return new BackupVerificationResult
+        {
+            BackupId = backup.Id,
+            Passed = reason is null,
+            Reason = reason,
+            StartedAt = clock.StartedAt,
+            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, $"extracting the backup's archives into a new directory ({timed})"),
+            RecoverySeconds = recovered is { } r ? new Measurement("recovery", r.TotalSeconds, "s", null, $"server start, WAL replay from the backup and the repository archive to {target}, promotion") : null,
+            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, "pg_verifybackup (sizes and SHA-256 checksums of every file, the WAL the backup needs), table checksums against the reference, pg_amcheck --heapallindexed on every database"),
+            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "restore + verification + recovery, the time to a verified, usable instance"),
+            RecoveryTarget = target.ToString(),
+            Integrity = integrity,
+            KeptInstance = options.KeepInstance && instance is not null ? $"sandbox {instance.Id}, port {instance.Port}" : null,
+        };
+    }
+}

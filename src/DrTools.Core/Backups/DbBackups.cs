@@ -1,0 +1,180 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using DrTools.Core.Cluster;
+using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using Npgsql;
+
+namespace DrTools.Core.Backups;
+
+public enum BackupCompression { Gzip, None }
+
+public sealed record BackupOptions
+{
+    public BackupCompression Compression { get; init; } = BackupCompression.Gzip;
+    /// <summary>Record table checksums to hold restores to (default on).</summary>
+    public bool RecordReference { get; init; } = true;
+    public IReadOnlyList<string>? ReferenceTables { get; init; }
+    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
+}
+
+/// <summary>Base backups into a repository, WAL archiving into it, restore points.</summary>
+public static class DbBackups
+{
+    private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(60);
+
+    /// <summary>Points every member's archive_command at the repository's wal/ folder (the members must already have archive_mode on).</summary>
+    public static async Task ConfigureArchivingAsync(DbTarget target, BackupRepository repository, CancellationToken cancellationToken)
+    {
+        target.DemandDrillAllowed("configuring WAL archiving");
+        foreach (var member in target.Members)
+        {
+            var mode = await member.QueryAsync("select current_setting('archive_mode')", r => r.GetString(0), cancellationToken);
+            if (mode == "off") throw new DrToolsException($"{member.Display}: archive_mode is off; turn it on (it needs a restart) before archiving into {repository.Root}.", DrErrorKind.InvalidOperation);
+            await member.ExecuteAsync($"alter system set archive_command = '{repository.ArchiveCommand.Replace("'", "''")}'; select pg_reload_conf()", cancellationToken);
+        }
+    }
+
+    public static async Task<BackupRecord> CreateAsync(DbTarget target, BackupRepository repository, BackupOptions options, CancellationToken cancellationToken)
+    {
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: a backup needs one primary to read from ({status.Verdict}).", DrErrorKind.InvalidOperation);
+        var primary = target.Member(primaryStatus.Name);
+        var binaries = PgBinaries.Locate();
+        var id = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        var directory = repository.BackupDirectory(id);
+        var connection = primary.CreateBuilder();
+        var compression = options.Compression == BackupCompression.None ? "none" : binaries.MajorVersion >= 15 ? "server-gzip" : "gzip";
+
+        var started = DateTimeOffset.UtcNow;
+        try
+        {
+            await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup of {primary.Display}", binaries.Tool("pg_basebackup"),
+                ["-h", primary.Host, "-p", primary.Port.ToString(), "-U", connection.Username ?? Environment.UserName, "-D", directory, "-Ft", "-X", "stream",
+                 "--checkpoint=fast", "--manifest-checksums=SHA256", $"--label=drtools {id}", .. CompressionArguments(compression)])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = repository.Root,
+                Environment = connection.Password is { } password ? new Dictionary<string, string> { ["PGPASSWORD"] = password } : new Dictionary<string, string>(),
+                Timeout = options.Timeout,
+            }, cancellationToken);
+        }
+        catch
+        {
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); // never a half-written backup in the repository
+            throw;
+        }
+        var finished = DateTimeOffset.UtcNow;
+        var (timeline, startLsn, endLsn) = ReadWalRange(Path.Combine(directory, "backup_manifest"));
+        var record = new BackupRecord(id, primary.Display, connection.Username ?? Environment.UserName, started, finished, startLsn.ToString(), endLsn.ToString(), timeline,
+            Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length), compression, binaries.MajorVersion);
+        if (options.RecordReference) record = await WithReferenceAsync(record, status, target, primary, repository, endLsn, options.ReferenceTables, cancellationToken);
+        repository.Add(record);
+        return record;
+    }
+
+    private static string[] CompressionArguments(string compression) => compression switch
+    {
+        "server-gzip" => ["--compress=server-gzip"],
+        "gzip" => ["-z"],
+        _ => [],
+    };
+
+    private static (int Timeline, Lsn Start, Lsn End) ReadWalRange(string manifest)
+    {
+        using var document = JsonDocument.Parse(File.ReadAllText(manifest));
+        var ranges = document.RootElement.GetProperty("WAL-Ranges");
+        var first = ranges[0];
+        var last = ranges[ranges.GetArrayLength() - 1];
+        return (last.GetProperty("Timeline").GetInt32(), Lsn.Parse(first.GetProperty("Start-LSN").GetString()!), Lsn.Parse(last.GetProperty("End-LSN").GetString()!));
+    }
+
+    /// <summary>
+    /// The reference a restore of this backup must match, at an LSN a restore can stop at exactly: read on a streaming
+    /// standby with WAL replay paused (its data is then exactly the replayed WAL), or, without a standby, on the primary
+    /// (exact only when nothing is written meanwhile). The WAL up to that point is archived before the record is kept.
+    /// </summary>
+    private static async Task<BackupRecord> WithReferenceAsync(BackupRecord record, ClusterStatus status, DbTarget target, DbMember primary, BackupRepository repository, Lsn endLsn, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
+    {
+        var archiveCommand = await primary.QueryAsync("select current_setting('archive_command')", r => r.GetString(0), cancellationToken);
+        if (!archiveCommand.Contains(repository.WalDirectory, StringComparison.Ordinal))
+        {
+            return record with { ReferenceMethod = $"no reference: {primary.Display} does not archive WAL into {repository.WalDirectory} (Enable-DbWalArchive / drtools backup archive), so no restore could reach a reference point" };
+        }
+        var standby = status.Standbys.FirstOrDefault(s => s.ReplicationState == "streaming");
+        DbChecksum reference;
+        Lsn point;
+        string method;
+        if (standby is not null)
+        {
+            var member = target.Member(standby.Name);
+            await WaitForReplayAsync(member, endLsn, cancellationToken);
+            await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
+            try
+            {
+                var deadline = DateTime.UtcNow + WaitTimeout;
+                while (await member.QueryAsync("select pg_get_wal_replay_pause_state()", r => r.GetString(0), cancellationToken) != "paused")
+                {
+                    if (DateTime.UtcNow > deadline) throw new DrToolsException($"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", DrErrorKind.Timeout);
+                    await Task.Delay(5, cancellationToken);
+                }
+                point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
+                reference = await DbChecksums.TakeAsync(member, tables, cancellationToken);
+            }
+            finally
+            {
+                await member.ExecuteAsync("select pg_wal_replay_resume()", CancellationToken.None);
+            }
+            method = $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before {point} must show";
+        }
+        else
+        {
+            reference = await DbChecksums.TakeAsync(primary, tables, cancellationToken);
+            point = Lsn.Parse(reference.Lsn);
+            method = $"read on the primary {primary.Display} at {point} (no standby to pause): exact only if nothing was written meanwhile";
+        }
+        await ArchiveThroughAsync(primary, repository, point, cancellationToken);
+        return record with { Reference = reference, ReferenceLsn = point.ToString(), ReferenceMethod = method };
+    }
+
+    private static async Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken)
+    {
+        var deadline = DateTime.UtcNow + WaitTimeout;
+        while (await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) < lsn)
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{standby.Display} did not replay up to {lsn} within {DurationText.Format(WaitTimeout)}.", DrErrorKind.Timeout);
+            await Task.Delay(10, cancellationToken);
+        }
+    }
+
+    /// <summary>Switches WAL segment so the one holding <paramref name="point"/> is archived, and waits until it is in the repository.</summary>
+    private static async Task ArchiveThroughAsync(DbMember primary, BackupRepository repository, Lsn point, CancellationToken cancellationToken)
+    {
+        var segment = await primary.QueryAsync($"select pg_walfile_name('{point}')", r => r.GetString(0), cancellationToken);
+        await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
+        var deadline = DateTime.UtcNow + WaitTimeout;
+        while (!File.Exists(Path.Combine(repository.WalDirectory, segment)))
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.", DrErrorKind.Timeout);
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>Creates a named restore point on the primary and records it in the catalog.</summary>
+    public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name, CancellationToken cancellationToken)
+    {
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 63) throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
+        if (repository.RestorePoints.Any(r => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the catalog of {repository.Root}: names must be unique to be a recovery target.", DrErrorKind.InvalidArgument);
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var primary = target.Member((status.Primary ?? throw new DrToolsException($"{target.Name}: no primary to create a restore point on ({status.Verdict}).", DrErrorKind.InvalidOperation)).Name);
+        await using var connection = await primary.OpenAsync(cancellationToken);
+        await using var command = new NpgsqlCommand("select pg_create_restore_point(@name)::text, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", connection);
+        command.Parameters.AddWithValue("name", name);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        var point = new RestorePointRecord(name, reader.GetString(0), Convert.ToInt32(reader.GetString(1), 16), DateTimeOffset.UtcNow);
+        repository.Add(point);
+        return point;
+    }
+}

@@ -1,0 +1,146 @@
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Backups;
+
+/// <summary>Where a restore stops: as soon as consistent, or at an LSN, time, transaction or named restore point.</summary>
+public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive = true)
+{
+    public static RecoveryTarget Immediate { get; } = new("immediate", null);
+    public static RecoveryTarget BeforeLsn(Lsn lsn) => new("lsn", lsn.ToString(), Inclusive: false);
+    public static RecoveryTarget Lsn(Lsn lsn) => new("lsn", lsn.ToString());
+    public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff+00"));
+    public static RecoveryTarget Xid(long xid) => new("xid", xid.ToString());
+    public static RecoveryTarget Name(string name) => new("name", name);
+
+    internal string Settings => Kind == "immediate"
+        ? "recovery_target = 'immediate'\n"
+        : $"recovery_target_{Kind} = '{Value!.Replace("'", "''")}'\nrecovery_target_inclusive = {(Inclusive ? "on" : "off")}\n";
+
+    public override string ToString() => Kind == "immediate" ? "consistency" : $"{Kind} {Value}{(Inclusive ? "" : " (exclusive)")}";
+}
+
+/// <summary>
+/// A backup restored into a new, isolated instance: a fresh directory in the sandbox folder (so a killed process's
+/// leftovers are found by 'drtools sandbox list'), a free port on 127.0.0.1, archiving off, no replication to or from
+/// anything. DrTools reaches it through a private Unix socket (trust, directory mode 0700); over TCP it keeps the
+/// source's own passwords. Disposing it stops it and deletes it.
+/// </summary>
+public sealed class RestoredInstance : IAsyncDisposable
+{
+    private readonly Sandbox _shell;
+    private readonly SandboxMember _member;
+    private readonly BackupRecord _backup;
+
+    private RestoredInstance(Sandbox shell, SandboxMember member, BackupRecord backup)
+    {
+        _shell = shell;
+        _member = member;
+        _backup = backup;
+    }
+
+    public string Id => _shell.Id;
+    public string DataDirectory => _member.DataDirectory;
+    public int Port => _member.Port;
+    public string SocketDirectory => Path.Combine(_shell.Directory, "socket");
+    public LocalServer Server => _shell.Server(_member.Name);
+
+    /// <summary>DrTools' own way in: the private socket, as the backup's user.</summary>
+    public DbMember Connection => DbMember.Parse($"Host={SocketDirectory};Port={Port};Username={_backup.User};Database=postgres", 1, name: $"restored {_backup.Id}");
+
+    /// <summary>Creates the instance's directory and extracts the backup into it (base, then WAL).</summary>
+    public static async Task<RestoredInstance> ExtractAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
+    {
+        var binaries = PgBinaries.Locate();
+        if (binaries.MajorVersion != backup.ServerMajorVersion)
+        {
+            throw new DrToolsException($"backup {backup.Id} is of PostgreSQL {backup.ServerMajorVersion}; the server programs here ({binaries.BinDirectory}) are {binaries.MajorVersion}.", DrErrorKind.InvalidOperation);
+        }
+        var shell = Sandbox.Reserve(root, binaries, persistent: keep);
+        try
+        {
+            var member = shell.AddMember("restored");
+            var instance = new RestoredInstance(shell, member, backup);
+            foreach (var directory in new[] { member.DataDirectory, instance.SocketDirectory })
+            {
+                Directory.CreateDirectory(directory);
+                File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+                ServerAccount.Current.Own(directory);
+            }
+            var source = repository.BackupDirectory(backup.Id);
+            var archives = Directory.Exists(source) ? Directory.GetFiles(source, "*.tar*") : [];
+            var baseArchive = archives.FirstOrDefault(a => Path.GetFileName(a).StartsWith("base.tar", StringComparison.Ordinal))
+                ?? throw new DrToolsException($"backup {backup.Id}: no base.tar in {source}.", DrErrorKind.InvalidOperation);
+            await ExtractAsync(baseArchive, member.DataDirectory, shell, cancellationToken);
+            foreach (var wal in archives.Where(a => Path.GetFileName(a).StartsWith("pg_wal.tar", StringComparison.Ordinal)))
+            {
+                await ExtractAsync(wal, Path.Combine(member.DataDirectory, "pg_wal"), shell, cancellationToken);
+            }
+            return instance;
+        }
+        catch
+        {
+            await shell.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static Task ExtractAsync(string archive, string into, Sandbox shell, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(new CommandSpec($"extracting {Path.GetFileName(archive)}", "tar", ["-xf", archive, "-C", into])
+        {
+            AsServerAccount = true,
+            WorkingDirectory = shell.Directory,
+            Timeout = TimeSpan.FromHours(2),
+        }, cancellationToken);
+
+    /// <summary>pg_verifybackup against the backup's manifest: every file's size and checksum, and the WAL the backup needs. Before anything is changed.</summary>
+    public Task VerifyFilesAsync(BackupRepository repository, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(new CommandSpec($"pg_verifybackup of backup {_backup.Id}", _shell.Binaries.Tool("pg_verifybackup"),
+            ["-m", Path.Combine(repository.BackupDirectory(_backup.Id), "backup_manifest"), DataDirectory])
+        {
+            AsServerAccount = true,
+            WorkingDirectory = _shell.Directory,
+            Timeout = TimeSpan.FromHours(2),
+        }, cancellationToken);
+
+    /// <summary>Writes the isolation settings and the recovery target, then starts the instance and waits until it has recovered and been promoted.</summary>
+    public async Task RecoverAsync(BackupRepository repository, RecoveryTarget target, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var settings = $"""
+
+            # DrTools: an isolated instance restored from backup {_backup.Id}
+            port = {Port}
+            listen_addresses = '127.0.0.1'
+            unix_socket_directories = '{SocketDirectory}'
+            unix_socket_permissions = 0700
+            cluster_name = 'drtools-restore'
+            archive_mode = off
+            primary_conninfo = ''
+            primary_slot_name = ''
+            synchronous_standby_names = ''
+            hot_standby = on
+            restore_command = '{repository.RestoreCommand.Replace("'", "''")}'
+            recovery_target_action = 'promote'
+            {target.Settings}
+            """;
+        await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.auto.conf"), settings, cancellationToken);
+        // The socket is private to the server account and root: trust there; TCP keeps the source's passwords.
+        await File.WriteAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n", cancellationToken);
+        await File.WriteAllTextAsync(Path.Combine(DataDirectory, "recovery.signal"), "", cancellationToken);
+        foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf", "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
+        var deadline = DateTime.UtcNow + timeout;
+        await Server.StartAsync(cancellationToken, timeout);
+        // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.
+        while (await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken))
+        {
+            if (DateTime.UtcNow > deadline) throw new DrToolsException($"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", DrErrorKind.Timeout);
+            await Task.Delay(20, cancellationToken);
+        }
+    }
+
+    /// <summary>The end of the server log, for failure reasons.</summary>
+    public string LastLogLines(int count = 3) => Server.LastLogLines(count);
+
+    public ValueTask DisposeAsync() => _shell.DisposeAsync();
+}
