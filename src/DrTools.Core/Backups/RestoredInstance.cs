@@ -10,7 +10,7 @@ public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive =
     public static RecoveryTarget Immediate { get; } = new("immediate", null);
     public static RecoveryTarget BeforeLsn(Lsn lsn) => new("lsn", lsn.ToString(), Inclusive: false);
     public static RecoveryTarget Lsn(Lsn lsn) => new("lsn", lsn.ToString());
-    public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff+00"));
+    public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
     public static RecoveryTarget Xid(long xid) => new("xid", xid.ToString());
     public static RecoveryTarget Name(string name) => new("name", name);
 

@@ -1,0 +1,182 @@
+using System.Globalization;
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Backups;
+
+/// <summary>What can be recovered from a repository: from the end of its earliest backup to the end of its last archived WAL segment.</summary>
+public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string EarliestLsn, DateTimeOffset LatestTime, string LatestLsn)
+{
+    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn})";
+}
+
+public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
+{
+    public bool Passed => Found == MustExist;
+}
+
+public sealed record PointInTimeOptions
+{
+    public required RecoveryTarget Target { get; init; }
+    /// <summary>Queries that must return at least one row after the restore.</summary>
+    public IReadOnlyList<string> MustExist { get; init; } = [];
+    /// <summary>Queries that must return no row after the restore.</summary>
+    public IReadOnlyList<string> MustNotExist { get; init; } = [];
+    /// <summary>Leave the restored instance running (listed as a sandbox) for use; default true, it is the point of a restore.</summary>
+    public bool KeepInstance { get; init; } = true;
+    public string? Root { get; init; }
+    public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(30);
+}
+
+public sealed record PointInTimeResult
+{
+    public required string BackupId { get; init; }
+    public required string Target { get; init; }
+    public required bool Passed { get; init; }
+    public string Result => Passed ? "PASS" : "FAIL";
+    public required string? Reason { get; init; }
+    public required Measurement Duration { get; init; }
+    /// <summary>pg_last_xact_replay_timestamp(): the commit time of the last transaction the restore replayed.</summary>
+    public required DateTimeOffset? LastReplayedTransaction { get; init; }
+    /// <summary>For a time target: the target minus the last replayed commit, the committed work between them that the restore does not have.</summary>
+    public required Measurement? DataLossBeforeTarget { get; init; }
+    public required string ReplayedToLsn { get; init; }
+    public required IReadOnlyList<MarkerCheck> Markers { get; init; }
+    public required RecoverableWindow Window { get; init; }
+    /// <summary>The restored instance, when kept: sandbox id, port and private socket directory.</summary>
+    public string? Instance { get; init; }
+}
+
+/// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused before anything is restored.</summary>
+public static class PointInTimeRestore
+{
+    private const long SegmentSize = 16L * 1024 * 1024;
+
+    public static RecoverableWindow Window(BackupRepository repository)
+    {
+        var backups = repository.Backups;
+        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no backup: nothing is recoverable.", DrErrorKind.InvalidOperation);
+        var earliest = backups.MinBy(b => b.FinishedAt)!;
+        var latest = Directory.Exists(repository.WalDirectory)
+            ? new DirectoryInfo(repository.WalDirectory).GetFiles().Where(f => f.Name.Length == 24 && f.Name.All(Uri.IsHexDigit)).MaxBy(f => f.Name)
+            : null;
+        if (latest is null)
+        {
+            return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, earliest.FinishedAt, earliest.EndLsn);
+        }
+        // Segment file name: timeline (8 hex), then the log and segment numbers; its last byte ends the recoverable WAL.
+        var log = ulong.Parse(latest.Name.AsSpan(8, 8), NumberStyles.HexNumber);
+        var segment = ulong.Parse(latest.Name.AsSpan(16, 8), NumberStyles.HexNumber);
+        var end = new Lsn((log << 32) + (segment + 1) * (ulong)SegmentSize);
+        return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, latest.LastWriteTimeUtc, end.ToString());
+    }
+
+    public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, PointInTimeOptions options, CancellationToken cancellationToken)
+    {
+        var window = Window(repository);
+        var target = options.Target;
+        RequireKnownRestorePoint(repository, target);
+        var backup = ChooseBackup(repository, target, window);
+        var clock = new MonotonicClock();
+        var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
+        try
+        {
+            try
+            {
+                await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
+            }
+            catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
+            {
+                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+            }
+            var duration = clock.Elapsed;
+            await using var connection = await instance.Connection.OpenAsync(cancellationToken);
+            var (lastTransaction, lsn) = await ReadAsync(connection, "select pg_last_xact_replay_timestamp(), pg_current_wal_lsn()::text", r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1)), cancellationToken);
+            var markers = new List<MarkerCheck>();
+            foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
+            {
+                markers.Add(new MarkerCheck(query, mustExist, await FoundAsync(connection, query, cancellationToken)));
+            }
+            var failed = markers.Where(m => !m.Passed).ToList();
+            Measurement? loss = null;
+            if (options.Target.Kind == "time" && lastTransaction is { } last)
+            {
+                var requested = DateTimeOffset.Parse(options.Target.Value!, CultureInfo.InvariantCulture);
+                loss = new Measurement("data loss before the target", Math.Max(0, (requested - last).TotalSeconds), "s", null,
+                    "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last replayed commit was");
+            }
+            return new PointInTimeResult
+            {
+                BackupId = backup.Id,
+                Target = target.ToString(),
+                Passed = failed.Count == 0,
+                Reason = failed.Count == 0 ? null : string.Join("; ", failed.Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}")),
+                Duration = new Measurement("restore duration", duration.TotalSeconds, "s", null, "extraction, server start, WAL replay to the target and promotion, on one monotonic clock"),
+                LastReplayedTransaction = lastTransaction,
+                DataLossBeforeTarget = loss,
+                ReplayedToLsn = lsn,
+                Markers = markers,
+                Window = window,
+                Instance = options.KeepInstance ? $"sandbox {instance.Id}, port {instance.Port}, socket {instance.SocketDirectory}" : null,
+            };
+        }
+        finally
+        {
+            if (!options.KeepInstance) await instance.DisposeAsync();
+        }
+    }
+
+    /// <summary>A named restore point must be in the catalog: its LSN is what places it in the window.</summary>
+    private static void RequireKnownRestorePoint(BackupRepository repository, RecoveryTarget target)
+    {
+        if (target.Kind == "name" && repository.RestorePoints.All(r => r.Name != target.Value))
+        {
+            throw new DrToolsException($"restore point '{target.Value}' is not in the catalog of {repository.Root} (it has: {string.Join(", ", repository.RestorePoints.Select(r => r.Name).DefaultIfEmpty("none"))}).", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    private static BackupRecord ChooseBackup(BackupRepository repository, RecoveryTarget target, RecoverableWindow window)
+    {
+        var backups = repository.Backups;
+        string Outside(string what) => $"target {target} is outside the recoverable window of {repository.Root}: {what}. Recoverable: {window}. Nothing was restored.";
+        switch (target.Kind)
+        {
+            case "time":
+                var time = DateTimeOffset.Parse(target.Value!, CultureInfo.InvariantCulture);
+                if (time < window.EarliestTime) throw new DrToolsException(Outside("it is before the earliest backup finished"), DrErrorKind.InvalidArgument);
+                if (time > window.LatestTime) throw new DrToolsException(Outside("it is after the last archived WAL"), DrErrorKind.InvalidArgument);
+                return backups.Last(b => b.FinishedAt <= time);
+            case "lsn":
+            case "name":
+                var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value! : repository.RestorePoints.Single(r => r.Name == target.Value).Lsn);
+                if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest backup"), DrErrorKind.InvalidArgument);
+                if (lsn > Lsn.Parse(window.LatestLsn)) throw new DrToolsException(Outside($"{lsn} is past the last archived WAL"), DrErrorKind.InvalidArgument);
+                return backups.Last(b => Lsn.Parse(b.EndLsn) <= lsn);
+            default:
+                // A transaction id has no place in the window until replay meets it: start from the earliest backup.
+                return backups.MinBy(b => b.FinishedAt)!;
+        }
+    }
+
+    private static async Task<bool> FoundAsync(NpgsqlConnection connection, string query, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var command = new NpgsqlCommand(query, connection);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            return await reader.ReadAsync(cancellationToken);
+        }
+        catch (PostgresException e)
+        {
+            throw new DrToolsException($"marker query '{query}' failed on the restored instance: {e.MessageText}", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    private static async Task<T> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
+    {
+        await using var command = new NpgsqlCommand(sql, connection);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        await reader.ReadAsync(cancellationToken);
+        return read(reader);
+    }
+}

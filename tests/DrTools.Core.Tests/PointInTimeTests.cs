@@ -1,0 +1,76 @@
+using DrTools.Core.Backups;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+public sealed class PointInTimeTests
+{
+    [Fact]
+    public async Task Restoring_to_a_time_a_restore_point_or_an_LSN_keeps_the_1000_rows_and_none_of_the_500_markers()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+
+        await Sql.ExecuteAsync(sandbox, "node0", "create table orders (id int, marker bool not null default false); insert into orders (id) select generate_series(1, 1000)");
+        var time = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
+        await DbBackups.CreateRestorePointAsync(sandbox.Target, repository, "before-markers", CancellationToken.None);
+        var lsn = Postgres.Lsn.Parse(await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text"));
+        await Task.Delay(200);
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into orders (id, marker) select generate_series(1001, 1500), true");
+        await ArchiveCurrentSegmentAsync(sandbox, repository);
+
+        var targets = new[] { RecoveryTarget.Time(new DateTimeOffset(time, TimeSpan.Zero)), RecoveryTarget.Name("before-markers"), RecoveryTarget.Lsn(lsn) };
+        foreach (var target in targets)
+        {
+            var result = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+            {
+                Target = target,
+                MustExist = ["select 1 from orders having count(*) = 1000"],
+                MustNotExist = ["select 1 from orders where marker"],
+                KeepInstance = false,
+                Root = root.Path,
+            }, CancellationToken.None);
+
+            Assert.True(result.Passed, $"{target}: {result.Reason}");
+            Assert.Equal(2, result.Markers.Count);
+            Assert.NotNull(result.LastReplayedTransaction);
+            if (target.Kind == "time") Assert.InRange(result.DataLossBeforeTarget!.Measured, 0, 5);
+        }
+        Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: every restored instance was removed
+    }
+
+    [Fact]
+    public async Task A_target_outside_the_recoverable_window_is_refused_before_anything_is_restored()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+
+        var early = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Time(backup.StartedAt.AddHours(-1)), Root = root.Path }, CancellationToken.None));
+        Assert.Contains("is outside the recoverable window", early.Message);
+        Assert.Contains("it is before the earliest backup finished", early.Message);
+        Assert.EndsWith("Nothing was restored.", early.Message);
+
+        var late = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Lsn(new Postgres.Lsn(ulong.MaxValue / 2)), Root = root.Path }, CancellationToken.None));
+        Assert.Contains("is past the last archived WAL", late.Message);
+
+        var unknown = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Name("never-made"), Root = root.Path }, CancellationToken.None));
+        Assert.StartsWith("restore point 'never-made' is not in the catalog", unknown.Message);
+        Assert.Equal(2, root.Sandboxes.Count);
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(Path.Combine(root.Path, "repository")));
+    }
+
+    private static async Task ArchiveCurrentSegmentAsync(Sandbox sandbox, BackupRepository repository)
+    {
+        var segment = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(pg_current_wal_lsn())");
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
+        for (var i = 0; i < 500 && !File.Exists(Path.Combine(repository.WalDirectory, segment)); i++) await Task.Delay(20);
+        Assert.True(File.Exists(Path.Combine(repository.WalDirectory, segment)), $"{segment} was not archived");
+    }
+}
