@@ -11,12 +11,18 @@
     FormatsToProcess     = @('DrTools.Format.ps1xml')
     CmdletsToExport      = @(
         'Compare-DbChecksum'
+        'Enable-DbWalArchive'
+        'Get-DbBackup'
         'Get-DbChecksum'
         'Get-DbClusterStatus'
         'Get-DrSandbox'
         'Invoke-DbFailover'
+        'New-DbBackup'
+        'New-DbRestorePoint'
         'New-DrSandbox'
         'Remove-DrSandbox'
+        'Restore-PointInTime'
+        'Test-DbBackup'
         'Test-ReplicationLag'
     )
     FunctionsToExport    = @()

@@ -21,6 +21,8 @@ var root = new RootCommand("DrTools: disaster-recovery and failover testing for 
     LagCommand.Create(),
     FailoverCommand.Create(),
     ChecksumCommand.Create(),
+    BackupCommands.Create(),
+    BackupCommands.Restore(),
     DrillCommand.Create(),
 };
 var parse = root.Parse(args);

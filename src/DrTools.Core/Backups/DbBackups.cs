@@ -10,6 +10,9 @@ namespace DrTools.Core.Backups;
 
 public enum BackupCompression { Gzip, None }
 
+/// <summary>What archiving was set to: the members now copy each finished WAL segment into the repository.</summary>
+public sealed record WalArchiveSettings(string Target, string WalDirectory, string ArchiveCommand);
+
 public sealed record BackupOptions
 {
     public BackupCompression Compression { get; init; } = BackupCompression.Gzip;
@@ -25,7 +28,7 @@ public static class DbBackups
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(60);
 
     /// <summary>Points every member's archive_command at the repository's wal/ folder (the members must already have archive_mode on).</summary>
-    public static async Task ConfigureArchivingAsync(DbTarget target, BackupRepository repository, CancellationToken cancellationToken)
+    public static async Task<WalArchiveSettings> ConfigureArchivingAsync(DbTarget target, BackupRepository repository, CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed("configuring WAL archiving");
         foreach (var member in target.Members)
@@ -34,6 +37,7 @@ public static class DbBackups
             if (mode == "off") throw new DrToolsException($"{member.Display}: archive_mode is off; turn it on (it needs a restart) before archiving into {repository.Root}.", DrErrorKind.InvalidOperation);
             await member.ExecuteAsync($"alter system set archive_command = '{repository.ArchiveCommand.Replace("'", "''")}'; select pg_reload_conf()", cancellationToken);
         }
+        return new WalArchiveSettings(target.Name, repository.WalDirectory, repository.ArchiveCommand);
     }
 
     public static async Task<BackupRecord> CreateAsync(DbTarget target, BackupRepository repository, BackupOptions options, CancellationToken cancellationToken)

@@ -1,0 +1,168 @@
+using System.CommandLine;
+using System.Globalization;
+using DrTools.Core;
+using DrTools.Core.Backups;
+using DrTools.Core.Postgres;
+
+namespace DrTools.Cli;
+
+/// <summary>drtools backup archive|create|list|verify|restore-point, and drtools restore.</summary>
+public static class BackupCommands
+{
+    private static Option<string> Repository() => new("--repository", "-r") { Description = "The backup repository folder (created by the first backup).", Required = true };
+
+    public static Command Create() => new("backup", "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint() };
+
+    private static Command Archive()
+    {
+        var target = new TargetOptions();
+        var repository = Repository();
+        var command = new Command("archive", "Point the cluster's archive_command at the repository (a sandbox, or members named with --allow-drill-on).") { repository };
+        target.AddTo(command, destructive: true);
+        command.SetAction(async (parse, token) =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
+            await DbBackups.ConfigureArchivingAsync(target.Resolve(parse), repo, token);
+            Console.WriteLine($"WAL is archived into {repo.WalDirectory}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command CreateBackup()
+    {
+        var target = new TargetOptions();
+        var repository = Repository();
+        var compression = new Option<BackupCompression>("--compression") { Description = "gzip (server-side where the server supports it) or none.", DefaultValueFactory = _ => BackupCompression.Gzip };
+        var noReference = new Option<bool>("--no-reference") { Description = "Do not record the table checksums a verification compares against." };
+        var json = CommonOptions.Json();
+        var command = new Command("create", "Take a base backup (pg_basebackup, manifest with SHA-256 checksums) into the repository.") { repository, compression, noReference, json };
+        target.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
+            var backup = await DbBackups.CreateAsync(target.Resolve(parse), repo, new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
+            if (parse.GetValue(json)) Output.Json(backup);
+            else Console.WriteLine($"backup {backup.Id}: {backup.StartLsn}..{backup.EndLsn} on timeline {backup.Timeline}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command List()
+    {
+        var repository = Repository();
+        var json = CommonOptions.Json();
+        var command = new Command("list", "The catalog: backups with age and size, restore points, and the recoverable window.") { repository, json };
+        command.SetAction(parse =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
+            var backups = repo.Backups;
+            var window = backups.Count > 0 ? PointInTimeRestore.Window(repo) : null;
+            if (parse.GetValue(json))
+            {
+                Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window });
+                return ExitCodes.Success;
+            }
+            Output.Table(["ID", "AGE", "SIZE", "LSN", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
+            {
+                b.Id, DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture), $"{b.StartLsn}..{b.EndLsn}", b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
+            }));
+            foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
+            Console.WriteLine(window is null ? "nothing recoverable: no backup" : $"recoverable: {window}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    private static Command Verify()
+    {
+        var repository = Repository();
+        var id = new Option<string?>("--id") { Description = "The backup to verify (default the latest)." };
+        var rto = CommonOptions.Duration("--rto", "Most time a restore to a verified instance may take (e.g. 10m).");
+        var keep = new Option<bool>("--keep-instance") { Description = "Leave the restored instance running (drtools sandbox down removes it)." };
+        var json = CommonOptions.Json();
+        var command = new Command("verify", "Restore a backup into a new isolated instance, pg_verifybackup, recover, pg_amcheck, compare checksums; PASS/FAIL, exit 1 on FAIL.") { repository, id, rto, keep, json };
+        command.SetAction(async (parse, token) =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
+            var result = await BackupVerifier.VerifyAsync(repo, new BackupVerificationOptions { BackupId = parse.GetValue(id), RtoTarget = parse.GetValue(rto), KeepInstance = parse.GetValue(keep) }, token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else
+            {
+                Console.WriteLine($"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
+                foreach (var figure in new[] { result.RestoreSeconds, result.RecoverySeconds, result.VerificationSeconds, result.TotalSeconds }.OfType<Measurement>()) Console.WriteLine($"  {figure.Name}: {figure} — {figure.Method}");
+                if (result.Integrity is not null) Console.WriteLine($"  integrity at {result.RecoveryTarget}: {result.Integrity}");
+                if (result.KeptInstance is not null) Console.WriteLine($"  kept: {result.KeptInstance}");
+            }
+            return result.Passed && result.TotalSeconds.Met != false ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+
+    private static Command RestorePoint()
+    {
+        var target = new TargetOptions();
+        var repository = Repository();
+        var name = new Option<string>("--name") { Description = "The restore point's name (unique in the catalog).", Required = true };
+        var command = new Command("restore-point", "Create a named restore point on the primary and record it in the catalog.") { repository, name };
+        target.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var point = await DbBackups.CreateRestorePointAsync(target.Resolve(parse), BackupRepository.Open(parse.GetValue(repository)!, create: false), parse.GetValue(name)!, token);
+            Console.WriteLine($"restore point {point.Name} at {point.Lsn} on timeline {point.Timeline}");
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+
+    /// <summary>drtools restore: point-in-time recovery into a new isolated instance; exit 1 when a marker check fails.</summary>
+    public static Command Restore()
+    {
+        var repository = Repository();
+        var time = new Option<string?>("--time") { Description = "Recover up to this time (e.g. '2026-11-22 08:05:12+00')." };
+        var lsn = new Option<string?>("--lsn") { Description = "Recover up to this WAL position (e.g. 0/3000148)." };
+        var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." };
+        var name = new Option<string?>("--name") { Description = "Recover up to this named restore point." };
+        var mustExist = new Option<string[]>("--must-exist") { Description = "A query that must return a row after the restore (repeat)." };
+        var mustNotExist = new Option<string[]>("--must-not-exist") { Description = "A query that must return no row after the restore (repeat)." };
+        var remove = new Option<bool>("--remove") { Description = "Remove the restored instance after the checks (default: keep it, it is the restore)." };
+        var json = CommonOptions.Json();
+        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, mustExist, mustNotExist, remove, json };
+        command.SetAction(async (parse, token) =>
+        {
+            var targets = new List<RecoveryTarget>();
+            if (parse.GetValue(time) is { } t)
+            {
+                if (!DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) throw new DrToolsException($"--time: '{t}' is not a time (write e.g. '2026-11-22 08:05:12+00').", DrErrorKind.InvalidArgument);
+                targets.Add(RecoveryTarget.Time(at));
+            }
+            if (parse.GetValue(lsn) is { } l)
+            {
+                try { targets.Add(RecoveryTarget.Lsn(Lsn.Parse(l))); }
+                catch (FormatException) { throw new DrToolsException($"--lsn: '{l}' is not a WAL position (write e.g. 0/3000148).", DrErrorKind.InvalidArgument); }
+            }
+            if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
+            if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
+            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name.", DrErrorKind.InvalidArgument);
+            var result = await PointInTimeRestore.RestoreAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
+            {
+                Target = targets[0],
+                MustExist = parse.GetValue(mustExist) ?? [],
+                MustNotExist = parse.GetValue(mustNotExist) ?? [],
+                KeepInstance = !parse.GetValue(remove),
+            }, token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else
+            {
+                Console.WriteLine($"restore of backup {result.BackupId} to {result.Target}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
+                Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; last replayed commit {result.LastReplayedTransaction:u}");
+                if (result.DataLossBeforeTarget is { } loss) Console.WriteLine($"  {loss.Name}: {loss} — {loss.Method}");
+                foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: {(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
+                if (result.Instance is not null) Console.WriteLine($"  instance: {result.Instance}");
+            }
+            return result.Passed ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+}

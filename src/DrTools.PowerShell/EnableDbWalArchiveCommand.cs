@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using DrTools.Core.Backups;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Points the cluster's archive_command at a backup repository's wal/ folder.</summary>
+[Cmdlet(VerbsLifecycle.Enable, "DbWalArchive", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(WalArchiveSettings))]
+public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
+{
+    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    public string Repository { get; set; } = "";
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member: archiving is only configured on a sandbox or on members named here.")]
+    public string[]? AllowDrillOn { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Repository);
+        var target = Run(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
+        if (!ShouldProcess(target.Name, $"Set archive_command to copy WAL into {path}/wal")) return;
+        WriteObject(Run(token => DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
+    }
+}

@@ -1,0 +1,23 @@
+using System.Management.Automation;
+using DrTools.Core.Backups;
+
+namespace DrTools.PowerShell;
+
+/// <summary>The backups in a repository's catalog (latest last), or its recoverable window.</summary>
+[Cmdlet(VerbsCommon.Get, "DbBackup")]
+[OutputType(typeof(BackupRecord), typeof(RecoverableWindow))]
+public sealed class GetDbBackupCommand : DrCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    public string Repository { get; set; } = "";
+
+    [Parameter(HelpMessage = "Return the recoverable window (earliest and latest point in time recoverable) instead of the backups.")]
+    public SwitchParameter RecoverableWindow { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var repository = Run(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
+        if (RecoverableWindow) WriteObject(Run(_ => Task.FromResult(PointInTimeRestore.Window(repository))));
+        else WriteObject(repository.Backups, enumerateCollection: true);
+    }
+}

@@ -1,0 +1,29 @@
+using System.Management.Automation;
+using DrTools.Core.Backups;
+
+namespace DrTools.PowerShell;
+
+/// <summary>A base backup (pg_basebackup, manifest with SHA-256 checksums) into a repository, recorded in its catalog with a reference for verification.</summary>
+[Cmdlet(VerbsCommon.New, "DbBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(BackupRecord))]
+public sealed class NewDbBackupCommand : DbTargetCmdlet
+{
+    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    public string Repository { get; set; } = "";
+
+    // A string, not BackupCompression: no DrTools.Core value type may be a cmdlet field (see InvokeDbFailoverCommand).
+    [Parameter(HelpMessage = "Gzip (server-side where the server supports it) or None.")]
+    [ValidateSet(nameof(BackupCompression.Gzip), nameof(BackupCompression.None))]
+    public string Compression { get; set; } = nameof(BackupCompression.Gzip);
+
+    [Parameter(HelpMessage = "Do not record the table checksums that Test-DbBackup compares a restore against.")]
+    public SwitchParameter NoReference { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Repository);
+        if (!ShouldProcess(path, "Take a base backup into the repository")) return;
+        var options = new BackupOptions { Compression = Enum.Parse<BackupCompression>(Compression, ignoreCase: true), RecordReference = !NoReference };
+        WriteObject(RunOnTarget((target, token) => DbBackups.CreateAsync(target, BackupRepository.Open(path, create: true), options, token)));
+    }
+}

@@ -1,0 +1,67 @@
+using System.Management.Automation;
+using DrTools.Core.Backups;
+using DrTools.Core.Postgres;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Point-in-time recovery into a new isolated instance (never over the source), with marker checks; a target outside the recoverable window is refused before anything is restored.</summary>
+[Cmdlet(VerbsData.Restore, "PointInTime", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = TimeSet)]
+[OutputType(typeof(PointInTimeResult))]
+public sealed class RestorePointInTimeCommand : DrCmdlet
+{
+    private const string TimeSet = "Time";
+    private const string LsnSet = "Lsn";
+    private const string XidSet = "Xid";
+    private const string NameSet = "RestorePoint";
+
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    public string Repository { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = TimeSet, HelpMessage = "Recover up to this time.")]
+    public DateTimeOffset TargetTime { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = LsnSet, HelpMessage = "Recover up to this WAL position (e.g. 0/3000148).")]
+    public string TargetLsn { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = XidSet, HelpMessage = "Recover up to the commit of this transaction id.")]
+    public long TargetXid { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = NameSet, HelpMessage = "Recover up to this named restore point (from New-DbRestorePoint).")]
+    public string RestorePoint { get; set; } = "";
+
+    [Parameter(HelpMessage = "Queries that must return at least one row after the restore.")]
+    public string[] MustExist { get; set; } = [];
+
+    [Parameter(HelpMessage = "Queries that must return no row after the restore.")]
+    public string[] MustNotExist { get; set; } = [];
+
+    [Parameter(HelpMessage = "Remove the restored instance after the checks (default: keep it running; Remove-DrSandbox removes it).")]
+    public SwitchParameter RemoveInstance { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Repository);
+        var target = Run(_ => Task.FromResult(ParameterSetName switch
+        {
+            LsnSet => RecoveryTarget.Lsn(ParseLsn(TargetLsn)),
+            XidSet => RecoveryTarget.Xid(TargetXid),
+            NameSet => RecoveryTarget.Name(RestorePoint),
+            _ => RecoveryTarget.Time(TargetTime),
+        }));
+        if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {target}")) return;
+        var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance };
+        WriteObject(Run(token => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options, token), path));
+    }
+
+    private static Lsn ParseLsn(string text)
+    {
+        try
+        {
+            return Lsn.Parse(text);
+        }
+        catch (FormatException)
+        {
+            throw new Core.DrToolsException($"-TargetLsn: '{text}' is not a WAL position (write e.g. 0/3000148).", Core.DrErrorKind.InvalidArgument);
+        }
+    }
+}
