@@ -255,3 +255,56 @@ public sealed class FailoverCliTests
         root.AssertNothingLeft();
     }
 }
+
+public sealed class BackupCliTests
+{
+    [Fact]
+    public async Task Archive_create_list_verify_and_restore_through_the_command_line()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        var sandboxArgs = new[] { "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository };
+
+        var archive = await Drtools.RunAsync(["backup", "archive", .. sandboxArgs]);
+        Assert.True(archive.ExitCode == 0, archive.All);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id from generate_series(1, 500) g");
+        var create = await Drtools.RunAsync(["backup", "create", .. sandboxArgs, "--json"]);
+        Assert.True(create.ExitCode == 0, create.All);
+        var id = JsonDocument.Parse(create.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        var point = await Drtools.RunAsync(["backup", "restore-point", .. sandboxArgs, "--name", "after-ledger"]);
+        Assert.True(point.ExitCode == 0, point.All);
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into ledger select 9999");
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
+
+        var list = await Drtools.RunAsync("backup", "list", "--repository", repository);
+        Assert.Contains(id, list.StandardOutput);
+        Assert.Contains("restore point after-ledger at ", list.StandardOutput);
+        Assert.Contains("recoverable: ", list.StandardOutput);
+
+        var verify = await Drtools.RunAsync("backup", "verify", "--repository", repository, "--rto", "10m");
+        Assert.True(verify.ExitCode == 0, verify.All);
+        Assert.StartsWith($"backup {id}: PASS", verify.StandardOutput);
+
+        var restore = await Drtools.RunAsync("restore", "--repository", repository, "--name", "after-ledger", "--remove",
+            "--must-exist", "select 1 from ledger having count(*) = 500", "--must-not-exist", "select 1 from ledger where id = 9999");
+        Assert.True(restore.ExitCode == 0, restore.All);
+        Assert.Contains("restore of backup", restore.StandardOutput);
+        Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: the restored instances are gone
+    }
+
+    [Theory]
+    [InlineData(new[] { "restore", "--repository", "/tmp" }, "drtools: restore: give exactly one target: --time, --lsn, --xid or --name.")]
+    [InlineData(new[] { "restore", "--repository", "/tmp", "--time", "yesterday-ish" }, "drtools: --time: 'yesterday-ish' is not a time")]
+    [InlineData(new[] { "restore", "--repository", "/tmp", "--lsn", "12345" }, "drtools: --lsn: '12345' is not a WAL position")]
+    [InlineData(new[] { "restore", "--repository", "/tmp", "--xid", "42" }, "drtools: repository /tmp has no catalog.json")]
+    [InlineData(new[] { "backup", "verify", "--repository", "/nonexistent-repo" }, "drtools: repository /nonexistent-repo has no catalog.json")]
+    [InlineData(new[] { "backup", "list" }, "drtools: Option '--repository' is required.")]
+    public async Task Bad_backup_input_is_one_line_and_exit_code_2(string[] arguments, string expected)
+    {
+        var result = await Drtools.RunAsync(arguments);
+        Assert.Equal(2, result.ExitCode);
+        Assert.StartsWith(expected, result.StandardError.Split('\n')[0]);
+        Assert.False(Directory.Exists("/nonexistent-repo"));
+    }
+}

@@ -84,6 +84,8 @@ public sealed class BackupRepository
 
     internal void Add(RestorePointRecord point) => Update(catalog => catalog.RestorePoints.Add(point));
 
+    internal void Remove(string backupId) => Update(catalog => catalog.Backups.RemoveAll(b => b.Id == backupId));
+
     private void Update(Action<Catalog> change)
     {
         var catalog = Load();

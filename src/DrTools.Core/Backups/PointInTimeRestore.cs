@@ -7,7 +7,10 @@ namespace DrTools.Core.Backups;
 /// <summary>What can be recovered from a repository: from the end of its earliest backup to the end of its last archived WAL segment.</summary>
 public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string EarliestLsn, DateTimeOffset LatestTime, string LatestLsn)
 {
-    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn})";
+    /// <summary>The first WAL segment missing from the archive, which ends the window early.</summary>
+    public string? Gap { get; init; }
+
+    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn}){(Gap is null ? "" : $", where WAL segment {Gap} is missing from the archive")}";
 }
 
 public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
@@ -50,25 +53,21 @@ public sealed record PointInTimeResult
 /// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused before anything is restored.</summary>
 public static class PointInTimeRestore
 {
-    private const long SegmentSize = 16L * 1024 * 1024;
-
+    /// <summary>From the end of the earliest backup to the end of the WAL archived without a gap after it (a missing segment ends the window).</summary>
     public static RecoverableWindow Window(BackupRepository repository)
     {
         var backups = repository.Backups;
         if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no backup: nothing is recoverable.", DrErrorKind.InvalidOperation);
         var earliest = backups.MinBy(b => b.FinishedAt)!;
-        var latest = Directory.Exists(repository.WalDirectory)
-            ? new DirectoryInfo(repository.WalDirectory).GetFiles().Where(f => f.Name.Length == 24 && f.Name.All(Uri.IsHexDigit)).MaxBy(f => f.Name)
-            : null;
-        if (latest is null)
+        var continuity = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn));
+        var end = Lsn.Parse(earliest.EndLsn) > continuity.ContiguousEnd ? Lsn.Parse(earliest.EndLsn) : continuity.ContiguousEnd;
+        // The archive's segments carry no commit times: the latest time is when the last segment before the end was archived.
+        var lastBeforeEnd = WalArchive.Segments(repository).Where(f => WalArchive.Start(f.Name) < end).MaxBy(f => WalArchive.Position(f.Name));
+        var latestTime = lastBeforeEnd?.LastWriteTimeUtc ?? earliest.FinishedAt;
+        return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, latestTime, end.ToString())
         {
-            return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, earliest.FinishedAt, earliest.EndLsn);
-        }
-        // Segment file name: timeline (8 hex), then the log and segment numbers; its last byte ends the recoverable WAL.
-        var log = ulong.Parse(latest.Name.AsSpan(8, 8), NumberStyles.HexNumber);
-        var segment = ulong.Parse(latest.Name.AsSpan(16, 8), NumberStyles.HexNumber);
-        var end = new Lsn((log << 32) + (segment + 1) * (ulong)SegmentSize);
-        return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, latest.LastWriteTimeUtc, end.ToString());
+            Gap = continuity.MissingSegments.FirstOrDefault(),
+        };
     }
 
     public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, PointInTimeOptions options, CancellationToken cancellationToken)

@@ -1,0 +1,109 @@
+using System.Globalization;
+using DrTools.Core.Cluster;
+using DrTools.Core.Postgres;
+
+namespace DrTools.Core.Backups;
+
+/// <summary>Grandfather-father-son retention: the newest backup of each of the last N days, W ISO weeks and M months that have backups.</summary>
+public sealed record RetentionPolicy(int Daily, int Weekly, int Monthly)
+{
+    public override string ToString() => $"keep {Daily} daily, {Weekly} weekly, {Monthly} monthly";
+}
+
+public sealed record RetentionDecision(string BackupId, DateTimeOffset FinishedAt, bool Expired, string Reason);
+
+public sealed record ArchiverStatus(string Member, long ArchivedCount, string? LastArchivedWal, DateTimeOffset? LastArchivedTime, long FailedCount, string? LastFailedWal, DateTimeOffset? LastFailedTime)
+{
+    /// <summary>Failing now: the last failure is more recent than the last success.</summary>
+    public bool Failing => LastFailedTime is { } failed && (LastArchivedTime is not { } archived || failed > archived);
+}
+
+public sealed record BackupPolicyOptions
+{
+    public TimeSpan? MaxBackupAge { get; init; }
+    public RetentionPolicy? Retention { get; init; }
+    /// <summary>The clock the ages and retention are judged by (tests pin it).</summary>
+    public DateTimeOffset? Now { get; init; }
+}
+
+public sealed record BackupPolicyResult
+{
+    public required bool Passed { get; init; }
+    public required IReadOnlyList<string> Problems { get; init; }
+    public required Measurement? LatestBackupAge { get; init; }
+    public required ArchiverStatus? Archiver { get; init; }
+    public required IReadOnlyList<string> MissingWalSegments { get; init; }
+    public required IReadOnlyList<RetentionDecision> Retention { get; init; }
+}
+
+public static class BackupPolicy
+{
+    public static async Task<BackupPolicyResult> CheckAsync(BackupRepository repository, DbTarget? target, BackupPolicyOptions options, CancellationToken cancellationToken)
+    {
+        var now = options.Now ?? DateTimeOffset.UtcNow;
+        var backups = repository.Backups;
+        var problems = new List<string>();
+        Measurement? age = null;
+        if (backups.Count == 0) problems.Add($"repository {repository.Root} holds no backup");
+        else
+        {
+            age = new Measurement("latest backup age", (now - backups[^1].FinishedAt).TotalSeconds, "s", options.MaxBackupAge?.TotalSeconds, $"now minus the end of backup {backups[^1].Id}");
+            if (age.Met == false) problems.Add($"the latest backup {backups[^1].Id} is {DurationText.Format(now - backups[^1].FinishedAt)} old, more than {DurationText.Format(options.MaxBackupAge!.Value)}");
+        }
+
+        var missing = backups.Count == 0 ? [] : WalArchive.Scan(repository, Lsn.Parse(backups[0].StartLsn)).MissingSegments;
+        if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from {repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
+
+        ArchiverStatus? archiver = null;
+        if (target is not null)
+        {
+            archiver = await ReadArchiverAsync(target, cancellationToken);
+            if (archiver.Failing) problems.Add($"the archiver on {archiver.Member} is failing: last failure on {archiver.LastFailedWal} at {archiver.LastFailedTime:u}, {archiver.FailedCount} failures in all");
+        }
+
+        var retention = options.Retention is { } policy ? PlanRetention(backups, policy) : [];
+        return new BackupPolicyResult { Passed = problems.Count == 0, Problems = problems, LatestBackupAge = age, Archiver = archiver, MissingWalSegments = missing, Retention = retention };
+    }
+
+    /// <summary>Which backups a GFS policy keeps, and why; the newest backup is always kept.</summary>
+    public static IReadOnlyList<RetentionDecision> PlanRetention(IReadOnlyList<BackupRecord> backups, RetentionPolicy policy)
+    {
+        var newestFirst = backups.OrderByDescending(b => b.FinishedAt).ToList();
+        var reasons = newestFirst.ToDictionary(b => b.Id, _ => new List<string>());
+        void Keep(int count, string rule, Func<DateTimeOffset, string> period)
+        {
+            foreach (var group in newestFirst.GroupBy(b => period(b.FinishedAt.ToUniversalTime())).Take(count))
+            {
+                reasons[group.First().Id].Add($"{rule} {group.Key}");
+            }
+        }
+        Keep(policy.Daily, "daily", t => t.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture));
+        Keep(policy.Weekly, "weekly", t => $"{ISOWeek.GetYear(t.UtcDateTime)}-W{ISOWeek.GetWeekOfYear(t.UtcDateTime):00}");
+        Keep(policy.Monthly, "monthly", t => t.ToString("yyyy-MM", CultureInfo.InvariantCulture));
+        if (newestFirst.Count > 0) reasons[newestFirst[0].Id].Add("the newest backup");
+        return newestFirst.Select(b => new RetentionDecision(b.Id, b.FinishedAt, reasons[b.Id].Count == 0,
+            reasons[b.Id].Count == 0 ? $"expired under '{policy}'" : $"kept: {string.Join(", ", reasons[b.Id])}")).ToList();
+    }
+
+    /// <summary>Deletes one backup from the repository and its catalog, then the WAL no remaining backup needs.</summary>
+    public static void Remove(BackupRepository repository, string id)
+    {
+        var directory = repository.BackupDirectory(id);
+        repository.Remove(id);
+        if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+        var remaining = repository.Backups;
+        if (remaining.Count == 0) return;
+        var oldestNeeded = remaining.Min(b => Lsn.Parse(b.StartLsn)).Value / (ulong)WalArchive.SegmentSize;
+        // Only segments: timeline history files stay, every later recovery may need them.
+        foreach (var segment in WalArchive.Segments(repository).Where(f => WalArchive.Position(f.Name) < oldestNeeded)) segment.Delete();
+    }
+
+    private static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, CancellationToken cancellationToken)
+    {
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var primary = target.Member((status.Primary ?? throw new DrToolsException($"{target.Name}: no primary to read pg_stat_archiver from ({status.Verdict}).", DrErrorKind.InvalidOperation)).Name);
+        return await primary.QueryAsync("select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time from pg_stat_archiver",
+            r => new ArchiverStatus(primary.Display, r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2),
+                r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5)), cancellationToken);
+    }
+}
