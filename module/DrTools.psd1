@@ -20,9 +20,11 @@
         'New-DbBackup'
         'New-DbRestorePoint'
         'New-DrSandbox'
+        'Remove-DbBackup'
         'Remove-DrSandbox'
         'Restore-PointInTime'
         'Test-DbBackup'
+        'Test-DbBackupPolicy'
         'Test-ReplicationLag'
     )
     FunctionsToExport    = @()

@@ -11,7 +11,73 @@ public static class BackupCommands
 {
     private static Option<string> Repository() => new("--repository", "-r") { Description = "The backup repository folder (created by the first backup).", Required = true };
 
-    public static Command Create() => new("backup", "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint() };
+    public static Command Create() => new("backup", "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint(), Check(), Expire() };
+
+    private static Option<string?> Keep() => new("--keep") { Description = "Grandfather-father-son retention as DAILY,WEEKLY,MONTHLY counts, e.g. 30,12,12." };
+
+    private static RetentionPolicy? ParseKeep(string? text)
+    {
+        if (text is null) return null;
+        var parts = text.Split(',');
+        if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
+        {
+            throw new DrToolsException($"--keep: '{text}' is not DAILY,WEEKLY,MONTHLY (for example 30,12,12).", DrErrorKind.InvalidArgument);
+        }
+        var counts = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
+        return new RetentionPolicy(counts[0], counts[1], counts[2]);
+    }
+
+    private static Command Check()
+    {
+        var target = new TargetOptions();
+        var repository = Repository();
+        var maxAge = CommonOptions.Duration("--max-age", "Most age the latest backup may have (e.g. 26h).");
+        var keep = Keep();
+        var json = CommonOptions.Json();
+        var command = new Command("check", "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.") { repository, maxAge, keep, json };
+        target.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
+            var cluster = parse.GetValue(target.Sandbox) is null && (parse.GetValue(target.Members) ?? []).Length == 0 ? null : target.Resolve(parse);
+            var result = await BackupPolicy.CheckAsync(repo, cluster, new BackupPolicyOptions { MaxBackupAge = parse.GetValue(maxAge), Retention = ParseKeep(parse.GetValue(keep)) }, token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else
+            {
+                Console.WriteLine(result.Passed ? "backup policy: PASS" : $"backup policy: FAIL: {string.Join("; ", result.Problems)}");
+                if (result.LatestBackupAge is { } age) Console.WriteLine($"  {age.Name}: {age}");
+                if (result.Archiver is { } archiver) Console.WriteLine($"  archiver on {archiver.Member}: {archiver.ArchivedCount} archived, last {archiver.LastArchivedWal} at {archiver.LastArchivedTime:u}; {archiver.FailedCount} failed");
+                foreach (var decision in result.Retention) Console.WriteLine($"  {decision.BackupId}: {decision.Reason}");
+            }
+            return result.Passed ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+
+    private static Command Expire()
+    {
+        var repository = Repository();
+        var keep = Keep();
+        keep.Required = true;
+        var whatIf = new Option<bool>("--what-if") { Description = "List what would be removed, remove nothing." };
+        var command = new Command("expire", "Remove the backups the retention policy expires, and the WAL no remaining backup needs.") { repository, keep, whatIf };
+        command.SetAction(parse =>
+        {
+            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
+            foreach (var decision in BackupPolicy.PlanRetention(repo.Backups, ParseKeep(parse.GetValue(keep))!).Where(d => d.Expired))
+            {
+                if (parse.GetValue(whatIf))
+                {
+                    Console.WriteLine($"What if: removing backup {decision.BackupId} ({decision.Reason})");
+                    continue;
+                }
+                BackupPolicy.Remove(repo, decision.BackupId);
+                Console.WriteLine($"removed backup {decision.BackupId} ({decision.Reason})");
+            }
+            return ExitCodes.Success;
+        });
+        return command;
+    }
 
     private static Command Archive()
     {

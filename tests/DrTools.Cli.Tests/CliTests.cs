@@ -293,6 +293,40 @@ public sealed class BackupCliTests
         Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: the restored instances are gone
     }
 
+    [Fact]
+    public async Task Check_names_problems_and_expire_what_if_removes_nothing()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        foreach (var step in new[] { new[] { "backup", "archive" }, ["backup", "create", "--no-reference"], ["backup", "create", "--no-reference"] })
+        {
+            var run = await Drtools.RunAsync([.. step, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository]);
+            Assert.True(run.ExitCode == 0, run.All);
+        }
+        var check = await Drtools.RunAsync("backup", "check", "--repository", repository, "--sandbox", sandbox.Id, "--root", root.Path, "--max-age", "1h", "--keep", "1,0,0");
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Contains("backup policy: PASS", check.StandardOutput);
+        Assert.Contains("expired under 'keep 1 daily, 0 weekly, 0 monthly'", check.StandardOutput);
+
+        var tooOld = await Drtools.RunAsync("backup", "check", "--repository", repository, "--max-age", "1ms");
+        Assert.Equal(1, tooOld.ExitCode);
+        Assert.Contains("backup policy: FAIL: the latest backup", tooOld.StandardOutput);
+
+        var whatIf = await Drtools.RunAsync("backup", "expire", "--repository", repository, "--keep", "1,0,0", "--what-if");
+        Assert.True(whatIf.ExitCode == 0, whatIf.All);
+        Assert.StartsWith("What if: removing backup ", whatIf.StandardOutput);
+        Assert.Equal(2, Directory.GetDirectories(Path.Combine(repository, "backups")).Length);
+
+        var expire = await Drtools.RunAsync("backup", "expire", "--repository", repository, "--keep", "1,0,0");
+        Assert.StartsWith("removed backup ", expire.StandardOutput);
+        Assert.Single(Directory.GetDirectories(Path.Combine(repository, "backups")));
+
+        var badKeep = await Drtools.RunAsync("backup", "expire", "--repository", repository, "--keep", "lots");
+        Assert.Equal(2, badKeep.ExitCode);
+        Assert.StartsWith("drtools: --keep: 'lots' is not DAILY,WEEKLY,MONTHLY", badKeep.StandardError);
+    }
+
     [Theory]
     [InlineData(new[] { "restore", "--repository", "/tmp" }, "drtools: restore: give exactly one target: --time, --lsn, --xid or --name.")]
     [InlineData(new[] { "restore", "--repository", "/tmp", "--time", "yesterday-ish" }, "drtools: --time: 'yesterday-ish' is not a time")]
