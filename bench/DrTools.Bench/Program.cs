@@ -5,6 +5,7 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
 {
     ["sandbox"] = SandboxCreationBenchmark.RunAsync,
     ["switchover"] = SwitchoverBenchmark.RunAsync,
+    ["verification"] = VerificationBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;

@@ -202,8 +202,11 @@ public sealed class FailoverTests
         // pg_rewind reads back from the last checkpoint before the timelines diverged: that checkpoint's segment.
         var needed = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(redo_lsn) from pg_control_checkpoint()");
         await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote(wait => true)");
+        // The old primary's slot for the promoted standby would pin the segment; without it (no slots, or
+        // max_slot_wal_keep_size), recycling goes ahead.
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_drop_replication_slot('node1')");
         // Split brain: the old primary writes on, switching segments and checkpointing until that segment is recycled.
-        for (var i = 0; i < 4 && File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)); i++)
+        for (var i = 0; i < 8 && File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)); i++)
         {
             await Sql.ExecuteAsync(sandbox, "node0", $"create table diverged_{i} as select generate_series(1, 10000) g; select pg_switch_wal(); checkpoint");
         }

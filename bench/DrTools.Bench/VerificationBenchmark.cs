@@ -1,0 +1,56 @@
+using System.Diagnostics;
+using DrTools.Core.Backups;
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Bench;
+
+/// <summary>
+/// Test-DbBackup's total time divided by the bare steps it wraps, on the same backup in the same run: extracting the
+/// archives, pg_verifybackup, and starting the server to consistency (recovery_target = immediate, promote). Target ≤ 1.15.
+/// </summary>
+public static class VerificationBenchmark
+{
+    public static async Task RunAsync(int runs)
+    {
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1 }, CancellationToken.None);
+        var repositoryPath = Directory.CreateTempSubdirectory("drtools-bench-repo-").FullName;
+        ServerAccount.Current.Own(repositoryPath);
+        try
+        {
+            var repository = BackupRepository.Open(repositoryPath, create: true);
+            await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+            await sandbox.Target.Members[0].ExecuteAsync("create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 2000000) g", CancellationToken.None);
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions(), CancellationToken.None);
+            Console.WriteLine($"backup {backup.Id}: {backup.SizeBytes / 1024 / 1024} MiB compressed");
+            var verified = new List<double>();
+            var bare = new List<double>();
+            for (var run = 1; run <= runs; run++)
+            {
+                var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions(), CancellationToken.None);
+                if (!result.Passed) throw new InvalidOperationException(result.Reason);
+                verified.Add(result.TotalSeconds.Measured);
+                bare.Add(await BareStepsAsync(repository, backup));
+                Console.WriteLine($"run {run}: Test-DbBackup {verified[^1]:0.000}s, bare steps {bare[^1]:0.000}s");
+            }
+            var ratio = Statistics.Median(verified) / Statistics.Median(bare);
+            Console.WriteLine($"verification overhead over {runs} runs: Test-DbBackup median {Statistics.Median(verified):0.000}s, bare steps median {Statistics.Median(bare):0.000}s, ratio {ratio:0.00} (target <= 1.15: {(ratio <= 1.15 ? "met" : "NOT met")})");
+            Console.WriteLine("  (Test-DbBackup also recovers to the reference point, compares table checksums and runs pg_amcheck --heapallindexed: the bare steps do none of these)");
+        }
+        finally
+        {
+            Directory.Delete(repositoryPath, recursive: true);
+        }
+    }
+
+    /// <summary>The same extraction, pg_verifybackup and start to consistency, through the same instance type but nothing else.</summary>
+    private static async Task<double> BareStepsAsync(BackupRepository repository, BackupRecord backup)
+    {
+        var clock = Stopwatch.StartNew();
+        await using var instance = await RestoredInstance.ExtractAsync(repository, backup, null, keep: false, CancellationToken.None);
+        await instance.VerifyFilesAsync(repository, CancellationToken.None);
+        await instance.RecoverAsync(repository, RecoveryTarget.Immediate, TimeSpan.FromMinutes(30), CancellationToken.None);
+        return clock.Elapsed.TotalSeconds;
+    }
+}
