@@ -49,6 +49,23 @@ public sealed class BackupTests
     }
 
     [Fact]
+    public async Task A_backup_of_an_idle_cluster_verifies_although_its_reference_point_is_on_a_segment_boundary()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 1);
+        await using (sandbox)
+        {
+            // Nothing is written after the backup: pg_basebackup's closing segment switch leaves the standby, and so the
+            // reference point, at the very start of a segment.
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions(), CancellationToken.None);
+            Assert.Equal(0UL, Lsn(backup.ReferenceLsn!).Value % (ulong)WalArchive.SegmentSize);
+
+            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+            Assert.True(result.Passed, result.Reason);
+        }
+    }
+
+    [Fact]
     public async Task A_byte_flipped_in_a_data_file_fails_naming_the_file_and_a_truncated_backup_fails()
     {
         using var root = new TemporaryRoot();

@@ -51,34 +51,38 @@ public static class BackupVerifier
         ChecksumComparison? integrity = null;
         RestoredInstance? instance = null;
 
-        async Task<bool> Phase(string name, Func<Task> work, bool verifying)
+        // A phase returns why it failed, or null; tool and server failures are results (FAIL), not errors.
+        static async Task<string?> Check(string name, Func<Task> work)
         {
-            var started = clock.Elapsed;
             try
             {
                 await work();
-                return true;
+                return null;
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout or DrErrorKind.InvalidOperation)
             {
-                reason = $"{name}: {e.Message}";
-                return false;
+                return $"{name}: {e.Message}";
             }
-            finally
-            {
-                if (verifying) verification += clock.Elapsed - started;
-            }
+        }
+
+        async Task<bool> Verifying(params Task<string?>[] checks)
+        {
+            var started = clock.Elapsed;
+            var failures = await Task.WhenAll(checks);
+            verification += clock.Elapsed - started;
+            reason = failures.FirstOrDefault(f => f is not null);
+            return reason is null;
         }
 
         try
         {
-            var ok = await Phase("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken), verifying: false);
+            reason = await Check("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken));
             restored = clock.Elapsed;
-            ok = ok && await Phase("pg_verifybackup", () => instance!.VerifyFilesAsync(repository, cancellationToken), verifying: true);
+            var ok = reason is null && await Verifying(Check("pg_verifybackup", () => instance!.VerifyFilesAsync(repository, cancellationToken)));
             if (ok)
             {
                 var recoveryStarted = clock.Elapsed;
-                ok = await Phase("recovery", async () =>
+                reason = await Check("recovery", async () =>
                 {
                     try
                     {
@@ -88,22 +92,28 @@ public static class BackupVerifier
                     {
                         throw new DrToolsException($"the restored instance did not reach {target}: {instance!.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
                     }
-                }, verifying: false);
+                });
                 recovered = clock.Elapsed - recoveryStarted;
+                ok = reason is null;
             }
-            ok = ok && await Phase("integrity", async () =>
+            // Independent and read-only: the table checksums and pg_amcheck run side by side.
+            if (ok)
             {
-                if (backup.Reference is null) return;
-                integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection], false), null, cancellationToken);
-                if (!integrity.Passed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
-            }, verifying: true);
-            ok = ok && await Phase("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}", instance!.Server.Binaries.Tool("pg_amcheck"),
-                ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])
-            {
-                AsServerAccount = true,
-                WorkingDirectory = instance.SocketDirectory,
-                Timeout = options.RecoveryTimeout,
-            }, cancellationToken), verifying: true);
+                await Verifying(
+                Check("integrity", async () =>
+                {
+                    if (backup.Reference is null) return;
+                    integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection], false), null, cancellationToken);
+                    if (!integrity.Passed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
+                }),
+                Check("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}", instance!.Server.Binaries.Tool("pg_amcheck"),
+                    ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])
+                {
+                    AsServerAccount = true,
+                    WorkingDirectory = instance.SocketDirectory,
+                    Timeout = options.RecoveryTimeout,
+                }, cancellationToken)));
+            }
         }
         finally
         {

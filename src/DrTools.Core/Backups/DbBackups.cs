@@ -138,7 +138,7 @@ public static class DbBackups
             point = Lsn.Parse(reference.Lsn);
             method = $"read on the primary {primary.Display} at {point} (no standby to pause): exact only if nothing was written meanwhile";
         }
-        await ArchiveThroughAsync(primary, repository, point, cancellationToken);
+        await ArchiveThroughAsync(primary, repository, point, record.Id, cancellationToken);
         return record with { Reference = reference, ReferenceLsn = point.ToString(), ReferenceMethod = method };
     }
 
@@ -152,10 +152,16 @@ public static class DbBackups
         }
     }
 
-    /// <summary>Switches WAL segment so the one holding <paramref name="point"/> is archived, and waits until it is in the repository.</summary>
-    private static async Task ArchiveThroughAsync(DbMember primary, BackupRepository repository, Lsn point, CancellationToken cancellationToken)
+    /// <summary>
+    /// Makes the reference point reachable from the archive. A restore that stops before <paramref name="point"/> must read
+    /// the record that starts there: a restore point is written so that one exists (an idle server may have none yet, and
+    /// after pg_basebackup's segment switch the point sits exactly on a segment boundary), then the segment holding it is
+    /// switched out and waited for in the repository.
+    /// </summary>
+    private static async Task ArchiveThroughAsync(DbMember primary, BackupRepository repository, Lsn point, string backupId, CancellationToken cancellationToken)
     {
-        var segment = await primary.QueryAsync($"select pg_walfile_name('{point}')", r => r.GetString(0), cancellationToken);
+        await primary.ExecuteAsync($"select pg_create_restore_point('drtools reference {backupId}')", cancellationToken);
+        var segment = await primary.QueryAsync($"select pg_walfile_name('{point}'::pg_lsn + 1)", r => r.GetString(0), cancellationToken);
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
         var deadline = DateTime.UtcNow + WaitTimeout;
         while (!File.Exists(Path.Combine(repository.WalDirectory, segment)))

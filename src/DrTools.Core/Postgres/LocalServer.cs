@@ -52,13 +52,18 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         }
     }
 
-    /// <summary>The end of the server log: what PostgreSQL itself said, for error messages.</summary>
+    /// <summary>
+    /// What PostgreSQL itself said last, for error messages: the FATAL, PANIC and ERROR lines among the last 30, or the
+    /// last lines when there are none (the shutdown lines that follow a failure explain nothing).
+    /// </summary>
     public string LastLogLines(int count = 3)
     {
         try
         {
-            var lines = File.ReadLines(LogFile).Where(l => l.Trim().Length > 0).TakeLast(count).ToList();
-            return lines.Count == 0 ? "the log is empty" : string.Join(" | ", lines);
+            var tail = File.ReadLines(LogFile).Where(l => l.Trim().Length > 0).TakeLast(30).ToList();
+            var errors = tail.Where(l => l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("PANIC:", StringComparison.Ordinal) || l.Contains("ERROR:", StringComparison.Ordinal)).ToList();
+            var chosen = (errors.Count > 0 ? errors : tail).TakeLast(count).ToList();
+            return chosen.Count == 0 ? "the log is empty" : string.Join(" | ", chosen);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
