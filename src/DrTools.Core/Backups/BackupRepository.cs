@@ -75,8 +75,7 @@ public sealed class BackupRepository
     }
 
     /// <summary>The archive_command that copies WAL into this repository, refusing to overwrite a different file.</summary>
-    public string ArchiveCommand =>
-        $"if test -f \"{WalDirectory}/%f\"; then cmp -s \"%p\" \"{WalDirectory}/%f\"; else cp \"%p\" \"{WalDirectory}/%f.tmp\" && mv \"{WalDirectory}/%f.tmp\" \"{WalDirectory}/%f\"; fi";
+    public string ArchiveCommand => WalArchive.ArchiveCommand(WalDirectory);
 
     public string RestoreCommand => $"cp \"{WalDirectory}/%f\" \"%p\"";
 

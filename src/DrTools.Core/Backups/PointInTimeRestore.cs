@@ -90,7 +90,7 @@ public static class PointInTimeRestore
             }
             var duration = clock.Elapsed;
             await using var connection = await instance.Connection.OpenAsync(cancellationToken);
-            var (lastTransaction, lsn) = await ReadAsync(connection, "select pg_last_xact_replay_timestamp(), pg_current_wal_lsn()::text", r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1)), cancellationToken);
+            var (lastTransaction, lsn) = await connection.ReadFirstAsync("select pg_last_xact_replay_timestamp(), pg_current_wal_lsn()::text", r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1)), cancellationToken);
             var markers = new List<MarkerCheck>();
             foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
             {
@@ -169,13 +169,5 @@ public static class PointInTimeRestore
         {
             throw new DrToolsException($"marker query '{query}' failed on the restored instance: {e.MessageText}", DrErrorKind.InvalidArgument);
         }
-    }
-
-    private static async Task<T> ReadAsync<T>(NpgsqlConnection connection, string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
-    {
-        await using var command = new NpgsqlCommand(sql, connection);
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        await reader.ReadAsync(cancellationToken);
-        return read(reader);
     }
 }

@@ -50,4 +50,8 @@ public static class WalArchive
         ulong.Parse(segmentName.AsSpan(8, 8), NumberStyles.HexNumber) * SegmentsPerLog + ulong.Parse(segmentName.AsSpan(16, 8), NumberStyles.HexNumber);
 
     public static Lsn Start(string segmentName) => new(Position(segmentName) * (ulong)SegmentSize);
+
+    /// <summary>An archive_command copying each finished segment into <paramref name="directory"/>: under a temporary name, then renamed; a file already there is accepted only if identical.</summary>
+    public static string ArchiveCommand(string directory) =>
+        $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\"; fi";
 }

@@ -249,10 +249,7 @@ public static class FailoverDrill
         {
             try
             {
-                await using var command = new NpgsqlCommand(sql, connection);
-                await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                return read(reader);
+                return await connection.ReadFirstAsync(sql, read, cancellationToken);
             }
             catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
             {

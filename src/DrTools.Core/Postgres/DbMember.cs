@@ -116,12 +116,9 @@ public sealed class DbMember
     public async Task<T> QueryAsync<T>(string sql, Func<NpgsqlDataReader, T> read, CancellationToken cancellationToken)
     {
         await using var connection = await OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand(sql, connection);
         try
         {
-            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-            await reader.ReadAsync(cancellationToken);
-            return read(reader);
+            return await connection.ReadFirstAsync(sql, read, cancellationToken);
         }
         catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -251,7 +251,7 @@ public sealed class Sandbox : IAsyncDisposable
         wal_log_hints = on
         wal_receiver_status_interval = 1s
         archive_mode = on
-        archive_command = 'if test -f "{ArchiveDirectory}/%f"; then cmp -s "%p" "{ArchiveDirectory}/%f"; else cp "%p" "{ArchiveDirectory}/%f.tmp" && mv "{ArchiveDirectory}/%f.tmp" "{ArchiveDirectory}/%f"; fi'
+        archive_command = '{Backups.WalArchive.ArchiveCommand(ArchiveDirectory).Replace("'", "''")}'
         logging_collector = off
         log_line_prefix = '%m [%p] %q%a '
 
