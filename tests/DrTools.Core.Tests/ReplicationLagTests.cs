@@ -27,7 +27,8 @@ public sealed class ReplicationLagTests
         Assert.Equal(0, load.ExitCode);
         Assert.StartsWith("node1", result.Standby);
         Assert.True(result.LagBytes.Measured > 0, "no lag in bytes observed under write load");
-        Assert.InRange(result.LagBytes.Samples, 10, 16);
+        // 3 s at 200 ms: at most 16 samples; fewer when heartbeats under load take longer than the interval.
+        Assert.InRange(result.LagBytes.Samples, 5, 16);
         Assert.True(result.LagBytes.P95 <= result.LagBytes.Measured);
         Assert.False(result.LagBytes.Met);
         Assert.NotNull(result.HeartbeatLagSeconds);
