@@ -117,12 +117,8 @@ public static class DbBackups
             await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
             try
             {
-                var deadline = DateTime.UtcNow + WaitTimeout;
-                while (await member.QueryAsync("select pg_get_wal_replay_pause_state()", r => r.GetString(0), cancellationToken) != "paused")
-                {
-                    if (DateTime.UtcNow > deadline) throw new DrToolsException($"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", DrErrorKind.Timeout);
-                    await Task.Delay(5, cancellationToken);
-                }
+                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()", r => r.GetString(0), cancellationToken) == "paused",
+                    WaitTimeout, TimeSpan.FromMilliseconds(5), () => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
                 point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
                 reference = await DbChecksums.TakeAsync(member, tables, cancellationToken);
             }
@@ -142,15 +138,9 @@ public static class DbBackups
         return record with { Reference = reference, ReferenceLsn = point.ToString(), ReferenceMethod = method };
     }
 
-    private static async Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + WaitTimeout;
-        while (await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) < lsn)
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{standby.Display} did not replay up to {lsn} within {DurationText.Format(WaitTimeout)}.", DrErrorKind.Timeout);
-            await Task.Delay(10, cancellationToken);
-        }
-    }
+    private static Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken) =>
+        Polling.RequireAsync(async () => await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) >= lsn,
+            WaitTimeout, TimeSpan.FromMilliseconds(10), () => $"{standby.Display} did not replay up to {lsn} within {DurationText.Format(WaitTimeout)}.", cancellationToken);
 
     /// <summary>
     /// Makes the reference point reachable from the archive. A restore that stops before <paramref name="point"/> must read
@@ -163,12 +153,8 @@ public static class DbBackups
         await primary.ExecuteAsync($"select pg_create_restore_point('drtools reference {backupId}')", cancellationToken);
         var segment = await primary.QueryAsync($"select pg_walfile_name('{point}'::pg_lsn + 1)", r => r.GetString(0), cancellationToken);
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
-        var deadline = DateTime.UtcNow + WaitTimeout;
-        while (!File.Exists(Path.Combine(repository.WalDirectory, segment)))
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.", DrErrorKind.Timeout);
-            await Task.Delay(20, cancellationToken);
-        }
+        await Polling.RequireAsync(() => Task.FromResult(File.Exists(Path.Combine(repository.WalDirectory, segment))), WaitTimeout, TimeSpan.FromMilliseconds(20),
+            () => $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.", cancellationToken);
     }
 
     /// <summary>Creates a named restore point on the primary and records it in the catalog.</summary>

@@ -129,14 +129,10 @@ public sealed class RestoredInstance : IAsyncDisposable
         await File.WriteAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n", cancellationToken);
         await File.WriteAllTextAsync(Path.Combine(DataDirectory, "recovery.signal"), "", cancellationToken);
         foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf", "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
-        var deadline = DateTime.UtcNow + timeout;
         await Server.StartAsync(cancellationToken, timeout);
         // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.
-        while (await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken))
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", DrErrorKind.Timeout);
-            await Task.Delay(20, cancellationToken);
-        }
+        await Polling.RequireAsync(async () => !await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, TimeSpan.FromMilliseconds(20),
+            () => $"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", cancellationToken);
     }
 
     /// <summary>The end of the server log, for failure reasons.</summary>

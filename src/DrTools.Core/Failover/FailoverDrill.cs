@@ -295,18 +295,17 @@ public static class FailoverDrill
     /// <summary>Waits until the standby has replayed past the stopped primary's last record (or, when that is unknown, everything it received).</summary>
     private static async Task<Lsn> WaitForFinalReplayAsync(Session standby, Lsn? final, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = DateTime.UtcNow + timeout;
-        while (true)
+        var replayed = default(Lsn);
+        await Polling.RequireAsync(async () =>
         {
-            var (receiving, received, replayed) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
+            var (receiving, received, lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
                 r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
-            if (final is { } end ? replayed > end : !receiving && replayed >= received) return replayed;
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new DrToolsException($"{standby.Member.Display} did not replay the old primary's WAL{(final is null ? "" : $" up to its shutdown checkpoint {final}")} within {DurationText.Format(timeout)} (replayed to {replayed}).", DrErrorKind.Timeout);
-            }
-            await Task.Delay(Poll, cancellationToken);
-        }
+            replayed = lsn;
+            return final is { } end ? replayed > end : !receiving && replayed >= received;
+        }, timeout, Poll,
+            () => $"{standby.Member.Display} did not replay the old primary's WAL{(final is null ? "" : $" up to its shutdown checkpoint {final}")} within {DurationText.Format(timeout)} (replayed to {replayed}).",
+            cancellationToken);
+        return replayed;
     }
 
     /// <summary>
@@ -336,25 +335,17 @@ public static class FailoverDrill
     {
         // pg_promote(wait => true) polls every 100 ms; a promotion takes ~20 ms, so poll pg_is_in_recovery() ourselves.
         await candidate.ReadAsync("select pg_promote(wait => false)", r => r.GetBoolean(0), cancellationToken);
-        var deadline = DateTime.UtcNow + timeout;
-        while (await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken))
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", DrErrorKind.Timeout);
-            await Task.Delay(Poll, cancellationToken);
-        }
+        await Polling.RequireAsync(async () => !await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, Poll,
+            () => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", cancellationToken);
     }
 
     /// <summary>Gives the rejoined old primary and the re-pointed standbys time to stream from the new primary, so the topology read afterwards is settled.</summary>
-    private static async Task WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout, CancellationToken cancellationToken)
-    {
-        var deadline = DateTime.UtcNow + timeout;
-        while (DateTime.UtcNow < deadline)
+    private static Task WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Polling.UntilAsync(async () =>
         {
             var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-            if (status.Healthy || (!rejoined && status.Standbys.All(s => s.ReplicationState == "streaming"))) return;
-            await Task.Delay(50, cancellationToken);
-        }
-    }
+            return status.Healthy || (!rejoined && status.Standbys.All(s => s.ReplicationState == "streaming"));
+        }, timeout, TimeSpan.FromMilliseconds(50), cancellationToken);
 
     /// <summary>
     /// The drill failed or was cancelled part-way: put the cluster back as close to how it was found as possible

@@ -71,11 +71,8 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         await newPrimary.ExecuteAsync($"alter system set synchronous_standby_names = 'ANY 1 ({string.Join(", ", standbys.Select(s => s.Name))})'; select pg_reload_conf()", cancellationToken);
         // The reload is a signal: commits are synchronous again only once a WAL sender says so. The topology the
         // drill reports afterwards must not be read before that (it is reported as found if it never happens).
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (DateTime.UtcNow < deadline && await newPrimary.QueryAsync("select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')", r => r.GetInt64(0), cancellationToken) == 0)
-        {
-            await Task.Delay(20, cancellationToken);
-        }
+        await Polling.UntilAsync(async () => await newPrimary.QueryAsync("select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')", r => r.GetInt64(0), cancellationToken) > 0,
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), cancellationToken);
     }
 
     private SandboxMember Member(DbMember member) => sandbox.Members.Single(m => m.Name == member.Name);

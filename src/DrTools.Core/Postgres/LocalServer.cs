@@ -85,12 +85,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     {
         if (PostmasterPid is not { } pid) return;
         ProcessTable.Signal(pid, mode == ShutdownMode.Fast ? 2 : 3);
-        var deadline = DateTime.UtcNow + timeout;
-        while (ProcessTable.IsAlive(pid))
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{DataDirectory}: the server did not stop within {DurationText.Format(timeout)}: {LastLogLines()}", DrErrorKind.Timeout);
-            await Task.Delay(2, cancellationToken);
-        }
+        await Polling.RequireAsync(() => Task.FromResult(!ProcessTable.IsAlive(pid)), timeout, TimeSpan.FromMilliseconds(2),
+            () => $"{DataDirectory}: the server did not stop within {DurationText.Format(timeout)}: {LastLogLines()}", cancellationToken);
     }
 
     /// <summary>
@@ -114,12 +110,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     {
         var lockFile = Path.Combine(DataDirectory, "postmaster.pid");
         if (!File.Exists(lockFile) || IsRunning) return;
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (ProcessTable.FindByWorkingDirectory(DataDirectory).Count > 0)
-        {
-            if (DateTime.UtcNow > deadline) throw new DrToolsException($"{DataDirectory}: processes of the stopped server are still running after 30s.", DrErrorKind.Timeout);
-            await Task.Delay(10, cancellationToken);
-        }
+        await Polling.RequireAsync(() => Task.FromResult(ProcessTable.FindByWorkingDirectory(DataDirectory).Count == 0), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10),
+            () => $"{DataDirectory}: processes of the stopped server are still running after 30s.", cancellationToken);
         File.Delete(lockFile);
     }
 

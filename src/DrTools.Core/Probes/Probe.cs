@@ -167,14 +167,9 @@ public sealed class Probe : IAsyncDisposable
     /// <summary>Waits until an attempt succeeds at or after <paramref name="since"/>, or the timeout passes.</summary>
     public async Task<ProbeSample?> WaitForSuccessAsync(TimeSpan since, TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var deadline = _clock.Elapsed + timeout;
-        while (_clock.Elapsed < deadline)
-        {
-            var success = _samples.FirstOrDefault(s => s.Sent >= since && s.Succeeded);
-            if (success is not null) return success;
-            await Task.Delay(5, cancellationToken);
-        }
-        return null;
+        ProbeSample? success = null;
+        await Polling.UntilAsync(() => Task.FromResult((success = _samples.FirstOrDefault(s => s.Sent >= since && s.Succeeded)) is not null), timeout, TimeSpan.FromMilliseconds(5), cancellationToken);
+        return success;
     }
 
     public async ValueTask DisposeAsync()

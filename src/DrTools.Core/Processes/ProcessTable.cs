@@ -47,17 +47,10 @@ public static partial class ProcessTable
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
     /// <summary>Waits until none of the processes is alive; false if some still are at the deadline.</summary>
-    public static async Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)
+    public static Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)
     {
-        var deadline = DateTime.UtcNow + timeout;
         var waiting = pids.ToList();
-        while (true)
-        {
-            waiting.RemoveAll(pid => !IsAlive(pid));
-            if (waiting.Count == 0) return true;
-            if (DateTime.UtcNow >= deadline) return false;
-            await Task.Delay(20);
-        }
+        return Polling.UntilAsync(() => Task.FromResult(!waiting.Any(IsAlive)), timeout, TimeSpan.FromMilliseconds(20), CancellationToken.None);
     }
 
     [LibraryImport("libc", SetLastError = true)]

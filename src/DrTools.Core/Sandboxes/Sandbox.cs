@@ -267,22 +267,15 @@ public sealed class Sandbox : IAsyncDisposable
     private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys, CancellationToken cancellationToken, string[]? syncStates = null)
     {
         if (standbys.Count == 0) return;
-        var deadline = DateTime.UtcNow + StreamingTimeout;
         var names = standbys.Select(s => s.Name).ToArray();
         await using var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken);
-        while (true)
-        {
-            await using var command = new NpgsqlCommand(
-                "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is null or sync_state = any(@sync))", connection);
-            command.Parameters.AddWithValue("names", names);
-            command.Parameters.AddWithValue("sync", (object?)syncStates ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
-            if ((long)(await command.ExecuteScalarAsync(cancellationToken))! == names.Length) return;
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new DrToolsException($"sandbox {Id}: standbys {string.Join(", ", names)} were not all streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}", DrErrorKind.Timeout);
-            }
-            await Task.Delay(25, cancellationToken);
-        }
+        await using var command = new NpgsqlCommand(
+            "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is null or sync_state = any(@sync))", connection);
+        command.Parameters.AddWithValue("names", names);
+        command.Parameters.AddWithValue("sync", (object?)syncStates ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
+        await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! == names.Length, StreamingTimeout, TimeSpan.FromMilliseconds(25),
+            () => $"sandbox {Id}: standbys {string.Join(", ", names)} were not all streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
+            cancellationToken);
     }
 
     private static void EnsureRoot(string root)
