@@ -203,11 +203,7 @@ public static class BackupCommands
                 if (!DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) throw new DrToolsException($"--time: '{t}' is not a time (write e.g. '2026-11-22 08:05:12+00').", DrErrorKind.InvalidArgument);
                 targets.Add(RecoveryTarget.Time(at));
             }
-            if (parse.GetValue(lsn) is { } l)
-            {
-                try { targets.Add(RecoveryTarget.Lsn(Lsn.Parse(l))); }
-                catch (FormatException) { throw new DrToolsException($"--lsn: '{l}' is not a WAL position (write e.g. 0/3000148).", DrErrorKind.InvalidArgument); }
-            }
+            if (parse.GetValue(lsn) is { } l) targets.Add(RecoveryTarget.Lsn(Lsn.ParseArgument(l, "--lsn")));
             if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
             if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
             if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name.", DrErrorKind.InvalidArgument);

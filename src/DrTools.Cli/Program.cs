@@ -24,6 +24,10 @@ var root = new RootCommand("DrTools: disaster-recovery and failover testing for 
     BackupCommands.Create(),
     BackupCommands.Restore(),
     DrillCommand.Create(),
+    RunbookCommands.Run(),
+    RunbookCommands.Validate(),
+    RunbookCommands.Report(),
+    RunbookCommands.HistoryCommand(),
 };
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)

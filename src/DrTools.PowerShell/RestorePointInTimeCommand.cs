@@ -43,7 +43,7 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         var target = Run(_ => Task.FromResult(ParameterSetName switch
         {
-            LsnSet => RecoveryTarget.Lsn(ParseLsn(TargetLsn)),
+            LsnSet => RecoveryTarget.Lsn(Lsn.ParseArgument(TargetLsn, "-TargetLsn")),
             XidSet => RecoveryTarget.Xid(TargetXid),
             NameSet => RecoveryTarget.Name(RestorePoint),
             _ => RecoveryTarget.Time(TargetTime),
@@ -51,17 +51,5 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
         if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {target}")) return;
         var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance };
         WriteObject(Run(token => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options, token), path));
-    }
-
-    private static Lsn ParseLsn(string text)
-    {
-        try
-        {
-            return Lsn.Parse(text);
-        }
-        catch (FormatException)
-        {
-            throw new Core.DrToolsException($"-TargetLsn: '{text}' is not a WAL position (write e.g. 0/3000148).", Core.DrErrorKind.InvalidArgument);
-        }
     }
 }

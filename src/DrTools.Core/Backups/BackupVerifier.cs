@@ -31,6 +31,8 @@ public sealed record BackupVerificationResult
     public required ChecksumComparison? Integrity { get; init; }
     /// <summary>Set when -KeepInstance left the restored instance running: its sandbox id and port.</summary>
     public string? KeptInstance { get; init; }
+    /// <summary>The sandbox id of the kept instance (Remove-DrSandbox removes it).</summary>
+    public string? KeptInstanceId { get; init; }
 }
 
 /// <summary>
@@ -135,6 +137,7 @@ public static class BackupVerifier
             RecoveryTarget = target.ToString(),
             Integrity = integrity,
             KeptInstance = options.KeepInstance && instance is not null ? $"sandbox {instance.Id}, port {instance.Port}" : null,
+            KeptInstanceId = options.KeepInstance ? instance?.Id : null,
         };
     }
 }

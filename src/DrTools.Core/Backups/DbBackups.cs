@@ -152,6 +152,12 @@ public static class DbBackups
     {
         await primary.ExecuteAsync($"select pg_create_restore_point('drtools reference {backupId}')", cancellationToken);
         var segment = await primary.QueryAsync($"select pg_walfile_name('{point}'::pg_lsn + 1)", r => r.GetString(0), cancellationToken);
+        await ArchiveSegmentAsync(primary, repository, segment, cancellationToken);
+    }
+
+    /// <summary>Ends the current WAL segment and waits until <paramref name="segment"/> is in the repository.</summary>
+    private static async Task ArchiveSegmentAsync(DbMember primary, BackupRepository repository, string segment, CancellationToken cancellationToken)
+    {
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
         await Polling.RequireAsync(() => Task.FromResult(File.Exists(Path.Combine(repository.WalDirectory, segment))), WaitTimeout, TimeSpan.FromMilliseconds(20),
             () => $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.", cancellationToken);
@@ -170,6 +176,15 @@ public static class DbBackups
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var point = new RestorePointRecord(name, reader.GetString(0), Convert.ToInt32(reader.GetString(1), 16), DateTimeOffset.UtcNow);
+        await reader.DisposeAsync();
+        // A restore point is a recovery target only once its WAL is archived: when the cluster archives into this
+        // repository, wait for it (pg_walfile_name of a record's end names the segment holding the record).
+        if (await primary.QueryAsync("select current_setting('archive_command')", r => r.GetString(0), cancellationToken) is { } archiveCommand
+            && archiveCommand.Contains(repository.WalDirectory, StringComparison.Ordinal))
+        {
+            var segment = await primary.QueryAsync($"select pg_walfile_name('{point.Lsn}'::pg_lsn)", r => r.GetString(0), cancellationToken);
+            await ArchiveSegmentAsync(primary, repository, segment, cancellationToken);
+        }
         repository.Add(point);
         return point;
     }

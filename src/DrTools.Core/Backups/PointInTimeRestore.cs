@@ -48,6 +48,8 @@ public sealed record PointInTimeResult
     public required RecoverableWindow Window { get; init; }
     /// <summary>The restored instance, when kept: sandbox id, port and private socket directory.</summary>
     public string? Instance { get; init; }
+    /// <summary>The sandbox id of the kept instance (Remove-DrSandbox removes it).</summary>
+    public string? InstanceId { get; init; }
 }
 
 /// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused before anything is restored.</summary>
@@ -98,11 +100,17 @@ public static class PointInTimeRestore
             }
             var failed = markers.Where(m => !m.Passed).ToList();
             Measurement? loss = null;
-            if (options.Target.Kind == "time" && lastTransaction is { } last)
+            var requested = options.Target.Kind switch
             {
-                var requested = DateTimeOffset.Parse(options.Target.Value!, CultureInfo.InvariantCulture);
-                loss = new Measurement("data loss before the target", Math.Max(0, (requested - last).TotalSeconds), "s", null,
-                    "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last replayed commit was");
+                "time" => DateTimeOffset.Parse(options.Target.Value!, CultureInfo.InvariantCulture),
+                "name" => repository.RestorePoints.FirstOrDefault(r => r.Name == options.Target.Value)?.CreatedAt,
+                _ => (DateTimeOffset?)null,
+            };
+            if (requested is { } at && lastTransaction is { } last)
+            {
+                loss = new Measurement("data loss before the target", Math.Max(0, (at - last).TotalSeconds), "s", null, options.Target.Kind == "time"
+                    ? "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last replayed commit was"
+                    : "the restore point's creation (catalog time, taken when pg_create_restore_point returned) minus pg_last_xact_replay_timestamp() of the restored instance: an upper bound of how long before the restore point the last replayed commit was");
             }
             return new PointInTimeResult
             {
@@ -117,6 +125,7 @@ public static class PointInTimeRestore
                 Markers = markers,
                 Window = window,
                 Instance = options.KeepInstance ? $"sandbox {instance.Id}, port {instance.Port}, socket {instance.SocketDirectory}" : null,
+                InstanceId = options.KeepInstance ? instance.Id : null,
             };
         }
         finally

@@ -11,6 +11,16 @@ public static class ClusterInspector
 
     private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName);
 
+    /// <summary>The named member, or the cluster's one primary when none is named.</summary>
+    public static async Task<DbMember> MemberOrPrimaryAsync(DbTarget target, string? member, string purpose, CancellationToken cancellationToken)
+    {
+        if (member is not null) return target.Member(member);
+        if (target.Members.Count == 1) return target.Members[0];
+        var status = await GetStatusAsync(target, cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"{target.Name}: no single primary to {purpose} ({status.Verdict}); name the member to use.", DrErrorKind.InvalidOperation);
+        return target.Member(primary.Name);
+    }
+
     public static async Task<ClusterStatus> GetStatusAsync(DbTarget target, CancellationToken cancellationToken)
     {
         var checkedAt = DateTimeOffset.UtcNow;

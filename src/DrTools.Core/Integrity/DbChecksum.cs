@@ -135,13 +135,7 @@ public static class DbChecksums
 
     /// <summary>Checksums one member of a cluster: the one named, or the primary.</summary>
     public static async Task<DbChecksum> TakeAsync(DbTarget target, string? member, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
-    {
-        if (member is not null) return await TakeAsync(target.Member(member), tables, cancellationToken);
-        if (target.Members.Count == 1) return await TakeAsync(target.Members[0], tables, cancellationToken);
-        var status = await Cluster.ClusterInspector.GetStatusAsync(target, cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"{target.Name}: no single primary to checksum ({status.Verdict}); name the member to read.", DrErrorKind.InvalidOperation);
-        return await TakeAsync(target.Member(primary.Name), tables, cancellationToken);
-    }
+        => await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), tables, cancellationToken);
 
     /// <summary>Checksums the same tables as the reference now, and compares.</summary>
     public static async Task<ChecksumComparison> CompareAsync(DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken) =>

@@ -14,6 +14,19 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
         return new Lsn((high << 32) | low);
     }
 
+    /// <summary>Parses a position the user gave, naming the argument when it is not one.</summary>
+    public static Lsn ParseArgument(string text, string argument)
+    {
+        try
+        {
+            return Parse(text);
+        }
+        catch (FormatException)
+        {
+            throw new DrToolsException($"{argument}: '{text}' is not a WAL position (write e.g. 0/3000148).", DrErrorKind.InvalidArgument);
+        }
+    }
+
     public static Lsn? ParseOrNull(string? text) => text is null ? null : Parse(text);
 
     /// <summary>Bytes of WAL from <paramref name="earlier"/> to this position; 0 when it is not earlier.</summary>

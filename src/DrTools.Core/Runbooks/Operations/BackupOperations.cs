@@ -1,0 +1,139 @@
+using DrTools.Core.Backups;
+using DrTools.Core.Postgres;
+using static DrTools.Core.Runbooks.Operations.OperationCatalog;
+
+namespace DrTools.Core.Runbooks.Operations;
+
+/// <summary>Backups, verification by restore, point-in-time recovery and the backup policy as steps.</summary>
+internal static class BackupOperations
+{
+    public static IReadOnlyList<RunbookOperation> All { get; } =
+    [
+        new("Enable-DbWalArchive", typeof(WalArchiveSettings), "Archives the cluster's WAL into the repository (created when missing).", [Target(), Repository()],
+            async (context, args, token) =>
+            {
+                var target = context.Target(args.Required("target"));
+                var settings = await DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(args.Required("repository"), create: true), token);
+                return new StepOutcome(settings, true, $"WAL of {settings.Target} archived into {settings.WalDirectory}");
+            }),
+
+        new("New-DbBackup", typeof(BackupRecord), "A base backup (pg_basebackup, manifest with checksums) recorded in the repository catalog.",
+            [
+                Target(), Repository(),
+                new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = [nameof(BackupCompression.Gzip), nameof(BackupCompression.None)] },
+                new("noReference", ParameterKind.Boolean, "Do not record the reference checksums Test-DbBackup compares with."),
+            ],
+            async (context, args, token) =>
+            {
+                var options = new BackupOptions
+                {
+                    Compression = Enum.Parse<BackupCompression>(args.String("compression") ?? nameof(BackupCompression.Gzip)),
+                    RecordReference = !args.Flag("noReference"),
+                };
+                var backup = await DbBackups.CreateAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), options, token);
+                var duration = new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null, "pg_basebackup start to the catalog entry, wall clock of the machine running it");
+                return new StepOutcome(backup, true, $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}") { Measurements = [duration] };
+            }),
+
+        new("New-DbRestorePoint", typeof(RestorePointRecord), "A named restore point (pg_create_restore_point) recorded in the catalog.",
+            [Target(), Repository(), new("name", ParameterKind.String, "The restore point's name.") { Required = true }],
+            async (context, args, token) =>
+            {
+                var point = await DbBackups.CreateRestorePointAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: false), args.Required("name"), token);
+                return new StepOutcome(point, true, $"restore point '{point.Name}' at {point.Lsn}");
+            }),
+
+        new("Test-DbBackup", typeof(BackupVerificationResult), "Restores a backup into a new isolated instance and verifies it; passes on PASS within the RTO.",
+            [
+                Repository(),
+                new("id", ParameterKind.String, "The backup to verify (default the latest)."),
+                new("rtoSeconds", ParameterKind.Number, "Most seconds the restore may take; default the runbook's rto objective when the step counts toward it."),
+                new("keepInstance", ParameterKind.Boolean, "Leave the restored instance running until the run ends."),
+            ],
+            async (context, args, token) =>
+            {
+                var options = new BackupVerificationOptions
+                {
+                    BackupId = args.String("id"),
+                    RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.Objective("rto"),
+                    KeepInstance = args.Flag("keepInstance"),
+                    Root = context.SandboxRoot,
+                };
+                var result = await BackupVerifier.VerifyAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token);
+                if (result.KeptInstanceId is { } kept) context.Track(kept);
+                return new StepOutcome(result, result.Passed && result.TotalSeconds.Met != false, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
+                {
+                    Measurements = new[] { result.RestoreSeconds, result.RecoverySeconds, result.VerificationSeconds, result.TotalSeconds }.OfType<Measurement>().ToList(),
+                    ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
+                };
+            }) { Measures = ["rto"] },
+
+        new("Restore-PointInTime", typeof(PointInTimeResult), "Point-in-time recovery into a new isolated instance, with marker checks.",
+            [
+                Repository(),
+                new("targetTime", ParameterKind.Timestamp, "Recover up to this time."),
+                new("targetLsn", ParameterKind.String, "Recover up to this WAL position."),
+                new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction."),
+                new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
+                new("mustExist", ParameterKind.StringList, "Queries that must return a row after the restore."),
+                new("mustNotExist", ParameterKind.StringList, "Queries that must return no row after the restore."),
+                new("removeInstance", ParameterKind.Boolean, "Remove the restored instance after the checks (otherwise it is removed when the run ends)."),
+            ],
+            async (context, args, token) =>
+            {
+                var options = new PointInTimeOptions
+                {
+                    Target = RecoveryTarget(args),
+                    MustExist = args.List("mustExist") ?? [],
+                    MustNotExist = args.List("mustNotExist") ?? [],
+                    KeepInstance = !args.Flag("removeInstance"),
+                    Root = context.SandboxRoot,
+                };
+                var result = await PointInTimeRestore.RestoreAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token);
+                if (result.InstanceId is { } kept) context.Track(kept);
+                var rto = result.Duration with { Target = context.Objective("rto")?.TotalSeconds ?? result.Duration.Target };
+                var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo")?.TotalSeconds ?? measured.Target } : null;
+                return new StepOutcome(result, result.Passed, $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to {result.ReplayedToLsn}")
+                {
+                    Measurements = new[] { rto, loss }.OfType<Measurement>().ToList(),
+                    ObjectiveFigures = loss is null ? new Dictionary<string, Measurement> { ["rto"] = rto } : new Dictionary<string, Measurement> { ["rto"] = rto, ["rpo"] = loss },
+                };
+            })
+        {
+            Measures = ["rto", "rpo"],
+            ExactlyOneOf = [["targetTime", "targetLsn", "targetXid", "restorePoint"]],
+        },
+
+        new("Test-DbBackupPolicy", typeof(BackupPolicyResult), "Backup age, archiver health, WAL continuity and retention; passes when no problem is found.",
+            [
+                Repository(), Target(required: false),
+                new("maxBackupAge", ParameterKind.Duration, "Most age the latest backup may have."),
+                new("keepDaily", ParameterKind.Integer, "Retention: daily backups kept."),
+                new("keepWeekly", ParameterKind.Integer, "Retention: weekly backups kept."),
+                new("keepMonthly", ParameterKind.Integer, "Retention: monthly backups kept."),
+            ],
+            async (context, args, token) =>
+            {
+                var options = new BackupPolicyOptions
+                {
+                    MaxBackupAge = args.Duration("maxBackupAge"),
+                    Retention = args.Integer("keepDaily") is { } daily ? new RetentionPolicy((int)daily, (int)(args.Integer("keepWeekly") ?? 0), (int)(args.Integer("keepMonthly") ?? 0)) : null,
+                };
+                var target = args.String("target") is { } name ? context.Target(name) : null;
+                var result = await BackupPolicy.CheckAsync(BackupRepository.Open(args.Required("repository"), create: false), target, options, token);
+                var expiring = result.Retention.Count(r => r.Expired);
+                return new StepOutcome(result, result.Passed, result.Passed ? $"policy met; {expiring} backup(s) expire under retention" : string.Join("; ", result.Problems))
+                {
+                    Measurements = result.LatestBackupAge is { } age ? [age] : [],
+                };
+            }),
+    ];
+
+    private static RecoveryTarget RecoveryTarget(StepArguments args)
+    {
+        if (args.Timestamp("targetTime") is { } time) return Backups.RecoveryTarget.Time(time);
+        if (args.Integer("targetXid") is { } xid) return Backups.RecoveryTarget.Xid(xid);
+        if (args.String("restorePoint") is { } name) return Backups.RecoveryTarget.Name(name);
+        return Backups.RecoveryTarget.Lsn(Lsn.ParseArgument(args.Required("targetLsn"), "targetLsn"));
+    }
+}

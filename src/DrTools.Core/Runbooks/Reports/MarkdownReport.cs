@@ -1,0 +1,32 @@
+using System.Text;
+
+namespace DrTools.Core.Runbooks.Reports;
+
+/// <summary>The report as Markdown: the header table a reviewer signs, the steps, every figure with its target and method.</summary>
+internal static class MarkdownReport
+{
+    public static string Render(ReportContent content)
+    {
+        var text = new StringBuilder();
+        text.AppendLine($"# {content.Title}").AppendLine();
+        Table(text, ["Field", "Value"], content.Header.Select(h => new[] { h.Label, h.Value }));
+        text.AppendLine().AppendLine("## Steps").AppendLine();
+        Table(text, ReportContent.StepColumns, content.StepRows);
+        text.AppendLine().AppendLine("## Measured figures").AppendLine();
+        Table(text, ReportContent.FigureColumns, content.FigureRows);
+        text.AppendLine().AppendLine("## Timeline").AppendLine();
+        foreach (var line in content.TimelineLines) text.AppendLine($"- `{line}`");
+        text.AppendLine().AppendLine("## How this was measured").AppendLine();
+        foreach (var method in content.Methods) text.AppendLine($"- {Cell(method)}");
+        return text.ToString();
+    }
+
+    private static void Table(StringBuilder text, string[] headers, IEnumerable<string[]> rows)
+    {
+        text.AppendLine($"| {string.Join(" | ", headers)} |");
+        text.AppendLine($"|{string.Concat(headers.Select(_ => "---|"))}");
+        foreach (var row in rows) text.AppendLine($"| {string.Join(" | ", row.Select(Cell))} |");
+    }
+
+    private static string Cell(string value) => value.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal);
+}

@@ -1,0 +1,120 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DrTools.Core.Runbooks;
+
+public enum RunStatus { Running, Passed, Failed, Aborted, Cancelled }
+
+public enum StepStatus { Pending, Running, Passed, Failed, TimedOut, Aborted, Cancelled, Skipped }
+
+public enum MarkKind { Event, Fault, Outage, Recovery }
+
+/// <summary>A moment (or, with Until, a window) on the run's clock: fault injection, the outage seen by clients, recovery.</summary>
+public sealed record TimelineMark(string Name, MarkKind Kind, TimeSpan At, TimeSpan? Until = null, string? Detail = null);
+
+/// <summary>What happened to one step, as the journal and the reports show it.</summary>
+public sealed record StepRecord
+{
+    public required RunbookSection Section { get; init; }
+    public required int Index { get; init; }
+    public required string Name { get; init; }
+    public required string Operation { get; init; }
+    public StepStatus Status { get; init; } = StepStatus.Pending;
+    /// <summary>Start on the run's clock.</summary>
+    public TimeSpan? StartedAt { get; init; }
+    public TimeSpan? Duration { get; init; }
+    public string? Summary { get; init; }
+    /// <summary>Why it failed, timed out, was aborted or skipped.</summary>
+    public string? Message { get; init; }
+    public bool ContinueOnError { get; init; }
+    public IReadOnlyList<string> Objectives { get; init; } = [];
+    public string? Remediation { get; init; }
+    public IReadOnlyList<Measurement> Measurements { get; init; } = [];
+    public IReadOnlyList<TimelineMark> Marks { get; init; } = [];
+
+    [JsonIgnore] public bool Succeeded => Status == StepStatus.Passed;
+    [JsonIgnore] public string Label => $"{Section switch { RunbookSection.PreCheck => "pre-check", RunbookSection.Cleanup => "cleanup", _ => "step" }} {Index + 1}: {Name}";
+}
+
+/// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>
+public sealed record ObjectiveResult(string Name, TimeSpan Target, Measurement? Measurement, string? NotMeasuredBecause)
+{
+    public bool Met => Measurement?.Met == true;
+}
+
+/// <summary>
+/// The journal of one run: written to disk after every change (atomically, so a crash leaves the last complete state),
+/// it is also the JSON report and what the drill history is read from.
+/// </summary>
+public sealed record RunJournal
+{
+    public const int FormatVersion = 1;
+    public const string ClockMethod = "All step times and timeline marks are readings of one monotonic clock (System.Diagnostics.Stopwatch) started with the run; wall times are that clock anchored once to UTC at the start.";
+
+    public int Version { get; init; } = FormatVersion;
+    public required string Id { get; init; }
+    public required string Runbook { get; init; }
+    public required string TestType { get; init; }
+    public required string Source { get; init; }
+    public string? Description { get; init; }
+    public required string Tester { get; init; }
+    public required string Host { get; init; }
+    public required string DrToolsVersion { get; init; }
+    /// <summary>What each target was (without passwords): "db: sandbox 1a2b3c (node0 127.0.0.1:5433, ...)".</summary>
+    public IReadOnlyDictionary<string, string> Targets { get; init; } = new Dictionary<string, string>();
+    public RunStatus Status { get; init; } = RunStatus.Running;
+    public required DateTimeOffset StartedAt { get; init; }
+    public DateTimeOffset? EndedAt { get; init; }
+    public TimeSpan? Duration { get; init; }
+    /// <summary>Why the run was aborted or cancelled.</summary>
+    public string? AbortReason { get; init; }
+    /// <summary>When the abort condition tripped or the run was cancelled, on the run's clock.</summary>
+    public TimeSpan? AbortedAt { get; init; }
+    public IReadOnlyList<StepRecord> Steps { get; init; } = [];
+    public IReadOnlyList<ObjectiveResult> Objectives { get; init; } = [];
+    public IReadOnlyList<string> Issues { get; init; } = [];
+    public IReadOnlyList<string> RemediationActions { get; init; } = [];
+    public string HowMeasured { get; init; } = ClockMethod;
+
+    /// <summary>The folder the journal and its reports are in (not stored: it is where the journal was found).</summary>
+    [JsonIgnore] public string? Folder { get; init; }
+
+    [JsonIgnore] public bool Passed => Status == RunStatus.Passed;
+    [JsonIgnore] public IEnumerable<Measurement> Measurements => Steps.SelectMany(s => s.Measurements);
+
+    /// <summary>The objective of that name's verdict: "yes", "no", or "n/a" when the runbook sets none.</summary>
+    public string ObjectiveVerdict(string name) => Objectives.FirstOrDefault(o => o.Name == name) is { } objective ? objective.Met ? "yes" : "no" : "n/a";
+
+    /// <summary>The targets as the history groups drills by: a sandbox gets a new id every run, so only its kind counts.</summary>
+    [JsonIgnore] public string TargetSummary => string.Join("; ", Targets.Select(t => $"{t.Key}: {t.Value.Split(" (id ")[0]}"));
+
+    public static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    public static RunJournal Load(string path)
+    {
+        try
+        {
+            var journal = JsonSerializer.Deserialize<RunJournal>(File.ReadAllText(path), JsonOptions) ?? throw new JsonException("empty");
+            return journal with { Folder = Path.GetDirectoryName(Path.GetFullPath(path)) };
+        }
+        catch (Exception e) when (e is JsonException or IOException or UnauthorizedAccessException)
+        {
+            throw new DrToolsException($"{path}: not a DrTools run journal ({e.Message.Split('\n')[0]}).", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    /// <summary>Writes the journal to a temporary file and renames it over the old one: readers never see half a journal.</summary>
+    public void Save(string path)
+    {
+        var temporary = path + ".tmp";
+        File.WriteAllText(temporary, ToJson());
+        File.Move(temporary, path, overwrite: true);
+    }
+}

@@ -1,0 +1,77 @@
+using DrTools.Core.Sandboxes;
+using YamlDotNet.RepresentationModel;
+
+namespace DrTools.Core.Runbooks;
+
+/// <summary>A place in a runbook file (1-based), so that every error can say where it is.</summary>
+public readonly record struct SourcePosition(int Line, int Column)
+{
+    internal static SourcePosition Of(YamlNode node) => new((int)node.Start.Line, (int)node.Start.Column);
+
+    public override string ToString() => $"{Line}:{Column}";
+}
+
+/// <summary>A parsed and validated runbook: what to run against which targets, and the objectives it is held to.</summary>
+public sealed record Runbook
+{
+    public required string Name { get; init; }
+    /// <summary>The kind of test for the report header (e.g. "Database failover test"); defaults to the name.</summary>
+    public required string TestType { get; init; }
+    public string? Description { get; init; }
+    /// <summary>The file it came from, for messages and the journal.</summary>
+    public required string Source { get; init; }
+    public required IReadOnlyList<RunbookObjective> Objectives { get; init; }
+    public required IReadOnlyList<RunbookTarget> Targets { get; init; }
+    public required IReadOnlyList<RunbookStep> PreChecks { get; init; }
+    public required IReadOnlyList<RunbookStep> Steps { get; init; }
+    public required IReadOnlyList<RunbookStep> Cleanup { get; init; }
+    public required IReadOnlyList<AbortCondition> AbortConditions { get; init; }
+}
+
+/// <summary>An objective the run is held to: "rto" (recovery time) or "rpo" (recovery point, data loss window).</summary>
+public sealed record RunbookObjective(string Name, TimeSpan Target);
+
+/// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection string.</summary>
+public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill, SourcePosition Position);
+
+public enum RunbookSection { PreCheck, Step, Cleanup, AbortCondition }
+
+/// <summary>One step: an operation (named like its cmdlet) with arguments, or a PowerShell script block.</summary>
+public sealed record RunbookStep
+{
+    public required RunbookSection Section { get; init; }
+    public required int Index { get; init; }
+    public required string Name { get; init; }
+    public RunbookOperation? Operation { get; init; }
+    /// <summary>PowerShell script text; runs only under Invoke-DrRunbook.</summary>
+    public string? Script { get; init; }
+    internal IReadOnlyDictionary<string, YamlNode> Arguments { get; init; } = new Dictionary<string, YamlNode>();
+    public required TimeSpan Timeout { get; init; }
+    public bool ContinueOnError { get; init; }
+    /// <summary>The variable the step's result is saved in, for later steps as ${name}.</summary>
+    public string? Save { get; init; }
+    /// <summary>The objectives (rto, rpo) this step's measured figures count toward.</summary>
+    public IReadOnlyList<string> Objectives { get; init; } = [];
+    /// <summary>What to do when the step fails, for the report.</summary>
+    public string? Remediation { get; init; }
+    public required SourcePosition Position { get; init; }
+
+    public string Kind => Operation?.Name ?? "script";
+}
+
+/// <summary>A condition checked continuously while the steps run; when it trips, the run stops and cleanup runs.</summary>
+public sealed record AbortCondition
+{
+    public required string Name { get; init; }
+    /// <summary>An operation that must keep passing (e.g. Test-ReplicationLag with a bound), or null for an HTTP check.</summary>
+    public RunbookStep? Check { get; init; }
+    public Uri? Http { get; init; }
+    /// <summary>The HTTP status a healthy endpoint answers; by default any 2xx.</summary>
+    public int? ExpectStatus { get; init; }
+    public required TimeSpan Interval { get; init; }
+    /// <summary>Longest one check may take; a slower check counts as failed.</summary>
+    public required TimeSpan Timeout { get; init; }
+    /// <summary>Consecutive failed checks that trip the condition.</summary>
+    public required int Failures { get; init; }
+    public required SourcePosition Position { get; init; }
+}
