@@ -14,12 +14,27 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>Runs one Core operation to completion on the pipeline thread, cancelled when the pipeline stops.</summary>
-    protected T Run<T>(Func<CancellationToken, Task<T>> operation, object? errorTarget = null)
+    protected T Run<T>(Func<CancellationToken, Task<T>> operation, object? errorTarget = null) =>
+        // Off the pipeline thread, so that no continuation can wait for the thread blocked here.
+        Complete(Task.Run(() => operation(_stopping.Token)), errorTarget);
+
+    /// <summary>
+    /// Runs an operation that needs the pipeline thread while it goes (script blocks, progress records): the pipeline
+    /// thread serves the queue it posts to until the operation ends.
+    /// </summary>
+    protected T RunServingPipeline<T>(Func<PipelineQueue, CancellationToken, Task<T>> operation, object? errorTarget = null)
+    {
+        using var queue = new PipelineQueue();
+        var task = Task.Run(() => operation(queue, _stopping.Token));
+        queue.ServeUntil(task);
+        return Complete(task, errorTarget);
+    }
+
+    private T Complete<T>(Task<T> task, object? errorTarget)
     {
         try
         {
-            // Off the pipeline thread, so that no continuation can wait for the thread blocked here.
-            return Task.Run(() => operation(_stopping.Token)).GetAwaiter().GetResult();
+            return task.GetAwaiter().GetResult();
         }
         catch (OperationCanceledException) when (_stopping.IsCancellationRequested)
         {

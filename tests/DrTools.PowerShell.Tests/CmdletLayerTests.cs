@@ -27,6 +27,22 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
     }
 
     [Fact]
+    public void Every_runbook_operation_is_a_cmdlet_and_takes_that_cmdlets_parameters()
+    {
+        foreach (var operation in Core.Runbooks.Operations.OperationCatalog.All)
+        {
+            var cmdlet = _metadata.Cmdlets.SingleOrDefault(c => c.Name == operation.Name);
+            Assert.True(cmdlet is not null, $"runbook operation {operation.Name} has no cmdlet of that name");
+            var parameters = _metadata.Parameters(cmdlet).Select(p => p.Name).ToHashSet(StringComparer.OrdinalIgnoreCase);
+            // "target" names a runbook target where the cmdlet takes -ConnectionString or -Sandbox.
+            foreach (var parameter in operation.Parameters.Where(p => p.Name != "target"))
+            {
+                Assert.True(parameters.Contains(parameter.Name), $"{operation.Name}: runbook parameter '{parameter.Name}' is not a parameter of the cmdlet ({string.Join(", ", parameters)})");
+            }
+        }
+    }
+
+    [Fact]
     public void Every_cmdlet_uses_an_approved_verb()
     {
         var approved = _metadata.ApprovedVerbs;

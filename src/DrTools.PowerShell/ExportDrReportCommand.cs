@@ -1,0 +1,45 @@
+using System.Management.Automation;
+using DrTools.Core.Runbooks;
+using DrTools.Core.Runbooks.Reports;
+
+namespace DrTools.PowerShell;
+
+/// <summary>A run's report: Markdown or self-contained HTML for people, JSON (the journal) or JUnit XML for CI.</summary>
+[Cmdlet(VerbsData.Export, "DrReport", SupportsShouldProcess = true, DefaultParameterSetName = JournalSet)]
+[OutputType(typeof(string), typeof(FileInfo))]
+public sealed class ExportDrReportCommand : DrCmdlet
+{
+    private const string JournalSet = "Journal";
+    private const string JournalPathSet = "JournalPath";
+
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JournalSet, HelpMessage = "A run from Invoke-DrRunbook.")]
+    public RunJournal? Journal { get; set; }
+
+    [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, HelpMessage = "A run's journal.json, or its folder in the drill history.")]
+    [ValidateNotNullOrEmpty]
+    public string JournalPath { get; set; } = "";
+
+    [Parameter(HelpMessage = "Markdown (default), Html, Json or JUnit.")]
+    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit))]
+    public string Format { get; set; } = nameof(ReportFormat.Markdown);
+
+    [Parameter(HelpMessage = "Write the report to this file (its FileInfo is returned); without it the report text is returned.")]
+    public string? Path { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var journal = Journal ?? Run(_ => Task.FromResult(LoadJournal(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath);
+        var text = Report.Render(journal, Enum.Parse<ReportFormat>(Format));
+        if (Path is null)
+        {
+            WriteObject(text);
+            return;
+        }
+        var file = GetUnresolvedProviderPathFromPSPath(Path);
+        if (!ShouldProcess(file, $"Write the {Format} report of run {journal.Id}")) return;
+        File.WriteAllText(file, text);
+        WriteObject(new FileInfo(file));
+    }
+
+    private static RunJournal LoadJournal(string path) => RunJournal.Load(Directory.Exists(path) ? System.IO.Path.Combine(path, "journal.json") : path);
+}

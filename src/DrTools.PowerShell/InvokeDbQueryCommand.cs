@@ -1,0 +1,24 @@
+using System.Management.Automation;
+using DrTools.Core.Postgres;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Runs SQL on the primary (or a named member) and returns its rows: the setup, data and marker statements of a drill.</summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DbQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
+[OutputType(typeof(DbQueryResult))]
+public sealed class InvokeDbQueryCommand : DbTargetCmdlet
+{
+    [Parameter(Mandatory = true, HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned).")]
+    [ValidateNotNullOrEmpty]
+    public string Query { get; set; } = "";
+
+    [Parameter(HelpMessage = "The member to run it on (name or host:port); default the primary.")]
+    public string? Member { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = Run(_ => Task.FromResult(ResolveTarget()), Sandbox);
+        if (!ShouldProcess(Member is null ? $"the primary of {target.Name}" : $"{Member} of {target.Name}", $"Run query: {Query}")) return;
+        WriteObject(Run(token => DbQueries.InvokeAsync(target, Query, Member, token), target.Name));
+    }
+}

@@ -1,0 +1,63 @@
+using System.Management.Automation;
+using DrTools.Core.Runbooks;
+
+namespace DrTools.PowerShell;
+
+/// <summary>
+/// Runs a runbook with the same executor as 'drtools run': pre-checks, steps under abort conditions, cleanup that
+/// always runs, journal and reports in the drill history. Steps may also be PowerShell (script:), run on this pipeline.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DrRunbook", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High)]
+[OutputType(typeof(RunJournal))]
+public sealed class InvokeDrRunbookCommand : DrCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The runbook file (YAML).")]
+    [ValidateNotNullOrEmpty]
+    public string Path { get; set; } = "";
+
+    [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    public string? HistoryPath { get; set; }
+
+    [Parameter(HelpMessage = "Who runs the drill, for the report (default the OS user).")]
+    public string? Tester { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var path = GetUnresolvedProviderPathFromPSPath(Path);
+        // The whole file is checked before anything runs; ShouldProcess then names what will run against what.
+        var runbook = Run(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true)), path);
+        var targets = string.Join(", ", runbook.Targets.Select(t => t.Sandbox is null ? $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))" : $"{t.Name} (new sandbox)"));
+        var steps = string.Join(", ", runbook.Steps.Select(s => $"{s.Name} ({s.Kind})"));
+        if (!ShouldProcess($"runbook '{runbook.Name}' against {targets}: {steps}", $"Run runbook '{runbook.Name}' ({runbook.Steps.Count} steps) against {targets}?", "Invoke-DrRunbook")) return;
+        var history = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+        var journal = RunServingPipeline((queue, token) => RunbookExecutor.RunAsync(runbook, new RunbookRunOptions
+        {
+            HistoryRoot = history,
+            Tester = Tester,
+            Observer = new ProgressObserver(this, queue, runbook),
+            ScriptHost = new ScriptBlockHost(queue),
+        }, token), path);
+        WriteObject(journal);
+    }
+
+    /// <summary>Write-Progress per step and a verbose line per event, written on the pipeline thread.</summary>
+    private sealed class ProgressObserver(Cmdlet cmdlet, PipelineQueue queue, Runbook runbook) : IRunObserver
+    {
+        private readonly int _total = runbook.PreChecks.Count + runbook.Steps.Count + runbook.Cleanup.Count;
+        private int _done;
+
+        public void StepStarted(StepRecord step) => queue.Post(() => cmdlet.WriteProgress(new ProgressRecord(1, runbook.Name, step.Label)
+        {
+            PercentComplete = Math.Min(100, 100 * _done / Math.Max(1, _total)),
+            CurrentOperation = step.Operation,
+        }));
+
+        public void StepFinished(StepRecord step)
+        {
+            Interlocked.Increment(ref _done);
+            queue.Post(() => cmdlet.WriteVerbose($"{step.Label}: {step.Status} in {step.Duration?.TotalSeconds:0.###} s{(step.Message ?? step.Summary) switch { { } detail => $": {detail}", _ => "" }}"));
+        }
+
+        public void Note(string message) => queue.Post(() => cmdlet.WriteVerbose(message));
+    }
+}
