@@ -12,7 +12,11 @@ public sealed record CliResult(int ExitCode, string StandardOutput, string Stand
 /// <summary>Runs the built drtools command as a real process.</summary>
 public static class Drtools
 {
-    private static readonly string Dll = typeof(Drtools).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == "DrToolsCli").Value!;
+    private static readonly string Dll = Setting("DrToolsCli");
+
+    public static string RepositoryRoot { get; } = Path.GetFullPath(Setting("RepositoryRoot"));
+
+    private static string Setting(string key) => typeof(Drtools).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
     public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
@@ -25,10 +29,12 @@ public static class Drtools
         return Process.Start(info)!;
     }
 
-    public static async Task<CliResult> RunAsync(params string[] arguments)
+    public static Task<CliResult> RunAsync(params string[] arguments) => RunAsync(TimeSpan.FromSeconds(120), arguments);
+
+    public static async Task<CliResult> RunAsync(TimeSpan timeout, params string[] arguments)
     {
         using var process = Start(arguments);
-        return await CompleteAsync(process, TimeSpan.FromSeconds(120));
+        return await CompleteAsync(process, timeout);
     }
 
     public static async Task<CliResult> CompleteAsync(Process process, TimeSpan timeout)

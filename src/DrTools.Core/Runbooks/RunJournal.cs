@@ -70,6 +70,10 @@ public sealed record RunJournal
     public string? AbortReason { get; init; }
     /// <summary>When the abort condition tripped or the run was cancelled, on the run's clock.</summary>
     public TimeSpan? AbortedAt { get; init; }
+    /// <summary>When every target was ready (sandboxes created, connection strings read), on the run's clock.</summary>
+    public TimeSpan? TargetsReadyAt { get; init; }
+    /// <summary>The run's scratch folder (${run.directory}), removed when the run ends.</summary>
+    public string? ScratchDirectory { get; init; }
     public IReadOnlyList<StepRecord> Steps { get; init; } = [];
     public IReadOnlyList<ObjectiveResult> Objectives { get; init; } = [];
     public IReadOnlyList<string> Issues { get; init; } = [];

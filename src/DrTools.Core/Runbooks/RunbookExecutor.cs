@@ -72,6 +72,7 @@ public static class RunbookExecutor
         private RunJournal _journal;
         private string? _abortReason;
         private TimeSpan? _abortedAt;
+        private TimeSpan? _targetsReadyAt;
 
         private Run(Runbook runbook, RunbookRunOptions options, RunJournal journal, string journalPath, string scratch)
         {
@@ -112,6 +113,7 @@ public static class RunbookExecutor
                 DrToolsVersion = typeof(Run).Assembly.GetName().Version?.ToString(3) ?? "unknown",
                 StartedAt = startedAt,
                 Folder = folder,
+                ScratchDirectory = scratch,
             };
             return new Run(runbook, options, journal, Path.Combine(folder, "journal.json"), scratch);
         }
@@ -178,6 +180,8 @@ public static class RunbookExecutor
                 }
                 Save();
             }
+            _targetsReadyAt = _clock.Elapsed;
+            Save();
             return true;
         }
 
@@ -469,6 +473,7 @@ public static class RunbookExecutor
                     RemediationActions = [.. _remediation],
                     AbortReason = _abortReason,
                     AbortedAt = _abortedAt,
+                    TargetsReadyAt = _targetsReadyAt,
                 };
                 _journal.Save(_journalPath);
             }
@@ -490,7 +495,8 @@ public static class RunbookExecutor
             var duration = _clock.Elapsed;
             lock (_gate)
             {
-                _journal = _journal with { Objectives = objectives, Status = status, EndedAt = _clock.WallTime(duration), Duration = duration, AbortReason = _abortReason ?? (cancelled ? "cancelled (Ctrl+C or a cancelled token)" : null) };
+                if (cancelled) _abortReason ??= "cancelled (Ctrl+C or a cancelled token)";
+                _journal = _journal with { Objectives = objectives, Status = status, EndedAt = _clock.WallTime(duration), Duration = duration };
             }
             Save();
             Reports.Report.WriteAll(_journal, Path.GetDirectoryName(_journalPath)!);

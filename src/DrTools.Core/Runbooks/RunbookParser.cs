@@ -183,7 +183,7 @@ public static partial class RunbookParser
                 Fail(SourcePosition.Of(fields["script"]), $"{where}: script: steps are PowerShell and run only under Invoke-DrRunbook; drtools runs operations (run:).");
             }
             var arguments = fields.TryGetValue("with", out var withNode) ? Arguments(withNode, operation, script is not null, where) : [];
-            if (operation is not null && !fields.ContainsKey("with")) CheckRequired(operation, arguments, node, where);
+            if (operation is not null && withNode is null or YamlMappingNode) CheckRequired(operation, arguments, node, where);
             var timeout = fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{where} timeout") : null;
             var objectives = fields.TryGetValue("objective", out var objectiveNode) ? StepObjectives(objectiveNode, operation, where) : [];
             var save = Scalar(fields, "save", node, required: false, where);
@@ -238,7 +238,6 @@ public static partial class RunbookParser
                 Errors.AddRange(ArgumentBinder.Check(parameter, value, _variables, _targets, $"{where} {parameter.Name}"));
                 arguments[parameter.Name] = value;
             }
-            if (operation is not null) CheckRequired(operation, arguments, node, where);
             return arguments;
         }
 

@@ -46,7 +46,7 @@ internal static class HtmlReport
         var steps = journal.Steps.Where(s => s.StartedAt is not null).ToList();
         var end = Math.Max(journal.Duration?.TotalSeconds ?? 0, steps.Select(s => (s.StartedAt!.Value + (s.Duration ?? TimeSpan.Zero)).TotalSeconds).DefaultIfEmpty(0).Max());
         var span = end <= 0 ? 1 : end;
-        var height = Top + Math.Max(1, steps.Count) * RowHeight + 40;
+        var height = Top + Math.Max(1, steps.Count + (journal.TargetsReadyAt is null ? 0 : 1)) * RowHeight + 40;
         double X(TimeSpan at) => Left + (Width - Left - 20) * at.TotalSeconds / span;
         var svg = new StringBuilder();
         svg.AppendLine($"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{Width}\" height=\"{height}\" viewBox=\"0 0 {Width} {height}\" role=\"img\" aria-label=\"Timeline of the run\">");
@@ -62,10 +62,16 @@ internal static class HtmlReport
             var x = X(outage.At);
             svg.AppendLine($"<rect class=\"outage\" x=\"{F(x)}\" y=\"{Top - 8}\" width=\"{F(Math.Max(2, X(outage.Until!.Value) - x))}\" height=\"{height - Top - 22}\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>{E($"{outage.Name}: {outage.Detail}")}</title></rect>");
         }
+        if (journal.TargetsReadyAt is { } ready)
+        {
+            svg.AppendLine($"<text x=\"{Left - 6}\" y=\"{Top + 14}\" text-anchor=\"end\">setup: targets</text>");
+            svg.AppendLine($"<rect class=\"setup\" x=\"{Left}\" y=\"{Top + 3}\" width=\"{F(Math.Max(2, X(ready) - Left))}\" height=\"{RowHeight - 6}\" fill=\"#9e9e9e\"><title>{E($"targets ready after {Report.Seconds(ready)}")}</title></rect>");
+        }
+        var firstRow = journal.TargetsReadyAt is null ? 0 : 1;
         for (var row = 0; row < steps.Count; row++)
         {
             var step = steps[row];
-            var y = Top + row * RowHeight;
+            var y = Top + (row + firstRow) * RowHeight;
             var x = X(step.StartedAt!.Value);
             var width = Math.Max(2, X(step.StartedAt.Value + (step.Duration ?? TimeSpan.Zero)) - x);
             var color = step.Status switch { StepStatus.Passed => "#2ca02c", StepStatus.Skipped => "#bbbbbb", _ => step.ContinueOnError ? "#ff9f1c" : "#d62728" };

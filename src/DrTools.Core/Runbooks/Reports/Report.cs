@@ -108,6 +108,7 @@ internal sealed class ReportContent(RunJournal journal)
                 new[] { (At: s.StartedAt!.Value, Text: $"{s.Name} started ({s.Operation})") }
                     .Concat(s.Marks.Select(m => (m.At, Text: m.Until is { } until ? $"{m.Name} until +{Report.Seconds(until)}{(m.Detail is null ? "" : $" ({m.Detail})")}" : $"{m.Name}{(m.Detail is null ? "" : $": {m.Detail}")}")))
                     .Append((At: s.StartedAt.Value + (s.Duration ?? TimeSpan.Zero), Text: $"{s.Name}: {StatusText(s)}")))
+            .Concat(Journal.TargetsReadyAt is { } ready ? [(At: ready, Text: "targets ready")] : [])
             .Concat(Journal.AbortedAt is { } aborted ? [(At: aborted, Text: Journal.AbortReason ?? "aborted")] : [])
             .OrderBy(e => e.At)
             .Select(e => $"+{Report.Seconds(e.At)}  {e.Text}");

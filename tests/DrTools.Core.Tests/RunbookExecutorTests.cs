@@ -1,0 +1,175 @@
+using System.Net;
+using DrTools.Core.Runbooks;
+
+namespace DrTools.Core.Tests;
+
+public sealed class RunbookExecutorTests
+{
+    /// <summary>A runbook on a sandbox whose second step runs long: what happens to a run stopped in the middle.</summary>
+    private static string LongRunbook(string abortConditions = "") => $"""
+        name: Long drill
+        targets:
+          db: {"{"} sandbox: {"{"} standbys: 0 {"}"} {"}"}
+        {abortConditions}
+        steps:
+          - {"{"} name: Seed, run: Invoke-DbQuery, with: {"{"} target: db, query: "create table seeded as select 1 as id" {"}"} {"}"}
+          - {"{"} name: Long query, run: Invoke-DbQuery, with: {"{"} target: db, query: "select pg_sleep(60)" {"}"}, timeout: 2m {"}"}
+          - {"{"} name: After, run: Get-DbChecksum, with: {"{"} target: db {"}"} {"}"}
+        cleanup:
+          - {"{"} name: Remove sandbox, run: Remove-DrSandbox, with: {"{"} target: db {"}"} {"}"}
+        """;
+
+    [Fact]
+    public async Task An_abort_condition_that_trips_mid_run_stops_it_and_cleanup_still_runs()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        using var health = new HealthEndpoint();
+        var runbook = RunbookParser.Parse(LongRunbook($"abortConditions:\n  - {{ name: Application health, http: \"{health.Url}\", interval: 200ms }}"), "abort.yml");
+        // The application turns unhealthy once the long step is under way.
+        var observer = new Observer(step => { if (step.Name == "Long query") health.Healthy = false; });
+
+        var journal = await RunbookExecutor.RunAsync(runbook, new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, CancellationToken.None);
+
+        Assert.Equal(RunStatus.Aborted, journal.Status);
+        Assert.Contains("abort condition 'Application health' tripped", journal.AbortReason);
+        Assert.Contains("answered 503", journal.AbortReason);
+        var steps = journal.Steps.ToDictionary(s => s.Name);
+        Assert.Equal(StepStatus.Passed, steps["Seed"].Status);
+        Assert.Equal(StepStatus.Aborted, steps["Long query"].Status);
+        Assert.True(steps["Long query"].Duration < TimeSpan.FromSeconds(30), $"the long step was not stopped: {steps["Long query"].Duration}");
+        Assert.Equal(StepStatus.Skipped, steps["After"].Status);
+        Assert.Equal(StepStatus.Passed, steps["Remove sandbox"].Status);
+        Assert.Contains("ABORTED", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
+        Assert.Contains("answered 503", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
+    public async Task A_cancelled_run_runs_cleanup_leaves_nothing_and_its_journal_records_the_abort()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        using var cancellation = new CancellationTokenSource();
+        var observer = new Observer(step => { if (step.Name == "Long query") cancellation.CancelAfter(TimeSpan.FromMilliseconds(300)); });
+
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(LongRunbook(), "cancel.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, cancellation.Token);
+
+        Assert.Equal(RunStatus.Cancelled, journal.Status);
+        var onDisk = RunJournal.Load(Path.Combine(journal.Folder!, "journal.json"));
+        Assert.Equal(RunStatus.Cancelled, onDisk.Status);
+        Assert.Contains("cancelled", onDisk.AbortReason);
+        Assert.NotNull(onDisk.AbortedAt);
+        Assert.Equal(StepStatus.Cancelled, onDisk.Steps.Single(s => s.Name == "Long query").Status);
+        Assert.Equal(StepStatus.Passed, onDisk.Steps.Single(s => s.Name == "Remove sandbox").Status);
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
+    public async Task A_failed_pre_check_changes_nothing_and_the_run_fails_naming_it()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        const string yaml = """
+            name: Guarded drill
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            preChecks:
+              - { name: Orders table present, run: Invoke-DbQuery, with: { target: db, query: "select count(*) from orders" } }
+            steps:
+              - { name: Change, run: Invoke-DbQuery, with: { target: db, query: "create table changed (id int)" } }
+            """;
+
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "guarded.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+
+        Assert.Equal(RunStatus.Failed, journal.Status);
+        Assert.Equal(StepStatus.Failed, journal.Steps[0].Status);
+        Assert.Contains("relation \"orders\" does not exist", journal.Steps[0].Message);
+        Assert.Equal(StepStatus.Skipped, journal.Steps[1].Status);
+        Assert.Contains("nothing was changed", journal.Steps[1].Message);
+        Assert.Contains(journal.Issues, i => i.StartsWith("pre-check 1: Orders table present", StringComparison.Ordinal));
+        // No cleanup step: the run removes the sandbox it created all the same.
+        Assert.Contains(journal.RemediationActions, a => a.StartsWith("removed sandbox", StringComparison.Ordinal));
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
+    public async Task Saved_results_feed_later_steps_and_the_history_summarizes_runs()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        const string yaml = """
+            name: Variables drill
+            objectives: { rto: 30s }
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - { name: Count, run: Invoke-DbQuery, with: { target: db, query: "select 1000 + 500" }, save: total }
+              - { name: Use it, run: Invoke-DbQuery, with: { target: db, query: "select ${total.value} * 2" }, save: doubled, objective: rto }
+            """;
+        var runbook = RunbookParser.Parse(yaml, "variables.yml");
+        var options = new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path };
+
+        var first = await RunbookExecutor.RunAsync(runbook, options, CancellationToken.None);
+        var second = await RunbookExecutor.RunAsync(runbook, options, CancellationToken.None);
+
+        Assert.Equal(RunStatus.Passed, first.Status);
+        Assert.Contains("first value 3000", first.Steps[1].Summary);
+        var rto = first.Objectives.Single();
+        Assert.Equal(first.Steps[1].Duration!.Value.TotalSeconds, rto.Measurement!.Measured, 6);
+        Assert.True(rto.Met);
+        var entry = Assert.Single(DrillHistory.Summarize(DrillHistory.Runs(history.Path)));
+        Assert.Equal(("Variables drill", 2, 2, RunStatus.Passed), (entry.Drill, entry.Runs, entry.Passed, entry.LastResult));
+        Assert.Equal((first.Objectives[0].Measurement!.Measured + second.Objectives[0].Measurement!.Measured) / 2, entry.MeanTimeToRecoverSeconds!.Value, 6);
+        Assert.StartsWith("db: sandbox, 0 standby(s)", entry.Target);
+        AssertLeftNothing(root, first);
+    }
+
+    private static void AssertLeftNothing(TemporaryRoot root, RunJournal journal)
+    {
+        root.AssertNothingLeft();
+        Assert.False(Directory.Exists(journal.ScratchDirectory), $"scratch folder {journal.ScratchDirectory} was left");
+    }
+
+    private sealed class Observer(Action<StepRecord> started) : IRunObserver
+    {
+        public void StepStarted(StepRecord step) => started(step);
+        public void StepFinished(StepRecord step) { }
+        public void Note(string message) { }
+    }
+
+    /// <summary>An application health endpoint on loopback that answers 200 until told it is unhealthy, then 503.</summary>
+    private sealed class HealthEndpoint : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _serving;
+
+        public HealthEndpoint()
+        {
+            Url = $"http://127.0.0.1:{LoopbackPort.Free()}/health/";
+            _listener.Prefixes.Add(Url);
+            _listener.Start();
+            _serving = Task.Run(async () =>
+            {
+                while (_listener.IsListening)
+                {
+                    HttpListenerContext context;
+                    try { context = await _listener.GetContextAsync(); }
+                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
+                    context.Response.StatusCode = Healthy ? 200 : 503;
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public string Url { get; }
+        public volatile bool Healthy = true;
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _serving.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+}

@@ -1,0 +1,84 @@
+using DrTools.Core.Runbooks;
+
+namespace DrTools.Core.Tests;
+
+public sealed class RunbookParserTests
+{
+    private const string Valid = """
+        name: Drill
+        objectives: { rto: 30s }
+        targets:
+          db: { sandbox: { standbys: 1 } }
+        steps:
+          - { name: Before, run: Get-DbChecksum, with: { target: db }, save: before }
+          - { name: Fail over, run: Invoke-DbFailover, with: { target: db, mode: Failover }, objective: rto }
+          - { name: After, run: Compare-DbChecksum, with: { target: db, reference: "${before}" } }
+        """;
+
+    [Fact]
+    public void A_valid_runbook_parses_with_its_steps_variables_and_objectives()
+    {
+        var runbook = RunbookParser.Parse(Valid, "drill.yml");
+        Assert.Equal("Drill", runbook.Name);
+        Assert.Equal(["Get-DbChecksum", "Invoke-DbFailover", "Compare-DbChecksum"], runbook.Steps.Select(s => s.Kind));
+        Assert.Equal("before", runbook.Steps[0].Save);
+        Assert.Equal(["rto"], runbook.Steps[1].Objectives);
+        Assert.Equal(TimeSpan.FromSeconds(30), runbook.Objectives.Single().Target);
+        Assert.Equal(1, runbook.Targets.Single().Sandbox!.Standbys);
+    }
+
+    [Theory]
+    [MemberData(nameof(ShippedRunbooks))]
+    public void Every_shipped_runbook_is_valid(string file)
+    {
+        var runbook = RunbookParser.Load(file);
+        Assert.NotEmpty(runbook.Steps);
+        Assert.Contains(runbook.Cleanup, s => s.Kind == "Remove-DrSandbox");
+    }
+
+    public static TheoryData<string> ShippedRunbooks()
+    {
+        var folder = Path.Combine(AppContext.BaseDirectory, "runbooks");
+        var data = new TheoryData<string>();
+        foreach (var file in Directory.GetFiles(folder, "*.yml").Order()) data.Add(file);
+        return data;
+    }
+
+    [Theory]
+    // YAML syntax: the unclosed flow mapping is reported where the parser gave up.
+    [InlineData("name: x\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }\n", 4, 1, "")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Invoke-DbFailure, with: { target: db } }\n", 4, 12, "unknown operation 'Invoke-DbFailure'")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Test-ReplicationLag, with: { target: db, maxLagSeconds: soon } }\n", 4, 68, "'soon' is not a number")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Compare-DbChecksum, with: { target: db, reference: \"${before}\" } }\n", 4, 63, "variable ${before} is not defined here")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: dbb } }\n", 4, 44, "'dbb' is not a target of this runbook")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db, tables: [a] } }\n", 4, 48, "Get-DbChecksum has no parameter 'tables'")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Invoke-DbQuery, with: { target: db } }\n", 4, 5, "Invoke-DbQuery needs query")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, save: c }\n  - { run: Compare-DbChecksum, with: { target: db, reference: \"${c.Tables}\" } }\n", 5, 63, "holds a IReadOnlyList`1")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, objective: rpo }\n", 4, 61, "objective 'rpo' is not among the runbook's objectives")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { script: 'Get-Date' }\n", 4, 15, "script: steps are PowerShell")]
+    [InlineData("name: x\ntargets: { db: { sandbox: { standbys: 9 } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 39, "'9' is not a whole number from 0 to 8")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, timeot: 5s }\n", 4, 50, "unknown key 'timeot'")]
+    public void A_malformed_runbook_gives_one_error_with_its_line_and_column(string yaml, int line, int column, string message)
+    {
+        var error = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(yaml, "bad.yml"));
+        Assert.True(error.Errors.Count == 1, error.Message);
+        Assert.Equal(new SourcePosition(line, column), error.Errors[0].Position);
+        Assert.StartsWith($"bad.yml:{line}:{column}: ", error.Message);
+        Assert.Contains(message, error.Message);
+    }
+
+    [Fact]
+    public void Every_problem_of_a_file_is_reported_at_once()
+    {
+        const string yaml = "name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Nope }\n  - { run: Get-DbChecksum, with: { target: elsewhere } }\n";
+        var error = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(yaml, "bad.yml"));
+        Assert.Equal([4, 5], error.Errors.Select(e => e.Position.Line));
+    }
+
+    [Fact]
+    public void Script_steps_are_accepted_where_PowerShell_runs_them()
+    {
+        var runbook = RunbookParser.Parse("name: x\nsteps:\n  - { name: Mine, script: 'Get-Date', save: now }\n  - { script: '$now', with: { at: \"${now}\" } }\n", "ps.yml", scriptSteps: true);
+        Assert.Equal(["script", "script"], runbook.Steps.Select(s => s.Kind));
+    }
+}
