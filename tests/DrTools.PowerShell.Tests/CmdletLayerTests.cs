@@ -157,7 +157,7 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
             Assert.True(publish.ExitCode == 0, log);
 
             var module = Path.Combine(output, "DrTools", CmdletMetadata.ManifestValue("ModuleVersion"));
-            foreach (var file in new[] { "DrTools.psd1", "DrTools.Format.ps1xml", "DrTools.PowerShell.dll", "en-US/about_DrTools.help.txt", "dependencies/DrTools.Core.dll", "dependencies/Npgsql.dll" })
+            foreach (var file in new[] { "DrTools.psd1", "DrTools.Format.ps1xml", "DrTools.PowerShell.dll", "en-US/about_DrTools.help.txt", "dependencies/DrTools.Core.dll", "dependencies/Npgsql.dll", "dependencies/YamlDotNet.dll" })
             {
                 Assert.True(File.Exists(Path.Combine(module, file)), $"{file} missing from the packaged module");
             }

@@ -33,7 +33,7 @@ public sealed record StepRecord
     public IReadOnlyList<TimelineMark> Marks { get; init; } = [];
 
     [JsonIgnore] public bool Succeeded => Status == StepStatus.Passed;
-    [JsonIgnore] public string Label => $"{Section switch { RunbookSection.PreCheck => "pre-check", RunbookSection.Cleanup => "cleanup", _ => "step" }} {Index + 1}: {Name}";
+    [JsonIgnore] public string Label => $"{Section.Label()} {Index + 1}: {Name}";
 }
 
 /// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>

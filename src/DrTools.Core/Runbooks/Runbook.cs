@@ -36,6 +36,18 @@ public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOn
 
 public enum RunbookSection { PreCheck, Step, Cleanup, AbortCondition }
 
+public static class RunbookSections
+{
+    /// <summary>How messages and reports name a section's steps: "pre-check 1", "step 2", "cleanup 1".</summary>
+    public static string Label(this RunbookSection section) => section switch
+    {
+        RunbookSection.PreCheck => "pre-check",
+        RunbookSection.Cleanup => "cleanup",
+        RunbookSection.AbortCondition => "abort condition",
+        _ => "step",
+    };
+}
+
 /// <summary>One step: an operation (named like its cmdlet) with arguments, or a PowerShell script block.</summary>
 public sealed record RunbookStep
 {

@@ -361,7 +361,7 @@ public static class RunbookExecutor
 
         private Task<StepOutcome> RunStepAsync(RunbookStep step, CancellationToken cancellationToken)
         {
-            var where = $"{_runbook.Source}: {RunbookParser.SectionName(step.Section)} '{step.Name}'";
+            var where = $"{_runbook.Source}: {step.Section.Label()} '{step.Name}'";
             if (step.Operation is { } operation)
             {
                 var values = step.Arguments.ToDictionary(a => a.Key, a => ArgumentBinder.Bind(operation.Parameter(a.Key)!, a.Value, _variables, _runbook.Source, $"{step.Name} {a.Key}"));

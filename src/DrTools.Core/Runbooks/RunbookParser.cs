@@ -161,7 +161,7 @@ public static partial class RunbookParser
 
         private RunbookStep? Step(YamlNode node, RunbookSection section, int index, string[] keys)
         {
-            var label = $"{SectionName(section)} {index + 1}";
+            var label = $"{section.Label()} {index + 1}";
             var fields = Fields(node, keys, label);
             if (node is not YamlMappingNode) return null;
             var operationName = Scalar(fields, "run", node, required: false, label);
@@ -377,12 +377,4 @@ public static partial class RunbookParser
             }
         }
     }
-
-    public static string SectionName(RunbookSection section) => section switch
-    {
-        RunbookSection.PreCheck => "pre-check",
-        RunbookSection.Cleanup => "cleanup step",
-        RunbookSection.AbortCondition => "abort condition",
-        _ => "step",
-    };
 }

@@ -75,7 +75,7 @@ internal static class HtmlReport
             var x = X(step.StartedAt!.Value);
             var width = Math.Max(2, X(step.StartedAt.Value + (step.Duration ?? TimeSpan.Zero)) - x);
             var color = step.Status switch { StepStatus.Passed => "#2ca02c", StepStatus.Skipped => "#bbbbbb", _ => step.ContinueOnError ? "#ff9f1c" : "#d62728" };
-            svg.AppendLine($"<text x=\"{Left - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(Truncate($"{ReportContent.SectionLabel(step.Section)} {step.Index + 1}: {step.Name}"))}</text>");
+            svg.AppendLine($"<text x=\"{Left - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(Truncate($"{step.Section.Label()} {step.Index + 1}: {step.Name}"))}</text>");
             svg.AppendLine($"<rect class=\"step\" x=\"{F(x)}\" y=\"{y + 3}\" width=\"{F(width)}\" height=\"{RowHeight - 6}\" fill=\"{color}\"><title>{E($"{step.Name}: {ReportContent.StatusText(step)}, {Report.Seconds(step.Duration)}")}</title></rect>");
         }
         foreach (var mark in marks.Where(m => m.Kind is MarkKind.Fault or MarkKind.Recovery))

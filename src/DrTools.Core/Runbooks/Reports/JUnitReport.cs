@@ -8,7 +8,7 @@ internal static class JUnitReport
 {
     public static string Render(RunJournal journal)
     {
-        var steps = journal.Steps.Select(step => Case($"{journal.Runbook}.{ReportContent.SectionLabel(step.Section)}", $"{step.Index + 1}: {step.Name}", step.Duration, step.Status switch
+        var steps = journal.Steps.Select(step => Case($"{journal.Runbook}.{step.Section.Label()}", $"{step.Index + 1}: {step.Name}", step.Duration, step.Status switch
         {
             StepStatus.Passed => null,
             StepStatus.Skipped or StepStatus.Pending => new XElement("skipped", new XAttribute("message", step.Message ?? "not run")),

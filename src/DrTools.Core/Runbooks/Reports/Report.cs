@@ -85,7 +85,7 @@ internal sealed class ReportContent(RunJournal journal)
 
     public IEnumerable<string[]> StepRows => Journal.Steps.Select(step => new[]
     {
-        $"{SectionLabel(step.Section)} {step.Index + 1}",
+        $"{step.Section.Label()} {step.Index + 1}",
         step.Name,
         step.Operation,
         step.StartedAt is { } start ? $"+{Report.Seconds(start)}" : "-",
@@ -143,13 +143,6 @@ internal sealed class ReportContent(RunJournal journal)
         StepStatus.Skipped => "skipped",
         StepStatus.Running => "running",
         _ => "not run",
-    };
-
-    public static string SectionLabel(RunbookSection section) => section switch
-    {
-        RunbookSection.PreCheck => "pre-check",
-        RunbookSection.Cleanup => "cleanup",
-        _ => "step",
     };
 
     private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
