@@ -52,6 +52,17 @@ public sealed partial class ServerAccount
         }
     }
 
+    /// <summary>Gives a directory and everything in it (not what symbolic links point to) to the server account.</summary>
+    public void OwnTree(string directory)
+    {
+        if (RunAsUser is null) return;
+        Own(directory);
+        foreach (var entry in new DirectoryInfo(directory).EnumerateFileSystemInfos("*", SearchOption.AllDirectories))
+        {
+            if (entry.LinkTarget is null) Own(entry.FullName);
+        }
+    }
+
     [StructLayout(LayoutKind.Sequential)]
     private struct Passwd
     {
