@@ -32,6 +32,25 @@ public sealed class ChecksumTests
     }
 
     [Fact]
+    public async Task Rows_are_hashed_as_records_except_in_tables_whose_types_have_no_extended_hash_and_a_reference_keeps_its_method()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table plain as select g as id, md5(g::text) as item from generate_series(1, 1000) g; create table documents as select g as id, json_build_object('n', g) as body from generate_series(1, 1000) g");
+
+        var taken = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
+        Assert.Equal([("public.documents", "text"), ("public.plain", "record")], taken.Tables.Select(t => (t.Table, t.Method!)));
+        Assert.Equal(await Sql.ScalarAsync<decimal>(sandbox, "node0", "select sum(hashtextextended(t::text, 0)) from documents t"), taken.Tables[0].Checksum);
+        Assert.Equal(await Sql.ScalarAsync<decimal>(sandbox, "node0", "select sum(hash_record_extended(t, 0)) from plain t"), taken.Tables[1].Checksum);
+
+        // A reference written before record hashing (no method) is compared by the text form, as it was taken.
+        var legacy = taken with { Tables = [taken.Tables[0] with { Method = null }, new("public.plain", 1000, await Sql.ScalarAsync<decimal>(sandbox, "node0", "select sum(hashtextextended(t::text, 0)) from plain t"))] };
+        var comparison = await DbChecksums.CompareAsync(legacy, sandbox.Target, null, CancellationToken.None);
+        Assert.True(comparison.Passed, comparison.ToString());
+        Assert.All(comparison.Current.Tables, t => Assert.Equal("text", t.Method));
+    }
+
+    [Fact]
     public async Task An_unknown_table_is_a_clear_error()
     {
         using var root = new TemporaryRoot();

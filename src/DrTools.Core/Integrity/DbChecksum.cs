@@ -3,13 +3,17 @@ using Npgsql;
 
 namespace DrTools.Core.Integrity;
 
-/// <summary>One table's row count and order-independent content checksum (sum of a 64-bit hash of every row's text form).</summary>
-public sealed record TableChecksum(string Table, long Rows, decimal Checksum);
+/// <summary>One table's row count and order-independent content checksum (sum of a 64-bit hash of every row).</summary>
+public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
+{
+    /// <summary>How the rows were hashed: "record" (hash_record_extended) or "text" (hashtextextended of the row's text form; also when unset, as in catalogs written before "record").</summary>
+    public string? Method { get; init; }
+}
 
 /// <summary>The tables in scope of a database at one snapshot, all read in one REPEATABLE READ transaction.</summary>
 public sealed record DbChecksum(string Member, string Database, DateTimeOffset TakenAt, string Lsn, IReadOnlyList<TableChecksum> Tables)
 {
-    public const string Method = "per table: count(*) and sum(hashtextextended(row::text, 0)) — order-independent — over all tables read in one REPEATABLE READ snapshot";
+    public const string Method = "per table: count(*) and sum(hash_record_extended(row, 0)) — or sum(hashtextextended(row::text, 0)) where a column type has no extended hash (json, point, …), the same way as the reference — order-independent — over all tables read in one REPEATABLE READ snapshot";
 }
 
 public sealed record TableDifference(string Table, long? ReferenceRows, long? Rows, string Reason);
@@ -26,13 +30,20 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
 
 public static class DbChecksums
 {
+    private const string RecordMethod = "record";
+    private const string TextMethod = "text";
+
     /// <summary>
     /// Checksums the tables in scope: <paramref name="tables"/> (schema-qualified or in the search path), or by default every
     /// ordinary table outside the system schemas except DrTools' own (drtools_*), which the drill itself writes to.
     /// </summary>
-    public static async Task<DbChecksum> TakeAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
+    public static Task<DbChecksum> TakeAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken) =>
+        TakeAsync(member, tables, null, cancellationToken);
+
+    /// <param name="like">A checksum to compute this one like: its tables, each hashed by the same method.</param>
+    private static async Task<DbChecksum> TakeAsync(DbMember member, IReadOnlyList<string>? tables, DbChecksum? like, CancellationToken cancellationToken)
     {
-        await using var snapshot = await ConnectAsync(member, tables, cancellationToken);
+        await using var snapshot = new ChecksumSnapshot(member, await member.OpenAsync(cancellationToken), tables, like);
         await snapshot.PinAsync(cancellationToken);
         return await snapshot.ComputeAsync(cancellationToken);
     }
@@ -43,20 +54,21 @@ public static class DbChecksums
     /// promotion and reads it after, so the check costs the outage no time.
     /// </summary>
     public static async Task<ChecksumSnapshot> ConnectAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken) =>
-        new(member, await member.OpenAsync(cancellationToken), tables);
+        new(member, await member.OpenAsync(cancellationToken), tables, like: null);
 
     public sealed class ChecksumSnapshot : IAsyncDisposable
     {
         private readonly DbMember _member;
         private readonly NpgsqlConnection _connection;
         private readonly IReadOnlyList<string>? _tables;
+        private readonly IReadOnlyDictionary<string, string>? _methods;
         private NpgsqlTransaction? _transaction;
         private string _lsn = "";
         private string _database = "";
         private DateTimeOffset _takenAt;
 
-        internal ChecksumSnapshot(DbMember member, NpgsqlConnection connection, IReadOnlyList<string>? tables) =>
-            (_member, _connection, _tables) = (member, connection, tables);
+        internal ChecksumSnapshot(DbMember member, NpgsqlConnection connection, IReadOnlyList<string>? tables, DbChecksum? like) =>
+            (_member, _connection, _tables, _methods) = (member, connection, like?.Tables.Select(t => t.Table).ToList() ?? tables, like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod));
 
         public async Task PinAsync(CancellationToken cancellationToken)
         {
@@ -83,16 +95,48 @@ public static class DbChecksums
                 var results = new List<TableChecksum>();
                 foreach (var (qualified, quoted) in await ResolveTablesAsync(_connection, _tables, cancellationToken))
                 {
-                    await using var sum = new NpgsqlCommand($"select count(*), coalesce(sum(hashtextextended(t::text, 0)), 0) from {quoted} t", _connection);
-                    await using var reader = await sum.ExecuteReaderAsync(cancellationToken);
-                    await reader.ReadAsync(cancellationToken);
-                    results.Add(new TableChecksum(qualified, reader.GetInt64(0), reader.GetDecimal(1)));
+                    results.Add(await ChecksumAsync(qualified, quoted, _methods?.GetValueOrDefault(qualified), cancellationToken));
                 }
                 return new DbChecksum(_member.Display, _database, _takenAt, _lsn, results);
             }
             catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
             {
                 throw _member.Describe(e);
+            }
+        }
+
+        /// <summary>
+        /// Hashes each row as a record (about twice as fast as through its text form); a table with a column type that
+        /// has no extended hash function (json, point, …) is hashed through text instead, inside a savepoint so that the
+        /// snapshot survives the refusal. With a method given (that of a reference), only that one is used.
+        /// </summary>
+        private async Task<TableChecksum> ChecksumAsync(string qualified, string quoted, string? method, CancellationToken cancellationToken)
+        {
+            if (method is null or RecordMethod)
+            {
+                if (method is null)
+                {
+                    await using var savepoint = new NpgsqlCommand("savepoint drtools_checksum", _connection);
+                    await savepoint.ExecuteNonQueryAsync(cancellationToken);
+                }
+                try
+                {
+                    return await SumAsync(qualified, $"hash_record_extended(t, 0)", RecordMethod, cancellationToken);
+                }
+                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedFunction && method is null)
+                {
+                    await using var rollback = new NpgsqlCommand("rollback to savepoint drtools_checksum", _connection);
+                    await rollback.ExecuteNonQueryAsync(cancellationToken);
+                }
+            }
+            return await SumAsync(qualified, "hashtextextended(t::text, 0)", TextMethod, cancellationToken);
+
+            async Task<TableChecksum> SumAsync(string table, string hash, string name, CancellationToken token)
+            {
+                await using var sum = new NpgsqlCommand($"select count(*), coalesce(sum({hash}), 0) from {quoted} t", _connection);
+                await using var reader = await sum.ExecuteReaderAsync(token);
+                await reader.ReadAsync(token);
+                return new TableChecksum(table, reader.GetInt64(0), reader.GetDecimal(1)) { Method = name };
             }
         }
 
@@ -139,7 +183,7 @@ public static class DbChecksums
 
     /// <summary>Checksums the same tables as the reference now, and compares.</summary>
     public static async Task<ChecksumComparison> CompareAsync(DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken) =>
-        Compare(reference, await TakeAsync(target, member, reference.Tables.Select(t => t.Table).ToList(), cancellationToken));
+        Compare(reference, await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), null, reference, cancellationToken));
 
     public static ChecksumComparison Compare(DbChecksum reference, DbChecksum current)
     {
