@@ -36,12 +36,61 @@ public sealed class RunbookExecutorTests
         Assert.Contains("answered 503", journal.AbortReason);
         var steps = journal.Steps.ToDictionary(s => s.Name);
         Assert.Equal(StepStatus.Passed, steps["Seed"].Status);
-        Assert.Equal(StepStatus.Aborted, steps["Long query"].Status);
+        Assert.True(steps["Long query"].Status == StepStatus.Aborted, $"{steps["Long query"].Status}: {journal.AbortReason}");
         Assert.True(steps["Long query"].Duration < TimeSpan.FromSeconds(30), $"the long step was not stopped: {steps["Long query"].Duration}");
         Assert.Equal(StepStatus.Skipped, steps["After"].Status);
         Assert.Equal(StepStatus.Passed, steps["Remove sandbox"].Status);
         Assert.Contains("ABORTED", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
         Assert.Contains("answered 503", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
+    public async Task An_operation_used_as_abort_condition_stops_the_run_when_it_fails()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        // The check fails as soon as a table named stop_marker exists; the test creates it while the long step runs.
+        const string condition = "abortConditions:\n  - { name: Marker absent, run: Invoke-DbQuery, with: { target: db, query: \"select 1 / (1 - (select count(*) from pg_class where relname = 'stop_marker'))::int\" }, interval: 100ms }";
+        Sandboxes.Sandbox? sandbox = null;
+        var observer = new Observer(step =>
+        {
+            if (step.Name != "Long query") return;
+            sandbox = Sandboxes.Sandbox.List(root.Path).Select(s => Sandboxes.Sandbox.Open(s.Id, root.Path)).Single();
+            _ = Sql.ExecuteAsync(sandbox, "node0", "create table stop_marker (id int)");
+        });
+
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(LongRunbook(condition), "abort.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, CancellationToken.None);
+
+        Assert.Equal(RunStatus.Aborted, journal.Status);
+        Assert.True(journal.AbortReason!.StartsWith("abort condition 'Marker absent' tripped: Invoke-DbQuery: query on node0", StringComparison.Ordinal), journal.AbortReason);
+        Assert.Contains("division by zero", journal.AbortReason);
+        Assert.True(journal.Steps.Single(s => s.Name == "Long query").Status == StepStatus.Aborted, $"{journal.Steps.Single(s => s.Name == "Long query").Status}: {journal.AbortReason}");
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
+    public async Task A_step_past_its_timeout_is_stopped_and_continueOnError_lets_the_run_go_on()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        const string yaml = """
+            name: Timeouts
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - { name: Slow but tolerated, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(60)" }, timeout: 500ms, continueOnError: true }
+              - { name: Slow, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(60)" }, timeout: 500ms }
+              - { name: Never, run: Invoke-DbQuery, with: { target: db, query: "select 1" } }
+            """;
+
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "timeouts.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+
+        Assert.Equal([StepStatus.TimedOut, StepStatus.TimedOut, StepStatus.Skipped], journal.Steps.Select(s => s.Status));
+        Assert.All(journal.Steps.Take(2), s => Assert.True(s.Duration < TimeSpan.FromSeconds(30), $"{s.Name} ran {s.Duration}"));
+        Assert.Equal("timed out after 500ms", journal.Steps[1].Message);
+        Assert.Equal(RunStatus.Failed, journal.Status);
+        Assert.Contains(journal.Issues, i => i.EndsWith("(continueOnError: the run went on)", StringComparison.Ordinal));
         AssertLeftNothing(root, journal);
     }
 

@@ -429,7 +429,7 @@ public static class RunbookExecutor
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
                 var what = condition.Http is { } url ? $"GET {url}" : condition.Check!.Kind;
-                return (false, timeout.IsCancellationRequested ? $"{what} did not answer within {DurationText.Format(condition.Timeout)}" : $"{what} failed: {e.Message.Split('\n')[0]}");
+                return (false, timeout.IsCancellationRequested ? $"{what} did not answer within {DurationText.Format(condition.Timeout)}" : $"{what}: {e.Message.Split('\n')[0]}");
             }
             catch (Exception)
             {
