@@ -37,6 +37,7 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
             Observer = new ProgressObserver(this, queue, runbook),
             ScriptHost = new ScriptBlockHost(queue),
         }, token), path);
+        WriteProgress(new ProgressRecord(1, runbook.Name, journal.Status.ToString()) { RecordType = ProgressRecordType.Completed });
         WriteObject(journal);
     }
 

@@ -174,6 +174,33 @@ public sealed class RunbookExecutorTests
         AssertLeftNothing(root, first);
     }
 
+    [Fact]
+    public async Task A_password_in_a_runbook_never_reaches_the_journal_or_the_reports()
+    {
+        using var history = new TemporaryRoot();
+        var port = LoopbackPort.Free(); // nothing listens there
+        var unreachable = $$"""
+            name: Secret drill
+            targets:
+              db: { connection: "Host=127.0.0.1,127.0.0.2;Port={{port}};Username=dr;Password=Sup3rSecret;Timeout=2", allowDrill: true }
+            preChecks:
+              - { run: Get-DbClusterStatus, with: { target: db } }
+            steps:
+              - { run: Invoke-DbFailover, with: { target: db, mode: Failover } }
+            """;
+        const string malformed = "name: Secret drill\ntargets:\n  db: { connection: \"Host=127.0.0.1;Port=abc;Password=Sup3rSecret\" }\nsteps:\n  - { run: Get-DbClusterStatus, with: { target: db } }\n";
+
+        var first = await RunbookExecutor.RunAsync(RunbookParser.Parse(unreachable, "secret.yml"), new RunbookRunOptions { HistoryRoot = history.Path }, CancellationToken.None);
+        var second = await RunbookExecutor.RunAsync(RunbookParser.Parse(malformed, "secret.yml"), new RunbookRunOptions { HistoryRoot = history.Path }, CancellationToken.None);
+
+        Assert.Equal($"127.0.0.1:{port},127.0.0.2:{port} (allowed for drills by the runbook)", first.Targets["db"]);
+        Assert.Equal(StepStatus.Failed, first.Steps[0].Status);
+        Assert.Contains("unreachable", first.Steps[0].Message);
+        Assert.Equal(StepStatus.Skipped, first.Steps[1].Status);
+        Assert.Contains(second.Issues, i => i.StartsWith("target db could not be set up: member #1: invalid connection string", StringComparison.Ordinal));
+        foreach (var file in Directory.GetFiles(history.Path, "*", SearchOption.AllDirectories)) Assert.DoesNotContain("Sup3rSecret", File.ReadAllText(file));
+    }
+
     private static void AssertLeftNothing(TemporaryRoot root, RunJournal journal)
     {
         root.AssertNothingLeft();
