@@ -25,11 +25,10 @@ public sealed class RunbookExecutorTests
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
         using var health = new HealthEndpoint();
-        var runbook = RunbookParser.Parse(LongRunbook($"abortConditions:\n  - {{ name: Application health, http: \"{health.Url}\", interval: 200ms }}"), "abort.yml");
         // The application turns unhealthy once the long step is under way.
         var observer = new Observer(step => { if (step.Name == "Long query") health.Healthy = false; });
 
-        var journal = await RunbookExecutor.RunAsync(runbook, new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, CancellationToken.None);
+        var journal = await RunAsync(LongRunbook($"abortConditions:\n  - {{ name: Application health, http: \"{health.Url}\", interval: 200ms }}"), root, history, observer);
 
         Assert.Equal(RunStatus.Aborted, journal.Status);
         Assert.Contains("abort condition 'Application health' tripped", journal.AbortReason);
@@ -60,7 +59,7 @@ public sealed class RunbookExecutorTests
             _ = Sql.ExecuteAsync(sandbox, "node0", "create table stop_marker (id int)");
         });
 
-        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(LongRunbook(condition), "abort.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, CancellationToken.None);
+        var journal = await RunAsync(LongRunbook(condition), root, history, observer);
 
         Assert.Equal(RunStatus.Aborted, journal.Status);
         Assert.True(journal.AbortReason!.StartsWith("abort condition 'Marker absent' tripped: Invoke-DbQuery: query on node0", StringComparison.Ordinal), journal.AbortReason);
@@ -84,7 +83,7 @@ public sealed class RunbookExecutorTests
               - { name: Never, run: Invoke-DbQuery, with: { target: db, query: "select 1" } }
             """;
 
-        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "timeouts.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+        var journal = await RunAsync(yaml, root, history);
 
         Assert.Equal([StepStatus.TimedOut, StepStatus.TimedOut, StepStatus.Skipped], journal.Steps.Select(s => s.Status));
         Assert.All(journal.Steps.Take(2), s => Assert.True(s.Duration < TimeSpan.FromSeconds(30), $"{s.Name} ran {s.Duration}"));
@@ -102,7 +101,7 @@ public sealed class RunbookExecutorTests
         using var cancellation = new CancellationTokenSource();
         var observer = new Observer(step => { if (step.Name == "Long query") cancellation.CancelAfter(TimeSpan.FromMilliseconds(300)); });
 
-        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(LongRunbook(), "cancel.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, cancellation.Token);
+        var journal = await RunAsync(LongRunbook(), root, history, observer, cancellation.Token);
 
         Assert.Equal(RunStatus.Cancelled, journal.Status);
         var onDisk = RunJournal.Load(Path.Combine(journal.Folder!, "journal.json"));
@@ -129,7 +128,7 @@ public sealed class RunbookExecutorTests
               - { name: Change, run: Invoke-DbQuery, with: { target: db, query: "create table changed (id int)" } }
             """;
 
-        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "guarded.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+        var journal = await RunAsync(yaml, root, history);
 
         Assert.Equal(RunStatus.Failed, journal.Status);
         Assert.Equal(StepStatus.Failed, journal.Steps[0].Status);
@@ -156,11 +155,8 @@ public sealed class RunbookExecutorTests
               - { name: Count, run: Invoke-DbQuery, with: { target: db, query: "select 1000 + 500" }, save: total }
               - { name: Use it, run: Invoke-DbQuery, with: { target: db, query: "select ${total.value} * 2" }, save: doubled, objective: rto }
             """;
-        var runbook = RunbookParser.Parse(yaml, "variables.yml");
-        var options = new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path };
-
-        var first = await RunbookExecutor.RunAsync(runbook, options, CancellationToken.None);
-        var second = await RunbookExecutor.RunAsync(runbook, options, CancellationToken.None);
+        var first = await RunAsync(yaml, root, history);
+        var second = await RunAsync(yaml, root, history);
 
         Assert.Equal(RunStatus.Passed, first.Status);
         Assert.Contains("first value 3000", first.Steps[1].Summary);
@@ -200,6 +196,9 @@ public sealed class RunbookExecutorTests
         Assert.Contains(second.Issues, i => i.StartsWith("target db could not be set up: member #1: invalid connection string", StringComparison.Ordinal));
         foreach (var file in Directory.GetFiles(history.Path, "*", SearchOption.AllDirectories)) Assert.DoesNotContain("Sup3rSecret", File.ReadAllText(file));
     }
+
+    private static Task<RunJournal> RunAsync(string yaml, TemporaryRoot root, TemporaryRoot history, IRunObserver? observer = null, CancellationToken cancellationToken = default) =>
+        RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "test.yml"), new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, cancellationToken);
 
     private static void AssertLeftNothing(TemporaryRoot root, RunJournal journal)
     {
