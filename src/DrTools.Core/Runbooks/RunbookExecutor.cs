@@ -171,9 +171,9 @@ public static class RunbookExecutor
                         _targetDescriptions[target.Name] = $"{dbTarget.Name}{(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}";
                     }
                 }
-                catch (DrToolsException e)
+                catch (Exception e) when (e is not OperationCanceledException)
                 {
-                    _issues.Add($"target {target.Name} could not be set up: {e.Message}");
+                    _issues.Add($"target {target.Name} could not be set up: {e.Message.Split('\n')[0]}");
                     SkipRemaining(RunbookSection.PreCheck, "not run: a target could not be set up");
                     SkipRemaining(RunbookSection.Step, "not run: a target could not be set up");
                     return false;
