@@ -23,7 +23,8 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
         return Target is { } target ? $"{text} (≤ {Format(target)}: {(Met == true ? "met" : "NOT met")})" : text;
     }
 
-    private static string Format(double value) => value.ToString(value == Math.Floor(value) ? "0" : "0.###", CultureInfo.InvariantCulture);
+    /// <summary>A figure as reports write it: whole numbers bare, others to three decimals.</summary>
+    public static string Format(double value) => value.ToString(value == Math.Floor(value) ? "0" : "0.###", CultureInfo.InvariantCulture);
 
     /// <summary>Nearest-rank percentile of samples (p in 0..100).</summary>
     public static double Percentile(IReadOnlyList<double> samples, double p)

@@ -33,7 +33,7 @@ public sealed class RunbookCliTests
             Assert.Equal(figure.Measured, objective.Measurement!.Measured);
             Assert.True(objective.Met);
             // ... and the report shows that number, with its target and method.
-            var value = figure.Measured.ToString(figure.Measured == Math.Floor(figure.Measured) ? "0" : "0.###", CultureInfo.InvariantCulture);
+            var value = Measurement.Format(figure.Measured);
             Assert.Contains($"| objective: {objective.Measurement.Name} | {value} s | ≤ {objective.Target.TotalSeconds.ToString(CultureInfo.InvariantCulture)} s | yes |", markdown);
             Assert.Contains($"| {objective.Name.ToUpperInvariant()} met | yes ({value} s measured", markdown);
         }

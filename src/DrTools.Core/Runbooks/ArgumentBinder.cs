@@ -113,7 +113,7 @@ internal static partial class ArgumentBinder
                 else return $"{where}: '{text}' is not a number.";
                 break;
             case ParameterKind.Boolean:
-                value = text.ToLowerInvariant() switch { "true" or "yes" or "on" => true, "false" or "no" or "off" => false, _ => null };
+                value = Boolean(text);
                 if (value is null) return $"{where}: '{text}' is not true or false.";
                 break;
             case ParameterKind.Duration:
@@ -137,6 +137,14 @@ internal static partial class ArgumentBinder
         }
         return null;
     }
+
+    /// <summary>A YAML-style boolean (true/false, yes/no, on/off), or null when the text is none of them.</summary>
+    public static bool? Boolean(string text) => text.ToLowerInvariant() switch
+    {
+        "true" or "yes" or "on" => true,
+        "false" or "no" or "off" => false,
+        _ => null,
+    };
 
     private static IEnumerable<RunbookError> CheckVariables(YamlScalarNode scalar, IReadOnlyDictionary<string, Type> variables, string where)
     {

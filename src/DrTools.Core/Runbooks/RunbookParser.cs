@@ -357,12 +357,8 @@ public static partial class RunbookParser
         private int? Integer(YamlNode node, string where, int min, int max) => Typed(node, text =>
             int.TryParse(text, out var value) && value >= min && value <= max ? value : throw new DrToolsException($"{where}: '{text}' is not a whole number from {min} to {max}."));
 
-        private bool? Boolean(YamlNode node, string where) => Typed(node, text => text.ToLowerInvariant() switch
-        {
-            "true" or "yes" or "on" => true,
-            "false" or "no" or "off" => false,
-            _ => throw new DrToolsException($"{where}: '{text}' is not true or false."),
-        });
+        private bool? Boolean(YamlNode node, string where) => Typed(node, text =>
+            ArgumentBinder.Boolean(text) ?? throw new DrToolsException($"{where}: '{text}' is not true or false."));
 
         private T? Typed<T>(YamlNode node, Func<string, T> convert) where T : struct
         {
