@@ -26,12 +26,12 @@ public sealed class PipelineQueue : IDisposable
                 result.SetException(e);
             }
         }
-        if (!_work.TryAdd(Run)) result.SetCanceled(cancellationToken);
+        if (!TryAdd(Run)) result.SetException(new InvalidOperationException("the pipeline no longer runs work: the cmdlet has finished."));
         return result.Task.WaitAsync(cancellationToken);
     }
 
     /// <summary>Posts output for the user (progress, verbose); dropped once the pipeline is stopping.</summary>
-    public void Post(Action action) => _work.TryAdd(() =>
+    public void Post(Action action) => TryAdd(() =>
     {
         try
         {
@@ -42,6 +42,18 @@ public sealed class PipelineQueue : IDisposable
             // Ctrl+C: nothing can be written any more, and the operation is already cleaning up.
         }
     });
+
+    private bool TryAdd(Action work)
+    {
+        try
+        {
+            return _work.TryAdd(work);
+        }
+        catch (InvalidOperationException)
+        {
+            return false; // the operation has ended and the pipeline thread stopped serving
+        }
+    }
 
     /// <summary>Serves posted work on the calling (pipeline) thread until <paramref name="operation"/> ends.</summary>
     public void ServeUntil(Task operation)
