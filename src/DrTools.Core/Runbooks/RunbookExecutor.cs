@@ -56,7 +56,7 @@ public static class RunbookExecutor
     {
         private readonly Runbook _runbook;
         private readonly RunbookRunOptions _options;
-        private readonly MonotonicClock _clock = new();
+        private readonly MonotonicClock _clock;
         private readonly object _gate = new();
         private readonly string _journalPath;
         private readonly string _scratch;
@@ -74,8 +74,9 @@ public static class RunbookExecutor
         private TimeSpan? _abortedAt;
         private TimeSpan? _targetsReadyAt;
 
-        private Run(Runbook runbook, RunbookRunOptions options, RunJournal journal, string journalPath, string scratch)
+        private Run(Runbook runbook, RunbookRunOptions options, MonotonicClock clock, RunJournal journal, string journalPath, string scratch)
         {
+            _clock = clock;
             _runbook = runbook;
             _options = options;
             _journal = journal;
@@ -94,7 +95,9 @@ public static class RunbookExecutor
         public static Run Start(Runbook runbook, RunbookRunOptions options)
         {
             var id = Guid.NewGuid().ToString("N")[..12];
-            var startedAt = DateTimeOffset.UtcNow;
+            // Start, end and every offset in the journal are readings of this one clock.
+            var clock = new MonotonicClock();
+            var startedAt = clock.StartedAt;
             var folder = Path.Combine(DrillHistory.Root(options.HistoryRoot), $"{startedAt:yyyyMMdd-HHmmss}-{Slug(runbook.Name)}-{id}");
             Directory.CreateDirectory(folder);
             // The scratch folder holds what steps make (backup repositories); server processes write into it.
@@ -115,7 +118,7 @@ public static class RunbookExecutor
                 Folder = folder,
                 ScratchDirectory = scratch,
             };
-            return new Run(runbook, options, journal, Path.Combine(folder, "journal.json"), scratch);
+            return new Run(runbook, options, clock, journal, Path.Combine(folder, "journal.json"), scratch);
         }
 
         private IEnumerable<RunbookStep> AllSteps() => _runbook.PreChecks.Concat(_runbook.Steps).Concat(_runbook.Cleanup);
