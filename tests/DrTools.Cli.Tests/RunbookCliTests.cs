@@ -20,6 +20,9 @@ public sealed class RunbookCliTests
         var result = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", Shipped(name), "--history", history.Path, "--root", root.Path);
 
         Assert.True(result.ExitCode == 0, result.All);
+        // Live progress: a line as each step starts and as it ends, on the run's clock.
+        Assert.Matches(@"\+\d+(\.\d+)? s pre-check 1: Cluster healthy \(Get-DbClusterStatus\) \.\.\.\n", result.StandardOutput);
+        Assert.Matches(@"\+\d+(\.\d+)? s cleanup 1: Remove sandbox: PASS in \d", result.StandardOutput);
         var journal = LoadOnlyJournal(history);
         Assert.Equal(RunStatus.Passed, journal.Status);
         Assert.All(journal.Steps, s => Assert.Equal(StepStatus.Passed, s.Status));
