@@ -195,7 +195,7 @@ public sealed class Sandbox : IAsyncDisposable
                 await Server(member.Name).StartAsync(cancellationToken);
                 return;
             }
-            catch (DrToolsException e) when (attempt < 3 && e.Message.Contains("Address already in use", StringComparison.Ordinal))
+            catch (DrToolsException e) when (attempt < 3 && (e.Message.Contains("Address already in use", StringComparison.Ordinal) || e.Message.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal)))
             {
                 member = member with { Port = LoopbackPort.Free() };
                 ReplaceMember(member);
