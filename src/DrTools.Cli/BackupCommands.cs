@@ -157,11 +157,11 @@ public static class BackupCommands
             else
             {
                 Console.WriteLine($"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
-                foreach (var figure in new[] { result.RestoreSeconds, result.RecoverySeconds, result.VerificationSeconds, result.TotalSeconds }.OfType<Measurement>()) Console.WriteLine($"  {figure.Name}: {figure} — {figure.Method}");
+                foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure} — {figure.Method}");
                 if (result.Integrity is not null) Console.WriteLine($"  integrity at {result.RecoveryTarget}: {result.Integrity}");
                 if (result.KeptInstance is not null) Console.WriteLine($"  kept: {result.KeptInstance}");
             }
-            return result.Passed && result.TotalSeconds.Met != false ? ExitCodes.Success : ExitCodes.NotMet;
+            return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
         });
         return command;
     }

@@ -64,7 +64,7 @@ public static class Output
         {
             r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
         }));
-        foreach (var figure in results.Take(1).SelectMany(r => new[] { r.LagBytes, r.ReplayLagSeconds, r.HeartbeatLagSeconds }).OfType<Measurement>())
+        foreach (var figure in results.Take(1).SelectMany(r => r.Figures))
         {
             Console.WriteLine($"  {figure.Name}: {figure.Method}{(figure.Samples > 1 ? $"; p95 shown in --json" : "")}");
         }
@@ -73,8 +73,7 @@ public static class Output
     public static void Failover(FailoverResult result)
     {
         Console.WriteLine($"{result.Mode} of {result.Target}: {result.OldPrimary} -> {result.NewPrimary}: {(result.Met ? "objectives met" : "objectives NOT met")}");
-        var figures = new[] { result.WriteUnavailability, result.ReadReconnection, result.LostWrites, result.DataLossWindow };
-        foreach (var figure in figures) Console.WriteLine($"  {figure.Name}: {figure}");
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
         if (result.LostSequences.Count > 0) Console.WriteLine($"  lost sequence numbers: {string.Join(", ", result.LostSequences)}");
         Console.WriteLine($"  integrity: {(result.Integrity?.ToString() ?? "not checked")}");
         Console.WriteLine($"  state: {result.State}");
@@ -82,7 +81,7 @@ public static class Output
         Console.WriteLine("timeline:");
         foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.Name}{(moment.Detail is null ? "" : $": {moment.Detail}")}");
         Console.WriteLine("how measured:");
-        foreach (var figure in figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
         if (result.Integrity is not null) Console.WriteLine($"  integrity: {Core.Integrity.DbChecksum.Method}");
     }
 }

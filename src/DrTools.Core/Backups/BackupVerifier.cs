@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DrTools.Core.Integrity;
 using DrTools.Core.Processes;
 
@@ -33,6 +34,12 @@ public sealed record BackupVerificationResult
     public string? KeptInstance { get; init; }
     /// <summary>The sandbox id of the kept instance (Remove-DrSandbox removes it).</summary>
     public string? KeptInstanceId { get; init; }
+
+    /// <summary>Each phase's time and the total, for the phases that ran.</summary>
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { RestoreSeconds, RecoverySeconds, VerificationSeconds, TotalSeconds }.OfType<Measurement>().ToList();
+
+    /// <summary>PASS, and within the RTO when one was set.</summary>
+    [JsonIgnore] public bool Met => Passed && TotalSeconds.Met != false;
 }
 
 /// <summary>

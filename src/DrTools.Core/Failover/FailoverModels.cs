@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
@@ -78,6 +79,9 @@ public sealed record FailoverResult
     public required IReadOnlyList<ProbeSample> ReadSamples { get; init; }
 
     public string IntegrityResult => Integrity?.Result ?? "not checked";
+
+    /// <summary>The figures the drill measured as a client, in the order reports show them.</summary>
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow];
 
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false;
 }

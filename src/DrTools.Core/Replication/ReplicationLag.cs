@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using DrTools.Core.Cluster;
 using DrTools.Core.Postgres;
 using Npgsql;
@@ -21,7 +22,10 @@ public sealed record ReplicationLagOptions
 /// <summary>Lag of one standby behind the primary; with sampling, each figure is the maximum over the window.</summary>
 public sealed record ReplicationLagResult(string Standby, string Primary, DateTimeOffset StartedAt, TimeSpan Window, Measurement LagBytes, Measurement ReplayLagSeconds, Measurement? HeartbeatLagSeconds)
 {
-    public bool Met => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds }.All(m => m?.Met != false);
+    /// <summary>Every figure measured for this standby (the heartbeat lag only when it was measured).</summary>
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds }.OfType<Measurement>().ToList();
+
+    public bool Met => Figures.All(m => m.Met != false);
 }
 
 public static class ReplicationLagTester

@@ -87,9 +87,8 @@ public static class RunbookExecutor
                 Section = step.Section, Index = step.Index, Name = step.Name, Operation = step.Kind, ContinueOnError = step.ContinueOnError,
                 Objectives = step.Objectives, Remediation = step.Remediation,
             })];
-            var info = new RunInfo(journal.Id, scratch, journal.StartedAt);
-            _variables["run"] = info;
-            _context = new OperationContext(_targets, info, _clock, runbook.Objectives, options.SandboxRoot, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _));
+            _variables["run"] = new RunInfo(journal.Id, scratch, journal.StartedAt);
+            _context = new OperationContext(_targets, _clock, runbook.Objectives, options.SandboxRoot, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _));
         }
 
         public static Run Start(Runbook runbook, RunbookRunOptions options)

@@ -49,7 +49,6 @@ public sealed class RunbookOperation(string name, Type outputType, string descri
 /// <summary>A step's arguments, converted to their parameters' types (variables already substituted).</summary>
 public sealed class StepArguments(IReadOnlyDictionary<string, object?> values)
 {
-    public bool Has(string name) => values.ContainsKey(name);
     public string? String(string name) => Get<string>(name);
     public string Required(string name) => Get<string>(name) ?? throw new DrToolsException($"parameter {name} is required.", DrErrorKind.InvalidArgument);
     public IReadOnlyList<string>? List(string name) => Get<IReadOnlyList<string>>(name);
@@ -70,25 +69,23 @@ public sealed record StepOutcome(object? Output, bool Passed, string Summary)
     public IReadOnlyList<TimelineMark> Marks { get; init; } = [];
 }
 
-/// <summary>What a step sees of the run: its targets, its scratch folder, its clock and objectives.</summary>
+/// <summary>What a step sees of the run: its targets, its clock, its objectives and where restored instances go.</summary>
 public sealed class OperationContext
 {
     private readonly Dictionary<string, ResolvedTarget> _targets;
     private readonly Action<string> _createdSandbox;
     private readonly Action<string> _removedSandbox;
 
-    internal OperationContext(Dictionary<string, ResolvedTarget> targets, RunInfo run, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot, Action<string> createdSandbox, Action<string> removedSandbox)
+    internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot, Action<string> createdSandbox, Action<string> removedSandbox)
     {
         SandboxRoot = sandboxRoot;
         _targets = targets;
-        Run = run;
         Clock = clock;
         Objectives = objectives;
         _createdSandbox = createdSandbox;
         _removedSandbox = removedSandbox;
     }
 
-    public RunInfo Run { get; }
     /// <summary>The run's one clock: step offsets and timeline marks are readings of it.</summary>
     public MonotonicClock Clock { get; }
     public IReadOnlyList<RunbookObjective> Objectives { get; }

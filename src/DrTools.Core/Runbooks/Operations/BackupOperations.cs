@@ -61,9 +61,9 @@ internal static class BackupOperations
                 };
                 var result = await BackupVerifier.VerifyAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token);
                 if (result.KeptInstanceId is { } kept) context.Track(kept);
-                return new StepOutcome(result, result.Passed && result.TotalSeconds.Met != false, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
+                return new StepOutcome(result, result.Met, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
                 {
-                    Measurements = new[] { result.RestoreSeconds, result.RecoverySeconds, result.VerificationSeconds, result.TotalSeconds }.OfType<Measurement>().ToList(),
+                    Measurements = result.Figures,
                     ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
                 };
             }) { Measures = ["rto"] },

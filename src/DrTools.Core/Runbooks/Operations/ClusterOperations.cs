@@ -37,7 +37,7 @@ internal static class ClusterOperations
                     Duration = args.Duration("duration"),
                     Interval = args.Duration("interval") ?? TimeSpan.FromSeconds(1),
                 }, token);
-                var figures = results.SelectMany(r => new[] { r.LagBytes, r.ReplayLagSeconds, r.HeartbeatLagSeconds }.OfType<Measurement>().Select(m => Named(m, r.Standby))).ToList();
+                var figures = results.SelectMany(r => r.Figures.Select(m => Named(m, r.Standby))).ToList();
                 var summary = results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {r.LagBytes.Measured} bytes behind{(r.Met ? "" : " (NOT met)")}"));
                 return new StepOutcome(results, results.All(r => r.Met), summary) { Measurements = figures };
             }),

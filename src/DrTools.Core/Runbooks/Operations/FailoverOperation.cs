@@ -55,7 +55,7 @@ internal static class FailoverOperation
         var result = await FailoverDrill.RunAsync(plan, control, options, cancellationToken);
         return new StepOutcome(result, result.Met, $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}")
         {
-            Measurements = [result.WriteUnavailability, result.ReadReconnection, result.LostWrites, result.DataLossWindow],
+            Measurements = result.Figures,
             ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow },
             Marks = Marks(result, drillStart),
         };
