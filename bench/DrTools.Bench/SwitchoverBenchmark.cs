@@ -54,7 +54,7 @@ public static class SwitchoverBenchmark
             await new NpgsqlCommand("select pg_promote(wait => false)", connection).ExecuteScalarAsync();
             while ((bool)(await new NpgsqlCommand("select pg_is_in_recovery()", connection).ExecuteScalarAsync())!) await Task.Delay(2);
             var elapsed = clock.Elapsed.TotalSeconds;
-            await new SandboxControl(sandbox).RejoinAsync(primary, standby, CancellationToken.None);
+            await new SandboxControl(sandbox).RejoinAsync(primary, standby, primary.Name, CancellationToken.None);
             return elapsed;
         }
     }

@@ -31,7 +31,7 @@ public static class BackupCommands
     {
         var target = new TargetOptions();
         var repository = Repository();
-        var maxAge = CommonOptions.Duration("--max-age", "Most age the latest backup may have (e.g. 26h).");
+        var maxAge = CommonOptions.Duration("--max-age", "Most age the latest backup may have (e.g. 26h).", max: DurationText.MaxAge);
         var keep = Keep();
         var json = CommonOptions.Json();
         var command = new Command("check", "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.") { repository, maxAge, keep, json };
@@ -145,7 +145,7 @@ public static class BackupCommands
     {
         var repository = Repository();
         var id = new Option<string?>("--id") { Description = "The backup to verify (default the latest)." };
-        var rto = CommonOptions.Duration("--rto", "Most time a restore to a verified instance may take (e.g. 10m).");
+        var rto = CommonOptions.Duration("--rto", "Most time a restore to a verified instance may take (e.g. 10m).", max: DurationText.MaxAge);
         var keep = new Option<bool>("--keep-instance") { Description = "Leave the restored instance running (drtools sandbox down removes it)." };
         var json = CommonOptions.Json();
         var command = new Command("verify", "Restore a backup into a new isolated instance, pg_verifybackup, recover, pg_amcheck, compare checksums; PASS/FAIL, exit 1 on FAIL.") { repository, id, rto, keep, json };
@@ -188,20 +188,20 @@ public static class BackupCommands
         var repository = Repository();
         var time = new Option<string?>("--time") { Description = "Recover up to this time (e.g. '2026-11-22 08:05:12+00')." };
         var lsn = new Option<string?>("--lsn") { Description = "Recover up to this WAL position (e.g. 0/3000148)." };
-        var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." };
+        var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." }.InRange(RecoveryTarget.FirstNormalXid, uint.MaxValue);
         var name = new Option<string?>("--name") { Description = "Recover up to this named restore point." };
         var mustExist = new Option<string[]>("--must-exist") { Description = "A query that must return a row after the restore (repeat)." };
         var mustNotExist = new Option<string[]>("--must-not-exist") { Description = "A query that must return no row after the restore (repeat)." };
         var remove = new Option<bool>("--remove") { Description = "Remove the restored instance after the checks (default: keep it, it is the restore)." };
+        var keepFailed = new Option<bool>("--keep-failed") { Description = "Keep the instance of a restore that fails, for inspection (default: remove it)." };
         var json = CommonOptions.Json();
-        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, mustExist, mustNotExist, remove, json };
+        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, mustExist, mustNotExist, remove, keepFailed, json };
         command.SetAction(async (parse, token) =>
         {
             var targets = new List<RecoveryTarget>();
             if (parse.GetValue(time) is { } t)
             {
-                if (!DateTimeOffset.TryParse(t, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at)) throw new DrToolsException($"--time: '{t}' is not a time (write e.g. '2026-11-22 08:05:12+00').", DrErrorKind.InvalidArgument);
-                targets.Add(RecoveryTarget.Time(at));
+                targets.Add(RecoveryTarget.Time(TimestampText.Parse(t, "--time")));
             }
             if (parse.GetValue(lsn) is { } l) targets.Add(RecoveryTarget.Lsn(Lsn.ParseArgument(l, "--lsn")));
             if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
@@ -213,12 +213,13 @@ public static class BackupCommands
                 MustExist = parse.GetValue(mustExist) ?? [],
                 MustNotExist = parse.GetValue(mustNotExist) ?? [],
                 KeepInstance = !parse.GetValue(remove),
+                KeepFailedInstance = parse.GetValue(keepFailed),
             }, token);
             if (parse.GetValue(json)) Output.Json(result);
             else
             {
                 Console.WriteLine($"restore of backup {result.BackupId} to {result.Target}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
-                Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; last replayed commit {result.LastReplayedTransaction:u}");
+                Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; last replayed commit {(result.LastReplayedTransaction is { } last ? last.ToString("u", CultureInfo.InvariantCulture) : "none (the restore replayed no transaction)")}");
                 if (result.DataLossBeforeTarget is { } loss) Console.WriteLine($"  {loss.Name}: {loss} — {loss.Method}");
                 foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: {(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
                 if (result.Instance is not null) Console.WriteLine($"  instance: {result.Instance}");

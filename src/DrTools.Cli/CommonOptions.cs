@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using System.Globalization;
 using DrTools.Core;
 using DrTools.Core.Postgres;
 using DrTools.Core.Sandboxes;
@@ -13,25 +14,41 @@ public static class CommonOptions
 
     public static Option<string?> SandboxRoot() => new("--root") { Description = "Folder sandboxes are kept in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes)." };
 
-    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null)
+    /// <summary>A duration option: 0 (or, <paramref name="positive"/>, more than 0) to <paramref name="max"/> (default the longest wait), refused at parse time otherwise.</summary>
+    public static Option<TimeSpan?> Duration(string name, string description, TimeSpan? defaultValue = null, TimeSpan? max = null, bool positive = false)
     {
-        var option = new Option<TimeSpan?>(name) { Description = description, CustomParser = result => ParseDuration(result, name) };
+        var option = new Option<TimeSpan?>(name) { Description = description, CustomParser = result => ParseDuration(result, name, max, positive) };
         if (defaultValue is { } value) option.DefaultValueFactory = _ => value;
         return option;
     }
 
-    private static TimeSpan? ParseDuration(ArgumentResult result, string name)
+    private static TimeSpan? ParseDuration(ArgumentResult result, string name, TimeSpan? max, bool positive)
     {
         var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : "";
         try
         {
-            return DurationText.Parse(text, name);
+            return DurationText.Parse(text, name, max, positive);
         }
         catch (DrToolsException e)
         {
             result.AddError(e.Message);
             return null;
         }
+    }
+
+    /// <summary>Refuses, at parse time and naming the option, a number outside [<paramref name="min"/>, <paramref name="max"/>] (and NaN).</summary>
+    public static TOption InRange<TOption>(this TOption option, double min, double max) where TOption : Option
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.Count == 0 || result.Implicit) return;
+            var value = Convert.ToDouble(result.GetValueOrDefault<object>(), CultureInfo.InvariantCulture);
+            if (!(value >= min && value <= max))
+            {
+                result.AddError($"{option.Name}: {result.Tokens[0].Value} is out of range; give {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");
+            }
+        });
+        return option;
     }
 }
 
@@ -46,7 +63,7 @@ public sealed class TargetOptions
 
     public Option<string?> Sandbox { get; } = new("--sandbox", "-s") { Description = "Id (or unique prefix) of a sandbox from 'drtools sandbox up'." };
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
-    public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout);
+    public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout, positive: true);
 
     public Option<string[]> AllowDrillOn { get; } = new("--allow-drill-on")
     {

@@ -14,16 +14,16 @@ public static class FailoverCommand
         public Option<FailoverMode> Mode { get; } = new("--mode") { Description = "switchover (planned) or failover (unplanned).", DefaultValueFactory = _ => FailoverMode.Switchover };
         public Option<string?> Candidate { get; } = new("--candidate") { Description = "The standby to promote (member name or host:port); default the most advanced." };
         public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a switchover always does)." };
-        public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).");
-        public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).");
-        public Option<double> ProbeRate { get; } = new("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 };
+        public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
+        public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
+        public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
         public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST/PORT are set)." };
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly, for members DrTools does not control." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
-        public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60));
+        public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
 
         public void AddTo(Command command)
         {

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DrTools.Core;
 using DrTools.Core.Replication;
 
 namespace DrTools.Cli;
@@ -9,11 +10,11 @@ public static class LagCommand
     public static Command Create()
     {
         var target = new TargetOptions();
-        var maxLagBytes = new Option<long?>("--max-lag-bytes") { Description = "Most WAL bytes a standby may be behind the primary." };
-        var maxLag = CommonOptions.Duration("--max-lag", "Most time a standby may lag (e.g. 5s): the heartbeat lag with --heartbeat, otherwise PostgreSQL's replay lag.");
+        var maxLagBytes = new Option<long?>("--max-lag-bytes") { Description = "Most WAL bytes a standby may be behind the primary." }.InRange(0, ReplicationLagOptions.MaxLagBytesLimit);
+        var maxLag = CommonOptions.Duration("--max-lag", "Most time a standby may lag (e.g. 5s): the heartbeat lag with --heartbeat, otherwise PostgreSQL's replay lag.", max: DurationText.MaxAge);
         var heartbeat = new Option<bool>("--heartbeat") { Description = "Measure end-to-end lag with a heartbeat row written on the primary (table drtools_heartbeat)." };
-        var duration = CommonOptions.Duration("--duration", "Sample over this window (e.g. 30s) and report maximum and 95th percentile.");
-        var interval = CommonOptions.Duration("--interval", "Time between samples (default 1s).", TimeSpan.FromSeconds(1));
+        var duration = CommonOptions.Duration("--duration", "Sample over this window (e.g. 30s) and report maximum and 95th percentile.", positive: true);
+        var interval = CommonOptions.Duration("--interval", "Time between samples (default 1s).", TimeSpan.FromSeconds(1), positive: true);
         var json = CommonOptions.Json();
         var command = new Command("lag", "Replication lag of every standby against thresholds.") { maxLagBytes, maxLag, heartbeat, duration, interval, json };
         target.AddTo(command);

@@ -69,7 +69,7 @@ public static class RunbookCommands
         command.SetAction(parse =>
         {
             var path = parse.GetValue(journalPath)!;
-            var journal = RunJournal.Load(Directory.Exists(path) ? Path.Combine(path, "journal.json") : path);
+            var journal = RunJournal.Find(path);
             var text = ReportText.Render(journal, ReportText.ParseFormat(parse.GetValue(format)!, "--format"));
             if (parse.GetValue(output) is { } file) File.WriteAllText(file, text);
             else Console.Write(text);
@@ -132,6 +132,7 @@ public static class RunbookCommands
         RunStatus.Passed => "[green]PASSED[/]",
         RunStatus.Aborted => "[red]ABORTED[/]",
         RunStatus.Cancelled => "[yellow]CANCELLED[/]",
+        RunStatus.Killed => "[red]KILLED[/]",
         _ => "[red]FAILED[/]",
     };
 

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DrTools.Core.Cleanup;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
@@ -8,7 +9,7 @@ public static class SandboxCommands
 {
     public static Command Create() => new("sandbox", "Create, list and remove disposable PostgreSQL sandboxes on 127.0.0.1.") { Up(), Down(), List() };
 
-    public static Option<int> Standbys() => new("--standbys") { Description = "Number of streaming standbys (0 to 8).", DefaultValueFactory = _ => 1 };
+    public static Option<int> Standbys() => new Option<int>("--standbys") { Description = "Number of streaming standbys (0 to 8).", DefaultValueFactory = _ => 1 }.InRange(0, SandboxOptions.MaxStandbys);
 
     public static Option<bool> Synchronous() => new("--synchronous") { Description = "Synchronous replication: ANY 1 standby confirms each commit." };
 
@@ -37,8 +38,8 @@ public static class SandboxCommands
 
     private static Command Down()
     {
-        var ids = new Argument<string[]>("id") { Description = "Sandbox ids (or unique prefixes).", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Remove every sandbox, including ones left by killed processes." };
+        var ids = new Argument<string[]>("id") { Description = "Sandbox or run ids (or unique prefixes).", Arity = ArgumentArity.ZeroOrMore };
+        var all = new Option<bool>("--all") { Description = "Remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("down", "Stop a sandbox's servers and delete its directory.") { ids, all, root };
         command.SetAction(async (parse, _) =>
@@ -49,13 +50,28 @@ public static class SandboxCommands
                 throw new Core.DrToolsException("sandbox down: give sandbox ids or --all (one of the two).", Core.DrErrorKind.InvalidArgument);
             }
             var where = parse.GetValue(root);
-            foreach (var id in parse.GetValue(all) ? Sandbox.List(where).Select(s => s.Id).ToArray() : chosen)
+            var items = parse.GetValue(all) ? Leftovers.List(where) : chosen.Select(id => Leftovers.Find(id, where)).ToList();
+            var failed = false;
+            foreach (var item in items)
             {
-                // Removal is never cancelled half-way: a sandbox is either still whole or gone.
-                await Sandbox.RemoveAsync(id, where);
-                Console.WriteLine($"removed sandbox {id}");
+                if (!Leftovers.IsRemovable(item) && parse.GetValue(all))
+                {
+                    Console.WriteLine($"skipped {item.Id}: {Leftovers.WhyKept(item)}");
+                    continue;
+                }
+                try
+                {
+                    // Removal is never cancelled half-way: a sandbox is either still whole or gone.
+                    await Leftovers.RemoveAsync(item);
+                    Console.WriteLine(item.Kind == SandboxKind.RunScratch ? $"removed the scratch folder of killed run {item.Id} and marked its journal killed" : $"removed sandbox {item.Id}");
+                }
+                catch (Core.DrToolsException e)
+                {
+                    Console.Error.WriteLine($"drtools: {e.Message}");
+                    failed = true;
+                }
             }
-            return ExitCodes.Success;
+            return failed ? ExitCodes.Error : ExitCodes.Success;
         });
         return command;
     }
@@ -64,15 +80,15 @@ public static class SandboxCommands
     {
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("list", "List sandboxes, including ones whose creator was killed (state orphaned).") { root, json };
+        var command = new Command("list", "List sandboxes and runs' scratch folders, including ones whose creator was killed (state orphaned), and folders that are not DrTools' (not-a-sandbox, never touched).") { root, json };
         command.SetAction(parse =>
         {
-            var sandboxes = Sandbox.List(parse.GetValue(root));
-            if (parse.GetValue(json)) Output.Json(sandboxes);
-            else Output.Table(["ID", "STATE", "MEMBERS", "OWNER PID", "CREATED"], sandboxes.Select(s => new[]
+            var items = Leftovers.List(parse.GetValue(root));
+            if (parse.GetValue(json)) Output.Json(items);
+            else Output.Table(["ID", "KIND", "STATE", "MEMBERS", "OWNER PID", "CREATED"], items.Select(s => new[]
             {
-                s.Id, s.State.ToString().ToLowerInvariant(),
-                string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
+                s.Id, Output.Words(s.Kind.ToString()), Output.Words(s.State.ToString()),
+                s.State == SandboxState.NotASandbox ? s.Note ?? "" : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
                 s.OwnerPid?.ToString() ?? "-", s.CreatedAt?.ToString("u") ?? "-",
             }));
             return ExitCodes.Success;

@@ -3,31 +3,63 @@ using System.Text.RegularExpressions;
 
 namespace DrTools.Core;
 
-/// <summary>Durations as people write them in runbooks and on command lines: 250ms, 30s, 5m, 1h, 1.5s; a bare number is seconds.</summary>
+/// <summary>Durations as people write them in runbooks and on command lines: 250ms, 30s, 5m, 1h, 1.5s, 00:00:30; a bare number is seconds.</summary>
 public static partial class DurationText
 {
-    [GeneratedRegex(@"^\s*(?<n>\d+(\.\d+)?)\s*(?<unit>ms|s|m|h)?\s*$", RegexOptions.IgnoreCase)]
+    /// <summary>The longest wait or timeout: timers and Npgsql take milliseconds as a 32-bit number (24.8 days).</summary>
+    public static readonly TimeSpan MaxWait = TimeSpan.FromDays(24);
+    /// <summary>The longest age or objective (a backup's age, say).</summary>
+    public static readonly TimeSpan MaxAge = TimeSpan.FromSeconds(MaxAgeSeconds);
+    public const double MaxAgeSeconds = 366 * 86400;
+    public const string Forms = "250ms, 30s, 5m, 1h, 00:00:30, or a number of seconds";
+
+    [GeneratedRegex(@"^\s*(?<n>\d{1,15}(\.\d{1,9})?)\s*(?<unit>ms|s|m|h)?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
-    public static TimeSpan Parse(string text, string what)
+    /// <summary>Parses a duration from zero (or, <paramref name="positive"/>, more than zero) to <paramref name="max"/> (default <see cref="MaxWait"/>); the error names <paramref name="what"/>.</summary>
+    public static TimeSpan Parse(string text, string what, TimeSpan? max = null, bool positive = false)
     {
         var match = Pattern().Match(text ?? "");
-        if (!match.Success)
+        TimeSpan span;
+        if (match.Success)
         {
-            if (TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out var span) && span >= TimeSpan.Zero) return span;
-            throw new DrToolsException($"{what}: '{text}' is not a duration; write a number with a unit: ms, s, m or h (for example 30s).", DrErrorKind.InvalidArgument);
+            var n = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
+            var seconds = match.Groups["unit"].Value.ToLowerInvariant() switch
+            {
+                "ms" => n / 1000,
+                "m" => n * 60,
+                "h" => n * 3600,
+                _ => n,
+            };
+            span = seconds <= MaxAge.TotalSeconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
         }
-        var n = double.Parse(match.Groups["n"].Value, CultureInfo.InvariantCulture);
-        return match.Groups["unit"].Value.ToLowerInvariant() switch
+        else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out span))
         {
-            "ms" => TimeSpan.FromMilliseconds(n),
-            "m" => TimeSpan.FromMinutes(n),
-            "h" => TimeSpan.FromHours(n),
-            _ => TimeSpan.FromSeconds(n),
-        };
+            throw new DrToolsException($"{what}: '{text}' is not a duration; write {Forms}.", DrErrorKind.InvalidArgument);
+        }
+        return Check(span, what, max, positive);
     }
+
+    /// <summary>Range-checks a duration given as a TimeSpan or a number of seconds.</summary>
+    public static TimeSpan Check(TimeSpan span, string what, TimeSpan? max = null, bool positive = false)
+    {
+        var highest = max ?? MaxWait;
+        if (span < TimeSpan.Zero || (positive && span == TimeSpan.Zero) || span > highest)
+        {
+            throw new DrToolsException($"{what}: {(span == TimeSpan.MaxValue ? "that" : Format(span))} is out of range; give {(positive ? "more than 0 and at most" : "0 to")} {Describe(highest)}.", DrErrorKind.InvalidArgument);
+        }
+        return span;
+    }
+
+    /// <summary>From seconds (double), refusing NaN, infinities and values no TimeSpan holds.</summary>
+    public static TimeSpan FromSeconds(double seconds, string what, TimeSpan? max = null, bool positive = false) =>
+        double.IsFinite(seconds) && Math.Abs(seconds) <= MaxAge.TotalSeconds * 2
+            ? Check(TimeSpan.FromSeconds(seconds), what, max, positive)
+            : throw new DrToolsException($"{what}: {seconds.ToString(CultureInfo.InvariantCulture)} seconds is out of range; give at most {Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
 
     public static string Format(TimeSpan span) => span.TotalMilliseconds < 1000
         ? $"{span.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture)}ms"
         : $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
+
+    private static string Describe(TimeSpan span) => span.TotalHours >= 24 ? $"{span.TotalHours:0}h ({span.TotalDays:0} days)" : Format(span);
 }

@@ -22,7 +22,7 @@ public abstract class DbTargetCmdlet : DrCmdlet
     public Sandbox? Sandbox { get; set; }
 
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "How long to wait for each member to answer before reporting it unreachable, e.g. 5s (default 10s).")]
-    [DurationTransformation]
+    [DurationTransformation(Positive = true)]
     public TimeSpan ConnectTimeout { get; set; } = DbMember.DefaultConnectTimeout;
 
     /// <param name="allowDrillOn">Endpoints the user explicitly allowed destructive drills on.</param>

@@ -28,7 +28,7 @@ public sealed class ExportDrReportCommand : DrCmdlet
 
     protected override void ProcessRecord()
     {
-        var journal = Journal ?? Run(_ => Task.FromResult(LoadJournal(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath);
+        var journal = Journal ?? Run(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath);
         var text = Report.Render(journal, Enum.Parse<ReportFormat>(Format));
         if (Path is null)
         {
@@ -40,6 +40,4 @@ public sealed class ExportDrReportCommand : DrCmdlet
         File.WriteAllText(file, text);
         WriteObject(new FileInfo(file));
     }
-
-    private static RunJournal LoadJournal(string path) => RunJournal.Load(Directory.Exists(path) ? System.IO.Path.Combine(path, "journal.json") : path);
 }

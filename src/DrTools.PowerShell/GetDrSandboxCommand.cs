@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core.Cleanup;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
@@ -22,6 +23,6 @@ public sealed class GetDrSandboxCommand : DrCmdlet
             WriteObject(Run(_ => Task.FromResult(Sandbox.Open(Id, root)), Id));
             return;
         }
-        WriteObject(Sandbox.List(root), enumerateCollection: true);
+        WriteObject(Leftovers.List(root), enumerateCollection: true);
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
 
@@ -25,11 +26,11 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     public SwitchParameter Rejoin { get; set; }
 
     [Parameter(HelpMessage = "Recovery time objective in seconds: the most write unavailability allowed.")]
-    [ValidateRange(0, double.MaxValue)]
+    [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? RtoSeconds { get; set; }
 
     [Parameter(HelpMessage = "Recovery point objective in seconds: the longest window of lost acknowledged writes allowed (0: none may be lost).")]
-    [ValidateRange(0, double.MaxValue)]
+    [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? RpoSeconds { get; set; }
 
     [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
@@ -58,7 +59,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     public string[]? AllowDrillOn { get; set; }
 
     [Parameter(HelpMessage = "Longest wait of any one phase (catch-up, promotion, first write, rejoin), e.g. 60s.")]
-    [DurationTransformation]
+    [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     protected override void ProcessRecord()

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core.Cleanup;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
@@ -18,7 +19,7 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Remove every sandbox under the sandbox folder, including ones left by killed processes.")]
+    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Remove every sandbox under the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not make are never touched.")]
     public SwitchParameter All { get; set; }
 
     [Parameter(ParameterSetName = IdSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
@@ -33,10 +34,16 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
             return;
         }
         var root = Path is null ? Core.Sandboxes.Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
-        var ids = All ? Core.Sandboxes.Sandbox.List(root).Select(s => s.Id).ToArray() : Id;
-        foreach (var id in ids)
+        var items = All ? Leftovers.List(root) : Id.Select(id => Run(_ => Task.FromResult(Leftovers.Find(id, root)), id)).ToList();
+        foreach (var item in items)
         {
-            if (ShouldProcess($"sandbox {id} under {root}", "Stop and delete")) Run(_ => Core.Sandboxes.Sandbox.RemoveAsync(id, root), id);
+            if (All && !Leftovers.IsRemovable(item))
+            {
+                WriteWarning($"skipped {item.Id}: {Leftovers.WhyKept(item)}");
+                continue;
+            }
+            var what = item.Kind == SandboxKind.RunScratch ? $"scratch folder {item.Directory} of killed run {item.Id}" : $"sandbox {item.Id} under {root}";
+            if (ShouldProcess(what, "Stop and delete")) Run(_ => Leftovers.RemoveAsync(item), item.Id);
         }
     }
 }

@@ -17,13 +17,15 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
     public string Repository { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = TimeSet, HelpMessage = "Recover up to this time.")]
+    [Parameter(Mandatory = true, ParameterSetName = TimeSet, HelpMessage = "Recover up to this time, with its zone: a [datetimeoffset], Get-Date, or a string such as '2026-11-22 08:05:12+00'.")]
+    [TimestampTransformation]
     public DateTimeOffset TargetTime { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = LsnSet, HelpMessage = "Recover up to this WAL position (e.g. 0/3000148).")]
     public string TargetLsn { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = XidSet, HelpMessage = "Recover up to the commit of this transaction id.")]
+    [Parameter(Mandatory = true, ParameterSetName = XidSet, HelpMessage = "Recover up to the commit of this transaction id (3 to 4294967295).")]
+    [ValidateRange(3, uint.MaxValue)]
     public long TargetXid { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = NameSet, HelpMessage = "Recover up to this named restore point (from New-DbRestorePoint).")]
@@ -38,6 +40,9 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     [Parameter(HelpMessage = "Remove the restored instance after the checks (default: keep it running; Remove-DrSandbox removes it).")]
     public SwitchParameter RemoveInstance { get; set; }
 
+    [Parameter(HelpMessage = "Keep the instance of a restore that fails, for inspection (default: a failed restore removes what it made).")]
+    public SwitchParameter KeepFailedInstance { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
@@ -49,7 +54,7 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
             _ => RecoveryTarget.Time(TargetTime),
         }));
         if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {target}")) return;
-        var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance };
+        var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance, KeepFailedInstance = KeepFailedInstance };
         WriteObject(Run(token => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options, token), path));
     }
 }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Backups;
 
 namespace DrTools.PowerShell;
@@ -15,7 +16,7 @@ public sealed class TestDbBackupCommand : DrCmdlet
     public string? Id { get; set; }
 
     [Parameter(HelpMessage = "Most seconds a restore to a verified instance may take.")]
-    [ValidateRange(0, double.MaxValue)]
+    [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? RtoSeconds { get; set; }
 
     [Parameter(HelpMessage = "Leave the restored instance running (Remove-DrSandbox removes it).")]

@@ -14,7 +14,7 @@ public sealed class TestDbBackupPolicyCommand : DbTargetCmdlet
     public string Repository { get; set; } = "";
 
     [Parameter(HelpMessage = "Most age the latest backup may have, e.g. 26h.")]
-    [DurationTransformation]
+    [DurationTransformation(Long = true)]
     public TimeSpan? MaxBackupAge { get; set; }
 
     [Parameter(HelpMessage = "Retention: the newest backup of each of this many days with backups.")]

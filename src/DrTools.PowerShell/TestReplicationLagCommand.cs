@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Replication;
 
 namespace DrTools.PowerShell;
@@ -9,22 +10,22 @@ namespace DrTools.PowerShell;
 public sealed class TestReplicationLagCommand : DbTargetCmdlet
 {
     [Parameter(HelpMessage = "Most WAL bytes a standby may be behind the primary.")]
-    [ValidateRange(0, long.MaxValue)]
+    [ValidateRange(0, ReplicationLagOptions.MaxLagBytesLimit)]
     public long? MaxLagBytes { get; set; }
 
     [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against PostgreSQL's replay lag.")]
-    [ValidateRange(0, double.MaxValue)]
+    [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? MaxLagSeconds { get; set; }
 
     [Parameter(HelpMessage = "Measure end-to-end lag with a heartbeat row written on the primary (table drtools_heartbeat) and timed until visible on each standby.")]
     public SwitchParameter Heartbeat { get; set; }
 
     [Parameter(HelpMessage = "Sample over this window (e.g. 30s) and report the maximum and 95th percentile.")]
-    [DurationTransformation]
+    [DurationTransformation(Positive = true)]
     public TimeSpan? Duration { get; set; }
 
     [Parameter(HelpMessage = "Time between samples when -Duration is given (default 1s).")]
-    [DurationTransformation]
+    [DurationTransformation(Positive = true)]
     public TimeSpan Interval { get; set; } = TimeSpan.FromSeconds(1);
 
     [Parameter(HelpMessage = "Return only $true when every standby met every threshold, $false otherwise.")]

@@ -173,9 +173,8 @@ public sealed class FailoverTests
         public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => _inner.StopCleanlyAsync(primary, cancellationToken);
         public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
         public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) => _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
-        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, cancellationToken);
+        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
         public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => _inner.RestartAsync(member, cancellationToken);
-        public Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken) => _inner.ConfigureNewPrimaryAsync(newPrimary, standbys, cancellationToken);
     }
 
     [Fact]
@@ -213,7 +212,7 @@ public sealed class FailoverTests
         Assert.False(File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)), $"{needed} was not recycled; the scenario did not happen");
 
         var target = sandbox.Target;
-        Assert.True(await new SandboxControl(sandbox).RejoinAsync(target.Member("node0"), target.Member("node1"), CancellationToken.None));
+        Assert.True(await new SandboxControl(sandbox).RejoinAsync(target.Member("node0"), target.Member("node1"), "node0", CancellationToken.None));
 
         var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
         for (var i = 0; i < 200 && !status.Healthy; i++)
@@ -268,6 +267,8 @@ public sealed class LocalControlTests
     public void Conninfo_keywords_are_replaced_keeping_the_others()
     {
         Assert.Equal("user=dr passfile='/a b/.pgpass' host=db2 port=6432",
-            LocalControl.Set(LocalControl.Set("host=db1 port=5432 user=dr passfile='/a b/.pgpass'", "host", "db2"), "port", "6432"));
+            ConnInfo.Set(ConnInfo.Set("host=db1 port=5432 user=dr passfile='/a b/.pgpass'", "host", "db2"), "port", "6432"));
+        Assert.Equal("a b'c", ConnInfo.Get("host=x application_name='a b''c'", "application_name"));
+        Assert.Null(ConnInfo.Get("host=x", "application_name"));
     }
 }

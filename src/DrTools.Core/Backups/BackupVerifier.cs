@@ -68,8 +68,9 @@ public static class BackupVerifier
                 await work();
                 return null;
             }
-            catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout or DrErrorKind.InvalidOperation)
+            catch (DrToolsException e)
             {
+                // Whatever a phase meets in the restored copy (a tool's error, a server error reading a damaged page) is about the backup.
                 return $"{name}: {e.Message}";
             }
         }

@@ -27,6 +27,8 @@ public sealed record PointInTimeOptions
     public IReadOnlyList<string> MustNotExist { get; init; } = [];
     /// <summary>Leave the restored instance running (listed as a sandbox) for use; default true, it is the point of a restore.</summary>
     public bool KeepInstance { get; init; } = true;
+    /// <summary>Keep the instance when the restore fails, for inspection (default: a failed restore removes what it made).</summary>
+    public bool KeepFailedInstance { get; init; }
     public string? Root { get; init; }
     public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(30);
 }
@@ -78,8 +80,10 @@ public static class PointInTimeRestore
         var target = options.Target;
         RequireKnownRestorePoint(repository, target);
         var backup = ChooseBackup(repository, target, window);
+        if (target.Kind == "xid") await RequireCommittedAsync(repository, target, cancellationToken);
         var clock = new MonotonicClock();
-        var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
+        var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance || options.KeepFailedInstance, cancellationToken);
+        var succeeded = false;
         try
         {
             try
@@ -88,7 +92,8 @@ public static class PointInTimeRestore
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
             {
-                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+                var kept = options.KeepFailedInstance ? $"the restored instance was kept for inspection: sandbox {instance.Id} ({instance.DataDirectory}); Remove-DrSandbox / drtools sandbox down {instance.Id} removes it" : "the restored instance was removed";
+                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}; {kept}.", DrErrorKind.ExternalCommandFailed, e);
             }
             var duration = clock.Elapsed;
             await using var connection = await instance.Connection.OpenAsync(cancellationToken);
@@ -112,6 +117,7 @@ public static class PointInTimeRestore
                     ? "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last replayed commit was"
                     : "the restore point's creation (catalog time, taken when pg_create_restore_point returned) minus pg_last_xact_replay_timestamp() of the restored instance: an upper bound of how long before the restore point the last replayed commit was");
             }
+            succeeded = true;
             return new PointInTimeResult
             {
                 BackupId = backup.Id,
@@ -130,8 +136,35 @@ public static class PointInTimeRestore
         }
         finally
         {
-            if (!options.KeepInstance) await instance.DisposeAsync();
+            // A failed restore removes what it made unless asked to keep it; a successful one is kept unless asked not to.
+            if (succeeded ? !options.KeepInstance : !options.KeepFailedInstance) await instance.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A transaction target must have committed in the archived WAL, or recovery replays everything and then fails:
+    /// pg_waldump, filtered to that transaction, looks for its commit record on each timeline before anything is restored.
+    /// </summary>
+    private static async Task RequireCommittedAsync(BackupRepository repository, RecoveryTarget target, CancellationToken cancellationToken)
+    {
+        var binaries = PgBinaries.Locate();
+        var outcome = "no record";
+        foreach (var timeline in WalArchive.Segments(repository).GroupBy(f => f.Name[..8]).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var segments = timeline.OrderBy(f => WalArchive.Position(f.Name)).ToList();
+            var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec($"pg_waldump of the archive for transaction {target.Value}", binaries.Tool("pg_waldump"),
+                ["-p", repository.WalDirectory, "-t", Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture), "-s", WalArchive.Start(segments[0].Name).ToString(),
+                 "-e", new Lsn(WalArchive.Start(segments[^1].Name).Value + (ulong)WalArchive.SegmentSize).ToString(), "-x", target.Value!])
+            {
+                // It ends with an error at the end of the archive or at a gap; what it printed up to there is what counts.
+                RequireSuccess = false,
+                Timeout = TimeSpan.FromMinutes(30),
+            }, cancellationToken);
+            if (result.StandardOutput.Contains("desc: COMMIT", StringComparison.Ordinal)) return;
+            if (result.StandardOutput.Contains("desc: ABORT", StringComparison.Ordinal)) outcome = "was rolled back (an ABORT record)";
+            else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
+        }
+        throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.", DrErrorKind.InvalidArgument);
     }
 
     /// <summary>A named restore point must be in the catalog: its LSN is what places it in the window.</summary>

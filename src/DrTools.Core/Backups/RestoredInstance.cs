@@ -9,11 +9,16 @@ namespace DrTools.Core.Backups;
 /// <summary>Where a restore stops: as soon as consistent, or at an LSN, time, transaction or named restore point.</summary>
 public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive = true)
 {
+    /// <summary>Transaction ids below 3 are reserved by PostgreSQL; no user transaction has one.</summary>
+    public const long FirstNormalXid = 3;
+
     public static RecoveryTarget Immediate { get; } = new("immediate", null);
     public static RecoveryTarget BeforeLsn(Lsn lsn) => new("lsn", lsn.ToString(), Inclusive: false);
     public static RecoveryTarget Lsn(Lsn lsn) => new("lsn", lsn.ToString());
     public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
-    public static RecoveryTarget Xid(long xid) => new("xid", xid.ToString());
+    public static RecoveryTarget Xid(long xid) => xid is >= FirstNormalXid and <= uint.MaxValue
+        ? new("xid", xid.ToString(System.Globalization.CultureInfo.InvariantCulture))
+        : throw new DrToolsException($"transaction id {xid} is out of range: a transaction id is {FirstNormalXid} to {uint.MaxValue}.", DrErrorKind.InvalidArgument);
     public static RecoveryTarget Name(string name) => new("name", name);
 
     internal string Settings => Kind == "immediate"
@@ -78,7 +83,7 @@ public sealed class RestoredInstance : IAsyncDisposable
         {
             throw new DrToolsException($"backup {backup.Id} is of PostgreSQL {backup.ServerMajorVersion}; the server programs here ({binaries.BinDirectory}) are {binaries.MajorVersion}.", DrErrorKind.InvalidOperation);
         }
-        var shell = Sandbox.Reserve(root, binaries, persistent: keep);
+        var shell = Sandbox.Reserve(root, binaries, persistent: keep, restored: true);
         var instance = new RestoredInstance(shell, shell.AddMember("restored"), backup);
         foreach (var directory in new[] { instance.DataDirectory, instance.SocketDirectory })
         {

@@ -9,7 +9,11 @@ public static class ClusterInspector
 {
     private sealed record WalSender(string ApplicationName, string? SlotName, string State, string SyncState);
 
-    private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName);
+    private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName)
+    {
+        /// <summary>On a primary: synchronous_standby_names, when synchronous_commit makes commits wait for it.</summary>
+        public string? WaitsFor { get; init; }
+    }
 
     /// <summary>The named member, or the cluster's one primary when none is named.</summary>
     public static async Task<DbMember> MemberOrPrimaryAsync(DbTarget target, string? member, string purpose, CancellationToken cancellationToken)
@@ -47,6 +51,7 @@ public static class ClusterInspector
                 members[i] = judged;
                 if (problem is not null) problems.Add(problem);
             }
+            if (BlockedCommits(primary) is { } blocked) problems.Add(blocked);
             foreach (var slot in primary.Slots)
             {
                 if (!slot.Active) problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} is inactive (retains {slot.RetainedWalBytes?.ToString() ?? "no"} bytes of WAL)");
@@ -54,6 +59,15 @@ public static class ClusterInspector
             }
         }
         return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems);
+    }
+
+    /// <summary>Synchronous replication that no connected standby can satisfy: every commit on the primary waits, with no limit.</summary>
+    private static string? BlockedCommits(Snapshot primary)
+    {
+        var required = SyncStandbyNames.RequiredCount(primary.WaitsFor);
+        var confirming = primary.Senders.Count(s => s.State == "streaming" && s.SyncState is "sync" or "quorum");
+        return confirming >= required ? null
+            : $"primary {primary.Status.Display} waits for {required} synchronous standby(s) (synchronous_standby_names = '{primary.WaitsFor}') but {confirming} can confirm commits: every commit blocks until one can";
     }
 
     private static (MemberStatus Status, string? Problem) JudgeStandby(Snapshot standby, Snapshot primary)
@@ -159,6 +173,13 @@ public static class ClusterInspector
                 senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3)));
             }
         }
+        string? waitsFor;
+        await using (var sync = new NpgsqlCommand("""
+            select case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply') then nullif(current_setting('synchronous_standby_names'), '') end
+            """, connection))
+        {
+            waitsFor = await sync.ExecuteScalarAsync(cancellationToken) as string;
+        }
         var slots = new List<ReplicationSlotStatus>();
         await using (var slotQuery = new NpgsqlCommand("""
             select slot_name, slot_type, active, restart_lsn::text, wal_status,
@@ -173,7 +194,7 @@ public static class ClusterInspector
                     reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.IsDBNull(4) ? null : reader.GetString(4)));
             }
         }
-        return new Snapshot(status, senders, slots, null, clusterName);
+        return new Snapshot(status, senders, slots, null, clusterName) { WaitsFor = waitsFor };
     }
 
     /// <summary>host:port equality that knows localhost is the loopback address.</summary>

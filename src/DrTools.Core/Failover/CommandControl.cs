@@ -22,9 +22,8 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand) : 
 
     public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => Task.FromResult<Lsn?>(null);
     public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) => Task.FromResult(false);
-    public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) => Task.FromResult(false);
+    public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => Task.FromResult(false);
     public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => Task.FromResult(false);
-    public Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken) => Task.CompletedTask;
 
     private static Task RunAsync(string what, string command, DbMember member, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"{what} for {member.Display}", "/bin/sh", ["-c", command])

@@ -79,6 +79,7 @@ public static class FailoverDrill
         }
 
         var runId = Guid.NewGuid();
+        var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(), cancellationToken);
         await Probe.PrepareAsync(primary, cancellationToken);
         var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await DbChecksums.TakeAsync(primary, options.IntegrityTables, cancellationToken) : null;
         // Every connection the outage window needs is opened now: a SCRAM login costs tens of milliseconds.
@@ -163,7 +164,7 @@ public static class FailoverDrill
             {
                 phase = "the rejoin of the old primary";
                 Mark("rejoin started", primary.Display);
-                rejoined = await control.RejoinAsync(primary, candidate.Member, cancellationToken);
+                rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
                 {
                     followers.Add(primary);
@@ -171,7 +172,8 @@ public static class FailoverDrill
                 }
                 else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
             }
-            await control.ConfigureNewPrimaryAsync(candidate.Member, followers, cancellationToken);
+            phase = "restoring synchronous replication on the new primary";
+            if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout, cancellationToken) is { } suspended) notes.Add(suspended);
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -233,6 +235,7 @@ public static class FailoverDrill
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
         var method = $"{options.Rate}/s {statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
+        if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         if (outage.Duration is { } duration) return new Measurement(name, duration.TotalSeconds, "s", target?.TotalSeconds, method);
         // Never recovered while probing: the outage lasted at least until the probe stopped.
         var lastAttempt = samples.Count == 0 ? outage.Fault : samples.Max(s => s.Sent);
@@ -354,7 +357,13 @@ public static class FailoverDrill
     private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, bool promoted, string phase, int acknowledged)
     {
         var recovery = "";
-        if (primaryDown && !promoted)
+        // The fault or stop may have failed before it took effect: a primary that still serves needs no restart.
+        var before = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+        if (primaryDown && !promoted && before.Primary?.Name == primary.Name)
+        {
+            recovery = $" The old primary {primary.Display} was not stopped: it still accepts writes.";
+        }
+        else if (primaryDown && !promoted)
         {
             try
             {
@@ -367,7 +376,7 @@ public static class FailoverDrill
                 recovery = $" Restarting the old primary failed: {restart.Message}";
             }
         }
-        var status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+        var status = recovery.Length == 0 || recovery.Contains("was not stopped", StringComparison.Ordinal) ? before : await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
         var where = $"{recovery} Cluster now: {status.Verdict}";
         if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
         var reason = error is DrToolsException known ? known.Message : error.Message;

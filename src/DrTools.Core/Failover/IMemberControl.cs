@@ -24,12 +24,13 @@ public interface IMemberControl
     /// <summary>Points a standby at the new primary. False when this control cannot (the report then says so).</summary>
     Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken);
 
-    /// <summary>Makes the old primary a streaming standby of the new one (pg_rewind when needed). False when this control cannot.</summary>
-    Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken);
+    /// <summary>
+    /// Makes the old primary a streaming standby of the new one (pg_rewind when needed), connecting as
+    /// <paramref name="applicationName"/> (the name synchronous_standby_names knows it by). False when this control cannot.
+    /// </summary>
+    Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken);
 
     /// <summary>Restarts a primary the drill stopped or killed, when the drill fails before any promotion. False when this control cannot.</summary>
     Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken);
 
-    /// <summary>Settles the new primary's configuration once the standbys follow it (e.g. synchronous standby names).</summary>
-    Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken);
 }

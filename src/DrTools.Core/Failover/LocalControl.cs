@@ -58,14 +58,15 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
         return true;
     }
 
-    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken)
     {
-        if (Server(oldPrimary) is not { } server) return await others.RejoinAsync(oldPrimary, newPrimary, cancellationToken);
+        if (Server(oldPrimary) is not { } server) return await others.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
         // The old primary had no primary_conninfo of its own: take the new primary's former one (how standbys of this
         // cluster authenticate) and point it at the new primary.
         var former = await newPrimary.QueryAsync("select current_setting('primary_conninfo')", r => r.GetString(0), cancellationToken);
         var conninfo = former.Length > 0 ? WithEndpoint(former, newPrimary) : $"host={newPrimary.Host} port={newPrimary.Port}";
-        conninfo = Set(conninfo, "application_name", SlotName(oldPrimary));
+        // The name synchronous_standby_names knows it by: the drill carries the setting over with it.
+        conninfo = ConnInfo.Set(conninfo, "application_name", applicationName);
 
         await server.StopAsync(ShutdownMode.Fast, cancellationToken);
         await server.ClearStaleLockAsync(cancellationToken);
@@ -102,8 +103,6 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
         return true;
     }
 
-    public Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken) => Task.CompletedTask;
-
     private static async Task FollowAsync(DbMember standby, DbMember newPrimary, string conninfo, string slot, CancellationToken cancellationToken)
     {
         if (slot.Length > 0) await ReplicationSlots.EnsureAsync(newPrimary, slot, cancellationToken);
@@ -115,16 +114,7 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
     }
 
 
-    private static string SlotName(DbMember member) => new([.. member.Name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '_')]);
+    private static string SlotName(DbMember member) => ConnInfo.SafeName(member.Name);
 
-    private static string WithEndpoint(string conninfo, DbMember primary) => Set(Set(conninfo, "host", primary.Host), "port", primary.Port.ToString());
-
-    /// <summary>Sets one keyword of a libpq key=value connection string (values with spaces or quotes kept quoted).</summary>
-    internal static string Set(string conninfo, string key, string value)
-    {
-        var parts = System.Text.RegularExpressions.Regex.Matches(conninfo, @"(\w+)\s*=\s*('(?:[^'\\]|\\.|'')*'|\S+)")
-            .Select(m => (Key: m.Groups[1].Value, Value: m.Groups[2].Value)).Where(p => p.Key != key).ToList();
-        parts.Add((key, value));
-        return string.Join(" ", parts.Select(p => $"{p.Key}={p.Value}"));
-    }
+    private static string WithEndpoint(string conninfo, DbMember primary) => ConnInfo.Set(ConnInfo.Set(conninfo, "host", primary.Host), "port", primary.Port.ToString());
 }

@@ -32,7 +32,8 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         return true;
     }
 
-    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    /// <remarks>A sandbox member always streams under its own name (its cluster_name), which is what the drill carries over.</remarks>
+    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken)
     {
         var server = sandbox.Server(oldPrimary.Name);
         // pg_rewind needs a cleanly shut down target: after a kill, the server is stopped anyway (and pg_rewind
@@ -63,16 +64,6 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         var server = sandbox.Server(member.Name);
         if (!server.IsRunning) await server.StartAsync(cancellationToken);
         return true;
-    }
-
-    public async Task ConfigureNewPrimaryAsync(DbMember newPrimary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken)
-    {
-        if (!sandbox.Synchronous || standbys.Count == 0) return;
-        await newPrimary.ExecuteAsync($"alter system set synchronous_standby_names = 'ANY 1 ({string.Join(", ", standbys.Select(s => s.Name))})'; select pg_reload_conf()", cancellationToken);
-        // The reload is a signal: commits are synchronous again only once a WAL sender says so. The topology the
-        // drill reports afterwards must not be read before that (it is reported as found if it never happens).
-        await Polling.UntilAsync(async () => await newPrimary.QueryAsync("select count(*) from pg_stat_replication where sync_state in ('sync', 'quorum')", r => r.GetInt64(0), cancellationToken) > 0,
-            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), cancellationToken);
     }
 
     private SandboxMember Member(DbMember member) => sandbox.Members.Single(m => m.Name == member.Name);

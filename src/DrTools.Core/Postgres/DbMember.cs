@@ -44,12 +44,13 @@ public sealed class DbMember
         NpgsqlConnectionStringBuilder builder;
         try
         {
+            RequireValidPort(connectionString, position);
             builder = new NpgsqlConnectionStringBuilder(connectionString);
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             var reason = Scrub(e.InnerException is { } inner ? $"{e.Message.TrimEnd('.')}: {inner.Message}" : e.Message, ExtractPassword(connectionString));
-            throw new DrToolsException($"member #{position}: invalid connection string: {reason}", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: invalid connection string: {reason.Split('\n')[0].Trim()}", DrErrorKind.InvalidArgument);
         }
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
@@ -70,6 +71,16 @@ public sealed class DbMember
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "drtools";
         var endpoint = $"{builder.Host}:{builder.Port}";
         return new DbMember(name ?? endpoint, builder.Host!, builder.Port, builder.ConnectionString, builder.Password, timeout);
+    }
+
+    /// <summary>A port outside 1-65535 is bad input, not an unreachable member (Npgsql accepts 70000 and says two lines about -5).</summary>
+    private static void RequireValidPort(string connectionString, int position)
+    {
+        var generic = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
+        if (generic.TryGetValue("port", out var port) && !(int.TryParse(Convert.ToString(port, System.Globalization.CultureInfo.InvariantCulture), out var number) && number is >= 1 and <= 65535))
+        {
+            throw new DrToolsException($"member #{position}: invalid connection string: Port '{port}' is not a port number (1 to 65535).", DrErrorKind.InvalidArgument);
+        }
     }
 
     /// <summary>A connection string for this member with the given overrides applied (for probes with their own settings).</summary>

@@ -14,6 +14,8 @@ public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowl
 
 public sealed record ProbeOptions
 {
+    /// <summary>The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.</summary>
+    public const double MinRate = 0.1, MaxRate = 1000;
     /// <summary>Attempts per second.</summary>
     public double Rate { get; init; } = 20;
     /// <summary>How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.</summary>
@@ -56,6 +58,12 @@ public sealed class Probe : IAsyncDisposable
 
     public IReadOnlyList<ProbeSample> Samples => _samples.ToList();
 
+    /// <summary>
+    /// Set when the connection string's own settings can dominate an outage figure: a multi-host string whose Host Recheck
+    /// Seconds is not 0 keeps a host's old role cached that long. The probe still measures that path (it is the application's).
+    /// </summary>
+    public string? ClientSettingsNote { get; private init; }
+
     /// <summary>The multi-host, read-write (or any-host for reads) connection string an application would use for this cluster.</summary>
     public static string DefaultConnectionString(DbTarget target, ProbeKind kind)
     {
@@ -86,6 +94,9 @@ public sealed class Probe : IAsyncDisposable
         var probe = new Probe(kind, runId, builder.ConnectionString, options, clock)
         {
             Path = $"Host={builder.Host}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}",
+            ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
+                ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
+                : null,
         };
         probe._loop = Task.Run(probe.RunAsync);
         return probe;

@@ -8,18 +8,23 @@ namespace DrTools.Core.Processes;
 /// </summary>
 public static partial class ProcessTable
 {
-    public static bool IsAlive(int pid)
+    public static bool IsAlive(int pid) => StatFields(pid) is [var state, ..] && state is not ("Z" or "X");
+
+    /// <summary>When the process started, in clock ticks since boot (field 22 of /proc/PID/stat); null if it does not exist.</summary>
+    public static long? StartTicks(int pid) => StatFields(pid) is { Length: > 19 } fields && long.TryParse(fields[19], out var ticks) ? ticks : null;
+
+    /// <summary>The fields of /proc/PID/stat after the command name (state first), or null when there is no such process.</summary>
+    private static string[]? StatFields(int pid)
     {
         try
         {
             var stat = File.ReadAllText($"/proc/{pid}/stat");
-            // The state letter follows the command name, which is in parentheses and may itself contain spaces.
-            var state = stat[(stat.LastIndexOf(')') + 2)..][0];
-            return state is not ('Z' or 'X');
+            // The command name is in parentheses and may itself contain spaces and parentheses.
+            return stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or IndexOutOfRangeException)
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or ArgumentOutOfRangeException)
         {
-            return false;
+            return null;
         }
     }
 

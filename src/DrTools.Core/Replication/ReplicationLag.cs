@@ -7,6 +7,9 @@ namespace DrTools.Core.Replication;
 
 public sealed record ReplicationLagOptions
 {
+    /// <summary>The largest byte threshold accepted (1 PiB): larger is a typo, not a limit.</summary>
+    public const long MaxLagBytesLimit = 1L << 50;
+
     public long? MaxLagBytes { get; init; }
     /// <summary>Held against the heartbeat lag when measured, otherwise against PostgreSQL's replay lag.</summary>
     public TimeSpan? MaxLag { get; init; }

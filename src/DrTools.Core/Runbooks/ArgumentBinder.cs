@@ -105,24 +105,26 @@ internal static partial class ArgumentBinder
         switch (parameter.Kind)
         {
             case ParameterKind.Integer:
-                if (long.TryParse(text, NumberStyles.Integer, invariant, out var integer)) value = integer;
-                else return $"{where}: '{text}' is not an integer.";
+                if (!long.TryParse(text, NumberStyles.Integer, invariant, out var integer)) return $"{where}: '{text}' is not an integer.";
+                if (integer < parameter.Minimum || integer > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum:0} to {parameter.Maximum:0}.";
+                value = integer;
                 break;
             case ParameterKind.Number:
-                if (double.TryParse(text, NumberStyles.Float, invariant, out var number) && double.IsFinite(number)) value = number;
-                else return $"{where}: '{text}' is not a number.";
+                if (!double.TryParse(text, NumberStyles.Float, invariant, out var number) || !double.IsFinite(number)) return $"{where}: '{text}' is not a number.";
+                if (number < parameter.Minimum || number > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum.ToString(invariant)} to {parameter.Maximum.ToString(invariant)}.";
+                value = number;
                 break;
             case ParameterKind.Boolean:
                 value = Boolean(text);
                 if (value is null) return $"{where}: '{text}' is not true or false.";
                 break;
             case ParameterKind.Duration:
-                try { value = DurationText.Parse(text, where); }
+                try { value = DurationText.Parse(text, where, parameter.MaxDuration, parameter.Positive); }
                 catch (DrToolsException e) { return e.Message; }
                 break;
             case ParameterKind.Timestamp:
-                if (DateTimeOffset.TryParse(text, invariant, DateTimeStyles.AssumeUniversal, out var time)) value = time;
-                else return $"{where}: '{text}' is not a timestamp (write e.g. 2026-11-22 10:00:00+00:00).";
+                try { value = TimestampText.Parse(text, where); }
+                catch (DrToolsException e) { return e.Message; }
                 break;
             case ParameterKind.Choice:
                 value = parameter.Choices.FirstOrDefault(c => string.Equals(c, text, StringComparison.OrdinalIgnoreCase));

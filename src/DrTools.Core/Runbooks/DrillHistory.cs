@@ -40,7 +40,7 @@ public static class DrillHistory
         {
             try
             {
-                runs.Add(RunJournal.Load(file));
+                runs.Add(RunJournal.Load(file).AsFound());
             }
             catch (DrToolsException)
             {

@@ -3,7 +3,8 @@ using System.Text.Json.Serialization;
 
 namespace DrTools.Core.Runbooks;
 
-public enum RunStatus { Running, Passed, Failed, Aborted, Cancelled }
+/// <summary>Killed: the process running it ended without finishing the journal (SIGKILL, a crash, a power cut).</summary>
+public enum RunStatus { Running, Passed, Failed, Aborted, Cancelled, Killed }
 
 public enum StepStatus { Pending, Running, Passed, Failed, TimedOut, Aborted, Cancelled, Skipped }
 
@@ -60,6 +61,9 @@ public sealed record RunJournal
     public required string Tester { get; init; }
     public required string Host { get; init; }
     public required string DrToolsVersion { get; init; }
+    /// <summary>The process running the drill, by PID and start time: a journal still "running" whose owner is gone was killed.</summary>
+    public int? OwnerPid { get; init; }
+    public long? OwnerStartTicks { get; init; }
     /// <summary>What each target was (without passwords): "db: sandbox 1a2b3c (node0 127.0.0.1:5433, ...)".</summary>
     public IReadOnlyDictionary<string, string> Targets { get; init; } = new Dictionary<string, string>();
     public RunStatus Status { get; init; } = RunStatus.Running;
@@ -112,6 +116,27 @@ public sealed record RunJournal
         {
             throw new DrToolsException($"{path}: not a DrTools run journal ({e.Message.Split('\n')[0]}).", DrErrorKind.InvalidArgument);
         }
+    }
+
+    /// <summary>A run's journal as the user names it (its folder or journal.json), a killed run shown as such.</summary>
+    public static RunJournal Find(string path) => Load(Directory.Exists(path) ? Path.Combine(path, "journal.json") : path).AsFound();
+
+    /// <summary>A journal still "running" whose process is gone is that of a killed run: shown as Killed, never as running forever.</summary>
+    public RunJournal AsFound() => Status == RunStatus.Running && OwnerPid is { } pid && !new Processes.ProcessOwner(pid, OwnerStartTicks).IsAlive
+        ? this with
+        {
+            Status = RunStatus.Killed,
+            AbortReason = AbortReason ?? $"the process running the drill (PID {pid}) ended before the run finished: it was killed or crashed, and its cleanup did not run",
+        }
+        : this;
+
+    /// <summary>Records in the journal at <paramref name="path"/> that its run was killed (when it still says running and its owner is gone).</summary>
+    public static void MarkKilled(string path)
+    {
+        if (!File.Exists(path)) return;
+        var journal = Load(path);
+        var found = journal.AsFound();
+        if (found.Status != journal.Status) found.Save(path);
     }
 
     /// <summary>Writes the journal to a temporary file and renames it over the old one: readers never see half a journal.</summary>

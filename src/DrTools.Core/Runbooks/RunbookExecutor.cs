@@ -99,10 +99,8 @@ public static class RunbookExecutor
             var startedAt = clock.StartedAt;
             var folder = Path.Combine(DrillHistory.Root(options.HistoryRoot), $"{startedAt:yyyyMMdd-HHmmss}-{Slug(runbook.Name)}-{id}");
             Directory.CreateDirectory(folder);
-            // The scratch folder holds what steps make (backup repositories); server processes write into it.
-            var scratch = Path.Combine(Path.GetTempPath(), "drtools-runs", id);
-            Directory.CreateDirectory(scratch);
-            ServerAccount.Current.Own(scratch);
+            // The scratch folder holds what steps make (backup repositories); its marker lets a killed run's folder be found.
+            var scratch = RunScratch.Create(id, Path.Combine(folder, "journal.json"), startedAt);
             var journal = new RunJournal
             {
                 Id = id,
@@ -114,6 +112,8 @@ public static class RunbookExecutor
                 Host = Environment.MachineName,
                 DrToolsVersion = typeof(Run).Assembly.GetName().Version?.ToString(3) ?? "unknown",
                 StartedAt = startedAt,
+                OwnerPid = ProcessOwner.Current.Pid,
+                OwnerStartTicks = ProcessOwner.Current.StartTicks,
                 Folder = folder,
                 ScratchDirectory = scratch,
             };
@@ -159,11 +159,14 @@ public static class RunbookExecutor
                 {
                     if (target.Sandbox is { } sandboxOptions)
                     {
+                        // Named before creation: a run stopped or failing here is still recorded against its target.
+                        _targetDescriptions[target.Name] = $"sandbox, {sandboxOptions.Standbys} standby(s), {(sandboxOptions.Synchronous ? "synchronous" : "asynchronous")}";
+                        Save();
                         _options.Observer?.Note($"creating sandbox for target {target.Name} ({sandboxOptions.Standbys} standby(s){(sandboxOptions.Synchronous ? ", synchronous" : "")})");
                         var sandbox = await Sandbox.CreateAsync(sandboxOptions with { Root = _options.SandboxRoot ?? sandboxOptions.Root }, cancellationToken);
                         _created[sandbox.Id] = sandbox;
                         _targets[target.Name] = new(sandbox.Target, sandbox);
-                        _targetDescriptions[target.Name] = $"sandbox, {sandboxOptions.Standbys} standby(s), {(sandboxOptions.Synchronous ? "synchronous" : "asynchronous")} (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
+                        _targetDescriptions[target.Name] += $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
                     }
                     else
                     {

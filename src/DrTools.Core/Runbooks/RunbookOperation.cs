@@ -12,6 +12,14 @@ public sealed record OperationParameter(string Name, ParameterKind Kind, string 
     /// <summary>For Object parameters: the type a ${variable} must hold.</summary>
     public Type? ObjectType { get; init; }
     public IReadOnlyList<string> Choices { get; init; } = [];
+    /// <summary>For Integer and Number parameters: the values accepted.</summary>
+    public double Minimum { get; init; }
+    public double Maximum { get; init; } = int.MaxValue;
+    /// <summary>For Duration parameters: the longest accepted, and whether zero is refused (timeouts, intervals).</summary>
+    public TimeSpan MaxDuration { get; init; } = DurationText.MaxWait;
+    public bool Positive { get; init; }
+    /// <summary>For Target parameters: only a sandbox target will do (Remove-DrSandbox).</summary>
+    public bool SandboxOnly { get; init; }
 
     public string Describe() => Kind switch
     {

@@ -25,6 +25,11 @@ public static partial class RunbookParser
 
     public static Runbook Load(string path, bool scriptSteps = false)
     {
+        if (Directory.Exists(path)) throw new DrToolsException($"{path}: is a folder; give the runbook's file (e.g. {Path.Combine(path, "runbook.yml")}).", DrErrorKind.InvalidArgument);
+        if (File.Exists(path) && new FileInfo(path).Length > RunbookShape.MaxCharacters * 4L)
+        {
+            throw new DrToolsException($"{path}: {new FileInfo(path).Length:N0} bytes is too large for a runbook (at most 1 MiB).", DrErrorKind.InvalidArgument);
+        }
         string text;
         try
         {
@@ -40,6 +45,7 @@ public static partial class RunbookParser
     /// <param name="scriptSteps">Whether PowerShell script steps can run (only under Invoke-DrRunbook).</param>
     public static Runbook Parse(string text, string source, bool scriptSteps = false)
     {
+        if (RunbookShape.CheckText(text) is { } malformed) throw new RunbookInvalidException(source, [malformed]);
         var stream = new YamlStream();
         try
         {
@@ -49,6 +55,7 @@ public static partial class RunbookParser
         {
             throw new RunbookInvalidException(source, [ArgumentBinder.SyntaxError(e)]);
         }
+        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
         var reader = new Reader(source, scriptSteps);
         var runbook = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root ? reader.Read(root) : null;
         if (runbook is null) reader.Fail(stream.Documents.Count == 0 ? new SourcePosition(1, 1) : SourcePosition.Of(stream.Documents[0].RootNode), "a runbook is one YAML mapping with name:, targets: and steps:.");
@@ -62,6 +69,7 @@ public static partial class RunbookParser
         public List<RunbookError> Errors { get; } = [];
         private readonly Dictionary<string, Type> _variables = new() { ["run"] = typeof(RunInfo) };
         private HashSet<string> _targets = [];
+        private HashSet<string> _sandboxTargets = [];
         private List<RunbookObjective> _objectives = [];
 
         public void Fail(SourcePosition position, string message) => Errors.Add(new(position, message));
@@ -73,6 +81,7 @@ public static partial class RunbookParser
             _objectives = fields.TryGetValue("objectives", out var objectives) ? Objectives(objectives) : [];
             var targets = fields.TryGetValue("targets", out var targetNode) ? Targets(targetNode) : [];
             _targets = targets.Select(t => t.Name).ToHashSet();
+            _sandboxTargets = targets.Where(t => t.Sandbox is not null).Select(t => t.Name).ToHashSet();
             var preChecks = Steps(fields, "preChecks", RunbookSection.PreCheck, required: false);
             var abortConditions = fields.TryGetValue("abortConditions", out var abortNode) ? AbortConditions(abortNode) : [];
             var steps = Steps(fields, "steps", RunbookSection.Step, required: true);
@@ -97,7 +106,7 @@ public static partial class RunbookParser
             var list = new List<RunbookObjective>();
             foreach (var (key, value) in Fields(node, ObjectiveNames, "objectives"))
             {
-                if (Duration(value, $"objectives.{key}") is { } target) list.Add(new(key, target));
+                if (Duration(value, $"objectives.{key}", DurationText.MaxAge) is { } target) list.Add(new(key, target));
             }
             return list;
         }
@@ -184,7 +193,7 @@ public static partial class RunbookParser
             }
             var arguments = fields.TryGetValue("with", out var withNode) ? Arguments(withNode, operation, script is not null, where) : [];
             if (operation is not null && withNode is null or YamlMappingNode) CheckRequired(operation, arguments, node, where);
-            var timeout = fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{where} timeout") : null;
+            var timeout = fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{where} timeout", positive: true) : null;
             var objectives = fields.TryGetValue("objective", out var objectiveNode) ? StepObjectives(objectiveNode, operation, where) : [];
             var save = Scalar(fields, "save", node, required: false, where);
             if (save is not null)
@@ -236,6 +245,10 @@ public static partial class RunbookParser
                     continue;
                 }
                 Errors.AddRange(ArgumentBinder.Check(parameter, value, _variables, _targets, $"{where} {parameter.Name}"));
+                if (parameter.SandboxOnly && value is YamlScalarNode { Value: { } target } && _targets.Contains(target) && !_sandboxTargets.Contains(target))
+                {
+                    Fail(SourcePosition.Of(value), $"{where} {parameter.Name}: '{target}' is not a sandbox target; {operation.Name} removes only sandboxes the runbook creates.");
+                }
                 arguments[parameter.Name] = value;
             }
             return arguments;
@@ -299,8 +312,8 @@ public static partial class RunbookParser
                     Check = check,
                     Http = uri,
                     ExpectStatus = fields.TryGetValue("expectStatus", out var statusNode) ? Integer(statusNode, $"{label} expectStatus", 100, 599) : null,
-                    Interval = (fields.TryGetValue("interval", out var intervalNode) ? Duration(intervalNode, $"{label} interval") : null) ?? TimeSpan.FromSeconds(1),
-                    Timeout = (fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{label} timeout") : null) ?? TimeSpan.FromSeconds(10),
+                    Interval = (fields.TryGetValue("interval", out var intervalNode) ? Duration(intervalNode, $"{label} interval", positive: true) : null) ?? TimeSpan.FromSeconds(1),
+                    Timeout = (fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{label} timeout", positive: true) : null) ?? TimeSpan.FromSeconds(10),
                     Failures = (fields.TryGetValue("failures", out var failuresNode) ? Integer(failuresNode, $"{label} failures", 1, 1000) : null) ?? 1,
                     Position = SourcePosition.Of(item),
                 });
@@ -352,7 +365,7 @@ public static partial class RunbookParser
             }
         }
 
-        private TimeSpan? Duration(YamlNode node, string where) => Typed(node, text => DurationText.Parse(text, where));
+        private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node, text => DurationText.Parse(text, where, max, positive));
 
         private int? Integer(YamlNode node, string where, int min, int max) => Typed(node, text =>
             int.TryParse(text, out var value) && value >= min && value <= max ? value : throw new DrToolsException($"{where}: '{text}' is not a whole number from {min} to {max}."));

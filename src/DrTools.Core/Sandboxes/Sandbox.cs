@@ -7,6 +7,8 @@ namespace DrTools.Core.Sandboxes;
 
 public sealed record SandboxOptions
 {
+    public const int MaxStandbys = 8;
+
     public int Standbys { get; init; } = 1;
     public bool Synchronous { get; init; }
     /// <summary>Where sandbox directories are made; default <see cref="Sandbox.DefaultRoot"/>.</summary>
@@ -21,7 +23,7 @@ public sealed record SandboxOptions
 /// into the sandbox's own folder, all in one fresh directory. Allowed for destructive drills. Disposing it stops every
 /// process it started and deletes the directory; creation that fails or is cancelled does the same before it returns.
 /// </summary>
-public sealed class Sandbox : IAsyncDisposable
+public sealed partial class Sandbox : IAsyncDisposable
 {
     public const string UserName = "drtools";
     private static readonly TimeSpan StreamingTimeout = TimeSpan.FromSeconds(30);
@@ -70,9 +72,9 @@ public sealed class Sandbox : IAsyncDisposable
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
-        if (options.Standbys is < 0 or > 8)
+        if (options.Standbys is < 0 or > SandboxOptions.MaxStandbys)
         {
-            throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to 8 standbys.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} standbys.", DrErrorKind.InvalidArgument);
         }
         if (options.Synchronous && options.Standbys == 0)
         {
@@ -96,18 +98,27 @@ public sealed class Sandbox : IAsyncDisposable
     /// A new, empty sandbox directory with its manifest, owned by this process unless persistent: for a cluster built
     /// by initdb here, or an instance restored from a backup. Either way it is listed and removed like any sandbox.
     /// </summary>
-    internal static Sandbox Reserve(string? root, PgBinaries binaries, bool persistent, bool synchronous = false, string password = "")
+    internal static Sandbox Reserve(string? root, PgBinaries binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false)
     {
         root ??= DefaultRoot;
         EnsureRoot(root);
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
-        System.IO.Directory.CreateDirectory(directory);
+        var owner = persistent ? null : ProcessOwner.Current;
+        var manifest = new SandboxManifest(id, directory, DateTimeOffset.UtcNow, owner?.Pid, synchronous, UserName, password, binaries.BinDirectory,
+            binaries.MajorVersion, Path.Combine(directory, "archive"), [])
+        {
+            Creator = SandboxManifest.CreatorMark,
+            OwnerStartTicks = owner?.StartTicks,
+            Restored = restored,
+        };
+        // Made under a staging name and renamed whole: the folder never exists under its id without the manifest that proves it is a sandbox.
+        var staging = Path.Combine(Path.GetFullPath(root), $".{id}.new");
+        System.IO.Directory.CreateDirectory(staging);
+        manifest.Save(staging);
+        System.IO.Directory.Move(staging, directory);
         ServerAccount.Current.Own(directory);
-        var sandbox = new Sandbox(new SandboxManifest(id, directory, DateTimeOffset.UtcNow, persistent ? null : Environment.ProcessId,
-            synchronous, UserName, password, binaries.BinDirectory, binaries.MajorVersion, Path.Combine(directory, "archive"), []));
-        sandbox._manifest.Save();
-        return sandbox;
+        return new Sandbox(manifest);
     }
 
     private async Task BuildAsync(SandboxOptions options, CancellationToken cancellationToken)
@@ -288,93 +299,20 @@ public sealed class Sandbox : IAsyncDisposable
 
     /// <summary>Stops every server of the sandbox and deletes its directory. Never cancelled: a half-removed sandbox is worse than a slow one.</summary>
     public async ValueTask DisposeAsync() => await Destroy(Directory, _manifest);
-
-    // ---- Finding sandboxes left by other processes ----
-
-    /// <summary>The sandboxes under <paramref name="root"/>, including ones whose creator was killed.</summary>
-    public static IReadOnlyList<SandboxInfo> List(string? root = null)
-    {
-        root ??= DefaultRoot;
-        if (!System.IO.Directory.Exists(root)) return [];
-        return System.IO.Directory.GetDirectories(root).Order().Select(directory =>
-        {
-            var manifest = SandboxManifest.TryLoad(directory);
-            var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
-            if (manifest is null)
-            {
-                return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], running ? SandboxState.Broken : SandboxState.Stopped);
-            }
-            var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-            var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.Port, new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning)).ToList();
-            var ownerGone = manifest.OwnerPid is { } owner && !ProcessTable.IsAlive(owner);
-            var state = ownerGone ? SandboxState.Orphaned : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running : running ? SandboxState.Degraded : SandboxState.Stopped;
-            return new SandboxInfo(manifest.Id, directory, manifest.CreatedAt, manifest.OwnerPid, manifest.Synchronous, members, state);
-        }).ToList();
-    }
-
-    /// <summary>Opens a sandbox another process created, by id (or a unique prefix of it).</summary>
-    public static Sandbox Open(string id, string? root = null)
-    {
-        var directory = FindDirectory(id, root);
-        var manifest = SandboxManifest.TryLoad(directory)
-            ?? throw new DrToolsException($"sandbox '{id}': its manifest {Path.Combine(directory, SandboxManifest.FileName)} is missing or unreadable (only its creator can read it).", DrErrorKind.InvalidArgument);
-        return new Sandbox(manifest);
-    }
-
-    /// <summary>Removes a sandbox by id, whatever state its creator left it in.</summary>
-    public static Task RemoveAsync(string id, string? root = null)
-    {
-        var directory = FindDirectory(id, root);
-        return Destroy(directory, SandboxManifest.TryLoad(directory));
-    }
-
-    private static string FindDirectory(string id, string? root)
-    {
-        root ??= DefaultRoot;
-        var matches = System.IO.Directory.Exists(root) && !string.IsNullOrWhiteSpace(id) && !id.Contains('/')
-            ? System.IO.Directory.GetDirectories(root, id + "*")
-            : [];
-        return matches.Length switch
-        {
-            1 => matches[0],
-            0 => throw new DrToolsException($"no sandbox '{id}' under {root} (drtools sandbox list shows them).", DrErrorKind.InvalidArgument),
-            _ => throw new DrToolsException($"sandbox id '{id}' is ambiguous: it matches {string.Join(", ", matches.Select(Path.GetFileName))}.", DrErrorKind.InvalidArgument),
-        };
-    }
-
-    private static async Task Destroy(string directory, SandboxManifest? manifest)
-    {
-        if (manifest is not null)
-        {
-            var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-            foreach (var member in manifest.Members)
-            {
-                var server = new LocalServer(binaries, member.DataDirectory, member.LogFile);
-                try
-                {
-                    // Immediate shutdown, not SIGKILL: it also removes the server's shared memory segment.
-                    await server.StopAsync(ShutdownMode.Immediate, CancellationToken.None);
-                }
-                catch (DrToolsException)
-                {
-                    await server.KillAsync();
-                }
-            }
-        }
-        // Anything else still running in the sandbox (a server a killed pg_ctl left behind, a backend): SIGKILL.
-        var leftovers = ProcessTable.FindByWorkingDirectory(directory);
-        foreach (var pid in leftovers) ProcessTable.Kill(pid);
-        if (!await ProcessTable.WaitForExitAsync(leftovers, TimeSpan.FromSeconds(10)))
-        {
-            throw new DrToolsException($"sandbox {Path.GetFileName(directory)}: processes {string.Join(", ", leftovers.Where(ProcessTable.IsAlive))} did not exit after SIGKILL; the directory {directory} was kept.");
-        }
-        if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
-    }
 }
 
-public enum SandboxState { Running, Degraded, Stopped, Orphaned, Broken }
+/// <summary>NotASandbox: a folder DrTools cannot prove it made; it is listed so the user sees it, and never touched.</summary>
+public enum SandboxState { Running, Degraded, Stopped, Orphaned, NotASandbox }
+
+/// <summary>What a folder under the sandbox or runs folder is: a cluster, a restored instance, a runbook run's scratch folder, or none of DrTools'.</summary>
+public enum SandboxKind { Cluster, RestoredInstance, RunScratch, Unknown }
 
 public sealed record SandboxMemberInfo(string Name, int Port, bool Running);
 
-/// <summary>A sandbox as found on disk: what <c>drtools sandbox list</c> and Get-DrSandbox show.</summary>
-public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous, IReadOnlyList<SandboxMemberInfo> Members, SandboxState State);
+/// <summary>A sandbox (or run scratch folder) as found on disk: what <c>drtools sandbox list</c> and Get-DrSandbox show.</summary>
+public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous, IReadOnlyList<SandboxMemberInfo> Members, SandboxState State)
+{
+    public SandboxKind Kind { get; init; } = SandboxKind.Cluster;
+    /// <summary>Why a folder is not a sandbox, or what a run scratch folder belonged to.</summary>
+    public string? Note { get; init; }
+}

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using DrTools.Core.Processes;
 
 namespace DrTools.Core.Sandboxes;
 
@@ -23,27 +24,64 @@ internal sealed record SandboxManifest(
     IReadOnlyList<SandboxMember> Members)
 {
     public const string FileName = "sandbox.json";
+    /// <summary>Written into every manifest DrTools makes: a folder without it was not made by DrTools and is never touched.</summary>
+    public const string CreatorMark = "drtools-sandbox/1";
 
     private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
-    public void Save()
+    public string? Creator { get; init; }
+    public long? OwnerStartTicks { get; init; }
+    /// <summary>True for an instance restored from a backup (one member, no replication).</summary>
+    public bool Restored { get; init; }
+
+    [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
+
+    /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another name.</summary>
+    public void Save(string? folder = null)
     {
-        var path = Path.Combine(Directory, FileName);
+        var path = Path.Combine(folder ?? Directory, FileName);
         var temporary = path + ".tmp";
         File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
         File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         File.Move(temporary, path, overwrite: true);
     }
 
-    public static SandboxManifest? TryLoad(string directory)
+    /// <summary>
+    /// The manifest of a sandbox DrTools made in <paramref name="directory"/>, or null with the reason it is not one:
+    /// no manifest, one DrTools did not write, or one that names another folder or files outside this one (stopping and
+    /// deleting follow the manifest, so a copied or forged one must not reach anything else).
+    /// </summary>
+    public static SandboxManifest? Load(string directory, out string? notASandbox)
     {
+        directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
+        SandboxManifest? manifest;
         try
         {
-            return JsonSerializer.Deserialize<SandboxManifest>(File.ReadAllText(Path.Combine(directory, FileName)), Json);
+            manifest = JsonSerializer.Deserialize<SandboxManifest>(File.ReadAllText(Path.Combine(directory, FileName)), Json);
         }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException)
+        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
+            notASandbox = $"no {FileName}";
             return null;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
+        {
+            notASandbox = $"{FileName} is unreadable or not DrTools' ({e.Message.Split('\n')[0]})";
+            return null;
+        }
+        notASandbox = manifest switch
+        {
+            null => $"{FileName} is empty",
+            { Creator: not CreatorMark } => $"{FileName} was not written by DrTools",
+            _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory) => $"{FileName} describes another folder ({manifest.Directory})",
+            _ when manifest.Members is null || !manifest.Members.SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
+                $"{FileName} names files outside {directory}",
+            _ => null,
+        };
+        return notASandbox is null ? manifest : null;
     }
+
+    private static bool SamePath(string? path, string directory) => path is not null && Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) == directory;
+
+    private static bool Inside(string? path, string directory) => path is not null && Path.GetFullPath(path).StartsWith(directory + "/", StringComparison.Ordinal);
 }

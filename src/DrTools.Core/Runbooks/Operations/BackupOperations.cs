@@ -47,7 +47,7 @@ internal static class BackupOperations
             [
                 Repository(),
                 new("id", ParameterKind.String, "The backup to verify (default the latest)."),
-                new("rtoSeconds", ParameterKind.Number, "Most seconds the restore may take; default the runbook's rto objective when the step counts toward it."),
+                new("rtoSeconds", ParameterKind.Number, "Most seconds the restore may take; default the runbook's rto objective when the step counts toward it.") { Maximum = DurationText.MaxAge.TotalSeconds },
                 new("keepInstance", ParameterKind.Boolean, "Leave the restored instance running until the run ends."),
             ],
             async (context, args, token) =>
@@ -73,7 +73,7 @@ internal static class BackupOperations
                 Repository(),
                 new("targetTime", ParameterKind.Timestamp, "Recover up to this time."),
                 new("targetLsn", ParameterKind.String, "Recover up to this WAL position."),
-                new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction."),
+                new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
                 new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
                 new("mustExist", ParameterKind.StringList, "Queries that must return a row after the restore."),
                 new("mustNotExist", ParameterKind.StringList, "Queries that must return no row after the restore."),
@@ -107,7 +107,7 @@ internal static class BackupOperations
         new("Test-DbBackupPolicy", typeof(BackupPolicyResult), "Backup age, archiver health, WAL continuity and retention; passes when no problem is found.",
             [
                 Repository(), Target(required: false),
-                new("maxBackupAge", ParameterKind.Duration, "Most age the latest backup may have."),
+                new("maxBackupAge", ParameterKind.Duration, "Most age the latest backup may have.") { MaxDuration = DurationText.MaxAge },
                 new("keepDaily", ParameterKind.Integer, "Retention: daily backups kept."),
                 new("keepWeekly", ParameterKind.Integer, "Retention: weekly backups kept."),
                 new("keepMonthly", ParameterKind.Integer, "Retention: monthly backups kept."),

@@ -21,11 +21,11 @@ internal static class ClusterOperations
         new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>), "Replication lag of every standby against thresholds; passes when every threshold is met.",
             [
                 Target(),
-                new("maxLagBytes", ParameterKind.Integer, "Most WAL bytes a standby may be behind the primary."),
-                new("maxLagSeconds", ParameterKind.Number, "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag)."),
+                new("maxLagBytes", ParameterKind.Integer, "Most WAL bytes a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
+                new("maxLagSeconds", ParameterKind.Number, "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).") { Maximum = DurationText.MaxAge.TotalSeconds },
                 new("heartbeat", ParameterKind.Boolean, "Measure end-to-end lag with a heartbeat row."),
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
-                new("interval", ParameterKind.Duration, "Time between samples (default 1s)."),
+                new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },
             ],
             async (context, args, token) =>
             {
@@ -71,7 +71,7 @@ internal static class ClusterOperations
                 return new StepOutcome(result, true, result.ToString());
             }),
 
-        new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target()],
+        new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target() with { SandboxOnly = true }],
             async (context, args, _) =>
             {
                 var name = args.Required("target");

@@ -56,6 +56,7 @@ internal sealed class ReportContent(RunJournal journal)
         RunStatus.Passed => "PASSED",
         RunStatus.Aborted => "ABORTED",
         RunStatus.Cancelled => "CANCELLED",
+        RunStatus.Killed => "KILLED (the run's process ended before it finished)",
         RunStatus.Running => "RUNNING (incomplete journal)",
         _ => "FAILED",
     };
