@@ -42,7 +42,15 @@ public static class CommonOptions
         option.Validators.Add(result =>
         {
             if (result.Tokens.Count == 0 || result.Implicit) return;
-            var value = Convert.ToDouble(result.GetValueOrDefault<object>(), CultureInfo.InvariantCulture);
+            double value;
+            try
+            {
+                value = Convert.ToDouble(result.GetValueOrDefault<object>(), CultureInfo.InvariantCulture);
+            }
+            catch (InvalidOperationException)
+            {
+                return; // not a number of the option's type at all: the parser already says so, naming the option
+            }
             if (!(value >= min && value <= max))
             {
                 result.AddError($"{option.Name}: {result.Tokens[0].Value} is out of range; give {min.ToString(CultureInfo.InvariantCulture)} to {max.ToString(CultureInfo.InvariantCulture)}.");

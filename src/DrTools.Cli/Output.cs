@@ -23,7 +23,7 @@ public static class Output
     public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Synchronous, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
-    public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])", "-").ToLowerInvariant();
+    public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
 
     public static void Table(string[] headers, IEnumerable<string[]> rows)
     {

@@ -14,21 +14,7 @@ void Stop(PosixSignalContext context)
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
-var root = new RootCommand("DrTools: disaster-recovery and failover testing for PostgreSQL, with measured results.")
-{
-    SandboxCommands.Create(),
-    StatusCommand.Create(),
-    LagCommand.Create(),
-    FailoverCommand.Create(),
-    ChecksumCommand.Create(),
-    BackupCommands.Create(),
-    BackupCommands.Restore(),
-    DrillCommand.Create(),
-    RunbookCommands.Run(),
-    RunbookCommands.Validate(),
-    RunbookCommands.Report(),
-    RunbookCommands.HistoryCommand(),
-};
+var root = DrtoolsCommand.Create();
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {

@@ -91,7 +91,7 @@ public sealed class CliTests
         await drill.WaitForExitAsync();
 
         var list = await Drtools.RunAsync("sandbox", "list", "--root", root.Path, "--json");
-        var states = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Select(s => s.GetProperty("state").GetString()).Order().ToList();
+        var states = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Where(s => s.GetProperty("kind").GetString() == "cluster").Select(s => s.GetProperty("state").GetString()).Order().ToList();
         Assert.Equal(["orphaned", "running"], states);
 
         var down = await Drtools.RunAsync("sandbox", "down", "--all", "--root", root.Path);
@@ -104,7 +104,7 @@ public sealed class CliTests
     [InlineData(new[] { "lag", "--member", "Hots=127.0.0.1;Password=Sup3rSecret" }, "drtools: member #1: invalid connection string")]
     [InlineData(new[] { "status" }, "drtools: name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.")]
     [InlineData(new[] { "lag", "--member", "Host=127.0.0.1;Password=Sup3rSecret", "--duration", "5x" }, "drtools: --duration: '5x' is not a duration")]
-    [InlineData(new[] { "sandbox", "up", "--standbys", "9", "--root", "/nonexistent-root-for-test" }, "drtools: standbys: 9 is out of range")]
+    [InlineData(new[] { "sandbox", "up", "--standbys", "9", "--root", "/nonexistent-root-for-test" }, "drtools: --standbys: 9 is out of range; give 0 to 8.")]
     [InlineData(new[] { "status", "--sandbox", "no-such-sandbox", "--root", "/tmp" }, "drtools: no sandbox 'no-such-sandbox' under /tmp")]
     [InlineData(new[] { "frobnicate" }, "drtools: ")]
     public async Task Bad_input_is_one_clear_line_on_stderr_and_exit_code_2(string[] arguments, string expected)

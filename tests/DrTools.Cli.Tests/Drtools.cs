@@ -31,6 +31,12 @@ public static class Drtools
 
     public static Task<CliResult> RunAsync(params string[] arguments) => RunAsync(TimeSpan.FromSeconds(120), arguments);
 
+    public static async Task<CliResult> RunAsync(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    {
+        using var process = Start(environment, arguments);
+        return await CompleteAsync(process, TimeSpan.FromSeconds(120));
+    }
+
     public static async Task<CliResult> RunAsync(TimeSpan timeout, params string[] arguments)
     {
         using var process = Start(arguments);

@@ -93,6 +93,69 @@ public sealed class BackupTests
         Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
     }
 
+    [Fact]
+    public async Task A_corrupt_table_page_behind_valid_manifest_checksums_is_a_FAIL_naming_the_phase_and_file()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 0);
+        await using (sandbox)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 20000) g; checkpoint");
+            var file = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_relation_filepath('ledger')");
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { Compression = BackupCompression.None }, CancellationToken.None);
+            var directory = repository.BackupDirectory(backup.Id);
+            var content = CorruptPage(Path.Combine(directory, "base.tar"), file, block: 3);
+            RewriteManifestChecksum(Path.Combine(directory, "backup_manifest"), file, content);
+
+            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path }, CancellationToken.None);
+            Assert.False(result.Passed);
+            Assert.True(result.Reason!.StartsWith("integrity: ", StringComparison.Ordinal) || result.Reason.StartsWith("pg_amcheck: ", StringComparison.Ordinal), result.Reason);
+            Assert.Contains("block 3", result.Reason);
+            Assert.Contains(file, result.Reason);
+            // The phases that ran are timed.
+            Assert.NotNull(result.RecoverySeconds);
+            Assert.True(result.VerificationSeconds!.Measured > 0);
+        }
+        Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
+    }
+
+    /// <summary>Overwrites the middle of one 8 kB page of a file in an uncompressed archive (its header stays sane, its checksum no longer matches); returns the file's new content.</summary>
+    private static byte[] CorruptPage(string tar, string member, int block)
+    {
+        using var file = File.Open(tar, FileMode.Open, FileAccess.ReadWrite);
+        var header = new byte[512];
+        while (file.Read(header, 0, 512) == 512 && header[0] != 0)
+        {
+            var name = System.Text.Encoding.ASCII.GetString(header, 0, 100).TrimEnd('\0');
+            var size = Convert.ToInt64(System.Text.Encoding.ASCII.GetString(header, 124, 12).Trim('\0', ' '), 8);
+            if (name == member)
+            {
+                var start = file.Position;
+                file.Position = start + block * 8192L + 4096;
+                file.Write(Enumerable.Repeat((byte)0x5A, 64).ToArray());
+                var content = new byte[size];
+                file.Position = start;
+                file.ReadExactly(content);
+                return content;
+            }
+            file.Position += (size + 511) / 512 * 512;
+        }
+        Assert.Fail($"{member} is not in {tar}");
+        return [];
+    }
+
+    /// <summary>Makes the manifest agree with the damaged file: its SHA-256, then the manifest's own checksum over everything before that line.</summary>
+    private static void RewriteManifestChecksum(string manifest, string member, byte[] content)
+    {
+        var text = File.ReadAllText(manifest);
+        var digest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content));
+        text = System.Text.RegularExpressions.Regex.Replace(text, $@"(""Path"": ""{System.Text.RegularExpressions.Regex.Escape(member)}"".*?""Checksum"": "")[0-9a-f]+", m => m.Groups[1].Value + digest);
+        var checksumLine = text.IndexOf("\"Manifest-Checksum\"", StringComparison.Ordinal);
+        var manifestDigest = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(text[..checksumLine])));
+        text = System.Text.RegularExpressions.Regex.Replace(text, @"(""Manifest-Checksum"": "")[0-9a-f]+", m => m.Groups[1].Value + manifestDigest);
+        File.WriteAllText(manifest, text);
+    }
+
     private static Postgres.Lsn Lsn(string text) => Postgres.Lsn.Parse(text);
 
     /// <summary>Flips one byte in the middle of a file's data inside an uncompressed (ustar) archive, walking its 512-byte headers.</summary>

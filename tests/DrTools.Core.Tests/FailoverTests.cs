@@ -253,6 +253,33 @@ public sealed class LocalControlTests
         }
     }
 
+    [Fact]
+    public async Task Synchronous_replication_survives_switchovers_by_connection_strings_and_blocked_commits_make_the_cluster_unhealthy()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path }, CancellationToken.None);
+        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(), allowDrillOn: sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList());
+        var control = MemberControls.For(null, sandbox.Members.Select(m => $"127.0.0.1:{m.Port}={m.DataDirectory}").ToList(), null, null);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover };
+
+        foreach (var (newPrimary, standby) in new[] { ("node1", "node0"), ("node0", "node1") })
+        {
+            var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(target, control, options, CancellationToken.None), control, options, CancellationToken.None);
+            Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+            Assert.Equal($"127.0.0.1:{sandbox.Members.Single(m => m.Name == newPrimary).Port}", result.TopologyAfter.Primary!.Name);
+            // The standby streams under the name the setting knows, confirming commits; a commit returns promptly.
+            Assert.Equal($"ANY 1 ({standby})", await Sql.ScalarAsync<string>(sandbox, newPrimary, "show synchronous_standby_names"));
+            Assert.Equal(standby, await Sql.ScalarAsync<string>(sandbox, newPrimary, "select application_name from pg_stat_replication where sync_state = 'quorum'"));
+            await Sql.ExecuteAsync(sandbox, newPrimary, $"create table after_switchover_to_{newPrimary} (id int)").WaitAsync(TimeSpan.FromSeconds(10));
+        }
+
+        // With the only standby gone, every commit on the primary would wait forever: the cluster is not healthy.
+        await sandbox.Server("node1").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
+        Assert.False(status.Healthy);
+        Assert.Contains($"primary 127.0.0.1:{sandbox.Members[0].Port} waits for 1 synchronous standby(s) (synchronous_standby_names = 'ANY 1 (node1)') but 0 can confirm commits: every commit blocks until one can", status.Verdict);
+    }
+
     [Theory]
     [InlineData("nodir")]
     [InlineData("node0=/nonexistent/dir")]

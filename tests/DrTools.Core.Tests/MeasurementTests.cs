@@ -19,7 +19,7 @@ public sealed class MeasurementTests
     public void Bad_durations_name_the_input(string text)
     {
         var error = Assert.Throws<DrToolsException>(() => DurationText.Parse(text, "--duration"));
-        Assert.Equal($"--duration: '{text}' is not a duration; write a number with a unit: ms, s, m or h (for example 30s).", error.Message);
+        Assert.Equal($"--duration: '{text}' is not a duration; write 250ms, 30s, 5m, 1h, 00:00:30, or a number of seconds.", error.Message);
     }
 
     [Fact]

@@ -66,6 +66,38 @@ public sealed class PointInTimeTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(Path.Combine(root.Path, "repository")));
     }
 
+    [Fact]
+    public async Task Impossible_transaction_targets_are_refused_up_front_and_a_failed_restore_leaves_nothing()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var committed = await Sql.ScalarAsync<long>(sandbox, "node0", "create table t (id int); insert into t values (1); select txid_current()");
+        var rolledBack = await Sql.ScalarAsync<long>(sandbox, "node0", "begin; select txid_current(); insert into t values (2); rollback");
+        await ArchiveCurrentSegmentAsync(sandbox, repository);
+        var before = root.Sandboxes.Count;
+
+        Assert.Contains("transaction id -5 is out of range", Assert.Throws<DrToolsException>(() => RecoveryTarget.Xid(-5)).Message);
+        var unknown = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(999999), Root = root.Path }, CancellationToken.None));
+        Assert.StartsWith("transaction 999999 does not appear in the WAL archived in", unknown.Message);
+        Assert.EndsWith("Nothing was restored.", unknown.Message);
+        var aborted = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(rolledBack), Root = root.Path }, CancellationToken.None));
+        Assert.StartsWith($"transaction {rolledBack} was rolled back (an ABORT record) in the WAL archived in", aborted.Message);
+        Assert.Equal(before, root.Sandboxes.Count);
+
+        // A restore that fails after it made its instance (here: a marker query that cannot run) removes it.
+        var failed = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository,
+            new PointInTimeOptions { Target = RecoveryTarget.Xid(committed), MustExist = ["select * from no_such_table"], Root = root.Path }, CancellationToken.None));
+        Assert.Contains("marker query 'select * from no_such_table' failed", failed.Message);
+        Assert.Equal(before, root.Sandboxes.Count);
+
+        var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(committed), MustExist = ["select 1 from t where id = 1"], KeepInstance = false, Root = root.Path }, CancellationToken.None);
+        Assert.True(restored.Passed, restored.Reason);
+        Assert.Equal(before, root.Sandboxes.Count);
+    }
+
     private static async Task ArchiveCurrentSegmentAsync(Sandbox sandbox, BackupRepository repository)
     {
         var segment = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(pg_current_wal_lsn())");

@@ -1,0 +1,159 @@
+using System.CommandLine;
+using System.Text.Json;
+using DrTools.Cli;
+using DrTools.Core;
+using DrTools.Core.Processes;
+using DrTools.Core.Runbooks;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>What an independent tester broke: data loss by cleanup, crashes on bad input, what a killed run leaves.</summary>
+public sealed class RobustnessCliTests
+{
+    /// <summary>A home-like folder full of someone's files, used as the sandbox folder.</summary>
+    private static string[] FillWithForeignFolders(string root)
+    {
+        Directory.CreateDirectory(Path.Combine(root, ".ssh"));
+        File.WriteAllText(Path.Combine(root, ".ssh", "id_ed25519"), "secret key");
+        Directory.CreateDirectory(Path.Combine(root, "Documents"));
+        File.WriteAllText(Path.Combine(root, "Documents", "notes.txt"), "notes");
+        Directory.CreateDirectory(Path.Combine(root, "garbage"));
+        File.WriteAllText(Path.Combine(root, "garbage", "sandbox.json"), "{ not json");
+        // A manifest of the right shape that DrTools did not write for this folder (copied, or forged to reach other files).
+        Directory.CreateDirectory(Path.Combine(root, "forged"));
+        File.WriteAllText(Path.Combine(root, "forged", "sandbox.json"), $$"""
+            { "id": "forged", "directory": "{{root}}/forged", "creator": "drtools-sandbox/1", "synchronous": false, "userName": "x", "password": "x",
+              "binDirectory": "/usr/lib/postgresql/15/bin", "majorVersion": 15, "archiveDirectory": "{{root}}/forged/archive", "createdAt": "2026-11-24T00:00:00Z",
+              "members": [ { "name": "node0", "port": 5432, "dataDirectory": "/var/lib/postgresql/15/main", "logFile": "{{root}}/forged/x.log" } ] }
+            """);
+        return [".ssh", "Documents", "garbage", "forged"];
+    }
+
+    [Fact]
+    public async Task Down_all_and_down_by_name_never_touch_a_folder_DrTools_did_not_make()
+    {
+        using var root = new TemporaryRoot();
+        using var runs = new TemporaryRoot();
+        var foreign = FillWithForeignFolders(root.Path);
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path };
+        var up = await Drtools.RunAsync(environment, "sandbox", "up", "--standbys", "0", "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
+
+        var list = await Drtools.RunAsync(environment, "sandbox", "list", "--json");
+        var listed = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("id").GetString()!, e => e.GetProperty("state").GetString());
+        Assert.Equal("running", listed[id]);
+        foreach (var name in foreign) Assert.Equal("notASandbox", listed[name]);
+        var table = await Drtools.RunAsync(environment, "sandbox", "list");
+        Assert.Contains("not-a-sandbox", table.StandardOutput);
+
+        var byName = await Drtools.RunAsync(environment, "sandbox", "down", "Documents");
+        Assert.Equal(2, byName.ExitCode);
+        Assert.Equal($"drtools: {root.Path}/Documents is not a DrTools sandbox (no sandbox.json): left untouched", byName.StandardError.Trim());
+
+        var all = await Drtools.RunAsync(environment, "sandbox", "down", "--all");
+        Assert.True(all.ExitCode == 0, all.All);
+        Assert.Contains($"removed sandbox {id}", all.StandardOutput);
+        foreach (var name in foreign) Assert.Contains($"skipped {name}: {root.Path}/{name} is not a DrTools sandbox", all.StandardOutput);
+        Assert.Contains($"skipped forged: {root.Path}/forged is not a DrTools sandbox (sandbox.json names files outside {root.Path}/forged)", all.StandardOutput);
+        Assert.True(File.Exists(Path.Combine(root.Path, ".ssh", "id_ed25519")));
+        Assert.True(File.Exists(Path.Combine(root.Path, "Documents", "notes.txt")));
+        Assert.Equal(foreign.Order(StringComparer.Ordinal), Directory.GetDirectories(root.Path).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(root.Path));
+    }
+
+    [Fact]
+    public async Task A_SIGKILLed_run_is_found_listed_marked_killed_in_the_history_and_removed_by_down_all()
+    {
+        using var root = new TemporaryRoot();
+        using var runs = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var file = Path.Combine(history.Path, "long.yml");
+        File.WriteAllText(file, """
+            name: Killed drill
+            targets:
+              db: { sandbox: { standbys: 1 } }
+            steps:
+              - { name: Long query, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(120)" } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var journals = Path.Combine(history.Path, "history");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = journals };
+        using var process = Drtools.Start(environment, "run", file);
+        await Polling.RequireAsync(() => Task.FromResult(Directory.Exists(journals) && Journal(journals)?.Steps[0].Status == StepStatus.Running),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "the long step never started", CancellationToken.None);
+        Drtools.Signal(process, Drtools.SigKill);
+        await process.WaitForExitAsync();
+
+        var list = JsonDocument.Parse((await Drtools.RunAsync(environment, "sandbox", "list", "--json")).StandardOutput).RootElement.EnumerateArray()
+            .Select(e => (Kind: e.GetProperty("kind").GetString(), State: e.GetProperty("state").GetString())).Order().ToList();
+        Assert.Equal([("cluster", "orphaned"), ("runScratch", "orphaned")], list);
+        var killed = await Drtools.RunAsync(environment, "history");
+        Assert.Matches(@"Killed drill .* killed \d{4}-", killed.StandardOutput);
+
+        var down = await Drtools.RunAsync(environment, "sandbox", "down", "--all");
+        Assert.True(down.ExitCode == 0, down.All);
+        Assert.Contains($"removed the scratch folder of killed run {Journal(journals)!.Id} and marked its journal killed", down.StandardOutput);
+        var journal = RunJournal.Load(Directory.GetFiles(journals, "journal.json", SearchOption.AllDirectories).Single());
+        Assert.Equal(RunStatus.Killed, journal.Status);
+        Assert.Contains("was killed or crashed", journal.AbortReason);
+        root.AssertNothingLeft();
+        runs.AssertNothingLeft();
+    }
+
+    [Theory]
+    [InlineData(new[] { "restore", "--repository", "/tmp/none", "--time", "2026-11-24 08:00:00" }, "drtools: --time: '2026-11-24 08:00:00' has no time zone; add one")]
+    [InlineData(new[] { "restore", "--repository", "/tmp/none", "--xid", "-5" }, "drtools: --xid: -5 is out of range; give 3 to 4294967295.")]
+    [InlineData(new[] { "lag", "--sandbox", "x", "--max-lag", "99999999999999h" }, "drtools: --max-lag: that is out of range; give 0 to 8784h (366 days).")]
+    [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=70000" }, "drtools: member #1: invalid connection string: Port '70000' is not a port number (1 to 65535).")]
+    [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=-5" }, "drtools: member #1: invalid connection string: Port '-5' is not a port number (1 to 65535).")]
+    [InlineData(new[] { "validate", "/tmp" }, "drtools: /tmp: is a folder; give the runbook's file")]
+    public async Task Bad_input_found_by_the_tester_is_one_line_and_exit_code_2(string[] arguments, string expected)
+    {
+        var result = await Drtools.RunAsync(arguments);
+        Assert.True(result.ExitCode == 2, result.All);
+        Assert.StartsWith(expected, result.StandardError);
+        Assert.DoesNotContain("   at ", result.All);
+        Assert.Single(result.StandardError.Trim().Split('\n'));
+    }
+
+    /// <summary>Every option that takes a number or a duration, found by walking the command tree: a new option is covered without a new test.</summary>
+    public static TheoryData<string[], string, string> OutOfRangeValues()
+    {
+        var data = new TheoryData<string[], string, string>();
+        void Walk(Command command, string[] path)
+        {
+            foreach (var option in command.Options)
+            {
+                var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
+                string[] values = type == typeof(TimeSpan) ? ["99999999999999h", "-1s", "NaN"]
+                    : type == typeof(double) ? ["-1", "NaN", "Infinity", "1e308"]
+                    : type == typeof(int) ? ["-1", int.MaxValue.ToString(), "99999999999"]
+                    : type == typeof(long) ? ["-1", long.MaxValue.ToString()]
+                    : [];
+                foreach (var value in values) data.Add(path, option.Name, value);
+            }
+            foreach (var sub in command.Subcommands) Walk(sub, [.. path, sub.Name]);
+        }
+        Walk(DrtoolsCommand.Create(), []);
+        return data;
+    }
+
+    [Theory]
+    [MemberData(nameof(OutOfRangeValues))]
+    public void Every_number_and_duration_option_refuses_out_of_range_values_at_parse_time(string[] command, string option, string value)
+    {
+        var parse = DrtoolsCommand.Create().Parse([.. command, option, value]);
+        Assert.Contains(parse.Errors, e => e.Message.Contains(option, StringComparison.Ordinal));
+    }
+
+    [Fact]
+    public void The_walk_finds_the_options_it_must_cover() =>
+        Assert.Superset(new HashSet<string> { "--max-lag", "--connect-timeout", "--rto", "--max-age", "--xid", "--standbys", "--probe-rate", "--max-lag-bytes", "--phase-timeout", "--interval" },
+            OutOfRangeValues().Select(row => (string)row[1]).ToHashSet());
+
+    private static RunJournal? Journal(string journals) =>
+        Directory.GetFiles(journals, "journal.json", SearchOption.AllDirectories).SingleOrDefault() is { } file ? RunJournal.Load(file) : null;
+}
