@@ -43,6 +43,9 @@ switch ($Task) {
         $configuration.Run.PassThru = $true
         $configuration.Output.Verbosity = 'Detailed'
         $result = Invoke-Pester -Configuration $configuration
-        if ($result.FailedCount -gt 0 -or $result.Result -ne 'Passed') { throw "Pester: $($result.FailedCount) test(s) failed" }
+        # A file that fails discovery is a failed container, not a failed test: it fails the run too.
+        if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {
+            throw "Pester: $($result.FailedCount) test(s) and $($result.FailedContainersCount) file(s) failed"
+        }
     }
 }

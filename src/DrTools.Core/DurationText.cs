@@ -57,7 +57,7 @@ public static partial class DurationText
             ? Check(TimeSpan.FromSeconds(seconds), what, max, positive)
             : throw new DrToolsException($"{what}: {seconds.ToString(CultureInfo.InvariantCulture)} seconds is out of range; give at most {Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
 
-    public static string Format(TimeSpan span) => span.TotalMilliseconds < 1000
+    public static string Format(TimeSpan span) => Math.Abs(span.TotalMilliseconds) < 1000
         ? $"{span.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture)}ms"
         : $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
 

@@ -41,9 +41,9 @@ public sealed class HostileInputTests
     }
 
     [Theory]
-    [InlineData("timeout: 99999999999999h", "step 1: Wait timeout: that is out of range")]
-    [InlineData("timeout: 0", "step 1: Wait timeout: 0ms is out of range; give more than 0")]
-    [InlineData("timeout: 0s", "step 1: Wait timeout: 0ms is out of range")]
+    [InlineData("timeout: 99999999999999h", "step 1 'Wait' timeout: that is out of range")]
+    [InlineData("timeout: 0", "step 1 'Wait' timeout: 0ms is out of range; give more than 0")]
+    [InlineData("timeout: 0s", "step 1 'Wait' timeout: 0ms is out of range")]
     [InlineData("timeout: -5s", "is not a duration")]
     [InlineData("timeout: 25d", "is not a duration")]
     public void Step_timeouts_out_of_range_are_refused_by_validation(string timeout, string expected)
@@ -59,7 +59,7 @@ public sealed class HostileInputTests
 
     [Theory]
     [InlineData("objectives: { rto: 99999999999999h }", "objectives.rto: that is out of range; give 0 to 8784h (366 days)")]
-    [InlineData("objectives: { rpo: 10000h }", "objectives.rpo: 10000")]
+    [InlineData("objectives: { rpo: 10000h }", "objectives.rpo: 36000000s is out of range")]
     public void Objectives_out_of_range_are_refused(string objectives, string expected)
     {
         var error = SingleError($"name: Drill\n{objectives}\ntargets: {{ db: {{ sandbox: {{ standbys: 1 }} }} }}\nsteps:\n  - {{ name: S, run: Get-DbClusterStatus, with: {{ target: db }} }}\n");

@@ -6,7 +6,7 @@ BeforeAll {
     $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path
     $version = (Import-PowerShellDataFile "$RepositoryRoot/module/DrTools.psd1").ModuleVersion
     $ModuleManifest = if ($env:DRTOOLS_MODULE_MANIFEST) { $env:DRTOOLS_MODULE_MANIFEST } else { "$RepositoryRoot/output/DrTools/$version/DrTools.psd1" }
-    if (-not (Test-Path $ModuleManifest)) { throw "The packaged module is not at $ModuleManifest: run ./build.ps1 -Task Package first." }
+    if (-not (Test-Path $ModuleManifest)) { throw "The packaged module is not at ${ModuleManifest}: run ./build.ps1 -Task Package first." }
     Import-Module $ModuleManifest -Force
     $SandboxRoot = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-$([guid]::NewGuid().ToString('n'))"
 }
@@ -64,6 +64,138 @@ Describe 'Bad input' {
         $status = Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=1' -ConnectTimeout 2s
         $status.Healthy | Should -BeFalse
         $status.Verdict | Should -BeLike '*127.0.0.1:1: unreachable: connection refused*'
+    }
+}
+
+Describe 'Durations the PowerShell way' {
+    # 2s is an Int16 literal in PowerShell, 250ms a string: both, and TimeSpans, must bind.
+    It 'binds <Name>' -ForEach @(
+        @{ Name = '2s (an Int16 literal)'; Value = 2s; Seconds = 2 }
+        @{ Name = 'a number of seconds'; Value = 1.5; Seconds = 1.5 }
+        @{ Name = "the string '250ms'"; Value = '250ms'; Seconds = 0.25 }
+        @{ Name = "the string '5m'"; Value = '5m'; Seconds = 300 }
+        @{ Name = "the string '00:00:30'"; Value = '00:00:30'; Seconds = 30 }
+        @{ Name = 'a [timespan]'; Value = [timespan]::FromSeconds(3); Seconds = 3 }
+        @{ Name = 'New-TimeSpan'; Value = (New-TimeSpan -Seconds 4); Seconds = 4 }
+    ) {
+        $status = Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=1' -ConnectTimeout $Value
+        $status.Verdict | Should -BeLike '*connection refused*'
+        $attribute = (Get-Command Get-DbClusterStatus).Parameters['ConnectTimeout'].Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] }
+        $attribute.Transform($ExecutionContext, $Value).TotalSeconds | Should -Be $Seconds
+    }
+
+    It 'refuses <Value> in one line naming the range' -ForEach @(
+        @{ Value = '99999999999999h'; Message = '*that is out of range*' }
+        @{ Value = 0; Message = '*0ms is out of range; give more than 0*' }
+        @{ Value = '-00:00:05'; Message = '*-5s is out of range*' }
+        @{ Value = 1e300; Message = '*out of range*' }
+    ) {
+        $failure = { Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=1' -ConnectTimeout $Value -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike $Message
+        $failure.Exception.Message | Should -Not -Match "`n"
+    }
+}
+
+Describe 'Safety: what is not a sandbox is never touched' {
+    BeforeAll {
+        $ForeignRoot = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-home-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory "$ForeignRoot/.ssh", "$ForeignRoot/Documents", "$ForeignRoot/garbage" | Out-Null
+        Set-Content "$ForeignRoot/.ssh/id_ed25519" 'secret key'
+        Set-Content "$ForeignRoot/Documents/notes.txt" 'notes'
+        Set-Content "$ForeignRoot/garbage/sandbox.json" '{ not json'
+    }
+
+    AfterAll {
+        Remove-Item $ForeignRoot -Recurse -Force -ErrorAction SilentlyContinue
+    }
+
+    It 'lists foreign folders as NotASandbox' {
+        $listed = Get-DrSandbox -Path $ForeignRoot
+        @($listed).Count | Should -Be 3
+        $listed.State | Sort-Object -Unique | Should -Be 'NotASandbox'
+        ($listed | Where-Object Id -EQ 'garbage').Note | Should -BeLike 'sandbox.json is unreadable*'
+        $listed | Out-String -Width 80 | Should -Match 'no sandbox.json'
+    }
+
+    It 'Remove-DrSandbox -All removes the sandboxes and warns about, but keeps, everything else' {
+        $sandbox = New-DrSandbox -Standbys 0 -Path $ForeignRoot -Confirm:$false
+        Remove-DrSandbox -All -Path $ForeignRoot -Confirm:$false -WarningVariable warnings -WarningAction SilentlyContinue
+        Test-Path $sandbox.Directory | Should -BeFalse
+        @($warnings).Count | Should -Be 3
+        $warnings | ForEach-Object { "$_" } | Should -BeLike 'skipped *: * is not a DrTools sandbox (*): left untouched'
+        Get-Content "$ForeignRoot/.ssh/id_ed25519" | Should -Be 'secret key'
+        Get-Content "$ForeignRoot/Documents/notes.txt" | Should -Be 'notes'
+    }
+
+    It 'Remove-DrSandbox -Id of a foreign folder is refused and changes nothing' {
+        { Remove-DrSandbox -Id Documents -Path $ForeignRoot -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage '*Documents is not a DrTools sandbox (no sandbox.json): left untouched'
+        Test-Path "$ForeignRoot/Documents/notes.txt" | Should -BeTrue
+    }
+}
+
+Describe 'Bad input found by trying to break it' {
+    It 'refuses a port out of range as invalid input, in one line' {
+        $failure = { Get-DbClusterStatus -ConnectionString 'Host=127.0.0.1;Port=70000' -ErrorAction Stop } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -Be "member #1: invalid connection string: Port '70000' is not a port number (1 to 65535)."
+        $failure.CategoryInfo.Category | Should -Be 'InvalidArgument'
+    }
+
+    It 'refuses a target time without a time zone' {
+        { Restore-PointInTime /tmp/no-repository -TargetTime '2026-11-24 08:00:00' -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "*'2026-11-24 08:00:00' has no time zone*"
+        { Restore-PointInTime /tmp/no-repository -TargetTime ([datetime]'2026-11-24 08:00:00') -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage '*has no time zone*'
+    }
+
+    It 'refuses a transaction id no transaction can have' {
+        { Restore-PointInTime /tmp/no-repository -TargetXid -5 -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage '*-5*minimum*'
+    }
+
+    It 'refuses a runbook nested 30,000 levels deep with one error, not a crash' {
+        $file = Join-Path ([IO.Path]::GetTempPath()) "drtools-deep-$([guid]::NewGuid().ToString('n')).yml"
+        Set-Content $file ('[' * 30000) -NoNewline
+        try {
+            { Invoke-DrRunbook -Path $file -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage '*:1:65: nested more than 64 levels deep*'
+        }
+        finally { Remove-Item $file }
+    }
+}
+
+Describe 'Ctrl+C (Stop on a runspace) leaves nothing behind' {
+    BeforeAll {
+        function Stop-WhenStarted([string] $Script, [string] $Root, [scriptblock] $Started) {
+            $ps = [powershell]::Create()
+            $null = $ps.AddScript("Import-Module '$ModuleManifest'; $Script")
+            $handle = $ps.BeginInvoke()
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not (& $Started) -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 50 }
+            & $Started | Should -BeTrue -Because 'the operation must have started before it is stopped'
+            $ps.Stop()
+            $ps.Dispose()
+            # The runspace shares this process's environment.
+            Remove-Item Env:DRTOOLS_SANDBOX_ROOT -ErrorAction SilentlyContinue
+        }
+    }
+
+    It 'during sandbox creation' {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-stop-$([guid]::NewGuid().ToString('n'))"
+        Stop-WhenStarted "New-DrSandbox -Standbys 1 -Path '$root' -Confirm:`$false" $root { Test-Path "$root/*/node1" }
+        @(Get-ChildItem $root -Force).Count | Should -Be 0
+        Remove-Item $root -Recurse -Force
+    }
+
+    It 'during a runbook step, cleanup included' {
+        $root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-stop-$([guid]::NewGuid().ToString('n'))"
+        $file = Join-Path ([IO.Path]::GetTempPath()) "drtools-stop-$([guid]::NewGuid().ToString('n')).yml"
+        Set-Content $file @'
+name: Stopped drill
+targets: { db: { sandbox: { standbys: 1 } } }
+steps:
+  - { name: Long query, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(120)" } }
+cleanup:
+  - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+'@
+        Stop-WhenStarted "`$env:DRTOOLS_SANDBOX_ROOT = '$root'; Invoke-DrRunbook -Path '$file' -Confirm:`$false" $root { Test-Path "$root/*/node1/postmaster.pid" }
+        @(Get-ChildItem $root -Force).Count | Should -Be 0
+        Remove-Item $root, $file -Recurse -Force
     }
 }
 
