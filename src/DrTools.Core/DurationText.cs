@@ -31,7 +31,8 @@ public static partial class DurationText
                 "h" => n * 3600,
                 _ => n,
             };
-            span = seconds <= MaxAge.TotalSeconds ? TimeSpan.FromSeconds(seconds) : TimeSpan.MaxValue;
+            if (seconds > MaxAge.TotalSeconds) throw OutOfRange(what, text!.Trim(), max, positive);
+            span = TimeSpan.FromSeconds(seconds);
         }
         else if (!TimeSpan.TryParse(text, CultureInfo.InvariantCulture, out span))
         {
@@ -44,12 +45,11 @@ public static partial class DurationText
     public static TimeSpan Check(TimeSpan span, string what, TimeSpan? max = null, bool positive = false)
     {
         var highest = max ?? MaxWait;
-        if (span < TimeSpan.Zero || (positive && span == TimeSpan.Zero) || span > highest)
-        {
-            throw new DrToolsException($"{what}: {(span == TimeSpan.MaxValue ? "that" : Format(span))} is out of range; give {(positive ? "more than 0 and at most" : "0 to")} {Describe(highest)}.", DrErrorKind.InvalidArgument);
-        }
-        return span;
+        return span < TimeSpan.Zero || (positive && span == TimeSpan.Zero) || span > highest ? throw OutOfRange(what, Format(span), max, positive) : span;
     }
+
+    private static DrToolsException OutOfRange(string what, string value, TimeSpan? max, bool positive) =>
+        new($"{what}: {value} is out of range; give {(positive ? "more than 0 and at most" : "0 to")} {Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
 
     /// <summary>From seconds (double), refusing NaN, infinities and values no TimeSpan holds.</summary>
     public static TimeSpan FromSeconds(double seconds, string what, TimeSpan? max = null, bool positive = false) =>

@@ -106,7 +106,7 @@ public sealed class RobustnessCliTests
     [Theory]
     [InlineData(new[] { "restore", "--repository", "/tmp/none", "--time", "2026-11-24 08:00:00" }, "drtools: --time: '2026-11-24 08:00:00' has no time zone; add one")]
     [InlineData(new[] { "restore", "--repository", "/tmp/none", "--xid", "-5" }, "drtools: --xid: -5 is out of range; give 3 to 4294967295.")]
-    [InlineData(new[] { "lag", "--sandbox", "x", "--max-lag", "99999999999999h" }, "drtools: --max-lag: that is out of range; give 0 to 8784h (366 days).")]
+    [InlineData(new[] { "lag", "--sandbox", "x", "--max-lag", "99999999999999h" }, "drtools: --max-lag: 99999999999999h is out of range; give 0 to 8784h (366 days).")]
     [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=70000" }, "drtools: member #1: invalid connection string: Port '70000' is not a port number (1 to 65535).")]
     [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=-5" }, "drtools: member #1: invalid connection string: Port '-5' is not a port number (1 to 65535).")]
     [InlineData(new[] { "validate", "/tmp" }, "drtools: /tmp: is a folder; give the runbook's file")]

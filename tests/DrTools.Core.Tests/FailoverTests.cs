@@ -280,6 +280,28 @@ public sealed class LocalControlTests
         Assert.Contains($"primary 127.0.0.1:{sandbox.Members[0].Port} waits for 1 synchronous standby(s) (synchronous_standby_names = 'ANY 1 (node1)') but 0 can confirm commits: every commit blocks until one can", status.Verdict);
     }
 
+    [Fact]
+    public async Task A_fault_command_that_fails_leaves_the_primary_up_and_says_so_and_a_caching_probe_string_is_named()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(), allowDrillOn: sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList());
+        var control = MemberControls.For(null, null, "echo no such host >&2; exit 3", null);
+        var failover = new FailoverOptions { Mode = FailoverMode.Failover };
+
+        var error = await Assert.ThrowsAsync<DrToolsException>(async () => await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(target, control, failover, CancellationToken.None), control, failover, CancellationToken.None));
+        Assert.Contains($"The old primary 127.0.0.1:{sandbox.Members[0].Port} was not stopped: it still accepts writes. Cluster now: healthy", error.Message);
+        Assert.DoesNotContain("cannot restart", error.Message);
+
+        // The application's own multi-host string with Npgsql's default Host Recheck Seconds: measured as given, and said so.
+        var probe = $"Host=127.0.0.1:{sandbox.Members[0].Port},127.0.0.1:{sandbox.Members[1].Port};Username=drtools;Password={new NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])).Password};Database=postgres;Target Session Attributes=read-write";
+        var switchover = new FailoverOptions { WriteProbe = new ProbeOptions { ConnectionString = probe } };
+        var sandboxControl = new SandboxControl(sandbox);
+        var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, sandboxControl, switchover, CancellationToken.None), sandboxControl, switchover, CancellationToken.None);
+        Assert.Contains("NOTE: the connection string's Host Recheck Seconds=10 lets Npgsql keep a host's old role cached for up to 10 s", result.WriteUnavailability.Method);
+        Assert.DoesNotContain("NOTE", result.ReadReconnection.Method);
+    }
+
     [Theory]
     [InlineData("nodir")]
     [InlineData("node0=/nonexistent/dir")]

@@ -91,6 +91,7 @@ public sealed class PointInTimeTests
         var failed = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository,
             new PointInTimeOptions { Target = RecoveryTarget.Xid(committed), MustExist = ["select * from no_such_table"], Root = root.Path }, CancellationToken.None));
         Assert.Contains("marker query 'select * from no_such_table' failed", failed.Message);
+        Assert.EndsWith("; the restored instance was removed.", failed.Message);
         Assert.Equal(before, root.Sandboxes.Count);
 
         var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(committed), MustExist = ["select 1 from t where id = 1"], KeepInstance = false, Root = root.Path }, CancellationToken.None);

@@ -114,6 +114,22 @@ public sealed class RunbookExecutorTests
     }
 
     [Fact]
+    public async Task A_run_cancelled_while_its_sandbox_is_created_is_recorded_against_its_target()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        using var cancellation = new CancellationTokenSource(TimeSpan.FromMilliseconds(400));
+
+        var journal = await RunAsync(LongRunbook(), root, history, null, cancellation.Token);
+
+        Assert.Equal(RunStatus.Cancelled, journal.Status);
+        Assert.StartsWith("db: sandbox, 0 standby(s), asynchronous", journal.TargetSummary);
+        var entry = Assert.Single(DrillHistory.Summarize(DrillHistory.Runs(history.Path)));
+        Assert.StartsWith("db: sandbox, 0 standby(s)", entry.Target);
+        AssertLeftNothing(root, journal);
+    }
+
+    [Fact]
     public async Task A_failed_pre_check_changes_nothing_and_the_run_fails_naming_it()
     {
         using var root = new TemporaryRoot();

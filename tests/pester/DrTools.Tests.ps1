@@ -85,7 +85,7 @@ Describe 'Durations the PowerShell way' {
     }
 
     It 'refuses <Value> in one line naming the range' -ForEach @(
-        @{ Value = '99999999999999h'; Message = '*that is out of range*' }
+        @{ Value = '99999999999999h'; Message = '*99999999999999h is out of range; give more than 0 and at most 576h (24 days).' }
         @{ Value = 0; Message = '*0ms is out of range; give more than 0*' }
         @{ Value = '-00:00:05'; Message = '*-5s is out of range*' }
         @{ Value = 1e300; Message = '*out of range*' }

@@ -92,8 +92,7 @@ public static class PointInTimeRestore
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
             {
-                var kept = options.KeepFailedInstance ? $"the restored instance was kept for inspection: sandbox {instance.Id} ({instance.DataDirectory}); Remove-DrSandbox / drtools sandbox down {instance.Id} removes it" : "the restored instance was removed";
-                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}; {kept}.", DrErrorKind.ExternalCommandFailed, e);
+                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
             }
             var duration = clock.Elapsed;
             await using var connection = await instance.Connection.OpenAsync(cancellationToken);
@@ -133,6 +132,13 @@ public static class PointInTimeRestore
                 Instance = options.KeepInstance ? $"sandbox {instance.Id}, port {instance.Port}, socket {instance.SocketDirectory}" : null,
                 InstanceId = options.KeepInstance ? instance.Id : null,
             };
+        }
+        catch (DrToolsException e)
+        {
+            var fate = options.KeepFailedInstance
+                ? $"the restored instance was kept for inspection: sandbox {instance.Id} ({instance.DataDirectory}); Remove-DrSandbox / drtools sandbox down {instance.Id} removes it"
+                : "the restored instance was removed";
+            throw new DrToolsException($"{e.Message.TrimEnd('.')}; {fate}.", e.Kind, e);
         }
         finally
         {
