@@ -62,4 +62,29 @@ public static class Drtools
     public const int SigInt = 2, SigKill = 9, SigTerm = 15;
 
     public static void Signal(Process process, int signal) => Assert.True(ProcessTable.Signal(process.Id, signal));
+
+    /// <summary>A runbook whose one step runs for two minutes on a sandbox with a standby (cleanup removes it), for interrupting runs.</summary>
+    public static string WriteLongRunbook(string folder, string name)
+    {
+        var file = Path.Combine(folder, "long.yml");
+        File.WriteAllText(file, $$"""
+            name: {{name}}
+            targets:
+              db: { sandbox: { standbys: 1 } }
+            steps:
+              - { name: Long query, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(120)" } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        return file;
+    }
+
+    /// <summary>The only run journal under a history folder, if one was written yet.</summary>
+    public static DrTools.Core.Runbooks.RunJournal? OnlyJournal(string history) =>
+        Directory.Exists(history) && Directory.GetFiles(history, "journal.json", SearchOption.AllDirectories).SingleOrDefault() is { } file ? DrTools.Core.Runbooks.RunJournal.Load(file) : null;
+
+    /// <summary>Waits until the run recorded in <paramref name="history"/> is running its first step.</summary>
+    public static Task WaitForFirstStepAsync(string history) =>
+        DrTools.Core.Polling.RequireAsync(() => Task.FromResult(OnlyJournal(history)?.Steps[0].Status == DrTools.Core.Runbooks.StepStatus.Running),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "the long step never started", CancellationToken.None);
 }

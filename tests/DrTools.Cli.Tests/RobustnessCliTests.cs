@@ -69,21 +69,11 @@ public sealed class RobustnessCliTests
         using var root = new TemporaryRoot();
         using var runs = new TemporaryRoot();
         using var history = new TemporaryRoot();
-        var file = Path.Combine(history.Path, "long.yml");
-        File.WriteAllText(file, """
-            name: Killed drill
-            targets:
-              db: { sandbox: { standbys: 1 } }
-            steps:
-              - { name: Long query, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(120)" } }
-            cleanup:
-              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
-            """);
+        var file = Drtools.WriteLongRunbook(history.Path, "Killed drill");
         var journals = Path.Combine(history.Path, "history");
         var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = journals };
         using var process = Drtools.Start(environment, "run", file);
-        await Polling.RequireAsync(() => Task.FromResult(Directory.Exists(journals) && Journal(journals)?.Steps[0].Status == StepStatus.Running),
-            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "the long step never started", CancellationToken.None);
+        await Drtools.WaitForFirstStepAsync(journals);
         Drtools.Signal(process, Drtools.SigKill);
         await process.WaitForExitAsync();
 
@@ -95,8 +85,8 @@ public sealed class RobustnessCliTests
 
         var down = await Drtools.RunAsync(environment, "sandbox", "down", "--all");
         Assert.True(down.ExitCode == 0, down.All);
-        Assert.Contains($"removed the scratch folder of killed run {Journal(journals)!.Id} and marked its journal killed", down.StandardOutput);
-        var journal = RunJournal.Load(Directory.GetFiles(journals, "journal.json", SearchOption.AllDirectories).Single());
+        Assert.Contains($"removed the scratch folder of killed run {Drtools.OnlyJournal(journals)!.Id} and marked its journal killed", down.StandardOutput);
+        var journal = Drtools.OnlyJournal(journals)!;
         Assert.Equal(RunStatus.Killed, journal.Status);
         Assert.Contains("was killed or crashed", journal.AbortReason);
         root.AssertNothingLeft();
@@ -153,7 +143,4 @@ public sealed class RobustnessCliTests
     public void The_walk_finds_the_options_it_must_cover() =>
         Assert.Superset(new HashSet<string> { "--max-lag", "--connect-timeout", "--rto", "--max-age", "--xid", "--standbys", "--probe-rate", "--max-lag-bytes", "--phase-timeout", "--interval" },
             OutOfRangeValues().Select(row => (string)row[1]).ToHashSet());
-
-    private static RunJournal? Journal(string journals) =>
-        Directory.GetFiles(journals, "journal.json", SearchOption.AllDirectories).SingleOrDefault() is { } file ? RunJournal.Load(file) : null;
 }

@@ -111,26 +111,16 @@ public sealed class RunbookCliTests
     {
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
-        var file = Path.Combine(history.Path, "long.yml");
-        File.WriteAllText(file, """
-            name: Long drill
-            targets:
-              db: { sandbox: { standbys: 1 } }
-            steps:
-              - { name: Long query, run: Invoke-DbQuery, with: { target: db, query: "select pg_sleep(120)" } }
-            cleanup:
-              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
-            """);
+        var file = Drtools.WriteLongRunbook(history.Path, "Long drill");
         var runs = Path.Combine(history.Path, "runs");
         using var process = Drtools.Start("run", file, "--history", runs, "--root", root.Path);
-        await Polling.RequireAsync(() => Task.FromResult(Directory.Exists(runs) && TryLoad(runs)?.Steps[0].Status == StepStatus.Running),
-            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "the long step never started", CancellationToken.None);
+        await Drtools.WaitForFirstStepAsync(runs);
 
         Drtools.Signal(process, Drtools.SigInt);
         var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(60));
 
         Assert.True(result.ExitCode == 130, result.All);
-        var journal = TryLoad(runs)!;
+        var journal = Drtools.OnlyJournal(runs)!;
         Assert.Equal(RunStatus.Cancelled, journal.Status);
         Assert.Equal(StepStatus.Cancelled, journal.Steps[0].Status);
         Assert.Equal(StepStatus.Passed, journal.Steps[1].Status);
@@ -161,9 +151,6 @@ public sealed class RunbookCliTests
         }
         Assert.False(Directory.Exists(runs), "a run started");
     }
-
-    private static RunJournal? TryLoad(string runs) =>
-        Directory.GetFiles(runs, "journal.json", SearchOption.AllDirectories).SingleOrDefault() is { } file ? RunJournal.Load(file) : null;
 
     private static RunJournal LoadOnlyJournal(TemporaryRoot history) =>
         RunJournal.Load(Assert.Single(Directory.GetFiles(history.Path, "journal.json", SearchOption.AllDirectories)));

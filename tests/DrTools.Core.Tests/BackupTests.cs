@@ -123,25 +123,14 @@ public sealed class BackupTests
     private static byte[] CorruptPage(string tar, string member, int block)
     {
         using var file = File.Open(tar, FileMode.Open, FileAccess.ReadWrite);
-        var header = new byte[512];
-        while (file.Read(header, 0, 512) == 512 && header[0] != 0)
-        {
-            var name = System.Text.Encoding.ASCII.GetString(header, 0, 100).TrimEnd('\0');
-            var size = Convert.ToInt64(System.Text.Encoding.ASCII.GetString(header, 124, 12).Trim('\0', ' '), 8);
-            if (name == member)
-            {
-                var start = file.Position;
-                file.Position = start + block * 8192L + 4096;
-                file.Write(Enumerable.Repeat((byte)0x5A, 64).ToArray());
-                var content = new byte[size];
-                file.Position = start;
-                file.ReadExactly(content);
-                return content;
-            }
-            file.Position += (size + 511) / 512 * 512;
-        }
-        Assert.Fail($"{member} is not in {tar}");
-        return [];
+        var size = SeekToMember(file, member, tar);
+        var start = file.Position;
+        file.Position = start + block * 8192L + 4096;
+        file.Write(Enumerable.Repeat((byte)0x5A, 64).ToArray());
+        var content = new byte[size];
+        file.Position = start;
+        file.ReadExactly(content);
+        return content;
     }
 
     /// <summary>Makes the manifest agree with the damaged file: its SHA-256, then the manifest's own checksum over everything before that line.</summary>
@@ -158,25 +147,28 @@ public sealed class BackupTests
 
     private static Postgres.Lsn Lsn(string text) => Postgres.Lsn.Parse(text);
 
-    /// <summary>Flips one byte in the middle of a file's data inside an uncompressed (ustar) archive, walking its 512-byte headers.</summary>
+    /// <summary>Flips one byte in the middle of a file's data inside an uncompressed (ustar) archive.</summary>
     private static void FlipByteOf(string tar, string member)
     {
         using var file = File.Open(tar, FileMode.Open, FileAccess.ReadWrite);
+        file.Position += SeekToMember(file, member, tar) / 2;
+        var value = file.ReadByte();
+        file.Position -= 1;
+        file.WriteByte((byte)(value ^ 0xFF));
+    }
+
+    /// <summary>Walks the archive's 512-byte headers to the start of a member's data; returns its size.</summary>
+    private static long SeekToMember(FileStream file, string member, string tar)
+    {
         var header = new byte[512];
         while (file.Read(header, 0, 512) == 512 && header[0] != 0)
         {
             var name = System.Text.Encoding.ASCII.GetString(header, 0, 100).TrimEnd('\0');
             var size = Convert.ToInt64(System.Text.Encoding.ASCII.GetString(header, 124, 12).Trim('\0', ' '), 8);
-            if (name == member)
-            {
-                file.Position += size / 2;
-                var value = file.ReadByte();
-                file.Position -= 1;
-                file.WriteByte((byte)(value ^ 0xFF));
-                return;
-            }
+            if (name == member) return size;
             file.Position += (size + 511) / 512 * 512;
         }
         Assert.Fail($"{member} is not in {tar}");
+        return 0;
     }
 }

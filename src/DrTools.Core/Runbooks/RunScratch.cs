@@ -71,22 +71,8 @@ public static class RunScratch
 
     private static RunScratchMarker? ReadMarker(string directory, out string? notARun)
     {
-        RunScratchMarker? marker;
-        try
-        {
-            marker = JsonSerializer.Deserialize<RunScratchMarker>(File.ReadAllText(Path.Combine(directory, MarkerFile)), RunJournal.JsonOptions);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            notARun = $"no {MarkerFile}";
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
-        {
-            notARun = $"{MarkerFile} is unreadable ({e.Message.Split('\n')[0]})";
-            return null;
-        }
-        notARun = marker is { Creator: CreatorMark } && marker.Id == Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) ? null : $"{MarkerFile} was not written by DrTools for this folder";
+        if (OwnedFolder.ReadProof<RunScratchMarker>(directory, MarkerFile, RunJournal.JsonOptions, out notARun) is not { } marker) return null;
+        notARun = marker.Creator == CreatorMark && marker.Id == Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) ? null : $"{MarkerFile} was not written by DrTools for this folder";
         return notARun is null ? marker : null;
     }
 }

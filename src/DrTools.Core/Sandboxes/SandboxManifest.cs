@@ -54,24 +54,9 @@ internal sealed record SandboxManifest(
     public static SandboxManifest? Load(string directory, out string? notASandbox)
     {
         directory = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
-        SandboxManifest? manifest;
-        try
-        {
-            manifest = JsonSerializer.Deserialize<SandboxManifest>(File.ReadAllText(Path.Combine(directory, FileName)), Json);
-        }
-        catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-        {
-            notASandbox = $"no {FileName}";
-            return null;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or JsonException or NotSupportedException)
-        {
-            notASandbox = $"{FileName} is unreadable or not DrTools' ({e.Message.Split('\n')[0]})";
-            return null;
-        }
+        if (OwnedFolder.ReadProof<SandboxManifest>(directory, FileName, Json, out notASandbox) is not { } manifest) return null;
         notASandbox = manifest switch
         {
-            null => $"{FileName} is empty",
             { Creator: not CreatorMark } => $"{FileName} was not written by DrTools",
             _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory) => $"{FileName} describes another folder ({manifest.Directory})",
             _ when manifest.Members is null || !manifest.Members.SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
