@@ -4,6 +4,7 @@ using DrTools.Cli;
 using DrTools.Core;
 using DrTools.Core.Processes;
 using DrTools.Core.Runbooks;
+using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
 
 namespace DrTools.Cli.Tests;
@@ -91,6 +92,43 @@ public sealed class RobustnessCliTests
         Assert.Contains("was killed or crashed", journal.AbortReason);
         root.AssertNothingLeft();
         runs.AssertNothingLeft();
+    }
+
+    [Theory]
+    [InlineData(Drtools.SigInt, "PG_VERSION")]
+    [InlineData(Drtools.SigTerm, "postmaster.pid")]
+    [InlineData(Drtools.SigKill, "postmaster.pid")]
+    public async Task A_backup_verification_interrupted_while_extracting_or_recovering_leaves_nothing(int signal, string phaseMarker)
+    {
+        using var root = new TemporaryRoot();
+        using var restores = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        Assert.Equal(0, (await Drtools.RunAsync("backup", "archive", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository)).ExitCode);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 200000) g");
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+        Assert.True(create.ExitCode == 0, create.All);
+
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = restores.Path };
+        using var verify = Drtools.Start(environment, "backup", "verify", "--repository", repository);
+        await Polling.RequireAsync(() => Task.FromResult(Directory.GetDirectories(restores.Path).Any(d => File.Exists(Path.Combine(d, "restored", phaseMarker)))),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(10), () => $"the verification never reached {phaseMarker}", CancellationToken.None);
+        Drtools.Signal(verify, signal);
+        var result = await Drtools.CompleteAsync(verify, TimeSpan.FromSeconds(60));
+
+        if (signal == Drtools.SigKill)
+        {
+            // Nothing could clean up: the instance is an orphan that down --all finds and removes.
+            var down = await Drtools.RunAsync(environment, "sandbox", "down", "--all");
+            Assert.True(down.ExitCode == 0, down.All);
+            Assert.Contains("removed sandbox", down.StandardOutput);
+        }
+        else
+        {
+            Assert.True(result.ExitCode == 130, result.All);
+            Assert.Contains("cancelled; everything it had started was stopped and removed", result.StandardError);
+        }
+        restores.AssertNothingLeft();
     }
 
     [Theory]

@@ -151,7 +151,8 @@ public sealed class BackupTests
     private static void FlipByteOf(string tar, string member)
     {
         using var file = File.Open(tar, FileMode.Open, FileAccess.ReadWrite);
-        file.Position += SeekToMember(file, member, tar) / 2;
+        var size = SeekToMember(file, member, tar);
+        file.Position += size / 2;
         var value = file.ReadByte();
         file.Position -= 1;
         file.WriteByte((byte)(value ^ 0xFF));

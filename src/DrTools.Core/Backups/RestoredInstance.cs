@@ -122,8 +122,9 @@ public sealed class RestoredInstance : IAsyncDisposable
                 TarFile.ExtractToDirectory(data, into, overwriteFiles: false);
             }, cancellationToken);
         }
-        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is ObjectDisposedException or IOException or InvalidDataException)
+        catch (Exception e) when (cancellationToken.IsCancellationRequested && e is not OperationCanceledException)
         {
+            // The tar reader meets its closed file in whatever way it is reading (disposed, unreadable, truncated).
             throw new OperationCanceledException(cancellationToken);
         }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
