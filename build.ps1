@@ -38,11 +38,12 @@ switch ($Task) {
         $module = Invoke-Package | Select-Object -Last 1
         Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
         $env:DRTOOLS_MODULE_MANIFEST = "$module/DrTools.psd1"
-        $configuration = New-PesterConfiguration
-        $configuration.Run.Path = "$root/tests/pester"
-        $configuration.Run.PassThru = $true
-        $configuration.Output.Verbosity = 'Detailed'
-        $result = Invoke-Pester -Configuration $configuration
+        $pester = New-PesterConfiguration
+        # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
+        $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
+        $pester.Run.PassThru = $true
+        $pester.Output.Verbosity = 'Detailed'
+        $result = Invoke-Pester -Configuration $pester
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.
         if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {
             throw "Pester: $($result.FailedCount) test(s) and $($result.FailedContainersCount) file(s) failed"

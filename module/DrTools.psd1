@@ -9,6 +9,8 @@
     Description          = 'Disaster-recovery and failover testing for PostgreSQL: sandboxes, cluster status, replication lag, failover drills with client-measured RTO/RPO, backup verification and point-in-time recovery.'
     PowerShellVersion    = '7.6'
     FormatsToProcess     = @('DrTools.Format.ps1xml')
+    # Should -MeetObjective for Pester tests of drills (registered when Pester is loaded).
+    NestedModules        = @('DrTools.Pester.psm1')
     CmdletsToExport      = @(
         'Compare-DbChecksum'
         'Enable-DbWalArchive'

@@ -18,7 +18,7 @@ public static class RunbookCommands
     {
         var file = RunbookFile();
         var history = History();
-        var reportDirectory = new Option<string?>("--report-dir") { Description = "Also write the reports (report.md, report.html, junit.xml, journal.json) into this folder, e.g. for CI artifacts." };
+        var reportDirectory = new Option<string?>("--report-dir") { Description = "Also write the reports (report.md, report.html, junit.xml, nunit.xml, journal.json) into this folder, e.g. for CI artifacts." };
         var tester = new Option<string?>("--tester") { Description = "Who runs the drill, for the report (default the OS user)." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("run", "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
@@ -63,7 +63,7 @@ public static class RunbookCommands
     public static Command Report()
     {
         var journalPath = new Argument<string>("journal") { Description = "A run's journal.json, or its folder in the drill history." };
-        var format = new Option<string>("--format", "-f") { Description = "markdown, html, json or junit.", DefaultValueFactory = _ => "markdown" };
+        var format = new Option<string>("--format", "-f") { Description = "markdown, html, json, junit or nunit.", DefaultValueFactory = _ => "markdown" };
         var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of standard output." };
         var command = new Command("report", "Render a run's report from its journal.") { journalPath, format, output };
         command.SetAction(parse =>

@@ -4,7 +4,7 @@ using DrTools.Core.Runbooks.Reports;
 
 namespace DrTools.PowerShell;
 
-/// <summary>A run's report: Markdown or self-contained HTML for people, JSON (the journal) or JUnit XML for CI.</summary>
+/// <summary>A run's report: Markdown or self-contained HTML for people, JSON (the journal) JUnit or NUnit XML for CI.</summary>
 [Cmdlet(VerbsData.Export, "DrReport", SupportsShouldProcess = true, DefaultParameterSetName = JournalSet)]
 [OutputType(typeof(string), typeof(FileInfo))]
 public sealed class ExportDrReportCommand : DrCmdlet
@@ -19,8 +19,8 @@ public sealed class ExportDrReportCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 
-    [Parameter(HelpMessage = "Markdown (default), Html, Json or JUnit.")]
-    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit))]
+    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes).")]
+    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit), nameof(ReportFormat.NUnit))]
     public string Format { get; set; } = nameof(ReportFormat.Markdown);
 
     [Parameter(HelpMessage = "Write the report to this file (its FileInfo is returned); without it the report text is returned.")]

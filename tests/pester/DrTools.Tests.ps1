@@ -199,6 +199,30 @@ cleanup:
     }
 }
 
+Describe 'Should -MeetObjective' {
+    BeforeAll {
+        # DrTools.Core lives in the module's own AssemblyLoadContext, where type literals do not reach; a cmdlet loads it.
+        $null = Get-DrSandbox -Path ([IO.Path]::GetTempPath() + [guid]::NewGuid())
+        $measurement = ([AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DrTools.Core' }).GetType('DrTools.Core.Measurement')
+        $Met = [Activator]::CreateInstance($measurement, [object[]]@('write unavailability (RTO)', 0.2, 's', [Nullable[double]]30, 'longest gap between acknowledged probe writes'))
+        $Missed = [Activator]::CreateInstance($measurement, [object[]]@('write unavailability (RTO)', 42.5, 's', [Nullable[double]]30, 'longest gap between acknowledged probe writes'))
+    }
+
+    It 'passes a figure within its target' {
+        $Met | Should -MeetObjective
+        $Missed | Should -Not -MeetObjective
+    }
+
+    It 'fails with the measured figure, the target and how it was measured' {
+        $failure = { $Missed | Should -MeetObjective -Because 'the SLA says so' } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike "Expected the result to meet its objectives because the SLA says so, but write unavailability (RTO) measured 42.5 s against a target of <= 30 s (longest gap between acknowledged probe writes)*"
+    }
+
+    It 'refuses what is not a DrTools result' {
+        { 'fast enough' | Should -MeetObjective } | Should -Throw -ExpectedMessage '*takes a DrTools measurement*'
+    }
+}
+
 Describe 'A sandbox' {
     BeforeAll {
         $Sandbox = New-DrSandbox -Standbys 1 -Path $SandboxRoot -Confirm:$false
@@ -438,6 +462,10 @@ cleanup:
         ($run.Steps | Where-Object Name -eq 'Remove sandbox').Status | Should -Be 'Passed'
         $junit = [xml](Export-DrReport -Journal $run -Format JUnit)
         $junit.testsuites.testsuite.testcase | Where-Object { $_.failure } | ForEach-Object name | Should -Be '1: Broken script'
+        $nunit = [xml]($run | Export-DrReport -Format NUnit)
+        $nunit.'test-results'.failures | Should -Be '1'
+        ($nunit.'test-results'.'test-suite'.results.'test-case' | Where-Object result -EQ 'Failure').failure.message | Should -BeLike 'step 1: Broken script (script): *the application did not come back*'
+        { $run | Should -MeetObjective } | Should -Throw -ExpectedMessage '*it was held to no target.'
     }
 
     It 'reports a malformed runbook with its line and column, and runs nothing' {

@@ -2,16 +2,17 @@ using System.Globalization;
 
 namespace DrTools.Core.Runbooks.Reports;
 
-public enum ReportFormat { Markdown, Html, Json, JUnit }
+public enum ReportFormat { Markdown, Html, Json, JUnit, NUnit }
 
-/// <summary>Reports of a run, all made from its journal: Markdown and HTML for people, JSON (the journal) and JUnit XML for CI.</summary>
+/// <summary>Reports of a run, all made from its journal: Markdown and HTML for people, JSON (the journal), JUnit and NUnit XML for CI.</summary>
 public static class Report
 {
     public static string Render(RunJournal journal, ReportFormat format) => format switch
     {
         ReportFormat.Markdown => MarkdownReport.Render(new ReportContent(journal)),
         ReportFormat.Html => HtmlReport.Render(new ReportContent(journal)),
-        ReportFormat.JUnit => JUnitReport.Render(journal),
+        ReportFormat.JUnit => TestResultsReport.RenderJUnit(journal),
+        ReportFormat.NUnit => TestResultsReport.RenderNUnit(journal),
         _ => journal.ToJson(),
     };
 
@@ -20,13 +21,14 @@ public static class Report
         ReportFormat.Markdown => "report.md",
         ReportFormat.Html => "report.html",
         ReportFormat.JUnit => "junit.xml",
+        ReportFormat.NUnit => "nunit.xml",
         _ => "journal.json",
     };
 
     /// <summary>Writes every report beside the journal (the journal itself is already there).</summary>
     public static void WriteAll(RunJournal journal, string folder)
     {
-        foreach (var format in new[] { ReportFormat.Markdown, ReportFormat.Html, ReportFormat.JUnit })
+        foreach (var format in new[] { ReportFormat.Markdown, ReportFormat.Html, ReportFormat.JUnit, ReportFormat.NUnit })
         {
             File.WriteAllText(Path.Combine(folder, FileName(format)), Render(journal, format));
         }
@@ -38,7 +40,8 @@ public static class Report
         "html" => ReportFormat.Html,
         "json" => ReportFormat.Json,
         "junit" or "xml" => ReportFormat.JUnit,
-        _ => throw new DrToolsException($"{argument}: '{text}' is not a report format (markdown, html, json or junit).", DrErrorKind.InvalidArgument),
+        "nunit" => ReportFormat.NUnit,
+        _ => throw new DrToolsException($"{argument}: '{text}' is not a report format (markdown, html, json, junit or nunit).", DrErrorKind.InvalidArgument),
     };
 
     public static string Seconds(double seconds) => $"{seconds.ToString(seconds >= 100 ? "0.#" : "0.###", CultureInfo.InvariantCulture)} s";
