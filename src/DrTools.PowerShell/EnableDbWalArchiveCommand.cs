@@ -9,6 +9,7 @@ namespace DrTools.PowerShell;
 public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
 {
     [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member: archiving is only configured on a sandbox or on members named here.")]

@@ -15,7 +15,8 @@ public sealed class ExportDrReportCommand : DrCmdlet
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JournalSet, HelpMessage = "A run from Invoke-DrRunbook.")]
     public RunJournal? Journal { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, HelpMessage = "A run's journal.json, or its folder in the drill history.")]
+    [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, ValueFromPipelineByPropertyName = true, HelpMessage = "A run's journal.json, or its folder in the drill history (Get-DrDrillHistory's LastJournal binds by pipeline).")]
+    [Alias("LastJournal")]
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 

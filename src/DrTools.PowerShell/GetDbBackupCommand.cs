@@ -9,6 +9,7 @@ namespace DrTools.PowerShell;
 public sealed class GetDbBackupCommand : DrCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(HelpMessage = "Return the recoverable window (earliest and latest point in time recoverable) instead of the backups.")]

@@ -10,6 +10,7 @@ namespace DrTools.PowerShell;
 public sealed class GetDrSandboxCommand : DrCmdlet
 {
     [Parameter(Position = 0, HelpMessage = "Return this sandbox (id or unique prefix) ready for use with other cmdlets.")]
+    [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string? Id { get; set; }
 
     [Parameter(HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]

@@ -20,6 +20,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     public string Mode { get; set; } = nameof(FailoverMode.Switchover);
 
     [Parameter(HelpMessage = "The standby to promote (member name or host:port); default the most advanced by replayed LSN.")]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string? Candidate { get; set; }
 
     [Parameter(HelpMessage = "After a failover, rejoin the old primary as a standby of the new one (a switchover always does).")]

@@ -13,6 +13,7 @@ public sealed class InvokeDbQueryCommand : DbTargetCmdlet
     public string Query { get; set; } = "";
 
     [Parameter(HelpMessage = "The member to run it on (name or host:port); default the primary.")]
+    [ArgumentCompleter(typeof(MemberCompleter))]
     public string? Member { get; set; }
 
     protected override void ProcessRecord()

@@ -13,6 +13,7 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, HelpMessage = "The runbook file (YAML).")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(RunbookFileCompleter))]
     public string Path { get; set; } = "";
 
     [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]

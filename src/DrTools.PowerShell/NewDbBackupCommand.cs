@@ -9,6 +9,7 @@ namespace DrTools.PowerShell;
 public sealed class NewDbBackupCommand : DbTargetCmdlet
 {
     [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     // A string, not BackupCompression: no DrTools.Core value type may be a cmdlet field (see InvokeDbFailoverCommand).

@@ -9,6 +9,7 @@ namespace DrTools.PowerShell;
 public sealed class NewDbRestorePointCommand : DbTargetCmdlet
 {
     [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(Mandatory = true, HelpMessage = "The restore point's name, unique in the catalog.")]

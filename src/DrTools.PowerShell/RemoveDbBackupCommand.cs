@@ -11,7 +11,8 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
     private const string ExpiredSet = "Expired";
     private const string IdSet = "Id";
 
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = ExpiredSet, HelpMessage = "Remove the backups the retention policy (-KeepDaily, -KeepWeekly, -KeepMonthly) expires.")]
@@ -29,7 +30,8 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
     [ValidateRange(0, 10000)]
     public int KeepMonthly { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = IdSet, HelpMessage = "Ids of the backups to remove.")]
+    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true, HelpMessage = "Ids of the backups to remove; Get-DbBackup's records bind by pipeline.")]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[] Id { get; set; } = [];
 
     protected override void ProcessRecord()

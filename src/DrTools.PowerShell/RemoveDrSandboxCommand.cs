@@ -17,6 +17,7 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
 
     [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet, HelpMessage = "Id (or unique prefix) of a sandbox, as Get-DrSandbox lists them.")]
     [ValidateNotNullOrEmpty]
+    [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string[] Id { get; set; } = [];
 
     [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Remove every sandbox under the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not make are never touched.")]

@@ -15,6 +15,7 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     private const string NameSet = "RestorePoint";
 
     [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(Mandatory = true, ParameterSetName = TimeSet, HelpMessage = "Recover up to this time, with its zone: a [datetimeoffset], Get-Date, or a string such as '2026-11-22 08:05:12+00'.")]

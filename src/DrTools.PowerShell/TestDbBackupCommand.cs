@@ -9,10 +9,12 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(BackupVerificationResult))]
 public sealed class TestDbBackupCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(HelpMessage = "The backup to verify (default the latest).")]
+    [Parameter(ValueFromPipelineByPropertyName = true, HelpMessage = "The backup to verify (default the latest); Get-DbBackup's records bind by pipeline.")]
+    [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
     [Parameter(HelpMessage = "Most seconds a restore to a verified instance may take.")]

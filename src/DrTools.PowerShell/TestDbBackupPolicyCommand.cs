@@ -11,6 +11,7 @@ public sealed class TestDbBackupPolicyCommand : DbTargetCmdlet
     private const string RepositoryOnlySet = "RepositoryOnly";
 
     [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     [Parameter(HelpMessage = "Most age the latest backup may have, e.g. 26h.")]

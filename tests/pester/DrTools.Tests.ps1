@@ -276,6 +276,15 @@ Describe 'A sandbox' {
         $status.Verdict | Should -Not -Match 'Wr0ngHorse'
     }
 
+    It 'completes its id, and member names from the sandbox or the connection strings' {
+        $line = "Get-DrSandbox -Path '$SandboxRoot' -Id "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain $Sandbox.Id
+        $line = 'Invoke-DbFailover -Sandbox $Sandbox -Candidate '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'node0', 'node1'
+        $line = "Invoke-DbQuery -ConnectionString 'Host=127.0.0.1;Port=5432','Host=127.0.0.1;Port=5433' -Query 'select 1' -Member 127.0.0.1:5433"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be '127.0.0.1:5433'
+    }
+
     It 'is left alone by Remove-DrSandbox -WhatIf' {
         $Sandbox | Remove-DrSandbox -WhatIf
         Test-Path $Sandbox.Directory | Should -BeTrue
@@ -394,6 +403,20 @@ Describe 'Backups, verification by restore, point-in-time recovery' {
         { Restore-PointInTime $Repository -TargetTime ([DateTimeOffset]::UtcNow.AddDays(-1)) -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage '*outside the recoverable window*Nothing was restored.'
     }
 
+    It 'verifies a backup piped from Get-DbBackup, and completes backup ids and repositories' {
+        $result = Get-DbBackup $Repository | Select-Object -Last 1 | Test-DbBackup
+        $result.Result | Should -Be 'PASS'
+        $result.BackupId | Should -Be (Get-DbBackup $Repository | Select-Object -Last 1).Id
+        $line = "Test-DbBackup -Repository '$Repository' -Id "
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Contain (Get-DbBackup $Repository)[0].Id
+        Push-Location $SandboxRoot
+        try {
+            $line = 'Get-DbBackup -Repository rep'
+            (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be 'repository'
+        }
+        finally { Pop-Location }
+    }
+
     It 'checks the policy and removes nothing with -WhatIf' {
         $Sandbox | New-DbBackup -Repository $Repository -NoReference -Confirm:$false | Out-Null
         $policy = Test-DbBackupPolicy -Repository $Repository -MaxBackupAge 1h -KeepDaily 1
@@ -497,5 +520,11 @@ cleanup:
         $entry.Runs | Should -Be 1
         $entry.LastResult | Should -Be 'Passed'
         $entry.MeanTimeToRecoverSeconds | Should -BeGreaterThan 0
+        ([xml]($entry | Export-DrReport -Format JUnit)).testsuites.testsuite.name | Should -Be 'PostgreSQL failover drill'
+    }
+
+    It 'completes runbook files' {
+        $line = "Invoke-DrRunbook -Path $RepositoryRoot/runbooks/postgres-f"
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches.CompletionText | Should -Be "$RepositoryRoot/runbooks/postgres-failover.yml"
     }
 }

@@ -25,6 +25,8 @@ public sealed record BackupRecord(
     public DbChecksum? Reference { get; init; }
     public string? ReferenceLsn { get; init; }
     public string? ReferenceMethod { get; init; }
+    /// <summary>The repository the record was read from (not stored: it is where the catalog was found), so a record carries where to find its backup.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string? Repository { get; init; }
 }
 
 /// <summary>A named restore point (pg_create_restore_point) the catalog knows of.</summary>
@@ -63,7 +65,7 @@ public sealed class BackupRepository
         return repository;
     }
 
-    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).ToList();
+    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).Select(b => b with { Repository = Root }).ToList();
     public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();
 
     public BackupRecord Backup(string? id)
