@@ -47,6 +47,28 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
         }
     }
 
+    /// <summary>
+    /// Runs a long operation showing its phases as they happen: a progress bar (phase and percentage) and, with
+    /// -Verbose, a line per phase, both written on the pipeline thread.
+    /// </summary>
+    protected T RunWithProgress<T>(string activity, Func<IProgress<OperationProgress>, CancellationToken, Task<T>> operation, object? errorTarget = null)
+    {
+        var result = RunServingPipeline((queue, token) => operation(new PipelineProgress(this, queue, activity), token), errorTarget);
+        WriteProgress(new ProgressRecord(ProgressId, activity, "done") { RecordType = ProgressRecordType.Completed });
+        return result;
+    }
+
+    private const int ProgressId = 2;
+
+    private sealed class PipelineProgress(Cmdlet cmdlet, PipelineQueue queue, string activity) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value) => queue.Post(() =>
+        {
+            cmdlet.WriteProgress(new ProgressRecord(ProgressId, activity, value.Phase) { PercentComplete = value.PercentComplete });
+            cmdlet.WriteVerbose($"{activity}: {value.Phase}");
+        });
+    }
+
     protected void Run(Func<CancellationToken, Task> operation, object? errorTarget = null) =>
         Run(async token => { await operation(token); return true; }, errorTarget);
 

@@ -83,6 +83,6 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOnTarget((_, token) => FailoverDrill.PlanAsync(ResolveTarget(AllowDrillOn), control, options, token));
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        WriteObject(Run(token => FailoverDrill.RunAsync(plan, control, options, token), plan.Target.Name));
+        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (progress, token) => FailoverDrill.RunAsync(plan, control, options with { Progress = progress }, token), plan.Target.Name));
     }
 }

@@ -24,6 +24,6 @@ public sealed class NewDrSandboxCommand : DrCmdlet
         if (!ShouldProcess(root, $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s)")) return;
         // Persistent: it outlives the pipeline, until Remove-DrSandbox.
         var options = new SandboxOptions { Standbys = Standbys, Synchronous = Synchronous, Root = root, Persistent = true };
-        WriteObject(Run(token => Sandbox.CreateAsync(options, token)));
+        WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress }, token)));
     }
 }

@@ -56,6 +56,6 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
         }));
         if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {target}")) return;
         var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance, KeepFailedInstance = KeepFailedInstance };
-        WriteObject(Run(token => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options, token), path));
+        WriteObject(RunWithProgress($"Restore-PointInTime to {target}", (progress, token) => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
     }
 }

@@ -41,7 +41,7 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
             Duration = Duration,
             Interval = Interval,
         };
-        var results = RunOnTarget((target, token) => ReplicationLagTester.MeasureAsync(target, options, token));
+        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => ReplicationLagTester.MeasureAsync(ResolveTarget(), options with { Progress = progress }, token), Sandbox);
         if (Quiet) WriteObject(results.All(r => r.Met));
         else WriteObject(results, enumerateCollection: true);
     }

@@ -13,6 +13,8 @@ public sealed record BackupVerificationOptions
     /// <summary>Folder the instance is made in (default: the sandbox folder).</summary>
     public string? Root { get; init; }
     public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Told of each phase as the verification enters it.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
 }
 
 public sealed record BackupVerificationResult
@@ -86,11 +88,14 @@ public static class BackupVerifier
 
         try
         {
+            options.Progress.Enter("restore: extracting the backup into a new instance", 5);
             reason = await Check("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken));
             restored = clock.Elapsed;
+            if (reason is null) options.Progress.Enter("pg_verifybackup: every file against the manifest", 35);
             var ok = reason is null && await Verifying(Check("pg_verifybackup", () => instance!.VerifyFilesAsync(repository, cancellationToken)));
             if (ok)
             {
+                options.Progress.Enter($"recovery to {target}", 50);
                 var recoveryStarted = clock.Elapsed;
                 reason = await Check("recovery", async () =>
                 {
@@ -109,6 +114,7 @@ public static class BackupVerifier
             // Independent and read-only: the table checksums and pg_amcheck run side by side.
             if (ok)
             {
+                options.Progress.Enter("integrity: table checksums against the reference, pg_amcheck", 75);
                 await Verifying(
                 Check("integrity", async () =>
                 {

@@ -31,6 +31,8 @@ public sealed record PointInTimeOptions
     public bool KeepFailedInstance { get; init; }
     public string? Root { get; init; }
     public TimeSpan RecoveryTimeout { get; init; } = TimeSpan.FromMinutes(30);
+    /// <summary>Told of each phase as the restore enters it.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
 }
 
 public sealed record PointInTimeResult
@@ -80,7 +82,12 @@ public static class PointInTimeRestore
         var target = options.Target;
         RequireKnownRestorePoint(repository, target);
         var backup = ChooseBackup(repository, target, window);
-        if (target.Kind == "xid") await RequireCommittedAsync(repository, target, cancellationToken);
+        if (target.Kind == "xid")
+        {
+            options.Progress.Enter($"looking for transaction {target.Value}'s commit in the archived WAL", 2);
+            await RequireCommittedAsync(repository, target, cancellationToken);
+        }
+        options.Progress.Enter($"extracting backup {backup.Id} into a new instance", 5);
         var clock = new MonotonicClock();
         var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance || options.KeepFailedInstance, cancellationToken);
         var succeeded = false;
@@ -88,6 +95,7 @@ public static class PointInTimeRestore
         {
             try
             {
+                options.Progress.Enter($"recovery to {target}", 40);
                 await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
@@ -97,6 +105,7 @@ public static class PointInTimeRestore
             var duration = clock.Elapsed;
             await using var connection = await instance.Connection.OpenAsync(cancellationToken);
             var (lastTransaction, lsn) = await connection.ReadFirstAsync("select pg_last_xact_replay_timestamp(), pg_current_wal_lsn()::text", r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1)), cancellationToken);
+            options.Progress.Enter("marker queries", 90);
             var markers = new List<MarkerCheck>();
             foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
             {

@@ -92,6 +92,12 @@ public static class FailoverDrill
         Mark("probes started", writes.Path);
 
         var phase = "the baseline";
+        void Enter(string name, int percent)
+        {
+            phase = name;
+            options.Progress.Enter(name, percent);
+        }
+        options.Progress.Enter(phase, 5);
         var primaryDown = false;
         Session? promoted = null;
         var fault = TimeSpan.Zero;
@@ -109,19 +115,19 @@ public static class FailoverDrill
             Session candidate;
             if (plan.Mode == FailoverMode.Switchover)
             {
-                phase = "the catch-up check";
+                Enter("the catch-up check", 15);
                 candidate = sessions.Single();
                 await CheckCaughtUpAsync(primary, candidate, options.MaxCatchUpBytes, cancellationToken);
                 // While the primary still serves: the shutdown checkpoint then has little left to write.
                 await primary.ExecuteAsync("checkpoint", cancellationToken);
                 Mark("checkpoint before the stop");
-                phase = "the clean stop of the primary";
+                Enter("the clean stop of the primary", 25);
                 fault = clock.Elapsed;
                 Mark("primary stop requested", $"fast shutdown of {primary.Display}");
                 primaryDown = true;
                 await control.StopCleanlyAsync(primary, cancellationToken);
                 Mark("primary stopped");
-                phase = "the standby's catch-up";
+                Enter("the standby's catch-up", 35);
                 var final = await control.FinalLsnAsync(primary, cancellationToken);
                 var replayed = await WaitForFinalReplayAsync(candidate, final, options.PhaseTimeout, cancellationToken);
                 Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}" : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
@@ -129,24 +135,24 @@ public static class FailoverDrill
             }
             else
             {
-                phase = "the fault injection";
+                Enter("the fault injection", 25);
                 fault = clock.Elapsed;
                 primaryDown = true;
                 Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
-                phase = "the choice of the standby to promote";
+                Enter("the choice of the standby to promote", 35);
                 var (chosen, lsn) = await ChooseStandbyAsync(sessions, plan.Candidate is not null, options.PhaseTimeout, cancellationToken);
                 candidate = chosen;
                 Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn}");
             }
 
-            phase = "the promotion";
+            Enter("the promotion", 50);
             Mark("promotion requested", candidate.Member.Display);
             await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
             promoted = candidate;
             Mark("promotion finished");
             if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
 
-            phase = "re-pointing the other standbys";
+            Enter("re-pointing the other standbys", 60);
             var followers = new List<DbMember>();
             foreach (var standby in plan.Before.Standbys.Where(s => s.Name != candidate.Member.Name).Select(s => target.Member(s.Name)))
             {
@@ -155,14 +161,14 @@ public static class FailoverDrill
             }
             if (followers.Count > 0) Mark("standbys re-pointed", string.Join(", ", followers.Select(f => f.Name)));
 
-            phase = "waiting for the first write on the new primary";
+            Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
             await writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
             await reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
 
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
-                phase = "the rejoin of the old primary";
+                Enter("the rejoin of the old primary", 80);
                 Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
@@ -172,7 +178,7 @@ public static class FailoverDrill
                 }
                 else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
             }
-            phase = "restoring synchronous replication on the new primary";
+            Enter("restoring synchronous replication on the new primary", 90);
             if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout, cancellationToken) is { } suspended) notes.Add(suspended);
             await Task.Delay(options.Settle, cancellationToken);
         }
@@ -187,6 +193,7 @@ public static class FailoverDrill
             foreach (var session in sessions) await session.DisposeAsync();
         }
 
+        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var writeProbe = await writes.StopAsync();
         var readProbe = await reads.StopAsync();
         Mark("probes stopped");

@@ -16,6 +16,9 @@ public enum FailoverMode
 
 public sealed record FailoverOptions
 {
+    /// <summary>Told of each phase as the drill enters it.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
+
     public FailoverMode Mode { get; init; } = FailoverMode.Switchover;
     /// <summary>The standby to promote; default: the most advanced by replayed LSN.</summary>
     public string? Candidate { get; init; }

@@ -18,6 +18,8 @@ public sealed record ReplicationLagOptions
     /// <summary>Sample over this window instead of once.</summary>
     public TimeSpan? Duration { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+    /// <summary>Told after each sample how much of the window has passed.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
     /// <summary>How long a heartbeat may take to appear on a standby before it counts as this long and not met.</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
 }
@@ -77,6 +79,7 @@ public static class ReplicationLagTester
                     var sampleStarted = clock.Elapsed;
                     foreach (var standby in samples) await SamplePositionsAsync(primary, primaryMember, standby, cancellationToken);
                     if (heartbeat is not null) await heartbeat.SampleAsync(samples, primaryMember, options.HeartbeatTimeout, cancellationToken);
+                    if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
                     var next = sampleStarted + options.Interval;
                     if (next > end) break;
                     var wait = next - clock.Elapsed;

@@ -16,6 +16,8 @@ public sealed record SandboxOptions
     /// <summary>Leave it running after this process exits (drtools sandbox up); otherwise it is recorded as owned by this process.</summary>
     public bool Persistent { get; init; }
     public PgBinaries? Binaries { get; init; }
+    /// <summary>Told of each phase of creation.</summary>
+    public IProgress<OperationProgress>? Progress { get; init; }
 }
 
 /// <summary>
@@ -128,6 +130,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         account.Own(ArchiveDirectory);
         WriteServerFile(PassFile, $"127.0.0.1:*:*:{UserName}:{_manifest.Password}\n", secret: true);
 
+        options.Progress.Enter("initdb of the primary", 5);
         var primary = AddMember("node0");
         WriteServerFile(PasswordFile, _manifest.Password + "\n", secret: true);
         try
@@ -144,11 +147,13 @@ public sealed partial class Sandbox : IAsyncDisposable
             File.Delete(PasswordFile);
         }
         File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings());
+        options.Progress.Enter("starting the primary", 25);
         await StartNewMemberAsync(primary, standbyOf: null, cancellationToken);
 
         var standbys = new List<SandboxMember>();
         for (var i = 1; i <= options.Standbys; i++)
         {
+            options.Progress.Enter($"pg_basebackup and start of standby node{i}", 35 + 55 * (i - 1) / options.Standbys);
             var standby = AddMember($"node{i}");
             await using (var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken))
             await using (var createSlot = new NpgsqlCommand("select pg_create_physical_replication_slot(@slot, true)", connection))
@@ -167,6 +172,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             standbys.Add(standby);
         }
 
+        options.Progress.Enter("waiting until every standby streams", 92);
         await WaitForStreamingAsync(primary, standbys, cancellationToken);
         if (options.Synchronous)
         {
