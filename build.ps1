@@ -4,7 +4,8 @@
     Builds, tests and packages DrTools.
 .DESCRIPTION
     Build    compiles the solution.
-    Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1).
+    Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1), with its
+             MAML help generated from src/DrTools.PowerShell/Help/ and the shipped runbooks.
     Test     runs the xunit suites (real PostgreSQL), packages the module, and runs the Pester tests in tests/pester against it.
 #>
 [CmdletBinding()]
@@ -27,7 +28,11 @@ function Invoke-Dotnet {
 
 function Invoke-Package {
     Invoke-Dotnet publish "$root/src/DrTools.PowerShell" -c $Configuration
-    "$root/output/DrTools/$version"
+    $module = "$root/output/DrTools/$version"
+    # MAML help from the help source beside the cmdlets and their compiled metadata, in a process of its own.
+    & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -File "$root/src/DrTools.PowerShell/Help/New-MamlHelp.ps1" -ModuleManifest "$module/DrTools.psd1" | Out-Null
+    if ($LASTEXITCODE -ne 0) { throw "help generation failed with exit code $LASTEXITCODE" }
+    $module
 }
 
 switch ($Task) {

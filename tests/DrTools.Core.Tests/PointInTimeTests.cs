@@ -76,6 +76,8 @@ public sealed class PointInTimeTests
         await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
         var committed = await Sql.ScalarAsync<long>(sandbox, "node0", "create table t (id int); insert into t values (1); select txid_current()");
         var rolledBack = await Sql.ScalarAsync<long>(sandbox, "node0", "begin; select txid_current(); insert into t values (2); rollback");
+        var idle = DateTimeOffset.UtcNow;
+        await Task.Delay(50);
         await ArchiveCurrentSegmentAsync(sandbox, repository);
         var before = root.Sandboxes.Count;
 
@@ -96,6 +98,12 @@ public sealed class PointInTimeTests
 
         var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(committed), MustExist = ["select 1 from t where id = 1"], KeepInstance = false, Root = root.Path }, CancellationToken.None);
         Assert.True(restored.Passed, restored.Reason);
+        Assert.Equal(before, root.Sandboxes.Count);
+
+        // A time after the last archived transaction: PostgreSQL finds no commit after it to stop at; the state at that time is the end of the archive.
+        var quiet = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Time(idle), MustExist = ["select 1 from t where id = 1"], MustNotExist = ["select 1 from t where id = 2"], KeepInstance = false, Root = root.Path }, CancellationToken.None);
+        Assert.True(quiet.Passed, quiet.Reason);
+        Assert.EndsWith("(no transaction committed after it is archived: recovered to the end of the archived WAL, which is the state at that time)", quiet.Target);
         Assert.Equal(before, root.Sandboxes.Count);
     }
 

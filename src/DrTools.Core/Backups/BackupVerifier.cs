@@ -126,7 +126,7 @@ public static class BackupVerifier
                     ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])
                 {
                     AsServerAccount = true,
-                    WorkingDirectory = instance.SocketDirectory,
+                    WorkingDirectory = instance.Directory,
                     Timeout = options.RecoveryTimeout,
                 }, cancellationToken)));
             }

@@ -93,10 +93,21 @@ public static class PointInTimeRestore
         var succeeded = false;
         try
         {
+            var reached = target.ToString();
             try
             {
                 options.Progress.Enter($"recovery to {target}", 40);
-                await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
+                try
+                {
+                    await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
+                }
+                catch (DrToolsException) when (target.Kind == "time" && instance.LastLogLines(10).Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
+                {
+                    // PostgreSQL stops at the first commit after the target time; with none archived, every archived
+                    // commit is before the target, so the state at that time is the end of the archived WAL.
+                    reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, which is the state at that time)";
+                    await instance.RecoverAsync(repository, RecoveryTarget.EndOfArchive, options.RecoveryTimeout, cancellationToken);
+                }
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
             {
@@ -129,7 +140,7 @@ public static class PointInTimeRestore
             return new PointInTimeResult
             {
                 BackupId = backup.Id,
-                Target = target.ToString(),
+                Target = reached,
                 Passed = failed.Count == 0,
                 Reason = failed.Count == 0 ? null : string.Join("; ", failed.Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}")),
                 Duration = new Measurement("restore duration", duration.TotalSeconds, "s", null, "extraction, server start, WAL replay to the target and promotion, on one monotonic clock"),

@@ -13,6 +13,8 @@ public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive =
     public const long FirstNormalXid = 3;
 
     public static RecoveryTarget Immediate { get; } = new("immediate", null);
+    /// <summary>Everything archived: no target (and any target set before cleared).</summary>
+    public static RecoveryTarget EndOfArchive { get; } = new("end", null);
     public static RecoveryTarget BeforeLsn(Lsn lsn) => new("lsn", lsn.ToString(), Inclusive: false);
     public static RecoveryTarget Lsn(Lsn lsn) => new("lsn", lsn.ToString());
     public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
@@ -21,11 +23,19 @@ public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive =
         : throw new DrToolsException($"transaction id {xid} is out of range: a transaction id is {FirstNormalXid} to {uint.MaxValue}.", DrErrorKind.InvalidArgument);
     public static RecoveryTarget Name(string name) => new("name", name);
 
-    internal string Settings => Kind == "immediate"
-        ? "recovery_target = 'immediate'\n"
-        : $"recovery_target_{Kind} = '{Value!.Replace("'", "''")}'\nrecovery_target_inclusive = {(Inclusive ? "on" : "off")}\n";
+    internal string Settings => Kind switch
+    {
+        "immediate" => "recovery_target = 'immediate'\n",
+        "end" => "recovery_target = ''\nrecovery_target_time = ''\nrecovery_target_lsn = ''\nrecovery_target_xid = ''\nrecovery_target_name = ''\n",
+        _ => $"recovery_target_{Kind} = '{Value!.Replace("'", "''")}'\nrecovery_target_inclusive = {(Inclusive ? "on" : "off")}\n",
+    };
 
-    public override string ToString() => Kind == "immediate" ? "consistency" : $"{Kind} {Value}{(Inclusive ? "" : " (exclusive)")}";
+    public override string ToString() => Kind switch
+    {
+        "immediate" => "consistency",
+        "end" => "the end of the archived WAL",
+        _ => $"{Kind} {Value}{(Inclusive ? "" : " (exclusive)")}",
+    };
 }
 
 /// <summary>
@@ -50,7 +60,9 @@ public sealed class RestoredInstance : IAsyncDisposable
     public string Id => _shell.Id;
     public string DataDirectory => _member.DataDirectory;
     public int Port => _member.Port;
-    public string SocketDirectory => Path.Combine(_shell.Directory, "socket");
+    public string SocketDirectory => _shell.SocketDirectory;
+    /// <summary>The instance's own folder (in the sandbox folder): tools run there, so removal finds them.</summary>
+    public string Directory => _shell.Directory;
     public LocalServer Server => _shell.Server(_member.Name);
 
     /// <summary>DrTools' own way in: the private socket, as the backup's user.</summary>
@@ -85,9 +97,10 @@ public sealed class RestoredInstance : IAsyncDisposable
         }
         var shell = Sandbox.Reserve(root, binaries, persistent: keep, restored: true);
         var instance = new RestoredInstance(shell, shell.AddMember("restored"), backup);
+        Sandbox.EnsureSocketRoot();
         foreach (var directory in new[] { instance.DataDirectory, instance.SocketDirectory })
         {
-            Directory.CreateDirectory(directory);
+            System.IO.Directory.CreateDirectory(directory);
             File.SetUnixFileMode(directory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
             ServerAccount.Current.Own(directory);
         }
@@ -98,7 +111,7 @@ public sealed class RestoredInstance : IAsyncDisposable
     public IReadOnlyList<(string Archive, string Into)> Archives(BackupRepository repository)
     {
         var source = repository.BackupDirectory(_backup.Id);
-        var archives = Directory.Exists(source) ? Directory.GetFiles(source, "*.tar*") : [];
+        var archives = System.IO.Directory.Exists(source) ? System.IO.Directory.GetFiles(source, "*.tar*") : [];
         var baseArchive = archives.FirstOrDefault(a => Path.GetFileName(a).StartsWith("base.tar", StringComparison.Ordinal))
             ?? throw new DrToolsException($"backup {_backup.Id}: no base.tar in {source}.", DrErrorKind.InvalidOperation);
         return [(baseArchive, DataDirectory), .. archives.Where(a => Path.GetFileName(a).StartsWith("pg_wal.tar", StringComparison.Ordinal)).Select(a => (a, Path.Combine(DataDirectory, "pg_wal")))];

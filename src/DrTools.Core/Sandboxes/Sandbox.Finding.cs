@@ -77,6 +77,7 @@ public sealed partial class Sandbox
             }
         }
         await DeleteProvenDirectoryAsync(directory, $"sandbox {manifest.Id}");
+        if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id), recursive: true);
     }
 
     /// <summary>

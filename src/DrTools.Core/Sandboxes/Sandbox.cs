@@ -295,6 +295,16 @@ public sealed partial class Sandbox : IAsyncDisposable
             cancellationToken);
     }
 
+    /// <summary>
+    /// A private folder for the sandbox's Unix sockets. Not inside the sandbox: a socket's path is limited to 107 bytes,
+    /// and sandbox folders can be deep. Derived from the id, so that removal always finds it.
+    /// </summary>
+    internal string SocketDirectory => SocketDirectoryOf(Id);
+
+    internal static string SocketDirectoryOf(string id) => Path.Combine(Path.GetTempPath(), "drtools-sockets", id);
+
+    internal static void EnsureSocketRoot() => EnsureRoot(Path.GetDirectoryName(SocketDirectoryOf("x"))!);
+
     private static void EnsureRoot(string root)
     {
         if (System.IO.Directory.Exists(root)) return;

@@ -1,0 +1,158 @@
+#Requires -Version 7.6
+<#
+.SYNOPSIS
+    Writes the module's MAML help (en-US/DrTools.PowerShell.dll-Help.xml) from the help source beside the code.
+.DESCRIPTION
+    One Markdown file per cmdlet in this folder gives the synopsis, description and examples; everything else comes
+    from the compiled cmdlets themselves: parameter sets, types, positions, pipeline input, each parameter's
+    HelpMessage, and output types. Run in its own process against the packaged module (build.ps1 does).
+#>
+[CmdletBinding()]
+param(
+    [Parameter(Mandatory)] [string] $ModuleManifest,
+    [string] $Source = $PSScriptRoot
+)
+
+$ErrorActionPreference = 'Stop'
+$module = Import-Module $ModuleManifest -PassThru
+$destination = Join-Path (Split-Path $ModuleManifest) 'en-US/DrTools.PowerShell.dll-Help.xml'
+$common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+
+function Read-HelpSource([string] $Path) {
+    # "## SECTION" headings; under EXAMPLES, "### title", a ```powershell block, then remarks.
+    $help = @{ Synopsis = ''; Description = @(); Examples = @() }
+    $section = $null; $example = $null; $inCode = $false; $paragraph = [System.Collections.Generic.List[string]]::new()
+    $flush = {
+        if ($paragraph.Count -eq 0) { return }
+        $text = ($paragraph -join ' ').Trim()
+        $paragraph.Clear()
+        switch ($section) {
+            'SYNOPSIS' { $help.Synopsis = $text }
+            'DESCRIPTION' { $help.Description += $text }
+            'EXAMPLES' { if ($example) { $example.Remarks += $text } }
+        }
+    }
+    foreach ($line in Get-Content $Path) {
+        if ($inCode) {
+            if ($line -match '^```') { $inCode = $false } else { $example.Code += $line }
+            continue
+        }
+        switch -Regex ($line) {
+            '^## (.+)$' { & $flush; $section = $Matches[1].Trim(); continue }
+            '^### (.+)$' { & $flush; $example = @{ Title = $Matches[1].Trim(); Code = @(); Remarks = @() }; $help.Examples += $example; continue }
+            '^```' { & $flush; $inCode = $true; continue }
+            '^\s*$' { & $flush; continue }
+            default { $paragraph.Add($line.Trim()) }
+        }
+    }
+    & $flush
+    foreach ($missing in @('Synopsis') | Where-Object { -not $help[$_] }) { throw "${Path}: no ## SYNOPSIS" }
+    if ($help.Examples.Count -lt 2) { throw "${Path}: at least two examples are needed, found $($help.Examples.Count)" }
+    $help
+}
+
+$settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
+$null = New-Item -ItemType Directory -Force (Split-Path $destination)
+$writer = [System.Xml.XmlWriter]::Create($destination, $settings)
+$maml = 'http://schemas.microsoft.com/maml/2004/10'
+$commandNs = 'http://schemas.microsoft.com/maml/dev/command/2004/10'
+$dev = 'http://schemas.microsoft.com/maml/dev/2004/10'
+function Write-Paragraphs([string[]] $Paragraphs) {
+    $writer.WriteStartElement('maml', 'description', $maml)
+    foreach ($p in $Paragraphs) { $writer.WriteElementString('maml', 'para', $maml, $p) }
+    $writer.WriteEndElement()
+}
+function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax) {
+    $position = if ($SetMetadata.Position -ge 0) { "$($SetMetadata.Position)" } else { 'named' }
+    $pipeline = @(if ($SetMetadata.ValueFromPipeline) { 'ByValue' }; if ($SetMetadata.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
+    $writer.WriteStartElement('command', 'parameter', $commandNs)
+    $writer.WriteAttributeString('required', "$($SetMetadata.IsMandatory)".ToLowerInvariant())
+    $writer.WriteAttributeString('position', $position)
+    $writer.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }))
+    $writer.WriteAttributeString('globbing', 'false')
+    $writer.WriteElementString('maml', 'name', $maml, $Parameter.Name)
+    $help = @($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.HelpMessage })[0].HelpMessage
+    Write-Paragraphs @($help)
+    $type = [Nullable]::GetUnderlyingType($Parameter.ParameterType) ?? $Parameter.ParameterType
+    # A switch takes no value: the syntax shows it bare, [-Rejoin].
+    if (-not ($InSyntax -and $Parameter.SwitchParameter)) {
+        $writer.WriteStartElement('command', 'parameterValue', $commandNs)
+        $writer.WriteAttributeString('required', "$(-not $Parameter.SwitchParameter)".ToLowerInvariant())
+        $writer.WriteString($type.Name)
+        $writer.WriteEndElement()
+    }
+    $writer.WriteStartElement('dev', 'type', $dev)
+    $writer.WriteElementString('maml', 'name', $maml, $type.FullName)
+    $writer.WriteEndElement()
+    $writer.WriteEndElement()
+}
+
+$writer.WriteStartDocument()
+$writer.WriteStartElement('helpItems', 'http://msh')
+$writer.WriteAttributeString('schema', 'maml')
+foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name) {
+    $file = Join-Path $Source "$($command.Name).md"
+    if (-not (Test-Path $file)) { throw "no help source for $($command.Name): $file" }
+    $help = Read-HelpSource $file
+    $writer.WriteStartElement('command', 'command', $commandNs)
+    $writer.WriteAttributeString('xmlns', 'maml', $null, $maml)
+    $writer.WriteAttributeString('xmlns', 'dev', $null, $dev)
+    $writer.WriteStartElement('command', 'details', $commandNs)
+    $writer.WriteElementString('command', 'name', $commandNs, $command.Name)
+    $writer.WriteElementString('command', 'verb', $commandNs, $command.Verb)
+    $writer.WriteElementString('command', 'noun', $commandNs, $command.Noun)
+    Write-Paragraphs @($help.Synopsis)
+    $writer.WriteEndElement()
+    Write-Paragraphs $help.Description
+
+    $writer.WriteStartElement('command', 'syntax', $commandNs)
+    foreach ($set in $command.ParameterSets) {
+        $writer.WriteStartElement('command', 'syntaxItem', $commandNs)
+        $writer.WriteElementString('maml', 'name', $maml, $command.Name)
+        foreach ($p in $set.Parameters | Where-Object Name -NotIn $common) { Write-Parameter $command.Parameters[$p.Name] $p -InSyntax }
+        $writer.WriteEndElement()
+    }
+    $writer.WriteEndElement()
+
+    $writer.WriteStartElement('command', 'parameters', $commandNs)
+    foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
+        $metadata = $command.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1
+        Write-Parameter $parameter $metadata
+    }
+    $writer.WriteEndElement()
+
+    $writer.WriteStartElement('command', 'inputTypes', $commandNs)
+    $inputs = $command.ParameterSets.Parameters | Where-Object { $_.ValueFromPipeline } | ForEach-Object { $_.ParameterType.FullName } | Sort-Object -Unique
+    foreach ($type in @($inputs)) {
+        $writer.WriteStartElement('command', 'inputType', $commandNs)
+        $writer.WriteStartElement('dev', 'type', $dev); $writer.WriteElementString('maml', 'name', $maml, $type); $writer.WriteEndElement()
+        $writer.WriteEndElement()
+    }
+    $writer.WriteEndElement()
+    $writer.WriteStartElement('command', 'returnValues', $commandNs)
+    foreach ($type in $command.OutputType.Name | Sort-Object -Unique) {
+        $writer.WriteStartElement('command', 'returnValue', $commandNs)
+        $writer.WriteStartElement('dev', 'type', $dev); $writer.WriteElementString('maml', 'name', $maml, $type); $writer.WriteEndElement()
+        $writer.WriteEndElement()
+    }
+    $writer.WriteEndElement()
+
+    $writer.WriteStartElement('command', 'examples', $commandNs)
+    $number = 0
+    foreach ($example in $help.Examples) {
+        $number++
+        $writer.WriteStartElement('command', 'example', $commandNs)
+        $writer.WriteElementString('maml', 'title', $maml, "-------------------------- Example ${number}: $($example.Title) --------------------------")
+        $writer.WriteElementString('dev', 'code', $dev, ($example.Code -join "`n"))
+        $writer.WriteStartElement('dev', 'remarks', $dev)
+        foreach ($p in $example.Remarks) { $writer.WriteElementString('maml', 'para', $maml, $p) }
+        $writer.WriteEndElement()
+        $writer.WriteEndElement()
+    }
+    $writer.WriteEndElement()
+    $writer.WriteEndElement()
+}
+$writer.WriteEndElement()
+$writer.WriteEndDocument()
+$writer.Dispose()
+$destination

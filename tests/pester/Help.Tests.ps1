@@ -1,0 +1,77 @@
+#Requires -Version 7.6
+# Every cmdlet's help is complete, and every example in it runs against real sandboxes, so the help stays true.
+
+BeforeDiscovery {
+    $version = (Import-PowerShellDataFile "$PSScriptRoot/../../module/DrTools.psd1").ModuleVersion
+    $manifest = $env:DRTOOLS_MODULE_MANIFEST ?? "$PSScriptRoot/../../output/DrTools/$version/DrTools.psd1"
+    Import-Module $manifest -Force
+    $Commands = Get-Command -Module DrTools | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } }
+    $Examples = foreach ($command in $Commands) {
+        $number = 0
+        foreach ($example in (Get-Help $command.Name).examples.example) {
+            $number++
+            @{ Command = $command.Name; Number = $number; Title = ($example.title -replace '^-+\s*|\s*-+$'); Code = $example.code }
+        }
+    }
+}
+
+BeforeAll {
+    $version = (Import-PowerShellDataFile "$PSScriptRoot/../../module/DrTools.psd1").ModuleVersion
+    Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$PSScriptRoot/../../output/DrTools/$version/DrTools.psd1") -Force
+}
+
+Describe 'Help of <Name>' -ForEach $Commands {
+    BeforeAll {
+        $Help = Get-Help $Name -Full
+    }
+
+    It 'has a synopsis and a description' {
+        $Help.Synopsis | Should -Not -BeNullOrEmpty
+        $Help.Synopsis | Should -Not -BeLike "*$Name*[[]*" -Because 'a generated synopsis is the syntax line'
+        ($Help.description.Text -join ' ').Length | Should -BeGreaterThan 80
+    }
+
+    It 'describes every parameter' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+        $documented = $Help.parameters.parameter | Where-Object { $_.description.Text } | ForEach-Object name
+        (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Should -BeIn $documented
+    }
+
+    It 'names its output types and has at least two examples' {
+        @($Help.returnValues.returnValue).Count | Should -BeGreaterThan 0
+        @($Help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+}
+
+Describe 'about_DrTools' {
+    It 'lists every cmdlet by the runbook stage it serves, and the duration forms' {
+        $about = Get-Help about_DrTools | Out-String
+        foreach ($stage in 'Set up', 'Check before', 'Drill', 'Verify after', 'Backups and restores', 'Run and report') { $about | Should -Match "(?m)^\s+$stage" }
+        foreach ($command in Get-Command -Module DrTools) { $about | Should -Match ([regex]::Escape($command.Name)) }
+        $about | Should -Match '250ms, 30s, 5m, 1h, 00:00:30'
+    }
+}
+
+Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
+    BeforeAll {
+        # Each example runs in a folder of its own, with sandboxes, run folders and history there, and nothing left after.
+        $Work = Join-Path ([IO.Path]::GetTempPath()) "drtools-example-$([guid]::NewGuid().ToString('n'))"
+        New-Item -ItemType Directory $Work | Out-Null
+        $saved = @{ DRTOOLS_SANDBOX_ROOT = $env:DRTOOLS_SANDBOX_ROOT; DRTOOLS_RUNS_ROOT = $env:DRTOOLS_RUNS_ROOT; DRTOOLS_HISTORY = $env:DRTOOLS_HISTORY }
+        $env:DRTOOLS_SANDBOX_ROOT = "$Work/sandboxes"; $env:DRTOOLS_RUNS_ROOT = "$Work/runs"; $env:DRTOOLS_HISTORY = "$Work/history"
+        Push-Location $Work
+    }
+
+    AfterAll {
+        Pop-Location
+        Remove-DrSandbox -All -Path "$Work/sandboxes" -Confirm:$false -WarningAction SilentlyContinue
+        foreach ($name in $saved.Keys) { Set-Item "Env:$name" ($saved[$name] ?? '') ; if (-not $saved[$name]) { Remove-Item "Env:$name" } }
+        Remove-Item $Work -Recurse -Force
+    }
+
+    It 'runs without an error' {
+        $ErrorActionPreference = 'Stop'
+        $output = & ([scriptblock]::Create($Code)) | Out-String -Width 120
+        $output | Should -Not -BeNullOrEmpty -Because 'an example shows a result'
+    }
+}
