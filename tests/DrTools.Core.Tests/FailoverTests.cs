@@ -178,6 +178,34 @@ public sealed class FailoverTests
     }
 
     [Fact]
+    public async Task A_drill_cancelled_once_promotion_was_asked_for_never_restarts_the_old_primary_into_a_split_brain()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        using var cancel = new CancellationTokenSource();
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Progress = new Cancelling("the promotion", cancel) };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+
+        var error = await Assert.ThrowsAnyAsync<OperationCanceledException>(() => FailoverDrill.RunAsync(plan, control, options, cancel.Token));
+
+        // Whether the cancellation landed before or after pg_promote reached the standby, there is one primary, and the message says which.
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        var primary = Assert.Single(status.Members, m => m.Role == MemberRole.Primary);
+        Assert.Contains(primary.Name == "node1" ? "The old primary node0 (127.0.0.1:" : "The old primary node0", error.Message);
+        Assert.Contains(primary.Name == "node1" ? "was left down: node1" : "was restarted", error.Message);
+    }
+
+    /// <summary>Cancels the drill a moment after it enters a phase, as Ctrl+C at the worst time would: here, while pg_promote is on its way.</summary>
+    private sealed class Cancelling(string phase, CancellationTokenSource cancel) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            if (value.Phase == phase) cancel.CancelAfter(TimeSpan.FromMilliseconds(2));
+        }
+    }
+
+    [Fact]
     public async Task A_drill_that_cannot_promote_restarts_the_old_primary_and_says_where_the_cluster_stands()
     {
         using var root = new TemporaryRoot();

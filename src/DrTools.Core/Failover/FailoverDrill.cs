@@ -100,6 +100,7 @@ public static class FailoverDrill
         options.Progress.Enter(phase, 5);
         var primaryDown = false;
         Session? promoted = null;
+        DbMember? promotionRequested = null;
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         var rejoined = false;
@@ -147,6 +148,7 @@ public static class FailoverDrill
 
             Enter("the promotion", 50);
             Mark("promotion requested", candidate.Member.Display);
+            promotionRequested = candidate.Member;
             await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
             promoted = candidate;
             Mark("promotion finished");
@@ -186,7 +188,7 @@ public static class FailoverDrill
         {
             var writeSamples = await writes.StopAsync();
             await reads.StopAsync();
-            throw await DescribeFailureAsync(e, plan, control, primary, primaryDown, promoted is not null, phase, writeSamples.Count(s => s.Succeeded));
+            throw await DescribeFailureAsync(e, plan, control, primary, primaryDown, promotionRequested, phase, writeSamples.Count(s => s.Succeeded));
         }
         finally
         {
@@ -359,18 +361,27 @@ public static class FailoverDrill
 
     /// <summary>
     /// The drill failed or was cancelled part-way: put the cluster back as close to how it was found as possible
-    /// (restart a primary that was stopped or killed when nothing was promoted) and say where it stands.
+    /// (restart a primary that was stopped or killed when no promotion was asked for) and say where it stands.
     /// </summary>
-    private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, bool promoted, string phase, int acknowledged)
+    private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, DbMember? promotionRequested, string phase, int acknowledged)
     {
         var recovery = "";
+        var status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+        // pg_promote may have been sent: the standby may be primary now or a moment later, and a restarted old primary
+        // would make two. Only a candidate still a standby well after a promotion takes (~20 ms) was never asked.
+        var promoting = primaryDown && promotionRequested is not null && await Polling.UntilAsync(
+            async () => (status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None)).Members.Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
+            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        if (promoting)
+        {
+            recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
+        }
         // The fault or stop may have failed before it took effect: a primary that still serves needs no restart.
-        var before = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
-        if (primaryDown && !promoted && before.Primary?.Name == primary.Name)
+        else if (primaryDown && status.Primary?.Name == primary.Name)
         {
             recovery = $" The old primary {primary.Display} was not stopped: it still accepts writes.";
         }
-        else if (primaryDown && !promoted)
+        else if (primaryDown)
         {
             try
             {
@@ -382,8 +393,8 @@ public static class FailoverDrill
             {
                 recovery = $" Restarting the old primary failed: {restart.Message}";
             }
+            status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
         }
-        var status = recovery.Length == 0 || recovery.Contains("was not stopped", StringComparison.Ordinal) ? before : await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
         var where = $"{recovery} Cluster now: {status.Verdict}";
         if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
         var reason = error is DrToolsException known ? known.Message : error.Message;
