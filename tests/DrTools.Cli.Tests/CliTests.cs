@@ -16,7 +16,8 @@ public sealed class CliTests
         var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, id, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;
 
         var list = await Drtools.RunAsync("sandbox", "list", "--root", root.Path, "--json");
-        var listed = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Single();
+        // Runs of other tests may be listed beside it (their scratch folders): the sandbox folder holds this one only.
+        var listed = JsonDocument.Parse(list.StandardOutput).RootElement.EnumerateArray().Single(s => s.GetProperty("kind").GetString() == "cluster");
         Assert.Equal(id, listed.GetProperty("id").GetString());
         Assert.Equal("running", listed.GetProperty("state").GetString());
 

@@ -103,10 +103,14 @@ Describe 'Safety: what is not a sandbox is never touched' {
         Set-Content "$ForeignRoot/.ssh/id_ed25519" 'secret key'
         Set-Content "$ForeignRoot/Documents/notes.txt" 'notes'
         Set-Content "$ForeignRoot/garbage/sandbox.json" '{ not json'
+        # Runs' scratch folders are listed too: an empty runs folder of its own keeps the count to this test's folders.
+        $SavedRunsRoot = $env:DRTOOLS_RUNS_ROOT
+        $env:DRTOOLS_RUNS_ROOT = "$ForeignRoot-runs"
     }
 
     AfterAll {
-        Remove-Item $ForeignRoot -Recurse -Force -ErrorAction SilentlyContinue
+        if ($SavedRunsRoot) { $env:DRTOOLS_RUNS_ROOT = $SavedRunsRoot } else { Remove-Item Env:DRTOOLS_RUNS_ROOT }
+        Remove-Item $ForeignRoot, "$ForeignRoot-runs" -Recurse -Force -ErrorAction SilentlyContinue
     }
 
     It 'lists foreign folders as NotASandbox' {
