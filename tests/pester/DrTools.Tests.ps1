@@ -239,9 +239,14 @@ Describe 'Ctrl+C (Stop on a runspace) leaves nothing behind' {
 
     It 'during sandbox creation' {
         $root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-stop-$([guid]::NewGuid().ToString('n'))"
-        Stop-WhenStarted "New-DrSandbox -Standbys 1 -Path '$root' -Confirm:`$false" $root { Test-Path "$root/*/node1" } | Out-Null
-        Get-ChildItem $root -Force | ForEach-Object Name | Should -BeNullOrEmpty
-        Remove-Item $root -Recurse -Force
+        try {
+            Stop-WhenStarted "New-DrSandbox -Standbys 1 -Path '$root' -Confirm:`$false" $root { Test-Path "$root/*/node1" } | Out-Null
+            Get-ChildItem $root -Force | ForEach-Object Name | Should -BeNullOrEmpty
+        }
+        finally {
+            Remove-DrSandbox -All -Path $root -Confirm:$false -WarningAction SilentlyContinue
+            Remove-Item $root -Recurse -Force -ErrorAction SilentlyContinue
+        }
     }
 
     It 'during a runbook step, cleanup included' {
@@ -255,9 +260,14 @@ steps:
 cleanup:
   - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
 '@
-        Stop-WhenStarted "`$env:DRTOOLS_SANDBOX_ROOT = '$root'; Invoke-DrRunbook -Path '$file' -Confirm:`$false" $root { Test-Path "$root/*/node1/postmaster.pid" }
-        @(Get-ChildItem $root -Force).Count | Should -Be 0
-        Remove-Item $root, $file -Recurse -Force
+        try {
+            Stop-WhenStarted "`$env:DRTOOLS_SANDBOX_ROOT = '$root'; Invoke-DrRunbook -Path '$file' -Confirm:`$false" $root { Test-Path "$root/*/node1/postmaster.pid" } | Out-Null
+            Get-ChildItem $root -Force | ForEach-Object Name | Should -BeNullOrEmpty
+        }
+        finally {
+            Remove-DrSandbox -All -Path $root -Confirm:$false -WarningAction SilentlyContinue
+            Remove-Item $root, $file -Recurse -Force -ErrorAction SilentlyContinue
+        }
     }
 }
 
