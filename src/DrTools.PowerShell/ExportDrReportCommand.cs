@@ -1,19 +1,24 @@
 using System.Management.Automation;
+using DrTools.Core.Failover;
 using DrTools.Core.Runbooks;
 using DrTools.Core.Runbooks.Reports;
 
 namespace DrTools.PowerShell;
 
-/// <summary>A run's report: Markdown or self-contained HTML for people, JSON (the journal) JUnit or NUnit XML for CI.</summary>
+/// <summary>A run's (or a lone failover drill's) report: Markdown or self-contained HTML for people, JSON (the journal), JUnit or NUnit XML for CI.</summary>
 [Cmdlet(VerbsData.Export, "DrReport", SupportsShouldProcess = true, DefaultParameterSetName = JournalSet)]
 [OutputType(typeof(string), typeof(FileInfo))]
 public sealed class ExportDrReportCommand : DrCmdlet
 {
     private const string JournalSet = "Journal";
     private const string JournalPathSet = "JournalPath";
+    private const string FailoverSet = "Failover";
 
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JournalSet, HelpMessage = "A run from Invoke-DrRunbook.")]
     public RunJournal? Journal { get; set; }
+
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = FailoverSet, HelpMessage = "A drill from Invoke-DbFailover, reported as a one-step run with its objectives and timeline.")]
+    public FailoverResult? FailoverResult { get; set; }
 
     [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, ValueFromPipelineByPropertyName = true, HelpMessage = "A run's journal.json, or its folder in the drill history (Get-DrDrillHistory's LastJournal binds by pipeline).")]
     [Alias("LastJournal")]
@@ -29,7 +34,8 @@ public sealed class ExportDrReportCommand : DrCmdlet
 
     protected override void ProcessRecord()
     {
-        var journal = Journal ?? Run(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath);
+        var journal = Journal
+            ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult) : Run(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
         var text = Report.Render(journal, Enum.Parse<ReportFormat>(Format));
         if (Path is null)
         {

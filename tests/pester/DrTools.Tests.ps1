@@ -420,6 +420,15 @@ Describe 'Failover drills and checksums' {
         ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'SIGKILL of postmaster PID *'
     }
 
+    It 'reports a lone drill piped from Invoke-DbFailover like a run, objectives and timeline included' {
+        $junit = [xml]($Sandbox | Invoke-DbFailover -RtoSeconds 30 -RpoSeconds 0 -Confirm:$false | Export-DrReport -Format JUnit)
+        $junit.testsuites.testsuite.name | Should -Be "Switchover of sandbox $($Sandbox.Id)"
+        $junit.testsuites.failures | Should -Be '0'
+        $junit.testsuites.testsuite.testcase.name | Should -Be '1: Switchover', 'RTO', 'RPO'
+        $html = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -RtoSeconds 30 -Confirm:$false | Export-DrReport -Format Html
+        $html | Should -Match 'write outage seen by clients'
+    }
+
     It 'refuses a cluster not allowed for drills, before connecting to it' {
         { Invoke-DbFailover -ConnectionString 'Host=127.0.0.1;Port=1' -Mode Failover -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ExpectedMessage '*not allowed for drills*Nothing was changed.'

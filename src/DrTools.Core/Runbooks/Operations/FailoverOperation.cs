@@ -53,15 +53,22 @@ internal static class FailoverOperation
         // shifted by this offset (the difference between the two clocks' origins is microseconds).
         var drillStart = context.Clock.Elapsed;
         var result = await FailoverDrill.RunAsync(plan, control, options, cancellationToken);
-        return new StepOutcome(result, result.Met, $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}")
+        return new StepOutcome(result, result.Met, Summary(result))
         {
             Measurements = result.Figures,
-            ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow },
+            ObjectiveFigures = ObjectiveFigures(result),
             Marks = Marks(result, drillStart),
         };
     }
 
-    private static List<TimelineMark> Marks(FailoverResult result, TimeSpan drillStart)
+    internal static string Summary(FailoverResult result) =>
+        $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
+
+    /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
+    internal static Dictionary<string, Measurement> ObjectiveFigures(FailoverResult result) => new() { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+
+    /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
+    internal static List<TimelineMark> Marks(FailoverResult result, TimeSpan drillStart)
     {
         var marks = result.Timeline.Select(moment => moment.Name switch
         {

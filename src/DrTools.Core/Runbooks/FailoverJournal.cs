@@ -1,0 +1,49 @@
+using DrTools.Core.Failover;
+using DrTools.Core.Runbooks.Operations;
+
+namespace DrTools.Core.Runbooks;
+
+/// <summary>
+/// A failover drill run on its own (Invoke-DbFailover, drtools failover) as a one-step run journal, so it gets the same
+/// reports as a runbook: objectives from the targets it was given, the drill's timeline and every figure.
+/// </summary>
+public static class FailoverJournal
+{
+    public static RunJournal From(FailoverResult result, string? tester = null)
+    {
+        var figures = FailoverOperation.ObjectiveFigures(result);
+        var objectives = figures.Where(f => f.Value.Target is not null)
+            .Select(f => new ObjectiveResult(f.Key, TimeSpan.FromSeconds(f.Value.Target!.Value), f.Value with { Name = f.Key == "rto" ? "recovery time (RTO)" : "recovery point (RPO): window of lost writes" }, null))
+            .ToList();
+        var passed = result.Met && objectives.All(o => o.Met);
+        var name = $"{result.Mode} of {result.Target}";
+        return new RunJournal
+        {
+            Id = result.RunId.ToString("N")[..12],
+            Runbook = name,
+            TestType = "Database failover test",
+            Source = "Invoke-DbFailover",
+            Tester = tester ?? Environment.UserName,
+            Host = Environment.MachineName,
+            DrToolsVersion = typeof(FailoverJournal).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            Targets = new Dictionary<string, string> { ["db"] = result.Target },
+            Status = passed ? RunStatus.Passed : RunStatus.Failed,
+            StartedAt = result.StartedAt,
+            EndedAt = result.StartedAt + result.Duration,
+            Duration = result.Duration,
+            TargetsReadyAt = TimeSpan.Zero,
+            Steps =
+            [
+                new StepRecord
+                {
+                    Section = RunbookSection.Step, Index = 0, Name = result.Mode.ToString(), Operation = "Invoke-DbFailover",
+                    Status = passed ? StepStatus.Passed : StepStatus.Failed, StartedAt = TimeSpan.Zero, Duration = result.Duration,
+                    Summary = FailoverOperation.Summary(result), Message = passed ? null : "an objective or the integrity check was not met",
+                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = FailoverOperation.Marks(result, TimeSpan.Zero),
+                },
+            ],
+            Objectives = objectives,
+            Issues = [.. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
+        };
+    }
+}
