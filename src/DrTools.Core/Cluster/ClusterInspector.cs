@@ -126,15 +126,18 @@ public static class ClusterInspector
                    case when pg_is_in_recovery() then null else pg_current_wal_lsn()::text end,
                    case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end,
                    pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
-                   (select timeline_id from pg_control_checkpoint())
+                   (select timeline_id from pg_control_checkpoint()),
+                   case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply') then nullif(current_setting('synchronous_standby_names'), '') end
             """, connection);
         bool inRecovery;
         string? clusterName;
+        string? waitsFor;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             inRecovery = reader.GetBoolean(0);
             clusterName = reader.GetString(2);
+            waitsFor = reader.IsDBNull(8) ? null : reader.GetString(8);
             status = status with
             {
                 Role = inRecovery ? MemberRole.Standby : MemberRole.Primary,
@@ -172,13 +175,6 @@ public static class ClusterInspector
             {
                 senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3)));
             }
-        }
-        string? waitsFor;
-        await using (var sync = new NpgsqlCommand("""
-            select case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply') then nullif(current_setting('synchronous_standby_names'), '') end
-            """, connection))
-        {
-            waitsFor = await sync.ExecuteScalarAsync(cancellationToken) as string;
         }
         var slots = new List<ReplicationSlotStatus>();
         await using (var slotQuery = new NpgsqlCommand("""
