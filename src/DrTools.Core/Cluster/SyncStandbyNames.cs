@@ -17,14 +17,17 @@ public static partial class SyncStandbyNames
 
     /// <summary>Whether a standby connecting as <paramref name="applicationName"/> can be one of those that confirm commits.</summary>
     public static bool Names(string setting, string applicationName) =>
-        Regex.IsMatch(setting, @"(^|[\s(,])\*($|[\s),])") || ReplaceName(setting, applicationName, "\u0000").Contains('\u0000');
+        Regex.IsMatch(setting, @"(^|[\s(,])\*($|[\s),])") || Regex.IsMatch(setting, NamePattern(applicationName), RegexOptions.IgnoreCase);
 
     /// <summary>
     /// The setting with one standby's name replaced by another's (after a failover the new primary's own name must give
     /// way to the old primary's, which now streams from it), matching whole names, quoted or not, case-insensitively as PostgreSQL does.
     /// </summary>
     public static string ReplaceName(string setting, string name, string replacement) =>
-        Regex.Replace(setting, $@"(?<=^|[\s(,])(""{Regex.Escape(name)}""|{Regex.Escape(name)})(?=$|[\s),])", _ => Quote(replacement), RegexOptions.IgnoreCase);
+        Regex.Replace(setting, NamePattern(name), _ => Quote(replacement), RegexOptions.IgnoreCase);
+
+    /// <summary>One whole name of the list, quoted or not.</summary>
+    private static string NamePattern(string name) => $@"(?<=^|[\s(,])(""{Regex.Escape(name)}""|{Regex.Escape(name)})(?=$|[\s),])";
 
     private static string Quote(string name) => Regex.IsMatch(name, @"^[A-Za-z_][A-Za-z0-9_$]*$") ? name : $"\"{name.Replace("\"", "\"\"")}\"";
 }

@@ -91,13 +91,13 @@ public static class FailoverDrill
         await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe, clock);
         Mark("probes started", writes.Path);
 
-        var phase = "the baseline";
+        var phase = "";
         void Enter(string name, int percent)
         {
             phase = name;
             options.Progress.Enter(name, percent);
         }
-        options.Progress.Enter(phase, 5);
+        Enter("the baseline", 5);
         var primaryDown = false;
         Session? promoted = null;
         DbMember? promotionRequested = null;

@@ -26,14 +26,16 @@ internal sealed class SyncReplication
     public static async Task<SyncReplication> CaptureAsync(DbMember primary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken)
     {
         var names = new Dictionary<string, string>();
+        var setting = "";
         foreach (var member in standbys.Prepend(primary))
         {
-            var (conninfo, clusterName) = await member.QueryAsync("select current_setting('primary_conninfo'), current_setting('cluster_name')", r => (r.GetString(0), r.GetString(1)), cancellationToken);
+            var (conninfo, clusterName, standbyNames) = await member.QueryAsync("select current_setting('primary_conninfo'), current_setting('cluster_name'), current_setting('synchronous_standby_names')",
+                r => (r.GetString(0), r.GetString(1), r.GetString(2)), cancellationToken);
+            if (member == primary) setting = standbyNames;
             // As the WAL receiver connects: application_name from primary_conninfo, else cluster_name, else "walreceiver";
             // the primary, which has none, gets its cluster_name or a name from its endpoint when it rejoins.
             names[member.Name] = ConnInfo.Get(conninfo, "application_name") ?? (clusterName.Length > 0 ? clusterName : member == primary ? ConnInfo.SafeName(member.Name) : "walreceiver");
         }
-        var setting = await primary.QueryAsync("select current_setting('synchronous_standby_names')", r => r.GetString(0), cancellationToken);
         return new SyncReplication(setting, names);
     }
 

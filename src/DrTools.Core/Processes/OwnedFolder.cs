@@ -5,6 +5,21 @@ namespace DrTools.Core.Processes;
 /// <summary>The file inside a folder DrTools made that proves it made it (a sandbox manifest, a run marker).</summary>
 internal static class OwnedFolder
 {
+    /// <summary>
+    /// Makes <paramref name="root"/>/<paramref name="id"/> with its proof already inside: the proof is written into a
+    /// staging folder that is then renamed whole, so the folder never exists under its id without what proves it is DrTools'.
+    /// </summary>
+    public static string Create(string root, string id, Action<string> writeProofInto)
+    {
+        var directory = Path.Combine(root, id);
+        var staging = Path.Combine(root, $".{id}.new");
+        Directory.CreateDirectory(staging);
+        writeProofInto(staging);
+        Directory.Move(staging, directory);
+        ServerAccount.Current.Own(directory);
+        return directory;
+    }
+
     /// <summary>The file's JSON, or null with what is wrong with it: missing, unreadable, or not JSON of that shape.</summary>
     public static T? ReadProof<T>(string directory, string fileName, JsonSerializerOptions options, out string? problem) where T : class
     {

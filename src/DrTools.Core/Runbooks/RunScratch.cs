@@ -23,20 +23,15 @@ public static class RunScratch
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("DRTOOLS_RUNS_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-runs");
 
-    /// <summary>Makes the scratch folder of a run owned by this process, marker first (staged and renamed, like a sandbox).</summary>
+    /// <summary>Makes the scratch folder of a run owned by this process, with its marker.</summary>
     internal static string Create(string id, string journalPath, DateTimeOffset startedAt, string? root = null)
     {
         root = Path.GetFullPath(root ?? DefaultRoot);
         Directory.CreateDirectory(root);
-        var directory = Path.Combine(root, id);
-        var staging = Path.Combine(root, $".{id}.new");
-        Directory.CreateDirectory(staging);
         var owner = ProcessOwner.Current;
-        File.WriteAllText(Path.Combine(staging, MarkerFile), JsonSerializer.Serialize(new RunScratchMarker(CreatorMark, id, owner.Pid, owner.StartTicks, Path.GetFullPath(journalPath), startedAt), RunJournal.JsonOptions));
-        Directory.Move(staging, directory);
-        // Server processes write into it (backup repositories).
-        ServerAccount.Current.Own(directory);
-        return directory;
+        var marker = new RunScratchMarker(CreatorMark, id, owner.Pid, owner.StartTicks, Path.GetFullPath(journalPath), startedAt);
+        // Owned by the server account: server processes write into it (backup repositories).
+        return OwnedFolder.Create(root, id, folder => File.WriteAllText(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
     }
 
     /// <summary>The scratch folders under the runs folder; those of killed runs are Orphaned, folders without a marker NotASandbox.</summary>

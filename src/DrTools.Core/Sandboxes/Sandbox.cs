@@ -114,12 +114,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             OwnerStartTicks = owner?.StartTicks,
             Restored = restored,
         };
-        // Made under a staging name and renamed whole: the folder never exists under its id without the manifest that proves it is a sandbox.
-        var staging = Path.Combine(Path.GetFullPath(root), $".{id}.new");
-        System.IO.Directory.CreateDirectory(staging);
-        manifest.Save(staging);
-        System.IO.Directory.Move(staging, directory);
-        ServerAccount.Current.Own(directory);
+        OwnedFolder.Create(Path.GetFullPath(root), id, folder => manifest.Save(folder));
         return new Sandbox(manifest);
     }
 
@@ -301,9 +296,11 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// </summary>
     internal string SocketDirectory => SocketDirectoryOf(Id);
 
-    internal static string SocketDirectoryOf(string id) => Path.Combine(Path.GetTempPath(), "drtools-sockets", id);
+    private static readonly string SocketRoot = Path.Combine(Path.GetTempPath(), "drtools-sockets");
 
-    internal static void EnsureSocketRoot() => EnsureRoot(Path.GetDirectoryName(SocketDirectoryOf("x"))!);
+    internal static string SocketDirectoryOf(string id) => Path.Combine(SocketRoot, id);
+
+    internal static void EnsureSocketRoot() => EnsureRoot(SocketRoot);
 
     private static void EnsureRoot(string root)
     {
