@@ -20,8 +20,8 @@ public static class FailoverCommand
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
-        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST/PORT are set)." };
-        public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly, for members DrTools does not control." };
+        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL." };
+        public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
 

@@ -47,10 +47,10 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(HelpMessage = "Skip the before/after checksum comparison.")]
     public SwitchParameter SkipIntegrity { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "Shell command that fails the primary, for members DrTools does not control (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set).")]
+    [Parameter(HelpMessage = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set): needed for members DrTools does not control, and on a sandbox it replaces the SIGKILL of the postmaster.")]
     public string? FaultCommand { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "Shell command that stops the primary cleanly, for members DrTools does not control.")]
+    [Parameter(HelpMessage = "Shell command that stops the primary cleanly: needed for members DrTools does not control, and on a sandbox it replaces DrTools' fast shutdown.")]
     public string? StopCommand { get; set; }
 
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "MEMBER=DIRECTORY: data directories on this machine of members DrTools then controls directly (signals, pg_rewind).")]

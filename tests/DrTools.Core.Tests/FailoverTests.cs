@@ -330,6 +330,60 @@ public sealed class LocalControlTests
         Assert.DoesNotContain("NOTE", result.ReadReconnection.Method);
     }
 
+    [Fact]
+    public async Task A_fault_command_on_a_sandbox_is_the_fault_injected_and_the_sandbox_still_rejoins_the_old_primary()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var marker = Path.Combine(root.Path, "fault-ran");
+        var command = $"touch '{marker}' && kill -KILL $(head -1 '{Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid")}')";
+        var control = MemberControls.For(sandbox, null, command, null);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true };
+
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        Assert.Contains($"inject the fault: the fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})", plan.Steps);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+
+        Assert.True(File.Exists(marker));
+        Assert.Equal($"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})", result.Timeline.Single(e => e.Name == "fault injected").Detail);
+        Assert.Equal("PASS", result.IntegrityResult);
+        Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+    }
+
+    [Fact]
+    public async Task A_vanished_primary_whose_wal_sender_never_closed_is_failed_over_within_the_settle_time_with_its_lost_writes_exact()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var walSender = await Sql.ScalarAsync<int>(sandbox, "node0", "select pid from pg_stat_replication");
+        var postmaster = File.ReadLines(Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid")).First();
+        // The standby's connection stays open with nothing on it, as when a host vanishes: its WAL receiver would
+        // notice only after wal_receiver_timeout (60 s). Writes acknowledged meanwhile never reach it.
+        var control = MemberControls.For(sandbox, null, $"kill -STOP {walSender} && sleep 0.3 && kill -KILL {postmaster}", null);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(20), WriteProbe = new ProbeOptions { Rate = 100 } };
+
+        var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None), control, options, CancellationToken.None);
+
+        var fault = result.Timeline.Single(e => e.Name == "fault injected").At;
+        var promoted = result.Timeline.Single(e => e.Name == "promotion finished").At;
+        Assert.True(promoted - fault < TimeSpan.FromSeconds(2), $"promoted {promoted - fault} after the fault");
+        Assert.EndsWith("decided because node0 (127.0.0.1:" + sandbox.Members[0].Port + ") was unreachable and the received WAL position had not moved for 500ms)", result.Timeline.Single(e => e.Name == "standby chosen").Detail);
+
+        var present = new HashSet<long>();
+        await using (var connection = await sandbox.Target.Member("node1").OpenAsync(CancellationToken.None))
+        await using (var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection))
+        {
+            query.Parameters.AddWithValue("run", result.RunId);
+            await using var reader = await query.ExecuteReaderAsync();
+            while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
+        }
+        var missing = result.WriteSamples.Where(s => s.Acknowledged is not null && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+        Assert.NotEmpty(missing);
+        Assert.Equal(missing, result.LostSequences);
+        Assert.Equal(missing.Count, (int)result.LostWrites.Measured);
+    }
+
     [Theory]
     [InlineData("nodir")]
     [InlineData("node0=/nonexistent/dir")]

@@ -2,6 +2,7 @@ using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using System.Diagnostics;
 using Npgsql;
 
 namespace DrTools.Core.Failover;
@@ -57,7 +58,8 @@ public static class FailoverDrill
         else
         {
             steps.Add($"inject the fault: {control.FaultDescription(primaryMember)}");
-            steps.Add(candidate is null ? "choose the most advanced standby by replayed LSN" : $"promote the chosen {candidate.Display} once it has replayed what it received");
+            var settled = $"once it has lost its WAL sender, or, with the primary unreachable, its received WAL position has not moved for {DurationText.Format(options.ReceiveSettle)}";
+            steps.Add(candidate is null ? $"choose the most advanced standby by replayed LSN, each {settled}" : $"promote the chosen {candidate.Display} once it has replayed what it received, {settled}");
         }
         steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
         if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
@@ -141,9 +143,9 @@ public static class FailoverDrill
                 primaryDown = true;
                 Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the standby to promote", 35);
-                var (chosen, lsn) = await ChooseStandbyAsync(sessions, plan.Candidate is not null, options.PhaseTimeout, cancellationToken);
+                var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options, cancellationToken);
                 candidate = chosen;
-                Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn}");
+                Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn} ({how})");
             }
 
             Enter("the promotion", 50);
@@ -321,26 +323,126 @@ public static class FailoverDrill
     }
 
     /// <summary>
-    /// After the fault: waits until each standby has lost its WAL sender and replayed what it received, then picks the
-    /// most advanced by replayed LSN (the user's choice is the only session when there is one).
+    /// After the fault: waits until each standby has replayed what it received and will receive no more, then picks the
+    /// most advanced by replayed LSN (the user's choice is the only session when there is one). No more comes when its
+    /// WAL sender is gone, or when the primary cannot be reached and the received position has not moved for the
+    /// settle time: a vanished host never closes its connections, and the WAL receiver would notice only after
+    /// wal_receiver_timeout (60 s by default).
     /// </summary>
-    private static async Task<(Session Session, Lsn Replayed)> ChooseStandbyAsync(IReadOnlyList<Session> sessions, bool chosenByUser, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<(Session Session, Lsn Replayed, string How)> ChooseStandbyAsync(IReadOnlyList<Session> sessions, DbMember primary, bool chosenByUser, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var positions = await Task.WhenAll(sessions.Select(async session =>
+        using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var primaryGone = new PrimaryWatch(primary);
+        var watching = primaryGone.WatchAsync(stopWatching.Token);
+        try
+        {
+            var positions = await Task.WhenAll(sessions.Select(async session =>
+            {
+                try
+                {
+                    var (replayed, how) = await WaitForLastReceivedAsync(session, primaryGone, options.ReceiveSettle, options.PhaseTimeout, cancellationToken);
+                    return (Session: session, Replayed: (Lsn?)replayed, How: how);
+                }
+                catch (MemberException) when (!chosenByUser)
+                {
+                    return (Session: session, Replayed: null, How: ""); // a standby that went away is simply not a candidate
+                }
+            }));
+            var reachable = positions.Where(p => p.Replayed is not null).ToList();
+            if (reachable.Count == 0) throw new DrToolsException("no standby could be reached to promote.", DrErrorKind.InvalidOperation);
+            var best = reachable.MaxBy(p => p.Replayed!.Value.Value);
+            return (best.Session, best.Replayed!.Value, best.How);
+        }
+        finally
+        {
+            await stopWatching.CancelAsync();
+            await watching;
+        }
+    }
+
+    private static async Task<(Lsn Replayed, string How)> WaitForLastReceivedAsync(Session standby, PrimaryWatch primaryGone, TimeSpan settle, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var replayed = default(Lsn);
+        var lastReceived = default(Lsn);
+        var receivedSince = Stopwatch.GetTimestamp();
+        var how = "";
+        await Polling.RequireAsync(async () =>
+        {
+            var (receiving, received, lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
+                r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
+            replayed = lsn;
+            if (received != lastReceived)
+            {
+                (lastReceived, receivedSince) = (received, Stopwatch.GetTimestamp());
+            }
+            if (replayed < received) return false;
+            if (!receiving)
+            {
+                how = "its WAL receiver had stopped";
+                return true;
+            }
+            // Stable since the later of its last change and the moment the primary was found unreachable.
+            if (primaryGone.Since is not { } gone || Stopwatch.GetElapsedTime(Math.Max(receivedSince, gone)) < settle) return false;
+            how = $"its WAL receiver still reported streaming; decided because {primaryGone.Primary.Display} was unreachable and the received WAL position had not moved for {DurationText.Format(settle)}";
+            return true;
+        }, timeout, Poll,
+            () => $"{standby.Member.Display} did not stop receiving WAL within {DurationText.Format(timeout)} (replayed to {replayed}, received {lastReceived}; {primaryGone.Describe()}).",
+            cancellationToken);
+        return (replayed, how);
+    }
+
+    /// <summary>Tries the primary until it refuses a connection or does not answer one within a second; remembers when.</summary>
+    private sealed class PrimaryWatch(DbMember primary)
+    {
+        private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(1);
+        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
+        private long _since;
+
+        public DbMember Primary => primary;
+
+        /// <summary>The Stopwatch timestamp at which the primary was found unreachable, or null while it still answers.</summary>
+        public long? Since
+        {
+            get
+            {
+                var since = Interlocked.Read(ref _since);
+                return since == 0 ? null : since;
+            }
+        }
+
+        public string Describe() => Since is null ? $"{primary.Display} still accepted connections" : $"{primary.Display} was unreachable";
+
+        public async Task WatchAsync(CancellationToken stop)
         {
             try
             {
-                return (Session: session, Replayed: (Lsn?)await WaitForFinalReplayAsync(session, null, timeout, cancellationToken));
+                while (!await UnreachableAsync(stop)) await Task.Delay(Interval, stop);
+                Interlocked.Exchange(ref _since, Stopwatch.GetTimestamp());
             }
-            catch (MemberException) when (!chosenByUser)
+            catch (OperationCanceledException) when (stop.IsCancellationRequested)
             {
-                return (Session: session, Replayed: null); // a standby that went away is simply not a candidate
+                // The choice was made (or abandoned) before the primary was found unreachable.
             }
-        }));
-        var reachable = positions.Where(p => p.Replayed is not null).ToList();
-        if (reachable.Count == 0) throw new DrToolsException("no standby could be reached to promote.", DrErrorKind.InvalidOperation);
-        var best = reachable.MaxBy(p => p.Replayed!.Value.Value);
-        return (best.Session, best.Replayed!.Value);
+        }
+
+        private async Task<bool> UnreachableAsync(CancellationToken stop)
+        {
+            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
+            deadline.CancelAfter(AnswerTimeout);
+            try
+            {
+                await using var connection = await primary.OpenAsync(deadline.Token);
+                return false;
+            }
+            catch (MemberException)
+            {
+                return true;
+            }
+            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
+            {
+                return true; // no answer within the timeout: a frozen or vanished host
+            }
+        }
     }
 
     private static async Task PromoteAsync(Session candidate, TimeSpan timeout, CancellationToken cancellationToken)

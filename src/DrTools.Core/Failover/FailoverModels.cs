@@ -35,6 +35,12 @@ public sealed record FailoverOptions
     public long MaxCatchUpBytes { get; init; } = 16 * 1024 * 1024;
     /// <summary>Longest wait of any one phase (catch-up, promotion, first write after the fault, rejoin).</summary>
     public TimeSpan PhaseTimeout { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>
+    /// After an unplanned fault, with the primary unreachable: how long a standby's received WAL position must stay
+    /// unchanged before it is taken to have received all it will (its WAL receiver may not notice a vanished primary for
+    /// wal_receiver_timeout).
+    /// </summary>
+    public TimeSpan ReceiveSettle { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>How long the probes keep running once the cluster serves writes again.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(500);
 }

@@ -7,14 +7,14 @@ public static class MemberControls
 {
     /// <summary>
     /// How a drill acts on a target: a sandbox directly; members whose data directories are given (MEMBER=DIRECTORY)
-    /// directly too; any other member through the user's fault and stop commands.
+    /// directly too; any other member through the user's fault and stop commands, which, when given, are the fault
+    /// and the stop on every kind of target.
     /// </summary>
     public static IMemberControl For(Sandbox? sandbox, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand)
     {
-        if (sandbox is not null) return new SandboxControl(sandbox);
-        var commands = new CommandControl(faultCommand, stopCommand);
-        return dataDirectories is { Count: > 0 }
-            ? new LocalControl(PgBinaries.Locate(), LocalControl.ParseDataDirectories(dataDirectories), commands)
-            : commands;
+        IMemberControl? direct = sandbox is not null ? new SandboxControl(sandbox)
+            : dataDirectories is { Count: > 0 } ? new LocalControl(PgBinaries.Locate(), LocalControl.ParseDataDirectories(dataDirectories), new CommandControl(null, null))
+            : null;
+        return faultCommand is null && stopCommand is null && direct is not null ? direct : new CommandControl(faultCommand, stopCommand, direct);
     }
 }
