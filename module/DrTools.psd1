@@ -13,6 +13,7 @@
     NestedModules        = @('DrTools.Pester.psm1')
     CmdletsToExport      = @(
         'Compare-DbChecksum'
+        'Complete-DrRun'
         'Enable-DbWalArchive'
         'Export-DrReport'
         'Get-DbBackup'
@@ -23,12 +24,15 @@
         'Invoke-DbFailover'
         'Invoke-DbQuery'
         'Invoke-DrRunbook'
+        'Invoke-DrStep'
         'New-DbBackup'
         'New-DbRestorePoint'
         'New-DrSandbox'
         'Remove-DbBackup'
+        'Register-DrCleanup'
         'Remove-DrSandbox'
         'Restore-PointInTime'
+        'Start-DrRun'
         'Test-DbBackup'
         'Test-DbBackupPolicy'
         'Test-ReplicationLag'

@@ -35,5 +35,5 @@ public abstract class DbTargetCmdlet : DrCmdlet
 
     /// <summary>Runs a Core operation on the resolved target; errors in the parameters themselves are reported the same way.</summary>
     protected T RunOnTarget<T>(Func<DbTarget, CancellationToken, Task<T>> operation) =>
-        Run(token => operation(ResolveTarget(), token), Sandbox);
+        RunOperation(token => operation(ResolveTarget(), token), Sandbox);
 }

@@ -14,7 +14,7 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
     protected override void StopProcessing() => _stopping.Cancel();
 
     /// <summary>Runs one Core operation to completion on the pipeline thread, cancelled when the pipeline stops.</summary>
-    protected T Run<T>(Func<CancellationToken, Task<T>> operation, object? errorTarget = null) =>
+    protected T RunOperation<T>(Func<CancellationToken, Task<T>> operation, object? errorTarget = null) =>
         // Off the pipeline thread, so that no continuation can wait for the thread blocked here.
         Complete(Task.Run(() => operation(_stopping.Token)), errorTarget);
 
@@ -69,8 +69,8 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
         });
     }
 
-    protected void Run(Func<CancellationToken, Task> operation, object? errorTarget = null) =>
-        Run(async token => { await operation(token); return true; }, errorTarget);
+    protected void RunOperation(Func<CancellationToken, Task> operation, object? errorTarget = null) =>
+        RunOperation(async token => { await operation(token); return true; }, errorTarget);
 
     private static ErrorCategory Category(DrErrorKind kind) => kind switch
     {

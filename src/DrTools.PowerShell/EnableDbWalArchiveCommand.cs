@@ -18,8 +18,8 @@ public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
-        var target = Run(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
+        var target = RunOperation(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
         if (!ShouldProcess(target.Name, $"Set archive_command to copy WAL into {path}/wal")) return;
-        WriteObject(Run(token => DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
+        WriteObject(RunOperation(token => DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
     }
 }

@@ -35,7 +35,7 @@ public sealed class ExportDrReportCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var journal = Journal
-            ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult) : Run(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
+            ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult) : RunOperation(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
         var text = Report.Render(journal, Enum.Parse<ReportFormat>(Format));
         if (Path is null)
         {

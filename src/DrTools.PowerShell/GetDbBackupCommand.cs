@@ -17,8 +17,8 @@ public sealed class GetDbBackupCommand : DrCmdlet
 
     protected override void ProcessRecord()
     {
-        var repository = Run(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
-        if (RecoverableWindow) WriteObject(Run(_ => Task.FromResult(PointInTimeRestore.Window(repository))));
+        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
+        if (RecoverableWindow) WriteObject(RunOperation(_ => Task.FromResult(PointInTimeRestore.Window(repository))));
         else WriteObject(repository.Backups, enumerateCollection: true);
     }
 }

@@ -21,7 +21,7 @@ public sealed class GetDrSandboxCommand : DrCmdlet
         var root = Path is null ? Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
         if (Id is not null)
         {
-            WriteObject(Run(_ => Task.FromResult(Sandbox.Open(Id, root)), Id));
+            WriteObject(RunOperation(_ => Task.FromResult(Sandbox.Open(Id, root)), Id));
             return;
         }
         WriteObject(Leftovers.List(root), enumerateCollection: true);

@@ -79,7 +79,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
         };
-        var control = Run(_ => Task.FromResult(MemberControls.For(Sandbox, DataDirectory, FaultCommand, StopCommand)));
+        var control = RunOperation(_ => Task.FromResult(MemberControls.For(Sandbox, DataDirectory, FaultCommand, StopCommand)));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOnTarget((_, token) => FailoverDrill.PlanAsync(ResolveTarget(AllowDrillOn), control, options, token));
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;

@@ -18,8 +18,8 @@ public sealed class InvokeDbQueryCommand : DbTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var target = Run(_ => Task.FromResult(ResolveTarget()), Sandbox);
+        var target = RunOperation(_ => Task.FromResult(ResolveTarget()), Sandbox);
         if (!ShouldProcess(Member is null ? $"the primary of {target.Name}" : $"{Member} of {target.Name}", $"Run query: {Query}")) return;
-        WriteObject(Run(token => DbQueries.InvokeAsync(target, Query, Member, token), target.Name));
+        WriteObject(RunOperation(token => DbQueries.InvokeAsync(target, Query, Member, token), target.Name));
     }
 }

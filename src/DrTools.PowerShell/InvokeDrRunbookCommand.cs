@@ -26,7 +26,7 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
     {
         var path = GetUnresolvedProviderPathFromPSPath(Path);
         // The whole file is checked before anything runs; ShouldProcess then names what will run against what.
-        var runbook = Run(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true)), path);
+        var runbook = RunOperation(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true)), path);
         var targets = string.Join(", ", runbook.Targets.Select(t => t.Sandbox is null ? $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))" : $"{t.Name} (new sandbox)"));
         var steps = string.Join(", ", runbook.Steps.Select(s => $"{s.Name} ({s.Kind})"));
         if (!ShouldProcess($"runbook '{runbook.Name}' against {targets}: {steps}", $"Run runbook '{runbook.Name}' ({runbook.Steps.Count} steps) against {targets}?", "Invoke-DrRunbook")) return;
@@ -36,7 +36,7 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
             HistoryRoot = history,
             Tester = Tester,
             Observer = new ProgressObserver(this, queue, runbook),
-            ScriptHost = new ScriptBlockHost(queue),
+            ScriptHost = new ScriptBlockHost(queue, StopProcessing),
         }, token), path);
         WriteProgress(new ProgressRecord(1, runbook.Name, journal.Status.ToString()) { RecordType = ProgressRecordType.Completed });
         WriteObject(journal);

@@ -36,14 +36,14 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
 
     protected override void ProcessRecord()
     {
-        var repository = Run(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
+        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
         var decisions = Expired
             ? BackupPolicy.PlanRetention(repository.Backups, new RetentionPolicy(KeepDaily, KeepWeekly, KeepMonthly)).Where(d => d.Expired)
             : Id.Select(id => repository.Backup(id)).Select(b => new RetentionDecision(b.Id, b.FinishedAt, true, "removal requested by id"));
         foreach (var decision in decisions.ToList())
         {
             if (!ShouldProcess($"backup {decision.BackupId} in {repository.Root}", $"Remove ({decision.Reason})")) continue;
-            Run(_ => { BackupPolicy.Remove(repository, decision.BackupId); return Task.CompletedTask; }, decision.BackupId);
+            RunOperation(_ => { BackupPolicy.Remove(repository, decision.BackupId); return Task.CompletedTask; }, decision.BackupId);
             WriteObject(decision);
         }
     }

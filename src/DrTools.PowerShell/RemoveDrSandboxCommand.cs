@@ -31,11 +31,11 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
     {
         if (Sandbox is not null)
         {
-            if (ShouldProcess(Sandbox.ToString(), "Stop and delete")) Run(_ => Sandbox.DisposeAsync().AsTask(), Sandbox);
+            if (ShouldProcess(Sandbox.ToString(), "Stop and delete")) RunOperation(_ => Sandbox.DisposeAsync().AsTask(), Sandbox);
             return;
         }
         var root = Path is null ? Core.Sandboxes.Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
-        var items = All ? Leftovers.List(root) : Id.Select(id => Run(_ => Task.FromResult(Leftovers.Find(id, root)), id)).ToList();
+        var items = All ? Leftovers.List(root) : Id.Select(id => RunOperation(_ => Task.FromResult(Leftovers.Find(id, root)), id)).ToList();
         foreach (var item in items)
         {
             if (All && !Leftovers.IsRemovable(item))
@@ -44,7 +44,7 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
                 continue;
             }
             var what = item.Kind == SandboxKind.RunScratch ? $"scratch folder {item.Directory} of killed run {item.Id}" : $"sandbox {item.Id} under {root}";
-            if (ShouldProcess(what, "Stop and delete")) Run(_ => Leftovers.RemoveAsync(item), item.Id);
+            if (ShouldProcess(what, "Stop and delete")) RunOperation(_ => Leftovers.RemoveAsync(item), item.Id);
         }
     }
 }

@@ -47,7 +47,7 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
-        var target = Run(_ => Task.FromResult(ParameterSetName switch
+        var target = RunOperation(_ => Task.FromResult(ParameterSetName switch
         {
             LsnSet => RecoveryTarget.Lsn(Lsn.ParseArgument(TargetLsn, "-TargetLsn")),
             XidSet => RecoveryTarget.Xid(TargetXid),

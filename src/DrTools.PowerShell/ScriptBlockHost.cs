@@ -6,17 +6,15 @@ namespace DrTools.PowerShell;
 /// <summary>
 /// Runs a runbook's script: steps as PowerShell script blocks on the pipeline thread. The run's variables ($run and
 /// every save:) and the step's with: values are PowerShell variables in the block; errors stop it ($ErrorActionPreference
-/// Stop) and fail the step. A step's timeout ends the wait for it; the script block itself runs to its end.
+/// Stop) and fail the step; its timeout stops the block.
 /// </summary>
-internal sealed class ScriptBlockHost(PipelineQueue queue) : IScriptHost
+internal sealed class ScriptBlockHost(PipelineQueue queue, Action stopCmdlet) : IScriptHost
 {
     public Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken) =>
         queue.InvokeAsync(() =>
         {
-            var context = variables.Concat(arguments).Select(v => new PSVariable(v.Key, v.Value)).ToList();
-            context.Add(new PSVariable("ErrorActionPreference", ActionPreference.Stop));
-            var output = ScriptBlock.Create(script).InvokeWithContext(null, context).Select(Unwrap).ToList();
-            return output.Count switch { 0 => null, 1 => output[0], _ => (object?)output };
+            var context = variables.Concat(arguments).Select(v => new PSVariable(v.Key, v.Value));
+            return StepScript.BaseObjects(StepScript.Invoke(ScriptBlock.Create(script), context, cancellationToken, stopCmdlet), Unwrap);
         }, cancellationToken);
 
     /// <summary>A [pscustomobject] becomes a dictionary, so later steps can read ${saved.Property}; anything else its base object.</summary>

@@ -36,6 +36,6 @@ public sealed class TestDbBackupPolicyCommand : DbTargetCmdlet
         var options = new BackupPolicyOptions { MaxBackupAge = MaxBackupAge, Retention = KeepDaily is { } daily ? new RetentionPolicy(daily, KeepWeekly, KeepMonthly) : null };
         // The cluster is optional: with it, the archiver's own statistics are checked too.
         var withCluster = ParameterSetName != RepositoryOnlySet;
-        WriteObject(Run(token => BackupPolicy.CheckAsync(BackupRepository.Open(path, create: false), withCluster ? ResolveTarget() : null, options, token), path));
+        WriteObject(RunOperation(token => BackupPolicy.CheckAsync(BackupRepository.Open(path, create: false), withCluster ? ResolveTarget() : null, options, token), path));
     }
 }

@@ -223,6 +223,7 @@ public static class FailoverDrill
             OldPrimary = primary.Display,
             NewPrimary = newPrimary.Display,
             StartedAt = clock.StartedAt,
+            ClockOrigin = clock.Origin,
             Duration = clock.Elapsed,
             Timeline = timeline.OrderBy(e => e.At).ToList(),
             WriteUnavailability = Unavailability("write unavailability (RTO)", outage, writeProbe, writes, options.WriteProbe, options.RtoTarget, $"inserts into {Probe.Table}", start),

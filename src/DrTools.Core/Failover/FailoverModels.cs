@@ -67,6 +67,8 @@ public sealed record FailoverResult
     public required string OldPrimary { get; init; }
     public required string NewPrimary { get; init; }
     public required DateTimeOffset StartedAt { get; init; }
+    /// <summary>The Stopwatch timestamp the timeline counts from, to place it exactly on a run's clock.</summary>
+    [JsonIgnore] public long ClockOrigin { get; init; }
     public required TimeSpan Duration { get; init; }
     public required IReadOnlyList<DrillEvent> Timeline { get; init; }
     /// <summary>RTO: client-observed write unavailability.</summary>

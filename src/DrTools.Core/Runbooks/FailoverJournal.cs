@@ -1,5 +1,4 @@
 using DrTools.Core.Failover;
-using DrTools.Core.Runbooks.Operations;
 
 namespace DrTools.Core.Runbooks;
 
@@ -11,7 +10,7 @@ public static class FailoverJournal
 {
     public static RunJournal From(FailoverResult result, string? tester = null)
     {
-        var figures = FailoverOperation.ObjectiveFigures(result);
+        var figures = StepOutcomes.FailoverObjectiveFigures(result);
         var objectives = figures.Where(f => f.Value.Target is not null)
             .Select(f => new ObjectiveResult(f.Key, TimeSpan.FromSeconds(f.Value.Target!.Value), f.Value with { Name = f.Key == "rto" ? "recovery time (RTO)" : "recovery point (RPO): window of lost writes" }, null))
             .ToList();
@@ -38,8 +37,8 @@ public static class FailoverJournal
                 {
                     Section = RunbookSection.Step, Index = 0, Name = result.Mode.ToString(), Operation = "Invoke-DbFailover",
                     Status = passed ? StepStatus.Passed : StepStatus.Failed, StartedAt = TimeSpan.Zero, Duration = result.Duration,
-                    Summary = FailoverOperation.Summary(result), Message = passed ? null : "an objective or the integrity check was not met",
-                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = FailoverOperation.Marks(result, TimeSpan.Zero),
+                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null : "an objective or the integrity check was not met",
+                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,

@@ -68,7 +68,10 @@ public sealed record RunbookStep
     public string? Remediation { get; init; }
     public required SourcePosition Position { get; init; }
 
-    public string Kind => Operation?.Name ?? "script";
+    /// <summary>For a script step: the DrTools command it runs, when it can be told (a PowerShell step's last command).</summary>
+    public string? Command { get; init; }
+
+    public string Kind => Operation?.Name ?? Command ?? "script";
 }
 
 /// <summary>A condition checked continuously while the steps run; when it trips, the run stops and cleanup runs.</summary>

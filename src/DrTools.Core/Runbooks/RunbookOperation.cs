@@ -81,15 +81,18 @@ public sealed record StepOutcome(object? Output, bool Passed, string Summary)
 public sealed class OperationContext
 {
     private readonly Dictionary<string, ResolvedTarget> _targets;
+    private readonly Action<Sandbox> _ownSandbox;
     private readonly Action<string> _createdSandbox;
     private readonly Action<string> _removedSandbox;
 
-    internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot, Action<string> createdSandbox, Action<string> removedSandbox)
+    internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot,
+        Action<Sandbox> ownSandbox, Action<string> createdSandbox, Action<string> removedSandbox)
     {
         SandboxRoot = sandboxRoot;
         _targets = targets;
         Clock = clock;
         Objectives = objectives;
+        _ownSandbox = ownSandbox;
         _createdSandbox = createdSandbox;
         _removedSandbox = removedSandbox;
     }
@@ -111,6 +114,9 @@ public sealed class OperationContext
     public void Track(string sandboxId) => _createdSandbox(sandboxId);
 
     public void Untrack(string sandboxId) => _removedSandbox(sandboxId);
+
+    /// <summary>A sandbox a step made: removed when the run ends unless a step removed it first.</summary>
+    public void Own(Sandbox sandbox) => _ownSandbox(sandbox);
 
     private ResolvedTarget Resolve(string name) => _targets.TryGetValue(name, out var target)
         ? target

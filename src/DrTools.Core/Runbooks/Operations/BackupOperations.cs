@@ -13,8 +13,7 @@ internal static class BackupOperations
             async (context, args, token) =>
             {
                 var target = context.Target(args.Required("target"));
-                var settings = await DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(args.Required("repository"), create: true), token);
-                return new StepOutcome(settings, true, $"WAL of {settings.Target} archived into {settings.WalDirectory}");
+                return StepOutcomes.From(await DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(args.Required("repository"), create: true), token), context);
             }),
 
         new("New-DbBackup", typeof(BackupRecord), "A base backup (pg_basebackup, manifest with checksums) recorded in the repository catalog.",
@@ -30,18 +29,12 @@ internal static class BackupOperations
                     Compression = Enum.Parse<BackupCompression>(args.String("compression") ?? nameof(BackupCompression.Gzip)),
                     RecordReference = !args.Flag("noReference"),
                 };
-                var backup = await DbBackups.CreateAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), options, token);
-                var duration = new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null, "pg_basebackup start to the catalog entry, wall clock of the machine running it");
-                return new StepOutcome(backup, true, $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}") { Measurements = [duration] };
+                return StepOutcomes.From(await DbBackups.CreateAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), options, token), context);
             }),
 
         new("New-DbRestorePoint", typeof(RestorePointRecord), "A named restore point (pg_create_restore_point) recorded in the catalog.",
             [Target(), Repository(), new("name", ParameterKind.String, "The restore point's name.") { Required = true }],
-            async (context, args, token) =>
-            {
-                var point = await DbBackups.CreateRestorePointAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: false), args.Required("name"), token);
-                return new StepOutcome(point, true, $"restore point '{point.Name}' at {point.Lsn}");
-            }),
+            async (context, args, token) => StepOutcomes.From(await DbBackups.CreateRestorePointAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: false), args.Required("name"), token), context)),
 
         new("Test-DbBackup", typeof(BackupVerificationResult), "Restores a backup into a new isolated instance and verifies it; passes on PASS within the RTO.",
             [
@@ -59,13 +52,7 @@ internal static class BackupOperations
                     KeepInstance = args.Flag("keepInstance"),
                     Root = context.SandboxRoot,
                 };
-                var result = await BackupVerifier.VerifyAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token);
-                if (result.KeptInstanceId is { } kept) context.Track(kept);
-                return new StepOutcome(result, result.Met, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
-                {
-                    Measurements = result.Figures,
-                    ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
-                };
+                return StepOutcomes.From(await BackupVerifier.VerifyAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
             }) { Measures = ["rto"] },
 
         new("Restore-PointInTime", typeof(PointInTimeResult), "Point-in-time recovery into a new isolated instance, with marker checks.",
@@ -89,15 +76,7 @@ internal static class BackupOperations
                     KeepInstance = !args.Flag("removeInstance"),
                     Root = context.SandboxRoot,
                 };
-                var result = await PointInTimeRestore.RestoreAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token);
-                if (result.InstanceId is { } kept) context.Track(kept);
-                var rto = result.Duration with { Target = context.Objective("rto")?.TotalSeconds ?? result.Duration.Target };
-                var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo")?.TotalSeconds ?? measured.Target } : null;
-                return new StepOutcome(result, result.Passed, $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to {result.ReplayedToLsn}")
-                {
-                    Measurements = new[] { rto, loss }.OfType<Measurement>().ToList(),
-                    ObjectiveFigures = loss is null ? new Dictionary<string, Measurement> { ["rto"] = rto } : new Dictionary<string, Measurement> { ["rto"] = rto, ["rpo"] = loss },
-                };
+                return StepOutcomes.From(await PointInTimeRestore.RestoreAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
             })
         {
             Measures = ["rto", "rpo"],
@@ -120,12 +99,7 @@ internal static class BackupOperations
                     Retention = args.Integer("keepDaily") is { } daily ? new RetentionPolicy((int)daily, (int)(args.Integer("keepWeekly") ?? 0), (int)(args.Integer("keepMonthly") ?? 0)) : null,
                 };
                 var target = args.String("target") is { } name ? context.Target(name) : null;
-                var result = await BackupPolicy.CheckAsync(BackupRepository.Open(args.Required("repository"), create: false), target, options, token);
-                var expiring = result.Retention.Count(r => r.Expired);
-                return new StepOutcome(result, result.Passed, result.Passed ? $"policy met; {expiring} backup(s) expire under retention" : string.Join("; ", result.Problems))
-                {
-                    Measurements = result.LatestBackupAge is { } age ? [age] : [],
-                };
+                return StepOutcomes.From(await BackupPolicy.CheckAsync(BackupRepository.Open(args.Required("repository"), create: false), target, options, token), context);
             }),
     ];
 

@@ -12,11 +12,7 @@ internal static class ClusterOperations
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
         new("Get-DbClusterStatus", typeof(ClusterStatus), "Roles, replication and slots; passes when the cluster is healthy.", [Target()],
-            async (context, args, token) =>
-            {
-                var status = await ClusterInspector.GetStatusAsync(context.Target(args.Required("target")), token);
-                return new StepOutcome(status, status.Healthy, status.Verdict);
-            }),
+            async (context, args, token) => StepOutcomes.From(await ClusterInspector.GetStatusAsync(context.Target(args.Required("target")), token), context)),
 
         new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>), "Replication lag of every standby against thresholds; passes when every threshold is met.",
             [
@@ -27,28 +23,18 @@ internal static class ClusterOperations
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
                 new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },
             ],
-            async (context, args, token) =>
-            {
-                var results = await ReplicationLagTester.MeasureAsync(context.Target(args.Required("target")), new ReplicationLagOptions
+            async (context, args, token) => StepOutcomes.From(await ReplicationLagTester.MeasureAsync(context.Target(args.Required("target")), new ReplicationLagOptions
                 {
                     MaxLagBytes = args.Integer("maxLagBytes"),
                     MaxLag = args.Number("maxLagSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                     Heartbeat = args.Flag("heartbeat"),
                     Duration = args.Duration("duration"),
                     Interval = args.Duration("interval") ?? TimeSpan.FromSeconds(1),
-                }, token);
-                var figures = results.SelectMany(r => r.Figures.Select(m => Named(m, r.Standby))).ToList();
-                var summary = results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {r.LagBytes.Measured} bytes behind{(r.Met ? "" : " (NOT met)")}"));
-                return new StepOutcome(results, results.All(r => r.Met), summary) { Measurements = figures };
-            }),
+                }, token), context)),
 
         new("Get-DbChecksum", typeof(DbChecksum), "Row counts and checksums of every table in one snapshot (save it, then Compare-DbChecksum).",
             [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*.")],
-            async (context, args, token) =>
-            {
-                var checksum = await DbChecksums.TakeAsync(context.Target(args.Required("target")), args.String("member"), args.List("table"), token);
-                return new StepOutcome(checksum, true, $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}");
-            }),
+            async (context, args, token) => StepOutcomes.From(await DbChecksums.TakeAsync(context.Target(args.Required("target")), args.String("member"), args.List("table"), token), context)),
 
         new("Compare-DbChecksum", typeof(ChecksumComparison), "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches.",
             [
@@ -56,20 +42,11 @@ internal static class ClusterOperations
                 new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true, ObjectType = typeof(DbChecksum) },
                 Member("read"),
             ],
-            async (context, args, token) =>
-            {
-                var comparison = await DbChecksums.CompareAsync(args.Get<DbChecksum>("reference")!, context.Target(args.Required("target")), args.String("member"), token);
-                var differing = new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0, DbChecksum.Method);
-                return new StepOutcome(comparison, comparison.Passed, comparison.ToString()) { Measurements = [differing] };
-            }),
+            async (context, args, token) => StepOutcomes.From(await DbChecksums.CompareAsync(args.Get<DbChecksum>("reference")!, context.Target(args.Required("target")), args.String("member"), token), context)),
 
         new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL on the primary (or a named member): setup, data and markers.",
             [Target(), new("query", ParameterKind.String, "The SQL to run.") { Required = true }, Member("run it on")],
-            async (context, args, token) =>
-            {
-                var result = await DbQueries.InvokeAsync(context.Target(args.Required("target")), args.Required("query"), args.String("member"), token);
-                return new StepOutcome(result, true, result.ToString());
-            }),
+            async (context, args, token) => StepOutcomes.From(await DbQueries.InvokeAsync(context.Target(args.Required("target")), args.Required("query"), args.String("member"), token), context)),
 
         new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target() with { SandboxOnly = true }],
             async (context, args, _) =>

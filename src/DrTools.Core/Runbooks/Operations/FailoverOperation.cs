@@ -49,39 +49,6 @@ internal static class FailoverOperation
         };
         var control = MemberControls.For(context.Sandbox(targetName), args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
         var plan = await FailoverDrill.PlanAsync(context.Target(targetName), control, options, cancellationToken);
-        // The drill's own clock starts inside RunAsync, right after this reading: its events land on the run's clock
-        // shifted by this offset (the difference between the two clocks' origins is microseconds).
-        var drillStart = context.Clock.Elapsed;
-        var result = await FailoverDrill.RunAsync(plan, control, options, cancellationToken);
-        return new StepOutcome(result, result.Met, Summary(result))
-        {
-            Measurements = result.Figures,
-            ObjectiveFigures = ObjectiveFigures(result),
-            Marks = Marks(result, drillStart),
-        };
-    }
-
-    internal static string Summary(FailoverResult result) =>
-        $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
-
-    /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
-    internal static Dictionary<string, Measurement> ObjectiveFigures(FailoverResult result) => new() { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
-
-    /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
-    internal static List<TimelineMark> Marks(FailoverResult result, TimeSpan drillStart)
-    {
-        var marks = result.Timeline.Select(moment => moment.Name switch
-        {
-            "fault injected" or "primary stop requested" => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
-            "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
-            _ => null,
-        }).OfType<TimelineMark>().ToList();
-        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
-        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
-        if (lastBefore is not null && firstAfter is not null)
-        {
-            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At, $"{result.WriteUnavailability.Measured:0.###} s"));
-        }
-        return marks.OrderBy(m => m.At).ToList();
+        return StepOutcomes.From(await FailoverDrill.RunAsync(plan, control, options, cancellationToken), context);
     }
 }

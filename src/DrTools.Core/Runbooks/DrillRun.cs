@@ -1,0 +1,394 @@
+using System.Collections.Concurrent;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Runbooks;
+
+/// <summary>What a run's journal and report call it, and where it came from (a runbook file, a script).</summary>
+public sealed record RunHeader(string Name, string TestType, string Source, string? Description = null);
+
+/// <summary>
+/// The record of one drill run, whichever way it is driven (a YAML runbook, a PowerShell script): its one clock, its
+/// steps as they run (timed, timed out, aborted, cancelled), the targets and sandboxes it owns, the issues and
+/// remediation for the report, and its objectives evaluated from the steps' figures. The journal is saved after every
+/// change; finishing writes the reports.
+/// </summary>
+internal sealed class DrillRun : IAsyncDisposable
+{
+    private readonly RunbookRunOptions _options;
+    private readonly object _gate = new();
+    private readonly string _journalPath;
+    private readonly List<RunbookStep> _steps = [];
+    private readonly List<StepRecord> _records = [];
+    private readonly Dictionary<(RunbookSection, int), StepOutcome> _outcomes = [];
+    private readonly Dictionary<string, ResolvedTarget> _targets = [];
+    private readonly Dictionary<string, string> _targetDescriptions = [];
+    private readonly ConcurrentDictionary<string, Sandbox?> _created = new();
+    private readonly List<string> _issues = [];
+    private readonly List<string> _remediation = [];
+    private RunJournal _journal;
+    private string? _abortReason;
+    private TimeSpan? _abortedAt;
+    private TimeSpan? _targetsReadyAt;
+
+    private DrillRun(RunbookRunOptions options, IReadOnlyList<RunbookObjective> objectives, MonotonicClock clock, RunJournal journal, string journalPath)
+    {
+        _options = options;
+        Objectives = objectives;
+        Clock = clock;
+        _journal = journal;
+        _journalPath = journalPath;
+        Scratch = journal.ScratchDirectory!;
+        Info = new RunInfo(journal.Id, Scratch, journal.StartedAt);
+        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _));
+    }
+
+    /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal.</summary>
+    public static DrillRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options)
+    {
+        var id = Guid.NewGuid().ToString("N")[..12];
+        // Start, end and every offset in the journal are readings of this one clock.
+        var clock = new MonotonicClock();
+        var startedAt = clock.StartedAt;
+        var folder = Path.Combine(DrillHistory.Root(options.HistoryRoot), $"{startedAt:yyyyMMdd-HHmmss}-{Slug(header.Name)}-{id}");
+        Directory.CreateDirectory(folder);
+        var journalPath = Path.Combine(folder, "journal.json");
+        // The scratch folder holds what steps make (backup repositories); its marker lets a killed run's folder be found.
+        var scratch = RunScratch.Create(id, journalPath, startedAt);
+        var journal = new RunJournal
+        {
+            Id = id,
+            Runbook = header.Name,
+            TestType = header.TestType,
+            Source = header.Source,
+            Description = header.Description,
+            Tester = options.Tester ?? Environment.UserName,
+            Host = Environment.MachineName,
+            DrToolsVersion = typeof(DrillRun).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            StartedAt = startedAt,
+            OwnerPid = ProcessOwner.Current.Pid,
+            OwnerStartTicks = ProcessOwner.Current.StartTicks,
+            Folder = folder,
+            ScratchDirectory = scratch,
+        };
+        var run = new DrillRun(options, objectives, clock, journal, journalPath);
+        run.Save();
+        return run;
+    }
+
+    public MonotonicClock Clock { get; }
+    public IReadOnlyList<RunbookObjective> Objectives { get; }
+    public OperationContext Context { get; }
+    /// <summary>The built-in ${run} / $run.Directory: the scratch folder, removed when the run ends.</summary>
+    public RunInfo Info { get; }
+    public string Scratch { get; }
+    public RunJournal Journal { get { lock (_gate) return _journal; } }
+    public int TargetCount => _targets.Count;
+    public string? AbortReason { get { lock (_gate) return _abortReason; } }
+
+    /// <summary>Adds steps to the record as pending (a runbook's all at once, a script's as it reaches them).</summary>
+    public void Add(IEnumerable<RunbookStep> steps)
+    {
+        lock (_gate)
+        {
+            foreach (var step in steps)
+            {
+                _steps.Add(step);
+                _records.Add(new StepRecord
+                {
+                    Section = step.Section, Index = step.Index, Name = step.Name, Operation = step.Kind, ContinueOnError = step.ContinueOnError,
+                    Objectives = step.Objectives, Remediation = step.Remediation,
+                });
+            }
+        }
+        Save();
+    }
+
+    /// <summary>Names a target before it is set up: a run stopped or failing while creating it is still recorded against it.</summary>
+    public void DescribeTarget(string name, string description)
+    {
+        lock (_gate) _targetDescriptions[name] = description;
+        Save();
+    }
+
+    public void AddTarget(string name, ResolvedTarget target, string? detail = null)
+    {
+        lock (_gate)
+        {
+            _targets[name] = target;
+            if (detail is not null) _targetDescriptions[name] += detail;
+        }
+        if (target.Sandbox is { } sandbox) Own(sandbox);
+        Save();
+    }
+
+    /// <summary>How a sandbox target is described before it exists and, with <see cref="SandboxDetail"/>, after.</summary>
+    public static string SandboxDescription(int standbys, bool synchronous) => $"sandbox, {standbys} standby(s), {(synchronous ? "synchronous" : "asynchronous")}";
+
+    public static string SandboxDetail(Sandbox sandbox) => $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
+
+    public void TargetsReady()
+    {
+        lock (_gate) _targetsReadyAt = Clock.Elapsed;
+        Save();
+    }
+
+    public void AddIssue(string issue)
+    {
+        lock (_gate) _issues.Add(issue);
+        Save();
+    }
+
+    public void AddRemediation(string action)
+    {
+        lock (_gate) _remediation.Add(action);
+        Save();
+    }
+
+    /// <summary>Records why the run stops early (an abort condition, a cancellation); the first reason stands.</summary>
+    public void Abort(string reason)
+    {
+        lock (_gate)
+        {
+            _abortReason ??= reason;
+            _abortedAt ??= Clock.Elapsed;
+        }
+        Save();
+    }
+
+    public void MarkCancelled()
+    {
+        lock (_gate)
+        {
+            _abortedAt ??= Clock.Elapsed;
+            _issues.Add("the run was cancelled (Ctrl+C or a cancelled token) before it finished");
+        }
+        Save();
+    }
+
+    /// <summary>A sandbox the run made or was given: removed when the run ends unless its cleanup removed it first.</summary>
+    private void Own(Sandbox sandbox) => _created[sandbox.Id] = sandbox;
+
+    /// <summary>
+    /// Runs one step: timed on the run's clock, stopped by its timeout, <paramref name="cancellationToken"/> or
+    /// <paramref name="abort"/>; whatever it throws is its failure in one line, and the run goes on to cleanup.
+    /// </summary>
+    public async Task<StepRecord> ExecuteAsync(RunbookStep step, Func<CancellationToken, Task<StepOutcome>> body, CancellationToken cancellationToken, CancellationToken abort)
+    {
+        var started = Clock.Elapsed;
+        var record = Update(step, r => r with { Status = StepStatus.Running, StartedAt = started });
+        _options.Observer?.StepStarted(record);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, abort);
+        timeout.CancelAfter(step.Timeout);
+        StepOutcome? outcome = null;
+        StepStatus status;
+        string? message = null;
+        try
+        {
+            outcome = await body(timeout.Token);
+            status = outcome.Passed ? StepStatus.Passed : StepStatus.Failed;
+            if (!outcome.Passed) message = outcome.Summary;
+        }
+        catch (Exception e) when (timeout.IsCancellationRequested)
+        {
+            (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled, "cancelled (Ctrl+C or a cancelled token)")
+                : abort.IsCancellationRequested ? (StepStatus.Aborted, $"stopped: {AbortReason}")
+                : (StepStatus.TimedOut, $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
+        }
+        catch (DrToolsException e)
+        {
+            (status, message) = (StepStatus.Failed, e.Message);
+        }
+        catch (Exception e)
+        {
+            (status, message) = (StepStatus.Failed, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+        }
+        if (outcome is not null)
+        {
+            lock (_gate) _outcomes[(step.Section, step.Index)] = outcome;
+        }
+        record = Update(step, r => r with
+        {
+            Status = status,
+            Duration = Clock.Elapsed - started,
+            Summary = outcome?.Summary,
+            Message = message,
+            Measurements = outcome?.Measurements ?? [],
+            Marks = outcome?.Marks ?? [],
+        });
+        if (!record.Succeeded && step.Section != RunbookSection.Cleanup)
+        {
+            AddIssue($"{record.Label} ({record.Operation}) {Describe(status)}: {message}{(step.ContinueOnError ? " (continueOnError: the run went on)" : "")}");
+            if (step.Remediation is { } remediation) AddRemediation($"{record.Label}: {remediation}");
+        }
+        if (step.Section == RunbookSection.Cleanup)
+        {
+            AddRemediation($"{record.Label} ({record.Operation}): {(record.Succeeded ? record.Summary ?? "done" : $"FAILED: {record.Message}")}");
+        }
+        _options.Observer?.StepFinished(record);
+        return record;
+    }
+
+    /// <summary>The output a step produced, when it ran to an outcome (passed or failed, not thrown or stopped).</summary>
+    public bool TryGetOutput(RunbookStep step, out object? output)
+    {
+        lock (_gate)
+        {
+            var found = _outcomes.TryGetValue((step.Section, step.Index), out var outcome);
+            output = outcome?.Output;
+            return found;
+        }
+    }
+
+    private static string Describe(StepStatus status) => status switch
+    {
+        StepStatus.TimedOut => "timed out",
+        StepStatus.Aborted => "was stopped by an abort condition",
+        StepStatus.Cancelled => "was cancelled",
+        _ => "failed",
+    };
+
+    /// <summary>Marks the section's pending steps skipped, saying why.</summary>
+    public void SkipRemaining(RunbookSection section, string reason)
+    {
+        lock (_gate)
+        {
+            for (var i = 0; i < _records.Count; i++)
+            {
+                if (_records[i].Section == section && _records[i].Status == StepStatus.Pending) _records[i] = _records[i] with { Status = StepStatus.Skipped, Message = reason };
+            }
+        }
+        Save();
+    }
+
+    /// <summary>Whatever the run owns and its cleanup did not remove: sandboxes and kept restored instances; then the scratch folder.</summary>
+    public async Task RemoveCreatedAsync()
+    {
+        foreach (var (id, sandbox) in _created)
+        {
+            try
+            {
+                if (sandbox is not null)
+                {
+                    if (!Directory.Exists(sandbox.Directory)) continue; // removed by a step of the run
+                    await sandbox.DisposeAsync();
+                }
+                else await Sandbox.RemoveAsync(id, _options.SandboxRoot);
+                AddRemediation($"removed sandbox {id}, which the run created and its cleanup did not remove");
+            }
+            catch (DrToolsException e)
+            {
+                AddIssue($"sandbox {id} could not be removed: {e.Message}");
+            }
+        }
+        _created.Clear();
+        try
+        {
+            if (Directory.Exists(Scratch)) Directory.Delete(Scratch, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            AddIssue($"the run's scratch folder {Scratch} could not be removed: {e.Message}");
+        }
+    }
+
+    private StepRecord Update(RunbookStep step, Func<StepRecord, StepRecord> change)
+    {
+        StepRecord record;
+        lock (_gate)
+        {
+            var index = _records.FindIndex(r => r.Section == step.Section && r.Index == step.Index);
+            record = _records[index] = change(_records[index]);
+        }
+        Save();
+        return record;
+    }
+
+    private void Save()
+    {
+        lock (_gate)
+        {
+            _journal = _journal with
+            {
+                Targets = new Dictionary<string, string>(_targetDescriptions),
+                // A script registers cleanup before its steps: reports show pre-checks, steps, cleanup, each in order.
+                Steps = [.. _records.OrderBy(r => r.Section).ThenBy(r => r.Index)],
+                Issues = [.. _issues],
+                RemediationActions = [.. _remediation],
+                AbortReason = _abortReason,
+                AbortedAt = _abortedAt,
+                TargetsReadyAt = _targetsReadyAt,
+            };
+            _journal.Save(_journalPath);
+        }
+    }
+
+    /// <summary>Evaluates the objectives, settles the verdict, saves the journal and writes every report beside it.</summary>
+    /// <param name="targetsMissing">A target could not be set up: the run cannot have passed.</param>
+    public RunJournal Finish(bool cancelled, bool targetsMissing)
+    {
+        var objectives = Objectives.Select(Evaluate).ToList();
+        foreach (var missed in objectives.Where(o => !o.Met))
+        {
+            AddIssue(missed.Measurement is { } figure ? $"{missed.Name.ToUpperInvariant()} not met: {figure}" : $"{missed.Name.ToUpperInvariant()} not measured: {missed.NotMeasuredBecause}");
+        }
+        List<StepRecord> records;
+        lock (_gate) records = [.. _records];
+        var cleanupFailed = records.Any(r => r.Section == RunbookSection.Cleanup && !r.Succeeded);
+        if (cleanupFailed) AddIssue("cleanup did not complete: see the cleanup steps");
+        var failed = records.Any(r => r.Section != RunbookSection.Cleanup && !r.ContinueOnError && r.Status is not (StepStatus.Passed or StepStatus.Skipped))
+            || records.Any(r => r.Status == StepStatus.Skipped && r.Section == RunbookSection.Step)
+            || objectives.Any(o => !o.Met) || cleanupFailed || targetsMissing;
+        var status = cancelled ? RunStatus.Cancelled : AbortReason is not null ? RunStatus.Aborted : failed ? RunStatus.Failed : RunStatus.Passed;
+        var duration = Clock.Elapsed;
+        lock (_gate)
+        {
+            if (cancelled) _abortReason ??= "cancelled (Ctrl+C or a cancelled token)";
+            _journal = _journal with { Objectives = objectives, Status = status, EndedAt = Clock.WallTime(duration), Duration = duration };
+        }
+        Save();
+        Reports.Report.WriteAll(Journal, Path.GetDirectoryName(_journalPath)!);
+        return Journal;
+    }
+
+    private ObjectiveResult Evaluate(RunbookObjective objective)
+    {
+        List<RunbookStep> steps;
+        lock (_gate) steps = _steps.Where(s => s.Objectives.Contains(objective.Name)).ToList();
+        if (steps.Count == 0) return new(objective.Name, objective.Target, null, "no step counts toward it");
+        var figures = new List<(RunbookStep Step, Measurement Figure)>();
+        foreach (var step in steps)
+        {
+            StepRecord record;
+            StepOutcome? outcome;
+            lock (_gate)
+            {
+                record = _records.First(r => r.Section == step.Section && r.Index == step.Index);
+                _outcomes.TryGetValue((step.Section, step.Index), out outcome);
+            }
+            if (outcome is null) return new(objective.Name, objective.Target, null, $"{record.Label} did not complete ({record.Status.ToString().ToLowerInvariant()})");
+            if (outcome.ObjectiveFigures.TryGetValue(objective.Name, out var figure)) figures.Add((step, figure));
+            else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'", record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
+            else return new(objective.Name, objective.Target, null, $"{record.Label} measured no data loss figure for its target");
+        }
+        var isRto = objective.Name == "rto";
+        var value = isRto ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
+        var method = $"{(isRto ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
+        var name = isRto ? "recovery time (RTO)" : "recovery point (RPO): window of lost writes";
+        return new(objective.Name, objective.Target, new Measurement(name, value, "s", objective.Target.TotalSeconds, method), null);
+    }
+
+    private static string Slug(string name)
+    {
+        var slug = new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
+        while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);
+        slug = slug.Trim('-');
+        return slug.Length == 0 ? "run" : slug[..Math.Min(slug.Length, 40)].TrimEnd('-');
+    }
+
+    /// <summary>Only finds something left when the run ended without finishing (it threw before its own cleanup).</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (!_created.IsEmpty) await RemoveCreatedAsync();
+    }
+}

@@ -1,0 +1,136 @@
+using System.Collections;
+using DrTools.Core.Backups;
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
+using DrTools.Core.Replication;
+using DrTools.Core.Runbooks.Operations;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Runbooks;
+
+/// <summary>
+/// What a step's result means for the run: whether it passed, its summary line, the figures it measured, its figures
+/// for the run's objectives and its timeline marks. One mapping for runbook operations, runbook script: steps and
+/// PowerShell script runs, so a result reads the same in every report whichever way the step was written.
+/// </summary>
+public static class StepOutcomes
+{
+    public static StepOutcome From(object? output, OperationContext context) => Normalize(output) switch
+    {
+        null => new StepOutcome(null, true, "done (no output)"),
+        ClusterStatus status => new StepOutcome(status, status.Healthy, status.Verdict),
+        IReadOnlyList<ReplicationLagResult> lags => Lag(lags),
+        ReplicationLagResult lag => Lag([lag]),
+        DbChecksum checksum => new StepOutcome(checksum, true, $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"),
+        ChecksumComparison comparison => new StepOutcome(comparison, comparison.Passed, comparison.ToString())
+        {
+            Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0, DbChecksum.Method)],
+        },
+        DbQueryResult query => new StepOutcome(query, true, query.ToString()),
+        FailoverResult failover => Failover(failover, context),
+        WalArchiveSettings settings => new StepOutcome(settings, true, $"WAL of {settings.Target} archived into {settings.WalDirectory}"),
+        BackupRecord backup => new StepOutcome(backup, true, $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}")
+        {
+            Measurements = [new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null, "pg_basebackup start to the catalog entry, wall clock of the machine running it")],
+        },
+        RestorePointRecord point => new StepOutcome(point, true, $"restore point '{point.Name}' at {point.Lsn}"),
+        BackupVerificationResult verification => Verification(verification, context),
+        PointInTimeResult restore => PointInTime(restore, context),
+        BackupPolicyResult policy => new StepOutcome(policy, policy.Passed,
+            policy.Passed ? $"policy met; {policy.Retention.Count(r => r.Expired)} backup(s) expire under retention" : string.Join("; ", policy.Problems))
+        {
+            Measurements = policy.LatestBackupAge is { } age ? [age] : [],
+        },
+        Sandbox sandbox => Created(sandbox, context),
+        // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
+        bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
+        var other => new StepOutcome(other, true, Shorten(Describe(other))),
+    };
+
+    /// <summary>Several results of one kind are read as a list of it (PowerShell writes Test-ReplicationLag's one by one).</summary>
+    private static object? Normalize(object? output)
+    {
+        if (output is not IList { Count: > 0 } items || output is IReadOnlyList<ReplicationLagResult>) return output;
+        if (items.Count == 1) return Normalize(items[0]);
+        var lags = items.OfType<ReplicationLagResult>().ToList();
+        return lags.Count == items.Count ? lags : output;
+    }
+
+    private static StepOutcome Lag(IReadOnlyList<ReplicationLagResult> results) =>
+        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {r.LagBytes.Measured} bytes behind{(r.Met ? "" : " (NOT met)")}")))
+        {
+            Measurements = results.SelectMany(r => r.Figures.Select(m => OperationCatalog.Named(m, r.Standby))).ToList(),
+        };
+
+    private static StepOutcome Failover(FailoverResult result, OperationContext context) =>
+        new(result, result.Met, FailoverSummary(result))
+        {
+            Measurements = result.Figures,
+            ObjectiveFigures = FailoverObjectiveFigures(result),
+            // The drill's events are readings of its own clock: placed on the run's by the two clocks' origins.
+            Marks = FailoverMarks(result, context.Clock.ReadingAt(result.ClockOrigin)),
+        };
+
+    internal static string FailoverSummary(FailoverResult result) =>
+        $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
+
+    /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
+    internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result) => new() { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+
+    /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
+    internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
+    {
+        var marks = result.Timeline.Select(moment => moment.Name switch
+        {
+            "fault injected" or "primary stop requested" => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
+            "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
+            _ => null,
+        }).OfType<TimelineMark>().ToList();
+        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
+        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
+        if (lastBefore is not null && firstAfter is not null)
+        {
+            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At, $"{result.WriteUnavailability.Measured:0.###} s"));
+        }
+        return marks.OrderBy(m => m.At).ToList();
+    }
+
+    private static StepOutcome Verification(BackupVerificationResult result, OperationContext context)
+    {
+        if (result.KeptInstanceId is { } kept) context.Track(kept);
+        return new StepOutcome(result, result.Met, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
+        {
+            Measurements = result.Figures,
+            ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
+        };
+    }
+
+    private static StepOutcome PointInTime(PointInTimeResult result, OperationContext context)
+    {
+        if (result.InstanceId is { } kept) context.Track(kept);
+        var rto = result.Duration with { Target = context.Objective("rto")?.TotalSeconds ?? result.Duration.Target };
+        var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo")?.TotalSeconds ?? measured.Target } : null;
+        var figures = new Dictionary<string, Measurement> { ["rto"] = rto };
+        if (loss is not null) figures["rpo"] = loss;
+        return new StepOutcome(result, result.Passed, $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to {result.ReplayedToLsn}")
+        {
+            Measurements = new[] { rto, loss }.OfType<Measurement>().ToList(),
+            ObjectiveFigures = figures,
+        };
+    }
+
+    /// <summary>A sandbox a step made belongs to the run: removed when the run ends unless its cleanup removed it first.</summary>
+    private static StepOutcome Created(Sandbox sandbox, OperationContext context)
+    {
+        context.Own(sandbox);
+        return new StepOutcome(sandbox, true, $"created {sandbox}");
+    }
+
+    private static string Describe(object value) => value is IEnumerable items and not string
+        ? string.Join(", ", items.Cast<object?>().Select(item => item?.ToString() ?? "null"))
+        : value.ToString() ?? "";
+
+    private static string Shorten(string text) => text.Length > 200 ? text[..200] + "…" : text;
+}

@@ -1,0 +1,81 @@
+using System.Collections.ObjectModel;
+using System.Management.Automation;
+using DrTools.Core;
+using DrTools.Core.Runbooks;
+
+namespace DrTools.PowerShell;
+
+/// <summary>
+/// Runs one step of a script-driven drill (Start-DrRun): the script block is timed on the run's clock, its result read
+/// as a runbook step's (figures, objectives, timeline) and recorded in the journal; its output is returned. After a
+/// failed pre-check or step, or a cancellation, later steps are recorded as skipped and do not run.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DrStep")]
+[OutputType(typeof(object))]
+public sealed class InvokeDrStepCommand : DrCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]
+    public ScriptedRun? Run { get; set; }
+
+    [Parameter(Mandatory = true, Position = 1, HelpMessage = "The step's name, as the report shows it.")]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    [Parameter(Mandatory = true, Position = 2, HelpMessage = "What the step does; a DrTools result it returns (Test-DbBackup, Restore-PointInTime, Invoke-DbFailover …) decides whether it passed and gives its figures, a lone $false fails it, an error fails it.")]
+    public ScriptBlock? ScriptBlock { get; set; }
+
+    [Parameter(HelpMessage = "A pre-check: must pass before anything changes; when it fails, no later step runs. Pre-checks come before the first step.")]
+    public SwitchParameter PreCheck { get; set; }
+
+    [Parameter(HelpMessage = "The run's objectives this step's figures count toward: rto, rpo.")]
+    [ValidateSet("rto", "rpo")]
+    public string[]? Objective { get; set; }
+
+    [Parameter(HelpMessage = "Longest the step may take before it is stopped, e.g. 10m (default 30m).")]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan? Timeout { get; set; }
+
+    [Parameter(HelpMessage = "A failure of this step does not stop the run (it is still reported).")]
+    public SwitchParameter ContinueOnError { get; set; }
+
+    [Parameter(HelpMessage = "What to do when the step fails, for the report's remediation actions.")]
+    public string? Remediation { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var run = Run!;
+        var step = new ScriptStep(Name)
+        {
+            Section = PreCheck ? RunbookSection.PreCheck : RunbookSection.Step,
+            Command = StepScript.LastDrToolsCommand(ScriptBlock!),
+            Timeout = Timeout,
+            ContinueOnError = ContinueOnError,
+            Objectives = Objective ?? [],
+            Remediation = Remediation,
+            Position = new SourcePosition(MyInvocation.ScriptLineNumber, MyInvocation.OffsetInLine),
+        };
+        Collection<PSObject>? output = null;
+        var (record, _) = RunServingPipeline((queue, token) => run.RunStepAsync(step, stepToken => queue.InvokeAsync(() =>
+        {
+            output = StepScript.Invoke(ScriptBlock!, [], stepToken, StopProcessing);
+            return StepScript.BaseObjects(output);
+        }, stepToken), token), Name);
+        WriteVerbose($"{record.Label}: {record.Status}{(record.Duration is { } duration ? $" in {Measurement.Format(duration.TotalSeconds)} s" : "")}{(record.Message ?? record.Summary) switch { { } detail => $": {detail}", _ => "" }}");
+        if (output is not null) WriteObject(output, enumerateCollection: true);
+        switch (record.Status)
+        {
+            case StepStatus.Cancelled:
+                throw new PipelineStoppedException();
+            case StepStatus.Skipped:
+                WriteWarning($"{record.Label}: {record.Message}");
+                break;
+            case StepStatus.Passed:
+                break;
+            default:
+                var error = new DrToolsException($"{record.Label} {record.Status.ToString().ToLowerInvariant()}: {record.Message}", DrErrorKind.InvalidOperation);
+                if (ContinueOnError) WriteWarning($"{error.Message} (-ContinueOnError: the run goes on)");
+                else WriteError(new ErrorRecord(error, "DrTools.StepFailed", ErrorCategory.InvalidResult, Name));
+                break;
+        }
+    }
+}

@@ -1,0 +1,73 @@
+using System.Collections;
+using System.Management.Automation;
+using DrTools.Core;
+using DrTools.Core.Postgres;
+using DrTools.Core.Runbooks;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>
+/// Starts a drill run driven by a script: Invoke-DrStep runs its steps, Register-DrCleanup its cleanup, Complete-DrRun
+/// ends it. It gets the same clock, journal, objectives, reports and drill history as a YAML runbook.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Start, "DrRun")]
+[OutputType(typeof(ScriptedRun))]
+public sealed class StartDrRunCommand : DrCmdlet
+{
+    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The drill's name, as the report's title and the drill history show it.")]
+    [ValidateNotNullOrEmpty]
+    public string Name { get; set; } = "";
+
+    [Parameter(HelpMessage = "The kind of test for the report header, e.g. 'Point-in-time recovery test' (default the name).")]
+    public string? TestType { get; set; }
+
+    [Parameter(HelpMessage = "What the drill is for, for the journal.")]
+    public string? Description { get; set; }
+
+    [Parameter(HelpMessage = "Recovery time objective, e.g. 2h or 120s: the steps run with -Objective rto count toward it.")]
+    [DurationTransformation(Long = true)]
+    public TimeSpan? Rto { get; set; }
+
+    [Parameter(HelpMessage = "Recovery point objective, e.g. 0s or 5s: the steps run with -Objective rpo count toward it.")]
+    [DurationTransformation(Long = true)]
+    public TimeSpan? Rpo { get; set; }
+
+    [Parameter(HelpMessage = "The drill's targets by name, for the report: @{ db = $sandbox } (the run then owns the sandbox and removes it when it completes) or @{ db = 'Host=db1;...', 'Host=db2;...' }.")]
+    public IDictionary? Target { get; set; }
+
+    [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    public string? HistoryPath { get; set; }
+
+    [Parameter(HelpMessage = "Who runs the drill, for the report (default the OS user).")]
+    public string? Tester { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var objectives = new List<RunbookObjective>();
+        if (Rto is { } rto) objectives.Add(new("rto", rto));
+        if (Rpo is { } rpo) objectives.Add(new("rpo", rpo));
+        var source = MyInvocation.ScriptName is { Length: > 0 } script ? script : "interactive session";
+        var options = new RunbookRunOptions { HistoryRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath), Tester = Tester };
+        WriteObject(RunOperation(_ => Task.FromResult(ScriptedRun.Start(new RunHeader(Name, TestType ?? Name, source, Description), objectives, Targets(), options)), Name));
+    }
+
+    private Dictionary<string, object> Targets()
+    {
+        var targets = new Dictionary<string, object>();
+        if (Target is null) return targets;
+        foreach (DictionaryEntry entry in Target)
+        {
+            var name = entry.Key?.ToString() ?? "";
+            var value = entry.Value is PSObject wrapped ? wrapped.BaseObject : entry.Value;
+            targets[name] = value switch
+            {
+                Sandbox sandbox => sandbox,
+                string connectionString => DbTarget.FromConnectionStrings([connectionString]),
+                IEnumerable strings => DbTarget.FromConnectionStrings(strings.Cast<object>().Select(s => (s is PSObject p ? p.BaseObject : s)?.ToString() ?? "").ToList()),
+                _ => throw new DrToolsException($"target '{name}': give a sandbox (New-DrSandbox) or connection strings, not a {value?.GetType().Name ?? "null"}.", DrErrorKind.InvalidArgument),
+            };
+        }
+        return targets;
+    }
+}
