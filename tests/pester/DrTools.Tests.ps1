@@ -429,6 +429,17 @@ Describe 'Failover drills and checksums' {
         $html | Should -Match 'write outage seen by clients'
     }
 
+    It 'injects the user''s -FaultCommand on a sandbox, not its own SIGKILL' {
+        $primary = $Sandbox.Members | Where-Object Name -EQ ($Sandbox | Get-DbClusterStatus).Primary.Name
+        $mark = Join-Path $SandboxRoot "fault-$([guid]::NewGuid().ToString('n'))"
+        $command = "touch '$mark' && kill -KILL `$(head -1 '$($primary.DataDirectory)/postmaster.pid')"
+        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -FaultCommand $command -Confirm:$false
+        $mark | Should -Exist
+        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -Be "fault command '$command' for $($primary.Name) (127.0.0.1:$($primary.Port))"
+        $result.TopologyAfter.Healthy | Should -BeTrue -Because $result.TopologyAfter.Verdict
+        Remove-Item $mark
+    }
+
     It 'refuses a cluster not allowed for drills, before connecting to it' {
         { Invoke-DbFailover -ConnectionString 'Host=127.0.0.1;Port=1' -Mode Failover -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ExpectedMessage '*not allowed for drills*Nothing was changed.'

@@ -312,9 +312,10 @@ internal sealed class DrillRun : IAsyncDisposable
             {
                 Targets = new Dictionary<string, string>(_targetDescriptions),
                 // A script registers cleanup before its steps: reports show pre-checks, steps, cleanup, each in order.
-                Steps = [.. _records.OrderBy(r => r.Section).ThenBy(r => r.Index)],
-                Issues = [.. _issues],
-                RemediationActions = [.. _remediation],
+                // Arrays, which PowerShell indexes ($run.Steps[0]); a collection expression's read-only list it does not.
+                Steps = _records.OrderBy(r => r.Section).ThenBy(r => r.Index).ToArray(),
+                Issues = _issues.ToArray(),
+                RemediationActions = _remediation.ToArray(),
                 AbortReason = _abortReason,
                 AbortedAt = _abortedAt,
                 TargetsReadyAt = _targetsReadyAt,

@@ -1,0 +1,83 @@
+#Requires -Version 7.6
+# Every output type has a table and a list view, and both read at 80 and 120 columns, shown with real results of a
+# drill against a sandbox (every type made by the cmdlet that returns it).
+
+BeforeDiscovery {
+    $formats = [xml](Get-Content "$PSScriptRoot/../../module/DrTools.Format.ps1xml" -Raw)
+    $TypeNames = $formats.Configuration.ViewDefinitions.View.ViewSelectedBy.TypeName | Sort-Object -Unique
+    $Cases = foreach ($type in $TypeNames) { foreach ($width in 80, 120) { foreach ($view in 'Table', 'List') { @{ Type = $type; Width = $width; View = $view } } } }
+}
+
+BeforeAll {
+    $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path
+    $version = (Import-PowerShellDataFile "$RepositoryRoot/module/DrTools.psd1").ModuleVersion
+    Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$RepositoryRoot/output/DrTools/$version/DrTools.psd1") -Force
+    $Work = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-views-$([guid]::NewGuid().ToString('n'))"
+    $saved = @{ DRTOOLS_SANDBOX_ROOT = $env:DRTOOLS_SANDBOX_ROOT; DRTOOLS_RUNS_ROOT = $env:DRTOOLS_RUNS_ROOT; DRTOOLS_HISTORY = $env:DRTOOLS_HISTORY }
+    $env:DRTOOLS_SANDBOX_ROOT = "$Work/sandboxes"; $env:DRTOOLS_RUNS_ROOT = "$Work/runs"; $env:DRTOOLS_HISTORY = "$Work/history"
+
+    # One of each output type, from the cmdlet that returns it; a script run records the drill.
+    $Objects = @{}
+    function Add-Example { param([Parameter(ValueFromPipeline)] $Item) process { if ($null -ne $Item) { $Objects[$Item.GetType().FullName] ??= $Item }; $Item } }
+    $sandbox = New-DrSandbox -Standbys 1 -Confirm:$false | Add-Example
+    $run = Start-DrRun 'Views drill' -Rto 2m -Rpo 0s -Target @{ db = $sandbox } | Add-Example
+    try {
+        $repository = Join-Path $run.Directory 'repository'
+        Invoke-DrStep $run 'Cluster healthy' -PreCheck { $sandbox | Get-DbClusterStatus } | Add-Example | ForEach-Object { $_.Members } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Lag' -PreCheck { $sandbox | Test-ReplicationLag -MaxLagBytes 16MB } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Data' { $sandbox | Invoke-DbQuery -Query 'create table orders as select g as id from generate_series(1, 100) g; select count(*) from orders' -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Archive' { $sandbox | Enable-DbWalArchive -Repository $repository -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Backup' { $sandbox | New-DbBackup -Repository $repository -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Restore point' { $sandbox | New-DbRestorePoint -Repository $repository -Name views -Confirm:$false } | Add-Example | Out-Null
+        Get-DbBackup $repository -RecoverableWindow | Add-Example | Out-Null
+        Invoke-DrStep $run 'Verify' { Test-DbBackup $repository } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Restore' { Restore-PointInTime $repository -RestorePoint views -RemoveInstance -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Policy' { Test-DbBackupPolicy -Repository $repository -KeepDaily 1 } | Add-Example | ForEach-Object { $_.Retention } | Add-Example | Out-Null
+        $before = Invoke-DrStep $run 'Checksum' { $sandbox | Get-DbChecksum } | Add-Example
+        Invoke-DrStep $run 'Fail over' -Objective rto, rpo { $sandbox | Invoke-DbFailover -Mode Failover -Rejoin -Confirm:$false } | Add-Example | ForEach-Object { $_.WriteUnavailability } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Compare' { $sandbox | Compare-DbChecksum -Reference $before } | Add-Example | Out-Null
+        Get-DrSandbox | Add-Example | Out-Null
+    }
+    finally {
+        $journal = $run | Complete-DrRun | Add-Example
+    }
+    $journal.Steps | Add-Example | Out-Null
+    $journal.Objectives | Add-Example | Out-Null
+    Get-DrDrillHistory | Add-Example | Out-Null
+}
+
+AfterAll {
+    Remove-DrSandbox -All -Path "$Work/sandboxes" -Confirm:$false -WarningAction SilentlyContinue
+    foreach ($name in $saved.Keys) { if ($saved[$name]) { Set-Item "Env:$name" $saved[$name] } else { Remove-Item "Env:$name" -ErrorAction SilentlyContinue } }
+    Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Format views' {
+    It 'the drill ran green, so every view below shows a real result' {
+        $journal.Status | Should -Be 'Passed' -Because ($journal.Issues -join '; ')
+    }
+
+    It '<Type>: the <View> view reads at <Width> columns' -ForEach $Cases {
+        $formats = [xml](Get-Content "$RepositoryRoot/module/DrTools.Format.ps1xml" -Raw)
+        $definition = $formats.Configuration.ViewDefinitions.View | Where-Object { $_.ViewSelectedBy.TypeName -eq $Type -and $_."${View}Control" }
+        $definition | Should -Not -BeNullOrEmpty -Because "$Type needs a $View view"
+        $item = $Objects[$Type]
+        $item | Should -Not -BeNullOrEmpty -Because "the drill must have produced a $Type"
+
+        $text = if ($View -eq 'Table') { $item | Format-Table -View $definition.Name | Out-String -Width $Width } else { $item | Format-List -View $definition.Name | Out-String -Width $Width }
+        $lines = $text -split "`r?`n" | Where-Object { $_.Trim() }
+        $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual $Width -Because "'$_' must fit" }
+        if ($View -eq 'Table') {
+            $labels = $definition.TableControl.TableHeaders.TableColumnHeader.Label
+            # Every column is shown (none dropped for want of room), and its header readable to the first word.
+            foreach ($label in $labels) {
+                $word = ($label -split '[ (]')[0]
+                $lines[0] | Should -Match ([regex]::Escape($word.Substring(0, [Math]::Min(4, $word.Length)))) -Because "column $label at $Width columns: $($lines[0])"
+            }
+        }
+        else {
+            $labels = $definition.ListControl.ListEntries.ListEntry.ListItems.ListItem | ForEach-Object { $_.Label ?? $_.PropertyName }
+            foreach ($label in $labels) { $text | Should -Match "(?m)^$([regex]::Escape($label))\s*:" -Because "item $label" }
+        }
+    }
+}
