@@ -19,7 +19,7 @@ public sealed class CompleteDrRunCommand : DrCmdlet
     {
         var run = Run!;
         var journal = RunServingPipeline((queue, _) => run.CompleteAsync((body, token) => queue.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke((ScriptBlock)body, [], token)), token)), run.Name);
-        foreach (var step in journal.Steps.Where(s => s.Section == RunbookSection.Cleanup)) WriteVerbose($"{step.Label}: {step.Status}{(step.Message ?? step.Summary) switch { { } detail => $": {detail}", _ => "" }}");
+        foreach (var step in journal.Steps.Where(s => s.Section == RunbookSection.Cleanup)) WriteVerbose(step.ToString());
         WriteObject(journal);
     }
 }

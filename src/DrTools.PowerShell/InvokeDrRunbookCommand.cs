@@ -57,7 +57,7 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
         public void StepFinished(StepRecord step)
         {
             Interlocked.Increment(ref _done);
-            queue.Post(() => cmdlet.WriteVerbose($"{step.Label}: {step.Status} in {step.Duration?.TotalSeconds:0.###} s{(step.Message ?? step.Summary) switch { { } detail => $": {detail}", _ => "" }}"));
+            queue.Post(() => cmdlet.WriteVerbose(step.ToString()));
         }
 
         public void Note(string message) => queue.Post(() => cmdlet.WriteVerbose(message));

@@ -12,15 +12,8 @@ namespace DrTools.PowerShell;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "DrStep")]
 [OutputType(typeof(object))]
-public sealed class InvokeDrStepCommand : DrCmdlet
+public sealed class InvokeDrStepCommand : ScriptRunStepCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]
-    public ScriptedRun? Run { get; set; }
-
-    [Parameter(Mandatory = true, Position = 1, HelpMessage = "The step's name, as the report shows it.")]
-    [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = "";
-
     [Parameter(Mandatory = true, Position = 2, HelpMessage = "What the step does; a DrTools result it returns (Test-DbBackup, Restore-PointInTime, Invoke-DbFailover …) decides whether it passed and gives its figures, a lone $false fails it, an error fails it.")]
     public ScriptBlock? ScriptBlock { get; set; }
 
@@ -31,28 +24,23 @@ public sealed class InvokeDrStepCommand : DrCmdlet
     [ValidateSet("rto", "rpo")]
     public string[]? Objective { get; set; }
 
-    [Parameter(HelpMessage = "Longest the step may take before it is stopped, e.g. 10m (default 30m).")]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan? Timeout { get; set; }
-
     [Parameter(HelpMessage = "A failure of this step does not stop the run (it is still reported).")]
     public SwitchParameter ContinueOnError { get; set; }
 
     [Parameter(HelpMessage = "What to do when the step fails, for the report's remediation actions.")]
     public string? Remediation { get; set; }
 
+    protected override ScriptBlock Block => ScriptBlock!;
+
     protected override void ProcessRecord()
     {
         var run = Run!;
-        var step = new ScriptStep(Name)
+        var step = Declare() with
         {
             Section = PreCheck ? RunbookSection.PreCheck : RunbookSection.Step,
-            Command = StepScript.LastDrToolsCommand(ScriptBlock!),
-            Timeout = Timeout,
             ContinueOnError = ContinueOnError,
             Objectives = Objective ?? [],
             Remediation = Remediation,
-            Position = new SourcePosition(MyInvocation.ScriptLineNumber, MyInvocation.OffsetInLine),
         };
         Collection<PSObject>? output = null;
         var (record, _) = RunServingPipeline((queue, token) => run.RunStepAsync(step, stepToken => queue.InvokeAsync(() =>
@@ -60,7 +48,7 @@ public sealed class InvokeDrStepCommand : DrCmdlet
             output = StepScript.Invoke(ScriptBlock!, [], stepToken, StopProcessing);
             return StepScript.BaseObjects(output);
         }, stepToken), token), Name);
-        WriteVerbose($"{record.Label}: {record.Status}{(record.Duration is { } duration ? $" in {Measurement.Format(duration.TotalSeconds)} s" : "")}{(record.Message ?? record.Summary) switch { { } detail => $": {detail}", _ => "" }}");
+        WriteVerbose(record.ToString());
         if (output is not null) WriteObject(output, enumerateCollection: true);
         switch (record.Status)
         {

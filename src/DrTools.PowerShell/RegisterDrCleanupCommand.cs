@@ -9,31 +9,16 @@ namespace DrTools.PowerShell;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Register, "DrCleanup")]
 [OutputType(typeof(void))]
-public sealed class RegisterDrCleanupCommand : DrCmdlet
+public sealed class RegisterDrCleanupCommand : ScriptRunStepCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]
-    public ScriptedRun? Run { get; set; }
-
-    [Parameter(Mandatory = true, Position = 1, HelpMessage = "The cleanup step's name, as the report shows it.")]
-    [ValidateNotNullOrEmpty]
-    public string Name { get; set; } = "";
-
     [Parameter(Mandatory = true, Position = 2, HelpMessage = "What the cleanup does, e.g. { $sandbox | Remove-DrSandbox -Confirm:$false }.")]
     public ScriptBlock? ScriptBlock { get; set; }
 
-    [Parameter(HelpMessage = "Longest the cleanup may take before it is stopped, e.g. 2m (default 5m).")]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan? Timeout { get; set; }
+    protected override ScriptBlock Block => ScriptBlock!;
 
     protected override void ProcessRecord()
     {
-        var step = new ScriptStep(Name)
-        {
-            Command = StepScript.LastDrToolsCommand(ScriptBlock!),
-            Timeout = Timeout,
-            Position = new SourcePosition(MyInvocation.ScriptLineNumber, MyInvocation.OffsetInLine),
-        };
-        var record = RunOperation(_ => Task.FromResult(Run!.RegisterCleanup(step, ScriptBlock!)), Name);
+        var record = RunOperation(_ => Task.FromResult(Run!.RegisterCleanup(Declare(), ScriptBlock!)), Name);
         WriteVerbose($"{record.Label}: registered; it runs when the run completes");
     }
 }

@@ -35,6 +35,10 @@ public sealed record StepRecord
 
     [JsonIgnore] public bool Succeeded => Status == StepStatus.Passed;
     [JsonIgnore] public string Label => $"{Section.Label()} {Index + 1}: {Name}";
+
+    /// <summary>One line for progress output: "step 2: Fail over: Passed in 1.9 s: detail".</summary>
+    public override string ToString() =>
+        $"{Label}: {Status}{(Duration is { } duration ? $" in {Measurement.Format(duration.TotalSeconds)} s" : "")}{(Message ?? Summary) switch { { } detail => $": {detail}", _ => "" }}";
 }
 
 /// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>
