@@ -20,7 +20,7 @@ public static class Output
 
     public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Synchronous, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members };
+    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
     public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
@@ -39,6 +39,11 @@ public static class Output
     {
         Console.WriteLine($"sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
         Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.Port}", m.DataDirectory }));
+        if (sandbox.Patroni is { } patroni)
+        {
+            Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
+            Console.WriteLine($"HAProxy: read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}, statistics {patroni.StatsUrl}");
+        }
     }
 
     public static void Status(ClusterStatus status)

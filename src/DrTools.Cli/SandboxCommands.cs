@@ -13,18 +13,49 @@ public static class SandboxCommands
 
     public static Option<bool> Synchronous() => new("--synchronous") { Description = "Synchronous replication: ANY 1 standby confirms each commit." };
 
+    public static Option<SandboxTopology> Topology() => new("--topology")
+    {
+        Description = "streaming (DrTools' own primary and standbys, the default) or patroni (Patroni-managed nodes with etcd behind HAProxy).",
+        DefaultValueFactory = _ => SandboxTopology.Streaming,
+    };
+
+    public static Option<int> Members() => new Option<int>("--members") { Description = "With --topology patroni: number of Patroni nodes (1 to 9, default 3)." }.InRange(1, SandboxOptions.MaxStandbys + 1);
+
+    public static Option<string[]> PatroniSettings() => new("--patroni-setting")
+    {
+        Description = "With --topology patroni: a Patroni DCS setting instead of Patroni's default, e.g. ttl=10,loop_wait=2 (repeatable).",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    /// <summary>The sandbox options of the command line: --standbys for a streaming sandbox, --members and --patroni-setting for a Patroni one.</summary>
+    public static SandboxOptions Read(ParseResult parse, Option<SandboxTopology> topology, Option<int> standbys, Option<int> members, Option<string[]> patroniSettings)
+    {
+        var patroni = parse.GetValue(topology) == SandboxTopology.Patroni;
+        var given = (Option option) => parse.GetResult(option) is { Implicit: false };
+        if (patroni && given(standbys)) throw new Core.DrToolsException("--standbys: a Patroni sandbox is sized with --members (its nodes, the leader included).", Core.DrErrorKind.InvalidArgument);
+        if (!patroni && (given(members) || given(patroniSettings))) throw new Core.DrToolsException($"{(given(members) ? "--members" : "--patroni-setting")}: only with --topology patroni.", Core.DrErrorKind.InvalidArgument);
+        return new SandboxOptions
+        {
+            Topology = parse.GetValue(topology),
+            Standbys = patroni ? (given(members) ? parse.GetValue(members) : 3) - 1 : parse.GetValue(standbys),
+            PatroniSettings = patroni ? Core.Patroni.PatroniSettings.Defaults.With(parse.GetValue(patroniSettings) ?? []) : null,
+        };
+    }
+
     private static Command Up()
     {
         var standbys = Standbys();
         var synchronous = Synchronous();
+        var topology = Topology();
+        var members = Members();
+        var patroniSettings = PatroniSettings();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, root, json };
         command.SetAction(async (parse, token) =>
         {
-            var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+            var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
             {
-                Standbys = parse.GetValue(standbys),
                 Synchronous = parse.GetValue(synchronous),
                 Root = parse.GetValue(root),
                 Persistent = true,

@@ -3,16 +3,33 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Creates a disposable PostgreSQL primary with streaming standbys on 127.0.0.1, allowed for drills.</summary>
-[Cmdlet(VerbsCommon.New, "DrSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low)]
+/// <summary>
+/// Creates a disposable PostgreSQL cluster on 127.0.0.1, allowed for drills: a primary with streaming standbys, or
+/// Patroni-managed nodes with etcd behind HAProxy.
+/// </summary>
+[Cmdlet(VerbsCommon.New, "DrSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = StreamingSet)]
 [OutputType(typeof(Sandbox))]
 public sealed class NewDrSandboxCommand : DrCmdlet
 {
-    [Parameter(Position = 0, HelpMessage = "Number of streaming standbys (0 to 8, default 1).")]
+    private const string StreamingSet = "Streaming";
+    private const string PatroniSet = "Patroni";
+
+    [Parameter(Position = 0, ParameterSetName = StreamingSet, HelpMessage = "Number of streaming standbys (0 to 8, default 1).")]
     [ValidateRange(0, 8)]
     public int Standbys { get; set; } = 1;
 
-    [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit).")]
+    [Parameter(Mandatory = true, ParameterSetName = PatroniSet, HelpMessage = "Patroni: PostgreSQL nodes managed by Patroni with one etcd, behind HAProxy (read-write and read-only ports); Streaming (the default without it): DrTools' own primary and standbys.")]
+    [ValidateSet(nameof(SandboxTopology.Streaming), nameof(SandboxTopology.Patroni))]
+    public string Topology { get; set; } = nameof(SandboxTopology.Streaming);
+
+    [Parameter(ParameterSetName = PatroniSet, HelpMessage = "Number of Patroni nodes, the leader included (1 to 9, default 3).")]
+    [ValidateRange(1, 9)]
+    public int Members { get; set; } = 3;
+
+    [Parameter(ParameterSetName = PatroniSet, HelpMessage = "Patroni DCS settings instead of Patroni's defaults (ttl 30, loop_wait 10), e.g. ttl=10,loop_wait=2.")]
+    public string[]? PatroniSetting { get; set; }
+
+    [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its synchronous_mode).")]
     public SwitchParameter Synchronous { get; set; }
 
     [Parameter(HelpMessage = "Folder to create the sandbox in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
@@ -21,9 +38,21 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var root = Path is null ? Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
-        if (!ShouldProcess(root, $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s)")) return;
+        var patroni = string.Equals(Topology, nameof(SandboxTopology.Patroni), StringComparison.OrdinalIgnoreCase);
         // Persistent: it outlives the pipeline, until Remove-DrSandbox.
-        var options = new SandboxOptions { Standbys = Standbys, Synchronous = Synchronous, Root = root, Persistent = true };
+        var options = patroni
+            ? RunOperation(_ => Task.FromResult(new SandboxOptions
+            {
+                Topology = SandboxTopology.Patroni,
+                Standbys = Members - 1,
+                PatroniSettings = DrTools.Core.Patroni.PatroniSettings.Defaults.With(PatroniSetting ?? []),
+            }))
+            : new SandboxOptions { Standbys = Standbys };
+        options = options with { Synchronous = Synchronous, Root = root, Persistent = true };
+        var what = patroni
+            ? $"Create a Patroni sandbox: {Members} node(s) ({options.PatroniSettings}), etcd and HAProxy"
+            : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s)";
+        if (!ShouldProcess(root, what)) return;
         WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress }, token)));
     }
 }

@@ -67,4 +67,13 @@ public static class Sql
     }
 
     public static Task ExecuteAsync(Sandbox sandbox, string member, string sql) => ScalarAsync<object>(sandbox, member, sql + "; select 1");
+
+    /// <summary>A scalar through any connection string (a proxy's port, say).</summary>
+    public static async Task<T> ScalarOnAsync<T>(string connectionString, string sql)
+    {
+        await using var connection = new NpgsqlConnection(connectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        return (T)(await command.ExecuteScalarAsync())!;
+    }
 }

@@ -12,6 +12,11 @@ public static class MemberControls
     /// </summary>
     public static IMemberControl For(Sandbox? sandbox, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand)
     {
+        if (sandbox?.Topology == SandboxTopology.Patroni)
+        {
+            // Promoting or rewinding behind Patroni's back would fight the HA manager the drill is meant to test.
+            throw new DrToolsException($"sandbox {sandbox.Id} is managed by Patroni: DrTools does not promote or rewind its members itself, and a failover drill in which Patroni recovers is not available yet.", DrErrorKind.InvalidOperation);
+        }
         IMemberControl? direct = sandbox is not null ? new SandboxControl(sandbox)
             : dataDirectories is { Count: > 0 } ? new LocalControl(PgBinaries.Locate(), LocalControl.ParseDataDirectories(dataDirectories), new CommandControl(null, null))
             : null;

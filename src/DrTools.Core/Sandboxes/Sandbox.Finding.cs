@@ -30,6 +30,7 @@ public sealed partial class Sandbox
         return new SandboxInfo(manifest.Id, directory, manifest.CreatedAt, manifest.OwnerPid, manifest.Synchronous, members, state)
         {
             Kind = manifest.Restored ? SandboxKind.RestoredInstance : SandboxKind.Cluster,
+            Note = manifest.Patroni is { } patroni ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : null,
         };
     }
 
@@ -62,6 +63,7 @@ public sealed partial class Sandbox
 
     private static async Task Destroy(string directory, SandboxManifest manifest)
     {
+        await StopServicesAsync(directory);
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
         foreach (var member in manifest.Members)
         {

@@ -18,6 +18,9 @@ public sealed record SandboxOptions
     public PgBinaries? Binaries { get; init; }
     /// <summary>Told of each phase of creation.</summary>
     public IProgress<OperationProgress>? Progress { get; init; }
+    public SandboxTopology Topology { get; init; } = SandboxTopology.Streaming;
+    /// <summary>For a Patroni sandbox: its DCS settings (default Patroni's own: ttl 30, loop_wait 10).</summary>
+    public Patroni.PatroniSettings? PatroniSettings { get; init; }
 }
 
 /// <summary>
@@ -70,7 +73,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         Database = "postgres",
     }.ConnectionString;
 
-    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
+    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")})";
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
@@ -86,7 +89,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
         try
         {
-            await sandbox.BuildAsync(options, cancellationToken);
+            await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken) : sandbox.BuildAsync(options, cancellationToken));
             return sandbox;
         }
         catch

@@ -4,7 +4,11 @@ using DrTools.Core.Processes;
 
 namespace DrTools.Core.Sandboxes;
 
-public sealed record SandboxMember(string Name, int Port, string DataDirectory, string LogFile);
+public sealed record SandboxMember(string Name, int Port, string DataDirectory, string LogFile)
+{
+    /// <summary>A Patroni node's REST API port; null in a streaming sandbox.</summary>
+    public int? RestPort { get; init; }
+}
 
 /// <summary>
 /// What a sandbox is made of, kept as sandbox.json in its directory (readable by its creator only, since it holds the
@@ -33,6 +37,10 @@ internal sealed record SandboxManifest(
     public long? OwnerStartTicks { get; init; }
     /// <summary>True for an instance restored from a backup (one member, no replication).</summary>
     public bool Restored { get; init; }
+    /// <summary>"patroni" for a Patroni-managed sandbox; null for DrTools' own streaming cluster.</summary>
+    public string? Topology { get; init; }
+    public Patroni.PatroniEndpoints? Patroni { get; init; }
+    public IReadOnlyDictionary<string, string>? PatroniSettings { get; init; }
 
     [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
 

@@ -1,0 +1,113 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+
+namespace DrTools.Core.Patroni;
+
+/// <summary>A member as Patroni's REST API lists it (GET /cluster).</summary>
+public sealed record PatroniMember(string Name, string Role, string State, string Host, int Port, int? Timeline, long? LagBytes, bool PendingRestart)
+{
+    public bool IsLeader => Role is "leader" or "standby_leader";
+}
+
+/// <summary>Patroni's view of its cluster: members, whether it is paused (no automatic failover then).</summary>
+public sealed record PatroniClusterView(IReadOnlyList<PatroniMember> Members, bool Paused)
+{
+    public PatroniMember? Leader => Members.FirstOrDefault(m => m.IsLeader);
+}
+
+/// <summary>A change of leader Patroni recorded (GET /history): the timeline that ended, where, why and when.</summary>
+public sealed record PatroniHistoryEntry(int Timeline, long Lsn, string Reason, DateTimeOffset? At, string? NewLeader);
+
+/// <summary>Patroni's REST API on one node.</summary>
+public sealed class PatroniApi(Uri baseUrl)
+{
+    private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(5) };
+
+    public Uri BaseUrl { get; } = baseUrl;
+
+    /// <summary>The status code of GET <paramref name="path"/> (/primary answers 200 only on the leader), or null when nothing answers.</summary>
+    public async Task<int?> StatusAsync(string path, CancellationToken cancellationToken)
+    {
+        try
+        {
+            using var response = await Http.GetAsync(new Uri(BaseUrl, path), cancellationToken);
+            return (int)response.StatusCode;
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    public async Task<PatroniClusterView> ClusterAsync(CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync("cluster", cancellationToken);
+        var root = document.RootElement;
+        var members = root.TryGetProperty("members", out var list)
+            ? list.EnumerateArray().Select(m => new PatroniMember(
+                Text(m, "name") ?? "?", Text(m, "role") ?? "?", Text(m, "state") ?? "?", Text(m, "host") ?? "?",
+                m.TryGetProperty("port", out var port) && port.TryGetInt32(out var p) ? p : 0,
+                m.TryGetProperty("timeline", out var timeline) && timeline.TryGetInt32(out var t) ? t : null,
+                m.TryGetProperty("lag", out var lag) && lag.ValueKind == JsonValueKind.Number ? lag.GetInt64() : null,
+                m.TryGetProperty("pending_restart", out var pending) && pending.ValueKind == JsonValueKind.True)).ToList()
+            : [];
+        return new PatroniClusterView(members, root.TryGetProperty("pause", out var pause) && pause.ValueKind == JsonValueKind.True);
+    }
+
+    public async Task<IReadOnlyList<PatroniHistoryEntry>> HistoryAsync(CancellationToken cancellationToken)
+    {
+        using var document = await GetJsonAsync("history", cancellationToken);
+        return document.RootElement.EnumerateArray().Select(entry =>
+        {
+            var fields = entry.EnumerateArray().ToList();
+            string? Field(int i) => i < fields.Count && fields[i].ValueKind == JsonValueKind.String ? fields[i].GetString() : null;
+            return new PatroniHistoryEntry(
+                fields.Count > 0 && fields[0].TryGetInt32(out var timeline) ? timeline : 0,
+                fields.Count > 1 && fields[1].TryGetInt64(out var lsn) ? lsn : 0,
+                Field(2) ?? "",
+                DateTimeOffset.TryParse(Field(3), CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var at) ? at : null,
+                Field(4));
+        }).ToList();
+    }
+
+    /// <summary>A planned switchover now (POST /switchover): Patroni stops the leader cleanly and promotes the candidate.</summary>
+    public async Task SwitchoverAsync(string leader, string candidate, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(JsonSerializer.Serialize(new { leader, candidate }), Encoding.UTF8, "application/json");
+        using var response = await SendAsync(() => Http.PostAsync(new Uri(BaseUrl, "switchover"), content, cancellationToken), "POST /switchover", cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new DrToolsException($"Patroni at {BaseUrl} refused the switchover from {leader} to {candidate}: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
+        }
+    }
+
+    private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken)
+    {
+        using var response = await SendAsync(() => Http.GetAsync(new Uri(BaseUrl, path), cancellationToken), $"GET /{path}", cancellationToken);
+        var body = await response.Content.ReadAsStringAsync(cancellationToken);
+        try
+        {
+            return JsonDocument.Parse(body);
+        }
+        catch (JsonException)
+        {
+            throw new DrToolsException($"Patroni at {BaseUrl}: GET /{path} answered {(int)response.StatusCode} with something that is not JSON.", DrErrorKind.ConnectionFailed);
+        }
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string what, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await send();
+        }
+        catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            throw new DrToolsException($"Patroni at {BaseUrl} did not answer {what}: {e.Message}", DrErrorKind.ConnectionFailed);
+        }
+    }
+
+    private static string? Text(JsonElement element, string name) => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace DrTools.Core.Processes;
+
+/// <summary>
+/// A long-running server a sandbox starts besides PostgreSQL (etcd, Patroni, HAProxy): in a session of its own, so
+/// Ctrl+C in the terminal that started it never reaches it; as the server account; its output appended to a log file;
+/// its working directory inside the sandbox, which is how removal finds and stops it, also after DrTools was killed.
+/// </summary>
+public static class ServiceProcess
+{
+    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments)
+    {
+        // sh redirects, then becomes the program: the program's PID is the one setsid started.
+        List<string> shell = ["/bin/sh", "-c", "exec \"$@\" >>\"$DRTOOLS_SERVICE_LOG\" 2>&1 </dev/null", "sh", program, .. arguments];
+        var command = ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}", "--init-groups", "--", .. shell] : shell;
+        var info = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = workingDirectory };
+        foreach (var argument in command) info.ArgumentList.Add(argument);
+        info.Environment["DRTOOLS_SERVICE_LOG"] = logFile;
+        info.Environment["LC_ALL"] = "C.UTF-8";
+        try
+        {
+            using var process = Process.Start(info);
+        }
+        catch (System.ComponentModel.Win32Exception e)
+        {
+            throw new DrToolsException($"{description}: cannot start '{program}': {e.Message}", DrErrorKind.ExternalCommandFailed);
+        }
+    }
+
+    /// <summary>The last lines of a service's log, for error messages.</summary>
+    public static string LastLines(string logFile, int count = 3)
+    {
+        try
+        {
+            var lines = File.ReadLines(logFile).Where(l => l.Trim().Length > 0).TakeLast(count).ToList();
+            return lines.Count == 0 ? $"{logFile} is empty" : string.Join(" | ", lines);
+        }
+        catch (IOException)
+        {
+            return $"no log at {logFile}";
+        }
+    }
+}
