@@ -78,13 +78,19 @@ public sealed class TargetOptions
         Description = "host:port of a member that destructive drills may act on; every member must be named (sandboxes are always allowed). Also DRTOOLS_ALLOW_DRILL_ON.",
     };
 
-    public void AddTo(Command command, bool destructive = false)
+    public Option<string[]> Patroni { get; } = new("--patroni")
+    {
+        Description = "REST API of the Patroni that runs the cluster (http://HOST:8008; repeat for each node): its view is shown beside PostgreSQL's and judged with it. A Patroni sandbox's is known.",
+    };
+
+    public void AddTo(Command command, bool destructive = false, bool haManager = false)
     {
         command.Add(Members);
         command.Add(Sandbox);
         command.Add(Root);
         command.Add(ConnectTimeout);
         if (destructive) command.Add(AllowDrillOn);
+        if (haManager) command.Add(Patroni);
     }
 
     /// <summary>The sandbox named by --sandbox, or null when the target is given by --member.</summary>
@@ -94,12 +100,13 @@ public sealed class TargetOptions
     {
         var members = parse.GetValue(Members) ?? [];
         var sandbox = parse.GetValue(Sandbox);
-        return (members.Length, sandbox) switch
+        var target = (members.Length, sandbox) switch
         {
             (0, null) => throw new DrToolsException("name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.", DrErrorKind.InvalidArgument),
             (> 0, not null) => throw new DrToolsException("give either --member or --sandbox, not both.", DrErrorKind.InvalidArgument),
             (_, not null) => Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Target,
             _ => DbTarget.FromConnectionStrings(members, connectTimeout: parse.GetValue(ConnectTimeout), allowDrillOn: parse.GetValue(AllowDrillOn)),
         };
+        return parse.GetValue(Patroni) is { Length: > 0 } urls ? target with { HaManager = Core.Patroni.PatroniManager.Parse(urls) } : target;
     }
 }

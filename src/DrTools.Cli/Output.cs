@@ -64,6 +64,11 @@ public static class Output
         {
             Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");
         }
+        if (status.HaManager is { } manager)
+        {
+            Console.WriteLine(manager);
+            foreach (var member in manager.Members) Console.WriteLine($"  {member}");
+        }
     }
 
     public static void Lag(IReadOnlyList<ReplicationLagResult> results)

@@ -11,7 +11,7 @@ public static class StatusCommand
         var target = new TargetOptions();
         var json = CommonOptions.Json();
         var command = new Command("status", "Role, timeline, WAL positions and replication state of every member, and a verdict on the cluster.") { json };
-        target.AddTo(command);
+        target.AddTo(command, haManager: true);
         command.SetAction(async (parse, token) =>
         {
             var status = await ClusterInspector.GetStatusAsync(target.Resolve(parse), token);

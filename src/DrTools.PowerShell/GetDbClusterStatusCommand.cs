@@ -1,5 +1,6 @@
 using System.Management.Automation;
 using DrTools.Core.Cluster;
+using DrTools.Core.Patroni;
 
 namespace DrTools.PowerShell;
 
@@ -8,5 +9,10 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(ClusterStatus))]
 public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
 {
-    protected override void ProcessRecord() => WriteObject(RunOnTarget(ClusterInspector.GetStatusAsync));
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008 (one per node): its view is shown beside PostgreSQL's and judged with it. A Patroni sandbox's is known.")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Patroni { get; set; }
+
+    protected override void ProcessRecord() => WriteObject(RunOnTarget((target, token) =>
+        ClusterInspector.GetStatusAsync(Patroni is null ? target : target with { HaManager = PatroniManager.Parse(Patroni) }, token)));
 }

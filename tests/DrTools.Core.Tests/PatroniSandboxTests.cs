@@ -63,8 +63,47 @@ public sealed class PatroniSandboxTests
         Assert.False(Directory.Exists(Path.Combine(Path.GetTempPath(), "drtools-sockets", sandbox.Id)));
     }
 
+    [Fact]
+    public async Task Status_shows_patroni_beside_postgresql_and_names_a_pause_a_switchover_and_a_silent_api()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+        {
+            Topology = SandboxTopology.Patroni,
+            Standbys = 1,
+            Root = root.Path,
+            PatroniSettings = PatroniSettings.Defaults.With(["ttl=10,loop_wait=2"]),
+        }, CancellationToken.None);
+        var node0 = $"node0 (127.0.0.1:{sandbox.Members[0].Port})";
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Equal(node0, status.HaManager!.Leader);
+        Assert.Null(status.HaManager.LastFailover);
+        Assert.Equal(["leader running", "replica running"], status.HaManager.Members.Select(m => $"{m.Role} {m.State}"));
+        Assert.Equal(0, status.HaManager.Members[1].LagBytes);
+
+        var api = new PatroniApi(sandbox.PatroniNodes[0].RestUrl);
+        await api.SetPausedAsync(true, CancellationToken.None);
+        status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.False(status.Healthy);
+        Assert.Equal("unhealthy: Patroni is paused (maintenance mode): no automatic failover would happen", status.Verdict);
+        await api.SetPausedAsync(false, CancellationToken.None);
+
+        // A planned switchover through Patroni's API: its history records it, and the status follows the new leader.
+        await api.SwitchoverAsync("node0", "node1", CancellationToken.None);
+        Assert.True(await Polling.UntilAsync(async () => (status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None)).Healthy && status.Primary!.Name == "node1",
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200), CancellationToken.None), status.Verdict);
+        Assert.Equal($"node1 (127.0.0.1:{sandbox.Members[1].Port})", status.HaManager!.Leader);
+        Assert.Matches(@"^timeline 1 ended at \d{4}-\d\d-\d\d \d\d:\d\d:\d\dZ, new leader node1 \(.+\)$", status.HaManager.LastFailover);
+
+        var silent = sandbox.Target with { HaManager = PatroniManager.Parse([$"http://127.0.0.1:{LoopbackPort.Free()}"]) };
+        status = await ClusterInspector.GetStatusAsync(silent, CancellationToken.None);
+        Assert.StartsWith("unhealthy: Patroni: no REST API answered, so its view is unknown (Patroni at http://127.0.0.1:", status.Verdict);
+        Assert.Equal("Patroni REST API 'db1:8008': write it as http://HOST:PORT (Patroni's restapi.connect_address).", Assert.Throws<DrToolsException>(() => PatroniManager.Parse(["db1:8008"])).Message);
+    }
+
     [Theory]
-    [InlineData("ttl", "Patroni setting 'ttl': write it as NAME=VALUE")]
+    [InlineData("ttl", "Patroni setting 'ttl': write it as NAME=VALUE, e.g. ttl=10.")]
     [InlineData("loop_wiat=2", "Patroni setting 'loop_wiat=2': 'loop_wiat' is not a setting a sandbox takes")]
     [InlineData("ttl=-1", "Patroni setting 'ttl=-1': ttl is a whole number from 2 to 3600.")]
     [InlineData("synchronous_mode=yes", "Patroni setting 'synchronous_mode=yes': synchronous_mode is true or false.")]

@@ -58,7 +58,9 @@ public static class ClusterInspector
                 else if (slot.WalStatus == "lost") problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} has lost WAL its consumer needs");
             }
         }
-        return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems);
+        var manager = target.HaManager is { } haManager ? await haManager.InspectAsync(members, cancellationToken) : null;
+        if (manager is not null) problems.AddRange(manager.Problems);
+        return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems) { HaManager = manager };
     }
 
     /// <summary>Synchronous replication that no connected standby can satisfy: every commit on the primary waits, with no limit.</summary>

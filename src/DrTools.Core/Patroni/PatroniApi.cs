@@ -83,6 +83,18 @@ public sealed class PatroniApi(Uri baseUrl)
         }
     }
 
+    /// <summary>Pauses (maintenance mode: no automatic failover) or resumes the cluster (PATCH /config).</summary>
+    public async Task SetPausedAsync(bool paused, CancellationToken cancellationToken)
+    {
+        using var content = new StringContent(JsonSerializer.Serialize(new { pause = paused }), Encoding.UTF8, "application/json");
+        using var request = new HttpRequestMessage(HttpMethod.Patch, new Uri(BaseUrl, "config")) { Content = content };
+        using var response = await SendAsync(() => Http.SendAsync(request, cancellationToken), "PATCH /config", cancellationToken);
+        if (response.StatusCode != HttpStatusCode.OK)
+        {
+            throw new DrToolsException($"Patroni at {BaseUrl} refused to {(paused ? "pause" : "resume")}: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
+        }
+    }
+
     private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken)
     {
         using var response = await SendAsync(() => Http.GetAsync(new Uri(BaseUrl, path), cancellationToken), $"GET /{path}", cancellationToken);

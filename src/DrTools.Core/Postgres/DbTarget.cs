@@ -6,6 +6,9 @@ namespace DrTools.Core.Postgres;
 /// </summary>
 public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool AllowDrill)
 {
+    /// <summary>The HA manager that runs the cluster (Patroni …), asked for its view beside PostgreSQL's; null when there is none.</summary>
+    public Cluster.IHaManager? HaManager { get; init; }
+
     /// <summary>Endpoints (host:port) allowed for drills by configuration: DRTOOLS_ALLOW_DRILL_ON, comma-separated.</summary>
     public static IReadOnlyList<string> ConfiguredDrillTargets =>
         (Environment.GetEnvironmentVariable("DRTOOLS_ALLOW_DRILL_ON") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);

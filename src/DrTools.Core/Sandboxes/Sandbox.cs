@@ -54,7 +54,10 @@ public sealed partial class Sandbox : IAsyncDisposable
     public bool AllowDrill => true;
 
     /// <summary>The sandbox as a drill target: its members by name (node0 starts as the primary).</summary>
-    public DbTarget Target => new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true);
+    public DbTarget Target => new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true)
+    {
+        HaManager = Topology == SandboxTopology.Patroni ? new Patroni.PatroniManager(PatroniNodes.Select(n => n.RestUrl).ToList()) : null,
+    };
 
     public LocalServer Server(string memberName)
     {
