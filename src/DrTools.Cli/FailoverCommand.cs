@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DrTools.Core;
 using DrTools.Core.Failover;
+using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
 using DrTools.Core.Sandboxes;
 
@@ -24,10 +25,13 @@ public static class FailoverCommand
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
+        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds) or Patroni (DrTools injects the fault and only observes); default Patroni for a Patroni sandbox." };
+        public Option<NodeFault> Fault { get; } = new("--fault") { Description = "With Patroni recovering, the fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.", DefaultValueFactory = _ => NodeFault.KillNode };
+        public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout }) command.Add(option);
+            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultDuration }) command.Add(option);
         }
 
         public FailoverOptions Read(ParseResult parse)
@@ -45,11 +49,13 @@ public static class FailoverCommand
                 CheckIntegrity = !parse.GetValue(NoIntegrity),
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
+                Fault = parse.GetValue(Fault),
+                FaultDuration = parse.GetValue(FaultDuration),
             };
         }
 
-        public IMemberControl Control(ParseResult parse, Sandbox? sandbox) =>
-            MemberControls.For(sandbox, parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+        public IRecovery Recovery(ParseResult parse, DbTarget target, Sandbox? sandbox) =>
+            Core.Failover.Recovery.For(target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
     }
 
     public static Command Create()
@@ -65,14 +71,14 @@ public static class FailoverCommand
         {
             var sandbox = target.OpenSandbox(parse);
             var failover = options.Read(parse);
-            var control = options.Control(parse, sandbox);
-            var plan = await FailoverDrill.PlanAsync(sandbox?.Target ?? target.Resolve(parse), control, failover, token);
+            var recovery = options.Recovery(parse, sandbox?.Target ?? target.Resolve(parse), sandbox);
+            var plan = await recovery.PlanAsync(failover, token);
             if (parse.GetValue(whatIf))
             {
                 Console.WriteLine($"What if: {plan}");
                 return ExitCodes.Success;
             }
-            var result = await FailoverDrill.RunAsync(plan, control, failover, token);
+            var result = await recovery.RunAsync(plan, failover, token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;

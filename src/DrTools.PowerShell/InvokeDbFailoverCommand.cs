@@ -59,6 +59,18 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
     public string[]? AllowDrillOn { get; set; }
 
+    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds) or Patroni (DrTools injects the fault and only observes). Default Patroni for a Patroni sandbox, DrTools otherwise.")]
+    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni))]
+    public string? RecoveredBy { get; set; }
+
+    [Parameter(HelpMessage = "With Patroni recovering, the unplanned fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.")]
+    [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni))]
+    public string Fault { get; set; } = nameof(NodeFault.KillNode);
+
+    [Parameter(HelpMessage = "How long FreezeNode keeps the node stopped, e.g. 40s (default twice Patroni's ttl).")]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan? FaultDuration { get; set; }
+
     [Parameter(HelpMessage = "Longest wait of any one phase (catch-up, promotion, first write, rejoin), e.g. 60s.")]
     [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -78,11 +90,14 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             CheckIntegrity = !SkipIntegrity,
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
+            Fault = Enum.Parse<NodeFault>(Fault, ignoreCase: true),
+            FaultDuration = FaultDuration,
         };
-        var control = RunOperation(_ => Task.FromResult(MemberControls.For(Sandbox, DataDirectory, FaultCommand, StopCommand)));
+        var target = RunOperation(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
+        var recovery = RunOperation(_ => Task.FromResult(Recovery.For(target, Sandbox, RecoveredBy is null ? null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true), DataDirectory, FaultCommand, StopCommand)));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
-        var plan = RunOnTarget((_, token) => FailoverDrill.PlanAsync(ResolveTarget(AllowDrillOn), control, options, token));
+        var plan = RunOperation(token => recovery.PlanAsync(options, token), target.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (progress, token) => FailoverDrill.RunAsync(plan, control, options with { Progress = progress }, token), plan.Target.Name));
+        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (progress, token) => recovery.RunAsync(plan, options with { Progress = progress }, token), plan.Target.Name));
     }
 }

@@ -13,6 +13,7 @@ public sealed class RunbookCliTests
     [InlineData("postgres-failover.yml")]
     [InlineData("postgres-pitr.yml")]
     [InlineData("backup-verification.yml")]
+    [InlineData("patroni-failover.yml")]
     public async Task Every_shipped_runbook_runs_green_and_its_reports_show_the_measured_figures(string name)
     {
         using var root = new TemporaryRoot();
@@ -44,6 +45,14 @@ public sealed class RunbookCliTests
         root.AssertNothingLeft();
         Assert.False(Directory.Exists(journal.ScratchDirectory));
         if (name == "postgres-failover.yml") await AssertTimelineRendersAsync(journal);
+        if (name == "patroni-failover.yml")
+        {
+            // What Patroni did is on the timeline beside the client-observed outage.
+            var html = File.ReadAllText(Path.Combine(journal.Folder!, "report.html"));
+            foreach (var patroniEvent in new[] { "Patroni noticed", "Patroni elected a leader", "HAProxy routes writes to the new leader" }) Assert.Matches($"<line class=\"event\"[^>]*><title>{System.Text.RegularExpressions.Regex.Escape(patroniEvent)}", html);
+            Assert.Contains("write outage seen by clients", html);
+            Assert.Contains(journal.Steps.Single(s => s.Operation == "Invoke-DbFailover").Measurements, m => m.Name == "detection time");
+        }
     }
 
     /// <summary>The HTML report's chart, as Chromium lays it out: a bar per step that ran, the fault, the outage band.</summary>

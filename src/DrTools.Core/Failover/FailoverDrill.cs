@@ -212,6 +212,7 @@ public static class FailoverDrill
         await WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken);
         var topology = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
+        var figures = FailoverFigures.FromProbes(outage, readOutage, loss, writeProbe, readProbe, writes, reads, options, start);
 
         var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
@@ -226,12 +227,10 @@ public static class FailoverDrill
             ClockOrigin = clock.Origin,
             Duration = clock.Elapsed,
             Timeline = timeline.OrderBy(e => e.At).ToList(),
-            WriteUnavailability = Unavailability("write unavailability (RTO)", outage, writeProbe, writes, options.WriteProbe, options.RtoTarget, $"inserts into {Probe.Table}", start),
-            ReadReconnection = Unavailability("read reconnection", readOutage, readProbe, reads, options.ReadProbe, options.RtoTarget, "select 1", start),
-            LostWrites = new Measurement("lost acknowledged writes", loss.LostSequences.Count, "writes", options.RpoTarget == TimeSpan.Zero ? 0 : null,
-                $"the write probe's acknowledged sequence numbers ({loss.Acknowledged}) missing from {Probe.Table} on the new primary: exact, by sequence number"),
-            DataLossWindow = new Measurement("data loss window (RPO)", loss.Window.TotalSeconds, "s", options.RpoTarget?.TotalSeconds,
-                "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost"),
+            WriteUnavailability = figures.WriteUnavailability,
+            ReadReconnection = figures.ReadReconnection,
+            LostWrites = figures.LostWrites,
+            DataLossWindow = figures.DataLossWindow,
             LostSequences = loss.LostSequences,
             AcknowledgedWrites = loss.Acknowledged,
             UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
@@ -241,18 +240,6 @@ public static class FailoverDrill
             WriteSamples = writeProbe,
             ReadSamples = readProbe,
         };
-    }
-
-    private static Measurement Unavailability(string name, Outage outage, IReadOnlyList<ProbeSample> samples, Probe probe, ProbeOptions options, TimeSpan? target, string statement, string start)
-    {
-        var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
-        var method = $"{options.Rate}/s {statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
-        if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
-        if (outage.Duration is { } duration) return new Measurement(name, duration.TotalSeconds, "s", target?.TotalSeconds, method);
-        // Never recovered while probing: the outage lasted at least until the probe stopped.
-        var lastAttempt = samples.Count == 0 ? outage.Fault : samples.Max(s => s.Sent);
-        return new Measurement(name, (lastAttempt - (outage.LastBefore?.Acknowledged ?? outage.Fault)).TotalSeconds, "s", target?.TotalSeconds,
-            method + "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound");
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

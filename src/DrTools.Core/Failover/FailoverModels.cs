@@ -14,8 +14,30 @@ public enum FailoverMode
     Failover,
 }
 
+/// <summary>Who recovers the cluster in a drill: DrTools itself (it promotes and rewinds), or the HA manager DrTools only observes.</summary>
+public enum RecoveredBy { DrTools, Patroni }
+
+/// <summary>The unplanned faults of a drill in which Patroni recovers, each on the leader's node.</summary>
+public enum NodeFault
+{
+    /// <summary>SIGKILL of the postmaster: Patroni restarts it in place or fails over.</summary>
+    KillPostgres,
+    /// <summary>SIGKILL of Patroni and every PostgreSQL process of the node: node loss.</summary>
+    KillNode,
+    /// <summary>SIGSTOP of every process of the node for the fault duration, then SIGCONT: a hung host.</summary>
+    FreezeNode,
+    /// <summary>Patroni stopped cleanly (SIGTERM): its own shutdown hands over.</summary>
+    StopPatroni,
+}
+
 public sealed record FailoverOptions
 {
+    /// <summary>Who recovers: DrTools (the default), or the HA manager of the target (a Patroni sandbox's Patroni).</summary>
+    public RecoveredBy RecoveredBy { get; init; } = RecoveredBy.DrTools;
+    /// <summary>With an HA manager recovering: the fault on the leader's node (default node loss).</summary>
+    public NodeFault Fault { get; init; } = NodeFault.KillNode;
+    /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
+    public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>
     public IProgress<OperationProgress>? Progress { get; init; }
 
@@ -89,10 +111,17 @@ public sealed record FailoverResult
     public required IReadOnlyList<ProbeSample> WriteSamples { get; init; }
     public required IReadOnlyList<ProbeSample> ReadSamples { get; init; }
 
+    /// <summary>Who recovered the cluster: DrTools, or the HA manager it observed.</summary>
+    public string RecoveredBy { get; init; } = nameof(Failover.RecoveredBy.DrTools);
+    /// <summary>What was done to the primary (the fault, or the switchover request).</summary>
+    public string? Fault { get; init; }
+    /// <summary>With an HA manager recovering: how long it took to notice, promote, route the proxy and bring the old leader back.</summary>
+    public IReadOnlyList<Measurement> RecoveryFigures { get; init; } = [];
+
     public string IntegrityResult => Integrity?.Result ?? "not checked";
 
     /// <summary>The figures the drill measured as a client, in the order reports show them.</summary>
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow];
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false;
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false);
 }

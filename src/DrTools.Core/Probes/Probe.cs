@@ -93,7 +93,7 @@ public sealed class Probe : IAsyncDisposable
         builder.Timeout = Math.Max(1, (int)Math.Ceiling(options.AttemptTimeout.TotalSeconds));
         var probe = new Probe(kind, runId, builder.ConnectionString, options, clock)
         {
-            Path = $"Host={builder.Host}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}",
+            Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}",
             ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
                 ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
                 : null,
@@ -117,8 +117,8 @@ public sealed class Probe : IAsyncDisposable
                 try
                 {
                     connection ??= await OpenAsync(attempt.Token);
-                    await ExecuteAsync(connection, sequence, attempt.Token);
-                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, connection.Host + ":" + connection.Port, null));
+                    var server = await ExecuteAsync(connection, sequence, attempt.Token);
+                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, server ?? connection.Host + ":" + connection.Port, null));
                 }
                 catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException or InvalidOperationException)
                 {
@@ -154,17 +154,22 @@ public sealed class Probe : IAsyncDisposable
         }
     }
 
-    private async Task ExecuteAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken)
+    /// <summary>
+    /// One attempt; returns the server that answered (host:port as the server sees itself), which through a proxy is
+    /// not the host connected to: it is how two servers acknowledging writes at once (split brain) are seen.
+    /// </summary>
+    private async Task<string?> ExecuteAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken)
     {
+        const string server = "host(inet_server_addr()) || ':' || inet_server_port()";
         await using var command = _kind == ProbeKind.Write
-            ? new NpgsqlCommand($"insert into {Table} (run_id, seq) values (@run, @seq)", connection)
-            : new NpgsqlCommand("select 1", connection);
+            ? new NpgsqlCommand($"insert into {Table} (run_id, seq) values (@run, @seq) returning {server}", connection)
+            : new NpgsqlCommand($"select {server}", connection);
         if (_kind == ProbeKind.Write)
         {
             command.Parameters.AddWithValue("run", RunId);
             command.Parameters.AddWithValue("seq", sequence);
         }
-        await command.ExecuteNonQueryAsync(cancellationToken);
+        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>Stops the probe after its current attempt and returns every attempt it made.</summary>

@@ -123,7 +123,9 @@ internal sealed class DrillRun : IAsyncDisposable
     }
 
     /// <summary>How a sandbox target is described before it exists and, with <see cref="SandboxDetail"/>, after.</summary>
-    public static string SandboxDescription(int standbys, bool synchronous) => $"sandbox, {standbys} standby(s), {(synchronous ? "synchronous" : "asynchronous")}";
+    public static string SandboxDescription(SandboxTopology topology, int standbys, bool synchronous) => topology == SandboxTopology.Patroni
+        ? $"Patroni sandbox, {standbys + 1} node(s) behind HAProxy, {(synchronous ? "synchronous" : "asynchronous")}"
+        : $"sandbox, {standbys} standby(s), {(synchronous ? "synchronous" : "asynchronous")}";
 
     public static string SandboxDetail(Sandbox sandbox) => $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
 

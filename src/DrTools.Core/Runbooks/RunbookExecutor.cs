@@ -92,8 +92,9 @@ public static class RunbookExecutor
                 {
                     if (target.Sandbox is { } sandboxOptions)
                     {
-                        _run.DescribeTarget(target.Name, DrillRun.SandboxDescription(sandboxOptions.Standbys, sandboxOptions.Synchronous));
-                        _options.Observer?.Note($"creating sandbox for target {target.Name} ({sandboxOptions.Standbys} standby(s){(sandboxOptions.Synchronous ? ", synchronous" : "")})");
+                        _run.DescribeTarget(target.Name, DrillRun.SandboxDescription(sandboxOptions.Topology, sandboxOptions.Standbys, sandboxOptions.Synchronous));
+                        var size = sandboxOptions.Topology == SandboxTopology.Patroni ? $"{sandboxOptions.Standbys + 1} Patroni node(s) behind HAProxy" : $"{sandboxOptions.Standbys} standby(s)";
+                        _options.Observer?.Note($"creating sandbox for target {target.Name} ({size}{(sandboxOptions.Synchronous ? ", synchronous" : "")})");
                         var sandbox = await Sandbox.CreateAsync(sandboxOptions with { Root = _options.SandboxRoot ?? sandboxOptions.Root }, cancellationToken);
                         _run.AddTarget(target.Name, new(sandbox.Target, sandbox), DrillRun.SandboxDetail(sandbox));
                     }

@@ -135,16 +135,47 @@ public static partial class RunbookParser
                 SandboxOptions? sandbox = null;
                 if (hasSandbox)
                 {
-                    var options = Fields(sandboxNode!, ["standbys", "synchronous"], $"{where} sandbox");
-                    var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where} sandbox.standbys", 0, 8) ?? 1 : 1;
-                    var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where} sandbox.synchronous") ?? false);
-                    sandbox = new SandboxOptions { Standbys = standbys, Synchronous = synchronous };
+                    sandbox = SandboxTarget(sandboxNode!, $"{where} sandbox");
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill") ?? false);
                 list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)));
             }
             return list;
+        }
+
+        /// <summary>{ standbys: N, synchronous: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
+        private SandboxOptions? SandboxTarget(YamlNode node, string where)
+        {
+            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings"], where);
+            var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
+            var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text => text.ToLowerInvariant() switch
+            {
+                "patroni" => true,
+                "streaming" => false,
+                _ => throw new DrToolsException($"{where}.topology: '{text}' is not streaming or patroni."),
+            }) == true;
+            if (!patroni)
+            {
+                foreach (var key in new[] { "members", "patroniSettings" }.Where(options.ContainsKey)) Fail(SourcePosition.Of(options[key]), $"{where}.{key}: only with topology: patroni.");
+                var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
+                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous };
+            }
+            if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced), $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
+            var members = options.TryGetValue("members", out var membersNode) ? Integer(membersNode, $"{where}.members", 1, SandboxOptions.MaxStandbys + 1) ?? 3 : 3;
+            var settings = Patroni.PatroniSettings.Defaults;
+            if (options.TryGetValue("patroniSettings", out var settingsNode))
+            {
+                try
+                {
+                    settings = settings.With(Strings(settingsNode, $"{where}.patroniSettings"));
+                }
+                catch (DrToolsException e)
+                {
+                    Fail(SourcePosition.Of(settingsNode), $"{where}.patroniSettings: {e.Message}");
+                }
+            }
+            return new SandboxOptions { Topology = SandboxTopology.Patroni, Standbys = members - 1, Synchronous = synchronous, PatroniSettings = settings };
         }
 
         private List<RunbookStep> Steps(Dictionary<string, YamlNode> fields, string key, RunbookSection section, bool required)

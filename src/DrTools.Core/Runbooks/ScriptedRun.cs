@@ -52,7 +52,7 @@ public sealed class ScriptedRun : IAsyncDisposable
         {
             if (target is Sandbox sandbox)
             {
-                run.DescribeTarget(name, DrillRun.SandboxDescription(sandbox.Members.Count - 1, sandbox.Synchronous));
+                run.DescribeTarget(name, DrillRun.SandboxDescription(sandbox.Topology, sandbox.Members.Count - 1, sandbox.Synchronous));
                 run.AddTarget(name, new(sandbox.Target, sandbox), DrillRun.SandboxDetail(sandbox));
             }
             else

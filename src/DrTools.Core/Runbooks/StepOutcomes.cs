@@ -86,6 +86,9 @@ public static class StepOutcomes
         {
             "fault injected" or "primary stop requested" => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
             "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
+            // What an HA manager did while DrTools only watched.
+            "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"
+                => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             _ => null,
         }).OfType<TimelineMark>().ToList();
         var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");

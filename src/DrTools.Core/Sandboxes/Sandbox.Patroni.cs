@@ -149,6 +149,17 @@ public sealed partial class Sandbox
         ["log_line_prefix"] = "%m [%p] %q%a ",
     };
 
+    /// <summary>Every living process of a Patroni node: its Patroni and the PostgreSQL processes of its data directory.</summary>
+    public IReadOnlyList<int> NodeProcesses(string node)
+    {
+        var member = PatroniNodes.FirstOrDefault(n => n.Name == node) ?? throw new DrToolsException($"sandbox {Id} has no Patroni node '{node}'.", DrErrorKind.InvalidArgument);
+        return [.. ProcessTable.FindByWorkingDirectory(member.ServiceDirectory), .. ProcessTable.FindByWorkingDirectory(member.DataDirectory)];
+    }
+
+    /// <summary>Starts Patroni again on a node whose Patroni was stopped or killed: the node comes back, and Patroni rejoins it.</summary>
+    public void RestartPatroni(string node) =>
+        StartPatroni(LocatePatroniPrograms()["patroni"], PatroniNodes.FirstOrDefault(n => n.Name == node) ?? throw new DrToolsException($"sandbox {Id} has no Patroni node '{node}'.", DrErrorKind.InvalidArgument));
+
     /// <summary>
     /// Stops a sandbox's services (Patroni, HAProxy, etcd) before its PostgreSQL servers: a Patroni still running would
     /// restart a server removal just stopped. They are found by their working directory, also after DrTools was killed.

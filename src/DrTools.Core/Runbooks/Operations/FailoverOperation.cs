@@ -24,6 +24,9 @@ internal static class FailoverOperation
             new("stopCommand", ParameterKind.String, "Shell command that stops the primary cleanly, for members DrTools does not control."),
             new("dataDirectory", ParameterKind.StringList, "MEMBER=DIRECTORY for members DrTools controls directly."),
             new("phaseTimeout", ParameterKind.Duration, "Longest wait of any one phase (default 60s).") { Positive = true },
+            new("recoveredBy", ParameterKind.Choice, "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
+            new("fault", ParameterKind.Choice, "With Patroni recovering, the fault on the leader's node (default KillNode).") { Choices = Enum.GetNames<NodeFault>() },
+            new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
         ],
         RunAsync)
     {
@@ -46,9 +49,12 @@ internal static class FailoverOperation
             CheckIntegrity = !args.Flag("skipIntegrity"),
             IntegrityTables = args.List("integrityTable"),
             PhaseTimeout = args.Duration("phaseTimeout") ?? TimeSpan.FromSeconds(60),
+            Fault = Enum.Parse<NodeFault>(args.String("fault") ?? nameof(NodeFault.KillNode)),
+            FaultDuration = args.Duration("faultDuration"),
         };
-        var control = MemberControls.For(context.Sandbox(targetName), args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
-        var plan = await FailoverDrill.PlanAsync(context.Target(targetName), control, options, cancellationToken);
-        return StepOutcomes.From(await FailoverDrill.RunAsync(plan, control, options, cancellationToken), context);
+        var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
+        var recovery = Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
+        var plan = await recovery.PlanAsync(options, cancellationToken);
+        return StepOutcomes.From(await recovery.RunAsync(plan, options, cancellationToken), context);
     }
 }

@@ -78,13 +78,13 @@ internal static class HtmlReport
             svg.AppendLine($"<text x=\"{Left - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(Truncate($"{step.Section.Label()} {step.Index + 1}: {step.Name}"))}</text>");
             svg.AppendLine($"<rect class=\"step\" x=\"{F(x)}\" y=\"{y + 3}\" width=\"{F(width)}\" height=\"{RowHeight - 6}\" fill=\"{color}\"><title>{E($"{step.Name}: {ReportContent.StatusText(step)}, {Report.Seconds(step.Duration)}")}</title></rect>");
         }
-        foreach (var mark in marks.Where(m => m.Kind is MarkKind.Fault or MarkKind.Recovery))
+        foreach (var mark in marks.Where(m => m.Kind is MarkKind.Fault or MarkKind.Recovery or MarkKind.Event))
         {
-            var (kind, color) = mark.Kind == MarkKind.Fault ? ("fault", "#d62728") : ("recovery", "#1f77b4");
+            var (kind, color) = mark.Kind switch { MarkKind.Fault => ("fault", "#d62728"), MarkKind.Recovery => ("recovery", "#1f77b4"), _ => ("event", "#7f7f7f") };
             Marker(svg, kind, color, X(mark.At), height, $"{mark.Name}{(mark.Detail is null ? "" : $": {mark.Detail}")}");
         }
         if (journal.AbortedAt is { } aborted) Marker(svg, "abort", "#ff7f0e", X(aborted), height, journal.AbortReason ?? "aborted");
-        svg.AppendLine($"<text x=\"{Left}\" y=\"14\">fault (red line) · outage seen by clients (red band) · recovery (blue line) · abort (orange line)</text>");
+        svg.AppendLine($"<text x=\"{Left}\" y=\"14\">fault (red line) · outage seen by clients (red band) · recovery (blue line) · HA manager event (grey line) · abort (orange line)</text>");
         svg.Append("</svg>");
         return svg.ToString();
     }

@@ -1,0 +1,51 @@
+using DrTools.Core.Patroni;
+using DrTools.Core.Postgres;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>Who recovers the cluster in a failover drill, and so how the drill is planned and run.</summary>
+public interface IRecovery
+{
+    RecoveredBy RecoveredBy { get; }
+    /// <summary>What the drill will do, read from the cluster without changing it: the basis of -WhatIf and ShouldProcess.</summary>
+    Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken);
+    Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken);
+}
+
+public static class Recovery
+{
+    /// <summary>
+    /// The recovery a drill on <paramref name="target"/> gets: the HA manager of a Patroni sandbox by default, DrTools
+    /// itself for any other cluster; <paramref name="recoveredBy"/> chooses explicitly and is refused where it cannot work.
+    /// </summary>
+    public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand)
+    {
+        var patroni = sandbox?.Topology == SandboxTopology.Patroni;
+        switch (recoveredBy ?? (patroni ? RecoveredBy.Patroni : RecoveredBy.DrTools))
+        {
+            case RecoveredBy.Patroni when !patroni:
+                throw new DrToolsException($"recovered by Patroni: {target.Name} is not a Patroni sandbox (New-DrSandbox -Topology Patroni / sandbox up --topology patroni); drills of other Patroni clusters are not supported yet.", DrErrorKind.InvalidArgument);
+            case RecoveredBy.Patroni when faultCommand is not null || stopCommand is not null || dataDirectories is { Count: > 0 }:
+                throw new DrToolsException("recovered by Patroni: the fault is one of the node faults (-Fault / --fault); a fault or stop command and data directories are for drills DrTools recovers.", DrErrorKind.InvalidArgument);
+            case RecoveredBy.Patroni:
+                return new PatroniRecovery(sandbox!);
+            default:
+                return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand));
+        }
+    }
+
+    private sealed class DrToolsRecovery(DbTarget target, IMemberControl control) : IRecovery
+    {
+        public RecoveredBy RecoveredBy => RecoveredBy.DrTools;
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.PlanAsync(target, control, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.RunAsync(plan, control, options, cancellationToken);
+    }
+
+    private sealed class PatroniRecovery(Sandbox sandbox) : IRecovery
+    {
+        public RecoveredBy RecoveredBy => RecoveredBy.Patroni;
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.PlanAsync(sandbox, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.RunAsync(sandbox, plan, options, cancellationToken);
+    }
+}

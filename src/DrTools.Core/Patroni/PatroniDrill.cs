@@ -1,0 +1,209 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
+using DrTools.Core.Probes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Patroni;
+
+/// <summary>
+/// A drill in which Patroni recovers: DrTools asks Patroni for a switchover or injects a fault on the leader's node,
+/// then only observes — Patroni's REST API, PostgreSQL and HAProxy's routing — while the write and read probes go
+/// through HAProxy as the application's connections do. DrTools never promotes or rewinds anything here; it brings a
+/// node it stopped back (starts its Patroni, thaws it) and Patroni rejoins it.
+/// </summary>
+public static class PatroniDrill
+{
+    private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
+
+    public static async Task<FailoverPlan> PlanAsync(Sandbox sandbox, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, cancellationToken);
+        var view = await ViewAsync(sandbox, cancellationToken)
+            ?? throw new DrToolsException($"{options.Mode} of sandbox {sandbox.Id} refused: no Patroni REST API answered ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        var leader = view.Leader ?? throw new DrToolsException($"{options.Mode} of sandbox {sandbox.Id} refused: Patroni has no leader ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        string? candidate = null;
+        if (options.Mode == FailoverMode.Switchover)
+        {
+            var replicas = view.Members.Where(m => !m.IsLeader && m.State is "running" or "streaming").ToList();
+            candidate = options.Candidate is { } chosen
+                ? replicas.FirstOrDefault(m => m.Name == chosen || $"{m.Host}:{m.Port}" == chosen)?.Name
+                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of sandbox {sandbox.Id} (replicas: {string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
+                : replicas.MinBy(m => m.LagBytes ?? long.MaxValue)?.Name
+                    ?? throw new DrToolsException($"switchover of sandbox {sandbox.Id} refused: Patroni has no running replica. Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+        var endpoints = sandbox.Patroni!;
+        var steps = new List<string>
+        {
+            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) through HAProxy's read-write port 127.0.0.1:{endpoints.WritePort} and a read probe through its read-only port 127.0.0.1:{endpoints.ReadPort}",
+            options.Mode == FailoverMode.Switchover
+                ? $"ask Patroni for a switchover from {leader.Name} to {candidate} (POST /switchover)"
+                : $"inject the fault on the leader: {new NodeFaultInjection(sandbox, leader.Name, options.Fault).Description}{(options.Fault == NodeFault.FreezeNode ? $" after {DurationText.Format(FreezeDuration(sandbox, options))}" : "")}",
+            $"observe, every {DurationText.Format(Poll)}, until Patroni has a leader that accepts writes through HAProxy, at most {DurationText.Format(options.PhaseTimeout)}: DrTools promotes nothing",
+        };
+        if (view.Paused) steps.Add("NOTE: Patroni is paused (maintenance mode): it will not fail over");
+        if (options.Mode == FailoverMode.Switchover || options.Rejoin) steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica (starting its Patroni again when the fault stopped it)");
+        steps.Add("measure detection, promotion, HAProxy switch, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
+        return new FailoverPlan(sandbox.Target, options.Mode, leader.Name, candidate, steps, status);
+    }
+
+    private static TimeSpan FreezeDuration(Sandbox sandbox, FailoverOptions options) =>
+        options.FaultDuration ?? TimeSpan.FromSeconds(2 * int.Parse(sandbox.PatroniSettingValues.GetValueOrDefault("ttl", "30"), System.Globalization.CultureInfo.InvariantCulture));
+
+    public static async Task<FailoverResult> RunAsync(Sandbox sandbox, FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var target = plan.Target;
+        var oldLeader = target.Member(plan.Primary);
+        var clock = new MonotonicClock();
+        var timeline = new Timeline(clock);
+        var runId = Guid.NewGuid();
+        await Probe.PrepareAsync(oldLeader, cancellationToken);
+        var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(oldLeader, options.IntegrityTables, cancellationToken) : null;
+        var application = sandbox.ApplicationConnectionString!;
+        var readOnly = new Npgsql.NpgsqlConnectionStringBuilder(application) { Port = sandbox.Patroni!.ReadPort }.ConnectionString;
+        await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe with { ConnectionString = options.WriteProbe.ConnectionString ?? application }, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe with { ConnectionString = options.ReadProbe.ConnectionString ?? readOnly }, clock);
+        timeline.Mark("probes started", writes.Path);
+        await using var fault = new NodeFaultInjection(sandbox, plan.Primary, options.Fault);
+        var watch = new RecoveryWatch(sandbox, plan, timeline, clock);
+        string what;
+        try
+        {
+            options.Progress.Enter("the baseline", 5);
+            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
+            {
+                throw new DrToolsException($"the write probe never succeeded through HAProxy ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+
+            options.Progress.Enter(plan.Mode == FailoverMode.Switchover ? "the switchover through Patroni" : "the fault injection", 20);
+            watch.Fault = clock.Elapsed;
+            if (plan.Mode == FailoverMode.Switchover)
+            {
+                what = $"switchover from {plan.Primary} to {plan.Candidate} requested from Patroni (POST /switchover)";
+                timeline.Mark("primary stop requested", what, watch.Fault);
+                await new PatroniApi(sandbox.PatroniNodes.Single(n => n.Name == plan.Primary).RestUrl).SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
+                timeline.Mark("Patroni answered the switchover");
+            }
+            else
+            {
+                what = fault.Description;
+                timeline.Mark("fault injected", await fault.InjectAsync(), watch.Fault);
+            }
+
+            options.Progress.Enter("observing Patroni recover", 40);
+            var thawAt = watch.Fault + FreezeDuration(sandbox, options);
+            await Polling.RequireAsync(async () =>
+            {
+                if (fault.Frozen && clock.Elapsed >= thawAt) timeline.Mark("node thawed", fault.Thaw());
+                await watch.ObserveAsync(cancellationToken);
+                return watch.Recovered(writes.Samples);
+            }, options.PhaseTimeout, Poll, () => watch.NotRecovered(options.PhaseTimeout), cancellationToken);
+            if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
+
+            if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
+            {
+                options.Progress.Enter("the old leader's return as a replica", 75);
+                if (await fault.RestartNodeAsync() is { } restarted) timeline.Mark("node restarted", restarted);
+                await Polling.RequireAsync(async () =>
+                {
+                    await watch.ObserveAsync(cancellationToken);
+                    return watch.Rejoined;
+                }, options.PhaseTimeout, Poll, () => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: {watch.State}", cancellationToken);
+            }
+            await Task.Delay(options.Settle, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            await writes.StopAsync();
+            await reads.StopAsync();
+            if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
+            var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
+            var happened = string.Join("; ", timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
+            if (e is OperationCanceledException) throw new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e);
+            throw new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. Cluster now: {status.Verdict}", DrErrorKind.InvalidOperation, e);
+        }
+
+        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
+        var writeSamples = await writes.StopAsync();
+        var readSamples = await reads.StopAsync();
+        timeline.Mark("probes stopped");
+        var newLeader = target.Member(watch.NewLeader!);
+        var outage = ProbeAnalysis.Outage(writeSamples, watch.Fault);
+        var readOutage = ProbeAnalysis.Outage(readSamples, watch.Fault);
+        if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+        if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+        var loss = await ProbeAnalysis.FindLostWritesAsync(newLeader, runId, writeSamples, cancellationToken);
+        var integrity = before is null ? null : DbChecksums.Compare(before, await DbChecksums.TakeAsync(newLeader, options.IntegrityTables, cancellationToken));
+        var topology = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var start = plan.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
+        var drillFigures = FailoverFigures.FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
+        return new FailoverResult
+        {
+            Target = target.Name,
+            Mode = plan.Mode,
+            RunId = runId,
+            OldPrimary = oldLeader.Display,
+            NewPrimary = newLeader.Display,
+            StartedAt = clock.StartedAt,
+            ClockOrigin = clock.Origin,
+            Duration = clock.Elapsed,
+            Timeline = timeline.Events,
+            WriteUnavailability = drillFigures.WriteUnavailability,
+            ReadReconnection = drillFigures.ReadReconnection,
+            LostWrites = drillFigures.LostWrites,
+            DataLossWindow = drillFigures.DataLossWindow,
+            LostSequences = loss.LostSequences,
+            AcknowledgedWrites = loss.Acknowledged,
+            UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
+            Integrity = integrity,
+            TopologyAfter = topology,
+            State = watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin),
+            WriteSamples = writeSamples,
+            ReadSamples = readSamples,
+            RecoveredBy = nameof(RecoveredBy.Patroni),
+            Fault = what,
+            RecoveryFigures = watch.Figures(writeSamples, start),
+        };
+    }
+
+    /// <summary>Patroni's view from whichever REST API answers first (the leader's may be dead or frozen), asked of all at once.</summary>
+    internal static async Task<PatroniClusterView?> ViewAsync(Sandbox sandbox, CancellationToken cancellationToken)
+    {
+        using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        // Generous: whichever node answers first ends the wait, so a dead or frozen one costs nothing.
+        quick.CancelAfter(TimeSpan.FromSeconds(2));
+        var asking = sandbox.PatroniNodes.Select(node => new PatroniApi(node.RestUrl).ClusterAsync(quick.Token)).ToList();
+        try
+        {
+            while (asking.Count > 0)
+            {
+                var answered = await Task.WhenAny(asking);
+                asking.Remove(answered);
+                if (answered.IsCompletedSuccessfully) return answered.Result;
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return null;
+        }
+        finally
+        {
+            await quick.CancelAsync();
+            await Task.WhenAll(asking.Select(a => a.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+}
+
+/// <summary>A drill's events on its monotonic clock, kept in order.</summary>
+internal sealed class Timeline(MonotonicClock clock)
+{
+    private readonly List<DrillEvent> _events = [];
+
+    public IReadOnlyList<DrillEvent> Events => _events.OrderBy(e => e.At).ToList();
+
+    public void Mark(string name, string? detail = null, TimeSpan? when = null)
+    {
+        var at = when ?? clock.Elapsed;
+        _events.Add(new DrillEvent(name, at, clock.WallTime(at), detail));
+    }
+}

@@ -1,0 +1,162 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Patroni;
+using DrTools.Core.Probes;
+using DrTools.Core.Sandboxes;
+using Npgsql;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>Drills in which Patroni, not DrTools, recovers: real etcd, Patroni and HAProxy; DrTools injects and observes.</summary>
+public sealed class PatroniDrillTests
+{
+    private static Task<Sandbox> CreateAsync(TemporaryRoot root, int members = 3) => Sandbox.CreateAsync(new SandboxOptions
+    {
+        Topology = SandboxTopology.Patroni,
+        Standbys = members - 1,
+        Root = root.Path,
+        // The fast settings teams use in drills (Patroni's rule: loop_wait + 2 × retry_timeout ≤ ttl).
+        PatroniSettings = PatroniSettings.Defaults.With(["ttl=10,loop_wait=2,retry_timeout=4"]),
+    }, CancellationToken.None);
+
+    private static async Task<FailoverResult> DrillAsync(Sandbox sandbox, FailoverOptions options)
+    {
+        var recovery = Recovery.For(sandbox.Target, sandbox, null, null, null, null);
+        Assert.Equal(RecoveredBy.Patroni, recovery.RecoveredBy);
+        return await recovery.RunAsync(await recovery.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
+    }
+
+    /// <summary>Every acknowledged sequence the new leader does not have, read independently of the drill.</summary>
+    private static async Task<List<long>> MissingAsync(Sandbox sandbox, FailoverResult result)
+    {
+        var present = new HashSet<long>();
+        await using var connection = new NpgsqlConnection(sandbox.ConnectionString(sandbox.Members.Single(m => result.NewPrimary.StartsWith(m.Name + " ", StringComparison.Ordinal))));
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection);
+        query.Parameters.AddWithValue("run", result.RunId);
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
+        return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+    }
+
+    private static double Figure(FailoverResult result, string name) => result.Figures.Single(f => f.Name == name).Measured;
+
+    [Fact]
+    public async Task A_planned_switchover_through_patroni_loses_no_write_and_the_named_candidate_leads()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, Candidate = "node2", RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 50 } };
+
+        var result = await DrillAsync(sandbox, options);
+
+        Assert.Equal("Patroni", result.RecoveredBy);
+        Assert.StartsWith("node2 ", result.NewPrimary);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Empty(await MissingAsync(sandbox, result));
+        Assert.Equal("PASS", result.IntegrityResult);
+        Assert.InRange(result.WriteUnavailability.Measured, 0.001, 30);
+        Assert.Contains($"through Host=127.0.0.1:{sandbox.Patroni!.WritePort}; Target Session Attributes=any", result.WriteUnavailability.Method);
+        Assert.Contains(result.Timeline, e => e.Name == "HAProxy routes writes to the new leader" && e.Detail == "node2");
+        Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby" && e.Detail == "node0 streams from node2");
+        Assert.Equal(0, Figure(result, "writes acknowledged by another node after the leader (split brain)"));
+        Assert.True(Figure(result, "HAProxy switch time") >= Figure(result, "promotion time"));
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Equal("node2", status.Primary!.Name);
+    }
+
+    [Fact]
+    public async Task Node_loss_of_the_leader_is_recovered_by_patroni_and_the_node_rejoins_when_it_comes_back()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Fault = NodeFault.KillNode, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 } };
+
+        var result = await DrillAsync(sandbox, options);
+
+        Assert.StartsWith("SIGKILL of Patroni and every PostgreSQL process of node0", result.Fault);
+        Assert.DoesNotContain("node0", result.NewPrimary);
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        var detection = Figure(result, "detection time");
+        Assert.True(detection <= Figure(result, "promotion time") && Figure(result, "promotion time") <= Figure(result, "HAProxy switch time"), string.Join("; ", result.Figures));
+        // Patroni waits for the leader key to expire: with ttl 10 a node loss is noticed in seconds, not instantly.
+        Assert.InRange(result.WriteUnavailability.Measured, 1, 40);
+        Assert.Contains(result.Timeline, e => e.Name == "node restarted" && e.Detail == "Patroni started again on node0");
+        Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
+        Assert.Contains("node0 rejoined as a streaming replica", result.State);
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+    }
+
+    [Theory]
+    [InlineData(NodeFault.KillPostgres)]
+    [InlineData(NodeFault.StopPatroni)]
+    public async Task Each_fault_on_the_leader_is_recovered_by_patroni_with_the_figures_and_timeline_filled(NodeFault fault)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, members: 2);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Fault = fault, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 } };
+
+        var result = await DrillAsync(sandbox, options);
+
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Contains(result.Timeline, e => e.Name == "fault injected");
+        Assert.Contains(result.Timeline, e => e.Name == "Patroni elected a leader");
+        Assert.Contains(result.Timeline, e => e.Name == "HAProxy routes writes to the new leader");
+        Assert.Contains(result.Figures, f => f.Name == "detection time");
+        // KillPostgres: Patroni may restart PostgreSQL in place rather than fail over; the result says which.
+        Assert.True(result.NewPrimary.StartsWith("node0 ", StringComparison.Ordinal)
+            ? result.State.Contains("Patroni restarted its PostgreSQL in place", StringComparison.Ordinal)
+            : result.State.Contains("node0 rejoined as a streaming replica", StringComparison.Ordinal), result.State);
+        Assert.Equal(fault == NodeFault.StopPatroni, result.Timeline.Any(e => e.Name == "node restarted"));
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(await Polling.UntilAsync(async () => (status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None)).Healthy, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(200), CancellationToken.None), status.Verdict);
+    }
+
+    [Fact]
+    public async Task A_frozen_leader_is_replaced_and_every_acknowledged_write_lost_is_listed_with_split_brain_counted()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Fault = NodeFault.FreezeNode, FaultDuration = TimeSpan.FromSeconds(15), Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 } };
+
+        var result = await DrillAsync(sandbox, options);
+
+        // Patroni may keep the leader it elected, or the thawed old leader may take its key back: either way the result
+        // says which, and every acknowledged write the final leader does not have is listed.
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Contains(result.Timeline, e => e.Name == "Patroni elected a leader");
+        Assert.Contains(result.Timeline, e => e.Name == "node thawed");
+        Assert.Contains(result.Figures, f => f.Name == "writes acknowledged by another node after the leader (split brain)");
+        Assert.True(result.State.Contains("node0 rejoined as a streaming replica", StringComparison.Ordinal) || result.State.StartsWith("node0 is the leader again", StringComparison.Ordinal), result.State);
+        Assert.DoesNotContain(sandbox.NodeProcesses("node0"), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
+    }
+
+    [Fact]
+    public async Task A_paused_patroni_does_not_fail_over_and_the_drill_fails_with_its_state_and_leaves_the_node_thawed()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, members: 2);
+        await new PatroniApi(sandbox.PatroniNodes[1].RestUrl).SetPausedAsync(true, CancellationToken.None);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Fault = NodeFault.FreezeNode, FaultDuration = TimeSpan.FromSeconds(60), PhaseTimeout = TimeSpan.FromSeconds(15) };
+        var recovery = Recovery.For(sandbox.Target, sandbox, RecoveredBy.Patroni, null, null, null);
+        var plan = await recovery.PlanAsync(options, CancellationToken.None);
+        Assert.Contains("NOTE: Patroni is paused (maintenance mode): it will not fail over", plan.Steps);
+
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => recovery.RunAsync(plan, options, CancellationToken.None));
+
+        Assert.True(error.Message.StartsWith("Failover drill (Patroni recovering) failed: Patroni did not recover the cluster within 15s: Patroni elected no leader.", StringComparison.Ordinal), error.Message);
+        Assert.Contains("PAUSED (no automatic failover)", error.Message);
+        Assert.Contains("node thawed", error.Message);
+        Assert.DoesNotContain(sandbox.NodeProcesses("node0"), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
+        await new PatroniApi(sandbox.PatroniNodes[1].RestUrl).SetPausedAsync(false, CancellationToken.None);
+    }
+
+    [Fact]
+    public void Patroni_recovery_is_refused_where_it_cannot_work_and_drtools_never_promotes_behind_patroni()
+    {
+        var streaming = new Postgres.DbTarget("db", [Postgres.DbMember.Parse("Host=127.0.0.1;Port=5432", 1)], true);
+        Assert.StartsWith("recovered by Patroni: db is not a Patroni sandbox", Assert.Throws<DrToolsException>(() => Recovery.For(streaming, null, RecoveredBy.Patroni, null, null, null)).Message);
+    }
+}

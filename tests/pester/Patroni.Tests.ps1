@@ -1,0 +1,53 @@
+#Requires -Version 7.6
+# Patroni sandboxes and drills in which Patroni recovers, through the packaged module, with real etcd, Patroni and HAProxy.
+
+BeforeAll {
+    $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path
+    $version = (Import-PowerShellDataFile "$RepositoryRoot/module/DrTools.psd1").ModuleVersion
+    Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$RepositoryRoot/output/DrTools/$version/DrTools.psd1") -Force
+    $Root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-patroni-$([guid]::NewGuid().ToString('n'))"
+    $Sandbox = New-DrSandbox -Topology Patroni -Members 2 -PatroniSetting 'ttl=10,loop_wait=2,retry_timeout=4' -Path $Root -Confirm:$false
+}
+
+AfterAll {
+    Remove-DrSandbox -All -Path $Root -Confirm:$false -WarningAction SilentlyContinue
+    Remove-Item $Root -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'A Patroni sandbox in PowerShell' {
+    It 'is healthy in Patroni''s eyes and PostgreSQL''s, and its status shows both views' {
+        $status = $Sandbox | Get-DbClusterStatus
+        $status.Healthy | Should -BeTrue -Because $status.Verdict
+        $status.HaManager.Leader | Should -BeLike 'node0 (127.0.0.1:*)'
+        $status | Format-List | Out-String -Width 120 | Should -Match 'HaManager\s*: Patroni at http://127\.0\.0\.1:\d+/: leader node0'
+        $Sandbox.Topology | Should -Be 'Patroni'
+        $Sandbox.PatroniSettingValues['ttl'] | Should -Be '10'
+    }
+
+    It 'takes -Patroni for a cluster given by connection strings' {
+        $strings = $Sandbox.Members | ForEach-Object { $Sandbox.ConnectionString($_) }
+        $status = Get-DbClusterStatus -ConnectionString $strings -Patroni ($Sandbox.PatroniNodes | ForEach-Object { $_.RestUrl.ToString() })
+        $status.HaManager.Members.Count | Should -Be 2
+        { Get-DbClusterStatus -ConnectionString $strings -Patroni 'db1:8008' -ErrorAction Stop } | Should -Throw -ExpectedMessage "Patroni REST API 'db1:8008': write it as http://HOST:PORT*"
+    }
+
+    It 'switches over through Patroni with Invoke-DbFailover, measured through HAProxy, -WhatIf first' {
+        $Sandbox | Invoke-DbFailover -Mode Switchover -Candidate node1 -WhatIf
+        ($Sandbox | Get-DbClusterStatus).Primary.Name | Should -Be 'node0'
+        $result = $Sandbox | Invoke-DbFailover -Mode Switchover -Candidate node1 -RpoSeconds 0 -Confirm:$false
+        $result.RecoveredBy | Should -Be 'Patroni'
+        $result.NewPrimary | Should -BeLike 'node1 *'
+        $result.LostWrites.Measured | Should -Be 0
+        $result.WriteUnavailability.Method | Should -BeLike "*through Host=127.0.0.1:$($Sandbox.Patroni.WritePort);*"
+        ($result.Figures | Where-Object Name -EQ 'HAProxy switch time') | Should -Not -BeNullOrEmpty
+    }
+
+    It 'refuses to let DrTools promote behind Patroni''s back, in one line' {
+        { $Sandbox | Invoke-DbFailover -RecoveredBy DrTools -Mode Failover -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "sandbox $($Sandbox.Id) is managed by Patroni: DrTools does not promote or rewind its members itself*"
+    }
+
+    It 'refuses a Patroni setting it does not know, naming it' {
+        { New-DrSandbox -Topology Patroni -PatroniSetting 'ttl=10,loop_wiat=2' -Path $Root -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "Patroni setting 'loop_wiat=2': 'loop_wiat' is not a setting a sandbox takes*"
+        @(Get-DrSandbox -Path $Root).Count | Should -Be 1
+    }
+}
