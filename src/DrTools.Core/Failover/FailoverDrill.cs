@@ -73,12 +73,7 @@ public static class FailoverDrill
         var target = plan.Target;
         var primary = target.Member(plan.Primary);
         var clock = new MonotonicClock();
-        var timeline = new List<DrillEvent>();
-        void Mark(string name, string? detail = null, TimeSpan? when = null)
-        {
-            var at = when ?? clock.Elapsed;
-            timeline.Add(new DrillEvent(name, at, clock.WallTime(at), detail));
-        }
+        var timeline = new Timeline(clock);
 
         var runId = Guid.NewGuid();
         var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(), cancellationToken);
@@ -91,7 +86,7 @@ public static class FailoverDrill
             : null;
         await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe, clock);
-        Mark("probes started", writes.Path);
+        timeline.Mark("probes started", writes.Path);
 
         var phase = "";
         void Enter(string name, int percent)
@@ -123,17 +118,17 @@ public static class FailoverDrill
                 await CheckCaughtUpAsync(primary, candidate, options.MaxCatchUpBytes, cancellationToken);
                 // While the primary still serves: the shutdown checkpoint then has little left to write.
                 await primary.ExecuteAsync("checkpoint", cancellationToken);
-                Mark("checkpoint before the stop");
+                timeline.Mark("checkpoint before the stop");
                 Enter("the clean stop of the primary", 25);
                 fault = clock.Elapsed;
-                Mark("primary stop requested", $"fast shutdown of {primary.Display}");
+                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}");
                 primaryDown = true;
                 await control.StopCleanlyAsync(primary, cancellationToken);
-                Mark("primary stopped");
+                timeline.Mark("primary stopped");
                 Enter("the standby's catch-up", 35);
                 var final = await control.FinalLsnAsync(primary, cancellationToken);
                 var replayed = await WaitForFinalReplayAsync(candidate, final, options.PhaseTimeout, cancellationToken);
-                Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}" : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
+                timeline.Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}" : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
                 if (pinned is not null) await pinned.PinAsync(cancellationToken);
             }
             else
@@ -141,19 +136,19 @@ public static class FailoverDrill
                 Enter("the fault injection", 25);
                 fault = clock.Elapsed;
                 primaryDown = true;
-                Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the standby to promote", 35);
                 var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options, cancellationToken);
                 candidate = chosen;
-                Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn} ({how})");
+                timeline.Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn} ({how})");
             }
 
             Enter("the promotion", 50);
-            Mark("promotion requested", candidate.Member.Display);
+            timeline.Mark("promotion requested", candidate.Member.Display);
             promotionRequested = candidate.Member;
             await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
             promoted = candidate;
-            Mark("promotion finished");
+            timeline.Mark("promotion finished");
             if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
 
             Enter("re-pointing the other standbys", 60);
@@ -163,7 +158,7 @@ public static class FailoverDrill
                 if (await control.RepointStandbyAsync(standby, candidate.Member, cancellationToken)) followers.Add(standby);
                 else notes.Add($"{standby.Display} was not re-pointed (not a member DrTools controls)");
             }
-            if (followers.Count > 0) Mark("standbys re-pointed", string.Join(", ", followers.Select(f => f.Name)));
+            if (followers.Count > 0) timeline.Mark("standbys re-pointed", string.Join(", ", followers.Select(f => f.Name)));
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
@@ -173,12 +168,12 @@ public static class FailoverDrill
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
                 Enter("the rejoin of the old primary", 80);
-                Mark("rejoin started", primary.Display);
+                timeline.Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
                 {
                     followers.Add(primary);
-                    Mark("old primary rejoined as a standby");
+                    timeline.Mark("old primary rejoined as a standby");
                 }
                 else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
             }
@@ -198,48 +193,11 @@ public static class FailoverDrill
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var writeProbe = await writes.StopAsync();
-        var readProbe = await reads.StopAsync();
-        Mark("probes stopped");
         var newPrimary = promoted.Member;
-        var outage = ProbeAnalysis.Outage(writeProbe, fault);
-        var readOutage = ProbeAnalysis.Outage(readProbe, fault);
-        if (outage.LastBefore is { } lastWrite) Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
-        if (outage.FirstAfter is { } firstWrite) Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
-        if (readOutage.FirstAfter is { } firstRead) Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
-        var loss = await ProbeAnalysis.FindLostWritesAsync(newPrimary, runId, writeProbe, cancellationToken);
-        var integrity = before is null ? null : DbChecksums.Compare(before, await DbChecksums.TakeAsync(newPrimary, options.IntegrityTables, cancellationToken));
-        await WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken);
-        var topology = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-        var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
-        var figures = FailoverFigures.FromProbes(outage, readOutage, loss, writeProbe, readProbe, writes, reads, options, start);
-
         var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
-        return new FailoverResult
-        {
-            Target = target.Name,
-            Mode = plan.Mode,
-            RunId = runId,
-            OldPrimary = primary.Display,
-            NewPrimary = newPrimary.Display,
-            StartedAt = clock.StartedAt,
-            ClockOrigin = clock.Origin,
-            Duration = clock.Elapsed,
-            Timeline = timeline.OrderBy(e => e.At).ToList(),
-            WriteUnavailability = figures.WriteUnavailability,
-            ReadReconnection = figures.ReadReconnection,
-            LostWrites = figures.LostWrites,
-            DataLossWindow = figures.DataLossWindow,
-            LostSequences = loss.LostSequences,
-            AcknowledgedWrites = loss.Acknowledged,
-            UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
-            Integrity = integrity,
-            TopologyAfter = topology,
-            State = state,
-            WriteSamples = writeProbe,
-            ReadSamples = readProbe,
-        };
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault");
+        return await FailoverFigures.ResultAsync(end, state, () => WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken), cancellationToken);
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

@@ -126,46 +126,11 @@ public static class PatroniDrill
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var writeSamples = await writes.StopAsync();
-        var readSamples = await reads.StopAsync();
-        timeline.Mark("probes stopped");
         var newLeader = target.Member(watch.NewLeader!);
-        var outage = ProbeAnalysis.Outage(writeSamples, watch.Fault);
-        var readOutage = ProbeAnalysis.Outage(readSamples, watch.Fault);
-        if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
-        if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
-        var loss = await ProbeAnalysis.FindLostWritesAsync(newLeader, runId, writeSamples, cancellationToken);
-        var integrity = before is null ? null : DbChecksums.Compare(before, await DbChecksums.TakeAsync(newLeader, options.IntegrityTables, cancellationToken));
-        var topology = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var start = plan.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-        var drillFigures = FailoverFigures.FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
-        return new FailoverResult
-        {
-            Target = target.Name,
-            Mode = plan.Mode,
-            RunId = runId,
-            OldPrimary = oldLeader.Display,
-            NewPrimary = newLeader.Display,
-            StartedAt = clock.StartedAt,
-            ClockOrigin = clock.Origin,
-            Duration = clock.Elapsed,
-            Timeline = timeline.Events,
-            WriteUnavailability = drillFigures.WriteUnavailability,
-            ReadReconnection = drillFigures.ReadReconnection,
-            LostWrites = drillFigures.LostWrites,
-            DataLossWindow = drillFigures.DataLossWindow,
-            LostSequences = loss.LostSequences,
-            AcknowledgedWrites = loss.Acknowledged,
-            UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
-            Integrity = integrity,
-            TopologyAfter = topology,
-            State = watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin),
-            WriteSamples = writeSamples,
-            ReadSamples = readSamples,
-            RecoveredBy = nameof(RecoveredBy.Patroni),
-            Fault = what,
-            RecoveryFigures = watch.Figures(writeSamples, start),
-        };
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start);
+        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
+        return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
     }
 
     /// <summary>Patroni's view from whichever REST API answers first (the leader's may be dead or frozen), asked of all at once.</summary>
@@ -191,19 +156,5 @@ public static class PatroniDrill
             await quick.CancelAsync();
             await Task.WhenAll(asking.Select(a => a.ContinueWith(_ => { }, TaskScheduler.Default)));
         }
-    }
-}
-
-/// <summary>A drill's events on its monotonic clock, kept in order.</summary>
-internal sealed class Timeline(MonotonicClock clock)
-{
-    private readonly List<DrillEvent> _events = [];
-
-    public IReadOnlyList<DrillEvent> Events => _events.OrderBy(e => e.At).ToList();
-
-    public void Mark(string name, string? detail = null, TimeSpan? when = null)
-    {
-        var at = when ?? clock.Elapsed;
-        _events.Add(new DrillEvent(name, at, clock.WallTime(at), detail));
     }
 }
