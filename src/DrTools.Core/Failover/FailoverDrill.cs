@@ -360,17 +360,27 @@ public static class FailoverDrill
 
         public async Task WatchAsync(CancellationToken stop)
         {
-            try
+            while (!stop.IsCancellationRequested)
             {
-                while (!await UnreachableAsync(stop)) await Task.Delay(Interval, stop);
-                Interlocked.Exchange(ref _since, Stopwatch.GetTimestamp());
-            }
-            catch (OperationCanceledException) when (stop.IsCancellationRequested)
-            {
-                // The choice was made (or abandoned) before the primary was found unreachable.
+                bool unreachable;
+                try
+                {
+                    unreachable = await UnreachableAsync(stop);
+                }
+                catch (Exception) when (stop.IsCancellationRequested)
+                {
+                    return; // the choice was made (or abandoned) while a connection attempt was under way
+                }
+                if (unreachable)
+                {
+                    Interlocked.Exchange(ref _since, Stopwatch.GetTimestamp());
+                    return;
+                }
+                await Task.Delay(Interval, stop).ContinueWith(_ => { }, TaskScheduler.Default);
             }
         }
 
+        /// <summary>Refused, failed, or no answer within <see cref="AnswerTimeout"/>: a dead, frozen or vanished host alike.</summary>
         private async Task<bool> UnreachableAsync(CancellationToken stop)
         {
             using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
@@ -380,13 +390,9 @@ public static class FailoverDrill
                 await using var connection = await primary.OpenAsync(deadline.Token);
                 return false;
             }
-            catch (MemberException)
+            catch (Exception) when (!stop.IsCancellationRequested)
             {
                 return true;
-            }
-            catch (OperationCanceledException) when (!stop.IsCancellationRequested)
-            {
-                return true; // no answer within the timeout: a frozen or vanished host
             }
         }
     }

@@ -43,8 +43,8 @@ internal sealed class DrillRun : IAsyncDisposable
         Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _));
     }
 
-    /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal.</summary>
-    public static DrillRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options)
+    /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal, listing <paramref name="steps"/> from the first save.</summary>
+    public static DrillRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options, IEnumerable<RunbookStep>? steps = null)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         // Start, end and every offset in the journal are readings of this one clock.
@@ -72,7 +72,7 @@ internal sealed class DrillRun : IAsyncDisposable
             ScratchDirectory = scratch,
         };
         var run = new DrillRun(options, objectives, clock, journal, journalPath);
-        run.Save();
+        run.Add(steps ?? []);
         return run;
     }
 

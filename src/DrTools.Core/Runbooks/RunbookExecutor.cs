@@ -45,8 +45,8 @@ public static class RunbookExecutor
         {
             throw new DrToolsException($"{runbook.Source}: script: steps are PowerShell and run only under Invoke-DrRunbook.", DrErrorKind.InvalidArgument);
         }
-        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source), runbook.Description), runbook.Objectives, options);
-        run.Add(runbook.PreChecks.Concat(runbook.Steps).Concat(runbook.Cleanup));
+        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source), runbook.Description), runbook.Objectives, options,
+            runbook.PreChecks.Concat(runbook.Steps).Concat(runbook.Cleanup));
         return await new Execution(runbook, options, run).ExecuteAsync(cancellationToken);
     }
 

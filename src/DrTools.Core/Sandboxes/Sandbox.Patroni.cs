@@ -98,7 +98,9 @@ public sealed partial class Sandbox
         options.Progress.Enter("waiting until every replica streams", 70);
         foreach (var replica in replicas) await WaitForRestAsync(replica, "replica", cancellationToken);
         var standbys = members.Skip(1).ToList();
-        await WaitForStreamingAsync(members[0], standbys, cancellationToken, syncStates: options.Synchronous ? ["sync", "quorum"] : null);
+        await WaitForStreamingAsync(members[0], standbys, cancellationToken);
+        // Patroni's synchronous mode makes one replica synchronous, the others potential.
+        if (options.Synchronous) await WaitForStreamingAsync(members[0], standbys, cancellationToken, syncStates: ["sync", "quorum"], atLeast: 1);
 
         options.Progress.Enter("starting HAProxy", 85);
         var haproxyConfig = Path.Combine(ServiceDirectory(Directory, "haproxy"), "haproxy.cfg");

@@ -282,7 +282,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         ServerAccount.Current.Own(path);
     }
 
-    private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys, CancellationToken cancellationToken, string[]? syncStates = null)
+    /// <param name="atLeast">How many of the standbys must stream so; default all of them.</param>
+    private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys, CancellationToken cancellationToken, string[]? syncStates = null, int? atLeast = null)
     {
         if (standbys.Count == 0) return;
         var names = standbys.Select(s => s.Name).ToArray();
@@ -291,8 +292,9 @@ public sealed partial class Sandbox : IAsyncDisposable
             "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is null or sync_state = any(@sync))", connection);
         command.Parameters.AddWithValue("names", names);
         command.Parameters.AddWithValue("sync", (object?)syncStates ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
-        await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! == names.Length, StreamingTimeout, TimeSpan.FromMilliseconds(25),
-            () => $"sandbox {Id}: standbys {string.Join(", ", names)} were not all streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
+        var required = atLeast ?? names.Length;
+        await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! >= required, StreamingTimeout, TimeSpan.FromMilliseconds(25),
+            () => $"sandbox {Id}: {(required == names.Length ? $"standbys {string.Join(", ", names)} were not all" : $"fewer than {required} of standbys {string.Join(", ", names)} were")} streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
             cancellationToken);
     }
 
