@@ -25,7 +25,7 @@ public static class FailoverCommand
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
-        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds) or Patroni (DrTools injects the fault and only observes); default Patroni for a Patroni sandbox." };
+        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox." };
         public Option<NodeFault> Fault { get; } = new("--fault") { Description = "With Patroni recovering, the fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.", DefaultValueFactory = _ => NodeFault.KillNode };
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
 

@@ -59,9 +59,12 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
     public string[]? AllowDrillOn { get; set; }
 
-    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds) or Patroni (DrTools injects the fault and only observes). Default Patroni for a Patroni sandbox, DrTools otherwise.")]
-    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni))]
+    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox, DrTools otherwise.")]
+    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni), nameof(Core.Failover.RecoveredBy.External))]
     public string? RecoveredBy { get; set; }
+
+    [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
+    public ScriptBlock? FaultScript { get; set; }
 
     [Parameter(HelpMessage = "With Patroni recovering, the unplanned fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.")]
     [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni))]
@@ -94,10 +97,18 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             FaultDuration = FaultDuration,
         };
         var target = RunOperation(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
-        var recovery = RunOperation(_ => Task.FromResult(Recovery.For(target, Sandbox, RecoveredBy is null ? null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true), DataDirectory, FaultCommand, StopCommand)));
+        // The fault script runs on this pipeline, through the queue of the drill while it runs.
+        PipelineQueue? pipeline = null;
+        Func<CancellationToken, Task<string>>? faultScript = FaultScript is null ? null
+            : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output ? $"the fault script: {output}" : "the fault script", token);
+        var recovery = RunOperation(_ => Task.FromResult(Recovery.For(target, Sandbox, RecoveredBy is null ? null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true), DataDirectory, FaultCommand, StopCommand, faultScript)));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), target.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (progress, token) => recovery.RunAsync(plan, options with { Progress = progress }, token), plan.Target.Name));
+        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
+        {
+            pipeline = queue;
+            return recovery.RunAsync(plan, options with { Progress = progress }, token);
+        }, plan.Target.Name));
     }
 }

@@ -159,4 +159,38 @@ public sealed class PatroniDrillTests
         var streaming = new Postgres.DbTarget("db", [Postgres.DbMember.Parse("Host=127.0.0.1;Port=5432", 1)], true);
         Assert.StartsWith("recovered by Patroni: db is not a Patroni sandbox", Assert.Throws<DrToolsException>(() => Recovery.For(streaming, null, RecoveredBy.Patroni, null, null, null)).Message);
     }
+
+    [Fact]
+    public async Task An_ha_manager_drtools_does_not_know_is_watched_through_the_endpoint_with_patroni_standing_in()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, members: 2);
+        var endpoint = $"127.0.0.1:{sandbox.Patroni!.WritePort}";
+        var target = Postgres.DbTarget.FromConnectionStrings([sandbox.ApplicationConnectionString!], allowDrillOn: [endpoint]);
+        // The user's own switchover command, as `aws rds failover-db-cluster` would be: here Patroni's REST API.
+        var script = Path.Combine(root.Path, "switchover.py");
+        File.WriteAllText(script, $$"""
+            import json, urllib.request
+            body = json.dumps({"leader": "node0", "candidate": "node1"}).encode()
+            urllib.request.urlopen(urllib.request.Request("{{sandbox.PatroniNodes[0].RestUrl}}switchover", data=body, method="POST"), timeout=30)
+            """);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 50 } };
+        var recovery = Recovery.For(target, null, RecoveredBy.External, null, $"python3 {script}", null);
+
+        var plan = await recovery.PlanAsync(options, CancellationToken.None);
+        Assert.Equal($"Switchover by an HA manager DrTools does not know: run the command 'python3 {script}', then watch the writer through {endpoint}", plan.Action);
+        var result = await recovery.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("External", result.RecoveredBy);
+        Assert.Equal($"127.0.0.1:{sandbox.Members[0].Port}", result.OldPrimary);
+        Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port}", result.NewPrimary);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Equal(await MissingAsync(sandbox, result with { NewPrimary = "node1 " }), result.LostSequences);
+        Assert.Contains(result.Timeline, e => e.Name == "new writer seen" && e.Detail == $"{result.NewPrimary} (was {result.OldPrimary})");
+        Assert.Equal(Figure(result, "new writer seen"), result.Timeline.Single(e => e.Name == "new writer seen").At.TotalSeconds - result.Timeline.Single(e => e.Name == "primary stop requested").At.TotalSeconds, 3);
+        Assert.StartsWith($"the writer through {endpoint} is {result.NewPrimary}, was {result.OldPrimary}", result.State);
+
+        var refused = Assert.Throws<DrToolsException>(() => Recovery.For(target, null, RecoveredBy.External, null, null, null));
+        Assert.StartsWith("recovered by External: give the one action that fails the writer over or switches it", refused.Message);
+    }
 }

@@ -42,6 +42,22 @@ Describe 'A Patroni sandbox in PowerShell' {
         ($result.Figures | Where-Object Name -EQ 'HAProxy switch time') | Should -Not -BeNullOrEmpty
     }
 
+    It 'watches an HA manager it does not know through the endpoint, the action a script block (Patroni standing in)' {
+        $endpoint = "127.0.0.1:$($Sandbox.Patroni.WritePort)"
+        $leader = ($Sandbox | Get-DbClusterStatus).Primary.Name
+        $other = ($Sandbox.Members | Where-Object Name -NE $leader).Name
+        $rest = ($Sandbox.PatroniNodes | Where-Object Name -EQ $leader).RestUrl
+        $result = Invoke-DbFailover -ConnectionString $Sandbox.ApplicationConnectionString -AllowDrillOn $endpoint -RecoveredBy External -Mode Switchover -Confirm:$false -FaultScript {
+            Invoke-RestMethod -Method Post -Uri "${rest}switchover" -ContentType application/json -Body (@{ leader = $leader; candidate = $other } | ConvertTo-Json)
+        }
+        $result.RecoveredBy | Should -Be 'External'
+        $result.NewPrimary | Should -Be "127.0.0.1:$(($Sandbox.Members | Where-Object Name -EQ $other).Port)"
+        $result.Fault | Should -BeLike 'the fault script: Successfully switched over*'
+        $result.LostWrites.Measured | Should -Be 0
+        { Invoke-DbFailover -ConnectionString $Sandbox.ApplicationConnectionString -AllowDrillOn $endpoint -RecoveredBy External -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage 'recovered by External: give the one action that fails the writer over or switches it*'
+    }
+
     It 'refuses to let DrTools promote behind Patroni''s back, in one line' {
         { $Sandbox | Invoke-DbFailover -RecoveredBy DrTools -Mode Failover -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "sandbox $($Sandbox.Id) is managed by Patroni: DrTools does not promote or rewind its members itself*"
     }

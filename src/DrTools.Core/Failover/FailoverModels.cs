@@ -14,8 +14,11 @@ public enum FailoverMode
     Failover,
 }
 
-/// <summary>Who recovers the cluster in a drill: DrTools itself (it promotes and rewinds), or the HA manager DrTools only observes.</summary>
-public enum RecoveredBy { DrTools, Patroni }
+/// <summary>
+/// Who recovers the cluster in a drill: DrTools itself (it promotes and rewinds), Patroni (DrTools injects and observes
+/// it), or an HA manager DrTools does not know (the user's command acts; DrTools watches through the endpoint).
+/// </summary>
+public enum RecoveredBy { DrTools, Patroni, External }
 
 /// <summary>The unplanned faults of a drill in which Patroni recovers, each on the leader's node.</summary>
 public enum NodeFault
@@ -70,9 +73,12 @@ public sealed record FailoverOptions
 /// <summary>What a drill will do, known before anything changes: the basis of -WhatIf and of ShouldProcess.</summary>
 public sealed record FailoverPlan(DbTarget Target, FailoverMode Mode, string Primary, string? Candidate, IReadOnlyList<string> Steps, ClusterStatus Before)
 {
-    public string Action => Mode == FailoverMode.Switchover
+    /// <summary>What the drill does in one line, when someone other than DrTools recovers.</summary>
+    public string? Recovery { get; init; }
+
+    public string Action => Recovery ?? (Mode == FailoverMode.Switchover
         ? $"Switchover: stop primary {Primary} cleanly, promote {Candidate}, rejoin {Primary} as its standby"
-        : $"Failover: fail primary {Primary}, promote {Candidate ?? "the most advanced standby"}";
+        : $"Failover: fail primary {Primary}, promote {Candidate ?? "the most advanced standby"}");
 
     public override string ToString() => $"{Action}\n  " + string.Join("\n  ", Steps);
 }

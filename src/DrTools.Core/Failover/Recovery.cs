@@ -19,11 +19,20 @@ public static class Recovery
     /// The recovery a drill on <paramref name="target"/> gets: the HA manager of a Patroni sandbox by default, DrTools
     /// itself for any other cluster; <paramref name="recoveredBy"/> chooses explicitly and is refused where it cannot work.
     /// </summary>
-    public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand)
+    /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
+    public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
+        Func<CancellationToken, Task<string>>? faultScript = null)
     {
         var patroni = sandbox?.Topology == SandboxTopology.Patroni;
+        if (faultScript is not null && recoveredBy != RecoveredBy.External) throw new DrToolsException("a fault script is the action of a drill an unknown HA manager recovers (-RecoveredBy External).", DrErrorKind.InvalidArgument);
         switch (recoveredBy ?? (patroni ? RecoveredBy.Patroni : RecoveredBy.DrTools))
         {
+            case RecoveredBy.External when faultCommand is null == faultScript is null || stopCommand is not null || dataDirectories is { Count: > 0 }:
+                throw new DrToolsException("recovered by External: give the one action that fails the writer over or switches it — a fault command (-FaultCommand / --fault-command; in PowerShell also -FaultScript) — and no stop command or data directories.", DrErrorKind.InvalidArgument);
+            case RecoveredBy.External:
+                var writer = target.Members[0];
+                var act = faultScript ?? (token => new CommandControl(faultCommand, null).InjectFaultAsync(writer, token));
+                return new ExternalRecovery(target, act, faultCommand is null ? "the fault script" : $"the command '{faultCommand}'");
             case RecoveredBy.Patroni when !patroni:
                 throw new DrToolsException($"recovered by Patroni: {target.Name} is not a Patroni sandbox (New-DrSandbox -Topology Patroni / sandbox up --topology patroni); drills of other Patroni clusters are not supported yet.", DrErrorKind.InvalidArgument);
             case RecoveredBy.Patroni when faultCommand is not null || stopCommand is not null || dataDirectories is { Count: > 0 }:
@@ -33,6 +42,13 @@ public static class Recovery
             default:
                 return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand));
         }
+    }
+
+    private sealed class ExternalRecovery(DbTarget target, Func<CancellationToken, Task<string>> act, string action) : IRecovery
+    {
+        public RecoveredBy RecoveredBy => RecoveredBy.External;
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => ExternalDrill.PlanAsync(target, action, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => ExternalDrill.RunAsync(plan, act, options, cancellationToken);
     }
 
     private sealed class DrToolsRecovery(DbTarget target, IMemberControl control) : IRecovery

@@ -45,7 +45,12 @@ public static class PatroniDrill
         if (view.Paused) steps.Add("NOTE: Patroni is paused (maintenance mode): it will not fail over");
         if (options.Mode == FailoverMode.Switchover || options.Rejoin) steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica (starting its Patroni again when the fault stopped it)");
         steps.Add("measure detection, promotion, HAProxy switch, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
-        return new FailoverPlan(sandbox.Target, options.Mode, leader.Name, candidate, steps, status);
+        return new FailoverPlan(sandbox.Target, options.Mode, leader.Name, candidate, steps, status)
+        {
+            Recovery = options.Mode == FailoverMode.Switchover
+                ? $"Switchover by Patroni: {leader.Name} hands over to {candidate}"
+                : $"Failover by Patroni: {options.Fault} on the leader {leader.Name}, Patroni elects the new leader",
+        };
     }
 
     private static TimeSpan FreezeDuration(Sandbox sandbox, FailoverOptions options) =>

@@ -69,7 +69,8 @@ public sealed class Probe : IAsyncDisposable
     {
         var builder = target.Members[0].CreateBuilder();
         builder.Host = string.Join(",", target.Members.Select(m => m.Endpoint));
-        builder.TargetSessionAttributes = kind == ProbeKind.Write ? "read-write" : "any";
+        // Npgsql chooses by role only among several hosts; one host (a cluster endpoint, a proxy) is simply used.
+        if (target.Members.Count > 1) builder.TargetSessionAttributes = kind == ProbeKind.Write ? "read-write" : "any";
         // Npgsql otherwise trusts a host's cached role for 10 s: a standby seen a moment before its promotion would be
         // skipped that long, and the probe would report Npgsql's cache, not the cluster's outage.
         builder.HostRecheckSeconds = 0;
@@ -120,8 +121,9 @@ public sealed class Probe : IAsyncDisposable
                     var server = await ExecuteAsync(connection, sequence, attempt.Token);
                     _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, server ?? connection.Host + ":" + connection.Port, null));
                 }
-                catch (Exception e) when (e is NpgsqlException or OperationCanceledException or TimeoutException or IOException or InvalidOperationException)
+                catch (Exception e)
                 {
+                    // Whatever an attempt throws is a failed attempt the client saw; only stopping ends the probe.
                     if (_stop.IsCancellationRequested && e is OperationCanceledException) break;
                     _samples.Enqueue(new ProbeSample(sequence, sent, null, connection?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
                     if (connection is not null) await connection.DisposeAsync();
