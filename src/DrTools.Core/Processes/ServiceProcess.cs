@@ -11,20 +11,39 @@ public static class ServiceProcess
 {
     public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments)
     {
-        // sh redirects, then becomes the program: the program's PID is the one setsid started.
+        // sh redirects, then becomes the program.
         List<string> shell = ["/bin/sh", "-c", "exec \"$@\" >>\"$DRTOOLS_SERVICE_LOG\" 2>&1 </dev/null", "sh", program, .. arguments];
         var command = ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}", "--init-groups", "--", .. shell] : shell;
+        // setsid -f forks: the service is not this process's child (init reaps it, as it does a pg_ctl-started server),
+        // and only setsid's own quick exit is waited for here.
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = workingDirectory };
+        info.ArgumentList.Add("-f");
         foreach (var argument in command) info.ArgumentList.Add(argument);
         info.Environment["DRTOOLS_SERVICE_LOG"] = logFile;
         info.Environment["LC_ALL"] = "C.UTF-8";
         try
         {
-            using var process = Process.Start(info);
+            using var process = Process.Start(info)!;
+            process.WaitForExit(TimeSpan.FromSeconds(10));
         }
         catch (System.ComponentModel.Win32Exception e)
         {
             throw new DrToolsException($"{description}: cannot start '{program}': {e.Message}", DrErrorKind.ExternalCommandFailed);
+        }
+    }
+
+    /// <summary>What a service logged after <paramref name="offset"/> bytes of its log (this start of it).</summary>
+    public static string Since(string logFile, long offset)
+    {
+        try
+        {
+            using var stream = new FileStream(logFile, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Seek(Math.Min(offset, stream.Length), SeekOrigin.Begin);
+            return new StreamReader(stream).ReadToEnd();
+        }
+        catch (IOException)
+        {
+            return "";
         }
     }
 

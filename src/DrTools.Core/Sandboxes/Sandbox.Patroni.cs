@@ -64,39 +64,40 @@ public sealed partial class Sandbox
             System.IO.Directory.CreateDirectory(folder);
             account.Own(folder);
         }
-        var endpoints = new PatroniEndpoints($"drtools-{Id}", LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free(), LoopbackPort.Free());
         var members = Enumerable.Range(0, options.Standbys + 1).Select(i => $"node{i}").Select(name =>
-            new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(ServiceDirectory(Directory, name), "patroni.log")) { RestPort = LoopbackPort.Free() }).ToList();
-        _manifest = _manifest with { Topology = PatroniTopologyName, Patroni = endpoints, PatroniSettings = settings.Values, Members = members };
-        _manifest.Save();
+            new SandboxMember(name, 0, Path.Combine(Directory, name), Path.Combine(ServiceDirectory(Directory, name), "patroni.log"))).ToList();
+        var endpoints = new PatroniEndpoints($"drtools-{Id}", 0, 0, 0, 0, 0);
+        Record(endpoints, members, settings);
 
+        // Every port is chosen just before its service starts, and a service that finds its port taken in between
+        // (another sandbox starting beside it) starts again on new ones.
         options.Progress.Enter("starting etcd", 5);
-        var etcd = StartService("etcd", programs["etcd"], PatroniConfig.EtcdArguments(endpoints, Path.Combine(ServiceDirectory(Directory, "etcd"), "data")));
-        var health = new PatroniApi(endpoints.EtcdUrl);
-        await Polling.RequireAsync(async () => await health.StatusAsync("health", cancellationToken) == 200, ServiceStartTimeout, TimeSpan.FromMilliseconds(100),
-            () => $"sandbox {Id}: etcd did not answer on {endpoints.EtcdUrl} within {DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(etcd)}", cancellationToken);
+        var health = () => new PatroniApi(endpoints.EtcdUrl);
+        await StartServiceAsync("etcd", programs["etcd"], () =>
+        {
+            endpoints = endpoints with { EtcdPort = LoopbackPort.Free(), EtcdPeerPort = LoopbackPort.Free() };
+            Record(endpoints, members, settings);
+            return PatroniConfig.EtcdArguments(endpoints, Path.Combine(ServiceDirectory(Directory, "etcd"), "data"));
+        }, async () => await health().StatusAsync("health", cancellationToken) == 200, $"etcd did not answer on 127.0.0.1", cancellationToken);
 
         var parameters = PatroniParameters();
-        foreach (var node in PatroniNodes)
+        for (var i = 0; i < members.Count; i++)
         {
-            System.IO.Directory.CreateDirectory(node.ServiceDirectory);
-            ServerAccount.Current.Own(node.ServiceDirectory);
-            WriteServerFile(Path.Combine(node.ServiceDirectory, "patroni.yml"),
-                PatroniConfig.Patroni(endpoints, node, settings, UserName, _manifest.Password, Binaries.BinDirectory, SocketDirectory, parameters), secret: true);
-        }
-        // node0 first, so it initializes the cluster and leads, as node0 is the primary of every sandbox at the start.
-        var leader = PatroniNodes[0];
-        options.Progress.Enter("Patroni on node0: initdb and leader election", 15);
-        StartPatroni(programs["patroni"], leader);
-        await WaitForRestAsync(leader, "primary", cancellationToken);
-        var replicas = PatroniNodes.Skip(1).ToList();
-        foreach (var replica in replicas)
-        {
-            options.Progress.Enter($"Patroni on {replica.Name}: a replica of node0", 30 + 40 * replicas.IndexOf(replica) / replicas.Count);
-            StartPatroni(programs["patroni"], replica);
+            // node0 first, so it initializes the cluster and leads, as node0 is the primary of every sandbox at the start.
+            var index = i;
+            var role = i == 0 ? "primary" : "replica";
+            options.Progress.Enter(i == 0 ? "Patroni on node0: initdb and leader election" : $"Patroni on {members[i].Name}: a replica of node0", 15 + 55 * i / members.Count);
+            await StartServiceAsync(members[i].Name, programs["patroni"], () =>
+            {
+                members[index] = members[index] with { Port = LoopbackPort.Free(), RestPort = LoopbackPort.Free() };
+                Record(endpoints, members, settings);
+                var node = PatroniNodes[index];
+                WriteServerFile(Path.Combine(node.ServiceDirectory, "patroni.yml"),
+                    PatroniConfig.Patroni(endpoints, node, settings, UserName, _manifest.Password, Binaries.BinDirectory, SocketDirectory, parameters), secret: true);
+                return [Path.Combine(node.ServiceDirectory, "patroni.yml")];
+            }, async () => await new PatroniApi(PatroniNodes[index].RestUrl).StatusAsync(role, cancellationToken) == 200, $"Patroni on {members[i].Name} did not report it runs as {role}", cancellationToken);
         }
         options.Progress.Enter("waiting until every replica streams", 70);
-        foreach (var replica in replicas) await WaitForRestAsync(replica, "replica", cancellationToken);
         var standbys = members.Skip(1).ToList();
         await WaitForStreamingAsync(members[0], standbys, cancellationToken);
         // Patroni's synchronous mode makes one replica synchronous, the others potential.
@@ -104,39 +105,55 @@ public sealed partial class Sandbox
 
         options.Progress.Enter("starting HAProxy", 85);
         var haproxyConfig = Path.Combine(ServiceDirectory(Directory, "haproxy"), "haproxy.cfg");
-        var haproxy = StartService("haproxy", programs["haproxy"], ["-f", haproxyConfig, "-db"], () => WriteServerFile(haproxyConfig, PatroniConfig.Haproxy(endpoints, PatroniNodes)));
+        var haproxy = await StartServiceAsync("haproxy", programs["haproxy"], () =>
+        {
+            endpoints = endpoints with { WritePort = LoopbackPort.Free(), ReadPort = LoopbackPort.Free(), StatsPort = LoopbackPort.Free() };
+            Record(endpoints, members, settings);
+            WriteServerFile(haproxyConfig, PatroniConfig.Haproxy(endpoints, PatroniNodes));
+            return ["-f", haproxyConfig, "-db"];
+        }, async () => await RoutesAsync(endpoints, "primary", cancellationToken) is not null, "HAProxy's statistics did not answer", cancellationToken);
         options.Progress.Enter("waiting until HAProxy routes writes to node0 only", 90);
         await Polling.RequireAsync(async () => await RoutesAsync(endpoints, "primary", cancellationToken) is ["node0"]
-                && (await RoutesAsync(endpoints, "replicas", cancellationToken))?.Count == replicas.Count,
+                && (await RoutesAsync(endpoints, "replicas", cancellationToken))?.Count == standbys.Count,
             ServiceStartTimeout, TimeSpan.FromMilliseconds(100),
             () => $"sandbox {Id}: HAProxy did not route writes to node0 alone within {DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(haproxy)}", cancellationToken);
     }
 
-    private static Task<IReadOnlyList<string>?> RoutesAsync(PatroniEndpoints endpoints, string listener, CancellationToken cancellationToken) =>
-        HaproxyStats.UpServersAsync(endpoints.StatsUrl, listener, cancellationToken);
+    private void Record(PatroniEndpoints endpoints, List<SandboxMember> members, PatroniSettings settings)
+    {
+        _manifest = _manifest with { Topology = PatroniTopologyName, Patroni = endpoints, PatroniSettings = settings.Values, Members = [.. members] };
+        _manifest.Save();
+    }
 
-    /// <summary>Starts a service in its own folder under services/; returns its log file.</summary>
-    private string StartService(string name, string program, IReadOnlyList<string> arguments, Action? writeConfiguration = null)
+    /// <summary>
+    /// Starts a service in its own folder under services/ and waits until it is <paramref name="ready"/>; one that exits
+    /// because a port was taken is started again with the ports and configuration <paramref name="prepare"/> makes anew.
+    /// Returns its log file.
+    /// </summary>
+    private async Task<string> StartServiceAsync(string name, string program, Func<IReadOnlyList<string>> prepare, Func<Task<bool>> ready, string notReady, CancellationToken cancellationToken)
     {
         var folder = ServiceDirectory(Directory, name);
         System.IO.Directory.CreateDirectory(folder);
         ServerAccount.Current.Own(folder);
-        writeConfiguration?.Invoke();
         var log = Path.Combine(folder, $"{Path.GetFileName(program)}.log");
-        ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, arguments);
-        return log;
+        for (var attempt = 1; ; attempt++)
+        {
+            var logged = File.Exists(log) ? new FileInfo(log).Length : 0;
+            ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare());
+            var exited = false;
+            var started = await Polling.UntilAsync(async () => await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0), ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
+            if (started && !exited) return log;
+            var said = ServiceProcess.LastLines(log);
+            var portTaken = exited && ServiceProcess.Since(log, logged).Contains("in use", StringComparison.OrdinalIgnoreCase);
+            if (!portTaken || attempt == 3)
+            {
+                throw new DrToolsException($"sandbox {Id}: {notReady} within {DurationText.Format(ServiceStartTimeout)}{(exited ? " (it exited)" : "")}: {said}", DrErrorKind.ExternalCommandFailed);
+            }
+        }
     }
 
-    private void StartPatroni(string program, PatroniNode node) =>
-        StartService(node.Name, program, [Path.Combine(node.ServiceDirectory, "patroni.yml")]);
-
-    private async Task WaitForRestAsync(PatroniNode node, string role, CancellationToken cancellationToken)
-    {
-        var api = new PatroniApi(node.RestUrl);
-        await Polling.RequireAsync(async () => await api.StatusAsync(role, cancellationToken) == 200, ServiceStartTimeout, TimeSpan.FromMilliseconds(100),
-            () => $"sandbox {Id}: Patroni on {node.Name} did not report it runs as {role} within {DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(Path.Combine(node.ServiceDirectory, "patroni.log"))}",
-            cancellationToken);
-    }
+    private static Task<IReadOnlyList<string>?> RoutesAsync(PatroniEndpoints endpoints, string listener, CancellationToken cancellationToken) =>
+        HaproxyStats.UpServersAsync(endpoints.StatsUrl, listener, cancellationToken);
 
     /// <summary>What every node runs with, as a streaming sandbox does; Patroni sets the rest (listen address, port, replication).</summary>
     private Dictionary<string, string> PatroniParameters() => new()
@@ -159,8 +176,11 @@ public sealed partial class Sandbox
     }
 
     /// <summary>Starts Patroni again on a node whose Patroni was stopped or killed: the node comes back, and Patroni rejoins it.</summary>
-    public void RestartPatroni(string node) =>
-        StartPatroni(LocatePatroniPrograms()["patroni"], PatroniNodes.FirstOrDefault(n => n.Name == node) ?? throw new DrToolsException($"sandbox {Id} has no Patroni node '{node}'.", DrErrorKind.InvalidArgument));
+    public void RestartPatroni(string node)
+    {
+        var member = PatroniNodes.FirstOrDefault(n => n.Name == node) ?? throw new DrToolsException($"sandbox {Id} has no Patroni node '{node}'.", DrErrorKind.InvalidArgument);
+        ServiceProcess.Start($"{node} of sandbox {Id}", member.ServiceDirectory, Path.Combine(member.ServiceDirectory, "patroni.log"), LocatePatroniPrograms()["patroni"], [Path.Combine(member.ServiceDirectory, "patroni.yml")]);
+    }
 
     /// <summary>
     /// Stops a sandbox's services (Patroni, HAProxy, etcd) before its PostgreSQL servers: a Patroni still running would
