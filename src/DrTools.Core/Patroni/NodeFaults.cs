@@ -10,7 +10,7 @@ namespace DrTools.Core.Patroni;
 /// </summary>
 internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault fault) : IAsyncDisposable
 {
-    private const int SigKill = 9, SigTerm = 15, SigStop = 19, SigCont = 18;
+    private const int SigTerm = 15, SigStop = 19, SigCont = 18;
     private IReadOnlyList<int> _frozen = [];
     private bool _injected;
 
@@ -40,8 +40,7 @@ internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault
                 return $"SIGKILL of {node}'s postmaster PID {pid}";
             case NodeFault.KillNode:
                 var processes = sandbox.NodeProcesses(node);
-                foreach (var process in processes) ProcessTable.Signal(process, SigKill);
-                await ProcessTable.WaitForExitAsync(processes, TimeSpan.FromSeconds(10));
+                await ProcessTable.KillAsync(processes, TimeSpan.FromSeconds(10));
                 return $"SIGKILL of {processes.Count} process(es) of {node}: Patroni and PostgreSQL";
             case NodeFault.FreezeNode:
                 _frozen = sandbox.NodeProcesses(node);

@@ -72,6 +72,34 @@ public sealed class PatroniApi(Uri baseUrl)
         }).ToList();
     }
 
+    /// <summary>
+    /// Patroni's view from whichever of <paramref name="urls"/> answers first, all asked at once (a dead or frozen node
+    /// costs nothing), with the API that answered; when none answers within <paramref name="deadline"/>, why each did not.
+    /// </summary>
+    public static async Task<(PatroniApi? Api, PatroniClusterView? View, IReadOnlyList<string> Failures)> FirstAnswerAsync(IReadOnlyList<Uri> urls, TimeSpan deadline, CancellationToken cancellationToken)
+    {
+        using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        quick.CancelAfter(deadline);
+        var asking = urls.Select(url => new PatroniApi(url)).Select(api => (Api: api, Task: api.ClusterAsync(quick.Token))).ToList();
+        var pending = asking.Select(a => a.Task).ToList();
+        try
+        {
+            while (pending.Count > 0)
+            {
+                var answered = await Task.WhenAny(pending);
+                pending.Remove(answered);
+                if (answered.IsCompletedSuccessfully) return (asking.First(a => a.Task == answered).Api, answered.Result, []);
+            }
+            cancellationToken.ThrowIfCancellationRequested();
+            return (null, null, asking.Select(a => a.Task.Exception?.InnerException is DrToolsException e ? e.Message : $"Patroni at {a.Api.BaseUrl} did not answer GET /cluster within {DurationText.Format(deadline)}").ToList());
+        }
+        finally
+        {
+            await quick.CancelAsync();
+            await Task.WhenAll(pending.Select(p => p.ContinueWith(_ => { }, TaskScheduler.Default)));
+        }
+    }
+
     /// <summary>A planned switchover now (POST /switchover): Patroni stops the leader cleanly and promotes the candidate.</summary>
     public async Task SwitchoverAsync(string leader, string candidate, CancellationToken cancellationToken)
     {

@@ -138,28 +138,7 @@ public static class PatroniDrill
         return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
     }
 
-    /// <summary>Patroni's view from whichever REST API answers first (the leader's may be dead or frozen), asked of all at once.</summary>
-    internal static async Task<PatroniClusterView?> ViewAsync(Sandbox sandbox, CancellationToken cancellationToken)
-    {
-        using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        // Generous: whichever node answers first ends the wait, so a dead or frozen one costs nothing.
-        quick.CancelAfter(TimeSpan.FromSeconds(2));
-        var asking = sandbox.PatroniNodes.Select(node => new PatroniApi(node.RestUrl).ClusterAsync(quick.Token)).ToList();
-        try
-        {
-            while (asking.Count > 0)
-            {
-                var answered = await Task.WhenAny(asking);
-                asking.Remove(answered);
-                if (answered.IsCompletedSuccessfully) return answered.Result;
-            }
-            cancellationToken.ThrowIfCancellationRequested();
-            return null;
-        }
-        finally
-        {
-            await quick.CancelAsync();
-            await Task.WhenAll(asking.Select(a => a.ContinueWith(_ => { }, TaskScheduler.Default)));
-        }
-    }
+    /// <summary>Patroni's view from whichever node's REST API answers first (the leader's may be dead or frozen).</summary>
+    internal static async Task<PatroniClusterView?> ViewAsync(Sandbox sandbox, CancellationToken cancellationToken) =>
+        (await PatroniApi.FirstAnswerAsync(sandbox.PatroniNodes.Select(n => n.RestUrl).ToList(), TimeSpan.FromSeconds(2), cancellationToken)).View;
 }

@@ -16,24 +16,24 @@ public sealed class PatroniManager(IReadOnlyList<Uri> restApis) : IHaManager
             ? uri
             : throw new DrToolsException($"Patroni REST API '{url}': write it as http://HOST:PORT (Patroni's restapi.connect_address).", DrErrorKind.InvalidArgument)).ToList());
 
+    /// <summary>How long every REST API together may take to answer.</summary>
+    private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
+
     public async Task<HaManagerStatus> InspectAsync(IReadOnlyList<MemberStatus> members, CancellationToken cancellationToken)
     {
-        var errors = new List<string>();
-        foreach (var url in RestApis)
+        var (api, cluster, failures) = await PatroniApi.FirstAnswerAsync(RestApis, AnswerTimeout, cancellationToken);
+        if (api is not null)
         {
-            var api = new PatroniApi(url);
             try
             {
-                var cluster = await api.ClusterAsync(cancellationToken);
-                var history = await api.HistoryAsync(cancellationToken);
-                return Judge($"Patroni at {url}", cluster, history.LastOrDefault(), members);
+                return Judge($"Patroni at {api.BaseUrl}", cluster!, (await api.HistoryAsync(cancellationToken)).LastOrDefault(), members);
             }
             catch (DrToolsException e) when (e.Kind == DrErrorKind.ConnectionFailed)
             {
-                errors.Add(e.Message);
+                failures = [e.Message];
             }
         }
-        return new HaManagerStatus("Patroni", null, [], false, null, [$"Patroni: no REST API answered, so its view is unknown ({string.Join("; ", errors)})"]);
+        return new HaManagerStatus("Patroni", null, [], false, null, [$"Patroni: no REST API answered, so its view is unknown ({string.Join("; ", failures)})"]);
     }
 
     private static HaManagerStatus Judge(string manager, PatroniClusterView cluster, PatroniHistoryEntry? last, IReadOnlyList<MemberStatus> members)

@@ -122,8 +122,7 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     public async Task<int?> KillAsync()
     {
         if (PostmasterPid is not { } pid) return null;
-        ProcessTable.Kill(pid);
-        if (!await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10)))
+        if (!await ProcessTable.KillAsync([pid], TimeSpan.FromSeconds(10)))
         {
             throw new DrToolsException($"{DataDirectory}: the postmaster (PID {pid}) was still alive 10s after SIGKILL.", DrErrorKind.Timeout);
         }

@@ -51,6 +51,13 @@ public static partial class ProcessTable
     /// <summary>Sends a signal by number (2 SIGINT, 9 SIGKILL, 15 SIGTERM); false if the process does not exist.</summary>
     public static bool Signal(int pid, int signal) => kill(pid, signal) == 0;
 
+    /// <summary>SIGKILLs the processes and waits until none is alive; false if some still are at the deadline.</summary>
+    public static Task<bool> KillAsync(IReadOnlyCollection<int> pids, TimeSpan timeout)
+    {
+        foreach (var pid in pids) Kill(pid);
+        return WaitForExitAsync(pids, timeout);
+    }
+
     /// <summary>Waits until none of the processes is alive; false if some still are at the deadline.</summary>
     public static Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)
     {

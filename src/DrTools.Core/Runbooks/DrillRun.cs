@@ -104,6 +104,12 @@ internal sealed class DrillRun : IAsyncDisposable
         Save();
     }
 
+    /// <summary>The step's record as it stands.</summary>
+    public StepRecord Record(RunbookStep step)
+    {
+        lock (_gate) return _records.First(r => r.Section == step.Section && r.Index == step.Index);
+    }
+
     /// <summary>Names a target before it is set up: a run stopped or failing while creating it is still recorded against it.</summary>
     public void DescribeTarget(string name, string description)
     {
@@ -366,7 +372,7 @@ internal sealed class DrillRun : IAsyncDisposable
             StepOutcome? outcome;
             lock (_gate)
             {
-                record = _records.First(r => r.Section == step.Section && r.Index == step.Index);
+                record = Record(step);
                 _outcomes.TryGetValue((step.Section, step.Index), out outcome);
             }
             if (outcome is null) return new(objective.Name, objective.Target, null, $"{record.Label} did not complete ({record.Status.ToString().ToLowerInvariant()})");

@@ -23,7 +23,7 @@ public sealed record ScriptStep(string Name)
 /// step (without continueOnError), a cancellation or a step out of order stops the run: later steps are recorded as
 /// skipped and not run; registered cleanups and removal of the sandboxes the run owns always happen when it completes.
 /// </summary>
-public sealed class ScriptedRun : IAsyncDisposable
+public sealed class ScriptedRun
 {
     private readonly DrillRun _run;
     private readonly object _gate = new();
@@ -75,8 +75,6 @@ public sealed class ScriptedRun : IAsyncDisposable
     public RunStatus Status => Journal.Status;
     public IReadOnlyList<StepRecord> Steps => Journal.Steps;
     public RunJournal Journal => _completed ?? _run.Journal;
-    /// <summary>The run's clock now: what a step started now would read.</summary>
-    public TimeSpan Elapsed => _run.Clock.Elapsed;
 
     /// <summary>
     /// Runs a step, or records it skipped when the run already stopped (a pre-check or step failed, it was cancelled).
@@ -103,7 +101,7 @@ public sealed class ScriptedRun : IAsyncDisposable
         if (skip is not null)
         {
             _run.SkipRemaining(step.Section, $"not run: {skip}");
-            return (Journal.Steps.Single(r => r.Section == step.Section && r.Index == step.Index), null);
+            return (_run.Record(step), null);
         }
         var record = await _run.ExecuteAsync(step, async token => StepOutcomes.From(await body(token), _run.Context), cancellationToken, CancellationToken.None);
         lock (_gate)
@@ -134,7 +132,7 @@ public sealed class ScriptedRun : IAsyncDisposable
             _cleanups.Add((step, body));
         }
         _run.Add([step]);
-        return Journal.Steps.Single(r => r.Section == step.Section && r.Index == step.Index);
+        return _run.Record(step);
     }
 
     /// <summary>
@@ -196,7 +194,4 @@ public sealed class ScriptedRun : IAsyncDisposable
     }
 
     public override string ToString() => $"run {Id} '{Name}' ({Status})";
-
-    /// <summary>A run dropped without completing still removes what it owns; its journal stays "running" (then "killed").</summary>
-    public ValueTask DisposeAsync() => _run.DisposeAsync();
 }

@@ -89,8 +89,7 @@ public sealed partial class Sandbox
     internal static async Task DeleteProvenDirectoryAsync(string directory, string what)
     {
         var leftovers = ProcessTable.FindByWorkingDirectory(directory);
-        foreach (var pid in leftovers) ProcessTable.Kill(pid);
-        if (!await ProcessTable.WaitForExitAsync(leftovers, TimeSpan.FromSeconds(10)))
+        if (!await ProcessTable.KillAsync(leftovers, TimeSpan.FromSeconds(10)))
         {
             throw new DrToolsException($"{what}: processes {string.Join(", ", leftovers.Where(ProcessTable.IsAlive))} did not exit after SIGKILL; the directory {directory} was kept.");
         }

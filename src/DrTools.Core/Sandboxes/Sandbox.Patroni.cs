@@ -190,8 +190,6 @@ public sealed partial class Sandbox
     {
         var services = Path.Combine(directory, ServicesFolder);
         if (!System.IO.Directory.Exists(services)) return;
-        var running = ProcessTable.FindByWorkingDirectory(services);
-        foreach (var pid in running) ProcessTable.Kill(pid);
-        await ProcessTable.WaitForExitAsync(running, TimeSpan.FromSeconds(10));
+        await ProcessTable.KillAsync(ProcessTable.FindByWorkingDirectory(services), TimeSpan.FromSeconds(10));
     }
 }
