@@ -21,11 +21,11 @@ public static class FailoverCommand
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
-        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL." };
+        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and with Patroni recovering the node fault." };
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
-        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox." };
+        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
         public Option<NodeFault> Fault { get; } = new("--fault") { Description = "With Patroni recovering, the fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.", DefaultValueFactory = _ => NodeFault.KillNode };
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
 
@@ -65,7 +65,7 @@ public static class FailoverCommand
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the drill would do, change nothing." };
         var json = CommonOptions.Json();
         var command = new Command("failover", "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.") { whatIf, json };
-        target.AddTo(command, destructive: true);
+        target.AddTo(command, destructive: true, haManager: true);
         options.AddTo(command);
         command.SetAction(async (parse, token) =>
         {

@@ -33,6 +33,10 @@ public abstract class DbTargetCmdlet : DrCmdlet
         return DbTarget.FromConnectionStrings(ConnectionString, network?.UserName is { Length: > 0 } user ? user : null, network?.Password, ConnectTimeout, allowDrillOn);
     }
 
+    /// <summary>The target run by the Patroni whose REST APIs the user gave (-Patroni), or as it is.</summary>
+    protected static DbTarget WithPatroni(DbTarget target, string[]? restApis) =>
+        restApis is null ? target : target with { HaManager = Core.Patroni.PatroniManager.Parse(restApis) };
+
     /// <summary>Runs a Core operation on the resolved target; errors in the parameters themselves are reported the same way.</summary>
     protected T RunOnTarget<T>(Func<DbTarget, CancellationToken, Task<T>> operation) =>
         RunOperation(token => operation(ResolveTarget(), token), Sandbox);

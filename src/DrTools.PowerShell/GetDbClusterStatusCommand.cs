@@ -1,6 +1,5 @@
 using System.Management.Automation;
 using DrTools.Core.Cluster;
-using DrTools.Core.Patroni;
 
 namespace DrTools.PowerShell;
 
@@ -14,5 +13,5 @@ public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
     public string[]? Patroni { get; set; }
 
     protected override void ProcessRecord() => WriteObject(RunOnTarget((target, token) =>
-        ClusterInspector.GetStatusAsync(Patroni is null ? target : target with { HaManager = PatroniManager.Parse(Patroni) }, token)));
+        ClusterInspector.GetStatusAsync(WithPatroni(target, Patroni), token)));
 }

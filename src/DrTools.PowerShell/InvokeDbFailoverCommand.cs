@@ -47,7 +47,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(HelpMessage = "Skip the before/after checksum comparison.")]
     public SwitchParameter SkipIntegrity { get; set; }
 
-    [Parameter(HelpMessage = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set): needed for members DrTools does not control, and on a sandbox it replaces the SIGKILL of the postmaster.")]
+    [Parameter(HelpMessage = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL of the postmaster, and with Patroni recovering the node fault.")]
     public string? FaultCommand { get; set; }
 
     [Parameter(HelpMessage = "Shell command that stops the primary cleanly: needed for members DrTools does not control, and on a sandbox it replaces DrTools' fast shutdown.")]
@@ -59,7 +59,11 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
     public string[]? AllowDrillOn { get; set; }
 
-    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox, DrTools otherwise.")]
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008: Patroni then recovers (switchover through its REST API; the fault is -FaultCommand). Give every node's connection string, and the application's path as -ProbeConnectionString.")]
+    [ValidateNotNullOrEmpty]
+    public string[]? Patroni { get; set; }
+
+    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox or with -Patroni, DrTools otherwise.")]
     [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni), nameof(Core.Failover.RecoveredBy.External))]
     public string? RecoveredBy { get; set; }
 
@@ -96,7 +100,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             Fault = Enum.Parse<NodeFault>(Fault, ignoreCase: true),
             FaultDuration = FaultDuration,
         };
-        var target = RunOperation(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
+        var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;
         Func<CancellationToken, Task<string>>? faultScript = FaultScript is null ? null

@@ -138,6 +138,8 @@ public sealed class RobustnessCliTests
     [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=70000" }, "drtools: member #1: invalid connection string: Port '70000' is not a port number (1 to 65535).")]
     [InlineData(new[] { "status", "--member", "Host=127.0.0.1;Port=-5" }, "drtools: member #1: invalid connection string: Port '-5' is not a port number (1 to 65535).")]
     [InlineData(new[] { "validate", "/tmp" }, "drtools: /tmp: is a folder; give the runbook's file")]
+    [InlineData(new[] { "failover", "--member", "Host=127.0.0.1;Port=5432", "--patroni", "db1:8008" }, "drtools: Patroni REST API 'db1:8008': write it as http://HOST:PORT")]
+    [InlineData(new[] { "failover", "--member", "Host=127.0.0.1;Port=5432", "--recovered-by", "patroni" }, "drtools: recovered by Patroni: 127.0.0.1:5432 is neither a Patroni sandbox")]
     public async Task Bad_input_found_by_the_tester_is_one_line_and_exit_code_2(string[] arguments, string expected)
     {
         var result = await Drtools.RunAsync(arguments);

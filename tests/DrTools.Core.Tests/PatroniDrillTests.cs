@@ -149,6 +149,8 @@ public sealed class PatroniDrillTests
         Assert.True(error.Message.StartsWith("Failover drill (Patroni recovering) failed: Patroni did not recover the cluster within 15s: Patroni elected no leader.", StringComparison.Ordinal), error.Message);
         Assert.Contains("PAUSED (no automatic failover)", error.Message);
         Assert.Contains("node thawed", error.Message);
+        // What Patroni itself did, from its logs: the replica saw the leader gone and, paused, took no action.
+        Assert.Matches(@"Patroni's logs since the fault: .*node1: .*PAUSE: ", error.Message);
         Assert.DoesNotContain(sandbox.NodeProcesses("node0"), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
         await new PatroniApi(sandbox.PatroniNodes[1].RestUrl).SetPausedAsync(false, CancellationToken.None);
     }
@@ -157,7 +159,69 @@ public sealed class PatroniDrillTests
     public void Patroni_recovery_is_refused_where_it_cannot_work_and_drtools_never_promotes_behind_patroni()
     {
         var streaming = new Postgres.DbTarget("db", [Postgres.DbMember.Parse("Host=127.0.0.1;Port=5432", 1)], true);
-        Assert.StartsWith("recovered by Patroni: db is not a Patroni sandbox", Assert.Throws<DrToolsException>(() => Recovery.For(streaming, null, RecoveredBy.Patroni, null, null, null)).Message);
+        Assert.StartsWith("recovered by Patroni: db is neither a Patroni sandbox", Assert.Throws<DrToolsException>(() => Recovery.For(streaming, null, RecoveredBy.Patroni, null, null, null)).Message);
+        var managed = streaming with { HaManager = PatroniManager.Parse(["http://127.0.0.1:8008"]) };
+        Assert.Equal(RecoveredBy.Patroni, Recovery.For(managed, null, null, null, null, null).RecoveredBy);
+        Assert.StartsWith("recovered by Patroni: Patroni stops and rewinds its nodes itself", Assert.Throws<DrToolsException>(() => Recovery.For(managed, null, null, null, null, "pg_ctl stop")).Message);
+    }
+
+    [Fact]
+    public async Task A_fault_command_is_the_fault_on_a_patroni_sandbox_and_a_node_it_took_down_is_started_again()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, members: 2);
+        // A user's node loss: the leader's Patroni and postmaster, found by the port DrTools gives the command.
+        var command = $$"""for f in {{sandbox.Directory}}/node*/postmaster.pid; do if [ "$(sed -n 4p $f)" = "$DRTOOLS_MEMBER_PORT" ]; then n=$(basename $(dirname $f)); pkill -KILL -f "services/$n/patroni.yml"; kill -KILL $(head -1 $f); fi; done""";
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 } };
+        var recovery = Recovery.For(sandbox.Target, sandbox, null, null, command, null);
+
+        var plan = await recovery.PlanAsync(options, CancellationToken.None);
+        Assert.Equal($"Failover by Patroni: the fault command '{command}' on the leader node0, Patroni elects the new leader", plan.Action);
+        var result = await recovery.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal($"the fault command '{command}' for node0", result.Fault);
+        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail == $"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})");
+        Assert.StartsWith("node1 ", result.NewPrimary);
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Contains(result.Timeline, e => e.Name == "node restarted" && e.Detail == "Patroni started again on node0");
+        Assert.Contains("node0 rejoined as a streaming replica", result.State);
+    }
+
+    [Fact]
+    public async Task A_patroni_cluster_given_by_its_rest_api_is_switched_over_by_patroni_and_node_faults_there_are_refused()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, members: 2);
+        var nodes = sandbox.Members.Select(m => sandbox.ConnectionString(m)).ToList();
+        var endpoints = sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList();
+        // One REST API is enough: Patroni lists the others.
+        var patroni = PatroniManager.Parse([sandbox.PatroniNodes[1].RestUrl.ToString()]);
+        var target = Postgres.DbTarget.FromConnectionStrings(nodes, allowDrillOn: endpoints) with { HaManager = patroni };
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 50, ConnectionString = sandbox.ApplicationConnectionString } };
+        var recovery = Recovery.For(target, null, null, null, null, null);
+
+        var plan = await recovery.PlanAsync(options, CancellationToken.None);
+        Assert.Equal(["node0", "node1"], plan.Target.Members.Select(m => m.Name));
+        Assert.Equal("Switchover by Patroni: node0 hands over to node1", plan.Action);
+        var result = await recovery.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("Patroni", result.RecoveredBy);
+        Assert.StartsWith("node1 ", result.NewPrimary);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Contains($"through Host=127.0.0.1:{sandbox.Patroni!.WritePort};", result.WriteUnavailability.Method);
+        Assert.DoesNotContain(result.Figures, f => f.Name == "HAProxy switch time");
+        Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby" && e.Detail == "node0 streams from node1");
+
+        var failover = options with { Mode = FailoverMode.Failover };
+        var noProcesses = await Assert.ThrowsAsync<DrToolsException>(() => recovery.PlanAsync(failover, CancellationToken.None));
+        Assert.Equal($"KillNode on node1 of {target.Name}: DrTools reaches the processes of a Patroni sandbox's nodes only; give the fault as a command (-FaultCommand / --fault-command).", noProcesses.Message);
+        var notAllowed = Postgres.DbTarget.FromConnectionStrings(nodes) with { HaManager = patroni };
+        Assert.Contains("is not allowed for drills", (await Assert.ThrowsAsync<DrToolsException>(() => Recovery.For(notAllowed, null, null, null, "true", null).PlanAsync(failover, CancellationToken.None))).Message);
+        var partial = Postgres.DbTarget.FromConnectionStrings([nodes[0]], allowDrillOn: endpoints) with { HaManager = patroni };
+        Assert.StartsWith($"Patroni's member node1 ({endpoints[1]}) is not among the members given ({endpoints[0]})", (await Assert.ThrowsAsync<DrToolsException>(() => Recovery.For(partial, null, null, null, "true", null).PlanAsync(failover, CancellationToken.None))).Message);
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Equal("node1", status.Primary!.Name);
     }
 
     [Fact]

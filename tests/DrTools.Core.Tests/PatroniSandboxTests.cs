@@ -87,6 +87,12 @@ public sealed class PatroniSandboxTests
         status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         Assert.False(status.Healthy);
         Assert.Equal("unhealthy: Patroni is paused (maintenance mode): no automatic failover would happen", status.Verdict);
+        // A runbook target given by connection strings with patroni: is judged with Patroni's view too.
+        var connections = string.Join(", ", sandbox.Members.Select(m => $"'{sandbox.ConnectionString(m)}'"));
+        var runbook = $"name: paused\ntargets:\n  db: {{ connection: [{connections}], patroni: ['{sandbox.PatroniNodes[1].RestUrl}'] }}\npreChecks:\n  - {{ run: Get-DbClusterStatus, with: {{ target: db }} }}\nsteps:\n  - {{ run: Get-DbChecksum, with: {{ target: db }} }}\n";
+        var run = await Runbooks.RunbookExecutor.RunAsync(Runbooks.RunbookParser.Parse(runbook, "paused.yml"), new Runbooks.RunbookRunOptions { HistoryRoot = root.Path }, CancellationToken.None);
+        Assert.Equal(Runbooks.StepStatus.Failed, run.Steps[0].Status);
+        Assert.Equal(status.Verdict, run.Steps[0].Message);
         await api.SetPausedAsync(false, CancellationToken.None);
 
         // A planned switchover through Patroni's API: its history records it, and the status follows the new leader.

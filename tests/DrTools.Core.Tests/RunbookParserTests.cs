@@ -58,6 +58,8 @@ public sealed class RunbookParserTests
     [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { script: 'Get-Date' }\n", 4, 15, "script: steps are PowerShell")]
     [InlineData("name: x\ntargets: { db: { sandbox: { standbys: 9 } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 39, "'9' is not a whole number from 0 to 8")]
     [InlineData("name: x\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, timeot: 5s }\n", 4, 50, "unknown key 'timeot'")]
+    [InlineData("name: x\ntargets: { db: { connection: 'Host=a', patroni: [a:8008] } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 50, "target 'db' patroni: Patroni REST API 'a:8008': write it as http://HOST:PORT")]
+    [InlineData("name: x\ntargets: { db: { sandbox: {}, patroni: 'http://a:8008' } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 40, "a sandbox knows its own Patroni")]
     public void A_malformed_runbook_gives_one_error_with_its_line_and_column(string yaml, int line, int column, string message)
     {
         var error = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(yaml, "bad.yml"));

@@ -58,6 +58,21 @@ Describe 'A Patroni sandbox in PowerShell' {
             Should -Throw -ExpectedMessage 'recovered by External: give the one action that fails the writer over or switches it*'
     }
 
+    It 'drills a Patroni cluster given by connection strings and -Patroni, probes through the application''s path' {
+        $strings = $Sandbox.Members | ForEach-Object { $Sandbox.ConnectionString($_) }
+        $allowed = $Sandbox.Members | ForEach-Object { "127.0.0.1:$($_.Port)" }
+        $leader = ($Sandbox | Get-DbClusterStatus).Primary.Name
+        $other = ($Sandbox.Members | Where-Object Name -NE $leader).Name
+        $rest = $Sandbox.PatroniNodes | ForEach-Object { $_.RestUrl.ToString() }
+        $result = Invoke-DbFailover -ConnectionString $strings -AllowDrillOn $allowed -Patroni $rest -ProbeConnectionString $Sandbox.ApplicationConnectionString -Mode Switchover -RpoSeconds 0 -Confirm:$false
+        $result.RecoveredBy | Should -Be 'Patroni'
+        $result.OldPrimary | Should -BeLike "$leader *"
+        $result.NewPrimary | Should -BeLike "$other *"
+        $result.LostWrites.Measured | Should -Be 0
+        { Invoke-DbFailover -ConnectionString $strings -AllowDrillOn $allowed -Patroni $rest -Mode Failover -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage "KillNode on $other of *: DrTools reaches the processes of a Patroni sandbox's nodes only; give the fault as a command (-FaultCommand / --fault-command)."
+    }
+
     It 'refuses to let DrTools promote behind Patroni''s back, in one line' {
         { $Sandbox | Invoke-DbFailover -RecoveredBy DrTools -Mode Failover -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "sandbox $($Sandbox.Id) is managed by Patroni: DrTools does not promote or rewind its members itself*"
     }

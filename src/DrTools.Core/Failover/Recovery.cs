@@ -16,16 +16,17 @@ public interface IRecovery
 public static class Recovery
 {
     /// <summary>
-    /// The recovery a drill on <paramref name="target"/> gets: the HA manager of a Patroni sandbox by default, DrTools
-    /// itself for any other cluster; <paramref name="recoveredBy"/> chooses explicitly and is refused where it cannot work.
+    /// The recovery a drill on <paramref name="target"/> gets: Patroni by default on a Patroni sandbox or a cluster whose
+    /// Patroni REST APIs were given, DrTools itself on any other; <paramref name="recoveredBy"/> chooses explicitly and
+    /// is refused where it cannot work.
     /// </summary>
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript = null)
     {
-        var patroni = sandbox?.Topology == SandboxTopology.Patroni;
+        var patroni = PatroniCluster.For(target, sandbox);
         if (faultScript is not null && recoveredBy != RecoveredBy.External) throw new DrToolsException("a fault script is the action of a drill an unknown HA manager recovers (-RecoveredBy External).", DrErrorKind.InvalidArgument);
-        switch (recoveredBy ?? (patroni ? RecoveredBy.Patroni : RecoveredBy.DrTools))
+        switch (recoveredBy ?? (patroni is null ? RecoveredBy.DrTools : RecoveredBy.Patroni))
         {
             case RecoveredBy.External when faultCommand is null == faultScript is null || stopCommand is not null || dataDirectories is { Count: > 0 }:
                 throw new DrToolsException("recovered by External: give the one action that fails the writer over or switches it — a fault command (-FaultCommand / --fault-command; in PowerShell also -FaultScript) — and no stop command or data directories.", DrErrorKind.InvalidArgument);
@@ -33,12 +34,12 @@ public static class Recovery
                 var writer = target.Members[0];
                 var act = faultScript ?? (token => new CommandControl(faultCommand, null).InjectFaultAsync(writer, token));
                 return new ExternalRecovery(target, act, faultCommand is null ? "the fault script" : $"the command '{faultCommand}'");
-            case RecoveredBy.Patroni when !patroni:
-                throw new DrToolsException($"recovered by Patroni: {target.Name} is not a Patroni sandbox (New-DrSandbox -Topology Patroni / sandbox up --topology patroni); drills of other Patroni clusters are not supported yet.", DrErrorKind.InvalidArgument);
-            case RecoveredBy.Patroni when faultCommand is not null || stopCommand is not null || dataDirectories is { Count: > 0 }:
-                throw new DrToolsException("recovered by Patroni: the fault is one of the node faults (-Fault / --fault); a fault or stop command and data directories are for drills DrTools recovers.", DrErrorKind.InvalidArgument);
+            case RecoveredBy.Patroni when patroni is null:
+                throw new DrToolsException($"recovered by Patroni: {target.Name} is neither a Patroni sandbox (New-DrSandbox -Topology Patroni / sandbox up --topology patroni) nor a cluster whose Patroni REST APIs are given (-Patroni / --patroni http://HOST:8008).", DrErrorKind.InvalidArgument);
+            case RecoveredBy.Patroni when stopCommand is not null || dataDirectories is { Count: > 0 }:
+                throw new DrToolsException("recovered by Patroni: Patroni stops and rewinds its nodes itself; a stop command and data directories are for drills DrTools recovers.", DrErrorKind.InvalidArgument);
             case RecoveredBy.Patroni:
-                return new PatroniRecovery(sandbox!);
+                return new PatroniRecovery(target, patroni, faultCommand);
             default:
                 return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand));
         }
@@ -58,10 +59,10 @@ public static class Recovery
         public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.RunAsync(plan, control, options, cancellationToken);
     }
 
-    private sealed class PatroniRecovery(Sandbox sandbox) : IRecovery
+    private sealed class PatroniRecovery(DbTarget target, PatroniCluster cluster, string? faultCommand) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.Patroni;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.PlanAsync(sandbox, options, cancellationToken);
-        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.RunAsync(sandbox, plan, options, cancellationToken);
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.PlanAsync(cluster, target, faultCommand, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.RunAsync(cluster, faultCommand, plan, options, cancellationToken);
     }
 }

@@ -1,22 +1,22 @@
 using DrTools.Core.Failover;
+using DrTools.Core.Postgres;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Patroni;
 
 /// <summary>
-/// A fault on one node of a Patroni sandbox, and its undo. A frozen node is always thawed (Dispose), whatever happens
-/// to the drill: a node left stopped would outlive it.
+/// A fault on one node of a Patroni cluster, and its undo: the user's fault command when given (on any cluster), else
+/// one of DrTools' node faults (on a sandbox's node). A frozen node is always thawed (Dispose), whatever happens to the
+/// drill: a node left stopped would outlive it.
 /// </summary>
-internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault fault) : IAsyncDisposable
+internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, NodeFault fault, string? command) : IAsyncDisposable
 {
     private const int SigTerm = 15, SigStop = 19, SigCont = 18;
     private IReadOnlyList<int> _frozen = [];
     private bool _injected;
 
-    public NodeFault Fault => fault;
-
-    public string Description => fault switch
+    public string Description => command is not null ? $"the fault command '{command}' for {node}" : fault switch
     {
         NodeFault.KillPostgres => $"SIGKILL of {node}'s postmaster",
         NodeFault.KillNode => $"SIGKILL of Patroni and every PostgreSQL process of {node} (node loss)",
@@ -24,15 +24,24 @@ internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault
         _ => $"Patroni on {node} stopped cleanly (SIGTERM)",
     };
 
-    /// <summary>Whether the node's Patroni no longer runs after the injected fault, so DrTools must start it again for the node to come back.</summary>
-    public bool StopsPatroni => _injected && fault is NodeFault.KillNode or NodeFault.StopPatroni;
-
     public bool Frozen => _frozen.Count > 0;
 
-    /// <summary>Injects the fault; returns what was done, for the timeline.</summary>
-    public async Task<string> InjectAsync()
+    private Sandbox Sandbox => cluster.Sandbox ?? throw new DrToolsException($"{fault} on {node} of {cluster.Name}: DrTools reaches the processes of a Patroni sandbox's nodes only; give the fault as a command (-FaultCommand / --fault-command).", DrErrorKind.InvalidArgument);
+
+    private string PatroniDirectory => Sandbox.PatroniNodes.Single(n => n.Name == node).ServiceDirectory;
+
+    /// <summary>Refuses, before anything is changed, a node fault DrTools cannot inject on this cluster.</summary>
+    public void DemandInjectable()
+    {
+        if (command is null) _ = Sandbox;
+    }
+
+    /// <summary>Injects the fault on <paramref name="leader"/>; returns what was done, for the timeline.</summary>
+    public async Task<string> InjectAsync(DbMember leader, CancellationToken cancellationToken)
     {
         _injected = true;
+        if (command is not null) return await new CommandControl(command, null).InjectFaultAsync(leader, cancellationToken);
+        var sandbox = Sandbox;
         switch (fault)
         {
             case NodeFault.KillPostgres:
@@ -47,7 +56,7 @@ internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault
                 foreach (var process in _frozen) ProcessTable.Signal(process, SigStop);
                 return $"SIGSTOP of {_frozen.Count} process(es) of {node}";
             default:
-                var patroni = ProcessTable.FindByWorkingDirectory(sandbox.PatroniNodes.Single(n => n.Name == node).ServiceDirectory);
+                var patroni = ProcessTable.FindByWorkingDirectory(PatroniDirectory);
                 foreach (var process in patroni) ProcessTable.Signal(process, SigTerm);
                 return $"SIGTERM to {node}'s Patroni (PID {string.Join(", ", patroni)})";
         }
@@ -63,16 +72,23 @@ internal sealed class NodeFaultInjection(Sandbox sandbox, string node, NodeFault
         return $"SIGCONT of {thawed} process(es) of {node}";
     }
 
-    /// <summary>Brings a node whose Patroni the fault stopped back (Patroni then rejoins it, with pg_rewind when needed).</summary>
+    /// <summary>
+    /// Brings a sandbox node whose Patroni the fault stopped (a node fault or the user's command) back; Patroni then
+    /// rejoins it, with pg_rewind when needed. Other clusters' nodes are their owners' to bring back.
+    /// </summary>
     public async Task<string?> RestartNodeAsync()
     {
-        if (!StopsPatroni) return null;
-        // A Patroni stopped cleanly may still be shutting its PostgreSQL down: a second one must not start beside it.
-        var stopping = ProcessTable.FindByWorkingDirectory(sandbox.PatroniNodes.Single(n => n.Name == node).ServiceDirectory);
-        if (!await ProcessTable.WaitForExitAsync(stopping, TimeSpan.FromSeconds(60)))
+        if (!_injected || cluster.Sandbox is not { } sandbox) return null;
+        if (command is null && fault == NodeFault.StopPatroni)
         {
-            throw new DrToolsException($"{node}: its Patroni (PID {string.Join(", ", stopping)}) had not exited 60 s after it was stopped; it was not started again.", DrErrorKind.Timeout);
+            // A Patroni stopped cleanly may still be shutting its PostgreSQL down: a second one must not start beside it.
+            var stopping = ProcessTable.FindByWorkingDirectory(PatroniDirectory);
+            if (!await ProcessTable.WaitForExitAsync(stopping, TimeSpan.FromSeconds(60)))
+            {
+                throw new DrToolsException($"{node}: its Patroni (PID {string.Join(", ", stopping)}) had not exited 60 s after it was stopped; it was not started again.", DrErrorKind.Timeout);
+            }
         }
+        if (ProcessTable.FindByWorkingDirectory(PatroniDirectory).Count > 0) return null;
         sandbox.RestartPatroni(node);
         return $"Patroni started again on {node}";
     }

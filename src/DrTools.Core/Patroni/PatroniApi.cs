@@ -8,6 +8,9 @@ namespace DrTools.Core.Patroni;
 /// <summary>A member as Patroni's REST API lists it (GET /cluster).</summary>
 public sealed record PatroniMember(string Name, string Role, string State, string Host, int Port, int? Timeline, long? LagBytes, bool PendingRestart)
 {
+    /// <summary>The member's own REST API (its restapi.connect_address), when Patroni lists it.</summary>
+    public Uri? ApiUrl { get; init; }
+
     public bool IsLeader => Role is "leader" or "standby_leader";
 }
 
@@ -51,7 +54,10 @@ public sealed class PatroniApi(Uri baseUrl)
                 m.TryGetProperty("port", out var port) && port.TryGetInt32(out var p) ? p : 0,
                 m.TryGetProperty("timeline", out var timeline) && timeline.TryGetInt32(out var t) ? t : null,
                 m.TryGetProperty("lag", out var lag) && lag.ValueKind == JsonValueKind.Number ? lag.GetInt64() : null,
-                m.TryGetProperty("pending_restart", out var pending) && pending.ValueKind == JsonValueKind.True)).ToList()
+                m.TryGetProperty("pending_restart", out var pending) && pending.ValueKind == JsonValueKind.True)
+            {
+                ApiUrl = Uri.TryCreate(Text(m, "api_url"), UriKind.Absolute, out var api) ? new Uri(api.GetLeftPart(UriPartial.Authority)) : null,
+            }).ToList()
             : [];
         return new PatroniClusterView(members, root.TryGetProperty("pause", out var pause) && pause.ValueKind == JsonValueKind.True);
     }

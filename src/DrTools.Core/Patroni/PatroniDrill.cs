@@ -9,54 +9,61 @@ namespace DrTools.Core.Patroni;
 
 /// <summary>
 /// A drill in which Patroni recovers: DrTools asks Patroni for a switchover or injects a fault on the leader's node,
-/// then only observes — Patroni's REST API, PostgreSQL and HAProxy's routing — while the write and read probes go
-/// through HAProxy as the application's connections do. DrTools never promotes or rewinds anything here; it brings a
-/// node it stopped back (starts its Patroni, thaws it) and Patroni rejoins it.
+/// then only observes — Patroni's REST API, PostgreSQL and HAProxy's routing — while the write and read probes go the
+/// application's way (a sandbox's HAProxy, or the probe connection string given). DrTools never promotes or rewinds
+/// anything here; it brings a sandbox node it stopped back (starts its Patroni, thaws it) and Patroni rejoins it.
 /// </summary>
-public static class PatroniDrill
+internal static class PatroniDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    public static async Task<FailoverPlan> PlanAsync(Sandbox sandbox, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverPlan> PlanAsync(PatroniCluster cluster, DbTarget target, string? faultCommand, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, cancellationToken);
-        var view = await ViewAsync(sandbox, cancellationToken)
-            ?? throw new DrToolsException($"{options.Mode} of sandbox {sandbox.Id} refused: no Patroni REST API answered ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
-        var leader = view.Leader ?? throw new DrToolsException($"{options.Mode} of sandbox {sandbox.Id} refused: Patroni has no leader ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+        var view = await cluster.ViewAsync(cancellationToken)
+            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        var leader = view.Leader ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: Patroni has no leader ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        target = cluster.Named(target, view);
         string? candidate = null;
         if (options.Mode == FailoverMode.Switchover)
         {
             var replicas = view.Members.Where(m => !m.IsLeader && m.State is "running" or "streaming").ToList();
             candidate = options.Candidate is { } chosen
                 ? replicas.FirstOrDefault(m => m.Name == chosen || $"{m.Host}:{m.Port}" == chosen)?.Name
-                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of sandbox {sandbox.Id} (replicas: {string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
+                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of {cluster.Name} (replicas: {string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
                 : replicas.MinBy(m => m.LagBytes ?? long.MaxValue)?.Name
-                    ?? throw new DrToolsException($"switchover of sandbox {sandbox.Id} refused: Patroni has no running replica. Nothing was changed.", DrErrorKind.InvalidOperation);
+                    ?? throw new DrToolsException($"switchover of {cluster.Name} refused: Patroni has no running replica. Nothing was changed.", DrErrorKind.InvalidOperation);
         }
-        var endpoints = sandbox.Patroni!;
+        var fault = new NodeFaultInjection(cluster, leader.Name, options.Fault, faultCommand);
+        var freezes = options.Mode == FailoverMode.Failover && faultCommand is null && options.Fault == NodeFault.FreezeNode;
+        if (options.Mode == FailoverMode.Failover) fault.DemandInjectable();
         var steps = new List<string>
         {
-            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) through HAProxy's read-write port 127.0.0.1:{endpoints.WritePort} and a read probe through its read-only port 127.0.0.1:{endpoints.ReadPort}",
+            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) {cluster.ApplicationPath(options).Description}",
             options.Mode == FailoverMode.Switchover
                 ? $"ask Patroni for a switchover from {leader.Name} to {candidate} (POST /switchover)"
-                : $"inject the fault on the leader: {new NodeFaultInjection(sandbox, leader.Name, options.Fault).Description}{(options.Fault == NodeFault.FreezeNode ? $" after {DurationText.Format(FreezeDuration(sandbox, options))}" : "")}",
-            $"observe, every {DurationText.Format(Poll)}, until Patroni has a leader that accepts writes through HAProxy, at most {DurationText.Format(options.PhaseTimeout)}: DrTools promotes nothing",
+                : $"inject the fault on the leader: {fault.Description}{(freezes ? $" after {DurationText.Format(FreezeDuration(cluster.Sandbox!, options))}" : "")}",
+            $"observe, every {DurationText.Format(Poll)}, until Patroni has a leader that accepts writes{(cluster.HaproxyStats is null ? "" : " through HAProxy")}, at most {DurationText.Format(options.PhaseTimeout)}: DrTools promotes nothing",
         };
         if (view.Paused) steps.Add("NOTE: Patroni is paused (maintenance mode): it will not fail over");
-        if (options.Mode == FailoverMode.Switchover || options.Rejoin) steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica (starting its Patroni again when the fault stopped it)");
-        steps.Add("measure detection, promotion, HAProxy switch, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
-        return new FailoverPlan(sandbox.Target, options.Mode, leader.Name, candidate, steps, status)
+        if (options.Mode == FailoverMode.Switchover || options.Rejoin)
+        {
+            steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica{(cluster.Sandbox is null ? "" : " (starting its Patroni again when the fault stopped it)")}");
+        }
+        steps.Add($"measure detection, promotion{(cluster.HaproxyStats is null ? "" : ", HAProxy switch")}, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
+        return new FailoverPlan(target, options.Mode, leader.Name, candidate, steps, status)
         {
             Recovery = options.Mode == FailoverMode.Switchover
                 ? $"Switchover by Patroni: {leader.Name} hands over to {candidate}"
-                : $"Failover by Patroni: {options.Fault} on the leader {leader.Name}, Patroni elects the new leader",
+                : $"Failover by Patroni: {(faultCommand is null ? options.Fault.ToString() : $"the fault command '{faultCommand}'")} on the leader {leader.Name}, Patroni elects the new leader",
         };
     }
 
     private static TimeSpan FreezeDuration(Sandbox sandbox, FailoverOptions options) =>
         options.FaultDuration ?? TimeSpan.FromSeconds(2 * int.Parse(sandbox.PatroniSettingValues.GetValueOrDefault("ttl", "30"), System.Globalization.CultureInfo.InvariantCulture));
 
-    public static async Task<FailoverResult> RunAsync(Sandbox sandbox, FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverResult> RunAsync(PatroniCluster cluster, string? faultCommand, FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
         var target = plan.Target;
         var oldLeader = target.Member(plan.Primary);
@@ -65,20 +72,20 @@ public static class PatroniDrill
         var runId = Guid.NewGuid();
         await Probe.PrepareAsync(oldLeader, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(oldLeader, options.IntegrityTables, cancellationToken) : null;
-        var application = sandbox.ApplicationConnectionString!;
-        var readOnly = new Npgsql.NpgsqlConnectionStringBuilder(application) { Port = sandbox.Patroni!.ReadPort }.ConnectionString;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe with { ConnectionString = options.WriteProbe.ConnectionString ?? application }, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe with { ConnectionString = options.ReadProbe.ConnectionString ?? readOnly }, clock);
+        var probes = cluster.ApplicationPath(options).Probes;
+        await using var writes = Probe.Start(ProbeKind.Write, runId, target, probes.Write, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, target, probes.Read, clock);
         timeline.Mark("probes started", writes.Path);
-        await using var fault = new NodeFaultInjection(sandbox, plan.Primary, options.Fault);
-        var watch = new RecoveryWatch(sandbox, plan, timeline, clock);
+        await using var fault = new NodeFaultInjection(cluster, plan.Primary, options.Fault, faultCommand);
+        var watch = new RecoveryWatch(cluster, plan, timeline, clock);
+        var logEnds = cluster.LogEnds();
         string what;
         try
         {
             options.Progress.Enter("the baseline", 5);
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
             {
-                throw new DrToolsException($"the write probe never succeeded through HAProxy ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
             await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
 
@@ -88,17 +95,17 @@ public static class PatroniDrill
             {
                 what = $"switchover from {plan.Primary} to {plan.Candidate} requested from Patroni (POST /switchover)";
                 timeline.Mark("primary stop requested", what, watch.Fault);
-                await new PatroniApi(sandbox.PatroniNodes.Single(n => n.Name == plan.Primary).RestUrl).SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
+                await (await cluster.LeaderApiAsync(plan.Primary, cancellationToken)).SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
                 timeline.Mark("Patroni answered the switchover");
             }
             else
             {
                 what = fault.Description;
-                timeline.Mark("fault injected", await fault.InjectAsync(), watch.Fault);
+                timeline.Mark("fault injected", await fault.InjectAsync(oldLeader, cancellationToken), watch.Fault);
             }
 
             options.Progress.Enter("observing Patroni recover", 40);
-            var thawAt = watch.Fault + FreezeDuration(sandbox, options);
+            var thawAt = watch.Fault + (cluster.Sandbox is { } sandbox ? FreezeDuration(sandbox, options) : TimeSpan.Zero);
             await Polling.RequireAsync(async () =>
             {
                 if (fault.Frozen && clock.Elapsed >= thawAt) timeline.Mark("node thawed", fault.Thaw());
@@ -127,7 +134,7 @@ public static class PatroniDrill
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
             var happened = string.Join("; ", timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
             if (e is OperationCanceledException) throw new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e);
-            throw new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. Cluster now: {status.Verdict}", DrErrorKind.InvalidOperation, e);
+            throw new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. Cluster now: {status.Verdict}.{cluster.LoggedSince(logEnds)}", DrErrorKind.InvalidOperation, e);
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
@@ -137,8 +144,4 @@ public static class PatroniDrill
         var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
         return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
     }
-
-    /// <summary>Patroni's view from whichever node's REST API answers first (the leader's may be dead or frozen).</summary>
-    internal static async Task<PatroniClusterView?> ViewAsync(Sandbox sandbox, CancellationToken cancellationToken) =>
-        (await PatroniApi.FirstAnswerAsync(sandbox.PatroniNodes.Select(n => n.RestUrl).ToList(), TimeSpan.FromSeconds(2), cancellationToken)).View;
 }

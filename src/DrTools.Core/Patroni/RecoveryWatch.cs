@@ -1,19 +1,18 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
-using DrTools.Core.Sandboxes;
 using Npgsql;
 
 namespace DrTools.Core.Patroni;
 
 /// <summary>
 /// What Patroni did after the fault, as DrTools saw it from outside, each moment on the drill's clock: when it
-/// noticed, which leader it elected, when that leader accepted writes, when HAProxy routed writes to it, and when the
-/// old leader was back as a streaming replica.
+/// noticed, which leader it elected, when that leader accepted writes, when HAProxy (when DrTools knows it) routed
+/// writes to it, and when the old leader was back as a streaming replica.
 /// </summary>
-internal sealed class RecoveryWatch(Sandbox sandbox, FailoverPlan plan, Timeline timeline, MonotonicClock clock)
+internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, Timeline timeline, MonotonicClock clock)
 {
-    private const string Observed = "Patroni's REST API (first node that answers), PostgreSQL and HAProxy's statistics polled every 50 ms";
+    private string Observed => $"Patroni's REST API (first node that answers), PostgreSQL{(cluster.HaproxyStats is null ? "" : " and HAProxy's statistics")} polled every 50 ms";
     private TimeSpan? _noticed, _promoted, _routed, _rejoined;
     private readonly List<string> _elected = [];
     private bool _oldWasDown;
@@ -26,7 +25,7 @@ internal sealed class RecoveryWatch(Sandbox sandbox, FailoverPlan plan, Timeline
 
     public async Task ObserveAsync(CancellationToken cancellationToken)
     {
-        var view = await PatroniDrill.ViewAsync(sandbox, cancellationToken);
+        var view = await cluster.ViewAsync(cancellationToken);
         var now = clock.Elapsed;
         if (view is null)
         {
@@ -58,7 +57,7 @@ internal sealed class RecoveryWatch(Sandbox sandbox, FailoverPlan plan, Timeline
             _promoted = now;
             timeline.Mark("promotion finished", $"{NewLeader} accepts writes");
         }
-        if (_routed is null && await HaproxyStats.UpServersAsync(sandbox.Patroni!.StatsUrl, "primary", cancellationToken) is [var only] && only == NewLeader)
+        if (_routed is null && cluster.HaproxyStats is { } stats && await HaproxyStats.UpServersAsync(stats, "primary", cancellationToken) is [var only] && only == NewLeader)
         {
             _routed = now;
             timeline.Mark("HAProxy routes writes to the new leader", NewLeader);
@@ -70,16 +69,16 @@ internal sealed class RecoveryWatch(Sandbox sandbox, FailoverPlan plan, Timeline
         }
     }
 
-    /// <summary>Recovered: a leader Patroni elected accepts writes, HAProxy routes to it, and a probe write it acknowledged came back.</summary>
+    /// <summary>Recovered: a leader Patroni elected accepts writes, HAProxy (when known) routes to it, and a probe write it acknowledged came back.</summary>
     public bool Recovered(IReadOnlyList<ProbeSample> writes) =>
-        NewLeader is not null && _promoted is not null && _routed is not null && FirstWriteOn(writes, NewLeader) is not null;
+        NewLeader is not null && _promoted is not null && (_routed is not null || cluster.HaproxyStats is null) && FirstWriteOn(writes, NewLeader) is not null;
 
     public string NotRecovered(TimeSpan timeout)
     {
         var missing = NewLeader is null ? "Patroni elected no leader"
             : _promoted is null ? $"the leader Patroni elected, {NewLeader}, never accepted writes"
-            : _routed is null ? $"HAProxy never routed writes to {NewLeader} alone"
-            : $"no probe write through HAProxy was acknowledged by {NewLeader}";
+            : _routed is null && cluster.HaproxyStats is not null ? $"HAProxy never routed writes to {NewLeader} alone"
+            : $"no probe write was acknowledged by {NewLeader}";
         return $"Patroni did not recover the cluster within {DurationText.Format(timeout)}: {missing}. {State}";
     }
 
@@ -108,7 +107,7 @@ internal sealed class RecoveryWatch(Sandbox sandbox, FailoverPlan plan, Timeline
             var endpoint = plan.Target.Member(leader).Endpoint;
             var elsewhere = writes.Count(s => s.Succeeded && s.Acknowledged > first.Acknowledged && s.Host is { } host && !ClusterInspector.SameEndpoint(host, endpoint));
             figures.Add(new Measurement("writes acknowledged by another node after the leader (split brain)", elsewhere, "writes", 0,
-                $"probe writes through HAProxy acknowledged after the first write the final leader {leader} acknowledged, by a server (inet_server_addr/port) other than {leader}"));
+                $"probe writes acknowledged after the first write the final leader {leader} acknowledged, by a server (inet_server_addr/port) other than {leader}"));
         }
         return figures;
     }

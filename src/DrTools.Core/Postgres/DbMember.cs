@@ -30,6 +30,9 @@ public sealed class DbMember
     public TimeSpan ConnectTimeout { get; }
     public string Endpoint => $"{Host}:{Port}";
 
+    /// <summary>The same server under the name its HA manager gives it.</summary>
+    public DbMember Named(string name) => new(name, Host, Port, _connectionString, _password, ConnectTimeout);
+
     /// <summary>How messages name this member: "node1 (127.0.0.1:5433)", or just the endpoint.</summary>
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 

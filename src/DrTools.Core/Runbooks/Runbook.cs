@@ -32,7 +32,11 @@ public sealed record Runbook
 public sealed record RunbookObjective(string Name, TimeSpan Target);
 
 /// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection string.</summary>
-public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill, SourcePosition Position);
+public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill, SourcePosition Position)
+{
+    /// <summary>REST APIs of the Patroni that runs a cluster given by connection strings: its view in status, and Patroni recovers its drills.</summary>
+    public IReadOnlyList<string> Patroni { get; init; } = [];
+}
 
 public enum RunbookSection { PreCheck, Step, Cleanup, AbortCondition }
 

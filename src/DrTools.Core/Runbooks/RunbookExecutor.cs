@@ -101,6 +101,7 @@ public static class RunbookExecutor
                     else
                     {
                         var dbTarget = DbTarget.FromConnectionStrings(target.ConnectionStrings.SelectMany(SplitHosts).ToList());
+                        if (target.Patroni.Count > 0) dbTarget = dbTarget with { HaManager = Patroni.PatroniManager.Parse(target.Patroni) };
                         _run.DescribeTarget(target.Name, $"{dbTarget.Name}{(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
                         _run.AddTarget(target.Name, new(dbTarget with { AllowDrill = dbTarget.AllowDrill || target.AllowDrill }, null));
                     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using DrTools.Core.Patroni;
 using DrTools.Core.Runbooks.Operations;
 using DrTools.Core.Sandboxes;
 using YamlDotNet.Core;
@@ -124,7 +125,7 @@ public static partial class RunbookParser
                 var name = ((YamlScalarNode)keyNode).Value ?? "";
                 var where = $"target '{name}'";
                 if (!Identifier().IsMatch(name)) Fail(SourcePosition.Of(keyNode), $"{where}: a target name is letters, digits and _.");
-                var fields = Fields(value, ["sandbox", "connection", "allowDrill"], where);
+                var fields = Fields(value, ["sandbox", "connection", "allowDrill", "patroni"], where);
                 var hasSandbox = fields.TryGetValue("sandbox", out var sandboxNode);
                 var hasConnection = fields.TryGetValue("connection", out var connectionNode);
                 if (hasSandbox == hasConnection)
@@ -139,7 +140,20 @@ public static partial class RunbookParser
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill") ?? false);
-                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)));
+                var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
+                if (patroni.Count > 0 && hasSandbox) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: a sandbox knows its own Patroni; patroni: lists the REST APIs of a cluster given by connection:.");
+                foreach (var (url, urlNode) in patroni.Zip(patroniNode is YamlSequenceNode urls ? urls.Children : [patroniNode!]))
+                {
+                    try
+                    {
+                        PatroniManager.Parse([url]);
+                    }
+                    catch (DrToolsException e)
+                    {
+                        Fail(SourcePosition.Of(urlNode), $"{where} patroni: {e.Message}");
+                    }
+                }
+                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)) { Patroni = patroni });
             }
             return list;
         }
