@@ -1,0 +1,79 @@
+using DrTools.Core.Postgres;
+
+namespace DrTools.Core.Faults;
+
+/// <summary>The faults DrTools injects, each with an undo.</summary>
+public enum FaultKind
+{
+    /// <summary>A member cut off from chosen peers or from everyone, both directions, open connections included (nftables).</summary>
+    Partition,
+    /// <summary>A percentage of the member's packets dropped, both directions (nftables).</summary>
+    PacketLoss,
+    /// <summary>SIGSTOP of every process of the member, SIGCONT on undo: a hung host, a long stall.</summary>
+    Freeze,
+    /// <summary>SIGKILL of the member's postmaster or of every process; undo starts a sandbox member again.</summary>
+    Kill,
+    /// <summary>A standby made to replay late (recovery_min_apply_delay) or not at all (replay paused); restored on undo.</summary>
+    ReplicationDelay,
+    /// <summary>The user's own start and undo shell commands.</summary>
+    Command,
+}
+
+/// <summary>
+/// A server a fault acts on: its endpoint, and what DrTools knows beyond it — its data directory (so its processes),
+/// its sandbox (so SQL access and a restart), each only when known.
+/// </summary>
+public sealed record FaultMember(string Name, string Host, int Port)
+{
+    public string? DataDirectory { get; init; }
+
+    /// <summary>The sandbox the member belongs to, whose folder DrTools can reopen from another process to undo.</summary>
+    public string? SandboxDirectory { get; init; }
+
+    public string Endpoint => $"{Host}:{Port}";
+
+    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
+}
+
+/// <summary>What to inject: the kind, the member, the peers it is cut from (none: everyone), its parameters, and how long.</summary>
+public sealed record FaultRequest(FaultKind Kind, FaultMember Member)
+{
+    public IReadOnlyList<FaultMember> Peers { get; init; } = [];
+    public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+}
+
+/// <summary>
+/// An active fault as DrTools records it on disk while it lasts: what, on whom, since when, by which process, and the
+/// state its undo needs — so a fault of a killed run is undone by another process (fault stop --all).
+/// </summary>
+public sealed record FaultRecord(string Id, FaultKind Kind, string Member, string Description, DateTimeOffset StartedAt, int OwnerPid)
+{
+    /// <summary>When a fault with a duration is to be undone; null when it lasts until stopped.</summary>
+    public DateTimeOffset? Until { get; init; }
+
+    /// <summary>What the undo needs (an nftables table, frozen processes with their start times, a command …), per kind.</summary>
+    public IReadOnlyDictionary<string, string> State { get; init; } = new Dictionary<string, string>();
+
+    public override string ToString() => $"{Id}: {Description} since {StartedAt.UtcDateTime:HH:mm:ss}Z{(Until is { } until ? $" until {until.UtcDateTime:HH:mm:ss}Z" : "")}";
+}
+
+/// <summary>A fault that ended: its record, when it ended, and what its undo did (or why it could not).</summary>
+public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Undone, string Undo)
+{
+    public string Id => Fault.Id;
+    public FaultKind Kind => Fault.Kind;
+    public TimeSpan Duration => EndedAt - Fault.StartedAt;
+
+    public override string ToString() => $"{Fault.Id}: {(Undone ? "undone" : "NOT undone")} after {DurationText.Format(Duration)}: {Undo}";
+}
+
+/// <summary>A member of a target as a fault sees it.</summary>
+public static class FaultMembers
+{
+    public static FaultMember From(DbMember member, string? dataDirectory = null, string? sandboxDirectory = null) =>
+        new(member.Name, member.Host, member.Port) { DataDirectory = dataDirectory, SandboxDirectory = sandboxDirectory };
+
+    /// <summary>The members of a sandbox, with their data directories and the sandbox's folder.</summary>
+    public static IReadOnlyList<FaultMember> Of(Sandboxes.Sandbox sandbox) =>
+        sandbox.Members.Select(m => new FaultMember(m.Name, "127.0.0.1", m.Port) { DataDirectory = m.DataDirectory, SandboxDirectory = sandbox.Directory }).ToList();
+}

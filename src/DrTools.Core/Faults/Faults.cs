@@ -1,0 +1,124 @@
+using System.Security.Cryptography;
+
+namespace DrTools.Core.Faults;
+
+/// <summary>One kind of fault: how it is checked, described, applied and undone.</summary>
+internal interface IFaultKind
+{
+    FaultKind Kind { get; }
+
+    /// <summary>The parameters it takes, with what each means; any other is refused.</summary>
+    IReadOnlyDictionary<string, string> Parameters { get; }
+
+    /// <summary>Refuses, before anything changes, a request this kind cannot carry out (parameters, peers, host).</summary>
+    void Check(FaultRequest request);
+
+    string Describe(FaultRequest request);
+
+    /// <summary>What the undo will need, found before anything changes (it is recorded first).</summary>
+    Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken);
+
+    Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Undoes the fault from its record alone (possibly in another process); safe to run twice. Returns what it did.</summary>
+    Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken);
+}
+
+/// <summary>
+/// Starts, lists and stops faults. Every fault is recorded before it is applied and undone from its record, so it is
+/// undone whatever ends it: its stop, the end of its duration, Ctrl+C or SIGTERM of the run, or — after a SIGKILL —
+/// <see cref="StopAllAsync"/> (drtools fault stop --all, sandbox down --all).
+/// </summary>
+public static class Faults
+{
+    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, new FreezeFault(), new KillFault(), new ReplicationDelayFault(), new CommandFault()];
+
+    private static IFaultKind KindOf(FaultKind kind) => Kinds.Single(k => k.Kind == kind);
+
+    /// <summary>The parameters each kind takes, for help and completion.</summary>
+    public static IReadOnlyDictionary<string, string> ParametersOf(FaultKind kind) => KindOf(kind).Parameters;
+
+    /// <summary>Checks a request and describes it, changing nothing: the basis of -WhatIf and ShouldProcess.</summary>
+    public static string Plan(FaultRequest request)
+    {
+        var kind = KindOf(request.Kind);
+        var unknown = request.Parameters.Keys.Where(k => !kind.Parameters.ContainsKey(k)).ToList();
+        if (unknown.Count > 0)
+        {
+            throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' ({(kind.Parameters.Count == 0 ? "it takes none" : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}")}).", DrErrorKind.InvalidArgument);
+        }
+        kind.Check(request);
+        return kind.Describe(request);
+    }
+
+    /// <summary>Applies the fault; on any failure to apply, whatever part was applied is undone and the error names what failed.</summary>
+    public static async Task<FaultRecord> StartAsync(FaultRequest request, TimeSpan? duration, CancellationToken cancellationToken)
+    {
+        var description = Plan(request);
+        var kind = KindOf(request.Kind);
+        var id = $"{request.Kind.ToString().ToLowerInvariant()}-{request.Member.Port}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
+        var state = await kind.PrepareAsync(id, request, cancellationToken);
+        var started = DateTimeOffset.UtcNow;
+        var record = new FaultRecord(id, request.Kind, request.Member.Display, description, started, Environment.ProcessId) { State = state, Until = started + duration };
+        FaultRegistry.Save(record);
+        try
+        {
+            await kind.ApplyAsync(record, cancellationToken);
+            return record;
+        }
+        catch (Exception e)
+        {
+            await StopAsync(record, CancellationToken.None);
+            if (e is OperationCanceledException) throw;
+            throw new DrToolsException($"{description}: not applied, and undone: {(e is DrToolsException known ? known.Message : e.Message)}", DrErrorKind.InvalidOperation, e);
+        }
+    }
+
+    public static IReadOnlyList<FaultRecord> List() => FaultRegistry.List();
+
+    public static Task<FaultEnd> StopAsync(string id, CancellationToken cancellationToken) => StopAsync(FaultRegistry.Find(id), cancellationToken);
+
+    /// <summary>Undoes the fault and removes its record; a failed undo keeps the record (so stop --all can retry) and says why.</summary>
+    public static async Task<FaultEnd> StopAsync(FaultRecord record, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var undo = await KindOf(record.Kind).UndoAsync(record, cancellationToken);
+            FaultRegistry.Remove(record.Id);
+            return new FaultEnd(record, DateTimeOffset.UtcNow, true, undo);
+        }
+        catch (Exception e) when (e is DrToolsException or IOException)
+        {
+            return new FaultEnd(record, DateTimeOffset.UtcNow, false, e.Message);
+        }
+    }
+
+    /// <summary>Undoes every recorded fault, then removes what a run killed before recording left: DrTools' nftables tables.</summary>
+    public static async Task<IReadOnlyList<FaultEnd>> StopAllAsync(CancellationToken cancellationToken)
+    {
+        var ended = new List<FaultEnd>();
+        foreach (var record in FaultRegistry.List()) ended.Add(await StopAsync(record, cancellationToken));
+        ended.AddRange(await NetworkFault.RemoveStrayTablesAsync(ended.Select(e => e.Fault).ToList(), cancellationToken));
+        return ended;
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> with the fault applied, and undoes it however the body ends — returns, throws, is
+    /// cancelled or its time runs out.
+    /// </summary>
+    public static async Task<(T Result, FaultEnd End)> WithFaultAsync<T>(FaultRequest request, TimeSpan? duration, Func<FaultRecord, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    {
+        var record = await StartAsync(request, duration, cancellationToken);
+        T result;
+        try
+        {
+            result = await body(record, cancellationToken);
+        }
+        catch
+        {
+            await StopAsync(record, CancellationToken.None);
+            throw;
+        }
+        return (result, await StopAsync(record, CancellationToken.None));
+    }
+}

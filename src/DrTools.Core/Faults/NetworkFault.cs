@@ -1,0 +1,174 @@
+using System.Globalization;
+using System.Text;
+
+namespace DrTools.Core.Faults;
+
+/// <summary>
+/// Partition and PacketLoss through an nftables table of the fault's own. A member's connections are recognized by its
+/// port (connections to it) and by the cgroup label of its processes (its own connections to others: a standby's
+/// to its primary); the first packet of a connection either way marks it in conntrack, and the action — drop, or drop
+/// a percentage — applies to every marked packet, both directions, open connections included.
+/// </summary>
+internal sealed class NetworkFault(FaultKind kind) : IFaultKind
+{
+    public static IReadOnlyList<IFaultKind> Kinds { get; } = [new NetworkFault(FaultKind.Partition), new NetworkFault(FaultKind.PacketLoss)];
+
+    public FaultKind Kind => kind;
+
+    public IReadOnlyDictionary<string, string> Parameters => kind == FaultKind.Partition
+        ? new Dictionary<string, string> { ["from"] = "the members it is cut from, comma-separated (default everyone: clients, standbys, the primary)" }
+        : new Dictionary<string, string> { ["percent"] = "packets dropped, 1 to 100, each direction (default 30)", ["from"] = "only its traffic with these members, comma-separated (default everyone)" };
+
+    public void Check(FaultRequest request)
+    {
+        Nftables.Program($"{kind} of {request.Member.Display}");
+        _ = Percent(request);
+        foreach (var member in request.Peers.Prepend(request.Member))
+        {
+            if (!OpenConnections.Listening(member.Port)) throw new DrToolsException($"{kind} of {request.Member.Display}: nothing listens on port {member.Port} ({member.Display}) on this machine; nothing was changed.", DrErrorKind.InvalidArgument);
+        }
+        if (request.Peers.Count > 0 && request.Member.DataDirectory is null && request.Peers.Any(p => p.DataDirectory is null))
+        {
+            throw new DrToolsException($"{kind} of {request.Member.Display} from chosen members: DrTools must know the processes of one side of each pair (a sandbox member, or a data directory).", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    public string Describe(FaultRequest request)
+    {
+        var whom = request.Peers.Count == 0 ? "everyone (clients, standbys, the primary)" : string.Join(", ", request.Peers.Select(p => p.Display));
+        return kind == FaultKind.Partition
+            ? $"Partition of {request.Member.Display} from {whom}, both directions, open connections included"
+            : $"PacketLoss of {Percent(request)}% of {request.Member.Display}'s packets with {whom}, each direction";
+    }
+
+    public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
+    {
+        static string Side(FaultMember m) => $"{m.Port}|{m.DataDirectory}";
+        var state = new Dictionary<string, string>
+        {
+            ["table"] = Nftables.TableOf(id),
+            ["mark"] = FreeMark().ToString(CultureInfo.InvariantCulture),
+            ["action"] = kind == FaultKind.Partition ? "drop" : $"numgen random mod 100 < {Percent(request)} drop",
+            ["member"] = Side(request.Member),
+            ["peers"] = string.Join(";", request.Peers.Select(Side)),
+        };
+        foreach (var m in request.Peers.Prepend(request.Member).Where(m => m.DataDirectory is not null))
+        {
+            var label = MemberCgroup.For(m.Port);
+            state[$"cgroup:{label.Directory}"] = label.Origins(MemberCgroup.ProcessesOf(m)) + "|" + m.DataDirectory;
+        }
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(state);
+    }
+
+    /// <summary>
+    /// Labels the processes, then reads their open connections and writes the rules: the label catches connections
+    /// opened from now on (a socket keeps the cgroup it was created in), the ports the ones already open.
+    /// </summary>
+    public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
+    {
+        foreach (var (directory, _, dataDirectory) in Labels(record))
+        {
+            new MemberCgroup(directory, "").Join(Processes.ProcessTable.FindByWorkingDirectory(dataDirectory));
+        }
+        var member = Side.Parse(record.State["member"]);
+        var peers = record.State["peers"].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList();
+        var selectors = new List<string>();
+        if (peers.Count == 0)
+        {
+            selectors.Add($"tcp dport {member.Port}");
+            selectors.Add($"tcp sport {member.Port}");
+            selectors.AddRange(member.Outgoing(null));
+        }
+        foreach (var peer in peers)
+        {
+            selectors.AddRange(member.Outgoing(peer.Port));
+            selectors.AddRange(peer.Outgoing(member.Port));
+        }
+        await Nftables.ApplyAsync(record.Description, Ruleset(record.State["table"], int.Parse(record.State["mark"], CultureInfo.InvariantCulture), selectors, record.State["action"]), cancellationToken);
+    }
+
+    /// <summary>One side of a network fault: its port and, when known, its processes.</summary>
+    private sealed record Side(int Port, string? DataDirectory)
+    {
+        public static Side Parse(string text) => text.Split('|') is [var port, var data] ? new(int.Parse(port, CultureInfo.InvariantCulture), data.Length == 0 ? null : data) : throw new FormatException(text);
+
+        /// <summary>Selectors of this side's own connections to <paramref name="toPort"/> (null: anywhere): those open now, both directions, and new ones by its label.</summary>
+        public IEnumerable<string> Outgoing(int? toPort)
+        {
+            if (DataDirectory is null) yield break;
+            foreach (var (local, remote) in OpenConnections.Of(Processes.ProcessTable.FindByWorkingDirectory(DataDirectory)).Where(c => c.Local != Port && (toPort is null || c.Remote == toPort)))
+            {
+                yield return $"tcp sport {local} tcp dport {remote}";
+                yield return $"tcp sport {remote} tcp dport {local}";
+            }
+            yield return $"{MemberCgroup.For(Port).Selector} {(toPort is null ? "meta l4proto tcp" : $"tcp dport {toPort}")}";
+        }
+    }
+
+    public async Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
+    {
+        var deleted = await Nftables.DeleteTableAsync(record.State["table"], cancellationToken);
+        // A label another active fault still uses stays until that fault ends.
+        var stillUsed = FaultRegistry.List().Where(r => r.Id != record.Id).SelectMany(r => r.State.Keys).ToHashSet();
+        foreach (var (directory, origins, _) in Labels(record).Where(l => !stillUsed.Contains($"cgroup:{l.Directory}")))
+        {
+            new MemberCgroup(directory, "").Leave(origins);
+        }
+        return deleted ? $"nftables table inet {record.State["table"]} deleted" : $"nftables table inet {record.State["table"]} was already gone";
+    }
+
+    /// <summary>
+    /// After the recorded faults are undone: DrTools' tables no record owns whose maker is gone (a run killed between
+    /// applying and recording, or one that kept its records elsewhere).
+    /// </summary>
+    public static async Task<IReadOnlyList<FaultEnd>> RemoveStrayTablesAsync(IReadOnlyList<FaultRecord> undone, CancellationToken cancellationToken)
+    {
+        if (!Nftables.Usable) return [];
+        var owned = FaultRegistry.List().Concat(undone).Select(r => r.State.GetValueOrDefault("table")).ToHashSet();
+        var ended = new List<FaultEnd>();
+        foreach (var table in (await Nftables.TablesAsync(cancellationToken)).Where(t => !owned.Contains(t) && Nftables.MakerGone(t)))
+        {
+            await Nftables.DeleteTableAsync(table, cancellationToken);
+            var stray = new FaultRecord(table, FaultKind.Partition, "?", $"nftables table inet {table} without a record", DateTimeOffset.UtcNow, 0);
+            ended.Add(new FaultEnd(stray, DateTimeOffset.UtcNow, true, $"nftables table inet {table} deleted"));
+        }
+        return ended;
+    }
+
+    private static IEnumerable<(string Directory, string Origins, string DataDirectory)> Labels(FaultRecord record) =>
+        record.State.Where(s => s.Key.StartsWith("cgroup:", StringComparison.Ordinal))
+            .Select(s => (s.Key["cgroup:".Length..], s.Value[..s.Value.LastIndexOf('|')], s.Value[(s.Value.LastIndexOf('|') + 1)..]));
+
+    private static string Ruleset(string table, int mark, IReadOnlyList<string> selectors, string action)
+    {
+        var bit = $"0x{1 << mark:x8}";
+        var text = new StringBuilder($"table inet {table} {{\n");
+        // Loopback packets pass output then input: acting on output alone counts each packet once; input sees the rest.
+        foreach (var (chain, only) in new[] { ("output", ""), ("input", "iifname != \"lo\" ") })
+        {
+            text.Append($"  chain {chain} {{\n    type filter hook {chain} priority -5; policy accept;\n");
+            foreach (var selector in selectors) text.Append($"    {only}{selector} ct mark set ct mark | {bit}\n");
+            text.Append($"    {only}ct mark & {bit} == {bit} {action}\n  }}\n");
+        }
+        return text.Append("}\n").ToString();
+    }
+
+    /// <summary>A conntrack mark bit no active network fault uses, so two faults never share (or clear) each other's marks.</summary>
+    private static int FreeMark()
+    {
+        var used = FaultRegistry.List().Select(r => r.State.GetValueOrDefault("mark")).OfType<string>().Select(int.Parse).ToHashSet();
+        return Enumerable.Range(8, 24).FirstOrDefault(b => !used.Contains(b), -1) is var free and >= 0
+            ? free
+            : throw new DrToolsException("24 network faults are active already; stop one first.", DrErrorKind.InvalidOperation);
+    }
+
+    private int Percent(FaultRequest request)
+    {
+        if (kind != FaultKind.PacketLoss) return 100;
+        var text = request.Parameters.GetValueOrDefault("percent", "30").TrimEnd('%');
+        return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var percent) && percent is >= 1 and <= 100
+            ? percent
+            : throw new DrToolsException($"PacketLoss percent '{request.Parameters["percent"]}': a whole number from 1 to 100.", DrErrorKind.InvalidArgument);
+    }
+
+}

@@ -1,0 +1,65 @@
+using DrTools.Core.Processes;
+
+namespace DrTools.Core.Faults;
+
+/// <summary>
+/// nftables (Debian's nftables package) as DrTools uses it: one table of its own per fault, named drtools_*, applied
+/// from a ruleset file and deleted whole on undo, so no rule of anyone else is ever touched.
+/// </summary>
+internal static class Nftables
+{
+    public const string TablePrefix = "drtools_";
+
+    private static string? Located => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/sbin").Append("/sbin")
+        .Select(d => Path.Combine(d, "nft")).FirstOrDefault(File.Exists);
+
+    /// <summary>Whether this process can use nftables at all (root, nft installed).</summary>
+    public static bool Usable => Environment.IsPrivilegedProcess && Located is not null;
+
+    /// <summary>Refuses, naming the package or the privilege, where nftables cannot be used.</summary>
+    public static string Program(string what)
+    {
+        if (!Environment.IsPrivilegedProcess) throw new DrToolsException($"{what} needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay and Command faults do not.", DrErrorKind.NotAllowed);
+        return Located ?? throw new DrToolsException($"{what} needs nftables, which is not installed: apt-get install nftables.", DrErrorKind.InvalidOperation);
+    }
+
+    /// <summary>The table of a fault, named with the process that made it: a stray one is removed only once that process is gone.</summary>
+    public static string TableOf(string faultId) => $"{TablePrefix}{faultId.Replace('-', '_')}_p{Environment.ProcessId}";
+
+    /// <summary>Whether the process that made the table is gone (or the name says nothing of it).</summary>
+    public static bool MakerGone(string table) =>
+        table.LastIndexOf("_p", StringComparison.Ordinal) is var at and >= 0 && int.TryParse(table[(at + 2)..], out var pid) ? !Processes.ProcessTable.IsAlive(pid) : true;
+
+    public static async Task ApplyAsync(string what, string ruleset, CancellationToken cancellationToken)
+    {
+        var file = Path.Combine(Path.GetTempPath(), $"drtools-{Guid.NewGuid():n}.nft");
+        await File.WriteAllTextAsync(file, ruleset, cancellationToken);
+        try
+        {
+            await CommandRunner.RunAsync(new CommandSpec($"nft for {what}", Program(what), ["-f", file]), cancellationToken);
+        }
+        finally
+        {
+            File.Delete(file);
+        }
+    }
+
+    /// <summary>Deletes one of DrTools' tables; false when it was not there (already undone).</summary>
+    public static async Task<bool> DeleteTableAsync(string table, CancellationToken cancellationToken)
+    {
+        var result = await CommandRunner.RunAsync(new CommandSpec($"nft delete table {table}", Program("removing a network fault"), ["delete", "table", "inet", table]) { RequireSuccess = false }, cancellationToken);
+        if (result.ExitCode == 0) return true;
+        if (result.StandardError.Contains("No such file or directory", StringComparison.Ordinal)) return false;
+        throw new DrToolsException($"nft could not delete table inet {table}: {result.StandardError.Trim()}", DrErrorKind.ExternalCommandFailed);
+    }
+
+    /// <summary>DrTools' tables present now (inet drtools_*).</summary>
+    public static async Task<IReadOnlyList<string>> TablesAsync(CancellationToken cancellationToken)
+    {
+        var result = await CommandRunner.RunAsync(new CommandSpec("nft list tables", Program("listing network faults"), ["list", "tables"]), cancellationToken);
+        return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' '))
+            .Where(words => words is ["table", "inet", var name] && name.StartsWith(TablePrefix, StringComparison.Ordinal))
+            .Select(words => words[2]).ToList();
+    }
+}

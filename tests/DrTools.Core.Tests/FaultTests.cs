@@ -1,0 +1,290 @@
+using System.Diagnostics;
+using DrTools.Core.Faults;
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+using Npgsql;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A sandbox (primary node0, standbys node1 and node2) shared by the fault tests, with a fault registry of their own.</summary>
+public sealed class FaultSandbox : IAsyncLifetime
+{
+    public TemporaryRoot Root { get; } = new();
+    public Sandbox Sandbox { get; private set; } = null!;
+
+    public async Task InitializeAsync()
+    {
+        Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(Root.Path, "faults"));
+        Sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = Root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(Sandbox, "node0", "create table fault_marks (id serial primary key, at timestamptz default now())");
+    }
+
+    public async Task DisposeAsync()
+    {
+        await Faults.Faults.StopAllAsync(CancellationToken.None);
+        await Sandbox.DisposeAsync();
+        Root.Dispose();
+    }
+}
+
+/// <summary>Faults on real PostgreSQL processes with real nftables rules: each shows its effect, and after its undo nothing of it is left.</summary>
+public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbox>
+{
+    private Sandbox Sandbox => fixture.Sandbox;
+
+    private Task<FaultRequest> RequestAsync(FaultKind kind, string member, params string[] parameters) =>
+        FaultTargets.ResolveAsync(kind, Sandbox.Target, Sandbox, member, FaultTargets.ParseParameters(parameters), null, CancellationToken.None);
+
+    private async Task<FaultRecord> StartAsync(FaultKind kind, string member, params string[] parameters) =>
+        await Faults.Faults.StartAsync(await RequestAsync(kind, member, parameters), null, CancellationToken.None);
+
+    private static IReadOnlyList<string> Tables()
+    {
+        using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
+        var output = nft.StandardOutput.ReadToEnd();
+        nft.WaitForExit();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("drtools_", StringComparison.Ordinal)).ToList();
+    }
+
+    private static string Cgroups => Directory.GetDirectories("/sys/fs/cgroup", "drtools", SearchOption.AllDirectories) is [var found, ..] ? string.Join(",", Directory.GetDirectories(found)) : "";
+
+    private async Task<Lsn> ReceivedAsync(string standby) => Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, standby, "select pg_last_wal_receive_lsn()::text"));
+
+    private async Task<Lsn> WrittenAsync()
+    {
+        await Sql.ExecuteAsync(Sandbox, "node0", "insert into fault_marks default values");
+        return Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, "node0", "select pg_current_wal_lsn()::text"));
+    }
+
+    private async Task<bool> CaughtUpAsync(string standby, Lsn written) =>
+        await Polling.UntilAsync(async () => await ReceivedAsync(standby) >= written, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(100), CancellationToken.None);
+
+    /// <summary>Whether a fresh connection can run a query within two seconds.</summary>
+    private async Task<bool> AnswersAsync(string member)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(Sandbox.ConnectionString(Sandbox.Members.Single(m => m.Name == member))) { Timeout = 2, CommandTimeout = 2, Pooling = false };
+        try
+        {
+            await Sql.ScalarOnAsync<int>(builder.ConnectionString, "select 1").WaitAsync(TimeSpan.FromSeconds(5));
+            return true;
+        }
+        catch (Exception e) when (e is NpgsqlException or TimeoutException)
+        {
+            return false;
+        }
+    }
+
+    private void AssertNoTrace()
+    {
+        Assert.Empty(Faults.Faults.List());
+        Assert.Empty(Tables());
+        Assert.Equal("", Cgroups);
+        foreach (var member in Sandbox.Members)
+        {
+            Assert.DoesNotContain(ProcessTable.FindByWorkingDirectory(member.DataDirectory), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
+        }
+    }
+
+    [Fact]
+    public async Task A_standby_partitioned_from_the_primary_stops_receiving_over_its_open_connection_and_catches_up_after_the_undo()
+    {
+        var before = await WrittenAsync();
+        Assert.True(await CaughtUpAsync("node1", before));
+
+        var fault = await StartAsync(FaultKind.Partition, "node1", "from=node0");
+        var written = await WrittenAsync();
+        await Task.Delay(TimeSpan.FromSeconds(2));
+
+        // The primary writes on; node1 receives nothing over the connection it had; node2 and clients of node1 are untouched.
+        Assert.True(await ReceivedAsync("node1") < written);
+        Assert.True(await CaughtUpAsync("node2", written));
+        Assert.True(await AnswersAsync("node1"));
+        Assert.Equal($"Partition of node1 (127.0.0.1:{Sandbox.Members[1].Port}) from node0 (127.0.0.1:{Sandbox.Members[0].Port}), both directions, open connections included", fault.Description);
+        Assert.Single(Tables());
+
+        var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
+
+        Assert.True(end.Undone, end.Undo);
+        Assert.StartsWith($"nftables table inet drtools_partition_{Sandbox.Members[1].Port}_", end.Undo);
+        Assert.True(await CaughtUpAsync("node1", written));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_member_partitioned_from_everyone_answers_no_client_even_on_an_open_connection()
+    {
+        await using var open = await Sandbox.Target.Member("node2").OpenAsync(CancellationToken.None);
+        var fault = await StartAsync(FaultKind.Partition, "node2");
+
+        Assert.False(await AnswersAsync("node2"));
+        await using (var query = new NpgsqlCommand("select 1", open) { CommandTimeout = 2 })
+        {
+            await Assert.ThrowsAnyAsync<Exception>(() => query.ExecuteScalarAsync());
+        }
+        Assert.True(await AnswersAsync("node1"));
+
+        Assert.True((await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undone);
+        Assert.True(await AnswersAsync("node2"));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task Packet_loss_slows_every_round_trip_and_its_undo_restores_the_pace()
+    {
+        async Task<TimeSpan> TenRoundTripsAsync()
+        {
+            await using var connection = await Sandbox.Target.Member("node2").OpenAsync(CancellationToken.None);
+            var watch = Stopwatch.StartNew();
+            for (var i = 0; i < 10; i++)
+            {
+                await using var query = new NpgsqlCommand("select 1", connection) { CommandTimeout = 60 };
+                await query.ExecuteScalarAsync();
+            }
+            return watch.Elapsed;
+        }
+        var before = await TenRoundTripsAsync();
+        var fault = await StartAsync(FaultKind.PacketLoss, "node2", "percent=50");
+        Assert.StartsWith($"PacketLoss of 50% of node2 (127.0.0.1:{Sandbox.Members[2].Port})'s packets with everyone", fault.Description);
+
+        // Half the packets lost: TCP retransmits (200 ms at least) on nearly every round trip.
+        var lossy = await TenRoundTripsAsync();
+        Assert.True(lossy > before + TimeSpan.FromSeconds(0.5), $"{lossy} with loss vs {before} without");
+
+        Assert.True((await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undone);
+        Assert.True(await TenRoundTripsAsync() < lossy);
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_frozen_member_hangs_until_the_undo_thaws_every_process()
+    {
+        var fault = await StartAsync(FaultKind.Freeze, "node2");
+
+        Assert.False(await AnswersAsync("node2"));
+        Assert.Contains(ProcessTable.FindByWorkingDirectory(Sandbox.Members[2].DataDirectory), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
+
+        var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
+        Assert.Matches(@"^SIGCONT of \d+ process\(es\)$", end.Undo);
+        Assert.True(await AnswersAsync("node2"));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_delayed_standby_replays_late_and_the_undo_restores_its_setting()
+    {
+        var fault = await StartAsync(FaultKind.ReplicationDelay, "node1", "delay=1h");
+        await Sql.ExecuteAsync(Sandbox, "node0", "insert into fault_marks default values");
+        var last = await Sql.ScalarAsync<int>(Sandbox, "node0", "select max(id) from fault_marks");
+
+        Assert.True(await Polling.UntilAsync(async () => await Sql.ScalarAsync<int>(Sandbox, "node2", "select coalesce(max(id), 0) from fault_marks") == last, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        Assert.NotEqual(last, await Sql.ScalarAsync<int>(Sandbox, "node1", "select coalesce(max(id), 0) from fault_marks"));
+
+        Assert.Equal("recovery_min_apply_delay reset", (await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undo);
+        Assert.True(await Polling.UntilAsync(async () => await Sql.ScalarAsync<int>(Sandbox, "node1", "select coalesce(max(id), 0) from fault_marks") == last, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), CancellationToken.None));
+        Assert.Equal("0", await Sql.ScalarAsync<string>(Sandbox, "node1", "show recovery_min_apply_delay"));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_killed_member_is_down_until_the_undo_starts_it_again()
+    {
+        var fault = await StartAsync(FaultKind.Kill, "node2");
+        Assert.False(Sandbox.Server("node2").IsRunning);
+
+        var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
+        Assert.StartsWith("started again (postmaster PID ", end.Undo);
+        Assert.True(await AnswersAsync("node2"));
+        Assert.True(await CaughtUpAsync("node2", await WrittenAsync()));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_command_fault_runs_the_users_start_and_undo_with_the_member_named()
+    {
+        var marker = Path.Combine(fixture.Root.Path, "command-fault");
+        var fault = await StartAsync(FaultKind.Command, "node1", $"start=echo $DRTOOLS_MEMBER_PORT > {marker}", $"undo=rm {marker}");
+        Assert.Equal($"{Sandbox.Members[1].Port}\n", File.ReadAllText(marker));
+
+        await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
+        Assert.False(File.Exists(marker));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task Two_faults_on_different_members_do_not_undo_each_other()
+    {
+        var first = await StartAsync(FaultKind.Partition, "node1");
+        var second = await StartAsync(FaultKind.Partition, "node2");
+        Assert.Equal(2, Tables().Count);
+
+        await Faults.Faults.StopAsync(first.Id, CancellationToken.None);
+        Assert.True(await AnswersAsync("node1"));
+        Assert.False(await AnswersAsync("node2"));
+        Assert.Single(Tables());
+
+        await Faults.Faults.StopAsync(second.Id, CancellationToken.None);
+        Assert.True(await AnswersAsync("node2"));
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task A_fault_held_for_a_step_is_undone_when_the_step_throws_or_is_cancelled()
+    {
+        var request = await RequestAsync(FaultKind.Partition, "node2");
+        await Assert.ThrowsAsync<InvalidOperationException>(() => Faults.Faults.WithFaultAsync<int>(request, null, (_, _) => throw new InvalidOperationException("the step failed"), CancellationToken.None));
+        AssertNoTrace();
+
+        using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Faults.Faults.WithFaultAsync(request, TimeSpan.FromSeconds(30), async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(30), token); return 0; }, cancel.Token));
+        AssertNoTrace();
+        Assert.True(await AnswersAsync("node2"));
+    }
+
+    [Fact]
+    public async Task Stop_all_undoes_what_a_killed_run_left_and_deletes_a_table_whose_maker_is_gone()
+    {
+        await StartAsync(FaultKind.Freeze, "node1");
+        using var dead = Process.Start("true")!;
+        await dead.WaitForExitAsync();
+        var stray = $"drtools_partition_1_abcdef_p{dead.Id}";
+        using (var nft = Process.Start("nft", ["add", "table", "inet", stray])!) nft.WaitForExit();
+
+        var ended = await Faults.Faults.StopAllAsync(CancellationToken.None);
+
+        Assert.Equal(2, ended.Count);
+        Assert.All(ended, e => Assert.True(e.Undone, e.Undo));
+        Assert.Contains(ended, e => e.Undo == $"nftables table inet {stray} deleted");
+        Assert.True(await AnswersAsync("node1"));
+        AssertNoTrace();
+    }
+
+    [Theory]
+    [InlineData(FaultKind.PacketLoss, "node1", "percnt=30", "PacketLoss takes no parameter 'percnt' (it takes percent: ")]
+    [InlineData(FaultKind.PacketLoss, "node1", "percent=150", "PacketLoss percent '150': a whole number from 1 to 100.")]
+    [InlineData(FaultKind.Partition, "node9", "", "'node9' is not a member of sandbox ")]
+    [InlineData(FaultKind.Partition, "node1", "from=node1", "Partition of node1 (127.0.0.1:")]
+    [InlineData(FaultKind.Command, "node1", "start=true", "Command fault: give both commands, start and undo (missing undo).")]
+    [InlineData(FaultKind.ReplicationDelay, "node0", "delay=5s", "ReplicationDelay of node0 (127.0.0.1:")]
+    public async Task Bad_requests_are_refused_in_one_line_and_change_nothing(FaultKind kind, string member, string parameter, string message)
+    {
+        var error = await Assert.ThrowsAsync<DrToolsException>(async () => await StartAsync(kind, member, parameter.Length == 0 ? [] : [parameter]));
+        Assert.StartsWith(message, error.Message.Replace(Sandbox.Id, ""));
+        Assert.DoesNotContain('\n', error.Message);
+        AssertNoTrace();
+    }
+
+    [Fact]
+    public async Task Members_that_are_not_allowed_for_drills_or_where_nothing_listens_are_refused()
+    {
+        var free = LoopbackPort.Free();
+        var notAllowed = DbTarget.FromConnectionStrings([$"Host=127.0.0.1;Port={Sandbox.Members[1].Port}"]);
+        Assert.Contains("is not allowed for drills", (await Assert.ThrowsAsync<DrToolsException>(() => FaultTargets.ResolveAsync(FaultKind.Partition, notAllowed, null, null, new Dictionary<string, string>(), null, CancellationToken.None))).Message);
+
+        var silent = DbTarget.FromConnectionStrings([$"Host=127.0.0.1;Port={free}"], allowDrillOn: [$"127.0.0.1:{free}"]);
+        var request = await FaultTargets.ResolveAsync(FaultKind.Partition, silent, null, $"127.0.0.1:{free}", new Dictionary<string, string>(), null, CancellationToken.None);
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => Faults.Faults.StartAsync(request, null, CancellationToken.None));
+        Assert.Equal($"Partition of 127.0.0.1:{free}: nothing listens on port {free} (127.0.0.1:{free}) on this machine; nothing was changed.", error.Message);
+        AssertNoTrace();
+    }
+}
