@@ -11,6 +11,7 @@ public static class DrtoolsCommand
         StatusCommand.Create(),
         LagCommand.Create(),
         FailoverCommand.Create(),
+        FaultCommands.Create(),
         ChecksumCommand.Create(),
         BackupCommands.Create(),
         BackupCommands.Restore(),

@@ -70,7 +70,7 @@ public static class SandboxCommands
     private static Command Down()
     {
         var ids = new Argument<string[]>("id") { Description = "Sandbox or run ids (or unique prefixes).", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
+        var all = new Option<bool>("--all") { Description = "Undo every fault in effect, then remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("down", "Stop a sandbox's servers and delete its directory.") { ids, all, root };
         command.SetAction(async (parse, _) =>
@@ -83,6 +83,12 @@ public static class SandboxCommands
             var where = parse.GetValue(root);
             var items = parse.GetValue(all) ? Leftovers.List(where) : chosen.Select(id => Leftovers.Find(id, where)).ToList();
             var failed = false;
+            // Faults first, whatever process started them: a frozen or cut-off member must not outlive its drill.
+            foreach (var end in parse.GetValue(all) ? await Core.Faults.Faults.StopAllAsync(CancellationToken.None) : [])
+            {
+                Console.WriteLine($"{(end.Undone ? "undid" : "could not undo")} fault {end}");
+                failed |= !end.Undone;
+            }
             foreach (var item in items)
             {
                 if (!Leftovers.IsRemovable(item) && parse.GetValue(all))

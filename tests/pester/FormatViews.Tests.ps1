@@ -36,6 +36,8 @@ BeforeAll {
         $before = Invoke-DrStep $run 'Checksum' { $sandbox | Get-DbChecksum } | Add-Example
         Invoke-DrStep $run 'Fail over' -Objective rto, rpo { $sandbox | Invoke-DbFailover -Mode Failover -Rejoin -Confirm:$false } | Add-Example | ForEach-Object { $_.WriteUnavailability } | Add-Example | Out-Null
         Invoke-DrStep $run 'Compare' { $sandbox | Compare-DbChecksum -Reference $before } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Freeze' { $sandbox | Start-DrFault -Kind Freeze -Member node1 -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'Thaw' { Get-DrFault | Stop-DrFault -Confirm:$false } | Add-Example | Out-Null
         Get-DrSandbox | Add-Example | Out-Null
     }
     finally {

@@ -60,6 +60,10 @@ public sealed record FaultRecord(string Id, FaultKind Kind, string Member, strin
 /// <summary>A fault that ended: its record, when it ended, and what its undo did (or why it could not).</summary>
 public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Undone, string Undo)
 {
+    /// <summary>When the fault took effect and when its undo finished, as Stopwatch timestamps, when this process did both.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public (long Applied, long Undone)? Window { get; init; }
+
     public string Id => Fault.Id;
     public FaultKind Kind => Fault.Kind;
     public TimeSpan Duration => EndedAt - Fault.StartedAt;

@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
 using System.Security.Cryptography;
 
 namespace DrTools.Core.Faults;
@@ -33,6 +35,9 @@ public static class Faults
 {
     private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, new FreezeFault(), new KillFault(), new ReplicationDelayFault(), new CommandFault()];
 
+    /// <summary>When each fault this process applied took effect, as a Stopwatch timestamp: the run's monotonic clock places it exactly.</summary>
+    private static readonly ConcurrentDictionary<string, long> Applied = new();
+
     private static IFaultKind KindOf(FaultKind kind) => Kinds.Single(k => k.Kind == kind);
 
     /// <summary>The parameters each kind takes, for help and completion.</summary>
@@ -64,6 +69,7 @@ public static class Faults
         try
         {
             await kind.ApplyAsync(record, cancellationToken);
+            Applied[id] = Stopwatch.GetTimestamp();
             return record;
         }
         catch (Exception e)
@@ -76,6 +82,9 @@ public static class Faults
 
     public static IReadOnlyList<FaultRecord> List() => FaultRegistry.List();
 
+    /// <summary>When a fault this process applied took effect (a Stopwatch timestamp); null for another process's.</summary>
+    public static long? AppliedAt(string id) => Applied.TryGetValue(id, out var applied) ? applied : null;
+
     public static Task<FaultEnd> StopAsync(string id, CancellationToken cancellationToken) => StopAsync(FaultRegistry.Find(id), cancellationToken);
 
     /// <summary>Undoes the fault and removes its record; a failed undo keeps the record (so stop --all can retry) and says why.</summary>
@@ -84,8 +93,9 @@ public static class Faults
         try
         {
             var undo = await KindOf(record.Kind).UndoAsync(record, cancellationToken);
+            var undone = Stopwatch.GetTimestamp();
             FaultRegistry.Remove(record.Id);
-            return new FaultEnd(record, DateTimeOffset.UtcNow, true, undo);
+            return new FaultEnd(record, DateTimeOffset.UtcNow, true, undo) { Window = Applied.TryRemove(record.Id, out var applied) ? (applied, undone) : null };
         }
         catch (Exception e) when (e is DrToolsException or IOException)
         {

@@ -40,7 +40,7 @@ internal sealed class DrillRun : IAsyncDisposable
         _journalPath = journalPath;
         Scratch = journal.ScratchDirectory!;
         Info = new RunInfo(journal.Id, Scratch, journal.StartedAt);
-        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _));
+        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _), new Faults.HeldFaults());
     }
 
     /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal, listing <paramref name="steps"/> from the first save.</summary>
@@ -272,6 +272,12 @@ internal sealed class DrillRun : IAsyncDisposable
     /// <summary>Whatever the run owns and its cleanup did not remove: sandboxes and kept restored instances; then the scratch folder.</summary>
     public async Task RemoveCreatedAsync()
     {
+        // Faults first: a member must be reachable again before anything else of the run is undone.
+        foreach (var end in await Context.Faults.UndoAllAsync())
+        {
+            if (end.Undone) AddRemediation($"undid fault {end.Id} ({end.Fault.Description}), which the run started and no step stopped: {end.Undo}");
+            else AddIssue($"fault {end.Id} ({end.Fault.Description}) could not be undone: {end.Undo}; drtools fault stop --all retries");
+        }
         foreach (var (id, sandbox) in _created)
         {
             try
@@ -398,6 +404,6 @@ internal sealed class DrillRun : IAsyncDisposable
     /// <summary>Only finds something left when the run ended without finishing (it threw before its own cleanup).</summary>
     public async ValueTask DisposeAsync()
     {
-        if (!_created.IsEmpty) await RemoveCreatedAsync();
+        if (!_created.IsEmpty || !Context.Faults.IsEmpty) await RemoveCreatedAsync();
     }
 }

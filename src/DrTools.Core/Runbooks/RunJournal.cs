@@ -8,7 +8,15 @@ public enum RunStatus { Running, Passed, Failed, Aborted, Cancelled, Killed }
 
 public enum StepStatus { Pending, Running, Passed, Failed, TimedOut, Aborted, Cancelled, Skipped }
 
-public enum MarkKind { Event, Fault, Outage, Recovery }
+public enum MarkKind
+{
+    Event,
+    Fault,
+    Outage,
+    Recovery,
+    /// <summary>A window in which an injected fault (a partition, a freeze …) was in effect.</summary>
+    FaultActive,
+}
 
 /// <summary>A moment (or, with Until, a window) on the run's clock: fault injection, the outage seen by clients, recovery.</summary>
 public sealed record TimelineMark(string Name, MarkKind Kind, TimeSpan At, TimeSpan? Until = null, string? Detail = null);

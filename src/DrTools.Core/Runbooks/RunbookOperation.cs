@@ -86,8 +86,9 @@ public sealed class OperationContext
     private readonly Action<string> _removedSandbox;
 
     internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot,
-        Action<Sandbox> ownSandbox, Action<string> createdSandbox, Action<string> removedSandbox)
+        Action<Sandbox> ownSandbox, Action<string> createdSandbox, Action<string> removedSandbox, Faults.HeldFaults faults)
     {
+        Faults = faults;
         SandboxRoot = sandboxRoot;
         _targets = targets;
         Clock = clock;
@@ -96,6 +97,9 @@ public sealed class OperationContext
         _createdSandbox = createdSandbox;
         _removedSandbox = removedSandbox;
     }
+
+    /// <summary>Faults steps started without a duration: the run undoes those no step stopped when it ends.</summary>
+    public Faults.HeldFaults Faults { get; }
 
     /// <summary>The run's one clock: step offsets and timeline marks are readings of it.</summary>
     public MonotonicClock Clock { get; }

@@ -2,6 +2,7 @@ using System.Collections;
 using DrTools.Core.Backups;
 using DrTools.Core.Cluster;
 using DrTools.Core.Failover;
+using DrTools.Core.Faults;
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
 using DrTools.Core.Replication;
@@ -44,10 +45,31 @@ public static class StepOutcomes
             Measurements = policy.LatestBackupAge is { } age ? [age] : [],
         },
         Sandbox sandbox => Created(sandbox, context),
+        FaultRecord fault => Started(fault, context),
+        FaultEnd end => Ended(end, context),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
         var other => new StepOutcome(other, true, Shorten(Describe(other))),
     };
+
+    /// <summary>A fault left in effect: the run holds it, and undoes it at its end unless a step stops it.</summary>
+    private static StepOutcome Started(FaultRecord fault, OperationContext context)
+    {
+        context.Faults.Hold(fault);
+        return new StepOutcome(fault, true, $"{fault.Description}: in effect until stopped (fault {fault.Id})")
+        {
+            Marks = Faults.Faults.AppliedAt(fault.Id) is { } applied ? [new TimelineMark("fault injected", MarkKind.Fault, context.Clock.ReadingAt(applied), Detail: fault.Description)] : [],
+        };
+    }
+
+    private static StepOutcome Ended(FaultEnd end, OperationContext context)
+    {
+        context.Faults.Release(end.Id);
+        return new StepOutcome(end, end.Undone, end.ToString())
+        {
+            Marks = end.Window is { } window ? [new TimelineMark("fault in effect", MarkKind.FaultActive, context.Clock.ReadingAt(window.Applied), context.Clock.ReadingAt(window.Undone), end.Fault.Description)] : [],
+        };
+    }
 
     /// <summary>Several results of one kind are read as a list of it (PowerShell writes Test-ReplicationLag's one by one).</summary>
     private static object? Normalize(object? output)

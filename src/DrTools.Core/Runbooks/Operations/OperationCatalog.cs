@@ -8,6 +8,7 @@ public static class OperationCatalog
         .. ClusterOperations.All,
         FailoverOperation.InvokeDbFailover,
         .. BackupOperations.All,
+        .. FaultOperations.All,
     ];
 
     public static RunbookOperation? Find(string name) => All.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.OrdinalIgnoreCase));

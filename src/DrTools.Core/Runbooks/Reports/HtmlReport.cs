@@ -57,10 +57,11 @@ internal static class HtmlReport
             svg.AppendLine($"<line class=\"tick\" x1=\"{x}\" y1=\"{Top - 8}\" x2=\"{x}\" y2=\"{height - 30}\" stroke=\"#e3e3e3\"/><text x=\"{x}\" y=\"{height - 16}\" text-anchor=\"middle\">{F(tick)} s</text>");
         }
         var marks = steps.SelectMany(s => s.Marks).ToList();
-        foreach (var outage in marks.Where(m => m.Kind == MarkKind.Outage && m.Until is not null))
+        foreach (var band in marks.Where(m => m.Kind is MarkKind.Outage or MarkKind.FaultActive && m.Until is not null))
         {
-            var x = X(outage.At);
-            svg.AppendLine($"<rect class=\"outage\" x=\"{F(x)}\" y=\"{Top - 8}\" width=\"{F(Math.Max(2, X(outage.Until!.Value) - x))}\" height=\"{height - Top - 22}\" fill=\"#d62728\" fill-opacity=\"0.25\"><title>{E($"{outage.Name}: {outage.Detail}")}</title></rect>");
+            var x = X(band.At);
+            var (kind, color) = band.Kind == MarkKind.Outage ? ("outage", "#d62728") : ("fault-active", "#9467bd");
+            svg.AppendLine($"<rect class=\"{kind}\" x=\"{F(x)}\" y=\"{Top - 8}\" width=\"{F(Math.Max(2, X(band.Until!.Value) - x))}\" height=\"{height - Top - 22}\" fill=\"{color}\" fill-opacity=\"0.25\"><title>{E($"{band.Name}: {band.Detail}")}</title></rect>");
         }
         if (journal.TargetsReadyAt is { } ready)
         {
@@ -84,7 +85,7 @@ internal static class HtmlReport
             Marker(svg, kind, color, X(mark.At), height, $"{mark.Name}{(mark.Detail is null ? "" : $": {mark.Detail}")}");
         }
         if (journal.AbortedAt is { } aborted) Marker(svg, "abort", "#ff7f0e", X(aborted), height, journal.AbortReason ?? "aborted");
-        svg.AppendLine($"<text x=\"{Left}\" y=\"14\">fault (red line) · outage seen by clients (red band) · recovery (blue line) · HA manager event (grey line) · abort (orange line)</text>");
+        svg.AppendLine($"<text x=\"{Left}\" y=\"14\">fault (red line) · fault in effect (purple band) · outage seen by clients (red band) · recovery (blue line) · HA manager event (grey line) · abort (orange line)</text>");
         svg.Append("</svg>");
         return svg.ToString();
     }

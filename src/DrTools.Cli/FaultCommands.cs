@@ -1,0 +1,110 @@
+using System.CommandLine;
+using DrTools.Core.Faults;
+
+namespace DrTools.Cli;
+
+/// <summary>drtools fault start|stop|list: faults on members, always undone — at the end of --duration, on Ctrl+C or SIGTERM, or by fault stop.</summary>
+public static class FaultCommands
+{
+    public static Command Create() => new("fault", "Inject faults on members (partition, packet loss, freeze, kill, replication delay, your command) and undo them.")
+    {
+        Start(),
+        Stop(),
+        List(),
+    };
+
+    private static Command Start()
+    {
+        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay or command." };
+        kind.CustomParser = result =>
+        {
+            if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)) return parsed;
+            result.AddError($"fault kind '{result.Tokens[0].Value}': one of {string.Join(", ", Enum.GetNames<FaultKind>().Select(Output.Words))}.");
+            return default;
+        };
+        var on = new Option<string?>("--on") { Description = "The member to inject the fault on (name or host:port); default the primary." };
+        var arguments = new Option<string[]>("--fault-arg") { Description = "A parameter of the kind as NAME=VALUE: from=node0 (partition), percent=30 (packet loss), processes=all (kill), delay=30s or pause=true (replication delay), start=... and undo=... (command); repeatable." };
+        var duration = CommonOptions.Duration("--duration", "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.", positive: true);
+        var dataDirectories = new Option<string[]>("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so the fault acts on its processes; repeat per member." };
+        var whatIf = new Option<bool>("--what-if") { Description = "Show what the fault would be, change nothing." };
+        var json = CommonOptions.Json();
+        var target = new TargetOptions();
+        var command = new Command("start", "Inject a fault on a member of a sandbox or of a cluster allowed for drills.") { kind, on, arguments, duration, dataDirectories, whatIf, json };
+        target.AddTo(command, destructive: true);
+        command.SetAction(async (parse, token) =>
+        {
+            var sandbox = target.OpenSandbox(parse);
+            var request = await FaultTargets.ResolveAsync(parse.GetValue(kind), sandbox?.Target ?? target.Resolve(parse), sandbox, parse.GetValue(on),
+                FaultTargets.ParseParameters(parse.GetValue(arguments) ?? []), parse.GetValue(dataDirectories), token);
+            var description = Faults.Plan(request);
+            if (parse.GetValue(whatIf))
+            {
+                Console.WriteLine($"What if: {description}");
+                return ExitCodes.Success;
+            }
+            if (parse.GetValue(duration) is not { } lasting)
+            {
+                var record = await Faults.StartAsync(request, null, token);
+                if (parse.GetValue(json)) Output.Json(record);
+                else Console.WriteLine($"fault {record.Id}: {record.Description}; undo it with: drtools fault stop {record.Id}");
+                return ExitCodes.Success;
+            }
+            var (_, end) = await Faults.WithFaultAsync(request, lasting, async (started, held) =>
+            {
+                if (!parse.GetValue(json)) Console.WriteLine($"fault {started.Id}: {started.Description}, for {Core.DurationText.Format(lasting)}");
+                await Task.Delay(lasting, held);
+                return true;
+            }, token);
+            return Ended([end], parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static Command Stop()
+    {
+        var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.", Arity = ArgumentArity.ZeroOrMore };
+        var all = new Option<bool>("--all") { Description = "Undo every active fault on this machine, and delete DrTools' nftables tables left by killed processes." };
+        var json = CommonOptions.Json();
+        var command = new Command("stop", "Undo faults.") { ids, all, json };
+        command.SetAction(async (parse, _) =>
+        {
+            var chosen = parse.GetValue(ids) ?? [];
+            if (parse.GetValue(all) == (chosen.Length > 0)) throw new Core.DrToolsException("fault stop: give fault ids or --all (one of the two).", Core.DrErrorKind.InvalidArgument);
+            // An undo is never cancelled half-way.
+            var ended = parse.GetValue(all) ? await Faults.StopAllAsync(CancellationToken.None) : await StopEachAsync(chosen);
+            return Ended(ended, parse.GetValue(json));
+        });
+        return command;
+    }
+
+    private static async Task<IReadOnlyList<FaultEnd>> StopEachAsync(IReadOnlyList<string> ids)
+    {
+        var ended = new List<FaultEnd>();
+        foreach (var id in ids) ended.Add(await Faults.StopAsync(id, CancellationToken.None));
+        return ended;
+    }
+
+    private static int Ended(IReadOnlyList<FaultEnd> ended, bool json)
+    {
+        if (json) Output.Json(ended);
+        else foreach (var end in ended) Console.WriteLine(end);
+        return ended.All(e => e.Undone) ? ExitCodes.Success : ExitCodes.Error;
+    }
+
+    private static Command List()
+    {
+        var json = CommonOptions.Json();
+        var command = new Command("list", "List the faults in effect on this machine, whichever process started them.") { json };
+        command.SetAction(parse =>
+        {
+            var faults = Faults.List();
+            if (parse.GetValue(json)) Output.Json(faults);
+            else Output.Table(["ID", "KIND", "MEMBER", "STARTED", "UNTIL", "PID"], faults.Select(f => new[]
+            {
+                f.Id, Output.Words(f.Kind.ToString()), f.Member, f.StartedAt.ToString("u"), f.Until?.ToString("u") ?? "stopped", f.OwnerPid.ToString(),
+            }));
+            return ExitCodes.Success;
+        });
+        return command;
+    }
+}

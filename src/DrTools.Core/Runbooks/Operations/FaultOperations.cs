@@ -1,0 +1,33 @@
+using DrTools.Core.Faults;
+using static DrTools.Core.Runbooks.Operations.OperationCatalog;
+
+namespace DrTools.Core.Runbooks.Operations;
+
+/// <summary>Faults as steps: held for a duration and undone by the step, or left in effect until a Stop-DrFault step (or the run's end).</summary>
+internal static class FaultOperations
+{
+    public static IReadOnlyList<RunbookOperation> All { get; } =
+    [
+        new("Start-DrFault", typeof(FaultRecord), "Injects a fault on a member: with duration:, held that long and undone by the step; without, in effect until a Stop-DrFault step (save: it) or the end of the run, which undoes it.",
+            [
+                Target(),
+                Member("inject the fault on"),
+                new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay or Command.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
+                new("parameter", ParameterKind.StringList, "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),
+                new("duration", ParameterKind.Duration, "How long the fault lasts; the step ends once it is undone.") { Positive = true },
+            ],
+            async (context, args, token) =>
+            {
+                var target = args.Required("target");
+                var request = await FaultTargets.ResolveAsync(Enum.Parse<FaultKind>(args.Required("kind")), context.Target(target), context.Sandbox(target), args.String("member"),
+                    FaultTargets.ParseParameters(args.List("parameter") ?? []), null, token);
+                if (args.Duration("duration") is not { } duration) return StepOutcomes.From(await Faults.Faults.StartAsync(request, null, token), context);
+                var (_, end) = await Faults.Faults.WithFaultAsync(request, duration, async (_, held) => { await Task.Delay(duration, held); return true; }, token);
+                return StepOutcomes.From(end, context);
+            }),
+
+        new("Stop-DrFault", typeof(FaultEnd), "Undoes a fault a Start-DrFault step left in effect; passes when the undo succeeded.",
+            [new("id", ParameterKind.String, "The fault's id, e.g. \"${partition.Id}\".") { Required = true }],
+            async (context, args, token) => StepOutcomes.From(await Faults.Faults.StopAsync(args.Required("id"), token), context)),
+    ];
+}

@@ -1,0 +1,70 @@
+using System.Diagnostics;
+using DrTools.Core;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>drtools fault: a fault held for a duration is undone on Ctrl+C and SIGTERM; one a SIGKILL left is undone by fault stop --all and sandbox down --all.</summary>
+public sealed class FaultCliTests
+{
+    /// <summary>DrTools' nftables tables on these ports (other test processes may be making their own meanwhile).</summary>
+    private static IReadOnlyList<string> Tables(params int[] ports)
+    {
+        using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
+        var output = nft.StandardOutput.ReadToEnd();
+        nft.WaitForExit();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => ports.Any(p => l.Contains($"drtools_partition_{p}_", StringComparison.Ordinal))).ToList();
+    }
+
+    [Theory]
+    [InlineData(Drtools.SigInt, "fault")]
+    [InlineData(Drtools.SigTerm, "fault")]
+    [InlineData(Drtools.SigKill, "fault")]
+    [InlineData(Drtools.SigKill, "sandbox")]
+    public async Task A_partition_held_by_a_command_is_undone_however_the_command_ends(int signal, string cleanup)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = Path.Combine(root.Path, "other") };
+        using var held = Drtools.Start(environment, "fault", "start", "partition", "--sandbox", sandbox.Id, "--root", root.Path, "--on", "node1", "--fault-arg", "from=node0", "--duration", "120s");
+        var port = sandbox.Members[1].Port;
+        await Polling.RequireAsync(() => Task.FromResult(Tables(port).Count == 1), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20), () => "the partition never took effect", CancellationToken.None);
+
+        var listed = await Drtools.RunAsync(environment, "fault", "list");
+        Assert.Matches($@"partition-{sandbox.Members[1].Port}-[0-9a-f]{{6}}\s+partition\s+node1 \(127\.0\.0\.1:{sandbox.Members[1].Port}\)", listed.StandardOutput);
+        Drtools.Signal(held, signal);
+        var result = await Drtools.CompleteAsync(held, TimeSpan.FromSeconds(60));
+
+        if (signal == Drtools.SigKill)
+        {
+            Assert.Single(Tables(port));
+            var stop = cleanup == "fault" ? await Drtools.RunAsync(environment, "fault", "stop", "--all") : await Drtools.RunAsync(environment, "sandbox", "down", "--all");
+            Assert.True(stop.ExitCode == 0, stop.All);
+            Assert.Matches(@"partition-\d+-[0-9a-f]{6}: undone after [\d.]+m?s: nftables table inet drtools_partition_\d+_[0-9a-f]{6}_p\d+ deleted", stop.StandardOutput);
+        }
+        else
+        {
+            Assert.True(result.ExitCode == 130, result.All);
+        }
+        Assert.Empty(Tables(port));
+        Assert.Equal("[]", (await Drtools.RunAsync(environment, "fault", "list", "--json")).StandardOutput.Trim());
+        Assert.False(Directory.Exists($"/sys/fs/cgroup/unified/drtools/member-{port}"));
+    }
+
+    [Theory]
+    [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command.")]
+    [InlineData(new[] { "fault", "start", "partition", "--member", "Host=127.0.0.1;Port=5432" }, "drtools: Partition fault refused: 127.0.0.1:5432 is not allowed for drills.")]
+    [InlineData(new[] { "fault", "start", "packet-loss", "--member", "Host=127.0.0.1;Port=5432", "--allow-drill-on", "127.0.0.1:5432", "--on", "127.0.0.1:5432", "--fault-arg", "percent" }, "drtools: fault parameter 'percent': write it as NAME=VALUE, e.g. percent=30.")]
+    [InlineData(new[] { "fault", "stop" }, "drtools: fault stop: give fault ids or --all (one of the two).")]
+    [InlineData(new[] { "fault", "stop", "partition-1-abcdef" }, "drtools: no active fault 'partition-1-abcdef'")]
+    public async Task Bad_fault_input_is_one_line_and_exit_code_2(string[] arguments, string expected)
+    {
+        using var root = new TemporaryRoot();
+        var result = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = root.Path }, arguments);
+        Assert.True(result.ExitCode == 2, result.All);
+        Assert.StartsWith(expected, result.StandardError);
+        Assert.Single(result.StandardError.Trim().Split('\n'));
+        Assert.Empty(Tables(5432));
+    }
+}
