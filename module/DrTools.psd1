@@ -38,6 +38,7 @@
         'Stop-DrFault'
         'Test-DbBackup'
         'Test-DbBackupPolicy'
+        'Test-DrFault'
         'Test-ReplicationLag'
     )
     FunctionsToExport    = @()

@@ -10,6 +10,12 @@ namespace DrTools.Cli;
 /// <summary>Options several commands share, so that each is spelled and parsed the same way everywhere.</summary>
 public static class CommonOptions
 {
+    /// <summary>--fault-arg NAME=VALUE, the parameters of a fault from the fault library.</summary>
+    public static Option<string[]> FaultArguments() => new("--fault-arg")
+    {
+        Description = "A parameter of the fault as NAME=VALUE: from=node0 (partition), percent=30 (packet loss), processes=all (kill), delay=30s or pause=true (replication delay), start=... and undo=... (command); repeatable.",
+    };
+
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON instead of text." };
 
     public static Option<string?> SandboxRoot() => new("--root") { Description = "Folder sandboxes are kept in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes)." };

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using DrTools.Core;
 using DrTools.Core.Failover;
+using DrTools.Core.Faults;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
 using DrTools.Core.Sandboxes;
@@ -26,18 +27,19 @@ public static class FailoverCommand
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
         public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
-        public Option<NodeFault> Fault { get; } = new("--fault") { Description = "With Patroni recovering, the fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.", DefaultValueFactory = _ => NodeFault.KillNode };
+        public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary (partition, packet-loss, freeze, kill, command; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster." };
+        public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultDuration }) command.Add(option);
+            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration }) command.Add(option);
         }
 
         public FailoverOptions Read(ParseResult parse)
         {
             var probe = new ProbeOptions { Rate = parse.GetValue(ProbeRate), ConnectionString = parse.GetValue(ProbeConnectionString) };
-            return new FailoverOptions
+            var options = new FailoverOptions
             {
                 Mode = parse.GetValue(Mode),
                 Candidate = parse.GetValue(Candidate),
@@ -49,9 +51,9 @@ public static class FailoverCommand
                 CheckIntegrity = !parse.GetValue(NoIntegrity),
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
-                Fault = parse.GetValue(Fault),
                 FaultDuration = parse.GetValue(FaultDuration),
             };
+            return DrillFaults.With(options, parse.GetValue(Fault), FaultTargets.ParseParameters(parse.GetValue(FaultArguments) ?? []));
         }
 
         public IRecovery Recovery(ParseResult parse, DbTarget target, Sandbox? sandbox) =>

@@ -11,6 +11,7 @@ public static class FaultCommands
         Start(),
         Stop(),
         List(),
+        Check(),
     };
 
     private static Command Start()
@@ -23,7 +24,7 @@ public static class FaultCommands
             return default;
         };
         var on = new Option<string?>("--on") { Description = "The member to inject the fault on (name or host:port); default the primary." };
-        var arguments = new Option<string[]>("--fault-arg") { Description = "A parameter of the kind as NAME=VALUE: from=node0 (partition), percent=30 (packet loss), processes=all (kill), delay=30s or pause=true (replication delay), start=... and undo=... (command); repeatable." };
+        var arguments = CommonOptions.FaultArguments();
         var duration = CommonOptions.Duration("--duration", "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.", positive: true);
         var dataDirectories = new Option<string[]>("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so the fault acts on its processes; repeat per member." };
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the fault would be, change nothing." };
@@ -89,6 +90,23 @@ public static class FaultCommands
         if (json) Output.Json(ended);
         else foreach (var end in ended) Console.WriteLine(end);
         return ended.All(e => e.Undone) ? ExitCodes.Success : ExitCodes.Error;
+    }
+
+    private static Command Check()
+    {
+        var sandbox = new Option<string?>("--sandbox", "-s") { Description = "A sandbox whose members are checked for frozen processes too." };
+        var root = CommonOptions.SandboxRoot();
+        var json = CommonOptions.Json();
+        var command = new Command("check", "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process; exit code 1 when something is left.") { sandbox, root, json };
+        command.SetAction(async (parse, token) =>
+        {
+            var members = parse.GetValue(sandbox) is { } id ? FaultMembers.Of(Core.Sandboxes.Sandbox.Open(id, parse.GetValue(root))) : [];
+            var trace = await FaultTrace.FindAsync(members, token);
+            if (parse.GetValue(json)) Output.Json(trace);
+            else Console.WriteLine(trace);
+            return trace.Clear ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
     }
 
     private static Command List()

@@ -13,6 +13,15 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopping.Cancel();
 
+    /// <summary>A fault's parameters from a hashtable, as the fault library reads them (true/false, invariant numbers).</summary>
+    protected static IReadOnlyDictionary<string, string> FaultParameters(System.Collections.Hashtable? table) =>
+        (table ?? []).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value switch
+        {
+            bool flag => flag ? "true" : "false",
+            IFormattable value => value.ToString(null, System.Globalization.CultureInfo.InvariantCulture),
+            var value => value?.ToString() ?? "",
+        });
+
     /// <summary>Runs one Core operation to completion on the pipeline thread, cancelled when the pipeline stops.</summary>
     protected T RunOperation<T>(Func<CancellationToken, Task<T>> operation, object? errorTarget = null) =>
         // Off the pipeline thread, so that no continuation can wait for the thread blocked here.

@@ -70,9 +70,13 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
     [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
     public ScriptBlock? FaultScript { get; set; }
 
-    [Parameter(HelpMessage = "With Patroni recovering, the unplanned fault on the leader's node: KillPostgres, KillNode (default), FreezeNode or StopPatroni.")]
-    [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni))]
-    public string Fault { get; set; } = nameof(NodeFault.KillNode);
+    [Parameter(HelpMessage = "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
+    [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni),
+        nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze), nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command))]
+    public string? Fault { get; set; }
+
+    [Parameter(HelpMessage = "Parameters of a fault from the library, e.g. @{ from = 'node1' } or @{ percent = 80 } (see Start-DrFault).")]
+    public System.Collections.Hashtable? FaultParameter { get; set; }
 
     [Parameter(HelpMessage = "How long FreezeNode keeps the node stopped, e.g. 40s (default twice Patroni's ttl).")]
     [DurationTransformation(Positive = true)]
@@ -97,9 +101,9 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             CheckIntegrity = !SkipIntegrity,
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
-            Fault = Enum.Parse<NodeFault>(Fault, ignoreCase: true),
             FaultDuration = FaultDuration,
         };
+        options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, FaultParameters(FaultParameter))));
         var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;

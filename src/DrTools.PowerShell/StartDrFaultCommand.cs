@@ -1,5 +1,4 @@
 using System.Collections;
-using System.Globalization;
 using System.Management.Automation;
 using DrTools.Core.Faults;
 
@@ -38,12 +37,7 @@ public sealed class StartDrFaultCommand : DbTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var parameters = (Parameter ?? []).Cast<DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value switch
-        {
-            bool flag => flag ? "true" : "false",
-            IFormattable value => value.ToString(null, CultureInfo.InvariantCulture),
-            var value => value?.ToString() ?? "",
-        });
+        var parameters = FaultParameters(Parameter);
         var target = ResolveTarget(AllowDrillOn);
         var request = RunOperation(token => FaultTargets.ResolveAsync(Enum.Parse<FaultKind>(Kind, ignoreCase: true), target, Sandbox, Member, parameters, DataDirectory, token), target.Name);
         // Planning checks everything and changes nothing: ShouldProcess then names exactly what will be done.

@@ -14,6 +14,7 @@ public sealed class RunbookCliTests
     [InlineData("postgres-pitr.yml")]
     [InlineData("backup-verification.yml")]
     [InlineData("patroni-failover.yml")]
+    [InlineData("network-partition.yml")]
     public async Task Every_shipped_runbook_runs_green_and_its_reports_show_the_measured_figures(string name)
     {
         using var root = new TemporaryRoot();
@@ -52,6 +53,14 @@ public sealed class RunbookCliTests
             foreach (var patroniEvent in new[] { "Patroni noticed", "Patroni elected a leader", "HAProxy routes writes to the new leader" }) Assert.Matches($"<line class=\"event\"[^>]*><title>{System.Text.RegularExpressions.Regex.Escape(patroniEvent)}", html);
             Assert.Contains("write outage seen by clients", html);
             Assert.Contains(journal.Steps.Single(s => s.Operation == "Invoke-DbFailover").Measurements, m => m.Name == "detection time");
+        }
+        if (name == "network-partition.yml")
+        {
+            // The standby's partition is a band beside the steps it spans; the primary's, the drill's fault.
+            var html = File.ReadAllText(Path.Combine(journal.Folder!, "report.html"));
+            Assert.Matches("<rect class=\"fault-active\"[^>]*><title>fault in effect: Partition of node1", html);
+            Assert.Contains("fault injected: Partition of node0", html);
+            Assert.Equal("no fault left: none recorded, no nftables table of DrTools, no cgroup label, no frozen process", journal.Steps.Last(s => s.Operation == "Test-DrFault").Summary);
         }
     }
 

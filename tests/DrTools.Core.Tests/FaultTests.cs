@@ -298,6 +298,66 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         root.AssertNothingLeft();
     }
 
+    /// <summary>Every acknowledged probe write the new primary does not have, read independently of the drill.</summary>
+    private static async Task<List<long>> MissingAsync(Sandbox sandbox, Failover.FailoverResult result)
+    {
+        var member = sandbox.Members.Single(m => result.NewPrimary.StartsWith(m.Name + " ", StringComparison.Ordinal));
+        var present = new HashSet<long>();
+        await using var connection = new NpgsqlConnection(sandbox.ConnectionString(member));
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand($"select seq from {Probes.Probe.Table} where run_id = @run", connection);
+        query.Parameters.AddWithValue("run", result.RunId);
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
+        return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+    }
+
+    private static async Task<Failover.FailoverResult> DrillAsync(Sandbox sandbox, FaultKind kind, bool rejoin, params string[] parameters)
+    {
+        var options = Failover.DrillFaults.With(new Failover.FailoverOptions { Mode = Failover.FailoverMode.Failover, Rejoin = rejoin, WriteProbe = new Probes.ProbeOptions { Rate = 50 } },
+            kind.ToString(), FaultTargets.ParseParameters(parameters));
+        var recovery = Failover.Recovery.For(sandbox.Target, sandbox, null, null, null, null);
+        return await recovery.RunAsync(await recovery.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
+    }
+
+    [Fact]
+    public async Task A_primary_partitioned_from_everyone_is_failed_over_and_fenced_before_the_partition_is_lifted()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        var result = await DrillAsync(sandbox, FaultKind.Partition, rejoin: false);
+
+        Assert.StartsWith("node1 ", result.NewPrimary);
+        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith($"Partition of node0 (127.0.0.1:{sandbox.Members[0].Port}) from everyone", StringComparison.Ordinal));
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        // A primary that vanished without closing its connections: decided from what DrTools sees, not after wal_receiver_timeout.
+        Assert.InRange(result.WriteUnavailability.Measured, 0.001, 10);
+        Assert.False(sandbox.Server("node0").IsRunning);
+        Assert.Empty(Faults.Faults.List());
+        Assert.Empty(Tables());
+        Assert.Equal("", string.Join(",", sandbox.Members.Select(m => $"/sys/fs/cgroup/unified/drtools/member-{m.Port}").Where(Directory.Exists)));
+    }
+
+    [Fact]
+    public async Task A_frozen_primary_is_failed_over_and_rejoins_as_a_standby_once_fenced_and_thawed()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        var result = await DrillAsync(sandbox, FaultKind.Freeze, rejoin: true);
+
+        Assert.StartsWith("node1 ", result.NewPrimary);
+        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith("Freeze of node0", StringComparison.Ordinal));
+        Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
+        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        var status = await Cluster.ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Equal("node1", status.Primary!.Name);
+        Assert.Empty(Faults.Faults.List());
+        Assert.DoesNotContain(ProcessTable.FindByWorkingDirectory(sandbox.Members[0].DataDirectory), pid => File.ReadAllText($"/proc/{pid}/stat").Split(") ")[1].StartsWith('T'));
+    }
+
     [Theory]
     [InlineData(FaultKind.PacketLoss, "node1", "percnt=30", "PacketLoss takes no parameter 'percnt' (it takes percent: ")]
     [InlineData(FaultKind.PacketLoss, "node1", "percent=150", "PacketLoss percent '150': a whole number from 1 to 100.")]

@@ -27,4 +27,16 @@ public sealed class ProbeAnalysisTests
         Assert.Null(outage.Duration);
         Assert.Equal(2, outage.FailedAttempts);
     }
+
+    [Fact]
+    public void Writes_acknowledged_just_after_the_fault_and_never_again_are_an_outage_with_no_end()
+    {
+        // The fault takes a moment to take effect: two writes get through after it, then nothing does until the probe stops.
+        var samples = new[] { Ok(1, 0.00, 0.01), Ok(2, 0.10, 0.11), Ok(3, 0.20, 0.21), Failed(4, 0.30), Failed(5, 1.30), Failed(6, 2.30) };
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15));
+        Assert.Equal(3, outage.LastBefore!.Sequence);
+        Assert.Null(outage.FirstAfter);
+        Assert.Null(outage.Duration);
+        Assert.Equal(3, outage.FailedAttempts);
+    }
 }

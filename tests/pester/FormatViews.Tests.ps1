@@ -38,6 +38,7 @@ BeforeAll {
         Invoke-DrStep $run 'Compare' { $sandbox | Compare-DbChecksum -Reference $before } | Add-Example | Out-Null
         Invoke-DrStep $run 'Freeze' { $sandbox | Start-DrFault -Kind Freeze -Member node1 -Confirm:$false } | Add-Example | Out-Null
         Invoke-DrStep $run 'Thaw' { Get-DrFault | Stop-DrFault -Confirm:$false } | Add-Example | Out-Null
+        Invoke-DrStep $run 'No fault left' { $sandbox | Test-DrFault } | Add-Example | Out-Null
         Get-DrSandbox | Add-Example | Out-Null
     }
     finally {

@@ -162,8 +162,8 @@ public static class FailoverDrill
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
-            await writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
-            await reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken);
+            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken), reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
+            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion", $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
 
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {

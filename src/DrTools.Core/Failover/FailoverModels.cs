@@ -39,6 +39,11 @@ public sealed record FailoverOptions
     public RecoveredBy RecoveredBy { get; init; } = RecoveredBy.DrTools;
     /// <summary>With an HA manager recovering: the fault on the leader's node (default node loss).</summary>
     public NodeFault Fault { get; init; } = NodeFault.KillNode;
+    /// <summary>
+    /// The unplanned fault from the fault library (a partition, a freeze …) on the primary or leader, instead of the
+    /// SIGKILL of the postmaster (or, with Patroni recovering, <see cref="Fault"/>); undone when the drill ends.
+    /// </summary>
+    public Faults.FaultSpec? LibraryFault { get; init; }
     /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
     public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>

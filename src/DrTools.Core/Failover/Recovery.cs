@@ -41,22 +41,45 @@ public static class Recovery
             case RecoveredBy.Patroni:
                 return new PatroniRecovery(target, patroni, faultCommand);
             default:
-                return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand));
+                return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand), (spec, member) =>
+                {
+                    if (faultCommand is not null) throw new DrToolsException($"give one fault: the fault command or {spec.Kind} from the fault library, not both.", DrErrorKind.InvalidArgument);
+                    return Faults.FaultTargets.Resolve(spec.Kind, target, sandbox, member.Name, spec.Parameters, dataDirectories);
+                });
         }
     }
 
     private sealed class ExternalRecovery(DbTarget target, Func<CancellationToken, Task<string>> act, string action) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.External;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => ExternalDrill.PlanAsync(target, action, options, cancellationToken);
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => options.LibraryFault is { } library
+            ? throw new DrToolsException($"recovered by External: the action is the fault command or script; {library.Kind} from the fault library is for drills DrTools recovers.", DrErrorKind.InvalidArgument)
+            : ExternalDrill.PlanAsync(target, action, options, cancellationToken);
         public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => ExternalDrill.RunAsync(plan, act, options, cancellationToken);
     }
 
-    private sealed class DrToolsRecovery(DbTarget target, IMemberControl control) : IRecovery
+    /// <param name="request">The fault library's request for a fault on a member.</param>
+    private sealed class DrToolsRecovery(DbTarget target, IMemberControl control, Func<Faults.FaultSpec, DbMember, Faults.FaultRequest> request) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.DrTools;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.PlanAsync(target, control, options, cancellationToken);
-        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.RunAsync(plan, control, options, cancellationToken);
+
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.PlanAsync(target, For(options), options, cancellationToken);
+
+        public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+        {
+            var drill = For(options);
+            try
+            {
+                return await FailoverDrill.RunAsync(plan, drill, options, cancellationToken);
+            }
+            finally
+            {
+                if (drill is IAsyncDisposable held) await held.DisposeAsync();
+            }
+        }
+
+        private IMemberControl For(FailoverOptions options) =>
+            options.Mode == FailoverMode.Failover && options.LibraryFault is { } spec ? new FaultControl(control, spec, member => request(spec, member)) : control;
     }
 
     private sealed class PatroniRecovery(DbTarget target, PatroniCluster cluster, string? faultCommand) : IRecovery

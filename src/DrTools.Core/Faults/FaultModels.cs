@@ -35,6 +35,12 @@ public sealed record FaultMember(string Name, string Host, int Port)
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 }
 
+/// <summary>A fault of the library as a drill's fault: its kind and parameters; the member is the drill's primary (or leader).</summary>
+public sealed record FaultSpec(FaultKind Kind, IReadOnlyDictionary<string, string> Parameters)
+{
+    public override string ToString() => Parameters.Count == 0 ? Kind.ToString() : $"{Kind} ({string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"))})";
+}
+
 /// <summary>What to inject: the kind, the member, the peers it is cut from (none: everyone), its parameters, and how long.</summary>
 public sealed record FaultRequest(FaultKind Kind, FaultMember Member)
 {

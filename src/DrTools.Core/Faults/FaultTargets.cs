@@ -16,19 +16,25 @@ public static class FaultTargets
         IReadOnlyList<string>? dataDirectories, CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed($"{kind} fault");
+        if (member is null)
+        {
+            var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+            member = status.Primary?.Name ?? throw new DrToolsException($"{kind} fault: name the member; {target.Name} has no primary to default to ({status.Verdict}).", DrErrorKind.InvalidArgument);
+        }
+        return Resolve(kind, target, sandbox, member, parameters, dataDirectories);
+    }
+
+    /// <summary>The request for a member named already (a drill's primary, say).</summary>
+    public static FaultRequest Resolve(FaultKind kind, DbTarget target, Sandbox? sandbox, string member, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string>? dataDirectories)
+    {
+        target.DemandDrillAllowed($"{kind} fault");
         var directories = Failover.LocalControl.ParseDataDirectories(dataDirectories ?? []);
         var members = sandbox is not null
             ? FaultMembers.Of(sandbox)
             : target.Members.Select(m => FaultMembers.From(m, directories.GetValueOrDefault(m.Name) ?? directories.GetValueOrDefault(m.Endpoint))).ToList();
         FaultMember Find(string name) => members.FirstOrDefault(m => m.Name == name || m.Endpoint == name)
             ?? throw new DrToolsException($"'{name}' is not a member of {target.Name} (members: {string.Join(", ", members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
-        FaultMember chosen;
-        if (member is not null) chosen = Find(member);
-        else
-        {
-            var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-            chosen = Find(status.Primary?.Name ?? throw new DrToolsException($"{kind} fault: name the member; {target.Name} has no primary to default to ({status.Verdict}).", DrErrorKind.InvalidArgument));
-        }
+        var chosen = Find(member);
         var peers = parameters.TryGetValue("from", out var from) && from.Trim() != "everyone"
             ? from.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Find).ToList()
             : [];

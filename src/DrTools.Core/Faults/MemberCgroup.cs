@@ -16,7 +16,7 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
     /// <summary>The label of the member listening on <paramref name="port"/>; shared by every fault on that member.</summary>
     public static MemberCgroup For(int port)
     {
-        var mount = File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).FirstOrDefault(f => f.Length > 2 && f[2] == "cgroup2")?[1]
+        var mount = Cgroup2Mount
             ?? throw new DrToolsException("network faults on a member's own connections need cgroup v2, which is not mounted here.", DrErrorKind.InvalidOperation);
         if (mount != CgroupRoot && !mount.StartsWith(CgroupRoot + "/", StringComparison.Ordinal))
         {
@@ -25,6 +25,15 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         var relative = Path.Combine(Path.GetRelativePath(CgroupRoot, mount), "drtools", $"member-{port}").TrimStart('.', '/');
         return new MemberCgroup(Path.Combine(mount, "drtools", $"member-{port}"), relative);
     }
+
+    /// <summary>The member labels present now (drtools/member-PORT), whichever fault made them.</summary>
+    public static IReadOnlyList<string> Labels()
+    {
+        var root = Cgroup2Mount is { } mount ? Path.Combine(mount, "drtools") : null;
+        return root is not null && System.IO.Directory.Exists(root) ? System.IO.Directory.GetDirectories(root) : [];
+    }
+
+    private static string? Cgroup2Mount => File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).FirstOrDefault(f => f.Length > 2 && f[2] == "cgroup2")?[1];
 
     public string Selector => $"socket cgroupv2 level {Level} \"{NftPath}\"";
 

@@ -20,6 +20,10 @@ internal static class PatroniDrill
     public static async Task<FailoverPlan> PlanAsync(PatroniCluster cluster, DbTarget target, string? faultCommand, FailoverOptions options, CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        if (options.LibraryFault is { } library)
+        {
+            throw new DrToolsException($"{library.Kind} with Patroni recovering: not supported yet; the fault is one of {string.Join(", ", Enum.GetNames<NodeFault>())} or a fault command.", DrErrorKind.InvalidArgument);
+        }
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var view = await cluster.ViewAsync(cancellationToken)
             ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);

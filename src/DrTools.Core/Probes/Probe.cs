@@ -91,10 +91,13 @@ public sealed class Probe : IAsyncDisposable
         if (options.Rate is <= 0 or > 1000) throw new DrToolsException($"probe rate {options.Rate}/s is out of range (more than 0, at most 1000).", DrErrorKind.InvalidArgument);
         var connectionString = options.ConnectionString ?? DefaultConnectionString(target, kind);
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
-        builder.Timeout = Math.Max(1, (int)Math.Ceiling(options.AttemptTimeout.TotalSeconds));
+        // Npgsql's Timeout holds for each host in turn: a host that drops packets (a partition, a dead machine) must
+        // leave the attempt time to try the next ones, as an application's connect timeout would.
+        var hosts = builder.Host?.Split(',').Length ?? 1;
+        builder.Timeout = Math.Max(1, (int)Math.Floor(options.AttemptTimeout.TotalSeconds / hosts));
         var probe = new Probe(kind, runId, builder.ConnectionString, options, clock)
         {
-            Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}",
+            Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}; Timeout={builder.Timeout}",
             ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
                 ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
                 : null,

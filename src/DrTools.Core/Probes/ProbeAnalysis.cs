@@ -5,8 +5,9 @@ namespace DrTools.Core.Probes;
 
 /// <summary>
 /// An outage as a client saw it: the longest silence between two consecutive acknowledgements from the last one before
-/// the fault onwards, and the attempts that failed in it. LastBefore is null when nothing was acknowledged before the
-/// fault; FirstAfter is null when nothing was acknowledged after the silence began.
+/// the fault onwards (or after the last one, when the attempts after it all failed), and the attempts that failed in
+/// it. LastBefore is null when nothing was acknowledged before the fault; FirstAfter is null when nothing was
+/// acknowledged after the silence began.
 /// </summary>
 public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
 {
@@ -35,6 +36,13 @@ public static class ProbeAnalysis
             {
                 (before, after) = (acknowledged[i], acknowledged[i + 1]);
             }
+        }
+        // Silence from the last acknowledgement to the last attempt: writes that never came back are the longest outage of all.
+        var last = acknowledged.LastOrDefault();
+        var lastAttempt = samples.Count == 0 ? fault : samples.Max(s => s.Sent);
+        if (last is not null && after is not null && lastAttempt - last.Acknowledged > after.Acknowledged - (before?.Acknowledged ?? fault))
+        {
+            (before, after) = (last, null);
         }
         var from = before?.Acknowledged ?? fault;
         var failed = samples.Count(s => !s.Succeeded && s.Sent >= from && (after is null || s.Sent < after.Acknowledged));

@@ -10,6 +10,9 @@ public static partial class ProcessTable
 {
     public static bool IsAlive(int pid) => StatFields(pid) is [var state, ..] && state is not ("Z" or "X");
 
+    /// <summary>Stopped by a signal (SIGSTOP): state T.</summary>
+    public static bool IsStopped(int pid) => StatFields(pid) is ["T", ..];
+
     /// <summary>When the process started, in clock ticks since boot (field 22 of /proc/PID/stat); null if it does not exist.</summary>
     public static long? StartTicks(int pid) => StatFields(pid) is { Length: > 19 } fields && long.TryParse(fields[19], out var ticks) ? ticks : null;
 

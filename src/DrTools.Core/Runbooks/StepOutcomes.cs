@@ -47,6 +47,7 @@ public static class StepOutcomes
         Sandbox sandbox => Created(sandbox, context),
         FaultRecord fault => Started(fault, context),
         FaultEnd end => Ended(end, context),
+        FaultTrace trace => new StepOutcome(trace, trace.Clear, trace.ToString()),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
         var other => new StepOutcome(other, true, Shorten(Describe(other))),

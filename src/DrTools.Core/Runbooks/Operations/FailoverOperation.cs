@@ -25,7 +25,8 @@ internal static class FailoverOperation
             new("dataDirectory", ParameterKind.StringList, "MEMBER=DIRECTORY for members DrTools controls directly."),
             new("phaseTimeout", ParameterKind.Duration, "Longest wait of any one phase (default 60s).") { Positive = true },
             new("recoveredBy", ParameterKind.Choice, "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
-            new("fault", ParameterKind.Choice, "With Patroni recovering, the fault on the leader's node (default KillNode).") { Choices = Enum.GetNames<NodeFault>() },
+            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
+            new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
         ],
         RunAsync)
@@ -49,9 +50,9 @@ internal static class FailoverOperation
             CheckIntegrity = !args.Flag("skipIntegrity"),
             IntegrityTables = args.List("integrityTable"),
             PhaseTimeout = args.Duration("phaseTimeout") ?? TimeSpan.FromSeconds(60),
-            Fault = Enum.Parse<NodeFault>(args.String("fault") ?? nameof(NodeFault.KillNode)),
             FaultDuration = args.Duration("faultDuration"),
         };
+        options = DrillFaults.With(options, args.String("fault"), Faults.FaultTargets.ParseParameters(args.List("faultParameter") ?? []));
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
         var recovery = Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
         var plan = await recovery.PlanAsync(options, cancellationToken);

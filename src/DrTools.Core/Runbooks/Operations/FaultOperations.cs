@@ -26,6 +26,14 @@ internal static class FaultOperations
                 return StepOutcomes.From(end, context);
             }),
 
+        new("Test-DrFault", typeof(FaultTrace), "Passes when no fault is left: none recorded, no DrTools nftables table, no cgroup label, no frozen process of the target's members.",
+            [Target(required: false)],
+            async (context, args, token) =>
+            {
+                var members = args.String("target") is { } target && context.Sandbox(target) is { } sandbox ? FaultMembers.Of(sandbox) : [];
+                return StepOutcomes.From(await FaultTrace.FindAsync(members, token), context);
+            }),
+
         new("Stop-DrFault", typeof(FaultEnd), "Undoes a fault a Start-DrFault step left in effect; passes when the undo succeeded.",
             [new("id", ParameterKind.String, "The fault's id, e.g. \"${partition.Id}\".") { Required = true }],
             async (context, args, token) => StepOutcomes.From(await Faults.Faults.StopAsync(args.Required("id"), token), context)),

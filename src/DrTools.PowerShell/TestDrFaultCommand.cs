@@ -1,0 +1,17 @@
+using System.Management.Automation;
+using DrTools.Core.Faults;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>Proves faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process of the sandbox's members.</summary>
+[Cmdlet(VerbsDiagnostic.Test, "DrFault")]
+[OutputType(typeof(FaultTrace))]
+public sealed class TestDrFaultCommand : DrCmdlet
+{
+    [Parameter(ValueFromPipeline = true, HelpMessage = "A sandbox whose members are checked for frozen processes too.")]
+    public Sandbox? Sandbox { get; set; }
+
+    protected override void ProcessRecord() =>
+        WriteObject(RunOperation(token => FaultTrace.FindAsync(Sandbox is null ? [] : FaultMembers.Of(Sandbox), token)));
+}
