@@ -1,0 +1,58 @@
+#Requires -Version 7.6
+# Faults from PowerShell, through the packaged module: held, stopped, undone on Ctrl+C, and as a failover's fault.
+
+BeforeAll {
+    $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path
+    $version = (Import-PowerShellDataFile "$RepositoryRoot/module/DrTools.psd1").ModuleVersion
+    $ModuleManifest = $env:DRTOOLS_MODULE_MANIFEST ?? "$RepositoryRoot/output/DrTools/$version/DrTools.psd1"
+    Import-Module $ModuleManifest -Force
+    $Root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-faults-$([guid]::NewGuid().ToString('n'))"
+    $Sandbox = New-DrSandbox -Standbys 1 -Path $Root -Confirm:$false
+}
+
+AfterAll {
+    Remove-DrSandbox -All -Path $Root -Confirm:$false -WarningAction SilentlyContinue
+    Remove-Item $Root -Recurse -Force -ErrorAction SilentlyContinue
+}
+
+Describe 'Faults in PowerShell' {
+    It 'holds a fault for -Duration and returns it undone, with no trace left' {
+        $end = $Sandbox | Start-DrFault -Kind PacketLoss -Member node1 -Parameter @{ percent = 40 } -Duration 1s -Confirm:$false
+        $end.Undone | Should -BeTrue
+        $end.Duration.TotalSeconds | Should -BeGreaterOrEqual 1
+        $end.Fault.Description | Should -BeLike 'PacketLoss of 40% of node1 (127.0.0.1:*)''s packets with everyone (clients, standbys, the primary), each direction'
+        ($Sandbox | Test-DrFault).Clear | Should -BeTrue
+    }
+
+    It 'changes nothing with -WhatIf, and refuses a parameter the kind does not take in one line' {
+        $Sandbox | Start-DrFault -Kind Freeze -Member node1 -WhatIf
+        Get-DrFault | Should -BeNullOrEmpty
+        { $Sandbox | Start-DrFault -Kind Partition -Member node1 -Parameter @{ form = 'node0' } -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage "Partition takes no parameter 'form' (it takes from: *"
+        Get-DrFault | Should -BeNullOrEmpty
+    }
+
+    It 'undoes a held fault when the pipeline is stopped (Ctrl+C)' {
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$ModuleManifest'; Get-DrSandbox -Id '$($Sandbox.Id)' -Path '$Root' | Start-DrFault -Kind Freeze -Member node1 -Duration 2m -Confirm:`$false")
+        $handle = $ps.BeginInvoke()
+        $deadline = [DateTime]::UtcNow.AddSeconds(60)
+        while (-not (Get-DrFault) -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 50 }
+        (Get-DrFault).Kind | Should -Be 'Freeze' -Because "the fault must be in effect ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
+        ($Sandbox | Test-DrFault).Frozen | Should -Not -BeNullOrEmpty
+        $ps.Stop()
+        $ps.Dispose()
+        $trace = $Sandbox | Test-DrFault
+        $trace.Clear | Should -BeTrue -Because "$trace"
+    }
+
+    It 'is the fault of a failover drill: the primary cut off, failed over, fenced, the partition lifted' {
+        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Partition -Rejoin -RtoSeconds 30 -Confirm:$false
+        $result.RecoveredBy | Should -Be 'DrTools'
+        $result.NewPrimary | Should -BeLike 'node1 *'
+        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'Partition of node0 (127.0.0.1:*) from everyone*'
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
+        ($Sandbox | Test-DrFault).Clear | Should -BeTrue
+        { $Sandbox | Invoke-DbFailover -Mode Failover -Fault Meltdown -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "*Meltdown*"
+    }
+}
