@@ -29,11 +29,13 @@ public static class FailoverCommand
         public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
         public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary (partition, packet-loss, freeze, kill, command; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster." };
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
+        public HttpProbeOptionGroup Http { get; } = new();
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
 
         public void AddTo(Command command)
         {
             foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration }) command.Add(option);
+            Http.AddTo(command);
         }
 
         public FailoverOptions Read(ParseResult parse)
@@ -52,6 +54,7 @@ public static class FailoverCommand
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
                 FaultDuration = parse.GetValue(FaultDuration),
+                HttpProbe = Http.Read(parse),
             };
             return DrillFaults.With(options, parse.GetValue(Fault), FaultTargets.ParseParameters(parse.GetValue(FaultArguments) ?? []));
         }
@@ -71,8 +74,8 @@ public static class FailoverCommand
         options.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var sandbox = target.OpenSandbox(parse);
             var failover = options.Read(parse);
+            var sandbox = target.OpenSandbox(parse);
             var recovery = options.Recovery(parse, sandbox?.Target ?? target.Resolve(parse), sandbox);
             var plan = await recovery.PlanAsync(failover, token);
             if (parse.GetValue(whatIf))

@@ -30,10 +30,14 @@ public static class FaultCommands
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the fault would be, change nothing." };
         var json = CommonOptions.Json();
         var target = new TargetOptions();
+        var http = new HttpProbeOptionGroup();
         var command = new Command("start", "Inject a fault on a member of a sandbox or of a cluster allowed for drills.") { kind, on, arguments, duration, dataDirectories, whatIf, json };
         target.AddTo(command, destructive: true);
+        http.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
+            var probe = http.Read(parse);
+            if (probe is not null && parse.GetValue(duration) is null) throw new Core.DrToolsException("--http-probe runs while a fault is held: give --duration too.", Core.DrErrorKind.InvalidArgument);
             var sandbox = target.OpenSandbox(parse);
             var request = await FaultTargets.ResolveAsync(parse.GetValue(kind), sandbox?.Target ?? target.Resolve(parse), sandbox, parse.GetValue(on),
                 FaultTargets.ParseParameters(parse.GetValue(arguments) ?? []), parse.GetValue(dataDirectories), token);
@@ -50,13 +54,12 @@ public static class FaultCommands
                 else Console.WriteLine($"fault {record.Id}: {record.Description}; undo it with: drtools fault stop {record.Id}");
                 return ExitCodes.Success;
             }
-            var (_, end) = await Faults.WithFaultAsync(request, lasting, async (started, held) =>
+            var end = await Faults.HoldAsync(request, lasting, probe, token, started =>
             {
                 if (!parse.GetValue(json)) Console.WriteLine($"fault {started.Id}: {started.Description}, for {Core.DurationText.Format(lasting)}");
-                await Task.Delay(lasting, held);
-                return true;
-            }, token);
-            return Ended([end], parse.GetValue(json));
+            });
+            if (!parse.GetValue(json) && end.HttpProbe is { } seen) Console.WriteLine($"HTTP probe: {seen}");
+            return Ended([end], parse.GetValue(json)) is var code && code == ExitCodes.Success && end.HttpProbe?.Met == false ? ExitCodes.NotMet : code;
         });
         return command;
     }

@@ -11,7 +11,7 @@ namespace DrTools.PowerShell;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Invoke, "DbFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(FailoverResult))]
-public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
+public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
 {
     // A string, not FailoverMode: PowerShell lays out cmdlet types before the module initializer can resolve
     // DrTools.Core, and a field of one of its value types would fail to load.
@@ -102,6 +102,7 @@ public sealed class InvokeDbFailoverCommand : DbTargetCmdlet
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
             FaultDuration = FaultDuration,
+            HttpProbe = HttpProbeOptions(),
         };
         options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, FaultParameters(FaultParameter))));
         var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));

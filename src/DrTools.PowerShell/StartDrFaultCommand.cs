@@ -11,7 +11,7 @@ namespace DrTools.PowerShell;
 /// </summary>
 [Cmdlet(VerbsLifecycle.Start, "DrFault", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(FaultRecord), typeof(FaultEnd))]
-public sealed class StartDrFaultCommand : DbTargetCmdlet
+public sealed class StartDrFaultCommand : ProbedTargetCmdlet
 {
     // A string, not FaultKind: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
     [Parameter(Mandatory = true, HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay or Command.")]
@@ -38,6 +38,8 @@ public sealed class StartDrFaultCommand : DbTargetCmdlet
     protected override void ProcessRecord()
     {
         var parameters = FaultParameters(Parameter);
+        var http = HttpProbeOptions();
+        if (http is not null && Duration is null) ThrowTerminatingError(new ErrorRecord(new ArgumentException("-HttpProbe runs while a fault is held: give -Duration too."), "HttpProbeNeedsDuration", ErrorCategory.InvalidArgument, HttpProbe));
         var target = ResolveTarget(AllowDrillOn);
         var request = RunOperation(token => FaultTargets.ResolveAsync(Enum.Parse<FaultKind>(Kind, ignoreCase: true), target, Sandbox, Member, parameters, DataDirectory, token), target.Name);
         // Planning checks everything and changes nothing: ShouldProcess then names exactly what will be done.
@@ -48,6 +50,6 @@ public sealed class StartDrFaultCommand : DbTargetCmdlet
             WriteObject(RunOperation(token => Faults.StartAsync(request, null, token), target.Name));
             return;
         }
-        WriteObject(RunOperation(async token => (await Faults.WithFaultAsync(request, duration, async (_, held) => { await Task.Delay(duration, held); return true; }, token)).End, target.Name));
+        WriteObject(RunOperation(token => Faults.HoldAsync(request, duration, http, token), target.Name));
     }
 }

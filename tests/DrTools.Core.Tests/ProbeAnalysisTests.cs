@@ -29,6 +29,18 @@ public sealed class ProbeAnalysisTests
     }
 
     [Fact]
+    public void Latency_percentiles_are_nearest_rank_over_answered_attempts_only()
+    {
+        // 100 answered attempts taking 1..100 ms, and failed ones that must not count.
+        var samples = Enumerable.Range(1, 100).Select(i => Ok(i, i, i + i / 1000.0)).Concat([Failed(101, 200), Failed(102, 201)]).ToList();
+        var figures = ProbeAnalysis.Latency("write", samples, p99TargetMs: 50);
+        Assert.Equal(["write latency p50", "write latency p95", "write latency p99"], figures.Select(f => f.Name));
+        Assert.Equal([50, 95, 99], figures.Select(f => f.Measured));
+        Assert.False(figures[2].Met);
+        Assert.Empty(ProbeAnalysis.Latency("read", [Failed(1, 0)]));
+    }
+
+    [Fact]
     public void Writes_acknowledged_just_after_the_fault_and_never_again_are_an_outage_with_no_end()
     {
         // The fault takes a moment to take effect: two writes get through after it, then nothing does until the probe stops.

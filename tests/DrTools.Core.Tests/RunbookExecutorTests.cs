@@ -1,4 +1,3 @@
-using System.Net;
 using DrTools.Core.Runbooks;
 
 namespace DrTools.Core.Tests;
@@ -227,40 +226,5 @@ public sealed class RunbookExecutorTests
         public void StepStarted(StepRecord step) => started(step);
         public void StepFinished(StepRecord step) { }
         public void Note(string message) { }
-    }
-
-    /// <summary>An application health endpoint on loopback that answers 200 until told it is unhealthy, then 503.</summary>
-    private sealed class HealthEndpoint : IDisposable
-    {
-        private readonly HttpListener _listener = new();
-        private readonly Task _serving;
-
-        public HealthEndpoint()
-        {
-            Url = $"http://127.0.0.1:{LoopbackPort.Free()}/health/";
-            _listener.Prefixes.Add(Url);
-            _listener.Start();
-            _serving = Task.Run(async () =>
-            {
-                while (_listener.IsListening)
-                {
-                    HttpListenerContext context;
-                    try { context = await _listener.GetContextAsync(); }
-                    catch (Exception e) when (e is HttpListenerException or ObjectDisposedException) { return; }
-                    context.Response.StatusCode = Healthy ? 200 : 503;
-                    context.Response.Close();
-                }
-            });
-        }
-
-        public string Url { get; }
-        public volatile bool Healthy = true;
-
-        public void Dispose()
-        {
-            _listener.Stop();
-            _listener.Close();
-            _serving.Wait(TimeSpan.FromSeconds(5));
-        }
     }
 }

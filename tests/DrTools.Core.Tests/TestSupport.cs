@@ -77,3 +77,44 @@ public static class Sql
         return (T)(await command.ExecuteScalarAsync())!;
     }
 }
+
+/// <summary>
+/// An application endpoint on loopback: answers 200 until told it is unhealthy (then 503), or, given an answer, what
+/// the answer says for each request (an application that asks its database, say).
+/// </summary>
+public sealed class HealthEndpoint : IDisposable
+{
+    private readonly System.Net.HttpListener _listener = new();
+    private readonly Task _serving;
+
+    public HealthEndpoint(Func<Task<int>>? answer = null)
+    {
+        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/health/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        _serving = Task.Run(async () =>
+        {
+            while (_listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
+                _ = Task.Run(async () =>
+                {
+                    context.Response.StatusCode = answer is null ? (Healthy ? 200 : 503) : await answer();
+                    context.Response.Close();
+                });
+            }
+        });
+    }
+
+    public string Url { get; }
+    public volatile bool Healthy = true;
+
+    public void Dispose()
+    {
+        _listener.Stop();
+        _listener.Close();
+        _serving.Wait(TimeSpan.FromSeconds(5));
+    }
+}

@@ -53,6 +53,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             State = state,
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
+            LatencyFigures = [.. ProbeAnalysis.Latency("write", writeSamples), .. ProbeAnalysis.Latency("read", readSamples)],
         };
     }
 

@@ -44,6 +44,8 @@ public sealed record FailoverOptions
     /// SIGKILL of the postmaster (or, with Patroni recovering, <see cref="Fault"/>); undone when the drill ends.
     /// </summary>
     public Faults.FaultSpec? LibraryFault { get; init; }
+    /// <summary>An application-level HTTP probe running through the drill, with its targets.</summary>
+    public Probes.HttpProbeOptions? HttpProbe { get; init; }
     /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
     public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>
@@ -132,7 +134,13 @@ public sealed record FailoverResult
     public string IntegrityResult => Integrity?.Result ?? "not checked";
 
     /// <summary>The figures the drill measured as a client, in the order reports show them.</summary>
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures];
+    /// <summary>p50/p95/p99 latency of the write and read probes' answered attempts.</summary>
+    public IReadOnlyList<Measurement> LatencyFigures { get; init; } = [];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false);
+    /// <summary>What the application-level HTTP probe saw during the drill, when one ran.</summary>
+    public Probes.HttpProbeResult? HttpProbe { get; init; }
+
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? []];
+
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && HttpProbe?.Met != false;
 }

@@ -22,7 +22,11 @@ public static class Recovery
     /// </summary>
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
-        Func<CancellationToken, Task<string>>? faultScript = null)
+        Func<CancellationToken, Task<string>>? faultScript = null) =>
+        new HttpProbed(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
+
+    private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
+        Func<CancellationToken, Task<string>>? faultScript)
     {
         var patroni = PatroniCluster.For(target, sandbox);
         if (faultScript is not null && recoveredBy != RecoveredBy.External) throw new DrToolsException("a fault script is the action of a drill an unknown HA manager recovers (-RecoveredBy External).", DrErrorKind.InvalidArgument);
@@ -46,6 +50,21 @@ public static class Recovery
                     if (faultCommand is not null) throw new DrToolsException($"give one fault: the fault command or {spec.Kind} from the fault library, not both.", DrErrorKind.InvalidArgument);
                     return Faults.FaultTargets.Resolve(spec.Kind, target, sandbox, member.Name, spec.Parameters, dataDirectories);
                 });
+        }
+    }
+
+    /// <summary>Any drill, with the application-level HTTP probe running through it when the options ask for one.</summary>
+    private sealed class HttpProbed(IRecovery drill) : IRecovery
+    {
+        public RecoveredBy RecoveredBy => drill.RecoveredBy;
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => drill.PlanAsync(options, cancellationToken);
+
+        public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+        {
+            if (options.HttpProbe is not { } http) return await drill.RunAsync(plan, options, cancellationToken);
+            await using var probe = Probes.HttpProbe.Start(http, new MonotonicClock());
+            var result = await drill.RunAsync(plan, options, cancellationToken);
+            return result with { HttpProbe = await probe.StopAsync() };
         }
     }
 

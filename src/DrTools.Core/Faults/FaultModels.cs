@@ -70,6 +70,9 @@ public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Un
     [System.Text.Json.Serialization.JsonIgnore]
     public (long Applied, long Undone)? Window { get; init; }
 
+    /// <summary>What the application-level HTTP probe saw while the fault was held, when one ran.</summary>
+    public Probes.HttpProbeResult? HttpProbe { get; init; }
+
     public string Id => Fault.Id;
     public FaultKind Kind => Fault.Kind;
     public TimeSpan Duration => EndedAt - Fault.StartedAt;

@@ -113,6 +113,22 @@ public static class Faults
     }
 
     /// <summary>
+    /// Holds the fault for <paramref name="duration"/> and returns it undone — also when cancelled (then it throws) —
+    /// with what the HTTP probe saw meanwhile, when one was asked for.
+    /// </summary>
+    public static async Task<FaultEnd> HoldAsync(FaultRequest request, TimeSpan duration, Probes.HttpProbeOptions? http, CancellationToken cancellationToken, Action<FaultRecord>? started = null)
+    {
+        await using var probe = http is null ? null : Probes.HttpProbe.Start(http, new MonotonicClock());
+        var (_, end) = await WithFaultAsync(request, duration, async (record, held) =>
+        {
+            started?.Invoke(record);
+            await Task.Delay(duration, held);
+            return true;
+        }, cancellationToken);
+        return probe is null ? end : end with { HttpProbe = await probe.StopAsync() };
+    }
+
+    /// <summary>
     /// Runs <paramref name="body"/> with the fault applied, and undoes it however the body ends — returns, throws, is
     /// cancelled or its time runs out.
     /// </summary>

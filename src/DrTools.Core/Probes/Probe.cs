@@ -108,12 +108,10 @@ public sealed class Probe : IAsyncDisposable
 
     private async Task RunAsync()
     {
-        var interval = TimeSpan.FromSeconds(1 / _options.Rate);
         NpgsqlConnection? connection = null;
-        var next = _clock.Elapsed;
         try
         {
-            for (long sequence = 1; !_stop.IsCancellationRequested; sequence++)
+            await Pacing.RunAsync(_options.Rate, _clock, _stop.Token, async sequence =>
             {
                 var sent = _clock.Elapsed;
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
@@ -127,16 +125,12 @@ public sealed class Probe : IAsyncDisposable
                 catch (Exception e)
                 {
                     // Whatever an attempt throws is a failed attempt the client saw; only stopping ends the probe.
-                    if (_stop.IsCancellationRequested && e is OperationCanceledException) break;
+                    if (_stop.IsCancellationRequested && e is OperationCanceledException) return;
                     _samples.Enqueue(new ProbeSample(sequence, sent, null, connection?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
                     if (connection is not null) await connection.DisposeAsync();
                     connection = null;
                 }
-                next += interval;
-                var wait = next - _clock.Elapsed;
-                if (wait > TimeSpan.Zero) await Task.Delay(wait, _stop.Token).ContinueWith(_ => { }, TaskScheduler.Default);
-                else next = _clock.Elapsed; // fell behind (a slow attempt): carry on at the rate, no burst to catch up
-            }
+            });
         }
         finally
         {

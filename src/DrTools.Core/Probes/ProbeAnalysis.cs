@@ -20,6 +20,24 @@ public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequenc
 public static class ProbeAnalysis
 {
     /// <summary>
+    /// p50, p95 and p99 of the answered attempts' latency (sent to acknowledged, on the drill's monotonic clock), nearest
+    /// rank: a database (or service) that is up but slow is a finding an outage figure does not show.
+    /// </summary>
+    public static IReadOnlyList<Measurement> Latency(string what, IReadOnlyList<ProbeSample> samples, double? p99TargetMs = null)
+    {
+        var latencies = samples.Where(s => s.Succeeded).Select(s => (s.Acknowledged!.Value - s.Sent).TotalMilliseconds).Order().ToList();
+        if (latencies.Count == 0) return [];
+        double Rank(double p) => latencies[Math.Max(0, (int)Math.Ceiling(p / 100 * latencies.Count) - 1)];
+        var method = $"{latencies.Count} answered attempt(s), sent to acknowledged on the drill's monotonic clock, nearest rank";
+        return
+        [
+            new Measurement($"{what} latency p50", Math.Round(Rank(50), 3), "ms", null, method),
+            new Measurement($"{what} latency p95", Math.Round(Rank(95), 3), "ms", null, method),
+            new Measurement($"{what} latency p99", Math.Round(Rank(99), 3), "ms", p99TargetMs, method),
+        ];
+    }
+
+    /// <summary>
     /// The longest gap between consecutive acknowledgements, counted from the last acknowledgement before the fault.
     /// Not simply "fault to first success after it": a server being stopped or killed can still acknowledge a write or
     /// two in its last milliseconds, and the outage a client lives through starts after those.

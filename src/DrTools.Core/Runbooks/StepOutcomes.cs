@@ -66,8 +66,9 @@ public static class StepOutcomes
     private static StepOutcome Ended(FaultEnd end, OperationContext context)
     {
         context.Faults.Release(end.Id);
-        return new StepOutcome(end, end.Undone, end.ToString())
+        return new StepOutcome(end, end.Undone && end.HttpProbe?.Met != false, end.HttpProbe is { } http ? $"{end}; {http}" : end.ToString())
         {
+            Measurements = end.HttpProbe?.Figures ?? [],
             Marks = end.Window is { } window ? [new TimelineMark("fault in effect", MarkKind.FaultActive, context.Clock.ReadingAt(window.Applied), context.Clock.ReadingAt(window.Undone), end.Fault.Description)] : [],
         };
     }

@@ -28,6 +28,7 @@ internal static class FailoverOperation
             new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
+            .. HttpProbeParameters(),
         ],
         RunAsync)
     {
@@ -51,6 +52,7 @@ internal static class FailoverOperation
             IntegrityTables = args.List("integrityTable"),
             PhaseTimeout = args.Duration("phaseTimeout") ?? TimeSpan.FromSeconds(60),
             FaultDuration = args.Duration("faultDuration"),
+            HttpProbe = HttpProbe(args),
         };
         options = DrillFaults.With(options, args.String("fault"), Faults.FaultTargets.ParseParameters(args.List("faultParameter") ?? []));
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;

@@ -15,15 +15,21 @@ internal static class FaultOperations
                 new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay or Command.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
                 new("parameter", ParameterKind.StringList, "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),
                 new("duration", ParameterKind.Duration, "How long the fault lasts; the step ends once it is undone.") { Positive = true },
+                .. HttpProbeParameters(),
             ],
             async (context, args, token) =>
             {
                 var target = args.Required("target");
                 var request = await FaultTargets.ResolveAsync(Enum.Parse<FaultKind>(args.Required("kind")), context.Target(target), context.Sandbox(target), args.String("member"),
                     FaultTargets.ParseParameters(args.List("parameter") ?? []), null, token);
-                if (args.Duration("duration") is not { } duration) return StepOutcomes.From(await Faults.Faults.StartAsync(request, null, token), context);
-                var (_, end) = await Faults.Faults.WithFaultAsync(request, duration, async (_, held) => { await Task.Delay(duration, held); return true; }, token);
-                return StepOutcomes.From(end, context);
+                var http = HttpProbe(args);
+                if (args.Duration("duration") is not { } duration)
+                {
+                    return http is null
+                        ? StepOutcomes.From(await Faults.Faults.StartAsync(request, null, token), context)
+                        : throw new DrToolsException("httpProbe runs while a fault is held: give duration: too.", DrErrorKind.InvalidArgument);
+                }
+                return StepOutcomes.From(await Faults.Faults.HoldAsync(request, duration, http, token), context);
             }),
 
         new("Test-DrFault", typeof(FaultTrace), "Passes when no fault is left: none recorded, no DrTools nftables table, no cgroup label, no frozen process of the target's members.",

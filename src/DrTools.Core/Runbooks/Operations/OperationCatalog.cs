@@ -22,6 +22,27 @@ public static class OperationCatalog
     internal static OperationParameter Repository() =>
         new("repository", ParameterKind.String, "Folder of the backup repository (e.g. ${run.directory}/repository).") { Required = true };
 
+    /// <summary>The parameters of an application-level HTTP probe running through a step.</summary>
+    internal static IEnumerable<OperationParameter> HttpProbeParameters() =>
+    [
+        new("httpProbe", ParameterKind.String, "URL the application answers on, probed with GET throughout: error rate, p50/p95/p99 latency, longest run of failures, time to recover."),
+        new("httpExpectStatus", ParameterKind.Integer, "The status an answered HTTP probe attempt returns (default 200).") { Minimum = 100, Maximum = 599 },
+        new("httpProbeRate", ParameterKind.Number, "HTTP probe attempts per second (default 5).") { Minimum = Probes.ProbeOptions.MinRate, Maximum = Probes.ProbeOptions.MaxRate },
+        new("maxErrorRate", ParameterKind.Number, "Target: most HTTP probe attempts that may fail, in percent.") { Maximum = 100 },
+        new("p99", ParameterKind.Duration, "Target: most p99 latency of the HTTP probe's answered attempts, e.g. 500ms.") { Positive = true },
+    ];
+
+    internal static Probes.HttpProbeOptions? HttpProbe(StepArguments args) => args.String("httpProbe") is { } url
+        ? new(Probes.HttpProbeOptions.ParseUrl(url))
+        {
+            ExpectedStatus = (int)(args.Integer("httpExpectStatus") ?? 200),
+            Rate = args.Number("httpProbeRate") ?? 5,
+            MaxErrorRate = args.Number("maxErrorRate"),
+            P99 = args.Duration("p99"),
+        }
+        : args.Number("maxErrorRate") is null && args.Duration("p99") is null ? null
+        : throw new DrToolsException("maxErrorRate and p99 are targets of the HTTP probe: give its URL (httpProbe).", DrErrorKind.InvalidArgument);
+
     /// <summary>A measured figure renamed for the report, where several subjects share one step (e.g. each standby).</summary>
     internal static Measurement Named(Measurement measurement, string subject) => measurement with { Name = $"{subject}: {measurement.Name}" };
 }
