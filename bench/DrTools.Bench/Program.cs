@@ -8,6 +8,7 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
     ["verification"] = VerificationBenchmark.RunAsync,
     ["pitr"] = PointInTimeBenchmark.RunAsync,
     ["patroni"] = PatroniBenchmark.RunAsync,
+    ["faults"] = FaultBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;
