@@ -20,9 +20,14 @@ public static class Drtools
 
     public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
-    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments)
+    public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) => StartUnder([], environment, arguments);
+
+    /// <summary>Starts drtools under <paramref name="wrapper"/> (e.g. setpriv as another user, unshare with a mount hidden).</summary>
+    public static Process StartUnder(IReadOnlyList<string> wrapper, IReadOnlyDictionary<string, string> environment, params string[] arguments)
     {
-        var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        var info = new ProcessStartInfo(wrapper.Count > 0 ? wrapper[0] : "dotnet") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var word in wrapper.Skip(1)) info.ArgumentList.Add(word);
+        if (wrapper.Count > 0) info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Dll);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
         foreach (var (key, value) in environment) info.Environment[key] = value;

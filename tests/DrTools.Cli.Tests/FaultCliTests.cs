@@ -53,6 +53,28 @@ public sealed class FaultCliTests
     }
 
     [Theory]
+    [InlineData("not root", "needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay and Command faults do not.")]
+    [InlineData("no nftables", "needs nftables, which is not installed: apt-get install nftables.")]
+    public async Task A_network_fault_where_it_cannot_work_is_refused_in_one_line_naming_what_is_missing(string where, string expected)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var member = $"Host=127.0.0.1;Port={sandbox.Members[0].Port}";
+        string[] wrapper = where == "not root"
+            ? ["setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups"]
+            // A mount namespace of its own in which /usr/sbin (where Debian puts nft) is empty.
+            : ["unshare", "--mount", "sh", "-c", "mount -t tmpfs none /usr/sbin && exec \"$@\"", "sh"];
+        var environment = new Dictionary<string, string> { ["HOME"] = root.Path, ["DOTNET_CLI_HOME"] = root.Path, ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults") };
+        using var process = Drtools.StartUnder(wrapper, environment, "fault", "start", "partition", "--member", member, "--allow-drill-on", $"127.0.0.1:{sandbox.Members[0].Port}", "--on", $"127.0.0.1:{sandbox.Members[0].Port}");
+        var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(60));
+
+        Assert.True(result.ExitCode == 2, result.All);
+        Assert.Equal($"drtools: Partition of 127.0.0.1:{sandbox.Members[0].Port} {expected}", result.StandardError.Trim());
+        Assert.Empty(Tables(sandbox.Members[0].Port));
+        Assert.False(Directory.Exists(Path.Combine(root.Path, "faults")) && Directory.EnumerateFiles(Path.Combine(root.Path, "faults")).Any());
+    }
+
+    [Theory]
     [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command.")]
     [InlineData(new[] { "fault", "start", "partition", "--member", "Host=127.0.0.1;Port=5432" }, "drtools: Partition fault refused: 127.0.0.1:5432 is not allowed for drills.")]
     [InlineData(new[] { "fault", "start", "packet-loss", "--member", "Host=127.0.0.1;Port=5432", "--allow-drill-on", "127.0.0.1:5432", "--on", "127.0.0.1:5432", "--fault-arg", "percent" }, "drtools: fault parameter 'percent': write it as NAME=VALUE, e.g. percent=30.")]

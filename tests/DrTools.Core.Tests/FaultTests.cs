@@ -298,6 +298,41 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         root.AssertNothingLeft();
     }
 
+    [Fact]
+    public async Task A_held_fault_is_undone_when_its_step_times_out_and_when_an_abort_condition_trips()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        using var health = new HealthEndpoint();
+        var observer = new StepWatcher(step => { if (step.Name == "Freeze for long") health.Healthy = false; });
+        string Yaml(string extra) => $$"""
+            name: Interrupted fault
+            targets:
+              db: { sandbox: { standbys: 1 } }
+            {{extra}}
+            steps:
+              - { name: Freeze for long, run: Start-DrFault, with: { target: db, member: node1, kind: Freeze, duration: 2m }, timeout: 1s }
+            """;
+
+        var timedOut = await Runbooks.RunbookExecutor.RunAsync(Runbooks.RunbookParser.Parse(Yaml(""), "timeout.yml"), new Runbooks.RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+        var aborted = await Runbooks.RunbookExecutor.RunAsync(Runbooks.RunbookParser.Parse(Yaml($"abortConditions:\n  - {{ name: Application health, http: \"{health.Url}\", interval: 100ms }}"), "abort.yml"),
+            new Runbooks.RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path, Observer = observer }, CancellationToken.None);
+
+        Assert.Equal(Runbooks.StepStatus.TimedOut, timedOut.Steps[0].Status);
+        Assert.True(timedOut.Steps[0].Duration < TimeSpan.FromSeconds(30));
+        Assert.Equal(Runbooks.RunStatus.Aborted, aborted.Status);
+        Assert.True(aborted.Steps[0].Duration < TimeSpan.FromSeconds(30));
+        Assert.Empty(Faults.Faults.List());
+        root.AssertNothingLeft();
+    }
+
+    private sealed class StepWatcher(Action<Runbooks.StepRecord> started) : Runbooks.IRunObserver
+    {
+        public void StepStarted(Runbooks.StepRecord step) => started(step);
+        public void StepFinished(Runbooks.StepRecord step) { }
+        public void Note(string message) { }
+    }
+
     /// <summary>Every acknowledged probe write the new primary does not have, read independently of the drill.</summary>
     private static async Task<List<long>> MissingAsync(Sandbox sandbox, Failover.FailoverResult result)
     {
