@@ -16,7 +16,7 @@ public static class FaultCommands
 
     private static Command Start()
     {
-        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay or command." };
+        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command or connection-exhaustion." };
         kind.CustomParser = result =>
         {
             if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)) return parsed;
@@ -49,6 +49,7 @@ public static class FaultCommands
             }
             if (parse.GetValue(duration) is not { } lasting)
             {
+                if (request.Kind == FaultKind.ConnectionExhaustion) throw new Core.DrToolsException("connection exhaustion is held by the process that starts it, and this one ends now: give --duration.", Core.DrErrorKind.InvalidArgument);
                 var record = await Faults.StartAsync(request, null, token);
                 if (parse.GetValue(json)) Output.Json(record);
                 else Console.WriteLine($"fault {record.Id}: {record.Description}; undo it with: drtools fault stop {record.Id}");

@@ -14,8 +14,8 @@ namespace DrTools.PowerShell;
 public sealed class StartDrFaultCommand : ProbedTargetCmdlet
 {
     // A string, not FaultKind: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
-    [Parameter(Mandatory = true, HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay or Command.")]
-    [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill), nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command))]
+    [Parameter(Mandatory = true, HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command or ConnectionExhaustion.")]
+    [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill), nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command), nameof(FaultKind.ConnectionExhaustion))]
     public string Kind { get; set; } = "";
 
     [Parameter(HelpMessage = "The member to inject the fault on (name or host:port); default the primary.")]

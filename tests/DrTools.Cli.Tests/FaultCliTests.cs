@@ -75,13 +75,13 @@ public sealed class FaultCliTests
     }
 
     [Theory]
-    [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command.")]
+    [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command, connection-exhaustion.")]
     [InlineData(new[] { "fault", "start", "partition", "--member", "Host=127.0.0.1;Port=5432" }, "drtools: Partition fault refused: 127.0.0.1:5432 is not allowed for drills.")]
     [InlineData(new[] { "fault", "start", "packet-loss", "--member", "Host=127.0.0.1;Port=5432", "--allow-drill-on", "127.0.0.1:5432", "--on", "127.0.0.1:5432", "--fault-arg", "percent" }, "drtools: fault parameter 'percent': write it as NAME=VALUE, e.g. percent=30.")]
     [InlineData(new[] { "fault", "stop" }, "drtools: fault stop: give fault ids or --all (one of the two).")]
     [InlineData(new[] { "fault", "start", "freeze", "--sandbox", "x", "--http-probe", "http://127.0.0.1:9/" }, "drtools: --http-probe runs while a fault is held: give --duration too.")]
     [InlineData(new[] { "failover", "--sandbox", "x", "--p99", "500ms" }, "drtools: --max-error-rate and --p99 are targets of the HTTP probe: give its URL (--http-probe).")]
-    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command.")]
+    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion.")]
     [InlineData(new[] { "fault", "stop", "partition-1-abcdef" }, "drtools: no active fault 'partition-1-abcdef'")]
     public async Task Bad_fault_input_is_one_line_and_exit_code_2(string[] arguments, string expected)
     {

@@ -215,6 +215,22 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     }
 
     [Fact]
+    public async Task Exhausted_connections_refuse_the_next_client_until_the_undo_releases_them()
+    {
+        var fault = await StartAsync(FaultKind.ConnectionExhaustion, "node2", "leave=0");
+        Assert.StartsWith($"ConnectionExhaustion of node2 (127.0.0.1:{Sandbox.Members[2].Port}): every connection slot taken by idle sessions held by process {Environment.ProcessId}", fault.Description);
+
+        var refused = await Assert.ThrowsAnyAsync<DrToolsException>(() => Sql.ScalarAsync<int>(Sandbox, "node2", "select 1"));
+        Assert.Equal("53300", Assert.IsType<PostgresException>(refused.InnerException).SqlState);
+        Assert.True(await AnswersAsync("node1"));
+
+        var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
+        Assert.Matches(@"^\d+ idle session\(s\) closed$", end.Undo);
+        Assert.True(await AnswersAsync("node2"));
+        AssertNoTrace();
+    }
+
+    [Fact]
     public async Task Two_faults_on_different_members_do_not_undo_each_other()
     {
         var first = await StartAsync(FaultKind.Partition, "node1");

@@ -17,6 +17,8 @@ public enum FaultKind
     ReplicationDelay,
     /// <summary>The user's own start and undo shell commands.</summary>
     Command,
+    /// <summary>Every connection slot taken by idle sessions this process holds; released on undo or when the process ends.</summary>
+    ConnectionExhaustion,
 }
 
 /// <summary>
@@ -29,6 +31,9 @@ public sealed record FaultMember(string Name, string Host, int Port)
 
     /// <summary>The sandbox the member belongs to, whose folder DrTools can reopen from another process to undo.</summary>
     public string? SandboxDirectory { get; init; }
+
+    /// <summary>How DrTools connects to it (the faults that act through connections); never recorded.</summary>
+    public DbMember? Database { get; init; }
 
     public string Endpoint => $"{Host}:{Port}";
 
@@ -84,9 +89,9 @@ public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Un
 public static class FaultMembers
 {
     public static FaultMember From(DbMember member, string? dataDirectory = null, string? sandboxDirectory = null) =>
-        new(member.Name, member.Host, member.Port) { DataDirectory = dataDirectory, SandboxDirectory = sandboxDirectory };
+        new(member.Name, member.Host, member.Port) { DataDirectory = dataDirectory, SandboxDirectory = sandboxDirectory, Database = member };
 
     /// <summary>The members of a sandbox, with their data directories and the sandbox's folder.</summary>
     public static IReadOnlyList<FaultMember> Of(Sandboxes.Sandbox sandbox) =>
-        sandbox.Members.Select(m => new FaultMember(m.Name, "127.0.0.1", m.Port) { DataDirectory = m.DataDirectory, SandboxDirectory = sandbox.Directory }).ToList();
+        sandbox.Target.Members.Zip(sandbox.Members, (db, m) => From(db, m.DataDirectory, sandbox.Directory) with { Host = "127.0.0.1" }).ToList();
 }

@@ -12,7 +12,7 @@ internal static class FaultOperations
             [
                 Target(),
                 Member("inject the fault on"),
-                new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay or Command.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
+                new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command or ConnectionExhaustion.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
                 new("parameter", ParameterKind.StringList, "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),
                 new("duration", ParameterKind.Duration, "How long the fault lasts; the step ends once it is undone.") { Positive = true },
                 .. HttpProbeParameters(),
