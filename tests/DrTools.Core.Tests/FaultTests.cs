@@ -349,20 +349,6 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         public void Note(string message) { }
     }
 
-    /// <summary>Every acknowledged probe write the new primary does not have, read independently of the drill.</summary>
-    private static async Task<List<long>> MissingAsync(Sandbox sandbox, Failover.FailoverResult result)
-    {
-        var member = sandbox.Members.Single(m => result.NewPrimary.StartsWith(m.Name + " ", StringComparison.Ordinal));
-        var present = new HashSet<long>();
-        await using var connection = new NpgsqlConnection(sandbox.ConnectionString(member));
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand($"select seq from {Probes.Probe.Table} where run_id = @run", connection);
-        query.Parameters.AddWithValue("run", result.RunId);
-        await using var reader = await query.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
-        return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
-    }
-
     private static async Task<Failover.FailoverResult> DrillAsync(Sandbox sandbox, FaultKind kind, bool rejoin, params string[] parameters)
     {
         var options = Failover.DrillFaults.With(new Failover.FailoverOptions { Mode = Failover.FailoverMode.Failover, Rejoin = rejoin, WriteProbe = new Probes.ProbeOptions { Rate = 50 } },
@@ -381,7 +367,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
 
         Assert.StartsWith("node1 ", result.NewPrimary);
         Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith($"Partition of node0 (127.0.0.1:{sandbox.Members[0].Port}) from everyone", StringComparison.Ordinal));
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         // A primary that vanished without closing its connections: decided from what DrTools sees, not after wal_receiver_timeout.
         Assert.InRange(result.WriteUnavailability.Measured, 0.001, 10);
         Assert.False(sandbox.Server("node0").IsRunning);
@@ -401,7 +387,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.StartsWith("node1 ", result.NewPrimary);
         Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith("Freeze of node0", StringComparison.Ordinal));
         Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         var status = await Cluster.ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         Assert.True(status.Healthy, status.Verdict);
         Assert.Equal("node1", status.Primary!.Name);

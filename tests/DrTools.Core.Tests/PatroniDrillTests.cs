@@ -26,19 +26,6 @@ public sealed class PatroniDrillTests
         return await recovery.RunAsync(await recovery.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
     }
 
-    /// <summary>Every acknowledged sequence the new leader does not have, read independently of the drill.</summary>
-    private static async Task<List<long>> MissingAsync(Sandbox sandbox, FailoverResult result)
-    {
-        var present = new HashSet<long>();
-        await using var connection = new NpgsqlConnection(sandbox.ConnectionString(sandbox.Members.Single(m => result.NewPrimary.StartsWith(m.Name + " ", StringComparison.Ordinal))));
-        await connection.OpenAsync();
-        await using var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection);
-        query.Parameters.AddWithValue("run", result.RunId);
-        await using var reader = await query.ExecuteReaderAsync();
-        while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
-        return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
-    }
-
     private static double Figure(FailoverResult result, string name) => result.Figures.Single(f => f.Name == name).Measured;
 
     [Fact]
@@ -53,7 +40,7 @@ public sealed class PatroniDrillTests
         Assert.Equal("Patroni", result.RecoveredBy);
         Assert.StartsWith("node2 ", result.NewPrimary);
         Assert.Equal(0, result.LostWrites.Measured);
-        Assert.Empty(await MissingAsync(sandbox, result));
+        Assert.Empty(await ProbeRows.MissingAsync(sandbox, result));
         Assert.Equal("PASS", result.IntegrityResult);
         Assert.InRange(result.WriteUnavailability.Measured, 0.001, 30);
         Assert.Contains($"through Host=127.0.0.1:{sandbox.Patroni!.WritePort}; Target Session Attributes=any", result.WriteUnavailability.Method);
@@ -77,7 +64,7 @@ public sealed class PatroniDrillTests
 
         Assert.StartsWith("SIGKILL of Patroni and every PostgreSQL process of node0", result.Fault);
         Assert.DoesNotContain("node0", result.NewPrimary);
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         var detection = Figure(result, "detection time");
         Assert.True(detection <= Figure(result, "promotion time") && Figure(result, "promotion time") <= Figure(result, "HAProxy switch time"), string.Join("; ", result.Figures));
         // Patroni waits for the leader key to expire: with ttl 10 a node loss is noticed in seconds, not instantly.
@@ -100,7 +87,7 @@ public sealed class PatroniDrillTests
 
         var result = await DrillAsync(sandbox, options);
 
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         Assert.Contains(result.Timeline, e => e.Name == "fault injected");
         Assert.Contains(result.Timeline, e => e.Name == "Patroni elected a leader");
         Assert.Contains(result.Timeline, e => e.Name == "HAProxy routes writes to the new leader");
@@ -125,7 +112,7 @@ public sealed class PatroniDrillTests
 
         // Patroni may keep the leader it elected, or the thawed old leader may take its key back: either way the result
         // says which, and every acknowledged write the final leader does not have is listed.
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         Assert.Contains(result.Timeline, e => e.Name == "Patroni elected a leader");
         Assert.Contains(result.Timeline, e => e.Name == "node thawed");
         Assert.Contains(result.Figures, f => f.Name == "writes acknowledged by another node after the leader (split brain)");
@@ -182,7 +169,7 @@ public sealed class PatroniDrillTests
         Assert.Equal($"the fault command '{command}' for node0", result.Fault);
         Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail == $"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})");
         Assert.StartsWith("node1 ", result.NewPrimary);
-        Assert.Equal(await MissingAsync(sandbox, result), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         Assert.Contains(result.Timeline, e => e.Name == "node restarted" && e.Detail == "Patroni started again on node0");
         Assert.Contains("node0 rejoined as a streaming replica", result.State);
     }
@@ -249,7 +236,7 @@ public sealed class PatroniDrillTests
         Assert.Equal($"127.0.0.1:{sandbox.Members[0].Port}", result.OldPrimary);
         Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port}", result.NewPrimary);
         Assert.Equal(0, result.LostWrites.Measured);
-        Assert.Equal(await MissingAsync(sandbox, result with { NewPrimary = "node1 " }), result.LostSequences);
+        Assert.Equal(await ProbeRows.MissingAsync(sandbox, result with { NewPrimary = "node1 " }), result.LostSequences);
         Assert.Contains(result.Timeline, e => e.Name == "new writer seen" && e.Detail == $"{result.NewPrimary} (was {result.OldPrimary})");
         Assert.Equal(Figure(result, "new writer seen"), result.Timeline.Single(e => e.Name == "new writer seen").At.TotalSeconds - result.Timeline.Single(e => e.Name == "primary stop requested").At.TotalSeconds, 3);
         Assert.StartsWith($"the writer through {endpoint} is {result.NewPrimary}, was {result.OldPrimary}", result.State);

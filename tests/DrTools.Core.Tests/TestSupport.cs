@@ -118,3 +118,20 @@ public sealed class HealthEndpoint : IDisposable
         _serving.Wait(TimeSpan.FromSeconds(5));
     }
 }
+
+/// <summary>The drill's probe rows, read independently of the drill.</summary>
+public static class ProbeRows
+{
+    /// <summary>Every acknowledged sequence the new primary (or leader) does not have.</summary>
+    public static async Task<List<long>> MissingAsync(Sandbox sandbox, Failover.FailoverResult result)
+    {
+        var present = new HashSet<long>();
+        await using var connection = new NpgsqlConnection(sandbox.ConnectionString(sandbox.Members.Single(m => result.NewPrimary.StartsWith(m.Name + " ", StringComparison.Ordinal))));
+        await connection.OpenAsync();
+        await using var query = new NpgsqlCommand($"select seq from {Probes.Probe.Table} where run_id = @run", connection);
+        query.Parameters.AddWithValue("run", result.RunId);
+        await using var reader = await query.ExecuteReaderAsync();
+        while (await reader.ReadAsync()) present.Add(reader.GetInt64(0));
+        return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+    }
+}
