@@ -9,7 +9,7 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(FaultTrace))]
 public sealed class TestDrFaultCommand : DrCmdlet
 {
-    [Parameter(ValueFromPipeline = true, HelpMessage = "A sandbox whose members are checked for frozen processes too.")]
+    [Parameter(ValueFromPipeline = true, HelpMessage = "A sandbox: only traces of faults on its members count, and its members are checked for frozen processes; without, any fault on this machine counts.")]
     public Sandbox? Sandbox { get; set; }
 
     protected override void ProcessRecord() =>

@@ -25,11 +25,27 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         _ = Percent(request);
         foreach (var member in request.Peers.Prepend(request.Member))
         {
+            if (!IsThisMachine(member.Host)) throw new DrToolsException($"{kind} of {request.Member.Display}: {member.Display} is not on this machine; network faults act on this machine's traffic only. Nothing was changed.", DrErrorKind.InvalidArgument);
             if (!OpenConnections.Listening(member.Port)) throw new DrToolsException($"{kind} of {request.Member.Display}: nothing listens on port {member.Port} ({member.Display}) on this machine; nothing was changed.", DrErrorKind.InvalidArgument);
         }
         if (request.Peers.Count > 0 && request.Member.DataDirectory is null && request.Peers.Any(p => p.DataDirectory is null))
         {
             throw new DrToolsException($"{kind} of {request.Member.Display} from chosen members: DrTools must know the processes of one side of each pair (a sandbox member, or a data directory).", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    /// <summary>Whether a member's host is one of this machine's addresses (or a name that resolves to one).</summary>
+    private static bool IsThisMachine(string host)
+    {
+        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+        try
+        {
+            return (System.Net.IPAddress.TryParse(host, out var address) ? [address] : System.Net.Dns.GetHostAddresses(host))
+                .Any(a => System.Net.IPAddress.IsLoopback(a) || local.Contains(a));
+        }
+        catch (System.Net.Sockets.SocketException)
+        {
+            return false;
         }
     }
 
@@ -41,13 +57,13 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
             : $"PacketLoss of {Percent(request)}% of {request.Member.Display}'s packets with {whom}, each direction";
     }
 
-    public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
     {
         static string Side(FaultMember m) => $"{m.Port}|{m.DataDirectory}";
         var state = new Dictionary<string, string>
         {
             ["table"] = Nftables.TableOf(id),
-            ["mark"] = FreeMark().ToString(CultureInfo.InvariantCulture),
+            ["mark"] = (await FreeMarkAsync(cancellationToken)).ToString(CultureInfo.InvariantCulture),
             ["action"] = kind == FaultKind.Partition ? "drop" : $"numgen random mod 100 < {Percent(request)} drop",
             ["member"] = Side(request.Member),
             ["peers"] = string.Join(";", request.Peers.Select(Side)),
@@ -57,7 +73,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
             var label = MemberCgroup.For(m.Port);
             state[$"cgroup:{label.Directory}"] = label.Origins(MemberCgroup.ProcessesOf(m)) + "|" + m.DataDirectory;
         }
-        return Task.FromResult<IReadOnlyDictionary<string, string>>(state);
+        return state;
     }
 
     /// <summary>
@@ -72,6 +88,17 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         }
         var member = Side.Parse(record.State["member"]);
         var peers = record.State["peers"].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList();
+        var (table, mark) = (record.State["table"], int.Parse(record.State["mark"], CultureInfo.InvariantCulture));
+        var selectors = Selectors(member, peers);
+        await Nftables.ApplyAsync(record.Description, Ruleset(table, mark, selectors, record.State["action"]), cancellationToken);
+        // A connection whose socket was made before the label and connected after the first reading escaped both:
+        // read again now that the label holds, and mark what appeared (inserted before the drop).
+        var late = Selectors(member, peers).Except(selectors).ToList();
+        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l => $"insert rule inet {table} {c.Chain} {c.Only}{l} ct mark set ct mark | {Bit(mark)}"))) + "\n", cancellationToken);
+    }
+
+    private static List<string> Selectors(Side member, IReadOnlyList<Side> peers)
+    {
         var selectors = new List<string>();
         if (peers.Count == 0)
         {
@@ -84,7 +111,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
             selectors.AddRange(member.Outgoing(peer.Port));
             selectors.AddRange(peer.Outgoing(member.Port));
         }
-        await Nftables.ApplyAsync(record.Description, Ruleset(record.State["table"], int.Parse(record.State["mark"], CultureInfo.InvariantCulture), selectors, record.State["action"]), cancellationToken);
+        return selectors;
     }
 
     /// <summary>One side of a network fault: its port and, when known, its processes.</summary>
@@ -139,12 +166,16 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         record.State.Where(s => s.Key.StartsWith("cgroup:", StringComparison.Ordinal))
             .Select(s => (s.Key["cgroup:".Length..], s.Value[..s.Value.LastIndexOf('|')], s.Value[(s.Value.LastIndexOf('|') + 1)..]));
 
+    /// <summary>Loopback packets pass output then input: acting on output alone counts each packet once; input sees the rest.</summary>
+    private static readonly (string Chain, string Only)[] Chains = [("output", ""), ("input", "iifname != \"lo\" ")];
+
+    private static string Bit(int mark) => $"0x{1 << mark:x8}";
+
     private static string Ruleset(string table, int mark, IReadOnlyList<string> selectors, string action)
     {
-        var bit = $"0x{1 << mark:x8}";
+        var bit = Bit(mark);
         var text = new StringBuilder($"table inet {table} {{\n");
-        // Loopback packets pass output then input: acting on output alone counts each packet once; input sees the rest.
-        foreach (var (chain, only) in new[] { ("output", ""), ("input", "iifname != \"lo\" ") })
+        foreach (var (chain, only) in Chains)
         {
             text.Append($"  chain {chain} {{\n    type filter hook {chain} priority -5; policy accept;\n");
             foreach (var selector in selectors) text.Append($"    {only}{selector} ct mark set ct mark | {bit}\n");
@@ -153,10 +184,14 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         return text.Append("}\n").ToString();
     }
 
-    /// <summary>A conntrack mark bit no active network fault uses, so two faults never share (or clear) each other's marks.</summary>
-    private static int FreeMark()
+    /// <summary>
+    /// A conntrack mark bit no network fault uses — recorded, or in a table on this machine (another user's, a test's
+    /// own registry) — so one fault's drop never takes another's connections.
+    /// </summary>
+    private static async Task<int> FreeMarkAsync(CancellationToken cancellationToken)
     {
         var used = FaultRegistry.List().Select(r => r.State.GetValueOrDefault("mark")).OfType<string>().Select(int.Parse).ToHashSet();
+        used.UnionWith((await Nftables.MarksInUseAsync(cancellationToken)).Select(bit => System.Numerics.BitOperations.Log2((ulong)bit)));
         return Enumerable.Range(8, 24).FirstOrDefault(b => !used.Contains(b), -1) is var free and >= 0
             ? free
             : throw new DrToolsException("24 network faults are active already; stop one first.", DrErrorKind.InvalidOperation);

@@ -53,6 +53,14 @@ internal static class Nftables
         throw new DrToolsException($"nft could not delete table inet {table}: {result.StandardError.Trim()}", DrErrorKind.ExternalCommandFailed);
     }
 
+    /// <summary>The conntrack mark bits DrTools' tables on this machine test (ct mark &amp; BIT), whichever process made them.</summary>
+    public static async Task<IReadOnlyList<long>> MarksInUseAsync(CancellationToken cancellationToken)
+    {
+        var result = await CommandRunner.RunAsync(new CommandSpec("nft list ruleset", Program("reading network faults"), ["list", "ruleset"]), cancellationToken);
+        return System.Text.RegularExpressions.Regex.Matches(result.StandardOutput, @"ct mark & 0x([0-9a-f]{8}) ==")
+            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber)).Where(bit => bit != 0).Distinct().ToList();
+    }
+
     /// <summary>DrTools' tables present now (inet drtools_*).</summary>
     public static async Task<IReadOnlyList<string>> TablesAsync(CancellationToken cancellationToken)
     {
