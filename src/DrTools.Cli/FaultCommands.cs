@@ -68,7 +68,7 @@ public static class FaultCommands
     private static Command Stop()
     {
         var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Undo every active fault on this machine, and delete DrTools' nftables tables left by killed processes." };
+        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), and delete DrTools' nftables tables such processes left; a fault a running drill holds is kept (stop it by id)." };
         var json = CommonOptions.Json();
         var command = new Command("stop", "Undo faults.") { ids, all, json };
         command.SetAction(async (parse, _) =>
@@ -76,6 +76,10 @@ public static class FaultCommands
             var chosen = parse.GetValue(ids) ?? [];
             if (parse.GetValue(all) == (chosen.Length > 0)) throw new Core.DrToolsException("fault stop: give fault ids or --all (one of the two).", Core.DrErrorKind.InvalidArgument);
             // An undo is never cancelled half-way.
+            if (parse.GetValue(all) && !parse.GetValue(json))
+            {
+                foreach (var held in Faults.List().Where(Faults.HeldElsewhere)) Console.WriteLine($"kept fault {held.Id}: process {held.OwnerPid}, which holds it, is running (drtools fault stop {held.Id} undoes it anyway)");
+            }
             var ended = parse.GetValue(all) ? await Faults.StopAllAsync(CancellationToken.None) : await StopEachAsync(chosen);
             return Ended(ended, parse.GetValue(json));
         });

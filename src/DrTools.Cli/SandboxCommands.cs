@@ -70,7 +70,7 @@ public static class SandboxCommands
     private static Command Down()
     {
         var ids = new Argument<string[]>("id") { Description = "Sandbox or run ids (or unique prefixes).", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Undo every fault in effect, then remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
+        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone, then remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("down", "Stop a sandbox's servers and delete its directory.") { ids, all, root };
         command.SetAction(async (parse, _) =>

@@ -20,7 +20,7 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
     [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every fault in effect, then remove every sandbox under the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not make are never touched.")]
+    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every fault left behind by a process that is gone (and this session's own), then remove every sandbox under the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not make are never touched.")]
     public SwitchParameter All { get; set; }
 
     [Parameter(ParameterSetName = IdSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
@@ -37,7 +37,7 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
         var root = Path is null ? Core.Sandboxes.Sandbox.DefaultRoot : GetUnresolvedProviderPathFromPSPath(Path);
         var items = All ? Leftovers.List(root) : Id.Select(id => RunOperation(_ => Task.FromResult(Leftovers.Find(id, root)), id)).ToList();
         // Faults first, whatever process started them: a frozen or cut-off member must not outlive its drill.
-        if (All && Core.Faults.Faults.List().Count > 0 && ShouldProcess("every fault in effect on this machine", "Undo"))
+        if (All && Core.Faults.Faults.List().Count > 0 && ShouldProcess("every fault left behind on this machine", "Undo"))
         {
             foreach (var end in RunOperation(Core.Faults.Faults.StopAllAsync))
             {

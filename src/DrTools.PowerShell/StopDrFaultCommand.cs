@@ -15,14 +15,15 @@ public sealed class StopDrFaultCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every active fault, and delete DrTools' nftables tables left by killed processes.")]
+    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every fault left behind by a process that is gone and this session's own, and delete DrTools' nftables tables such processes left; a fault another running drill holds is kept (stop it by -Id).")]
     public SwitchParameter All { get; set; }
 
     protected override void ProcessRecord()
     {
         if (All)
         {
-            if (ShouldProcess("every active fault on this machine", "Undo")) WriteObject(RunOperation(Faults.StopAllAsync), enumerateCollection: true);
+            foreach (var held in Faults.List().Where(Faults.HeldElsewhere)) WriteWarning($"kept fault {held.Id}: process {held.OwnerPid}, which holds it, is running (Stop-DrFault -Id {held.Id} undoes it anyway)");
+            if (ShouldProcess("every fault left behind on this machine, and this session's own", "Undo")) WriteObject(RunOperation(Faults.StopAllAsync), enumerateCollection: true);
             return;
         }
         foreach (var id in Id)

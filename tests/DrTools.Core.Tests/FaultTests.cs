@@ -261,6 +261,29 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     }
 
     [Fact]
+    public async Task Stop_all_keeps_a_fault_a_running_process_holds_and_undoes_it_once_that_process_is_gone()
+    {
+        var marker = Path.Combine(fixture.Root.Path, "undone-by-stop-all");
+        using var holder = Process.Start("sleep", "60")!;
+        // A Command fault as another process (a drill in progress) would have recorded it.
+        var held = new FaultRecord("command-1-abcdef", FaultKind.Command, "node1", "held elsewhere", DateTimeOffset.UtcNow, holder.Id)
+        {
+            State = new Dictionary<string, string> { ["start"] = "true", ["undo"] = $"touch {marker}", ["host"] = "127.0.0.1", ["port"] = "1" },
+        };
+        FaultRegistry.Save(held);
+
+        Assert.DoesNotContain(await Faults.Faults.StopAllAsync(CancellationToken.None), e => e.Id == held.Id);
+        Assert.False(File.Exists(marker));
+        Assert.Single(Faults.Faults.List());
+
+        holder.Kill();
+        await holder.WaitForExitAsync();
+        Assert.Contains(await Faults.Faults.StopAllAsync(CancellationToken.None), e => e.Id == held.Id && e.Undone);
+        Assert.True(File.Exists(marker));
+        AssertNoTrace();
+    }
+
+    [Fact]
     public async Task Stop_all_undoes_what_a_killed_run_left_and_deletes_a_table_whose_maker_is_gone()
     {
         await StartAsync(FaultKind.Freeze, "node1");

@@ -82,6 +82,9 @@ public static class Faults
 
     public static IReadOnlyList<FaultRecord> List() => FaultRegistry.List();
 
+    /// <summary>Whether another process that is still running holds the fault (a drill in progress).</summary>
+    public static bool HeldElsewhere(FaultRecord fault) => fault.OwnerPid != Environment.ProcessId && Processes.ProcessTable.IsAlive(fault.OwnerPid);
+
     /// <summary>When a fault this process applied took effect (a Stopwatch timestamp); null for another process's.</summary>
     public static long? AppliedAt(string id) => Applied.TryGetValue(id, out var applied) ? applied : null;
 
@@ -103,11 +106,15 @@ public static class Faults
         }
     }
 
-    /// <summary>Undoes every recorded fault, then removes what a run killed before recording left: DrTools' nftables tables.</summary>
+    /// <summary>
+    /// Undoes every fault left behind — recorded by a process that is gone (a killed run, a CLI that started one without
+    /// a duration) — and this process's own, then removes DrTools' nftables tables whose maker is gone. A fault a
+    /// running drill holds is its own to undo (or anyone's by its id): sweeping leftovers never pulls one from under it.
+    /// </summary>
     public static async Task<IReadOnlyList<FaultEnd>> StopAllAsync(CancellationToken cancellationToken)
     {
         var ended = new List<FaultEnd>();
-        foreach (var record in FaultRegistry.List()) ended.Add(await StopAsync(record, cancellationToken));
+        foreach (var record in FaultRegistry.List().Where(r => !HeldElsewhere(r))) ended.Add(await StopAsync(record, cancellationToken));
         ended.AddRange(await NetworkFault.RemoveStrayTablesAsync(ended.Select(e => e.Fault).ToList(), cancellationToken));
         return ended;
     }

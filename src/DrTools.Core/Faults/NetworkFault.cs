@@ -4,10 +4,12 @@ using System.Text;
 namespace DrTools.Core.Faults;
 
 /// <summary>
-/// Partition and PacketLoss through an nftables table of the fault's own. A member's connections are recognized by its
-/// port (connections to it) and by the cgroup label of its processes (its own connections to others: a standby's
-/// to its primary); the first packet of a connection either way marks it in conntrack, and the action — drop, or drop
-/// a percentage — applies to every marked packet, both directions, open connections included.
+/// Partition and PacketLoss through an nftables table of the fault's own. The action — drop, or drop a percentage —
+/// applies directly to every packet whose ports say it belongs to the member: connections to its port, and its own
+/// connections open now (read from /proc, both directions). Its own connections opened later are recognized by the
+/// cgroup label of its processes: their first packet marks them in conntrack (tracked from their SYN), and the action
+/// applies to every marked packet, both directions. Open connections never rely on conntrack, which may have missed
+/// them (it runs only while some rule needs it) and would treat their packets as invalid.
 /// </summary>
 internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 {
@@ -94,7 +96,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         // A connection whose socket was made before the label and connected after the first reading escaped both:
         // read again now that the label holds, and mark what appeared (inserted before the drop).
         var late = Selectors(member, peers).Except(selectors).ToList();
-        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l => $"insert rule inet {table} {c.Chain} {c.Only}{l} ct mark set ct mark | {Bit(mark)}"))) + "\n", cancellationToken);
+        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l => $"insert rule inet {table} {c.Chain} {c.Only}{Rule(l, mark, record.State["action"])}"))) + "\n", cancellationToken);
     }
 
     private static List<string> Selectors(Side member, IReadOnlyList<Side> peers)
@@ -171,6 +173,10 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 
     private static string Bit(int mark) => $"0x{1 << mark:x8}";
 
+    /// <summary>A label's selector marks the connection (conntrack has it from its SYN); a port selector acts on the packet itself.</summary>
+    private static string Rule(string selector, int mark, string action) =>
+        selector.Contains("socket cgroupv2", StringComparison.Ordinal) ? $"{selector} ct mark set ct mark | {Bit(mark)}" : $"{selector} {action}";
+
     private static string Ruleset(string table, int mark, IReadOnlyList<string> selectors, string action)
     {
         var bit = Bit(mark);
@@ -178,7 +184,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         foreach (var (chain, only) in Chains)
         {
             text.Append($"  chain {chain} {{\n    type filter hook {chain} priority -5; policy accept;\n");
-            foreach (var selector in selectors) text.Append($"    {only}{selector} ct mark set ct mark | {bit}\n");
+            foreach (var selector in selectors) text.Append($"    {only}{Rule(selector, mark, action)}\n");
             text.Append($"    {only}ct mark & {bit} == {bit} {action}\n  }}\n");
         }
         return text.Append("}\n").ToString();
