@@ -9,11 +9,12 @@ namespace DrTools.Cli.Tests;
 public sealed class FaultCliTests
 {
     /// <summary>DrTools' nftables tables on these ports (other test processes may be making their own meanwhile).</summary>
-    private static IReadOnlyList<string> Tables(params int[] ports)
+    private static async Task<IReadOnlyList<string>> TablesAsync(params int[] ports)
     {
+        // Asynchronous: a test that blocks pool threads while it polls starves the other tests running beside it.
         using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
-        var output = nft.StandardOutput.ReadToEnd();
-        nft.WaitForExit();
+        var output = await nft.StandardOutput.ReadToEndAsync();
+        await nft.WaitForExitAsync();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => ports.Any(p => l.Contains($"drtools_partition_{p}_", StringComparison.Ordinal))).ToList();
     }
 
@@ -29,7 +30,7 @@ public sealed class FaultCliTests
         var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = Path.Combine(root.Path, "other") };
         using var held = Drtools.Start(environment, "fault", "start", "partition", "--sandbox", sandbox.Id, "--root", root.Path, "--on", "node1", "--fault-arg", "from=node0", "--duration", "120s");
         var port = sandbox.Members[1].Port;
-        await Polling.RequireAsync(() => Task.FromResult(Tables(port).Count == 1), TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20), () => "the partition never took effect", CancellationToken.None);
+        await Polling.RequireAsync(async () => (await TablesAsync(port)).Count == 1, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20), () => "the partition never took effect", CancellationToken.None);
 
         var listed = await Drtools.RunAsync(environment, "fault", "list");
         Assert.Matches($@"partition-{sandbox.Members[1].Port}-[0-9a-f]{{6}}\s+partition\s+node1 \(127\.0\.0\.1:{sandbox.Members[1].Port}\)", listed.StandardOutput);
@@ -38,7 +39,7 @@ public sealed class FaultCliTests
 
         if (signal == Drtools.SigKill)
         {
-            Assert.Single(Tables(port));
+            Assert.Single(await TablesAsync(port));
             var stop = cleanup == "fault" ? await Drtools.RunAsync(environment, "fault", "stop", "--all") : await Drtools.RunAsync(environment, "sandbox", "down", "--all");
             Assert.True(stop.ExitCode == 0, stop.All);
             Assert.Matches(@"partition-\d+-[0-9a-f]{6}: undone after [\d.]+m?s: nftables table inet drtools_partition_\d+_[0-9a-f]{6}_p\d+ deleted", stop.StandardOutput);
@@ -47,7 +48,7 @@ public sealed class FaultCliTests
         {
             Assert.True(result.ExitCode == 130, result.All);
         }
-        Assert.Empty(Tables(port));
+        Assert.Empty(await TablesAsync(port));
         Assert.Equal("[]", (await Drtools.RunAsync(environment, "fault", "list", "--json")).StandardOutput.Trim());
         Assert.False(Directory.Exists($"/sys/fs/cgroup/unified/drtools/member-{port}"));
     }
@@ -70,7 +71,7 @@ public sealed class FaultCliTests
 
         Assert.True(result.ExitCode == 2, result.All);
         Assert.Equal($"drtools: Partition of 127.0.0.1:{sandbox.Members[0].Port} {expected}", result.StandardError.Trim());
-        Assert.Empty(Tables(sandbox.Members[0].Port));
+        Assert.Empty(await TablesAsync(sandbox.Members[0].Port));
         Assert.False(Directory.Exists(Path.Combine(root.Path, "faults")) && Directory.EnumerateFiles(Path.Combine(root.Path, "faults")).Any());
     }
 
@@ -90,6 +91,6 @@ public sealed class FaultCliTests
         Assert.True(result.ExitCode == 2, result.All);
         Assert.StartsWith(expected, result.StandardError);
         Assert.Single(result.StandardError.Trim().Split('\n'));
-        Assert.Empty(Tables(5432));
+        Assert.Empty(await TablesAsync(5432));
     }
 }

@@ -40,11 +40,12 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         await Faults.Faults.StartAsync(await RequestAsync(kind, member, parameters), null, CancellationToken.None);
 
     /// <summary>The nftables tables this test process made (other test processes may be making their own meanwhile).</summary>
-    private static IReadOnlyList<string> Tables()
+    private static async Task<IReadOnlyList<string>> TablesAsync()
     {
+        // Asynchronous: a test that blocks pool threads starves the other tests running beside it.
         using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
-        var output = nft.StandardOutput.ReadToEnd();
-        nft.WaitForExit();
+        var output = await nft.StandardOutput.ReadToEndAsync();
+        await nft.WaitForExitAsync();
         return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("drtools_", StringComparison.Ordinal) && l.EndsWith($"_p{Environment.ProcessId}", StringComparison.Ordinal)).ToList();
     }
 
@@ -77,10 +78,10 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         }
     }
 
-    private void AssertNoTrace()
+    private async Task AssertNoTraceAsync()
     {
         Assert.Empty(Faults.Faults.List());
-        Assert.Empty(Tables());
+        Assert.Empty(await TablesAsync());
         Assert.Equal("", Cgroups);
         foreach (var member in Sandbox.Members)
         {
@@ -103,14 +104,14 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.True(await CaughtUpAsync("node2", written));
         Assert.True(await AnswersAsync("node1"));
         Assert.Equal($"Partition of node1 (127.0.0.1:{Sandbox.Members[1].Port}) from node0 (127.0.0.1:{Sandbox.Members[0].Port}), both directions, open connections included", fault.Description);
-        Assert.Single(Tables());
+        Assert.Single(await TablesAsync());
 
         var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
 
         Assert.True(end.Undone, end.Undo);
         Assert.StartsWith($"nftables table inet drtools_partition_{Sandbox.Members[1].Port}_", end.Undo);
         Assert.True(await CaughtUpAsync("node1", written));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -128,7 +129,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
 
         Assert.True((await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undone);
         Assert.True(await AnswersAsync("node2"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -156,7 +157,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
 
         Assert.True((await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undone);
         Assert.True(await TenRoundTripsAsync() < lossy);
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -170,7 +171,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
         Assert.Matches(@"^SIGCONT of \d+ process\(es\)$", end.Undo);
         Assert.True(await AnswersAsync("node2"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -186,7 +187,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.Equal("recovery_min_apply_delay reset", (await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undo);
         Assert.True(await Polling.UntilAsync(async () => await Sql.ScalarAsync<int>(Sandbox, "node1", "select coalesce(max(id), 0) from fault_marks") == last, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), CancellationToken.None));
         Assert.Equal("0", await Sql.ScalarAsync<string>(Sandbox, "node1", "show recovery_min_apply_delay"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -199,7 +200,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.StartsWith("started again (postmaster PID ", end.Undo);
         Assert.True(await AnswersAsync("node2"));
         Assert.True(await CaughtUpAsync("node2", await WrittenAsync()));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -211,7 +212,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
 
         await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
         Assert.False(File.Exists(marker));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -227,7 +228,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var end = await Faults.Faults.StopAsync(fault.Id, CancellationToken.None);
         Assert.Matches(@"^\d+ idle session\(s\) closed$", end.Undo);
         Assert.True(await AnswersAsync("node2"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -235,16 +236,16 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     {
         var first = await StartAsync(FaultKind.Partition, "node1");
         var second = await StartAsync(FaultKind.Partition, "node2");
-        Assert.Equal(2, Tables().Count);
+        Assert.Equal(2, (await TablesAsync()).Count);
 
         await Faults.Faults.StopAsync(first.Id, CancellationToken.None);
         Assert.True(await AnswersAsync("node1"));
         Assert.False(await AnswersAsync("node2"));
-        Assert.Single(Tables());
+        Assert.Single(await TablesAsync());
 
         await Faults.Faults.StopAsync(second.Id, CancellationToken.None);
         Assert.True(await AnswersAsync("node2"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -252,11 +253,11 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     {
         var request = await RequestAsync(FaultKind.Partition, "node2");
         await Assert.ThrowsAsync<InvalidOperationException>(() => Faults.Faults.WithFaultAsync<int>(request, null, (_, _) => throw new InvalidOperationException("the step failed"), CancellationToken.None));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
 
         using var cancel = new CancellationTokenSource(TimeSpan.FromMilliseconds(300));
         await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Faults.Faults.WithFaultAsync(request, TimeSpan.FromSeconds(30), async (_, token) => { await Task.Delay(TimeSpan.FromSeconds(30), token); return 0; }, cancel.Token));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
         Assert.True(await AnswersAsync("node2"));
     }
 
@@ -280,7 +281,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         await holder.WaitForExitAsync();
         Assert.Contains(await Faults.Faults.StopAllAsync(CancellationToken.None), e => e.Id == held.Id && e.Undone);
         Assert.True(File.Exists(marker));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -290,7 +291,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         using var dead = Process.Start("true")!;
         await dead.WaitForExitAsync();
         var stray = $"drtools_partition_1_abcdef_p{dead.Id}";
-        using (var nft = Process.Start("nft", ["add", "table", "inet", stray])!) nft.WaitForExit();
+        using (var nft = Process.Start("nft", ["add", "table", "inet", stray])!) await nft.WaitForExitAsync();
 
         var ended = await Faults.Faults.StopAllAsync(CancellationToken.None);
 
@@ -302,7 +303,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
             Assert.DoesNotContain(stray, await list.StandardOutput.ReadToEndAsync());
         }
         Assert.True(await AnswersAsync("node1"));
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -333,7 +334,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.Contains(journal.RemediationActions, r => r.StartsWith("undid fault partition-", StringComparison.Ordinal) && r.Contains("which the run started and no step stopped: nftables table inet drtools_partition_", StringComparison.Ordinal));
         Assert.Contains("class=\"fault-active\"", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Html));
         Assert.Empty(Faults.Faults.List());
-        Assert.Empty(Tables());
+        Assert.Empty(await TablesAsync());
         root.AssertNothingLeft();
     }
 
@@ -395,7 +396,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.InRange(result.WriteUnavailability.Measured, 0.001, 10);
         Assert.False(sandbox.Server("node0").IsRunning);
         Assert.Empty(Faults.Faults.List());
-        Assert.Empty(Tables());
+        Assert.Empty(await TablesAsync());
         Assert.Equal("", string.Join(",", sandbox.Members.Select(m => $"/sys/fs/cgroup/unified/drtools/member-{m.Port}").Where(Directory.Exists)));
     }
 
@@ -430,7 +431,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var error = await Assert.ThrowsAsync<DrToolsException>(async () => await StartAsync(kind, member, parameter.Length == 0 ? [] : [parameter]));
         Assert.StartsWith(message, error.Message.Replace(Sandbox.Id, ""));
         Assert.DoesNotContain('\n', error.Message);
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 
     [Fact]
@@ -450,6 +451,6 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var elsewhere = await FaultTargets.ResolveAsync(FaultKind.PacketLoss, remote, null, "192.0.2.1:5432", new Dictionary<string, string>(), null, CancellationToken.None);
         Assert.Equal("PacketLoss of 192.0.2.1:5432: 192.0.2.1:5432 is not on this machine; network faults act on this machine's traffic only. Nothing was changed.",
             (await Assert.ThrowsAsync<DrToolsException>(() => Faults.Faults.StartAsync(elsewhere, null, CancellationToken.None))).Message);
-        AssertNoTrace();
+        await AssertNoTraceAsync();
     }
 }
