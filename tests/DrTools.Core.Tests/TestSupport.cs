@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DrTools.Core.Processes;
+using DrTools.Core.Runbooks;
 using DrTools.Core.Sandboxes;
 using Npgsql;
 
@@ -99,9 +100,16 @@ public sealed class HealthEndpoint : IDisposable
                 System.Net.HttpListenerContext context;
                 try { context = await _listener.GetContextAsync(); }
                 catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
+                if (answer is null)
+                {
+                    // Answered as it arrives: the state the test set at that moment, not when a busy pool gets to it.
+                    context.Response.StatusCode = Healthy ? 200 : 503;
+                    context.Response.Close();
+                    continue;
+                }
                 _ = Task.Run(async () =>
                 {
-                    context.Response.StatusCode = answer is null ? (Healthy ? 200 : 503) : await answer();
+                    context.Response.StatusCode = await answer();
                     context.Response.Close();
                 });
             }
@@ -117,6 +125,27 @@ public sealed class HealthEndpoint : IDisposable
         _listener.Close();
         _serving.Wait(TimeSpan.FromSeconds(5));
     }
+}
+
+/// <summary>The nftables table lines (`table inet drtools_…`) on this machine now, read with nft itself.</summary>
+public static class NftTables
+{
+    // Asynchronous: a test that blocks pool threads while it polls starves the other tests running beside it.
+    public static async Task<IReadOnlyList<string>> ListAsync()
+    {
+        using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
+        var output = await nft.StandardOutput.ReadToEndAsync();
+        await nft.WaitForExitAsync();
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("drtools_", StringComparison.Ordinal)).ToList();
+    }
+}
+
+/// <summary>A run observer that is told when each step starts (to act on the world mid-run).</summary>
+public sealed class StepObserver(Action<StepRecord> started) : IRunObserver
+{
+    public void StepStarted(StepRecord step) => started(step);
+    public void StepFinished(StepRecord step) { }
+    public void Note(string message) { }
 }
 
 /// <summary>The drill's probe rows, read independently of the drill.</summary>
