@@ -34,8 +34,8 @@ public static class FaultBenchmark
             freeze.Add(await TimeAsync(() => Faults.StopAsync(frozen, CancellationToken.None), () => AnswersAsync(open)));
 
             var processes = ProcessTable.FindByWorkingDirectory(member.DataDirectory!);
-            foreach (var pid in processes) ProcessTable.Signal(pid, 19);
-            bareFreeze.Add(await TimeAsync(() => { foreach (var pid in processes) ProcessTable.Signal(pid, 18); return Task.CompletedTask; }, () => AnswersAsync(open)));
+            foreach (var pid in processes) ProcessTable.Signal(pid, ProcessTable.SigStop);
+            bareFreeze.Add(await TimeAsync(() => { foreach (var pid in processes) ProcessTable.Signal(pid, ProcessTable.SigCont); return Task.CompletedTask; }, () => AnswersAsync(open)));
             Console.WriteLine($"run {run}: partition lifted {partition[^1]:0.0} ms (bare {barePartition[^1]:0.0} ms), freeze thawed {freeze[^1]:0.0} ms (bare {bareFreeze[^1]:0.0} ms)");
         }
         Console.WriteLine($"stop to effect gone, {runs} runs, {Environment.ProcessorCount} cores:");

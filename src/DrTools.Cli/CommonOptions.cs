@@ -131,8 +131,6 @@ public sealed class HttpProbeOptionGroup
         foreach (var option in new Option[] { Url, ExpectStatus, Rate, MaxErrorRate, P99 }) command.Add(option);
     }
 
-    public Core.Probes.HttpProbeOptions? Read(ParseResult parse) => parse.GetValue(Url) is { } url
-        ? new(Core.Probes.HttpProbeOptions.ParseUrl(url)) { ExpectedStatus = parse.GetValue(ExpectStatus), Rate = parse.GetValue(Rate), MaxErrorRate = parse.GetValue(MaxErrorRate), P99 = parse.GetValue(P99) }
-        : parse.GetValue(MaxErrorRate) is null && parse.GetValue(P99) is null ? null
-        : throw new DrToolsException("--max-error-rate and --p99 are targets of the HTTP probe: give its URL (--http-probe).", DrErrorKind.InvalidArgument);
+    public Core.Probes.HttpProbeOptions? Read(ParseResult parse) => Core.Probes.HttpProbeOptions.From(parse.GetValue(Url), parse.GetValue(ExpectStatus), parse.GetValue(Rate),
+        parse.GetValue(MaxErrorRate), parse.GetValue(P99), ("--http-probe", "--max-error-rate and --p99"));
 }

@@ -27,7 +27,6 @@ public abstract class ProbedTargetCmdlet : DbTargetCmdlet
     public TimeSpan? P99 { get; set; }
 
     /// <summary>The HTTP probe the user asked for, or null; targets without a URL are refused.</summary>
-    protected HttpProbeOptions? HttpProbeOptions() => RunOperation(_ => Task.FromResult(HttpProbe is null
-        ? MaxErrorRate is null && P99 is null ? null : throw new Core.DrToolsException("-MaxErrorRate and -P99 are targets of the HTTP probe: give its URL (-HttpProbe).", Core.DrErrorKind.InvalidArgument)
-        : new HttpProbeOptions(Core.Probes.HttpProbeOptions.ParseUrl(HttpProbe)) { ExpectedStatus = HttpExpectStatus, Rate = HttpProbeRate, MaxErrorRate = MaxErrorRate, P99 = P99 }));
+    protected HttpProbeOptions? HttpProbeOptions() => RunOperation(_ => Task.FromResult(
+        Core.Probes.HttpProbeOptions.From(HttpProbe, HttpExpectStatus, HttpProbeRate, MaxErrorRate, P99, ("-HttpProbe", "-MaxErrorRate and -P99"))));
 }

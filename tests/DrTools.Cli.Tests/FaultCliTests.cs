@@ -9,14 +9,8 @@ namespace DrTools.Cli.Tests;
 public sealed class FaultCliTests
 {
     /// <summary>DrTools' nftables tables on these ports (other test processes may be making their own meanwhile).</summary>
-    private static async Task<IReadOnlyList<string>> TablesAsync(params int[] ports)
-    {
-        // Asynchronous: a test that blocks pool threads while it polls starves the other tests running beside it.
-        using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
-        var output = await nft.StandardOutput.ReadToEndAsync();
-        await nft.WaitForExitAsync();
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => ports.Any(p => l.Contains($"drtools_partition_{p}_", StringComparison.Ordinal))).ToList();
-    }
+    private static async Task<IReadOnlyList<string>> TablesAsync(params int[] ports) =>
+        (await NftTables.ListAsync()).Where(l => ports.Any(p => l.Contains($"drtools_partition_{p}_", StringComparison.Ordinal))).ToList();
 
     [Theory]
     [InlineData(Drtools.SigInt, "fault")]

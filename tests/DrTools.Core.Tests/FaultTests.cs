@@ -40,14 +40,8 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         await Faults.Faults.StartAsync(await RequestAsync(kind, member, parameters), null, CancellationToken.None);
 
     /// <summary>The nftables tables this test process made (other test processes may be making their own meanwhile).</summary>
-    private static async Task<IReadOnlyList<string>> TablesAsync()
-    {
-        // Asynchronous: a test that blocks pool threads starves the other tests running beside it.
-        using var nft = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!;
-        var output = await nft.StandardOutput.ReadToEndAsync();
-        await nft.WaitForExitAsync();
-        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => l.Contains("drtools_", StringComparison.Ordinal) && l.EndsWith($"_p{Environment.ProcessId}", StringComparison.Ordinal)).ToList();
-    }
+    private static async Task<IReadOnlyList<string>> TablesAsync() =>
+        (await NftTables.ListAsync()).Where(l => l.EndsWith($"_p{Environment.ProcessId}", StringComparison.Ordinal)).ToList();
 
     /// <summary>The cgroup labels of this sandbox's members.</summary>
     private string Cgroups => string.Join(",", Sandbox.Members.Select(m => $"/sys/fs/cgroup/unified/drtools/member-{m.Port}").Where(Directory.Exists));
@@ -298,10 +292,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.All(ended, e => Assert.True(e.Undone, e.Undo));
         Assert.Contains(ended, e => e.Kind == FaultKind.Freeze);
         // Deleted by this stop-all (or by another test process's, which sweeps the machine too).
-        using (var list = Process.Start(new ProcessStartInfo("nft", "list tables") { RedirectStandardOutput = true })!)
-        {
-            Assert.DoesNotContain(stray, await list.StandardOutput.ReadToEndAsync());
-        }
+        Assert.DoesNotContain(await NftTables.ListAsync(), l => l.Contains(stray, StringComparison.Ordinal));
         Assert.True(await AnswersAsync("node1"));
         await AssertNoTraceAsync();
     }
@@ -344,7 +335,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
         using var health = new HealthEndpoint();
-        var observer = new StepWatcher(step => { if (step.Name == "Freeze for long") health.Healthy = false; });
+        var observer = new StepObserver(step => { if (step.Name == "Freeze for long") health.Healthy = false; });
         string Yaml(string extra) => $$"""
             name: Interrupted fault
             targets:
@@ -364,13 +355,6 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.True(aborted.Steps[0].Duration < TimeSpan.FromSeconds(30));
         Assert.Empty(Faults.Faults.List());
         root.AssertNothingLeft();
-    }
-
-    private sealed class StepWatcher(Action<Runbooks.StepRecord> started) : Runbooks.IRunObserver
-    {
-        public void StepStarted(Runbooks.StepRecord step) => started(step);
-        public void StepFinished(Runbooks.StepRecord step) { }
-        public void Note(string message) { }
     }
 
     private static async Task<Failover.FailoverResult> DrillAsync(Sandbox sandbox, FaultKind kind, bool rejoin, params string[] parameters)

@@ -25,7 +25,7 @@ public sealed class RunbookExecutorTests
         using var history = new TemporaryRoot();
         using var health = new HealthEndpoint();
         // The application turns unhealthy once the long step is under way.
-        var observer = new Observer(step => { if (step.Name == "Long query") health.Healthy = false; });
+        var observer = new StepObserver(step => { if (step.Name == "Long query") health.Healthy = false; });
 
         var journal = await RunAsync(LongRunbook($"abortConditions:\n  - {{ name: Application health, http: \"{health.Url}\", interval: 200ms }}"), root, history, observer);
 
@@ -51,7 +51,7 @@ public sealed class RunbookExecutorTests
         // The check fails as soon as a table named stop_marker exists; the test creates it while the long step runs.
         const string condition = "abortConditions:\n  - { name: Marker absent, run: Invoke-DbQuery, with: { target: db, query: \"select 1 / (1 - (select count(*) from pg_class where relname = 'stop_marker'))::int\" }, interval: 100ms }";
         Sandboxes.Sandbox? sandbox = null;
-        var observer = new Observer(step =>
+        var observer = new StepObserver(step =>
         {
             if (step.Name != "Long query") return;
             sandbox = Sandboxes.Sandbox.List(root.Path).Select(s => Sandboxes.Sandbox.Open(s.Id, root.Path)).Single();
@@ -98,7 +98,7 @@ public sealed class RunbookExecutorTests
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
         using var cancellation = new CancellationTokenSource();
-        var observer = new Observer(step => { if (step.Name == "Long query") cancellation.CancelAfter(TimeSpan.FromMilliseconds(300)); });
+        var observer = new StepObserver(step => { if (step.Name == "Long query") cancellation.CancelAfter(TimeSpan.FromMilliseconds(300)); });
 
         var journal = await RunAsync(LongRunbook(), root, history, observer, cancellation.Token);
 
@@ -219,12 +219,5 @@ public sealed class RunbookExecutorTests
     {
         root.AssertNothingLeft();
         Assert.False(Directory.Exists(journal.ScratchDirectory), $"scratch folder {journal.ScratchDirectory} was left");
-    }
-
-    private sealed class Observer(Action<StepRecord> started) : IRunObserver
-    {
-        public void StepStarted(StepRecord step) => started(step);
-        public void StepFinished(StepRecord step) { }
-        public void Note(string message) { }
     }
 }

@@ -1,7 +1,6 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
 using Npgsql;
 
 namespace DrTools.Core.Faults;
@@ -73,7 +72,7 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
             foreach (var connection in held) await connection.DisposeAsync();
             return $"{held.Count} idle session(s) closed";
         }
-        if (record.OwnerPid != Environment.ProcessId && ProcessTable.IsAlive(record.OwnerPid))
+        if (Faults.HeldElsewhere(record))
         {
             throw new DrToolsException($"the sessions are held by process {record.OwnerPid}: stop the fault there, or end that process.", DrErrorKind.InvalidOperation);
         }

@@ -40,9 +40,6 @@ public static class Faults
 
     private static IFaultKind KindOf(FaultKind kind) => Kinds.Single(k => k.Kind == kind);
 
-    /// <summary>The parameters each kind takes, for help and completion.</summary>
-    public static IReadOnlyDictionary<string, string> ParametersOf(FaultKind kind) => KindOf(kind).Parameters;
-
     /// <summary>Checks a request and describes it, changing nothing: the basis of -WhatIf and ShouldProcess.</summary>
     public static string Plan(FaultRequest request)
     {

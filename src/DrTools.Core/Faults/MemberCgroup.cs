@@ -44,14 +44,15 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         .Where(p => p.Origin is not null && p.Origin != $"/drtools/{Path.GetFileName(Directory)}")
         .Select(p => $"{p.Pid}={p.Origin}"));
 
-    public void Join(IReadOnlyList<int> processes)
+    /// <summary>Moves the processes into the label at <paramref name="directory"/> (a recorded label's folder).</summary>
+    public static void Join(string directory, IReadOnlyList<int> processes)
     {
-        System.IO.Directory.CreateDirectory(Directory);
+        System.IO.Directory.CreateDirectory(directory);
         foreach (var pid in processes)
         {
             try
             {
-                File.WriteAllText(Path.Combine(Directory, "cgroup.procs"), pid.ToString());
+                File.WriteAllText(Path.Combine(directory, "cgroup.procs"), pid.ToString());
             }
             catch (IOException) when (!ProcessTable.IsAlive(pid))
             {
@@ -60,13 +61,13 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         }
     }
 
-    /// <summary>Puts every process still labelled back where it was (the hierarchy's root if unknown) and removes the label.</summary>
-    public void Leave(string origins)
+    /// <summary>Puts every process still in the label at <paramref name="directory"/> back where it was (the hierarchy's root if unknown) and removes the label.</summary>
+    public static void Leave(string directory, string origins)
     {
-        if (!System.IO.Directory.Exists(Directory)) return;
+        if (!System.IO.Directory.Exists(directory)) return;
         var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0], o => o[1]);
-        var hierarchy = Path.GetDirectoryName(Path.GetDirectoryName(Directory))!;
-        foreach (var pid in File.ReadAllLines(Path.Combine(Directory, "cgroup.procs")))
+        var hierarchy = Path.GetDirectoryName(Path.GetDirectoryName(directory))!;
+        foreach (var pid in File.ReadAllLines(Path.Combine(directory, "cgroup.procs")))
         {
             var back = Path.Combine(hierarchy, known.GetValueOrDefault(pid, "/").TrimStart('/'));
             try
@@ -78,10 +79,10 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
                 // The process exited meanwhile.
             }
         }
-        System.IO.Directory.Delete(Directory);
+        System.IO.Directory.Delete(directory);
         try
         {
-            System.IO.Directory.Delete(Path.GetDirectoryName(Directory)!);
+            System.IO.Directory.Delete(Path.GetDirectoryName(directory)!);
         }
         catch (IOException)
         {

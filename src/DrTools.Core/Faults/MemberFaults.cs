@@ -27,8 +27,6 @@ internal static class RecordedProcesses
 /// <summary>SIGSTOP of every process of the member; SIGCONT on undo.</summary>
 internal sealed class FreezeFault : IFaultKind
 {
-    private const int SigStop = 19, SigCont = 18;
-
     public FaultKind Kind => FaultKind.Freeze;
     public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string>();
 
@@ -41,13 +39,13 @@ internal sealed class FreezeFault : IFaultKind
 
     public Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        foreach (var pid in RecordedProcesses.Read(record.State["processes"])) ProcessTable.Signal(pid, SigStop);
+        foreach (var pid in RecordedProcesses.Read(record.State["processes"])) ProcessTable.Signal(pid, ProcessTable.SigStop);
         return Task.CompletedTask;
     }
 
     public Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        var thawed = RecordedProcesses.Read(record.State["processes"]).Count(pid => ProcessTable.Signal(pid, SigCont));
+        var thawed = RecordedProcesses.Read(record.State["processes"]).Count(pid => ProcessTable.Signal(pid, ProcessTable.SigCont));
         return Task.FromResult($"SIGCONT of {thawed} process(es)");
     }
 }

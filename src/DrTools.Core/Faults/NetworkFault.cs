@@ -86,7 +86,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
     {
         foreach (var (directory, _, dataDirectory) in Labels(record))
         {
-            new MemberCgroup(directory, "").Join(Processes.ProcessTable.FindByWorkingDirectory(dataDirectory));
+            MemberCgroup.Join(directory, Processes.ProcessTable.FindByWorkingDirectory(dataDirectory));
         }
         var member = Side.Parse(record.State["member"]);
         var peers = record.State["peers"].Split(';', StringSplitOptions.RemoveEmptyEntries).Select(Side.Parse).ToList();
@@ -141,7 +141,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         var stillUsed = FaultRegistry.List().Where(r => r.Id != record.Id).SelectMany(r => r.State.Keys).ToHashSet();
         foreach (var (directory, origins, _) in Labels(record).Where(l => !stillUsed.Contains($"cgroup:{l.Directory}")))
         {
-            new MemberCgroup(directory, "").Leave(origins);
+            MemberCgroup.Leave(directory, origins);
         }
         return deleted ? $"nftables table inet {record.State["table"]} deleted" : $"nftables table inet {record.State["table"]} was already gone";
     }
@@ -211,5 +211,4 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
             ? percent
             : throw new DrToolsException($"PacketLoss percent '{request.Parameters["percent"]}': a whole number from 1 to 100.", DrErrorKind.InvalidArgument);
     }
-
 }

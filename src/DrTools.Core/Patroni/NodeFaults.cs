@@ -12,7 +12,6 @@ namespace DrTools.Core.Patroni;
 /// </summary>
 internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, NodeFault fault, string? command) : IAsyncDisposable
 {
-    private const int SigTerm = 15, SigStop = 19, SigCont = 18;
     private IReadOnlyList<int> _frozen = [];
     private bool _injected;
 
@@ -53,11 +52,11 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
                 return $"SIGKILL of {processes.Count} process(es) of {node}: Patroni and PostgreSQL";
             case NodeFault.FreezeNode:
                 _frozen = sandbox.NodeProcesses(node);
-                foreach (var process in _frozen) ProcessTable.Signal(process, SigStop);
+                foreach (var process in _frozen) ProcessTable.Signal(process, ProcessTable.SigStop);
                 return $"SIGSTOP of {_frozen.Count} process(es) of {node}";
             default:
                 var patroni = ProcessTable.FindByWorkingDirectory(PatroniDirectory);
-                foreach (var process in patroni) ProcessTable.Signal(process, SigTerm);
+                foreach (var process in patroni) ProcessTable.Signal(process, ProcessTable.SigTerm);
                 return $"SIGTERM to {node}'s Patroni (PID {string.Join(", ", patroni)})";
         }
     }
@@ -66,7 +65,7 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
     public string? Thaw()
     {
         if (_frozen.Count == 0) return null;
-        foreach (var process in _frozen) ProcessTable.Signal(process, SigCont);
+        foreach (var process in _frozen) ProcessTable.Signal(process, ProcessTable.SigCont);
         var thawed = _frozen.Count;
         _frozen = [];
         return $"SIGCONT of {thawed} process(es) of {node}";

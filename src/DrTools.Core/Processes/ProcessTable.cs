@@ -49,6 +49,9 @@ public static partial class ProcessTable
         return found;
     }
 
+    /// <summary>Signal numbers on Linux: a clean stop, a thaw, a freeze.</summary>
+    public const int SigTerm = 15, SigCont = 18, SigStop = 19;
+
     public static void Kill(int pid) => Signal(pid, 9);
 
     /// <summary>Sends a signal by number (2 SIGINT, 9 SIGKILL, 15 SIGTERM); false if the process does not exist.</summary>

@@ -32,16 +32,8 @@ public static class OperationCatalog
         new("p99", ParameterKind.Duration, "Target: most p99 latency of the HTTP probe's answered attempts, e.g. 500ms.") { Positive = true },
     ];
 
-    internal static Probes.HttpProbeOptions? HttpProbe(StepArguments args) => args.String("httpProbe") is { } url
-        ? new(Probes.HttpProbeOptions.ParseUrl(url))
-        {
-            ExpectedStatus = (int)(args.Integer("httpExpectStatus") ?? 200),
-            Rate = args.Number("httpProbeRate") ?? 5,
-            MaxErrorRate = args.Number("maxErrorRate"),
-            P99 = args.Duration("p99"),
-        }
-        : args.Number("maxErrorRate") is null && args.Duration("p99") is null ? null
-        : throw new DrToolsException("maxErrorRate and p99 are targets of the HTTP probe: give its URL (httpProbe).", DrErrorKind.InvalidArgument);
+    internal static Probes.HttpProbeOptions? HttpProbe(StepArguments args) => Probes.HttpProbeOptions.From(args.String("httpProbe"), (int)(args.Integer("httpExpectStatus") ?? 200),
+        args.Number("httpProbeRate") ?? 5, args.Number("maxErrorRate"), args.Duration("p99"), ("httpProbe", "maxErrorRate and p99"));
 
     /// <summary>A measured figure renamed for the report, where several subjects share one step (e.g. each standby).</summary>
     internal static Measurement Named(Measurement measurement, string subject) => measurement with { Name = $"{subject}: {measurement.Name}" };
