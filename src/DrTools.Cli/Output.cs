@@ -20,7 +20,7 @@ public static class Output
 
     public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
+    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
     public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
@@ -38,7 +38,7 @@ public static class Output
     public static void Sandbox(Sandbox sandbox)
     {
         Console.WriteLine($"sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
-        Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.Port}", m.DataDirectory }));
+        Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.ClientPort}{(m.ProxyPort is null ? "" : $" (fault proxy to {m.Port})")}", m.DataDirectory }));
         if (sandbox.Patroni is { } patroni)
         {
             Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");

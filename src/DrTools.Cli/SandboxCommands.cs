@@ -13,6 +13,11 @@ public static class SandboxCommands
 
     public static Option<bool> Synchronous() => new("--synchronous") { Description = "Synchronous replication: ANY 1 standby confirms each commit." };
 
+    public static Option<bool> FaultProxy() => new("--fault-proxy")
+    {
+        Description = "Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it (streaming topology).",
+    };
+
     public static Option<SandboxTopology> Topology() => new("--topology")
     {
         Description = "streaming (DrTools' own primary and standbys, the default) or patroni (Patroni-managed nodes with etcd behind HAProxy).",
@@ -49,14 +54,16 @@ public static class SandboxCommands
         var topology = Topology();
         var members = Members();
         var patroniSettings = PatroniSettings();
+        var faultProxy = FaultProxy();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, root, json };
         command.SetAction(async (parse, token) =>
         {
             var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
             {
                 Synchronous = parse.GetValue(synchronous),
+                FaultProxy = parse.GetValue(faultProxy),
                 Root = parse.GetValue(root),
                 Persistent = true,
             }, token);

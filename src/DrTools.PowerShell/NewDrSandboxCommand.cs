@@ -29,6 +29,9 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     [Parameter(ParameterSetName = PatroniSet, HelpMessage = "Patroni DCS settings instead of Patroni's defaults (ttl 30, loop_wait 10), e.g. ttl=10,loop_wait=2.")]
     public string[]? PatroniSetting { get; set; }
 
+    [Parameter(ParameterSetName = StreamingSet, HelpMessage = "Put every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it.")]
+    public SwitchParameter FaultProxy { get; set; }
+
     [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its synchronous_mode).")]
     public SwitchParameter Synchronous { get; set; }
 
@@ -47,11 +50,11 @@ public sealed class NewDrSandboxCommand : DrCmdlet
                 Standbys = Members - 1,
                 PatroniSettings = DrTools.Core.Patroni.PatroniSettings.Defaults.With(PatroniSetting ?? []),
             }))
-            : new SandboxOptions { Standbys = Standbys };
+            : new SandboxOptions { Standbys = Standbys, FaultProxy = FaultProxy };
         options = options with { Synchronous = Synchronous, Root = root, Persistent = true };
         var what = patroni
             ? $"Create a Patroni sandbox: {Members} node(s) ({options.PatroniSettings}), etcd and HAProxy"
-            : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s)";
+            : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s){(FaultProxy ? ", behind a fault proxy" : "")}";
         if (!ShouldProcess(root, what)) return;
         WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress }, token)));
     }

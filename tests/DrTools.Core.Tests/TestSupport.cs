@@ -52,7 +52,7 @@ public static class PgBench
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", node.Port.ToString(), "-U", connection.Username! }.Concat(arguments).Append("postgres")) info.ArgumentList.Add(argument);
+        foreach (var argument in new[] { "-h", "127.0.0.1", "-p", node.ClientPort.ToString(), "-U", connection.Username! }.Concat(arguments).Append("postgres")) info.ArgumentList.Add(argument);
         info.Environment["PGPASSWORD"] = connection.Password;
         return Process.Start(info)!;
     }

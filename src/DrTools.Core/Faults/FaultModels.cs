@@ -19,6 +19,16 @@ public enum FaultKind
     Command,
     /// <summary>Every connection slot taken by idle sessions this process holds; released on undo or when the process ends.</summary>
     ConnectionExhaustion,
+    /// <summary>Every chunk of the member's traffic delayed (fault proxy).</summary>
+    Latency,
+    /// <summary>A random delay per chunk, order kept (fault proxy).</summary>
+    Jitter,
+    /// <summary>The member's traffic capped at a rate (fault proxy).</summary>
+    Bandwidth,
+    /// <summary>Every connection to the member reset, and new ones too while it holds (fault proxy).</summary>
+    ResetConnections,
+    /// <summary>Connections stay open and carry nothing until undone (fault proxy).</summary>
+    Blackhole,
 }
 
 /// <summary>
@@ -32,6 +42,9 @@ public sealed record FaultMember(string Name, string Host, int Port)
     /// <summary>The sandbox the member belongs to, whose folder DrTools can reopen from another process to undo.</summary>
     public string? SandboxDirectory { get; init; }
 
+    /// <summary>The fault proxy in front of it, when its sandbox has one (latency, bandwidth … act there).</summary>
+    public FaultProxyEndpoint? Proxy { get; init; }
+
     /// <summary>How DrTools connects to it (the faults that act through connections); never recorded.</summary>
     public DbMember? Database { get; init; }
 
@@ -39,6 +52,9 @@ public sealed record FaultMember(string Name, string Host, int Port)
 
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 }
+
+/// <summary>A member's listener on a fault proxy: the proxy's control socket and the port clients reach the member on.</summary>
+public sealed record FaultProxyEndpoint(string ControlSocket, int Port);
 
 /// <summary>A fault of the library as a drill's fault: its kind and parameters; the member is the drill's primary (or leader).</summary>
 public sealed record FaultSpec(FaultKind Kind, IReadOnlyDictionary<string, string> Parameters)
@@ -93,5 +109,9 @@ public static class FaultMembers
 
     /// <summary>The members of a sandbox, with their data directories and the sandbox's folder.</summary>
     public static IReadOnlyList<FaultMember> Of(Sandboxes.Sandbox sandbox) =>
-        sandbox.Target.Members.Zip(sandbox.Members, (db, m) => From(db, m.DataDirectory, sandbox.Directory) with { Host = "127.0.0.1" }).ToList();
+        sandbox.Target.Members.Zip(sandbox.Members, (db, m) => From(db, m.DataDirectory, sandbox.Directory) with
+        {
+            Host = "127.0.0.1",
+            Proxy = m.ProxyPort is { } port ? new FaultProxyEndpoint(sandbox.FaultProxySocket, port) : null,
+        }).ToList();
 }

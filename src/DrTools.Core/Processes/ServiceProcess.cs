@@ -6,14 +6,15 @@ namespace DrTools.Core.Processes;
 /// A long-running server a sandbox starts besides PostgreSQL (etcd, Patroni, HAProxy): in a session of its own, so
 /// Ctrl+C in the terminal that started it never reaches it; as the server account; its output appended to a log file;
 /// its working directory inside the sandbox, which is how removal finds and stops it, also after DrTools was killed.
+/// As the server account unless <c>asServerAccount</c> is false (DrTools' own fault proxy, which reads DrTools' files).
 /// </summary>
 public static class ServiceProcess
 {
-    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments)
+    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments, bool asServerAccount = true)
     {
         // sh redirects, then becomes the program.
         List<string> shell = ["/bin/sh", "-c", "exec \"$@\" >>\"$DRTOOLS_SERVICE_LOG\" 2>&1 </dev/null", "sh", program, .. arguments];
-        var command = ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}", "--init-groups", "--", .. shell] : shell;
+        var command = asServerAccount && ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}", "--init-groups", "--", .. shell] : shell;
         // setsid -f forks: the service is not this process's child (init reaps it, as it does a pg_ctl-started server),
         // and only setsid's own quick exit is waited for here.
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = workingDirectory };

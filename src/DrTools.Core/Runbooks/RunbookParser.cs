@@ -158,10 +158,10 @@ public static partial class RunbookParser
             return list;
         }
 
-        /// <summary>{ standbys: N, synchronous: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
+        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
         private SandboxOptions? SandboxTarget(YamlNode node, string where)
         {
-            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings"], where);
+            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy"], where);
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
             var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text => text.ToLowerInvariant() switch
             {
@@ -173,9 +173,11 @@ public static partial class RunbookParser
             {
                 foreach (var key in new[] { "members", "patroniSettings" }.Where(options.ContainsKey)) Fail(SourcePosition.Of(options[key]), $"{where}.{key}: only with topology: patroni.");
                 var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
-                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous };
+                var faultProxy = options.TryGetValue("faultProxy", out var proxyNode) && (Boolean(proxyNode, $"{where}.faultProxy") ?? false);
+                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy };
             }
             if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced), $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
+            if (options.TryGetValue("faultProxy", out var proxied)) Fail(SourcePosition.Of(proxied), $"{where}.faultProxy: only for a streaming sandbox (a Patroni sandbox's members find each other through etcd, around any proxy).");
             var members = options.TryGetValue("members", out var membersNode) ? Integer(membersNode, $"{where}.members", 1, SandboxOptions.MaxStandbys + 1) ?? 3 : 3;
             var settings = Patroni.PatroniSettings.Defaults;
             if (options.TryGetValue("patroniSettings", out var settingsNode))

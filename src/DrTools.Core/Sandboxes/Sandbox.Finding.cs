@@ -22,7 +22,7 @@ public sealed partial class Sandbox
             return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notASandbox };
         }
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.Port, new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning)).ToList();
+        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning)).ToList();
         var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
         var state = manifest.Owner is { IsAlive: false } ? SandboxState.Orphaned
             : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running

@@ -21,6 +21,8 @@ public sealed record SandboxOptions
     public SandboxTopology Topology { get; init; } = SandboxTopology.Streaming;
     /// <summary>For a Patroni sandbox: its DCS settings (default Patroni's own: ttl 30, loop_wait 10).</summary>
     public Patroni.PatroniSettings? PatroniSettings { get; init; }
+    /// <summary>Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole apply to it.</summary>
+    public bool FaultProxy { get; init; }
 }
 
 /// <summary>
@@ -70,19 +72,23 @@ public sealed partial class Sandbox : IAsyncDisposable
     public string ConnectionString(SandboxMember member) => new NpgsqlConnectionStringBuilder
     {
         Host = "127.0.0.1",
-        Port = member.Port,
+        Port = member.ClientPort,
         Username = _manifest.UserName,
         Password = _manifest.Password,
         Database = "postgres",
     }.ConnectionString;
 
-    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")})";
+    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")})";
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
         if (options.Standbys is < 0 or > SandboxOptions.MaxStandbys)
         {
             throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} standbys.", DrErrorKind.InvalidArgument);
+        }
+        if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
+        {
+            throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
         }
         if (options.Synchronous && options.Standbys == 0)
         {
@@ -130,9 +136,10 @@ public sealed partial class Sandbox : IAsyncDisposable
         System.IO.Directory.CreateDirectory(ArchiveDirectory);
         account.Own(ArchiveDirectory);
         WriteServerFile(PassFile, $"127.0.0.1:*:*:{UserName}:{_manifest.Password}\n", secret: true);
+        if (options.FaultProxy) await StartFaultProxyAsync(options.Progress, cancellationToken);
 
         options.Progress.Enter("initdb of the primary", 5);
-        var primary = AddMember("node0");
+        var primary = await AddMemberAsync("node0", cancellationToken);
         WriteServerFile(PasswordFile, _manifest.Password + "\n", secret: true);
         try
         {
@@ -155,7 +162,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         for (var i = 1; i <= options.Standbys; i++)
         {
             options.Progress.Enter($"pg_basebackup and start of standby node{i}", 35 + 55 * (i - 1) / options.Standbys);
-            var standby = AddMember($"node{i}");
+            var standby = await AddMemberAsync($"node{i}", cancellationToken);
             await using (var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken))
             await using (var createSlot = new NpgsqlCommand("select pg_create_physical_replication_slot(@slot, true)", connection))
             {
@@ -163,7 +170,7 @@ public sealed partial class Sandbox : IAsyncDisposable
                 await createSlot.ExecuteNonQueryAsync(cancellationToken);
             }
             await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup for sandbox {standby.Name}", Binaries.Tool("pg_basebackup"),
-                ["-h", "127.0.0.1", "-p", primary.Port.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync"])
+                ["-h", "127.0.0.1", "-p", primary.ClientPort.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync"])
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
@@ -196,6 +203,16 @@ public sealed partial class Sandbox : IAsyncDisposable
         return member;
     }
 
+    /// <summary>A new member of the cluster, behind its own listener on the fault proxy when the sandbox has one.</summary>
+    private async Task<SandboxMember> AddMemberAsync(string name, CancellationToken cancellationToken)
+    {
+        var member = AddMember(name);
+        if (!_manifest.FaultProxy) return member;
+        member = member with { ProxyPort = await ProxyControl.ListenAsync(member.Port, null, cancellationToken) };
+        ReplaceMember(member);
+        return member;
+    }
+
     private void ReplaceMember(SandboxMember member)
     {
         _manifest = _manifest with { Members = _manifest.Members.Select(m => m.Name == member.Name ? member : m).ToList() };
@@ -216,6 +233,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             catch (DrToolsException e) when (attempt < 3 && (e.Message.Contains("Address already in use", StringComparison.Ordinal) || e.Message.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal)))
             {
                 member = member with { Port = LoopbackPort.Free() };
+                if (member.ProxyPort is { } proxyPort) await ProxyControl.ListenAsync(member.Port, proxyPort, cancellationToken);
                 ReplaceMember(member);
             }
         }
@@ -236,7 +254,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         if (standbyOf is not null)
         {
             settings += $"""
-                primary_conninfo = 'host=127.0.0.1 port={standbyOf.Port} user={UserName} passfile=''{PassFile}'' application_name={member.Name}'
+                primary_conninfo = 'host=127.0.0.1 port={standbyOf.ClientPort} user={UserName} passfile=''{PassFile}'' application_name={member.Name}'
                 primary_slot_name = '{member.Name}'
 
                 """;

@@ -8,6 +8,12 @@ public sealed record SandboxMember(string Name, int Port, string DataDirectory, 
 {
     /// <summary>A Patroni node's REST API port; null in a streaming sandbox.</summary>
     public int? RestPort { get; init; }
+
+    /// <summary>The port of the fault proxy in front of the member, which clients and standbys use; null without one.</summary>
+    public int? ProxyPort { get; init; }
+
+    /// <summary>The port clients and standbys connect to: the fault proxy's when there is one.</summary>
+    [JsonIgnore] public int ClientPort => ProxyPort ?? Port;
 }
 
 /// <summary>
@@ -41,6 +47,8 @@ internal sealed record SandboxManifest(
     public string? Topology { get; init; }
     public Patroni.PatroniEndpoints? Patroni { get; init; }
     public IReadOnlyDictionary<string, string>? PatroniSettings { get; init; }
+    /// <summary>True when a fault proxy runs in front of every member (created with one).</summary>
+    public bool FaultProxy { get; init; }
 
     [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
 
