@@ -13,7 +13,7 @@ public static class CommonOptions
     /// <summary>--fault-arg NAME=VALUE, the parameters of a fault from the fault library.</summary>
     public static Option<string[]> FaultArguments() => new("--fault-arg")
     {
-        Description = "A parameter of the fault as NAME=VALUE: from=node0 (partition), percent=30 (packet loss), processes=all (kill), delay=30s or pause=true (replication delay), start=... and undo=... (command); repeatable.",
+        Description = "A parameter of the fault as NAME=VALUE: from=node0 (partition), percent=30 (packet loss), processes=all (kill), delay=30s or pause=true (replication delay), start=... and undo=... (command), leave=4MB (disk full), delay=100ms / jitter=50ms / rate=64kB / direction=toMember (fault proxy); repeatable.",
     };
 
     public static Option<bool> Json() => new("--json") { Description = "Write the result as JSON instead of text." };

@@ -16,7 +16,7 @@ public static class FaultCommands
 
     private static Command Start()
     {
-        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command or connection-exhaustion." };
+        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command, connection-exhaustion, disk-full, and through a sandbox's fault proxy latency, jitter, bandwidth, reset-connections or blackhole." };
         kind.CustomParser = result =>
         {
             if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)) return parsed;

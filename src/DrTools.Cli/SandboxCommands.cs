@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DrTools.Core;
 using DrTools.Core.Cleanup;
 using DrTools.Core.Sandboxes;
 
@@ -16,6 +17,11 @@ public static class SandboxCommands
     public static Option<bool> FaultProxy() => new("--fault-proxy")
     {
         Description = "Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it (streaming topology).",
+    };
+
+    public static Option<string?> WalDiskSize() => new("--wal-disk-size")
+    {
+        Description = "Each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill it (streaming topology).",
     };
 
     public static Option<SandboxTopology> Topology() => new("--topology")
@@ -55,15 +61,17 @@ public static class SandboxCommands
         var members = Members();
         var patroniSettings = PatroniSettings();
         var faultProxy = FaultProxy();
+        var walDiskSize = WalDiskSize();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, root, json };
         command.SetAction(async (parse, token) =>
         {
             var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
             {
                 Synchronous = parse.GetValue(synchronous),
                 FaultProxy = parse.GetValue(faultProxy),
+                WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
                 Root = parse.GetValue(root),
                 Persistent = true,
             }, token);

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
@@ -32,6 +33,9 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     [Parameter(ParameterSetName = StreamingSet, HelpMessage = "Put every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it.")]
     public SwitchParameter FaultProxy { get; set; }
 
+    [Parameter(ParameterSetName = StreamingSet, HelpMessage = "Put each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill it.")]
+    public string? WalDiskSize { get; set; }
+
     [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its synchronous_mode).")]
     public SwitchParameter Synchronous { get; set; }
 
@@ -50,11 +54,16 @@ public sealed class NewDrSandboxCommand : DrCmdlet
                 Standbys = Members - 1,
                 PatroniSettings = DrTools.Core.Patroni.PatroniSettings.Defaults.With(PatroniSetting ?? []),
             }))
-            : new SandboxOptions { Standbys = Standbys, FaultProxy = FaultProxy };
+            : RunOperation(_ => Task.FromResult(new SandboxOptions
+            {
+                Standbys = Standbys,
+                FaultProxy = FaultProxy,
+                WalDiskSize = WalDiskSize is null ? null : SizeText.Parse(WalDiskSize, "-WalDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize),
+            }));
         options = options with { Synchronous = Synchronous, Root = root, Persistent = true };
         var what = patroni
             ? $"Create a Patroni sandbox: {Members} node(s) ({options.PatroniSettings}), etcd and HAProxy"
-            : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s){(FaultProxy ? ", behind a fault proxy" : "")}";
+            : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s){(FaultProxy ? ", behind a fault proxy" : "")}{(options.WalDiskSize is { } size ? $", pg_wal on a {SizeText.Format(size)} tmpfs each" : "")}";
         if (!ShouldProcess(root, what)) return;
         WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress }, token)));
     }

@@ -14,8 +14,9 @@ namespace DrTools.PowerShell;
 public sealed class StartDrFaultCommand : ProbedTargetCmdlet
 {
     // A string, not FaultKind: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
-    [Parameter(Mandatory = true, HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command or ConnectionExhaustion.")]
-    [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill), nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command), nameof(FaultKind.ConnectionExhaustion))]
+    [Parameter(Mandatory = true, HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, and through a sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.")]
+    [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill), nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command), nameof(FaultKind.ConnectionExhaustion),
+        nameof(FaultKind.DiskFull), nameof(FaultKind.Latency), nameof(FaultKind.Jitter), nameof(FaultKind.Bandwidth), nameof(FaultKind.ResetConnections), nameof(FaultKind.Blackhole))]
     public string Kind { get; set; } = "";
 
     [Parameter(HelpMessage = "The member to inject the fault on (name or host:port); default the primary.")]

@@ -45,8 +45,8 @@ public sealed class StartDrRunCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var objectives = new List<RunbookObjective>();
-        if (Rto is { } rto) objectives.Add(new("rto", rto));
-        if (Rpo is { } rpo) objectives.Add(new("rpo", rpo));
+        if (Rto is { } rto) objectives.Add(new("rto", rto.TotalSeconds));
+        if (Rpo is { } rpo) objectives.Add(new("rpo", rpo.TotalSeconds));
         var source = MyInvocation.ScriptName is { Length: > 0 } script ? script : "interactive session";
         var options = new RunbookRunOptions { HistoryRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath), Tester = Tester };
         WriteObject(RunOperation(_ => Task.FromResult(ScriptedRun.Start(new RunHeader(Name, TestType ?? Name, source, Description), objectives, Targets(), options)), Name));

@@ -71,7 +71,7 @@ public static class DrillFaults
         parameters ??= new Dictionary<string, string>();
         if (name is null)
         {
-            return parameters.Count == 0 ? options : throw new DrToolsException("fault parameters are for a fault from the fault library: name it (-Fault / --fault Partition, PacketLoss, Freeze, Kill or Command).", DrErrorKind.InvalidArgument);
+            return parameters.Count == 0 ? options : throw new DrToolsException("fault parameters are for a fault from the fault library: name it (-Fault / --fault Partition, Latency, DiskFull …).", DrErrorKind.InvalidArgument);
         }
         if (Enum.TryParse<NodeFault>(name, ignoreCase: true, out var node) && Enum.IsDefined(node))
         {

@@ -19,6 +19,8 @@ public enum FaultKind
     Command,
     /// <summary>Every connection slot taken by idle sessions this process holds; released on undo or when the process ends.</summary>
     ConnectionExhaustion,
+    /// <summary>The member's WAL filesystem (a sandbox's tmpfs) filled until writes fail; freed on undo, the member started again if it stopped.</summary>
+    DiskFull,
     /// <summary>Every chunk of the member's traffic delayed (fault proxy).</summary>
     Latency,
     /// <summary>A random delay per chunk, order kept (fault proxy).</summary>

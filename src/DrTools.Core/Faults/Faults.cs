@@ -33,7 +33,7 @@ internal interface IFaultKind
 /// </summary>
 public static class Faults
 {
-    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(), new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault()];
+    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(), new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
 
     /// <summary>When each fault this process applied took effect, as a Stopwatch timestamp: the run's monotonic clock places it exactly.</summary>
     private static readonly ConcurrentDictionary<string, long> Applied = new();

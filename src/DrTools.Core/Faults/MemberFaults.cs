@@ -84,15 +84,18 @@ internal sealed class KillFault : IFaultKind
         if (!await ProcessTable.KillAsync(victims, TimeSpan.FromSeconds(10))) throw new DrToolsException($"{record.Member}: still alive 10 s after SIGKILL.", DrErrorKind.Timeout);
     }
 
-    public async Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
+    public Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken) =>
+        Directory.Exists(record.State["sandbox"]) ? StartAgainAsync(record, cancellationToken) : Task.FromResult("its sandbox is gone: nothing to start");
+
+    /// <summary>Starts a sandbox member a fault brought down, once every process of the old server is gone; says what it did.</summary>
+    internal static async Task<string> StartAgainAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        if (!Directory.Exists(record.State["sandbox"])) return "its sandbox is gone: nothing to start";
         var server = SandboxOf(record.State["sandbox"]).Server(record.State["member"]);
         if (server.IsRunning) return "already running again";
         // The killed postmaster's children hold its shared memory until they notice and exit.
         if (!await ProcessTable.WaitForExitAsync(ProcessTable.FindByWorkingDirectory(server.DataDirectory), TimeSpan.FromSeconds(30)))
         {
-            throw new DrToolsException($"{record.Member}: processes of the killed server still run 30 s later; it was not started again.", DrErrorKind.Timeout);
+            throw new DrToolsException($"{record.Member}: processes of the stopped server still run 30 s later; it was not started again.", DrErrorKind.Timeout);
         }
         await server.StartAsync(cancellationToken);
         return $"started again (postmaster PID {server.PostmasterPid})";

@@ -19,7 +19,7 @@ internal static class Nftables
     /// <summary>Refuses, naming the package or the privilege, where nftables cannot be used.</summary>
     public static string Program(string what)
     {
-        if (!Environment.IsPrivilegedProcess) throw new DrToolsException($"{what} needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay and Command faults do not.", DrErrorKind.NotAllowed);
+        if (!Environment.IsPrivilegedProcess) throw new DrToolsException($"{what} needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay, Command and the fault proxy's faults do not.", DrErrorKind.NotAllowed);
         return Located ?? throw new DrToolsException($"{what} needs nftables, which is not installed: apt-get install nftables.", DrErrorKind.InvalidOperation);
     }
 

@@ -370,7 +370,9 @@ internal sealed class DrillRun : IAsyncDisposable
     {
         List<RunbookStep> steps;
         lock (_gate) steps = _steps.Where(s => s.Objectives.Contains(objective.Name)).ToList();
-        if (steps.Count == 0) return new(objective.Name, objective.Target, null, "no step counts toward it");
+        var kind = objective.Kind;
+        ObjectiveResult NotMeasured(string because) => new(objective.Name, objective.Target, null, because) { Unit = kind.Unit };
+        if (steps.Count == 0) return NotMeasured("no step counts toward it");
         var figures = new List<(RunbookStep Step, Measurement Figure)>();
         foreach (var step in steps)
         {
@@ -381,16 +383,14 @@ internal sealed class DrillRun : IAsyncDisposable
                 record = Record(step);
                 _outcomes.TryGetValue((step.Section, step.Index), out outcome);
             }
-            if (outcome is null) return new(objective.Name, objective.Target, null, $"{record.Label} did not complete ({record.Status.ToString().ToLowerInvariant()})");
+            if (outcome is null) return NotMeasured($"{record.Label} did not complete ({record.Status.ToString().ToLowerInvariant()})");
             if (outcome.ObjectiveFigures.TryGetValue(objective.Name, out var figure)) figures.Add((step, figure));
             else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'", record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
-            else return new(objective.Name, objective.Target, null, $"{record.Label} measured no data loss figure for its target");
+            else return NotMeasured($"{record.Label} measured no {kind.Measures} figure for its target");
         }
-        var isRto = objective.Name == "rto";
-        var value = isRto ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
-        var method = $"{(isRto ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
-        var name = isRto ? "recovery time (RTO)" : "recovery point (RPO): window of lost writes";
-        return new(objective.Name, objective.Target, new Measurement(name, value, "s", objective.Target.TotalSeconds, method), null);
+        var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
+        var method = $"{(kind.Summed ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
+        return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method), null) { Unit = kind.Unit };
     }
 
     private static string Slug(string name)

@@ -12,7 +12,7 @@ public static class FailoverJournal
     {
         var figures = StepOutcomes.FailoverObjectiveFigures(result);
         var objectives = figures.Where(f => f.Value.Target is not null)
-            .Select(f => new ObjectiveResult(f.Key, TimeSpan.FromSeconds(f.Value.Target!.Value), f.Value with { Name = f.Key == "rto" ? "recovery time (RTO)" : "recovery point (RPO): window of lost writes" }, null))
+            .Select(f => new ObjectiveResult(f.Key, f.Value.Target!.Value, f.Value with { Name = ObjectiveKind.Of(f.Key).Display }, null) { Unit = f.Value.Unit })
             .ToList();
         var passed = result.Met && objectives.All(o => o.Met);
         var name = $"{result.Mode} of {result.Target}";

@@ -50,9 +50,20 @@ public sealed record StepRecord
 }
 
 /// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>
-public sealed record ObjectiveResult(string Name, TimeSpan Target, Measurement? Measurement, string? NotMeasuredBecause)
+/// <remarks>Target is in <see cref="Unit"/>; journals written before HTTP objectives kept it as a duration, read as seconds.</remarks>
+public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeof(ObjectiveTargetConverter))] double Target, Measurement? Measurement, string? NotMeasuredBecause)
 {
+    public string Unit { get; init; } = "s";
     public bool Met => Measurement?.Met == true;
+}
+
+/// <summary>An objective's target: a number, or (in older journals) a duration such as "00:00:30", read as seconds.</summary>
+internal sealed class ObjectiveTargetConverter : JsonConverter<double>
+{
+    public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
+        reader.TokenType == JsonTokenType.String ? TimeSpan.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture).TotalSeconds : reader.GetDouble();
+
+    public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
 
 /// <summary>

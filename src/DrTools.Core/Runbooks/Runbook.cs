@@ -28,8 +28,28 @@ public sealed record Runbook
     public required IReadOnlyList<AbortCondition> AbortConditions { get; init; }
 }
 
-/// <summary>An objective the run is held to: "rto" (recovery time) or "rpo" (recovery point, data loss window).</summary>
-public sealed record RunbookObjective(string Name, TimeSpan Target);
+/// <summary>
+/// An objective the run is held to, its target in the unit of its kind: "rto" (recovery time, s), "rpo" (recovery
+/// point, the data loss window, s), "maxErrorRate" (the HTTP probe's error rate, %) or "p99" (its p99 latency, ms).
+/// </summary>
+public sealed record RunbookObjective(string Name, double Target)
+{
+    public ObjectiveKind Kind => ObjectiveKind.Of(Name);
+}
+
+/// <summary>What an objective measures: its unit, its name in reports, and how several steps' figures combine.</summary>
+public sealed record ObjectiveKind(string Name, string Unit, string Display, string Measures, bool Summed)
+{
+    public static readonly IReadOnlyList<ObjectiveKind> All =
+    [
+        new("rto", "s", "recovery time (RTO)", "a recovery time", Summed: true),
+        new("rpo", "s", "recovery point (RPO): window of lost writes", "data loss", Summed: false),
+        new("maxErrorRate", "%", "HTTP error rate", "an HTTP error rate (httpProbe:)", Summed: false),
+        new("p99", "ms", "HTTP latency p99", "HTTP latency (httpProbe:)", Summed: false),
+    ];
+
+    public static ObjectiveKind Of(string name) => All.Single(k => k.Name == name);
+}
 
 /// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection string.</summary>
 public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill, SourcePosition Position)

@@ -107,7 +107,11 @@ public sealed class OperationContext
     /// <summary>Where restored instances are created, beside the run's sandboxes.</summary>
     public string? SandboxRoot { get; }
 
-    public TimeSpan? Objective(string name) => Objectives.FirstOrDefault(o => o.Name == name)?.Target;
+    /// <summary>The run's target for an objective, in its kind's unit; null when the runbook sets none.</summary>
+    public double? Objective(string name) => Objectives.FirstOrDefault(o => o.Name == name)?.Target;
+
+    /// <summary>The run's target for a time objective (rto, rpo).</summary>
+    public TimeSpan? ObjectiveTime(string name) => Objective(name) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     public DbTarget Target(string name) => Resolve(name).Target;
 

@@ -19,7 +19,7 @@ public static partial class RunbookParser
     private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps", "cleanup", "abortConditions"];
     private static readonly string[] StepKeys = ["name", "run", "script", "with", "timeout", "continueOnError", "save", "objective", "remediation"];
     private static readonly string[] AbortKeys = ["name", "run", "with", "http", "expectStatus", "interval", "failures", "timeout"];
-    private static readonly string[] ObjectiveNames = ["rto", "rpo"];
+    private static readonly string[] ObjectiveNames = [.. ObjectiveKind.All.Select(k => k.Name)];
 
     [GeneratedRegex(@"^[A-Za-z_]\w*$")]
     private static partial Regex Identifier();
@@ -107,7 +107,15 @@ public static partial class RunbookParser
             var list = new List<RunbookObjective>();
             foreach (var (key, value) in Fields(node, ObjectiveNames, "objectives"))
             {
-                if (Duration(value, $"objectives.{key}", DurationText.MaxAge) is { } target) list.Add(new(key, target));
+                var target = key switch
+                {
+                    "maxErrorRate" => Typed(value, text => double.TryParse(text.TrimEnd('%').Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100
+                        ? percent
+                        : throw new DrToolsException($"objectives.maxErrorRate: '{text}' is not a percentage from 0 to 100, e.g. 5%.")),
+                    "p99" => Duration(value, $"objectives.p99", DurationText.MaxAge)?.TotalMilliseconds,
+                    _ => Duration(value, $"objectives.{key}", DurationText.MaxAge)?.TotalSeconds,
+                };
+                if (target is { } given) list.Add(new(key, given));
             }
             return list;
         }
@@ -158,10 +166,10 @@ public static partial class RunbookParser
             return list;
         }
 
-        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
+        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
         private SandboxOptions? SandboxTarget(YamlNode node, string where)
         {
-            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy"], where);
+            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy", "walDiskSize"], where);
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
             var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text => text.ToLowerInvariant() switch
             {
@@ -174,10 +182,14 @@ public static partial class RunbookParser
                 foreach (var key in new[] { "members", "patroniSettings" }.Where(options.ContainsKey)) Fail(SourcePosition.Of(options[key]), $"{where}.{key}: only with topology: patroni.");
                 var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
                 var faultProxy = options.TryGetValue("faultProxy", out var proxyNode) && (Boolean(proxyNode, $"{where}.faultProxy") ?? false);
-                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy };
+                var walDiskSize = options.TryGetValue("walDiskSize", out var walNode)
+                    ? Typed(walNode, text => SizeText.Parse(text, $"{where}.walDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize))
+                    : null;
+                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy, WalDiskSize = walDiskSize };
             }
             if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced), $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
             if (options.TryGetValue("faultProxy", out var proxied)) Fail(SourcePosition.Of(proxied), $"{where}.faultProxy: only for a streaming sandbox (a Patroni sandbox's members find each other through etcd, around any proxy).");
+            if (options.TryGetValue("walDiskSize", out var walDisk)) Fail(SourcePosition.Of(walDisk), $"{where}.walDiskSize: only for a streaming sandbox (Patroni makes its members' data directories itself).");
             var members = options.TryGetValue("members", out var membersNode) ? Integer(membersNode, $"{where}.members", 1, SandboxOptions.MaxStandbys + 1) ?? 3 : 3;
             var settings = Patroni.PatroniSettings.Defaults;
             if (options.TryGetValue("patroniSettings", out var settingsNode))
@@ -320,8 +332,8 @@ public static partial class RunbookParser
             {
                 if (!_objectives.Any(o => o.Name == name))
                     Fail(SourcePosition.Of(node), $"{where}: objective '{name}' is not among the runbook's objectives ({(_objectives.Count == 0 ? "none set" : string.Join(", ", _objectives.Select(o => o.Name)))}).");
-                else if (name == "rpo" && operation is not null && !operation.Measures.Contains("rpo"))
-                    Fail(SourcePosition.Of(node), $"{where}: {operation.Name} does not measure data loss, so it cannot count toward rpo (operations that do: {string.Join(", ", OperationCatalog.All.Where(o => o.Measures.Contains("rpo")).Select(o => o.Name))}).");
+                else if (name != "rto" && operation is not null && !operation.Measures.Contains(name))
+                    Fail(SourcePosition.Of(node), $"{where}: {operation.Name} does not measure {ObjectiveKind.Of(name).Measures}, so it cannot count toward {name} (operations that do: {string.Join(", ", OperationCatalog.All.Where(o => o.Measures.Contains(name)).Select(o => o.Name))}).");
             }
             return names;
         }

@@ -69,6 +69,7 @@ public static class StepOutcomes
         return new StepOutcome(end, end.Undone && end.HttpProbe?.Met != false, end.HttpProbe is { } http ? $"{end}; {http}" : end.ToString())
         {
             Measurements = end.HttpProbe?.Figures ?? [],
+            ObjectiveFigures = HttpObjectiveFigures(end.HttpProbe),
             Marks = end.Window is { } window ? [new TimelineMark("fault in effect", MarkKind.FaultActive, context.Clock.ReadingAt(window.Applied), context.Clock.ReadingAt(window.Undone), end.Fault.Description)] : [],
         };
     }
@@ -101,7 +102,19 @@ public static class StepOutcomes
         $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
 
     /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
-    internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result) => new() { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+    internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result) =>
+        new(HttpObjectiveFigures(result.HttpProbe)) { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+
+    /// <summary>What an HTTP probe measures toward the run's objectives: maxErrorRate its error rate, p99 its p99 latency.</summary>
+    private static Dictionary<string, Measurement> HttpObjectiveFigures(Probes.HttpProbeResult? http)
+    {
+        var figures = new Dictionary<string, Measurement>();
+        foreach (var (objective, figure) in new[] { ("maxErrorRate", "HTTP error rate"), ("p99", "HTTP latency p99") })
+        {
+            if (http?.Figures.FirstOrDefault(f => f.Name == figure) is { } measured) figures[objective] = measured;
+        }
+        return figures;
+    }
 
     /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
     internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
@@ -137,8 +150,8 @@ public static class StepOutcomes
     private static StepOutcome PointInTime(PointInTimeResult result, OperationContext context)
     {
         if (result.InstanceId is { } kept) context.Track(kept);
-        var rto = result.Duration with { Target = context.Objective("rto")?.TotalSeconds ?? result.Duration.Target };
-        var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo")?.TotalSeconds ?? measured.Target } : null;
+        var rto = result.Duration with { Target = context.Objective("rto") ?? result.Duration.Target };
+        var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo") ?? measured.Target } : null;
         var figures = new Dictionary<string, Measurement> { ["rto"] = rto };
         if (loss is not null) figures["rpo"] = loss;
         return new StepOutcome(result, result.Passed, $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to {result.ReplayedToLsn}")

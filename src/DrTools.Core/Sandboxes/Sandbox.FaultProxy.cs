@@ -26,8 +26,7 @@ public sealed partial class Sandbox
         File.SetUnixFileMode(SocketDirectory, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var folder = ServiceDirectory(Directory, "fault-proxy");
         System.IO.Directory.CreateDirectory(folder);
-        _manifest = _manifest with { FaultProxy = true };
-        _manifest.Save();
+        Record(_manifest with { FaultProxy = true });
         await FaultProxyControl.StartAsync($"fault proxy of sandbox {Id}", folder, FaultProxySocket, cancellationToken);
     }
 }

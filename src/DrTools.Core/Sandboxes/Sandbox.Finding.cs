@@ -78,6 +78,7 @@ public sealed partial class Sandbox
                 await server.KillAsync();
             }
         }
+        await UnmountVolumesAsync(directory);
         await DeleteProvenDirectoryAsync(directory, $"sandbox {manifest.Id}");
         if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id), recursive: true);
     }

@@ -121,8 +121,7 @@ public sealed partial class Sandbox
 
     private void Record(PatroniEndpoints endpoints, List<SandboxMember> members, PatroniSettings settings)
     {
-        _manifest = _manifest with { Topology = PatroniTopologyName, Patroni = endpoints, PatroniSettings = settings.Values, Members = [.. members] };
-        _manifest.Save();
+        Record(_manifest with { Topology = PatroniTopologyName, Patroni = endpoints, PatroniSettings = settings.Values, Members = [.. members] });
     }
 
     /// <summary>

@@ -23,6 +23,8 @@ public sealed record SandboxOptions
     public Patroni.PatroniSettings? PatroniSettings { get; init; }
     /// <summary>Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole apply to it.</summary>
     public bool FaultProxy { get; init; }
+    /// <summary>Each member's pg_wal on a tmpfs of this many bytes that DrTools mounts (root), so a DiskFull fault can fill it.</summary>
+    public long? WalDiskSize { get; init; }
 }
 
 /// <summary>
@@ -90,6 +92,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
         }
+        CheckWalDisk(options);
         if (options.Synchronous && options.Standbys == 0)
         {
             throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
@@ -137,14 +140,16 @@ public sealed partial class Sandbox : IAsyncDisposable
         account.Own(ArchiveDirectory);
         WriteServerFile(PassFile, $"127.0.0.1:*:*:{UserName}:{_manifest.Password}\n", secret: true);
         if (options.FaultProxy) await StartFaultProxyAsync(options.Progress, cancellationToken);
+        if (options.WalDiskSize is { } walDiskSize) Record(_manifest with { WalDiskSize = walDiskSize });
 
         options.Progress.Enter("initdb of the primary", 5);
         var primary = await AddMemberAsync("node0", cancellationToken);
+        var primaryWal = await MountWalVolumeAsync(primary, cancellationToken);
         WriteServerFile(PasswordFile, _manifest.Password + "\n", secret: true);
         try
         {
             await CommandRunner.RunAsync(new CommandSpec("initdb of the sandbox primary", Binaries.Tool("initdb"),
-                ["-D", primary.DataDirectory, "-U", UserName, $"--pwfile={PasswordFile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--data-checksums", "--no-sync"])
+                ["-D", primary.DataDirectory, "-U", UserName, $"--pwfile={PasswordFile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--data-checksums", "--no-sync", .. primaryWal])
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
@@ -163,6 +168,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             options.Progress.Enter($"pg_basebackup and start of standby node{i}", 35 + 55 * (i - 1) / options.Standbys);
             var standby = await AddMemberAsync($"node{i}", cancellationToken);
+            var standbyWal = await MountWalVolumeAsync(standby, cancellationToken);
             await using (var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken))
             await using (var createSlot = new NpgsqlCommand("select pg_create_physical_replication_slot(@slot, true)", connection))
             {
@@ -170,7 +176,7 @@ public sealed partial class Sandbox : IAsyncDisposable
                 await createSlot.ExecuteNonQueryAsync(cancellationToken);
             }
             await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup for sandbox {standby.Name}", Binaries.Tool("pg_basebackup"),
-                ["-h", "127.0.0.1", "-p", primary.ClientPort.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync"])
+                ["-h", "127.0.0.1", "-p", primary.ClientPort.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync", .. standbyWal])
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
@@ -198,8 +204,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal SandboxMember AddMember(string name)
     {
         var member = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
-        _manifest = _manifest with { Members = [.. _manifest.Members, member] };
-        _manifest.Save();
+        Record(_manifest with { Members = [.. _manifest.Members, member] });
         return member;
     }
 
@@ -215,8 +220,14 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     private void ReplaceMember(SandboxMember member)
     {
-        _manifest = _manifest with { Members = _manifest.Members.Select(m => m.Name == member.Name ? member : m).ToList() };
-        _manifest.Save();
+        Record(_manifest with { Members = _manifest.Members.Select(m => m.Name == member.Name ? member : m).ToList() });
+    }
+
+    /// <summary>Keeps what the sandbox is now made of, on disk first: another process finds and removes it from there.</summary>
+    private void Record(SandboxManifest manifest)
+    {
+        manifest.Save();
+        _manifest = manifest;
     }
 
     /// <summary>Starts a member on its port; a port taken by someone else between choosing and binding it gets a new one.</summary>

@@ -49,6 +49,8 @@ internal sealed record SandboxManifest(
     public IReadOnlyDictionary<string, string>? PatroniSettings { get; init; }
     /// <summary>True when a fault proxy runs in front of every member (created with one).</summary>
     public bool FaultProxy { get; init; }
+    /// <summary>The size of each member's WAL tmpfs (in volumes/), when it was created with one.</summary>
+    public long? WalDiskSize { get; init; }
 
     [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
 

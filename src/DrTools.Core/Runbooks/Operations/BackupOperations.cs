@@ -48,7 +48,7 @@ internal static class BackupOperations
                 var options = new BackupVerificationOptions
                 {
                     BackupId = args.String("id"),
-                    RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.Objective("rto"),
+                    RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.ObjectiveTime("rto"),
                     KeepInstance = args.Flag("keepInstance"),
                     Root = context.SandboxRoot,
                 };

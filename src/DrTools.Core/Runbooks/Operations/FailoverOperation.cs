@@ -25,14 +25,14 @@ internal static class FailoverOperation
             new("dataDirectory", ParameterKind.StringList, "MEMBER=DIRECTORY for members DrTools controls directly."),
             new("phaseTimeout", ParameterKind.Duration, "Longest wait of any one phase (default 60s).") { Positive = true },
             new("recoveredBy", ParameterKind.Choice, "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
-            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
+            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
             .. HttpProbeParameters(),
         ],
         RunAsync)
     {
-        Measures = ["rto", "rpo"],
+        Measures = ["rto", "rpo", "maxErrorRate", "p99"],
     };
 
     private static async Task<StepOutcome> RunAsync(OperationContext context, StepArguments args, CancellationToken cancellationToken)
@@ -44,8 +44,8 @@ internal static class FailoverOperation
             Mode = Enum.Parse<FailoverMode>(args.String("mode") ?? nameof(FailoverMode.Switchover)),
             Candidate = args.String("candidate"),
             Rejoin = args.Flag("rejoin"),
-            RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.Objective("rto"),
-            RpoTarget = args.Number("rpoSeconds") is { } rpo ? TimeSpan.FromSeconds(rpo) : context.Objective("rpo"),
+            RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.ObjectiveTime("rto"),
+            RpoTarget = args.Number("rpoSeconds") is { } rpo ? TimeSpan.FromSeconds(rpo) : context.ObjectiveTime("rpo"),
             WriteProbe = probe with { ConnectionString = args.String("probeConnectionString") },
             ReadProbe = probe,
             CheckIntegrity = !args.Flag("skipIntegrity"),

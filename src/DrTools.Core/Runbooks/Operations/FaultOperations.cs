@@ -12,7 +12,7 @@ internal static class FaultOperations
             [
                 Target(),
                 Member("inject the fault on"),
-                new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command or ConnectionExhaustion.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
+                new("kind", ParameterKind.Choice, "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, and through a sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
                 new("parameter", ParameterKind.StringList, "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),
                 new("duration", ParameterKind.Duration, "How long the fault lasts; the step ends once it is undone.") { Positive = true },
                 .. HttpProbeParameters(),
@@ -30,7 +30,7 @@ internal static class FaultOperations
                         : throw new DrToolsException("httpProbe runs while a fault is held: give duration: too.", DrErrorKind.InvalidArgument);
                 }
                 return StepOutcomes.From(await Faults.Faults.HoldAsync(request, duration, http, token), context);
-            }),
+            }) { Measures = ["maxErrorRate", "p99"] },
 
         new("Test-DrFault", typeof(FaultTrace), "Passes when no fault is left: none recorded, no DrTools nftables table, no cgroup label, no frozen process of the target's members.",
             [Target(required: false)],

@@ -104,7 +104,7 @@ internal sealed class ReportContent(RunJournal journal)
     public IEnumerable<string[]> FigureRows =>
         Journal.Objectives.Select(o => o.Measurement is { } figure
                 ? Row(figure, "objective")
-                : [$"objective {o.Name.ToUpperInvariant()}", "not measured", Report.Seconds(o.Target), "no", o.NotMeasuredBecause ?? ""])
+                : [$"objective {o.Name.ToUpperInvariant()}", "not measured", $"≤ {Number(o.Target, o.Unit)}", "no", o.NotMeasuredBecause ?? ""])
             .Concat(Journal.Steps.SelectMany(step => step.Measurements.Select(m => Row(m, step.Name))));
 
     public IEnumerable<string> TimelineLines =>
@@ -133,7 +133,7 @@ internal sealed class ReportContent(RunJournal journal)
 
     private string Objective(string name) => Journal.Objectives.FirstOrDefault(o => o.Name == name) is { } objective
         ? objective.Measurement is { } figure
-            ? $"{(objective.Met ? "yes" : "no")} ({Number(figure.Measured, figure.Unit)} measured, target ≤ {Report.Seconds(objective.Target)})"
+            ? $"{(objective.Met ? "yes" : "no")} ({Number(figure.Measured, figure.Unit)} measured, target ≤ {Number(objective.Target, objective.Unit)})"
             : $"no (not measured: {objective.NotMeasuredBecause})"
         : "n/a (no objective set)";
 
