@@ -9,6 +9,7 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
     ["pitr"] = PointInTimeBenchmark.RunAsync,
     ["patroni"] = PatroniBenchmark.RunAsync,
     ["faults"] = FaultBenchmark.RunAsync,
+    ["proxy"] = ProxyBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;

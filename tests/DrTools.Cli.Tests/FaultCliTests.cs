@@ -47,8 +47,38 @@ public sealed class FaultCliTests
         Assert.False(Directory.Exists($"/sys/fs/cgroup/unified/drtools/member-{port}"));
     }
 
+    [Fact]
+    public async Task A_proxy_fault_a_command_left_in_effect_is_taken_out_of_the_proxy_by_fault_stop_all()
+    {
+        using var root = new TemporaryRoot();
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var up = await Drtools.RunAsync(environment, "sandbox", "up", "--standbys", "0", "--fault-proxy", "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        using var created = System.Text.Json.JsonDocument.Parse(up.StandardOutput);
+        Assert.True(created.RootElement.GetProperty("faultProxy").GetBoolean());
+        var sandbox = Sandbox.Open(created.RootElement.GetProperty("id").GetString()!, root.Path);
+        try
+        {
+            // Without --duration the command returns with the fault in effect, and its process is gone.
+            var start = await Drtools.RunAsync(environment, "fault", "start", "latency", "--sandbox", sandbox.Id, "--fault-arg", "delay=300ms");
+            Assert.True(start.ExitCode == 0, start.All);
+            Assert.StartsWith($"fault latency-{sandbox.Members[0].ProxyPort}-", start.StandardOutput);
+            Assert.Single((await sandbox.FaultProxyStateAsync(CancellationToken.None)).SelectMany(l => l.Toxics));
+
+            var stop = await Drtools.RunAsync(environment, "fault", "stop", "--all");
+
+            Assert.True(stop.ExitCode == 0, stop.All);
+            Assert.Matches($@"latency-\d+-[0-9a-f]{{6}}: undone after [\d.]+m?s: removed from the fault proxy \(port {sandbox.Members[0].ProxyPort}\)", stop.StandardOutput);
+            Assert.Empty((await sandbox.FaultProxyStateAsync(CancellationToken.None)).SelectMany(l => l.Toxics));
+        }
+        finally
+        {
+            await Sandbox.RemoveAsync(sandbox.Id, root.Path);
+        }
+    }
+
     [Theory]
-    [InlineData("not root", "needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay and Command faults do not.")]
+    [InlineData("not root", "needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay, Command and the fault proxy's faults do not.")]
     [InlineData("no nftables", "needs nftables, which is not installed: apt-get install nftables.")]
     public async Task A_network_fault_where_it_cannot_work_is_refused_in_one_line_naming_what_is_missing(string where, string expected)
     {
@@ -70,13 +100,13 @@ public sealed class FaultCliTests
     }
 
     [Theory]
-    [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command, connection-exhaustion.")]
+    [InlineData(new[] { "fault", "start", "meltdown", "--sandbox", "x" }, "drtools: fault kind 'meltdown': one of partition, packet-loss, freeze, kill, replication-delay, command, connection-exhaustion, disk-full, latency, jitter, bandwidth, reset-connections, blackhole.")]
     [InlineData(new[] { "fault", "start", "partition", "--member", "Host=127.0.0.1;Port=5432" }, "drtools: Partition fault refused: 127.0.0.1:5432 is not allowed for drills.")]
     [InlineData(new[] { "fault", "start", "packet-loss", "--member", "Host=127.0.0.1;Port=5432", "--allow-drill-on", "127.0.0.1:5432", "--on", "127.0.0.1:5432", "--fault-arg", "percent" }, "drtools: fault parameter 'percent': write it as NAME=VALUE, e.g. percent=30.")]
     [InlineData(new[] { "fault", "stop" }, "drtools: fault stop: give fault ids or --all (one of the two).")]
     [InlineData(new[] { "fault", "start", "freeze", "--sandbox", "x", "--http-probe", "http://127.0.0.1:9/" }, "drtools: --http-probe runs while a fault is held: give --duration too.")]
     [InlineData(new[] { "failover", "--sandbox", "x", "--p99", "500ms" }, "drtools: --max-error-rate and --p99 are targets of the HTTP probe: give its URL (--http-probe).")]
-    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion.")]
+    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, Latency, Jitter, Bandwidth, ResetConnections, Blackhole.")]
     [InlineData(new[] { "fault", "stop", "partition-1-abcdef" }, "drtools: no active fault 'partition-1-abcdef'")]
     public async Task Bad_fault_input_is_one_line_and_exit_code_2(string[] arguments, string expected)
     {

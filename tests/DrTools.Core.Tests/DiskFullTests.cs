@@ -12,7 +12,7 @@ public sealed class DiskFullTests
     {
         using var root = new TemporaryRoot();
         Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(root.Path, "faults"));
-        var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path, WalDiskSize = 64L << 20 }, CancellationToken.None);
+        var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path, WalDiskSize = 128L << 20 }, CancellationToken.None);
         try
         {
             Assert.Equal(Path.Combine(sandbox.Directory, "volumes", "node0"), Assert.Single(Sandbox.MountPointsUnder(sandbox.Directory)));
@@ -50,7 +50,7 @@ public sealed class DiskFullTests
     {
         using var root = new TemporaryRoot();
         var sizeError = await Assert.ThrowsAsync<DrToolsException>(() => Sandbox.CreateAsync(new SandboxOptions { Root = root.Path, WalDiskSize = 1 << 20 }, CancellationToken.None));
-        Assert.Equal("WAL disk size 1MB is out of range; from 48MB to 64GB.", sizeError.Message);
+        Assert.Equal("WAL disk size 1MB is out of range; from 128MB to 64GB.", sizeError.Message);
         Assert.Empty(Sandbox.List(root.Path));
 
         var member = FaultMembers.From(Postgres.DbMember.Parse("Host=127.0.0.1;Port=5432;Username=x", 0));

@@ -62,7 +62,7 @@ public sealed class RunbookParserTests
     [InlineData("name: x\ntargets: { db: { sandbox: {}, patroni: 'http://a:8008' } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 40, "a sandbox knows its own Patroni")]
     [InlineData("name: x\nobjectives: { maxErrorRate: 150% }\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 29, "objectives.maxErrorRate: '150%' is not a percentage from 0 to 100")]
     [InlineData("name: x\nobjectives: { p99: 1s }\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, objective: p99 }\n", 5, 61, "Get-DbChecksum does not measure HTTP latency (httpProbe:), so it cannot count toward p99 (operations that do: Invoke-DbFailover, Start-DrFault)")]
-    [InlineData("name: x\ntargets: { db: { sandbox: { walDiskSize: 1MB } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 42, "sandbox.walDiskSize: '1MB' is out of range; from 48MB to 64GB")]
+    [InlineData("name: x\ntargets: { db: { sandbox: { walDiskSize: 1MB } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 42, "sandbox.walDiskSize: '1MB' is out of range; from 128MB to 64GB")]
     [InlineData("name: x\ntargets: { db: { sandbox: { topology: patroni, faultProxy: true } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 60, "faultProxy: only for a streaming sandbox")]
     public void A_malformed_runbook_gives_one_error_with_its_line_and_column(string yaml, int line, int column, string message)
     {

@@ -6,7 +6,7 @@ namespace DrTools.Core.Sandboxes;
 // volumes/ folder, so a DiskFull fault can fill a member's WAL disk as a full disk would — and nothing else.
 public sealed partial class Sandbox
 {
-    public const long MinWalDiskSize = 48L << 20;
+    public const long MinWalDiskSize = 128L << 20;
     public const long MaxWalDiskSize = 64L << 30;
 
     /// <summary>The size of each member's WAL filesystem; null when pg_wal is on the sandbox's own disk.</summary>
@@ -24,6 +24,22 @@ public sealed partial class Sandbox
         ServerAccount.Current.Own(volume);
         return [$"--waldir={Path.Combine(volume, "pg_wal")}"];
     }
+
+    /// <summary>
+    /// Checkpoints often enough for pg_wal to fit its disk in normal running (PostgreSQL's default max_wal_size is 1GB),
+    /// and soon after a drill (the segments of a timeline left behind go at the next one): only a fault — DiskFull, a
+    /// slot holding WAL, a stuck archiver — fills it, as on a well-sized production disk.
+    /// </summary>
+    private string WalDiskSettings() => WalDiskSize is { } size
+        ? $"""
+
+            # pg_wal is on a {SizeText.Format(size)} filesystem of its own
+            max_wal_size = {Math.Max(32, (size >> 20) / 4)}MB
+            min_wal_size = 32MB
+            checkpoint_timeout = 30s
+
+            """
+        : "";
 
     private static void CheckWalDisk(SandboxOptions options)
     {

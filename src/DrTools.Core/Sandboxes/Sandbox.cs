@@ -159,7 +159,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             File.Delete(PasswordFile);
         }
-        File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings());
+        File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings() + WalDiskSettings());
         options.Progress.Enter("starting the primary", 25);
         await StartNewMemberAsync(primary, standbyOf: null, cancellationToken);
 
