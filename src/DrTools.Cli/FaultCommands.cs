@@ -105,7 +105,7 @@ public static class FaultCommands
         var sandbox = new Option<string?>("--sandbox", "-s") { Description = "A sandbox whose members are checked for frozen processes too." };
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("check", "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process; exit code 1 when something is left.") { sandbox, root, json };
+        var command = new Command("check", "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process, no fault proxy toxic, no DiskFull filler; exit code 1 when something is left.") { sandbox, root, json };
         command.SetAction(async (parse, token) =>
         {
             var members = parse.GetValue(sandbox) is { } id ? FaultMembers.Of(Core.Sandboxes.Sandbox.Open(id, parse.GetValue(root))) : [];

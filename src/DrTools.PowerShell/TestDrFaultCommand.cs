@@ -4,7 +4,7 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Proves faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process of the sandbox's members.</summary>
+/// <summary>Proves faults were undone: no fault recorded, no DrTools nftables table, no cgroup label; of the sandbox's members no frozen process, no fault proxy toxic, no DiskFull filler.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "DrFault")]
 [OutputType(typeof(FaultTrace))]
 public sealed class TestDrFaultCommand : DrCmdlet

@@ -21,6 +21,7 @@ public sealed class DiskFullTests
             var fault = await Faults.Faults.StartAsync(request, null, CancellationToken.None);
 
             Assert.Equal(0, new DriveInfo(sandbox.WalVolume("node0")!).AvailableFreeSpace);
+            Assert.EndsWith(fault.Id, Assert.Single((await FaultTrace.FindAsync(FaultMembers.Of(sandbox), CancellationToken.None)).Fillers));
             // Each round needs a new WAL segment, which the full filesystem cannot hold.
             var failure = await Assert.ThrowsAnyAsync<Exception>(async () =>
             {
@@ -35,7 +36,7 @@ public sealed class DiskFullTests
             Assert.Matches(@"^\d+(kB|MB| bytes) freed; (started again|it answers)", end.Undo);
             await Sql.ExecuteAsync(sandbox, "node0", "insert into filler values ('after the disk was freed')");
             Assert.Equal(1L, await Sql.ScalarAsync<long>(sandbox, "node0", "select count(*) from filler where x = 'after the disk was freed'"));
-            Assert.Empty(Faults.Faults.List());
+            Assert.True((await FaultTrace.FindAsync(FaultMembers.Of(sandbox), CancellationToken.None)).Clear);
         }
         finally
         {

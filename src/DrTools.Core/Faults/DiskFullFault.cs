@@ -10,6 +10,8 @@ namespace DrTools.Core.Faults;
 internal sealed class DiskFullFault : IFaultKind
 {
     private const int ENOSPC = 28;
+    /// <summary>How a filler file is named, so a trace of one left behind is found.</summary>
+    public const string FillerPrefix = "drtools-diskfull-";
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
 
     public FaultKind Kind => FaultKind.DiskFull;
@@ -28,7 +30,7 @@ internal sealed class DiskFullFault : IFaultKind
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
         {
-            ["file"] = Path.Combine(VolumeOf(request), $"drtools-diskfull-{id}"),
+            ["file"] = Path.Combine(VolumeOf(request), FillerPrefix + id),
             ["leave"] = Leave(request).ToString(CultureInfo.InvariantCulture),
             ["sandbox"] = request.Member.SandboxDirectory!,
             ["member"] = request.Member.Name,
@@ -99,8 +101,7 @@ internal sealed class DiskFullFault : IFaultKind
     private static string VolumeOf(FaultRequest request)
     {
         var refusal = $"DiskFull of {request.Member.Display}: fills the member's own WAL filesystem, which only a sandbox created with a WAL disk size has (New-DrSandbox -WalDiskSize 256MB, drtools sandbox up --wal-disk-size 256MB, runbook sandbox walDiskSize:; root). Nothing was changed.";
-        if (request.Member.SandboxDirectory is not { } directory) throw new DrToolsException(refusal, DrErrorKind.InvalidArgument);
-        return KillFault.SandboxOf(directory).WalVolume(request.Member.Name) ?? throw new DrToolsException(refusal, DrErrorKind.InvalidArgument);
+        return request.Member is { SandboxDirectory: not null, WalVolume: { } volume } ? volume : throw new DrToolsException(refusal, DrErrorKind.InvalidArgument);
     }
 
     private static long Leave(FaultRequest request) =>

@@ -44,6 +44,9 @@ public sealed record FaultMember(string Name, string Host, int Port)
     /// <summary>The sandbox the member belongs to, whose folder DrTools can reopen from another process to undo.</summary>
     public string? SandboxDirectory { get; init; }
 
+    /// <summary>The filesystem of its pg_wal, when its sandbox mounted one for it (DiskFull fills it).</summary>
+    public string? WalVolume { get; init; }
+
     /// <summary>The fault proxy in front of it, when its sandbox has one (latency, bandwidth … act there).</summary>
     public FaultProxyEndpoint? Proxy { get; init; }
 
@@ -115,5 +118,6 @@ public static class FaultMembers
         {
             Host = "127.0.0.1",
             Proxy = m.ProxyPort is { } port ? new FaultProxyEndpoint(sandbox.FaultProxySocket, port) : null,
+            WalVolume = sandbox.WalVolume(m.Name),
         }).ToList();
 }

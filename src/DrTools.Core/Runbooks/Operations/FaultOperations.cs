@@ -32,7 +32,7 @@ internal static class FaultOperations
                 return StepOutcomes.From(await Faults.Faults.HoldAsync(request, duration, http, token), context);
             }) { Measures = ["maxErrorRate", "p99"] },
 
-        new("Test-DrFault", typeof(FaultTrace), "Passes when no fault is left: none recorded, no DrTools nftables table, no cgroup label, no frozen process of the target's members.",
+        new("Test-DrFault", typeof(FaultTrace), "Passes when no fault is left: none recorded, no DrTools nftables table, no cgroup label; of the target's members no frozen process, no fault proxy toxic, no DiskFull filler.",
             [Target(required: false)],
             async (context, args, token) =>
             {
