@@ -7,8 +7,8 @@ using Npgsql;
 
 namespace DrTools.Core.Tests;
 
-/// <summary>A sandbox (primary node0, standbys node1 and node2) shared by the fault tests, with a fault registry of their own.</summary>
-public sealed class FaultSandbox : IAsyncLifetime
+/// <summary>A sandbox shared by the tests of a class, with a fault registry of their own; every fault is undone before it goes.</summary>
+public abstract class FaultSandboxFixture(SandboxOptions options) : IAsyncLifetime
 {
     public TemporaryRoot Root { get; } = new();
     public Sandbox Sandbox { get; private set; } = null!;
@@ -16,9 +16,11 @@ public sealed class FaultSandbox : IAsyncLifetime
     public async Task InitializeAsync()
     {
         Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(Root.Path, "faults"));
-        Sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = Root.Path }, CancellationToken.None);
-        await Sql.ExecuteAsync(Sandbox, "node0", "create table fault_marks (id serial primary key, at timestamptz default now())");
+        Sandbox = await Sandbox.CreateAsync(options with { Root = Root.Path }, CancellationToken.None);
+        await PrepareAsync();
     }
+
+    protected virtual Task PrepareAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
@@ -26,6 +28,12 @@ public sealed class FaultSandbox : IAsyncLifetime
         await Sandbox.DisposeAsync();
         Root.Dispose();
     }
+}
+
+/// <summary>Primary node0, standbys node1 and node2, and a table to write marks in.</summary>
+public sealed class FaultSandbox() : FaultSandboxFixture(new SandboxOptions { Standbys = 2 })
+{
+    protected override Task PrepareAsync() => Sql.ExecuteAsync(Sandbox, "node0", "create table fault_marks (id serial primary key, at timestamptz default now())");
 }
 
 /// <summary>Faults on real PostgreSQL processes with real nftables rules: each shows its effect, and after its undo nothing of it is left.</summary>

@@ -6,25 +6,8 @@ using Npgsql;
 
 namespace DrTools.Core.Tests;
 
-/// <summary>A sandbox behind a fault proxy (primary node0, standby node1), with a fault registry of its own.</summary>
-public sealed class ProxiedSandbox : IAsyncLifetime
-{
-    public TemporaryRoot Root { get; } = new();
-    public Sandbox Sandbox { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(Root.Path, "faults"));
-        Sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = Root.Path, FaultProxy = true }, CancellationToken.None);
-    }
-
-    public async Task DisposeAsync()
-    {
-        await Faults.Faults.StopAllAsync(CancellationToken.None);
-        await Sandbox.DisposeAsync();
-        Root.Dispose();
-    }
-}
+/// <summary>A sandbox behind a fault proxy: primary node0, standby node1.</summary>
+public sealed class ProxiedSandbox() : FaultSandboxFixture(new SandboxOptions { Standbys = 1, FaultProxy = true });
 
 /// <summary>Latency, Jitter, Bandwidth, ResetConnections and Blackhole through a real fault proxy in front of real PostgreSQL.</summary>
 public sealed class ProxyFaultTests(ProxiedSandbox fixture) : IClassFixture<ProxiedSandbox>
