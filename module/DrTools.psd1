@@ -21,6 +21,7 @@
         'Get-DbClusterStatus'
         'Get-DrDrillHistory'
         'Get-DrFault'
+        'Get-DrMetric'
         'Get-DrSandbox'
         'Invoke-DbFailover'
         'Invoke-DbQuery'

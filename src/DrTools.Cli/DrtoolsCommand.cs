@@ -9,6 +9,7 @@ public static class DrtoolsCommand
     {
         SandboxCommands.Create(),
         StatusCommand.Create(),
+        MetricsCommand.Create(),
         LagCommand.Create(),
         FailoverCommand.Create(),
         FaultCommands.Create(),

@@ -40,6 +40,7 @@ BeforeAll {
         Invoke-DrStep $run 'Thaw' { Get-DrFault | Stop-DrFault -Confirm:$false } | Add-Example | Out-Null
         Invoke-DrStep $run 'No fault left' { $sandbox | Test-DrFault } | Add-Example | Out-Null
         Get-DrSandbox | Add-Example | Out-Null
+        $sandbox | Get-DrMetric -Repository $repository | Add-Example | Out-Null
     }
     finally {
         $journal = $run | Complete-DrRun | Add-Example

@@ -98,9 +98,12 @@ public static class BackupPolicy
         foreach (var segment in WalArchive.Segments(repository).Where(f => WalArchive.Position(f.Name) < oldestNeeded)) segment.Delete();
     }
 
-    private static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, CancellationToken cancellationToken)
+    private static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, CancellationToken cancellationToken) =>
+        await ReadArchiverAsync(target, await ClusterInspector.GetStatusAsync(target, cancellationToken), cancellationToken);
+
+    /// <summary>pg_stat_archiver of the primary <paramref name="status"/> found.</summary>
+    internal static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, ClusterStatus status, CancellationToken cancellationToken)
     {
-        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var primary = target.Member((status.Primary ?? throw new DrToolsException($"{target.Name}: no primary to read pg_stat_archiver from ({status.Verdict}).", DrErrorKind.InvalidOperation)).Name);
         return await primary.QueryAsync("select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time from pg_stat_archiver",
             r => new ArchiverStatus(primary.Display, r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2),

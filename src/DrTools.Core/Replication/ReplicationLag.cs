@@ -51,8 +51,12 @@ public static class ReplicationLagTester
     {
         if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
         if (options.Duration is { } d && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        return await MeasureAsync(target, await ClusterInspector.GetStatusAsync(target, cancellationToken), options, cancellationToken);
+    }
 
-        var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+    /// <summary>The lag of the standbys <paramref name="status"/> found, read just now.</summary>
+    internal static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ClusterStatus status, ReplicationLagOptions options, CancellationToken cancellationToken)
+    {
         var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: cannot measure lag without exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
         var unreachable = status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable);
         if (unreachable is not null) throw new DrToolsException($"{unreachable.Display}: unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);

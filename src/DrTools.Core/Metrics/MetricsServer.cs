@@ -1,0 +1,98 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+
+namespace DrTools.Core.Metrics;
+
+/// <summary>
+/// Serves the metrics at /metrics on one address until cancelled (drtools metrics serve), collecting them anew for each
+/// scrape; with a textfile, also rewrites it every interval for node_exporter's textfile collector.
+/// </summary>
+public static class MetricsServer
+{
+    /// <summary>Reads HOST:PORT as --listen takes it; the host is an IP address or localhost.</summary>
+    public static (string Host, int Port) ParseListen(string text)
+    {
+        var at = text.LastIndexOf(':');
+        var host = at > 0 ? text[..at].Trim('[', ']') : "";
+        return at > 0 && (host == "localhost" || IPAddress.TryParse(host, out _)) && int.TryParse(text[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+            ? (host, port)
+            : throw new DrToolsException($"listen address '{text}': write it as HOST:PORT with an IP address, e.g. 127.0.0.1:9187.", DrErrorKind.InvalidArgument);
+    }
+
+    public static async Task ServeAsync(string listen, MetricSources sources, string? textfile, TimeSpan interval, Action<string> started, CancellationToken cancellationToken)
+    {
+        var (host, port) = ParseListen(listen);
+        using var listener = new HttpListener();
+        var prefix = $"http://{(host.Contains(':') ? $"[{host}]" : host)}:{port}/";
+        listener.Prefixes.Add(prefix);
+        try
+        {
+            listener.Start();
+        }
+        catch (HttpListenerException e)
+        {
+            throw new DrToolsException($"cannot listen on {listen}: {e.Message}", DrErrorKind.InvalidOperation);
+        }
+        await using var stop = cancellationToken.Register(listener.Stop);
+        var writer = textfile is null ? Task.CompletedTask : WriteTextfileAsync(textfile, sources, interval, cancellationToken);
+        started($"{prefix}metrics");
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            HttpListenerContext context;
+            try
+            {
+                context = await listener.GetContextAsync();
+            }
+            catch (Exception e) when (e is HttpListenerException or ObjectDisposedException)
+            {
+                break;
+            }
+            _ = AnswerAsync(context, sources, cancellationToken);
+        }
+        try
+        {
+            await writer;
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopped while waiting for the next rewrite.
+        }
+    }
+
+    private static async Task AnswerAsync(HttpListenerContext context, MetricSources sources, CancellationToken cancellationToken)
+    {
+        var response = context.Response;
+        try
+        {
+            var (status, type, body) = context.Request.Url?.AbsolutePath switch
+            {
+                "/metrics" => (200, Exposition.ContentType, Exposition.Write(await DrMetrics.CollectAsync(sources, cancellationToken))),
+                "/" => (200, "text/plain; charset=utf-8", "DrTools metrics: /metrics\n"),
+                _ => (404, "text/plain; charset=utf-8", "not found; the metrics are at /metrics\n"),
+            };
+            var bytes = Encoding.UTF8.GetBytes(body);
+            response.StatusCode = status;
+            response.ContentType = type;
+            response.ContentLength64 = bytes.Length;
+            await response.OutputStream.WriteAsync(bytes, cancellationToken);
+        }
+        catch (Exception e) when (e is DrToolsException or OperationCanceledException or HttpListenerException or IOException)
+        {
+            if (e is DrToolsException) response.StatusCode = 500;
+        }
+        finally
+        {
+            response.Close();
+        }
+    }
+
+    private static async Task WriteTextfileAsync(string path, MetricSources sources, TimeSpan interval, CancellationToken cancellationToken)
+    {
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            Exposition.WriteTextfile(path, Exposition.Write(await DrMetrics.CollectAsync(sources, cancellationToken)));
+            await Task.Delay(interval, cancellationToken);
+        }
+    }
+}
