@@ -64,6 +64,8 @@ public sealed class RunbookParserTests
     [InlineData("name: x\nobjectives: { p99: 1s }\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db }, objective: p99 }\n", 5, 61, "Get-DbChecksum does not measure HTTP latency (httpProbe:), so it cannot count toward p99 (operations that do: Invoke-DbFailover, Start-DrFault)")]
     [InlineData("name: x\ntargets: { db: { sandbox: { walDiskSize: 1MB } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 42, "sandbox.walDiskSize: '1MB' is out of range; from 128MB to 64GB")]
     [InlineData("name: x\ntargets: { db: { sandbox: { topology: patroni, faultProxy: true } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 60, "faultProxy: only for a streaming sandbox")]
+    [InlineData("name: x\nnotify: [ftp://example.com/hook]\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 10, "notify[0]: 'ftp://example.com/hook' is not an http(s) URL.")]
+    [InlineData("name: x\nnotify: { url: 'https://example.com/hook', format: pager }\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 9, "notify: format 'pager' is not json, slack or teams.")]
     public void A_malformed_runbook_gives_one_error_with_its_line_and_column(string yaml, int line, int column, string message)
     {
         var error = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(yaml, "bad.yml"));

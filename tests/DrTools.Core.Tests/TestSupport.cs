@@ -164,3 +164,49 @@ public static class ProbeRows
         return result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
     }
 }
+
+/// <summary>A webhook on loopback that keeps what is posted to it and answers <see cref="Status"/>, or, hanging, never answers.</summary>
+public sealed class WebhookReceiver : IDisposable
+{
+    private readonly System.Net.HttpListener _listener = new();
+    private readonly Task _serving;
+    private readonly TaskCompletionSource _stopped = new();
+
+    public WebhookReceiver(int status = 200, bool hang = false)
+    {
+        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/hooks/T0123/secret-token/";
+        _listener.Prefixes.Add(Url);
+        _listener.Start();
+        _serving = Task.Run(async () =>
+        {
+            while (_listener.IsListening)
+            {
+                System.Net.HttpListenerContext context;
+                try { context = await _listener.GetContextAsync(); }
+                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
+                using (var reader = new StreamReader(context.Request.InputStream)) Received.Enqueue(await reader.ReadToEndAsync());
+                if (hang)
+                {
+                    _ = _stopped.Task.ContinueWith(_ => context.Response.Abort(), TaskScheduler.Default);
+                    continue;
+                }
+                context.Response.StatusCode = status;
+                context.Response.Close();
+            }
+        });
+    }
+
+    public string Url { get; }
+    public System.Collections.Concurrent.ConcurrentQueue<string> Received { get; } = new();
+
+    /// <summary>The posted bodies as JSON, in the order they came.</summary>
+    public IReadOnlyList<System.Text.Json.JsonElement> Bodies => Received.Select(b => System.Text.Json.JsonDocument.Parse(b).RootElement).ToList();
+
+    public void Dispose()
+    {
+        _stopped.TrySetResult();
+        _listener.Stop();
+        _listener.Close();
+        _serving.Wait(TimeSpan.FromSeconds(5));
+    }
+}

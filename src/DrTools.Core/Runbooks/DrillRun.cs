@@ -5,7 +5,11 @@ using DrTools.Core.Sandboxes;
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What a run's journal and report call it, and where it came from (a runbook file, a script).</summary>
-public sealed record RunHeader(string Name, string TestType, string Source, string? Description = null);
+public sealed record RunHeader(string Name, string TestType, string Source, string? Description = null)
+{
+    /// <summary>Webhooks told of the run's start, abort and end.</summary>
+    public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
+}
 
 /// <summary>
 /// The record of one drill run, whichever way it is driven (a YAML runbook, a PowerShell script): its one clock, its
@@ -26,14 +30,17 @@ internal sealed class DrillRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Sandbox?> _created = new();
     private readonly List<string> _issues = [];
     private readonly List<string> _remediation = [];
+    private readonly IReadOnlyList<NotifyTarget> _notify;
+    private readonly List<Task<IReadOnlyList<string>>> _notices = [];
     private RunJournal _journal;
     private string? _abortReason;
     private TimeSpan? _abortedAt;
     private TimeSpan? _targetsReadyAt;
 
-    private DrillRun(RunbookRunOptions options, IReadOnlyList<RunbookObjective> objectives, MonotonicClock clock, RunJournal journal, string journalPath)
+    private DrillRun(RunbookRunOptions options, IReadOnlyList<RunbookObjective> objectives, MonotonicClock clock, RunJournal journal, string journalPath, IReadOnlyList<NotifyTarget> notify)
     {
         _options = options;
+        _notify = notify;
         Objectives = objectives;
         Clock = clock;
         _journal = journal;
@@ -71,8 +78,9 @@ internal sealed class DrillRun : IAsyncDisposable
             Folder = folder,
             ScratchDirectory = scratch,
         };
-        var run = new DrillRun(options, objectives, clock, journal, journalPath);
+        var run = new DrillRun(options, objectives, clock, journal, journalPath, header.Notify);
         run.Add(steps ?? []);
+        run.Notify(new DrillNotice("start", header.Name, id, startedAt));
         return run;
     }
 
@@ -156,12 +164,15 @@ internal sealed class DrillRun : IAsyncDisposable
     /// <summary>Records why the run stops early (an abort condition, a cancellation); the first reason stands.</summary>
     public void Abort(string reason)
     {
+        bool first;
         lock (_gate)
         {
+            first = _abortReason is null;
             _abortReason ??= reason;
             _abortedAt ??= Clock.Elapsed;
         }
         Save();
+        if (first) Notify(Notice("abort") with { Reason = reason });
     }
 
     public void MarkCancelled()
@@ -172,6 +183,16 @@ internal sealed class DrillRun : IAsyncDisposable
             _issues.Add("the run was cancelled (Ctrl+C or a cancelled token) before it finished");
         }
         Save();
+        Notify(Notice("abort") with { Reason = "cancelled (Ctrl+C or a cancelled token)" });
+    }
+
+    private DrillNotice Notice(string name) => new(name, Journal.Runbook, Journal.Id, DateTimeOffset.UtcNow);
+
+    /// <summary>Posts a notice to the webhooks in the background: the drill never waits for them until its end.</summary>
+    private void Notify(DrillNotice notice)
+    {
+        if (_notify.Count == 0) return;
+        lock (_gate) _notices.Add(Notifier.SendAsync(_notify, notice));
     }
 
     /// <summary>A sandbox the run made or was given: removed when the run ends unless its cleanup removed it first.</summary>
@@ -340,7 +361,7 @@ internal sealed class DrillRun : IAsyncDisposable
 
     /// <summary>Evaluates the objectives, settles the verdict, saves the journal and writes every report beside it.</summary>
     /// <param name="targetsMissing">A target could not be set up: the run cannot have passed.</param>
-    public RunJournal Finish(bool cancelled, bool targetsMissing)
+    public async Task<RunJournal> FinishAsync(bool cancelled, bool targetsMissing)
     {
         var objectives = Objectives.Select(Evaluate).ToList();
         foreach (var missed in objectives.Where(o => !o.Met))
@@ -361,6 +382,15 @@ internal sealed class DrillRun : IAsyncDisposable
             if (cancelled) _abortReason ??= "cancelled (Ctrl+C or a cancelled token)";
             _journal = _journal with { Objectives = objectives, Status = status, EndedAt = Clock.WallTime(duration), Duration = duration };
         }
+        // The verdict is settled: a notification that fails is an issue of the report, never a failed drill.
+        Notify(Notice("end") with
+        {
+            Status = status.ToString(), Reason = AbortReason, Report = Path.Combine(Path.GetDirectoryName(_journalPath)!, Reports.Report.FileName(Reports.ReportFormat.Html)),
+            DurationSeconds = Math.Round(duration.TotalSeconds, 3), Objectives = objectives,
+        });
+        Task<IReadOnlyList<string>>[] notices;
+        lock (_gate) notices = [.. _notices];
+        foreach (var failure in (await Task.WhenAll(notices)).SelectMany(f => f)) AddIssue(failure);
         Save();
         Reports.Report.WriteAll(Journal, Path.GetDirectoryName(_journalPath)!);
         return Journal;

@@ -26,6 +26,8 @@ public sealed record Runbook
     public required IReadOnlyList<RunbookStep> Steps { get; init; }
     public required IReadOnlyList<RunbookStep> Cleanup { get; init; }
     public required IReadOnlyList<AbortCondition> AbortConditions { get; init; }
+    /// <summary>Webhooks told of the run's start, abort and end (notify:).</summary>
+    public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
 }
 
 /// <summary>

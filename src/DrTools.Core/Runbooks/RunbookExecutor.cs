@@ -45,7 +45,7 @@ public static class RunbookExecutor
         {
             throw new DrToolsException($"{runbook.Source}: script: steps are PowerShell and run only under Invoke-DrRunbook.", DrErrorKind.InvalidArgument);
         }
-        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source), runbook.Description), runbook.Objectives, options,
+        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source), runbook.Description) { Notify = runbook.Notify }, runbook.Objectives, options,
             runbook.PreChecks.Concat(runbook.Steps).Concat(runbook.Cleanup));
         return await new Execution(runbook, options, run).ExecuteAsync(cancellationToken);
     }
@@ -81,7 +81,7 @@ public static class RunbookExecutor
                 foreach (var step in _runbook.Cleanup) await ExecuteAsync(step, CancellationToken.None, CancellationToken.None);
                 await _run.RemoveCreatedAsync();
             }
-            return _run.Finish(cancelled, targetsMissing: _run.TargetCount < _runbook.Targets.Count);
+            return await _run.FinishAsync(cancelled, targetsMissing: _run.TargetCount < _runbook.Targets.Count);
         }
 
         private async Task<bool> CreateTargetsAsync(CancellationToken cancellationToken)

@@ -16,7 +16,7 @@ public static partial class RunbookParser
 {
     public static readonly TimeSpan DefaultStepTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan DefaultCleanupTimeout = TimeSpan.FromMinutes(5);
-    private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps", "cleanup", "abortConditions"];
+    private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps", "cleanup", "abortConditions", "notify"];
     private static readonly string[] StepKeys = ["name", "run", "script", "with", "timeout", "continueOnError", "save", "objective", "remediation"];
     private static readonly string[] AbortKeys = ["name", "run", "with", "http", "expectStatus", "interval", "failures", "timeout"];
     private static readonly string[] ObjectiveNames = [.. ObjectiveKind.All.Select(k => k.Name)];
@@ -99,7 +99,40 @@ public static partial class RunbookParser
                 Steps = steps,
                 Cleanup = cleanup,
                 AbortConditions = abortConditions,
+                Notify = fields.TryGetValue("notify", out var notifyNode) ? Notify(notifyNode) : [],
             };
+        }
+
+        /// <summary>notify: a URL, or a list of URLs and { url: …, format: json | slack | teams }.</summary>
+        private List<NotifyTarget> Notify(YamlNode node)
+        {
+            var targets = new List<NotifyTarget>();
+            IEnumerable<YamlNode> items = node is YamlSequenceNode sequence ? sequence.Children : [node];
+            foreach (var (item, index) in items.Select((item, index) => (item, index)))
+            {
+                var where = node is YamlSequenceNode ? $"notify[{index}]" : "notify";
+                var (url, format) = item is YamlMappingNode ? UrlAndFormat(item, where) : ((item as YamlScalarNode)?.Value, null);
+                if (url is null)
+                {
+                    if (item is not YamlMappingNode) Fail(SourcePosition.Of(item), $"{where}: expected a webhook URL or {{ url: …, format: json | slack | teams }}.");
+                    continue;
+                }
+                try
+                {
+                    targets.Add(NotifyTarget.Parse(url, format, where));
+                }
+                catch (DrToolsException e)
+                {
+                    Fail(SourcePosition.Of(item), e.Message);
+                }
+            }
+            return targets;
+        }
+
+        private (string? Url, string? Format) UrlAndFormat(YamlNode item, string where)
+        {
+            var fields = Fields(item, ["url", "format"], where);
+            return (Scalar(fields, "url", item, required: true, where), Scalar(fields, "format", item, required: false, where));
         }
 
         private List<RunbookObjective> Objectives(YamlNode node)

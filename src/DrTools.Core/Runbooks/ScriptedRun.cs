@@ -158,7 +158,7 @@ public sealed class ScriptedRun
             await _run.ExecuteAsync(step, async token => StepOutcomes.From(await runCleanup(body, token), _run.Context), CancellationToken.None, CancellationToken.None);
         }
         await _run.RemoveCreatedAsync();
-        var journal = _run.Finish(_cancelled, targetsMissing: false);
+        var journal = await _run.FinishAsync(_cancelled, targetsMissing: false);
         lock (_gate) _completed = journal;
         return journal;
     }
