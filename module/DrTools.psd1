@@ -39,8 +39,10 @@
         'Stop-DrFault'
         'Test-DbBackup'
         'Test-DbBackupPolicy'
+        'Test-DrAlertRule'
         'Test-DrFault'
         'Test-ReplicationLag'
+        'Wait-DrAlert'
     )
     FunctionsToExport    = @()
     AliasesToExport      = @()

@@ -10,6 +10,7 @@ public static class DrtoolsCommand
         SandboxCommands.Create(),
         StatusCommand.Create(),
         MetricsCommand.Create(),
+        AlertCommands.Create(),
         LagCommand.Create(),
         FailoverCommand.Create(),
         FaultCommands.Create(),

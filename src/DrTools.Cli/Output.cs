@@ -20,7 +20,7 @@ public static class Output
 
     public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
+    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.Monitoring, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
     public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
@@ -43,6 +43,10 @@ public static class Output
         {
             Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
             Console.WriteLine($"HAProxy: read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}, statistics {patroni.StatsUrl}");
+        }
+        if (sandbox.Monitoring is { } monitoring)
+        {
+            Console.WriteLine($"Monitoring: Prometheus {monitoring.Prometheus}, Alertmanager {monitoring.Alertmanager}, DrTools' metrics {monitoring.Metrics}, postgres_exporter {string.Join(", ", monitoring.ExporterPorts.Select(e => $"{e.Key} 127.0.0.1:{e.Value}"))}");
         }
     }
 

@@ -19,6 +19,11 @@ public static class SandboxCommands
         Description = "Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it (streaming topology).",
     };
 
+    public static Option<bool> Monitoring() => new("--monitoring")
+    {
+        Description = "Also a postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager that notifies DrTools (apt-get install prometheus prometheus-alertmanager prometheus-postgres-exporter).",
+    };
+
     public static Option<string?> WalDiskSize() => new("--wal-disk-size")
     {
         Description = "Each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill it (streaming topology).",
@@ -62,15 +67,17 @@ public static class SandboxCommands
         var patroniSettings = PatroniSettings();
         var faultProxy = FaultProxy();
         var walDiskSize = WalDiskSize();
+        var monitoring = Monitoring();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, root, json };
         command.SetAction(async (parse, token) =>
         {
             var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
             {
                 Synchronous = parse.GetValue(synchronous),
                 FaultProxy = parse.GetValue(faultProxy),
+                Monitoring = parse.GetValue(monitoring),
                 WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
                 Root = parse.GetValue(root),
                 Persistent = true,

@@ -13,8 +13,8 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopping.Cancel();
 
-    /// <summary>A fault's parameters from a hashtable, as the fault library reads them (true/false, invariant numbers).</summary>
-    protected static IReadOnlyDictionary<string, string> FaultParameters(System.Collections.Hashtable? table) =>
+    /// <summary>A hashtable as text values (a fault's parameters, an alert's labels): true/false, invariant numbers.</summary>
+    protected static IReadOnlyDictionary<string, string> TextValues(System.Collections.Hashtable? table) =>
         (table ?? []).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value switch
         {
             bool flag => flag ? "true" : "false",

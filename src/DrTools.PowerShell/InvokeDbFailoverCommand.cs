@@ -105,7 +105,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             FaultDuration = FaultDuration,
             HttpProbe = HttpProbeOptions(),
         };
-        options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, FaultParameters(FaultParameter))));
+        options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, TextValues(FaultParameter))));
         var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;

@@ -36,6 +36,9 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     [Parameter(ParameterSetName = StreamingSet, HelpMessage = "Put each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill it.")]
     public string? WalDiskSize { get; set; }
 
+    [Parameter(HelpMessage = "Also start a postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules a team starts from and an Alertmanager that notifies DrTools (Debian's prometheus, prometheus-alertmanager and prometheus-postgres-exporter).")]
+    public SwitchParameter Monitoring { get; set; }
+
     [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its synchronous_mode).")]
     public SwitchParameter Synchronous { get; set; }
 
@@ -60,7 +63,7 @@ public sealed class NewDrSandboxCommand : DrCmdlet
                 FaultProxy = FaultProxy,
                 WalDiskSize = WalDiskSize is null ? null : SizeText.Parse(WalDiskSize, "-WalDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize),
             }));
-        options = options with { Synchronous = Synchronous, Root = root, Persistent = true };
+        options = options with { Synchronous = Synchronous, Monitoring = Monitoring, Root = root, Persistent = true };
         var what = patroni
             ? $"Create a Patroni sandbox: {Members} node(s) ({options.PatroniSettings}), etcd and HAProxy"
             : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s){(FaultProxy ? ", behind a fault proxy" : "")}{(options.WalDiskSize is { } size ? $", pg_wal on a {SizeText.Format(size)} tmpfs each" : "")}";

@@ -38,7 +38,7 @@ public sealed class StartDrFaultCommand : ProbedTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var parameters = FaultParameters(Parameter);
+        var parameters = TextValues(Parameter);
         var http = HttpProbeOptions();
         if (http is not null && Duration is null) ThrowTerminatingError(new ErrorRecord(new ArgumentException("-HttpProbe runs while a fault is held: give -Duration too."), "HttpProbeNeedsDuration", ErrorCategory.InvalidArgument, HttpProbe));
         var target = ResolveTarget(AllowDrillOn);

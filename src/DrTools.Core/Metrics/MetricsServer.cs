@@ -20,7 +20,8 @@ public static class MetricsServer
             : throw new DrToolsException($"listen address '{text}': write it as HOST:PORT with an IP address, e.g. 127.0.0.1:9187.", DrErrorKind.InvalidArgument);
     }
 
-    public static async Task ServeAsync(string listen, MetricSources sources, string? textfile, TimeSpan interval, Action<string> started, CancellationToken cancellationToken)
+    /// <param name="inbox">Also DrTools' own Alertmanager receiver: notifications POSTed to /alerts are kept there.</param>
+    public static async Task ServeAsync(string listen, MetricSources sources, string? textfile, TimeSpan interval, Action<string> started, CancellationToken cancellationToken, Monitoring.AlertInbox? inbox = null)
     {
         var (host, port) = ParseListen(listen);
         using var listener = new HttpListener();
@@ -48,7 +49,7 @@ public static class MetricsServer
             {
                 break;
             }
-            _ = AnswerAsync(context, sources, cancellationToken);
+            _ = AnswerAsync(context, sources, inbox, cancellationToken);
         }
         try
         {
@@ -60,14 +61,16 @@ public static class MetricsServer
         }
     }
 
-    private static async Task AnswerAsync(HttpListenerContext context, MetricSources sources, CancellationToken cancellationToken)
+    private static async Task AnswerAsync(HttpListenerContext context, MetricSources sources, Monitoring.AlertInbox? inbox, CancellationToken cancellationToken)
     {
         var response = context.Response;
+        var received = DateTimeOffset.UtcNow;
         try
         {
             var (status, type, body) = context.Request.Url?.AbsolutePath switch
             {
                 "/metrics" => (200, Exposition.ContentType, Exposition.Write(await DrMetrics.CollectAsync(sources, cancellationToken))),
+                "/alerts" when inbox is not null && context.Request.HttpMethod == "POST" => Receive(inbox, context.Request, received),
                 "/" => (200, "text/plain; charset=utf-8", "DrTools metrics: /metrics\n"),
                 _ => (404, "text/plain; charset=utf-8", "not found; the metrics are at /metrics\n"),
             };
@@ -77,14 +80,21 @@ public static class MetricsServer
             response.ContentLength64 = bytes.Length;
             await response.OutputStream.WriteAsync(bytes, cancellationToken);
         }
-        catch (Exception e) when (e is DrToolsException or OperationCanceledException or HttpListenerException or IOException)
+        catch (Exception e) when (e is DrToolsException or OperationCanceledException or HttpListenerException or IOException or System.Text.Json.JsonException)
         {
-            if (e is DrToolsException) response.StatusCode = 500;
+            if (e is DrToolsException or System.Text.Json.JsonException) response.StatusCode = e is DrToolsException ? 500 : 400;
         }
         finally
         {
             response.Close();
         }
+    }
+
+    private static (int, string, string) Receive(Monitoring.AlertInbox inbox, HttpListenerRequest request, DateTimeOffset received)
+    {
+        using var reader = new StreamReader(request.InputStream, Encoding.UTF8);
+        inbox.Append(reader.ReadToEnd(), received);
+        return (200, "text/plain; charset=utf-8", "received\n");
     }
 
     private static async Task WriteTextfileAsync(string path, MetricSources sources, TimeSpan interval, CancellationToken cancellationToken)

@@ -10,7 +10,7 @@ namespace DrTools.Core.Processes;
 /// </summary>
 public static class ServiceProcess
 {
-    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments, bool asServerAccount = true)
+    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments, bool asServerAccount = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         // sh redirects, then becomes the program.
         List<string> shell = ["/bin/sh", "-c", "exec \"$@\" >>\"$DRTOOLS_SERVICE_LOG\" 2>&1 </dev/null", "sh", program, .. arguments];
@@ -22,6 +22,8 @@ public static class ServiceProcess
         foreach (var argument in command) info.ArgumentList.Add(argument);
         info.Environment["DRTOOLS_SERVICE_LOG"] = logFile;
         info.Environment["LC_ALL"] = "C.UTF-8";
+        // Inherited through setsid and sh: unlike arguments, not shown to other users by ps.
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) info.Environment[name] = value;
         try
         {
             using var process = Process.Start(info)!;

@@ -199,11 +199,12 @@ public static partial class RunbookParser
             return list;
         }
 
-        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
+        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB, monitoring: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
         private SandboxOptions? SandboxTarget(YamlNode node, string where)
         {
-            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy", "walDiskSize"], where);
+            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy", "walDiskSize", "monitoring"], where);
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
+            var monitoring = options.TryGetValue("monitoring", out var monitoringNode) && (Boolean(monitoringNode, $"{where}.monitoring") ?? false);
             var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text => text.ToLowerInvariant() switch
             {
                 "patroni" => true,
@@ -218,7 +219,7 @@ public static partial class RunbookParser
                 var walDiskSize = options.TryGetValue("walDiskSize", out var walNode)
                     ? Typed(walNode, text => SizeText.Parse(text, $"{where}.walDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize))
                     : null;
-                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy, WalDiskSize = walDiskSize };
+                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy, WalDiskSize = walDiskSize, Monitoring = monitoring };
             }
             if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced), $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
             if (options.TryGetValue("faultProxy", out var proxied)) Fail(SourcePosition.Of(proxied), $"{where}.faultProxy: only for a streaming sandbox (a Patroni sandbox's members find each other through etcd, around any proxy).");
@@ -236,7 +237,7 @@ public static partial class RunbookParser
                     Fail(SourcePosition.Of(settingsNode), $"{where}.patroniSettings: {e.Message}");
                 }
             }
-            return new SandboxOptions { Topology = SandboxTopology.Patroni, Standbys = members - 1, Synchronous = synchronous, PatroniSettings = settings };
+            return new SandboxOptions { Topology = SandboxTopology.Patroni, Standbys = members - 1, Synchronous = synchronous, PatroniSettings = settings, Monitoring = monitoring };
         }
 
         private List<RunbookStep> Steps(Dictionary<string, YamlNode> fields, string key, RunbookSection section, bool required)

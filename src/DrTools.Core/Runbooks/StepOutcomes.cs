@@ -48,6 +48,11 @@ public static class StepOutcomes
         FaultRecord fault => Started(fault, context),
         FaultEnd end => Ended(end, context),
         FaultTrace trace => new StepOutcome(trace, trace.Clear, trace.ToString()),
+        Monitoring.AlertWaitResult alert => new StepOutcome(alert, alert.Met, alert.ToString())
+        {
+            Measurements = new[] { alert.InAlertmanager, alert.Notified }.OfType<Measurement>().ToList(),
+        },
+        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, rules.Count == 0 ? "no alerting rule" : string.Join(", ", rules.Select(r => $"{r.Name} {r.State}"))),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
         var other => new StepOutcome(other, true, Shorten(Describe(other))),

@@ -40,15 +40,17 @@ public sealed partial class Sandbox
 
     private static readonly (string Program, string Package)[] PatroniPrograms = [("etcd", "etcd-server"), ("patroni", "patroni"), ("haproxy", "haproxy")];
 
-    /// <summary>The programs a Patroni sandbox runs, found on PATH or in /usr/sbin; a missing one is named with its Debian package.</summary>
-    private static Dictionary<string, string> LocatePatroniPrograms()
+    private static Dictionary<string, string> LocatePatroniPrograms() => LocatePrograms(PatroniPrograms, "a Patroni sandbox");
+
+    /// <summary>Programs a sandbox runs, found on PATH or in /usr/sbin; a missing one is named with its Debian package.</summary>
+    private static Dictionary<string, string> LocatePrograms((string Program, string Package)[] programs, string what)
     {
         var path = (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/sbin").Append("/usr/bin");
-        var found = PatroniPrograms.ToDictionary(p => p.Program, p => path.Select(d => Path.Combine(d, p.Program)).FirstOrDefault(File.Exists));
-        var missing = PatroniPrograms.Where(p => found[p.Program] is null).ToList();
+        var found = programs.ToDictionary(p => p.Program, p => path.Select(d => Path.Combine(d, p.Program)).FirstOrDefault(File.Exists));
+        var missing = programs.Where(p => found[p.Program] is null).ToList();
         if (missing.Count > 0)
         {
-            throw new DrToolsException($"a Patroni sandbox needs {string.Join(", ", missing.Select(m => m.Program))}, which {(missing.Count == 1 ? "is" : "are")} not installed: apt-get install {string.Join(" ", PatroniPrograms.Select(p => p.Package))}.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{what} needs {string.Join(", ", missing.Select(m => m.Program))}, which {(missing.Count == 1 ? "is" : "are")} not installed: apt-get install {string.Join(" ", programs.Select(p => p.Package).Distinct())}.", DrErrorKind.InvalidOperation);
         }
         return found.ToDictionary(f => f.Key, f => f.Value!);
     }
@@ -129,7 +131,8 @@ public sealed partial class Sandbox
     /// because a port was taken is started again with the ports and configuration <paramref name="prepare"/> makes anew.
     /// Returns its log file.
     /// </summary>
-    private async Task<string> StartServiceAsync(string name, string program, Func<IReadOnlyList<string>> prepare, Func<Task<bool>> ready, string notReady, CancellationToken cancellationToken)
+    private async Task<string> StartServiceAsync(string name, string program, Func<IReadOnlyList<string>> prepare, Func<Task<bool>> ready, string notReady, CancellationToken cancellationToken,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var folder = ServiceDirectory(Directory, name);
         System.IO.Directory.CreateDirectory(folder);
@@ -138,7 +141,7 @@ public sealed partial class Sandbox
         for (var attempt = 1; ; attempt++)
         {
             var logged = File.Exists(log) ? new FileInfo(log).Length : 0;
-            ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare());
+            ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare(), environment: environment);
             var exited = false;
             var started = await Polling.UntilAsync(async () => await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0), ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
             if (started && !exited) return log;

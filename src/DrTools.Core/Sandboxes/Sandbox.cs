@@ -25,6 +25,8 @@ public sealed record SandboxOptions
     public bool FaultProxy { get; init; }
     /// <summary>Each member's pg_wal on a tmpfs of this many bytes that DrTools mounts (root), so a DiskFull fault can fill it.</summary>
     public long? WalDiskSize { get; init; }
+    /// <summary>A postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager notifying DrTools (Debian's prometheus packages).</summary>
+    public bool Monitoring { get; init; }
 }
 
 /// <summary>
@@ -102,6 +104,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         try
         {
             await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken) : sandbox.BuildAsync(options, cancellationToken));
+            if (options.Monitoring) await sandbox.StartMonitoringAsync(options.Progress, cancellationToken);
             return sandbox;
         }
         catch

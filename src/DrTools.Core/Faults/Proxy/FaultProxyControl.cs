@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using System.Runtime.InteropServices;
 using System.Text;
 using System.Text.Json;
 using DrTools.Core.Processes;
@@ -9,7 +8,6 @@ namespace DrTools.Core.Faults.Proxy;
 /// <summary>Starts a fault proxy and gives it orders through its control socket.</summary>
 public sealed class FaultProxyControl(string controlSocket)
 {
-    private const string HostAssembly = "drtools-fault-proxy.dll";
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(20);
 
@@ -18,16 +16,11 @@ public sealed class FaultProxyControl(string controlSocket)
     /// <summary>Whether the proxy is there to take orders (its socket exists; it is removed with its sandbox).</summary>
     public bool Exists => File.Exists(controlSocket);
 
-    /// <summary>
-    /// Starts the proxy as a service in <paramref name="serviceDirectory"/> (stopped and found by it, like any sandbox
-    /// service), as this user — it must read DrTools' own files — and waits until it takes orders.
-    /// </summary>
+    /// <summary>Starts the proxy as a service in <paramref name="serviceDirectory"/> (stopped and found by it, like any sandbox service) and waits until it takes orders.</summary>
     public static async Task<FaultProxyControl> StartAsync(string description, string serviceDirectory, string controlSocket, CancellationToken cancellationToken)
     {
-        var host = Path.Combine(AppContext.BaseDirectory is var baseDirectory && File.Exists(Path.Combine(baseDirectory, HostAssembly)) ? baseDirectory : Path.GetDirectoryName(typeof(FaultProxyControl).Assembly.Location)!, HostAssembly);
-        if (!File.Exists(host)) throw new DrToolsException($"{description}: the fault proxy {host} is missing from this DrTools installation.", DrErrorKind.InvalidOperation);
         var log = Path.Combine(serviceDirectory, "fault-proxy.log");
-        ServiceProcess.Start(description, serviceDirectory, log, DotnetHost(), ["exec", host, controlSocket], asServerAccount: false);
+        ServiceHost.Start(description, serviceDirectory, log, ["fault-proxy", controlSocket]);
         var proxy = new FaultProxyControl(controlSocket);
         await Polling.RequireAsync(async () =>
         {
@@ -42,13 +35,6 @@ public sealed class FaultProxyControl(string controlSocket)
             }
         }, StartTimeout, TimeSpan.FromMilliseconds(25), () => $"{description}: the fault proxy took no orders within {DurationText.Format(StartTimeout)}: {ServiceProcess.LastLines(log)}", cancellationToken);
         return proxy;
-    }
-
-    /// <summary>The dotnet host of the runtime this process runs on, else the one on PATH.</summary>
-    private static string DotnetHost()
-    {
-        var beside = Path.GetFullPath(Path.Combine(RuntimeEnvironment.GetRuntimeDirectory(), "..", "..", "..", "dotnet"));
-        return File.Exists(beside) ? beside : "dotnet";
     }
 
     /// <summary>Starts forwarding a new port (or, given one already listening, moves it to a new upstream); returns the port.</summary>

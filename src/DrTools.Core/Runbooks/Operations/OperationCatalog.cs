@@ -9,6 +9,7 @@ public static class OperationCatalog
         FailoverOperation.InvokeDbFailover,
         .. BackupOperations.All,
         .. FaultOperations.All,
+        .. AlertOperations.All,
     ];
 
     public static RunbookOperation? Find(string name) => All.FirstOrDefault(o => string.Equals(o.Name, name, StringComparison.OrdinalIgnoreCase));

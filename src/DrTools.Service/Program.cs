@@ -1,0 +1,37 @@
+using System.Runtime.InteropServices;
+using DrTools.Core.Faults.Proxy;
+using DrTools.Core.Metrics;
+using DrTools.Core.Monitoring;
+using DrTools.Core.Sandboxes;
+
+// Before the first socket: a chunk's forwarding continues on the thread epoll woke, not after a hop to the thread pool
+// (one thread wake-up per chunk instead of two). Nothing the services run there blocks.
+Environment.SetEnvironmentVariable("DOTNET_SYSTEM_NET_SOCKETS_INLINE_COMPLETIONS", "1");
+using var stop = new CancellationTokenSource();
+using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
+{
+    context.Cancel = true;
+    stop.Cancel();
+});
+switch (args)
+{
+    case ["fault-proxy", var controlSocket]:
+        await FaultProxyServer.RunAsync(controlSocket, stop.Token);
+        return 0;
+    case ["monitor", var listen, var sandboxDirectory, var inbox]:
+        // The sandbox's own metrics for its Prometheus, and the receiver of its Alertmanager.
+        var sandbox = Sandbox.Open(Path.GetFileName(sandboxDirectory), Path.GetDirectoryName(sandboxDirectory));
+        try
+        {
+            await MetricsServer.ServeAsync(listen, new MetricSources { Targets = [sandbox.Target], History = false }, null, TimeSpan.FromMinutes(1),
+                url => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token, new AlertInbox(inbox));
+        }
+        catch (OperationCanceledException)
+        {
+            // SIGTERM: the sandbox is being removed.
+        }
+        return 0;
+    default:
+        Console.Error.WriteLine("usage: dotnet drtools-service.dll fault-proxy CONTROL_SOCKET | monitor HOST:PORT SANDBOX_DIRECTORY INBOX_FILE (a sandbox starts it)");
+        return 2;
+}
