@@ -68,14 +68,26 @@ public static class FailoverCommand
         var target = new TargetOptions();
         var options = new Options();
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the drill would do, change nothing." };
+        var expectAlert = new Option<string?>("--expect-alert") { Description = "An alert that must fire after the fault (e.g. InstanceDown): time to alert (in Alertmanager, and to DrTools' receiver on a monitoring sandbox) and time to resolve are measured; the drill fails when it does not fire, naming the rule." };
+        var alertWithin = CommonOptions.Duration("--alert-within", "How soon after the fault the expected alert must fire (default 60s).", positive: true);
+        var alertLabels = new Option<string[]>("--alert-label") { Description = "A label the expected alert must have, as NAME=VALUE (repeatable)." };
+        var alertmanager = new Option<string?>("--alertmanager") { Description = "Alertmanager's URL, when the target is not a monitoring sandbox." };
+        var prometheus = new Option<string?>("--prometheus") { Description = "Prometheus' URL, when the target is not a monitoring sandbox." };
         var json = CommonOptions.Json();
-        var command = new Command("failover", "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.") { whatIf, json };
+        var command = new Command("failover", "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.")
+        {
+            whatIf, json, expectAlert, alertWithin, alertLabels, alertmanager, prometheus,
+        };
         target.AddTo(command, destructive: true, haManager: true);
         options.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var failover = options.Read(parse);
             var sandbox = target.OpenSandbox(parse);
+            var failover = options.Read(parse) with
+            {
+                ExpectAlert = Core.Monitoring.AlertExpectation.From(parse.GetValue(expectAlert), sandbox, parse.GetValue(prometheus), parse.GetValue(alertmanager),
+                    FaultTargets.ParseParameters(parse.GetValue(alertLabels) ?? []), parse.GetValue(alertWithin)),
+            };
             var recovery = options.Recovery(parse, sandbox?.Target ?? target.Resolve(parse), sandbox);
             var plan = await recovery.PlanAsync(failover, token);
             if (parse.GetValue(whatIf))

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core.Monitoring;
 using DrTools.Core;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
@@ -83,6 +84,23 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [DurationTransformation(Positive = true)]
     public TimeSpan? FaultDuration { get; set; }
 
+    [Parameter(HelpMessage = "An alert that must fire after the fault, e.g. InstanceDown: time to alert (in Alertmanager, and to DrTools' receiver on a monitoring sandbox) and time to resolve are measured; a drill whose alert does not fire fails, naming the rule.")]
+    [ValidateNotNullOrEmpty]
+    public string? ExpectAlert { get; set; }
+
+    [Parameter(HelpMessage = "How soon after the fault the expected alert must fire, e.g. 30s (default 60s).")]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan? AlertWithin { get; set; }
+
+    [Parameter(HelpMessage = "Labels the expected alert must have, e.g. @{ member = 'node0' }.")]
+    public System.Collections.Hashtable? AlertLabel { get; set; }
+
+    [Parameter(HelpMessage = "Alertmanager's URL, when the target is not a monitoring sandbox.")]
+    public string? Alertmanager { get; set; }
+
+    [Parameter(HelpMessage = "Prometheus' URL, when the target is not a monitoring sandbox.")]
+    public string? Prometheus { get; set; }
+
     [Parameter(HelpMessage = "Longest wait of any one phase (catch-up, promotion, first write, rejoin), e.g. 60s.")]
     [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
@@ -105,7 +123,10 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             FaultDuration = FaultDuration,
             HttpProbe = HttpProbeOptions(),
         };
-        options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, TextValues(FaultParameter))));
+        options = RunOperation(_ => Task.FromResult(DrillFaults.With(options, Fault, TextValues(FaultParameter)) with
+        {
+            ExpectAlert = AlertExpectation.From(ExpectAlert, Sandbox, Prometheus, Alertmanager, TextValues(AlertLabel), AlertWithin),
+        }));
         var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;

@@ -167,6 +167,11 @@ public static class FailoverDrill
 
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
+                if (options.BeforeRejoin is { } hold && plan.Mode == FailoverMode.Failover)
+                {
+                    Enter("holding the rejoin until the expected alert fired", 75);
+                    timeline.Mark("rejoin held", await hold(cancellationToken));
+                }
                 Enter("the rejoin of the old primary", 80);
                 timeline.Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);

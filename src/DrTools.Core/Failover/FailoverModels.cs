@@ -46,6 +46,10 @@ public sealed record FailoverOptions
     public Faults.FaultSpec? LibraryFault { get; init; }
     /// <summary>An application-level HTTP probe running through the drill, with its targets.</summary>
     public Probes.HttpProbeOptions? HttpProbe { get; init; }
+    /// <summary>The alert the drill expects to fire after its fault (and resolve after its recovery).</summary>
+    public Monitoring.AlertExpectation? ExpectAlert { get; init; }
+    /// <summary>Held before the old primary is rejoined: with an expected alert, until it fired (a member back at once would never alert).</summary>
+    [JsonIgnore] public Func<CancellationToken, Task<string>>? BeforeRejoin { get; init; }
     /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
     public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>
@@ -140,7 +144,11 @@ public sealed record FailoverResult
     /// <summary>What the application-level HTTP probe saw during the drill, when one ran.</summary>
     public Probes.HttpProbeResult? HttpProbe { get; init; }
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? []];
+    /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
+    public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && HttpProbe?.Met != false;
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && HttpProbe?.Met != false
+        && AlertFigures.All(f => f.Met != false);
 }

@@ -23,7 +23,7 @@ public static class Recovery
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript = null) =>
-        new HttpProbed(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
+        new Observed(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
 
     private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript)
@@ -53,13 +53,17 @@ public static class Recovery
         }
     }
 
-    /// <summary>Any drill, with the application-level HTTP probe running through it when the options ask for one.</summary>
-    private sealed class HttpProbed(IRecovery drill) : IRecovery
+    /// <summary>Any drill, with what the options ask to watch beside it: the application's HTTP probe, the alert it expects.</summary>
+    private sealed class Observed(IRecovery drill) : IRecovery
     {
         public RecoveredBy RecoveredBy => drill.RecoveredBy;
         public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => drill.PlanAsync(options, cancellationToken);
 
-        public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => options.ExpectAlert is { } alert
+            ? Monitoring.DrillAlerts.WatchAsync(alert, options, (watched, token) => HttpProbedAsync(plan, watched, token), cancellationToken)
+            : HttpProbedAsync(plan, options, cancellationToken);
+
+        private async Task<FailoverResult> HttpProbedAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
         {
             if (options.HttpProbe is not { } http) return await drill.RunAsync(plan, options, cancellationToken);
             await using var probe = Probes.HttpProbe.Start(http, new MonotonicClock());

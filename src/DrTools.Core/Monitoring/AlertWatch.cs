@@ -38,6 +38,9 @@ public sealed record AlertWaitResult(string Alert, AlertState State, IReadOnlyDi
 {
     /// <summary>Why it was not met: the rule's state and the last value Prometheus saw, or that no such rule exists.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>When Alertmanager showed it so and when the notification arrived, as Stopwatch timestamps: a drill places them on its own clock.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public (long? Shown, long? Notified) Moments { get; init; }
     public bool Met => InAlertmanager.Met == true && Notified?.Met != false;
 
     public override string ToString() => Met
@@ -85,7 +88,8 @@ public static class AlertWatch
         var inAlertmanager = new Measurement($"time to {state} in Alertmanager", Math.Round((shown ?? clock.Elapsed - started).TotalSeconds, 3), "s", target, method);
         var delivery = !notificationDue ? null : new Measurement($"time to the {state} notification", Math.Round((notified ?? clock.Elapsed - started).TotalSeconds, 3), "s", target,
             "DrTools' receiver stamps each notification as it arrives (UTC); from the start of the wait");
-        var result = new AlertWaitResult(options.Name, options.State, labels, startedAt, inAlertmanager, delivery);
+        long? Timestamp(TimeSpan? offset) => offset is { } at ? clock.Origin + (long)((started + at).TotalSeconds * System.Diagnostics.Stopwatch.Frequency) : null;
+        var result = new AlertWaitResult(options.Name, options.State, labels, startedAt, inAlertmanager, delivery) { Moments = (Timestamp(shown), Timestamp(notified)) };
         return result.Met ? result : result with { Reason = await WhyNotAsync(sources, options, shown is not null, cancellationToken) };
     }
 

@@ -32,7 +32,8 @@ public sealed record Runbook
 
 /// <summary>
 /// An objective the run is held to, its target in the unit of its kind: "rto" (recovery time, s), "rpo" (recovery
-/// point, the data loss window, s), "maxErrorRate" (the HTTP probe's error rate, %) or "p99" (its p99 latency, ms).
+/// point, the data loss window, s), "maxErrorRate" (the HTTP probe's error rate, %), "p99" (its p99 latency, ms) or
+/// "alert" (time from the fault to the expected alert's notification, s).
 /// </summary>
 public sealed record RunbookObjective(string Name, double Target)
 {
@@ -48,6 +49,7 @@ public sealed record ObjectiveKind(string Name, string Unit, string Display, str
         new("rpo", "s", "recovery point (RPO): window of lost writes", "data loss", Summed: false),
         new("maxErrorRate", "%", "HTTP error rate", "an HTTP error rate (httpProbe:)", Summed: false),
         new("p99", "ms", "HTTP latency p99", "HTTP latency (httpProbe:)", Summed: false),
+        new("alert", "s", "time to alert", "a time to alert (expectAlert:)", Summed: false),
     ];
 
     public static ObjectiveKind Of(string name) => All.Single(k => k.Name == name);

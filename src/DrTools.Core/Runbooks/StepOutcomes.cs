@@ -107,8 +107,14 @@ public static class StepOutcomes
         $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
 
     /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
-    internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result) =>
-        new(HttpObjectiveFigures(result.HttpProbe)) { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+    internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result)
+    {
+        var figures = new Dictionary<string, Measurement>(HttpObjectiveFigures(result.HttpProbe)) { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+        // Time to alert: to the notification when DrTools received one, else to Alertmanager showing it (or why it did not).
+        var alerted = result.AlertFigures.Where(f => f.Name.StartsWith("time to alert", StringComparison.Ordinal)).ToList();
+        if (alerted.Count > 0) figures["alert"] = alerted.LastOrDefault(f => f.Name.EndsWith("notification)", StringComparison.Ordinal)) ?? alerted[0];
+        return figures;
+    }
 
     /// <summary>What an HTTP probe measures toward the run's objectives: maxErrorRate its error rate, p99 its p99 latency.</summary>
     private static Dictionary<string, Measurement> HttpObjectiveFigures(Probes.HttpProbeResult? http)

@@ -29,10 +29,15 @@ internal static class FailoverOperation
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
             .. HttpProbeParameters(),
+            new("expectAlert", ParameterKind.String, "An alert that must fire after the fault (e.g. InstanceDown): time to alert and to resolve are measured; the target is the run's alert objective, else alertWithin."),
+            new("alertWithin", ParameterKind.Duration, "How soon after the fault the expected alert must fire (default the alert objective, else 60s).") { Positive = true },
+            new("alertLabel", ParameterKind.StringList, "Labels the expected alert must have, as NAME=VALUE, e.g. [member=node0]."),
+            new("alertmanager", ParameterKind.String, "Alertmanager's URL, when the target is not a monitoring sandbox."),
+            new("prometheus", ParameterKind.String, "Prometheus' URL, when the target is not a monitoring sandbox."),
         ],
         RunAsync)
     {
-        Measures = ["rto", "rpo", "maxErrorRate", "p99"],
+        Measures = ["rto", "rpo", "maxErrorRate", "p99", "alert"],
     };
 
     private static async Task<StepOutcome> RunAsync(OperationContext context, StepArguments args, CancellationToken cancellationToken)
@@ -53,6 +58,8 @@ internal static class FailoverOperation
             PhaseTimeout = args.Duration("phaseTimeout") ?? TimeSpan.FromSeconds(60),
             FaultDuration = args.Duration("faultDuration"),
             HttpProbe = HttpProbe(args),
+            ExpectAlert = Monitoring.AlertExpectation.From(args.String("expectAlert"), context.Sandbox(targetName), args.String("prometheus"), args.String("alertmanager"),
+                Faults.FaultTargets.ParseParameters(args.List("alertLabel") ?? []), args.Duration("alertWithin") ?? context.ObjectiveTime("alert")),
         };
         options = DrillFaults.With(options, args.String("fault"), Faults.FaultTargets.ParseParameters(args.List("faultParameter") ?? []));
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
