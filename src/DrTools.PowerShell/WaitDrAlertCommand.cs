@@ -23,8 +23,10 @@ public sealed class WaitDrAlertCommand : DrCmdlet
     [Parameter(HelpMessage = "Labels the alert must have, e.g. @{ member = 'node0' }.")]
     public Hashtable? Label { get; set; }
 
+    // A string, not AlertState: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
     [Parameter(HelpMessage = "Firing (default) or Resolved.")]
-    public AlertState State { get; set; } = AlertState.Firing;
+    [ValidateSet(nameof(AlertState.Firing), nameof(AlertState.Resolved))]
+    public string State { get; set; } = nameof(AlertState.Firing);
 
     [Parameter(HelpMessage = "How long it may take, e.g. 60s (the default).")]
     [DurationTransformation(Positive = true)]
@@ -39,6 +41,6 @@ public sealed class WaitDrAlertCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var sources = RunOperation(_ => Task.FromResult(AlertSources.Resolve(Sandbox, Prometheus, Alertmanager)));
-        WriteObject(RunOperation(token => AlertWatch.WaitAsync(sources, new AlertWaitOptions(Name) { Labels = TextValues(Label), State = State, Within = Within }, token), Name));
+        WriteObject(RunOperation(token => AlertWatch.WaitAsync(sources, new AlertWaitOptions(Name) { Labels = TextValues(Label), State = Enum.Parse<AlertState>(State, ignoreCase: true), Within = Within }, token), Name));
     }
 }

@@ -19,7 +19,7 @@ BeforeAll {
     # One of each output type, from the cmdlet that returns it; a script run records the drill.
     $Objects = @{}
     function Add-Example { param([Parameter(ValueFromPipeline)] $Item) process { if ($null -ne $Item) { $Objects[$Item.GetType().FullName] ??= $Item }; $Item } }
-    $sandbox = New-DrSandbox -Standbys 1 -Confirm:$false | Add-Example
+    $sandbox = New-DrSandbox -Standbys 1 -Monitoring -Confirm:$false | Add-Example
     $run = Start-DrRun 'Views drill' -Rto 2m -Rpo 0s -Target @{ db = $sandbox } | Add-Example
     try {
         $repository = Join-Path $run.Directory 'repository'
@@ -41,6 +41,8 @@ BeforeAll {
         Invoke-DrStep $run 'No fault left' { $sandbox | Test-DrFault } | Add-Example | Out-Null
         Get-DrSandbox | Add-Example | Out-Null
         $sandbox | Get-DrMetric -Repository $repository | Add-Example | Out-Null
+        $sandbox | Test-DrAlertRule | Add-Example | Out-Null
+        Invoke-DrStep $run 'No alert' { $sandbox | Wait-DrAlert InstanceDown -State Resolved -Within 30s } | Add-Example | Out-Null
     }
     finally {
         $journal = $run | Complete-DrRun | Add-Example

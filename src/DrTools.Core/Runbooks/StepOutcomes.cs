@@ -52,7 +52,9 @@ public static class StepOutcomes
         {
             Measurements = new[] { alert.InAlertmanager, alert.Notified }.OfType<Measurement>().ToList(),
         },
-        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, rules.Count == 0 ? "no alerting rule" : string.Join(", ", rules.Select(r => $"{r.Name} {r.State}"))),
+        IReadOnlyList<Monitoring.AlertRule> { Count: 0 } none => new StepOutcome(none, true, "no alerting rule matches"),
+        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, string.Join(", ", rules.Select(r => $"{r.Name} {r.State}"))),
+        Monitoring.AlertRule rule => new StepOutcome(rule, true, $"{rule.Name} {rule.State} ({rule.Query}, for {rule.Duration})"),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
         var other => new StepOutcome(other, true, Shorten(Describe(other))),
