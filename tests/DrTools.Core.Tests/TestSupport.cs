@@ -79,18 +79,16 @@ public static class Sql
     }
 }
 
-/// <summary>
-/// An application endpoint on loopback: answers 200 until told it is unhealthy (then 503), or, given an answer, what
-/// the answer says for each request (an application that asks its database, say).
-/// </summary>
-public sealed class HealthEndpoint : IDisposable
+/// <summary>An HTTP server on a free loopback port; each request is handed to <see cref="Handle"/> as it arrives.</summary>
+public abstract class LoopbackHttpServer : IDisposable
 {
     private readonly System.Net.HttpListener _listener = new();
     private readonly Task _serving;
+    private readonly TaskCompletionSource _stopped = new();
 
-    public HealthEndpoint(Func<Task<int>>? answer = null)
+    protected LoopbackHttpServer(string path)
     {
-        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/health/";
+        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/{path}";
         _listener.Prefixes.Add(Url);
         _listener.Start();
         _serving = Task.Run(async () =>
@@ -100,30 +98,50 @@ public sealed class HealthEndpoint : IDisposable
                 System.Net.HttpListenerContext context;
                 try { context = await _listener.GetContextAsync(); }
                 catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
-                if (answer is null)
-                {
-                    // Answered as it arrives: the state the test set at that moment, not when a busy pool gets to it.
-                    context.Response.StatusCode = Healthy ? 200 : 503;
-                    context.Response.Close();
-                    continue;
-                }
-                _ = Task.Run(async () =>
-                {
-                    context.Response.StatusCode = await answer();
-                    context.Response.Close();
-                });
+                await Handle(context);
             }
         });
     }
 
     public string Url { get; }
-    public volatile bool Healthy = true;
+
+    /// <summary>Completes when the server stops: a request held open is let go then.</summary>
+    protected Task Stopped => _stopped.Task;
+
+    protected abstract Task Handle(System.Net.HttpListenerContext context);
 
     public void Dispose()
     {
+        _stopped.TrySetResult();
         _listener.Stop();
         _listener.Close();
         _serving.Wait(TimeSpan.FromSeconds(5));
+    }
+}
+
+/// <summary>
+/// An application endpoint on loopback: answers 200 until told it is unhealthy (then 503), or, given an answer, what
+/// the answer says for each request (an application that asks its database, say).
+/// </summary>
+public sealed class HealthEndpoint(Func<Task<int>>? answer = null) : LoopbackHttpServer("health/")
+{
+    public volatile bool Healthy = true;
+
+    protected override Task Handle(System.Net.HttpListenerContext context)
+    {
+        if (answer is null)
+        {
+            // Answered as it arrives: the state the test set at that moment, not when a busy pool gets to it.
+            context.Response.StatusCode = Healthy ? 200 : 503;
+            context.Response.Close();
+            return Task.CompletedTask;
+        }
+        _ = Task.Run(async () =>
+        {
+            context.Response.StatusCode = await answer();
+            context.Response.Close();
+        });
+        return Task.CompletedTask;
     }
 }
 
@@ -165,48 +183,23 @@ public static class ProbeRows
     }
 }
 
-/// <summary>A webhook on loopback that keeps what is posted to it and answers <see cref="Status"/>, or, hanging, never answers.</summary>
-public sealed class WebhookReceiver : IDisposable
+/// <summary>A webhook on loopback that keeps what is posted to it and answers <c>status</c>, or, hanging, never answers.</summary>
+public sealed class WebhookReceiver(int status = 200, bool hang = false) : LoopbackHttpServer("hooks/T0123/secret-token/")
 {
-    private readonly System.Net.HttpListener _listener = new();
-    private readonly Task _serving;
-    private readonly TaskCompletionSource _stopped = new();
-
-    public WebhookReceiver(int status = 200, bool hang = false)
-    {
-        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/hooks/T0123/secret-token/";
-        _listener.Prefixes.Add(Url);
-        _listener.Start();
-        _serving = Task.Run(async () =>
-        {
-            while (_listener.IsListening)
-            {
-                System.Net.HttpListenerContext context;
-                try { context = await _listener.GetContextAsync(); }
-                catch (Exception e) when (e is System.Net.HttpListenerException or ObjectDisposedException) { return; }
-                using (var reader = new StreamReader(context.Request.InputStream)) Received.Enqueue(await reader.ReadToEndAsync());
-                if (hang)
-                {
-                    _ = _stopped.Task.ContinueWith(_ => context.Response.Abort(), TaskScheduler.Default);
-                    continue;
-                }
-                context.Response.StatusCode = status;
-                context.Response.Close();
-            }
-        });
-    }
-
-    public string Url { get; }
     public System.Collections.Concurrent.ConcurrentQueue<string> Received { get; } = new();
 
     /// <summary>The posted bodies as JSON, in the order they came.</summary>
     public IReadOnlyList<System.Text.Json.JsonElement> Bodies => Received.Select(b => System.Text.Json.JsonDocument.Parse(b).RootElement).ToList();
 
-    public void Dispose()
+    protected override async Task Handle(System.Net.HttpListenerContext context)
     {
-        _stopped.TrySetResult();
-        _listener.Stop();
-        _listener.Close();
-        _serving.Wait(TimeSpan.FromSeconds(5));
+        using (var reader = new StreamReader(context.Request.InputStream)) Received.Enqueue(await reader.ReadToEndAsync());
+        if (hang)
+        {
+            _ = Stopped.ContinueWith(_ => context.Response.Abort(), TaskScheduler.Default);
+            return;
+        }
+        context.Response.StatusCode = status;
+        context.Response.Close();
     }
 }
