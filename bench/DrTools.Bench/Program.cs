@@ -10,6 +10,7 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
     ["patroni"] = PatroniBenchmark.RunAsync,
     ["faults"] = FaultBenchmark.RunAsync,
     ["proxy"] = ProxyBenchmark.RunAsync,
+    ["metrics"] = MetricsBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;

@@ -82,8 +82,9 @@ public static class FailoverCommand
         options.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
+            var failover = options.Read(parse);
             var sandbox = target.OpenSandbox(parse);
-            var failover = options.Read(parse) with
+            failover = failover with
             {
                 ExpectAlert = Core.Monitoring.AlertExpectation.From(parse.GetValue(expectAlert), sandbox, parse.GetValue(prometheus), parse.GetValue(alertmanager),
                     FaultTargets.ParseParameters(parse.GetValue(alertLabels) ?? []), parse.GetValue(alertWithin)),
