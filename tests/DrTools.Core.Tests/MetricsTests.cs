@@ -36,7 +36,10 @@ public sealed class MetricsTests
         await Sql.ExecuteAsync(sandbox, "node1", "select pg_wal_replay_pause()");
         await Sql.ExecuteAsync(sandbox, "node0", "create table lagging as select g from generate_series(1, 10000) g");
 
+        // The archiver may add a segment at any moment: the window read just before or just after the metrics stands.
+        var windowBefore = PointInTimeRestore.Window(repository);
         var samples = await DrMetrics.CollectAsync(new MetricSources { Targets = [sandbox.Target], Repositories = [repository.Root], HistoryRoot = history }, CancellationToken.None);
+        var windowAfter = PointInTimeRestore.Window(repository);
         var lag = Assert.Single(await ReplicationLagTester.MeasureAsync(sandbox.Target, new ReplicationLagOptions(), CancellationToken.None));
         await Sql.ExecuteAsync(sandbox, "node1", "select pg_wal_replay_resume()");
 
@@ -49,6 +52,8 @@ public sealed class MetricsTests
         Assert.Equal(lag.LagBytes.Measured, lagBytes);
         Assert.Equal(1, Value(samples, "drtools_backups", ("repository", repository.Root)));
         Assert.InRange(Value(samples, "drtools_backup_latest_age_seconds", ("repository", repository.Root)), 0, 600);
+        Assert.Contains(Value(samples, "drtools_backup_recoverable_window_seconds", ("repository", repository.Root)),
+            new[] { windowBefore, windowAfter }.Select(w => (w.LatestTime - w.EarliestTime).TotalSeconds));
         Assert.True(Value(samples, "drtools_wal_archived_total", cluster) >= 1);
         var drill = ("drill", "Metrics drill");
         Assert.Equal(1, Value(samples, "drtools_drill_runs_total", drill));

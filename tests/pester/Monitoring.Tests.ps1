@@ -49,5 +49,8 @@ Describe 'Monitoring and alerting in PowerShell' {
         $alert = $journal.Objectives | Where-Object Name -EQ 'alert'
         $alert.Met | Should -BeTrue
         $alert.Measurement.Name | Should -Be 'time to alert'
+        $marks = $journal.Steps.Marks.Name
+        $marks | Should -Contain 'alert InstanceDown firing in Alertmanager'
+        $marks | Should -Contain 'alert InstanceDown resolved in Alertmanager'
     }
 }
