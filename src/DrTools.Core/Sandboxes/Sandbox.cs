@@ -105,6 +105,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken) : sandbox.BuildAsync(options, cancellationToken));
             if (options.Monitoring) await sandbox.StartMonitoringAsync(options.Progress, cancellationToken);
+            // A stop asked for while the last step finished without looking (a readiness check that passed) still stops it.
+            cancellationToken.ThrowIfCancellationRequested();
             return sandbox;
         }
         catch
