@@ -64,7 +64,7 @@ public sealed class MemberCompleter : DrCompleter
     protected override IEnumerable<(string, string)> Candidates(string word, IDictionary bound)
     {
         var sandbox = bound.Contains("Sandbox") ? (bound["Sandbox"] is PSObject o ? o.BaseObject : bound["Sandbox"]) as Core.Sandboxes.Sandbox : null;
-        if (sandbox is not null) return sandbox.Members.Select(m => (m.Name, $"127.0.0.1:{m.Port}"));
+        if (sandbox is not null) return sandbox.Members.Select(m => (m.Name, $"127.0.0.1:{m.ClientPort}"));
         var strings = bound.Contains("ConnectionString") ? LanguagePrimitives.ConvertTo<string[]>(bound["ConnectionString"]) : [];
         return strings.Select((s, i) => DbMember.Parse(s, i + 1)).Select(m => (m.Endpoint, m.Display));
     }

@@ -141,7 +141,7 @@ internal sealed class DrillRun : IAsyncDisposable
         ? $"Patroni sandbox, {standbys + 1} node(s) behind HAProxy, {(synchronous ? "synchronous" : "asynchronous")}"
         : $"sandbox, {standbys} standby(s), {(synchronous ? "synchronous" : "asynchronous")}";
 
-    public static string SandboxDetail(Sandbox sandbox) => $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.Port}"))})";
+    public static string SandboxDetail(Sandbox sandbox) => $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))})";
 
     public void TargetsReady()
     {
