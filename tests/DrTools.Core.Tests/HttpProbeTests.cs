@@ -13,18 +13,16 @@ public sealed class HttpProbeTests
     [Fact]
     public async Task An_endpoint_that_fails_for_a_second_shows_its_error_rate_longest_failure_run_and_time_to_recover()
     {
-        using var endpoint = new HealthEndpoint();
+        // Requests 21 to 40 fail: a second of failures at 20/s, counted by request so a busy machine cannot shift it.
+        var requests = 0;
+        using var endpoint = new HealthEndpoint(() => Task.FromResult(Interlocked.Increment(ref requests) is > 20 and <= 40 ? 503 : 200));
         await using var probe = HttpProbe.Start(new HttpProbeOptions(new Uri(endpoint.Url)) { Rate = 20, MaxErrorRate = 5, P99 = TimeSpan.FromSeconds(5) }, new MonotonicClock());
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        endpoint.Healthy = false;
-        await Task.Delay(TimeSpan.FromSeconds(1));
-        endpoint.Healthy = true;
-        await Task.Delay(TimeSpan.FromSeconds(1));
+        await Polling.RequireAsync(() => Task.FromResult(Volatile.Read(ref requests) >= 60), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "the probe sent fewer than 60 requests in 30 s", CancellationToken.None);
 
         var result = await probe.StopAsync();
 
-        Assert.InRange(Figure(result.Figures, "HTTP error rate"), 15, 50);
-        Assert.InRange(Figure(result.Figures, "HTTP longest run of failures"), 10, 30);
+        Assert.InRange(Figure(result.Figures, "HTTP error rate"), 20.0 * 100 / result.Attempts - 0.001, 50);
+        Assert.InRange(Figure(result.Figures, "HTTP longest run of failures"), 10, 20);
         Assert.InRange(Figure(result.Figures, "HTTP time to recover"), 0.5, 2);
         Assert.Equal(result.Failed, result.Samples.Count(s => s.Error == "answered 503, expected 200"));
         Assert.False(result.Figures.Single(f => f.Name == "HTTP error rate").Met);
