@@ -42,14 +42,15 @@ internal static class DrillAlerts
             // A rejoin before the alert fired would end the very outage it is to report.
             result = await drill(options with { BeforeRejoin = async token =>
             {
-                var fired = await Task.WhenAny(firing, Task.Delay(expect.Within, token)) == firing;
-                return fired ? $"until {expect.Name} fired" : $"{DurationText.Format(expect.Within)}; {expect.Name} had not fired";
+                if (await Task.WhenAny(firing, Task.Delay(expect.Within, token)) != firing) return $"{DurationText.Format(expect.Within)}; {expect.Name} had not fired";
+                return firing.IsCompletedSuccessfully ? $"until {expect.Name} fired" : $"not at all: {expect.Name} could not be watched ({firing.Exception?.InnerException?.Message})";
             } }, cancellationToken);
         }
         catch
         {
             await stop.CancelAsync();
-            try { await firing; } catch (OperationCanceledException) { }
+            // The drill's own failure is the one to report, not the watch's (an unreachable Alertmanager, say).
+            try { await firing; } catch (Exception e) when (e is OperationCanceledException or DrToolsException) { }
             throw;
         }
         var fault = result.Timeline.FirstOrDefault(e => e.Name is "fault injected" or "primary stop requested")?.At ?? TimeSpan.Zero;
