@@ -35,14 +35,14 @@ public static class ExternalDrill
     /// <param name="act">Runs the user's command or script; returns what it did, for the timeline.</param>
     public static async Task<FailoverResult> RunAsync(FailoverPlan plan, Func<CancellationToken, Task<string>> act, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var endpoint = plan.Target.Member(plan.Primary);
+        var endpoint = plan.Postgres.Member(plan.Primary);
         var clock = new MonotonicClock();
         var timeline = new Timeline(clock);
         var runId = Guid.NewGuid();
         await Probe.PrepareAsync(endpoint, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(endpoint, options.IntegrityTables, cancellationToken) : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, plan.Target, options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, plan.Target, options.ReadProbe, clock);
+        await using var writes = Probe.Start(ProbeKind.Write, runId, plan.Postgres, options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, plan.Postgres, options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
         var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
             ?? throw new DrToolsException($"the write probe never succeeded through {plan.Target.Name} ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);

@@ -70,7 +70,7 @@ public static class FailoverDrill
 
     public static async Task<FailoverResult> RunAsync(FailoverPlan plan, IMemberControl control, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var target = plan.Target;
+        var target = plan.Postgres;
         var primary = target.Member(plan.Primary);
         var clock = new MonotonicClock();
         var timeline = new Timeline(clock);
@@ -234,7 +234,7 @@ public static class FailoverDrill
         {
             foreach (var name in names)
             {
-                var member = plan.Target.Member(name);
+                var member = plan.Postgres.Member(name);
                 sessions.Add(new Session(member, await member.OpenAsync(cancellationToken)));
             }
             return sessions;
@@ -425,11 +425,11 @@ public static class FailoverDrill
     private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, DbMember? promotionRequested, string phase, int acknowledged)
     {
         var recovery = "";
-        var status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+        var status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None);
         // pg_promote may have been sent: the standby may be primary now or a moment later, and a restarted old primary
         // would make two. Only a candidate still a standby well after a promotion takes (~20 ms) was never asked.
         var promoting = primaryDown && promotionRequested is not null && await Polling.UntilAsync(
-            async () => (status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None)).Members.Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
+            async () => (status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None)).Members.Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
             TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), CancellationToken.None);
         if (promoting)
         {
@@ -452,7 +452,7 @@ public static class FailoverDrill
             {
                 recovery = $" Restarting the old primary failed: {restart.Message}";
             }
-            status = await ClusterInspector.GetStatusAsync(plan.Target, CancellationToken.None);
+            status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None);
         }
         var where = $"{recovery} Cluster now: {status.Verdict}";
         if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);

@@ -8,6 +8,18 @@ namespace DrTools.Core.Failover;
 internal sealed record DrillEnd(FailoverPlan Plan, Guid RunId, MonotonicClock Clock, Timeline Timeline, Probe Writes, Probe Reads, TimeSpan Fault,
     DbMember OldPrimary, DbMember NewPrimary, DbChecksum? Before, FailoverOptions Options, string Start);
 
+/// <summary>What a drill reads back from the store once the probes stopped: each engine's own queries.</summary>
+internal interface IDrillReadback
+{
+    /// <summary>The run's acknowledged writes missing on the new primary.</summary>
+    Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken);
+    /// <summary>The checksums before the drill against the new primary's, when they were taken.</summary>
+    Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken);
+    /// <summary>Runs before the topology is read (followers catching up).</summary>
+    Task SettleAsync();
+    Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken);
+}
+
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
 internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurement ReadReconnection, Measurement LostWrites, Measurement DataLossWindow)
 {
@@ -16,31 +28,38 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     /// result; <paramref name="settleAsync"/> runs before the topology is read (followers catching up), and the caller
     /// adds what only it knows with <c>with</c>.
     /// </summary>
-    public static async Task<FailoverResult> ResultAsync(DrillEnd end, string state, Func<Task> settleAsync, CancellationToken cancellationToken)
+    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, Func<Task> settleAsync, CancellationToken cancellationToken) =>
+        ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start, end.OldPrimary.Display, end.NewPrimary.Display, state,
+            new PostgresReadback(end, settleAsync), cancellationToken);
+
+    /// <summary>As above for any store: what is read back comes from <paramref name="readback"/>.</summary>
+    public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
+        string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
-        var (writeSamples, readSamples) = (await end.Writes.StopAsync(), await end.Reads.StopAsync());
-        end.Timeline.Mark("probes stopped");
-        var outage = ProbeAnalysis.Outage(writeSamples, end.Fault);
-        var readOutage = ProbeAnalysis.Outage(readSamples, end.Fault);
-        if (outage.LastBefore is { } lastWrite) end.Timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
-        if (outage.FirstAfter is { } firstWrite) end.Timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
-        if (readOutage.FirstAfter is { } firstRead) end.Timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
-        var loss = await ProbeAnalysis.FindLostWritesAsync(end.NewPrimary, end.RunId, writeSamples, cancellationToken);
-        var integrity = end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
-        await settleAsync();
-        var topology = await Cluster.ClusterInspector.GetStatusAsync(end.Plan.Target, cancellationToken);
-        var figures = FromProbes(outage, readOutage, loss, writeSamples, readSamples, end.Writes, end.Reads, end.Options, end.Start);
+        var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
+        timeline.Mark("probes stopped");
+        var outage = ProbeAnalysis.Outage(writeSamples, fault);
+        var readOutage = ProbeAnalysis.Outage(readSamples, fault);
+        if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+        if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+        if (readOutage.FirstAfter is { } firstRead) timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+        var loss = await readback.LostWritesAsync(runId, writeSamples, cancellationToken);
+        var integrity = await readback.IntegrityAsync(cancellationToken);
+        await readback.SettleAsync();
+        var topology = await readback.TopologyAsync(cancellationToken);
+        var figures = FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
         return new FailoverResult
         {
-            Target = end.Plan.Target.Name,
-            Mode = end.Plan.Mode,
-            RunId = end.RunId,
-            OldPrimary = end.OldPrimary.Display,
-            NewPrimary = end.NewPrimary.Display,
-            StartedAt = end.Clock.StartedAt,
-            ClockOrigin = end.Clock.Origin,
-            Duration = end.Clock.Elapsed,
-            Timeline = end.Timeline.Events,
+            Target = plan.Target.Name,
+            Engine = plan.Target.Engine,
+            Mode = plan.Mode,
+            RunId = runId,
+            OldPrimary = oldPrimary,
+            NewPrimary = newPrimary,
+            StartedAt = clock.StartedAt,
+            ClockOrigin = clock.Origin,
+            Duration = clock.Elapsed,
+            Timeline = timeline.Events,
             WriteUnavailability = figures.WriteUnavailability,
             ReadReconnection = figures.ReadReconnection,
             LostWrites = figures.LostWrites,
@@ -57,20 +76,33 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         };
     }
 
+    private sealed class PostgresReadback(DrillEnd end, Func<Task> settleAsync) : IDrillReadback
+    {
+        public Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
+            ProbeAnalysis.FindLostWritesAsync(end.NewPrimary, runId, writeSamples, cancellationToken);
+
+        public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
+            end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
+
+        public Task SettleAsync() => settleAsync();
+
+        public Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
+    }
+
     /// <param name="start">What the outage is counted from, for the method text ("the fault", "the stop request").</param>
     private static FailoverFigures FromProbes(Outage outage, Outage readOutage, WriteLoss loss, IReadOnlyList<ProbeSample> writeSamples, IReadOnlyList<ProbeSample> readSamples,
         Probe writes, Probe reads, FailoverOptions options, string start) => new(
-        Unavailability("write unavailability (RTO)", outage, writeSamples, writes, options.WriteProbe, options.RtoTarget, $"inserts into {Probe.Table}", start),
-        Unavailability("read reconnection", readOutage, readSamples, reads, options.ReadProbe, options.RtoTarget, "one-row selects", start),
+        Unavailability("write unavailability (RTO)", outage, writeSamples, writes, options.WriteProbe, options.RtoTarget, start),
+        Unavailability("read reconnection", readOutage, readSamples, reads, options.ReadProbe, options.RtoTarget, start),
         new Measurement("lost acknowledged writes", loss.LostSequences.Count, "writes", options.RpoTarget == TimeSpan.Zero ? 0 : null,
-            $"the write probe's acknowledged sequence numbers ({loss.Acknowledged}) missing from {Probe.Table} on the new primary: exact, by sequence number"),
+            $"the write probe's acknowledged sequence numbers ({loss.Acknowledged}) missing from {writes.ProbeData} on the new primary: exact, by sequence number"),
         new Measurement("data loss window (RPO)", loss.Window.TotalSeconds, "s", options.RpoTarget?.TotalSeconds,
             "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost"));
 
-    private static Measurement Unavailability(string name, Outage outage, IReadOnlyList<ProbeSample> samples, Probe probe, ProbeOptions options, TimeSpan? target, string statement, string start)
+    private static Measurement Unavailability(string name, Outage outage, IReadOnlyList<ProbeSample> samples, Probe probe, ProbeOptions options, TimeSpan? target, string start)
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
-        var method = $"{options.Rate}/s {statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
+        var method = $"{options.Rate}/s {probe.Statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         if (outage.Duration is { } duration) return new Measurement(name, duration.TotalSeconds, "s", target?.TotalSeconds, method);
         // Never recovered while probing: the outage lasted at least until the probe stopped.

@@ -82,8 +82,11 @@ public sealed record FailoverOptions
 }
 
 /// <summary>What a drill will do, known before anything changes: the basis of -WhatIf and of ShouldProcess.</summary>
-public sealed record FailoverPlan(DbTarget Target, FailoverMode Mode, string Primary, string? Candidate, IReadOnlyList<string> Steps, ClusterStatus Before)
+public sealed record FailoverPlan(Engines.IDrillTarget Target, FailoverMode Mode, string Primary, string? Candidate, IReadOnlyList<string> Steps, ClusterStatus Before)
 {
+    /// <summary>The target of a PostgreSQL drill; the PostgreSQL drills only ever plan on one.</summary>
+    internal DbTarget Postgres => Target as DbTarget ?? throw new InvalidOperationException($"{Target.Name} is a {Target.Engine} target, not PostgreSQL.");
+
     /// <summary>What the drill does in one line, when someone other than DrTools recovers.</summary>
     public string? Recovery { get; init; }
 
@@ -100,6 +103,8 @@ public sealed record DrillEvent(string Name, TimeSpan At, DateTimeOffset WallTim
 public sealed record FailoverResult
 {
     public required string Target { get; init; }
+    /// <summary>The store drilled: postgresql, mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
     public required FailoverMode Mode { get; init; }
     /// <summary>The probe's run id: its rows in drtools_probe carry it.</summary>
     public required Guid RunId { get; init; }

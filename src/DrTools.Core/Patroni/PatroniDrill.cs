@@ -69,7 +69,7 @@ internal static class PatroniDrill
 
     public static async Task<FailoverResult> RunAsync(PatroniCluster cluster, string? faultCommand, FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var target = plan.Target;
+        var target = plan.Postgres;
         var oldLeader = target.Member(plan.Primary);
         var clock = new MonotonicClock();
         var timeline = new Timeline(clock);

@@ -104,7 +104,7 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
         Add("old leader back as a replica", _rejoined, "the old leader listed by Patroni as a running replica and streaming from the new leader");
         if (NewLeader is { } leader && FirstWriteOn(writes, leader) is { } first)
         {
-            var endpoint = plan.Target.Member(leader).Endpoint;
+            var endpoint = plan.Postgres.Member(leader).Endpoint;
             var elsewhere = writes.Count(s => s.Succeeded && s.Acknowledged > first.Acknowledged && s.Host is { } host && !ClusterInspector.SameEndpoint(host, endpoint));
             figures.Add(new Measurement("writes acknowledged by another node after the leader (split brain)", elsewhere, "writes", 0,
                 $"probe writes acknowledged after the first write the final leader {leader} acknowledged, by a server (inet_server_addr/port) other than {leader}"));
@@ -114,7 +114,7 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
 
     private ProbeSample? FirstWriteOn(IReadOnlyList<ProbeSample> writes, string member)
     {
-        var endpoint = plan.Target.Member(member).Endpoint;
+        var endpoint = plan.Postgres.Member(member).Endpoint;
         return writes.Where(s => s.Succeeded && s.Sent >= Fault && s.Host is { } host && ClusterInspector.SameEndpoint(host, endpoint)).MinBy(s => s.Acknowledged);
     }
 
@@ -131,7 +131,7 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
         quick.CancelAfter(TimeSpan.FromSeconds(1));
         try
         {
-            return await plan.Target.Member(member).QueryAsync(sql, read, quick.Token);
+            return await plan.Postgres.Member(member).QueryAsync(sql, read, quick.Token);
         }
         catch (Exception e) when (e is DrToolsException or NpgsqlException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

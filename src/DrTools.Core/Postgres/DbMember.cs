@@ -7,7 +7,7 @@ namespace DrTools.Core.Postgres;
 /// One PostgreSQL server of a cluster, reached by an Npgsql connection string. Every failure to reach it becomes a
 /// one-line <see cref="DrToolsException"/> naming the member, scrubbed of the password, within <see cref="ConnectTimeout"/>.
 /// </summary>
-public sealed class DbMember
+public sealed class DbMember : Engines.IStoreMember
 {
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 

@@ -4,8 +4,11 @@ namespace DrTools.Core.Postgres;
 /// The cluster an operation works on: its members, and whether destructive drills (failover, kill, restore) are
 /// allowed on it. Sandboxes are allowed; anything else only when the user says so explicitly.
 /// </summary>
-public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool AllowDrill)
+public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool AllowDrill) : Engines.IDrillTarget
 {
+    public string Engine => Engines.StoreEngines.PostgreSql;
+    IReadOnlyList<Engines.IStoreMember> Engines.IDrillTarget.Members => Members;
+
     /// <summary>The HA manager that runs the cluster (Patroni …), asked for its view beside PostgreSQL's; null when there is none.</summary>
     public Cluster.IHaManager? HaManager { get; init; }
 
@@ -39,11 +42,5 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
         ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
     /// <summary>Refuses a destructive operation on a target not allowed for drills.</summary>
-    public void DemandDrillAllowed(string operation)
-    {
-        if (!AllowDrill)
-        {
-            throw new DrToolsException($"{operation} refused: {Name} is not allowed for drills. Sandboxes are; for any other cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", DrErrorKind.NotAllowed);
-        }
-    }
+    public void DemandDrillAllowed(string operation) => ((Engines.IDrillTarget)this).DemandDrillAllowed(operation);
 }

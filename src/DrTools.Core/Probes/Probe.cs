@@ -24,28 +24,57 @@ public sealed record ProbeOptions
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
 }
 
+/// <summary>How a probe reaches a store: each engine's client path, opened again after every failed attempt.</summary>
+public interface IProbeConnector
+{
+    /// <summary>How the probe connects, for reports (no password).</summary>
+    string Path { get; }
+    /// <summary>Set when the client's own settings can dominate an outage figure (see <see cref="Probe.ClientSettingsNote"/>).</summary>
+    string? ClientSettingsNote { get; }
+    /// <summary>What a write attempt does, for reports ("inserts into drtools_probe").</summary>
+    string WriteStatement { get; }
+    /// <summary>What a read attempt does, for reports.</summary>
+    string ReadStatement { get; }
+    /// <summary>Where the written sequences are kept, for reports.</summary>
+    string ProbeData { get; }
+    Task<IProbeSession> OpenAsync(CancellationToken cancellationToken);
+}
+
+/// <summary>One open client connection of a probe.</summary>
+public interface IProbeSession : IAsyncDisposable
+{
+    /// <summary>Where the session is connected, named when an attempt on it fails.</summary>
+    string? Host { get; }
+    /// <summary>
+    /// One attempt (a write of <paramref name="sequence"/>, or a read); returns the server that answered as it names
+    /// itself, which through a proxy is not the host connected to: how two servers acknowledging writes at once (split
+    /// brain) are seen.
+    /// </summary>
+    Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken);
+}
+
 /// <summary>
-/// A client that keeps writing (sequence-numbered single-row inserts into drtools_probe) or reading at a fixed rate
-/// through the application's connection path, recording every attempt on the drill's monotonic clock. A failed
-/// attempt drops the connection; the next attempt reconnects, as an application's pool would.
+/// A client that keeps writing (sequence-numbered writes: rows of drtools_probe, or the engine's equivalent) or reading
+/// at a fixed rate through the application's connection path, recording every attempt on the drill's monotonic clock.
+/// A failed attempt drops the connection; the next attempt reconnects, as an application's pool would.
 /// </summary>
 public sealed class Probe : IAsyncDisposable
 {
     public const string Table = "drtools_probe";
 
     private readonly ProbeKind _kind;
-    private readonly string _connectionString;
+    private readonly IProbeConnector _connector;
     private readonly ProbeOptions _options;
     private readonly MonotonicClock _clock;
     private readonly ConcurrentQueue<ProbeSample> _samples = new();
     private readonly CancellationTokenSource _stop = new();
     private Task? _loop;
 
-    private Probe(ProbeKind kind, Guid runId, string connectionString, ProbeOptions options, MonotonicClock clock)
+    private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
     {
         _kind = kind;
         RunId = runId;
-        _connectionString = connectionString;
+        _connector = connector;
         _options = options;
         _clock = clock;
     }
@@ -54,7 +83,13 @@ public sealed class Probe : IAsyncDisposable
     public ProbeKind Kind => _kind;
 
     /// <summary>How the probe connects, for reports (no password).</summary>
-    public string Path { get; private init; } = "";
+    public string Path => _connector.Path;
+
+    /// <summary>What each attempt does, for reports.</summary>
+    public string Statement => _kind == ProbeKind.Write ? _connector.WriteStatement : _connector.ReadStatement;
+
+    /// <summary>Where the written sequences are kept, for reports.</summary>
+    public string ProbeData => _connector.ProbeData;
 
     public IReadOnlyList<ProbeSample> Samples => _samples.ToList();
 
@@ -62,7 +97,7 @@ public sealed class Probe : IAsyncDisposable
     /// Set when the connection string's own settings can dominate an outage figure: a multi-host string whose Host Recheck
     /// Seconds is not 0 keeps a host's old role cached that long. The probe still measures that path (it is the application's).
     /// </summary>
-    public string? ClientSettingsNote { get; private init; }
+    public string? ClientSettingsNote => _connector.ClientSettingsNote;
 
     /// <summary>The multi-host, read-write (or any-host for reads) connection string an application would use for this cluster.</summary>
     public static string DefaultConnectionString(DbTarget target, ProbeKind kind)
@@ -86,29 +121,30 @@ public sealed class Probe : IAsyncDisposable
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
+    /// <summary>A PostgreSQL probe through the options' connection string, or the cluster's default multi-host one.</summary>
     public static Probe Start(ProbeKind kind, Guid runId, DbTarget target, ProbeOptions options, MonotonicClock clock)
     {
-        if (options.Rate is <= 0 or > 1000) throw new DrToolsException($"probe rate {options.Rate}/s is out of range (more than 0, at most 1000).", DrErrorKind.InvalidArgument);
-        var connectionString = options.ConnectionString ?? DefaultConnectionString(target, kind);
-        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
-        // Npgsql's Timeout holds for each host in turn: a host that drops packets (a partition, a dead machine) must
-        // leave the attempt time to try the next ones, as an application's connect timeout would.
-        var hosts = builder.Host?.Split(',').Length ?? 1;
-        builder.Timeout = Math.Max(1, (int)Math.Floor(options.AttemptTimeout.TotalSeconds / hosts));
-        var probe = new Probe(kind, runId, builder.ConnectionString, options, clock)
-        {
-            Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}; Timeout={builder.Timeout}",
-            ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
-                ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
-                : null,
-        };
+        CheckRate(options);
+        return Start(kind, runId, new PostgresProbeConnector(options.ConnectionString ?? DefaultConnectionString(target, kind), options.AttemptTimeout), options, clock);
+    }
+
+    /// <summary>A probe of any store, through the engine's connector.</summary>
+    public static Probe Start(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
+    {
+        CheckRate(options);
+        var probe = new Probe(kind, runId, connector, options, clock);
         probe._loop = Task.Run(probe.RunAsync);
         return probe;
     }
 
+    private static void CheckRate(ProbeOptions options)
+    {
+        if (options.Rate is <= 0 or > 1000) throw new DrToolsException($"probe rate {options.Rate}/s is out of range (more than 0, at most 1000).", DrErrorKind.InvalidArgument);
+    }
+
     private async Task RunAsync()
     {
-        NpgsqlConnection? connection = null;
+        IProbeSession? session = null;
         try
         {
             await Pacing.RunAsync(_options.Rate, _clock, _stop.Token, async sequence =>
@@ -118,57 +154,24 @@ public sealed class Probe : IAsyncDisposable
                 attempt.CancelAfter(_options.AttemptTimeout);
                 try
                 {
-                    connection ??= await OpenAsync(attempt.Token);
-                    var server = await ExecuteAsync(connection, sequence, attempt.Token);
-                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, server ?? connection.Host + ":" + connection.Port, null));
+                    session ??= await _connector.OpenAsync(attempt.Token);
+                    var server = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
+                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, server, null));
                 }
                 catch (Exception e)
                 {
                     // Whatever an attempt throws is a failed attempt the client saw; only stopping ends the probe.
                     if (_stop.IsCancellationRequested && e is OperationCanceledException) return;
-                    _samples.Enqueue(new ProbeSample(sequence, sent, null, connection?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
-                    if (connection is not null) await connection.DisposeAsync();
-                    connection = null;
+                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
+                    if (session is not null) await session.DisposeAsync();
+                    session = null;
                 }
             });
         }
         finally
         {
-            if (connection is not null) await connection.DisposeAsync();
+            if (session is not null) await session.DisposeAsync();
         }
-    }
-
-    private async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
-    {
-        var connection = new NpgsqlConnection(_connectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
-    }
-
-    /// <summary>
-    /// One attempt; returns the server that answered (host:port as the server sees itself), which through a proxy is
-    /// not the host connected to: it is how two servers acknowledging writes at once (split brain) are seen.
-    /// </summary>
-    private async Task<string?> ExecuteAsync(NpgsqlConnection connection, long sequence, CancellationToken cancellationToken)
-    {
-        const string server = "host(inet_server_addr()) || ':' || inet_server_port()";
-        await using var command = _kind == ProbeKind.Write
-            ? new NpgsqlCommand($"insert into {Table} (run_id, seq) values (@run, @seq) returning {server}", connection)
-            : new NpgsqlCommand($"select {server}", connection);
-        if (_kind == ProbeKind.Write)
-        {
-            command.Parameters.AddWithValue("run", RunId);
-            command.Parameters.AddWithValue("seq", sequence);
-        }
-        return await command.ExecuteScalarAsync(cancellationToken) as string;
     }
 
     /// <summary>Stops the probe after its current attempt and returns every attempt it made.</summary>
@@ -191,5 +194,67 @@ public sealed class Probe : IAsyncDisposable
     {
         await StopAsync();
         _stop.Dispose();
+    }
+}
+
+/// <summary>PostgreSQL's probe path: Npgsql, unpooled, through a (multi-host) connection string.</summary>
+internal sealed class PostgresProbeConnector : IProbeConnector
+{
+    private readonly string _connectionString;
+
+    public PostgresProbeConnector(string connectionString, TimeSpan attemptTimeout)
+    {
+        var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        // Npgsql's Timeout holds for each host in turn: a host that drops packets (a partition, a dead machine) must
+        // leave the attempt time to try the next ones, as an application's connect timeout would.
+        var hosts = builder.Host?.Split(',').Length ?? 1;
+        builder.Timeout = Math.Max(1, (int)Math.Floor(attemptTimeout.TotalSeconds / hosts));
+        _connectionString = builder.ConnectionString;
+        Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}; Timeout={builder.Timeout}";
+        ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
+            ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
+            : null;
+    }
+
+    public string Path { get; }
+    public string? ClientSettingsNote { get; }
+    public string WriteStatement => $"inserts into {Probe.Table}";
+    public string ReadStatement => "one-row selects";
+    public string ProbeData => Probe.Table;
+
+    public async Task<IProbeSession> OpenAsync(CancellationToken cancellationToken)
+    {
+        var connection = new NpgsqlConnection(_connectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return new Session(connection);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class Session(NpgsqlConnection connection) : IProbeSession
+    {
+        public string? Host => connection.Host;
+
+        public async Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
+        {
+            const string server = "host(inet_server_addr()) || ':' || inet_server_port()";
+            await using var command = kind == ProbeKind.Write
+                ? new NpgsqlCommand($"insert into {Probe.Table} (run_id, seq) values (@run, @seq) returning {server}", connection)
+                : new NpgsqlCommand($"select {server}", connection);
+            if (kind == ProbeKind.Write)
+            {
+                command.Parameters.AddWithValue("run", runId);
+                command.Parameters.AddWithValue("seq", sequence);
+            }
+            return await command.ExecuteScalarAsync(cancellationToken) as string ?? connection.Host + ":" + connection.Port;
+        }
+
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 }

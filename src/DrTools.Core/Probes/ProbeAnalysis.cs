@@ -81,6 +81,12 @@ public static class ProbeAnalysis
             await using var reader = await query.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetInt64(0));
         }
+        return LostWrites(present, samples);
+    }
+
+    /// <summary>The acknowledged writes missing from <paramref name="present"/>, the sequences a store has of the run.</summary>
+    public static WriteLoss LostWrites(IReadOnlySet<long> present, IReadOnlyList<ProbeSample> samples)
+    {
         var acknowledged = samples.Where(s => s.Succeeded).ToList();
         var lost = acknowledged.Where(s => !present.Contains(s.Sequence)).OrderBy(s => s.Sequence).ToList();
         var unacknowledgedButCommitted = samples.Count(s => !s.Succeeded && present.Contains(s.Sequence));

@@ -1,0 +1,20 @@
+namespace DrTools.Core.Engines;
+
+/// <summary>The stores DrTools drills, by the names targets, runbooks and reports use.</summary>
+public static class StoreEngines
+{
+    public const string PostgreSql = "postgresql";
+    public const string MariaDb = "mariadb";
+    public const string Redis = "redis";
+
+    public static IReadOnlyList<string> Names { get; } = [PostgreSql, MariaDb, Redis];
+
+    /// <summary>An engine name as users write it (PostgreSQL, postgres, MariaDB, mysql, Redis), or a clear refusal naming the input.</summary>
+    public static string Parse(string? name, string what = "engine") => name?.Trim().ToLowerInvariant() switch
+    {
+        null or "" or "postgresql" or "postgres" or "pg" => PostgreSql,
+        "mariadb" or "mysql" => MariaDb,
+        "redis" => Redis,
+        _ => throw new DrToolsException($"{what} '{name}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).", DrErrorKind.InvalidArgument),
+    };
+}
