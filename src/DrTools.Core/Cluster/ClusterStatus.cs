@@ -8,12 +8,14 @@ public sealed record MemberStatus(string Name, string Endpoint, MemberRole Role)
     public string? Error { get; init; }
     public string? ServerVersion { get; init; }
     public int? Timeline { get; init; }
-    /// <summary>pg_current_wal_lsn() on a primary.</summary>
+    /// <summary>The primary's write position: pg_current_wal_lsn(), MariaDB's @@gtid_binlog_pos, Redis' master_repl_offset.</summary>
     public string? CurrentLsn { get; init; }
-    /// <summary>pg_last_wal_receive_lsn() on a standby.</summary>
+    /// <summary>What a standby received: pg_last_wal_receive_lsn(), MariaDB's Gtid_IO_Pos.</summary>
     public string? ReceivedLsn { get; init; }
-    /// <summary>pg_last_wal_replay_lsn() on a standby.</summary>
+    /// <summary>What a standby applied: pg_last_wal_replay_lsn(), MariaDB's @@gtid_current_pos, Redis' slave_repl_offset.</summary>
     public string? ReplayedLsn { get; init; }
+    /// <summary>The lag in seconds the engine itself reports (MariaDB's Seconds_Behind_Master); null where it reports none.</summary>
+    public double? LagSeconds { get; init; }
     /// <summary>The standby's WAL receiver status (streaming, stopping …); null when none runs.</summary>
     public string? WalReceiverStatus { get; init; }
     /// <summary>host:port the standby receives WAL from.</summary>
@@ -37,6 +39,9 @@ public sealed record ReplicationSlotStatus(string Member, string SlotName, strin
 public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IReadOnlyList<MemberStatus> Members, IReadOnlyList<ReplicationSlotStatus> Slots, IReadOnlyList<string> Problems)
 {
     public bool Healthy => Problems.Count == 0;
+
+    /// <summary>The store: postgresql, mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 
     /// <summary>What the cluster's HA manager (Patroni …) says, when it has one; its disagreements are among the problems.</summary>
     public HaManagerStatus? HaManager { get; init; }

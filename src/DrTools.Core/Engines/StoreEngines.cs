@@ -9,6 +9,16 @@ public static class StoreEngines
 
     public static IReadOnlyList<string> Names { get; } = [PostgreSql, MariaDb, Redis];
 
+    private static readonly IReadOnlyDictionary<string, IStoreEngine> Others = new Dictionary<string, IStoreEngine>
+    {
+        [MariaDb] = Core.MariaDb.MariaDbEngine.Instance,
+    };
+
+    /// <summary>The engine of a store other than PostgreSQL; null for PostgreSQL, whose code is DrTools' first.</summary>
+    public static IStoreEngine? Get(string engine) => engine == PostgreSql ? null
+        : Others.TryGetValue(engine, out var found) ? found
+        : throw new DrToolsException($"engine '{engine}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).", DrErrorKind.InvalidArgument);
+
     /// <summary>An engine name as users write it (PostgreSQL, postgres, MariaDB, mysql, Redis), or a clear refusal naming the input.</summary>
     public static string Parse(string? name, string what = "engine") => name?.Trim().ToLowerInvariant() switch
     {

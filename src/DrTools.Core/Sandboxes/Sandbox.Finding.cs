@@ -22,7 +22,8 @@ public sealed partial class Sandbox
             return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notASandbox };
         }
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning)).ToList();
+        var engine = manifest.Engine is { } name ? Engines.StoreEngines.Get(name) : null;
+        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, engine is null ? new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning : engine.Pid(m) is not null)).ToList();
         var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
         var state = manifest.Owner is { IsAlive: false } ? SandboxState.Orphaned
             : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running
@@ -30,7 +31,9 @@ public sealed partial class Sandbox
         return new SandboxInfo(manifest.Id, directory, manifest.CreatedAt, manifest.OwnerPid, manifest.Synchronous, members, state)
         {
             Kind = manifest.Restored ? SandboxKind.RestoredInstance : SandboxKind.Cluster,
-            Note = manifest.Patroni is { } patroni ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : null,
+            Engine = engine?.Name ?? Engines.StoreEngines.PostgreSql,
+            Note = manifest.Patroni is { } patroni ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}"
+                : engine is not null ? engine.DisplayName : null,
         };
     }
 
@@ -65,7 +68,8 @@ public sealed partial class Sandbox
     {
         await StopServicesAsync(directory);
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-        foreach (var member in manifest.Members)
+        // Other engines' servers are killed with the rest of what runs in the folder: the sandbox's data goes with it.
+        foreach (var member in manifest.Engine is null ? manifest.Members : [])
         {
             var server = new LocalServer(binaries, member.DataDirectory, member.LogFile);
             try

@@ -27,6 +27,8 @@ public sealed record SandboxOptions
     public long? WalDiskSize { get; init; }
     /// <summary>A postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager notifying DrTools (Debian's prometheus packages).</summary>
     public bool Monitoring { get; init; }
+    /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 }
 
 /// <summary>
@@ -47,6 +49,18 @@ public sealed partial class Sandbox : IAsyncDisposable
         Binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
     }
 
+    /// <summary>The store the sandbox runs: postgresql, mariadb or redis.</summary>
+    public string Engine => _manifest.Engine ?? Engines.StoreEngines.PostgreSql;
+
+    /// <summary>The sandbox's password (its engine's admin user's, a Redis requirepass): for connection strings, never for output.</summary>
+    internal string Password => _manifest.Password;
+
+    /// <summary>
+    /// The sandbox as a drill target of its engine: a MariaDB or Redis cluster with its processes, or for PostgreSQL
+    /// <see cref="Target"/>.
+    /// </summary>
+    public Engines.IDrillTarget Cluster => Engines.StoreEngines.Get(Engine) is { } engine ? engine.Cluster(this) : Target;
+
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-sandboxes");
 
@@ -60,7 +74,9 @@ public sealed partial class Sandbox : IAsyncDisposable
     public bool AllowDrill => true;
 
     /// <summary>The sandbox as a drill target: its members by name (node0 starts as the primary).</summary>
-    public DbTarget Target => new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true)
+    public DbTarget Target => Engine != Engines.StoreEngines.PostgreSql
+        ? throw new DrToolsException($"sandbox {Id} is a {Engine} sandbox; this operation is for PostgreSQL (pass a PostgreSQL sandbox or connection strings).", DrErrorKind.InvalidArgument)
+        : new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true)
     {
         HaManager = Topology == SandboxTopology.Patroni ? new Patroni.PatroniManager(PatroniNodes.Select(n => n.RestUrl).ToList()) : null,
     };
@@ -90,6 +106,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} standbys.", DrErrorKind.InvalidArgument);
         }
+        if (Engines.StoreEngines.Get(options.Engine) is { } engine) return await CreateAsync(engine, options, cancellationToken);
         if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
         {
             throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
@@ -99,8 +116,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
         }
-        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous,
-            RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24));
+        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous, NewPassword());
         try
         {
             await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken) : sandbox.BuildAsync(options, cancellationToken));
@@ -116,23 +132,55 @@ public sealed partial class Sandbox : IAsyncDisposable
         }
     }
 
+    private static string NewPassword() => RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24);
+
+    /// <summary>A sandbox of another store: a primary and replicas its engine builds; what only PostgreSQL's sandboxes have is refused.</summary>
+    private static async Task<Sandbox> CreateAsync(Engines.IStoreEngine engine, SandboxOptions options, CancellationToken cancellationToken)
+    {
+        var unsupported = new[]
+        {
+            options.Topology == SandboxTopology.Patroni ? "a Patroni topology" : null,
+            options.FaultProxy ? "a fault proxy" : null,
+            options.WalDiskSize is not null ? "a WAL disk" : null,
+            options.Monitoring ? "monitoring" : null,
+        }.OfType<string>().ToList();
+        if (unsupported.Count > 0)
+        {
+            throw new DrToolsException($"a {engine.DisplayName} sandbox has no {string.Join(", ", unsupported)} (PostgreSQL sandboxes do). Nothing was created.", DrErrorKind.InvalidArgument);
+        }
+        if (options.Synchronous && options.Standbys == 0) throw new DrToolsException("synchronous replication needs at least one replica.", DrErrorKind.InvalidArgument);
+        var sandbox = Reserve(options.Root, null, options.Persistent, options.Synchronous, NewPassword(), engine: engine.Name);
+        try
+        {
+            await engine.BuildSandboxAsync(sandbox, options, cancellationToken);
+            cancellationToken.ThrowIfCancellationRequested();
+            return sandbox;
+        }
+        catch
+        {
+            await sandbox.DisposeAsync();
+            throw;
+        }
+    }
+
     /// <summary>
     /// A new, empty sandbox directory with its manifest, owned by this process unless persistent: for a cluster built
     /// by initdb here, or an instance restored from a backup. Either way it is listed and removed like any sandbox.
     /// </summary>
-    internal static Sandbox Reserve(string? root, PgBinaries binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false)
+    internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false, string? engine = null)
     {
         root ??= DefaultRoot;
         EnsureRoot(root);
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
         var owner = persistent ? null : ProcessOwner.Current;
-        var manifest = new SandboxManifest(id, directory, DateTimeOffset.UtcNow, owner?.Pid, synchronous, UserName, password, binaries.BinDirectory,
-            binaries.MajorVersion, Path.Combine(directory, "archive"), [])
+        var manifest = new SandboxManifest(id, directory, DateTimeOffset.UtcNow, owner?.Pid, synchronous, UserName, password, binaries?.BinDirectory ?? "",
+            binaries?.MajorVersion ?? 0, Path.Combine(directory, "archive"), [])
         {
             Creator = SandboxManifest.CreatorMark,
             OwnerStartTicks = owner?.StartTicks,
             Restored = restored,
+            Engine = engine,
         };
         OwnedFolder.Create(Path.GetFullPath(root), id, folder => manifest.Save(folder));
         return new Sandbox(manifest);
@@ -223,7 +271,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         return member;
     }
 
-    private void ReplaceMember(SandboxMember member)
+    internal void ReplaceMember(SandboxMember member)
     {
         Record(_manifest with { Members = _manifest.Members.Select(m => m.Name == member.Name ? member : m).ToList() });
     }
@@ -309,7 +357,7 @@ public sealed partial class Sandbox : IAsyncDisposable
 
         """;
 
-    private void WriteServerFile(string path, string content, bool secret = false)
+    internal void WriteServerFile(string path, string content, bool secret = false)
     {
         File.WriteAllText(path, content);
         File.SetUnixFileMode(path, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
@@ -368,6 +416,8 @@ public sealed record SandboxMemberInfo(string Name, int Port, bool Running);
 public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous, IReadOnlyList<SandboxMemberInfo> Members, SandboxState State)
 {
     public SandboxKind Kind { get; init; } = SandboxKind.Cluster;
+    /// <summary>The store: postgresql, mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
     /// <summary>Why a folder is not a sandbox, or what a run scratch folder belonged to.</summary>
     public string? Note { get; init; }
 }

@@ -51,6 +51,8 @@ internal sealed record SandboxManifest(
     public bool FaultProxy { get; init; }
     /// <summary>The size of each member's WAL tmpfs (in volumes/), when it was created with one.</summary>
     public long? WalDiskSize { get; init; }
+    /// <summary>The store: null for PostgreSQL, else mariadb or redis.</summary>
+    public string? Engine { get; init; }
     /// <summary>The monitoring stack of a sandbox created with one.</summary>
     public MonitoringEndpoints? Monitoring { get; init; }
 

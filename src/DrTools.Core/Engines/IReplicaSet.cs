@@ -1,0 +1,93 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Integrity;
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Engines;
+
+/// <summary>
+/// A member's replication position, comparable across the members of one cluster (higher is more advanced): a GTID's
+/// sequence number, a replication offset. Text is how the engine writes it.
+/// </summary>
+public readonly record struct ReplicaPosition(long Value, string Text)
+{
+    public override string ToString() => Text;
+}
+
+/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and the seconds the engine itself reports, when it does.</summary>
+public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds);
+
+/// <summary>
+/// What a failover drill needs from a primary/replica store that DrTools itself fails over (MariaDB, Redis): roles and
+/// positions, fencing, promotion, re-pointing, process control of members it may kill, and the probes' statements.
+/// A third store is a folder implementing this; <see cref="ReplicaSetDrill"/> runs the drill the same for all.
+/// </summary>
+public interface IReplicaSet : IDrillTarget
+{
+    /// <summary>What positions are, for plans and reports ("GTID sequence", "replication offset").</summary>
+    string PositionKind { get; }
+
+    Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken);
+
+    /// <summary>The position up to which <paramref name="member"/> has applied what it holds.</summary>
+    Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// A replica's state after its primary failed: what it applied, and whether it has applied all it received and
+    /// will receive no more (its link to the primary is down, or <paramref name="primaryUnreachable"/>).
+    /// </summary>
+    Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken);
+
+    /// <summary>Creates what the write probe writes to, on the primary.</summary>
+    Task PrepareProbeAsync(string primary, CancellationToken cancellationToken);
+
+    /// <summary>How an application reaches the writer (or any member, for reads).</summary>
+    IProbeConnector ProbeConnector(ProbeKind kind, ProbeOptions options);
+
+    /// <summary>The write probe's sequences of the run that <paramref name="member"/> holds.</summary>
+    Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Switchover: makes the primary refuse writes from every client, and returns its final position once nothing more
+    /// can be written. The fence holds until <see cref="RejoinAsync"/> or <see cref="UnfenceAsync"/>.
+    /// </summary>
+    Task<ReplicaPosition> FenceAsync(string primary, CancellationToken cancellationToken);
+
+    /// <summary>Lifts a fence (a switchover that failed before any promotion).</summary>
+    Task UnfenceAsync(string primary, CancellationToken cancellationToken);
+
+    /// <summary>The unplanned fault: what it is, for plans; null when this target's members cannot be killed by DrTools.</summary>
+    string? FaultDescription(string primary);
+
+    /// <summary>Injects the unplanned failure of the primary; returns a detail for the timeline.</summary>
+    Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken);
+
+    /// <summary>Waits until <paramref name="replica"/> has applied up to <paramref name="position"/>.</summary>
+    Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Makes a replica the primary (stops replicating, accepts writes).</summary>
+    Task PromoteAsync(string replica, CancellationToken cancellationToken);
+
+    /// <summary>Points a replica at the new primary.</summary>
+    Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Makes the old primary a replica of the new one, starting it first when it is down. Returns null when it rejoined,
+    /// else why not (a member that has writes the new primary lacks must be rebuilt, never silently merged).
+    /// </summary>
+    Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken);
+
+    /// <summary>Starts a member the drill killed, when it fails before any promotion. False when DrTools cannot.</summary>
+    Task<bool> RestartAsync(string member, CancellationToken cancellationToken);
+
+    /// <summary>What <see cref="LagSample.Behind"/> counts: "GTID transactions", "bytes".</summary>
+    string LagUnit { get; }
+
+    /// <summary>One sample of every replica's lag behind the primary.</summary>
+    Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken);
+
+    /// <summary>Writes a heartbeat on the primary and times its arrival on each replica (null: not within the timeout).</summary>
+    Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>The data in scope on <paramref name="member"/> at one consistent moment.</summary>
+    Task<DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
+}

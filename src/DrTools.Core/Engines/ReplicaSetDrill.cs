@@ -1,0 +1,306 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Integrity;
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Engines;
+
+/// <summary>
+/// Switchover and failover drills of a store DrTools fails over itself (MariaDB, Redis), with the write and read probes
+/// running throughout: the same phases, clock, figures and report as PostgreSQL's drill, with each engine's statements.
+/// </summary>
+public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
+{
+    public RecoveredBy RecoveredBy => RecoveredBy.DrTools;
+
+    public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
+    {
+        store.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        RefuseUnsupported(options);
+        var status = await store.GetStatusAsync(cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {store.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var replicas = status.Standbys.Where(s => s.ReplicationState == "streaming").ToList();
+        MemberStatus? candidate = null;
+        if (options.Candidate is { } chosen)
+        {
+            candidate = status.Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
+                ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {store.Name} (members: {string.Join(", ", status.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+            if (candidate.Role != MemberRole.Standby)
+            {
+                throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+        }
+        else if (replicas.Count == 0)
+        {
+            throw new DrToolsException($"{options.Mode} of {store.Name} refused: no replica is replicating to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+        else if (options.Mode == FailoverMode.Switchover)
+        {
+            var positions = new List<(MemberStatus Replica, ReplicaPosition Applied)>();
+            foreach (var replica in replicas) positions.Add((replica, await store.AppliedPositionAsync(replica.Name, cancellationToken)));
+            candidate = positions.MaxBy(p => p.Applied.Value).Replica;
+        }
+        var fault = options.Mode == FailoverMode.Failover
+            ? store.FaultDescription(primary.Name) ?? throw new DrToolsException($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox (New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.", DrErrorKind.InvalidOperation)
+            : null;
+
+        var steps = new List<string>
+        {
+            $"start a write probe ({options.WriteProbe.Rate}/s {store.ProbeConnector(ProbeKind.Write, options.WriteProbe).WriteStatement}) and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
+        };
+        if (options.CheckIntegrity && options.Mode == FailoverMode.Failover) steps.Add("checksum the data in scope on the primary");
+        if (options.Mode == FailoverMode.Switchover)
+        {
+            steps.Add($"fence {primary.Display}: it refuses writes from every client; read its final {store.PositionKind}");
+            steps.Add($"wait until {candidate!.Display} has applied up to it");
+            if (options.CheckIntegrity) steps.Add($"checksum {candidate.Display}: the old primary's final state");
+        }
+        else
+        {
+            steps.Add($"inject the fault: {fault}");
+            var settled = $"once it has applied all it received and its link to the primary is down, or the primary is unreachable and its position has not moved for {DurationText.Format(options.ReceiveSettle)}";
+            steps.Add(candidate is null ? $"choose the most advanced replica by applied {store.PositionKind}, each {settled}" : $"promote the chosen {candidate.Display} {settled}");
+        }
+        steps.Add($"promote {candidate?.Display ?? "it"}");
+        if (status.Standbys.Count() > 1) steps.Add("point the other replicas at the new primary");
+        var rejoin = options.Mode == FailoverMode.Switchover || options.Rejoin;
+        steps.Add(rejoin ? $"rejoin {primary.Display} as a replica of the new primary (refused, and said, if it has writes the new primary lacks)" : $"leave {primary.Display} down (no rejoin requested)");
+        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read the topology");
+        return new FailoverPlan(store, options.Mode, primary.Name, candidate?.Name, steps, status);
+    }
+
+    /// <summary>What only PostgreSQL's drill can do is refused in one line, before anything is read or changed.</summary>
+    private void RefuseUnsupported(FailoverOptions options)
+    {
+        var unsupported = new[]
+        {
+            options.LibraryFault is { } library ? $"the fault library's {library.Kind}" : null,
+            options.RecoveredBy != RecoveredBy.DrTools ? $"recovery by {options.RecoveredBy}" : null,
+            options.WriteProbe.ConnectionString is not null ? "a probe connection string" : null,
+        }.OfType<string>().ToList();
+        if (unsupported.Count > 0)
+        {
+            throw new DrToolsException($"{store.Engine} drills do not support {string.Join(" or ", unsupported)} yet; the fault is the kill of the primary (Failover) or a fenced switchover. Nothing was changed.", DrErrorKind.InvalidArgument);
+        }
+    }
+
+    public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var clock = new MonotonicClock();
+        var timeline = new Timeline(clock);
+        var runId = Guid.NewGuid();
+        var primary = plan.Primary;
+        await store.PrepareProbeAsync(primary, cancellationToken);
+        var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await store.ChecksumAsync(primary, options.IntegrityTables, cancellationToken) : null;
+        await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
+        timeline.Mark("probes started", writes.Path);
+
+        var phase = "";
+        void Enter(string name, int percent)
+        {
+            phase = name;
+            options.Progress.Enter(name, percent);
+        }
+        Enter("the baseline", 5);
+        var fenced = false;
+        var killed = false;
+        string? promotionRequested = null;
+        string candidate;
+        var fault = TimeSpan.Zero;
+        var notes = new List<string>();
+        string? rejoinRefused = null;
+        try
+        {
+            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
+            {
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+            // A baseline of acknowledged writes before the fault: without it the outage has no start.
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+
+            if (plan.Mode == FailoverMode.Switchover)
+            {
+                candidate = plan.Candidate!;
+                Enter("fencing the primary", 25);
+                fault = clock.Elapsed;
+                timeline.Mark("primary fence requested", primary);
+                fenced = true;
+                var final = await store.FenceAsync(primary, cancellationToken);
+                timeline.Mark("primary fenced", $"final {store.PositionKind} {final}");
+                Enter("the replica's catch-up", 35);
+                await store.WaitAppliedAsync(candidate, final, options.PhaseTimeout, cancellationToken);
+                timeline.Mark("replica applied all writes", $"{candidate} at {final}");
+                if (options.CheckIntegrity) before = await store.ChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
+            }
+            else
+            {
+                Enter("the fault injection", 25);
+                fault = clock.Elapsed;
+                killed = true;
+                timeline.Mark("fault injected", await store.InjectFaultAsync(primary, cancellationToken));
+                Enter("the choice of the replica to promote", 35);
+                var (chosen, applied, how) = await ChooseReplicaAsync(plan, options, cancellationToken);
+                candidate = chosen;
+                timeline.Mark("replica chosen", $"{candidate}, applied to {applied} ({how})");
+            }
+
+            Enter("the promotion", 50);
+            timeline.Mark("promotion requested", candidate);
+            promotionRequested = candidate;
+            await store.PromoteAsync(candidate, cancellationToken);
+            timeline.Mark("promotion finished");
+
+            Enter("re-pointing the other replicas", 60);
+            var others = plan.Before.Standbys.Select(s => s.Name).Where(n => n != candidate).ToList();
+            foreach (var replica in others) await store.RepointAsync(replica, candidate, cancellationToken);
+            if (others.Count > 0) timeline.Mark("replicas re-pointed", string.Join(", ", others));
+
+            Enter("waiting for the first write on the new primary", 70);
+            var promotedAt = clock.Elapsed;
+            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken), reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
+            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion", $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
+
+            if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
+            {
+                if (options.BeforeRejoin is { } hold && plan.Mode == FailoverMode.Failover)
+                {
+                    Enter("holding the rejoin until the expected alert fired", 75);
+                    timeline.Mark("rejoin held", await hold(cancellationToken));
+                }
+                Enter("the rejoin of the old primary", 80);
+                timeline.Mark("rejoin started", primary);
+                rejoinRefused = await store.RejoinAsync(primary, candidate, cancellationToken);
+                fenced = false;
+                if (rejoinRefused is null) timeline.Mark("old primary rejoined as a replica");
+                else notes.Add($"{primary} was not rejoined: {rejoinRefused}");
+            }
+            await Task.Delay(options.Settle, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            var acknowledged = (await writes.StopAsync()).Count(s => s.Succeeded);
+            await reads.StopAsync();
+            throw await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase, acknowledged);
+        }
+
+        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
+        var state = $"{candidate} is the primary; {primary} {(rejoinRefused is null && (plan.Mode == FailoverMode.Switchover || options.Rejoin) ? "rejoined as a replica" : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down")}";
+        if (notes.Count > 0) state += "; " + string.Join("; ", notes);
+        var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
+        var readback = new Readback(store, candidate, before, options);
+        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
+        return result with { Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}" };
+    }
+
+    private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display ?? member;
+
+    /// <summary>
+    /// After the fault: waits until each replica has applied what it received and will receive no more, then picks the
+    /// most advanced (the user's choice is the only one asked when there is one).
+    /// </summary>
+    private async Task<(string Replica, ReplicaPosition Applied, string How)> ChooseReplicaAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Standbys.Select(s => s.Name).ToList();
+        var primaryGoneSince = await WaitUnreachableAsync(plan.Primary, options.PhaseTimeout, cancellationToken);
+        var positions = await Task.WhenAll(names.Select(async name =>
+        {
+            var last = default(ReplicaPosition);
+            var lastChange = System.Diagnostics.Stopwatch.GetTimestamp();
+            var how = "";
+            try
+            {
+                await Polling.RequireAsync(async () =>
+                {
+                    var (applied, settled, said) = await store.ReplicaAfterFaultAsync(name, primaryGoneSince is not null, cancellationToken);
+                    if (applied != last) (last, lastChange) = (applied, System.Diagnostics.Stopwatch.GetTimestamp());
+                    how = said;
+                    return settled && System.Diagnostics.Stopwatch.GetElapsedTime(lastChange) >= options.ReceiveSettle;
+                }, options.PhaseTimeout, TimeSpan.FromMilliseconds(20),
+                    () => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).", cancellationToken);
+                return (Name: name, Applied: (ReplicaPosition?)last, How: $"{how}; its applied position had not moved for {DurationText.Format(options.ReceiveSettle)}");
+            }
+            catch (DrToolsException) when (plan.Candidate is null && !cancellationToken.IsCancellationRequested)
+            {
+                return (Name: name, Applied: null, How: ""); // a replica that went away is simply not a candidate
+            }
+        }));
+        var reachable = positions.Where(p => p.Applied is not null).ToList();
+        if (reachable.Count == 0) throw new DrToolsException("no replica could be reached to promote.", DrErrorKind.InvalidOperation);
+        var best = reachable.MaxBy(p => p.Applied!.Value.Value);
+        return (best.Name, best.Applied!.Value, best.How);
+    }
+
+    /// <summary>When the killed primary stopped answering (its position can then move no more), or null if it still answers after the timeout.</summary>
+    private async Task<long?> WaitUnreachableAsync(string primary, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        long? since = null;
+        await Polling.UntilAsync(async () =>
+        {
+            try
+            {
+                using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+                quick.CancelAfter(TimeSpan.FromSeconds(1));
+                await store.AppliedPositionAsync(primary, quick.Token);
+                return false;
+            }
+            catch (Exception) when (!cancellationToken.IsCancellationRequested)
+            {
+                since = System.Diagnostics.Stopwatch.GetTimestamp();
+                return true;
+            }
+        }, timeout, TimeSpan.FromMilliseconds(20), cancellationToken);
+        return since;
+    }
+
+    /// <summary>The drill failed or was cancelled part-way: put the primary back when nothing was promoted, and say where the cluster stands.</summary>
+    private async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, bool fenced, bool killed, string? promotionRequested, string phase, int acknowledged)
+    {
+        var recovery = "";
+        try
+        {
+            if (promotionRequested is not null && (fenced || killed))
+            {
+                recovery = $" The old primary {plan.Primary} was left {(fenced ? "fenced" : "down")}: {promotionRequested} was asked to promote, and bringing the old primary back would make two primaries.";
+            }
+            else if (fenced)
+            {
+                await store.UnfenceAsync(plan.Primary, CancellationToken.None);
+                recovery = $" The fence on {plan.Primary} was lifted: it accepts writes again.";
+            }
+            else if (killed)
+            {
+                recovery = await store.RestartAsync(plan.Primary, CancellationToken.None)
+                    ? $" The old primary {plan.Primary} was restarted."
+                    : $" The old primary {plan.Primary} is down and DrTools cannot restart it.";
+            }
+        }
+        catch (DrToolsException restore)
+        {
+            recovery = $" Putting the old primary back failed: {restore.Message}";
+        }
+        var status = await store.GetStatusAsync(CancellationToken.None);
+        var where = $"{recovery} Cluster now: {status.Verdict}";
+        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
+        var reason = error is DrToolsException known ? known.Message : error.Message;
+        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
+    }
+
+    private sealed class Readback(IReplicaSet store, string newPrimary, DbChecksum? before, FailoverOptions options) : IDrillReadback
+    {
+        public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
+            ProbeAnalysis.LostWrites(await store.ProbeSequencesAsync(newPrimary, runId, cancellationToken), writeSamples);
+
+        public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
+            before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables, cancellationToken));
+
+        /// <summary>Gives the rejoined and re-pointed replicas time to replicate from the new primary, so the topology read afterwards is settled.</summary>
+        public Task SettleAsync() => Polling.UntilAsync(async () =>
+        {
+            var status = await store.GetStatusAsync(CancellationToken.None);
+            return status.Healthy || (status.Primary?.Name == newPrimary && status.Standbys.All(s => s.ReplicationState == "streaming"));
+        }, options.PhaseTimeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+
+        public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => store.GetStatusAsync(cancellationToken);
+    }
+}

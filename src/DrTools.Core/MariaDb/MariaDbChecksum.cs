@@ -1,0 +1,75 @@
+using System.Globalization;
+using DrTools.Core.Integrity;
+using MySqlConnector;
+
+namespace DrTools.Core.MariaDb;
+
+/// <summary>
+/// Row counts and order-independent content checksums of a MariaDB server's tables, all read in one consistent
+/// snapshot. Rows are hashed from their values (QUOTE of every column, MD5), not with CHECKSUM TABLE, whose result
+/// depends on the row format: a dump restored elsewhere must checksum the same as its source.
+/// </summary>
+public static class MariaDbChecksum
+{
+    public const string Method = "per table: count(*) and the sum of the first 60 bits of md5(concat_ws('#', quote(column) …)) of every row — order-independent — over all tables read in one START TRANSACTION WITH CONSISTENT SNAPSHOT";
+
+    private static readonly string[] SystemSchemas = ["mysql", "information_schema", "performance_schema", "sys", MariaDbCluster.Schema];
+
+    /// <param name="scope">Tables as schema.table (or schemas as schema.*); default every base table outside the system schemas and DrTools' own.</param>
+    public static async Task<DbChecksum> TakeAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    {
+        await using var connection = await member.OpenAsync(cancellationToken);
+        try
+        {
+            await Execute(connection, "set session transaction isolation level repeatable read", cancellationToken);
+            await Execute(connection, "start transaction with consistent snapshot", cancellationToken);
+            var position = Convert.ToString(await Scalar(connection, "select @@gtid_current_pos", cancellationToken), CultureInfo.InvariantCulture) ?? "";
+            var columns = new List<(string Schema, string Table, string Column)>();
+            await using (var list = new MySqlCommand(
+                "select c.table_schema, c.table_name, c.column_name from information_schema.columns c join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name " +
+                "where t.table_type = 'BASE TABLE' and c.table_schema not in (" + string.Join(", ", SystemSchemas.Select(s => $"'{s}'")) + ") order by c.table_schema, c.table_name, c.ordinal_position", connection))
+            await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
+            {
+                while (await reader.ReadAsync(cancellationToken)) columns.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+            }
+            var tables = columns.GroupBy(c => $"{c.Schema}.{c.Table}").Where(t => InScope(t.Key, scope)).ToList();
+            if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal) && tables.All(t => t.Key != s)) is { } missing)
+            {
+                throw new DrToolsException($"{member.Display}: table '{missing}' does not exist (give tables as schema.table).", DrErrorKind.InvalidArgument);
+            }
+            var checksums = new List<TableChecksum>();
+            foreach (var table in tables)
+            {
+                var (schema, name) = (table.First().Schema, table.First().Table);
+                var row = string.Join(", ", table.Select(c => $"quote({Quote(c.Column)})"));
+                await using var sum = new MySqlCommand($"select count(*), coalesce(sum(cast(conv(substring(md5(concat_ws('#', {row})), 1, 15), 16, 10) as unsigned)), 0) from {Quote(schema)}.{Quote(name)}", connection);
+                await using var reader = await sum.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                checksums.Add(new TableChecksum(table.Key, reader.GetInt64(0), reader.GetDecimal(1)) { Method = "md5-row" });
+            }
+            await Execute(connection, "commit", cancellationToken);
+            return new DbChecksum(member.Display, "(all schemas)", DateTimeOffset.UtcNow, position, checksums);
+        }
+        catch (MySqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw member.Describe(e);
+        }
+    }
+
+    private static bool InScope(string table, IReadOnlyList<string>? scope) =>
+        scope is null || scope.Any(s => s == table || (s.EndsWith(".*", StringComparison.Ordinal) && table.StartsWith(s[..^1], StringComparison.Ordinal)));
+
+    private static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
+
+    private static async Task Execute(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    private static async Task<object?> Scalar(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync(cancellationToken);
+    }
+}

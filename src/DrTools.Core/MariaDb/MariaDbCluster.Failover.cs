@@ -1,0 +1,149 @@
+using System.Collections.Concurrent;
+using DrTools.Core.Engines;
+using MySqlConnector;
+
+namespace DrTools.Core.MariaDb;
+
+// What a drill does to a MariaDB cluster: fence, promote, re-point, rejoin, kill and restart.
+public sealed partial class MariaDbCluster
+{
+    /// <summary>Fences held by this process: the connection that holds a primary's global read lock.</summary>
+    private readonly ConcurrentDictionary<string, MySqlConnection> _fences = new();
+    /// <summary>Each promoted member's GTID position at its promotion: an old primary beyond it has writes the new one lacks.</summary>
+    private readonly ConcurrentDictionary<string, ReplicaPosition> _promotedAt = new();
+
+    public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of mariadbd of {Member(primary).Display}";
+
+    public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>
+        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).", DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
+
+    public async Task<bool> RestartAsync(string member, CancellationToken cancellationToken)
+    {
+        if (_processes is null) return false;
+        await _processes.StartAsync(member, cancellationToken);
+        // It restarts read-only (as every member does): the primary it was is writable again only by DrTools' say.
+        await Member(member).ExecuteAsync("set global read_only = 0", cancellationToken);
+        return true;
+    }
+
+    /// <summary>
+    /// read_only for new writers, a global read lock for every writer (users with READ ONLY ADMIN ignore read_only), and
+    /// the clients' connections killed so none waits on the lock: they reconnect to whichever member accepts writes.
+    /// </summary>
+    public async Task<ReplicaPosition> FenceAsync(string primary, CancellationToken cancellationToken)
+    {
+        var member = Member(primary);
+        var connection = await member.OpenAsync(cancellationToken);
+        try
+        {
+            await member.ExecuteAsync(connection, "set global read_only = 1; flush tables with read lock", cancellationToken);
+            _fences[primary] = connection;
+            foreach (var row in await member.RowsAsync(connection,
+                "select id from information_schema.processlist where id <> connection_id() and user not in ('system user', 'event_scheduler') and command not in ('Binlog Dump', 'Daemon')", cancellationToken))
+            {
+                try
+                {
+                    await member.ExecuteAsync(connection, $"kill connection {Convert.ToInt64(row["id"])}", cancellationToken);
+                }
+                catch (DrToolsException)
+                {
+                    // gone by itself meanwhile
+                }
+            }
+            var rows = await member.RowsAsync(connection, "select @@gtid_binlog_pos as pos", cancellationToken);
+            return Gtid.Position(rows[0]["pos"] as string);
+        }
+        catch
+        {
+            _fences.TryRemove(primary, out _);
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    public async Task UnfenceAsync(string primary, CancellationToken cancellationToken)
+    {
+        if (_fences.TryRemove(primary, out var connection)) await connection.DisposeAsync(); // releases the read lock
+        await Member(primary).ExecuteAsync("set global read_only = 0", cancellationToken);
+    }
+
+    public async Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var member = Member(replica);
+        var rows = await member.RowsAsync($"select master_gtid_wait('{position.Text.Replace("'", "")}', {timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}) as waited", cancellationToken);
+        if (Convert.ToInt32(rows[0]["waited"]) != 0)
+        {
+            throw new DrToolsException($"{member.Display} did not apply up to GTID {position} within {DurationText.Format(timeout)} (at {await AppliedPositionAsync(replica, cancellationToken)}).", DrErrorKind.Timeout);
+        }
+    }
+
+    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken)
+    {
+        var member = Member(replica);
+        var status = (await member.RowsAsync("show slave status", cancellationToken)).FirstOrDefault()
+            ?? throw new DrToolsException($"{member.Display} does not replicate.", DrErrorKind.InvalidOperation);
+        var applied = await AppliedPositionAsync(replica, cancellationToken);
+        var received = Gtid.SequenceSum(status["Gtid_IO_Pos"] as string);
+        var io = status["Slave_IO_Running"] as string;
+        var allApplied = applied.Value >= received && status["Slave_SQL_Running_State"] as string is null or "" or "Slave has read all relay log; waiting for more updates";
+        var linkDown = io != "Yes";
+        return (applied, allApplied && (linkDown || primaryUnreachable),
+            linkDown ? $"its IO thread was {io}" : "its IO thread still said Yes; the primary was unreachable");
+    }
+
+    public async Task PromoteAsync(string replica, CancellationToken cancellationToken)
+    {
+        var member = Member(replica);
+        await member.ExecuteAsync("stop slave; reset slave all; set global read_only = 0", cancellationToken);
+        _promotedAt[replica] = await AppliedPositionAsync(replica, cancellationToken);
+    }
+
+    public Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken) =>
+        ReplicateFromAsync(Member(replica), Member(newPrimary), fromOwnBinlog: false, cancellationToken);
+
+    /// <param name="fromOwnBinlog">For a former primary: it continues from its own binlog's position, not a replica position it may never have had.</param>
+    private static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog, CancellationToken cancellationToken)
+    {
+        var setPosition = fromOwnBinlog ? "set global gtid_slave_pos = @@gtid_binlog_pos; " : "";
+        await replica.ExecuteAsync(
+            $"stop slave; set global read_only = 1; {setPosition}change master to master_host = @host, master_port = @port, master_user = @user, master_password = @password, master_use_gtid = slave_pos, master_connect_retry = 1; start slave",
+            cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password", primary.Password));
+    }
+
+    public async Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
+    {
+        var old = Member(oldPrimary);
+        if (_fences.TryRemove(oldPrimary, out var fence)) await fence.DisposeAsync();
+        else if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
+        // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
+        var own = Gtid.Position((await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string);
+        if (_promotedAt.TryGetValue(newPrimary, out var promoted) && own.Value > promoted.Value)
+        {
+            await old.ExecuteAsync("set global read_only = 1", cancellationToken);
+            return $"it has {own.Value - promoted.Value} transaction(s) the new primary lacks (its binlog at {own}, the new primary took over at {promoted}); rebuild it from the new primary (left read-only)";
+        }
+        await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
+        return null;
+    }
+
+    public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
+        await Member(primary).ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.{Probes.Probe.Table} (run_id char(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
+
+    public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
+    {
+        var target = Member(member);
+        return await WithConnectionAsync(target, async connection =>
+        {
+            await using var query = new MySqlCommand($"select seq from {Schema}.{Probes.Probe.Table} where run_id = @run", connection);
+            query.Parameters.AddWithValue("@run", runId.ToString());
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+            var present = new HashSet<long>();
+            while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetInt64(0));
+            return (IReadOnlySet<long>)present;
+        }, cancellationToken);
+    }
+
+    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new MariaDbProbeConnector(Members, kind, options.AttemptTimeout);
+
+    public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) => MariaDbChecksum.TakeAsync(Member(member), scope, cancellationToken);
+}

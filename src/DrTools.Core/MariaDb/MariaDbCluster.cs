@@ -1,0 +1,176 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Engines;
+using MySqlConnector;
+
+namespace DrTools.Core.MariaDb;
+
+/// <summary>
+/// A MariaDB primary with GTID replicas: its status, lag and positions, and (in MariaDbCluster.Failover.cs) what a
+/// drill does to it. The primary is the one member that replicates from nobody and is not read-only.
+/// </summary>
+public sealed partial class MariaDbCluster : IReplicaSet
+{
+    public const string Schema = "drtools";
+
+    private readonly IMemberProcesses? _processes;
+
+    public MariaDbCluster(string name, IReadOnlyList<MariaDbMember> members, bool allowDrill, IMemberProcesses? processes = null)
+    {
+        Name = name;
+        Members = members;
+        AllowDrill = allowDrill;
+        _processes = processes;
+    }
+
+    public string Name { get; }
+    public string Engine => StoreEngines.MariaDb;
+    public bool AllowDrill { get; }
+    public IReadOnlyList<MariaDbMember> Members { get; }
+    IReadOnlyList<IStoreMember> IDrillTarget.Members => Members;
+    public string PositionKind => "GTID position";
+    public string LagUnit => "GTID transactions";
+
+    /// <summary>A cluster given by connection strings; drills only on members named in <paramref name="allowDrillOn"/> or DRTOOLS_ALLOW_DRILL_ON.</summary>
+    public static MariaDbCluster FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
+    {
+        if (connectionStrings.Count == 0) throw new DrToolsException("no members given: pass at least one connection string.", DrErrorKind.InvalidArgument);
+        var members = connectionStrings.Select((text, index) => MariaDbMember.Parse(text, index + 1, userName: userName, password: password, connectTimeout: connectTimeout)).ToList();
+        if (members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
+        }
+        var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
+        var allowDrill = members.All(m => allowed.Any(a => ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:3306", m.Endpoint)));
+        return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
+    }
+
+    public MariaDbMember Member(string nameOrEndpoint) =>
+        Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
+        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+
+    /// <summary>One member as it answered: its variables and, for a replica, SHOW SLAVE STATUS.</summary>
+    private sealed record Observed(MariaDbMember Member, IReadOnlyDictionary<string, object?>? Variables, IReadOnlyDictionary<string, object?>? Replica, string? Error)
+    {
+        public string Text(string name) => Convert.ToString((Replica ?? Variables)?.GetValueOrDefault(name), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        public string Variable(string name) => Convert.ToString(Variables?.GetValueOrDefault(name), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        public bool ReadOnly => Variable("read_only") is "1" or "True";
+        public bool Replicating => Replica is not null && Text("Slave_IO_Running") == "Yes" && Text("Slave_SQL_Running") == "Yes";
+        public string? Upstream => Replica is null ? null : $"{Text("Master_Host")}:{Text("Master_Port")}";
+    }
+
+    private static async Task<Observed> ObserveAsync(MariaDbMember member, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await member.OpenAsync(cancellationToken);
+            var variables = (await member.RowsAsync(connection,
+                "select @@version as version, @@read_only as read_only, @@gtid_binlog_pos as gtid_binlog_pos, @@gtid_current_pos as gtid_current_pos, @@gtid_slave_pos as gtid_slave_pos, " +
+                "@@rpl_semi_sync_master_enabled as semi_sync_master, @@rpl_semi_sync_slave_enabled as semi_sync_slave, @@server_id as server_id", cancellationToken))[0];
+            var replica = (await member.RowsAsync(connection, "show slave status", cancellationToken)).FirstOrDefault();
+            return new Observed(member, variables, replica, null);
+        }
+        catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            return new Observed(member, null, null, e.Message);
+        }
+    }
+
+    public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var observed = await Task.WhenAll(Members.Select(m => ObserveAsync(m, cancellationToken)));
+        var members = observed.Select(Status).ToList();
+        var problems = new List<string>();
+        foreach (var down in observed.Where(o => o.Error is not null)) problems.Add($"{down.Member.Display} is unreachable: {down.Error}");
+        var primaries = members.Where(m => m.Role == MemberRole.Primary).ToList();
+        if (primaries.Count == 0 && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Display))} all accept writes");
+        var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;
+        foreach (var replica in observed.Where(o => o.Error is null && o.Member.Name != primary?.Member.Name))
+        {
+            if (replica.Replica is null) problems.Add($"{replica.Member.Display} is read-only and replicates from nobody");
+            else if (!replica.Replicating)
+            {
+                var error = new[] { replica.Text("Last_IO_Error"), replica.Text("Last_SQL_Error") }.FirstOrDefault(e => e.Length > 0);
+                problems.Add($"{replica.Member.Display} is not replicating (IO thread {replica.Text("Slave_IO_Running")}, SQL thread {replica.Text("Slave_SQL_Running")}{(error is null ? "" : $": {error}")})");
+            }
+            else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!, primary.Member.Endpoint))
+            {
+                problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary {primary.Member.Display}");
+            }
+        }
+        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
+    }
+
+    private static MemberStatus Status(Observed o)
+    {
+        var member = o.Member;
+        if (o.Error is not null) return new MemberStatus(member.Name, member.Endpoint, MemberRole.Unreachable) { Error = o.Error };
+        var role = o.Replica is null && !o.ReadOnly ? MemberRole.Primary : MemberRole.Standby;
+        var semiSync = role == MemberRole.Primary ? o.Variable("semi_sync_master") : o.Variable("semi_sync_slave");
+        return new MemberStatus(member.Name, member.Endpoint, role)
+        {
+            ServerVersion = o.Variable("version"),
+            CurrentLsn = role == MemberRole.Primary ? o.Variable("gtid_binlog_pos") : null,
+            ReceivedLsn = o.Replica is null ? null : o.Text("Gtid_IO_Pos"),
+            ReplayedLsn = role == MemberRole.Standby ? o.Variable("gtid_current_pos") : null,
+            WalReceiverStatus = o.Replica is null ? null : $"IO {o.Text("Slave_IO_Running")}, SQL {o.Text("Slave_SQL_Running")}",
+            Upstream = o.Upstream,
+            ReplicationState = o.Replica is null ? null : o.Replicating ? "streaming" : "stopped",
+            SyncState = o.Replica is null ? null : semiSync is "1" or "True" ? "semi-sync" : "async",
+            LagSeconds = o.Replica is null ? null : double.TryParse(o.Text("Seconds_Behind_Master"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
+        };
+    }
+
+    public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)
+    {
+        var rows = await Member(member).RowsAsync("select @@gtid_current_pos as pos", cancellationToken);
+        return Gtid.Position(rows[0]["pos"] as string);
+    }
+
+    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var head = Gtid.SequenceSum(primary.CurrentLsn);
+        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - Gtid.SequenceSum(s.ReplayedLsn)), s.LagSeconds)).ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var token = Guid.NewGuid().ToString();
+        await primary.ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.drtools_heartbeat (id int primary key, token char(36) not null) engine=InnoDB", cancellationToken);
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        await primary.ExecuteAsync($"replace into {Schema}.drtools_heartbeat values (1, @token)", cancellationToken, ("@token", token));
+        var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>
+        {
+            var replica = Member(s.Name);
+            await using var connection = await replica.OpenAsync(cancellationToken);
+            TimeSpan? arrived = null;
+            await Polling.UntilAsync(async () =>
+            {
+                var rows = await replica.RowsAsync(connection, $"select token from {Schema}.drtools_heartbeat where id = 1", cancellationToken).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : [], TaskScheduler.Default);
+                if (rows.Count == 0 || rows[0]["token"] as string != token) return false;
+                arrived = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
+                return true;
+            }, timeout, TimeSpan.FromMilliseconds(2), cancellationToken);
+            return (s.Display, arrived);
+        }));
+        return arrivals.ToDictionary(a => a.Display, a => a.arrived);
+    }
+
+    /// <summary>The connection and statements that run on one member for the length of an operation.</summary>
+    private static async Task<T> WithConnectionAsync<T>(MariaDbMember member, Func<MySqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    {
+        await using var connection = await member.OpenAsync(cancellationToken);
+        try
+        {
+            return await work(connection);
+        }
+        catch (MySqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw member.Describe(e);
+        }
+    }
+}

@@ -1,0 +1,165 @@
+using DrTools.Core.Engines;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+using MySqlConnector;
+
+namespace DrTools.Core.MariaDb;
+
+/// <summary>
+/// MariaDB as Debian packages it (mariadb-server): sandboxes of a primary and GTID replicas on 127.0.0.1, binlog on
+/// every member (log_slave_updates, so any replica can become the primary), optionally semi-synchronous.
+/// </summary>
+public sealed class MariaDbEngine : IStoreEngine
+{
+    public static readonly MariaDbEngine Instance = new();
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromSeconds(60);
+
+    public string Name => StoreEngines.MariaDb;
+    public string DisplayName => "MariaDB";
+
+    public IReplicaSet Cluster(Sandbox sandbox) => new MariaDbCluster($"sandbox {sandbox.Id}",
+        sandbox.Members.Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m), 0, name: m.Name)).ToList(), allowDrill: true, new Processes(sandbox));
+
+    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
+        MariaDbCluster.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
+
+    /// <summary>A member's connection string; it carries the sandbox password, so never print it.</summary>
+    public static string ConnectionString(Sandbox sandbox, SandboxMember member) => new MySqlConnectionStringBuilder
+    {
+        Server = "127.0.0.1",
+        Port = (uint)member.Port,
+        UserID = Sandbox.UserName,
+        Password = sandbox.Password,
+    }.ConnectionString;
+
+    public int? Pid(SandboxMember member) => ReadPid(PidFile(member));
+
+    private static int? ReadPid(string pidFile)
+    {
+        try
+        {
+            return int.TryParse(File.ReadAllText(pidFile).Trim(), out var pid) && ProcessTable.IsAlive(pid) ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
+    private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "mariadbd.pid");
+    private static string OptionFile(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.cnf");
+    private static string Socket(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.SocketDirectory, $"{member.Name}.sock");
+
+    public async Task BuildSandboxAsync(Sandbox sandbox, SandboxOptions options, CancellationToken cancellationToken)
+    {
+        Sandbox.EnsureSocketRoot();
+        Directory.CreateDirectory(sandbox.SocketDirectory);
+        ServerAccount.Current.Own(sandbox.SocketDirectory);
+        var members = new List<SandboxMember>();
+        for (var i = 0; i <= options.Standbys; i++)
+        {
+            options.Progress.Enter(i == 0 ? "mariadb-install-db and start of the primary" : $"mariadb-install-db and start of replica node{i}", 5 + 80 * i / (options.Standbys + 1));
+            var member = sandbox.AddMember($"node{i}");
+            await CommandRunner.RunAsync(new CommandSpec($"mariadb-install-db for sandbox {member.Name}", "mariadb-install-db",
+                ["--no-defaults", $"--datadir={member.DataDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = sandbox.Directory,
+            }, cancellationToken);
+            sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId: i + 1, options.Synchronous));
+            await StartAsync(sandbox, member, cancellationToken);
+            // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
+            await AsRootAsync(sandbox, member, $"set sql_log_bin = 0; create user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
+                cancellationToken, ("@password", sandbox.Password));
+            members.Add(member);
+        }
+        options.Progress.Enter("starting replication", 90);
+        var cluster = (MariaDbCluster)Cluster(sandbox);
+        await cluster.Member(members[0].Name).ExecuteAsync("set global read_only = 0", cancellationToken);
+        foreach (var replica in members.Skip(1)) await cluster.RepointAsync(replica.Name, members[0].Name, cancellationToken);
+        await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout, TimeSpan.FromMilliseconds(50),
+            () => $"sandbox {sandbox.Id}: the replicas were not all replicating within {DurationText.Format(StartTimeout)}: {cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
+    }
+
+    /// <summary>Every member starts read-only and without replication running: which member writes is DrTools' decision, also after a restart.</summary>
+    private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous) => $"""
+        # Written by DrTools for sandbox {sandbox.Id}.
+        [mariadbd]
+        datadir = {member.DataDirectory}
+        port = {member.Port}
+        bind-address = 127.0.0.1
+        socket = {Socket(sandbox, member)}
+        pid-file = {PidFile(member)}
+        log-error = {member.LogFile}
+        server-id = {serverId}
+        log-bin = {member.Name}-bin
+        relay-log = {member.Name}-relay
+        log-slave-updates = 1
+        binlog-format = ROW
+        gtid-domain-id = 0
+        gtid-strict-mode = 1
+        sync-binlog = 1
+        innodb-flush-log-at-trx-commit = 1
+        read-only = 1
+        skip-slave-start = 1
+        skip-name-resolve = 1
+        innodb-buffer-pool-size = 32M
+        innodb-log-file-size = 16M
+        max-connections = 100
+        rpl-semi-sync-master-enabled = {(synchronous ? 1 : 0)}
+        rpl-semi-sync-slave-enabled = {(synchronous ? 1 : 0)}
+        rpl-semi-sync-master-timeout = 10000
+
+        """;
+
+    private static async Task StartAsync(Sandbox sandbox, SandboxMember member, CancellationToken cancellationToken)
+    {
+        var logStart = File.Exists(member.LogFile) ? new FileInfo(member.LogFile).Length : 0;
+        ServiceProcess.Start($"mariadbd of sandbox {member.Name}", sandbox.Directory, member.LogFile + ".out", "mariadbd", [$"--defaults-file={OptionFile(sandbox, member)}"]);
+        var started = await Polling.UntilAsync(async () =>
+        {
+            try
+            {
+                await AsRootAsync(sandbox, member, "select 1", cancellationToken);
+                return true;
+            }
+            catch (MySqlException)
+            {
+                return false;
+            }
+        }, StartTimeout, TimeSpan.FromMilliseconds(50), cancellationToken);
+        if (!started)
+        {
+            throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member.Name} did not accept connections within {DurationText.Format(StartTimeout)}: {ServiceProcess.Since(member.LogFile, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3).DefaultIfEmpty(ServiceProcess.LastLines(member.LogFile + ".out")).Aggregate((a, b) => a + " | " + b)}", DrErrorKind.ExternalCommandFailed);
+        }
+    }
+
+    /// <summary>As MariaDB's root through the member's Unix socket: before the admin user exists, and to wait for a start.</summary>
+    private static async Task AsRootAsync(Sandbox sandbox, SandboxMember member, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    {
+        var builder = new MySqlConnectionStringBuilder { Server = Socket(sandbox, member), ConnectionProtocol = MySqlConnectionProtocol.UnixSocket, UserID = "root", Pooling = false, ConnectionTimeout = 2 };
+        await using var connection = new MySqlConnection(builder.ConnectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = new MySqlCommand(sql, connection);
+        foreach (var (name, value) in parameters) command.Parameters.AddWithValue(name, value);
+        await command.ExecuteNonQueryAsync(cancellationToken);
+    }
+
+    /// <summary>A sandbox's mariadbd processes: killed by a drill, started again as configured.</summary>
+    private sealed class Processes(Sandbox sandbox) : IMemberProcesses
+    {
+        private SandboxMember Member(string name) => sandbox.Members.Single(m => m.Name == name);
+
+        public int? Pid(string member) => ReadPid(PidFile(Member(member)));
+
+        public async Task<string> KillAsync(string member, CancellationToken cancellationToken)
+        {
+            var pid = Pid(member) ?? throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member} is not running.", DrErrorKind.InvalidOperation);
+            ProcessTable.Kill(pid);
+            await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10));
+            return $"SIGKILL of mariadbd (PID {pid}) of {member}";
+        }
+
+        public Task StartAsync(string member, CancellationToken cancellationToken) => MariaDbEngine.StartAsync(sandbox, Member(member), cancellationToken);
+    }
+}

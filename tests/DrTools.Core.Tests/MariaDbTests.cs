@@ -1,0 +1,122 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Engines;
+using DrTools.Core.Failover;
+using DrTools.Core.MariaDb;
+using DrTools.Core.Probes;
+using DrTools.Core.Sandboxes;
+using MySqlConnector;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>Real mariadbd sandboxes: GTID replication, switchover and failover drills measured by the probes.</summary>
+public sealed class MariaDbTests
+{
+    private static Task<Sandbox> CreateAsync(TemporaryRoot root, int replicas = 2, bool synchronous = false, CancellationToken cancellationToken = default) =>
+        Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = replicas, Root = root.Path, Synchronous = synchronous }, cancellationToken);
+
+    internal static async Task<long> ScalarAsync(Sandbox sandbox, string member, string sql)
+    {
+        await using var connection = new MySqlConnection(MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == member)));
+        await connection.OpenAsync();
+        await using var command = new MySqlCommand(sql, connection);
+        return Convert.ToInt64(await command.ExecuteScalarAsync());
+    }
+
+    [Fact]
+    public async Task A_sandbox_comes_up_replicating_by_GTID_and_is_removed_completely()
+    {
+        using var root = new TemporaryRoot();
+        await using (var sandbox = await CreateAsync(root))
+        {
+            var status = await ((IReplicaSet)sandbox.Cluster).GetStatusAsync(CancellationToken.None);
+            Assert.True(status.Healthy, status.Verdict);
+            Assert.Equal("mariadb", status.Engine);
+            Assert.Equal("node0", status.Primary!.Name);
+            Assert.All(status.Standbys, s => Assert.Equal("IO Yes, SQL Yes", s.WalReceiverStatus));
+            Assert.Equal(StoreEngines.MariaDb, Sandbox.List(root.Path).Single().Engine);
+            Assert.All(Sandbox.List(root.Path).Single().Members, m => Assert.True(m.Running));
+
+            // A write on the primary reaches both replicas by GTID.
+            await ScalarAsync(sandbox, "node0", "create database app; create table app.t (id int primary key); insert into app.t values (1), (2); select 1");
+            await Polling.RequireAsync(async () => await ScalarAsync(sandbox, "node2", "select count(*) from app.t") == 2, TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20), () => "not replicated", CancellationToken.None);
+            Assert.Equal(await ScalarAsync(sandbox, "node0", "select substring_index(@@gtid_binlog_pos, '-', -1)"), Gtid.SequenceSum((await ((IReplicaSet)sandbox.Cluster).AppliedPositionAsync("node2", CancellationToken.None)).Text));
+        }
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task Cancelling_the_creation_removes_what_was_started()
+    {
+        using var root = new TemporaryRoot();
+        using var cancel = new CancellationTokenSource();
+        var progress = new Progress<OperationProgress>(p => { if (p.Phase.Contains("replica node1", StringComparison.Ordinal)) cancel.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Sandbox.CreateAsync(
+            new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 2, Root = root.Path, Progress = progress }, cancel.Token));
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task A_switchover_loses_no_write_and_measures_the_outage()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var drill = new ReplicaSetDrill((IReplicaSet)sandbox.Cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 50 }, ReadProbe = new ProbeOptions { Rate = 50 }, RtoTarget = TimeSpan.FromSeconds(5) };
+        await ScalarAsync(sandbox, "node0", "create database app; create table app.t (id int primary key, v varchar(20)); insert into app.t values (1, 'a'), (2, 'b'); select 1");
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Equal("node0", plan.Primary);
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("mariadb", result.Engine);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.True(result.AcknowledgedWrites > 10);
+        Assert.InRange(result.WriteUnavailability.Measured, 0.001, 5);
+        Assert.Equal("PASS", result.IntegrityResult);
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        Assert.Equal(plan.Candidate, result.TopologyAfter.Primary!.Name);
+        Assert.Contains("rejoined as a replica", result.State);
+        Assert.Contains(result.Timeline, e => e.Name == "primary fenced");
+        // Every acknowledged write is on the new primary, and the old primary replicates from it.
+        Assert.Equal(result.AcknowledgedWrites, await ScalarAsync(sandbox, plan.Candidate!, $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}'"));
+        Assert.Equal(0, await ScalarAsync(sandbox, plan.Candidate!, "select @@read_only"));
+        Assert.Equal(1, await ScalarAsync(sandbox, "node0", "select @@read_only"));
+    }
+
+    [Fact]
+    public async Task An_unplanned_failover_under_write_load_reports_exactly_the_writes_missing_on_the_new_primary()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var drill = new ReplicaSetDrill(cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 200 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains("SIGKILL of mariadbd", string.Join("\n", plan.Steps));
+
+        // A write load beside the probe, so replicas lag when the primary dies.
+        await ScalarAsync(sandbox, "node0", "create database load_db; create table load_db.t (id bigint auto_increment primary key, pad varchar(200)); select 1");
+        using var stopLoad = new CancellationTokenSource();
+        var load = Task.Run(async () =>
+        {
+            await using var connection = new MySqlConnection(MariaDbEngine.ConnectionString(sandbox, sandbox.Members[0]));
+            await connection.OpenAsync();
+            while (!stopLoad.IsCancellationRequested)
+            {
+                await using var insert = new MySqlCommand("insert into load_db.t (pad) select repeat('x', 200) from seq_1_to_50", connection);
+                try { await insert.ExecuteNonQueryAsync(); } catch (Exception) { return; }
+            }
+        });
+        var result = await drill.RunAsync(plan, options with { CheckIntegrity = false }, CancellationToken.None);
+        await stopLoad.CancelAsync();
+        await load;
+
+        var present = await cluster.ProbeSequencesAsync(result.TopologyAfter.Primary!.Name, result.RunId, CancellationToken.None);
+        var missing = result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).ToList();
+        Assert.Equal(missing, result.LostSequences);
+        Assert.Equal(missing.Count, result.LostWrites.Measured);
+        Assert.True(result.AcknowledgedWrites > 50);
+        Assert.True(result.WriteUnavailability.Measured > 0);
+        Assert.Contains("SIGKILL of mariadbd", result.Fault);
+        Assert.NotEqual("node0", result.TopologyAfter.Primary.Name);
+    }
+}
