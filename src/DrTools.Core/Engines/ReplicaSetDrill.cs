@@ -155,19 +155,27 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             var others = plan.Before.Standbys.Select(s => s.Name).Where(n => n != candidate).ToList();
             foreach (var replica in others) await store.RepointAsync(replica, candidate, cancellationToken);
             if (others.Count > 0) timeline.Mark("replicas re-pointed", string.Join(", ", others));
+            // A fenced old primary becomes a replica at once, as the stores' own switchovers do: clients still held by
+            // its fence then fail over instead of waiting.
+            if (plan.Mode == FailoverMode.Switchover) await RejoinAsync();
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
             var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken), reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
             if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion", $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
 
-            if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
+            if (plan.Mode == FailoverMode.Failover && options.Rejoin)
             {
-                if (options.BeforeRejoin is { } hold && plan.Mode == FailoverMode.Failover)
+                if (options.BeforeRejoin is { } hold)
                 {
                     Enter("holding the rejoin until the expected alert fired", 75);
                     timeline.Mark("rejoin held", await hold(cancellationToken));
                 }
+                await RejoinAsync();
+            }
+
+            async Task RejoinAsync()
+            {
                 Enter("the rejoin of the old primary", 80);
                 timeline.Mark("rejoin started", primary);
                 rejoinRefused = await store.RejoinAsync(primary, candidate, cancellationToken);

@@ -12,6 +12,7 @@ public static class StoreEngines
     private static readonly IReadOnlyDictionary<string, IStoreEngine> Others = new Dictionary<string, IStoreEngine>
     {
         [MariaDb] = Core.MariaDb.MariaDbEngine.Instance,
+        [Redis] = Core.Redis.RedisEngine.Instance,
     };
 
     /// <summary>The engine of a store other than PostgreSQL; null for PostgreSQL, whose code is DrTools' first.</summary>

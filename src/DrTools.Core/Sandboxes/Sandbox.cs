@@ -29,6 +29,8 @@ public sealed record SandboxOptions
     public bool Monitoring { get; init; }
     /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
+    /// <summary>For a Redis sandbox: three Sentinels watching the primary, which then fail it over themselves.</summary>
+    public bool Sentinels { get; init; }
 }
 
 /// <summary>
@@ -54,6 +56,17 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     /// <summary>The sandbox's password (its engine's admin user's, a Redis requirepass): for connection strings, never for output.</summary>
     internal string Password => _manifest.Password;
+
+    /// <summary>A Redis sandbox's Sentinels (empty for any other).</summary>
+    public IReadOnlyList<SandboxMember> Sentinels => _manifest.Sentinels ?? [];
+
+    /// <summary>Records a Sentinel of a Redis sandbox, on disk first (removal finds it there).</summary>
+    internal SandboxMember AddSentinel(string name)
+    {
+        var sentinel = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
+        Record(_manifest with { Sentinels = [.. Sentinels, sentinel] });
+        return sentinel;
+    }
 
     /// <summary>
     /// The sandbox as a drill target of its engine: a MariaDB or Redis cluster with its processes, or for PostgreSQL
@@ -107,6 +120,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} standbys.", DrErrorKind.InvalidArgument);
         }
         if (Engines.StoreEngines.Get(options.Engine) is { } engine) return await CreateAsync(engine, options, cancellationToken);
+        if (options.Sentinels) throw new DrToolsException("Sentinels watch Redis primaries: give them to a Redis sandbox (-Engine Redis).", DrErrorKind.InvalidArgument);
         if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
         {
             throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
@@ -143,6 +157,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             options.FaultProxy ? "a fault proxy" : null,
             options.WalDiskSize is not null ? "a WAL disk" : null,
             options.Monitoring ? "monitoring" : null,
+            options.Sentinels && engine.Name != Engines.StoreEngines.Redis ? "Sentinels (they are Redis')" : null,
         }.OfType<string>().ToList();
         if (unsupported.Count > 0)
         {

@@ -53,6 +53,8 @@ internal sealed record SandboxManifest(
     public long? WalDiskSize { get; init; }
     /// <summary>The store: null for PostgreSQL, else mariadb or redis.</summary>
     public string? Engine { get; init; }
+    /// <summary>A Redis sandbox's Sentinels.</summary>
+    public IReadOnlyList<SandboxMember>? Sentinels { get; init; }
     /// <summary>The monitoring stack of a sandbox created with one.</summary>
     public MonitoringEndpoints? Monitoring { get; init; }
 
@@ -81,7 +83,7 @@ internal sealed record SandboxManifest(
         {
             { Creator: not CreatorMark } => $"{FileName} was not written by DrTools",
             _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory) => $"{FileName} describes another folder ({manifest.Directory})",
-            _ when manifest.Members is null || !manifest.Members.SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
+            _ when manifest.Members is null || !manifest.Members.Concat(manifest.Sentinels ?? []).SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
                 $"{FileName} names files outside {directory}",
             _ => null,
         };

@@ -1,0 +1,102 @@
+using System.Globalization;
+using DrTools.Core.Engines;
+
+namespace DrTools.Core.Redis;
+
+// What a drill does to a Redis cluster: pause writes, promote (REPLICAOF NO ONE), re-point, rejoin, kill and restart.
+public sealed partial class RedisCluster
+{
+    /// <summary>How long a fence pauses writes at most: if DrTools died mid-drill, the old primary takes writes again by itself.</summary>
+    private static readonly TimeSpan FenceLimit = TimeSpan.FromSeconds(30);
+    private readonly HashSet<string> _fenced = [];
+
+    public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of redis-server of {Member(primary).Display}";
+
+    public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>
+        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).", DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
+
+    public async Task<bool> RestartAsync(string member, CancellationToken cancellationToken)
+    {
+        if (_processes is null) return false;
+        await _processes.StartAsync(member, cancellationToken);
+        return true;
+    }
+
+    /// <summary>CLIENT PAUSE WRITE: every client's writes wait (replication pings too, so the offset holds still) until the rejoin.</summary>
+    public async Task<ReplicaPosition> FenceAsync(string primary, CancellationToken cancellationToken)
+    {
+        var member = Member(primary);
+        await using var connection = await member.OpenAsync(cancellationToken);
+        await member.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE", ((long)FenceLimit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
+        lock (_fenced) _fenced.Add(primary);
+        var offset = (await connection.InfoAsync("replication", cancellationToken)).GetValueOrDefault("master_repl_offset") ?? "0";
+        return new ReplicaPosition(long.Parse(offset, CultureInfo.InvariantCulture), offset);
+    }
+
+    public async Task UnfenceAsync(string primary, CancellationToken cancellationToken)
+    {
+        lock (_fenced) _fenced.Remove(primary);
+        await Member(primary).CommandAsync(cancellationToken, "CLIENT", "UNPAUSE");
+    }
+
+    public async Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var applied = default(ReplicaPosition);
+        await Polling.RequireAsync(async () => (applied = await AppliedPositionAsync(replica, cancellationToken)).Value >= position.Value, timeout, TimeSpan.FromMilliseconds(1),
+            () => $"{Member(replica).Display} did not reach offset {position} within {DurationText.Format(timeout)} (at {applied}).", cancellationToken);
+    }
+
+    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken)
+    {
+        var info = await Member(replica).InfoAsync("replication", cancellationToken);
+        var offset = info.GetValueOrDefault("slave_repl_offset") ?? "0";
+        var link = info.GetValueOrDefault("master_link_status");
+        // A replica applies what it receives as it receives it: settled once nothing more can come.
+        return (new ReplicaPosition(long.Parse(offset, CultureInfo.InvariantCulture), offset), link != "up" || primaryUnreachable,
+            link != "up" ? $"its master_link_status was {link}" : "its link still said up; the primary was unreachable");
+    }
+
+    public async Task PromoteAsync(string replica, CancellationToken cancellationToken) =>
+        await Member(replica).CommandAsync(cancellationToken, "REPLICAOF", "NO", "ONE");
+
+    public async Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken)
+    {
+        var primary = Member(newPrimary);
+        await Member(replica).CommandAsync(cancellationToken, "REPLICAOF", primary.Host, primary.Port.ToString(CultureInfo.InvariantCulture));
+    }
+
+    /// <summary>
+    /// A fenced primary becomes a replica, then its pause lifts (writes it held fail with READONLY, and their clients
+    /// move on); a killed one starts as a replica. Redis resynchronises it whole when its history differs, so a rejoin
+    /// never keeps writes the new primary lacks.
+    /// </summary>
+    public async Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
+    {
+        bool fenced;
+        lock (_fenced) fenced = _fenced.Remove(oldPrimary);
+        if (!fenced && _processes is not null && _processes.Pid(oldPrimary) is null)
+        {
+            await _processes.StartAsReplicaAsync(oldPrimary, Member(newPrimary), cancellationToken);
+            return null;
+        }
+        await RepointAsync(oldPrimary, newPrimary, cancellationToken);
+        if (fenced) await Member(oldPrimary).CommandAsync(cancellationToken, "CLIENT", "UNPAUSE");
+        return null;
+    }
+
+    /// <summary>The write probe writes one field per sequence into one hash per run: nothing to create.</summary>
+    public Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) => Task.CompletedTask;
+
+    internal static string ProbeKey(Guid runId) => $"{KeyPrefix}probe:{runId}";
+
+    public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
+    {
+        var fields = await Member(member).CommandAsync(cancellationToken, "HKEYS", ProbeKey(runId)) as object?[] ?? [];
+        return fields.Select(f => long.Parse((string)f!, CultureInfo.InvariantCulture)).ToHashSet();
+    }
+
+    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new RedisProbeConnector(Members, kind, options.AttemptTimeout);
+
+    public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+        RedisChecksum.TakeAsync(Member(member), scope, cancellationToken);
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using DrTools.Core.Cluster;
+using DrTools.Core.Engines;
+
+namespace DrTools.Core.Redis;
+
+/// <summary>
+/// A Redis primary with replicas: status and offsets from INFO replication, and (in RedisCluster.Failover.cs) what a
+/// drill does to it. Positions are replication offsets, which a promoted replica continues (PSYNC2).
+/// </summary>
+public sealed partial class RedisCluster : IReplicaSet
+{
+    /// <summary>The prefix of every key DrTools writes; checksums leave these keys out.</summary>
+    public const string KeyPrefix = "drtools:";
+
+    private readonly IRedisProcesses? _processes;
+
+    public RedisCluster(string name, IReadOnlyList<RedisMember> members, bool allowDrill, IRedisProcesses? processes = null, IReadOnlyList<RedisMember>? sentinels = null)
+    {
+        Name = name;
+        Members = members;
+        AllowDrill = allowDrill;
+        _processes = processes;
+        Sentinels = sentinels ?? [];
+    }
+
+    public string Name { get; }
+    public string Engine => StoreEngines.Redis;
+    public bool AllowDrill { get; }
+    public IReadOnlyList<RedisMember> Members { get; }
+    IReadOnlyList<IStoreMember> IDrillTarget.Members => Members;
+    /// <summary>The Sentinels watching the primary, when the cluster has them.</summary>
+    public IReadOnlyList<RedisMember> Sentinels { get; }
+    public string PositionKind => "replication offset";
+    public string LagUnit => "bytes";
+
+    public static RedisCluster FromAddresses(IReadOnlyList<string> addresses, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
+    {
+        if (addresses.Count == 0) throw new DrToolsException("no members given: pass at least one Redis address.", DrErrorKind.InvalidArgument);
+        var members = addresses.Select((text, index) => RedisMember.Parse(text, index + 1, password, connectTimeout)).ToList();
+        if (members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
+        }
+        var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
+        var allowDrill = members.All(m => allowed.Any(a => ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:6379", m.Endpoint)));
+        return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
+    }
+
+    public RedisMember Member(string nameOrEndpoint) =>
+        Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
+        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+
+    private sealed record Observed(RedisMember Member, IReadOnlyDictionary<string, string>? Replication, string? Version, string? Error)
+    {
+        public string Field(string name) => Replication?.GetValueOrDefault(name) ?? "";
+        public bool IsPrimary => Field("role") == "master";
+        public string? Upstream => IsPrimary ? null : $"{Field("master_host")}:{Field("master_port")}";
+        public long Offset => long.TryParse(Field(IsPrimary ? "master_repl_offset" : "slave_repl_offset"), CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+    }
+
+    private static async Task<Observed> ObserveAsync(RedisMember member, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = await member.OpenAsync(cancellationToken, checkClusterMode: true);
+            var replication = await connection.InfoAsync("replication", cancellationToken);
+            var server = await connection.InfoAsync("server", cancellationToken);
+            return new Observed(member, replication, server.GetValueOrDefault("redis_version"), null);
+        }
+        catch (DrToolsException e) when (e.Kind != DrErrorKind.InvalidArgument && !cancellationToken.IsCancellationRequested)
+        {
+            return new Observed(member, null, null, e.Message);
+        }
+        catch (Exception e) when (e is RedisErrorException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            return new Observed(member, null, null, member.Describe(e).Message);
+        }
+    }
+
+    public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken)
+    {
+        var observed = await Task.WhenAll(Members.Select(m => ObserveAsync(m, cancellationToken)));
+        var problems = new List<string>();
+        foreach (var down in observed.Where(o => o.Error is not null)) problems.Add($"{down.Member.Display} is unreachable: {down.Error}");
+        var primaries = observed.Where(o => o.Error is null && o.IsPrimary).ToList();
+        if (primaries.Count == 0 && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is a replica");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Member.Display))} all accept writes");
+        var primary = primaries.Count == 1 ? primaries[0] : null;
+        foreach (var replica in observed.Where(o => o.Error is null && !o.IsPrimary))
+        {
+            if (replica.Field("master_link_status") != "up") problems.Add($"{replica.Member.Display} is not replicating (master_link_status {replica.Field("master_link_status")}, from {replica.Upstream})");
+            else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!, primary.Member.Endpoint)) problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary {primary.Member.Display}");
+        }
+        var members = observed.Select(o => o.Error is not null
+            ? new MemberStatus(o.Member.Name, o.Member.Endpoint, MemberRole.Unreachable) { Error = o.Error }
+            : new MemberStatus(o.Member.Name, o.Member.Endpoint, o.IsPrimary ? MemberRole.Primary : MemberRole.Standby)
+            {
+                ServerVersion = o.Version,
+                CurrentLsn = o.IsPrimary ? o.Offset.ToString(CultureInfo.InvariantCulture) : null,
+                ReplayedLsn = o.IsPrimary ? null : o.Offset.ToString(CultureInfo.InvariantCulture),
+                WalReceiverStatus = o.IsPrimary ? null : $"master_link_status {o.Field("master_link_status")}",
+                Upstream = o.Upstream,
+                ReplicationState = o.IsPrimary ? null : o.Field("master_link_status") == "up" ? "streaming" : "stopped",
+                SyncState = o.IsPrimary ? null : "async",
+            }).ToList();
+        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
+    }
+
+    public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)
+    {
+        var observed = await ObserveAsync(Member(member), cancellationToken);
+        if (observed.Error is not null) throw new DrToolsException(observed.Error, DrErrorKind.ConnectionFailed);
+        return new ReplicaPosition(observed.Offset, observed.Offset.ToString(CultureInfo.InvariantCulture));
+    }
+
+    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var head = long.Parse(primary.CurrentLsn!, CultureInfo.InvariantCulture);
+        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - long.Parse(s.ReplayedLsn ?? "0", CultureInfo.InvariantCulture)), null)).ToList();
+    }
+
+    public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        var status = await GetStatusAsync(cancellationToken);
+        var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var token = Guid.NewGuid().ToString();
+        var sent = System.Diagnostics.Stopwatch.GetTimestamp();
+        await primary.CommandAsync(cancellationToken, "SET", KeyPrefix + "heartbeat", token);
+        var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>
+        {
+            var replica = Member(s.Name);
+            await using var connection = await replica.OpenAsync(cancellationToken);
+            TimeSpan? arrived = null;
+            await Polling.UntilAsync(async () =>
+            {
+                if (await replica.CommandAsync(connection, cancellationToken, "GET", KeyPrefix + "heartbeat") as string != token) return false;
+                arrived = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
+                return true;
+            }, timeout, TimeSpan.FromMilliseconds(1), cancellationToken);
+            return (s.Display, arrived);
+        }));
+        return arrivals.ToDictionary(a => a.Display, a => a.arrived);
+    }
+}
+
+/// <summary>A sandbox's redis-server processes: a drill kills one and starts it again, as a primary or as a replica of another member.</summary>
+public interface IRedisProcesses : IMemberProcesses
+{
+    /// <summary>Starts the member's server already replicating from <paramref name="primary"/>: it never serves writes of its own.</summary>
+    Task StartAsReplicaAsync(string member, RedisMember primary, CancellationToken cancellationToken);
+}

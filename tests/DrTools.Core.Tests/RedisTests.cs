@@ -1,0 +1,107 @@
+using System.Diagnostics;
+using DrTools.Core.Engines;
+using DrTools.Core.Failover;
+using DrTools.Core.Probes;
+using DrTools.Core.Redis;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>Real redis-server sandboxes: replicas by offset, DrTools-orchestrated switchover and failover measured by the probes.</summary>
+public sealed class RedisTests
+{
+    internal static Task<Sandbox> CreateAsync(TemporaryRoot root, int replicas = 2, bool sentinels = false, CancellationToken cancellationToken = default) =>
+        Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.Redis, Standbys = replicas, Root = root.Path, Sentinels = sentinels }, cancellationToken);
+
+    /// <summary>redis-cli, a client DrTools did not write, against a sandbox member.</summary>
+    internal static async Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--no-auth-warning", "-u", RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == member)) }.Concat(arguments)) info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        return output.Trim();
+    }
+
+    [Fact]
+    public async Task A_sandbox_comes_up_with_replicas_in_sync_and_is_removed_completely()
+    {
+        using var root = new TemporaryRoot();
+        await using (var sandbox = await CreateAsync(root))
+        {
+            var status = await ((IReplicaSet)sandbox.Cluster).GetStatusAsync(CancellationToken.None);
+            Assert.True(status.Healthy, status.Verdict);
+            Assert.Equal("redis", status.Engine);
+            Assert.Equal("node0", status.Primary!.Name);
+            Assert.All(status.Standbys, s => Assert.Equal("streaming", s.ReplicationState));
+            await CliAsync(sandbox, "node0", "SET", "user:1", "ada");
+            await Polling.RequireAsync(async () => await CliAsync(sandbox, "node2", "GET", "user:1") == "ada", TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(10), () => "not replicated", CancellationToken.None);
+            Assert.StartsWith("READONLY", await CliAsync(sandbox, "node1", "SET", "user:2", "x"));
+            Assert.All(Sandbox.List(root.Path).Single().Members, m => Assert.True(m.Running));
+        }
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task Cancelling_the_creation_removes_what_was_started()
+    {
+        using var root = new TemporaryRoot();
+        using var cancel = new CancellationTokenSource();
+        var progress = new Progress<OperationProgress>(p => { if (p.Phase.Contains("Sentinel 2", StringComparison.Ordinal)) cancel.Cancel(); });
+        await Assert.ThrowsAnyAsync<OperationCanceledException>(() => Sandbox.CreateAsync(
+            new SandboxOptions { Engine = StoreEngines.Redis, Standbys = 1, Sentinels = true, Root = root.Path, Progress = progress }, cancel.Token));
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task A_switchover_loses_no_write_and_measures_the_outage()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        await CliAsync(sandbox, "node0", "MSET", "user:1", "ada", "user:2", "grace", "order:1", "42");
+        var drill = new ReplicaSetDrill((IReplicaSet)sandbox.Cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 50 } };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("redis", result.Engine);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.InRange(result.WriteUnavailability.Measured, 0.0001, 2);
+        Assert.Equal("PASS", result.IntegrityResult);
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        Assert.Equal(plan.Candidate, result.TopologyAfter.Primary!.Name);
+        Assert.Equal(result.AcknowledgedWrites.ToString(), await CliAsync(sandbox, plan.Candidate!, "HLEN", $"drtools:probe:{result.RunId}"));
+        Assert.StartsWith("slave", await CliAsync(sandbox, "node0", "ROLE"));
+    }
+
+    [Fact]
+    public async Task An_unplanned_failover_under_write_load_reports_exactly_the_writes_missing_on_the_new_primary()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var drill = new ReplicaSetDrill(cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 500 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true, CheckIntegrity = false };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        // redis-benchmark, a real client, keeps the primary busy so the replicas trail it when it dies.
+        using var load = Process.Start(new ProcessStartInfo("redis-benchmark", ["-p", sandbox.Members[0].Port.ToString(), "-a", sandbox.Password, "-t", "set", "-n", "100000000", "-d", "512", "-r", "100000", "-q", "-c", "8"])
+        { RedirectStandardOutput = true, RedirectStandardError = true })!;
+        try
+        {
+            var result = await drill.RunAsync(plan, options, CancellationToken.None);
+            var present = await cluster.ProbeSequencesAsync(result.TopologyAfter.Primary!.Name, result.RunId, CancellationToken.None);
+            var missing = result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).ToList();
+            Assert.Equal(missing, result.LostSequences);
+            Assert.True(result.AcknowledgedWrites > 100);
+            Assert.NotEqual("node0", result.TopologyAfter.Primary.Name);
+            Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+            Assert.Contains("SIGKILL of redis-server", result.Fault);
+        }
+        finally
+        {
+            load.Kill();
+        }
+    }
+}
