@@ -104,4 +104,28 @@ public sealed class RedisTests
             load.Kill();
         }
     }
+
+    [Fact]
+    public async Task Sentinels_fail_over_a_killed_primary_and_the_drill_measures_what_clients_saw()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, sentinels: true);
+        var cluster = (RedisCluster)sandbox.Cluster;
+        Assert.Throws<DrToolsException>(() => cluster.Recovery(RecoveredBy.DrTools));
+        var drill = cluster.Recovery(null);
+        Assert.Equal(RecoveredBy.Sentinel, drill.RecoveredBy);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 20 } };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("Sentinel", result.RecoveredBy);
+        var named = Assert.Single(result.RecoveryFigures);
+        Assert.InRange(named.Measured, 1, 30); // down-after-milliseconds is 1 s
+        // No Sentinel acts before the primary has been silent for down-after-milliseconds (1 s).
+        Assert.True(result.WriteUnavailability.Measured >= 1, result.WriteUnavailability.ToString());
+        var present = await cluster.ProbeSequencesAsync(result.TopologyAfter.Primary!.Name, result.RunId, CancellationToken.None);
+        Assert.Equal(result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence), result.LostSequences);
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        Assert.StartsWith("slave", await CliAsync(sandbox, "node0", "ROLE"));
+    }
 }

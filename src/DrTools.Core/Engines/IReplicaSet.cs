@@ -23,6 +23,12 @@ public sealed record LagSample(string Replica, string Primary, double Behind, do
 /// </summary>
 public interface IReplicaSet : IDrillTarget
 {
+    /// <summary>
+    /// The drill for this cluster: DrTools' own (<see cref="ReplicaSetDrill"/>) or its HA manager's, as
+    /// <paramref name="recoveredBy"/> asks (default: the HA manager when the cluster has one); refused where it cannot work.
+    /// </summary>
+    Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy);
+
     /// <summary>What positions are, for plans and reports ("GTID sequence", "replication offset").</summary>
     string PositionKind { get; }
 

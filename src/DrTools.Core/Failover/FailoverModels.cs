@@ -15,10 +15,10 @@ public enum FailoverMode
 }
 
 /// <summary>
-/// Who recovers the cluster in a drill: DrTools itself (it promotes and rewinds), Patroni (DrTools injects and observes
-/// it), or an HA manager DrTools does not know (the user's command acts; DrTools watches through the endpoint).
+/// Who recovers the cluster in a drill: DrTools itself (it promotes and rewinds), Patroni or Redis Sentinel (DrTools
+/// injects and observes them), or an HA manager DrTools does not know (the user's command acts; DrTools watches through the endpoint).
 /// </summary>
-public enum RecoveredBy { DrTools, Patroni, External }
+public enum RecoveredBy { DrTools, Patroni, External, Sentinel }
 
 /// <summary>The unplanned faults of a drill in which Patroni recovers, each on the leader's node.</summary>
 public enum NodeFault

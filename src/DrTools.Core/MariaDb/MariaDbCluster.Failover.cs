@@ -12,6 +12,10 @@ public sealed partial class MariaDbCluster
     /// <summary>Each promoted member's GTID position at its promotion: an old primary beyond it has writes the new one lacks.</summary>
     private readonly ConcurrentDictionary<string, ReplicaPosition> _promotedAt = new();
 
+    public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => recoveredBy is null or Failover.RecoveredBy.DrTools
+        ? new ReplicaSetDrill(this)
+        : throw new DrToolsException($"recovered by {recoveredBy}: a MariaDB cluster is failed over by DrTools (-RecoveredBy DrTools).", DrErrorKind.InvalidArgument);
+
     public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of mariadbd of {Member(primary).Display}";
 
     public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>

@@ -10,6 +10,18 @@ public sealed partial class RedisCluster
     private static readonly TimeSpan FenceLimit = TimeSpan.FromSeconds(30);
     private readonly HashSet<string> _fenced = [];
 
+    /// <summary>The Sentinels' drill by default when the cluster has them (DrTools promoting beside them would race them); DrTools' otherwise.</summary>
+    public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => (recoveredBy ?? (Sentinels.Count > 0 ? Failover.RecoveredBy.Sentinel : Failover.RecoveredBy.DrTools)) switch
+    {
+        Failover.RecoveredBy.Sentinel when Sentinels.Count == 0 || _processes is null =>
+            throw new DrToolsException($"recovered by Sentinel: {Name} is not a Redis sandbox with Sentinels (New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument),
+        Failover.RecoveredBy.Sentinel => new SentinelDrill(this, _processes),
+        Failover.RecoveredBy.DrTools when Sentinels.Count > 0 =>
+            throw new DrToolsException($"recovered by DrTools: Sentinels watch {Name} and would fail it over too; drill it recovered by Sentinel.", DrErrorKind.InvalidArgument),
+        Failover.RecoveredBy.DrTools => new ReplicaSetDrill(this),
+        var other => throw new DrToolsException($"recovered by {other}: a Redis cluster is failed over by DrTools or by its Sentinels.", DrErrorKind.InvalidArgument),
+    };
+
     public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of redis-server of {Member(primary).Display}";
 
     public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>

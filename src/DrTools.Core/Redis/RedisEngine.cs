@@ -20,7 +20,7 @@ public sealed class RedisEngine : IStoreEngine
     public string DisplayName => "Redis";
 
     public IReplicaSet Cluster(Sandbox sandbox) => new RedisCluster($"sandbox {sandbox.Id}",
-        sandbox.Members.Select(m => Member(sandbox, m)).ToList(), allowDrill: true, new Processes(sandbox), sandbox.Sentinels.Select(s => Member(sandbox, s)).ToList());
+        sandbox.Members.Select(m => Member(sandbox, m)).ToList(), allowDrill: true, new Processes(sandbox), sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null)).ToList());
 
     public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         RedisCluster.FromAddresses(connectionStrings, password, connectTimeout, allowDrillOn);
@@ -141,7 +141,7 @@ public sealed class RedisEngine : IStoreEngine
             await StartServerAsync(sandbox, sentinel, "redis-sentinel", [config], cancellationToken);
         }
         // Each Sentinel must know the replicas and the others before it can fail over.
-        var sentinels = sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null)).ToList();
+        var sentinels = ((RedisCluster)Instance.Cluster(sandbox)).Sentinels;
         await Polling.RequireAsync(async () =>
         {
             foreach (var sentinel in sentinels)

@@ -1,0 +1,160 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Failover;
+using DrTools.Core.Processes;
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Redis;
+
+/// <summary>
+/// A drill Redis Sentinel recovers: DrTools kills or freezes the primary's redis-server (or asks the Sentinels for a
+/// switchover with SENTINEL FAILOVER) and observes, as it does Patroni: the probes measure the outage and the lost
+/// writes; the Sentinels' own view gives the time until they named a new primary.
+/// </summary>
+public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processes) : IRecovery
+{
+    public RecoveredBy RecoveredBy => RecoveredBy.Sentinel;
+
+    public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
+    {
+        ((Engines.IDrillTarget)cluster).DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        if (cluster.Sentinels.Count == 0) throw new DrToolsException($"recovered by Sentinel: {cluster.Name} has no Sentinels (New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument);
+        if (options.Candidate is not null) throw new DrToolsException("recovered by Sentinel: the Sentinels choose the replica to promote; a candidate is for drills DrTools recovers.", DrErrorKind.InvalidArgument);
+        var status = await cluster.GetStatusAsync(cancellationToken);
+        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var announced = await SentinelPrimaryAsync(cancellationToken);
+        if (!ClusterInspector.SameEndpoint(announced, primary.Endpoint))
+        {
+            throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, the servers {primary.Display}. Nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+        var steps = new List<string>
+        {
+            $"start a write probe ({options.WriteProbe.Rate}/s HSET of a sequence) and a read probe through the application's connection path",
+            options.Mode == FailoverMode.Switchover ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})" : $"inject the fault: {Fault(options, primary.Display)}",
+            "wait until the Sentinels name a new primary and a probe write is acknowledged by it",
+            options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary" : $"leave {primary.Display} down (no rejoin requested)",
+            "measure write unavailability, read reconnection and lost acknowledged writes from the probes; read the topology",
+        };
+        return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps, status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
+    }
+
+    private static string Fault(FailoverOptions options, string primary) => options.Fault == NodeFault.FreezeNode
+        ? $"SIGSTOP of redis-server of {primary} for {DurationText.Format(FreezeFor(options))}, then SIGCONT"
+        : $"SIGKILL of redis-server of {primary}";
+
+    private static TimeSpan FreezeFor(FailoverOptions options) => options.FaultDuration ?? TimeSpan.FromSeconds(5);
+
+    /// <summary>The primary the first Sentinel that answers names.</summary>
+    private async Task<string> SentinelPrimaryAsync(CancellationToken cancellationToken)
+    {
+        var errors = new List<string>();
+        foreach (var sentinel in cluster.Sentinels)
+        {
+            try
+            {
+                var address = (object?[])(await sentinel.CommandAsync(cancellationToken, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", RedisEngine.SentinelMaster))!;
+                return $"{address[0]}:{address[1]}";
+            }
+            catch (DrToolsException e)
+            {
+                errors.Add(e.Message);
+            }
+        }
+        throw new DrToolsException($"no Sentinel of {cluster.Name} answered: {string.Join("; ", errors)}", DrErrorKind.ConnectionFailed);
+    }
+
+    public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    {
+        var clock = new MonotonicClock();
+        var timeline = new Timeline(clock);
+        var runId = Guid.NewGuid();
+        var primary = cluster.Member(plan.Primary);
+        await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
+        timeline.Mark("probes started", writes.Path);
+        int? frozen = null;
+        try
+        {
+            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
+            {
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            options.Progress.Enter("the fault", 25);
+            var fault = clock.Elapsed;
+            if (options.Mode == FailoverMode.Switchover)
+            {
+                await cluster.Sentinels[0].CommandAsync(cancellationToken, "SENTINEL", "FAILOVER", RedisEngine.SentinelMaster);
+                timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}", fault);
+            }
+            else if (options.Fault == NodeFault.FreezeNode)
+            {
+                frozen = processes.Pid(primary.Name) ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation);
+                ProcessTable.Signal(frozen.Value, ProcessTable.SigStop);
+                timeline.Mark("fault injected", $"SIGSTOP of redis-server (PID {frozen}) of {primary.Display}", fault);
+            }
+            else timeline.Mark("fault injected", await processes.KillAsync(primary.Name, cancellationToken), fault);
+
+            options.Progress.Enter("waiting for the Sentinels' new primary", 40);
+            var announced = "";
+            await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken), primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
+                () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
+            var named = clock.Elapsed;
+            var newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
+            timeline.Mark("Sentinels named a new primary", newPrimary.Display, named);
+            var first = await writes.WaitForSuccessAsync(named, options.PhaseTimeout, cancellationToken);
+            if (first is null) timeline.Mark("no write acknowledged by the new primary", $"within {DurationText.Format(options.PhaseTimeout)}");
+
+            if (frozen is { } pid)
+            {
+                var thawAt = fault + FreezeFor(options);
+                if (thawAt > clock.Elapsed) await Task.Delay(thawAt - clock.Elapsed, cancellationToken);
+                ProcessTable.Signal(pid, ProcessTable.SigCont);
+                frozen = null;
+                timeline.Mark("node thawed", $"SIGCONT of redis-server (PID {pid}); the Sentinels make it a replica");
+            }
+            else if (options.Mode == FailoverMode.Failover && options.Rejoin)
+            {
+                await processes.StartAsReplicaAsync(primary.Name, newPrimary, cancellationToken);
+                timeline.Mark("old primary restarted as a replica", primary.Display);
+            }
+            await Task.Delay(options.Settle, cancellationToken);
+
+            options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
+            var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
+            var state = $"{newPrimary.Display} is the primary (named by the Sentinels); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
+            var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault",
+                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary.Name, rejoined, options.PhaseTimeout), cancellationToken);
+            return result with
+            {
+                RecoveredBy = nameof(RecoveredBy.Sentinel),
+                Fault = options.Mode == FailoverMode.Switchover ? "SENTINEL FAILOVER" : Fault(options, primary.Display),
+                RecoveryFigures =
+                [
+                    new Measurement("time to a new primary named by the Sentinels", (named - fault).TotalSeconds, "s", null,
+                        $"from {(options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault")} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), on the drill's monotonic clock"),
+                ],
+            };
+        }
+        catch (Exception e) when (frozen is { } pid)
+        {
+            ProcessTable.Signal(pid, ProcessTable.SigCont);
+            throw new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
+        }
+    }
+
+    private sealed class Readback(RedisCluster cluster, string newPrimary, bool rejoined, TimeSpan timeout) : IDrillReadback
+    {
+        public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
+            ProbeAnalysis.LostWrites(await cluster.ProbeSequencesAsync(newPrimary, runId, cancellationToken), writeSamples);
+
+        public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<Integrity.ChecksumComparison?>(null);
+
+        public Task SettleAsync() => Polling.UntilAsync(async () =>
+        {
+            var status = await cluster.GetStatusAsync(CancellationToken.None);
+            return status.Healthy || (!rejoined && status.Primary?.Name == newPrimary && status.Standbys.All(s => s.ReplicationState == "streaming"));
+        }, timeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+
+        public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
+    }
+}
