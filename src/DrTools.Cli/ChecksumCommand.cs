@@ -19,15 +19,17 @@ public static class ChecksumCommand
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var cluster = target.Resolve(parse);
+            var cluster = target.ResolveStore(parse);
             if (parse.GetValue(reference) is { } file)
             {
-                var comparison = await DbChecksums.CompareAsync(ReadReference(file), cluster, parse.GetValue(member), token);
+                var comparison = cluster is Core.Postgres.DbTarget postgres
+                    ? await DbChecksums.CompareAsync(ReadReference(file), postgres, parse.GetValue(member), token)
+                    : DbChecksums.Compare(ReadReference(file), await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member), null, token));
                 if (parse.GetValue(json)) Output.Json(comparison);
                 else Console.WriteLine(comparison);
                 return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;
             }
-            var checksum = await DbChecksums.TakeAsync(cluster, parse.GetValue(member), parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
+            var checksum = await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member), parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
             if (parse.GetValue(json)) Output.Json(checksum);
             else Output.Table(["TABLE", "ROWS", "CHECKSUM"], checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
             return ExitCodes.Success;

@@ -76,6 +76,9 @@ public sealed class TargetOptions
     };
 
     public Option<string?> Sandbox { get; } = new("--sandbox", "-s") { Description = "Id (or unique prefix) of a sandbox from 'drtools sandbox up'." };
+
+    public Option<string> Engine { get; } = new Option<string>("--engine") { Description = "The store --member reaches: postgresql (default; Npgsql connection strings), mariadb (MySqlConnector's: Server=…;Port=…;User ID=…) or redis (redis://[default:PASSWORD@]HOST:PORT). A sandbox knows its own.", DefaultValueFactory = _ => "postgresql" }
+        .AcceptOnlyFromAmong("postgresql", "mariadb", "redis");
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
     public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout, positive: true);
 
@@ -92,6 +95,7 @@ public sealed class TargetOptions
     public void AddTo(Command command, bool destructive = false, bool haManager = false)
     {
         command.Add(Members);
+        command.Add(Engine);
         command.Add(Sandbox);
         command.Add(Root);
         command.Add(ConnectTimeout);
@@ -102,8 +106,27 @@ public sealed class TargetOptions
     /// <summary>The sandbox named by --sandbox, or null when the target is given by --member.</summary>
     public Sandbox? OpenSandbox(ParseResult parse) => parse.GetValue(Sandbox) is { } id ? Core.Sandboxes.Sandbox.Open(id, parse.GetValue(Root)) : null;
 
+    /// <summary>The cluster of any engine: the sandbox's, or the members' under --engine.</summary>
+    public Core.Engines.IDrillTarget ResolveStore(ParseResult parse)
+    {
+        var members = parse.GetValue(Members) ?? [];
+        if (parse.GetValue(Sandbox) is { } sandbox && members.Length == 0)
+        {
+            var cluster = Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Cluster;
+            return cluster is DbTarget ? Resolve(parse) : cluster;
+        }
+        // No member, or both, or PostgreSQL's: Resolve says what is wrong or reads them.
+        if (members.Length == 0 || parse.GetValue(Sandbox) is not null || Core.Engines.StoreEngines.Parse(parse.GetValue(Engine)) == Core.Engines.StoreEngines.PostgreSql) return Resolve(parse);
+        if (parse.GetValue(Patroni) is { Length: > 0 }) throw new DrToolsException("--patroni is for PostgreSQL clusters.", DrErrorKind.InvalidArgument);
+        return Core.Engines.Stores.FromConnectionStrings(parse.GetValue(Engine)!, members, connectTimeout: parse.GetValue(ConnectTimeout), allowDrillOn: parse.GetValue(AllowDrillOn));
+    }
+
     public DbTarget Resolve(ParseResult parse)
     {
+        if (parse.GetValue(Members) is { Length: > 0 } && Core.Engines.StoreEngines.Parse(parse.GetValue(Engine)) != Core.Engines.StoreEngines.PostgreSql)
+        {
+            throw new DrToolsException($"this command works on PostgreSQL clusters; --engine {parse.GetValue(Engine)} is not supported by it.", DrErrorKind.InvalidArgument);
+        }
         var members = parse.GetValue(Members) ?? [];
         var sandbox = parse.GetValue(Sandbox);
         var target = (members.Length, sandbox) switch

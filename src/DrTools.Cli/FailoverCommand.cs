@@ -26,7 +26,7 @@ public static class FailoverCommand
         public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
         public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
-        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
+        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
         public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary (partition, packet-loss, freeze, kill, command, disk-full; latency, jitter, bandwidth, reset-connections, blackhole behind a fault proxy; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster." };
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
         public HttpProbeOptionGroup Http { get; } = new();
@@ -59,8 +59,10 @@ public static class FailoverCommand
             return DrillFaults.With(options, parse.GetValue(Fault), FaultTargets.ParseParameters(parse.GetValue(FaultArguments) ?? []));
         }
 
-        public IRecovery Recovery(ParseResult parse, DbTarget target, Sandbox? sandbox) =>
-            Core.Failover.Recovery.For(target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+        public IRecovery Recovery(ParseResult parse, Core.Engines.IDrillTarget target, Sandbox? sandbox) => target is Core.Engines.IReplicaSet store
+            ? Core.Failover.Recovery.Observe(Core.Engines.Stores.Recovery(store, parse.GetValue(RecoveredBy),
+                [("--data-directory", parse.GetValue(DataDirectories) is { Length: > 0 }), ("--fault-command", parse.GetValue(FaultCommand) is not null), ("--stop-command", parse.GetValue(StopCommand) is not null)]))
+            : Core.Failover.Recovery.For((DbTarget)target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
     }
 
     public static Command Create()
@@ -89,7 +91,7 @@ public static class FailoverCommand
                 ExpectAlert = Core.Monitoring.AlertExpectation.From(parse.GetValue(expectAlert), sandbox, parse.GetValue(prometheus), parse.GetValue(alertmanager),
                     FaultTargets.ParseParameters(parse.GetValue(alertLabels) ?? []), parse.GetValue(alertWithin)),
             };
-            var recovery = options.Recovery(parse, sandbox?.Target ?? target.Resolve(parse), sandbox);
+            var recovery = options.Recovery(parse, target.ResolveStore(parse), sandbox);
             var plan = await recovery.PlanAsync(failover, token);
             if (parse.GetValue(whatIf))
             {

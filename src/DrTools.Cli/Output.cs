@@ -20,7 +20,7 @@ public static class Output
 
     public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.Monitoring, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni };
+    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Engine, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.Monitoring, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni, sandbox.Sentinels };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
     public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
@@ -37,13 +37,14 @@ public static class Output
 
     public static void Sandbox(Sandbox sandbox)
     {
-        Console.WriteLine($"sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
+        Console.WriteLine($"{sandbox.Engine} sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
         Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.ClientPort}{(m.ProxyPort is null ? "" : $" (fault proxy to {m.Port})")}", m.DataDirectory }));
         if (sandbox.Patroni is { } patroni)
         {
             Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
             Console.WriteLine($"HAProxy: read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}, statistics {patroni.StatsUrl}");
         }
+        if (sandbox.Sentinels.Count > 0) Console.WriteLine($"Sentinels (master name {Core.Redis.RedisEngine.SentinelMaster}): {string.Join(", ", sandbox.Sentinels.Select(s => $"{s.Name} 127.0.0.1:{s.Port}"))}");
         if (sandbox.Monitoring is { } monitoring)
         {
             Console.WriteLine($"Monitoring: Prometheus {monitoring.Prometheus}, Alertmanager {monitoring.Alertmanager}, DrTools' metrics {monitoring.Metrics}, postgres_exporter {string.Join(", ", monitoring.ExporterPorts.Select(e => $"{e.Key} 127.0.0.1:{e.Value}"))}");
@@ -52,8 +53,8 @@ public static class Output
 
     public static void Status(ClusterStatus status)
     {
-        Console.WriteLine($"{status.Target}: {status.Verdict}");
-        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", "LSN", "REPLICATION"], status.Members.Select(m => new[]
+        Console.WriteLine($"{status.Target}{(status.Engine == Core.Engines.StoreEngines.PostgreSql ? "" : $" ({status.Engine})")}: {status.Verdict}");
+        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", status.Engine switch { Core.Engines.StoreEngines.MariaDb => "GTID", Core.Engines.StoreEngines.Redis => "OFFSET", _ => "LSN" }, "REPLICATION"], status.Members.Select(m => new[]
         {
             m.Name, m.Endpoint, m.Role.ToString().ToLowerInvariant(), m.Timeline?.ToString() ?? "-",
             m.CurrentLsn ?? m.ReplayedLsn ?? "-",
@@ -99,6 +100,6 @@ public static class Output
         foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.Name}{(moment.Detail is null ? "" : $": {moment.Detail}")}");
         Console.WriteLine("how measured:");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
-        if (result.Integrity is not null) Console.WriteLine($"  integrity: {Core.Integrity.DbChecksum.Method}");
+        if (result.Integrity is not null) Console.WriteLine($"  integrity: {result.Integrity.Reference.HowMeasured}");
     }
 }

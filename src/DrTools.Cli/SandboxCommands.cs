@@ -8,7 +8,15 @@ namespace DrTools.Cli;
 /// <summary>drtools sandbox up|down|list</summary>
 public static class SandboxCommands
 {
-    public static Command Create() => new("sandbox", "Create, list and remove disposable PostgreSQL sandboxes on 127.0.0.1.") { Up(), Down(), List() };
+    public static Command Create() => new("sandbox", "Create, list and remove disposable PostgreSQL, MariaDB and Redis sandboxes on 127.0.0.1.") { Up(), Down(), List() };
+
+    public static Option<string> Engine() => new Option<string>("--engine")
+    {
+        Description = "The store: postgresql (the default), mariadb (a primary and GTID replicas; --standbys counts them) or redis (a primary and replicas).",
+        DefaultValueFactory = _ => "postgresql",
+    }.AcceptOnlyFromAmong("postgresql", "mariadb", "redis");
+
+    public static Option<bool> Sentinels() => new("--sentinels") { Description = "With --engine redis: three Sentinels watch the primary and fail it over themselves." };
 
     public static Option<int> Standbys() => new Option<int>("--standbys") { Description = "Number of streaming standbys (0 to 8).", DefaultValueFactory = _ => 1 }.InRange(0, SandboxOptions.MaxStandbys);
 
@@ -68,14 +76,18 @@ public static class SandboxCommands
         var faultProxy = FaultProxy();
         var walDiskSize = WalDiskSize();
         var monitoring = Monitoring();
+        var engine = Engine();
+        var sentinels = Sentinels();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { engine, standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, sentinels, root, json };
         command.SetAction(async (parse, token) =>
         {
             var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
             {
                 Synchronous = parse.GetValue(synchronous),
+                Engine = Core.Engines.StoreEngines.Parse(parse.GetValue(engine)),
+                Sentinels = parse.GetValue(sentinels),
                 FaultProxy = parse.GetValue(faultProxy),
                 Monitoring = parse.GetValue(monitoring),
                 WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,

@@ -11,8 +11,8 @@ public sealed class GetDbChecksumCommand : DbTargetCmdlet
     [Parameter(HelpMessage = "The member to read (name or host:port); default the primary.")]
     public string? Member { get; set; }
 
-    [Parameter(HelpMessage = "Tables to checksum (schema-qualified or in the search path); default every table but drtools_*.")]
+    [Parameter(HelpMessage = "Tables to checksum (schema-qualified or in the search path; MariaDB schema.table; Redis key patterns prefix:*); default every table but DrTools' own.")]
     public string[]? Table { get; set; }
 
-    protected override void ProcessRecord() => WriteObject(RunOnTarget((target, token) => DbChecksums.TakeAsync(target, Member, Table, token)));
+    protected override void ProcessRecord() => WriteObject(RunOnStore((target, token) => Core.Engines.Stores.ChecksumAsync(target, Member, Table, token)));
 }

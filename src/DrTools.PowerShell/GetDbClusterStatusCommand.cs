@@ -12,6 +12,7 @@ public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Patroni { get; set; }
 
-    protected override void ProcessRecord() => WriteObject(RunOnTarget((target, token) =>
-        ClusterInspector.GetStatusAsync(WithPatroni(target, Patroni), token)));
+    protected override void ProcessRecord() => WriteObject(RunOnStore((target, token) =>
+        Core.Engines.Stores.GetStatusAsync(target is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : Patroni is null ? target
+            : throw new Core.DrToolsException($"-Patroni is for PostgreSQL clusters; {target.Name} is a {target.Engine} cluster.", Core.DrErrorKind.InvalidArgument), token)));
 }

@@ -64,8 +64,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateNotNullOrEmpty]
     public string[]? Patroni { get; set; }
 
-    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni (DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox or with -Patroni, DrTools otherwise.")]
-    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni), nameof(Core.Failover.RecoveredBy.External))]
+    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox or with -Patroni, DrTools otherwise.")]
+    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni), nameof(Core.Failover.RecoveredBy.External), nameof(Core.Failover.RecoveredBy.Sentinel))]
     public string? RecoveredBy { get; set; }
 
     [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
@@ -127,14 +127,17 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         {
             ExpectAlert = AlertExpectation.From(ExpectAlert, Sandbox, Prometheus, Alertmanager, TextValues(AlertLabel), AlertWithin),
         }));
-        var target = RunOperation(_ => Task.FromResult(WithPatroni(ResolveTarget(AllowDrillOn), Patroni)));
+        var store = RunOperation(_ => Task.FromResult(ResolveStore(AllowDrillOn)));
+        var recoveredBy = RecoveredBy is null ? (Core.Failover.RecoveredBy?)null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true);
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;
-        Func<CancellationToken, Task<string>>? faultScript = FaultScript is null ? null
-            : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output ? $"the fault script: {output}" : "the fault script", token);
-        var recovery = RunOperation(_ => Task.FromResult(Recovery.For(target, Sandbox, RecoveredBy is null ? null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true), DataDirectory, FaultCommand, StopCommand, faultScript)));
+        var recovery = RunOperation(_ => Task.FromResult(store is Core.Engines.IReplicaSet replicaSet
+            ? Recovery.Observe(Core.Engines.Stores.Recovery(replicaSet, recoveredBy,
+                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]))
+            : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand, StopCommand, FaultScript is null ? null
+                : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output ? $"the fault script: {output}" : "the fault script", token))));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
-        var plan = RunOperation(token => recovery.PlanAsync(options, token), target.Name);
+        var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
         WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
         {

@@ -42,6 +42,13 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its synchronous_mode).")]
     public SwitchParameter Synchronous { get; set; }
 
+    [Parameter(ParameterSetName = StreamingSet, HelpMessage = "The store: PostgreSQL (the default), MariaDB (a primary and GTID replicas, Debian's mariadb-server) or Redis (a primary and replicas, Debian's redis-server).")]
+    [ValidateSet("PostgreSQL", "MariaDB", "Redis", IgnoreCase = true)]
+    public string Engine { get; set; } = "PostgreSQL";
+
+    [Parameter(ParameterSetName = StreamingSet, HelpMessage = "With -Engine Redis: three Sentinels (Debian's redis-sentinel) watch the primary and fail it over themselves.")]
+    public SwitchParameter Sentinels { get; set; }
+
     [Parameter(HelpMessage = "Folder to create the sandbox in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
     public string? Path { get; set; }
 
@@ -60,12 +67,16 @@ public sealed class NewDrSandboxCommand : DrCmdlet
             : RunOperation(_ => Task.FromResult(new SandboxOptions
             {
                 Standbys = Standbys,
+                Engine = Core.Engines.StoreEngines.Parse(Engine),
+                Sentinels = Sentinels,
                 FaultProxy = FaultProxy,
                 WalDiskSize = WalDiskSize is null ? null : SizeText.Parse(WalDiskSize, "-WalDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize),
             }));
         options = options with { Synchronous = Synchronous, Monitoring = Monitoring, Root = root, Persistent = true };
         var what = patroni
             ? $"Create a Patroni sandbox: {Members} node(s) ({options.PatroniSettings}), etcd and HAProxy"
+            : options.Engine != Core.Engines.StoreEngines.PostgreSql
+            ? $"Create a {Engine} sandbox: 1 primary and {Standbys} {(Synchronous ? "semi-synchronous" : "asynchronous")} replica(s){(Sentinels ? ", 3 Sentinels" : "")}"
             : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} standby(s){(FaultProxy ? ", behind a fault proxy" : "")}{(options.WalDiskSize is { } size ? $", pg_wal on a {SizeText.Format(size)} tmpfs each" : "")}";
         if (!ShouldProcess(root, what)) return;
         WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress }, token)));

@@ -13,6 +13,10 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
     [ValidateRange(0, ReplicationLagOptions.MaxLagBytesLimit)]
     public long? MaxLagBytes { get; set; }
 
+    [Parameter(HelpMessage = "MariaDB: most GTID transactions a replica may be behind the primary.")]
+    [ValidateRange(0, long.MaxValue)]
+    public long? MaxLagTransactions { get; set; }
+
     [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against PostgreSQL's replay lag.")]
     [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? MaxLagSeconds { get; set; }
@@ -36,12 +40,13 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
         var options = new ReplicationLagOptions
         {
             MaxLagBytes = MaxLagBytes,
+            MaxLagTransactions = MaxLagTransactions,
             MaxLag = MaxLagSeconds is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
             Heartbeat = Heartbeat,
             Duration = Duration,
             Interval = Interval,
         };
-        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => ReplicationLagTester.MeasureAsync(ResolveTarget(), options with { Progress = progress }, token), Sandbox);
+        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => Core.Engines.Stores.MeasureLagAsync(ResolveStore(), options with { Progress = progress }, token), Sandbox);
         if (Quiet) WriteObject(results.All(r => r.Met));
         else WriteObject(results, enumerateCollection: true);
     }

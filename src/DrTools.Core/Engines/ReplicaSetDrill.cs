@@ -76,6 +76,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             options.LibraryFault is { } library ? $"the fault library's {library.Kind}" : null,
             options.RecoveredBy != RecoveredBy.DrTools ? $"recovery by {options.RecoveredBy}" : null,
+            options.Fault != NodeFault.KillNode ? $"the node fault {options.Fault}" : null,
             options.WriteProbe.ConnectionString is not null ? "a probe connection string" : null,
         }.OfType<string>().ToList();
         if (unsupported.Count > 0)

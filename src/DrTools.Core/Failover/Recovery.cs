@@ -23,7 +23,10 @@ public static class Recovery
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript = null) =>
-        new Observed(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
+        Observe(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
+
+    /// <summary>A drill of any store with what its options ask to watch beside it: the application's HTTP probe, the alert it expects.</summary>
+    public static IRecovery Observe(IRecovery drill) => new Observed(drill);
 
     private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript)

@@ -13,6 +13,9 @@ public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
 /// <summary>The tables in scope of a database at one snapshot, all read in one REPEATABLE READ transaction.</summary>
 public sealed record DbChecksum(string Member, string Database, DateTimeOffset TakenAt, string Lsn, IReadOnlyList<TableChecksum> Tables)
 {
+    /// <summary>How the checksum was computed, for reports: PostgreSQL's <see cref="Method"/> unless another engine took it.</summary>
+    public string HowMeasured { get; init; } = Method;
+
     public const string Method = "per table: count(*) and sum(hash_record_extended(row, 0)) — or sum(hashtextextended(row::text, 0)) where a column type has no extended hash (json, point, …), the same way as the reference — order-independent — over all tables read in one REPEATABLE READ snapshot";
 }
 

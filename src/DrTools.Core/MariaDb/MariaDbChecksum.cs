@@ -48,7 +48,7 @@ public static class MariaDbChecksum
                 checksums.Add(new TableChecksum(table.Key, reader.GetInt64(0), reader.GetDecimal(1)) { Method = "md5-row" });
             }
             await Execute(connection, "commit", cancellationToken);
-            return new DbChecksum(member.Display, "(all schemas)", DateTimeOffset.UtcNow, position, checksums);
+            return new DbChecksum(member.Display, "(all schemas)", DateTimeOffset.UtcNow, position, checksums) { HowMeasured = Method };
         }
         catch (MySqlException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -131,7 +131,7 @@ public sealed partial class MariaDbCluster
     }
 
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
-        await Member(primary).ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.{Probes.Probe.Table} (run_id char(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
+        await Member(primary).ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
 
     public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
     {

@@ -110,9 +110,9 @@ public sealed partial class MariaDbCluster : IReplicaSet
         return new MemberStatus(member.Name, member.Endpoint, role)
         {
             ServerVersion = o.Variable("version"),
-            CurrentLsn = role == MemberRole.Primary ? o.Variable("gtid_binlog_pos") : null,
-            ReceivedLsn = o.Replica is null ? null : o.Text("Gtid_IO_Pos"),
-            ReplayedLsn = role == MemberRole.Standby ? o.Variable("gtid_current_pos") : null,
+            CurrentLsn = role == MemberRole.Primary ? NullIfEmpty(o.Variable("gtid_binlog_pos")) : null,
+            ReceivedLsn = o.Replica is null ? null : NullIfEmpty(o.Text("Gtid_IO_Pos")),
+            ReplayedLsn = role == MemberRole.Standby ? NullIfEmpty(o.Variable("gtid_current_pos")) : null,
             WalReceiverStatus = o.Replica is null ? null : $"IO {o.Text("Slave_IO_Running")}, SQL {o.Text("Slave_SQL_Running")}",
             Upstream = o.Upstream,
             ReplicationState = o.Replica is null ? null : o.Replicating ? "streaming" : "stopped",
@@ -120,6 +120,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
             LagSeconds = o.Replica is null ? null : double.TryParse(o.Text("Seconds_Behind_Master"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
         };
     }
+
+    private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
     public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)
     {
@@ -140,7 +142,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var status = await GetStatusAsync(cancellationToken);
         var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
         var token = Guid.NewGuid().ToString();
-        await primary.ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.drtools_heartbeat (id int primary key, token char(36) not null) engine=InnoDB", cancellationToken);
+        await primary.ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await primary.ExecuteAsync($"replace into {Schema}.drtools_heartbeat values (1, @token)", cancellationToken, ("@token", token));
         var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>

@@ -53,7 +53,10 @@ public static class RedisChecksum
         var offset = (await connection.InfoAsync("replication", cancellationToken)) is var info && info.GetValueOrDefault("role") == "master"
             ? info.GetValueOrDefault("master_repl_offset") : info.GetValueOrDefault("slave_repl_offset");
         var method = debugAllowed == false ? "dump-sha256" : "digest-value";
-        return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", groups.Select(g => new TableChecksum(g.Key, g.Value.Keys, g.Value.Sum) { Method = method }).ToList());
+        return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", groups.Select(g => new TableChecksum(g.Key, g.Value.Keys, g.Value.Sum) { Method = method }).ToList())
+        {
+            HowMeasured = debugAllowed == false ? Method.Replace("DEBUG DIGEST-VALUE key", "DUMP key (DEBUG is disabled)", StringComparison.Ordinal) : Method,
+        };
     }
 
     /// <summary>The pattern a key is counted under: "user:*" for user:42, "(no prefix)" for a key without ':'.</summary>

@@ -103,6 +103,7 @@ public sealed partial class RedisCluster : IReplicaSet
                 Upstream = o.Upstream,
                 ReplicationState = o.IsPrimary ? null : o.Field("master_link_status") == "up" ? "streaming" : "stopped",
                 SyncState = o.IsPrimary ? null : "async",
+                LagSeconds = !o.IsPrimary && double.TryParse(o.Field("master_last_io_seconds_ago"), CultureInfo.InvariantCulture, out var quiet) && quiet >= 0 ? quiet : null,
             }).ToList();
         return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
     }
@@ -119,7 +120,7 @@ public sealed partial class RedisCluster : IReplicaSet
         var status = await GetStatusAsync(cancellationToken);
         var primary = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
         var head = long.Parse(primary.CurrentLsn!, CultureInfo.InvariantCulture);
-        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - long.Parse(s.ReplayedLsn ?? "0", CultureInfo.InvariantCulture)), null)).ToList();
+        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - long.Parse(s.ReplayedLsn ?? "0", CultureInfo.InvariantCulture)), s.LagSeconds)).ToList();
     }
 
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)

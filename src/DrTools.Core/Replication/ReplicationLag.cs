@@ -11,6 +11,8 @@ public sealed record ReplicationLagOptions
     public const long MaxLagBytesLimit = 1L << 50;
 
     public long? MaxLagBytes { get; init; }
+    /// <summary>MariaDB: the most GTID transactions a replica may be behind.</summary>
+    public long? MaxLagTransactions { get; init; }
     /// <summary>Held against the heartbeat lag when measured, otherwise against PostgreSQL's replay lag.</summary>
     public TimeSpan? MaxLag { get; init; }
     /// <summary>Write a heartbeat row on the primary and time its arrival on each standby (writes to the primary).</summary>
@@ -31,6 +33,9 @@ public sealed record ReplicationLagResult(string Standby, string Primary, DateTi
     [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds }.OfType<Measurement>().ToList();
 
     public bool Met => Figures.All(m => m.Met != false);
+
+    /// <summary>The store: postgresql, mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 }
 
 public static class ReplicationLagTester
@@ -110,7 +115,7 @@ public static class ReplicationLagTester
                 : null)).ToList();
     }
 
-    private static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
+    internal static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
         new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
 
     private static async Task SamplePositionsAsync(NpgsqlConnection primary, DbMember primaryMember, StandbySamples standby, CancellationToken cancellationToken)

@@ -27,7 +27,7 @@ public static class StepOutcomes
         DbChecksum checksum => new StepOutcome(checksum, true, $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"),
         ChecksumComparison comparison => new StepOutcome(comparison, comparison.Passed, comparison.ToString())
         {
-            Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0, DbChecksum.Method)],
+            Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0, comparison.Reference.HowMeasured)],
         },
         DbQueryResult query => new StepOutcome(query, true, query.ToString()),
         FailoverResult failover => Failover(failover, context),

@@ -111,7 +111,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         Database = "postgres",
     }.ConnectionString;
 
-    public override string ToString() => $"sandbox {Id} ({string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")})";
+    public override string ToString() => $"sandbox {Id} ({(Engines.StoreEngines.Get(Engine) is { } engine ? engine.DisplayName + ": " : "")}{string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")}{(Sentinels.Count > 0 ? $"; Sentinels {string.Join(", ", Sentinels.Select(s => $"127.0.0.1:{s.Port}"))}" : "")})";
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {

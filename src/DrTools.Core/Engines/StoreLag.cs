@@ -1,0 +1,59 @@
+using DrTools.Core.Replication;
+
+namespace DrTools.Core.Engines;
+
+/// <summary>Replication lag of a MariaDB or Redis cluster, sampled as PostgreSQL's is: each figure the maximum over the window, with its p95.</summary>
+public static class StoreLag
+{
+    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(IReplicaSet store, ReplicationLagOptions options, CancellationToken cancellationToken)
+    {
+        if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
+        if (options.Duration is { } d && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        var clock = new MonotonicClock();
+        var behind = new Dictionary<string, List<double>>();
+        var seconds = new Dictionary<string, List<double>>();
+        var heartbeats = new Dictionary<string, List<double>>();
+        var primary = "";
+        var end = options.Duration ?? TimeSpan.Zero;
+        while (true)
+        {
+            var sampleStarted = clock.Elapsed;
+            var samples = await store.SampleLagAsync(cancellationToken);
+            if (samples.Count == 0) throw new DrToolsException($"{store.Name}: no replica to measure lag for.", DrErrorKind.InvalidOperation);
+            foreach (var sample in samples)
+            {
+                primary = sample.Primary;
+                Add(behind, sample.Replica, sample.Behind);
+                if (sample.Seconds is { } s) Add(seconds, sample.Replica, s);
+            }
+            if (options.Heartbeat)
+            {
+                foreach (var (replica, arrived) in await store.HeartbeatAsync(options.HeartbeatTimeout, cancellationToken)) Add(heartbeats, replica, (arrived ?? options.HeartbeatTimeout).TotalSeconds);
+            }
+            if (end > TimeSpan.Zero) options.Progress.Enter($"sample at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
+            var next = sampleStarted + options.Interval;
+            if (next > end) break;
+            var wait = next - clock.Elapsed;
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
+        }
+        var window = clock.Elapsed;
+        var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
+        var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
+            ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication)", "master_last_io_seconds_ago: seconds since the replica last heard from the primary")
+            : (options.MaxLagTransactions, "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (sum of GTID sequence numbers)", "Seconds_Behind_Master as the replica reports it");
+        return behind.Keys.Select(replica => new ReplicationLagResult(replica, primary, clock.StartedAt, window,
+            ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, behindTarget, $"{behindMethod}; {every}"),
+            seconds.TryGetValue(replica, out var reported)
+                ? ReplicationLagTester.Figure("replay lag", reported, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"{secondsMethod}; {every}")
+                : new Measurement("replay lag", 0, "s", null, $"not reported by {store.Engine} while the replica is not replicating; {every}"),
+            options.Heartbeat
+                ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds, $"a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the value being readable on the replica, on one monotonic client clock; {every}")
+                : null) { Engine = store.Engine }).ToList();
+    }
+
+    private static void Add(Dictionary<string, List<double>> values, string key, double value)
+    {
+        if (!values.TryGetValue(key, out var list)) values[key] = list = [];
+        list.Add(value);
+    }
+}
