@@ -14,12 +14,16 @@ public sealed class MariaDbTests
     private static Task<Sandbox> CreateAsync(TemporaryRoot root, int replicas = 2, bool synchronous = false, CancellationToken cancellationToken = default) =>
         Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = replicas, Root = root.Path, Synchronous = synchronous }, cancellationToken);
 
-    internal static async Task<long> ScalarAsync(Sandbox sandbox, string member, string sql)
+    internal static async Task<long> ScalarAsync(Sandbox sandbox, string member, string sql) => Convert.ToInt64(await QueryAsync(sandbox, member, sql));
+
+    internal static async Task<string> TextAsync(Sandbox sandbox, string member, string sql) => Convert.ToString(await QueryAsync(sandbox, member, sql)) ?? "";
+
+    private static async Task<object?> QueryAsync(Sandbox sandbox, string member, string sql)
     {
         await using var connection = new MySqlConnection(MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == member)));
         await connection.OpenAsync();
         await using var command = new MySqlCommand(sql, connection);
-        return Convert.ToInt64(await command.ExecuteScalarAsync());
+        return await command.ExecuteScalarAsync();
     }
 
     [Fact]
@@ -102,13 +106,14 @@ public sealed class MariaDbTests
             await connection.OpenAsync();
             while (!stopLoad.IsCancellationRequested)
             {
-                await using var insert = new MySqlCommand("insert into load_db.t (pad) select repeat('x', 200) from seq_1_to_50", connection);
-                try { await insert.ExecuteNonQueryAsync(); } catch (Exception) { return; }
+                await using var insert = new MySqlCommand("insert into load_db.t (pad) select repeat('x', 200) from load_db.seq_1_to_50", connection);
+                try { await insert.ExecuteNonQueryAsync(); } catch (MySqlException) { return; } // the primary was killed
             }
         });
         var result = await drill.RunAsync(plan, options with { CheckIntegrity = false }, CancellationToken.None);
         await stopLoad.CancelAsync();
         await load;
+        Assert.True(await ScalarAsync(sandbox, result.TopologyAfter.Primary!.Name, "select count(*) from load_db.t") > 1000); // the load did run
 
         var present = await cluster.ProbeSequencesAsync(result.TopologyAfter.Primary!.Name, result.RunId, CancellationToken.None);
         var missing = result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).ToList();

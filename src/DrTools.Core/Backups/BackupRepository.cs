@@ -25,6 +25,10 @@ public sealed record BackupRecord(
     public DbChecksum? Reference { get; init; }
     public string? ReferenceLsn { get; init; }
     public string? ReferenceMethod { get; init; }
+    /// <summary>The store backed up: null for PostgreSQL (a base backup), else mariadb or redis.</summary>
+    public string? Engine { get; init; }
+    /// <summary>What was taken, for another engine: dump (mariadb-dump) or physical (mariadb-backup); rdb or aof (Redis).</summary>
+    public string? Kind { get; init; }
     /// <summary>The repository the record was read from (not stored: it is where the catalog was found), so a record carries where to find its backup.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public string? Repository { get; init; }
 }

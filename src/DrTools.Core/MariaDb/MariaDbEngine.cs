@@ -48,29 +48,16 @@ public sealed class MariaDbEngine : IStoreEngine
 
     private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "mariadbd.pid");
     private static string OptionFile(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.cnf");
+    private static string TemporaryDirectory(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.tmp");
     private static string Socket(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.SocketDirectory, $"{member.Name}.sock");
 
     public async Task BuildSandboxAsync(Sandbox sandbox, SandboxOptions options, CancellationToken cancellationToken)
     {
-        Sandbox.EnsureSocketRoot();
-        Directory.CreateDirectory(sandbox.SocketDirectory);
-        ServerAccount.Current.Own(sandbox.SocketDirectory);
         var members = new List<SandboxMember>();
         for (var i = 0; i <= options.Standbys; i++)
         {
             options.Progress.Enter(i == 0 ? "mariadb-install-db and start of the primary" : $"mariadb-install-db and start of replica node{i}", 5 + 80 * i / (options.Standbys + 1));
-            var member = sandbox.AddMember($"node{i}");
-            await CommandRunner.RunAsync(new CommandSpec($"mariadb-install-db for sandbox {member.Name}", "mariadb-install-db",
-                ["--no-defaults", $"--datadir={member.DataDirectory}", "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
-            {
-                AsServerAccount = true,
-                WorkingDirectory = sandbox.Directory,
-            }, cancellationToken);
-            sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId: i + 1, options.Synchronous));
-            await StartAsync(sandbox, member, cancellationToken);
-            // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
-            await AsRootAsync(sandbox, member, $"set sql_log_bin = 0; create user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
-                cancellationToken, ("@password", sandbox.Password));
+            var member = await AddServerAsync(sandbox, $"node{i}", serverId: i + 1, options.Synchronous, null, cancellationToken);
             members.Add(member);
         }
         options.Progress.Enter("starting replication", 90);
@@ -81,11 +68,53 @@ public sealed class MariaDbEngine : IStoreEngine
             () => $"sandbox {sandbox.Id}: the replicas were not all replicating within {DurationText.Format(StartTimeout)}: {cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
     }
 
+    /// <summary>
+    /// A new member: a fresh data directory (mariadb-install-db) or a copy of <paramref name="dataDirectory"/> (a prepared
+    /// physical backup), started, with the sandbox's admin user.
+    /// </summary>
+    internal static async Task<SandboxMember> AddServerAsync(Sandbox sandbox, string name, int serverId, bool synchronous, string? dataDirectory, CancellationToken cancellationToken)
+    {
+        Sandbox.EnsureSocketRoot();
+        if (!Directory.Exists(sandbox.SocketDirectory))
+        {
+            Directory.CreateDirectory(sandbox.SocketDirectory);
+            ServerAccount.Current.Own(sandbox.SocketDirectory);
+        }
+        var member = sandbox.AddMember(name);
+        // Temporary tables get names unique only within one server: servers sharing /tmp collide (mariadb-install-db's bootstrap too).
+        Directory.CreateDirectory(TemporaryDirectory(sandbox, member));
+        ServerAccount.Current.Own(TemporaryDirectory(sandbox, member));
+        if (dataDirectory is null)
+        {
+            await CommandRunner.RunAsync(new CommandSpec($"mariadb-install-db for sandbox {member.Name}", "mariadb-install-db",
+                ["--no-defaults", $"--datadir={member.DataDirectory}", $"--tmpdir={TemporaryDirectory(sandbox, member)}", "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = sandbox.Directory,
+            }, cancellationToken);
+        }
+        else
+        {
+            Directory.Move(dataDirectory, member.DataDirectory);
+            ServerAccount.Current.OwnTree(member.DataDirectory);
+        }
+        sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId, synchronous, sandbox.Restored, foreignGrants: dataDirectory is not null));
+        await StartAsync(sandbox, member, cancellationToken);
+        if (dataDirectory is not null) return member;
+        // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
+        await AsRootAsync(sandbox, member, $"set sql_log_bin = 0; create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
+            cancellationToken, ("@password", sandbox.Password));
+        return member;
+    }
+
     /// <summary>Every member starts read-only and without replication running: which member writes is DrTools' decision, also after a restart.</summary>
-    private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous) => $"""
+    /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict GTID order is off.</param>
+    /// <param name="foreignGrants">A physical copy keeps the source's users: grants are not checked (it listens on 127.0.0.1 only, and is removed after verification).</param>
+    private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored, bool foreignGrants) => $"""
         # Written by DrTools for sandbox {sandbox.Id}.
         [mariadbd]
         datadir = {member.DataDirectory}
+        tmpdir = {TemporaryDirectory(sandbox, member)}
         port = {member.Port}
         bind-address = 127.0.0.1
         socket = {Socket(sandbox, member)}
@@ -97,7 +126,7 @@ public sealed class MariaDbEngine : IStoreEngine
         log-slave-updates = 1
         binlog-format = ROW
         gtid-domain-id = 0
-        gtid-strict-mode = 1
+        gtid-strict-mode = {(restored ? 0 : 1)}
         sync-binlog = 1
         innodb-flush-log-at-trx-commit = 1
         read-only = 1
@@ -109,6 +138,7 @@ public sealed class MariaDbEngine : IStoreEngine
         rpl-semi-sync-master-enabled = {(synchronous ? 1 : 0)}
         rpl-semi-sync-slave-enabled = {(synchronous ? 1 : 0)}
         rpl-semi-sync-master-timeout = 10000
+        {(foreignGrants ? "skip-grant-tables = 1" : "")}
 
         """;
 

@@ -57,6 +57,9 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// <summary>The sandbox's password (its engine's admin user's, a Redis requirepass): for connection strings, never for output.</summary>
     internal string Password => _manifest.Password;
 
+    /// <summary>An instance restored from a backup, not a cluster DrTools built.</summary>
+    internal bool Restored => _manifest.Restored;
+
     /// <summary>A Redis sandbox's Sentinels (empty for any other).</summary>
     public IReadOnlyList<SandboxMember> Sentinels => _manifest.Sentinels ?? [];
 

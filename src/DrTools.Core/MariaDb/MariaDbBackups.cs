@@ -1,0 +1,217 @@
+using System.Security.Cryptography;
+using DrTools.Core.Backups;
+using DrTools.Core.Integrity;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.MariaDb;
+
+/// <summary>
+/// MariaDB backups into a DrTools repository: a logical dump (mariadb-dump --single-transaction) or a physical copy
+/// (mariadb-backup), each with the checksums of its data as the reference a restore must show, taken while the data
+/// stood still: on a replica whose SQL thread is paused (the primary keeps serving), else on the primary under a
+/// global read lock for the length of the dump.
+/// </summary>
+public static class MariaDbBackups
+{
+    public const string Dump = "dump", Physical = "physical";
+    private const string DumpFile = "dump.sql";
+    private const string DumpTrailer = "-- Dump completed";
+    private static readonly TimeSpan ToolTimeout = TimeSpan.FromHours(6);
+
+    public static async Task<BackupRecord> CreateAsync(MariaDbCluster cluster, BackupRepository repository, string? kind, CancellationToken cancellationToken)
+    {
+        kind ??= Dump;
+        if (kind is not (Dump or Physical)) throw new DrToolsException($"backup kind '{kind}': a MariaDB backup is {Dump} (mariadb-dump) or {Physical} (mariadb-backup).", DrErrorKind.InvalidArgument);
+        var status = await cluster.GetStatusAsync(cancellationToken);
+        var replica = status.Standbys.FirstOrDefault(s => s.ReplicationState == "streaming");
+        if (kind == Physical && replica is null) throw new DrToolsException($"a physical backup of {cluster.Name} is taken from a replicating replica (its data still while it is copied); {status.Verdict}.", DrErrorKind.InvalidOperation);
+        var sourceName = replica?.Name ?? status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var source = cluster.Member(sourceName);
+        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        var directory = repository.BackupDirectory(id);
+        Directory.CreateDirectory(directory);
+        ServerAccount.Current.Own(directory);
+        var started = DateTimeOffset.UtcNow;
+        await using var connection = await source.OpenAsync(cancellationToken);
+        // Still data: the replica's SQL thread paused, or the primary's writes held by a global read lock on this session.
+        await source.ExecuteAsync(connection, replica is null ? "flush tables with read lock" : "stop slave sql_thread", cancellationToken);
+        try
+        {
+            var position = Gtid.Position((await source.RowsAsync(connection, "select @@gtid_current_pos as pos", cancellationToken))[0]["pos"] as string);
+            var reference = await MariaDbChecksum.TakeAsync(source, null, cancellationToken);
+            if (kind == Dump) await DumpAsync(source, reference, Path.Combine(directory, DumpFile), cancellationToken);
+            else await CopyAsync(source, Path.Combine(directory, Physical), cancellationToken);
+            var size = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
+            var version = Convert.ToString((await source.RowsAsync(connection, "select @@version as v", cancellationToken))[0]["v"]) ?? "";
+            var backup = new BackupRecord(id, source.Display, source.UserName, started, DateTimeOffset.UtcNow, position.Text, position.Text, 0, size, "none",
+                int.TryParse(version.Split('.')[0], out var major) ? major : 0)
+            {
+                Engine = Engines.StoreEngines.MariaDb,
+                Kind = kind,
+                Reference = reference,
+                ReferenceLsn = position.Text,
+                ReferenceMethod = MariaDbChecksum.Method,
+            };
+            repository.Add(backup);
+            return backup with { Repository = repository.Root };
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+        finally
+        {
+            await source.ExecuteAsync(connection, replica is null ? "unlock tables" : "start slave sql_thread", CancellationToken.None);
+        }
+    }
+
+    /// <summary>The schemas the reference covers, with their routines, triggers and events, in one consistent snapshot.</summary>
+    private static async Task DumpAsync(MariaDbMember source, DbChecksum reference, string file, CancellationToken cancellationToken)
+    {
+        var schemas = reference.Tables.Select(t => t.Table.Split('.')[0]).Distinct().ToList();
+        if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.", DrErrorKind.InvalidOperation);
+        await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
+            ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
+        {
+            Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = source.Password },
+            Timeout = ToolTimeout,
+        }, cancellationToken);
+    }
+
+    /// <summary>mariadb-backup reads the data files: the member must be on this machine (a sandbox's).</summary>
+    private static async Task CopyAsync(MariaDbMember source, string directory, CancellationToken cancellationToken)
+    {
+        var credentials = Path.Combine(Path.GetDirectoryName(directory)!, ".client.cnf");
+        File.WriteAllText(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n");
+        File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        ServerAccount.Current.Own(credentials);
+        try
+        {
+            await CommandRunner.RunAsync(new CommandSpec($"mariadb-backup of {source.Display}", "mariadb-backup",
+                [$"--defaults-extra-file={credentials}", "--backup", $"--target-dir={directory}", "-H", source.Host, "-P", source.Port.ToString(), "--protocol=TCP"])
+            {
+                AsServerAccount = true,
+                Timeout = ToolTimeout,
+            }, cancellationToken);
+        }
+        finally
+        {
+            File.Delete(credentials);
+        }
+    }
+
+    /// <summary>
+    /// Restores a backup into a new isolated instance and compares its checksums with the reference: PASS, or FAIL
+    /// naming the fault (a truncated dump, an edited row, a damaged copy). Never touches the source.
+    /// </summary>
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
+    {
+        var clock = new MonotonicClock();
+        string? reason = null;
+        ChecksumComparison? integrity = null;
+        TimeSpan? restored = null;
+        var verification = TimeSpan.Zero;
+        Sandbox? instance = null;
+        try
+        {
+            options.Progress.Enter($"restore of the {backup.Kind} into a new instance", 10);
+            try
+            {
+                instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
+            }
+            catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                reason = $"restore: {e.Message}";
+            }
+            restored = clock.Elapsed;
+            if (instance is not null && backup.Reference is { } reference)
+            {
+                options.Progress.Enter("integrity: table checksums against the reference", 80);
+                var cluster = (MariaDbCluster)MariaDbEngine.Instance.Cluster(instance);
+                integrity = DbChecksums.Compare(reference, await MariaDbChecksum.TakeAsync(cluster.Members[0], null, cancellationToken));
+                if (!integrity.Passed) reason = $"integrity: differs from the reference at GTID {backup.ReferenceLsn}: {integrity}";
+                verification = clock.Elapsed - restored.Value;
+            }
+        }
+        finally
+        {
+            if (instance is not null && (!options.KeepInstance || reason is not null)) await instance.DisposeAsync();
+        }
+        var total = clock.Elapsed;
+        return new BackupVerificationResult
+        {
+            BackupId = backup.Id,
+            Passed = reason is null,
+            Reason = reason,
+            StartedAt = clock.StartedAt,
+            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, backup.Kind == Dump
+                ? "a new MariaDB instance (mariadb-install-db, start), then the dump fed to the mariadb client, on one monotonic clock"
+                : "mariadb-backup --prepare of a copy, then a new MariaDB instance started on it, on one monotonic clock"),
+            RecoverySeconds = null,
+            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, MariaDbChecksum.Method + ", against the reference taken when the backup was"),
+            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "restore + verification: the time to a verified, usable instance"),
+            RecoveryTarget = $"GTID {backup.EndLsn} (the backup's own position)",
+            Integrity = integrity,
+            KeptInstance = options.KeepInstance && reason is null && instance is not null ? $"sandbox {instance.Id}, port {instance.Members[0].Port}" : null,
+            KeptInstanceId = options.KeepInstance && reason is null ? instance?.Id : null,
+        };
+    }
+
+    /// <summary>A new one-member MariaDB sandbox holding the backup's data; removed again when this fails.</summary>
+    internal static async Task<Sandbox> RestoreAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
+    {
+        var directory = repository.BackupDirectory(backup.Id);
+        var instance = Sandbox.Reserve(root, null, persistent: keep, password: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), restored: true, engine: Engines.StoreEngines.MariaDb);
+        try
+        {
+            if (backup.Kind == Physical)
+            {
+                var copy = Path.Combine(instance.Directory, "prepared");
+                await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical), copy]), cancellationToken);
+                ServerAccount.Current.OwnTree(copy);
+                await CommandRunner.RunAsync(new CommandSpec($"mariadb-backup --prepare of backup {backup.Id}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
+                {
+                    AsServerAccount = true,
+                    WorkingDirectory = instance.Directory,
+                    Timeout = ToolTimeout,
+                }, cancellationToken);
+                await MariaDbEngine.AddServerAsync(instance, "restored", 1, synchronous: false, copy, cancellationToken);
+                return instance;
+            }
+            var file = Path.Combine(directory, DumpFile);
+            CheckComplete(file);
+            var member = await MariaDbEngine.AddServerAsync(instance, "restored", 1, synchronous: false, null, cancellationToken);
+            await LoadAsync(instance, member, file, cancellationToken);
+            return instance;
+        }
+        catch
+        {
+            await instance.DisposeAsync();
+            throw;
+        }
+    }
+
+    /// <summary>mariadb-dump ends every complete dump with its trailer: a file without one was cut short.</summary>
+    private static void CheckComplete(string file)
+    {
+        if (!File.Exists(file)) throw new DrToolsException($"{file} is missing.", DrErrorKind.InvalidOperation);
+        using var stream = File.OpenRead(file);
+        stream.Seek(Math.Max(0, stream.Length - 4096), SeekOrigin.Begin);
+        var tail = new StreamReader(stream).ReadToEnd();
+        if (!tail.Contains(DumpTrailer, StringComparison.Ordinal))
+        {
+            throw new DrToolsException($"{file} is truncated: it does not end with mariadb-dump's '{DumpTrailer}' trailer ({new FileInfo(file).Length} bytes).", DrErrorKind.InvalidOperation);
+        }
+    }
+
+    /// <summary>Feeds a SQL file to the mariadb client, outside the binlog, as the user restores it by hand.</summary>
+    internal static Task LoadAsync(Sandbox instance, SandboxMember member, string file, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(new CommandSpec($"mariadb < {Path.GetFileName(file)}", "sh",
+            ["-c", "exec mariadb --no-defaults -h 127.0.0.1 -P \"$1\" -u \"$2\" --init-command='set sql_log_bin = 0' < \"$3\"", "sh", member.Port.ToString(), Sandbox.UserName, file])
+        {
+            Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = instance.Password },
+            Timeout = ToolTimeout,
+        }, cancellationToken);
+}
