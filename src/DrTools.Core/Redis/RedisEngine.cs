@@ -65,7 +65,19 @@ public sealed class RedisEngine : IStoreEngine
         if (options.Sentinels) await StartSentinelsAsync(sandbox, Member(sandbox, members[0]), options, cancellationToken);
     }
 
-    private static string Settings(Sandbox sandbox, SandboxMember member) => $"""
+    /// <summary>
+    /// A new member started on the files of a backup already in its data directory (dump.rdb, or appendonlydir/):
+    /// an isolated instance that verifies or restores it.
+    /// </summary>
+    internal static async Task<RedisMember> StartRestoredAsync(Sandbox sandbox, SandboxMember member, bool appendOnly, CancellationToken cancellationToken)
+    {
+        sandbox.WriteServerFile(ConfigFile(sandbox, member), Settings(sandbox, member, appendOnly), secret: true);
+        ServerAccount.Current.OwnTree(member.DataDirectory);
+        await StartAsync(sandbox, member, null, cancellationToken);
+        return Member(sandbox, member);
+    }
+
+    private static string Settings(Sandbox sandbox, SandboxMember member, bool appendOnly = true) => $"""
         # Written by DrTools for sandbox {sandbox.Id}.
         port {member.Port}
         bind 127.0.0.1
@@ -74,7 +86,7 @@ public sealed class RedisEngine : IStoreEngine
         logfile {member.LogFile}
         requirepass {sandbox.Password}
         masterauth {sandbox.Password}
-        appendonly yes
+        appendonly {(appendOnly ? "yes" : "no")}
         appendfsync everysec
         save ""
         enable-debug-command local
@@ -94,6 +106,8 @@ public sealed class RedisEngine : IStoreEngine
     {
         ServiceProcess.Start($"{program} of sandbox {member.Name}", sandbox.Directory, member.LogFile + ".out", program, arguments);
         var client = Member(sandbox, member);
+        var since = System.Diagnostics.Stopwatch.GetTimestamp();
+        var exited = false;
         var started = await Polling.UntilAsync(async () =>
         {
             try
@@ -103,12 +117,14 @@ public sealed class RedisEngine : IStoreEngine
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or RedisErrorException)
             {
-                return false;
+                // Its pid file is written before it loads data: none a second on, or a dead PID, is a server that exited (a damaged file to load).
+                exited = Instance.Pid(member) is null && System.Diagnostics.Stopwatch.GetElapsedTime(since) > TimeSpan.FromSeconds(1);
+                return exited;
             }
         }, StartTimeout, TimeSpan.FromMilliseconds(20), cancellationToken);
-        if (!started)
+        if (!started || exited)
         {
-            throw new DrToolsException($"sandbox {sandbox.Id}: {program} of {member.Name} did not answer within {DurationText.Format(StartTimeout)}: {ServiceProcess.LastLines(member.LogFile)}", DrErrorKind.ExternalCommandFailed);
+            throw new DrToolsException($"sandbox {sandbox.Id}: {program} of {member.Name} {(exited ? "exited" : $"did not answer within {DurationText.Format(StartTimeout)}")}: {ServiceProcess.LastLines(member.LogFile)}", DrErrorKind.ExternalCommandFailed);
         }
     }
 

@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using DrTools.Core.Backups;
+using DrTools.Core.Integrity;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Redis;
+
+/// <summary>
+/// Redis backups into a DrTools repository: an RDB snapshot (BGSAVE) or the append-only files after a rewrite
+/// (BGREWRITEAOF), each with the key digests as the reference a restore must show. The primary's writes are paused
+/// (CLIENT PAUSE WRITE) from the reference until the snapshot is fixed, so both describe the same data; reads go on.
+/// The server's files are read where it keeps them: a member on this machine (a sandbox's).
+/// </summary>
+public static class RedisBackups
+{
+    public const string Rdb = "rdb", Aof = "aof";
+    private const string RdbFile = "dump.rdb";
+    private static readonly TimeSpan SaveTimeout = TimeSpan.FromMinutes(30);
+
+    public static async Task<BackupRecord> CreateAsync(RedisCluster cluster, BackupRepository repository, string? kind, CancellationToken cancellationToken)
+    {
+        kind ??= Rdb;
+        if (kind is not (Rdb or Aof)) throw new DrToolsException($"backup kind '{kind}': a Redis backup is {Rdb} (BGSAVE) or {Aof} (BGREWRITEAOF).", DrErrorKind.InvalidArgument);
+        var status = await cluster.GetStatusAsync(cancellationToken);
+        var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
+        var directory = repository.BackupDirectory(id);
+        Directory.CreateDirectory(directory);
+        var started = DateTimeOffset.UtcNow;
+        await using var connection = await primary.OpenAsync(cancellationToken, checkClusterMode: true);
+        var dataDirectory = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dir"));
+        await primary.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE", ((long)SaveTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
+        try
+        {
+            var offset = (await connection.InfoAsync("replication", cancellationToken)).GetValueOrDefault("master_repl_offset") ?? "0";
+            var reference = await RedisChecksum.TakeAsync(primary, null, cancellationToken);
+            if (kind == Rdb)
+            {
+                var before = await primary.CommandAsync(connection, cancellationToken, "LASTSAVE");
+                await primary.CommandAsync(connection, cancellationToken, "BGSAVE");
+                await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async () => !Equals(await primary.CommandAsync(connection, cancellationToken, "LASTSAVE"), before), cancellationToken);
+                var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));
+                File.Copy(Path.Combine(dataDirectory, file), Path.Combine(directory, RdbFile));
+            }
+            else
+            {
+                await primary.CommandAsync(connection, cancellationToken, "BGREWRITEAOF");
+                await WaitAsync(primary, connection, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", () => Task.FromResult(true), cancellationToken);
+                var aof = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "appenddirname"));
+                await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp", ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, "appendonlydir")]), cancellationToken);
+            }
+            var server = await connection.InfoAsync("server", cancellationToken);
+            var backup = new BackupRecord(id, primary.Display, "default", started, DateTimeOffset.UtcNow, offset, offset, 0,
+                new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length), "none",
+                int.TryParse(server.GetValueOrDefault("redis_version")?.Split('.')[0], out var major) ? major : 0)
+            {
+                Engine = Engines.StoreEngines.Redis,
+                Kind = kind,
+                Reference = reference,
+                ReferenceLsn = offset,
+                ReferenceMethod = RedisChecksum.Method,
+            };
+            repository.Add(backup);
+            return backup with { Repository = repository.Root };
+        }
+        catch
+        {
+            Directory.Delete(directory, recursive: true);
+            throw;
+        }
+        finally
+        {
+            await primary.CommandAsync(connection, CancellationToken.None, "CLIENT", "UNPAUSE");
+        }
+    }
+
+    private static string ConfigValue(object? reply) => (reply as object?[])?.ElementAtOrDefault(1) as string ?? throw new DrToolsException("CONFIG GET returned no value.", DrErrorKind.InvalidOperation);
+
+    /// <summary>Waits for a background save or rewrite to end, and fails with Redis' own status when it did not succeed.</summary>
+    private static async Task WaitAsync(RedisMember primary, RedisConnection connection, string inProgress, string lastStatus, Func<Task<bool>> done, CancellationToken cancellationToken)
+    {
+        IReadOnlyDictionary<string, string> persistence = new Dictionary<string, string>();
+        await Polling.RequireAsync(async () => (persistence = await connection.InfoAsync("persistence", cancellationToken)).GetValueOrDefault(inProgress) == "0" && await done(),
+            SaveTimeout, TimeSpan.FromMilliseconds(20), () => $"{primary.Display}: the background save did not finish within {DurationText.Format(SaveTimeout)}.", cancellationToken);
+        if (persistence.GetValueOrDefault(lastStatus) != "ok") throw new DrToolsException($"{primary.Display}: the background save failed ({lastStatus}: {persistence.GetValueOrDefault(lastStatus)}).", DrErrorKind.ExternalCommandFailed);
+    }
+
+    /// <summary>
+    /// Checks the files (redis-check-rdb or redis-check-aof), loads them into a new isolated redis-server and compares
+    /// its key digests with the reference: PASS, or FAIL naming the fault. Never touches the source.
+    /// </summary>
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
+    {
+        var clock = new MonotonicClock();
+        var directory = repository.BackupDirectory(backup.Id);
+        string? reason = null;
+        ChecksumComparison? integrity = null;
+        TimeSpan? restored = null;
+        var verification = TimeSpan.Zero;
+        Sandbox? instance = null;
+        try
+        {
+            options.Progress.Enter($"{(backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb")} of the backup's files", 5);
+            var check = backup.Kind == Aof
+                ? new CommandSpec($"redis-check-aof of backup {backup.Id}", "redis-check-aof", [Manifest(directory)])
+                : new CommandSpec($"redis-check-rdb of backup {backup.Id}", "redis-check-rdb", [Path.Combine(directory, RdbFile)]);
+            var checkedFiles = await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken);
+            if (checkedFiles.ExitCode != 0) reason = $"{check.FileName}: {Summary(checkedFiles)}";
+            if (reason is null)
+            {
+                options.Progress.Enter("loading it into a new redis-server", 30);
+                try
+                {
+                    instance = Sandbox.Reserve(options.Root, null, persistent: options.KeepInstance, password: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), restored: true, engine: Engines.StoreEngines.Redis);
+                    var member = instance.AddMember("restored");
+                    Directory.CreateDirectory(member.DataDirectory);
+                    if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, "appendonlydir"), Path.Combine(member.DataDirectory, "appendonlydir")]), cancellationToken);
+                    else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
+                    var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
+                    restored = clock.Elapsed;
+                    if (backup.Reference is { } reference)
+                    {
+                        options.Progress.Enter("integrity: key digests against the reference", 70);
+                        integrity = DbChecksums.Compare(reference, await RedisChecksum.TakeAsync(server, null, cancellationToken));
+                        if (!integrity.Passed) reason = $"integrity: differs from the reference at offset {backup.ReferenceLsn}: {integrity}";
+                        verification = clock.Elapsed - restored.Value;
+                    }
+                }
+                catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    reason = $"restore: {e.Message}";
+                }
+            }
+        }
+        finally
+        {
+            if (instance is not null && (!options.KeepInstance || reason is not null)) await instance.DisposeAsync();
+        }
+        var total = clock.Elapsed;
+        return new BackupVerificationResult
+        {
+            BackupId = backup.Id,
+            Passed = reason is null,
+            Reason = reason,
+            StartedAt = clock.StartedAt,
+            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, $"the file check, then a new redis-server loading the {backup.Kind?.ToUpperInvariant()} until INFO says loading:0, on one monotonic clock"),
+            RecoverySeconds = null,
+            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, RedisChecksum.Method + ", against the reference taken when the backup was"),
+            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "check + load + verification: the time to a verified, usable instance"),
+            RecoveryTarget = $"offset {backup.EndLsn} (the snapshot's own)",
+            Integrity = integrity,
+            KeptInstance = options.KeepInstance && reason is null && instance is not null ? $"sandbox {instance.Id}, port {instance.Members[0].Port}" : null,
+            KeptInstanceId = options.KeepInstance && reason is null ? instance?.Id : null,
+        };
+    }
+
+    private static string Manifest(string directory) =>
+        Directory.Exists(Path.Combine(directory, "appendonlydir")) ? Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, "appendonlydir") : Path.Combine(directory, "appendonlydir");
+
+    /// <summary>What a check tool said went wrong, in one line.</summary>
+    private static string Summary(CommandResult result)
+    {
+        var lines = (result.StandardOutput + "\n" + result.StandardError).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var telling = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("corrupt", StringComparison.OrdinalIgnoreCase) || l.Contains("Unexpected", StringComparison.OrdinalIgnoreCase) || l.Contains("not valid", StringComparison.OrdinalIgnoreCase)).Take(3).ToList();
+        return string.Join(" | ", telling.Count > 0 ? telling : lines.TakeLast(3));
+    }
+}

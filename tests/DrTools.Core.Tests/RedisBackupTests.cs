@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using DrTools.Core.Backups;
+using DrTools.Core.Engines;
+using DrTools.Core.Processes;
+using DrTools.Core.Redis;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>Redis RDB and AOF backups verified by loading them into new redis-servers; bad input to the other engines.</summary>
+public sealed class RedisBackupTests
+{
+    [Fact]
+    public async Task Good_RDB_and_AOF_backups_pass_and_a_corrupted_RDB_fails_naming_the_fault()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
+        var cluster = (RedisCluster)sandbox.Cluster;
+        await RedisTests.CliAsync(sandbox, "node0", "MSET", "user:1", "ada", "user:2", "grace", "order:1", "42", "plain", "x");
+        await RedisTests.CliAsync(sandbox, "node0", "HSET", "cart:7", "apples", "3", "pears", "1");
+        await RedisTests.CliAsync(sandbox, "node0", "RPUSH", "queue:jobs", "a", "b", "c");
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repo"), create: true);
+
+        var rdb = await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Rdb, CancellationToken.None);
+        Assert.Equal(["(no prefix)", "cart:*", "order:*", "queue:*", "user:*"], rdb.Reference!.Tables.Select(t => t.Table));
+        Assert.Equal(2, rdb.Reference.Tables.Single(t => t.Table == "user:*").Rows);
+        var good = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+        Assert.True(good.Passed, good.Reason);
+        Assert.Equal("OK", await RedisTests.CliAsync(sandbox, "node0", "SET", "user:3", "written after the pause")); // the pause was lifted
+
+        var aof = await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Aof, CancellationToken.None);
+        var aofResult = await RedisBackups.VerifyAsync(repository, aof, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+        Assert.True(aofResult.Passed, aofResult.Reason);
+        Assert.Equal(3, aofResult.Integrity!.Current.Tables.Single(t => t.Table == "user:*").Rows);
+
+        // Bytes flipped in the middle of the snapshot: redis-check-rdb names it, nothing is loaded.
+        var file = Path.Combine(repository.BackupDirectory(rdb.Id), "dump.rdb");
+        var bytes = await File.ReadAllBytesAsync(file);
+        for (var i = bytes.Length / 3; i < bytes.Length / 3 + 8; i++) bytes[i] ^= 0xFF;
+        await File.WriteAllBytesAsync(file, bytes);
+        var corrupted = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+        Assert.False(corrupted.Passed);
+        Assert.StartsWith("redis-check-rdb: ", corrupted.Reason);
+        Assert.Single(Sandbox.List(root.Path), s => s.State != SandboxState.NotASandbox);
+    }
+
+    [Fact]
+    public async Task A_Redis_Cluster_node_is_refused_in_one_line()
+    {
+        var directory = Directory.CreateTempSubdirectory("drtools-cluster-mode-").FullName;
+        ServerAccount.Current.OwnTree(directory);
+        var port = LoopbackPort.Free();
+        var (file, arguments) = ServerAccount.Current.Wrap("redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--cluster-enabled", "yes", "--dir", directory, "--save", "", "--appendonly", "no"]);
+        using var server = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true })!;
+        try
+        {
+            var target = Stores.FromConnectionStrings("redis", [$"127.0.0.1:{port}"], allowDrillOn: [$"127.0.0.1:{port}"]);
+            var error = await Assert.ThrowsAsync<DrToolsException>(async () =>
+            {
+                await Polling.UntilAsync(async () => { try { await new RedisMember[] { RedisMember.Create("n", "127.0.0.1", port, null) }[0].CommandAsync(CancellationToken.None, "PING"); return true; } catch (DrToolsException) { return false; } },
+                    TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20), CancellationToken.None);
+                await Stores.GetStatusAsync(target, CancellationToken.None);
+            });
+            Assert.Contains("Redis Cluster node (cluster mode): not supported", error.Message);
+            Assert.DoesNotContain('\n', error.Message);
+        }
+        finally
+        {
+            server.Kill();
+            await server.WaitForExitAsync();
+            Directory.Delete(directory, recursive: true);
+        }
+    }
+
+    [Fact]
+    public async Task Wrong_engines_and_wrong_credentials_get_one_clear_line_without_the_secret()
+    {
+        using var root = new TemporaryRoot();
+        await using var redis = await RedisTests.CreateAsync(root, replicas: 0);
+        await using var mariadb = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var redisPort = redis.Members[0].Port;
+        var mariadbPort = mariadb.Members[0].Port;
+
+        // A MariaDB client at a Redis port and a Redis client at a MariaDB port: each says it is another engine's.
+        var asMariaDb = await Stores.GetStatusAsync(Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={redisPort};User ID=drtools;Password=x"], connectTimeout: TimeSpan.FromSeconds(2)), CancellationToken.None);
+        Assert.Contains("does not answer as MariaDB or MySQL", asMariaDb.Members[0].Error);
+        var asRedis = await Stores.GetStatusAsync(Stores.FromConnectionStrings("redis", [$"127.0.0.1:{mariadbPort}"], connectTimeout: TimeSpan.FromSeconds(2)), CancellationToken.None);
+        Assert.Contains("does not answer as Redis", asRedis.Members[0].Error);
+        // A MariaDB sandbox where only PostgreSQL works.
+        var postgresOnly = Assert.Throws<DrToolsException>(() => mariadb.Target);
+        Assert.Contains("is a mariadb sandbox; this operation is for PostgreSQL", postgresOnly.Message);
+
+        const string secret = "Wr0ngSecretValue";
+        var badMariaDb = await Stores.GetStatusAsync(Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={mariadbPort};User ID=drtools;Password={secret}"]), CancellationToken.None);
+        Assert.Contains("refused the credentials of user 'drtools' (password not shown)", badMariaDb.Members[0].Error);
+        var badRedis = await Stores.GetStatusAsync(Stores.FromConnectionStrings("redis", [$"redis://default:{secret}@127.0.0.1:{redisPort}"]), CancellationToken.None);
+        Assert.Contains("Redis refused the credentials (password not shown)", badRedis.Members[0].Error);
+        Assert.All(new[] { badMariaDb.Verdict, badRedis.Verdict }, text => Assert.DoesNotContain(secret, text));
+
+        var malformed = Assert.Throws<DrToolsException>(() => Stores.FromConnectionStrings("redis", [$"redis//default:{secret}@host:port"]));
+        Assert.DoesNotContain(secret, malformed.Message);
+        Assert.Contains("member #1", malformed.Message);
+        Assert.Contains("engine 'oracle'", Assert.Throws<DrToolsException>(() => Stores.FromConnectionStrings("oracle", ["x"])).Message);
+    }
+}
