@@ -83,13 +83,13 @@ public static class BackupCommands
     {
         var target = new TargetOptions();
         var repository = Repository();
-        var command = new Command("archive", "Point the cluster's archive_command at the repository (a sandbox, or members named with --allow-drill-on).") { repository };
+        var command = new Command("archive", "Point the cluster's archive_command at the repository (a sandbox, or members named with --allow-drill-on); for MariaDB, copy the primary's binlogs into it now.") { repository };
         target.AddTo(command, destructive: true);
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
-            await DbBackups.ConfigureArchivingAsync(target.Resolve(parse), repo, token);
-            Console.WriteLine($"WAL is archived into {repo.WalDirectory}");
+            var archive = await Core.Engines.Stores.ArchiveAsync(target.ResolveStore(parse), repo, token);
+            Console.WriteLine($"archived into {archive.WalDirectory}: {archive.ArchiveCommand}");
             return ExitCodes.Success;
         });
         return command;
@@ -101,14 +101,17 @@ public static class BackupCommands
         var repository = Repository();
         var compression = new Option<BackupCompression>("--compression") { Description = "gzip (server-side where the server supports it) or none.", DefaultValueFactory = _ => BackupCompression.Gzip };
         var noReference = new Option<bool>("--no-reference") { Description = "Do not record the table checksums a verification compares against." };
+        var kind = new Option<string?>("--kind") { Description = "base (PostgreSQL's pg_basebackup), dump or physical (MariaDB: mariadb-dump, mariadb-backup), rdb or aof (Redis); default the engine's first." }
+            .AcceptOnlyFromAmong("base", "dump", "physical", "rdb", "aof");
         var json = CommonOptions.Json();
-        var command = new Command("create", "Take a base backup (pg_basebackup, manifest with SHA-256 checksums) into the repository.") { repository, compression, noReference, json };
+        var command = new Command("create", "Take a backup into the repository: PostgreSQL's base backup (manifest with SHA-256 checksums), MariaDB's dump or physical copy, Redis' RDB or AOF, each with its reference checksums.") { repository, compression, noReference, kind, json };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
-            var backup = await DbBackups.CreateAsync(target.Resolve(parse), repo, new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
+            var backup = await Core.Engines.Stores.BackupAsync(target.ResolveStore(parse), repo, parse.GetValue(kind), new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
             if (parse.GetValue(json)) Output.Json(backup);
+            else if (backup.Engine is { } engine) Console.WriteLine($"{engine} {backup.Kind} backup {backup.Id} of {backup.Source} at {backup.EndLsn}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
             else Console.WriteLine($"backup {backup.Id}: {backup.StartLsn}..{backup.EndLsn} on timeline {backup.Timeline}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
             return ExitCodes.Success;
         });
@@ -124,18 +127,19 @@ public static class BackupCommands
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
             var backups = repo.Backups;
-            var window = backups.Count > 0 ? PointInTimeRestore.Window(repo) : null;
+            var window = backups.Any(b => b.Engine is null) ? PointInTimeRestore.Window(repo) : null;
             if (parse.GetValue(json))
             {
                 Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window });
                 return ExitCodes.Success;
             }
-            Output.Table(["ID", "AGE", "SIZE", "LSN", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
+            Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
             {
-                b.Id, DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture), $"{b.StartLsn}..{b.EndLsn}", b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
+                b.Id, b.Engine ?? "postgresql", b.Kind ?? "base", DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture),
+                b.Engine is null ? $"{b.StartLsn}..{b.EndLsn}" : b.EndLsn, b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
             }));
             foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
-            Console.WriteLine(window is null ? "nothing recoverable: no backup" : $"recoverable: {window}");
+            Console.WriteLine(window is null ? (backups.Count == 0 ? "nothing recoverable: no backup" : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)") : $"recoverable: {window}");
             return ExitCodes.Success;
         });
         return command;
@@ -152,7 +156,7 @@ public static class BackupCommands
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
-            var result = await BackupVerifier.VerifyAsync(repo, new BackupVerificationOptions { BackupId = parse.GetValue(id), RtoTarget = parse.GetValue(rto), KeepInstance = parse.GetValue(keep) }, token);
+            var result = await Core.Engines.Stores.VerifyBackupAsync(repo, new BackupVerificationOptions { BackupId = parse.GetValue(id), RtoTarget = parse.GetValue(rto), KeepInstance = parse.GetValue(keep) }, token);
             if (parse.GetValue(json)) Output.Json(result);
             else
             {
@@ -190,12 +194,14 @@ public static class BackupCommands
         var lsn = new Option<string?>("--lsn") { Description = "Recover up to this WAL position (e.g. 0/3000148)." };
         var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." }.InRange(RecoveryTarget.FirstNormalXid, uint.MaxValue);
         var name = new Option<string?>("--name") { Description = "Recover up to this named restore point." };
+        var gtid = new Option<string?>("--gtid") { Description = "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)." };
+        var backupId = new Option<string?>("--backup") { Description = "MariaDB: the backup to start from (default the latest taken before the target)." };
         var mustExist = new Option<string[]>("--must-exist") { Description = "A query that must return a row after the restore (repeat)." };
         var mustNotExist = new Option<string[]>("--must-not-exist") { Description = "A query that must return no row after the restore (repeat)." };
         var remove = new Option<bool>("--remove") { Description = "Remove the restored instance after the checks (default: keep it, it is the restore)." };
         var keepFailed = new Option<bool>("--keep-failed") { Description = "Keep the instance of a restore that fails, for inspection (default: remove it)." };
         var json = CommonOptions.Json();
-        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, mustExist, mustNotExist, remove, keepFailed, json };
+        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, gtid, backupId, mustExist, mustNotExist, remove, keepFailed, json };
         command.SetAction(async (parse, token) =>
         {
             var targets = new List<RecoveryTarget>();
@@ -206,15 +212,16 @@ public static class BackupCommands
             if (parse.GetValue(lsn) is { } l) targets.Add(RecoveryTarget.Lsn(Lsn.ParseArgument(l, "--lsn")));
             if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
             if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
-            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name.", DrErrorKind.InvalidArgument);
-            var result = await PointInTimeRestore.RestoreAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
+            if (parse.GetValue(gtid) is not null) targets.Add(RecoveryTarget.Immediate);
+            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid, --name or --gtid.", DrErrorKind.InvalidArgument);
+            var result = await Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
             {
                 Target = targets[0],
                 MustExist = parse.GetValue(mustExist) ?? [],
                 MustNotExist = parse.GetValue(mustNotExist) ?? [],
                 KeepInstance = !parse.GetValue(remove),
                 KeepFailedInstance = parse.GetValue(keepFailed),
-            }, token);
+            }, parse.GetValue(gtid), parse.GetValue(backupId), token);
             if (parse.GetValue(json)) Output.Json(result);
             else
             {

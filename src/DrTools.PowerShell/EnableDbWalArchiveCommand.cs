@@ -18,8 +18,8 @@ public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
-        var target = RunOperation(_ => Task.FromResult(ResolveTarget(AllowDrillOn)));
-        if (!ShouldProcess(target.Name, $"Set archive_command to copy WAL into {path}/wal")) return;
-        WriteObject(RunOperation(token => DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
+        var target = RunOperation(_ => Task.FromResult(ResolveStore(AllowDrillOn)));
+        if (!ShouldProcess(target.Name, target.Engine == Core.Engines.StoreEngines.MariaDb ? $"Copy the primary's binlogs into {path}/binlog" : $"Set archive_command to copy WAL into {path}/wal")) return;
+        WriteObject(RunOperation(token => Core.Engines.Stores.ArchiveAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
     }
 }

@@ -17,14 +17,18 @@ public sealed class NewDbBackupCommand : DbTargetCmdlet
     [ValidateSet(nameof(BackupCompression.Gzip), nameof(BackupCompression.None))]
     public string Compression { get; set; } = nameof(BackupCompression.Gzip);
 
+    [Parameter(HelpMessage = "What to take: Base (PostgreSQL, the default there); Dump (mariadb-dump, MariaDB's default) or Physical (mariadb-backup); Rdb (BGSAVE, Redis' default) or Aof (BGREWRITEAOF).")]
+    [ValidateSet("Base", "Dump", "Physical", "Rdb", "Aof", IgnoreCase = true)]
+    public string? Kind { get; set; }
+
     [Parameter(HelpMessage = "Do not record the table checksums that Test-DbBackup compares a restore against.")]
     public SwitchParameter NoReference { get; set; }
 
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
-        if (!ShouldProcess(path, "Take a base backup into the repository")) return;
+        if (!ShouldProcess(path, $"Take a {Kind?.ToLowerInvariant() ?? "default"} backup into the repository")) return;
         var options = new BackupOptions { Compression = Enum.Parse<BackupCompression>(Compression, ignoreCase: true), RecordReference = !NoReference };
-        WriteObject(RunOnTarget((target, token) => DbBackups.CreateAsync(target, BackupRepository.Open(path, create: true), options, token)));
+        WriteObject(RunOnStore((target, token) => Core.Engines.Stores.BackupAsync(target, BackupRepository.Open(path, create: true), Kind?.ToLowerInvariant(), options, token)));
     }
 }

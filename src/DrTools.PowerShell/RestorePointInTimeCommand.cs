@@ -13,6 +13,7 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     private const string LsnSet = "Lsn";
     private const string XidSet = "Xid";
     private const string NameSet = "RestorePoint";
+    private const string GtidSet = "Gtid";
 
     [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
@@ -31,6 +32,12 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
 
     [Parameter(Mandatory = true, ParameterSetName = NameSet, HelpMessage = "Recover up to this named restore point (from New-DbRestorePoint).")]
     public string RestorePoint { get; set; } = "";
+
+    [Parameter(Mandatory = true, ParameterSetName = GtidSet, HelpMessage = "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42).")]
+    public string TargetGtid { get; set; } = "";
+
+    [Parameter(HelpMessage = "MariaDB: the backup to start from (default the latest taken before the target).")]
+    public string? BackupId { get; set; }
 
     [Parameter(HelpMessage = "Queries that must return at least one row after the restore.")]
     public string[] MustExist { get; set; } = [];
@@ -52,10 +59,12 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
             LsnSet => RecoveryTarget.Lsn(Lsn.ParseArgument(TargetLsn, "-TargetLsn")),
             XidSet => RecoveryTarget.Xid(TargetXid),
             NameSet => RecoveryTarget.Name(RestorePoint),
+            GtidSet => RecoveryTarget.Immediate,
             _ => RecoveryTarget.Time(TargetTime),
         }));
-        if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {target}")) return;
+        var gtid = ParameterSetName == GtidSet ? TargetGtid : null;
+        if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {(gtid is null ? target : $"GTID {gtid}")}")) return;
         var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist, KeepInstance = !RemoveInstance, KeepFailedInstance = KeepFailedInstance };
-        WriteObject(RunWithProgress($"Restore-PointInTime to {target}", (progress, token) => PointInTimeRestore.RestoreAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
+        WriteObject(RunWithProgress($"Restore-PointInTime to {(gtid is null ? target : $"GTID {gtid}")}", (progress, token) => Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, gtid, BackupId, token), path));
     }
 }

@@ -28,6 +28,6 @@ public sealed class TestDbBackupCommand : DrCmdlet
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         var options = new BackupVerificationOptions { BackupId = Id, RtoTarget = RtoSeconds is { } s ? TimeSpan.FromSeconds(s) : null, KeepInstance = KeepInstance };
-        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token) => BackupVerifier.VerifyAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
+        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token) => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
     }
 }

@@ -62,8 +62,9 @@ public static class PointInTimeRestore
     /// <summary>From the end of the earliest backup to the end of the WAL archived without a gap after it (a missing segment ends the window).</summary>
     public static RecoverableWindow Window(BackupRepository repository)
     {
-        var backups = repository.Backups;
-        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no backup: nothing is recoverable.", DrErrorKind.InvalidOperation);
+        // Other engines' backups recover by their own logs (MariaDB's binlogs): this window is PostgreSQL's, by WAL.
+        var backups = repository.Backups.Where(b => b.Engine is null).ToList();
+        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is recoverable by WAL.", DrErrorKind.InvalidOperation);
         var earliest = backups.MinBy(b => b.FinishedAt)!;
         var continuity = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn));
         var end = Lsn.Parse(earliest.EndLsn) > continuity.ContiguousEnd ? Lsn.Parse(earliest.EndLsn) : continuity.ContiguousEnd;

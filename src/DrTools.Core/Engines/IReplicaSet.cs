@@ -94,6 +94,9 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>Writes a heartbeat on the primary and times its arrival on each replica (null: not within the timeout).</summary>
     Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
+    /// <summary>Runs statements (SQL; for Redis one command a line) on the named member, default the primary: a drill's setup, data and markers.</summary>
+    Task<Postgres.DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken);
+
     /// <summary>The data in scope on <paramref name="member"/> at one consistent moment.</summary>
     Task<DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
 }

@@ -25,4 +25,13 @@ public interface IStoreEngine
 
     /// <summary>The PID of a sandbox member's server while it is alive.</summary>
     int? Pid(SandboxMember member);
+
+    /// <summary>The kinds of backup the engine takes, the default first (dump, physical; rdb, aof).</summary>
+    IReadOnlyList<string> BackupKinds { get; }
+
+    /// <summary>Takes a backup of <paramref name="cluster"/> into the repository, with the reference a restore must show.</summary>
+    Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken);
+
+    /// <summary>Restores a backup into a new isolated instance and verifies it against its reference.</summary>
+    Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken);
 }

@@ -162,6 +162,29 @@ public sealed partial class MariaDbCluster : IReplicaSet
         return arrivals.ToDictionary(a => a.Display, a => a.arrived);
     }
 
+    public async Task<Postgres.DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken)
+    {
+        var server = Member(await Stores.MemberOrPrimaryAsync(this, member, "query", cancellationToken));
+        var clock = new MonotonicClock();
+        return await WithConnectionAsync(server, async connection =>
+        {
+            await using var command = new MySqlCommand(query, connection) { CommandTimeout = 0 };
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            var rows = new List<IReadOnlyDictionary<string, object?>>();
+            do
+            {
+                while (await reader.ReadAsync(cancellationToken))
+                {
+                    var row = new Dictionary<string, object?>();
+                    for (var i = 0; i < reader.FieldCount; i++) row[reader.GetName(i)] = reader.IsDBNull(i) ? null : reader.GetValue(i);
+                    rows.Add(row);
+                }
+            }
+            while (await reader.NextResultAsync(cancellationToken));
+            return new Postgres.DbQueryResult(server.Display, query, reader.RecordsAffected, rows, clock.Elapsed);
+        }, cancellationToken);
+    }
+
     /// <summary>The connection and statements that run on one member for the length of an operation.</summary>
     private static async Task<T> WithConnectionAsync<T>(MariaDbMember member, Func<MySqlConnection, Task<T>> work, CancellationToken cancellationToken)
     {

@@ -34,6 +34,14 @@ public sealed class MariaDbEngine : IStoreEngine
 
     public int? Pid(SandboxMember member) => ReadPid(PidFile(member));
 
+    public IReadOnlyList<string> BackupKinds { get; } = [MariaDbBackups.Dump, MariaDbBackups.Physical];
+
+    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken) =>
+        MariaDbBackups.CreateAsync((MariaDbCluster)cluster, repository, kind, cancellationToken);
+
+    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
+        MariaDbBackups.VerifyAsync(repository, backup, options, cancellationToken);
+
     private static int? ReadPid(string pidFile)
     {
         try

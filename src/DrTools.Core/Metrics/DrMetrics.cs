@@ -126,6 +126,7 @@ public static class DrMetrics
         };
         if (backups.Count == 0) return samples;
         samples.Add(Gauge("drtools_backup_latest_age_seconds", "Time since the latest base backup finished.", labels, (DateTimeOffset.UtcNow - backups[^1].FinishedAt).TotalSeconds));
+        if (backups.All(b => b.Engine is not null)) return samples; // no PostgreSQL backup: no WAL window
         var window = PointInTimeRestore.Window(repository);
         samples.Add(Gauge("drtools_backup_recoverable_window_seconds", "Span of time a point-in-time recovery can reach: the earliest backup's end to the last archived WAL (a gap in the archive ends it).", labels, (window.LatestTime - window.EarliestTime).TotalSeconds));
         samples.Add(Gauge("drtools_backup_recoverable_window_end_age_seconds", "Time since the latest point a recovery can reach: what a disaster now would lose.", labels, Math.Max(0, (DateTimeOffset.UtcNow - window.LatestTime).TotalSeconds)));

@@ -147,6 +147,29 @@ public sealed partial class RedisCluster : IReplicaSet
     }
 }
 
+// Queries: one Redis command a line.
+public sealed partial class RedisCluster
+{
+    public async Task<Postgres.DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken)
+    {
+        var server = Member(await Stores.MemberOrPrimaryAsync(this, member, "query", cancellationToken));
+        var clock = new MonotonicClock();
+        await using var connection = await server.OpenAsync(cancellationToken, checkClusterMode: true);
+        object? reply = null;
+        var lines = query.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        foreach (var line in lines) reply = await server.CommandAsync(connection, cancellationToken, Words(line));
+        var rows = (reply is object?[] items ? items : [reply]).Select(item => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?> { ["reply"] = item }).ToList();
+        return new Postgres.DbQueryResult(server.Display, query, lines.Length, rows, clock.Elapsed);
+    }
+
+    /// <summary>A command line's words: separated by spaces, "double quotes" keep spaces in one.</summary>
+    internal static string[] Words(string line)
+    {
+        var matches = System.Text.RegularExpressions.Regex.Matches(line, "\"((?:[^\"\\\\]|\\\\.)*)\"|(\\S+)");
+        return matches.Select(m => m.Groups[1].Success ? System.Text.RegularExpressions.Regex.Unescape(m.Groups[1].Value) : m.Groups[2].Value).ToArray();
+    }
+}
+
 /// <summary>A sandbox's redis-server processes: a drill kills one and starts it again, as a primary or as a replica of another member.</summary>
 public interface IRedisProcesses : IMemberProcesses
 {

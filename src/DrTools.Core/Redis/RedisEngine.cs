@@ -42,6 +42,14 @@ public sealed class RedisEngine : IStoreEngine
         }
     }
 
+    public IReadOnlyList<string> BackupKinds { get; } = [RedisBackups.Rdb, RedisBackups.Aof];
+
+    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken) =>
+        RedisBackups.CreateAsync((RedisCluster)cluster, repository, kind, cancellationToken);
+
+    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
+        RedisBackups.VerifyAsync(repository, backup, options, cancellationToken);
+
     private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "redis.pid");
     private static string ConfigFile(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.conf");
 

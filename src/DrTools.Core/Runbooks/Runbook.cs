@@ -60,6 +60,8 @@ public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOn
 {
     /// <summary>REST APIs of the Patroni that runs a cluster given by connection strings: its view in status, and Patroni recovers its drills.</summary>
     public IReadOnlyList<string> Patroni { get; init; } = [];
+    /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 }
 
 public enum RunbookSection { PreCheck, Step, Cleanup, AbortCondition }

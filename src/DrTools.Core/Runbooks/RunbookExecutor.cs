@@ -96,7 +96,13 @@ public static class RunbookExecutor
                         var size = sandboxOptions.Topology == SandboxTopology.Patroni ? $"{sandboxOptions.Standbys + 1} Patroni node(s) behind HAProxy" : $"{sandboxOptions.Standbys} standby(s)";
                         _options.Observer?.Note($"creating sandbox for target {target.Name} ({size}{(sandboxOptions.Synchronous ? ", synchronous" : "")})");
                         var sandbox = await Sandbox.CreateAsync(sandboxOptions with { Root = _options.SandboxRoot ?? sandboxOptions.Root }, cancellationToken);
-                        _run.AddTarget(target.Name, new(sandbox.Target, sandbox), DrillRun.SandboxDetail(sandbox));
+                        _run.AddTarget(target.Name, new(sandbox.Cluster, sandbox), DrillRun.SandboxDetail(sandbox));
+                    }
+                    else if (target.Engine != Engines.StoreEngines.PostgreSql)
+                    {
+                        var store = Engines.Stores.FromConnectionStrings(target.Engine, target.ConnectionStrings, allowDrillOn: target.AllowDrill ? target.ConnectionStrings : null);
+                        _run.DescribeTarget(target.Name, $"{store.Name} ({target.Engine}){(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
+                        _run.AddTarget(target.Name, new(store, null));
                     }
                     else
                     {

@@ -113,7 +113,12 @@ public sealed class OperationContext
     /// <summary>The run's target for a time objective (rto, rpo).</summary>
     public TimeSpan? ObjectiveTime(string name) => Objective(name) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
-    public DbTarget Target(string name) => Resolve(name).Target;
+    /// <summary>A PostgreSQL target; another engine's is refused naming the target and its engine.</summary>
+    public DbTarget Target(string name) => Resolve(name).Store as DbTarget
+        ?? throw new DrToolsException($"target '{name}' is a {Resolve(name).Store.Engine} cluster: this operation works on PostgreSQL targets.", DrErrorKind.InvalidArgument);
+
+    /// <summary>A target of any engine.</summary>
+    public Engines.IDrillTarget Store(string name) => Resolve(name).Store;
 
     /// <summary>The sandbox behind a target, or null when the target is a cluster given by connection strings.</summary>
     public Sandbox? Sandbox(string name) => Resolve(name).Sandbox;
@@ -131,7 +136,7 @@ public sealed class OperationContext
         : throw new DrToolsException($"target '{name}' is not ready (its creation failed).", DrErrorKind.InvalidOperation);
 }
 
-internal sealed record ResolvedTarget(DbTarget Target, Sandbox? Sandbox);
+internal sealed record ResolvedTarget(Engines.IDrillTarget Store, Sandbox? Sandbox);
 
 /// <summary>The built-in variable ${run}: ${run.id}, ${run.directory} (a scratch folder removed when the run ends), ${run.startedAt}.</summary>
 public sealed record RunInfo(string Id, string Directory, DateTimeOffset StartedAt);

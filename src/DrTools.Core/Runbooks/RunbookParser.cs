@@ -166,7 +166,8 @@ public static partial class RunbookParser
                 var name = ((YamlScalarNode)keyNode).Value ?? "";
                 var where = $"target '{name}'";
                 if (!Identifier().IsMatch(name)) Fail(SourcePosition.Of(keyNode), $"{where}: a target name is letters, digits and _.");
-                var fields = Fields(value, ["sandbox", "connection", "allowDrill", "patroni"], where);
+                var fields = Fields(value, ["engine", "sandbox", "connection", "allowDrill", "patroni"], where);
+                var engine = fields.TryGetValue("engine", out var engineNode) ? Engine(engineNode, $"{where} engine") : Engines.StoreEngines.PostgreSql;
                 var hasSandbox = fields.TryGetValue("sandbox", out var sandboxNode);
                 var hasConnection = fields.TryGetValue("connection", out var connectionNode);
                 if (hasSandbox == hasConnection)
@@ -177,11 +178,12 @@ public static partial class RunbookParser
                 SandboxOptions? sandbox = null;
                 if (hasSandbox)
                 {
-                    sandbox = SandboxTarget(sandboxNode!, $"{where} sandbox");
+                    sandbox = engine == Engines.StoreEngines.PostgreSql ? SandboxTarget(sandboxNode!, $"{where} sandbox") : EngineSandboxTarget(sandboxNode!, engine, $"{where} sandbox");
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill") ?? false);
                 var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
+                if (patroni.Count > 0 && engine != Engines.StoreEngines.PostgreSql) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: Patroni runs PostgreSQL clusters; this target's engine is {engine}.");
                 if (patroni.Count > 0 && hasSandbox) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: a sandbox knows its own Patroni; patroni: lists the REST APIs of a cluster given by connection:.");
                 foreach (var (url, urlNode) in patroni.Zip(patroniNode is YamlSequenceNode urls ? urls.Children : [patroniNode!]))
                 {
@@ -194,9 +196,20 @@ public static partial class RunbookParser
                         Fail(SourcePosition.Of(urlNode), $"{where} patroni: {e.Message}");
                     }
                 }
-                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)) { Patroni = patroni });
+                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)) { Patroni = patroni, Engine = engine });
             }
             return list;
+        }
+
+        /// <summary>{ standbys: N, synchronous: bool, sentinels: bool } for a MariaDB or Redis sandbox (sentinels: Redis only).</summary>
+        private SandboxOptions EngineSandboxTarget(YamlNode node, string engine, string where)
+        {
+            var options = Fields(node, ["standbys", "synchronous", "sentinels"], where);
+            var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
+            var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
+            var sentinels = options.TryGetValue("sentinels", out var sentinelNode) && (Boolean(sentinelNode, $"{where}.sentinels") ?? false);
+            if (sentinels && engine != Engines.StoreEngines.Redis) Fail(SourcePosition.Of(sentinelNode!), $"{where}.sentinels: Sentinels watch Redis primaries; this target's engine is {engine}.");
+            return new SandboxOptions { Engine = engine, Standbys = standbys, Synchronous = synchronous, Sentinels = sentinels };
         }
 
         /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB, monitoring: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
@@ -459,6 +472,19 @@ public static partial class RunbookParser
         }
 
         private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node, text => DurationText.Parse(text, where, max, positive));
+
+        private string Engine(YamlNode node, string where)
+        {
+            try
+            {
+                return node is YamlScalarNode { Value: { } text } ? Engines.StoreEngines.Parse(text, where) : throw new DrToolsException($"{where}: expected postgresql, mariadb or redis.");
+            }
+            catch (DrToolsException e)
+            {
+                Fail(SourcePosition.Of(node), e.Message);
+                return Engines.StoreEngines.PostgreSql;
+            }
+        }
 
         private int? Integer(YamlNode node, string where, int min, int max) => Typed(node, text =>
             int.TryParse(text, out var value) && value >= min && value <= max ? value : throw new DrToolsException($"{where}: '{text}' is not a whole number from {min} to {max}."));

@@ -53,7 +53,7 @@ public sealed class ScriptedRun
             if (target is Sandbox sandbox)
             {
                 run.DescribeTarget(name, DrillRun.SandboxDescription(sandbox.Topology, sandbox.Members.Count - 1, sandbox.Synchronous));
-                run.AddTarget(name, new(sandbox.Target, sandbox), DrillRun.SandboxDetail(sandbox));
+                run.AddTarget(name, new(sandbox.Cluster, sandbox), DrillRun.SandboxDetail(sandbox));
             }
             else
             {

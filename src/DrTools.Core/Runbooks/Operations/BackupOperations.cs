@@ -9,16 +9,13 @@ internal static class BackupOperations
 {
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
-        new("Enable-DbWalArchive", typeof(WalArchiveSettings), "Archives the cluster's WAL into the repository (created when missing).", [Target(), Repository()],
-            async (context, args, token) =>
-            {
-                var target = context.Target(args.Required("target"));
-                return StepOutcomes.From(await DbBackups.ConfigureArchivingAsync(target, BackupRepository.Open(args.Required("repository"), create: true), token), context);
-            }),
+        new("Enable-DbWalArchive", typeof(WalArchiveSettings), "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.", [Target(), Repository()],
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ArchiveAsync(context.Store(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), token), context)),
 
-        new("New-DbBackup", typeof(BackupRecord), "A base backup (pg_basebackup, manifest with checksums) recorded in the repository catalog.",
+        new("New-DbBackup", typeof(BackupRecord), "A backup recorded in the repository catalog: PostgreSQL's base backup; MariaDB's dump or physical copy; Redis' RDB or AOF.",
             [
                 Target(), Repository(),
+                new("kind", ParameterKind.Choice, "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = ["base", "dump", "physical", "rdb", "aof"] },
                 new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = [nameof(BackupCompression.Gzip), nameof(BackupCompression.None)] },
                 new("noReference", ParameterKind.Boolean, "Do not record the reference checksums Test-DbBackup compares with."),
             ],
@@ -29,7 +26,7 @@ internal static class BackupOperations
                     Compression = Enum.Parse<BackupCompression>(args.String("compression") ?? nameof(BackupCompression.Gzip)),
                     RecordReference = !args.Flag("noReference"),
                 };
-                return StepOutcomes.From(await DbBackups.CreateAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), options, token), context);
+                return StepOutcomes.From(await Engines.Stores.BackupAsync(context.Store(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), args.String("kind"), options, token), context);
             }),
 
         new("New-DbRestorePoint", typeof(RestorePointRecord), "A named restore point (pg_create_restore_point) recorded in the catalog.",
@@ -52,7 +49,7 @@ internal static class BackupOperations
                     KeepInstance = args.Flag("keepInstance"),
                     Root = context.SandboxRoot,
                 };
-                return StepOutcomes.From(await BackupVerifier.VerifyAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
+                return StepOutcomes.From(await Engines.Stores.VerifyBackupAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
             }) { Measures = ["rto"] },
 
         new("Restore-PointInTime", typeof(PointInTimeResult), "Point-in-time recovery into a new isolated instance, with marker checks.",
@@ -62,6 +59,8 @@ internal static class BackupOperations
                 new("targetLsn", ParameterKind.String, "Recover up to this WAL position."),
                 new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
                 new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
+                new("targetGtid", ParameterKind.String, "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)."),
+                new("id", ParameterKind.String, "MariaDB: the backup to start from (default the latest before the target)."),
                 new("mustExist", ParameterKind.StringList, "Queries that must return a row after the restore."),
                 new("mustNotExist", ParameterKind.StringList, "Queries that must return no row after the restore."),
                 new("removeInstance", ParameterKind.Boolean, "Remove the restored instance after the checks (otherwise it is removed when the run ends)."),
@@ -70,17 +69,17 @@ internal static class BackupOperations
             {
                 var options = new PointInTimeOptions
                 {
-                    Target = RecoveryTarget(args),
+                    Target = args.String("targetGtid") is null ? RecoveryTarget(args) : Backups.RecoveryTarget.Immediate,
                     MustExist = args.List("mustExist") ?? [],
                     MustNotExist = args.List("mustNotExist") ?? [],
                     KeepInstance = !args.Flag("removeInstance"),
                     Root = context.SandboxRoot,
                 };
-                return StepOutcomes.From(await PointInTimeRestore.RestoreAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
+                return StepOutcomes.From(await Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(args.Required("repository"), create: false), options, args.String("targetGtid"), args.String("id"), token), context);
             })
         {
             Measures = ["rto", "rpo"],
-            ExactlyOneOf = [["targetTime", "targetLsn", "targetXid", "restorePoint"]],
+            ExactlyOneOf = [["targetTime", "targetLsn", "targetXid", "restorePoint", "targetGtid"]],
         },
 
         new("Test-DbBackupPolicy", typeof(BackupPolicyResult), "Backup age, archiver health, WAL continuity and retention; passes when no problem is found.",

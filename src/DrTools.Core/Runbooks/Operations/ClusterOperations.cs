@@ -12,20 +12,22 @@ internal static class ClusterOperations
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
         new("Get-DbClusterStatus", typeof(ClusterStatus), "Roles, replication and slots; passes when the cluster is healthy.", [Target()],
-            async (context, args, token) => StepOutcomes.From(await ClusterInspector.GetStatusAsync(context.Target(args.Required("target")), token), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.GetStatusAsync(context.Store(args.Required("target")), token), context)),
 
         new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>), "Replication lag of every standby against thresholds; passes when every threshold is met.",
             [
                 Target(),
-                new("maxLagBytes", ParameterKind.Integer, "Most WAL bytes a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
+                new("maxLagBytes", ParameterKind.Integer, "Most WAL bytes (Redis: replication offset bytes) a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
+                new("maxLagTransactions", ParameterKind.Integer, "MariaDB: most GTID transactions a replica may be behind the primary.") { Maximum = long.MaxValue },
                 new("maxLagSeconds", ParameterKind.Number, "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).") { Maximum = DurationText.MaxAge.TotalSeconds },
                 new("heartbeat", ParameterKind.Boolean, "Measure end-to-end lag with a heartbeat row."),
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
                 new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },
             ],
-            async (context, args, token) => StepOutcomes.From(await ReplicationLagTester.MeasureAsync(context.Target(args.Required("target")), new ReplicationLagOptions
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.MeasureLagAsync(context.Store(args.Required("target")), new ReplicationLagOptions
                 {
                     MaxLagBytes = args.Integer("maxLagBytes"),
+                    MaxLagTransactions = args.Integer("maxLagTransactions"),
                     MaxLag = args.Number("maxLagSeconds") is { } seconds ? TimeSpan.FromSeconds(seconds) : null,
                     Heartbeat = args.Flag("heartbeat"),
                     Duration = args.Duration("duration"),
@@ -34,7 +36,7 @@ internal static class ClusterOperations
 
         new("Get-DbChecksum", typeof(DbChecksum), "Row counts and checksums of every table in one snapshot (save it, then Compare-DbChecksum).",
             [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*.")],
-            async (context, args, token) => StepOutcomes.From(await DbChecksums.TakeAsync(context.Target(args.Required("target")), args.String("member"), args.List("table"), token), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")), args.String("member"), args.List("table"), token), context)),
 
         new("Compare-DbChecksum", typeof(ChecksumComparison), "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches.",
             [
@@ -42,11 +44,13 @@ internal static class ClusterOperations
                 new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true, ObjectType = typeof(DbChecksum) },
                 Member("read"),
             ],
-            async (context, args, token) => StepOutcomes.From(await DbChecksums.CompareAsync(args.Get<DbChecksum>("reference")!, context.Target(args.Required("target")), args.String("member"), token), context)),
+            async (context, args, token) => StepOutcomes.From(context.Store(args.Required("target")) is DbTarget postgres
+                ? await DbChecksums.CompareAsync(args.Get<DbChecksum>("reference")!, postgres, args.String("member"), token)
+                : DbChecksums.Compare(args.Get<DbChecksum>("reference")!, await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")), args.String("member"), null, token)), context)),
 
-        new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL on the primary (or a named member): setup, data and markers.",
-            [Target(), new("query", ParameterKind.String, "The SQL to run.") { Required = true }, Member("run it on")],
-            async (context, args, token) => StepOutcomes.From(await DbQueries.InvokeAsync(context.Target(args.Required("target")), args.Required("query"), args.String("member"), token), context)),
+        new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
+            [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true }, Member("run it on")],
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.QueryAsync(context.Store(args.Required("target")), args.Required("query"), args.String("member"), token), context)),
 
         new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target() with { SandboxOnly = true }],
             async (context, args, _) =>
