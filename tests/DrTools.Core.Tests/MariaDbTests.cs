@@ -124,4 +124,30 @@ public sealed class MariaDbTests
         Assert.Contains("SIGKILL of mariadbd", result.Fault);
         Assert.NotEqual("node0", result.TopologyAfter.Primary.Name);
     }
+
+    [Fact]
+    public async Task Writes_the_replicas_never_received_are_reported_lost_and_the_diverged_old_primary_is_rebuilt()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var drill = new ReplicaSetDrill(cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 }, ReadProbe = new ProbeOptions { Rate = 10 }, CheckIntegrity = false };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        await cluster.PrepareProbeAsync("node0", CancellationToken.None);
+        var prepared = await cluster.AppliedPositionAsync("node0", CancellationToken.None);
+        await Task.WhenAll(cluster.WaitAppliedAsync("node1", prepared, TimeSpan.FromSeconds(10), CancellationToken.None), cluster.WaitAppliedAsync("node2", prepared, TimeSpan.FromSeconds(10), CancellationToken.None));
+        // The replicas stop receiving: every write the probe gets acknowledged from now on exists only on node0.
+        await Task.WhenAll(ScalarAsync(sandbox, "node1", "stop slave io_thread; select 1"), ScalarAsync(sandbox, "node2", "stop slave io_thread; select 1"));
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.True(result.LostWrites.Measured > 5, string.Join("\n", result.Timeline.Select(e => $"{e.At} {e.Name} {e.Detail}")));
+        var present = await cluster.ProbeSequencesAsync(result.TopologyAfter.Primary!.Name, result.RunId, CancellationToken.None);
+        Assert.Equal(result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence), result.LostSequences);
+        Assert.True(result.DataLossWindow.Measured > 0);
+        Assert.Contains("rebuilt from the new primary with mariadb-backup", result.State);
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        // The rebuilt old primary has what the new primary has, and none of the lost writes.
+        Assert.Equal(present.Count, await ScalarAsync(sandbox, "node0", $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}'"));
+    }
 }

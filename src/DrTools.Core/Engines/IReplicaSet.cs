@@ -13,6 +13,9 @@ public readonly record struct ReplicaPosition(long Value, string Text)
     public override string ToString() => Text;
 }
 
+/// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
+public sealed record RejoinOutcome(bool Rejoined, string Detail);
+
 /// <summary>A replica's lag at one moment: how far behind in the engine's unit, and the seconds the engine itself reports, when it does.</summary>
 public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds);
 
@@ -77,10 +80,11 @@ public interface IReplicaSet : IDrillTarget
     Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Makes the old primary a replica of the new one, starting it first when it is down. Returns null when it rejoined,
-    /// else why not (a member that has writes the new primary lacks must be rebuilt, never silently merged).
+    /// Makes the old primary a replica of the new one, starting it first when it is down. A member with writes the new
+    /// primary lacks is never silently merged: it is rebuilt from the new primary where DrTools controls it, else left
+    /// out, saying why.
     /// </summary>
-    Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken);
+    Task<RejoinOutcome> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken);
 
     /// <summary>Starts a member the drill killed, when it fails before any promotion. False when DrTools cannot.</summary>
     Task<bool> RestartAsync(string member, CancellationToken cancellationToken);

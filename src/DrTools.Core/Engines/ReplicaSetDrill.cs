@@ -110,7 +110,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         string candidate;
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
-        string? rejoinRefused = null;
+        RejoinOutcome? rejoin = null;
         try
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
@@ -179,10 +179,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             {
                 Enter("the rejoin of the old primary", 80);
                 timeline.Mark("rejoin started", primary);
-                rejoinRefused = await store.RejoinAsync(primary, candidate, cancellationToken);
+                rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
                 fenced = false;
-                if (rejoinRefused is null) timeline.Mark("old primary rejoined as a replica");
-                else notes.Add($"{primary} was not rejoined: {rejoinRefused}");
+                if (rejoin.Rejoined) timeline.Mark("old primary rejoined as a replica", rejoin.Detail);
+                else notes.Add($"{primary} was not rejoined: {rejoin.Detail}");
             }
             await Task.Delay(options.Settle, cancellationToken);
         }
@@ -194,7 +194,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var state = $"{candidate} is the primary; {primary} {(rejoinRefused is null && (plan.Mode == FailoverMode.Switchover || options.Rejoin) ? "rejoined as a replica" : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down")}";
+        var state = $"{candidate} is the primary; {primary} {(rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})" : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
         var readback = new Readback(store, candidate, before, options);

@@ -81,7 +81,7 @@ public static class MariaDbBackups
     }
 
     /// <summary>mariadb-backup reads the data files: the member must be on this machine (a sandbox's).</summary>
-    private static async Task CopyAsync(MariaDbMember source, string directory, CancellationToken cancellationToken)
+    internal static async Task CopyAsync(MariaDbMember source, string directory, CancellationToken cancellationToken)
     {
         var credentials = Path.Combine(Path.GetDirectoryName(directory)!, ".client.cnf");
         File.WriteAllText(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n");
@@ -171,12 +171,7 @@ public static class MariaDbBackups
                 var copy = Path.Combine(instance.Directory, "prepared");
                 await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical), copy]), cancellationToken);
                 ServerAccount.Current.OwnTree(copy);
-                await CommandRunner.RunAsync(new CommandSpec($"mariadb-backup --prepare of backup {backup.Id}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
-                {
-                    AsServerAccount = true,
-                    WorkingDirectory = instance.Directory,
-                    Timeout = ToolTimeout,
-                }, cancellationToken);
+                await PrepareAsync(copy, instance.Directory, cancellationToken);
                 await MariaDbEngine.AddServerAsync(instance, "restored", 1, synchronous: false, copy, cancellationToken);
                 return instance;
             }
@@ -192,6 +187,15 @@ public static class MariaDbBackups
             throw;
         }
     }
+
+    /// <summary>mariadb-backup --prepare: applies the copy's redo log so a server can start on it.</summary>
+    internal static Task PrepareAsync(string copy, string workingDirectory, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
+        {
+            AsServerAccount = true,
+            WorkingDirectory = workingDirectory,
+            Timeout = ToolTimeout,
+        }, cancellationToken);
 
     /// <summary>mariadb-dump ends every complete dump with its trailer: a file without one was cut short.</summary>
     private static void CheckComplete(string file)

@@ -4,6 +4,13 @@ using MySqlConnector;
 
 namespace DrTools.Core.MariaDb;
 
+/// <summary>A sandbox's mariadbd processes, which can also rebuild a member from another.</summary>
+public interface IMariaDbProcesses : IMemberProcesses
+{
+    /// <summary>Replaces the member's data with a copy of <paramref name="primary"/>'s (mariadb-backup) and makes it its replica.</summary>
+    Task RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken);
+}
+
 // What a drill does to a MariaDB cluster: fence, promote, re-point, rejoin, kill and restart.
 public sealed partial class MariaDbCluster
 {
@@ -106,7 +113,7 @@ public sealed partial class MariaDbCluster
         ReplicateFromAsync(Member(replica), Member(newPrimary), fromOwnBinlog: false, cancellationToken);
 
     /// <param name="fromOwnBinlog">For a former primary: it continues from its own binlog's position, not a replica position it may never have had.</param>
-    private static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog, CancellationToken cancellationToken)
+    internal static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog, CancellationToken cancellationToken)
     {
         var setPosition = fromOwnBinlog ? "set global gtid_slave_pos = @@gtid_binlog_pos; " : "";
         await replica.ExecuteAsync(
@@ -114,7 +121,7 @@ public sealed partial class MariaDbCluster
             cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password", primary.Password));
     }
 
-    public async Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
+    public async Task<RejoinOutcome> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
     {
         var old = Member(oldPrimary);
         if (_fences.TryRemove(oldPrimary, out var fence)) await fence.DisposeAsync();
@@ -123,11 +130,17 @@ public sealed partial class MariaDbCluster
         var own = Gtid.Position((await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string);
         if (_promotedAt.TryGetValue(newPrimary, out var promoted) && own.Value > promoted.Value)
         {
-            await old.ExecuteAsync("set global read_only = 1", cancellationToken);
-            return $"it has {own.Value - promoted.Value} transaction(s) the new primary lacks (its binlog at {own}, the new primary took over at {promoted}); rebuild it from the new primary (left read-only)";
+            var diverged = $"it had {own.Value - promoted.Value} transaction(s) the new primary lacks (its binlog at {own}, the new primary took over at {promoted})";
+            if (_processes is not IMariaDbProcesses rebuilder)
+            {
+                await old.ExecuteAsync("set global read_only = 1", cancellationToken);
+                return new(false, $"{diverged}; rebuild it from the new primary (left read-only)");
+            }
+            await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded");
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
-        return null;
+        return new(true, "replicates from the new primary by GTID");
     }
 
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>

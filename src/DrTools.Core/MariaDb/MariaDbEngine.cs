@@ -184,8 +184,36 @@ public sealed class MariaDbEngine : IStoreEngine
     }
 
     /// <summary>A sandbox's mariadbd processes: killed by a drill, started again as configured.</summary>
-    private sealed class Processes(Sandbox sandbox) : IMemberProcesses
+    private sealed class Processes(Sandbox sandbox) : IMariaDbProcesses
     {
+        /// <summary>A fresh copy of the primary (mariadb-backup, as a replica is provisioned), started, replicating from the GTID of the copy.</summary>
+        public async Task RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken)
+        {
+            var target = Member(member);
+            if (Pid(member) is { } pid)
+            {
+                ProcessTable.Kill(pid);
+                await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10));
+            }
+            var copy = target.DataDirectory + ".copy";
+            if (Directory.Exists(copy)) Directory.Delete(copy, recursive: true);
+            await MariaDbBackups.CopyAsync(primary, copy, cancellationToken);
+            await MariaDbBackups.PrepareAsync(copy, sandbox.Directory, cancellationToken);
+            // "file position gtid" of the copy's consistent point: where its replication starts.
+            var info = new[] { "xtrabackup_binlog_info", "mariadb_backup_binlog_info" }.Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists)
+                ?? throw new DrToolsException($"mariadb-backup of {primary.Display} recorded no binlog position (is its log_bin on?): {member} cannot replicate from it.", DrErrorKind.ExternalCommandFailed);
+            // No third field: the primary has logged no transaction yet, and the copy starts from the beginning.
+            var fields = File.ReadAllText(info).Split('\t', '\n').Where(f => f.Length > 0).ToList();
+            var position = fields.Count >= 3 ? fields[2] : "";
+            Directory.Delete(target.DataDirectory, recursive: true);
+            Directory.Move(copy, target.DataDirectory);
+            ServerAccount.Current.OwnTree(target.DataDirectory);
+            await MariaDbEngine.StartAsync(sandbox, target, cancellationToken);
+            var rebuilt = MariaDbMember.Parse(ConnectionString(sandbox, target), 0, name: target.Name);
+            await rebuilt.ExecuteAsync("set global gtid_slave_pos = @position", cancellationToken, ("@position", position));
+            await MariaDbCluster.ReplicateFromAsync(rebuilt, primary, fromOwnBinlog: false, cancellationToken);
+        }
+
         private SandboxMember Member(string name) => sandbox.Members.Single(m => m.Name == name);
 
         public int? Pid(string member) => ReadPid(PidFile(Member(member)));

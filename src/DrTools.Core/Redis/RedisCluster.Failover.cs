@@ -82,18 +82,18 @@ public sealed partial class RedisCluster
     /// move on); a killed one starts as a replica. Redis resynchronises it whole when its history differs, so a rejoin
     /// never keeps writes the new primary lacks.
     /// </summary>
-    public async Task<string?> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
+    public async Task<Engines.RejoinOutcome> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
     {
         bool fenced;
         lock (_fenced) fenced = _fenced.Remove(oldPrimary);
         if (!fenced && _processes is not null && _processes.Pid(oldPrimary) is null)
         {
             await _processes.StartAsReplicaAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return null;
+            return new(true, "restarted as a replica; Redis resynchronises it from the new primary");
         }
         await RepointAsync(oldPrimary, newPrimary, cancellationToken);
         if (fenced) await Member(oldPrimary).CommandAsync(cancellationToken, "CLIENT", "UNPAUSE");
-        return null;
+        return new(true, "REPLICAOF the new primary");
     }
 
     /// <summary>The write probe writes one field per sequence into one hash per run: nothing to create.</summary>
