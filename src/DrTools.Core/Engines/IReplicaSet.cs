@@ -103,4 +103,10 @@ public interface IReplicaSet : IDrillTarget
 
     /// <summary>The data in scope on <paramref name="member"/> at one consistent moment.</summary>
     Task<DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// The checksum of <paramref name="member"/>'s data as it is now, computed when the returned function is called
+    /// (a switchover pins the replica before its promotion and reads it after). A store without snapshots computes it then.
+    /// </summary>
+    Task<Func<CancellationToken, Task<DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
 }

@@ -53,7 +53,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             steps.Add($"fence {primary.Display}: it refuses writes from every client; read its final {store.PositionKind}");
             steps.Add($"wait until {candidate!.Display} has applied up to it");
-            if (options.CheckIntegrity) steps.Add($"checksum {candidate.Display}: the old primary's final state");
+            if (options.CheckIntegrity) steps.Add($"pin a checksum of {candidate.Display} (a snapshot where the store has them): the old primary's final state");
         }
         else
         {
@@ -111,6 +111,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         RejoinOutcome? rejoin = null;
+        Func<CancellationToken, Task<DbChecksum>>? pinned = null;
         try
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
@@ -132,7 +133,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 Enter("the replica's catch-up", 35);
                 await store.WaitAppliedAsync(candidate, final, options.PhaseTimeout, cancellationToken);
                 timeline.Mark("replica applied all writes", $"{candidate} at {final}");
-                if (options.CheckIntegrity) before = await store.ChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
+                if (options.CheckIntegrity) pinned = await store.PinChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
             }
             else
             {
@@ -159,6 +160,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             // A fenced old primary becomes a replica at once, as the stores' own switchovers do: clients still held by
             // its fence then fail over instead of waiting.
             if (plan.Mode == FailoverMode.Switchover) await RejoinAsync();
+            if (pinned is not null) before = await pinned(cancellationToken);
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;

@@ -18,12 +18,39 @@ public static class MariaDbChecksum
     /// <param name="scope">Tables as schema.table (or schemas as schema.*); default every base table outside the system schemas and DrTools' own.</param>
     public static async Task<DbChecksum> TakeAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
     {
-        await using var connection = await member.OpenAsync(cancellationToken);
+        var compute = await PinAsync(member, scope, cancellationToken);
+        return await compute(cancellationToken);
+    }
+
+    /// <summary>
+    /// Fixes the snapshot now (one round trip) and returns what reads it later: a drill pins a replica's data just
+    /// before its promotion and checksums it after, so the check costs the outage no time.
+    /// </summary>
+    public static async Task<Func<CancellationToken, Task<DbChecksum>>> PinAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    {
+        var connection = await member.OpenAsync(cancellationToken);
         try
         {
             await Execute(connection, "set session transaction isolation level repeatable read", cancellationToken);
             await Execute(connection, "start transaction with consistent snapshot", cancellationToken);
             var position = Convert.ToString(await Scalar(connection, "select @@gtid_current_pos", cancellationToken), CultureInfo.InvariantCulture) ?? "";
+            return async token =>
+            {
+                await using (connection) return await ComputeAsync(member, connection, position, scope, token);
+            };
+        }
+        catch (Exception e)
+        {
+            await connection.DisposeAsync();
+            if (e is MySqlException && !cancellationToken.IsCancellationRequested) throw member.Describe(e);
+            throw;
+        }
+    }
+
+    private static async Task<DbChecksum> ComputeAsync(MariaDbMember member, MySqlConnection connection, string position, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    {
+        try
+        {
             var columns = new List<(string Schema, string Table, string Column)>();
             await using (var list = new MySqlCommand(
                 "select c.table_schema, c.table_name, c.column_name from information_schema.columns c join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name " +

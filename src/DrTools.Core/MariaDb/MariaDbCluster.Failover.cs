@@ -33,7 +33,7 @@ public sealed partial class MariaDbCluster
         if (_processes is null) return false;
         await _processes.StartAsync(member, cancellationToken);
         // It restarts read-only (as every member does): the primary it was is writable again only by DrTools' say.
-        await Member(member).ExecuteAsync("set global read_only = 0", cancellationToken);
+        await MakePrimaryAsync(Member(member), cancellationToken);
         return true;
     }
 
@@ -75,7 +75,7 @@ public sealed partial class MariaDbCluster
     public async Task UnfenceAsync(string primary, CancellationToken cancellationToken)
     {
         if (_fences.TryRemove(primary, out var connection)) await connection.DisposeAsync(); // releases the read lock
-        await Member(primary).ExecuteAsync("set global read_only = 0", cancellationToken);
+        await MakePrimaryAsync(Member(primary), cancellationToken);
     }
 
     public async Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken)
@@ -105,9 +105,14 @@ public sealed partial class MariaDbCluster
     public async Task PromoteAsync(string replica, CancellationToken cancellationToken)
     {
         var member = Member(replica);
-        await member.ExecuteAsync("stop slave; reset slave all; set global read_only = 0", cancellationToken);
+        await member.ExecuteAsync("stop slave; reset slave all", cancellationToken);
+        await MakePrimaryAsync(member, cancellationToken);
         _promotedAt[replica] = await AppliedPositionAsync(replica, cancellationToken);
     }
+
+    /// <summary>Writable, and the semi-sync master when the cluster is semi-synchronous (its replicas acknowledge: the member's own replica setting says so).</summary>
+    internal async Task MakePrimaryAsync(MariaDbMember member, CancellationToken cancellationToken) =>
+        await member.ExecuteAsync("set global rpl_semi_sync_master_enabled = @@rpl_semi_sync_slave_enabled; set global read_only = 0", cancellationToken);
 
     public Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken) =>
         ReplicateFromAsync(Member(replica), Member(newPrimary), fromOwnBinlog: false, cancellationToken);
@@ -117,7 +122,7 @@ public sealed partial class MariaDbCluster
     {
         var setPosition = fromOwnBinlog ? "set global gtid_slave_pos = @@gtid_binlog_pos; " : "";
         await replica.ExecuteAsync(
-            $"stop slave; set global read_only = 1; {setPosition}change master to master_host = @host, master_port = @port, master_user = @user, master_password = @password, master_use_gtid = slave_pos, master_connect_retry = 1; start slave",
+            $"stop slave; set global read_only = 1; set global rpl_semi_sync_master_enabled = 0; {setPosition}change master to master_host = @host, master_port = @port, master_user = @user, master_password = @password, master_use_gtid = slave_pos, master_connect_retry = 1; start slave",
             cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password", primary.Password));
     }
 
@@ -144,7 +149,7 @@ public sealed partial class MariaDbCluster
     }
 
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
-        await Member(primary).ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
+        await CreateAsync(Member(primary), $"create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
 
     public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
     {
@@ -163,4 +168,7 @@ public sealed partial class MariaDbCluster
     public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new MariaDbProbeConnector(Members, kind, options.AttemptTimeout);
 
     public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) => MariaDbChecksum.TakeAsync(Member(member), scope, cancellationToken);
+
+    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+        MariaDbChecksum.PinAsync(Member(member), scope, cancellationToken);
 }

@@ -121,6 +121,16 @@ public sealed partial class MariaDbCluster : IReplicaSet
         };
     }
 
+    /// <summary>
+    /// DrTools' schema and one table in it, one statement at a time: a semi-synchronous primary answers the second
+    /// statement of a multi-statement packet only after rpl_semi_sync_master_timeout (10 s).
+    /// </summary>
+    internal static async Task CreateAsync(MariaDbMember primary, string createTable, CancellationToken cancellationToken)
+    {
+        await primary.ExecuteAsync($"create database if not exists {Schema}", cancellationToken);
+        await primary.ExecuteAsync(createTable, cancellationToken);
+    }
+
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
     public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)
@@ -142,7 +152,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var status = await GetStatusAsync(cancellationToken);
         var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
         var token = Guid.NewGuid().ToString();
-        await primary.ExecuteAsync($"create database if not exists {Schema}; create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
+        await CreateAsync(primary, $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await primary.ExecuteAsync($"replace into {Schema}.drtools_heartbeat values (1, @token)", cancellationToken, ("@token", token));
         var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>

@@ -70,7 +70,7 @@ public sealed class MariaDbEngine : IStoreEngine
         }
         options.Progress.Enter("starting replication", 90);
         var cluster = (MariaDbCluster)Cluster(sandbox);
-        await cluster.Member(members[0].Name).ExecuteAsync("set global read_only = 0", cancellationToken);
+        await cluster.MakePrimaryAsync(cluster.Member(members[0].Name), cancellationToken);
         foreach (var replica in members.Skip(1)) await cluster.RepointAsync(replica.Name, members[0].Name, cancellationToken);
         await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout, TimeSpan.FromMilliseconds(50),
             () => $"sandbox {sandbox.Id}: the replicas were not all replicating within {DurationText.Format(StartTimeout)}: {cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
@@ -115,7 +115,11 @@ public sealed class MariaDbEngine : IStoreEngine
         return member;
     }
 
-    /// <summary>Every member starts read-only and without replication running: which member writes is DrTools' decision, also after a restart.</summary>
+    /// <summary>
+    /// Every member starts read-only and without replication running: which member writes is DrTools' decision, also
+    /// after a restart. Semi-sync is on only as a replica: a replica waiting for acknowledgements of what it logs would
+    /// stall its own replication for rpl_semi_sync_master_timeout; the primary becomes the semi-sync master when made one.
+    /// </summary>
     /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict GTID order is off.</param>
     /// <param name="foreignGrants">A physical copy keeps the source's users: grants are not checked (it listens on 127.0.0.1 only, and is removed after verification).</param>
     private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored, bool foreignGrants) => $"""
@@ -143,7 +147,7 @@ public sealed class MariaDbEngine : IStoreEngine
         innodb-buffer-pool-size = 32M
         innodb-log-file-size = 16M
         max-connections = 100
-        rpl-semi-sync-master-enabled = {(synchronous ? 1 : 0)}
+        rpl-semi-sync-master-enabled = 0
         rpl-semi-sync-slave-enabled = {(synchronous ? 1 : 0)}
         rpl-semi-sync-master-timeout = 10000
         {(foreignGrants ? "skip-grant-tables = 1" : "")}

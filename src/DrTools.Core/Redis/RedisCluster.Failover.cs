@@ -111,4 +111,8 @@ public sealed partial class RedisCluster
 
     public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
         RedisChecksum.TakeAsync(Member(member), scope, cancellationToken);
+
+    /// <summary>Redis holds no snapshot for a reader: the digests are taken when asked (DrTools' own probe keys are outside them).</summary>
+    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+        Task.FromResult<Func<CancellationToken, Task<Integrity.DbChecksum>>>(token => ChecksumAsync(member, scope, token));
 }

@@ -32,7 +32,9 @@ public static class StepOutcomes
         DbQueryResult query => new StepOutcome(query, true, query.ToString()),
         FailoverResult failover => Failover(failover, context),
         WalArchiveSettings settings => new StepOutcome(settings, true, $"WAL of {settings.Target} archived into {settings.WalDirectory}"),
-        BackupRecord backup => new StepOutcome(backup, true, $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}")
+        BackupRecord backup => new StepOutcome(backup, true, backup.Engine is { } engine
+            ? $"{engine} {backup.Kind} backup {backup.Id} of {backup.Source}: {backup.SizeBytes} bytes at {backup.EndLsn}"
+            : $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}")
         {
             Measurements = [new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null, "pg_basebackup start to the catalog entry, wall clock of the machine running it")],
         },
@@ -91,7 +93,7 @@ public static class StepOutcomes
     }
 
     private static StepOutcome Lag(IReadOnlyList<ReplicationLagResult> results) =>
-        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {r.LagBytes.Measured} bytes behind{(r.Met ? "" : " (NOT met)")}")))
+        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} behind{(r.Met ? "" : $" (NOT met: {string.Join(", ", r.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})")}")))
         {
             Measurements = results.SelectMany(r => r.Figures.Select(m => OperationCatalog.Named(m, r.Standby))).ToList(),
         };
