@@ -11,6 +11,9 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
     ["faults"] = FaultBenchmark.RunAsync,
     ["proxy"] = ProxyBenchmark.RunAsync,
     ["metrics"] = MetricsBenchmark.RunAsync,
+    ["mariadb-switchover"] = EngineBenchmarks.MariaDbSwitchoverAsync,
+    ["redis-promotion"] = EngineBenchmarks.RedisPromotionAsync,
+    ["mariadb-verification"] = EngineBenchmarks.MariaDbVerificationAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;
