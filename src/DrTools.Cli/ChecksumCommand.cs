@@ -22,9 +22,7 @@ public static class ChecksumCommand
             var cluster = target.ResolveStore(parse);
             if (parse.GetValue(reference) is { } file)
             {
-                var comparison = cluster is Core.Postgres.DbTarget postgres
-                    ? await DbChecksums.CompareAsync(ReadReference(file), postgres, parse.GetValue(member), token)
-                    : DbChecksums.Compare(ReadReference(file), await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member), null, token));
+                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), token);
                 if (parse.GetValue(json)) Output.Json(comparison);
                 else Console.WriteLine(comparison);
                 return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;

@@ -22,5 +22,5 @@ public sealed class CompareDbChecksumCommand : DbTargetCmdlet
 
     protected override void ProcessRecord() => WriteObject(Difference is not null
         ? DbChecksums.Compare(Reference!, Difference)
-        : RunOnTarget((target, token) => DbChecksums.CompareAsync(Reference!, target, Member, token)));
+        : RunOnStore((target, token) => Core.Engines.Stores.CompareChecksumAsync(target, Reference!, Member, token)));
 }

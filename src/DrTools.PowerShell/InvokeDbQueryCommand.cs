@@ -8,7 +8,7 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(DbQueryResult))]
 public sealed class InvokeDbQueryCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true, HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned).")]
+    [Parameter(Mandatory = true, HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned); for Redis, commands, one a line.")]
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = "";
 
@@ -18,8 +18,8 @@ public sealed class InvokeDbQueryCommand : DbTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var target = RunOperation(_ => Task.FromResult(ResolveTarget()), Sandbox);
+        var target = RunOperation(_ => Task.FromResult(ResolveStore()), Sandbox);
         if (!ShouldProcess(Member is null ? $"the primary of {target.Name}" : $"{Member} of {target.Name}", $"Run query: {Query}")) return;
-        WriteObject(RunOperation(token => DbQueries.InvokeAsync(target, Query, Member, token), target.Name));
+        WriteObject(RunOperation(token => Core.Engines.Stores.QueryAsync(target, Query, Member, token), target.Name));
     }
 }

@@ -46,6 +46,11 @@ public static class Stores
         }
     }
 
+    /// <summary>Checksums the same tables (key patterns) as the reference now, on the named member or the primary, and compares.</summary>
+    public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member, CancellationToken cancellationToken) => target is DbTarget postgres
+        ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
+        : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null, cancellationToken));
+
     /// <summary>Runs a query (SQL; for Redis one command a line) on the named member, default the primary.</summary>
     public static Task<DbQueryResult> QueryAsync(IDrillTarget target, string query, string? member, CancellationToken cancellationToken) => target switch
     {

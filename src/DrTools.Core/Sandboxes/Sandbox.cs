@@ -67,7 +67,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal SandboxMember AddSentinel(string name)
     {
         var sentinel = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
-        Record(_manifest with { Sentinels = [.. Sentinels, sentinel] });
+        Record(_manifest with { Sentinels = Sentinels.Append(sentinel).ToList() }); // a List: PowerShell indexes IList, not the compiler's read-only collection
         return sentinel;
     }
 
@@ -275,7 +275,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal SandboxMember AddMember(string name)
     {
         var member = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
-        Record(_manifest with { Members = [.. _manifest.Members, member] });
+        Record(_manifest with { Members = _manifest.Members.Append(member).ToList() }); // a List: PowerShell indexes IList, not the compiler's read-only collection
         return member;
     }
 

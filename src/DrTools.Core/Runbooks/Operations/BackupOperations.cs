@@ -60,7 +60,7 @@ internal static class BackupOperations
                 new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
                 new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
                 new("targetGtid", ParameterKind.String, "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)."),
-                new("id", ParameterKind.String, "MariaDB: the backup to start from (default the latest before the target)."),
+                new("backupId", ParameterKind.String, "MariaDB: the backup to start from (default the latest before the target)."),
                 new("mustExist", ParameterKind.StringList, "Queries that must return a row after the restore."),
                 new("mustNotExist", ParameterKind.StringList, "Queries that must return no row after the restore."),
                 new("removeInstance", ParameterKind.Boolean, "Remove the restored instance after the checks (otherwise it is removed when the run ends)."),
@@ -75,7 +75,7 @@ internal static class BackupOperations
                     KeepInstance = !args.Flag("removeInstance"),
                     Root = context.SandboxRoot,
                 };
-                return StepOutcomes.From(await Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(args.Required("repository"), create: false), options, args.String("targetGtid"), args.String("id"), token), context);
+                return StepOutcomes.From(await Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(args.Required("repository"), create: false), options, args.String("targetGtid"), args.String("backupId"), token), context);
             })
         {
             Measures = ["rto", "rpo"],

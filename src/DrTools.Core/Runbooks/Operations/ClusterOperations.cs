@@ -44,9 +44,7 @@ internal static class ClusterOperations
                 new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true, ObjectType = typeof(DbChecksum) },
                 Member("read"),
             ],
-            async (context, args, token) => StepOutcomes.From(context.Store(args.Required("target")) is DbTarget postgres
-                ? await DbChecksums.CompareAsync(args.Get<DbChecksum>("reference")!, postgres, args.String("member"), token)
-                : DbChecksums.Compare(args.Get<DbChecksum>("reference")!, await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")), args.String("member"), null, token)), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.CompareChecksumAsync(context.Store(args.Required("target")), args.Get<DbChecksum>("reference")!, args.String("member"), token), context)),
 
         new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
             [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true }, Member("run it on")],
