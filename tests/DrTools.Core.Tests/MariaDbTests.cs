@@ -14,17 +14,9 @@ public sealed class MariaDbTests
     private static Task<Sandbox> CreateAsync(TemporaryRoot root, int replicas = 2, bool synchronous = false, CancellationToken cancellationToken = default) =>
         Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = replicas, Root = root.Path, Synchronous = synchronous }, cancellationToken);
 
-    internal static async Task<long> ScalarAsync(Sandbox sandbox, string member, string sql) => Convert.ToInt64(await QueryAsync(sandbox, member, sql));
+    internal static Task<long> ScalarAsync(Sandbox sandbox, string member, string sql) => MariaDbSql.ScalarAsync(sandbox, member, sql);
 
-    internal static async Task<string> TextAsync(Sandbox sandbox, string member, string sql) => Convert.ToString(await QueryAsync(sandbox, member, sql)) ?? "";
-
-    private static async Task<object?> QueryAsync(Sandbox sandbox, string member, string sql)
-    {
-        await using var connection = new MySqlConnection(MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == member)));
-        await connection.OpenAsync();
-        await using var command = new MySqlCommand(sql, connection);
-        return await command.ExecuteScalarAsync();
-    }
+    internal static Task<string> TextAsync(Sandbox sandbox, string member, string sql) => MariaDbSql.TextAsync(sandbox, member, sql);
 
     [Fact]
     public async Task A_sandbox_comes_up_replicating_by_GTID_and_is_removed_completely()

@@ -203,3 +203,19 @@ public sealed class WebhookReceiver(int status = 200, bool hang = false) : Loopb
         context.Response.Close();
     }
 }
+
+/// <summary>SQL on a MariaDB sandbox member through MySqlConnector, as the sandbox's admin user.</summary>
+public static class MariaDbSql
+{
+    public static async Task<long> ScalarAsync(Sandbox sandbox, string member, string sql) => Convert.ToInt64(await QueryAsync(sandbox, member, sql));
+
+    public static async Task<string> TextAsync(Sandbox sandbox, string member, string sql) => Convert.ToString(await QueryAsync(sandbox, member, sql)) ?? "";
+
+    private static async Task<object?> QueryAsync(Sandbox sandbox, string member, string sql)
+    {
+        await using var connection = new MySqlConnector.MySqlConnection(MariaDb.MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == member)));
+        await connection.OpenAsync();
+        await using var command = new MySqlConnector.MySqlCommand(sql, connection);
+        return await command.ExecuteScalarAsync();
+    }
+}
