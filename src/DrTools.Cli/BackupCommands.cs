@@ -213,7 +213,7 @@ public static class BackupCommands
             if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
             if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
             if (parse.GetValue(gtid) is not null) targets.Add(RecoveryTarget.Immediate);
-            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid, --name or --gtid.", DrErrorKind.InvalidArgument);
+            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name. A MariaDB repository also takes --gtid.", DrErrorKind.InvalidArgument);
             var result = await Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
             {
                 Target = targets[0],

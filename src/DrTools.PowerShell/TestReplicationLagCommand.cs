@@ -14,7 +14,7 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
     public long? MaxLagBytes { get; set; }
 
     [Parameter(HelpMessage = "MariaDB: most GTID transactions a replica may be behind the primary.")]
-    [ValidateRange(0, long.MaxValue)]
+    [ValidateRange(0, ReplicationLagOptions.MaxLagTransactionsLimit)]
     public long? MaxLagTransactions { get; set; }
 
     [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against PostgreSQL's replay lag.")]

@@ -5,13 +5,13 @@ using Npgsql;
 namespace DrTools.Core.Tests;
 
 /// <summary>DiskFull on a sandbox whose members keep pg_wal on a tmpfs of their own (needs root, as CI is).</summary>
+[Collection("Faults")]
 public sealed class DiskFullTests
 {
     [Fact]
     public async Task A_full_WAL_disk_makes_writes_fail_and_after_the_undo_the_member_writes_again_and_removal_leaves_no_mount()
     {
         using var root = new TemporaryRoot();
-        Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(root.Path, "faults"));
         var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path, WalDiskSize = 128L << 20 }, CancellationToken.None);
         try
         {

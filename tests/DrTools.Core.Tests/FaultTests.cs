@@ -7,7 +7,7 @@ using Npgsql;
 
 namespace DrTools.Core.Tests;
 
-/// <summary>A sandbox shared by the tests of a class, with a fault registry of their own; every fault is undone before it goes.</summary>
+/// <summary>A sandbox shared by the tests of a class; every fault of this process is undone before it goes (the classes that use one run one at a time, in the "Faults" collection).</summary>
 public abstract class FaultSandboxFixture(SandboxOptions options) : IAsyncLifetime
 {
     public TemporaryRoot Root { get; } = new();
@@ -15,7 +15,6 @@ public abstract class FaultSandboxFixture(SandboxOptions options) : IAsyncLifeti
 
     public async Task InitializeAsync()
     {
-        Environment.SetEnvironmentVariable("DRTOOLS_FAULT_STATE", Path.Combine(Root.Path, "faults"));
         Sandbox = await Sandbox.CreateAsync(options with { Root = Root.Path }, CancellationToken.None);
         await PrepareAsync();
     }
@@ -37,6 +36,7 @@ public sealed class FaultSandbox() : FaultSandboxFixture(new SandboxOptions { St
 }
 
 /// <summary>Faults on real PostgreSQL processes with real nftables rules: each shows its effect, and after its undo nothing of it is left.</summary>
+[Collection("Faults")]
 public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbox>
 {
     private Sandbox Sandbox => fixture.Sandbox;

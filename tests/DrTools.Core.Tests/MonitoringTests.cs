@@ -9,6 +9,7 @@ namespace DrTools.Core.Tests;
 public sealed class MonitoredSandbox() : FaultSandboxFixture(new SandboxOptions { Standbys = 1, Monitoring = true });
 
 /// <summary>Alerts fired by a real Prometheus, delivered by a real Alertmanager to DrTools' receiver, measured by drills.</summary>
+[Collection("Faults")]
 public sealed class MonitoringTests(MonitoredSandbox fixture) : IClassFixture<MonitoredSandbox>
 {
     private Sandbox Sandbox => fixture.Sandbox;

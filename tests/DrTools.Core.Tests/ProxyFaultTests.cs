@@ -10,6 +10,7 @@ namespace DrTools.Core.Tests;
 public sealed class ProxiedSandbox() : FaultSandboxFixture(new SandboxOptions { Standbys = 1, FaultProxy = true });
 
 /// <summary>Latency, Jitter, Bandwidth, ResetConnections and Blackhole through a real fault proxy in front of real PostgreSQL.</summary>
+[Collection("Faults")]
 public sealed class ProxyFaultTests(ProxiedSandbox fixture) : IClassFixture<ProxiedSandbox>
 {
     private Sandbox Sandbox => fixture.Sandbox;

@@ -50,6 +50,19 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
 
     public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
 
+    /// <summary>The primary a drill needs, or its refusal naming the target and what is wrong.</summary>
+    public MemberStatus PrimaryFor(Failover.FailoverMode mode) =>
+        Primary ?? throw new DrToolsException($"{mode} of {Target} refused: it needs exactly one primary: {Verdict}", DrErrorKind.InvalidOperation);
+
+    /// <summary>The standby a user chose to promote (name or host:port), refused when it is not a member or not a standby.</summary>
+    public MemberStatus ChosenCandidate(string chosen)
+    {
+        var candidate = Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
+            ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {Target} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+        return candidate.Role == MemberRole.Standby ? candidate
+            : throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
+    }
+
     public string Verdict => Healthy
         ? $"healthy: primary {Primary!.Display}, {Standbys.Count()} standby(s) streaming"
         : $"unhealthy: {string.Join("; ", Problems)}";

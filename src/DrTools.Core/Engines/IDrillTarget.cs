@@ -8,13 +8,35 @@ public interface IDrillTarget
     string Engine { get; }
     bool AllowDrill { get; }
     IReadOnlyList<IStoreMember> Members { get; }
+}
 
+public static class DrillTargets
+{
     /// <summary>Refuses a destructive operation on a target not allowed for drills.</summary>
-    void DemandDrillAllowed(string operation)
+    public static void DemandDrillAllowed(this IDrillTarget target, string operation)
     {
-        if (!AllowDrill)
+        if (!target.AllowDrill)
         {
-            throw new DrToolsException($"{operation} refused: {Name} is not allowed for drills. Sandboxes are; for any other cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", DrErrorKind.NotAllowed);
+            throw new DrToolsException($"{operation} refused: {target.Name} is not allowed for drills. Sandboxes are; for any other cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", DrErrorKind.NotAllowed);
+        }
+    }
+
+    /// <summary>
+    /// Whether every member's endpoint is named in <paramref name="allowDrillOn"/> or DRTOOLS_ALLOW_DRILL_ON (an entry
+    /// without a port means <paramref name="defaultPort"/>): a drill kills and promotes, so the user must name each server.
+    /// </summary>
+    public static bool AllowedByName(IEnumerable<IStoreMember> members, IReadOnlyCollection<string>? allowDrillOn, int defaultPort)
+    {
+        var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
+        return members.All(m => allowed.Any(a => Cluster.ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:{defaultPort}", m.Endpoint)));
+    }
+
+    /// <summary>Refuses a member given twice: a drill would count it twice.</summary>
+    public static void RefuseDuplicates(IEnumerable<IStoreMember> members)
+    {
+        if (members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
+        {
+            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
         }
     }
 }
@@ -27,4 +49,15 @@ public interface IStoreMember
     string Endpoint { get; }
     /// <summary>The name, with the endpoint when they differ.</summary>
     string Display { get; }
+}
+
+/// <summary>A member reached at host:port, named in messages as "node1 (127.0.0.1:5433)", or by its endpoint alone.</summary>
+public abstract class StoreMember(string name, string host, int port) : IStoreMember
+{
+    public string Name { get; } = name;
+    public string Host { get; } = host;
+    public int Port { get; } = port;
+    public string Endpoint => $"{Host}:{Port}";
+    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
+    public override string ToString() => Display;
 }

@@ -18,17 +18,12 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         store.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
         RefuseUnsupported(options);
         var status = await store.GetStatusAsync(cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {store.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var primary = status.PrimaryFor(options.Mode);
         var replicas = status.Standbys.Where(s => s.ReplicationState == "streaming").ToList();
         MemberStatus? candidate = null;
         if (options.Candidate is { } chosen)
         {
-            candidate = status.Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
-                ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {store.Name} (members: {string.Join(", ", status.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
-            if (candidate.Role != MemberRole.Standby)
-            {
-                throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
-            }
+            candidate = status.ChosenCandidate(chosen);
         }
         else if (replicas.Count == 0)
         {

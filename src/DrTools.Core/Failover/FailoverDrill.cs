@@ -19,18 +19,13 @@ public static class FailoverDrill
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var primary = status.PrimaryFor(options.Mode);
         var standbys = status.Standbys.ToList();
 
         MemberStatus? candidate = null;
         if (options.Candidate is { } chosen)
         {
-            candidate = status.Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
-                ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {target.Name} (members: {string.Join(", ", status.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
-            if (candidate.Role != MemberRole.Standby)
-            {
-                throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
-            }
+            candidate = status.ChosenCandidate(chosen);
         }
         else if (standbys.Count == 0)
         {

@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using DrTools.Core.Backups;
 using DrTools.Core.Integrity;
 using DrTools.Core.Processes;
@@ -28,10 +27,7 @@ public static class MariaDbBackups
         if (kind == Physical && replica is null) throw new DrToolsException($"a physical backup of {cluster.Name} is taken from a replicating replica (its data still while it is copied); {status.Verdict}.", DrErrorKind.InvalidOperation);
         var sourceName = replica?.Name ?? status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation);
         var source = cluster.Member(sourceName);
-        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
-        var directory = repository.BackupDirectory(id);
-        Directory.CreateDirectory(directory);
-        ServerAccount.Current.Own(directory);
+        var (id, directory) = Engines.EngineBackups.NewBackup(repository);
         var started = DateTimeOffset.UtcNow;
         await using var connection = await source.OpenAsync(cancellationToken);
         // Still data: the replica's SQL thread paused, or the primary's writes held by a global read lock on this session.
@@ -108,62 +104,36 @@ public static class MariaDbBackups
     /// </summary>
     public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
     {
-        var clock = new MonotonicClock();
-        string? reason = null;
-        ChecksumComparison? integrity = null;
-        TimeSpan? restored = null;
-        var verification = TimeSpan.Zero;
-        Sandbox? instance = null;
+        var verification = new Engines.EngineBackups.Verification(backup, new MonotonicClock(), options);
         try
         {
             options.Progress.Enter($"restore of the {backup.Kind} into a new instance", 10);
             try
             {
-                instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
+                verification.Instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
+                var restored = ((MariaDbCluster)MariaDbEngine.Instance.Cluster(verification.Instance)).Members[0];
+                await verification.CompareAsync(token => MariaDbChecksum.TakeAsync(restored, null, token), $"GTID {backup.ReferenceLsn}", cancellationToken);
             }
             catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
             {
-                reason = $"restore: {e.Message}";
-            }
-            restored = clock.Elapsed;
-            if (instance is not null && backup.Reference is { } reference)
-            {
-                options.Progress.Enter("integrity: table checksums against the reference", 80);
-                var cluster = (MariaDbCluster)MariaDbEngine.Instance.Cluster(instance);
-                integrity = DbChecksums.Compare(reference, await MariaDbChecksum.TakeAsync(cluster.Members[0], null, cancellationToken));
-                if (!integrity.Passed) reason = $"integrity: differs from the reference at GTID {backup.ReferenceLsn}: {integrity}";
-                verification = clock.Elapsed - restored.Value;
+                verification.Reason ??= $"restore: {e.Message}";
             }
         }
         finally
         {
-            if (instance is not null && (!options.KeepInstance || reason is not null)) await instance.DisposeAsync();
+            await verification.RemoveInstanceAsync();
         }
-        var total = clock.Elapsed;
-        return new BackupVerificationResult
-        {
-            BackupId = backup.Id,
-            Passed = reason is null,
-            Reason = reason,
-            StartedAt = clock.StartedAt,
-            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, backup.Kind == Dump
+        return verification.Result(backup.Kind == Dump
                 ? "a new MariaDB instance (mariadb-install-db, start), then the dump fed to the mariadb client, on one monotonic clock"
-                : "mariadb-backup --prepare of a copy, then a new MariaDB instance started on it, on one monotonic clock"),
-            RecoverySeconds = null,
-            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, MariaDbChecksum.Method + ", against the reference taken when the backup was"),
-            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "restore + verification: the time to a verified, usable instance"),
-            RecoveryTarget = $"GTID {backup.EndLsn} (the backup's own position)",
-            Integrity = integrity,
-            KeptInstance = options.KeepInstance && reason is null && instance is not null ? $"sandbox {instance.Id}, port {instance.Members[0].Port}" : null,
-            KeptInstanceId = options.KeepInstance && reason is null ? instance?.Id : null,
-        };
+                : "mariadb-backup --prepare of a copy, then a new MariaDB instance started on it, on one monotonic clock",
+            MariaDbChecksum.Method, $"GTID {backup.EndLsn} (the backup's own position)");
     }
 
     /// <summary>A new one-member MariaDB sandbox holding the backup's data; removed again when this fails.</summary>
     internal static async Task<Sandbox> RestoreAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
     {
         var directory = repository.BackupDirectory(backup.Id);
-        var instance = Sandbox.Reserve(root, null, persistent: keep, password: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), restored: true, engine: Engines.StoreEngines.MariaDb);
+        var instance = Engines.EngineBackups.NewInstance(Engines.StoreEngines.MariaDb, root, keep);
         try
         {
             if (backup.Kind == Physical)

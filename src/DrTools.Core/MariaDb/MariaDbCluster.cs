@@ -35,13 +35,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
     {
         if (connectionStrings.Count == 0) throw new DrToolsException("no members given: pass at least one connection string.", DrErrorKind.InvalidArgument);
         var members = connectionStrings.Select((text, index) => MariaDbMember.Parse(text, index + 1, userName: userName, password: password, connectTimeout: connectTimeout)).ToList();
-        if (members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
-        {
-            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
-        }
-        var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
-        var allowDrill = members.All(m => allowed.Any(a => ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:3306", m.Endpoint)));
-        return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
+        DrillTargets.RefuseDuplicates(members);
+        return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 3306));
     }
 
     public MariaDbMember Member(string nameOrEndpoint) =>

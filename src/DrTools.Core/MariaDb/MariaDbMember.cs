@@ -6,26 +6,17 @@ namespace DrTools.Core.MariaDb;
 /// One MariaDB (or MySQL) server of a cluster, reached by a MySqlConnector connection string. Every failure to reach it
 /// becomes a one-line <see cref="DrToolsException"/> naming the member, never showing the password.
 /// </summary>
-public sealed class MariaDbMember : Engines.IStoreMember
+public sealed class MariaDbMember : Engines.StoreMember
 {
     private readonly string _connectionString;
 
-    private MariaDbMember(string name, string host, int port, string userName, string connectionString)
+    private MariaDbMember(string name, string host, int port, string userName, string connectionString) : base(name, host, port)
     {
-        Name = name;
-        Host = host;
-        Port = port;
         UserName = userName;
         _connectionString = connectionString;
     }
 
-    public string Name { get; }
-    public string Host { get; }
-    public int Port { get; }
     public string UserName { get; }
-    public string Endpoint => $"{Host}:{Port}";
-    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
-    public override string ToString() => Display;
 
     /// <summary>The password, for a replica's CHANGE MASTER TO (sent to the server, never shown).</summary>
     internal string Password => new MySqlConnectionStringBuilder(_connectionString).Password;

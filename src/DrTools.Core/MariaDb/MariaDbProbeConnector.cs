@@ -16,40 +16,26 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
     public string ReadStatement => "one-row selects";
     public string ProbeData => $"{MariaDbCluster.Schema}.{Probe.Table}";
 
-    /// <summary>Each member's share of an attempt: a member that drops packets must leave the attempt time for the next ones.</summary>
-    private TimeSpan PerMember => TimeSpan.FromMilliseconds(Math.Max(200, attemptTimeout.TotalMilliseconds / members.Count));
+    private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
-    public async Task<IProbeSession> OpenAsync(CancellationToken cancellationToken)
-    {
-        var errors = new List<string>();
-        foreach (var member in members)
+    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember, kind == ProbeKind.Write ? "accepts writes" : "answers",
+        async (member, token) =>
         {
-            using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connect.CancelAfter(PerMember);
-            MySqlConnection? connection = null;
+            var connection = await member.OpenAsync(token);
             try
             {
-                connection = await member.OpenAsync(connect.Token);
-                if (kind == ProbeKind.Write)
-                {
-                    await using var check = new MySqlCommand("select @@read_only", connection);
-                    if (Convert.ToInt32(await check.ExecuteScalarAsync(connect.Token)) != 0)
-                    {
-                        errors.Add($"{member.Endpoint} is read-only");
-                        await connection.DisposeAsync();
-                        continue;
-                    }
-                }
-                return new Session(member, connection);
+                await using var check = new MySqlCommand("select @@read_only", connection);
+                if (kind == ProbeKind.Read || Convert.ToInt32(await check.ExecuteScalarAsync(token)) == 0) return (new Session(member, connection), null);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            catch
             {
-                if (connection is not null) await connection.DisposeAsync();
-                errors.Add(e is OperationCanceledException ? $"{member.Endpoint}: no answer within {DurationText.Format(PerMember)}" : e.Message);
+                await connection.DisposeAsync();
+                throw;
             }
-        }
-        throw new DrToolsException($"no member {(kind == ProbeKind.Write ? "accepts writes" : "answers")}: {string.Join("; ", errors)}", DrErrorKind.ConnectionFailed);
-    }
+            await connection.DisposeAsync();
+            return (null, "is read-only");
+        },
+        (_, e) => e.Message, cancellationToken);
 
     private sealed class Session(MariaDbMember member, MySqlConnection connection) : IProbeSession
     {

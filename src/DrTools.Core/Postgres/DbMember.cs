@@ -7,36 +7,24 @@ namespace DrTools.Core.Postgres;
 /// One PostgreSQL server of a cluster, reached by an Npgsql connection string. Every failure to reach it becomes a
 /// one-line <see cref="DrToolsException"/> naming the member, scrubbed of the password, within <see cref="ConnectTimeout"/>.
 /// </summary>
-public sealed class DbMember : Engines.IStoreMember
+public sealed class DbMember : Engines.StoreMember
 {
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string _connectionString;
     private readonly string? _password;
 
-    private DbMember(string name, string host, int port, string connectionString, string? password, TimeSpan connectTimeout)
+    private DbMember(string name, string host, int port, string connectionString, string? password, TimeSpan connectTimeout) : base(name, host, port)
     {
-        Name = name;
-        Host = host;
-        Port = port;
         _connectionString = connectionString;
         _password = password;
         ConnectTimeout = connectTimeout;
     }
 
-    public string Name { get; }
-    public string Host { get; }
-    public int Port { get; }
     public TimeSpan ConnectTimeout { get; }
-    public string Endpoint => $"{Host}:{Port}";
 
     /// <summary>The same server under the name its HA manager gives it.</summary>
     public DbMember Named(string name) => new(name, Host, Port, _connectionString, _password, ConnectTimeout);
-
-    /// <summary>How messages name this member: "node1 (127.0.0.1:5433)", or just the endpoint.</summary>
-    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
-
-    public override string ToString() => Display;
 
     /// <summary>
     /// Parses one member's connection string. <paramref name="position"/> (1-based) names the member when the string

@@ -27,13 +27,8 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
             throw new DrToolsException("no members given: pass at least one connection string.", DrErrorKind.InvalidArgument);
         }
         var members = connectionStrings.Select((text, index) => DbMember.Parse(text, index + 1, userName: userName, password: password, connectTimeout: connectTimeout)).ToList();
-        var duplicate = members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1);
-        if (duplicate is not null)
-        {
-            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
-        }
-        var allowed = (allowDrillOn ?? []).Concat(ConfiguredDrillTargets).ToList();
-        var allowDrill = members.All(m => allowed.Any(a => Cluster.ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:5432", m.Endpoint)));
+        Engines.DrillTargets.RefuseDuplicates(members);
+        var allowDrill = Engines.DrillTargets.AllowedByName(members, allowDrillOn, 5432);
         return new DbTarget(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
     }
 
@@ -42,5 +37,5 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
         ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
     /// <summary>Refuses a destructive operation on a target not allowed for drills.</summary>
-    public void DemandDrillAllowed(string operation) => ((Engines.IDrillTarget)this).DemandDrillAllowed(operation);
+    public void DemandDrillAllowed(string operation) => Engines.DrillTargets.DemandDrillAllowed(this, operation);
 }

@@ -1,5 +1,4 @@
 using System.Globalization;
-using System.Security.Cryptography;
 using DrTools.Core.Backups;
 using DrTools.Core.Integrity;
 using DrTools.Core.Processes;
@@ -25,9 +24,7 @@ public static class RedisBackups
         if (kind is not (Rdb or Aof)) throw new DrToolsException($"backup kind '{kind}': a Redis backup is {Rdb} (BGSAVE) or {Aof} (BGREWRITEAOF).", DrErrorKind.InvalidArgument);
         var status = await cluster.GetStatusAsync(cancellationToken);
         var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
-        var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
-        var directory = repository.BackupDirectory(id);
-        Directory.CreateDirectory(directory);
+        var (id, directory) = Engines.EngineBackups.NewBackup(repository);
         var started = DateTimeOffset.UtcNow;
         await using var connection = await primary.OpenAsync(cancellationToken, checkClusterMode: true);
         var dataDirectory = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dir"));
@@ -93,13 +90,8 @@ public static class RedisBackups
     /// </summary>
     public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
     {
-        var clock = new MonotonicClock();
+        var verification = new Engines.EngineBackups.Verification(backup, new MonotonicClock(), options);
         var directory = repository.BackupDirectory(backup.Id);
-        string? reason = null;
-        ChecksumComparison? integrity = null;
-        TimeSpan? restored = null;
-        var verification = TimeSpan.Zero;
-        Sandbox? instance = null;
         try
         {
             options.Progress.Enter($"{(backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb")} of the backup's files", 5);
@@ -107,53 +99,32 @@ public static class RedisBackups
                 ? new CommandSpec($"redis-check-aof of backup {backup.Id}", "redis-check-aof", [Manifest(directory)])
                 : new CommandSpec($"redis-check-rdb of backup {backup.Id}", "redis-check-rdb", [Path.Combine(directory, RdbFile)]);
             var checkedFiles = await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken);
-            if (checkedFiles.ExitCode != 0) reason = $"{check.FileName}: {Summary(checkedFiles)}";
-            if (reason is null)
+            if (checkedFiles.ExitCode != 0) verification.Reason = $"{check.FileName}: {Summary(checkedFiles)}";
+            else
             {
                 options.Progress.Enter("loading it into a new redis-server", 30);
                 try
                 {
-                    instance = Sandbox.Reserve(options.Root, null, persistent: options.KeepInstance, password: Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12)), restored: true, engine: Engines.StoreEngines.Redis);
+                    var instance = verification.Instance = Engines.EngineBackups.NewInstance(Engines.StoreEngines.Redis, options);
                     var member = instance.AddMember("restored");
                     Directory.CreateDirectory(member.DataDirectory);
                     if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, "appendonlydir"), Path.Combine(member.DataDirectory, "appendonlydir")]), cancellationToken);
                     else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
-                    restored = clock.Elapsed;
-                    if (backup.Reference is { } reference)
-                    {
-                        options.Progress.Enter("integrity: key digests against the reference", 70);
-                        integrity = DbChecksums.Compare(reference, await RedisChecksum.TakeAsync(server, null, cancellationToken));
-                        if (!integrity.Passed) reason = $"integrity: differs from the reference at offset {backup.ReferenceLsn}: {integrity}";
-                        verification = clock.Elapsed - restored.Value;
-                    }
+                    await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token), $"offset {backup.ReferenceLsn}", cancellationToken);
                 }
                 catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
                 {
-                    reason = $"restore: {e.Message}";
+                    verification.Reason ??= $"restore: {e.Message}";
                 }
             }
         }
         finally
         {
-            if (instance is not null && (!options.KeepInstance || reason is not null)) await instance.DisposeAsync();
+            await verification.RemoveInstanceAsync();
         }
-        var total = clock.Elapsed;
-        return new BackupVerificationResult
-        {
-            BackupId = backup.Id,
-            Passed = reason is null,
-            Reason = reason,
-            StartedAt = clock.StartedAt,
-            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, $"the file check, then a new redis-server loading the {backup.Kind?.ToUpperInvariant()} until INFO says loading:0, on one monotonic clock"),
-            RecoverySeconds = null,
-            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, RedisChecksum.Method + ", against the reference taken when the backup was"),
-            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "check + load + verification: the time to a verified, usable instance"),
-            RecoveryTarget = $"offset {backup.EndLsn} (the snapshot's own)",
-            Integrity = integrity,
-            KeptInstance = options.KeepInstance && reason is null && instance is not null ? $"sandbox {instance.Id}, port {instance.Members[0].Port}" : null,
-            KeptInstanceId = options.KeepInstance && reason is null ? instance?.Id : null,
-        };
+        return verification.Result($"the file check, then a new redis-server loading the {backup.Kind?.ToUpperInvariant()} until INFO says loading:0, on one monotonic clock",
+            RedisChecksum.Method, $"offset {backup.EndLsn} (the snapshot's own)");
     }
 
     private static string Manifest(string directory) =>

@@ -38,13 +38,8 @@ public sealed partial class RedisCluster : IReplicaSet
     {
         if (addresses.Count == 0) throw new DrToolsException("no members given: pass at least one Redis address.", DrErrorKind.InvalidArgument);
         var members = addresses.Select((text, index) => RedisMember.Parse(text, index + 1, password, connectTimeout)).ToList();
-        if (members.GroupBy(m => m.Endpoint).FirstOrDefault(g => g.Count() > 1) is { } duplicate)
-        {
-            throw new DrToolsException($"member {duplicate.Key} is given more than once.", DrErrorKind.InvalidArgument);
-        }
-        var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
-        var allowDrill = members.All(m => allowed.Any(a => ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:6379", m.Endpoint)));
-        return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
+        DrillTargets.RefuseDuplicates(members);
+        return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 6379));
     }
 
     public RedisMember Member(string nameOrEndpoint) =>

@@ -6,24 +6,15 @@ namespace DrTools.Core.Redis;
 /// One Redis server of a cluster, given as redis://[:password@]host:port (or host:port, password separately). Every
 /// failure to reach it becomes one line naming the member, never the password; a Redis Cluster node is refused.
 /// </summary>
-public sealed class RedisMember : Engines.IStoreMember
+public sealed class RedisMember : Engines.StoreMember
 {
-    private RedisMember(string name, string host, int port, string? password, TimeSpan connectTimeout)
+    private RedisMember(string name, string host, int port, string? password, TimeSpan connectTimeout) : base(name, host, port)
     {
-        Name = name;
-        Host = host;
-        Port = port;
         Password = password;
         ConnectTimeout = connectTimeout;
     }
 
-    public string Name { get; }
-    public string Host { get; }
-    public int Port { get; }
     public TimeSpan ConnectTimeout { get; }
-    public string Endpoint => $"{Host}:{Port}";
-    public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
-    public override string ToString() => Display;
 
     /// <summary>The requirepass (sent to the server as AUTH and masterauth, never shown).</summary>
     internal string? Password { get; }

@@ -16,35 +16,25 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
     public string ReadStatement => "GET of one key";
     public string ProbeData => "the hash drtools:probe:<run>";
 
-    private TimeSpan PerMember => TimeSpan.FromMilliseconds(Math.Max(200, attemptTimeout.TotalMilliseconds / members.Count));
+    private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
-    public async Task<IProbeSession> OpenAsync(CancellationToken cancellationToken)
-    {
-        var errors = new List<string>();
-        foreach (var member in members)
+    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember, kind == ProbeKind.Write ? "is a master" : "answers",
+        async (member, token) =>
         {
-            using var connect = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            connect.CancelAfter(PerMember);
-            RedisConnection? connection = null;
+            var connection = await RedisConnection.OpenAsync(member.Host, member.Port, member.Password, token);
             try
             {
-                connection = await RedisConnection.OpenAsync(member.Host, member.Port, member.Password, connect.Token);
-                if (kind == ProbeKind.Write && (await connection.CommandAsync(connect.Token, "ROLE") as object?[])?[0] as string != "master")
-                {
-                    errors.Add($"{member.Endpoint} is a replica");
-                    await connection.DisposeAsync();
-                    continue;
-                }
-                return new Session(member, connection);
+                if (kind == ProbeKind.Read || (await connection.CommandAsync(token, "ROLE") as object?[])?[0] as string == "master") return (new Session(member, connection), null);
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            catch
             {
-                if (connection is not null) await connection.DisposeAsync();
-                errors.Add(e is OperationCanceledException ? $"{member.Endpoint}: no answer within {DurationText.Format(PerMember)}" : member.Describe(e).Message);
+                await connection.DisposeAsync();
+                throw;
             }
-        }
-        throw new DrToolsException($"no member {(kind == ProbeKind.Write ? "is a master" : "answers")}: {string.Join("; ", errors)}", DrErrorKind.ConnectionFailed);
-    }
+            await connection.DisposeAsync();
+            return (null, "is a replica");
+        },
+        (member, e) => member.Describe(e).Message, cancellationToken);
 
     private sealed class Session(RedisMember member, RedisConnection connection) : IProbeSession
     {

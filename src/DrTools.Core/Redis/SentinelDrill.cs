@@ -16,7 +16,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
     public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
     {
-        ((Engines.IDrillTarget)cluster).DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        Engines.DrillTargets.DemandDrillAllowed(cluster, options.Mode.ToString().ToLowerInvariant());
         if (cluster.Sentinels.Count == 0) throw new DrToolsException($"recovered by Sentinel: {cluster.Name} has no Sentinels (New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument);
         if (options.Candidate is not null) throw new DrToolsException("recovered by Sentinel: the Sentinels choose the replica to promote; a candidate is for drills DrTools recovers.", DrErrorKind.InvalidArgument);
         var status = await cluster.GetStatusAsync(cancellationToken);

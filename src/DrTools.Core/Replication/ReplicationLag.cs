@@ -11,6 +11,9 @@ public sealed record ReplicationLagOptions
     public const long MaxLagBytesLimit = 1L << 50;
 
     public long? MaxLagBytes { get; init; }
+    /// <summary>The largest transaction threshold accepted (10^12): larger is a typo, not a limit.</summary>
+    public const long MaxLagTransactionsLimit = 1_000_000_000_000;
+
     /// <summary>MariaDB: the most GTID transactions a replica may be behind.</summary>
     public long? MaxLagTransactions { get; init; }
     /// <summary>Held against the heartbeat lag when measured, otherwise against PostgreSQL's replay lag.</summary>
