@@ -129,4 +129,23 @@ public sealed class RedisTests
         Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
         Assert.StartsWith("slave", await CliAsync(sandbox, "node0", "ROLE"));
     }
+
+    [Fact]
+    public async Task Sentinels_fail_over_a_frozen_primary_which_rejoins_as_a_replica_when_thawed()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 1, sentinels: true);
+        var drill = ((RedisCluster)sandbox.Cluster).Recovery(RecoveredBy.Sentinel);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Fault = NodeFault.FreezeNode, FaultDuration = TimeSpan.FromSeconds(4), WriteProbe = new ProbeOptions { Rate = 50 }, ReadProbe = new ProbeOptions { Rate = 10 } };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains("SIGSTOP of redis-server", string.Join("\n", plan.Steps));
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Contains(result.Timeline, e => e.Name == "node thawed");
+        Assert.Equal("node1", result.TopologyAfter.Primary!.Name);
+        // Thawed, the old primary learns from the Sentinels that it is a replica now: no two primaries.
+        await Polling.RequireAsync(async () => (await CliAsync(sandbox, "node0", "ROLE")).StartsWith("slave", StringComparison.Ordinal), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100),
+            () => "the thawed old primary did not become a replica", CancellationToken.None);
+        Assert.All(Core.Processes.ProcessTable.FindByWorkingDirectory(sandbox.Directory), pid => Assert.False(Core.Processes.ProcessTable.IsStopped(pid)));
+    }
 }

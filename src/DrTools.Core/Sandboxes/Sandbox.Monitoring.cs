@@ -73,12 +73,12 @@ public sealed partial class Sandbox
             exporters[member.Name] = port;
         }
 
-        var monitor = ServiceDirectory(Directory, "drtools-monitor");
-        System.IO.Directory.CreateDirectory(monitor);
-        var endpoints = new MonitoringEndpoints(0, 0, LoopbackPort.Free(), exporters, Path.Combine(monitor, "notifications.jsonl"));
-        ServiceHost.Start($"DrTools' metrics and alert receiver of sandbox {Id}", monitor, Path.Combine(monitor, "drtools-monitor.log"), ["monitor", $"127.0.0.1:{endpoints.DrToolsPort}", Directory, endpoints.Inbox]);
-        await Polling.RequireAsync(() => AnswersAsync(endpoints.Metrics.ToString(), cancellationToken), ServiceStartTimeout, TimeSpan.FromMilliseconds(100),
-            () => $"sandbox {Id}: DrTools' metrics did not answer: {ServiceProcess.LastLines(Path.Combine(monitor, "drtools-monitor.log"))}", cancellationToken);
+        var endpoints = new MonitoringEndpoints(0, 0, 0, exporters, Path.Combine(ServiceDirectory(Directory, "drtools-monitor"), "notifications.jsonl"));
+        await StartServiceAsync("drtools-monitor", "drtools-monitor", () =>
+        {
+            endpoints = endpoints with { DrToolsPort = LoopbackPort.Free() };
+            return ["monitor", $"127.0.0.1:{endpoints.DrToolsPort}", Directory, endpoints.Inbox];
+        }, () => AnswersAsync(endpoints.Metrics.ToString(), cancellationToken), "DrTools' metrics did not answer", cancellationToken, ownService: true);
 
         var alertmanager = ServiceDirectory(Directory, "alertmanager");
         await StartServiceAsync("alertmanager", programs["prometheus-alertmanager"], () =>

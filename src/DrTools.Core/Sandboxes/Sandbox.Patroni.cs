@@ -129,10 +129,11 @@ public sealed partial class Sandbox
     /// <summary>
     /// Starts a service in its own folder under services/ and waits until it is <paramref name="ready"/>; one that exits
     /// because a port was taken is started again with the ports and configuration <paramref name="prepare"/> makes anew.
-    /// Returns its log file.
+    /// Returns its log file. With <paramref name="ownService"/>, <paramref name="program"/> names DrTools' own service
+    /// host's log and the arguments are the host's.
     /// </summary>
     private async Task<string> StartServiceAsync(string name, string program, Func<IReadOnlyList<string>> prepare, Func<Task<bool>> ready, string notReady, CancellationToken cancellationToken,
-        IReadOnlyDictionary<string, string>? environment = null)
+        IReadOnlyDictionary<string, string>? environment = null, bool ownService = false)
     {
         var folder = ServiceDirectory(Directory, name);
         System.IO.Directory.CreateDirectory(folder);
@@ -141,7 +142,8 @@ public sealed partial class Sandbox
         for (var attempt = 1; ; attempt++)
         {
             var logged = File.Exists(log) ? new FileInfo(log).Length : 0;
-            ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare(), environment: environment);
+            if (ownService) ServiceHost.Start($"{name} of sandbox {Id}", folder, log, prepare(), environment);
+            else ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare(), environment: environment);
             var exited = false;
             var started = await Polling.UntilAsync(async () => await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0), ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
             if (started && !exited) return log;
