@@ -73,8 +73,9 @@ public sealed class MariaDbTests
         Assert.Contains("rejoined as a replica", result.State);
         Assert.Contains(result.Timeline, e => e.Name == "primary fenced");
         // Every acknowledged write is on the new primary, and the old primary replicates from it.
-        // Every acknowledged write, and any the client saw fail that committed all the same.
-        Assert.Equal(result.AcknowledgedWrites + result.UnacknowledgedButCommitted, await ScalarAsync(sandbox, plan.Candidate!, $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}'"));
+        // Every acknowledged write is on the new primary (an attempt in flight when the probe stopped may be there too).
+        var acknowledged = string.Join(",", result.WriteSamples.Where(s => s.Succeeded).Select(s => s.Sequence));
+        Assert.Equal(result.AcknowledgedWrites, await ScalarAsync(sandbox, plan.Candidate!, $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}' and seq in ({acknowledged})"));
         Assert.Equal(0, await ScalarAsync(sandbox, plan.Candidate!, "select @@read_only"));
         Assert.Equal(1, await ScalarAsync(sandbox, "node0", "select @@read_only"));
     }
