@@ -46,7 +46,7 @@ public static class Stores
         }
     }
 
-    /// <summary>Checksums the same tables (key patterns) as the reference now, on the named member or the primary, and compares.</summary>
+    /// <summary>Checksums the named member or the primary now and compares with the reference (PostgreSQL: its tables, each the same way; other engines: everything in scope, so that an added table or key pattern shows).</summary>
     public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member, CancellationToken cancellationToken) => target is DbTarget postgres
         ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
         : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null, cancellationToken));
