@@ -101,5 +101,21 @@ public sealed class RedisBackupTests
         Assert.DoesNotContain(secret, malformed.Message);
         Assert.Contains("member #1", malformed.Message);
         Assert.Contains("engine 'oracle'", Assert.Throws<DrToolsException>(() => Stores.FromConnectionStrings("oracle", ["x"])).Message);
+
+        // A manifest naming an engine this DrTools does not know is left alone, and the other sandboxes are still listed.
+        var manifest = Path.Combine(redis.Directory, "sandbox.json");
+        var written = await File.ReadAllTextAsync(manifest);
+        await File.WriteAllTextAsync(manifest, written.Replace("\"engine\": \"redis\"", "\"engine\": \"oracle\"", StringComparison.Ordinal));
+        try
+        {
+            var listed = Sandbox.List(root.Path);
+            Assert.Equal(SandboxState.NotASandbox, listed.Single(s => s.Id == redis.Id).State);
+            Assert.Contains("names engine 'oracle'", listed.Single(s => s.Id == redis.Id).Note);
+            Assert.Equal(StoreEngines.MariaDb, listed.Single(s => s.Id == mariadb.Id).Engine);
+        }
+        finally
+        {
+            await File.WriteAllTextAsync(manifest, written);
+        }
     }
 }

@@ -15,6 +15,9 @@ public static class StoreEngines
         [Redis] = Core.Redis.RedisEngine.Instance,
     };
 
+    /// <summary>Whether <paramref name="engine"/> is a store other than PostgreSQL that DrTools has an engine for.</summary>
+    public static bool IsOther(string engine) => Others.ContainsKey(engine);
+
     /// <summary>The engine of a store other than PostgreSQL; null for PostgreSQL, whose code is DrTools' first.</summary>
     public static IStoreEngine? Get(string engine) => engine == PostgreSql ? null
         : Others.TryGetValue(engine, out var found) ? found

@@ -85,6 +85,8 @@ internal sealed record SandboxManifest(
             _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory) => $"{FileName} describes another folder ({manifest.Directory})",
             _ when manifest.Members is null || !manifest.Members.Concat(manifest.Sentinels ?? []).SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
                 $"{FileName} names files outside {directory}",
+            // Listing and removal ask the engine about the members: one DrTools does not know would stop them for every folder.
+            { Engine: { } engine } when !Engines.StoreEngines.IsOther(engine) => $"{FileName} names engine '{engine}', which this DrTools does not know",
             _ => null,
         };
         return notASandbox is null ? manifest : null;
