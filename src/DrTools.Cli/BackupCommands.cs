@@ -123,11 +123,11 @@ public static class BackupCommands
         var repository = Repository();
         var json = CommonOptions.Json();
         var command = new Command("list", "The catalog: backups with age and size, restore points, and the recoverable window.") { repository, json };
-        command.SetAction(parse =>
+        command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
             var backups = repo.Backups;
-            var window = backups.Any(b => b.Engine is null) ? PointInTimeRestore.Window(repo) : null;
+            var window = backups.Any(b => b.Engine is null) ? await PointInTimeRestore.WindowAsync(repo, token) : null;
             if (parse.GetValue(json))
             {
                 Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window });

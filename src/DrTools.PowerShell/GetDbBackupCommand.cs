@@ -18,7 +18,7 @@ public sealed class GetDbBackupCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
-        if (RecoverableWindow) WriteObject(RunOperation(_ => Task.FromResult(PointInTimeRestore.Window(repository))));
+        if (RecoverableWindow) WriteObject(RunOperation(token => PointInTimeRestore.WindowAsync(repository, token)));
         else WriteObject(repository.Backups, enumerateCollection: true);
     }
 }

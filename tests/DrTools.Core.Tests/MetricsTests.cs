@@ -37,9 +37,9 @@ public sealed class MetricsTests
         await Sql.ExecuteAsync(sandbox, "node0", "create table lagging as select g from generate_series(1, 10000) g");
 
         // The archiver may add a segment at any moment: the window read just before or just after the metrics stands.
-        var windowBefore = PointInTimeRestore.Window(repository);
+        var windowBefore = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
         var samples = await DrMetrics.CollectAsync(new MetricSources { Targets = [sandbox.Target], Repositories = [repository.Root], HistoryRoot = history }, CancellationToken.None);
-        var windowAfter = PointInTimeRestore.Window(repository);
+        var windowAfter = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
         var lag = Assert.Single(await ReplicationLagTester.MeasureAsync(sandbox.Target, new ReplicationLagOptions(), CancellationToken.None));
         await Sql.ExecuteAsync(sandbox, "node1", "select pg_wal_replay_resume()");
 

@@ -107,11 +107,161 @@ public sealed class PointInTimeTests
         Assert.Equal(before, root.Sandboxes.Count);
     }
 
-    private static async Task ArchiveCurrentSegmentAsync(Sandbox sandbox, BackupRepository repository)
+    [Fact]
+    public async Task A_corrupt_segment_mid_archive_fails_the_check_ends_the_window_and_fails_a_restore_past_it()
     {
-        var segment = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(pg_current_wal_lsn())");
-        await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
+        var segments = new List<string>();
+        var afterLast = DateTime.MinValue;
+        for (var i = 1; i <= 6; i++)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", $"insert into m values ({i})");
+            afterLast = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
+            segments.Add(await ArchiveCurrentSegmentAsync(sandbox, repository, "node0"));
+        }
+        var target = RecoveryTarget.Time(new DateTimeOffset(afterLast, TimeSpan.Zero));
+        var intact = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Null(intact.Break);
+
+        // Byte 60 is inside the first record of the segment (after the 40-byte long page header): its CRC no longer matches.
+        var corrupt = segments[2];
+        FlipByte(Path.Combine(repository.WalDirectory, corrupt), 60);
+
+        var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+        Assert.False(check.Passed);
+        Assert.Contains(check.Problems, p => p.Contains($"segment {corrupt} on timeline 1 is damaged at", StringComparison.Ordinal));
+        var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Equal(corrupt, window.Replay!.Segment);
+        var corruptStart = WalArchive.Start(corrupt).Value;
+        Assert.InRange(Postgres.Lsn.Parse(window.LatestLsn).Value, corruptStart, corruptStart + 0x2000);
+        Assert.True(Postgres.Lsn.Parse(window.LatestLsn) < Postgres.Lsn.Parse(intact.LatestLsn));
+        Assert.Contains(corrupt, window.ToString());
+
+        var outcome = await RestoreOutcomeAsync(repository, target, root.Path);
+        AssertNamesTheBreak(outcome, corrupt, 1, window.LatestLsn, target);
+
+        // An archiver that copied late (or a copy that did not keep the times) puts every segment's time after the
+        // target: the restore runs, replay stops at the damaged record, and the end of the WAL it reached is not PASS.
+        foreach (var file in WalArchive.Segments(repository)) file.LastWriteTimeUtc = DateTime.UtcNow;
+        var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+        {
+            Target = target, MustExist = ["select 1 from m having count(*) = 6"], KeepInstance = false, Root = root.Path,
+        }, CancellationToken.None);
+        Assert.False(restored.Passed);
+        AssertNamesTheBreak((false, $"{restored.Target}: {restored.Reason}"), corrupt, 1, window.LatestLsn, target);
+        Assert.Contains("missing: select 1 from m having count(*) = 6", restored.Reason);
+        Assert.Equal(2, root.Sandboxes.Count);
+    }
+
+    [Fact]
+    public async Task After_a_failover_a_lost_history_file_or_a_partial_segment_in_place_of_a_timeline_2_segment_is_named_and_never_PASS()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int); insert into m values (1)");
+        await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
+        var flushed = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_flush_lsn()::text");
+        for (var i = 0; i < 500 && await Sql.ScalarAsync<bool>(sandbox, "node1", $"select pg_last_wal_replay_lsn() < '{flushed}'"); i++)
+        {
+            await Task.Delay(20);
+        }
+        await sandbox.Server("node0").StopAsync(Postgres.ShutdownMode.Fast, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote(wait => false)");
+        for (var i = 0; i < 500 && await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_is_in_recovery()"); i++) await Task.Delay(20);
+        var firstOnTwo = await Sql.ScalarAsync<string>(sandbox, "node1",
+            "insert into m values (2); select pg_walfile_name(pg_current_wal_lsn())");
+        await ArchiveCurrentSegmentAsync(sandbox, repository, "node1");
+        await Sql.ExecuteAsync(sandbox, "node1", "insert into m values (3)");
+        var afterLast = await Sql.ScalarAsync<DateTime>(sandbox, "node1", "select clock_timestamp()");
+        var target = RecoveryTarget.Time(new DateTimeOffset(afterLast, TimeSpan.Zero));
+        await ArchiveCurrentSegmentAsync(sandbox, repository, "node1");
+        var history = Path.Combine(repository.WalDirectory, "00000002.history");
+        for (var i = 0; i < 500 && !File.Exists(history); i++) await Task.Delay(20);
+        Assert.StartsWith("00000002", firstOnTwo);
+        var intact = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Null(intact.Break);
+        Assert.Equal(2, intact.Replay!.Timeline);
+
+        // The timeline-1 .partial (same position: where the timelines part) in place of timeline 2's first segment.
+        var partial = Assert.Single(Directory.GetFiles(repository.WalDirectory, "*.partial"));
+        Assert.Equal(firstOnTwo, "00000002" + Path.GetFileName(partial)[8..24]);
+        var replaced = Path.Combine(repository.WalDirectory, firstOnTwo);
+        File.Move(replaced, replaced + ".saved");
+        File.Copy(partial, replaced);
+        var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+        Assert.False(check.Passed);
+        Assert.Contains(check.Problems, p => p.Contains($"segment {firstOnTwo} on timeline 2 is damaged at", StringComparison.Ordinal));
+        var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        AssertNamesTheBreak(await RestoreOutcomeAsync(repository, target, root.Path), firstOnTwo, 2, window.LatestLsn, target);
+        File.Move(replaced + ".saved", replaced, overwrite: true);
+
+        // Without timeline 2's history, recovery stays on timeline 1 and ends where it ends: the segments of timeline 2 are named.
+        File.Delete(history);
+        check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+        Assert.False(check.Passed);
+        var problem = Assert.Single(check.Problems);
+        Assert.Contains($"archived from {firstOnTwo} (timeline 2): its history file 00000002.history is missing from the archive", problem);
+        window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Equal(1, window.Replay!.Timeline);
+        Assert.True(Postgres.Lsn.Parse(window.LatestLsn) <= WalArchive.Start(firstOnTwo));
+        var outcome = await RestoreOutcomeAsync(repository, target, root.Path);
+        AssertNamesTheBreak(outcome, window.Replay.Segment, 1, window.LatestLsn, target);
+        Assert.Contains("00000002.history is missing", outcome.Text);
+        Assert.Equal(2, root.Sandboxes.Count);
+    }
+
+    private static void FlipByte(string path, long offset)
+    {
+        using var file = new FileStream(path, FileMode.Open, FileAccess.ReadWrite);
+        file.Position = offset;
+        var value = file.ReadByte();
+        file.Position = offset;
+        file.WriteByte((byte)(value ^ 0xFF));
+    }
+
+    /// <summary>A restore refused up front (its target past the WAL that replays) or one that ran and failed: never PASS.</summary>
+    private static async Task<(bool Passed, string Text)> RestoreOutcomeAsync(
+        BackupRepository repository, RecoveryTarget target, string root)
+    {
+        try
+        {
+            var options = new PointInTimeOptions { Target = target, KeepInstance = false, Root = root };
+            var result = await PointInTimeRestore.RestoreAsync(repository, options, CancellationToken.None);
+            return (result.Passed, $"{result.Target}: {result.Reason}");
+        }
+        catch (DrToolsException e)
+        {
+            return (false, e.Message);
+        }
+    }
+
+    private static void AssertNamesTheBreak(
+        (bool Passed, string Text) outcome, string segment, int timeline, string lsn, RecoveryTarget target)
+    {
+        Assert.False(outcome.Passed, outcome.Text);
+        Assert.Contains(target.ToString(), outcome.Text);
+        Assert.Contains(segment, outcome.Text);
+        Assert.Contains($"timeline {timeline}", outcome.Text);
+        Assert.Contains(lsn, outcome.Text);
+    }
+
+    private static Task ArchiveCurrentSegmentAsync(Sandbox sandbox, BackupRepository repository) =>
+        ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
+
+    private static async Task<string> ArchiveCurrentSegmentAsync(Sandbox sandbox, BackupRepository repository, string member)
+    {
+        var segment = await Sql.ScalarAsync<string>(sandbox, member, "select pg_walfile_name(pg_current_wal_lsn())");
+        await Sql.ExecuteAsync(sandbox, member, "select pg_switch_wal()");
         for (var i = 0; i < 500 && !File.Exists(Path.Combine(repository.WalDirectory, segment)); i++) await Task.Delay(20);
         Assert.True(File.Exists(Path.Combine(repository.WalDirectory, segment)), $"{segment} was not archived");
+        return segment;
     }
 }

@@ -33,6 +33,8 @@ public sealed record BackupPolicyResult
     public required Measurement? LatestBackupAge { get; init; }
     public required ArchiverStatus? Archiver { get; init; }
     public required IReadOnlyList<string> MissingWalSegments { get; init; }
+    /// <summary>Where the archived WAL stops replaying from the earliest backup, and why when more is archived.</summary>
+    public WalReplayCheck? WalReplay { get; init; }
     public required IReadOnlyList<RetentionDecision> Retention { get; init; }
 }
 
@@ -53,6 +55,13 @@ public static class BackupPolicy
 
         var missing = backups.Count == 0 ? [] : WalArchive.Scan(repository, Lsn.Parse(backups[0].StartLsn)).MissingSegments;
         if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from {repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
+        WalReplayCheck? replay = null;
+        if (backups.Where(b => b.Engine is null).MinBy(b => b.FinishedAt) is { } earliest)
+        {
+            // Every archived segment read along the timeline chain, record by record: the files being there is not enough.
+            replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
+            if (replay.Break is { } broken) problems.Add($"WAL replay from backup {earliest.Id} stops at {replay}: {broken}");
+        }
 
         ArchiverStatus? archiver = null;
         if (target is not null)
@@ -62,7 +71,11 @@ public static class BackupPolicy
         }
 
         var retention = options.Retention is { } policy ? PlanRetention(backups, policy) : [];
-        return new BackupPolicyResult { Passed = problems.Count == 0, Problems = problems, LatestBackupAge = age, Archiver = archiver, MissingWalSegments = missing, Retention = retention };
+        return new BackupPolicyResult
+        {
+            Passed = problems.Count == 0, Problems = problems, LatestBackupAge = age, Archiver = archiver, MissingWalSegments = missing,
+            WalReplay = replay, Retention = retention,
+        };
     }
 
     /// <summary>Which backups a GFS policy keeps, and why; the newest backup is always kept.</summary>

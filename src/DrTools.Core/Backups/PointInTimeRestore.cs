@@ -10,7 +10,15 @@ public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string Earli
     /// <summary>The first WAL segment missing from the archive, which ends the window early.</summary>
     public string? Gap { get; init; }
 
-    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn}){(Gap is null ? "" : $", where WAL segment {Gap} is missing from the archive")}";
+    /// <summary>Why the WAL stops replaying at the window's end although more is archived (bad segment, lost history).</summary>
+    public string? Break { get; init; }
+
+    /// <summary>Where reading the archive along the timeline chain stopped: LSN, segment, timeline.</summary>
+    public WalReplayCheck? Replay { get; init; }
+
+    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn})"
+        + (Gap is null ? "" : $", where WAL segment {Gap} is missing from the archive")
+        + (Break is null ? "" : $", where the WAL stops replaying: {Break}");
 }
 
 public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
@@ -59,27 +67,35 @@ public sealed record PointInTimeResult
 /// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused before anything is restored.</summary>
 public static class PointInTimeRestore
 {
-    /// <summary>From the end of the earliest backup to the end of the WAL archived without a gap after it (a missing segment ends the window).</summary>
-    public static RecoverableWindow Window(BackupRepository repository)
+    /// <summary>
+    /// From the end of the earliest backup to the end of the WAL that replays after it: read along the timeline chain
+    /// record by record, a missing, damaged or foreign segment, or a timeline recovery cannot follow, ends the window.
+    /// </summary>
+    public static async Task<RecoverableWindow> WindowAsync(BackupRepository repository, CancellationToken cancellationToken)
     {
         // Other engines' backups recover by their own logs (MariaDB's binlogs): this window is PostgreSQL's, by WAL.
         var backups = repository.Backups.Where(b => b.Engine is null).ToList();
         if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is recoverable by WAL.", DrErrorKind.InvalidOperation);
         var earliest = backups.MinBy(b => b.FinishedAt)!;
         var continuity = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn));
-        var end = Lsn.Parse(earliest.EndLsn) > continuity.ContiguousEnd ? Lsn.Parse(earliest.EndLsn) : continuity.ContiguousEnd;
-        // The archive's segments carry no commit times: the latest time is when the last segment before the end was archived.
-        var lastBeforeEnd = WalArchive.Segments(repository).Where(f => WalArchive.Start(f.Name) < end).MaxBy(f => WalArchive.Position(f.Name));
+        var replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
+        var end = Lsn.Parse(earliest.EndLsn) > replay.End ? Lsn.Parse(earliest.EndLsn) : replay.End;
+        // The archive's segments carry no commit times: the latest time is when the last segment that replays whole was archived.
+        var lastBeforeEnd = WalArchive.Segments(repository)
+            .Where(f => WalArchive.Start(f.Name).Value + (ulong)WalArchive.SegmentSize <= end.Value)
+            .MaxBy(f => WalArchive.Position(f.Name));
         var latestTime = lastBeforeEnd?.LastWriteTimeUtc ?? earliest.FinishedAt;
         return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, latestTime, end.ToString())
         {
             Gap = continuity.MissingSegments.FirstOrDefault(),
+            Break = replay.Break,
+            Replay = replay,
         };
     }
 
     public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, PointInTimeOptions options, CancellationToken cancellationToken)
     {
-        var window = Window(repository);
+        var window = await WindowAsync(repository, cancellationToken);
         var target = options.Target;
         RequireKnownRestorePoint(repository, target);
         var backup = ChooseBackup(repository, target, window);
@@ -95,6 +111,7 @@ public static class PointInTimeRestore
         try
         {
             var reached = target.ToString();
+            string? missed = null;
             try
             {
                 options.Progress.Enter($"recovery to {target}", 40);
@@ -106,24 +123,33 @@ public static class PointInTimeRestore
                 {
                     // PostgreSQL stops at the first commit after the target time; with none archived, every archived
                     // commit is before the target, so the state at that time is the end of the archived WAL.
+                    // That holds only when the WAL replayed whole: where it breaks or has a gap, commits before the target may be lost.
                     reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, which is the state at that time)";
                     await instance.RecoverAsync(repository, RecoveryTarget.EndOfArchive, options.RecoveryTimeout, cancellationToken);
+                    missed = Missed(window, target);
+                    if (missed is not null) reached = $"{target} NOT reached: replay stopped at the end of the WAL that replays";
                 }
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
             {
-                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+                var broken = Missed(window, target) is { } why ? $"; {why}" : "";
+                throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}{broken}",
+                    DrErrorKind.ExternalCommandFailed, e);
             }
             var duration = clock.Elapsed;
             await using var connection = await instance.Connection.OpenAsync(cancellationToken);
-            var (lastTransaction, lsn) = await connection.ReadFirstAsync("select pg_last_xact_replay_timestamp(), pg_current_wal_lsn()::text", r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.GetString(1)), cancellationToken);
+            // pg_last_wal_replay_lsn() stays, after promotion, at the end of the last record recovery replayed.
+            var (lastTransaction, lsn) = await connection.ReadFirstAsync(
+                "select pg_last_xact_replay_timestamp(), pg_last_wal_replay_lsn()::text",
+                r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.IsDBNull(1) ? "none" : r.GetString(1)), cancellationToken);
             options.Progress.Enter("marker queries", 90);
             var markers = new List<MarkerCheck>();
             foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
             {
                 markers.Add(new MarkerCheck(query, mustExist, await FoundAsync(connection, query, cancellationToken)));
             }
-            var failed = markers.Where(m => !m.Passed).ToList();
+            var failed = markers.Where(m => !m.Passed).Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}").ToList();
+            if (missed is not null) failed.Insert(0, $"{missed}; replayed to {lsn}");
             Measurement? loss = null;
             var requested = options.Target.Kind switch
             {
@@ -143,7 +169,7 @@ public static class PointInTimeRestore
                 BackupId = backup.Id,
                 Target = reached,
                 Passed = failed.Count == 0,
-                Reason = failed.Count == 0 ? null : string.Join("; ", failed.Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}")),
+                Reason = failed.Count == 0 ? null : string.Join("; ", failed),
                 Duration = new Measurement("restore duration", duration.TotalSeconds, "s", null, "extraction, server start, WAL replay to the target and promotion, on one monotonic clock"),
                 LastReplayedTransaction = lastTransaction,
                 DataLossBeforeTarget = loss,
@@ -166,6 +192,16 @@ public static class PointInTimeRestore
             // A failed restore removes what it made unless asked to keep it; a successful one is kept unless asked not to.
             if (succeeded ? !options.KeepInstance : !options.KeepFailedInstance) await instance.DisposeAsync();
         }
+    }
+
+    /// <summary>Why a restore that ran out of WAL did not reach <paramref name="target"/>: the archive breaks or has a gap.</summary>
+    private static string? Missed(RecoverableWindow window, RecoveryTarget target)
+    {
+        if (window.Break is null && window.Gap is null) return null;
+        var where = window.Replay is { } replay ? $"{replay.End} (segment {replay.Segment}, timeline {replay.Timeline})" : window.LatestLsn;
+        return $"target {target} was not reached: WAL replay stops at {where}, "
+            + (window.Break ?? $"WAL segment {window.Gap} is missing from the archive")
+            + ", and commits before the target may be in the WAL it cannot replay";
     }
 
     /// <summary>
@@ -212,13 +248,18 @@ public static class PointInTimeRestore
             case "time":
                 var time = DateTimeOffset.Parse(target.Value!, CultureInfo.InvariantCulture);
                 if (time < window.EarliestTime) throw new DrToolsException(Outside("it is before the earliest backup finished"), DrErrorKind.InvalidArgument);
-                if (time > window.LatestTime) throw new DrToolsException(Outside("it is after the last archived WAL"), DrErrorKind.InvalidArgument);
+                var after = window.Break is null ? "it is after the last archived WAL" : "it is after the end of the WAL that replays";
+                if (time > window.LatestTime) throw new DrToolsException(Outside(after), DrErrorKind.InvalidArgument);
                 return backups.Last(b => b.FinishedAt <= time);
             case "lsn":
             case "name":
                 var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value! : repository.RestorePoints.Single(r => r.Name == target.Value).Lsn);
                 if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest backup"), DrErrorKind.InvalidArgument);
-                if (lsn > Lsn.Parse(window.LatestLsn)) throw new DrToolsException(Outside($"{lsn} is past the last archived WAL"), DrErrorKind.InvalidArgument);
+                var end = window.Break is null ? "the last archived WAL" : "the end of the WAL that replays";
+                if (lsn > Lsn.Parse(window.LatestLsn))
+                {
+                    throw new DrToolsException(Outside($"{lsn} is past {end}"), DrErrorKind.InvalidArgument);
+                }
                 return backups.Last(b => Lsn.Parse(b.EndLsn) <= lsn);
             default:
                 // A transaction id has no place in the window until replay meets it: start from the earliest backup.

@@ -16,6 +16,17 @@ public sealed record DbChecksum(string Member, string Database, DateTimeOffset T
     /// <summary>How the checksum was computed, for reports: PostgreSQL's <see cref="Method"/> unless another engine took it.</summary>
     public string HowMeasured { get; init; } = Method;
 
+    /// <summary>
+    /// The server's other databases (all but the templates), each checksummed the same way when the member's own database
+    /// is; null when only that one was (a table list was given, or a reference from before all databases were read).
+    /// </summary>
+    public IReadOnlyList<DbChecksum>? OtherDatabases { get; init; }
+
+    /// <summary>Every table checksummed: the own database's as schema.table, the others' as database.schema.table.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public IReadOnlyList<TableChecksum> AllTables =>
+        [.. Tables, .. (OtherDatabases ?? []).SelectMany(d => d.Tables.Select(t => t with { Table = $"{d.Database}.{t.Table}" }))];
+
     public const string Method = "per table: count(*) and sum(hash_record_extended(row, 0)) — or sum(hashtextextended(row::text, 0)) where a column type has no extended hash (json, point, …), the same way as the reference — order-independent — over all tables read in one REPEATABLE READ snapshot";
 }
 
@@ -27,7 +38,7 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
     public bool Passed => Differences.Count == 0;
     public string Result => Passed ? "PASS" : "FAIL";
     public override string ToString() => Passed
-        ? $"PASS: {Reference.Tables.Count} table(s) identical"
+        ? $"PASS: {Reference.AllTables.Count} table(s) identical{(Reference.OtherDatabases is { } others ? $" in {others.Count + 1} database(s)" : "")}"
         : $"FAIL: {string.Join("; ", Differences.Select(d => $"{d.Table}: {d.Reason}"))}";
 }
 
@@ -180,19 +191,53 @@ public static class DbChecksums
         return names;
     }
 
+    /// <summary>
+    /// Checksums the member's own database and every other database but the templates, each in its own snapshot (exact
+    /// across databases only while nothing is written: a standby with replay paused, a restored instance).
+    /// </summary>
+    public static async Task<DbChecksum> TakeEveryDatabaseAsync(DbMember member, CancellationToken cancellationToken) =>
+        await TakeEveryDatabaseAsync(member, null, cancellationToken);
+
+    /// <param name="like">A reference to compute this one like: its databases' tables each by the same method.</param>
+    private static async Task<DbChecksum> TakeEveryDatabaseAsync(DbMember member, DbChecksum? like, CancellationToken cancellationToken)
+    {
+        var own = await TakeAsync(member, null, like, cancellationToken);
+        var databases = new List<string>();
+        await using (var connection = await member.OpenAsync(cancellationToken))
+        {
+            await using var list = new NpgsqlCommand(
+                "select datname from pg_database where not datistemplate and datallowconn and datname <> current_database() order by 1", connection);
+            await using var reader = await list.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) databases.Add(reader.GetString(0));
+        }
+        var others = new List<DbChecksum>();
+        foreach (var database in databases)
+        {
+            var reference = like?.OtherDatabases?.FirstOrDefault(d => d.Database == database);
+            others.Add(await TakeAsync(member.InDatabase(database), null, reference, cancellationToken));
+        }
+        return own with { OtherDatabases = others };
+    }
+
     /// <summary>Checksums one member of a cluster: the one named, or the primary.</summary>
     public static async Task<DbChecksum> TakeAsync(DbTarget target, string? member, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
         => await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), tables, cancellationToken);
 
     /// <summary>Checksums the same tables as the reference now, and compares.</summary>
-    public static async Task<ChecksumComparison> CompareAsync(DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken) =>
-        Compare(reference, await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), null, reference, cancellationToken));
+    public static async Task<ChecksumComparison> CompareAsync(DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken)
+    {
+        var server = await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken);
+        // A reference of every database is compared with every database now: one added or lost is a difference too.
+        return Compare(reference, reference.OtherDatabases is null
+            ? await TakeAsync(server, null, reference, cancellationToken)
+            : await TakeEveryDatabaseAsync(server, reference, cancellationToken));
+    }
 
     public static ChecksumComparison Compare(DbChecksum reference, DbChecksum current)
     {
-        var now = current.Tables.ToDictionary(t => t.Table);
+        var now = current.AllTables.ToDictionary(t => t.Table);
         var differences = new List<TableDifference>();
-        foreach (var table in reference.Tables)
+        foreach (var table in reference.AllTables)
         {
             if (!now.TryGetValue(table.Table, out var found))
             {
@@ -207,8 +252,8 @@ public static class DbChecksums
                 differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, $"same {found.Rows} rows, different content"));
             }
         }
-        var referenced = reference.Tables.Select(t => t.Table).ToHashSet();
-        differences.AddRange(current.Tables.Where(t => !referenced.Contains(t.Table)).Select(t => new TableDifference(t.Table, null, t.Rows, "not in the reference")));
+        var referenced = reference.AllTables.Select(t => t.Table).ToHashSet();
+        differences.AddRange(current.AllTables.Where(t => !referenced.Contains(t.Table)).Select(t => new TableDifference(t.Table, null, t.Rows, "not in the reference")));
         return new ChecksumComparison(reference, current, differences);
     }
 }

@@ -32,7 +32,7 @@ public static class DrMetrics
         var samples = new List<MetricSample>();
         var clusters = await Task.WhenAll(sources.Targets.Select(target => ClusterAsync(target, cancellationToken)));
         foreach (var cluster in clusters) samples.AddRange(cluster);
-        foreach (var repository in sources.Repositories) samples.AddRange(Repository(repository));
+        foreach (var repository in sources.Repositories) samples.AddRange(await RepositoryAsync(repository, cancellationToken));
         if (sources.History) samples.AddRange(Drills(DrillHistory.Runs(sources.HistoryRoot), DateTimeOffset.UtcNow));
         samples.Add(Gauge("drtools_scrape_duration_seconds", "How long collecting these metrics took.", Labels(), Stopwatch.GetElapsedTime(started).TotalSeconds));
         return samples;
@@ -106,7 +106,7 @@ public static class DrMetrics
         return samples;
     }
 
-    private static IEnumerable<MetricSample> Repository(string path)
+    private static async Task<IEnumerable<MetricSample>> RepositoryAsync(string path, CancellationToken cancellationToken)
     {
         var labels = Labels(("repository", Path.GetFullPath(path)));
         BackupRepository repository;
@@ -127,7 +127,7 @@ public static class DrMetrics
         if (backups.Count == 0) return samples;
         samples.Add(Gauge("drtools_backup_latest_age_seconds", "Time since the latest base backup finished.", labels, (DateTimeOffset.UtcNow - backups[^1].FinishedAt).TotalSeconds));
         if (backups.All(b => b.Engine is not null)) return samples; // no PostgreSQL backup: no WAL window
-        var window = PointInTimeRestore.Window(repository);
+        var window = await PointInTimeRestore.WindowAsync(repository, cancellationToken);
         samples.Add(Gauge("drtools_backup_recoverable_window_seconds", "Span of time a point-in-time recovery can reach: the earliest backup's end to the last archived WAL (a gap in the archive ends it).", labels, (window.LatestTime - window.EarliestTime).TotalSeconds));
         samples.Add(Gauge("drtools_backup_recoverable_window_end_age_seconds", "Time since the latest point a recovery can reach: what a disaster now would lose.", labels, Math.Max(0, (DateTimeOffset.UtcNow - window.LatestTime).TotalSeconds)));
         return samples;
