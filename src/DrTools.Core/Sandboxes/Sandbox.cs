@@ -189,6 +189,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     {
         root ??= DefaultRoot;
         EnsureRoot(root);
+        ServerAccount.Current.DemandCanEnter(root, "the sandbox folder");
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
         var owner = persistent ? null : ProcessOwner.Current;
@@ -200,7 +201,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             Restored = restored,
             Engine = engine,
         };
-        OwnedFolder.Create(Path.GetFullPath(root), id, folder => manifest.Save(folder));
+        OwnedFolder.Create(Path.GetFullPath(root), id, "the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root)", folder => manifest.Save(folder));
         return new Sandbox(manifest);
     }
 
@@ -230,7 +231,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             File.Delete(PasswordFile);
         }
-        File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings() + WalDiskSettings());
+        AtomicFile.Append(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings() + WalDiskSettings());
         options.Progress.Enter("starting the primary", 25);
         await StartNewMemberAsync(primary, standbyOf: null, cancellationToken);
 
@@ -352,7 +353,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// sandbox models a plain streaming cluster.
     /// </summary>
     internal void AllowRestoreFromArchive(SandboxMember member) =>
-        File.AppendAllText(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
+        AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
 
     private string CommonSettings() => $"""
 
@@ -377,8 +378,7 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     internal void WriteServerFile(string path, string content, bool secret = false)
     {
-        File.WriteAllText(path, content);
-        File.SetUnixFileMode(path, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        AtomicFile.Write(path, content, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         ServerAccount.Current.Own(path);
     }
 
@@ -413,7 +413,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     private static void EnsureRoot(string root)
     {
         if (System.IO.Directory.Exists(root)) return;
-        System.IO.Directory.CreateDirectory(root);
+        AtomicFile.MakeFolder(root, "the sandbox folder");
         // Shared like /tmp: several users may keep sandboxes here, and the server account must reach into it.
         File.SetUnixFileMode(root, (UnixFileMode)0b1_111_111_111);
     }
