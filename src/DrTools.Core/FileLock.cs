@@ -18,6 +18,8 @@ public sealed partial class FileLock : IDisposable
     public static FileLock Acquire(string lockFile)
     {
         var descriptor = open(lockFile, ReadWrite | Create | CloseOnExec, 0x1b6 /* 0666: whoever else shares the file */);
+        // flock needs no write access: a lock file on a read-only disk still locks, and the write it guards says why it failed.
+        if (descriptor < 0 && File.Exists(lockFile)) descriptor = open(lockFile, CloseOnExec, 0);
         if (descriptor < 0) throw AtomicFile.Failure("open the lock file", lockFile, Error());
         var waited = Stopwatch.StartNew();
         while (flock(descriptor, Exclusive | NonBlocking) != 0)

@@ -118,6 +118,10 @@ public sealed class BackupRepository
 
     internal void Remove(string backupId) => Update(catalog => catalog.Backups.RemoveAll(b => b.Id == backupId));
 
+    /// <summary>What a folder of <see cref="Uncatalogued"/> is, in one line.</summary>
+    public static string UncataloguedNote(string directory) =>
+        $"{directory} has no catalog entry: a backup still being taken, or one whose process was killed (not a backup; remove it when no backup runs)";
+
     /// <summary>A read-modify-write under the catalog's lock: concurrent backups into one repository each keep their entry.</summary>
     private void Update(Action<Catalog> change)
     {
