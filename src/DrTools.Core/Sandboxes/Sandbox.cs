@@ -188,8 +188,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false, string? engine = null)
     {
         root ??= DefaultRoot;
-        EnsureRoot(root);
-        ServerAccount.Current.DemandCanEnter(root, "the sandbox folder");
+        DemandUsableRoot(root);
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
         var owner = persistent ? null : ProcessOwner.Current;
@@ -201,7 +200,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             Restored = restored,
             Engine = engine,
         };
-        OwnedFolder.Create(Path.GetFullPath(root), id, "the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root)", folder => manifest.Save(folder));
+        OwnedFolder.Create(Path.GetFullPath(root), id, RootWhat, folder => manifest.Save(folder));
         return new Sandbox(manifest);
     }
 
@@ -410,10 +409,33 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     internal static void EnsureSocketRoot() => EnsureRoot(SocketRoot);
 
+    private const string RootWhat = "the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root)";
+
+    /// <summary>
+    /// Refuses, in one line and before anything is made, a sandbox folder no sandbox can live in: one that cannot be
+    /// made or written (read-only, full), or one the server account cannot enter.
+    /// </summary>
+    public static void DemandUsableRoot(string? root)
+    {
+        root = Path.GetFullPath(root ?? DefaultRoot);
+        EnsureRoot(root);
+        ServerAccount.Current.DemandCanEnter(root, "the sandbox folder");
+        var probe = Path.Combine(root, $".drtools-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            System.IO.Directory.CreateDirectory(probe);
+            System.IO.Directory.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("make a folder in", $"{RootWhat} {root}", e);
+        }
+    }
+
     private static void EnsureRoot(string root)
     {
         if (System.IO.Directory.Exists(root)) return;
-        AtomicFile.MakeFolder(root, "the sandbox folder");
+        AtomicFile.MakeFolder(root, RootWhat);
         // Shared like /tmp: several users may keep sandboxes here, and the server account must reach into it.
         File.SetUnixFileMode(root, (UnixFileMode)0b1_111_111_111);
     }
