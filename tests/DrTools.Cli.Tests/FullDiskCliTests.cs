@@ -167,4 +167,36 @@ public sealed class FullDiskCliTests
             $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.", up.StandardError.Trim());
         Assert.Empty(Directory.GetFileSystemEntries(sandboxes));
     }
+
+    [Fact]
+    public async Task Fault_stop_all_names_a_freeze_recorded_in_another_fault_state_folder_and_fails_until_it_is_undone()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var elsewhere = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults-elsewhere"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var here = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        // Without --duration the command returns with the freeze in effect, and its process (the owner) is gone.
+        var start = await Drtools.RunAsync(elsewhere, "fault", "start", "freeze", "--sandbox", sandbox.Id);
+        Assert.True(start.ExitCode == 0, start.All);
+        try
+        {
+            var check = await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id);
+            Assert.True(check.ExitCode == 1, check.All);
+            Assert.Contains("frozen process(s): node0 PID", check.StandardOutput);
+
+            var stop = await Drtools.RunAsync(here, "fault", "stop", "--all");
+
+            Assert.True(stop.ExitCode == 2, stop.All);
+            Assert.Matches(@"^drtools: not undone \(recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools\): left: \d+ frozen process\(s\): node0 PID \d+",
+                stop.StandardError.Trim());
+        }
+        finally
+        {
+            var undo = await Drtools.RunAsync(elsewhere, "fault", "stop", "--all");
+            Assert.True(undo.ExitCode == 0, undo.All);
+        }
+        var after = await Drtools.RunAsync(here, "fault", "stop", "--all");
+        Assert.True(after.ExitCode == 0, after.All);
+        Assert.Equal(0, (await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id)).ExitCode);
+    }
 }
