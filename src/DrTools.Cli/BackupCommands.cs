@@ -130,7 +130,7 @@ public static class BackupCommands
             var window = backups.Any(b => b.Engine is null) ? await PointInTimeRestore.WindowAsync(repo, token) : null;
             if (parse.GetValue(json))
             {
-                Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window });
+                Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window, uncatalogued = repo.Uncatalogued });
                 return ExitCodes.Success;
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
@@ -139,6 +139,7 @@ public static class BackupCommands
                 b.Engine is null ? $"{b.StartLsn}..{b.EndLsn}" : b.EndLsn, b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
             }));
             foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
+            foreach (var folder in repo.Uncatalogued) Console.WriteLine(BackupRepository.UncataloguedNote(repo.BackupDirectory(folder)));
             Console.WriteLine(window is null ? (backups.Count == 0 ? "nothing recoverable: no backup" : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)") : $"recoverable: {window}");
             return ExitCodes.Success;
         });

@@ -31,6 +31,12 @@ catch (DrToolsException e)
     Console.Error.WriteLine($"drtools: {e.Message}");
     return ExitCodes.Error;
 }
+catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+{
+    // A file-system failure no layer named (a full or read-only disk): one line with the path .NET names, never a crash.
+    Console.Error.WriteLine($"drtools: {e.Message.Split('\n')[0]}");
+    return ExitCodes.Error;
+}
 catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
 {
     // A drill cancelled part-way says where it left the cluster; anything else only that it cleaned up.

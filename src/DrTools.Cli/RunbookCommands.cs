@@ -71,7 +71,7 @@ public static class RunbookCommands
             var path = parse.GetValue(journalPath)!;
             var journal = RunJournal.Find(path);
             var text = ReportText.Render(journal, ReportText.ParseFormat(parse.GetValue(format)!, "--format"));
-            if (parse.GetValue(output) is { } file) File.WriteAllText(file, text);
+            if (parse.GetValue(output) is { } file) AtomicFile.Write(file, text);
             else Console.Write(text);
             return ExitCodes.Success;
         });
@@ -122,7 +122,7 @@ public static class RunbookCommands
         foreach (var format in Enum.GetValues<ReportFormat>())
         {
             var name = ReportText.FileName(format);
-            File.Copy(Path.Combine(journal.Folder!, name), Path.Combine(directory, name), overwrite: true);
+            AtomicFile.Write(Path.Combine(directory, name), File.ReadAllBytes(Path.Combine(journal.Folder!, name)));
         }
         Console.WriteLine($"reports copied to {Path.GetFullPath(directory)}");
     }

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Failover;
 using DrTools.Core.Runbooks;
 using DrTools.Core.Runbooks.Reports;
@@ -44,7 +45,7 @@ public sealed class ExportDrReportCommand : DrCmdlet
         }
         var file = GetUnresolvedProviderPathFromPSPath(Path);
         if (!ShouldProcess(file, $"Write the {Format} report of run {journal.Id}")) return;
-        File.WriteAllText(file, text);
+        AtomicFile.Write(file, text);
         WriteObject(new FileInfo(file));
     }
 }

@@ -53,6 +53,8 @@ public static class BackupPolicy
             if (age.Met == false) problems.Add($"the latest backup {backups[^1].Id} is {DurationText.Format(now - backups[^1].FinishedAt)} old, more than {DurationText.Format(options.MaxBackupAge!.Value)}");
         }
 
+        foreach (var id in repository.Uncatalogued) problems.Add(BackupRepository.UncataloguedNote(repository.BackupDirectory(id)));
+
         var missing = backups.Count == 0 ? [] : WalArchive.Scan(repository, Lsn.Parse(backups[0].StartLsn)).MissingSegments;
         if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from {repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
         WalReplayCheck? replay = null;

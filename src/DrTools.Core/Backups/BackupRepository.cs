@@ -53,6 +53,7 @@ public sealed class BackupRepository
     public string WalDirectory => Path.Combine(Root, "wal");
     public string BackupDirectory(string id) => Path.Combine(Root, "backups", id);
     private string CatalogFile => Path.Combine(Root, "catalog.json");
+    private string CatalogLock => Path.Combine(Root, "catalog.lock");
 
     /// <summary>Opens a repository, creating it (empty) when <paramref name="create"/> and the folder has none.</summary>
     public static BackupRepository Open(string path, bool create)
@@ -60,17 +61,43 @@ public sealed class BackupRepository
         var repository = new BackupRepository(Path.GetFullPath(path));
         if (File.Exists(repository.CatalogFile)) return repository;
         if (!create) throw new DrToolsException($"repository {repository.Root} has no catalog.json: not a DrTools backup repository (New-DbBackup / drtools backup create makes one).", DrErrorKind.InvalidArgument);
-        foreach (var directory in new[] { repository.Root, Path.Combine(repository.Root, "backups"), repository.WalDirectory })
+        try
         {
-            Directory.CreateDirectory(directory);
-            ServerAccount.Current.Own(directory);
+            foreach (var directory in new[] { repository.Root, Path.Combine(repository.Root, "backups"), repository.WalDirectory })
+            {
+                Directory.CreateDirectory(directory);
+                ServerAccount.Current.Own(directory);
+            }
         }
-        repository.Save(new Catalog([], []));
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("make the repository", repository.Root, e);
+        }
+        // Under the lock: a process making the same repository at once must not replace a catalog with entries by an empty one.
+        using (FileLock.Acquire(repository.CatalogLock))
+        {
+            if (!File.Exists(repository.CatalogFile)) repository.Save(new Catalog([], []));
+        }
         return repository;
     }
 
     public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).Select(b => b with { Repository = Root }).ToList();
     public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();
+
+    /// <summary>
+    /// Folders under backups/ the catalog has no entry for: a backup still being taken, or one a crash or kill left
+    /// (a failed backup removes its own). Never counted as a backup.
+    /// </summary>
+    public IReadOnlyList<string> Uncatalogued
+    {
+        get
+        {
+            var folder = Path.Combine(Root, "backups");
+            if (!Directory.Exists(folder)) return [];
+            var known = Load().Backups.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
+            return Directory.GetDirectories(folder).Select(Path.GetFileName).Where(id => !known.Contains(id!)).Order(StringComparer.Ordinal).ToList()!;
+        }
+    }
 
     public BackupRecord Backup(string? id)
     {
@@ -91,8 +118,14 @@ public sealed class BackupRepository
 
     internal void Remove(string backupId) => Update(catalog => catalog.Backups.RemoveAll(b => b.Id == backupId));
 
+    /// <summary>What a folder of <see cref="Uncatalogued"/> is, in one line.</summary>
+    public static string UncataloguedNote(string directory) =>
+        $"{directory} has no catalog entry: a backup still being taken, or one whose process was killed (not a backup; remove it when no backup runs)";
+
+    /// <summary>A read-modify-write under the catalog's lock: concurrent backups into one repository each keep their entry.</summary>
     private void Update(Action<Catalog> change)
     {
+        using var held = FileLock.Acquire(CatalogLock);
         var catalog = Load();
         change(catalog);
         Save(catalog);
@@ -110,10 +143,5 @@ public sealed class BackupRepository
         }
     }
 
-    private void Save(Catalog catalog)
-    {
-        var temporary = CatalogFile + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(catalog, Json));
-        File.Move(temporary, CatalogFile, overwrite: true);
-    }
+    private void Save(Catalog catalog) => AtomicFile.Write(CatalogFile, JsonSerializer.Serialize(catalog, Json));
 }

@@ -63,19 +63,20 @@ public static class DbBackups
                 Environment = connection.Password is { } password ? new Dictionary<string, string> { ["PGPASSWORD"] = password } : new Dictionary<string, string>(),
                 Timeout = options.Timeout,
             }, cancellationToken);
+            var finished = DateTimeOffset.UtcNow;
+            var (timeline, startLsn, endLsn) = ReadWalRange(Path.Combine(directory, "backup_manifest"));
+            var record = new BackupRecord(id, primary.Display, connection.Username ?? Environment.UserName, started, finished, startLsn.ToString(), endLsn.ToString(), timeline,
+                Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length), compression, binaries.MajorVersion);
+            if (options.RecordReference) record = await WithReferenceAsync(record, status, target, primary, repository, endLsn, options.ReferenceTables, cancellationToken);
+            repository.Add(record);
+            return record;
         }
         catch
         {
-            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true); // never a half-written backup in the repository
+            // Never a backup folder without its catalog entry: whatever failed (the copy, the WAL it needs, the catalog), it goes.
+            if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
             throw;
         }
-        var finished = DateTimeOffset.UtcNow;
-        var (timeline, startLsn, endLsn) = ReadWalRange(Path.Combine(directory, "backup_manifest"));
-        var record = new BackupRecord(id, primary.Display, connection.Username ?? Environment.UserName, started, finished, startLsn.ToString(), endLsn.ToString(), timeline,
-            Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length), compression, binaries.MajorVersion);
-        if (options.RecordReference) record = await WithReferenceAsync(record, status, target, primary, repository, endLsn, options.ReferenceTables, cancellationToken);
-        repository.Add(record);
-        return record;
     }
 
     private static string[] CompressionArguments(string compression) => compression switch
@@ -159,9 +160,21 @@ public static class DbBackups
     private static async Task ArchiveSegmentAsync(DbMember primary, BackupRepository repository, string segment, CancellationToken cancellationToken)
     {
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
-        await Polling.RequireAsync(() => Task.FromResult(File.Exists(Path.Combine(repository.WalDirectory, segment))), WaitTimeout, TimeSpan.FromMilliseconds(20),
-            () => $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.", cancellationToken);
+        // A WAL folder without room for a segment will not take it: said at once rather than after the whole wait.
+        await Polling.RequireAsync(() => Task.FromResult(File.Exists(Path.Combine(repository.WalDirectory, segment))
+                || (NoRoomForSegment(repository) ? throw new DrToolsException(NotArchived(repository, primary, segment), DrErrorKind.InvalidOperation) : false)),
+            WaitTimeout, TimeSpan.FromMilliseconds(20),
+            () => NotArchived(repository, primary, segment), cancellationToken);
     }
+
+    private static long FreeSpace(BackupRepository repository) => new DriveInfo(repository.WalDirectory).AvailableFreeSpace;
+
+    private static bool NoRoomForSegment(BackupRepository repository) => FreeSpace(repository) < WalArchive.SegmentSize;
+
+    private static string NotArchived(BackupRepository repository, DbMember primary, string segment) => FreeSpace(repository) is var free && free < WalArchive.SegmentSize
+        ? $"WAL segment {segment} cannot be archived into {repository.WalDirectory}: its file system has {SizeText.Format(free)} free, " +
+          $"less than one segment ({SizeText.Format(WalArchive.SegmentSize)}); free space there."
+        : $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.";
 
     /// <summary>Creates a named restore point on the primary and records it in the catalog.</summary>
     public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name, CancellationToken cancellationToken)

@@ -177,10 +177,10 @@ public sealed class RestoredInstance : IAsyncDisposable
             recovery_target_action = 'promote'
             {target.Settings}
             """;
-        await File.AppendAllTextAsync(Path.Combine(DataDirectory, "postgresql.auto.conf"), settings, cancellationToken);
+        AtomicFile.Append(Path.Combine(DataDirectory, "postgresql.auto.conf"), settings);
         // The socket is private to the server account and root: trust there; TCP keeps the source's passwords.
-        await File.WriteAllTextAsync(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n", cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(DataDirectory, "recovery.signal"), "", cancellationToken);
+        AtomicFile.Write(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n");
+        AtomicFile.Write(Path.Combine(DataDirectory, "recovery.signal"), "");
         foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf", "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
         await Server.StartAsync(cancellationToken, timeout);
         // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.

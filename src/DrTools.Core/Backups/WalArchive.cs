@@ -51,7 +51,11 @@ public static class WalArchive
 
     public static Lsn Start(string segmentName) => new(Position(segmentName) * (ulong)SegmentSize);
 
-    /// <summary>An archive_command copying each finished segment into <paramref name="directory"/>: under a temporary name, then renamed; a file already there is accepted only if identical.</summary>
+    /// <summary>
+    /// An archive_command copying each finished segment into <paramref name="directory"/>: under a temporary name, then
+    /// renamed (a copy that fails, on a full disk, is removed); a file already there is accepted only if identical.
+    /// </summary>
     public static string ArchiveCommand(string directory) =>
-        $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\"; fi";
+        $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; " +
+        $"else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" || {{ rm -f \"{directory}/%f.tmp\"; false; }}; fi";
 }

@@ -115,6 +115,8 @@ public static class Stores
     public static Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupVerificationOptions options, CancellationToken cancellationToken)
     {
         var backup = repository.Backup(options.BackupId);
+        // A folder the restore cannot be made in says nothing of the backup: refused here, never a FAIL of the backup.
+        Sandboxes.Sandbox.DemandUsableRoot(options.Root);
         return backup.Engine is { } name
             ? StoreEngines.Get(name)!.VerifyBackupAsync(repository, backup, options, cancellationToken)
             : Backups.BackupVerifier.VerifyAsync(repository, options with { BackupId = backup.Id }, cancellationToken);

@@ -84,11 +84,11 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
             Timeout = TimeSpan.FromMinutes(10),
         }, cancellationToken);
         // pg_rewind copied the new primary's configuration files: this server keeps its own (its port among them).
-        foreach (var (file, content) in saved) await File.WriteAllBytesAsync(Path.Combine(server.DataDirectory, file), content, cancellationToken);
+        foreach (var (file, content) in saved) AtomicFile.Write(Path.Combine(server.DataDirectory, file), content);
         var slot = SlotName(oldPrimary);
-        await File.AppendAllTextAsync(Path.Combine(server.DataDirectory, "postgresql.auto.conf"),
-            $"primary_conninfo = '{conninfo.Replace("'", "''")}'\nprimary_slot_name = '{slot}'\n", cancellationToken);
-        await File.WriteAllTextAsync(Path.Combine(server.DataDirectory, "standby.signal"), "", cancellationToken);
+        AtomicFile.Append(Path.Combine(server.DataDirectory, "postgresql.auto.conf"),
+            $"primary_conninfo = '{conninfo.Replace("'", "''")}'\nprimary_slot_name = '{slot}'\n");
+        AtomicFile.Write(Path.Combine(server.DataDirectory, "standby.signal"), "");
         foreach (var file in new[] { "postgresql.auto.conf", "standby.signal" }) ServerAccount.Current.Own(Path.Combine(server.DataDirectory, file));
         await ReplicationSlots.EnsureAsync(newPrimary, slot, cancellationToken);
         await server.StartAsync(cancellationToken);

@@ -42,9 +42,7 @@ public static class FaultRegistry
     public static void Save(FaultRecord record)
     {
         Directory.CreateDirectory(Folder);
-        var path = PathOf(record.Id);
-        File.WriteAllText(path + ".tmp", JsonSerializer.Serialize(record, Json));
-        File.Move(path + ".tmp", path, overwrite: true);
+        AtomicFile.Write(PathOf(record.Id), JsonSerializer.Serialize(record, Json));
     }
 
     public static void Remove(string id) => File.Delete(PathOf(id));

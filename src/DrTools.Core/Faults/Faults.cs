@@ -117,6 +117,39 @@ public static class Faults
     }
 
     /// <summary>
+    /// What fault check still finds after <see cref="StopAllAsync"/>: traces on this machine, and on the members of every
+    /// sandbox under <paramref name="sandboxRoot"/> (a freeze recorded in another fault-state folder, whose record this
+    /// process cannot see, leaves its processes stopped). Faults a running drill holds, and their members, are left out.
+    /// </summary>
+    public static async Task<FaultTrace> LeftBehindAsync(string? sandboxRoot, CancellationToken cancellationToken)
+    {
+        var held = FaultRegistry.List().Where(HeldElsewhere).ToList();
+        bool Held(int port) => held.Any(f => f.Member.EndsWith($":{port})", StringComparison.Ordinal) || f.Member.EndsWith($":{port}", StringComparison.Ordinal));
+        var members = new List<FaultMember>();
+        foreach (var found in Sandboxes.Sandbox.List(sandboxRoot).Where(s => s.State != Sandboxes.SandboxState.NotASandbox && s.Kind != Sandboxes.SandboxKind.RunScratch))
+        {
+            try
+            {
+                members.AddRange(FaultMembers.Of(Sandboxes.Sandbox.Open(found.Id, sandboxRoot)).Where(m => !Held(m.Port)));
+            }
+            catch (DrToolsException)
+            {
+                // Removed meanwhile, or not a sandbox with members: nothing of it to look at.
+            }
+        }
+        var machine = await FaultTrace.FindAsync([], cancellationToken);
+        var onMembers = members.Count == 0 ? null : await FaultTrace.FindAsync(members, cancellationToken);
+        var heldIds = held.Select(f => f.ToString()).ToHashSet();
+        return new FaultTrace(machine.Active.Where(a => !heldIds.Contains(a)).ToList(),
+            machine.Tables.Where(t => !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
+            machine.Labels.Where(l => !int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port)).ToList(), onMembers?.Frozen ?? [])
+        {
+            Toxics = onMembers?.Toxics ?? [],
+            Fillers = onMembers?.Fillers ?? [],
+        };
+    }
+
+    /// <summary>
     /// Holds the fault for <paramref name="duration"/> and returns it undone — also when cancelled (then it throws) —
     /// with what the HTTP probe saw meanwhile, when one was asked for.
     /// </summary>

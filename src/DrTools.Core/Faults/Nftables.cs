@@ -33,7 +33,7 @@ internal static class Nftables
     public static async Task ApplyAsync(string what, string ruleset, CancellationToken cancellationToken)
     {
         var file = Path.Combine(Path.GetTempPath(), $"drtools-{Guid.NewGuid():n}.nft");
-        await File.WriteAllTextAsync(file, ruleset, cancellationToken);
+        AtomicFile.Write(file, ruleset);
         try
         {
             await CommandRunner.RunAsync(new CommandSpec($"nft for {what}", Program(what), ["-f", file]), cancellationToken);

@@ -80,8 +80,7 @@ public static class MariaDbBackups
     internal static async Task CopyAsync(MariaDbMember source, string directory, CancellationToken cancellationToken)
     {
         var credentials = Path.Combine(Path.GetDirectoryName(directory)!, ".client.cnf");
-        File.WriteAllText(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n");
-        File.SetUnixFileMode(credentials, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
         ServerAccount.Current.Own(credentials);
         try
         {

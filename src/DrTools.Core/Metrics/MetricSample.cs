@@ -30,13 +30,7 @@ public static class Exposition
     }
 
     /// <summary>Writes the exposition for node_exporter's textfile collector: to a temporary file beside it, then renamed, so a scrape never reads half.</summary>
-    public static void WriteTextfile(string path, string exposition)
-    {
-        var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.tmp");
-        File.WriteAllText(temporary, exposition);
-        File.Move(temporary, full, overwrite: true);
-    }
+    public static void WriteTextfile(string path, string exposition) => AtomicFile.Write(path, exposition);
 
     internal static string LabelText(IReadOnlyDictionary<string, string> labels) => labels.Count == 0 ? ""
         : "{" + string.Join(",", labels.Select(l => $"{l.Key}=\"{l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"")) + "}";

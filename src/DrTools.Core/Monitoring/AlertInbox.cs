@@ -22,7 +22,7 @@ public sealed class AlertInbox(string path)
     {
         using var payload = JsonDocument.Parse(body);
         var line = JsonSerializer.Serialize(new { receivedAt, notification = payload.RootElement });
-        lock (Gate) File.AppendAllText(path, line + "\n");
+        lock (Gate) AtomicFile.Append(path, line + "\n");
     }
 
     /// <summary>Every notification received so far, in the order they came; a line being written is read next time.</summary>

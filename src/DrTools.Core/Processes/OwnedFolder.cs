@@ -9,13 +9,29 @@ internal static class OwnedFolder
     /// Makes <paramref name="root"/>/<paramref name="id"/> with its proof already inside: the proof is written into a
     /// staging folder that is then renamed whole, so the folder never exists under its id without what proves it is DrTools'.
     /// </summary>
-    public static string Create(string root, string id, Action<string> writeProofInto)
+    /// <param name="what">What <paramref name="root"/> is, for the one line a failure to make a folder there is.</param>
+    public static string Create(string root, string id, string what, Action<string> writeProofInto)
     {
         var directory = Path.Combine(root, id);
         var staging = Path.Combine(root, $".{id}.new");
-        Directory.CreateDirectory(staging);
-        writeProofInto(staging);
-        Directory.Move(staging, directory);
+        try
+        {
+            Directory.CreateDirectory(staging);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("make a folder in", $"{what} {root}", e);
+        }
+        try
+        {
+            writeProofInto(staging);
+            Directory.Move(staging, directory);
+        }
+        catch
+        {
+            Directory.Delete(staging, recursive: true);
+            throw;
+        }
         ServerAccount.Current.Own(directory);
         return directory;
     }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Runtime.InteropServices;
 
 namespace DrTools.Core.Processes;
@@ -62,6 +63,39 @@ public sealed partial class ServerAccount
             if (entry.LinkTarget is null) Own(entry.FullName);
         }
     }
+
+    /// <summary>
+    /// Refuses, in one line, a folder the server account cannot enter (a server started there fails with raw permission
+    /// errors), naming the first folder on the way that shuts it out. Asked of the account itself, so ACLs and groups count.
+    /// </summary>
+    public void DemandCanEnter(string folder, string what)
+    {
+        if (RunAsUser is null) return;
+        var full = Path.GetFullPath(folder);
+        var path = new List<string>();
+        for (var at = full; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at)) path.Insert(0, at);
+        var start = new ProcessStartInfo("runuser", ["-u", RunAsUser, "--", "sh", "-c", "for d; do test -x \"$d\" || { echo \"$d\"; exit 1; }; done", "sh", .. path])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        using var check = Process.Start(start) ?? throw new DrToolsException($"cannot run runuser to check that '{RunAsUser}' can enter {full}.");
+        var output = check.StandardOutput.ReadToEndAsync();
+        if (!check.WaitForExit(TimeSpan.FromSeconds(30)))
+        {
+            check.Kill();
+            throw new DrToolsException($"checking that '{RunAsUser}' can enter {full} did not finish within 30s.", DrErrorKind.Timeout);
+        }
+        if (check.ExitCode == 0) return;
+        var shut = output.Result.Trim() is { Length: > 0 } named ? named : full;
+        throw new DrToolsException(
+            $"the server account '{RunAsUser}' cannot enter {shut} ({ModeText(shut)}), so no server can start in {what} {full}: " +
+            $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.", DrErrorKind.InvalidArgument);
+    }
+
+    private static string ModeText(string folder) => System.IO.Directory.Exists(folder)
+        ? $"mode {Convert.ToString((int)File.GetUnixFileMode(folder), 8).PadLeft(4, '0')}"
+        : "it does not exist";
 
     [StructLayout(LayoutKind.Sequential)]
     private struct Passwd

@@ -58,10 +58,27 @@ internal sealed class DrillRun : IAsyncDisposable
         var clock = new MonotonicClock();
         var startedAt = clock.StartedAt;
         var folder = Path.Combine(DrillHistory.Root(options.HistoryRoot), $"{startedAt:yyyyMMdd-HHmmss}-{Slug(header.Name)}-{id}");
-        Directory.CreateDirectory(folder);
+        AtomicFile.MakeFolder(folder, "the run's folder in the drill history");
         var journalPath = Path.Combine(folder, "journal.json");
-        // The scratch folder holds what steps make (backup repositories); its marker lets a killed run's folder be found.
-        var scratch = RunScratch.Create(id, journalPath, startedAt);
+        string? scratch = null;
+        try
+        {
+            // The scratch folder holds what steps make (backup repositories); its marker lets a killed run's folder be found.
+            scratch = RunScratch.Create(id, journalPath, startedAt);
+            return Begin(header, objectives, options, steps, id, clock, folder, journalPath, scratch);
+        }
+        catch
+        {
+            // A run that cannot record itself does not start, and leaves no folder behind.
+            foreach (var made in new[] { folder, scratch }.OfType<string>().Where(Directory.Exists)) Directory.Delete(made, recursive: true);
+            throw;
+        }
+    }
+
+    private static DrillRun Begin(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options, IEnumerable<RunbookStep>? steps,
+        string id, MonotonicClock clock, string folder, string journalPath, string scratch)
+    {
+        var startedAt = clock.StartedAt;
         var journal = new RunJournal
         {
             Id = id,

@@ -163,10 +163,5 @@ public sealed record RunJournal
     }
 
     /// <summary>Writes the journal to a temporary file and renames it over the old one: readers never see half a journal.</summary>
-    public void Save(string path)
-    {
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, ToJson());
-        File.Move(temporary, path, overwrite: true);
-    }
+    public void Save(string path) => AtomicFile.Write(path, ToJson());
 }

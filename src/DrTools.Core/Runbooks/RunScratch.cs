@@ -27,11 +27,11 @@ public static class RunScratch
     internal static string Create(string id, string journalPath, DateTimeOffset startedAt, string? root = null)
     {
         root = Path.GetFullPath(root ?? DefaultRoot);
-        Directory.CreateDirectory(root);
+        AtomicFile.MakeFolder(root, "the runs' scratch folder");
         var owner = ProcessOwner.Current;
         var marker = new RunScratchMarker(CreatorMark, id, owner.Pid, owner.StartTicks, Path.GetFullPath(journalPath), startedAt);
         // Owned by the server account: server processes write into it (backup repositories).
-        return OwnedFolder.Create(root, id, folder => File.WriteAllText(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
+        return OwnedFolder.Create(root, id, "the runs' scratch folder", folder => AtomicFile.Write(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
     }
 
     /// <summary>The scratch folders under the runs folder; those of killed runs are Orphaned, folders without a marker NotASandbox.</summary>

@@ -188,7 +188,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false, string? engine = null)
     {
         root ??= DefaultRoot;
-        EnsureRoot(root);
+        DemandUsableRoot(root);
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
         var owner = persistent ? null : ProcessOwner.Current;
@@ -200,7 +200,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             Restored = restored,
             Engine = engine,
         };
-        OwnedFolder.Create(Path.GetFullPath(root), id, folder => manifest.Save(folder));
+        OwnedFolder.Create(Path.GetFullPath(root), id, RootWhat, folder => manifest.Save(folder));
         return new Sandbox(manifest);
     }
 
@@ -230,7 +230,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         {
             File.Delete(PasswordFile);
         }
-        File.AppendAllText(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings() + WalDiskSettings());
+        AtomicFile.Append(Path.Combine(primary.DataDirectory, "postgresql.conf"), CommonSettings() + WalDiskSettings());
         options.Progress.Enter("starting the primary", 25);
         await StartNewMemberAsync(primary, standbyOf: null, cancellationToken);
 
@@ -352,7 +352,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// sandbox models a plain streaming cluster.
     /// </summary>
     internal void AllowRestoreFromArchive(SandboxMember member) =>
-        File.AppendAllText(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
+        AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
 
     private string CommonSettings() => $"""
 
@@ -377,8 +377,7 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     internal void WriteServerFile(string path, string content, bool secret = false)
     {
-        File.WriteAllText(path, content);
-        File.SetUnixFileMode(path, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        AtomicFile.Write(path, content, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
         ServerAccount.Current.Own(path);
     }
 
@@ -410,10 +409,33 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     internal static void EnsureSocketRoot() => EnsureRoot(SocketRoot);
 
+    private const string RootWhat = "the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root)";
+
+    /// <summary>
+    /// Refuses, in one line and before anything is made, a sandbox folder no sandbox can live in: one that cannot be
+    /// made or written (read-only, full), or one the server account cannot enter.
+    /// </summary>
+    public static void DemandUsableRoot(string? root)
+    {
+        root = Path.GetFullPath(root ?? DefaultRoot);
+        EnsureRoot(root);
+        ServerAccount.Current.DemandCanEnter(root, "the sandbox folder");
+        var probe = Path.Combine(root, $".drtools-probe-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            System.IO.Directory.CreateDirectory(probe);
+            System.IO.Directory.Delete(probe);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("make a folder in", $"{RootWhat} {root}", e);
+        }
+    }
+
     private static void EnsureRoot(string root)
     {
         if (System.IO.Directory.Exists(root)) return;
-        System.IO.Directory.CreateDirectory(root);
+        AtomicFile.MakeFolder(root, RootWhat);
         // Shared like /tmp: several users may keep sandboxes here, and the server account must reach into it.
         File.SetUnixFileMode(root, (UnixFileMode)0b1_111_111_111);
     }

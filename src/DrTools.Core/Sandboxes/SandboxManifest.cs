@@ -63,11 +63,7 @@ internal sealed record SandboxManifest(
     /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another name.</summary>
     public void Save(string? folder = null)
     {
-        var path = Path.Combine(folder ?? Directory, FileName);
-        var temporary = path + ".tmp";
-        File.WriteAllText(temporary, JsonSerializer.Serialize(this, Json));
-        File.SetUnixFileMode(temporary, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        File.Move(temporary, path, overwrite: true);
+        AtomicFile.Write(Path.Combine(folder ?? Directory, FileName), JsonSerializer.Serialize(this, Json), UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>

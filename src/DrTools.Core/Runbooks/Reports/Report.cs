@@ -30,7 +30,7 @@ public static class Report
     {
         foreach (var format in new[] { ReportFormat.Markdown, ReportFormat.Html, ReportFormat.JUnit, ReportFormat.NUnit })
         {
-            File.WriteAllText(Path.Combine(folder, FileName(format)), Render(journal, format));
+            AtomicFile.Write(Path.Combine(folder, FileName(format)), Render(journal, format));
         }
     }
 

@@ -1,0 +1,118 @@
+using System.Runtime.InteropServices;
+using System.Text;
+
+namespace DrTools.Core;
+
+/// <summary>
+/// Every file DrTools writes goes through here: written whole to a temporary beside it, flushed, then renamed over it,
+/// so a reader (or a crash, a full or read-only disk) sees the old file or the new one, never part of one. A replaced
+/// file keeps its mode and owner (a server's configuration stays the server account's). A failure leaves no temporary
+/// and is one line naming the path and why (no space, read-only, no permission).
+/// </summary>
+public static partial class AtomicFile
+{
+    /// <param name="mode">The file's mode from its first byte (a secret is never readable by others, even for a moment);
+    /// default that of the file it replaces, or the umask's.</param>
+    public static void Write(string path, string content, UnixFileMode? mode = null) => Write(path, Encoding.UTF8.GetBytes(content), mode);
+
+    public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
+    {
+        var full = Path.GetFullPath(path);
+        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        try
+        {
+            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+            if (mode is { } created) options.UnixCreateMode = created;
+            using (var stream = new FileStream(temporary, options))
+            {
+                stream.Write(content);
+                stream.Flush(flushToDisk: true);
+            }
+            if (File.Exists(full)) KeepModeAndOwner(full, temporary, keepMode: mode is null);
+            File.Move(temporary, full, overwrite: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            DeleteIfPossible(temporary);
+            throw Failure("write", full, e);
+        }
+    }
+
+    /// <summary>Makes a folder and its parents, or one line: <paramref name="what"/> at which path could not be made, and why.</summary>
+    public static string MakeFolder(string path, string what)
+    {
+        try
+        {
+            Directory.CreateDirectory(path);
+            return path;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            var file = Ancestors(Path.GetFullPath(path)).FirstOrDefault(File.Exists);
+            throw new DrToolsException($"cannot make {what} {path}: {(file is null ? Reason(e) : $"{file} is a file, not a folder")}.", DrErrorKind.InvalidOperation, e);
+        }
+    }
+
+    private static IEnumerable<string> Ancestors(string path)
+    {
+        for (var at = path; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at)) yield return at;
+    }
+
+    /// <summary>Adds <paramref name="text"/> to the end of the file (made when missing), written whole as <see cref="Write(string, string)"/>.</summary>
+    public static void Append(string path, string text) => Write(path, (File.Exists(path) ? File.ReadAllText(path) : "") + text);
+
+    /// <summary>One line for a file-system failure at <paramref name="path"/>: what could not be done there, and why.</summary>
+    public static DrToolsException Failure(string action, string path, Exception error) =>
+        new($"cannot {action} {path}: {Reason(error)}.", DrErrorKind.InvalidOperation, error);
+
+    /// <summary>Why a file-system call failed, in words (the errno for the usual cases, else the first line of the message).</summary>
+    public static string Reason(Exception error) => error switch
+    {
+        UnauthorizedAccessException => "permission denied",
+        IOException { HResult: Enospc } => "no space left on the device",
+        IOException { HResult: Erofs } => "the file system is read-only",
+        IOException { HResult: Edquot } => "the disk quota is exceeded",
+        _ => error.Message.Split('\n')[0].TrimEnd('.'),
+    };
+
+    /// <summary>Removes what a failed write left; a file that cannot be removed (the disk went read-only) is left to the error.</summary>
+    private static void DeleteIfPossible(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // The write's own failure is what gets reported.
+        }
+    }
+
+    private const int Enospc = 28;
+    private const int Erofs = 30;
+    private const int Edquot = 122;
+
+    private static void KeepModeAndOwner(string original, string replacement, bool keepMode)
+    {
+        if (keepMode) File.SetUnixFileMode(replacement, File.GetUnixFileMode(original));
+        if (!Environment.IsPrivilegedProcess) return;
+        // statx's layout is the same on every architecture: uid at byte 20, gid at byte 24.
+        var buffer = new byte[256];
+        if (statx(AtFdCwd, original, 0, StatxUidGid, buffer) != 0) return;
+        var uid = BitConverter.ToUInt32(buffer, 20);
+        var gid = BitConverter.ToUInt32(buffer, 24);
+        if (chown(replacement, uid, gid) != 0)
+        {
+            throw new IOException($"cannot give {replacement} to uid {uid} (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    private const int AtFdCwd = -100;
+    private const uint StatxUidGid = 0x8 | 0x10;
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int statx(int directoryFd, string path, int flags, uint mask, byte[] buffer);
+
+    [LibraryImport("libc", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int chown(string path, uint owner, uint group);
+}

@@ -1,0 +1,202 @@
+using System.Text.Json;
+using DrTools.Core.Backups;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>
+/// Every write DrTools makes, on a disk that is full or read-only (a small tmpfs per case), and shared files written by
+/// processes at once: one line and exit 2, and nothing half-made left behind.
+/// </summary>
+public sealed class FullDiskCliTests
+{
+    private static string[] Entries(string folder) => [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+    [Fact]
+    public async Task Backups_taken_at_once_into_one_repository_are_all_catalogued_and_a_folder_without_an_entry_is_named()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        BackupRepository.Open(repository, create: true);
+        var processes = Enumerable.Range(0, 4).Select(_ => Drtools.Start("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
+            "--no-reference", "--compression", "none", "--json")).ToList();
+        var ids = new List<string>();
+        foreach (var process in processes)
+        {
+            using (process)
+            {
+                var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(300));
+                Assert.True(result.ExitCode == 0, result.All);
+                ids.Add(JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("id").GetString()!);
+            }
+        }
+        Directory.CreateDirectory(Path.Combine(repository, "backups", "left-by-a-kill"));
+
+        var list = await Drtools.RunAsync("backup", "list", "--repository", repository, "--json");
+        var listed = JsonDocument.Parse(list.StandardOutput).RootElement;
+        Assert.Equal(ids.Order(), listed.GetProperty("backups").EnumerateArray().Select(b => b.GetProperty("id").GetString()).Order());
+        Assert.Equal(["left-by-a-kill"], listed.GetProperty("uncatalogued").EnumerateArray().Select(e => e.GetString()));
+        var note = $"{repository}/backups/left-by-a-kill has no catalog entry: a backup still being taken, or one whose process was killed";
+        Assert.Contains(note, (await Drtools.RunAsync("backup", "list", "--repository", repository)).StandardOutput);
+        var check = await Drtools.RunAsync("backup", "check", "--repository", repository);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains(note, check.StandardOutput);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_backup_whose_catalog_cannot_be_written_fails_in_one_line_and_leaves_no_backup_folder(bool readOnly)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        // The catalog's disk is small; the backups and the WAL archive have disks of their own with room.
+        using var catalogDisk = new Tmpfs(repository, "64k");
+        BackupRepository.Open(repository, create: true);
+        using var backupDisk = new Tmpfs(Path.Combine(repository, "backups"), "256m");
+        using var walDisk = new Tmpfs(Path.Combine(repository, "wal"), "64m");
+        if (readOnly) catalogDisk.MakeReadOnly();
+        else catalogDisk.Fill();
+
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository, "--no-reference");
+
+        Assert.True(create.ExitCode == 2, create.All);
+        var reason = readOnly ? "the file system is read-only" : "no space left on the device";
+        Assert.Equal($"drtools: cannot write {repository}/catalog.json: {reason}.", create.StandardError.Trim());
+        Assert.Empty(Entries(backupDisk.Path));
+        Assert.Equal(readOnly ? ["backups", "catalog.json", "catalog.lock", "wal"] : ["backups", "catalog.json", "catalog.lock", "filler", "wal"], Entries(repository));
+        Assert.Empty(BackupRepository.Open(repository, create: false).Backups);
+    }
+
+    [Fact]
+    public async Task A_WAL_archive_without_room_fails_at_once_naming_it_and_leaves_no_backup_folder_nor_partial_segment()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        var archive = await Drtools.RunAsync("backup", "archive", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+        Assert.True(archive.ExitCode == 0, archive.All);
+        using var walDisk = new Tmpfs(Path.Combine(repository, "wal"), "1m");
+
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+
+        Assert.True(create.ExitCode == 2, create.All);
+        Assert.Matches($@"^drtools: WAL segment [0-9A-F]{{24}} cannot be archived into {walDisk.Path}: its file system has \S+ free, less than one segment \(16MB\); free space there\.$",
+            create.StandardError.Trim());
+        Assert.Empty(Entries(Path.Combine(repository, "backups")));
+        Assert.DoesNotContain(Entries(walDisk.Path), name => name.EndsWith(".tmp", StringComparison.Ordinal));
+    }
+
+    [Theory]
+    [InlineData("read-only")]
+    [InlineData("full")]
+    [InlineData("a file")]
+    public async Task A_run_whose_history_cannot_be_written_is_one_line_before_anything_runs_and_leaves_nothing(string history)
+    {
+        using var root = new TemporaryRoot();
+        using var runs = new TemporaryRoot();
+        using var folder = new TemporaryRoot();
+        var runbook = Drtools.WriteLongRunbook(folder.Path, "Unrecorded drill");
+        var place = Path.Combine(folder.Path, "history");
+        using var disk = history == "a file" ? null : new Tmpfs(place, "64k");
+        if (history == "a file") File.WriteAllText(place, "not a folder");
+        else if (history == "full") disk!.Fill();
+        else disk!.MakeReadOnly();
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = place };
+
+        var run = await Drtools.RunAsync(environment, "run", runbook);
+
+        Assert.True(run.ExitCode == 2, run.All);
+        var reason = history switch
+        {
+            "a file" => $"{place} is a file, not a folder",
+            "full" => "no space left on the device",
+            _ => "the file system is read-only",
+        };
+        // A full tmpfs still takes an empty folder: then the journal is what cannot be written, and the folder goes again.
+        var what = history == "full" ? "write" : "make the run's folder in the drill history";
+        var journal = history == "full" ? "/journal.json" : "";
+        Assert.Matches($@"^drtools: cannot {what} {place}/\S+-unrecorded-drill-\w+{journal}: {reason}\.$", run.StandardError.Trim());
+        root.AssertNothingLeft();
+        runs.AssertNothingLeft();
+        Assert.Equal(history == "full" ? ["filler"] : [], history == "a file" ? [] : Entries(place));
+    }
+
+    [Fact]
+    public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository, "--no-reference");
+        Assert.True(create.ExitCode == 0, create.All);
+        using var restores = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
+        disk.MakeReadOnly();
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+        var expected = $"drtools: cannot make a folder in the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root) {disk.Path}: the file system is read-only.";
+
+        foreach (var arguments in new[] { new[] { "sandbox", "up", "--standbys", "0" }, ["backup", "verify", "--repository", repository] })
+        {
+            var result = await Drtools.RunAsync(environment, arguments);
+            Assert.True(result.ExitCode == 2, result.All);
+            Assert.Equal(expected, result.StandardError.Trim());
+        }
+        Assert.Empty(Entries(disk.Path));
+    }
+
+    [Theory]
+    [InlineData("postgresql")]
+    [InlineData("redis")]
+    [InlineData("mariadb")]
+    public async Task A_sandbox_folder_the_server_account_cannot_enter_is_refused_up_front_naming_the_folder(string engine)
+    {
+        using var root = new TemporaryRoot();
+        var shut = Path.Combine(root.Path, "private");
+        Directory.CreateDirectory(shut);
+        File.SetUnixFileMode(shut, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var sandboxes = Path.Combine(shut, "sandboxes");
+
+        var up = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = sandboxes }, "sandbox", "up", "--engine", engine, "--standbys", "0");
+
+        Assert.True(up.ExitCode == 2, up.All);
+        Assert.Equal($"drtools: the server account 'postgres' cannot enter {shut} (mode 0700), so no server can start in the sandbox folder {sandboxes}: " +
+            $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.", up.StandardError.Trim());
+        Assert.Empty(Directory.GetFileSystemEntries(sandboxes));
+    }
+
+    [Fact]
+    public async Task Fault_stop_all_names_a_freeze_recorded_in_another_fault_state_folder_and_fails_until_it_is_undone()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var elsewhere = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults-elsewhere"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var here = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        // Without --duration the command returns with the freeze in effect, and its process (the owner) is gone.
+        var start = await Drtools.RunAsync(elsewhere, "fault", "start", "freeze", "--sandbox", sandbox.Id);
+        Assert.True(start.ExitCode == 0, start.All);
+        try
+        {
+            var check = await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id);
+            Assert.True(check.ExitCode == 1, check.All);
+            Assert.Contains("frozen process(s): node0 PID", check.StandardOutput);
+
+            var stop = await Drtools.RunAsync(here, "fault", "stop", "--all");
+
+            Assert.True(stop.ExitCode == 2, stop.All);
+            Assert.Matches(@"^drtools: not undone \(recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools\): left: \d+ frozen process\(s\): node0 PID \d+",
+                stop.StandardError.Trim());
+        }
+        finally
+        {
+            var undo = await Drtools.RunAsync(elsewhere, "fault", "stop", "--all");
+            Assert.True(undo.ExitCode == 0, undo.All);
+        }
+        var after = await Drtools.RunAsync(here, "fault", "stop", "--all");
+        Assert.True(after.ExitCode == 0, after.All);
+        Assert.Equal(0, (await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id)).ExitCode);
+    }
+}

@@ -1,0 +1,44 @@
+using System.Diagnostics;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A small tmpfs mounted on a folder for one test (needs root, as CI is): a disk that fills or turns read-only on cue.</summary>
+public sealed class Tmpfs : IDisposable
+{
+    public Tmpfs(string folder, string size)
+    {
+        Directory.CreateDirectory(folder);
+        Path = folder;
+        Run("mount", "-t", "tmpfs", "-o", $"size={size},mode=1777", "tmpfs", folder);
+    }
+
+    public string Path { get; }
+
+    /// <summary>Writes a filler file until the file system has no byte left.</summary>
+    public void Fill()
+    {
+        using var filler = new FileStream(System.IO.Path.Combine(Path, "filler"), FileMode.CreateNew);
+        var block = new byte[4096];
+        try
+        {
+            while (true) filler.Write(block);
+        }
+        catch (IOException)
+        {
+            // Full: what the test wanted.
+        }
+        Assert.Equal(0, new DriveInfo(Path).AvailableFreeSpace);
+    }
+
+    public void MakeReadOnly() => Run("mount", "-o", "remount,ro", Path);
+
+    public void Dispose() => Run("umount", "-l", Path);
+
+    private static void Run(string file, params string[] arguments)
+    {
+        using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(30)), $"{file} did not finish");
+        Assert.True(process.ExitCode == 0, $"{file} {string.Join(' ', arguments)}: {error}");
+    }
+}
