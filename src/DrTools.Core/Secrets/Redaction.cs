@@ -24,7 +24,7 @@ public static partial class Redaction
 
     // KEY=VALUE where KEY is a secret keyword: at the start, after ';', '?', '&', whitespace, a quote or a bracket.
     [GeneratedRegex(@"(?<head>(?:^|(?<=[;?&\s'""(\[{,]))(?<key>ssl ?key password|ssl ?password|password|passwd|pwd|requirepass|masterauth)\s*=\s*)"
-        + @"(?<secret>'(?:[^']|'')*'|""(?:[^""]|"""")*""|[^;&\s]*)", RegexOptions.IgnoreCase)]
+        + @"(?<secret>'(?:[^']|'')*'|""(?:[^""]|"""")*""|[^;&\s'""]*)", RegexOptions.IgnoreCase)]
     private static partial Regex KeywordValue();
 
     /// <summary>
