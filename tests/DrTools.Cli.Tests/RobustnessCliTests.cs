@@ -254,11 +254,11 @@ public sealed class RobustnessCliTests
         using var history = new TemporaryRoot();
         var file = Path.Combine(history.Path, "hostile.yml");
         File.WriteAllText(file, $$"""
-            name: "Hostile \e]0;retitled drill"
+            name: "Hostile \e]0;retitled\a drill"
             targets:
               db: { sandbox: { standbys: 0 } }
             steps:
-              - name: "Query {{Injection}} \e[2J end"
+              - name: "Query {{Injection}} \e[2J\x01 end"
                 run: Invoke-DbQuery
                 with: { target: db, query: "select 1" }
               - name: Raise
@@ -278,8 +278,11 @@ public sealed class RobustnessCliTests
 
         var markdown = File.ReadAllText(Path.Combine(journal.Folder!, "report.md"));
         Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", markdown);
-        foreach (var raw in new[] { "<script", "<img", "](javascript:", "![](http", "[a]", "\u001b" }) Assert.DoesNotContain(raw, markdown);
-        Assert.Contains("\\x1B[2J", markdown);
+        foreach (var raw in new[] { "<script", "<img", "![", "[a]" }) Assert.DoesNotContain(raw, markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', markdown);
+        Assert.DoesNotMatch(@"(?<!\\)\]\((javascript|http)", markdown);
+        Assert.Contains(@"\[a\](javascript:alert(1))", markdown);
+        Assert.Contains(@"\\x1B\[2J", markdown, StringComparison.Ordinal);
 
         var junit = await Drtools.RunAsync("report", journal.Folder!, "--format", "junit");
         Assert.True(junit.ExitCode == 0, junit.All);
