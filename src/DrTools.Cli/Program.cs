@@ -14,6 +14,12 @@ void Stop(PosixSignalContext context)
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);
 
+// Every line printed, results and errors alike, is masked of passwords and of raw control characters.
+using var standardOutput = new SafeConsoleWriter(Console.Out);
+using var standardError = new SafeConsoleWriter(Console.Error);
+Console.SetOut(TextWriter.Synchronized(standardOutput));
+Console.SetError(TextWriter.Synchronized(standardError));
+
 var root = DrtoolsCommand.Create();
 var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
@@ -44,4 +50,9 @@ catch (OperationCanceledException e) when (stopping.IsCancellationRequested)
         ? $"drtools: {e.Message}"
         : "drtools: cancelled; everything it had started was stopped and removed.");
     return ExitCodes.Cancelled;
+}
+finally
+{
+    Console.Out.Flush();
+    Console.Error.Flush();
 }

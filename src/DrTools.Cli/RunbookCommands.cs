@@ -27,7 +27,7 @@ public static class RunbookCommands
         };
         command.SetAction(async (parse, token) =>
         {
-            var runbook = RunbookParser.Load(parse.GetValue(file)!);
+            var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token);
             var journal = await RunbookExecutor.RunAsync(runbook, new RunbookRunOptions
             {
                 HistoryRoot = parse.GetValue(history),
@@ -51,11 +51,11 @@ public static class RunbookCommands
     {
         var file = RunbookFile();
         var command = new Command("validate", "Check a whole runbook without running anything: YAML, operations, parameters and their types, targets, variables, objectives. Exit 0 valid, 2 with every problem as FILE:LINE:COLUMN.") { file };
-        command.SetAction(parse =>
+        command.SetAction((parse, token) =>
         {
-            var runbook = RunbookParser.Load(parse.GetValue(file)!);
+            var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token);
             Console.WriteLine($"{runbook.Source}: valid: '{runbook.Name}', {runbook.Targets.Count} target(s), {runbook.PreChecks.Count} pre-check(s), {runbook.Steps.Count} step(s), {runbook.AbortConditions.Count} abort condition(s), {runbook.Cleanup.Count} cleanup step(s)");
-            return ExitCodes.Success;
+            return Task.FromResult(ExitCodes.Success);
         });
         return command;
     }

@@ -183,4 +183,142 @@ public sealed class RobustnessCliTests
     public void The_walk_finds_the_options_it_must_cover() =>
         Assert.Superset(new HashSet<string> { "--max-lag", "--connect-timeout", "--rto", "--max-age", "--xid", "--standbys", "--probe-rate", "--max-lag-bytes", "--phase-timeout", "--interval" },
             OutOfRangeValues().Select(row => (string)row[1]).ToHashSet());
+
+    /// <summary>A password full of shell and YAML metacharacters, written in a connection string as its syntax quotes it.</summary>
+    private const string HostilePassword = "p;a'ss\"w0rd $(touch /tmp/pwned) `id` {x: [y]} #&|*!";
+    private static readonly string QuotedHostilePassword = "'" + HostilePassword.Replace("'", "''", StringComparison.Ordinal) + "'";
+
+    [Fact]
+    public async Task A_password_is_in_no_output_of_status_or_of_a_runbook_run_while_words_that_contain_it_stay_whole()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var up = await Drtools.RunAsync("sandbox", "up", "--engine", "redis", "--standbys", "0", "--root", root.Path, "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var sandbox = JsonDocument.Parse(up.StandardOutput).RootElement;
+        var id = sandbox.GetProperty("id").GetString()!;
+        var port = sandbox.GetProperty("members")[0].GetProperty("port").GetInt32();
+        try
+        {
+            var outputs = new List<string>();
+            foreach (var password in new[] { "x", QuotedHostilePassword })
+            {
+                var status = await Drtools.RunAsync("status", "--engine", "redis", "--member", $"Host=127.0.0.1;Port={port};Password={password}");
+                Assert.True(status.ExitCode == 1, status.All);
+                Assert.Contains("Redis refused the credentials", status.StandardOutput);
+                outputs.Add(status.All);
+            }
+            var file = Path.Combine(history.Path, "redis.yml");
+            File.WriteAllText(file, $$"""
+                name: Redis keys expired drill
+                targets:
+                  cache: { engine: redis, connection: ["Host=127.0.0.1;Port={{port}};Password=x", "Host=127.0.0.1;Port={{port}};Password={{QuotedHostilePassword.Replace("\"", "\\\"", StringComparison.Ordinal)}}"] }
+                steps:
+                  - { name: Check expired keys, run: Get-DbClusterStatus, with: { target: cache } }
+                """);
+            var journals = Path.Combine(history.Path, "history");
+            var run = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = journals }, "run", file);
+            Assert.True(run.ExitCode == 1, run.All);
+            outputs.Add(run.All);
+            var folder = Drtools.OnlyJournal(journals)!.Folder!;
+            var report = await Drtools.RunAsync("report", folder, "--format", "junit");
+            Assert.True(report.ExitCode == 0, report.All);
+            outputs.Add(report.All);
+            outputs.AddRange(Directory.GetFiles(folder).Select(File.ReadAllText));
+            outputs.Add((await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = journals }, "history")).All);
+
+            Assert.Contains("Check expired keys", File.ReadAllText(Path.Combine(folder, "report.md")));
+            Assert.Contains("Redis keys expired drill", File.ReadAllText(Path.Combine(folder, "report.html")));
+            foreach (var output in outputs)
+            {
+                Assert.DoesNotContain("p;a", output);
+                Assert.DoesNotContain("touch /tmp/pwned", output);
+                Assert.DoesNotContain("Password=x", output);
+                Assert.DoesNotContain("e***pired", output);
+                Assert.DoesNotContain("e***p", output);
+            }
+        }
+        finally
+        {
+            Assert.True((await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path)).ExitCode == 0);
+        }
+        root.AssertNothingLeft();
+    }
+
+    private const string Injection = "<script>alert(1)</script> <img src=x onerror=alert(1)> [a](javascript:alert(1)) ![](http://remote/x.png)";
+
+    [Fact]
+    public async Task Step_names_and_server_errors_are_inert_in_report_md_escaped_on_the_console_and_valid_in_JUnit()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var file = Path.Combine(history.Path, "hostile.yml");
+        File.WriteAllText(file, $$"""
+            name: "Hostile \e]0;retitled\a drill"
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - name: "Query {{Injection}} \e[2J\x01 end"
+                run: Invoke-DbQuery
+                with: { target: db, query: "select 1" }
+              - name: Raise
+                run: Invoke-DbQuery
+                continueOnError: true
+                with: { target: db, query: "do $$ begin raise exception '%', '{{Injection}}' || chr(27) || '[2J'; end $$" }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var journals = Path.Combine(history.Path, "history");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = journals, ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var run = await Drtools.RunAsync(environment, "run", file);
+        Assert.True(run.ExitCode is 0 or 1, run.All);
+        var journal = Drtools.OnlyJournal(journals)!;
+        Assert.Equal(StepStatus.Passed, journal.Steps[0].Status);
+        Assert.Contains("onerror", journal.Steps[1].Message);
+
+        var markdown = File.ReadAllText(Path.Combine(journal.Folder!, "report.md"));
+        Assert.Contains("&lt;script&gt;alert(1)&lt;/script&gt;", markdown);
+        foreach (var raw in new[] { "<script", "<img", "![", "[a]" }) Assert.DoesNotContain(raw, markdown, StringComparison.Ordinal);
+        Assert.DoesNotContain('\u001b', markdown);
+        Assert.DoesNotMatch(@"(?<!\\)\]\((javascript|http)", markdown);
+        Assert.Contains(@"\[a\](javascript:alert(1))", markdown);
+        Assert.Contains(@"\\x1B\[2J", markdown, StringComparison.Ordinal);
+
+        var junit = await Drtools.RunAsync("report", journal.Folder!, "--format", "junit");
+        Assert.True(junit.ExitCode == 0, junit.All);
+        var parsed = System.Xml.Linq.XDocument.Parse(junit.StandardOutput);
+        Assert.Contains(parsed.Descendants("testcase"), c => c.Attribute("name")!.Value.Contains("\\x1B[2J\\x01 end", StringComparison.Ordinal));
+        System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "junit.xml")));
+        System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "nunit.xml")));
+
+        foreach (var output in new[] { run, junit, await Drtools.RunAsync(environment, "history"), await Drtools.RunAsync("report", journal.Folder!) })
+        {
+            Assert.DoesNotContain('\u001b', output.All);
+            Assert.DoesNotContain('\u0007', output.All);
+            Assert.DoesNotContain('\u0001', output.All);
+        }
+        Assert.Contains("\\x1B]0;retitled\\x07", run.StandardOutput + run.StandardError);
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task Validate_refuses_a_bad_port_and_an_alias_bomb_with_FILE_LINE_COLUMN_and_exit_code_2()
+    {
+        using var folder = new TemporaryRoot();
+        var port = Path.Combine(folder.Path, "port.yml");
+        File.WriteAllText(port, "name: p\ntargets:\n  db: { connection: \"Host=127.0.0.1;Port=abc;Password=S3cret\" }\nsteps: [ { name: S, run: Get-DbClusterStatus, with: { target: db } } ]\n");
+        var bomb = Path.Combine(folder.Path, "bomb.yml");
+        File.WriteAllText(bomb, string.Join("\n", new[] { "name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]" }
+            .Concat(Enumerable.Range(1, 10).Select(level => $"a{level}: &a{level} [{string.Join(", ", Enumerable.Repeat($"*a{level - 1}", 10))}]"))) + "\n");
+        foreach (var (file, expected) in new[] { (port, $"drtools: {port}:3:21: target 'db' connection: member #1: invalid connection string: Port 'abc'"), (bomb, $"drtools: {bomb}:6:45: aliases here expand") })
+        {
+            foreach (var command in new[] { "validate", "run" })
+            {
+                var result = await Drtools.RunAsync(command, file);
+                Assert.True(result.ExitCode == 2, result.All);
+                Assert.StartsWith(expected, result.StandardError);
+                Assert.DoesNotContain("S3cret", result.All);
+            }
+        }
+    }
 }

@@ -1,6 +1,7 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Postgres;
 using DrTools.Core.Runbooks;
+using DrTools.Core.Secrets;
 
 namespace DrTools.Core.Tests;
 
@@ -177,5 +178,68 @@ public sealed class HostileInputTests
         Assert.True(SyncStandbyNames.Names("ANY 1 (node0, node2)", "node2"));
         Assert.False(SyncStandbyNames.Names("ANY 1 (node0, node2)", "node20"));
         Assert.True(SyncStandbyNames.Names("*", "anything"));
+    }
+
+    /// <summary>Aliases of aliases: 10 levels of 10 make 10^10 nodes from under 1 KB of text.</summary>
+    private static string AliasBomb(int levels)
+    {
+        var lines = new List<string> { "name: bomb", "a0: &a0 [x, x, x, x, x, x, x, x, x, x]" };
+        for (var level = 1; level <= levels; level++) lines.Add($"a{level}: &a{level} [{string.Join(", ", Enumerable.Repeat($"*a{level - 1}", 10))}]");
+        lines.Add("targets: { db: { sandbox: { standbys: 0 } } }");
+        lines.Add("steps: [ { name: S, run: Get-DbClusterStatus, with: { target: db } } ]");
+        return string.Join("\n", lines) + "\n";
+    }
+
+    [Fact]
+    public void A_YAML_alias_bomb_is_refused_where_its_aliases_explode_and_reading_it_is_cancellable()
+    {
+        var bomb = AliasBomb(10);
+        Assert.True(bomb.Length < 1024);
+        var error = SingleError(bomb);
+        Assert.Equal((6, 45), (error.Position.Line, error.Position.Column));
+        Assert.Equal("aliases here expand to more than 100,000 nodes (an alias bomb); a runbook never needs that many.", error.Message);
+        Assert.Throws<OperationCanceledException>(() => RunbookParser.Parse(bomb, "hostile.yml", cancellationToken: new CancellationToken(canceled: true)));
+        // A few aliases, as runbooks use them, still read.
+        Assert.Equal("x", RunbookParser.Parse("name: &n x\ntargets: { db: { sandbox: { standbys: 0 } } }\nsteps: [ { name: *n, run: Get-DbClusterStatus, with: { target: db } } ]\n", "ok.yml").Steps[0].Name);
+    }
+
+    [Theory]
+    [InlineData("postgresql", "Host=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid connection string: Port 'abc' is not a port number (1 to 65535).")]
+    [InlineData("postgresql", "Host=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid connection string: Couldn't set colour")]
+    [InlineData("mariadb", "Server=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid MariaDB connection string: Invalid value 'abc' for 'Port'")]
+    [InlineData("mariadb", "Server=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid MariaDB connection string: Option 'colour' not supported.")]
+    [InlineData("redis", "Host=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid Redis connection string: Port 'abc' is not a port number (1 to 65535).")]
+    [InlineData("redis", "Host=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid Redis connection string: unknown keyword 'colour' (Host, Port, Password).")]
+    public void Connection_strings_are_read_by_their_engine_when_the_runbook_is_validated(string engine, string connection, string expected)
+    {
+        var error = SingleError($"name: x\ntargets:\n  db: {{ engine: {engine}, connection: \"{connection}\" }}\nsteps: [ {{ name: S, run: Get-DbClusterStatus, with: {{ target: db }} }} ]\n");
+        Assert.Equal((3, 31 + engine.Length), (error.Position.Line, error.Position.Column));
+        Assert.StartsWith(expected, error.Message);
+        Assert.DoesNotContain("S3cret", error.Message);
+    }
+
+    [Theory]
+    [InlineData("Host=db;Password=x;Database=expired", "Host=db;Password=***;Database=expired")]
+    [InlineData("Server=db; Pwd = x ;User ID=expired", "Server=db; Pwd = ***;User ID=expired")]
+    [InlineData("Host=db;Password='a;b''c\"d $(rm -rf) {x}: #';Username=expired", "Host=db;Password=***;Username=expired")]
+    [InlineData("Host=db;Password=\"a;b\"\"c\";Username=x", "Host=db;Password=***;Username=x")]
+    [InlineData("redis://default:p%40ss;x@127.0.0.1:6379", "redis://default:***@127.0.0.1:6379")]
+    [InlineData("postgres://expired:pw@db:5432/app?sslmode=require&password=other", "postgres://expired:***@db:5432/app?sslmode=require&password=***")]
+    [InlineData("Host=127.0.0.1:13002;Username=expired", "Host=127.0.0.1:13002;Username=expired")]
+    public void Connection_strings_and_URLs_are_masked_by_their_syntax(string text, string shown) => Assert.Equal(shown, Redaction.ConnectionString(text));
+
+    [Fact]
+    public void Text_is_masked_where_it_holds_a_connection_string_and_nowhere_else()
+    {
+        Assert.Equal("the key expired after 5 s (x of 3)", Redaction.Text("the key expired after 5 s (x of 3)"));
+        Assert.Equal("member #1: 'Host=db;Password=***' is wrong; redis://:***@db:6379 too", Redaction.Text("member #1: 'Host=db;Password=x' is wrong; redis://:x@db:6379 too"));
+        Assert.Equal("http://127.0.0.1:8008/patroni and user@example.org", Redaction.Text("http://127.0.0.1:8008/patroni and user@example.org"));
+    }
+
+    [Fact]
+    public void A_member_given_as_host_colon_port_is_that_port()
+    {
+        var member = DbMember.Parse("Host=127.0.0.1:13002;Username=x", 1);
+        Assert.Equal(("127.0.0.1", 13002, "127.0.0.1:13002"), (member.Host, member.Port, member.Endpoint));
     }
 }

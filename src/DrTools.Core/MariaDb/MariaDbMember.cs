@@ -34,8 +34,7 @@ public sealed class MariaDbMember : Engines.StoreMember
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
-            var secret = TryPassword(connectionString);
-            var reason = secret is { Length: > 0 } ? e.Message.Replace(secret, "***", StringComparison.Ordinal) : e.Message;
+            var reason = Secrets.Redaction.Text(e.Message);
             throw new DrToolsException($"member #{position}: invalid MariaDB connection string: {reason.Split('\n')[0].Trim()}", DrErrorKind.InvalidArgument);
         }
         if (string.IsNullOrWhiteSpace(builder.Server))
@@ -55,9 +54,6 @@ public sealed class MariaDbMember : Engines.StoreMember
         var port = (int)builder.Port;
         return new MariaDbMember(name ?? $"{host}:{port}", host, port, builder.UserID, builder.ConnectionString);
     }
-
-    private static string? TryPassword(string connectionString) =>
-        System.Text.RegularExpressions.Regex.Match(connectionString, @"(?i)(?:password|pwd)\s*=\s*([^;]*)") is { Success: true } match ? match.Groups[1].Value : null;
 
     public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
@@ -82,16 +78,14 @@ public sealed class MariaDbMember : Engines.StoreMember
     /// <summary>A failure on this member in one line: wrong credentials, nothing listening, or a server that is not MariaDB.</summary>
     public DrToolsException Describe(Exception e)
     {
-        var password = Password;
-        string Scrub(string text) => password.Length > 0 ? text.Replace(password, "***", StringComparison.Ordinal) : text;
         return e switch
         {
-            MySqlException { ErrorCode: MySqlErrorCode.AccessDenied } => new DrToolsException($"{Display}: MariaDB refused the credentials of user '{UserName}' (password not shown): {Scrub(e.Message)}", DrErrorKind.ConnectionFailed, e),
+            MySqlException { ErrorCode: MySqlErrorCode.AccessDenied } => new DrToolsException($"{Display}: MariaDB refused the credentials of user '{UserName}' (password not shown): {Secrets.Redaction.Text(e.Message)}", DrErrorKind.ConnectionFailed, e),
             MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } when e.InnerException is not null && e.InnerException is not System.Net.Sockets.SocketException =>
-                new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Scrub(e.InnerException.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
-            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => new DrToolsException($"{Display}: cannot connect: {Scrub(e.InnerException?.Message ?? e.Message)}", DrErrorKind.ConnectionFailed, e),
-            MySqlException mysql => new DrToolsException($"{Display}: {Scrub(mysql.Message)}", DrErrorKind.ConnectionFailed, e),
-            _ => new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Scrub(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+                new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Secrets.Redaction.Text(e.InnerException.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => new DrToolsException($"{Display}: cannot connect: {Secrets.Redaction.Text(e.InnerException?.Message ?? e.Message)}", DrErrorKind.ConnectionFailed, e),
+            MySqlException mysql => new DrToolsException($"{Display}: {Secrets.Redaction.Text(mysql.Message)}", DrErrorKind.ConnectionFailed, e),
+            _ => new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Secrets.Redaction.Text(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
         };
     }
 

@@ -12,12 +12,10 @@ public sealed class DbMember : Engines.StoreMember
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string _connectionString;
-    private readonly string? _password;
 
-    private DbMember(string name, string host, int port, string connectionString, string? password, TimeSpan connectTimeout) : base(name, host, port)
+    private DbMember(string name, string host, int port, string connectionString, TimeSpan connectTimeout) : base(name, host, port)
     {
         _connectionString = connectionString;
-        _password = password;
         ConnectTimeout = connectTimeout;
     }
 
@@ -28,7 +26,7 @@ public sealed class DbMember : Engines.StoreMember
         new(Name, Host, Port, new NpgsqlConnectionStringBuilder(_connectionString) { Database = database }.ConnectionString, _password, ConnectTimeout);
 
     /// <summary>The same server under the name its HA manager gives it.</summary>
-    public DbMember Named(string name) => new(name, Host, Port, _connectionString, _password, ConnectTimeout);
+    public DbMember Named(string name) => new(name, Host, Port, _connectionString, ConnectTimeout);
 
     /// <summary>
     /// Parses one member's connection string. <paramref name="position"/> (1-based) names the member when the string
@@ -44,12 +42,17 @@ public sealed class DbMember : Engines.StoreMember
         }
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
-            var reason = Scrub(e.InnerException is { } inner ? $"{e.Message.TrimEnd('.')}: {inner.Message}" : e.Message, ExtractPassword(connectionString));
+            var reason = Secrets.Redaction.Text(e.InnerException is { } inner ? $"{e.Message.TrimEnd('.')}: {inner.Message}" : e.Message);
             throw new DrToolsException($"member #{position}: invalid connection string: {reason.Split('\n')[0].Trim()}", DrErrorKind.InvalidArgument);
         }
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
             throw new DrToolsException($"member #{position}: invalid connection string: it names no Host.", DrErrorKind.InvalidArgument);
+        }
+        if (builder.Host.IndexOf(':') is var colon and > 0 && colon == builder.Host.LastIndexOf(':') && int.TryParse(builder.Host[(colon + 1)..], out var hostPort) && hostPort is >= 1 and <= 65535)
+        {
+            // "Host=db1:5433" names its port as several-host strings do; Npgsql would look "db1:5433" up as a name.
+            (builder.Host, builder.Port) = (builder.Host[..colon], hostPort);
         }
         if (builder.Host.Contains(','))
         {
@@ -65,7 +68,7 @@ public sealed class DbMember : Engines.StoreMember
         builder.Pooling = false;
         if (string.IsNullOrEmpty(builder.ApplicationName)) builder.ApplicationName = "drtools";
         var endpoint = $"{builder.Host}:{builder.Port}";
-        return new DbMember(name ?? endpoint, builder.Host!, builder.Port, builder.ConnectionString, builder.Password, timeout);
+        return new DbMember(name ?? endpoint, builder.Host!, builder.Port, builder.ConnectionString, timeout);
     }
 
     /// <summary>A port outside 1-65535 is bad input, not an unreachable member (Npgsql accepts 70000 and says two lines about -5).</summary>
@@ -136,7 +139,7 @@ public sealed class DbMember : Engines.StoreMember
     public MemberException Describe(Exception error)
     {
         var (reason, kind) = Reason(error);
-        return new MemberException(this, Scrub(reason, _password), kind, error);
+        return new MemberException(this, Secrets.Redaction.Text(reason), kind, error);
     }
 
     private (string Reason, DrErrorKind Kind) Reason(Exception error)
@@ -160,23 +163,6 @@ public sealed class DbMember : Engines.StoreMember
         SocketError.TimedOut => $"no answer within {DurationText.Format(ConnectTimeout)}",
         _ => socket.Message,
     };
-
-    private static string Scrub(string text, string? password) =>
-        string.IsNullOrEmpty(password) ? text : text.Replace(password, "********", StringComparison.Ordinal);
-
-    /// <summary>Best effort for strings the builder could not read, so that even their error messages cannot leak it.</summary>
-    private static string? ExtractPassword(string connectionString)
-    {
-        foreach (var part in connectionString.Split(';'))
-        {
-            var eq = part.IndexOf('=');
-            if (eq > 0 && part[..eq].Trim() is var key && (key.Equals("password", StringComparison.OrdinalIgnoreCase) || key.Equals("pwd", StringComparison.OrdinalIgnoreCase)))
-            {
-                return part[(eq + 1)..].Trim();
-            }
-        }
-        return null;
-    }
 }
 
 /// <summary>A member could not be reached or failed: <see cref="Reason"/> says why, without naming the member again.</summary>

@@ -22,7 +22,10 @@ public sealed class RedisMember : Engines.StoreMember
     public static RedisMember Create(string name, string host, int port, string? password, TimeSpan? connectTimeout = null) =>
         new(name, host, port, password, connectTimeout ?? Postgres.DbMember.DefaultConnectTimeout);
 
-    /// <summary>Parses redis://[user][:password@]host[:port] or host[:port]; <paramref name="position"/> (1-based) names a member whose text cannot be read.</summary>
+    /// <summary>
+    /// Parses redis://[user][:password@]host[:port], Host=…;Port=…;Password=… or host[:port]; <paramref name="position"/>
+    /// (1-based) names a member whose text cannot be read, shown with its password masked.
+    /// </summary>
     public static RedisMember Parse(string text, int position, string? password = null, TimeSpan? connectTimeout = null)
     {
         var value = text.Trim();
@@ -32,21 +35,69 @@ public sealed class RedisMember : Engines.StoreMember
             if (value.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)) throw new DrToolsException($"member #{position}: TLS (rediss://) is not supported yet; give redis://host:port.", DrErrorKind.InvalidArgument);
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             {
-                throw new DrToolsException($"member #{position}: '{Scrub(value)}' is not a redis:// address (redis://[:password@]host:port).", DrErrorKind.InvalidArgument);
+                throw Unreadable(value, position);
             }
             given = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]) : null;
             return Create($"{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port)}", uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, password ?? given, connectTimeout);
         }
+        if (value.Contains('=')) return ParseKeywords(value, position, password, connectTimeout);
         var parts = value.Split(':');
-        if (parts.Length > 2 || parts[0].Length == 0 || (parts.Length == 2 && (!int.TryParse(parts[1], out var parsed) || parsed is < 1 or > 65535)) || value.Contains(';') || value.Contains('='))
+        if (parts.Length > 2 || parts[0].Length == 0 || (parts.Length == 2 && !ValidPort(parts[1])) || value.Contains(';'))
         {
-            throw new DrToolsException($"member #{position}: '{Scrub(value)}' is not a Redis address (host:port or redis://[:password@]host:port).", DrErrorKind.InvalidArgument);
+            throw Unreadable(value, position);
         }
         var port = parts.Length == 2 ? int.Parse(parts[1]) : 6379;
         return Create($"{parts[0]}:{port}", parts[0], port, password, connectTimeout);
     }
 
-    private static string Scrub(string text) => System.Text.RegularExpressions.Regex.Replace(text, @"(?<=//[^/@]*:)[^@/]*(?=@)", "***");
+    /// <summary>Host=…;Port=…;Password=… (Server and Pwd too), the form other engines' members are written in.</summary>
+    private static RedisMember ParseKeywords(string value, int position, string? password, TimeSpan? connectTimeout)
+    {
+        var builder = new System.Data.Common.DbConnectionStringBuilder();
+        try
+        {
+            builder.ConnectionString = value;
+        }
+        catch (ArgumentException)
+        {
+            throw Unreadable(value, position);
+        }
+        string? host = null, given = null;
+        var port = 6379;
+        foreach (string key in builder.Keys)
+        {
+            var text = Convert.ToString(builder[key], System.Globalization.CultureInfo.InvariantCulture) ?? "";
+            switch (key.ToLowerInvariant())
+            {
+                case "host" or "server":
+                    host = text.Trim();
+                    break;
+                case "port" when ValidPort(text):
+                    port = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
+                    break;
+                case "port":
+                    throw new DrToolsException($"member #{position}: invalid Redis connection string: Port '{text}' is not a port number (1 to 65535).", DrErrorKind.InvalidArgument);
+                case "password" or "pwd":
+                    given = text;
+                    break;
+                case var word when word.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '_'):
+                    throw new DrToolsException($"member #{position}: invalid Redis connection string: unknown keyword '{key}' (Host, Port, Password).", DrErrorKind.InvalidArgument);
+                default:
+                    throw Unreadable(value, position);
+            }
+        }
+        if (string.IsNullOrEmpty(host) || host.Contains(',') || host.Contains(':'))
+        {
+            throw new DrToolsException($"member #{position}: invalid Redis connection string: give one Host (and Port separately).", DrErrorKind.InvalidArgument);
+        }
+        return Create($"{host}:{port}", host, port, password ?? given, connectTimeout);
+    }
+
+    private static bool ValidPort(string text) => int.TryParse(text, out var port) && port is >= 1 and <= 65535;
+
+    private static DrToolsException Unreadable(string value, int position) => new(
+        $"member #{position}: '{Secrets.Redaction.ConnectionString(value)}' is not a Redis address: give host:port, a redis:// URL or Host=…;Port=…;Password=….",
+        DrErrorKind.InvalidArgument);
 
     /// <summary>Connects, authenticates, and refuses a Redis Cluster node: DrTools drills a primary with replicas.</summary>
     public async Task<RedisConnection> OpenAsync(CancellationToken cancellationToken, bool checkClusterMode = false)
@@ -78,14 +129,13 @@ public sealed class RedisMember : Engines.StoreMember
     /// <summary>A failure on this member in one line: wrong password, nothing listening, another engine's port.</summary>
     public DrToolsException Describe(Exception e)
     {
-        string Scrubbed(string text) => Password is { Length: > 0 } secret ? text.Replace(secret, "***", StringComparison.Ordinal) : text;
         return e switch
         {
             RedisErrorException { Message: var m } when m.StartsWith("WRONGPASS", StringComparison.Ordinal) || m.StartsWith("NOAUTH", StringComparison.Ordinal) || m.Contains("invalid password", StringComparison.OrdinalIgnoreCase) || m.Contains("AUTH <password> called without any password", StringComparison.Ordinal) =>
-                new DrToolsException($"{Display}: Redis refused the credentials (password not shown): {Scrubbed(m)}", DrErrorKind.ConnectionFailed, e),
-            RedisErrorException error => new DrToolsException($"{Display}: {Scrubbed(error.Message)}", DrErrorKind.InvalidOperation, e),
+                new DrToolsException($"{Display}: Redis refused the credentials (password not shown): {Secrets.Redaction.Text(m)}", DrErrorKind.ConnectionFailed, e),
+            RedisErrorException error => new DrToolsException($"{Display}: {Secrets.Redaction.Text(error.Message)}", DrErrorKind.InvalidOperation, e),
             SocketException or TimeoutException => new DrToolsException($"{Display}: cannot connect: {e.Message}", DrErrorKind.ConnectionFailed, e),
-            _ => new DrToolsException($"{Display}: the server there does not answer as Redis ({Scrubbed(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+            _ => new DrToolsException($"{Display}: the server there does not answer as Redis ({Secrets.Redaction.Text(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
         };
     }
 

@@ -66,6 +66,14 @@ internal sealed class ObjectiveTargetConverter : JsonConverter<double>
     public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
 
+/// <summary>Every text of a journal is stored masked of passwords: step messages and issues carry servers' and drivers' words.</summary>
+internal sealed class RedactedStringConverter : JsonConverter<string>
+{
+    public override string? Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) => reader.GetString();
+
+    public override void Write(Utf8JsonWriter writer, string value, JsonSerializerOptions options) => writer.WriteStringValue(Secrets.Redaction.Text(value));
+}
+
 /// <summary>
 /// The journal of one run: written to disk after every change (atomically, so a crash leaves the last complete state),
 /// it is also the JSON report and what the drill history is read from.
@@ -123,10 +131,13 @@ public sealed record RunJournal
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase), new RedactedStringConverter() },
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>The journal as it is stored, every text masked of passwords: what the reports are made from.</summary>
+    public RunJournal Redacted() => (JsonSerializer.Deserialize<RunJournal>(ToJson(), JsonOptions) ?? this) with { Folder = Folder };
 
     public static RunJournal Load(string path)
     {

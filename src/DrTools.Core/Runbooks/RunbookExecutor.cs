@@ -50,6 +50,37 @@ public static class RunbookExecutor
         return await new Execution(runbook, options, run).ExecuteAsync(cancellationToken);
     }
 
+    /// <summary>"Host=a,b:5433" is two members: the executor checks and drills on each.</summary>
+    internal static IEnumerable<string> SplitHosts(string connectionString)
+    {
+        NpgsqlConnectionStringBuilder builder;
+        try
+        {
+            builder = new NpgsqlConnectionStringBuilder(connectionString);
+        }
+        catch (ArgumentException)
+        {
+            return [connectionString]; // DbMember.Parse reports it, without echoing a password
+        }
+        var hosts = (builder.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (hosts.Length <= 1) return [connectionString];
+        return hosts.Select(host =>
+        {
+            var single = new NpgsqlConnectionStringBuilder(connectionString);
+            var colon = host.LastIndexOf(':');
+            if (colon > 0 && int.TryParse(host[(colon + 1)..], out var port))
+            {
+                single.Host = host[..colon];
+                single.Port = port;
+            }
+            else
+            {
+                single.Host = host;
+            }
+            return single.ConnectionString;
+        });
+    }
+
     private sealed class Execution(Runbook runbook, RunbookRunOptions options, DrillRun run)
     {
         private readonly Runbook _runbook = runbook;
@@ -122,37 +153,6 @@ public static class RunbookExecutor
             }
             _run.TargetsReady();
             return true;
-        }
-
-        /// <summary>"Host=a,b:5433" is two members: the executor checks and drills on each.</summary>
-        private static IEnumerable<string> SplitHosts(string connectionString)
-        {
-            NpgsqlConnectionStringBuilder builder;
-            try
-            {
-                builder = new NpgsqlConnectionStringBuilder(connectionString);
-            }
-            catch (ArgumentException)
-            {
-                return [connectionString]; // DbMember.Parse reports it, without echoing a password
-            }
-            var hosts = (builder.Host ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            if (hosts.Length <= 1) return [connectionString];
-            return hosts.Select(host =>
-            {
-                var single = new NpgsqlConnectionStringBuilder(connectionString);
-                var colon = host.LastIndexOf(':');
-                if (colon > 0 && int.TryParse(host[(colon + 1)..], out var port))
-                {
-                    single.Host = host[..colon];
-                    single.Port = port;
-                }
-                else
-                {
-                    single.Host = host;
-                }
-                return single.ConnectionString;
-            });
         }
 
         private async Task<bool> RunPreChecksAsync(CancellationToken cancellationToken)

@@ -24,7 +24,7 @@ public static partial class RunbookParser
     [GeneratedRegex(@"^[A-Za-z_]\w*$")]
     private static partial Regex Identifier();
 
-    public static Runbook Load(string path, bool scriptSteps = false)
+    public static Runbook Load(string path, bool scriptSteps = false, CancellationToken cancellationToken = default)
     {
         if (Directory.Exists(path)) throw new DrToolsException($"{path}: is a folder; give the runbook's file (e.g. {Path.Combine(path, "runbook.yml")}).", DrErrorKind.InvalidArgument);
         if (File.Exists(path) && new FileInfo(path).Length > RunbookShape.MaxCharacters * 4L)
@@ -40,13 +40,14 @@ public static partial class RunbookParser
         {
             throw new DrToolsException($"{path}: cannot read the runbook ({e.Message})", DrErrorKind.InvalidArgument);
         }
-        return Parse(text, path, scriptSteps);
+        return Parse(text, path, scriptSteps, cancellationToken);
     }
 
     /// <param name="scriptSteps">Whether PowerShell script steps can run (only under Invoke-DrRunbook).</param>
-    public static Runbook Parse(string text, string source, bool scriptSteps = false)
+    /// <param name="cancellationToken">Stops reading the text (Ctrl+C, SIGTERM).</param>
+    public static Runbook Parse(string text, string source, bool scriptSteps = false, CancellationToken cancellationToken = default)
     {
-        if (RunbookShape.CheckText(text) is { } malformed) throw new RunbookInvalidException(source, [malformed]);
+        if (RunbookShape.CheckText(text, cancellationToken) is { } malformed) throw new RunbookInvalidException(source, [malformed]);
         var stream = new YamlStream();
         try
         {
@@ -181,6 +182,10 @@ public static partial class RunbookParser
                     sandbox = engine == Engines.StoreEngines.PostgreSql ? SandboxTarget(sandboxNode!, $"{where} sandbox") : EngineSandboxTarget(sandboxNode!, engine, $"{where} sandbox");
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
+                foreach (var (connection, itemNode) in connections.Zip(connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!]))
+                {
+                    CheckConnection(engine, connection, itemNode, $"{where} connection");
+                }
                 var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill") ?? false);
                 var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
                 if (patroni.Count > 0 && engine != Engines.StoreEngines.PostgreSql) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: Patroni runs PostgreSQL clusters; this target's engine is {engine}.");
@@ -468,6 +473,20 @@ public static partial class RunbookParser
                 default:
                     Fail(SourcePosition.Of(node), $"{where}: expected a string or a list of strings.");
                     return [];
+            }
+        }
+
+        /// <summary>A connection string is read by its engine's own parser now, so that a bad one is refused before anything runs.</summary>
+        private void CheckConnection(string engine, string connection, YamlNode node, string where)
+        {
+            try
+            {
+                var members = engine == Engines.StoreEngines.PostgreSql ? RunbookExecutor.SplitHosts(connection).ToList() : [connection];
+                Engines.Stores.FromConnectionStrings(engine, members);
+            }
+            catch (DrToolsException e)
+            {
+                Fail(SourcePosition.Of(node), $"{where}: {e.Message}");
             }
         }
 

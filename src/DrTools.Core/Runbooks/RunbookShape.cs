@@ -12,9 +12,11 @@ internal static class RunbookShape
 {
     public const int MaxCharacters = 1 << 20;
     public const int MaxDepth = 64;
+    /// <summary>Most nodes that aliases may add: a 1 KB "billion laughs" file would otherwise expand to millions.</summary>
+    public const int MaxAliasNodes = 100_000;
 
     /// <summary>The first problem of the text as a whole, before it is loaded: size, binary content, depth, YAML syntax.</summary>
-    public static RunbookError? CheckText(string text)
+    public static RunbookError? CheckText(string text, CancellationToken cancellationToken = default)
     {
         if (text.Length > MaxCharacters)
         {
@@ -27,15 +29,22 @@ internal static class RunbookShape
         {
             var parser = new Parser(new StringReader(text));
             var depth = 0;
+            var aliases = new AliasBudget();
             while (parser.MoveNext())
             {
-                switch (parser.Current)
+                cancellationToken.ThrowIfCancellationRequested();
+                var current = parser.Current!;
+                switch (current)
                 {
                     case MappingStart or SequenceStart when ++depth > MaxDepth:
-                        return new(new((int)parser.Current.Start.Line, (int)parser.Current.Start.Column), $"nested more than {MaxDepth} levels deep; a runbook never is.");
+                        return new(Position(current), $"nested more than {MaxDepth} levels deep; a runbook never is.");
                     case MappingEnd or SequenceEnd:
                         depth--;
                         break;
+                }
+                if (!aliases.Add(current))
+                {
+                    return new(Position(current), $"aliases here expand to more than {MaxAliasNodes:N0} nodes (an alias bomb); a runbook never needs that many.");
                 }
             }
             return null;
@@ -44,6 +53,53 @@ internal static class RunbookShape
         {
             return TabIndentation(text, e) ?? ArgumentBinder.SyntaxError(e);
         }
+    }
+
+    private static SourcePosition Position(ParsingEvent at) => new((int)at.Start.Line, (int)at.Start.Column);
+
+    /// <summary>
+    /// Counts the nodes each anchor stands for as the events pass, so that the nodes all aliases add up to are known
+    /// without expanding one: linear in the text, however deeply aliases of aliases nest.
+    /// </summary>
+    private sealed class AliasBudget
+    {
+        private readonly Dictionary<string, long> _anchorSizes = [];
+        private readonly Stack<(long Nodes, string? Anchor)> _open = new([(0, null)]);
+        private long _added;
+
+        /// <summary>Takes in one event; false when the aliases so far add more nodes than <see cref="MaxAliasNodes"/>.</summary>
+        public bool Add(ParsingEvent current)
+        {
+            switch (current)
+            {
+                case Scalar scalar:
+                    Count(1, Name(scalar));
+                    break;
+                case MappingStart or SequenceStart:
+                    _open.Push((1, Name((NodeEvent)current)));
+                    break;
+                case MappingEnd or SequenceEnd when _open.Count > 1:
+                    var (nodes, anchor) = _open.Pop();
+                    Count(nodes, anchor);
+                    break;
+                case AnchorAlias alias:
+                    var size = _anchorSizes.GetValueOrDefault(alias.Value.Value, 1);
+                    _added += size;
+                    if (_added > MaxAliasNodes) return false;
+                    Count(size, null);
+                    break;
+            }
+            return true;
+        }
+
+        private void Count(long nodes, string? anchor)
+        {
+            var (total, name) = _open.Pop();
+            _open.Push((total + nodes, name));
+            if (anchor is not null) _anchorSizes[anchor] = nodes;
+        }
+
+        private static string? Name(NodeEvent node) => node.Anchor.IsEmpty ? null : node.Anchor.Value;
     }
 
     /// <summary>Keys must be plain scalars (runbooks never use lists or mappings as keys); the first that is not, after loading.</summary>

@@ -8,14 +8,14 @@ internal static class MarkdownReport
     public static string Render(ReportContent content)
     {
         var text = new StringBuilder();
-        text.AppendLine($"# {content.Title}").AppendLine();
+        text.AppendLine($"# {Cell(content.Title.Replace('\n', ' '))}").AppendLine();
         Table(text, ["Field", "Value"], content.Header.Select(h => new[] { h.Label, h.Value }));
         text.AppendLine().AppendLine("## Steps").AppendLine();
         Table(text, ReportContent.StepColumns, content.StepRows);
         text.AppendLine().AppendLine("## Measured figures").AppendLine();
         Table(text, ReportContent.FigureColumns, content.FigureRows);
         text.AppendLine().AppendLine("## Timeline").AppendLine();
-        foreach (var line in content.TimelineLines) text.AppendLine($"- `{line}`");
+        foreach (var line in content.TimelineLines) text.AppendLine($"- {Cell(line)}");
         text.AppendLine().AppendLine("## How this was measured").AppendLine();
         foreach (var method in content.Methods) text.AppendLine($"- {Cell(method)}");
         return text.ToString();
@@ -28,5 +28,25 @@ internal static class MarkdownReport
         foreach (var row in rows) text.AppendLine($"| {string.Join(" | ", row.Select(Cell))} |");
     }
 
-    private static string Cell(string value) => value.Replace("|", "\\|", StringComparison.Ordinal).Replace("\n", "<br>", StringComparison.Ordinal);
+    /// <summary>
+    /// Text from step names and servers' errors as inert Markdown: HTML is shown as text (no &lt;script&gt;, no
+    /// onerror), brackets cannot open a link or a remote image, backticks no code span, '|' no new cell.
+    /// </summary>
+    private static string Cell(string value)
+    {
+        var cell = new StringBuilder(value.Length + 16);
+        foreach (var c in PrintableText.Escape(value))
+        {
+            cell.Append(c switch
+            {
+                '&' => "&amp;",
+                '<' => "&lt;",
+                '>' => "&gt;",
+                '\n' => "<br>",
+                '\\' or '`' or '[' or ']' or '|' => $"\\{c}",
+                _ => c.ToString(),
+            });
+        }
+        return cell.ToString();
+    }
 }

@@ -7,14 +7,19 @@ public enum ReportFormat { Markdown, Html, Json, JUnit, NUnit }
 /// <summary>Reports of a run, all made from its journal: Markdown and HTML for people, JSON (the journal), JUnit and NUnit XML for CI.</summary>
 public static class Report
 {
-    public static string Render(RunJournal journal, ReportFormat format) => format switch
+    /// <summary>A report of the journal as stored (passwords masked), whichever journal it is given.</summary>
+    public static string Render(RunJournal journal, ReportFormat format)
     {
-        ReportFormat.Markdown => MarkdownReport.Render(new ReportContent(journal)),
-        ReportFormat.Html => HtmlReport.Render(new ReportContent(journal)),
-        ReportFormat.JUnit => TestResultsReport.RenderJUnit(journal),
-        ReportFormat.NUnit => TestResultsReport.RenderNUnit(journal),
-        _ => journal.ToJson(),
-    };
+        var stored = journal.Redacted();
+        return format switch
+        {
+            ReportFormat.Markdown => MarkdownReport.Render(new ReportContent(stored)),
+            ReportFormat.Html => HtmlReport.Render(new ReportContent(stored)),
+            ReportFormat.JUnit => TestResultsReport.RenderJUnit(stored),
+            ReportFormat.NUnit => TestResultsReport.RenderNUnit(stored),
+            _ => stored.ToJson(),
+        };
+    }
 
     public static string FileName(ReportFormat format) => format switch
     {

@@ -89,7 +89,13 @@ internal static class TestResultsReport
             suite));
     }
 
-    private static string Document(XElement root) => $"{new XDeclaration("1.0", "utf-8", null)}\n{root}";
+    /// <summary>The document, its texts made valid XML 1.0: a control character in a step name or an error is shown as an escape.</summary>
+    private static string Document(XElement root)
+    {
+        foreach (var attribute in root.DescendantsAndSelf().SelectMany(e => e.Attributes())) attribute.Value = PrintableText.Escape(attribute.Value);
+        foreach (var text in root.DescendantNodes().OfType<XText>()) text.Value = PrintableText.Escape(text.Value);
+        return $"{new XDeclaration("1.0", "utf-8", null)}\n{root}";
+    }
 
     private static string Seconds(TimeSpan? time) => (time?.TotalSeconds ?? 0).ToString("0.###", CultureInfo.InvariantCulture);
 }

@@ -1,0 +1,31 @@
+using System.Text;
+
+namespace DrTools.Core;
+
+/// <summary>
+/// Text from outside (step names, server errors, file names) as a terminal or an XML file can hold it: control
+/// characters (ESC, BEL, CR, C1 …) become visible \xNN escapes, so that they neither drive the terminal (clear the
+/// screen, retitle it) nor make an XML 1.0 document invalid; a lone surrogate or a non-character becomes U+FFFD.
+/// </summary>
+public static class PrintableText
+{
+    public static string Escape(string text)
+    {
+        if (string.IsNullOrEmpty(text) || !text.Any(NeedsEscape)) return text;
+        var escaped = new StringBuilder(text.Length + 8);
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (char.IsHighSurrogate(c) && i + 1 < text.Length && char.IsLowSurrogate(text[i + 1]))
+            {
+                escaped.Append(c).Append(text[++i]);
+            }
+            else if (char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF') escaped.Append('\uFFFD');
+            else if (c is '\n' or '\t' || !char.IsControl(c)) escaped.Append(c);
+            else escaped.Append($"\\x{(int)c:X2}");
+        }
+        return escaped.ToString();
+    }
+
+    private static bool NeedsEscape(char c) => (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';
+}
