@@ -175,6 +175,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             async Task RejoinAsync()
             {
                 Enter("the rejoin of the old primary", 80);
+                // A killed primary is started again: not once another member took over. A fenced one is held by this drill,
+                // and checking it would lengthen the switchover's outage.
+                if (killed) RejoinGuard.DemandSoleWriter(await store.GetStatusAsync(cancellationToken), candidate, primary);
                 timeline.Mark("rejoin started", primary);
                 rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
                 fenced = false;
@@ -273,6 +276,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             {
                 await store.UnfenceAsync(plan.Primary, CancellationToken.None);
                 recovery = $" The fence on {plan.Primary} was lifted: it accepts writes again.";
+            }
+            else if (killed && RejoinGuard.OtherWriters(await store.GetStatusAsync(CancellationToken.None), plan.Primary) is { Count: > 0 } writers)
+            {
+                recovery = $" The old primary {plan.Primary} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
             }
             else if (killed)
             {

@@ -168,6 +168,7 @@ public static class FailoverDrill
                     timeline.Mark("rejoin held", await hold(cancellationToken));
                 }
                 Enter("the rejoin of the old primary", 80);
+                RejoinGuard.DemandSoleWriter(await ClusterInspector.GetStatusAsync(target, cancellationToken), candidate.Member.Name, primary.Name);
                 timeline.Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
@@ -429,6 +430,10 @@ public static class FailoverDrill
         if (promoting)
         {
             recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
+        }
+        else if (primaryDown && RejoinGuard.OtherWriters(status, primary.Name) is { Count: > 0 } writers)
+        {
+            recovery = $" The old primary {primary.Display} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
         }
         // The fault or stop may have failed before it took effect: a primary that still serves needs no restart.
         else if (primaryDown && status.Primary?.Name == primary.Name)
