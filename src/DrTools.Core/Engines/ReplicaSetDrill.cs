@@ -121,7 +121,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 candidate = plan.Candidate!;
                 Enter("fencing the primary", 25);
                 fault = clock.Elapsed;
-                timeline.Mark("primary fence requested", primary);
+                timeline.Mark("primary fence requested", primary, fault);
                 fenced = true;
                 var final = await store.FenceAsync(primary, cancellationToken);
                 timeline.Mark("primary fenced", $"final {store.PositionKind} {final}");
@@ -133,9 +133,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             else
             {
                 Enter("the fault injection", 25);
+                var what = store.FaultDescription(primary);
                 fault = clock.Elapsed;
+                timeline.Mark(Timeline.FaultIssued, what, fault);
                 killed = true;
-                timeline.Mark("fault injected", await store.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await store.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the replica to promote", 35);
                 var (chosen, applied, how) = await ChooseReplicaAsync(plan, options, cancellationToken);
                 candidate = chosen;

@@ -116,7 +116,7 @@ public static class FailoverDrill
                 timeline.Mark("checkpoint before the stop");
                 Enter("the clean stop of the primary", 25);
                 fault = clock.Elapsed;
-                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}");
+                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}", fault);
                 primaryDown = true;
                 await control.StopCleanlyAsync(primary, cancellationToken);
                 timeline.Mark("primary stopped");
@@ -129,9 +129,11 @@ public static class FailoverDrill
             else
             {
                 Enter("the fault injection", 25);
+                var what = control.FaultDescription(primary);
                 fault = clock.Elapsed;
+                timeline.Mark(Timeline.FaultIssued, what, fault);
                 primaryDown = true;
-                timeline.Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await control.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the standby to promote", 35);
                 var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options, cancellationToken);
                 candidate = chosen;
