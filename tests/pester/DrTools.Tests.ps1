@@ -440,6 +440,18 @@ Describe 'Failover drills and checksums' {
         Remove-Item $mark
     }
 
+    It 'refuses a second drill on the sandbox with a terminating error naming the drill that holds it' {
+        $held = [DrTools.Core.Failover.DrillLock]::AcquireAsync($Sandbox.Cluster, $Sandbox, 'a drill of this test', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        try {
+            { $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ExpectedMessage "drill on sandbox $($Sandbox.Id) refused: another drill holds it (pid $PID (*) on *: a drill of this test). One drill at a time per target; nothing was changed."
+        }
+        finally {
+            $held.DisposeAsync().AsTask().GetAwaiter().GetResult()
+        }
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
+    }
+
     It 'refuses a cluster not allowed for drills, before connecting to it' {
         { Invoke-DbFailover -ConnectionString 'Host=127.0.0.1;Port=1' -Mode Failover -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ExpectedMessage '*not allowed for drills*Nothing was changed.'
