@@ -133,7 +133,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         PipelineQueue? pipeline = null;
         var recovery = RunOperation(_ => Task.FromResult(store is Core.Engines.IReplicaSet replicaSet
             ? Recovery.Observe(Core.Engines.Stores.Recovery(replicaSet, recoveredBy,
-                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]))
+                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
             : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand, StopCommand, FaultScript is null ? null
                 : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output ? $"the fault script: {output}" : "the fault script", token))));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.

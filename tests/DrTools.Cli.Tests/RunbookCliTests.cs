@@ -59,7 +59,7 @@ public sealed class RunbookCliTests
             // The standby's partition is a band beside the steps it spans; the primary's, the drill's fault.
             var html = File.ReadAllText(Path.Combine(journal.Folder!, "report.html"));
             Assert.Matches("<rect class=\"fault-active\"[^>]*><title>fault in effect: Partition of node1", html);
-            Assert.Contains("fault injected: Partition of node0", html);
+            Assert.Contains("fault issued: Partition of node0", html);
             Assert.Equal("no fault left: none recorded, no nftables table of DrTools, no cgroup label, no frozen process, no proxy toxic, no disk filler", journal.Steps.Last(s => s.Operation == "Test-DrFault").Summary);
         }
     }

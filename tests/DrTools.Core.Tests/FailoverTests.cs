@@ -140,7 +140,7 @@ public sealed class FailoverTests
 
         Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port}", result.NewPrimary);
         Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port} is the primary; 127.0.0.1:{sandbox.Members[0].Port} is down", result.State); // no rejoin was requested
-        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith("fault command", StringComparison.Ordinal));
+        Assert.Contains(result.Timeline, e => e.Name == "fault completed" && e.Detail!.StartsWith("fault command", StringComparison.Ordinal));
         Assert.False(result.TopologyAfter.Healthy);
         Assert.Contains($"127.0.0.1:{sandbox.Members[0].Port}: unreachable", result.TopologyAfter.Verdict);
     }
@@ -345,7 +345,7 @@ public sealed class LocalControlTests
         var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
 
         Assert.True(File.Exists(marker));
-        Assert.Equal($"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})", result.Timeline.Single(e => e.Name == "fault injected").Detail);
+        Assert.Equal($"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})", result.Timeline.Single(e => e.Name == "fault completed").Detail);
         Assert.Equal("PASS", result.IntegrityResult);
         Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
         Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
@@ -365,7 +365,7 @@ public sealed class LocalControlTests
 
         var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None), control, options, CancellationToken.None);
 
-        var fault = result.Timeline.Single(e => e.Name == "fault injected").At;
+        var fault = result.Timeline.Single(e => e.Name == "fault issued").At;
         var promoted = result.Timeline.Single(e => e.Name == "promotion finished").At;
         Assert.True(promoted - fault < TimeSpan.FromSeconds(2), $"promoted {promoted - fault} after the fault");
         Assert.EndsWith("decided because node0 (127.0.0.1:" + sandbox.Members[0].Port + ") was unreachable and the received WAL position had not moved for 500ms)", result.Timeline.Single(e => e.Name == "standby chosen").Detail);

@@ -382,7 +382,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var result = await DrillAsync(sandbox, FaultKind.Partition, rejoin: false);
 
         Assert.StartsWith("node1 ", result.NewPrimary);
-        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith($"Partition of node0 (127.0.0.1:{sandbox.Members[0].Port}) from everyone", StringComparison.Ordinal));
+        Assert.Contains(result.Timeline, e => e.Name == "fault completed" && e.Detail!.StartsWith($"Partition of node0 (127.0.0.1:{sandbox.Members[0].Port}) from everyone", StringComparison.Ordinal));
         Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         // A primary that vanished without closing its connections: decided from what DrTools sees, not after wal_receiver_timeout.
         Assert.InRange(result.WriteUnavailability.Measured, 0.001, 10);
@@ -401,7 +401,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var result = await DrillAsync(sandbox, FaultKind.Freeze, rejoin: true);
 
         Assert.StartsWith("node1 ", result.NewPrimary);
-        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail!.StartsWith("Freeze of node0", StringComparison.Ordinal));
+        Assert.Contains(result.Timeline, e => e.Name == "fault completed" && e.Detail!.StartsWith("Freeze of node0", StringComparison.Ordinal));
         Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby");
         Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         var status = await Cluster.ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);

@@ -88,7 +88,7 @@ public sealed class PatroniDrillTests
         var result = await DrillAsync(sandbox, options);
 
         Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
-        Assert.Contains(result.Timeline, e => e.Name == "fault injected");
+        Assert.Contains(result.Timeline, e => e.Name == "fault issued");
         Assert.Contains(result.Timeline, e => e.Name == "Patroni elected a leader");
         Assert.Contains(result.Timeline, e => e.Name == "HAProxy routes writes to the new leader");
         Assert.Contains(result.Figures, f => f.Name == "detection time");
@@ -167,7 +167,7 @@ public sealed class PatroniDrillTests
         var result = await recovery.RunAsync(plan, options, CancellationToken.None);
 
         Assert.Equal($"the fault command '{command}' for node0", result.Fault);
-        Assert.Contains(result.Timeline, e => e.Name == "fault injected" && e.Detail == $"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})");
+        Assert.Contains(result.Timeline, e => e.Name == "fault completed" && e.Detail == $"fault command '{command}' for node0 (127.0.0.1:{sandbox.Members[0].Port})");
         Assert.StartsWith("node1 ", result.NewPrimary);
         Assert.Equal(await ProbeRows.MissingAsync(sandbox, result), result.LostSequences);
         Assert.Contains(result.Timeline, e => e.Name == "node restarted" && e.Detail == "Patroni started again on node0");

@@ -417,7 +417,7 @@ Describe 'Failover drills and checksums' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 100 -Confirm:$false
         $result.NewPrimary | Should -BeLike 'node0*'
         $result.State | Should -BeLike '*rejoined as a standby*'
-        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'SIGKILL of postmaster PID *'
+        ($result.Timeline | Where-Object Name -EQ 'fault completed').Detail | Should -BeLike 'SIGKILL of postmaster PID *'
     }
 
     It 'reports a lone drill piped from Invoke-DbFailover like a run, objectives and timeline included' {
@@ -435,9 +435,21 @@ Describe 'Failover drills and checksums' {
         $command = "touch '$mark' && kill -KILL `$(head -1 '$($primary.DataDirectory)/postmaster.pid')"
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -FaultCommand $command -Confirm:$false
         $mark | Should -Exist
-        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -Be "fault command '$command' for $($primary.Name) (127.0.0.1:$($primary.Port))"
+        ($result.Timeline | Where-Object Name -EQ 'fault completed').Detail | Should -Be "fault command '$command' for $($primary.Name) (127.0.0.1:$($primary.Port))"
         $result.TopologyAfter.Healthy | Should -BeTrue -Because $result.TopologyAfter.Verdict
         Remove-Item $mark
+    }
+
+    It 'refuses a second drill on the sandbox with a terminating error naming the drill that holds it' {
+        $held = [DrTools.Core.Failover.DrillLock]::AcquireAsync($Sandbox.Cluster, $Sandbox, 'a drill of this test', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        try {
+            { $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -Confirm:$false -ErrorAction Stop } |
+                Should -Throw -ExpectedMessage "drill on sandbox $($Sandbox.Id) refused: another drill holds it (pid $PID (*) on *: a drill of this test). One drill at a time per target; nothing was changed."
+        }
+        finally {
+            $held.DisposeAsync().AsTask().GetAwaiter().GetResult()
+        }
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
     }
 
     It 'refuses a cluster not allowed for drills, before connecting to it' {

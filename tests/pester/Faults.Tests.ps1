@@ -50,7 +50,7 @@ Describe 'Faults in PowerShell' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Partition -Rejoin -RtoSeconds 30 -Confirm:$false
         $result.RecoveredBy | Should -Be 'DrTools'
         $result.NewPrimary | Should -BeLike 'node1 *'
-        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'Partition of node0 (127.0.0.1:*) from everyone*'
+        ($result.Timeline | Where-Object Name -EQ 'fault completed').Detail | Should -BeLike 'Partition of node0 (127.0.0.1:*) from everyone*'
         ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
         ($Sandbox | Test-DrFault).Clear | Should -BeTrue
         { $Sandbox | Invoke-DbFailover -Mode Failover -Fault Meltdown -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "*Meltdown*"

@@ -63,7 +63,7 @@ Describe 'A sandbox behind the fault proxy, with WAL disks of its own' {
     It 'is the fault of a failover drill: the primary blackholed, failed over, fenced, the blackhole lifted' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Blackhole -Rejoin -RtoSeconds 30 -Confirm:$false
         $result.NewPrimary | Should -BeLike 'node1 *'
-        ($result.Timeline | Where-Object Name -EQ 'fault injected').Detail | Should -BeLike 'Blackhole of node0 (127.0.0.1:*)*'
+        ($result.Timeline | Where-Object Name -EQ 'fault completed').Detail | Should -BeLike 'Blackhole of node0 (127.0.0.1:*)*'
         ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
         ($Sandbox | Test-DrFault).Clear | Should -BeTrue
     }

@@ -8,6 +8,12 @@ public interface IDrillTarget
     string Engine { get; }
     bool AllowDrill { get; }
     IReadOnlyList<IStoreMember> Members { get; }
+
+    /// <summary>
+    /// Takes the drill lock on this cluster's servers, so that drills from any machine exclude each other, or refuses
+    /// naming the drill that holds it (see <see cref="Failover.DrillLock"/>). Held until disposed or this process ends.
+    /// </summary>
+    Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken);
 }
 
 public static class DrillTargets

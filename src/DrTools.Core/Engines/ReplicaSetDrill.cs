@@ -121,7 +121,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 candidate = plan.Candidate!;
                 Enter("fencing the primary", 25);
                 fault = clock.Elapsed;
-                timeline.Mark("primary fence requested", primary);
+                timeline.Mark("primary fence requested", primary, fault);
                 fenced = true;
                 var final = await store.FenceAsync(primary, cancellationToken);
                 timeline.Mark("primary fenced", $"final {store.PositionKind} {final}");
@@ -133,9 +133,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             else
             {
                 Enter("the fault injection", 25);
+                var what = store.FaultDescription(primary);
                 fault = clock.Elapsed;
+                timeline.Mark(Timeline.FaultIssued, what, fault);
                 killed = true;
-                timeline.Mark("fault injected", await store.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await store.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the replica to promote", 35);
                 var (chosen, applied, how) = await ChooseReplicaAsync(plan, options, cancellationToken);
                 candidate = chosen;
@@ -175,6 +177,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             async Task RejoinAsync()
             {
                 Enter("the rejoin of the old primary", 80);
+                // A killed primary is started again: not once another member took over. A fenced one is held by this drill,
+                // and checking it would lengthen the switchover's outage.
+                if (killed) RejoinGuard.DemandSoleWriter(await store.GetStatusAsync(cancellationToken), candidate, primary);
                 timeline.Mark("rejoin started", primary);
                 rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
                 fenced = false;
@@ -273,6 +278,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             {
                 await store.UnfenceAsync(plan.Primary, CancellationToken.None);
                 recovery = $" The fence on {plan.Primary} was lifted: it accepts writes again.";
+            }
+            else if (killed && RejoinGuard.OtherWriters(await store.GetStatusAsync(CancellationToken.None), plan.Primary) is { Count: > 0 } writers)
+            {
+                recovery = $" The old primary {plan.Primary} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
             }
             else if (killed)
             {

@@ -3,7 +3,15 @@ namespace DrTools.Core.Failover;
 /// <summary>A drill's events on its monotonic clock, kept in order.</summary>
 internal sealed class Timeline(MonotonicClock clock)
 {
+    /// <summary>An unplanned fault: issued is read before it is sent (the figures count from there), completed once it returned.</summary>
+    public const string FaultIssued = "fault issued", FaultCompleted = "fault completed";
+
+    /// <summary>The events that start what a drill measures: the fault issued, or the switchover's stop, fence or request.</summary>
+    private static readonly string[] Starts = [FaultIssued, "primary stop requested", "primary fence requested", "switchover requested"];
+
     private readonly List<DrillEvent> _events = [];
+
+    public static DrillEvent? Start(IEnumerable<DrillEvent> events) => events.FirstOrDefault(e => Starts.Contains(e.Name));
 
     public IReadOnlyList<DrillEvent> Events => _events.OrderBy(e => e.At).ToList();
 

@@ -51,9 +51,9 @@ public static class ExternalDrill
         options.Progress.Enter("the user's command", 20);
         var fault = clock.Elapsed;
         var oldWriter = writes.Samples.Where(s => s.Succeeded && s.Sent < fault).MaxBy(s => s.Acknowledged)?.Host ?? baseline.Host!;
+        timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : Timeline.FaultIssued, plan.Recovery, fault);
         var did = await act(cancellationToken);
-        timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : "fault injected", did, fault);
-        timeline.Mark("command finished");
+        timeline.Mark(options.Mode == FailoverMode.Switchover ? "command finished" : Timeline.FaultCompleted, did);
 
         options.Progress.Enter("watching the writer through the endpoint", 40);
         ProbeSample? first = null;

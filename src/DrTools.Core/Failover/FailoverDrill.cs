@@ -116,7 +116,7 @@ public static class FailoverDrill
                 timeline.Mark("checkpoint before the stop");
                 Enter("the clean stop of the primary", 25);
                 fault = clock.Elapsed;
-                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}");
+                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}", fault);
                 primaryDown = true;
                 await control.StopCleanlyAsync(primary, cancellationToken);
                 timeline.Mark("primary stopped");
@@ -129,9 +129,11 @@ public static class FailoverDrill
             else
             {
                 Enter("the fault injection", 25);
+                var what = control.FaultDescription(primary);
                 fault = clock.Elapsed;
+                timeline.Mark(Timeline.FaultIssued, what, fault);
                 primaryDown = true;
-                timeline.Mark("fault injected", await control.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await control.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the standby to promote", 35);
                 var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options, cancellationToken);
                 candidate = chosen;
@@ -168,6 +170,7 @@ public static class FailoverDrill
                     timeline.Mark("rejoin held", await hold(cancellationToken));
                 }
                 Enter("the rejoin of the old primary", 80);
+                RejoinGuard.DemandSoleWriter(await ClusterInspector.GetStatusAsync(target, cancellationToken), candidate.Member.Name, primary.Name);
                 timeline.Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
@@ -429,6 +432,10 @@ public static class FailoverDrill
         if (promoting)
         {
             recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
+        }
+        else if (primaryDown && RejoinGuard.OtherWriters(status, primary.Name) is { Count: > 0 } writers)
+        {
+            recovery = $" The old primary {primary.Display} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
         }
         // The fault or stop may have failed before it took effect: a primary that still serves needs no restart.
         else if (primaryDown && status.Primary?.Name == primary.Name)

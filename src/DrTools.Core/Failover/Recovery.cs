@@ -23,10 +23,13 @@ public static class Recovery
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript = null) =>
-        Observe(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript));
+        Observe(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript), target, sandbox);
 
-    /// <summary>A drill of any store with what its options ask to watch beside it: the application's HTTP probe, the alert it expects.</summary>
-    public static IRecovery Observe(IRecovery drill) => new Observed(drill);
+    /// <summary>
+    /// A drill of any store, alone on <paramref name="target"/> (the drill lock of <paramref name="sandbox"/>, or of the
+    /// target's servers), with what its options ask to watch beside it: the application's HTTP probe, the alert it expects.
+    /// </summary>
+    public static IRecovery Observe(IRecovery drill, Engines.IDrillTarget target, Sandbox? sandbox) => new Observed(drill, target, sandbox);
 
     private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript)
@@ -57,14 +60,31 @@ public static class Recovery
     }
 
     /// <summary>Any drill, with what the options ask to watch beside it: the application's HTTP probe, the alert it expects.</summary>
-    private sealed class Observed(IRecovery drill) : IRecovery
+    private sealed class Observed(IRecovery drill, Engines.IDrillTarget target, Sandbox? sandbox) : IRecovery
     {
         public RecoveredBy RecoveredBy => drill.RecoveredBy;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => drill.PlanAsync(options, cancellationToken);
 
-        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => options.ExpectAlert is { } alert
-            ? Monitoring.DrillAlerts.WatchAsync(alert, options, (watched, token) => HttpProbedAsync(plan, watched, token), cancellationToken)
-            : HttpProbedAsync(plan, options, cancellationToken);
+        public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
+        {
+            // A plan read while another drill changes the cluster would be wrong: that drill is named instead.
+            await (await DrillLock.AcquireAsync(target, sandbox, "planning a drill", cancellationToken)).DisposeAsync();
+            return await drill.PlanAsync(options, cancellationToken);
+        }
+
+        public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+        {
+            await using var alone = await DrillLock.AcquireAsync(target, sandbox, plan.Action, cancellationToken);
+            // A drill that ran between the plan and the lock may have moved the primary: the plan would act on the wrong members.
+            var now = await drill.PlanAsync(options, cancellationToken);
+            if (now.Primary != plan.Primary)
+            {
+                throw new DrToolsException($"{plan.Mode} of {target.Name} refused: the primary is {now.Primary} now, it was {plan.Primary} when the drill was planned "
+                    + "(another drill ran in between?). Plan again; nothing was changed.", DrErrorKind.InvalidOperation);
+            }
+            return await (options.ExpectAlert is { } alert
+                ? Monitoring.DrillAlerts.WatchAsync(alert, options, (watched, token) => HttpProbedAsync(plan, watched, token), cancellationToken)
+                : HttpProbedAsync(plan, options, cancellationToken));
+        }
 
         private async Task<FailoverResult> HttpProbedAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
         {

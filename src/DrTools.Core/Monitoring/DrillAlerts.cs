@@ -53,7 +53,7 @@ internal static class DrillAlerts
             try { await firing; } catch (Exception e) when (e is OperationCanceledException or DrToolsException) { }
             throw;
         }
-        var fault = result.Timeline.FirstOrDefault(e => e.Name is "fault injected" or "primary stop requested")?.At ?? TimeSpan.Zero;
+        var fault = Failover.Timeline.Start(result.Timeline)?.At ?? TimeSpan.Zero;
         TimeSpan OnDrill(long timestamp) => Stopwatch.GetElapsedTime(result.ClockOrigin, timestamp);
         // The watch goes on until the alert fires or its time after the fault is up.
         var deadline = result.ClockOrigin + (long)((fault + expect.Within).TotalSeconds * Stopwatch.Frequency);

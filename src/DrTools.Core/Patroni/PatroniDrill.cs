@@ -105,7 +105,8 @@ internal static class PatroniDrill
             else
             {
                 what = fault.Description;
-                timeline.Mark("fault injected", await fault.InjectAsync(oldLeader, cancellationToken), watch.Fault);
+                timeline.Mark(Timeline.FaultIssued, what, watch.Fault);
+                timeline.Mark(Timeline.FaultCompleted, await fault.InjectAsync(oldLeader, cancellationToken));
             }
 
             options.Progress.Enter("observing Patroni recover", 40);

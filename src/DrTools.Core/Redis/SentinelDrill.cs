@@ -80,19 +80,27 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             }
             await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
             options.Progress.Enter("the fault", 25);
+            var toFreeze = options.Mode == FailoverMode.Failover && options.Fault == NodeFault.FreezeNode
+                ? processes.Pid(primary.Name) ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
+                : (int?)null;
             var fault = clock.Elapsed;
             if (options.Mode == FailoverMode.Switchover)
             {
-                await cluster.Sentinels[0].CommandAsync(cancellationToken, "SENTINEL", "FAILOVER", RedisEngine.SentinelMaster);
                 timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}", fault);
+                await cluster.Sentinels[0].CommandAsync(cancellationToken, "SENTINEL", "FAILOVER", RedisEngine.SentinelMaster);
+                timeline.Mark("the Sentinel accepted the switchover");
             }
-            else if (options.Fault == NodeFault.FreezeNode)
+            else
             {
-                frozen = processes.Pid(primary.Name) ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation);
-                ProcessTable.Signal(frozen.Value, ProcessTable.SigStop);
-                timeline.Mark("fault injected", $"SIGSTOP of redis-server (PID {frozen}) of {primary.Display}", fault);
+                timeline.Mark(Timeline.FaultIssued, Fault(options, primary.Display), fault);
+                if (toFreeze is { } stopped)
+                {
+                    ProcessTable.Signal(stopped, ProcessTable.SigStop);
+                    frozen = stopped;
+                    timeline.Mark(Timeline.FaultCompleted, $"SIGSTOP of redis-server (PID {stopped}) of {primary.Display}");
+                }
+                else timeline.Mark(Timeline.FaultCompleted, await processes.KillAsync(primary.Name, cancellationToken));
             }
-            else timeline.Mark("fault injected", await processes.KillAsync(primary.Name, cancellationToken), fault);
 
             options.Progress.Enter("waiting for the Sentinels' new primary", 40);
             var announced = "";

@@ -134,9 +134,10 @@ public static class StepOutcomes
     /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
     internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
     {
+        var start = Core.Failover.Timeline.Start(result.Timeline);
         var marks = result.Timeline.Select(moment => moment.Name switch
         {
-            "fault injected" or "primary stop requested" => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
+            _ when moment == start => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
             "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
             // What an HA manager did while DrTools only watched.
             "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"

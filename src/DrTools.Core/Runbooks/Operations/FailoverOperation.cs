@@ -65,7 +65,8 @@ internal static class FailoverOperation
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
         var recovery = context.Store(targetName) is Engines.IReplicaSet store
             ? Recovery.Observe(Engines.Stores.Recovery(store, recoveredBy,
-                [("dataDirectory", args.List("dataDirectory") is not null), ("faultCommand", args.String("faultCommand") is not null), ("stopCommand", args.String("stopCommand") is not null)]))
+                [("dataDirectory", args.List("dataDirectory") is not null), ("faultCommand", args.String("faultCommand") is not null), ("stopCommand", args.String("stopCommand") is not null)]),
+                store, context.Sandbox(targetName))
             : Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
         var plan = await recovery.PlanAsync(options, cancellationToken);
         return StepOutcomes.From(await recovery.RunAsync(plan, options, cancellationToken), context);

@@ -1,0 +1,113 @@
+using DrTools.Core.Engines;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>
+/// One drill at a time per target: two drills on one cluster would each promote and restart members the other relies
+/// on (a split brain). A sandbox is locked by flock on a file in its folder; any other target on its servers
+/// (<see cref="IDrillTarget.LockDrillsAsync"/>), so that drills from other machines are excluded too. Either lock dies
+/// with the process that holds it.
+/// </summary>
+public static class DrillLock
+{
+    public const string FileName = "drill.lock";
+    /// <summary>Beside the lock: who holds it, for the drill that is refused (a flocked file cannot be read by others).</summary>
+    public const string HolderFileName = "drill.holder";
+
+    /// <summary>Takes the lock for a drill on <paramref name="target"/>, or refuses in one line naming the drill that holds it.</summary>
+    /// <param name="drill">What the drill does, for whoever is refused.</param>
+    public static async Task<IAsyncDisposable> AcquireAsync(IDrillTarget target, Sandbox? sandbox, string drill, CancellationToken cancellationToken)
+    {
+        var holder = $"pid {Environment.ProcessId} ({ProcessName}) on {Environment.MachineName}, started {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z: {drill}";
+        return sandbox is null ? await target.LockDrillsAsync(holder, cancellationToken) : LockFolder(target, sandbox.Directory, holder);
+    }
+
+    /// <summary>The pid and program of this process as a server-side lock names its holder (PostgreSQL's application_name).</summary>
+    public static string ShortHolder => $"drtools drill pid {Environment.ProcessId}@{Environment.MachineName}";
+
+    /// <summary>drtools, pwsh …: the program, not the runtime that hosts it.</summary>
+    private static string ProcessName => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? Path.GetFileName(Environment.ProcessPath) ?? "unknown";
+
+    public static DrToolsException Refused(IDrillTarget target, string holder) => new(
+        $"drill on {target.Name} refused: another drill holds it ({holder}). One drill at a time per target; nothing was changed.",
+        DrErrorKind.InvalidOperation);
+
+    private static IAsyncDisposable LockFolder(IDrillTarget target, string directory, string holder)
+    {
+        var holderFile = Path.Combine(directory, HolderFileName);
+        FileStream file;
+        try
+        {
+            // On Unix, FileShare.None is flock(LOCK_EX | LOCK_NB), released by the kernel when this process ends however
+            // it ends; the descriptor is close-on-exec, so servers the drill starts do not inherit it.
+            file = new FileStream(Path.Combine(directory, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw Refused(target, File.Exists(holderFile) ? File.ReadAllText(holderFile).Trim() : "a process that has not yet said who it is");
+        }
+        var temporary = holderFile + $".{Environment.ProcessId}.tmp";
+        File.WriteAllText(temporary, holder + "\n");
+        File.Move(temporary, holderFile, overwrite: true);
+        return new Released(() =>
+        {
+            File.Delete(holderFile);
+            file.Dispose();
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>
+    /// The lock taken member by member, in one order for every drill (two drills never each hold a part): refused when
+    /// any member says another drill holds it; members that do not answer are passed over, but at least one must hold it.
+    /// </summary>
+    public static async Task<IAsyncDisposable> LockMembersAsync<TMember>(IDrillTarget target, IEnumerable<TMember> members,
+        Func<TMember, CancellationToken, Task<MemberLock>> take, CancellationToken cancellationToken) where TMember : IStoreMember
+    {
+        var held = new List<IAsyncDisposable>();
+        var unreachable = new List<string>();
+        try
+        {
+            foreach (var member in members.OrderBy(m => m.Endpoint, StringComparer.Ordinal))
+            {
+                var taken = await take(member, cancellationToken);
+                if (taken.HeldBy is { } other) throw Refused(target, $"{other}, on {member.Display}");
+                if (taken.Held is { } lease) held.Add(lease);
+                else unreachable.Add(taken.Unreachable ?? member.Display);
+            }
+            if (held.Count == 0)
+            {
+                throw new DrToolsException($"drill on {target.Name} refused: no member answered to take the drill lock ({string.Join("; ", unreachable)}). Nothing was changed.",
+                    DrErrorKind.ConnectionFailed);
+            }
+            return new Released(async () =>
+            {
+                foreach (var lease in held) await lease.DisposeAsync();
+            });
+        }
+        catch
+        {
+            foreach (var lease in held) await lease.DisposeAsync();
+            throw;
+        }
+    }
+
+    private sealed class Released(Func<Task> release) : IAsyncDisposable
+    {
+        private Func<Task>? _release = release;
+
+        public async ValueTask DisposeAsync()
+        {
+            if (Interlocked.Exchange(ref _release, null) is { } release) await release();
+        }
+    }
+}
+
+/// <summary>One member's answer to a drill lock: held now (release by disposing), held by another drill, or unreachable.</summary>
+public sealed record MemberLock(IAsyncDisposable? Held, string? HeldBy, string? Unreachable)
+{
+    public static MemberLock Taken(IAsyncDisposable lease) => new(lease, null, null);
+    public static MemberLock HeldByOther(string holder) => new(null, holder, null);
+    public static MemberLock NotReached(string why) => new(null, null, why);
+}

@@ -1,0 +1,25 @@
+using DrTools.Core.Cluster;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>
+/// A drill never starts an old primary again once another member accepts writes: before a rejoin it checks that the
+/// member it promoted is still the only writer, and before restarting a primary after a failed drill that none is.
+/// </summary>
+internal static class RejoinGuard
+{
+    /// <summary>Refuses the rejoin unless <paramref name="promoted"/> is the one member that accepts writes.</summary>
+    public static void DemandSoleWriter(ClusterStatus status, string promoted, string oldPrimary)
+    {
+        var writers = Writers(status).ToList();
+        if (writers.SequenceEqual([promoted])) return;
+        var now = writers.Count == 0 ? $"{promoted} no longer accepts writes" : $"{string.Join(" and ", writers)} accept{(writers.Count == 1 ? "s" : "")} writes";
+        throw new DrToolsException($"the old primary {oldPrimary} was not brought back: {now}, not {promoted} alone (another drill or an HA manager took over?), "
+            + $"and starting it again could make two primaries. Cluster: {status.Verdict}", DrErrorKind.InvalidOperation);
+    }
+
+    /// <summary>The members other than <paramref name="oldPrimary"/> that accept writes: a restart of it would make a split brain when there is one.</summary>
+    public static IReadOnlyList<string> OtherWriters(ClusterStatus status, string oldPrimary) => Writers(status).Where(name => name != oldPrimary).ToList();
+
+    private static IEnumerable<string> Writers(ClusterStatus status) => status.Members.Where(m => m.Role == MemberRole.Primary).Select(m => m.Name);
+}

@@ -1,0 +1,56 @@
+using DrTools.Core.Failover;
+using Npgsql;
+
+namespace DrTools.Core.Postgres;
+
+/// <summary>
+/// The drill lock of a PostgreSQL cluster that is not a sandbox: a session advisory lock on every member that answers
+/// (standbys take advisory locks too), each on a connection of its own held for the drill. A killed primary takes its
+/// lock with it; the standbys' hold until the drill ends or its process dies.
+/// </summary>
+internal static class PostgresDrillLock
+{
+    /// <summary>"DrDrill" in ASCII: the key every DrTools drill locks, split as pg_locks shows it (classid, objid).</summary>
+    private const long Key = 0x44724472696C6C;
+
+    public static Task<IAsyncDisposable> AcquireAsync(DbTarget target, CancellationToken cancellationToken) =>
+        DrillLock.LockMembersAsync(target, target.Members, TakeAsync, cancellationToken);
+
+    private static async Task<MemberLock> TakeAsync(DbMember member, CancellationToken cancellationToken)
+    {
+        NpgsqlConnection connection;
+        try
+        {
+            connection = await member.OpenAsync(cancellationToken);
+        }
+        catch (DrToolsException e) when (e.Kind == DrErrorKind.ConnectionFailed)
+        {
+            return MemberLock.NotReached(e.Message);
+        }
+        try
+        {
+            var name = DrillLock.ShortHolder;
+            var taken = await connection.ReadFirstAsync(
+                $"select set_config('application_name', '{name.Replace("'", "''", StringComparison.Ordinal)}', false), pg_try_advisory_lock({Key})",
+                r => r.GetBoolean(1), cancellationToken);
+            if (taken) return MemberLock.Taken(connection);
+            var holder = await connection.ReadFirstAsync(
+                "select a.application_name, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
+                + "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
+                + $"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid::bigint = {Key >> 32} and l.objid::bigint = {Key & 0xFFFFFFFF}",
+                r => r.HasRows ? $"{r.GetString(0)}, connected from {r.GetString(1)} since {r.GetString(2)}Z" : "a drill that has just ended", cancellationToken);
+            await connection.DisposeAsync();
+            return MemberLock.HeldByOther(holder);
+        }
+        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
+        {
+            await connection.DisposeAsync();
+            return MemberLock.NotReached(member.Describe(e).Message);
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+}

@@ -1,0 +1,105 @@
+using DrTools.Core.Cluster;
+using DrTools.Core.Engines;
+using DrTools.Core.Failover;
+using DrTools.Core.MariaDb;
+using DrTools.Core.Postgres;
+using DrTools.Core.Redis;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>
+/// One drill at a time per target, also where the target is not a sandbox (connection strings: the lock is on the
+/// servers, so drills from other machines are excluded too); and no drill brings an old primary back once another
+/// member accepts writes.
+/// </summary>
+public sealed class DrillLockTests
+{
+    private static readonly FailoverOptions Failover = new() { Mode = FailoverMode.Failover, CheckIntegrity = false };
+
+    private static List<string> Allowed(Sandbox sandbox) => sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList();
+
+    [Fact]
+    public async Task A_postgresql_cluster_given_by_connection_strings_is_locked_on_its_servers_and_the_standbys_hold_it_with_the_primary_down()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(), allowDrillOn: Allowed(sandbox));
+        var recovery = Recovery.For(target, null, null, null, "true", null);
+        var plan = await recovery.PlanAsync(Failover, CancellationToken.None);
+
+        var holder = $"another drill holds it (drtools drill pid {Environment.ProcessId}@{Environment.MachineName}, connected from 127.0.0.1 since ";
+        await using (await DrillLock.AcquireAsync(target, null, "a drill of this test", CancellationToken.None))
+        {
+            var planning = await Assert.ThrowsAsync<DrToolsException>(() => recovery.PlanAsync(Failover, CancellationToken.None));
+            Assert.StartsWith($"drill on {target.Name} refused: {holder}", planning.Message);
+            var running = await Assert.ThrowsAsync<DrToolsException>(() => recovery.RunAsync(plan, Failover, CancellationToken.None));
+            Assert.StartsWith($"drill on {target.Name} refused: {holder}", running.Message);
+            Assert.EndsWith("One drill at a time per target; nothing was changed.", running.Message);
+
+            // A killed primary takes its lock along; the standby's still excludes every other drill.
+            await sandbox.Server("node0").StopAsync(ShutdownMode.Immediate, CancellationToken.None);
+            var primaryDown = await Assert.ThrowsAsync<DrToolsException>(() => DrillLock.AcquireAsync(target, null, "another", CancellationToken.None));
+            Assert.Contains($"on 127.0.0.1:{sandbox.Members[1].Port})", primaryDown.Message);
+        }
+        await (await DrillLock.AcquireAsync(target, null, "the next drill", CancellationToken.None)).DisposeAsync();
+    }
+
+    [Fact]
+    public async Task A_mariadb_cluster_given_by_connection_strings_is_locked_on_its_servers()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var cluster = Stores.FromConnectionStrings(StoreEngines.MariaDb, sandbox.Members.Select(m => MariaDbEngine.ConnectionString(sandbox, m)).ToList(), allowDrillOn: Allowed(sandbox));
+        await AssertLockedAsync(cluster, $"another drill holds it (MariaDB connection ");
+    }
+
+    [Fact]
+    public async Task A_redis_cluster_given_by_addresses_is_locked_by_a_lease_naming_its_holder()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
+        var cluster = Stores.FromConnectionStrings(StoreEngines.Redis, sandbox.Members.Select(m => RedisEngine.Address(sandbox, m)).ToList(), allowDrillOn: Allowed(sandbox));
+        await AssertLockedAsync(cluster, $"another drill holds it (pid {Environment.ProcessId} (");
+    }
+
+    /// <summary>While a lock is held, planning a switchover is refused naming the holder; once released, it plans.</summary>
+    private static async Task AssertLockedAsync(IDrillTarget cluster, string holder)
+    {
+        var recovery = Recovery.Observe(Stores.Recovery((IReplicaSet)cluster, null, []), cluster, null);
+        await using (await DrillLock.AcquireAsync(cluster, null, "a drill of this test", CancellationToken.None))
+        {
+            var refused = await Assert.ThrowsAsync<DrToolsException>(() => recovery.PlanAsync(new FailoverOptions(), CancellationToken.None));
+            Assert.StartsWith($"drill on {cluster.Name} refused: {holder}", refused.Message);
+            Assert.EndsWith("One drill at a time per target; nothing was changed.", refused.Message);
+        }
+        Assert.Equal(FailoverMode.Switchover, (await recovery.PlanAsync(new FailoverOptions(), CancellationToken.None)).Mode);
+    }
+
+    [Fact]
+    public async Task A_rejoin_is_refused_when_another_member_took_over_after_the_promotion_and_the_old_primary_stays_down()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        var control = new SandboxControl(sandbox);
+        // Between the promotion and the rejoin, a second writer appears: what another drill or HA manager would do.
+        var options = Failover with
+        {
+            Candidate = "node1",
+            Rejoin = true,
+            BeforeRejoin = async token =>
+            {
+                await Sql.ExecuteAsync(sandbox, "node2", "select pg_promote(wait => true)");
+                return "node2 promoted by the test";
+            },
+        };
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
+
+        Assert.Contains("the old primary node0 was not brought back: node1 and node2 accept writes, not node1 alone", error.Message);
+        Assert.Contains($"The old primary node0 (127.0.0.1:{sandbox.Members[0].Port}) was left down", error.Message);
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.Equal(MemberRole.Unreachable, status.Members.Single(m => m.Name == "node0").Role);
+    }
+}
