@@ -36,6 +36,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
+        if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");
         var outage = ProbeAnalysis.Outage(writeSamples, fault);

@@ -50,6 +50,8 @@ public sealed record FailoverOptions
     public Monitoring.AlertExpectation? ExpectAlert { get; init; }
     /// <summary>Held before the old primary is rejoined: with an expected alert, until it fired (a member back at once would never alert).</summary>
     [JsonIgnore] public Func<CancellationToken, Task<string>>? BeforeRejoin { get; init; }
+    /// <summary>A test's hook, run just before the probes stop: it can leave a probe attempt in flight at the stop.</summary>
+    [JsonIgnore] internal Func<CancellationToken, Task>? BeforeProbesStop { get; init; }
     /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
     public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>

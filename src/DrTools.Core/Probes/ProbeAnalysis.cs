@@ -44,6 +44,8 @@ public static class ProbeAnalysis
     /// </summary>
     public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault)
     {
+        // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
+        samples = samples.Where(s => !s.Indeterminate).ToList();
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var start = acknowledged.FindLastIndex(s => s.Sent < fault);
         ProbeSample? before = start >= 0 ? acknowledged[start] : null;
