@@ -151,11 +151,18 @@ public sealed record FailoverResult
     /// <summary>What the application-level HTTP probe saw during the drill, when one ran.</summary>
     public Probes.HttpProbeResult? HttpProbe { get; init; }
 
+    /// <summary>
+    /// With the drill observed until the topology settled: writes other members acknowledged after the fault, and how long
+    /// two members said they were the primary.
+    /// </summary>
+    public IReadOnlyList<Measurement> SplitBrainFigures { get; init; } = [];
+
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && HttpProbe?.Met != false
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+        && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }
