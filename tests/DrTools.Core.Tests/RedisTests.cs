@@ -149,4 +149,59 @@ public sealed class RedisTests
             () => "the thawed old primary did not become a replica", CancellationToken.None);
         Assert.All(Core.Processes.ProcessTable.FindByWorkingDirectory(sandbox.Directory), pid => Assert.False(Core.Processes.ProcessTable.IsStopped(pid)));
     }
+    [Fact]
+    public async Task A_Sentinel_switchover_is_observed_until_the_old_master_is_demoted_and_its_split_brain_is_measured()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 1, sentinels: true);
+        var cluster = (RedisCluster)sandbox.Cluster;
+        var drill = cluster.Recovery(RecoveredBy.Sentinel);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 20 } };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+
+        // For the whole drill, a plain client that is not DrTools: a writer of its own sequence every 5 ms, and a ROLE poll
+        // of every member every 20 ms (a new connection each time).
+        using var stop = new CancellationTokenSource();
+        var writer = Task.Run(() => PlainRedisClient.WriteAsync(sandbox, "independent:writes", TimeSpan.FromMilliseconds(5), stop.Token));
+        var poll = Task.Run(() => PlainRedisClient.PollRolesAsync(sandbox, TimeSpan.FromMilliseconds(20), stop.Token));
+        FailoverResult result;
+        try
+        {
+            result = await drill.RunAsync(plan, options, CancellationToken.None);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+        }
+        var acknowledged = await writer;
+        var rounds = await poll;
+
+        var final = result.TopologyAfter.Primary!.Name;
+        Assert.Equal("node1", final);
+        Assert.Contains(result.Timeline, e => e.Name == "topology settled");
+        // DrTools' lost writes are what a direct read of the final primary shows missing.
+        var present = (await CliAsync(sandbox, final, "HKEYS", $"drtools:probe:{result.RunId}")).Split('\n').Select(long.Parse).ToHashSet();
+        var missing = result.WriteSamples.Where(s => s.Succeeded && !present.Contains(s.Sequence)).Select(s => s.Sequence).Order().ToList();
+        Assert.Equal(missing, result.LostSequences);
+        Assert.NotEmpty(missing);
+        // The independent writer, staying on the old master until it refused writes, lost writes too.
+        var keptText = await CliAsync(sandbox, final, "HKEYS", "independent:writes");
+        Assert.True(keptText.Length > 0, $"{acknowledged.Count} acknowledged, {rounds.Count} role rounds, {rounds.Count(r => r.Masters == 2)} with two masters; {string.Join(" | ", result.SplitBrainFigures.Select(f => f.Method))}");
+        var kept = keptText.Split('\n').Select(long.Parse).ToHashSet();
+        Assert.Contains(acknowledged, a => !kept.Contains(a));
+        // The split brain DrTools reports is the one the ROLE poll saw (both members master), within 100 ms.
+        var both = rounds.Where(r => r.Masters == 2).ToList();
+        Assert.NotEmpty(both);
+        var seen = (rounds.FirstOrDefault(r => r.At > both[^1].At)?.At ?? both[^1].At) - both[0].At;
+        var window = Assert.Single(result.SplitBrainFigures, f => f.Name.StartsWith("split brain", StringComparison.Ordinal));
+        Assert.InRange(window.Measured, seen.TotalSeconds - 0.1, seen.TotalSeconds + 0.1);
+        var splitWrites = Assert.Single(result.SplitBrainFigures, f => f.Name.Contains("(split brain)", StringComparison.Ordinal));
+        Assert.True(splitWrites.Measured > 0 && splitWrites.Met == false, splitWrites.Method);
+        Assert.False(result.Met);
+        // The outage ends at the first write the final primary acknowledged, not on the old master.
+        var firstAfter = Assert.Single(result.Timeline, e => e.Name == "first write acknowledged after the outage");
+        Assert.Equal($"on {cluster.Member(final).Endpoint}", firstAfter.Detail);
+        Assert.True(result.WriteUnavailability.Measured >= seen.TotalSeconds - 0.1, result.WriteUnavailability.ToString());
+        Assert.StartsWith("slave", await CliAsync(sandbox, "node0", "ROLE"));
+    }
 }

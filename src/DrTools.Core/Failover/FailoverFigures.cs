@@ -18,6 +18,11 @@ internal interface IDrillReadback
     /// <summary>Runs before the topology is read (followers catching up).</summary>
     Task SettleAsync();
     Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// The final primary as the write probe names the server that answered, when the drill observed until the topology
+    /// settled: writes another member acknowledged after the fault are then split-brain writes.
+    /// </summary>
+    string? FinalPrimary => null;
 }
 
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
@@ -36,9 +41,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
+        if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");
-        var outage = ProbeAnalysis.Outage(writeSamples, fault);
+        Func<string?, bool>? onFinalPrimary = readback.FinalPrimary is { } final ? host => host is not null && Cluster.ClusterInspector.SameEndpoint(host, final) : null;
+        var outage = ProbeAnalysis.Outage(writeSamples, fault, onFinalPrimary);
         var readOutage = ProbeAnalysis.Outage(readSamples, fault);
         if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
         if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
@@ -48,6 +55,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         await readback.SettleAsync();
         var topology = await readback.TopologyAsync(cancellationToken);
         var figures = FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
+        var unavailability = figures.WriteUnavailability;
+        if (readback.FinalPrimary is { } finalPrimary)
+        {
+            unavailability = unavailability with { Method = unavailability.Method + $"; observed until the topology settled, the outage ends at the first write the final primary {finalPrimary} acknowledged: writes other members acknowledged after {start} are split-brain writes, not availability" };
+        }
         return new FailoverResult
         {
             Target = plan.Target.Name,
@@ -60,7 +72,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             ClockOrigin = clock.Origin,
             Duration = clock.Elapsed,
             Timeline = timeline.Events,
-            WriteUnavailability = figures.WriteUnavailability,
+            WriteUnavailability = unavailability,
             ReadReconnection = figures.ReadReconnection,
             LostWrites = figures.LostWrites,
             DataLossWindow = figures.DataLossWindow,
@@ -73,8 +85,14 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
             LatencyFigures = [.. ProbeAnalysis.Latency("write", writeSamples), .. ProbeAnalysis.Latency("read", readSamples)],
+            SplitBrainFigures = onFinalPrimary is null ? [] : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, fault, onFinalPrimary, loss.LostSequences), readback.FinalPrimary!, start)],
         };
     }
+
+    private static Measurement SplitBrain(SplitBrainWrites writes, string finalPrimary, string start) => new(
+        "writes acknowledged by another member than the final primary (split brain)", writes.Count, "writes", 0,
+        $"probe writes sent after {start} and acknowledged by a member other than the final primary {finalPrimary}"
+        + (writes.Count == 0 ? "" : $" ({string.Join(", ", writes.Members)}), from +{Measurement.Format(Math.Round(writes.From!.Value.TotalSeconds, 3))} s to +{Measurement.Format(Math.Round(writes.To!.Value.TotalSeconds, 3))} s on the drill's monotonic clock; {writes.Lost} of them lost (absent from {finalPrimary})"));
 
     private sealed class PostgresReadback(DrillEnd end, Func<Task> settleAsync) : IDrillReadback
     {

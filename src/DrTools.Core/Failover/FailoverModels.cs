@@ -50,6 +50,8 @@ public sealed record FailoverOptions
     public Monitoring.AlertExpectation? ExpectAlert { get; init; }
     /// <summary>Held before the old primary is rejoined: with an expected alert, until it fired (a member back at once would never alert).</summary>
     [JsonIgnore] public Func<CancellationToken, Task<string>>? BeforeRejoin { get; init; }
+    /// <summary>A test's hook, run just before the probes stop: it can leave a probe attempt in flight at the stop.</summary>
+    [JsonIgnore] internal Func<CancellationToken, Task>? BeforeProbesStop { get; init; }
     /// <summary>How long FreezeNode keeps the node stopped; default twice the HA manager's ttl.</summary>
     public TimeSpan? FaultDuration { get; init; }
     /// <summary>Told of each phase as the drill enters it.</summary>
@@ -149,11 +151,18 @@ public sealed record FailoverResult
     /// <summary>What the application-level HTTP probe saw during the drill, when one ran.</summary>
     public Probes.HttpProbeResult? HttpProbe { get; init; }
 
+    /// <summary>
+    /// With the drill observed until the topology settled: writes other members acknowledged after the fault, and how long
+    /// two members said they were the primary.
+    /// </summary>
+    public IReadOnlyList<Measurement> SplitBrainFigures { get; init; } = [];
+
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && HttpProbe?.Met != false
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+        && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }

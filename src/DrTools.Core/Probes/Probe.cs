@@ -6,8 +6,12 @@ namespace DrTools.Core.Probes;
 
 public enum ProbeKind { Write, Read }
 
-/// <summary>One probe attempt: when it was sent and acknowledged on the drill's monotonic clock, and where it landed.</summary>
-public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error)
+/// <summary>
+/// One probe attempt: when it was sent and acknowledged on the drill's monotonic clock, and where it landed.
+/// Indeterminate: the attempt was still in flight when the probe stopped; whatever came back then is the stop's doing
+/// (a cancelled commit wait returns as committed), so it is neither an acknowledgement nor a failure.
+/// </summary>
+public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error, bool Indeterminate = false)
 {
     public bool Succeeded => Acknowledged is not null;
 }
@@ -68,6 +72,7 @@ public sealed class Probe : IAsyncDisposable
     private readonly MonotonicClock _clock;
     private readonly ConcurrentQueue<ProbeSample> _samples = new();
     private readonly CancellationTokenSource _stop = new();
+    private long _stopRequestedTicks = long.MaxValue;
     private Task? _loop;
 
     private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
@@ -156,12 +161,19 @@ public sealed class Probe : IAsyncDisposable
                 {
                     session ??= await _connector.OpenAsync(attempt.Token);
                     var server = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
-                    _samples.Enqueue(new ProbeSample(sequence, sent, _clock.Elapsed, server, null));
+                    var answered = _clock.Elapsed;
+                    _samples.Enqueue(CutShort(answered)
+                        ? new ProbeSample(sequence, sent, null, server, StoppedInFlight, Indeterminate: true)
+                        : new ProbeSample(sequence, sent, answered, server, null));
                 }
                 catch (Exception e)
                 {
-                    // Whatever an attempt throws is a failed attempt the client saw; only stopping ends the probe.
-                    if (_stop.IsCancellationRequested && e is OperationCanceledException) return;
+                    // Whatever an attempt throws is a failed attempt the client saw, unless the probe's own stop cut it short.
+                    if (CutShort(_clock.Elapsed))
+                    {
+                        _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, StoppedInFlight, Indeterminate: true));
+                        return;
+                    }
                     _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
                     if (session is not null) await session.DisposeAsync();
                     session = null;
@@ -174,9 +186,18 @@ public sealed class Probe : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops the probe after its current attempt and returns every attempt it made.</summary>
+    private const string StoppedInFlight = "in flight when the probe stopped: indeterminate";
+
+    /// <summary>Whether an attempt that ended at <paramref name="ended"/> was cut short by the probe's stop.</summary>
+    private bool CutShort(TimeSpan ended) => ended.Ticks >= Interlocked.Read(ref _stopRequestedTicks);
+
+    /// <summary>
+    /// Stops the probe and returns every attempt it made; the attempt in flight is cancelled and recorded as
+    /// indeterminate, never as an acknowledgement taken at the stop.
+    /// </summary>
     public async Task<IReadOnlyList<ProbeSample>> StopAsync()
     {
+        Interlocked.CompareExchange(ref _stopRequestedTicks, _clock.Elapsed.Ticks, long.MaxValue);
         _stop.Cancel();
         if (_loop is not null) await _loop;
         return Samples;

@@ -17,6 +17,9 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
 /// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
 public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequences, TimeSpan Window, int UnacknowledgedButCommitted);
 
+/// <summary>Acknowledged writes of another member than the final primary after the fault, the lost among them, and their span.</summary>
+public sealed record SplitBrainWrites(int Count, int Lost, IReadOnlyList<string> Members, TimeSpan? From, TimeSpan? To);
+
 public static class ProbeAnalysis
 {
     /// <summary>
@@ -42,8 +45,15 @@ public static class ProbeAnalysis
     /// Not simply "fault to first success after it": a server being stopped or killed can still acknowledge a write or
     /// two in its last milliseconds, and the outage a client lives through starts after those.
     /// </summary>
-    public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault)
+    /// <param name="onFinalPrimary">
+    /// When the drill observed until the topology settled: whether a server is the final primary. A write another member
+    /// acknowledged after the fault is then a split-brain write (<see cref="SplitBrainWrites"/>), not availability: the
+    /// outage ends at the first write the final primary acknowledged.
+    /// </param>
+    public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault, Func<string?, bool>? onFinalPrimary = null)
     {
+        // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
+        samples = samples.Where(s => !s.Indeterminate && !(onFinalPrimary is not null && IsSplitBrain(s, fault, onFinalPrimary))).ToList();
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var start = acknowledged.FindLastIndex(s => s.Sent < fault);
         ProbeSample? before = start >= 0 ? acknowledged[start] : null;
@@ -65,6 +75,23 @@ public static class ProbeAnalysis
         var from = before?.Acknowledged ?? fault;
         var failed = samples.Count(s => !s.Succeeded && s.Sent >= from && (after is null || s.Sent < after.Acknowledged));
         return new Outage(fault, before, after, failed);
+    }
+
+    private static bool IsSplitBrain(ProbeSample sample, TimeSpan fault, Func<string?, bool> onFinalPrimary) =>
+        sample.Succeeded && sample.Sent >= fault && !onFinalPrimary(sample.Host);
+
+    /// <summary>
+    /// Writes sent after the fault and acknowledged by a member other than the final primary, how many of them the final
+    /// primary lacks (<paramref name="lost"/>: the run's lost sequences), and from the first one's sending to the last one's acknowledgement.
+    /// </summary>
+    public static SplitBrainWrites SplitBrainWrites(IReadOnlyList<ProbeSample> samples, TimeSpan fault, Func<string?, bool> onFinalPrimary, IReadOnlyCollection<long> lost)
+    {
+        var elsewhere = samples.Where(s => IsSplitBrain(s, fault, onFinalPrimary)).ToList();
+        var lostSet = lost.ToHashSet();
+        return elsewhere.Count == 0
+            ? new SplitBrainWrites(0, 0, [], null, null)
+            : new SplitBrainWrites(elsewhere.Count, elsewhere.Count(s => lostSet.Contains(s.Sequence)), elsewhere.Select(s => s.Host!).Distinct().Order().ToList(),
+                elsewhere.Min(s => s.Sent), elsewhere.Max(s => s.Acknowledged!.Value));
     }
 
     /// <summary>

@@ -71,6 +71,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
+        await using var roleSource = new RedisRoles(cluster.Members);
+        await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock);
         int? frozen = null;
         try
         {
@@ -106,10 +108,10 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             var announced = "";
             await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken), primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
                 () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
-            var named = clock.Elapsed;
+            var namedAt = clock.Elapsed;
             var newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
-            timeline.Mark("Sentinels named a new primary", newPrimary.Display, named);
-            var first = await writes.WaitForSuccessAsync(named, options.PhaseTimeout, cancellationToken);
+            timeline.Mark("Sentinels named a new primary", newPrimary.Display, namedAt);
+            var first = await writes.WaitForSuccessAsync(namedAt, options.PhaseTimeout, cancellationToken);
             if (first is null) timeline.Mark("no write acknowledged by the new primary", $"within {DurationText.Format(options.PhaseTimeout)}");
 
             if (frozen is { } pid)
@@ -127,20 +129,37 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             }
             await Task.Delay(options.Settle, cancellationToken);
 
+            // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
+            // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
+            options.Progress.Enter("waiting until the new topology holds", 85);
+            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, runId, fault, member, token), options.PhaseTimeout, cancellationToken));
+            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
+            await roles.DisposeAsync();
+            var split = RoleWatch.SplitBrain(roles.Rounds);
+            if (split is not null)
+            {
+                timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
+                timeline.Mark("one primary again", null, split.To);
+            }
+            var named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
+            newPrimary = settled;
+
             options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
             var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
-            var state = $"{newPrimary.Display} is the primary (named by the Sentinels); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
-            var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault",
-                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary.Name, rejoined, options.PhaseTimeout), cancellationToken);
+            var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
+            var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
+            var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
+                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary, rejoined, options.PhaseTimeout), cancellationToken);
             return result with
             {
                 RecoveredBy = nameof(RecoveredBy.Sentinel),
                 Fault = options.Mode == FailoverMode.Switchover ? "SENTINEL FAILOVER" : Fault(options, primary.Display),
                 RecoveryFigures =
                 [
-                    new Measurement("time to a new primary named by the Sentinels", (named - fault).TotalSeconds, "s", null,
-                        $"from {(options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault")} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), on the drill's monotonic clock"),
+                    new Measurement("time to a new primary named by the Sentinels", (namedAt - fault).TotalSeconds, "s", null,
+                        $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), on the drill's monotonic clock"),
                 ],
+                SplitBrainFigures = [SplitBrainWindow(split, start), .. result.SplitBrainFigures],
             };
         }
         catch (Exception e) when (frozen is { } pid)
@@ -150,17 +169,42 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         }
     }
 
-    private sealed class Readback(RedisCluster cluster, string newPrimary, bool rejoined, TimeSpan timeout) : IDrillReadback
+    /// <summary>Null once a probe write <paramref name="member"/> acknowledged after the fault is read back from it; else what is missing.</summary>
+    private async Task<string?> ReadBackAsync(Probe writes, Guid runId, TimeSpan fault, string member, CancellationToken cancellationToken)
     {
+        var write = writes.Samples.LastOrDefault(s => s.Succeeded && s.Sent >= fault && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
+        if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
+        try
+        {
+            var sequence = write.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return await cluster.Member(member).CommandAsync(cancellationToken, "HEXISTS", RedisCluster.ProbeKey(runId), sequence) is 1L
+                ? null
+                : $"probe write {sequence}, acknowledged by {member}, was not read back from it";
+        }
+        catch (DrToolsException e)
+        {
+            return $"reading back a probe write from {member} failed: {e.Message}";
+        }
+    }
+
+    private static Measurement SplitBrainWindow(SplitBrainWindow? split, string start) => new("split brain (two members said they were the primary)",
+        Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", null,
+        $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start} until the topology settled, on the drill's monotonic clock: "
+        + (split is null ? "never two masters at once" : $"{string.Join(" and ", split.Members)} said master at once from +{Measurement.Format(Math.Round(split.From.TotalSeconds, 3))} s to +{Measurement.Format(Math.Round(split.To.TotalSeconds, 3))} s"));
+
+    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, bool rejoined, TimeSpan timeout) : IDrillReadback
+    {
+        public string FinalPrimary => newPrimary.Endpoint;
+
         public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
-            ProbeAnalysis.LostWrites(await cluster.ProbeSequencesAsync(newPrimary, runId, cancellationToken), writeSamples);
+            ProbeAnalysis.LostWrites(await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken), writeSamples);
 
         public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<Integrity.ChecksumComparison?>(null);
 
         public Task SettleAsync() => Polling.UntilAsync(async () =>
         {
             var status = await cluster.GetStatusAsync(CancellationToken.None);
-            return status.Healthy || (!rejoined && status.Primary?.Name == newPrimary && status.Standbys.All(s => s.ReplicationState == "streaming"));
+            return status.Healthy || (!rejoined && status.Primary?.Name == newPrimary.Name && status.Standbys.All(s => s.ReplicationState == "streaming"));
         }, timeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
