@@ -6,7 +6,8 @@
     Build    compiles the solution.
     Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1), with its
              MAML help generated from src/DrTools.PowerShell/Help/ and the shipped runbooks.
-    Test     runs the xunit suites (real PostgreSQL), packages the module, and runs the Pester tests in tests/pester against it.
+    Test     runs the xunit suites (real PostgreSQL), publishes (below), and runs the Pester tests in tests/pester against
+             the packaged module and the packages.
              Pester 5 as installed, else the version pinned in Directory.Packages.props, restored from NuGet into
              output/modules/ (build/BuildTools.csproj).
     Publish  packages the module, then writes to output/publish/ the module's package for a PowerShell repository
@@ -47,15 +48,17 @@ function Invoke-Publish {
     New-Item -ItemType Directory $publish | Out-Null
     # The module's package as a PowerShell repository takes it (its manifest checked by PSResourceGet on the way).
     Compress-PSResource -Path $module -DestinationPath $publish
-    Invoke-Dotnet pack "$root/src/DrTools.Cli" -c $Configuration -o $publish
-    Get-ChildItem $publish -Filter *.nupkg | ForEach-Object FullName
+    Invoke-Dotnet pack "$root/src/DrTools.Cli" -c $Configuration -o $publish | Out-Host
+    Get-ChildItem $publish -Filter *.nupkg | ForEach-Object FullName | Out-Host
+    $publish
 }
 
 function Import-Pester {
     if (-not (Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0')) {
         # None installed: the pinned package from NuGet, its tools/ folder (the module) laid out on a module path of ours.
         $packages = "$root/output/packages"
-        Invoke-Dotnet restore "$root/build/BuildTools.csproj" --packages $packages | Out-Host
+        # --force: its obj/ may say "restored" while output/ was deleted.
+        Invoke-Dotnet restore "$root/build/BuildTools.csproj" --packages $packages --force | Out-Host
         $package = Get-ChildItem "$packages/pester" -Directory | Sort-Object { [version]$_.Name } | Select-Object -Last 1
         $modules = "$root/output/modules"
         Remove-Item "$modules/Pester" -Recurse -Force -ErrorAction Ignore
@@ -81,8 +84,9 @@ switch ($Task) {
         dotnet test "$root/DrTools.sln" -c $Configuration
         $xunitExit = $LASTEXITCODE
         Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $clock.Elapsed)"
-        $module = Invoke-Package | Select-Object -Last 1
-        $env:DRTOOLS_MODULE_MANIFEST = "$module/DrTools.psd1"
+        # The packages too: a test installs them as users do.
+        $env:DRTOOLS_PACKAGES = Invoke-Publish | Select-Object -Last 1
+        $env:DRTOOLS_MODULE_MANIFEST = "$root/output/DrTools/$version/DrTools.psd1"
         $pester = New-PesterConfiguration
         # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
         $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
