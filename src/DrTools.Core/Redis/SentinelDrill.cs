@@ -78,7 +78,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             {
                 throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
             options.Progress.Enter("the fault", 25);
             var fault = clock.Elapsed;
             if (options.Mode == FailoverMode.Switchover)
