@@ -6,11 +6,17 @@
     Build    compiles the solution.
     Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1), with its
              MAML help generated from src/DrTools.PowerShell/Help/ and the shipped runbooks.
-    Test     runs the xunit suites (real PostgreSQL), packages the module, and runs the Pester tests in tests/pester against it.
+    Test     runs the xunit suites (real PostgreSQL), publishes (below), and runs the Pester tests in tests/pester against
+             the packaged module and the packages.
+             Pester 5 as installed, else the version pinned in Directory.Packages.props, restored from NuGet into
+             output/modules/ (build/BuildTools.csproj).
+    Publish  packages the module, then writes to output/publish/ the module's package for a PowerShell repository
+             (DrTools.<version>.nupkg, for Publish-PSResource / Install-PSResource) and the drtools dotnet tool's
+             package (DrTools.Cli.<version>.nupkg, for dotnet tool install --add-source).
 #>
 [CmdletBinding()]
 param(
-    [ValidateSet('Build', 'Test', 'Package')]
+    [ValidateSet('Build', 'Test', 'Package', 'Publish')]
     [string] $Task = 'Build',
 
     [ValidateSet('Debug', 'Release')]
@@ -35,20 +41,62 @@ function Invoke-Package {
     $module
 }
 
+function Invoke-Publish {
+    $module = Invoke-Package | Select-Object -Last 1
+    $publish = "$root/output/publish"
+    Remove-Item $publish -Recurse -Force -ErrorAction Ignore
+    New-Item -ItemType Directory $publish | Out-Null
+    # The module's package as a PowerShell repository takes it (its manifest checked by PSResourceGet on the way).
+    Compress-PSResource -Path $module -DestinationPath $publish
+    Invoke-Dotnet pack "$root/src/DrTools.Cli" -c $Configuration -o $publish | Out-Host
+    Get-ChildItem $publish -Filter *.nupkg | ForEach-Object FullName | Out-Host
+    $publish
+}
+
+function Import-Pester {
+    if (-not (Get-Module -ListAvailable Pester | Where-Object Version -GE '5.0')) {
+        # None installed: the pinned package from NuGet, its tools/ folder (the module) laid out on a module path of ours.
+        $packages = "$root/output/packages"
+        # --force: its obj/ may say "restored" while output/ was deleted.
+        Invoke-Dotnet restore "$root/build/BuildTools.csproj" --packages $packages --force | Out-Host
+        $package = Get-ChildItem "$packages/pester" -Directory | Sort-Object { [version]$_.Name } | Select-Object -Last 1
+        $modules = "$root/output/modules"
+        Remove-Item "$modules/Pester" -Recurse -Force -ErrorAction Ignore
+        New-Item -ItemType Directory "$modules/Pester" | Out-Null
+        Copy-Item "$($package.FullName)/tools" "$modules/Pester/$($package.Name)" -Recurse
+        $env:PSModulePath = $modules + [IO.Path]::PathSeparator + $env:PSModulePath
+    }
+    $pester = Import-Module Pester -MinimumVersion 5.0 -PassThru -ErrorAction Stop
+    Write-Host "Pester $($pester.Version) from $($pester.ModuleBase)"
+}
+
+function Format-Elapsed([TimeSpan] $Elapsed) { '{0} m {1} s' -f [int][Math]::Floor($Elapsed.TotalMinutes), $Elapsed.Seconds }
+
 switch ($Task) {
     'Build' { Invoke-Dotnet build "$root/DrTools.sln" -c $Configuration }
     'Package' { Invoke-Package }
+    'Publish' { Invoke-Publish }
     'Test' {
-        Invoke-Dotnet test "$root/DrTools.sln" -c $Configuration
-        $module = Invoke-Package | Select-Object -Last 1
-        Import-Module Pester -MinimumVersion 5.0 -ErrorAction Stop
-        $env:DRTOOLS_MODULE_MANIFEST = "$module/DrTools.psd1"
+        Write-Host "PowerShell $($PSVersionTable.PSVersion) from $PSHOME (process $([Environment]::ProcessPath))"
+        Import-Pester
+        # The xunit assemblies run side by side; each one's own duration is on its summary line ("Duration: ...").
+        $clock = [Diagnostics.Stopwatch]::StartNew()
+        dotnet test "$root/DrTools.sln" -c $Configuration
+        $xunitExit = $LASTEXITCODE
+        Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $clock.Elapsed)"
+        # The packages too: a test installs them as users do.
+        $env:DRTOOLS_PACKAGES = Invoke-Publish | Select-Object -Last 1
+        $env:DRTOOLS_MODULE_MANIFEST = "$root/output/DrTools/$version/DrTools.psd1"
         $pester = New-PesterConfiguration
         # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
         $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
         $pester.Run.PassThru = $true
         $pester.Output.Verbosity = 'Detailed'
+        $clock.Restart()
         $result = Invoke-Pester -Configuration $pester
+        Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
+        # xunit failing does not skip Pester: one run shows every failure.
+        if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.
         if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {
             throw "Pester: $($result.FailedCount) test(s) and $($result.FailedContainersCount) file(s) failed"

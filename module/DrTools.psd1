@@ -6,8 +6,10 @@
     Author               = 'DrTools contributors'
     CompanyName          = 'DrTools'
     Copyright            = '(c) DrTools contributors. All rights reserved.'
-    Description          = 'Disaster-recovery and failover testing for PostgreSQL: sandboxes, cluster status, replication lag, failover drills with client-measured RTO/RPO, backup verification and point-in-time recovery.'
+    Description          = 'Disaster-recovery and failover testing for PostgreSQL, MariaDB and Redis (Patroni, Sentinel) on Linux: sandboxes, cluster status, replication lag, faults, failover drills with client-measured RTO/RPO, backup verification by restore, point-in-time recovery, runbooks and signed-off reports.'
     PowerShellVersion    = '7.6'
+    # Nothing to install beside it: Pester is optional (DrTools.Pester.psm1 registers its assertion when Pester is loaded).
+    RequiredModules      = @()
     FormatsToProcess     = @('DrTools.Format.ps1xml')
     # Should -MeetObjective for Pester tests of drills (registered when Pester is loaded).
     NestedModules        = @('DrTools.Pester.psm1')
@@ -49,7 +51,10 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'RTO', 'RPO', 'Backup', 'Linux')
+            Tags         = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'MariaDB', 'Redis', 'Patroni', 'RTO', 'RPO', 'Backup', 'Linux', 'PSEdition_Core')
+            ProjectUri   = 'https://github.com/drtools/DrTools'
+            LicenseUri   = 'https://github.com/drtools/DrTools/blob/main/LICENSE'
+            ReleaseNotes = 'First release: sandboxes, status, lag, faults, failover and switchover drills, backups verified by restore, point-in-time recovery, runbooks and reports for PostgreSQL, MariaDB and Redis. Installed with Install-PSResource DrTools; the drtools command with dotnet tool install DrTools.Cli.'
         }
     }
 }

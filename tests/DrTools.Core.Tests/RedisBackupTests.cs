@@ -66,10 +66,13 @@ public sealed class RedisBackupTests
         }
         finally
         {
-            server.Kill();
+            // As root the server is runuser's child: killing runuser alone left redis-server running.
+            server.Kill(entireProcessTree: true);
             await server.WaitForExitAsync();
             Directory.Delete(directory, recursive: true);
         }
+        var left = ProcessTable.FindByWorkingDirectory(directory);
+        Assert.True(await ProcessTable.WaitForExitAsync(left, TimeSpan.FromSeconds(10)), $"redis-server still runs: pid {string.Join(", ", left)}");
     }
 
     [Fact]

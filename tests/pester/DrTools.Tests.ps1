@@ -1,6 +1,6 @@
 #Requires -Version 7.6
 # Pester 5 tests of the packaged module (build.ps1 -Task Package puts it in output/DrTools/<version>/).
-# They need PostgreSQL server binaries, as the xunit tests do; run them with: pwsh ./build.ps1 -Task Test
+# They need PostgreSQL server binaries, as the xunit tests do; run them with: dotnet pwsh ./build.ps1 -Task Test
 
 BeforeAll {
     $RepositoryRoot = (Resolve-Path "$PSScriptRoot/../..").Path

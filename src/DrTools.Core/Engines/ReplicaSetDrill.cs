@@ -114,7 +114,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
             if (plan.Mode == FailoverMode.Switchover)
             {

@@ -46,7 +46,7 @@ public static class ExternalDrill
         timeline.Mark("probes started", writes.Path);
         var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
             ?? throw new DrToolsException($"the write probe never succeeded through {plan.Target.Name} ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
-        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+        await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
         options.Progress.Enter("the user's command", 20);
         var fault = clock.Elapsed;

@@ -103,7 +103,7 @@ public static class FailoverDrill
                 throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
             Session candidate;
             if (plan.Mode == FailoverMode.Switchover)

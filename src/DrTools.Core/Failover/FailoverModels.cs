@@ -71,6 +71,8 @@ public sealed record FailoverOptions
     public IReadOnlyList<string>? IntegrityTables { get; init; }
     /// <summary>A switchover is refused when the candidate is further behind than this before the primary is stopped.</summary>
     public long MaxCatchUpBytes { get; init; } = 16 * 1024 * 1024;
+    /// <summary>Acknowledged writes the write probe must have before the fault or fence (the baseline); default 3.</summary>
+    public int BaselineWrites { get; init; } = 3;
     /// <summary>Longest wait of any one phase (catch-up, promotion, first write after the fault, rejoin).</summary>
     public TimeSpan PhaseTimeout { get; init; } = TimeSpan.FromSeconds(60);
     /// <summary>

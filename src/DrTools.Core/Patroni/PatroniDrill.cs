@@ -91,7 +91,7 @@ internal static class PatroniDrill
             {
                 throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
             options.Progress.Enter(plan.Mode == FailoverMode.Switchover ? "the switchover through Patroni" : "the fault injection", 20);
             watch.Fault = clock.Elapsed;

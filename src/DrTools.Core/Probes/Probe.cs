@@ -211,6 +211,23 @@ public sealed class Probe : IAsyncDisposable
         return success;
     }
 
+    /// <summary>
+    /// The baseline before a drill's fault: writes acknowledged for a moment (three at the probe's rate, at least 0.3 s),
+    /// and at least <paramref name="acknowledged"/> of them however busy the machine is: what is counted after the fault
+    /// (writes lost, the outage's start) then rests on writes that were acknowledged, not on the scheduler.
+    /// </summary>
+    public async Task WaitForBaselineAsync(int acknowledged, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / _options.Rate)), cancellationToken);
+        int Acknowledged() => _samples.Count(s => s.Succeeded);
+        if (!await Polling.UntilAsync(() => Task.FromResult(Acknowledged() >= acknowledged), timeout, TimeSpan.FromMilliseconds(5), cancellationToken))
+        {
+            throw new DrToolsException(
+                $"the write probe had {Acknowledged()} acknowledged write(s) of the {acknowledged} the baseline before the fault needs " +
+                $"within {DurationText.Format(timeout)}; nothing was changed.", DrErrorKind.InvalidOperation);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
         await StopAsync();

@@ -80,7 +80,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             {
                 throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
             }
-            await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / options.WriteProbe.Rate)), cancellationToken);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
             options.Progress.Enter("the fault", 25);
             var toFreeze = options.Mode == FailoverMode.Failover && options.Fault == NodeFault.FreezeNode
                 ? processes.Pid(primary.Name) ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
