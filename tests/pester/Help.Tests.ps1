@@ -6,11 +6,17 @@ BeforeDiscovery {
     $manifest = $env:DRTOOLS_MODULE_MANIFEST ?? "$PSScriptRoot/../../output/DrTools/$version/DrTools.psd1"
     Import-Module $manifest -Force
     $Commands = Get-Command -Module DrTools | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } }
+    # Examples that only read a sandbox share one made with the same parameters by an earlier example (a sandbox with
+    # monitoring takes long to build); those of the cmdlets that make and list sandboxes always make their own.
+    $readOnly = 'New-DrSandbox', 'Get-DbClusterStatus', 'Test-ReplicationLag', 'Get-DbChecksum', 'Get-DrMetric', 'Test-DrAlertRule'
     $Examples = foreach ($command in $Commands) {
         $number = 0
         foreach ($example in (Get-Help $command.Name).examples.example) {
             $number++
-            @{ Command = $command.Name; Number = $number; Title = ($example.title -replace '^-+\s*|\s*-+$'); Code = $example.code }
+            $used = [regex]::Matches($example.code, '\b[A-Z][a-z]+-D[rb][A-Za-z]+\b').Value | Sort-Object -Unique
+            $shares = $command.Name -notin 'New-DrSandbox', 'Get-DrSandbox' -and $used -contains 'New-DrSandbox' -and
+                -not ($used | Where-Object { $_ -notin $readOnly })
+            @{ Command = $command.Name; Number = $number; Title = ($example.title -replace '^-+\s*|\s*-+$'); Code = $example.code; Shares = $shares }
         }
     }
 }
@@ -18,6 +24,13 @@ BeforeDiscovery {
 BeforeAll {
     $version = (Import-PowerShellDataFile "$PSScriptRoot/../../module/DrTools.psd1").ModuleVersion
     Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$PSScriptRoot/../../output/DrTools/$version/DrTools.psd1") -Force
+    $SharedRoot = Join-Path ([IO.Path]::GetTempPath()) "drtools-example-shared-$([guid]::NewGuid().ToString('n'))"
+    $SharedSandboxes = @{}
+}
+
+AfterAll {
+    Remove-DrSandbox -All -Path $SharedRoot -Confirm:$false -WarningAction SilentlyContinue
+    Remove-Item $SharedRoot -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'Help of <Name>' -ForEach $Commands {
@@ -71,6 +84,14 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
 
     It 'runs without an error' {
         $ErrorActionPreference = 'Stop'
+        if ($Shares) {
+            # Seen by the example's code: the sandbox an earlier example made with these parameters, else a new one kept.
+            function New-DrSandbox {
+                $key = "$args"
+                if (-not $SharedSandboxes.ContainsKey($key)) { $SharedSandboxes[$key] = DrTools\New-DrSandbox @args -Path $SharedRoot }
+                $SharedSandboxes[$key]
+            }
+        }
         $output = & ([scriptblock]::Create($Code)) | Out-String -Width 120
         $output | Should -Not -BeNullOrEmpty -Because 'an example shows a result'
     }
