@@ -141,7 +141,9 @@ public sealed class MariaDbTests
         Assert.True(result.DataLossWindow.Measured > 0);
         Assert.Contains("rebuilt from the new primary with mariadb-backup", result.State);
         Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
-        // The rebuilt old primary has what the new primary has, and none of the lost writes.
+        // The rebuilt old primary has what the new primary has, and none of the lost writes, once it applied all it received.
+        var final = await cluster.AppliedPositionAsync(result.TopologyAfter.Primary.Name, CancellationToken.None);
+        await cluster.WaitAppliedAsync("node0", final, TimeSpan.FromSeconds(60), CancellationToken.None);
         Assert.Equal(present.Count, await ScalarAsync(sandbox, "node0", $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}'"));
     }
 }
