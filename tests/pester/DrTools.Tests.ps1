@@ -441,13 +441,23 @@ Describe 'Failover drills and checksums' {
     }
 
     It 'refuses a second drill on the sandbox with a terminating error naming the drill that holds it' {
-        $held = [DrTools.Core.Failover.DrillLock]::AcquireAsync($Sandbox.Cluster, $Sandbox, 'a drill of this test', [Threading.CancellationToken]::None).GetAwaiter().GetResult()
+        # The first drill's "fault" only says it started and waits: it holds the sandbox, the cluster untouched.
+        $started = Join-Path $SandboxRoot "fault-$([guid]::NewGuid().ToString('n'))"
+        $ps = [powershell]::Create()
+        $null = $ps.AddScript("Import-Module '$ModuleManifest'; Get-DrSandbox -Path '$SandboxRoot' -Id $($Sandbox.Id) | " +
+            "Invoke-DbFailover -Mode Failover -SkipIntegrity -FaultCommand 'touch ''$started'' && exec sleep 30' -Confirm:`$false")
+        $handle = $ps.BeginInvoke()
         try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(120)
+            while (-not (Test-Path $started) -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 20 }
+            $started | Should -Exist -Because "the first drill must hold the sandbox ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
             { $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -Confirm:$false -ErrorAction Stop } |
-                Should -Throw -ExpectedMessage "drill on sandbox $($Sandbox.Id) refused: another drill holds it (pid $PID (*) on *: a drill of this test). One drill at a time per target; nothing was changed."
+                Should -Throw -ExpectedMessage "drill on sandbox $($Sandbox.Id) refused: another drill holds it (pid $PID (*) on *: Failover: fail primary *). One drill at a time per target; nothing was changed."
         }
         finally {
-            $held.DisposeAsync().AsTask().GetAwaiter().GetResult()
+            $ps.Stop()
+            $ps.Dispose()
+            Remove-Item $started -ErrorAction SilentlyContinue
         }
         ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
     }

@@ -59,22 +59,46 @@ public static class DrillLock
     }
 
     /// <summary>
-    /// The lock taken member by member, in one order for every drill (two drills never each hold a part): refused when
-    /// any member says another drill holds it; members that do not answer are passed over, but at least one must hold it.
+    /// The lock taken member by member, each on a connection of its own held for the drill, in one order for every drill
+    /// (two drills never each hold a part): refused when any member says another drill holds it; members that do not
+    /// answer are passed over, but at least one must hold it.
     /// </summary>
-    public static async Task<IAsyncDisposable> LockMembersAsync<TMember>(IDrillTarget target, IEnumerable<TMember> members,
-        Func<TMember, CancellationToken, Task<MemberLock>> take, CancellationToken cancellationToken) where TMember : IStoreMember
+    /// <param name="tryLock">Takes the lock on the connection: null when taken, else who holds it.</param>
+    public static async Task<IAsyncDisposable> LockMembersAsync<TMember, TConnection>(IDrillTarget target, IEnumerable<TMember> members,
+        Func<TMember, CancellationToken, Task<TConnection>> open, Func<TMember, TConnection, CancellationToken, Task<string?>> tryLock,
+        CancellationToken cancellationToken) where TMember : IStoreMember where TConnection : IAsyncDisposable
     {
-        var held = new List<IAsyncDisposable>();
+        var held = new List<TConnection>();
         var unreachable = new List<string>();
         try
         {
             foreach (var member in members.OrderBy(m => m.Endpoint, StringComparer.Ordinal))
             {
-                var taken = await take(member, cancellationToken);
-                if (taken.HeldBy is { } other) throw Refused(target, $"{other}, on {member.Display}");
-                if (taken.Held is { } lease) held.Add(lease);
-                else unreachable.Add(taken.Unreachable ?? member.Display);
+                string? other;
+                TConnection? connection = default;
+                try
+                {
+                    connection = await open(member, cancellationToken);
+                    other = await tryLock(member, connection, cancellationToken);
+                }
+                catch (DrToolsException e) when (e.Kind == DrErrorKind.ConnectionFailed)
+                {
+                    if (connection is not null) await connection.DisposeAsync();
+                    unreachable.Add(e.Message);
+                    continue;
+                }
+                catch
+                {
+                    if (connection is not null) await connection.DisposeAsync();
+                    throw;
+                }
+                if (other is null)
+                {
+                    held.Add(connection);
+                    continue;
+                }
+                await connection.DisposeAsync();
+                throw Refused(target, $"{other}, on {member.Display}");
             }
             if (held.Count == 0)
             {
@@ -83,12 +107,12 @@ public static class DrillLock
             }
             return new Released(async () =>
             {
-                foreach (var lease in held) await lease.DisposeAsync();
+                foreach (var connection in held) await connection.DisposeAsync();
             });
         }
         catch
         {
-            foreach (var lease in held) await lease.DisposeAsync();
+            foreach (var connection in held) await connection.DisposeAsync();
             throw;
         }
     }
@@ -102,12 +126,4 @@ public static class DrillLock
             if (Interlocked.Exchange(ref _release, null) is { } release) await release();
         }
     }
-}
-
-/// <summary>One member's answer to a drill lock: held now (release by disposing), held by another drill, or unreachable.</summary>
-public sealed record MemberLock(IAsyncDisposable? Held, string? HeldBy, string? Unreachable)
-{
-    public static MemberLock Taken(IAsyncDisposable lease) => new(lease, null, null);
-    public static MemberLock HeldByOther(string holder) => new(null, holder, null);
-    public static MemberLock NotReached(string why) => new(null, null, why);
 }

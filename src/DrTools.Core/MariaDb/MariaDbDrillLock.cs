@@ -12,34 +12,14 @@ internal static class MariaDbDrillLock
     private const string Name = "drtools.drill";
 
     public static Task<IAsyncDisposable> AcquireAsync(MariaDbCluster cluster, CancellationToken cancellationToken) =>
-        DrillLock.LockMembersAsync(cluster, cluster.Members, TakeAsync, cancellationToken);
+        DrillLock.LockMembersAsync(cluster, cluster.Members, (member, token) => member.OpenAsync(token), TryLockAsync, cancellationToken);
 
-    private static async Task<MemberLock> TakeAsync(MariaDbMember member, CancellationToken cancellationToken)
+    private static async Task<string?> TryLockAsync(MariaDbMember member, MySqlConnection connection, CancellationToken cancellationToken)
     {
-        MySqlConnection connection;
-        try
-        {
-            connection = await member.OpenAsync(cancellationToken);
-        }
-        catch (DrToolsException e) when (e.Kind == DrErrorKind.ConnectionFailed)
-        {
-            return MemberLock.NotReached(e.Message);
-        }
-        try
-        {
-            var taken = await member.RowsAsync(connection, $"select get_lock('{Name}', 0) as taken", cancellationToken);
-            if (Convert.ToInt64(taken[0]["taken"], System.Globalization.CultureInfo.InvariantCulture) == 1) return MemberLock.Taken(connection);
-            // MariaDB keeps no application name without performance_schema: the holder is named by its connection.
-            var holder = await member.RowsAsync(connection,
-                $"select id, host, time from information_schema.processlist where id = is_used_lock('{Name}')", cancellationToken);
-            await connection.DisposeAsync();
-            return MemberLock.HeldByOther(holder.Count == 0 ? "a drill that has just ended"
-                : $"MariaDB connection {holder[0]["id"]} from {holder[0]["host"]}, in its current state for {holder[0]["time"]} s");
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        var taken = await member.RowsAsync(connection, $"select get_lock('{Name}', 0) as taken", cancellationToken);
+        if (Convert.ToInt64(taken[0]["taken"], System.Globalization.CultureInfo.InvariantCulture) == 1) return null;
+        // MariaDB keeps no application name without performance_schema: the holder is named by its connection.
+        var holder = await member.RowsAsync(connection, $"select id, host, time from information_schema.processlist where id = is_used_lock('{Name}')", cancellationToken);
+        return holder.Count == 0 ? "a drill that has just ended" : $"MariaDB connection {holder[0]["id"]} from {holder[0]["host"]}, in its current state for {holder[0]["time"]} s";
     }
 }

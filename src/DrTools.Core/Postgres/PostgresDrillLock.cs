@@ -14,43 +14,26 @@ internal static class PostgresDrillLock
     private const long Key = 0x44724472696C6C;
 
     public static Task<IAsyncDisposable> AcquireAsync(DbTarget target, CancellationToken cancellationToken) =>
-        DrillLock.LockMembersAsync(target, target.Members, TakeAsync, cancellationToken);
+        DrillLock.LockMembersAsync(target, target.Members, (member, token) => member.OpenAsync(token), TryLockAsync, cancellationToken);
 
-    private static async Task<MemberLock> TakeAsync(DbMember member, CancellationToken cancellationToken)
+    private static async Task<string?> TryLockAsync(DbMember member, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
-        NpgsqlConnection connection;
         try
         {
-            connection = await member.OpenAsync(cancellationToken);
-        }
-        catch (DrToolsException e) when (e.Kind == DrErrorKind.ConnectionFailed)
-        {
-            return MemberLock.NotReached(e.Message);
-        }
-        try
-        {
-            var name = DrillLock.ShortHolder;
-            var taken = await connection.ReadFirstAsync(
-                $"select set_config('application_name', '{name.Replace("'", "''", StringComparison.Ordinal)}', false), pg_try_advisory_lock({Key})",
-                r => r.GetBoolean(1), cancellationToken);
-            if (taken) return MemberLock.Taken(connection);
-            var holder = await connection.ReadFirstAsync(
+            var name = DrillLock.ShortHolder.Replace("'", "''", StringComparison.Ordinal);
+            if (await connection.ReadFirstAsync($"select set_config('application_name', '{name}', false), pg_try_advisory_lock({Key})", r => r.GetBoolean(1), cancellationToken))
+            {
+                return null;
+            }
+            return await connection.ReadFirstAsync(
                 "select a.application_name, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
                 + "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
                 + $"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid::bigint = {Key >> 32} and l.objid::bigint = {Key & 0xFFFFFFFF}",
                 r => r.HasRows ? $"{r.GetString(0)}, connected from {r.GetString(1)} since {r.GetString(2)}Z" : "a drill that has just ended", cancellationToken);
-            await connection.DisposeAsync();
-            return MemberLock.HeldByOther(holder);
         }
         catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
         {
-            await connection.DisposeAsync();
-            return MemberLock.NotReached(member.Describe(e).Message);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
+            throw new DrToolsException(member.Describe(e).Message, DrErrorKind.ConnectionFailed, e);
         }
     }
 }
