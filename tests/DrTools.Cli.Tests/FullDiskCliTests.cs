@@ -199,4 +199,26 @@ public sealed class FullDiskCliTests
         Assert.True(after.ExitCode == 0, after.All);
         Assert.Equal(0, (await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id)).ExitCode);
     }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_fault_whose_record_cannot_be_written_is_one_line_and_never_applied(bool readOnly)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        using var state = new Tmpfs(Path.Combine(root.Path, "faults"), "64k");
+        if (readOnly) state.MakeReadOnly();
+        else state.Fill();
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = state.Path, ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+
+        var start = await Drtools.RunAsync(environment, "fault", "start", "freeze", "--sandbox", sandbox.Id);
+
+        Assert.True(start.ExitCode == 2, start.All);
+        var reason = readOnly ? "the file system is read-only" : "no space left on the device";
+        Assert.Matches($@"^drtools: cannot write {state.Path}/freeze-\d+-[0-9a-f]{{6}}\.json: {reason}\.$", start.StandardError.Trim());
+        var check = await Drtools.RunAsync(environment, "fault", "check", "--sandbox", sandbox.Id);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Equal(readOnly ? [] : ["filler"], Entries(state.Path));
+    }
 }
