@@ -130,7 +130,10 @@ public static class BackupCommands
             var window = backups.Any(b => b.Engine is null) ? await PointInTimeRestore.WindowAsync(repo, token) : null;
             if (parse.GetValue(json))
             {
-                Output.Json(new { backups, restorePoints = repo.RestorePoints, recoverableWindow = window, uncatalogued = repo.Uncatalogued });
+                Output.Json(new
+                {
+                    backups, restorePoints = repo.RestorePoints, recoverableWindow = window, uncatalogued = repo.Uncatalogued,
+                });
                 return ExitCodes.Success;
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]

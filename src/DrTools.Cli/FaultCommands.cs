@@ -86,7 +86,8 @@ public static class FaultCommands
             // What fault check would still find is never left silently: stop --all did not undo it, so it fails naming it.
             var left = await Faults.LeftBehindAsync(parse.GetValue(root), CancellationToken.None);
             if (left.Clear) return code;
-            Console.Error.WriteLine($"drtools: not undone (recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools): {left}");
+            const string Why = "recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools";
+            Console.Error.WriteLine($"drtools: not undone ({Why}): {left}");
             return ExitCodes.Error;
         });
         return command;

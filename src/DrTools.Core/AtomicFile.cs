@@ -18,7 +18,8 @@ public static partial class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
     {
         var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temporary = Path.Combine(
+            Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
         try
         {
             var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
@@ -49,7 +50,8 @@ public static partial class AtomicFile
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
             var file = Ancestors(Path.GetFullPath(path)).FirstOrDefault(File.Exists);
-            throw new DrToolsException($"cannot make {what} {path}: {(file is null ? Reason(e) : $"{file} is a file, not a folder")}.", DrErrorKind.InvalidOperation, e);
+            var why = file is null ? Reason(e) : $"{file} is a file, not a folder";
+            throw new DrToolsException($"cannot make {what} {path}: {why}.", DrErrorKind.InvalidOperation, e);
         }
     }
 
@@ -58,7 +60,9 @@ public static partial class AtomicFile
         for (var at = path; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at)) yield return at;
     }
 
-    /// <summary>Adds <paramref name="text"/> to the end of the file (made when missing), written whole as <see cref="Write(string, string)"/>.</summary>
+    /// <summary>
+    /// Adds <paramref name="text"/> to the end of the file (made when missing), written whole as <see cref="Write(string, string)"/>.
+    /// </summary>
     public static void Append(string path, string text) => Write(path, (File.Exists(path) ? File.ReadAllText(path) : "") + text);
 
     /// <summary>One line for a file-system failure at <paramref name="path"/>: what could not be done there, and why.</summary>

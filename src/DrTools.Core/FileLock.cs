@@ -29,7 +29,10 @@ public sealed partial class FileLock : IDisposable
             {
                 close(descriptor);
                 throw errno == WouldBlock
-                    ? new DrToolsException($"{lockFile} stayed locked by another DrTools process for {DurationText.Format(Timeout)}: try again when it is done.", DrErrorKind.Timeout)
+                    ? new DrToolsException(
+                        $"{lockFile} stayed locked by another DrTools process for {DurationText.Format(Timeout)}: " +
+                        "try again when it is done.",
+                        DrErrorKind.Timeout)
                     : AtomicFile.Failure("lock", lockFile, Error(errno));
             }
             Thread.Sleep(5);

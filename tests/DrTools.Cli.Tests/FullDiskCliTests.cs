@@ -11,7 +11,8 @@ namespace DrTools.Cli.Tests;
 /// </summary>
 public sealed class FullDiskCliTests
 {
-    private static string[] Entries(string folder) => [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+    private static string[] Entries(string folder) =>
+        [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
 
     [Fact]
     public async Task Backups_taken_at_once_into_one_repository_are_all_catalogued_and_a_folder_without_an_entry_is_named()
@@ -20,8 +21,8 @@ public sealed class FullDiskCliTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
         var repository = Path.Combine(root.Path, "repository");
         BackupRepository.Open(repository, create: true);
-        var processes = Enumerable.Range(0, 4).Select(_ => Drtools.Start("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
-            "--no-reference", "--compression", "none", "--json")).ToList();
+        var processes = Enumerable.Range(0, 4).Select(_ => Drtools.Start("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path,
+            "--repository", repository, "--no-reference", "--compression", "none", "--json")).ToList();
         var ids = new List<string>();
         foreach (var process in processes)
         {
@@ -61,13 +62,15 @@ public sealed class FullDiskCliTests
         if (readOnly) catalogDisk.MakeReadOnly();
         else catalogDisk.Fill();
 
-        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository, "--no-reference");
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
+            "--no-reference");
 
         Assert.True(create.ExitCode == 2, create.All);
         var reason = readOnly ? "the file system is read-only" : "no space left on the device";
         Assert.Equal($"drtools: cannot write {repository}/catalog.json: {reason}.", create.StandardError.Trim());
         Assert.Empty(Entries(backupDisk.Path));
-        Assert.Equal(readOnly ? ["backups", "catalog.json", "catalog.lock", "wal"] : ["backups", "catalog.json", "catalog.lock", "filler", "wal"], Entries(repository));
+        string[] kept = ["backups", "catalog.json", "catalog.lock", .. readOnly ? Array.Empty<string>() : ["filler"], "wal"];
+        Assert.Equal(kept, Entries(repository));
         Assert.Empty(BackupRepository.Open(repository, create: false).Backups);
     }
 
@@ -84,8 +87,8 @@ public sealed class FullDiskCliTests
         var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
 
         Assert.True(create.ExitCode == 2, create.All);
-        Assert.Matches($@"^drtools: WAL segment [0-9A-F]{{24}} cannot be archived into {walDisk.Path}: its file system has \S+ free, less than one segment \(16MB\); free space there\.$",
-            create.StandardError.Trim());
+        Assert.Matches($@"^drtools: WAL segment [0-9A-F]{{24}} cannot be archived into {walDisk.Path}: " +
+            @"its file system has \S+ free, less than one segment \(16MB\); free space there\.$", create.StandardError.Trim());
         Assert.Empty(Entries(Path.Combine(repository, "backups")));
         Assert.DoesNotContain(Entries(walDisk.Path), name => name.EndsWith(".tmp", StringComparison.Ordinal));
     }
@@ -105,7 +108,10 @@ public sealed class FullDiskCliTests
         if (history == "a file") File.WriteAllText(place, "not a folder");
         else if (history == "full") disk!.Fill();
         else disk!.MakeReadOnly();
-        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = place };
+        var environment = new Dictionary<string, string>
+        {
+            ["DRTOOLS_SANDBOX_ROOT"] = root.Path, ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = place,
+        };
 
         var run = await Drtools.RunAsync(environment, "run", runbook);
 
@@ -131,13 +137,15 @@ public sealed class FullDiskCliTests
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
         var repository = Path.Combine(root.Path, "repository");
-        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository, "--no-reference");
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
+            "--no-reference");
         Assert.True(create.ExitCode == 0, create.All);
         using var restores = new TemporaryRoot();
         using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
         disk.MakeReadOnly();
         var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
-        var expected = $"drtools: cannot make a folder in the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root) {disk.Path}: the file system is read-only.";
+        var expected = $"drtools: cannot make a folder in the sandbox folder (DRTOOLS_SANDBOX_ROOT or --root) {disk.Path}: " +
+            "the file system is read-only.";
 
         foreach (var arguments in new[] { new[] { "sandbox", "up", "--standbys", "0" }, ["backup", "verify", "--repository", repository] })
         {
@@ -160,11 +168,13 @@ public sealed class FullDiskCliTests
         File.SetUnixFileMode(shut, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
         var sandboxes = Path.Combine(shut, "sandboxes");
 
-        var up = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = sandboxes }, "sandbox", "up", "--engine", engine, "--standbys", "0");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = sandboxes };
+        var up = await Drtools.RunAsync(environment, "sandbox", "up", "--engine", engine, "--standbys", "0");
 
         Assert.True(up.ExitCode == 2, up.All);
-        Assert.Equal($"drtools: the server account 'postgres' cannot enter {shut} (mode 0700), so no server can start in the sandbox folder {sandboxes}: " +
-            $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.", up.StandardError.Trim());
+        Assert.Equal($"drtools: the server account 'postgres' cannot enter {shut} (mode 0700), " +
+            $"so no server can start in the sandbox folder {sandboxes}: choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), " +
+            $"or let it through with chmod o+x {shut}.", up.StandardError.Trim());
         Assert.Empty(Directory.GetFileSystemEntries(sandboxes));
     }
 
@@ -173,8 +183,10 @@ public sealed class FullDiskCliTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var elsewhere = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults-elsewhere"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
-        var here = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        Dictionary<string, string> State(string folder) =>
+            new() { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, folder), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var elsewhere = State("faults-elsewhere");
+        var here = State("faults");
         // Without --duration the command returns with the freeze in effect, and its process (the owner) is gone.
         var start = await Drtools.RunAsync(elsewhere, "fault", "start", "freeze", "--sandbox", sandbox.Id);
         Assert.True(start.ExitCode == 0, start.All);
@@ -187,8 +199,8 @@ public sealed class FullDiskCliTests
             var stop = await Drtools.RunAsync(here, "fault", "stop", "--all");
 
             Assert.True(stop.ExitCode == 2, stop.All);
-            Assert.Matches(@"^drtools: not undone \(recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools\): left: \d+ frozen process\(s\): node0 PID \d+",
-                stop.StandardError.Trim());
+            Assert.Matches(@"^drtools: not undone \(recorded in another fault-state folder, DRTOOLS_FAULT_STATE, or not by DrTools\): " +
+                @"left: \d+ frozen process\(s\): node0 PID \d+", stop.StandardError.Trim());
         }
         finally
         {
@@ -198,5 +210,27 @@ public sealed class FullDiskCliTests
         var after = await Drtools.RunAsync(here, "fault", "stop", "--all");
         Assert.True(after.ExitCode == 0, after.All);
         Assert.Equal(0, (await Drtools.RunAsync(here, "fault", "check", "--sandbox", sandbox.Id)).ExitCode);
+    }
+
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_fault_whose_record_cannot_be_written_is_one_line_and_never_applied(bool readOnly)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        using var state = new Tmpfs(Path.Combine(root.Path, "faults"), "64k");
+        if (readOnly) state.MakeReadOnly();
+        else state.Fill();
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = state.Path, ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+
+        var start = await Drtools.RunAsync(environment, "fault", "start", "freeze", "--sandbox", sandbox.Id);
+
+        Assert.True(start.ExitCode == 2, start.All);
+        var reason = readOnly ? "the file system is read-only" : "no space left on the device";
+        Assert.Matches($@"^drtools: cannot write {state.Path}/freeze-\d+-[0-9a-f]{{6}}\.json: {reason}\.$", start.StandardError.Trim());
+        var check = await Drtools.RunAsync(environment, "fault", "check", "--sandbox", sandbox.Id);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Equal(readOnly ? [] : ["filler"], Entries(state.Path));
     }
 }

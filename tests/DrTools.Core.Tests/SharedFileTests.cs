@@ -5,6 +5,9 @@ namespace DrTools.Core.Tests;
 /// <summary>Files several DrTools processes change at once, and files written on a disk that is full or read-only.</summary>
 public sealed class SharedFileTests
 {
+    private static IEnumerable<string?> Entries(string folder) =>
+        Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order();
+
     [Fact]
     public async Task Concurrent_changes_to_one_catalog_each_keep_their_entry()
     {
@@ -21,7 +24,7 @@ public sealed class SharedFileTests
 
         var names = BackupRepository.Open(path, create: false).RestorePoints.Select(p => p.Name).ToHashSet();
         Assert.Equal(writers * each, names.Count);
-        Assert.Equal(["backups", "catalog.json", "catalog.lock", "wal"], Directory.EnumerateFileSystemEntries(path).Select(Path.GetFileName).Order());
+        Assert.Equal(["backups", "catalog.json", "catalog.lock", "wal"], Entries(path));
     }
 
     [Theory]
@@ -40,6 +43,6 @@ public sealed class SharedFileTests
 
         Assert.Equal($"cannot write {file}: {(readOnly ? "the file system is read-only" : "no space left on the device")}.", error.Message);
         Assert.Equal("old", File.ReadAllText(file));
-        Assert.Equal(readOnly ? ["journal.json"] : ["filler", "journal.json"], Directory.EnumerateFileSystemEntries(disk.Path).Select(Path.GetFileName).Order());
+        Assert.Equal(readOnly ? ["journal.json"] : ["filler", "journal.json"], Entries(disk.Path));
     }
 }

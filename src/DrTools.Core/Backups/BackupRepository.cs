@@ -95,7 +95,8 @@ public sealed class BackupRepository
             var folder = Path.Combine(Root, "backups");
             if (!Directory.Exists(folder)) return [];
             var known = Load().Backups.Select(b => b.Id).ToHashSet(StringComparer.Ordinal);
-            return Directory.GetDirectories(folder).Select(Path.GetFileName).Where(id => !known.Contains(id!)).Order(StringComparer.Ordinal).ToList()!;
+            return Directory.GetDirectories(folder).Select(d => Path.GetFileName(d)).Where(id => !known.Contains(id))
+                .Order(StringComparer.Ordinal).ToList();
         }
     }
 
@@ -120,7 +121,8 @@ public sealed class BackupRepository
 
     /// <summary>What a folder of <see cref="Uncatalogued"/> is, in one line.</summary>
     public static string UncataloguedNote(string directory) =>
-        $"{directory} has no catalog entry: a backup still being taken, or one whose process was killed (not a backup; remove it when no backup runs)";
+        $"{directory} has no catalog entry: a backup still being taken, or one whose process was killed " +
+        "(not a backup; remove it when no backup runs)";
 
     /// <summary>A read-modify-write under the catalog's lock: concurrent backups into one repository each keep their entry.</summary>
     private void Update(Action<Catalog> change)

@@ -65,9 +65,14 @@ public static class DbBackups
             }, cancellationToken);
             var finished = DateTimeOffset.UtcNow;
             var (timeline, startLsn, endLsn) = ReadWalRange(Path.Combine(directory, "backup_manifest"));
-            var record = new BackupRecord(id, primary.Display, connection.Username ?? Environment.UserName, started, finished, startLsn.ToString(), endLsn.ToString(), timeline,
-                Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length), compression, binaries.MajorVersion);
-            if (options.RecordReference) record = await WithReferenceAsync(record, status, target, primary, repository, endLsn, options.ReferenceTables, cancellationToken);
+            var size = Directory.EnumerateFiles(directory).Sum(f => new FileInfo(f).Length);
+            var record = new BackupRecord(id, primary.Display, connection.Username ?? Environment.UserName, started, finished,
+                startLsn.ToString(), endLsn.ToString(), timeline, size, compression, binaries.MajorVersion);
+            if (options.RecordReference)
+            {
+                record = await WithReferenceAsync(record, status, target, primary, repository, endLsn, options.ReferenceTables,
+                    cancellationToken);
+            }
             repository.Add(record);
             return record;
         }
@@ -161,9 +166,11 @@ public static class DbBackups
     {
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
         // A WAL folder without room for a segment will not take it: said at once rather than after the whole wait.
-        await Polling.RequireAsync(() => Task.FromResult(File.Exists(Path.Combine(repository.WalDirectory, segment))
-                || (NoRoomForSegment(repository) ? throw new DrToolsException(NotArchived(repository, primary, segment), DrErrorKind.InvalidOperation) : false)),
-            WaitTimeout, TimeSpan.FromMilliseconds(20),
+        bool Archived() => File.Exists(Path.Combine(repository.WalDirectory, segment))
+            || (NoRoomForSegment(repository)
+                ? throw new DrToolsException(NotArchived(repository, primary, segment), DrErrorKind.InvalidOperation)
+                : false);
+        await Polling.RequireAsync(() => Task.FromResult(Archived()), WaitTimeout, TimeSpan.FromMilliseconds(20),
             () => NotArchived(repository, primary, segment), cancellationToken);
     }
 
@@ -171,10 +178,13 @@ public static class DbBackups
 
     private static bool NoRoomForSegment(BackupRepository repository) => FreeSpace(repository) < WalArchive.SegmentSize;
 
-    private static string NotArchived(BackupRepository repository, DbMember primary, string segment) => FreeSpace(repository) is var free && free < WalArchive.SegmentSize
-        ? $"WAL segment {segment} cannot be archived into {repository.WalDirectory}: its file system has {SizeText.Format(free)} free, " +
-          $"less than one segment ({SizeText.Format(WalArchive.SegmentSize)}); free space there."
-        : $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: check pg_stat_archiver on {primary.Display}.";
+    private static string NotArchived(BackupRepository repository, DbMember primary, string segment) =>
+        FreeSpace(repository) is var free && free < WalArchive.SegmentSize
+            ? $"WAL segment {segment} cannot be archived into {repository.WalDirectory}: " +
+              $"its file system has {SizeText.Format(free)} free, " +
+              $"less than one segment ({SizeText.Format(WalArchive.SegmentSize)}); free space there."
+            : $"WAL segment {segment} was not archived into {repository.WalDirectory} within {DurationText.Format(WaitTimeout)}: " +
+              $"check pg_stat_archiver on {primary.Display}.";
 
     /// <summary>Creates a named restore point on the primary and records it in the catalog.</summary>
     public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name, CancellationToken cancellationToken)

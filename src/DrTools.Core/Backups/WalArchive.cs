@@ -57,5 +57,6 @@ public static class WalArchive
     /// </summary>
     public static string ArchiveCommand(string directory) =>
         $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; " +
-        $"else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" || {{ rm -f \"{directory}/%f.tmp\"; false; }}; fi";
+        $"else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" " +
+        $"|| {{ rm -f \"{directory}/%f.tmp\"; false; }}; fi";
 }

@@ -41,7 +41,7 @@ public static class FaultRegistry
 
     public static void Save(FaultRecord record)
     {
-        Directory.CreateDirectory(Folder);
+        AtomicFile.MakeFolder(Folder, "the fault-state folder (DRTOOLS_FAULT_STATE)");
         AtomicFile.Write(PathOf(record.Id), JsonSerializer.Serialize(record, Json));
     }
 

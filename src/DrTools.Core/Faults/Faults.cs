@@ -124,9 +124,12 @@ public static class Faults
     public static async Task<FaultTrace> LeftBehindAsync(string? sandboxRoot, CancellationToken cancellationToken)
     {
         var held = FaultRegistry.List().Where(HeldElsewhere).ToList();
-        bool Held(int port) => held.Any(f => f.Member.EndsWith($":{port})", StringComparison.Ordinal) || f.Member.EndsWith($":{port}", StringComparison.Ordinal));
+        bool Held(int port) => held.Any(f =>
+            f.Member.EndsWith($":{port})", StringComparison.Ordinal) || f.Member.EndsWith($":{port}", StringComparison.Ordinal));
         var members = new List<FaultMember>();
-        foreach (var found in Sandboxes.Sandbox.List(sandboxRoot).Where(s => s.State != Sandboxes.SandboxState.NotASandbox && s.Kind != Sandboxes.SandboxKind.RunScratch))
+        var sandboxes = Sandboxes.Sandbox.List(sandboxRoot)
+            .Where(s => s.State != Sandboxes.SandboxState.NotASandbox && s.Kind != Sandboxes.SandboxKind.RunScratch);
+        foreach (var found in sandboxes)
         {
             try
             {
@@ -142,7 +145,8 @@ public static class Faults
         var heldIds = held.Select(f => f.ToString()).ToHashSet();
         return new FaultTrace(machine.Active.Where(a => !heldIds.Contains(a)).ToList(),
             machine.Tables.Where(t => !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
-            machine.Labels.Where(l => !int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port)).ToList(), onMembers?.Frozen ?? [])
+            machine.Labels.Where(l => !int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port)).ToList(),
+            onMembers?.Frozen ?? [])
         {
             Toxics = onMembers?.Toxics ?? [],
             Fillers = onMembers?.Fillers ?? [],

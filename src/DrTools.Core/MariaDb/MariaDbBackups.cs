@@ -80,7 +80,8 @@ public static class MariaDbBackups
     internal static async Task CopyAsync(MariaDbMember source, string directory, CancellationToken cancellationToken)
     {
         var credentials = Path.Combine(Path.GetDirectoryName(directory)!, ".client.cnf");
-        AtomicFile.Write(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n", UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(credentials, $"[client]\nuser={source.UserName}\npassword={source.Password}\n",
+            UnixFileMode.UserRead | UnixFileMode.UserWrite);
         ServerAccount.Current.Own(credentials);
         try
         {

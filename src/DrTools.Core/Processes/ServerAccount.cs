@@ -74,12 +74,14 @@ public sealed partial class ServerAccount
         var full = Path.GetFullPath(folder);
         var path = new List<string>();
         for (var at = full; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at)) path.Insert(0, at);
-        var start = new ProcessStartInfo("runuser", ["-u", RunAsUser, "--", "sh", "-c", "for d; do test -x \"$d\" || { echo \"$d\"; exit 1; }; done", "sh", .. path])
+        const string FirstShut = "for d; do test -x \"$d\" || { echo \"$d\"; exit 1; }; done";
+        var start = new ProcessStartInfo("runuser", ["-u", RunAsUser, "--", "sh", "-c", FirstShut, "sh", .. path])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
-        using var check = Process.Start(start) ?? throw new DrToolsException($"cannot run runuser to check that '{RunAsUser}' can enter {full}.");
+        using var check = Process.Start(start)
+            ?? throw new DrToolsException($"cannot run runuser to check that '{RunAsUser}' can enter {full}.");
         var output = check.StandardOutput.ReadToEndAsync();
         if (!check.WaitForExit(TimeSpan.FromSeconds(30)))
         {
@@ -90,7 +92,8 @@ public sealed partial class ServerAccount
         var shut = output.Result.Trim() is { Length: > 0 } named ? named : full;
         throw new DrToolsException(
             $"the server account '{RunAsUser}' cannot enter {shut} ({ModeText(shut)}), so no server can start in {what} {full}: " +
-            $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.", DrErrorKind.InvalidArgument);
+            $"choose a folder it can reach (DRTOOLS_SANDBOX_ROOT or --root), or let it through with chmod o+x {shut}.",
+            DrErrorKind.InvalidArgument);
     }
 
     private static string ModeText(string folder) => System.IO.Directory.Exists(folder)

@@ -70,13 +70,16 @@ internal sealed class DrillRun : IAsyncDisposable
         catch
         {
             // A run that cannot record itself does not start, and leaves no folder behind.
-            foreach (var made in new[] { folder, scratch }.OfType<string>().Where(Directory.Exists)) Directory.Delete(made, recursive: true);
+            foreach (var made in new[] { folder, scratch }.OfType<string>().Where(Directory.Exists))
+            {
+                Directory.Delete(made, recursive: true);
+            }
             throw;
         }
     }
 
-    private static DrillRun Begin(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options, IEnumerable<RunbookStep>? steps,
-        string id, MonotonicClock clock, string folder, string journalPath, string scratch)
+    private static DrillRun Begin(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options,
+        IEnumerable<RunbookStep>? steps, string id, MonotonicClock clock, string folder, string journalPath, string scratch)
     {
         var startedAt = clock.StartedAt;
         var journal = new RunJournal

@@ -31,7 +31,8 @@ public static class RunScratch
         var owner = ProcessOwner.Current;
         var marker = new RunScratchMarker(CreatorMark, id, owner.Pid, owner.StartTicks, Path.GetFullPath(journalPath), startedAt);
         // Owned by the server account: server processes write into it (backup repositories).
-        return OwnedFolder.Create(root, id, "the runs' scratch folder", folder => AtomicFile.Write(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
+        return OwnedFolder.Create(root, id, "the runs' scratch folder",
+            folder => AtomicFile.Write(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
     }
 
     /// <summary>The scratch folders under the runs folder; those of killed runs are Orphaned, folders without a marker NotASandbox.</summary>

@@ -352,7 +352,8 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// sandbox models a plain streaming cluster.
     /// </summary>
     internal void AllowRestoreFromArchive(SandboxMember member) =>
-        AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
+        AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"),
+            $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
 
     private string CommonSettings() => $"""
 
@@ -377,7 +378,8 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     internal void WriteServerFile(string path, string content, bool secret = false)
     {
-        AtomicFile.Write(path, content, secret ? UnixFileMode.UserRead | UnixFileMode.UserWrite : UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead);
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        AtomicFile.Write(path, content, secret ? mode : mode | UnixFileMode.GroupRead);
         ServerAccount.Current.Own(path);
     }
 

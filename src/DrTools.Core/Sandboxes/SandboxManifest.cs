@@ -63,7 +63,8 @@ internal sealed record SandboxManifest(
     /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another name.</summary>
     public void Save(string? folder = null)
     {
-        AtomicFile.Write(Path.Combine(folder ?? Directory, FileName), JsonSerializer.Serialize(this, Json), UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        AtomicFile.Write(Path.Combine(folder ?? Directory, FileName), JsonSerializer.Serialize(this, Json),
+            UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
 
     /// <summary>
