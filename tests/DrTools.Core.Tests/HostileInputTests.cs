@@ -226,6 +226,8 @@ public sealed class HostileInputTests
     [InlineData("redis://default:p%40ss;x@127.0.0.1:6379", "redis://default:***@127.0.0.1:6379")]
     [InlineData("postgres://expired:pw@db:5432/app?sslmode=require&password=other", "postgres://expired:***@db:5432/app?sslmode=require&password=***")]
     [InlineData("Host=127.0.0.1:13002;Username=expired", "Host=127.0.0.1:13002;Username=expired")]
+    [InlineData("redis//default:TopSecret@host", "redis//default:***@host")]
+    [InlineData("default:TopSecret@host:6379", "default:***@host:6379")]
     public void Connection_strings_and_URLs_are_masked_by_their_syntax(string text, string shown) => Assert.Equal(shown, Redaction.ConnectionString(text));
 
     [Fact]
