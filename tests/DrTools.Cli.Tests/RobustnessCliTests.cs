@@ -203,15 +203,17 @@ public sealed class RobustnessCliTests
             var outputs = new List<string>();
             foreach (var password in new[] { "x", QuotedHostilePassword })
             {
-                var status = await Drtools.RunAsync("status", "--engine", "redis", "--member", $"Host=127.0.0.1;Port={port};Password={password}");
+                var status = await Drtools.RunAsync("status", "--engine", "redis", "--member",
+                    $"Host=127.0.0.1;Port={port};Password={password}");
                 Assert.True(status.ExitCode == 1, status.All);
                 Assert.Contains("Redis refused the credentials", status.StandardOutput);
                 outputs.Add(status.All);
             }
             // PostgreSQL's client pointed at this Redis port only times out; what answers there is named.
-            var wrongEngine = await Drtools.RunAsync("status", "--member", $"Host=127.0.0.1;Port={port};Password={QuotedHostilePassword}", "--connect-timeout", "2s");
+            var wrongEngine = await Drtools.RunAsync("status", "--member", $"Host=127.0.0.1;Port={port};Password={QuotedHostilePassword}",
+                "--connect-timeout", "2s");
             Assert.True(wrongEngine.ExitCode == 1, wrongEngine.All);
-            Assert.Contains("the server there answered, but not as PostgreSQL (it answered '-ERR", wrongEngine.StandardOutput);
+            Assert.Contains("the server there answered, but not as PostgreSQL (it answered '-", wrongEngine.StandardOutput);
             Assert.Contains("as Redis does); is it another engine's port?", wrongEngine.StandardOutput);
             outputs.Add(wrongEngine.All);
             var file = Path.Combine(history.Path, "redis.yml");
@@ -297,7 +299,8 @@ public sealed class RobustnessCliTests
         System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "junit.xml")));
         System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "nunit.xml")));
 
-        foreach (var output in new[] { run, junit, await Drtools.RunAsync(environment, "history"), await Drtools.RunAsync("report", journal.Folder!) })
+        var listed = await Drtools.RunAsync(environment, "history");
+        foreach (var output in new[] { run, junit, listed, await Drtools.RunAsync("report", journal.Folder!) })
         {
             Assert.DoesNotContain('\u001b', output.All);
             Assert.DoesNotContain('\u0007', output.All);
@@ -342,12 +345,14 @@ public sealed class RobustnessCliTests
             ("command", "start=", "drtools: Command parameter 'start' is empty"),
         })
         {
-            var result = await Drtools.RunAsync(environment, "fault", "start", kind, "--sandbox", sandbox.Id, "--root", root.Path, "--on", "node1", "--fault-arg", argument);
+            var result = await Drtools.RunAsync(environment, "fault", "start", kind, "--sandbox", sandbox.Id, "--root", root.Path, "--on", "node1",
+                "--fault-arg", argument);
             Assert.True(result.ExitCode == 2, result.All);
             Assert.StartsWith(expected, result.StandardError);
             Assert.Single(result.StandardError.Trim().Split('\n'));
             Assert.Equal("[]", (await Drtools.RunAsync(environment, "fault", "list", "--json")).StandardOutput.Trim());
-            Assert.DoesNotContain(await NftTables.ListAsync(), table => sandbox.Members.Any(m => table.Contains($"_{m.Port}_", StringComparison.Ordinal)));
+            var tables = await NftTables.ListAsync();
+            Assert.DoesNotContain(tables, table => sandbox.Members.Any(m => table.Contains($"_{m.Port}_", StringComparison.Ordinal)));
         }
     }
 }

@@ -234,8 +234,10 @@ public sealed class HostileInputTests
     public void Text_is_masked_where_it_holds_a_connection_string_and_nowhere_else()
     {
         Assert.Equal("the key expired after 5 s (x of 3)", Redaction.Text("the key expired after 5 s (x of 3)"));
-        Assert.Equal("member #1: 'Host=db;Password=***' is wrong; redis://:***@db:6379 too", Redaction.Text("member #1: 'Host=db;Password=x' is wrong; redis://:x@db:6379 too"));
+        Assert.Equal("member #1: 'Host=db;Password=***' is wrong; redis://:***@db:6379 too",
+            Redaction.Text("member #1: 'Host=db;Password=x' is wrong; redis://:x@db:6379 too"));
         Assert.Equal("http://127.0.0.1:8008/patroni and user@example.org", Redaction.Text("http://127.0.0.1:8008/patroni and user@example.org"));
+        Assert.Equal("redis://[default:PASSWORD@]HOST:PORT", Redaction.Text("redis://[default:PASSWORD@]HOST:PORT"));
     }
 
     [Fact]

@@ -21,7 +21,8 @@ public static partial class Redaction
 
     // [scheme://]user:PASSWORD@host, malformed schemes too (redis//…): the password lies between the first ':' of the
     // user info and its last '@'.
-    [GeneratedRegex(@"(?<head>(?://|^|(?<=[\s'""(\[]))[^\s/?#@:'""]*:)(?<secret>[^\s/?#]*)@")]
+    // A '[' before the user name is the help's notation for an optional part (redis://[default:PASSWORD@]HOST), no URL.
+    [GeneratedRegex(@"(?<head>(?://|^|(?<=[\s'""(]))[^\s/?#@:'""\[]*:)(?<secret>[^\s/?#]*)@")]
     private static partial Regex UrlUserInfo();
 
     // KEY=VALUE where KEY is a secret keyword: at the start, after ';', '?', '&', whitespace, a quote or a bracket.
@@ -45,8 +46,11 @@ public static partial class Redaction
     {
         if (string.IsNullOrEmpty(text)) return text;
         var masked = UrlUserInfo().Replace(text, m => m.Groups["secret"].Length == 0 ? m.Value : $"{m.Groups["head"].Value}{Mask}@");
+        // A value already masked, or the help's placeholder "Password=…", is left as it is.
         return KeywordValue().Replace(masked, m =>
-            m.Groups["secret"].Value.StartsWith(Mask, StringComparison.Ordinal) ? m.Value : m.Groups["head"].Value + Mask);
+            m.Groups["secret"].Value is var value && (value.StartsWith(Mask, StringComparison.Ordinal) || value.StartsWith('…'))
+                ? m.Value
+                : m.Groups["head"].Value + Mask);
     }
 
     /// <summary>Each KEY=VALUE of an ADO.NET connection string, with where its value lies; null when the text is not one.</summary>
