@@ -230,7 +230,13 @@ public static class BackupCommands
             else
             {
                 Console.WriteLine($"restore of backup {result.BackupId} to {result.Target}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
-                Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; last replayed commit {(result.LastReplayedTransaction is { } last ? last.ToString("u", CultureInfo.InvariantCulture) : "none (the restore replayed no transaction)")}");
+                var lastCommit = result.LastReplayedTransaction switch
+                {
+                    { } last => $"last replayed commit {last.ToString("u", CultureInfo.InvariantCulture)}",
+                    null when result.ReadsCommitTime => "last replayed commit none (the restore replayed no transaction)",
+                    null => "the time of the last replayed commit is not read for this engine",
+                };
+                Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; {lastCommit}");
                 if (result.DataLossBeforeTarget is { } loss) Console.WriteLine($"  {loss.Name}: {loss} — {loss.Method}");
                 foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: {(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
                 if (result.Instance is not null) Console.WriteLine($"  instance: {result.Instance}");

@@ -77,7 +77,7 @@ public sealed class TargetOptions
 
     public Option<string?> Sandbox { get; } = new("--sandbox", "-s") { Description = "Id (or unique prefix) of a sandbox from 'drtools sandbox up'." };
 
-    public Option<string> Engine { get; } = new Option<string>("--engine") { Description = "The store --member reaches: postgresql (default; Npgsql connection strings), mariadb (MySqlConnector's: Server=…;Port=…;User ID=…) or redis (redis://[default:PASSWORD@]HOST:PORT). A sandbox knows its own.", DefaultValueFactory = _ => "postgresql" }
+    public Option<string> Engine { get; } = new Option<string>("--engine") { Description = "The store --member reaches: postgresql (default; Npgsql connection strings), mariadb (MySqlConnector's: Server=…;Port=…;User ID=…) or redis (redis://[default:PASSWORD@]HOST:PORT or Host=…;Port=…;Password=…). A sandbox knows its own.", DefaultValueFactory = _ => "postgresql" }
         .AcceptOnlyFromAmong("postgresql", "mariadb", "redis");
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
     public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout, positive: true);

@@ -1,6 +1,5 @@
 using System.Text;
 using DrTools.Core;
-using DrTools.Core.Secrets;
 
 namespace DrTools.Cli;
 
@@ -63,5 +62,5 @@ public sealed class SafeConsoleWriter(TextWriter inner) : TextWriter
         base.Dispose(disposing);
     }
 
-    private static string Safe(string line) => PrintableText.Escape(Redaction.Text(line.TrimEnd('\r')));
+    private static string Safe(string line) => PrintableText.ForConsole(line.TrimEnd('\r'));
 }

@@ -9,6 +9,9 @@ namespace DrTools.Core;
 /// </summary>
 public static class PrintableText
 {
+    /// <summary>A line as every console surface (drtools, cmdlet messages) shows it: passwords masked, controls escaped.</summary>
+    public static string ForConsole(string text) => Escape(Secrets.Redaction.Text(text));
+
     public static string Escape(string text)
     {
         if (string.IsNullOrEmpty(text) || !text.Any(NeedsEscape)) return text;
@@ -27,5 +30,6 @@ public static class PrintableText
         return escaped.ToString();
     }
 
-    private static bool NeedsEscape(char c) => (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';
+    private static bool NeedsEscape(char c) =>
+        (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';
 }

@@ -13,6 +13,11 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
 
     protected override void StopProcessing() => _stopping.Cancel();
 
+    // Messages carry names and servers' words: shown masked of passwords and with control characters escaped.
+    protected new void WriteWarning(string text) => base.WriteWarning(PrintableText.ForConsole(text));
+
+    protected new void WriteVerbose(string text) => base.WriteVerbose(PrintableText.ForConsole(text));
+
     /// <summary>A hashtable as text values (a fault's parameters, an alert's labels): true/false, invariant numbers.</summary>
     protected static IReadOnlyDictionary<string, string> TextValues(System.Collections.Hashtable? table) =>
         (table ?? []).Cast<System.Collections.DictionaryEntry>().ToDictionary(e => e.Key.ToString()!, e => e.Value switch
@@ -51,7 +56,8 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
         }
         catch (DrToolsException e)
         {
-            ThrowTerminatingError(new ErrorRecord(e, $"DrTools.{e.Kind}", Category(e.Kind), errorTarget));
+            var shown = new ErrorDetails(PrintableText.ForConsole(e.Message));
+            ThrowTerminatingError(new ErrorRecord(e, $"DrTools.{e.Kind}", Category(e.Kind), errorTarget) { ErrorDetails = shown });
             throw; // not reached: ThrowTerminatingError always throws
         }
     }
@@ -77,8 +83,10 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
     {
         public void Report(OperationProgress value) => queue.Post(() =>
         {
-            cmdlet.WriteProgress(new ProgressRecord(ProgressId, activity, value.Phase) { PercentComplete = value.PercentComplete });
-            cmdlet.WriteVerbose($"{activity}: {value.Phase}");
+            var phase = PrintableText.ForConsole(value.Phase);
+            var shown = PrintableText.ForConsole(activity);
+            cmdlet.WriteProgress(new ProgressRecord(ProgressId, shown, phase) { PercentComplete = value.PercentComplete });
+            cmdlet.WriteVerbose($"{shown}: {phase}");
         });
     }
 

@@ -1,4 +1,5 @@
 using System.Management.Automation;
+using DrTools.Core;
 using DrTools.Core.Runbooks;
 
 namespace DrTools.PowerShell;
@@ -57,9 +58,9 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
         public void StepFinished(StepRecord step)
         {
             Interlocked.Increment(ref _done);
-            queue.Post(() => cmdlet.WriteVerbose(step.ToString()));
+            queue.Post(() => cmdlet.WriteVerbose(PrintableText.ForConsole(step.ToString())));
         }
 
-        public void Note(string message) => queue.Post(() => cmdlet.WriteVerbose(message));
+        public void Note(string message) => queue.Post(() => cmdlet.WriteVerbose(PrintableText.ForConsole(message)));
     }
 }

@@ -62,7 +62,11 @@ public sealed class InvokeDrStepCommand : ScriptRunStepCmdlet
             default:
                 var error = new DrToolsException($"{record.Label} {record.Status.ToString().ToLowerInvariant()}: {record.Message}", DrErrorKind.InvalidOperation);
                 if (ContinueOnError) WriteWarning($"{error.Message} (-ContinueOnError: the run goes on)");
-                else WriteError(new ErrorRecord(error, "DrTools.StepFailed", ErrorCategory.InvalidResult, Name));
+                else
+                {
+                    var shown = new ErrorDetails(PrintableText.ForConsole(error.Message));
+                    WriteError(new ErrorRecord(error, "DrTools.StepFailed", ErrorCategory.InvalidResult, Name) { ErrorDetails = shown });
+                }
                 break;
         }
     }

@@ -50,6 +50,9 @@ public sealed class EngineCliTests
         var restore = await Drtools.RunAsync("restore", "--repository", repository, "--gtid", gtid, "--remove",
             "--must-exist", "select 1 from marks.m where name = 'kept'", "--must-not-exist", "select 1 from marks.m where name = 'later'");
         Assert.True(restore.ExitCode == 0, restore.All);
+        // The replay committed transactions: it must not say that it replayed none.
+        Assert.DoesNotContain("replayed no transaction", restore.StandardOutput);
+        Assert.Contains($"replayed to {gtid};", restore.StandardOutput);
 
         var wrongEngine = await Drtools.RunAsync("status", "--engine", "redis", "--member", $"127.0.0.1:{port}", "--connect-timeout", "2s");
         Assert.Equal(1, wrongEngine.ExitCode);

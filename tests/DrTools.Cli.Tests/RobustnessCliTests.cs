@@ -203,11 +203,19 @@ public sealed class RobustnessCliTests
             var outputs = new List<string>();
             foreach (var password in new[] { "x", QuotedHostilePassword })
             {
-                var status = await Drtools.RunAsync("status", "--engine", "redis", "--member", $"Host=127.0.0.1;Port={port};Password={password}");
+                var status = await Drtools.RunAsync("status", "--engine", "redis", "--member",
+                    $"Host=127.0.0.1;Port={port};Password={password}");
                 Assert.True(status.ExitCode == 1, status.All);
                 Assert.Contains("Redis refused the credentials", status.StandardOutput);
                 outputs.Add(status.All);
             }
+            // PostgreSQL's client pointed at this Redis port only times out; what answers there is named.
+            var wrongEngine = await Drtools.RunAsync("status", "--member", $"Host=127.0.0.1;Port={port};Password={QuotedHostilePassword}",
+                "--connect-timeout", "2s");
+            Assert.True(wrongEngine.ExitCode == 1, wrongEngine.All);
+            Assert.Contains("the server there answered, but not as PostgreSQL (it answered '-", wrongEngine.StandardOutput);
+            Assert.Contains("as Redis does); is it another engine's port?", wrongEngine.StandardOutput);
+            outputs.Add(wrongEngine.All);
             var file = Path.Combine(history.Path, "redis.yml");
             File.WriteAllText(file, $$"""
                 name: Redis keys expired drill
@@ -291,7 +299,8 @@ public sealed class RobustnessCliTests
         System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "junit.xml")));
         System.Xml.Linq.XDocument.Parse(File.ReadAllText(Path.Combine(journal.Folder!, "nunit.xml")));
 
-        foreach (var output in new[] { run, junit, await Drtools.RunAsync(environment, "history"), await Drtools.RunAsync("report", journal.Folder!) })
+        var listed = await Drtools.RunAsync(environment, "history");
+        foreach (var output in new[] { run, junit, listed, await Drtools.RunAsync("report", journal.Folder!) })
         {
             Assert.DoesNotContain('\u001b', output.All);
             Assert.DoesNotContain('\u0007', output.All);
@@ -319,6 +328,31 @@ public sealed class RobustnessCliTests
                 Assert.StartsWith(expected, result.StandardError);
                 Assert.DoesNotContain("S3cret", result.All);
             }
+        }
+    }
+
+    [Fact]
+    public async Task An_empty_fault_parameter_is_refused_in_one_line_and_nothing_is_applied()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "faults") };
+        foreach (var (kind, argument, expected) in new[]
+        {
+            ("partition", "from=", "drtools: Partition of node1 (127.0.0.1:"),
+            ("partition", "from= , ", "drtools: Partition of node1 (127.0.0.1:"),
+            ("packet-loss", "percent=", "drtools: PacketLoss parameter 'percent' is empty: give packets dropped"),
+            ("command", "start=", "drtools: Command parameter 'start' is empty"),
+        })
+        {
+            var result = await Drtools.RunAsync(environment, "fault", "start", kind, "--sandbox", sandbox.Id, "--root", root.Path, "--on", "node1",
+                "--fault-arg", argument);
+            Assert.True(result.ExitCode == 2, result.All);
+            Assert.StartsWith(expected, result.StandardError);
+            Assert.Single(result.StandardError.Trim().Split('\n'));
+            Assert.Equal("[]", (await Drtools.RunAsync(environment, "fault", "list", "--json")).StandardOutput.Trim());
+            var tables = await NftTables.ListAsync();
+            Assert.DoesNotContain(tables, table => sandbox.Members.Any(m => table.Contains($"_{m.Port}_", StringComparison.Ordinal)));
         }
     }
 }

@@ -226,14 +226,18 @@ public sealed class HostileInputTests
     [InlineData("redis://default:p%40ss;x@127.0.0.1:6379", "redis://default:***@127.0.0.1:6379")]
     [InlineData("postgres://expired:pw@db:5432/app?sslmode=require&password=other", "postgres://expired:***@db:5432/app?sslmode=require&password=***")]
     [InlineData("Host=127.0.0.1:13002;Username=expired", "Host=127.0.0.1:13002;Username=expired")]
+    [InlineData("redis//default:TopSecret@host", "redis//default:***@host")]
+    [InlineData("default:TopSecret@host:6379", "default:***@host:6379")]
     public void Connection_strings_and_URLs_are_masked_by_their_syntax(string text, string shown) => Assert.Equal(shown, Redaction.ConnectionString(text));
 
     [Fact]
     public void Text_is_masked_where_it_holds_a_connection_string_and_nowhere_else()
     {
         Assert.Equal("the key expired after 5 s (x of 3)", Redaction.Text("the key expired after 5 s (x of 3)"));
-        Assert.Equal("member #1: 'Host=db;Password=***' is wrong; redis://:***@db:6379 too", Redaction.Text("member #1: 'Host=db;Password=x' is wrong; redis://:x@db:6379 too"));
+        Assert.Equal("member #1: 'Host=db;Password=***' is wrong; redis://:***@db:6379 too",
+            Redaction.Text("member #1: 'Host=db;Password=x' is wrong; redis://:x@db:6379 too"));
         Assert.Equal("http://127.0.0.1:8008/patroni and user@example.org", Redaction.Text("http://127.0.0.1:8008/patroni and user@example.org"));
+        Assert.Equal("redis://[default:PASSWORD@]HOST:PORT", Redaction.Text("redis://[default:PASSWORD@]HOST:PORT"));
     }
 
     [Fact]

@@ -53,6 +53,8 @@ public sealed record PointInTimeResult
     public required Measurement Duration { get; init; }
     /// <summary>pg_last_xact_replay_timestamp(): the commit time of the last transaction the restore replayed.</summary>
     public required DateTimeOffset? LastReplayedTransaction { get; init; }
+    /// <summary>Whether the engine tells the last replayed commit's time (PostgreSQL does, a MariaDB replay does not).</summary>
+    public bool ReadsCommitTime { get; init; } = true;
     /// <summary>For a time target: the target minus the last replayed commit, the committed work between them that the restore does not have.</summary>
     public required Measurement? DataLossBeforeTarget { get; init; }
     public required string ReplayedToLsn { get; init; }

@@ -38,6 +38,13 @@ public static class FaultTargets
         var peers = parameters.TryGetValue("from", out var from) && from.Trim() != "everyone"
             ? from.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Find).ToList()
             : [];
+        if (from is not null && from.Trim() != "everyone" && peers.Count == 0)
+        {
+            throw new DrToolsException(
+                $"{kind} of {chosen.Display}: from: '{from}' names no member; "
+                + "give members (comma-separated) or leave it out to mean everyone. Nothing was changed.",
+                DrErrorKind.InvalidArgument);
+        }
         if (peers.Contains(chosen)) throw new DrToolsException($"{kind} of {chosen.Display}: a member is not cut from itself (from: {from}).", DrErrorKind.InvalidArgument);
         return new FaultRequest(kind, chosen) { Peers = peers, Parameters = parameters };
     }

@@ -49,6 +49,13 @@ public static class Faults
         {
             throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' ({(kind.Parameters.Count == 0 ? "it takes none" : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}")}).", DrErrorKind.InvalidArgument);
         }
+        // An empty value is a slip (from= with the members left out), never a choice: from= would mean everyone.
+        if (request.Parameters.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.Value)) is { Key: { } empty })
+        {
+            throw new DrToolsException(
+                $"{request.Kind} parameter '{empty}' is empty: give {kind.Parameters[empty]}, or leave it out. Nothing was changed.",
+                DrErrorKind.InvalidArgument);
+        }
         kind.Check(request);
         return kind.Describe(request);
     }

@@ -122,6 +122,7 @@ public static partial class MariaDbPointInTime
             Duration = new Measurement("restore to the target", clock.Elapsed.TotalSeconds, "s", null,
                 "restore of the backup into a new instance, then mariadb-binlog of the archived binlogs piped to the mariadb client, on one monotonic clock"),
             LastReplayedTransaction = null,
+            ReadsCommitTime = false,
             DataLossBeforeTarget = null,
             ReplayedToLsn = reached,
             Markers = markers,

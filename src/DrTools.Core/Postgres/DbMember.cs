@@ -49,7 +49,9 @@ public sealed class DbMember : Engines.StoreMember
         {
             throw new DrToolsException($"member #{position}: invalid connection string: it names no Host.", DrErrorKind.InvalidArgument);
         }
-        if (builder.Host.IndexOf(':') is var colon and > 0 && colon == builder.Host.LastIndexOf(':') && int.TryParse(builder.Host[(colon + 1)..], out var hostPort) && hostPort is >= 1 and <= 65535)
+        var colon = builder.Host.IndexOf(':');
+        if (colon > 0 && colon == builder.Host.LastIndexOf(':') && int.TryParse(builder.Host[(colon + 1)..], out var hostPort)
+            && hostPort is >= 1 and <= 65535)
         {
             // "Host=db1:5433" names its port as several-host strings do; Npgsql would look "db1:5433" up as a name.
             (builder.Host, builder.Port) = (builder.Host[..colon], hostPort);
@@ -97,7 +99,13 @@ public sealed class DbMember : Engines.StoreMember
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DrToolsException)
         {
             await connection.DisposeAsync();
-            throw Describe(e);
+            var failure = Describe(e);
+            if (failure.Kind == DrErrorKind.Timeout && await ForeignServerProbe.IdentifyAsync(Host, Port, cancellationToken) is { } other)
+            {
+                var reason = $"the server there answered, but not as PostgreSQL ({other}); is it another engine's port?";
+                throw new MemberException(this, reason, DrErrorKind.ConnectionFailed, e);
+            }
+            throw failure;
         }
         catch
         {

@@ -76,28 +76,31 @@ public sealed class RedisMember : Engines.StoreMember
                     port = int.Parse(text, System.Globalization.CultureInfo.InvariantCulture);
                     break;
                 case "port":
-                    throw new DrToolsException($"member #{position}: invalid Redis connection string: Port '{text}' is not a port number (1 to 65535).", DrErrorKind.InvalidArgument);
+                    throw Invalid(position, $"Port '{text}' is not a port number (1 to 65535).");
                 case "password" or "pwd":
                     given = text;
                     break;
                 case var word when word.All(c => char.IsAsciiLetterOrDigit(c) || c is ' ' or '_'):
-                    throw new DrToolsException($"member #{position}: invalid Redis connection string: unknown keyword '{key}' (Host, Port, Password).", DrErrorKind.InvalidArgument);
+                    throw Invalid(position, $"unknown keyword '{key}' (Host, Port, Password).");
                 default:
                     throw Unreadable(value, position);
             }
         }
         if (string.IsNullOrEmpty(host) || host.Contains(',') || host.Contains(':'))
         {
-            throw new DrToolsException($"member #{position}: invalid Redis connection string: give one Host (and Port separately).", DrErrorKind.InvalidArgument);
+            throw Invalid(position, "give one Host (and Port separately).");
         }
         return Create($"{host}:{port}", host, port, password ?? given, connectTimeout);
     }
 
     private static bool ValidPort(string text) => int.TryParse(text, out var port) && port is >= 1 and <= 65535;
 
+    private static DrToolsException Invalid(int position, string problem) =>
+        new($"member #{position}: invalid Redis connection string: {problem}", DrErrorKind.InvalidArgument);
+
     private static DrToolsException Unreadable(string value, int position) => new(
-        $"member #{position}: '{Secrets.Redaction.ConnectionString(value)}' is not a Redis address: give host:port, a redis:// URL or Host=…;Port=…;Password=….",
-        DrErrorKind.InvalidArgument);
+        $"member #{position}: '{Secrets.Redaction.ConnectionString(value)}' is not a Redis address: "
+        + "give host:port, a redis:// URL or Host=…;Port=…;Password=….", DrErrorKind.InvalidArgument);
 
     /// <summary>Connects, authenticates, and refuses a Redis Cluster node: DrTools drills a primary with replicas.</summary>
     public async Task<RedisConnection> OpenAsync(CancellationToken cancellationToken, bool checkClusterMode = false)

@@ -182,7 +182,8 @@ public static partial class RunbookParser
                     sandbox = engine == Engines.StoreEngines.PostgreSql ? SandboxTarget(sandboxNode!, $"{where} sandbox") : EngineSandboxTarget(sandboxNode!, engine, $"{where} sandbox");
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
-                foreach (var (connection, itemNode) in connections.Zip(connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!]))
+                var connectionNodes = connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!];
+                foreach (var (connection, itemNode) in connections.Zip(connectionNodes))
                 {
                     CheckConnection(engine, connection, itemNode, $"{where} connection");
                 }
@@ -476,7 +477,7 @@ public static partial class RunbookParser
             }
         }
 
-        /// <summary>A connection string is read by its engine's own parser now, so that a bad one is refused before anything runs.</summary>
+        /// <summary>A connection string is read by its engine's own parser now: a bad one is refused before anything runs.</summary>
         private void CheckConnection(string engine, string connection, YamlNode node, string where)
         {
             try

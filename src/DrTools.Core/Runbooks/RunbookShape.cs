@@ -44,7 +44,8 @@ internal static class RunbookShape
                 }
                 if (!aliases.Add(current))
                 {
-                    return new(Position(current), $"aliases here expand to more than {MaxAliasNodes:N0} nodes (an alias bomb); a runbook never needs that many.");
+                    return new(Position(current),
+                        $"aliases here expand to more than {MaxAliasNodes:N0} nodes (an alias bomb); a runbook never needs that many.");
                 }
             }
             return null;

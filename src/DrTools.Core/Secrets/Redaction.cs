@@ -15,15 +15,19 @@ public static partial class Redaction
     /// <summary>The keywords whose values are secrets, in every engine's syntax (Npgsql, MySqlConnector, Redis, URL queries).</summary>
     private static readonly HashSet<string> SecretKeywords = new(StringComparer.OrdinalIgnoreCase)
     {
-        "password", "pwd", "passwd", "pass", "requirepass", "masterauth", "sslpassword", "ssl password", "ssl key password", "sslkeypassword",
+        "password", "pwd", "passwd", "pass", "requirepass", "masterauth",
+        "sslpassword", "ssl password", "ssl key password", "sslkeypassword",
     };
 
-    // scheme://user:PASSWORD@host — the password is what lies between the first ':' of the authority and its last '@'.
-    [GeneratedRegex(@"(?<head>\b[A-Za-z][A-Za-z0-9+.\-]*://[^\s/?#@:]*:)(?<secret>[^\s/?#]*)@")]
+    // [scheme://]user:PASSWORD@host, malformed schemes too (redis//…): the password lies between the first ':' of the
+    // user info and its last '@'.
+    // A '[' before the user name is the help's notation for an optional part (redis://[default:PASSWORD@]HOST), no URL.
+    [GeneratedRegex(@"(?<head>(?://|^|(?<=[\s'""(]))[^\s/?#@:'""\[]*:)(?<secret>[^\s/?#]*)@")]
     private static partial Regex UrlUserInfo();
 
     // KEY=VALUE where KEY is a secret keyword: at the start, after ';', '?', '&', whitespace, a quote or a bracket.
-    [GeneratedRegex(@"(?<head>(?:^|(?<=[;?&\s'""(\[{,]))(?<key>ssl ?key password|ssl ?password|password|passwd|pwd|requirepass|masterauth)\s*=\s*)"
+    [GeneratedRegex(@"(?<head>(?:^|(?<=[;?&\s'""(\[{,]))"
+        + @"(?<key>ssl ?key password|ssl ?password|password|passwd|pwd|requirepass|masterauth)\s*=\s*)"
         + @"(?<secret>'(?:[^']|'')*'|""(?:[^""]|"""")*""|[^;&\s'""]*)", RegexOptions.IgnoreCase)]
     private static partial Regex KeywordValue();
 
@@ -42,7 +46,11 @@ public static partial class Redaction
     {
         if (string.IsNullOrEmpty(text)) return text;
         var masked = UrlUserInfo().Replace(text, m => m.Groups["secret"].Length == 0 ? m.Value : $"{m.Groups["head"].Value}{Mask}@");
-        return KeywordValue().Replace(masked, m => m.Groups["secret"].Value.StartsWith(Mask, StringComparison.Ordinal) ? m.Value : m.Groups["head"].Value + Mask);
+        // A value already masked, or the help's placeholder "Password=…", is left as it is.
+        return KeywordValue().Replace(masked, m =>
+            m.Groups["secret"].Value is var value && (value.StartsWith(Mask, StringComparison.Ordinal) || value.StartsWith('…'))
+                ? m.Value
+                : m.Groups["head"].Value + Mask);
     }
 
     /// <summary>Each KEY=VALUE of an ADO.NET connection string, with where its value lies; null when the text is not one.</summary>
@@ -68,7 +76,11 @@ public static partial class Redaction
             if (i < text.Length && text[i] is '\'' or '"')
             {
                 var quote = text[i++];
-                while (i < text.Length && !(text[i] == quote && (i + 1 >= text.Length || text[i + 1] != quote))) i += text[i] == quote ? 2 : 1;
+                // A doubled quote is one quote inside the value.
+                while (i < text.Length && !(text[i] == quote && (i + 1 >= text.Length || text[i + 1] != quote)))
+                {
+                    i += text[i] == quote ? 2 : 1;
+                }
                 if (i >= text.Length) return null;
                 i++;
             }

@@ -92,7 +92,10 @@ internal static class TestResultsReport
     /// <summary>The document, its texts made valid XML 1.0: a control character in a step name or an error is shown as an escape.</summary>
     private static string Document(XElement root)
     {
-        foreach (var attribute in root.DescendantsAndSelf().SelectMany(e => e.Attributes())) attribute.Value = PrintableText.Escape(attribute.Value);
+        foreach (var attribute in root.DescendantsAndSelf().SelectMany(e => e.Attributes()))
+        {
+            attribute.Value = PrintableText.Escape(attribute.Value);
+        }
         foreach (var text in root.DescendantNodes().OfType<XText>()) text.Value = PrintableText.Escape(text.Value);
         return $"{new XDeclaration("1.0", "utf-8", null)}\n{root}";
     }

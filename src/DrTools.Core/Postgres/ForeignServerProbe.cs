@@ -1,0 +1,65 @@
+using System.Net.Sockets;
+using System.Text;
+
+namespace DrTools.Core.Postgres;
+
+/// <summary>
+/// After a PostgreSQL connection timed out: whether something else listens there. A Redis server waits silently for a
+/// line after PostgreSQL's binary start-up packet, so the client only sees a timeout; asked with a line, it answers.
+/// </summary>
+internal static class ForeignServerProbe
+{
+    private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
+    private static readonly byte[] SslRequest = [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F];
+
+    /// <summary>What answered instead of PostgreSQL ("it answered '-NOAUTH …', as Redis does"), or null: PostgreSQL, or nothing.</summary>
+    public static async Task<string?> IdentifyAsync(string host, int port, CancellationToken cancellationToken)
+    {
+        // PostgreSQL answers an SSL request with one byte, S or N; a server that speaks first (MariaDB) answers anyway.
+        var answer = await AskAsync(host, port, SslRequest, cancellationToken);
+        if (answer is null or [(byte)'S'] or [(byte)'N']) return null;
+        // A silent server is asked for a line on a new connection (PostgreSQL would close it: a bad start-up packet).
+        if (answer.Length == 0) answer = await AskAsync(host, port, "PING\r\n"u8.ToArray(), cancellationToken);
+        return answer switch
+        {
+            null or [] => null,
+            [(byte)'-' or (byte)'+', ..] => $"it answered '{Printable(answer)}', as Redis does",
+            _ => $"it answered '{Printable(answer)}'",
+        };
+    }
+
+    /// <summary>The first bytes the server answers within a second (none: silent), or null when it cannot be reached.</summary>
+    private static async Task<byte[]?> AskAsync(string host, int port, byte[] question, CancellationToken cancellationToken)
+    {
+        using var client = new TcpClient();
+        using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        wait.CancelAfter(Step);
+        try
+        {
+            await client.ConnectAsync(host, port, wait.Token);
+        }
+        catch (Exception e) when (e is SocketException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        read.CancelAfter(Step);
+        try
+        {
+            var stream = client.GetStream();
+            await stream.WriteAsync(question, read.Token);
+            var buffer = new byte[200];
+            return buffer[..await stream.ReadAsync(buffer, read.Token)];
+        }
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        {
+            return [];
+        }
+    }
+
+    private static string Printable(byte[] answer)
+    {
+        var text = Encoding.ASCII.GetString(answer).Split('\n')[0].TrimEnd('\r');
+        return PrintableText.Escape(text.Length > 60 ? text[..60] + "…" : text);
+    }
+}
