@@ -295,6 +295,52 @@ public sealed class BackupCliTests
     }
 
     [Fact]
+    public async Task A_corrupt_segment_mid_archive_fails_check_ends_the_listed_window_and_a_restore_past_it_exits_1_naming_it()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        foreach (var step in new[] { new[] { "backup", "archive" }, ["backup", "create", "--no-reference"] })
+        {
+            var run = await Drtools.RunAsync([.. step, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository]);
+            Assert.True(run.ExitCode == 0, run.All);
+        }
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
+        var segments = new List<string>();
+        for (var i = 1; i <= 6; i++)
+        {
+            var segment = await Sql.ScalarAsync<string>(sandbox, "node0", $"insert into m values ({i}); select pg_walfile_name(pg_current_wal_lsn())");
+            await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
+            var archived = Path.Combine(repository, "wal", segment);
+            for (var wait = 0; wait < 500 && !File.Exists(archived); wait++) await Task.Delay(20);
+            Assert.True(File.Exists(archived), $"{segment} was not archived");
+            segments.Add(segment);
+        }
+        var after = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
+        var corrupt = Path.Combine(repository, "wal", segments[2]);
+        var bytes = File.ReadAllBytes(corrupt);
+        bytes[60] ^= 0xFF;
+        File.WriteAllBytes(corrupt, bytes);
+        // Archived late, as a busy archiver does: every segment's time is after the target, which is then inside the window by time.
+        foreach (var file in Directory.GetFiles(Path.Combine(repository, "wal"))) File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
+
+        var check = await Drtools.RunAsync("backup", "check", "--repository", repository);
+        Assert.Equal(1, check.ExitCode);
+        Assert.Contains($"segment {segments[2]} on timeline 1 is damaged at", check.StandardOutput);
+        var list = await Drtools.RunAsync("backup", "list", "--repository", repository);
+        Assert.True(list.ExitCode == 0, list.All);
+        Assert.Contains($"where the WAL stops replaying: segment {segments[2]} on timeline 1 is damaged at", list.StandardOutput);
+
+        var restore = await Drtools.RunAsync("restore", "--repository", repository, "--remove", "--time", after.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'"),
+            "--must-exist", "select 1 from m having count(*) = 6");
+        Assert.True(restore.ExitCode == 1, restore.All);
+        Assert.Contains(": FAIL: target time ", restore.StandardOutput);
+        Assert.Contains($"(segment {segments[2]}, timeline 1)", restore.StandardOutput);
+        Assert.Contains("FAILED: exists: select 1 from m having count(*) = 6", restore.StandardOutput);
+        Assert.Equal(2, root.Sandboxes.Count);
+    }
+
+    [Fact]
     public async Task Check_names_problems_and_expire_what_if_removes_nothing()
     {
         using var root = new TemporaryRoot();

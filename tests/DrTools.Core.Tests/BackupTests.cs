@@ -119,6 +119,105 @@ public sealed class BackupTests
         Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
     }
 
+    [Fact]
+    public async Task A_value_changed_in_a_second_database_with_page_checksum_and_manifest_recomputed_fails_naming_that_table()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 0);
+        await using (sandbox)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", "create database app");
+            var app = new Npgsql.NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])) { Database = "app" }.ConnectionString;
+            await Sql.ScalarOnAsync<object>(app, "create table accounts (id int primary key, owner text not null); "
+                + "insert into accounts select g, 'owner-' || lpad(g::text, 6, '0') from generate_series(1, 100) g; select 1");
+            // Hint bits set and the table vacuumed before the checkpoint: nothing after the backup rewrites its pages.
+            await Sql.ScalarOnAsync<object>(app, "vacuum accounts");
+            var file = await Sql.ScalarOnAsync<string>(app, "checkpoint; select pg_relation_filepath('accounts')");
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { Compression = BackupCompression.None }, CancellationToken.None);
+            Assert.Contains(backup.Reference!.OtherDatabases!, d => d.Database == "app" && d.Tables.Any(t => t.Table == "public.accounts"));
+
+            var directory = repository.BackupDirectory(backup.Id);
+            var content = ReplaceInPage(Path.Combine(directory, "base.tar"), file, "owner-000042"u8.ToArray(), "owner-999942"u8.ToArray());
+            RewriteManifestChecksum(Path.Combine(directory, "backup_manifest"), file, content);
+
+            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path }, CancellationToken.None);
+            Assert.False(result.Passed);
+            Assert.StartsWith("integrity: ", result.Reason);
+            Assert.Contains("app.public.accounts: same 100 rows, different content", result.Reason);
+        }
+        Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
+    }
+
+    [Fact]
+    public async Task A_corrupt_visibility_map_page_behind_a_rewritten_manifest_fails_naming_the_file()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 0);
+        await using (sandbox)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 20000) g");
+            await Sql.ExecuteAsync(sandbox, "node0", "vacuum ledger");
+            var file = await Sql.ScalarAsync<string>(sandbox, "node0", "checkpoint; select pg_relation_filepath('ledger') || '_vm'");
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { Compression = BackupCompression.None }, CancellationToken.None);
+            var directory = repository.BackupDirectory(backup.Id);
+            var content = CorruptPage(Path.Combine(directory, "base.tar"), file, block: 0);
+            RewriteManifestChecksum(Path.Combine(directory, "backup_manifest"), file, content);
+
+            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path }, CancellationToken.None);
+            Assert.False(result.Passed);
+            Assert.True(result.Reason!.Contains(file, StringComparison.Ordinal), result.Reason);
+        }
+        Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
+    }
+
+    /// <summary>
+    /// Replaces bytes inside one page of a file in an uncompressed archive and sets that page's checksum to match, as
+    /// someone editing a value with care would; returns the file's new content.
+    /// </summary>
+    private static byte[] ReplaceInPage(string tar, string member, byte[] find, byte[] replacement)
+    {
+        using var file = File.Open(tar, FileMode.Open, FileAccess.ReadWrite);
+        var content = new byte[SeekToMember(file, member, tar)];
+        var start = file.Position;
+        file.ReadExactly(content);
+        var at = content.AsSpan().IndexOf(find);
+        Assert.True(at >= 0, $"{member} does not hold the value to change");
+        replacement.CopyTo(content, at);
+        var block = at / 8192;
+        var page = content.AsSpan(block * 8192, 8192);
+        System.Buffers.Binary.BinaryPrimitives.WriteUInt16LittleEndian(page[8..], PageChecksum(page, (uint)block));
+        file.Position = start;
+        file.Write(content);
+        return content;
+    }
+
+    /// <summary>PostgreSQL's data page checksum (storage/checksum_impl.h): 32 FNV-1a-like lanes over the page with its checksum field as 0.</summary>
+    private static ushort PageChecksum(ReadOnlySpan<byte> page, uint block)
+    {
+        uint[] sums =
+        [
+            0x5B1F36E9, 0xB8525960, 0x02AB50AA, 0x1DE66D2A, 0x79FF467A, 0x9BB9F8A3, 0x217E7CD2, 0x83E13D2C,
+            0xF8D4474F, 0xE39EB970, 0x42C6AE16, 0x993216FA, 0x7B093B5D, 0x98DAFF3C, 0xF718902A, 0x0B1C9CDB,
+            0xE58F764B, 0x187636BC, 0x5D7B3BB1, 0xE73DE7DE, 0x92BEC979, 0xCCA6C0B2, 0x304A0979, 0x85AA43D4,
+            0x783125BB, 0x6CA8EAA2, 0xE407EAC6, 0x4B5CFC3E, 0x9FBF8C76, 0x15CA20BE, 0xF2CA9FD3, 0x959BD756,
+        ];
+        static uint Mix(uint sum, uint value)
+        {
+            var mixed = sum ^ value;
+            return unchecked(mixed * 16777619u) ^ (mixed >> 17);
+        }
+        for (var word = 0; word < page.Length / 4; word++)
+        {
+            // pd_checksum (bytes 8 and 9) counts as zero: it is the low half of word 2.
+            var value = System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(page[(word * 4)..]);
+            if (word == 2) value &= 0xFFFF0000;
+            sums[word % 32] = Mix(sums[word % 32], value);
+        }
+        uint result = 0;
+        for (var lane = 0; lane < 32; lane++) result ^= Mix(Mix(sums[lane], 0), 0);
+        return (ushort)((result ^ block) % 65535 + 1);
+    }
+
     /// <summary>Overwrites the middle of one 8 kB page of a file in an uncompressed archive (its header stays sane, its checksum no longer matches); returns the file's new content.</summary>
     private static byte[] CorruptPage(string tar, string member, int block)
     {

@@ -126,7 +126,7 @@ public static class DbBackups
                 await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()", r => r.GetString(0), cancellationToken) == "paused",
                     WaitTimeout, TimeSpan.FromMilliseconds(5), () => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
                 point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
-                reference = await DbChecksums.TakeAsync(member, tables, cancellationToken);
+                reference = await ReferenceAsync(member, tables, cancellationToken);
             }
             finally
             {
@@ -136,13 +136,17 @@ public static class DbBackups
         }
         else
         {
-            reference = await DbChecksums.TakeAsync(primary, tables, cancellationToken);
+            reference = await ReferenceAsync(primary, tables, cancellationToken);
             point = Lsn.Parse(reference.Lsn);
             method = $"read on the primary {primary.Display} at {point} (no standby to pause): exact only if nothing was written meanwhile";
         }
         await ArchiveThroughAsync(primary, repository, point, record.Id, cancellationToken);
         return record with { Reference = reference, ReferenceLsn = point.ToString(), ReferenceMethod = method };
     }
+
+    /// <summary>Without a table list, every database but the templates: a change in any of them must fail a verification.</summary>
+    private static Task<DbChecksum> ReferenceAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken) =>
+        tables is { Count: > 0 } ? DbChecksums.TakeAsync(member, tables, cancellationToken) : DbChecksums.TakeEveryDatabaseAsync(member, cancellationToken);
 
     private static Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken) =>
         Polling.RequireAsync(async () => await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) >= lsn,

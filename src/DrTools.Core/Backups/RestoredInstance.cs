@@ -184,8 +184,56 @@ public sealed class RestoredInstance : IAsyncDisposable
         foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf", "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
         await Server.StartAsync(cancellationToken, timeout);
         // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.
-        await Polling.RequireAsync(async () => !await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, TimeSpan.FromMilliseconds(20),
-            () => $"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", cancellationToken);
+        try
+        {
+            await Polling.RequireAsync(async () => !await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, TimeSpan.FromMilliseconds(20),
+                () => $"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", cancellationToken);
+        }
+        catch (MemberException e) when (e.Kind == DrErrorKind.ConnectionFailed)
+        {
+            // A server that ends recovery by exiting (a WAL file it cannot use, a target it cannot reach) takes its socket
+            // with it: the log says why, the socket only "Cannot assign requested address".
+            throw new DrToolsException($"the server stopped during recovery: {LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+        }
+    }
+
+    /// <summary>
+    /// pg_checksums --check: every page of every fork of every relation (the visibility map and free space map too, which
+    /// no query reads) against its checksum. It needs the instance stopped cleanly; it is started again when
+    /// <paramref name="restart"/>. Without data checksums in the cluster there is nothing to check pages against.
+    /// </summary>
+    public async Task CheckPagesAsync(bool restart, CancellationToken cancellationToken)
+    {
+        if (!await Connection.QueryAsync("select current_setting('data_checksums') = 'on'", r => r.GetBoolean(0), cancellationToken)) return;
+        await Server.StopAsync(ShutdownMode.Fast, cancellationToken);
+        try
+        {
+            await CommandRunner.RunAsync(new CommandSpec($"pg_checksums of the restored backup {_backup.Id}", _shell.Binaries.Tool("pg_checksums"),
+                ["--check", "-D", DataDirectory])
+            {
+                AsServerAccount = true,
+                WorkingDirectory = _shell.Directory,
+                Timeout = TimeSpan.FromHours(2),
+            }, cancellationToken);
+        }
+        finally
+        {
+            if (restart) await Server.StartAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>The first damaged page the server reported in its log while it ran, naming the relation's file where it says it.</summary>
+    public string? DamagedPageInLog()
+    {
+        if (!File.Exists(Server.LogFile)) return null;
+        var lines = File.ReadLines(Server.LogFile)
+            .Where(l => l.Contains("page verification failed", StringComparison.Ordinal) || l.Contains("invalid page in block", StringComparison.Ordinal))
+            .ToList();
+        if (lines.Count == 0) return null;
+        var line = lines.FirstOrDefault(l => l.Contains(" of relation ", StringComparison.Ordinal)) ?? lines[0];
+        // From the severity on: "ERROR:  invalid page in block 0 of relation base/5/16392_vm".
+        var at = new[] { "ERROR:", "WARNING:", "FATAL:", "PANIC:" }.Select(s => line.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(0).Min();
+        return $"{line[at..].Trim()} ({lines.Count} line(s) about damaged pages in {Server.LogFile})";
     }
 
     /// <summary>The end of the server log, for failure reasons.</summary>
