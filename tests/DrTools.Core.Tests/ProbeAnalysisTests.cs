@@ -51,4 +51,30 @@ public sealed class ProbeAnalysisTests
         Assert.Null(outage.Duration);
         Assert.Equal(3, outage.FailedAttempts);
     }
+
+    [Fact]
+    public void Writes_another_member_acknowledged_once_the_final_primary_was_one_are_split_brain_not_availability()
+    {
+        // "a" keeps acknowledging after "b" became primary at 0.25 (seq 3 and 4): an outage until b's first write, and two
+        // split-brain writes, one lost. Seq 2 came back from a before b was primary: not split brain. Seq 7 was cut short.
+        var samples = new[]
+        {
+            Ok(1, 0.00, 0.01, "a:1"), Ok(2, 0.20, 0.21, "a:1"), Ok(3, 0.30, 0.31, "a:1"), Ok(4, 0.40, 0.41, "a:1"), Failed(5, 0.50),
+            Ok(6, 0.60, 0.90, "b:1"),
+            new ProbeSample(7, TimeSpan.FromSeconds(0.95), null, "b:1", "stopped", Indeterminate: true),
+        };
+        var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(0.25));
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15), final);
+        Assert.Equal(2, outage.LastBefore!.Sequence);
+        Assert.Equal(6, outage.FirstAfter!.Sequence);
+        Assert.Equal(0.69, outage.Duration!.Value.TotalSeconds, 6);
+        Assert.Equal(1, outage.FailedAttempts);
+        var split = ProbeAnalysis.SplitBrainWrites(samples, final, lost: [4]);
+        Assert.Equal((2, 1), (split.Count, split.Lost));
+        Assert.Equal(0.30, split.From!.Value.TotalSeconds, 6);
+        Assert.Equal(0.41, split.To!.Value.TotalSeconds, 6);
+        Assert.Equal(["a:1"], split.Members);
+        // Without a final primary, a's late acknowledgements are availability, as before.
+        Assert.Equal(4, ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15)).LastBefore!.Sequence);
+    }
 }

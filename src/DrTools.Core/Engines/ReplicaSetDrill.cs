@@ -106,6 +106,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         RejoinOutcome? rejoin = null;
+        var promotionAt = TimeSpan.Zero;
         Func<CancellationToken, Task<DbChecksum>>? pinned = null;
         try
         {
@@ -145,7 +146,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
 
             Enter("the promotion", 50);
-            timeline.Mark("promotion requested", candidate);
+            promotionAt = clock.Elapsed;
+            timeline.Mark("promotion requested", candidate, promotionAt);
             promotionRequested = candidate;
             await store.PromoteAsync(candidate, cancellationToken);
             timeline.Mark("promotion finished");
@@ -186,6 +188,18 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 if (rejoin.Rejoined) timeline.Mark("old primary rejoined as a replica", rejoin.Detail);
                 else notes.Add($"{primary} was not rejoined: {rejoin.Detail}");
             }
+
+            Enter("waiting until the new topology holds", 90);
+            await using (var roles = RoleWatch.Start(ReadRolesAsync, clock))
+            {
+                var settled = await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, promotionAt, member, token), options.PhaseTimeout, cancellationToken);
+                var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
+                if (!ClusterInspector.SameEndpoint(settled, promoted))
+                {
+                    throw new DrToolsException($"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.", DrErrorKind.InvalidOperation);
+                }
+                timeline.Mark("topology settled", $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
+            }
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -199,9 +213,32 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var state = $"{candidate} is the primary; {primary} {(rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})" : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
-        var readback = new Readback(store, candidate, before, options);
+        var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
+        var readback = new Readback(store, candidate, finalPrimary, before, options);
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
         return result with { Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}" };
+    }
+
+    /// <summary>Every member's own role, as the store's status reads it.</summary>
+    private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
+        (await store.GetStatusAsync(cancellationToken)).Members
+        .Select(m => new RoleReading(m.Endpoint, m.Role == MemberRole.Unreachable ? null : m.Role == MemberRole.Primary, m.Error)).ToList();
+
+    /// <summary>Null once a probe write <paramref name="member"/> acknowledged since the promotion is read back from it; else what is missing.</summary>
+    private async Task<string?> ReadBackAsync(Probe writes, TimeSpan since, string member, CancellationToken cancellationToken)
+    {
+        var write = writes.Samples.LastOrDefault(s => s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
+        if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
+        try
+        {
+            return (await store.ProbeSequencesAsync(member, writes.RunId, cancellationToken)).Contains(write.Sequence)
+                ? null
+                : $"probe write {write.Sequence}, acknowledged by {member}, was not read back from it";
+        }
+        catch (DrToolsException e)
+        {
+            return $"reading back a probe write from {member} failed: {e.Message}";
+        }
     }
 
     private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display ?? member;
@@ -301,8 +338,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 
-    private sealed class Readback(IReplicaSet store, string newPrimary, DbChecksum? before, FailoverOptions options) : IDrillReadback
+    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options) : IDrillReadback
     {
+        public FinalPrimary FinalPrimary => final;
+
         public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
             ProbeAnalysis.LostWrites(await store.ProbeSequencesAsync(newPrimary, runId, cancellationToken), writeSamples);
 

@@ -19,10 +19,10 @@ internal interface IDrillReadback
     Task SettleAsync();
     Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken);
     /// <summary>
-    /// The final primary as the write probe names the server that answered, when the drill observed until the topology
-    /// settled: writes another member acknowledged after the fault are then split-brain writes.
+    /// The final primary, when the drill observed until the topology settled: writes another member acknowledged once it
+    /// was primary are then split-brain writes.
     /// </summary>
-    string? FinalPrimary => null;
+    FinalPrimary? FinalPrimary => null;
 }
 
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
@@ -44,8 +44,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");
-        Func<string?, bool>? onFinalPrimary = readback.FinalPrimary is { } final ? host => host is not null && Cluster.ClusterInspector.SameEndpoint(host, final) : null;
-        var outage = ProbeAnalysis.Outage(writeSamples, fault, onFinalPrimary);
+        var final = readback.FinalPrimary;
+        var outage = ProbeAnalysis.Outage(writeSamples, fault, final);
         var readOutage = ProbeAnalysis.Outage(readSamples, fault);
         if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
         if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
@@ -56,9 +56,9 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var topology = await readback.TopologyAsync(cancellationToken);
         var figures = FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
         var unavailability = figures.WriteUnavailability;
-        if (readback.FinalPrimary is { } finalPrimary)
+        if (final is not null)
         {
-            unavailability = unavailability with { Method = unavailability.Method + $"; observed until the topology settled, the outage ends at the first write the final primary {finalPrimary} acknowledged: writes other members acknowledged after {start} are split-brain writes, not availability" };
+            unavailability = unavailability with { Method = unavailability.Method + $"; observed until the topology settled, the outage ends at the first write the final primary {final.Server} acknowledged: writes other members acknowledged once it was primary are split-brain writes, not availability" };
         }
         return new FailoverResult
         {
@@ -85,14 +85,16 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
             LatencyFigures = [.. ProbeAnalysis.Latency("write", writeSamples), .. ProbeAnalysis.Latency("read", readSamples)],
-            SplitBrainFigures = onFinalPrimary is null ? [] : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, fault, onFinalPrimary, loss.LostSequences), readback.FinalPrimary!, start)],
+            SplitBrainFigures = final is null ? [] : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, final, loss.LostSequences), final)],
         };
     }
 
-    private static Measurement SplitBrain(SplitBrainWrites writes, string finalPrimary, string start) => new(
+    private static Measurement SplitBrain(SplitBrainWrites writes, FinalPrimary final) => new(
         "writes acknowledged by another member than the final primary (split brain)", writes.Count, "writes", 0,
-        $"probe writes sent after {start} and acknowledged by a member other than the final primary {finalPrimary}"
-        + (writes.Count == 0 ? "" : $" ({string.Join(", ", writes.Members)}), from +{Measurement.Format(Math.Round(writes.From!.Value.TotalSeconds, 3))} s to +{Measurement.Format(Math.Round(writes.To!.Value.TotalSeconds, 3))} s on the drill's monotonic clock; {writes.Lost} of them lost (absent from {finalPrimary})"));
+        $"probe writes acknowledged by a member other than the final primary {final.Server} from +{Seconds(final.Since)} s (when it was primary) on the drill's monotonic clock"
+        + (writes.Count == 0 ? "" : $": by {string.Join(", ", writes.Members)}, sent from +{Seconds(writes.From!.Value)} s, the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"));
+
+    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     private sealed class PostgresReadback(DrillEnd end, Func<Task> settleAsync) : IDrillReadback
     {

@@ -17,7 +17,18 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
 /// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
 public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequences, TimeSpan Window, int UnacknowledgedButCommitted);
 
-/// <summary>Acknowledged writes of another member than the final primary after the fault, the lost among them, and their span.</summary>
+/// <summary>
+/// The member a settled drill ended with as the primary, as the probes name the server that answered, and since when on
+/// the drill's clock it was one (seen saying so, or asked to promote).
+/// </summary>
+public sealed record FinalPrimary(string Server, TimeSpan Since)
+{
+    /// <summary>An acknowledgement by another member once this one was primary: two members took writes.</summary>
+    public bool SplitBrain(ProbeSample sample) => sample.Succeeded && sample.Acknowledged >= Since
+        && !(sample.Host is { } host && Cluster.ClusterInspector.SameEndpoint(host, Server));
+}
+
+/// <summary>Acknowledged writes of another member than the final primary once it was one, the lost among them, and their span.</summary>
 public sealed record SplitBrainWrites(int Count, int Lost, IReadOnlyList<string> Members, TimeSpan? From, TimeSpan? To);
 
 public static class ProbeAnalysis
@@ -45,15 +56,15 @@ public static class ProbeAnalysis
     /// Not simply "fault to first success after it": a server being stopped or killed can still acknowledge a write or
     /// two in its last milliseconds, and the outage a client lives through starts after those.
     /// </summary>
-    /// <param name="onFinalPrimary">
-    /// When the drill observed until the topology settled: whether a server is the final primary. A write another member
-    /// acknowledged after the fault is then a split-brain write (<see cref="SplitBrainWrites"/>), not availability: the
+    /// <param name="final">
+    /// When the drill observed until the topology settled: the final primary. A write another member acknowledged once
+    /// the final primary was one is then a split-brain write (<see cref="SplitBrainWrites"/>), not availability: the
     /// outage ends at the first write the final primary acknowledged.
     /// </param>
-    public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault, Func<string?, bool>? onFinalPrimary = null)
+    public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault, FinalPrimary? final = null)
     {
         // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
-        samples = samples.Where(s => !s.Indeterminate && !(onFinalPrimary is not null && IsSplitBrain(s, fault, onFinalPrimary))).ToList();
+        samples = samples.Where(s => !s.Indeterminate && final?.SplitBrain(s) != true).ToList();
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var start = acknowledged.FindLastIndex(s => s.Sent < fault);
         ProbeSample? before = start >= 0 ? acknowledged[start] : null;
@@ -77,16 +88,13 @@ public static class ProbeAnalysis
         return new Outage(fault, before, after, failed);
     }
 
-    private static bool IsSplitBrain(ProbeSample sample, TimeSpan fault, Func<string?, bool> onFinalPrimary) =>
-        sample.Succeeded && sample.Sent >= fault && !onFinalPrimary(sample.Host);
-
     /// <summary>
-    /// Writes sent after the fault and acknowledged by a member other than the final primary, how many of them the final
-    /// primary lacks (<paramref name="lost"/>: the run's lost sequences), and from the first one's sending to the last one's acknowledgement.
+    /// Writes acknowledged by another member than the final primary once it was one, how many of them it lacks
+    /// (<paramref name="lost"/>: the run's lost sequences), and from the first one's sending to the last one's acknowledgement.
     /// </summary>
-    public static SplitBrainWrites SplitBrainWrites(IReadOnlyList<ProbeSample> samples, TimeSpan fault, Func<string?, bool> onFinalPrimary, IReadOnlyCollection<long> lost)
+    public static SplitBrainWrites SplitBrainWrites(IReadOnlyList<ProbeSample> samples, FinalPrimary final, IReadOnlyCollection<long> lost)
     {
-        var elsewhere = samples.Where(s => IsSplitBrain(s, fault, onFinalPrimary)).ToList();
+        var elsewhere = samples.Where(final.SplitBrain).ToList();
         var lostSet = lost.ToHashSet();
         return elsewhere.Count == 0
             ? new SplitBrainWrites(0, 0, [], null, null)

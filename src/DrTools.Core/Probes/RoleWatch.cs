@@ -47,9 +47,13 @@ internal sealed class RoleWatch : IAsyncDisposable
             {
                 watch._rounds.Enqueue(new RoleRound(at, await poll(watch._stop.Token)));
             }
-            catch (OperationCanceledException) when (watch._stop.IsCancellationRequested)
+            catch (Exception) when (watch._stop.IsCancellationRequested)
             {
                 // stopped mid-poll: that round is not a reading
+            }
+            catch (Exception e)
+            {
+                watch._rounds.Enqueue(new RoleRound(at, [new RoleReading("the members", null, e.Message)]));
             }
         }));
         return watch;

@@ -143,13 +143,14 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             }
             var named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
             newPrimary = settled;
+            var since = roles.Rounds.First(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint)).At;
 
             options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
             var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
             var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
             var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
             var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
-                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary, rejoined, options.PhaseTimeout), cancellationToken);
+                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout), cancellationToken);
             return result with
             {
                 RecoveredBy = nameof(RecoveredBy.Sentinel),
@@ -192,9 +193,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start} until the topology settled, on the drill's monotonic clock: "
         + (split is null ? "never two masters at once" : $"{string.Join(" and ", split.Members)} said master at once from +{Measurement.Format(Math.Round(split.From.TotalSeconds, 3))} s to +{Measurement.Format(Math.Round(split.To.TotalSeconds, 3))} s"));
 
-    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, bool rejoined, TimeSpan timeout) : IDrillReadback
+    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout) : IDrillReadback
     {
-        public string FinalPrimary => newPrimary.Endpoint;
+        public FinalPrimary FinalPrimary => final;
 
         public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
             ProbeAnalysis.LostWrites(await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken), writeSamples);
