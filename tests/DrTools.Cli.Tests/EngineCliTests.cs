@@ -70,17 +70,8 @@ public sealed class EngineCliTests
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var sandbox = Core.Sandboxes.Sandbox.Open(id, root.Path);
         var primary = "node0";
-        async Task<string> RedisCliAsync(params string[] arguments)
-        {
-            var info = new System.Diagnostics.ProcessStartInfo("redis-cli") { RedirectStandardOutput = true };
-            var address = Core.Redis.RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == primary));
-            foreach (var argument in new[] { "--no-auth-warning", "-u", address }.Concat(arguments)) info.ArgumentList.Add(argument);
-            using var process = System.Diagnostics.Process.Start(info)!;
-            var output = await process.StandardOutput.ReadToEndAsync();
-            await process.WaitForExitAsync();
-            return output.Trim();
-        }
-        async Task<CliResult> ChecksumAsync(params string[] arguments) => await Drtools.RunAsync(["checksum", "--sandbox", id, "--root", root.Path, .. arguments]);
+        Task<string> RedisCliAsync(params string[] arguments) => RedisTests.CliAsync(sandbox, primary, arguments);
+        Task<CliResult> ChecksumAsync(params string[] arguments) => Drtools.RunAsync(["checksum", "--sandbox", id, "--root", root.Path, .. arguments]);
         var emptyFile = Path.Combine(root.Path, "c0.json");
         var fullFile = Path.Combine(root.Path, "c1.json");
 

@@ -16,7 +16,7 @@ public sealed class RedisTests
         Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.Redis, Standbys = replicas, Root = root.Path, Sentinels = sentinels }, cancellationToken);
 
     /// <summary>redis-cli, a client DrTools did not write, against a sandbox member.</summary>
-    internal static async Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments)
+    public static async Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments)
     {
         var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in new[] { "--no-auth-warning", "-u", RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == member)) }.Concat(arguments)) info.ArgumentList.Add(argument);
