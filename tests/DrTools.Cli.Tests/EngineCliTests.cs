@@ -70,7 +70,7 @@ public sealed class EngineCliTests
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var sandbox = Core.Sandboxes.Sandbox.Open(id, root.Path);
         var primary = "node0";
-        Task<string> RedisCliAsync(params string[] arguments) => RedisTests.CliAsync(sandbox, primary, arguments);
+        Task<string> RedisCliAsync(params string[] arguments) => RedisCli.RunAsync(sandbox, primary, arguments);
         Task<CliResult> ChecksumAsync(params string[] arguments) => Drtools.RunAsync(["checksum", "--sandbox", id, "--root", root.Path, .. arguments]);
         var emptyFile = Path.Combine(root.Path, "c0.json");
         var fullFile = Path.Combine(root.Path, "c1.json");

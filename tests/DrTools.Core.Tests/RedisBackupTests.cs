@@ -91,7 +91,7 @@ public sealed class RedisBackupTests
         }
         finally
         {
-            server.Kill();
+            server.Kill(entireProcessTree: true); // the server runs under runuser: killing the wrapper alone leaves it
             await server.WaitForExitAsync();
             Directory.Delete(directory, recursive: true);
         }

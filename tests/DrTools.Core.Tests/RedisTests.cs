@@ -16,16 +16,7 @@ public sealed class RedisTests
         Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.Redis, Standbys = replicas, Root = root.Path, Sentinels = sentinels }, cancellationToken);
 
     /// <summary>redis-cli, a client DrTools did not write, against a sandbox member.</summary>
-    public static async Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--no-auth-warning", "-u", RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == member)) }.Concat(arguments)) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
-        return output.Trim();
-    }
+    internal static Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments) => RedisCli.RunAsync(sandbox, member, arguments);
 
     [Fact]
     public async Task A_sandbox_comes_up_with_replicas_in_sync_and_is_removed_completely()
