@@ -5,7 +5,7 @@ using DrTools.Core.Integrity;
 
 namespace DrTools.Cli;
 
-/// <summary>drtools checksum: table counts and checksums; with --reference, a comparison that exits 1 on FAIL.</summary>
+/// <summary>drtools checksum: table counts and checksums; with --reference, a comparison that exits 1 unless it passed (FAIL, or nothing in scope without --allow-empty).</summary>
 public static class ChecksumCommand
 {
     public static Command Create()
@@ -14,15 +14,19 @@ public static class ChecksumCommand
         var member = new Option<string?>("--of") { Description = "The member to read (name or host:port); default the primary." };
         var tables = new Option<string[]>("--table") { Description = "A table to checksum (repeat); default every table but drtools_*." };
         var reference = new Option<FileInfo?>("--reference") { Description = "A checksum saved earlier with --json: compare against it (same tables)." };
+        var allowEmpty = new Option<bool>("--allow-empty")
+        {
+            Description = "With --reference: pass when nothing is in scope (no table or key pattern in the reference or now); otherwise that is 'not checked' (exit 1).",
+        };
         var json = CommonOptions.Json();
-        var command = new Command("checksum", "Row counts and order-independent checksums of tables, or a comparison with a saved reference.") { member, tables, reference, json };
+        var command = new Command("checksum", "Row counts and order-independent checksums of tables, or a comparison with a saved reference.") { member, tables, reference, allowEmpty, json };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var cluster = target.ResolveStore(parse);
             if (parse.GetValue(reference) is { } file)
             {
-                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), token);
+                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), parse.GetValue(allowEmpty), token);
                 if (parse.GetValue(json)) Output.Json(comparison);
                 else Console.WriteLine(comparison);
                 return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;

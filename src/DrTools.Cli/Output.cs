@@ -78,9 +78,9 @@ public static class Output
 
     public static void Lag(IReadOnlyList<ReplicationLagResult> results)
     {
-        Table(["STANDBY", "LAG", "REPLAY LAG", "HEARTBEAT LAG", "MET"], results.Select(r => new[]
+        Table(["STANDBY", "LAG", "REPLAY LAG", "HEARTBEAT LAG", "LINK IDLE (not lag)", "MET"], results.Select(r => new[]
         {
-            r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
+            r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.LinkIdleSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
         }));
         foreach (var figure in results.Take(1).SelectMany(r => r.Figures))
         {

@@ -3,7 +3,7 @@ using DrTools.Core.Integrity;
 
 namespace DrTools.PowerShell;
 
-/// <summary>PASS when every table of the reference has the same row count and checksum now; FAIL names the tables that differ.</summary>
+/// <summary>PASS when every table of the reference has the same row count and checksum now; FAIL names the tables that differ; nothing in scope is "not checked" unless -AllowEmpty.</summary>
 [Cmdlet(VerbsData.Compare, "DbChecksum", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(ChecksumComparison))]
 public sealed class CompareDbChecksumCommand : DbTargetCmdlet
@@ -20,7 +20,10 @@ public sealed class CompareDbChecksumCommand : DbTargetCmdlet
     [Parameter(ParameterSetName = SandboxSet, HelpMessage = "The member to read (name or host:port); default the primary.")]
     public string? Member { get; set; }
 
+    [Parameter(HelpMessage = "Pass when nothing is in scope (no table or key pattern in the reference or now); otherwise the result is 'not checked'.")]
+    public SwitchParameter AllowEmpty { get; set; }
+
     protected override void ProcessRecord() => WriteObject(Difference is not null
-        ? DbChecksums.Compare(Reference!, Difference)
-        : RunOnStore((target, token) => Core.Engines.Stores.CompareChecksumAsync(target, Reference!, Member, token)));
+        ? DbChecksums.Compare(Reference!, Difference, AllowEmpty)
+        : RunOnStore((target, token) => Core.Engines.Stores.CompareChecksumAsync(target, Reference!, Member, AllowEmpty, token)));
 }

@@ -17,7 +17,7 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
     [ValidateRange(0, ReplicationLagOptions.MaxLagTransactionsLimit)]
     public long? MaxLagTransactions { get; set; }
 
-    [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against PostgreSQL's replay lag.")]
+    [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against the replay lag (Redis: measured catch-up time).")]
     [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? MaxLagSeconds { get; set; }
 

@@ -65,6 +65,60 @@ public sealed class EngineCliTests
     }
 
     [Fact]
+    public async Task Redis_checksums_see_values_nothing_in_scope_is_not_a_pass_and_lag_is_measured_from_the_command_line()
+    {
+        using var root = new TemporaryRoot();
+        var up = await Drtools.RunAsync("sandbox", "up", "--engine", "redis", "--standbys", "1", "--root", root.Path, "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        var sandbox = Core.Sandboxes.Sandbox.Open(id, root.Path);
+        var primary = "node0";
+        Task<string> RedisCliAsync(params string[] arguments) => RedisCli.RunAsync(sandbox, primary, arguments);
+        Task<CliResult> ChecksumAsync(params string[] arguments) => Drtools.RunAsync(["checksum", "--sandbox", id, "--root", root.Path, .. arguments]);
+        var emptyFile = Path.Combine(root.Path, "c0.json");
+        var fullFile = Path.Combine(root.Path, "c1.json");
+
+        // Nothing in scope: said, exit 1; a pass only when asked for.
+        await File.WriteAllTextAsync(emptyFile, (await ChecksumAsync("--json")).StandardOutput);
+        var notChecked = await ChecksumAsync("--reference", emptyFile);
+        Assert.True(notChecked.ExitCode == 1, notChecked.All);
+        Assert.Equal("not checked: nothing in scope: no table in the reference or now", notChecked.StandardOutput.Trim());
+        var allowed = await ChecksumAsync("--reference", emptyFile, "--allow-empty");
+        Assert.True(allowed.ExitCode == 0, allowed.All);
+        Assert.StartsWith("PASS: nothing in scope", allowed.StandardOutput);
+        // A drill on the empty sandbox: integrity not checked, the drill not failed by it.
+        var drill = await Drtools.RunAsync("failover", "--sandbox", id, "--root", root.Path, "--mode", "switchover");
+        Assert.True(drill.ExitCode == 0, drill.All);
+        Assert.Contains("integrity: not checked: nothing in scope", drill.StandardOutput);
+        primary = JsonDocument.Parse((await Drtools.RunAsync("status", "--sandbox", id, "--root", root.Path, "--json")).StandardOutput).RootElement.GetProperty("members")
+            .EnumerateArray().Single(m => string.Equals(m.GetProperty("role").GetString(), "primary", StringComparison.OrdinalIgnoreCase)).GetProperty("name").GetString()!;
+
+        // The reproduction: three values changed under the same keys fail, naming their patterns.
+        await RedisCliAsync("MSET", "acct:1", "100", "user:7", "ada");
+        await RedisCliAsync("HSET", "h:1", "f", "v1");
+        await File.WriteAllTextAsync(fullFile, (await ChecksumAsync("--json")).StandardOutput);
+        Assert.Equal(0, (await ChecksumAsync("--reference", fullFile)).ExitCode);
+        await RedisCliAsync("SET", "acct:1", "999999");
+        await RedisCliAsync("HSET", "h:1", "f", "v2");
+        await RedisCliAsync("SET", "user:7", "x");
+        var changed = await ChecksumAsync("--reference", fullFile);
+        Assert.True(changed.ExitCode == 1, changed.All);
+        Assert.Equal("FAIL: acct:*: same 1 rows, different content; h:*: same 1 rows, different content; user:*: same 1 rows, different content", changed.StandardOutput.Trim());
+
+        // Lag on the idle pair: met every time; the link's idle time is its own column, not the lag.
+        for (var check = 0; check < 3; check++)
+        {
+            var lag = await Drtools.RunAsync("lag", "--sandbox", id, "--root", root.Path, "--max-lag", "1s");
+            Assert.True(lag.ExitCode == 0, lag.All);
+            Assert.Contains("LINK IDLE (not lag)", lag.StandardOutput);
+            Assert.Contains("link idle: master_last_io_seconds_ago", lag.StandardOutput);
+        }
+
+        Assert.True((await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path)).ExitCode == 0);
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
     public async Task A_Redis_switchover_and_a_bad_address_from_the_command_line()
     {
         using var root = new TemporaryRoot();

@@ -1,3 +1,4 @@
+using DrTools.Core.Engines;
 using DrTools.Core.Integrity;
 using DrTools.Core.Sandboxes;
 
@@ -48,6 +49,43 @@ public sealed class ChecksumTests
         var comparison = await DbChecksums.CompareAsync(legacy, sandbox.Target, null, CancellationToken.None);
         Assert.True(comparison.Passed, comparison.ToString());
         Assert.All(comparison.Current.Tables, t => Assert.Equal("text", t.Method));
+    }
+
+    [Fact]
+    public async Task Nothing_in_scope_is_not_a_pass_on_any_engine_unless_allowed_and_a_runbook_step_says_so()
+    {
+        using var root = new TemporaryRoot();
+        foreach (var engine in new[] { StoreEngines.PostgreSql, StoreEngines.MariaDb, StoreEngines.Redis })
+        {
+            await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = engine, Standbys = 0, Root = root.Path }, CancellationToken.None);
+            var empty = await Stores.ChecksumAsync(sandbox.Cluster, null, null, CancellationToken.None);
+            Assert.Empty(empty.Tables);
+            var comparison = await Stores.CompareChecksumAsync(sandbox.Cluster, empty, null, allowEmpty: false, CancellationToken.None);
+            Assert.False(comparison.Passed, $"{engine}: {comparison}");
+            Assert.False(comparison.Failed);
+            Assert.Equal(ChecksumComparison.NotChecked, comparison.Result);
+            Assert.Equal("not checked: nothing in scope: no table in the reference or now", comparison.ToString());
+            var allowed = await Stores.CompareChecksumAsync(sandbox.Cluster, empty, null, allowEmpty: true, CancellationToken.None);
+            Assert.True(allowed.Passed, $"{engine}: {allowed}");
+            Assert.Equal("PASS", allowed.Result);
+        }
+
+        // A runbook's integrity step: not checked fails the step; allowEmpty: true is the user asking for the pass.
+        using var history = new TemporaryRoot();
+        var journal = await Runbooks.RunbookExecutor.RunAsync(Runbooks.RunbookParser.Parse("""
+            name: Empty store
+            targets: { cache: { engine: redis, sandbox: { standbys: 0 } } }
+            steps:
+              - { name: Before, run: Get-DbChecksum, with: { target: cache }, save: before }
+              - { name: Allowed, run: Compare-DbChecksum, with: { target: cache, reference: "${before}", allowEmpty: true } }
+              - { name: Not allowed, run: Compare-DbChecksum, with: { target: cache, reference: "${before}" } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: cache } }
+            """, "empty.yml"), new Runbooks.RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+        var steps = journal.Steps.ToDictionary(s => s.Name);
+        Assert.Equal(Runbooks.StepStatus.Passed, steps["Allowed"].Status);
+        Assert.Equal(Runbooks.StepStatus.Failed, steps["Not allowed"].Status);
+        Assert.Contains("not checked: nothing in scope", steps["Not allowed"].ToString());
     }
 
     [Fact]

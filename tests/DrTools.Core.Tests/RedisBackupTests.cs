@@ -45,6 +45,31 @@ public sealed class RedisBackupTests
     }
 
     [Fact]
+    public async Task An_RDB_with_one_value_changed_and_its_CRC_zeroed_fails_naming_the_key_pattern()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 0);
+        // Short strings that are not numbers: stored as they are in the RDB (no integer encoding, no LZF), so one can be edited in place.
+        await RedisTests.CliAsync(sandbox, "node0", "MSET", "acct:1", "balance-100", "acct:2", "balance-200", "user:7", "ada");
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repo"), create: true);
+        var rdb = await RedisBackups.CreateAsync((RedisCluster)sandbox.Cluster, repository, RedisBackups.Rdb, CancellationToken.None);
+
+        var file = Path.Combine(repository.BackupDirectory(rdb.Id), "dump.rdb");
+        var bytes = await File.ReadAllBytesAsync(file);
+        var at = bytes.AsSpan().IndexOf("balance-100"u8);
+        Assert.True(at > 0 && bytes.AsSpan(at + 1).IndexOf("balance-100"u8) < 0, "the value is in the snapshot once");
+        "balance-999"u8.CopyTo(bytes.AsSpan(at));
+        bytes.AsSpan(bytes.Length - 8).Clear(); // CRC64 0: "saved with checksum disabled", which redis-check-rdb and redis-server accept
+        await File.WriteAllBytesAsync(file, bytes);
+
+        var changed = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+        Assert.False(changed.Passed, "an RDB with a changed value passed verification");
+        Assert.StartsWith("integrity: ", changed.Reason);
+        Assert.Equal("acct:*", Assert.Single(changed.Integrity!.Differences).Table);
+        Assert.Contains("acct:*: same 2 rows, different content", changed.Reason);
+    }
+
+    [Fact]
     public async Task A_Redis_Cluster_node_is_refused_in_one_line()
     {
         var directory = Directory.CreateTempSubdirectory("drtools-cluster-mode-").FullName;

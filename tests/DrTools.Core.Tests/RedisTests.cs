@@ -1,8 +1,10 @@
 using System.Diagnostics;
 using DrTools.Core.Engines;
 using DrTools.Core.Failover;
+using DrTools.Core.Integrity;
 using DrTools.Core.Probes;
 using DrTools.Core.Redis;
+using DrTools.Core.Replication;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Tests;
@@ -14,16 +16,7 @@ public sealed class RedisTests
         Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.Redis, Standbys = replicas, Root = root.Path, Sentinels = sentinels }, cancellationToken);
 
     /// <summary>redis-cli, a client DrTools did not write, against a sandbox member.</summary>
-    internal static async Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments)
-    {
-        var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var argument in new[] { "--no-auth-warning", "-u", RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == member)) }.Concat(arguments)) info.ArgumentList.Add(argument);
-        using var process = Process.Start(info)!;
-        var output = await process.StandardOutput.ReadToEndAsync();
-        await process.WaitForExitAsync();
-        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
-        return output.Trim();
-    }
+    internal static Task<string> CliAsync(Sandbox sandbox, string member, params string[] arguments) => RedisCli.RunAsync(sandbox, member, arguments);
 
     [Fact]
     public async Task A_sandbox_comes_up_with_replicas_in_sync_and_is_removed_completely()
@@ -42,6 +35,84 @@ public sealed class RedisTests
             Assert.All(Sandbox.List(root.Path).Single().Members, m => Assert.True(m.Running));
         }
         root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task The_checksum_sees_a_changed_value_type_or_expiry_of_one_key_and_names_its_pattern()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 0);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200", "user:7", "ada", "plain", "x");
+        await CliAsync(sandbox, "node0", "HSET", "h:1", "f", "v1");
+        var reference = await cluster.ChecksumAsync("node0", null, CancellationToken.None);
+        Assert.True(DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Passed);
+
+        // Each change, then undone: the comparison fails naming exactly the pattern of the changed key.
+        (string Pattern, string[] Change, string[] Undo)[] changes =
+        [
+            ("acct:*", ["SET", "acct:1", "999999"], ["SET", "acct:1", "100"]),
+            ("h:*", ["HSET", "h:1", "f", "v2"], ["HSET", "h:1", "f", "v1"]),
+            ("user:*", ["SET", "user:7", "x"], ["SET", "user:7", "ada"]),
+            ("(no prefix)", ["EXPIRE", "plain", "100000"], ["PERSIST", "plain"]),
+        ];
+        foreach (var (pattern, change, undo) in changes)
+        {
+            await CliAsync(sandbox, "node0", change);
+            var comparison = DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None));
+            Assert.False(comparison.Passed, $"{string.Join(' ', change)}: {comparison}");
+            Assert.Equal(pattern, Assert.Single(comparison.Differences).Table);
+            Assert.Contains("different content", comparison.ToString());
+            await CliAsync(sandbox, "node0", undo);
+        }
+        // The same value under another type: a list of the one element "ada" instead of the string "ada".
+        await CliAsync(sandbox, "node0", "DEL", "user:7");
+        await CliAsync(sandbox, "node0", "RPUSH", "user:7", "ada");
+        Assert.Equal("user:*", Assert.Single(DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Differences).Table);
+        await CliAsync(sandbox, "node0", "DEL", "user:7");
+        await CliAsync(sandbox, "node0", "SET", "user:7", "ada");
+        Assert.True(DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Passed);
+    }
+
+    [Fact]
+    public async Task Lag_in_seconds_is_measured_an_idle_pair_meets_1s_every_time_and_a_cut_link_fails_it()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 1);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var options = new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) };
+        async Task<long> QuietAsync() => long.Parse((await CliAsync(sandbox, "node1", "INFO", "replication")).Split('\n')
+            .Single(l => l.StartsWith("master_last_io_seconds_ago:", StringComparison.Ordinal)).Split(':')[1].Trim());
+        // Idle: nothing written, the link quiet for 2 s or more (the primary pings every repl-ping-replica-period, 10 s).
+        await Polling.RequireAsync(async () => await QuietAsync() >= 2, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), () => "the link never went quiet", CancellationToken.None);
+        for (var check = 1; check <= 20; check++)
+        {
+            var idle = Assert.Single(await Stores.MeasureLagAsync(cluster, options, CancellationToken.None));
+            Assert.True(idle.Met, $"check {check} on an idle pair: {string.Join("; ", idle.Figures.Select(f => $"{f.Name} {f}"))}");
+            Assert.NotNull(idle.LinkIdleSeconds);
+            Assert.Null(idle.LinkIdleSeconds.Target); // shown, never held against the lag threshold
+        }
+
+        // The replica's link cut (it cannot authenticate to the primary any more), then writes it cannot receive.
+        await CliAsync(sandbox, "node1", "CONFIG", "SET", "masterauth", "not-the-password");
+        await CliAsync(sandbox, "node1", "CLIENT", "KILL", "TYPE", "master");
+        await Polling.RequireAsync(async () => (await CliAsync(sandbox, "node1", "INFO", "replication")).Contains("master_link_status:down", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "the link stayed up", CancellationToken.None);
+        await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200");
+        var measuring = Stores.MeasureLagAsync(cluster, options, CancellationToken.None);
+        // Once the check polls the replica (ROLE on its connection) it has read the primary's offset: the link stays cut 1.5 s more.
+        await Polling.RequireAsync(async () => measuring.IsCompleted || (await CliAsync(sandbox, "node1", "CLIENT", "LIST")).Contains("cmd=role", StringComparison.Ordinal),
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(5), () => "the check never polled the replica", CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1.5)); // the lag being arranged, not awaited: nothing to poll
+        await CliAsync(sandbox, "node1", "CONFIG", "SET", "masterauth", sandbox.Password);
+        var lagging = Assert.Single(await measuring);
+
+        Assert.False(lagging.Met);
+        Assert.False(lagging.ReplayLagSeconds.Met);
+        Assert.InRange(lagging.ReplayLagSeconds.Measured, 1.5, RedisCluster.CatchUpTimeout.TotalSeconds - 0.001); // caught up: a measured lag, not the bound
+        Assert.True(lagging.LagBytes.Measured > 0, lagging.LagBytes.ToString());
+        Assert.Contains("polled", lagging.ReplayLagSeconds.Method);
+        Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
     }
 
     [Fact]

@@ -219,3 +219,18 @@ public static class MariaDbSql
         return await command.ExecuteScalarAsync();
     }
 }
+
+public static class RedisCli
+{
+    /// <summary>redis-cli, a client DrTools did not write, against a sandbox member; its reply as text.</summary>
+    public static async Task<string> RunAsync(Sandbox sandbox, string member, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("redis-cli") { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in new[] { "--no-auth-warning", "-u", Redis.RedisEngine.Address(sandbox, sandbox.Members.Single(m => m.Name == member)) }.Concat(arguments)) info.ArgumentList.Add(argument);
+        using var process = Process.Start(info)!;
+        var output = await process.StandardOutput.ReadToEndAsync();
+        await process.WaitForExitAsync();
+        Assert.True(process.ExitCode == 0, await process.StandardError.ReadToEndAsync());
+        return output.Trim();
+    }
+}

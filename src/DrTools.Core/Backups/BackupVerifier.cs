@@ -124,7 +124,7 @@ public static class BackupVerifier
                 {
                     if (backup.Reference is null) return;
                     integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection], false), null, cancellationToken);
-                    if (!integrity.Passed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
+                    if (integrity.Failed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
                 }),
                 Check("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}", instance!.Server.Binaries.Tool("pg_amcheck"),
                     ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])

@@ -40,7 +40,7 @@ internal static class EngineBackups
             if (Backup.Reference is not { } reference) return;
             Options.Progress.Enter("integrity: checksums against the reference", 80);
             Integrity = DbChecksums.Compare(reference, await checksum(cancellationToken));
-            if (!Integrity.Passed) Reason = $"integrity: differs from the reference at {position}: {Integrity}";
+            if (Integrity.Failed) Reason = $"integrity: differs from the reference at {position}: {Integrity}";
             Checking = Clock.Elapsed - Restored.Value;
         }
 

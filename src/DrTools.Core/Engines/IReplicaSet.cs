@@ -16,8 +16,12 @@ public readonly record struct ReplicaPosition(long Value, string Text)
 /// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
 public sealed record RejoinOutcome(bool Rejoined, string Detail);
 
-/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and the seconds the engine itself reports, when it does.</summary>
-public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds);
+/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured) when known.</summary>
+public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds)
+{
+    /// <summary>Redis: seconds since the replica last heard from the primary (data or ping); shown apart, never as lag.</summary>
+    public double? IdleSeconds { get; init; }
+}
 
 /// <summary>
 /// What a failover drill needs from a primary/replica store that DrTools itself fails over (MariaDB, Redis): roles and

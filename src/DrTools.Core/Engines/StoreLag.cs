@@ -13,6 +13,7 @@ public static class StoreLag
         var behind = new Dictionary<string, List<double>>();
         var seconds = new Dictionary<string, List<double>>();
         var heartbeats = new Dictionary<string, List<double>>();
+        var idle = new Dictionary<string, List<double>>();
         var primary = "";
         var end = options.Duration ?? TimeSpan.Zero;
         while (true)
@@ -25,6 +26,7 @@ public static class StoreLag
                 primary = sample.Primary;
                 Add(behind, sample.Replica, sample.Behind);
                 if (sample.Seconds is { } s) Add(seconds, sample.Replica, s);
+                if (sample.IdleSeconds is { } quiet) Add(idle, sample.Replica, quiet);
             }
             if (options.Heartbeat)
             {
@@ -39,7 +41,7 @@ public static class StoreLag
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
-            ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication)", "master_last_io_seconds_ago: seconds since the replica last heard from the primary")
+            ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first", $"the primary's master_repl_offset read, then the replica's processed offset (ROLE) polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic client clock (a replica that has not within {DurationText.Format(Redis.RedisCluster.CatchUpTimeout)} counts as that long)")
             : (options.MaxLagTransactions, "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (sum of GTID sequence numbers)", "Seconds_Behind_Master as the replica reports it");
         return behind.Keys.Select(replica => new ReplicationLagResult(replica, primary, clock.StartedAt, window,
             ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, behindTarget, $"{behindMethod}; {every}"),
@@ -48,7 +50,13 @@ public static class StoreLag
                 : new Measurement("replay lag", 0, "s", null, $"not reported by {store.Engine} while the replica is not replicating; {every}"),
             options.Heartbeat
                 ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds, $"a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the value being readable on the replica, on one monotonic client clock; {every}")
-                : null) { Engine = store.Engine }).ToList();
+                : null)
+        {
+            Engine = store.Engine,
+            LinkIdleSeconds = idle.TryGetValue(replica, out var quiet)
+                ? ReplicationLagTester.Figure("link idle", quiet, "s", null, $"master_last_io_seconds_ago: seconds since the replica last heard from the primary, data or its ping every repl-ping-replica-period — how quiet the link is, not lag, held against no threshold; {every}")
+                : null,
+        }).ToList();
     }
 
     private static void Add(Dictionary<string, List<double>> values, string key, double value)

@@ -47,9 +47,11 @@ public static class Stores
     }
 
     /// <summary>Checksums the named member or the primary now and compares with the reference (PostgreSQL: its tables, each the same way; other engines: everything in scope, so that an added table or key pattern shows).</summary>
-    public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member, CancellationToken cancellationToken) => target is DbTarget postgres
-        ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
-        : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null, cancellationToken));
+    /// <param name="allowEmpty">Nothing in scope (no table in the reference or now) passes; otherwise it is "not checked", not a PASS.</param>
+    public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member, bool allowEmpty, CancellationToken cancellationToken) =>
+        (target is DbTarget postgres
+            ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
+            : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null, cancellationToken))) with { AllowEmpty = allowEmpty };
 
     /// <summary>Runs a query (SQL; for Redis one command a line) on the named member, default the primary.</summary>
     public static Task<DbQueryResult> QueryAsync(IDrillTarget target, string query, string? member, CancellationToken cancellationToken) => target switch

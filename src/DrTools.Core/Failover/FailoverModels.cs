@@ -164,7 +164,7 @@ public sealed record FailoverResult
 
     [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Passed != false && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }

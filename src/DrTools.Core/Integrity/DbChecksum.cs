@@ -32,14 +32,34 @@ public sealed record DbChecksum(string Member, string Database, DateTimeOffset T
 
 public sealed record TableDifference(string Table, long? ReferenceRows, long? Rows, string Reason);
 
-/// <summary>PASS when every table in the reference has the same count and checksum now, and no table in scope was added.</summary>
+/// <summary>
+/// PASS when every table in the reference has the same count and checksum now, and no table in scope was added. With no
+/// table in scope at all (none in the reference, none now) nothing was compared: not a PASS unless the user allowed it.
+/// </summary>
 public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current, IReadOnlyList<TableDifference> Differences)
 {
-    public bool Passed => Differences.Count == 0;
-    public string Result => Passed ? "PASS" : "FAIL";
-    public override string ToString() => Passed
-        ? $"PASS: {Reference.AllTables.Count} table(s) identical{(Reference.OtherDatabases is { } others ? $" in {others.Count + 1} database(s)" : "")}"
-        : $"FAIL: {string.Join("; ", Differences.Select(d => $"{d.Table}: {d.Reason}"))}";
+    public const string NotChecked = "not checked: nothing in scope";
+
+    /// <summary>Nothing to compare: no table (Redis: key pattern) in the reference and none now.</summary>
+    public bool NothingInScope => Reference.AllTables.Count == 0 && Current.AllTables.Count == 0;
+
+    /// <summary>The user accepts nothing in scope as a pass (-AllowEmpty, --allow-empty, allowEmpty: true).</summary>
+    public bool AllowEmpty { get; init; }
+
+    /// <summary>Something differs. Neither failed nor passed: nothing in scope, not allowed.</summary>
+    public bool Failed => Differences.Count > 0;
+    public bool Passed => !Failed && (!NothingInScope || AllowEmpty);
+    public string Result => Failed ? "FAIL" : Passed ? "PASS" : NotChecked;
+
+    private string DatabaseCount => Reference.OtherDatabases is { } others ? $" in {others.Count + 1} database(s)" : "";
+
+    public override string ToString() => (Failed, NothingInScope) switch
+    {
+        (true, _) => $"FAIL: {string.Join("; ", Differences.Select(d => $"{d.Table}: {d.Reason}"))}",
+        (false, true) when AllowEmpty => "PASS: nothing in scope (no table in the reference or now), allowed as asked",
+        (false, true) => $"{NotChecked}: no table in the reference or now",
+        _ => $"PASS: {Reference.AllTables.Count} table(s) identical{DatabaseCount}",
+    };
 }
 
 public static class DbChecksums
@@ -233,7 +253,8 @@ public static class DbChecksums
             : await TakeEveryDatabaseAsync(server, reference, cancellationToken));
     }
 
-    public static ChecksumComparison Compare(DbChecksum reference, DbChecksum current)
+    /// <param name="allowEmpty">Nothing in scope passes (the user asked for it); otherwise it is "not checked".</param>
+    public static ChecksumComparison Compare(DbChecksum reference, DbChecksum current, bool allowEmpty = false)
     {
         var now = current.AllTables.ToDictionary(t => t.Table);
         var differences = new List<TableDifference>();
@@ -249,11 +270,15 @@ public static class DbChecksums
             }
             else if (found.Checksum != table.Checksum)
             {
-                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, $"same {found.Rows} rows, different content"));
+                // A reference hashed another way (an older DrTools' Redis digests) cannot vouch for the content: say so.
+                var reason = table.Method is { } before && found.Method is { } after && before != after
+                    ? $"same {found.Rows} rows, hashed by {before} in the reference and {after} now: take a new reference"
+                    : $"same {found.Rows} rows, different content";
+                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, reason));
             }
         }
         var referenced = reference.AllTables.Select(t => t.Table).ToHashSet();
         differences.AddRange(current.AllTables.Where(t => !referenced.Contains(t.Table)).Select(t => new TableDifference(t.Table, null, t.Rows, "not in the reference")));
-        return new ChecksumComparison(reference, current, differences);
+        return new ChecksumComparison(reference, current, differences) { AllowEmpty = allowEmpty };
     }
 }

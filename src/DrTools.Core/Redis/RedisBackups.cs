@@ -35,9 +35,11 @@ public static class RedisBackups
             var reference = await RedisChecksum.TakeAsync(primary, null, cancellationToken);
             if (kind == Rdb)
             {
-                var before = await primary.CommandAsync(connection, cancellationToken, "LASTSAVE");
+                // rdb_saves (Redis 7) counts the snapshots; the last save's time has a resolution of a second, and one taken in the
+                // second the server started would never change it.
+                var before = Saves(await connection.InfoAsync("persistence", cancellationToken));
                 await primary.CommandAsync(connection, cancellationToken, "BGSAVE");
-                await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async () => !Equals(await primary.CommandAsync(connection, cancellationToken, "LASTSAVE"), before), cancellationToken);
+                await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async () => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
                 var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));
                 File.Copy(Path.Combine(dataDirectory, file), Path.Combine(directory, RdbFile));
             }
@@ -72,6 +74,9 @@ public static class RedisBackups
             await primary.CommandAsync(connection, CancellationToken.None, "CLIENT", "UNPAUSE");
         }
     }
+
+    private static string? Saves(IReadOnlyDictionary<string, string> persistence) =>
+        persistence.GetValueOrDefault("rdb_saves") ?? persistence.GetValueOrDefault("rdb_last_save_time");
 
     private static string ConfigValue(object? reply) => (reply as object?[])?.ElementAtOrDefault(1) as string ?? throw new DrToolsException("CONFIG GET returned no value.", DrErrorKind.InvalidOperation);
 

@@ -6,13 +6,16 @@ namespace DrTools.Core.Redis;
 
 /// <summary>
 /// Key counts and order-independent digests of a Redis server's keys, grouped by key pattern (the part before the
-/// first ':', as prefix:*). Each key's value digest is DEBUG DIGEST-VALUE (independent of the encoding), or where DEBUG
-/// is disabled a hash of DUMP. Redis has no snapshot a reader can hold: take it when nothing writes (a restored
-/// instance, a fenced or paused primary).
+/// first ':', as prefix:*). Each key counts with its type, its value's digest — DEBUG DIGEST-VALUE (independent of the
+/// encoding), or where DEBUG is disabled a hash of DUMP — and whether it expires. Redis has no snapshot a reader can
+/// hold: take it when nothing writes (a restored instance, a fenced or paused primary).
 /// </summary>
 public static class RedisChecksum
 {
-    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of sha256(key, DEBUG DIGEST-VALUE key) — order- and encoding-independent — over a SCAN of every key but DrTools' own (drtools:*)";
+    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of sha256(key, TYPE key, DEBUG DIGEST-VALUE key, whether PTTL key is set) — order- and encoding-independent — over a SCAN of every key but DrTools' own (drtools:*)";
+
+    /// <summary>The per-pattern method names; those of checksums taken before types and expiry counted differ, so their comparison says so.</summary>
+    private const string DigestMethod = "type+digest-value+expiry", DumpMethod = "type+dump-sha256+expiry";
 
     /// <param name="scope">Key patterns (prefix:*) to keep; default all.</param>
     public static async Task<DbChecksum> TakeAsync(RedisMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
@@ -25,39 +28,66 @@ public static class RedisChecksum
         {
             var page = (object?[])(await member.CommandAsync(connection, cancellationToken, "SCAN", cursor, "COUNT", "1000"))!;
             cursor = (string)page[0]!;
-            foreach (var key in ((object?[])page[1]!).Cast<string>())
+            var keys = ((object?[])page[1]!).Cast<string>()
+                .Where(k => !k.StartsWith(RedisCluster.KeyPrefix, StringComparison.Ordinal) && (scope is null || scope.Contains(Pattern(k)))).ToList();
+            if (keys.Count == 0) continue;
+            // One round trip a page: the digests of all its keys (DEBUG DIGEST-VALUE answers an array), then each key's type and expiry.
+            var debug = debugAllowed != false;
+            List<string[]> commands = debug ? [["DEBUG", "DIGEST-VALUE", .. keys]] : [];
+            foreach (var key in keys) commands.AddRange([["TYPE", key], ["PTTL", key]]);
+            var replies = await Pipeline(member, connection, commands, cancellationToken);
+            var digestReply = debug ? replies[0] : null;
+            if (debug) replies = replies[1..];
+            if (digestReply is RedisErrorException && debugAllowed is null) debugAllowed = false; // DEBUG is off here (enable-debug-command no): DUMP instead
+            var digests = new List<string>(keys.Count);
+            if (debugAllowed == false)
             {
-                if (key.StartsWith(RedisCluster.KeyPrefix, StringComparison.Ordinal)) continue;
-                var pattern = Pattern(key);
-                if (scope is not null && !scope.Contains(pattern)) continue;
-                string? digest = null;
-                if (debugAllowed != false)
-                {
-                    try
-                    {
-                        digest = await connection.TextAsync(cancellationToken, "DEBUG", "DIGEST-VALUE", key);
-                        debugAllowed = true;
-                    }
-                    catch (RedisErrorException) when (debugAllowed is null)
-                    {
-                        debugAllowed = false; // DEBUG is off on this server (enable-debug-command no): DUMP instead
-                    }
-                }
-                digest ??= Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key)));
-                var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{key}\0{digest}"));
+                foreach (var key in keys) digests.Add(Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key))));
+            }
+            else
+            {
+                debugAllowed = true;
+                digests.AddRange(Reply<object?[]>(member, digestReply).Select(d => (string)d!));
+            }
+            for (var i = 0; i < keys.Count; i++)
+            {
+                var type = Reply<string>(member, replies[2 * i]);
+                var ttl = Reply<long>(member, replies[2 * i + 1]);
+                if (type == "none" || ttl == -2) continue; // expired or deleted since the SCAN
+                var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{keys[i]}\0{type}\0{digests[i]}\0{(ttl >= 0 ? "expires" : "persistent")}"));
                 var value = (decimal)(BitConverter.ToUInt64(hash, 0) >> 4);
+                var pattern = Pattern(keys[i]);
                 groups[pattern] = groups.TryGetValue(pattern, out var sum) ? (sum.Keys + 1, sum.Sum + value) : (1, value);
             }
         }
         while (cursor != "0");
         var offset = (await connection.InfoAsync("replication", cancellationToken)) is var info && info.GetValueOrDefault("role") == "master"
             ? info.GetValueOrDefault("master_repl_offset") : info.GetValueOrDefault("slave_repl_offset");
-        var method = debugAllowed == false ? "dump-sha256" : "digest-value";
+        var method = debugAllowed == false ? DumpMethod : DigestMethod;
         return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", groups.Select(g => new TableChecksum(g.Key, g.Value.Keys, g.Value.Sum) { Method = method }).ToList())
         {
-            HowMeasured = debugAllowed == false ? Method.Replace("DEBUG DIGEST-VALUE key", "DUMP key (DEBUG is disabled)", StringComparison.Ordinal) : Method,
+            HowMeasured = debugAllowed == false ? Method.Replace("DEBUG DIGEST-VALUE key", "sha256(DUMP key) (DEBUG is disabled)", StringComparison.Ordinal) : Method,
         };
     }
+
+    private static async Task<object?[]> Pipeline(RedisMember member, RedisConnection connection, IReadOnlyList<string[]> commands, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await connection.PipelineAsync(commands, cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException && !cancellationToken.IsCancellationRequested)
+        {
+            throw member.Describe(e);
+        }
+    }
+
+    private static T Reply<T>(RedisMember member, object? reply) => reply switch
+    {
+        T value => value,
+        RedisErrorException error => throw member.Describe(error),
+        _ => throw member.Describe(new IOException($"unexpected reply '{reply}' while taking the checksum")),
+    };
 
     /// <summary>The pattern a key is counted under: "user:*" for user:42, "(no prefix)" for a key without ':'.</summary>
     public static string Pattern(string key) => key.IndexOf(':') is var colon and > 0 ? key[..colon] + ":*" : "(no prefix)";

@@ -112,13 +112,50 @@ public sealed partial class RedisCluster : IReplicaSet
         return new ReplicaPosition(observed.Offset, observed.Offset.ToString(CultureInfo.InvariantCulture));
     }
 
+    /// <summary>How long a replica may take to reach the primary's offset; one that has not counts as lagging this long.</summary>
+    public static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(30);
+    private static readonly TimeSpan CatchUpPoll = TimeSpan.FromMilliseconds(5);
+
+    /// <summary>
+    /// Seconds of lag are measured, never read: the primary's master_repl_offset first, then each replica's processed
+    /// offset (ROLE) polled until it reaches it. master_last_io_seconds_ago is only the time since the last byte or
+    /// ping from the primary (up to repl-ping-replica-period on an idle, healthy pair): it is returned as the link's
+    /// idle time, apart.
+    /// </summary>
     public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
-        var head = long.Parse(primary.CurrentLsn!, CultureInfo.InvariantCulture);
-        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - long.Parse(s.ReplayedLsn ?? "0", CultureInfo.InvariantCulture)), s.LagSeconds)).ToList();
+        var primaryStatus = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
+        if (status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable) is { } unreachable)
+        {
+            throw new DrToolsException($"lag of {Name} cannot be measured: {unreachable.Display} is unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);
+        }
+        var primary = Member(primaryStatus.Name);
+        var clock = new MonotonicClock();
+        var head = OffsetOf(await primary.InfoAsync("replication", cancellationToken), "master_repl_offset");
+        var read = clock.Elapsed;
+        return await Task.WhenAll(status.Standbys.Select(async standby =>
+        {
+            var replica = Member(standby.Name);
+            await using var connection = await replica.OpenAsync(cancellationToken);
+            var info = await connection.InfoAsync("replication", cancellationToken);
+            var behind = Math.Max(0, head - OffsetOf(info, "slave_repl_offset"));
+            double? idle = double.TryParse(info.GetValueOrDefault("master_last_io_seconds_ago"), CultureInfo.InvariantCulture, out var quiet) && quiet >= 0 ? quiet : null;
+            TimeSpan? reached = null;
+            await Polling.UntilAsync(async () =>
+            {
+                // ROLE: the offset the replica has processed (-1 while its link is down).
+                var role = await replica.CommandAsync(connection, cancellationToken, "ROLE") as object?[];
+                if (role?.ElementAtOrDefault(4) is not long offset || offset < head) return false;
+                reached = clock.Elapsed;
+                return true;
+            }, CatchUpTimeout, CatchUpPoll, cancellationToken);
+            return new LagSample(standby.Display, primaryStatus.Display, behind, ((reached ?? read + CatchUpTimeout) - read).TotalSeconds) { IdleSeconds = idle };
+        }));
     }
+
+    private static long OffsetOf(IReadOnlyDictionary<string, string> info, string field) =>
+        long.TryParse(info.GetValueOrDefault(field), CultureInfo.InvariantCulture, out var offset) ? offset : 0;
 
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {

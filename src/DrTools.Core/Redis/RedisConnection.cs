@@ -53,10 +53,38 @@ public sealed class RedisConnection : IAsyncDisposable
         return await ReadReplyAsync(cancellationToken);
     }
 
-    private async Task WriteAsync(string[] arguments, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends every command at once and reads their replies in order: one round trip for many keys. An error reply is
+    /// returned as its <see cref="RedisErrorException"/> (not thrown), so the replies after it are still read.
+    /// </summary>
+    public async Task<object?[]> PipelineAsync(IReadOnlyList<string[]> commands, CancellationToken cancellationToken)
     {
-        var request = new StringBuilder().Append('*').Append(arguments.Length).Append("\r\n");
-        foreach (var argument in arguments) request.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+        await WriteAsync(commands, cancellationToken);
+        var replies = new object?[commands.Count];
+        for (var i = 0; i < replies.Length; i++)
+        {
+            try
+            {
+                replies[i] = await ReadReplyAsync(cancellationToken);
+            }
+            catch (RedisErrorException e)
+            {
+                replies[i] = e;
+            }
+        }
+        return replies;
+    }
+
+    private Task WriteAsync(string[] arguments, CancellationToken cancellationToken) => WriteAsync([arguments], cancellationToken);
+
+    private async Task WriteAsync(IReadOnlyList<string[]> commands, CancellationToken cancellationToken)
+    {
+        var request = new StringBuilder();
+        foreach (var arguments in commands)
+        {
+            request.Append('*').Append(arguments.Length).Append("\r\n");
+            foreach (var argument in arguments) request.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+        }
         await _stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()), cancellationToken);
     }
 

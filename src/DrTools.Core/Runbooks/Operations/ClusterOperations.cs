@@ -38,13 +38,15 @@ internal static class ClusterOperations
             [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*.")],
             async (context, args, token) => StepOutcomes.From(await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")), args.String("member"), args.List("table"), token), context)),
 
-        new("Compare-DbChecksum", typeof(ChecksumComparison), "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches.",
+        new("Compare-DbChecksum", typeof(ChecksumComparison), "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches (nothing in scope: not checked, unless allowEmpty).",
             [
                 Target(),
                 new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true, ObjectType = typeof(DbChecksum) },
                 Member("read"),
+                new("allowEmpty", ParameterKind.Boolean, "Pass when nothing is in scope (no table or key pattern before or now); otherwise that is 'not checked' and the step fails."),
             ],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.CompareChecksumAsync(context.Store(args.Required("target")), args.Get<DbChecksum>("reference")!, args.String("member"), token), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.CompareChecksumAsync(
+                context.Store(args.Required("target")), args.Get<DbChecksum>("reference")!, args.String("member"), args.Flag("allowEmpty"), token), context)),
 
         new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
             [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true }, Member("run it on")],
