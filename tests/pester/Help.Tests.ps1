@@ -87,8 +87,12 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
         if ($Shares) {
             # Seen by the example's code: the sandbox an earlier example made with these parameters, else a new one kept.
             function New-DrSandbox {
-                $key = "$args"
-                if (-not $SharedSandboxes.ContainsKey($key)) { $SharedSandboxes[$key] = DrTools\New-DrSandbox @args -Path $SharedRoot }
+                [CmdletBinding(SupportsShouldProcess)]
+                param([int] $Standbys = 1, [switch] $Monitoring)
+                $key = "$Standbys $Monitoring"
+                if (-not $SharedSandboxes.ContainsKey($key)) {
+                    $SharedSandboxes[$key] = DrTools\New-DrSandbox -Standbys $Standbys -Monitoring:$Monitoring -Path $SharedRoot -Confirm:$false
+                }
                 $SharedSandboxes[$key]
             }
         }
