@@ -16,7 +16,8 @@ BeforeDiscovery {
             $used = [regex]::Matches($example.code, '\b[A-Z][a-z]+-D[rb][A-Za-z]+\b').Value | Sort-Object -Unique
             $shares = $command.Name -notin 'New-DrSandbox', 'Get-DrSandbox' -and $used -contains 'New-DrSandbox' -and
                 -not ($used | Where-Object { $_ -notin $readOnly })
-            @{ Command = $command.Name; Number = $number; Title = ($example.title -replace '^-+\s*|\s*-+$'); Code = $example.code; Shares = $shares }
+            $title = $example.title -replace '^-+\s*|\s*-+$'
+            @{ Command = $command.Name; Number = $number; Title = $title; Code = $example.code; Shares = $shares }
         }
     }
 }
@@ -87,8 +88,13 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
         if ($Shares) {
             # Seen by the example's code: the sandbox an earlier example made with these parameters, else a new one kept.
             function New-DrSandbox {
-                $key = "$args"
-                if (-not $SharedSandboxes.ContainsKey($key)) { $SharedSandboxes[$key] = DrTools\New-DrSandbox @args -Path $SharedRoot }
+                [CmdletBinding(SupportsShouldProcess)]
+                param([int] $Standbys = 1, [switch] $Monitoring)
+                $key = "$Standbys $Monitoring"
+                if (-not $SharedSandboxes.ContainsKey($key)) {
+                    $SharedSandboxes[$key] = DrTools\New-DrSandbox -Standbys $Standbys -Monitoring:$Monitoring -Path $SharedRoot `
+                        -Confirm:$false
+                }
                 $SharedSandboxes[$key]
             }
         }

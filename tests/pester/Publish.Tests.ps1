@@ -27,8 +27,8 @@ BeforeAll {
             [Environment]::SetEnvironmentVariable($name, $UserEnvironment[$name])
         }
         try {
-            $output = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -WorkingDirectory $env:HOME -Command $Script -args $Arguments 2>&1 |
-                Out-String
+            $pwsh = Join-Path $PSHOME 'pwsh'
+            $output = & $pwsh -NoProfile -NonInteractive -WorkingDirectory $env:HOME -Command $Script -args $Arguments 2>&1 | Out-String
             if ($LASTEXITCODE -ne 0) { throw "pwsh exited with $LASTEXITCODE`n$output" }
             $output
         }
@@ -63,7 +63,8 @@ Describe 'The DrTools module from a PowerShell repository' {
         $install | Should -Match "found DrTools $([regex]::Escape($Version)) https://\S+ https://\S+ tags .*PostgreSQL"
         Get-ChildItem "$Work/feed" -Name | Should -Be "DrTools.$Version.nupkg"
         $installed = "$Work/home/.local/share/powershell/Modules/DrTools/$Version"
-        foreach ($file in 'DrTools.psd1', 'DrTools.Format.ps1xml', 'en-US/DrTools.PowerShell.dll-Help.xml', 'dependencies/DrTools.Core.dll') {
+        $expected = 'DrTools.psd1', 'DrTools.Format.ps1xml', 'en-US/DrTools.PowerShell.dll-Help.xml', 'dependencies/DrTools.Core.dll'
+        foreach ($file in $expected) {
             Join-Path $installed $file | Should -Exist
         }
 
@@ -94,7 +95,8 @@ Describe 'The drtools dotnet tool package' {
         $saved = $env:NUGET_PACKAGES
         $env:NUGET_PACKAGES = "$Work/nuget"
         try {
-            $output = dotnet tool install DrTools.Cli --version $Version --tool-path "$Work/tools" --configfile "$Work/nuget.config" --add-source $Packages 2>&1
+            $output = dotnet tool install DrTools.Cli --version $Version --tool-path "$Work/tools" --configfile "$Work/nuget.config" `
+                --add-source $Packages 2>&1
         }
         finally { $env:NUGET_PACKAGES = $saved }
         $LASTEXITCODE | Should -Be 0 -Because ($output | Out-String)

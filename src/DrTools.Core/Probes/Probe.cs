@@ -220,7 +220,8 @@ public sealed class Probe : IAsyncDisposable
     {
         await Task.Delay(TimeSpan.FromSeconds(Math.Max(0.3, 3 / _options.Rate)), cancellationToken);
         int Acknowledged() => _samples.Count(s => s.Succeeded);
-        if (!await Polling.UntilAsync(() => Task.FromResult(Acknowledged() >= acknowledged), timeout, TimeSpan.FromMilliseconds(5), cancellationToken))
+        var interval = TimeSpan.FromMilliseconds(5);
+        if (!await Polling.UntilAsync(() => Task.FromResult(Acknowledged() >= acknowledged), timeout, interval, cancellationToken))
         {
             throw new DrToolsException(
                 $"the write probe had {Acknowledged()} acknowledged write(s) of the {acknowledged} the baseline before the fault needs " +
