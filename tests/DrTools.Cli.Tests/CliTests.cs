@@ -309,7 +309,8 @@ public sealed class BackupCliTests
         var segments = new List<string>();
         for (var i = 1; i <= 6; i++)
         {
-            var segment = await Sql.ScalarAsync<string>(sandbox, "node0", $"insert into m values ({i}); select pg_walfile_name(pg_current_wal_lsn())");
+            var segment = await Sql.ScalarAsync<string>(sandbox, "node0",
+                $"insert into m values ({i}); select pg_walfile_name(pg_current_wal_lsn())");
             await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
             var archived = Path.Combine(repository, "wal", segment);
             for (var wait = 0; wait < 500 && !File.Exists(archived); wait++) await Task.Delay(20);
@@ -331,7 +332,8 @@ public sealed class BackupCliTests
         Assert.True(list.ExitCode == 0, list.All);
         Assert.Contains($"where the WAL stops replaying: segment {segments[2]} on timeline 1 is damaged at", list.StandardOutput);
 
-        var restore = await Drtools.RunAsync("restore", "--repository", repository, "--remove", "--time", after.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'"),
+        var time = after.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'", System.Globalization.CultureInfo.InvariantCulture);
+        var restore = await Drtools.RunAsync("restore", "--repository", repository, "--remove", "--time", time,
             "--must-exist", "select 1 from m having count(*) = 6");
         Assert.True(restore.ExitCode == 1, restore.All);
         Assert.Contains(": FAIL: target time ", restore.StandardOutput);

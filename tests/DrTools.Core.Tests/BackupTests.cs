@@ -127,20 +127,23 @@ public sealed class BackupTests
         await using (sandbox)
         {
             await Sql.ExecuteAsync(sandbox, "node0", "create database app");
-            var app = new Npgsql.NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])) { Database = "app" }.ConnectionString;
+            var app = new Npgsql.NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])) { Database = "app" }
+                .ConnectionString;
             await Sql.ScalarOnAsync<object>(app, "create table accounts (id int primary key, owner text not null); "
                 + "insert into accounts select g, 'owner-' || lpad(g::text, 6, '0') from generate_series(1, 100) g; select 1");
             // Hint bits set and the table vacuumed before the checkpoint: nothing after the backup rewrites its pages.
             await Sql.ScalarOnAsync<object>(app, "vacuum accounts");
             var file = await Sql.ScalarOnAsync<string>(app, "checkpoint; select pg_relation_filepath('accounts')");
-            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { Compression = BackupCompression.None }, CancellationToken.None);
+            var plain = new BackupOptions { Compression = BackupCompression.None };
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, plain, CancellationToken.None);
             Assert.Contains(backup.Reference!.OtherDatabases!, d => d.Database == "app" && d.Tables.Any(t => t.Table == "public.accounts"));
 
             var directory = repository.BackupDirectory(backup.Id);
             var content = ReplaceInPage(Path.Combine(directory, "base.tar"), file, "owner-000042"u8.ToArray(), "owner-999942"u8.ToArray());
             RewriteManifestChecksum(Path.Combine(directory, "backup_manifest"), file, content);
 
-            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path }, CancellationToken.None);
+            var options = new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path };
+            var result = await BackupVerifier.VerifyAsync(repository, options, CancellationToken.None);
             Assert.False(result.Passed);
             Assert.StartsWith("integrity: ", result.Reason);
             Assert.Contains("app.public.accounts: same 100 rows, different content", result.Reason);
@@ -155,15 +158,18 @@ public sealed class BackupTests
         var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 0);
         await using (sandbox)
         {
-            await Sql.ExecuteAsync(sandbox, "node0", "create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 20000) g");
+            await Sql.ExecuteAsync(sandbox, "node0",
+                "create table ledger as select g as id, md5(g::text) as memo from generate_series(1, 20000) g");
             await Sql.ExecuteAsync(sandbox, "node0", "vacuum ledger");
             var file = await Sql.ScalarAsync<string>(sandbox, "node0", "checkpoint; select pg_relation_filepath('ledger') || '_vm'");
-            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { Compression = BackupCompression.None }, CancellationToken.None);
+            var plain = new BackupOptions { Compression = BackupCompression.None };
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, plain, CancellationToken.None);
             var directory = repository.BackupDirectory(backup.Id);
             var content = CorruptPage(Path.Combine(directory, "base.tar"), file, block: 0);
             RewriteManifestChecksum(Path.Combine(directory, "backup_manifest"), file, content);
 
-            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path }, CancellationToken.None);
+            var options = new BackupVerificationOptions { BackupId = backup.Id, Root = root.Path };
+            var result = await BackupVerifier.VerifyAsync(repository, options, CancellationToken.None);
             Assert.False(result.Passed);
             Assert.True(result.Reason!.Contains(file, StringComparison.Ordinal), result.Reason);
         }
@@ -191,7 +197,7 @@ public sealed class BackupTests
         return content;
     }
 
-    /// <summary>PostgreSQL's data page checksum (storage/checksum_impl.h): 32 FNV-1a-like lanes over the page with its checksum field as 0.</summary>
+    /// <summary>PostgreSQL's data page checksum (storage/checksum_impl.h): 32 FNV-1a-like lanes, the checksum field as 0.</summary>
     private static ushort PageChecksum(ReadOnlySpan<byte> page, uint block)
     {
         uint[] sums =

@@ -242,7 +242,8 @@ public sealed class PointInTimeTests
         var copy = Path.Combine(other.ArchiveDirectory, foreign);
         for (var i = 0; i < 50 && !File.Exists(copy); i++)
         {
-            var written = await Sql.ScalarAsync<string>(other, "node0", $"create table t{i} (i int); select pg_walfile_name(pg_current_wal_lsn())");
+            var written = await Sql.ScalarAsync<string>(other, "node0",
+                $"create table t{i} (i int); select pg_walfile_name(pg_current_wal_lsn())");
             await Sql.ExecuteAsync(other, "node0", "select pg_switch_wal()");
             if (written == foreign) for (var wait = 0; wait < 500 && !File.Exists(copy); wait++) await Task.Delay(20);
         }
@@ -255,7 +256,8 @@ public sealed class PointInTimeTests
             && p.Contains("it is from another database system", StringComparison.Ordinal));
         var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
         Assert.Equal(WalArchive.Start(foreign).ToString(), window.LatestLsn);
-        AssertNamesTheBreak(await RestoreOutcomeAsync(repository, RecoveryTarget.Lsn(late), root.Path), foreign, 1, window.LatestLsn, RecoveryTarget.Lsn(late));
+        var target = RecoveryTarget.Lsn(late);
+        AssertNamesTheBreak(await RestoreOutcomeAsync(repository, target, root.Path), foreign, 1, window.LatestLsn, target);
         Assert.Equal(3, root.Sandboxes.Count);
     }
 

@@ -137,7 +137,8 @@ public static class BackupVerifier
             if (ok)
             {
                 options.Progress.Enter("pg_checksums: every page of every relation fork", 90);
-                ok = await Verifying(Check("pg_checksums", () => instance!.CheckPagesAsync(restart: options.KeepInstance, cancellationToken)));
+                ok = await Verifying(Check("pg_checksums",
+                    () => instance!.CheckPagesAsync(restart: options.KeepInstance, cancellationToken)));
             }
             // What the server itself met while it ran (autovacuum reading a damaged page, say) is about the backup too.
             if (recovered is not null && instance!.DamagedPageInLog() is { } damaged) reason ??= $"server log: {damaged}";
@@ -157,9 +158,11 @@ public static class BackupVerifier
             StartedAt = clock.StartedAt,
             RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, $"extracting the backup's archives into a new directory ({timed})"),
             RecoverySeconds = recovered is { } r ? new Measurement("recovery", r.TotalSeconds, "s", null, $"server start, WAL replay from the backup and the repository archive to {target}, promotion") : null,
-            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null, "pg_verifybackup (sizes and SHA-256 checksums of every file, the WAL the backup needs), "
+            VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null,
+                "pg_verifybackup (sizes and SHA-256 checksums of every file, the WAL the backup needs), "
                 + "table checksums of every database against the reference, pg_amcheck --heapallindexed on every database, "
-                + "pg_checksums --check (every page of every relation fork, where the cluster has data checksums), the server log for damaged pages"),
+                + "pg_checksums --check (every page of every relation fork, where the cluster has data checksums), "
+                + "the server log for damaged pages"),
             TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "restore + verification + recovery, the time to a verified, usable instance"),
             RecoveryTarget = target.ToString(),
             Integrity = integrity,

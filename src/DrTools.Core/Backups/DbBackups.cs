@@ -146,7 +146,9 @@ public static class DbBackups
 
     /// <summary>Without a table list, every database but the templates: a change in any of them must fail a verification.</summary>
     private static Task<DbChecksum> ReferenceAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken) =>
-        tables is { Count: > 0 } ? DbChecksums.TakeAsync(member, tables, cancellationToken) : DbChecksums.TakeEveryDatabaseAsync(member, cancellationToken);
+        tables is { Count: > 0 }
+            ? DbChecksums.TakeAsync(member, tables, cancellationToken)
+            : DbChecksums.TakeEveryDatabaseAsync(member, cancellationToken);
 
     private static Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken) =>
         Polling.RequireAsync(async () => await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) >= lsn,

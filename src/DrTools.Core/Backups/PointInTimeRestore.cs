@@ -143,7 +143,8 @@ public static class PointInTimeRestore
             // pg_last_wal_replay_lsn() stays, after promotion, at the end of the last record recovery replayed.
             var (lastTransaction, lsn) = await connection.ReadFirstAsync(
                 "select pg_last_xact_replay_timestamp(), pg_last_wal_replay_lsn()::text",
-                r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.IsDBNull(1) ? "none" : r.GetString(1)), cancellationToken);
+                r => (r.IsDBNull(0) ? (DateTimeOffset?)null : r.GetFieldValue<DateTimeOffset>(0), r.IsDBNull(1) ? "none" : r.GetString(1)),
+                cancellationToken);
             options.Progress.Enter("marker queries", 90);
             var markers = new List<MarkerCheck>();
             foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))

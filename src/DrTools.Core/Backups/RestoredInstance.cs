@@ -186,8 +186,10 @@ public sealed class RestoredInstance : IAsyncDisposable
         // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.
         try
         {
-            await Polling.RequireAsync(async () => !await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, TimeSpan.FromMilliseconds(20),
-                () => $"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}", cancellationToken);
+            await Polling.RequireAsync(
+                async () => !await Connection.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken),
+                timeout, TimeSpan.FromMilliseconds(20), () => $"still recovering after {DurationText.Format(timeout)}: {LastLogLines()}",
+                cancellationToken);
         }
         catch (MemberException e) when (e.Kind == DrErrorKind.ConnectionFailed)
         {
@@ -204,12 +206,16 @@ public sealed class RestoredInstance : IAsyncDisposable
     /// </summary>
     public async Task CheckPagesAsync(bool restart, CancellationToken cancellationToken)
     {
-        if (!await Connection.QueryAsync("select current_setting('data_checksums') = 'on'", r => r.GetBoolean(0), cancellationToken)) return;
+        if (!await Connection.QueryAsync("select current_setting('data_checksums') = 'on'", r => r.GetBoolean(0), cancellationToken))
+        {
+            return;
+        }
         await Server.StopAsync(ShutdownMode.Fast, cancellationToken);
         try
         {
-            await CommandRunner.RunAsync(new CommandSpec($"pg_checksums of the restored backup {_backup.Id}", _shell.Binaries.Tool("pg_checksums"),
-                ["--check", "-D", DataDirectory])
+            var tool = _shell.Binaries.Tool("pg_checksums");
+            var description = $"pg_checksums of the restored backup {_backup.Id}";
+            await CommandRunner.RunAsync(new CommandSpec(description, tool, ["--check", "-D", DataDirectory])
             {
                 AsServerAccount = true,
                 WorkingDirectory = _shell.Directory,
@@ -227,12 +233,14 @@ public sealed class RestoredInstance : IAsyncDisposable
     {
         if (!File.Exists(Server.LogFile)) return null;
         var lines = File.ReadLines(Server.LogFile)
-            .Where(l => l.Contains("page verification failed", StringComparison.Ordinal) || l.Contains("invalid page in block", StringComparison.Ordinal))
+            .Where(l => l.Contains("page verification failed", StringComparison.Ordinal)
+                || l.Contains("invalid page in block", StringComparison.Ordinal))
             .ToList();
         if (lines.Count == 0) return null;
         var line = lines.FirstOrDefault(l => l.Contains(" of relation ", StringComparison.Ordinal)) ?? lines[0];
         // From the severity on: "ERROR:  invalid page in block 0 of relation base/5/16392_vm".
-        var at = new[] { "ERROR:", "WARNING:", "FATAL:", "PANIC:" }.Select(s => line.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(0).Min();
+        var at = new[] { "ERROR:", "WARNING:", "FATAL:", "PANIC:" }
+            .Select(s => line.IndexOf(s, StringComparison.Ordinal)).Where(i => i >= 0).DefaultIfEmpty(0).Min();
         return $"{line[at..].Trim()} ({lines.Count} line(s) about damaged pages in {Server.LogFile})";
     }
 

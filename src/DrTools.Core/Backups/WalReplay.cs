@@ -146,7 +146,7 @@ public static partial class WalReplay
         return (stretches, null);
     }
 
-    /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null when every record reads, else where, why not.</summary>
+    /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null if all records read, else where and why.</summary>
     private static async Task<(Lsn At, string Message)?> DumpAsync(
         string folder, int timeline, Lsn begin, Lsn end, CancellationToken cancellationToken)
     {

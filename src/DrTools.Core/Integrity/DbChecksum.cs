@@ -226,7 +226,8 @@ public static class DbChecksums
         await using (var connection = await member.OpenAsync(cancellationToken))
         {
             await using var list = new NpgsqlCommand(
-                "select datname from pg_database where not datistemplate and datallowconn and datname <> current_database() order by 1", connection);
+                "select datname from pg_database where not datistemplate and datallowconn and datname <> current_database() order by 1",
+                connection);
             await using var reader = await list.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken)) databases.Add(reader.GetString(0));
         }
@@ -244,7 +245,8 @@ public static class DbChecksums
         => await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), tables, cancellationToken);
 
     /// <summary>Checksums the same tables as the reference now, and compares.</summary>
-    public static async Task<ChecksumComparison> CompareAsync(DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken)
+    public static async Task<ChecksumComparison> CompareAsync(
+        DbChecksum reference, DbTarget target, string? member, CancellationToken cancellationToken)
     {
         var server = await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken);
         // A reference of every database is compared with every database now: one added or lost is a difference too.
@@ -278,7 +280,8 @@ public static class DbChecksums
             }
         }
         var referenced = reference.AllTables.Select(t => t.Table).ToHashSet();
-        differences.AddRange(current.AllTables.Where(t => !referenced.Contains(t.Table)).Select(t => new TableDifference(t.Table, null, t.Rows, "not in the reference")));
+        differences.AddRange(current.AllTables.Where(t => !referenced.Contains(t.Table))
+            .Select(t => new TableDifference(t.Table, null, t.Rows, "not in the reference")));
         return new ChecksumComparison(reference, current, differences) { AllowEmpty = allowEmpty };
     }
 }

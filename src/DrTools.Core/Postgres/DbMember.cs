@@ -23,7 +23,8 @@ public sealed class DbMember : Engines.StoreMember
 
     /// <summary>The same server and credentials, connected to another database.</summary>
     public DbMember InDatabase(string database) =>
-        new(Name, Host, Port, new NpgsqlConnectionStringBuilder(_connectionString) { Database = database }.ConnectionString, ConnectTimeout);
+        new(Name, Host, Port, new NpgsqlConnectionStringBuilder(_connectionString) { Database = database }.ConnectionString,
+            ConnectTimeout);
 
     /// <summary>The same server under the name its HA manager gives it.</summary>
     public DbMember Named(string name) => new(name, Host, Port, _connectionString, ConnectTimeout);
