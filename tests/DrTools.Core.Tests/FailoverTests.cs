@@ -258,7 +258,8 @@ public sealed class FailoverTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        const string probeWaitsOnCommit = "select count(*) from pg_stat_activity where application_name = 'drtools-write-probe' and wait_event = 'SyncRep'";
+        const string probeWaitsOnCommit =
+            "select count(*) from pg_stat_activity where application_name = 'drtools-write-probe' and wait_event = 'SyncRep'";
         var drill = System.Diagnostics.Stopwatch.StartNew();
         var drillSoFar = TimeSpan.Zero;
         long stallStarted = 0;
@@ -274,7 +275,8 @@ public sealed class FailoverTests
                 stallStarted = System.Diagnostics.Stopwatch.GetTimestamp();
                 // Every commit on the new primary now waits for a synchronous standby that never comes; the stop cancels
                 // the probe's wait, which PostgreSQL answers as committed.
-                await Sql.ExecuteAsync(sandbox, "node1", "alter system set synchronous_standby_names = 'never_a_standby'; select pg_reload_conf()");
+                await Sql.ExecuteAsync(sandbox, "node1",
+                    "alter system set synchronous_standby_names = 'never_a_standby'; select pg_reload_conf()");
                 // Stalled longer than the whole drill so far: counted as a sample, it would be the longest gap of all.
                 await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node1",
                     $"{probeWaitsOnCommit} and now() - query_start > interval '{(long)drillSoFar.TotalMilliseconds} ms'") == 1,
@@ -282,7 +284,8 @@ public sealed class FailoverTests
                 release = Task.Run(async () =>
                 {
                     await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node1", probeWaitsOnCommit) == 0,
-                        TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(20), () => "the stop did not end the probe's wait", CancellationToken.None);
+                        TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(20), () => "the stop did not end the probe's wait",
+                        CancellationToken.None);
                     await Sql.ExecuteAsync(sandbox, "node1", "alter system reset synchronous_standby_names; select pg_reload_conf()");
                 });
             },
@@ -290,14 +293,16 @@ public sealed class FailoverTests
         var result = await DrillAsync(sandbox, options);
         await release!;
 
-        Assert.True(result.WriteUnavailability.Measured < drillSoFar.TotalSeconds, $"{result.WriteUnavailability} (stall longer than {drillSoFar})");
+        Assert.True(result.WriteUnavailability.Measured < drillSoFar.TotalSeconds,
+            $"{result.WriteUnavailability} (stall longer than {drillSoFar})");
         var stalled = Assert.Single(result.WriteSamples, s => s.Indeterminate);
         Assert.Equal(result.WriteSamples.Max(s => s.Sequence), stalled.Sequence);
         Assert.Null(stalled.Acknowledged);
         var firstAfter = Assert.Single(result.Timeline, e => e.Name == "first write acknowledged after the outage");
         Assert.True(firstAfter.At < System.Diagnostics.Stopwatch.GetElapsedTime(result.ClockOrigin, stallStarted));
         // Committed locally all the same: on the new primary, and neither lost nor counted as acknowledged.
-        Assert.Equal(1L, await Sql.ScalarAsync<long>(sandbox, "node1", $"select count(*) from {Probe.Table} where run_id = '{result.RunId}' and seq = {stalled.Sequence}"));
+        Assert.Equal(1L, await Sql.ScalarAsync<long>(sandbox, "node1",
+            $"select count(*) from {Probe.Table} where run_id = '{result.RunId}' and seq = {stalled.Sequence}"));
         Assert.Equal(0, result.LostWrites.Measured);
         Assert.Equal(result.WriteSamples.Count(s => s.Succeeded), result.AcknowledgedWrites);
     }

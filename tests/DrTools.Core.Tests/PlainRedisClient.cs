@@ -35,7 +35,8 @@ internal static class PlainRedisClient
         public async Task<string> SendAsync(string command, CancellationToken cancellationToken)
         {
             var words = command.Split(' ');
-            var request = $"*{words.Length}\r\n" + string.Concat(words.Select(w => $"${System.Text.Encoding.UTF8.GetByteCount(w)}\r\n{w}\r\n"));
+            var request = $"*{words.Length}\r\n"
+                + string.Concat(words.Select(w => $"${System.Text.Encoding.UTF8.GetByteCount(w)}\r\n{w}\r\n"));
             await client.GetStream().WriteAsync(System.Text.Encoding.UTF8.GetBytes(request), cancellationToken);
             _reader ??= new StreamReader(client.GetStream());
             return await _reader.ReadLineAsync(cancellationToken) ?? throw new IOException("connection closed");
@@ -91,7 +92,10 @@ internal static class PlainRedisClient
                             }
                         }
                     }
-                    if (connection is not null && await connection.SendAsync($"HSET {key} {sequence} 1", stop) == ":1") acknowledged.Add(sequence);
+                    if (connection is not null && await connection.SendAsync($"HSET {key} {sequence} 1", stop) == ":1")
+                    {
+                        acknowledged.Add(sequence);
+                    }
                     else
                     {
                         connection?.Dispose();

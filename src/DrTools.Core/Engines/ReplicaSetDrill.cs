@@ -192,13 +192,17 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             Enter("waiting until the new topology holds", 90);
             await using (var roles = RoleWatch.Start(ReadRolesAsync, clock))
             {
-                var settled = await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, promotionAt, member, token), options.PhaseTimeout, cancellationToken);
+                var settled = await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, promotionAt, member, token),
+                    options.PhaseTimeout, cancellationToken);
                 var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
                 if (!ClusterInspector.SameEndpoint(settled, promoted))
                 {
-                    throw new DrToolsException($"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.", DrErrorKind.InvalidOperation);
+                    throw new DrToolsException(
+                        $"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.",
+                        DrErrorKind.InvalidOperation);
                 }
-                timeline.Mark("topology settled", $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
+                timeline.Mark("topology settled",
+                    $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
             }
             await Task.Delay(options.Settle, cancellationToken);
         }
@@ -224,10 +228,13 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         (await store.GetStatusAsync(cancellationToken)).Members
         .Select(m => new RoleReading(m.Endpoint, m.Role == MemberRole.Unreachable ? null : m.Role == MemberRole.Primary, m.Error)).ToList();
 
-    /// <summary>Null once a probe write <paramref name="member"/> acknowledged since the promotion is read back from it; else what is missing.</summary>
+    /// <summary>
+    /// Null once a probe write <paramref name="member"/> acknowledged since the promotion is read back from it; else what is missing.
+    /// </summary>
     private async Task<string?> ReadBackAsync(Probe writes, TimeSpan since, string member, CancellationToken cancellationToken)
     {
-        var write = writes.Samples.LastOrDefault(s => s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
+        var write = writes.Samples.LastOrDefault(s =>
+            s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
         if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
         try
         {
@@ -338,7 +345,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 
-    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options) : IDrillReadback
+    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options)
+        : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
 

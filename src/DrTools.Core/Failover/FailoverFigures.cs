@@ -58,7 +58,12 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var unavailability = figures.WriteUnavailability;
         if (final is not null)
         {
-            unavailability = unavailability with { Method = unavailability.Method + $"; observed until the topology settled, the outage ends at the first write the final primary {final.Server} acknowledged: writes other members acknowledged once it was primary are split-brain writes, not availability" };
+            unavailability = unavailability with
+            {
+                Method = unavailability.Method + "; observed until the topology settled, the outage ends at the first write the final "
+                    + $"primary {final.Server} acknowledged: writes other members acknowledged once it was primary are split-brain "
+                    + "writes, not availability",
+            };
         }
         return new FailoverResult
         {
@@ -85,14 +90,18 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
             LatencyFigures = [.. ProbeAnalysis.Latency("write", writeSamples), .. ProbeAnalysis.Latency("read", readSamples)],
-            SplitBrainFigures = final is null ? [] : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, final, loss.LostSequences), final)],
+            SplitBrainFigures = final is null
+                ? []
+                : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, final, loss.LostSequences), final)],
         };
     }
 
     private static Measurement SplitBrain(SplitBrainWrites writes, FinalPrimary final) => new(
         "writes acknowledged by another member than the final primary (split brain)", writes.Count, "writes", 0,
-        $"probe writes acknowledged by a member other than the final primary {final.Server} from +{Seconds(final.Since)} s (when it was primary) on the drill's monotonic clock"
-        + (writes.Count == 0 ? "" : $": by {string.Join(", ", writes.Members)}, sent from +{Seconds(writes.From!.Value)} s, the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"));
+        $"probe writes acknowledged by a member other than the final primary {final.Server} from +{Seconds(final.Since)} s "
+        + "(when it was primary) on the drill's monotonic clock"
+        + (writes.Count == 0 ? "" : $": by {string.Join(", ", writes.Members)}, sent from +{Seconds(writes.From!.Value)} s, "
+            + $"the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"));
 
     private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 

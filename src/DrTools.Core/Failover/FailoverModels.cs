@@ -162,9 +162,11 @@ public sealed record FailoverResult
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow, .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow,
+        .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true
+        && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }

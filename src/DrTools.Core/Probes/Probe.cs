@@ -11,7 +11,8 @@ public enum ProbeKind { Write, Read }
 /// Indeterminate: the attempt was still in flight when the probe stopped; whatever came back then is the stop's doing
 /// (a cancelled commit wait returns as committed), so it is neither an acknowledgement nor a failure.
 /// </summary>
-public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error, bool Indeterminate = false)
+public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error,
+    bool Indeterminate = false)
 {
     public bool Succeeded => Acknowledged is not null;
 }

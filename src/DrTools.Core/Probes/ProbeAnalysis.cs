@@ -98,7 +98,8 @@ public static class ProbeAnalysis
         var lostSet = lost.ToHashSet();
         return elsewhere.Count == 0
             ? new SplitBrainWrites(0, 0, [], null, null)
-            : new SplitBrainWrites(elsewhere.Count, elsewhere.Count(s => lostSet.Contains(s.Sequence)), elsewhere.Select(s => s.Host!).Distinct().Order().ToList(),
+            : new SplitBrainWrites(elsewhere.Count, elsewhere.Count(s => lostSet.Contains(s.Sequence)),
+                elsewhere.Select(s => s.Host!).Distinct().Order().ToList(),
                 elsewhere.Min(s => s.Sent), elsewhere.Max(s => s.Acknowledged!.Value));
     }
 

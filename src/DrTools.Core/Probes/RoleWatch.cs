@@ -11,7 +11,9 @@ public sealed record RoleRound(TimeSpan At, IReadOnlyList<RoleReading> Readings)
     public IReadOnlyList<string> Primaries => Readings.Where(r => r.Primary == true).Select(r => r.Member).ToList();
 }
 
-/// <summary>From the first poll at which two or more members said they were the primary to the first poll after the last such one.</summary>
+/// <summary>
+/// From the first poll at which two or more members said they were the primary to the first poll after the last such one.
+/// </summary>
 public sealed record SplitBrainWindow(TimeSpan From, TimeSpan To, IReadOnlyList<string> Members)
 {
     public TimeSpan Duration => To - From;
@@ -73,7 +75,8 @@ internal sealed class RoleWatch : IAsyncDisposable
     /// member says it is not, and <paramref name="readBack"/> (null when a write that member acknowledged was read back
     /// from it, else what is missing) agrees. Returns that member; FAILs naming what never settled after the timeout.
     /// </summary>
-    public async Task<string> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, TimeSpan timeout, CancellationToken cancellationToken)
+    public async Task<string> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         var unsettled = "no member was asked its role yet";
         string? primary = null;
@@ -86,7 +89,9 @@ internal sealed class RoleWatch : IAsyncDisposable
             var also = unreachable.Count > 0 ? $"; {string.Join("; ", unreachable)}" : "";
             if (primaries.Count != 1)
             {
-                unsettled = primaries.Count == 0 ? $"no member said it was the primary{also}" : $"{string.Join(" and ", primaries)} all said they were the primary{also}";
+                unsettled = primaries.Count == 0
+                    ? $"no member said it was the primary{also}"
+                    : $"{string.Join(" and ", primaries)} all said they were the primary{also}";
                 return false;
             }
             primary = primaries[0];

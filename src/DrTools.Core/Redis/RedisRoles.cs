@@ -13,7 +13,7 @@ internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IAsyncDis
 
     private readonly RedisConnection?[] _connections = new RedisConnection?[members.Count];
 
-    /// <summary>Every member's role now, each reading named by the member's endpoint (as the probes name the server that answered).</summary>
+    /// <summary>Every member's role now, each reading named by the member's endpoint (as the probes name the server).</summary>
     public async Task<IReadOnlyList<RoleReading>> ReadAsync(CancellationToken cancellationToken) =>
         await Task.WhenAll(members.Select((member, i) => ReadAsync(i, member, cancellationToken)));
 
@@ -30,7 +30,10 @@ internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IAsyncDis
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
             await DropAsync(index);
-            return new RoleReading(member.Endpoint, null, e is OperationCanceledException ? $"no answer within {DurationText.Format(AnswerTimeout)}" : member.Describe(e).Message);
+            var why = e is OperationCanceledException
+                ? $"no answer within {DurationText.Format(AnswerTimeout)}"
+                : member.Describe(e).Message;
+            return new RoleReading(member.Endpoint, null, why);
         }
     }
 

@@ -132,8 +132,10 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
             // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
             options.Progress.Enter("waiting until the new topology holds", 85);
-            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, runId, fault, member, token), options.PhaseTimeout, cancellationToken));
-            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
+            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, runId, fault, member, token),
+                options.PhaseTimeout, cancellationToken));
+            timeline.Mark("topology settled",
+                $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
             await roles.DisposeAsync();
             var split = RoleWatch.SplitBrain(roles.Rounds);
             if (split is not null)
@@ -150,7 +152,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
             var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
             var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
-                primary.Display, newPrimary.Display, state, new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout), cancellationToken);
+                primary.Display, newPrimary.Display, state,
+                new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout),
+                cancellationToken);
             return result with
             {
                 RecoveredBy = nameof(RecoveredBy.Sentinel),
@@ -158,7 +162,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
                 RecoveryFigures =
                 [
                     new Measurement("time to a new primary named by the Sentinels", (namedAt - fault).TotalSeconds, "s", null,
-                        $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), on the drill's monotonic clock"),
+                        $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), "
+                        + "on the drill's monotonic clock"),
                 ],
                 SplitBrainFigures = [SplitBrainWindow(split, start), .. result.SplitBrainFigures],
             };
@@ -170,10 +175,13 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         }
     }
 
-    /// <summary>Null once a probe write <paramref name="member"/> acknowledged after the fault is read back from it; else what is missing.</summary>
+    /// <summary>
+    /// Null once a probe write <paramref name="member"/> acknowledged after the fault is read back from it; else what is missing.
+    /// </summary>
     private async Task<string?> ReadBackAsync(Probe writes, Guid runId, TimeSpan fault, string member, CancellationToken cancellationToken)
     {
-        var write = writes.Samples.LastOrDefault(s => s.Succeeded && s.Sent >= fault && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
+        var write = writes.Samples.LastOrDefault(s =>
+            s.Succeeded && s.Sent >= fault && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
         if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
         try
         {
@@ -188,12 +196,18 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         }
     }
 
-    private static Measurement SplitBrainWindow(SplitBrainWindow? split, string start) => new("split brain (two members said they were the primary)",
-        Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", null,
-        $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start} until the topology settled, on the drill's monotonic clock: "
-        + (split is null ? "never two masters at once" : $"{string.Join(" and ", split.Members)} said master at once from +{Measurement.Format(Math.Round(split.From.TotalSeconds, 3))} s to +{Measurement.Format(Math.Round(split.To.TotalSeconds, 3))} s"));
+    private static Measurement SplitBrainWindow(SplitBrainWindow? split, string start) => new(
+        "split brain (two members said they were the primary)", Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", null,
+        $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start} until the topology settled, "
+        + "on the drill's monotonic clock: "
+        + (split is null
+            ? "never two masters at once"
+            : $"{string.Join(" and ", split.Members)} said master at once from +{Seconds(split.From)} s to +{Seconds(split.To)} s"));
 
-    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout) : IDrillReadback
+    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
+
+    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout)
+        : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
 
@@ -205,7 +219,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         public Task SettleAsync() => Polling.UntilAsync(async () =>
         {
             var status = await cluster.GetStatusAsync(CancellationToken.None);
-            return status.Healthy || (!rejoined && status.Primary?.Name == newPrimary.Name && status.Standbys.All(s => s.ReplicationState == "streaming"));
+            return status.Healthy
+                || (!rejoined && status.Primary?.Name == newPrimary.Name && status.Standbys.All(s => s.ReplicationState == "streaming"));
         }, timeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
