@@ -5,9 +5,14 @@ using DrTools.Core.Tests;
 
 namespace DrTools.Cli.Tests;
 
-/// <summary>One drill at a time per sandbox: two at once made a split brain (one restarted the old primary after the other promoted).</summary>
+/// <summary>
+/// One drill at a time per sandbox: two at once made a split brain (one restarted the old primary after the other promoted).
+/// </summary>
 public sealed class DrillLockCliTests
 {
+    private static string Refusal(Sandbox sandbox, System.Diagnostics.Process holder) =>
+        $"drtools: drill on sandbox {sandbox.Id} refused: another drill holds it (pid {holder.Id} (";
+
     [Fact]
     public async Task Two_failovers_started_at_once_run_one_refuse_the_other_naming_it_and_leave_one_primary()
     {
@@ -17,14 +22,15 @@ public sealed class DrillLockCliTests
 
         using var first = Drtools.Start(drill);
         using var second = Drtools.Start(drill);
-        var results = await Task.WhenAll(Drtools.CompleteAsync(first, TimeSpan.FromSeconds(180)), Drtools.CompleteAsync(second, TimeSpan.FromSeconds(180)));
+        var results = await Task.WhenAll(
+            Drtools.CompleteAsync(first, TimeSpan.FromSeconds(180)), Drtools.CompleteAsync(second, TimeSpan.FromSeconds(180)));
 
         var all = string.Join("\n---\n", results.Select(r => $"exit {r.ExitCode}: {r.All}"));
         var refused = Assert.Single(results, r => r.ExitCode == 2);
         var ran = Assert.Single(results, r => r.ExitCode != 2);
         Assert.True(ran.ExitCode == 0, all);
         var holder = ReferenceEquals(refused, results[0]) ? second : first;
-        Assert.StartsWith($"drtools: drill on sandbox {sandbox.Id} refused: another drill holds it (pid {holder.Id} (", refused.StandardError);
+        Assert.StartsWith(Refusal(sandbox, holder), refused.StandardError);
         Assert.Contains("One drill at a time per target; nothing was changed.", refused.StandardError);
         Assert.Single(refused.StandardError.TrimEnd().Split('\n'));
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
@@ -52,7 +58,7 @@ public sealed class DrillLockCliTests
         {
             var refused = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "switchover");
             Assert.Equal(2, refused.ExitCode);
-            Assert.StartsWith($"drtools: drill on sandbox {sandbox.Id} refused: another drill holds it (pid {holder.Id} (", refused.StandardError);
+            Assert.StartsWith(Refusal(sandbox, holder), refused.StandardError);
             Assert.Contains("Failover: fail primary node0", refused.StandardError);
 
             Drtools.Signal(holder, Drtools.SigKill);

@@ -20,15 +20,17 @@ public sealed class DrillLockTests
     private static List<string> Allowed(Sandbox sandbox) => sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList();
 
     [Fact]
-    public async Task A_postgresql_cluster_given_by_connection_strings_is_locked_on_its_servers_and_the_standbys_hold_it_with_the_primary_down()
+    public async Task A_postgresql_cluster_by_connection_strings_is_locked_on_its_servers_and_the_standbys_hold_it_with_the_primary_down()
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(), allowDrillOn: Allowed(sandbox));
+        var connectionStrings = sandbox.Members.Select(sandbox.ConnectionString).ToList();
+        var target = DbTarget.FromConnectionStrings(connectionStrings, allowDrillOn: Allowed(sandbox));
         var recovery = Recovery.For(target, null, null, null, "true", null);
         var plan = await recovery.PlanAsync(Failover, CancellationToken.None);
 
-        var holder = $"another drill holds it (drtools drill pid {Environment.ProcessId}@{Environment.MachineName}, connected from 127.0.0.1 since ";
+        var holder = $"another drill holds it (drtools drill pid {Environment.ProcessId}@{Environment.MachineName}, "
+            + "connected from 127.0.0.1 since ";
         await using (await DrillLock.AcquireAsync(target, null, "a drill of this test", CancellationToken.None))
         {
             var planning = await Assert.ThrowsAsync<DrToolsException>(() => recovery.PlanAsync(Failover, CancellationToken.None));
@@ -39,7 +41,8 @@ public sealed class DrillLockTests
 
             // A killed primary takes its lock along; the standby's still excludes every other drill.
             await sandbox.Server("node0").StopAsync(ShutdownMode.Immediate, CancellationToken.None);
-            var primaryDown = await Assert.ThrowsAsync<DrToolsException>(() => DrillLock.AcquireAsync(target, null, "another", CancellationToken.None));
+            var primaryDown = await Assert.ThrowsAsync<DrToolsException>(
+                () => DrillLock.AcquireAsync(target, null, "another", CancellationToken.None));
             Assert.Contains($"on 127.0.0.1:{sandbox.Members[1].Port})", primaryDown.Message);
         }
         await (await DrillLock.AcquireAsync(target, null, "the next drill", CancellationToken.None)).DisposeAsync();
@@ -49,8 +52,10 @@ public sealed class DrillLockTests
     public async Task A_mariadb_cluster_given_by_connection_strings_is_locked_on_its_servers()
     {
         using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var cluster = Stores.FromConnectionStrings(StoreEngines.MariaDb, sandbox.Members.Select(m => MariaDbEngine.ConnectionString(sandbox, m)).ToList(), allowDrillOn: Allowed(sandbox));
+        var options = new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 1, Root = root.Path };
+        await using var sandbox = await Sandbox.CreateAsync(options, CancellationToken.None);
+        var connectionStrings = sandbox.Members.Select(m => MariaDbEngine.ConnectionString(sandbox, m)).ToList();
+        var cluster = Stores.FromConnectionStrings(StoreEngines.MariaDb, connectionStrings, allowDrillOn: Allowed(sandbox));
         await AssertLockedAsync(cluster, $"another drill holds it (MariaDB connection ");
     }
 
@@ -59,7 +64,8 @@ public sealed class DrillLockTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
-        var cluster = Stores.FromConnectionStrings(StoreEngines.Redis, sandbox.Members.Select(m => RedisEngine.Address(sandbox, m)).ToList(), allowDrillOn: Allowed(sandbox));
+        var addresses = sandbox.Members.Select(m => RedisEngine.Address(sandbox, m)).ToList();
+        var cluster = Stores.FromConnectionStrings(StoreEngines.Redis, addresses, allowDrillOn: Allowed(sandbox));
         await AssertLockedAsync(cluster, $"another drill holds it (pid {Environment.ProcessId} (");
     }
 
@@ -69,7 +75,8 @@ public sealed class DrillLockTests
         var recovery = Recovery.Observe(Stores.Recovery((IReplicaSet)cluster, null, []), cluster, null);
         await using (await DrillLock.AcquireAsync(cluster, null, "a drill of this test", CancellationToken.None))
         {
-            var refused = await Assert.ThrowsAsync<DrToolsException>(() => recovery.PlanAsync(new FailoverOptions(), CancellationToken.None));
+            var refused = await Assert.ThrowsAsync<DrToolsException>(
+                () => recovery.PlanAsync(new FailoverOptions(), CancellationToken.None));
             Assert.StartsWith($"drill on {cluster.Name} refused: {holder}", refused.Message);
             Assert.EndsWith("One drill at a time per target; nothing was changed.", refused.Message);
         }
@@ -95,7 +102,8 @@ public sealed class DrillLockTests
         };
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
 
-        var error = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
+        var error = await Assert.ThrowsAsync<DrToolsException>(
+            () => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
 
         Assert.Contains("the old primary node0 was not brought back: node1 and node2 accept writes, not node1 alone", error.Message);
         Assert.Contains($"The old primary node0 (127.0.0.1:{sandbox.Members[0].Port}) was left down", error.Message);

@@ -13,7 +13,11 @@ public sealed class FaultTimingTests
 {
     private static readonly FailoverOptions Failover = new()
     {
-        Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 10 },
+        Mode = FailoverMode.Failover,
+        Rejoin = true,
+        CheckIntegrity = false,
+        WriteProbe = new ProbeOptions { Rate = 100 },
+        ReadProbe = new ProbeOptions { Rate = 10 },
     };
 
     /// <summary>
@@ -30,7 +34,8 @@ public sealed class FaultTimingTests
         Assert.True(failed.Count > 0, $"no probe write failed: the fault did not cut writes off\n{events}");
         var inFlight = result.WriteSamples.Where(s => s.Sent < issued).MaxBy(s => s.Sent);
         Assert.All(failed.Where(s => s.Sent < issued), s => Assert.True(s == inFlight,
-            $"write {s.Sequence} failed after being sent at +{s.Sent.TotalSeconds:0.000}s, before the fault was issued at +{issued.TotalSeconds:0.000}s\n{events}"));
+            $"write {s.Sequence} failed after being sent at +{s.Sent.TotalSeconds:0.000}s, "
+            + $"before the fault was issued at +{issued.TotalSeconds:0.000}s\n{events}"));
     }
 
     [Fact]
@@ -46,7 +51,8 @@ public sealed class FaultTimingTests
         var result = await FailoverDrill.RunAsync(plan, control, Failover, CancellationToken.None);
 
         AssertTimedFromTheIssue(result);
-        Assert.Equal(control.FaultDescription(sandbox.Target.Member("node0")), result.Timeline.Single(e => e.Name == "fault issued").Detail);
+        var issued = result.Timeline.Single(e => e.Name == "fault issued");
+        Assert.Equal(control.FaultDescription(sandbox.Target.Member("node0")), issued.Detail);
     }
 
     [Theory]
@@ -55,7 +61,8 @@ public sealed class FaultTimingTests
     public async Task A_replica_set_failover_is_timed_from_the_issue_of_its_kill(string engine)
     {
         using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = engine, Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var options = new SandboxOptions { Engine = engine, Standbys = 1, Root = root.Path };
+        await using var sandbox = await Sandbox.CreateAsync(options, CancellationToken.None);
         var cluster = (IReplicaSet)sandbox.Cluster;
         var drill = new ReplicaSetDrill(cluster);
         var plan = await drill.PlanAsync(Failover, CancellationToken.None);

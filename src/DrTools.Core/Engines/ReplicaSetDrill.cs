@@ -323,9 +323,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 await store.UnfenceAsync(plan.Primary, CancellationToken.None);
                 recovery = $" The fence on {plan.Primary} was lifted: it accepts writes again.";
             }
-            else if (killed && RejoinGuard.OtherWriters(await store.GetStatusAsync(CancellationToken.None), plan.Primary) is { Count: > 0 } writers)
+            else if (killed
+                && RejoinGuard.OtherWriters(await store.GetStatusAsync(CancellationToken.None), plan.Primary) is { Count: > 0 } others)
             {
-                recovery = $" The old primary {plan.Primary} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
+                recovery = RejoinGuard.LeftDown(plan.Primary, others);
             }
             else if (killed)
             {

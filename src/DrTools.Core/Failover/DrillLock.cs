@@ -17,17 +17,22 @@ public static class DrillLock
 
     /// <summary>Takes the lock for a drill on <paramref name="target"/>, or refuses in one line naming the drill that holds it.</summary>
     /// <param name="drill">What the drill does, for whoever is refused.</param>
-    public static async Task<IAsyncDisposable> AcquireAsync(IDrillTarget target, Sandbox? sandbox, string drill, CancellationToken cancellationToken)
+    public static async Task<IAsyncDisposable> AcquireAsync(IDrillTarget target, Sandbox? sandbox, string drill,
+        CancellationToken cancellationToken)
     {
-        var holder = $"pid {Environment.ProcessId} ({ProcessName}) on {Environment.MachineName}, started {DateTimeOffset.UtcNow:yyyy-MM-dd HH:mm:ss}Z: {drill}";
-        return sandbox is null ? await target.LockDrillsAsync(holder, cancellationToken) : LockFolder(target, sandbox.Directory, holder);
+        var started = DateTimeOffset.UtcNow.ToString("yyyy-MM-dd HH:mm:ss", System.Globalization.CultureInfo.InvariantCulture);
+        var holder = $"pid {Environment.ProcessId} ({ProcessName}) on {Environment.MachineName}, started {started}Z: {drill}";
+        return sandbox is null
+            ? await target.LockDrillsAsync(holder, cancellationToken)
+            : LockFolder(target, sandbox.Directory, holder);
     }
 
     /// <summary>The pid and program of this process as a server-side lock names its holder (PostgreSQL's application_name).</summary>
     public static string ShortHolder => $"drtools drill pid {Environment.ProcessId}@{Environment.MachineName}";
 
     /// <summary>drtools, pwsh …: the program, not the runtime that hosts it.</summary>
-    private static string ProcessName => System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? Path.GetFileName(Environment.ProcessPath) ?? "unknown";
+    private static string ProcessName =>
+        System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? Path.GetFileName(Environment.ProcessPath) ?? "unknown";
 
     public static DrToolsException Refused(IDrillTarget target, string holder) => new(
         $"drill on {target.Name} refused: another drill holds it ({holder}). One drill at a time per target; nothing was changed.",
@@ -45,7 +50,8 @@ public static class DrillLock
         }
         catch (IOException)
         {
-            throw Refused(target, File.Exists(holderFile) ? File.ReadAllText(holderFile).Trim() : "a process that has not yet said who it is");
+            var holding = File.Exists(holderFile) ? File.ReadAllText(holderFile).Trim() : "a process that has not yet said who it is";
+            throw Refused(target, holding);
         }
         var temporary = holderFile + $".{Environment.ProcessId}.tmp";
         File.WriteAllText(temporary, holder + "\n");
@@ -102,7 +108,9 @@ public static class DrillLock
             }
             if (held.Count == 0)
             {
-                throw new DrToolsException($"drill on {target.Name} refused: no member answered to take the drill lock ({string.Join("; ", unreachable)}). Nothing was changed.",
+                throw new DrToolsException(
+                    $"drill on {target.Name} refused: no member answered to take the drill lock ({string.Join("; ", unreachable)}). "
+                    + "Nothing was changed.",
                     DrErrorKind.ConnectionFailed);
             }
             return new Released(async () =>

@@ -170,7 +170,8 @@ public static class FailoverDrill
                     timeline.Mark("rejoin held", await hold(cancellationToken));
                 }
                 Enter("the rejoin of the old primary", 80);
-                RejoinGuard.DemandSoleWriter(await ClusterInspector.GetStatusAsync(target, cancellationToken), candidate.Member.Name, primary.Name);
+                var writable = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+                RejoinGuard.DemandSoleWriter(writable, candidate.Member.Name, primary.Name);
                 timeline.Mark("rejoin started", primary.Display);
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
@@ -435,7 +436,7 @@ public static class FailoverDrill
         }
         else if (primaryDown && RejoinGuard.OtherWriters(status, primary.Name) is { Count: > 0 } writers)
         {
-            recovery = $" The old primary {primary.Display} was left down: {string.Join(" and ", writers)} accept writes, and restarting it would make two primaries.";
+            recovery = RejoinGuard.LeftDown(primary.Display, writers);
         }
         // The fault or stop may have failed before it took effect: a primary that still serves needs no restart.
         else if (primaryDown && status.Primary?.Name == primary.Name)

@@ -78,11 +78,13 @@ public static class Recovery
             var now = await drill.PlanAsync(options, cancellationToken);
             if (now.Primary != plan.Primary)
             {
-                throw new DrToolsException($"{plan.Mode} of {target.Name} refused: the primary is {now.Primary} now, it was {plan.Primary} when the drill was planned "
-                    + "(another drill ran in between?). Plan again; nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"{plan.Mode} of {target.Name} refused: the primary is {now.Primary} now, "
+                    + $"it was {plan.Primary} when the drill was planned (another drill ran in between?). Plan again; nothing was changed.",
+                    DrErrorKind.InvalidOperation);
             }
             return await (options.ExpectAlert is { } alert
-                ? Monitoring.DrillAlerts.WatchAsync(alert, options, (watched, token) => HttpProbedAsync(plan, watched, token), cancellationToken)
+                ? Monitoring.DrillAlerts.WatchAsync(alert, options, (watched, token) => HttpProbedAsync(plan, watched, token),
+                    cancellationToken)
                 : HttpProbedAsync(plan, options, cancellationToken));
         }
 

@@ -13,13 +13,23 @@ internal static class RejoinGuard
     {
         var writers = Writers(status).ToList();
         if (writers.SequenceEqual([promoted])) return;
-        var now = writers.Count == 0 ? $"{promoted} no longer accepts writes" : $"{string.Join(" and ", writers)} accept{(writers.Count == 1 ? "s" : "")} writes";
-        throw new DrToolsException($"the old primary {oldPrimary} was not brought back: {now}, not {promoted} alone (another drill or an HA manager took over?), "
-            + $"and starting it again could make two primaries. Cluster: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var now = writers.Count == 0
+            ? $"{promoted} no longer accepts writes"
+            : $"{string.Join(" and ", writers)} accept{(writers.Count == 1 ? "s" : "")} writes";
+        throw new DrToolsException($"the old primary {oldPrimary} was not brought back: {now}, not {promoted} alone "
+            + $"(another drill or an HA manager took over?), and starting it again could make two primaries. Cluster: {status.Verdict}",
+            DrErrorKind.InvalidOperation);
     }
 
-    /// <summary>The members other than <paramref name="oldPrimary"/> that accept writes: a restart of it would make a split brain when there is one.</summary>
-    public static IReadOnlyList<string> OtherWriters(ClusterStatus status, string oldPrimary) => Writers(status).Where(name => name != oldPrimary).ToList();
+    /// <summary>The members other than <paramref name="oldPrimary"/> that accept writes: restarting it would make two primaries.</summary>
+    public static IReadOnlyList<string> OtherWriters(ClusterStatus status, string oldPrimary) =>
+        Writers(status).Where(name => name != oldPrimary).ToList();
 
-    private static IEnumerable<string> Writers(ClusterStatus status) => status.Members.Where(m => m.Role == MemberRole.Primary).Select(m => m.Name);
+    /// <summary>What a failed drill says instead of restarting the old primary while others accept writes.</summary>
+    public static string LeftDown(string oldPrimary, IReadOnlyList<string> writers) =>
+        $" The old primary {oldPrimary} was left down: {string.Join(" and ", writers)} accept writes, "
+        + "and restarting it would make two primaries.";
+
+    private static IEnumerable<string> Writers(ClusterStatus status) =>
+        status.Members.Where(m => m.Role == MemberRole.Primary).Select(m => m.Name);
 }

@@ -39,7 +39,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 3306));
     }
 
-    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) => MariaDbDrillLock.AcquireAsync(this, cancellationToken);
+    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
+        MariaDbDrillLock.AcquireAsync(this, cancellationToken);
 
     public MariaDbMember Member(string nameOrEndpoint) =>
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)

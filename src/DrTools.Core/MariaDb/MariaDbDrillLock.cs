@@ -19,7 +19,10 @@ internal static class MariaDbDrillLock
         var taken = await member.RowsAsync(connection, $"select get_lock('{Name}', 0) as taken", cancellationToken);
         if (Convert.ToInt64(taken[0]["taken"], System.Globalization.CultureInfo.InvariantCulture) == 1) return null;
         // MariaDB keeps no application name without performance_schema: the holder is named by its connection.
-        var holder = await member.RowsAsync(connection, $"select id, host, time from information_schema.processlist where id = is_used_lock('{Name}')", cancellationToken);
-        return holder.Count == 0 ? "a drill that has just ended" : $"MariaDB connection {holder[0]["id"]} from {holder[0]["host"]}, in its current state for {holder[0]["time"]} s";
+        var holder = await member.RowsAsync(connection,
+            $"select id, host, time from information_schema.processlist where id = is_used_lock('{Name}')", cancellationToken);
+        return holder.Count == 0
+            ? "a drill that has just ended"
+            : $"MariaDB connection {holder[0]["id"]} from {holder[0]["host"]}, in its current state for {holder[0]["time"]} s";
     }
 }

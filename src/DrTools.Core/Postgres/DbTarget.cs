@@ -36,7 +36,8 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
         ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
-    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) => PostgresDrillLock.AcquireAsync(this, cancellationToken);
+    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
+        PostgresDrillLock.AcquireAsync(this, cancellationToken);
 
     /// <summary>Refuses a destructive operation on a target not allowed for drills.</summary>
     public void DemandDrillAllowed(string operation) => Engines.DrillTargets.DemandDrillAllowed(this, operation);

@@ -21,15 +21,18 @@ internal static class PostgresDrillLock
         try
         {
             var name = DrillLock.ShortHolder.Replace("'", "''", StringComparison.Ordinal);
-            if (await connection.ReadFirstAsync($"select set_config('application_name', '{name}', false), pg_try_advisory_lock({Key})", r => r.GetBoolean(1), cancellationToken))
-            {
-                return null;
-            }
+            var sql = $"select set_config('application_name', '{name}', false), pg_try_advisory_lock({Key})";
+            if (await connection.ReadFirstAsync(sql, r => r.GetBoolean(1), cancellationToken)) return null;
             return await connection.ReadFirstAsync(
-                "select a.application_name, coalesce(host(a.client_addr), 'a local socket'), to_char(a.backend_start at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
+                "select a.application_name, coalesce(host(a.client_addr), 'a local socket'), "
+                + "to_char(a.backend_start at time zone 'utc', 'YYYY-MM-DD HH24:MI:SS') "
                 + "from pg_locks l join pg_stat_activity a on a.pid = l.pid "
-                + $"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid::bigint = {Key >> 32} and l.objid::bigint = {Key & 0xFFFFFFFF}",
-                r => r.HasRows ? $"{r.GetString(0)}, connected from {r.GetString(1)} since {r.GetString(2)}Z" : "a drill that has just ended", cancellationToken);
+                + $"where l.locktype = 'advisory' and l.granted and l.objsubid = 1 and l.classid::bigint = {Key >> 32} "
+                + $"and l.objid::bigint = {Key & 0xFFFFFFFF}",
+                r => r.HasRows
+                    ? $"{r.GetString(0)}, connected from {r.GetString(1)} since {r.GetString(2)}Z"
+                    : "a drill that has just ended",
+                cancellationToken);
         }
         catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
         {

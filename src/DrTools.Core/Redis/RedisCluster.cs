@@ -42,7 +42,8 @@ public sealed partial class RedisCluster : IReplicaSet
         return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 6379));
     }
 
-    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) => RedisDrillLock.AcquireAsync(this, holder, cancellationToken);
+    public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
+        RedisDrillLock.AcquireAsync(this, holder, cancellationToken);
 
     public RedisMember Member(string nameOrEndpoint) =>
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)

@@ -31,16 +31,22 @@ internal static class RedisDrillLock
             try
             {
                 var lease = ((long)Lease.TotalMilliseconds).ToString(CultureInfo.InvariantCulture);
-                if (await member.CommandAsync(cancellationToken, "SET", Key, holder, "NX", "PX", lease) is not null) return new Held(cluster, holder);
+                if (await member.CommandAsync(cancellationToken, "SET", Key, holder, "NX", "PX", lease) is not null)
+                {
+                    return new Held(cluster, holder);
+                }
                 var other = await member.CommandAsync(cancellationToken, "GET", Key);
                 throw DrillLock.Refused(cluster, $"{other ?? "a drill whose lease has just ended"}, a lease on {member.Display}");
             }
-            catch (DrToolsException e) when (e.Kind is DrErrorKind.ConnectionFailed || e.Message.Contains("READONLY", StringComparison.Ordinal))
+            catch (DrToolsException e)
+                when (e.Kind is DrErrorKind.ConnectionFailed || e.Message.Contains("READONLY", StringComparison.Ordinal))
             {
                 errors.Add(e.Message);
             }
         }
-        throw new DrToolsException($"drill on {cluster.Name} refused: no member accepted the drill lock's lease ({string.Join("; ", errors)}). Nothing was changed.",
+        throw new DrToolsException(
+            $"drill on {cluster.Name} refused: no member accepted the drill lock's lease ({string.Join("; ", errors)}). "
+            + "Nothing was changed.",
             DrErrorKind.ConnectionFailed);
     }
 
@@ -75,20 +81,21 @@ internal static class RedisDrillLock
         }
 
         /// <summary>Runs a script on every member: the one that accepts writes acts, the others refuse or do not answer.</summary>
-        private Task OnEveryMemberAsync(string script, string argument, CancellationToken cancellationToken) => Task.WhenAll(_cluster.Members.Select(async member =>
-        {
-            try
+        private Task OnEveryMemberAsync(string script, string argument, CancellationToken cancellationToken) =>
+            Task.WhenAll(_cluster.Members.Select(async member =>
             {
-                await member.CommandAsync(cancellationToken, "EVAL", script, "1", Key, _holder, argument);
-            }
-            catch (DrToolsException)
-            {
-                // A replica refuses the write; a killed member does not answer.
-            }
-            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
-            {
-            }
-        }));
+                try
+                {
+                    await member.CommandAsync(cancellationToken, "EVAL", script, "1", Key, _holder, argument);
+                }
+                catch (DrToolsException)
+                {
+                    // A replica refuses the write; a killed member does not answer.
+                }
+                catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+                {
+                }
+            }));
 
         public async ValueTask DisposeAsync()
         {

@@ -83,7 +83,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
             options.Progress.Enter("the fault", 25);
             var toFreeze = options.Mode == FailoverMode.Failover && options.Fault == NodeFault.FreezeNode
-                ? processes.Pid(primary.Name) ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
+                ? processes.Pid(primary.Name)
+                    ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
                 : (int?)null;
             var fault = clock.Elapsed;
             if (options.Mode == FailoverMode.Switchover)
