@@ -52,8 +52,6 @@
     PrivateData          = @{
         PSData = @{
             Tags         = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'MariaDB', 'Redis', 'Patroni', 'RTO', 'RPO', 'Backup', 'Linux', 'PSEdition_Core')
-            ProjectUri   = 'https://github.com/drtools/DrTools'
-            LicenseUri   = 'https://github.com/drtools/DrTools/blob/main/LICENSE'
             ReleaseNotes = 'First release: sandboxes, status, lag, faults, failover and switchover drills, backups verified by restore, point-in-time recovery, runbooks and reports for PostgreSQL, MariaDB and Redis. Installed with Install-PSResource DrTools; the drtools command with dotnet tool install DrTools.Cli.'
         }
     }

@@ -58,9 +58,9 @@ Describe 'The DrTools module from a PowerShell repository' {
             Publish-PSResource -Path $Module -Repository DrToolsLocal
             $found = Find-PSResource DrTools -Repository DrToolsLocal
             Install-PSResource DrTools -Repository DrToolsLocal -Scope CurrentUser
-            "found $($found.Name) $($found.Version) $($found.ProjectUri) $($found.LicenseUri) tags $($found.Tags -join ',')"
+            "found $($found.Name) $($found.Version) tags $($found.Tags -join ',')"
         }
-        $install | Should -Match "found DrTools $([regex]::Escape($Version)) https://\S+ https://\S+ tags .*PostgreSQL"
+        $install | Should -Match "found DrTools $([regex]::Escape($Version)) tags .*PostgreSQL"
         Get-ChildItem "$Work/feed" -Name | Should -Be "DrTools.$Version.nupkg"
         $installed = "$Work/home/.local/share/powershell/Modules/DrTools/$Version"
         $expected = 'DrTools.psd1', 'DrTools.Format.ps1xml', 'en-US/DrTools.PowerShell.dll-Help.xml', 'dependencies/DrTools.Core.dll'
