@@ -3,6 +3,7 @@ using DrTools.Core.Engines;
 using DrTools.Core.Failover;
 using DrTools.Core.Integrity;
 using DrTools.Core.Probes;
+using DrTools.Core.Processes;
 using DrTools.Core.Redis;
 using DrTools.Core.Replication;
 using DrTools.Core.Sandboxes;
@@ -112,6 +113,34 @@ public sealed class RedisTests
         Assert.InRange(lagging.ReplayLagSeconds.Measured, 1.5, RedisCluster.CatchUpTimeout.TotalSeconds - 0.001); // caught up: a measured lag, not the bound
         Assert.True(lagging.LagBytes.Measured > 0, lagging.LagBytes.ToString());
         Assert.Contains("polled", lagging.ReplayLagSeconds.Method);
+        Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
+    }
+
+    [Fact]
+    public async Task A_replica_frozen_while_the_primary_takes_writes_is_lagging_the_whole_time_it_keeps_the_check_waiting()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 1);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var replica = ProcessTable.FindByWorkingDirectory(sandbox.Members[1].DataDirectory);
+        Assert.NotEmpty(replica);
+        foreach (var pid in replica) ProcessTable.Signal(pid, ProcessTable.SigStop);
+        var frozen = Stopwatch.StartNew();
+        try
+        {
+            await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200");
+            var measuring = Stores.MeasureLagAsync(cluster, new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the freeze being arranged, not awaited: nothing to poll
+            foreach (var pid in replica) ProcessTable.Signal(pid, ProcessTable.SigCont);
+            var lagging = Assert.Single(await measuring);
+            // Before the fix the primary's offset was read once the replica answered, after it had caught up: 0.04 s, met.
+            Assert.False(lagging.Met, string.Join("; ", lagging.Figures.Select(f => $"{f.Name} {f}")));
+            Assert.InRange(lagging.ReplayLagSeconds.Measured, 1.0, frozen.Elapsed.TotalSeconds);
+        }
+        finally
+        {
+            foreach (var pid in replica) ProcessTable.Signal(pid, ProcessTable.SigCont);
+        }
         Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
     }
 

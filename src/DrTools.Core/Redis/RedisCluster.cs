@@ -125,16 +125,20 @@ public sealed partial class RedisCluster : IReplicaSet
     /// </summary>
     public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
     {
+        var clock = new MonotonicClock();
+        var (primary, head) = await PrimaryHeadAsync(cancellationToken);
+        var read = clock.Elapsed;
         var status = await GetStatusAsync(cancellationToken);
         var primaryStatus = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
         if (status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable) is { } unreachable)
         {
             throw new DrToolsException($"lag of {Name} cannot be measured: {unreachable.Display} is unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);
         }
-        var primary = Member(primaryStatus.Name);
-        var clock = new MonotonicClock();
-        var head = OffsetOf(await primary.InfoAsync("replication", cancellationToken), "master_repl_offset");
-        var read = clock.Elapsed;
+        if (primaryStatus.Name != primary.Name)
+        {
+            throw new DrToolsException($"lag of {Name} cannot be measured: the primary moved from {primary.Display} to {primaryStatus.Display} while it was read.",
+                DrErrorKind.InvalidOperation);
+        }
         return await Task.WhenAll(status.Standbys.Select(async standby =>
         {
             var replica = Member(standby.Name);
@@ -153,6 +157,32 @@ public sealed partial class RedisCluster : IReplicaSet
             }, CatchUpTimeout, CatchUpPoll, cancellationToken);
             return new LagSample(standby.Display, primaryStatus.Display, behind, ((reached ?? read + CatchUpTimeout) - read).TotalSeconds) { IdleSeconds = idle };
         }));
+    }
+
+    /// <summary>
+    /// The primary and its replication offset, read before any replica is waited for: a replica that keeps DrTools waiting
+    /// (frozen, stalled) is behind all that time, and an offset read only once it answered is read after it caught up.
+    /// </summary>
+    private async Task<(RedisMember Primary, long Head)> PrimaryHeadAsync(CancellationToken cancellationToken)
+    {
+        using var others = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        async Task<(RedisMember Member, IReadOnlyDictionary<string, string>? Info)> AskAsync(RedisMember member)
+        {
+            try { return (member, await member.InfoAsync("replication", others.Token)); }
+            catch (Exception e) when (e is DrToolsException or OperationCanceledException or IOException) { return (member, null); }
+        }
+        var pending = Members.Select(AskAsync).ToList();
+        while (pending.Count > 0)
+        {
+            var answered = await Task.WhenAny(pending);
+            pending.Remove(answered);
+            var (member, info) = await answered;
+            if (info?.GetValueOrDefault("role") != "master") continue;
+            others.Cancel();
+            return (member, OffsetOf(info, "master_repl_offset"));
+        }
+        cancellationToken.ThrowIfCancellationRequested();
+        throw new DrToolsException($"lag of {Name} cannot be measured: no member answered as the primary.", DrErrorKind.InvalidOperation);
     }
 
     private static long OffsetOf(IReadOnlyDictionary<string, string> info, string field) =>

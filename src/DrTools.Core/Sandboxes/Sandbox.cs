@@ -355,6 +355,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"),
             $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
 
+    // wal_keep_size: backups taken at once each switch segments and checkpoint; a pg_basebackup whose WAL stream starts
+    // after a checkpoint recycled its start segment fails ("requested WAL segment … has already been removed").
     private string CommonSettings() => $"""
 
         # DrTools sandbox settings
@@ -369,6 +371,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         hot_standby_feedback = on
         wal_log_hints = on
         wal_receiver_status_interval = 1s
+        wal_keep_size = 256MB
         archive_mode = on
         archive_command = '{Backups.WalArchive.ArchiveCommand(ArchiveDirectory).Replace("'", "''")}'
         logging_collector = off
