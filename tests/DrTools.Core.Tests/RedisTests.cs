@@ -73,6 +73,14 @@ public sealed class RedisTests
         await CliAsync(sandbox, "node0", "DEL", "user:7");
         await CliAsync(sandbox, "node0", "SET", "user:7", "ada");
         Assert.True(DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Passed);
+
+        // Another logical database counts too: a key of db1 changed fails naming db1's pattern (db0 alone passed before).
+        await CliAsync(sandbox, "node0", "-n", "1", "SET", "other:k", "1");
+        var withDb1 = await cluster.ChecksumAsync("node0", null, CancellationToken.None);
+        Assert.Contains(withDb1.Tables, t => t.Table == "db1/other:*");
+        await CliAsync(sandbox, "node0", "-n", "1", "SET", "other:k", "2");
+        var db1Changed = DbChecksums.Compare(withDb1, await cluster.ChecksumAsync("node0", null, CancellationToken.None));
+        Assert.Equal("db1/other:*", Assert.Single(db1Changed.Differences).Table);
     }
 
     [Fact]

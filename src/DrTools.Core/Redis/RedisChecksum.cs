@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using DrTools.Core.Integrity;
@@ -12,7 +13,7 @@ namespace DrTools.Core.Redis;
 /// </summary>
 public static class RedisChecksum
 {
-    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of sha256(key, TYPE key, DEBUG DIGEST-VALUE key, whether PTTL key is set) — order- and encoding-independent — over a SCAN of every key but DrTools' own (drtools:*)";
+    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of sha256(key, TYPE key, DEBUG DIGEST-VALUE key, whether PTTL key is set) — order- and encoding-independent — over a SCAN of every key but DrTools' own (drtools:*) in every logical database that holds keys (db1/prefix:* beyond db0)";
 
     /// <summary>The per-pattern method names; those of checksums taken before types and expiry counted differ, so their comparison says so.</summary>
     private const string DigestMethod = "type+digest-value+expiry", DumpMethod = "type+dump-sha256+expiry";
@@ -22,45 +23,57 @@ public static class RedisChecksum
     {
         await using var connection = await member.OpenAsync(cancellationToken, checkClusterMode: true);
         var groups = new SortedDictionary<string, (long Keys, decimal Sum)>(StringComparer.Ordinal);
-        var cursor = "0";
         bool? debugAllowed = null;
-        do
+        // Every logical database that holds keys: a restore that lost db1 must not pass on db0 alone.
+        var databases = (await connection.InfoAsync("keyspace", cancellationToken)).Keys
+            .Select(k => k.StartsWith("db", StringComparison.Ordinal) && int.TryParse(k[2..], out var n) ? n : 0)
+            .Append(0).Distinct().Order().ToList();
+        foreach (var database in databases)
         {
-            var page = (object?[])(await member.CommandAsync(connection, cancellationToken, "SCAN", cursor, "COUNT", "1000"))!;
-            cursor = (string)page[0]!;
-            var keys = ((object?[])page[1]!).Cast<string>()
-                .Where(k => !k.StartsWith(RedisCluster.KeyPrefix, StringComparison.Ordinal) && (scope is null || scope.Contains(Pattern(k)))).ToList();
-            if (keys.Count == 0) continue;
-            // One round trip a page: the digests of all its keys (DEBUG DIGEST-VALUE answers an array), then each key's type and expiry.
-            var debug = debugAllowed != false;
-            List<string[]> commands = debug ? [["DEBUG", "DIGEST-VALUE", .. keys]] : [];
-            foreach (var key in keys) commands.AddRange([["TYPE", key], ["PTTL", key]]);
-            var replies = await Pipeline(member, connection, commands, cancellationToken);
-            var digestReply = debug ? replies[0] : null;
-            if (debug) replies = replies[1..];
-            if (digestReply is RedisErrorException && debugAllowed is null) debugAllowed = false; // DEBUG is off here (enable-debug-command no): DUMP instead
-            var digests = new List<string>(keys.Count);
-            if (debugAllowed == false)
+            if (databases.Count > 1)
             {
-                foreach (var key in keys) digests.Add(Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key))));
+                await member.CommandAsync(connection, cancellationToken, "SELECT", database.ToString(CultureInfo.InvariantCulture));
             }
-            else
+            var cursor = "0";
+            do
             {
-                debugAllowed = true;
-                digests.AddRange(Reply<object?[]>(member, digestReply).Select(d => (string)d!));
+                var page = (object?[])(await member.CommandAsync(connection, cancellationToken, "SCAN", cursor, "COUNT", "1000"))!;
+                cursor = (string)page[0]!;
+                var keys = ((object?[])page[1]!).Cast<string>()
+                    .Where(k => !k.StartsWith(RedisCluster.KeyPrefix, StringComparison.Ordinal) && (scope is null || scope.Contains(Pattern(k, database))))
+                    .ToList();
+                if (keys.Count == 0) continue;
+                // One round trip a page: the digests of all its keys (DEBUG DIGEST-VALUE answers an array), then each key's type and expiry.
+                var debug = debugAllowed != false;
+                List<string[]> commands = debug ? [["DEBUG", "DIGEST-VALUE", .. keys]] : [];
+                foreach (var key in keys) commands.AddRange([["TYPE", key], ["PTTL", key]]);
+                var replies = await Pipeline(member, connection, commands, cancellationToken);
+                var digestReply = debug ? replies[0] : null;
+                if (debug) replies = replies[1..];
+                if (digestReply is RedisErrorException && debugAllowed is null) debugAllowed = false; // DEBUG is off here (enable-debug-command no): DUMP instead
+                var digests = new List<string>(keys.Count);
+                if (debugAllowed == false)
+                {
+                    foreach (var key in keys) digests.Add(Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key))));
+                }
+                else
+                {
+                    debugAllowed = true;
+                    digests.AddRange(Reply<object?[]>(member, digestReply).Select(d => (string)d!));
+                }
+                for (var i = 0; i < keys.Count; i++)
+                {
+                    var type = Reply<string>(member, replies[2 * i]);
+                    var ttl = Reply<long>(member, replies[2 * i + 1]);
+                    if (type == "none" || ttl == -2) continue; // expired or deleted since the SCAN
+                    var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{keys[i]}\0{type}\0{digests[i]}\0{(ttl >= 0 ? "expires" : "persistent")}"));
+                    var value = (decimal)(BitConverter.ToUInt64(hash, 0) >> 4);
+                    var pattern = Pattern(keys[i], database);
+                    groups[pattern] = groups.TryGetValue(pattern, out var sum) ? (sum.Keys + 1, sum.Sum + value) : (1, value);
+                }
             }
-            for (var i = 0; i < keys.Count; i++)
-            {
-                var type = Reply<string>(member, replies[2 * i]);
-                var ttl = Reply<long>(member, replies[2 * i + 1]);
-                if (type == "none" || ttl == -2) continue; // expired or deleted since the SCAN
-                var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{keys[i]}\0{type}\0{digests[i]}\0{(ttl >= 0 ? "expires" : "persistent")}"));
-                var value = (decimal)(BitConverter.ToUInt64(hash, 0) >> 4);
-                var pattern = Pattern(keys[i]);
-                groups[pattern] = groups.TryGetValue(pattern, out var sum) ? (sum.Keys + 1, sum.Sum + value) : (1, value);
-            }
+            while (cursor != "0");
         }
-        while (cursor != "0");
         var offset = (await connection.InfoAsync("replication", cancellationToken)) is var info && info.GetValueOrDefault("role") == "master"
             ? info.GetValueOrDefault("master_repl_offset") : info.GetValueOrDefault("slave_repl_offset");
         var method = debugAllowed == false ? DumpMethod : DigestMethod;
@@ -91,4 +104,7 @@ public static class RedisChecksum
 
     /// <summary>The pattern a key is counted under: "user:*" for user:42, "(no prefix)" for a key without ':'.</summary>
     public static string Pattern(string key) => key.IndexOf(':') is var colon and > 0 ? key[..colon] + ":*" : "(no prefix)";
+
+    /// <summary>A key's pattern in logical database <paramref name="database"/>: "db1/user:*"; db0's without the prefix.</summary>
+    public static string Pattern(string key, int database) => database == 0 ? Pattern(key) : $"db{database}/{Pattern(key)}";
 }
