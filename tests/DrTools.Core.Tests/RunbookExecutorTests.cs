@@ -202,13 +202,16 @@ public sealed class RunbookExecutorTests
         const string malformed = "name: Secret drill\ntargets:\n  db: { connection: \"Host=127.0.0.1;Port=abc;Password=Sup3rSecret\" }\nsteps:\n  - { run: Get-DbClusterStatus, with: { target: db } }\n";
 
         var first = await RunbookExecutor.RunAsync(RunbookParser.Parse(unreachable, "secret.yml"), new RunbookRunOptions { HistoryRoot = history.Path }, CancellationToken.None);
-        var second = await RunbookExecutor.RunAsync(RunbookParser.Parse(malformed, "secret.yml"), new RunbookRunOptions { HistoryRoot = history.Path }, CancellationToken.None);
+        // A connection string that cannot be read is refused when the runbook is read (before, when its target was set up).
+        var refused = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(malformed, "secret.yml"));
 
         Assert.Equal($"127.0.0.1:{port},127.0.0.2:{port} (allowed for drills by the runbook)", first.Targets["db"]);
         Assert.Equal(StepStatus.Failed, first.Steps[0].Status);
         Assert.Contains("unreachable", first.Steps[0].Message);
         Assert.Equal(StepStatus.Skipped, first.Steps[1].Status);
-        Assert.Contains(second.Issues, i => i.StartsWith("target db could not be set up: member #1: invalid connection string", StringComparison.Ordinal));
+        Assert.Contains("secret.yml:3:", refused.Message);
+        Assert.Contains("member #1: invalid connection string", refused.Message);
+        Assert.DoesNotContain("Sup3rSecret", refused.Message);
         foreach (var file in Directory.GetFiles(history.Path, "*", SearchOption.AllDirectories)) Assert.DoesNotContain("Sup3rSecret", File.ReadAllText(file));
     }
 

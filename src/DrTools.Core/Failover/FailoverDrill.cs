@@ -421,15 +421,19 @@ public static class FailoverDrill
     /// The drill failed or was cancelled part-way: put the cluster back as close to how it was found as possible
     /// (restart a primary that was stopped or killed when no promotion was asked for) and say where it stands.
     /// </summary>
+    private static readonly TimeSpan PromotionSettleTimeout = TimeSpan.FromSeconds(15);
+
     private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, DbMember? promotionRequested, string phase, int acknowledged)
     {
         var recovery = "";
         var status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None);
         // pg_promote may have been sent: the standby may be primary now or a moment later, and a restarted old primary
-        // would make two. Only a candidate still a standby well after a promotion takes (~20 ms) was never asked.
+        // would make two. Only a candidate still a standby well after a promotion takes was never asked: ~20 ms idle, but a
+        // startup process between retries sleeps up to wal_retrieve_retry_interval (5 s) first, and a loaded machine adds.
         var promoting = primaryDown && promotionRequested is not null && await Polling.UntilAsync(
-            async () => (status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None)).Members.Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
-            TimeSpan.FromSeconds(5), TimeSpan.FromMilliseconds(50), CancellationToken.None);
+            async () => (status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None)).Members
+                .Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
+            PromotionSettleTimeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
         if (promoting)
         {
             recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
