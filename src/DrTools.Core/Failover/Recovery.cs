@@ -66,6 +66,8 @@ public static class Recovery
 
         public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
         {
+            // A target not allowed for drills is refused before the lock connects to it.
+            Engines.DrillTargets.DemandDrillAllowed(target, options.Mode.ToString().ToLowerInvariant());
             // A plan read while another drill changes the cluster would be wrong: that drill is named instead.
             await (await DrillLock.AcquireAsync(target, sandbox, "planning a drill", cancellationToken)).DisposeAsync();
             return await drill.PlanAsync(options, cancellationToken);
@@ -73,6 +75,7 @@ public static class Recovery
 
         public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
         {
+            Engines.DrillTargets.DemandDrillAllowed(target, options.Mode.ToString().ToLowerInvariant());
             await using var alone = await DrillLock.AcquireAsync(target, sandbox, plan.Action, cancellationToken);
             // A drill that ran between the plan and the lock may have moved the primary: the plan would act on the wrong members.
             var now = await drill.PlanAsync(options, cancellationToken);

@@ -8,10 +8,14 @@ namespace DrTools.Core.Failover;
 /// </summary>
 internal static class RejoinGuard
 {
-    /// <summary>Refuses the rejoin unless <paramref name="promoted"/> is the one member that accepts writes.</summary>
+    /// <summary>
+    /// Refuses the rejoin unless <paramref name="promoted"/> is the one member besides <paramref name="oldPrimary"/> that
+    /// accepts writes. The old primary itself may still: a partition or freeze fences it without stopping it, and the
+    /// rejoin stops it before it rewinds it.
+    /// </summary>
     public static void DemandSoleWriter(ClusterStatus status, string promoted, string oldPrimary)
     {
-        var writers = Writers(status).ToList();
+        var writers = OtherWriters(status, oldPrimary);
         if (writers.SequenceEqual([promoted])) return;
         var now = writers.Count == 0
             ? $"{promoted} no longer accepts writes"
