@@ -19,7 +19,8 @@ BeforeAll {
     # One of each output type, from the cmdlet that returns it; a script run records the drill.
     $Objects = @{}
     function Add-Example { param([Parameter(ValueFromPipeline)] $Item) process { if ($null -ne $Item) { $Objects[$Item.GetType().FullName] ??= $Item }; $Item } }
-    $sandbox = New-DrSandbox -Standbys 1 -Monitoring -Confirm:$false | Add-Example
+    # Synchronous: RPO 0 is then what the cluster guarantees; an asynchronous one may lose the last writes to a SIGKILL.
+    $sandbox = New-DrSandbox -Standbys 1 -Synchronous -Monitoring -Confirm:$false | Add-Example
     $run = Start-DrRun 'Views drill' -Rto 2m -Rpo 0s -Target @{ db = $sandbox } | Add-Example
     try {
         $repository = Join-Path $run.Directory 'repository'
