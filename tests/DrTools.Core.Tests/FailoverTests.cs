@@ -232,6 +232,8 @@ public sealed class FailoverTests
         // The old primary's slot for the promoted standby would pin the segment; without it (no slots, or
         // max_slot_wal_keep_size), recycling goes ahead.
         await Sql.ExecuteAsync(sandbox, "node0", "select pg_drop_replication_slot('node1')");
+        // Nor does it keep segments for others (the sandbox keeps wal_keep_size for backups taken at once).
+        await Sql.ExecuteAsync(sandbox, "node0", "alter system set wal_keep_size = 0; select pg_reload_conf()");
         // Split brain: the old primary writes on, switching segments and checkpointing until that segment is recycled.
         for (var i = 0; i < 8 && File.Exists(Path.Combine(sandbox.Members[0].DataDirectory, "pg_wal", needed)); i++)
         {
