@@ -7,6 +7,16 @@ BeforeAll {
     Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$RepositoryRoot/output/DrTools/$version/DrTools.psd1") -Force
     $Root = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-patroni-$([guid]::NewGuid().ToString('n'))"
     $Sandbox = New-DrSandbox -Topology Patroni -Members 2 -PatroniSetting 'ttl=10,loop_wait=2,retry_timeout=4' -Path $Root -Confirm:$false
+
+    # A drill that returns once writes are back leaves the old leader still rejoining as Patroni's replica: the next
+    # drill needs it running (Patroni refuses a switchover without one), so each drill starts from a healthy cluster.
+    function Wait-Healthy {
+        $deadline = [DateTime]::UtcNow.AddSeconds(90)
+        while (-not ($status = $Sandbox | Get-DbClusterStatus).Healthy) {
+            if ([DateTime]::UtcNow -gt $deadline) { throw "the sandbox did not become healthy within 90 s: $($status.Verdict)" }
+            Start-Sleep -Milliseconds 200
+        }
+    }
 }
 
 AfterAll {
@@ -32,6 +42,7 @@ Describe 'A Patroni sandbox in PowerShell' {
     }
 
     It 'switches over through Patroni with Invoke-DbFailover, measured through HAProxy, -WhatIf first' {
+        Wait-Healthy
         $Sandbox | Invoke-DbFailover -Mode Switchover -Candidate node1 -WhatIf
         ($Sandbox | Get-DbClusterStatus).Primary.Name | Should -Be 'node0'
         $result = $Sandbox | Invoke-DbFailover -Mode Switchover -Candidate node1 -RpoSeconds 0 -Confirm:$false
@@ -43,6 +54,7 @@ Describe 'A Patroni sandbox in PowerShell' {
     }
 
     It 'watches an HA manager it does not know through the endpoint, the action a script block (Patroni standing in)' {
+        Wait-Healthy
         $endpoint = "127.0.0.1:$($Sandbox.Patroni.WritePort)"
         $leader = ($Sandbox | Get-DbClusterStatus).Primary.Name
         $other = ($Sandbox.Members | Where-Object Name -NE $leader).Name
@@ -59,6 +71,7 @@ Describe 'A Patroni sandbox in PowerShell' {
     }
 
     It 'drills a Patroni cluster given by connection strings and -Patroni, probes through the application''s path' {
+        Wait-Healthy
         $strings = $Sandbox.Members | ForEach-Object { $Sandbox.ConnectionString($_) }
         $allowed = $Sandbox.Members | ForEach-Object { "127.0.0.1:$($_.Port)" }
         $leader = ($Sandbox | Get-DbClusterStatus).Primary.Name
