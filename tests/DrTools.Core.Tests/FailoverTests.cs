@@ -42,7 +42,7 @@ public sealed class FailoverTests
         Assert.Equal("streaming", oldPrimary.ReplicationState);
         Assert.Equal(2, oldPrimary.Timeline);
         Assert.True(result.Met);
-        Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "probes stopped"],
+        Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "topology settled", "probes stopped"],
             result.Timeline.Select(e => e.Name).Where(n => !n.Contains("acknowledged") && !n.Contains("answered")));
         Assert.Equal(result.Timeline.OrderBy(e => e.At).Select(e => e.Name), result.Timeline.Select(e => e.Name));
     }
@@ -158,6 +158,64 @@ public sealed class FailoverTests
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         Assert.Equal("node0", status.Primary!.Name);
         Assert.Equal("streaming", status.Standbys.Single(s => s.Name == "node1").ReplicationState);
+    }
+
+    [Fact]
+    public async Task An_old_primary_a_supervisor_restarts_beside_the_promoted_standby_never_lets_the_drill_settle_or_pass()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Candidate = "node1", PhaseTimeout = TimeSpan.FromSeconds(10) };
+
+        // Before settling was observed, this drill reported its outage and PASSed while node0 accepted writes again as a
+        // second primary.
+        var error = await Assert.ThrowsAsync<DrToolsException>(() => DrillAsync(sandbox, options, new RestartedBySupervisor(sandbox)));
+
+        Assert.True(error.Message.Contains("the topology never settled within 10s", StringComparison.Ordinal), error.Message);
+        Assert.Contains("The old primary node0 (127.0.0.1:", error.Message);
+        Assert.Contains(") accepts writes again beside the promoted node1 (127.0.0.1:", error.Message);
+        Assert.Matches(@"127\.0\.0\.1:\d+ and 127\.0\.0\.1:\d+ all said they were the primary", error.Message);
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.Equal(2, status.Members.Count(m => m.Role == MemberRole.Primary));
+    }
+
+    [Fact]
+    public async Task A_settled_drill_reports_split_brain_writes_against_the_final_primary()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true });
+
+        var settled = result.Timeline.Single(e => e.Name == "topology settled");
+        Assert.StartsWith("node1 (127.0.0.1:", settled.Detail);
+        Assert.True(settled.At > result.Timeline.Single(e => e.Name == "old primary rejoined as a standby").At);
+        var split = Assert.Single(result.SplitBrainFigures);
+        Assert.Equal(0, split.Measured);
+        Assert.Contains($"other than the final primary 127.0.0.1:{sandbox.Members[1].Port}", split.Method);
+    }
+
+    /// <summary>Kills the primary as the sandbox does, then restarts it as a supervisor would once a standby was promoted.</summary>
+    private sealed class RestartedBySupervisor(Sandbox sandbox) : IMemberControl
+    {
+        private readonly SandboxControl _inner = new(sandbox);
+        private DbMember? _killed;
+        public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
+        public Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        {
+            _killed = primary;
+            return _inner.InjectFaultAsync(primary, cancellationToken);
+        }
+        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => _inner.StopCleanlyAsync(primary, cancellationToken);
+        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
+        public async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
+        {
+            // Called once the promotion finished: the old primary comes back as it was, a primary.
+            if (_killed is { } old && Interlocked.Exchange(ref _killed, null) is not null) await _inner.RestartAsync(old, cancellationToken);
+            return await _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
+        }
+        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
+        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => _inner.RestartAsync(member, cancellationToken);
     }
 
     /// <summary>The fault also takes the only standby down, so nothing can be promoted mid-drill.</summary>

@@ -192,7 +192,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             Enter("waiting until the new topology holds", 90);
             await using (var roles = RoleWatch.Start(ReadRolesAsync, clock))
             {
-                var settled = await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, promotionAt, member, token),
+                var settled = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, promotionAt, member,
+                        async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
                     options.PhaseTimeout, cancellationToken);
                 var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
                 if (!ClusterInspector.SameEndpoint(settled, promoted))
@@ -227,26 +228,6 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
     private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
         (await store.GetStatusAsync(cancellationToken)).Members
         .Select(m => new RoleReading(m.Endpoint, m.Role == MemberRole.Unreachable ? null : m.Role == MemberRole.Primary, m.Error)).ToList();
-
-    /// <summary>
-    /// Null once a probe write <paramref name="member"/> acknowledged since the promotion is read back from it; else what is missing.
-    /// </summary>
-    private async Task<string?> ReadBackAsync(Probe writes, TimeSpan since, string member, CancellationToken cancellationToken)
-    {
-        var write = writes.Samples.LastOrDefault(s =>
-            s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
-        if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
-        try
-        {
-            return (await store.ProbeSequencesAsync(member, writes.RunId, cancellationToken)).Contains(write.Sequence)
-                ? null
-                : $"probe write {write.Sequence}, acknowledged by {member}, was not read back from it";
-        }
-        catch (DrToolsException e)
-        {
-            return $"reading back a probe write from {member} failed: {e.Message}";
-        }
-    }
 
     private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display ?? member;
 

@@ -50,8 +50,7 @@ public static class DrillLock
         }
         catch (IOException)
         {
-            var holding = File.Exists(holderFile) ? File.ReadAllText(holderFile).Trim() : "a process that has not yet said who it is";
-            throw Refused(target, holding);
+            throw Refused(target, ReadHolder(holderFile));
         }
         var temporary = holderFile + $".{Environment.ProcessId}.tmp";
         File.WriteAllText(temporary, holder + "\n");
@@ -62,6 +61,31 @@ public static class DrillLock
             file.Dispose();
             return Task.CompletedTask;
         });
+    }
+
+    /// <summary>
+    /// Who holds the folder's lock: the holder writes it just after taking the lock, so a drill refused in that moment
+    /// (or finding the note of a drill that since ended) waits a little for the note of a live process.
+    /// </summary>
+    private static string ReadHolder(string holderFile)
+    {
+        var deadline = Environment.TickCount64 + 5000;
+        while (true)
+        {
+            string? note = null;
+            try
+            {
+                note = File.ReadAllText(holderFile).Trim();
+            }
+            catch (IOException)
+            {
+                // not written yet, or being replaced
+            }
+            var pid = note is null ? null : System.Text.RegularExpressions.Regex.Match(note, @"^pid (\d+) ");
+            if (pid is { Success: true } && Directory.Exists($"/proc/{pid.Groups[1].Value}")) return note!;
+            if (Environment.TickCount64 > deadline) return note ?? "a process that has not yet said who it is";
+            Thread.Sleep(20);
+        }
     }
 
     /// <summary>

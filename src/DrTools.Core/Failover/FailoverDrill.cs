@@ -59,6 +59,7 @@ public static class FailoverDrill
         steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
         if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
         steps.Add(rejoin ? $"rejoin {primary.Display} as a standby of the new primary (pg_rewind when needed)" : $"leave {primary.Display} down (no rejoin requested)");
+        steps.Add(PostgresSettling.Step);
         steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read the topology");
         return new FailoverPlan(target, options.Mode, primary.Name, candidate?.Name, steps, status);
     }
@@ -96,6 +97,8 @@ public static class FailoverDrill
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         var rejoined = false;
+        var promotionFinished = TimeSpan.Zero;
+        FinalPrimary? finalPrimary = null;
         try
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
@@ -145,6 +148,7 @@ public static class FailoverDrill
             promotionRequested = candidate.Member;
             await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
             promoted = candidate;
+            promotionFinished = clock.Elapsed;
             timeline.Mark("promotion finished");
             if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
 
@@ -183,6 +187,16 @@ public static class FailoverDrill
             }
             Enter("restoring synchronous replication on the new primary", 90);
             if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout, cancellationToken) is { } suspended) notes.Add(suspended);
+
+            // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
+            Enter("waiting until the new topology holds", 92);
+            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, promotionFinished, clock, options.PhaseTimeout, cancellationToken);
+            if (settled.Name != candidate.Member.Name)
+            {
+                throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not the promoted {candidate.Member.Display}.", DrErrorKind.InvalidOperation);
+            }
+            finalPrimary = new FinalPrimary(server, promotionFinished);
+            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -200,7 +214,10 @@ public static class FailoverDrill
         var newPrimary = promoted.Member;
         var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault");
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault")
+        {
+            Final = finalPrimary,
+        };
         return await FailoverFigures.ResultAsync(end, state, () => WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken), cancellationToken);
     }
 
@@ -434,7 +451,13 @@ public static class FailoverDrill
             async () => (status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None)).Members
                 .Any(m => m.Name == promotionRequested.Name && m.Role == MemberRole.Primary),
             PromotionSettleTimeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
-        if (promoting)
+        var oldServes = status.Members.Any(m => m.Name == primary.Name && m.Role == MemberRole.Primary);
+        if (promoting && oldServes)
+        {
+            recovery = $" The old primary {primary.Display} accepts writes again beside the promoted {promotionRequested!.Display}"
+                + " (DrTools did not restart it): fence one of them.";
+        }
+        else if (promoting)
         {
             recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
         }

@@ -6,7 +6,11 @@ namespace DrTools.Core.Failover;
 
 /// <summary>What every drill has at its end, whoever recovered: its plan, clock, probes, fault moment and the primaries.</summary>
 internal sealed record DrillEnd(FailoverPlan Plan, Guid RunId, MonotonicClock Clock, Timeline Timeline, Probe Writes, Probe Reads, TimeSpan Fault,
-    DbMember OldPrimary, DbMember NewPrimary, DbChecksum? Before, FailoverOptions Options, string Start);
+    DbMember OldPrimary, DbMember NewPrimary, DbChecksum? Before, FailoverOptions Options, string Start)
+{
+    /// <summary>The final primary, when the drill observed until the topology settled.</summary>
+    public FinalPrimary? Final { get; init; }
+}
 
 /// <summary>What a drill reads back from the store once the probes stopped: each engine's own queries.</summary>
 internal interface IDrillReadback
@@ -116,6 +120,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         public Task SettleAsync() => settleAsync();
 
         public Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
+
+        public FinalPrimary? FinalPrimary => end.Final;
     }
 
     /// <param name="start">What the outage is counted from, for the method text ("the fault", "the stop request").</param>

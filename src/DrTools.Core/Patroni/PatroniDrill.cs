@@ -55,6 +55,7 @@ internal static class PatroniDrill
         {
             steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica{(cluster.Sandbox is null ? "" : " (starting its Patroni again when the fault stopped it)")}");
         }
+        steps.Add(PostgresSettling.Step);
         steps.Add($"measure detection, promotion{(cluster.HaproxyStats is null ? "" : ", HAProxy switch")}, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
         return new FailoverPlan(target, options.Mode, leader.Name, candidate, steps, status)
         {
@@ -84,6 +85,7 @@ internal static class PatroniDrill
         var watch = new RecoveryWatch(cluster, plan, timeline, clock);
         var logEnds = cluster.LogEnds();
         string what;
+        FinalPrimary? final = null;
         try
         {
             options.Progress.Enter("the baseline", 5);
@@ -129,6 +131,16 @@ internal static class PatroniDrill
                     return watch.Rejoined;
                 }, options.PhaseTimeout, Poll, () => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: {watch.State}", cancellationToken);
             }
+            // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
+            options.Progress.Enter("waiting until the new topology holds", 85);
+            var since = watch.Promoted ?? watch.Fault;
+            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, since, clock, options.PhaseTimeout, cancellationToken);
+            if (settled.Name != watch.NewLeader)
+            {
+                throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not Patroni's leader {watch.NewLeader}.", DrErrorKind.InvalidOperation);
+            }
+            final = new FinalPrimary(server, since);
+            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -145,7 +157,7 @@ internal static class PatroniDrill
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var newLeader = target.Member(watch.NewLeader!);
         var start = plan.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start);
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start) { Final = final };
         var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
         return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
     }

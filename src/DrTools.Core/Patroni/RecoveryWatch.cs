@@ -21,6 +21,8 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
     /// <summary>The leader Patroni elected last: a leader can change again (a frozen old leader taking its key back).</summary>
     public string? NewLeader { get; private set; }
     public string State { get; private set; } = "not observed yet";
+    /// <summary>When the leader Patroni elected last was first seen accepting writes.</summary>
+    public TimeSpan? Promoted => _promoted;
     public bool Rejoined => _rejoined is not null || (NewLeader == plan.Primary && _promoted is not null);
 
     public async Task ObserveAsync(CancellationToken cancellationToken)

@@ -133,7 +133,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
             // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
             options.Progress.Enter("waiting until the new topology holds", 85);
-            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => ReadBackAsync(writes, runId, fault, member, token),
+            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
+                async (at, sequence, t) => await cluster.Member(at).CommandAsync(t, "HEXISTS", RedisCluster.ProbeKey(runId),
+                    sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)) is 1L, token),
                 options.PhaseTimeout, cancellationToken));
             timeline.Mark("topology settled",
                 $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
@@ -173,27 +175,6 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         {
             ProcessTable.Signal(pid, ProcessTable.SigCont);
             throw new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
-        }
-    }
-
-    /// <summary>
-    /// Null once a probe write <paramref name="member"/> acknowledged after the fault is read back from it; else what is missing.
-    /// </summary>
-    private async Task<string?> ReadBackAsync(Probe writes, Guid runId, TimeSpan fault, string member, CancellationToken cancellationToken)
-    {
-        var write = writes.Samples.LastOrDefault(s =>
-            s.Succeeded && s.Sent >= fault && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
-        if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
-        try
-        {
-            var sequence = write.Sequence.ToString(System.Globalization.CultureInfo.InvariantCulture);
-            return await cluster.Member(member).CommandAsync(cancellationToken, "HEXISTS", RedisCluster.ProbeKey(runId), sequence) is 1L
-                ? null
-                : $"probe write {sequence}, acknowledged by {member}, was not read back from it";
-        }
-        catch (DrToolsException e)
-        {
-            return $"reading back a probe write from {member} failed: {e.Message}";
         }
     }
 
