@@ -30,6 +30,8 @@ BeforeAll {
     Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$RepositoryRoot/output/DrTools/$version/DrTools.psd1") -Force
     $Work = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-shell-$([guid]::NewGuid().ToString('n'))"
     $SandboxRoot = "$Work/sandboxes"
+    $saved = @{ DRTOOLS_RUNS_ROOT = $env:DRTOOLS_RUNS_ROOT; DRTOOLS_HISTORY = $env:DRTOOLS_HISTORY }
+    $env:DRTOOLS_RUNS_ROOT = "$Work/runs"; $env:DRTOOLS_HISTORY = "$Work/history"
     $Sandbox = New-DrSandbox -Standbys 1 -Path $SandboxRoot -Confirm:$false
     $Listed = Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ $Sandbox.Id
     $Special = @{ Reference = { $Sandbox | Get-DbChecksum }; Repository = { "$Work/repository" } }
@@ -37,6 +39,7 @@ BeforeAll {
 
 AfterAll {
     if (Test-Path $SandboxRoot) { Remove-DrSandbox -All -Path $SandboxRoot -Confirm:$false -WarningAction SilentlyContinue }
+    foreach ($name in $saved.Keys) { if ($saved[$name]) { Set-Item "Env:$name" $saved[$name] } else { Remove-Item "Env:$name" -ErrorAction SilentlyContinue } }
     Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
@@ -66,5 +69,99 @@ Describe 'Pipeline binding from Get-DrSandbox' {
         $row = Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ 'not-mine'
         { $row | Get-DbClusterStatus -ErrorAction Stop } | Should -Throw -ExpectedMessage '*not-mine is not a DrTools sandbox*'
         Remove-Item $foreign
+    }
+}
+
+Describe 'Figures with their units' {
+    BeforeAll {
+        # DrTools.Core lives in the module's own AssemblyLoadContext, where type literals do not reach.
+        $core = [AppDomain]::CurrentDomain.GetAssemblies() | Where-Object { $_.GetName().Name -eq 'DrTools.Core' }
+        $measurement = $core.GetType('DrTools.Core.Measurement')
+        function New-Figure($Name, [double] $Measured, $Unit, [Nullable[double]] $Target) {
+            [Activator]::CreateInstance($measurement, [object[]]@($Name, $Measured, $Unit, $Target, 'how'))
+        }
+        $Rto = New-Figure 'write unavailability (RTO)' 0.6129571 's' 30
+        $Lag = New-Figure 'lag' 1234567 'bytes' 1048576
+    }
+
+    It 'a figure in seconds reads to the millisecond, its target in seconds, in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
+        $text = if ($View -eq 'Table') { $Rto | Format-Table | Out-String -Width 120 } else { $Rto | Format-List | Out-String -Width 120 }
+        $text | Should -Match '0\.613 s'
+        $text | Should -Match '≤ 30 s'
+        $text | Should -Not -Match '0\.6129571'
+    }
+
+    It 'a size reads in MB with the exact count, its target in the same unit, in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
+        $text = if ($View -eq 'Table') { $Lag | Format-Table | Out-String -Width 120 } else { $Lag | Format-List | Out-String -Width 120 }
+        $text | Should -Match '1\.18 MB \(1234567 bytes\)'
+        $text | Should -Match '≤ 1 MB'
+    }
+
+    It 'ToString writes the target in the figure''s unit' {
+        "$Rto" | Should -Be '0.613 s (≤ 30 s: met)'
+        (New-Figure 'lag' 0 'bytes' 1048576).ToString() | Should -Be '0 bytes (≤ 1 MB: met)'
+    }
+
+    It 'Should -MeetObjective writes the figure and the target with their units' {
+        $missed = New-Figure 'write unavailability (RTO)' 0.5487924 's' 0.5
+        $failure = { $missed | Should -MeetObjective } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike '*measured 0.549 s against a target of ≤ 0.5 s (how)*'
+        $failure = { $Lag | Should -MeetObjective } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike '*measured 1.18 MB (1234567 bytes) against a target of ≤ 1 MB*'
+    }
+
+    It 'a lag result from a sandbox shows its figures with units in its table and list views' {
+        $lag = $Sandbox | Test-ReplicationLag -MaxLagBytes 1MB
+        $table = $lag | Out-String -Width 120
+        $table | Should -Match '\d (bytes|kB|MB)\s'
+        $table | Should -Match '\d s\b'
+        $lag | Format-List | Out-String -Width 120 | Should -Match '\d (bytes|kB|MB) \(≤ 1 MB: met\)'
+    }
+}
+
+Describe 'Sampled lag' {
+    BeforeAll {
+        $Sampled = $Sandbox | Test-ReplicationLag -Duration 2s -Interval 250ms -MaxLagBytes 16MB
+    }
+
+    It 'took several samples (what the views below show)' {
+        $Sampled.LagBytes.Samples | Should -BeGreaterOrEqual 6
+    }
+
+    It 'shows the maximum, the p95 and the sample count in the table' {
+        $lines = ($Sampled | Format-Table | Out-String -Width 120) -split "`n" | Where-Object { $_.Trim() }
+        $lines[0] | Should -Match 'Lag \(max\)\s+Lag p95.*Samples'
+        $lines[2] | Should -Match "\d (bytes|kB|MB)\s+\d+(\.\d+)? (bytes|kB|MB)\s.*\s$($Sampled.LagBytes.Samples) "
+    }
+
+    It 'shows each figure''s maximum, target, p95 and sample count in the list' {
+        $text = $Sampled | Format-List | Out-String -Width 120
+        $text | Should -Match "(?m)^Lag\s*: \d+(\.\d+)? (bytes|kB|MB).*\(≤ 16 MB: met\)\s+max of $($Sampled.LagBytes.Samples) samples, p95 \d"
+        $text | Should -Match "(?m)^ReplayLag\s*: \d+(\.\d+)? s\s+max of $($Sampled.LagBytes.Samples) samples, p95 \d+(\.\d+)? s"
+    }
+}
+
+Describe 'A run''s objectives in the shell' {
+    BeforeAll {
+        $run = Start-DrRun 'Objectives drill' -Rto 60s
+        Invoke-DrStep $run 'Status' -Objective rto { $Sandbox | Get-DbClusterStatus } | Out-Null
+        $Journal = $run | Complete-DrRun
+        $Rto = $Journal.Objectives | Where-Object Name -EQ 'rto'
+    }
+
+    It 'measured the RTO (what the views below show)' {
+        $Rto.Measurement.Measured | Should -BeGreaterThan 0
+    }
+
+    It 'shows each objective''s target and figure with units in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
+        $text = if ($View -eq 'Table') { $Journal.Objectives | Format-Table | Out-String -Width 120 } else { $Journal.Objectives | Format-List | Out-String -Width 120 }
+        $text | Should -Match '≤ 60 s'
+        $text | Should -Match ([regex]::Escape($Rto.Measurement.MeasuredText))
+        $Rto.Measurement.MeasuredText | Should -Match '^\d+(\.\d{1,3})? s$'
+    }
+
+    It 'says in the run''s <View> view whether the RTO was met, with the RTO measured and its target' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
+        $text = if ($View -eq 'Table') { $Journal | Format-Table | Out-String -Width 120 } else { $Journal | Format-List | Out-String -Width 120 }
+        $text | Should -Match "met: $([regex]::Escape($Rto.Measurement.MeasuredText)) ≤ 60 s"
     }
 }
