@@ -165,3 +165,20 @@ Describe 'A run''s objectives in the shell' {
         $text | Should -Match "met: $([regex]::Escape($Rto.Measurement.MeasuredText)) ≤ 60 s"
     }
 }
+
+Describe 'Tab completion in the pipeline form the help shows' {
+    It 'completes <Line> from a sandbox <Form> in a variable' -ForEach @(
+        @{ Line = '$sb | Invoke-DbFailover -Candidate '; Form = 'opened' }
+        @{ Line = '$sb | Invoke-DbFailover -Candidate '; Form = 'listed' }
+        @{ Line = '$sb | Start-DrFault -Kind Freeze -Member '; Form = 'opened' }
+        @{ Line = '$sb | Invoke-DbQuery -Query "select 1" -Member n'; Form = 'listed' }
+    ) {
+        $sb = if ($Form -eq 'opened') { $Sandbox } else { $Listed }
+        (TabExpansion2 -inputScript $Line -cursorColumn $Line.Length).CompletionMatches.CompletionText | Should -Be 'node0', 'node1'
+    }
+
+    It 'offers nothing, and runs nothing, for a command piped in' {
+        $line = 'Get-DrSandbox -Path ''/nonexistent'' | Invoke-DbFailover -Candidate '
+        (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty
+    }
+}
