@@ -135,6 +135,19 @@ public sealed record RunJournal
     /// <summary>The objective of that name's verdict with its figure and target ("met: 0.722 s ≤ 60 s"), or "n/a" when none is set.</summary>
     public string ObjectiveVerdict(string name) => Objectives.FirstOrDefault(o => o.Name == name)?.Verdict ?? "n/a";
 
+    /// <summary>
+    /// The verdict as `drtools run` prints it: the status and how long the run took, each objective met or not with its
+    /// figure and target, the issues, and where the journal and reports are.
+    /// </summary>
+    public IReadOnlyList<string> VerdictLines() =>
+    [
+        $"{Runbook}: {Status.ToString().ToUpperInvariant()}{(Duration is { } took ? $" in {FigureText.Of(took.TotalSeconds, "s")}" : "")}"
+            + (AbortReason is { } reason ? $" ({reason})" : ""),
+        .. Objectives.Select(o => $"  {o.Name.ToUpperInvariant()}: {o.Verdict}"),
+        .. Issues.Select(issue => $"  issue: {issue}"),
+        $"journal and reports: {Folder}",
+    ];
+
     /// <summary>The targets as the history groups drills by: a sandbox gets a new id every run, so only its kind counts.</summary>
     [JsonIgnore] public string TargetSummary => string.Join("; ", Targets.Select(t => $"{t.Key}: {t.Value.Split(" (id ")[0]}"));
 
