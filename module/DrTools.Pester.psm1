@@ -20,7 +20,10 @@ function Get-DrObjectiveFigure {
     elseif ($properties -contains 'Measured' -and $properties -contains 'Method') {
         # The texts Core writes every figure with: its unit, seconds to the millisecond, sizes in kB/MB.
         $target = if ($null -ne $object.Target) { $object.TargetText }
-        [pscustomobject]@{ Name = $object.Name; Measured = $object.ExactText; Target = $target; Method = $object.Method; Met = $object.Met; NotMeasured = $null }
+        [pscustomobject]@{
+            Name = $object.Name; Measured = $object.ExactText; Target = $target; Method = $object.Method; Met = $object.Met
+            NotMeasured = $null
+        }
     }
     elseif ($properties -contains 'Figures') {
         foreach ($figure in $object.Figures | Where-Object { $null -ne $_.Target }) { Get-DrObjectiveFigure $figure }

@@ -42,5 +42,6 @@ public static class FigureText
 
     // Whether the size shown is the count itself (1 MB for 1048576), so that the exact count adds nothing.
     private static bool IsWhole(double value, string shown) =>
-        Units.FirstOrDefault(u => shown.EndsWith(" " + u.Name, StringComparison.Ordinal)) is { Name: not null } unit && value % unit.Size == 0;
+        Units.FirstOrDefault(u => shown.EndsWith(" " + u.Name, StringComparison.Ordinal)) is { Name: not null } unit
+        && value % unit.Size == 0;
 }

@@ -44,7 +44,10 @@ public abstract class DrCompleter : IArgumentCompleter
     {
         if (command.Parent is not PipelineAst pipeline) return null;
         var at = pipeline.PipelineElements.IndexOf(command);
-        if (at < 1 || pipeline.PipelineElements[at - 1] is not CommandExpressionAst { Expression: VariableExpressionAst variable }) return null;
+        if (at < 1 || pipeline.PipelineElements[at - 1] is not CommandExpressionAst { Expression: VariableExpressionAst variable })
+        {
+            return null;
+        }
         using var shell = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
         var value = shell.AddCommand("Get-Variable").AddParameter("Name", variable.VariablePath.UserPath).AddParameter("ValueOnly")
             .AddParameter("ErrorAction", ActionPreference.Ignore).Invoke().FirstOrDefault();

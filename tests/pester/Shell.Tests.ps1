@@ -3,13 +3,16 @@
 # target, tab completion works in the pipeline form the help shows, and figures are shown with their units.
 
 BeforeDiscovery {
+    $Views = @{ View = 'Table' }, @{ View = 'List' }
     # Each cmdlet that takes a sandbox from the pipeline, with arguments that make it quick and change nothing.
     $BindCases = @(
         @{ Name = 'Get-DbClusterStatus'; Arguments = @{}; Check = { param($out) $out.Healthy | Should -BeTrue } }
-        @{ Name = 'Test-ReplicationLag'; Arguments = @{ MaxLagBytes = 100MB; Quiet = $true }; Check = { param($out) $out | Should -BeExactly $true } }
+        @{ Name = 'Test-ReplicationLag'; Arguments = @{ MaxLagBytes = 100MB; Quiet = $true }
+            Check = { param($out) $out | Should -BeExactly $true } }
         @{ Name = 'Invoke-DbFailover'; Arguments = @{ WhatIf = $true } }
         @{ Name = 'Get-DbChecksum'; Arguments = @{}; Check = { param($out) "$($out.Member)" | Should -Match 'node0' } }
-        @{ Name = 'Compare-DbChecksum'; Arguments = @{ Reference = 'Reference' }; Check = { param($out) "$($out.Current.Member)" | Should -Match 'node0' } }
+        @{ Name = 'Compare-DbChecksum'; Arguments = @{ Reference = 'Reference' }
+            Check = { param($out) "$($out.Current.Member)" | Should -Match 'node0' } }
         @{ Name = 'Invoke-DbQuery'; Arguments = @{ Query = 'select 1'; WhatIf = $true } }
         @{ Name = 'Enable-DbWalArchive'; Arguments = @{ Repository = 'Repository'; WhatIf = $true } }
         @{ Name = 'New-DbBackup'; Arguments = @{ Repository = 'Repository'; WhatIf = $true } }
@@ -35,11 +38,19 @@ BeforeAll {
     $Sandbox = New-DrSandbox -Standbys 1 -Path $SandboxRoot -Confirm:$false
     $Listed = Get-DrSandbox -Path $SandboxRoot | Where-Object Id -EQ $Sandbox.Id
     $Special = @{ Reference = { $Sandbox | Get-DbChecksum }; Repository = { "$Work/repository" } }
+    # What the default table or list view of DrTools objects shows at a width.
+    function Out-View([Parameter(ValueFromPipeline)] $Item, [string] $View, [int] $Width = 120) {
+        end {
+            if ($View -eq 'Table') { $input | Format-Table | Out-String -Width $Width } else { $input | Format-List | Out-String -Width $Width }
+        }
+    }
 }
 
 AfterAll {
     if (Test-Path $SandboxRoot) { Remove-DrSandbox -All -Path $SandboxRoot -Confirm:$false -WarningAction SilentlyContinue }
-    foreach ($name in $saved.Keys) { if ($saved[$name]) { Set-Item "Env:$name" $saved[$name] } else { Remove-Item "Env:$name" -ErrorAction SilentlyContinue } }
+    foreach ($name in $saved.Keys) {
+        if ($saved[$name]) { Set-Item "Env:$name" $saved[$name] } else { Remove-Item "Env:$name" -ErrorAction SilentlyContinue }
+    }
     Remove-Item $Work -Recurse -Force -ErrorAction SilentlyContinue
 }
 
@@ -49,7 +60,8 @@ Describe 'Pipeline binding from Get-DrSandbox' {
     }
 
     It 'covers every cmdlet that takes a sandbox from the pipeline' -ForEach @{ Covered = $BindCases.Name } {
-        $takers = Get-Command -Module DrTools | Where-Object { $_.Parameters['Sandbox'].ParameterSets.Values.ValueFromPipeline -contains $true }
+        $takers = Get-Command -Module DrTools |
+            Where-Object { $_.Parameters['Sandbox'].ParameterSets.Values.ValueFromPipeline -contains $true }
         ($takers.Name | Sort-Object) | Should -Be ($Covered | Sort-Object)
     }
 
@@ -84,15 +96,15 @@ Describe 'Figures with their units' {
         $Lag = New-Figure 'lag' 1234567 'bytes' 1048576
     }
 
-    It 'a figure in seconds reads to the millisecond, its target in seconds, in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
-        $text = if ($View -eq 'Table') { $Rto | Format-Table | Out-String -Width 120 } else { $Rto | Format-List | Out-String -Width 120 }
+    It 'a figure in seconds reads to the millisecond, its target in seconds, in the <View> view' -ForEach $Views {
+        $text = $Rto | Out-View -View $View
         $text | Should -Match '0\.613 s'
         $text | Should -Match '≤ 30 s'
         $text | Should -Not -Match '0\.6129571'
     }
 
-    It 'a size reads in MB with the exact count, its target in the same unit, in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
-        $text = if ($View -eq 'Table') { $Lag | Format-Table | Out-String -Width 120 } else { $Lag | Format-List | Out-String -Width 120 }
+    It 'a size reads in MB with the exact count, its target in its unit, in the <View> view' -ForEach $Views {
+        $text = $Lag | Out-View -View $View
         $text | Should -Match '1\.18 MB \(1234567 bytes\)'
         $text | Should -Match '≤ 1 MB'
     }
@@ -136,8 +148,9 @@ Describe 'Sampled lag' {
 
     It 'shows each figure''s maximum, target, p95 and sample count in the list' {
         $text = $Sampled | Format-List | Out-String -Width 120
-        $text | Should -Match "(?m)^Lag\s*: \d+(\.\d+)? (bytes|kB|MB).*\(≤ 16 MB: met\)\s+max of $($Sampled.LagBytes.Samples) samples, p95 \d"
-        $text | Should -Match "(?m)^ReplayLag\s*: \d+(\.\d+)? s\s+max of $($Sampled.LagBytes.Samples) samples, p95 \d+(\.\d+)? s"
+        $samples = "max of $($Sampled.LagBytes.Samples) samples"
+        $text | Should -Match "(?m)^Lag\s*: \d+(\.\d+)? (bytes|kB|MB).*\(≤ 16 MB: met\)\s+$samples, p95 \d"
+        $text | Should -Match "(?m)^ReplayLag\s*: \d+(\.\d+)? s\s+$samples, p95 \d+(\.\d+)? s"
     }
 }
 
@@ -153,15 +166,15 @@ Describe 'A run''s objectives in the shell' {
         $Rto.Measurement.Measured | Should -BeGreaterThan 0
     }
 
-    It 'shows each objective''s target and figure with units in the <View> view' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
-        $text = if ($View -eq 'Table') { $Journal.Objectives | Format-Table | Out-String -Width 120 } else { $Journal.Objectives | Format-List | Out-String -Width 120 }
+    It 'shows each objective''s target and figure with units in the <View> view' -ForEach $Views {
+        $text = $Journal.Objectives | Out-View -View $View
         $text | Should -Match '≤ 60 s'
         $text | Should -Match ([regex]::Escape($Rto.Measurement.MeasuredText))
         $Rto.Measurement.MeasuredText | Should -Match '^\d+(\.\d{1,3})? s$'
     }
 
-    It 'says in the run''s <View> view whether the RTO was met, with the RTO measured and its target' -ForEach @{ View = 'Table' }, @{ View = 'List' } {
-        $text = if ($View -eq 'Table') { $Journal | Format-Table | Out-String -Width 120 } else { $Journal | Format-List | Out-String -Width 120 }
+    It 'says in the run''s <View> view whether the RTO was met, with the RTO and its target' -ForEach $Views {
+        $text = $Journal | Out-View -View $View
         $text | Should -Match "met: $([regex]::Escape($Rto.Measurement.MeasuredText)) ≤ 60 s"
     }
 }

@@ -132,7 +132,7 @@ public sealed record RunJournal
     [JsonIgnore] public bool Passed => Status == RunStatus.Passed;
     [JsonIgnore] public IEnumerable<Measurement> Measurements => Steps.SelectMany(s => s.Measurements);
 
-    /// <summary>The objective of that name's verdict with its figure and target ("met: 0.722 s ≤ 60 s"), or "n/a" when none is set.</summary>
+    /// <summary>The objective of that name's verdict with its figure and target ("met: 0.722 s ≤ 60 s"); "n/a" when none is set.</summary>
     public string ObjectiveVerdict(string name) => Objectives.FirstOrDefault(o => o.Name == name)?.Verdict ?? "n/a";
 
     /// <summary>

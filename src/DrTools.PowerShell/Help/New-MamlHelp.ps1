@@ -29,7 +29,9 @@ function Format-Default($Command, $Parameter, $Defaults) {
     if (($Command.ParameterSets.Parameters | Where-Object Name -EQ $Parameter.Name).IsMandatory -notcontains $false) { return 'None' }
     if ($Parameter.SwitchParameter) { return 'False' }
     $value = $Defaults.($Parameter.Name)
-    if ($value -is [timespan]) { return $(if ($value.TotalSeconds -lt 1) { "$($value.TotalMilliseconds)ms" } else { "$($value.TotalSeconds)s" }) }
+    if ($value -is [timespan]) {
+        return $(if ($value.TotalSeconds -lt 1) { "$($value.TotalMilliseconds)ms" } else { "$($value.TotalSeconds)s" })
+    }
     if ($value -is [System.Collections.IEnumerable] -and $value -isnot [string]) { $value = @($value) -join ', ' }
     if ("$value" -eq '') { 'None' } else { "$value" }
 }
