@@ -3,7 +3,7 @@
 
 function Get-DrObjectiveFigure {
     # The figures a result is held to: a Measurement, an objective of a run, a run (every objective), or any result
-    # that lists its Figures (failover, lag, verification). Each: name, measured, target, unit, how measured, met.
+    # that lists its Figures (failover, lag, verification). Each: name, measured and target as text, how measured, met.
     param($Value)
     $object = if ($Value -is [psobject]) { $Value.psobject.BaseObject } else { $Value }
     $properties = $object.psobject.Properties.Name
@@ -13,12 +13,17 @@ function Get-DrObjectiveFigure {
     elseif ($properties -contains 'NotMeasuredBecause') {
         $m = $object.Measurement
         [pscustomobject]@{
-            Name = "objective $($object.Name.ToUpperInvariant())"; Measured = $m.Measured; Target = $object.Target.TotalSeconds; Unit = 's'
+            Name = "objective $($object.Name.ToUpperInvariant())"; Measured = $object.MeasuredText; Target = $object.TargetText
             Method = $m.Method; Met = [bool]$object.Met; NotMeasured = $object.NotMeasuredBecause
         }
     }
     elseif ($properties -contains 'Measured' -and $properties -contains 'Method') {
-        [pscustomobject]@{ Name = $object.Name; Measured = $object.Measured; Target = $object.Target; Unit = $object.Unit; Method = $object.Method; Met = $object.Met; NotMeasured = $null }
+        # The texts Core writes every figure with: its unit, seconds to the millisecond, sizes in kB/MB.
+        $target = if ($null -ne $object.Target) { $object.TargetText }
+        [pscustomobject]@{
+            Name = $object.Name; Measured = $object.ExactText; Target = $target; Method = $object.Method; Met = $object.Met
+            NotMeasured = $null
+        }
     }
     elseif ($properties -contains 'Figures') {
         foreach ($figure in $object.Figures | Where-Object { $null -ne $_.Target }) { Get-DrObjectiveFigure $figure }
@@ -39,7 +44,7 @@ function Test-DrMeetObjective {
         param($f)
         if ($null -ne $f.NotMeasured) { return "$($f.Name) was not measured: $($f.NotMeasured)" }
         if ($null -eq $f.Target) { return "$($f.Name) has no target" }
-        "$($f.Name) measured $($f.Measured) $($f.Unit) against a target of <= $($f.Target) $($f.Unit) ($($f.Method))"
+        "$($f.Name) measured $($f.Measured) against a target of $($f.Target) ($($f.Method))"
     }
     $missed = @($figures | Where-Object { $_.Met -ne $true })
     if ($Negate) {

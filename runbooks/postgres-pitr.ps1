@@ -1,5 +1,4 @@
 #Requires -Version 7.6
-#Requires -Modules DrTools
 <#
 .SYNOPSIS
     Point-in-time recovery drill, as a PowerShell script: the same drill as postgres-pitr.yml, with the same journal,
@@ -19,6 +18,11 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# The module this script ships in (runbooks/ is in the module's folder), else the one installed: no Import-Module first.
+if (-not (Get-Module DrTools)) {
+    $shipped = Join-Path $PSScriptRoot '../DrTools.psd1'
+    Import-Module $(if (Test-Path $shipped) { $shipped } else { 'DrTools' })
+}
 $history = if ($HistoryPath) { @{ HistoryPath = $HistoryPath } } else { @{} }
 
 # The run owns the sandbox from here: Complete-DrRun removes it even if no cleanup step does.

@@ -1,5 +1,4 @@
 #Requires -Version 7.6
-#Requires -Modules DrTools
 <#
 .SYNOPSIS
     Aurora / RDS Multi-AZ failover drill: AWS fails the writer over, DrTools measures what clients saw through the
@@ -33,6 +32,11 @@ param(
 )
 
 $ErrorActionPreference = 'Stop'
+# The module this script ships in (runbooks/ is in the module's folder), else the one installed: no Import-Module first.
+if (-not (Get-Module DrTools)) {
+    $shipped = Join-Path $PSScriptRoot '../DrTools.psd1'
+    Import-Module $(if (Test-Path $shipped) { $shipped } else { 'DrTools' })
+}
 if (-not $UseAwsCli -and -not (Get-Command Start-RDSDBClusterFailover -ErrorAction SilentlyContinue)) {
     throw 'Start-RDSDBClusterFailover was not found: Install-Module AWS.Tools.RDS, or pass -UseAwsCli to use the aws command.'
 }

@@ -1,5 +1,3 @@
-using System.Globalization;
-
 namespace DrTools.Core;
 
 /// <summary>
@@ -17,14 +15,34 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
     /// <summary>How many samples the figure was taken from.</summary>
     public int Samples { get; init; } = 1;
 
-    public override string ToString()
-    {
-        var text = $"{Format(Measured)} {Unit}";
-        return Target is { } target ? $"{text} (≤ {Format(target)}: {(Met == true ? "met" : "NOT met")})" : text;
-    }
+    /// <summary>The figure with its unit (a sampled one: its maximum), short enough for a table column: 1.18 MB.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string MeasuredText => FigureText.Of(Measured, Unit);
+
+    /// <summary>As <see cref="MeasuredText"/>, with the exact count a size rounds: 1.18 MB (1234567 bytes).</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string ExactText => FigureText.Exact(Measured, Unit);
+
+    /// <summary>The 95th percentile of a sampled figure with its unit; "-" for one sample.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string P95Text => Samples > 1 ? FigureText.Of(P95 ?? Measured, Unit) : "-";
+
+    /// <summary>How a sampled figure was taken, as the reports write it: "max of 20 samples, p95 10 kB"; empty for one sample.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string SamplesText => Samples > 1 ? $"max of {Samples} samples, p95 {P95Text}" : "";
+
+    /// <summary>The target in the figure's unit (≤ 30 s), or "-" when none was set.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string TargetText => Target is { } target ? FigureText.Target(target, Unit) : "-";
+
+    public override string ToString() => Target is null ? ExactText : $"{ExactText} ({TargetText}: {(Met == true ? "met" : "NOT met")})";
+
+    /// <summary>ToString and, for a sampled figure, how it was sampled on a line of its own: what a list view shows.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string FullText => Samples > 1 ? $"{this}\n{SamplesText}" : ToString();
 
     /// <summary>A figure as reports write it: whole numbers bare, others to three decimals.</summary>
-    public static string Format(double value) => value.ToString(value == Math.Floor(value) ? "0" : "0.###", CultureInfo.InvariantCulture);
+    public static string Format(double value) => FigureText.Number(value);
 
     /// <summary>Nearest-rank percentile of samples (p in 0..100).</summary>
     public static double Percentile(IReadOnlyList<double> samples, double p)

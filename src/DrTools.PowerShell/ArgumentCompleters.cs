@@ -19,7 +19,9 @@ public abstract class DrCompleter : IArgumentCompleter
         var word = wordToComplete.Trim('\'', '"');
         try
         {
-            return Candidates(word, fakeBoundParameters)
+            var bound = new Hashtable(fakeBoundParameters, StringComparer.OrdinalIgnoreCase);
+            if (PipedValue(commandAst) is { } piped) bound[Piped] = piped;
+            return Candidates(word, bound)
                 .Where(c => c.Text.StartsWith(word, StringComparison.OrdinalIgnoreCase))
                 .Select(c => new CompletionResult(Quote(c.Text), c.Text, CompletionResultType.ParameterValue, c.Tooltip))
                 .ToList();
@@ -28,6 +30,28 @@ public abstract class DrCompleter : IArgumentCompleter
         {
             return [];
         }
+    }
+
+    /// <summary>The key under which the bound parameters hold the value piped into the command, where it can be known.</summary>
+    protected const string Piped = "<piped>";
+
+    /// <summary>
+    /// The value of a variable piped into the command (<c>$sb | Invoke-DbFailover -Candidate</c>), read from the session:
+    /// PowerShell binds pipeline input only when the command runs, so the fake bound parameters never hold it. What
+    /// is not a variable is not run to find out.
+    /// </summary>
+    private static object? PipedValue(CommandAst command)
+    {
+        if (command.Parent is not PipelineAst pipeline) return null;
+        var at = pipeline.PipelineElements.IndexOf(command);
+        if (at < 1 || pipeline.PipelineElements[at - 1] is not CommandExpressionAst { Expression: VariableExpressionAst variable })
+        {
+            return null;
+        }
+        using var shell = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
+        var value = shell.AddCommand("Get-Variable").AddParameter("Name", variable.VariablePath.UserPath).AddParameter("ValueOnly")
+            .AddParameter("ErrorAction", ActionPreference.Ignore).Invoke().FirstOrDefault();
+        return value?.BaseObject;
     }
 
     /// <summary>Every candidate and what it is (the tooltip); the word typed so far filters them.</summary>
@@ -58,13 +82,17 @@ public sealed class SandboxIdCompleter : DrCompleter
         Leftovers.List(Bound(bound, "Path")).Where(Leftovers.IsRemovable).Select(s => (s.Id, $"{s.Kind} {s.State}: {string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}"))}"));
 }
 
-/// <summary>Members of the bound -Sandbox (by name) or of the bound -ConnectionString values (host:port).</summary>
+/// <summary>
+/// Members of the sandbox bound to -Sandbox or piped in (opened, or as Get-DrSandbox lists it), by name, or of the bound
+/// -ConnectionString values (host:port).
+/// </summary>
 public sealed class MemberCompleter : DrCompleter
 {
     protected override IEnumerable<(string, string)> Candidates(string word, IDictionary bound)
     {
-        var sandbox = bound.Contains("Sandbox") ? (bound["Sandbox"] is PSObject o ? o.BaseObject : bound["Sandbox"]) as Core.Sandboxes.Sandbox : null;
-        if (sandbox is not null) return sandbox.Members.Select(m => (m.Name, $"127.0.0.1:{m.ClientPort}"));
+        var sandbox = bound["Sandbox"] is PSObject o ? o.BaseObject : bound["Sandbox"] ?? bound[Piped];
+        if (sandbox is Core.Sandboxes.Sandbox opened) return opened.Members.Select(m => (m.Name, $"127.0.0.1:{m.ClientPort}"));
+        if (sandbox is Core.Sandboxes.SandboxInfo listed) return listed.Members.Select(m => (m.Name, $"127.0.0.1:{m.Port}"));
         var strings = bound.Contains("ConnectionString") ? LanguagePrimitives.ConvertTo<string[]>(bound["ConnectionString"]) : [];
         return strings.Select((s, i) => DbMember.Parse(s, i + 1)).Select(m => (m.Endpoint, m.Display));
     }

@@ -18,7 +18,8 @@ public abstract class DbTargetCmdlet : DrCmdlet
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = SandboxSet, HelpMessage = "A sandbox from New-DrSandbox.")]
+    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = SandboxSet, HelpMessage = "A sandbox from New-DrSandbox or Get-DrSandbox.")]
+    [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "The store the connection strings reach: PostgreSQL (the default), MariaDB or Redis. A sandbox knows its own.")]

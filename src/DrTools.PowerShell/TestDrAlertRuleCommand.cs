@@ -14,6 +14,7 @@ public sealed class TestDrAlertRuleCommand : DrCmdlet
     public string? Name { get; set; }
 
     [Parameter(ValueFromPipeline = true, HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring).")]
+    [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
     [Parameter(HelpMessage = "Prometheus' URL, for your own stack (e.g. http://prometheus:9090).")]

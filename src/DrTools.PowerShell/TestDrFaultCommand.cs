@@ -10,6 +10,7 @@ namespace DrTools.PowerShell;
 public sealed class TestDrFaultCommand : DrCmdlet
 {
     [Parameter(ValueFromPipeline = true, HelpMessage = "A sandbox: only traces of faults on its members count, and its members are checked for frozen processes; without, any fault on this machine counts.")]
+    [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
     protected override void ProcessRecord() =>

@@ -18,6 +18,7 @@ public sealed class WaitDrAlertCommand : DrCmdlet
     public string Name { get; set; } = "";
 
     [Parameter(ValueFromPipeline = true, HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring): its Alertmanager, Prometheus and DrTools' receiver.")]
+    [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
     [Parameter(HelpMessage = "Labels the alert must have, e.g. @{ member = 'node0' }.")]

@@ -173,7 +173,7 @@ public sealed class FailoverCliTests
         Assert.True(impossible.ExitCode == 1, impossible.All);
         Assert.Contains("objectives NOT met", impossible.StandardOutput);
         Assert.Contains("write unavailability (RTO):", impossible.StandardOutput);
-        Assert.Contains("(≤ 0.001: NOT met)", impossible.StandardOutput);
+        Assert.Contains("(≤ 0.001 s: NOT met)", impossible.StandardOutput);
     }
 
     [Fact]

@@ -28,7 +28,29 @@ public sealed class MeasurementTests
         Assert.True(new Measurement("lag", 10, "bytes", 10, "m").Met);
         Assert.False(new Measurement("lag", 11, "bytes", 10, "m").Met);
         Assert.Null(new Measurement("lag", 11, "bytes", null, "m").Met);
-        Assert.Equal("11 bytes (≤ 10: NOT met)", new Measurement("lag", 11, "bytes", 10, "m").ToString());
+        Assert.Equal("11 bytes (≤ 10 bytes: NOT met)", new Measurement("lag", 11, "bytes", 10, "m").ToString());
+    }
+
+    [Theory]
+    [InlineData(0.6129571, "s", "0.613 s")]
+    [InlineData(42.5, "s", "42.5 s")]
+    [InlineData(0, "bytes", "0 bytes")]
+    [InlineData(1023, "bytes", "1023 bytes")]
+    [InlineData(1048576, "bytes", "1 MB")]
+    [InlineData(1234567, "bytes", "1.18 MB (1234567 bytes)")]
+    [InlineData(3, "writes", "3 writes")]
+    public void Figures_read_with_their_units(double value, string unit, string expected) =>
+        Assert.Equal(expected, FigureText.Exact(value, unit));
+
+    [Fact]
+    public void A_figure_reads_with_its_target_in_the_same_unit_and_a_sampled_one_with_its_p95()
+    {
+        Assert.Equal("0.613 s (≤ 30 s: met)", new Measurement("rto", 0.6129571, "s", 30, "m").ToString());
+        Assert.Equal("0 bytes (≤ 1 MB: met)", new Measurement("lag", 0, "bytes", 1048576, "m").ToString());
+        var sampled = new Measurement("lag", 20480, "bytes", null, "m") { P95 = 10240, Samples = 20 };
+        Assert.Equal("max of 20 samples, p95 10 kB", sampled.SamplesText);
+        Assert.Equal("20 kB\nmax of 20 samples, p95 10 kB", sampled.FullText);
+        Assert.Equal("", new Measurement("rto", 1, "s", null, "m").SamplesText);
     }
 
     [Fact]

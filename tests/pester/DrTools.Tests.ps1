@@ -287,7 +287,8 @@ Describe 'Should -MeetObjective' {
 
     It 'fails with the measured figure, the target and how it was measured' {
         $failure = { $Missed | Should -MeetObjective -Because 'the SLA says so' } | Should -Throw -PassThru
-        $failure.Exception.Message | Should -BeLike "Expected the result to meet its objectives because the SLA says so, but write unavailability (RTO) measured 42.5 s against a target of <= 30 s (longest gap between acknowledged probe writes)*"
+        $failure.Exception.Message | Should -BeLike ("Expected the result to meet its objectives because the SLA says so, but write " +
+            "unavailability (RTO) measured 42.5 s against a target of ≤ 30 s (longest gap between acknowledged probe writes)*")
     }
 
     It 'refuses what is not a DrTools result' {

@@ -71,9 +71,31 @@ Describe 'Format views' {
         $item = $Objects[$Type]
         $item | Should -Not -BeNullOrEmpty -Because "the drill must have produced a $Type"
 
-        $text = if ($View -eq 'Table') { $item | Format-Table -View $definition.Name | Out-String -Width $Width } else { $item | Format-List -View $definition.Name | Out-String -Width $Width }
+        $render = {
+            param($at)
+            if ($View -eq 'Table') { $item | Format-Table -View $definition.Name | Out-String -Width $at }
+            else { $item | Format-List -View $definition.Name | Out-String -Width $at }
+        }
+        $text = & $render $Width
         $lines = $text -split "`r?`n" | Where-Object { $_.Trim() }
         $lines | ForEach-Object { $_.Length | Should -BeLessOrEqual $Width -Because "'$_' must fit" }
+        # No word, address or figure is split across lines (a list wraps its values wherever the width ends): no token of
+        # the view without a width limit is found cut in two, its head ending one line and its tail on another. Where a
+        # line ends depends on the lengths of what it holds (ports, ids), so the next few widths are tried too.
+        $wide = & $render 1000
+        foreach ($at in $Width..($Width + 7)) {
+            $shown = & $render $at
+            $narrow = @($shown -split '\s+' | Where-Object { $_ })
+            # (A path longer than a line has to break somewhere; a rule of dashes under a header is no word.)
+            $tokens = $wide -split '\s+' | Where-Object { $_ -and $_.Length -le 40 -and $_ -notmatch '^-+$' -and $_ -notin $narrow }
+            $split = foreach ($token in $tokens | Select-Object -Unique) {
+                for ($cut = 1; $cut -lt $token.Length; $cut++) {
+                    $head, $tail = $token.Substring(0, $cut), $token.Substring($cut)
+                    if ($head -cin $narrow -and $tail -cin $narrow) { "$head / $tail"; break }
+                }
+            }
+            $split | Should -BeNullOrEmpty -Because "at $at columns these are split across lines: $($split -join ' | ')`n$shown"
+        }
         if ($View -eq 'Table') {
             $labels = $definition.TableControl.TableHeaders.TableColumnHeader.Label
             # Every column is shown (none dropped for want of room), and its header readable to the first word.

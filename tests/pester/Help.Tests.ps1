@@ -51,9 +51,39 @@ Describe 'Help of <Name>' -ForEach $Commands {
         (Get-Command $Name).Parameters.Keys | Where-Object { $_ -notin $common } | Should -BeIn $documented
     }
 
+    It 'shows -WhatIf and -Confirm in its syntax where it takes them' {
+        $takes = (Get-Command $Name).Parameters.ContainsKey('WhatIf')
+        $syntax = $Help.syntax | Out-String -Width 1000
+        if ($takes) { $syntax | Should -Match '\[-WhatIf\] \[-Confirm\]' } else { $syntax | Should -Not -Match 'WhatIf' }
+    }
+
+    It 'gives every parameter its default value' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters
+        $missing = $Help.parameters.parameter | Where-Object { $_.name -notin $common -and -not "$($_.defaultValue)" } | ForEach-Object name
+        $missing | Should -BeNullOrEmpty
+    }
+
+    It 'links the cmdlets its help names and about_DrTools' {
+        $links = @($Help.relatedLinks.navigationLink.linkText)
+        $links | Should -Contain 'about_DrTools'
+        $links | Where-Object { $_ -ne 'about_DrTools' } | Should -BeIn (Get-Command -Module DrTools).Name
+    }
+
     It 'names its output types and has at least two examples' {
         @($Help.returnValues.returnValue).Count | Should -BeGreaterThan 0
         @($Help.examples.example).Count | Should -BeGreaterOrEqual 2
+    }
+}
+
+Describe 'Default values in the help' {
+    It 'shows <Parameter> of <Command> defaulting to <Value>' -ForEach @(
+        @{ Command = 'Invoke-DbFailover'; Parameter = 'Mode'; Value = 'Switchover' }
+        @{ Command = 'Get-DbClusterStatus'; Parameter = 'ConnectTimeout'; Value = '10s' }
+        @{ Command = 'Invoke-DbFailover'; Parameter = 'Rejoin'; Value = 'False' }
+        @{ Command = 'Get-DbClusterStatus'; Parameter = 'ConnectionString'; Value = 'None' }
+    ) {
+        (Get-Help $Command -Parameter $Parameter).defaultValue | Should -Be $Value
+        Get-Help $Command -Parameter $Parameter | Out-String | Should -Match "Default value\s+$Value"
     }
 }
 

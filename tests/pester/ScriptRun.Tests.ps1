@@ -222,3 +222,21 @@ finally {
         Assert-NothingLeft
     }
 }
+
+Describe 'The shipped script run from the module''s folder in a fresh pwsh' {
+    It 'imports the module itself and prints its verdict, its journal then exported' {
+        $shipped = Join-Path (Split-Path $ModuleManifest) 'runbooks/postgres-pitr.ps1'
+        $report = Join-Path $Work 'pitr.html'
+        # A new process without DrTools imported, nor on its module path: what a newcomer's shell is. (A pipeline finds
+        # its commands before the script runs, so Export-DrReport comes in the next statement.)
+        $command = "`$journal = & '$shipped' -HistoryPath '$Work/history'; `$journal | Export-DrReport -Format Html -Path '$report'"
+        $output = & (Join-Path $PSHOME 'pwsh') -NoProfile -NonInteractive -Command $command 2>&1 | Out-String
+        $LASTEXITCODE | Should -Be 0 -Because $output
+        $output | Should -Match 'PostgreSQL point-in-time recovery drill: PASSED in \d+(\.\d+)? s'
+        $output | Should -Match 'RTO: met: \d+(\.\d+)? s ≤ 120 s'
+        $output | Should -Match 'RPO: met: \d+(\.\d+)? s ≤ 5 s'
+        $output | Should -Match 'journal and reports: '
+        $report | Should -Exist
+        Assert-NothingLeft
+    }
+}

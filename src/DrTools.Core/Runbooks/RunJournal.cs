@@ -55,6 +55,16 @@ public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeo
 {
     public string Unit { get; init; } = "s";
     public bool Met => Measurement?.Met == true;
+
+    /// <summary>The target in the objective's unit: ≤ 60 s.</summary>
+    [JsonIgnore] public string TargetText => FigureText.Target(Target, Unit);
+
+    /// <summary>The figure the objective was measured at, with its unit, or "not measured".</summary>
+    [JsonIgnore] public string MeasuredText => Measurement?.ExactText ?? "not measured";
+
+    /// <summary>Met or not with the figure and its target: "met: 0.722 s ≤ 60 s", "NOT met: 75 s, target ≤ 60 s".</summary>
+    [JsonIgnore] public string Verdict => Measurement is null ? "NOT met: not measured"
+        : Met ? $"met: {MeasuredText} {TargetText}" : $"NOT met: {MeasuredText}, target {TargetText}";
 }
 
 /// <summary>An objective's target: a number, or (in older journals) a duration such as "00:00:30", read as seconds.</summary>
@@ -122,8 +132,21 @@ public sealed record RunJournal
     [JsonIgnore] public bool Passed => Status == RunStatus.Passed;
     [JsonIgnore] public IEnumerable<Measurement> Measurements => Steps.SelectMany(s => s.Measurements);
 
-    /// <summary>The objective of that name's verdict: "yes", "no", or "n/a" when the runbook sets none.</summary>
-    public string ObjectiveVerdict(string name) => Objectives.FirstOrDefault(o => o.Name == name) is { } objective ? objective.Met ? "yes" : "no" : "n/a";
+    /// <summary>The objective of that name's verdict with its figure and target ("met: 0.722 s ≤ 60 s"); "n/a" when none is set.</summary>
+    public string ObjectiveVerdict(string name) => Objectives.FirstOrDefault(o => o.Name == name)?.Verdict ?? "n/a";
+
+    /// <summary>
+    /// The verdict as `drtools run` prints it: the status and how long the run took, each objective met or not with its
+    /// figure and target, the issues, and where the journal and reports are.
+    /// </summary>
+    public IReadOnlyList<string> VerdictLines() =>
+    [
+        $"{Runbook}: {Status.ToString().ToUpperInvariant()}{(Duration is { } took ? $" in {FigureText.Of(took.TotalSeconds, "s")}" : "")}"
+            + (AbortReason is { } reason ? $" ({reason})" : ""),
+        .. Objectives.Select(o => $"  {o.Name.ToUpperInvariant()}: {o.Verdict}"),
+        .. Issues.Select(issue => $"  issue: {issue}"),
+        $"journal and reports: {Folder}",
+    ];
 
     /// <summary>The targets as the history groups drills by: a sandbox gets a new id every run, so only its kind counts.</summary>
     [JsonIgnore] public string TargetSummary => string.Join("; ", Targets.Select(t => $"{t.Key}: {t.Value.Split(" (id ")[0]}"));

@@ -40,6 +40,16 @@ public sealed partial class Sandbox
     /// <summary>Opens a sandbox another process created, by id (or a unique prefix of it).</summary>
     public static Sandbox Open(string id, string? root = null) => new(Prove(FindDirectory(id, root)));
 
+    /// <summary>
+    /// Opens a sandbox as Get-DrSandbox lists it (by its own folder, whatever the root); a restored instance, a run's
+    /// scratch folder or a foreign folder is refused naming what it is.
+    /// </summary>
+    public static Sandbox Open(SandboxInfo listed) => listed.Kind == SandboxKind.Cluster && listed.State != SandboxState.NotASandbox
+        ? new(Prove(listed.Directory))
+        : throw new DrToolsException(
+            $"{listed.Id} is {(listed.Kind == SandboxKind.Unknown ? "not a DrTools sandbox" : $"a {listed.Kind}, not a cluster sandbox")}; "
+            + "only a cluster sandbox can be a target.", DrErrorKind.InvalidArgument);
+
     /// <summary>Removes a sandbox by id, whatever state its creator left it in; a folder that is not a sandbox is refused untouched.</summary>
     public static Task RemoveAsync(string id, string? root = null)
     {

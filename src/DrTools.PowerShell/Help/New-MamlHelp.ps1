@@ -4,8 +4,9 @@
     Writes the module's MAML help (en-US/DrTools.PowerShell.dll-Help.xml) from the help source beside the code.
 .DESCRIPTION
     One Markdown file per cmdlet in this folder gives the synopsis, description and examples; everything else comes
-    from the compiled cmdlets themselves: parameter sets, types, positions, pipeline input, each parameter's
-    HelpMessage, and output types. Run in its own process against the packaged module (build.ps1 does).
+    from the compiled cmdlets themselves: parameter sets (-WhatIf and -Confirm where a cmdlet supports them), types,
+    positions, pipeline input, each parameter's HelpMessage and default value, and output types; the related links are
+    the other cmdlets the help source names. Run in its own process against the packaged module (build.ps1 does).
 #>
 [CmdletBinding()]
 param(
@@ -16,7 +17,24 @@ param(
 $ErrorActionPreference = 'Stop'
 $module = Import-Module $ModuleManifest -PassThru
 $destination = Join-Path (Split-Path $ModuleManifest) 'en-US/DrTools.PowerShell.dll-Help.xml'
-$common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+# -WhatIf and -Confirm are shown (every destructive cmdlet's examples use -Confirm:$false); -Verbose and the like are not.
+$common = [System.Management.Automation.PSCmdlet]::CommonParameters
+$shouldProcessHelp = @{
+    WhatIf = 'Shows what the cmdlet would do, reading but changing nothing.'
+    Confirm = 'Asks before each change; -Confirm:$false runs without asking (scripts, CI).'
+}
+
+function Format-Default($Command, $Parameter, $Defaults) {
+    # The value a parameter has when it is not given: what the compiled cmdlet is initialized with.
+    if (($Command.ParameterSets.Parameters | Where-Object Name -EQ $Parameter.Name).IsMandatory -notcontains $false) { return 'None' }
+    if ($Parameter.SwitchParameter) { return 'False' }
+    $value = $Defaults.($Parameter.Name)
+    if ($value -is [timespan]) {
+        return $(if ($value.TotalSeconds -lt 1) { "$($value.TotalMilliseconds)ms" } else { "$($value.TotalSeconds)s" })
+    }
+    if ($value -is [System.Collections.IEnumerable] -and $value -isnot [string]) { $value = @($value) -join ', ' }
+    if ("$value" -eq '') { 'None' } else { "$value" }
+}
 
 function Read-HelpSource([string] $Path) {
     # "## SECTION" headings; under EXAMPLES, "### title", a ```powershell block, then remarks.
@@ -62,7 +80,7 @@ function Write-Paragraphs([string[]] $Paragraphs) {
     foreach ($p in $Paragraphs) { $writer.WriteElementString('maml', 'para', $maml, $p) }
     $writer.WriteEndElement()
 }
-function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax) {
+function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax, [string] $Default) {
     $position = if ($SetMetadata.Position -ge 0) { "$($SetMetadata.Position)" } else { 'named' }
     $pipeline = @(if ($SetMetadata.ValueFromPipeline) { 'ByValue' }; if ($SetMetadata.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
     $writer.WriteStartElement('command', 'parameter', $commandNs)
@@ -72,6 +90,7 @@ function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax) {
     $writer.WriteAttributeString('globbing', 'false')
     $writer.WriteElementString('maml', 'name', $maml, $Parameter.Name)
     $help = @($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.HelpMessage })[0].HelpMessage
+    $help ??= $shouldProcessHelp[$Parameter.Name]
     Write-Paragraphs @($help)
     $type = [Nullable]::GetUnderlyingType($Parameter.ParameterType) ?? $Parameter.ParameterType
     # A switch takes no value: the syntax shows it bare, [-Rejoin].
@@ -84,6 +103,7 @@ function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax) {
     $writer.WriteStartElement('dev', 'type', $dev)
     $writer.WriteElementString('maml', 'name', $maml, $type.FullName)
     $writer.WriteEndElement()
+    if ($Default) { $writer.WriteElementString('dev', 'defaultValue', $dev, $Default) }
     $writer.WriteEndElement()
 }
 
@@ -115,10 +135,12 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     $writer.WriteEndElement()
 
     $writer.WriteStartElement('command', 'parameters', $commandNs)
+    $defaults = [Activator]::CreateInstance($command.ImplementingType)
     foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
         $metadata = $command.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1
-        Write-Parameter $parameter $metadata
+        Write-Parameter $parameter $metadata -Default (Format-Default $command $parameter $defaults)
     }
+    $defaults.Dispose()
     $writer.WriteEndElement()
 
     $writer.WriteStartElement('command', 'inputTypes', $commandNs)
@@ -147,6 +169,18 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
         $writer.WriteStartElement('dev', 'remarks', $dev)
         foreach ($p in $example.Remarks) { $writer.WriteElementString('maml', 'para', $maml, $p) }
         $writer.WriteEndElement()
+        $writer.WriteEndElement()
+    }
+    $writer.WriteEndElement()
+
+    # Related links: the other cmdlets of the module the help source names, then the module's about topic.
+    $named = [regex]::Matches((Get-Content $file -Raw), '\b[A-Z][a-z]+-D[rb][A-Za-z]+\b').Value | Select-Object -Unique
+    $related = @($named | Where-Object { $_ -ne $command.Name -and $_ -in $module.ExportedCmdlets.Keys } | Sort-Object) + 'about_DrTools'
+    $writer.WriteStartElement('maml', 'relatedLinks', $maml)
+    foreach ($link in $related) {
+        $writer.WriteStartElement('maml', 'navigationLink', $maml)
+        $writer.WriteElementString('maml', 'linkText', $maml, $link)
+        $writer.WriteElementString('maml', 'uri', $maml, '')
         $writer.WriteEndElement()
     }
     $writer.WriteEndElement()

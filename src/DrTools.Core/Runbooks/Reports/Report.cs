@@ -134,7 +134,7 @@ internal sealed class ReportContent(RunJournal journal)
         m.Method,
     ];
 
-    private static string Number(double value, string unit) => $"{Measurement.Format(value)} {unit}";
+    private static string Number(double value, string unit) => FigureText.Of(value, unit);
 
     private string Objective(string name) => Journal.Objectives.FirstOrDefault(o => o.Name == name) is { } objective
         ? objective.Measurement is { } figure
