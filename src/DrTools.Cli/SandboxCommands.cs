@@ -156,12 +156,7 @@ public static class SandboxCommands
         {
             var items = Leftovers.List(parse.GetValue(root));
             if (parse.GetValue(json)) Output.Json(items);
-            else Output.Table(["ID", "KIND", "STATE", "MEMBERS", "OWNER PID", "CREATED"], items.Select(s => new[]
-            {
-                s.Id, Output.Words(s.Kind.ToString()), Output.Words(s.State.ToString()),
-                s.State == SandboxState.NotASandbox ? s.Note ?? "" : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
-                s.OwnerPid?.ToString() ?? "-", s.CreatedAt?.ToString("u") ?? "-",
-            }));
+            else Output.SandboxList(items);
             return ExitCodes.Success;
         });
         return command;
