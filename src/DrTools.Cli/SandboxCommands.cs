@@ -83,17 +83,22 @@ public static class SandboxCommands
         var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { engine, standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, sentinels, root, json };
         command.SetAction(async (parse, token) =>
         {
-            var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
+            Sandbox sandbox;
+            using (var progress = ConsoleProgress.For("sandbox up", parse.GetValue(json)))
             {
-                Synchronous = parse.GetValue(synchronous),
-                Engine = Core.Engines.StoreEngines.Parse(parse.GetValue(engine)),
-                Sentinels = parse.GetValue(sentinels),
-                FaultProxy = parse.GetValue(faultProxy),
-                Monitoring = parse.GetValue(monitoring),
-                WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
-                Root = parse.GetValue(root),
-                Persistent = true,
-            }, token);
+                sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
+                {
+                    Progress = progress,
+                    Synchronous = parse.GetValue(synchronous),
+                    Engine = Core.Engines.StoreEngines.Parse(parse.GetValue(engine)),
+                    Sentinels = parse.GetValue(sentinels),
+                    FaultProxy = parse.GetValue(faultProxy),
+                    Monitoring = parse.GetValue(monitoring),
+                    WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
+                    Root = parse.GetValue(root),
+                    Persistent = true,
+                }, token);
+            }
             if (parse.GetValue(json)) Output.Json(Output.Describe(sandbox));
             else Output.Sandbox(sandbox);
             return ExitCodes.Success;
