@@ -89,6 +89,35 @@ public sealed class ReportCliTests
         Assert.Equal((2, "drtools: --format pdf writes a file: give --output FILE."), (toTerminal.ExitCode, toTerminal.StandardError.Trim()));
     }
 
+    [Fact]
+    public async Task The_operator_is_DRTOOLS_TESTER_when_not_given_else_the_OS_account_said_to_be_one()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var file = Path.Combine(history.Path, "who.yml");
+        File.WriteAllText(file, """
+            name: Who ran it
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - { name: Healthy, run: Get-DbClusterStatus, with: { target: db } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var operators = new List<string>();
+        foreach (var environment in new[] { new Dictionary<string, string> { ["DRTOOLS_TESTER"] = "Carol from the environment" }, new Dictionary<string, string> { ["DRTOOLS_TESTER"] = "" } })
+        {
+            var runs = Path.Combine(history.Path, $"runs{operators.Count}");
+            var run = await Drtools.RunAsync(environment, "run", file, "--history", runs, "--root", root.Path);
+            Assert.True(run.ExitCode == 0, run.All);
+            var markdown = File.ReadAllText(Assert.Single(Directory.GetFiles(runs, "report.md", SearchOption.AllDirectories)));
+            operators.Add(markdown.Split('\n').Single(l => l.StartsWith("| Operator |", StringComparison.Ordinal)));
+        }
+        Assert.Equal("| Operator | Carol from the environment (DRTOOLS_TESTER) |", operators[0]);
+        Assert.Equal($"| Operator | {Environment.UserName} (the OS account: name the operator with --tester, -Tester or DRTOOLS_TESTER) |", operators[1]);
+        root.AssertNothingLeft();
+    }
+
     /// <summary>The HTML report as Chromium lays it out: objectives table above the chart, a legend of swatches, uncut row labels,
     /// named lines, the outage's length on its band, times on one line, and the approval block.</summary>
     private static async Task AssertLaidOutAsync(string html, string? reviewer)
