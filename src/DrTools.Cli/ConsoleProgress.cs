@@ -34,11 +34,13 @@ public sealed class ConsoleProgress : IProgress<OperationProgress>, IDisposable
 
     /// <summary>Progress for <paramref name="activity"/>, or null with --json (a machine reads stdout; stderr keeps only errors).</summary>
     public static ConsoleProgress? For(string activity, bool json) =>
-        json ? null : new ConsoleProgress(activity, live: !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") is not "dumb");
+        json ? null : new ConsoleProgress(activity, 
+            live: !Console.IsErrorRedirected && Environment.GetEnvironmentVariable("TERM") != "dumb");
 
     /// <summary>The plain line of one phase when stderr is not a terminal.</summary>
     public static string PlainLine(TimeSpan elapsed, string activity, OperationProgress phase) =>
-        string.Create(CultureInfo.InvariantCulture, $"  +{elapsed.TotalSeconds:0.0}s  {activity}: {phase.Phase} ({phase.PercentComplete}%)");
+        string.Create(CultureInfo.InvariantCulture,
+            $"  +{elapsed.TotalSeconds:0.0}s  {activity}: {phase.Phase} ({phase.PercentComplete}%)");
 
     public void Report(OperationProgress value)
     {
@@ -46,7 +48,8 @@ public sealed class ConsoleProgress : IProgress<OperationProgress>, IDisposable
         {
             if (_ended || _current == value) return;
             _current = value;
-            if (_terminal is null) Console.Error.WriteLine(PlainLine(_clock.Elapsed, _activity, value with { Phase = PrintableText.ForConsole(value.Phase) }));
+            var shown = value with { Phase = PrintableText.ForConsole(value.Phase) };
+            if (_terminal is null) Console.Error.WriteLine(PlainLine(_clock.Elapsed, _activity, shown));
         }
         Draw();
     }
@@ -57,7 +60,8 @@ public sealed class ConsoleProgress : IProgress<OperationProgress>, IDisposable
         {
             if (_terminal is null || _ended) return;
             var phase = _current is { } current ? $"{PrintableText.ForConsole(current.Phase)} ({current.PercentComplete}%)" : "starting";
-            var line = string.Create(CultureInfo.InvariantCulture, $"{Spinner[_frame++ % Spinner.Length]} {_activity}: {phase}  {_clock.Elapsed.TotalSeconds:0.0}s");
+            var spinner = Spinner[_frame++ % Spinner.Length];
+            var line = string.Create(CultureInfo.InvariantCulture, $"{spinner} {_activity}: {phase}  {_clock.Elapsed.TotalSeconds:0.0}s");
             // Never wider than the terminal: a wrapped line could not be redrawn in place.
             var width = Width();
             _terminal.Write($"\r\u001b[2K{(line.Length < width ? line : line[..Math.Max(0, width - 2)] + "…")}");

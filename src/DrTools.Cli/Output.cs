@@ -51,7 +51,7 @@ public static class Output
         }
     }
 
-    /// <summary>sandbox list: each cluster's engine and topology (a run's scratch folder says so); an empty folder says so in words.</summary>
+    /// <summary>sandbox list: each cluster's engine and topology (a run's scratch folder says so); none says so in words.</summary>
     public static void SandboxList(IReadOnlyList<SandboxInfo> items)
     {
         if (items.Count == 0)
@@ -63,7 +63,9 @@ public static class Output
         {
             s.Id, s.Kind is SandboxKind.Cluster or SandboxKind.RestoredInstance ? s.Engine : "-",
             s.Kind == SandboxKind.RunScratch ? "run scratch" : s.Topology ?? "-", Words(s.State.ToString()),
-            s.State == SandboxState.NotASandbox ? s.Note ?? "" : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
+            s.State == SandboxState.NotASandbox
+                ? s.Note ?? ""
+                : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
             s.OwnerPid?.ToString() ?? "-", s.CreatedAt?.ToString("u") ?? "-",
         }));
     }

@@ -29,7 +29,7 @@ public static class ParseErrorText
         }
         if (error.SymbolResult is CommandResult && command.Subcommands.Count > 0)
         {
-            return $"'{Path(command)}' needs a command: {Join(command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList(), "or")}.";
+            return $"'{Path(command)}' needs a command: {Join(SubcommandNames(command), "or")}.";
         }
         return string.Join(" ", error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
@@ -43,19 +43,25 @@ public static class ParseErrorText
             if (near is not null) return $"unknown option '{token}' for '{Path(command)}'; did you mean '{near}'?";
             // The option of another command, typed on the wrong one (--sentinels belongs to sandbox up, not failover).
             var elsewhere = Commands(root).SelectMany(c => c.Options.Where(o => !o.Hidden).Select(o => (Command: c, o.Name))).ToList();
-            var other = Nearest(token, elsewhere.Select(x => x.Name).Distinct().ToList()) is { } name ? elsewhere.First(x => x.Name == name) : default;
-            return $"unknown option '{token}' for '{Path(command)}'"
-                + (other.Command is null ? $"; '{Path(command)} --help' lists its options." : $"; '{other.Name}' is an option of '{Path(other.Command)}'.");
+            var other = Nearest(token, elsewhere.Select(x => x.Name).Distinct().ToList()) is { } name
+                ? elsewhere.First(x => x.Name == name)
+                : default;
+            return $"unknown option '{token}' for '{Path(command)}'" + (other.Command is null
+                ? $"; '{Path(command)} --help' lists its options."
+                : $"; '{other.Name}' is an option of '{Path(other.Command)}'.");
         }
         if (command.Subcommands.Count > 0)
         {
             var near = Nearest(token, command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name)).ToList());
-            return $"unknown command '{token}' for '{Path(command)}'{(near is null ? $"; give one of {Join(command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList(), "or")}." : $"; did you mean '{near}'?")}";
+            return $"unknown command '{token}' for '{Path(command)}'"
+                + (near is null ? $"; give one of {Join(SubcommandNames(command), "or")}." : $"; did you mean '{near}'?");
         }
         return $"unexpected argument '{token}' for '{Path(command)}'; '{Path(command)} --help' lists what it takes.";
     }
 
-    /// <summary>The values an option accepts, when it accepts only some (an enum, or AcceptOnlyFromAmong), in lower case as typed.</summary>
+    private static List<string> SubcommandNames(Command command) => command.Subcommands.Where(c => !c.Hidden).Select(c => c.Name).ToList();
+
+    /// <summary>The values an option accepts, when it accepts only some (an enum, AcceptOnlyFromAmong), in lower case as typed.</summary>
     private static IReadOnlyList<string> Choices(Option option)
     {
         var type = Nullable.GetUnderlyingType(option.ValueType) ?? option.ValueType;
@@ -67,7 +73,7 @@ public static class ParseErrorText
     private static IEnumerable<Option> OptionsOf(Command command)
     {
         var own = command.Options.ToList();
-        for (var parent = command.Parents.OfType<Command>().FirstOrDefault(); parent is not null; parent = parent.Parents.OfType<Command>().FirstOrDefault())
+        for (var parent = Parent(command); parent is not null; parent = Parent(parent))
         {
             own.AddRange(parent.Options.Where(o => o.Recursive));
         }
@@ -79,23 +85,27 @@ public static class ParseErrorText
     private static string Path(Command command)
     {
         var names = new List<string>();
-        for (Command? c = command; c is not null; c = c.Parents.OfType<Command>().FirstOrDefault()) names.Insert(0, c is RootCommand ? "drtools" : c.Name);
+        for (var c = command; c is not null; c = Parent(c)) names.Insert(0, c is RootCommand ? "drtools" : c.Name);
         return string.Join(' ', names);
     }
 
-    private static string DidYouMean(string typed, IReadOnlyList<string> choices) => Nearest(typed, choices) is { } near ? $"; did you mean '{near}'?" : ".";
+    private static Command? Parent(Command command) => command.Parents.OfType<Command>().FirstOrDefault();
+
+    private static string DidYouMean(string typed, IReadOnlyList<string> choices) =>
+        Nearest(typed, choices) is { } near ? $"; did you mean '{near}'?" : ".";
 
     private static string Join(IReadOnlyList<string> words, string last) =>
         words.Count <= 1 ? string.Concat(words) : $"{string.Join(", ", words.Take(words.Count - 1))} {last} {words[^1]}";
 
-    /// <summary>The candidate a typo most likely meant: the fewest edits (a swap of two letters counts as one), or the one it begins.</summary>
+    /// <summary>The candidate a typo most likely meant: the fewest edits (a swap of two letters is one), or the one it begins.</summary>
     public static string? Nearest(string typed, IReadOnlyList<string> candidates)
     {
         var word = typed.ToLowerInvariant();
         var best = candidates.Select(c => (Candidate: c, Distance: Distance(word, c.ToLowerInvariant())))
             .Where(x => x.Distance <= Math.Max(1, x.Candidate.TrimStart('-').Length / 3)).OrderBy(x => x.Distance).FirstOrDefault();
         if (best.Candidate is not null) return best.Candidate;
-        var begun = candidates.Where(c => word.TrimStart('-').Length >= 2 && c.StartsWith(word, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (word.TrimStart('-').Length < 2) return null;
+        var begun = candidates.Where(c => c.StartsWith(word, StringComparison.OrdinalIgnoreCase)).ToList();
         return begun.Count == 1 ? begun[0] : null;
     }
 

@@ -94,7 +94,9 @@ public static class SandboxCommands
                     Sentinels = parse.GetValue(sentinels),
                     FaultProxy = parse.GetValue(faultProxy),
                     Monitoring = parse.GetValue(monitoring),
-                    WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
+                    WalDiskSize = parse.GetValue(walDiskSize) is { } size
+                        ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize)
+                        : null,
                     Root = parse.GetValue(root),
                     Persistent = true,
                 }, token);

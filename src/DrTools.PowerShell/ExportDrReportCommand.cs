@@ -26,8 +26,9 @@ public sealed class ExportDrReportCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 
-    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes), or Pdf (printed by headless Chromium; needs -Path).")]
-    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit), nameof(ReportFormat.NUnit), nameof(ReportFormat.Pdf))]
+    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes), or Pdf (headless Chromium prints it; needs -Path).")]
+    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit),
+        nameof(ReportFormat.NUnit), nameof(ReportFormat.Pdf))]
     public string Format { get; set; } = nameof(ReportFormat.Markdown);
 
     [Parameter(HelpMessage = "Write the report to this file (its FileInfo is returned); without it the report text is returned.")]

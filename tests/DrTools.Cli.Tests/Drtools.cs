@@ -63,7 +63,8 @@ public static class Drtools
             throw;
         }
         var lines = (await stderr).Split('\n');
-        return new CliResult(process.ExitCode, await stdout, string.Join('\n', lines.Where(l => !ProgressLine.IsMatch(l))), string.Join('\n', lines.Where(l => ProgressLine.IsMatch(l))));
+        var errors = string.Join('\n', lines.Where(l => !ProgressLine.IsMatch(l)));
+        return new CliResult(process.ExitCode, await stdout, errors, string.Join('\n', lines.Where(l => ProgressLine.IsMatch(l))));
     }
 
     /// <summary>ConsoleProgress.PlainLine's shape: "  +1.2s  activity: phase (40%)".</summary>
@@ -72,11 +73,12 @@ public static class Drtools
     /// <summary>Runs drtools on a pseudo-terminal (script(1)), as a person at a terminal runs it: what the terminal received.</summary>
     public static async Task<string> RunOnTerminalAsync(TimeSpan timeout, params string[] arguments)
     {
-        var info = new ProcessStartInfo("script") { RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true };
-        foreach (var word in new[] { "-qec", string.Join(' ', arguments.Prepend(Dll).Prepend("dotnet").Select(a => $"'{a.Replace("'", "'\\''")}'")), "/dev/null" })
+        var info = new ProcessStartInfo("script")
         {
-            info.ArgumentList.Add(word);
-        }
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        var command = string.Join(' ', arguments.Prepend(Dll).Prepend("dotnet").Select(a => $"'{a.Replace("'", "'\\''")}'"));
+        foreach (var word in new[] { "-qec", command, "/dev/null" }) info.ArgumentList.Add(word);
         using var process = Process.Start(info)!;
         process.StandardInput.Close();
         var result = await CompleteAsync(process, timeout);

@@ -73,7 +73,8 @@ public sealed class HeadlessChromium : IAsyncDisposable
 
     /// <summary>A PNG of the whole page as Chromium laid it out.</summary>
     public async Task<byte[]> ScreenshotAsync() =>
-        Convert.FromBase64String((await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true })).GetProperty("data").GetString()!);
+        Convert.FromBase64String((await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true }))
+            .GetProperty("data").GetString()!);
 
     private async Task<JsonElement> SendAsync(string method, object parameters)
     {
@@ -87,7 +88,10 @@ public sealed class HeadlessChromium : IAsyncDisposable
             using var document = JsonDocument.Parse(message);
             if (!document.RootElement.TryGetProperty("id", out var answered) || answered.GetInt32() != id) continue;
             var result = document.RootElement.GetProperty("result");
-            if (result.TryGetProperty("exceptionDetails", out var error)) throw new InvalidOperationException($"{method} {parameters}: {error}");
+            if (result.TryGetProperty("exceptionDetails", out var error))
+            {
+                throw new InvalidOperationException($"{method} {parameters}: {error}");
+            }
             return result.Clone();
         }
     }

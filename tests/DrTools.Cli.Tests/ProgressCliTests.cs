@@ -3,7 +3,7 @@ using DrTools.Core.Tests;
 
 namespace DrTools.Cli.Tests;
 
-/// <summary>Long commands show their phases on stderr: live on a terminal, a plain line each when redirected, nothing with --json.</summary>
+/// <summary>Long commands show their phases on stderr: live on a terminal, a line each when redirected, nothing with --json.</summary>
 public sealed class ProgressCliTests
 {
     private const string Escape = "\u001b";

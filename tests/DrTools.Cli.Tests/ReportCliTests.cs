@@ -4,7 +4,7 @@ using DrTools.Core.Tests;
 
 namespace DrTools.Cli.Tests;
 
-/// <summary>The report an auditor reads: objectives first, who/where/what, cleanup apart from remediation, a legible timeline, sign-off, PDF.</summary>
+/// <summary>The report an auditor reads: objectives first, who/where/what, cleanup apart, a legible timeline, sign-off, PDF.</summary>
 public sealed class ReportCliTests
 {
     private const string Runbook = """
@@ -15,7 +15,11 @@ public sealed class ReportCliTests
           db: { sandbox: { standbys: 1, synchronous: true } }
         steps:
           - { name: Create table, run: Invoke-DbQuery, with: { target: db, query: "create table drill_orders (id int primary key)" } }
-          - { name: Fail over the primary of the synchronous pair, run: Invoke-DbFailover, with: { target: db, mode: Failover, rejoin: true }, objective: [rto, rpo], timeout: 5m }
+          - name: Fail over the primary of the synchronous pair
+            run: Invoke-DbFailover
+            with: { target: db, mode: Failover, rejoin: true }
+            objective: [rto, rpo]
+            timeout: 5m
         cleanup:
           - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
         """;
@@ -27,7 +31,8 @@ public sealed class ReportCliTests
         using var history = new TemporaryRoot();
         var file = Path.Combine(history.Path, "drill.yml");
         File.WriteAllText(file, Runbook);
-        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", file, "--history", Path.Combine(history.Path, "runs"), "--root", root.Path, "--tester", "Alice Operator");
+        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5),
+            "run", file, "--history", Path.Combine(history.Path, "runs"), "--root", root.Path, "--tester", "Alice Operator");
         Assert.True(run.ExitCode == 0, run.All);
         root.AssertNothingLeft();
         var journal = RunJournal.Load(Assert.Single(Directory.GetFiles(history.Path, "journal.json", SearchOption.AllDirectories)));
@@ -58,8 +63,9 @@ public sealed class ReportCliTests
         var sign = await Drtools.RunAsync("report", "sign", folder, "--reviewer", "Bob Reviewer", "--note", "figures checked");
         Assert.True(sign.ExitCode == 0, sign.All);
         var signed = RunJournal.Load(Path.Combine(folder, "journal.json"));
-        Assert.Equal(("Bob Reviewer", "figures checked", unsignedHash), (signed.Approval!.Reviewer, signed.Approval.Note, signed.Approval.ApprovedJournalSha256));
-        Assert.True(DateTimeOffset.UtcNow - signed.Approval.ApprovedAt < TimeSpan.FromMinutes(1));
+        var approval = signed.Approval!;
+        Assert.Equal(("Bob Reviewer", "figures checked", unsignedHash), (approval.Reviewer, approval.Note, approval.ApprovedJournalSha256));
+        Assert.True(DateTimeOffset.UtcNow - approval.ApprovedAt < TimeSpan.FromMinutes(1));
         var signedHash = Sha256(Path.Combine(folder, "journal.json"));
         Assert.NotEqual(unsignedHash, signedHash);
         Assert.Contains($"journal SHA-256 now:      {signedHash}", sign.StandardOutput);
@@ -81,12 +87,14 @@ public sealed class ReportCliTests
         var bytes = File.ReadAllBytes(pdf);
         Assert.Equal("%PDF-", System.Text.Encoding.ASCII.GetString(bytes, 0, 5));
         Assert.True(bytes.Length > 20_000, $"{bytes.Length} bytes");
-        var missing = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_CHROMIUM"] = "/nonexistent/chromium" }, "report", folder, "--format", "pdf", "--output", pdf + ".2");
+        var noBrowser = new Dictionary<string, string> { ["DRTOOLS_CHROMIUM"] = "/nonexistent/chromium" };
+        var missing = await Drtools.RunAsync(noBrowser, "report", folder, "--format", "pdf", "--output", pdf + ".2");
         Assert.True(missing.ExitCode == 2, missing.All);
         Assert.StartsWith("drtools: a PDF report is printed by headless Chromium, which was not found", missing.StandardError);
         Assert.False(File.Exists(pdf + ".2"));
         var toTerminal = await Drtools.RunAsync("report", folder, "--format", "pdf");
-        Assert.Equal((2, "drtools: --format pdf writes a file: give --output FILE."), (toTerminal.ExitCode, toTerminal.StandardError.Trim()));
+        Assert.Equal(2, toTerminal.ExitCode);
+        Assert.Equal("drtools: --format pdf writes a file: give --output FILE.", toTerminal.StandardError.Trim());
     }
 
     [Fact]
@@ -105,8 +113,9 @@ public sealed class ReportCliTests
               - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
             """);
         var operators = new List<string>();
-        foreach (var environment in new[] { new Dictionary<string, string> { ["DRTOOLS_TESTER"] = "Carol from the environment" }, new Dictionary<string, string> { ["DRTOOLS_TESTER"] = "" } })
+        foreach (var tester in new[] { "Carol from the environment", "" })
         {
+            var environment = new Dictionary<string, string> { ["DRTOOLS_TESTER"] = tester };
             var runs = Path.Combine(history.Path, $"runs{operators.Count}");
             var run = await Drtools.RunAsync(environment, "run", file, "--history", runs, "--root", root.Path);
             Assert.True(run.ExitCode == 0, run.All);
@@ -114,7 +123,8 @@ public sealed class ReportCliTests
             operators.Add(markdown.Split('\n').Single(l => l.StartsWith("| Operator |", StringComparison.Ordinal)));
         }
         Assert.Equal("| Operator | Carol from the environment (DRTOOLS_TESTER) |", operators[0]);
-        Assert.Equal($"| Operator | {Environment.UserName} (the OS account: name the operator with --tester, -Tester or DRTOOLS_TESTER) |", operators[1]);
+        Assert.Equal($"| Operator | {Environment.UserName} (the OS account: name the operator with --tester, -Tester or DRTOOLS_TESTER) |",
+            operators[1]);
         root.AssertNothingLeft();
     }
 
@@ -128,7 +138,8 @@ public sealed class ReportCliTests
               const top = e => e ? e.getBoundingClientRect().top : -1;
               const svg = document.querySelector('svg.timeline');
               return {
-                objectives: document.querySelectorAll('table.objectives tr').length, objectivesTop: top(document.querySelector('table.objectives')),
+                objectives: document.querySelectorAll('table.objectives tr').length,
+                objectivesTop: top(document.querySelector('table.objectives')),
                 chartTop: top(svg), figuresTop: top(document.querySelector('table.figures')),
                 swatches: [...document.querySelectorAll('ul.legend li .swatch')].map(s => getComputedStyle(s).backgroundColor),
                 legend: [...document.querySelectorAll('ul.legend li')].map(l => l.textContent),
@@ -137,8 +148,13 @@ public sealed class ReportCliTests
                 lineLabels: [...svg.querySelectorAll('text.line-label')].map(t => t.textContent),
                 lines: svg.querySelectorAll('line.fault, line.recovery, line.event, line.abort').length,
                 outage: (svg.querySelector('text.outage-length') || {}).textContent || '',
-                wrappedTimes: [...document.querySelectorAll('td.time')].filter(td => { const r = document.createRange(); r.selectNodeContents(td); return r.getClientRects().length > 1; }).length,
-                approval: [...document.querySelectorAll('table.approval tr')].map(r => r.cells[0].textContent + '=' + r.cells[1].textContent),
+                wrappedTimes: [...document.querySelectorAll('td.time')].filter(td => {
+                  const range = document.createRange();
+                  range.selectNodeContents(td);
+                  return range.getClientRects().length > 1;
+                }).length,
+                approval: [...document.querySelectorAll('table.approval tr')]
+                  .map(r => r.cells[0].textContent + '=' + r.cells[1].textContent),
               };
             })()
             """);

@@ -16,7 +16,8 @@ public sealed class SandboxListCliTests
         Assert.True(empty.ExitCode == 0, empty.All);
         Assert.Equal("no sandboxes", empty.StandardOutput.Trim());
 
-        await using var postgres = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path }, CancellationToken.None);
+        await using var postgres = await Sandbox.CreateAsync(
+            new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path }, CancellationToken.None);
         await using var redis = await Sandbox.CreateAsync(new SandboxOptions
         {
             Engine = Core.Engines.StoreEngines.Redis, Standbys = 1, Sentinels = true, Root = root.Path,
@@ -26,8 +27,10 @@ public sealed class SandboxListCliTests
         Assert.True(list.ExitCode == 0, list.All);
         var lines = list.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Matches("^ID +ENGINE +TOPOLOGY +STATE +MEMBERS", lines[0]);
-        Assert.Matches($"^{postgres.Id} +postgresql +primary \\+ 1 standby, synchronous +running +node0:", lines.Single(l => l.StartsWith(postgres.Id)));
-        Assert.Matches($"^{redis.Id} +redis +primary \\+ 1 replica, 3 Sentinels +running +node0:", lines.Single(l => l.StartsWith(redis.Id)));
+        Assert.Matches($"^{postgres.Id} +postgresql +primary \\+ 1 standby, synchronous +running +node0:",
+            lines.Single(l => l.StartsWith(postgres.Id, StringComparison.Ordinal)));
+        Assert.Matches($"^{redis.Id} +redis +primary \\+ 1 replica, 3 Sentinels +running +node0:",
+            lines.Single(l => l.StartsWith(redis.Id, StringComparison.Ordinal)));
         Assert.Equal(3, lines.Length);
     }
 }

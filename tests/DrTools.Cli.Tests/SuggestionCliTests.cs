@@ -4,12 +4,17 @@ namespace DrTools.Cli.Tests;
 public sealed class SuggestionCliTests
 {
     [Theory]
-    [InlineData("drtools: unknown option '--mdoe' for 'drtools failover'; did you mean '--mode'?", "failover", "--mdoe", "failover")]
+    [InlineData("drtools: unknown option '--mdoe' for 'drtools failover'; did you mean '--mode'?",
+        "failover", "--mdoe", "failover")]
     [InlineData("drtools: unknown command 'fialover' for 'drtools'; did you mean 'failover'?", "fialover")]
-    [InlineData("drtools: unknown option '--sentinel' for 'drtools sandbox up'; did you mean '--sentinels'?", "sandbox", "up", "--engine", "redis", "--sentinel")]
-    [InlineData("drtools: unknown option '--sentinel' for 'drtools failover'; '--sentinels' is an option of 'drtools sandbox up'.", "failover", "--sentinel")]
-    [InlineData("drtools: --mode: 'failvoer' is not one of switchover or failover; did you mean 'failover'?", "failover", "--mode", "failvoer")]
-    [InlineData("drtools: --engine: 'redi' is not one of mariadb, postgresql or redis; did you mean 'redis'?", "sandbox", "up", "--engine", "redi")]
+    [InlineData("drtools: unknown option '--sentinel' for 'drtools sandbox up'; did you mean '--sentinels'?",
+        "sandbox", "up", "--engine", "redis", "--sentinel")]
+    [InlineData("drtools: unknown option '--sentinel' for 'drtools failover'; '--sentinels' is an option of 'drtools sandbox up'.",
+        "failover", "--sentinel")]
+    [InlineData("drtools: --mode: 'failvoer' is not one of switchover or failover; did you mean 'failover'?",
+        "failover", "--mode", "failvoer")]
+    [InlineData("drtools: --engine: 'redi' is not one of mariadb, postgresql or redis; did you mean 'redis'?",
+        "sandbox", "up", "--engine", "redi")]
     [InlineData("drtools: unknown command 'lst' for 'drtools sandbox'; did you mean 'list'?", "sandbox", "lst")]
     [InlineData("drtools: 'drtools sandbox' needs a command: up, down or list.", "sandbox")]
     [InlineData("drtools: unknown option '--zzzz' for 'drtools lag'; 'drtools lag --help' lists its options.", "lag", "--zzzz")]

@@ -293,7 +293,8 @@ internal sealed class DrillRun : IAsyncDisposable
         }
         if (step.Section == RunbookSection.Cleanup)
         {
-            AddCleanup($"{record.Label} ({record.Operation}): {(record.Succeeded ? record.Summary ?? "done" : $"FAILED: {record.Message}")}");
+            AddCleanup(
+                $"{record.Label} ({record.Operation}): {(record.Succeeded ? record.Summary ?? "done" : $"FAILED: {record.Message}")}");
         }
         _options.Observer?.StepFinished(record);
         return record;
@@ -337,7 +338,8 @@ internal sealed class DrillRun : IAsyncDisposable
         // Faults first: a member must be reachable again before anything else of the run is undone.
         foreach (var end in await Context.Faults.UndoAllAsync())
         {
-            if (end.Undone) AddCleanup($"undid fault {end.Id} ({end.Fault.Description}), which the run started and no step stopped: {end.Undo}");
+            if (end.Undone) AddCleanup(
+                $"undid fault {end.Id} ({end.Fault.Description}), which the run started and no step stopped: {end.Undo}");
             else AddIssue($"fault {end.Id} ({end.Fault.Description}) could not be undone: {end.Undo}; drtools fault stop --all retries");
         }
         foreach (var (id, sandbox) in _created)
@@ -393,7 +395,9 @@ internal sealed class DrillRun : IAsyncDisposable
                 Issues = _issues.ToArray(),
                 RemediationActions = _remediation.ToArray(),
                 CleanupActions = _cleanup.ToArray(),
-                Environment = _journal.Environment is { } environment ? environment with { Servers = new Dictionary<string, string>(_servers) } : null,
+                Environment = _journal.Environment is { } environment
+                    ? environment with { Servers = new Dictionary<string, string>(_servers) }
+                    : null,
                 AbortReason = _abortReason,
                 AbortedAt = _abortedAt,
                 TargetsReadyAt = _targetsReadyAt,

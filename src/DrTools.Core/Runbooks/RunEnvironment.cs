@@ -19,11 +19,12 @@ public sealed record RunEnvironment
     /// <summary>This machine and this DrTools; the runbook's hash when <paramref name="runbookFile"/> is a file.</summary>
     public static RunEnvironment Capture(string? runbookFile)
     {
-        var informational = typeof(RunEnvironment).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
+        var assembly = typeof(RunEnvironment).Assembly;
+        var informational = assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "";
         return new RunEnvironment
         {
             OperatingSystem = $"{OsName()} ({RuntimeInformation.OSArchitecture.ToString().ToLowerInvariant()}), .NET {Environment.Version}",
-            DrToolsVersion = typeof(RunEnvironment).Assembly.GetName().Version?.ToString(3) ?? "unknown",
+            DrToolsVersion = assembly.GetName().Version?.ToString(3) ?? "unknown",
             DrToolsCommit = informational.Split('+') is [_, var commit, ..] ? commit : null,
             RunbookSha256 = runbookFile is not null && File.Exists(runbookFile) ? Sha256(File.ReadAllBytes(runbookFile)) : null,
         };
@@ -44,7 +45,8 @@ public sealed record RunEnvironment
         {
             var status = await Engines.Stores.GetStatusAsync(target, timeout.Token);
             var versions = status.Members.Select(m => m.ServerVersion).OfType<string>().Distinct().ToList();
-            return $"{status.Engine} {(versions.Count == 0 ? "(version not read)" : string.Join(" / ", versions))}: {string.Join(", ", status.Members.Select(m => m.Display))}";
+            var members = string.Join(", ", status.Members.Select(m => m.Display));
+            return $"{status.Engine} {(versions.Count == 0 ? "(version not read)" : string.Join(" / ", versions))}: {members}";
         }
         catch (Exception e) when (e is DrToolsException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
@@ -57,8 +59,11 @@ public sealed record RunEnvironment
     private static string OsName()
     {
         const string release = "/etc/os-release";
-        var pretty = File.Exists(release) ? File.ReadLines(release).FirstOrDefault(l => l.StartsWith("PRETTY_NAME=", StringComparison.Ordinal)) : null;
-        return pretty is null ? RuntimeInformation.OSDescription : $"{pretty["PRETTY_NAME=".Length..].Trim('"')}, kernel {Environment.OSVersion.Version}";
+        const string key = "PRETTY_NAME=";
+        var pretty = File.Exists(release) ? File.ReadLines(release).FirstOrDefault(l => l.StartsWith(key, StringComparison.Ordinal)) : null;
+        return pretty is null
+            ? RuntimeInformation.OSDescription
+            : $"{pretty[key.Length..].Trim('"')}, kernel {Environment.OSVersion.Version}";
     }
 }
 

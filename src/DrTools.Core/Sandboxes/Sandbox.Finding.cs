@@ -43,7 +43,9 @@ public sealed partial class Sandbox
         var followers = manifest.Members.Count - 1;
         return manifest.Restored ? "restored instance"
             : manifest.Patroni is not null ? $"Patroni, {manifest.Members.Count} nodes"
-            : (followers == 0 ? "primary only" : $"primary + {followers} {standby}{(followers == 1 ? "" : "s")}{(manifest.Synchronous ? ", synchronous" : "")}")
+            : (followers == 0
+                ? "primary only"
+                : $"primary + {followers} {standby}{(followers == 1 ? "" : "s")}{(manifest.Synchronous ? ", synchronous" : "")}")
                 + (manifest.Sentinels is { Count: > 0 } sentinels ? $", {sentinels.Count} Sentinels" : "");
     }
 

@@ -32,20 +32,27 @@ internal static class HtmlReport
         ("abort", "#ff7f0e", "line", "abort"),
     ];
 
+    private const string Style = "body{font-family:system-ui,sans-serif;margin:2em;color:#222}"
+        + "table{border-collapse:collapse;margin-bottom:1.5em}"
+        + "td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}"
+        + "th{background:#eee}.PASSED{color:#176317}.FAILED,.ABORTED,.CANCELLED{color:#a31515}"
+        + "td.time{white-space:nowrap}td.hash{font-family:monospace;word-break:break-all}"
+        + "table.summary th,table.environment th,table.approval th{white-space:nowrap}"
+        + "table.approval td{min-width:22em;height:2.2em}table.approval td.blank{border-bottom:2px solid #222}"
+        + "ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 18px;font-size:13px}"
+        + ".swatch{display:inline-block;width:18px;height:11px;margin-right:5px;vertical-align:middle}"
+        + ".swatch.line{width:3px;height:14px}.swatch.band{opacity:.35}svg text{font-size:11px;font-family:system-ui,sans-serif}"
+        + "@media print{body{margin:0}h2{break-after:avoid}tr,svg{break-inside:avoid}}";
+
     public static string Render(ReportContent content)
     {
         var html = new StringBuilder();
         html.AppendLine("<!DOCTYPE html>");
         html.AppendLine($"<html lang=\"en\"><head><meta charset=\"utf-8\"><title>{E(content.Title)}</title>");
-        html.AppendLine("<style>body{font-family:system-ui,sans-serif;margin:2em;color:#222}table{border-collapse:collapse;margin-bottom:1.5em}"
-            + "td,th{border:1px solid #bbb;padding:4px 8px;text-align:left;vertical-align:top}th{background:#eee}.PASSED{color:#176317}"
-            + ".FAILED,.ABORTED,.CANCELLED{color:#a31515}td.time{white-space:nowrap}td.hash{font-family:monospace;word-break:break-all}"
-            + "table.summary th,table.environment th,table.approval th{white-space:nowrap}table.approval td{min-width:22em;height:2.2em}table.approval td.blank{border-bottom:2px solid #222}"
-            + "ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 18px;font-size:13px}"
-            + ".swatch{display:inline-block;width:18px;height:11px;margin-right:5px;vertical-align:middle}.swatch.line{width:3px;height:14px}.swatch.band{opacity:.35}"
-            + "svg text{font-size:11px;font-family:system-ui,sans-serif}@media print{body{margin:0}h2{break-after:avoid}tr,svg{break-inside:avoid}}</style>");
+        html.AppendLine($"<style>{Style}</style>");
         html.AppendLine("</head><body>");
-        html.AppendLine($"<h1>{E(content.Journal.Runbook)}: <span class=\"{content.Verdict.Split(' ')[0]}\">{E(content.Verdict)}</span></h1>");
+        var verdict = $"<span class=\"{content.Verdict.Split(' ')[0]}\">{E(content.Verdict)}</span>";
+        html.AppendLine($"<h1>{E(content.Journal.Runbook)}: {verdict}</h1>");
         Fields(html, "summary", content.Summary);
         html.AppendLine("<h2>Objectives</h2>");
         if (content.Journal.Objectives.Count == 0) html.AppendLine("<p class=\"objectives\">No objective was set.</p>");
@@ -55,7 +62,8 @@ internal static class HtmlReport
         html.AppendLine("<ul class=\"legend\">");
         foreach (var (kind, color, shape, meaning) in Legend)
         {
-            html.AppendLine($"<li data-kind=\"{kind}\"><span class=\"swatch {shape}\" style=\"background:{color}\"></span>{E(meaning)}</li>");
+            var swatch = $"<span class=\"swatch {shape}\" style=\"background:{color}\"></span>";
+            html.AppendLine($"<li data-kind=\"{kind}\">{swatch}{E(meaning)}</li>");
         }
         html.AppendLine("</ul>");
         html.AppendLine("<h2>Steps</h2>");
@@ -81,12 +89,14 @@ internal static class HtmlReport
         var rowLabels = steps.Select(s => $"{s.Section.Label()} {s.Index + 1}: {s.Name}").Prepend("setup: targets").ToList();
         var left = (int)Math.Ceiling(rowLabels.Max(l => l.Length) * CharWidth) + 16;
         var width = left + Plot + 20;
-        var end = Math.Max(journal.Duration?.TotalSeconds ?? 0, steps.Select(s => (s.StartedAt!.Value + (s.Duration ?? TimeSpan.Zero)).TotalSeconds).DefaultIfEmpty(0).Max());
+        var lastEnd = steps.Select(s => (s.StartedAt!.Value + (s.Duration ?? TimeSpan.Zero)).TotalSeconds).DefaultIfEmpty(0).Max();
+        var end = Math.Max(journal.Duration?.TotalSeconds ?? 0, lastEnd);
         var span = end <= 0 ? 1 : end;
         double X(TimeSpan at) => left + Plot * at.TotalSeconds / span;
         var marks = steps.SelectMany(s => s.Marks).ToList();
         var lines = marks.Where(m => m.Kind is MarkKind.Fault or MarkKind.Recovery or MarkKind.Event)
-            .Select(m => (Kind: m.Kind switch { MarkKind.Fault => "fault", MarkKind.Recovery => "recovery", _ => "event" }, m.At, m.Name, Title: $"{m.Name}{(m.Detail is null ? "" : $": {m.Detail}")}"))
+            .Select(m => (Kind: m.Kind switch { MarkKind.Fault => "fault", MarkKind.Recovery => "recovery", _ => "event" }, m.At, m.Name,
+                Title: $"{m.Name}{(m.Detail is null ? "" : $": {m.Detail}")}"))
             .Concat(journal.AbortedAt is { } aborted ? [("abort", aborted, "abort", journal.AbortReason ?? "aborted")] : [])
             .OrderBy(l => l.At).ToList();
         // Each line's name above the chart, in the first lane where it overlaps no other name.
@@ -109,26 +119,31 @@ internal static class HtmlReport
         var rows = Math.Max(1, steps.Count + (journal.TargetsReadyAt is null ? 0 : 1));
         var height = top + rows * RowHeight + 40;
         var svg = new StringBuilder();
-        svg.AppendLine($"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Timeline of the run\">");
+        svg.AppendLine($"<svg class=\"timeline\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{width}\" height=\"{height}\" "
+            + $"viewBox=\"0 0 {width} {height}\" role=\"img\" aria-label=\"Timeline of the run\">");
         svg.AppendLine($"<rect x=\"0\" y=\"0\" width=\"{width}\" height=\"{height}\" fill=\"#fff\"/>");
         foreach (var tick in Ticks(span))
         {
             var x = F(X(TimeSpan.FromSeconds(tick)));
-            svg.AppendLine($"<line class=\"tick\" x1=\"{x}\" y1=\"{top - 8}\" x2=\"{x}\" y2=\"{height - 30}\" stroke=\"#e3e3e3\"/><text x=\"{x}\" y=\"{height - 16}\" text-anchor=\"middle\">{F(tick)} s</text>");
+            svg.AppendLine($"<line class=\"tick\" x1=\"{x}\" y1=\"{top - 8}\" x2=\"{x}\" y2=\"{height - 30}\" stroke=\"#e3e3e3\"/>"
+                + $"<text x=\"{x}\" y=\"{height - 16}\" text-anchor=\"middle\">{F(tick)} s</text>");
         }
         foreach (var band in marks.Where(m => m.Kind is MarkKind.Outage or MarkKind.FaultActive && m.Until is not null))
         {
             var x = X(band.At);
             var bandWidth = Math.Max(2, X(band.Until!.Value) - x);
-            var (kind, color, label) = band.Kind == MarkKind.Outage ? ("outage", "#d62728", "outage") : ("fault-active", "#9467bd", "fault");
-            svg.AppendLine($"<rect class=\"{kind}\" x=\"{F(x)}\" y=\"{top - 8}\" width=\"{F(bandWidth)}\" height=\"{height - top - 22}\" fill=\"{color}\" fill-opacity=\"0.25\"><title>{E($"{band.Name}: {band.Detail}")}</title></rect>");
+            var (kind, label) = band.Kind == MarkKind.Outage ? ("outage", "outage") : ("fault-active", "fault");
+            var color = Legend.First(l => l.Kind == kind).Color;
+            Rect(svg, kind, x, top - 8, bandWidth, height - top - 22, color, $"{band.Name}: {band.Detail}", " fill-opacity=\"0.25\"");
             // Its length printed on it, at the foot of the chart above the axis.
-            svg.AppendLine($"<text class=\"{kind}-length\" x=\"{F(x + bandWidth / 2)}\" y=\"{height - 34}\" text-anchor=\"middle\" fill=\"{color}\" font-weight=\"bold\">{E($"{label} {Report.Seconds(band.Until.Value - band.At)}")}</text>");
+            svg.AppendLine($"<text class=\"{kind}-length\" x=\"{F(x + bandWidth / 2)}\" y=\"{height - 34}\" text-anchor=\"middle\" "
+                + $"fill=\"{color}\" font-weight=\"bold\">{E($"{label} {Report.Seconds(band.Until.Value - band.At)}")}</text>");
         }
         if (journal.TargetsReadyAt is { } ready)
         {
             svg.AppendLine($"<text class=\"row-label\" x=\"{left - 6}\" y=\"{top + 14}\" text-anchor=\"end\">setup: targets</text>");
-            svg.AppendLine($"<rect class=\"setup\" x=\"{left}\" y=\"{top + 3}\" width=\"{F(Math.Max(2, X(ready) - left))}\" height=\"{RowHeight - 6}\" fill=\"#9e9e9e\"><title>{E($"targets ready after {Report.Seconds(ready)}")}</title></rect>");
+            Rect(svg, "setup", left, top + 3, Math.Max(2, X(ready) - left), RowHeight - 6, "#9e9e9e",
+                $"targets ready after {Report.Seconds(ready)}");
         }
         var firstRow = journal.TargetsReadyAt is null ? 0 : 1;
         for (var row = 0; row < steps.Count; row++)
@@ -137,20 +152,32 @@ internal static class HtmlReport
             var y = top + (row + firstRow) * RowHeight;
             var x = X(step.StartedAt!.Value);
             var barWidth = Math.Max(2, X(step.StartedAt.Value + (step.Duration ?? TimeSpan.Zero)) - x);
-            var color = step.Status switch { StepStatus.Passed => "#2ca02c", StepStatus.Skipped => "#bbbbbb", _ => step.ContinueOnError ? "#ff9f1c" : "#d62728" };
+            var color = Legend.First(l => l.Kind == step.Status switch
+            {
+                StepStatus.Passed => "step",
+                StepStatus.Skipped => "skipped",
+                _ => step.ContinueOnError ? "step-continued" : "step-failed",
+            }).Color;
             svg.AppendLine($"<text class=\"row-label\" x=\"{left - 6}\" y=\"{y + 14}\" text-anchor=\"end\">{E(rowLabels[row + 1])}</text>");
-            svg.AppendLine($"<rect class=\"step\" x=\"{F(x)}\" y=\"{y + 3}\" width=\"{F(barWidth)}\" height=\"{RowHeight - 6}\" fill=\"{color}\"><title>{E($"{step.Name}: {ReportContent.StatusText(step)}, {Report.Seconds(step.Duration)}")}</title></rect>");
+            Rect(svg, "step", x, y + 3, barWidth, RowHeight - 6, color,
+                $"{step.Name}: {ReportContent.StatusText(step)}, {Report.Seconds(step.Duration)}");
         }
         foreach (var (line, label) in lines.Zip(labels))
         {
             var color = Legend.First(l => l.Kind == line.Kind).Color;
             var labelY = 12 + label.Lane * LabelHeight + 10;
-            svg.AppendLine($"<line class=\"{line.Kind}\" x1=\"{F(label.X)}\" y1=\"{labelY + 2}\" x2=\"{F(label.X)}\" y2=\"{height - 30}\" stroke=\"{color}\" stroke-width=\"2\"><title>{E(line.Title)}</title></line>");
+            svg.AppendLine($"<line class=\"{line.Kind}\" x1=\"{F(label.X)}\" y1=\"{labelY + 2}\" x2=\"{F(label.X)}\" y2=\"{height - 30}\" "
+                + $"stroke=\"{color}\" stroke-width=\"2\"><title>{E(line.Title)}</title></line>");
             svg.AppendLine($"<text class=\"line-label\" x=\"{F(label.Start)}\" y=\"{labelY}\" fill=\"{color}\">{E(line.Name)}</text>");
         }
         svg.Append("</svg>");
         return svg.ToString();
     }
+
+    private static void Rect(StringBuilder svg, string kind, double x, double y, double width, double height, string fill, string title,
+        string extra = "") =>
+        svg.AppendLine($"<rect class=\"{kind}\" x=\"{F(x)}\" y=\"{F(y)}\" width=\"{F(width)}\" height=\"{F(height)}\" "
+            + $"fill=\"{fill}\"{extra}><title>{E(title)}</title></rect>");
 
     private static IEnumerable<double> Ticks(double span)
     {
@@ -163,7 +190,9 @@ internal static class HtmlReport
         html.AppendLine($"<table class=\"{kind}\">");
         foreach (var (label, value) in fields)
         {
-            var cell = label.EndsWith("SHA-256", StringComparison.Ordinal) ? " class=\"hash\"" : value.Length == 0 ? " class=\"blank\"" : "";
+            var cell = label.EndsWith("SHA-256", StringComparison.Ordinal) ? " class=\"hash\""
+                : value.Length == 0 ? " class=\"blank\""
+                : "";
             html.AppendLine($"<tr><th>{E(label)}</th><td{cell}>{Lines(value)}</td></tr>");
         }
         html.AppendLine("</table>");
@@ -173,7 +202,11 @@ internal static class HtmlReport
     private static void Table(StringBuilder html, string kind, string[] headers, IEnumerable<string[]> rows, params int[] times)
     {
         html.AppendLine($"<table class=\"{kind}\"><tr>{string.Concat(headers.Select(h => $"<th>{E(h)}</th>"))}</tr>");
-        foreach (var row in rows) html.AppendLine($"<tr>{string.Concat(row.Select((c, i) => $"<td{(times.Contains(i) ? " class=\"time\"" : "")}>{Lines(c)}</td>"))}</tr>");
+        foreach (var row in rows)
+        {
+            var cells = row.Select((cell, column) => $"<td{(times.Contains(column) ? " class=\"time\"" : "")}>{Lines(cell)}</td>");
+            html.AppendLine($"<tr>{string.Concat(cells)}</tr>");
+        }
         html.AppendLine("</table>");
     }
 

@@ -11,7 +11,8 @@ public static class PdfReport
     public static async Task<byte[]> RenderAsync(RunJournal journal, CancellationToken cancellationToken)
     {
         var browser = FindBrowser() ?? throw new DrToolsException(
-            "a PDF report is printed by headless Chromium, which was not found (chromium, chromium-browser or google-chrome on PATH, or DRTOOLS_CHROMIUM): "
+            "a PDF report is printed by headless Chromium, which was not found "
+            + "(chromium, chromium-browser or google-chrome on PATH, or DRTOOLS_CHROMIUM): "
             + "apt-get install chromium, or write the HTML report (it prints to PDF from any browser).", DrErrorKind.InvalidOperation);
         var folder = Directory.CreateTempSubdirectory("drtools-pdf-").FullName;
         try
@@ -22,8 +23,9 @@ public static class PdfReport
             // Off the network and without a sandbox (root, CI); its own profile folder, removed with the rest.
             await CommandRunner.RunAsync(new CommandSpec("Chromium printing the report to PDF", browser,
             [
-                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", $"--user-data-dir={Path.Combine(folder, "profile")}", "--no-pdf-header-footer", $"--print-to-pdf={pdf}",
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", $"--user-data-dir={Path.Combine(folder, "profile")}",
+                "--no-pdf-header-footer", $"--print-to-pdf={pdf}",
                 new Uri(html).AbsoluteUri,
             ]) { Timeout = TimeSpan.FromSeconds(90) }, cancellationToken);
             return File.Exists(pdf) && new FileInfo(pdf).Length > 0

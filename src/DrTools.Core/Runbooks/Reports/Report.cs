@@ -17,7 +17,9 @@ public static class Report
             ReportFormat.Html => HtmlReport.Render(new ReportContent(stored)),
             ReportFormat.JUnit => TestResultsReport.RenderJUnit(stored),
             ReportFormat.NUnit => TestResultsReport.RenderNUnit(stored),
-            ReportFormat.Pdf => throw new DrToolsException("a PDF report is a file, not text: write it with Report.WriteAsync (drtools report --format pdf --output FILE).", DrErrorKind.InvalidArgument),
+            ReportFormat.Pdf => throw new DrToolsException(
+                "a PDF report is a file, not text: write it with Report.WriteAsync (drtools report --format pdf --output FILE).",
+                DrErrorKind.InvalidArgument),
             _ => stored.ToJson(),
         };
     }
@@ -56,7 +58,8 @@ public static class Report
         "junit" or "xml" => ReportFormat.JUnit,
         "nunit" => ReportFormat.NUnit,
         "pdf" => ReportFormat.Pdf,
-        _ => throw new DrToolsException($"{argument}: '{text}' is not a report format (markdown, html, json, junit, nunit or pdf).", DrErrorKind.InvalidArgument),
+        _ => throw new DrToolsException(
+            $"{argument}: '{text}' is not a report format (markdown, html, json, junit, nunit or pdf).", DrErrorKind.InvalidArgument),
     };
 
     public static string Seconds(double seconds) => $"{seconds.ToString(seconds >= 100 ? "0.#" : "0.###", CultureInfo.InvariantCulture)} s";

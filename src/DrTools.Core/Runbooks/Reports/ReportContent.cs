@@ -47,9 +47,11 @@ internal sealed class ReportContent(RunJournal journal)
         ("DrTools", Journal.Environment is { } environment
             ? $"{environment.DrToolsVersion}{(environment.DrToolsCommit is { } commit ? $", commit {commit}" : "")}"
             : Journal.DrToolsVersion),
-        ("Servers", Journal.Environment is { Servers.Count: > 0 } withServers ? string.Join("\n", withServers.Servers.Select(s => $"{s.Key}: {s.Value}")) : "not recorded"),
+        ("Servers", Journal.Environment is { Servers.Count: > 0 } withServers
+            ? string.Join("\n", withServers.Servers.Select(s => $"{s.Key}: {s.Value}"))
+            : "not recorded"),
         ("Runbook SHA-256", Journal.Environment?.RunbookSha256 ?? "not recorded (not run from a file)"),
-        ("Journal SHA-256", $"{JournalSha256} (of journal.json in the run's folder; sha256sum journal.json shows the same while it is unchanged)"),
+        ("Journal SHA-256", $"{JournalSha256} (of journal.json in the run's folder: sha256sum shows the same while it is unchanged)"),
     ];
 
     /// <summary>The sign-off: filled by drtools report sign / Approve-DrReport, blank lines to sign on paper until then.</summary>
@@ -74,7 +76,10 @@ internal sealed class ReportContent(RunJournal journal)
     public IEnumerable<string[]> ObjectiveRows => Journal.Objectives.Select(o => o.Measurement is { } figure
         ?
         [
-            figure.Name.Contains(o.Name.ToUpperInvariant(), StringComparison.Ordinal) ? figure.Name : $"{o.Name.ToUpperInvariant()}: {figure.Name}", $"≤ {Number(o.Target, o.Unit)}", Measured(figure), o.Met ? "yes" : "no", figure.Method,
+            figure.Name.Contains(o.Name.ToUpperInvariant(), StringComparison.Ordinal)
+                ? figure.Name
+                : $"{o.Name.ToUpperInvariant()}: {figure.Name}",
+            $"≤ {Number(o.Target, o.Unit)}", Measured(figure), o.Met ? "yes" : "no", figure.Method,
         ]
         : new[] { o.Name.ToUpperInvariant(), $"≤ {Number(o.Target, o.Unit)}", "not measured", "no", o.NotMeasuredBecause ?? "" });
 
@@ -106,7 +111,9 @@ internal sealed class ReportContent(RunJournal journal)
     public IEnumerable<string> TimelineLines =>
         Journal.Steps.Where(s => s.StartedAt is not null).SelectMany(s =>
                 new[] { (At: s.StartedAt!.Value, Text: $"{s.Name} started ({s.Operation})") }
-                    .Concat(s.Marks.Select(m => (m.At, Text: m.Until is { } until ? $"{m.Name} until +{Report.Seconds(until)}{(m.Detail is null ? "" : $" ({m.Detail})")}" : $"{m.Name}{(m.Detail is null ? "" : $": {m.Detail}")}")))
+                    .Concat(s.Marks.Select(m => (m.At, Text: m.Until is { } until
+                        ? $"{m.Name} until +{Report.Seconds(until)}{(m.Detail is null ? "" : $" ({m.Detail})")}"
+                        : $"{m.Name}{(m.Detail is null ? "" : $": {m.Detail}")}")))
                     .Append((At: s.StartedAt.Value + (s.Duration ?? TimeSpan.Zero), Text: $"{s.Name}: {StatusText(s)}")))
             .Concat(Journal.TargetsReadyAt is { } ready ? [(At: ready, Text: "targets ready")] : [])
             .Concat(Journal.AbortedAt is { } aborted ? [(At: aborted, Text: Journal.AbortReason ?? "aborted")] : [])
@@ -132,5 +139,6 @@ internal sealed class ReportContent(RunJournal journal)
         _ => "not run",
     };
 
-    private static string Time(DateTimeOffset time) => time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
+    private static string Time(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff 'UTC'", CultureInfo.InvariantCulture);
 }

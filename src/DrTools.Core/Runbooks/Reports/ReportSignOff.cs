@@ -8,15 +8,26 @@ public static class ReportSignOff
 {
     public static RunJournal Sign(string journalPath, string reviewer, string? note, DateTimeOffset at)
     {
-        if (string.IsNullOrWhiteSpace(reviewer)) throw new DrToolsException("--reviewer: name the reviewer who approves the report.", DrErrorKind.InvalidArgument);
+        if (string.IsNullOrWhiteSpace(reviewer))
+        {
+            throw new DrToolsException("--reviewer: name the reviewer who approves the report.", DrErrorKind.InvalidArgument);
+        }
         var journal = RunJournal.Find(journalPath);
         var file = Path.Combine(journal.Folder!, "journal.json");
-        if (journal.Status == RunStatus.Running) throw new DrToolsException($"run {journal.Id} is still running: sign its report when it has finished.", DrErrorKind.InvalidArgument);
+        if (journal.Status == RunStatus.Running)
+        {
+            throw new DrToolsException($"run {journal.Id} is still running: sign its report when it has finished.",
+                DrErrorKind.InvalidArgument);
+        }
         if (journal.Approval is { } approved)
         {
-            throw new DrToolsException($"run {journal.Id} was already approved by {approved.Reviewer} at {approved.ApprovedAt:u}; a report is signed once.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException(
+                $"run {journal.Id} was already approved by {approved.Reviewer} at {approved.ApprovedAt:u}; a report is signed once.",
+                DrErrorKind.InvalidArgument);
         }
-        var signed = journal with { Approval = new RunApproval(reviewer.Trim(), at, RunEnvironment.Sha256(File.ReadAllBytes(file)), string.IsNullOrWhiteSpace(note) ? null : note.Trim()) };
+        var content = RunEnvironment.Sha256(File.ReadAllBytes(file));
+        var approval = new RunApproval(reviewer.Trim(), at, content, string.IsNullOrWhiteSpace(note) ? null : note.Trim());
+        var signed = journal with { Approval = approval };
         signed.Save(file);
         Report.WriteAll(signed, journal.Folder!);
         return signed;
