@@ -32,6 +32,13 @@ public sealed class ProgressCliTests
             Assert.DoesNotContain(Escape, redirected.Progress, StringComparison.Ordinal);
             Assert.StartsWith("STANDBY", redirected.StandardOutput);
 
+            // A drill's phases, as Invoke-DbFailover's Write-Progress shows them.
+            var switchover = await Drtools.RunAsync("failover", "--sandbox", id, "--root", root.Path, "--mode", "switchover");
+            Assert.True(switchover.ExitCode == 0, switchover.All);
+            var phases = switchover.Progress.Split('\n');
+            Assert.True(phases.Length >= 3 && phases.All(p => p.Contains("s  Switchover of ", StringComparison.Ordinal)), switchover.Progress);
+            Assert.Equal("", switchover.StandardError.Trim());
+
             var json = await Drtools.RunAsync([.. lag, "--json"]);
             Assert.True(json.ExitCode == 0, json.All);
             Assert.Equal("", json.Progress + json.StandardError.Trim());
