@@ -42,6 +42,8 @@ internal static class HtmlReport
         + "ul.legend{list-style:none;padding:0;display:flex;flex-wrap:wrap;gap:4px 18px;font-size:13px}"
         + ".swatch{display:inline-block;width:18px;height:11px;margin-right:5px;vertical-align:middle}"
         + ".swatch.line{width:3px;height:14px}.swatch.band{opacity:.35}svg text{font-size:11px;font-family:system-ui,sans-serif}"
+        // Narrower than the chart (a small window, a printed page): the whole chart scaled down, never cut at the right.
+        + "svg.timeline{max-width:100%;height:auto}"
         + "@media print{body{margin:0}h2{break-after:avoid}tr,svg{break-inside:avoid}}";
 
     public static string Render(ReportContent content)
