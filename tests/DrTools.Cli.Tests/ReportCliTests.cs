@@ -176,6 +176,16 @@ public sealed class ReportCliTests
         Assert.Contains($"Reviewer={reviewer ?? ""}", approval);
         Assert.Contains(approval, a => a!.StartsWith("Date=", StringComparison.Ordinal) && (reviewer is null) == (a == "Date="));
         Assert.Contains(approval, a => a!.StartsWith("Signature=", StringComparison.Ordinal));
+        // On a page narrower than the chart (a printed A4 page, a small window) the chart is scaled down, not cut at the right.
+        var narrow = await browser.EvaluateAsync("""
+            (() => {
+              document.body.style.width = '600px';
+              const svg = document.querySelector('svg.timeline').getBoundingClientRect();
+              return svg.width > 100 && svg.right <= document.body.getBoundingClientRect().right + 1;
+            })()
+            """);
+        Assert.True(narrow.GetBoolean());
+        await browser.EvaluateAsync("document.body.style.width = ''");
         // The screenshot a person would see: a real PNG of the whole laid-out page, kept beside the report.
         var png = await browser.ScreenshotAsync();
         Assert.Equal([0x89, (byte)'P', (byte)'N', (byte)'G'], png[..4]);
