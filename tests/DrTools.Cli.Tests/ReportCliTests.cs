@@ -170,7 +170,8 @@ public sealed class ReportCliTests
         var named = page.GetProperty("lineLabels").EnumerateArray().Select(l => l.GetString()).ToList();
         Assert.Equal(page.GetProperty("lines").GetInt32(), named.Count);
         Assert.Contains("promotion finished", named);
-        Assert.Matches(@"^outage [\d.]+ s$", page.GetProperty("outage").GetString());
+        Assert.Matches(@"^write probe outage [\d.]+ s$", page.GetProperty("outage").GetString());
+        Assert.Contains("read probe answered again", named);
         Assert.Equal(0, page.GetProperty("wrappedTimes").GetInt32());
         var approval = page.GetProperty("approval").EnumerateArray().Select(a => a.GetString()).ToList();
         Assert.Contains($"Reviewer={reviewer ?? ""}", approval);

@@ -134,7 +134,7 @@ internal static class HtmlReport
         {
             var x = X(band.At);
             var bandWidth = Math.Max(2, X(band.Until!.Value) - x);
-            var (kind, label) = band.Kind == MarkKind.Outage ? ("outage", "outage") : ("fault-active", "fault");
+            var (kind, label) = band.Kind == MarkKind.Outage ? ("outage", "write probe outage") : ("fault-active", "fault");
             var color = Legend.First(l => l.Kind == kind).Color;
             Rect(svg, kind, x, top - 8, bandWidth, height - top - 22, color, $"{band.Name}: {band.Detail}", " fill-opacity=\"0.25\"");
             // Its length printed on it, at the foot of the chart above the axis.
