@@ -27,7 +27,7 @@ internal static class HtmlReport
         ("fault", "#d62728", "line", "fault injected"),
         ("fault-active", "#9467bd", "band", "fault in effect"),
         ("outage", "#d62728", "band", "outage seen by clients (write probe)"),
-        ("recovery", "#1f77b4", "line", "recovery (promotion, rejoin)"),
+        ("recovery", "#1f77b4", "line", "recovery (promotion, rejoin, reads answered again)"),
         ("event", "#7f7f7f", "line", "HA manager or alert event"),
         ("abort", "#ff7f0e", "line", "abort"),
     ];
