@@ -43,15 +43,20 @@ public sealed record RunEnvironment
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            var status = await Engines.Stores.GetStatusAsync(target, timeout.Token);
-            var versions = status.Members.Select(m => m.ServerVersion).OfType<string>().Distinct().ToList();
-            var members = string.Join(", ", status.Members.Select(m => m.Display));
-            return $"{status.Engine} {(versions.Count == 0 ? "(version not read)" : string.Join(" / ", versions))}: {members}";
+            return DescribeServers(await Engines.Stores.GetStatusAsync(target, timeout.Token));
         }
         catch (Exception e) when (e is DrToolsException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {
             return $"versions not read: {e.Message.Split('\n')[0]}";
         }
+    }
+
+    /// <summary>The engine and server versions of the members a status read.</summary>
+    internal static string DescribeServers(Cluster.ClusterStatus status)
+    {
+        var versions = status.Members.Select(m => m.ServerVersion).OfType<string>().Distinct().ToList();
+        var members = string.Join(", ", status.Members.Select(m => m.Display));
+        return $"{status.Engine} {(versions.Count == 0 ? "(version not read)" : string.Join(" / ", versions))}: {members}";
     }
 
     public static string Sha256(byte[] content) => Convert.ToHexStringLower(SHA256.HashData(content));
