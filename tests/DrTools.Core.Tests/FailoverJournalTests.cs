@@ -23,7 +23,8 @@ public sealed class FailoverJournalTests
         var journal = FailoverJournal.From(result, "Dana");
 
         Assert.Equal(("Dana", "given with --tester / -Tester"), (journal.Tester, journal.TesterSource));
-        Assert.Matches(@"^redis \d+\.\d+\.\d+: node0 \(127\.0\.0\.1:\d+\), node1 \(127\.0\.0\.1:\d+\)$", journal.Environment!.Servers["db"]);
+        Assert.Matches(@"^redis \d+\.\d+\.\d+: node0 \(127\.0\.0\.1:\d+\), node1 \(127\.0\.0\.1:\d+\)$",
+            journal.Environment!.Servers["db"]);
         Assert.Contains("| Servers | db: redis ", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
     }
 }
