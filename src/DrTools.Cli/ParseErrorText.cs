@@ -14,7 +14,7 @@ public static class ParseErrorText
     public static IReadOnlyList<string> Lines(ParseResult parse)
     {
         var command = parse.CommandResult.Command;
-        if (parse.UnmatchedTokens.Count > 0) return [Unmatched(parse.RootCommandResult.Command, command, parse.UnmatchedTokens[0])];
+        if (parse.UnmatchedTokens is [var first, ..]) return [Unmatched(parse.RootCommandResult.Command, parse.CommandResult, first)];
         return parse.Errors.Select(error => Describe(error, command)).Distinct().ToList();
     }
 
@@ -34,8 +34,9 @@ public static class ParseErrorText
         return string.Join(" ", error.Message.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
     }
 
-    private static string Unmatched(Command root, Command command, string token)
+    private static string Unmatched(Command root, CommandResult result, string token)
     {
+        var command = result.Command;
         if (token.StartsWith('-'))
         {
             var names = OptionsOf(command).SelectMany(o => o.Aliases.Prepend(o.Name)).ToList();
@@ -50,9 +51,16 @@ public static class ParseErrorText
                 ? $"; '{Path(command)} --help' lists its options."
                 : $"; '{other.Name}' is an option of '{Path(other.Command)}'.");
         }
-        if (command.Subcommands.Count > 0)
+        // A command that takes an argument as well (report JOURNAL, report sign): a mistyped subcommand was read as that argument.
+        var subcommands = command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name)).ToList();
+        var taken = result.Children.OfType<ArgumentResult>().SelectMany(a => a.Tokens).Select(t => t.Value).FirstOrDefault();
+        if (taken is not null && Nearest(taken, subcommands) is { } meant)
         {
-            var near = Nearest(token, command.Subcommands.Where(c => !c.Hidden).SelectMany(c => c.Aliases.Prepend(c.Name)).ToList());
+            return $"unknown command '{taken}' for '{Path(command)}'; did you mean '{meant}'?";
+        }
+        if (command.Subcommands.Count > 0 && command.Arguments.Count == 0)
+        {
+            var near = Nearest(token, subcommands);
             return $"unknown command '{token}' for '{Path(command)}'"
                 + (near is null ? $"; give one of {Join(SubcommandNames(command), "or")}." : $"; did you mean '{near}'?");
         }

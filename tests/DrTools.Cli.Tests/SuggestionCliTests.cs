@@ -17,6 +17,9 @@ public sealed class SuggestionCliTests
         "sandbox", "up", "--engine", "redi")]
     [InlineData("drtools: unknown command 'lst' for 'drtools sandbox'; did you mean 'list'?", "sandbox", "lst")]
     [InlineData("drtools: 'drtools sandbox' needs a command: up, down or list.", "sandbox")]
+    [InlineData("drtools: unknown command 'sgin' for 'drtools report'; did you mean 'sign'?", "report", "sgin", "/tmp/run")]
+    [InlineData("drtools: unexpected argument '/tmp/b' for 'drtools report'; 'drtools report --help' lists what it takes.",
+        "report", "/tmp/a", "/tmp/b")]
     [InlineData("drtools: unknown option '--zzzz' for 'drtools lag'; 'drtools lag --help' lists its options.", "lag", "--zzzz")]
     public async Task A_typo_gets_one_line_with_the_nearest_word_and_exit_2(string expected, params string[] arguments)
     {
