@@ -14,6 +14,7 @@
     # Should -MeetObjective for Pester tests of drills (registered when Pester is loaded).
     NestedModules        = @('DrTools.Pester.psm1')
     CmdletsToExport      = @(
+        'Approve-DrReport'
         'Compare-DbChecksum'
         'Complete-DrRun'
         'Enable-DbWalArchive'

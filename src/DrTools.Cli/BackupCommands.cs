@@ -160,7 +160,12 @@ public static class BackupCommands
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
-            var result = await Core.Engines.Stores.VerifyBackupAsync(repo, new BackupVerificationOptions { BackupId = parse.GetValue(id), RtoTarget = parse.GetValue(rto), KeepInstance = parse.GetValue(keep) }, token);
+            using var progress = ConsoleProgress.For("backup verify", parse.GetValue(json));
+            var result = await Core.Engines.Stores.VerifyBackupAsync(repo, new BackupVerificationOptions
+            {
+                BackupId = parse.GetValue(id), RtoTarget = parse.GetValue(rto), KeepInstance = parse.GetValue(keep), Progress = progress,
+            }, token);
+            progress?.Dispose();
             if (parse.GetValue(json)) Output.Json(result);
             else
             {
@@ -218,14 +223,17 @@ public static class BackupCommands
             if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
             if (parse.GetValue(gtid) is not null) targets.Add(RecoveryTarget.Immediate);
             if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name. A MariaDB repository also takes --gtid.", DrErrorKind.InvalidArgument);
+            using var progress = ConsoleProgress.For("restore", parse.GetValue(json));
             var result = await Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
             {
+                Progress = progress,
                 Target = targets[0],
                 MustExist = parse.GetValue(mustExist) ?? [],
                 MustNotExist = parse.GetValue(mustNotExist) ?? [],
                 KeepInstance = !parse.GetValue(remove),
                 KeepFailedInstance = parse.GetValue(keepFailed),
             }, parse.GetValue(gtid), parse.GetValue(backupId), token);
+            progress?.Dispose();
             if (parse.GetValue(json)) Output.Json(result);
             else
             {

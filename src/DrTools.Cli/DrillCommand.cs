@@ -25,7 +25,12 @@ public static class DrillCommand
         failover.Rpo.DefaultValueFactory = _ => TimeSpan.Zero;
         command.SetAction(async (parse, token) =>
         {
-            await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = parse.GetValue(standbys), Synchronous = !parse.GetValue(asynchronous) }, token);
+            using var building = ConsoleProgress.For("sandbox for the drill", json: false);
+            await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+            {
+                Standbys = parse.GetValue(standbys), Synchronous = !parse.GetValue(asynchronous), Progress = building,
+            }, token);
+            building?.Dispose();
             // Data for the integrity check to hold the failover to.
             await sandbox.Target.Members[0].ExecuteAsync("create table drill_orders as select g as id, md5(g::text) as item, g % 97 as quantity from generate_series(1, 10000) g", token);
             Output.Sandbox(sandbox);
@@ -46,7 +51,11 @@ public static class DrillCommand
             var control = new SandboxControl(sandbox);
             var options = failover.Read(parse);
             var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, token);
-            var result = await FailoverDrill.RunAsync(plan, control, options, token);
+            FailoverResult result;
+            using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", json: false))
+            {
+                result = await FailoverDrill.RunAsync(plan, control, options with { Progress = progress }, token);
+            }
             Output.Failover(result);
             Console.WriteLine();
             var passed = status.Healthy && lag.All(r => r.Met) && result.Met;

@@ -98,7 +98,11 @@ public static class FailoverCommand
                 Console.WriteLine($"What if: {plan}");
                 return ExitCodes.Success;
             }
-            var result = await recovery.RunAsync(plan, failover, token);
+            FailoverResult result;
+            using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", parse.GetValue(json)))
+            {
+                result = await recovery.RunAsync(plan, failover with { Progress = progress }, token);
+            }
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;

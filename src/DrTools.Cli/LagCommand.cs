@@ -21,8 +21,10 @@ public static class LagCommand
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
+            using var progress = ConsoleProgress.For("lag", parse.GetValue(json));
             var results = await Core.Engines.Stores.MeasureLagAsync(target.ResolveStore(parse), new ReplicationLagOptions
             {
+                Progress = progress,
                 MaxLagBytes = parse.GetValue(maxLagBytes),
                 MaxLagTransactions = parse.GetValue(maxLagTransactions),
                 MaxLag = parse.GetValue(maxLag),
@@ -30,6 +32,7 @@ public static class LagCommand
                 Duration = parse.GetValue(duration),
                 Interval = parse.GetValue(interval)!.Value,
             }, token);
+            progress?.Dispose();
             if (parse.GetValue(json)) Output.Json(results);
             else Output.Lag(results);
             return results.All(r => r.Met) ? ExitCodes.Success : ExitCodes.NotMet;

@@ -51,6 +51,25 @@ public static class Output
         }
     }
 
+    /// <summary>sandbox list: each cluster's engine and topology (a run's scratch folder says so); none says so in words.</summary>
+    public static void SandboxList(IReadOnlyList<SandboxInfo> items)
+    {
+        if (items.Count == 0)
+        {
+            Console.WriteLine("no sandboxes");
+            return;
+        }
+        Table(["ID", "ENGINE", "TOPOLOGY", "STATE", "MEMBERS", "OWNER PID", "CREATED"], items.Select(s => new[]
+        {
+            s.Id, s.Kind is SandboxKind.Cluster or SandboxKind.RestoredInstance ? s.Engine : "-",
+            s.Kind == SandboxKind.RunScratch ? "run scratch" : s.Topology ?? "-", Words(s.State.ToString()),
+            s.State == SandboxState.NotASandbox
+                ? s.Note ?? ""
+                : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
+            s.OwnerPid?.ToString() ?? "-", s.CreatedAt?.ToString("u") ?? "-",
+        }));
+    }
+
     public static void Status(ClusterStatus status)
     {
         Console.WriteLine($"{status.Target}{(status.Engine == Core.Engines.StoreEngines.PostgreSql ? "" : $" ({status.Engine})")}: {status.Verdict}");

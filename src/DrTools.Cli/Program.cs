@@ -25,7 +25,7 @@ var parse = root.Parse(args);
 if (parse.Errors.Count > 0)
 {
     // Exit code 1 means "ran, and a target was not met": bad input must not look like that.
-    foreach (var error in parse.Errors) Console.Error.WriteLine($"drtools: {error.Message}");
+    foreach (var line in ParseErrorText.Lines(parse)) Console.Error.WriteLine($"drtools: {line}");
     return ExitCodes.Error;
 }
 try

@@ -63,16 +63,26 @@ public static class RunbookCommands
     public static Command Report()
     {
         var journalPath = new Argument<string>("journal") { Description = "A run's journal.json, or its folder in the drill history." };
-        var format = new Option<string>("--format", "-f") { Description = "markdown, html, json, junit or nunit.", DefaultValueFactory = _ => "markdown" };
-        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of standard output." };
-        var command = new Command("report", "Render a run's report from its journal.") { journalPath, format, output };
-        command.SetAction(parse =>
+        var format = new Option<string>("--format", "-f")
         {
-            var path = parse.GetValue(journalPath)!;
-            var journal = RunJournal.Find(path);
-            var text = ReportText.Render(journal, ReportText.ParseFormat(parse.GetValue(format)!, "--format"));
-            if (parse.GetValue(output) is { } file) AtomicFile.Write(file, text);
-            else Console.Write(text);
+            Description = "markdown, html, json, junit, nunit or pdf (headless Chromium prints the HTML report; needs --output).",
+            DefaultValueFactory = _ => "markdown",
+        };
+        var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of standard output." };
+        var command = new Command("report", "Render a run's report from its journal; 'report sign' records a reviewer's approval.")
+        {
+            journalPath, format, output, ReportSignCommand.Create(),
+        };
+        command.SetAction(async (parse, token) =>
+        {
+            var journal = RunJournal.Find(parse.GetValue(journalPath)!);
+            var chosen = ReportText.ParseFormat(parse.GetValue(format)!, "--format");
+            if (parse.GetValue(output) is { } file) await ReportText.WriteAsync(journal, chosen, file, token);
+            else if (chosen == ReportFormat.Pdf)
+            {
+                throw new DrToolsException("--format pdf writes a file: give --output FILE.", DrErrorKind.InvalidArgument);
+            }
+            else Console.Write(ReportText.Render(journal, chosen));
             return ExitCodes.Success;
         });
         return command;
@@ -119,7 +129,7 @@ public static class RunbookCommands
     private static void CopyReports(RunJournal journal, string directory)
     {
         Directory.CreateDirectory(directory);
-        foreach (var format in Enum.GetValues<ReportFormat>())
+        foreach (var format in Enum.GetValues<ReportFormat>().Where(f => f != ReportFormat.Pdf))
         {
             var name = ReportText.FileName(format);
             AtomicFile.Write(Path.Combine(directory, name), File.ReadAllBytes(Path.Combine(journal.Folder!, name)));

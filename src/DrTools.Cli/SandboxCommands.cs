@@ -83,17 +83,24 @@ public static class SandboxCommands
         var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { engine, standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, sentinels, root, json };
         command.SetAction(async (parse, token) =>
         {
-            var sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
+            Sandbox sandbox;
+            using (var progress = ConsoleProgress.For("sandbox up", parse.GetValue(json)))
             {
-                Synchronous = parse.GetValue(synchronous),
-                Engine = Core.Engines.StoreEngines.Parse(parse.GetValue(engine)),
-                Sentinels = parse.GetValue(sentinels),
-                FaultProxy = parse.GetValue(faultProxy),
-                Monitoring = parse.GetValue(monitoring),
-                WalDiskSize = parse.GetValue(walDiskSize) is { } size ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize) : null,
-                Root = parse.GetValue(root),
-                Persistent = true,
-            }, token);
+                sandbox = await Sandbox.CreateAsync(Read(parse, topology, standbys, members, patroniSettings) with
+                {
+                    Progress = progress,
+                    Synchronous = parse.GetValue(synchronous),
+                    Engine = Core.Engines.StoreEngines.Parse(parse.GetValue(engine)),
+                    Sentinels = parse.GetValue(sentinels),
+                    FaultProxy = parse.GetValue(faultProxy),
+                    Monitoring = parse.GetValue(monitoring),
+                    WalDiskSize = parse.GetValue(walDiskSize) is { } size
+                        ? SizeText.Parse(size, "--wal-disk-size", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize)
+                        : null,
+                    Root = parse.GetValue(root),
+                    Persistent = true,
+                }, token);
+            }
             if (parse.GetValue(json)) Output.Json(Output.Describe(sandbox));
             else Output.Sandbox(sandbox);
             return ExitCodes.Success;
@@ -156,12 +163,7 @@ public static class SandboxCommands
         {
             var items = Leftovers.List(parse.GetValue(root));
             if (parse.GetValue(json)) Output.Json(items);
-            else Output.Table(["ID", "KIND", "STATE", "MEMBERS", "OWNER PID", "CREATED"], items.Select(s => new[]
-            {
-                s.Id, Output.Words(s.Kind.ToString()), Output.Words(s.State.ToString()),
-                s.State == SandboxState.NotASandbox ? s.Note ?? "" : string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}{(m.Running ? "" : " (stopped)")}")),
-                s.OwnerPid?.ToString() ?? "-", s.CreatedAt?.ToString("u") ?? "-",
-            }));
+            else Output.SandboxList(items);
             return ExitCodes.Success;
         });
         return command;

@@ -26,8 +26,9 @@ public sealed class ExportDrReportCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 
-    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes).")]
-    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit), nameof(ReportFormat.NUnit))]
+    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes), or Pdf (headless Chromium prints it; needs -Path).")]
+    [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit),
+        nameof(ReportFormat.NUnit), nameof(ReportFormat.Pdf))]
     public string Format { get; set; } = nameof(ReportFormat.Markdown);
 
     [Parameter(HelpMessage = "Write the report to this file (its FileInfo is returned); without it the report text is returned.")]
@@ -37,15 +38,16 @@ public sealed class ExportDrReportCommand : DrCmdlet
     {
         var journal = Journal
             ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult) : RunOperation(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
-        var text = Report.Render(journal, Enum.Parse<ReportFormat>(Format));
+        var format = Enum.Parse<ReportFormat>(Format);
         if (Path is null)
         {
-            WriteObject(text);
+            if (format == ReportFormat.Pdf) throw new PSArgumentException("-Format Pdf writes a file: give -Path.");
+            WriteObject(Report.Render(journal, format));
             return;
         }
         var file = GetUnresolvedProviderPathFromPSPath(Path);
         if (!ShouldProcess(file, $"Write the {Format} report of run {journal.Id}")) return;
-        AtomicFile.Write(file, text);
+        RunOperation(token => Report.WriteAsync(journal, format, file, token), file);
         WriteObject(new FileInfo(file));
     }
 }

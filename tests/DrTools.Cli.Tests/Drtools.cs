@@ -4,7 +4,8 @@ using DrTools.Core.Processes;
 
 namespace DrTools.Cli.Tests;
 
-public sealed record CliResult(int ExitCode, string StandardOutput, string StandardError)
+/// <summary>A finished drtools: its stderr split into the progress lines of long operations and everything else (errors).</summary>
+public sealed record CliResult(int ExitCode, string StandardOutput, string StandardError, string Progress = "")
 {
     public string All => StandardOutput + StandardError;
 }
@@ -61,7 +62,28 @@ public static class Drtools
             process.Kill(entireProcessTree: true);
             throw;
         }
-        return new CliResult(process.ExitCode, await stdout, await stderr);
+        var lines = (await stderr).Split('\n');
+        var errors = string.Join('\n', lines.Where(l => !ProgressLine.IsMatch(l)));
+        return new CliResult(process.ExitCode, await stdout, errors, string.Join('\n', lines.Where(l => ProgressLine.IsMatch(l))));
+    }
+
+    /// <summary>ConsoleProgress.PlainLine's shape: "  +1.2s  activity: phase (40%)".</summary>
+    public static readonly System.Text.RegularExpressions.Regex ProgressLine = new(@"^  \+\d+\.\ds  .+ \(\d+%\)$");
+
+    /// <summary>Runs drtools on a pseudo-terminal (script(1)), as a person at a terminal runs it: what the terminal received.</summary>
+    public static async Task<string> RunOnTerminalAsync(TimeSpan timeout, params string[] arguments)
+    {
+        var info = new ProcessStartInfo("script")
+        {
+            RedirectStandardOutput = true, RedirectStandardError = true, RedirectStandardInput = true,
+        };
+        var command = string.Join(' ', arguments.Prepend(Dll).Prepend("dotnet").Select(a => $"'{a.Replace("'", "'\\''")}'"));
+        foreach (var word in new[] { "-qec", command, "/dev/null" }) info.ArgumentList.Add(word);
+        using var process = Process.Start(info)!;
+        process.StandardInput.Close();
+        var result = await CompleteAsync(process, timeout);
+        Assert.True(result.ExitCode == 0, result.All);
+        return result.StandardOutput;
     }
 
     public const int SigInt = 2, SigKill = 9, SigTerm = 15;

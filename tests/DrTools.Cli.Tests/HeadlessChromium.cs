@@ -56,7 +56,9 @@ public sealed class HeadlessChromium : IAsyncDisposable
             if (page is null) await Task.Delay(50);
         }
         await browser._socket.ConnectAsync(new Uri(page ?? throw new TimeoutException("Chromium opened no page")), CancellationToken.None);
-        while (await browser.EvaluateAsync("document.readyState") is var state && state.GetString() != "complete")
+        // The page may still be about:blank (complete at once) before Chromium navigates to the file: wait for the file's.
+        var loaded = $"complete {new Uri(file).AbsoluteUri}";
+        while (await browser.EvaluateAsync("document.readyState + ' ' + location.href") is var state && state.GetString() != loaded)
         {
             if (deadline.Elapsed > TimeSpan.FromSeconds(30)) throw new TimeoutException($"the page did not finish loading: {state}");
             await Task.Delay(50);
@@ -65,10 +67,19 @@ public sealed class HeadlessChromium : IAsyncDisposable
     }
 
     /// <summary>The value of a JavaScript expression in the page (returned by value, so JSON-serializable).</summary>
-    public async Task<JsonElement> EvaluateAsync(string expression)
+    public async Task<JsonElement> EvaluateAsync(string expression) =>
+        (await SendAsync("Runtime.evaluate", new { expression, returnByValue = true })).GetProperty("result") is var result
+            && result.TryGetProperty("value", out var value) ? value.Clone() : default;
+
+    /// <summary>A PNG of the whole page as Chromium laid it out.</summary>
+    public async Task<byte[]> ScreenshotAsync() =>
+        Convert.FromBase64String((await SendAsync("Page.captureScreenshot", new { format = "png", captureBeyondViewport = true }))
+            .GetProperty("data").GetString()!);
+
+    private async Task<JsonElement> SendAsync(string method, object parameters)
     {
         var id = ++_nextId;
-        var request = JsonSerializer.Serialize(new { id, method = "Runtime.evaluate", @params = new { expression, returnByValue = true } });
+        var request = JsonSerializer.Serialize(new { id, method, @params = parameters });
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await _socket.SendAsync(Encoding.UTF8.GetBytes(request), WebSocketMessageType.Text, true, timeout.Token);
         while (true)
@@ -77,8 +88,11 @@ public sealed class HeadlessChromium : IAsyncDisposable
             using var document = JsonDocument.Parse(message);
             if (!document.RootElement.TryGetProperty("id", out var answered) || answered.GetInt32() != id) continue;
             var result = document.RootElement.GetProperty("result");
-            if (result.TryGetProperty("exceptionDetails", out var error)) throw new InvalidOperationException($"{expression}: {error}");
-            return result.GetProperty("result").TryGetProperty("value", out var value) ? value.Clone() : default;
+            if (result.TryGetProperty("exceptionDetails", out var error))
+            {
+                throw new InvalidOperationException($"{method} {parameters}: {error}");
+            }
+            return result.Clone();
         }
     }
 

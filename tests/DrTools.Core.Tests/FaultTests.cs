@@ -330,7 +330,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         Assert.InRange(freeze.At, journal.Steps[0].StartedAt!.Value, journal.Steps[0].StartedAt!.Value + journal.Steps[0].Duration!.Value);
         Assert.Equal(Runbooks.MarkKind.Fault, journal.Steps[1].Marks.Single().Kind);
         Assert.Equal(Runbooks.MarkKind.FaultActive, journal.Steps[2].Marks.Single().Kind);
-        Assert.Contains(journal.RemediationActions, r => r.StartsWith("undid fault partition-", StringComparison.Ordinal) && r.Contains("which the run started and no step stopped: nftables table inet drtools_partition_", StringComparison.Ordinal));
+        Assert.Contains(journal.CleanupActions, r => r.StartsWith("undid fault partition-", StringComparison.Ordinal) && r.Contains("which the run started and no step stopped: nftables table inet drtools_partition_", StringComparison.Ordinal));
         Assert.Contains("class=\"fault-active\"", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Html));
         Assert.Empty(Faults.Faults.List());
         Assert.Empty(await TablesAsync());

@@ -142,7 +142,7 @@ Describe 'A drill script' {
             $journal = $run | Complete-DrRun
         }
         Test-Path $sandbox.Directory | Should -BeFalse
-        $journal.RemediationActions | Should -Contain "removed sandbox $($sandbox.Id), which the run created and its cleanup did not remove"
+        $journal.CleanupActions | Should -Contain "removed sandbox $($sandbox.Id), which the run created and its cleanup did not remove"
         $journal.Steps[0].Operation | Should -Be 'New-DrSandbox'
         Assert-NothingLeft
     }

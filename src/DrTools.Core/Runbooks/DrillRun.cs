@@ -30,6 +30,8 @@ internal sealed class DrillRun : IAsyncDisposable
     private readonly ConcurrentDictionary<string, Sandbox?> _created = new();
     private readonly List<string> _issues = [];
     private readonly List<string> _remediation = [];
+    private readonly List<string> _cleanup = [];
+    private readonly Dictionary<string, string> _servers = [];
     private readonly IReadOnlyList<NotifyTarget> _notify;
     private readonly List<Task<IReadOnlyList<string>>> _notices = [];
     private RunJournal _journal;
@@ -89,7 +91,9 @@ internal sealed class DrillRun : IAsyncDisposable
             TestType = header.TestType,
             Source = header.Source,
             Description = header.Description,
-            Tester = options.Tester ?? Environment.UserName,
+            Tester = RunEnvironment.Operator(options.Tester).Name,
+            TesterSource = RunEnvironment.Operator(options.Tester).Source,
+            Environment = RunEnvironment.Capture(File.Exists(header.Source) ? header.Source : null),
             Host = Environment.MachineName,
             DrToolsVersion = typeof(DrillRun).Assembly.GetName().Version?.ToString(3) ?? "unknown",
             StartedAt = startedAt,
@@ -166,6 +170,23 @@ internal sealed class DrillRun : IAsyncDisposable
     public void TargetsReady()
     {
         lock (_gate) _targetsReadyAt = Clock.Elapsed;
+        Save();
+    }
+
+    /// <summary>Records each target's engine and server versions for the report's environment.</summary>
+    public async Task RecordServersAsync(CancellationToken cancellationToken)
+    {
+        foreach (var (name, target) in _targets.ToList())
+        {
+            var servers = await RunEnvironment.DescribeServersAsync(target.Store, cancellationToken);
+            lock (_gate) _servers[name] = servers;
+        }
+        Save();
+    }
+
+    private void AddCleanup(string action)
+    {
+        lock (_gate) _cleanup.Add(action);
         Save();
     }
 
@@ -272,7 +293,8 @@ internal sealed class DrillRun : IAsyncDisposable
         }
         if (step.Section == RunbookSection.Cleanup)
         {
-            AddRemediation($"{record.Label} ({record.Operation}): {(record.Succeeded ? record.Summary ?? "done" : $"FAILED: {record.Message}")}");
+            AddCleanup(
+                $"{record.Label} ({record.Operation}): {(record.Succeeded ? record.Summary ?? "done" : $"FAILED: {record.Message}")}");
         }
         _options.Observer?.StepFinished(record);
         return record;
@@ -316,7 +338,8 @@ internal sealed class DrillRun : IAsyncDisposable
         // Faults first: a member must be reachable again before anything else of the run is undone.
         foreach (var end in await Context.Faults.UndoAllAsync())
         {
-            if (end.Undone) AddRemediation($"undid fault {end.Id} ({end.Fault.Description}), which the run started and no step stopped: {end.Undo}");
+            if (end.Undone) AddCleanup(
+                $"undid fault {end.Id} ({end.Fault.Description}), which the run started and no step stopped: {end.Undo}");
             else AddIssue($"fault {end.Id} ({end.Fault.Description}) could not be undone: {end.Undo}; drtools fault stop --all retries");
         }
         foreach (var (id, sandbox) in _created)
@@ -329,7 +352,7 @@ internal sealed class DrillRun : IAsyncDisposable
                     await sandbox.DisposeAsync();
                 }
                 else await Sandbox.RemoveAsync(id, _options.SandboxRoot);
-                AddRemediation($"removed sandbox {id}, which the run created and its cleanup did not remove");
+                AddCleanup($"removed sandbox {id}, which the run created and its cleanup did not remove");
             }
             catch (DrToolsException e)
             {
@@ -371,6 +394,10 @@ internal sealed class DrillRun : IAsyncDisposable
                 Steps = _records.OrderBy(r => r.Section).ThenBy(r => r.Index).ToArray(),
                 Issues = _issues.ToArray(),
                 RemediationActions = _remediation.ToArray(),
+                CleanupActions = _cleanup.ToArray(),
+                Environment = _journal.Environment is { } environment
+                    ? environment with { Servers = new Dictionary<string, string>(_servers) }
+                    : null,
                 AbortReason = _abortReason,
                 AbortedAt = _abortedAt,
                 TargetsReadyAt = _targetsReadyAt,

@@ -22,7 +22,12 @@ public static class FailoverJournal
             Runbook = name,
             TestType = "Database failover test",
             Source = "Invoke-DbFailover",
-            Tester = tester ?? Environment.UserName,
+            Tester = RunEnvironment.Operator(tester).Name,
+            TesterSource = RunEnvironment.Operator(tester).Source,
+            Environment = RunEnvironment.Capture(null) with
+            {
+                Servers = new Dictionary<string, string> { ["db"] = RunEnvironment.DescribeServers(result.TopologyAfter) },
+            },
             Host = Environment.MachineName,
             DrToolsVersion = typeof(FailoverJournal).Assembly.GetName().Version?.ToString(3) ?? "unknown",
             Targets = new Dictionary<string, string> { ["db"] = result.Target },

@@ -101,6 +101,9 @@ public sealed record RunJournal
     public required string Source { get; init; }
     public string? Description { get; init; }
     public required string Tester { get; init; }
+    /// <summary>Where <see cref="Tester"/> came from: given, DRTOOLS_TESTER, or the OS account.</summary>
+    public string? TesterSource { get; init; }
+    public RunEnvironment? Environment { get; init; }
     public required string Host { get; init; }
     public required string DrToolsVersion { get; init; }
     /// <summary>The process running the drill, by PID and start time: a journal still "running" whose owner is gone was killed.</summary>
@@ -124,6 +127,10 @@ public sealed record RunJournal
     public IReadOnlyList<ObjectiveResult> Objectives { get; init; } = [];
     public IReadOnlyList<string> Issues { get; init; } = [];
     public IReadOnlyList<string> RemediationActions { get; init; } = [];
+    /// <summary>What the run's cleanup did (its cleanup steps, sandboxes and faults it removed itself): housekeeping, not a fix.</summary>
+    public IReadOnlyList<string> CleanupActions { get; init; } = [];
+    /// <summary>The reviewer's sign-off (drtools report sign, Approve-DrReport); null until reviewed.</summary>
+    public RunApproval? Approval { get; init; }
     public string HowMeasured { get; init; } = ClockMethod;
 
     /// <summary>The folder the journal and its reports are in (not stored: it is where the journal was found).</summary>
@@ -159,6 +166,9 @@ public sealed record RunJournal
     };
 
     public string ToJson() => JsonSerializer.Serialize(this, JsonOptions);
+
+    /// <summary>SHA-256 of the journal as stored (journal.json's bytes): what a copy of a report is checked against.</summary>
+    public string ContentSha256() => RunEnvironment.Sha256(System.Text.Encoding.UTF8.GetBytes(ToJson()));
 
     /// <summary>The journal as it is stored, every text masked of passwords: what the reports are made from.</summary>
     public RunJournal Redacted() => (JsonSerializer.Deserialize<RunJournal>(ToJson(), JsonOptions) ?? this) with { Folder = Folder };

@@ -152,6 +152,7 @@ public static class RunbookExecutor
                 }
             }
             _run.TargetsReady();
+            await _run.RecordServersAsync(cancellationToken);
             return true;
         }
 

@@ -32,6 +32,7 @@ public sealed class ScriptedRun
     private string? _stoppedBecause;
     private bool _cancelled;
     private bool _stepsStarted;
+    private bool _serversRecorded;
     private RunJournal? _completed;
 
     private ScriptedRun(DrillRun run) => _run = run;
@@ -86,9 +87,12 @@ public sealed class ScriptedRun
         if (definition.Section == RunbookSection.Cleanup) throw new DrToolsException($"step '{definition.Name}': cleanup steps are registered (Register-DrCleanup) and run when the run completes.", DrErrorKind.InvalidArgument);
         string? skip;
         RunbookStep step;
+        bool first;
         lock (_gate)
         {
             DemandOpen();
+            first = !_serversRecorded;
+            _serversRecorded = true;
             if (definition.Section == RunbookSection.PreCheck && _stepsStarted)
             {
                 throw new DrToolsException($"pre-check '{definition.Name}' comes after a step: pre-checks are what must pass before anything changes, so they come first.", DrErrorKind.InvalidOperation);
@@ -103,6 +107,8 @@ public sealed class ScriptedRun
             _run.SkipRemaining(step.Section, $"not run: {skip}");
             return (_run.Record(step), null);
         }
+        // The targets' server versions for the report, read once before the first step changes anything.
+        if (first) await _run.RecordServersAsync(cancellationToken);
         var record = await _run.ExecuteAsync(step, async token => StepOutcomes.From(await body(token), _run.Context), cancellationToken, CancellationToken.None);
         lock (_gate)
         {

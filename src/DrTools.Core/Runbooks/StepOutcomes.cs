@@ -139,6 +139,9 @@ public static class StepOutcomes
         {
             _ when moment == start => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
             "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
+            // The read probe's recovery beside the write probe's outage band: each probe named on the chart.
+            "first read answered after the outage"
+                => new TimelineMark("read probe answered again", MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
             // What an HA manager did while DrTools only watched.
             "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"
                 => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),

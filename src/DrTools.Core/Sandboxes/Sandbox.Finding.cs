@@ -32,9 +32,21 @@ public sealed partial class Sandbox
         {
             Kind = manifest.Restored ? SandboxKind.RestoredInstance : SandboxKind.Cluster,
             Engine = engine?.Name ?? Engines.StoreEngines.PostgreSql,
+            Topology = TopologyOf(manifest, engine?.Name == Engines.StoreEngines.Redis ? "replica" : "standby"),
             Note = manifest.Patroni is { } patroni ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}"
                 : engine is not null ? engine.DisplayName : null,
         };
+    }
+
+    private static string TopologyOf(SandboxManifest manifest, string standby)
+    {
+        var followers = manifest.Members.Count - 1;
+        return manifest.Restored ? "restored instance"
+            : manifest.Patroni is not null ? $"Patroni, {manifest.Members.Count} nodes"
+            : (followers == 0
+                ? "primary only"
+                : $"primary + {followers} {standby}{(followers == 1 ? "" : "s")}{(manifest.Synchronous ? ", synchronous" : "")}")
+                + (manifest.Sentinels is { Count: > 0 } sentinels ? $", {sentinels.Count} Sentinels" : "");
     }
 
     /// <summary>Opens a sandbox another process created, by id (or a unique prefix of it).</summary>

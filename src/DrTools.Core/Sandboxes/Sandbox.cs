@@ -465,4 +465,6 @@ public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? Cr
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
     /// <summary>Why a folder is not a sandbox, or what a run scratch folder belonged to.</summary>
     public string? Note { get; init; }
+    /// <summary>How the members are arranged: "primary + 2 standbys, synchronous", "Patroni, 3 nodes"; null for no cluster.</summary>
+    public string? Topology { get; init; }
 }

@@ -2,14 +2,17 @@ using System.Text;
 
 namespace DrTools.Core.Runbooks.Reports;
 
-/// <summary>The report as Markdown: the header table a reviewer signs, the steps, every figure with its target and method.</summary>
+/// <summary>The report as Markdown: summary, objectives, steps, every figure with its target and method, environment, sign-off.</summary>
 internal static class MarkdownReport
 {
     public static string Render(ReportContent content)
     {
         var text = new StringBuilder();
         text.AppendLine($"# {Cell(content.Title.Replace('\n', ' '))}").AppendLine();
-        Table(text, ["Field", "Value"], content.Header.Select(h => new[] { h.Label, h.Value }));
+        Table(text, ["Field", "Value"], content.Summary.Select(h => new[] { h.Label, h.Value }));
+        text.AppendLine().AppendLine("## Objectives").AppendLine();
+        if (content.Journal.Objectives.Count == 0) text.AppendLine("No objective was set.");
+        else Table(text, ReportContent.ObjectiveColumns, content.ObjectiveRows);
         text.AppendLine().AppendLine("## Steps").AppendLine();
         Table(text, ReportContent.StepColumns, content.StepRows);
         text.AppendLine().AppendLine("## Measured figures").AppendLine();
@@ -18,6 +21,10 @@ internal static class MarkdownReport
         foreach (var line in content.TimelineLines) text.AppendLine($"- {Cell(line)}");
         text.AppendLine().AppendLine("## How this was measured").AppendLine();
         foreach (var method in content.Methods) text.AppendLine($"- {Cell(method)}");
+        text.AppendLine().AppendLine("## Environment").AppendLine();
+        Table(text, ["Field", "Value"], content.Environment.Select(h => new[] { h.Label, h.Value }));
+        text.AppendLine().AppendLine("## Approval").AppendLine();
+        Table(text, ["Field", "Value"], content.Approval.Select(h => new[] { h.Label, h.Value }));
         return text.ToString();
     }
 
