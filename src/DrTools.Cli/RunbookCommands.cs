@@ -82,7 +82,10 @@ public static class RunbookCommands
     {
         var history = History();
         var json = CommonOptions.Json();
-        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover.") { history, json };
+        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover; history check re-checks a run's probe history.")
+        {
+            history, json, HistoryCheckCommand.Create(),
+        };
         command.SetAction(parse =>
         {
             var entries = DrillHistory.Summarize(DrillHistory.Runs(parse.GetValue(history)));

@@ -32,6 +32,7 @@ internal sealed class DrillRun : IAsyncDisposable
     private readonly List<string> _remediation = [];
     private readonly IReadOnlyList<NotifyTarget> _notify;
     private readonly List<Task<IReadOnlyList<string>>> _notices = [];
+    private readonly List<Probes.HistoryOperation> _history = [];
     private RunJournal _journal;
     private string? _abortReason;
     private TimeSpan? _abortedAt;
@@ -256,8 +257,11 @@ internal sealed class DrillRun : IAsyncDisposable
         {
             lock (_gate) _outcomes[(step.Section, step.Index)] = outcome;
         }
+        var drill = outcome?.Output as Failover.FailoverResult;
+        if (drill is { History.Count: > 0 }) RecordHistory(drill.History);
         record = Update(step, r => r with
         {
+            Drill = drill?.RunId.ToString("N"),
             Status = status,
             Duration = Clock.Elapsed - started,
             Summary = outcome?.Summary,
@@ -276,6 +280,16 @@ internal sealed class DrillRun : IAsyncDisposable
         }
         _options.Observer?.StepFinished(record);
         return record;
+    }
+
+    /// <summary>Adds a drill's probe history to the run's history.jsonl, beside its journal (every drill of the run, each its own lines).</summary>
+    private void RecordHistory(IReadOnlyList<Probes.HistoryOperation> operations)
+    {
+        lock (_gate)
+        {
+            _history.AddRange(operations);
+            AtomicFile.Write(Path.Combine(Path.GetDirectoryName(_journalPath)!, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(_history));
+        }
     }
 
     /// <summary>The output a step produced, when it ran to an outcome (passed or failed, not thrown or stopped).</summary>
