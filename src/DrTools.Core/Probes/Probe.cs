@@ -311,7 +311,8 @@ internal sealed class PostgresProbeConnector : IProbeConnector
 
     private sealed class Session(NpgsqlConnection connection) : IProbeSession
     {
-        public string? Host => connection.Host;
+        /// <summary>host:port as the other members are named, taken once open: a dropped connection may no longer say.</summary>
+        public string? Host { get; } = connection.Host is { } host ? $"{host}:{connection.Port}" : null;
 
         public async Task<ProbeAnswer> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
         {
@@ -323,7 +324,7 @@ internal sealed class PostgresProbeConnector : IProbeConnector
             if (kind == ProbeKind.Write) command.Parameters.AddWithValue("seq", sequence);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            var name = reader.IsDBNull(0) ? connection.Host + ":" + connection.Port : reader.GetString(0);
+            var name = reader.IsDBNull(0) ? Host ?? "" : reader.GetString(0);
             return new ProbeAnswer(name, kind == ProbeKind.Read ? reader.GetFieldValue<long[]>(1) : null);
         }
 

@@ -94,7 +94,7 @@ public static class ProbeHistory
     private static string Line(HistoryOperation o)
     {
         using var buffer = new MemoryStream();
-        using (var json = new Utf8JsonWriter(buffer))
+        using (var json = new Utf8JsonWriter(buffer, Options))
         {
             json.WriteStartObject();
             json.WriteString("drill", o.Drill);
@@ -124,6 +124,9 @@ public static class ProbeHistory
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
     }
+
+    /// <summary>Readable text (an apostrophe stays one); quotes and control characters are still escaped.</summary>
+    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
 
     private static long Nanoseconds(TimeSpan at) => at.Ticks * 100;
 
