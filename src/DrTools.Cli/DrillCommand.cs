@@ -48,6 +48,7 @@ public static class DrillCommand
             var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, token);
             var result = await FailoverDrill.RunAsync(plan, control, options, token);
             Output.Failover(result);
+            failover.Record(parse, result, "drtools drill", json: false);
             Console.WriteLine();
             var passed = status.Healthy && lag.All(r => r.Met) && result.Met;
             Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");

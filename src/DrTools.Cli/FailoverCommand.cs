@@ -4,6 +4,7 @@ using DrTools.Core.Failover;
 using DrTools.Core.Faults;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using DrTools.Core.Runbooks;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
@@ -31,11 +32,31 @@ public static class FailoverCommand
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
         public HttpProbeOptionGroup Http { get; } = new();
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
+        public Option<string?> History { get; } = RunbookCommands.History();
+        public Option<bool> NoHistory { get; } = new("--no-history") { Description = "Do not record the drill in the drill history (journal.json, reports, history.jsonl)." };
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration }) command.Add(option);
+            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory }) command.Add(option);
             Http.AddTo(command);
+        }
+
+        /// <summary>
+        /// Records the drill in the drill history as a run of its own, unless --no-history, and says where (on standard
+        /// error with --json, whose standard output is the result). The drill ran either way: a failure to record is said, not fatal.
+        /// </summary>
+        public void Record(ParseResult parse, FailoverResult result, string source, bool json)
+        {
+            if (parse.GetValue(NoHistory)) return;
+            try
+            {
+                var journal = FailoverJournal.Record(result, parse.GetValue(History), source);
+                (json ? Console.Error : Console.Out).WriteLine($"journal, reports and probe history: {journal.Folder}");
+            }
+            catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"drtools: the drill ran, but it could not be recorded in the drill history: {e.Message}");
+            }
         }
 
         public FailoverOptions Read(ParseResult parse)
@@ -101,6 +122,7 @@ public static class FailoverCommand
             var result = await recovery.RunAsync(plan, failover, token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);
+            options.Record(parse, result, "drtools failover", parse.GetValue(json));
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
         });
         return command;

@@ -12,7 +12,7 @@ public static class RunbookCommands
 {
     private static Argument<string> RunbookFile() => new("file") { Description = "The runbook (YAML)." };
 
-    private static Option<string?> History() => new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
+    internal static Option<string?> History() => new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
 
     public static Command Run()
     {

@@ -3,6 +3,7 @@ using DrTools.Core.Monitoring;
 using DrTools.Core;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
+using DrTools.Core.Runbooks;
 
 namespace DrTools.PowerShell;
 
@@ -105,6 +106,12 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    [Parameter(HelpMessage = "Drill history folder the drill is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    public string? HistoryPath { get; set; }
+
+    [Parameter(HelpMessage = "Do not record the drill in the drill history (journal.json, reports, history.jsonl).")]
+    public SwitchParameter NoHistory { get; set; }
+
     protected override void ProcessRecord()
     {
         var probe = new ProbeOptions { Rate = ProbeRate };
@@ -139,10 +146,26 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
+        var result = RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
         {
             pipeline = queue;
             return recovery.RunAsync(plan, options with { Progress = progress }, token);
-        }, plan.Target.Name));
+        }, plan.Target.Name);
+        WriteObject(result);
+        if (!NoHistory) Record(result);
+    }
+
+    /// <summary>Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning.</summary>
+    private void Record(FailoverResult result)
+    {
+        try
+        {
+            var journal = FailoverJournal.Record(result, HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath), "Invoke-DbFailover");
+            WriteVerbose($"journal, reports and probe history: {journal.Folder}");
+        }
+        catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
+        {
+            WriteWarning($"the drill ran, but it could not be recorded in the drill history: {e.Message}");
+        }
     }
 }

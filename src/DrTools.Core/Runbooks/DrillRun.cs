@@ -457,7 +457,7 @@ internal sealed class DrillRun : IAsyncDisposable
         return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method), null) { Unit = kind.Unit };
     }
 
-    private static string Slug(string name)
+    internal static string Slug(string name)
     {
         var slug = new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
         while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);

@@ -1,0 +1,58 @@
+using DrTools.Core.Probes;
+using DrTools.Core.Runbooks;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A real PostgreSQL drill writes its probe history beside its journal, and the history alone reproduces its figures.</summary>
+public sealed class ProbeHistoryDrillTests
+{
+    [Fact]
+    public async Task A_sandbox_failover_writes_history_jsonl_whose_checker_reproduces_every_figure_of_the_journal()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        const string yaml = """
+            name: History drill
+            targets:
+              db: { sandbox: { standbys: 1, synchronous: true } }
+            steps:
+              - { name: Fail over, run: Invoke-DbFailover, with: { target: db, mode: Failover, rejoin: true, skipIntegrity: true } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """;
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "test.yml"),
+            new RunbookRunOptions { SandboxRoot = root.Path, HistoryRoot = history.Path }, CancellationToken.None);
+
+        var step = journal.Steps.Single(s => s.Operation == "Invoke-DbFailover");
+        Assert.True(step.Status == StepStatus.Passed, step.ToString());
+        var verification = HistoryVerifier.Verify(journal.Folder!);
+        Assert.Equal(Path.Combine(journal.Folder!, ProbeHistory.FileName), verification.HistoryFile);
+        Assert.Empty(verification.Disagreements);
+        var drill = Assert.Single(verification.Drills);
+        Assert.Equal(step.Drill, drill.Drill);
+        // The outages, both losses, stale reads and six latency percentiles: each the journal's number, from the file alone.
+        Assert.Equal(11, verification.FiguresCompared);
+        Assert.True(verification.Passed);
+
+        var operations = ProbeHistory.Load(verification.HistoryFile);
+        var fault = Assert.Single(operations, o => o.F == HistoryOperation.Fault);
+        Assert.True(fault.Complete > fault.Invoke);
+        Assert.Contains("SIGKILL", fault.Description);
+        // Read probes read the run's newest sequences: after the failover, writes acknowledged by the new primary.
+        var final = Assert.Single(operations, o => o.F == HistoryOperation.FinalRead);
+        Assert.Contains($"-> node1 ({final.Node})", step.Summary);
+        var readsAfter = operations.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Invoke > fault.Complete).ToList();
+        Assert.NotEmpty(readsAfter);
+        Assert.All(readsAfter, r => Assert.Equal(Probe.ReadNewest, r.Limit));
+        var writtenAfter = operations.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok && o.Node == final.Node).Select(o => o.Sequence!.Value).ToHashSet();
+        Assert.Contains(readsAfter, r => r.Sequences!.Any(writtenAfter.Contains));
+        // Every acknowledged write is in the final read (synchronous: nothing lost), and the writes' outcomes add up.
+        var writes = operations.Where(o => o.F == HistoryOperation.Write).ToList();
+        Assert.Equal(drill.Loss.Acknowledged, writes.Count(o => o.Type == OperationOutcome.Ok));
+        Assert.Subset(final.Sequences!.ToHashSet(), writes.Where(o => o.Type == OperationOutcome.Ok).Select(o => o.Sequence!.Value).ToHashSet());
+        Assert.All(writes.Where(o => o.Type != OperationOutcome.Ok), o => Assert.NotNull(o.Error));
+        Assert.Equal(journal.Steps.Single(s => s.Operation == "Invoke-DbFailover").Measurements.Single(m => m.Name == ProbeHistoryChecker.WriteUnavailability).Measured,
+            drill.Figure(ProbeHistoryChecker.WriteUnavailability).Measured);
+        root.AssertNothingLeft();
+    }
+}
