@@ -25,10 +25,14 @@ public sealed class HistoryCliTests
               - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
             """);
         var runs = Path.Combine(history.Path, "runs");
-        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path);
+        var artifacts = Path.Combine(history.Path, "artifacts");
+        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path, "--report-dir", artifacts);
         Assert.True(run.ExitCode == 0, run.All);
         var journal = Drtools.OnlyJournal(runs)!;
         var file = Path.Combine(journal.Folder!, "history.jsonl");
+        // The artifacts can be re-checked as the run's folder can.
+        var copied = await Drtools.RunAsync("history", "check", artifacts);
+        Assert.True(copied.ExitCode == 0, copied.All);
 
         var check = await Drtools.RunAsync("history", "check", journal.Folder!);
         Assert.True(check.ExitCode == 0, check.All);

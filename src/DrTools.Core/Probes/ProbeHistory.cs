@@ -83,7 +83,7 @@ public static class ProbeHistory
         return operations.OrderBy(o => o.Invoke).ToList();
     }
 
-    /// <summary>The history as JSON Lines, one operation a line.</summary>
+    /// <summary>The history as JSON Lines, one operation a line; its texts (a fault command, an error) with passwords masked.</summary>
     public static string ToJsonLines(IEnumerable<HistoryOperation> operations)
     {
         var text = new StringBuilder();
@@ -109,7 +109,7 @@ public static class ProbeHistory
                 foreach (var value in sequences) json.WriteNumberValue(value);
                 json.WriteEndArray();
             }
-            else if (o.Description is { } description) json.WriteStringValue(description);
+            else if (o.Description is { } description) json.WriteStringValue(Secrets.Redaction.Text(description));
             else json.WriteNullValue();
             if (o.Limit is { } limit) json.WriteNumber("limit", limit);
             json.WriteNumber("invoke", Nanoseconds(o.Invoke));
@@ -119,7 +119,7 @@ public static class ProbeHistory
             if (o.Since is { } since) json.WriteNumber("since", Nanoseconds(since));
             json.WriteString("type", o.Type.ToString().ToLowerInvariant());
             if (o.Stopped) json.WriteBoolean("stopped", true);
-            if (o.Error is { } error) json.WriteString("error", error);
+            if (o.Error is { } error) json.WriteString("error", Secrets.Redaction.Text(error));
             json.WriteEndObject();
         }
         return Encoding.UTF8.GetString(buffer.ToArray());
