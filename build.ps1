@@ -81,7 +81,9 @@ switch ($Task) {
         Import-Pester
         # Drills run on their own are recorded in the drill history: a test run's go to a folder of its own, removed after.
         $ownHistory = -not $env:DRTOOLS_HISTORY
-        if ($ownHistory) { $env:DRTOOLS_HISTORY = Join-Path ([IO.Path]::GetTempPath()) "drtools-test-history-$([guid]::NewGuid().ToString('n'))" }
+        if ($ownHistory) {
+            $env:DRTOOLS_HISTORY = Join-Path ([IO.Path]::GetTempPath()) "drtools-test-history-$([guid]::NewGuid().ToString('n'))"
+        }
         # The xunit assemblies run side by side; each one's own duration is on its summary line ("Duration: ...").
         $clock = [Diagnostics.Stopwatch]::StartNew()
         dotnet test "$root/DrTools.sln" -c $Configuration

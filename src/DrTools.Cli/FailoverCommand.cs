@@ -33,11 +33,18 @@ public static class FailoverCommand
         public HttpProbeOptionGroup Http { get; } = new();
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
         public Option<string?> History { get; } = RunbookCommands.History();
-        public Option<bool> NoHistory { get; } = new("--no-history") { Description = "Do not record the drill in the drill history (journal.json, reports, history.jsonl)." };
+        public Option<bool> NoHistory { get; } = new("--no-history")
+        {
+            Description = "Do not record the drill in the drill history (journal.json, reports, history.jsonl).",
+        };
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory }) command.Add(option);
+            foreach (var option in new Option[]
+            {
+                Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand,
+                DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
+            }) command.Add(option);
             Http.AddTo(command);
         }
 

@@ -18,8 +18,11 @@ public static class RunbookCommands
     {
         var file = RunbookFile();
         var history = History();
-        var reportDirectory = new Option<string?>("--report-dir") { Description = "Also write the reports (report.md, report.html, junit.xml, nunit.xml, journal.json, and history.jsonl when a drill "
-            + "wrote one) into this folder, e.g. for CI artifacts." };
+        var reportDirectory = new Option<string?>("--report-dir")
+        {
+            Description = "Also write the reports (report.md, report.html, junit.xml, nunit.xml, journal.json, and history.jsonl "
+                + "when a drill wrote one) into this folder, e.g. for CI artifacts.",
+        };
         var tester = new Option<string?>("--tester") { Description = "Who runs the drill, for the report (default the OS user)." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("run", "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
@@ -83,7 +86,8 @@ public static class RunbookCommands
     {
         var history = History();
         var json = CommonOptions.Json();
-        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover; history check re-checks a run's probe history.")
+        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover; "
+            + "history check re-checks a run's probe history.")
         {
             history, json, HistoryCheckCommand.Create(),
         };

@@ -155,12 +155,15 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         if (!NoHistory) Record(result);
     }
 
-    /// <summary>Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning.</summary>
+    /// <summary>
+    /// Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning.
+    /// </summary>
     private void Record(FailoverResult result)
     {
         try
         {
-            var journal = FailoverJournal.Record(result, HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath), "Invoke-DbFailover");
+            var history = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+            var journal = FailoverJournal.Record(result, history, "Invoke-DbFailover");
             WriteVerbose($"journal, reports and probe history: {journal.Folder}");
         }
         catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)

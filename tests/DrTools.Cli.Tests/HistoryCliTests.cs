@@ -26,7 +26,8 @@ public sealed class HistoryCliTests
             """);
         var runs = Path.Combine(history.Path, "runs");
         var artifacts = Path.Combine(history.Path, "artifacts");
-        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path, "--report-dir", artifacts);
+        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path,
+            "--report-dir", artifacts);
         Assert.True(run.ExitCode == 0, run.All);
         var journal = Drtools.OnlyJournal(runs)!;
         var file = Path.Combine(journal.Folder!, "history.jsonl");
@@ -37,13 +38,15 @@ public sealed class HistoryCliTests
         var check = await Drtools.RunAsync("history", "check", journal.Folder!);
         Assert.True(check.ExitCode == 0, check.All);
         Assert.Contains("lost: 0", check.StandardOutput);
-        Assert.Contains($"the 11 figure(s) of {Path.Combine(journal.Folder!, "journal.json")} agree with the history", check.StandardOutput);
+        var journalFile = Path.Combine(journal.Folder!, "journal.json");
+        Assert.Contains($"the 11 figure(s) of {journalFile} agree with the history", check.StandardOutput);
         Assert.EndsWith("verdict: PASS", check.StandardOutput.Trim());
         var drill = journal.Steps.Single(s => s.Drill is not null).Drill;
 
         // A write acknowledged by the server that the final read does not have: lost, whatever the journal said.
         var lines = File.ReadAllLines(file);
-        var acknowledged = lines.Select(l => JsonNode.Parse(l)!).Where(o => (string?)o["f"] == "write" && (string?)o["type"] == "ok").ToList();
+        var acknowledged = lines.Select(l => JsonNode.Parse(l)!).Where(o => (string?)o["f"] == "write" && (string?)o["type"] == "ok")
+            .ToList();
         var added = acknowledged[^1].DeepClone();
         added["value"] = acknowledged.Max(o => (long)o["value"]!) + 1000;
         File.WriteAllLines(file, [.. lines, added.ToJsonString()]);
@@ -71,11 +74,12 @@ public sealed class HistoryCliTests
         using var history = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
 
-        var unrecorded = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--no-integrity", "--history", history.Path, "--no-history");
+        string[] drill = ["failover", "--sandbox", sandbox.Id, "--root", root.Path, "--no-integrity", "--history", history.Path];
+        var unrecorded = await Drtools.RunAsync([.. drill, "--no-history"]);
         Assert.True(unrecorded.ExitCode == 0, unrecorded.All);
         Assert.Empty(Directory.GetFileSystemEntries(history.Path));
 
-        var recorded = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--no-integrity", "--history", history.Path, "--json");
+        var recorded = await Drtools.RunAsync([.. drill, "--json"]);
         Assert.True(recorded.ExitCode == 0, recorded.All);
         // Standard output stays the result's JSON; where it was recorded goes to standard error.
         var runId = JsonDocument.Parse(recorded.StandardOutput).RootElement.GetProperty("runId").GetGuid();
@@ -83,7 +87,10 @@ public sealed class HistoryCliTests
         Assert.Equal($"journal, reports and probe history: {journal.Folder}", recorded.StandardError.Trim());
         Assert.Equal(("drtools failover", RunStatus.Passed), (journal.Source, journal.Status));
         Assert.Equal(runId.ToString("N"), Assert.Single(journal.Steps).Drill);
-        foreach (var file in new[] { "report.md", "report.html", "junit.xml", "history.jsonl" }) Assert.True(File.Exists(Path.Combine(journal.Folder!, file)), file);
+        foreach (var file in new[] { "report.md", "report.html", "junit.xml", "history.jsonl" })
+        {
+            Assert.True(File.Exists(Path.Combine(journal.Folder!, file)), file);
+        }
 
         var listed = await Drtools.RunAsync("history", "--history", history.Path);
         Assert.True(listed.ExitCode == 0, listed.All);

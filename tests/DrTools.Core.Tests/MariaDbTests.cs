@@ -77,12 +77,7 @@ public sealed class MariaDbTests
         var acknowledged = string.Join(",", result.WriteSamples.Where(s => s.Succeeded).Select(s => s.Sequence));
         Assert.Equal(result.AcknowledgedWrites, await ScalarAsync(sandbox, plan.Candidate!, $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}' and seq in ({acknowledged})"));
         Assert.Equal(0, await ScalarAsync(sandbox, plan.Candidate!, "select @@read_only"));
-        // Reads return the run's newest sequences, and the drill's history alone gives its figures.
-        var answered = result.ReadSamples.Where(r => r.Succeeded).ToList();
-        Assert.Contains(answered, r => r.Observed is { Count: > 0 });
-        Assert.All(answered, r => Assert.InRange(r.Observed!.Count, 0, Probe.ReadNewest));
-        Assert.Equal(result.Figures.Where(f => f.Name == ProbeHistoryChecker.LostWrites || f.Name == ProbeHistoryChecker.SplitBrainWrites).Select(f => f.Measured),
-            ProbeHistoryChecker.Check(result.History).Figures.Where(f => f.Name == ProbeHistoryChecker.LostWrites || f.Name == ProbeHistoryChecker.SplitBrainWrites).Select(f => f.Measured));
+        ProbeHistoryDrillTests.AssertReadsReturnTheNewestSequences(result);
         Assert.Equal(1, await ScalarAsync(sandbox, "node0", "select @@read_only"));
     }
 

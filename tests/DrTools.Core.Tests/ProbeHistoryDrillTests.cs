@@ -41,18 +41,34 @@ public sealed class ProbeHistoryDrillTests
         // Read probes read the run's newest sequences: after the failover, writes acknowledged by the new primary.
         var final = Assert.Single(operations, o => o.F == HistoryOperation.FinalRead);
         Assert.Contains($"-> node1 ({final.Node})", step.Summary);
-        var readsAfter = operations.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Invoke > fault.Complete).ToList();
+        var readsAfter = operations.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Invoke > fault.Complete)
+            .ToList();
         Assert.NotEmpty(readsAfter);
         Assert.All(readsAfter, r => Assert.Equal(Probe.ReadNewest, r.Limit));
-        var writtenAfter = operations.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok && o.Node == final.Node).Select(o => o.Sequence!.Value).ToHashSet();
+        var writtenAfter = operations.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok && o.Node == final.Node)
+            .Select(o => o.Sequence!.Value).ToHashSet();
         Assert.Contains(readsAfter, r => r.Sequences!.Any(writtenAfter.Contains));
         // Every acknowledged write is in the final read (synchronous: nothing lost), and the writes' outcomes add up.
         var writes = operations.Where(o => o.F == HistoryOperation.Write).ToList();
         Assert.Equal(drill.Loss.Acknowledged, writes.Count(o => o.Type == OperationOutcome.Ok));
-        Assert.Subset(final.Sequences!.ToHashSet(), writes.Where(o => o.Type == OperationOutcome.Ok).Select(o => o.Sequence!.Value).ToHashSet());
+        Assert.Subset(final.Sequences!.ToHashSet(), writes.Where(o => o.Type == OperationOutcome.Ok).Select(o => o.Sequence!.Value)
+            .ToHashSet());
         Assert.All(writes.Where(o => o.Type != OperationOutcome.Ok), o => Assert.NotNull(o.Error));
-        Assert.Equal(journal.Steps.Single(s => s.Operation == "Invoke-DbFailover").Measurements.Single(m => m.Name == ProbeHistoryChecker.WriteUnavailability).Measured,
+        Assert.Equal(step.Measurements.Single(m => m.Name == ProbeHistoryChecker.WriteUnavailability).Measured,
             drill.Figure(ProbeHistoryChecker.WriteUnavailability).Measured);
         root.AssertNothingLeft();
+    }
+
+    /// <summary>
+    /// A store's read probe returns the run's newest sequences, at most <see cref="Probe.ReadNewest"/>, and the history's
+    /// final read says since when the final primary was one (split brain is decided).
+    /// </summary>
+    internal static void AssertReadsReturnTheNewestSequences(Failover.FailoverResult result)
+    {
+        var answered = result.ReadSamples.Where(r => r.Succeeded).ToList();
+        Assert.Contains(answered, r => r.Observed is { Count: > 0 });
+        Assert.All(answered, r => Assert.InRange(r.Observed!.Count, 0, Probe.ReadNewest));
+        Assert.NotNull(Assert.Single(result.History, o => o.F == HistoryOperation.FinalRead).Since);
+        Assert.Contains(ProbeHistoryChecker.Check(result.History).Figures, f => f.Name == ProbeHistoryChecker.SplitBrainWrites);
     }
 }

@@ -9,7 +9,8 @@ public sealed class ProbeHistoryTests
 
     private static TimeSpan S(double seconds) => TimeSpan.FromSeconds(seconds);
 
-    private static HistoryOperation Write(long seq, double invoke, double? complete, OperationOutcome type = OperationOutcome.Ok, string node = "a:1") => new()
+    private static HistoryOperation Write(long seq, double invoke, double? complete, OperationOutcome type = OperationOutcome.Ok,
+        string node = "a:1") => new()
     {
         Drill = Drill, Process = "write", Connection = 1, F = HistoryOperation.Write, Sequence = seq, Invoke = S(invoke),
         Complete = complete is { } c ? S(c) : null, Node = node, Type = type, Error = type == OperationOutcome.Ok ? null : "no answer",
@@ -23,19 +24,22 @@ public sealed class ProbeHistoryTests
 
     private static HistoryOperation Fault(double at) => new()
     {
-        Drill = Drill, Process = "nemesis", F = HistoryOperation.Fault, Description = "SIGKILL", Invoke = S(at), Complete = S(at + 0.01), Type = OperationOutcome.Ok,
+        Drill = Drill, Process = "nemesis", F = HistoryOperation.Fault, Description = "SIGKILL", Invoke = S(at), Complete = S(at + 0.01),
+        Type = OperationOutcome.Ok,
     };
 
     private static HistoryOperation Final(string node, double? since, params long[] present) => new()
     {
-        Drill = Drill, Process = "final", F = HistoryOperation.FinalRead, Sequences = present, Invoke = S(9), Complete = S(9.1), Node = node,
+        Drill = Drill, Process = "final", F = HistoryOperation.FinalRead, Sequences = present, Invoke = S(9), Complete = S(9.1),
+        Node = node,
         Since = since is { } s ? S(s) : null, Type = OperationOutcome.Ok,
     };
 
     [Fact]
     public void An_acknowledged_write_absent_at_the_end_is_lost_and_fails_the_verdict()
     {
-        var check = ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Write(2, 0.2, 0.3), Fault(0.35), Write(3, 0.4, 0.5), Write(4, 0.6, 0.7), Final("a:1", null, 1, 2, 4)]);
+        var check = ProbeHistoryChecker.Check(
+            [Write(1, 0.0, 0.1), Write(2, 0.2, 0.3), Fault(0.35), Write(3, 0.4, 0.5), Write(4, 0.6, 0.7), Final("a:1", null, 1, 2, 4)]);
         Assert.Equal([3L], check.Loss.LostSequences);
         Assert.Equal(1, check.Figure(ProbeHistoryChecker.LostWrites).Measured);
         // From the last survivor before it (2, acknowledged at 0.3) to its own acknowledgement (0.5).
@@ -48,14 +52,16 @@ public sealed class ProbeHistoryTests
     public void An_indeterminate_write_absent_at_the_end_is_reported_apart_never_as_lost()
     {
         var check = ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.15), Write(2, 0.2, 2.2, OperationOutcome.Indeterminate),
-            Write(3, 2.3, 2.4, OperationOutcome.Indeterminate), Write(4, 2.5, 2.6, OperationOutcome.Fail), Write(5, 2.7, 2.8), Final("b:1", null, 1, 3, 5)]);
+            Write(3, 2.3, 2.4, OperationOutcome.Indeterminate), Write(4, 2.5, 2.6, OperationOutcome.Fail), Write(5, 2.7, 2.8),
+            Final("b:1", null, 1, 3, 5)]);
         Assert.Empty(check.Loss.LostSequences);
         Assert.Equal([2L, 3L], check.Indeterminate);
         Assert.Equal([3L], check.IndeterminatePresent);
         Assert.Empty(check.FailedPresent);
         Assert.True(check.Passed);
         // A write the server refused that is there all the same is an anomaly the checker names.
-        Assert.Equal([4L], ProbeHistoryChecker.Check([Write(4, 0.0, 0.1, OperationOutcome.Fail), Fault(0.2), Final("a:1", null, 4)]).FailedPresent);
+        var refused = ProbeHistoryChecker.Check([Write(4, 0.0, 0.1, OperationOutcome.Fail), Fault(0.2), Final("a:1", null, 4)]);
+        Assert.Equal([4L], refused.FailedPresent);
     }
 
     [Fact]
@@ -82,7 +88,8 @@ public sealed class ProbeHistoryTests
     [Fact]
     public void A_sequence_returned_twice_is_duplicated()
     {
-        var check = ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Write(2, 0.2, 0.3), Fault(0.35), Read(0.4, 0.41, 2, 2, 1), Final("a:1", null, 1, 2, 1)]);
+        var check = ProbeHistoryChecker.Check(
+            [Write(1, 0.0, 0.1), Write(2, 0.2, 0.3), Fault(0.35), Read(0.4, 0.41, 2, 2, 1), Final("a:1", null, 1, 2, 1)]);
         Assert.Equal([1L, 2L], check.Duplicated);
         Assert.Empty(ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.35), Read(0.4, 0.41, 1), Final("a:1", null, 1)]).Duplicated);
     }
@@ -92,7 +99,8 @@ public sealed class ProbeHistoryTests
     {
         HistoryOperation[] history =
         [
-            Write(1, 0.0, 0.1), Fault(0.15), Write(2, 0.2, 0.21), Write(3, 0.3, 0.31), Write(4, 0.6, 0.9, node: "b:1"), Final("b:1", 0.25, 1, 2, 4),
+            Write(1, 0.0, 0.1), Fault(0.15), Write(2, 0.2, 0.21), Write(3, 0.3, 0.31), Write(4, 0.6, 0.9, node: "b:1"),
+            Final("b:1", 0.25, 1, 2, 4),
         ];
         var check = ProbeHistoryChecker.Check(history);
         Assert.Equal((1, 1), (check.SplitBrain!.Count, check.SplitBrain.Lost));
@@ -102,7 +110,8 @@ public sealed class ProbeHistoryTests
         var undecided = ProbeHistoryChecker.Check([.. history[..^1], Final("b:1", null, 1, 2, 4)]);
         Assert.Null(undecided.SplitBrain);
         Assert.DoesNotContain(undecided.Figures, f => f.Name == ProbeHistoryChecker.SplitBrainWrites);
-        Assert.NotEqual(undecided.Figure(ProbeHistoryChecker.WriteUnavailability).Measured, check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured);
+        Assert.NotEqual(undecided.Figure(ProbeHistoryChecker.WriteUnavailability).Measured,
+            check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured);
     }
 
     [Fact]
@@ -118,10 +127,11 @@ public sealed class ProbeHistoryTests
         AtomicFile.Write(file, ProbeHistory.ToJsonLines(history));
 
         var loaded = ProbeHistory.Load(file);
-        Assert.Equal(history, loaded, (a, b) => a with { Sequences = null } == b with { Sequences = null } && a.Sequences?.SequenceEqual(b.Sequences!) != false);
+        Assert.Equal(history, loaded,
+            (a, b) => a with { Sequences = null } == b with { Sequences = null } && a.Sequences?.SequenceEqual(b.Sequences!) != false);
         Assert.Equal(ProbeHistoryChecker.Check(history).Figures, ProbeHistoryChecker.Check(loaded).Figures);
 
-        File.AppendAllText(file, "{\"drill\": \"x\", \"process\": \"write\", \"f\": \"write\", \"value\": \"seven\", \"invoke\": 1, \"type\": \"ok\"}\n");
+        File.AppendAllText(file, """{"drill": "x", "process": "write", "f": "write", "value": "seven", "invoke": 1, "type": "ok"}""" + "\n");
         var error = Assert.Throws<DrToolsException>(() => ProbeHistory.Load(file));
         Assert.StartsWith($"{file}:7: not a history operation", error.Message);
     }

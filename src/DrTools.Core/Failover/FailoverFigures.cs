@@ -53,9 +53,18 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             new ProbeHistory.FinalRead(final?.Server ?? readback.FinalNode, final?.Since, readAt, clock.Elapsed, present));
         // The figures are the history checker's, so drtools history check reproduces them from the file.
         var check = ProbeHistoryChecker.Check(history);
-        if (check.WriteOutage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
-        if (check.WriteOutage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
-        if (check.ReadOutage.FirstAfter is { } firstRead) timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+        if (check.WriteOutage.LastBefore is { } lastWrite)
+        {
+            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+        }
+        if (check.WriteOutage.FirstAfter is { } firstWrite)
+        {
+            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+        }
+        if (check.ReadOutage.FirstAfter is { } firstRead)
+        {
+            timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+        }
         var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
         await readback.SettleAsync();
@@ -96,25 +105,34 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
             LatencyFigures = check.Latency,
-            SplitBrainFigures = check.SplitBrain is { } split ? [SplitBrain(check.Figure(ProbeHistoryChecker.SplitBrainWrites), split, final!)] : [],
-            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads).Select(f => StaleReads(f, check, reads)).ToList(),
+            SplitBrainFigures = check.SplitBrain is { } split
+                ? [SplitBrain(check.Figure(ProbeHistoryChecker.SplitBrainWrites), split, final!)]
+                : [],
+            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads).Select(f => StaleReads(f, check, reads))
+                .ToList(),
             History = history,
         };
     }
 
-    /// <summary>The fault as the history's nemesis line: from the event that starts the figures to its completion, when the timeline has one.</summary>
+    /// <summary>
+    /// The fault as the history's nemesis line: from the event that starts the figures to its completion, when the
+    /// timeline has one.
+    /// </summary>
     private static ProbeHistory.Nemesis Nemesis(Timeline timeline, TimeSpan fault)
     {
         var events = timeline.Events;
         var start = Timeline.Start(events);
-        var completed = events.FirstOrDefault(e => e.At >= fault && e.Name is Timeline.FaultCompleted or "primary stopped" or "command finished");
-        return new ProbeHistory.Nemesis(fault, completed?.At, start is null ? "the fault" : start.Detail is { } detail ? $"{start.Name}: {detail}" : start.Name);
+        var completed = events.FirstOrDefault(e => e.At >= fault
+            && e.Name is Timeline.FaultCompleted or "primary stopped" or "command finished");
+        var what = start is null ? "the fault" : start.Detail is { } detail ? $"{start.Name}: {detail}" : start.Name;
+        return new ProbeHistory.Nemesis(fault, completed?.At, what);
     }
 
     private static Measurement StaleReads(Measurement figure, ProbeHistoryCheck check, Probe reads) => figure with
     {
-        Method = $"{reads.Statement} through {reads.Path}: reads begun after a write's acknowledgement (on the drill's monotonic clock) that did not "
-            + $"return it, though they returned sequences as old or the member had fewer than {Probe.ReadNewest}; {check.StaleReads.Count} stale read(s), "
+        Method = $"{reads.Statement} through {reads.Path}: reads begun after a write's acknowledgement (on the drill's "
+            + "monotonic clock) that did not return it, though they returned sequences as old or the member had fewer than "
+            + $"{Probe.ReadNewest}; {check.StaleReads.Count} stale read(s), "
             + $"{check.NeverRead.Count} acknowledged write(s) no read returned. A replica answers behind the primary under asynchronous "
             + "replication, so reads through replicas are expected to be stale: informational",
     };
@@ -145,29 +163,40 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     }
 
     /// <param name="start">What the outage is counted from, for the method text ("the fault", "the stop request").</param>
-    private static FailoverFigures FromCheck(ProbeHistoryCheck check, Probe writes, Probe reads, FailoverOptions options, string start) => new(
-        Unavailability(check.Figure(ProbeHistoryChecker.WriteUnavailability), check.WriteOutage, writes, options.WriteProbe, options.RtoTarget, start),
-        Unavailability(check.Figure(ProbeHistoryChecker.ReadReconnection), check.ReadOutage, reads, options.ReadProbe, options.RtoTarget, start),
-        check.Figure(ProbeHistoryChecker.LostWrites) with
+    private static FailoverFigures FromCheck(ProbeHistoryCheck check, Probe writes, Probe reads, FailoverOptions options, string start)
+    {
+        var write = Unavailability(check.Figure(ProbeHistoryChecker.WriteUnavailability), check.WriteOutage, writes, options.WriteProbe,
+            options.RtoTarget, start);
+        var read = Unavailability(check.Figure(ProbeHistoryChecker.ReadReconnection), check.ReadOutage, reads, options.ReadProbe,
+            options.RtoTarget, start);
+        var lost = check.Figure(ProbeHistoryChecker.LostWrites) with
         {
             Target = options.RpoTarget == TimeSpan.Zero ? 0 : null,
-            Method = $"the write probe's acknowledged sequence numbers ({check.Loss.Acknowledged}) missing from {writes.ProbeData} on the new primary: exact, by sequence number"
-                + (check.Indeterminate.Count == 0 ? "" : $"; {check.Indeterminate.Count} indeterminate write(s) (no answer, or the connection lost after sending: "
-                    + $"maybe committed) are not counted, {check.IndeterminatePresent.Count} of them present"),
-        },
-        check.Figure(ProbeHistoryChecker.DataLossWindow) with
+            Method = $"the write probe's acknowledged sequence numbers ({check.Loss.Acknowledged}) missing from {writes.ProbeData} on "
+                + "the new primary: exact, by sequence number"
+                + (check.Indeterminate.Count == 0 ? "" : $"; {check.Indeterminate.Count} indeterminate write(s) (no answer, or the "
+                    + $"connection lost after sending: maybe committed) are not counted, {check.IndeterminatePresent.Count} of them present"),
+        };
+        var window = check.Figure(ProbeHistoryChecker.DataLossWindow) with
         {
             Target = options.RpoTarget?.TotalSeconds,
-            Method = "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost",
-        });
+            Method = "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the "
+                + "last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost",
+        };
+        return new FailoverFigures(write, read, lost, window);
+    }
 
-    private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target, string start)
+    private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target,
+        string start)
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
         var method = $"{options.Rate}/s {probe.Statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.
-        if (outage.Duration is null) method += "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound";
+        if (outage.Duration is null)
+        {
+            method += "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound";
+        }
         return figure with { Target = target?.TotalSeconds, Method = method };
     }
 }

@@ -48,7 +48,8 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
         {
             await using var command = kind == ProbeKind.Write
                 ? new MySqlCommand($"insert into {MariaDbCluster.Schema}.{Probe.Table} (run_id, seq) values (@run, @seq)", connection)
-                : new MySqlCommand($"select seq from {MariaDbCluster.Schema}.{Probe.Table} where run_id = @run order by seq desc limit {Probe.ReadNewest}", connection);
+                : new MySqlCommand($"select seq from {MariaDbCluster.Schema}.{Probe.Table} where run_id = @run "
+                    + $"order by seq desc limit {Probe.ReadNewest}", connection);
             command.Parameters.AddWithValue("@run", runId.ToString());
             if (kind == ProbeKind.Write)
             {

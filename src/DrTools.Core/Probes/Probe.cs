@@ -186,7 +186,7 @@ public sealed class Probe : IAsyncDisposable
                     var answer = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
-                        ? new ProbeSample(sequence, sent, null, answer.Server, StoppedInFlight, Indeterminate: true) { Stopped = true, Ended = answered, Connection = connection }
+                        ? Stopped(sequence, sent, answer.Server, answered, connection)
                         : new ProbeSample(sequence, sent, answered, answer.Server, null) { Connection = connection, Observed = answer.Observed });
                 }
                 catch (Exception e)
@@ -195,13 +195,16 @@ public sealed class Probe : IAsyncDisposable
                     // Whatever an attempt throws is a failed attempt the client saw, unless the probe's own stop cut it short.
                     if (CutShort(ended))
                     {
-                        _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, StoppedInFlight, Indeterminate: true) { Stopped = true, Ended = ended, Connection = connection });
+                        _samples.Enqueue(Stopped(sequence, sent, session?.Host, ended, connection));
                         return;
                     }
                     // Not connected: nothing was sent. Sent and then no answer or a lost connection: it may have committed.
                     var indeterminate = statementSent && !_connector.Refused(e);
                     var error = e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message;
-                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate) { Ended = ended, Connection = connection });
+                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate)
+                    {
+                        Ended = ended, Connection = connection,
+                    });
                     if (session is not null) await session.DisposeAsync();
                     session = null;
                 }
@@ -214,6 +217,9 @@ public sealed class Probe : IAsyncDisposable
     }
 
     private const string StoppedInFlight = "in flight when the probe stopped: indeterminate";
+
+    private static ProbeSample Stopped(long sequence, TimeSpan sent, string? host, TimeSpan ended, int connection) =>
+        new(sequence, sent, null, host, StoppedInFlight, Indeterminate: true) { Stopped = true, Ended = ended, Connection = connection };
 
     /// <summary>Whether an attempt that ended at <paramref name="ended"/> was cut short by the probe's stop.</summary>
     private bool CutShort(TimeSpan ended) => ended.Ticks >= Interlocked.Read(ref _stopRequestedTicks);
@@ -292,7 +298,8 @@ internal sealed class PostgresProbeConnector : IProbeConnector
     /// An error the server raised for the statement rolled it back, except those that end the session (class 57,
     /// e.g. a shutdown while the commit waited for a synchronous standby: committed locally) or the server (08, 53, 58, XX).
     /// </summary>
-    public bool Refused(Exception error) => error is PostgresException { SqlState: var state } && state[..2] is not ("08" or "53" or "57" or "58" or "XX");
+    public bool Refused(Exception error) =>
+        error is PostgresException { SqlState: var state } && state[..2] is not ("08" or "53" or "57" or "58" or "XX");
 
     public async Task<IProbeSession> OpenAsync(CancellationToken cancellationToken)
     {
@@ -319,7 +326,8 @@ internal sealed class PostgresProbeConnector : IProbeConnector
             const string server = "host(inet_server_addr()) || ':' || inet_server_port()";
             await using var command = kind == ProbeKind.Write
                 ? new NpgsqlCommand($"insert into {Probe.Table} (run_id, seq) values (@run, @seq) returning {server}", connection)
-                : new NpgsqlCommand($"select {server}, array(select seq from {Probe.Table} where run_id = @run order by seq desc limit {Probe.ReadNewest})", connection);
+                : new NpgsqlCommand($"select {server}, array(select seq from {Probe.Table} where run_id = @run "
+                    + $"order by seq desc limit {Probe.ReadNewest})", connection);
             command.Parameters.AddWithValue("run", runId);
             if (kind == ProbeKind.Write) command.Parameters.AddWithValue("seq", sequence);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);

@@ -111,7 +111,8 @@ public static class ProbeAnalysis
     }
 
     /// <summary>The run's sequences in the probe table of <paramref name="member"/>, as many times as it holds each.</summary>
-    public static async Task<IReadOnlyCollection<long>> ProbeSequencesAsync(DbMember member, Guid runId, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyCollection<long>> ProbeSequencesAsync(DbMember member, Guid runId,
+        CancellationToken cancellationToken)
     {
         var present = new List<long>();
         await using var connection = await member.OpenAsync(cancellationToken);

@@ -57,7 +57,8 @@ public static class ProbeHistory
     public sealed record FinalRead(string Node, TimeSpan? Since, TimeSpan Invoke, TimeSpan Complete, IReadOnlyCollection<long> Sequences);
 
     /// <summary>A drill's history from its probes' samples, the fault and the final read, in invoke order.</summary>
-    public static IReadOnlyList<HistoryOperation> Of(Guid runId, IReadOnlyList<ProbeSample> writes, IReadOnlyList<ProbeSample> reads, Nemesis nemesis, FinalRead final)
+    public static IReadOnlyList<HistoryOperation> Of(Guid runId, IReadOnlyList<ProbeSample> writes, IReadOnlyList<ProbeSample> reads,
+        Nemesis nemesis, FinalRead final)
     {
         var drill = runId.ToString("N");
         HistoryOperation Attempt(ProbeSample s, string f) => new()
@@ -69,7 +70,8 @@ public static class ProbeHistory
             Type = s.Succeeded ? OperationOutcome.Ok : s.Indeterminate ? OperationOutcome.Indeterminate : OperationOutcome.Fail,
             Stopped = s.Stopped, Error = s.Error,
         };
-        var operations = writes.Select(s => Attempt(s, HistoryOperation.Write)).Concat(reads.Select(s => Attempt(s, HistoryOperation.Read))).ToList();
+        var operations = writes.Select(s => Attempt(s, HistoryOperation.Write))
+            .Concat(reads.Select(s => Attempt(s, HistoryOperation.Read))).ToList();
         operations.Add(new HistoryOperation
         {
             Drill = drill, Process = "nemesis", F = HistoryOperation.Fault, Description = nemesis.What,
@@ -126,7 +128,10 @@ public static class ProbeHistory
     }
 
     /// <summary>Readable text (an apostrophe stays one); quotes and control characters are still escaped.</summary>
-    private static readonly JsonWriterOptions Options = new() { Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping };
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
 
     private static long Nanoseconds(TimeSpan at) => at.Ticks * 100;
 
@@ -186,8 +191,12 @@ public static class ProbeHistory
             Process = Text("process"),
             Connection = Field("connection")?.GetInt32(),
             F = f,
-            Sequence = f == HistoryOperation.Write ? (value ?? throw new FormatException("a write's \"value\" is its sequence")).GetInt64() : null,
-            Sequences = value is { ValueKind: JsonValueKind.Array } array ? array.EnumerateArray().Select(v => v.GetInt64()).ToList() : null,
+            Sequence = f == HistoryOperation.Write
+                ? (value ?? throw new FormatException("a write's \"value\" is its sequence")).GetInt64()
+                : null,
+            Sequences = value is { ValueKind: JsonValueKind.Array } array
+                ? array.EnumerateArray().Select(v => v.GetInt64()).ToList()
+                : null,
             Description = value is { ValueKind: JsonValueKind.String } text ? text.GetString() : null,
             Limit = Field("limit")?.GetInt32(),
             Invoke = Time("invoke") ?? throw new FormatException("\"invoke\" is missing"),

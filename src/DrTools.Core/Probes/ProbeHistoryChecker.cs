@@ -10,9 +10,10 @@ public sealed record StaleRead(TimeSpan Invoke, string? Node, IReadOnlyList<long
 /// was), and indeterminate writes apart. <see cref="Figures"/> are the drill's figures, computed from the history alone.
 /// </summary>
 public sealed record ProbeHistoryCheck(
-    string Drill, Outage WriteOutage, Outage ReadOutage, WriteLoss Loss, SplitBrainWrites? SplitBrain, IReadOnlyList<StaleRead> StaleReads,
-    IReadOnlyList<long> NeverRead, IReadOnlyList<long> Duplicated, IReadOnlyList<long> Indeterminate, IReadOnlyList<long> IndeterminatePresent,
-    IReadOnlyList<long> FailedPresent, string FinalNode, IReadOnlyList<Measurement> Measured, IReadOnlyList<Measurement> Latency)
+    string Drill, Outage WriteOutage, Outage ReadOutage, WriteLoss Loss, SplitBrainWrites? SplitBrain,
+    IReadOnlyList<StaleRead> StaleReads, IReadOnlyList<long> NeverRead, IReadOnlyList<long> Duplicated,
+    IReadOnlyList<long> Indeterminate, IReadOnlyList<long> IndeterminatePresent, IReadOnlyList<long> FailedPresent,
+    string FinalNode, IReadOnlyList<Measurement> Measured, IReadOnlyList<Measurement> Latency)
 {
     /// <summary>Every figure the history decides: the outages, the losses, split brain, stale reads and latency.</summary>
     public IReadOnlyList<Measurement> Figures => [.. Measured, .. Latency];
@@ -53,20 +54,30 @@ public static class ProbeHistoryChecker
         var loss = ProbeAnalysis.LostWrites(present, writes);
         var splitBrain = primary is null ? null : ProbeAnalysis.SplitBrainWrites(writes, primary, loss.LostSequences);
         var acknowledged = writes.Where(w => w.Succeeded).ToList();
-        var observed = history.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Sequences is not null).ToList();
+        var observed = history.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Sequences is not null)
+            .ToList();
         var stale = observed.Select(r => Stale(r, acknowledged)).OfType<StaleRead>().ToList();
         var seen = observed.SelectMany(r => r.Sequences!).ToHashSet();
         var indeterminate = writes.Where(w => w.Indeterminate).Select(w => w.Sequence).Order().ToList();
 
         var figures = new List<Measurement>
         {
-            new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null, "the longest gap between consecutive acknowledgements from the last one before the fault"),
-            new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null, "the longest gap between consecutive answered reads from the last one before the fault"),
+            new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null,
+                "the longest gap between consecutive acknowledgements from the last one before the fault"),
+            new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null,
+                "the longest gap between consecutive answered reads from the last one before the fault"),
             new(LostWrites, loss.LostSequences.Count, "writes", null, "acknowledged sequences absent from the final read"),
-            new(DataLossWindow, loss.Window.TotalSeconds, "s", null, "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
+            new(DataLossWindow, loss.Window.TotalSeconds, "s", null,
+                "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
         };
-        if (splitBrain is not null) figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0, "acknowledged by another member once the final primary was one"));
-        if (observed.Count > 0) figures.Add(new(StaleReads, stale.Count, "reads", null, "reads begun after a write's acknowledgement that did not return it"));
+        if (splitBrain is not null)
+        {
+            figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0, "acknowledged by another member once the final primary was one"));
+        }
+        if (observed.Count > 0)
+        {
+            figures.Add(new(StaleReads, stale.Count, "reads", null, "reads begun after a write's acknowledgement that did not return it"));
+        }
         return new ProbeHistoryCheck(drill, writeOutage, readOutage, loss, splitBrain, stale,
             acknowledged.Where(w => !seen.Contains(w.Sequence)).Select(w => w.Sequence).Order().ToList(),
             Duplicates(history), indeterminate, indeterminate.Where(present.Contains).ToList(),
@@ -77,13 +88,16 @@ public static class ProbeHistoryChecker
     private static HistoryOperation Single(IReadOnlyList<HistoryOperation> history, string f, string drill) =>
         history.Where(o => o.F == f).ToList() is [var one]
             ? one
-            : throw new DrToolsException($"drill {drill}: the history needs exactly one {f} line, it has {history.Count(o => o.F == f)}.", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"drill {drill}: the history needs exactly one {f} line, it has {history.Count(o => o.F == f)}.",
+                DrErrorKind.InvalidArgument);
 
     /// <summary>An operation as the probe sample it was recorded from (a read's own sequence is not recorded: it is 0).</summary>
     private static ProbeSample Sample(HistoryOperation o) =>
-        new(o.Sequence ?? 0, o.Invoke, o.Type == OperationOutcome.Ok ? o.Complete : null, o.Node, o.Error, o.Type == OperationOutcome.Indeterminate)
+        new(o.Sequence ?? 0, o.Invoke, o.Type == OperationOutcome.Ok ? o.Complete : null, o.Node, o.Error,
+            o.Type == OperationOutcome.Indeterminate)
         {
-            Stopped = o.Stopped, Ended = o.Type == OperationOutcome.Ok ? null : o.Complete, Connection = o.Connection ?? 0, Observed = o.Sequences,
+            Stopped = o.Stopped, Ended = o.Type == OperationOutcome.Ok ? null : o.Complete, Connection = o.Connection ?? 0,
+            Observed = o.Sequences,
         };
 
     /// <summary>
@@ -104,6 +118,7 @@ public static class ProbeHistoryChecker
     private static IReadOnlyList<long> Duplicates(IReadOnlyList<HistoryOperation> history) =>
         history.Where(o => o.Type == OperationOutcome.Ok && o.Sequences is not null)
             .SelectMany(o => o.Sequences!.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => g.Key))
-            .Concat(history.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok).GroupBy(o => o.Sequence!.Value).Where(g => g.Count() > 1).Select(g => g.Key))
+            .Concat(history.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok)
+                .GroupBy(o => o.Sequence!.Value).Where(g => g.Count() > 1).Select(g => g.Key))
             .Distinct().Order().ToList();
 }

@@ -18,7 +18,8 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
     public string ProbeData => "the hash drtools:probe:<run>";
 
     /// <summary>A replica's READONLY error: the write was refused, it did not take effect.</summary>
-    public bool Refused(Exception error) => error is RedisErrorException { Message: var message } && message.StartsWith("READONLY", StringComparison.Ordinal);
+    public bool Refused(Exception error) =>
+        error is RedisErrorException { Message: var message } && message.StartsWith("READONLY", StringComparison.Ordinal);
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
@@ -48,12 +49,15 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
         {
             if (kind == ProbeKind.Write)
             {
-                await connection.CommandAsync(cancellationToken, "HSET", RedisCluster.ProbeKey(runId), sequence.ToString(CultureInfo.InvariantCulture), "1");
+                var field = sequence.ToString(CultureInfo.InvariantCulture);
+                await connection.CommandAsync(cancellationToken, "HSET", RedisCluster.ProbeKey(runId), field, "1");
                 return new ProbeAnswer(member.Endpoint);
             }
-            // A hash has no order: all its fields are read (a drill's few thousand), the newest kept as the other engines' reads return them.
+            // A hash has no order: all its fields are read (a drill's few thousand), the newest kept as the other engines'
+            // reads return them.
             var fields = await connection.CommandAsync(cancellationToken, "HKEYS", RedisCluster.ProbeKey(runId)) as object?[] ?? [];
-            var observed = fields.Select(f => long.Parse((string)f!, CultureInfo.InvariantCulture)).OrderDescending().Take(Probe.ReadNewest).ToList();
+            var observed = fields.Select(f => long.Parse((string)f!, CultureInfo.InvariantCulture)).OrderDescending().Take(Probe.ReadNewest)
+                .ToList();
             return new ProbeAnswer(member.Endpoint, observed);
         }
 

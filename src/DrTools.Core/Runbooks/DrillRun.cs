@@ -282,13 +282,16 @@ internal sealed class DrillRun : IAsyncDisposable
         return record;
     }
 
-    /// <summary>Adds a drill's probe history to the run's history.jsonl, beside its journal (every drill of the run, each its own lines).</summary>
+    /// <summary>
+    /// Adds a drill's probe history to the run's history.jsonl, beside its journal (every drill of the run, each its own lines).
+    /// </summary>
     private void RecordHistory(IReadOnlyList<Probes.HistoryOperation> operations)
     {
         lock (_gate)
         {
             _history.AddRange(operations);
-            AtomicFile.Write(Path.Combine(Path.GetDirectoryName(_journalPath)!, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(_history));
+            var file = Path.Combine(Path.GetDirectoryName(_journalPath)!, Probes.ProbeHistory.FileName);
+            AtomicFile.Write(file, Probes.ProbeHistory.ToJsonLines(_history));
         }
     }
 

@@ -16,10 +16,14 @@ public static class FailoverJournal
     public static RunJournal Record(FailoverResult result, string? historyRoot, string source, string? tester = null)
     {
         var journal = From(result, tester) with { Source = source };
-        var folder = Path.Combine(DrillHistory.Root(historyRoot), $"{result.StartedAt:yyyyMMdd-HHmmss}-{DrillRun.Slug(journal.Runbook)}-{journal.Id}");
+        var name = $"{result.StartedAt:yyyyMMdd-HHmmss}-{DrillRun.Slug(journal.Runbook)}-{journal.Id}";
+        var folder = Path.Combine(DrillHistory.Root(historyRoot), name);
         AtomicFile.MakeFolder(folder, "the drill's folder in the drill history");
         journal = journal with { Folder = folder };
-        if (result.History.Count > 0) AtomicFile.Write(Path.Combine(folder, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(result.History));
+        if (result.History.Count > 0)
+        {
+            AtomicFile.Write(Path.Combine(folder, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(result.History));
+        }
         Reports.Report.WriteAll(journal, folder);
         // Last: a folder with a journal is a recorded run, so it is complete when the journal appears.
         journal.Save(Path.Combine(folder, "journal.json"));

@@ -6,7 +6,9 @@ namespace DrTools.Core.Runbooks;
 public sealed record FigureDisagreement(string Drill, string Figure, double? Journal, double? History)
 {
     public override string ToString() =>
-        $"drill {Drill}: {Figure}: journal {(Journal is { } j ? Measurement.Format(j) : "none")}, history {(History is { } h ? Measurement.Format(h) : "none")}";
+        $"drill {Drill}: {Figure}: journal {Text(Journal)}, history {Text(History)}";
+
+    private static string Text(double? value) => value is { } figure ? Measurement.Format(figure) : "none";
 }
 
 /// <summary>The checker's result on a stored history, and how the journal beside it compares.</summary>
@@ -55,9 +57,10 @@ public static class HistoryVerifier
     }
 
     /// <summary>The figures a history decides, by name: the journal's others (recovery, HTTP, alerts) come from elsewhere.</summary>
-    private static bool Decided(string name) => name is ProbeHistoryChecker.WriteUnavailability or ProbeHistoryChecker.ReadReconnection
-        or ProbeHistoryChecker.LostWrites or ProbeHistoryChecker.DataLossWindow or ProbeHistoryChecker.SplitBrainWrites or ProbeHistoryChecker.StaleReads
-        || (name.StartsWith("write latency p", StringComparison.Ordinal) || name.StartsWith("read latency p", StringComparison.Ordinal));
+    private static bool Decided(string name) =>
+        name is ProbeHistoryChecker.WriteUnavailability or ProbeHistoryChecker.ReadReconnection or ProbeHistoryChecker.LostWrites
+            or ProbeHistoryChecker.DataLossWindow or ProbeHistoryChecker.SplitBrainWrites or ProbeHistoryChecker.StaleReads
+        || name.StartsWith("write latency p", StringComparison.Ordinal) || name.StartsWith("read latency p", StringComparison.Ordinal);
 
     /// <summary>Equal as the journal stores them: the same computation, through JSON's round-trip of a double.</summary>
     private static bool Same(double a, double b) => Math.Abs(a - b) <= 1e-9 * Math.Max(1, Math.Abs(a));
