@@ -61,6 +61,11 @@ public sealed class HistoryCliTests
         check = await Drtools.RunAsync("history", "check", journal.Folder!);
         Assert.True(check.ExitCode == 2, check.All);
         Assert.StartsWith($"drtools: {file}:3: not a history operation", Assert.Single(check.StandardError.Trim().Split('\n')));
+        // Every line an operation, but the drill's final read is gone: the file is named with what it lacks.
+        File.WriteAllLines(file, lines.Where(l => !l.Contains("\"f\":\"final-read\"", StringComparison.Ordinal)));
+        check = await Drtools.RunAsync("history", "check", file);
+        Assert.True(check.ExitCode == 2, check.All);
+        Assert.Equal($"drtools: {file}: drill {drill}: the history needs exactly one final-read line, it has 0.", check.StandardError.Trim());
         check = await Drtools.RunAsync("history", "check", Path.Combine(history.Path, "none"));
         Assert.True(check.ExitCode == 2, check.All);
         Assert.Equal($"drtools: {Path.Combine(history.Path, "none")}: no such history file.", check.StandardError.Trim());

@@ -27,7 +27,16 @@ public static class HistoryVerifier
     {
         var file = Path.GetFullPath(Directory.Exists(path) ? Path.Combine(path, ProbeHistory.FileName) : path);
         if (!File.Exists(file)) throw new DrToolsException($"{file}: no such history file.", DrErrorKind.InvalidArgument);
-        var drills = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
+        IReadOnlyList<ProbeHistoryCheck> drills;
+        try
+        {
+            drills = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
+        }
+        catch (DrToolsException e) when (!e.Message.StartsWith(file, StringComparison.Ordinal))
+        {
+            // A drill without its fault or final read: every line parsed, the history as a whole is incomplete.
+            throw new DrToolsException($"{file}: {e.Message}", DrErrorKind.InvalidArgument, e);
+        }
         var journalFile = Path.Combine(Path.GetDirectoryName(file)!, "journal.json");
         if (!File.Exists(journalFile)) return new HistoryVerification(file, null, drills, [], 0);
         var journal = RunJournal.Load(journalFile);
