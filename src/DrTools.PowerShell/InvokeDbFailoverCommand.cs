@@ -152,7 +152,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             return recovery.RunAsync(plan, options with { Progress = progress }, token);
         }, plan.Target.Name);
         WriteObject(result);
-        if (!NoHistory) Record(result);
+        // Inside a run's step the run records the drill, history included.
+        if (!NoHistory && !StepScript.Running) Record(result);
     }
 
     /// <summary>
