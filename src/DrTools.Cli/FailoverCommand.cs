@@ -21,6 +21,11 @@ public static class FailoverCommand
         public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
         public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
+        public Option<string?> ReadProbeConnectionString { get; } = new("--read-probe-connection-string")
+        {
+            Description = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any member); "
+                + "reads through a replica are judged for stale reads.",
+        };
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
         public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and with Patroni recovering the node fault." };
@@ -42,7 +47,8 @@ public static class FailoverCommand
         {
             foreach (var option in new Option[]
             {
-                Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand,
+                Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, ReadProbeConnectionString, Tables, NoIntegrity,
+                FaultCommand, StopCommand,
                 DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
             Http.AddTo(command);
@@ -77,7 +83,7 @@ public static class FailoverCommand
                 RtoTarget = parse.GetValue(Rto),
                 RpoTarget = parse.GetValue(Rpo),
                 WriteProbe = probe,
-                ReadProbe = probe with { ConnectionString = null },
+                ReadProbe = probe with { ConnectionString = parse.GetValue(ReadProbeConnectionString) },
                 CheckIntegrity = !parse.GetValue(NoIntegrity),
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,

@@ -43,6 +43,10 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session Attributes=read-write).")]
     public string? ProbeConnectionString { get; set; }
 
+    [Parameter(HelpMessage = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any "
+        + "member); reads through a replica are judged for stale reads.")]
+    public string? ReadProbeConnectionString { get; set; }
+
     [Parameter(HelpMessage = "Tables whose row counts and checksums must be the same before and after (default: all but drtools_*).")]
     public string[]? IntegrityTable { get; set; }
 
@@ -123,7 +127,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,
             RpoTarget = RpoSeconds is { } rpo ? TimeSpan.FromSeconds(rpo) : null,
             WriteProbe = probe with { ConnectionString = ProbeConnectionString },
-            ReadProbe = probe,
+            ReadProbe = probe with { ConnectionString = ReadProbeConnectionString },
             CheckIntegrity = !SkipIntegrity,
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,

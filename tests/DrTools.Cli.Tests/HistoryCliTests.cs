@@ -84,7 +84,9 @@ public sealed class HistoryCliTests
         Assert.True(unrecorded.ExitCode == 0, unrecorded.All);
         Assert.Empty(Directory.GetFileSystemEntries(history.Path));
 
-        var recorded = await Drtools.RunAsync([.. drill, "--json"]);
+        // Reads through the path the application reads from: here node0 alone, the standby since the switchover before.
+        var replica = sandbox.ConnectionString(sandbox.Members[0]);
+        var recorded = await Drtools.RunAsync([.. drill, "--json", "--read-probe-connection-string", replica]);
         Assert.True(recorded.ExitCode == 0, recorded.All);
         // Standard output stays the result's JSON; where it was recorded goes to standard error.
         var runId = JsonDocument.Parse(recorded.StandardOutput).RootElement.GetProperty("runId").GetGuid();
@@ -97,6 +99,10 @@ public sealed class HistoryCliTests
             Assert.True(File.Exists(Path.Combine(journal.Folder!, file)), file);
         }
 
+        var reads = File.ReadAllLines(Path.Combine(journal.Folder!, "history.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(o => (string?)o["f"] == "read" && (string?)o["type"] == "ok").ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, o => Assert.Equal($"127.0.0.1:{sandbox.Members[0].Port}", (string?)o["node"]));
         var listed = await Drtools.RunAsync("history", "--history", history.Path);
         Assert.True(listed.ExitCode == 0, listed.All);
         Assert.Contains(journal.Runbook, listed.StandardOutput);
