@@ -52,11 +52,13 @@ public static class HistoryCheckCommand
             + $"{drill.IndeterminatePresent.Count} of them present at the end");
         if (drill.FailedPresent.Count > 0)
         {
-            Console.WriteLine($"  failed writes present at the end (refused, yet committed): {drill.FailedPresent.Count}{Sequences(drill.FailedPresent)}");
+            Console.WriteLine($"  failed writes present at the end (refused, yet committed): {drill.FailedPresent.Count}"
+                + Sequences(drill.FailedPresent));
         }
         var first = drill.StaleReads.FirstOrDefault();
         Console.WriteLine($"  stale reads: {drill.StaleReads.Count}" + (first is null ? ""
-            : $" (the first at +{Measurement.Format(Math.Round(first.Invoke.TotalSeconds, 3))} s by {first.Node}, missed{Sequences(first.Missed)})"));
+            : $" (the first at +{Measurement.Format(Math.Round(first.Invoke.TotalSeconds, 3))} s by {first.Node}, "
+                + $"missed{Sequences(first.Missed)})"));
         Console.WriteLine($"  never read (acknowledged, no probe read returned it): {drill.NeverRead.Count}");
         Console.WriteLine($"  duplicated: {drill.Duplicated.Count}{Sequences(drill.Duplicated)}");
         Console.WriteLine(drill.SplitBrain is { } split

@@ -65,7 +65,8 @@ public sealed class HistoryCliTests
         File.WriteAllLines(file, lines.Where(l => !l.Contains("\"f\":\"final-read\"", StringComparison.Ordinal)));
         check = await Drtools.RunAsync("history", "check", file);
         Assert.True(check.ExitCode == 2, check.All);
-        Assert.Equal($"drtools: {file}: drill {drill}: the history needs exactly one final-read line, it has 0.", check.StandardError.Trim());
+        Assert.Equal($"drtools: {file}: drill {drill}: the history needs exactly one final-read line, it has 0.",
+            check.StandardError.Trim());
         check = await Drtools.RunAsync("history", "check", Path.Combine(history.Path, "none"));
         Assert.True(check.ExitCode == 2, check.All);
         Assert.Equal($"drtools: {Path.Combine(history.Path, "none")}: no such history file.", check.StandardError.Trim());

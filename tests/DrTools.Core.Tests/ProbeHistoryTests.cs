@@ -131,7 +131,8 @@ public sealed class ProbeHistoryTests
             (a, b) => a with { Sequences = null } == b with { Sequences = null } && a.Sequences?.SequenceEqual(b.Sequences!) != false);
         Assert.Equal(ProbeHistoryChecker.Check(history).Figures, ProbeHistoryChecker.Check(loaded).Figures);
 
-        File.AppendAllText(file, """{"drill": "x", "process": "write", "f": "write", "value": "seven", "invoke": 1, "type": "ok"}""" + "\n");
+        const string bad = """{"drill": "x", "process": "write", "f": "write", "value": "seven", "invoke": 1, "type": "ok"}""";
+        File.AppendAllText(file, bad + "\n");
         var error = Assert.Throws<DrToolsException>(() => ProbeHistory.Load(file));
         Assert.StartsWith($"{file}:7: not a history operation", error.Message);
     }

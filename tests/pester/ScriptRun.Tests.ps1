@@ -235,8 +235,10 @@ Describe 'A failover drill as a script step' {
         }
         $journal.Status | Should -Be 'Passed'
         $journal.Steps[0].Drill | Should -Match '^[0-9a-f]{32}$'
-        (Get-Content (Join-Path $journal.Folder 'history.jsonl') | ConvertFrom-Json).drill | Sort-Object -Unique | Should -Be $journal.Steps[0].Drill
-        $alone = Get-ChildItem "$Work/history" -Filter journal.json -Recurse | Where-Object { (Get-Content $_ -Raw | ConvertFrom-Json).source -eq 'Invoke-DbFailover' }
+        $lines = Get-Content (Join-Path $journal.Folder 'history.jsonl') | ConvertFrom-Json
+        $lines.drill | Sort-Object -Unique | Should -Be $journal.Steps[0].Drill
+        $alone = Get-ChildItem "$Work/history" -Filter journal.json -Recurse |
+            Where-Object { (Get-Content $_ -Raw | ConvertFrom-Json).source -eq 'Invoke-DbFailover' }
         $alone | Should -BeNullOrEmpty -Because 'the run records the drill, not Invoke-DbFailover on its own'
         Assert-NothingLeft
     }

@@ -175,7 +175,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             Method = $"the write probe's acknowledged sequence numbers ({check.Loss.Acknowledged}) missing from {writes.ProbeData} on "
                 + "the new primary: exact, by sequence number"
                 + (check.Indeterminate.Count == 0 ? "" : $"; {check.Indeterminate.Count} indeterminate write(s) (no answer, or the "
-                    + $"connection lost after sending: maybe committed) are not counted, {check.IndeterminatePresent.Count} of them present"),
+                    + "connection lost after sending: maybe committed) are not counted, "
+                    + $"{check.IndeterminatePresent.Count} of them present"),
         };
         var window = check.Figure(ProbeHistoryChecker.DataLossWindow) with
         {

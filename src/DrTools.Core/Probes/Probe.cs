@@ -187,7 +187,10 @@ public sealed class Probe : IAsyncDisposable
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
                         ? Stopped(sequence, sent, answer.Server, answered, connection)
-                        : new ProbeSample(sequence, sent, answered, answer.Server, null) { Connection = connection, Observed = answer.Observed });
+                        : new ProbeSample(sequence, sent, answered, answer.Server, null)
+                        {
+                            Connection = connection, Observed = answer.Observed,
+                        });
                 }
                 catch (Exception e)
                 {
@@ -200,7 +203,9 @@ public sealed class Probe : IAsyncDisposable
                     }
                     // Not connected: nothing was sent. Sent and then no answer or a lost connection: it may have committed.
                     var indeterminate = statementSent && !_connector.Refused(e);
-                    var error = e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message;
+                    var error = e is OperationCanceledException
+                        ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}"
+                        : e.Message;
                     _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate)
                     {
                         Ended = ended, Connection = connection,

@@ -72,7 +72,8 @@ public static class ProbeHistoryChecker
         };
         if (splitBrain is not null)
         {
-            figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0, "acknowledged by another member once the final primary was one"));
+            figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0,
+                "acknowledged by another member once the final primary was one"));
         }
         if (observed.Count > 0)
         {
