@@ -26,6 +26,11 @@ public static class FailoverCommand
             Description = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any member); "
                 + "reads through a replica are judged for stale reads.",
         };
+        public Option<int?> MaxStaleReads { get; } = new Option<int?>("--max-stale-reads")
+        {
+            Description = "Target: most stale reads allowed (default none: informational, as reads through a replica are expected "
+                + "to be behind).",
+        }.InRange(0, 1_000_000);
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
         public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and with Patroni recovering the node fault." };
@@ -47,8 +52,8 @@ public static class FailoverCommand
         {
             foreach (var option in new Option[]
             {
-                Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, ReadProbeConnectionString, Tables, NoIntegrity,
-                FaultCommand, StopCommand,
+                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeConnectionString, ReadProbeConnectionString, Tables,
+                NoIntegrity, FaultCommand, StopCommand,
                 DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
             Http.AddTo(command);
@@ -82,6 +87,7 @@ public static class FailoverCommand
                 Rejoin = parse.GetValue(Rejoin),
                 RtoTarget = parse.GetValue(Rto),
                 RpoTarget = parse.GetValue(Rpo),
+                MaxStaleReads = parse.GetValue(MaxStaleReads),
                 WriteProbe = probe,
                 ReadProbe = probe with { ConnectionString = parse.GetValue(ReadProbeConnectionString) },
                 CheckIntegrity = !parse.GetValue(NoIntegrity),

@@ -36,6 +36,11 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? RpoSeconds { get; set; }
 
+    [Parameter(HelpMessage = "Target: most stale reads allowed (default none: informational, as reads through a replica are "
+        + "expected to be behind).")]
+    [ValidateRange(0, 1_000_000)]
+    public int? MaxStaleReads { get; set; }
+
     [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
     [ValidateRange(0.1, 1000)]
     public double ProbeRate { get; set; } = 20;
@@ -126,6 +131,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             Rejoin = Rejoin,
             RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,
             RpoTarget = RpoSeconds is { } rpo ? TimeSpan.FromSeconds(rpo) : null,
+            MaxStaleReads = MaxStaleReads,
             WriteProbe = probe with { ConnectionString = ProbeConnectionString },
             ReadProbe = probe with { ConnectionString = ReadProbeConnectionString },
             CheckIntegrity = !SkipIntegrity,

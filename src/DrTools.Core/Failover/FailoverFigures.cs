@@ -108,7 +108,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             SplitBrainFigures = check.SplitBrain is { } split
                 ? [SplitBrain(check.Figure(ProbeHistoryChecker.SplitBrainWrites), split, final!)]
                 : [],
-            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads).Select(f => StaleReads(f, check, reads))
+            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads).Select(f => StaleReads(f, check, reads, options.MaxStaleReads))
                 .ToList(),
             History = history,
         };
@@ -128,13 +128,15 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         return new ProbeHistory.Nemesis(fault, completed?.At, what);
     }
 
-    private static Measurement StaleReads(Measurement figure, ProbeHistoryCheck check, Probe reads) => figure with
+    private static Measurement StaleReads(Measurement figure, ProbeHistoryCheck check, Probe reads, int? target) => figure with
     {
+        Target = target,
         Method = $"{reads.Statement} through {reads.Path}: reads begun after a write's acknowledgement (on the drill's "
             + "monotonic clock) that did not return it, though they returned sequences as old or the member had fewer than "
             + $"{Probe.ReadNewest}; {check.StaleReads.Count} stale read(s), "
-            + $"{check.NeverRead.Count} acknowledged write(s) no read returned. A replica answers behind the primary under asynchronous "
-            + "replication, so reads through replicas are expected to be stale: informational",
+            + $"{check.NeverRead.Count} acknowledged write(s) no read returned. A replica answers behind the primary under "
+            + "asynchronous replication, so reads through replicas are expected to be stale: "
+            + (target is null ? "informational" : "held to the target given"),
     };
 
     private static Measurement SplitBrain(Measurement figure, SplitBrainWrites writes, FinalPrimary final) => figure with

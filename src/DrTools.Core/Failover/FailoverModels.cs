@@ -64,6 +64,11 @@ public sealed record FailoverOptions
     public bool Rejoin { get; init; }
     public TimeSpan? RtoTarget { get; init; }
     public TimeSpan? RpoTarget { get; init; }
+    /// <summary>
+    /// Most stale reads allowed; default none: a read through a replica is expected to be behind under asynchronous
+    /// replication, so stale reads are informational unless the user holds the read path to a target.
+    /// </summary>
+    public int? MaxStaleReads { get; init; }
     public ProbeOptions WriteProbe { get; init; } = new();
     public ProbeOptions ReadProbe { get; init; } = new();
     public bool CheckIntegrity { get; init; } = true;
@@ -173,6 +178,7 @@ public sealed record FailoverResult
 
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true
         && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+        && ConsistencyFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }
