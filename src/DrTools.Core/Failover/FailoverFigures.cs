@@ -108,8 +108,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             SplitBrainFigures = check.SplitBrain is { } split
                 ? [SplitBrain(check.Figure(ProbeHistoryChecker.SplitBrainWrites), split, final!)]
                 : [],
-            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads).Select(f => StaleReads(f, check, reads, options.MaxStaleReads))
-                .ToList(),
+            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads)
+                .Select(f => StaleReads(f, check, reads, options.MaxStaleReads)).ToList(),
             History = history,
         };
     }
