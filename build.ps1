@@ -79,6 +79,11 @@ switch ($Task) {
     'Test' {
         Write-Host "PowerShell $($PSVersionTable.PSVersion) from $PSHOME (process $([Environment]::ProcessPath))"
         Import-Pester
+        # Drills run on their own are recorded in the drill history: a test run's go to a folder of its own, removed after.
+        $ownHistory = -not $env:DRTOOLS_HISTORY
+        if ($ownHistory) {
+            $env:DRTOOLS_HISTORY = Join-Path ([IO.Path]::GetTempPath()) "drtools-test-history-$([guid]::NewGuid().ToString('n'))"
+        }
         # The xunit assemblies run side by side; each one's own duration is on its summary line ("Duration: ...").
         $clock = [Diagnostics.Stopwatch]::StartNew()
         dotnet test "$root/DrTools.sln" -c $Configuration
@@ -95,6 +100,7 @@ switch ($Task) {
         $clock.Restart()
         $result = Invoke-Pester -Configuration $pester
         Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
+        if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
         # xunit failing does not skip Pester: one run shows every failure.
         if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.

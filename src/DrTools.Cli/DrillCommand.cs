@@ -57,6 +57,7 @@ public static class DrillCommand
                 result = await FailoverDrill.RunAsync(plan, control, options with { Progress = progress }, token);
             }
             Output.Failover(result);
+            failover.Record(parse, result, "drtools drill", json: false);
             Console.WriteLine();
             var passed = status.Healthy && lag.All(r => r.Met) && result.Met;
             Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");

@@ -4,6 +4,7 @@ using DrTools.Core.Failover;
 using DrTools.Core.Faults;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using DrTools.Core.Runbooks;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
@@ -20,6 +21,16 @@ public static class FailoverCommand
         public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
         public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
+        public Option<string?> ReadProbeConnectionString { get; } = new("--read-probe-connection-string")
+        {
+            Description = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any member); "
+                + "reads through a replica are judged for stale reads.",
+        };
+        public Option<int?> MaxStaleReads { get; } = new Option<int?>("--max-stale-reads")
+        {
+            Description = "Target: most stale reads allowed (default none: informational, as reads through a replica are expected "
+                + "to be behind).",
+        }.InRange(0, 1_000_000);
         public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
         public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and with Patroni recovering the node fault." };
@@ -31,11 +42,39 @@ public static class FailoverCommand
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
         public HttpProbeOptionGroup Http { get; } = new();
         public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
+        public Option<string?> History { get; } = RunbookCommands.History();
+        public Option<bool> NoHistory { get; } = new("--no-history")
+        {
+            Description = "Do not record the drill in the drill history (journal.json, reports, history.jsonl).",
+        };
 
         public void AddTo(Command command)
         {
-            foreach (var option in new Option[] { Mode, Candidate, Rejoin, Rto, Rpo, ProbeRate, ProbeConnectionString, Tables, NoIntegrity, FaultCommand, StopCommand, DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration }) command.Add(option);
+            foreach (var option in new Option[]
+            {
+                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeConnectionString, ReadProbeConnectionString, Tables,
+                NoIntegrity, FaultCommand, StopCommand,
+                DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
+            }) command.Add(option);
             Http.AddTo(command);
+        }
+
+        /// <summary>
+        /// Records the drill in the drill history as a run of its own, unless --no-history, and says where (on standard
+        /// error with --json, whose standard output is the result). The drill ran either way: a failure to record is said, not fatal.
+        /// </summary>
+        public void Record(ParseResult parse, FailoverResult result, string source, bool json)
+        {
+            if (parse.GetValue(NoHistory)) return;
+            try
+            {
+                var journal = FailoverJournal.Record(result, parse.GetValue(History), source);
+                (json ? Console.Error : Console.Out).WriteLine($"journal, reports and probe history: {journal.Folder}");
+            }
+            catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
+            {
+                Console.Error.WriteLine($"drtools: the drill ran, but it could not be recorded in the drill history: {e.Message}");
+            }
         }
 
         public FailoverOptions Read(ParseResult parse)
@@ -48,8 +87,9 @@ public static class FailoverCommand
                 Rejoin = parse.GetValue(Rejoin),
                 RtoTarget = parse.GetValue(Rto),
                 RpoTarget = parse.GetValue(Rpo),
+                MaxStaleReads = parse.GetValue(MaxStaleReads),
                 WriteProbe = probe,
-                ReadProbe = probe with { ConnectionString = null },
+                ReadProbe = probe with { ConnectionString = parse.GetValue(ReadProbeConnectionString) },
                 CheckIntegrity = !parse.GetValue(NoIntegrity),
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
@@ -105,6 +145,7 @@ public static class FailoverCommand
             }
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);
+            options.Record(parse, result, "drtools failover", parse.GetValue(json));
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
         });
         return command;

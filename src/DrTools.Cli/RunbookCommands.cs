@@ -12,13 +12,17 @@ public static class RunbookCommands
 {
     private static Argument<string> RunbookFile() => new("file") { Description = "The runbook (YAML)." };
 
-    private static Option<string?> History() => new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
+    internal static Option<string?> History() => new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
 
     public static Command Run()
     {
         var file = RunbookFile();
         var history = History();
-        var reportDirectory = new Option<string?>("--report-dir") { Description = "Also write the reports (report.md, report.html, junit.xml, nunit.xml, journal.json) into this folder, e.g. for CI artifacts." };
+        var reportDirectory = new Option<string?>("--report-dir")
+        {
+            Description = "Also write the reports (report.md, report.html, junit.xml, nunit.xml, journal.json, and history.jsonl "
+                + "when a drill wrote one) into this folder, e.g. for CI artifacts.",
+        };
         var tester = new Option<string?>("--tester") { Description = "Who runs the drill, for the report (default the OS user)." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("run", "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
@@ -92,7 +96,11 @@ public static class RunbookCommands
     {
         var history = History();
         var json = CommonOptions.Json();
-        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover.") { history, json };
+        var command = new Command("history", "Per drill and target: runs, passes, average duration, last result and mean time to recover; "
+            + "history check re-checks a run's probe history.")
+        {
+            history, json, HistoryCheckCommand.Create(),
+        };
         command.SetAction(parse =>
         {
             var entries = DrillHistory.Summarize(DrillHistory.Runs(parse.GetValue(history)));
@@ -134,6 +142,9 @@ public static class RunbookCommands
             var name = ReportText.FileName(format);
             AtomicFile.Write(Path.Combine(directory, name), File.ReadAllBytes(Path.Combine(journal.Folder!, name)));
         }
+        // Beside the journal, the probe history lets whoever gets the artifacts re-check the figures (drtools history check).
+        var history = Path.Combine(journal.Folder!, Core.Probes.ProbeHistory.FileName);
+        if (File.Exists(history)) AtomicFile.Write(Path.Combine(directory, Core.Probes.ProbeHistory.FileName), File.ReadAllBytes(history));
         Console.WriteLine($"reports copied to {Path.GetFullPath(directory)}");
     }
 

@@ -3,6 +3,7 @@ using DrTools.Core.Monitoring;
 using DrTools.Core;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
+using DrTools.Core.Runbooks;
 
 namespace DrTools.PowerShell;
 
@@ -35,12 +36,21 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? RpoSeconds { get; set; }
 
+    [Parameter(HelpMessage = "Target: most stale reads allowed (default none: informational, as reads through a replica are "
+        + "expected to be behind).")]
+    [ValidateRange(0, 1_000_000)]
+    public int? MaxStaleReads { get; set; }
+
     [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
     [ValidateRange(0.1, 1000)]
     public double ProbeRate { get; set; } = 20;
 
     [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session Attributes=read-write).")]
     public string? ProbeConnectionString { get; set; }
+
+    [Parameter(HelpMessage = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any "
+        + "member); reads through a replica are judged for stale reads.")]
+    public string? ReadProbeConnectionString { get; set; }
 
     [Parameter(HelpMessage = "Tables whose row counts and checksums must be the same before and after (default: all but drtools_*).")]
     public string[]? IntegrityTable { get; set; }
@@ -105,6 +115,12 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    [Parameter(HelpMessage = "Drill history folder the drill is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    public string? HistoryPath { get; set; }
+
+    [Parameter(HelpMessage = "Do not record the drill in the drill history (journal.json, reports, history.jsonl).")]
+    public SwitchParameter NoHistory { get; set; }
+
     protected override void ProcessRecord()
     {
         var probe = new ProbeOptions { Rate = ProbeRate };
@@ -115,8 +131,9 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             Rejoin = Rejoin,
             RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,
             RpoTarget = RpoSeconds is { } rpo ? TimeSpan.FromSeconds(rpo) : null,
+            MaxStaleReads = MaxStaleReads,
             WriteProbe = probe with { ConnectionString = ProbeConnectionString },
-            ReadProbe = probe,
+            ReadProbe = probe with { ConnectionString = ReadProbeConnectionString },
             CheckIntegrity = !SkipIntegrity,
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
@@ -139,10 +156,30 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        WriteObject(RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
+        var result = RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
         {
             pipeline = queue;
             return recovery.RunAsync(plan, options with { Progress = progress }, token);
-        }, plan.Target.Name));
+        }, plan.Target.Name);
+        WriteObject(result);
+        // Inside a run's step the run records the drill, history included.
+        if (!NoHistory && !StepScript.Running) Record(result);
+    }
+
+    /// <summary>
+    /// Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning.
+    /// </summary>
+    private void Record(FailoverResult result)
+    {
+        try
+        {
+            var history = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+            var journal = FailoverJournal.Record(result, history, "Invoke-DbFailover");
+            WriteVerbose($"journal, reports and probe history: {journal.Folder}");
+        }
+        catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
+        {
+            WriteWarning($"the drill ran, but it could not be recorded in the drill history: {e.Message}");
+        }
     }
 }

@@ -16,6 +16,14 @@ internal static class StepScript
     // The wrapper's names are unlikely to shadow the caller's variables, which the block reads by dynamic scope.
     private const string Wrapper = "param($__drStep, $__drVariables) foreach ($__drVariable in $__drVariables) { Set-Variable -Name $__drVariable.Name -Value $__drVariable.Value }; $ErrorActionPreference = 'Stop'; & $__drStep";
 
+    [ThreadStatic] private static int t_running;
+
+    /// <summary>
+    /// Whether a run's step (or cleanup) block is running on this thread, the pipeline's: a drill it runs is recorded by
+    /// its run (journal and history.jsonl), not again as a run of its own.
+    /// </summary>
+    public static bool Running => t_running > 0;
+
     private static readonly HashSet<string> DrToolsCommands = typeof(StepScript).Assembly.GetTypes()
         .Select(type => type.GetCustomAttributes(typeof(CmdletAttribute), false).OfType<CmdletAttribute>().FirstOrDefault())
         .OfType<CmdletAttribute>().Select(cmdlet => $"{cmdlet.VerbName}-{cmdlet.NounName}").ToHashSet(StringComparer.OrdinalIgnoreCase);
@@ -31,6 +39,7 @@ internal static class StepScript
         nested.AddScript(Wrapper, useLocalScope: true).AddArgument(block).AddArgument(variables.ToArray());
         using var stop = cancellationToken.Register(() => nested.BeginStop(null, null));
         Collection<PSObject> output;
+        t_running++;
         try
         {
             output = nested.Invoke();
@@ -42,6 +51,10 @@ internal static class StepScript
         catch (RuntimeException e)
         {
             throw new DrToolsException(Describe(e), KindOf(e), e);
+        }
+        finally
+        {
+            t_running--;
         }
         cancellationToken.ThrowIfCancellationRequested();
         if (nested.InvocationStateInfo.State == PSInvocationState.Stopped)

@@ -19,6 +19,21 @@ public static class Drtools
 
     private static string Setting(string key) => typeof(Drtools).Assembly.GetCustomAttributes<AssemblyMetadataAttribute>().Single(a => a.Key == key).Value!;
 
+    /// <summary>
+    /// Where the drills tests run on their own are recorded (drtools failover and drill record each one): this test
+    /// process's own folder, writable by any user a test runs drtools as, removed when it exits.
+    /// </summary>
+    private static readonly Lazy<string> OwnHistory = new(() =>
+    {
+        var folder = Directory.CreateTempSubdirectory("drtools-test-history-").FullName;
+        File.SetUnixFileMode(folder, (UnixFileMode)0b1_111_111_111);
+        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+        {
+            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
+        };
+        return folder;
+    });
+
     public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
     public static Process Start(IReadOnlyDictionary<string, string> environment, params string[] arguments) => StartUnder([], environment, arguments);
@@ -31,6 +46,10 @@ public static class Drtools
         if (wrapper.Count > 0) info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Dll);
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        if (!environment.ContainsKey("DRTOOLS_HISTORY") && string.IsNullOrEmpty(Environment.GetEnvironmentVariable("DRTOOLS_HISTORY")))
+        {
+            info.Environment["DRTOOLS_HISTORY"] = OwnHistory.Value;
+        }
         foreach (var (key, value) in environment) info.Environment[key] = value;
         return Process.Start(info)!;
     }

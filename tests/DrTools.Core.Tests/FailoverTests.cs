@@ -355,7 +355,7 @@ public sealed class FailoverTests
 
         Assert.True(result.WriteUnavailability.Measured < drillSoFar.TotalSeconds,
             $"{result.WriteUnavailability} (stall longer than {drillSoFar})");
-        var stalled = Assert.Single(result.WriteSamples, s => s.Indeterminate);
+        var stalled = Assert.Single(result.WriteSamples, s => s.Stopped);
         Assert.Equal(result.WriteSamples.Max(s => s.Sequence), stalled.Sequence);
         Assert.Null(stalled.Acknowledged);
         var firstAfter = Assert.Single(result.Timeline, e => e.Name == "first write acknowledged after the outage");

@@ -77,6 +77,7 @@ public sealed class MariaDbTests
         var acknowledged = string.Join(",", result.WriteSamples.Where(s => s.Succeeded).Select(s => s.Sequence));
         Assert.Equal(result.AcknowledgedWrites, await ScalarAsync(sandbox, plan.Candidate!, $"select count(*) from drtools.drtools_probe where run_id = '{result.RunId}' and seq in ({acknowledged})"));
         Assert.Equal(0, await ScalarAsync(sandbox, plan.Candidate!, "select @@read_only"));
+        ProbeHistoryDrillTests.AssertReadsReturnTheNewestSequences(result);
         Assert.Equal(1, await ScalarAsync(sandbox, "node0", "select @@read_only"));
     }
 

@@ -61,7 +61,7 @@ public sealed class ProbeAnalysisTests
         {
             Ok(1, 0.00, 0.01, "a:1"), Ok(2, 0.20, 0.21, "a:1"), Ok(3, 0.30, 0.31, "a:1"), Ok(4, 0.40, 0.41, "a:1"), Failed(5, 0.50),
             Ok(6, 0.60, 0.90, "b:1"),
-            new ProbeSample(7, TimeSpan.FromSeconds(0.95), null, "b:1", "stopped", Indeterminate: true),
+            new ProbeSample(7, TimeSpan.FromSeconds(0.95), null, "b:1", "stopped", Indeterminate: true) { Stopped = true },
         };
         var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(0.25));
         var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15), final);

@@ -183,6 +183,7 @@ public sealed class RedisTests
         // Every acknowledged write is on the new primary, read by redis-cli (an attempt in flight when the probe stopped may be there too).
         var present = (await CliAsync(sandbox, plan.Candidate!, "HKEYS", $"drtools:probe:{result.RunId}")).Split('\n').Select(long.Parse).ToHashSet();
         Assert.Superset(result.WriteSamples.Where(s => s.Succeeded).Select(s => s.Sequence).ToHashSet(), present);
+        ProbeHistoryDrillTests.AssertReadsReturnTheNewestSequences(result);
         Assert.StartsWith("slave", await CliAsync(sandbox, "node0", "ROLE"));
     }
 

@@ -388,10 +388,12 @@ Describe 'Failover drills and checksums' {
         $env:PGPASSWORD = $Password
         & psql -h 127.0.0.1 -p $Primary.Port -U drtools -d postgres -q -c 'create table ledger as select g as id, g * 10 as amount from generate_series(1, 1000) g'
         Remove-Item Env:PGPASSWORD
+        $DrillHistory = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-history-$([guid]::NewGuid().ToString('n'))"
     }
 
     AfterAll {
         if ($Sandbox) { $Sandbox | Remove-DrSandbox -Confirm:$false }
+        Remove-Item $DrillHistory -Recurse -Force -ErrorAction Ignore
     }
 
     It 'shows the plan with -WhatIf and changes nothing' {
@@ -404,8 +406,13 @@ Describe 'Failover drills and checksums' {
     It 'switches over within its objectives, and the data compares PASS afterwards' {
         $before = $Sandbox | Get-DbChecksum
         @($before.Tables).Count | Should -Be 1
-        $result = $Sandbox | Invoke-DbFailover -RtoSeconds 30 -RpoSeconds 0 -Confirm:$false
+        $result = $Sandbox | Invoke-DbFailover -RtoSeconds 30 -RpoSeconds 0 -HistoryPath $DrillHistory -Confirm:$false
         $result.Met | Should -BeTrue
+        # Recorded as a run of its own: listed in the drill history, its probe history beside its journal.
+        $run = Get-DrDrillHistory -HistoryPath $DrillHistory
+        $run.Drill | Should -Be "Switchover of sandbox $($Sandbox.Id)"
+        (Get-Content $run.LastJournal -Raw | ConvertFrom-Json).source | Should -Be 'Invoke-DbFailover'
+        Join-Path (Split-Path $run.LastJournal) 'history.jsonl' | Should -Exist
         $result.LostWrites.Measured | Should -Be 0
         $result.NewPrimary | Should -BeLike 'node1*'
         $result.IntegrityResult | Should -Be 'PASS'
@@ -415,8 +422,9 @@ Describe 'Failover drills and checksums' {
     }
 
     It 'fails over unplanned and rejoins the old primary' {
-        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 100 -Confirm:$false
+        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 100 -HistoryPath $DrillHistory -NoHistory -Confirm:$false
         $result.NewPrimary | Should -BeLike 'node0*'
+        (Get-DrDrillHistory -HistoryPath $DrillHistory).Runs | Should -Be 1 -Because '-NoHistory records nothing'
         $result.State | Should -BeLike '*rejoined as a standby*'
         ($result.Timeline | Where-Object Name -EQ 'fault completed').Detail | Should -BeLike 'SIGKILL of postmaster PID *'
     }

@@ -240,3 +240,24 @@ Describe 'The shipped script run from the module''s folder in a fresh pwsh' {
         Assert-NothingLeft
     }
 }
+
+Describe 'A failover drill as a script step' {
+    It 'is recorded by the run, its probe history beside the journal, and not again as a drill of its own' {
+        $sandbox = New-DrSandbox -Standbys 1 -Confirm:$false
+        $run = Start-DrRun 'Scripted failover' -Target @{ db = $sandbox }
+        try {
+            Invoke-DrStep $run 'Fail over' { $sandbox | Invoke-DbFailover -Mode Failover -SkipIntegrity -Confirm:$false } | Out-Null
+        }
+        finally {
+            $journal = $run | Complete-DrRun
+        }
+        $journal.Status | Should -Be 'Passed'
+        $journal.Steps[0].Drill | Should -Match '^[0-9a-f]{32}$'
+        $lines = Get-Content (Join-Path $journal.Folder 'history.jsonl') | ConvertFrom-Json
+        $lines.drill | Sort-Object -Unique | Should -Be $journal.Steps[0].Drill
+        $alone = Get-ChildItem "$Work/history" -Filter journal.json -Recurse |
+            Where-Object { (Get-Content $_ -Raw | ConvertFrom-Json).source -eq 'Invoke-DbFailover' }
+        $alone | Should -BeNullOrEmpty -Because 'the run records the drill, not Invoke-DbFailover on its own'
+        Assert-NothingLeft
+    }
+}

@@ -332,8 +332,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
     {
         public FinalPrimary FinalPrimary => final;
 
-        public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
-            ProbeAnalysis.LostWrites(await store.ProbeSequencesAsync(newPrimary, runId, cancellationToken), writeSamples);
+        public string FinalNode => final.Server;
+
+        public async Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
+            [.. await store.ProbeSequencesAsync(newPrimary, runId, cancellationToken)];
 
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
             before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables, cancellationToken));

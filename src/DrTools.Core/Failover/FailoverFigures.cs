@@ -15,8 +15,10 @@ internal sealed record DrillEnd(FailoverPlan Plan, Guid RunId, MonotonicClock Cl
 /// <summary>What a drill reads back from the store once the probes stopped: each engine's own queries.</summary>
 internal interface IDrillReadback
 {
-    /// <summary>The run's acknowledged writes missing on the new primary.</summary>
-    Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken);
+    /// <summary>The member read at the end: the new primary (or, when the drill observed it, the final primary).</summary>
+    string FinalNode { get; }
+    /// <summary>The run's probe sequences on <see cref="FinalNode"/>: what was not lost.</summary>
+    Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken);
     /// <summary>The checksums before the drill against the new primary's, when they were taken.</summary>
     Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken);
     /// <summary>Runs before the topology is read (followers catching up).</summary>
@@ -49,16 +51,29 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");
         var final = readback.FinalPrimary;
-        var outage = ProbeAnalysis.Outage(writeSamples, fault, final);
-        var readOutage = ProbeAnalysis.Outage(readSamples, fault);
-        if (outage.LastBefore is { } lastWrite) timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
-        if (outage.FirstAfter is { } firstWrite) timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
-        if (readOutage.FirstAfter is { } firstRead) timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
-        var loss = await readback.LostWritesAsync(runId, writeSamples, cancellationToken);
+        var readAt = clock.Elapsed;
+        var present = await readback.FinalReadAsync(runId, cancellationToken);
+        var history = ProbeHistory.Of(runId, writeSamples, readSamples, Nemesis(timeline, fault),
+            new ProbeHistory.FinalRead(final?.Server ?? readback.FinalNode, final?.Since, readAt, clock.Elapsed, present));
+        // The figures are the history checker's, so drtools history check reproduces them from the file.
+        var check = ProbeHistoryChecker.Check(history);
+        if (check.WriteOutage.LastBefore is { } lastWrite)
+        {
+            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+        }
+        if (check.WriteOutage.FirstAfter is { } firstWrite)
+        {
+            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+        }
+        if (check.ReadOutage.FirstAfter is { } firstRead)
+        {
+            timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+        }
+        var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
         await readback.SettleAsync();
         var topology = await readback.TopologyAsync(cancellationToken);
-        var figures = FromProbes(outage, readOutage, loss, writeSamples, readSamples, writes, reads, options, start);
+        var figures = FromCheck(check, writes, reads, options, start);
         var unavailability = figures.WriteUnavailability;
         if (final is not null)
         {
@@ -93,26 +108,57 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             State = state,
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
-            LatencyFigures = [.. ProbeAnalysis.Latency("write", writeSamples), .. ProbeAnalysis.Latency("read", readSamples)],
-            SplitBrainFigures = final is null
-                ? []
-                : [SplitBrain(ProbeAnalysis.SplitBrainWrites(writeSamples, final, loss.LostSequences), final)],
+            LatencyFigures = check.Latency,
+            SplitBrainFigures = check.SplitBrain is { } split
+                ? [SplitBrain(check.Figure(ProbeHistoryChecker.SplitBrainWrites), split, final!)]
+                : [],
+            ConsistencyFigures = check.Figures.Where(f => f.Name == ProbeHistoryChecker.StaleReads)
+                .Select(f => StaleReads(f, check, reads, options.MaxStaleReads)).ToList(),
+            History = history,
         };
     }
 
-    private static Measurement SplitBrain(SplitBrainWrites writes, FinalPrimary final) => new(
-        "writes acknowledged by another member than the final primary (split brain)", writes.Count, "writes", 0,
-        $"probe writes acknowledged by a member other than the final primary {final.Server} from +{Seconds(final.Since)} s "
+    /// <summary>
+    /// The fault as the history's nemesis line: from the event that starts the figures to its completion, when the
+    /// timeline has one.
+    /// </summary>
+    private static ProbeHistory.Nemesis Nemesis(Timeline timeline, TimeSpan fault)
+    {
+        var events = timeline.Events;
+        var start = Timeline.Start(events);
+        var completed = events.FirstOrDefault(e => e.At >= fault
+            && e.Name is Timeline.FaultCompleted or "primary stopped" or "command finished");
+        var what = start is null ? "the fault" : start.Detail is { } detail ? $"{start.Name}: {detail}" : start.Name;
+        return new ProbeHistory.Nemesis(fault, completed?.At, what);
+    }
+
+    private static Measurement StaleReads(Measurement figure, ProbeHistoryCheck check, Probe reads, int? target) => figure with
+    {
+        Target = target,
+        Method = $"{reads.Statement} through {reads.Path}: reads begun after a write's acknowledgement (on the drill's "
+            + "monotonic clock) that did not return it, though they returned sequences as old or the member had fewer than "
+            + $"{Probe.ReadNewest}; {check.StaleReads.Count} stale read(s), "
+            + $"{check.NeverRead.Count} acknowledged write(s) no read returned. A replica answers behind the primary under "
+            + "asynchronous replication, so reads through replicas are expected to be stale: "
+            + (target is null ? "informational" : "held to the target given"),
+    };
+
+    private static Measurement SplitBrain(Measurement figure, SplitBrainWrites writes, FinalPrimary final) => figure with
+    {
+        Method = $"probe writes acknowledged by a member other than the final primary {final.Server} from +{Seconds(final.Since)} s "
         + "(when it was primary) on the drill's monotonic clock"
         + (writes.Count == 0 ? "" : $": by {string.Join(", ", writes.Members)}, sent from +{Seconds(writes.From!.Value)} s, "
-            + $"the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"));
+            + $"the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"),
+    };
 
     private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     private sealed class PostgresReadback(DrillEnd end, Func<Task> settleAsync) : IDrillReadback
     {
-        public Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
-            ProbeAnalysis.FindLostWritesAsync(end.NewPrimary, runId, writeSamples, cancellationToken);
+        public string FinalNode => end.NewPrimary.Endpoint;
+
+        public Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
+            ProbeAnalysis.ProbeSequencesAsync(end.NewPrimary, runId, cancellationToken);
 
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
             end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
@@ -125,25 +171,41 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     }
 
     /// <param name="start">What the outage is counted from, for the method text ("the fault", "the stop request").</param>
-    private static FailoverFigures FromProbes(Outage outage, Outage readOutage, WriteLoss loss, IReadOnlyList<ProbeSample> writeSamples, IReadOnlyList<ProbeSample> readSamples,
-        Probe writes, Probe reads, FailoverOptions options, string start) => new(
-        Unavailability("write unavailability (RTO)", outage, writeSamples, writes, options.WriteProbe, options.RtoTarget, start),
-        Unavailability("read reconnection", readOutage, readSamples, reads, options.ReadProbe, options.RtoTarget, start),
-        new Measurement("lost acknowledged writes", loss.LostSequences.Count, "writes", options.RpoTarget == TimeSpan.Zero ? 0 : null,
-            $"the write probe's acknowledged sequence numbers ({loss.Acknowledged}) missing from {writes.ProbeData} on the new primary: exact, by sequence number"),
-        new Measurement("data loss window (RPO)", loss.Window.TotalSeconds, "s", options.RpoTarget?.TotalSeconds,
-            "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost"));
+    private static FailoverFigures FromCheck(ProbeHistoryCheck check, Probe writes, Probe reads, FailoverOptions options, string start)
+    {
+        var write = Unavailability(check.Figure(ProbeHistoryChecker.WriteUnavailability), check.WriteOutage, writes, options.WriteProbe,
+            options.RtoTarget, start);
+        var read = Unavailability(check.Figure(ProbeHistoryChecker.ReadReconnection), check.ReadOutage, reads, options.ReadProbe,
+            options.RtoTarget, start);
+        var lost = check.Figure(ProbeHistoryChecker.LostWrites) with
+        {
+            Target = options.RpoTarget == TimeSpan.Zero ? 0 : null,
+            Method = $"the write probe's acknowledged sequence numbers ({check.Loss.Acknowledged}) missing from {writes.ProbeData} on "
+                + "the new primary: exact, by sequence number"
+                + (check.Indeterminate.Count == 0 ? "" : $"; {check.Indeterminate.Count} indeterminate write(s) (no answer, or the "
+                    + "connection lost after sending: maybe committed) are not counted, "
+                    + $"{check.IndeterminatePresent.Count} of them present"),
+        };
+        var window = check.Figure(ProbeHistoryChecker.DataLossWindow) with
+        {
+            Target = options.RpoTarget?.TotalSeconds,
+            Method = "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the "
+                + "last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost",
+        };
+        return new FailoverFigures(write, read, lost, window);
+    }
 
-    private static Measurement Unavailability(string name, Outage outage, IReadOnlyList<ProbeSample> samples, Probe probe, ProbeOptions options, TimeSpan? target, string start)
+    private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target,
+        string start)
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
         var method = $"{options.Rate}/s {probe.Statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
-        if (outage.Duration is { } duration) return new Measurement(name, duration.TotalSeconds, "s", target?.TotalSeconds, method);
         // Never recovered while probing: the outage lasted at least until the probe stopped.
-        var lastAttempt = samples.Count == 0 ? outage.Fault : samples.Max(s => s.Sent);
-        return new Measurement(name, (lastAttempt - (outage.LastBefore?.Acknowledged ?? outage.Fault)).TotalSeconds, "s", target?.TotalSeconds,
-            method + "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound");
+        if (outage.Duration is null)
+        {
+            method += "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound";
+        }
+        return figure with { Target = target?.TotalSeconds, Method = method };
     }
-
 }

@@ -64,6 +64,11 @@ public sealed record FailoverOptions
     public bool Rejoin { get; init; }
     public TimeSpan? RtoTarget { get; init; }
     public TimeSpan? RpoTarget { get; init; }
+    /// <summary>
+    /// Most stale reads allowed; default none: a read through a replica is expected to be behind under asynchronous
+    /// replication, so stale reads are informational unless the user holds the read path to a target.
+    /// </summary>
+    public int? MaxStaleReads { get; init; }
     public ProbeOptions WriteProbe { get; init; } = new();
     public ProbeOptions ReadProbe { get; init; } = new();
     public bool CheckIntegrity { get; init; } = true;
@@ -159,14 +164,21 @@ public sealed record FailoverResult
     /// </summary>
     public IReadOnlyList<Measurement> SplitBrainFigures { get; init; } = [];
 
+    /// <summary>What the probe history says of the reads: stale reads (informational).</summary>
+    public IReadOnlyList<Measurement> ConsistencyFigures { get; init; } = [];
+
+    /// <summary>The probe history (history.jsonl): every probe operation, the fault and the final read.</summary>
+    [JsonIgnore] public IReadOnlyList<HistoryOperation> History { get; init; } = [];
+
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
     [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow,
-        .. RecoveryFigures, .. SplitBrainFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+        .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true
         && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
+        && ConsistencyFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false
         && AlertFigures.All(f => f.Met != false);
 }

@@ -13,8 +13,11 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
     public string Path => $"MySqlConnector to {string.Join(",", members.Select(m => m.Endpoint))}, the first member {(kind == ProbeKind.Write ? "with @@read_only = 0" : "that answers")}, a new connection after each failed attempt (connect timeout {DurationText.Format(PerMember)} per member)";
     public string? ClientSettingsNote => null;
     public string WriteStatement => $"inserts into {MariaDbCluster.Schema}.{Probe.Table}";
-    public string ReadStatement => "one-row selects";
+    public string ReadStatement => $"selects of the run's newest {Probe.ReadNewest} sequences";
     public string ProbeData => $"{MariaDbCluster.Schema}.{Probe.Table}";
+
+    /// <summary>The server refused the statement: read-only (1290, 1836) or a duplicate key (1062); it did not take effect.</summary>
+    public bool Refused(Exception error) => error is MySqlException { Number: 1290 or 1836 or 1062 };
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
@@ -41,18 +44,23 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
     {
         public string? Host => member.Endpoint;
 
-        public async Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
+        public async Task<ProbeAnswer> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
         {
             await using var command = kind == ProbeKind.Write
                 ? new MySqlCommand($"insert into {MariaDbCluster.Schema}.{Probe.Table} (run_id, seq) values (@run, @seq)", connection)
-                : new MySqlCommand("select 1", connection);
+                : new MySqlCommand($"select seq from {MariaDbCluster.Schema}.{Probe.Table} where run_id = @run "
+                    + $"order by seq desc limit {Probe.ReadNewest}", connection);
+            command.Parameters.AddWithValue("@run", runId.ToString());
             if (kind == ProbeKind.Write)
             {
-                command.Parameters.AddWithValue("@run", runId.ToString());
                 command.Parameters.AddWithValue("@seq", sequence);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+                return new ProbeAnswer(member.Endpoint);
             }
-            await command.ExecuteNonQueryAsync(cancellationToken);
-            return member.Endpoint;
+            var observed = new List<long>();
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            while (await reader.ReadAsync(cancellationToken)) observed.Add(reader.GetInt64(0));
+            return new ProbeAnswer(member.Endpoint, observed);
         }
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();

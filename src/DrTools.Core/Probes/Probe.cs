@@ -8,14 +8,28 @@ public enum ProbeKind { Write, Read }
 
 /// <summary>
 /// One probe attempt: when it was sent and acknowledged on the drill's monotonic clock, and where it landed.
-/// Indeterminate: the attempt was still in flight when the probe stopped; whatever came back then is the stop's doing
-/// (a cancelled commit wait returns as committed), so it is neither an acknowledgement nor a failure.
+/// Indeterminate: it may or may not have taken effect (no answer within the attempt's timeout, the connection lost
+/// after the statement was sent, or <see cref="Stopped"/>); a failure that is not indeterminate certainly did not.
 /// </summary>
 public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowledged, string? Host, string? Error,
     bool Indeterminate = false)
 {
     public bool Succeeded => Acknowledged is not null;
+    /// <summary>
+    /// In flight when the probe stopped: whatever came back then is the stop's doing (a cancelled commit wait returns as
+    /// committed), so it says nothing of the cluster, neither an acknowledgement nor a failure.
+    /// </summary>
+    public bool Stopped { get; init; }
+    /// <summary>When a failed attempt's failure was seen, on the drill's clock.</summary>
+    public TimeSpan? Ended { get; init; }
+    /// <summary>The probe's connection the attempt used: 1 for its first, one more for each it opened since.</summary>
+    public int Connection { get; init; }
+    /// <summary>A read's answer: the run's newest sequences (at most <see cref="Probe.ReadNewest"/>) the member had.</summary>
+    public IReadOnlyList<long>? Observed { get; init; }
 }
+
+/// <summary>What a probe attempt's server said: its name for itself and, for a read, the run's newest sequences it has.</summary>
+public sealed record ProbeAnswer(string Server, IReadOnlyList<long>? Observed = null);
 
 public sealed record ProbeOptions
 {
@@ -42,6 +56,8 @@ public interface IProbeConnector
     string ReadStatement { get; }
     /// <summary>Where the written sequences are kept, for reports.</summary>
     string ProbeData { get; }
+    /// <summary>Whether the server refused the statement with an error that means it certainly did not take effect (read-only).</summary>
+    bool Refused(Exception error);
     Task<IProbeSession> OpenAsync(CancellationToken cancellationToken);
 }
 
@@ -51,11 +67,11 @@ public interface IProbeSession : IAsyncDisposable
     /// <summary>Where the session is connected, named when an attempt on it fails.</summary>
     string? Host { get; }
     /// <summary>
-    /// One attempt (a write of <paramref name="sequence"/>, or a read); returns the server that answered as it names
-    /// itself, which through a proxy is not the host connected to: how two servers acknowledging writes at once (split
-    /// brain) are seen.
+    /// One attempt (a write of <paramref name="sequence"/>, or a read of the run's newest sequences); returns the server
+    /// that answered as it names itself, which through a proxy is not the host connected to: how two servers
+    /// acknowledging writes at once (split brain) are seen.
     /// </summary>
-    Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken);
+    Task<ProbeAnswer> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken);
 }
 
 /// <summary>
@@ -66,6 +82,8 @@ public interface IProbeSession : IAsyncDisposable
 public sealed class Probe : IAsyncDisposable
 {
     public const string Table = "drtools_probe";
+    /// <summary>How many of the run's newest sequences a read asks for: enough to see the writes just acknowledged.</summary>
+    public const int ReadNewest = 16;
 
     private readonly ProbeKind _kind;
     private readonly IProbeConnector _connector;
@@ -74,6 +92,7 @@ public sealed class Probe : IAsyncDisposable
     private readonly ConcurrentQueue<ProbeSample> _samples = new();
     private readonly CancellationTokenSource _stop = new();
     private long _stopRequestedTicks = long.MaxValue;
+    private int _connections;
     private Task? _loop;
 
     private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
@@ -158,24 +177,39 @@ public sealed class Probe : IAsyncDisposable
                 var sent = _clock.Elapsed;
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 attempt.CancelAfter(_options.AttemptTimeout);
+                var connection = session is null ? ++_connections : _connections;
+                var statementSent = false;
                 try
                 {
                     session ??= await _connector.OpenAsync(attempt.Token);
-                    var server = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
+                    statementSent = true;
+                    var answer = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
-                        ? new ProbeSample(sequence, sent, null, server, StoppedInFlight, Indeterminate: true)
-                        : new ProbeSample(sequence, sent, answered, server, null));
+                        ? Stopped(sequence, sent, answer.Server, answered, connection)
+                        : new ProbeSample(sequence, sent, answered, answer.Server, null)
+                        {
+                            Connection = connection, Observed = answer.Observed,
+                        });
                 }
                 catch (Exception e)
                 {
+                    var ended = _clock.Elapsed;
                     // Whatever an attempt throws is a failed attempt the client saw, unless the probe's own stop cut it short.
-                    if (CutShort(_clock.Elapsed))
+                    if (CutShort(ended))
                     {
-                        _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, StoppedInFlight, Indeterminate: true));
+                        _samples.Enqueue(Stopped(sequence, sent, session?.Host, ended, connection));
                         return;
                     }
-                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, e is OperationCanceledException ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}" : e.Message));
+                    // Not connected: nothing was sent. Sent and then no answer or a lost connection: it may have committed.
+                    var indeterminate = statementSent && !_connector.Refused(e);
+                    var error = e is OperationCanceledException
+                        ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}"
+                        : e.Message;
+                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate)
+                    {
+                        Ended = ended, Connection = connection,
+                    });
                     if (session is not null) await session.DisposeAsync();
                     session = null;
                 }
@@ -188,6 +222,9 @@ public sealed class Probe : IAsyncDisposable
     }
 
     private const string StoppedInFlight = "in flight when the probe stopped: indeterminate";
+
+    private static ProbeSample Stopped(long sequence, TimeSpan sent, string? host, TimeSpan ended, int connection) =>
+        new(sequence, sent, null, host, StoppedInFlight, Indeterminate: true) { Stopped = true, Ended = ended, Connection = connection };
 
     /// <summary>Whether an attempt that ended at <paramref name="ended"/> was cut short by the probe's stop.</summary>
     private bool CutShort(TimeSpan ended) => ended.Ticks >= Interlocked.Read(ref _stopRequestedTicks);
@@ -259,8 +296,15 @@ internal sealed class PostgresProbeConnector : IProbeConnector
     public string Path { get; }
     public string? ClientSettingsNote { get; }
     public string WriteStatement => $"inserts into {Probe.Table}";
-    public string ReadStatement => "one-row selects";
+    public string ReadStatement => $"selects of the run's newest {Probe.ReadNewest} sequences";
     public string ProbeData => Probe.Table;
+
+    /// <summary>
+    /// An error the server raised for the statement rolled it back, except those that end the session (class 57,
+    /// e.g. a shutdown while the commit waited for a synchronous standby: committed locally) or the server (08, 53, 58, XX).
+    /// </summary>
+    public bool Refused(Exception error) =>
+        error is PostgresException { SqlState: var state } && state[..2] is not ("08" or "53" or "57" or "58" or "XX");
 
     public async Task<IProbeSession> OpenAsync(CancellationToken cancellationToken)
     {
@@ -279,20 +323,22 @@ internal sealed class PostgresProbeConnector : IProbeConnector
 
     private sealed class Session(NpgsqlConnection connection) : IProbeSession
     {
-        public string? Host => connection.Host;
+        /// <summary>host:port as the other members are named, taken once open: a dropped connection may no longer say.</summary>
+        public string? Host { get; } = connection.Host is { } host ? $"{host}:{connection.Port}" : null;
 
-        public async Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
+        public async Task<ProbeAnswer> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
         {
             const string server = "host(inet_server_addr()) || ':' || inet_server_port()";
             await using var command = kind == ProbeKind.Write
                 ? new NpgsqlCommand($"insert into {Probe.Table} (run_id, seq) values (@run, @seq) returning {server}", connection)
-                : new NpgsqlCommand($"select {server}", connection);
-            if (kind == ProbeKind.Write)
-            {
-                command.Parameters.AddWithValue("run", runId);
-                command.Parameters.AddWithValue("seq", sequence);
-            }
-            return await command.ExecuteScalarAsync(cancellationToken) as string ?? connection.Host + ":" + connection.Port;
+                : new NpgsqlCommand($"select {server}, array(select seq from {Probe.Table} where run_id = @run "
+                    + $"order by seq desc limit {Probe.ReadNewest})", connection);
+            command.Parameters.AddWithValue("run", runId);
+            if (kind == ProbeKind.Write) command.Parameters.AddWithValue("seq", sequence);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            var name = reader.IsDBNull(0) ? Host ?? "" : reader.GetString(0);
+            return new ProbeAnswer(name, kind == ProbeKind.Read ? reader.GetFieldValue<long[]>(1) : null);
         }
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();

@@ -12,6 +12,13 @@ namespace DrTools.Core.Probes;
 public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
 {
     public TimeSpan? Duration => FirstAfter?.Acknowledged - (LastBefore?.Acknowledged ?? Fault);
+
+    /// <summary>
+    /// The figure: the duration, or when nothing was acknowledged after the silence began, from its start to the last
+    /// attempt of <paramref name="samples"/> (a lower bound: the outage lasted at least until the probe stopped).
+    /// </summary>
+    public TimeSpan Measured(IReadOnlyList<ProbeSample> samples) =>
+        Duration ?? (samples.Count == 0 ? Fault : samples.Max(s => s.Sent)) - (LastBefore?.Acknowledged ?? Fault);
 }
 
 /// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
@@ -64,7 +71,7 @@ public static class ProbeAnalysis
     public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault, FinalPrimary? final = null)
     {
         // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
-        samples = samples.Where(s => !s.Indeterminate && final?.SplitBrain(s) != true).ToList();
+        samples = samples.Where(s => !s.Stopped && final?.SplitBrain(s) != true).ToList();
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var start = acknowledged.FindLastIndex(s => s.Sent < fault);
         ProbeSample? before = start >= 0 ? acknowledged[start] : null;
@@ -103,21 +110,17 @@ public static class ProbeAnalysis
                 elsewhere.Min(s => s.Sent), elsewhere.Max(s => s.Acknowledged!.Value));
     }
 
-    /// <summary>
-    /// Reads the run's rows on the new primary and compares them with what the probe was told was committed.
-    /// Window: from the last acknowledged write that survived before the first lost one, to the last lost acknowledgement.
-    /// </summary>
-    public static async Task<WriteLoss> FindLostWritesAsync(DbMember newPrimary, Guid runId, IReadOnlyList<ProbeSample> samples, CancellationToken cancellationToken)
+    /// <summary>The run's sequences in the probe table of <paramref name="member"/>, as many times as it holds each.</summary>
+    public static async Task<IReadOnlyCollection<long>> ProbeSequencesAsync(DbMember member, Guid runId,
+        CancellationToken cancellationToken)
     {
-        var present = new HashSet<long>();
-        await using (var connection = await newPrimary.OpenAsync(cancellationToken))
-        await using (var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection))
-        {
-            query.Parameters.AddWithValue("run", runId);
-            await using var reader = await query.ExecuteReaderAsync(cancellationToken);
-            while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetInt64(0));
-        }
-        return LostWrites(present, samples);
+        var present = new List<long>();
+        await using var connection = await member.OpenAsync(cancellationToken);
+        await using var query = new NpgsqlCommand($"select seq from {Probe.Table} where run_id = @run", connection);
+        query.Parameters.AddWithValue("run", runId);
+        await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken)) present.Add(reader.GetInt64(0));
+        return present;
     }
 
     /// <summary>The acknowledged writes missing from <paramref name="present"/>, the sequences a store has of the run.</summary>

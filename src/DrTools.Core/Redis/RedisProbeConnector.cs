@@ -1,3 +1,4 @@
+using System.Globalization;
 using DrTools.Core.Probes;
 
 namespace DrTools.Core.Redis;
@@ -13,8 +14,12 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
     public string Path => $"DrTools' RESP client to {string.Join(",", members.Select(m => m.Endpoint))}, the first member whose ROLE is {(kind == ProbeKind.Write ? "master" : "any")}, a new connection after each failed attempt (connect timeout {DurationText.Format(PerMember)} per member)";
     public string? ClientSettingsNote => null;
     public string WriteStatement => "HSET of the sequence into drtools:probe:<run>";
-    public string ReadStatement => "GET of one key";
+    public string ReadStatement => $"HKEYS of the run's hash, its newest {Probe.ReadNewest} sequences kept";
     public string ProbeData => "the hash drtools:probe:<run>";
+
+    /// <summary>A replica's READONLY error: the write was refused, it did not take effect.</summary>
+    public bool Refused(Exception error) =>
+        error is RedisErrorException { Message: var message } && message.StartsWith("READONLY", StringComparison.Ordinal);
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
@@ -40,11 +45,20 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
     {
         public string? Host => member.Endpoint;
 
-        public async Task<string> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
+        public async Task<ProbeAnswer> AttemptAsync(ProbeKind kind, Guid runId, long sequence, CancellationToken cancellationToken)
         {
-            if (kind == ProbeKind.Write) await connection.CommandAsync(cancellationToken, "HSET", RedisCluster.ProbeKey(runId), sequence.ToString(System.Globalization.CultureInfo.InvariantCulture), "1");
-            else await connection.CommandAsync(cancellationToken, "GET", RedisCluster.KeyPrefix + "heartbeat");
-            return member.Endpoint;
+            if (kind == ProbeKind.Write)
+            {
+                var field = sequence.ToString(CultureInfo.InvariantCulture);
+                await connection.CommandAsync(cancellationToken, "HSET", RedisCluster.ProbeKey(runId), field, "1");
+                return new ProbeAnswer(member.Endpoint);
+            }
+            // A hash has no order: all its fields are read (a drill's few thousand), the newest kept as the other engines'
+            // reads return them.
+            var fields = await connection.CommandAsync(cancellationToken, "HKEYS", RedisCluster.ProbeKey(runId)) as object?[] ?? [];
+            var observed = fields.Select(f => long.Parse((string)f!, CultureInfo.InvariantCulture)).OrderDescending().Take(Probe.ReadNewest)
+                .ToList();
+            return new ProbeAnswer(member.Endpoint, observed);
         }
 
         public ValueTask DisposeAsync() => connection.DisposeAsync();

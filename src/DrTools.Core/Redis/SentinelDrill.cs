@@ -193,8 +193,10 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
     {
         public FinalPrimary FinalPrimary => final;
 
-        public async Task<WriteLoss> LostWritesAsync(Guid runId, IReadOnlyList<ProbeSample> writeSamples, CancellationToken cancellationToken) =>
-            ProbeAnalysis.LostWrites(await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken), writeSamples);
+        public string FinalNode => final.Server;
+
+        public async Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
+            [.. await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken)];
 
         public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<Integrity.ChecksumComparison?>(null);
 

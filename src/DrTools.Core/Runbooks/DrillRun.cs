@@ -34,6 +34,7 @@ internal sealed class DrillRun : IAsyncDisposable
     private readonly Dictionary<string, string> _servers = [];
     private readonly IReadOnlyList<NotifyTarget> _notify;
     private readonly List<Task<IReadOnlyList<string>>> _notices = [];
+    private readonly List<Probes.HistoryOperation> _history = [];
     private RunJournal _journal;
     private string? _abortReason;
     private TimeSpan? _abortedAt;
@@ -277,8 +278,11 @@ internal sealed class DrillRun : IAsyncDisposable
         {
             lock (_gate) _outcomes[(step.Section, step.Index)] = outcome;
         }
+        var drill = outcome?.Output as Failover.FailoverResult;
+        if (drill is { History.Count: > 0 }) RecordHistory(drill.History);
         record = Update(step, r => r with
         {
+            Drill = drill?.RunId.ToString("N"),
             Status = status,
             Duration = Clock.Elapsed - started,
             Summary = outcome?.Summary,
@@ -298,6 +302,19 @@ internal sealed class DrillRun : IAsyncDisposable
         }
         _options.Observer?.StepFinished(record);
         return record;
+    }
+
+    /// <summary>
+    /// Adds a drill's probe history to the run's history.jsonl, beside its journal (every drill of the run, each its own lines).
+    /// </summary>
+    private void RecordHistory(IReadOnlyList<Probes.HistoryOperation> operations)
+    {
+        lock (_gate)
+        {
+            _history.AddRange(operations);
+            var file = Path.Combine(Path.GetDirectoryName(_journalPath)!, Probes.ProbeHistory.FileName);
+            AtomicFile.Write(file, Probes.ProbeHistory.ToJsonLines(_history));
+        }
     }
 
     /// <summary>The output a step produced, when it ran to an outcome (passed or failed, not thrown or stopped).</summary>
@@ -470,7 +487,7 @@ internal sealed class DrillRun : IAsyncDisposable
         return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method), null) { Unit = kind.Unit };
     }
 
-    private static string Slug(string name)
+    internal static string Slug(string name)
     {
         var slug = new string(name.ToLowerInvariant().Select(c => char.IsAsciiLetterOrDigit(c) ? c : '-').ToArray());
         while (slug.Contains("--", StringComparison.Ordinal)) slug = slug.Replace("--", "-", StringComparison.Ordinal);

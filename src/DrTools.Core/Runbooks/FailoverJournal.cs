@@ -8,6 +8,28 @@ namespace DrTools.Core.Runbooks;
 /// </summary>
 public static class FailoverJournal
 {
+    /// <summary>
+    /// Records a drill run on its own in the drill history as a run of its own: its folder holds journal.json, the
+    /// reports and history.jsonl, as a runbook's does, and <c>drtools history</c> lists it.
+    /// </summary>
+    /// <param name="source">What ran it, for the report ("drtools failover", "Invoke-DbFailover").</param>
+    public static RunJournal Record(FailoverResult result, string? historyRoot, string source, string? tester = null)
+    {
+        var journal = From(result, tester) with { Source = source };
+        var name = $"{result.StartedAt:yyyyMMdd-HHmmss}-{DrillRun.Slug(journal.Runbook)}-{journal.Id}";
+        var folder = Path.Combine(DrillHistory.Root(historyRoot), name);
+        AtomicFile.MakeFolder(folder, "the drill's folder in the drill history");
+        journal = journal with { Folder = folder };
+        if (result.History.Count > 0)
+        {
+            AtomicFile.Write(Path.Combine(folder, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(result.History));
+        }
+        Reports.Report.WriteAll(journal, folder);
+        // Last: a folder with a journal is a recorded run, so it is complete when the journal appears.
+        journal.Save(Path.Combine(folder, "journal.json"));
+        return journal;
+    }
+
     public static RunJournal From(FailoverResult result, string? tester = null)
     {
         var figures = StepOutcomes.FailoverObjectiveFigures(result);
@@ -44,6 +66,7 @@ public static class FailoverJournal
                     Status = passed ? StepStatus.Passed : StepStatus.Failed, StartedAt = TimeSpan.Zero, Duration = result.Duration,
                     Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null : "an objective or the integrity check was not met",
                     Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
+                    Drill = result.RunId.ToString("N"),
                 },
             ],
             Objectives = objectives,

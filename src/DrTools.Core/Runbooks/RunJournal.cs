@@ -40,6 +40,8 @@ public sealed record StepRecord
     public string? Remediation { get; init; }
     public IReadOnlyList<Measurement> Measurements { get; init; } = [];
     public IReadOnlyList<TimelineMark> Marks { get; init; } = [];
+    /// <summary>A drill step's id in the run's history.jsonl (its lines' "drill"), whose figures it reports.</summary>
+    public string? Drill { get; init; }
 
     [JsonIgnore] public bool Succeeded => Status == StepStatus.Passed;
     [JsonIgnore] public string Label => $"{Section.Label()} {Index + 1}: {Name}";

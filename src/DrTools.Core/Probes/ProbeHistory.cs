@@ -1,0 +1,217 @@
+using System.Text;
+using System.Text.Json;
+
+namespace DrTools.Core.Probes;
+
+/// <summary>How an operation ended: acknowledged, certainly not done, or maybe done (Jepsen's ok, fail and info).</summary>
+public enum OperationOutcome { Ok, Fail, Indeterminate }
+
+/// <summary>
+/// One line of a drill's history.jsonl: an operation with its invoke and completion times on the drill's clock. f is
+/// write (value: the sequence), read (value: the run's newest sequences the member had), fault (value: what was done)
+/// or final-read (value: the run's sequences on the final primary, read once the probes stopped).
+/// </summary>
+public sealed record HistoryOperation
+{
+    public const string Write = "write", Read = "read", Fault = "fault", FinalRead = "final-read";
+
+    /// <summary>The drill's run id (32 hex digits): its probe rows carry it, and its journal step names it.</summary>
+    public required string Drill { get; init; }
+    /// <summary>Who did it: the write or read probe, the nemesis (the fault) or the final read.</summary>
+    public required string Process { get; init; }
+    /// <summary>The probe's connection the attempt used (1 for its first).</summary>
+    public int? Connection { get; init; }
+    public required string F { get; init; }
+    /// <summary>A write's sequence.</summary>
+    public long? Sequence { get; init; }
+    /// <summary>A read's or the final read's sequences.</summary>
+    public IReadOnlyList<long>? Sequences { get; init; }
+    /// <summary>A fault's description.</summary>
+    public string? Description { get; init; }
+    /// <summary>A read's limit: it returns at most this many of the newest sequences.</summary>
+    public int? Limit { get; init; }
+    public required TimeSpan Invoke { get; init; }
+    public TimeSpan? Complete { get; init; }
+    /// <summary>The member that answered (the final read: the final primary).</summary>
+    public string? Node { get; init; }
+    /// <summary>The final read: since when its node was the primary, when the drill observed it (split brain is then decided).</summary>
+    public TimeSpan? Since { get; init; }
+    public required OperationOutcome Type { get; init; }
+    /// <summary>In flight when the probe stopped: says nothing of the cluster.</summary>
+    public bool Stopped { get; init; }
+    public string? Error { get; init; }
+}
+
+/// <summary>
+/// A drill's operations as Jepsen records them, written as history.jsonl beside the run's journal (one JSON object per
+/// line, times in integer nanoseconds on the drill's monotonic clock) and read back for <c>drtools history check</c>.
+/// </summary>
+public static class ProbeHistory
+{
+    public const string FileName = "history.jsonl";
+
+    /// <summary>The fault as the nemesis did it: issued, completed (when known), and what it was.</summary>
+    public sealed record Nemesis(TimeSpan Invoke, TimeSpan? Complete, string What);
+
+    /// <summary>The run's sequences on the final primary, read once the probes stopped.</summary>
+    public sealed record FinalRead(string Node, TimeSpan? Since, TimeSpan Invoke, TimeSpan Complete, IReadOnlyCollection<long> Sequences);
+
+    /// <summary>A drill's history from its probes' samples, the fault and the final read, in invoke order.</summary>
+    public static IReadOnlyList<HistoryOperation> Of(Guid runId, IReadOnlyList<ProbeSample> writes, IReadOnlyList<ProbeSample> reads,
+        Nemesis nemesis, FinalRead final)
+    {
+        var drill = runId.ToString("N");
+        HistoryOperation Attempt(ProbeSample s, string f) => new()
+        {
+            Drill = drill, Process = f, Connection = s.Connection, F = f,
+            Sequence = f == HistoryOperation.Write ? s.Sequence : null,
+            Sequences = s.Observed, Limit = s.Observed is null ? null : Probe.ReadNewest,
+            Invoke = s.Sent, Complete = s.Acknowledged ?? s.Ended, Node = s.Host,
+            Type = s.Succeeded ? OperationOutcome.Ok : s.Indeterminate ? OperationOutcome.Indeterminate : OperationOutcome.Fail,
+            Stopped = s.Stopped, Error = s.Error,
+        };
+        var operations = writes.Select(s => Attempt(s, HistoryOperation.Write))
+            .Concat(reads.Select(s => Attempt(s, HistoryOperation.Read))).ToList();
+        operations.Add(new HistoryOperation
+        {
+            Drill = drill, Process = "nemesis", F = HistoryOperation.Fault, Description = nemesis.What,
+            Invoke = nemesis.Invoke, Complete = nemesis.Complete, Type = OperationOutcome.Ok,
+        });
+        operations.Add(new HistoryOperation
+        {
+            Drill = drill, Process = "final", F = HistoryOperation.FinalRead, Sequences = final.Sequences.Order().ToList(),
+            Invoke = final.Invoke, Complete = final.Complete, Node = final.Node, Since = final.Since, Type = OperationOutcome.Ok,
+        });
+        return operations.OrderBy(o => o.Invoke).ToList();
+    }
+
+    /// <summary>The history as JSON Lines, one operation a line; its texts (a fault command, an error) with passwords masked.</summary>
+    public static string ToJsonLines(IEnumerable<HistoryOperation> operations)
+    {
+        var text = new StringBuilder();
+        foreach (var operation in operations) text.Append(Line(operation)).Append('\n');
+        return text.ToString();
+    }
+
+    private static string Line(HistoryOperation o)
+    {
+        using var buffer = new MemoryStream();
+        using (var json = new Utf8JsonWriter(buffer, Options))
+        {
+            json.WriteStartObject();
+            json.WriteString("drill", o.Drill);
+            json.WriteString("process", o.Process);
+            if (o.Connection is { } connection) json.WriteNumber("connection", connection);
+            json.WriteString("f", o.F);
+            json.WritePropertyName("value");
+            if (o.Sequence is { } sequence) json.WriteNumberValue(sequence);
+            else if (o.Sequences is { } sequences)
+            {
+                json.WriteStartArray();
+                foreach (var value in sequences) json.WriteNumberValue(value);
+                json.WriteEndArray();
+            }
+            else if (o.Description is { } description) json.WriteStringValue(Secrets.Redaction.Text(description));
+            else json.WriteNullValue();
+            if (o.Limit is { } limit) json.WriteNumber("limit", limit);
+            json.WriteNumber("invoke", Nanoseconds(o.Invoke));
+            if (o.Complete is { } complete) json.WriteNumber("complete", Nanoseconds(complete));
+            else json.WriteNull("complete");
+            if (o.Node is { } node) json.WriteString("node", node);
+            if (o.Since is { } since) json.WriteNumber("since", Nanoseconds(since));
+            json.WriteString("type", o.Type.ToString().ToLowerInvariant());
+            if (o.Stopped) json.WriteBoolean("stopped", true);
+            if (o.Error is { } error) json.WriteString("error", Secrets.Redaction.Text(error));
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(buffer.ToArray());
+    }
+
+    /// <summary>Readable text (an apostrophe stays one); quotes and control characters are still escaped.</summary>
+    private static readonly JsonWriterOptions Options = new()
+    {
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    private static long Nanoseconds(TimeSpan at) => at.Ticks * 100;
+
+    /// <summary>Reads a history.jsonl; a line that is not an operation fails with its file and line named.</summary>
+    public static IReadOnlyList<HistoryOperation> Load(string path)
+    {
+        string[] lines;
+        try
+        {
+            lines = File.ReadAllLines(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DrToolsException($"{path}: cannot be read: {e.Message}", DrErrorKind.InvalidArgument);
+        }
+        var operations = new List<HistoryOperation>();
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length == 0) continue;
+            try
+            {
+                operations.Add(Parse(lines[i]));
+            }
+            catch (Exception e) when (e is JsonException or FormatException or InvalidOperationException)
+            {
+                throw new DrToolsException($"{path}:{i + 1}: not a history operation: {e.Message}", DrErrorKind.InvalidArgument);
+            }
+        }
+        if (operations.Count == 0) throw new DrToolsException($"{path}: holds no operation.", DrErrorKind.InvalidArgument);
+        return operations;
+    }
+
+    private static HistoryOperation Parse(string line)
+    {
+        using var document = JsonDocument.Parse(line);
+        var root = document.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw new FormatException("a line must be one JSON object");
+        JsonElement? Field(string name) => root.TryGetProperty(name, out var value) && value.ValueKind != JsonValueKind.Null ? value : null;
+        string Text(string name) => Field(name)?.GetString() ?? throw new FormatException($"\"{name}\" is missing");
+        TimeSpan? Time(string name) => Field(name) is { } value ? TimeSpan.FromTicks(value.GetInt64() / 100) : null;
+        var f = Text("f");
+        var value = Field("value");
+        var type = Text("type") switch
+        {
+            "ok" => OperationOutcome.Ok,
+            "fail" => OperationOutcome.Fail,
+            "indeterminate" => OperationOutcome.Indeterminate,
+            var other => throw new FormatException($"\"type\" is '{other}', not ok, fail or indeterminate"),
+        };
+        if (f is not (HistoryOperation.Write or HistoryOperation.Read or HistoryOperation.Fault or HistoryOperation.FinalRead))
+        {
+            throw new FormatException($"\"f\" is '{f}', not write, read, fault or final-read");
+        }
+        var operation = new HistoryOperation
+        {
+            Drill = Text("drill"),
+            Process = Text("process"),
+            Connection = Field("connection")?.GetInt32(),
+            F = f,
+            Sequence = f == HistoryOperation.Write
+                ? (value ?? throw new FormatException("a write's \"value\" is its sequence")).GetInt64()
+                : null,
+            Sequences = value is { ValueKind: JsonValueKind.Array } array
+                ? array.EnumerateArray().Select(v => v.GetInt64()).ToList()
+                : null,
+            Description = value is { ValueKind: JsonValueKind.String } text ? text.GetString() : null,
+            Limit = Field("limit")?.GetInt32(),
+            Invoke = Time("invoke") ?? throw new FormatException("\"invoke\" is missing"),
+            Complete = Time("complete"),
+            Node = Field("node")?.GetString(),
+            Since = Time("since"),
+            Type = type,
+            Stopped = Field("stopped")?.GetBoolean() ?? false,
+            Error = Field("error")?.GetString(),
+        };
+        if (type == OperationOutcome.Ok && operation.Complete is null) throw new FormatException("an ok operation needs \"complete\"");
+        if (f == HistoryOperation.FinalRead && (operation.Sequences is null || operation.Node is null))
+        {
+            throw new FormatException("a final-read needs its sequences as \"value\" and its \"node\"");
+        }
+        return operation;
+    }
+}

@@ -1,0 +1,125 @@
+namespace DrTools.Core.Probes;
+
+/// <summary>A read that began after a write was acknowledged and did not see it, though it read that far back.</summary>
+public sealed record StaleRead(TimeSpan Invoke, string? Node, IReadOnlyList<long> Missed);
+
+/// <summary>
+/// What the checker found in one drill's history, as Jepsen's set-full checker reports it: acknowledged writes absent at
+/// the end (lost), stale reads, acknowledged writes no probe read saw (never read), sequences seen twice, writes another
+/// member acknowledged once the final primary was one (split brain; null when the history does not say since when it
+/// was), and indeterminate writes apart. <see cref="Figures"/> are the drill's figures, computed from the history alone.
+/// </summary>
+public sealed record ProbeHistoryCheck(
+    string Drill, Outage WriteOutage, Outage ReadOutage, WriteLoss Loss, SplitBrainWrites? SplitBrain,
+    IReadOnlyList<StaleRead> StaleReads, IReadOnlyList<long> NeverRead, IReadOnlyList<long> Duplicated,
+    IReadOnlyList<long> Indeterminate, IReadOnlyList<long> IndeterminatePresent, IReadOnlyList<long> FailedPresent,
+    string FinalNode, IReadOnlyList<Measurement> Measured, IReadOnlyList<Measurement> Latency)
+{
+    /// <summary>Every figure the history decides: the outages, the losses, split brain, stale reads and latency.</summary>
+    public IReadOnlyList<Measurement> Figures => [.. Measured, .. Latency];
+
+    /// <summary>PASS: no acknowledged write was lost and no other member acknowledged one once the final primary was one.</summary>
+    public bool Passed => Loss.LostSequences.Count == 0 && (SplitBrain?.Count ?? 0) == 0;
+
+    public Measurement Figure(string name) => Figures.First(f => f.Name == name);
+}
+
+/// <summary>
+/// The one checker of a drill's probe history: a drill runs it over its in-memory history for the figures it reports,
+/// and <c>drtools history check</c> over the history.jsonl it wrote, so both are the same computation.
+/// </summary>
+public static class ProbeHistoryChecker
+{
+    public const string WriteUnavailability = "write unavailability (RTO)", ReadReconnection = "read reconnection",
+        LostWrites = "lost acknowledged writes", DataLossWindow = "data loss window (RPO)",
+        SplitBrainWrites = "writes acknowledged by another member than the final primary (split brain)", StaleReads = "stale reads";
+
+    /// <summary>Checks each drill of a history (a run with several drills holds each one's lines).</summary>
+    public static IReadOnlyList<ProbeHistoryCheck> CheckAll(IReadOnlyList<HistoryOperation> history) =>
+        history.GroupBy(o => o.Drill).Select(drill => Check(drill.ToList())).ToList();
+
+    /// <summary>Checks one drill's operations: it needs its fault line and its final read.</summary>
+    public static ProbeHistoryCheck Check(IReadOnlyList<HistoryOperation> history)
+    {
+        var drill = history[0].Drill;
+        var fault = Single(history, HistoryOperation.Fault, drill);
+        var final = Single(history, HistoryOperation.FinalRead, drill);
+        var writes = history.Where(o => o.F == HistoryOperation.Write).Select(Sample).ToList();
+        var reads = history.Where(o => o.F == HistoryOperation.Read).Select(Sample).ToList();
+        var primary = final.Since is { } since ? new FinalPrimary(final.Node!, since) : null;
+        var present = final.Sequences!.ToHashSet();
+
+        var writeOutage = ProbeAnalysis.Outage(writes, fault.Invoke, primary);
+        var readOutage = ProbeAnalysis.Outage(reads, fault.Invoke);
+        var loss = ProbeAnalysis.LostWrites(present, writes);
+        var splitBrain = primary is null ? null : ProbeAnalysis.SplitBrainWrites(writes, primary, loss.LostSequences);
+        var acknowledged = writes.Where(w => w.Succeeded).ToList();
+        var observed = history.Where(o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok && o.Sequences is not null)
+            .ToList();
+        var stale = observed.Select(r => Stale(r, acknowledged)).OfType<StaleRead>().ToList();
+        var seen = observed.SelectMany(r => r.Sequences!).ToHashSet();
+        var indeterminate = writes.Where(w => w.Indeterminate).Select(w => w.Sequence).Order().ToList();
+
+        var figures = new List<Measurement>
+        {
+            new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null,
+                "the longest gap between consecutive acknowledgements from the last one before the fault"),
+            new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null,
+                "the longest gap between consecutive answered reads from the last one before the fault"),
+            new(LostWrites, loss.LostSequences.Count, "writes", null, "acknowledged sequences absent from the final read"),
+            new(DataLossWindow, loss.Window.TotalSeconds, "s", null,
+                "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
+        };
+        if (splitBrain is not null)
+        {
+            figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0,
+                "acknowledged by another member once the final primary was one"));
+        }
+        if (observed.Count > 0)
+        {
+            figures.Add(new(StaleReads, stale.Count, "reads", null, "reads begun after a write's acknowledgement that did not return it"));
+        }
+        return new ProbeHistoryCheck(drill, writeOutage, readOutage, loss, splitBrain, stale,
+            acknowledged.Where(w => !seen.Contains(w.Sequence)).Select(w => w.Sequence).Order().ToList(),
+            Duplicates(history), indeterminate, indeterminate.Where(present.Contains).ToList(),
+            writes.Where(w => !w.Succeeded && !w.Indeterminate && present.Contains(w.Sequence)).Select(w => w.Sequence).Order().ToList(),
+            final.Node!, figures, [.. ProbeAnalysis.Latency("write", writes), .. ProbeAnalysis.Latency("read", reads)]);
+    }
+
+    private static HistoryOperation Single(IReadOnlyList<HistoryOperation> history, string f, string drill) =>
+        history.Where(o => o.F == f).ToList() is [var one]
+            ? one
+            : throw new DrToolsException($"drill {drill}: the history needs exactly one {f} line, it has {history.Count(o => o.F == f)}.",
+                DrErrorKind.InvalidArgument);
+
+    /// <summary>An operation as the probe sample it was recorded from (a read's own sequence is not recorded: it is 0).</summary>
+    private static ProbeSample Sample(HistoryOperation o) =>
+        new(o.Sequence ?? 0, o.Invoke, o.Type == OperationOutcome.Ok ? o.Complete : null, o.Node, o.Error,
+            o.Type == OperationOutcome.Indeterminate)
+        {
+            Stopped = o.Stopped, Ended = o.Type == OperationOutcome.Ok ? null : o.Complete, Connection = o.Connection ?? 0,
+            Observed = o.Sequences,
+        };
+
+    /// <summary>
+    /// The acknowledged writes a read missed though it began after their acknowledgement and read that far back: a read
+    /// returns the newest sequences up to its limit, so it covers every sequence from its oldest one up (all of them
+    /// when it returned fewer than its limit).
+    /// </summary>
+    private static StaleRead? Stale(HistoryOperation read, IReadOnlyList<ProbeSample> acknowledged)
+    {
+        var returned = read.Sequences!.ToHashSet();
+        var floor = read.Limit is { } most && read.Sequences!.Count >= most ? read.Sequences.Min() : long.MinValue;
+        var missed = acknowledged.Where(w => w.Acknowledged < read.Invoke && w.Sequence >= floor && !returned.Contains(w.Sequence))
+            .Select(w => w.Sequence).Order().ToList();
+        return missed.Count == 0 ? null : new StaleRead(read.Invoke, read.Node, missed);
+    }
+
+    /// <summary>Sequences a read (or the final read) returned more than once, or more than one write acknowledged.</summary>
+    private static IReadOnlyList<long> Duplicates(IReadOnlyList<HistoryOperation> history) =>
+        history.Where(o => o.Type == OperationOutcome.Ok && o.Sequences is not null)
+            .SelectMany(o => o.Sequences!.GroupBy(s => s).Where(g => g.Count() > 1).Select(g => g.Key))
+            .Concat(history.Where(o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok)
+                .GroupBy(o => o.Sequence!.Value).Where(g => g.Count() > 1).Select(g => g.Key))
+            .Distinct().Order().ToList();
+}

@@ -1,0 +1,114 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using DrTools.Core.Runbooks;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>drtools history check: a drill's stored history re-checked by anyone, from the file alone.</summary>
+public sealed class HistoryCliTests
+{
+    [Fact]
+    public async Task History_check_reproduces_the_journal_and_a_lost_write_added_by_hand_turns_the_verdict_to_FAIL()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var runbook = Path.Combine(history.Path, "drill.yml");
+        File.WriteAllText(runbook, """
+            name: History check drill
+            targets:
+              db: { sandbox: { standbys: 1, synchronous: true } }
+            steps:
+              - { name: Fail over, run: Invoke-DbFailover, with: { target: db, mode: Failover, skipIntegrity: true } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var runs = Path.Combine(history.Path, "runs");
+        var artifacts = Path.Combine(history.Path, "artifacts");
+        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path,
+            "--report-dir", artifacts);
+        Assert.True(run.ExitCode == 0, run.All);
+        var journal = Drtools.OnlyJournal(runs)!;
+        var file = Path.Combine(journal.Folder!, "history.jsonl");
+        // The artifacts can be re-checked as the run's folder can.
+        var copied = await Drtools.RunAsync("history", "check", artifacts);
+        Assert.True(copied.ExitCode == 0, copied.All);
+
+        var check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Contains("lost: 0", check.StandardOutput);
+        var journalFile = Path.Combine(journal.Folder!, "journal.json");
+        Assert.Contains($"the 11 figure(s) of {journalFile} agree with the history", check.StandardOutput);
+        Assert.EndsWith("verdict: PASS", check.StandardOutput.Trim());
+        var drill = journal.Steps.Single(s => s.Drill is not null).Drill;
+
+        // A write acknowledged by the server that the final read does not have: lost, whatever the journal said.
+        var lines = File.ReadAllLines(file);
+        var acknowledged = lines.Select(l => JsonNode.Parse(l)!).Where(o => (string?)o["f"] == "write" && (string?)o["type"] == "ok")
+            .ToList();
+        var added = acknowledged[^1].DeepClone();
+        added["value"] = acknowledged.Max(o => (long)o["value"]!) + 1000;
+        File.WriteAllLines(file, [.. lines, added.ToJsonString()]);
+        check = await Drtools.RunAsync("history", "check", file);
+        Assert.True(check.ExitCode == 1, check.All);
+        Assert.Contains("lost: 1 (", check.StandardOutput);
+        Assert.Contains($"DISAGREES with the journal: drill {drill}: lost acknowledged writes: journal 0, history 1", check.StandardOutput);
+        Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
+
+        // A line that is not an operation: one line naming the file and the line, exit 2.
+        File.WriteAllLines(file, [lines[0], lines[1], "{\"drill\": \"x\", \"f\": \"write\"", .. lines[2..]]);
+        check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 2, check.All);
+        Assert.StartsWith($"drtools: {file}:3: not a history operation", Assert.Single(check.StandardError.Trim().Split('\n')));
+        // Every line an operation, but the drill's final read is gone: the file is named with what it lacks.
+        File.WriteAllLines(file, lines.Where(l => !l.Contains("\"f\":\"final-read\"", StringComparison.Ordinal)));
+        check = await Drtools.RunAsync("history", "check", file);
+        Assert.True(check.ExitCode == 2, check.All);
+        Assert.Equal($"drtools: {file}: drill {drill}: the history needs exactly one final-read line, it has 0.",
+            check.StandardError.Trim());
+        check = await Drtools.RunAsync("history", "check", Path.Combine(history.Path, "none"));
+        Assert.True(check.ExitCode == 2, check.All);
+        Assert.Equal($"drtools: {Path.Combine(history.Path, "none")}: no such history file.", check.StandardError.Trim());
+        root.AssertNothingLeft();
+    }
+
+    [Fact]
+    public async Task A_failover_run_on_its_own_is_recorded_in_the_drill_history_unless_told_not_to()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+
+        string[] drill = ["failover", "--sandbox", sandbox.Id, "--root", root.Path, "--no-integrity", "--history", history.Path];
+        var unrecorded = await Drtools.RunAsync([.. drill, "--no-history"]);
+        Assert.True(unrecorded.ExitCode == 0, unrecorded.All);
+        Assert.Empty(Directory.GetFileSystemEntries(history.Path));
+
+        // Reads through the path the application reads from: here node0 alone, the standby since the switchover before.
+        var replica = sandbox.ConnectionString(sandbox.Members[0]);
+        var recorded = await Drtools.RunAsync([.. drill, "--json", "--read-probe-connection-string", replica]);
+        Assert.True(recorded.ExitCode == 0, recorded.All);
+        // Standard output stays the result's JSON; where it was recorded goes to standard error.
+        var runId = JsonDocument.Parse(recorded.StandardOutput).RootElement.GetProperty("runId").GetGuid();
+        var journal = Drtools.OnlyJournal(history.Path)!;
+        Assert.Equal($"journal, reports and probe history: {journal.Folder}", recorded.StandardError.Trim());
+        Assert.Equal(("drtools failover", RunStatus.Passed), (journal.Source, journal.Status));
+        Assert.Equal(runId.ToString("N"), Assert.Single(journal.Steps).Drill);
+        foreach (var file in new[] { "report.md", "report.html", "junit.xml", "history.jsonl" })
+        {
+            Assert.True(File.Exists(Path.Combine(journal.Folder!, file)), file);
+        }
+
+        var reads = File.ReadAllLines(Path.Combine(journal.Folder!, "history.jsonl")).Select(l => JsonNode.Parse(l)!)
+            .Where(o => (string?)o["f"] == "read" && (string?)o["type"] == "ok").ToList();
+        Assert.NotEmpty(reads);
+        Assert.All(reads, o => Assert.Equal($"127.0.0.1:{sandbox.Members[0].Port}", (string?)o["node"]));
+        var listed = await Drtools.RunAsync("history", "--history", history.Path);
+        Assert.True(listed.ExitCode == 0, listed.All);
+        Assert.Contains(journal.Runbook, listed.StandardOutput);
+        var check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Contains("agree with the history", check.StandardOutput);
+    }
+}
