@@ -12,7 +12,8 @@ public static class RunbookCommands
 {
     private static Argument<string> RunbookFile() => new("file") { Description = "The runbook (YAML)." };
 
-    internal static Option<string?> History() => new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
+    internal static Option<string?> History() =>
+        new("--history") { Description = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history)." };
 
     public static Command Run()
     {

@@ -25,7 +25,8 @@ public static class ExternalDrill
             $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe through {target.Name}, each noting which server answered",
             $"run {action}; the HA manager, not DrTools, fails the writer over",
             $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
-            $"observe until every write through it for {DurationText.Format(StableFor)} is acknowledged by one server and read back from it; "
+            $"observe until every write through it for {DurationText.Format(StableFor)} is acknowledged by one server and read back "
+                + "from it; "
                 + "writes another server acknowledges after that one took over are split-brain writes",
             "measure write unavailability and lost acknowledged writes through the endpoint; compare checksums",
         ], status)
@@ -68,11 +69,16 @@ public static class ExternalDrill
         // one of them was read back through the endpoint from that server.
         options.Progress.Enter("waiting until the writer holds", 85);
         var unsettled = "";
-        await Polling.RequireAsync(async () => (unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken)) is null,
-            options.PhaseTimeout, Poll, () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: {unsettled}.", cancellationToken);
+        await Polling.RequireAsync(
+            async () => (unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken)) is null,
+            options.PhaseTimeout, Poll,
+            () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: {unsettled}.",
+            cancellationToken);
         newWriter = writes.Samples.Last(s => s.Succeeded).Host!;
-        var since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter).Min(s => s.Acknowledged!.Value);
-        timeline.Mark("topology settled", $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was read back from it");
+        var since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
+            .Min(s => s.Acknowledged!.Value);
+        timeline.Mark("topology settled",
+            $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was read back from it");
         await Task.Delay(options.Settle, cancellationToken);
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
@@ -104,20 +110,25 @@ public static class ExternalDrill
     /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server and
     /// the newest of them is read back through the endpoint from that server; else what is missing.
     /// </summary>
-    private static async Task<string?> UnsettledAsync(FailoverPlan plan, Probe writes, TimeSpan firstAfter, CancellationToken cancellationToken)
+    private static async Task<string?> UnsettledAsync(FailoverPlan plan, Probe writes, TimeSpan firstAfter,
+        CancellationToken cancellationToken)
     {
         var acknowledged = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= firstAfter).ToList();
         if (acknowledged.Count == 0) return "no write acknowledged yet";
         var recent = acknowledged.Where(s => s.Acknowledged >= acknowledged[^1].Acknowledged - StableFor).ToList();
         var servers = recent.Select(s => s.Host).Distinct().ToList();
-        if (servers.Count > 1) return $"writes were acknowledged by {string.Join(" and ", servers)} within {DurationText.Format(StableFor)}";
+        if (servers.Count > 1)
+        {
+            return $"writes were acknowledged by {string.Join(" and ", servers)} within {DurationText.Format(StableFor)}";
+        }
         if (acknowledged[^1].Acknowledged - firstAfter < StableFor || recent.Count < 3)
         {
             return $"{servers[0]} acknowledged {recent.Count} write(s) for less than {DurationText.Format(StableFor)}";
         }
         var newest = recent[^1];
         var (server, held) = await plan.Postgres.Member(plan.Primary).QueryAsync(
-            $"select host(inet_server_addr()) || ':' || inet_server_port(), exists (select 1 from {Probe.Table} where run_id = '{writes.RunId}' and seq = {newest.Sequence})",
+            "select host(inet_server_addr()) || ':' || inet_server_port(), "
+                + $"exists (select 1 from {Probe.Table} where run_id = '{writes.RunId}' and seq = {newest.Sequence})",
             r => (r.IsDBNull(0) ? null : r.GetString(0), r.GetBoolean(1)), cancellationToken);
         return server != newest.Host ? $"a read through {plan.Target.Name} reached {server}, not the writer {newest.Host}"
             : held ? null : $"probe write {newest.Sequence}, acknowledged by {newest.Host}, was not read back from it";

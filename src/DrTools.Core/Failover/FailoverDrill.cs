@@ -190,13 +190,17 @@ public static class FailoverDrill
 
             // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
             Enter("waiting until the new topology holds", 92);
-            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, promotionFinished, clock, options.PhaseTimeout, cancellationToken);
+            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, promotionFinished, clock, options.PhaseTimeout,
+                cancellationToken);
             if (settled.Name != candidate.Member.Name)
             {
-                throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not the promoted {candidate.Member.Display}.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException(
+                    $"the topology settled with {settled.Display} as the primary, not the promoted {candidate.Member.Display}.",
+                    DrErrorKind.InvalidOperation);
             }
             finalPrimary = new FinalPrimary(server, promotionFinished);
-            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+            timeline.Mark("topology settled",
+                $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -214,7 +218,8 @@ public static class FailoverDrill
         var newPrimary = promoted.Member;
         var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault")
+        var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, start)
         {
             Final = finalPrimary,
         };

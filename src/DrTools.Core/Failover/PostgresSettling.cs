@@ -29,7 +29,8 @@ internal static class PostgresSettling
         var servers = new System.Collections.Concurrent.ConcurrentDictionary<string, DbMember>();
         await using var roles = RoleWatch.Start(token => ReadRolesAsync(target, servers, token), clock);
         var server = await roles.WaitSettledAsync(
-            (member, token) => Settling.ReadBackAsync(writes, since, member, (at, sequence, t) => HoldsAsync(servers[at], writes.RunId, sequence, t), token),
+            (member, token) => Settling.ReadBackAsync(writes, since, member,
+                (at, sequence, t) => HoldsAsync(servers[at], writes.RunId, sequence, t), token),
             timeout, cancellationToken);
         return (servers[server], server);
     }

@@ -137,10 +137,13 @@ internal static class PatroniDrill
             var (settled, server) = await PostgresSettling.WaitAsync(target, writes, since, clock, options.PhaseTimeout, cancellationToken);
             if (settled.Name != watch.NewLeader)
             {
-                throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not Patroni's leader {watch.NewLeader}.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException(
+                    $"the topology settled with {settled.Display} as the primary, not Patroni's leader {watch.NewLeader}.",
+                    DrErrorKind.InvalidOperation);
             }
             final = new FinalPrimary(server, since);
-            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+            timeline.Mark("topology settled",
+                $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -157,7 +160,10 @@ internal static class PatroniDrill
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var newLeader = target.Member(watch.NewLeader!);
         var start = plan.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start) { Final = final };
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start)
+        {
+            Final = final,
+        };
         var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
         return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
     }
