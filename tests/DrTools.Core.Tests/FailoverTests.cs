@@ -190,13 +190,40 @@ public sealed class FailoverTests
         var settled = result.Timeline.Single(e => e.Name == "topology settled");
         Assert.StartsWith("node1 (127.0.0.1:", settled.Detail);
         Assert.True(settled.At > result.Timeline.Single(e => e.Name == "old primary rejoined as a standby").At);
-        var split = Assert.Single(result.SplitBrainFigures);
-        Assert.Equal(0, split.Measured);
-        Assert.Contains($"other than the final primary 127.0.0.1:{sandbox.Members[1].Port}", split.Method);
+        Assert.Equal(2, result.SplitBrainFigures.Count);
+        var (window, writes) = (result.SplitBrainFigures[0], result.SplitBrainFigures[1]);
+        Assert.Equal((0.0, true), (window.Measured, window.Met));
+        Assert.Contains("pg_is_in_recovery) every 20ms from before the fault until the topology settled", window.Method);
+        Assert.Equal((0.0, true), (writes.Measured, writes.Met));
+        Assert.Contains($"other than the final primary 127.0.0.1:{sandbox.Members[1].Port}", writes.Method);
     }
 
-    /// <summary>Kills the primary as the sandbox does, then restarts it as a supervisor would once a standby was promoted.</summary>
-    private sealed class RestartedBySupervisor(Sandbox sandbox) : IMemberControl
+    [Fact]
+    public async Task An_old_primary_back_for_a_moment_after_the_promotion_and_gone_before_settling_fails_the_drill_naming_both()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Candidate = "node1" };
+
+        // Found by an independent client: this drill PASSed with no split-brain figure while a writer lost every write
+        // the returned old primary acknowledged.
+        var result = await DrillAsync(sandbox, options, new RestartedBySupervisor(sandbox, killAgainAfter: TimeSpan.FromMilliseconds(500)));
+
+        var split = result.SplitBrainFigures.First();
+        Assert.Equal("split brain (two members said they were the primary)", split.Name);
+        Assert.True(split.Measured >= 0.4, split.ToString());
+        Assert.False(split.Met);
+        Assert.False(result.Met);
+        Assert.Matches($@"127\.0\.0\.1:{sandbox.Members[0].Port} and 127\.0\.0\.1:{sandbox.Members[1].Port} said they were the primary at once|"
+            + $@"127\.0\.0\.1:{sandbox.Members[1].Port} and 127\.0\.0\.1:{sandbox.Members[0].Port} said they were the primary at once", split.Method);
+        Assert.Contains(result.Timeline, e => e.Name == "two members said they were the primary");
+    }
+
+    /// <summary>
+    /// Kills the primary as the sandbox does, then restarts it as a supervisor would once a standby was promoted (and,
+    /// given <c>killAgainAfter</c>, kills it again that long after it accepted writes).
+    /// </summary>
+    private sealed class RestartedBySupervisor(Sandbox sandbox, TimeSpan? killAgainAfter = null) : IMemberControl
     {
         private readonly SandboxControl _inner = new(sandbox);
         private DbMember? _killed;
@@ -211,7 +238,17 @@ public sealed class FailoverTests
         public async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
         {
             // Called once the promotion finished: the old primary comes back as it was, a primary.
-            if (_killed is { } old && Interlocked.Exchange(ref _killed, null) is not null) await _inner.RestartAsync(old, cancellationToken);
+            if (_killed is { } old && Interlocked.Exchange(ref _killed, null) is not null)
+            {
+                await _inner.RestartAsync(old, cancellationToken);
+                if (killAgainAfter is { } after)
+                {
+                    await Polling.RequireAsync(async () => !await Sql.ScalarAsync<bool>(sandbox, "node0", "select pg_is_in_recovery()"),
+                        TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "node0 never came back as a primary", cancellationToken);
+                    await Task.Delay(after, cancellationToken);
+                    await _inner.InjectFaultAsync(old, cancellationToken);
+                }
+            }
             return await _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
         }
         public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);

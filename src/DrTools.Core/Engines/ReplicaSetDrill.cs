@@ -91,6 +91,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
+        // Every member's own role from before the fault: two primaries at once are seen whenever they happen.
+        await using var roles = RoleWatch.Start(ReadRolesAsync, clock, RoleInterval);
 
         var phase = "";
         void Enter(string name, int percent)
@@ -190,20 +192,23 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
 
             Enter("waiting until the new topology holds", 90);
-            await using (var roles = RoleWatch.Start(ReadRolesAsync, clock))
+            var settled = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, promotionAt, member,
+                    async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
+                options.PhaseTimeout, cancellationToken);
+            var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
+            if (!ClusterInspector.SameEndpoint(settled, promoted))
             {
-                var settled = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, promotionAt, member,
-                        async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
-                    options.PhaseTimeout, cancellationToken);
-                var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
-                if (!ClusterInspector.SameEndpoint(settled, promoted))
-                {
-                    throw new DrToolsException(
-                        $"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.",
-                        DrErrorKind.InvalidOperation);
-                }
-                timeline.Mark("topology settled",
-                    $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
+                throw new DrToolsException(
+                    $"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.",
+                    DrErrorKind.InvalidOperation);
+            }
+            timeline.Mark("topology settled",
+                $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
+            await roles.DisposeAsync();
+            if (RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline)) is { } split)
+            {
+                timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
+                timeline.Mark("one primary again", null, split.To);
             }
             await Task.Delay(options.Settle, cancellationToken);
         }
@@ -221,7 +226,30 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
         var readback = new Readback(store, candidate, finalPrimary, before, options);
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
-        return result with { Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}" };
+        var rolesRead = $"each member's own role, as the store's status reads it, every {DurationText.Format(RoleInterval)} from before "
+            + $"{start} (the old primary's not counted while this drill held it fenced: its writes paused or read-only)";
+        return result with
+        {
+            Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
+            SplitBrainFigures = [RoleWatch.Figure(RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline)), rolesRead), .. result.SplitBrainFigures],
+        };
+    }
+
+    private static readonly TimeSpan RoleInterval = TimeSpan.FromMilliseconds(20);
+
+    /// <summary>
+    /// The rounds without the old primary's reading while this drill held it fenced (a paused Redis master still says
+    /// master, but takes no write until it is a replica).
+    /// </summary>
+    private static IReadOnlyList<RoleRound> Unfenced(IReadOnlyList<RoleRound> rounds, FailoverPlan plan, Timeline timeline)
+    {
+        var from = timeline.Events.FirstOrDefault(e => e.Name == "primary fence requested")?.At;
+        if (from is null) return rounds;
+        var to = timeline.Events.FirstOrDefault(e => e.Name == "old primary rejoined as a replica")?.At ?? TimeSpan.MaxValue;
+        var old = plan.Before.Members.First(m => m.Name == plan.Primary).Endpoint;
+        return rounds.Select(r => r.At < from || r.At > to
+            ? r
+            : r with { Readings = r.Readings.Where(x => !ClusterInspector.SameEndpoint(x.Member, old)).ToList() }).ToList();
     }
 
     /// <summary>Every member's own role, as the store's status reads it.</summary>

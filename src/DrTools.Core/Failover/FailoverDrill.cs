@@ -83,6 +83,7 @@ public static class FailoverDrill
         await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
+        await using var roles = PostgresSettling.Start(target, clock);
 
         var phase = "";
         void Enter(string name, int percent)
@@ -190,8 +191,7 @@ public static class FailoverDrill
 
             // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
             Enter("waiting until the new topology holds", 92);
-            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, promotionFinished, clock, options.PhaseTimeout,
-                cancellationToken);
+            var (settled, server) = await roles.WaitSettledAsync(writes, promotionFinished, options.PhaseTimeout, cancellationToken);
             if (settled.Name != candidate.Member.Name)
             {
                 throw new DrToolsException(
@@ -199,6 +199,7 @@ public static class FailoverDrill
                     DrErrorKind.InvalidOperation);
             }
             finalPrimary = new FinalPrimary(server, promotionFinished);
+            await roles.StopAsync(timeline);
             timeline.Mark("topology settled",
                 $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
@@ -223,7 +224,8 @@ public static class FailoverDrill
         {
             Final = finalPrimary,
         };
-        return await FailoverFigures.ResultAsync(end, state, () => WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken), cancellationToken);
+        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state,
+            () => WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken), cancellationToken));
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

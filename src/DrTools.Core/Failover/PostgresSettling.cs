@@ -1,63 +1,136 @@
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using Npgsql;
 
 namespace DrTools.Core.Failover;
 
 /// <summary>
-/// PostgreSQL's side of "observe until the topology settles": every member's own role (pg_is_in_recovery) and a probe
-/// write read back from the sole primary, for the drills DrTools and Patroni recover.
+/// PostgreSQL's side of "observe until the topology settles", for the drills DrTools and Patroni recover: every member
+/// asked its own role (pg_is_in_recovery) every <see cref="Interval"/> from before the fault, on a connection per member
+/// kept open, so that two primaries at once are seen whenever they happen — also a second one gone again before the end —
+/// and the settling itself: one primary, a probe write read back from it.
 /// </summary>
-internal static class PostgresSettling
+internal sealed class PostgresSettling : IAsyncDisposable
 {
     /// <summary>The plan's step.</summary>
     public const string Step = "observe until the topology settles: exactly one reachable member says it is the primary "
-        + "(pg_is_in_recovery), every other reachable one that it is not, and a probe write it acknowledged is read back from it; "
-        + "writes another member acknowledges once it is primary are split-brain writes";
+        + "(pg_is_in_recovery, every member every 20 ms from before the fault), every other reachable one that it is not, and a "
+        + "probe write it acknowledged is read back from it; two members saying they are the primary at any moment FAILs the "
+        + "drill, and writes another member acknowledges once it is primary are split-brain writes";
+
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(20);
 
     /// <summary>A member that takes longer than this to say its role counts as unreachable in that round (a frozen one).</summary>
-    private static readonly TimeSpan AskTimeout = TimeSpan.FromSeconds(1);
+    private static readonly TimeSpan AskTimeout = TimeSpan.FromMilliseconds(500);
 
-    /// <summary>
-    /// Polls every member's role until exactly one reachable member says it is the primary, every other reachable one says
-    /// it is not, and a probe write that member acknowledged since <paramref name="since"/> was read back from it.
-    /// Returns that member and the server as it names itself (what the probes record: behind a proxy, not the port
-    /// connected to); FAILs after <paramref name="timeout"/> naming what never settled.
-    /// </summary>
-    public static async Task<(DbMember Member, string Server)> WaitAsync(DbTarget target, Probe writes, TimeSpan since,
-        MonotonicClock clock, TimeSpan timeout, CancellationToken cancellationToken)
+    private readonly DbTarget _target;
+    private readonly NpgsqlConnection?[] _connections;
+    /// <summary>The server as it names itself (what the probes record: behind a proxy, not the port connected to) to its member.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DbMember> _servers = new();
+    private readonly RoleWatch _watch;
+
+    private PostgresSettling(DbTarget target, MonotonicClock clock)
     {
-        var servers = new System.Collections.Concurrent.ConcurrentDictionary<string, DbMember>();
-        await using var roles = RoleWatch.Start(token => ReadRolesAsync(target, servers, token), clock);
-        var server = await roles.WaitSettledAsync(
-            (member, token) => Settling.ReadBackAsync(writes, since, member,
-                (at, sequence, t) => HoldsAsync(servers[at], writes.RunId, sequence, t), token),
-            timeout, cancellationToken);
-        return (servers[server], server);
+        _target = target;
+        _connections = new NpgsqlConnection?[target.Members.Count];
+        _watch = RoleWatch.Start(ReadRolesAsync, clock, Interval);
     }
 
-    /// <summary>Each member's role, named by the server's own address and port (the member's endpoint when it did not answer).</summary>
-    private static async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(DbTarget target,
-        System.Collections.Concurrent.ConcurrentDictionary<string, DbMember> servers, CancellationToken cancellationToken) =>
-        await Task.WhenAll(target.Members.Select(async member =>
+    public static PostgresSettling Start(DbTarget target, MonotonicClock clock) => new(target, clock);
+
+    /// <summary>
+    /// Waits until exactly one reachable member says it is the primary, every other reachable one says it is not, and a
+    /// probe write that member acknowledged since <paramref name="since"/> was read back from it. Returns that member and
+    /// the server as it names itself; FAILs after <paramref name="timeout"/> naming what never settled.
+    /// </summary>
+    public async Task<(DbMember Member, string Server)> WaitSettledAsync(Probe writes, TimeSpan since, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        var server = await _watch.WaitSettledAsync(
+            (member, token) => Settling.ReadBackAsync(writes, since, member,
+                (at, sequence, t) => HoldsAsync(_servers[at], writes.RunId, sequence, t), token),
+            timeout, cancellationToken);
+        return (_servers[server], server);
+    }
+
+    /// <summary>Two or more members that said they were the primary at once, at any poll so far (null when never).</summary>
+    public SplitBrainWindow? SplitBrain => RoleWatch.SplitBrain(_watch.Rounds);
+
+    /// <summary>Stops the watch once the topology settled; a split brain it saw goes on the timeline.</summary>
+    public async Task StopAsync(Timeline timeline)
+    {
+        await _watch.DisposeAsync();
+        if (SplitBrain is not { } split) return;
+        timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
+        timeline.Mark("one primary again", null, split.To);
+    }
+
+    /// <summary>The result with the split brain the watch saw as its first split-brain figure (not met above 0 s).</summary>
+    public FailoverResult WithSplitBrain(FailoverResult result) => result with
+    {
+        SplitBrainFigures =
+        [
+            RoleWatch.Figure(SplitBrain, $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault"),
+            .. result.SplitBrainFigures,
+        ],
+    };
+
+    private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
+        await Task.WhenAll(_target.Members.Select((member, index) => ReadRoleAsync(member, index, cancellationToken)));
+
+    private async Task<RoleReading> ReadRoleAsync(DbMember member, int index, CancellationToken cancellationToken)
+    {
+        using var ask = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        ask.CancelAfter(AskTimeout);
+        try
         {
-            using var ask = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            ask.CancelAfter(AskTimeout);
-            try
-            {
-                var (standby, server) = await member.QueryAsync(
-                    "select pg_is_in_recovery(), host(inet_server_addr()) || ':' || inet_server_port()",
-                    r => (r.GetBoolean(0), r.IsDBNull(1) ? member.Endpoint : r.GetString(1)), ask.Token);
-                servers[server] = member;
-                return new RoleReading(server, !standby, null);
-            }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-            {
-                var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(AskTimeout)}" : e.Message;
-                return new RoleReading(member.Endpoint, null, why);
-            }
-        }));
+            var connection = _connections[index] ??= await OpenAsync(member, ask.Token);
+            await using var command = new NpgsqlCommand(
+                "select pg_is_in_recovery(), host(inet_server_addr()) || ':' || inet_server_port()", connection);
+            await using var reader = await command.ExecuteReaderAsync(ask.Token);
+            await reader.ReadAsync(ask.Token);
+            var (standby, server) = (reader.GetBoolean(0), reader.IsDBNull(1) ? member.Endpoint : reader.GetString(1));
+            _servers[server] = member;
+            return new RoleReading(server, !standby, null);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            if (_connections[index] is { } broken) await broken.DisposeAsync();
+            _connections[index] = null;
+            var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(AskTimeout)}" : e.Message;
+            return new RoleReading(member.Endpoint, null, why);
+        }
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(DbMember member, CancellationToken cancellationToken)
+    {
+        var builder = member.CreateBuilder();
+        // A frozen server answers no cancel request either: give up on it at once rather than wait 2 s for one.
+        builder.CancellationTimeout = -1;
+        builder.ApplicationName = "drtools-role-watch";
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync(cancellationToken);
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
 
     private static Task<bool> HoldsAsync(DbMember member, Guid runId, long sequence, CancellationToken cancellationToken) =>
         member.QueryAsync($"select exists (select 1 from {Probe.Table} where run_id = '{runId}' and seq = {sequence})",
             r => r.GetBoolean(0), cancellationToken);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _watch.DisposeAsync();
+        foreach (var connection in _connections)
+        {
+            if (connection is not null) await connection.DisposeAsync();
+        }
+    }
 }

@@ -81,6 +81,7 @@ internal static class PatroniDrill
         await using var writes = Probe.Start(ProbeKind.Write, runId, target, probes.Write, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, target, probes.Read, clock);
         timeline.Mark("probes started", writes.Path);
+        await using var roles = PostgresSettling.Start(target, clock);
         await using var fault = new NodeFaultInjection(cluster, plan.Primary, options.Fault, faultCommand);
         var watch = new RecoveryWatch(cluster, plan, timeline, clock);
         var logEnds = cluster.LogEnds();
@@ -134,7 +135,7 @@ internal static class PatroniDrill
             // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
             options.Progress.Enter("waiting until the new topology holds", 85);
             var since = watch.Promoted ?? watch.Fault;
-            var (settled, server) = await PostgresSettling.WaitAsync(target, writes, since, clock, options.PhaseTimeout, cancellationToken);
+            var (settled, server) = await roles.WaitSettledAsync(writes, since, options.PhaseTimeout, cancellationToken);
             if (settled.Name != watch.NewLeader)
             {
                 throw new DrToolsException(
@@ -142,6 +143,7 @@ internal static class PatroniDrill
                     DrErrorKind.InvalidOperation);
             }
             final = new FinalPrimary(server, since);
+            await roles.StopAsync(timeline);
             timeline.Mark("topology settled",
                 $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
             await Task.Delay(options.Settle, cancellationToken);
@@ -165,6 +167,9 @@ internal static class PatroniDrill
             Final = final,
         };
         var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
-        return result with { RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start) };
+        return roles.WithSplitBrain(result) with
+        {
+            RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start),
+        };
     }
 }

@@ -39,10 +39,12 @@ internal sealed class RoleWatch : IAsyncDisposable
     public IReadOnlyList<RoleRound> Rounds => _rounds.ToList();
 
     /// <param name="poll">Reads every member's own role once; a member that does not answer is read as null.</param>
-    public static RoleWatch Start(Func<CancellationToken, Task<IReadOnlyList<RoleReading>>> poll, MonotonicClock clock)
+    /// <param name="interval">How often; default <see cref="Interval"/>.</param>
+    public static RoleWatch Start(Func<CancellationToken, Task<IReadOnlyList<RoleReading>>> poll, MonotonicClock clock,
+        TimeSpan? interval = null)
     {
         var watch = new RoleWatch();
-        watch._loop = Task.Run(() => Pacing.RunAsync(1 / Interval.TotalSeconds, clock, watch._stop.Token, async _ =>
+        watch._loop = Task.Run(() => Pacing.RunAsync(1 / (interval ?? Interval).TotalSeconds, clock, watch._stop.Token, async _ =>
         {
             var at = clock.Elapsed;
             try
@@ -60,6 +62,21 @@ internal sealed class RoleWatch : IAsyncDisposable
         }));
         return watch;
     }
+
+    /// <summary>
+    /// The split brain as a drill figure: two members that said they were the primary at once are a failed drill (clients
+    /// of the other one lose their writes), not met above 0 s.
+    /// </summary>
+    /// <param name="how">How the roles were read, e.g. "each member's own ROLE every 10ms from before the fault".</param>
+    public static Measurement Figure(SplitBrainWindow? split, string how) => new(
+        "split brain (two members said they were the primary)", Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", 0,
+        $"{how} until the topology settled, on the drill's monotonic clock: "
+        + (split is null
+            ? "never two primaries at once"
+            : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s to "
+                + $"+{Seconds(split.To)} s"));
+
+    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     /// <summary>The split brain the watch saw (null when no two members ever said they were the primary at once).</summary>
     public static SplitBrainWindow? SplitBrain(IReadOnlyList<RoleRound> rounds)

@@ -168,7 +168,11 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
                         $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), "
                         + "on the drill's monotonic clock"),
                 ],
-                SplitBrainFigures = [SplitBrainWindow(split, start), .. result.SplitBrainFigures],
+                SplitBrainFigures =
+                [
+                    RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}"),
+                    .. result.SplitBrainFigures,
+                ],
             };
         }
         catch (Exception e) when (frozen is { } pid)
@@ -177,16 +181,6 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             throw new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
         }
     }
-
-    private static Measurement SplitBrainWindow(SplitBrainWindow? split, string start) => new(
-        "split brain (two members said they were the primary)", Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", null,
-        $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start} until the topology settled, "
-        + "on the drill's monotonic clock: "
-        + (split is null
-            ? "never two masters at once"
-            : $"{string.Join(" and ", split.Members)} said master at once from +{Seconds(split.From)} s to +{Seconds(split.To)} s"));
-
-    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout)
         : IDrillReadback
