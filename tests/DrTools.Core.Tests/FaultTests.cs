@@ -374,6 +374,42 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     }
 
     [Fact]
+    public async Task A_commit_a_frozen_backend_held_is_never_acknowledged_once_the_old_primary_is_fenced_and_thawed()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await Sql.ScalarAsync<int>(sandbox, "node0", "create table held (id int); select 1");
+        await using var client = new NpgsqlConnection(sandbox.ConnectionString(sandbox.Members[0]));
+        await client.OpenAsync();
+        await using var transaction = await client.BeginTransactionAsync();
+        await using (var insert = new NpgsqlCommand("insert into held values (1)", client, transaction)) await insert.ExecuteNonQueryAsync();
+        Task? commit = null;
+        // Once the primary is frozen, the client commits: its backend holds the commit, frozen.
+        var progress = new OnPhase("the choice of the standby to promote", () => commit = transaction.CommitAsync());
+        var options = Failover.DrillFaults.With(
+            new Failover.FailoverOptions { Mode = Failover.FailoverMode.Failover, Rejoin = true, Progress = progress }, "Freeze", null);
+        var recovery = Failover.Recovery.For(sandbox.Target, sandbox, null, null, null, null);
+
+        var result = await recovery.RunAsync(await recovery.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
+
+        // Before every process of the old primary was killed (only its postmaster was), the thawed backend acknowledged
+        // this commit after the standby's promotion: a write the new primary never had.
+        Assert.NotNull(commit);
+        await Assert.ThrowsAnyAsync<Exception>(() => commit!);
+        Assert.StartsWith("node1 ", result.NewPrimary);
+        Assert.Equal(0, await Sql.ScalarAsync<long>(sandbox, "node1", "select count(*) from held"));
+    }
+
+    /// <summary>Runs an action when the drill enters a phase.</summary>
+    private sealed class OnPhase(string phase, Action action) : IProgress<OperationProgress>
+    {
+        public void Report(OperationProgress value)
+        {
+            if (value.Phase == phase) action();
+        }
+    }
+
+    [Fact]
     public async Task A_primary_partitioned_from_everyone_is_failed_over_and_fenced_before_the_partition_is_lifted()
     {
         using var root = new TemporaryRoot();

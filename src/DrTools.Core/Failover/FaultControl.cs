@@ -14,7 +14,8 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
     private FaultRecord? _active;
     private DbMember? _primary;
 
-    public string FaultDescription(DbMember primary) => $"{Faults.Faults.Plan(request(primary))}; the old primary is fenced (SIGKILL of its postmaster) before the fault is undone";
+    public string FaultDescription(DbMember primary) =>
+        $"{Faults.Faults.Plan(request(primary))}; the old primary is fenced (SIGKILL of its processes) before the fault is undone";
 
     public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
     {
@@ -47,7 +48,7 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
     private async Task FenceAndUndoAsync()
     {
         if (_active is null) return;
-        if (spec.Kind != FaultKind.Kill) await inner.InjectFaultAsync(_primary!, CancellationToken.None);
+        if (spec.Kind != FaultKind.Kill) await inner.FenceAsync(_primary!, CancellationToken.None);
         await UndoAsync();
     }
 

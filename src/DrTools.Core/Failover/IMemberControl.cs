@@ -30,6 +30,12 @@ public interface IMemberControl
     /// </summary>
     Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Fences a primary a fault cut off or froze before the fault is undone, so that nothing of it runs on; by default
+    /// the unplanned fault.
+    /// </summary>
+    Task FenceAsync(DbMember primary, CancellationToken cancellationToken) => InjectFaultAsync(primary, cancellationToken);
+
     /// <summary>Restarts a primary the drill stopped or killed, when the drill fails before any promotion. False when this control cannot.</summary>
     Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken);
 

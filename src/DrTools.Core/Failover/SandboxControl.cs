@@ -17,6 +17,19 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         return $"SIGKILL of postmaster PID {pid}";
     }
 
+    /// <summary>
+    /// Every process of the member, not only its postmaster: a frozen backend outlives its postmaster's SIGKILL and,
+    /// thawed, acknowledges the write it held — a write the promoted standby never had.
+    /// </summary>
+    public async Task FenceAsync(DbMember primary, CancellationToken cancellationToken)
+    {
+        var processes = Processes.ProcessTable.FindByWorkingDirectory(sandbox.Server(primary.Name).DataDirectory);
+        if (!await Processes.ProcessTable.KillAsync(processes, TimeSpan.FromSeconds(10)))
+        {
+            throw new DrToolsException($"{primary.Display}: still alive 10 s after SIGKILL of its processes.", DrErrorKind.Timeout);
+        }
+    }
+
     public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) =>
         sandbox.Server(primary.Name).StopPromptlyAsync(ShutdownMode.Fast, StopTimeout, cancellationToken);
 
