@@ -48,6 +48,11 @@ public sealed class PatroniDrillTests
         Assert.Contains(result.Timeline, e => e.Name == "old primary rejoined as a standby" && e.Detail == "node0 streams from node2");
         Assert.Equal(0, Figure(result, "writes acknowledged by another node after the leader (split brain)"));
         Assert.True(Figure(result, "HAProxy switch time") >= Figure(result, "promotion time"));
+        // Patroni answers POST /switchover once it is done: detection was measured only after that answer before the drill
+        // observed while it waited (an independent client saw the old leader's PostgreSQL down 1.7 s before the answer).
+        var answered = result.Timeline.Single(e => e.Name == "Patroni answered the switchover").At;
+        Assert.True(result.Timeline.Single(e => e.Name == "Patroni noticed").At < answered, string.Join("; ", result.Timeline));
+        Assert.True(Figure(result, "detection time") < Figure(result, "promotion time"));
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         Assert.True(status.Healthy, status.Verdict);
         Assert.Equal("node2", status.Primary!.Name);

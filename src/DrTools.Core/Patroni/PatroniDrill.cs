@@ -87,6 +87,15 @@ internal static class PatroniDrill
         var logEnds = cluster.LogEnds();
         string what;
         FinalPrimary? final = null;
+        Task? answer = null;
+        // Marks Patroni's answer to the switchover once it came (a refusal throws here).
+        async Task AnsweredAsync()
+        {
+            if (answer is not { IsCompleted: true } done) return;
+            answer = null;
+            await done;
+            timeline.Mark("Patroni answered the switchover");
+        }
         try
         {
             options.Progress.Enter("the baseline", 5);
@@ -97,13 +106,14 @@ internal static class PatroniDrill
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
             options.Progress.Enter(plan.Mode == FailoverMode.Switchover ? "the switchover through Patroni" : "the fault injection", 20);
+            var api = plan.Mode == FailoverMode.Switchover ? await cluster.LeaderApiAsync(plan.Primary, cancellationToken) : null;
             watch.Fault = clock.Elapsed;
-            if (plan.Mode == FailoverMode.Switchover)
+            if (api is not null)
             {
                 what = $"switchover from {plan.Primary} to {plan.Candidate} requested from Patroni (POST /switchover)";
                 timeline.Mark("primary stop requested", what, watch.Fault);
-                await (await cluster.LeaderApiAsync(plan.Primary, cancellationToken)).SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
-                timeline.Mark("Patroni answered the switchover");
+                // Patroni answers once the switchover is done: observed meanwhile, so detection and promotion are when they happened.
+                answer = api.SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
             }
             else
             {
@@ -116,11 +126,17 @@ internal static class PatroniDrill
             var thawAt = watch.Fault + (cluster.Sandbox is { } sandbox ? FreezeDuration(sandbox, options) : TimeSpan.Zero);
             await Polling.RequireAsync(async () =>
             {
+                await AnsweredAsync();
                 if (fault.Frozen && clock.Elapsed >= thawAt) timeline.Mark("node thawed", fault.Thaw());
                 await watch.ObserveAsync(cancellationToken);
                 return watch.Recovered(writes.Samples);
             }, options.PhaseTimeout, Poll, () => watch.NotRecovered(options.PhaseTimeout), cancellationToken);
             if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
+            if (answer is not null)
+            {
+                await answer;
+                await AnsweredAsync();
+            }
 
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
