@@ -98,7 +98,7 @@ public static class FailoverDrill
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         var rejoined = false;
-        var promotionFinished = TimeSpan.Zero;
+        var promotionAsked = TimeSpan.Zero;
         FinalPrimary? finalPrimary = null;
         try
         {
@@ -145,11 +145,11 @@ public static class FailoverDrill
             }
 
             Enter("the promotion", 50);
-            timeline.Mark("promotion requested", candidate.Member.Display);
+            promotionAsked = clock.Elapsed;
+            timeline.Mark("promotion requested", candidate.Member.Display, promotionAsked);
             promotionRequested = candidate.Member;
             await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
             promoted = candidate;
-            promotionFinished = clock.Elapsed;
             timeline.Mark("promotion finished");
             if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
 
@@ -191,14 +191,14 @@ public static class FailoverDrill
 
             // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
             Enter("waiting until the new topology holds", 92);
-            var (settled, server) = await roles.WaitSettledAsync(writes, promotionFinished, options.PhaseTimeout, cancellationToken);
+            var (settled, server) = await roles.WaitSettledAsync(writes, promotionAsked, options.PhaseTimeout, cancellationToken);
             if (settled.Name != candidate.Member.Name)
             {
                 throw new DrToolsException(
                     $"the topology settled with {settled.Display} as the primary, not the promoted {candidate.Member.Display}.",
                     DrErrorKind.InvalidOperation);
             }
-            finalPrimary = new FinalPrimary(server, promotionFinished);
+            finalPrimary = new FinalPrimary(server, promotionAsked);
             await roles.StopAsync(timeline);
             timeline.Mark("topology settled",
                 $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
