@@ -58,7 +58,7 @@ try {
     $before = Invoke-DrStep $run 'Record counts and checksums' { Get-DbChecksum -ConnectionString $connection -Credential $Credential }
     Invoke-DrStep $run 'AWS fails the writer over' -Objective rto, rpo -Timeout 15m {
         Invoke-DbFailover -ConnectionString $connection -Credential $Credential -AllowDrillOn "${Endpoint}:$Port" -RecoveredBy External `
-            -Mode Failover -PhaseTimeout 10m -RtoSeconds $Rto.TotalSeconds -RpoSeconds $Rpo.TotalSeconds @failover -Confirm:$false
+            -Mode Failover -PhaseTimeout 10m -Rto $Rto -Rpo $Rpo @failover -Confirm:$false
     } | Out-Null
     Invoke-DrStep $run 'Verify data integrity' { Compare-DbChecksum -ConnectionString $connection -Credential $Credential -Reference $before } | Out-Null
 }

@@ -28,13 +28,17 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [Parameter(HelpMessage = "After a failover, rejoin the old primary as a standby of the new one (a switchover always does).")]
     public SwitchParameter Rejoin { get; set; }
 
-    [Parameter(HelpMessage = "Recovery time objective in seconds: the most write unavailability allowed.")]
-    [ValidateRange(0, DurationText.MaxAgeSeconds)]
-    public double? RtoSeconds { get; set; }
+    [Parameter(HelpMessage = "Recovery time objective, e.g. 30s (a number is seconds), as Start-DrRun -Rto: the most write "
+        + "unavailability allowed; the read probe's reconnection is held to it too.")]
+    [Alias("RtoSeconds")]
+    [DurationTransformation(Long = true)]
+    public TimeSpan? Rto { get; set; }
 
-    [Parameter(HelpMessage = "Recovery point objective in seconds: the longest window of lost acknowledged writes allowed (0: none may be lost).")]
-    [ValidateRange(0, DurationText.MaxAgeSeconds)]
-    public double? RpoSeconds { get; set; }
+    [Parameter(HelpMessage = "Recovery point objective, e.g. 0s (a number is seconds), as Start-DrRun -Rpo: the longest window of "
+        + "lost acknowledged writes allowed (0: none may be lost).")]
+    [Alias("RpoSeconds")]
+    [DurationTransformation(Long = true)]
+    public TimeSpan? Rpo { get; set; }
 
     [Parameter(HelpMessage = "Target: most stale reads allowed (default none: informational, as reads through a replica are "
         + "expected to be behind).")]
@@ -129,8 +133,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             Mode = Enum.Parse<FailoverMode>(Mode, ignoreCase: true),
             Candidate = Candidate,
             Rejoin = Rejoin,
-            RtoTarget = RtoSeconds is { } rto ? TimeSpan.FromSeconds(rto) : null,
-            RpoTarget = RpoSeconds is { } rpo ? TimeSpan.FromSeconds(rpo) : null,
+            RtoTarget = Rto,
+            RpoTarget = Rpo,
             MaxStaleReads = MaxStaleReads,
             WriteProbe = probe with { ConnectionString = ProbeConnectionString },
             ReadProbe = probe with { ConnectionString = ReadProbeConnectionString },

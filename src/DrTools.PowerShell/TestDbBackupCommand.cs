@@ -17,9 +17,11 @@ public sealed class TestDbBackupCommand : DrCmdlet
     [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
-    [Parameter(HelpMessage = "Most seconds a restore to a verified instance may take.")]
-    [ValidateRange(0, DurationText.MaxAgeSeconds)]
-    public double? RtoSeconds { get; set; }
+    [Parameter(HelpMessage = "Recovery time objective, e.g. 10m (a number is seconds): the most a restore to a verified instance "
+        + "may take.")]
+    [Alias("RtoSeconds")]
+    [DurationTransformation(Long = true)]
+    public TimeSpan? Rto { get; set; }
 
     [Parameter(HelpMessage = "Leave the restored instance running (Remove-DrSandbox removes it).")]
     public SwitchParameter KeepInstance { get; set; }
@@ -27,7 +29,7 @@ public sealed class TestDbBackupCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
-        var options = new BackupVerificationOptions { BackupId = Id, RtoTarget = RtoSeconds is { } s ? TimeSpan.FromSeconds(s) : null, KeepInstance = KeepInstance };
+        var options = new BackupVerificationOptions { BackupId = Id, RtoTarget = Rto, KeepInstance = KeepInstance };
         WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token) => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
     }
 }

@@ -195,3 +195,22 @@ Describe 'Tab completion in the pipeline form the help shows' {
         (TabExpansion2 -inputScript $line -cursorColumn $line.Length).CompletionMatches | Should -BeNullOrEmpty
     }
 }
+
+Describe 'One name and one type for one idea' {
+    It 'takes every recovery objective as -Rto / -Rpo durations, and the old -RtoSeconds / -RpoSeconds as aliases' {
+        $objectives = Get-Command -Module DrTools | ForEach-Object { $_.Parameters.Values } |
+            Where-Object Name -In 'Rto', 'Rpo', 'RtoSeconds', 'RpoSeconds'
+        ($objectives | Where-Object Name -Like '*Seconds') | Should -BeNullOrEmpty
+        $objectives | ForEach-Object { $_.ParameterType | Should -Be ([Nullable[TimeSpan]]) -Because $_.Name }
+        (Get-Command Invoke-DbFailover).Parameters['Rto'].Aliases | Should -Be 'RtoSeconds'
+        (Get-Command Invoke-DbFailover).Parameters['Rpo'].Aliases | Should -Be 'RpoSeconds'
+        (Get-Command Test-DbBackup).Parameters['Rto'].Aliases | Should -Be 'RtoSeconds'
+    }
+
+    It 'reads -Rto 30s and -RtoSeconds 30 as the same objective' {
+        $failover = Get-Command Invoke-DbFailover
+        $transform = $failover.Parameters['Rto'].Attributes | Where-Object { $_ -is [System.Management.Automation.ArgumentTransformationAttribute] }
+        $transform.Transform($ExecutionContext, '30s') | Should -Be ([TimeSpan]::FromSeconds(30))
+        $transform.Transform($ExecutionContext, 30) | Should -Be ([TimeSpan]::FromSeconds(30))
+    }
+}
