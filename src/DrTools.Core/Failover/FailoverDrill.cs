@@ -191,17 +191,8 @@ public static class FailoverDrill
 
             // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
             Enter("waiting until the new topology holds", 92);
-            var (settled, server) = await roles.WaitSettledAsync(writes, promotionAsked, options.PhaseTimeout, cancellationToken);
-            if (settled.Name != candidate.Member.Name)
-            {
-                throw new DrToolsException(
-                    $"the topology settled with {settled.Display} as the primary, not the promoted {candidate.Member.Display}.",
-                    DrErrorKind.InvalidOperation);
-            }
-            finalPrimary = new FinalPrimary(server, promotionAsked);
-            await roles.StopAsync(timeline);
-            timeline.Mark("topology settled",
-                $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+            finalPrimary = await roles.SettleAsync(writes, promotionAsked, candidate.Member.Name, $"the promoted {candidate.Member.Display}",
+                timeline, options.PhaseTimeout, cancellationToken);
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)

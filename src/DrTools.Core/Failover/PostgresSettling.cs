@@ -40,24 +40,35 @@ internal sealed class PostgresSettling : IAsyncDisposable
 
     /// <summary>
     /// Waits until exactly one reachable member says it is the primary, every other reachable one says it is not, and a
-    /// probe write that member acknowledged since <paramref name="since"/> was read back from it. Returns that member and
-    /// the server as it names itself; FAILs after <paramref name="timeout"/> naming what never settled.
+    /// probe write that member acknowledged since <paramref name="since"/> was read back from it; FAILs after
+    /// <paramref name="timeout"/> naming what never settled, or when another member than <paramref name="expected"/>
+    /// (<paramref name="expectedAs"/>, for the message) is that primary. Then stops the watch and marks the timeline.
+    /// Returns the final primary as the server names itself, primary since <paramref name="since"/>.
     /// </summary>
-    public async Task<(DbMember Member, string Server)> WaitSettledAsync(Probe writes, TimeSpan since, TimeSpan timeout,
-        CancellationToken cancellationToken)
+    public async Task<FinalPrimary> SettleAsync(Probe writes, TimeSpan since, string expected, string expectedAs, Timeline timeline,
+        TimeSpan timeout, CancellationToken cancellationToken)
     {
         var server = await _watch.WaitSettledAsync(
             (member, token) => Settling.ReadBackAsync(writes, since, member,
                 (at, sequence, t) => HoldsAsync(_servers[at], writes.RunId, sequence, t), token),
             timeout, cancellationToken);
-        return (_servers[server], server);
+        var settled = _servers[server];
+        if (settled.Name != expected)
+        {
+            throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not {expectedAs}.",
+                DrErrorKind.InvalidOperation);
+        }
+        await StopAsync(timeline);
+        timeline.Mark("topology settled",
+            $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+        return new FinalPrimary(server, since);
     }
 
     /// <summary>Two or more members that said they were the primary at once, at any poll so far (null when never).</summary>
     public SplitBrainWindow? SplitBrain => RoleWatch.SplitBrain(_watch.Rounds);
 
     /// <summary>Stops the watch once the topology settled; a split brain it saw goes on the timeline.</summary>
-    public async Task StopAsync(Timeline timeline)
+    private async Task StopAsync(Timeline timeline)
     {
         await _watch.DisposeAsync();
         if (SplitBrain is not { } split) return;

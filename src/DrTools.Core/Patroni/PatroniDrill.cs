@@ -151,17 +151,8 @@ internal static class PatroniDrill
             // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
             options.Progress.Enter("waiting until the new topology holds", 85);
             var since = watch.Promoted ?? watch.Fault;
-            var (settled, server) = await roles.WaitSettledAsync(writes, since, options.PhaseTimeout, cancellationToken);
-            if (settled.Name != watch.NewLeader)
-            {
-                throw new DrToolsException(
-                    $"the topology settled with {settled.Display} as the primary, not Patroni's leader {watch.NewLeader}.",
-                    DrErrorKind.InvalidOperation);
-            }
-            final = new FinalPrimary(server, since);
-            await roles.StopAsync(timeline);
-            timeline.Mark("topology settled",
-                $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+            final = await roles.SettleAsync(writes, since, watch.NewLeader!, $"Patroni's leader {watch.NewLeader}", timeline,
+                options.PhaseTimeout, cancellationToken);
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
