@@ -100,7 +100,9 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
         {
             if (at is { } moment) figures.Add(new Measurement(name, (moment - Fault).TotalSeconds, "s", null, $"from {start} to the first poll that saw {what}, on the drill's monotonic clock ({Observed})"));
         }
-        Add("detection time", _noticed, "the old leader without the leader key, or its PostgreSQL not running");
+        // Patroni's detection, as its API shows it: the old leader's PostgreSQL itself may be down a moment earlier.
+        Add("detection time", _noticed,
+            "Patroni's REST API show the old leader without the leader key, or its member state other than running");
         Add("promotion time", _promoted, "the leader Patroni elected accept writes (pg_is_in_recovery() false)");
         Add("HAProxy switch time", _routed, "HAProxy route its read-write port to the new leader alone");
         Add("old leader back as a replica", _rejoined, "the old leader listed by Patroni as a running replica and streaming from the new leader");
