@@ -148,14 +148,24 @@ public sealed class ProxyFaultTests(ProxiedSandbox fixture) : IClassFixture<Prox
         await using var primary = await OpenAsync("node0", timeoutSeconds: 30);
         await using var standby = await OpenAsync("node1", timeoutSeconds: 30);
         var latency = await StartAsync(FaultKind.Latency, "node0", "delay=200ms");
-        var blackhole = await StartAsync(FaultKind.Blackhole, "node1");
+        try
+        {
+            var blackhole = await StartAsync(FaultKind.Blackhole, "node1");
 
-        await Faults.Faults.StopAsync(blackhole, CancellationToken.None);
+            await Faults.Faults.StopAsync(blackhole, CancellationToken.None);
 
-        Assert.True(await TimeAsync(standby) < TimeSpan.FromMilliseconds(200));
-        Assert.True(await TimeAsync(primary) >= TimeSpan.FromMilliseconds(400));
-        Assert.Equal(1, await ToxicsAsync());
-        await Faults.Faults.StopAsync(latency, CancellationToken.None);
+            Assert.True(await TimeAsync(standby) < TimeSpan.FromMilliseconds(200));
+            var slowed = await TimeAsync(primary);
+            var state = string.Join("; ", (await Sandbox.FaultProxyStateAsync(CancellationToken.None))
+                .Select(l => $"{l.Port}: {string.Join(", ", l.Toxics.Select(t => $"{t.Kind} {t.DelayMs} ms"))}"));
+            Assert.True(slowed >= TimeSpan.FromMilliseconds(400), $"a round trip took {slowed.TotalMilliseconds} ms; proxy: {state}");
+            Assert.Equal(1, await ToxicsAsync());
+        }
+        finally
+        {
+            // A failed assertion must not leave the latency to the next tests of the shared sandbox.
+            await Faults.Faults.StopAsync(latency, CancellationToken.None);
+        }
         Assert.True(await TimeAsync(primary) < TimeSpan.FromMilliseconds(200));
     }
 
