@@ -37,7 +37,11 @@ internal static class BackupOperations
             [
                 Repository(),
                 new("id", ParameterKind.String, "The backup to verify (default the latest)."),
-                new("rtoSeconds", ParameterKind.Number, "Most seconds the restore may take; default the runbook's rto objective when the step counts toward it.") { Maximum = DurationText.MaxAge.TotalSeconds },
+                new("rto", ParameterKind.Duration,
+                    "Most the restore may take, e.g. 10m; default the runbook's rto objective when the step counts toward it.")
+                {
+                    MaxDuration = DurationText.MaxAge,
+                },
                 new("keepInstance", ParameterKind.Boolean, "Leave the restored instance running until the run ends."),
             ],
             async (context, args, token) =>
@@ -45,7 +49,7 @@ internal static class BackupOperations
                 var options = new BackupVerificationOptions
                 {
                     BackupId = args.String("id"),
-                    RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.ObjectiveTime("rto"),
+                    RtoTarget = args.Duration("rto") ?? context.ObjectiveTime("rto"),
                     KeepInstance = args.Flag("keepInstance"),
                     Root = context.SandboxRoot,
                 };

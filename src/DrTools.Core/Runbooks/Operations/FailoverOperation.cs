@@ -14,8 +14,17 @@ internal static class FailoverOperation
             new("mode", ParameterKind.Choice, "Switchover (planned) or Failover (unplanned).") { Choices = [nameof(FailoverMode.Switchover), nameof(FailoverMode.Failover)] },
             new("candidate", ParameterKind.String, "The standby to promote; default the most advanced."),
             new("rejoin", ParameterKind.Boolean, "After a failover, rejoin the old primary as a standby."),
-            new("rtoSeconds", ParameterKind.Number, "Most write unavailability allowed; default the runbook's rto objective when the step counts toward it.") { Maximum = DurationText.MaxAge.TotalSeconds },
-            new("rpoSeconds", ParameterKind.Number, "Longest window of lost acknowledged writes allowed; default the runbook's rpo objective when the step counts toward it.") { Maximum = DurationText.MaxAge.TotalSeconds },
+            new("rto", ParameterKind.Duration,
+                "Most write unavailability allowed, e.g. 30s; default the runbook's rto objective when the step counts toward it.")
+            {
+                MaxDuration = DurationText.MaxAge,
+            },
+            new("rpo", ParameterKind.Duration,
+                "Longest window of lost acknowledged writes allowed, e.g. 0s; default the runbook's rpo objective when the step counts "
+                + "toward it.")
+            {
+                MaxDuration = DurationText.MaxAge,
+            },
             new("maxStaleReads", ParameterKind.Integer, "Most stale reads allowed (default none: informational).") { Maximum = 1_000_000 },
             new("probeRate", ParameterKind.Number, "Probe attempts per second (default 20).") { Minimum = Probes.ProbeOptions.MinRate, Maximum = Probes.ProbeOptions.MaxRate },
             new("probeConnectionString", ParameterKind.String, "The application's own connection string for the write probe."),
@@ -52,8 +61,8 @@ internal static class FailoverOperation
             Mode = Enum.Parse<FailoverMode>(args.String("mode") ?? nameof(FailoverMode.Switchover)),
             Candidate = args.String("candidate"),
             Rejoin = args.Flag("rejoin"),
-            RtoTarget = args.Number("rtoSeconds") is { } rto ? TimeSpan.FromSeconds(rto) : context.ObjectiveTime("rto"),
-            RpoTarget = args.Number("rpoSeconds") is { } rpo ? TimeSpan.FromSeconds(rpo) : context.ObjectiveTime("rpo"),
+            RtoTarget = args.Duration("rto") ?? context.ObjectiveTime("rto"),
+            RpoTarget = args.Duration("rpo") ?? context.ObjectiveTime("rpo"),
             MaxStaleReads = args.Integer("maxStaleReads") is { } stale ? (int)stale : null,
             WriteProbe = probe with { ConnectionString = args.String("probeConnectionString") },
             ReadProbe = probe with { ConnectionString = args.String("readProbeConnectionString") },
