@@ -109,6 +109,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var notes = new List<string>();
         RejoinOutcome? rejoin = null;
         var promotionAt = TimeSpan.Zero;
+        SplitBrainWindow? split = null;
         Func<CancellationToken, Task<DbChecksum>>? pinned = null;
         try
         {
@@ -205,11 +206,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             timeline.Mark("topology settled",
                 $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
             await roles.DisposeAsync();
-            if (RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline)) is { } split)
-            {
-                timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
-                timeline.Mark("one primary again", null, split.To);
-            }
+            split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
+            timeline.MarkSplitBrain(split);
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)
@@ -231,7 +229,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return result with
         {
             Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
-            SplitBrainFigures = [RoleWatch.Figure(RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline)), rolesRead), .. result.SplitBrainFigures],
+            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead), .. result.SplitBrainFigures],
         };
     }
 

@@ -20,4 +20,12 @@ internal sealed class Timeline(MonotonicClock clock)
         var at = when ?? clock.Elapsed;
         _events.Add(new DrillEvent(name, at, clock.WallTime(at), detail));
     }
+
+    /// <summary>Two members that said they were the primary at once, from when to when (nothing when they never did).</summary>
+    public void MarkSplitBrain(Probes.SplitBrainWindow? split)
+    {
+        if (split is null) return;
+        Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
+        Mark("one primary again", null, split.To);
+    }
 }

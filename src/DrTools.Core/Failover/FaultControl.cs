@@ -6,7 +6,7 @@ namespace DrTools.Core.Failover;
 /// <summary>
 /// A drill whose fault comes from the fault library (a partition, a freeze, packet loss …): injected on the primary
 /// through the library, which records and always undoes it. Before the old primary is touched again (rejoined) or
-/// left behind (the drill's end), it is fenced while the fault still holds — its postmaster SIGKILLed — and only then
+/// left behind (the drill's end), it is fenced while the fault still holds — its processes SIGKILLed — and only then
 /// is the fault undone: a primary cut off or frozen would otherwise come back accepting writes beside the new one.
 /// </summary>
 internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<DbMember, FaultRequest> request) : IMemberControl, IAsyncDisposable

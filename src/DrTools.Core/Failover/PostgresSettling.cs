@@ -71,9 +71,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
     private async Task StopAsync(Timeline timeline)
     {
         await _watch.DisposeAsync();
-        if (SplitBrain is not { } split) return;
-        timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
-        timeline.Mark("one primary again", null, split.To);
+        timeline.MarkSplitBrain(SplitBrain);
     }
 
     /// <summary>The result with the split brain the watch saw as its first split-brain figure (not met above 0 s).</summary>

@@ -141,11 +141,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
                 $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
             await roles.DisposeAsync();
             var split = RoleWatch.SplitBrain(roles.Rounds);
-            if (split is not null)
-            {
-                timeline.Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
-                timeline.Mark("one primary again", null, split.To);
-            }
+            timeline.MarkSplitBrain(split);
             var named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
             newPrimary = settled;
             var since = roles.Rounds.First(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint)).At;
