@@ -16,7 +16,12 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
     private const int Limit = 5_000;
     private const string TooManyConnections = "53300";
     private static readonly ConcurrentDictionary<string, DbMember> Pending = new();
-    private static readonly ConcurrentDictionary<string, List<NpgsqlConnection>> Held = new();
+    private static readonly ConcurrentDictionary<string, Sessions> Held = new();
+    /// <summary>How long an undo waits for the member to accept a client again: its backends exit after their sessions close.</summary>
+    private static readonly TimeSpan Released = TimeSpan.FromSeconds(10);
+
+    /// <summary>The sessions a fault holds, and how to open one more (the credentials stay in this process).</summary>
+    private sealed record Sessions(string ConnectionString, List<NpgsqlConnection> Connections);
 
     public FaultKind Kind => FaultKind.ConnectionExhaustion;
     public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "connection slots left free, e.g. 2 (default 0: none)" };
@@ -40,8 +45,8 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
     public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
         if (!Pending.TryRemove(record.Id, out var member)) throw new DrToolsException($"fault {record.Id}: its member is not known to this process.", DrErrorKind.InvalidOperation);
-        var held = Held[record.Id] = [];
         var connectionString = new NpgsqlConnectionStringBuilder(member.CreateBuilder().ConnectionString) { Pooling = false, Timeout = 5, ApplicationName = $"drtools {record.Id}" }.ConnectionString;
+        var held = (Held[record.Id] = new Sessions(connectionString, [])).Connections;
         while (held.Count < Limit)
         {
             var connection = new NpgsqlConnection(connectionString);
@@ -69,14 +74,36 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
     {
         if (Held.TryRemove(record.Id, out var held))
         {
-            foreach (var connection in held) await connection.DisposeAsync();
-            return $"{held.Count} idle session(s) closed";
+            foreach (var connection in held.Connections) await connection.DisposeAsync();
+            // Undone means a client is not refused for want of a slot: a closed session's slot is free once its backend exits.
+            var accepted = await Polling.UntilAsync(() => SlotFreeAsync(held.ConnectionString, cancellationToken), Released, TimeSpan.FromMilliseconds(20), cancellationToken);
+            return $"{held.Connections.Count} idle session(s) closed"
+                + (accepted ? "" : $"; the member still refused a new session {DurationText.Format(Released)} later");
         }
         if (Faults.HeldElsewhere(record))
         {
             throw new DrToolsException($"the sessions are held by process {record.OwnerPid}: stop the fault there, or end that process.", DrErrorKind.InvalidOperation);
         }
         return $"the sessions were closed when process {record.OwnerPid} ended";
+    }
+
+    /// <summary>Whether a new session is not refused for want of a slot (a member down for another reason is not this fault's).</summary>
+    private static async Task<bool> SlotFreeAsync(string connectionString, CancellationToken cancellationToken)
+    {
+        try
+        {
+            await using var connection = new NpgsqlConnection(connectionString);
+            await connection.OpenAsync(cancellationToken);
+            return true;
+        }
+        catch (PostgresException e) when (e.SqlState == TooManyConnections)
+        {
+            return false;
+        }
+        catch (NpgsqlException)
+        {
+            return true;
+        }
     }
 
     private static int Leave(FaultRequest request) =>

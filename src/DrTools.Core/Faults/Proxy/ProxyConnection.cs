@@ -121,13 +121,13 @@ internal sealed class ProxyConnection(Socket client, Socket upstream, ProxyRoute
                         bandwidthFree = free;
                         break;
                     }
-                    var delay = wait is { } due ? Task.Delay(due, cancellationToken) : Task.Delay(Timeout.Infinite, cancellationToken);
-                    if (await Task.WhenAny(delay, changed) == delay)
-                    {
-                        await delay;
-                        bandwidthFree = free;
-                        break;
-                    }
+                    // A timer may fire up to a tick early and counts whole milliseconds: it is asked again until the
+                    // clock the delay was set on says the chunk is due, so no chunk goes out before its time.
+                    var delay = wait is { } due
+                        ? Task.Delay(TimeSpan.FromMilliseconds(Math.Ceiling(due.TotalMilliseconds)), cancellationToken)
+                        : Task.Delay(Timeout.Infinite, cancellationToken);
+                    await Task.WhenAny(delay, changed);
+                    cancellationToken.ThrowIfCancellationRequested();
                 }
                 await to.SendAsync(chunk.Buffer.AsMemory(0, chunk.Length), SocketFlags.None, cancellationToken);
             }
