@@ -306,6 +306,41 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     }
 
     [Fact]
+    public async Task Stop_all_removes_a_cgroup_label_a_killed_run_left_and_keeps_one_a_live_rule_uses()
+    {
+        // Labels as a partition makes them (drtools/member-PORT): one its killed maker left with no table, one a table uses.
+        var labels = Path.GetDirectoryName(MemberCgroup.For(1).Directory)!;
+        var left = Path.Combine(labels, "member-1");
+        var used = Path.Combine(labels, "member-2");
+        Directory.CreateDirectory(left);
+        Directory.CreateDirectory(used);
+        var table = $"drtools_partition_2_abcdef_p{Environment.ProcessId}";
+        var rule = $"table inet {table} {{\n chain output {{\n type filter hook output priority -5; policy accept;\n"
+            + $"{MemberCgroup.For(2).Selector} meta l4proto tcp counter\n }}\n}}\n";
+        using (var nft = Process.Start(new ProcessStartInfo("nft", ["-f", "-"]) { RedirectStandardInput = true })!)
+        {
+            await nft.StandardInput.WriteAsync(rule);
+            nft.StandardInput.Close();
+            await nft.WaitForExitAsync();
+            Assert.True(nft.ExitCode == 0, rule);
+        }
+        try
+        {
+            var ended = await Faults.Faults.StopAllAsync(CancellationToken.None);
+
+            Assert.Contains(ended, e => e.Undone && e.Undo == $"cgroup label {left} removed");
+            Assert.False(Directory.Exists(left));
+            Assert.True(Directory.Exists(used), "a label a live table uses was removed");
+        }
+        finally
+        {
+            using (var nft = Process.Start("nft", ["delete", "table", "inet", table])!) await nft.WaitForExitAsync();
+            Directory.Delete(used);
+        }
+        await AssertNoTraceAsync();
+    }
+
+    [Fact]
     public async Task Runbook_faults_are_bands_on_the_timeline_and_one_no_step_stopped_is_undone_when_the_run_ends()
     {
         using var root = new TemporaryRoot();

@@ -120,6 +120,7 @@ public static class Faults
         var ended = new List<FaultEnd>();
         foreach (var record in FaultRegistry.List().Where(r => !HeldElsewhere(r))) ended.Add(await StopAsync(record, cancellationToken));
         ended.AddRange(await NetworkFault.RemoveStrayTablesAsync(ended.Select(e => e.Fault).ToList(), cancellationToken));
+        ended.AddRange(await NetworkFault.RemoveStrayLabelsAsync(cancellationToken));
         return ended;
     }
 

@@ -164,6 +164,26 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         return ended;
     }
 
+    /// <summary>
+    /// After the tables: cgroup labels no recorded fault and no nftables rule uses (their maker was killed after its
+    /// table went); their processes, if any, go back to the hierarchy's root, which is all a label changed of them.
+    /// </summary>
+    public static async Task<IReadOnlyList<FaultEnd>> RemoveStrayLabelsAsync(CancellationToken cancellationToken)
+    {
+        var labels = MemberCgroup.Labels();
+        if (labels.Count == 0 || !Nftables.Usable) return [];
+        var recorded = FaultRegistry.List().SelectMany(r => Labels(r)).Select(l => l.Directory).ToHashSet();
+        var rules = await Nftables.RulesetAsync(cancellationToken);
+        var ended = new List<FaultEnd>();
+        foreach (var label in labels.Where(l => !recorded.Contains(l) && !rules.Contains($"/{Path.GetFileName(l)}\"", StringComparison.Ordinal)))
+        {
+            MemberCgroup.Leave(label, "");
+            var stray = new FaultRecord(Path.GetFileName(label), FaultKind.Partition, "?", $"cgroup label {label} without a record", DateTimeOffset.UtcNow, 0);
+            ended.Add(new FaultEnd(stray, DateTimeOffset.UtcNow, true, $"cgroup label {label} removed"));
+        }
+        return ended;
+    }
+
     private static IEnumerable<(string Directory, string Origins, string DataDirectory)> Labels(FaultRecord record) =>
         record.State.Where(s => s.Key.StartsWith("cgroup:", StringComparison.Ordinal))
             .Select(s => (s.Key["cgroup:".Length..], s.Value[..s.Value.LastIndexOf('|')], s.Value[(s.Value.LastIndexOf('|') + 1)..]));

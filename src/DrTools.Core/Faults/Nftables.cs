@@ -54,12 +54,14 @@ internal static class Nftables
     }
 
     /// <summary>The conntrack mark bits DrTools' tables on this machine test (ct mark &amp; BIT), whichever process made them.</summary>
-    public static async Task<IReadOnlyList<long>> MarksInUseAsync(CancellationToken cancellationToken)
-    {
-        var result = await CommandRunner.RunAsync(new CommandSpec("nft list ruleset", Program("reading network faults"), ["list", "ruleset"]), cancellationToken);
-        return System.Text.RegularExpressions.Regex.Matches(result.StandardOutput, @"ct mark & 0x([0-9a-f]{8}) ==")
+    public static async Task<IReadOnlyList<long>> MarksInUseAsync(CancellationToken cancellationToken) =>
+        System.Text.RegularExpressions.Regex.Matches(await RulesetAsync(cancellationToken), @"ct mark & 0x([0-9a-f]{8}) ==")
             .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber)).Where(bit => bit != 0).Distinct().ToList();
-    }
+
+    /// <summary>Every rule on this machine, as nft lists them.</summary>
+    public static async Task<string> RulesetAsync(CancellationToken cancellationToken) =>
+        (await CommandRunner.RunAsync(new CommandSpec("nft list ruleset", Program("reading network faults"), ["list", "ruleset"]), cancellationToken))
+            .StandardOutput;
 
     /// <summary>DrTools' tables present now (inet drtools_*).</summary>
     public static async Task<IReadOnlyList<string>> TablesAsync(CancellationToken cancellationToken)
