@@ -314,6 +314,11 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         var used = Path.Combine(labels, "member-2");
         Directory.CreateDirectory(left);
         Directory.CreateDirectory(used);
+        var young = Path.Combine(labels, "member-3");
+        Directory.CreateDirectory(young);
+        // Made a minute ago, as a killed run's labels are; a label made a moment ago may be a fault being applied.
+        Directory.SetLastWriteTimeUtc(left, DateTime.UtcNow.AddMinutes(-1));
+        Directory.SetLastWriteTimeUtc(used, DateTime.UtcNow.AddMinutes(-1));
         var table = $"drtools_partition_2_abcdef_p{Environment.ProcessId}";
         var rule = $"table inet {table} {{\n chain output {{\n type filter hook output priority -5; policy accept;\n"
             + $"{MemberCgroup.For(2).Selector} meta l4proto tcp counter\n }}\n}}\n";
@@ -331,9 +336,11 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
             Assert.Contains(ended, e => e.Undone && e.Undo == $"cgroup label {left} removed");
             Assert.False(Directory.Exists(left));
             Assert.True(Directory.Exists(used), "a label a live table uses was removed");
+            Assert.True(Directory.Exists(young), "a label made a moment ago was removed");
         }
         finally
         {
+            Directory.Delete(young);
             using (var nft = Process.Start("nft", ["delete", "table", "inet", table])!) await nft.WaitForExitAsync();
             Directory.Delete(used);
         }

@@ -164,9 +164,12 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         return ended;
     }
 
+    private static readonly TimeSpan StrayAfter = TimeSpan.FromSeconds(10);
+
     /// <summary>
     /// After the tables: cgroup labels no recorded fault and no nftables rule uses (their maker was killed after its
     /// table went); their processes, if any, go back to the hierarchy's root, which is all a label changed of them.
+    /// A label younger than <see cref="StrayAfter"/> may be another process's fault between its label and its rule.
     /// </summary>
     public static async Task<IReadOnlyList<FaultEnd>> RemoveStrayLabelsAsync(CancellationToken cancellationToken)
     {
@@ -175,11 +178,13 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         var recorded = FaultRegistry.List().SelectMany(r => Labels(r)).Select(l => l.Directory).ToHashSet();
         var rules = await Nftables.RulesetAsync(cancellationToken);
         var ended = new List<FaultEnd>();
-        foreach (var label in labels.Where(l => !recorded.Contains(l) && !rules.Contains($"/{Path.GetFileName(l)}\"", StringComparison.Ordinal)))
+        var stray = labels.Where(l => !recorded.Contains(l) && !rules.Contains($"/{Path.GetFileName(l)}\"", StringComparison.Ordinal)
+            && DateTime.UtcNow - Directory.GetLastWriteTimeUtc(l) > StrayAfter);
+        foreach (var label in stray)
         {
             MemberCgroup.Leave(label, "");
-            var stray = new FaultRecord(Path.GetFileName(label), FaultKind.Partition, "?", $"cgroup label {label} without a record", DateTimeOffset.UtcNow, 0);
-            ended.Add(new FaultEnd(stray, DateTimeOffset.UtcNow, true, $"cgroup label {label} removed"));
+            var record = new FaultRecord(Path.GetFileName(label), FaultKind.Partition, "?", $"cgroup label {label} without a record", DateTimeOffset.UtcNow, 0);
+            ended.Add(new FaultEnd(record, DateTimeOffset.UtcNow, true, $"cgroup label {label} removed"));
         }
         return ended;
     }
