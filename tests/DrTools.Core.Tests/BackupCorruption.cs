@@ -21,18 +21,25 @@ public static class BackupCorruption
         return BackupRepository.Open(to, create: false);
     }
 
-    /// <summary>Flips the case bit of the first byte of <paramref name="value"/> where it follows <paramref name="after"/> in the file (it must be there once); returns where.</summary>
-    public static long FlipValue(string path, string after, string value)
+    /// <summary>
+    /// Flips the case bit of the first byte of <paramref name="value"/> where it follows <paramref name="after"/> in the
+    /// file: where it is there once, or at each place with <paramref name="everywhere"/> (a binlog holds a statement's text
+    /// beside its rows); returns the first place.
+    /// </summary>
+    public static long FlipValue(string path, string after, string value, bool everywhere = false)
     {
         var bytes = File.ReadAllBytes(path);
         var needle = Encoding.ASCII.GetBytes(after + value);
         var at = bytes.AsSpan().IndexOf(needle);
         Assert.True(at >= 0, $"{path} does not hold '{after + value}'");
-        Assert.True(bytes.AsSpan(at + 1).IndexOf(needle) < 0, $"{path} holds '{after + value}' more than once");
-        var position = at + after.Length;
-        bytes[position] ^= 0x20;
+        Assert.True(everywhere || bytes.AsSpan(at + 1).IndexOf(needle) < 0, $"{path} holds '{after + value}' more than once");
+        for (var found = at; found >= 0; found = bytes.AsSpan(found + 1).IndexOf(needle) is var next and >= 0 ? found + 1 + next : -1)
+        {
+            bytes[found + after.Length] ^= 0x20;
+            if (!everywhere) break;
+        }
         File.WriteAllBytes(path, bytes);
-        return position;
+        return at + after.Length;
     }
 
     /// <summary>XORs <paramref name="count"/> bytes from <paramref name="offset"/> with 0xFF.</summary>
