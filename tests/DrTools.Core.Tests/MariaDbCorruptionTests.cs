@@ -29,9 +29,11 @@ public sealed class MariaDbCorruptionBackups : IAsyncLifetime
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), () => "node1 made no checkpoint in 30 s", CancellationToken.None);
         await MariaDbTests.ScalarAsync(sandbox, "node1", "set global innodb_max_dirty_pages_pct = 90; select 1");
         await MariaDbTests.ScalarAsync(sandbox, "node0",
-            "use shop; create table shop.late (id int primary key, v varchar(20)); insert into shop.late select seq, concat('late ', seq) from seq_1_to_300; select 1");
+            "use shop; create table shop.late (id int primary key, v varchar(20)); "
+            + "insert into shop.late select seq, concat('late ', seq) from seq_1_to_300; select 1");
         var replicaSet = (Engines.IReplicaSet)cluster;
-        await replicaSet.WaitAppliedAsync("node1", await replicaSet.AppliedPositionAsync("node0", CancellationToken.None), TimeSpan.FromSeconds(10), CancellationToken.None);
+        var applied = await replicaSet.AppliedPositionAsync("node0", CancellationToken.None);
+        await replicaSet.WaitAppliedAsync("node1", applied, TimeSpan.FromSeconds(10), CancellationToken.None);
         PhysicalId = (await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Physical, CancellationToken.None)).Id;
         // Binlogs for point-in-time recovery: a closed one holding the row a damage changes, and the last one after it.
         await MariaDbTests.ScalarAsync(sandbox, "node0", "insert into shop.customers values (9001, 'customer 9001', 'binlogged'); "
@@ -51,7 +53,8 @@ public sealed class MariaDbCorruptionBackups : IAsyncLifetime
 /// The corruption matrix of MariaDB backups: every file kind of a dump and of a physical copy damaged, with the
 /// backup's own checksums left as they were and rewritten to match; every row is a FAIL naming the file.
 /// </summary>
-public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITestOutputHelper output) : IClassFixture<MariaDbCorruptionBackups>
+public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITestOutputHelper output)
+    : IClassFixture<MariaDbCorruptionBackups>
 {
     public const string Kept = "checksums kept", Rewritten = "checksums rewritten";
 
@@ -95,12 +98,13 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
             Root = work.Path,
         };
 
-        var result = await MariaDbPointInTime.RestoreAsync(repository, MariaDbRecoveryTarget.ToGtid(fixture.LastGtid), options, fixture.DumpId,
-            CancellationToken.None);
+        var target = MariaDbRecoveryTarget.ToGtid(fixture.LastGtid);
+        var result = await MariaDbPointInTime.RestoreAsync(repository, target, options, fixture.DumpId, CancellationToken.None);
 
         output.WriteLine($"binlog {damage}, {checksums}: {result.Reason}");
         Assert.False(result.Passed, $"binlog {damage}, {checksums}: a wrong PASS");
-        Assert.True(result.Reason!.Contains(Path.GetFileName(path), StringComparison.Ordinal), $"binlog {damage}, {checksums}: {result.Reason}");
+        Assert.True(result.Reason!.Contains(Path.GetFileName(path), StringComparison.Ordinal),
+            $"binlog {damage}, {checksums}: {result.Reason}");
         Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
     }
 
@@ -135,7 +139,8 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
         }
         if (rewritten) BackupCorruption.RewriteDigest(directory, file);
 
-        var result = await MariaDbBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path }, CancellationToken.None);
+        var options = new BackupVerificationOptions { Root = work.Path };
+        var result = await MariaDbBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
 
         output.WriteLine($"{file} {damage}, {checksums}: {result.Reason}");
         Assert.False(result.Passed, $"{file} {damage}, {checksums}: a wrong PASS");

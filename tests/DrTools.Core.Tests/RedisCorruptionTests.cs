@@ -75,7 +75,8 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
         }
         if (rewritten) BackupCorruption.RewriteDigest(directory, file);
 
-        var result = await RedisBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path }, CancellationToken.None);
+        var options = new BackupVerificationOptions { Root = work.Path };
+        var result = await RedisBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
 
         output.WriteLine($"{file} {damage}, {checksums}: {result.Reason}");
         Assert.False(result.Passed, $"{file} {damage}, {checksums}: a wrong PASS");

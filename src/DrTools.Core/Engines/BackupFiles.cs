@@ -18,7 +18,10 @@ internal static class BackupFiles
         AtomicFile.Write(Path.Combine(directory, FileName), string.Concat(lines));
     }
 
-    /// <summary>What differs from the record, in one line naming the files (at most three); null when all match or there is no record (a backup taken before DrTools kept one).</summary>
+    /// <summary>
+    /// What differs from the record, in one line naming the files (at most three); null when all match or there is no
+    /// record (a backup taken before DrTools kept one).
+    /// </summary>
     public static string? Check(string directory)
     {
         var manifest = Path.Combine(directory, FileName);
@@ -37,7 +40,8 @@ internal static class BackupFiles
                     : null)
             .Concat(present.Where(p => !recorded.ContainsKey(p)).Select(p => $"{p} is not in {FileName}"))
             .OfType<string>().ToList();
-        return problems.Count == 0 ? null : string.Join("; ", problems.Take(3)) + (problems.Count > 3 ? $"; and {problems.Count - 3} more" : "");
+        if (problems.Count == 0) return null;
+        return string.Join("; ", problems.Take(3)) + (problems.Count > 3 ? $"; and {problems.Count - 3} more" : "");
     }
 
     /// <summary>Every file of the backup but the record itself, relative to its folder, in ordinal order.</summary>

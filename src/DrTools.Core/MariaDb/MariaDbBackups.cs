@@ -186,28 +186,37 @@ public static partial class MariaDbBackups
     internal static async Task PrepareAsync(string copy, string shownAs, string workingDirectory, CancellationToken cancellationToken)
     {
         var log = Path.Combine(shownAs, "ib_logfile0");
-        var result = await CommandRunner.RunAsync(new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
+        var prepare = new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
         {
             AsServerAccount = true,
             WorkingDirectory = workingDirectory,
             Timeout = ToolTimeout,
             RequireSuccess = false,
-        }, cancellationToken);
-        var output = result.StandardOutput + "\n" + result.StandardError;
+        };
+        var result = await CommandRunner.RunAsync(prepare, cancellationToken);
+        var lines = (result.StandardOutput + "\n" + result.StandardError)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         if (result.ExitCode != 0)
         {
-            var errors = output.Split('\n', StringSplitOptions.TrimEntries).Where(l => l.Contains("[ERROR]", StringComparison.Ordinal)).Take(2).ToList();
+            var errors = lines.Where(l => l.Contains("[ERROR]", StringComparison.Ordinal)).Take(2).ToList();
             var redo = errors.Any(e => e.Contains("Log scan aborted", StringComparison.Ordinal) || e.Contains("FILE_CHECKPOINT", StringComparison.Ordinal));
-            var why = errors.Count > 0 ? string.Join(" | ", errors) : string.Join(" | ", output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(3));
-            throw new DrToolsException($"mariadb-backup --prepare of {shownAs} failed (exit code {result.ExitCode}){(redo ? $": its redo log {log} is damaged" : "")}: {why}",
-                DrErrorKind.ExternalCommandFailed);
+            var why = string.Join(" | ", errors.Count > 0 ? errors : lines.TakeLast(3));
+            throw new DrToolsException($"mariadb-backup --prepare of {shownAs} failed (exit code {result.ExitCode})"
+                + $"{(redo ? $": its redo log {log} is damaged" : "")}: {why}", DrErrorKind.ExternalCommandFailed);
         }
-        var end = EndOfLog().Match(output);
-        var last = LastLsn().Match(File.Exists(Path.Combine(copy, "xtrabackup_checkpoints")) ? File.ReadAllText(Path.Combine(copy, "xtrabackup_checkpoints")) : "");
-        if (end.Success && last.Success && ulong.Parse(end.Groups[1].Value, CultureInfo.InvariantCulture) < ulong.Parse(last.Groups[1].Value, CultureInfo.InvariantCulture))
+        // MariaDB 11 names the file mariadb_backup_checkpoints.
+        var checkpoints = new[] { "xtrabackup_checkpoints", "mariadb_backup_checkpoints" }
+            .Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists);
+        var end = lines.Select(l => EndOfLog().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
+        var recorded = LastLsn().Match(checkpoints is null ? "" : File.ReadAllText(checkpoints));
+        var last = recorded.Success ? recorded.Groups[1].Value : null;
+        static ulong Lsn(string text) => ulong.Parse(text, CultureInfo.InvariantCulture);
+        if (end is not null && last is not null && Lsn(end) < Lsn(last))
         {
-            throw new DrToolsException($"mariadb-backup --prepare of {shownAs}: its redo log {log} ends at LSN {end.Groups[1].Value}, before the copy's last LSN "
-                + $"{last.Groups[1].Value} (xtrabackup_checkpoints): a damaged record cut the recovery short and lost the changes after it.", DrErrorKind.ExternalCommandFailed);
+            throw new DrToolsException($"mariadb-backup --prepare of {shownAs}: its redo log {log} ends at LSN {end}, before the copy's "
+                + $"last LSN {last} ({Path.GetFileName(checkpoints)}): "
+                + "a damaged record ended the recovery early, without the changes after it.",
+                DrErrorKind.ExternalCommandFailed);
         }
     }
 

@@ -79,7 +79,8 @@ public static partial class MariaDbPointInTime
                 instance = await MariaDbBackups.RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
                 options.Progress.Enter($"replaying the archived binlogs from GTID {backup.EndLsn} to {target}", 50);
                 var member = instance.Members[0];
-                List<string> replay = ["--no-defaults", "--verify-binlog-checksum", $"--start-position={backup.EndLsn}", .. target.StopArguments, .. files];
+                List<string> replay =
+                    ["--no-defaults", "--verify-binlog-checksum", $"--start-position={backup.EndLsn}", .. target.StopArguments, .. files];
                 await CommandRunner.RunAsync(new CommandSpec($"binlog replay to {target}", "bash",
                     ["-c", "set -o pipefail; port=$1; user=$2; shift 2; mariadb-binlog \"$@\" | mariadb --no-defaults -h 127.0.0.1 -P \"$port\" -u \"$user\"", "bash", member.Port.ToString(), Sandbox.UserName, .. replay])
                 {
@@ -140,7 +141,8 @@ public static partial class MariaDbPointInTime
     {
         foreach (var file in files)
         {
-            var read = await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog --verify-binlog-checksum of {Path.GetFileName(file)}", "sh",
+            var name = Path.GetFileName(file);
+            var read = await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog --verify-binlog-checksum of {name}", "sh",
                 ["-c", "exec mariadb-binlog --no-defaults --verify-binlog-checksum \"$1\" > /dev/null", "sh", file])
             {
                 RequireSuccess = false,
@@ -148,7 +150,8 @@ public static partial class MariaDbPointInTime
             }, cancellationToken);
             if (read.ExitCode == 0) continue;
             var errors = read.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
-            return $"binlog archive: {Path.GetFileName(file)} is damaged: {string.Join(" | ", errors.Take(2).DefaultIfEmpty($"mariadb-binlog exited with {read.ExitCode}"))}";
+            var why = string.Join(" | ", errors.Take(2).DefaultIfEmpty($"mariadb-binlog exited with {read.ExitCode}"));
+            return $"binlog archive: {name} is damaged: {why}";
         }
         return null;
     }

@@ -107,7 +107,10 @@ public static partial class RedisBackups
             var damaged = Engines.BackupFiles.Check(directory) ?? (backup.Kind == Aof ? Unlisted(directory) : null);
             var checkedFiles = damaged is null ? await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken) : null;
             if (damaged is not null) verification.Reason = $"files: {damaged}";
-            else if (checkedFiles!.ExitCode != 0) verification.Reason = $"{check.FileName}: {Checked(directory, checkedPath, checkedFiles)}: {Summary(checkedFiles)}";
+            else if (checkedFiles!.ExitCode != 0)
+            {
+                verification.Reason = $"{check.FileName}: {Checked(directory, checkedPath, checkedFiles)}: {Summary(checkedFiles)}";
+            }
             else
             {
                 options.Progress.Enter("loading it into a new redis-server", 30);
@@ -119,7 +122,8 @@ public static partial class RedisBackups
                     if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]), cancellationToken);
                     else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
-                    await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token), $"offset {backup.ReferenceLsn}, loaded from {Loaded(directory, backup.Kind)}", cancellationToken);
+                    await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token),
+                        $"offset {backup.ReferenceLsn}, loaded from {Loaded(directory, backup.Kind)}", cancellationToken);
                 }
                 catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -137,7 +141,8 @@ public static partial class RedisBackups
 
     /// <summary>The files a restore loads, as the backup's folder names them.</summary>
     private static string Loaded(string directory, string? kind) => kind != Aof ? RdbFile
-        : string.Join(", ", Directory.GetFiles(Path.Combine(directory, AofDirectory)).Select(f => Path.GetRelativePath(directory, f)).Order(StringComparer.Ordinal));
+        : string.Join(", ", Directory.GetFiles(Path.Combine(directory, AofDirectory))
+            .Select(f => Path.GetRelativePath(directory, f)).Order(StringComparer.Ordinal));
 
     /// <summary>The file a check tool found fault with: the RDB it was reading (an AOF's base), else the one it was given.</summary>
     private static string Checked(string directory, string given, CommandResult result)
@@ -150,16 +155,18 @@ public static partial class RedisBackups
     [System.Text.RegularExpressions.GeneratedRegex(@"Checking RDB file (\S+)")]
     private static partial System.Text.RegularExpressions.Regex CheckingRdb();
 
-    /// <summary>A file of appendonlydir/ its manifest does not name: a manifest cut short or edited, whose replay would skip that file.</summary>
+    /// <summary>A file of appendonlydir/ its manifest does not name: a manifest cut short or edited, whose load skips that file.</summary>
     private static string? Unlisted(string directory)
     {
         var manifest = Manifest(directory);
         if (!File.Exists(manifest)) return $"{AofDirectory}/ has no manifest";
-        var named = File.ReadAllLines(manifest).Select(l => l.Split(' ')).Where(p => p.Length > 1 && p[0] == "file").Select(p => p[1]).ToHashSet(StringComparer.Ordinal);
+        var named = File.ReadAllLines(manifest).Select(l => l.Split(' ')).Where(p => p.Length > 1 && p[0] == "file")
+            .Select(p => p[1]).ToHashSet(StringComparer.Ordinal);
         var unlisted = Directory.GetFiles(Path.Combine(directory, AofDirectory)).Select(f => Path.GetFileName(f))
             .Where(f => !f.EndsWith(".manifest", StringComparison.Ordinal) && !named.Contains(f)).Order(StringComparer.Ordinal).ToList();
         return unlisted.Count == 0 ? null
-            : $"{AofDirectory}/{unlisted[0]} is not named in {Path.GetRelativePath(directory, manifest)}: a manifest cut short or edited (a load would skip the file)";
+            : $"{AofDirectory}/{unlisted[0]} is not named in {Path.GetRelativePath(directory, manifest)}: "
+              + "a manifest cut short or edited (a load would skip the file)";
     }
 
     private static string Manifest(string directory) =>
