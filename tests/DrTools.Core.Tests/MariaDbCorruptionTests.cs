@@ -66,6 +66,7 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
                      ("dump.sql", "value flipped"), ("dump.sql", "truncated"),
                      ("physical/shop/customers.ibd", "value flipped"), ("physical/shop/customers.ibd", "truncated"),
                      ("physical/ib_logfile0", "bytes flipped"),
+                     ("physical/xtrabackup_checkpoints", "value flipped"), ("physical/xtrabackup_checkpoints", "truncated"),
                  })
         {
             rows.Add(file, damage, Kept);
@@ -122,6 +123,9 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
         {
             case "value flipped" when file == "dump.sql":
                 BackupCorruption.FlipValue(path, "(43,'customer 43','", "regular");
+                break;
+            case "value flipped" when file.EndsWith("checkpoints", StringComparison.Ordinal):
+                BackupCorruption.FlipValue(path, "last_lsn = ", ""); // its first digit becomes a control character
                 break;
             case "value flipped":
                 var at = BackupCorruption.FlipValue(path, "customer 43", "regular");

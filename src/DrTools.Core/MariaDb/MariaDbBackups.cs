@@ -186,6 +186,16 @@ public static partial class MariaDbBackups
     internal static async Task PrepareAsync(string copy, string shownAs, string workingDirectory, CancellationToken cancellationToken)
     {
         var log = Path.Combine(shownAs, "ib_logfile0");
+        // Read before the prepare, which rewrites the file. MariaDB 11 names it mariadb_backup_checkpoints.
+        var checkpoints = new[] { "xtrabackup_checkpoints", "mariadb_backup_checkpoints" }
+            .Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists);
+        var recorded = LastLsn().Match(checkpoints is null ? "" : File.ReadAllText(checkpoints));
+        if (!recorded.Success)
+        {
+            throw new DrToolsException($"{Path.Combine(shownAs, Path.GetFileName(checkpoints) ?? "xtrabackup_checkpoints")} is missing or damaged: "
+                + "it has no last_lsn, so whether the redo log was replayed to the copy's end cannot be told.", DrErrorKind.InvalidOperation);
+        }
+        var last = recorded.Groups[1].Value;
         var prepare = new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
         {
             AsServerAccount = true,
@@ -204,14 +214,9 @@ public static partial class MariaDbBackups
             throw new DrToolsException($"mariadb-backup --prepare of {shownAs} failed (exit code {result.ExitCode})"
                 + $"{(redo ? $": its redo log {log} is damaged" : "")}: {why}", DrErrorKind.ExternalCommandFailed);
         }
-        // MariaDB 11 names the file mariadb_backup_checkpoints.
-        var checkpoints = new[] { "xtrabackup_checkpoints", "mariadb_backup_checkpoints" }
-            .Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists);
         var end = lines.Select(l => EndOfLog().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
-        var recorded = LastLsn().Match(checkpoints is null ? "" : File.ReadAllText(checkpoints));
-        var last = recorded.Success ? recorded.Groups[1].Value : null;
         static ulong Lsn(string text) => ulong.Parse(text, CultureInfo.InvariantCulture);
-        if (end is not null && last is not null && Lsn(end) < Lsn(last))
+        if (end is not null && Lsn(end) < Lsn(last))
         {
             throw new DrToolsException($"mariadb-backup --prepare of {shownAs}: its redo log {log} ends at LSN {end}, before the copy's "
                 + $"last LSN {last} ({Path.GetFileName(checkpoints)}): "
@@ -223,7 +228,7 @@ public static partial class MariaDbBackups
     [GeneratedRegex(@"End of log at LSN=(\d+)")]
     private static partial Regex EndOfLog();
 
-    [GeneratedRegex(@"(?m)^last_lsn = (\d+)")]
+    [GeneratedRegex(@"(?m)^last_lsn = (\d+)$")]
     private static partial Regex LastLsn();
 
     /// <summary>mariadb-dump ends every complete dump with its trailer: a file without one was cut short.</summary>
