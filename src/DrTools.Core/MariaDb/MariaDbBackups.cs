@@ -192,8 +192,9 @@ public static partial class MariaDbBackups
         var recorded = LastLsn().Match(checkpoints is null ? "" : File.ReadAllText(checkpoints));
         if (!recorded.Success)
         {
-            throw new DrToolsException($"{Path.Combine(shownAs, Path.GetFileName(checkpoints) ?? "xtrabackup_checkpoints")} is missing or damaged: "
-                + "it has no last_lsn, so whether the redo log was replayed to the copy's end cannot be told.", DrErrorKind.InvalidOperation);
+            var named = Path.Combine(shownAs, Path.GetFileName(checkpoints) ?? "xtrabackup_checkpoints");
+            throw new DrToolsException($"{named} is missing or damaged: it has no last_lsn, so whether the redo log was replayed "
+                + "to the copy's end cannot be told.", DrErrorKind.InvalidOperation);
         }
         var last = recorded.Groups[1].Value;
         var prepare = new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
