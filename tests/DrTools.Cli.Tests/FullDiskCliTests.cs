@@ -133,6 +133,40 @@ public sealed class FullDiskCliTests
     }
 
     [Fact]
+    public async Task A_run_whose_history_fills_up_at_report_html_is_one_line_naming_it_and_leaves_no_part_of_a_file()
+    {
+        using var runs = new TemporaryRoot();
+        using var folder = new TemporaryRoot();
+        // One step that fails at once, without a server: the run still ends and writes its journal and reports.
+        var runbook = Path.Combine(folder.Path, "full.yml");
+        File.WriteAllText(runbook, """
+            name: Report on a full disk
+            steps:
+              - { name: Policy, run: Test-DbBackupPolicy, with: { repository: /nonexistent-drtools-repository } }
+            """);
+        var place = Path.Combine(folder.Path, "history");
+        // 12 kB are three pages: journal.json (about 2 kB, and its temporary beside it while it is replaced) and report.md
+        // (about 2 kB) fit; report.html (about 7 kB, two pages) does not.
+        using var disk = new Tmpfs(place, "12k");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = place };
+
+        var run = await Drtools.RunAsync(environment, "run", runbook);
+
+        Assert.True(run.ExitCode == 2, run.All);
+        var line = Assert.Single(run.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.Matches($@"^drtools: cannot write {place}/\S+-report-on-a-full-disk-\w+/report\.html: no space left on the device\.$", line);
+        var runFolder = Assert.Single(Directory.GetDirectories(place));
+        // Written whole or not at all: the journal and report.md as complete files, no report.html, no temporary.
+        Assert.Equal(["journal.json", "report.md"], Entries(runFolder));
+        var journal = DrTools.Core.Runbooks.RunJournal.Load(Path.Combine(runFolder, "journal.json"));
+        Assert.Equal(DrTools.Core.Runbooks.RunStatus.Failed, journal.Status);
+        Assert.NotNull(journal.EndedAt);
+        Assert.Equal(DrTools.Core.Runbooks.Reports.Report.Render(journal, DrTools.Core.Runbooks.Reports.ReportFormat.Markdown),
+            File.ReadAllText(Path.Combine(runFolder, "report.md")));
+        runs.AssertNothingLeft();
+    }
+
+    [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
     {
         using var root = new TemporaryRoot();

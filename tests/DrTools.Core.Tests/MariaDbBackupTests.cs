@@ -8,7 +8,7 @@ namespace DrTools.Core.Tests;
 /// <summary>MariaDB backups verified by real restores into new instances, and point-in-time recovery by binlog replay.</summary>
 public sealed class MariaDbBackupTests
 {
-    private static async Task<(Sandbox Sandbox, MariaDbCluster Cluster)> SeededAsync(TemporaryRoot root, int replicas = 1)
+    internal static async Task<(Sandbox Sandbox, MariaDbCluster Cluster)> SeededAsync(TemporaryRoot root, int replicas = 1)
     {
         var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = replicas, Root = root.Path }, CancellationToken.None);
         await MariaDbTests.ScalarAsync(sandbox, "node0", """
@@ -50,6 +50,7 @@ public sealed class MariaDbBackupTests
         var file = Path.Combine(repository.BackupDirectory(dump.Id), "dump.sql");
         var original = await File.ReadAllTextAsync(file);
         await File.WriteAllTextAsync(file, original.Replace("(43,'customer 43','regular')", "(43,'customer 43','VIP')", StringComparison.Ordinal));
+        BackupCorruption.RewriteDigest(repository.BackupDirectory(dump.Id), "dump.sql"); // past files.sha256: the content check must see it
         Assert.NotEqual(original, await File.ReadAllTextAsync(file));
         var edited = await MariaDbBackups.VerifyAsync(repository, dump, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
         Assert.False(edited.Passed);
@@ -57,6 +58,7 @@ public sealed class MariaDbBackupTests
 
         // Cut short: the missing trailer names it before anything is restored.
         await File.WriteAllTextAsync(file, original[..(original.Length / 2)]);
+        BackupCorruption.RewriteDigest(repository.BackupDirectory(dump.Id), "dump.sql");
         var truncated = await MariaDbBackups.VerifyAsync(repository, dump, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
         Assert.False(truncated.Passed);
         Assert.Contains("is truncated", truncated.Reason);

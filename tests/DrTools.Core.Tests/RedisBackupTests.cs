@@ -38,9 +38,10 @@ public sealed class RedisBackupTests
         var bytes = await File.ReadAllBytesAsync(file);
         for (var i = bytes.Length / 3; i < bytes.Length / 3 + 8; i++) bytes[i] ^= 0xFF;
         await File.WriteAllBytesAsync(file, bytes);
+        BackupCorruption.RewriteDigest(repository.BackupDirectory(rdb.Id), "dump.rdb"); // past files.sha256: redis-check-rdb must see it
         var corrupted = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
         Assert.False(corrupted.Passed);
-        Assert.StartsWith("redis-check-rdb: ", corrupted.Reason);
+        Assert.StartsWith("redis-check-rdb: dump.rdb: ", corrupted.Reason);
         Assert.Single(Sandbox.List(root.Path), s => s.State != SandboxState.NotASandbox);
     }
 
@@ -61,6 +62,7 @@ public sealed class RedisBackupTests
         "balance-999"u8.CopyTo(bytes.AsSpan(at));
         bytes.AsSpan(bytes.Length - 8).Clear(); // CRC64 0: "saved with checksum disabled", which redis-check-rdb and redis-server accept
         await File.WriteAllBytesAsync(file, bytes);
+        BackupCorruption.RewriteDigest(repository.BackupDirectory(rdb.Id), "dump.rdb");
 
         var changed = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
         Assert.False(changed.Passed, "an RDB with a changed value passed verification");

@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using DrTools.Core.Backups;
 using DrTools.Core.Integrity;
 using DrTools.Core.Processes;
@@ -11,7 +13,7 @@ namespace DrTools.Core.MariaDb;
 /// stood still: on a replica whose SQL thread is paused (the primary keeps serving), else on the primary under a
 /// global read lock for the length of the dump.
 /// </summary>
-public static class MariaDbBackups
+public static partial class MariaDbBackups
 {
     public const string Dump = "dump", Physical = "physical";
     private const string DumpFile = "dump.sql";
@@ -38,6 +40,7 @@ public static class MariaDbBackups
             var reference = await MariaDbChecksum.TakeAsync(source, null, cancellationToken);
             if (kind == Dump) await DumpAsync(source, reference, Path.Combine(directory, DumpFile), cancellationToken);
             else await CopyAsync(source, Path.Combine(directory, Physical), cancellationToken);
+            Engines.BackupFiles.Write(directory);
             var size = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             var version = Convert.ToString((await source.RowsAsync(connection, "select @@version as v", cancellationToken))[0]["v"]) ?? "";
             var backup = new BackupRecord(id, source.Display, source.UserName, started, DateTimeOffset.UtcNow, position.Text, position.Text, 0, size, "none",
@@ -113,6 +116,7 @@ public static class MariaDbBackups
                 verification.Instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
                 var restored = ((MariaDbCluster)MariaDbEngine.Instance.Cluster(verification.Instance)).Members[0];
                 await verification.CompareAsync(token => MariaDbChecksum.TakeAsync(restored, null, token), $"GTID {backup.ReferenceLsn}", cancellationToken);
+                if (verification.Integrity is { Failed: true } integrity) verification.Reason += $" ({Holding(backup, integrity)})";
             }
             catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
             {
@@ -129,10 +133,26 @@ public static class MariaDbBackups
             MariaDbChecksum.Method, $"GTID {backup.EndLsn} (the backup's own position)");
     }
 
-    /// <summary>A new one-member MariaDB sandbox holding the backup's data; removed again when this fails.</summary>
+    /// <summary>The files the differing tables came from: their tablespaces in a physical copy, else the dump.</summary>
+    private static string Holding(BackupRecord backup, Integrity.ChecksumComparison integrity)
+    {
+        if (backup.Kind != Physical) return $"restored from {DumpFile}";
+        var files = integrity.Differences.Select(d => d.Table.Split('.', 2)).Where(t => t.Length == 2)
+            .Select(t => $"{Physical}/{t[0]}/{t[1]}.ibd").ToList();
+        return files.Count > 0 ? $"restored from {string.Join(", ", files)}" : $"restored from {Physical}/";
+    }
+
+    /// <summary>
+    /// A new one-member MariaDB sandbox holding the backup's data; removed again when this fails. A file that differs
+    /// from the backup's files.sha256 is named before anything is restored.
+    /// </summary>
     internal static async Task<Sandbox> RestoreAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
     {
         var directory = repository.BackupDirectory(backup.Id);
+        if (Engines.BackupFiles.Check(directory) is { } damaged)
+        {
+            throw new DrToolsException($"the files of backup {backup.Id} are not as taken: {damaged}.", DrErrorKind.InvalidOperation);
+        }
         var instance = Engines.EngineBackups.NewInstance(Engines.StoreEngines.MariaDb, root, keep);
         try
         {
@@ -141,7 +161,7 @@ public static class MariaDbBackups
                 var copy = Path.Combine(instance.Directory, "prepared");
                 await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical), copy]), cancellationToken);
                 ServerAccount.Current.OwnTree(copy);
-                await PrepareAsync(copy, instance.Directory, cancellationToken);
+                await PrepareAsync(copy, Path.Combine(directory, Physical), instance.Directory, cancellationToken);
                 await MariaDbEngine.AddServerAsync(instance, "restored", 1, synchronous: false, copy, cancellationToken);
                 return instance;
             }
@@ -158,14 +178,59 @@ public static class MariaDbBackups
         }
     }
 
-    /// <summary>mariadb-backup --prepare: applies the copy's redo log so a server can start on it.</summary>
-    internal static Task PrepareAsync(string copy, string workingDirectory, CancellationToken cancellationToken) =>
-        CommandRunner.RunAsync(new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
+    /// <summary>
+    /// mariadb-backup --prepare: applies the copy's redo log so a server can start on it. Its recovery takes a record whose
+    /// checksum fails for the end of the log and still says "completed OK": a log that ends before the copy's last LSN
+    /// (xtrabackup_checkpoints) lost every change after that record. <paramref name="shownAs"/> is the copy as messages name it.
+    /// </summary>
+    internal static async Task PrepareAsync(string copy, string shownAs, string workingDirectory, CancellationToken cancellationToken)
+    {
+        var log = Path.Combine(shownAs, "ib_logfile0");
+        // Read before the prepare, which rewrites the file. MariaDB 11 names it mariadb_backup_checkpoints.
+        var checkpoints = new[] { "xtrabackup_checkpoints", "mariadb_backup_checkpoints" }
+            .Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists);
+        var recorded = LastLsn().Match(checkpoints is null ? "" : File.ReadAllText(checkpoints));
+        if (!recorded.Success)
+        {
+            var named = Path.Combine(shownAs, Path.GetFileName(checkpoints) ?? "xtrabackup_checkpoints");
+            throw new DrToolsException($"{named} is missing or damaged: it has no last_lsn, so whether the redo log was replayed "
+                + "to the copy's end cannot be told.", DrErrorKind.InvalidOperation);
+        }
+        var last = recorded.Groups[1].Value;
+        var prepare = new CommandSpec($"mariadb-backup --prepare of {copy}", "mariadb-backup", ["--prepare", $"--target-dir={copy}"])
         {
             AsServerAccount = true,
             WorkingDirectory = workingDirectory,
             Timeout = ToolTimeout,
-        }, cancellationToken);
+            RequireSuccess = false,
+        };
+        var result = await CommandRunner.RunAsync(prepare, cancellationToken);
+        var lines = (result.StandardOutput + "\n" + result.StandardError)
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (result.ExitCode != 0)
+        {
+            var errors = lines.Where(l => l.Contains("[ERROR]", StringComparison.Ordinal)).Take(2).ToList();
+            var redo = errors.Any(e => e.Contains("Log scan aborted", StringComparison.Ordinal) || e.Contains("FILE_CHECKPOINT", StringComparison.Ordinal));
+            var why = string.Join(" | ", errors.Count > 0 ? errors : lines.TakeLast(3));
+            throw new DrToolsException($"mariadb-backup --prepare of {shownAs} failed (exit code {result.ExitCode})"
+                + $"{(redo ? $": its redo log {log} is damaged" : "")}: {why}", DrErrorKind.ExternalCommandFailed);
+        }
+        var end = lines.Select(l => EndOfLog().Match(l)).LastOrDefault(m => m.Success)?.Groups[1].Value;
+        static ulong Lsn(string text) => ulong.Parse(text, CultureInfo.InvariantCulture);
+        if (end is not null && Lsn(end) < Lsn(last))
+        {
+            throw new DrToolsException($"mariadb-backup --prepare of {shownAs}: its redo log {log} ends at LSN {end}, before the copy's "
+                + $"last LSN {last} ({Path.GetFileName(checkpoints)}): "
+                + "a damaged record ended the recovery early, without the changes after it.",
+                DrErrorKind.ExternalCommandFailed);
+        }
+    }
+
+    [GeneratedRegex(@"End of log at LSN=(\d+)")]
+    private static partial Regex EndOfLog();
+
+    [GeneratedRegex(@"(?m)^last_lsn = (\d+)$")]
+    private static partial Regex LastLsn();
 
     /// <summary>mariadb-dump ends every complete dump with its trailer: a file without one was cut short.</summary>
     private static void CheckComplete(string file)

@@ -202,7 +202,7 @@ public sealed class MariaDbEngine : IStoreEngine
             var copy = target.DataDirectory + ".copy";
             if (Directory.Exists(copy)) Directory.Delete(copy, recursive: true);
             await MariaDbBackups.CopyAsync(primary, copy, cancellationToken);
-            await MariaDbBackups.PrepareAsync(copy, sandbox.Directory, cancellationToken);
+            await MariaDbBackups.PrepareAsync(copy, copy, sandbox.Directory, cancellationToken);
             // "file position gtid" of the copy's consistent point: where its replication starts.
             var info = new[] { "xtrabackup_binlog_info", "mariadb_backup_binlog_info" }.Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists)
                 ?? throw new DrToolsException($"mariadb-backup of {primary.Display} recorded no binlog position (is its log_bin on?): {member} cannot replicate from it.", DrErrorKind.ExternalCommandFailed);

@@ -12,10 +12,10 @@ namespace DrTools.Core.Redis;
 /// (CLIENT PAUSE WRITE) from the reference until the snapshot is fixed, so both describe the same data; reads go on.
 /// The server's files are read where it keeps them: a member on this machine (a sandbox's).
 /// </summary>
-public static class RedisBackups
+public static partial class RedisBackups
 {
     public const string Rdb = "rdb", Aof = "aof";
-    private const string RdbFile = "dump.rdb";
+    private const string RdbFile = "dump.rdb", AofDirectory = "appendonlydir";
     private static readonly TimeSpan SaveTimeout = TimeSpan.FromMinutes(30);
 
     public static async Task<BackupRecord> CreateAsync(RedisCluster cluster, BackupRepository repository, string? kind, CancellationToken cancellationToken)
@@ -48,8 +48,9 @@ public static class RedisBackups
                 await primary.CommandAsync(connection, cancellationToken, "BGREWRITEAOF");
                 await WaitAsync(primary, connection, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", () => Task.FromResult(true), cancellationToken);
                 var aof = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "appenddirname"));
-                await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp", ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, "appendonlydir")]), cancellationToken);
+                await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp", ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, AofDirectory)]), cancellationToken);
             }
+            Engines.BackupFiles.Write(directory);
             var server = await connection.InfoAsync("server", cancellationToken);
             var backup = new BackupRecord(id, primary.Display, "default", started, DateTimeOffset.UtcNow, offset, offset, 0,
                 new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length), "none",
@@ -100,11 +101,16 @@ public static class RedisBackups
         try
         {
             options.Progress.Enter($"{(backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb")} of the backup's files", 5);
-            var check = backup.Kind == Aof
-                ? new CommandSpec($"redis-check-aof of backup {backup.Id}", "redis-check-aof", [Manifest(directory)])
-                : new CommandSpec($"redis-check-rdb of backup {backup.Id}", "redis-check-rdb", [Path.Combine(directory, RdbFile)]);
-            var checkedFiles = await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken);
-            if (checkedFiles.ExitCode != 0) verification.Reason = $"{check.FileName}: {Summary(checkedFiles)}";
+            var checkedPath = backup.Kind == Aof ? Manifest(directory) : Path.Combine(directory, RdbFile);
+            var check = new CommandSpec($"{(backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb")} of backup {backup.Id}",
+                backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb", [checkedPath]);
+            var damaged = Engines.BackupFiles.Check(directory) ?? (backup.Kind == Aof ? Unlisted(directory) : null);
+            var checkedFiles = damaged is null ? await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken) : null;
+            if (damaged is not null) verification.Reason = $"files: {damaged}";
+            else if (checkedFiles!.ExitCode != 0)
+            {
+                verification.Reason = $"{check.FileName}: {Checked(directory, checkedPath, checkedFiles)}: {Summary(checkedFiles)}";
+            }
             else
             {
                 options.Progress.Enter("loading it into a new redis-server", 30);
@@ -113,10 +119,11 @@ public static class RedisBackups
                     var instance = verification.Instance = Engines.EngineBackups.NewInstance(Engines.StoreEngines.Redis, options);
                     var member = instance.AddMember("restored");
                     Directory.CreateDirectory(member.DataDirectory);
-                    if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, "appendonlydir"), Path.Combine(member.DataDirectory, "appendonlydir")]), cancellationToken);
+                    if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]), cancellationToken);
                     else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
-                    await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token), $"offset {backup.ReferenceLsn}", cancellationToken);
+                    await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token),
+                        $"offset {backup.ReferenceLsn}, loaded from {Loaded(directory, backup.Kind)}", cancellationToken);
                 }
                 catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
                 {
@@ -132,8 +139,38 @@ public static class RedisBackups
             RedisChecksum.Method, $"offset {backup.EndLsn} (the snapshot's own)");
     }
 
+    /// <summary>The files a restore loads, as the backup's folder names them.</summary>
+    private static string Loaded(string directory, string? kind) => kind != Aof ? RdbFile
+        : string.Join(", ", Directory.GetFiles(Path.Combine(directory, AofDirectory))
+            .Select(f => Path.GetRelativePath(directory, f)).Order(StringComparer.Ordinal));
+
+    /// <summary>The file a check tool found fault with: the RDB it was reading (an AOF's base), else the one it was given.</summary>
+    private static string Checked(string directory, string given, CommandResult result)
+    {
+        var folder = Directory.Exists(given) ? given : Path.GetDirectoryName(given)!;
+        var reading = CheckingRdb().Matches(result.StandardOutput + result.StandardError).LastOrDefault();
+        return Path.GetRelativePath(directory, reading is null ? given : Path.Combine(folder, reading.Groups[1].Value));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"Checking RDB file (\S+)")]
+    private static partial System.Text.RegularExpressions.Regex CheckingRdb();
+
+    /// <summary>A file of appendonlydir/ its manifest does not name: a manifest cut short or edited, whose load skips that file.</summary>
+    private static string? Unlisted(string directory)
+    {
+        var manifest = Manifest(directory);
+        if (!File.Exists(manifest)) return $"{AofDirectory}/ has no manifest";
+        var named = File.ReadAllLines(manifest).Select(l => l.Split(' ')).Where(p => p.Length > 1 && p[0] == "file")
+            .Select(p => p[1]).ToHashSet(StringComparer.Ordinal);
+        var unlisted = Directory.GetFiles(Path.Combine(directory, AofDirectory)).Select(f => Path.GetFileName(f))
+            .Where(f => !f.EndsWith(".manifest", StringComparison.Ordinal) && !named.Contains(f)).Order(StringComparer.Ordinal).ToList();
+        return unlisted.Count == 0 ? null
+            : $"{AofDirectory}/{unlisted[0]} is not named in {Path.GetRelativePath(directory, manifest)}: "
+              + "a manifest cut short or edited (a load would skip the file)";
+    }
+
     private static string Manifest(string directory) =>
-        Directory.Exists(Path.Combine(directory, "appendonlydir")) ? Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, "appendonlydir") : Path.Combine(directory, "appendonlydir");
+        Directory.Exists(Path.Combine(directory, AofDirectory)) ? Directory.GetFiles(Path.Combine(directory, AofDirectory), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, AofDirectory) : Path.Combine(directory, AofDirectory);
 
     /// <summary>What a check tool said went wrong, in one line.</summary>
     private static string Summary(CommandResult result)

@@ -1,0 +1,156 @@
+using DrTools.Core.Backups;
+using DrTools.Core.MariaDb;
+
+using Xunit.Abstractions;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A dump and a physical copy of one seeded MariaDB cluster, in a repository each row copies before damaging it.</summary>
+public sealed class MariaDbCorruptionBackups : IAsyncLifetime
+{
+    public TemporaryRoot Root { get; } = new();
+    public string Repository => Path.Combine(Root.Path, "repo");
+    public string DumpId { get; private set; } = "";
+    public string PhysicalId { get; private set; } = "";
+    /// <summary>The primary's GTID after the last row the archived binlogs hold.</summary>
+    public string LastGtid { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        var (sandbox, cluster) = await MariaDbBackupTests.SeededAsync(Root);
+        await using var _ = sandbox;
+        var repository = BackupRepository.Open(Repository, create: true);
+        DumpId = (await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Dump, CancellationToken.None)).Id;
+        // A checkpoint on the replica first: the seeded pages are on disk and outside the copy's redo log, whose replay would
+        // otherwise write them again over the damage. Rows written after it are in the redo log the copy holds.
+        await MariaDbTests.ScalarAsync(sandbox, "node1", "set global innodb_max_dirty_pages_pct = 0; select 1");
+        await Polling.RequireAsync(async () => await MariaDbTests.ScalarAsync(sandbox, "node1",
+                "select variable_value from information_schema.global_status where variable_name = 'INNODB_CHECKPOINT_AGE'") < 1024,
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), () => "node1 made no checkpoint in 30 s", CancellationToken.None);
+        await MariaDbTests.ScalarAsync(sandbox, "node1", "set global innodb_max_dirty_pages_pct = 90; select 1");
+        await MariaDbTests.ScalarAsync(sandbox, "node0",
+            "use shop; create table shop.late (id int primary key, v varchar(20)); "
+            + "insert into shop.late select seq, concat('late ', seq) from seq_1_to_300; select 1");
+        var replicaSet = (Engines.IReplicaSet)cluster;
+        var applied = await replicaSet.AppliedPositionAsync("node0", CancellationToken.None);
+        await replicaSet.WaitAppliedAsync("node1", applied, TimeSpan.FromSeconds(10), CancellationToken.None);
+        PhysicalId = (await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Physical, CancellationToken.None)).Id;
+        // Binlogs for point-in-time recovery: a closed one holding the row a damage changes, and the last one after it.
+        await MariaDbTests.ScalarAsync(sandbox, "node0", "insert into shop.customers values (9001, 'customer 9001', 'binlogged'); "
+            + "flush binary logs; insert into shop.customers values (9002, 'customer 9002', 'last'); select 1");
+        LastGtid = await MariaDbTests.TextAsync(sandbox, "node0", "select @@gtid_binlog_pos");
+        await MariaDbPointInTime.ArchiveBinlogsAsync(cluster, repository, CancellationToken.None);
+    }
+
+    public Task DisposeAsync()
+    {
+        Root.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The corruption matrix of MariaDB backups: every file kind of a dump and of a physical copy damaged, with the
+/// backup's own checksums left as they were and rewritten to match; every row is a FAIL naming the file.
+/// </summary>
+public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITestOutputHelper output)
+    : IClassFixture<MariaDbCorruptionBackups>
+{
+    public const string Kept = "checksums kept", Rewritten = "checksums rewritten";
+
+    public static TheoryData<string, string, string> Rows()
+    {
+        var rows = new TheoryData<string, string, string>();
+        foreach (var (file, damage) in new[]
+                 {
+                     ("dump.sql", "value flipped"), ("dump.sql", "truncated"),
+                     ("physical/shop/customers.ibd", "value flipped"), ("physical/shop/customers.ibd", "truncated"),
+                     ("physical/ib_logfile0", "bytes flipped"),
+                     ("physical/xtrabackup_checkpoints", "value flipped"), ("physical/xtrabackup_checkpoints", "truncated"),
+                 })
+        {
+            rows.Add(file, damage, Kept);
+            rows.Add(file, damage, Rewritten);
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// An archived binlog has no checksum DrTools could compare beyond its events' own CRC32: a value changed with the CRC
+    /// rewritten is another valid history, which nothing recorded can tell from the real one (not a row here).
+    /// </summary>
+    public static TheoryData<string, string> BinlogRows() => new() { { "value flipped", Kept }, { "truncated", Kept } };
+
+    [Theory]
+    [MemberData(nameof(BinlogRows))]
+    public async Task A_damaged_archived_binlog_fails_point_in_time_recovery_naming_it(string damage, string checksums)
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var path = Assert.Single(Directory.GetFiles(MariaDbPointInTime.BinlogDirectory(repository)),
+            f => File.ReadAllBytes(f).AsSpan().IndexOf("binlogged"u8) >= 0);
+        if (damage == "truncated") BackupCorruption.Truncate(path);
+        else BackupCorruption.FlipValue(path, "", "binlogged", everywhere: true);
+        var options = new PointInTimeOptions
+        {
+            Target = RecoveryTarget.Immediate,
+            MustExist = ["select 1 from shop.customers where id = 9002"],
+            KeepInstance = false,
+            Root = work.Path,
+        };
+
+        var target = MariaDbRecoveryTarget.ToGtid(fixture.LastGtid);
+        var result = await MariaDbPointInTime.RestoreAsync(repository, target, options, fixture.DumpId, CancellationToken.None);
+
+        output.WriteLine($"binlog {damage}, {checksums}: {result.Reason}");
+        Assert.False(result.Passed, $"binlog {damage}, {checksums}: a wrong PASS");
+        Assert.True(result.Reason!.Contains(Path.GetFileName(path), StringComparison.Ordinal),
+            $"binlog {damage}, {checksums}: {result.Reason}");
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task A_damaged_backup_file_fails_verification_naming_it(string file, string damage, string checksums)
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(file == "dump.sql" ? fixture.DumpId : fixture.PhysicalId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Path.Combine(directory, file);
+        var rewritten = checksums == Rewritten;
+        switch (damage)
+        {
+            case "value flipped" when file == "dump.sql":
+                BackupCorruption.FlipValue(path, "(43,'customer 43','", "regular");
+                break;
+            case "value flipped" when file.EndsWith("checkpoints", StringComparison.Ordinal):
+                BackupCorruption.FlipValue(path, "last_lsn = ", ""); // its first digit becomes a control character
+                break;
+            case "value flipped":
+                var at = BackupCorruption.FlipValue(path, "customer 43", "regular");
+                if (rewritten) BackupCorruption.RewriteInnoDbPageChecksum(path, at, (byte)'r');
+                break;
+            case "truncated":
+                BackupCorruption.Truncate(path);
+                // A dump's own completeness mark is mariadb-dump's trailer: put back after the cut.
+                if (rewritten && file == "dump.sql") await File.AppendAllTextAsync(path, "\n-- Dump completed on 2026-01-01  0:00:00\n");
+                break;
+            default:
+                // Inside the log records (the rows written after the checkpoint), past the 12 kB of header and checkpoints.
+                BackupCorruption.FlipBytes(path, 12288 + (new FileInfo(path).Length - 12288) / 2, 8);
+                break;
+        }
+        if (rewritten) BackupCorruption.RewriteDigest(directory, file);
+
+        var options = new BackupVerificationOptions { Root = work.Path };
+        var result = await MariaDbBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
+
+        output.WriteLine($"{file} {damage}, {checksums}: {result.Reason}");
+        Assert.False(result.Passed, $"{file} {damage}, {checksums}: a wrong PASS");
+        // Named as the backup's folder holds it; a physical copy's own tools name its files within it (shop/customers.ibd).
+        var named = file.StartsWith("physical/", StringComparison.Ordinal) ? file["physical/".Length..] : file;
+        Assert.True(result.Reason!.Contains(named, StringComparison.Ordinal), $"{file} {damage}, {checksums}: {result.Reason}");
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes); // the verification's instance is gone
+    }
+}

@@ -1,0 +1,86 @@
+using DrTools.Core.Backups;
+using DrTools.Core.Redis;
+
+using Xunit.Abstractions;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>An RDB and an AOF backup of one Redis server, in a repository each row copies before damaging it.</summary>
+public sealed class RedisCorruptionBackups : IAsyncLifetime
+{
+    public TemporaryRoot Root { get; } = new();
+    public string Repository => Path.Combine(Root.Path, "repo");
+    public string RdbId { get; private set; } = "";
+    public string AofId { get; private set; } = "";
+
+    public async Task InitializeAsync()
+    {
+        await using var sandbox = await RedisTests.CreateAsync(Root, replicas: 0);
+        // Short strings that are not numbers: stored as they are (no integer encoding, no LZF), so one can be damaged in place.
+        await RedisTests.CliAsync(sandbox, "node0", "MSET", "acct:1", "balance-100", "acct:2", "balance-200", "user:7", "ada");
+        await RedisTests.CliAsync(sandbox, "node0", "HSET", "cart:7", "apples", "3", "pears", "1");
+        await RedisTests.CliAsync(sandbox, "node0", "RPUSH", "queue:jobs", "a", "b", "c");
+        var repository = BackupRepository.Open(Repository, create: true);
+        var cluster = (RedisCluster)sandbox.Cluster;
+        RdbId = (await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Rdb, CancellationToken.None)).Id;
+        AofId = (await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Aof, CancellationToken.None)).Id;
+    }
+
+    public Task DisposeAsync()
+    {
+        Root.Dispose();
+        return Task.CompletedTask;
+    }
+}
+
+/// <summary>
+/// The corruption matrix of Redis backups: every file kind of an RDB and an AOF backup damaged, with the backup's own
+/// checksums (files.sha256, the RDB's CRC64) left as they were and rewritten to match; every row is a FAIL naming the file.
+/// </summary>
+public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOutputHelper output) : IClassFixture<RedisCorruptionBackups>
+{
+    public static TheoryData<string, string, string> Rows()
+    {
+        var rows = new TheoryData<string, string, string>();
+        foreach (var (file, damage) in new[]
+                 {
+                     ("dump.rdb", "value flipped"), ("dump.rdb", "truncated"),
+                     ("appendonlydir/*.base.rdb", "value flipped"), ("appendonlydir/*.base.rdb", "truncated"),
+                     ("appendonlydir/*.manifest", "value flipped"), ("appendonlydir/*.manifest", "truncated"),
+                 })
+        {
+            rows.Add(file, damage, MariaDbCorruptionTests.Kept);
+            rows.Add(file, damage, MariaDbCorruptionTests.Rewritten);
+        }
+        return rows;
+    }
+
+    [Theory]
+    [MemberData(nameof(Rows))]
+    public async Task A_damaged_backup_file_fails_verification_naming_it(string kind, string damage, string checksums)
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(kind == "dump.rdb" ? fixture.RdbId : fixture.AofId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Assert.Single(Directory.GetFiles(Path.Combine(directory, Path.GetDirectoryName(kind)!), Path.GetFileName(kind)));
+        var file = Path.GetRelativePath(directory, path);
+        var rewritten = checksums == MariaDbCorruptionTests.Rewritten;
+        if (damage == "truncated") BackupCorruption.Truncate(path);
+        else if (file.EndsWith(".manifest", StringComparison.Ordinal)) BackupCorruption.FlipValue(path, "type ", "b");
+        else
+        {
+            var at = BackupCorruption.FlipValue(path, "", "balance-100");
+            if (rewritten) BackupCorruption.RewriteRdbCrc(path, at, (byte)'b');
+        }
+        if (rewritten) BackupCorruption.RewriteDigest(directory, file);
+
+        var options = new BackupVerificationOptions { Root = work.Path };
+        var result = await RedisBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
+
+        output.WriteLine($"{file} {damage}, {checksums}: {result.Reason}");
+        Assert.False(result.Passed, $"{file} {damage}, {checksums}: a wrong PASS");
+        Assert.True(result.Reason!.Contains(file, StringComparison.Ordinal), $"{file} {damage}, {checksums}: {result.Reason}");
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes); // the verification's instance is gone
+    }
+}
