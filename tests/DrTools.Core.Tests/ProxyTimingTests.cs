@@ -20,7 +20,8 @@ public sealed class ProxyTimingTests
         var socket = Path.Combine(folder.Path, "proxy.sock");
         var proxy = FaultProxyServer.RunAsync(socket, stop.Token);
         var control = new FaultProxyControl(socket);
-        await Polling.RequireAsync(() => Task.FromResult(control.Exists), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10), () => "no proxy", CancellationToken.None);
+        await Polling.RequireAsync(() => Task.FromResult(control.Exists), TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(10),
+            () => "no proxy", CancellationToken.None);
         var port = await control.ListenAsync(((IPEndPoint)echo.LocalEndpoint).Port, null, CancellationToken.None);
         await control.SetAsync(port, new ProxyToxic("latency-1", FaultKind.Latency) { DelayMs = 7 }, CancellationToken.None);
 
@@ -37,7 +38,8 @@ public sealed class ProxyTimingTests
             var roundTrip = Stopwatch.GetElapsedTime(started);
             if (roundTrip < shortest) shortest = roundTrip;
         }
-        Assert.True(shortest >= TimeSpan.FromMilliseconds(14), $"the shortest of 200 round trips took {shortest.TotalMilliseconds:0.000} ms with 7 ms each way");
+        Assert.True(shortest >= TimeSpan.FromMilliseconds(14),
+            $"the shortest of 200 round trips took {shortest.TotalMilliseconds:0.000} ms with 7 ms each way");
 
         await stop.CancelAsync();
         client.Dispose();

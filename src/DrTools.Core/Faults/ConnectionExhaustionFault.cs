@@ -76,7 +76,8 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
         {
             foreach (var connection in held.Connections) await connection.DisposeAsync();
             // Undone means a client is not refused for want of a slot: a closed session's slot is free once its backend exits.
-            var accepted = await Polling.UntilAsync(() => SlotFreeAsync(held.ConnectionString, cancellationToken), Released, TimeSpan.FromMilliseconds(20), cancellationToken);
+            var accepted = await Polling.UntilAsync(() => SlotFreeAsync(held.ConnectionString, cancellationToken), Released,
+                TimeSpan.FromMilliseconds(20), cancellationToken);
             return $"{held.Connections.Count} idle session(s) closed"
                 + (accepted ? "" : $"; the member still refused a new session {DurationText.Format(Released)} later");
         }

@@ -183,7 +183,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         foreach (var label in stray)
         {
             MemberCgroup.Leave(label, "");
-            var record = new FaultRecord(Path.GetFileName(label), FaultKind.Partition, "?", $"cgroup label {label} without a record", DateTimeOffset.UtcNow, 0);
+            var record = new FaultRecord(Path.GetFileName(label), FaultKind.Partition, "?", $"cgroup label {label} without a record",
+                DateTimeOffset.UtcNow, 0);
             ended.Add(new FaultEnd(record, DateTimeOffset.UtcNow, true, $"cgroup label {label} removed"));
         }
         return ended;

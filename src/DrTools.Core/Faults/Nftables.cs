@@ -60,7 +60,8 @@ internal static class Nftables
 
     /// <summary>Every rule on this machine, as nft lists them.</summary>
     public static async Task<string> RulesetAsync(CancellationToken cancellationToken) =>
-        (await CommandRunner.RunAsync(new CommandSpec("nft list ruleset", Program("reading network faults"), ["list", "ruleset"]), cancellationToken))
+        (await CommandRunner.RunAsync(
+            new CommandSpec("nft list ruleset", Program("reading network faults"), ["list", "ruleset"]), cancellationToken))
             .StandardOutput;
 
     /// <summary>DrTools' tables present now (inet drtools_*).</summary>

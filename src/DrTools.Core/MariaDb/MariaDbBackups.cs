@@ -210,7 +210,8 @@ public static partial class MariaDbBackups
         if (result.ExitCode != 0)
         {
             var errors = lines.Where(l => l.Contains("[ERROR]", StringComparison.Ordinal)).Take(2).ToList();
-            var redo = errors.Any(e => e.Contains("Log scan aborted", StringComparison.Ordinal) || e.Contains("FILE_CHECKPOINT", StringComparison.Ordinal));
+            var redo = errors.Any(e =>
+                e.Contains("Log scan aborted", StringComparison.Ordinal) || e.Contains("FILE_CHECKPOINT", StringComparison.Ordinal));
             var why = string.Join(" | ", errors.Count > 0 ? errors : lines.TakeLast(3));
             throw new DrToolsException($"mariadb-backup --prepare of {shownAs} failed (exit code {result.ExitCode})"
                 + $"{(redo ? $": its redo log {log} is damaged" : "")}: {why}", DrErrorKind.ExternalCommandFailed);

@@ -48,7 +48,8 @@ public static partial class RedisBackups
                 await primary.CommandAsync(connection, cancellationToken, "BGREWRITEAOF");
                 await WaitAsync(primary, connection, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", () => Task.FromResult(true), cancellationToken);
                 var aof = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "appenddirname"));
-                await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp", ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, AofDirectory)]), cancellationToken);
+                await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp",
+                    ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, AofDirectory)]), cancellationToken);
             }
             Engines.BackupFiles.Write(directory);
             var server = await connection.InfoAsync("server", cancellationToken);
@@ -105,7 +106,9 @@ public static partial class RedisBackups
             var check = new CommandSpec($"{(backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb")} of backup {backup.Id}",
                 backup.Kind == Aof ? "redis-check-aof" : "redis-check-rdb", [checkedPath]);
             var damaged = Engines.BackupFiles.Check(directory) ?? (backup.Kind == Aof ? Unlisted(directory) : null);
-            var checkedFiles = damaged is null ? await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken) : null;
+            var checkedFiles = damaged is null
+                ? await CommandRunner.RunAsync(check with { RequireSuccess = false }, cancellationToken)
+                : null;
             if (damaged is not null) verification.Reason = $"files: {damaged}";
             else if (checkedFiles!.ExitCode != 0)
             {
@@ -119,7 +122,11 @@ public static partial class RedisBackups
                     var instance = verification.Instance = Engines.EngineBackups.NewInstance(Engines.StoreEngines.Redis, options);
                     var member = instance.AddMember("restored");
                     Directory.CreateDirectory(member.DataDirectory);
-                    if (backup.Kind == Aof) await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp", ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]), cancellationToken);
+                    if (backup.Kind == Aof)
+                    {
+                        await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp",
+                            ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]), cancellationToken);
+                    }
                     else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
                     await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token),
@@ -170,7 +177,9 @@ public static partial class RedisBackups
     }
 
     private static string Manifest(string directory) =>
-        Directory.Exists(Path.Combine(directory, AofDirectory)) ? Directory.GetFiles(Path.Combine(directory, AofDirectory), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, AofDirectory) : Path.Combine(directory, AofDirectory);
+        Directory.Exists(Path.Combine(directory, AofDirectory))
+            ? Directory.GetFiles(Path.Combine(directory, AofDirectory), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, AofDirectory)
+            : Path.Combine(directory, AofDirectory);
 
     /// <summary>What a check tool said went wrong, in one line.</summary>
     private static string Summary(CommandResult result)
