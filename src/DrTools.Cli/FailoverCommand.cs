@@ -56,7 +56,8 @@ public static class FailoverCommand
         {
             foreach (var option in new Option[]
             {
-                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeClients, ProbeConnectionString, ReadProbeConnectionString, Tables,
+                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeClients, ProbeConnectionString, ReadProbeConnectionString,
+                Tables,
                 NoIntegrity, FaultCommand, StopCommand,
                 DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
@@ -85,7 +86,8 @@ public static class FailoverCommand
         {
             var probe = new ProbeOptions
             {
-                Rate = parse.GetValue(ProbeRate), Clients = parse.GetValue(ProbeClients), ConnectionString = parse.GetValue(ProbeConnectionString),
+                Rate = parse.GetValue(ProbeRate), Clients = parse.GetValue(ProbeClients),
+                ConnectionString = parse.GetValue(ProbeConnectionString),
             };
             var options = new FailoverOptions
             {

@@ -64,11 +64,13 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var check = ProbeHistoryChecker.Check(history);
         if (check.WriteOutage.LastBefore is { } lastWrite)
         {
-            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}{Client(lastWrite)}", lastWrite.Acknowledged);
+            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}{Client(lastWrite)}",
+                lastWrite.Acknowledged);
         }
         if (check.WriteOutage.FirstAfter is { } firstWrite)
         {
-            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}{Client(firstWrite)}", firstWrite.Acknowledged);
+            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}{Client(firstWrite)}",
+                firstWrite.Acknowledged);
         }
         if (check.ReadOutage.FirstAfter is { } firstRead)
         {
@@ -221,9 +223,13 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         string start)
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
-        var each = options.Clients == 1 ? "" : $" across the clients, {DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} for each";
+        var each = options.Clients == 1
+            ? ""
+            : $" across the clients, {DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} for each";
         var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
-            + (options.Churns && outage.FailedClients.Contains(options.Clients) ? $" (client {options.Clients}: a new connection for every attempt)" : "");
+            + (options.Churns && outage.FailedClients.Contains(options.Clients)
+                ? $" (client {options.Clients}: a new connection for every attempt)"
+                : "");
         var method = $"{options.Rate}/s {probe.Statement} through {probe.Path} by {probe.Clients}: "
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
             + $"{resolution}{each}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "

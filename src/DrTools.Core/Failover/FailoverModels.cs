@@ -175,7 +175,8 @@ public sealed record FailoverResult
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, .. WindowFigures, ReadReconnection, LostWrites, DataLossWindow,
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, .. WindowFigures,
+        ReadReconnection, LostWrites, DataLossWindow,
         .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true

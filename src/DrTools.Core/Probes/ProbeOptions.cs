@@ -2,7 +2,9 @@ namespace DrTools.Core.Probes;
 
 public sealed record ProbeOptions
 {
-    /// <summary>The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.</summary>
+    /// <summary>
+    /// The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.
+    /// </summary>
     public const double MinRate = 0.1, MaxRate = 1000;
     /// <summary>The clients a probe can run: one is a single connection; more than 64 is a load test.</summary>
     public const int MinClients = 1, MaxClients = 64, DefaultClients = 4;
@@ -19,7 +21,9 @@ public sealed record ProbeOptions
     /// still serves open connections but not new ones fails it alone.
     /// </summary>
     public int Clients { get; init; } = DefaultClients;
-    /// <summary>How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.</summary>
+    /// <summary>
+    /// How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.
+    /// </summary>
     public string? ConnectionString { get; init; }
     /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
@@ -37,11 +41,13 @@ public sealed record ProbeOptions
     {
         if (Rate is <= 0 or > MaxRate)
         {
-            throw new DrToolsException($"probe rate {Rate}/s is out of range (more than 0, at most {MaxRate}).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"probe rate {Rate}/s is out of range (more than 0, at most {MaxRate}).",
+                DrErrorKind.InvalidArgument);
         }
         if (Clients is < MinClients or > MaxClients)
         {
-            throw new DrToolsException($"probe clients {Clients} is out of range ({MinClients} to {MaxClients}).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"probe clients {Clients} is out of range ({MinClients} to {MaxClients}).",
+                DrErrorKind.InvalidArgument);
         }
     }
 }
