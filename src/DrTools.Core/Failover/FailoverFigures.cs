@@ -187,20 +187,22 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             options.RtoTarget, start);
         var inWindow = $"{writes.Statement} through {writes.Path} by {writes.Clients}, in the write-unavailability window of "
             + $"{Seconds(TimeSpan.FromSeconds(write.Measured))} s (the RTO figure) on the drill's monotonic clock";
-        Measurement[] beside =
-        [
-            check.Figure(ProbeHistoryChecker.WriteLongestGap) with
+        // Decided by the checker whenever the probe wrote at all (its attempts name their clients).
+        var beside = check.Figures.Select(f => f.Name switch
+        {
+            ProbeHistoryChecker.WriteLongestGap => f with
             {
                 Method = $"{writes.Statement} through {writes.Path} by {writes.Clients}: the longest gap between one client's "
                     + $"consecutive acknowledgements from its last one before {start}, on the drill's monotonic clock; shorter than the "
                     + "window when clients failed at different moments (a new connection failing while open ones wrote)",
             },
-            check.Figure(ProbeHistoryChecker.WriteErrorRate) with
+            ProbeHistoryChecker.WriteErrorRate => f with
             {
                 Method = $"{check.WriteOutage.FailedAttempts} of {check.WriteOutage.Attempts} attempt(s) failed or indeterminate, "
                     + inWindow,
             },
-        ];
+            _ => null,
+        }).OfType<Measurement>().ToList();
         var lost = check.Figure(ProbeHistoryChecker.LostWrites) with
         {
             Target = options.RpoTarget == TimeSpan.Zero ? 0 : null,

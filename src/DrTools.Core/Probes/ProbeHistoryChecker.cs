@@ -75,16 +75,24 @@ public static class ProbeHistoryChecker
         {
             new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null,
                 WindowMethod("the fault", ProbeKind.Write)),
-            new(WriteLongestGap, writeOutage.LongestGap.TotalSeconds, "s", null,
-                "the longest gap between one client's consecutive acknowledgements from its last one before the fault"),
-            new(WriteErrorRate, Math.Round(writeOutage.ErrorRate, 3), "%", null,
-                "failed or indeterminate attempts of all sent in the write-unavailability window, every client's"),
+        };
+        // Beside the window, from a history that records the probe's clients: one written before clients is one
+        // connection's, and its journal has no such figures.
+        if (history.Any(o => o.F == HistoryOperation.Write && o.Client is not null))
+        {
+            figures.Add(new(WriteLongestGap, writeOutage.LongestGap.TotalSeconds, "s", null,
+                "the longest gap between one client's consecutive acknowledgements from its last one before the fault"));
+            figures.Add(new(WriteErrorRate, Math.Round(writeOutage.ErrorRate, 3), "%", null,
+                "failed or indeterminate attempts of all sent in the write-unavailability window, every client's"));
+        }
+        figures.AddRange(
+        [
             new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null,
                 WindowMethod("the fault", ProbeKind.Read)),
             new(LostWrites, loss.LostSequences.Count, "writes", null, "acknowledged sequences absent from the final read"),
             new(DataLossWindow, loss.Window.TotalSeconds, "s", null,
                 "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
-        };
+        ]);
         if (splitBrain is not null)
         {
             figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0,
