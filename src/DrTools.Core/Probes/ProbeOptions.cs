@@ -7,9 +7,9 @@ public sealed record ProbeOptions
     /// </summary>
     public const double MinRate = 0.1, MaxRate = 1000;
     /// <summary>The clients a probe can run: one is a single connection; more than 64 is a load test.</summary>
-    public const int MinClients = 1, MaxClients = 64, DefaultClients = 4;
+    public const int MinClients = 1, MaxClients = 64, DefaultClients = 1;
     /// <summary>What the probe clients option does, the same words on every surface that takes it.</summary>
-    public const string ClientsHelp = "Probe clients writing (and reading) at once, as an application's pool does (default 4, "
+    public const string ClientsHelp = "Probe clients writing (and reading) at once, as an application's pool does (default 1, "
         + "1 to 64): the rate is shared among them; with two or more, the last opens a new connection for every attempt, so a "
         + "path that serves open connections but not new ones is seen. The RTO figure is the window from the first failed "
         + "attempt of any client to the last.";
