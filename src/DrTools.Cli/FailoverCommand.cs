@@ -20,6 +20,10 @@ public static class FailoverCommand
         public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
         public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
         public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
+        public Option<int> ProbeClients { get; } = new Option<int>("--probe-clients")
+        {
+            Description = ProbeOptions.ClientsHelp, DefaultValueFactory = _ => ProbeOptions.DefaultClients,
+        }.InRange(ProbeOptions.MinClients, ProbeOptions.MaxClients);
         public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
         public Option<string?> ReadProbeConnectionString { get; } = new("--read-probe-connection-string")
         {
@@ -52,7 +56,8 @@ public static class FailoverCommand
         {
             foreach (var option in new Option[]
             {
-                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeConnectionString, ReadProbeConnectionString, Tables,
+                Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeClients, ProbeConnectionString, ReadProbeConnectionString,
+                Tables,
                 NoIntegrity, FaultCommand, StopCommand,
                 DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
@@ -79,7 +84,11 @@ public static class FailoverCommand
 
         public FailoverOptions Read(ParseResult parse)
         {
-            var probe = new ProbeOptions { Rate = parse.GetValue(ProbeRate), ConnectionString = parse.GetValue(ProbeConnectionString) };
+            var probe = new ProbeOptions
+            {
+                Rate = parse.GetValue(ProbeRate), Clients = parse.GetValue(ProbeClients),
+                ConnectionString = parse.GetValue(ProbeConnectionString),
+            };
             var options = new FailoverOptions
             {
                 Mode = parse.GetValue(Mode),

@@ -49,6 +49,10 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(0.1, 1000)]
     public double ProbeRate { get; set; } = 20;
 
+    [Parameter(HelpMessage = ProbeOptions.ClientsHelp)]
+    [ValidateRange(ProbeOptions.MinClients, ProbeOptions.MaxClients)]
+    public int ProbeClients { get; set; } = ProbeOptions.DefaultClients;
+
     [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session Attributes=read-write).")]
     public string? ProbeConnectionString { get; set; }
 
@@ -127,7 +131,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var probe = new ProbeOptions { Rate = ProbeRate };
+        var probe = new ProbeOptions { Rate = ProbeRate, Clients = ProbeClients };
         var options = new FailoverOptions
         {
             Mode = Enum.Parse<FailoverMode>(Mode, ignoreCase: true),

@@ -181,7 +181,11 @@ public sealed class RobustnessCliTests
 
     [Fact]
     public void The_walk_finds_the_options_it_must_cover() =>
-        Assert.Superset(new HashSet<string> { "--max-lag", "--connect-timeout", "--rto", "--max-age", "--xid", "--standbys", "--probe-rate", "--max-lag-bytes", "--phase-timeout", "--interval" },
+        Assert.Superset(new HashSet<string>
+            {
+                "--max-lag", "--connect-timeout", "--rto", "--max-age", "--xid", "--standbys", "--probe-rate", "--probe-clients",
+                "--max-lag-bytes", "--phase-timeout", "--interval",
+            },
             OutOfRangeValues().Select(row => (string)row[1]).ToHashSet());
 
     /// <summary>A password full of shell and YAML metacharacters, written in a connection string as its syntax quotes it.</summary>

@@ -361,10 +361,12 @@ public sealed class FailoverTests
         var drillSoFar = TimeSpan.Zero;
         long stallStarted = 0;
         Task? release = null;
+        // Every client of the write probe stalls on its insert, the one opening a new connection for every write too.
+        var clients = new ProbeOptions().Clients;
         var options = new FailoverOptions
         {
             Mode = FailoverMode.Switchover, CheckIntegrity = false,
-            // The stalled insert must not time out on its own: only the stop may end it.
+            // The stalled inserts must not time out on their own: only the stop may end them.
             WriteProbe = new ProbeOptions { Rate = 50, AttemptTimeout = TimeSpan.FromMinutes(5) },
             BeforeProbesStop = async token =>
             {
@@ -376,8 +378,9 @@ public sealed class FailoverTests
                     "alter system set synchronous_standby_names = 'never_a_standby'; select pg_reload_conf()");
                 // Stalled longer than the whole drill so far: counted as a sample, it would be the longest gap of all.
                 await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node1",
-                    $"{probeWaitsOnCommit} and now() - query_start > interval '{(long)drillSoFar.TotalMilliseconds} ms'") == 1,
-                    TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20), () => "the probe's insert never waited on its commit", token);
+                    $"{probeWaitsOnCommit} and now() - query_start > interval '{(long)drillSoFar.TotalMilliseconds} ms'") == clients,
+                    TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20), () => "the probe's inserts never all waited on their commit",
+                    token);
                 release = Task.Run(async () =>
                 {
                     await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node1", probeWaitsOnCommit) == 0,
@@ -392,14 +395,17 @@ public sealed class FailoverTests
 
         Assert.True(result.WriteUnavailability.Measured < drillSoFar.TotalSeconds,
             $"{result.WriteUnavailability} (stall longer than {drillSoFar})");
-        var stalled = Assert.Single(result.WriteSamples, s => s.Stopped);
-        Assert.Equal(result.WriteSamples.Max(s => s.Sequence), stalled.Sequence);
-        Assert.Null(stalled.Acknowledged);
+        // One write in flight per client, its last, and none of them acknowledged at the stop.
+        var stalled = result.WriteSamples.Where(s => s.Stopped).OrderBy(s => s.Client).ToList();
+        Assert.Equal(Enumerable.Range(1, clients), stalled.Select(s => s.Client));
+        Assert.All(stalled, s => Assert.Equal(result.WriteSamples.Where(w => w.Client == s.Client).Max(w => w.Sequence), s.Sequence));
+        Assert.All(stalled, s => Assert.Null(s.Acknowledged));
         var firstAfter = Assert.Single(result.Timeline, e => e.Name == "first write acknowledged after the outage");
         Assert.True(firstAfter.At < System.Diagnostics.Stopwatch.GetElapsedTime(result.ClockOrigin, stallStarted));
         // Committed locally all the same: on the new primary, and neither lost nor counted as acknowledged.
-        Assert.Equal(1L, await Sql.ScalarAsync<long>(sandbox, "node1",
-            $"select count(*) from {Probe.Table} where run_id = '{result.RunId}' and seq = {stalled.Sequence}"));
+        Assert.Equal(clients, await Sql.ScalarAsync<long>(sandbox, "node1",
+            $"select count(*) from {Probe.Table} where run_id = '{result.RunId}' "
+            + $"and seq in ({string.Join(", ", stalled.Select(s => s.Sequence))})"));
         Assert.Equal(0, result.LostWrites.Measured);
         Assert.Equal(result.WriteSamples.Count(s => s.Succeeded), result.AcknowledgedWrites);
     }

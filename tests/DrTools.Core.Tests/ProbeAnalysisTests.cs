@@ -77,4 +77,124 @@ public sealed class ProbeAnalysisTests
         // Without a final primary, a's late acknowledgements are availability, as before.
         Assert.Equal(4, ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15)).LastBefore!.Sequence);
     }
+
+    /// <summary>
+    /// Four clients writing every 0.4 s each, 0.1 s apart, from 0 to <paramref name="until"/>: client 4's attempts sent
+    /// in [<paramref name="failFrom"/>, <paramref name="failTo"/>) fail, everyone else's are acknowledged 10 ms later.
+    /// </summary>
+    private static List<ProbeSample> FourClients(double until, double failFrom, double failTo, int failing = 4)
+    {
+        var samples = new List<ProbeSample>();
+        var sequence = 0L;
+        for (var at = 0.0; at < until - 1e-9; at += 0.4)
+        {
+            for (var client = 1; client <= 4; client++)
+            {
+                var sent = Math.Round(at + (client - 1) * 0.1, 6);
+                var sample = client == failing && sent >= failFrom && sent < failTo
+                    ? Failed(++sequence, sent)
+                    : Ok(++sequence, sent, sent + 0.01, "a:1");
+                samples.Add(sample with { Client = client });
+            }
+        }
+        return samples;
+    }
+
+    /// <summary>The same attempt of the same client, failed.</summary>
+    private static ProbeSample FailedAt(ProbeSample sample) =>
+        Failed(sample.Sequence, sample.Sent.TotalSeconds) with { Client = sample.Client };
+
+    [Fact]
+    public void One_client_failing_while_the_others_write_makes_the_window_from_its_last_acknowledgement_to_its_next()
+    {
+        // Client 4 (a new connection per write) fails from 1.5 s to 3.1 s while clients 1-3 keep writing every 0.4 s.
+        var samples = FourClients(until: 5, failFrom: 1.5, failTo: 3.2);
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        // Its last acknowledgement before: sent 1.1 (acknowledged 1.11); its next: sent 3.5 (acknowledged 3.51).
+        Assert.Equal((4, 1.11), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((4, 3.51), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal(2.4, outage.Duration!.Value.TotalSeconds, 6);
+        Assert.Equal(2.4, outage.LongestGap.TotalSeconds, 6);
+        // Sent in [1.11, 3.51): client 4's five failures (1.5, 1.9, 2.3, 2.7, 3.1) among 24 attempts.
+        Assert.Equal((5, 24), (outage.FailedAttempts, outage.Attempts));
+        Assert.Equal([4], outage.FailedClients);
+        // Kept-open connections alone (what one kept-open connection saw) never failed: one interval of theirs.
+        var kept = ProbeAnalysis.Outage(samples.Where(s => s.Client != 4).ToList(), TimeSpan.FromSeconds(1));
+        Assert.Equal((0, 0.4), (kept.FailedAttempts, Math.Round(kept.Duration!.Value.TotalSeconds, 6)));
+    }
+
+    [Fact]
+    public void The_window_runs_from_the_first_failure_of_any_client_to_the_last_with_the_error_rate_inside_it()
+    {
+        // Client 2 fails around 1.3 s, client 4 around 3.5 s: one window from before the first to after the last.
+        var samples = FourClients(until: 6, failFrom: 3.4, failTo: 3.6);
+        samples = samples.Select(s => s.Client == 2 && s.Sent == TimeSpan.FromSeconds(1.3) ? FailedAt(s) : s).ToList();
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        Assert.Equal((2, 0.91), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((4, 3.91), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal(3.0, outage.Duration!.Value.TotalSeconds, 6);
+        // Each client's longest gap is 0.8 s: the window is longer than any one of them.
+        Assert.Equal(0.8, outage.LongestGap.TotalSeconds, 6);
+        Assert.Equal((2, 30), (outage.FailedAttempts, outage.Attempts));
+        Assert.Equal(100.0 * 2 / 30, outage.ErrorRate, 9);
+        Assert.Equal([2, 4], outage.FailedClients);
+    }
+
+    [Fact]
+    public void Without_a_failure_the_window_is_the_longest_gap_and_a_hung_write_longer_than_the_failures_is_in_it()
+    {
+        // No failure: client 3's write sent at 2.2 hangs until 3.0 (its gap 1.21 to 3.0), the others write on.
+        var samples = FourClients(until: 5, failFrom: 99, failTo: 99)
+            .Select(s => s.Client == 3 && s.Sent == TimeSpan.FromSeconds(2.2) ? s with { Acknowledged = TimeSpan.FromSeconds(3.0) } : s)
+            .Where(s => !(s.Client == 3 && s.Sent > TimeSpan.FromSeconds(2.2) && s.Sent < TimeSpan.FromSeconds(3.0))).ToList();
+        var quiet = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        Assert.Equal((3, 1.81, 3.0), (quiet.LastBefore!.Client, quiet.LastBefore.Acknowledged!.Value.TotalSeconds,
+            quiet.FirstAfter!.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((0, 0), (quiet.FailedAttempts, quiet.FailedClients.Count));
+        // One failure of client 4 at 2.3 (its gap 1.91 to 2.71) is shorter than that hang: the window covers both.
+        var failing = samples.Select(s => s.Client == 4 && s.Sent == TimeSpan.FromSeconds(2.3) ? FailedAt(s) : s).ToList();
+        var outage = ProbeAnalysis.Outage(failing, TimeSpan.FromSeconds(1));
+        Assert.Equal(1.81, outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
+        Assert.Equal(3.0, outage.FirstAfter!.Acknowledged!.Value.TotalSeconds, 6);
+        Assert.Equal([4], outage.FailedClients);
+    }
+
+    [Fact]
+    public void Stopped_attempts_and_split_brain_writes_are_left_out_client_by_client()
+    {
+        var samples = FourClients(until: 3, failFrom: 1.5, failTo: 2.4);
+        // Client 2's last attempt was cut short by the stop after hanging 2 s: no gap of its own, no failure.
+        samples.Add(new ProbeSample(1000, TimeSpan.FromSeconds(3.1), null, "a:1", "stopped", Indeterminate: true)
+        {
+            Stopped = true, Client = 2, Ended = TimeSpan.FromSeconds(5.1),
+        });
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        Assert.Equal([4], outage.FailedClients);
+        Assert.Equal((1.11, 2.71),
+            (outage.LastBefore!.Acknowledged!.Value.TotalSeconds, outage.FirstAfter!.Acknowledged!.Value.TotalSeconds));
+        // Client 4's acknowledgement at 2.71 came from "a" once "b" was the final primary (from 2.5): split brain, so its
+        // failures have no end.
+        var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(2.5));
+        var split = samples.Select(s => s.Sent >= TimeSpan.FromSeconds(2.5) && s.Client != 4 && s.Succeeded ? s with { Host = "b:1" } : s)
+            .ToList();
+        var open = ProbeAnalysis.Outage(split, TimeSpan.FromSeconds(1), final);
+        Assert.Null(open.FirstAfter);
+        Assert.Equal(1.11, open.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
+        Assert.True(open.Measured(split) >= TimeSpan.FromSeconds(1.8), $"{open.Measured(split)}");
+    }
+
+    [Fact]
+    public void The_data_loss_window_starts_at_the_last_survivor_acknowledged_before_the_first_lost_write()
+    {
+        // Two clients: 3 (client 1) hangs and is acknowledged after 4 (client 2), which is lost with 6; 3 and 5 survive.
+        ProbeSample[] samples =
+        [
+            Ok(1, 0.0, 0.01) with { Client = 1 }, Ok(2, 0.05, 0.06) with { Client = 2 }, Ok(3, 0.1, 0.5) with { Client = 1 },
+            Ok(4, 0.15, 0.16) with { Client = 2 }, Ok(5, 0.2, 0.21) with { Client = 2 }, Ok(6, 0.3, 0.31) with { Client = 2 },
+        ];
+        var loss = ProbeAnalysis.LostWrites(new HashSet<long> { 1, 2, 3, 5 }, samples);
+        Assert.Equal([4L, 6L], loss.LostSequences);
+        // From 2's acknowledgement (0.06), the last survivor before 4's (0.16), to 6's (0.31): 3's at 0.5 is later.
+        Assert.Equal(0.25, loss.Window.TotalSeconds, 6);
+    }
 }

@@ -32,9 +32,10 @@ public sealed class ProbeHistoryDrillTests
         Assert.Empty(verification.Disagreements);
         var drill = Assert.Single(verification.Drills);
         Assert.Equal(step.Drill, drill.Drill);
-        // The outages, both losses, split-brain writes (the drill observed until the topology settled), stale reads and six
-        // latency percentiles: each the journal's number, from the file alone.
-        Assert.Equal(12, verification.FiguresCompared);
+        // The outages, the longest write gap and the error rate in the write window, both losses, split-brain writes (the
+        // drill observed until the topology settled), stale reads and six latency percentiles: each the journal's number,
+        // from the file alone.
+        Assert.Equal(14, verification.FiguresCompared);
         Assert.True(verification.Passed);
 
         var operations = ProbeHistory.Load(verification.HistoryFile);

@@ -136,4 +136,40 @@ public sealed class ProbeHistoryTests
         var error = Assert.Throws<DrToolsException>(() => ProbeHistory.Load(file));
         Assert.StartsWith($"{file}:7: not a history operation", error.Message);
     }
+
+    [Fact]
+    public void A_history_s_clients_give_the_window_its_longest_gap_and_error_rate_and_read_back_from_json_lines()
+    {
+        using var folder = new TemporaryRoot();
+        var file = Path.Combine(folder.Path, ProbeHistory.FileName);
+        // Client 1 keeps writing every 0.2 s; client 2 (a new connection per write) fails from 0.7 to 1.3.
+        var writes = new List<HistoryOperation>();
+        for (var i = 0; i < 10; i++)
+        {
+            writes.Add(Write(2 * i + 1, 0.2 * i, 0.2 * i + 0.01) with { Client = 1, Connection = 1 });
+            var sent = 0.2 * i + 0.1;
+            var write = sent is > 0.5 and < 1.4
+                ? Write(2 * i + 2, sent, sent + 0.02, OperationOutcome.Fail)
+                : Write(2 * i + 2, sent, sent + 0.01);
+            writes.Add(write with { Client = 2, Connection = i + 2 });
+        }
+        var acknowledged = writes.Where(w => w.Type == OperationOutcome.Ok).Select(w => w.Sequence!.Value).ToArray();
+        HistoryOperation[] history = [.. writes, Fault(0.4), Final("a:1", null, acknowledged)];
+        AtomicFile.Write(file, ProbeHistory.ToJsonLines(history));
+        Assert.Contains("\"client\":2", File.ReadAllText(file));
+        var check = ProbeHistoryChecker.Check(ProbeHistory.Load(file));
+
+        // From client 2's acknowledgement at 0.51 to its next at 1.51: its four failures among the 10 attempts sent between.
+        Assert.Equal(1.0, check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured, 9);
+        Assert.Equal(1.0, check.Figure(ProbeHistoryChecker.WriteLongestGap).Measured, 9);
+        Assert.Equal(40, check.Figure(ProbeHistoryChecker.WriteErrorRate).Measured, 9);
+        Assert.Equal([2], check.WriteOutage.FailedClients);
+        // Without the client field (a history written before clients) the attempts are one client's, whose
+        // acknowledgements every 0.2 s hide client 2's failures from the gaps: the window is the failures' span alone,
+        // and the figures beside it, which such a history's journal does not have, are not decided.
+        var asOne = ProbeHistoryChecker.Check([.. history.Select(o => o with { Client = null })]);
+        Assert.Equal(0.8, asOne.Figure(ProbeHistoryChecker.WriteUnavailability).Measured, 9);
+        Assert.Equal(0.2, asOne.WriteOutage.LongestGap.TotalSeconds, 9);
+        Assert.DoesNotContain(asOne.Figures, f => f.Name is ProbeHistoryChecker.WriteLongestGap or ProbeHistoryChecker.WriteErrorRate);
+    }
 }

@@ -107,8 +107,9 @@ public static class ExternalDrill
     private static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server and
-    /// the newest of them is read back through the endpoint from that server; else what is missing.
+    /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server, every
+    /// client of the probe had one acknowledged by it, and the newest is read back through the endpoint from that server;
+    /// else what is missing.
     /// </summary>
     private static async Task<string?> UnsettledAsync(FailoverPlan plan, Probe writes, TimeSpan firstAfter,
         CancellationToken cancellationToken)
@@ -126,6 +127,7 @@ public static class ExternalDrill
             return $"{servers[0]} acknowledged {recent.Count} write(s) for less than {DurationText.Format(StableFor)}";
         }
         var newest = recent[^1];
+        if (writes.Unserved(firstAfter, newest.Host!) is { } unserved) return unserved;
         var (server, held) = await plan.Postgres.Member(plan.Primary).QueryAsync(
             "select host(inet_server_addr()) || ':' || inet_server_port(), "
                 + $"exists (select 1 from {Probe.Table} where run_id = '{writes.RunId}' and seq = {newest.Sequence})",

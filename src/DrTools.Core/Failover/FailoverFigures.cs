@@ -34,6 +34,11 @@ internal interface IDrillReadback
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
 internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurement ReadReconnection, Measurement LostWrites, Measurement DataLossWindow)
 {
+    /// <summary>Beside the write-unavailability window: the longest single gap and the error rate in the window.</summary>
+    public IReadOnlyList<Measurement> Window { get; init; } = [];
+
+    private static string Client(ProbeSample sample) => sample.Client == 0 ? "" : $", client {sample.Client}";
+
     /// <summary>
     /// Stops the probes and measures what they saw (outages, exact lost writes on the new primary, integrity), then the
     /// result; <paramref name="settleAsync"/> runs before the topology is read (followers catching up), and the caller
@@ -59,15 +64,17 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var check = ProbeHistoryChecker.Check(history);
         if (check.WriteOutage.LastBefore is { } lastWrite)
         {
-            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}", lastWrite.Acknowledged);
+            timeline.Mark("last write acknowledged before the outage", $"on {lastWrite.Host}{Client(lastWrite)}",
+                lastWrite.Acknowledged);
         }
         if (check.WriteOutage.FirstAfter is { } firstWrite)
         {
-            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}", firstWrite.Acknowledged);
+            timeline.Mark("first write acknowledged after the outage", $"on {firstWrite.Host}{Client(firstWrite)}",
+                firstWrite.Acknowledged);
         }
         if (check.ReadOutage.FirstAfter is { } firstRead)
         {
-            timeline.Mark("first read answered after the outage", $"by {firstRead.Host}", firstRead.Acknowledged);
+            timeline.Mark("first read answered after the outage", $"by {firstRead.Host}{Client(firstRead)}", firstRead.Acknowledged);
         }
         var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
@@ -97,6 +104,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             Duration = clock.Elapsed,
             Timeline = timeline.Events,
             WriteUnavailability = unavailability,
+            WindowFigures = figures.Window,
             ReadReconnection = figures.ReadReconnection,
             LostWrites = figures.LostWrites,
             DataLossWindow = figures.DataLossWindow,
@@ -177,6 +185,24 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             options.RtoTarget, start);
         var read = Unavailability(check.Figure(ProbeHistoryChecker.ReadReconnection), check.ReadOutage, reads, options.ReadProbe,
             options.RtoTarget, start);
+        var inWindow = $"{writes.Statement} through {writes.Path} by {writes.Clients}, in the write-unavailability window of "
+            + $"{Seconds(TimeSpan.FromSeconds(write.Measured))} s (the RTO figure) on the drill's monotonic clock";
+        // Decided by the checker whenever the probe wrote at all (its attempts name their clients).
+        var beside = check.Figures.Select(f => f.Name switch
+        {
+            ProbeHistoryChecker.WriteLongestGap => f with
+            {
+                Method = $"{writes.Statement} through {writes.Path} by {writes.Clients}: the longest gap between one client's "
+                    + $"consecutive acknowledgements from its last one before {start}, on the drill's monotonic clock; shorter than the "
+                    + "window when clients failed at different moments (a new connection failing while open ones wrote)",
+            },
+            ProbeHistoryChecker.WriteErrorRate => f with
+            {
+                Method = $"{check.WriteOutage.FailedAttempts} of {check.WriteOutage.Attempts} attempt(s) failed or indeterminate, "
+                    + inWindow,
+            },
+            _ => null,
+        }).OfType<Measurement>().ToList();
         var lost = check.Figure(ProbeHistoryChecker.LostWrites) with
         {
             Target = options.RpoTarget == TimeSpan.Zero ? 0 : null,
@@ -192,14 +218,24 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             Method = "from the acknowledgement of the last write that survived before the first lost one to the acknowledgement of the "
                 + "last lost write, on the drill's monotonic clock; 0 when no acknowledged write was lost",
         };
-        return new FailoverFigures(write, read, lost, window);
+        return new FailoverFigures(write, read, lost, window) { Window = beside };
     }
 
     private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target,
         string start)
     {
         var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
-        var method = $"{options.Rate}/s {probe.Statement} through {probe.Path}: the longest gap between consecutive acknowledgements from the last one before {start} to the end of probing, on one monotonic clock (resolution {resolution}); {outage.FailedAttempts} attempt(s) failed in it";
+        var each = options.Clients == 1
+            ? ""
+            : $" across the clients, {DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} for each";
+        var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
+            + (options.Churns && outage.FailedClients.Contains(options.Clients)
+                ? $" (client {options.Clients}: a new connection for every attempt)"
+                : "");
+        var method = $"{options.Rate}/s {probe.Statement} through {probe.Path} by {probe.Clients}: "
+            + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
+            + $"{resolution}{each}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
+            + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}";
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.
         if (outage.Duration is null)

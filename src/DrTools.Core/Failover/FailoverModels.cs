@@ -126,6 +126,8 @@ public sealed record FailoverResult
     public required IReadOnlyList<DrillEvent> Timeline { get; init; }
     /// <summary>RTO: client-observed write unavailability.</summary>
     public required Measurement WriteUnavailability { get; init; }
+    /// <summary>Beside the write-unavailability window: the longest single gap of one client, and the error rate in the window.</summary>
+    public IReadOnlyList<Measurement> WindowFigures { get; init; } = [];
     /// <summary>Client-observed time until reads were served again.</summary>
     public required Measurement ReadReconnection { get; init; }
     public required Measurement LostWrites { get; init; }
@@ -173,7 +175,8 @@ public sealed record FailoverResult
     /// <summary>Time to alert and to resolve of the alert the drill expected, when it expected one.</summary>
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, ReadReconnection, LostWrites, DataLossWindow,
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, .. WindowFigures,
+        ReadReconnection, LostWrites, DataLossWindow,
         .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true

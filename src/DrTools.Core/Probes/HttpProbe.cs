@@ -52,7 +52,8 @@ public sealed class HttpProbe : IAsyncDisposable
     {
         if (options.Rate is < ProbeOptions.MinRate or > ProbeOptions.MaxRate) throw new DrToolsException($"HTTP probe rate {options.Rate}/s is out of range ({ProbeOptions.MinRate} to {ProbeOptions.MaxRate}).", DrErrorKind.InvalidArgument);
         (_options, _clock) = (options, clock);
-        _loop = Task.Run(() => Pacing.RunAsync(options.Rate, clock, _stop.Token, AttemptAsync));
+        long sequence = 0;
+        _loop = Task.Run(() => Pacing.RunAsync(options.Rate, clock, _stop.Token, () => AttemptAsync(++sequence)));
     }
 
     public static HttpProbe Start(HttpProbeOptions options, MonotonicClock clock) => new(options, clock);

@@ -22,26 +22,16 @@ public sealed record ProbeSample(long Sequence, TimeSpan Sent, TimeSpan? Acknowl
     public bool Stopped { get; init; }
     /// <summary>When a failed attempt's failure was seen, on the drill's clock.</summary>
     public TimeSpan? Ended { get; init; }
-    /// <summary>The probe's connection the attempt used: 1 for its first, one more for each it opened since.</summary>
+    /// <summary>The probe's connection the attempt used: 1 for its first, one more for each any of its clients opened since.</summary>
     public int Connection { get; init; }
+    /// <summary>The probe's client that made the attempt, from 1 (0: not known, as in a history written before clients).</summary>
+    public int Client { get; init; }
     /// <summary>A read's answer: the run's newest sequences (at most <see cref="Probe.ReadNewest"/>) the member had.</summary>
     public IReadOnlyList<long>? Observed { get; init; }
 }
 
 /// <summary>What a probe attempt's server said: its name for itself and, for a read, the run's newest sequences it has.</summary>
 public sealed record ProbeAnswer(string Server, IReadOnlyList<long>? Observed = null);
-
-public sealed record ProbeOptions
-{
-    /// <summary>The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.</summary>
-    public const double MinRate = 0.1, MaxRate = 1000;
-    /// <summary>Attempts per second.</summary>
-    public double Rate { get; init; } = 20;
-    /// <summary>How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.</summary>
-    public string? ConnectionString { get; init; }
-    /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed.</summary>
-    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
-}
 
 /// <summary>How a probe reaches a store: each engine's client path, opened again after every failed attempt.</summary>
 public interface IProbeConnector
@@ -75,9 +65,10 @@ public interface IProbeSession : IAsyncDisposable
 }
 
 /// <summary>
-/// A client that keeps writing (sequence-numbered writes: rows of drtools_probe, or the engine's equivalent) or reading
+/// Clients that keep writing (sequence-numbered writes: rows of drtools_probe, or the engine's equivalent) or reading
 /// at a fixed rate through the application's connection path, recording every attempt on the drill's monotonic clock.
-/// A failed attempt drops the connection; the next attempt reconnects, as an application's pool would.
+/// A failed attempt drops its client's connection; the next attempt reconnects, as an application's pool would; with
+/// several clients the last one opens a new connection for every attempt (<see cref="ProbeOptions.Clients"/>).
 /// </summary>
 public sealed class Probe : IAsyncDisposable
 {
@@ -93,6 +84,7 @@ public sealed class Probe : IAsyncDisposable
     private readonly CancellationTokenSource _stop = new();
     private long _stopRequestedTicks = long.MaxValue;
     private int _connections;
+    private long _sequence;
     private Task? _loop;
 
     private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
@@ -117,6 +109,27 @@ public sealed class Probe : IAsyncDisposable
     public string ProbeData => _connector.ProbeData;
 
     public IReadOnlyList<ProbeSample> Samples => _samples.ToList();
+
+    /// <summary>The probe's clients, for reports: how many, and which opens a new connection for every attempt.</summary>
+    public string Clients => _options.ClientsText;
+
+    /// <summary>
+    /// Null once every client of the probe had an attempt acknowledged by <paramref name="member"/> at or after
+    /// <paramref name="since"/>; else which had none. A topology that serves the open connections but not new ones (a
+    /// proxy still routing them to the old primary) has not settled for an application.
+    /// </summary>
+    public string? Unserved(TimeSpan since, string member)
+    {
+        var served = _samples.Where(s => s.Succeeded && s.Acknowledged >= since && s.Host is { } host
+            && Cluster.ClusterInspector.SameEndpoint(host, member)).Select(s => s.Client).ToHashSet();
+        var unserved = Enumerable.Range(1, _options.Clients).Where(c => !served.Contains(c)).ToList();
+        if (unserved.Count == 0) return null;
+        var churn = _options.Churns && unserved.Contains(_options.Clients)
+            ? $" (client {_options.Clients} opens a new connection for every attempt)"
+            : "";
+        return $"client(s) {string.Join(", ", unserved)} of the {_kind.ToString().ToLowerInvariant()} probe's {_options.Clients} had no "
+            + $"attempt acknowledged by {member} yet{churn}";
+    }
 
     /// <summary>
     /// Set when the connection string's own settings can dominate an outage figure: a multi-host string whose Host Recheck
@@ -149,35 +162,44 @@ public sealed class Probe : IAsyncDisposable
     /// <summary>A PostgreSQL probe through the options' connection string, or the cluster's default multi-host one.</summary>
     public static Probe Start(ProbeKind kind, Guid runId, DbTarget target, ProbeOptions options, MonotonicClock clock)
     {
-        CheckRate(options);
+        options.Check();
         return Start(kind, runId, new PostgresProbeConnector(options.ConnectionString ?? DefaultConnectionString(target, kind), options.AttemptTimeout), options, clock);
     }
 
     /// <summary>A probe of any store, through the engine's connector.</summary>
     public static Probe Start(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
     {
-        CheckRate(options);
+        options.Check();
         var probe = new Probe(kind, runId, connector, options, clock);
         probe._loop = Task.Run(probe.RunAsync);
         return probe;
     }
 
-    private static void CheckRate(ProbeOptions options)
+    /// <summary>
+    /// The probe's clients at once, each at its share of the rate and shifted by one interval of the whole rate from the
+    /// one before, so that their attempts interleave; one counter numbers the sequences of all of them.
+    /// </summary>
+    private Task RunAsync()
     {
-        if (options.Rate is <= 0 or > 1000) throw new DrToolsException($"probe rate {options.Rate}/s is out of range (more than 0, at most 1000).", DrErrorKind.InvalidArgument);
+        var interval = TimeSpan.FromSeconds(1 / _options.Rate);
+        return Task.WhenAll(Enumerable.Range(1, _options.Clients)
+            .Select(client => RunClientAsync(client, churn: _options.Churns && client == _options.Clients, interval * (client - 1))));
     }
 
-    private async Task RunAsync()
+    /// <param name="churn">Opens a new connection for every attempt and closes it after, as a pool under churn does.</param>
+    private async Task RunClientAsync(int client, bool churn, TimeSpan phase)
     {
         IProbeSession? session = null;
+        var connection = 0;
         try
         {
-            await Pacing.RunAsync(_options.Rate, _clock, _stop.Token, async sequence =>
+            await Pacing.RunAsync(_options.Rate / _options.Clients, _clock, _stop.Token, async () =>
             {
+                var sequence = Interlocked.Increment(ref _sequence);
                 var sent = _clock.Elapsed;
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 attempt.CancelAfter(_options.AttemptTimeout);
-                var connection = session is null ? ++_connections : _connections;
+                if (session is null) connection = Interlocked.Increment(ref _connections);
                 var statementSent = false;
                 try
                 {
@@ -186,10 +208,10 @@ public sealed class Probe : IAsyncDisposable
                     var answer = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
-                        ? Stopped(sequence, sent, answer.Server, answered, connection)
+                        ? Stopped(sequence, sent, answer.Server, answered, client, connection)
                         : new ProbeSample(sequence, sent, answered, answer.Server, null)
                         {
-                            Connection = connection, Observed = answer.Observed,
+                            Client = client, Connection = connection, Observed = answer.Observed,
                         });
                 }
                 catch (Exception e)
@@ -198,7 +220,7 @@ public sealed class Probe : IAsyncDisposable
                     // Whatever an attempt throws is a failed attempt the client saw, unless the probe's own stop cut it short.
                     if (CutShort(ended))
                     {
-                        _samples.Enqueue(Stopped(sequence, sent, session?.Host, ended, connection));
+                        _samples.Enqueue(Stopped(sequence, sent, session?.Host, ended, client, connection));
                         return;
                     }
                     // Not connected: nothing was sent. Sent and then no answer or a lost connection: it may have committed.
@@ -208,12 +230,17 @@ public sealed class Probe : IAsyncDisposable
                         : e.Message;
                     _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate)
                     {
-                        Ended = ended, Connection = connection,
+                        Ended = ended, Client = client, Connection = connection,
                     });
                     if (session is not null) await session.DisposeAsync();
                     session = null;
                 }
-            });
+                if (churn && session is not null)
+                {
+                    await session.DisposeAsync();
+                    session = null;
+                }
+            }, phase);
         }
         finally
         {
@@ -223,8 +250,11 @@ public sealed class Probe : IAsyncDisposable
 
     private const string StoppedInFlight = "in flight when the probe stopped: indeterminate";
 
-    private static ProbeSample Stopped(long sequence, TimeSpan sent, string? host, TimeSpan ended, int connection) =>
-        new(sequence, sent, null, host, StoppedInFlight, Indeterminate: true) { Stopped = true, Ended = ended, Connection = connection };
+    private static ProbeSample Stopped(long sequence, TimeSpan sent, string? host, TimeSpan ended, int client, int connection) =>
+        new(sequence, sent, null, host, StoppedInFlight, Indeterminate: true)
+        {
+            Stopped = true, Ended = ended, Client = client, Connection = connection,
+        };
 
     /// <summary>Whether an attempt that ended at <paramref name="ended"/> was cut short by the probe's stop.</summary>
     private bool CutShort(TimeSpan ended) => ended.Ticks >= Interlocked.Read(ref _stopRequestedTicks);

@@ -4,14 +4,28 @@ using Npgsql;
 namespace DrTools.Core.Probes;
 
 /// <summary>
-/// An outage as a client saw it: the longest silence between two consecutive acknowledgements from the last one before
-/// the fault onwards (or after the last one, when the attempts after it all failed), and the attempts that failed in
-/// it. LastBefore is null when nothing was acknowledged before the fault; FirstAfter is null when nothing was
-/// acknowledged after the silence began.
+/// An outage as a probe's clients saw it, the write-unavailability window: from the last acknowledgement before the first
+/// failed attempt of any client after the fault to the first acknowledgement after the last one (each a gap between one
+/// client's consecutive acknowledgements, counted from its last one before the fault; after its last one, when the
+/// attempts after it all failed). When no attempt failed, or when one client's longest gap is longer still (a write that
+/// hung, then went through), the window covers that gap too. LastBefore is null when the window starts at the fault;
+/// FirstAfter is null when it has no end (nothing was acknowledged after the last failure).
 /// </summary>
 public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
 {
     public TimeSpan? Duration => FirstAfter?.Acknowledged - (LastBefore?.Acknowledged ?? Fault);
+
+    /// <summary>Attempts sent in the window by every client; <see cref="FailedAttempts"/> of them failed or were indeterminate.</summary>
+    public int Attempts { get; init; }
+
+    /// <summary>The longest gap between one client's consecutive acknowledgements (to its last attempt when none followed).</summary>
+    public TimeSpan LongestGap { get; init; }
+
+    /// <summary>The clients with a failed attempt in the window.</summary>
+    public IReadOnlyList<int> FailedClients { get; init; } = [];
+
+    /// <summary>Failed attempts in percent of the attempts sent in the window (0 when none was).</summary>
+    public double ErrorRate => Attempts == 0 ? 0 : 100.0 * FailedAttempts / Attempts;
 
     /// <summary>
     /// The figure: the duration, or when nothing was acknowledged after the silence began, from its start to the last
@@ -59,9 +73,11 @@ public static class ProbeAnalysis
     }
 
     /// <summary>
-    /// The longest gap between consecutive acknowledgements, counted from the last acknowledgement before the fault.
-    /// Not simply "fault to first success after it": a server being stopped or killed can still acknowledge a write or
-    /// two in its last milliseconds, and the outage a client lives through starts after those.
+    /// The write-unavailability window (<see cref="Probes.Outage"/>) over every client's gaps between consecutive
+    /// acknowledgements, counted from each one's last acknowledgement before the fault. Not simply "fault to first success
+    /// after it": a server being stopped or killed can still acknowledge a write or two in its last milliseconds, and the
+    /// outage a client lives through starts after those. With one client and one run of failures, it is that client's
+    /// longest gap.
     /// </summary>
     /// <param name="final">
     /// When the drill observed until the topology settled: the final primary. A write another member acknowledged once
@@ -72,27 +88,58 @@ public static class ProbeAnalysis
     {
         // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
         samples = samples.Where(s => !s.Stopped && final?.SplitBrain(s) != true).ToList();
-        var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
-        var start = acknowledged.FindLastIndex(s => s.Sent < fault);
-        ProbeSample? before = start >= 0 ? acknowledged[start] : null;
-        ProbeSample? after = start + 1 < acknowledged.Count ? acknowledged[start + 1] : null;
-        for (var i = Math.Max(start, 0); i + 1 < acknowledged.Count; i++)
+        if (samples.Count == 0) return new Outage(fault, null, null, 0);
+        var gaps = samples.GroupBy(s => s.Client).Select(client => Gaps(client.ToList(), fault)).ToList();
+        // Each client's longest gap, the first of equal ones: with one client, the figure it always had.
+        var longest = gaps.Select(client => client.MaxBy(g => g.Length)!).MaxBy(g => g.Length)!;
+        var failing = gaps.SelectMany(client => client).Where(g => g.Failed > 0).ToList();
+        var (first, last) = failing.Count == 0
+            ? (longest, longest)
+            : (failing.MinBy(g => g.Start)!, failing.FirstOrDefault(g => g.To is null) ?? failing.MaxBy(g => g.End)!);
+        if (longest.Length > (last.To is null ? TimeSpan.MaxValue : last.End - first.Start))
         {
-            if (acknowledged[i + 1].Acknowledged - acknowledged[i].Acknowledged > after!.Acknowledged - (before?.Acknowledged ?? fault))
-            {
-                (before, after) = (acknowledged[i], acknowledged[i + 1]);
-            }
+            if (longest.Start < first.Start) first = longest;
+            if (longest.To is null || longest.End > last.End) last = longest;
+        }
+        var from = first.From?.Acknowledged ?? fault;
+        var inside = samples.Where(s => s.Sent >= from && (last.To is null || s.Sent < last.To.Acknowledged)).ToList();
+        var failed = inside.Where(s => !s.Succeeded).ToList();
+        return new Outage(fault, first.From, last.To, failed.Count)
+        {
+            Attempts = inside.Count, LongestGap = longest.Length,
+            FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(),
+        };
+    }
+
+    /// <summary>A gap between two consecutive acknowledgements of one client (To null: after its last one, to its last attempt).</summary>
+    private sealed record Gap(ProbeSample? From, ProbeSample? To, TimeSpan Start, TimeSpan End, int Failed)
+    {
+        public TimeSpan Length => End - Start;
+    }
+
+    /// <summary>One client's gaps in order, from its last acknowledgement before the fault (or the fault) to its last attempt.</summary>
+    private static List<Gap> Gaps(IReadOnlyList<ProbeSample> client, TimeSpan fault)
+    {
+        var acknowledged = client.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
+        var start = acknowledged.FindLastIndex(s => s.Sent < fault);
+        var lastAttempt = client.Max(s => s.Sent);
+        Gap Between(ProbeSample? from, ProbeSample? to)
+        {
+            var begins = from?.Acknowledged ?? fault;
+            var ends = to?.Acknowledged ?? lastAttempt;
+            return new Gap(from, to, begins, ends,
+                client.Count(s => !s.Succeeded && s.Sent >= begins && (to is null || s.Sent < ends)));
+        }
+        var gaps = new List<Gap>();
+        var previous = start >= 0 ? acknowledged[start] : null;
+        foreach (var next in acknowledged.Skip(start + 1))
+        {
+            gaps.Add(Between(previous, next));
+            previous = next;
         }
         // Silence from the last acknowledgement to the last attempt: writes that never came back are the longest outage of all.
-        var last = acknowledged.LastOrDefault();
-        var lastAttempt = samples.Count == 0 ? fault : samples.Max(s => s.Sent);
-        if (last is not null && after is not null && lastAttempt - last.Acknowledged > after.Acknowledged - (before?.Acknowledged ?? fault))
-        {
-            (before, after) = (last, null);
-        }
-        var from = before?.Acknowledged ?? fault;
-        var failed = samples.Count(s => !s.Succeeded && s.Sent >= from && (after is null || s.Sent < after.Acknowledged));
-        return new Outage(fault, before, after, failed);
+        gaps.Add(Between(previous, null));
+        return gaps;
     }
 
     /// <summary>
@@ -132,7 +179,11 @@ public static class ProbeAnalysis
         var window = TimeSpan.Zero;
         if (lost.Count > 0)
         {
-            var safePoint = acknowledged.Where(s => s.Sequence < lost[0].Sequence && present.Contains(s.Sequence)).Select(s => s.Acknowledged!.Value).DefaultIfEmpty(lost[0].Sent).Max();
+            // By acknowledgement time, not sequence: clients of one probe write at once, so a surviving write numbered
+            // before the first lost one can be acknowledged after it.
+            var firstLost = lost.MinBy(s => s.Acknowledged)!;
+            var safePoint = acknowledged.Where(s => s.Acknowledged <= firstLost.Acknowledged && present.Contains(s.Sequence))
+                .Select(s => s.Acknowledged!.Value).DefaultIfEmpty(firstLost.Sent).Max();
             window = lost.Max(s => s.Acknowledged!.Value) - safePoint;
         }
         return new WriteLoss(acknowledged.Count, lost.Select(s => s.Sequence).ToList(), window, unacknowledgedButCommitted);

@@ -19,7 +19,9 @@ public sealed record HistoryOperation
     public required string Drill { get; init; }
     /// <summary>Who did it: the write or read probe, the nemesis (the fault) or the final read.</summary>
     public required string Process { get; init; }
-    /// <summary>The probe's connection the attempt used (1 for its first).</summary>
+    /// <summary>The probe's client that made the attempt (1 for its first; the last opens a new connection for every attempt).</summary>
+    public int? Client { get; init; }
+    /// <summary>The probe's connection the attempt used (1 for its first, numbered across its clients).</summary>
     public int? Connection { get; init; }
     public required string F { get; init; }
     /// <summary>A write's sequence.</summary>
@@ -63,7 +65,7 @@ public static class ProbeHistory
         var drill = runId.ToString("N");
         HistoryOperation Attempt(ProbeSample s, string f) => new()
         {
-            Drill = drill, Process = f, Connection = s.Connection, F = f,
+            Drill = drill, Process = f, Client = s.Client == 0 ? null : s.Client, Connection = s.Connection, F = f,
             Sequence = f == HistoryOperation.Write ? s.Sequence : null,
             Sequences = s.Observed, Limit = s.Observed is null ? null : Probe.ReadNewest,
             Invoke = s.Sent, Complete = s.Acknowledged ?? s.Ended, Node = s.Host,
@@ -101,6 +103,7 @@ public static class ProbeHistory
             json.WriteStartObject();
             json.WriteString("drill", o.Drill);
             json.WriteString("process", o.Process);
+            if (o.Client is { } client) json.WriteNumber("client", client);
             if (o.Connection is { } connection) json.WriteNumber("connection", connection);
             json.WriteString("f", o.F);
             json.WritePropertyName("value");
@@ -189,6 +192,7 @@ public static class ProbeHistory
         {
             Drill = Text("drill"),
             Process = Text("process"),
+            Client = Field("client")?.GetInt32(),
             Connection = Field("connection")?.GetInt32(),
             F = f,
             Sequence = f == HistoryOperation.Write

@@ -32,7 +32,18 @@ public static class ProbeHistoryChecker
 {
     public const string WriteUnavailability = "write unavailability (RTO)", ReadReconnection = "read reconnection",
         LostWrites = "lost acknowledged writes", DataLossWindow = "data loss window (RPO)",
-        SplitBrainWrites = "writes acknowledged by another member than the final primary (split brain)", StaleReads = "stale reads";
+        SplitBrainWrites = "writes acknowledged by another member than the final primary (split brain)", StaleReads = "stale reads",
+        WriteLongestGap = "write longest gap", WriteErrorRate = "write error rate in the window";
+
+    /// <summary>How an unavailability window is measured, the same for every drill and for the checker.</summary>
+    /// <param name="start">What it is counted from: "the fault", "the stop request".</param>
+    public static string WindowMethod(string start, ProbeKind kind)
+    {
+        var answer = kind == ProbeKind.Write ? "acknowledgement" : "answered read";
+        return $"the window from the last {answer} before the first failed attempt of any client after {start} to the first "
+            + $"{answer} after the last one (each a gap between one client's consecutive {answer}s; when no attempt failed, or one "
+            + "client's longest gap is longer, that gap too)";
+    }
 
     /// <summary>Checks each drill of a history (a run with several drills holds each one's lines).</summary>
     public static IReadOnlyList<ProbeHistoryCheck> CheckAll(IReadOnlyList<HistoryOperation> history) =>
@@ -63,13 +74,25 @@ public static class ProbeHistoryChecker
         var figures = new List<Measurement>
         {
             new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null,
-                "the longest gap between consecutive acknowledgements from the last one before the fault"),
+                WindowMethod("the fault", ProbeKind.Write)),
+        };
+        // Beside the window, from a history that records the probe's clients: one written before clients is one
+        // connection's, and its journal has no such figures.
+        if (history.Any(o => o.F == HistoryOperation.Write && o.Client is not null))
+        {
+            figures.Add(new(WriteLongestGap, writeOutage.LongestGap.TotalSeconds, "s", null,
+                "the longest gap between one client's consecutive acknowledgements from its last one before the fault"));
+            figures.Add(new(WriteErrorRate, Math.Round(writeOutage.ErrorRate, 3), "%", null,
+                "failed or indeterminate attempts of all sent in the write-unavailability window, every client's"));
+        }
+        figures.AddRange(
+        [
             new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null,
-                "the longest gap between consecutive answered reads from the last one before the fault"),
+                WindowMethod("the fault", ProbeKind.Read)),
             new(LostWrites, loss.LostSequences.Count, "writes", null, "acknowledged sequences absent from the final read"),
             new(DataLossWindow, loss.Window.TotalSeconds, "s", null,
                 "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
-        };
+        ]);
         if (splitBrain is not null)
         {
             figures.Add(new(SplitBrainWrites, splitBrain.Count, "writes", 0,
@@ -97,7 +120,8 @@ public static class ProbeHistoryChecker
         new(o.Sequence ?? 0, o.Invoke, o.Type == OperationOutcome.Ok ? o.Complete : null, o.Node, o.Error,
             o.Type == OperationOutcome.Indeterminate)
         {
-            Stopped = o.Stopped, Ended = o.Type == OperationOutcome.Ok ? null : o.Complete, Connection = o.Connection ?? 0,
+            Stopped = o.Stopped, Ended = o.Type == OperationOutcome.Ok ? null : o.Complete, Client = o.Client ?? 0,
+            Connection = o.Connection ?? 0,
             Observed = o.Sequences,
         };
 

@@ -44,7 +44,7 @@ internal sealed class RoleWatch : IAsyncDisposable
         TimeSpan? interval = null)
     {
         var watch = new RoleWatch();
-        watch._loop = Task.Run(() => Pacing.RunAsync(1 / (interval ?? Interval).TotalSeconds, clock, watch._stop.Token, async _ =>
+        watch._loop = Task.Run(() => Pacing.RunAsync(1 / (interval ?? Interval).TotalSeconds, clock, watch._stop.Token, async () =>
         {
             var at = clock.Elapsed;
             try

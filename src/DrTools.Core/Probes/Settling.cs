@@ -12,12 +12,14 @@ internal static class Settling
     public delegate Task<bool> HoldsSequence(string member, long sequence, CancellationToken cancellationToken);
 
     /// <summary>
-    /// Null once the last probe write <paramref name="member"/> acknowledged since <paramref name="since"/> is read back
-    /// from it; else what is missing, for the message when the topology never settles.
+    /// Null once every client of the write probe had a write <paramref name="member"/> acknowledged since
+    /// <paramref name="since"/> and the last of them is read back from it; else what is missing, for the message when the
+    /// topology never settles.
     /// </summary>
     public static async Task<string?> ReadBackAsync(Probe writes, TimeSpan since, string member, HoldsSequence holds,
         CancellationToken cancellationToken)
     {
+        if (writes.Unserved(since, member) is { } unserved) return unserved;
         var write = writes.Samples.LastOrDefault(s =>
             s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
         if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";

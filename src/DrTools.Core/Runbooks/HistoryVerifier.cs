@@ -69,6 +69,7 @@ public static class HistoryVerifier
     private static bool Decided(string name) =>
         name is ProbeHistoryChecker.WriteUnavailability or ProbeHistoryChecker.ReadReconnection or ProbeHistoryChecker.LostWrites
             or ProbeHistoryChecker.DataLossWindow or ProbeHistoryChecker.SplitBrainWrites or ProbeHistoryChecker.StaleReads
+            or ProbeHistoryChecker.WriteLongestGap or ProbeHistoryChecker.WriteErrorRate
         || name.StartsWith("write latency p", StringComparison.Ordinal) || name.StartsWith("read latency p", StringComparison.Ordinal);
 
     /// <summary>Equal as the journal stores them: the same computation, through JSON's round-trip of a double.</summary>

@@ -27,6 +27,10 @@ internal static class FailoverOperation
             },
             new("maxStaleReads", ParameterKind.Integer, "Most stale reads allowed (default none: informational).") { Maximum = 1_000_000 },
             new("probeRate", ParameterKind.Number, "Probe attempts per second (default 20).") { Minimum = Probes.ProbeOptions.MinRate, Maximum = Probes.ProbeOptions.MaxRate },
+            new("probeClients", ParameterKind.Integer, ProbeOptions.ClientsHelp)
+            {
+                Minimum = ProbeOptions.MinClients, Maximum = ProbeOptions.MaxClients,
+            },
             new("probeConnectionString", ParameterKind.String, "The application's own connection string for the write probe."),
             new("readProbeConnectionString", ParameterKind.String,
                 "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe; judged for stale reads."),
@@ -55,7 +59,10 @@ internal static class FailoverOperation
     private static async Task<StepOutcome> RunAsync(OperationContext context, StepArguments args, CancellationToken cancellationToken)
     {
         var targetName = args.Required("target");
-        var probe = new ProbeOptions { Rate = args.Number("probeRate") ?? 20 };
+        var probe = new ProbeOptions
+        {
+            Rate = args.Number("probeRate") ?? 20, Clients = (int)(args.Integer("probeClients") ?? ProbeOptions.DefaultClients),
+        };
         var options = new FailoverOptions
         {
             Mode = Enum.Parse<FailoverMode>(args.String("mode") ?? nameof(FailoverMode.Switchover)),

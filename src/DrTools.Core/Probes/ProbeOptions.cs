@@ -1,0 +1,53 @@
+namespace DrTools.Core.Probes;
+
+public sealed record ProbeOptions
+{
+    /// <summary>
+    /// The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.
+    /// </summary>
+    public const double MinRate = 0.1, MaxRate = 1000;
+    /// <summary>The clients a probe can run: one is a single connection; more than 64 is a load test.</summary>
+    public const int MinClients = 1, MaxClients = 64, DefaultClients = 1;
+    /// <summary>What the probe clients option does, the same words on every surface that takes it.</summary>
+    public const string ClientsHelp = "Probe clients writing (and reading) at once, as an application's pool does (default 1, "
+        + "1 to 64): the rate is shared among them; with two or more, the last opens a new connection for every attempt, so a "
+        + "path that serves open connections but not new ones is seen. The RTO figure is the window from the first failed "
+        + "attempt of any client to the last.";
+    /// <summary>Attempts per second, all clients together.</summary>
+    public double Rate { get; init; } = 20;
+    /// <summary>
+    /// Clients writing (or reading) at once, as an application's pool does: each at Rate/Clients, their attempts
+    /// interleaved. With two or more, the last opens a new connection for every attempt (a pool under churn): a path that
+    /// still serves open connections but not new ones fails it alone.
+    /// </summary>
+    public int Clients { get; init; } = DefaultClients;
+    /// <summary>
+    /// How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.
+    /// </summary>
+    public string? ConnectionString { get; init; }
+    /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed.</summary>
+    public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>Whether the probe has a client that opens a new connection for every attempt (the last one).</summary>
+    public bool Churns => Clients > 1;
+
+    /// <summary>The probe's clients for reports: "4 clients, the last opening a new connection for every attempt".</summary>
+    public string ClientsText => Clients == 1
+        ? "1 client keeping its connection open"
+        : $"{Clients} clients, {Clients - 1} keeping a connection open and client {Clients} opening a new one for every attempt";
+
+    /// <summary>Refuses a rate or a number of clients out of range, in one line naming it.</summary>
+    internal void Check()
+    {
+        if (Rate is <= 0 or > MaxRate)
+        {
+            throw new DrToolsException($"probe rate {Rate}/s is out of range (more than 0, at most {MaxRate}).",
+                DrErrorKind.InvalidArgument);
+        }
+        if (Clients is < MinClients or > MaxClients)
+        {
+            throw new DrToolsException($"probe clients {Clients} is out of range ({MinClients} to {MaxClients}).",
+                DrErrorKind.InvalidArgument);
+        }
+    }
+}
