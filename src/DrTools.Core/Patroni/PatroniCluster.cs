@@ -93,10 +93,23 @@ internal sealed class PatroniCluster
     /// <summary>What Patroni logged after <paramref name="ends"/>, the last lines of each node, for a failed drill's account.</summary>
     public string LoggedSince(IReadOnlyDictionary<string, long> ends, int linesPerNode = 8)
     {
-        var logged = ends.Select(end => (Node: Path.GetFileName(Path.GetDirectoryName(end.Key)!), Lines: ServiceProcess.Since(end.Key, end.Value)
-                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).TakeLast(linesPerNode).ToList()))
+        var logged = ends.Select(end => (Node: Path.GetFileName(Path.GetDirectoryName(end.Key)!), Lines: LastLines(
+                ServiceProcess.Since(end.Key, end.Value).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
+                linesPerNode)))
             .Where(n => n.Lines.Count > 0).ToList();
         return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ", logged.Select(n => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
+    }
+
+    /// <summary>
+    /// The last lines of a node's log, led by its last HA loop's decision ("no action. I am (node1) …", "PAUSE: …") when
+    /// warnings that came after it (a frozen leader's REST API not answering, say) would push it out.
+    /// </summary>
+    private static List<string> LastLines(IReadOnlyList<string> lines, int count)
+    {
+        var last = lines.TakeLast(count).ToList();
+        var decision = lines.LastOrDefault(l => l.Contains(" I am (", StringComparison.Ordinal));
+        if (decision is not null && !last.Contains(decision)) last.Insert(0, decision);
+        return last;
     }
 
     private static string LogFile(PatroniNode node) => Path.Combine(node.ServiceDirectory, "patroni.log");
