@@ -109,6 +109,28 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
         Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
     }
 
+    [Fact]
+    public async Task A_dump_that_runs_a_shell_command_fails_verification_and_runs_nothing()
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.DumpId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Path.Combine(directory, "dump.sql");
+        var marker = Path.Combine(work.Path, "ran");
+        // mariadb-dump's first line turns the client's sandbox mode on: a tampered dump drops it and calls the shell.
+        var lines = (await File.ReadAllLinesAsync(path)).Where(l => !l.Contains("enable the sandbox mode", StringComparison.Ordinal));
+        await File.WriteAllLinesAsync(path, [$"\\! touch {marker}", $"system touch {marker}", .. lines]);
+        BackupCorruption.RewriteDigest(directory, "dump.sql");
+
+        var result = await MariaDbBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path },
+            CancellationToken.None);
+
+        Assert.False(File.Exists(marker), "verifying the dump ran its shell command");
+        Assert.False(result.Passed, $"a wrong PASS: {result.Reason}");
+        Assert.Contains("sandbox mode", result.Reason, StringComparison.Ordinal);
+    }
+
     [Theory]
     [MemberData(nameof(Rows))]
     public async Task A_damaged_backup_file_fails_verification_naming_it(string file, string damage, string checksums)

@@ -246,10 +246,12 @@ public static partial class MariaDbBackups
         }
     }
 
-    /// <summary>Feeds a SQL file to the mariadb client, outside the binlog, as the user restores it by hand.</summary>
+    /// <summary>Feeds a SQL file to the mariadb client, outside the binlog, as the user restores it by hand (in its sandbox mode).</summary>
     internal static Task LoadAsync(Sandbox instance, SandboxMember member, string file, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"mariadb < {Path.GetFileName(file)}", "sh",
-            ["-c", "exec mariadb --no-defaults -h 127.0.0.1 -P \"$1\" -u \"$2\" --init-command='set sql_log_bin = 0' < \"$3\"", "sh", member.Port.ToString(), Sandbox.UserName, file])
+            // --sandbox: a dump is data, and a \! or system line in one (its own sandbox line removed) must not run a command.
+            ["-c", "exec mariadb --no-defaults --sandbox -h 127.0.0.1 -P \"$1\" -u \"$2\" --init-command='set sql_log_bin = 0' < \"$3\"",
+                "sh", member.Port.ToString(), Sandbox.UserName, file])
         {
             Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = instance.Password },
             Timeout = ToolTimeout,
