@@ -110,6 +110,24 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
     }
 
     [Fact]
+    public async Task A_kept_physical_restore_checks_grants_a_client_without_the_password_is_refused()
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var result = await MariaDbBackups.VerifyAsync(repository, repository.Backup(fixture.PhysicalId),
+            new BackupVerificationOptions { Root = work.Path, KeepInstance = true }, CancellationToken.None);
+        Assert.True(result.Passed, result.Reason);
+        await using var kept = Sandboxes.Sandbox.Open(result.KeptInstanceId!, work.Path);
+        var port = kept.Members[0].Port;
+
+        // Any local user, any name, no password: the source's grants hold on the copy as they did on the source.
+        var anyone = new MySqlConnector.MySqlConnection($"Server=127.0.0.1;Port={port};User ID=intruder;Pooling=false");
+        var refused = await Assert.ThrowsAsync<MySqlConnector.MySqlException>(() => anyone.OpenAsync());
+        Assert.Contains("Access denied", refused.Message, StringComparison.Ordinal);
+        Assert.Equal(300, await MariaDbSql.ScalarAsync(kept, "restored", "select count(*) from shop.late"));
+    }
+
+    [Fact]
     public async Task A_dump_that_runs_a_shell_command_fails_verification_and_runs_nothing()
     {
         using var work = new TemporaryRoot();

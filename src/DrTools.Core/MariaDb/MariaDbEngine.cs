@@ -108,9 +108,11 @@ public sealed class MariaDbEngine : IStoreEngine
         }
         sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId, synchronous, sandbox.Restored, foreignGrants: dataDirectory is not null));
         await StartAsync(sandbox, member, cancellationToken);
-        if (dataDirectory is not null) return member;
+        // A physical copy starts without its grants checked (its users and their passwords are the source's): on a root
+        // session through the socket the grants are read, checked from then on, and DrTools' user takes the instance's password.
+        var flush = dataDirectory is null ? "" : "flush privileges; ";
         // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
-        await AsRootAsync(sandbox, member, $"set sql_log_bin = 0; create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
+        await AsRootAsync(sandbox, member, $"{flush}set sql_log_bin = 0; create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
             cancellationToken, ("@password", sandbox.Password));
         return member;
     }
@@ -121,7 +123,7 @@ public sealed class MariaDbEngine : IStoreEngine
     /// stall its own replication for rpl_semi_sync_master_timeout; the primary becomes the semi-sync master when made one.
     /// </summary>
     /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict GTID order is off.</param>
-    /// <param name="foreignGrants">A physical copy keeps the source's users: grants are not checked (it listens on 127.0.0.1 only, and is removed after verification).</param>
+    /// <param name="foreignGrants">A physical copy keeps the source's users: it starts with grants unchecked, until DrTools' first session reads them.</param>
     private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored, bool foreignGrants) => $"""
         # Written by DrTools for sandbox {sandbox.Id}.
         [mariadbd]
