@@ -246,7 +246,9 @@ public static partial class MariaDbBackups
         }
     }
 
-    /// <summary>Feeds a SQL file to the mariadb client, outside the binlog, as the user restores it by hand (in its sandbox mode).</summary>
+    /// <summary>
+    /// Feeds a SQL file to the mariadb client, outside the binlog, as the user restores it by hand (in its sandbox mode).
+    /// </summary>
     internal static Task LoadAsync(Sandbox instance, SandboxMember member, string file, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"mariadb < {Path.GetFileName(file)}", "sh",
             // --sandbox: a dump is data, and a \! or system line in one (its own sandbox line removed) must not run a command.

@@ -112,7 +112,9 @@ public sealed class MariaDbEngine : IStoreEngine
         // session through the socket the grants are read, checked from then on, and DrTools' user takes the instance's password.
         var flush = dataDirectory is null ? "" : "flush privileges; ";
         // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
-        await AsRootAsync(sandbox, member, $"{flush}set sql_log_bin = 0; create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
+        await AsRootAsync(sandbox, member, $"{flush}set sql_log_bin = 0; "
+            + $"create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; "
+            + $"grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
             cancellationToken, ("@password", sandbox.Password));
         return member;
     }
@@ -123,7 +125,9 @@ public sealed class MariaDbEngine : IStoreEngine
     /// stall its own replication for rpl_semi_sync_master_timeout; the primary becomes the semi-sync master when made one.
     /// </summary>
     /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict GTID order is off.</param>
-    /// <param name="foreignGrants">A physical copy keeps the source's users: it starts with grants unchecked, until DrTools' first session reads them.</param>
+    /// <param name="foreignGrants">
+    /// A physical copy keeps the source's users: it starts with grants unchecked, until DrTools' first session reads them.
+    /// </param>
     private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored, bool foreignGrants) => $"""
         # Written by DrTools for sandbox {sandbox.Id}.
         [mariadbd]

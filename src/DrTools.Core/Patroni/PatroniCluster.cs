@@ -94,8 +94,8 @@ internal sealed class PatroniCluster
     public string LoggedSince(IReadOnlyDictionary<string, long> ends, int linesPerNode = 8)
     {
         var logged = ends.Select(end => (Node: Path.GetFileName(Path.GetDirectoryName(end.Key)!), Lines: LastLines(
-                ServiceProcess.Since(end.Key, end.Value).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries),
-                linesPerNode)))
+                ServiceProcess.Since(end.Key, end.Value)
+                    .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), linesPerNode)))
             .Where(n => n.Lines.Count > 0).ToList();
         return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ", logged.Select(n => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
     }

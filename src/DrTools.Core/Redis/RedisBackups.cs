@@ -125,7 +125,8 @@ public static partial class RedisBackups
                     if (backup.Kind == Aof)
                     {
                         await CommandRunner.RunAsync(new CommandSpec("copy of the append-only files", "cp",
-                            ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]), cancellationToken);
+                            ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]),
+                            cancellationToken);
                     }
                     else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
@@ -178,7 +179,8 @@ public static partial class RedisBackups
 
     private static string Manifest(string directory) =>
         Directory.Exists(Path.Combine(directory, AofDirectory))
-            ? Directory.GetFiles(Path.Combine(directory, AofDirectory), "*.manifest").FirstOrDefault() ?? Path.Combine(directory, AofDirectory)
+            ? Directory.GetFiles(Path.Combine(directory, AofDirectory), "*.manifest").FirstOrDefault()
+                ?? Path.Combine(directory, AofDirectory)
             : Path.Combine(directory, AofDirectory);
 
     /// <summary>What a check tool said went wrong, in one line.</summary>
