@@ -13,6 +13,8 @@ namespace DrTools.Core.Tests;
 public sealed class ProbeClientsTests
 {
     private const double Rate = 40;
+    /// <summary>A pool: three kept-open connections and one opening a new connection for every write.</summary>
+    private const int Clients = 4;
     /// <summary>How long new connections are refused.</summary>
     private static readonly TimeSpan Refused = TimeSpan.FromSeconds(1.5);
 
@@ -25,9 +27,8 @@ public sealed class ProbeClientsTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
         await Probe.PrepareAsync(sandbox.Target.Members[0], CancellationToken.None);
 
-        var pool = await RefuseNewConnectionsAsync(sandbox, new ProbeOptions { Rate = Rate });
-        var clients = new ProbeOptions().Clients;
-        var churn = clients;
+        var pool = await RefuseNewConnectionsAsync(sandbox, new ProbeOptions { Rate = Rate, Clients = Clients });
+        const int churn = Clients;
         var outage = pool.Outage;
         var window = outage.Duration!.Value;
         // The churning client failed from about when every slot was taken to about the undo: the window covers that.
@@ -43,7 +44,7 @@ public sealed class ProbeClientsTests
 
         // Each kept-open client used one connection, the churning one a new connection for every attempt, all numbered apart.
         var connections = pool.Samples.GroupBy(s => s.Client).ToDictionary(c => c.Key, c => c.Select(s => s.Connection).ToList());
-        Assert.Equal(Enumerable.Range(1, clients), connections.Keys.Order());
+        Assert.Equal(Enumerable.Range(1, Clients), connections.Keys.Order());
         Assert.All(connections.Where(c => c.Key != churn), c => Assert.Single(c.Value.Distinct()));
         Assert.Equal(connections[churn].Count, connections[churn].Distinct().Count());
         Assert.Equal(connections.Values.Sum(c => c.Distinct().Count()), connections.Values.SelectMany(c => c).Distinct().Count());
