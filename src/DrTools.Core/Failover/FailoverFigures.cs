@@ -224,17 +224,17 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target,
         string start)
     {
-        var resolution = DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate));
-        var each = options.Clients == 1
-            ? ""
-            : $" across the clients, {DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} for each";
+        // Each edge of a window of several clients is one client's acknowledgement: it can be off by one client's interval.
+        var resolution = options.Clients == 1
+            ? DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate))
+            : $"{DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} at each edge, one client's interval";
         var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
             + (options.Churns && outage.FailedClients.Contains(options.Clients)
                 ? $" (client {options.Clients}: a new connection for every attempt)"
                 : "");
         var method = $"{options.Rate}/s {probe.Statement} through {probe.Path} by {probe.Clients}: "
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
-            + $"{resolution}{each}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
+            + $"{resolution}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
             + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}";
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.
