@@ -68,7 +68,7 @@ public static class FaultCommands
     private static Command Stop()
     {
         var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), and delete DrTools' nftables tables such processes left; a fault a running drill holds is kept (stop it by id)." };
+        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), and delete DrTools' nftables tables such processes left; a fault a running drill holds is kept (stop it by id), and so is a table a running process made." };
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
         var command = new Command("stop", "Undo faults.") { ids, all, root, json };
@@ -79,7 +79,7 @@ public static class FaultCommands
             // An undo is never cancelled half-way.
             if (parse.GetValue(all) && !parse.GetValue(json))
             {
-                foreach (var held in Faults.List().Where(Faults.HeldElsewhere)) Console.WriteLine($"kept fault {held.Id}: process {held.OwnerPid}, which holds it, is running (drtools fault stop {held.Id} undoes it anyway)");
+                foreach (var kept in await Faults.KeptElsewhereAsync(CancellationToken.None)) Console.WriteLine(kept);
             }
             if (!parse.GetValue(all)) return Ended(await StopEachAsync(chosen), parse.GetValue(json));
             var code = Ended(await Faults.StopAllAsync(CancellationToken.None), parse.GetValue(json));

@@ -22,7 +22,7 @@ public sealed class StopDrFaultCommand : DrCmdlet
     {
         if (All)
         {
-            foreach (var held in Faults.List().Where(Faults.HeldElsewhere)) WriteWarning($"kept fault {held.Id}: process {held.OwnerPid}, which holds it, is running (Stop-DrFault -Id {held.Id} undoes it anyway)");
+            foreach (var kept in RunOperation(Faults.KeptElsewhereAsync)) WriteWarning(kept);
             if (ShouldProcess("every fault left behind on this machine, and this session's own", "Undo")) WriteObject(RunOperation(Faults.StopAllAsync), enumerateCollection: true);
             return;
         }

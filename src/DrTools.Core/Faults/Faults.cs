@@ -149,17 +149,41 @@ public static class Faults
             }
         }
         var machine = await FaultTrace.FindAsync([], cancellationToken);
+        var foreign = (await TablesHeldElsewhereAsync(cancellationToken)).Select(t => t.Table).ToHashSet();
+        var rules = foreign.Count == 0 ? "" : await Nftables.RulesetAsync(cancellationToken);
+        bool UsedByForeignRule(string label) => rules.Contains($"/{Path.GetFileName(label)}\"", StringComparison.Ordinal);
         var onMembers = members.Count == 0 ? null : await FaultTrace.FindAsync(members, cancellationToken);
         var heldIds = held.Select(f => f.ToString()).ToHashSet();
         return new FaultTrace(machine.Active.Where(a => !heldIds.Contains(a)).ToList(),
-            machine.Tables.Where(t => !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
-            machine.Labels.Where(l => !int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port)).ToList(),
+            machine.Tables.Where(t => !foreign.Contains(t) && !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
+            machine.Labels.Where(l => !UsedByForeignRule(l) && (!int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port))).ToList(),
             onMembers?.Frozen ?? [])
         {
             Toxics = onMembers?.Toxics ?? [],
             Fillers = onMembers?.Fillers ?? [],
         };
     }
+
+    /// <summary>
+    /// DrTools' nftables tables another running process made with no record here (a drill whose faults are recorded in
+    /// another fault-state folder): stop --all keeps them, as it keeps a recorded fault a running drill holds.
+    /// </summary>
+    public static async Task<IReadOnlyList<(string Table, int Maker)>> TablesHeldElsewhereAsync(CancellationToken cancellationToken)
+    {
+        if (!Nftables.Usable) return [];
+        var recorded = FaultRegistry.List().Select(r => r.State.GetValueOrDefault("table")).ToHashSet();
+        return (await Nftables.TablesAsync(cancellationToken))
+            .Where(t => !recorded.Contains(t) && Nftables.Maker(t) is { } maker && maker != Environment.ProcessId && !Nftables.MakerGone(t))
+            .Select(t => (t, Nftables.Maker(t)!.Value)).ToList();
+    }
+
+    /// <summary>What stop --all keeps of another running process's, one line each.</summary>
+    public static async Task<IReadOnlyList<string>> KeptElsewhereAsync(CancellationToken cancellationToken) =>
+        FaultRegistry.List().Where(HeldElsewhere)
+            .Select(f => $"kept fault {f.Id}: process {f.OwnerPid}, which holds it, is running (undo it anyway by its id)")
+            .Concat((await TablesHeldElsewhereAsync(cancellationToken)).Select(t =>
+                $"kept nftables table inet {t.Table}: process {t.Maker}, which made it, is running (its fault is recorded in another fault-state folder)"))
+            .ToList();
 
     /// <summary>
     /// Holds the fault for <paramref name="duration"/> and returns it undone — also when cancelled (then it throws) —

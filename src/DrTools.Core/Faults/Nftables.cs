@@ -26,9 +26,12 @@ internal static class Nftables
     /// <summary>The table of a fault, named with the process that made it: a stray one is removed only once that process is gone.</summary>
     public static string TableOf(string faultId) => $"{TablePrefix}{faultId.Replace('-', '_')}_p{Environment.ProcessId}";
 
+    /// <summary>The process that made the table, as its name says (null when it says nothing of it).</summary>
+    public static int? Maker(string table) =>
+        table.LastIndexOf("_p", StringComparison.Ordinal) is var at and >= 0 && int.TryParse(table[(at + 2)..], out var pid) ? pid : null;
+
     /// <summary>Whether the process that made the table is gone (or the name says nothing of it).</summary>
-    public static bool MakerGone(string table) =>
-        table.LastIndexOf("_p", StringComparison.Ordinal) is var at and >= 0 && int.TryParse(table[(at + 2)..], out var pid) ? !Processes.ProcessTable.IsAlive(pid) : true;
+    public static bool MakerGone(string table) => Maker(table) is not { } pid || !ProcessTable.IsAlive(pid);
 
     public static async Task ApplyAsync(string what, string ruleset, CancellationToken cancellationToken)
     {
