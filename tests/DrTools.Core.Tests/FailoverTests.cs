@@ -544,6 +544,32 @@ public sealed class LocalControlTests
         Assert.Equal(missing.Count, (int)result.LostWrites.Measured);
     }
 
+    [Fact]
+    public async Task A_frozen_primary_is_found_unreachable_within_its_answer_timeout_and_failed_over_within_the_settle_time()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var postmaster = File.ReadLines(Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid")).First();
+        // Every process of node0 stopped: connections are accepted by the kernel and never answered (Npgsql's own
+        // Timeout, 10 s for a member, would hold an open that long).
+        var freeze = $"kill -STOP {postmaster} $(pgrep -P {postmaster})";
+        var control = MemberControls.For(sandbox, null, freeze, null);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None), control, options, CancellationToken.None);
+
+            var fault = result.Timeline.Single(e => e.Name == "fault issued").At;
+            var promoted = result.Timeline.Single(e => e.Name == "promotion finished").At;
+            Assert.True(promoted - fault < TimeSpan.FromSeconds(3), $"promoted {promoted - fault} after the fault");
+            Assert.Contains("was unreachable and the received WAL position had not moved for 500ms", result.Timeline.Single(e => e.Name == "standby chosen").Detail);
+        }
+        finally
+        {
+            await Processes.CommandRunner.RunAsync(new Processes.CommandSpec("thaw node0", "sh", ["-c", $"kill -CONT {postmaster} $(pgrep -P {postmaster})"]) { RequireSuccess = false }, CancellationToken.None);
+        }
+    }
+
     [Theory]
     [InlineData("nodir")]
     [InlineData("node0=/nonexistent/dir")]

@@ -117,17 +117,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
         // A frozen server answers no cancel request either: give up on it at once rather than wait 2 s for one.
         builder.CancellationTimeout = -1;
         builder.ApplicationName = "drtools-role-watch";
-        var connection = new NpgsqlConnection(builder.ConnectionString);
-        try
-        {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        return await NpgsqlOpening.OpenAsync(builder.ConnectionString, cancellationToken);
     }
 
     private static Task<bool> HoldsAsync(DbMember member, Guid runId, long sequence, CancellationToken cancellationToken) =>

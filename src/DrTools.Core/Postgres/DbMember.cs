@@ -89,17 +89,14 @@ public sealed class DbMember : Engines.StoreMember
 
     public async Task<NpgsqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new NpgsqlConnection(_connectionString);
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(ConnectTimeout);
         try
         {
-            await connection.OpenAsync(deadline.Token);
-            return connection;
+            return await NpgsqlOpening.OpenAsync(_connectionString, deadline.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DrToolsException)
         {
-            await connection.DisposeAsync();
             var failure = Describe(e);
             if (failure.Kind == DrErrorKind.Timeout && await ForeignServerProbe.IdentifyAsync(Host, Port, cancellationToken) is { } other)
             {
@@ -107,11 +104,6 @@ public sealed class DbMember : Engines.StoreMember
                 throw new MemberException(this, reason, DrErrorKind.ConnectionFailed, e);
             }
             throw failure;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
         }
     }
 
