@@ -41,6 +41,28 @@ public sealed class MariaDbTests
     }
 
     [Fact]
+    public async Task An_open_to_a_frozen_server_ends_when_its_token_says_so()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 0);
+        var frozen = Processes.ProcessTable.FindByWorkingDirectory(sandbox.Members[0].DataDirectory);
+        Assert.NotEmpty(frozen);
+        foreach (var pid in frozen) Assert.True(Processes.ProcessTable.Signal(pid, 19)); // SIGSTOP: accepted by the kernel, never answered
+        try
+        {
+            using var second = new CancellationTokenSource(TimeSpan.FromSeconds(1));
+            var clock = System.Diagnostics.Stopwatch.StartNew();
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => ((MariaDbCluster)sandbox.Cluster).Members[0].OpenAsync(second.Token));
+            // MySqlConnector alone held it for its Connection Timeout (10 s for a member).
+            Assert.True(clock.Elapsed < TimeSpan.FromSeconds(3), $"the open ended {clock.Elapsed} after it began");
+        }
+        finally
+        {
+            foreach (var pid in frozen) Processes.ProcessTable.Signal(pid, 18);
+        }
+    }
+
+    [Fact]
     public async Task Cancelling_the_creation_removes_what_was_started()
     {
         using var root = new TemporaryRoot();

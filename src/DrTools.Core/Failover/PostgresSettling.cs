@@ -117,7 +117,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
         // A frozen server answers no cancel request either: give up on it at once rather than wait 2 s for one.
         builder.CancellationTimeout = -1;
         builder.ApplicationName = "drtools-role-watch";
-        return await NpgsqlOpening.OpenAsync(builder.ConnectionString, cancellationToken);
+        return await ConnectionOpening.OpenAsync(new NpgsqlConnection(builder.ConnectionString), cancellationToken);
     }
 
     private static Task<bool> HoldsAsync(DbMember member, Guid runId, long sequence, CancellationToken cancellationToken) =>

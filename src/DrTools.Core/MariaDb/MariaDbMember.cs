@@ -57,21 +57,13 @@ public sealed class MariaDbMember : Engines.StoreMember
 
     public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
-        var connection = new MySqlConnection(_connectionString);
         try
         {
-            await connection.OpenAsync(cancellationToken);
-            return connection;
+            return await ConnectionOpening.OpenAsync(new MySqlConnection(_connectionString), cancellationToken);
         }
         catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or EndOfStreamException or FormatException && !cancellationToken.IsCancellationRequested)
         {
-            await connection.DisposeAsync();
             throw Describe(e);
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
         }
     }
 

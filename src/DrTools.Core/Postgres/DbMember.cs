@@ -93,7 +93,7 @@ public sealed class DbMember : Engines.StoreMember
         deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await NpgsqlOpening.OpenAsync(_connectionString, deadline.Token);
+            return await ConnectionOpening.OpenAsync(new NpgsqlConnection(_connectionString), deadline.Token);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DrToolsException)
         {
