@@ -78,6 +78,19 @@ public sealed class ProbeAnalysisTests
         Assert.Equal(4, ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15)).LastBefore!.Sequence);
     }
 
+    [Fact]
+    public void A_write_in_flight_when_the_final_primary_became_one_is_not_split_brain()
+    {
+        // Seq 2 was sent to "a" before "b" became primary at 0.25 and its acknowledgement read at 0.30 (a killed primary's
+        // last commit, read late by a busy client): its commit may have come first. Seq 3, sent after, is split brain.
+        var samples = new[] { Ok(1, 0.00, 0.01, "a:1"), Ok(2, 0.20, 0.30, "a:1"), Ok(3, 0.35, 0.36, "a:1"), Ok(4, 0.60, 0.61, "b:1") };
+        var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(0.25));
+        var split = ProbeAnalysis.SplitBrainWrites(samples, final, lost: []);
+        Assert.Equal(1, split.Count);
+        Assert.Equal(0.35, split.From!.Value.TotalSeconds, 6);
+        Assert.Equal(0, ProbeAnalysis.SplitBrainWrites(samples[..2], final, lost: []).Count);
+    }
+
     /// <summary>
     /// Four clients writing every 0.4 s each, 0.1 s apart, from 0 to <paramref name="until"/>: client 4's attempts sent
     /// in [<paramref name="failFrom"/>, <paramref name="failTo"/>) fail, everyone else's are acknowledged 10 ms later.

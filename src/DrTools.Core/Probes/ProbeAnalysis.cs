@@ -44,8 +44,12 @@ public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequenc
 /// </summary>
 public sealed record FinalPrimary(string Server, TimeSpan Since)
 {
-    /// <summary>An acknowledgement by another member once this one was primary: two members took writes.</summary>
-    public bool SplitBrain(ProbeSample sample) => sample.Succeeded && sample.Acknowledged >= Since
+    /// <summary>
+    /// An acknowledgement by another member of a write sent once this one was primary: two members took writes. A write
+    /// in flight across that moment is not one: its commit may have come before (a killed primary's last acknowledgement,
+    /// read late by a busy client, was one before).
+    /// </summary>
+    public bool SplitBrain(ProbeSample sample) => sample.Succeeded && sample.Sent >= Since
         && !(sample.Host is { } host && Cluster.ClusterInspector.SameEndpoint(host, Server));
 }
 
