@@ -8,6 +8,12 @@ public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
 {
     /// <summary>How the rows were hashed: "record" (hash_record_extended) or "text" (hashtextextended of the row's text form; also when unset, as in catalogs written before "record").</summary>
     public string? Method { get; init; }
+
+    /// <summary>
+    /// Redis: the earliest expiry time among the pattern's keys (none when no key expires). Keys gone after it may have
+    /// expired rather than been lost; nothing recorded tells the two apart, so a comparison names it with the difference.
+    /// </summary>
+    public DateTimeOffset? FirstExpiry { get; init; }
 }
 
 /// <summary>The tables in scope of a database at one snapshot, all read in one REPEATABLE READ transaction.</summary>
@@ -262,13 +268,19 @@ public static class DbChecksums
         var differences = new List<TableDifference>();
         foreach (var table in reference.AllTables)
         {
+            var expired = table.FirstExpiry is { } first && first <= current.TakenAt
+                ? " (keys of the reference expire from "
+                  + first.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
+                  + " UTC, before this check: one that expired since is not told from one lost)"
+                : "";
             if (!now.TryGetValue(table.Table, out var found))
             {
-                differences.Add(new TableDifference(table.Table, table.Rows, null, "missing"));
+                differences.Add(new TableDifference(table.Table, table.Rows, null, "missing" + expired));
             }
             else if (found.Rows != table.Rows)
             {
-                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, $"{table.Rows} rows before, {found.Rows} after"));
+                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows,
+                    $"{table.Rows} rows before, {found.Rows} after{expired}"));
             }
             else if (found.Checksum != table.Checksum)
             {
