@@ -14,6 +14,12 @@ public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
     /// expired rather than been lost; nothing recorded tells the two apart, so a comparison names it with the difference.
     /// </summary>
     public DateTimeOffset? FirstExpiry { get; init; }
+
+    /// <summary>
+    /// MariaDB: the table's columns and indexes, one "what: how" line each (see <see cref="TableDefinitions"/>); none in
+    /// references taken before definitions were recorded, whose comparisons cannot see a schema change.
+    /// </summary>
+    public string? Definition { get; init; }
 }
 
 /// <summary>The tables in scope of a database at one snapshot, all read in one REPEATABLE READ transaction.</summary>
@@ -289,6 +295,14 @@ public static class DbChecksums
                     ? $"same {found.Rows} rows, hashed by {before} in the reference and {after} now: take a new reference"
                     : $"same {found.Rows} rows, different content";
                 differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, reason));
+            }
+            if (table.Definition is { } was && found?.Definition is { } @is && TableDefinitions.Differences(was, @is) is { } changed)
+            {
+                var content = differences.Count > 0 && differences[^1].Table == table.Table ? differences[^1] : null;
+                if (content is not null) differences.RemoveAt(differences.Count - 1);
+                var reason = $"definition differs: {changed}";
+                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows,
+                    content is null ? reason : $"{content.Reason}; {reason}"));
             }
         }
         var referenced = reference.AllTables.Select(t => t.Table).ToHashSet();
