@@ -89,6 +89,33 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
         Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes); // the verification's instance is gone
     }
 
+    /// <summary>The manifest's line for the incr file relabelled as a second base (its digest rewritten): the incr file is named.</summary>
+    [Fact]
+    public async Task An_AOF_manifest_whose_incr_file_label_was_changed_fails_naming_the_incr_file()
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.AofId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var manifest = Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.manifest"));
+        var incr = Path.GetFileName(Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.incr.aof")));
+        var lines = File.ReadAllLines(manifest);
+        var line = Array.FindIndex(lines,
+            l => l.StartsWith($"file {incr} ", StringComparison.Ordinal) && l.EndsWith(" type i", StringComparison.Ordinal));
+        Assert.True(line >= 0, $"the manifest labels {incr} as incr");
+        lines[line] = lines[line][..^1] + "b";
+        File.WriteAllText(manifest, string.Join('\n', lines) + "\n");
+        BackupCorruption.RewriteDigest(directory, Path.GetRelativePath(directory, manifest));
+
+        var result = await RedisBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path },
+            CancellationToken.None);
+
+        output.WriteLine($"incr label changed: {result.Reason ?? "PASS"}");
+        Assert.False(result.Passed, "an AOF whose manifest labels its incr file a base passed verification");
+        Assert.Contains(incr, result.Reason, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
+    }
+
     [Fact]
     public async Task An_RDB_whose_key_expiry_was_changed_with_its_CRC_rewritten_fails_naming_the_key_pattern()
     {
