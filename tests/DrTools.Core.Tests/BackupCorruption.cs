@@ -62,13 +62,18 @@ public static class BackupCorruption
         file.SetLength(file.Length / 2);
     }
 
-    /// <summary>Makes the backup's files.sha256 agree with <paramref name="relative"/>'s content now.</summary>
+    /// <summary>Makes the backup's files.sha256 agree with <paramref name="relative"/>'s content now, or its absence.</summary>
     public static void RewriteDigest(string backupDirectory, string relative)
     {
         var manifest = Path.Combine(backupDirectory, "files.sha256");
         var lines = File.ReadAllLines(manifest);
         var index = Array.FindIndex(lines, l => l.EndsWith("  " + relative, StringComparison.Ordinal));
         Assert.True(index >= 0, $"{manifest} does not list {relative}");
+        if (!File.Exists(Path.Combine(backupDirectory, relative)))
+        {
+            File.WriteAllText(manifest, string.Join('\n', lines.Where((_, i) => i != index)) + "\n");
+            return;
+        }
         using (var stream = File.OpenRead(Path.Combine(backupDirectory, relative)))
         {
             lines[index] = $"{Convert.ToHexStringLower(SHA256.HashData(stream))}  {relative}";

@@ -19,6 +19,12 @@ public sealed class MariaDbCorruptionBackups : IAsyncLifetime
     {
         var (sandbox, cluster) = await MariaDbBackupTests.SeededAsync(Root);
         await using var _ = sandbox;
+        // A table with a secondary index: its tag is in the clustered record and again in the index's own page.
+        await MariaDbTests.ScalarAsync(sandbox, "node0", "use shop; create table shop.tagged (id int primary key, tag varchar(20), "
+            + "key tag (tag)); insert into shop.tagged select seq, concat('sku ', seq, 'x') from seq_1_to_300; select 1");
+        var replicas = (Engines.IReplicaSet)cluster;
+        await replicas.WaitAppliedAsync("node1", await replicas.AppliedPositionAsync("node0", CancellationToken.None),
+            TimeSpan.FromSeconds(10), CancellationToken.None);
         var repository = BackupRepository.Open(Repository, create: true);
         DumpId = (await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Dump, CancellationToken.None)).Id;
         // A checkpoint on the replica first: the seeded pages are on disk and outside the copy's redo log, whose replay would
@@ -65,6 +71,7 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
                  {
                      ("dump.sql", "value flipped"), ("dump.sql", "truncated"),
                      ("physical/shop/customers.ibd", "value flipped"), ("physical/shop/customers.ibd", "truncated"),
+                     ("physical/shop/customers.ibd", "deleted"), ("physical/shop/customers.ibd", "bytes flipped"),
                      ("physical/ib_logfile0", "bytes flipped"),
                      ("physical/xtrabackup_checkpoints", "value flipped"), ("physical/xtrabackup_checkpoints", "truncated"),
                  })
@@ -149,6 +156,85 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
         Assert.Contains("sandbox mode", result.Reason, StringComparison.Ordinal);
     }
 
+    /// <summary>A dump's table definitions edited, its rows left alone (and files.sha256 rewritten): the rows load the same.</summary>
+    [Theory]
+    [InlineData("column type changed", "  `note` text DEFAULT NULL,", "  `note` varchar(40) DEFAULT NULL,",
+        "shop.customers: definition differs: column 'note': #3 text null default NULL")]
+    [InlineData("column default changed", "  `name` varchar(40) DEFAULT NULL,", "  `name` varchar(40) DEFAULT 'guest',",
+        "shop.customers: definition differs: column 'name': #2 varchar(40) null default NULL")]
+    [InlineData("index dropped", ",\n  KEY `tag` (`tag`)", "", "shop.tagged: definition differs: index 'tag': dropped")]
+    public async Task A_dump_whose_table_definition_was_edited_fails_naming_the_table_and_what_differs(
+        string edit, string from, string to, string expected)
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.DumpId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Path.Combine(directory, "dump.sql");
+        var dump = await File.ReadAllTextAsync(path);
+        var at = dump.IndexOf(from, StringComparison.Ordinal);
+        Assert.True(at >= 0 && dump.IndexOf(from, at + 1, StringComparison.Ordinal) < 0, $"dump.sql holds '{from}' once");
+        await File.WriteAllTextAsync(path, dump[..at] + to + dump[(at + from.Length)..]);
+        BackupCorruption.RewriteDigest(directory, "dump.sql");
+
+        var result = await MariaDbBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path },
+            CancellationToken.None);
+
+        output.WriteLine($"{edit}: {result.Reason ?? "PASS"}");
+        Assert.False(result.Passed, $"a dump with its {edit} passed verification");
+        Assert.Contains(expected, result.Reason, StringComparison.Ordinal);
+        Assert.Contains("restored from dump.sql", result.Reason, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
+    }
+
+    /// <summary>
+    /// shop.tagged's tag is in its clustered record (page 3, first in the file) and again in its secondary index (page 4).
+    /// One of the two copies changes, in case only — the collation calls the two equal, so CHECK TABLE does too — with the
+    /// page's checksum made to match again. A query reading the other copy (a covering index scan, or the row) sees nothing.
+    /// </summary>
+    [Theory]
+    [InlineData("clustered record")]
+    [InlineData("secondary index record")]
+    public async Task A_tag_changed_in_one_index_with_its_page_checksum_rewritten_fails_naming_the_table_index_and_file(string copy)
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.PhysicalId);
+        var options = new BackupVerificationOptions { Root = work.Path };
+        if (copy == "clustered record")
+        {
+            // The cost of the checks, on an undamaged dump and physical copy: both pass.
+            var good = await MariaDbBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
+            output.WriteLine($"good physical: {good.VerificationSeconds!.Measured:0.000} s verification, "
+                + $"{good.TotalSeconds.Measured:0.000} s total");
+            Assert.True(good.Passed, good.Reason);
+            var dump = await MariaDbBackups.VerifyAsync(repository, repository.Backup(fixture.DumpId), options, CancellationToken.None);
+            output.WriteLine($"good dump: {dump.VerificationSeconds!.Measured:0.000} s verification, "
+                + $"{dump.TotalSeconds.Measured:0.000} s total");
+            Assert.True(dump.Passed, dump.Reason);
+        }
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Path.Combine(directory, "physical/shop/tagged.ibd");
+        var bytes = File.ReadAllBytes(path);
+        var inRow = bytes.AsSpan().IndexOf("sku 43x"u8);
+        var inIndex = inRow + 1 + bytes.AsSpan(inRow + 1).IndexOf("sku 43x"u8);
+        Assert.True(inRow >= 0 && inIndex > inRow && inIndex / 16384 > inRow / 16384, "the tag is in two pages");
+        var at = copy == "clustered record" ? inRow : inIndex;
+        bytes[at] ^= 0x20; // 's' becomes 'S'
+        File.WriteAllBytes(path, bytes);
+        BackupCorruption.RewriteInnoDbPageChecksum(path, at, (byte)'s');
+        BackupCorruption.RewriteDigest(directory, "physical/shop/tagged.ibd");
+
+        var result = await MariaDbBackups.VerifyAsync(repository, backup, options, CancellationToken.None);
+
+        output.WriteLine($"{copy} changed: {result.Reason ?? "PASS"}");
+        Assert.False(result.Passed, $"a physical backup with a changed {copy} passed verification");
+        Assert.Contains(copy == "clustered record" ? "shop.tagged: same 300 rows, different content"
+            : "shop.tagged: index tag differs from the rows it indexes", result.Reason, StringComparison.Ordinal);
+        Assert.Contains("restored from physical/shop/tagged.ibd", result.Reason, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
+    }
+
     [Theory]
     [MemberData(nameof(Rows))]
     public async Task A_damaged_backup_file_fails_verification_naming_it(string file, string damage, string checksums)
@@ -171,10 +257,16 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
                 var at = BackupCorruption.FlipValue(path, "customer 43", "regular");
                 if (rewritten) BackupCorruption.RewriteInnoDbPageChecksum(path, at, (byte)'r');
                 break;
+            case "deleted":
+                File.Delete(path);
+                break;
             case "truncated":
                 BackupCorruption.Truncate(path);
                 // A dump's own completeness mark is mariadb-dump's trailer: put back after the cut.
                 if (rewritten && file == "dump.sql") await File.AppendAllTextAsync(path, "\n-- Dump completed on 2026-01-01  0:00:00\n");
+                break;
+            case "bytes flipped" when file.EndsWith(".ibd", StringComparison.Ordinal):
+                BackupCorruption.FlipBytes(path, new FileInfo(path).Length / 2 + 100, 8); // in a page; its checksum left wrong
                 break;
             default:
                 // Inside the log records (the rows written after the checkpoint), past the 12 kB of header and checkpoints.

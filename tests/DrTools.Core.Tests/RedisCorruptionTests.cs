@@ -1,3 +1,5 @@
+using System.Buffers.Binary;
+using System.Globalization;
 using DrTools.Core.Backups;
 using DrTools.Core.Redis;
 
@@ -12,6 +14,8 @@ public sealed class RedisCorruptionBackups : IAsyncLifetime
     public string Repository => Path.Combine(Root.Path, "repo");
     public string RdbId { get; private set; } = "";
     public string AofId { get; private set; } = "";
+    /// <summary>sess:1's absolute expiry (2100-01-01, in ms), as the RDB stores it after its 0xFC opcode.</summary>
+    public const long SessionExpiry = 4102444800000;
 
     public async Task InitializeAsync()
     {
@@ -20,6 +24,7 @@ public sealed class RedisCorruptionBackups : IAsyncLifetime
         await RedisTests.CliAsync(sandbox, "node0", "MSET", "acct:1", "balance-100", "acct:2", "balance-200", "user:7", "ada");
         await RedisTests.CliAsync(sandbox, "node0", "HSET", "cart:7", "apples", "3", "pears", "1");
         await RedisTests.CliAsync(sandbox, "node0", "RPUSH", "queue:jobs", "a", "b", "c");
+        await RedisTests.CliAsync(sandbox, "node0", "SET", "sess:1", "open", "PXAT", SessionExpiry.ToString(CultureInfo.InvariantCulture));
         var repository = BackupRepository.Open(Repository, create: true);
         var cluster = (RedisCluster)sandbox.Cluster;
         RdbId = (await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Rdb, CancellationToken.None)).Id;
@@ -82,5 +87,59 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
         Assert.False(result.Passed, $"{file} {damage}, {checksums}: a wrong PASS");
         Assert.True(result.Reason!.Contains(file, StringComparison.Ordinal), $"{file} {damage}, {checksums}: {result.Reason}");
         Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes); // the verification's instance is gone
+    }
+
+    /// <summary>The manifest's line for the incr file relabelled as a second base (its digest rewritten): the incr file is named.</summary>
+    [Fact]
+    public async Task An_AOF_manifest_whose_incr_file_label_was_changed_fails_naming_the_incr_file()
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.AofId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var manifest = Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.manifest"));
+        var incr = Path.GetFileName(Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.incr.aof")));
+        var lines = File.ReadAllLines(manifest);
+        var line = Array.FindIndex(lines,
+            l => l.StartsWith($"file {incr} ", StringComparison.Ordinal) && l.EndsWith(" type i", StringComparison.Ordinal));
+        Assert.True(line >= 0, $"the manifest labels {incr} as incr");
+        lines[line] = lines[line][..^1] + "b";
+        File.WriteAllText(manifest, string.Join('\n', lines) + "\n");
+        BackupCorruption.RewriteDigest(directory, Path.GetRelativePath(directory, manifest));
+
+        var result = await RedisBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path },
+            CancellationToken.None);
+
+        output.WriteLine($"incr label changed: {result.Reason ?? "PASS"}");
+        Assert.False(result.Passed, "an AOF whose manifest labels its incr file a base passed verification");
+        Assert.Contains(incr, result.Reason, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
+    }
+
+    [Fact]
+    public async Task An_RDB_whose_key_expiry_was_changed_with_its_CRC_rewritten_fails_naming_the_key_pattern()
+    {
+        using var work = new TemporaryRoot();
+        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(fixture.RdbId);
+        var directory = repository.BackupDirectory(backup.Id);
+        var path = Path.Combine(directory, "dump.rdb");
+        var expiry = new byte[9];
+        expiry[0] = 0xFC; // RDB_OPCODE_EXPIRETIME_MS, then the time in ms, little-endian
+        BinaryPrimitives.WriteInt64LittleEndian(expiry.AsSpan(1), RedisCorruptionBackups.SessionExpiry);
+        var at = File.ReadAllBytes(path).AsSpan().IndexOf(expiry);
+        Assert.True(at > 0, "the RDB holds sess:1's expiry");
+        BackupCorruption.FlipBytes(path, at + 4, 1); // a day or so later, still in the future
+        BackupCorruption.RewriteRdbCrc(path, at + 4, expiry[4]);
+        BackupCorruption.RewriteDigest(directory, "dump.rdb");
+
+        var result = await RedisBackups.VerifyAsync(repository, backup, new BackupVerificationOptions { Root = work.Path },
+            CancellationToken.None);
+
+        output.WriteLine($"sess:1's expiry changed: {result.Reason ?? "PASS"}");
+        Assert.False(result.Passed, "an RDB with a key's expiry changed passed verification");
+        Assert.Equal("sess:*", Assert.Single(result.Integrity!.Differences).Table);
+        Assert.Contains("sess:*: same 1 rows, different content", result.Reason, StringComparison.Ordinal);
+        Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
     }
 }

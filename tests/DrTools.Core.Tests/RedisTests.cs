@@ -46,6 +46,7 @@ public sealed class RedisTests
         var cluster = (IReplicaSet)sandbox.Cluster;
         await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200", "user:7", "ada", "plain", "x");
         await CliAsync(sandbox, "node0", "HSET", "h:1", "f", "v1");
+        await CliAsync(sandbox, "node0", "SET", "sess:1", "s", "PXAT", "4102444800000"); // expires 2100-01-01
         var reference = await cluster.ChecksumAsync("node0", null, CancellationToken.None);
         Assert.True(DbChecksums.Compare(reference, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Passed);
 
@@ -56,6 +57,8 @@ public sealed class RedisTests
             ("h:*", ["HSET", "h:1", "f", "v2"], ["HSET", "h:1", "f", "v1"]),
             ("user:*", ["SET", "user:7", "x"], ["SET", "user:7", "ada"]),
             ("(no prefix)", ["EXPIRE", "plain", "100000"], ["PERSIST", "plain"]),
+            // The same key still expiring, at another time: its absolute expiry counts, not only whether it has one.
+            ("sess:*", ["PEXPIREAT", "sess:1", "4102444800001"], ["PEXPIREAT", "sess:1", "4102444800000"]),
         ];
         foreach (var (pattern, change, undo) in changes)
         {
@@ -81,6 +84,15 @@ public sealed class RedisTests
         await CliAsync(sandbox, "node0", "-n", "1", "SET", "other:k", "2");
         var db1Changed = DbChecksums.Compare(withDb1, await cluster.ChecksumAsync("node0", null, CancellationToken.None));
         Assert.Equal("db1/other:*", Assert.Single(db1Changed.Differences).Table);
+
+        // A key that expires after the reference is gone: a FAIL (a lost key looks the same), saying keys expired meanwhile.
+        await CliAsync(sandbox, "node0", "SET", "tmp:1", "t", "PX", "300");
+        var withTemporary = await cluster.ChecksumAsync("node0", null, CancellationToken.None);
+        await Task.Delay(400);
+        var expired = Assert.Single(
+            DbChecksums.Compare(withTemporary, await cluster.ChecksumAsync("node0", null, CancellationToken.None)).Differences);
+        Assert.Equal("tmp:*", expired.Table);
+        Assert.StartsWith("missing (keys of the reference expire from ", expired.Reason, StringComparison.Ordinal);
     }
 
     [Fact]

@@ -8,6 +8,18 @@ public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
 {
     /// <summary>How the rows were hashed: "record" (hash_record_extended) or "text" (hashtextextended of the row's text form; also when unset, as in catalogs written before "record").</summary>
     public string? Method { get; init; }
+
+    /// <summary>
+    /// Redis: the earliest expiry time among the pattern's keys (none when no key expires). Keys gone after it may have
+    /// expired rather than been lost; nothing recorded tells the two apart, so a comparison names it with the difference.
+    /// </summary>
+    public DateTimeOffset? FirstExpiry { get; init; }
+
+    /// <summary>
+    /// MariaDB: the table's columns and indexes, one "what: how" line each (see <see cref="TableDefinitions"/>); none in
+    /// references taken before definitions were recorded, whose comparisons cannot see a schema change.
+    /// </summary>
+    public string? Definition { get; init; }
 }
 
 /// <summary>The tables in scope of a database at one snapshot, all read in one REPEATABLE READ transaction.</summary>
@@ -262,13 +274,19 @@ public static class DbChecksums
         var differences = new List<TableDifference>();
         foreach (var table in reference.AllTables)
         {
+            var expired = table.FirstExpiry is { } first && first <= current.TakenAt
+                ? " (keys of the reference expire from "
+                  + first.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.fff", System.Globalization.CultureInfo.InvariantCulture)
+                  + " UTC, before this check: one that expired since is not told from one lost)"
+                : "";
             if (!now.TryGetValue(table.Table, out var found))
             {
-                differences.Add(new TableDifference(table.Table, table.Rows, null, "missing"));
+                differences.Add(new TableDifference(table.Table, table.Rows, null, "missing" + expired));
             }
             else if (found.Rows != table.Rows)
             {
-                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, $"{table.Rows} rows before, {found.Rows} after"));
+                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows,
+                    $"{table.Rows} rows before, {found.Rows} after{expired}"));
             }
             else if (found.Checksum != table.Checksum)
             {
@@ -277,6 +295,14 @@ public static class DbChecksums
                     ? $"same {found.Rows} rows, hashed by {before} in the reference and {after} now: take a new reference"
                     : $"same {found.Rows} rows, different content";
                 differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, reason));
+            }
+            if (table.Definition is { } was && found?.Definition is { } @is && TableDefinitions.Differences(was, @is) is { } changed)
+            {
+                var content = differences.Count > 0 && differences[^1].Table == table.Table ? differences[^1] : null;
+                if (content is not null) differences.RemoveAt(differences.Count - 1);
+                var reason = $"definition differs: {changed}";
+                differences.Add(new TableDifference(table.Table, table.Rows, found.Rows,
+                    content is null ? reason : $"{content.Reason}; {reason}"));
             }
         }
         var referenced = reference.AllTables.Select(t => t.Table).ToHashSet();

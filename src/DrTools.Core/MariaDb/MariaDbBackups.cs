@@ -116,11 +116,26 @@ public static partial class MariaDbBackups
                 verification.Instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
                 var restored = ((MariaDbCluster)MariaDbEngine.Instance.Cluster(verification.Instance)).Members[0];
                 await verification.CompareAsync(token => MariaDbChecksum.TakeAsync(restored, null, token), $"GTID {backup.ReferenceLsn}", cancellationToken);
-                if (verification.Integrity is { Failed: true } integrity) verification.Reason += $" ({Holding(backup, integrity)})";
+                if (verification.Integrity is { Failed: true } integrity)
+                {
+                    verification.Reason += $" ({Holding(backup, integrity.Differences.Select(d => d.Table))})";
+                }
+                else
+                {
+                    options.Progress.Enter("integrity: CHECK TABLE and every secondary index against its rows", 90);
+                    if (await MariaDbTableCheck.CheckAsync(restored, cancellationToken) is { } fault)
+                    {
+                        verification.Reason = $"integrity: {fault} ({Holding(backup, [fault.Split(':')[0]])})";
+                    }
+                }
+                verification.Checking = verification.Clock.Elapsed - verification.Restored!.Value;
             }
             catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
             {
-                verification.Reason ??= $"restore: {e.Message}";
+                // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
+                var table = ServerNamedTable().Match(e.Message);
+                verification.Reason ??= $"restore: {e.Message}"
+                    + (backup.Kind == Physical && table.Success ? $" ({Holding(backup, [$"{table.Groups[1]}.{table.Groups[2]}"])})" : "");
             }
         }
         finally
@@ -130,14 +145,14 @@ public static partial class MariaDbBackups
         return verification.Result(backup.Kind == Dump
                 ? "a new MariaDB instance (mariadb-install-db, start), then the dump fed to the mariadb client, on one monotonic clock"
                 : "mariadb-backup --prepare of a copy, then a new MariaDB instance started on it, on one monotonic clock",
-            MariaDbChecksum.Method, $"GTID {backup.EndLsn} (the backup's own position)");
+            $"{MariaDbChecksum.Method}; then {MariaDbTableCheck.Method}", $"GTID {backup.EndLsn} (the backup's own position)");
     }
 
     /// <summary>The files the differing tables came from: their tablespaces in a physical copy, else the dump.</summary>
-    private static string Holding(BackupRecord backup, Integrity.ChecksumComparison integrity)
+    private static string Holding(BackupRecord backup, IEnumerable<string> tables)
     {
         if (backup.Kind != Physical) return $"restored from {DumpFile}";
-        var files = integrity.Differences.Select(d => d.Table.Split('.', 2)).Where(t => t.Length == 2)
+        var files = tables.Select(t => t.Split('.', 2)).Where(t => t.Length == 2)
             .Select(t => $"{Physical}/{t[0]}/{t[1]}.ibd").ToList();
         return files.Count > 0 ? $"restored from {string.Join(", ", files)}" : $"restored from {Physical}/";
     }
@@ -161,6 +176,7 @@ public static partial class MariaDbBackups
                 var copy = Path.Combine(instance.Directory, "prepared");
                 await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical), copy]), cancellationToken);
                 ServerAccount.Current.OwnTree(copy);
+                await CheckPagesAsync(copy, Path.Combine(directory, Physical), cancellationToken);
                 await PrepareAsync(copy, Path.Combine(directory, Physical), instance.Directory, cancellationToken);
                 await MariaDbEngine.AddServerAsync(instance, "restored", 1, synchronous: false, copy, cancellationToken);
                 return instance;
@@ -226,6 +242,34 @@ public static partial class MariaDbBackups
                 DrErrorKind.ExternalCommandFailed);
         }
     }
+
+    /// <summary>
+    /// innochecksum of every table's tablespace (.ibd) in the copy, before the prepare writes to them: a page whose checksum
+    /// fails is named by its file, which the server would only find when a query reads that page. Not ibdata1: its
+    /// doublewrite buffer holds other tablespaces' pages, which innochecksum takes for damaged ones of its own.
+    /// <paramref name="shownAs"/> is the copy as messages name it.
+    /// </summary>
+    internal static async Task CheckPagesAsync(string copy, string shownAs, CancellationToken cancellationToken)
+    {
+        var files = Directory.EnumerateFiles(copy, "*.ibd", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
+        if (files.Count == 0) return;
+        // One shell for all files (innochecksum reads one a run); it stops at the first that fails, printing its name first.
+        var result = await CommandRunner.RunAsync(new CommandSpec($"innochecksum of {shownAs}", "sh",
+            ["-c", "for f; do out=$(innochecksum \"$f\" 2>&1) || { printf '%s\n%s\n' \"$f\" \"$out\"; exit 1; }; done", "sh", .. files])
+        {
+            Timeout = ToolTimeout,
+            RequireSuccess = false,
+        }, cancellationToken);
+        if (result.ExitCode == 0) return;
+        var lines = result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var file = lines.Length > 0 && lines[0].StartsWith(copy, StringComparison.Ordinal)
+            ? Path.Combine(shownAs, Path.GetRelativePath(copy, lines[0])) : shownAs;
+        throw new DrToolsException($"innochecksum of {file} failed: {string.Join(" | ", lines.Skip(1).Take(3))}",
+            DrErrorKind.InvalidOperation);
+    }
+
+    [GeneratedRegex(@"`([^`]+)`\.`([^`]+)`")]
+    private static partial Regex ServerNamedTable();
 
     [GeneratedRegex(@"End of log at LSN=(\d+)")]
     private static partial Regex EndOfLog();

@@ -7,13 +7,20 @@ namespace DrTools.Core.MariaDb;
 /// <summary>
 /// Row counts and order-independent content checksums of a MariaDB server's tables, all read in one consistent
 /// snapshot. Rows are hashed from their values (QUOTE of every column, MD5), not with CHECKSUM TABLE, whose result
-/// depends on the row format: a dump restored elsewhere must checksum the same as its source.
+/// depends on the row format: a dump restored elsewhere must checksum the same as its source. The rows are read from the
+/// table itself (USE INDEX ()), never from a secondary index that covers every column: that would leave the rows unread.
+/// <see cref="MariaDbTableCheck"/> compares each secondary index with them.
 /// </summary>
 public static class MariaDbChecksum
 {
-    public const string Method = "per table: count(*) and the sum of the first 60 bits of md5(concat_ws('#', quote(column) …)) of every row — order-independent — over all tables read in one START TRANSACTION WITH CONSISTENT SNAPSHOT";
+    public const string Method = "per table: its definition (columns: type, null, default, extra, collation; indexes), "
+        + "count(*) and the sum of the first 60 bits of md5(concat_ws('#', quote(column) …)) of every row, read from the "
+        + "clustered index (USE INDEX ()) — order-independent — over all tables read in one START TRANSACTION WITH CONSISTENT SNAPSHOT";
 
     private static readonly string[] SystemSchemas = ["mysql", "information_schema", "performance_schema", "sys", MariaDbCluster.Schema];
+
+    /// <summary>The schemas no checksum or check reads, as a SQL list ('mysql', …).</summary>
+    internal static string SystemSchemaList => string.Join(", ", SystemSchemas.Select(s => $"'{s}'"));
 
     /// <param name="scope">Tables as schema.table (or schemas as schema.*); default every base table outside the system schemas and DrTools' own.</param>
     public static async Task<DbChecksum> TakeAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
@@ -54,7 +61,8 @@ public static class MariaDbChecksum
             var columns = new List<(string Schema, string Table, string Column)>();
             await using (var list = new MySqlCommand(
                 "select c.table_schema, c.table_name, c.column_name from information_schema.columns c join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name " +
-                "where t.table_type = 'BASE TABLE' and c.table_schema not in (" + string.Join(", ", SystemSchemas.Select(s => $"'{s}'")) + ") order by c.table_schema, c.table_name, c.ordinal_position", connection))
+                "where t.table_type = 'BASE TABLE' and c.table_schema not in (" + SystemSchemaList + ") "
+                + "order by c.table_schema, c.table_name, c.ordinal_position", connection))
             await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
             {
                 while (await reader.ReadAsync(cancellationToken)) columns.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
@@ -64,15 +72,29 @@ public static class MariaDbChecksum
             {
                 throw new DrToolsException($"{member.Display}: table '{missing}' does not exist (give tables as schema.table).", DrErrorKind.InvalidArgument);
             }
+            var definitions = await MariaDbDefinitions.ReadAsync(connection, cancellationToken);
             var checksums = new List<TableChecksum>();
             foreach (var table in tables)
             {
                 var (schema, name) = (table.First().Schema, table.First().Table);
-                var row = string.Join(", ", table.Select(c => $"quote({Quote(c.Column)})"));
-                await using var sum = new MySqlCommand($"select count(*), coalesce(sum(cast(conv(substring(md5(concat_ws('#', {row})), 1, 15), 16, 10) as unsigned)), 0) from {Quote(schema)}.{Quote(name)}", connection);
-                await using var reader = await sum.ExecuteReaderAsync(cancellationToken);
-                await reader.ReadAsync(cancellationToken);
-                checksums.Add(new TableChecksum(table.Key, reader.GetInt64(0), reader.GetDecimal(1)) { Method = "md5-row" });
+                await using var sum = new MySqlCommand(
+                    $"select count(*), {HashSum(table.Select(c => c.Column))} from {Quote(schema)}.{Quote(name)} use index ()", connection);
+                try
+                {
+                    await using var reader = await sum.ExecuteReaderAsync(cancellationToken);
+                    await reader.ReadAsync(cancellationToken);
+                    checksums.Add(new TableChecksum(table.Key, reader.GetInt64(0), reader.GetDecimal(1))
+                    {
+                        Method = "md5-row",
+                        Definition = definitions.GetValueOrDefault(table.Key),
+                    });
+                }
+                catch (MySqlException e) when (!cancellationToken.IsCancellationRequested)
+                {
+                    // "Tablespace is missing for a table" names none: say which table could not be read.
+                    var described = member.Describe(e);
+                    throw new DrToolsException($"{described.Message} (reading {Quote(schema)}.{Quote(name)})", described.Kind, e);
+                }
             }
             await Execute(connection, "commit", cancellationToken);
             return new DbChecksum(member.Display, "(all schemas)", DateTimeOffset.UtcNow, position, checksums) { HowMeasured = Method };
@@ -86,7 +108,12 @@ public static class MariaDbChecksum
     private static bool InScope(string table, IReadOnlyList<string>? scope) =>
         scope is null || scope.Any(s => s == table || (s.EndsWith(".*", StringComparison.Ordinal) && table.StartsWith(s[..^1], StringComparison.Ordinal)));
 
-    private static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
+    /// <summary>The order-independent sum of the rows' hashes over <paramref name="columns"/>: what <see cref="Method"/> says.</summary>
+    internal static string HashSum(IEnumerable<string> columns) =>
+        $"coalesce(sum(cast(conv(substring(md5(concat_ws('#', {string.Join(", ", columns.Select(c => $"quote({Quote(c)})"))})), "
+        + "1, 15), 16, 10) as unsigned)), 0)";
+
+    internal static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
 
     private static async Task Execute(MySqlConnection connection, string sql, CancellationToken cancellationToken)
     {

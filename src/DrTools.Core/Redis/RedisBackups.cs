@@ -160,6 +160,9 @@ public static partial class RedisBackups
         return Path.GetRelativePath(directory, reading is null ? given : Path.Combine(folder, reading.Groups[1].Value));
     }
 
+    [System.Text.RegularExpressions.GeneratedRegex(@"^\d+:[A-Z] [^#]*# ?")]
+    private static partial System.Text.RegularExpressions.Regex LogPrefix();
+
     [System.Text.RegularExpressions.GeneratedRegex(@"Checking RDB file (\S+)")]
     private static partial System.Text.RegularExpressions.Regex CheckingRdb();
 
@@ -183,10 +186,16 @@ public static partial class RedisBackups
                 ?? Path.Combine(directory, AofDirectory)
             : Path.Combine(directory, AofDirectory);
 
-    /// <summary>What a check tool said went wrong, in one line.</summary>
+    /// <summary>
+    /// What a check tool said went wrong, in one line. After a FATAL banner come the place, the line it read (a
+    /// manifest's entry naming its file) and the reason: those, each without its log prefix (pid:C date #).
+    /// </summary>
     private static string Summary(CommandResult result)
     {
         var lines = (result.StandardOutput + "\n" + result.StandardError).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var fatal = Array.FindIndex(lines, l => l.Contains("FATAL", StringComparison.Ordinal));
+        var after = lines.Skip(fatal + 1).Select(l => LogPrefix().Replace(l, "")).Where(l => l.Length > 0).Take(3).ToList();
+        if (fatal >= 0 && after.Count > 0) return $"{LogPrefix().Replace(lines[fatal], "")} {string.Join(" | ", after)}";
         var telling = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("corrupt", StringComparison.OrdinalIgnoreCase) || l.Contains("Unexpected", StringComparison.OrdinalIgnoreCase) || l.Contains("not valid", StringComparison.OrdinalIgnoreCase)).Take(3).ToList();
         return string.Join(" | ", telling.Count > 0 ? telling : lines.TakeLast(3));
     }

@@ -8,21 +8,27 @@ namespace DrTools.Core.Redis;
 /// <summary>
 /// Key counts and order-independent digests of a Redis server's keys, grouped by key pattern (the part before the
 /// first ':', as prefix:*). Each key counts with its type, its value's digest — DEBUG DIGEST-VALUE (independent of the
-/// encoding), or where DEBUG is disabled a hash of DUMP — and whether it expires. Redis has no snapshot a reader can
-/// hold: take it when nothing writes (a restored instance, a fenced or paused primary).
+/// encoding), or where DEBUG is disabled a hash of DUMP — and its absolute expiry time (PEXPIRETIME, ms; "persistent"
+/// without one), which an RDB, an AOF and a replica all keep as it was. Redis has no snapshot a reader can hold: take
+/// it when nothing writes (a restored instance, a fenced or paused primary).
 /// </summary>
 public static class RedisChecksum
 {
-    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of sha256(key, TYPE key, DEBUG DIGEST-VALUE key, whether PTTL key is set) — order- and encoding-independent — over a SCAN of every key but DrTools' own (drtools:*) in every logical database that holds keys (db1/prefix:* beyond db0)";
+    public const string Method = "per key pattern (prefix:*): the number of keys and the sum of the first 60 bits of "
+        + "sha256(key, TYPE key, DEBUG DIGEST-VALUE key, PEXPIRETIME key or 'persistent') — order- and encoding-independent — "
+        + "over a SCAN of every key but DrTools' own (drtools:*) in every logical database that holds keys (db1/prefix:* beyond db0)";
 
-    /// <summary>The per-pattern method names; those of checksums taken before types and expiry counted differ, so their comparison says so.</summary>
-    private const string DigestMethod = "type+digest-value+expiry", DumpMethod = "type+dump-sha256+expiry";
+    /// <summary>
+    /// The per-pattern method names; those of checksums taken before types and expiry times counted differ ("+expiry" held
+    /// only whether a key expires), so their comparison says so.
+    /// </summary>
+    private const string DigestMethod = "type+digest-value+expiry-time", DumpMethod = "type+dump-sha256+expiry-time";
 
     /// <param name="scope">Key patterns (prefix:*) to keep; default all.</param>
     public static async Task<DbChecksum> TakeAsync(RedisMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
     {
         await using var connection = await member.OpenAsync(cancellationToken, checkClusterMode: true);
-        var groups = new SortedDictionary<string, (long Keys, decimal Sum)>(StringComparer.Ordinal);
+        var groups = new SortedDictionary<string, (long Keys, decimal Sum, long? FirstExpiry)>(StringComparer.Ordinal);
         bool? debugAllowed = null;
         // Every logical database that holds keys: a restore that lost db1 must not pass on db0 alone.
         var databases = (await connection.InfoAsync("keyspace", cancellationToken)).Keys
@@ -43,10 +49,11 @@ public static class RedisChecksum
                     .Where(k => !k.StartsWith(RedisCluster.KeyPrefix, StringComparison.Ordinal) && (scope is null || scope.Contains(Pattern(k, database))))
                     .ToList();
                 if (keys.Count == 0) continue;
-                // One round trip a page: the digests of all its keys (DEBUG DIGEST-VALUE answers an array), then each key's type and expiry.
+                // One round trip a page: the digests of all its keys (DEBUG DIGEST-VALUE answers an array), then each key's type and
+                // absolute expiry (not PTTL, which shrinks as the clock runs).
                 var debug = debugAllowed != false;
                 List<string[]> commands = debug ? [["DEBUG", "DIGEST-VALUE", .. keys]] : [];
-                foreach (var key in keys) commands.AddRange([["TYPE", key], ["PTTL", key]]);
+                foreach (var key in keys) commands.AddRange([["TYPE", key], ["PEXPIRETIME", key]]);
                 var replies = await Pipeline(member, connection, commands, cancellationToken);
                 var digestReply = debug ? replies[0] : null;
                 if (debug) replies = replies[1..];
@@ -64,12 +71,16 @@ public static class RedisChecksum
                 for (var i = 0; i < keys.Count; i++)
                 {
                     var type = Reply<string>(member, replies[2 * i]);
-                    var ttl = Reply<long>(member, replies[2 * i + 1]);
-                    if (type == "none" || ttl == -2) continue; // expired or deleted since the SCAN
-                    var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{keys[i]}\0{type}\0{digests[i]}\0{(ttl >= 0 ? "expires" : "persistent")}"));
+                    var expiry = Reply<long>(member, replies[2 * i + 1]);
+                    if (type == "none" || expiry == -2) continue; // expired or deleted since the SCAN
+                    var expires = expiry >= 0 ? expiry.ToString(CultureInfo.InvariantCulture) : "persistent";
+                    var hash = SHA256.HashData(Encoding.UTF8.GetBytes($"{keys[i]}\0{type}\0{digests[i]}\0{expires}"));
                     var value = (decimal)(BitConverter.ToUInt64(hash, 0) >> 4);
                     var pattern = Pattern(keys[i], database);
-                    groups[pattern] = groups.TryGetValue(pattern, out var sum) ? (sum.Keys + 1, sum.Sum + value) : (1, value);
+                    long? first = expiry >= 0 ? expiry : null;
+                    groups[pattern] = groups.TryGetValue(pattern, out var sum)
+                        ? (sum.Keys + 1, sum.Sum + value, sum.FirstExpiry < (first ?? long.MaxValue) ? sum.FirstExpiry : first)
+                        : (1, value, first);
                 }
             }
             while (cursor != "0");
@@ -77,7 +88,12 @@ public static class RedisChecksum
         var offset = (await connection.InfoAsync("replication", cancellationToken)) is var info && info.GetValueOrDefault("role") == "master"
             ? info.GetValueOrDefault("master_repl_offset") : info.GetValueOrDefault("slave_repl_offset");
         var method = debugAllowed == false ? DumpMethod : DigestMethod;
-        return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", groups.Select(g => new TableChecksum(g.Key, g.Value.Keys, g.Value.Sum) { Method = method }).ToList())
+        var tables = groups.Select(g => new TableChecksum(g.Key, g.Value.Keys, g.Value.Sum)
+        {
+            Method = method,
+            FirstExpiry = g.Value.FirstExpiry is { } ms ? DateTimeOffset.FromUnixTimeMilliseconds(ms) : null,
+        }).ToList();
+        return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", tables)
         {
             HowMeasured = debugAllowed == false ? Method.Replace("DEBUG DIGEST-VALUE key", "sha256(DUMP key) (DEBUG is disabled)", StringComparison.Ordinal) : Method,
         };
