@@ -45,8 +45,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(0, 1_000_000)]
     public int? MaxStaleReads { get; set; }
 
-    [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
-    [ValidateRange(0.1, 1000)]
+    [Parameter(HelpMessage = ProbeOptions.RateHelp)]
+    [ValidateRange(ProbeOptions.MinRate, ProbeOptions.MaxRate)]
     public double ProbeRate { get; set; } = 20;
 
     [Parameter(HelpMessage = ProbeOptions.ClientsHelp)]

@@ -24,7 +24,11 @@ internal static class MemberWalk
             connect.CancelAfter(perMember);
             try
             {
-                var (session, passedOver) = await open(member, connect.Token);
+                // The library's own timeout may outlast the member's share (a frozen member): the share is kept all the same.
+                var (session, passedOver) = await Bounded.WithinAsync(open(member, connect.Token), connect.Token, async late =>
+                {
+                    if (late.IsCompletedSuccessfully && late.Result.Session is { } opened) await opened.DisposeAsync();
+                });
                 if (session is not null) return session;
                 reasons.Add($"{member.Endpoint} {passedOver}");
             }

@@ -66,7 +66,7 @@ public interface IProbeSession : IAsyncDisposable
 
 /// <summary>
 /// Clients that keep writing (sequence-numbered writes: rows of drtools_probe, or the engine's equivalent) or reading
-/// at a fixed rate through the application's connection path, recording every attempt on the drill's monotonic clock.
+/// at a fixed rate each through the application's connection path, recording every attempt on the drill's monotonic clock.
 /// A failed attempt drops its client's connection; the next attempt reconnects, as an application's pool would; with
 /// several clients the last one opens a new connection for every attempt (<see cref="ProbeOptions.Clients"/>).
 /// </summary>
@@ -176,15 +176,11 @@ public sealed class Probe : IAsyncDisposable
     }
 
     /// <summary>
-    /// The probe's clients at once, each at its share of the rate and shifted by one interval of the whole rate from the
-    /// one before, so that their attempts interleave; one counter numbers the sequences of all of them.
+    /// The probe's clients at once, each at the probe's rate and shifted by 1/(rate x clients) from the one before, so
+    /// that together they attempt that often; one counter numbers the sequences of all of them.
     /// </summary>
-    private Task RunAsync()
-    {
-        var interval = TimeSpan.FromSeconds(1 / _options.Rate);
-        return Task.WhenAll(Enumerable.Range(1, _options.Clients)
-            .Select(client => RunClientAsync(client, churn: _options.Churns && client == _options.Clients, interval * (client - 1))));
-    }
+    private Task RunAsync() => Task.WhenAll(Enumerable.Range(1, _options.Clients)
+        .Select(client => RunClientAsync(client, churn: _options.Churns && client == _options.Clients, _options.Stagger * (client - 1))));
 
     /// <param name="churn">Opens a new connection for every attempt and closes it after, as a pool under churn does.</param>
     private async Task RunClientAsync(int client, bool churn, TimeSpan phase)
@@ -193,7 +189,7 @@ public sealed class Probe : IAsyncDisposable
         var connection = 0;
         try
         {
-            await Pacing.RunAsync(_options.Rate / _options.Clients, _clock, _stop.Token, async () =>
+            await Pacing.RunAsync(_options.Rate, _clock, _stop.Token, async () =>
             {
                 var sequence = Interlocked.Increment(ref _sequence);
                 var sent = _clock.Elapsed;
@@ -203,9 +199,15 @@ public sealed class Probe : IAsyncDisposable
                 var statementSent = false;
                 try
                 {
-                    session ??= await _connector.OpenAsync(attempt.Token);
+                    // Connecting and the statement end at the attempt's timeout, whatever the client library does.
+                    session ??= await Bounded.WithinAsync(_connector.OpenAsync(attempt.Token), attempt.Token, async late =>
+                    {
+                        if (late.IsCompletedSuccessfully) await late.Result.DisposeAsync();
+                    });
                     statementSent = true;
-                    var answer = await session.AttemptAsync(_kind, RunId, sequence, attempt.Token);
+                    var open = session;
+                    var answer = await Bounded.WithinAsync(open.AttemptAsync(_kind, RunId, sequence, attempt.Token), attempt.Token,
+                        _ => open.DisposeAsync());
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
                         ? Stopped(sequence, sent, answer.Server, answered, client, connection)
@@ -217,10 +219,14 @@ public sealed class Probe : IAsyncDisposable
                 catch (Exception e)
                 {
                     var ended = _clock.Elapsed;
+                    var host = session?.Host;
+                    // A statement cut off at the timeout closes its session once it ends (Bounded); any other failure here.
+                    if (session is not null && !(statementSent && e is OperationCanceledException)) await session.DisposeAsync();
+                    session = null;
                     // Whatever an attempt throws is a failed attempt the client saw, unless the probe's own stop cut it short.
                     if (CutShort(ended))
                     {
-                        _samples.Enqueue(Stopped(sequence, sent, session?.Host, ended, client, connection));
+                        _samples.Enqueue(Stopped(sequence, sent, host, ended, client, connection));
                         return;
                     }
                     // Not connected: nothing was sent. Sent and then no answer or a lost connection: it may have committed.
@@ -228,12 +234,10 @@ public sealed class Probe : IAsyncDisposable
                     var error = e is OperationCanceledException
                         ? $"no answer within {DurationText.Format(_options.AttemptTimeout)}"
                         : e.Message;
-                    _samples.Enqueue(new ProbeSample(sequence, sent, null, session?.Host, error, indeterminate)
+                    _samples.Enqueue(new ProbeSample(sequence, sent, null, host, error, indeterminate)
                     {
                         Ended = ended, Client = client, Connection = connection,
                     });
-                    if (session is not null) await session.DisposeAsync();
-                    session = null;
                 }
                 if (churn && session is not null)
                 {
