@@ -12,7 +12,8 @@ namespace DrTools.Core.Tests;
 [Collection("Faults")]
 public sealed class ProbeClientsTests
 {
-    private const double Rate = 40;
+    /// <summary>Each client's: 40 attempts per second together.</summary>
+    private const double Rate = 10;
     /// <summary>A pool: three kept-open connections and one opening a new connection for every write.</summary>
     private const int Clients = 4;
     /// <summary>How long new connections are refused.</summary>
