@@ -9,6 +9,8 @@ public sealed record ProbeOptions
     public const double MinRate = 0.1, MaxRate = 1000;
     /// <summary>The clients a probe can run: one is a single connection; more than 64 is a load test.</summary>
     public const int MinClients = 1, MaxClients = 64, DefaultClients = 4;
+    /// <summary>Each client's attempts per second unless told.</summary>
+    public const double DefaultRate = 20;
     /// <summary>What the probe rate option does, the same words on every surface that takes it.</summary>
     public const string RateHelp = "Probe attempts per second of each probe client, for the write and the read probe (default "
         + "20; all clients together at most 1000): the clients' attempts are staggered evenly, so together they attempt "
@@ -20,7 +22,7 @@ public sealed record ProbeOptions
         + "acknowledgement of any client before the first failed attempt to the first after the last one: each edge within one "
         + "client's interval (1/rate), within 1/(rate x clients) where every client failed together.";
     /// <summary>Attempts per second of each client; the clients' attempts are staggered evenly over one interval.</summary>
-    public double Rate { get; init; } = 20;
+    public double Rate { get; init; } = DefaultRate;
     /// <summary>
     /// Clients writing (or reading) at once, as an application's pool does: each at <see cref="Rate"/>, their attempts
     /// staggered by 1/(Rate x Clients). With two or more, the last opens a new connection for every attempt (a pool under
@@ -49,7 +51,7 @@ public sealed record ProbeOptions
         : $"{Clients} clients, {Clients - 1} keeping a connection open and client {Clients} opening a new one for every attempt";
 
     /// <summary>Refuses a rate or a number of clients out of range, in one line naming it.</summary>
-    internal void Check()
+    public void Check()
     {
         if (Rate is <= 0 or > MaxRate)
         {

@@ -61,7 +61,7 @@ internal static class FailoverOperation
         var targetName = args.Required("target");
         var probe = new ProbeOptions
         {
-            Rate = args.Number("probeRate") ?? 20, Clients = (int)(args.Integer("probeClients") ?? ProbeOptions.DefaultClients),
+            Rate = args.Number("probeRate") ?? ProbeOptions.DefaultRate, Clients = (int)(args.Integer("probeClients") ?? ProbeOptions.DefaultClients),
         };
         var options = new FailoverOptions
         {
