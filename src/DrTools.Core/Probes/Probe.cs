@@ -200,14 +200,14 @@ public sealed class Probe : IAsyncDisposable
                 try
                 {
                     // Connecting and the statement end at the attempt's timeout, whatever the client library does.
-                    session ??= await Bounded.WithinAsync(_connector.OpenAsync(attempt.Token), attempt.Token, async late =>
+                    session ??= await Bounded.WithinAsync(_connector.OpenAsync(attempt.Token), Left(sent), _stop.Token, async late =>
                     {
                         if (late.IsCompletedSuccessfully) await late.Result.DisposeAsync();
                     });
                     statementSent = true;
                     var open = session;
-                    var answer = await Bounded.WithinAsync(open.AttemptAsync(_kind, RunId, sequence, attempt.Token), attempt.Token,
-                        _ => open.DisposeAsync());
+                    var answer = await Bounded.WithinAsync(open.AttemptAsync(_kind, RunId, sequence, attempt.Token), Left(sent),
+                        _stop.Token, _ => open.DisposeAsync());
                     var answered = _clock.Elapsed;
                     _samples.Enqueue(CutShort(answered)
                         ? Stopped(sequence, sent, answer.Server, answered, client, connection)
@@ -251,6 +251,9 @@ public sealed class Probe : IAsyncDisposable
             if (session is not null) await session.DisposeAsync();
         }
     }
+
+    /// <summary>What is left of the attempt sent at <paramref name="sent"/>.</summary>
+    private TimeSpan Left(TimeSpan sent) => _options.AttemptTimeout - (_clock.Elapsed - sent);
 
     private const string StoppedInFlight = "in flight when the probe stopped: indeterminate";
 
