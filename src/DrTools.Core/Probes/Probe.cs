@@ -170,9 +170,23 @@ public sealed class Probe : IAsyncDisposable
     public static Probe Start(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
     {
         options.Check();
+        EnsureThreads(options.Clients);
         var probe = new Probe(kind, runId, connector, options, clock);
         probe._loop = Task.Run(probe.RunAsync);
         return probe;
+    }
+
+    /// <summary>
+    /// Keeps the thread pool from holding the clients and the drill back: a fresh process starts with one worker thread
+    /// per core and adds threads slowly, and with every client of both probes at work, the drill's own 2 ms polls (the
+    /// stop, the promotion) waited their turn: a switchover from the CLI measured 0.94 s of write unavailability with 4
+    /// clients (median of 5) and 0.60 s once the pool started with 32 threads.
+    /// </summary>
+    private static void EnsureThreads(int clients)
+    {
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        var wanted = Math.Min(256, Environment.ProcessorCount + 8 * clients);
+        if (workers < wanted) ThreadPool.SetMinThreads(wanted, io);
     }
 
     /// <summary>
