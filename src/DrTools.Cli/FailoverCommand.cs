@@ -19,7 +19,10 @@ public static class FailoverCommand
         public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a switchover always does)." };
         public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
         public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
-        public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = ProbeOptions.RateHelp, DefaultValueFactory = _ => ProbeOptions.DefaultRate }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
+        public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate")
+        {
+            Description = ProbeOptions.RateHelp, DefaultValueFactory = _ => ProbeOptions.DefaultRate,
+        }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
         public Option<int> ProbeClients { get; } = new Option<int>("--probe-clients")
         {
             Description = ProbeOptions.ClientsHelp, DefaultValueFactory = _ => ProbeOptions.DefaultClients,
@@ -69,7 +72,9 @@ public static class FailoverCommand
                 int clients;
                 try
                 {
-                    rate = result.GetResult(ProbeRate) is { Implicit: false } given ? given.GetValueOrDefault<double>() : ProbeOptions.DefaultRate;
+                    rate = result.GetResult(ProbeRate) is { Implicit: false } given
+                        ? given.GetValueOrDefault<double>()
+                        : ProbeOptions.DefaultRate;
                     clients = result.GetResult(ProbeClients) is { Implicit: false } count
                         ? count.GetValueOrDefault<int>()
                         : ProbeOptions.DefaultClients;

@@ -107,7 +107,8 @@ public sealed class ProbeAnalysisTests
         Failed(sample.Sequence, sample.Sent.TotalSeconds) with { Client = sample.Client };
 
     private static (double From, double To) Edges(Outage outage) =>
-        (Math.Round(outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6), Math.Round(outage.FirstAfter!.Acknowledged!.Value.TotalSeconds, 6));
+        (Math.Round(outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6),
+            Math.Round(outage.FirstAfter!.Acknowledged!.Value.TotalSeconds, 6));
 
     [Fact]
     public void An_outage_every_client_saw_is_placed_by_their_staggered_attempts_not_by_one_client_s_interval()

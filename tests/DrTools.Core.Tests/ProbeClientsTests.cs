@@ -56,7 +56,8 @@ public sealed class ProbeClientsTests
         Assert.Equal(0, single.Outage.FailedAttempts);
         var stalls = string.Join(", ", single.Samples.Where(s => s.Acknowledged - s.Sent > TimeSpan.FromSeconds(0.2))
             .Select(s => $"{s.Sent.TotalSeconds:0.000}+{(s.Acknowledged - s.Sent)!.Value.TotalSeconds:0.000}"));
-        Assert.True(single.Outage.Measured(single.Samples) < TimeSpan.FromSeconds(0.6), $"{single.Outage.Measured(single.Samples)}: {stalls}");
+        Assert.True(single.Outage.Measured(single.Samples) < TimeSpan.FromSeconds(0.6),
+            $"{single.Outage.Measured(single.Samples)}: {stalls}");
     }
 
     /// <summary>

@@ -49,7 +49,8 @@ public sealed class ProbeResolutionTests(ITestOutputHelper output)
         var resolution = 2 * probe.Stagger + 2 * Every;
         var slack = TimeSpan.FromMilliseconds(40);
         output.WriteLine($"window {window.TotalMilliseconds:F1} ms, independent writer {theirs.TotalMilliseconds:F1} ms "
-            + $"({from.TotalMilliseconds:F1} to {to.TotalMilliseconds:F1} on the drill's clock), resolution {resolution.TotalMilliseconds} ms");
+            + $"({from.TotalMilliseconds:F1} to {to.TotalMilliseconds:F1} on the drill's clock), "
+            + $"resolution {resolution.TotalMilliseconds} ms");
         output.WriteLine(result.WriteUnavailability.Method);
         Assert.True(window >= theirs - resolution - slack && window <= theirs + resolution + slack,
             $"window {window.TotalMilliseconds:F1} ms, independent writer {theirs.TotalMilliseconds:F1} ms, resolution "

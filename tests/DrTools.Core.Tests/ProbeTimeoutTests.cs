@@ -90,7 +90,8 @@ public sealed class ProbeTimeoutTests
         await probe.DisposeAsync();
         Assert.True(served, probe.Unserved(thawed, member));
         var tooLong = samples.Where(s => !s.Stopped && (s.Acknowledged ?? s.Ended!.Value) - s.Sent > Timeout + Slack)
-            .Select(s => $"client {s.Client} write {s.Sequence}: {((s.Acknowledged ?? s.Ended!.Value) - s.Sent).TotalSeconds:0.000} s, {s.Error}")
+            .Select(s => $"client {s.Client} write {s.Sequence}: "
+                + $"{((s.Acknowledged ?? s.Ended!.Value) - s.Sent).TotalSeconds:0.000} s, {s.Error}")
             .ToList();
         Assert.True(tooLong.Count == 0, string.Join("\n", tooLong));
         var timedOut = samples.Where(s => s.Error == $"no answer within {DurationText.Format(Timeout)}").ToList();

@@ -25,7 +25,8 @@ internal static class MemberWalk
             try
             {
                 // The library's own timeout may outlast the member's share (a frozen member): the share is kept all the same.
-                var (session, passedOver) = await Bounded.WithinAsync(open(member, connect.Token), perMember, cancellationToken, async late =>
+                var opening = open(member, connect.Token);
+                var (session, passedOver) = await Bounded.WithinAsync(opening, perMember, cancellationToken, async late =>
                 {
                     if (late.IsCompletedSuccessfully && late.Result.Session is { } opened) await opened.DisposeAsync();
                 });
