@@ -19,7 +19,10 @@ public static class FailoverCommand
         public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a switchover always does)." };
         public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
         public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
-        public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate") { Description = "Probe attempts per second (write and read).", DefaultValueFactory = _ => 20 }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
+        public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate")
+        {
+            Description = ProbeOptions.RateHelp, DefaultValueFactory = _ => ProbeOptions.DefaultRate,
+        }.InRange(ProbeOptions.MinRate, ProbeOptions.MaxRate);
         public Option<int> ProbeClients { get; } = new Option<int>("--probe-clients")
         {
             Description = ProbeOptions.ClientsHelp, DefaultValueFactory = _ => ProbeOptions.DefaultClients,
@@ -62,6 +65,30 @@ public static class FailoverCommand
                 DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
             Http.AddTo(command);
+            // Each client attempts at the rate: together they may not pass the most a probe attempts.
+            command.Validators.Add(result =>
+            {
+                double rate;
+                int clients;
+                try
+                {
+                    rate = result.GetResult(ProbeRate) is { Implicit: false } given
+                        ? given.GetValueOrDefault<double>()
+                        : ProbeOptions.DefaultRate;
+                    clients = result.GetResult(ProbeClients) is { Implicit: false } count
+                        ? count.GetValueOrDefault<int>()
+                        : ProbeOptions.DefaultClients;
+                }
+                catch (InvalidOperationException)
+                {
+                    return; // not a number of the option's type: the parser already says so, naming the option
+                }
+                if (rate * clients > ProbeOptions.MaxRate)
+                {
+                    result.AddError($"--probe-rate {rate} for each of --probe-clients {clients} is {rate * clients} attempts per "
+                        + $"second: at most {ProbeOptions.MaxRate} for all clients together.");
+                }
+            });
         }
 
         /// <summary>

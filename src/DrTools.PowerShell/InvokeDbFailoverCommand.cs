@@ -45,9 +45,9 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(0, 1_000_000)]
     public int? MaxStaleReads { get; set; }
 
-    [Parameter(HelpMessage = "Probe attempts per second, for the write and the read probe (default 20).")]
-    [ValidateRange(0.1, 1000)]
-    public double ProbeRate { get; set; } = 20;
+    [Parameter(HelpMessage = ProbeOptions.RateHelp)]
+    [ValidateRange(ProbeOptions.MinRate, ProbeOptions.MaxRate)]
+    public double ProbeRate { get; set; } = ProbeOptions.DefaultRate;
 
     [Parameter(HelpMessage = ProbeOptions.ClientsHelp)]
     [ValidateRange(ProbeOptions.MinClients, ProbeOptions.MaxClients)]
@@ -132,6 +132,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     protected override void ProcessRecord()
     {
         var probe = new ProbeOptions { Rate = ProbeRate, Clients = ProbeClients };
+        // -ProbeRate is each client's: together they may not pass the most a probe attempts.
+        RunOperation(_ => { probe.Check(); return Task.CompletedTask; });
         var options = new FailoverOptions
         {
             Mode = Enum.Parse<FailoverMode>(Mode, ignoreCase: true),

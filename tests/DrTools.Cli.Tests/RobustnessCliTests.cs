@@ -188,6 +188,16 @@ public sealed class RobustnessCliTests
             },
             OutOfRangeValues().Select(row => (string)row[1]).ToHashSet());
 
+    [Fact]
+    public void A_probe_rate_that_the_clients_together_would_pass_1000_per_second_is_refused_at_parse_time_naming_both()
+    {
+        // The rate is each client's: 300/s for the default 4 clients is 1200/s; for 3 clients it is 900/s.
+        var refused = DrtoolsCommand.Create().Parse(["failover", "--sandbox", "x", "--probe-rate", "300"]);
+        Assert.Contains(refused.Errors, e => e.Message.StartsWith("--probe-rate 300 for each of --probe-clients 4 is 1200 attempts",
+            StringComparison.Ordinal));
+        Assert.Empty(DrtoolsCommand.Create().Parse(["failover", "--sandbox", "x", "--probe-rate", "300", "--probe-clients", "3"]).Errors);
+    }
+
     /// <summary>A password full of shell and YAML metacharacters, written in a connection string as its syntax quotes it.</summary>
     private const string HostilePassword = "p;a'ss\"w0rd $(touch /tmp/pwned) `id` {x: [y]} #&|*!";
     private static readonly string QuotedHostilePassword = "'" + HostilePassword.Replace("'", "''", StringComparison.Ordinal) + "'";

@@ -59,7 +59,7 @@ public sealed class FailoverTests
             using var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(30), clients: 8, member: status.Primary!.Name);
             await Task.Delay(700);
 
-            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, WriteProbe = new ProbeOptions { Rate = 200 } });
+            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, WriteProbe = new ProbeOptions { Rate = 50 } });
             load.Kill();
 
             // An independent count: every acknowledged sequence number the new primary does not have.
@@ -90,7 +90,7 @@ public sealed class FailoverTests
             var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
             using var load = PgBench.StartLoad(sandbox, TimeSpan.FromSeconds(30), clients: 8, member: status.Primary!.Name);
             await Task.Delay(700);
-            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 200 }, BaselineWrites = 51 });
+            var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false, RpoTarget = TimeSpan.Zero, WriteProbe = new ProbeOptions { Rate = 50 }, BaselineWrites = 51 });
             load.Kill();
 
             Assert.True(result.AcknowledgedWrites > 50); // the baseline held the fault for 51
@@ -521,7 +521,7 @@ public sealed class LocalControlTests
         // The standby's connection stays open with nothing on it, as when a host vanishes: its WAL receiver would
         // notice only after wal_receiver_timeout (60 s). Writes acknowledged meanwhile never reach it.
         var control = MemberControls.For(sandbox, null, $"kill -STOP {walSender} && sleep 0.3 && kill -KILL {postmaster}", null);
-        var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(20), WriteProbe = new ProbeOptions { Rate = 100 } };
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(20), WriteProbe = new ProbeOptions { Rate = 25 } };
 
         var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None), control, options, CancellationToken.None);
 

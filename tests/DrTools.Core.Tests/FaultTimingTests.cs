@@ -16,7 +16,7 @@ public sealed class FaultTimingTests
         Mode = FailoverMode.Failover,
         Rejoin = true,
         CheckIntegrity = false,
-        WriteProbe = new ProbeOptions { Rate = 100 },
+        WriteProbe = new ProbeOptions { Rate = 25 },
         ReadProbe = new ProbeOptions { Rate = 10 },
     };
 

@@ -110,7 +110,7 @@ public sealed class MariaDbTests
         await using var sandbox = await CreateAsync(root);
         var cluster = (IReplicaSet)sandbox.Cluster;
         var drill = new ReplicaSetDrill(cluster);
-        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 200 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true, BaselineWrites = 51 };
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 50 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true, BaselineWrites = 51 };
         var plan = await drill.PlanAsync(options, CancellationToken.None);
         Assert.Contains("SIGKILL of mariadbd", string.Join("\n", plan.Steps));
 

@@ -92,10 +92,10 @@ public sealed class ProbeAnalysisTests
     }
 
     /// <summary>
-    /// Four clients writing every 0.4 s each, 0.1 s apart, from 0 to <paramref name="until"/>: client 4's attempts sent
-    /// in [<paramref name="failFrom"/>, <paramref name="failTo"/>) fail, everyone else's are acknowledged 10 ms later.
+    /// Four clients writing every 0.4 s each, staggered 0.1 s apart, from 0 to <paramref name="until"/>: the attempts
+    /// <paramref name="fails"/> picks (by client and send time) fail, everyone else's are acknowledged 10 ms later.
     /// </summary>
-    private static List<ProbeSample> FourClients(double until, double failFrom, double failTo, int failing = 4)
+    private static List<ProbeSample> FourClients(double until, Func<int, double, bool> fails)
     {
         var samples = new List<ProbeSample>();
         var sequence = 0L;
@@ -104,78 +104,117 @@ public sealed class ProbeAnalysisTests
             for (var client = 1; client <= 4; client++)
             {
                 var sent = Math.Round(at + (client - 1) * 0.1, 6);
-                var sample = client == failing && sent >= failFrom && sent < failTo
-                    ? Failed(++sequence, sent)
-                    : Ok(++sequence, sent, sent + 0.01, "a:1");
+                var sample = fails(client, sent) ? Failed(++sequence, sent) : Ok(++sequence, sent, sent + 0.01, "a:1");
                 samples.Add(sample with { Client = client });
             }
         }
         return samples;
     }
 
+    /// <summary>Client 4's attempts sent in [<paramref name="from"/>, <paramref name="to"/>) fail.</summary>
+    private static List<ProbeSample> FourClients(double until, double from, double to) =>
+        FourClients(until, (client, sent) => client == 4 && sent >= from && sent < to);
+
     /// <summary>The same attempt of the same client, failed.</summary>
     private static ProbeSample FailedAt(ProbeSample sample) =>
         Failed(sample.Sequence, sample.Sent.TotalSeconds) with { Client = sample.Client };
 
+    private static (double From, double To) Edges(Outage outage) =>
+        (Math.Round(outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6),
+            Math.Round(outage.FirstAfter!.Acknowledged!.Value.TotalSeconds, 6));
+
     [Fact]
-    public void One_client_failing_while_the_others_write_makes_the_window_from_its_last_acknowledgement_to_its_next()
+    public void An_outage_every_client_saw_is_placed_by_their_staggered_attempts_not_by_one_client_s_interval()
+    {
+        // Every client fails from 1.55 s to 2.95 s (1.4 s): its first failure is sent at 1.6, its last at 2.9.
+        var samples = FourClients(until: 5, (_, sent) => sent is >= 1.55 and < 2.95);
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        // The last acknowledgement of any client before 1.6 (sent 1.5) to the first after 2.9 (sent 3.0): each edge within
+        // one stagger (0.1 s) and a round trip of the outage, where each client's own gaps span 1.21 to 3.31 (2.1 s).
+        Assert.Equal((1.51, 3.01), Edges(outage));
+        Assert.Equal(1.5, outage.Duration!.Value.TotalSeconds, 6);
+        Assert.Equal([1, 2, 3, 4], outage.FailedClients);
+        Assert.Equal((14, 15), (outage.FailedAttempts, outage.Attempts));
+        // One client's experience beside it: client 1 went from 1.21 to 3.21 without an acknowledgement.
+        Assert.Equal(2.0, outage.LongestGap.TotalSeconds, 6);
+        // One client alone (client 1) places the same outage within its own interval (0.4 s) only: 1.21 to 3.21.
+        var one = ProbeAnalysis.Outage(samples.Where(s => s.Client == 1).ToList(), TimeSpan.FromSeconds(1));
+        Assert.Equal((1.21, 3.21), Edges(one));
+    }
+
+    [Fact]
+    public void One_client_failing_while_the_others_write_is_a_window_between_the_acknowledgements_around_its_failures()
     {
         // Client 4 (a new connection per write) fails from 1.5 s to 3.1 s while clients 1-3 keep writing every 0.4 s.
-        var samples = FourClients(until: 5, failFrom: 1.5, failTo: 3.2);
+        var samples = FourClients(until: 5, from: 1.5, to: 3.2);
         var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
-        // Its last acknowledgement before: sent 1.1 (acknowledged 1.11); its next: sent 3.5 (acknowledged 3.51).
-        Assert.Equal((4, 1.11), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
-        Assert.Equal((4, 3.51), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
-        Assert.Equal(2.4, outage.Duration!.Value.TotalSeconds, 6);
+        // The last acknowledgement before its first failure (client 3's, sent 1.4) to the first after its last one (client
+        // 1's, sent 3.2): each edge within one client's interval (0.4 s) of its own acknowledgements (1.11 and 3.51).
+        Assert.Equal((3, 1.41), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((1, 3.21), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal(1.8, outage.Duration!.Value.TotalSeconds, 6);
         Assert.Equal(2.4, outage.LongestGap.TotalSeconds, 6);
-        // Sent in [1.11, 3.51): client 4's five failures (1.5, 1.9, 2.3, 2.7, 3.1) among 24 attempts.
-        Assert.Equal((5, 24), (outage.FailedAttempts, outage.Attempts));
+        // Sent in [1.41, 3.21): client 4's five failures (1.5, 1.9, 2.3, 2.7, 3.1) among 18 attempts.
+        Assert.Equal((5, 18), (outage.FailedAttempts, outage.Attempts));
         Assert.Equal([4], outage.FailedClients);
-        // Kept-open connections alone (what one kept-open connection saw) never failed: one interval of theirs.
+        // Kept-open connections alone (what one kept-open connection saw) never failed: client 4's missing slots, 0.2 s.
         var kept = ProbeAnalysis.Outage(samples.Where(s => s.Client != 4).ToList(), TimeSpan.FromSeconds(1));
-        Assert.Equal((0, 0.4), (kept.FailedAttempts, Math.Round(kept.Duration!.Value.TotalSeconds, 6)));
+        Assert.Equal((0, 0.2), (kept.FailedAttempts, Math.Round(kept.Duration!.Value.TotalSeconds, 6)));
     }
 
     [Fact]
     public void The_window_runs_from_the_first_failure_of_any_client_to_the_last_with_the_error_rate_inside_it()
     {
-        // Client 2 fails around 1.3 s, client 4 around 3.5 s: one window from before the first to after the last.
-        var samples = FourClients(until: 6, failFrom: 3.4, failTo: 3.6);
+        // Client 2 fails at 1.3 s, client 4 at 3.5 s: one window from before the first to after the last.
+        var samples = FourClients(until: 6, from: 3.4, to: 3.6);
         samples = samples.Select(s => s.Client == 2 && s.Sent == TimeSpan.FromSeconds(1.3) ? FailedAt(s) : s).ToList();
         var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
-        Assert.Equal((2, 0.91), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
-        Assert.Equal((4, 3.91), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
-        Assert.Equal(3.0, outage.Duration!.Value.TotalSeconds, 6);
+        Assert.Equal((1, 1.21), (outage.LastBefore!.Client, outage.LastBefore.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((1, 3.61), (outage.FirstAfter!.Client, outage.FirstAfter.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal(2.4, outage.Duration!.Value.TotalSeconds, 6);
         // Each client's longest gap is 0.8 s: the window is longer than any one of them.
         Assert.Equal(0.8, outage.LongestGap.TotalSeconds, 6);
-        Assert.Equal((2, 30), (outage.FailedAttempts, outage.Attempts));
-        Assert.Equal(100.0 * 2 / 30, outage.ErrorRate, 9);
+        Assert.Equal((2, 24), (outage.FailedAttempts, outage.Attempts));
+        Assert.Equal(100.0 * 2 / 24, outage.ErrorRate, 9);
         Assert.Equal([2, 4], outage.FailedClients);
     }
 
     [Fact]
-    public void Without_a_failure_the_window_is_the_longest_gap_and_a_hung_write_longer_than_the_failures_is_in_it()
+    public void Without_a_failure_the_window_is_the_longest_wait_and_a_hung_write_longer_than_the_failures_is_in_it()
     {
-        // No failure: client 3's write sent at 2.2 hangs until 3.0 (its gap 1.21 to 3.0), the others write on.
-        var samples = FourClients(until: 5, failFrom: 99, failTo: 99)
+        // No failure: client 3's write sent at 2.2 hangs until 3.0, the others write on. The wait: from the last
+        // acknowledgement of any client before it was sent (client 2's at 2.11) to 3.0.
+        var samples = FourClients(until: 5, from: 99, to: 99)
             .Select(s => s.Client == 3 && s.Sent == TimeSpan.FromSeconds(2.2) ? s with { Acknowledged = TimeSpan.FromSeconds(3.0) } : s)
             .Where(s => !(s.Client == 3 && s.Sent > TimeSpan.FromSeconds(2.2) && s.Sent < TimeSpan.FromSeconds(3.0))).ToList();
         var quiet = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
-        Assert.Equal((3, 1.81, 3.0), (quiet.LastBefore!.Client, quiet.LastBefore.Acknowledged!.Value.TotalSeconds,
+        Assert.Equal((2, 2.11, 3.0), (quiet.LastBefore!.Client, quiet.LastBefore.Acknowledged!.Value.TotalSeconds,
             quiet.FirstAfter!.Acknowledged!.Value.TotalSeconds));
         Assert.Equal((0, 0), (quiet.FailedAttempts, quiet.FailedClients.Count));
-        // One failure of client 4 at 2.3 (its gap 1.91 to 2.71) is shorter than that hang: the window covers both.
+        Assert.Equal(1.19, quiet.LongestGap.TotalSeconds, 6);
+        // One failure of client 4 at 2.3 (2.11 to 2.41) is shorter than that hang: the window covers both.
         var failing = samples.Select(s => s.Client == 4 && s.Sent == TimeSpan.FromSeconds(2.3) ? FailedAt(s) : s).ToList();
         var outage = ProbeAnalysis.Outage(failing, TimeSpan.FromSeconds(1));
-        Assert.Equal(1.81, outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
-        Assert.Equal(3.0, outage.FirstAfter!.Acknowledged!.Value.TotalSeconds, 6);
+        Assert.Equal((2.11, 3.0), Edges(outage));
         Assert.Equal([4], outage.FailedClients);
+    }
+
+    [Fact]
+    public void A_failure_is_over_once_it_was_seen_a_hung_one_at_its_timeout()
+    {
+        // Every client fails from 1.55 s; client 2's attempt sent at 2.9 hangs and is seen failing at 3.5 (its timeout),
+        // after the others wrote again from 3.0: the window ends with the first acknowledgement after 3.5 (client 4's, sent
+        // 3.5), not at 3.01.
+        var samples = FourClients(until: 5, (_, sent) => sent is >= 1.55 and < 2.95)
+            .Select(s => s.Client == 2 && s.Sent == TimeSpan.FromSeconds(2.9) ? s with { Ended = TimeSpan.FromSeconds(3.5) } : s)
+            .Where(s => !(s.Client == 2 && s.Sent == TimeSpan.FromSeconds(3.3))).ToList();
+        Assert.Equal((1.51, 3.51), Edges(ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1))));
     }
 
     [Fact]
     public void Stopped_attempts_and_split_brain_writes_are_left_out_client_by_client()
     {
-        var samples = FourClients(until: 3, failFrom: 1.5, failTo: 2.4);
+        var samples = FourClients(until: 3, from: 1.5, to: 2.4);
         // Client 2's last attempt was cut short by the stop after hanging 2 s: no gap of its own, no failure.
         samples.Add(new ProbeSample(1000, TimeSpan.FromSeconds(3.1), null, "a:1", "stopped", Indeterminate: true)
         {
@@ -183,8 +222,7 @@ public sealed class ProbeAnalysisTests
         });
         var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
         Assert.Equal([4], outage.FailedClients);
-        Assert.Equal((1.11, 2.71),
-            (outage.LastBefore!.Acknowledged!.Value.TotalSeconds, outage.FirstAfter!.Acknowledged!.Value.TotalSeconds));
+        Assert.Equal((1.41, 2.41), Edges(outage));
         // Client 4's acknowledgement at 2.71 came from "a" once "b" was the final primary (from 2.5): split brain, so its
         // failures have no end.
         var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(2.5));
@@ -192,8 +230,9 @@ public sealed class ProbeAnalysisTests
             .ToList();
         var open = ProbeAnalysis.Outage(split, TimeSpan.FromSeconds(1), final);
         Assert.Null(open.FirstAfter);
-        Assert.Equal(1.11, open.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
-        Assert.True(open.Measured(split) >= TimeSpan.FromSeconds(1.8), $"{open.Measured(split)}");
+        Assert.Equal(1.41, open.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
+        // A lower bound: to the last attempt sent (3.1).
+        Assert.Equal(3.1 - 1.41, open.Measured(split).TotalSeconds, 6);
     }
 
     [Fact]

@@ -159,10 +159,12 @@ public sealed class ProbeHistoryTests
         Assert.Contains("\"client\":2", File.ReadAllText(file));
         var check = ProbeHistoryChecker.Check(ProbeHistory.Load(file));
 
-        // From client 2's acknowledgement at 0.51 to its next at 1.51: its four failures among the 10 attempts sent between.
-        Assert.Equal(1.0, check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured, 9);
+        // From client 1's acknowledgement at 0.61, the last before client 2's first failure (sent 0.7), to its first after
+        // client 2's last failure was seen (1.32), at 1.41: four failures among the 8 attempts sent between. Client 2's own
+        // gap, from 0.51 to 1.51, is the longest gap beside it.
+        Assert.Equal(0.8, check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured, 9);
         Assert.Equal(1.0, check.Figure(ProbeHistoryChecker.WriteLongestGap).Measured, 9);
-        Assert.Equal(40, check.Figure(ProbeHistoryChecker.WriteErrorRate).Measured, 9);
+        Assert.Equal(50, check.Figure(ProbeHistoryChecker.WriteErrorRate).Measured, 9);
         Assert.Equal([2], check.WriteOutage.FailedClients);
         // Without the client field (a history written before clients) the attempts are one client's, whose
         // acknowledgements every 0.2 s hide client 2's failures from the gaps: the window is the failures' span alone,

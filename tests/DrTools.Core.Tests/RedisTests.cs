@@ -182,7 +182,7 @@ public sealed class RedisTests
         await using var sandbox = await CreateAsync(root);
         await CliAsync(sandbox, "node0", "MSET", "user:1", "ada", "user:2", "grace", "order:1", "42");
         var drill = new ReplicaSetDrill((IReplicaSet)sandbox.Cluster);
-        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 50 } };
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 25 }, ReadProbe = new ProbeOptions { Rate = 50 } };
         var plan = await drill.PlanAsync(options, CancellationToken.None);
         var result = await drill.RunAsync(plan, options, CancellationToken.None);
 
@@ -206,7 +206,7 @@ public sealed class RedisTests
         await using var sandbox = await CreateAsync(root);
         var cluster = (IReplicaSet)sandbox.Cluster;
         var drill = new ReplicaSetDrill(cluster);
-        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 500 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true, CheckIntegrity = false, BaselineWrites = 101 };
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, WriteProbe = new ProbeOptions { Rate = 125 }, ReadProbe = new ProbeOptions { Rate = 20 }, Rejoin = true, CheckIntegrity = false, BaselineWrites = 101 };
         var plan = await drill.PlanAsync(options, CancellationToken.None);
         // redis-benchmark, a real client, keeps the primary busy so the replicas trail it when it dies.
         using var load = Process.Start(new ProcessStartInfo("redis-benchmark", ["-p", sandbox.Members[0].Port.ToString(), "-a", sandbox.Password, "-t", "set", "-n", "100000000", "-d", "512", "-r", "100000", "-q", "-c", "8"])
@@ -237,7 +237,7 @@ public sealed class RedisTests
         Assert.Throws<DrToolsException>(() => cluster.Recovery(RecoveredBy.DrTools));
         var drill = cluster.Recovery(null);
         Assert.Equal(RecoveredBy.Sentinel, drill.RecoveredBy);
-        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 20 } };
+        var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 25 }, ReadProbe = new ProbeOptions { Rate = 20 } };
         var plan = await drill.PlanAsync(options, CancellationToken.None);
         var result = await drill.RunAsync(plan, options, CancellationToken.None);
 
@@ -279,7 +279,7 @@ public sealed class RedisTests
         var drill = cluster.Recovery(RecoveredBy.Sentinel);
         var options = new FailoverOptions
         {
-            Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 100 }, ReadProbe = new ProbeOptions { Rate = 20 },
+            Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 25 }, ReadProbe = new ProbeOptions { Rate = 20 },
         };
         var plan = await drill.PlanAsync(options, CancellationToken.None);
 

@@ -422,7 +422,7 @@ Describe 'Failover drills and checksums' {
     }
 
     It 'fails over unplanned and rejoins the old primary' {
-        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 100 -HistoryPath $DrillHistory -NoHistory -Confirm:$false
+        $result = $Sandbox | Invoke-DbFailover -Mode Failover -Rejoin -ProbeRate 25 -HistoryPath $DrillHistory -NoHistory -Confirm:$false
         $result.NewPrimary | Should -BeLike 'node0*'
         (Get-DrDrillHistory -HistoryPath $DrillHistory).Runs | Should -Be 1 -Because '-NoHistory records nothing'
         $result.State | Should -BeLike '*rejoined as a standby*'

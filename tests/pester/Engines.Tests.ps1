@@ -42,7 +42,7 @@ Describe 'A MariaDB sandbox through the DrTools cmdlets' {
     It 'switches over without losing a write, with the checksums unchanged' {
         $before = $MariaDb | Get-DbChecksum
         $before.Tables.Table | Should -Be 'shop.orders'
-        $result = $MariaDb | Invoke-DbFailover -Mode Switchover -ProbeRate 100 -Confirm:$false
+        $result = $MariaDb | Invoke-DbFailover -Mode Switchover -ProbeRate 25 -Confirm:$false
         $result.Engine | Should -Be 'mariadb'
         $result.LostWrites.Measured | Should -Be 0
         $result.WriteUnavailability.Measured | Should -BeGreaterThan 0

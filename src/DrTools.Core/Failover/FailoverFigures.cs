@@ -194,7 +194,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             {
                 Method = $"{writes.Statement} through {writes.Path} by {writes.Clients}: the longest gap between one client's "
                     + $"consecutive acknowledgements from its last one before {start}, on the drill's monotonic clock; shorter than the "
-                    + "window when clients failed at different moments (a new connection failing while open ones wrote)",
+                    + "window when clients failed at different moments (a new connection failing while open ones wrote), up to one "
+                    + "client's interval longer at each edge (the window's edges are any client's acknowledgements)",
             },
             ProbeHistoryChecker.WriteErrorRate => f with
             {
@@ -224,15 +225,17 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     private static Measurement Unavailability(Measurement figure, Outage outage, Probe probe, ProbeOptions options, TimeSpan? target,
         string start)
     {
-        // Each edge of a window of several clients is one client's acknowledgement: it can be off by one client's interval.
+        // Each edge is within one client's interval of the outage; the clients' staggered attempts place an outage they all
+        // saw more finely.
         var resolution = options.Clients == 1
-            ? DurationText.Format(TimeSpan.FromSeconds(1 / options.Rate))
-            : $"{DurationText.Format(TimeSpan.FromSeconds(options.Clients / options.Rate))} at each edge, one client's interval";
+            ? DurationText.Format(options.Interval)
+            : $"each edge within {DurationText.Format(options.Interval)}, one client's interval; within "
+                + $"{DurationText.Format(options.Stagger)}, the {options.Clients} clients' staggered attempts, where they failed together";
         var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
             + (options.Churns && outage.FailedClients.Contains(options.Clients)
                 ? $" (client {options.Clients}: a new connection for every attempt)"
                 : "");
-        var method = $"{options.Rate}/s {probe.Statement} through {probe.Path} by {probe.Clients}: "
+        var method = $"{options.Rate}/s {(options.Clients == 1 ? "" : "each ")}{probe.Statement} through {probe.Path} by {probe.Clients}: "
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
             + $"{resolution}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
             + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}";

@@ -24,7 +24,12 @@ internal static class MemberWalk
             connect.CancelAfter(perMember);
             try
             {
-                var (session, passedOver) = await open(member, connect.Token);
+                // The library's own timeout may outlast the member's share (a frozen member): the share is kept all the same.
+                var opening = open(member, connect.Token);
+                var (session, passedOver) = await Bounded.WithinAsync(opening, perMember, cancellationToken, async late =>
+                {
+                    if (late.IsCompletedSuccessfully && late.Result.Session is { } opened) await opened.DisposeAsync();
+                });
                 if (session is not null) return session;
                 reasons.Add($"{member.Endpoint} {passedOver}");
             }

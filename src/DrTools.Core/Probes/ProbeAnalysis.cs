@@ -4,12 +4,12 @@ using Npgsql;
 namespace DrTools.Core.Probes;
 
 /// <summary>
-/// An outage as a probe's clients saw it, the write-unavailability window: from the last acknowledgement before the first
-/// failed attempt of any client after the fault to the first acknowledgement after the last one (each a gap between one
-/// client's consecutive acknowledgements, counted from its last one before the fault; after its last one, when the
-/// attempts after it all failed). When no attempt failed, or when one client's longest gap is longer still (a write that
-/// hung, then went through), the window covers that gap too. LastBefore is null when the window starts at the fault;
-/// FirstAfter is null when it has no end (nothing was acknowledged after the last failure).
+/// An outage as a probe's clients saw it, the write-unavailability window: from the last acknowledgement of any client
+/// before the first failed attempt of any client after the fault to the first acknowledgement of any client after the
+/// last failure was seen (the failures: in a gap between one client's consecutive acknowledgements, counted from its last
+/// one before the fault; after its last one, when the attempts after it all failed). When no attempt failed, or when a
+/// write hung longer than that and then went through, the window covers that too. LastBefore is null when the window
+/// starts at the fault; FirstAfter is null when it has no end (nothing was acknowledged after the last failure).
 /// </summary>
 public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
 {
@@ -18,7 +18,10 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
     /// <summary>Attempts sent in the window by every client; <see cref="FailedAttempts"/> of them failed or were indeterminate.</summary>
     public int Attempts { get; init; }
 
-    /// <summary>The longest gap between one client's consecutive acknowledgements (to its last attempt when none followed).</summary>
+    /// <summary>
+    /// The longest gap between one client's consecutive acknowledgements (to its last attempt when none followed): one
+    /// client's experience at its own rate, so up to one client's interval longer than the window at each edge.
+    /// </summary>
     public TimeSpan LongestGap { get; init; }
 
     /// <summary>The clients with a failed attempt in the window.</summary>
@@ -80,8 +83,8 @@ public static class ProbeAnalysis
     /// The write-unavailability window (<see cref="Probes.Outage"/>) over every client's gaps between consecutive
     /// acknowledgements, counted from each one's last acknowledgement before the fault. Not simply "fault to first success
     /// after it": a server being stopped or killed can still acknowledge a write or two in its last milliseconds, and the
-    /// outage a client lives through starts after those. With one client and one run of failures, it is that client's
-    /// longest gap.
+    /// outage a client lives through starts after those. Each edge is the acknowledgement of any client nearest to the
+    /// failures (<see cref="Narrowed"/>): with one client and one run of failures, the window is that client's longest gap.
     /// </summary>
     /// <param name="final">
     /// When the drill observed until the topology settled: the final primary. A write another member acknowledged once
@@ -93,13 +96,16 @@ public static class ProbeAnalysis
         // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
         samples = samples.Where(s => !s.Stopped && final?.SplitBrain(s) != true).ToList();
         if (samples.Count == 0) return new Outage(fault, null, null, 0);
+        var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var gaps = samples.GroupBy(s => s.Client).Select(client => Gaps(client.ToList(), fault)).ToList();
-        // Each client's longest gap, the first of equal ones: with one client, the figure it always had.
-        var longest = gaps.Select(client => client.MaxBy(g => g.Length)!).MaxBy(g => g.Length)!;
-        var failing = gaps.SelectMany(client => client).Where(g => g.Failed > 0).ToList();
+        var spans = gaps.SelectMany(client => client.Select(gap => Narrowed(gap, acknowledged))).ToList();
+        // The longest span, the first of equal ones: with one client, the figure it always had.
+        var longest = spans.MaxBy(g => g.Length)!;
+        var failing = spans.Where(g => g.Failed.Count > 0).ToList();
         var (first, last) = failing.Count == 0
             ? (longest, longest)
             : (failing.MinBy(g => g.Start)!, failing.FirstOrDefault(g => g.To is null) ?? failing.MaxBy(g => g.End)!);
+        // A write that hung and then went through, longer than the failures: the window covers it too.
         if (longest.Length > (last.To is null ? TimeSpan.MaxValue : last.End - first.Start))
         {
             if (longest.Start < first.Start) first = longest;
@@ -110,13 +116,16 @@ public static class ProbeAnalysis
         var failed = inside.Where(s => !s.Succeeded).ToList();
         return new Outage(fault, first.From, last.To, failed.Count)
         {
-            Attempts = inside.Count, LongestGap = longest.Length,
+            Attempts = inside.Count, LongestGap = gaps.SelectMany(client => client).Max(g => g.Length),
             FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(),
         };
     }
 
-    /// <summary>A gap between two consecutive acknowledgements of one client (To null: after its last one, to its last attempt).</summary>
-    private sealed record Gap(ProbeSample? From, ProbeSample? To, TimeSpan Start, TimeSpan End, int Failed)
+    /// <summary>
+    /// A gap between two consecutive acknowledgements of one client (To null: after its last one, to its last attempt),
+    /// with the client's failed attempts sent in it.
+    /// </summary>
+    private sealed record Gap(ProbeSample? From, ProbeSample? To, TimeSpan Start, TimeSpan End, IReadOnlyList<ProbeSample> Failed)
     {
         public TimeSpan Length => End - Start;
     }
@@ -132,7 +141,7 @@ public static class ProbeAnalysis
             var begins = from?.Acknowledged ?? fault;
             var ends = to?.Acknowledged ?? lastAttempt;
             return new Gap(from, to, begins, ends,
-                client.Count(s => !s.Succeeded && s.Sent >= begins && (to is null || s.Sent < ends)));
+                client.Where(s => !s.Succeeded && s.Sent >= begins && (to is null || s.Sent < ends)).ToList());
         }
         var gaps = new List<Gap>();
         var previous = start >= 0 ? acknowledged[start] : null;
@@ -144,6 +153,27 @@ public static class ProbeAnalysis
         // Silence from the last acknowledgement to the last attempt: writes that never came back are the longest outage of all.
         gaps.Add(Between(previous, null));
         return gaps;
+    }
+
+    /// <summary>
+    /// One client's gap narrowed by every client's acknowledgements (<paramref name="acknowledged"/>, in order): from the
+    /// last one before the first attempt it waited on (its first failure, else the write that ended the gap late) to the
+    /// first one after its last failure was seen. The clients' attempts are staggered, so together they place an outage
+    /// that all of them saw within 1/(rate x clients); one client's own acknowledgements, within 1/rate. A failure one
+    /// client alone saw is placed within one client's interval either way.
+    /// </summary>
+    private static Gap Narrowed(Gap gap, IReadOnlyList<ProbeSample> acknowledged)
+    {
+        var waited = gap.Failed.Count > 0 ? gap.Failed.MinBy(s => s.Sent) : gap.To;
+        if (waited is null) return gap;
+        var from = acknowledged.LastOrDefault(s => s.Acknowledged >= gap.Start && s.Acknowledged <= waited.Sent) ?? gap.From;
+        var to = gap.To;
+        if (gap.Failed.Count > 0 && to is not null)
+        {
+            var seen = gap.Failed.Max(s => s.Ended ?? s.Sent);
+            to = acknowledged.FirstOrDefault(s => s.Acknowledged >= seen && s.Acknowledged <= gap.End) ?? to;
+        }
+        return gap with { From = from, To = to, Start = from?.Acknowledged ?? gap.Start, End = to?.Acknowledged ?? gap.End };
     }
 
     /// <summary>

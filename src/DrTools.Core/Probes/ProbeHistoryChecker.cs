@@ -40,9 +40,9 @@ public static class ProbeHistoryChecker
     public static string WindowMethod(string start, ProbeKind kind)
     {
         var answer = kind == ProbeKind.Write ? "acknowledgement" : "answered read";
-        return $"the window from the last {answer} before the first failed attempt of any client after {start} to the first "
-            + $"{answer} after the last one (each a gap between one client's consecutive {answer}s; when no attempt failed, or one "
-            + "client's longest gap is longer, that gap too)";
+        return $"the window from the last {answer} of any client before the first failed attempt of any client after {start} "
+            + $"to the first {answer} of any client once the last failure was seen (failures: in a gap between one client's "
+            + $"consecutive {answer}s; when no attempt failed, or an attempt that hung and then went through is longer, that too)";
     }
 
     /// <summary>Checks each drill of a history (a run with several drills holds each one's lines).</summary>

@@ -3,33 +3,47 @@ namespace DrTools.Core.Probes;
 public sealed record ProbeOptions
 {
     /// <summary>
-    /// The rates a probe can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s it is a load test.
+    /// The rates a probe client can keep: below one attempt in ten seconds an outage has no resolution; above 1,000/s (all
+    /// clients together) it is a load test.
     /// </summary>
     public const double MinRate = 0.1, MaxRate = 1000;
     /// <summary>The clients a probe can run: one is a single connection; more than 64 is a load test.</summary>
-    public const int MinClients = 1, MaxClients = 64, DefaultClients = 1;
+    public const int MinClients = 1, MaxClients = 64, DefaultClients = 4;
+    /// <summary>Each client's attempts per second unless told.</summary>
+    public const double DefaultRate = 20;
+    /// <summary>What the probe rate option does, the same words on every surface that takes it.</summary>
+    public const string RateHelp = "Probe attempts per second of each probe client, for the write and the read probe (default "
+        + "20; all clients together at most 1000): the clients' attempts are staggered evenly, so together they attempt "
+        + "clients times as often.";
     /// <summary>What the probe clients option does, the same words on every surface that takes it.</summary>
-    public const string ClientsHelp = "Probe clients writing (and reading) at once, as an application's pool does (default 1, "
-        + "1 to 64): the rate is shared among them; with two or more, the last opens a new connection for every attempt, so a "
-        + "path that serves open connections but not new ones is seen. The RTO figure is the window from the first failed "
-        + "attempt of any client to the last.";
-    /// <summary>Attempts per second, all clients together.</summary>
-    public double Rate { get; init; } = 20;
+    public const string ClientsHelp = "Probe clients writing (and reading) at once, as an application's pool does (default 4, "
+        + "1 to 64), each at the probe rate, staggered evenly; with two or more, the last opens a new connection for every "
+        + "attempt, so a path that serves open connections but not new ones is seen. The RTO figure is the window from the last "
+        + "acknowledgement of any client before the first failed attempt to the first after the last one: each edge within one "
+        + "client's interval (1/rate), within 1/(rate x clients) where every client failed together.";
+    /// <summary>Attempts per second of each client; the clients' attempts are staggered evenly over one interval.</summary>
+    public double Rate { get; init; } = DefaultRate;
     /// <summary>
-    /// Clients writing (or reading) at once, as an application's pool does: each at Rate/Clients, their attempts
-    /// interleaved. With two or more, the last opens a new connection for every attempt (a pool under churn): a path that
-    /// still serves open connections but not new ones fails it alone.
+    /// Clients writing (or reading) at once, as an application's pool does: each at <see cref="Rate"/>, their attempts
+    /// staggered by 1/(Rate x Clients). With two or more, the last opens a new connection for every attempt (a pool under
+    /// churn): a path that still serves open connections but not new ones fails it alone.
     /// </summary>
     public int Clients { get; init; } = DefaultClients;
     /// <summary>
     /// How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.
     /// </summary>
     public string? ConnectionString { get; init; }
-    /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed.</summary>
+    /// <summary>Per attempt: connecting plus the statement. A longer attempt counts as failed, and ends then.</summary>
     public TimeSpan AttemptTimeout { get; init; } = TimeSpan.FromSeconds(2);
 
     /// <summary>Whether the probe has a client that opens a new connection for every attempt (the last one).</summary>
     public bool Churns => Clients > 1;
+
+    /// <summary>One client's interval between attempts: the resolution of each edge of a window.</summary>
+    public TimeSpan Interval => TimeSpan.FromSeconds(1 / Rate);
+
+    /// <summary>The interval between the clients' staggered attempts, all clients together.</summary>
+    public TimeSpan Stagger => TimeSpan.FromSeconds(1 / (Rate * Clients));
 
     /// <summary>The probe's clients for reports: "4 clients, the last opening a new connection for every attempt".</summary>
     public string ClientsText => Clients == 1
@@ -37,7 +51,7 @@ public sealed record ProbeOptions
         : $"{Clients} clients, {Clients - 1} keeping a connection open and client {Clients} opening a new one for every attempt";
 
     /// <summary>Refuses a rate or a number of clients out of range, in one line naming it.</summary>
-    internal void Check()
+    public void Check()
     {
         if (Rate is <= 0 or > MaxRate)
         {
@@ -47,6 +61,12 @@ public sealed record ProbeOptions
         if (Clients is < MinClients or > MaxClients)
         {
             throw new DrToolsException($"probe clients {Clients} is out of range ({MinClients} to {MaxClients}).",
+                DrErrorKind.InvalidArgument);
+        }
+        if (Rate * Clients > MaxRate)
+        {
+            throw new DrToolsException($"probe rate {Rate}/s for each of {Clients} probe clients is {Rate * Clients} attempts per "
+                + $"second: at most {MaxRate} for all clients together (a lower probe rate, or fewer clients).",
                 DrErrorKind.InvalidArgument);
         }
     }

@@ -26,7 +26,10 @@ internal static class FailoverOperation
                 MaxDuration = DurationText.MaxAge,
             },
             new("maxStaleReads", ParameterKind.Integer, "Most stale reads allowed (default none: informational).") { Maximum = 1_000_000 },
-            new("probeRate", ParameterKind.Number, "Probe attempts per second (default 20).") { Minimum = Probes.ProbeOptions.MinRate, Maximum = Probes.ProbeOptions.MaxRate },
+            new("probeRate", ParameterKind.Number, ProbeOptions.RateHelp)
+            {
+                Minimum = Probes.ProbeOptions.MinRate, Maximum = Probes.ProbeOptions.MaxRate,
+            },
             new("probeClients", ParameterKind.Integer, ProbeOptions.ClientsHelp)
             {
                 Minimum = ProbeOptions.MinClients, Maximum = ProbeOptions.MaxClients,
@@ -61,7 +64,8 @@ internal static class FailoverOperation
         var targetName = args.Required("target");
         var probe = new ProbeOptions
         {
-            Rate = args.Number("probeRate") ?? 20, Clients = (int)(args.Integer("probeClients") ?? ProbeOptions.DefaultClients),
+            Rate = args.Number("probeRate") ?? ProbeOptions.DefaultRate,
+            Clients = (int)(args.Integer("probeClients") ?? ProbeOptions.DefaultClients),
         };
         var options = new FailoverOptions
         {
