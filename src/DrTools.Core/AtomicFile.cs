@@ -18,18 +18,10 @@ public static partial class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
     {
         var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(
-            Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temporary = Temporary(full);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (mode is { } created) options.UnixCreateMode = created;
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            if (File.Exists(full)) KeepModeAndOwner(full, temporary, keepMode: mode is null);
+            WriteTemporary(full, temporary, content, mode);
             File.Move(temporary, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -37,6 +29,52 @@ public static partial class AtomicFile
             DeleteIfPossible(temporary);
             throw Failure("write", full, e);
         }
+    }
+
+    /// <summary>
+    /// Files that belong together (a journal and the reports made from it): every one is written to its temporary before
+    /// any is renamed, so a full or read-only disk leaves all the old files and no new one, never a mix of the two.
+    /// </summary>
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
+    {
+        var written = new List<(string Full, string Temporary)>();
+        string? failed = null;
+        try
+        {
+            foreach (var (path, content) in files)
+            {
+                failed = Path.GetFullPath(path);
+                var temporary = Temporary(failed);
+                written.Add((failed, temporary));
+                WriteTemporary(failed, temporary, content, mode: null);
+            }
+            // Renames take no space; on a disk that turned read-only the first temporary has already failed.
+            foreach (var (full, temporary) in written)
+            {
+                failed = full;
+                File.Move(temporary, full, overwrite: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var (_, temporary) in written) DeleteIfPossible(temporary);
+            throw Failure("write", failed!, e);
+        }
+    }
+
+    private static string Temporary(string full) =>
+        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    private static void WriteTemporary(string full, string temporary, ReadOnlySpan<byte> content, UnixFileMode? mode)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (mode is { } created) options.UnixCreateMode = created;
+        using (var stream = new FileStream(temporary, options))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        if (File.Exists(full)) KeepModeAndOwner(full, temporary, keepMode: mode is null);
     }
 
     /// <summary>Makes a folder and its parents, or one line: <paramref name="what"/> at which path could not be made, and why.</summary>
@@ -52,6 +90,19 @@ public static partial class AtomicFile
             var file = Ancestors(Path.GetFullPath(path)).FirstOrDefault(File.Exists);
             var why = file is null ? Reason(e) : $"{file} is a file, not a folder";
             throw new DrToolsException($"cannot make {what} {path}: {why}.", DrErrorKind.InvalidOperation, e);
+        }
+    }
+
+    /// <summary>Removes a folder made for files that then could not be written, if nothing is in it; else leaves it.</summary>
+    public static void RemoveEmptyFolder(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not empty (someone else's files), or gone already: left as it is.
         }
     }
 

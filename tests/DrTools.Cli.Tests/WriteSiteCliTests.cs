@@ -1,0 +1,87 @@
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>
+/// One row per place a drtools command writes that needs no server, each on a small tmpfs that is full or read-only:
+/// one line naming the file or folder and why, exit 2, and what was on the disk before is there unchanged, with nothing
+/// added (no part of a file, no temporary, no folder). The history, catalog, WAL archive, sandbox folder and fault state
+/// have their rows in <see cref="FullDiskCliTests"/>.
+/// </summary>
+public sealed class WriteSiteCliTests
+{
+    public static TheoryData<string, string> Sites()
+    {
+        var rows = new TheoryData<string, string>();
+        foreach (var site in new[] { "report --output", "run --report-dir", "report sign", "metrics --textfile", "runs scratch folder" })
+        {
+            rows.Add(site, "full");
+            rows.Add(site, "read-only");
+        }
+        // Room for the new journal but not for the reports made from it: signed neither, or both.
+        rows.Add("report sign", "one page free");
+        return rows;
+    }
+
+    [Theory]
+    [MemberData(nameof(Sites))]
+    public async Task A_write_on_a_full_or_read_only_disk_is_one_line_naming_it_and_changes_nothing_there(string site, string state)
+    {
+        using var folder = new TemporaryRoot();
+        using var runs = new TemporaryRoot();
+        var runbook = Path.Combine(folder.Path, "quick.yml");
+        // One step that fails at once, without a server: the run still ends and writes its journal and reports.
+        File.WriteAllText(runbook, """
+            name: Quick drill
+            steps:
+              - { name: Policy, run: Test-DbBackupPolicy, with: { repository: /nonexistent-drtools-repository } }
+            """);
+        using var disk = new Tmpfs(Path.Combine(folder.Path, "disk"), "64k");
+        var history = site == "report sign" ? disk.Path : Path.Combine(folder.Path, "history");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = history };
+        var first = await Drtools.RunAsync(environment, "run", runbook);
+        Assert.True(first.ExitCode == 1, first.All);
+        var run = Directory.GetDirectories(history).Single();
+        var before = Snapshot(disk.Path);
+        var readOnly = state == "read-only";
+        if (readOnly) disk.MakeReadOnly();
+        else disk.Fill(state == "full" ? 0 : 4096);
+        var reason = readOnly ? "the file system is read-only" : "no space left on the device";
+        if (site == "runs scratch folder") environment["DRTOOLS_RUNS_ROOT"] = disk.Path;
+
+        var (result, expected) = site switch
+        {
+            "report --output" => (await Drtools.RunAsync(environment, "report", run, "--format", "html", "--output", $"{disk.Path}/r.html"),
+                $"cannot write {disk.Path}/r.html: {reason}"),
+            "run --report-dir" => (await Drtools.RunAsync(environment, "run", runbook, "--report-dir", $"{disk.Path}/reports"),
+                readOnly ? $"cannot make the report folder \\(--report-dir\\) {disk.Path}/reports: {reason}"
+                    : $"cannot write {disk.Path}/reports/report\\.md: {reason}"),
+            "report sign" => (await Drtools.RunAsync(environment, "report", "sign", run, "--reviewer", "Ada"),
+                $"cannot write {run}/{(state == "one page free" ? "report\\.md" : "journal\\.json")}: {reason}"),
+            "metrics --textfile" => (await Drtools.RunAsync(environment, "metrics", "--textfile", $"{disk.Path}/drtools.prom"),
+                $"cannot write {disk.Path}/drtools\\.prom: {reason}"),
+            _ => (await Drtools.RunAsync(environment, "run", runbook),
+                readOnly ? $"cannot make a folder in the runs' scratch folder {disk.Path}: {reason}"
+                    : $"cannot write {disk.Path}/\\.\\S+\\.new/\\.drtools-run\\.json: {reason}"),
+        };
+
+        Assert.True(result.ExitCode == 2, result.All);
+        Assert.Matches($"^drtools: {expected}\\.$", result.StandardError.Trim());
+        var after = Snapshot(disk.Path);
+        if (!readOnly) Assert.True(after.Remove("filler"));
+        Assert.Equal(before, after);
+        runs.AssertNothingLeft();
+        if (site is "run --report-dir" or "runs scratch folder")
+        {
+            // Nothing ran, or what ran is recorded: the history holds the first run and at most this one, finished.
+            Assert.All(Directory.GetDirectories(history), d => Assert.True(File.Exists(Path.Combine(d, "report.html")), d));
+        }
+    }
+
+    /// <summary>Every file under <paramref name="folder"/>, by its path there, with its content.</summary>
+    private static SortedDictionary<string, string> Snapshot(string folder) => new(
+        Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).ToDictionary(
+            path => Path.GetRelativePath(folder, path),
+            path => Directory.Exists(path) ? "folder" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)))),
+        StringComparer.Ordinal);
+}
