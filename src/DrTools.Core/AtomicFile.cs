@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -120,6 +121,49 @@ public static partial class AtomicFile
     public static DrToolsException Failure(string action, string path, Exception error) =>
         new($"cannot {action} {path}: {Reason(error)}.", DrErrorKind.InvalidOperation, error);
 
+    /// <summary>
+    /// Copies a file as a whole (a Redis snapshot into a backup): on a full or read-only disk the part copied is removed
+    /// and the failure is one line naming the copy.
+    /// </summary>
+    public static void Copy(string source, string destination)
+    {
+        try
+        {
+            File.Copy(source, destination);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file already there (FileMode.CreateNew) is someone else's: only a copy this call began is removed.
+            if (e is not IOException { HResult: Eexist }) DeleteIfPossible(destination);
+            throw Failure("write", destination, e);
+        }
+    }
+
+    /// <summary>
+    /// A tool's own words for a full or read-only disk (pg_basebackup's 'could not write to file "…": No space left on
+    /// device', cp's, initdb's) as the one line DrTools' own writes give: "cannot write PATH: no space left on the device";
+    /// null when its output says no such thing.
+    /// </summary>
+    /// <param name="writing">The file the tool writes, for a tool that names only the errno (mariadb-dump's "Got errno 28 on
+    /// write").</param>
+    public static string? DiskFailureIn(string output, string? writing = null)
+    {
+        if (ToolDiskError().Match(output) is { Success: true } named)
+        {
+            var action = named.Groups["directory"].Success ? "make" : "write";
+            return $"cannot {action} {named.Groups["path"].Value}: {Reason(new IOException(named.Groups["why"].Value))}";
+        }
+        if (writing is null || ToolErrno().Match(output) is not { Success: true } errno) return null;
+        return $"cannot write {writing}: {Reason(new IOException("", int.Parse(errno.Groups[1].Value, CultureInfo.InvariantCulture)))}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"(?<directory>directory )?[""'](?<path>/[^""']+)[""']: (?<why>No space left on device|Read-only file system|Disk quota exceeded)")]
+    private static partial System.Text.RegularExpressions.Regex ToolDiskError();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\berrno (28|30|122)\b")]
+    private static partial System.Text.RegularExpressions.Regex ToolErrno();
+
     /// <summary>Why a file-system call failed, in words (the errno for the usual cases, else the first line of the message).</summary>
     public static string Reason(Exception error) => error switch
     {
@@ -127,6 +171,10 @@ public static partial class AtomicFile
         IOException { HResult: Enospc } => "no space left on the device",
         IOException { HResult: Erofs } => "the file system is read-only",
         IOException { HResult: Edquot } => "the disk quota is exceeded",
+        // A tool's strerror text, as DiskFailureIn finds it.
+        IOException { Message: "No space left on device" } => "no space left on the device",
+        IOException { Message: "Read-only file system" } => "the file system is read-only",
+        IOException { Message: "Disk quota exceeded" } => "the disk quota is exceeded",
         _ => error.Message.Split('\n')[0].TrimEnd('.'),
     };
 
@@ -146,6 +194,7 @@ public static partial class AtomicFile
     private const int Enospc = 28;
     private const int Erofs = 30;
     private const int Edquot = 122;
+    private const int Eexist = 17;
 
     private static void KeepModeAndOwner(string original, string replacement, bool keepMode)
     {

@@ -1,3 +1,7 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+using DrTools.Core.Backups;
+using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
 
 namespace DrTools.Cli.Tests;
@@ -78,10 +82,44 @@ public sealed class WriteSiteCliTests
         }
     }
 
+    /// <summary>What each engine's backup says: {0} stands for the backup's folder, {1} for the reason.</summary>
+    [Theory]
+    [InlineData("postgresql", "full", @"pg_basebackup of node0 \(127\.0\.0\.1:\d+\) failed: cannot write {0}/base\.tar\.gz: {1}")]
+    [InlineData("postgresql", "read-only", @"pg_basebackup of node0 \(127\.0\.0\.1:\d+\) failed: cannot make {0}: {1}")]
+    [InlineData("redis", "full", @"cannot write {0}/dump\.rdb: {1}")]
+    [InlineData("redis", "read-only", "cannot make the backup's folder {0}: {1}")]
+    [InlineData("mariadb", "full", @"mariadb-dump of node0 \(127\.0\.0\.1:\d+\) failed: cannot write {0}/dump\.sql: {1}")]
+    [InlineData("mariadb", "read-only", "cannot make the backup's folder {0}: {1}")]
+    public async Task A_backup_whose_folder_cannot_be_written_is_one_line_naming_it_and_leaves_no_folder(string engine, string state,
+        string expected)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = engine, Standbys = 0, Root = root.Path },
+            CancellationToken.None);
+        // A MariaDB dump needs a table to dump.
+        if (engine == "mariadb") await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); select 1");
+        var repository = Path.Combine(root.Path, "repository");
+        BackupRepository.Open(repository, create: true);
+        // The backups' disk is small; the catalog and the WAL archive have room.
+        using var disk = new Tmpfs(Path.Combine(repository, "backups"), "1m");
+        if (state == "read-only") disk.MakeReadOnly();
+        else disk.Fill();
+
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
+            "--no-reference");
+
+        Assert.True(create.ExitCode == 2, create.All);
+        var reason = state == "read-only" ? "the file system is read-only" : "no space left on the device";
+        var pattern = "^drtools: " + string.Format(expected, $@"{disk.Path}/\d{{8}}T\d{{6}}Z-[0-9a-f]{{4}}", reason) + @"\.$";
+        Assert.True(Regex.IsMatch(create.StandardError.Trim(), pattern), create.StandardError);
+        Assert.Equal(state == "read-only" ? [] : ["filler"], Snapshot(disk.Path).Keys);
+        Assert.Empty(BackupRepository.Open(repository, create: false).Backups);
+    }
+
     /// <summary>Every file under <paramref name="folder"/>, by its path there, with its content.</summary>
     private static SortedDictionary<string, string> Snapshot(string folder) => new(
         Directory.EnumerateFileSystemEntries(folder, "*", SearchOption.AllDirectories).ToDictionary(
             path => Path.GetRelativePath(folder, path),
-            path => Directory.Exists(path) ? "folder" : Convert.ToHexString(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(path)))),
+            path => Directory.Exists(path) ? "folder" : Convert.ToHexString(SHA256.HashData(File.ReadAllBytes(path)))),
         StringComparer.Ordinal);
 }

@@ -71,12 +71,21 @@ public static partial class MariaDbBackups
     {
         var schemas = reference.Tables.Select(t => t.Table.Split('.')[0]).Distinct().ToList();
         if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.", DrErrorKind.InvalidOperation);
-        await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
-            ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
+        try
         {
-            Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = source.Password },
-            Timeout = ToolTimeout,
-        }, cancellationToken);
+            await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
+                ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction",
+                 "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
+            {
+                Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = source.Password },
+                Timeout = ToolTimeout,
+            }, cancellationToken);
+        }
+        catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed
+            && AtomicFile.DiskFailureIn(e.Message, file) is { } disk)
+        {
+            throw new DrToolsException($"mariadb-dump of {source.Display} failed: {disk}.", e.Kind, e);
+        }
     }
 
     /// <summary>mariadb-backup reads the data files: the member must be on this machine (a sandbox's).</summary>

@@ -67,7 +67,11 @@ public static class CommandRunner
         var result = new CommandResult(process.ExitCode, await stdout, await stderr);
         if (spec.RequireSuccess && result.ExitCode != 0)
         {
-            throw new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}", DrErrorKind.ExternalCommandFailed);
+            // A full or read-only disk is said as DrTools' own writes say it, naming the file the tool could not write.
+            throw AtomicFile.DiskFailureIn(result.StandardError + result.StandardOutput) is { } disk
+                ? new DrToolsException($"{spec.Description} failed: {disk}.", DrErrorKind.ExternalCommandFailed)
+                : new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}",
+                    DrErrorKind.ExternalCommandFailed);
         }
         return result;
     }
