@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text.RegularExpressions;
 using DrTools.Core.Backups;
+using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
 
@@ -114,6 +115,27 @@ public sealed class WriteSiteCliTests
         Assert.True(Regex.IsMatch(create.StandardError.Trim(), pattern), create.StandardError);
         Assert.Equal(state == "read-only" ? [] : ["filler"], Snapshot(disk.Path).Keys);
         Assert.Empty(BackupRepository.Open(repository, create: false).Backups);
+    }
+
+    [Fact]
+    public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        using var state = new Tmpfs(Path.Combine(root.Path, "faults"), "64k");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = state.Path, ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
+        var start = await Drtools.RunAsync(environment, "fault", "start", "freeze", "--sandbox", sandbox.Id, "--json");
+        Assert.True(start.ExitCode == 0, start.All);
+        var id = System.Text.Json.JsonDocument.Parse(start.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        state.MakeReadOnly();
+
+        var stop = await Drtools.RunAsync(environment, "fault", "stop", id);
+
+        Assert.True(stop.ExitCode == 2, stop.All);
+        Assert.StartsWith($"{id}: undone after ", stop.StandardOutput);
+        Assert.Equal($"drtools: {id} is undone, but its record stays: cannot remove {state.Path}/{id}.json: " +
+            "the file system is read-only. Delete it once that is fixed; until then fault list shows it.", stop.StandardError.Trim());
+        Assert.DoesNotContain(ProcessTable.FindByWorkingDirectory(sandbox.Members[0].DataDirectory), ProcessTable.IsStopped);
     }
 
     /// <summary>Every file under <paramref name="folder"/>, by its path there, with its content.</summary>
