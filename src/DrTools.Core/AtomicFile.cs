@@ -144,8 +144,8 @@ public static partial class AtomicFile
     /// device', cp's, initdb's) as the one line DrTools' own writes give: "cannot write PATH: no space left on the device";
     /// null when its output says no such thing.
     /// </summary>
-    /// <param name="writing">The file the tool writes, for a tool that names only the errno (mariadb-dump's "Got errno 28 on
-    /// write").</param>
+    /// <param name="writing">What the tool writes, for a tool that names only the errno or a relative file (mariadb-dump's
+    /// "Got errno 28 on write", InnoDB's "failed with error 28", initdb's "postmaster.pid": No space left on device).</param>
     public static string? DiskFailureIn(string output, string? writing = null)
     {
         if (ToolDiskError().Match(output) is { Success: true } named)
@@ -153,16 +153,22 @@ public static partial class AtomicFile
             var action = named.Groups["directory"].Success ? "make" : "write";
             return $"cannot {action} {named.Groups["path"].Value}: {Reason(new IOException(named.Groups["why"].Value))}";
         }
-        if (writing is null || ToolErrno().Match(output) is not { Success: true } errno) return null;
-        return $"cannot write {writing}: {Reason(new IOException("", int.Parse(errno.Groups[1].Value, CultureInfo.InvariantCulture)))}";
+        if (writing is null) return null;
+        var error = ToolErrno().Match(output) is { Success: true } errno
+            ? new IOException("", int.Parse(errno.Groups["errno"].Value, CultureInfo.InvariantCulture))
+            : ToolStrerror().Match(output) is { Success: true } words ? new IOException(words.Value) : null;
+        return error is null ? null : $"cannot write {writing}: {Reason(error)}";
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(
         @"(?<directory>directory )?[""'](?<path>/[^""']+)[""']: (?<why>No space left on device|Read-only file system|Disk quota exceeded)")]
     private static partial System.Text.RegularExpressions.Regex ToolDiskError();
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\berrno (28|30|122)\b")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:errno:? |Error number |error |Errcode: )(?<errno>28|30|122)\b")]
     private static partial System.Text.RegularExpressions.Regex ToolErrno();
+
+    [System.Text.RegularExpressions.GeneratedRegex("No space left on device|Read-only file system|Disk quota exceeded")]
+    private static partial System.Text.RegularExpressions.Regex ToolStrerror();
 
     /// <summary>Why a file-system call failed, in words (the errno for the usual cases, else the first line of the message).</summary>
     public static string Reason(Exception error) => error switch

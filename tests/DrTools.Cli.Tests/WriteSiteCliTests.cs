@@ -117,6 +117,29 @@ public sealed class WriteSiteCliTests
         Assert.Empty(BackupRepository.Open(repository, create: false).Backups);
     }
 
+    /// <summary>{0} stands for the sandbox folder, {1} for a sandbox's id.</summary>
+    [Theory]
+    [InlineData("postgresql", 0, @"cannot write {0}/\.{1}\.new/sandbox\.json")]
+    [InlineData("postgresql", 16384, @"initdb of the sandbox primary failed: cannot write {0}/{1}/node0/\S+")]
+    // InnoDB waits for room rather than fail: stopped at its timeout, what it said is why.
+    [InlineData("mariadb", 16384, @"mariadb-install-db for sandbox node0 did not finish within 60s: cannot write {0}/{1}/\S+")]
+    public async Task A_sandbox_on_a_full_disk_is_one_line_naming_the_folder_and_leaves_nothing(string engine, int free, string expected)
+    {
+        using var root = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(root.Path, "sandboxes"), "64k");
+        // With a few pages free the sandbox's own files fit and its server's do not.
+        disk.Fill(free);
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var up = await Drtools.RunAsync(environment, "sandbox", "up", "--engine", engine, "--standbys", "0");
+
+        Assert.True(up.ExitCode == 2, up.All);
+        var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}") + @": no space left on the device\.$";
+        Assert.True(Regex.IsMatch(up.StandardError.Trim(), pattern), up.StandardError);
+        Assert.Equal(["filler"], Snapshot(disk.Path).Keys);
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
     [Fact]
     public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
     {

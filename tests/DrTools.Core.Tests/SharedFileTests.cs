@@ -76,6 +76,10 @@ public sealed class SharedFileTests
         "cannot write /r/b/1/appendonlydir/a.aof: the disk quota is exceeded")]
     [InlineData("mariadb-dump: Got errno 28 on write", "/r/b/1/dump.sql", "cannot write /r/b/1/dump.sql: no space left on the device")]
     [InlineData("mariadb-dump: Got errno 28 on write", null, null)]
+    [InlineData("[ERROR] InnoDB: preallocating 12582912 bytes for file ./ibdata1 failed with error 28", "/s/node0",
+        "cannot write /s/node0: no space left on the device")]
+    [InlineData("FATAL:  could not write lock file \"postmaster.pid\": No space left on device", "/s/node0",
+        "cannot write /s/node0: no space left on the device")]
     [InlineData("pg_basebackup: error: connection to server failed: Connection refused", "/r/b/1", null)]
     public void A_tools_words_for_a_full_or_read_only_disk_read_as_DrTools_own(string output, string? writing, string? expected) =>
         Assert.Equal(expected, AtomicFile.DiskFailureIn(output, writing));
