@@ -170,6 +170,14 @@ public static partial class AtomicFile
     [System.Text.RegularExpressions.GeneratedRegex("No space left on device|Read-only file system|Disk quota exceeded")]
     private static partial System.Text.RegularExpressions.Regex ToolStrerror();
 
+    /// <summary>A full or read-only disk, or an exceeded quota: where DrTools writes, not what it reads.</summary>
+    public static bool IsDiskProblem(Exception? error) =>
+        error is IOException { HResult: Enospc or Erofs or Edquot } || NoRoomToCreate(error);
+
+    /// <summary>.NET's own words when a file it creates with its size given up front (the tar reader's) finds no room: no errno.</summary>
+    private static bool NoRoomToCreate(Exception? error) =>
+        error is IOException { Message: var message } && message.EndsWith("because the disk was full.", StringComparison.Ordinal);
+
     /// <summary>Why a file-system call failed, in words (the errno for the usual cases, else the first line of the message).</summary>
     public static string Reason(Exception error) => error switch
     {
@@ -177,6 +185,7 @@ public static partial class AtomicFile
         IOException { HResult: Enospc } => "no space left on the device",
         IOException { HResult: Erofs } => "the file system is read-only",
         IOException { HResult: Edquot } => "the disk quota is exceeded",
+        IOException when NoRoomToCreate(error) => "no space left on the device",
         // A tool's strerror text, as DiskFailureIn finds it.
         IOException { Message: "No space left on device" } => "no space left on the device",
         IOException { Message: "Read-only file system" } => "the file system is read-only",

@@ -141,6 +141,30 @@ public sealed class WriteSiteCliTests
     }
 
     [Fact]
+    public async Task A_backup_verified_into_a_full_sandbox_folder_is_one_line_naming_what_is_full_and_leaves_nothing()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
+            "--no-reference");
+        Assert.True(create.ExitCode == 0, create.All);
+        using var restores = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var verify = await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository);
+
+        // The restore's disk, not the backup: an error (exit 2), never a FAIL of a sound backup.
+        Assert.True(verify.ExitCode == 2, verify.All);
+        var pattern = $@"^drtools: cannot extract base\.tar\.gz into {disk.Path}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}}/restored: " +
+            @"no space left on the device\.$";
+        Assert.True(Regex.IsMatch(verify.StandardError.Trim(), pattern), verify.All);
+        Assert.Empty(Snapshot(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    [Fact]
     public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
     {
         using var root = new TemporaryRoot();
