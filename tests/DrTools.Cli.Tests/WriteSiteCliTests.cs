@@ -165,6 +165,25 @@ public sealed class WriteSiteCliTests
     }
 
     [Fact]
+    public async Task A_failover_whose_history_disk_is_full_says_it_was_not_recorded_and_leaves_no_folder_there()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        using var disk = new Tmpfs(Path.Combine(root.Path, "history"), "64k");
+        disk.Fill();
+
+        var failover = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "switchover",
+            "--history", disk.Path);
+
+        // The drill ran and is reported; only its record is missing, and said so.
+        Assert.True(failover.ExitCode == 0, failover.All);
+        var pattern = $@"^drtools: the drill ran, but it could not be recorded in the drill history: cannot write {disk.Path}/\S+: " +
+            @"no space left on the device\.$";
+        Assert.True(Regex.IsMatch(failover.StandardError.Trim(), pattern), failover.All);
+        Assert.Equal(["filler"], Snapshot(disk.Path).Keys);
+    }
+
+    [Fact]
     public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
     {
         using var root = new TemporaryRoot();
