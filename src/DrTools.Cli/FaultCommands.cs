@@ -104,7 +104,8 @@ public static class FaultCommands
     {
         if (json) Output.Json(ended);
         else foreach (var end in ended) Console.WriteLine(end);
-        return ended.All(e => e.Undone) ? ExitCodes.Success : ExitCodes.Error;
+        foreach (var kept in ended.Select(e => e.RecordKept).OfType<string>()) Console.Error.WriteLine($"drtools: {kept}");
+        return ended.All(e => e.Undone && e.RecordKept is null) ? ExitCodes.Success : ExitCodes.Error;
     }
 
     private static Command Check()

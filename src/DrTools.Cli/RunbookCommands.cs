@@ -33,15 +33,33 @@ public static class RunbookCommands
         command.SetAction(async (parse, token) =>
         {
             var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token);
-            var journal = await RunbookExecutor.RunAsync(runbook, new RunbookRunOptions
+            // Made before anything runs, so a folder that cannot be made fails the run before it starts; removed again
+            // when the reports cannot be put in it.
+            var directory = parse.GetValue(reportDirectory);
+            var made = directory is not null && !Directory.Exists(directory);
+            if (directory is not null) AtomicFile.MakeFolder(directory, "the report folder (--report-dir)");
+            RunJournal journal;
+            try
             {
-                HistoryRoot = parse.GetValue(history),
-                Tester = parse.GetValue(tester),
-                SandboxRoot = parse.GetValue(root),
-                Observer = new ConsoleObserver(),
-            }, token);
-            Summarize(journal);
-            if (parse.GetValue(reportDirectory) is { } directory) CopyReports(journal, directory);
+                journal = await RunbookExecutor.RunAsync(runbook, new RunbookRunOptions
+                {
+                    HistoryRoot = parse.GetValue(history),
+                    Tester = parse.GetValue(tester),
+                    SandboxRoot = parse.GetValue(root),
+                    Observer = new ConsoleObserver(),
+                }, token);
+                Summarize(journal);
+                if (directory is not null)
+                {
+                    ReportText.CopyAll(journal, directory);
+                    Console.WriteLine($"reports copied to {Path.GetFullPath(directory)}");
+                }
+            }
+            catch when (made)
+            {
+                AtomicFile.RemoveEmptyFolder(directory!);
+                throw;
+            }
             return journal.Status switch
             {
                 RunStatus.Passed => ExitCodes.Success,
@@ -133,20 +151,6 @@ public static class RunbookCommands
         }
         foreach (var issue in journal.Issues) Console.WriteLine($"  issue: {issue}");
         Console.WriteLine($"journal and reports: {journal.Folder}");
-    }
-
-    private static void CopyReports(RunJournal journal, string directory)
-    {
-        Directory.CreateDirectory(directory);
-        foreach (var format in Enum.GetValues<ReportFormat>().Where(f => f != ReportFormat.Pdf))
-        {
-            var name = ReportText.FileName(format);
-            AtomicFile.Write(Path.Combine(directory, name), File.ReadAllBytes(Path.Combine(journal.Folder!, name)));
-        }
-        // Beside the journal, the probe history lets whoever gets the artifacts re-check the figures (drtools history check).
-        var history = Path.Combine(journal.Folder!, Core.Probes.ProbeHistory.FileName);
-        if (File.Exists(history)) AtomicFile.Write(Path.Combine(directory, Core.Probes.ProbeHistory.FileName), File.ReadAllBytes(history));
-        Console.WriteLine($"reports copied to {Path.GetFullPath(directory)}");
     }
 
     private static string Verdict(RunStatus status) => status switch

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Runtime.InteropServices;
 using System.Text;
 
@@ -18,18 +19,10 @@ public static partial class AtomicFile
     public static void Write(string path, ReadOnlySpan<byte> content, UnixFileMode? mode = null)
     {
         var full = Path.GetFullPath(path);
-        var temporary = Path.Combine(
-            Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+        var temporary = Temporary(full);
         try
         {
-            var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
-            if (mode is { } created) options.UnixCreateMode = created;
-            using (var stream = new FileStream(temporary, options))
-            {
-                stream.Write(content);
-                stream.Flush(flushToDisk: true);
-            }
-            if (File.Exists(full)) KeepModeAndOwner(full, temporary, keepMode: mode is null);
+            WriteTemporary(full, temporary, content, mode);
             File.Move(temporary, full, overwrite: true);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
@@ -37,6 +30,52 @@ public static partial class AtomicFile
             DeleteIfPossible(temporary);
             throw Failure("write", full, e);
         }
+    }
+
+    /// <summary>
+    /// Files that belong together (a journal and the reports made from it): every one is written to its temporary before
+    /// any is renamed, so a full or read-only disk leaves all the old files and no new one, never a mix of the two.
+    /// </summary>
+    public static void WriteAll(IReadOnlyList<(string Path, byte[] Content)> files)
+    {
+        var written = new List<(string Full, string Temporary)>();
+        string? failed = null;
+        try
+        {
+            foreach (var (path, content) in files)
+            {
+                failed = Path.GetFullPath(path);
+                var temporary = Temporary(failed);
+                written.Add((failed, temporary));
+                WriteTemporary(failed, temporary, content, mode: null);
+            }
+            // Renames take no space; on a disk that turned read-only the first temporary has already failed.
+            foreach (var (full, temporary) in written)
+            {
+                failed = full;
+                File.Move(temporary, full, overwrite: true);
+            }
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            foreach (var (_, temporary) in written) DeleteIfPossible(temporary);
+            throw Failure("write", failed!, e);
+        }
+    }
+
+    private static string Temporary(string full) =>
+        Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.{Environment.ProcessId}.{Guid.NewGuid():N}.tmp");
+
+    private static void WriteTemporary(string full, string temporary, ReadOnlySpan<byte> content, UnixFileMode? mode)
+    {
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (mode is { } created) options.UnixCreateMode = created;
+        using (var stream = new FileStream(temporary, options))
+        {
+            stream.Write(content);
+            stream.Flush(flushToDisk: true);
+        }
+        if (File.Exists(full)) KeepModeAndOwner(full, temporary, keepMode: mode is null);
     }
 
     /// <summary>Makes a folder and its parents, or one line: <paramref name="what"/> at which path could not be made, and why.</summary>
@@ -55,6 +94,19 @@ public static partial class AtomicFile
         }
     }
 
+    /// <summary>Removes a folder made for files that then could not be written, if nothing is in it; else leaves it.</summary>
+    public static void RemoveEmptyFolder(string path)
+    {
+        try
+        {
+            Directory.Delete(path, recursive: false);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Not empty (someone else's files), or gone already: left as it is.
+        }
+    }
+
     private static IEnumerable<string> Ancestors(string path)
     {
         for (var at = path; !string.IsNullOrEmpty(at); at = Path.GetDirectoryName(at)) yield return at;
@@ -69,6 +121,63 @@ public static partial class AtomicFile
     public static DrToolsException Failure(string action, string path, Exception error) =>
         new($"cannot {action} {path}: {Reason(error)}.", DrErrorKind.InvalidOperation, error);
 
+    /// <summary>
+    /// Copies a file as a whole (a Redis snapshot into a backup): on a full or read-only disk the part copied is removed
+    /// and the failure is one line naming the copy.
+    /// </summary>
+    public static void Copy(string source, string destination)
+    {
+        try
+        {
+            File.Copy(source, destination);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A file already there (FileMode.CreateNew) is someone else's: only a copy this call began is removed.
+            if (e is not IOException { HResult: Eexist }) DeleteIfPossible(destination);
+            throw Failure("write", destination, e);
+        }
+    }
+
+    /// <summary>
+    /// A tool's own words for a full or read-only disk (pg_basebackup's 'could not write to file "…": No space left on
+    /// device', cp's, initdb's) as the one line DrTools' own writes give: "cannot write PATH: no space left on the device";
+    /// null when its output says no such thing.
+    /// </summary>
+    /// <param name="writing">What the tool writes, for a tool that names only the errno or a relative file (mariadb-dump's
+    /// "Got errno 28 on write", InnoDB's "failed with error 28", initdb's "postmaster.pid": No space left on device).</param>
+    public static string? DiskFailureIn(string output, string? writing = null)
+    {
+        if (ToolDiskError().Match(output) is { Success: true } named)
+        {
+            var action = named.Groups["directory"].Success ? "make" : "write";
+            return $"cannot {action} {named.Groups["path"].Value}: {Reason(new IOException(named.Groups["why"].Value))}";
+        }
+        if (writing is null) return null;
+        var error = ToolErrno().Match(output) is { Success: true } errno
+            ? new IOException("", int.Parse(errno.Groups["errno"].Value, CultureInfo.InvariantCulture))
+            : ToolStrerror().Match(output) is { Success: true } words ? new IOException(words.Value) : null;
+        return error is null ? null : $"cannot write {writing}: {Reason(error)}";
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(
+        @"(?<directory>directory )?[""'](?<path>/[^""']+)[""']: (?<why>No space left on device|Read-only file system|Disk quota exceeded)")]
+    private static partial System.Text.RegularExpressions.Regex ToolDiskError();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\b(?:errno:? |Error number |error |Errcode: )(?<errno>28|30|122)\b")]
+    private static partial System.Text.RegularExpressions.Regex ToolErrno();
+
+    [System.Text.RegularExpressions.GeneratedRegex("No space left on device|Read-only file system|Disk quota exceeded")]
+    private static partial System.Text.RegularExpressions.Regex ToolStrerror();
+
+    /// <summary>A full or read-only disk, or an exceeded quota: where DrTools writes, not what it reads.</summary>
+    public static bool IsDiskProblem(Exception? error) =>
+        error is IOException { HResult: Enospc or Erofs or Edquot } || NoRoomToCreate(error);
+
+    /// <summary>.NET's own words when a file it creates with its size given up front (the tar reader's) finds no room: no errno.</summary>
+    private static bool NoRoomToCreate(Exception? error) =>
+        error is IOException { Message: var message } && message.EndsWith("because the disk was full.", StringComparison.Ordinal);
+
     /// <summary>Why a file-system call failed, in words (the errno for the usual cases, else the first line of the message).</summary>
     public static string Reason(Exception error) => error switch
     {
@@ -76,6 +185,11 @@ public static partial class AtomicFile
         IOException { HResult: Enospc } => "no space left on the device",
         IOException { HResult: Erofs } => "the file system is read-only",
         IOException { HResult: Edquot } => "the disk quota is exceeded",
+        IOException when NoRoomToCreate(error) => "no space left on the device",
+        // A tool's strerror text, as DiskFailureIn finds it.
+        IOException { Message: "No space left on device" } => "no space left on the device",
+        IOException { Message: "Read-only file system" } => "the file system is read-only",
+        IOException { Message: "Disk quota exceeded" } => "the disk quota is exceeded",
         _ => error.Message.Split('\n')[0].TrimEnd('.'),
     };
 
@@ -95,6 +209,7 @@ public static partial class AtomicFile
     private const int Enospc = 28;
     private const int Erofs = 30;
     private const int Edquot = 122;
+    private const int Eexist = 17;
 
     private static void KeepModeAndOwner(string original, string replacement, bool keepMode)
     {

@@ -23,12 +23,26 @@ public sealed class StopDrFaultCommand : DrCmdlet
         if (All)
         {
             foreach (var kept in RunOperation(Faults.KeptElsewhereAsync)) WriteWarning(kept);
-            if (ShouldProcess("every fault left behind on this machine, and this session's own", "Undo")) WriteObject(RunOperation(Faults.StopAllAsync), enumerateCollection: true);
+            if (ShouldProcess("every fault left behind on this machine, and this session's own", "Undo"))
+            {
+                foreach (var end in RunOperation(Faults.StopAllAsync)) Write(end);
+            }
             return;
         }
         foreach (var id in Id)
         {
-            if (ShouldProcess(id, "Undo")) WriteObject(RunOperation(token => Faults.StopAsync(id, token), id));
+            if (ShouldProcess(id, "Undo")) Write(RunOperation(token => Faults.StopAsync(id, token), id));
+        }
+    }
+
+    /// <summary>The fault's end, and an error when it was undone but its record stays (a read-only fault-state disk).</summary>
+    private void Write(FaultEnd end)
+    {
+        WriteObject(end);
+        if (end.RecordKept is { } kept)
+        {
+            var error = new Core.DrToolsException(kept, Core.DrErrorKind.InvalidOperation);
+            WriteError(new ErrorRecord(error, "DrTools.FaultRecordKept", ErrorCategory.WriteError, end.Id));
         }
     }
 }

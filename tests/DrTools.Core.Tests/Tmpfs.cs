@@ -14,8 +14,8 @@ public sealed class Tmpfs : IDisposable
 
     public string Path { get; }
 
-    /// <summary>Writes a filler file until the file system has no byte left.</summary>
-    public void Fill()
+    /// <summary>Writes a filler file until the file system has no byte left but <paramref name="free"/> (whole 4 kB pages).</summary>
+    public void Fill(int free = 0)
     {
         using var filler = new FileStream(System.IO.Path.Combine(Path, "filler"), FileMode.CreateNew);
         var block = new byte[4096];
@@ -27,7 +27,8 @@ public sealed class Tmpfs : IDisposable
         {
             // Full: what the test wanted.
         }
-        Assert.Equal(0, new DriveInfo(Path).AvailableFreeSpace);
+        filler.SetLength(filler.Length - free);
+        Assert.Equal(free, new DriveInfo(Path).AvailableFreeSpace);
     }
 
     public void MakeReadOnly() => Run("mount", "-o", "remount,ro", Path);

@@ -70,7 +70,7 @@ public static class BackupVerifier
                 await work();
                 return null;
             }
-            catch (DrToolsException e)
+            catch (DrToolsException e) when (!AtomicFile.IsDiskProblem(e.InnerException))
             {
                 // Whatever a phase meets in the restored copy (a tool's error, a server error reading a damaged page) is about the backup.
                 return $"{name}: {e.Message}";

@@ -60,6 +60,7 @@ public static class DbBackups
             {
                 AsServerAccount = true,
                 WorkingDirectory = repository.Root,
+                Writes = directory,
                 Environment = connection.Password is { } password ? new Dictionary<string, string> { ["PGPASSWORD"] = password } : new Dictionary<string, string>(),
                 Timeout = options.Timeout,
             }, cancellationToken);

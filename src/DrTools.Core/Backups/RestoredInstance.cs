@@ -140,6 +140,11 @@ public sealed class RestoredInstance : IAsyncDisposable
             // The tar reader meets its closed file in whatever way it is reading (disposed, unreadable, truncated).
             throw new OperationCanceledException(cancellationToken);
         }
+        catch (Exception e) when (AtomicFile.IsDiskProblem(e))
+        {
+            // The restore's own disk, not the backup: an error, never a FAIL of a backup that may be sound.
+            throw AtomicFile.Failure($"extract {name} into", into, e);
+        }
         catch (Exception e) when (e is IOException or InvalidDataException or UnauthorizedAccessException)
         {
             throw new DrToolsException($"extracting {name} failed: {e.Message}", DrErrorKind.ExternalCommandFailed, e);

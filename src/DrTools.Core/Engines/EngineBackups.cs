@@ -13,7 +13,7 @@ internal static class EngineBackups
     {
         var id = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2))}";
         var directory = repository.BackupDirectory(id);
-        System.IO.Directory.CreateDirectory(directory);
+        AtomicFile.MakeFolder(directory, "the backup's folder");
         ServerAccount.Current.Own(directory);
         return (id, directory);
     }

@@ -96,6 +96,9 @@ public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Un
     [System.Text.Json.Serialization.JsonIgnore]
     public (long Applied, long Undone)? Window { get; init; }
 
+    /// <summary>Why the record of a fault that was undone could not be deleted (a read-only fault-state disk); null when it was.</summary>
+    public string? RecordKept { get; init; }
+
     /// <summary>What the application-level HTTP probe saw while the fault was held, when one ran.</summary>
     public Probes.HttpProbeResult? HttpProbe { get; init; }
 

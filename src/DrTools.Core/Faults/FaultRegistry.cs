@@ -45,7 +45,19 @@ public static class FaultRegistry
         AtomicFile.Write(PathOf(record.Id), JsonSerializer.Serialize(record, Json));
     }
 
-    public static void Remove(string id) => File.Delete(PathOf(id));
+    /// <summary>Deletes an undone fault's record, or says in one line why it stays (its disk turned read-only).</summary>
+    public static void Remove(string id)
+    {
+        try
+        {
+            File.Delete(PathOf(id));
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new DrToolsException($"{id} is undone, but its record stays: {AtomicFile.Failure("remove", PathOf(id), e).Message} " +
+                "Delete it once that is fixed; until then fault list shows it.", DrErrorKind.InvalidOperation, e);
+        }
+    }
 
     private static string PathOf(string id) => Path.Combine(Folder, $"{id}.json");
 }

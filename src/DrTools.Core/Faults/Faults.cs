@@ -101,8 +101,21 @@ public static class Faults
         {
             var undo = await KindOf(record.Kind).UndoAsync(record, cancellationToken);
             var undone = Stopwatch.GetTimestamp();
-            FaultRegistry.Remove(record.Id);
-            return new FaultEnd(record, DateTimeOffset.UtcNow, true, undo) { Window = Applied.TryRemove(record.Id, out var applied) ? (applied, undone) : null };
+            string? recordKept = null;
+            try
+            {
+                FaultRegistry.Remove(record.Id);
+            }
+            catch (DrToolsException e)
+            {
+                // Undone all the same: said so, never "NOT undone" for a fault that is gone.
+                recordKept = e.Message;
+            }
+            return new FaultEnd(record, DateTimeOffset.UtcNow, true, undo)
+            {
+                Window = Applied.TryRemove(record.Id, out var applied) ? (applied, undone) : null,
+                RecordKept = recordKept,
+            };
         }
         catch (Exception e) when (e is DrToolsException or IOException)
         {

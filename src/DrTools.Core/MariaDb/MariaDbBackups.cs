@@ -72,10 +72,12 @@ public static partial class MariaDbBackups
         var schemas = reference.Tables.Select(t => t.Table.Split('.')[0]).Distinct().ToList();
         if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.", DrErrorKind.InvalidOperation);
         await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
-            ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction", "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
+            ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction",
+             "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
         {
             Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = source.Password },
             Timeout = ToolTimeout,
+            Writes = file,
         }, cancellationToken);
     }
 
@@ -93,6 +95,7 @@ public static partial class MariaDbBackups
             {
                 AsServerAccount = true,
                 Timeout = ToolTimeout,
+                Writes = directory,
             }, cancellationToken);
         }
         finally

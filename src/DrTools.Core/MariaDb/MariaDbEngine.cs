@@ -99,6 +99,7 @@ public sealed class MariaDbEngine : IStoreEngine
             {
                 AsServerAccount = true,
                 WorkingDirectory = sandbox.Directory,
+                Writes = member.DataDirectory,
             }, cancellationToken);
         }
         else

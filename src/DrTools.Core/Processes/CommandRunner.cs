@@ -14,6 +14,9 @@ public sealed record CommandSpec(string Description, string FileName, IReadOnlyL
     public IReadOnlyDictionary<string, string> Environment { get; init; } = new Dictionary<string, string>();
     public TimeSpan Timeout { get; init; } = TimeSpan.FromSeconds(60);
     public bool RequireSuccess { get; init; } = true;
+
+    /// <summary>The file or folder the command writes: named when its output says the disk is full or read-only but not where.</summary>
+    public string? Writes { get; init; }
 }
 
 public static class CommandRunner
@@ -61,13 +64,20 @@ public static class CommandRunner
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
-            throw new DrToolsException($"{spec.Description} did not finish within {DurationText.Format(spec.Timeout)}.", DrErrorKind.Timeout);
+            // A tool may wait for room rather than fail (InnoDB on a full disk): what it said before it was stopped says why.
+            var why = AtomicFile.DiskFailureIn(await stderr + await stdout, spec.Writes) is { } disk ? $": {disk}" : "";
+            throw new DrToolsException($"{spec.Description} did not finish within {DurationText.Format(spec.Timeout)}{why}.",
+                DrErrorKind.Timeout);
         }
 
         var result = new CommandResult(process.ExitCode, await stdout, await stderr);
         if (spec.RequireSuccess && result.ExitCode != 0)
         {
-            throw new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}", DrErrorKind.ExternalCommandFailed);
+            // A full or read-only disk is said as DrTools' own writes say it, naming the file the tool could not write.
+            throw AtomicFile.DiskFailureIn(result.StandardError + result.StandardOutput, spec.Writes) is { } disk
+                ? new DrToolsException($"{spec.Description} failed: {disk}.", DrErrorKind.ExternalCommandFailed)
+                : new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}",
+                    DrErrorKind.ExternalCommandFailed);
         }
         return result;
     }

@@ -41,7 +41,7 @@ public static partial class RedisBackups
                 await primary.CommandAsync(connection, cancellationToken, "BGSAVE");
                 await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async () => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
                 var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));
-                File.Copy(Path.Combine(dataDirectory, file), Path.Combine(directory, RdbFile));
+                AtomicFile.Copy(Path.Combine(dataDirectory, file), Path.Combine(directory, RdbFile));
             }
             else
             {
@@ -128,7 +128,7 @@ public static partial class RedisBackups
                             ["-a", Path.Combine(directory, AofDirectory), Path.Combine(member.DataDirectory, AofDirectory)]),
                             cancellationToken);
                     }
-                    else File.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
+                    else AtomicFile.Copy(Path.Combine(directory, RdbFile), Path.Combine(member.DataDirectory, RdbFile));
                     var server = await RedisEngine.StartRestoredAsync(instance, member, appendOnly: backup.Kind == Aof, cancellationToken);
                     await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token),
                         $"offset {backup.ReferenceLsn}, loaded from {Loaded(directory, backup.Kind)}", cancellationToken);

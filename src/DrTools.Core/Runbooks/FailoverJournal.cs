@@ -1,3 +1,4 @@
+using System.Text;
 using DrTools.Core.Failover;
 
 namespace DrTools.Core.Runbooks;
@@ -20,13 +21,20 @@ public static class FailoverJournal
         var folder = Path.Combine(DrillHistory.Root(historyRoot), name);
         AtomicFile.MakeFolder(folder, "the drill's folder in the drill history");
         journal = journal with { Folder = folder };
-        if (result.History.Count > 0)
+        IEnumerable<(string, byte[])> history = result.History.Count == 0 ? [] :
+            [(Path.Combine(folder, Probes.ProbeHistory.FileName), Encoding.UTF8.GetBytes(Probes.ProbeHistory.ToJsonLines(result.History)))];
+        try
         {
-            AtomicFile.Write(Path.Combine(folder, Probes.ProbeHistory.FileName), Probes.ProbeHistory.ToJsonLines(result.History));
+            // All or none, the journal last: a folder with a journal is a recorded run, complete when the journal appears.
+            AtomicFile.WriteAll([.. history, .. Reports.Report.Files(journal, folder),
+                (Path.Combine(folder, "journal.json"), Encoding.UTF8.GetBytes(journal.ToJson()))]);
         }
-        Reports.Report.WriteAll(journal, folder);
-        // Last: a folder with a journal is a recorded run, so it is complete when the journal appears.
-        journal.Save(Path.Combine(folder, "journal.json"));
+        catch
+        {
+            // Not recorded: no folder left in the history that looks like a run without its journal.
+            AtomicFile.RemoveEmptyFolder(folder);
+            throw;
+        }
         return journal;
     }
 

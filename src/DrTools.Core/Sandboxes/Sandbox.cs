@@ -224,6 +224,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
+                Writes = primary.DataDirectory,
             }, cancellationToken);
         }
         finally

@@ -41,14 +41,27 @@ public static class Report
         else AtomicFile.Write(path, Render(journal, format));
     }
 
-    /// <summary>Writes every report beside the journal (the journal itself is already there).</summary>
-    public static void WriteAll(RunJournal journal, string folder)
-    {
-        foreach (var format in new[] { ReportFormat.Markdown, ReportFormat.Html, ReportFormat.JUnit, ReportFormat.NUnit })
-        {
-            AtomicFile.Write(Path.Combine(folder, FileName(format)), Render(journal, format));
-        }
-    }
+    /// <summary>Writes every report beside the journal (the journal itself is already there), all of them or none.</summary>
+    public static void WriteAll(RunJournal journal, string folder) => AtomicFile.WriteAll(Files(journal, folder));
+
+    /// <summary>Every report of the journal as the file it is beside the journal in <paramref name="folder"/>.</summary>
+    public static IReadOnlyList<(string Path, byte[] Content)> Files(RunJournal journal, string folder) =>
+    [
+        .. new[] { ReportFormat.Markdown, ReportFormat.Html, ReportFormat.JUnit, ReportFormat.NUnit }
+            .Select(format => (Path.Combine(folder, FileName(format)), System.Text.Encoding.UTF8.GetBytes(Render(journal, format)))),
+    ];
+
+    /// <summary>
+    /// A finished run's reports, journal and probe history copied into <paramref name="directory"/> (drtools run
+    /// --report-dir, e.g. for CI artifacts): all of them or none.
+    /// </summary>
+    public static void CopyAll(RunJournal journal, string directory) => AtomicFile.WriteAll(
+    [
+        .. Enum.GetValues<ReportFormat>().Where(f => f != ReportFormat.Pdf).Select(FileName).Append(Probes.ProbeHistory.FileName)
+            .Select(name => Path.Combine(journal.Folder!, name))
+            .Where(File.Exists)
+            .Select(source => (Path.Combine(directory, Path.GetFileName(source)), File.ReadAllBytes(source))),
+    ]);
 
     public static ReportFormat ParseFormat(string text, string argument) => text.ToLowerInvariant() switch
     {

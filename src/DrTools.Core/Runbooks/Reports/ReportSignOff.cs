@@ -28,8 +28,9 @@ public static class ReportSignOff
         var content = RunEnvironment.Sha256(File.ReadAllBytes(file));
         var approval = new RunApproval(reviewer.Trim(), at, content, string.IsNullOrWhiteSpace(note) ? null : note.Trim());
         var signed = journal with { Approval = approval };
-        signed.Save(file);
-        Report.WriteAll(signed, journal.Folder!);
+        // The journal and its reports together: a disk with room for some of them leaves none changed, never a signed
+        // journal beside reports that do not show it (and that a second sign would then refuse to render again).
+        AtomicFile.WriteAll([(file, System.Text.Encoding.UTF8.GetBytes(signed.ToJson())), .. Report.Files(signed, journal.Folder!)]);
         return signed;
     }
 }
