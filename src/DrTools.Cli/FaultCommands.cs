@@ -68,7 +68,12 @@ public static class FaultCommands
     private static Command Stop()
     {
         var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), and delete DrTools' nftables tables such processes left; a fault a running drill holds is kept (stop it by id), and so is a table a running process made." };
+        var all = new Option<bool>("--all")
+        {
+            Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), "
+                + "and delete DrTools' nftables tables such processes left; a fault a running drill holds is kept (stop it by id), "
+                + "and so is a table a running process made.",
+        };
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
         var command = new Command("stop", "Undo faults.") { ids, all, root, json };

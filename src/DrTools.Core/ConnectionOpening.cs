@@ -22,7 +22,8 @@ internal static class ConnectionOpening
         catch when (!opening.IsCompleted)
         {
             // Left to the driver until its own timeout; the connection is disposed once it gives up, never used.
-            _ = opening.ContinueWith(_ => connection.Dispose(), CancellationToken.None, TaskContinuationOptions.None, TaskScheduler.Default);
+            _ = opening.ContinueWith(_ => connection.Dispose(), CancellationToken.None, TaskContinuationOptions.None,
+                TaskScheduler.Default);
             throw;
         }
         catch

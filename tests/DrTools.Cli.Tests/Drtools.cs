@@ -125,6 +125,18 @@ public static class Drtools
         return file;
     }
 
+    /// <summary>A runbook whose one step fails at once, without a server: the run still ends and writes its journal and reports.</summary>
+    public static string WriteQuickRunbook(string folder)
+    {
+        var file = Path.Combine(folder, "quick.yml");
+        File.WriteAllText(file, """
+            name: Quick drill
+            steps:
+              - { name: Policy, run: Test-DbBackupPolicy, with: { repository: /nonexistent-drtools-repository } }
+            """);
+        return file;
+    }
+
     /// <summary>The only run journal under a history folder, if one was written yet.</summary>
     public static DrTools.Core.Runbooks.RunJournal? OnlyJournal(string history) =>
         Directory.Exists(history) && Directory.GetFiles(history, "journal.json", SearchOption.AllDirectories).SingleOrDefault() is { } file ? DrTools.Core.Runbooks.RunJournal.Load(file) : null;

@@ -53,18 +53,27 @@ public sealed class FaultCliTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var holder = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "holder"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path };
-        var other = new Dictionary<string, string> { ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "other"), ["DRTOOLS_SANDBOX_ROOT"] = Path.Combine(root.Path, "none") };
-        using var held = Drtools.Start(holder, "fault", "start", "partition", "--sandbox", sandbox.Id, "--on", "node1", "--fault-arg", "from=node0", "--duration", "120s");
+        var holder = new Dictionary<string, string>
+        {
+            ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "holder"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path,
+        };
+        var other = new Dictionary<string, string>
+        {
+            ["DRTOOLS_FAULT_STATE"] = Path.Combine(root.Path, "other"), ["DRTOOLS_SANDBOX_ROOT"] = Path.Combine(root.Path, "none"),
+        };
+        using var held = Drtools.Start(holder, "fault", "start", "partition", "--sandbox", sandbox.Id, "--on", "node1",
+            "--fault-arg", "from=node0", "--duration", "120s");
         var port = sandbox.Members[1].Port;
-        await Polling.RequireAsync(async () => (await TablesAsync(port)).Count == 1, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20), () => "the partition never took effect", CancellationToken.None);
+        await Polling.RequireAsync(async () => (await TablesAsync(port)).Count == 1, TimeSpan.FromSeconds(60),
+            TimeSpan.FromMilliseconds(20), () => "the partition never took effect", CancellationToken.None);
         // Its cgroup label is older than a stray label has to be before stop --all may take it as one.
         await Task.Delay(TimeSpan.FromSeconds(11));
 
         var stop = await Drtools.RunAsync(other, "fault", "stop", "--all");
 
         Assert.True(stop.ExitCode == 0, stop.All);
-        Assert.Matches($@"kept nftables table inet drtools_partition_{port}_[0-9a-f]{{6}}_p{held.Id}: process {held.Id}, which made it, is running", stop.StandardOutput);
+        var kept = $@"kept nftables table inet drtools_partition_{port}_[0-9a-f]{{6}}_p{held.Id}: process {held.Id}, which made it";
+        Assert.Matches(kept + ", is running", stop.StandardOutput);
         Assert.Single(await TablesAsync(port));
         Assert.True(Directory.Exists($"/sys/fs/cgroup/unified/drtools/member-{port}"));
         Drtools.Signal(held, Drtools.SigInt);

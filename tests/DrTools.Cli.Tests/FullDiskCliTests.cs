@@ -165,15 +165,22 @@ public sealed class FullDiskCliTests
         runs.AssertNothingLeft();
     }
 
-    [Fact]
-    public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
+    /// <summary>A base backup of a new sandbox in a repository under <paramref name="root"/>; the sandbox is gone after.</summary>
+    internal static async Task<string> BackupOfASandboxAsync(TemporaryRoot root)
     {
-        using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
         var repository = Path.Combine(root.Path, "repository");
         var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
             "--no-reference");
         Assert.True(create.ExitCode == 0, create.All);
+        return repository;
+    }
+
+    [Fact]
+    public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
+    {
+        using var root = new TemporaryRoot();
+        var repository = await BackupOfASandboxAsync(root);
         using var restores = new TemporaryRoot();
         using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
         disk.MakeReadOnly();

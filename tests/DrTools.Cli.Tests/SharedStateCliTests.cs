@@ -17,13 +17,7 @@ public sealed class SharedStateCliTests
     {
         using var folder = new TemporaryRoot();
         using var runs = new TemporaryRoot();
-        var runbook = Path.Combine(folder.Path, "quick.yml");
-        // One step that fails at once, without a server: the run still ends and writes its journal and reports.
-        File.WriteAllText(runbook, """
-            name: Quick drill
-            steps:
-              - { name: Policy, run: Test-DbBackupPolicy, with: { repository: /nonexistent-drtools-repository } }
-            """);
+        var runbook = Drtools.WriteQuickRunbook(folder.Path);
         var history = Path.Combine(folder.Path, "history");
         var environment = new Dictionary<string, string> { ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = history };
         const int processes = 6;

@@ -34,13 +34,7 @@ public sealed class WriteSiteCliTests
     {
         using var folder = new TemporaryRoot();
         using var runs = new TemporaryRoot();
-        var runbook = Path.Combine(folder.Path, "quick.yml");
-        // One step that fails at once, without a server: the run still ends and writes its journal and reports.
-        File.WriteAllText(runbook, """
-            name: Quick drill
-            steps:
-              - { name: Policy, run: Test-DbBackupPolicy, with: { repository: /nonexistent-drtools-repository } }
-            """);
+        var runbook = Drtools.WriteQuickRunbook(folder.Path);
         using var disk = new Tmpfs(Path.Combine(folder.Path, "disk"), "64k");
         var history = site == "report sign" ? disk.Path : Path.Combine(folder.Path, "history");
         var environment = new Dictionary<string, string> { ["DRTOOLS_RUNS_ROOT"] = runs.Path, ["DRTOOLS_HISTORY"] = history };
@@ -144,11 +138,7 @@ public sealed class WriteSiteCliTests
     public async Task A_backup_verified_into_a_full_sandbox_folder_is_one_line_naming_what_is_full_and_leaves_nothing()
     {
         using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = Path.Combine(root.Path, "repository");
-        var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository,
-            "--no-reference");
-        Assert.True(create.ExitCode == 0, create.All);
+        var repository = await FullDiskCliTests.BackupOfASandboxAsync(root);
         using var restores = new TemporaryRoot();
         using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
         var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };

@@ -21,6 +21,15 @@ public static class BackupCorruption
         return BackupRepository.Open(to, create: false);
     }
 
+    /// <summary>A copy of a fixture's repository under <paramref name="work"/>, one backup of it and that backup's folder.</summary>
+    public static (BackupRepository Repository, BackupRecord Backup, string Directory) CopyBackup(string from, TemporaryRoot work,
+        string id)
+    {
+        var repository = CopyRepository(from, Path.Combine(work.Path, "repo"));
+        var backup = repository.Backup(id);
+        return (repository, backup, repository.BackupDirectory(backup.Id));
+    }
+
     /// <summary>
     /// Flips the case bit of the first byte of <paramref name="value"/> where it follows <paramref name="after"/> in the
     /// file: where it is there once, or at each place with <paramref name="everywhere"/> (a binlog holds a statement's text

@@ -557,16 +557,22 @@ public sealed class LocalControlTests
         var options = new FailoverOptions { Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(30) };
         try
         {
-            var result = await FailoverDrill.RunAsync(await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None), control, options, CancellationToken.None);
+            var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+            var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
 
             var fault = result.Timeline.Single(e => e.Name == "fault issued").At;
             var promoted = result.Timeline.Single(e => e.Name == "promotion finished").At;
             Assert.True(promoted - fault < TimeSpan.FromSeconds(3), $"promoted {promoted - fault} after the fault");
-            Assert.Contains("was unreachable and the received WAL position had not moved for 500ms", result.Timeline.Single(e => e.Name == "standby chosen").Detail);
+            Assert.Contains("was unreachable and the received WAL position had not moved for 500ms",
+                result.Timeline.Single(e => e.Name == "standby chosen").Detail);
         }
         finally
         {
-            await Processes.CommandRunner.RunAsync(new Processes.CommandSpec("thaw node0", "sh", ["-c", $"kill -CONT {postmaster} $(pgrep -P {postmaster})"]) { RequireSuccess = false }, CancellationToken.None);
+            var thaw = new Processes.CommandSpec("thaw node0", "sh", ["-c", $"kill -CONT {postmaster} $(pgrep -P {postmaster})"])
+            {
+                RequireSuccess = false,
+            };
+            await Processes.CommandRunner.RunAsync(thaw, CancellationToken.None);
         }
     }
 

@@ -138,9 +138,7 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
     public async Task A_dump_that_runs_a_shell_command_fails_verification_and_runs_nothing()
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(fixture.DumpId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work, fixture.DumpId);
         var path = Path.Combine(directory, "dump.sql");
         var marker = Path.Combine(work.Path, "ran");
         // mariadb-dump's first line turns the client's sandbox mode on: a tampered dump drops it and calls the shell.
@@ -167,9 +165,7 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
         string edit, string from, string to, string expected)
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(fixture.DumpId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work, fixture.DumpId);
         var path = Path.Combine(directory, "dump.sql");
         var dump = await File.ReadAllTextAsync(path);
         var at = dump.IndexOf(from, StringComparison.Ordinal);
@@ -240,9 +236,8 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
     public async Task A_damaged_backup_file_fails_verification_naming_it(string file, string damage, string checksums)
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(file == "dump.sql" ? fixture.DumpId : fixture.PhysicalId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work,
+            file == "dump.sql" ? fixture.DumpId : fixture.PhysicalId);
         var path = Path.Combine(directory, file);
         var rewritten = checksums == Rewritten;
         switch (damage)

@@ -79,8 +79,8 @@ public sealed class RedisBackupTests
         var port = LoopbackPort.Free();
         // The cluster bus port is the port + 10000 unless named: in the ephemeral range, where a client may hold it.
         var bus = LoopbackPort.Free();
-        var (file, arguments) = ServerAccount.Current.Wrap("redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1", "--cluster-enabled", "yes",
-            "--cluster-port", bus.ToString(), "--dir", directory, "--save", "", "--appendonly", "no"]);
+        var (file, arguments) = ServerAccount.Current.Wrap("redis-server", ["--port", port.ToString(), "--bind", "127.0.0.1",
+            "--cluster-enabled", "yes", "--cluster-port", bus.ToString(), "--dir", directory, "--save", "", "--appendonly", "no"]);
         using var server = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardOutput = true })!;
         try
         {

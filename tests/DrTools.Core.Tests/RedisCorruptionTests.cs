@@ -65,9 +65,8 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
     public async Task A_damaged_backup_file_fails_verification_naming_it(string kind, string damage, string checksums)
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(kind == "dump.rdb" ? fixture.RdbId : fixture.AofId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work,
+            kind == "dump.rdb" ? fixture.RdbId : fixture.AofId);
         var path = Assert.Single(Directory.GetFiles(Path.Combine(directory, Path.GetDirectoryName(kind)!), Path.GetFileName(kind)));
         var file = Path.GetRelativePath(directory, path);
         var rewritten = checksums == MariaDbCorruptionTests.Rewritten;
@@ -94,9 +93,7 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
     public async Task An_AOF_manifest_whose_incr_file_label_was_changed_fails_naming_the_incr_file()
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(fixture.AofId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work, fixture.AofId);
         var manifest = Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.manifest"));
         var incr = Path.GetFileName(Assert.Single(Directory.GetFiles(Path.Combine(directory, "appendonlydir"), "*.incr.aof")));
         var lines = File.ReadAllLines(manifest);
@@ -120,9 +117,7 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
     public async Task An_RDB_whose_key_expiry_was_changed_with_its_CRC_rewritten_fails_naming_the_key_pattern()
     {
         using var work = new TemporaryRoot();
-        var repository = BackupCorruption.CopyRepository(fixture.Repository, Path.Combine(work.Path, "repo"));
-        var backup = repository.Backup(fixture.RdbId);
-        var directory = repository.BackupDirectory(backup.Id);
+        var (repository, backup, directory) = BackupCorruption.CopyBackup(fixture.Repository, work, fixture.RdbId);
         var path = Path.Combine(directory, "dump.rdb");
         var expiry = new byte[9];
         expiry[0] = 0xFC; // RDB_OPCODE_EXPIRETIME_MS, then the time in ms, little-endian

@@ -168,8 +168,10 @@ public static class Faults
         var onMembers = members.Count == 0 ? null : await FaultTrace.FindAsync(members, cancellationToken);
         var heldIds = held.Select(f => f.ToString()).ToHashSet();
         return new FaultTrace(machine.Active.Where(a => !heldIds.Contains(a)).ToList(),
-            machine.Tables.Where(t => !foreign.Contains(t) && !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
-            machine.Labels.Where(l => !UsedByForeignRule(l) && (!int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port))).ToList(),
+            machine.Tables.Where(t => !foreign.Contains(t)
+                && !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
+            machine.Labels.Where(l => !UsedByForeignRule(l)
+                && (!int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port))).ToList(),
             onMembers?.Frozen ?? [])
         {
             Toxics = onMembers?.Toxics ?? [],
@@ -195,7 +197,8 @@ public static class Faults
         FaultRegistry.List().Where(HeldElsewhere)
             .Select(f => $"kept fault {f.Id}: process {f.OwnerPid}, which holds it, is running (undo it anyway by its id)")
             .Concat((await TablesHeldElsewhereAsync(cancellationToken)).Select(t =>
-                $"kept nftables table inet {t.Table}: process {t.Maker}, which made it, is running (its fault is recorded in another fault-state folder)"))
+                $"kept nftables table inet {t.Table}: process {t.Maker}, which made it, is running "
+                + "(its fault is recorded in another fault-state folder)"))
             .ToList();
 
     /// <summary>
