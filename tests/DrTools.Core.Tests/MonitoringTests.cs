@@ -42,8 +42,13 @@ public sealed class MonitoringTests(MonitoredSandbox fixture) : IClassFixture<Mo
         Assert.Contains("alert InstanceDown resolved in Alertmanager", names);
         Assert.Equal("until InstanceDown fired", result.Timeline.Single(e => e.Name == "rejoin held").Detail);
 
-        // What DrTools' receiver holds is what Alertmanager delivered: the firing and the resolution, with their labels.
-        var delivered = new AlertInbox(Sandbox.Monitoring!.Inbox).Read().SelectMany(n => n.Alerts).Where(a => a.Name == "InstanceDown" && a.Labels["member"] == primary).ToList();
+        // What DrTools' receiver holds is what Alertmanager delivered: the firing and the resolution, with their labels. The
+        // resolution is sent after Alertmanager marked the alert resolved (which ended the drill's wait), not with it.
+        List<DeliveredAlert> Delivered() => new AlertInbox(Sandbox.Monitoring!.Inbox).Read().SelectMany(n => n.Alerts)
+            .Where(a => a.Name == "InstanceDown" && a.Labels["member"] == primary).ToList();
+        await Polling.RequireAsync(() => Task.FromResult(Delivered().Any(a => a.Status == "resolved")), TimeSpan.FromSeconds(30),
+            TimeSpan.FromMilliseconds(100), () => "Alertmanager never delivered the resolution", CancellationToken.None);
+        var delivered = Delivered();
         Assert.Contains(delivered, a => a.Status == "firing" && a.Labels["severity"] == "critical");
         Assert.Contains(delivered, a => a.Status == "resolved" && a.EndsAt is not null);
     }

@@ -180,6 +180,19 @@ public sealed class ProbeAnalysisTests
     }
 
     [Fact]
+    public void A_stall_apart_from_the_failures_is_the_longest_gap_beside_the_window_not_joined_to_it()
+    {
+        // A failover: every client fails from 1.55 s to 1.85 s. Two seconds later (every client acknowledged in between),
+        // a rejoin stalls every write sent from 3.8 s until 4.33 s, none failing. An independent writer saw two events.
+        var samples = FourClients(until: 6, (_, sent) => sent is >= 1.55 and < 1.85)
+            .Select(s => s.Sent >= TimeSpan.FromSeconds(3.8) && s.Sent < TimeSpan.FromSeconds(4.33)
+                ? s with { Acknowledged = TimeSpan.FromSeconds(4.33) } : s).ToList();
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        Assert.Equal((1.51, 1.91), Edges(outage));
+        Assert.True(outage.LongestGap > outage.Duration, $"longest gap {outage.LongestGap}, window {outage.Duration}");
+    }
+
+    [Fact]
     public void Without_a_failure_the_window_is_the_longest_wait_and_a_hung_write_longer_than_the_failures_is_in_it()
     {
         // No failure: client 3's write sent at 2.2 hangs until 3.0, the others write on. The wait: from the last

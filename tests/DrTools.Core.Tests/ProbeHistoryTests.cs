@@ -121,7 +121,9 @@ public sealed class ProbeHistoryTests
         var file = Path.Combine(folder.Path, ProbeHistory.FileName);
         HistoryOperation[] history =
         [
-            Write(1, 0.0, 0.1000001), Fault(0.15), Write(2, 0.2, 0.4, OperationOutcome.Indeterminate) with { Stopped = true },
+            // A fault whose completion the drill did not see (a switchover's fence request): "complete" null, as documented.
+            Write(1, 0.0, 0.1000001), Fault(0.15) with { Complete = null },
+            Write(2, 0.2, 0.4, OperationOutcome.Indeterminate) with { Stopped = true },
             Read(0.3, 0.31, 1), Write(3, 0.5, 0.5123457, node: "b:1"), Final("b:1", 0.25, 1, 3),
         ];
         AtomicFile.Write(file, ProbeHistory.ToJsonLines(history));

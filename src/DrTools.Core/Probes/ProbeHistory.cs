@@ -211,7 +211,10 @@ public static class ProbeHistory
             Stopped = Field("stopped")?.GetBoolean() ?? false,
             Error = Field("error")?.GetString(),
         };
-        if (type == OperationOutcome.Ok && operation.Complete is null) throw new FormatException("an ok operation needs \"complete\"");
+        if (type == OperationOutcome.Ok && operation.Complete is null && f != HistoryOperation.Fault)
+        {
+            throw new FormatException("an ok operation needs \"complete\" (only a fault's may be null: its completion unseen)");
+        }
         if (f == HistoryOperation.FinalRead && (operation.Sequences is null || operation.Node is null))
         {
             throw new FormatException("a final-read needs its sequences as \"value\" and its \"node\"");

@@ -42,7 +42,8 @@ public static class ProbeHistoryChecker
         var answer = kind == ProbeKind.Write ? "acknowledgement" : "answered read";
         return $"the window from the last {answer} of any client before the first failed attempt of any client after {start} "
             + $"to the first {answer} of any client once the last failure was seen (failures: in a gap between one client's "
-            + $"consecutive {answer}s; when no attempt failed, or an attempt that hung and then went through is longer, that too)";
+            + $"consecutive {answer}s; when no attempt failed, the longest wait; an attempt that hung during the failures and then went "
+            + "through, if longer, that too; a wait apart from the failures is not joined to them)";
     }
 
     /// <summary>Checks each drill of a history (a run with several drills holds each one's lines).</summary>
