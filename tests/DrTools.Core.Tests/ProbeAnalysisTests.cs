@@ -180,6 +180,19 @@ public sealed class ProbeAnalysisTests
     }
 
     [Fact]
+    public void An_attempt_sent_before_the_fault_and_failed_by_it_does_not_start_the_window_before_the_fault()
+    {
+        // Client 4's new connection, sent at 1.5 s, is cut by the fault at 1.7 s and fails at 1.75 s; every client fails
+        // from 1.75 s to 2.2 s. Client 1's acknowledgement at 1.61 s came before the fault: the window starts there, not
+        // at client 3's at 1.41 s, the last before client 4's attempt was sent.
+        var samples = FourClients(until: 4, (client, sent) => sent is >= 1.75 and < 2.2 || client == 4 && sent == 1.5)
+            .Select(s => s.Client == 4 && s.Sent == TimeSpan.FromSeconds(1.5) ? s with { Ended = TimeSpan.FromSeconds(1.75) } : s)
+            .ToList();
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1.7));
+        Assert.Equal(1.61, outage.LastBefore!.Acknowledged!.Value.TotalSeconds, 6);
+    }
+
+    [Fact]
     public void A_stall_apart_from_the_failures_is_the_longest_gap_beside_the_window_not_joined_to_it()
     {
         // A failover: every client fails from 1.55 s to 1.85 s. Two seconds later (every client acknowledged in between),
