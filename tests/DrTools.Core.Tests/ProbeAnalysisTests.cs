@@ -193,6 +193,21 @@ public sealed class ProbeAnalysisTests
     }
 
     [Fact]
+    public void An_external_switchover_is_over_only_once_the_writer_changed_not_at_one_client_s_passing_failure()
+    {
+        // The user's command at 1.0 s: one client fails once at 1.05 s while the others write on to "a"; "b" takes over at 2 s.
+        ProbeSample[] samples =
+        [
+            Ok(1, 0.9, 0.91, "a:1"), Failed(2, 1.05), Ok(3, 1.06, 1.07, "a:1"), Ok(4, 1.5, 1.51, "a:1"), Ok(5, 2.0, 2.01, "b:1"),
+        ];
+        // Polled at 1.6 s, before "b" took over: not over yet. Then over at b's first write.
+        Assert.Null(Failover.ExternalDrill.Recovered(samples[..4], TimeSpan.FromSeconds(1), "a:1", switchover: true));
+        Assert.Equal(5, Failover.ExternalDrill.Recovered(samples, TimeSpan.FromSeconds(1), "a:1", switchover: true)!.Sequence);
+        // After an unplanned fault the same server may be the one back.
+        Assert.Equal(3, Failover.ExternalDrill.Recovered(samples[..4], TimeSpan.FromSeconds(1), "a:1", switchover: false)!.Sequence);
+    }
+
+    [Fact]
     public void A_stall_apart_from_the_failures_is_the_longest_gap_beside_the_window_not_joined_to_it()
     {
         // A failover: every client fails from 1.55 s to 1.85 s. Two seconds later (every client acknowledged in between),

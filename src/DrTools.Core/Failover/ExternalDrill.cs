@@ -60,7 +60,9 @@ public static class ExternalDrill
 
         options.Progress.Enter("watching the writer through the endpoint", 40);
         ProbeSample? first = null;
-        await Polling.RequireAsync(() => Task.FromResult((first = Recovered(writes.Samples, fault, oldWriter)) is not null), options.PhaseTimeout, Poll,
+        var switchover = options.Mode == FailoverMode.Switchover;
+        await Polling.RequireAsync(() => Task.FromResult((first = Recovered(writes.Samples, fault, oldWriter, switchover)) is not null),
+            options.PhaseTimeout, Poll,
             () => $"no failover was seen through {plan.Target.Name} within {DurationText.Format(options.PhaseTimeout)}: {Describe(writes.Samples, fault, oldWriter)}", cancellationToken);
         var newWriter = first!.Host!;
         timeline.Mark("new writer seen", newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
@@ -137,12 +139,17 @@ public static class ExternalDrill
     }
 
     /// <summary>The first write after the fault acknowledged by another writer, or by the same one after an outage.</summary>
-    private static ProbeSample? Recovered(IReadOnlyList<ProbeSample> samples, TimeSpan fault, string oldWriter)
+    /// <summary>
+    /// The first write a new writer acknowledged; after an unplanned fault, also the first acknowledged after a failure (the
+    /// same server back). A switchover is over only once the writer changed: one client's passing failure, the others
+    /// writing on to the old writer, ended one before it began.
+    /// </summary>
+    internal static ProbeSample? Recovered(IReadOnlyList<ProbeSample> samples, TimeSpan fault, string oldWriter, bool switchover)
     {
         var after = samples.Where(s => s.Sent >= fault).OrderBy(s => s.Sequence).ToList();
         var outage = after.FindIndex(s => !s.Succeeded);
         return after.FirstOrDefault(s => s.Succeeded && s.Host != oldWriter)
-            ?? (outage < 0 ? null : after.Skip(outage).FirstOrDefault(s => s.Succeeded));
+            ?? (outage < 0 || switchover ? null : after.Skip(outage).FirstOrDefault(s => s.Succeeded));
     }
 
     private static string Describe(IReadOnlyList<ProbeSample> samples, TimeSpan fault, string oldWriter)
