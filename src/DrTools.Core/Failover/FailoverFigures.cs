@@ -231,7 +231,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var resolution = options.Clients == 1
             ? DurationText.Format(options.Interval)
             : $"each edge within {DurationText.Format(options.Interval)}, one client's interval, and a round trip; the "
-                + $"{options.Clients} clients' attempts, staggered {DurationText.Format(options.Stagger)} apart, usually place it more finely";
+                + $"{options.Clients} clients' attempts, staggered {DurationText.Format(options.Stagger)} apart, usually place it "
+                + "more finely";
         var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
             + (options.Churns && outage.FailedClients.Contains(options.Clients)
                 ? $" (client {options.Clients}: a new connection for every attempt)"
