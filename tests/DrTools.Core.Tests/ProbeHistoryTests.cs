@@ -44,8 +44,8 @@ public sealed class ProbeHistoryTests
         Assert.Equal(1, check.Figure(ProbeHistoryChecker.LostWrites).Measured);
         // From the last survivor before it (2, acknowledged at 0.3) to its own acknowledgement (0.5).
         Assert.Equal(0.2, check.Figure(ProbeHistoryChecker.DataLossWindow).Measured, 9);
-        Assert.False(check.Passed);
-        Assert.True(ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1)]).Passed);
+        Assert.False(check.Valid);
+        Assert.True(ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1)]).Valid);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class ProbeHistoryTests
         Assert.Equal([2L, 3L], check.Indeterminate);
         Assert.Equal([3L], check.IndeterminatePresent);
         Assert.Empty(check.FailedPresent);
-        Assert.True(check.Passed);
+        Assert.True(check.Valid);
         // A write the server refused that is there all the same is an anomaly the checker names.
         var refused = ProbeHistoryChecker.Check([Write(4, 0.0, 0.1, OperationOutcome.Fail), Fault(0.2), Final("a:1", null, 4)]);
         Assert.Equal([4L], refused.FailedPresent);
@@ -82,7 +82,7 @@ public sealed class ProbeHistoryTests
         Assert.Equal([3L], stale.Missed);
         Assert.Equal(1, check.Figure(ProbeHistoryChecker.StaleReads).Measured);
         Assert.Equal([3L], check.NeverRead);
-        Assert.True(check.Passed);
+        Assert.True(check.Valid);
     }
 
     [Fact]
@@ -105,7 +105,7 @@ public sealed class ProbeHistoryTests
         var check = ProbeHistoryChecker.Check(history);
         Assert.Equal((1, 1), (check.SplitBrain!.Count, check.SplitBrain.Lost));
         Assert.Equal(["a:1"], check.SplitBrain.Members);
-        Assert.False(check.Passed);
+        Assert.False(check.Valid);
         // Without the moment the final primary became one, split brain is not decided (and the outage is a's and b's alike).
         var undecided = ProbeHistoryChecker.Check([.. history[..^1], Final("b:1", null, 1, 2, 4)]);
         Assert.Null(undecided.SplitBrain);

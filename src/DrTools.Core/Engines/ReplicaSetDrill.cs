@@ -214,7 +214,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             var acknowledged = (await writes.StopAsync()).Count(s => s.Succeeded);
             await reads.StopAsync();
-            throw await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase, acknowledged);
+            throw await DrillFailure.WithHistoryAsync(await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase,
+                acknowledged), runId, writes, reads, timeline, clock);
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
