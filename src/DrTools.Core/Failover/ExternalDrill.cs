@@ -78,9 +78,14 @@ public static class ExternalDrill
             // Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
             // one of them was read back through the endpoint from that server.
             options.Progress.Enter("waiting until the writer holds", 85);
-            var unsettled = "";
-            await Polling.RequireAsync(
-                async () => (unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken)) is null,
+            string? unsettled = null;
+            var wait = new SettlingWait(clock);
+            await Polling.RequireAsync(async () =>
+                {
+                    var at = clock.Elapsed;
+                    wait.Saw(unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken), at);
+                    return unsettled is null;
+                },
                 options.PhaseTimeout, Poll,
                 () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
                     + $"{unsettled}.",
@@ -88,9 +93,10 @@ public static class ExternalDrill
             newWriter = writes.Samples.Last(s => s.Succeeded).Host!;
             since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
                 .Min(s => s.Acknowledged!.Value);
+            var settled = wait.Settled(newWriter);
             timeline.Mark("topology settled",
                 $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was "
-                    + "read back from it");
+                    + $"read back from it; {settled.Statement}", settled.At);
             await Task.Delay(options.Settle, cancellationToken);
         }
         catch (Exception e)

@@ -138,12 +138,13 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
             // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
             options.Progress.Enter("waiting until the new topology holds", 85);
-            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
+            var topology = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
                 async (at, sequence, t) => await cluster.Member(at).CommandAsync(t, "HEXISTS", RedisCluster.ProbeKey(runId),
                     sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)) is 1L, token),
-                options.PhaseTimeout, cancellationToken));
-            timeline.Mark("topology settled",
-                $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
+                options.PhaseTimeout, cancellationToken);
+            var settled = cluster.Member(topology.Primary);
+            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged "
+                + $"was read back from it; {topology.Statement}", topology.At);
             await roles.DisposeAsync();
             split = RoleWatch.SplitBrain(roles.Rounds);
             timeline.MarkSplitBrain(split);
