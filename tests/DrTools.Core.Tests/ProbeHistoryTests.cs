@@ -115,6 +115,39 @@ public sealed class ProbeHistoryTests
     }
 
     [Fact]
+    public void A_drill_that_ended_with_an_error_is_not_decided_and_the_other_drills_of_the_history_are_checked()
+    {
+        using var folder = new TemporaryRoot();
+        var file = Path.Combine(folder.Path, ProbeHistory.FileName);
+        var other = Guid.NewGuid();
+        ProbeSample Attempt(long seq, double sent, double? acknowledged) =>
+            new(seq, S(sent), acknowledged is { } at ? S(at) : null, "a:1", acknowledged is null ? "refused" : null) { Client = 1 };
+        // The error's text as the journal holds it, a password in it and on two lines: one line in the file, masked.
+        var unfinished = ProbeHistory.Unfinished(other, [Attempt(1, 0.0, 0.1), Attempt(2, 0.6, null)], [],
+            new ProbeHistory.Nemesis(S(0.5), null, "SIGKILL"), S(0.7), "promotion failed:\npassword=hunter2 refused");
+        var error = Assert.Single(unfinished, o => o.F == HistoryOperation.DrillError);
+        Assert.Equal((S(0.7), "promotion failed: password=hunter2 refused"), (error.Invoke, error.Error));
+        AtomicFile.Write(file, ProbeHistory.ToJsonLines([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1), .. unfinished]));
+        Assert.DoesNotContain("hunter2", File.ReadAllText(file));
+
+        var checks = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
+        Assert.Equal(Drill, Assert.Single(checks.Checked).Drill);
+        var undecided = Assert.Single(checks.Undecided);
+        Assert.Equal((other.ToString("N"), 2, 0), (undecided.Drill, undecided.Writes, undecided.Reads));
+        Assert.StartsWith("promotion failed: password=", undecided.Error);
+        Assert.DoesNotContain("hunter2", undecided.Error);
+        // Its operations and fault as the probes saw them, nothing in place of the final read but the error.
+        var lines = ProbeHistory.Load(file).Where(o => o.Drill == undecided.Drill).ToList();
+        Assert.Equal([HistoryOperation.Write, HistoryOperation.Fault, HistoryOperation.Write, HistoryOperation.DrillError],
+            lines.Select(o => o.F));
+        Assert.Equal(HistoryOperation.EndedBeforeFinalRead, lines[^1].Description);
+        // An exception carries it, also wrapped.
+        var thrown = ProbeHistory.Attach(new DrToolsException("x", DrErrorKind.InvalidOperation), unfinished);
+        Assert.Same(unfinished, ProbeHistory.CarriedBy(new InvalidOperationException("wrapped", thrown)));
+        Assert.Null(ProbeHistory.CarriedBy(new InvalidOperationException("none")));
+    }
+
+    [Fact]
     public void A_history_written_as_json_lines_reads_back_to_the_same_figures_and_a_bad_line_is_named()
     {
         using var folder = new TemporaryRoot();
