@@ -1,5 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using DrTools.Core.Engines;
+using DrTools.Core.Probes;
 using DrTools.Core.Runbooks;
 using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
@@ -112,5 +114,126 @@ public sealed class HistoryCliTests
         var check = await Drtools.RunAsync("history", "check", journal.Folder!);
         Assert.True(check.ExitCode == 0, check.All);
         Assert.Contains("agree with the history", check.StandardOutput);
+    }
+
+    [Fact]
+    public async Task Lost_writes_without_an_RPO_objective_pass_the_drill_and_its_history_check_and_fail_by_the_rule_without_a_journal()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(
+            new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        // The probe's table reaches the replica, then the replica stops receiving: every write acknowledged from then on exists
+        // only on node0, and is lost when the drill kills it and promotes node1 (chosen: no replica replicates).
+        await cluster.PrepareProbeAsync("node0", CancellationToken.None);
+        var prepared = await cluster.AppliedPositionAsync("node0", CancellationToken.None);
+        await cluster.WaitAppliedAsync("node1", prepared, TimeSpan.FromSeconds(10), CancellationToken.None);
+        await MariaDbSql.ScalarAsync(sandbox, "node1", "stop slave io_thread; select 1");
+
+        var drill = await Drtools.RunAsync(TimeSpan.FromMinutes(3), "failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode",
+            "failover", "--candidate", "node1", "--no-integrity", "--rto", "60s", "--history", history.Path, "--json");
+        // No RPO objective: the lost writes are reported, and the drill passes on its RTO.
+        Assert.True(drill.ExitCode == 0, drill.All);
+        var lost = (int)JsonDocument.Parse(drill.StandardOutput).RootElement.GetProperty("lostWrites").GetProperty("measured").GetDouble();
+        Assert.True(lost > 0, drill.StandardOutput);
+        var journal = Drtools.OnlyJournal(history.Path)!;
+        Assert.Equal(RunStatus.Passed, journal.Status);
+
+        var check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 0, check.All);
+        Assert.Contains($"; lost: {lost} (", check.StandardOutput);
+        Assert.Single(check.StandardOutput.Split('\n'), l => l.Contains($"; lost: {lost} (", StringComparison.Ordinal) && l.EndsWith(
+            ") (no RPO objective in the journal: reported, not a FAIL; Jepsen's set-full checker calls such a history invalid)",
+            StringComparison.Ordinal));
+        Assert.Matches(@"objective write unavailability \(RTO\) ≤ 60 s: met on the history \([0-9.]+ s; the journal: met\)",
+            check.StandardOutput);
+        Assert.EndsWith("verdict: PASS", check.StandardOutput.Trim());
+        var json = await Drtools.RunAsync("history", "check", journal.Folder!, "--json");
+        Assert.True(json.ExitCode == 0, json.All);
+        var verification = JsonDocument.Parse(json.StandardOutput).RootElement;
+        Assert.True(verification.GetProperty("passed").GetBoolean());
+        var objectives = verification.GetProperty("objectives").EnumerateArray().ToList();
+        Assert.Contains(objectives, o => o.GetProperty("figure").GetString() == ProbeHistoryChecker.WriteUnavailability
+            && o.GetProperty("met").GetBoolean() && o.GetProperty("decides").GetBoolean());
+        Assert.DoesNotContain(objectives, o => o.GetProperty("figure").GetString() is ProbeHistoryChecker.LostWrites
+            or ProbeHistoryChecker.DataLossWindow);
+
+        // Without the journal, no objective is known: the rule that any lost write is a FAIL decides, and says so.
+        var journalFile = Path.Combine(journal.Folder!, "journal.json");
+        var aside = Path.Combine(history.Path, "journal.json");
+        File.Move(journalFile, aside);
+        check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 1, check.All);
+        Assert.Contains("figures not compared: no journal.json beside it, so no objectives: any lost acknowledged write or split-brain "
+            + "write is a FAIL (the rule that decided)", check.StandardOutput);
+        Assert.DoesNotContain("no RPO objective", check.StandardOutput);
+        Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
+        File.Move(aside, journalFile);
+
+        // A lost write added by hand: the history no longer agrees with the journal's count.
+        var file = Path.Combine(journal.Folder!, ProbeHistory.FileName);
+        var lines = File.ReadAllLines(file);
+        var added = lines.Select(l => JsonNode.Parse(l)!).Last(o => (string?)o["f"] == "write" && (string?)o["type"] == "ok").DeepClone();
+        added["value"] = 1_000_000;
+        File.WriteAllLines(file, [.. lines, added.ToJsonString()]);
+        check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 1, check.All);
+        Assert.Contains($"lost acknowledged writes: journal {lost}, history {lost + 1}", check.StandardOutput);
+        Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
+    }
+
+    [Fact]
+    public async Task A_drill_that_ends_with_an_error_writes_what_its_probes_saw_and_history_check_says_it_is_not_decided()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var runbook = Path.Combine(history.Path, "drill.yml");
+        // The second drill's fault is a command that fails: the drill ends with an error after the fault was issued.
+        File.WriteAllText(runbook, """
+            name: A drill that ends with an error
+            targets:
+              db: { sandbox: { standbys: 1 } }
+            steps:
+              - { name: Switch over, run: Invoke-DbFailover, with: { target: db, mode: Switchover, skipIntegrity: true } }
+              - name: Fail over
+                run: Invoke-DbFailover
+                with: { target: db, mode: Failover, skipIntegrity: true, faultCommand: "exit 3" }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var runs = Path.Combine(history.Path, "runs");
+        var run = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", runbook, "--history", runs, "--root", root.Path);
+        Assert.True(run.ExitCode == 1, run.All);
+        var journal = Drtools.OnlyJournal(runs)!;
+        var failed = journal.Steps.Single(s => s.Name == "Fail over");
+        Assert.Equal(StepStatus.Failed, failed.Status);
+        Assert.Contains("exit", failed.Message);
+
+        var operations = ProbeHistory.Load(Path.Combine(journal.Folder!, ProbeHistory.FileName));
+        var passed = journal.Steps.Single(s => s.Name == "Switch over").Drill!;
+        Assert.NotNull(failed.Drill);
+        var lines = operations.Where(o => o.Drill == failed.Drill).ToList();
+        Assert.Contains(lines, o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok);
+        Assert.Contains(lines, o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok);
+        var fault = Assert.Single(lines, o => o.F == HistoryOperation.Fault);
+        Assert.Contains("exit 3", fault.Description);
+        Assert.DoesNotContain(lines, o => o.F == HistoryOperation.FinalRead);
+        var error = Assert.Single(lines, o => o.F == "drill-error");
+        Assert.Equal("the drill ended with an error before its final read", error.Description);
+        Assert.Equal(failed.Message!.ReplaceLineEndings(" "), error.Error);
+        Assert.True(error.Invoke > fault.Invoke);
+
+        var check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 1, check.All);
+        Assert.Empty(check.StandardError);
+        Assert.Contains($"drill {failed.Drill}: not decided: the drill ended with an error before its final read: {error.Error} (",
+            check.StandardOutput);
+        // The drill that completed is checked all the same, against the journal.
+        Assert.Contains($"drill {passed} (final read on ", check.StandardOutput);
+        Assert.Contains("figure(s) of", check.StandardOutput);
+        Assert.DoesNotContain("DISAGREES", check.StandardOutput);
+        Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
+        root.AssertNothingLeft();
     }
 }

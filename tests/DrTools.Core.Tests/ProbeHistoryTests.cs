@@ -44,8 +44,8 @@ public sealed class ProbeHistoryTests
         Assert.Equal(1, check.Figure(ProbeHistoryChecker.LostWrites).Measured);
         // From the last survivor before it (2, acknowledged at 0.3) to its own acknowledgement (0.5).
         Assert.Equal(0.2, check.Figure(ProbeHistoryChecker.DataLossWindow).Measured, 9);
-        Assert.False(check.Passed);
-        Assert.True(ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1)]).Passed);
+        Assert.False(check.Valid);
+        Assert.True(ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1)]).Valid);
     }
 
     [Fact]
@@ -58,7 +58,7 @@ public sealed class ProbeHistoryTests
         Assert.Equal([2L, 3L], check.Indeterminate);
         Assert.Equal([3L], check.IndeterminatePresent);
         Assert.Empty(check.FailedPresent);
-        Assert.True(check.Passed);
+        Assert.True(check.Valid);
         // A write the server refused that is there all the same is an anomaly the checker names.
         var refused = ProbeHistoryChecker.Check([Write(4, 0.0, 0.1, OperationOutcome.Fail), Fault(0.2), Final("a:1", null, 4)]);
         Assert.Equal([4L], refused.FailedPresent);
@@ -82,7 +82,7 @@ public sealed class ProbeHistoryTests
         Assert.Equal([3L], stale.Missed);
         Assert.Equal(1, check.Figure(ProbeHistoryChecker.StaleReads).Measured);
         Assert.Equal([3L], check.NeverRead);
-        Assert.True(check.Passed);
+        Assert.True(check.Valid);
     }
 
     [Fact]
@@ -105,13 +105,46 @@ public sealed class ProbeHistoryTests
         var check = ProbeHistoryChecker.Check(history);
         Assert.Equal((1, 1), (check.SplitBrain!.Count, check.SplitBrain.Lost));
         Assert.Equal(["a:1"], check.SplitBrain.Members);
-        Assert.False(check.Passed);
+        Assert.False(check.Valid);
         // Without the moment the final primary became one, split brain is not decided (and the outage is a's and b's alike).
         var undecided = ProbeHistoryChecker.Check([.. history[..^1], Final("b:1", null, 1, 2, 4)]);
         Assert.Null(undecided.SplitBrain);
         Assert.DoesNotContain(undecided.Figures, f => f.Name == ProbeHistoryChecker.SplitBrainWrites);
         Assert.NotEqual(undecided.Figure(ProbeHistoryChecker.WriteUnavailability).Measured,
             check.Figure(ProbeHistoryChecker.WriteUnavailability).Measured);
+    }
+
+    [Fact]
+    public void A_drill_that_ended_with_an_error_is_not_decided_and_the_other_drills_of_the_history_are_checked()
+    {
+        using var folder = new TemporaryRoot();
+        var file = Path.Combine(folder.Path, ProbeHistory.FileName);
+        var other = Guid.NewGuid();
+        ProbeSample Attempt(long seq, double sent, double? acknowledged) =>
+            new(seq, S(sent), acknowledged is { } at ? S(at) : null, "a:1", acknowledged is null ? "refused" : null) { Client = 1 };
+        // The error's text as the journal holds it, a password in it and on two lines: one line in the file, masked.
+        var unfinished = ProbeHistory.Unfinished(other, [Attempt(1, 0.0, 0.1), Attempt(2, 0.6, null)], [],
+            new ProbeHistory.Nemesis(S(0.5), null, "SIGKILL"), S(0.7), "promotion failed:\npassword=hunter2 refused");
+        var error = Assert.Single(unfinished, o => o.F == HistoryOperation.DrillError);
+        Assert.Equal((S(0.7), "promotion failed: password=hunter2 refused"), (error.Invoke, error.Error));
+        AtomicFile.Write(file, ProbeHistory.ToJsonLines([Write(1, 0.0, 0.1), Fault(0.35), Final("a:1", null, 1), .. unfinished]));
+        Assert.DoesNotContain("hunter2", File.ReadAllText(file));
+
+        var checks = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
+        Assert.Equal(Drill, Assert.Single(checks.Checked).Drill);
+        var undecided = Assert.Single(checks.Undecided);
+        Assert.Equal((other.ToString("N"), 2, 0), (undecided.Drill, undecided.Writes, undecided.Reads));
+        Assert.StartsWith("promotion failed: password=", undecided.Error);
+        Assert.DoesNotContain("hunter2", undecided.Error);
+        // Its operations and fault as the probes saw them, nothing in place of the final read but the error.
+        var lines = ProbeHistory.Load(file).Where(o => o.Drill == undecided.Drill).ToList();
+        Assert.Equal([HistoryOperation.Write, HistoryOperation.Fault, HistoryOperation.Write, HistoryOperation.DrillError],
+            lines.Select(o => o.F));
+        Assert.Equal(HistoryOperation.EndedBeforeFinalRead, lines[^1].Description);
+        // An exception carries it, also wrapped.
+        var thrown = ProbeHistory.Attach(new DrToolsException("x", DrErrorKind.InvalidOperation), unfinished);
+        Assert.Same(unfinished, ProbeHistory.CarriedBy(new InvalidOperationException("wrapped", thrown)));
+        Assert.Null(ProbeHistory.CarriedBy(new InvalidOperationException("none")));
     }
 
     [Fact]

@@ -197,14 +197,14 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                     async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
                 options.PhaseTimeout, cancellationToken);
             var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
-            if (!ClusterInspector.SameEndpoint(settled, promoted))
+            if (!ClusterInspector.SameEndpoint(settled.Primary, promoted))
             {
                 throw new DrToolsException(
-                    $"the topology settled with {settled} as the primary, not the promoted {Display(plan, candidate)}.",
+                    $"the topology settled with {settled.Primary} as the primary, not the promoted {Display(plan, candidate)}.",
                     DrErrorKind.InvalidOperation);
             }
-            timeline.Mark("topology settled",
-                $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged was read back from it");
+            timeline.Mark("topology settled", $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged "
+                + $"was read back from it; {settled.Statement}", settled.At);
             await roles.DisposeAsync();
             split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
             timeline.MarkSplitBrain(split);
@@ -214,7 +214,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             var acknowledged = (await writes.StopAsync()).Count(s => s.Succeeded);
             await reads.StopAsync();
-            throw await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase, acknowledged);
+            throw await DrillFailure.WithHistoryAsync(await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase,
+                acknowledged), runId, writes, reads, timeline, clock);
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);

@@ -47,41 +47,62 @@ public static class ExternalDrill
         await using var writes = Probe.Start(ProbeKind.Write, runId, plan.Postgres, options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, plan.Postgres, options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
-        var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
-            ?? throw new DrToolsException($"the write probe never succeeded through {plan.Target.Name} ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
-        await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-
-        options.Progress.Enter("the user's command", 20);
-        var fault = clock.Elapsed;
-        var oldWriter = writes.Samples.Where(s => s.Succeeded && s.Sent < fault).MaxBy(s => s.Acknowledged)?.Host ?? baseline.Host!;
-        timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : Timeline.FaultIssued, plan.Recovery, fault);
-        var did = await act(cancellationToken);
-        timeline.Mark(options.Mode == FailoverMode.Switchover ? "command finished" : Timeline.FaultCompleted, did);
-
-        options.Progress.Enter("watching the writer through the endpoint", 40);
+        // What the measurement needs from the drill, which records what its probes saw when it ends with an error instead.
+        TimeSpan fault, since;
+        string oldWriter, newWriter, did;
         ProbeSample? first = null;
-        var switchover = options.Mode == FailoverMode.Switchover;
-        await Polling.RequireAsync(() => Task.FromResult((first = Recovered(writes.Samples, fault, oldWriter, switchover)) is not null),
-            options.PhaseTimeout, Poll,
-            () => $"no failover was seen through {plan.Target.Name} within {DurationText.Format(options.PhaseTimeout)}: {Describe(writes.Samples, fault, oldWriter)}", cancellationToken);
-        var newWriter = first!.Host!;
-        timeline.Mark("new writer seen", newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
+        try
+        {
+            var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
+                ?? throw new DrToolsException($"the write probe never succeeded through {plan.Target.Name} "
+                    + $"({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
-        // Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
-        // one of them was read back through the endpoint from that server.
-        options.Progress.Enter("waiting until the writer holds", 85);
-        var unsettled = "";
-        await Polling.RequireAsync(
-            async () => (unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken)) is null,
-            options.PhaseTimeout, Poll,
-            () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: {unsettled}.",
-            cancellationToken);
-        newWriter = writes.Samples.Last(s => s.Succeeded).Host!;
-        var since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
-            .Min(s => s.Acknowledged!.Value);
-        timeline.Mark("topology settled",
-            $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was read back from it");
-        await Task.Delay(options.Settle, cancellationToken);
+            options.Progress.Enter("the user's command", 20);
+            fault = clock.Elapsed;
+            oldWriter = writes.Samples.Where(s => s.Succeeded && s.Sent < fault).MaxBy(s => s.Acknowledged)?.Host ?? baseline.Host!;
+            timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : Timeline.FaultIssued, plan.Recovery, fault);
+            did = await act(cancellationToken);
+            timeline.Mark(options.Mode == FailoverMode.Switchover ? "command finished" : Timeline.FaultCompleted, did);
+
+            options.Progress.Enter("watching the writer through the endpoint", 40);
+            var switchover = options.Mode == FailoverMode.Switchover;
+            await Polling.RequireAsync(() => Task.FromResult((first = Recovered(writes.Samples, fault, oldWriter, switchover)) is not null),
+                options.PhaseTimeout, Poll,
+                () => $"no failover was seen through {plan.Target.Name} within {DurationText.Format(options.PhaseTimeout)}: "
+                    + Describe(writes.Samples, fault, oldWriter), cancellationToken);
+            newWriter = first!.Host!;
+            timeline.Mark("new writer seen",
+                newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
+
+            // Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
+            // one of them was read back through the endpoint from that server.
+            options.Progress.Enter("waiting until the writer holds", 85);
+            string? unsettled = null;
+            var wait = new SettlingWait(clock);
+            await Polling.RequireAsync(async () =>
+                {
+                    var at = clock.Elapsed;
+                    wait.Saw(unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken), at);
+                    return unsettled is null;
+                },
+                options.PhaseTimeout, Poll,
+                () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
+                    + $"{unsettled}.",
+                cancellationToken);
+            newWriter = writes.Samples.Last(s => s.Succeeded).Host!;
+            since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
+                .Min(s => s.Acknowledged!.Value);
+            var settled = wait.Settled(newWriter);
+            timeline.Mark("topology settled",
+                $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was "
+                    + $"read back from it; {settled.Statement}", settled.At);
+            await Task.Delay(options.Settle, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
+        }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var start = options.Mode == FailoverMode.Switchover ? "the switchover command" : "the fault command";

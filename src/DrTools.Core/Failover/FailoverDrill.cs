@@ -199,7 +199,9 @@ public static class FailoverDrill
         {
             var writeSamples = await writes.StopAsync();
             await reads.StopAsync();
-            throw await DescribeFailureAsync(e, plan, control, primary, primaryDown, promotionRequested, phase, writeSamples.Count(s => s.Succeeded));
+            var failure = await DescribeFailureAsync(e, plan, control, primary, primaryDown, promotionRequested, phase,
+                writeSamples.Count(s => s.Succeeded));
+            throw await DrillFailure.WithHistoryAsync(failure, runId, writes, reads, timeline, clock);
         }
         finally
         {

@@ -126,6 +126,10 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         };
     }
 
+    /// <summary>The fault as the history's nemesis line, when the timeline says it was issued (a drill that failed before: null).</summary>
+    internal static ProbeHistory.Nemesis? Nemesis(Timeline timeline) =>
+        Timeline.Start(timeline.Events) is { } start ? Nemesis(timeline, start.At) : null;
+
     /// <summary>
     /// The fault as the history's nemesis line: from the event that starts the figures to its completion, when the
     /// timeline has one.

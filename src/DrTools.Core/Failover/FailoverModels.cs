@@ -179,7 +179,12 @@ public sealed record FailoverResult
         ReadReconnection, LostWrites, DataLossWindow,
         .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
-    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && Integrity?.Failed != true
+    /// <summary>
+    /// Every objective met and integrity not failed; of the figures the probe history decides, those
+    /// <see cref="ProbeHistoryChecker.Decides"/> names (so <c>drtools history check</c> reaches the same verdict).
+    /// </summary>
+    public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && LostWrites.Met != false
+        && Integrity?.Failed != true
         && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
         && ConsistencyFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false

@@ -48,10 +48,11 @@ internal sealed class PostgresSettling : IAsyncDisposable
     public async Task<FinalPrimary> SettleAsync(Probe writes, TimeSpan since, string expected, string expectedAs, Timeline timeline,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
-        var server = await _watch.WaitSettledAsync(
+        var topology = await _watch.WaitSettledAsync(
             (member, token) => Settling.ReadBackAsync(writes, since, member,
                 (at, sequence, t) => HoldsAsync(_servers[at], writes.RunId, sequence, t), token),
             timeout, cancellationToken);
+        var server = topology.Primary;
         var settled = _servers[server];
         if (settled.Name != expected)
         {
@@ -60,7 +61,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
         }
         await StopAsync(timeline);
         timeline.Mark("topology settled",
-            $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it");
+            $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it; {topology.Statement}",
+            topology.At);
         return new FinalPrimary(server, since);
     }
 

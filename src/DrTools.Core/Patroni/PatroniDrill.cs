@@ -162,8 +162,12 @@ internal static class PatroniDrill
             if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
             var happened = string.Join("; ", timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
-            if (e is OperationCanceledException) throw new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e);
-            throw new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. Cluster now: {status.Verdict}.{cluster.LoggedSince(logEnds)}", DrErrorKind.InvalidOperation, e);
+            throw await DrillFailure.WithHistoryAsync(e is OperationCanceledException
+                ? new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e)
+                : new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: "
+                    + $"{(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. "
+                    + $"Cluster now: {status.Verdict}.{cluster.LoggedSince(logEnds)}", DrErrorKind.InvalidOperation, e),
+                runId, writes, reads, timeline, clock);
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);

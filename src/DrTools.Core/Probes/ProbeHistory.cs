@@ -8,16 +8,20 @@ public enum OperationOutcome { Ok, Fail, Indeterminate }
 
 /// <summary>
 /// One line of a drill's history.jsonl: an operation with its invoke and completion times on the drill's clock. f is
-/// write (value: the sequence), read (value: the run's newest sequences the member had), fault (value: what was done)
-/// or final-read (value: the run's sequences on the final primary, read once the probes stopped).
+/// write (value: the sequence), read (value: the run's newest sequences the member had), fault (value: what was done),
+/// final-read (value: the run's sequences on the final primary, read once the probes stopped) or, in its place, drill-error
+/// (the drill ended with an error before its final read: value says so, error is the drill's error).
 /// </summary>
 public sealed record HistoryOperation
 {
-    public const string Write = "write", Read = "read", Fault = "fault", FinalRead = "final-read";
+    public const string Write = "write", Read = "read", Fault = "fault", FinalRead = "final-read", DrillError = "drill-error";
+
+    /// <summary>What a drill-error line's value says.</summary>
+    public const string EndedBeforeFinalRead = "the drill ended with an error before its final read";
 
     /// <summary>The drill's run id (32 hex digits): its probe rows carry it, and its journal step names it.</summary>
     public required string Drill { get; init; }
-    /// <summary>Who did it: the write or read probe, the nemesis (the fault) or the final read.</summary>
+    /// <summary>Who did it: the write or read probe, the nemesis (the fault), the final read or the drill (its error).</summary>
     public required string Process { get; init; }
     /// <summary>The probe's client that made the attempt (1 for its first; the last opens a new connection for every attempt).</summary>
     public int? Client { get; init; }
@@ -63,6 +67,51 @@ public static class ProbeHistory
         Nemesis nemesis, FinalRead final)
     {
         var drill = runId.ToString("N");
+        var operations = Observed(drill, writes, reads, nemesis);
+        operations.Add(new HistoryOperation
+        {
+            Drill = drill, Process = "final", F = HistoryOperation.FinalRead, Sequences = final.Sequences.Order().ToList(),
+            Invoke = final.Invoke, Complete = final.Complete, Node = final.Node, Since = final.Since, Type = OperationOutcome.Ok,
+        });
+        return operations.OrderBy(o => o.Invoke).ToList();
+    }
+
+    /// <summary>
+    /// The history of a drill that ended with an error before its final read: every operation its probes observed, the
+    /// fault when it was issued, and a drill-error line with the error (on one line) in place of the final read.
+    /// </summary>
+    public static IReadOnlyList<HistoryOperation> Unfinished(Guid runId, IReadOnlyList<ProbeSample> writes,
+        IReadOnlyList<ProbeSample> reads, Nemesis? nemesis, TimeSpan at, string error)
+    {
+        var drill = runId.ToString("N");
+        var operations = Observed(drill, writes, reads, nemesis);
+        operations.Add(new HistoryOperation
+        {
+            Drill = drill, Process = "drill", F = HistoryOperation.DrillError, Description = HistoryOperation.EndedBeforeFinalRead,
+            Invoke = at, Complete = at, Type = OperationOutcome.Fail, Error = error.ReplaceLineEndings(" "),
+        });
+        return operations.OrderBy(o => o.Invoke).ToList();
+    }
+
+    private const string DataKey = "DrTools.ProbeHistory";
+
+    /// <summary>Gives a drill's failure the history it observed, for whoever records the drill's end (a run's step).</summary>
+    public static TException Attach<TException>(TException failure, IReadOnlyList<HistoryOperation> history)
+        where TException : Exception
+    {
+        failure.Data[DataKey] = history;
+        return failure;
+    }
+
+    /// <summary>The history a drill's failure carries (as thrown or wrapped by another exception), or null.</summary>
+    public static IReadOnlyList<HistoryOperation>? CarriedBy(Exception failure) =>
+        failure.Data[DataKey] as IReadOnlyList<HistoryOperation>
+        ?? (failure is AggregateException all ? all.InnerExceptions.Select(CarriedBy).FirstOrDefault(h => h is not null) : null)
+        ?? (failure.InnerException is { } inner ? CarriedBy(inner) : null);
+
+    private static List<HistoryOperation> Observed(string drill, IReadOnlyList<ProbeSample> writes, IReadOnlyList<ProbeSample> reads,
+        Nemesis? nemesis)
+    {
         HistoryOperation Attempt(ProbeSample s, string f) => new()
         {
             Drill = drill, Process = f, Client = s.Client == 0 ? null : s.Client, Connection = s.Connection, F = f,
@@ -74,17 +123,15 @@ public static class ProbeHistory
         };
         var operations = writes.Select(s => Attempt(s, HistoryOperation.Write))
             .Concat(reads.Select(s => Attempt(s, HistoryOperation.Read))).ToList();
-        operations.Add(new HistoryOperation
+        if (nemesis is not null)
         {
-            Drill = drill, Process = "nemesis", F = HistoryOperation.Fault, Description = nemesis.What,
-            Invoke = nemesis.Invoke, Complete = nemesis.Complete, Type = OperationOutcome.Ok,
-        });
-        operations.Add(new HistoryOperation
-        {
-            Drill = drill, Process = "final", F = HistoryOperation.FinalRead, Sequences = final.Sequences.Order().ToList(),
-            Invoke = final.Invoke, Complete = final.Complete, Node = final.Node, Since = final.Since, Type = OperationOutcome.Ok,
-        });
-        return operations.OrderBy(o => o.Invoke).ToList();
+            operations.Add(new HistoryOperation
+            {
+                Drill = drill, Process = "nemesis", F = HistoryOperation.Fault, Description = nemesis.What,
+                Invoke = nemesis.Invoke, Complete = nemesis.Complete, Type = OperationOutcome.Ok,
+            });
+        }
+        return operations;
     }
 
     /// <summary>The history as JSON Lines, one operation a line; its texts (a fault command, an error) with passwords masked.</summary>
@@ -184,9 +231,10 @@ public static class ProbeHistory
             "indeterminate" => OperationOutcome.Indeterminate,
             var other => throw new FormatException($"\"type\" is '{other}', not ok, fail or indeterminate"),
         };
-        if (f is not (HistoryOperation.Write or HistoryOperation.Read or HistoryOperation.Fault or HistoryOperation.FinalRead))
+        if (f is not (HistoryOperation.Write or HistoryOperation.Read or HistoryOperation.Fault or HistoryOperation.FinalRead
+            or HistoryOperation.DrillError))
         {
-            throw new FormatException($"\"f\" is '{f}', not write, read, fault or final-read");
+            throw new FormatException($"\"f\" is '{f}', not write, read, fault, final-read or drill-error");
         }
         var operation = new HistoryOperation
         {

@@ -18,11 +18,20 @@ public sealed record ProbeHistoryCheck(
     /// <summary>Every figure the history decides: the outages, the losses, split brain, stale reads and latency.</summary>
     public IReadOnlyList<Measurement> Figures => [.. Measured, .. Latency];
 
-    /// <summary>PASS: no acknowledged write was lost and no other member acknowledged one once the final primary was one.</summary>
-    public bool Passed => Loss.LostSequences.Count == 0 && (SplitBrain?.Count ?? 0) == 0;
+    /// <summary>
+    /// Valid as Jepsen's set-full checker judges a history: no acknowledged write lost, and no other member acknowledged one
+    /// once the final primary was one. A drill's verdict is its objectives' (<see cref="ProbeHistoryChecker.Decides"/>).
+    /// </summary>
+    public bool Valid => Loss.LostSequences.Count == 0 && (SplitBrain?.Count ?? 0) == 0;
 
     public Measurement Figure(string name) => Figures.First(f => f.Name == name);
 }
+
+/// <summary>A drill whose history ends with an error before its final read: what its probes saw is there, nothing decided.</summary>
+public sealed record UndecidedDrill(string Drill, string Error, int Writes, int Reads);
+
+/// <summary>Each drill of a history: checked, or not decided (it ended with an error before its final read).</summary>
+public sealed record HistoryChecks(IReadOnlyList<ProbeHistoryCheck> Checked, IReadOnlyList<UndecidedDrill> Undecided);
 
 /// <summary>
 /// The one checker of a drill's probe history: a drill runs it over its in-memory history for the figures it reports,
@@ -46,9 +55,26 @@ public static class ProbeHistoryChecker
             + "through, if longer, that too; a wait apart from the failures is not joined to them)";
     }
 
-    /// <summary>Checks each drill of a history (a run with several drills holds each one's lines).</summary>
-    public static IReadOnlyList<ProbeHistoryCheck> CheckAll(IReadOnlyList<HistoryOperation> history) =>
-        history.GroupBy(o => o.Drill).Select(drill => Check(drill.ToList())).ToList();
+    /// <summary>
+    /// Whether a drill's verdict takes the objective held to this figure, as <c>FailoverResult.Met</c> does: the
+    /// write-unavailability window (RTO), the data loss window (RPO) and, with an RPO of 0, the lost writes, split-brain
+    /// writes and stale reads. Read reconnection is held to the RTO beside the window, for information.
+    /// </summary>
+    public static bool Decides(string figure) =>
+        figure is WriteUnavailability or DataLossWindow or LostWrites or SplitBrainWrites or StaleReads;
+
+    /// <summary>
+    /// Checks each drill of a history (a run with several drills holds each one's lines); a drill that ended with an error
+    /// before its final read is not decided, the others are checked all the same.
+    /// </summary>
+    public static HistoryChecks CheckAll(IReadOnlyList<HistoryOperation> history)
+    {
+        var drills = history.GroupBy(o => o.Drill).Select(d => d.ToList()).ToList();
+        var undecided = drills.Where(d => d.Any(o => o.F == HistoryOperation.DrillError)).ToList();
+        return new HistoryChecks(drills.Except(undecided).Select(Check).ToList(), undecided.Select(d => new UndecidedDrill(d[0].Drill,
+            d.First(o => o.F == HistoryOperation.DrillError).Error ?? "(no error text)", d.Count(o => o.F == HistoryOperation.Write),
+            d.Count(o => o.F == HistoryOperation.Read))).ToList());
+    }
 
     /// <summary>Checks one drill's operations: it needs its fault line and its final read.</summary>
     public static ProbeHistoryCheck Check(IReadOnlyList<HistoryOperation> history)

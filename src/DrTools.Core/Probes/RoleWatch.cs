@@ -29,11 +29,15 @@ internal sealed class RoleWatch : IAsyncDisposable
 
     private readonly ConcurrentQueue<RoleRound> _rounds = new();
     private readonly CancellationTokenSource _stop = new();
+    private readonly MonotonicClock _clock;
+    /// <summary>When the poll under way was sent (ticks on the drill's clock), or -1 between polls.</summary>
+    private long _pollSent = -1;
     private Task? _loop;
     private int _disposed;
 
-    private RoleWatch()
+    private RoleWatch(MonotonicClock clock)
     {
+        _clock = clock;
     }
 
     public IReadOnlyList<RoleRound> Rounds => _rounds.ToList();
@@ -43,13 +47,15 @@ internal sealed class RoleWatch : IAsyncDisposable
     public static RoleWatch Start(Func<CancellationToken, Task<IReadOnlyList<RoleReading>>> poll, MonotonicClock clock,
         TimeSpan? interval = null)
     {
-        var watch = new RoleWatch();
+        var watch = new RoleWatch(clock);
         watch._loop = Task.Run(() => Pacing.RunAsync(1 / (interval ?? Interval).TotalSeconds, clock, watch._stop.Token, async () =>
         {
             var at = clock.Elapsed;
+            Interlocked.Exchange(ref watch._pollSent, at.Ticks);
             try
             {
                 watch._rounds.Enqueue(new RoleRound(at, await poll(watch._stop.Token)));
+                Interlocked.Exchange(ref watch._pollSent, -1);
             }
             catch (Exception) when (watch._stop.IsCancellationRequested)
             {
@@ -90,32 +96,58 @@ internal sealed class RoleWatch : IAsyncDisposable
     /// <summary>
     /// Waits until the new topology holds: exactly one reachable member says it is the primary, every other reachable
     /// member says it is not, and <paramref name="readBack"/> (null when a write that member acknowledged was read back
-    /// from it, else what is missing) agrees. Returns that member; FAILs naming what never settled after the timeout.
+    /// from it, else what is missing) agrees. Returns that member with what held the wait, from when to when; FAILs naming
+    /// what never settled after the timeout.
     /// </summary>
-    public async Task<string> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, TimeSpan timeout,
+    public async Task<SettledTopology> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, TimeSpan timeout,
         CancellationToken cancellationToken)
     {
-        var unsettled = "no member was asked its role yet";
+        var wait = new SettlingWait(_clock);
+        string? unsettled = "no member was asked its role yet";
         string? primary = null;
         await Polling.RequireAsync(async () =>
         {
-            var latest = _rounds.LastOrDefault();
-            if (latest is null) return false;
-            var primaries = latest.Primaries;
-            var unreachable = latest.Readings.Where(r => r.Primary is null).Select(r => $"{r.Member} did not answer ({r.Error})").ToList();
-            var also = unreachable.Count > 0 ? $"; {string.Join("; ", unreachable)}" : "";
-            if (primaries.Count != 1)
-            {
-                unsettled = primaries.Count == 0
-                    ? $"no member said it was the primary{also}"
-                    : $"{string.Join(" and ", primaries)} all said they were the primary{also}";
-                return false;
-            }
-            primary = primaries[0];
-            unsettled = await readBack(primary, cancellationToken) ?? "";
-            return unsettled.Length == 0;
+            var at = _clock.Elapsed;
+            unsettled = await UnsettledAsync(readBack, p => primary = p, cancellationToken);
+            wait.Saw(unsettled, at);
+            return unsettled is null;
         }, timeout, Interval, () => $"the topology never settled within {DurationText.Format(timeout)}: {unsettled}.", cancellationToken);
-        return primary!;
+        return wait.Settled(primary!);
+    }
+
+    /// <summary>What the latest round and the read-back say is missing, or null once the topology holds.</summary>
+    private async Task<string?> UnsettledAsync(Func<string, CancellationToken, Task<string?>> readBack, Action<string> primary,
+        CancellationToken cancellationToken)
+    {
+        var latest = _rounds.LastOrDefault();
+        if (latest is null) return "no member was asked its role yet";
+        var primaries = latest.Primaries;
+        var unreachable = latest.Readings.Where(r => r.Primary is null).Select(r => $"{r.Member} did not answer ({r.Error})").ToList();
+        var also = unreachable.Count > 0 ? $"; {string.Join("; ", unreachable)}" : "";
+        var missing = primaries.Count == 0 ? $"no member said it was the primary{also}"
+            : primaries.Count > 1 ? $"{string.Join(" and ", primaries)} all said they were the primary{also}"
+            : null;
+        if (missing is null)
+        {
+            primary(primaries[0]);
+            missing = await readBack(primaries[0], cancellationToken);
+        }
+        return missing is null ? null : missing + Stale(latest);
+    }
+
+    /// <summary>A poll under way for longer than this leaves the roles judged old: said with what is missing.</summary>
+    private static readonly TimeSpan StaleAfter = TimeSpan.FromSeconds(1);
+
+    /// <summary>
+    /// When the poll under way has gone on past <see cref="StaleAfter"/> (a member holds it past its own timeout), the roles
+    /// judged are the last complete poll's: said, since they may be long out of date.
+    /// </summary>
+    private string Stale(RoleRound latest)
+    {
+        var sent = Interlocked.Read(ref _pollSent);
+        if (sent < 0 || _clock.Elapsed - TimeSpan.FromTicks(sent) <= StaleAfter) return "";
+        return $" (roles as read by the poll sent at +{Seconds(latest.At)} s: the next one, sent at "
+            + $"+{Seconds(TimeSpan.FromTicks(sent))} s, had not completed, a member holding it past its timeout)";
     }
 
     /// <summary>Stops the watch (again is nothing).</summary>

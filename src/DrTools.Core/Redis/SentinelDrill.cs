@@ -74,6 +74,11 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         await using var roleSource = new RedisRoles(cluster.Members);
         await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock);
         int? frozen = null;
+        // What the measurement needs from the drill, which records what its probes saw when it ends with an error instead.
+        TimeSpan fault, namedAt, since;
+        RedisMember newPrimary;
+        string named;
+        SplitBrainWindow? split;
         try
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
@@ -86,7 +91,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
                 ? processes.Pid(primary.Name)
                     ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
                 : (int?)null;
-            var fault = clock.Elapsed;
+            fault = clock.Elapsed;
             if (options.Mode == FailoverMode.Switchover)
             {
                 timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}", fault);
@@ -109,8 +114,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             var announced = "";
             await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken), primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
                 () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
-            var namedAt = clock.Elapsed;
-            var newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
+            namedAt = clock.Elapsed;
+            newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
             timeline.Mark("Sentinels named a new primary", newPrimary.Display, namedAt);
             var first = await writes.WaitForSuccessAsync(namedAt, options.PhaseTimeout, cancellationToken);
             if (first is null) timeline.Mark("no write acknowledged by the new primary", $"within {DurationText.Format(options.PhaseTimeout)}");
@@ -133,49 +138,56 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
             // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
             options.Progress.Enter("waiting until the new topology holds", 85);
-            var settled = cluster.Member(await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
+            var topology = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
                 async (at, sequence, t) => await cluster.Member(at).CommandAsync(t, "HEXISTS", RedisCluster.ProbeKey(runId),
                     sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)) is 1L, token),
-                options.PhaseTimeout, cancellationToken));
-            timeline.Mark("topology settled",
-                $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged was read back from it");
+                options.PhaseTimeout, cancellationToken);
+            var settled = cluster.Member(topology.Primary);
+            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged "
+                + $"was read back from it; {topology.Statement}", topology.At);
             await roles.DisposeAsync();
-            var split = RoleWatch.SplitBrain(roles.Rounds);
+            split = RoleWatch.SplitBrain(roles.Rounds);
             timeline.MarkSplitBrain(split);
-            var named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
+            named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
             newPrimary = settled;
-            var since = roles.Rounds.First(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint)).At;
-
-            options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
-            var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
-            var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
-            var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-            var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
-                primary.Display, newPrimary.Display, state,
-                new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout),
-                cancellationToken);
-            return result with
-            {
-                RecoveredBy = nameof(RecoveredBy.Sentinel),
-                Fault = options.Mode == FailoverMode.Switchover ? "SENTINEL FAILOVER" : Fault(options, primary.Display),
-                RecoveryFigures =
-                [
-                    new Measurement("time to a new primary named by the Sentinels", (namedAt - fault).TotalSeconds, "s", null,
-                        $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), "
-                        + "on the drill's monotonic clock"),
-                ],
-                SplitBrainFigures =
-                [
-                    RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}"),
-                    .. result.SplitBrainFigures,
-                ],
-            };
+            since = roles.Rounds.First(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint)).At;
         }
-        catch (Exception e) when (frozen is { } pid)
+        catch (Exception e)
         {
-            ProcessTable.Signal(pid, ProcessTable.SigCont);
-            throw new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: {(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
+            if (frozen is { } pid)
+            {
+                ProcessTable.Signal(pid, ProcessTable.SigCont);
+                e = new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: "
+                    + $"{(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. "
+                    + $"Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
+            }
+            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
         }
+
+        options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
+        var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
+        var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
+        var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
+        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
+            primary.Display, newPrimary.Display, state,
+            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout),
+            cancellationToken);
+        return result with
+        {
+            RecoveredBy = nameof(RecoveredBy.Sentinel),
+            Fault = options.Mode == FailoverMode.Switchover ? "SENTINEL FAILOVER" : Fault(options, primary.Display),
+            RecoveryFigures =
+            [
+                new Measurement("time to a new primary named by the Sentinels", (namedAt - fault).TotalSeconds, "s", null,
+                    $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), "
+                    + "on the drill's monotonic clock"),
+            ],
+            SplitBrainFigures =
+            [
+                RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}"),
+                .. result.SplitBrainFigures,
+            ],
+        };
     }
 
     private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout)

@@ -254,35 +254,35 @@ internal sealed class DrillRun : IAsyncDisposable
         StepOutcome? outcome = null;
         StepStatus status;
         string? message = null;
+        // A drill's probe history: its result's, or, when it ended with an error, what its probes saw until then.
+        IReadOnlyList<Probes.HistoryOperation>? history = null;
         try
         {
             outcome = await body(timeout.Token);
             status = outcome.Passed ? StepStatus.Passed : StepStatus.Failed;
             if (!outcome.Passed) message = outcome.Summary;
+            history = (outcome.Output as Failover.FailoverResult)?.History;
         }
         catch (Exception e) when (timeout.IsCancellationRequested)
         {
+            history = Probes.ProbeHistory.CarriedBy(e);
             (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled, "cancelled (Ctrl+C or a cancelled token)")
                 : abort.IsCancellationRequested ? (StepStatus.Aborted, $"stopped: {AbortReason}")
                 : (StepStatus.TimedOut, $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
         }
-        catch (DrToolsException e)
-        {
-            (status, message) = (StepStatus.Failed, e.Message);
-        }
         catch (Exception e)
         {
-            (status, message) = (StepStatus.Failed, $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            history = Probes.ProbeHistory.CarriedBy(e);
+            (status, message) = (StepStatus.Failed, e is DrToolsException ? e.Message : $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
         }
         if (outcome is not null)
         {
             lock (_gate) _outcomes[(step.Section, step.Index)] = outcome;
         }
-        var drill = outcome?.Output as Failover.FailoverResult;
-        if (drill is { History.Count: > 0 }) RecordHistory(drill.History);
+        if (history is { Count: > 0 }) RecordHistory(history);
         record = Update(step, r => r with
         {
-            Drill = drill?.RunId.ToString("N"),
+            Drill = history is { Count: > 0 } ? history[0].Drill : null,
             Status = status,
             Duration = Clock.Elapsed - started,
             Summary = outcome?.Summary,

@@ -11,12 +11,42 @@ public sealed record FigureDisagreement(string Drill, string Figure, double? Jou
     private static string Text(double? value) => value is { } figure ? Measurement.Format(figure) : "none";
 }
 
+/// <summary>
+/// An objective the journal's drill step held a figure to, and that figure as the history decides it: met or not on the
+/// history's number, as the drill decided on its own (<see cref="Measurement.Met"/>). <see cref="History"/> is null for a
+/// figure the history does not hold (recovery, HTTP, alerts): the journal's result is shown, not re-checked.
+/// </summary>
+public sealed record HistoryObjective(string Drill, Measurement Journal, Measurement? History)
+{
+    public string Figure => Journal.Name;
+    public double Target => Journal.Target!.Value;
+    /// <summary>Met on the history's figure; null when the history does not hold the figure.</summary>
+    public bool? Met => History?.Met;
+    /// <summary>Part of this verdict: recomputed from the history, and an objective the drill's verdict takes.</summary>
+    public bool Decides => History is not null && ProbeHistoryChecker.Decides(Figure);
+}
+
 /// <summary>The checker's result on a stored history, and how the journal beside it compares.</summary>
 public sealed record HistoryVerification(string HistoryFile, string? JournalFile, IReadOnlyList<ProbeHistoryCheck> Drills,
-    IReadOnlyList<FigureDisagreement> Disagreements, int FiguresCompared)
+    IReadOnlyList<UndecidedDrill> NotDecided, IReadOnlyList<FigureDisagreement> Disagreements, int FiguresCompared,
+    IReadOnlyList<HistoryObjective> Objectives)
 {
-    /// <summary>No acknowledged write lost, none split brain, and every journal figure reproduced.</summary>
-    public bool Passed => Drills.All(d => d.Passed) && Disagreements.Count == 0;
+    /// <summary>What decided the verdict without a journal: the history's validity alone.</summary>
+    public const string RuleWithoutJournal =
+        "no journal.json beside it, so no objectives: any lost acknowledged write or split-brain write is a FAIL";
+
+    /// <summary>
+    /// The drill's verdict reproduced: with its journal, every figure agrees, every objective the drill's verdict takes is
+    /// met on the history's figures and no write is split brain; without one, nothing lost and nothing split brain. A drill
+    /// not decided (it ended with an error before its final read) is never a PASS.
+    /// </summary>
+    public bool Passed => NotDecided.Count == 0 && Drills.All(d => (d.SplitBrain?.Count ?? 0) == 0) && (JournalFile is null
+        ? Drills.All(d => d.Valid)
+        : Disagreements.Count == 0 && Objectives.Where(o => o.Decides).All(o => o.Met == true));
+
+    /// <summary>Whether the journal held the drill's lost writes to an objective: the RPO (its window, or 0 lost writes).</summary>
+    public bool LossHeldToObjective(string drill) => Objectives.Any(o => o.Drill == drill && o.Decides
+        && o.Figure is ProbeHistoryChecker.LostWrites or ProbeHistoryChecker.DataLossWindow);
 }
 
 /// <summary>Re-runs the history checker on a run's stored history.jsonl and compares its figures with the journal's.</summary>
@@ -27,10 +57,10 @@ public static class HistoryVerifier
     {
         var file = Path.GetFullPath(Directory.Exists(path) ? Path.Combine(path, ProbeHistory.FileName) : path);
         if (!File.Exists(file)) throw new DrToolsException($"{file}: no such history file.", DrErrorKind.InvalidArgument);
-        IReadOnlyList<ProbeHistoryCheck> drills;
+        HistoryChecks checks;
         try
         {
-            drills = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
+            checks = ProbeHistoryChecker.CheckAll(ProbeHistory.Load(file));
         }
         catch (DrToolsException e) when (!e.Message.StartsWith(file, StringComparison.Ordinal))
         {
@@ -38,11 +68,12 @@ public static class HistoryVerifier
             throw new DrToolsException($"{file}: {e.Message}", DrErrorKind.InvalidArgument, e);
         }
         var journalFile = Path.Combine(Path.GetDirectoryName(file)!, "journal.json");
-        if (!File.Exists(journalFile)) return new HistoryVerification(file, null, drills, [], 0);
+        if (!File.Exists(journalFile)) return new HistoryVerification(file, null, checks.Checked, checks.Undecided, [], 0, []);
         var journal = RunJournal.Load(journalFile);
         var disagreements = new List<FigureDisagreement>();
+        var objectives = new List<HistoryObjective>();
         var compared = 0;
-        foreach (var drill in drills)
+        foreach (var drill in checks.Checked)
         {
             var steps = journal.Steps.Where(s => s.Drill == drill.Drill).ToList();
             if (steps.Count != 1)
@@ -61,8 +92,13 @@ public static class HistoryVerifier
                     disagreements.Add(new FigureDisagreement(drill.Drill, name, inJournal, inHistory));
                 }
             }
+            // Each objective the drill held a figure to, held to the history's figure the same way.
+            objectives.AddRange(steps[0].Measurements.Where(m => m.Target is not null).Select(m => new HistoryObjective(drill.Drill, m,
+                Decided(m.Name) && drill.Figures.FirstOrDefault(f => f.Name == m.Name) is { } figure
+                    ? figure with { Target = m.Target }
+                    : null)));
         }
-        return new HistoryVerification(file, journalFile, drills, disagreements, compared);
+        return new HistoryVerification(file, journalFile, checks.Checked, checks.Undecided, disagreements, compared, objectives);
     }
 
     /// <summary>The figures a history decides, by name: the journal's others (recovery, HTTP, alerts) come from elsewhere.</summary>

@@ -145,6 +145,8 @@ public static class StepOutcomes
             // What an HA manager did while DrTools only watched.
             "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"
                 => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
+            // Until when the drill observed, and what held it that long.
+            "topology settled" => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             // The expected alert: firing, its notification, its resolution.
             var name when name.StartsWith("alert ", StringComparison.Ordinal) => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             _ => null,

@@ -1,0 +1,19 @@
+using DrTools.Core.Probes;
+
+namespace DrTools.Core.Failover;
+
+/// <summary>A drill that ends with an error: what its probes observed until then, for the run that records it.</summary>
+internal static class DrillFailure
+{
+    /// <summary>
+    /// Stops the probes and gives <paramref name="failure"/> the drill's history until now, so a run writes history.jsonl all
+    /// the same: every operation observed, the fault when it was issued, and the error where the final read would be.
+    /// </summary>
+    public static async Task<Exception> WithHistoryAsync(Exception failure, Guid runId, Probe writes, Probe reads, Timeline timeline,
+        MonotonicClock clock)
+    {
+        var (written, read) = (await writes.StopAsync(), await reads.StopAsync());
+        return ProbeHistory.Attach(failure,
+            ProbeHistory.Unfinished(runId, written, read, FailoverFigures.Nemesis(timeline), clock.Elapsed, failure.Message));
+    }
+}

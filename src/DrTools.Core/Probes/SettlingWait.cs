@@ -1,0 +1,20 @@
+namespace DrTools.Core.Probes;
+
+/// <summary>A wait for the topology to settle: each poll's missing condition, kept as stretches on the drill's clock.</summary>
+internal sealed class SettlingWait(MonotonicClock clock)
+{
+    private readonly List<SettlingHold> _holds = [];
+    private readonly TimeSpan _began = clock.Elapsed;
+
+    /// <summary>
+    /// One poll's finding, read at <paramref name="at"/>: what is missing, or null once settled. A condition is one stretch
+    /// while polls keep finding it; the next condition (or the settling) ends it.
+    /// </summary>
+    public void Saw(string? unsettled, TimeSpan at)
+    {
+        if (_holds.Count > 0) _holds[^1] = _holds[^1] with { To = at };
+        if (unsettled is not null && _holds.LastOrDefault()?.Condition != unsettled) _holds.Add(new SettlingHold(unsettled, at, at));
+    }
+
+    public SettledTopology Settled(string primary) => new(primary, _began, clock.Elapsed, _holds.ToList());
+}
