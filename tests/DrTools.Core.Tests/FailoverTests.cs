@@ -565,17 +565,22 @@ public sealed class LocalControlTests
             Assert.True(promoted - fault < TimeSpan.FromSeconds(3), $"promoted {promoted - fault} after the fault");
             Assert.Contains("was unreachable and the received WAL position had not moved for 500ms",
                 result.Timeline.Single(e => e.Name == "standby chosen").Detail);
-            // The drill observed until the topology settled, long after the promotion: the event says until when, and what
-            // held it, from when to when: the frozen member (here its role poll, held past its 500 ms ask timeout).
+            // The drill observed until the topology settled: the event says until when, and what held it, if anything, from
+            // when to when (the frozen member). Its role was read as "no answer" at every poll, never judged from a poll sent before the
+            // freeze (Npgsql held such a poll 20 s on the frozen server, and the settling with it).
             var settled = result.Timeline.Single(e => e.Name == "topology settled");
             var stated = System.Text.RegularExpressions.Regex.Match(settled.Detail!, @"settled at \+([\d.]+) s, [\d.]+ s after the wait "
-                + @"began at \+([\d.]+) s; held longest, from \+([\d.]+) s to \+([\d.]+) s, by: (.+)$");
+                + @"began at \+([\d.]+) s; (nothing held it|held longest, from \+([\d.]+) s to \+([\d.]+) s, by: (.+))$");
             Assert.True(stated.Success, settled.Detail);
             double At(int group) => double.Parse(stated.Groups[group].Value, System.Globalization.CultureInfo.InvariantCulture);
             Assert.Equal(Math.Round(settled.At.TotalSeconds, 3), At(1));
-            Assert.True(At(2) <= At(3) && At(3) <= At(4) && At(4) <= At(1), settled.Detail);
-            Assert.True(At(4) - At(3) >= (At(1) - At(2)) / 2, $"not what held it longest: {settled.Detail}");
-            Assert.Contains($"127.0.0.1:{sandbox.Members[0].Port}", stated.Groups[5].Value);
+            if (stated.Groups[4].Success)
+            {
+                Assert.True(At(2) <= At(4) && At(4) <= At(5) && At(5) <= At(1), settled.Detail);
+                Assert.True(At(5) - At(4) >= (At(1) - At(2)) / 2, $"not what held it longest: {settled.Detail}");
+                Assert.Contains($"127.0.0.1:{sandbox.Members[0].Port}", stated.Groups[6].Value);
+            }
+            Assert.DoesNotContain("had not completed", settled.Detail);
             // The journal's timeline carries it.
             Assert.Contains(Runbooks.StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 m => m.Name == "topology settled" && m.Detail == settled.Detail);

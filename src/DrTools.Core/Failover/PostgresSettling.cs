@@ -25,6 +25,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
 
     private readonly DbTarget _target;
     private readonly NpgsqlConnection?[] _connections;
+    /// <summary>Each member's latest ask, still running in the background once cut off at its timeout.</summary>
+    private readonly Task?[] _asking;
     /// <summary>The server as it names itself (what the probes record: behind a proxy, not the port connected to) to its member.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DbMember> _servers = new();
     private readonly RoleWatch _watch;
@@ -33,6 +35,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
     {
         _target = target;
         _connections = new NpgsqlConnection?[target.Members.Count];
+        _asking = new Task?[target.Members.Count];
         _watch = RoleWatch.Start(ReadRolesAsync, clock, Interval);
     }
 
@@ -89,37 +92,68 @@ internal sealed class PostgresSettling : IAsyncDisposable
     private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
         await Task.WhenAll(_target.Members.Select((member, index) => ReadRoleAsync(member, index, cancellationToken)));
 
+    /// <summary>
+    /// One member's role within <see cref="AskTimeout"/>, by a deadline of its own: Npgsql neither ends a query on a frozen
+    /// server at its token (its cancellation sends a cancel request to that server and waits; measured holding a round for
+    /// 20.5 s) nor an open during the handshake, and one member held would hold every member's reading. An ask cut off
+    /// is left to end in the background, its connection closed then; until it has, that member is not asked again.
+    /// </summary>
     private async Task<RoleReading> ReadRoleAsync(DbMember member, int index, CancellationToken cancellationToken)
     {
-        using var ask = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        ask.CancelAfter(AskTimeout);
+        if (_asking[index] is { IsCompleted: false }) return new RoleReading(member.Endpoint, null, "no answer yet to an earlier ask");
+        var asking = AskAsync(member, _connections[index]);
+        _asking[index] = asking;
+        _connections[index] = null;
         try
         {
-            var connection = _connections[index] ??= await OpenAsync(member, ask.Token);
-            await using var command = new NpgsqlCommand(
-                "select pg_is_in_recovery(), host(inet_server_addr()) || ':' || inet_server_port()", connection);
-            await using var reader = await command.ExecuteReaderAsync(ask.Token);
-            await reader.ReadAsync(ask.Token);
-            var (standby, server) = (reader.GetBoolean(0), reader.IsDBNull(1) ? member.Endpoint : reader.GetString(1));
-            _servers[server] = member;
-            return new RoleReading(server, !standby, null);
+            var (connection, reading) = await Bounded.WithinAsync(asking, AskTimeout, cancellationToken,
+                async cut => { if (cut.IsCompletedSuccessfully) await cut.Result.Connection.DisposeAsync(); });
+            _connections[index] = connection;
+            return reading;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested)
         {
-            if (_connections[index] is { } broken) await broken.DisposeAsync();
-            _connections[index] = null;
             var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(AskTimeout)}" : e.Message;
             return new RoleReading(member.Endpoint, null, why);
         }
     }
 
-    private static async Task<NpgsqlConnection> OpenAsync(DbMember member, CancellationToken cancellationToken)
+    /// <summary>Asks on the member's open connection, else a new one; a connection that failed is closed.</summary>
+    private async Task<(NpgsqlConnection Connection, RoleReading Reading)> AskAsync(DbMember member, NpgsqlConnection? open)
+    {
+        var connection = open ?? await OpenAsync(member);
+        try
+        {
+            await using var command = new NpgsqlCommand(
+                "select pg_is_in_recovery(), host(inet_server_addr()) || ':' || inet_server_port()", connection);
+            await using var reader = await command.ExecuteReaderAsync();
+            await reader.ReadAsync();
+            var (standby, server) = (reader.GetBoolean(0), reader.IsDBNull(1) ? member.Endpoint : reader.GetString(1));
+            _servers[server] = member;
+            return (connection, new RoleReading(server, !standby, null));
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
+    }
+
+    private static async Task<NpgsqlConnection> OpenAsync(DbMember member)
     {
         var builder = member.CreateBuilder();
-        // A frozen server answers no cancel request either: give up on it at once rather than wait 2 s for one.
-        builder.CancellationTimeout = -1;
         builder.ApplicationName = "drtools-role-watch";
-        return await ConnectionOpening.OpenAsync(new NpgsqlConnection(builder.ConnectionString), cancellationToken);
+        var connection = new NpgsqlConnection(builder.ConnectionString);
+        try
+        {
+            await connection.OpenAsync();
+            return connection;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
+            throw;
+        }
     }
 
     private static Task<bool> HoldsAsync(DbMember member, Guid runId, long sequence, CancellationToken cancellationToken) =>
