@@ -173,6 +173,34 @@ public sealed class WriteSiteCliTests
         Assert.Equal(["filler"], Snapshot(disk.Path).Keys);
     }
 
+    [Theory]
+    [InlineData("full")]
+    [InlineData("read-only")]
+    public async Task A_drill_whose_sandbox_folder_cannot_be_written_is_one_line_naming_the_lock_and_holds_no_lock(string state)
+    {
+        using var history = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(history.Path, "sandboxes"), "160m");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = disk.Path }, CancellationToken.None);
+        var before = Directory.GetFileSystemEntries(sandbox.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList();
+        var readOnly = state == "read-only";
+        if (!readOnly) disk.Fill();
+        using var bound = readOnly ? new ReadOnlyBind(sandbox.Directory) : null;
+        var environment = new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = history.Path };
+
+        var failover = await Drtools.RunAsync(environment, "failover", "--sandbox", sandbox.Id, "--root", disk.Path, "--mode", "switchover");
+
+        Assert.True(failover.ExitCode == 2, failover.All);
+        var expected = readOnly
+            ? $"drtools: cannot lock {sandbox.Directory}/drill.lock: the file system is read-only."
+            : $"drtools: cannot write {sandbox.Directory}/drill.holder: no space left on the device.";
+        Assert.Equal(expected, failover.StandardError.Trim());
+        // No note and no temporary; the empty lock file is what every drill leaves (a full disk still takes an empty file).
+        var lockFile = new FileInfo(Path.Combine(sandbox.Directory, DrTools.Core.Failover.DrillLock.FileName));
+        if (!readOnly) before = [.. before.Append(lockFile.Name).Order(StringComparer.Ordinal)];
+        Assert.Equal(before, Directory.GetFileSystemEntries(sandbox.Directory).Select(Path.GetFileName).Order(StringComparer.Ordinal));
+        Assert.True(readOnly ? !lockFile.Exists : lockFile.Length == 0);
+    }
+
     [Fact]
     public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
     {
