@@ -160,6 +160,21 @@ public static partial class AtomicFile
         return error is null ? null : $"cannot write {writing}: {Reason(error)}";
     }
 
+    /// <summary>
+    /// The first line of a server's log that says it met a full or read-only disk or an exceeded quota (its own words, or
+    /// a restore_command's cp), with that error as DrTools' own writes meet it; null when no line says so.
+    /// </summary>
+    public static (string Line, IOException Error)? DiskErrorLineIn(string log)
+    {
+        foreach (var line in log.Split('\n'))
+        {
+            if (ToolStrerror().Match(line) is not { Success: true } words) continue;
+            var errno = words.Value switch { "No space left on device" => Enospc, "Read-only file system" => Erofs, _ => Edquot };
+            return (line.Trim(), new IOException(words.Value, errno));
+        }
+        return null;
+    }
+
     [System.Text.RegularExpressions.GeneratedRegex(
         @"(?<directory>directory )?[""'](?<path>/[^""']+)[""']: (?<why>No space left on device|Read-only file system|Disk quota exceeded)")]
     private static partial System.Text.RegularExpressions.Regex ToolDiskError();

@@ -154,6 +154,67 @@ public sealed class WriteSiteCliTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_restore_stopped_in_recovery_by_its_full_disk_is_one_line_naming_it_and_corrupt_WAL_is_still_a_FAIL(bool corrupt)
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None))
+        {
+            // Archived WAL gives the backup a reference point, which recovery reaches by a segment from the archive.
+            foreach (var command in new[] { "archive", "create" })
+            {
+                var result = await Drtools.RunAsync("backup", command, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+                Assert.True(result.ExitCode == 0, result.All);
+            }
+        }
+        var backup = Assert.Single(BackupRepository.Open(repository, create: false).Backups);
+        Assert.NotNull(backup.ReferenceLsn);
+        using var restores = new TemporaryRoot();
+        // Room for the extracted backup and 8 MB more: not for the 16 MB segment recovery copies in from the archive.
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), corrupt ? "1g" : $"{ExtractedBytes(repository, backup.Id) + (8 << 20)}");
+        if (corrupt)
+        {
+            // The page header of the segment holding the reference point, the last one archived.
+            var segment = Directory.GetFiles(Path.Combine(repository, "wal")).Where(f => Regex.IsMatch(Path.GetFileName(f), "^[0-9A-F]{24}$")).Max()!;
+            var bytes = File.ReadAllBytes(segment);
+            bytes[0] ^= 0xFF;
+            File.WriteAllBytes(segment, bytes);
+        }
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var verify = await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository);
+
+        // The restore's disk is an error (exit 2), never a FAIL of a sound backup; the damaged archive stays a FAIL.
+        Assert.True(verify.ExitCode == (corrupt ? 1 : 2), verify.All);
+        if (corrupt) Assert.Contains("FAIL", verify.StandardOutput);
+        else
+        {
+            var pattern = $@"^drtools: the restored instance in {disk.Path}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}} stopped in recovery for its disk, " +
+                @"not for the backup: no space left on the device \(its server log: .*No space left on device.*\)\.$";
+            Assert.True(Regex.IsMatch(verify.StandardError.Trim(), pattern), verify.All);
+        }
+        Assert.Empty(Snapshot(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    /// <summary>What a backup's archives take on a tmpfs once extracted: every file rounded up to whole 4 kB pages.</summary>
+    private static long ExtractedBytes(string repository, string id)
+    {
+        long bytes = 0;
+        foreach (var archive in Directory.GetFiles(Path.Combine(repository, "backups", id), "*.tar*"))
+        {
+            using var file = File.OpenRead(archive);
+            using Stream stream = archive.EndsWith(".gz", StringComparison.Ordinal)
+                ? new System.IO.Compression.GZipStream(file, System.IO.Compression.CompressionMode.Decompress) : file;
+            using var reader = new System.Formats.Tar.TarReader(stream);
+            while (reader.GetNextEntry() is { } entry) bytes += (entry.Length + 4095) / 4096 * 4096;
+        }
+        return bytes;
+    }
+
     [Fact]
     public async Task A_failover_whose_history_disk_is_full_says_it_was_not_recorded_and_leaves_no_folder_there()
     {
