@@ -157,6 +157,39 @@ public sealed class WriteSiteCliTests
     }
 
     [Theory]
+    [InlineData("rdb", @"cannot write {0}/{1}/restored/dump\.rdb")]
+    [InlineData("aof", @"copy of the append-only files failed: cannot write {0}/{1}/restored/appendonlydir/\S+")]
+    public async Task A_redis_backup_verified_into_a_full_sandbox_folder_is_one_line_naming_the_copy_not_a_FAIL(string kind,
+        string expected)
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "redis", Standbys = 0, Root = root.Path },
+            CancellationToken.None))
+        {
+            // 2.4 MB that no compression shrinks: more than the restore's disk holds.
+            for (var i = 0; i < 24; i++)
+            {
+                await RedisCli.RunAsync(sandbox, "node0", "SET", $"k{i}", Convert.ToBase64String(RandomNumberGenerator.GetBytes(75_000)));
+            }
+            var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path,
+                "--repository", repository, "--kind", kind);
+            Assert.True(create.ExitCode == 0, create.All);
+        }
+        using var restores = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "1m");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var verify = await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository);
+
+        Assert.True(verify.ExitCode == 2, verify.All);
+        var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}") + @": no space left on the device\.$";
+        Assert.True(Regex.IsMatch(verify.StandardError.Trim(), pattern), verify.All);
+        Assert.Empty(Snapshot(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    [Theory]
     [InlineData(false)]
     [InlineData(true)]
     public async Task A_restore_stopped_in_recovery_by_its_full_disk_is_one_line_naming_it_and_corrupt_WAL_is_still_a_FAIL(bool corrupt)
