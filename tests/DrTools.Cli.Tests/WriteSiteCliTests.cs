@@ -156,21 +156,28 @@ public sealed class WriteSiteCliTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
+    /// <summary>{0} stands for the sandbox folder, {1} for a sandbox's id.</summary>
     [Theory]
-    [InlineData("rdb", @"cannot write {0}/{1}/restored/dump\.rdb")]
-    [InlineData("aof", @"copy of the append-only files failed: cannot write {0}/{1}/restored/appendonlydir/\S+")]
-    public async Task A_redis_backup_verified_into_a_full_sandbox_folder_is_one_line_naming_the_copy_not_a_FAIL(string kind,
-        string expected)
+    [InlineData("redis", "rdb", @"cannot write {0}/{1}/restored/dump\.rdb")]
+    [InlineData("redis", "aof", @"copy of the append-only files failed: cannot write {0}/{1}/restored/appendonlydir/\S+")]
+    [InlineData("mariadb", "dump", "mariadb-install-db for sandbox restored failed: cannot write {0}/{1}/restored")]
+    public async Task A_backup_of_another_engine_verified_into_a_full_sandbox_folder_is_one_line_naming_the_file_not_a_FAIL(string engine,
+        string kind, string expected)
     {
         using var root = new TemporaryRoot();
         var repository = Path.Combine(root.Path, "repository");
-        await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "redis", Standbys = 0, Root = root.Path },
-            CancellationToken.None))
+        var options = new SandboxOptions { Engine = engine, Standbys = 0, Root = root.Path };
+        await using (var sandbox = await Sandbox.CreateAsync(options, CancellationToken.None))
         {
-            // 2.4 MB that no compression shrinks: more than the restore's disk holds.
-            for (var i = 0; i < 24; i++)
+            // A Redis snapshot of 2.4 MB that no compression shrinks: more than the restore's disk holds.
+            for (var i = 0; engine == "redis" && i < 24; i++)
             {
                 await RedisCli.RunAsync(sandbox, "node0", "SET", $"k{i}", Convert.ToBase64String(RandomNumberGenerator.GetBytes(75_000)));
+            }
+            // A MariaDB dump needs a table to dump.
+            if (engine == "mariadb")
+            {
+                await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); select 1");
             }
             var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path,
                 "--repository", repository, "--kind", kind);
