@@ -308,6 +308,41 @@ public sealed class WriteSiteCliTests
         Assert.True(readOnly ? !lockFile.Exists : lockFile.Length == 0);
     }
 
+    /// <summary>The rejoin's first write: the stale lock file of the killed server, or (that removed) its configuration.</summary>
+    [Theory]
+    [InlineData("postmaster.pid", "remove")]
+    [InlineData("postgresql.auto.conf", "write")]
+    public async Task A_rejoin_whose_old_primary_turned_read_only_is_one_line_naming_the_file_and_changes_nothing_there(string file,
+        string action)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var old = sandbox.Members[0].DataDirectory;
+        var configuration = File.ReadAllBytes(Path.Combine(old, "postgresql.auto.conf"));
+        // The fault: the primary killed, and its folder read-only before the drill rejoins it (a bind mount over it: a
+        // running server's own writes would crash it).
+        var removed = file == "postmaster.pid" ? "" : $"rm '{old}/postmaster.pid' && ";
+        var fault = $"kill -9 $(head -1 '{old}/postmaster.pid') && sleep 1 && {removed}" +
+            $"mount --bind '{old}' '{old}' && mount -o remount,bind,ro '{old}'";
+        var environment = new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = Path.Combine(root.Path, "history") };
+        try
+        {
+            var failover = await Drtools.RunAsync(environment, "failover", "--sandbox", sandbox.Id, "--root", root.Path,
+                "--mode", "failover", "--rejoin", "--no-integrity", "--fault-command", fault);
+
+            Assert.True(failover.ExitCode == 2, failover.All);
+            var line = Assert.Single(failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            Assert.StartsWith("drtools: Failover drill failed during the rejoin of the old primary: " +
+                $"cannot {action} {old}/{file}: the file system is read-only. The old primary node0 ", line);
+            Assert.Equal(configuration, File.ReadAllBytes(Path.Combine(old, "postgresql.auto.conf")));
+            Assert.DoesNotContain(Directory.GetFiles(old), f => f.EndsWith(".tmp", StringComparison.Ordinal));
+        }
+        finally
+        {
+            Tmpfs.Run("umount", "-l", old);
+        }
+    }
+
     [Fact]
     public async Task A_fault_stopped_when_its_fault_state_turned_read_only_is_undone_and_says_in_one_line_that_its_record_stays()
     {
