@@ -308,6 +308,33 @@ public sealed class WriteSiteCliTests
         Assert.True(readOnly ? !lockFile.Exists : lockFile.Length == 0);
     }
 
+    [Fact]
+    public async Task A_binlog_archive_that_fills_its_disk_is_one_line_and_leaves_the_archived_binlogs_as_they_were()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "mariadb", Standbys = 0, Root = root.Path },
+            CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        BackupRepository.Open(repository, create: true);
+        using var disk = new Tmpfs(Path.Combine(repository, "binlog"), "64m");
+        string[] archive = ["backup", "archive", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository];
+        var first = await Drtools.RunAsync(archive);
+        Assert.True(first.ExitCode == 0, first.All);
+        var before = Snapshot(disk.Path);
+        // The last binlog grows past what the disk has left.
+        await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (v longtext); " +
+            "insert into s.t select repeat(md5(rand()), 4096) from s.seq_1_to_8; select 1");
+        disk.Fill();
+
+        var again = await Drtools.RunAsync(archive);
+
+        Assert.True(again.ExitCode == 2, again.All);
+        Assert.Equal($"drtools: cannot archive binlogs into {disk.Path}: no space left on the device.", again.StandardError.Trim());
+        var after = Snapshot(disk.Path);
+        Assert.True(after.Remove("filler"));
+        Assert.Equal(before, after);
+    }
+
     /// <summary>The rejoin's first write: the stale lock file of the killed server, or (that removed) its configuration.</summary>
     [Theory]
     [InlineData("postmaster.pid", "remove")]
