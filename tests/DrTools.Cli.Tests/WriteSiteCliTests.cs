@@ -8,10 +8,11 @@ using DrTools.Core.Tests;
 namespace DrTools.Cli.Tests;
 
 /// <summary>
-/// One row per place a drtools command writes that needs no server, each on a small tmpfs that is full or read-only:
-/// one line naming the file or folder and why, exit 2, and what was on the disk before is there unchanged, with nothing
-/// added (no part of a file, no temporary, no folder). The history, catalog, WAL archive, sandbox folder and fault state
-/// have their rows in <see cref="FullDiskCliTests"/>.
+/// One row per place a drtools command writes, each on a small tmpfs that is full or read-only (or, where a server runs
+/// in the folder, a read-only bind mount over it): one line naming the file or folder and why, exit 2, and what was on
+/// the disk before is there unchanged, with nothing added (no part of a file, no temporary, no folder); a restore's disk
+/// is never a FAIL of the backup. The history, catalog, WAL archive, sandbox folder and fault state have their rows in
+/// <see cref="FullDiskCliTests"/>.
 /// </summary>
 public sealed class WriteSiteCliTests
 {
