@@ -146,18 +146,36 @@ public static partial class AtomicFile
     /// </summary>
     /// <param name="writing">What the tool writes, for a tool that names only the errno or a relative file (mariadb-dump's
     /// "Got errno 28 on write", InnoDB's "failed with error 28", initdb's "postmaster.pid": No space left on device).</param>
-    public static string? DiskFailureIn(string output, string? writing = null)
+    public static string? DiskFailureIn(string output, string? writing = null) => DiskErrorIn(output, writing)?.Text;
+
+    /// <summary>As <see cref="DiskFailureIn"/>, with the error as DrTools' own writes meet it (for <see cref="IsDiskProblem"/>).</summary>
+    public static (string Text, IOException Error)? DiskErrorIn(string output, string? writing = null)
     {
         if (ToolDiskError().Match(output) is { Success: true } named)
         {
             var action = named.Groups["directory"].Success ? "make" : "write";
-            return $"cannot {action} {named.Groups["path"].Value}: {Reason(new IOException(named.Groups["why"].Value))}";
+            var error = StrerrorError(named.Groups["why"].Value);
+            return ($"cannot {action} {named.Groups["path"].Value}: {Reason(error)}", error);
         }
         if (writing is null) return null;
-        var error = ToolErrno().Match(output) is { Success: true } errno
+        var found = ToolErrno().Match(output) is { Success: true } errno
             ? new IOException("", int.Parse(errno.Groups["errno"].Value, CultureInfo.InvariantCulture))
-            : ToolStrerror().Match(output) is { Success: true } words ? new IOException(words.Value) : null;
-        return error is null ? null : $"cannot write {writing}: {Reason(error)}";
+            : ToolStrerror().Match(output) is { Success: true } words ? StrerrorError(words.Value) : null;
+        return found is null ? null : ($"cannot write {writing}: {Reason(found)}", found);
+    }
+
+    /// <summary>
+    /// The first line of a server's log that says it met a full or read-only disk or an exceeded quota (its own words, or
+    /// a restore_command's cp), with that error as DrTools' own writes meet it; null when no line says so.
+    /// </summary>
+    public static (string Line, IOException Error)? DiskErrorLineIn(string log)
+    {
+        foreach (var line in log.Split('\n'))
+        {
+            if (ToolStrerror().Match(line) is not { Success: true } words) continue;
+            return (line.Trim(), StrerrorError(words.Value));
+        }
+        return null;
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(
@@ -169,6 +187,10 @@ public static partial class AtomicFile
 
     [System.Text.RegularExpressions.GeneratedRegex("No space left on device|Read-only file system|Disk quota exceeded")]
     private static partial System.Text.RegularExpressions.Regex ToolStrerror();
+
+    /// <summary>A tool's strerror words (as <see cref="ToolStrerror"/> finds them) as the errno they stand for.</summary>
+    private static IOException StrerrorError(string words) =>
+        new(words, words switch { "No space left on device" => Enospc, "Read-only file system" => Erofs, _ => Edquot });
 
     /// <summary>A full or read-only disk, or an exceeded quota: where DrTools writes, not what it reads.</summary>
     public static bool IsDiskProblem(Exception? error) =>

@@ -69,6 +69,23 @@ public sealed class DrillLockTests
         await AssertLockedAsync(cluster, $"another drill holds it (pid {Environment.ProcessId} (");
     }
 
+    [Fact]
+    public async Task A_sandbox_lock_whose_holder_note_finds_no_room_is_let_go_at_once_for_the_next_drill_of_this_process()
+    {
+        using var root = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(root.Path, "sandboxes"), "160m");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = disk.Path }, CancellationToken.None);
+        disk.Fill();
+
+        var full = await Assert.ThrowsAsync<DrToolsException>(
+            () => DrillLock.AcquireAsync(sandbox.Target, sandbox, "a drill of this test", CancellationToken.None));
+
+        Assert.Equal($"cannot write {sandbox.Directory}/{DrillLock.HolderFileName}: no space left on the device.", full.Message);
+        File.Delete(Path.Combine(disk.Path, "filler"));
+        // One process lives on after a failed drill (a PowerShell session): the lock it could not complete is not kept.
+        await (await DrillLock.AcquireAsync(sandbox.Target, sandbox, "the next drill", CancellationToken.None)).DisposeAsync();
+    }
+
     /// <summary>While a lock is held, planning a switchover is refused naming the holder; once released, it plans.</summary>
     private static async Task AssertLockedAsync(IDrillTarget cluster, string holder)
     {

@@ -35,7 +35,7 @@ public sealed class Tmpfs : IDisposable
 
     public void Dispose() => Run("umount", "-l", Path);
 
-    private static void Run(string file, params string[] arguments)
+    internal static void Run(string file, params string[] arguments)
     {
         using var process = Process.Start(new ProcessStartInfo(file, arguments) { RedirectStandardError = true })!;
         var error = process.StandardError.ReadToEnd();

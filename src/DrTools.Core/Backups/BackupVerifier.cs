@@ -105,6 +105,8 @@ public static class BackupVerifier
                     }
                     catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed)
                     {
+                        // Stopped by a full or read-only restore disk: an error (exit 2), never a FAIL of the backup.
+                        if (instance!.DiskProblemInLog() is { } disk) throw disk;
                         // The archive read as recovery reads it names the segment the server's log may not.
                         var wal = await WalReplay.CheckAsync(repository, backup, cancellationToken);
                         var broken = wal.Break is { } why ? $"; the archived WAL stops replaying at {wal}: {why}" : "";

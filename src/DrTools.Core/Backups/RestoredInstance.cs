@@ -249,6 +249,17 @@ public sealed class RestoredInstance : IAsyncDisposable
         return $"{line[at..].Trim()} ({lines.Count} line(s) about damaged pages in {Server.LogFile})";
     }
 
+    /// <summary>
+    /// The restore's own disk, when the server's log says it stopped for it (full, read-only, over quota): an error of the
+    /// machine the restore runs on, which says nothing about the backup; null when the log says no such thing.
+    /// </summary>
+    public DrToolsException? DiskProblemInLog()
+    {
+        if (!File.Exists(Server.LogFile) || AtomicFile.DiskErrorLineIn(File.ReadAllText(Server.LogFile)) is not { } found) return null;
+        return new DrToolsException($"the restored instance in {Directory} stopped in recovery for its disk, not for the backup: " +
+            $"{AtomicFile.Reason(found.Error)} (its server log: {found.Line}).", DrErrorKind.InvalidOperation, found.Error);
+    }
+
     /// <summary>The end of the server log, for failure reasons.</summary>
     public string LastLogLines(int count = 3) => Server.LastLogLines(count);
 

@@ -40,21 +40,35 @@ public static class DrillLock
 
     private static IAsyncDisposable LockFolder(IDrillTarget target, string directory, string holder)
     {
+        var lockFile = Path.Combine(directory, FileName);
         var holderFile = Path.Combine(directory, HolderFileName);
         FileStream file;
         try
         {
             // On Unix, FileShare.None is flock(LOCK_EX | LOCK_NB), released by the kernel when this process ends however
             // it ends; the descriptor is close-on-exec, so servers the drill starts do not inherit it.
-            file = new FileStream(Path.Combine(directory, FileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            file = new FileStream(lockFile, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (Exception e) when (AtomicFile.IsDiskProblem(e) || e is UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("lock", lockFile, e);
         }
         catch (IOException)
         {
             throw Refused(target, ReadHolder(holderFile));
         }
-        var temporary = holderFile + $".{Environment.ProcessId}.tmp";
-        File.WriteAllText(temporary, holder + "\n");
-        File.Move(temporary, holderFile, overwrite: true);
+        try
+        {
+            AtomicFile.Write(holderFile, holder + "\n");
+        }
+        catch
+        {
+            // Not half-taken: a lock whose note could not be written is let go at once (in a PowerShell session the
+            // process, and so the flock, would live on). The empty lock file stays, as after every drill: removing a
+            // lock file that another drill may have opened meanwhile would let two drills each hold one.
+            file.Dispose();
+            throw;
+        }
         return new Released(() =>
         {
             File.Delete(holderFile);

@@ -133,7 +133,8 @@ public static partial class MariaDbBackups
                 }
                 verification.Checking = verification.Clock.Elapsed - verification.Restored!.Value;
             }
-            catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+            // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
+            catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
             {
                 // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
                 var table = ServerNamedTable().Match(e.Message);

@@ -24,15 +24,35 @@ public static partial class MariaDbPointInTime
         var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"binlog archive of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
         var logs = (await primary.RowsAsync("show binary logs", cancellationToken)).Select(r => (string)r["Log_name"]!).ToList();
         if (logs.Count == 0) throw new DrToolsException($"{primary.Display} writes no binlog (log_bin is off): nothing to archive for point-in-time recovery.", DrErrorKind.InvalidOperation);
-        var directory = BinlogDirectory(repository);
-        Directory.CreateDirectory(directory);
-        await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog archive of {primary.Display}", "mariadb-binlog",
-            ["--no-defaults", "--read-from-remote-server", "--raw", "-h", primary.Host, "-P", primary.Port.ToString(), "-u", primary.UserName, $"--result-file={directory}/", "--to-last-log", logs[0]])
+        var directory = AtomicFile.MakeFolder(BinlogDirectory(repository), "the repository's binlog archive");
+        // Into a folder of its own beside the archive, then each file renamed over its older copy: a full or read-only
+        // disk (or a kill) leaves the archive as it was, never a binlog cut short.
+        var incoming = AtomicFile.MakeFolder(Path.Combine(directory, $".incoming-{Environment.ProcessId}-{Guid.NewGuid():N}"),
+            "the repository's binlog archive");
+        try
         {
-            Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = primary.Password },
-            WorkingDirectory = directory,
-            Timeout = ToolTimeout,
-        }, cancellationToken);
+            await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog archive of {primary.Display}", "mariadb-binlog",
+                ["--no-defaults", "--read-from-remote-server", "--raw", "-h", primary.Host, "-P", primary.Port.ToString(),
+                    "-u", primary.UserName, $"--result-file={incoming}/", "--to-last-log", logs[0]])
+            {
+                Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = primary.Password },
+                WorkingDirectory = incoming,
+                Timeout = ToolTimeout,
+            }, cancellationToken);
+            foreach (var file in Directory.GetFiles(incoming))
+            {
+                File.Move(file, Path.Combine(directory, Path.GetFileName(file)), overwrite: true);
+            }
+        }
+        catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed && new DriveInfo(incoming).AvailableFreeSpace == 0)
+        {
+            // mariadb-binlog says only "Could not write into log file": the file system it filled says why (ENOSPC).
+            throw AtomicFile.Failure("archive binlogs into", directory, new IOException("No space left on device", 28));
+        }
+        finally
+        {
+            Directory.Delete(incoming, recursive: true);
+        }
         return logs;
     }
 

@@ -112,7 +112,14 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         if (!File.Exists(lockFile) || IsRunning) return;
         await Polling.RequireAsync(() => Task.FromResult(ProcessTable.FindByWorkingDirectory(DataDirectory).Count == 0), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10),
             () => $"{DataDirectory}: processes of the stopped server are still running after 30s.", cancellationToken);
-        File.Delete(lockFile);
+        try
+        {
+            File.Delete(lockFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw AtomicFile.Failure("remove", lockFile, e);
+        }
     }
 
     /// <summary>

@@ -65,17 +65,18 @@ public static class CommandRunner
             await process.WaitForExitAsync(CancellationToken.None);
             cancellationToken.ThrowIfCancellationRequested();
             // A tool may wait for room rather than fail (InnoDB on a full disk): what it said before it was stopped says why.
-            var why = AtomicFile.DiskFailureIn(await stderr + await stdout, spec.Writes) is { } disk ? $": {disk}" : "";
+            var disk = AtomicFile.DiskErrorIn(await stderr + await stdout, spec.Writes);
+            var why = disk is { Text: var text } ? $": {text}" : "";
             throw new DrToolsException($"{spec.Description} did not finish within {DurationText.Format(spec.Timeout)}{why}.",
-                DrErrorKind.Timeout);
+                DrErrorKind.Timeout, disk?.Error);
         }
 
         var result = new CommandResult(process.ExitCode, await stdout, await stderr);
         if (spec.RequireSuccess && result.ExitCode != 0)
         {
             // A full or read-only disk is said as DrTools' own writes say it, naming the file the tool could not write.
-            throw AtomicFile.DiskFailureIn(result.StandardError + result.StandardOutput, spec.Writes) is { } disk
-                ? new DrToolsException($"{spec.Description} failed: {disk}.", DrErrorKind.ExternalCommandFailed)
+            throw AtomicFile.DiskErrorIn(result.StandardError + result.StandardOutput, spec.Writes) is { } disk
+                ? new DrToolsException($"{spec.Description} failed: {disk.Text}.", DrErrorKind.ExternalCommandFailed, disk.Error)
                 : new DrToolsException($"{spec.Description} failed (exit code {result.ExitCode}): {LastLines(result)}",
                     DrErrorKind.ExternalCommandFailed);
         }

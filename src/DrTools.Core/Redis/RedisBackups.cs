@@ -133,7 +133,8 @@ public static partial class RedisBackups
                     await verification.CompareAsync(token => RedisChecksum.TakeAsync(server, null, token),
                         $"offset {backup.ReferenceLsn}, loaded from {Loaded(directory, backup.Kind)}", cancellationToken);
                 }
-                catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+                // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
+                catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
                 {
                     verification.Reason ??= $"restore: {e.Message}";
                 }
