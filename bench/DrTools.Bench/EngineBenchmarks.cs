@@ -2,7 +2,6 @@ using System.Diagnostics;
 using DrTools.Core.Backups;
 using DrTools.Core.Engines;
 using DrTools.Core.Failover;
-using DrTools.Core.Probes;
 using DrTools.Core.Redis;
 using DrTools.Core.Sandboxes;
 using MySqlConnector;
@@ -16,7 +15,8 @@ namespace DrTools.Bench;
 public static class EngineBenchmarks
 {
     /// <summary>DrTools' fenced MariaDB switchover; floor: STOP SLAVE, RESET SLAVE ALL, read_only = 0 on an idle caught-up replica, to the first acknowledged insert.</summary>
-    public static Task MariaDbSwitchoverAsync(int runs) => SwitchoverAsync(StoreEngines.MariaDb, runs, 0.5, async (sandbox, replica, primary) =>
+    public static Task MariaDbSwitchoverAsync(int runs, IReadOnlyList<int> clients) =>
+        SwitchoverAsync(StoreEngines.MariaDb, runs, clients, 0.5, async (sandbox, replica, primary) =>
     {
         await using var connection = new MySqlConnection(Core.MariaDb.MariaDbEngine.ConnectionString(sandbox, replica));
         await connection.OpenAsync();
@@ -28,7 +28,8 @@ public static class EngineBenchmarks
     });
 
     /// <summary>DrTools' paused-write Redis switchover; floor: REPLICAOF NO ONE on an idle caught-up replica, to the first acknowledged SET.</summary>
-    public static Task RedisPromotionAsync(int runs) => SwitchoverAsync(StoreEngines.Redis, runs, 0.2, async (sandbox, replica, primary) =>
+    public static Task RedisPromotionAsync(int runs, IReadOnlyList<int> clients) =>
+        SwitchoverAsync(StoreEngines.Redis, runs, clients, 0.2, async (sandbox, replica, primary) =>
     {
         var cluster = (RedisCluster)sandbox.Cluster;
         await using var connection = await cluster.Member(replica.Name).OpenAsync(CancellationToken.None);
@@ -40,31 +41,33 @@ public static class EngineBenchmarks
         return elapsed;
     });
 
-    private static async Task SwitchoverAsync(string engine, int runs, double target, Func<Sandbox, SandboxMember, SandboxMember, Task<double>> barePromotion)
+    private static async Task SwitchoverAsync(string engine, int runs, IReadOnlyList<int> clients, double target,
+        Func<Sandbox, SandboxMember, SandboxMember, Task<double>> barePromotion)
     {
         await using var drilled = await Sandbox.CreateAsync(new SandboxOptions { Engine = engine, Standbys = 1 }, CancellationToken.None);
         await using var bare = await Sandbox.CreateAsync(new SandboxOptions { Engine = engine, Standbys = 1 }, CancellationToken.None);
-        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 200 }, ReadProbe = new ProbeOptions { Rate = 200 } };
-        var unavailability = new List<double>();
+        var samples = new DrillSamples(clients);
         var floor = new List<double>();
-        var lost = 0;
         for (var run = 1; run <= runs; run++)
         {
-            var drill = new ReplicaSetDrill((IReplicaSet)drilled.Cluster);
-            var result = await drill.RunAsync(await drill.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
-            unavailability.Add(result.WriteUnavailability.Measured);
-            lost += (int)result.LostWrites.Measured;
+            var drills = new List<string>();
+            foreach (var count in samples.Order(run))
+            {
+                var options = DrillSamples.Options(count);
+                var drill = new ReplicaSetDrill((IReplicaSet)drilled.Cluster);
+                var result = await drill.RunAsync(await drill.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
+                drills.Add(samples.Add(count, result.WriteUnavailability.Measured, (long)result.LostWrites.Measured));
+                if (result.WriteUnavailability.Measured > 1 || DrillSamples.Timelines) SwitchoverBenchmark.Outlier(result.Timeline);
+            }
             var status = await ((IReplicaSet)bare.Cluster).GetStatusAsync(CancellationToken.None);
             floor.Add(await barePromotion(bare, bare.Members.Single(m => m.Name == status.Standbys.Single().Name), bare.Members.Single(m => m.Name == status.Primary!.Name)));
-            Console.WriteLine($"run {run}: switchover unavailability {unavailability[^1]:0.000}s, lost {result.LostWrites.Measured}, bare promotion {floor[^1]:0.000}s");
-            if (unavailability[^1] > 1) foreach (var moment in result.Timeline) Console.WriteLine($"    +{moment.At.TotalSeconds:0.000}s {moment.Name}: {moment.Detail}");
+            Console.WriteLine($"run {run}: switchover unavailability {string.Join("; ", drills)}; bare promotion {floor[^1]:0.000}s");
         }
-        var median = Statistics.Median(unavailability);
         var medianFloor = Statistics.Median(floor);
-        Console.WriteLine($"{engine} switchover on a sandbox pair, {runs} runs, {Environment.ProcessorCount} cores, probes at 200/s (5 ms resolution):");
-        Console.WriteLine($"  write unavailability median {median:0.000}s, max {unavailability.Max():0.000}s; lost acknowledged writes {lost}");
-        Console.WriteLine($"  floor (bare promotion to the first acknowledged write) median {medianFloor:0.000}s; ratio median / floor = {median / medianFloor:0.0}");
-        Console.WriteLine($"  target: median <= {target:0.000}s with 0 lost: {(median <= target && lost == 0 ? "met" : "NOT met")}");
+        Console.WriteLine($"{engine} switchover on a sandbox pair, {runs} runs, {Environment.ProcessorCount} cores, probes at "
+            + $"{DrillSamples.Rate}/s per client:");
+        samples.Print(medianFloor, target);
+        Console.WriteLine($"  floor (bare promotion to the first acknowledged write) median {medianFloor:0.000}s");
     }
 
     /// <summary>

@@ -41,6 +41,9 @@ public interface IReplicaSet : IDrillTarget
 
     Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken);
 
+    /// <summary>Each member's own role, as <see cref="GetStatusAsync"/> decides it, on connections kept open between polls.</summary>
+    IRoleSource Roles();
+
     /// <summary>The position up to which <paramref name="member"/> has applied what it holds.</summary>
     Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken);
 

@@ -92,7 +92,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
         // Every member's own role from before the fault: two primaries at once are seen whenever they happen.
-        await using var roles = RoleWatch.Start(ReadRolesAsync, clock, RoleInterval);
+        await using var roleSource = store.Roles();
+        await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock, RoleInterval);
 
         var phase = "";
         void Enter(string name, int percent)
@@ -225,7 +226,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
         var readback = new Readback(store, candidate, finalPrimary, before, options);
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
-        var rolesRead = $"each member's own role, as the store's status reads it, every {DurationText.Format(RoleInterval)} from before "
+        var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
+            + $"{DurationText.Format(RoleInterval)} from before "
             + $"{start} (the old primary's not counted while this drill held it fenced: its writes paused or read-only)";
         return result with
         {
@@ -250,11 +252,6 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             ? r
             : r with { Readings = r.Readings.Where(x => !ClusterInspector.SameEndpoint(x.Member, old)).ToList() }).ToList();
     }
-
-    /// <summary>Every member's own role, as the store's status reads it.</summary>
-    private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
-        (await store.GetStatusAsync(cancellationToken)).Members
-        .Select(m => new RoleReading(m.Endpoint, m.Role == MemberRole.Unreachable ? null : m.Role == MemberRole.Primary, m.Error)).ToList();
 
     private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display ?? member;
 

@@ -73,6 +73,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         }
     }
 
+    public IRoleSource Roles() => new MariaDbRoles(Members);
+
     public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         var observed = await Task.WhenAll(Members.Select(m => ObserveAsync(m, cancellationToken)));

@@ -76,6 +76,8 @@ public sealed partial class RedisCluster : IReplicaSet
         }
     }
 
+    public IRoleSource Roles() => new RedisRoles(Members);
+
     public async Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken)
     {
         var observed = await Task.WhenAll(Members.Select(m => ObserveAsync(m, cancellationToken)));

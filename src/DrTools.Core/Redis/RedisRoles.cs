@@ -1,3 +1,4 @@
+using DrTools.Core.Engines;
 using DrTools.Core.Probes;
 
 namespace DrTools.Core.Redis;
@@ -7,7 +8,7 @@ namespace DrTools.Core.Redis;
 /// the servers themselves say, not what the Sentinels believe. A member that does not answer within
 /// <see cref="AnswerTimeout"/> is read as unreachable.
 /// </summary>
-internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IAsyncDisposable
+internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IRoleSource
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromMilliseconds(250);
 
