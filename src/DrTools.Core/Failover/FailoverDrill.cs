@@ -322,7 +322,7 @@ public static class FailoverDrill
         }
         finally
         {
-            await stopWatching.CancelAsync();
+            Stopping.Stop(stopWatching);
             await watching;
         }
     }

@@ -287,7 +287,7 @@ public sealed class Probe : IAsyncDisposable
     public async Task<IReadOnlyList<ProbeSample>> StopAsync()
     {
         Interlocked.CompareExchange(ref _stopRequestedTicks, _clock.Elapsed.Ticks, long.MaxValue);
-        _stop.Cancel();
+        Stopping.Stop(_stop);
         if (_loop is not null) await _loop;
         return Samples;
     }

@@ -154,7 +154,7 @@ internal sealed class RoleWatch : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) == 1) return;
-        await _stop.CancelAsync();
+        Stopping.Stop(_stop);
         if (_loop is not null) await _loop;
         _stop.Dispose();
     }
