@@ -24,9 +24,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
     private static readonly TimeSpan AskTimeout = TimeSpan.FromMilliseconds(500);
 
     private readonly DbTarget _target;
-    private readonly NpgsqlConnection?[] _connections;
-    /// <summary>Each member's latest ask, still running in the background once cut off at its timeout.</summary>
-    private readonly Task?[] _asking;
+    private readonly KeptRoleConnections<NpgsqlConnection> _connections;
     /// <summary>The server as it names itself (what the probes record: behind a proxy, not the port connected to) to its member.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DbMember> _servers = new();
     private readonly RoleWatch _watch;
@@ -34,8 +32,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
     private PostgresSettling(DbTarget target, MonotonicClock clock)
     {
         _target = target;
-        _connections = new NpgsqlConnection?[target.Members.Count];
-        _asking = new Task?[target.Members.Count];
+        _connections = new KeptRoleConnections<NpgsqlConnection>(target.Members.Count, AskTimeout);
         _watch = RoleWatch.Start(ReadRolesAsync, clock, Interval);
     }
 
@@ -90,35 +87,14 @@ internal sealed class PostgresSettling : IAsyncDisposable
     };
 
     private async Task<IReadOnlyList<RoleReading>> ReadRolesAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(_target.Members.Select((member, index) => ReadRoleAsync(member, index, cancellationToken)));
+        await Task.WhenAll(_target.Members.Select((member, index) =>
+            _connections.ReadAsync(index, member.Endpoint, open => AskAsync(member, open), e => e.Message, cancellationToken)));
 
     /// <summary>
-    /// One member's role within <see cref="AskTimeout"/>, by a deadline of its own: Npgsql neither ends a query on a frozen
-    /// server at its token (its cancellation sends a cancel request to that server and waits; measured holding a round for
-    /// 20.5 s) nor an open during the handshake, and one member held would hold every member's reading. An ask cut off
-    /// is left to end in the background, its connection closed then; until it has, that member is not asked again.
+    /// Asks on the member's open connection, else a new one; a connection that failed is closed. Without a token: Npgsql's
+    /// cancellation of a query on a frozen server waits on that server (the reader's deadline ends the wait instead), and
+    /// its own timeouts end a late ask.
     /// </summary>
-    private async Task<RoleReading> ReadRoleAsync(DbMember member, int index, CancellationToken cancellationToken)
-    {
-        if (_asking[index] is { IsCompleted: false }) return new RoleReading(member.Endpoint, null, "no answer yet to an earlier ask");
-        var asking = AskAsync(member, _connections[index]);
-        _asking[index] = asking;
-        _connections[index] = null;
-        try
-        {
-            var (connection, reading) = await Bounded.WithinAsync(asking, AskTimeout, cancellationToken,
-                async cut => { if (cut.IsCompletedSuccessfully) await cut.Result.Connection.DisposeAsync(); });
-            _connections[index] = connection;
-            return reading;
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(AskTimeout)}" : e.Message;
-            return new RoleReading(member.Endpoint, null, why);
-        }
-    }
-
-    /// <summary>Asks on the member's open connection, else a new one; a connection that failed is closed.</summary>
     private async Task<(NpgsqlConnection Connection, RoleReading Reading)> AskAsync(DbMember member, NpgsqlConnection? open)
     {
         var connection = open ?? await OpenAsync(member);
@@ -163,9 +139,6 @@ internal sealed class PostgresSettling : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _watch.DisposeAsync();
-        foreach (var connection in _connections)
-        {
-            if (connection is not null) await connection.DisposeAsync();
-        }
+        await _connections.DisposeAsync();
     }
 }

@@ -14,42 +14,22 @@ internal sealed class MariaDbRoles(IReadOnlyList<MariaDbMember> members) : IRole
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(1);
 
-    private readonly MySqlConnection?[] _connections = new MySqlConnection?[members.Count];
+    private readonly KeptRoleConnections<MySqlConnection> _connections = new(members.Count, AnswerTimeout);
 
     public async Task<IReadOnlyList<RoleReading>> ReadAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(members.Select((member, i) => ReadAsync(i, member, cancellationToken)));
+        await Task.WhenAll(members.Select((member, i) =>
+            _connections.ReadAsync(i, member.Endpoint, open => AskAsync(member, open), e => e.Message, cancellationToken)));
 
-    private async Task<RoleReading> ReadAsync(int index, MariaDbMember member, CancellationToken cancellationToken)
+    /// <summary>Unbounded here (the reader's deadline ends the wait); MySqlConnector's command timeout ends a late one.</summary>
+    private static async Task<(MySqlConnection Connection, RoleReading Reading)> AskAsync(MariaDbMember member, MySqlConnection? open)
     {
-        // Taken out while in use: a question cut off at its deadline never shares its connection with the next one.
-        var connection = _connections[index];
-        _connections[index] = null;
+        var connection = open ?? await member.OpenAsync(CancellationToken.None);
         try
         {
-            var (open, primary) = await Bounded.WithinAsync(AskAsync(member, connection, cancellationToken), AnswerTimeout,
-                cancellationToken, async late =>
-                {
-                    if (late.IsCompletedSuccessfully) await late.Result.Connection.DisposeAsync();
-                });
-            _connections[index] = open;
-            return new RoleReading(member.Endpoint, primary, null);
-        }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
-        {
-            var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(AnswerTimeout)}" : e.Message;
-            return new RoleReading(member.Endpoint, null, why);
-        }
-    }
-
-    private static async Task<(MySqlConnection Connection, bool Primary)> AskAsync(MariaDbMember member, MySqlConnection? connection,
-        CancellationToken cancellationToken)
-    {
-        connection ??= await member.OpenAsync(cancellationToken);
-        try
-        {
-            var readOnly = (await member.RowsAsync(connection, "select @@read_only as read_only", cancellationToken))[0]["read_only"];
-            var replicates = (await member.RowsAsync(connection, "show slave status", cancellationToken)).Count > 0;
-            return (connection, !replicates && Convert.ToString(readOnly, CultureInfo.InvariantCulture) is not ("1" or "True"));
+            var readOnly = (await member.RowsAsync(connection, "select @@read_only as read_only", CancellationToken.None))[0]["read_only"];
+            var replicates = (await member.RowsAsync(connection, "show slave status", CancellationToken.None)).Count > 0;
+            var primary = !replicates && Convert.ToString(readOnly, CultureInfo.InvariantCulture) is not ("1" or "True");
+            return (connection, new RoleReading(member.Endpoint, primary, null));
         }
         catch
         {
@@ -58,12 +38,5 @@ internal sealed class MariaDbRoles(IReadOnlyList<MariaDbMember> members) : IRole
         }
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = 0; i < _connections.Length; i++)
-        {
-            if (_connections[i] is { } connection) await connection.DisposeAsync();
-            _connections[i] = null;
-        }
-    }
+    public ValueTask DisposeAsync() => _connections.DisposeAsync();
 }

@@ -11,41 +11,31 @@ namespace DrTools.Core.Redis;
 internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IRoleSource
 {
     public static readonly TimeSpan AnswerTimeout = TimeSpan.FromMilliseconds(250);
+    /// <summary>How long an ask cut off at <see cref="AnswerTimeout"/> may go on in the background before it is ended.</summary>
+    private static readonly TimeSpan LateLimit = TimeSpan.FromSeconds(30);
 
-    private readonly RedisConnection?[] _connections = new RedisConnection?[members.Count];
+    private readonly KeptRoleConnections<RedisConnection> _connections = new(members.Count, AnswerTimeout);
 
     /// <summary>Every member's role now, each reading named by the member's endpoint (as the probes name the server).</summary>
     public async Task<IReadOnlyList<RoleReading>> ReadAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(members.Select((member, i) => ReadAsync(i, member, cancellationToken)));
+        await Task.WhenAll(members.Select((member, i) =>
+            _connections.ReadAsync(i, member.Endpoint, open => AskAsync(member, open), e => member.Describe(e).Message, cancellationToken)));
 
-    private async Task<RoleReading> ReadAsync(int index, RedisMember member, CancellationToken cancellationToken)
+    private static async Task<(RedisConnection Connection, RoleReading Reading)> AskAsync(RedisMember member, RedisConnection? open)
     {
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(AnswerTimeout);
+        using var late = new CancellationTokenSource(LateLimit);
+        var connection = open ?? await RedisConnection.OpenAsync(member.Host, member.Port, member.Password, late.Token);
         try
         {
-            _connections[index] ??= await RedisConnection.OpenAsync(member.Host, member.Port, member.Password, deadline.Token);
-            var role = (await _connections[index]!.CommandAsync(deadline.Token, "ROLE") as object?[])?[0] as string;
-            return new RoleReading(member.Endpoint, role == "master", null);
+            var role = (await connection.CommandAsync(late.Token, "ROLE") as object?[])?[0] as string;
+            return (connection, new RoleReading(member.Endpoint, role == "master", null));
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        catch
         {
-            await DropAsync(index);
-            var why = e is OperationCanceledException
-                ? $"no answer within {DurationText.Format(AnswerTimeout)}"
-                : member.Describe(e).Message;
-            return new RoleReading(member.Endpoint, null, why);
+            await connection.DisposeAsync();
+            throw;
         }
     }
 
-    private async Task DropAsync(int index)
-    {
-        if (_connections[index] is { } connection) await connection.DisposeAsync();
-        _connections[index] = null;
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        for (var i = 0; i < _connections.Length; i++) await DropAsync(i);
-    }
+    public ValueTask DisposeAsync() => _connections.DisposeAsync();
 }
