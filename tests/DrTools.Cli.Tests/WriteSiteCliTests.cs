@@ -295,7 +295,8 @@ public sealed class WriteSiteCliTests
         using var bound = readOnly ? new ReadOnlyBind(sandbox.Directory) : null;
         var environment = new Dictionary<string, string> { ["DRTOOLS_HISTORY"] = history.Path };
 
-        var failover = await Drtools.RunAsync(environment, "failover", "--sandbox", sandbox.Id, "--root", disk.Path, "--mode", "switchover");
+        var failover = await Drtools.RunAsync(environment, "failover", "--sandbox", sandbox.Id, "--root", disk.Path,
+            "--mode", "switchover");
 
         Assert.True(failover.ExitCode == 2, failover.All);
         var expected = readOnly

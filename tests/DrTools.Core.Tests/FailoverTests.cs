@@ -568,8 +568,8 @@ public sealed class LocalControlTests
             Assert.Contains("was unreachable and the received WAL position had not moved for 500ms",
                 result.Timeline.Single(e => e.Name == "standby chosen").Detail);
             // The drill observed until the topology settled: the event says until when, and what held it, if anything, from
-            // when to when. The frozen member's role was read as "no answer" at every poll, never judged from a poll sent before the
-            // freeze (Npgsql held such a poll 20 s on the frozen server, and the settling with it).
+            // when to when. The frozen member's role was read as "no answer" at every poll, never judged from a poll sent
+            // before the freeze (Npgsql held such a poll 20 s on the frozen server, and the settling with it).
             var settled = result.Timeline.Single(e => e.Name == "topology settled");
             var stated = System.Text.RegularExpressions.Regex.Match(settled.Detail!, @"settled at \+([\d.]+) s, [\d.]+ s after the wait "
                 + @"began at \+([\d.]+) s; (nothing held it|held longest, from \+([\d.]+) s to \+([\d.]+) s, by: (.+))$");

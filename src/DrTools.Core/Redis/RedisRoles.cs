@@ -18,8 +18,8 @@ internal sealed class RedisRoles(IReadOnlyList<RedisMember> members) : IRoleSour
 
     /// <summary>Every member's role now, each reading named by the member's endpoint (as the probes name the server).</summary>
     public async Task<IReadOnlyList<RoleReading>> ReadAsync(CancellationToken cancellationToken) =>
-        await Task.WhenAll(members.Select((member, i) =>
-            _connections.ReadAsync(i, member.Endpoint, open => AskAsync(member, open), e => member.Describe(e).Message, cancellationToken)));
+        await Task.WhenAll(members.Select((member, i) => _connections.ReadAsync(i, member.Endpoint, open => AskAsync(member, open),
+            e => member.Describe(e).Message, cancellationToken)));
 
     private static async Task<(RedisConnection Connection, RoleReading Reading)> AskAsync(RedisMember member, RedisConnection? open)
     {
