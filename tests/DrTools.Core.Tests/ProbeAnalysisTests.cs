@@ -68,7 +68,8 @@ public sealed class ProbeAnalysisTests
         Assert.Equal(2, outage.LastBefore!.Sequence);
         Assert.Equal(6, outage.FirstAfter!.Sequence);
         Assert.Equal(0.69, outage.Duration!.Value.TotalSeconds, 6);
-        Assert.Equal(1, outage.FailedAttempts);
+        // Seq 3 and 4 failed as far as availability goes (a's acknowledgements of them were split brain), and seq 5.
+        Assert.Equal(3, outage.FailedAttempts);
         var split = ProbeAnalysis.SplitBrainWrites(samples, final, lost: [4]);
         Assert.Equal((2, 1), (split.Count, split.Lost));
         Assert.Equal(0.30, split.From!.Value.TotalSeconds, 6);
@@ -76,6 +77,24 @@ public sealed class ProbeAnalysisTests
         Assert.Equal(["a:1"], split.Members);
         // Without a final primary, a's late acknowledgements are availability, as before.
         Assert.Equal(4, ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.15)).LastBefore!.Sequence);
+    }
+
+    [Fact]
+    public void Clients_that_kept_writing_to_the_old_primary_are_in_the_window_until_the_final_one_acknowledged_them()
+    {
+        // A Sentinel switchover as an independent tester saw it: client 4 (a new connection for each write) failed once and
+        // found the new primary "b" (primary from 0.5) next; clients 1-3 kept their connections to "a", which acknowledged
+        // them until 11.5 (split brain: all lost), and reached b at 11.6. The window was client 4's reconnection, RTO "met".
+        var samples = FourClients(until: 12, (client, sent) => client == 4 && sent is >= 0.7 and < 0.75)
+            .Select(s => s.Sent >= TimeSpan.FromSeconds(0.75) && (s.Client == 4 || s.Sent >= TimeSpan.FromSeconds(11.6))
+                ? s with { Host = "b:1" } : s)
+            .ToList();
+        var final = new FinalPrimary("b:1", TimeSpan.FromSeconds(0.5));
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(0.4), final);
+        Assert.True(outage.Duration!.Value >= TimeSpan.FromSeconds(11), $"window {outage.Duration}");
+        Assert.Equal("b:1", outage.FirstAfter!.Host);
+        Assert.Equal([1, 2, 3, 4], outage.FailedClients);
+        Assert.Equal(outage.Duration, outage.Measured(samples));
     }
 
     [Fact]

@@ -88,13 +88,15 @@ public static class ProbeAnalysis
     /// </summary>
     /// <param name="final">
     /// When the drill observed until the topology settled: the final primary. A write another member acknowledged once
-    /// the final primary was one is then a split-brain write (<see cref="SplitBrainWrites"/>), not availability: the
-    /// outage ends at the first write the final primary acknowledged.
+    /// the final primary was one is then a split-brain write (<see cref="SplitBrainWrites"/>), not availability: a failed
+    /// attempt of its client, so each client's outage ends at the first write the final primary acknowledged.
     /// </param>
     public static Outage Outage(IReadOnlyList<ProbeSample> samples, TimeSpan fault, FinalPrimary? final = null)
     {
-        // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure.
-        samples = samples.Where(s => !s.Stopped && final?.SplitBrain(s) != true).ToList();
+        // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure. A
+        // split-brain write is a failure its client saw late (at its acknowledgement): left out, a client writing to the old
+        // primary for 11 s had no failure at all, and the window was another client's 0.05 s reconnection.
+        samples = samples.Where(s => !s.Stopped).Select(s => final?.SplitBrain(s) == true ? SplitBrainFailure(s, final) : s).ToList();
         if (samples.Count == 0) return new Outage(fault, null, null, 0);
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var gaps = samples.GroupBy(s => s.Client).Select(client => Gaps(client.ToList(), fault)).ToList();
@@ -123,6 +125,13 @@ public static class ProbeAnalysis
             FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(),
         };
     }
+
+    private static ProbeSample SplitBrainFailure(ProbeSample write, FinalPrimary final) => write with
+    {
+        Acknowledged = null,
+        Ended = write.Acknowledged,
+        Error = $"acknowledged by {write.Host}, not by the final primary {final.Server}: split brain",
+    };
 
     /// <summary>
     /// A gap between two consecutive acknowledgements of one client (To null: after its last one, to its last attempt),
