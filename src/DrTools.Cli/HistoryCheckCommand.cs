@@ -51,6 +51,10 @@ public static class HistoryCheckCommand
             Console.WriteLine($"the {verification.FiguresCompared} figure(s) of {verification.JournalFile} agree with the history");
         }
         foreach (var disagreement in verification.Disagreements) Console.WriteLine($"DISAGREES with the journal: {disagreement}");
+        foreach (var failure in verification.JournalFailures)
+        {
+            Console.WriteLine($"FAILED in the journal, on what the history does not hold (not re-checked here): {failure}");
+        }
         Console.WriteLine($"verdict: {(verification.Passed ? "PASS" : "FAIL")}");
     }
 

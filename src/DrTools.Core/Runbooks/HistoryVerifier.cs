@@ -31,18 +31,25 @@ public sealed record HistoryVerification(string HistoryFile, string? JournalFile
     IReadOnlyList<UndecidedDrill> NotDecided, IReadOnlyList<FigureDisagreement> Disagreements, int FiguresCompared,
     IReadOnlyList<HistoryObjective> Objectives)
 {
+    /// <summary>
+    /// The journal's drill steps that did not pass, as the journal says (integrity, recovery, alerts: what the history does
+    /// not hold, so not re-checked here): each one's verdict stands in this one, never a PASS over a failed drill.
+    /// </summary>
+    public IReadOnlyList<string> JournalFailures { get; init; } = [];
+
     /// <summary>What decided the verdict without a journal: the history's validity alone.</summary>
     public const string RuleWithoutJournal =
         "no journal.json beside it, so no objectives: any lost acknowledged write or split-brain write is a FAIL";
 
     /// <summary>
     /// The drill's verdict reproduced: with its journal, every figure agrees, every objective the drill's verdict takes is
-    /// met on the history's figures and no write is split brain; without one, nothing lost and nothing split brain. A drill
+    /// met on the history's figures, no write is split brain and the journal failed the drill on nothing the history does
+    /// not hold; without one, nothing lost and nothing split brain. A drill
     /// not decided (it ended with an error before its final read) is never a PASS.
     /// </summary>
     public bool Passed => NotDecided.Count == 0 && Drills.All(d => (d.SplitBrain?.Count ?? 0) == 0) && (JournalFile is null
         ? Drills.All(d => d.Valid)
-        : Disagreements.Count == 0 && Objectives.Where(o => o.Decides).All(o => o.Met == true));
+        : Disagreements.Count == 0 && JournalFailures.Count == 0 && Objectives.Where(o => o.Decides).All(o => o.Met == true));
 
     /// <summary>Whether the journal held the drill's lost writes to an objective: the RPO (its window, or 0 lost writes).</summary>
     public bool LossHeldToObjective(string drill) => Objectives.Any(o => o.Drill == drill && o.Decides
@@ -72,6 +79,7 @@ public static class HistoryVerifier
         var journal = RunJournal.Load(journalFile);
         var disagreements = new List<FigureDisagreement>();
         var objectives = new List<HistoryObjective>();
+        var journalFailures = new List<string>();
         var compared = 0;
         foreach (var drill in checks.Checked)
         {
@@ -81,6 +89,7 @@ public static class HistoryVerifier
                 disagreements.Add(new FigureDisagreement(drill.Drill, $"journal steps naming the drill: {steps.Count}, not 1", null, null));
                 continue;
             }
+            if (!steps[0].Succeeded) journalFailures.Add($"drill {drill.Drill}: {steps[0]}");
             var reported = steps[0].Measurements.Where(m => Decided(m.Name)).ToList();
             foreach (var name in reported.Select(m => m.Name).Union(drill.Figures.Select(f => f.Name)))
             {
@@ -98,7 +107,10 @@ public static class HistoryVerifier
                     ? figure with { Target = m.Target }
                     : null)));
         }
-        return new HistoryVerification(file, journalFile, checks.Checked, checks.Undecided, disagreements, compared, objectives);
+        return new HistoryVerification(file, journalFile, checks.Checked, checks.Undecided, disagreements, compared, objectives)
+        {
+            JournalFailures = journalFailures,
+        };
     }
 
     /// <summary>The figures a history decides, by name: the journal's others (recovery, HTTP, alerts) come from elsewhere.</summary>
