@@ -186,6 +186,27 @@ public sealed class RunbookExecutorTests
     }
 
     [Fact]
+    public async Task AllowDrill_on_a_target_of_another_engine_given_by_connection_strings_allows_its_drill()
+    {
+        // Was refused "not allowed for drills": the runbook's permission named the connection strings, not the members.
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
+        var addresses = string.Join(", ", sandbox.Members.Select(m => $"\"{Redis.RedisEngine.Address(sandbox, m)}\""));
+        var yaml = $$"""
+            name: Allowed drill
+            targets:
+              db: { engine: redis, connection: [{{addresses}}], allowDrill: true }
+            steps:
+              - { run: Invoke-DbFailover, with: { target: db, mode: Switchover, skipIntegrity: true } }
+            """;
+        var journal = await RunbookExecutor.RunAsync(RunbookParser.Parse(yaml, "allowed.yml"),
+            new RunbookRunOptions { HistoryRoot = history.Path }, CancellationToken.None);
+        Assert.True(journal.Steps[0].Status == StepStatus.Passed, journal.Steps[0].ToString());
+        Assert.EndsWith("(allowed for drills by the runbook)", journal.Targets["db"]);
+    }
+
+    [Fact]
     public async Task A_password_in_a_runbook_never_reaches_the_journal_or_the_reports()
     {
         using var history = new TemporaryRoot();

@@ -131,7 +131,13 @@ public static class RunbookExecutor
                     }
                     else if (target.Engine != Engines.StoreEngines.PostgreSql)
                     {
-                        var store = Engines.Stores.FromConnectionStrings(target.Engine, target.ConnectionStrings, allowDrillOn: target.AllowDrill ? target.ConnectionStrings : null);
+                        var store = Engines.Stores.FromConnectionStrings(target.Engine, target.ConnectionStrings);
+                        // allowDrill names every member, by the endpoint its connection string gives (not the string itself).
+                        if (target.AllowDrill)
+                        {
+                            store = Engines.Stores.FromConnectionStrings(target.Engine, target.ConnectionStrings,
+                                allowDrillOn: store.Members.Select(m => m.Endpoint).ToList());
+                        }
                         _run.DescribeTarget(target.Name, $"{store.Name} ({target.Engine}){(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
                         _run.AddTarget(target.Name, new(store, null));
                     }
