@@ -42,7 +42,8 @@ public sealed class FailoverTests
         Assert.Equal("streaming", oldPrimary.ReplicationState);
         Assert.Equal(2, oldPrimary.Timeline);
         Assert.True(result.Met);
-        Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "topology settled", "probes stopped"],
+        Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "topology settled", "probes stopped",
+                "topology read"],
             result.Timeline.Select(e => e.Name).Where(n => !n.Contains("acknowledged") && !n.Contains("answered")));
         Assert.Equal(result.Timeline.OrderBy(e => e.At).Select(e => e.Name), result.Timeline.Select(e => e.Name));
     }
@@ -587,6 +588,11 @@ public sealed class LocalControlTests
             // The journal's timeline carries it.
             Assert.Contains(Runbooks.StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 m => m.Name == "topology settled" && m.Detail == settled.Detail);
+            // After the probes, the topology is read once: the frozen member's connect timeout is the time it takes, and
+            // the timeline says so (it was read twice, each waiting out that timeout, and nothing said why).
+            var read = result.Timeline.Single(e => e.Name == "topology read");
+            Assert.Contains($"node0 (127.0.0.1:{sandbox.Members[0].Port}): unreachable", read.Detail);
+            Assert.True(read.At > result.Timeline.Single(e => e.Name == "probes stopped").At);
         }
         finally
         {

@@ -427,12 +427,18 @@ public static class FailoverDrill
     }
 
     /// <summary>Gives the rejoined old primary and the re-pointed standbys time to stream from the new primary, so the topology read afterwards is settled.</summary>
-    private static Task WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout, CancellationToken cancellationToken) =>
-        Polling.UntilAsync(async () =>
+    /// <summary>Waits until the standbys follow the new primary; returns the status read last.</summary>
+    private static async Task<ClusterStatus?> WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        ClusterStatus? status = null;
+        await Polling.UntilAsync(async () =>
         {
-            var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+            status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
             return status.Healthy || (!rejoined && status.Standbys.All(s => s.ReplicationState == "streaming"));
         }, timeout, TimeSpan.FromMilliseconds(50), cancellationToken);
+        return status;
+    }
 
     /// <summary>
     /// The drill failed or was cancelled part-way: put the cluster back as close to how it was found as possible

@@ -44,7 +44,9 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     /// result; <paramref name="settleAsync"/> runs before the topology is read (followers catching up), and the caller
     /// adds what only it knows with <c>with</c>.
     /// </summary>
-    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, Func<Task> settleAsync, CancellationToken cancellationToken) =>
+    /// <param name="settleAsync">Waits for the followers; returns the status it read last, the topology afterwards (null: none).</param>
+    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, Func<Task<Cluster.ClusterStatus?>> settleAsync,
+        CancellationToken cancellationToken) =>
         ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start, end.OldPrimary.Display, end.NewPrimary.Display, state,
             new PostgresReadback(end, settleAsync), cancellationToken);
 
@@ -80,6 +82,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var integrity = await readback.IntegrityAsync(cancellationToken);
         await readback.SettleAsync();
         var topology = await readback.TopologyAsync(cancellationToken);
+        // Reading it waits out the connect timeout of a member that does not answer (a frozen one): the timeline says so.
+        timeline.Mark("topology read", topology.Verdict);
         var figures = FromCheck(check, writes, reads, options, start);
         var unavailability = figures.WriteUnavailability;
         if (final is not null)
@@ -165,8 +169,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
 
     private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
-    private sealed class PostgresReadback(DrillEnd end, Func<Task> settleAsync) : IDrillReadback
+    private sealed class PostgresReadback(DrillEnd end, Func<Task<Cluster.ClusterStatus?>> settleAsync) : IDrillReadback
     {
+        /// <summary>The status the wait for the followers read last: read again, a frozen member held the drill 10 s more.</summary>
+        private Cluster.ClusterStatus? _settled;
+
         public string FinalNode => end.NewPrimary.Endpoint;
 
         public Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
@@ -175,9 +182,10 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
             end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
 
-        public Task SettleAsync() => settleAsync();
+        public async Task SettleAsync() => _settled = await settleAsync();
 
-        public Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
+        public async Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) =>
+            _settled ?? await Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
 
         public FinalPrimary? FinalPrimary => end.Final;
     }

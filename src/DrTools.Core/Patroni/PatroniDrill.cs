@@ -177,7 +177,7 @@ internal static class PatroniDrill
         {
             Final = final,
         };
-        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.CompletedTask, cancellationToken);
+        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.FromResult<Cluster.ClusterStatus?>(null), cancellationToken);
         return roles.WithSplitBrain(result) with
         {
             RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start),
