@@ -234,6 +234,9 @@ public sealed class HistoryCliTests
         Assert.Contains(lines, o => o.F == HistoryOperation.Read && o.Type == OperationOutcome.Ok);
         var fault = Assert.Single(lines, o => o.F == HistoryOperation.Fault);
         Assert.Contains("exit 3", fault.Description);
+        // Its command failed: the fault was never seen complete, and may or may not have taken effect (was "ok").
+        Assert.Null(fault.Complete);
+        Assert.Equal(OperationOutcome.Indeterminate, fault.Type);
         Assert.DoesNotContain(lines, o => o.F == HistoryOperation.FinalRead);
         var error = Assert.Single(lines, o => o.F == "drill-error");
         Assert.Equal("the drill ended with an error before its final read", error.Description);

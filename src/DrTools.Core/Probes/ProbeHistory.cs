@@ -85,6 +85,12 @@ public static class ProbeHistory
     {
         var drill = runId.ToString("N");
         var operations = Observed(drill, writes, reads, nemesis);
+        // A fault the drill never saw complete (its command failed, say) may or may not have taken effect.
+        if (nemesis is { Complete: null })
+        {
+            var fault = operations.FindIndex(o => o.F == HistoryOperation.Fault);
+            operations[fault] = operations[fault] with { Type = OperationOutcome.Indeterminate, Error = error.ReplaceLineEndings(" ") };
+        }
         operations.Add(new HistoryOperation
         {
             Drill = drill, Process = "drill", F = HistoryOperation.DrillError, Description = HistoryOperation.EndedBeforeFinalRead,
