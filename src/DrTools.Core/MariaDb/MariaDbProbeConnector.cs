@@ -16,8 +16,11 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
     public string ReadStatement => $"selects of the run's newest {Probe.ReadNewest} sequences";
     public string ProbeData => $"{MariaDbCluster.Schema}.{Probe.Table}";
 
-    /// <summary>The server refused the statement: read-only (1290, 1836) or a duplicate key (1062); it did not take effect.</summary>
-    public bool Refused(Exception error) => error is MySqlException { Number: 1290 or 1836 or 1062 };
+    /// <summary>
+    /// The server refused the statement: read-only (1290, 1836), a duplicate key (1062) or no such table (1146); it did
+    /// not take effect.
+    /// </summary>
+    public bool Refused(Exception error) => error is MySqlException { Number: 1290 or 1836 or 1062 or 1146 };
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
