@@ -119,17 +119,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
     {
         var builder = member.CreateBuilder();
         builder.ApplicationName = "drtools-role-watch";
-        var connection = new NpgsqlConnection(builder.ConnectionString);
-        try
-        {
-            await connection.OpenAsync();
-            return connection;
-        }
-        catch
-        {
-            await connection.DisposeAsync();
-            throw;
-        }
+        return await ConnectionOpening.OpenAsync(new NpgsqlConnection(builder.ConnectionString), CancellationToken.None);
     }
 
     private static Task<bool> HoldsAsync(DbMember member, Guid runId, long sequence, CancellationToken cancellationToken) =>
