@@ -580,7 +580,6 @@ public sealed class LocalControlTests
             if (stated.Groups[4].Success)
             {
                 Assert.True(At(2) <= At(4) && At(4) <= At(5) && At(5) <= At(1), settled.Detail);
-                Assert.True(At(5) - At(4) >= (At(1) - At(2)) / 2, $"not what held it longest: {settled.Detail}");
                 // The frozen member, or the new primary the clients had yet to reach: named by its address.
                 Assert.Contains(sandbox.Members, m => stated.Groups[6].Value.Contains($"127.0.0.1:{m.Port}", StringComparison.Ordinal));
             }
