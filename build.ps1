@@ -6,8 +6,8 @@
     Build    compiles the solution.
     Package  lays out the loadable module in output/DrTools/<version>/ (version from module/DrTools.psd1), with its
              MAML help generated from src/DrTools.PowerShell/Help/ and the shipped runbooks.
-    Test     runs the xunit suites (real PostgreSQL), publishes (below), and runs the Pester tests in tests/pester against
-             the packaged module and the packages.
+    Test     builds, publishes (below), and runs the xunit suites (real servers) beside the Pester tests in tests/pester,
+             which run against the packaged module and the packages.
              Pester 5 as installed, else the version pinned in Directory.Packages.props, restored from NuGet into
              output/modules/ (build/BuildTools.csproj).
     Publish  packages the module, then writes to output/publish/ the module's package for a PowerShell repository
@@ -84,24 +84,50 @@ switch ($Task) {
         if ($ownHistory) {
             $env:DRTOOLS_HISTORY = Join-Path ([IO.Path]::GetTempPath()) "drtools-test-history-$([guid]::NewGuid().ToString('n'))"
         }
-        # The xunit assemblies run side by side; each one's own duration is on its summary line ("Duration: ...").
+        # One build serves the xunit suites and the packages. The xunit assemblies (side by side, each one's own duration on
+        # its summary line) then run beside the Pester tests: both mostly wait on servers. Their output goes to a file,
+        # printed whole when they end, so neither suite's lines are cut into the other's.
         $clock = [Diagnostics.Stopwatch]::StartNew()
-        dotnet test "$root/DrTools.sln" -c $Configuration
-        $xunitExit = $LASTEXITCODE
-        Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $clock.Elapsed)"
+        Invoke-Dotnet build "$root/DrTools.sln" -c $Configuration
         # The packages too: a test installs them as users do.
         $env:DRTOOLS_PACKAGES = Invoke-Publish | Select-Object -Last 1
         $env:DRTOOLS_MODULE_MANIFEST = "$root/output/DrTools/$version/DrTools.psd1"
-        $pester = New-PesterConfiguration
-        # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
-        $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
-        $pester.Run.PassThru = $true
-        $pester.Output.Verbosity = 'Detailed'
-        $clock.Restart()
-        $result = Invoke-Pester -Configuration $pester
-        Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
+        Write-Host "suite time: build and packages $(Format-Elapsed $clock.Elapsed)"
+        $xunitLog = Join-Path ([IO.Path]::GetTempPath()) "drtools-xunit-$([guid]::NewGuid().ToString('n')).log"
+        # Each suite records its faults in a folder of its own: a fault list or `stop --all` in one suite must not
+        # see, or undo, the faults the other holds (each keeps the other's nftables tables: their maker is running).
+        $savedFaultState = $env:DRTOOLS_FAULT_STATE
+        $faultStates = 'xunit', 'pester' | ForEach-Object {
+            Join-Path ([IO.Path]::GetTempPath()) "drtools-test-faults-$_-$([guid]::NewGuid().ToString('n'))"
+        }
+        $xunitClock = [Diagnostics.Stopwatch]::StartNew()
+        $env:DRTOOLS_FAULT_STATE = $faultStates[0]
+        $xunit = Start-Process dotnet -ArgumentList 'test', "$root/DrTools.sln", '-c', $Configuration, '--no-build' -NoNewWindow `
+            -PassThru -RedirectStandardOutput $xunitLog -RedirectStandardError "$xunitLog.err"
+        $env:DRTOOLS_FAULT_STATE = $faultStates[1]
+        try {
+            $pester = New-PesterConfiguration
+            # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
+            $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
+            $pester.Run.PassThru = $true
+            $pester.Output.Verbosity = 'Detailed'
+            $clock.Restart()
+            $result = Invoke-Pester -Configuration $pester
+            Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
+            $xunit.WaitForExit()
+            Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $xunitClock.Elapsed)"
+            Get-Content $xunitLog, "$xunitLog.err" | Out-Host
+            $xunitExit = $xunit.ExitCode
+        }
+        finally {
+            # Stopped or failed before the xunit run ended: it does not outlive this one.
+            if (-not $xunit.HasExited) { $xunit.Kill($true); $xunit.WaitForExit() }
+            Remove-Item $xunitLog, "$xunitLog.err" -ErrorAction Ignore
+            Remove-Item $faultStates -Recurse -Force -ErrorAction Ignore
+            $env:DRTOOLS_FAULT_STATE = $savedFaultState
+        }
         if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
-        # xunit failing does not skip Pester: one run shows every failure.
+        # Both suites ran to their end: one run shows every failure.
         if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.
         if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {

@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Reflection;
+using System.Text.Json;
 using DrTools.Core.Processes;
 
 namespace DrTools.Cli.Tests;
@@ -7,7 +8,43 @@ namespace DrTools.Cli.Tests;
 /// <summary>A finished drtools: its stderr split into the progress lines of long operations and everything else (errors).</summary>
 public sealed record CliResult(int ExitCode, string StandardOutput, string StandardError, string Progress = "")
 {
-    public string All => StandardOutput + StandardError;
+    /// <summary>
+    /// What a failed assertion shows: the JSON output's unmet figures and stderr first, since CI prints only a
+    /// failure's first lines, then stdout.
+    /// </summary>
+    public string All => UnmetFigures() + StandardError + StandardOutput;
+
+    private string UnmetFigures()
+    {
+        if (!StandardOutput.TrimStart().StartsWith('{')) return "";
+        try
+        {
+            using var document = JsonDocument.Parse(StandardOutput);
+            var unmet = new List<string>();
+            CollectUnmet(document.RootElement, unmet);
+            return unmet.Count == 0 ? "" : $"not met: {string.Join("; ", unmet)}\n";
+        }
+        catch (JsonException)
+        {
+            return "";
+        }
+    }
+
+    private static void CollectUnmet(JsonElement element, List<string> unmet)
+    {
+        if (element.ValueKind == JsonValueKind.Array)
+        {
+            foreach (var item in element.EnumerateArray()) CollectUnmet(item, unmet);
+        }
+        if (element.ValueKind != JsonValueKind.Object) return;
+        if (element.TryGetProperty("met", out var met) && met.ValueKind == JsonValueKind.False && element.TryGetProperty("name", out var name))
+        {
+            var measured = element.TryGetProperty("measured", out var m) ? m.ToString() : "?";
+            var target = element.TryGetProperty("target", out var t) ? t.ToString() : "?";
+            unmet.Add($"{name.GetString()} {measured} (target {target})");
+        }
+        foreach (var property in element.EnumerateObject()) CollectUnmet(property.Value, unmet);
+    }
 }
 
 /// <summary>Runs the built drtools command as a real process.</summary>

@@ -82,15 +82,28 @@ public static class Sql
 /// <summary>An HTTP server on a free loopback port; each request is handed to <see cref="Handle"/> as it arrives.</summary>
 public abstract class LoopbackHttpServer : IDisposable
 {
-    private readonly System.Net.HttpListener _listener = new();
+    private readonly System.Net.HttpListener _listener;
     private readonly Task _serving;
     private readonly TaskCompletionSource _stopped = new();
 
     protected LoopbackHttpServer(string path)
     {
-        Url = $"http://127.0.0.1:{LoopbackPort.Free()}/{path}";
-        _listener.Prefixes.Add(Url);
-        _listener.Start();
+        // A free port can be taken by another process before the listener binds it: another one is tried then.
+        for (var attempt = 1; ; attempt++)
+        {
+            Url = $"http://127.0.0.1:{LoopbackPort.Free()}/{path}";
+            _listener = new System.Net.HttpListener();
+            _listener.Prefixes.Add(Url);
+            try
+            {
+                _listener.Start();
+                break;
+            }
+            catch (System.Net.HttpListenerException) when (attempt < 5)
+            {
+                _listener.Close();
+            }
+        }
         _serving = Task.Run(async () =>
         {
             while (_listener.IsListening)

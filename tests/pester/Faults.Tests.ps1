@@ -36,12 +36,19 @@ Describe 'Faults in PowerShell' {
         $ps = [powershell]::Create()
         $null = $ps.AddScript("Import-Module '$ModuleManifest'; Get-DrSandbox -Id '$($Sandbox.Id)' -Path '$Root' | Start-DrFault -Kind Freeze -Member node1 -Duration 2m -Confirm:`$false")
         $handle = $ps.BeginInvoke()
-        $deadline = [DateTime]::UtcNow.AddSeconds(60)
-        while (-not (Get-DrFault) -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 50 }
-        (Get-DrFault).Kind | Should -Be 'Freeze' -Because "the fault must be in effect ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
-        ($Sandbox | Test-DrFault).Frozen | Should -Not -BeNullOrEmpty
-        $ps.Stop()
-        $ps.Dispose()
+        try {
+            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            while (-not ($Sandbox | Test-DrFault).Frozen -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) {
+                Start-Sleep -Milliseconds 50
+            }
+            (Get-DrFault).Kind | Should -Be 'Freeze' -Because "the fault must be in effect ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
+            ($Sandbox | Test-DrFault).Frozen | Should -Not -BeNullOrEmpty
+        }
+        finally {
+            # Also when an assertion failed: the held fault must not stay to break the tests after this one.
+            $ps.Stop()
+            $ps.Dispose()
+        }
         $trace = $Sandbox | Test-DrFault
         $trace.Clear | Should -BeTrue -Because "$trace"
     }
