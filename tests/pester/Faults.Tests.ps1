@@ -53,6 +53,22 @@ Describe 'Faults in PowerShell' {
         $trace.Clear | Should -BeTrue -Because "$trace"
     }
 
+    It 'gives up on a frozen member of a sandbox after -ConnectTimeout' {
+        $fault = $Sandbox | Start-DrFault -Kind Freeze -Member node1 -Confirm:$false
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $status = $Sandbox | Get-DbClusterStatus -ConnectTimeout 2s
+            $watch.Stop()
+        }
+        finally {
+            Stop-DrFault -Id $fault.Id -Confirm:$false
+        }
+        $status.Verdict | Should -BeLike '*node1 (127.0.0.1:*): unreachable: no answer within 2s*'
+        # A bound, not a rate: 10 s (the default) when the timeout is dropped; 2 s and a second look at the port when it is not.
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 8
+        ($Sandbox | Test-DrFault).Clear | Should -BeTrue
+    }
+
     It 'is the fault of a failover drill: the primary cut off, failed over, fenced, the partition lifted' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Partition -Rejoin -RtoSeconds 30 -Confirm:$false
         $result.RecoveredBy | Should -Be 'DrTools'
