@@ -69,6 +69,22 @@ Describe 'Faults in PowerShell' {
         ($Sandbox | Test-DrFault).Clear | Should -BeTrue
     }
 
+    It 'records a failover run on its own that ends with an error: the step failed, and the drill-error line in history.jsonl' {
+        $history = Join-Path $Root 'history'
+        $failure = { $Sandbox | Invoke-DbFailover -Mode Failover -FaultCommand 'exit 3' -SkipIntegrity -HistoryPath $history -Confirm:$false -ErrorAction Stop } |
+            Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike '*fault command for node0*(exit code 3)*'
+        $file = @(Get-ChildItem $history -Recurse -Filter journal.json)
+        $file.Count | Should -Be 1 -Because 'the drill is recorded as on success'
+        $journal = Get-Content $file[0].FullName -Raw | ConvertFrom-Json
+        $journal.status, $journal.steps[0].status | Should -Be 'failed', 'failed'
+        $journal.steps[0].message | Should -Be $failure.Exception.Message
+        $lines = Get-Content (Join-Path $file[0].DirectoryName 'history.jsonl') | ConvertFrom-Json
+        @($lines | Where-Object f -EQ 'write').Count | Should -BeGreaterThan 0
+        ($lines | Where-Object f -EQ 'drill-error').error | Should -Be $failure.Exception.Message
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
+    }
+
     It 'is the fault of a failover drill: the primary cut off, failed over, fenced, the partition lifted' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Partition -Rejoin -RtoSeconds 30 -Confirm:$false
         $result.RecoveredBy | Should -Be 'DrTools'
