@@ -112,7 +112,8 @@ public static class FailoverCommand
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                Record(parse, Console.Error, history => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, history, source));
+                Record(parse, Console.Error,
+                    history => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, history, source));
                 throw;
             }
         }
@@ -198,7 +199,8 @@ public static class FailoverCommand
             FailoverResult result;
             using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", parse.GetValue(json)))
             {
-                result = await options.RunAsync(parse, plan, () => recovery.RunAsync(plan, failover with { Progress = progress }, token), "drtools failover", token);
+                result = await options.RunAsync(parse, plan, () => recovery.RunAsync(plan, failover with { Progress = progress }, token),
+                    "drtools failover", token);
             }
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);

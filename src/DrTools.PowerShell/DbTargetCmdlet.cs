@@ -26,7 +26,8 @@ public abstract class DbTargetCmdlet : DrCmdlet
     [ValidateSet("PostgreSQL", "MariaDB", "Redis", IgnoreCase = true)]
     public string Engine { get; set; } = "PostgreSQL";
 
-    [Parameter(HelpMessage = "How long to wait for each member (of a sandbox too) to answer before reporting it unreachable, e.g. 5s (default 10s).")]
+    [Parameter(HelpMessage = "How long to wait for each member (a sandbox's too) to answer before reporting it unreachable, e.g. 5s "
+        + "(default 10s).")]
     [DurationTransformation(Positive = true)]
     public TimeSpan ConnectTimeout { get; set; } = DbMember.DefaultConnectTimeout;
 

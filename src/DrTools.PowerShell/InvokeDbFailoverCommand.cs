@@ -180,7 +180,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             catch (Exception e) when (recorded && !token.IsCancellationRequested)
             {
                 // Recorded before the error ends the cmdlet, as a run records a drill step that throws; said on the pipeline thread.
-                Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"), queue.Post);
+                Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"),
+                    queue.Post);
                 throw;
             }
         }, plan.Target.Name);

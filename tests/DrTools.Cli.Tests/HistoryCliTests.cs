@@ -138,11 +138,12 @@ public sealed class HistoryCliTests
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(sandbox.Directory, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;
+        var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(sandbox.Directory, "sandbox.json"))).RootElement
+            .GetProperty("password").GetString()!;
 
         // The fault is a command that fails: the drill ends with an error after its probes started and the fault was issued.
-        var drill = await Drtools.RunAsync(TimeSpan.FromMinutes(3), "failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover",
-            "--fault-command", "exit 3", "--no-integrity", "--history", history.Path);
+        var drill = await Drtools.RunAsync(TimeSpan.FromMinutes(3), "failover", "--sandbox", sandbox.Id, "--root", root.Path,
+            "--mode", "failover", "--fault-command", "exit 3", "--no-integrity", "--history", history.Path);
         Assert.True(drill.ExitCode == 2, drill.All);
         var journal = Drtools.OnlyJournal(history.Path);
         Assert.True(journal is not null, $"no journal in the drill history\n{drill.All}");
@@ -167,7 +168,8 @@ public sealed class HistoryCliTests
 
         var check = await Drtools.RunAsync("history", "check", journal.Folder!);
         Assert.True(check.ExitCode == 1, check.All);
-        Assert.Contains($"drill {step.Drill}: not decided: the drill ended with an error before its final read: {error.Error} (", check.StandardOutput);
+        Assert.Contains($"drill {step.Drill}: not decided: the drill ended with an error before its final read: {error.Error} (",
+            check.StandardOutput);
         Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
     }
 

@@ -71,8 +71,11 @@ Describe 'Faults in PowerShell' {
 
     It 'records a failover run on its own that ends with an error: the step failed, and the drill-error line in history.jsonl' {
         $history = Join-Path $Root 'history'
-        $failure = { $Sandbox | Invoke-DbFailover -Mode Failover -FaultCommand 'exit 3' -SkipIntegrity -HistoryPath $history -Confirm:$false -ErrorAction Stop } |
-            Should -Throw -PassThru
+        $failure = {
+            $Sandbox |
+                Invoke-DbFailover -Mode Failover -FaultCommand 'exit 3' -SkipIntegrity -HistoryPath $history -Confirm:$false `
+                    -ErrorAction Stop
+        } | Should -Throw -PassThru
         $failure.Exception.Message | Should -BeLike '*fault command for node0*(exit code 3)*'
         $file = @(Get-ChildItem $history -Recurse -Filter journal.json)
         $file.Count | Should -Be 1 -Because 'the drill is recorded as on success'

@@ -10,7 +10,8 @@ public sealed class MariaDbMember : Engines.StoreMember
 {
     private readonly string _connectionString;
 
-    private MariaDbMember(string name, string host, int port, string userName, string connectionString, TimeSpan connectTimeout) : base(name, host, port)
+    private MariaDbMember(string name, string host, int port, string userName, string connectionString, TimeSpan connectTimeout)
+        : base(name, host, port)
     {
         UserName = userName;
         _connectionString = connectionString;
@@ -67,20 +68,24 @@ public sealed class MariaDbMember : Engines.StoreMember
         {
             return await ConnectionOpening.OpenAsync(new MySqlConnection(_connectionString), deadline.Token);
         }
-        catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or EndOfStreamException or FormatException
-            or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            or EndOfStreamException or FormatException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
             // Silent until the timeout: frozen, or another engine's server waiting for the client to speak first.
             if (!TimedOut(e)) throw Describe(e);
             if (await Postgres.ForeignServerProbe.DescribeAsync(Host, Port, cancellationToken) is { } other)
             {
-                throw new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({other}); is it another engine's port?", DrErrorKind.ConnectionFailed, e);
+                throw new DrToolsException(
+                    $"{Display}: the server there does not answer as MariaDB or MySQL ({other}); is it another engine's port?",
+                    DrErrorKind.ConnectionFailed, e);
             }
-            throw new DrToolsException($"{Display}: cannot connect: no answer within {DurationText.Format(ConnectTimeout)}", DrErrorKind.Timeout, e);
+            throw new DrToolsException($"{Display}: cannot connect: no answer within {DurationText.Format(ConnectTimeout)}",
+                DrErrorKind.Timeout, e);
         }
     }
 
-    private static bool TimedOut(Exception e) => e is OperationCanceledException or TimeoutException or MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }
+    private static bool TimedOut(Exception e) =>
+        e is OperationCanceledException or TimeoutException or MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }
         || e.InnerException is { } inner && TimedOut(inner);
 
     /// <summary>A failure on this member in one line: wrong credentials, nothing listening, or a server that is not MariaDB.</summary>

@@ -273,7 +273,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
-            (status, message) = (StepStatus.Failed, FailureMessage(e));
+            (status, message) = (StepStatus.Failed, StepFailure.Message(e));
         }
         if (outcome is not null)
         {
@@ -292,7 +292,7 @@ internal sealed class DrillRun : IAsyncDisposable
         });
         if (!record.Succeeded && step.Section != RunbookSection.Cleanup)
         {
-            AddIssue(Issue(record, step.ContinueOnError));
+            AddIssue(StepFailure.Issue(record, step.ContinueOnError));
             if (step.Remediation is { } remediation) AddRemediation($"{record.Label}: {remediation}");
         }
         if (step.Section == RunbookSection.Cleanup)
@@ -327,21 +327,6 @@ internal sealed class DrillRun : IAsyncDisposable
             return found;
         }
     }
-
-    /// <summary>What a step that threw <paramref name="e"/> failed with, in one line: a DrTools error as it says it, any other with its type.</summary>
-    internal static string FailureMessage(Exception e) => e is DrToolsException ? e.Message : $"{e.GetType().Name}: {e.Message.Split('\n')[0]}";
-
-    /// <summary>The report's issue for a step that did not succeed.</summary>
-    internal static string Issue(StepRecord record, bool continueOnError) =>
-        $"{record.Label} ({record.Operation}) {Describe(record.Status)}: {record.Message}{(continueOnError ? " (continueOnError: the run went on)" : "")}";
-
-    private static string Describe(StepStatus status) => status switch
-    {
-        StepStatus.TimedOut => "timed out",
-        StepStatus.Aborted => "was stopped by an abort condition",
-        StepStatus.Cancelled => "was cancelled",
-        _ => "failed",
-    };
 
     /// <summary>Marks the section's pending steps skipped, saying why.</summary>
     public void SkipRemaining(RunbookSection section, string reason)

@@ -22,18 +22,22 @@ public static class FailoverJournal
     /// failed with the error, and history.jsonl with what its probes observed and the drill-error line in place of the
     /// final read (none when it failed before its probes started), so <c>drtools history check</c> says it is not decided.
     /// </summary>
-    public static RunJournal RecordFailure(Exception failure, FailoverPlan plan, DateTimeOffset startedAt, TimeSpan duration, string? historyRoot,
-        string source, string? tester = null)
+    public static RunJournal RecordFailure(Exception failure, FailoverPlan plan, DateTimeOffset startedAt, TimeSpan duration,
+        string? historyRoot, string source, string? tester = null)
     {
         var history = Probes.ProbeHistory.CarriedBy(failure) ?? [];
         var runId = history.Count > 0 ? Guid.ParseExact(history[0].Drill, "N") : Guid.NewGuid();
-        var journal = Skeleton(runId, $"{plan.Mode} of {plan.Target.Name}", plan.Target.Name, startedAt, duration, RunEnvironment.DescribeServers(plan.Before), tester);
+        var journal = Skeleton(runId, $"{plan.Mode} of {plan.Target.Name}", plan.Target.Name, startedAt, duration,
+            RunEnvironment.DescribeServers(plan.Before), tester);
         var step = Step(runId, plan.Mode, duration) with
         {
-            Status = StepStatus.Failed, Message = DrillRun.FailureMessage(failure), Drill = history.Count > 0 ? history[0].Drill : null,
+            Status = StepStatus.Failed, Message = StepFailure.Message(failure), Drill = history.Count > 0 ? history[0].Drill : null,
         };
-        return Write(journal with { Source = source, Status = RunStatus.Failed, Steps = [step], Issues = [DrillRun.Issue(step, continueOnError: false)] },
-            history, historyRoot);
+        var failed = journal with
+        {
+            Source = source, Status = RunStatus.Failed, Steps = [step], Issues = [StepFailure.Issue(step, continueOnError: false)],
+        };
+        return Write(failed, history, historyRoot);
     }
 
     /// <summary>Writes the journal, its reports and history.jsonl into a new folder of the drill history, all or none.</summary>

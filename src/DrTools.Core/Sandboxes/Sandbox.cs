@@ -99,7 +99,9 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// <summary><see cref="Target"/> whose members are given up on after <paramref name="connectTimeout"/> (--connect-timeout).</summary>
     public DbTarget TargetWithin(TimeSpan? connectTimeout) => Engine != Engines.StoreEngines.PostgreSql
         ? throw new DrToolsException($"sandbox {Id} is a {Engine} sandbox; this operation is for PostgreSQL (pass a PostgreSQL sandbox or connection strings).", DrErrorKind.InvalidArgument)
-        : new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name, connectTimeout: connectTimeout)).ToList(), AllowDrill: true)
+        : new($"sandbox {Id}",
+            Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name, connectTimeout: connectTimeout)).ToList(),
+            AllowDrill: true)
     {
         HaManager = Topology == SandboxTopology.Patroni ? new Patroni.PatroniManager(PatroniNodes.Select(n => n.RestUrl).ToList()) : null,
     };
