@@ -112,7 +112,7 @@ public sealed class TargetOptions
         var members = parse.GetValue(Members) ?? [];
         if (parse.GetValue(Sandbox) is { } sandbox && members.Length == 0)
         {
-            var cluster = Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Cluster;
+            var cluster = Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).ClusterWithin(parse.GetValue(ConnectTimeout));
             return cluster is DbTarget ? Resolve(parse) : cluster;
         }
         // No member, or both, or PostgreSQL's: Resolve says what is wrong or reads them.
@@ -133,7 +133,7 @@ public sealed class TargetOptions
         {
             (0, null) => throw new DrToolsException("name the cluster: --member CONNECTION-STRING (repeat for each member) or --sandbox ID.", DrErrorKind.InvalidArgument),
             (> 0, not null) => throw new DrToolsException("give either --member or --sandbox, not both.", DrErrorKind.InvalidArgument),
-            (_, not null) => Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).Target,
+            (_, not null) => Core.Sandboxes.Sandbox.Open(sandbox, parse.GetValue(Root)).TargetWithin(parse.GetValue(ConnectTimeout)),
             _ => DbTarget.FromConnectionStrings(members, connectTimeout: parse.GetValue(ConnectTimeout), allowDrillOn: parse.GetValue(AllowDrillOn)),
         };
         return parse.GetValue(Patroni) is { Length: > 0 } urls ? target with { HaManager = Core.Patroni.PatroniManager.Parse(urls) } : target;

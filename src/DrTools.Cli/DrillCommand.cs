@@ -54,7 +54,9 @@ public static class DrillCommand
             FailoverResult result;
             using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", json: false))
             {
-                result = await FailoverDrill.RunAsync(plan, control, options with { Progress = progress }, token);
+                var drilled = options with { Progress = progress };
+                result = await failover.RunAsync(parse, plan, () => FailoverDrill.RunAsync(plan, control, drilled, token), "drtools drill",
+                    token);
             }
             Output.Failover(result);
             failover.Record(parse, result, "drtools drill", json: false);

@@ -95,13 +95,35 @@ public static class FailoverCommand
         /// Records the drill in the drill history as a run of its own, unless --no-history, and says where (on standard
         /// error with --json, whose standard output is the result). The drill ran either way: a failure to record is said, not fatal.
         /// </summary>
-        public void Record(ParseResult parse, FailoverResult result, string source, bool json)
+        public void Record(ParseResult parse, FailoverResult result, string source, bool json) =>
+            Record(parse, json ? Console.Error : Console.Out, history => FailoverJournal.Record(result, history, source));
+
+        /// <summary>
+        /// Runs the drill. One that ends with an error is recorded as a run records a drill step that throws (the step
+        /// failed with the error, history.jsonl with the drill-error line), its folder said on standard error before the error is.
+        /// </summary>
+        public async Task<FailoverResult> RunAsync(ParseResult parse, FailoverPlan plan, Func<Task<FailoverResult>> drill, string source,
+            CancellationToken cancellationToken)
+        {
+            var clock = new MonotonicClock();
+            try
+            {
+                return await drill();
+            }
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            {
+                Record(parse, Console.Error,
+                    history => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, history, source));
+                throw;
+            }
+        }
+
+        private void Record(ParseResult parse, TextWriter said, Func<string?, RunJournal> record)
         {
             if (parse.GetValue(NoHistory)) return;
             try
             {
-                var journal = FailoverJournal.Record(result, parse.GetValue(History), source);
-                (json ? Console.Error : Console.Out).WriteLine($"journal, reports and probe history: {journal.Folder}");
+                said.WriteLine($"journal, reports and probe history: {record(parse.GetValue(History)).Folder}");
             }
             catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
             {
@@ -177,7 +199,8 @@ public static class FailoverCommand
             FailoverResult result;
             using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", parse.GetValue(json)))
             {
-                result = await recovery.RunAsync(plan, failover with { Progress = progress }, token);
+                result = await options.RunAsync(parse, plan, () => recovery.RunAsync(plan, failover with { Progress = progress }, token),
+                    "drtools failover", token);
             }
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);

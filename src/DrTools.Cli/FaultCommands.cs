@@ -39,7 +39,7 @@ public static class FaultCommands
             var probe = http.Read(parse);
             if (probe is not null && parse.GetValue(duration) is null) throw new Core.DrToolsException("--http-probe runs while a fault is held: give --duration too.", Core.DrErrorKind.InvalidArgument);
             var sandbox = target.OpenSandbox(parse);
-            var request = await FaultTargets.ResolveAsync(parse.GetValue(kind), sandbox?.Target ?? target.Resolve(parse), sandbox, parse.GetValue(on),
+            var request = await FaultTargets.ResolveAsync(parse.GetValue(kind), target.Resolve(parse), sandbox, parse.GetValue(on),
                 FaultTargets.ParseParameters(parse.GetValue(arguments) ?? []), parse.GetValue(dataDirectories), token);
             var description = Faults.Plan(request);
             if (parse.GetValue(whatIf))

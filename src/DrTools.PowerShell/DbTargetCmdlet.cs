@@ -26,14 +26,15 @@ public abstract class DbTargetCmdlet : DrCmdlet
     [ValidateSet("PostgreSQL", "MariaDB", "Redis", IgnoreCase = true)]
     public string Engine { get; set; } = "PostgreSQL";
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "How long to wait for each member to answer before reporting it unreachable, e.g. 5s (default 10s).")]
+    [Parameter(HelpMessage = "How long to wait for each member (a sandbox's too) to answer before reporting it unreachable, e.g. 5s "
+        + "(default 10s).")]
     [DurationTransformation(Positive = true)]
     public TimeSpan ConnectTimeout { get; set; } = DbMember.DefaultConnectTimeout;
 
     /// <param name="allowDrillOn">Endpoints the user explicitly allowed destructive drills on.</param>
     protected DbTarget ResolveTarget(IReadOnlyCollection<string>? allowDrillOn = null)
     {
-        if (Sandbox is not null) return Sandbox.Target;
+        if (Sandbox is not null) return Sandbox.TargetWithin(ConnectTimeout);
         if (Core.Engines.StoreEngines.Parse(Engine) != Core.Engines.StoreEngines.PostgreSql)
         {
             throw new Core.DrToolsException($"{MyInvocation.MyCommand.Name} works on PostgreSQL clusters; -Engine {Engine} is not supported by it.", Core.DrErrorKind.InvalidArgument);
@@ -45,7 +46,7 @@ public abstract class DbTargetCmdlet : DrCmdlet
     /// <summary>The cluster of any engine: the sandbox's, or the connection strings' under -Engine.</summary>
     protected Core.Engines.IDrillTarget ResolveStore(IReadOnlyCollection<string>? allowDrillOn = null)
     {
-        if (Sandbox is not null) return Sandbox.Cluster;
+        if (Sandbox is not null) return Sandbox.ClusterWithin(ConnectTimeout);
         var network = Credential?.GetNetworkCredential();
         return Core.Engines.Stores.FromConnectionStrings(Engine, ConnectionString, network?.UserName is { Length: > 0 } user ? user : null, network?.Password, ConnectTimeout, allowDrillOn);
     }

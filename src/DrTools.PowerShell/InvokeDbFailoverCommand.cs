@@ -166,30 +166,43 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;
-        var result = RunWithProgress($"{plan.Mode} of {plan.Target.Name}", (queue, progress, token) =>
+        // Inside a run's step the run records the drill, history included, and a drill that throws as a failed step.
+        var recorded = !NoHistory && !StepScript.Running;
+        var historyRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+        var result = RunWithProgress($"{plan.Mode} of {plan.Target.Name}", async (queue, progress, token) =>
         {
             pipeline = queue;
-            return recovery.RunAsync(plan, options with { Progress = progress }, token);
+            var clock = new MonotonicClock();
+            try
+            {
+                return await recovery.RunAsync(plan, options with { Progress = progress }, token);
+            }
+            catch (Exception e) when (recorded && !token.IsCancellationRequested)
+            {
+                // Recorded before the error ends the cmdlet, as a run records a drill step that throws; said on the pipeline thread.
+                Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"),
+                    queue.Post);
+                throw;
+            }
         }, plan.Target.Name);
         WriteObject(result);
-        // Inside a run's step the run records the drill, history included.
-        if (!NoHistory && !StepScript.Running) Record(result);
+        if (recorded) Record(() => FailoverJournal.Record(result, historyRoot, "Invoke-DbFailover"), write => write());
     }
 
     /// <summary>
-    /// Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning.
+    /// Records the drill in the drill history as a run of its own; it ran either way, so a failure to record is a warning,
+    /// written through <paramref name="onPipeline"/>.
     /// </summary>
-    private void Record(FailoverResult result)
+    private void Record(Func<RunJournal> record, Action<Action> onPipeline)
     {
         try
         {
-            var history = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
-            var journal = FailoverJournal.Record(result, history, "Invoke-DbFailover");
-            WriteVerbose($"journal, reports and probe history: {journal.Folder}");
+            var journal = record();
+            onPipeline(() => WriteVerbose($"journal, reports and probe history: {journal.Folder}"));
         }
         catch (Exception e) when (e is DrToolsException or IOException or UnauthorizedAccessException)
         {
-            WriteWarning($"the drill ran, but it could not be recorded in the drill history: {e.Message}");
+            onPipeline(() => WriteWarning($"the drill ran, but it could not be recorded in the drill history: {e.Message}"));
         }
     }
 }

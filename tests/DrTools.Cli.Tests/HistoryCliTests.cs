@@ -133,6 +133,47 @@ public sealed class HistoryCliTests
     }
 
     [Fact]
+    public async Task A_failover_run_on_its_own_that_ends_with_an_error_is_recorded_and_history_check_says_it_is_not_decided()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(sandbox.Directory, "sandbox.json"))).RootElement
+            .GetProperty("password").GetString()!;
+
+        // The fault is a command that fails: the drill ends with an error after its probes started and the fault was issued.
+        var drill = await Drtools.RunAsync(TimeSpan.FromMinutes(3), "failover", "--sandbox", sandbox.Id, "--root", root.Path,
+            "--mode", "failover", "--fault-command", "exit 3", "--no-integrity", "--history", history.Path);
+        Assert.True(drill.ExitCode == 2, drill.All);
+        var journal = Drtools.OnlyJournal(history.Path);
+        Assert.True(journal is not null, $"no journal in the drill history\n{drill.All}");
+        var step = Assert.Single(journal.Steps);
+        Assert.Equal(("drtools failover", RunStatus.Failed, StepStatus.Failed), (journal.Source, journal.Status, step.Status));
+        Assert.Contains("fault command for node0", step.Message);
+        Assert.Contains("(exit code 3)", step.Message);
+        Assert.Contains($"step 1: Failover (Invoke-DbFailover) failed: {step.Message}", journal.Issues);
+        // The folder first, as on success, then the error as today: one line, no stack trace.
+        Assert.Equal([$"journal, reports and probe history: {journal.Folder}", $"drtools: {step.Message}"],
+            drill.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+
+        var operations = ProbeHistory.Load(Path.Combine(journal.Folder!, ProbeHistory.FileName));
+        Assert.NotNull(step.Drill);
+        Assert.All(operations, o => Assert.Equal(step.Drill, o.Drill));
+        Assert.Contains(operations, o => o.F == HistoryOperation.Write && o.Type == OperationOutcome.Ok);
+        Assert.Contains(operations, o => o.F == HistoryOperation.Fault && o.Description!.Contains("exit 3"));
+        var error = Assert.Single(operations, o => o.F == HistoryOperation.DrillError);
+        Assert.Equal(step.Message!.ReplaceLineEndings(" "), error.Error);
+        foreach (var file in Directory.GetFiles(journal.Folder!)) Assert.DoesNotContain(password, File.ReadAllText(file));
+        Assert.DoesNotContain(password, drill.All);
+
+        var check = await Drtools.RunAsync("history", "check", journal.Folder!);
+        Assert.True(check.ExitCode == 1, check.All);
+        Assert.Contains($"drill {step.Drill}: not decided: the drill ended with an error before its final read: {error.Error} (",
+            check.StandardOutput);
+        Assert.EndsWith("verdict: FAIL", check.StandardOutput.Trim());
+    }
+
+    [Fact]
     public async Task Lost_writes_without_an_RPO_objective_pass_the_drill_and_its_history_check_and_fail_by_the_rule_without_a_journal()
     {
         using var root = new TemporaryRoot();

@@ -53,6 +53,41 @@ Describe 'Faults in PowerShell' {
         $trace.Clear | Should -BeTrue -Because "$trace"
     }
 
+    It 'gives up on a frozen member of a sandbox after -ConnectTimeout' {
+        $fault = $Sandbox | Start-DrFault -Kind Freeze -Member node1 -Confirm:$false
+        try {
+            $watch = [Diagnostics.Stopwatch]::StartNew()
+            $status = $Sandbox | Get-DbClusterStatus -ConnectTimeout 2s
+            $watch.Stop()
+        }
+        finally {
+            Stop-DrFault -Id $fault.Id -Confirm:$false
+        }
+        $status.Verdict | Should -BeLike '*node1 (127.0.0.1:*): unreachable: no answer within 2s*'
+        # A bound, not a rate: 10 s (the default) when the timeout is dropped; 2 s and a second look at the port when it is not.
+        $watch.Elapsed.TotalSeconds | Should -BeLessThan 8
+        ($Sandbox | Test-DrFault).Clear | Should -BeTrue
+    }
+
+    It 'records a failover run on its own that ends with an error: the step failed, and the drill-error line in history.jsonl' {
+        $history = Join-Path $Root 'history'
+        $failure = {
+            $Sandbox |
+                Invoke-DbFailover -Mode Failover -FaultCommand 'exit 3' -SkipIntegrity -HistoryPath $history -Confirm:$false `
+                    -ErrorAction Stop
+        } | Should -Throw -PassThru
+        $failure.Exception.Message | Should -BeLike '*fault command for node0*(exit code 3)*'
+        $file = @(Get-ChildItem $history -Recurse -Filter journal.json)
+        $file.Count | Should -Be 1 -Because 'the drill is recorded as on success'
+        $journal = Get-Content $file[0].FullName -Raw | ConvertFrom-Json
+        $journal.status, $journal.steps[0].status | Should -Be 'failed', 'failed'
+        $journal.steps[0].message | Should -Be $failure.Exception.Message
+        $lines = Get-Content (Join-Path $file[0].DirectoryName 'history.jsonl') | ConvertFrom-Json
+        @($lines | Where-Object f -EQ 'write').Count | Should -BeGreaterThan 0
+        ($lines | Where-Object f -EQ 'drill-error').error | Should -Be $failure.Exception.Message
+        ($Sandbox | Get-DbClusterStatus).Healthy | Should -BeTrue
+    }
+
     It 'is the fault of a failover drill: the primary cut off, failed over, fenced, the partition lifted' {
         $result = $Sandbox | Invoke-DbFailover -Mode Failover -Fault Partition -Rejoin -RtoSeconds 30 -Confirm:$false
         $result.RecoveredBy | Should -Be 'DrTools'

@@ -17,8 +17,10 @@ public interface IStoreEngine
     /// <summary>Builds a primary and <see cref="SandboxOptions.Standbys"/> replicas into a reserved sandbox on 127.0.0.1.</summary>
     Task BuildSandboxAsync(Sandbox sandbox, SandboxOptions options, CancellationToken cancellationToken);
 
-    /// <summary>A sandbox's members as a cluster DrTools may drill, with their processes.</summary>
-    IReplicaSet Cluster(Sandbox sandbox);
+    /// <summary>
+    /// A sandbox's members as a cluster DrTools may drill, with their processes, each given up on after <paramref name="connectTimeout"/>.
+    /// </summary>
+    IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null);
 
     /// <summary>A cluster given by connection strings (one per member), allowed for drills only on the members named.</summary>
     IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn);

@@ -17,8 +17,10 @@ public sealed class MariaDbEngine : IStoreEngine
     public string Name => StoreEngines.MariaDb;
     public string DisplayName => "MariaDB";
 
-    public IReplicaSet Cluster(Sandbox sandbox) => new MariaDbCluster($"sandbox {sandbox.Id}",
-        sandbox.Members.Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m), 0, name: m.Name)).ToList(), allowDrill: true, new Processes(sandbox));
+    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new MariaDbCluster($"sandbox {sandbox.Id}",
+        sandbox.Members.Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m), 0, name: m.Name, connectTimeout: connectTimeout))
+            .ToList(),
+        allowDrill: true, new Processes(sandbox));
 
     public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         MariaDbCluster.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);

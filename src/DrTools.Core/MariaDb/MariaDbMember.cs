@@ -10,13 +10,17 @@ public sealed class MariaDbMember : Engines.StoreMember
 {
     private readonly string _connectionString;
 
-    private MariaDbMember(string name, string host, int port, string userName, string connectionString) : base(name, host, port)
+    private MariaDbMember(string name, string host, int port, string userName, string connectionString, TimeSpan connectTimeout)
+        : base(name, host, port)
     {
         UserName = userName;
         _connectionString = connectionString;
+        ConnectTimeout = connectTimeout;
     }
 
     public string UserName { get; }
+
+    public TimeSpan ConnectTimeout { get; }
 
     /// <summary>The password, for a replica's CHANGE MASTER TO (sent to the server, never shown).</summary>
     internal string Password => new MySqlConnectionStringBuilder(_connectionString).Password;
@@ -48,24 +52,41 @@ public sealed class MariaDbMember : Engines.StoreMember
         if (userName is not null) builder.UserID = userName;
         if (password is not null) builder.Password = password;
         builder.Pooling = false;
-        builder.ConnectionTimeout = (uint)Math.Max(1, Math.Ceiling((connectTimeout ?? Postgres.DbMember.DefaultConnectTimeout).TotalSeconds));
+        var timeout = connectTimeout ?? Postgres.DbMember.DefaultConnectTimeout;
+        builder.ConnectionTimeout = (uint)Math.Max(1, Math.Ceiling(timeout.TotalSeconds));
         builder.AllowUserVariables = true;
         var host = builder.Server;
         var port = (int)builder.Port;
-        return new MariaDbMember(name ?? $"{host}:{port}", host, port, builder.UserID, builder.ConnectionString);
+        return new MariaDbMember(name ?? $"{host}:{port}", host, port, builder.UserID, builder.ConnectionString, timeout);
     }
 
     public async Task<MySqlConnection> OpenAsync(CancellationToken cancellationToken)
     {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await ConnectionOpening.OpenAsync(new MySqlConnection(_connectionString), cancellationToken);
+            return await ConnectionOpening.OpenAsync(new MySqlConnection(_connectionString), deadline.Token);
         }
-        catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException or EndOfStreamException or FormatException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is MySqlException or IOException or System.Net.Sockets.SocketException or InvalidOperationException
+            or EndOfStreamException or FormatException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw Describe(e);
+            // Silent until the timeout: frozen, or another engine's server waiting for the client to speak first.
+            if (!TimedOut(e)) throw Describe(e);
+            if (await Postgres.ForeignServerProbe.DescribeAsync(Host, Port, cancellationToken) is { } other)
+            {
+                throw new DrToolsException(
+                    $"{Display}: the server there does not answer as MariaDB or MySQL ({other}); is it another engine's port?",
+                    DrErrorKind.ConnectionFailed, e);
+            }
+            throw new DrToolsException($"{Display}: cannot connect: no answer within {DurationText.Format(ConnectTimeout)}",
+                DrErrorKind.Timeout, e);
         }
     }
+
+    private static bool TimedOut(Exception e) =>
+        e is OperationCanceledException or TimeoutException or MySqlException { ErrorCode: MySqlErrorCode.CommandTimeoutExpired }
+        || e.InnerException is { } inner && TimedOut(inner);
 
     /// <summary>A failure on this member in one line: wrong credentials, nothing listening, or a server that is not MariaDB.</summary>
     public DrToolsException Describe(Exception e)

@@ -12,14 +12,23 @@ internal static class ForeignServerProbe
     private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
     private static readonly byte[] SslRequest = [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F];
 
+    private const string AnsweredAsPostgreSql = "it answered an SSL request as PostgreSQL does";
+
     /// <summary>What answered instead of PostgreSQL ("it answered '-NOAUTH …', as Redis does"), or null: PostgreSQL, or nothing.</summary>
-    public static async Task<string?> IdentifyAsync(string host, int port, CancellationToken cancellationToken)
+    public static async Task<string?> IdentifyAsync(string host, int port, CancellationToken cancellationToken) =>
+        await DescribeAsync(host, port, cancellationToken) is { } answer && answer != AnsweredAsPostgreSql ? answer : null;
+
+    /// <summary>
+    /// What answers there, PostgreSQL included, or null when nothing does: a frozen or unreachable server, not another
+    /// engine's (a MariaDB client, which waits for the server to speak first, only sees a timeout at either).
+    /// </summary>
+    public static async Task<string?> DescribeAsync(string host, int port, CancellationToken cancellationToken)
     {
         // PostgreSQL answers an SSL request with one byte, S or N; a server that speaks first (MariaDB) answers anyway.
         var answer = await AskAsync(host, port, SslRequest, cancellationToken);
-        if (answer is null or [(byte)'S'] or [(byte)'N']) return null;
+        if (answer is [(byte)'S'] or [(byte)'N']) return AnsweredAsPostgreSql;
         // A silent server is asked for a line on a new connection (PostgreSQL would close it: a bad start-up packet).
-        if (answer.Length == 0) answer = await AskAsync(host, port, "PING\r\n"u8.ToArray(), cancellationToken);
+        if (answer is { Length: 0 }) answer = await AskAsync(host, port, "PING\r\n"u8.ToArray(), cancellationToken);
         return answer switch
         {
             null or [] => null,

@@ -19,13 +19,15 @@ public sealed class RedisEngine : IStoreEngine
     public string Name => StoreEngines.Redis;
     public string DisplayName => "Redis";
 
-    public IReplicaSet Cluster(Sandbox sandbox) => new RedisCluster($"sandbox {sandbox.Id}",
-        sandbox.Members.Select(m => Member(sandbox, m)).ToList(), allowDrill: true, new Processes(sandbox), sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null)).ToList());
+    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new RedisCluster($"sandbox {sandbox.Id}",
+        sandbox.Members.Select(m => Member(sandbox, m, connectTimeout)).ToList(), allowDrill: true, new Processes(sandbox),
+        sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null, connectTimeout)).ToList());
 
     public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         RedisCluster.FromAddresses(connectionStrings, password, connectTimeout, allowDrillOn);
 
-    private static RedisMember Member(Sandbox sandbox, SandboxMember member) => RedisMember.Create(member.Name, "127.0.0.1", member.Port, sandbox.Password);
+    private static RedisMember Member(Sandbox sandbox, SandboxMember member, TimeSpan? connectTimeout = null) =>
+        RedisMember.Create(member.Name, "127.0.0.1", member.Port, sandbox.Password, connectTimeout);
 
     /// <summary>A member's address with its password, for clients (redis-cli -u); never print it.</summary>
     public static string Address(Sandbox sandbox, SandboxMember member) => $"redis://default:{Uri.EscapeDataString(sandbox.Password)}@127.0.0.1:{member.Port}";

@@ -273,7 +273,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
-            (status, message) = (StepStatus.Failed, e is DrToolsException ? e.Message : $"{e.GetType().Name}: {e.Message.Split('\n')[0]}");
+            (status, message) = (StepStatus.Failed, StepFailure.Message(e));
         }
         if (outcome is not null)
         {
@@ -292,7 +292,7 @@ internal sealed class DrillRun : IAsyncDisposable
         });
         if (!record.Succeeded && step.Section != RunbookSection.Cleanup)
         {
-            AddIssue($"{record.Label} ({record.Operation}) {Describe(status)}: {message}{(step.ContinueOnError ? " (continueOnError: the run went on)" : "")}");
+            AddIssue(StepFailure.Issue(record, step.ContinueOnError));
             if (step.Remediation is { } remediation) AddRemediation($"{record.Label}: {remediation}");
         }
         if (step.Section == RunbookSection.Cleanup)
@@ -327,14 +327,6 @@ internal sealed class DrillRun : IAsyncDisposable
             return found;
         }
     }
-
-    private static string Describe(StepStatus status) => status switch
-    {
-        StepStatus.TimedOut => "timed out",
-        StepStatus.Aborted => "was stopped by an abort condition",
-        StepStatus.Cancelled => "was cancelled",
-        _ => "failed",
-    };
 
     /// <summary>Marks the section's pending steps skipped, saying why.</summary>
     public void SkipRemaining(RunbookSection section, string reason)

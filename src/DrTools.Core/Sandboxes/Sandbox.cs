@@ -75,7 +75,11 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// The sandbox as a drill target of its engine: a MariaDB or Redis cluster with its processes, or for PostgreSQL
     /// <see cref="Target"/>.
     /// </summary>
-    public Engines.IDrillTarget Cluster => Engines.StoreEngines.Get(Engine) is { } engine ? engine.Cluster(this) : Target;
+    public Engines.IDrillTarget Cluster => ClusterWithin(null);
+
+    /// <summary><see cref="Cluster"/> whose members are given up on after <paramref name="connectTimeout"/> (--connect-timeout).</summary>
+    public Engines.IDrillTarget ClusterWithin(TimeSpan? connectTimeout) =>
+        Engines.StoreEngines.Get(Engine) is { } engine ? engine.Cluster(this, connectTimeout) : TargetWithin(connectTimeout);
 
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-sandboxes");
@@ -90,9 +94,14 @@ public sealed partial class Sandbox : IAsyncDisposable
     public bool AllowDrill => true;
 
     /// <summary>The sandbox as a drill target: its members by name (node0 starts as the primary).</summary>
-    public DbTarget Target => Engine != Engines.StoreEngines.PostgreSql
+    public DbTarget Target => TargetWithin(null);
+
+    /// <summary><see cref="Target"/> whose members are given up on after <paramref name="connectTimeout"/> (--connect-timeout).</summary>
+    public DbTarget TargetWithin(TimeSpan? connectTimeout) => Engine != Engines.StoreEngines.PostgreSql
         ? throw new DrToolsException($"sandbox {Id} is a {Engine} sandbox; this operation is for PostgreSQL (pass a PostgreSQL sandbox or connection strings).", DrErrorKind.InvalidArgument)
-        : new($"sandbox {Id}", Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name)).ToList(), AllowDrill: true)
+        : new($"sandbox {Id}",
+            Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name, connectTimeout: connectTimeout)).ToList(),
+            AllowDrill: true)
     {
         HaManager = Topology == SandboxTopology.Patroni ? new Patroni.PatroniManager(PatroniNodes.Select(n => n.RestUrl).ToList()) : null,
     };

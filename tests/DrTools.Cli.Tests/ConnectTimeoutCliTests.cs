@@ -1,0 +1,51 @@
+using System.Diagnostics;
+using System.Text.Json;
+using DrTools.Core.Engines;
+using DrTools.Core.Processes;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>--connect-timeout with a sandbox target: a frozen member is given up on after it, on every engine.</summary>
+public sealed class ConnectTimeoutCliTests
+{
+    [Theory]
+    [InlineData(StoreEngines.PostgreSql)]
+    [InlineData(StoreEngines.MariaDb)]
+    [InlineData(StoreEngines.Redis)]
+    public async Task A_frozen_sandbox_member_is_given_up_on_after_the_connect_timeout(string engine)
+    {
+        using var root = new TemporaryRoot();
+        var up = await Drtools.RunAsync("sandbox", "up", "--engine", engine, "--standbys", "1", "--root", root.Path, "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        var sandbox = Sandbox.Open(id, root.Path);
+        var replica = sandbox.Members[1];
+        // The server process only: the kernel still accepts connections, nothing answers them.
+        var pid = (StoreEngines.Get(engine) is { } store ? store.Pid(replica) : sandbox.Server(replica.Name).PostmasterPid)
+            ?? throw new InvalidOperationException($"{replica.Name} of sandbox {id} is not running");
+        Assert.True(ProcessTable.Signal(pid, ProcessTable.SigStop));
+        CliResult status;
+        var watch = Stopwatch.StartNew();
+        try
+        {
+            status = await Drtools.RunAsync("status", "--sandbox", id, "--root", root.Path, "--connect-timeout", "2s");
+            watch.Stop();
+        }
+        finally
+        {
+            ProcessTable.Signal(pid, ProcessTable.SigCont);
+        }
+
+        Assert.True(status.ExitCode == 1, status.All);
+        Assert.Contains($"{replica.Name} (127.0.0.1:{replica.Port})", status.StandardOutput);
+        Assert.Contains("no answer within 2s", status.StandardOutput);
+        Assert.DoesNotContain("another engine", status.StandardOutput);
+        // A bound, not a rate: the default 10 s when the option is dropped; 2 s and a second look at the port when it is not.
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(8), $"status took {watch.Elapsed.TotalSeconds:0.0} s\n{status.All}");
+
+        Assert.True((await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path)).ExitCode == 0);
+        root.AssertNothingLeft();
+    }
+}
