@@ -72,13 +72,16 @@ public static class FailoverJournal
                 {
                     Section = RunbookSection.Step, Index = 0, Name = result.Mode.ToString(), Operation = "Invoke-DbFailover",
                     Status = passed ? StepStatus.Passed : StepStatus.Failed, StartedAt = TimeSpan.Zero, Duration = result.Duration,
-                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null : "an objective or the integrity check was not met",
+                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null
+                        : result.ReplicasNotFollowing.Count > 0 ? string.Join("; ", result.ReplicasNotFollowing)
+                        : "an objective or the integrity check was not met",
                     Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                     Drill = result.RunId.ToString("N"),
                 },
             ],
             Objectives = objectives,
-            Issues = [.. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
+            Issues = [.. result.ReplicasNotFollowing,
+                .. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
         };
     }
 }
