@@ -229,7 +229,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
-        var readback = new Readback(store, candidate, finalPrimary, before, options);
+        var readback = new Readback(store, candidate, finalPrimary, before, options)
+        {
+            LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
+        };
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
         var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
             + $"{DurationText.Format(RoleInterval)} from before "
@@ -375,6 +378,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables, cancellationToken));
 
         public string Followed => newPrimary;
+
+        public string? LeftDown { get; init; }
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => store.GetStatusAsync(cancellationToken);
     }

@@ -217,7 +217,7 @@ public static class FailoverDrill
         {
             Final = finalPrimary,
         };
-        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state, followers: true, cancellationToken));
+        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken));
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

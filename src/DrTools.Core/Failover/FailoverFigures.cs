@@ -26,6 +26,8 @@ internal interface IDrillReadback
     /// <see cref="Followers"/>); null where the drill neither waits for nor judges them (an HA manager rejoins in its own time).
     /// </summary>
     string? Followed { get; }
+    /// <summary>The member the drill left down (the old primary, not rejoined): its replicas' wait does not wait for it.</summary>
+    string? LeftDown { get; }
     Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken);
     /// <summary>
     /// The final primary, when the drill observed until the topology settled: writes another member acknowledged once it
@@ -47,9 +49,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     /// result; the caller adds what only it knows with <c>with</c>.
     /// </summary>
     /// <param name="followers">Wait until the other members replicate from the new primary, and judge them (DrTools recovered).</param>
-    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, bool followers, CancellationToken cancellationToken) =>
+    /// <param name="leftDown">Whether the drill left the old primary down (not rejoined): not waited for.</param>
+    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, bool followers, bool leftDown,
+        CancellationToken cancellationToken) =>
         ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start, end.OldPrimary.Display, end.NewPrimary.Display, state,
-            new PostgresReadback(end, followers), cancellationToken);
+            new PostgresReadback(end, followers, leftDown), cancellationToken);
 
     /// <summary>As above for any store: what is read back comes from <paramref name="readback"/>.</summary>
     public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
@@ -82,8 +86,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
         var (topology, notFollowing) = readback.Followed is { } followed
-            ? await Followers.WaitAsync(readback.TopologyAsync, followed, options.PhaseTimeout, timeline, options.Progress,
-                cancellationToken)
+            ? await Followers.WaitAsync(readback.TopologyAsync, followed, readback.LeftDown, options.PhaseTimeout, timeline,
+                options.Progress, cancellationToken)
             : (await readback.TopologyAsync(cancellationToken), []);
         // Reading it waits out the connect timeout of a member that does not answer (a frozen one): the timeline says so.
         timeline.Mark("topology read", topology.Verdict);
@@ -173,9 +177,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
 
     private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
-    private sealed class PostgresReadback(DrillEnd end, bool followers) : IDrillReadback
+    private sealed class PostgresReadback(DrillEnd end, bool followers, bool leftDown) : IDrillReadback
     {
         public string? Followed => followers ? end.NewPrimary.Name : null;
+
+        public string? LeftDown => leftDown ? end.OldPrimary.Name : null;
 
         public string FinalNode => end.NewPrimary.Endpoint;
 

@@ -141,7 +141,8 @@ public sealed record FailoverResult
     public required ClusterStatus TopologyAfter { get; init; }
     /// <summary>
     /// Each reachable member that does not replicate from the new primary once the drill waited for it, and why, one line
-    /// each (the server's own error): the drill is not met while there is one. Not judged where an HA manager recovered.
+    /// each (the server's own error): the drill is not met while there is one. Not judged when Patroni or an external HA
+    /// manager recovered (they rejoin in their own time).
     /// </summary>
     public IReadOnlyList<string> ReplicasNotFollowing { get; init; } = [];
     /// <summary>Where the cluster was left: who is primary, who rejoined, what was not re-pointed.</summary>

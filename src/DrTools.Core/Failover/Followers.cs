@@ -3,9 +3,9 @@ using DrTools.Core.Cluster;
 namespace DrTools.Core.Failover;
 
 /// <summary>
-/// The replicas at the end of a drill DrTools recovered, whatever the engine: every reachable member but the final primary
-/// replicates from it, or the drill names it and why, and is not met. A member down (the old primary not rejoined) is not
-/// a replica that fails to follow.
+/// The replicas at the end of a drill, whatever the engine (DrTools' own drills and Sentinel's): every reachable member but
+/// the final primary replicates from it, or the drill names it and why, and is not met. A member down (the old primary not
+/// rejoined) is not a replica that fails to follow.
 /// </summary>
 internal static class Followers
 {
@@ -40,9 +40,10 @@ internal static class Followers
     /// has halted (its own error says it never will: no point waiting), or <paramref name="timeout"/>. The timeline names
     /// the wait and how it ended.
     /// </summary>
+    /// <param name="leftDown">The member the drill left down (the old primary, not rejoined): not waited for.</param>
     /// <returns>The status read last, and a line per member that does not follow.</returns>
     public static async Task<(ClusterStatus Status, IReadOnlyList<string> NotFollowing)> WaitAsync(
-        Func<CancellationToken, Task<ClusterStatus>> read, string primary, TimeSpan timeout, Timeline timeline,
+        Func<CancellationToken, Task<ClusterStatus>> read, string primary, string? leftDown, TimeSpan timeout, Timeline timeline,
         IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
         var bound = DurationText.Format(timeout);
@@ -55,10 +56,12 @@ internal static class Followers
         {
             status = await read(cancellationToken);
             lagging = NotFollowing(status, primary);
-            // With every member up, the cluster's own verdict is awaited too (a slot becoming active); with one down (the old
-            // primary not rejoined), the replicas are all there is to wait for.
-            return status.Healthy || (lagging.All(l => l.Member.ReplicationHalted)
-                && (lagging.Count > 0 || status.Members.Any(m => m.Role == MemberRole.Unreachable)));
+            // A member down that the drill did not leave down is coming back (a rejoin), and with every member up the
+            // cluster's own verdict is awaited too (a slot becoming active).
+            var down = status.Members.Where(m => m.Role == MemberRole.Unreachable).ToList();
+            return status.Healthy
+                || (lagging.Count > 0 && lagging.All(l => l.Member.ReplicationHalted))
+                || (lagging.Count == 0 && down.Count > 0 && down.All(m => m.Name == leftDown));
         }, timeout, Interval, cancellationToken);
         var lines = lagging.Select(l => l.Member.ReplicationHalted || ended ? l.Line : $"{l.Line} (still so after {bound})").ToList();
         timeline.Mark("replicas waited for", lines.Count > 0 ? string.Join("; ", lines)

@@ -179,7 +179,7 @@ internal static class PatroniDrill
         };
         // Patroni rejoins the old leader in its own time: its replicas are not waited for here.
         var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin),
-            followers: false, cancellationToken);
+            followers: false, leftDown: false, cancellationToken);
         return roles.WithSplitBrain(result) with
         {
             RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start),
