@@ -86,5 +86,10 @@ public sealed class MariaDbDivergedReplicaTests
         Assert.True(result.Met, timeline);
         Assert.DoesNotContain("does not replicate", result.State);
         Assert.Contains(result.TopologyAfter.Standbys, s => s.Name == "node1" && s.ReplicationState == "streaming");
+
+        // A replica that replicates from nobody (a rejoin refused leaves the old primary so) will never follow by itself.
+        await MariaDbSql.ScalarAsync(sandbox, "node1", "stop slave; reset slave all; select 1");
+        var node1 = (await cluster.GetStatusAsync(CancellationToken.None)).Members.Single(m => m.Name == "node1");
+        Assert.Equal(("it is read-only and replicates from nobody", true), (node1.ReplicationError, node1.ReplicationHalted));
     }
 }

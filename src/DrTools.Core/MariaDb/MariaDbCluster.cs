@@ -87,12 +87,20 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;
         foreach (var replica in observed.Where(o => o.Error is null && o.Member.Name != primary?.Member.Name))
         {
-            if (replica.Replica is null) problems.Add($"{replica.Member.Display} is read-only and replicates from nobody");
+            var index = members.FindIndex(m => m.Name == replica.Member.Name);
+            if (replica.Replica is null)
+            {
+                problems.Add($"{replica.Member.Display} is read-only and replicates from nobody");
+                // Nothing makes it replicate but a CHANGE MASTER (a rejoin refused leaves it so).
+                members[index] = members[index] with
+                {
+                    ReplicationError = "it is read-only and replicates from nobody", ReplicationHalted = true,
+                };
+            }
             else if (!replica.Replicating)
             {
                 var (why, halted) = NotReplicating(replica, primary);
                 problems.Add($"{replica.Member.Display} is not replicating: {why}");
-                var index = members.FindIndex(m => m.Name == replica.Member.Name);
                 members[index] = members[index] with { ReplicationError = why, ReplicationHalted = halted };
             }
             else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!, primary.Member.Endpoint))
