@@ -109,7 +109,9 @@ public static class Output
 
     public static void Failover(FailoverResult result)
     {
-        Console.WriteLine($"{result.Mode} of {result.Target}: {result.OldPrimary} -> {result.NewPrimary}: {(result.Met ? "objectives met" : "objectives NOT met")}");
+        Console.WriteLine($"{result.Mode} of {result.Target}: {result.OldPrimary} -> {result.NewPrimary}: "
+            + (result.Met ? "objectives met" : "objectives NOT met")
+            + (result.ReplicasNotFollowing.Count == 0 ? "" : $": {string.Join("; ", result.ReplicasNotFollowing)}"));
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
         if (result.LostSequences.Count > 0) Console.WriteLine($"  lost sequence numbers: {string.Join(", ", result.LostSequences)}");
         Console.WriteLine($"  integrity: {(result.Integrity?.ToString() ?? "not checked")}");

@@ -43,7 +43,7 @@ public sealed class FailoverTests
         Assert.Equal(2, oldPrimary.Timeline);
         Assert.True(result.Met);
         Assert.Equal(["probes started", "checkpoint before the stop", "primary stop requested", "primary stopped", "standby replayed all WAL", "promotion requested", "promotion finished", "rejoin started", "old primary rejoined as a standby", "topology settled", "probes stopped",
-                "topology read"],
+                "waiting for the replicas", "replicas waited for", "topology read"],
             result.Timeline.Select(e => e.Name).Where(n => !n.Contains("acknowledged") && !n.Contains("answered")));
         Assert.Equal(result.Timeline.OrderBy(e => e.At).Select(e => e.Name), result.Timeline.Select(e => e.Name));
     }

@@ -26,6 +26,13 @@ public sealed record MemberStatus(string Name, string Endpoint, MemberRole Role)
     public string? ReplicationState { get; init; }
     /// <summary>pg_stat_replication.sync_state on the primary for this standby (async, sync, quorum, potential).</summary>
     public string? SyncState { get; init; }
+    /// <summary>Why a standby does not replicate, in the server's own words, where the engine says more than the fields above.</summary>
+    public string? ReplicationError { get; init; }
+    /// <summary>
+    /// Its replication stopped and the server will not restart it by itself (a MariaDB IO or SQL thread that ended): no
+    /// wait makes it follow. A link still retrying is not halted.
+    /// </summary>
+    public bool ReplicationHalted { get; init; }
 
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 }

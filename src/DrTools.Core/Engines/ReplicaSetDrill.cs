@@ -144,9 +144,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 killed = true;
                 timeline.Mark(Timeline.FaultCompleted, await store.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the replica to promote", 35);
-                var (chosen, applied, how) = await ChooseReplicaAsync(plan, options, cancellationToken);
+                var (chosen, why) = await ChooseReplicaAsync(plan, options, cancellationToken);
                 candidate = chosen;
-                timeline.Mark("replica chosen", $"{candidate}, applied to {applied} ({how})");
+                timeline.Mark("replica chosen", why);
             }
 
             Enter("the promotion", 50);
@@ -220,11 +220,19 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var state = $"{candidate} is the primary; {primary} {(rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})" : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down")}";
+        var chooser = plan.Mode == FailoverMode.Failover && plan.Candidate is null
+            ? $" (chosen by DrTools: the most advanced replica by {store.PositionKind})"
+            : "";
+        var old = rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})"
+            : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down";
+        var state = $"{candidate} is the primary{chooser}; {primary} {old}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
-        var readback = new Readback(store, candidate, finalPrimary, before, options);
+        var readback = new Readback(store, candidate, finalPrimary, before, options)
+        {
+            LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
+        };
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
         var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
             + $"{DurationText.Format(RoleInterval)} from before "
@@ -257,9 +265,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
 
     /// <summary>
     /// After the fault: waits until each replica has applied what it received and will receive no more, then picks the
-    /// most advanced (the user's choice is the only one asked when there is one).
+    /// most advanced (the user's choice is the only one asked when there is one); says why, with the others' positions.
     /// </summary>
-    private async Task<(string Replica, ReplicaPosition Applied, string How)> ChooseReplicaAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    private async Task<(string Replica, string Why)> ChooseReplicaAsync(FailoverPlan plan, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Standbys.Select(s => s.Name).ToList();
         var primaryGoneSince = await WaitUnreachableAsync(plan.Primary, options.PhaseTimeout, cancellationToken);
@@ -288,7 +297,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var reachable = positions.Where(p => p.Applied is not null).ToList();
         if (reachable.Count == 0) throw new DrToolsException("no replica could be reached to promote.", DrErrorKind.InvalidOperation);
         var best = reachable.MaxBy(p => p.Applied!.Value.Value);
-        return (best.Name, best.Applied!.Value, best.How);
+        if (plan.Candidate is not null) return (best.Name, $"{best.Name}, applied to {best.Applied} ({best.How})");
+        var others = positions.Where(p => p.Name != best.Name)
+            .Select(p => p.Applied is { } at ? $"{p.Name} at {at}" : $"{p.Name} unreachable").ToList();
+        return (best.Name, $"{best.Name}, the most advanced by {store.PositionKind}: applied to {best.Applied}"
+            + (others.Count == 0 ? "" : $" ({string.Join(", ", others)})") + $"; {best.How}");
     }
 
     /// <summary>When the killed primary stopped answering (its position can then move no more), or null if it still answers after the timeout.</summary>
@@ -364,12 +377,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
             before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables, cancellationToken));
 
-        /// <summary>Gives the rejoined and re-pointed replicas time to replicate from the new primary, so the topology read afterwards is settled.</summary>
-        public Task SettleAsync() => Polling.UntilAsync(async () =>
-        {
-            var status = await store.GetStatusAsync(CancellationToken.None);
-            return status.Healthy || (status.Primary?.Name == newPrimary && status.Standbys.All(s => s.ReplicationState == "streaming"));
-        }, options.PhaseTimeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        public string Followed => newPrimary;
+
+        public string? LeftDown { get; init; }
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => store.GetStatusAsync(cancellationToken);
     }

@@ -111,7 +111,7 @@ public static class ExternalDrill
         {
             Final = new FinalPrimary(newWriter, since),
         };
-        var result = await FailoverFigures.ResultAsync(end, state, () => Task.FromResult<Cluster.ClusterStatus?>(null), cancellationToken);
+        var result = await FailoverFigures.ResultAsync(end, state, followers: false, leftDown: false, cancellationToken);
         return result with
         {
             OldPrimary = oldWriter,

@@ -217,8 +217,7 @@ public static class FailoverDrill
         {
             Final = finalPrimary,
         };
-        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state,
-            () => WaitForFollowersAsync(target, rejoined, options.PhaseTimeout, cancellationToken), cancellationToken));
+        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken));
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>
@@ -424,20 +423,6 @@ public static class FailoverDrill
         await candidate.ReadAsync("select pg_promote(wait => false)", r => r.GetBoolean(0), cancellationToken);
         await Polling.RequireAsync(async () => !await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, Poll,
             () => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", cancellationToken);
-    }
-
-    /// <summary>Gives the rejoined old primary and the re-pointed standbys time to stream from the new primary, so the topology read afterwards is settled.</summary>
-    /// <summary>Waits until the standbys follow the new primary; returns the status read last.</summary>
-    private static async Task<ClusterStatus?> WaitForFollowersAsync(DbTarget target, bool rejoined, TimeSpan timeout,
-        CancellationToken cancellationToken)
-    {
-        ClusterStatus? status = null;
-        await Polling.UntilAsync(async () =>
-        {
-            status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-            return status.Healthy || (!rejoined && status.Standbys.All(s => s.ReplicationState == "streaming"));
-        }, timeout, TimeSpan.FromMilliseconds(50), cancellationToken);
-        return status;
     }
 
     /// <summary>

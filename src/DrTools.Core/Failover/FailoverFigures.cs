@@ -21,8 +21,13 @@ internal interface IDrillReadback
     Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken);
     /// <summary>The checksums before the drill against the new primary's, when they were taken.</summary>
     Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken);
-    /// <summary>Runs before the topology is read (followers catching up).</summary>
-    Task SettleAsync();
+    /// <summary>
+    /// The member every other reachable member must replicate from at the end (the drill waits for them, see
+    /// <see cref="Followers"/>); null where the drill neither waits for nor judges them (an HA manager rejoins in its own time).
+    /// </summary>
+    string? Followed { get; }
+    /// <summary>The member the drill left down (the old primary, not rejoined): its replicas' wait does not wait for it.</summary>
+    string? LeftDown { get; }
     Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken);
     /// <summary>
     /// The final primary, when the drill observed until the topology settled: writes another member acknowledged once it
@@ -41,14 +46,14 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
 
     /// <summary>
     /// Stops the probes and measures what they saw (outages, exact lost writes on the new primary, integrity), then the
-    /// result; <paramref name="settleAsync"/> runs before the topology is read (followers catching up), and the caller
-    /// adds what only it knows with <c>with</c>.
+    /// result; the caller adds what only it knows with <c>with</c>.
     /// </summary>
-    /// <param name="settleAsync">Waits for the followers; returns the status it read last, the topology afterwards (null: none).</param>
-    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, Func<Task<Cluster.ClusterStatus?>> settleAsync,
+    /// <param name="followers">Wait until the other members replicate from the new primary, and judge them (DrTools recovered).</param>
+    /// <param name="leftDown">Whether the drill left the old primary down (not rejoined): not waited for.</param>
+    public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, bool followers, bool leftDown,
         CancellationToken cancellationToken) =>
         ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start, end.OldPrimary.Display, end.NewPrimary.Display, state,
-            new PostgresReadback(end, settleAsync), cancellationToken);
+            new PostgresReadback(end, followers, leftDown), cancellationToken);
 
     /// <summary>As above for any store: what is read back comes from <paramref name="readback"/>.</summary>
     public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
@@ -80,8 +85,10 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         }
         var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
-        await readback.SettleAsync();
-        var topology = await readback.TopologyAsync(cancellationToken);
+        var (topology, notFollowing) = readback.Followed is { } followed
+            ? await Followers.WaitAsync(readback.TopologyAsync, followed, readback.LeftDown, options.PhaseTimeout, timeline,
+                options.Progress, cancellationToken)
+            : (await readback.TopologyAsync(cancellationToken), []);
         // Reading it waits out the connect timeout of a member that does not answer (a frozen one): the timeline says so.
         timeline.Mark("topology read", topology.Verdict);
         var figures = FromCheck(check, writes, reads, options, start);
@@ -117,7 +124,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             UnacknowledgedButCommitted = loss.UnacknowledgedButCommitted,
             Integrity = integrity,
             TopologyAfter = topology,
-            State = state,
+            ReplicasNotFollowing = notFollowing,
+            State = notFollowing.Count == 0 ? state : $"{state}; {string.Join("; ", notFollowing)}",
             WriteSamples = writeSamples,
             ReadSamples = readSamples,
             LatencyFigures = check.Latency,
@@ -169,10 +177,11 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
 
     private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
-    private sealed class PostgresReadback(DrillEnd end, Func<Task<Cluster.ClusterStatus?>> settleAsync) : IDrillReadback
+    private sealed class PostgresReadback(DrillEnd end, bool followers, bool leftDown) : IDrillReadback
     {
-        /// <summary>The status the wait for the followers read last: read again, a frozen member held the drill 10 s more.</summary>
-        private Cluster.ClusterStatus? _settled;
+        public string? Followed => followers ? end.NewPrimary.Name : null;
+
+        public string? LeftDown => leftDown ? end.OldPrimary.Name : null;
 
         public string FinalNode => end.NewPrimary.Endpoint;
 
@@ -182,10 +191,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
             end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
 
-        public async Task SettleAsync() => _settled = await settleAsync();
-
-        public async Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) =>
-            _settled ?? await Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
+        public Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) =>
+            Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
 
         public FinalPrimary? FinalPrimary => end.Final;
     }

@@ -139,6 +139,12 @@ public sealed record FailoverResult
     public required int UnacknowledgedButCommitted { get; init; }
     public required ChecksumComparison? Integrity { get; init; }
     public required ClusterStatus TopologyAfter { get; init; }
+    /// <summary>
+    /// Each reachable member that does not replicate from the new primary once the drill waited for it, and why, one line
+    /// each (the server's own error): the drill is not met while there is one. Not judged when Patroni or an external HA
+    /// manager recovered (they rejoin in their own time).
+    /// </summary>
+    public IReadOnlyList<string> ReplicasNotFollowing { get; init; } = [];
     /// <summary>Where the cluster was left: who is primary, who rejoined, what was not re-pointed.</summary>
     public required string State { get; init; }
     public required IReadOnlyList<ProbeSample> WriteSamples { get; init; }
@@ -180,11 +186,12 @@ public sealed record FailoverResult
         .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
 
     /// <summary>
-    /// Every objective met and integrity not failed; of the figures the probe history decides, those
+    /// Every objective met, integrity not failed and every reachable replica following the new primary; of the figures
+    /// the probe history decides, those
     /// <see cref="ProbeHistoryChecker.Decides"/> names (so <c>drtools history check</c> reaches the same verdict).
     /// </summary>
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && LostWrites.Met != false
-        && Integrity?.Failed != true
+        && Integrity?.Failed != true && ReplicasNotFollowing.Count == 0
         && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
         && ConsistencyFigures.All(f => f.Met != false)
         && HttpProbe?.Met != false

@@ -87,11 +87,21 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;
         foreach (var replica in observed.Where(o => o.Error is null && o.Member.Name != primary?.Member.Name))
         {
-            if (replica.Replica is null) problems.Add($"{replica.Member.Display} is read-only and replicates from nobody");
+            var index = members.FindIndex(m => m.Name == replica.Member.Name);
+            if (replica.Replica is null)
+            {
+                problems.Add($"{replica.Member.Display} is read-only and replicates from nobody");
+                // Nothing makes it replicate but a CHANGE MASTER (a rejoin refused leaves it so).
+                members[index] = members[index] with
+                {
+                    ReplicationError = "it is read-only and replicates from nobody", ReplicationHalted = true,
+                };
+            }
             else if (!replica.Replicating)
             {
-                var error = new[] { replica.Text("Last_IO_Error"), replica.Text("Last_SQL_Error") }.FirstOrDefault(e => e.Length > 0);
-                problems.Add($"{replica.Member.Display} is not replicating (IO thread {replica.Text("Slave_IO_Running")}, SQL thread {replica.Text("Slave_SQL_Running")}{(error is null ? "" : $": {error}")})");
+                var (why, halted) = NotReplicating(replica, primary);
+                problems.Add($"{replica.Member.Display} is not replicating: {why}");
+                members[index] = members[index] with { ReplicationError = why, ReplicationHalted = halted };
             }
             else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!, primary.Member.Endpoint))
             {
@@ -99,6 +109,28 @@ public sealed partial class MariaDbCluster : IReplicaSet
             }
         }
         return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
+    }
+
+    /// <summary>
+    /// Why a replica does not replicate, from its own SHOW SLAVE STATUS; halted when a thread ended (MariaDB restarts
+    /// neither by itself; an IO thread still Connecting retries every master_connect_retry).
+    /// </summary>
+    private static (string Why, bool Halted) NotReplicating(Observed replica, Observed? primary)
+    {
+        var (io, sql) = (replica.Text("Slave_IO_Running"), replica.Text("Slave_SQL_Running"));
+        var threads = $"IO thread {io}, SQL thread {sql}";
+        var ioError = replica.Text("Last_IO_Error");
+        var error = new[] { ioError, replica.Text("Last_SQL_Error") }.FirstOrDefault(e => e.Length > 0);
+        var halted = io == "No" || sql == "No";
+        // Error 1236: the primary's binlog lacks the GTID the replica asks to continue from, which it has.
+        if (primary is not null && replica.Text("Last_IO_Errno") == "1236"
+            && ioError.Contains("not in the master's binlog", StringComparison.Ordinal))
+        {
+            var name = primary.Member.Name;
+            return ($"it has transactions {name} lacks (its GTID {Gtid.Position(replica.Variable("gtid_current_pos")).Text}, {name} at "
+                + $"{Gtid.Position(primary.Variable("gtid_binlog_pos")).Text}); rebuild it ({threads}: {ioError})", halted);
+        }
+        return (error is null ? threads : $"{threads}: {error}", halted);
     }
 
     private static MemberStatus Status(Observed o)

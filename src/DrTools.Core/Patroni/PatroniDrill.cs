@@ -177,7 +177,9 @@ internal static class PatroniDrill
         {
             Final = final,
         };
-        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin), () => Task.FromResult<Cluster.ClusterStatus?>(null), cancellationToken);
+        // Patroni rejoins the old leader in its own time: its replicas are not waited for here.
+        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin),
+            followers: false, leftDown: false, cancellationToken);
         return roles.WithSplitBrain(result) with
         {
             RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start),

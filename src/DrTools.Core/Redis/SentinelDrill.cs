@@ -170,7 +170,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
             primary.Display, newPrimary.Display, state,
-            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined, options.PhaseTimeout),
+            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name),
             cancellationToken);
         return result with
         {
@@ -190,7 +190,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         };
     }
 
-    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, bool rejoined, TimeSpan timeout)
+    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -202,12 +202,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
         public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<Integrity.ChecksumComparison?>(null);
 
-        public Task SettleAsync() => Polling.UntilAsync(async () =>
-        {
-            var status = await cluster.GetStatusAsync(CancellationToken.None);
-            return status.Healthy
-                || (!rejoined && status.Primary?.Name == newPrimary.Name && status.Standbys.All(s => s.ReplicationState == "streaming"));
-        }, timeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+        public string Followed => newPrimary.Name;
+
+        public string? LeftDown => leftDown;
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
     }

@@ -81,12 +81,15 @@ public static class FailoverJournal
                 Step(result.RunId, result.Mode, result.Duration) with
                 {
                     Status = passed ? StepStatus.Passed : StepStatus.Failed,
-                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null : "an objective or the integrity check was not met",
+                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null
+                        : result.ReplicasNotFollowing.Count > 0 ? string.Join("; ", result.ReplicasNotFollowing)
+                        : "an objective or the integrity check was not met",
                     Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,
-            Issues = [.. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
+            Issues = [.. result.ReplicasNotFollowing,
+                .. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
         };
     }
 
