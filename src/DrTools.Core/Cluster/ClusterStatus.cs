@@ -57,6 +57,21 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
 
     public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
 
+    /// <summary>
+    /// The primary that lag is measured from, once every member answered: an unreachable replica's lag is unknown, and
+    /// leaving it out would let a lag check pass on the replicas that answered.
+    /// </summary>
+    public MemberStatus PrimaryForLag(string store)
+    {
+        var primary = Primary ?? throw new DrToolsException($"lag of {store} cannot be measured: {Verdict}", DrErrorKind.InvalidOperation);
+        if (Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable) is { } unreachable)
+        {
+            throw new DrToolsException($"lag of {store} cannot be measured: {unreachable.Display} is unreachable: {unreachable.Error}",
+                DrErrorKind.ConnectionFailed);
+        }
+        return primary;
+    }
+
     /// <summary>The primary a drill needs, or its refusal naming the target and what is wrong.</summary>
     public MemberStatus PrimaryFor(Failover.FailoverMode mode) =>
         Primary ?? throw new DrToolsException($"{mode} of {Target} refused: it needs exactly one primary: {Verdict}", DrErrorKind.InvalidOperation);

@@ -174,7 +174,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var primary = status.PrimaryForLag(Name);
         var head = Gtid.SequenceSum(primary.CurrentLsn);
         return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - Gtid.SequenceSum(s.ReplayedLsn)), s.LagSeconds)).ToList();
     }
@@ -182,7 +182,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
-        var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var primary = Member(status.PrimaryForLag(Name).Name);
         var token = Guid.NewGuid().ToString();
         await CreateAsync(primary, $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();

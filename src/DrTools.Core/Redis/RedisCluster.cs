@@ -131,11 +131,7 @@ public sealed partial class RedisCluster : IReplicaSet
         var (primary, head) = await PrimaryHeadAsync(cancellationToken);
         var read = clock.Elapsed;
         var status = await GetStatusAsync(cancellationToken);
-        var primaryStatus = status.Primary ?? throw new DrToolsException($"lag of {Name} cannot be measured: {status.Verdict}", DrErrorKind.InvalidOperation);
-        if (status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable) is { } unreachable)
-        {
-            throw new DrToolsException($"lag of {Name} cannot be measured: {unreachable.Display} is unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);
-        }
+        var primaryStatus = status.PrimaryForLag(Name);
         if (primaryStatus.Name != primary.Name)
         {
             throw new DrToolsException($"lag of {Name} cannot be measured: the primary moved from {primary.Display} to {primaryStatus.Display} while it was read.",
