@@ -176,6 +176,37 @@ public sealed class FullDiskCliTests
         return repository;
     }
 
+    /// <summary>
+    /// A MariaDB restore on a 125 MB disk: mariadb-install-db fits, then the server cannot make its files and says only
+    /// "Unknown/unsupported storage engine: InnoDB", no word of the disk (a FAIL of a sound backup before). Its disk,
+    /// all but full when it stopped, is an error naming the folder; nothing is left there.
+    /// </summary>
+    [Fact]
+    public async Task A_restore_stopped_by_its_full_disk_without_a_word_of_it_is_one_line_naming_the_folder_not_a_FAIL()
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "mariadb", Standbys = 0, Root = root.Path },
+                         CancellationToken.None))
+        {
+            await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); insert into s.t values (1); select 1");
+            var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+            Assert.True(create.ExitCode == 0, create.All);
+        }
+        using var restores = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "125m");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var verify = await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository);
+
+        Assert.True(verify.ExitCode == 2, verify.All);
+        var pattern = $@"^drtools: the restore in {disk.Path}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}} stopped with \d+\.\d MB free on its disk, "
+            + @"not for the backup: no space left on the device \(it said: .+\)\.$";
+        Assert.Matches(pattern, verify.StandardError.Trim());
+        Assert.Empty(Entries(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
     [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
     {
