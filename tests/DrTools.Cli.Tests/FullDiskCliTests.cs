@@ -207,6 +207,58 @@ public sealed class FullDiskCliTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
+    /// <summary>
+    /// TMPDIR on a nearly full 4 MB disk (256 kB free), everything else with room: what makes its scratch folders there
+    /// (the sandbox folder's default) is one line naming the file it could not write and "no space", exit 2; a checksum,
+    /// which needs none, runs as ever. Left there: the filler and, at most, the shared roots the folders go in, empty.
+    /// {0} stands for TMPDIR, {1} for a sandbox's id.
+    /// </summary>
+    [Theory]
+    [InlineData("backup verify", @"cannot extract base\.tar\.gz into {0}/drtools-sandboxes/{1}/restored")]
+    [InlineData("restore", @"cannot extract base\.tar\.gz into {0}/drtools-sandboxes/{1}/restored")]
+    [InlineData("drill", @"initdb of the sandbox primary failed: cannot write {0}/drtools-sandboxes/{1}/node0")]
+    [InlineData("checksum", null)]
+    public async Task A_nearly_full_TMPDIR_is_one_line_naming_the_file_and_leaves_nothing_half_made(string command, string? expected)
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        if (command is "backup verify" or "restore")
+        {
+            foreach (var step in new[] { "archive", "create" })
+            {
+                var made = await Drtools.RunAsync("backup", step, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+                Assert.True(made.ExitCode == 0, made.All);
+            }
+        }
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "tmp"), "4m");
+        disk.Fill(256 << 10);
+        var environment = new Dictionary<string, string> { ["TMPDIR"] = disk.Path };
+        var lsn = command == "restore" ? BackupRepository.Open(repository, create: false).Backups.Single().EndLsn : "";
+
+        var result = command switch
+        {
+            "backup verify" => await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository),
+            "restore" => await Drtools.RunAsync(environment, "restore", "--repository", repository, "--lsn", lsn, "--remove"),
+            "drill" => await Drtools.RunAsync(environment, "drill", "--standbys", "1"),
+            _ => await Drtools.RunAsync(environment, "checksum", "--sandbox", sandbox.Id, "--root", root.Path),
+        };
+
+        if (expected is null) Assert.True(result.ExitCode == 0, result.All);
+        else
+        {
+            Assert.True(result.ExitCode == 2, result.All);
+            var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}") + @": no space left on the device\.$";
+            Assert.Matches(pattern, result.StandardError.Trim());
+        }
+        Assert.Equal(["filler"], Directory.GetFiles(disk.Path).Select(Path.GetFileName));
+        Assert.All(Directory.GetDirectories(disk.Path), d => Assert.Empty(Directory.EnumerateFileSystemEntries(d)));
+        Assert.Subset(new HashSet<string?> { "drtools-sandboxes", "drtools-sockets" },
+            Directory.GetDirectories(disk.Path).Select(Path.GetFileName).ToHashSet());
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
     [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
     {

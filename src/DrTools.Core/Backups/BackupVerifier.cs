@@ -72,7 +72,7 @@ public static class BackupVerifier
             }
             catch (DrToolsException e) when (!AtomicFile.IsDiskProblem(e.InnerException))
             {
-                RestoreDisk.ThrowIfFull(instance?.Directory, e);
+                DiskRoom.ThrowIfRestoreStopped(instance?.Directory, e);
                 // Whatever a phase meets in the restored copy (a tool's error, a server error reading a damaged page) is about the backup.
                 return $"{name}: {e.Message}";
             }

@@ -136,7 +136,7 @@ public static partial class MariaDbBackups
             // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
             catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
             {
-                RestoreDisk.ThrowIfFull(verification.Instance?.Directory, e);
+                DiskRoom.ThrowIfRestoreStopped(verification.Instance?.Directory, e);
                 // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
                 var table = ServerNamedTable().Match(e.Message);
                 verification.Reason ??= $"restore: {e.Message}"
@@ -196,7 +196,10 @@ public static partial class MariaDbBackups
         {
             try
             {
-                if (e is DrToolsException failure && !cancellationToken.IsCancellationRequested) RestoreDisk.ThrowIfFull(instance.Directory, failure);
+                if (e is DrToolsException failure && !cancellationToken.IsCancellationRequested)
+                {
+                    DiskRoom.ThrowIfRestoreStopped(instance.Directory, failure);
+                }
             }
             finally
             {

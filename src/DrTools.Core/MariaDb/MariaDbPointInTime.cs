@@ -129,7 +129,7 @@ public static partial class MariaDbPointInTime
         // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
         catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
         {
-            RestoreDisk.ThrowIfFull(instance?.Directory, e);
+            DiskRoom.ThrowIfRestoreStopped(instance?.Directory, e);
             reason = $"restore: {e.Message}";
         }
         finally
