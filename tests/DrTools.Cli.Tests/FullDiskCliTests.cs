@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DrTools.Core;
 using DrTools.Core.Backups;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
@@ -256,6 +257,37 @@ public sealed class FullDiskCliTests
         Assert.All(Directory.GetDirectories(disk.Path), d => Assert.Empty(Directory.EnumerateFileSystemEntries(d)));
         Assert.Subset(new HashSet<string?> { "drtools-sandboxes", "drtools-sockets" },
             Directory.GetDirectories(disk.Path).Select(Path.GetFileName).ToHashSet());
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    /// <summary>
+    /// A drill whose sandbox's disk (TMPDIR's) fills once the sandbox is up: the standby stops streaming, synchronous
+    /// commits block, and the drill stopped with "the write probe never succeeded", no word of the disk (exit 2 naming
+    /// neither). Its disk, all but full when it stopped, is what it says, naming the sandbox's folder.
+    /// </summary>
+    [Fact]
+    public async Task A_drill_whose_sandbox_disk_fills_is_one_line_naming_the_folder_and_no_space()
+    {
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "tmp"), "300m");
+        var sandboxes = Path.Combine(disk.Path, "drtools-sandboxes");
+        using var drill = Drtools.Start(new Dictionary<string, string> { ["TMPDIR"] = disk.Path }, "drill", "--standbys", "1");
+        var completed = Drtools.CompleteAsync(drill, TimeSpan.FromMinutes(8));
+        // Up: its last step made the standby synchronous (a full disk before then is the sandbox's, not the drill's).
+        await Polling.RequireAsync(() => Task.FromResult(Directory.Exists(sandboxes) && Directory.GetDirectories(sandboxes)
+                .Select(d => Path.Combine(d, "node0", "postgresql.auto.conf"))
+                .Any(f => File.Exists(f) && File.ReadAllText(f).Contains("synchronous_standby_names", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), () => "the drill's sandbox did not come up in 90 s",
+            CancellationToken.None);
+        disk.Fill(inUse: true);
+
+        var result = await completed;
+
+        Assert.True(result.ExitCode == 2, result.All);
+        var pattern = $@"^drtools: the drill's sandbox in {sandboxes}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}} stopped with \d+\.\d MB free "
+            + @"on its disk, not for the cluster: no space left on the device \(it said: .+\)\.$";
+        Assert.Matches(pattern, result.StandardError.Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(sandboxes));
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
