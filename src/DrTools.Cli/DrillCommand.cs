@@ -1,4 +1,5 @@
 using System.CommandLine;
+using DrTools.Core;
 using DrTools.Core.Cluster;
 using DrTools.Core.Failover;
 using DrTools.Core.Replication;
@@ -31,39 +32,52 @@ public static class DrillCommand
                 Standbys = parse.GetValue(standbys), Synchronous = !parse.GetValue(asynchronous), Progress = building,
             }, token);
             building?.Dispose();
-            // Data for the integrity check to hold the failover to.
-            await sandbox.Target.Members[0].ExecuteAsync("create table drill_orders as select g as id, md5(g::text) as item, g % 97 as quantity from generate_series(1, 10000) g", token);
-            Output.Sandbox(sandbox);
-            Console.WriteLine();
-            var status = await ClusterInspector.GetStatusAsync(sandbox.Target, token);
-            Output.Status(status);
-            Console.WriteLine();
-            var lag = await ReplicationLagTester.MeasureAsync(sandbox.Target, new ReplicationLagOptions
+            try
             {
-                Heartbeat = true,
-                Duration = TimeSpan.FromSeconds(2),
-                Interval = TimeSpan.FromMilliseconds(250),
-                MaxLag = TimeSpan.FromSeconds(1),
-                MaxLagBytes = 16 * 1024 * 1024,
-            }, token);
-            Output.Lag(lag);
-            Console.WriteLine();
-            var control = new SandboxControl(sandbox);
-            var options = failover.Read(parse);
-            var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, token);
-            FailoverResult result;
-            using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", json: false))
-            {
-                var drilled = options with { Progress = progress };
-                result = await failover.RunAsync(parse, plan, () => FailoverDrill.RunAsync(plan, control, drilled, token), "drtools drill",
-                    token);
+                // Data for the integrity check to hold the failover to.
+                await sandbox.Target.Members[0].ExecuteAsync("create table drill_orders as select g as id, md5(g::text) as item, g % 97 as quantity from generate_series(1, 10000) g", token);
+                Output.Sandbox(sandbox);
+                Console.WriteLine();
+                var status = await ClusterInspector.GetStatusAsync(sandbox.Target, token);
+                Output.Status(status);
+                Console.WriteLine();
+                var lag = await ReplicationLagTester.MeasureAsync(sandbox.Target, new ReplicationLagOptions
+                {
+                    Heartbeat = true,
+                    Duration = TimeSpan.FromSeconds(2),
+                    Interval = TimeSpan.FromMilliseconds(250),
+                    MaxLag = TimeSpan.FromSeconds(1),
+                    MaxLagBytes = 16 * 1024 * 1024,
+                }, token);
+                Output.Lag(lag);
+                Console.WriteLine();
+                var control = new SandboxControl(sandbox);
+                var options = failover.Read(parse);
+                var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, token);
+                FailoverResult result;
+                using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", json: false))
+                {
+                    var drilled = options with { Progress = progress };
+                    result = await failover.RunAsync(parse, plan, () => FailoverDrill.RunAsync(plan, control, drilled, token),
+                        "drtools drill", token);
+                }
+                Output.Failover(result);
+                failover.Record(parse, result, "drtools drill", json: false);
+                Console.WriteLine();
+                var passed = status.Healthy && lag.All(r => r.Met) && result.Met;
+                // A sandbox whose disk filled failed for the machine, not for the failover it was to show.
+                if (!passed) DiskRoom.ThrowIfAlmostFull(sandbox.Directory, "the drill's sandbox", "the cluster", "drill FAILED");
+                Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");
+                return passed ? ExitCodes.Success : ExitCodes.NotMet;
             }
-            Output.Failover(result);
-            failover.Record(parse, result, "drtools drill", json: false);
-            Console.WriteLine();
-            var passed = status.Healthy && lag.All(r => r.Met) && result.Met;
-            Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");
-            return passed ? ExitCodes.Success : ExitCodes.NotMet;
+            // Whatever stopped it (a server's own "No space left on device" to ALTER SYSTEM, a probe that never got an
+            // answer), a sandbox with no room left stopped for its disk.
+            catch (Exception e) when (!token.IsCancellationRequested && e is not OperationCanceledException
+                                      && !(e is DrToolsException { InnerException: var inner } && AtomicFile.IsDiskProblem(inner)))
+            {
+                DiskRoom.ThrowIfAlmostFull(sandbox.Directory, "the drill's sandbox", "the cluster", e.Message);
+                throw;
+            }
         });
         return command;
     }

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using DrTools.Core;
 using DrTools.Core.Backups;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
@@ -174,6 +175,120 @@ public sealed class FullDiskCliTests
             "--no-reference");
         Assert.True(create.ExitCode == 0, create.All);
         return repository;
+    }
+
+    /// <summary>
+    /// A MariaDB restore on a 125 MB disk: mariadb-install-db fits, then the server cannot make its files and says only
+    /// "Unknown/unsupported storage engine: InnoDB", no word of the disk (a FAIL of a sound backup before). Its disk,
+    /// all but full when it stopped, is an error naming the folder; nothing is left there.
+    /// </summary>
+    [Fact]
+    public async Task A_restore_stopped_by_its_full_disk_without_a_word_of_it_is_one_line_naming_the_folder_not_a_FAIL()
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "mariadb", Standbys = 0, Root = root.Path },
+                         CancellationToken.None))
+        {
+            await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); insert into s.t values (1); select 1");
+            var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+            Assert.True(create.ExitCode == 0, create.All);
+        }
+        using var restores = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(restores.Path, "sandboxes"), "125m");
+        var environment = new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = disk.Path };
+
+        var verify = await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository);
+
+        Assert.True(verify.ExitCode == 2, verify.All);
+        var pattern = $@"^drtools: the restore in {disk.Path}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}} stopped with \d+\.\d MB free on its disk, "
+            + @"not for the backup: no space left on the device \(it said: .+\)\.$";
+        Assert.Matches(pattern, verify.StandardError.Trim());
+        Assert.Empty(Entries(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    /// <summary>
+    /// TMPDIR on a nearly full 4 MB disk (256 kB free), everything else with room: what makes its scratch folders there
+    /// (the sandbox folder's default) is one line naming the file it could not write and "no space", exit 2; a checksum,
+    /// which needs none, runs as ever. Left there: the filler and, at most, the shared roots the folders go in, empty.
+    /// {0} stands for TMPDIR, {1} for a sandbox's id.
+    /// </summary>
+    [Theory]
+    [InlineData("backup verify", @"cannot extract base\.tar\.gz into {0}/drtools-sandboxes/{1}/restored")]
+    [InlineData("restore", @"cannot extract base\.tar\.gz into {0}/drtools-sandboxes/{1}/restored")]
+    [InlineData("drill", @"initdb of the sandbox primary failed: cannot write {0}/drtools-sandboxes/{1}/node0")]
+    [InlineData("checksum", null)]
+    public async Task A_nearly_full_TMPDIR_is_one_line_naming_the_file_and_leaves_nothing_half_made(string command, string? expected)
+    {
+        using var root = new TemporaryRoot();
+        var repository = Path.Combine(root.Path, "repository");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        if (command is "backup verify" or "restore")
+        {
+            foreach (var step in new[] { "archive", "create" })
+            {
+                var made = await Drtools.RunAsync("backup", step, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+                Assert.True(made.ExitCode == 0, made.All);
+            }
+        }
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "tmp"), "4m");
+        disk.Fill(256 << 10);
+        var environment = new Dictionary<string, string> { ["TMPDIR"] = disk.Path };
+        var lsn = command == "restore" ? BackupRepository.Open(repository, create: false).Backups.Single().EndLsn : "";
+
+        var result = command switch
+        {
+            "backup verify" => await Drtools.RunAsync(environment, "backup", "verify", "--repository", repository),
+            "restore" => await Drtools.RunAsync(environment, "restore", "--repository", repository, "--lsn", lsn, "--remove"),
+            "drill" => await Drtools.RunAsync(environment, "drill", "--standbys", "1"),
+            _ => await Drtools.RunAsync(environment, "checksum", "--sandbox", sandbox.Id, "--root", root.Path),
+        };
+
+        if (expected is null) Assert.True(result.ExitCode == 0, result.All);
+        else
+        {
+            Assert.True(result.ExitCode == 2, result.All);
+            var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}") + @": no space left on the device\.$";
+            Assert.Matches(pattern, result.StandardError.Trim());
+        }
+        Assert.Equal(["filler"], Directory.GetFiles(disk.Path).Select(Path.GetFileName));
+        Assert.All(Directory.GetDirectories(disk.Path), d => Assert.Empty(Directory.EnumerateFileSystemEntries(d)));
+        Assert.Subset(new HashSet<string?> { "drtools-sandboxes", "drtools-sockets" },
+            Directory.GetDirectories(disk.Path).Select(Path.GetFileName).ToHashSet());
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
+    /// <summary>
+    /// A drill whose sandbox's disk (TMPDIR's) fills once the sandbox is up: the standby stops streaming, synchronous
+    /// commits block, and the drill stopped with "the write probe never succeeded", no word of the disk (exit 2 naming
+    /// neither). Its disk, all but full when it stopped, is what it says, naming the sandbox's folder.
+    /// </summary>
+    [Fact]
+    public async Task A_drill_whose_sandbox_disk_fills_is_one_line_naming_the_folder_and_no_space()
+    {
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "tmp"), "300m");
+        var sandboxes = Path.Combine(disk.Path, "drtools-sandboxes");
+        using var drill = Drtools.Start(new Dictionary<string, string> { ["TMPDIR"] = disk.Path }, "drill", "--standbys", "1");
+        var completed = Drtools.CompleteAsync(drill, TimeSpan.FromMinutes(8));
+        // Up: its last step made the standby synchronous (a full disk before then is the sandbox's, not the drill's).
+        await Polling.RequireAsync(() => Task.FromResult(Directory.Exists(sandboxes) && Directory.GetDirectories(sandboxes)
+                .Select(d => Path.Combine(d, "node0", "postgresql.auto.conf"))
+                .Any(f => File.Exists(f) && File.ReadAllText(f).Contains("synchronous_standby_names", StringComparison.Ordinal))),
+            TimeSpan.FromSeconds(90), TimeSpan.FromMilliseconds(100), () => "the drill's sandbox did not come up in 90 s",
+            CancellationToken.None);
+        disk.Fill(inUse: true);
+
+        var result = await completed;
+
+        Assert.True(result.ExitCode == 2, result.All);
+        var pattern = $@"^drtools: the drill's sandbox in {sandboxes}/\d{{8}}-\d{{6}}-[0-9a-f]{{6}} stopped with \d+\.\d MB free "
+            + @"on its disk, not for the cluster: no space left on the device \(it said: .+\)\.$";
+        Assert.Matches(pattern, result.StandardError.Trim());
+        Assert.Empty(Directory.EnumerateFileSystemEntries(sandboxes));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
     [Fact]

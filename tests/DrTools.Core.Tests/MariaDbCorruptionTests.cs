@@ -72,7 +72,7 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
                      ("dump.sql", "value flipped"), ("dump.sql", "truncated"),
                      ("physical/shop/customers.ibd", "value flipped"), ("physical/shop/customers.ibd", "truncated"),
                      ("physical/shop/customers.ibd", "deleted"), ("physical/shop/customers.ibd", "bytes flipped"),
-                     ("physical/ib_logfile0", "bytes flipped"),
+                     ("physical/ib_logfile0", "bytes flipped"), ("physical/ibdata1", "bytes flipped"),
                      ("physical/xtrabackup_checkpoints", "value flipped"), ("physical/xtrabackup_checkpoints", "truncated"),
                  })
         {
@@ -259,6 +259,11 @@ public sealed class MariaDbCorruptionTests(MariaDbCorruptionBackups fixture, ITe
                 BackupCorruption.Truncate(path);
                 // A dump's own completeness mark is mariadb-dump's trailer: put back after the cut.
                 if (rewritten && file == "dump.sql") await File.AppendAllTextAsync(path, "\n-- Dump completed on 2026-01-01  0:00:00\n");
+                break;
+            case "bytes flipped" when file.EndsWith("ibdata1", StringComparison.Ordinal):
+                // Page 3, the change buffer's header, outside the doublewrite buffer (pages 64-191): no redo record
+                // touches it and neither the prepare nor the restored server reads it; only a page check of ibdata1 sees it.
+                BackupCorruption.FlipBytes(path, 3 * 16384 + 8000, 8);
                 break;
             case "bytes flipped" when file.EndsWith(".ibd", StringComparison.Ordinal):
                 BackupCorruption.FlipBytes(path, new FileInfo(path).Length / 2 + 100, 8); // in a page; its checksum left wrong

@@ -63,7 +63,7 @@ public static class BackupVerifier
         RestoredInstance? instance = null;
 
         // A phase returns why it failed, or null; tool and server failures are results (FAIL), not errors.
-        static async Task<string?> Check(string name, Func<Task> work)
+        async Task<string?> Check(string name, Func<Task> work)
         {
             try
             {
@@ -72,6 +72,7 @@ public static class BackupVerifier
             }
             catch (DrToolsException e) when (!AtomicFile.IsDiskProblem(e.InnerException))
             {
+                DiskRoom.ThrowIfRestoreStopped(instance?.Directory, e);
                 // Whatever a phase meets in the restored copy (a tool's error, a server error reading a damaged page) is about the backup.
                 return $"{name}: {e.Message}";
             }

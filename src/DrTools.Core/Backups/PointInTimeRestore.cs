@@ -134,6 +134,7 @@ public static class PointInTimeRestore
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
             {
+                DiskRoom.ThrowIfRestoreStopped(instance.Directory, e);
                 var broken = Missed(window, target) is { } why ? $"; {why}" : "";
                 throw new DrToolsException($"restore of backup {backup.Id} to {target} failed: {instance.LastLogLines()}{broken}",
                     DrErrorKind.ExternalCommandFailed, e);

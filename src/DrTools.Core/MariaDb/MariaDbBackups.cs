@@ -136,6 +136,7 @@ public static partial class MariaDbBackups
             // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
             catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
             {
+                DiskRoom.ThrowIfRestoreStopped(verification.Instance?.Directory, e);
                 // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
                 var table = ServerNamedTable().Match(e.Message);
                 verification.Reason ??= $"restore: {e.Message}"
@@ -191,9 +192,19 @@ public static partial class MariaDbBackups
             await LoadAsync(instance, member, file, cancellationToken);
             return instance;
         }
-        catch
+        catch (Exception e)
         {
-            await instance.DisposeAsync();
+            try
+            {
+                if (e is DrToolsException failure && !cancellationToken.IsCancellationRequested)
+                {
+                    DiskRoom.ThrowIfRestoreStopped(instance.Directory, failure);
+                }
+            }
+            finally
+            {
+                await instance.DisposeAsync();
+            }
             throw;
         }
     }
@@ -248,18 +259,29 @@ public static partial class MariaDbBackups
     }
 
     /// <summary>
-    /// innochecksum of every table's tablespace (.ibd) in the copy, before the prepare writes to them: a page whose checksum
-    /// fails is named by its file, which the server would only find when a query reads that page. Not ibdata1: its
-    /// doublewrite buffer holds other tablespaces' pages, which innochecksum takes for damaged ones of its own.
+    /// innochecksum of every tablespace in the copy (each table's .ibd, the undo tablespaces, ibdata1 but for its
+    /// doublewrite buffer: see <see cref="InnoDbSystemTablespace"/>), before the prepare writes to them: a page whose
+    /// checksum fails is named by its file, which the server would only find when something reads that page.
     /// <paramref name="shownAs"/> is the copy as messages name it.
     /// </summary>
     internal static async Task CheckPagesAsync(string copy, string shownAs, CancellationToken cancellationToken)
     {
-        var files = Directory.EnumerateFiles(copy, "*.ibd", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
-        if (files.Count == 0) return;
-        // One shell for all files (innochecksum reads one a run); it stops at the first that fails, printing its name first.
+        // Each check is a file and the pages to read (innochecksum's -s and -e; none for all of them).
+        var checks = Directory.EnumerateFiles(copy, "*.ibd", SearchOption.AllDirectories)
+            .Concat(Directory.EnumerateFiles(copy, "undo*")).Order(StringComparer.Ordinal)
+            .SelectMany(f => new[] { f, "" }).ToList();
+        var system = Path.Combine(copy, InnoDbSystemTablespace.FileName);
+        if (File.Exists(system))
+        {
+            checks.AddRange(InnoDbSystemTablespace.PagesOutsideDoublewrite(system) is { } ranges
+                ? ranges.SelectMany(r => new[] { system, $"-s {r.First} -e {r.Last}" })
+                : [system, ""]);
+        }
+        if (checks.Count == 0) return;
+        // One shell for all (innochecksum reads one file a run); it stops at the first that fails, printing its name first.
         var result = await CommandRunner.RunAsync(new CommandSpec($"innochecksum of {shownAs}", "sh",
-            ["-c", "for f; do out=$(innochecksum \"$f\" 2>&1) || { printf '%s\n%s\n' \"$f\" \"$out\"; exit 1; }; done", "sh", .. files])
+            ["-c", "while [ $# -gt 0 ]; do f=$1; pages=$2; shift 2; "
+                + "out=$(innochecksum $pages \"$f\" 2>&1) || { printf '%s\n%s\n' \"$f\" \"$out\"; exit 1; }; done", "sh", .. checks])
         {
             Timeout = ToolTimeout,
             RequireSuccess = false,

@@ -126,8 +126,10 @@ public static partial class MariaDbPointInTime
                 }
             }
         }
-        catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested)
+        // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
+        catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
         {
+            DiskRoom.ThrowIfRestoreStopped(instance?.Directory, e);
             reason = $"restore: {e.Message}";
         }
         finally

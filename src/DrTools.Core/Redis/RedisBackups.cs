@@ -136,6 +136,7 @@ public static partial class RedisBackups
                 // A full or read-only disk where the instance is restored is an error (exit 2), never a FAIL of the backup.
                 catch (DrToolsException e) when (!cancellationToken.IsCancellationRequested && !AtomicFile.IsDiskProblem(e.InnerException))
                 {
+                    DiskRoom.ThrowIfRestoreStopped(verification.Instance?.Directory, e);
                     verification.Reason ??= $"restore: {e.Message}";
                 }
             }

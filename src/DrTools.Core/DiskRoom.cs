@@ -1,0 +1,43 @@
+using System.Globalization;
+
+namespace DrTools.Core;
+
+/// <summary>
+/// The disk under a folder DrTools filled (a restore's instance, a drill's sandbox), looked at when what ran there
+/// failed: with (almost) no room left, it stopped for its disk whatever its tool or server said (InnoDB that cannot make
+/// a 12 MB file says only that InnoDB did not start; a standby whose WAL finds no room only stops streaming). That is an
+/// error of the machine (exit 2) naming the folder, never a FAIL that blames a backup or a cluster which may be sound.
+/// </summary>
+public static class DiskRoom
+{
+    /// <summary>
+    /// Less free than this is "almost none": a server's single allocations (a 16 MB WAL segment or redo log, InnoDB's
+    /// 12 MB tablespaces, a Redis snapshot's temporary) leave up to that much behind when they do not fit.
+    /// </summary>
+    public const long AlmostFull = 64L << 20;
+
+    /// <summary>
+    /// Throws the error for <paramref name="what"/> in <paramref name="folder"/> (null: none made yet), which failed as
+    /// <paramref name="said"/> says, when the folder's file system has less than <see cref="AlmostFull"/> free; else
+    /// returns, and the failure stands. Call it before the folder is removed, which frees its room.
+    /// </summary>
+    /// <param name="innocent">What the failure would otherwise blame: "the backup".</param>
+    public static void ThrowIfAlmostFull(string? folder, string what, string innocent, string said)
+    {
+        if (folder is null || !Directory.Exists(folder)) return;
+        var free = new DriveInfo(folder).AvailableFreeSpace;
+        if (free >= AlmostFull) return;
+        var error = new IOException("No space left on device", 28);
+        throw new DrToolsException($"{what} in {folder} stopped with {Megabytes(free)} free on its disk, not for {innocent}: "
+            + $"{AtomicFile.Reason(error)} (it said: {said.Split('\n')[0].TrimEnd('.')}).", DrErrorKind.InvalidOperation, error);
+    }
+
+    /// <summary>As <see cref="ThrowIfAlmostFull(string?, string, string, string)"/> for a restore that failed with
+    /// <paramref name="failure"/>; a failure that already names the disk stands as it is.</summary>
+    public static void ThrowIfRestoreStopped(string? folder, DrToolsException failure)
+    {
+        if (!AtomicFile.IsDiskProblem(failure.InnerException)) ThrowIfAlmostFull(folder, "the restore", "the backup", failure.Message);
+    }
+
+    private static string Megabytes(long bytes) => (bytes / 1048576.0).ToString("0.0", CultureInfo.InvariantCulture) + " MB";
+}
