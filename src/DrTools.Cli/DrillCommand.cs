@@ -35,7 +35,8 @@ public static class DrillCommand
             try
             {
                 // Data for the integrity check to hold the failover to.
-                await sandbox.Target.Members[0].ExecuteAsync("create table drill_orders as select g as id, md5(g::text) as item, g % 97 as quantity from generate_series(1, 10000) g", token);
+                await sandbox.Target.Members[0].ExecuteAsync("create table drill_orders as select g as id, md5(g::text) as item, "
+                    + "g % 97 as quantity from generate_series(1, 10000) g", token);
                 Output.Sandbox(sandbox);
                 Console.WriteLine();
                 var status = await ClusterInspector.GetStatusAsync(sandbox.Target, token);

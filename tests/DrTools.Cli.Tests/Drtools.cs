@@ -37,7 +37,8 @@ public sealed record CliResult(int ExitCode, string StandardOutput, string Stand
             foreach (var item in element.EnumerateArray()) CollectUnmet(item, unmet);
         }
         if (element.ValueKind != JsonValueKind.Object) return;
-        if (element.TryGetProperty("met", out var met) && met.ValueKind == JsonValueKind.False && element.TryGetProperty("name", out var name))
+        if (element.TryGetProperty("met", out var met) && met.ValueKind == JsonValueKind.False
+            && element.TryGetProperty("name", out var name))
         {
             var measured = element.TryGetProperty("measured", out var m) ? m.ToString() : "?";
             var target = element.TryGetProperty("target", out var t) ? t.ToString() : "?";

@@ -13,7 +13,8 @@ public sealed class EngineCliTests
         var repository = Path.Combine(root.Path, "repo");
         // Semi-synchronous: an acknowledged write is on the replica, so RPO 0 holds however late the killed primary's
         // binlog dump thread would have sent it (asynchronous, a loaded machine can lose the last writes for real).
-        var up = await Drtools.RunAsync("sandbox", "up", "--engine", "mariadb", "--standbys", "1", "--synchronous", "--root", root.Path, "--json");
+        var up = await Drtools.RunAsync("sandbox", "up", "--engine", "mariadb", "--standbys", "1", "--synchronous", "--root", root.Path,
+            "--json");
         Assert.True(up.ExitCode == 0, up.All);
         var sandbox = JsonDocument.Parse(up.StandardOutput).RootElement;
         var id = sandbox.GetProperty("id").GetString()!;

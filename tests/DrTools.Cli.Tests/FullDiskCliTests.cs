@@ -190,8 +190,10 @@ public sealed class FullDiskCliTests
         await using (var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "mariadb", Standbys = 0, Root = root.Path },
                          CancellationToken.None))
         {
-            await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); insert into s.t values (1); select 1");
-            var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+            await MariaDbSql.ScalarAsync(sandbox, "node0", "create database s; create table s.t (i int); insert into s.t values (1); "
+                + "select 1");
+            var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path,
+                "--repository", repository);
             Assert.True(create.ExitCode == 0, create.All);
         }
         using var restores = new TemporaryRoot();
@@ -250,7 +252,8 @@ public sealed class FullDiskCliTests
         else
         {
             Assert.True(result.ExitCode == 2, result.All);
-            var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}") + @": no space left on the device\.$";
+            var pattern = "^drtools: " + string.Format(expected, disk.Path, @"\d{8}-\d{6}-[0-9a-f]{6}")
+                + @": no space left on the device\.$";
             Assert.Matches(pattern, result.StandardError.Trim());
         }
         Assert.Equal(["filler"], Directory.GetFiles(disk.Path).Select(Path.GetFileName));

@@ -41,7 +41,8 @@ Describe 'Faults in PowerShell' {
             while (-not ($Sandbox | Test-DrFault).Frozen -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) {
                 Start-Sleep -Milliseconds 50
             }
-            (Get-DrFault).Kind | Should -Be 'Freeze' -Because "the fault must be in effect ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
+            $state = $ps.InvocationStateInfo
+            (Get-DrFault).Kind | Should -Be 'Freeze' -Because "the fault must be in effect ($($state.State) $($state.Reason))"
             ($Sandbox | Test-DrFault).Frozen | Should -Not -BeNullOrEmpty
         }
         finally {
