@@ -110,7 +110,7 @@ public static class FailoverCommand
             {
                 return await drill();
             }
-            catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+            catch (Exception e) when (!cancellationToken.IsCancellationRequested && FailoverJournal.Began(e))
             {
                 Record(parse, Console.Error,
                     history => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, history, source));

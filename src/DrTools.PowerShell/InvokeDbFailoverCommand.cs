@@ -177,7 +177,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             {
                 return await recovery.RunAsync(plan, options with { Progress = progress }, token);
             }
-            catch (Exception e) when (recorded && !token.IsCancellationRequested)
+            catch (Exception e) when (recorded && !token.IsCancellationRequested && FailoverJournal.Began(e))
             {
                 // Recorded before the error ends the cmdlet, as a run records a drill step that throws; said on the pipeline thread.
                 Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"),

@@ -360,9 +360,12 @@ public sealed class WriteSiteCliTests
                 "--mode", "failover", "--rejoin", "--no-integrity", "--fault-command", fault);
 
             Assert.True(failover.ExitCode == 2, failover.All);
-            var line = Assert.Single(failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+            // The drill ran, so it is recorded (where, first), then the one line of its error.
+            var lines = failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            Assert.Equal(2, lines.Length);
+            Assert.StartsWith($"journal, reports and probe history: {environment["DRTOOLS_HISTORY"]}/", lines[0]);
             Assert.StartsWith("drtools: Failover drill failed during the rejoin of the old primary: " +
-                $"cannot {action} {old}/{file}: the file system is read-only. The old primary node0 ", line);
+                $"cannot {action} {old}/{file}: the file system is read-only. The old primary node0 ", lines[1]);
             Assert.Equal(configuration, File.ReadAllBytes(Path.Combine(old, "postgresql.auto.conf")));
             Assert.DoesNotContain(Directory.GetFiles(old), f => f.EndsWith(".tmp", StringComparison.Ordinal));
         }

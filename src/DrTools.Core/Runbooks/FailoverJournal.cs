@@ -22,6 +22,12 @@ public static class FailoverJournal
     /// failed with the error, and history.jsonl with what its probes observed and the drill-error line in place of the
     /// final read (none when it failed before its probes started), so <c>drtools history check</c> says it is not decided.
     /// </summary>
+    /// <summary>
+    /// Whether a failed drill ran at all: its failure carries what its probes saw. One refused before it began (another
+    /// drill holds the target, a plan refused) changed nothing and is not a drill to record.
+    /// </summary>
+    public static bool Began(Exception failure) => Probes.ProbeHistory.CarriedBy(failure) is not null;
+
     public static RunJournal RecordFailure(Exception failure, FailoverPlan plan, DateTimeOffset startedAt, TimeSpan duration,
         string? historyRoot, string source, string? tester = null)
     {
