@@ -106,8 +106,10 @@ public sealed partial class MariaDbCluster
     {
         var member = Member(replica);
         await member.ExecuteAsync("stop slave; reset slave all", cancellationToken);
-        await MakePrimaryAsync(member, cancellationToken);
+        // Where it took over, read while it still takes no writes: read after, it may already hold a write of its own with
+        // the sequence number of an old primary's transaction it never received, and the rejoin would miss that fork.
         _promotedAt[replica] = await AppliedPositionAsync(replica, cancellationToken);
+        await MakePrimaryAsync(member, cancellationToken);
     }
 
     /// <summary>Writable, and the semi-sync master when the cluster is semi-synchronous (its replicas acknowledge: the member's own replica setting says so).</summary>
