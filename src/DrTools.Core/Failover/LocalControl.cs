@@ -1,6 +1,5 @@
 using DrTools.Core.Postgres;
 using DrTools.Core.Processes;
-using Npgsql;
 
 namespace DrTools.Core.Failover;
 
@@ -106,11 +105,9 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
     private static async Task FollowAsync(DbMember standby, DbMember newPrimary, string conninfo, string slot, CancellationToken cancellationToken)
     {
         if (slot.Length > 0) await ReplicationSlots.EnsureAsync(newPrimary, slot, cancellationToken);
-        await using var connection = await standby.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand($"alter system set primary_conninfo = '{conninfo.Replace("'", "''")}'", connection);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-        await using var reload = new NpgsqlCommand("select pg_reload_conf()", connection);
-        await reload.ExecuteNonQueryAsync(cancellationToken);
+        // Through ExecuteAsync: a server's own error (its disk full) is one line naming the member, never a stack trace.
+        await standby.ExecuteAsync($"alter system set primary_conninfo = '{conninfo.Replace("'", "''")}'; select pg_reload_conf()",
+            cancellationToken);
     }
 
 

@@ -272,9 +272,10 @@ public sealed partial class Sandbox : IAsyncDisposable
         if (options.Synchronous)
         {
             // Only now: a synchronous primary with no standby connected would block every commit, including set-up's own.
-            await using var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken);
-            await using var command = new NpgsqlCommand($"alter system set synchronous_standby_names = 'ANY 1 ({string.Join(", ", standbys.Select(s => s.Name))})'; select pg_reload_conf();", connection);
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            // Through ExecuteAsync: a server's own error (its disk full) is one line naming the member, never a stack trace.
+            var names = string.Join(", ", standbys.Select(s => s.Name));
+            await Target.Member(primary.Name).ExecuteAsync($"alter system set synchronous_standby_names = 'ANY 1 ({names})'; "
+                + "select pg_reload_conf();", cancellationToken);
             await WaitForStreamingAsync(primary, standbys, cancellationToken, syncStates: ["sync", "quorum"]);
         }
     }
