@@ -115,7 +115,10 @@ public static class ReplicationLagTester
 
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample" : $"{samples[0].Bytes.Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
-        if (overran.Count > 0) every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";
+        if (overran.Count > 0)
+        {
+            every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";
+        }
         return samples.Select(s => new ReplicationLagResult(s.Standby.Display, primaryStatus.Display, clock.StartedAt, window,
             Figure("lag", s.Bytes, "bytes", options.MaxLagBytes, $"primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby read first so the difference is never negative; {every}"),
             Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"pg_stat_replication.replay_lag as the primary reports it (NULL, reported while the standby is idle and caught up, counts as 0); {every}"),
@@ -137,7 +140,8 @@ public static class ReplicationLagTester
         var (current, replayLag) = await primary.RunAsync(async connection =>
         {
             await using var onPrimary = new NpgsqlCommand(
-                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication where application_name = @name limit 1)", connection);
+                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication"
+                + " where application_name = @name limit 1)", connection);
             onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
             await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -171,7 +175,8 @@ public static class ReplicationLagTester
             {
                 // A query cut off is still running: the connection is the background call's to close once it ends.
                 _cutOff = e is OperationCanceledException;
-                throw new DrToolsException($"lag of {target} cannot be measured: {Member.Display} is unreachable: {Member.Describe(e).Reason}",
+                var reason = Member.Describe(e).Reason;
+                throw new DrToolsException($"lag of {target} cannot be measured: {Member.Display} is unreachable: {reason}",
                     DrErrorKind.ConnectionFailed, e);
             }
         }
@@ -193,7 +198,10 @@ public static class ReplicationLagTester
         {
             await primary.RunAsync(async connection =>
             {
-                await using var create = new NpgsqlCommand("create table if not exists drtools_heartbeat (id uuid primary key, seq bigint not null, written_at timestamptz not null)", connection);
+                await using var create = new NpgsqlCommand(
+                    "create table if not exists drtools_heartbeat"
+                    + " (id uuid primary key, seq bigint not null, written_at timestamptz not null)",
+                    connection);
                 return await create.ExecuteNonQueryAsync(cancellationToken);
             }, cancellationToken);
             return new Heartbeat(primary, Guid.NewGuid());
@@ -205,7 +213,8 @@ public static class ReplicationLagTester
             var clock = new MonotonicClock();
             await primary.RunAsync(async connection =>
             {
-                await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now()) on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", connection);
+                await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now())"
+                    + " on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", connection);
                 write.Parameters.AddWithValue("id", id);
                 write.Parameters.AddWithValue("seq", sequence);
                 return await write.ExecuteNonQueryAsync(cancellationToken);
@@ -218,7 +227,8 @@ public static class ReplicationLagTester
             }));
         }
 
-        private async Task<TimeSpan> WaitUntilVisibleAsync(Session standby, long sequence, MonotonicClock clock, TimeSpan deadline, CancellationToken cancellationToken)
+        private async Task<TimeSpan> WaitUntilVisibleAsync(Session standby, long sequence, MonotonicClock clock, TimeSpan deadline,
+            CancellationToken cancellationToken)
         {
             while (true)
             {
