@@ -52,4 +52,41 @@ public sealed class ConnectTimeoutCliTests
         Assert.True((await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path)).ExitCode == 0);
         root.AssertNothingLeft();
     }
+
+    [Fact]
+    public async Task A_PostgreSQL_standby_frozen_while_lag_samples_fails_the_measurement_within_the_connect_timeout()
+    {
+        using var root = new TemporaryRoot();
+        var up = await Drtools.RunAsync("sandbox", "up", "--standbys", "2", "--root", root.Path, "--json");
+        Assert.True(up.ExitCode == 0, up.All);
+        var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
+        var standby = Sandbox.Open(id, root.Path).Members[2];
+        using var lag = Drtools.Start("lag", "--sandbox", id, "--root", root.Path, "--connect-timeout", "2s", "--max-lag", "1s",
+            "--duration", "6s", "--interval", "1s", "--json");
+        var completed = Drtools.CompleteAsync(lag, TimeSpan.FromSeconds(60));
+        // Every process of the standby, connections it already holds open too; the primary stays idle, so its figures stay 0.
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        var frozen = ProcessTable.FindByWorkingDirectory(standby.DataDirectory);
+        var endedFrozen = false;
+        try
+        {
+            Assert.NotEmpty(frozen);
+            foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigStop);
+            await Task.WhenAny(completed, Task.Delay(TimeSpan.FromSeconds(10)));
+            // Ended while the standby was still frozen: no sample waited for it past the connect timeout.
+            endedFrozen = completed.IsCompleted;
+        }
+        finally
+        {
+            foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigCont);
+        }
+        var result = await completed;
+
+        Assert.True(result.ExitCode == 2, result.All);
+        Assert.True(endedFrozen, result.All);
+        Assert.Contains($"{standby.Name} (127.0.0.1:{standby.Port}) is unreachable", result.StandardError);
+        Assert.Contains("no answer within 2s", result.StandardError);
+        Assert.True((await Drtools.RunAsync("sandbox", "down", id, "--root", root.Path)).ExitCode == 0);
+        root.AssertNothingLeft();
+    }
 }

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using DrTools.Core.Cluster;
 using DrTools.Core.Postgres;
+using DrTools.Core.Probes;
 using Npgsql;
 
 namespace DrTools.Core.Replication;
@@ -48,11 +49,10 @@ public static class ReplicationLagTester
 {
     private static readonly TimeSpan HeartbeatPoll = TimeSpan.FromMilliseconds(5);
 
-    private sealed class StandbySamples(MemberStatus standby, DbMember member, NpgsqlConnection connection)
+    private sealed class StandbySamples(MemberStatus standby, Session session)
     {
         public MemberStatus Standby { get; } = standby;
-        public DbMember Member { get; } = member;
-        public NpgsqlConnection Connection { get; } = connection;
+        public Session Session { get; } = session;
         public List<double> Bytes { get; } = [];
         public List<double> ReplaySeconds { get; } = [];
         public List<double> HeartbeatSeconds { get; } = [];
@@ -69,21 +69,22 @@ public static class ReplicationLagTester
     internal static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ClusterStatus status, ReplicationLagOptions options, CancellationToken cancellationToken)
     {
         var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: cannot measure lag without exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
-        var unreachable = status.Members.FirstOrDefault(m => m.Role == MemberRole.Unreachable);
-        if (unreachable is not null) throw new DrToolsException($"{unreachable.Display}: unreachable: {unreachable.Error}", DrErrorKind.ConnectionFailed);
+        status.PrimaryForLag(target.Name);
         var standbys = status.Standbys.ToList();
         if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
 
         var clock = new MonotonicClock();
         var primaryMember = target.Member(primaryStatus.Name);
-        await using var primary = await primaryMember.OpenAsync(cancellationToken);
+        await using var primary = new Session(target.Name, primaryMember, await primaryMember.OpenAsync(cancellationToken));
         var samples = new List<StandbySamples>();
+        // Samples that took longer than the interval: the window then has a gap no sample covers, said in every figure.
+        var overran = new List<TimeSpan>();
         try
         {
             foreach (var standby in standbys)
             {
                 var member = target.Member(standby.Name);
-                samples.Add(new StandbySamples(standby, member, await member.OpenAsync(cancellationToken)));
+                samples.Add(new StandbySamples(standby, new Session(target.Name, member, await member.OpenAsync(cancellationToken))));
             }
             var heartbeat = options.Heartbeat ? await Heartbeat.StartAsync(primary, cancellationToken) : null;
             try
@@ -92,9 +93,10 @@ public static class ReplicationLagTester
                 while (true)
                 {
                     var sampleStarted = clock.Elapsed;
-                    foreach (var standby in samples) await SamplePositionsAsync(primary, primaryMember, standby, cancellationToken);
-                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, primaryMember, options.HeartbeatTimeout, cancellationToken);
+                    foreach (var standby in samples) await SamplePositionsAsync(primary, standby, cancellationToken);
+                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
                     if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
+                    if (end > TimeSpan.Zero && clock.Elapsed - sampleStarted > options.Interval) overran.Add(clock.Elapsed - sampleStarted);
                     var next = sampleStarted + options.Interval;
                     if (next > end) break;
                     var wait = next - clock.Elapsed;
@@ -108,11 +110,15 @@ public static class ReplicationLagTester
         }
         finally
         {
-            foreach (var standby in samples) await standby.Connection.DisposeAsync();
+            foreach (var standby in samples) await standby.Session.DisposeAsync();
         }
 
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample" : $"{samples[0].Bytes.Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
+        if (overran.Count > 0)
+        {
+            every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";
+        }
         return samples.Select(s => new ReplicationLagResult(s.Standby.Display, primaryStatus.Display, clock.StartedAt, window,
             Figure("lag", s.Bytes, "bytes", options.MaxLagBytes, $"primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby read first so the difference is never negative; {every}"),
             Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"pg_stat_replication.replay_lag as the primary reports it (NULL, reported while the standby is idle and caught up, counts as 0); {every}"),
@@ -124,17 +130,18 @@ public static class ReplicationLagTester
     internal static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
         new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
 
-    private static async Task SamplePositionsAsync(NpgsqlConnection primary, DbMember primaryMember, StandbySamples standby, CancellationToken cancellationToken)
+    private static async Task SamplePositionsAsync(Session primary, StandbySamples standby, CancellationToken cancellationToken)
     {
-        var replayed = await OnMember(standby.Member, async () =>
+        var replayed = await standby.Session.RunAsync(async connection =>
         {
-            await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", standby.Connection);
+            await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", connection);
             return Lsn.Parse((string)(await onStandby.ExecuteScalarAsync(cancellationToken))!);
         }, cancellationToken);
-        var (current, replayLag) = await OnMember(primaryMember, async () =>
+        var (current, replayLag) = await primary.RunAsync(async connection =>
         {
             await using var onPrimary = new NpgsqlCommand(
-                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication where application_name = @name limit 1)", primary);
+                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication"
+                + " where application_name = @name limit 1)", connection);
             onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
             await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
@@ -144,65 +151,101 @@ public static class ReplicationLagTester
         standby.ReplaySeconds.Add(replayLag);
     }
 
-    /// <summary>A member that fails mid-measurement is reported by name, like one that cannot be reached at all.</summary>
-    private static async Task<T> OnMember<T>(DbMember member, Func<Task<T>> query, CancellationToken cancellationToken)
+    /// <summary>
+    /// The connection to one member, each query on it bounded by the member's connect timeout: a member frozen
+    /// mid-measurement (its connections open, nothing answering) ends the measurement naming it, as one that cannot be
+    /// reached at all does, instead of a sample waiting for it as long as it is frozen.
+    /// </summary>
+    private sealed class Session(string target, DbMember member, NpgsqlConnection connection) : IAsyncDisposable
     {
-        try
+        private bool _cutOff;
+
+        public DbMember Member { get; } = member;
+
+        public async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> query, CancellationToken cancellationToken)
         {
-            return await query();
+            try
+            {
+                return await Bounded.WithinAsync(query(connection), Member.ConnectTimeout, cancellationToken, async _ =>
+                {
+                    await connection.DisposeAsync();
+                });
+            }
+            catch (Exception e) when (e is NpgsqlException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+            {
+                // A query cut off is still running: the connection is the background call's to close once it ends.
+                _cutOff = e is OperationCanceledException;
+                var reason = Member.Describe(e).Reason;
+                throw new DrToolsException($"lag of {target} cannot be measured: {Member.Display} is unreachable: {reason}",
+                    DrErrorKind.ConnectionFailed, e);
+            }
         }
-        catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
-        {
-            throw member.Describe(e);
-        }
+
+        public bool IsOpen => !_cutOff && connection.State == System.Data.ConnectionState.Open;
+
+        public ValueTask DisposeAsync() => _cutOff ? ValueTask.CompletedTask : connection.DisposeAsync();
     }
 
     /// <summary>
     /// A row of drtools_heartbeat owned by this run (its own id, so concurrent checks never wait on each other's writes),
     /// deleted when the run ends.
     /// </summary>
-    private sealed class Heartbeat(NpgsqlConnection primary, Guid id) : IAsyncDisposable
+    private sealed class Heartbeat(Session primary, Guid id) : IAsyncDisposable
     {
         private long _sequence;
 
-        public static async Task<Heartbeat> StartAsync(NpgsqlConnection primary, CancellationToken cancellationToken)
+        public static async Task<Heartbeat> StartAsync(Session primary, CancellationToken cancellationToken)
         {
-            await using var create = new NpgsqlCommand("create table if not exists drtools_heartbeat (id uuid primary key, seq bigint not null, written_at timestamptz not null)", primary);
-            await create.ExecuteNonQueryAsync(cancellationToken);
+            await primary.RunAsync(async connection =>
+            {
+                await using var create = new NpgsqlCommand(
+                    "create table if not exists drtools_heartbeat"
+                    + " (id uuid primary key, seq bigint not null, written_at timestamptz not null)",
+                    connection);
+                return await create.ExecuteNonQueryAsync(cancellationToken);
+            }, cancellationToken);
             return new Heartbeat(primary, Guid.NewGuid());
         }
 
-        public async Task SampleAsync(IReadOnlyList<StandbySamples> standbys, DbMember primaryMember, TimeSpan timeout, CancellationToken cancellationToken)
+        public async Task SampleAsync(IReadOnlyList<StandbySamples> standbys, TimeSpan timeout, CancellationToken cancellationToken)
         {
             var sequence = ++_sequence;
-            await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now()) on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", primary);
-            write.Parameters.AddWithValue("id", id);
-            write.Parameters.AddWithValue("seq", sequence);
             var clock = new MonotonicClock();
-            await OnMember(primaryMember, () => write.ExecuteNonQueryAsync(cancellationToken), cancellationToken);
+            await primary.RunAsync(async connection =>
+            {
+                await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now())"
+                    + " on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", connection);
+                write.Parameters.AddWithValue("id", id);
+                write.Parameters.AddWithValue("seq", sequence);
+                return await write.ExecuteNonQueryAsync(cancellationToken);
+            }, cancellationToken);
             var acknowledged = clock.Elapsed;
             await Task.WhenAll(standbys.Select(async standby =>
             {
-                var seen = await OnMember(standby.Member, () => WaitUntilVisibleAsync(standby.Connection, sequence, clock, acknowledged + timeout, cancellationToken), cancellationToken);
+                var seen = await WaitUntilVisibleAsync(standby.Session, sequence, clock, acknowledged + timeout, cancellationToken);
                 standby.HeartbeatSeconds.Add((seen - acknowledged).TotalSeconds);
             }));
         }
 
-        private async Task<TimeSpan> WaitUntilVisibleAsync(NpgsqlConnection standby, long sequence, MonotonicClock clock, TimeSpan deadline, CancellationToken cancellationToken)
+        private async Task<TimeSpan> WaitUntilVisibleAsync(Session standby, long sequence, MonotonicClock clock, TimeSpan deadline,
+            CancellationToken cancellationToken)
         {
-            await using var read = new NpgsqlCommand("select seq from drtools_heartbeat where id = @id", standby);
-            read.Parameters.AddWithValue("id", id);
             while (true)
             {
-                object? seq;
-                try
+                // Each read on its own is bounded by the connect timeout: a row slow to arrive is lag, a read unanswered is not.
+                var seq = await standby.RunAsync(async connection =>
                 {
-                    seq = await read.ExecuteScalarAsync(cancellationToken);
-                }
-                catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
-                {
-                    seq = null; // the table was just created and its creation has not been replayed here yet
-                }
+                    await using var read = new NpgsqlCommand("select seq from drtools_heartbeat where id = @id", connection);
+                    read.Parameters.AddWithValue("id", id);
+                    try
+                    {
+                        return await read.ExecuteScalarAsync(cancellationToken);
+                    }
+                    catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.UndefinedTable)
+                    {
+                        return null; // the table was just created and its creation has not been replayed here yet
+                    }
+                }, cancellationToken);
                 var now = clock.Elapsed;
                 if (seq is long seen && seen >= sequence) return now;
                 if (now >= deadline) return now;
@@ -212,14 +255,17 @@ public static class ReplicationLagTester
 
         public async ValueTask DisposeAsync()
         {
-            if (primary.State != System.Data.ConnectionState.Open) return;
-            await using var delete = new NpgsqlCommand("delete from drtools_heartbeat where id = @id", primary);
-            delete.Parameters.AddWithValue("id", id);
+            if (!primary.IsOpen) return;
             try
             {
-                await delete.ExecuteNonQueryAsync(CancellationToken.None);
+                await primary.RunAsync(async connection =>
+                {
+                    await using var delete = new NpgsqlCommand("delete from drtools_heartbeat where id = @id", connection);
+                    delete.Parameters.AddWithValue("id", id);
+                    return await delete.ExecuteNonQueryAsync(CancellationToken.None);
+                }, CancellationToken.None);
             }
-            catch (NpgsqlException)
+            catch (DrToolsException)
             {
                 // The row is harmless and the error that broke the connection is the one worth reporting.
             }
