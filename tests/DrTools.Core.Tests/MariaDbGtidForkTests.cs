@@ -41,7 +41,8 @@ public sealed class MariaDbGtidForkTests
         Assert.False(status.Healthy, status.Verdict);
         foreach (var replica in new[] { "node1", "node2" })
         {
-            var problem = Assert.Single(status.Problems, p => p.StartsWith(replica, StringComparison.Ordinal) && p.Contains("ahead of the primary"));
+            var problem = Assert.Single(status.Problems,
+                p => p.StartsWith(replica, StringComparison.Ordinal) && p.Contains("ahead of the primary"));
             Assert.Matches(@"its GTID 0-\d+-\d+, the primary's binlog at 0-\d+-1: diverged$", problem);
             Assert.NotNull(status.Members.Single(m => m.Name == replica).Divergence);
         }
@@ -62,7 +63,7 @@ public sealed class MariaDbGtidForkTests
         var (sandbox, cluster) = await CreateAsync(root, 1);
         await using var _ = sandbox;
         var table = $"{MariaDbCluster.Schema}.fork_writes";
-        await MariaDbSql.ScalarAsync(sandbox, "node0", $"create table {table} (id bigint auto_increment primary key) engine=InnoDB; select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"create table {table} (id bigint auto_increment primary key); select 1");
         await MariaDbSql.ScalarAsync(sandbox, "node0", "create user 'forkwriter'@'%' identified by 'fork-writer-pw'; select 1");
         await MariaDbSql.ScalarAsync(sandbox, "node0", $"grant insert on {table} to 'forkwriter'@'%'; select 1");
         await WaitReplicasAsync(cluster, "node1");
@@ -70,7 +71,8 @@ public sealed class MariaDbGtidForkTests
         await MariaDbSql.ScalarAsync(sandbox, "node0", $"insert into {table} values (); select 1"); // the one node1 lacks
 
         using var stop = new CancellationTokenSource();
-        var node1 = new MySqlConnectionStringBuilder(MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == "node1")))
+        var admin = MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == "node1"));
+        var node1 = new MySqlConnectionStringBuilder(admin)
         {
             UserID = "forkwriter", Password = "fork-writer-pw", Database = "",
         }.ConnectionString;

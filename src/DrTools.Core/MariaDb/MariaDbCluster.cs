@@ -146,7 +146,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
     {
         var (applied, binlog) = (replica.Variable("gtid_current_pos"), primary.Variable("gtid_binlog_pos"));
         return Gtid.Holds(binlog, applied) ? null
-            : $"ahead of the primary: its GTID {Gtid.Position(applied).Text}, the primary's binlog at {Gtid.Position(binlog).Text}: diverged";
+            : $"ahead of the primary: its GTID {Gtid.Position(applied).Text}, the primary's binlog at {Gtid.Position(binlog).Text}: "
+                + "diverged";
     }
 
     private static MemberStatus Status(Observed o)
@@ -191,8 +192,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
     {
         var status = await GetStatusAsync(cancellationToken);
         var primary = status.PrimaryForLag(Name);
-        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Gtid.Behind(primary.CurrentLsn, s.ReplayedLsn), s.LagSeconds))
-            .ToList();
+        return status.Standbys
+            .Select(s => new LagSample(s.Display, primary.Display, Gtid.Behind(primary.CurrentLsn, s.ReplayedLsn), s.LagSeconds)).ToList();
     }
 
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
