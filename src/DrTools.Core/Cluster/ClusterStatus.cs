@@ -33,6 +33,8 @@ public sealed record MemberStatus(string Name, string Endpoint, MemberRole Role)
     /// wait makes it follow. A link still retrying is not halted.
     /// </summary>
     public bool ReplicationHalted { get; init; }
+    /// <summary>Why the standby holds what the primary lacks (MariaDB: a GTID beyond the primary's binlog); null when not.</summary>
+    public string? Divergence { get; init; }
 
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 }
@@ -68,6 +70,12 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
         {
             throw new DrToolsException($"lag of {store} cannot be measured: {unreachable.Display} is unreachable: {unreachable.Error}",
                 DrErrorKind.ConnectionFailed);
+        }
+        // A diverged standby's distance from the primary is no count of transactions: a lag of 0 would pass it.
+        if (Members.FirstOrDefault(m => m.Divergence is not null) is { } diverged)
+        {
+            throw new DrToolsException($"lag of {store} cannot be measured: {diverged.Display} is {diverged.Divergence}",
+                DrErrorKind.InvalidOperation);
         }
         return primary;
     }

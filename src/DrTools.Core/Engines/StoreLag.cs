@@ -42,7 +42,10 @@ public static class StoreLag
         var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
             ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first", $"the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic client clock (a replica that has not within {DurationText.Format(Redis.RedisCluster.CatchUpTimeout)} counts as that long)")
-            : (options.MaxLagTransactions, "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (sum of GTID sequence numbers)", "Seconds_Behind_Master as the replica reports it");
+            : (options.MaxLagTransactions,
+                "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (per GTID domain, summed; "
+                + "a replica beyond the primary's binlog in any domain is diverged, not measured)",
+                "Seconds_Behind_Master as the replica reports it");
         return behind.Keys.Select(replica => new ReplicationLagResult(replica, primary, clock.StartedAt, window,
             ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, behindTarget, $"{behindMethod}; {every}"),
             seconds.TryGetValue(replica, out var reported)

@@ -107,6 +107,11 @@ public sealed partial class MariaDbCluster : IReplicaSet
             {
                 problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary {primary.Member.Display}");
             }
+            if (primary is not null && Divergence(replica, primary) is { } divergence)
+            {
+                problems.Add($"{replica.Member.Display} is {divergence}");
+                members[index] = members[index] with { Divergence = divergence };
+            }
         }
         return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
     }
@@ -131,6 +136,18 @@ public sealed partial class MariaDbCluster : IReplicaSet
                 + $"{Gtid.Position(primary.Variable("gtid_binlog_pos")).Text}); rebuild it ({threads}: {ioError})", halted);
         }
         return (error is null ? threads : $"{threads}: {error}", halted);
+    }
+
+    /// <summary>
+    /// What a replica applied that the primary's binlog lacks (a domain beyond it, or one it lacks: a RESET MASTER, a
+    /// fork): it is not in sync whatever it streams, and no count of transactions measures how far it is from the primary.
+    /// </summary>
+    private static string? Divergence(Observed replica, Observed primary)
+    {
+        var (applied, binlog) = (replica.Variable("gtid_current_pos"), primary.Variable("gtid_binlog_pos"));
+        return Gtid.Holds(binlog, applied) ? null
+            : $"ahead of the primary: its GTID {Gtid.Position(applied).Text}, the primary's binlog at {Gtid.Position(binlog).Text}: "
+                + "diverged";
     }
 
     private static MemberStatus Status(Observed o)
@@ -175,8 +192,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
     {
         var status = await GetStatusAsync(cancellationToken);
         var primary = status.PrimaryForLag(Name);
-        var head = Gtid.SequenceSum(primary.CurrentLsn);
-        return status.Standbys.Select(s => new LagSample(s.Display, primary.Display, Math.Max(0, head - Gtid.SequenceSum(s.ReplayedLsn)), s.LagSeconds)).ToList();
+        return status.Standbys
+            .Select(s => new LagSample(s.Display, primary.Display, Gtid.Behind(primary.CurrentLsn, s.ReplayedLsn), s.LagSeconds)).ToList();
     }
 
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)

@@ -1,0 +1,113 @@
+using DrTools.Core.Engines;
+using DrTools.Core.MariaDb;
+using DrTools.Core.Sandboxes;
+using MySqlConnector;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>Replicas whose GTID position the primary's binlog does not hold, and an old primary that forked from the new one.</summary>
+public sealed class MariaDbGtidForkTests
+{
+    private static async Task<(Sandbox Sandbox, MariaDbCluster Cluster)> CreateAsync(TemporaryRoot root, int standbys)
+    {
+        var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = standbys, Root = root.Path },
+            CancellationToken.None);
+        var cluster = (MariaDbCluster)sandbox.Cluster;
+        await cluster.PrepareProbeAsync("node0", CancellationToken.None);
+        return (sandbox, cluster);
+    }
+
+    private static async Task WaitReplicasAsync(MariaDbCluster cluster, params string[] replicas)
+    {
+        var position = await cluster.AppliedPositionAsync("node0", CancellationToken.None);
+        await Task.WhenAll(replicas.Select(r => cluster.WaitAppliedAsync(r, position, TimeSpan.FromSeconds(10), CancellationToken.None)));
+    }
+
+    [Fact]
+    public async Task After_a_reset_master_the_replicas_ahead_of_the_primarys_binlog_are_named_and_neither_status_nor_lag_passes()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 2);
+        await using var _ = sandbox;
+        await WaitReplicasAsync(cluster, "node1", "node2");
+        Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
+
+        // The primary's binlog starts over: its next write is sequence 1 while the replicas sit far beyond it.
+        await MariaDbSql.ScalarAsync(sandbox, "node0", "reset master; select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0",
+            $"insert into {MariaDbCluster.Schema}.{Probes.Probe.Table} (run_id, seq) values ('reset-master', 1); select 1");
+
+        var status = await cluster.GetStatusAsync(CancellationToken.None);
+        Assert.False(status.Healthy, status.Verdict);
+        foreach (var replica in new[] { "node1", "node2" })
+        {
+            var problem = Assert.Single(status.Problems,
+                p => p.StartsWith(replica, StringComparison.Ordinal) && p.Contains("ahead of the primary"));
+            Assert.Matches(@"its GTID 0-\d+-\d+, the primary's binlog at 0-\d+-1: diverged$", problem);
+            Assert.NotNull(status.Members.Single(m => m.Name == replica).Divergence);
+        }
+        // A lag of 0 transactions would pass a lag check on replicas that lack the primary's write.
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => cluster.SampleLagAsync(CancellationToken.None));
+        Assert.Contains("lag of ", refused.Message);
+        Assert.Matches(@"node\d.* is ahead of the primary: its GTID 0-\d+-\d+, the primary's binlog at 0-\d+-1: diverged", refused.Message);
+    }
+
+    /// <summary>
+    /// The new primary's takeover position is read before it takes writes: a writer refused by read_only until the promotion
+    /// writes right after it, and its write carries the sequence number of the old primary's one transaction the new one lacks.
+    /// </summary>
+    [Fact]
+    public async Task An_old_primary_with_one_transaction_the_promoted_replica_lacks_is_rebuilt_though_writers_hit_the_new_primary_at_once()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 1);
+        await using var _ = sandbox;
+        var table = $"{MariaDbCluster.Schema}.fork_writes";
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"create table {table} (id bigint auto_increment primary key); select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0", "create user 'forkwriter'@'%' identified by 'fork-writer-pw'; select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"grant insert on {table} to 'forkwriter'@'%'; select 1");
+        await WaitReplicasAsync(cluster, "node1");
+        await MariaDbSql.ScalarAsync(sandbox, "node1", "stop slave io_thread; select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"insert into {table} values (); select 1"); // the one node1 lacks
+
+        using var stop = new CancellationTokenSource();
+        var admin = MariaDbEngine.ConnectionString(sandbox, sandbox.Members.Single(m => m.Name == "node1"));
+        var node1 = new MySqlConnectionStringBuilder(admin)
+        {
+            UserID = "forkwriter", Password = "fork-writer-pw", Database = "",
+        }.ConnectionString;
+        var writers = Enumerable.Range(0, 3).Select(_ => Task.Run(() => WriteUntilStoppedAsync(node1, table, stop.Token))).ToList();
+        await Task.Delay(200);
+        await cluster.InjectFaultAsync("node0", CancellationToken.None);
+        await cluster.PromoteAsync("node1", CancellationToken.None);
+        await Task.Delay(100);
+        await stop.CancelAsync();
+        var written = (await Task.WhenAll(writers)).Sum();
+        Assert.True(written > 0, "no write reached the promoted replica");
+
+        var outcome = await cluster.RejoinAsync("node0", "node1", CancellationToken.None);
+        Assert.Contains("it had 1 transaction(s) the new primary lacks", outcome.Detail);
+        Assert.DoesNotContain("replicates from the new primary by GTID", outcome.Detail);
+    }
+
+    /// <summary>Inserts as a user read_only refuses until the member is promoted; how many it wrote.</summary>
+    private static async Task<int> WriteUntilStoppedAsync(string connectionString, string table, CancellationToken stop)
+    {
+        await using var connection = new MySqlConnection(connectionString);
+        await connection.OpenAsync(CancellationToken.None);
+        var written = 0;
+        while (!stop.IsCancellationRequested)
+        {
+            try
+            {
+                await using var insert = new MySqlCommand($"insert into {table} values ()", connection);
+                written += await insert.ExecuteNonQueryAsync(CancellationToken.None);
+            }
+            catch (MySqlException e) when (e.ErrorCode == MySqlErrorCode.OptionPreventsStatement)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(0.5), CancellationToken.None); // still read-only
+            }
+        }
+        return written;
+    }
+}
