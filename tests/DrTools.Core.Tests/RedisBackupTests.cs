@@ -46,6 +46,30 @@ public sealed class RedisBackupTests
     }
 
     [Fact]
+    public async Task A_backup_asked_for_while_the_server_already_saves_waits_for_that_save_and_takes_its_own()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 0);
+        var cluster = (RedisCluster)sandbox.Cluster;
+        var keys = Enumerable.Range(1, 1500).SelectMany(i => new[] { $"user:{i}", $"v{i}" });
+        await RedisTests.CliAsync(sandbox, "node0", ["MSET", .. keys]);
+        // A save of the server's own, slowed to ~1.5 s (1 ms a key; the forked child keeps the delay it started with).
+        await RedisTests.CliAsync(sandbox, "node0", "CONFIG", "SET", "rdb-key-save-delay", "1000");
+        Assert.Equal("Background saving started", await RedisTests.CliAsync(sandbox, "node0", "BGSAVE"));
+        await RedisTests.CliAsync(sandbox, "node0", "CONFIG", "SET", "rdb-key-save-delay", "0");
+        await RedisTests.CliAsync(sandbox, "node0", "SET", "user:late", "after the server's save began");
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repo"), create: true);
+
+        // Was "ERR Background save already in progress".
+        var rdb = await RedisBackups.CreateAsync(cluster, repository, RedisBackups.Rdb, CancellationToken.None);
+
+        Assert.Equal(1501, rdb.Reference!.Tables.Single(t => t.Table == "user:*").Rows);
+        var verified = await RedisBackups.VerifyAsync(repository, rdb, new BackupVerificationOptions { Root = root.Path },
+            CancellationToken.None);
+        Assert.True(verified.Passed, verified.Reason);
+    }
+
+    [Fact]
     public async Task An_RDB_with_one_value_changed_and_its_CRC_zeroed_fails_naming_the_key_pattern()
     {
         using var root = new TemporaryRoot();

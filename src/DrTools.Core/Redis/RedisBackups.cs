@@ -31,6 +31,12 @@ public static partial class RedisBackups
         await primary.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE", ((long)SaveTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
         try
         {
+            // A save or rewrite the server already runs (a replica's full sync, its own save rules) began before the pause:
+            // BGSAVE is refused meanwhile and BGREWRITEAOF only scheduled, so ours starts once it ended.
+            await Polling.RequireAsync(async () => Idle(await connection.InfoAsync("persistence", cancellationToken)), SaveTimeout,
+                TimeSpan.FromMilliseconds(20),
+                () => $"{primary.Display}: a background save already running did not finish within {DurationText.Format(SaveTimeout)}.",
+                cancellationToken);
             var offset = (await connection.InfoAsync("replication", cancellationToken)).GetValueOrDefault("master_repl_offset") ?? "0";
             var reference = await RedisChecksum.TakeAsync(primary, null, cancellationToken);
             if (kind == Rdb)
@@ -76,6 +82,10 @@ public static partial class RedisBackups
             await primary.CommandAsync(connection, CancellationToken.None, "CLIENT", "UNPAUSE");
         }
     }
+
+    private static bool Idle(IReadOnlyDictionary<string, string> persistence) =>
+        new[] { "rdb_bgsave_in_progress", "aof_rewrite_in_progress", "aof_rewrite_scheduled" }
+            .All(field => persistence.GetValueOrDefault(field) is null or "0");
 
     private static string? Saves(IReadOnlyDictionary<string, string> persistence) =>
         persistence.GetValueOrDefault("rdb_saves") ?? persistence.GetValueOrDefault("rdb_last_save_time");
