@@ -139,26 +139,36 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
     {
         // One connection opened before the fault: the loss applies to open connections too.
         await using var connection = await Sandbox.Target.Member("node2").OpenAsync(CancellationToken.None);
-        async Task<TimeSpan> TenRoundTripsAsync()
+        async Task<TimeSpan> RoundTripsAsync(int count)
         {
             var watch = Stopwatch.StartNew();
-            for (var i = 0; i < 10; i++)
+            for (var i = 0; i < count; i++)
             {
                 await using var query = new NpgsqlCommand("select 1", connection) { CommandTimeout = 120 };
                 await query.ExecuteScalarAsync();
             }
             return watch.Elapsed;
         }
-        var before = await TenRoundTripsAsync();
-        var fault = await StartAsync(FaultKind.PacketLoss, "node2", "percent=50");
-        Assert.StartsWith($"PacketLoss of 50% of node2 (127.0.0.1:{Sandbox.Members[2].Port})'s packets with everyone", fault.Description);
+        var before = await RoundTripsAsync(10);
+        var fault = await StartAsync(FaultKind.PacketLoss, "node2", "percent=30");
+        Assert.StartsWith($"PacketLoss of 30% of node2 (127.0.0.1:{Sandbox.Members[2].Port})'s packets with everyone", fault.Description);
 
-        // Half the packets lost: TCP retransmits (200 ms at least) on nearly every round trip.
-        var lossy = await TenRoundTripsAsync();
-        Assert.True(lossy > before + TimeSpan.FromSeconds(0.5), $"{lossy} with loss vs {before} without");
+        // Each lost packet costs a TCP retransmission (200 ms at least), so round trips go on until they have cost 0.5 s
+        // more than the same number did before. Losses are random: a fixed count with heavier loss can meet a run of
+        // losses whose doubling retransmission timeout outlasts any command timeout.
+        var lossyCount = 0;
+        var lossy = TimeSpan.Zero;
+        while (lossyCount < 100 && lossy <= before * lossyCount / 10 + TimeSpan.FromSeconds(0.5))
+        {
+            lossy += await RoundTripsAsync(1);
+            lossyCount++;
+        }
+        Assert.True(
+            lossy > before * lossyCount / 10 + TimeSpan.FromSeconds(0.5),
+            $"{lossyCount} round trips took {lossy} with loss, 10 took {before} before");
 
         Assert.True((await Faults.Faults.StopAsync(fault.Id, CancellationToken.None)).Undone);
-        Assert.True(await TenRoundTripsAsync() < lossy);
+        Assert.True(await RoundTripsAsync(lossyCount) < lossy);
         await AssertNoTraceAsync();
     }
 

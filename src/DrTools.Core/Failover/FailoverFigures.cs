@@ -186,10 +186,15 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         public string FinalNode => end.NewPrimary.Endpoint;
 
         public Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
-            ProbeAnalysis.ProbeSequencesAsync(end.NewPrimary, runId, cancellationToken);
+            BrokenConnections.ReadAsync($"the probe rows on {end.NewPrimary.Display}",
+                token => ProbeAnalysis.ProbeSequencesAsync(end.NewPrimary, runId, token), end.Options.PhaseTimeout, end.Timeline,
+                cancellationToken);
 
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
-            end.Before is null ? null : DbChecksums.Compare(end.Before, await DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, cancellationToken));
+            end.Before is null ? null : DbChecksums.Compare(end.Before, await BrokenConnections.ReadAsync(
+                $"the integrity checksum on {end.NewPrimary.Display}",
+                token => DbChecksums.TakeAsync(end.NewPrimary, end.Options.IntegrityTables, token), end.Options.PhaseTimeout,
+                end.Timeline, cancellationToken));
 
         public Task<Cluster.ClusterStatus> TopologyAsync(CancellationToken cancellationToken) =>
             Cluster.ClusterInspector.GetStatusAsync(end.Plan.Postgres, cancellationToken);
