@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Globalization;
 using DrTools.Core;
+using DrTools.Core.Engines;
 using DrTools.Core.Backups;
 using DrTools.Core.Postgres;
 
@@ -102,7 +103,7 @@ public static class BackupCommands
         var compression = new Option<BackupCompression>("--compression") { Description = "gzip (server-side where the server supports it) or none.", DefaultValueFactory = _ => BackupCompression.Gzip };
         var noReference = new Option<bool>("--no-reference") { Description = "Do not record the table checksums a verification compares against." };
         var kind = new Option<string?>("--kind") { Description = "base (PostgreSQL's pg_basebackup), dump or physical (MariaDB: mariadb-dump, mariadb-backup), rdb or aof (Redis); default the engine's first." }
-            .AcceptOnlyFromAmong("base", "dump", "physical", "rdb", "aof");
+            .AcceptOnlyFromAmong([.. StoreEngines.BackupKinds]);
         var json = CommonOptions.Json();
         var command = new Command("create", "Take a backup into the repository: PostgreSQL's base backup (manifest with SHA-256 checksums), MariaDB's dump or physical copy, Redis' RDB or AOF, each with its reference checksums.") { repository, compression, noReference, kind, json };
         target.AddTo(command);

@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.CommandLine.Parsing;
 using System.Globalization;
 using DrTools.Core;
+using DrTools.Core.Engines;
 using DrTools.Core.Postgres;
 using DrTools.Core.Sandboxes;
 
@@ -78,7 +79,7 @@ public sealed class TargetOptions
     public Option<string?> Sandbox { get; } = new("--sandbox", "-s") { Description = "Id (or unique prefix) of a sandbox from 'drtools sandbox up'." };
 
     public Option<string> Engine { get; } = new Option<string>("--engine") { Description = "The store --member reaches: postgresql (default; Npgsql connection strings), mariadb (MySqlConnector's: Server=…;Port=…;User ID=…) or redis (redis://[default:PASSWORD@]HOST:PORT or Host=…;Port=…;Password=…). A sandbox knows its own.", DefaultValueFactory = _ => "postgresql" }
-        .AcceptOnlyFromAmong("postgresql", "mariadb", "redis");
+        .AcceptOnlyFromAmong([.. StoreEngines.Names]);
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
     public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout", "How long to wait for each member to answer (default 10s).", DbMember.DefaultConnectTimeout, positive: true);
 

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DrTools.Core;
+using DrTools.Core.Engines;
 using DrTools.Core.Cleanup;
 using DrTools.Core.Sandboxes;
 
@@ -14,7 +15,7 @@ public static class SandboxCommands
     {
         Description = "The store: postgresql (the default), mariadb (a primary and GTID replicas; --standbys counts them) or redis (a primary and replicas).",
         DefaultValueFactory = _ => "postgresql",
-    }.AcceptOnlyFromAmong("postgresql", "mariadb", "redis");
+    }.AcceptOnlyFromAmong([.. StoreEngines.Names]);
 
     public static Option<bool> Sentinels() => new("--sentinels") { Description = "With --engine redis: three Sentinels watch the primary and fail it over themselves." };
 

@@ -89,9 +89,9 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
     public ScriptBlock? FaultScript { get; set; }
 
-    [Parameter(HelpMessage = "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole in a sandbox with a fault proxy; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
+    [Parameter(HelpMessage = "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole in a sandbox with a fault proxy; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
     [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni),
-        nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze), nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command),
+        nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze), nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command), nameof(Core.Faults.FaultKind.ConnectionExhaustion),
         nameof(Core.Faults.FaultKind.DiskFull), nameof(Core.Faults.FaultKind.Latency), nameof(Core.Faults.FaultKind.Jitter), nameof(Core.Faults.FaultKind.Bandwidth), nameof(Core.Faults.FaultKind.ResetConnections), nameof(Core.Faults.FaultKind.Blackhole))]
     public string? Fault { get; set; }
 

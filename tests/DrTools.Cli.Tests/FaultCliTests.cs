@@ -140,7 +140,7 @@ public sealed class FaultCliTests
     [InlineData(new[] { "fault", "stop" }, "drtools: fault stop: give fault ids or --all (one of the two).")]
     [InlineData(new[] { "fault", "start", "freeze", "--sandbox", "x", "--http-probe", "http://127.0.0.1:9/" }, "drtools: --http-probe runs while a fault is held: give --duration too.")]
     [InlineData(new[] { "failover", "--sandbox", "x", "--p99", "500ms" }, "drtools: --max-error-rate and --p99 are targets of the HTTP probe: give its URL (--http-probe).")]
-    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, Latency, Jitter, Bandwidth, ResetConnections, Blackhole.")]
+    [InlineData(new[] { "failover", "--sandbox", "x", "--fault", "meltdown" }, "drtools: fault 'meltdown': one of KillPostgres, KillNode, FreezeNode, StopPatroni, Partition, PacketLoss, Freeze, Kill, Command, ConnectionExhaustion, DiskFull, Latency, Jitter, Bandwidth, ResetConnections, Blackhole.")]
     [InlineData(new[] { "fault", "stop", "partition-1-abcdef" }, "drtools: no active fault 'partition-1-abcdef'")]
     public async Task Bad_fault_input_is_one_line_and_exit_code_2(string[] arguments, string expected)
     {

@@ -71,6 +71,57 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
         Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.HelpMessage), $"{p.Cmdlet} -{p.Name} ({p.ParameterSet}) has no HelpMessage"));
     }
 
+    /// <summary>Where each parameter that takes only some values gets them: a list typed once, in Core.</summary>
+    private static IReadOnlyList<string>? NamesSource(string cmdlet, string parameter) => (cmdlet, parameter) switch
+    {
+        (_, "Engine") => Core.Engines.StoreEngines.Names,
+        ("New-DbBackup", "Kind") => Core.Engines.StoreEngines.BackupKinds,
+        ("New-DbBackup", "Compression") => Enum.GetNames<Core.Backups.BackupCompression>(),
+        ("Start-DrFault", "Kind") => Enum.GetNames<Core.Faults.FaultKind>(),
+        ("Invoke-DbFailover", "Fault") => Core.Failover.DrillFaults.Names,
+        ("Invoke-DbFailover", "Mode") => Enum.GetNames<Core.Failover.FailoverMode>(),
+        ("Invoke-DbFailover", "RecoveredBy") => Enum.GetNames<Core.Failover.RecoveredBy>(),
+        ("Invoke-DrStep", "Objective") => Core.Runbooks.ScriptedRun.StepObjectives,
+        ("New-DrSandbox", "Topology") => Enum.GetNames<Core.Sandboxes.SandboxTopology>(),
+        ("Export-DrReport", "Format") => Enum.GetNames<Core.Runbooks.Reports.ReportFormat>(),
+        ("Wait-DrAlert", "State") => Enum.GetNames<Core.Monitoring.AlertState>(),
+        _ => null,
+    };
+
+    [Fact]
+    public void Every_ValidateSet_is_a_list_of_names_Core_types_once()
+    {
+        var sets = _metadata.Cmdlets.SelectMany(c => _metadata.ValidateSets(c).Select(s => (Cmdlet: c.Name, s.Parameter, s.Values))).ToList();
+        Assert.Contains(sets, s => s.Parameter == "Engine");
+        foreach (var (cmdlet, parameter, values) in sets)
+        {
+            var source = NamesSource(cmdlet, parameter);
+            Assert.True(source is not null, $"{cmdlet} -{parameter}: [ValidateSet] with no list in Core named as its source here");
+            AssertSameNames(source, values, $"{cmdlet} -{parameter}");
+        }
+    }
+
+    private static void AssertSameNames(IEnumerable<string> expected, IEnumerable<string> actual, string where)
+    {
+        var (want, have) = (expected.ToHashSet(StringComparer.OrdinalIgnoreCase), actual.ToHashSet(StringComparer.OrdinalIgnoreCase));
+        Assert.True(want.SetEquals(have), $"{where}: lacks {string.Join(", ", want.Except(have))}; has beyond it {string.Join(", ", have.Except(want))}");
+    }
+
+    [Fact]
+    public void Every_runbook_choice_is_the_values_its_cmdlet_takes()
+    {
+        var choices = Core.Runbooks.Operations.OperationCatalog.All
+            .SelectMany(o => o.Parameters.Where(p => p.Choices.Count > 0).Select(p => (Operation: o.Name, p.Name, p.Choices))).ToList();
+        Assert.NotEmpty(choices);
+        foreach (var (operation, parameter, values) in choices)
+        {
+            var cmdlet = _metadata.Cmdlets.Single(c => c.Name == operation);
+            var set = _metadata.ValidateSets(cmdlet).SingleOrDefault(s => s.Parameter.Equals(parameter, StringComparison.OrdinalIgnoreCase));
+            Assert.True(set.Values is not null, $"{operation} -{parameter} takes any value; the runbook parameter takes {string.Join(", ", values)}");
+            AssertSameNames(set.Values, values, $"runbook {operation}: {parameter}");
+        }
+    }
+
     /// <summary>
     /// A script-driven drill's own cmdlets record the run and run the caller's script blocks; the DrTools cmdlets inside
     /// those blocks confirm for themselves (a prompt per step would make every drill script interactive).

@@ -43,6 +43,14 @@ public sealed partial class CmdletMetadata : IDisposable
                 .Where(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute")
                 .Select(a => new ParameterInfo(cmdlet.Name, p.Name, Named<string>(a, "ParameterSetName") ?? "__AllParameterSets", Named<string>(a, "HelpMessage"))));
 
+    /// <summary>Every parameter of <paramref name="cmdlet"/> that takes only some values, with them ([ValidateSet]).</summary>
+    public IEnumerable<(string Parameter, IReadOnlyList<string> Values)> ValidateSets(CmdletInfo cmdlet) =>
+        cmdlet.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
+            .SelectMany(p => p.GetCustomAttributesData()
+                .Where(a => a.AttributeType.FullName == "System.Management.Automation.ValidateSetAttribute")
+                .Select(a => (p.Name, (IReadOnlyList<string>)((IEnumerable<CustomAttributeTypedArgument>)a.ConstructorArguments[0].Value!)
+                    .Select(v => (string)v.Value!).ToList())));
+
     /// <summary>Every verb PowerShell approves, read from the Verbs* classes of System.Management.Automation.</summary>
     public IReadOnlySet<string> ApprovedVerbs => PowerShell.GetTypes()
         .Where(t => t.Namespace == "System.Management.Automation" && t.Name.StartsWith("Verbs", StringComparison.Ordinal))

@@ -15,6 +15,12 @@ public static class StoreEngines
         [Redis] = Core.Redis.RedisEngine.Instance,
     };
 
+    /// <summary>PostgreSQL's one kind of backup (pg_basebackup).</summary>
+    public const string BaseBackup = "base";
+
+    /// <summary>Every kind of backup of every store, PostgreSQL's first.</summary>
+    public static IReadOnlyList<string> BackupKinds { get; } = [BaseBackup, .. Others.Values.SelectMany(e => e.BackupKinds)];
+
     /// <summary>Whether <paramref name="engine"/> is a store other than PostgreSQL that DrTools has an engine for.</summary>
     public static bool IsOther(string engine) => Others.ContainsKey(engine);
 

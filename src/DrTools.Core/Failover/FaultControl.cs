@@ -64,7 +64,9 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
 /// <summary>A drill's fault as the user names it: one of Patroni's node faults, or one from the fault library.</summary>
 public static class DrillFaults
 {
-    public static IReadOnlyList<string> Names { get; } = [.. Enum.GetNames<NodeFault>(), .. Enum.GetNames<FaultKind>()];
+    /// <summary>Every fault a failover drill can inflict on its primary: ReplicationDelay acts on a standby only.</summary>
+    public static IReadOnlyList<string> Names { get; } =
+        [.. Enum.GetNames<NodeFault>(), .. Enum.GetNames<FaultKind>().Where(k => k != nameof(FaultKind.ReplicationDelay))];
 
     /// <summary>The options with the named fault (and its parameters) set; an unknown name, or parameters a node fault does not take, refused.</summary>
     public static FailoverOptions With(FailoverOptions options, string? name, IReadOnlyDictionary<string, string>? parameters)
@@ -78,7 +80,7 @@ public static class DrillFaults
         {
             return parameters.Count == 0 ? options with { Fault = node } : throw new DrToolsException($"fault {node} takes no parameters.", DrErrorKind.InvalidArgument);
         }
-        if (Enum.TryParse<FaultKind>(name.Replace("-", ""), ignoreCase: true, out var kind) && Enum.IsDefined(kind))
+        if (Enum.TryParse<FaultKind>(name.Replace("-", ""), ignoreCase: true, out var kind) && Names.Contains(kind.ToString()))
         {
             return options with { LibraryFault = new FaultSpec(kind, parameters) };
         }

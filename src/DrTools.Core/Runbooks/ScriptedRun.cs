@@ -37,12 +37,19 @@ public sealed class ScriptedRun
 
     private ScriptedRun(DrillRun run) => _run = run;
 
+    /// <summary>The objectives a script-driven run and its steps count toward (Invoke-DrStep -Objective).</summary>
+    public static IReadOnlyList<string> StepObjectives { get; } = ["rto", "rpo"];
+
     /// <param name="targets">Name → a <see cref="Sandbox"/> (the run owns it from now on and removes it when it completes, unless a step removed it) or a <see cref="DbTarget"/>.</param>
     public static ScriptedRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, IReadOnlyDictionary<string, object> targets, RunbookRunOptions options)
     {
         foreach (var objective in objectives)
         {
-            if (objective.Name is not ("rto" or "rpo")) throw new DrToolsException($"objective '{objective.Name}': a run's objectives are rto and rpo.", DrErrorKind.InvalidArgument);
+            if (!StepObjectives.Contains(objective.Name))
+            {
+                throw new DrToolsException($"objective '{objective.Name}': a run's objectives are {string.Join(" and ", StepObjectives)}.",
+                    DrErrorKind.InvalidArgument);
+            }
         }
         foreach (var (name, target) in targets)
         {

@@ -15,8 +15,8 @@ internal static class BackupOperations
         new("New-DbBackup", typeof(BackupRecord), "A backup recorded in the repository catalog: PostgreSQL's base backup; MariaDB's dump or physical copy; Redis' RDB or AOF.",
             [
                 Target(), Repository(),
-                new("kind", ParameterKind.Choice, "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = ["base", "dump", "physical", "rdb", "aof"] },
-                new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = [nameof(BackupCompression.Gzip), nameof(BackupCompression.None)] },
+                new("kind", ParameterKind.Choice, "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = Engines.StoreEngines.BackupKinds },
+                new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = Enum.GetNames<BackupCompression>() },
                 new("noReference", ParameterKind.Boolean, "Do not record the reference checksums Test-DbBackup compares with."),
             ],
             async (context, args, token) =>

@@ -11,7 +11,7 @@ internal static class FailoverOperation
         "Switchover or unplanned failover with probes measuring RTO and RPO as clients see them.",
         [
             Target(),
-            new("mode", ParameterKind.Choice, "Switchover (planned) or Failover (unplanned).") { Choices = [nameof(FailoverMode.Switchover), nameof(FailoverMode.Failover)] },
+            new("mode", ParameterKind.Choice, "Switchover (planned) or Failover (unplanned).") { Choices = Enum.GetNames<FailoverMode>() },
             new("candidate", ParameterKind.String, "The standby to promote; default the most advanced."),
             new("rejoin", ParameterKind.Boolean, "After a failover, rejoin the old primary as a standby."),
             new("rto", ParameterKind.Duration,
@@ -44,7 +44,7 @@ internal static class FailoverOperation
             new("dataDirectory", ParameterKind.StringList, "MEMBER=DIRECTORY for members DrTools controls directly."),
             new("phaseTimeout", ParameterKind.Duration, "Longest wait of any one phase (default 60s).") { Positive = true },
             new("recoveredBy", ParameterKind.Choice, "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
-            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
+            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
             .. HttpProbeParameters(),
