@@ -448,6 +448,47 @@ public sealed class FailoverTests
         Assert.False(result.Integrity!.NothingInScope);
         Assert.Empty(result.Integrity.Differences);
     }
+
+    [Fact]
+    public async Task A_standby_forked_onto_its_own_timeline_is_never_promoted_and_a_choice_of_it_is_refused()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table accounts (id int primary key); insert into accounts values (1)");
+        var written = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text");
+        await Polling.RequireAsync(async () => await Sql.ScalarAsync<bool>(sandbox, "node2", $"select pg_last_wal_replay_lsn() >= '{written}'"),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), () => "node2 never replayed the row", CancellationToken.None);
+        // node2 promoted once and written to, then started again as a standby of node0: WAL node0 never had, on timeline 2.
+        await Sql.ExecuteAsync(sandbox, "node2", "select pg_promote()");
+        await Sql.ExecuteAsync(sandbox, "node2", "insert into accounts values (2)");
+        var forked = sandbox.Server("node2");
+        await forked.StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        File.WriteAllText(Path.Combine(forked.DataDirectory, "standby.signal"), "");
+        Core.Processes.ServerAccount.Current.Own(Path.Combine(forked.DataDirectory, "standby.signal"));
+        await forked.StartAsync(CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into accounts select g from generate_series(3, 100) g");
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        var node2 = status.Members.Single(m => m.Name == "node2");
+        Assert.StartsWith("diverged: on timeline 2, after the primary's 1", node2.Divergence);
+        var options = new FailoverOptions { Mode = FailoverMode.Failover };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        Assert.Contains($"never promote {node2.Display}: it is {node2.Divergence}", plan.Steps);
+        var chosen = await Assert.ThrowsAsync<DrToolsException>(() =>
+            FailoverDrill.PlanAsync(sandbox.Target, control, options with { Candidate = "node2" }, CancellationToken.None));
+        Assert.Equal($"{node2.Display} cannot be promoted: it is {node2.Divergence}. Nothing was changed.", chosen.Message);
+
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+        Assert.Equal(sandbox.Target.Member("node1").Display, result.NewPrimary);
+        Assert.Equal(99, await Sql.ScalarAsync<long>(sandbox, "node1", "select count(*) from accounts"));
+        // Left as it was (re-pointed, it would stream the new primary's timeline 2 onto its own), named, and not waited for.
+        var notFollowing = Assert.Single(result.ReplicasNotFollowing);
+        Assert.StartsWith("node2 does not replicate from node1: ", notFollowing);
+        Assert.EndsWith($"; it was {node2.Divergence} before the drill", notFollowing);
+        Assert.Contains(result.Timeline, e => e.Name == "replicas waited for" && e.At - result.Timeline.Single(w => w.Name == "waiting for the replicas").At < options.PhaseTimeout / 2);
+        Assert.Equal(1, await Sql.ScalarAsync<long>(sandbox, "node2", "select count(*) from accounts where id = 2"));
+    }
 }
 
 public sealed class LocalControlTests

@@ -79,6 +79,16 @@ public static class ClusterInspector
             ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name : "walreceiver"));
         status = status with { ApplicationName = sender?.ApplicationName, ReplicationState = sender?.State, SyncState = sender?.SyncState };
 
+        // Only a promotion starts a timeline: a standby on a later one than its primary's wrote WAL the primary never had.
+        if (status.Timeline > primary.Status.Timeline)
+        {
+            status = status with
+            {
+                Divergence = $"diverged: on timeline {status.Timeline}, after the primary's {primary.Status.Timeline}: it was promoted "
+                    + "once and holds WAL the primary never had",
+            };
+            return (status, $"standby {status.Display} is {status.Divergence}");
+        }
         if (status.WalReceiverStatus != "streaming")
         {
             return (status, $"standby {status.Display} is not streaming (WAL receiver {status.WalReceiverStatus ?? "not running"})");

@@ -60,6 +60,12 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
 
     /// <summary>
+    /// The standbys a drill may promote: a diverged one holds writes the primary never had, and promoting it would spread
+    /// them and lose the primary's own.
+    /// </summary>
+    public IEnumerable<MemberStatus> Promotable => Standbys.Where(s => s.Divergence is null);
+
+    /// <summary>
     /// The primary that lag is measured from, once every member answered: an unreachable replica's lag is unknown, and
     /// leaving it out would let a lag check pass on the replicas that answered.
     /// </summary>
@@ -89,6 +95,11 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     {
         var candidate = Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
             ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {Target} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+        if (candidate.Divergence is { } divergence)
+        {
+            throw new DrToolsException($"{candidate.Display} cannot be promoted: it is {divergence}. Nothing was changed.",
+                DrErrorKind.InvalidOperation);
+        }
         return candidate.Role == MemberRole.Standby ? candidate
             : throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
     }

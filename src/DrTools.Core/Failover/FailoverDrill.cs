@@ -21,19 +21,20 @@ public static class FailoverDrill
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var primary = status.PrimaryFor(options.Mode);
         var standbys = status.Standbys.ToList();
+        var promotable = status.Promotable.ToList();
 
         MemberStatus? candidate = null;
         if (options.Candidate is { } chosen)
         {
             candidate = status.ChosenCandidate(chosen);
         }
-        else if (standbys.Count == 0)
+        else if (promotable.Count == 0)
         {
             throw new DrToolsException($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
         }
         else if (options.Mode == FailoverMode.Switchover)
         {
-            candidate = standbys.Where(s => s.ReplicationState == "streaming").MaxBy(s => Lsn.ParseOrNull(s.ReplayedLsn)?.Value ?? 0)
+            candidate = promotable.Where(s => s.ReplicationState == "streaming").MaxBy(s => Lsn.ParseOrNull(s.ReplayedLsn)?.Value ?? 0)
                 ?? throw new DrToolsException($"switchover of {target.Name} refused: no standby is streaming ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
         }
 
@@ -55,6 +56,10 @@ public static class FailoverDrill
             steps.Add($"inject the fault: {control.FaultDescription(primaryMember)}");
             var settled = $"once it has lost its WAL sender, or, with the primary unreachable, its received WAL position has not moved for {DurationText.Format(options.ReceiveSettle)}";
             steps.Add(candidate is null ? $"choose the most advanced standby by replayed LSN, each {settled}" : $"promote the chosen {candidate.Display} once it has replayed what it received, {settled}");
+        }
+        foreach (var diverged in standbys.Where(s => s.Divergence is not null))
+        {
+            steps.Add($"never promote {diverged.Display}: it is {diverged.Divergence}");
         }
         steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
         if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
@@ -155,7 +160,11 @@ public static class FailoverDrill
 
             Enter("re-pointing the other standbys", 60);
             var followers = new List<DbMember>();
-            foreach (var standby in plan.Before.Standbys.Where(s => s.Name != candidate.Member.Name).Select(s => target.Member(s.Name)))
+            foreach (var diverged in plan.Before.Standbys.Where(s => s.Divergence is not null))
+            {
+                notes.Add($"{diverged.Display} was not re-pointed: it is {diverged.Divergence}; rebuild it from the new primary");
+            }
+            foreach (var standby in plan.Before.Promotable.Where(s => s.Name != candidate.Member.Name).Select(s => target.Member(s.Name)))
             {
                 if (await control.RepointStandbyAsync(standby, candidate.Member, cancellationToken)) followers.Add(standby);
                 else notes.Add($"{standby.Display} was not re-pointed (not a member DrTools controls)");
@@ -243,7 +252,7 @@ public static class FailoverDrill
     /// <summary>Sessions to the standbys that may be promoted: the candidate when there is one, else every reachable standby.</summary>
     private static async Task<List<Session>> OpenSessionsAsync(FailoverPlan plan, CancellationToken cancellationToken)
     {
-        var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Standbys.Select(s => s.Name).ToList();
+        var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Promotable.Select(s => s.Name).ToList();
         var sessions = new List<Session>();
         try
         {

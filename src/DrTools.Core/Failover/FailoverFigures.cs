@@ -86,7 +86,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         var loss = check.Loss;
         var integrity = await readback.IntegrityAsync(cancellationToken);
         var (topology, notFollowing) = readback.Followed is { } followed
-            ? await Followers.WaitAsync(readback.TopologyAsync, followed, readback.LeftDown, options.PhaseTimeout, timeline,
+            ? await Followers.WaitAsync(readback.TopologyAsync, followed, readback.LeftDown,
+                [.. plan.Before.Members.Where(m => m.Divergence is not null)], options.PhaseTimeout, timeline,
                 options.Progress, cancellationToken)
             : (await readback.TopologyAsync(cancellationToken), []);
         // Reading it waits out the connect timeout of a member that does not answer (a frozen one): the timeline says so.

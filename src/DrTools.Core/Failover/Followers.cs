@@ -41,11 +41,17 @@ internal static class Followers
     /// the wait and how it ended.
     /// </summary>
     /// <param name="leftDown">The member the drill left down (the old primary, not rejoined): not waited for.</param>
+    /// <param name="divergedBefore">
+    /// Members that held writes their primary never had before the drill, which left them as they were: they never follow,
+    /// so they are not waited for either.
+    /// </param>
     /// <returns>The status read last, and a line per member that does not follow.</returns>
     public static async Task<(ClusterStatus Status, IReadOnlyList<string> NotFollowing)> WaitAsync(
-        Func<CancellationToken, Task<ClusterStatus>> read, string primary, string? leftDown, TimeSpan timeout, Timeline timeline,
-        IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
+        Func<CancellationToken, Task<ClusterStatus>> read, string primary, string? leftDown, IReadOnlyList<MemberStatus> divergedBefore,
+        TimeSpan timeout, Timeline timeline, IProgress<OperationProgress>? progress, CancellationToken cancellationToken)
     {
+        bool NeverFollows((MemberStatus Member, string Line) lagging) =>
+            lagging.Member.ReplicationHalted || divergedBefore.Any(d => d.Name == lagging.Member.Name);
         var bound = DurationText.Format(timeout);
         progress.Enter($"waiting for the replicas to replicate from {primary} (at most {bound})", 97);
         timeline.Mark("waiting for the replicas", $"every reachable member but {primary} replicating from it, at most {bound}; "
@@ -60,10 +66,13 @@ internal static class Followers
             // cluster's own verdict is awaited too (a slot becoming active).
             var down = status.Members.Where(m => m.Role == MemberRole.Unreachable).ToList();
             return status.Healthy
-                || (lagging.Count > 0 && lagging.All(l => l.Member.ReplicationHalted))
+                || (lagging.Count > 0 && lagging.All(NeverFollows))
                 || (lagging.Count == 0 && down.Count > 0 && down.All(m => m.Name == leftDown));
         }, timeout, Interval, cancellationToken);
-        var lines = lagging.Select(l => l.Member.ReplicationHalted || ended ? l.Line : $"{l.Line} (still so after {bound})").ToList();
+        var lines = lagging.Select(l => divergedBefore.FirstOrDefault(d => d.Name == l.Member.Name) is { } diverged
+                ? $"{l.Line}; it was {diverged.Divergence} before the drill"
+                : l.Member.ReplicationHalted || ended ? l.Line : $"{l.Line} (still so after {bound})")
+            .ToList();
         timeline.Mark("replicas waited for", lines.Count > 0 ? string.Join("; ", lines)
             : $"every reachable member replicates from {primary}{(ended ? "" : $"; the cluster was still unhealthy after {bound}")}");
         return (status!, lines);
