@@ -56,6 +56,12 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>Creates what the write probe writes to, on the primary.</summary>
     Task PrepareProbeAsync(string primary, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Why <paramref name="member"/> lacks what the write probe writes to (MariaDB: its table), or null when it has it or
+    /// needs none: a replica that does not replicate will never receive it.
+    /// </summary>
+    Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken);
+
     /// <summary>How an application reaches the writer (or any member, for reads).</summary>
     IProbeConnector ProbeConnector(ProbeKind kind, ProbeOptions options);
 

@@ -153,6 +153,15 @@ public sealed partial class MariaDbCluster
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
         await CreateAsync(Member(primary), $"create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
 
+    public async Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken)
+    {
+        var target = Member(member);
+        var rows = await target.RowsAsync("select count(*) as tables from information_schema.tables " +
+            $"where table_schema = '{Schema}' and table_name = '{Probes.Probe.Table}'", cancellationToken);
+        return Convert.ToInt64(rows[0]["tables"]) > 0 ? null
+            : $"{target.Display} has no table {Schema}.{Probes.Probe.Table}, which the write probe writes to";
+    }
+
     public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
     {
         var target = Member(member);
