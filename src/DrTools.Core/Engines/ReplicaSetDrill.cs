@@ -191,6 +191,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 timeline.Mark("rejoin started", primary);
                 rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
                 fenced = false;
+                rejoin.Copy?.MarkCopy(timeline, clock);
                 if (rejoin.Rejoined) timeline.Mark("old primary rejoined as a replica", rejoin.Detail);
                 else notes.Add($"{primary} was not rejoined: {rejoin.Detail}");
             }
@@ -212,6 +213,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
             timeline.MarkSplitBrain(split);
             await Task.Delay(options.Settle, cancellationToken);
+            // Once writes went on after it: a stall the copy's locks caused has an end.
+            rejoin?.Copy?.MarkStall(timeline, clock, writes.Samples, TimeSpan.FromSeconds(3 / options.WriteProbe.Rate));
         }
         catch (Exception e)
         {

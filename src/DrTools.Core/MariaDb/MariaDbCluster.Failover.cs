@@ -7,8 +7,11 @@ namespace DrTools.Core.MariaDb;
 /// <summary>A sandbox's mariadbd processes, which can also rebuild a member from another.</summary>
 public interface IMariaDbProcesses : IMemberProcesses
 {
-    /// <summary>Replaces the member's data with a copy of <paramref name="primary"/>'s (mariadb-backup) and makes it its replica.</summary>
-    Task RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces the member's data with a copy of <paramref name="primary"/>'s (mariadb-backup) and makes it its replica;
+    /// returns when the copy ran.
+    /// </summary>
+    Task<RebuildCopy> RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken);
 }
 
 // What a drill does to a MariaDB cluster: fence, promote, re-point, rejoin, kill and restart.
@@ -142,8 +145,8 @@ public sealed partial class MariaDbCluster
                 await old.ExecuteAsync("set global read_only = 1", cancellationToken);
                 return new(false, $"{diverged}; rebuild it from the new primary (left read-only)");
             }
-            await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded");
+            var copy = await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded") { Copy = copy };
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
         return new(true, "replicates from the new primary by GTID");
