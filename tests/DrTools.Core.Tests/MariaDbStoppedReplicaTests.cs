@@ -67,4 +67,24 @@ public sealed class MariaDbStoppedReplicaTests
         Assert.Equal(1, await MariaDbSql.ScalarAsync(sandbox, "node1", "select @@read_only"));
         Assert.True(await UptimeAsync(sandbox) >= uptime, "node0 was restarted: the drill killed it");
     }
+
+    [Fact]
+    public async Task Without_a_candidate_a_replica_stopped_before_the_probe_table_existed_is_left_out_of_the_choice_saying_why()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root);
+        await using var _ = sandbox;
+        await MariaDbSql.ScalarAsync(sandbox, "node2", "stop slave; select 1");
+        var drill = new ReplicaSetDrill(cluster);
+        var options = Options with { Candidate = null };
+
+        var result = await drill.RunAsync(await drill.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
+
+        var timeline = string.Join("\n", result.Timeline.Select(e => $"{e.At} {e.Name}: {e.Detail}"));
+        var leftOut = Assert.Single(result.Timeline, e => e.Name == "replicas left out of the choice");
+        Assert.StartsWith($"node2 (127.0.0.1:{sandbox.Members[2].Port}) has no table drtools.drtools_probe", leftOut.Detail);
+        Assert.True(leftOut.At < result.Timeline.Single(e => e.Name == "fault issued").At, timeline);
+        Assert.StartsWith("node1,", result.Timeline.Single(e => e.Name == "replica chosen").Detail);
+        Assert.Equal("node1", result.TopologyAfter.Primary?.Name);
+    }
 }

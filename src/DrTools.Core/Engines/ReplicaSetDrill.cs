@@ -121,7 +121,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-            var promotable = await PromotableAsync(await store.GetStatusAsync(cancellationToken), plan.Candidate, cancellationToken);
+            Enter("the check of the replicas that may be promoted", 20);
+            var status = await store.GetStatusAsync(cancellationToken);
+            var (promotable, leftOut) = await PromotableAsync(status, plan.Candidate, cancellationToken);
+            if (leftOut.Count > 0) timeline.Mark("replicas left out of the choice", string.Join("; ", leftOut));
 
             if (plan.Mode == FailoverMode.Switchover)
             {
@@ -311,12 +314,13 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
     /// <summary>
     /// The replicas that may be promoted (the chosen one, else every replica): one that lacks the write probe's table and
     /// does not replicate would never receive it, and every probe write on it would fail until the phase timeout. A chosen
-    /// one is refused, as is a drill with no other, before anything is changed.
+    /// one is refused, as is a drill with no other, before anything is changed; the others are left out, saying why.
     /// </summary>
-    private async Task<IReadOnlyList<string>> PromotableAsync(ClusterStatus status, string? chosen, CancellationToken cancellationToken)
+    private async Task<(IReadOnlyList<string> Promotable, IReadOnlyList<string> LeftOut)> PromotableAsync(ClusterStatus status,
+        string? chosen, CancellationToken cancellationToken)
     {
         var replicas = status.Standbys.Where(s => chosen is null || s.Name == chosen).ToList();
-        if (chosen is not null && replicas.Count == 0) return [chosen]; // unreachable now: the drill says so where it reaches it
+        if (chosen is not null && replicas.Count == 0) return ([chosen], []); // unreachable now: the drill says so where it reaches it
         var promotable = new List<string>();
         var refused = new List<string>();
         foreach (var replica in replicas)
@@ -333,7 +337,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                     + "before the drill created it");
             }
         }
-        if (promotable.Count > 0 || refused.Count == 0) return promotable;
+        if (promotable.Count > 0 || refused.Count == 0) return (promotable, refused);
         var who = chosen is null ? "no replica can be promoted" : $"{replicas[0].Display} cannot be promoted";
         throw new DrToolsException($"{who}: {string.Join("; ", refused)}. Start its replication or choose another. Nothing was changed.",
             DrErrorKind.InvalidOperation);
