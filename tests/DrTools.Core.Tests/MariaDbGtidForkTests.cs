@@ -90,6 +90,56 @@ public sealed class MariaDbGtidForkTests
         Assert.DoesNotContain("replicates from the new primary by GTID", outcome.Detail);
     }
 
+    [Theory]
+    [InlineData("0-1-10,1-1-1", "0-1-5,1-1-7", 6)] // sums 11 and 12: a sum counts 1
+    [InlineData("0-1-10,1-1-3", "0-1-5,1-1-7", 4)] // sums 13 and 12: a sum sees no fork
+    [InlineData("0-1-10", "0-1-5,1-1-2", 2)] // a domain the new primary never had
+    public void An_old_primary_ahead_in_one_GTID_domain_is_forked_whatever_the_sums_say(string promoted, string own, long lacking)
+    {
+        var forked = MariaDbCluster.Forked(promoted, own);
+        Assert.NotNull(forked);
+        Assert.Equal($"it had {lacking} transaction(s) the new primary lacks "
+            + $"(its binlog at {own}, the new primary took over at {promoted})", forked);
+    }
+
+    [Theory]
+    [InlineData("0-1-10,1-1-7", "0-1-5,1-1-7")]
+    [InlineData("0-1-10,2-3-1", "0-1-10")]
+    [InlineData("0-1-10", "")]
+    public void An_old_primary_the_promoted_member_holds_in_every_domain_has_not_forked(string promoted, string own) =>
+        Assert.Null(MariaDbCluster.Forked(promoted, own));
+
+    /// <summary>
+    /// The old primary wrote in a domain the promoted replica never received, while the replica wrote more in a domain of its
+    /// own: by sums the replica holds everything and the old primary would have replicated from it (error 1236 at once).
+    /// </summary>
+    [Fact]
+    public async Task An_old_primary_ahead_in_one_domain_is_rebuilt_though_the_promoted_replica_has_more_transactions_in_all()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 1);
+        await using var _ = sandbox;
+        await WaitReplicasAsync(cluster, "node1");
+        await MariaDbSql.ScalarAsync(sandbox, "node1", "stop slave io_thread; select 1");
+        var insert = $"insert into {MariaDbCluster.Schema}.{Probes.Probe.Table} (run_id, seq) values";
+        await MariaDbSql.ScalarAsync(sandbox, "node0",
+            $"set session gtid_domain_id = 1; {insert} ('domain-1', 1); {insert} ('domain-1', 2); {insert} ('domain-1', 3); select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node1", "set session gtid_domain_id = 2; "
+            + string.Concat(Enumerable.Range(1, 10).Select(i => $"{insert} ('domain-2', {i}); ")) + "select 1");
+        await cluster.InjectFaultAsync("node0", CancellationToken.None);
+        await cluster.PromoteAsync("node1", CancellationToken.None);
+
+        var outcome = await cluster.RejoinAsync("node0", "node1", CancellationToken.None);
+
+        Assert.Contains("it had 3 transaction(s) the new primary lacks", outcome.Detail);
+        Assert.Contains("rebuilt from the new primary", outcome.Detail);
+        var promoted = await cluster.AppliedPositionAsync("node1", CancellationToken.None);
+        await cluster.WaitAppliedAsync("node0", promoted, TimeSpan.FromSeconds(30), CancellationToken.None);
+        var count = $"select count(*) from {MariaDbCluster.Schema}.{Probes.Probe.Table} where run_id = ";
+        Assert.Equal(0, await MariaDbSql.ScalarAsync(sandbox, "node0", count + "'domain-1'"));
+        Assert.Equal(10, await MariaDbSql.ScalarAsync(sandbox, "node0", count + "'domain-2'"));
+    }
+
     /// <summary>Inserts as a user read_only refuses until the member is promoted; how many it wrote.</summary>
     private static async Task<int> WriteUntilStoppedAsync(string connectionString, string table, CancellationToken stop)
     {

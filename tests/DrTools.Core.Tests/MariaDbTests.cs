@@ -179,6 +179,21 @@ public sealed class MariaDbTests
             result.LostSequences);
         Assert.True(result.DataLossWindow.Measured > 0);
         Assert.Contains("rebuilt from the new primary with mariadb-backup", result.State);
+        // The rebuild's copy is on the drill's clock, and the stall its backup locks caused on the new primary is named within it.
+        var timeline = string.Join("\n", result.Timeline.Select(e => $"{e.At} {e.Name} {e.Detail}"));
+        var copyStarted = Assert.Single(result.Timeline, e => e.Name == RebuildCopy.CopyStarted);
+        var copyEnded = Assert.Single(result.Timeline, e => e.Name == RebuildCopy.CopyEnded);
+        Assert.True(copyStarted.At > result.Timeline.Single(e => e.Name == "rejoin started").At, timeline);
+        Assert.True(copyEnded.At > copyStarted.At, timeline);
+        Assert.Contains("BACKUP STAGE BLOCK_COMMIT", copyEnded.Detail);
+        var stalled = Assert.Single(result.Timeline, e => e.Name == RebuildCopy.WritesStalled);
+        Assert.Contains("while mariadb-backup --backup of", stalled.Detail);
+        // The stall is one client's gap between acknowledgements, from stalled.At, that ends after the copy began.
+        var client = result.WriteSamples.First(s => s.Acknowledged == stalled.At).Client;
+        Assert.Contains($"write client {client}: ", stalled.Detail);
+        var gapEnd = result.WriteSamples.Where(s => s.Client == client && s.Acknowledged > stalled.At).Min(s => s.Acknowledged)!.Value;
+        Assert.True(stalled.At < copyEnded.At && gapEnd > copyStarted.At, timeline);
+        Assert.True(gapEnd - stalled.At > TimeSpan.FromSeconds(3.0 / options.WriteProbe.Rate), timeline);
         Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
         // The rebuilt old primary has what the new primary has (once it applied all of it), and none of the lost writes.
         var newPrimary = await cluster.AppliedPositionAsync(result.TopologyAfter.Primary!.Name, CancellationToken.None);

@@ -14,7 +14,11 @@ public readonly record struct ReplicaPosition(long Value, string Text)
 }
 
 /// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
-public sealed record RejoinOutcome(bool Rejoined, string Detail);
+public sealed record RejoinOutcome(bool Rejoined, string Detail)
+{
+    /// <summary>The copy of the new primary when the old one was rebuilt from it.</summary>
+    public RebuildCopy? Copy { get; init; }
+}
 
 /// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured) when known.</summary>
 public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds)
@@ -55,6 +59,12 @@ public interface IReplicaSet : IDrillTarget
 
     /// <summary>Creates what the write probe writes to, on the primary.</summary>
     Task PrepareProbeAsync(string primary, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Why <paramref name="member"/> lacks what the write probe writes to (MariaDB: its table), or null when it has it or
+    /// needs none: a replica that does not replicate will never receive it.
+    /// </summary>
+    Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken);
 
     /// <summary>How an application reaches the writer (or any member, for reads).</summary>
     IProbeConnector ProbeConnector(ProbeKind kind, ProbeOptions options);

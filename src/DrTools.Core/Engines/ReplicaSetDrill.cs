@@ -24,6 +24,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         if (options.Candidate is { } chosen)
         {
             candidate = status.ChosenCandidate(chosen);
+            await PromotableAsync(status, candidate.Name, cancellationToken);
         }
         else if (replicas.Count == 0)
         {
@@ -120,6 +121,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
+            Enter("the check of the replicas that may be promoted", 20);
+            var status = await store.GetStatusAsync(cancellationToken);
+            var (promotable, leftOut) = await PromotableAsync(status, plan.Candidate, cancellationToken);
+            if (leftOut.Count > 0) timeline.Mark("replicas left out of the choice", string.Join("; ", leftOut));
 
             if (plan.Mode == FailoverMode.Switchover)
             {
@@ -144,7 +149,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 killed = true;
                 timeline.Mark(Timeline.FaultCompleted, await store.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the replica to promote", 35);
-                var (chosen, why) = await ChooseReplicaAsync(plan, options, cancellationToken);
+                var (chosen, why) = await ChooseReplicaAsync(plan, promotable, options, cancellationToken);
                 candidate = chosen;
                 timeline.Mark("replica chosen", why);
             }
@@ -189,6 +194,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 timeline.Mark("rejoin started", primary);
                 rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
                 fenced = false;
+                rejoin.Copy?.MarkCopy(timeline, clock);
                 if (rejoin.Rejoined) timeline.Mark("old primary rejoined as a replica", rejoin.Detail);
                 else notes.Add($"{primary} was not rejoined: {rejoin.Detail}");
             }
@@ -210,6 +216,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
             timeline.MarkSplitBrain(split);
             await Task.Delay(options.Settle, cancellationToken);
+            // Once writes went on after it: a stall the copy's locks caused has an end.
+            rejoin?.Copy?.MarkStall(timeline, clock, writes.Samples, TimeSpan.FromSeconds(3 / options.WriteProbe.Rate));
         }
         catch (Exception e)
         {
@@ -267,10 +275,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
     /// After the fault: waits until each replica has applied what it received and will receive no more, then picks the
     /// most advanced (the user's choice is the only one asked when there is one); says why, with the others' positions.
     /// </summary>
-    private async Task<(string Replica, string Why)> ChooseReplicaAsync(FailoverPlan plan, FailoverOptions options,
-        CancellationToken cancellationToken)
+    private async Task<(string Replica, string Why)> ChooseReplicaAsync(FailoverPlan plan, IReadOnlyList<string> names,
+        FailoverOptions options, CancellationToken cancellationToken)
     {
-        var names = plan.Candidate is { } chosen ? [chosen] : plan.Before.Standbys.Select(s => s.Name).ToList();
         var primaryGoneSince = await WaitUnreachableAsync(plan.Primary, options.PhaseTimeout, cancellationToken);
         var positions = await Task.WhenAll(names.Select(async name =>
         {
@@ -302,6 +309,38 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             .Select(p => p.Applied is { } at ? $"{p.Name} at {at}" : $"{p.Name} unreachable").ToList();
         return (best.Name, $"{best.Name}, the most advanced by {store.PositionKind}: applied to {best.Applied}"
             + (others.Count == 0 ? "" : $" ({string.Join(", ", others)})") + $"; {best.How}");
+    }
+
+    /// <summary>
+    /// The replicas that may be promoted (the chosen one, else every replica): one that lacks the write probe's table and
+    /// does not replicate would never receive it, and every probe write on it would fail until the phase timeout. A chosen
+    /// one is refused, as is a drill with no other, before anything is changed; the others are left out, saying why.
+    /// </summary>
+    private async Task<(IReadOnlyList<string> Promotable, IReadOnlyList<string> LeftOut)> PromotableAsync(ClusterStatus status,
+        string? chosen, CancellationToken cancellationToken)
+    {
+        var replicas = status.Standbys.Where(s => chosen is null || s.Name == chosen).ToList();
+        if (chosen is not null && replicas.Count == 0) return ([chosen], []); // unreachable now: the drill says so where it reaches it
+        var promotable = new List<string>();
+        var refused = new List<string>();
+        foreach (var replica in replicas)
+        {
+            var missing = replica.ReplicationState == "streaming" ? null
+                : await store.ProbeTargetMissingAsync(replica.Name, cancellationToken);
+            if (missing is null)
+            {
+                promotable.Add(replica.Name);
+            }
+            else
+            {
+                refused.Add($"{missing} and does not replicate ({replica.ReplicationError ?? "stopped"}): its replication had stopped "
+                    + "before the drill created it");
+            }
+        }
+        if (promotable.Count > 0 || refused.Count == 0) return (promotable, refused);
+        var who = chosen is null ? "no replica can be promoted" : $"{replicas[0].Display} cannot be promoted";
+        throw new DrToolsException($"{who}: {string.Join("; ", refused)}. Start its replication or choose another. Nothing was changed.",
+            DrErrorKind.InvalidOperation);
     }
 
     /// <summary>When the killed primary stopped answering (its position can then move no more), or null if it still answers after the timeout.</summary>

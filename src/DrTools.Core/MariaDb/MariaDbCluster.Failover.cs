@@ -7,8 +7,11 @@ namespace DrTools.Core.MariaDb;
 /// <summary>A sandbox's mariadbd processes, which can also rebuild a member from another.</summary>
 public interface IMariaDbProcesses : IMemberProcesses
 {
-    /// <summary>Replaces the member's data with a copy of <paramref name="primary"/>'s (mariadb-backup) and makes it its replica.</summary>
-    Task RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken);
+    /// <summary>
+    /// Replaces the member's data with a copy of <paramref name="primary"/>'s (mariadb-backup) and makes it its replica;
+    /// returns when the copy ran.
+    /// </summary>
+    Task<RebuildCopy> RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken);
 }
 
 // What a drill does to a MariaDB cluster: fence, promote, re-point, rejoin, kill and restart.
@@ -17,7 +20,7 @@ public sealed partial class MariaDbCluster
     /// <summary>Fences held by this process: the connection that holds a primary's global read lock.</summary>
     private readonly ConcurrentDictionary<string, MySqlConnection> _fences = new();
     /// <summary>Each promoted member's GTID position at its promotion: an old primary beyond it has writes the new one lacks.</summary>
-    private readonly ConcurrentDictionary<string, ReplicaPosition> _promotedAt = new();
+    private readonly ConcurrentDictionary<string, string?> _promotedAt = new();
 
     public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => recoveredBy is null or Failover.RecoveredBy.DrTools
         ? new ReplicaSetDrill(this)
@@ -108,7 +111,7 @@ public sealed partial class MariaDbCluster
         await member.ExecuteAsync("stop slave; reset slave all", cancellationToken);
         // Where it took over, read while it still takes no writes: read after, it may already hold a write of its own with
         // the sequence number of an old primary's transaction it never received, and the rejoin would miss that fork.
-        _promotedAt[replica] = await AppliedPositionAsync(replica, cancellationToken);
+        _promotedAt[replica] = await AppliedGtidAsync(member, cancellationToken);
         await MakePrimaryAsync(member, cancellationToken);
     }
 
@@ -134,24 +137,41 @@ public sealed partial class MariaDbCluster
         if (_fences.TryRemove(oldPrimary, out var fence)) await fence.DisposeAsync();
         else if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
         // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
-        var own = Gtid.Position((await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string);
-        if (_promotedAt.TryGetValue(newPrimary, out var promoted) && own.Value > promoted.Value)
+        var own = (await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string;
+        if (_promotedAt.TryGetValue(newPrimary, out var promoted) && Forked(promoted, own) is { } diverged)
         {
-            var diverged = $"it had {own.Value - promoted.Value} transaction(s) the new primary lacks (its binlog at {own}, the new primary took over at {promoted})";
             if (_processes is not IMariaDbProcesses rebuilder)
             {
                 await old.ExecuteAsync("set global read_only = 1", cancellationToken);
                 return new(false, $"{diverged}; rebuild it from the new primary (left read-only)");
             }
-            await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded");
+            var copy = await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded") { Copy = copy };
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
         return new(true, "replicates from the new primary by GTID");
     }
 
+    /// <summary>
+    /// What an old primary whose binlog is at <paramref name="own"/> has that the member promoted at
+    /// <paramref name="promoted"/> lacks, judged per GTID domain (sums hide a member ahead in one domain and behind in
+    /// another); null when the promoted member holds all of it.
+    /// </summary>
+    internal static string? Forked(string? promoted, string? own) => Gtid.Holds(promoted, own) ? null
+        : $"it had {Gtid.Behind(own, promoted)} transaction(s) the new primary lacks (its binlog at {Gtid.Position(own)}, "
+            + $"the new primary took over at {Gtid.Position(promoted)})";
+
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
         await CreateAsync(Member(primary), $"create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
+
+    public async Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken)
+    {
+        var target = Member(member);
+        var rows = await target.RowsAsync("select count(*) as tables from information_schema.tables " +
+            $"where table_schema = '{Schema}' and table_name = '{Probes.Probe.Table}'", cancellationToken);
+        return Convert.ToInt64(rows[0]["tables"]) > 0 ? null
+            : $"{target.Display} has no table {Schema}.{Probes.Probe.Table}, which the write probe writes to";
+    }
 
     public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
     {

@@ -182,11 +182,11 @@ public sealed partial class MariaDbCluster : IReplicaSet
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;
 
-    public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)
-    {
-        var rows = await Member(member).RowsAsync("select @@gtid_current_pos as pos", cancellationToken);
-        return Gtid.Position(rows[0]["pos"] as string);
-    }
+    public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken) =>
+        Gtid.Position(await AppliedGtidAsync(Member(member), cancellationToken));
+
+    private static async Task<string?> AppliedGtidAsync(MariaDbMember member, CancellationToken cancellationToken) =>
+        (await member.RowsAsync("select @@gtid_current_pos as pos", cancellationToken))[0]["pos"] as string;
 
     public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
     {

@@ -200,7 +200,7 @@ public sealed class MariaDbEngine : IStoreEngine
     private sealed class Processes(Sandbox sandbox) : IMariaDbProcesses
     {
         /// <summary>A fresh copy of the primary (mariadb-backup, as a replica is provisioned), started, replicating from the GTID of the copy.</summary>
-        public async Task RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken)
+        public async Task<RebuildCopy> RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken)
         {
             var target = Member(member);
             if (Pid(member) is { } pid)
@@ -210,7 +210,9 @@ public sealed class MariaDbEngine : IStoreEngine
             }
             var copy = target.DataDirectory + ".copy";
             if (Directory.Exists(copy)) Directory.Delete(copy, recursive: true);
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
             await MariaDbBackups.CopyAsync(primary, copy, cancellationToken);
+            var ended = System.Diagnostics.Stopwatch.GetTimestamp();
             await MariaDbBackups.PrepareAsync(copy, copy, sandbox.Directory, cancellationToken);
             // "file position gtid" of the copy's consistent point: where its replication starts.
             var info = new[] { "xtrabackup_binlog_info", "mariadb_backup_binlog_info" }.Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists)
@@ -225,6 +227,9 @@ public sealed class MariaDbEngine : IStoreEngine
             var rebuilt = MariaDbMember.Parse(ConnectionString(sandbox, target), 0, name: target.Name);
             await rebuilt.ExecuteAsync("set global gtid_slave_pos = @position", cancellationToken, ("@position", position));
             await MariaDbCluster.ReplicateFromAsync(rebuilt, primary, fromOwnBinlog: false, cancellationToken);
+            return new RebuildCopy(started, ended, $"mariadb-backup --backup of {primary.Display} for {member}",
+                $"its backup locks (BACKUP STAGE BLOCK_COMMIT; FLUSH TABLES WITH READ LOCK on older servers) hold every commit on "
+                + $"{primary.Display} while it records the copy's consistent point");
         }
 
         private SandboxMember Member(string name) => sandbox.Members.Single(m => m.Name == name);

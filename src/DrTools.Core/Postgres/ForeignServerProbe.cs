@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
@@ -9,7 +10,11 @@ namespace DrTools.Core.Postgres;
 /// </summary>
 internal static class ForeignServerProbe
 {
-    private static readonly TimeSpan Step = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// All the asking may add to a connect timeout that already ran out: another engine answers within milliseconds, and a
+    /// frozen server (the kernel accepts, nothing answers) would otherwise hold the caller a second per question.
+    /// </summary>
+    public static readonly TimeSpan Budget = TimeSpan.FromMilliseconds(600);
     private static readonly byte[] SslRequest = [0, 0, 0, 8, 0x04, 0xD2, 0x16, 0x2F];
 
     private const string AnsweredAsPostgreSql = "it answered an SSL request as PostgreSQL does";
@@ -24,11 +29,14 @@ internal static class ForeignServerProbe
     /// </summary>
     public static async Task<string?> DescribeAsync(string host, int port, CancellationToken cancellationToken)
     {
+        var started = Stopwatch.GetTimestamp();
+        TimeSpan Left() => Budget - Stopwatch.GetElapsedTime(started);
         // PostgreSQL answers an SSL request with one byte, S or N; a server that speaks first (MariaDB) answers anyway.
-        var answer = await AskAsync(host, port, SslRequest, cancellationToken);
+        // Half the budget: what is left asks the silent ones for a line.
+        var answer = await AskAsync(host, port, SslRequest, Left() / 2, cancellationToken);
         if (answer is [(byte)'S'] or [(byte)'N']) return AnsweredAsPostgreSql;
         // A silent server is asked for a line on a new connection (PostgreSQL would close it: a bad start-up packet).
-        if (answer is { Length: 0 }) answer = await AskAsync(host, port, "PING\r\n"u8.ToArray(), cancellationToken);
+        if (answer is { Length: 0 }) answer = await AskAsync(host, port, "PING\r\n"u8.ToArray(), Left(), cancellationToken);
         return answer switch
         {
             null or [] => null,
@@ -37,12 +45,15 @@ internal static class ForeignServerProbe
         };
     }
 
-    /// <summary>The first bytes the server answers within a second (none: silent), or null when it cannot be reached.</summary>
-    private static async Task<byte[]?> AskAsync(string host, int port, byte[] question, CancellationToken cancellationToken)
+    /// <summary>
+    /// The first bytes the server answers within <paramref name="within"/>, connecting included (none: silent), or null
+    /// when it cannot be reached.
+    /// </summary>
+    private static async Task<byte[]?> AskAsync(string host, int port, byte[] question, TimeSpan within, CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        wait.CancelAfter(Step);
+        wait.CancelAfter(within > TimeSpan.Zero ? within : TimeSpan.Zero);
         try
         {
             await client.ConnectAsync(host, port, wait.Token);
@@ -51,14 +62,12 @@ internal static class ForeignServerProbe
         {
             return null;
         }
-        using var read = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        read.CancelAfter(Step);
         try
         {
             var stream = client.GetStream();
-            await stream.WriteAsync(question, read.Token);
+            await stream.WriteAsync(question, wait.Token);
             var buffer = new byte[200];
-            return buffer[..await stream.ReadAsync(buffer, read.Token)];
+            return buffer[..await stream.ReadAsync(buffer, wait.Token)];
         }
         catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
         {

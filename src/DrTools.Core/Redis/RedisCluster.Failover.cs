@@ -99,6 +99,9 @@ public sealed partial class RedisCluster
     /// <summary>The write probe writes one field per sequence into one hash per run: nothing to create.</summary>
     public Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) => Task.CompletedTask;
 
+    /// <summary>The probe's hash is created by its first write, on whichever member takes it.</summary>
+    public Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
+
     internal static string ProbeKey(Guid runId) => $"{KeyPrefix}probe:{runId}";
 
     public async Task<IReadOnlySet<long>> ProbeSequencesAsync(string member, Guid runId, CancellationToken cancellationToken)
