@@ -474,7 +474,7 @@ public sealed class FailoverTests
         var options = new FailoverOptions { Mode = FailoverMode.Failover };
         var control = new SandboxControl(sandbox);
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
-        Assert.Contains($"never promote {node2.Display}: it is {node2.Divergence}", plan.Steps);
+        Assert.Contains($"never promote {node2.Display} nor re-point it: it is {node2.Divergence}", plan.Steps);
         var chosen = await Assert.ThrowsAsync<DrToolsException>(() =>
             FailoverDrill.PlanAsync(sandbox.Target, control, options with { Candidate = "node2" }, CancellationToken.None));
         Assert.Equal($"{node2.Display} cannot be promoted: it is {node2.Divergence}. Nothing was changed.", chosen.Message);

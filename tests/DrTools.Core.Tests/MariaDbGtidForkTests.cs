@@ -140,6 +140,45 @@ public sealed class MariaDbGtidForkTests
         Assert.Equal(10, await MariaDbSql.ScalarAsync(sandbox, "node0", count + "'domain-2'"));
     }
 
+    [Theory]
+    [InlineData(Failover.FailoverMode.Switchover)]
+    [InlineData(Failover.FailoverMode.Failover)]
+    public async Task A_replica_holding_a_transaction_the_primary_never_had_is_never_promoted_however_advanced_it_looks(
+        Failover.FailoverMode mode)
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 2);
+        await using var _ = sandbox;
+        await WaitReplicasAsync(cluster, "node1", "node2");
+        // node2 writes on its own in another GTID domain: one transaction more than node1, none of it the primary's.
+        await MariaDbSql.ScalarAsync(sandbox, "node2", "set session gtid_domain_id = 1; "
+            + $"insert into {MariaDbCluster.Schema}.{Probes.Probe.Table} (run_id, seq) values ('own-write', 1); select 1");
+        var status = await cluster.GetStatusAsync(CancellationToken.None);
+        var node2 = status.Members.Single(m => m.Name == "node2");
+        Assert.NotNull(node2.Divergence);
+
+        var drill = new ReplicaSetDrill(cluster);
+        var options = new Failover.FailoverOptions
+        {
+            Mode = mode, WriteProbe = new Probes.ProbeOptions { Rate = 50 }, ReadProbe = new Probes.ProbeOptions { Rate = 10 },
+            BaselineWrites = 20, Rejoin = true,
+        };
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => drill.PlanAsync(options with { Candidate = "node2" },
+            CancellationToken.None));
+        Assert.Equal($"{node2.Display} cannot be promoted: it is {node2.Divergence}. Nothing was changed.", refused.Message);
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains($"never promote {node2.Display} nor re-point it: it is {node2.Divergence}", plan.Steps);
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("node1", result.NewPrimary.Split(' ')[0]);
+        // Left as it was and named, not waited for; its own write spread nowhere.
+        Assert.Contains(result.ReplicasNotFollowing, l => l.StartsWith("node2 does not replicate from node1", StringComparison.Ordinal));
+        Assert.False(result.Met);
+        var ownWrite = $"select count(*) from {MariaDbCluster.Schema}.{Probes.Probe.Table} where run_id = 'own-write'";
+        Assert.Equal(0, await MariaDbSql.ScalarAsync(sandbox, "node1", ownWrite));
+        Assert.Equal(0, await MariaDbSql.ScalarAsync(sandbox, "node0", ownWrite));
+    }
+
     /// <summary>Inserts as a user read_only refuses until the member is promoted; how many it wrote.</summary>
     private static async Task<int> WriteUntilStoppedAsync(string connectionString, string table, CancellationToken stop)
     {

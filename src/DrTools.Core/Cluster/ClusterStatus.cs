@@ -65,6 +65,10 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     /// </summary>
     public IEnumerable<MemberStatus> Promotable => Standbys.Where(s => s.Divergence is null);
 
+    /// <summary>A drill plan's step for each diverged standby: left as it was, never promoted.</summary>
+    public IEnumerable<string> NeverPromotedSteps =>
+        Standbys.Where(s => s.Divergence is not null).Select(s => $"never promote {s.Display} nor re-point it: it is {s.Divergence}");
+
     /// <summary>
     /// The primary that lag is measured from, once every member answered: an unreachable replica's lag is unknown, and
     /// leaving it out would let a lag check pass on the replicas that answered.

@@ -19,7 +19,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         RefuseUnsupported(options);
         var status = await store.GetStatusAsync(cancellationToken);
         var primary = status.PrimaryFor(options.Mode);
-        var replicas = status.Standbys.Where(s => s.ReplicationState == "streaming").ToList();
+        var replicas = status.Promotable.Where(s => s.ReplicationState == "streaming").ToList();
         MemberStatus? candidate = null;
         if (options.Candidate is { } chosen)
         {
@@ -57,6 +57,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             var settled = $"once it has applied all it received and its link to the primary is down, or the primary is unreachable and its position has not moved for {DurationText.Format(options.ReceiveSettle)}";
             steps.Add(candidate is null ? $"choose the most advanced replica by applied {store.PositionKind}, each {settled}" : $"promote the chosen {candidate.Display} {settled}");
         }
+        steps.AddRange(status.NeverPromotedSteps);
         steps.Add($"promote {candidate?.Display ?? "it"}");
         if (status.Standbys.Count() > 1) steps.Add("point the other replicas at the new primary");
         var rejoin = options.Mode == FailoverMode.Switchover || options.Rejoin;
@@ -162,7 +163,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             timeline.Mark("promotion finished");
 
             Enter("re-pointing the other replicas", 60);
-            var others = plan.Before.Standbys.Select(s => s.Name).Where(n => n != candidate).ToList();
+            // A diverged replica is left as it was: its GTIDs are not the new primary's history to follow.
+            var others = plan.Before.Promotable.Select(s => s.Name).Where(n => n != candidate).ToList();
             foreach (var replica in others) await store.RepointAsync(replica, candidate, cancellationToken);
             if (others.Count > 0) timeline.Mark("replicas re-pointed", string.Join(", ", others));
             // A fenced old primary becomes a replica at once, as the stores' own switchovers do: clients still held by
@@ -325,6 +327,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var refused = new List<string>();
         foreach (var replica in replicas)
         {
+            if (replica.Divergence is { } divergence)
+            {
+                refused.Add($"{replica.Display} is {divergence}: promoted, it would spread writes the primary never had");
+                continue;
+            }
             var missing = replica.ReplicationState == "streaming" ? null
                 : await store.ProbeTargetMissingAsync(replica.Name, cancellationToken);
             if (missing is null)
@@ -339,7 +346,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         if (promotable.Count > 0 || refused.Count == 0) return (promotable, refused);
         var who = chosen is null ? "no replica can be promoted" : $"{replicas[0].Display} cannot be promoted";
-        throw new DrToolsException($"{who}: {string.Join("; ", refused)}. Start its replication or choose another. Nothing was changed.",
+        throw new DrToolsException($"{who}: {string.Join("; ", refused)}. Repair it or choose another. Nothing was changed.",
             DrErrorKind.InvalidOperation);
     }
 

@@ -57,10 +57,7 @@ public static class FailoverDrill
             var settled = $"once it has lost its WAL sender, or, with the primary unreachable, its received WAL position has not moved for {DurationText.Format(options.ReceiveSettle)}";
             steps.Add(candidate is null ? $"choose the most advanced standby by replayed LSN, each {settled}" : $"promote the chosen {candidate.Display} once it has replayed what it received, {settled}");
         }
-        foreach (var diverged in standbys.Where(s => s.Divergence is not null))
-        {
-            steps.Add($"never promote {diverged.Display}: it is {diverged.Divergence}");
-        }
+        steps.AddRange(status.NeverPromotedSteps);
         steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
         if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
         steps.Add(rejoin ? $"rejoin {primary.Display} as a standby of the new primary (pg_rewind when needed)" : $"leave {primary.Display} down (no rejoin requested)");
