@@ -1,0 +1,69 @@
+using System.Diagnostics;
+using DrTools.Core;
+using DrTools.Core.Sandboxes;
+using DrTools.Core.Tests;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>
+/// Writes DrTools makes on servers mid-check or mid-drill while a disk is full (a sandbox member's own WAL tmpfs): each
+/// ends within its timeout, in one line saying why, and leaves nothing waiting.
+/// </summary>
+public sealed class MidDrillWriteCliTests
+{
+    /// <summary>Fills the WAL disk of <paramref name="member"/> to the last byte.</summary>
+    private static void FillWalDisk(Sandbox sandbox, string member)
+    {
+        using var filler = new FileStream(Path.Combine(sandbox.WalVolume(member)!, "filler"), FileMode.CreateNew);
+        var block = new byte[4096];
+        try
+        {
+            while (true) filler.Write(block);
+        }
+        catch (IOException)
+        {
+            // Full: what the test wanted.
+        }
+    }
+
+    /// <summary>
+    /// The standby's WAL disk full: it stops streaming, and the synchronous commit of the heartbeat waits for it. The
+    /// check said "node0 is unreachable: no answer within 3s" of a primary that answers; it names the wait now, and
+    /// the heartbeat's session is not left waiting on the primary. The standby's walreceiver, restarted every few seconds,
+    /// may be between its attempts or in one.
+    /// </summary>
+    [Fact]
+    public async Task A_heartbeat_whose_synchronous_commit_waits_for_a_standby_with_a_full_disk_ends_in_time_naming_the_wait()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+        {
+            Standbys = 1, Synchronous = true, Root = root.Path, WalDiskSize = 128L << 20,
+        }, CancellationToken.None);
+        FillWalDisk(sandbox, "node1");
+        // New segments until the standby needs a file its full disk cannot hold (it may have recycled ones): it stops streaming.
+        await Polling.RequireAsync(async () =>
+            {
+                await Sql.ExecuteAsync(sandbox, "node0", "set synchronous_commit = local; create table if not exists f (x text); "
+                    + "insert into f select repeat('x', 1000) from generate_series(1, 4000); select pg_switch_wal()");
+                const string streaming = "select count(*) from pg_stat_replication where state = 'streaming'";
+                return await Sql.ScalarAsync<long>(sandbox, "node0", streaming) == 0;
+            }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200), () => "the standby still streams", CancellationToken.None);
+
+        var clock = Stopwatch.StartNew();
+        var lag = await Drtools.RunAsync("lag", "--sandbox", sandbox.Id, "--root", root.Path, "--heartbeat",
+            "--connect-timeout", "3s");
+        clock.Stop();
+
+        Assert.True(lag.ExitCode == 2, lag.All);
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        Assert.Matches($@"^drtools: lag of sandbox {sandbox.Id} cannot be measured: the heartbeat (write|table's creation) on "
+            + @"node0 \(127\.0\.0\.1:\d+\) did not commit within 3s: it waits for a synchronous standby to confirm it "
+            + @"\(synchronous_standby_names 'ANY 1 \(node1\)'; replication connections: (none|node1 \w+)\): a standby whose disk is full, "
+            + @"or that stopped streaming\? Its server log says why$", lag.StandardError.Trim());
+        const string waiting = "select count(*) from pg_stat_activity where wait_event = 'SyncRep'";
+        await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node0", waiting) == 0,
+            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), () => "a session still waits for the standby",
+            CancellationToken.None);
+    }
+}
