@@ -66,4 +66,43 @@ public sealed class MidDrillWriteCliTests
             TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), () => "a session still waits for the standby",
             CancellationToken.None);
     }
+
+    /// <summary>
+    /// The sandbox's disk (its data directories; each pg_wal has a disk of its own) fills as the primary is killed:
+    /// the promoted standby's checkpoint PANICs, new sessions fail ("could not write init file"), and the drill said
+    /// "node1: Attempted to read past the end of the stream", no word of the disk. Now one line naming the folder, after
+    /// the drill was recorded; what DrTools wrote in the data directories is whole (no temporary left, each
+    /// postgresql.auto.conf as written).
+    /// </summary>
+    [Fact]
+    public async Task A_failover_whose_sandbox_disk_fills_at_the_fault_is_one_line_naming_the_folder_and_leaves_no_part_of_a_file()
+    {
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "sandboxes"), "400m");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+        {
+            Standbys = 2, Synchronous = true, Root = disk.Path, WalDiskSize = 128L << 20,
+        }, CancellationToken.None);
+        var postmaster = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
+        var fault = $"kill -9 $(head -1 '{postmaster}'); dd if=/dev/zero of='{disk.Path}/filler' bs=1M 2>/dev/null; true";
+
+        var failover = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", disk.Path, "--mode", "failover",
+            "--fault-command", fault, "--history", Path.Combine(scratch.Path, "history"));
+
+        Assert.True(failover.ExitCode == 2, failover.All);
+        var lines = failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith($"journal, reports and probe history: {scratch.Path}/history/", lines[0]);
+        Assert.Matches($@"^drtools: the drill's sandbox in {sandbox.Directory} stopped with \d+\.\d MB free on its disk, "
+            + @"not for the cluster: no space left on the device \(it said: .+\)\.$", lines[^1]);
+        Assert.Equal(2, lines.Length);
+        foreach (var member in sandbox.Members)
+        {
+            Assert.Empty(Directory.GetFiles(member.DataDirectory, "*.tmp"));
+            // Written by DrTools, or rewritten by ALTER SYSTEM (the primary's synchronous_standby_names): whole either way.
+            var settings = File.ReadAllText(Path.Combine(member.DataDirectory, "postgresql.auto.conf"));
+            Assert.Matches($@"(?m)^port = '?{member.Port}'?$", settings);
+            Assert.Matches($@"(?m)^cluster_name = '{member.Name}'$", settings);
+            Assert.EndsWith("\n", settings);
+        }
+    }
 }

@@ -194,7 +194,8 @@ public sealed class MariaDbEngine : IStoreEngine
             var outcome = exited ? "exited at start" : $"did not accept connections within {DurationText.Format(StartTimeout)}";
             var said = ServiceProcess.Since(member.LogFile, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3)
                 .DefaultIfEmpty(ServiceProcess.LastLines(member.LogFile + ".out")).Aggregate((a, b) => a + " | " + b);
-            throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member.Name} {outcome}: {said}", DrErrorKind.ExternalCommandFailed);
+            throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member.Name} {outcome}: {said}",
+                DrErrorKind.ExternalCommandFailed);
         }
     }
 
