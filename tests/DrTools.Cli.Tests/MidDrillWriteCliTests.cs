@@ -105,4 +105,48 @@ public sealed class MidDrillWriteCliTests
             Assert.EndsWith("\n", settings);
         }
     }
+
+    /// <summary>
+    /// One standby's data directory on a disk of its own (a tmpfs mounted over it while it was stopped), filled as the
+    /// primary is killed: the drill promotes the other standby, then cannot write this one's postgresql.auto.conf to
+    /// repoint it. One line naming the file and "no space" after the drill was recorded; the file as it was, no
+    /// temporary beside it. Sandbox removal unmounts what is mounted inside it.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_whose_data_disk_is_full_when_repointed_is_one_line_naming_its_settings_file_left_whole()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        var standby = sandbox.Members[2].DataDirectory;
+        await sandbox.Server("node2").StopAsync(Core.Postgres.ShutdownMode.Fast, CancellationToken.None);
+        Directory.Move(standby, standby + ".moved");
+        Directory.CreateDirectory(standby);
+        Shell($"mount -t tmpfs -o size=256m,mode=0700 tmpfs '{standby}' && cp -a '{standby}.moved/.' '{standby}/' "
+            + $"&& chown postgres: '{standby}' && rm -rf '{standby}.moved'");
+        await sandbox.Server("node2").StartAsync(CancellationToken.None);
+        var settings = Path.Combine(standby, "postgresql.auto.conf");
+        var before = File.ReadAllText(settings);
+        var postmaster = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
+        var fault = $"kill -9 $(head -1 '{postmaster}'); dd if=/dev/zero of='{standby}/filler' bs=1M 2>/dev/null; true";
+
+        var failover = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover",
+            "--candidate", "node1", "--fault-command", fault, "--history", history.Path);
+
+        Assert.True(failover.ExitCode == 2, failover.All);
+        var lines = failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.StartsWith($"journal, reports and probe history: {history.Path}/", lines[0]);
+        Assert.Contains($"cannot write {settings}: no space left on the device.", lines[^1]);
+        Assert.Equal(2, lines.Length);
+        Assert.Equal(before, File.ReadAllText(settings));
+        Assert.Empty(Directory.GetFiles(standby, "*.tmp"));
+    }
+
+    private static void Shell(string script)
+    {
+        using var process = Process.Start(new ProcessStartInfo("sh", ["-c", script]) { RedirectStandardError = true })!;
+        var error = process.StandardError.ReadToEnd();
+        Assert.True(process.WaitForExit(TimeSpan.FromSeconds(60)), $"{script} did not finish");
+        Assert.True(process.ExitCode == 0, $"{script}: {error}");
+    }
 }
