@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using DrTools.Core;
 using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
@@ -108,12 +109,16 @@ public sealed class MidDrillWriteCliTests
 
     /// <summary>
     /// One standby's data directory on a disk of its own (a tmpfs mounted over it while it was stopped), filled as the
-    /// primary is killed: the drill promotes the other standby, then cannot write this one's postgresql.auto.conf to
-    /// repoint it. One line naming the file and "no space" after the drill was recorded; the file as it was, no
+    /// primary is killed: the drill promotes the other standby, then cannot write this one's settings to repoint it.
+    /// A sandbox's: DrTools writes postgresql.auto.conf, and names it. Members given by connection string with their
+    /// data directories: ALTER SYSTEM on the standby fails ("could not write to file "postgresql.auto.conf.tmp""), and
+    /// the line names the folder whose disk is full. One line after the drill was recorded; the file as it was, no
     /// temporary beside it. Sandbox removal unmounts what is mounted inside it.
     /// </summary>
-    [Fact]
-    public async Task A_standby_whose_data_disk_is_full_when_repointed_is_one_line_naming_its_settings_file_left_whole()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task A_standby_whose_data_disk_is_full_when_repointed_is_one_line_naming_it_and_its_settings_are_left_whole(bool given)
     {
         using var root = new TemporaryRoot();
         using var history = new TemporaryRoot();
@@ -129,14 +134,27 @@ public sealed class MidDrillWriteCliTests
         var before = File.ReadAllText(settings);
         var postmaster = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
         var fault = $"kill -9 $(head -1 '{postmaster}'); dd if=/dev/zero of='{standby}/filler' bs=1M 2>/dev/null; true";
+        var endpoints = sandbox.Members.Select(m => $"127.0.0.1:{m.Port}").ToList();
+        // Given members: DrTools controls the standbys by their folders, and the fault command fails the primary.
+        string[] target = given
+            ? [.. sandbox.Members.SelectMany(m => new[] { "--member", sandbox.ConnectionString(m) }),
+                "--data-directory", $"{endpoints[1]}={sandbox.Members[1].DataDirectory}", "--data-directory", $"{endpoints[2]}={standby}",
+                .. endpoints.SelectMany(e => new[] { "--allow-drill-on", e })]
+            : ["--sandbox", sandbox.Id, "--root", root.Path];
 
-        var failover = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover",
-            "--candidate", "node1", "--fault-command", fault, "--history", history.Path);
+        var failover = await Drtools.RunAsync(["failover", .. target, "--mode", "failover", "--candidate", given ? endpoints[1] : "node1",
+            "--fault-command", fault, "--history", history.Path]);
 
         Assert.True(failover.ExitCode == 2, failover.All);
         var lines = failover.StandardError.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.StartsWith($"journal, reports and probe history: {history.Path}/", lines[0]);
-        Assert.Contains($"cannot write {settings}: no space left on the device.", lines[^1]);
+        if (given)
+        {
+            Assert.Matches($@"^drtools: {Regex.Escape(endpoints[2])}'s server in {standby} stopped with 0\.0 MB free on its disk, "
+                + @"not for the cluster: no space left on the device \(it said: .*could not write to file ""postgresql\.auto\.conf\.tmp"": "
+                + @"No space left on device.*\)\.$", lines[^1]);
+        }
+        else Assert.Contains($"cannot write {settings}: no space left on the device.", lines[^1]);
         Assert.Equal(2, lines.Length);
         Assert.Equal(before, File.ReadAllText(settings));
         Assert.Empty(Directory.GetFiles(standby, "*.tmp"));
