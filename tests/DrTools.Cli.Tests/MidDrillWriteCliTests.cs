@@ -69,6 +69,31 @@ public sealed class MidDrillWriteCliTests
     }
 
     /// <summary>
+    /// The primary's data disk full (its pg_wal on a disk of its own, with room): the heartbeat's table cannot grow, and
+    /// the server says so at once. The check said the primary "is unreachable"; it names the write and the server's error.
+    /// </summary>
+    [Fact]
+    public async Task A_heartbeat_the_full_data_disk_of_the_primary_refuses_is_one_line_naming_the_servers_error()
+    {
+        using var scratch = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "sandboxes"), "300m");
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions
+        {
+            Standbys = 1, Root = disk.Path, WalDiskSize = 128L << 20,
+        }, CancellationToken.None);
+        // Each server writes its relation cache file at its first session: on a full disk, it would refuse sessions.
+        foreach (var member in new[] { "node0", "node1" }) await Sql.ExecuteAsync(sandbox, member, "select 1");
+        disk.Fill(inUse: true);
+
+        var lag = await Drtools.RunAsync("lag", "--sandbox", sandbox.Id, "--root", disk.Path, "--heartbeat", "--connect-timeout", "3s");
+
+        Assert.True(lag.ExitCode == 2, lag.All);
+        var expected = $@"^drtools: lag of sandbox {sandbox.Id} cannot be measured: the heartbeat (write|table's creation) on "
+            + @"node0 \(127\.0\.0\.1:\d+\) failed: could not extend file "".+"": No space left on device$";
+        Assert.True(Regex.IsMatch(lag.StandardError.Trim(), expected), lag.All);
+    }
+
+    /// <summary>
     /// The sandbox's disk (its data directories; each pg_wal has a disk of its own) fills as the primary is killed:
     /// the promoted standby's checkpoint PANICs, new sessions fail ("could not write init file"), and the drill said
     /// "node1: Attempted to read past the end of the stream", no word of the disk. Now one line naming the folder, after
