@@ -194,10 +194,13 @@ public static class ReplicationLagTester
             }
             catch (DrToolsException e) when (e.InnerException is OperationCanceledException or PostgresException)
             {
-                var outcome = e.InnerException is PostgresException server
-                    ? $"failed: {Member.Describe(server).Reason}"
-                    : $"did not commit within {DurationText.Format(Member.ConnectTimeout)}"
-                        + (await StalledWrite.ReasonAsync(Member, pid, cancellationToken) is { } why ? $": {why}" : "");
+                string outcome;
+                if (e.InnerException is PostgresException server) outcome = $"failed: {Member.Describe(server).Reason}";
+                else if (await StalledWrite.ReasonAsync(Member, pid, cancellationToken) is { } why)
+                {
+                    outcome = $"did not commit within {DurationText.Format(Member.ConnectTimeout)}: {why}";
+                }
+                else throw; // a new session gets no answer either: the member is unreachable (frozen, say), as said
                 var kind = e.InnerException is PostgresException ? DrErrorKind.InvalidOperation : DrErrorKind.Timeout;
                 throw new DrToolsException($"lag of {target} cannot be measured: the {what} on {Member.Display} {outcome}", kind,
                     e.InnerException);
