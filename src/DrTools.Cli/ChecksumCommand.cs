@@ -18,25 +18,56 @@ public static class ChecksumCommand
         {
             Description = "With --reference: pass when nothing is in scope (no table or key pattern in the reference or now); otherwise that is 'not checked' (exit 1).",
         };
+        var checkIndexes = new Option<bool>("--check-indexes")
+        {
+            Description = "PostgreSQL: also check every B-tree index of the tables against their rows (amcheck, which must be installed "
+                + "in the database); exit 1 when one does not match. Rows alone never show a wrong index.",
+        };
         var json = CommonOptions.Json();
-        var command = new Command("checksum", "Row counts and order-independent checksums of tables, or a comparison with a saved reference.") { member, tables, reference, allowEmpty, json };
+        const string about = "Row counts and order-independent checksums of tables, or a comparison with a saved reference.";
+        var command = new Command("checksum", about)
+        {
+            member, tables, reference, allowEmpty, checkIndexes, json,
+        };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var cluster = target.ResolveStore(parse);
+            var indexesOf = parse.GetValue(checkIndexes) ? IndexCheckOf(cluster, parse.GetValue(member)) : null;
             if (parse.GetValue(reference) is { } file)
             {
                 var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), parse.GetValue(allowEmpty), token);
-                if (parse.GetValue(json)) Output.Json(comparison);
-                else Console.WriteLine(comparison);
-                return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;
+                var compared = indexesOf is null ? null : await indexesOf(comparison.Current, token);
+                if (parse.GetValue(json)) Output.Json(comparison with { Current = comparison.Current with { Indexes = compared } });
+                else Console.WriteLine(compared is null ? comparison.ToString() : $"{comparison}\n{compared}");
+                return comparison.Passed && compared is not { Faults.Count: > 0 } ? ExitCodes.Success : ExitCodes.NotMet;
             }
             var checksum = await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member), parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
-            if (parse.GetValue(json)) Output.Json(checksum);
-            else Output.Table(["TABLE", "ROWS", "CHECKSUM"], checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
-            return ExitCodes.Success;
+            var indexes = indexesOf is null ? null : await indexesOf(checksum, token);
+            if (parse.GetValue(json)) Output.Json(checksum with { Indexes = indexes });
+            else
+            {
+                Output.Table(["TABLE", "ROWS", "CHECKSUM"],
+                    checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
+                if (indexes is not null) Console.WriteLine(indexes);
+            }
+            return indexes is { Faults.Count: > 0 } ? ExitCodes.NotMet : ExitCodes.Success;
         });
         return command;
+    }
+
+    /// <summary>The index check of the member a checksum read, its own database's tables; PostgreSQL only.</summary>
+    private static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> IndexCheckOf(Core.Engines.IDrillTarget cluster,
+        string? member)
+    {
+        if (cluster is not Core.Postgres.DbTarget target)
+        {
+            throw new DrToolsException("--check-indexes: PostgreSQL only (a MariaDB backup verify checks each index against its rows).",
+                DrErrorKind.InvalidArgument);
+        }
+        return async (checksum, token) => await IndexCheck.RunAsync(
+            await Core.Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", token),
+            [.. checksum.Tables.Select(t => t.Table)], token);
     }
 
     private static DbChecksum ReadReference(FileInfo file)

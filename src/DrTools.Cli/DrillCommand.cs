@@ -71,10 +71,8 @@ public static class DrillCommand
                 Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");
                 return passed ? ExitCodes.Success : ExitCodes.NotMet;
             }
-            // Whatever stopped it (a server's own "No space left on device" to ALTER SYSTEM, a probe that never got an
-            // answer), a sandbox with no room left stopped for its disk.
-            catch (Exception e) when (!token.IsCancellationRequested && e is not OperationCanceledException
-                                      && !(e is DrToolsException { InnerException: var inner } && AtomicFile.IsDiskProblem(inner)))
+            // Whatever stopped it, a sandbox with no room left stopped for its disk.
+            catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
             {
                 DiskRoom.ThrowIfAlmostFull(sandbox.Directory, "the drill's sandbox", "the cluster", e.Message);
                 throw;

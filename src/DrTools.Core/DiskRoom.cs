@@ -32,6 +32,13 @@ public static class DiskRoom
             + $"{AtomicFile.Reason(error)} (it said: {said.Split('\n')[0].TrimEnd('.')}).", DrErrorKind.InvalidOperation, error);
     }
 
+    /// <summary>
+    /// Whether <paramref name="failure"/> of a drill may have been its disk's doing unsaid (a server's own "No space left
+    /// on device" to ALTER SYSTEM, a probe that never got an answer): not a cancellation, nor an error naming the disk.
+    /// </summary>
+    public static bool MayHideAFullDisk(Exception failure) => failure is not OperationCanceledException
+        && !(failure is DrToolsException { InnerException: var inner } && AtomicFile.IsDiskProblem(inner));
+
     /// <summary>As <see cref="ThrowIfAlmostFull(string?, string, string, string)"/> for a restore that failed with
     /// <paramref name="failure"/>; a failure that already names the disk stands as it is.</summary>
     public static void ThrowIfRestoreStopped(string? folder, DrToolsException failure)

@@ -34,6 +34,9 @@ public sealed record DbChecksum(string Member, string Database, DateTimeOffset T
     /// </summary>
     public IReadOnlyList<DbChecksum>? OtherDatabases { get; init; }
 
+    /// <summary>The check of the tables' indexes against their rows, when one was asked for (checksum --check-indexes).</summary>
+    public IndexCheckResult? Indexes { get; init; }
+
     /// <summary>Every table checksummed: the own database's as schema.table, the others' as database.schema.table.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
     public IReadOnlyList<TableChecksum> AllTables =>

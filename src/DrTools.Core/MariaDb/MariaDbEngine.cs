@@ -166,9 +166,19 @@ public sealed class MariaDbEngine : IStoreEngine
     private static async Task StartAsync(Sandbox sandbox, SandboxMember member, CancellationToken cancellationToken)
     {
         var logStart = File.Exists(member.LogFile) ? new FileInfo(member.LogFile).Length : 0;
-        ServiceProcess.Start($"mariadbd of sandbox {member.Name}", sandbox.Directory, member.LogFile + ".out", "mariadbd", [$"--defaults-file={OptionFile(sandbox, member)}"]);
+        var options = $"--defaults-file={OptionFile(sandbox, member)}";
+        ServiceProcess.Start($"mariadbd of sandbox {member.Name}", sandbox.Directory, member.LogFile + ".out", "mariadbd", [options]);
+        // Its process, forked already (setsid -f) with this argument from the start: a server that aborts at start (a
+        // damaged tablespace, a binlog it cannot open) ends the wait at once, not after the start timeout. Its command
+        // line reads empty while it execs (setpriv, sh, mariadbd): not seen for a while, it has exited.
+        var clock = new MonotonicClock();
+        var process = ProcessTable.FindByArgument(options);
+        var exited = false;
         var started = await Polling.UntilAsync(async () =>
         {
+            if (process.Count == 0 && clock.Elapsed < TimeSpan.FromSeconds(2)) process = ProcessTable.FindByArgument(options);
+            // A zombie counts as exited: init here may reap orphans only every few seconds.
+            else if (process.All(pid => !ProcessTable.IsAlive(pid))) return exited = true;
             try
             {
                 await AsRootAsync(sandbox, member, "select 1", cancellationToken);
@@ -179,9 +189,13 @@ public sealed class MariaDbEngine : IStoreEngine
                 return false;
             }
         }, StartTimeout, TimeSpan.FromMilliseconds(50), cancellationToken);
-        if (!started)
+        if (!started || exited)
         {
-            throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member.Name} did not accept connections within {DurationText.Format(StartTimeout)}: {ServiceProcess.Since(member.LogFile, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3).DefaultIfEmpty(ServiceProcess.LastLines(member.LogFile + ".out")).Aggregate((a, b) => a + " | " + b)}", DrErrorKind.ExternalCommandFailed);
+            var outcome = exited ? "exited at start" : $"did not accept connections within {DurationText.Format(StartTimeout)}";
+            var said = ServiceProcess.Since(member.LogFile, logStart).Split('\n', StringSplitOptions.RemoveEmptyEntries).TakeLast(3)
+                .DefaultIfEmpty(ServiceProcess.LastLines(member.LogFile + ".out")).Aggregate((a, b) => a + " | " + b);
+            throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member.Name} {outcome}: {said}",
+                DrErrorKind.ExternalCommandFailed);
         }
     }
 

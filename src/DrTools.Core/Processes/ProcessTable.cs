@@ -49,6 +49,21 @@ public static partial class ProcessTable
         return found;
     }
 
+    /// <summary>Living processes one of whose arguments is exactly <paramref name="argument"/> (from /proc/PID/cmdline).</summary>
+    public static IReadOnlyList<int> FindByArgument(string argument)
+    {
+        var found = new List<int>();
+        foreach (var entry in Directory.EnumerateDirectories("/proc"))
+        {
+            if (!int.TryParse(Path.GetFileName(entry), out var pid) || pid == Environment.ProcessId) continue;
+            string commandLine;
+            try { commandLine = File.ReadAllText(Path.Combine(entry, "cmdline")); }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException) { continue; }
+            if (commandLine.Split('\0').Contains(argument) && IsAlive(pid)) found.Add(pid);
+        }
+        return found;
+    }
+
     /// <summary>Signal numbers on Linux: a clean stop, a thaw, a freeze.</summary>
     public const int SigTerm = 15, SigCont = 18, SigStop = 19;
 

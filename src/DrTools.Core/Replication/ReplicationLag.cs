@@ -181,6 +181,32 @@ public static class ReplicationLagTester
             }
         }
 
+        /// <summary>
+        /// A write of this run's own (<paramref name="what"/>): one that fails is the server's error, not the member
+        /// unreachable, and one cut off at the timeout says what the commit waits for.
+        /// </summary>
+        public async Task<T> WriteAsync<T>(string what, Func<NpgsqlConnection, Task<T>> write, CancellationToken cancellationToken)
+        {
+            var pid = connection.ProcessID;
+            try
+            {
+                return await RunAsync(write, cancellationToken);
+            }
+            catch (DrToolsException e) when (e.InnerException is OperationCanceledException or PostgresException)
+            {
+                string outcome;
+                if (e.InnerException is PostgresException server) outcome = $"failed: {Member.Describe(server).Reason}";
+                else if (await StalledWrite.ReasonAsync(Member, pid, cancellationToken) is { } why)
+                {
+                    outcome = $"did not commit within {DurationText.Format(Member.ConnectTimeout)}: {why}";
+                }
+                else throw; // a new session gets no answer either: the member is unreachable (frozen, say), as said
+                var kind = e.InnerException is PostgresException ? DrErrorKind.InvalidOperation : DrErrorKind.Timeout;
+                throw new DrToolsException($"lag of {target} cannot be measured: the {what} on {Member.Display} {outcome}", kind,
+                    e.InnerException);
+            }
+        }
+
         public bool IsOpen => !_cutOff && connection.State == System.Data.ConnectionState.Open;
 
         public ValueTask DisposeAsync() => _cutOff ? ValueTask.CompletedTask : connection.DisposeAsync();
@@ -196,7 +222,7 @@ public static class ReplicationLagTester
 
         public static async Task<Heartbeat> StartAsync(Session primary, CancellationToken cancellationToken)
         {
-            await primary.RunAsync(async connection =>
+            await primary.WriteAsync("heartbeat table's creation", async connection =>
             {
                 await using var create = new NpgsqlCommand(
                     "create table if not exists drtools_heartbeat"
@@ -211,7 +237,7 @@ public static class ReplicationLagTester
         {
             var sequence = ++_sequence;
             var clock = new MonotonicClock();
-            await primary.RunAsync(async connection =>
+            await primary.WriteAsync("heartbeat write", async connection =>
             {
                 await using var write = new NpgsqlCommand("insert into drtools_heartbeat values (@id, @seq, now())"
                     + " on conflict (id) do update set seq = excluded.seq, written_at = excluded.written_at", connection);
