@@ -14,7 +14,11 @@ public readonly record struct ReplicaPosition(long Value, string Text)
 }
 
 /// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
-public sealed record RejoinOutcome(bool Rejoined, string Detail);
+public sealed record RejoinOutcome(bool Rejoined, string Detail)
+{
+    /// <summary>The transactions it held that the new primary lacks (discarded by a rebuild, or never replicated); null: not counted.</summary>
+    public Failover.DiscardedTransactions? Discarded { get; init; }
+}
 
 /// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured) when known.</summary>
 public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds)

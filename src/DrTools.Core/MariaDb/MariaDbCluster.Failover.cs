@@ -135,19 +135,30 @@ public sealed partial class MariaDbCluster
         else if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
         // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
         var own = Gtid.Position((await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string);
-        if (_promotedAt.TryGetValue(newPrimary, out var promoted) && own.Value > promoted.Value)
+        if (!_promotedAt.TryGetValue(newPrimary, out var promoted))
+        {
+            await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
+            return new(true, "replicates from the new primary by GTID")
+            {
+                Discarded = Failover.DiscardedTransactions.Unknown($"{newPrimary} was not promoted by this drill: where it took over is not known"),
+            };
+        }
+        var discarded = new Failover.DiscardedTransactions(Math.Max(0, own.Value - promoted.Value),
+            $"GTID positions: the old primary's binlog at {own} less the new primary's applied position when it took over, {promoted} "
+            + "(sequence numbers summed over domains), read before the rejoin");
+        if (own.Value > promoted.Value)
         {
             var diverged = $"it had {own.Value - promoted.Value} transaction(s) the new primary lacks (its binlog at {own}, the new primary took over at {promoted})";
             if (_processes is not IMariaDbProcesses rebuilder)
             {
                 await old.ExecuteAsync("set global read_only = 1", cancellationToken);
-                return new(false, $"{diverged}; rebuild it from the new primary (left read-only)");
+                return new(false, $"{diverged}; rebuild it from the new primary (left read-only)") { Discarded = discarded };
             }
             await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded");
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded") { Discarded = discarded };
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
-        return new(true, "replicates from the new primary by GTID");
+        return new(true, "replicates from the new primary by GTID") { Discarded = discarded };
     }
 
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
