@@ -16,7 +16,9 @@ public readonly record struct ReplicaPosition(long Value, string Text)
 /// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
 public sealed record RejoinOutcome(bool Rejoined, string Detail)
 {
-    /// <summary>The transactions it held that the new primary lacks (discarded by a rebuild, or never replicated); null: not counted.</summary>
+    /// <summary>
+    /// The transactions it held that the new primary lacks (discarded by a rebuild, or never replicated); null: not counted.
+    /// </summary>
     public Failover.DiscardedTransactions? Discarded { get; init; }
 }
 

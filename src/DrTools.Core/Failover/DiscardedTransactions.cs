@@ -12,7 +12,8 @@ public sealed record DiscardedTransactions(long? Count, string Method)
     public static DiscardedTransactions Unknown(string why) => new(null, why);
 
     /// <summary>Unknown: the old primary is not a member whose WAL DrTools reads.</summary>
-    public static DiscardedTransactions NotControlled(string member) => Unknown($"DrTools cannot read {member}'s WAL (not a member it controls)");
+    public static DiscardedTransactions NotControlled(string member) =>
+        Unknown($"DrTools cannot read {member}'s WAL (not a member it controls)");
 
     /// <summary>
     /// The figure, held to 0 when the RPO target is 0 (committed transactions lost is data lost); null when the count is

@@ -19,7 +19,8 @@ internal static partial class DiscardedWal
         }
         var dump = await CommandRunner.RunAsync(new CommandSpec($"pg_waldump of {oldPrimary.DataDirectory}",
             oldPrimary.Binaries.Tool("pg_waldump"),
-            ["--path", Path.Combine(oldPrimary.DataDirectory, "pg_wal"), "--timeline", parent.ToString(), "--start", switchLsn, "--rmgr=Transaction"])
+            ["--path", Path.Combine(oldPrimary.DataDirectory, "pg_wal"), "--timeline", parent.ToString(), "--start", switchLsn,
+                "--rmgr=Transaction"])
         {
             AsServerAccount = true,
             RequireSuccess = false,
@@ -47,7 +48,8 @@ internal static partial class DiscardedWal
         try
         {
             var (file, text) = await newPrimary.QueryAsync(
-                "select f, pg_read_file('pg_wal/' || f) from (select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) || '.history' f) h",
+                "select f, pg_read_file('pg_wal/' || f) "
+                + "from (select substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8) || '.history' f) h",
                 r => (r.GetString(0), r.GetString(1)), cancellationToken);
             var last = text.Split('\n').Select(l => l.Trim()).LastOrDefault(l => l.Length > 0 && !l.StartsWith('#'));
             var fields = last?.Split('\t');

@@ -98,7 +98,8 @@ public static class FailoverDrill
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         var rejoined = false;
-        var discarded = DiscardedTransactions.Unknown("the old primary was not rejoined: its WAL beyond the new primary's start was not read");
+        var discarded = DiscardedTransactions.Unknown(
+            "the old primary was not rejoined: its WAL beyond the new primary's start was not read");
         var promotionAsked = TimeSpan.Zero;
         FinalPrimary? finalPrimary = null;
         try

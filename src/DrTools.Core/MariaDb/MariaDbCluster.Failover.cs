@@ -140,7 +140,8 @@ public sealed partial class MariaDbCluster
             await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
             return new(true, "replicates from the new primary by GTID")
             {
-                Discarded = Failover.DiscardedTransactions.Unknown($"{newPrimary} was not promoted by this drill: where it took over is not known"),
+                Discarded = Failover.DiscardedTransactions.Unknown(
+                    $"{newPrimary} was not promoted by this drill: where it took over is not known"),
             };
         }
         var discarded = new Failover.DiscardedTransactions(Math.Max(0, own.Value - promoted.Value),
@@ -155,7 +156,10 @@ public sealed partial class MariaDbCluster
                 return new(false, $"{diverged}; rebuild it from the new primary (left read-only)") { Discarded = discarded };
             }
             await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded") { Discarded = discarded };
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded")
+            {
+                Discarded = discarded,
+            };
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
         return new(true, "replicates from the new primary by GTID") { Discarded = discarded };

@@ -79,7 +79,10 @@ public static class FailoverJournal
         // Committed transactions the old primary's rejoin discarded are data lost: an RPO of 0 is not met, whatever the probe saw.
         if (result.DiscardedTransactions is { Met: false } discarded && objectives.FindIndex(o => o.Name == "rpo") is >= 0 and var rpo)
         {
-            objectives[rpo] = objectives[rpo] with { Measurement = discarded with { Name = ObjectiveKind.Of("rpo").Display }, Unit = discarded.Unit };
+            objectives[rpo] = objectives[rpo] with
+            {
+                Measurement = discarded with { Name = ObjectiveKind.Of("rpo").Display }, Unit = discarded.Unit,
+            };
         }
         var passed = result.Met && objectives.All(o => o.Met);
         var journal = Skeleton(result.RunId, $"{result.Mode} of {result.Target}", result.Target, result.StartedAt, result.Duration,
