@@ -256,6 +256,7 @@ internal sealed class DrillRun : IAsyncDisposable
         string? message = null;
         // A drill's probe history: its result's, or, when it ended with an error, what its probes saw until then.
         IReadOnlyList<Probes.HistoryOperation>? history = null;
+        IReadOnlyList<TimelineMark> failedMarks = [];
         try
         {
             outcome = await body(timeout.Token);
@@ -266,6 +267,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e) when (timeout.IsCancellationRequested)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
+            failedMarks = StepOutcomes.FailedDrillMarks(e, Clock.ReadingAt);
             (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled, "cancelled (Ctrl+C or a cancelled token)")
                 : abort.IsCancellationRequested ? (StepStatus.Aborted, $"stopped: {AbortReason}")
                 : (StepStatus.TimedOut, $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
@@ -273,6 +275,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
+            failedMarks = StepOutcomes.FailedDrillMarks(e, Clock.ReadingAt);
             (status, message) = (StepStatus.Failed, StepFailure.Message(e));
         }
         if (outcome is not null)
@@ -288,7 +291,7 @@ internal sealed class DrillRun : IAsyncDisposable
             Summary = outcome?.Summary,
             Message = message,
             Measurements = outcome?.Measurements ?? [],
-            Marks = outcome?.Marks ?? [],
+            Marks = outcome?.Marks ?? failedMarks,
         });
         if (!record.Succeeded && step.Section != RunbookSection.Cleanup)
         {

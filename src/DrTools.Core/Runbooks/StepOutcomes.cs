@@ -135,7 +135,31 @@ public static class StepOutcomes
     internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
     {
         var start = Core.Failover.Timeline.Start(result.Timeline);
-        var marks = result.Timeline.Select(moment => moment.Name switch
+        var marks = result.Timeline.Select(moment => Mark(moment, start, drillStart)).OfType<TimelineMark>().ToList();
+        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
+        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
+        if (lastBefore is not null && firstAfter is not null)
+        {
+            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At, $"{result.WriteUnavailability.Measured:0.###} s"));
+        }
+        return marks.OrderBy(m => m.At).ToList();
+    }
+
+    /// <summary>
+    /// A drill that ended with an error: every event of its timeline until then (which member was chosen, promoted, rewound),
+    /// on a clock that reads <paramref name="drillStart"/> at the drill clock's origin; none when it carries no timeline.
+    /// </summary>
+    internal static List<TimelineMark> FailedDrillMarks(Exception failure, Func<long, TimeSpan> drillStart)
+    {
+        if (Core.Failover.DrillFailure.TimelineOf(failure) is not { } timeline) return [];
+        var start = Core.Failover.Timeline.Start(timeline.Events);
+        var at = drillStart(timeline.ClockOrigin);
+        return timeline.Events.Select(moment => Mark(moment, start, at)
+            ?? new TimelineMark(moment.Name, MarkKind.Event, at + moment.At, Detail: moment.Detail)).ToList();
+    }
+
+    /// <summary>A drill's event as the chart shows it, or null for one only a failed drill's timeline lists.</summary>
+    private static TimelineMark? Mark(Core.Failover.DrillEvent moment, Core.Failover.DrillEvent? start, TimeSpan drillStart) => moment.Name switch
         {
             _ when moment == start => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
             "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
@@ -150,15 +174,7 @@ public static class StepOutcomes
             // The expected alert: firing, its notification, its resolution.
             var name when name.StartsWith("alert ", StringComparison.Ordinal) => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             _ => null,
-        }).OfType<TimelineMark>().ToList();
-        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
-        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
-        if (lastBefore is not null && firstAfter is not null)
-        {
-            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At, $"{result.WriteUnavailability.Measured:0.###} s"));
-        }
-        return marks.OrderBy(m => m.At).ToList();
-    }
+        };
 
     private static StepOutcome Verification(BackupVerificationResult result, OperationContext context)
     {
