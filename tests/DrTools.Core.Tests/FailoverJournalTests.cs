@@ -46,10 +46,12 @@ public sealed class FailoverJournalTests
         };
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
         var clock = new MonotonicClock();
-        var failure = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
+        var failure = await Assert.ThrowsAsync<DrToolsException>(
+            () => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
         Assert.Contains("the expected alert did not fire", failure.Message);
 
-        var journal = FailoverJournal.RecordFailure(failure, plan, clock.StartedAt, clock.Elapsed, Path.Combine(root.Path, "history"), "test");
+        var journal = FailoverJournal.RecordFailure(failure, plan, clock.StartedAt, clock.Elapsed, Path.Combine(root.Path, "history"),
+            "test");
 
         var saved = RunJournal.Load(Path.Combine(journal.Folder!, "journal.json"));
         var marks = Assert.Single(saved.Steps).Marks;

@@ -477,6 +477,16 @@ internal sealed class DrillRun : IAsyncDisposable
             else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'", record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
             else return NotMeasured($"{record.Label} measured no {kind.Measures} figure for its target");
         }
+        // A figure in another unit that failed its own target (committed transactions discarded, against an RPO of 0): the
+        // objective is not met, and says by what; never added to the figures in the objective's unit.
+        if (figures.FirstOrDefault(f => f.Figure.Unit != kind.Unit && f.Figure.Met == false) is { Figure: { } other } failed)
+        {
+            return new(objective.Name, objective.Target, other with
+            {
+                Name = kind.Display,
+                Method = $"'{failed.Step.Name}' {other.Name} = {FigureText.Of(other.Measured, other.Unit)} ({other.Method})",
+            }, null) { Unit = other.Unit };
+        }
         var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
         var method = $"{(kind.Summed ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
         return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method), null) { Unit = kind.Unit };

@@ -78,14 +78,6 @@ public static class FailoverJournal
         var objectives = figures.Where(f => f.Value.Target is not null)
             .Select(f => new ObjectiveResult(f.Key, f.Value.Target!.Value, f.Value with { Name = ObjectiveKind.Of(f.Key).Display }, null) { Unit = f.Value.Unit })
             .ToList();
-        // Committed transactions the old primary's rejoin discarded are data lost: an RPO of 0 is not met, whatever the probe saw.
-        if (result.DiscardedTransactions is { Met: false } discarded && objectives.FindIndex(o => o.Name == "rpo") is >= 0 and var rpo)
-        {
-            objectives[rpo] = objectives[rpo] with
-            {
-                Measurement = discarded with { Name = ObjectiveKind.Of("rpo").Display }, Unit = discarded.Unit,
-            };
-        }
         var passed = result.Met && objectives.All(o => o.Met);
         var journal = Skeleton(result.RunId, $"{result.Mode} of {result.Target}", result.Target, result.StartedAt, result.Duration,
             RunEnvironment.DescribeServers(result.TopologyAfter), tester);
