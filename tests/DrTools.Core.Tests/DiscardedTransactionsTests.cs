@@ -47,10 +47,7 @@ public sealed class DiscardedTransactionsTests
     public async Task PostgreSql_failover_with_rejoin_counts_the_commits_pg_rewind_discarded_and_does_not_meet_rpo_0()
     {
         using var root = new TemporaryRoot();
-        // Synchronous: once the standby stops receiving, the probe's writes wait and are never acknowledged, so the probe
-        // loses nothing (as the tester's probe did) while the test's own transactions, committed locally, are lost.
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Synchronous = true, Root = root.Path },
-            CancellationToken.None);
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
         var primary = sandbox.Target.Member("node0");
         // Nothing else commits on the primary: no autovacuum, the probe table made while the standby still receives.
         await primary.ExecuteAsync("alter system set autovacuum = off", CancellationToken.None);
@@ -58,16 +55,17 @@ public sealed class DiscardedTransactionsTests
         await primary.ExecuteAsync("create table discarded_test (id int)", CancellationToken.None);
         await Probe.PrepareAsync(primary, CancellationToken.None);
         var control = new CommitsOnlyThePrimaryHasFirst(sandbox);
-        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, Options(), CancellationToken.None);
-        var result = await FailoverDrill.RunAsync(plan, control, Options(), CancellationToken.None);
+        // One probe write a second: the fault (below) acts just after one was acknowledged and received by the standby.
+        var options = Options() with { WriteProbe = new ProbeOptions { Rate = 1, Clients = 1 } };
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
 
         // Before, this drill PASSed: the probe lost nothing and the data loss window was 0; only the new figure fails it.
         Assert.Equal(0, result.LostWrites.Measured);
         Assert.True(result.DataLossWindow.Met, result.DataLossWindow.ToString());
         Assert.True((result with { DiscardedTransactions = null }).Met, Timeline(result));
-        // The test's transactions, and any probe write committed locally while it waited for the standby.
-        var waited = result.WriteSamples.Count(s => !s.Succeeded);
-        Assert.InRange(result.DiscardedTransactions!.Measured, Committed, Committed + waited);
+        // The test's transactions, and a probe write in flight at the kill that committed.
+        Assert.InRange(result.DiscardedTransactions!.Measured, Committed, Committed + 1);
         AssertCounted(result);
         Assert.Contains("pg_waldump", result.DiscardedTransactions.Method);
         Assert.Single(result.Timeline, e => e.Name == "old primary's transactions discarded");
@@ -77,24 +75,32 @@ public sealed class DiscardedTransactionsTests
     }
 
     /// <summary>
-    /// The fault, as the tester saw it: just before the SIGKILL the standby stops receiving and the primary commits
-    /// transactions (acknowledged, synchronous_commit local) that only it has. Otherwise the sandbox's own control.
+    /// The fault, as the tester saw it: just after a probe write was acknowledged and received by the standby, the standby
+    /// stops receiving and the primary commits transactions only it has, then the SIGKILL. Otherwise the sandbox's own control.
     /// </summary>
     private sealed class CommitsOnlyThePrimaryHasFirst(Sandbox sandbox) : IMemberControl
     {
+        private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
         private readonly SandboxControl _inner = new(sandbox);
         public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
         public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
             var standby = sandbox.Target.Member("node1");
+            var count = $"select count(*) from {Probe.Table}";
+            var written = await primary.QueryAsync(count, r => r.GetInt64(0), cancellationToken);
+            await Polling.RequireAsync(async () => await primary.QueryAsync(count, r => r.GetInt64(0), cancellationToken) > written,
+                Wait, TimeSpan.FromMilliseconds(5), () => "no probe write", cancellationToken);
+            var lsn = await primary.QueryAsync("select pg_current_wal_lsn()::text", r => r.GetString(0), cancellationToken);
+            await Polling.RequireAsync(async () => await standby.QueryAsync($"select pg_last_wal_receive_lsn() >= '{lsn}'",
+                r => r.GetBoolean(0), cancellationToken), Wait, TimeSpan.FromMilliseconds(5), () => "not received", cancellationToken);
             await standby.ExecuteAsync("alter system set primary_conninfo = ''", cancellationToken);
             await standby.ExecuteAsync("select pg_reload_conf()", cancellationToken);
             await Polling.RequireAsync(async () => await standby.QueryAsync("select count(*) = 0 from pg_stat_wal_receiver",
-                r => r.GetBoolean(0), cancellationToken), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20),
+                r => r.GetBoolean(0), cancellationToken), Wait, TimeSpan.FromMilliseconds(5),
                 () => "the standby's WAL receiver did not stop", cancellationToken);
             for (var i = 0; i < Committed; i++)
             {
-                await primary.ExecuteAsync($"set synchronous_commit = local; insert into discarded_test values ({i})", cancellationToken);
+                await primary.ExecuteAsync($"insert into discarded_test values ({i})", cancellationToken);
             }
             return await _inner.InjectFaultAsync(primary, cancellationToken);
         }

@@ -20,8 +20,22 @@ public sealed record DiscardedTransactions(long? Count, string Method)
     /// unknown, which is never reported as 0.
     /// </summary>
     public Measurement? Figure(TimeSpan? rpoTarget) => Count is { } count
-        ? new Measurement(FigureName, count, "transactions", rpoTarget == TimeSpan.Zero ? 0 : null, Method)
+        ? new Measurement(FigureName, count, "transactions", rpoTarget == TimeSpan.Zero && HeldToRpo ? 0 : null, Method)
         : null;
+
+    /// <summary>
+    /// False when every commit waited for the promoted member before it was acknowledged (synchronous replication):
+    /// those it lacks were never acknowledged, and are reported, not held to the RPO.
+    /// </summary>
+    public bool HeldToRpo { get; init; } = true;
+
+    /// <summary>Counted, but never acknowledged by <paramref name="why"/>: reported, not held to the RPO.</summary>
+    public DiscardedTransactions Unacknowledged(string why) => Count is null or 0 ? this : this with
+    {
+        HeldToRpo = false,
+        Method = $"{Method}; not held to the RPO: {why}, so none the new primary lacks was acknowledged, unless its session set "
+            + "synchronous_commit local or off",
+    };
 
     /// <summary>What the drill's state says when the count is unknown.</summary>
     public string? UnknownNote => Count is null ? $"{FigureName}: unknown ({Method})" : null;

@@ -181,6 +181,10 @@ public static class FailoverDrill
                 RejoinGuard.DemandSoleWriter(writable, candidate.Member.Name, primary.Name);
                 timeline.Mark("rejoin started", primary.Display);
                 discarded = await control.DiscardedAsync(primary, candidate.Member, cancellationToken);
+                if (sync.Protected(candidate.Member))
+                {
+                    discarded = discarded.Unacknowledged($"commits waited for {candidate.Member.Display} ({sync.Describe()})");
+                }
                 if (discarded.Count > 0) timeline.Mark("old primary's transactions discarded", $"{discarded.Count}: {discarded.Method}");
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
