@@ -266,6 +266,12 @@ public sealed class HistoryCliTests
         var failed = journal.Steps.Single(s => s.Name == "Fail over");
         Assert.Equal(StepStatus.Failed, failed.Status);
         Assert.Contains("exit", failed.Message);
+        // Its timeline until the error, on the run's clock, in the journal and the report (a failed drill step had none).
+        Assert.Equal(["probes started", "fault issued"], failed.Marks.Select(m => m.Name));
+        var issued = failed.Marks[1];
+        Assert.Equal(MarkKind.Fault, issued.Kind);
+        Assert.InRange(issued.At, failed.StartedAt!.Value, failed.StartedAt.Value + failed.Duration!.Value);
+        Assert.Contains($"fault issued: {issued.Detail}", File.ReadAllText(Path.Combine(journal.Folder!, "report.md")));
 
         var operations = ProbeHistory.Load(Path.Combine(journal.Folder!, ProbeHistory.FileName));
         var passed = journal.Steps.Single(s => s.Name == "Switch over").Drill!;

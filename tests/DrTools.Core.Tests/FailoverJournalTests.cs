@@ -27,4 +27,41 @@ public sealed class FailoverJournalTests
             journal.Environment!.Servers["db"]);
         Assert.Contains("| Servers | db: redis ", Runbooks.Reports.Report.Render(journal, Runbooks.Reports.ReportFormat.Markdown));
     }
+
+    /// <summary>
+    /// A drill that failed after its promotion keeps its timeline in journal.json and report.md: which standby was chosen and
+    /// promoted (before, a failed drill's journal had no timeline at all).
+    /// </summary>
+    [Fact]
+    public async Task A_drill_failing_after_its_promotion_records_the_choice_and_promotion_in_its_journal_and_report()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var control = new SandboxControl(sandbox);
+        // The rejoin is held for an expected alert that never fires: the drill fails after node1 was promoted.
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Failover, Rejoin = true, CheckIntegrity = false,
+            BeforeRejoin = _ => throw new DrToolsException("the expected alert did not fire", DrErrorKind.Timeout),
+        };
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var clock = new MonotonicClock();
+        var failure = await Assert.ThrowsAsync<DrToolsException>(
+            () => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
+        Assert.Contains("the expected alert did not fire", failure.Message);
+
+        var journal = FailoverJournal.RecordFailure(failure, plan, clock.StartedAt, clock.Elapsed, Path.Combine(root.Path, "history"),
+            "test");
+
+        var saved = RunJournal.Load(Path.Combine(journal.Folder!, "journal.json"));
+        var marks = Assert.Single(saved.Steps).Marks;
+        Assert.Equal(["fault issued", "fault completed", "standby chosen", "promotion requested", "promotion finished"],
+            marks.Select(m => m.Name).Where(n => n is not ("probes started" or "standbys re-pointed")));
+        Assert.StartsWith("node1 (127.0.0.1:", Assert.Single(marks, m => m.Name == "standby chosen").Detail);
+        Assert.Equal(MarkKind.Fault, Assert.Single(marks, m => m.Name == "fault issued").Kind);
+        Assert.Equal(MarkKind.Recovery, Assert.Single(marks, m => m.Name == "promotion finished").Kind);
+        var report = File.ReadAllText(Path.Combine(journal.Folder!, "report.md"));
+        Assert.Contains("standby chosen: ", report);
+        Assert.Contains("promotion finished", report);
+    }
 }

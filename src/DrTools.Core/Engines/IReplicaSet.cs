@@ -18,6 +18,11 @@ public sealed record RejoinOutcome(bool Rejoined, string Detail)
 {
     /// <summary>The copy of the new primary when the old one was rebuilt from it.</summary>
     public RebuildCopy? Copy { get; init; }
+
+    /// <summary>
+    /// The transactions it held that the new primary lacks (discarded by a rebuild, or never replicated); null: not counted.
+    /// </summary>
+    public Failover.DiscardedTransactions? Discarded { get; init; }
 }
 
 /// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured) when known.</summary>

@@ -247,7 +247,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
             + $"{DurationText.Format(RoleInterval)} from before "
             + $"{start} (the old primary's not counted while this drill held it fenced: its writes paused or read-only)";
-        return result with
+        var discarded = rejoin?.Discarded ?? DiscardedTransactions.Unknown(rejoin is null
+            ? "the old primary was not rejoined: what it held beyond the new primary's start was not read"
+            : $"{store.Engine} does not count them");
+        return result.WithDiscarded(discarded, options.RpoTarget) with
         {
             Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
             SplitBrainFigures = [RoleWatch.Figure(split, rolesRead), .. result.SplitBrainFigures],

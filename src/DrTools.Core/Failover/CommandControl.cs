@@ -41,6 +41,10 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand, IM
     public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) =>
         direct?.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken) ?? Task.FromResult(false);
 
+    public Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) =>
+        direct?.DiscardedAsync(oldPrimary, newPrimary, cancellationToken)
+        ?? Task.FromResult(DiscardedTransactions.NotControlled(oldPrimary.Display));
+
     public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) =>
         direct?.RestartAsync(member, cancellationToken) ?? Task.FromResult(false);
 

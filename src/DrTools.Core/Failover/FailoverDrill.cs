@@ -100,6 +100,8 @@ public static class FailoverDrill
         var fault = TimeSpan.Zero;
         var notes = new List<string>();
         var rejoined = false;
+        var discarded = DiscardedTransactions.Unknown(
+            "the old primary was not rejoined: its WAL beyond the new primary's start was not read");
         var promotionAsked = TimeSpan.Zero;
         FinalPrimary? finalPrimary = null;
         try
@@ -184,6 +186,12 @@ public static class FailoverDrill
                 var writable = await ClusterInspector.GetStatusAsync(target, cancellationToken);
                 RejoinGuard.DemandSoleWriter(writable, candidate.Member.Name, primary.Name);
                 timeline.Mark("rejoin started", primary.Display);
+                discarded = await control.DiscardedAsync(primary, candidate.Member, cancellationToken);
+                if (sync.Protected(candidate.Member))
+                {
+                    discarded = discarded.Unacknowledged($"commits waited for {candidate.Member.Display} ({sync.Describe()})");
+                }
+                if (discarded.Count > 0) timeline.Mark("old primary's transactions discarded", $"{discarded.Count}: {discarded.Method}");
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
                 if (rejoined)
                 {
@@ -223,7 +231,8 @@ public static class FailoverDrill
         {
             Final = finalPrimary,
         };
-        return roles.WithSplitBrain(await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken));
+        var result = await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken);
+        return roles.WithSplitBrain(result.WithDiscarded(discarded, options.RpoTarget));
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

@@ -134,6 +134,11 @@ public sealed record FailoverResult
     /// <summary>RPO: the time span of acknowledged writes that were lost.</summary>
     public required Measurement DataLossWindow { get; init; }
     public required IReadOnlyList<long> LostSequences { get; init; }
+    /// <summary>
+    /// Transactions the old primary committed beyond the new primary's start, discarded by its rewind or rebuild (null when
+    /// not counted: the state then says the count is unknown). Lost acknowledged writes whether or not a probe wrote then.
+    /// </summary>
+    public Measurement? DiscardedTransactions { get; init; }
     public required int AcknowledgedWrites { get; init; }
     /// <summary>Writes the client saw fail that are on the new primary all the same (committed, acknowledgement lost).</summary>
     public required int UnacknowledgedButCommitted { get; init; }
@@ -182,8 +187,13 @@ public sealed record FailoverResult
     public IReadOnlyList<Measurement> AlertFigures { get; init; } = [];
 
     [JsonIgnore] public IReadOnlyList<Measurement> Figures => [WriteUnavailability, .. WindowFigures,
-        ReadReconnection, LostWrites, DataLossWindow,
+        ReadReconnection, LostWrites, DataLossWindow, .. DiscardedTransactions is { } discarded ? [discarded] : Array.Empty<Measurement>(),
         .. RecoveryFigures, .. SplitBrainFigures, .. ConsistencyFigures, .. LatencyFigures, .. HttpProbe?.Figures ?? [], .. AlertFigures];
+
+    /// <summary>The result with what the old primary's rejoin discarded: its figure, or in the state that it is unknown.</summary>
+    internal FailoverResult WithDiscarded(DiscardedTransactions discarded, TimeSpan? rpoTarget) => discarded.Figure(rpoTarget) is { } figure
+        ? this with { DiscardedTransactions = figure }
+        : this with { State = $"{State}; {discarded.UnknownNote}" };
 
     /// <summary>
     /// Every objective met, integrity not failed and every reachable replica following the new primary; of the figures
@@ -191,6 +201,7 @@ public sealed record FailoverResult
     /// <see cref="ProbeHistoryChecker.Decides"/> names (so <c>drtools history check</c> reaches the same verdict).
     /// </summary>
     public bool Met => WriteUnavailability.Met != false && DataLossWindow.Met != false && LostWrites.Met != false
+        && DiscardedTransactions?.Met != false
         && Integrity?.Failed != true && ReplicasNotFollowing.Count == 0
         && RecoveryFigures.All(f => f.Met != false) && SplitBrainFigures.All(f => f.Met != false)
         && ConsistencyFigures.All(f => f.Met != false)

@@ -36,6 +36,12 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
         return await inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
     }
 
+    public async Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    {
+        await FenceAndUndoAsync();
+        return await inner.DiscardedAsync(oldPrimary, newPrimary, cancellationToken);
+    }
+
     /// <summary>The drill failed before any promotion: the fault is undone and the primary serves again.</summary>
     public async Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken)
     {

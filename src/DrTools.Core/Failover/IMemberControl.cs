@@ -31,6 +31,13 @@ public interface IMemberControl
     Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken);
 
     /// <summary>
+    /// Just before <see cref="RejoinAsync"/>: stops the old primary and counts the transactions it committed beyond the
+    /// new primary's start, which the rejoin discards. Unknown where this control cannot read its WAL.
+    /// </summary>
+    Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) =>
+        Task.FromResult(DiscardedTransactions.NotControlled(oldPrimary.Display));
+
+    /// <summary>
     /// Fences a primary a fault cut off or froze before the fault is undone, so that nothing of it runs on; by default
     /// the unplanned fault.
     /// </summary>

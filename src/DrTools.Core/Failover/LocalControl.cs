@@ -95,6 +95,13 @@ public sealed class LocalControl(PgBinaries binaries, IReadOnlyDictionary<string
         return true;
     }
 
+    public async Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    {
+        if (Server(oldPrimary) is not { } server) return await others.DiscardedAsync(oldPrimary, newPrimary, cancellationToken);
+        await server.StopAsync(ShutdownMode.Fast, cancellationToken);
+        return await DiscardedWal.CountAsync(server, newPrimary, cancellationToken);
+    }
+
     public async Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken)
     {
         if (Server(member) is not { } server) return await others.RestartAsync(member, cancellationToken);

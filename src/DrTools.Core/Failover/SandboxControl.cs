@@ -72,6 +72,13 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         return true;
     }
 
+    public async Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken)
+    {
+        var server = sandbox.Server(oldPrimary.Name);
+        await server.StopAsync(ShutdownMode.Fast, cancellationToken);
+        return await DiscardedWal.CountAsync(server, newPrimary, cancellationToken);
+    }
+
     public async Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken)
     {
         var server = sandbox.Server(member.Name);

@@ -11,13 +11,25 @@ namespace DrTools.Core.Failover;
 internal sealed class SyncReplication
 {
     private readonly string _standbyNames;
+    private readonly string _synchronousCommit;
     private readonly Dictionary<string, string> _applicationNames;
 
-    private SyncReplication(string standbyNames, Dictionary<string, string> applicationNames)
+    private SyncReplication(string standbyNames, string synchronousCommit, Dictionary<string, string> applicationNames)
     {
         _standbyNames = standbyNames;
+        _synchronousCommit = synchronousCommit;
         _applicationNames = applicationNames;
     }
+
+    /// <summary>
+    /// Whether a commit on the old primary waited for <paramref name="standby"/> before it was acknowledged (by the
+    /// primary's default synchronous_commit): one the standby lacks was then never acknowledged to such a client.
+    /// </summary>
+    public bool Protected(DbMember standby) => _synchronousCommit is "on" or "remote_write" or "remote_apply"
+        && SyncStandbyNames.Names(_standbyNames, ApplicationName(standby));
+
+    /// <summary>What <see cref="Protected"/> read, for the method text.</summary>
+    public string Describe() => $"synchronous_standby_names '{_standbyNames}', synchronous_commit {_synchronousCommit}";
 
     /// <summary>The name a member streams (or will stream, once rejoined) under.</summary>
     public string ApplicationName(DbMember member) => _applicationNames[member.Name];
@@ -27,6 +39,8 @@ internal sealed class SyncReplication
     {
         var names = new Dictionary<string, string>();
         var setting = "";
+        var synchronousCommit = await primary.QueryAsync("select current_setting('synchronous_commit')", r => r.GetString(0),
+            cancellationToken);
         foreach (var member in standbys.Prepend(primary))
         {
             var (conninfo, clusterName, standbyNames) = await member.QueryAsync("select current_setting('primary_conninfo'), current_setting('cluster_name'), current_setting('synchronous_standby_names')",
@@ -36,7 +50,7 @@ internal sealed class SyncReplication
             // the primary, which has none, gets its cluster_name or a name from its endpoint when it rejoins.
             names[member.Name] = ConnInfo.Get(conninfo, "application_name") ?? (clusterName.Length > 0 ? clusterName : member == primary ? ConnInfo.SafeName(member.Name) : "walreceiver");
         }
-        return new SyncReplication(setting, names);
+        return new SyncReplication(setting, synchronousCommit, names);
     }
 
     /// <summary>

@@ -138,18 +138,34 @@ public sealed partial class MariaDbCluster
         else if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
         // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
         var own = (await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string;
-        if (_promotedAt.TryGetValue(newPrimary, out var promoted) && Forked(promoted, own) is { } diverged)
+        if (!_promotedAt.TryGetValue(newPrimary, out var promoted))
+        {
+            await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
+            return new(true, "replicates from the new primary by GTID")
+            {
+                Discarded = Failover.DiscardedTransactions.Unknown(
+                    $"{newPrimary} was not promoted by this drill: where it took over is not known"),
+            };
+        }
+        var discarded = new Failover.DiscardedTransactions(Gtid.Behind(own, promoted),
+            $"GTID positions: what the old primary's binlog at {Gtid.Position(own)} holds beyond the new primary's applied position "
+            + $"when it took over, {Gtid.Position(promoted)}, counted per GTID domain, read before the rejoin");
+        if (Forked(promoted, own) is { } diverged)
         {
             if (_processes is not IMariaDbProcesses rebuilder)
             {
                 await old.ExecuteAsync("set global read_only = 1", cancellationToken);
-                return new(false, $"{diverged}; rebuild it from the new primary (left read-only)");
+                return new(false, $"{diverged}; rebuild it from the new primary (left read-only)") { Discarded = discarded };
             }
             var copy = await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
-            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded") { Copy = copy };
+            return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded")
+            {
+                Copy = copy,
+                Discarded = discarded,
+            };
         }
         await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
-        return new(true, "replicates from the new primary by GTID");
+        return new(true, "replicates from the new primary by GTID") { Discarded = discarded };
     }
 
     /// <summary>

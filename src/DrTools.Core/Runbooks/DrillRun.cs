@@ -256,6 +256,7 @@ internal sealed class DrillRun : IAsyncDisposable
         string? message = null;
         // A drill's probe history: its result's, or, when it ended with an error, what its probes saw until then.
         IReadOnlyList<Probes.HistoryOperation>? history = null;
+        IReadOnlyList<TimelineMark> failedMarks = [];
         try
         {
             outcome = await body(timeout.Token);
@@ -266,6 +267,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e) when (timeout.IsCancellationRequested)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
+            failedMarks = StepOutcomes.FailedDrillMarks(e, Clock.ReadingAt);
             (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled, "cancelled (Ctrl+C or a cancelled token)")
                 : abort.IsCancellationRequested ? (StepStatus.Aborted, $"stopped: {AbortReason}")
                 : (StepStatus.TimedOut, $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
@@ -273,6 +275,7 @@ internal sealed class DrillRun : IAsyncDisposable
         catch (Exception e)
         {
             history = Probes.ProbeHistory.CarriedBy(e);
+            failedMarks = StepOutcomes.FailedDrillMarks(e, Clock.ReadingAt);
             (status, message) = (StepStatus.Failed, StepFailure.Message(e));
         }
         if (outcome is not null)
@@ -288,7 +291,7 @@ internal sealed class DrillRun : IAsyncDisposable
             Summary = outcome?.Summary,
             Message = message,
             Measurements = outcome?.Measurements ?? [],
-            Marks = outcome?.Marks ?? [],
+            Marks = outcome?.Marks ?? failedMarks,
         });
         if (!record.Succeeded && step.Section != RunbookSection.Cleanup)
         {
@@ -473,6 +476,16 @@ internal sealed class DrillRun : IAsyncDisposable
             if (outcome.ObjectiveFigures.TryGetValue(objective.Name, out var figure)) figures.Add((step, figure));
             else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'", record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
             else return NotMeasured($"{record.Label} measured no {kind.Measures} figure for its target");
+        }
+        // A figure in another unit that failed its own target (committed transactions discarded, against an RPO of 0): the
+        // objective is not met, and says by what; never added to the figures in the objective's unit.
+        if (figures.FirstOrDefault(f => f.Figure.Unit != kind.Unit && f.Figure.Met == false) is { Figure: { } other } failed)
+        {
+            return new(objective.Name, objective.Target, other with
+            {
+                Name = kind.Display,
+                Method = $"'{failed.Step.Name}' {other.Name} = {FigureText.Of(other.Measured, other.Unit)} ({other.Method})",
+            }, null) { Unit = other.Unit };
         }
         var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
         var method = $"{(kind.Summed ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";

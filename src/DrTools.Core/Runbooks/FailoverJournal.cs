@@ -38,6 +38,8 @@ public static class FailoverJournal
         var step = Step(runId, plan.Mode, duration) with
         {
             Status = StepStatus.Failed, Message = StepFailure.Message(failure), Drill = history.Count > 0 ? history[0].Drill : null,
+            // On the drill's own clock, as a drill that ended is recorded.
+            Marks = StepOutcomes.FailedDrillMarks(failure, _ => TimeSpan.Zero),
         };
         var failed = journal with
         {

@@ -113,7 +113,13 @@ public static class StepOutcomes
     /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
     internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result)
     {
-        var figures = new Dictionary<string, Measurement>(HttpObjectiveFigures(result.HttpProbe)) { ["rto"] = result.WriteUnavailability, ["rpo"] = result.DataLossWindow };
+        // Committed transactions the old primary's rejoin discarded are data lost: an RPO of 0 is not met by them, whatever
+        // the probe saw (a figure in transactions, not seconds: the objective then names it).
+        var rpo = result.DiscardedTransactions is { Met: false } discarded ? discarded : result.DataLossWindow;
+        var figures = new Dictionary<string, Measurement>(HttpObjectiveFigures(result.HttpProbe))
+        {
+            ["rto"] = result.WriteUnavailability, ["rpo"] = rpo,
+        };
         // Time to alert: to the notification when DrTools received one, else to Alertmanager showing it (or why it did not).
         var alerted = result.AlertFigures.Where(f => f.Name.StartsWith("time to alert", StringComparison.Ordinal)).ToList();
         if (alerted.Count > 0) figures["alert"] = alerted.LastOrDefault(f => f.Name.EndsWith("notification)", StringComparison.Ordinal)) ?? alerted[0];
@@ -135,7 +141,33 @@ public static class StepOutcomes
     internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
     {
         var start = Core.Failover.Timeline.Start(result.Timeline);
-        var marks = result.Timeline.Select(moment => moment.Name switch
+        var marks = result.Timeline.Select(moment => Mark(moment, start, drillStart)).OfType<TimelineMark>().ToList();
+        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
+        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
+        if (lastBefore is not null && firstAfter is not null)
+        {
+            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At,
+                $"{result.WriteUnavailability.Measured:0.###} s"));
+        }
+        return marks.OrderBy(m => m.At).ToList();
+    }
+
+    /// <summary>
+    /// A drill that ended with an error: every event of its timeline until then (which member was chosen, promoted, rewound),
+    /// on a clock that reads <paramref name="drillStart"/> at the drill clock's origin; none when it carries no timeline.
+    /// </summary>
+    internal static List<TimelineMark> FailedDrillMarks(Exception failure, Func<long, TimeSpan> drillStart)
+    {
+        if (Core.Failover.DrillFailure.TimelineOf(failure) is not { } timeline) return [];
+        var start = Core.Failover.Timeline.Start(timeline.Events);
+        var at = drillStart(timeline.ClockOrigin);
+        return timeline.Events.Select(moment => Mark(moment, start, at)
+            ?? new TimelineMark(moment.Name, MarkKind.Event, at + moment.At, Detail: moment.Detail)).ToList();
+    }
+
+    /// <summary>A drill's event as the chart shows it, or null for one only a failed drill's timeline lists.</summary>
+    private static TimelineMark? Mark(Core.Failover.DrillEvent moment, Core.Failover.DrillEvent? start, TimeSpan drillStart) =>
+        moment.Name switch
         {
             _ when moment == start => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
             "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
@@ -146,19 +178,12 @@ public static class StepOutcomes
             "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"
                 => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             // Until when the drill observed, and what held it that long.
-            "topology settled" => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
+            "topology settled" or "old primary's transactions discarded"
+                => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             // The expected alert: firing, its notification, its resolution.
             var name when name.StartsWith("alert ", StringComparison.Ordinal) => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             _ => null,
-        }).OfType<TimelineMark>().ToList();
-        var lastBefore = result.Timeline.FirstOrDefault(m => m.Name == "last write acknowledged before the outage");
-        var firstAfter = result.Timeline.FirstOrDefault(m => m.Name == "first write acknowledged after the outage");
-        if (lastBefore is not null && firstAfter is not null)
-        {
-            marks.Add(new("write outage seen by clients", MarkKind.Outage, drillStart + lastBefore.At, drillStart + firstAfter.At, $"{result.WriteUnavailability.Measured:0.###} s"));
-        }
-        return marks.OrderBy(m => m.At).ToList();
-    }
+        };
 
     private static StepOutcome Verification(BackupVerificationResult result, OperationContext context)
     {
