@@ -200,6 +200,30 @@ public sealed class RedisTests
     }
 
     [Fact]
+    public async Task A_switchover_to_a_replica_holding_a_write_of_its_own_fails_its_integrity_check()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 1);
+        await CliAsync(sandbox, "node0", "MSET", "user:1", "ada", "user:2", "grace");
+        // Written on the replica while it took writes: no offset shows it, and it never reaches the primary.
+        await CliAsync(sandbox, "node1", "CONFIG", "SET", "replica-read-only", "no");
+        await CliAsync(sandbox, "node1", "SET", "user:errant", "1");
+        await CliAsync(sandbox, "node1", "CONFIG", "SET", "replica-read-only", "yes");
+        var drill = new ReplicaSetDrill((IReplicaSet)sandbox.Cluster);
+        var options = new FailoverOptions { Mode = FailoverMode.Switchover, WriteProbe = new ProbeOptions { Rate = 25 } };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains("checksum the data in scope on the primary", plan.Steps);
+
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        Assert.Equal("node1", plan.Candidate);
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Equal("FAIL", result.IntegrityResult);
+        Assert.NotEmpty(result.Integrity!.Differences);
+        Assert.False(result.Met);
+    }
+
+    [Fact]
     public async Task An_unplanned_failover_under_write_load_reports_exactly_the_writes_missing_on_the_new_primary()
     {
         using var root = new TemporaryRoot();

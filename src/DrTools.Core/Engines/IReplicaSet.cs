@@ -131,4 +131,11 @@ public interface IReplicaSet : IDrillTarget
     /// (a switchover pins the replica before its promotion and reads it after). A store without snapshots computes it then.
     /// </summary>
     Task<Func<CancellationToken, Task<DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// Whether a replica can hold writes of its own that no replication position shows (Redis with replica-read-only no):
+    /// a checksum pinned on it is then no reference for the old primary's data, so a switchover takes its reference on the
+    /// primary before the drill, as an unplanned failover does.
+    /// </summary>
+    bool ReplicaWritesUnseen => false;
 }

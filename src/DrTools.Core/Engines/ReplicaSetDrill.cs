@@ -44,12 +44,16 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             $"start a write probe ({options.WriteProbe.Rate}/s {store.ProbeConnector(ProbeKind.Write, options.WriteProbe).WriteStatement}) and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
         };
-        if (options.CheckIntegrity && options.Mode == FailoverMode.Failover) steps.Add("checksum the data in scope on the primary");
+        var referenceOnPrimary = options.Mode == FailoverMode.Failover || store.ReplicaWritesUnseen;
+        if (options.CheckIntegrity && referenceOnPrimary) steps.Add("checksum the data in scope on the primary");
         if (options.Mode == FailoverMode.Switchover)
         {
             steps.Add($"fence {primary.Display}: it refuses writes from every client; read its final {store.PositionKind}");
             steps.Add($"wait until {candidate!.Display} has applied up to it");
-            if (options.CheckIntegrity) steps.Add($"pin a checksum of {candidate.Display} (a snapshot where the store has them): the old primary's final state");
+            if (options.CheckIntegrity && !referenceOnPrimary)
+            {
+                steps.Add($"pin a checksum of {candidate.Display} (a snapshot where the store has them): the old primary's final state");
+            }
         }
         else
         {
@@ -89,7 +93,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var runId = Guid.NewGuid();
         var primary = plan.Primary;
         await store.PrepareProbeAsync(primary, cancellationToken);
-        var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await store.ChecksumAsync(primary, options.IntegrityTables, cancellationToken) : null;
+        var referenceOnPrimary = plan.Mode == FailoverMode.Failover || store.ReplicaWritesUnseen;
+        var before = options.CheckIntegrity && referenceOnPrimary
+            ? await store.ChecksumAsync(primary, options.IntegrityTables, cancellationToken)
+            : null;
         await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
@@ -139,7 +146,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 Enter("the replica's catch-up", 35);
                 await store.WaitAppliedAsync(candidate, final, options.PhaseTimeout, cancellationToken);
                 timeline.Mark("replica applied all writes", $"{candidate} at {final}");
-                if (options.CheckIntegrity) pinned = await store.PinChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
+                if (options.CheckIntegrity && !referenceOnPrimary)
+                {
+                    pinned = await store.PinChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
+                }
             }
             else
             {

@@ -116,6 +116,9 @@ public sealed partial class RedisCluster
         RedisChecksum.TakeAsync(Member(member), scope, cancellationToken);
 
     /// <summary>Redis holds no snapshot for a reader: the digests are taken when asked (DrTools' own probe keys are outside them).</summary>
+    /// <summary>A replica made writable (replica-read-only no) keeps its own writes out of its offset and its replicas.</summary>
+    public bool ReplicaWritesUnseen => true;
+
     public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
         Task.FromResult<Func<CancellationToken, Task<Integrity.DbChecksum>>>(token => ChecksumAsync(member, scope, token));
 }
