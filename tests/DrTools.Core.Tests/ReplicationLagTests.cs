@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using DrTools.Core.Cluster;
+using DrTools.Core.Processes;
 using DrTools.Core.Replication;
 using DrTools.Core.Sandboxes;
 
@@ -88,7 +89,7 @@ public sealed class ReplicationLagTests
             while (await reader.ReadAsync()) pids.Add(reader.GetInt32(0));
         }
         Assert.Equal(2, pids.Count);
-        Signal("STOP", pids);
+        foreach (var pid in pids) Assert.True(ProcessTable.Signal(pid, ProcessTable.SigStop));
         try
         {
             // The primary writes until it has not heard from node1 for longer than its reply interval (1 s) plus the margin.
@@ -117,7 +118,7 @@ public sealed class ReplicationLagTests
         }
         finally
         {
-            Signal("CONT", pids);
+            foreach (var pid in pids) ProcessTable.Signal(pid, ProcessTable.SigCont);
         }
         // Thawed, it catches up and a generous bound is met again: the timing does not fail a standby that replays.
         var caughtUp = Stopwatch.StartNew();
@@ -155,11 +156,5 @@ public sealed class ReplicationLagTests
         Assert.True(status.Problems.Any(p => p.StartsWith("standby node1", StringComparison.Ordinal)
             && p.Contains("ahead of the primary on another timeline: it is on timeline 2 at ") && p.EndsWith(": diverged", StringComparison.Ordinal)),
             status.Verdict);
-    }
-
-    private static void Signal(string signal, IEnumerable<int> pids)
-    {
-        using var kill = Process.Start("kill", new[] { $"-{signal}" }.Concat(pids.Select(p => p.ToString())))!;
-        Assert.True(kill.WaitForExit(10_000));
     }
 }

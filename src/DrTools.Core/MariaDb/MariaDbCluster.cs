@@ -188,7 +188,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
         return Gtid.Position(rows[0]["pos"] as string);
     }
 
-    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(TimeSpan catchUpLimit, CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
         var primary = status.PrimaryForLag(Name);
