@@ -111,7 +111,7 @@ public static class ClusterInspector
         }
         return standby.ReplyInterval is > 0 and var interval && sender.ReplyAge > interval + ReplyMargin.TotalSeconds
             ? (status, $"standby {status.Display} last replied to primary {primary.Status.Display} "
-                + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every {interval} s "
+                + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every {DurationText.Format(TimeSpan.FromSeconds(interval))} "
                 + "(wal_receiver_status_interval): its WAL receiver is stuck")
             : (status, null);
     }
