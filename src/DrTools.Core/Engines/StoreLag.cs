@@ -16,8 +16,8 @@ public static class StoreLag
         var idle = new Dictionary<string, List<double>>();
         var primary = "";
         var end = options.Duration ?? TimeSpan.Zero;
-        // A catch-up is timed up to the bound it is held against: past it the bound is not met, however long it would take.
-        var catchUpLimit = (options.Heartbeat ? null : options.MaxLag) ?? Redis.RedisCluster.CatchUpTimeout;
+        // A catch-up is timed up to the time bound: past it the bound is not met, however long the rest would take.
+        var catchUpLimit = options.MaxLag ?? Redis.RedisCluster.CatchUpTimeout;
         while (true)
         {
             var sampleStarted = clock.Elapsed;

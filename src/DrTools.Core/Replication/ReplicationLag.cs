@@ -76,8 +76,9 @@ public static class ReplicationLagTester
         if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
 
         var clock = new MonotonicClock();
-        // A replay lag timed, not read, is timed up to the bound it is held against: past it the bound is not met, however long.
-        var catchUpCap = (options.Heartbeat ? null : options.MaxLag) ?? Redis.RedisCluster.CatchUpTimeout;
+        // A replay lag timed, not read, is timed up to the time bound (held against it, or shown beside the heartbeat's):
+        // past it the bound is not met, however long the rest would take.
+        var catchUpCap = options.MaxLag ?? Redis.RedisCluster.CatchUpTimeout;
         var primaryMember = target.Member(primaryStatus.Name);
         await using var primary = new Session(target.Name, primaryMember, await primaryMember.OpenAsync(cancellationToken));
         var samples = new List<StandbySamples>();
