@@ -107,7 +107,8 @@ public static class Output
             var each = figure.DistinctBy(x => x.Figure.Method).Count() > 1;
             foreach (var (standby, f) in each ? figure.ToList() : [figure.First()])
             {
-                Console.WriteLine($"  {f.Name}{(each ? $" of {standby}" : "")}: {f.Method}{(f.Samples > 1 ? "; p95 shown in --json" : "")}");
+                var of = each ? $" of {standby}" : "";
+                Console.WriteLine($"  {f.Name}{of}: {f.Method}{(f.Samples > 1 ? "; p95 shown in --json" : "")}");
             }
         }
     }

@@ -14,7 +14,8 @@ public sealed class LagRefusalCliTests
     public async Task A_MariaDB_replica_whose_SQL_thread_is_stopped_is_named_and_lag_exits_2()
     {
         using var root = new TemporaryRoot();
-        var up = await Drtools.RunAsync("sandbox", "up", "--engine", StoreEngines.MariaDb, "--standbys", "1", "--root", root.Path, "--json");
+        var up = await Drtools.RunAsync("sandbox", "up", "--engine", StoreEngines.MariaDb, "--standbys", "1", "--root", root.Path,
+            "--json");
         Assert.True(up.ExitCode == 0, up.All);
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var sandbox = Sandbox.Open(id, root.Path);

@@ -47,7 +47,8 @@ public sealed class MariaDbGtidForkTests
             Assert.NotNull(status.Members.Single(m => m.Name == replica).Divergence);
         }
         // A lag of 0 transactions would pass a lag check on replicas that lack the primary's write.
-        var refused = await Assert.ThrowsAsync<DrToolsException>(() => cluster.SampleLagAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrToolsException>(
+            () => cluster.SampleLagAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
         Assert.Contains("lag of ", refused.Message);
         Assert.Matches(@"node\d.* is ahead of the primary: its GTID 0-\d+-\d+, the primary's binlog at 0-\d+-1: diverged", refused.Message);
     }

@@ -95,9 +95,9 @@ public sealed class ReplicationLagTests
             // The primary writes until it has not heard from node1 for longer than its reply interval (1 s) plus the margin.
             var silent = 1 + ClusterInspector.ReplyMargin.TotalSeconds + 0.5;
             var waited = Stopwatch.StartNew();
-            while (await Sql.ScalarAsync<double>(sandbox, "node0",
-                       "insert into frozen_writes default values; select extract(epoch from now() - reply_time)::float8 from pg_stat_replication")
-                   < silent)
+            const string writeAndAge = "insert into frozen_writes default values;"
+                + " select extract(epoch from now() - reply_time)::float8 from pg_stat_replication";
+            while (await Sql.ScalarAsync<double>(sandbox, "node0", writeAndAge) < silent)
             {
                 Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the primary still hears from the frozen standby");
                 await Task.Delay(100);
@@ -154,7 +154,8 @@ public sealed class ReplicationLagTests
         Assert.False(status.Healthy, status.Verdict);
         Assert.Equal(2, status.Members.Single(m => m.Name == "node1").Timeline);
         Assert.True(status.Problems.Any(p => p.StartsWith("standby node1", StringComparison.Ordinal)
-            && p.Contains("ahead of the primary on another timeline: it is on timeline 2 at ") && p.EndsWith(": diverged", StringComparison.Ordinal)),
+            && p.Contains("ahead of the primary on another timeline: it is on timeline 2 at ")
+            && p.EndsWith(": diverged", StringComparison.Ordinal)),
             status.Verdict);
     }
 }

@@ -111,8 +111,8 @@ public static class ClusterInspector
         }
         return standby.ReplyInterval is > 0 and var interval && sender.ReplyAge > interval + ReplyMargin.TotalSeconds
             ? (status, $"standby {status.Display} last replied to primary {primary.Status.Display} "
-                + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every {DurationText.Format(TimeSpan.FromSeconds(interval))} "
-                + "(wal_receiver_status_interval): its WAL receiver is stuck")
+                + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every "
+                + $"{DurationText.Format(TimeSpan.FromSeconds(interval))} (wal_receiver_status_interval): its WAL receiver is stuck")
             : (status, null);
     }
 
@@ -159,7 +159,8 @@ public static class ClusterInspector
                    case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end,
                    pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
                    (select timeline_id from pg_control_checkpoint()),
-                   case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply') then nullif(current_setting('synchronous_standby_names'), '') end,
+                   case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply')
+                        then nullif(current_setting('synchronous_standby_names'), '') end,
                    (select setting::int from pg_settings where name = 'wal_receiver_status_interval')
             """, connection);
         bool inRecovery;
@@ -189,14 +190,18 @@ public static class ClusterInspector
         {
             await using var receiver = new NpgsqlCommand("select status, sender_host, sender_port, slot_name, received_tli from pg_stat_wal_receiver", connection);
             await using var reader = await receiver.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken)) return new Snapshot(status, [], [], null, clusterName) { ReplyInterval = replyInterval };
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return new Snapshot(status, [], [], null, clusterName) { ReplyInterval = replyInterval };
+            }
             status = status with
             {
                 WalReceiverStatus = reader.GetString(0),
                 Upstream = reader.IsDBNull(1) ? null : $"{reader.GetString(1)}:{reader.GetInt32(2)}",
                 Timeline = reader.IsDBNull(4) ? status.Timeline : reader.GetInt32(4),
             };
-            return new Snapshot(status, [], [], reader.IsDBNull(3) ? null : reader.GetString(3), clusterName) { ReplyInterval = replyInterval };
+            var slot = reader.IsDBNull(3) ? null : reader.GetString(3);
+            return new Snapshot(status, [], [], slot, clusterName) { ReplyInterval = replyInterval };
         }
 
         var senders = new List<WalSender>();
@@ -208,7 +213,8 @@ public static class ClusterInspector
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3),
+                senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3),
                     reader.IsDBNull(4) ? null : reader.GetDouble(4)));
             }
         }

@@ -43,7 +43,11 @@ public static class StoreLag
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
-            ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first", $"the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic client clock (a replica that has not within {DurationText.Format(catchUpLimit)} counts as the time waited, longer)")
+            ? ((double?)options.MaxLagBytes,
+                "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first",
+                "the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) "
+                + "polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic "
+                + $"client clock (a replica that has not within {DurationText.Format(catchUpLimit)} counts as the time waited, longer)")
             : (options.MaxLagTransactions,
                 "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (per GTID domain, summed; "
                 + "a replica beyond the primary's binlog in any domain is diverged, not measured)",

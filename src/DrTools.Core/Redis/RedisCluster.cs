@@ -157,7 +157,8 @@ public sealed partial class RedisCluster : IReplicaSet
                 return true;
             }, catchUpLimit, CatchUpPoll, cancellationToken);
             // Not reached: the time waited, more than the limit (the poll gives up only past it), so a bound that is the limit is not met.
-            return new LagSample(standby.Display, primaryStatus.Display, behind, ((reached ?? clock.Elapsed) - read).TotalSeconds) { IdleSeconds = idle };
+            var seconds = ((reached ?? clock.Elapsed) - read).TotalSeconds;
+            return new LagSample(standby.Display, primaryStatus.Display, behind, seconds) { IdleSeconds = idle };
         }));
     }
 

@@ -98,7 +98,10 @@ public static class ReplicationLagTester
                 while (true)
                 {
                     var sampleStarted = clock.Elapsed;
-                    foreach (var standby in samples) await SamplePositionsAsync(target.Name, primary, standby, catchUpCap, cancellationToken);
+                    foreach (var standby in samples)
+                    {
+                        await SamplePositionsAsync(target.Name, primary, standby, catchUpCap, cancellationToken);
+                    }
                     if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
                     if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
                     if (end > TimeSpan.Zero && clock.Elapsed - sampleStarted > options.Interval) overran.Add(clock.Elapsed - sampleStarted);
@@ -125,13 +128,15 @@ public static class ReplicationLagTester
             every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";
         }
         return samples.Select(s => new ReplicationLagResult(s.Standby.Display, primaryStatus.Display, clock.StartedAt, window,
-            Figure("lag", s.Bytes, "bytes", options.MaxLagBytes, "primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby "
+            Figure("lag", s.Bytes, "bytes", options.MaxLagBytes,
+                "primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby "
                 + $"read first (a standby beyond the primary is diverged, not measured); {every}"),
             Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds,
                 "pg_stat_replication.replay_lag as the primary reports it (NULL while the standby is idle and caught up counts as 0); "
                 + "a standby behind whose replay_lag is NULL or older than its last reply (reply_time) is timed instead: from the "
-                + $"primary's pg_current_wal_lsn() until the standby's pg_last_wal_replay_lsn() reaches it, polled every {DurationText.Format(HeartbeatPoll)}, "
-                + $"not reached within {DurationText.Format(catchUpCap)} counting as longer{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}"),
+                + "primary's pg_current_wal_lsn() until the standby's pg_last_wal_replay_lsn() reaches it, polled every "
+                + $"{DurationText.Format(HeartbeatPoll)}, not reached within {DurationText.Format(catchUpCap)} counting as longer"
+                + $"{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}"),
             options.Heartbeat
                 ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds, $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip); {every}")
                 : null)).ToList();
@@ -149,7 +154,8 @@ public static class ReplicationLagTester
         {
             await using var onPrimary = new NpgsqlCommand(
                 "select pg_current_wal_lsn()::text, r.replay_lag, r.reply_age from (select 1) one left join lateral"
-                + " (select extract(epoch from replay_lag)::float8 as replay_lag, extract(epoch from now() - reply_time)::float8 as reply_age"
+                + " (select extract(epoch from replay_lag)::float8 as replay_lag,"
+                + " extract(epoch from now() - reply_time)::float8 as reply_age"
                 + " from pg_stat_replication where application_name = @name limit 1) r on true", connection);
             onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
             await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
@@ -159,8 +165,9 @@ public static class ReplicationLagTester
         }, cancellationToken);
         if (onStandby.Replayed > current)
         {
-            throw new DrToolsException($"lag of {store} cannot be measured: {standby.Standby.Display} replayed to {onStandby.Replayed}, beyond "
-                + $"the primary's {current} read after it: it is ahead of the primary: diverged", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"lag of {store} cannot be measured: {standby.Standby.Display} replayed to "
+                + $"{onStandby.Replayed}, beyond the primary's {current} read after it: it is ahead of the primary: diverged",
+                DrErrorKind.InvalidOperation);
         }
         var bytes = current.BytesAfter(onStandby.Replayed);
         var seconds = replayLag ?? 0;
@@ -172,8 +179,9 @@ public static class ReplicationLagTester
             seconds = Math.Max(seconds, timed);
             if (standby.Timed is null || seconds >= standby.ReplaySeconds.DefaultIfEmpty(0).Max())
             {
-                standby.Timed = $"timed {Seconds(timed)}: {bytes} bytes behind, replay_lag {Seconds(replayLag)}, last reply {Seconds(replyAge)} ago, "
-                    + $"received to {onStandby.Received?.ToString() ?? "nothing"}, last transaction replayed {Seconds(onStandby.ReplayAge)} ago";
+                standby.Timed = $"timed {Seconds(timed)}: {bytes} bytes behind, replay_lag {Seconds(replayLag)}, "
+                    + $"last reply {Seconds(replyAge)} ago, received to {onStandby.Received?.ToString() ?? "nothing"}, "
+                    + $"last transaction replayed {Seconds(onStandby.ReplayAge)} ago";
             }
         }
         standby.Bytes.Add(bytes);
