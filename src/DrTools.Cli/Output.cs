@@ -101,9 +101,15 @@ public static class Output
         {
             r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.LinkIdleSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
         }));
-        foreach (var figure in results.Take(1).SelectMany(r => r.Figures))
+        // One method line a figure, or one a standby where its method says what was seen on it (a standby timed, not read).
+        foreach (var figure in results.SelectMany(r => r.Figures.Select(f => (r.Standby, Figure: f))).GroupBy(x => x.Figure.Name))
         {
-            Console.WriteLine($"  {figure.Name}: {figure.Method}{(figure.Samples > 1 ? $"; p95 shown in --json" : "")}");
+            var each = figure.DistinctBy(x => x.Figure.Method).Count() > 1;
+            foreach (var (standby, f) in each ? figure.ToList() : [figure.First()])
+            {
+                var of = each ? $" of {standby}" : "";
+                Console.WriteLine($"  {f.Name}{of}: {f.Method}{(f.Samples > 1 ? "; p95 shown in --json" : "")}");
+            }
         }
     }
 

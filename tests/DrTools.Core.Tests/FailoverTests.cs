@@ -474,7 +474,7 @@ public sealed class FailoverTests
 
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         var node2 = status.Members.Single(m => m.Name == "node2");
-        Assert.StartsWith("diverged: on timeline 2, after the primary's 1", node2.Divergence);
+        Assert.StartsWith("ahead of the primary on another timeline: it is on timeline 2 at ", node2.Divergence);
         var options = new FailoverOptions { Mode = FailoverMode.Failover };
         var control = new SandboxControl(sandbox);
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);

@@ -47,9 +47,42 @@ public sealed class MariaDbGtidForkTests
             Assert.NotNull(status.Members.Single(m => m.Name == replica).Divergence);
         }
         // A lag of 0 transactions would pass a lag check on replicas that lack the primary's write.
-        var refused = await Assert.ThrowsAsync<DrToolsException>(() => cluster.SampleLagAsync(CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrToolsException>(
+            () => cluster.SampleLagAsync(TimeSpan.FromSeconds(1), CancellationToken.None));
         Assert.Contains("lag of ", refused.Message);
         Assert.Matches(@"node\d.* is ahead of the primary: its GTID 0-\d+-\d+, the primary's binlog at 0-\d+-1: diverged", refused.Message);
+    }
+
+    /// <summary>A stopped replica reports Seconds_Behind_Master NULL: it must not read as 0 s and meet a 1 s bound.</summary>
+    [Fact]
+    public async Task A_replica_with_a_replication_thread_stopped_is_named_and_lag_refuses_to_measure_it()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 1);
+        await using var _ = sandbox;
+        var table = $"{MariaDbCluster.Schema}.stopped_writes";
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"create table {table} (id bigint auto_increment primary key); select 1");
+        var options = new Replication.ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) };
+        foreach (var (stop, threads) in new[]
+        {
+            ("stop slave sql_thread", "IO thread Yes, SQL thread No"),
+            ("stop slave io_thread", "IO thread No, SQL thread Yes"),
+            ("stop slave", "IO thread No, SQL thread No"),
+        })
+        {
+            await WaitReplicasAsync(cluster, "node1");
+            await MariaDbSql.ScalarAsync(sandbox, "node1", $"{stop}; select 1");
+            for (var i = 0; i < 5; i++) await MariaDbSql.ScalarAsync(sandbox, "node0", $"insert into {table} values (); select 1");
+
+            Assert.Contains((await cluster.GetStatusAsync(CancellationToken.None)).Problems,
+                p => p.StartsWith("node1", StringComparison.Ordinal) && p.Contains($"is not replicating: {threads}"));
+            var refused = await Assert.ThrowsAsync<DrToolsException>(() => StoreLag.MeasureAsync(cluster, options, CancellationToken.None));
+            Assert.Equal(DrErrorKind.InvalidOperation, refused.Kind);
+            Assert.Matches($"^lag of .+ cannot be measured: node1 .*is not replicating: {threads}", refused.Message);
+            await MariaDbSql.ScalarAsync(sandbox, "node1", "start slave; select 1");
+        }
+        await WaitReplicasAsync(cluster, "node1");
+        Assert.True(Assert.Single(await StoreLag.MeasureAsync(cluster, options, CancellationToken.None)).Met);
     }
 
     /// <summary>

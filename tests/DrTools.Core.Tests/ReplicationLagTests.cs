@@ -1,3 +1,6 @@
+using System.Diagnostics;
+using DrTools.Core.Cluster;
+using DrTools.Core.Processes;
 using DrTools.Core.Replication;
 using DrTools.Core.Sandboxes;
 
@@ -64,5 +67,95 @@ public sealed class ReplicationLagTests
         await sandbox.Server("node0").StopAsync(Postgres.ShutdownMode.Fast, CancellationToken.None);
         var error = await Assert.ThrowsAsync<DrToolsException>(() => ReplicationLagTester.MeasureAsync(sandbox.Target, new ReplicationLagOptions(), CancellationToken.None));
         Assert.StartsWith($"sandbox {sandbox.Id}: cannot measure lag without exactly one primary: unhealthy: node0", error.Message);
+    }
+
+    /// <summary>
+    /// A standby whose startup and WAL receiver are frozen still has a WAL sender in state streaming and a replay_lag of
+    /// NULL (or the last one it sent): it is behind and silent, and neither status nor a 1 s bound may pass it.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_whose_replay_and_wal_receiver_are_frozen_is_not_healthy_and_does_not_meet_a_lag_bound()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node1", "alter system set wal_receiver_status_interval = 1; select pg_reload_conf()");
+        await Sql.ExecuteAsync(sandbox, "node0", "create table frozen_writes (id bigserial primary key)");
+        var pids = new List<int>();
+        await using (var connection = await sandbox.Target.Member("node1").OpenAsync(CancellationToken.None))
+        await using (var query = new Npgsql.NpgsqlCommand(
+            "select pid from pg_stat_activity where backend_type in ('startup', 'walreceiver')", connection))
+        await using (var reader = await query.ExecuteReaderAsync())
+        {
+            while (await reader.ReadAsync()) pids.Add(reader.GetInt32(0));
+        }
+        Assert.Equal(2, pids.Count);
+        foreach (var pid in pids) Assert.True(ProcessTable.Signal(pid, ProcessTable.SigStop));
+        try
+        {
+            // The primary writes until it has not heard from node1 for longer than its reply interval (1 s) plus the margin.
+            var silent = 1 + ClusterInspector.ReplyMargin.TotalSeconds + 0.5;
+            var waited = Stopwatch.StartNew();
+            const string writeAndAge = "insert into frozen_writes default values;"
+                + " select extract(epoch from now() - reply_time)::float8 from pg_stat_replication";
+            while (await Sql.ScalarAsync<double>(sandbox, "node0", writeAndAge) < silent)
+            {
+                Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "the primary still hears from the frozen standby");
+                await Task.Delay(100);
+            }
+
+            var result = Assert.Single(await ReplicationLagTester.MeasureAsync(sandbox.Target,
+                new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None));
+            Assert.True(result.LagBytes.Measured > 0);
+            Assert.False(result.ReplayLagSeconds.Met, $"{result.ReplayLagSeconds}: {result.ReplayLagSeconds.Method}");
+            Assert.True(result.ReplayLagSeconds.Measured > 1);
+            Assert.Contains("bytes behind, replay_lag", result.ReplayLagSeconds.Method);
+            Assert.False(result.Met);
+
+            var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+            Assert.True(status.Problems.Any(p => p.StartsWith("standby node1", StringComparison.Ordinal)
+                && p.Contains("last replied to primary node0") && p.EndsWith("its WAL receiver is stuck", StringComparison.Ordinal)),
+                status.Verdict);
+        }
+        finally
+        {
+            foreach (var pid in pids) ProcessTable.Signal(pid, ProcessTable.SigCont);
+        }
+        // Thawed, it catches up and a generous bound is met again: the timing does not fail a standby that replays.
+        var caughtUp = Stopwatch.StartNew();
+        while (!(await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None)).Healthy)
+        {
+            Assert.True(caughtUp.Elapsed < TimeSpan.FromSeconds(30), "the thawed standby did not catch up");
+            await Task.Delay(100);
+        }
+        Assert.True(Assert.Single(await ReplicationLagTester.MeasureAsync(sandbox.Target,
+            new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(5) }, CancellationToken.None)).Met);
+    }
+
+    /// <summary>A standby promoted, written to, then restarted as a standby of the old primary is ahead of it on timeline 2.</summary>
+    [Fact]
+    public async Task A_standby_forked_onto_a_later_timeline_is_named_as_diverged_and_lag_refuses_to_measure_it()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_promote()"));
+        await Sql.ExecuteAsync(sandbox, "node1", "create table forked_writes as select generate_series(1, 1000) as id");
+        var node1 = sandbox.Server("node1");
+        await node1.StopAsync(Postgres.ShutdownMode.Fast, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(node1.DataDirectory, "standby.signal"), "");
+        await node1.StartAsync(CancellationToken.None);
+
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => ReplicationLagTester.MeasureAsync(sandbox.Target,
+            new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None));
+        Assert.Equal(DrErrorKind.InvalidOperation, refused.Kind);
+        Assert.Matches(@"^lag of .+ cannot be measured: node1.* is ahead of the primary on another timeline: .*timeline 2 .*: diverged$",
+            refused.Message);
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+        Assert.False(status.Healthy, status.Verdict);
+        Assert.Equal(2, status.Members.Single(m => m.Name == "node1").Timeline);
+        Assert.True(status.Problems.Any(p => p.StartsWith("standby node1", StringComparison.Ordinal)
+            && p.Contains("ahead of the primary on another timeline: it is on timeline 2 at ")
+            && p.EndsWith(": diverged", StringComparison.Ordinal)),
+            status.Verdict);
     }
 }

@@ -7,12 +7,22 @@ namespace DrTools.Core.Cluster;
 /// <summary>Asks every member of a cluster what it is, concurrently, and judges the cluster as a whole.</summary>
 public static class ClusterInspector
 {
-    private sealed record WalSender(string ApplicationName, string? SlotName, string State, string SyncState);
+    /// <summary>One WAL sender on the primary; ReplyAge is how long ago its standby last replied (reply_time, server clock).</summary>
+    private sealed record WalSender(string ApplicationName, string? SlotName, string State, string SyncState, double? ReplyAge);
+
+    /// <summary>
+    /// A standby replies at least every wal_receiver_status_interval; one silent for that plus this long is stuck (its
+    /// WAL receiver not running), whatever its sender's state still says.
+    /// </summary>
+    internal static readonly TimeSpan ReplyMargin = TimeSpan.FromSeconds(5);
 
     private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName)
     {
         /// <summary>On a primary: synchronous_standby_names, when synchronous_commit makes commits wait for it.</summary>
         public string? WaitsFor { get; init; }
+
+        /// <summary>On a standby: wal_receiver_status_interval, in seconds (0: replies only when it receives).</summary>
+        public int? ReplyInterval { get; init; }
     }
 
     /// <summary>The named member, or the cluster's one primary when none is named.</summary>
@@ -78,17 +88,11 @@ public static class ClusterInspector
         var sender = primary.Senders.FirstOrDefault(s => standby.ReceiverSlot is not null && s.SlotName == standby.ReceiverSlot)
             ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name : "walreceiver"));
         status = status with { ApplicationName = sender?.ApplicationName, ReplicationState = sender?.State, SyncState = sender?.SyncState };
-
-        // Only a promotion starts a timeline: a standby on a later one than its primary's wrote WAL the primary never had.
-        if (status.Timeline > primary.Status.Timeline)
+        if (Diverged(status, primary.Status) is { } divergence)
         {
-            status = status with
-            {
-                Divergence = $"diverged: on timeline {status.Timeline}, after the primary's {primary.Status.Timeline}: it was promoted "
-                    + "once and holds WAL the primary never had",
-            };
-            return (status, $"standby {status.Display} is {status.Divergence}");
+            return (status with { Divergence = divergence }, $"standby {status.Display} is {divergence}");
         }
+
         if (status.WalReceiverStatus != "streaming")
         {
             return (status, $"standby {status.Display} is not streaming (WAL receiver {status.WalReceiverStatus ?? "not running"})");
@@ -101,10 +105,26 @@ public static class ClusterInspector
         {
             return (status, $"primary {primary.Status.Display} has no WAL sender for standby {status.Display}");
         }
-        return sender.State == "streaming"
-            ? (status, null)
-            : (status, $"standby {status.Display} is in state '{sender.State}' on primary {primary.Status.Display}, not streaming");
+        if (sender.State != "streaming")
+        {
+            return (status, $"standby {status.Display} is in state '{sender.State}' on primary {primary.Status.Display}, not streaming");
+        }
+        return standby.ReplyInterval is > 0 and var interval && sender.ReplyAge > interval + ReplyMargin.TotalSeconds
+            ? (status, $"standby {status.Display} last replied to primary {primary.Status.Display} "
+                + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every "
+                + $"{DurationText.Format(TimeSpan.FromSeconds(interval))} (wal_receiver_status_interval): its WAL receiver is stuck")
+            : (status, null);
     }
+
+    /// <summary>
+    /// A standby on a timeline later than the primary's followed a promotion the primary never saw: what it replayed
+    /// there the primary lacks, and no WAL distance measures how far apart they are.
+    /// </summary>
+    private static string? Diverged(MemberStatus standby, MemberStatus primary) =>
+        standby.Timeline > primary.Timeline
+            ? $"ahead of the primary on another timeline: it is on timeline {standby.Timeline} at {standby.ReplayedLsn}, "
+                + $"the primary on timeline {primary.Timeline} at {primary.CurrentLsn}: diverged"
+            : null;
 
     private static async Task<Snapshot> InspectAsync(DbMember member, CancellationToken cancellationToken)
     {
@@ -139,17 +159,21 @@ public static class ClusterInspector
                    case when pg_is_in_recovery() then null else pg_walfile_name(pg_current_wal_lsn()) end,
                    pg_last_wal_receive_lsn()::text, pg_last_wal_replay_lsn()::text,
                    (select timeline_id from pg_control_checkpoint()),
-                   case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply') then nullif(current_setting('synchronous_standby_names'), '') end
+                   case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply')
+                        then nullif(current_setting('synchronous_standby_names'), '') end,
+                   (select setting::int from pg_settings where name = 'wal_receiver_status_interval')
             """, connection);
         bool inRecovery;
         string? clusterName;
         string? waitsFor;
+        int replyInterval;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
             inRecovery = reader.GetBoolean(0);
             clusterName = reader.GetString(2);
             waitsFor = reader.IsDBNull(8) ? null : reader.GetString(8);
+            replyInterval = reader.GetInt32(9);
             status = status with
             {
                 Role = inRecovery ? MemberRole.Standby : MemberRole.Primary,
@@ -166,26 +190,32 @@ public static class ClusterInspector
         {
             await using var receiver = new NpgsqlCommand("select status, sender_host, sender_port, slot_name, received_tli from pg_stat_wal_receiver", connection);
             await using var reader = await receiver.ExecuteReaderAsync(cancellationToken);
-            if (!await reader.ReadAsync(cancellationToken)) return new Snapshot(status, [], [], null, clusterName);
+            if (!await reader.ReadAsync(cancellationToken))
+            {
+                return new Snapshot(status, [], [], null, clusterName) { ReplyInterval = replyInterval };
+            }
             status = status with
             {
                 WalReceiverStatus = reader.GetString(0),
                 Upstream = reader.IsDBNull(1) ? null : $"{reader.GetString(1)}:{reader.GetInt32(2)}",
                 Timeline = reader.IsDBNull(4) ? status.Timeline : reader.GetInt32(4),
             };
-            return new Snapshot(status, [], [], reader.IsDBNull(3) ? null : reader.GetString(3), clusterName);
+            var slot = reader.IsDBNull(3) ? null : reader.GetString(3);
+            return new Snapshot(status, [], [], slot, clusterName) { ReplyInterval = replyInterval };
         }
 
         var senders = new List<WalSender>();
         await using (var replication = new NpgsqlCommand("""
-            select r.application_name, s.slot_name, r.state, r.sync_state
+            select r.application_name, s.slot_name, r.state, r.sync_state, extract(epoch from now() - r.reply_time)::float8
             from pg_stat_replication r left join pg_replication_slots s on s.active_pid = r.pid
             """, connection))
         await using (var reader = await replication.ExecuteReaderAsync(cancellationToken))
         {
             while (await reader.ReadAsync(cancellationToken))
             {
-                senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1), reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3)));
+                senders.Add(new WalSender(reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1),
+                    reader.IsDBNull(2) ? "unknown" : reader.GetString(2), reader.IsDBNull(3) ? "unknown" : reader.GetString(3),
+                    reader.IsDBNull(4) ? null : reader.GetDouble(4)));
             }
         }
         var slots = new List<ReplicationSlotStatus>();

@@ -87,6 +87,13 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
             throw new DrToolsException($"lag of {store} cannot be measured: {diverged.Display} is {diverged.Divergence}",
                 DrErrorKind.InvalidOperation);
         }
+        // A replica applying nothing has no lag figure worth a bound: MariaDB's Seconds_Behind_Master is then NULL, not 0.
+        if (Standbys.FirstOrDefault(m => m.ReplicationError is not null) is { } stopped)
+        {
+            throw new DrToolsException(
+                $"lag of {store} cannot be measured: {stopped.Display} is not replicating: {stopped.ReplicationError}",
+                DrErrorKind.InvalidOperation);
+        }
         return primary;
     }
 

@@ -114,8 +114,11 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>What <see cref="LagSample.Behind"/> counts: "GTID transactions", "bytes".</summary>
     string LagUnit { get; }
 
-    /// <summary>One sample of every replica's lag behind the primary.</summary>
-    Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken);
+    /// <summary>
+    /// One sample of every replica's lag behind the primary; a catch-up that is timed (Redis) is waited for up to
+    /// <paramref name="catchUpLimit"/>, past which it counts as longer.
+    /// </summary>
+    Task<IReadOnlyList<LagSample>> SampleLagAsync(TimeSpan catchUpLimit, CancellationToken cancellationToken);
 
     /// <summary>Writes a heartbeat on the primary and times its arrival on each replica (null: not within the timeout).</summary>
     Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken);

@@ -16,10 +16,12 @@ public static class StoreLag
         var idle = new Dictionary<string, List<double>>();
         var primary = "";
         var end = options.Duration ?? TimeSpan.Zero;
+        // A catch-up is timed up to the time bound: past it the bound is not met, however long the rest would take.
+        var catchUpLimit = options.MaxLag ?? Redis.RedisCluster.CatchUpTimeout;
         while (true)
         {
             var sampleStarted = clock.Elapsed;
-            var samples = await store.SampleLagAsync(cancellationToken);
+            var samples = await store.SampleLagAsync(catchUpLimit, cancellationToken);
             if (samples.Count == 0) throw new DrToolsException($"{store.Name}: no replica to measure lag for.", DrErrorKind.InvalidOperation);
             foreach (var sample in samples)
             {
@@ -41,7 +43,11 @@ public static class StoreLag
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
-            ? ((double?)options.MaxLagBytes, "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first", $"the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic client clock (a replica that has not within {DurationText.Format(Redis.RedisCluster.CatchUpTimeout)} counts as that long)")
+            ? ((double?)options.MaxLagBytes,
+                "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first",
+                "the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) "
+                + "polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic "
+                + $"client clock (a replica that has not within {DurationText.Format(catchUpLimit)} counts as the time waited, longer)")
             : (options.MaxLagTransactions,
                 "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (per GTID domain, summed; "
                 + "a replica beyond the primary's binlog in any domain is diverged, not measured)",

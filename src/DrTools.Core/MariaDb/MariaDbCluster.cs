@@ -188,7 +188,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
     private static async Task<string?> AppliedGtidAsync(MariaDbMember member, CancellationToken cancellationToken) =>
         (await member.RowsAsync("select @@gtid_current_pos as pos", cancellationToken))[0]["pos"] as string;
 
-    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(TimeSpan catchUpLimit, CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
         var primary = status.PrimaryForLag(Name);

@@ -115,7 +115,10 @@ public sealed partial class RedisCluster : IReplicaSet
         return new ReplicaPosition(observed.Offset, observed.Offset.ToString(CultureInfo.InvariantCulture));
     }
 
-    /// <summary>How long a replica may take to reach the primary's offset; one that has not counts as lagging this long.</summary>
+    /// <summary>
+    /// How long a replica may take to reach the primary's offset when no time bound is held against it (with one, the
+    /// bound); one that has not counts as lagging longer.
+    /// </summary>
     public static readonly TimeSpan CatchUpTimeout = TimeSpan.FromSeconds(30);
     private static readonly TimeSpan CatchUpPoll = TimeSpan.FromMilliseconds(5);
 
@@ -125,7 +128,7 @@ public sealed partial class RedisCluster : IReplicaSet
     /// ping from the primary (up to repl-ping-replica-period on an idle, healthy pair): it is returned as the link's
     /// idle time, apart.
     /// </summary>
-    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<LagSample>> SampleLagAsync(TimeSpan catchUpLimit, CancellationToken cancellationToken)
     {
         var clock = new MonotonicClock();
         var (primary, head) = await PrimaryHeadAsync(cancellationToken);
@@ -152,8 +155,10 @@ public sealed partial class RedisCluster : IReplicaSet
                 if (role?.ElementAtOrDefault(4) is not long offset || offset < head) return false;
                 reached = clock.Elapsed;
                 return true;
-            }, CatchUpTimeout, CatchUpPoll, cancellationToken);
-            return new LagSample(standby.Display, primaryStatus.Display, behind, ((reached ?? read + CatchUpTimeout) - read).TotalSeconds) { IdleSeconds = idle };
+            }, catchUpLimit, CatchUpPoll, cancellationToken);
+            // Not reached: the time waited, more than the limit (the poll gives up only past it), so a bound that is the limit is not met.
+            var seconds = ((reached ?? clock.Elapsed) - read).TotalSeconds;
+            return new LagSample(standby.Display, primaryStatus.Display, behind, seconds) { IdleSeconds = idle };
         }));
     }
 

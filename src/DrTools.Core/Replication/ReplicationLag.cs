@@ -56,6 +56,8 @@ public static class ReplicationLagTester
         public List<double> Bytes { get; } = [];
         public List<double> ReplaySeconds { get; } = [];
         public List<double> HeartbeatSeconds { get; } = [];
+        /// <summary>Why the worst sample whose replay lag was timed, not read, was timed; null while none was.</summary>
+        public string? Timed { get; set; }
     }
 
     public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ReplicationLagOptions options, CancellationToken cancellationToken)
@@ -74,6 +76,9 @@ public static class ReplicationLagTester
         if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
 
         var clock = new MonotonicClock();
+        // A replay lag timed, not read, is timed up to the time bound (held against it, or shown beside the heartbeat's):
+        // past it the bound is not met, however long the rest would take.
+        var catchUpCap = options.MaxLag ?? Redis.RedisCluster.CatchUpTimeout;
         var primaryMember = target.Member(primaryStatus.Name);
         await using var primary = new Session(target.Name, primaryMember, await primaryMember.OpenAsync(cancellationToken));
         var samples = new List<StandbySamples>();
@@ -93,7 +98,10 @@ public static class ReplicationLagTester
                 while (true)
                 {
                     var sampleStarted = clock.Elapsed;
-                    foreach (var standby in samples) await SamplePositionsAsync(primary, standby, cancellationToken);
+                    foreach (var standby in samples)
+                    {
+                        await SamplePositionsAsync(target.Name, primary, standby, catchUpCap, cancellationToken);
+                    }
                     if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
                     if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
                     if (end > TimeSpan.Zero && clock.Elapsed - sampleStarted > options.Interval) overran.Add(clock.Elapsed - sampleStarted);
@@ -120,8 +128,15 @@ public static class ReplicationLagTester
             every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";
         }
         return samples.Select(s => new ReplicationLagResult(s.Standby.Display, primaryStatus.Display, clock.StartedAt, window,
-            Figure("lag", s.Bytes, "bytes", options.MaxLagBytes, $"primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby read first so the difference is never negative; {every}"),
-            Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"pg_stat_replication.replay_lag as the primary reports it (NULL, reported while the standby is idle and caught up, counts as 0); {every}"),
+            Figure("lag", s.Bytes, "bytes", options.MaxLagBytes,
+                "primary pg_current_wal_lsn() minus standby pg_last_wal_replay_lsn(), the standby "
+                + $"read first (a standby beyond the primary is diverged, not measured); {every}"),
+            Figure("replay lag", s.ReplaySeconds, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds,
+                "pg_stat_replication.replay_lag as the primary reports it (NULL while the standby is idle and caught up counts as 0); "
+                + "a standby behind whose replay_lag is NULL or older than its last reply (reply_time) is timed instead: from the "
+                + "primary's pg_current_wal_lsn() until the standby's pg_last_wal_replay_lsn() reaches it, polled every "
+                + $"{DurationText.Format(HeartbeatPoll)}, not reached within {DurationText.Format(catchUpCap)} counting as longer"
+                + $"{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}"),
             options.Heartbeat
                 ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds, $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip); {every}")
                 : null)).ToList();
@@ -130,25 +145,78 @@ public static class ReplicationLagTester
     internal static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
         new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
 
-    private static async Task SamplePositionsAsync(Session primary, StandbySamples standby, CancellationToken cancellationToken)
+    private static async Task SamplePositionsAsync(string store, Session primary, StandbySamples standby, TimeSpan catchUpCap,
+        CancellationToken cancellationToken)
     {
-        var replayed = await standby.Session.RunAsync(async connection =>
-        {
-            await using var onStandby = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text", connection);
-            return Lsn.Parse((string)(await onStandby.ExecuteScalarAsync(cancellationToken))!);
-        }, cancellationToken);
-        var (current, replayLag) = await primary.RunAsync(async connection =>
+        var onStandby = await StandbyPositionAsync(standby, cancellationToken);
+        var clock = new MonotonicClock();
+        var (current, replayLag, replyAge) = await primary.RunAsync(async connection =>
         {
             await using var onPrimary = new NpgsqlCommand(
-                "select pg_current_wal_lsn()::text, (select extract(epoch from replay_lag)::float8 from pg_stat_replication"
-                + " where application_name = @name limit 1)", connection);
+                "select pg_current_wal_lsn()::text, r.replay_lag, r.reply_age from (select 1) one left join lateral"
+                + " (select extract(epoch from replay_lag)::float8 as replay_lag,"
+                + " extract(epoch from now() - reply_time)::float8 as reply_age"
+                + " from pg_stat_replication where application_name = @name limit 1) r on true", connection);
             onPrimary.Parameters.AddWithValue("name", standby.Standby.ApplicationName ?? standby.Standby.Name);
             await using var reader = await onPrimary.ExecuteReaderAsync(cancellationToken);
             await reader.ReadAsync(cancellationToken);
-            return (Lsn.Parse(reader.GetString(0)), reader.IsDBNull(1) ? 0 : reader.GetDouble(1));
+            return (Lsn.Parse(reader.GetString(0)), reader.IsDBNull(1) ? (double?)null : reader.GetDouble(1),
+                reader.IsDBNull(2) ? (double?)null : reader.GetDouble(2));
         }, cancellationToken);
-        standby.Bytes.Add(current.BytesAfter(replayed));
-        standby.ReplaySeconds.Add(replayLag);
+        if (onStandby.Replayed > current)
+        {
+            throw new DrToolsException($"lag of {store} cannot be measured: {standby.Standby.Display} replayed to "
+                + $"{onStandby.Replayed}, beyond the primary's {current} read after it: it is ahead of the primary: diverged",
+                DrErrorKind.InvalidOperation);
+        }
+        var bytes = current.BytesAfter(onStandby.Replayed);
+        var seconds = replayLag ?? 0;
+        // replay_lag NULL means caught up only when nothing is behind, and a lag the standby last reported before it went
+        // silent says nothing of now: both are timed until the standby replays what the primary has.
+        if (bytes > 0 && (replayLag is null || replyAge is null || replyAge > replayLag))
+        {
+            var timed = await CatchUpAsync(standby, current, clock, catchUpCap, cancellationToken);
+            seconds = Math.Max(seconds, timed);
+            if (standby.Timed is null || seconds >= standby.ReplaySeconds.DefaultIfEmpty(0).Max())
+            {
+                standby.Timed = $"timed {Seconds(timed)}: {bytes} bytes behind, replay_lag {Seconds(replayLag)}, "
+                    + $"last reply {Seconds(replyAge)} ago, received to {onStandby.Received?.ToString() ?? "nothing"}, "
+                    + $"last transaction replayed {Seconds(onStandby.ReplayAge)} ago";
+            }
+        }
+        standby.Bytes.Add(bytes);
+        standby.ReplaySeconds.Add(seconds);
+    }
+
+    private static string Seconds(double? seconds) => seconds is { } s ? DurationText.Format(TimeSpan.FromSeconds(s)) : "NULL";
+
+    private sealed record StandbyPosition(Lsn Replayed, Lsn? Received, double? ReplayAge);
+
+    private static Task<StandbyPosition> StandbyPositionAsync(StandbySamples standby, CancellationToken cancellationToken) =>
+        standby.Session.RunAsync(async connection =>
+        {
+            await using var query = new NpgsqlCommand("select pg_last_wal_replay_lsn()::text, pg_last_wal_receive_lsn()::text,"
+                + " extract(epoch from now() - pg_last_xact_replay_timestamp())::float8", connection);
+            await using var reader = await query.ExecuteReaderAsync(cancellationToken);
+            await reader.ReadAsync(cancellationToken);
+            return new StandbyPosition(Lsn.Parse(reader.GetString(0)), reader.IsDBNull(1) ? null : Lsn.Parse(reader.GetString(1)),
+                reader.IsDBNull(2) ? null : reader.GetDouble(2));
+        }, cancellationToken);
+
+    /// <summary>
+    /// Seconds from <paramref name="clock"/>'s start (just before the primary's position was read) until the standby
+    /// replays <paramref name="position"/>; past <paramref name="cap"/> it stops, returning more than the cap.
+    /// </summary>
+    private static async Task<double> CatchUpAsync(StandbySamples standby, Lsn position, MonotonicClock clock, TimeSpan cap,
+        CancellationToken cancellationToken)
+    {
+        while (true)
+        {
+            var replayed = (await StandbyPositionAsync(standby, cancellationToken)).Replayed;
+            var elapsed = clock.Elapsed;
+            if (replayed >= position || elapsed > cap) return elapsed.TotalSeconds;
+            await Task.Delay(HeartbeatPoll, cancellationToken);
+        }
     }
 
     /// <summary>
