@@ -368,6 +368,9 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     // wal_keep_size: backups taken at once each switch segments and checkpoint; a pg_basebackup whose WAL stream starts
     // after a checkpoint recycled its start segment fails ("requested WAL segment … has already been removed").
+    // wal_init_zero off: keeping every segment, a young sandbox recycles none, so each segment is a new file; a clean stop
+    // (archiving on) switches to one for its shutdown checkpoint and the standby receives into one. Zero-filled, 16 MiB
+    // written and fsynced on each made a switchover's stop 0.37-0.46 s where the baseline's took 0.22-0.28 s (issue 21).
     private string CommonSettings() => $"""
 
         # DrTools sandbox settings
@@ -383,6 +386,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         wal_log_hints = on
         wal_receiver_status_interval = 1s
         wal_keep_size = 256MB
+        wal_init_zero = off
         archive_mode = on
         archive_command = '{Backups.WalArchive.ArchiveCommand(ArchiveDirectory).Replace("'", "''")}'
         logging_collector = off
