@@ -141,4 +141,11 @@ public interface IReplicaSet : IDrillTarget
     /// primary before the drill, as an unplanned failover does.
     /// </summary>
     bool ReplicaWritesUnseen => false;
+
+    /// <summary>
+    /// Why no commit <paramref name="primary"/> acknowledged can be missing from its most advanced replica (every commit
+    /// waited for a replica's acknowledgement), read just before an unplanned fault; null when a commit can be
+    /// acknowledged before any replica has it.
+    /// </summary>
+    Task<string?> AcknowledgedOnceReplicatedAsync(string primary, CancellationToken cancellationToken) => Task.FromResult<string?>(null);
 }

@@ -113,6 +113,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         Enter("the baseline", 5);
         var fenced = false;
         var killed = false;
+        string? acknowledgedOnceReplicated = null;
         string? promotionRequested = null;
         string candidate;
         var fault = TimeSpan.Zero;
@@ -153,6 +154,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
             else
             {
+                // Read before the kill: the most advanced replica then holds every commit the primary acknowledged.
+                if (plan.Candidate is null || plan.Before.Standbys.Count() == 1)
+                {
+                    acknowledgedOnceReplicated = await store.AcknowledgedOnceReplicatedAsync(primary, cancellationToken);
+                }
                 Enter("the fault injection", 25);
                 var what = store.FaultDescription(primary);
                 fault = clock.Elapsed;
@@ -260,6 +266,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var discarded = rejoin?.Discarded ?? DiscardedTransactions.Unknown(rejoin is null
             ? "the old primary was not rejoined: what it held beyond the new primary's start was not read"
             : $"{store.Engine} does not count them");
+        if (acknowledgedOnceReplicated is { } unacknowledged) discarded = discarded.Unacknowledged(unacknowledged);
         return result.WithDiscarded(discarded, options.RpoTarget) with
         {
             Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",

@@ -33,8 +33,7 @@ public sealed record DiscardedTransactions(long? Count, string Method)
     public DiscardedTransactions Unacknowledged(string why) => Count is null or 0 ? this : this with
     {
         HeldToRpo = false,
-        Method = $"{Method}; not held to the RPO: {why}, so none the new primary lacks was acknowledged, unless its session set "
-            + "synchronous_commit local or off",
+        Method = $"{Method}; not held to the RPO: {why}",
     };
 
     /// <summary>What the drill's state says when the count is unknown.</summary>

@@ -189,7 +189,8 @@ public static class FailoverDrill
                 discarded = await control.DiscardedAsync(primary, candidate.Member, cancellationToken);
                 if (sync.Protected(candidate.Member))
                 {
-                    discarded = discarded.Unacknowledged($"commits waited for {candidate.Member.Display} ({sync.Describe()})");
+                    discarded = discarded.Unacknowledged($"commits waited for {candidate.Member.Display} ({sync.Describe()}), so none "
+                        + "the new primary lacks was acknowledged, unless its session set synchronous_commit local or off");
                 }
                 if (discarded.Count > 0) timeline.Mark("old primary's transactions discarded", $"{discarded.Count}: {discarded.Method}");
                 rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);

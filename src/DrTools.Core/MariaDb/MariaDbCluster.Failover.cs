@@ -31,6 +31,18 @@ public sealed partial class MariaDbCluster
     public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>
         await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).", DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
 
+    public async Task<string?> AcknowledgedOnceReplicatedAsync(string primary, CancellationToken cancellationToken)
+    {
+        var row = (await Member(primary).RowsAsync("select variable_value as active, @@rpl_semi_sync_master_wait_point as wait_point "
+            + "from information_schema.global_status where variable_name = 'RPL_SEMI_SYNC_MASTER_STATUS'", cancellationToken))
+            .SingleOrDefault();
+        return row?["active"] is "ON"
+            ? $"semi-synchronous replication was active on {primary} just before the fault (Rpl_semi_sync_master_status ON, wait "
+                + $"point {row["wait_point"]}): every commit waited for a replica's acknowledgement, so none the most advanced "
+                + "replica lacks was acknowledged"
+            : null;
+    }
+
     public async Task<bool> RestartAsync(string member, CancellationToken cancellationToken)
     {
         if (_processes is null) return false;
