@@ -431,8 +431,9 @@ public sealed class FailoverTests
             // does: the drill's reads of the probe rows and the integrity checksum break first.
             BeforeProbesStop = async token =>
             {
-                var reset = await Core.Faults.Faults.StartAsync(Core.Faults.FaultTargets.Resolve(Core.Faults.FaultKind.ResetConnections, sandbox.Target, sandbox,
-                    "node1", Core.Faults.FaultTargets.ParseParameters([]), null), null, token);
+                var request = Core.Faults.FaultTargets.Resolve(Core.Faults.FaultKind.ResetConnections, sandbox.Target, sandbox, "node1",
+                    Core.Faults.FaultTargets.ParseParameters([]), null);
+                var reset = await Core.Faults.Faults.StartAsync(request, null, token);
                 undo = Task.Run(async () =>
                 {
                     await Task.Delay(TimeSpan.FromSeconds(2));
@@ -460,7 +461,8 @@ public sealed class FailoverTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
         await Sql.ExecuteAsync(sandbox, "node0", "create table accounts (id int primary key); insert into accounts values (1)");
         var written = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text");
-        await Polling.RequireAsync(async () => await Sql.ScalarAsync<bool>(sandbox, "node2", $"select pg_last_wal_replay_lsn() >= '{written}'"),
+        await Polling.RequireAsync(
+            async () => await Sql.ScalarAsync<bool>(sandbox, "node2", $"select pg_last_wal_replay_lsn() >= '{written}'"),
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), () => "node2 never replayed the row", CancellationToken.None);
         // node2 promoted once and written to, then started again as a standby of node0: WAL node0 never had, on timeline 2.
         await Sql.ExecuteAsync(sandbox, "node2", "select pg_promote()");
@@ -490,7 +492,8 @@ public sealed class FailoverTests
         var notFollowing = Assert.Single(result.ReplicasNotFollowing);
         Assert.StartsWith("node2 does not replicate from node1: ", notFollowing);
         Assert.EndsWith($"; it was {node2.Divergence} before the drill", notFollowing);
-        Assert.Contains(result.Timeline, e => e.Name == "replicas waited for" && e.At - result.Timeline.Single(w => w.Name == "waiting for the replicas").At < options.PhaseTimeout / 2);
+        var waitBegan = result.Timeline.Single(w => w.Name == "waiting for the replicas").At;
+        Assert.Contains(result.Timeline, e => e.Name == "replicas waited for" && e.At - waitBegan < options.PhaseTimeout / 2);
         Assert.Equal(1, await Sql.ScalarAsync<long>(sandbox, "node2", "select count(*) from accounts where id = 2"));
     }
 }

@@ -24,8 +24,8 @@ public sealed class FrozenMemberTimeoutTests
         var timeout = TimeSpan.FromSeconds(2);
         var server = sandbox.Members[0];
         Func<Task> open = engine == StoreEngines.PostgreSql
-            ? async () => await (await DbMember.Parse(sandbox.ConnectionString(server), 1, connectTimeout: timeout).OpenAsync(CancellationToken.None))
-                .DisposeAsync()
+            ? async () => await (await DbMember.Parse(sandbox.ConnectionString(server), 1, connectTimeout: timeout)
+                .OpenAsync(CancellationToken.None)).DisposeAsync()
             : async () => await (await MariaDbMember.Parse(MariaDbEngine.ConnectionString(sandbox, server), 1, connectTimeout: timeout)
                 .OpenAsync(CancellationToken.None)).DisposeAsync();
         var frozen = ProcessTable.FindByWorkingDirectory(server.DataDirectory);
@@ -59,7 +59,8 @@ public sealed class FrozenMemberTimeoutTests
 
         var clock = Stopwatch.StartNew();
         // Redis waits silently for a line after PostgreSQL's binary start-up packet: only asking with a line tells.
-        var failed = await Assert.ThrowsAnyAsync<DrToolsException>(async () => await (await member.OpenAsync(CancellationToken.None)).DisposeAsync());
+        var failed = await Assert.ThrowsAnyAsync<DrToolsException>(
+            async () => await (await member.OpenAsync(CancellationToken.None)).DisposeAsync());
 
         Assert.True(clock.Elapsed < timeout + TimeSpan.FromSeconds(1), $"the open ended {clock.Elapsed} after it began: {failed.Message}");
         Assert.Contains("the server there answered, but not as PostgreSQL (it answered '-", failed.Message);

@@ -26,7 +26,8 @@ public sealed class MariaDbStoppedReplicaTests
     }
 
     private static Task<long> UptimeAsync(Sandbox sandbox) =>
-        MariaDbSql.ScalarAsync(sandbox, "node0", "select variable_value from information_schema.global_status where variable_name = 'UPTIME'");
+        MariaDbSql.ScalarAsync(sandbox, "node0",
+            "select variable_value from information_schema.global_status where variable_name = 'UPTIME'");
 
     [Fact]
     public async Task A_chosen_candidate_that_stopped_replicating_before_the_probe_table_existed_is_refused_by_the_plan()
@@ -36,7 +37,8 @@ public sealed class MariaDbStoppedReplicaTests
         await using var _ = sandbox;
         await MariaDbSql.ScalarAsync(sandbox, "node1", "stop slave; select 1");
 
-        var refused = await Assert.ThrowsAsync<DrToolsException>(() => new ReplicaSetDrill(cluster).PlanAsync(Options, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrToolsException>(
+            () => new ReplicaSetDrill(cluster).PlanAsync(Options, CancellationToken.None));
 
         Assert.Contains("cannot be promoted: ", refused.Message);
         Assert.Contains("has no table drtools.drtools_probe", refused.Message);

@@ -91,7 +91,8 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
     [Fact]
     public void Every_ValidateSet_is_a_list_of_names_Core_types_once()
     {
-        var sets = _metadata.Cmdlets.SelectMany(c => _metadata.ValidateSets(c).Select(s => (Cmdlet: c.Name, s.Parameter, s.Values))).ToList();
+        var sets = _metadata.Cmdlets
+            .SelectMany(c => _metadata.ValidateSets(c).Select(s => (Cmdlet: c.Name, s.Parameter, s.Values))).ToList();
         Assert.Contains(sets, s => s.Parameter == "Engine");
         foreach (var (cmdlet, parameter, values) in sets)
         {
@@ -104,7 +105,8 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
     private static void AssertSameNames(IEnumerable<string> expected, IEnumerable<string> actual, string where)
     {
         var (want, have) = (expected.ToHashSet(StringComparer.OrdinalIgnoreCase), actual.ToHashSet(StringComparer.OrdinalIgnoreCase));
-        Assert.True(want.SetEquals(have), $"{where}: lacks {string.Join(", ", want.Except(have))}; has beyond it {string.Join(", ", have.Except(want))}");
+        Assert.True(want.SetEquals(have),
+            $"{where}: lacks {string.Join(", ", want.Except(have))}; has beyond it {string.Join(", ", have.Except(want))}");
     }
 
     [Fact]
@@ -116,8 +118,10 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
         foreach (var (operation, parameter, values) in choices)
         {
             var cmdlet = _metadata.Cmdlets.Single(c => c.Name == operation);
-            var set = _metadata.ValidateSets(cmdlet).SingleOrDefault(s => s.Parameter.Equals(parameter, StringComparison.OrdinalIgnoreCase));
-            Assert.True(set.Values is not null, $"{operation} -{parameter} takes any value; the runbook parameter takes {string.Join(", ", values)}");
+            var set = _metadata.ValidateSets(cmdlet)
+                .SingleOrDefault(s => s.Parameter.Equals(parameter, StringComparison.OrdinalIgnoreCase));
+            Assert.True(set.Values is not null,
+                $"{operation} -{parameter} takes any value; the runbook parameter takes {string.Join(", ", values)}");
             AssertSameNames(set.Values, values, $"runbook {operation}: {parameter}");
         }
     }

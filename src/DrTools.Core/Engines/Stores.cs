@@ -105,7 +105,11 @@ public static class Stores
     {
         if (target is DbTarget postgres)
         {
-            if (kind is not null and not StoreEngines.BaseBackup) throw new DrToolsException($"backup kind '{kind}': a PostgreSQL backup is a base backup (pg_basebackup).", DrErrorKind.InvalidArgument);
+            if (kind is not null and not StoreEngines.BaseBackup)
+            {
+                throw new DrToolsException($"backup kind '{kind}': a PostgreSQL backup is a base backup (pg_basebackup).",
+                    DrErrorKind.InvalidArgument);
+            }
             return await Backups.DbBackups.CreateAsync(postgres, repository, postgresOptions, cancellationToken);
         }
         var engine = StoreEngines.Get(target.Engine)!;

@@ -37,5 +37,6 @@ internal static class BrokenConnections
 
     /// <summary>The driver's own judgement: a network error, a timeout, a server shutting sessions down.</summary>
     private static bool Broken(Exception error) =>
-        error is NpgsqlException { IsTransient: true } || error is MemberException { InnerException: NpgsqlException { IsTransient: true } };
+        error is NpgsqlException { IsTransient: true }
+            || error is MemberException { InnerException: NpgsqlException { IsTransient: true } };
 }

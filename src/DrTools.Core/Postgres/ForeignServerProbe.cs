@@ -49,7 +49,8 @@ internal static class ForeignServerProbe
     /// The first bytes the server answers within <paramref name="within"/>, connecting included (none: silent), or null
     /// when it cannot be reached.
     /// </summary>
-    private static async Task<byte[]?> AskAsync(string host, int port, byte[] question, TimeSpan within, CancellationToken cancellationToken)
+    private static async Task<byte[]?> AskAsync(string host, int port, byte[] question, TimeSpan within,
+        CancellationToken cancellationToken)
     {
         using var client = new TcpClient();
         using var wait = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
