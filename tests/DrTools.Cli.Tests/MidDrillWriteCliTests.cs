@@ -57,7 +57,8 @@ public sealed class MidDrillWriteCliTests
         clock.Stop();
 
         Assert.True(lag.ExitCode == 2, lag.All);
-        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(20), $"took {clock.Elapsed}");
+        // Bounded, not fast: the hang this guards against took 120 s; a loaded machine stretches the 3 s steps.
+        Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
         Assert.Matches($@"^drtools: lag of sandbox {sandbox.Id} cannot be measured: the heartbeat (write|table's creation) on "
             + @"node0 \(127\.0\.0\.1:\d+\) did not commit within 3s: it waits for a synchronous standby to confirm it "
             + @"\(synchronous_standby_names 'ANY 1 \(node1\)'; replication connections: (none|node1 \w+)\): a standby whose disk is full, "
