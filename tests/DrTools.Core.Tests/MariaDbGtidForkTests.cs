@@ -212,6 +212,28 @@ public sealed class MariaDbGtidForkTests
         Assert.Equal(0, await MariaDbSql.ScalarAsync(sandbox, "node0", ownWrite));
     }
 
+    [Fact]
+    public async Task A_replica_that_wrote_its_own_transaction_at_the_primarys_next_sequence_number_is_diverged()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, cluster) = await CreateAsync(root, 2);
+        await using var _ = sandbox;
+        await WaitReplicasAsync(cluster, "node1", "node2");
+        var insert = $"insert into {MariaDbCluster.Schema}.{Probes.Probe.Table} (run_id, seq) values";
+        var next = Gtid.SequenceSum(await MariaDbSql.TextAsync(sandbox, "node0", "select @@gtid_binlog_pos")) + 1;
+        // node1 takes the sequence number node0 gives its next write: no domain is ahead, the GTIDs differ.
+        await MariaDbSql.ScalarAsync(sandbox, "node1", $"set session gtid_seq_no = {next}; {insert} ('own-write', 1); select 1");
+        await MariaDbSql.ScalarAsync(sandbox, "node0", $"{insert} ('primary-write', 1); select 1");
+
+        var status = await cluster.GetStatusAsync(CancellationToken.None);
+        var node1 = status.Members.Single(m => m.Name == "node1");
+        Assert.NotNull(node1.Divergence);
+        Assert.Null(status.Members.Single(m => m.Name == "node2").Divergence);
+        var options = new Failover.FailoverOptions { Mode = Failover.FailoverMode.Failover, Candidate = "node1" };
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => new ReplicaSetDrill(cluster).PlanAsync(options, CancellationToken.None));
+        Assert.Equal($"{node1.Display} cannot be promoted: it is {node1.Divergence}. Nothing was changed.", refused.Message);
+    }
+
     /// <summary>Inserts as a user read_only refuses until the member is promoted; how many it wrote.</summary>
     private static async Task<int> WriteUntilStoppedAsync(string connectionString, string table, CancellationToken stop)
     {

@@ -39,6 +39,25 @@ public static class Gtid
         return Domains(replica).All(d => held.TryGetValue(d.Key, out var sequence) && sequence >= d.Value);
     }
 
+    /// <summary>
+    /// Whether a binlog whose state (@@gtid_binlog_state: the last GTID of each domain and server) is
+    /// <paramref name="binlogState"/> holds the very GTIDs <paramref name="position"/> ends at: a replica that wrote one of
+    /// its own at a sequence number the primary also reached (0-2-6 beside the primary's 0-1-6) forked though no domain is
+    /// ahead.
+    /// </summary>
+    public static bool Wrote(string? binlogState, string? position)
+    {
+        if (string.IsNullOrWhiteSpace(binlogState)) return true; // a server that keeps no state: the domains decide alone
+        var written = Parse(binlogState).ToLookup(g => (g.Domain, g.Server), g => g.Sequence);
+        return Parse(position).All(g => written[(g.Domain, g.Server)].Any(sequence => sequence >= g.Sequence));
+    }
+
+    private static IEnumerable<(string Domain, string Server, long Sequence)> Parse(string? text) =>
+        string.IsNullOrWhiteSpace(text) ? []
+            : text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(gtid => gtid.Split('-'))
+                .Where(parts => parts.Length == 3 && long.TryParse(parts[2], out _))
+                .Select(parts => (parts[0], parts[1], long.Parse(parts[2], System.Globalization.CultureInfo.InvariantCulture)));
+
     /// <summary>The transactions <paramref name="replica"/> lacks of <paramref name="primary"/>, counted per domain.</summary>
     public static long Behind(string? primary, string? replica)
     {

@@ -63,6 +63,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
             await using var connection = await member.OpenAsync(cancellationToken);
             var variables = (await member.RowsAsync(connection,
                 "select @@version as version, @@read_only as read_only, @@gtid_binlog_pos as gtid_binlog_pos, @@gtid_current_pos as gtid_current_pos, @@gtid_slave_pos as gtid_slave_pos, " +
+                "@@gtid_binlog_state as gtid_binlog_state, " +
                 "@@rpl_semi_sync_master_enabled as semi_sync_master, @@rpl_semi_sync_slave_enabled as semi_sync_slave, @@server_id as server_id", cancellationToken))[0];
             var replica = (await member.RowsAsync(connection, "show slave status", cancellationToken)).FirstOrDefault();
             return new Observed(member, variables, replica, null);
@@ -85,6 +86,14 @@ public sealed partial class MariaDbCluster : IReplicaSet
         if (primaries.Count == 0 && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
         if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Display))} all accept writes");
         var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;
+        // Members are read at once: a write committed meanwhile puts a replica ahead of the primary's position read before
+        // it. Divergence is judged against the primary read again after every replica was.
+        var primaryAfter = primary;
+        if (primary is not null && observed.Any(o => o.Error is null && o != primary && Divergence(o, primary) is not null)
+            && await ObserveAsync(primary.Member, cancellationToken) is { Error: null } again)
+        {
+            primaryAfter = again;
+        }
         foreach (var replica in observed.Where(o => o.Error is null && o.Member.Name != primary?.Member.Name))
         {
             var index = members.FindIndex(m => m.Name == replica.Member.Name);
@@ -107,7 +116,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
             {
                 problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary {primary.Member.Display}");
             }
-            if (primary is not null && Divergence(replica, primary) is { } divergence)
+            if (primaryAfter is not null && Divergence(replica, primaryAfter) is { } divergence)
             {
                 problems.Add($"{replica.Member.Display} is {divergence}");
                 members[index] = members[index] with { Divergence = divergence };
@@ -145,7 +154,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
     private static string? Divergence(Observed replica, Observed primary)
     {
         var (applied, binlog) = (replica.Variable("gtid_current_pos"), primary.Variable("gtid_binlog_pos"));
-        return Gtid.Holds(binlog, applied) ? null
+        return Gtid.Holds(binlog, applied) && Gtid.Wrote(primary.Variable("gtid_binlog_state"), applied) ? null
             : $"ahead of the primary: its GTID {Gtid.Position(applied).Text}, the primary's binlog at {Gtid.Position(binlog).Text}: "
                 + "diverged";
     }
