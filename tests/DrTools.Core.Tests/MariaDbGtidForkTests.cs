@@ -230,7 +230,8 @@ public sealed class MariaDbGtidForkTests
         Assert.NotNull(node1.Divergence);
         Assert.Null(status.Members.Single(m => m.Name == "node2").Divergence);
         var options = new Failover.FailoverOptions { Mode = Failover.FailoverMode.Failover, Candidate = "node1" };
-        var refused = await Assert.ThrowsAsync<DrToolsException>(() => new ReplicaSetDrill(cluster).PlanAsync(options, CancellationToken.None));
+        var refused = await Assert.ThrowsAsync<DrToolsException>(
+            () => new ReplicaSetDrill(cluster).PlanAsync(options, CancellationToken.None));
         Assert.Equal($"{node1.Display} cannot be promoted: it is {node1.Divergence}. Nothing was changed.", refused.Message);
     }
 

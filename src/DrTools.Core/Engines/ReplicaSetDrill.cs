@@ -318,9 +318,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                     () => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).", cancellationToken);
                 return (Name: name, Applied: (ReplicaPosition?)last, How: $"{how}; its applied position had not moved for {DurationText.Format(options.ReceiveSettle)}");
             }
-            catch (DrToolsException) when (plan.Candidate is null && !cancellationToken.IsCancellationRequested)
+            catch (DrToolsException e) when (plan.Candidate is null && !cancellationToken.IsCancellationRequested)
             {
-                return (Name: name, Applied: null, How: ""); // a replica that went away is simply not a candidate
+                // A replica that went away or never settled is simply not a candidate: the choice says why.
+                return (Name: name, Applied: null, How: e.Message);
             }
         }));
         var reachable = positions.Where(p => p.Applied is not null).ToList();
@@ -328,7 +329,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var best = reachable.MaxBy(p => p.Applied!.Value.Value);
         if (plan.Candidate is not null) return (best.Name, $"{best.Name}, applied to {best.Applied} ({best.How})");
         var others = positions.Where(p => p.Name != best.Name)
-            .Select(p => p.Applied is { } at ? $"{p.Name} at {at}" : $"{p.Name} unreachable").ToList();
+            .Select(p => p.Applied is { } at ? $"{p.Name} at {at}" : $"{p.Name} left out: {p.How}").ToList();
         return (best.Name, $"{best.Name}, the most advanced by {store.PositionKind}: applied to {best.Applied}"
             + (others.Count == 0 ? "" : $" ({string.Join(", ", others)})") + $"; {best.How}");
     }
