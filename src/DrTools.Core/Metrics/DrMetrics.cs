@@ -88,11 +88,13 @@ public static class DrMetrics
         var samples = new List<MetricSample>();
         if (status.Standbys.Any() && status.Members.All(m => m.Role != MemberRole.Unreachable))
         {
-            foreach (var lag in await ReplicationLagTester.MeasureAsync(target, status, new ReplicationLagOptions(), cancellationToken))
+            // A standby behind whose replay lag the server does not report is timed; a scrape waits for it at most a second.
+            var options = new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) };
+            foreach (var lag in await ReplicationLagTester.MeasureAsync(target, status, options, cancellationToken))
             {
                 var labels = Labels(("target", target.Name), ("standby", lag.Standby.Split(' ')[0]));
                 samples.Add(Gauge("drtools_replication_lag_bytes", "WAL the standby has not replayed yet: the primary's pg_current_wal_lsn() minus the standby's pg_last_wal_replay_lsn().", labels, lag.LagBytes.Measured));
-                samples.Add(Gauge("drtools_replication_replay_lag_seconds", "pg_stat_replication.replay_lag as the primary reports it (0 while the standby is idle and caught up).", labels, lag.ReplayLagSeconds.Measured));
+                samples.Add(Gauge("drtools_replication_replay_lag_seconds", "pg_stat_replication.replay_lag as the primary reports it (0 while the standby is idle and caught up); a standby behind whose replay_lag is NULL or stale is timed until it replays the primary's position, for at most 1 s.", labels, lag.ReplayLagSeconds.Measured));
             }
         }
         var archiver = await BackupPolicy.ReadArchiverAsync(target, status, cancellationToken);
