@@ -15,13 +15,19 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
     /// <summary>How many samples the figure was taken from.</summary>
     public int Samples { get; init; } = 1;
 
+    /// <summary>
+    /// The wait for the figure gave up: the true value is more than <see cref="Measured"/> (a replica that had not caught up
+    /// when DrTools stopped timing it at the bound).
+    /// </summary>
+    public bool MoreThan { get; init; }
+
     /// <summary>The figure with its unit (a sampled one: its maximum), short enough for a table column: 1.18 MB.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string MeasuredText => FigureText.Of(Measured, Unit);
+    public string MeasuredText => (MoreThan ? "more than " : "") + FigureText.Of(Measured, Unit);
 
     /// <summary>As <see cref="MeasuredText"/>, with the exact count a size rounds: 1.18 MB (1234567 bytes).</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string ExactText => FigureText.Exact(Measured, Unit);
+    public string ExactText => (MoreThan ? "more than " : "") + FigureText.Exact(Measured, Unit);
 
     /// <summary>The 95th percentile of a sampled figure with its unit; "-" for one sample.</summary>
     [System.Text.Json.Serialization.JsonIgnore]

@@ -24,6 +24,36 @@ public sealed class ClusterStatusTests
         Assert.Equal("streaming", status.Members.Single(m => m.Name == "node1").ReplicationState);
     }
 
+    /// <summary>
+    /// node2 promoted on its own and written to, then made a standby again, is on a timeline 2 of its own; once node1 is
+    /// promoted (timeline 2 as well, branched elsewhere) the timeline numbers are equal, and only the histories tell.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_on_the_primary_s_timeline_number_that_branched_off_elsewhere_is_diverged()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node2", "select pg_promote()"));
+        await Sql.ExecuteAsync(sandbox, "node2", "create table forked_writes as select generate_series(1, 1000) as id");
+        var node2 = sandbox.Server("node2");
+        await node2.StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        await File.WriteAllTextAsync(Path.Combine(node2.DataDirectory, "standby.signal"), "");
+        await node2.StartAsync(CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table later_writes as select generate_series(1, 1000) as id");
+        await sandbox.Server("node0").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_promote()"));
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+
+        Assert.Equal("node1", status.Primary?.Name);
+        var forked = status.Members.Single(m => m.Name == "node2");
+        Assert.Equal((2, 2), (forked.Timeline, status.Primary!.Timeline));
+        Assert.Matches(@"^on a timeline 2 of its own: its history is timeline 1 until \S+, the primary's timeline 1 until \S+: diverged$",
+            forked.Divergence);
+        Assert.Contains(status.Problems, p => p.StartsWith("standby node2", StringComparison.Ordinal) && p.EndsWith(": diverged"));
+        Assert.DoesNotContain(status.Promotable, m => m.Name == "node2");
+    }
+
     [Fact]
     public async Task An_inactive_slot_is_reported_and_a_second_primary_is_split_brain()
     {

@@ -247,3 +247,9 @@ public static class RedisCli
         return output.Trim();
     }
 }
+
+/// <summary>A drill's phases reported as they are entered, on the drill's own thread: a test acts at a phase's start.</summary>
+internal sealed class OnPhase(Action<OperationProgress> enter) : IProgress<OperationProgress>
+{
+    public void Report(OperationProgress value) => enter(value);
+}

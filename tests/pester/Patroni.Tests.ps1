@@ -65,7 +65,8 @@ Describe 'A Patroni sandbox in PowerShell' {
         $result.RecoveredBy | Should -Be 'External'
         $result.NewPrimary | Should -Be "127.0.0.1:$(($Sandbox.Members | Where-Object Name -EQ $other).Port)"
         $result.Fault | Should -BeLike 'the fault script: Successfully switched over*'
-        $result.LostWrites.Measured | Should -Be 0
+        $timeline = ($result.Timeline | ForEach-Object { '{0}: {1}' -f $_.Name, $_.Detail }) -join '; '
+        $result.LostWrites.Measured | Should -Be 0 -Because "lost $($result.LostSequences -join ', '); $timeline"
         { Invoke-DbFailover -ConnectionString $Sandbox.ApplicationConnectionString -AllowDrillOn $endpoint -RecoveredBy External -Confirm:$false -ErrorAction Stop } |
             Should -Throw -ExpectedMessage 'recovered by External: give the one action that fails the writer over or switches it*'
     }

@@ -23,6 +23,9 @@ public static class ClusterInspector
 
         /// <summary>On a standby: wal_receiver_status_interval, in seconds (0: replies only when it receives).</summary>
         public int? ReplyInterval { get; init; }
+
+        /// <summary>Where its timeline branched off the earlier ones (<see cref="TimelineHistory"/>); null on timeline 1.</summary>
+        public string? History { get; init; }
     }
 
     /// <summary>The named member, or the cluster's one primary when none is named.</summary>
@@ -88,7 +91,7 @@ public static class ClusterInspector
         var sender = primary.Senders.FirstOrDefault(s => standby.ReceiverSlot is not null && s.SlotName == standby.ReceiverSlot)
             ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name : "walreceiver"));
         status = status with { ApplicationName = sender?.ApplicationName, ReplicationState = sender?.State, SyncState = sender?.SyncState };
-        if (Diverged(status, primary.Status) is { } divergence)
+        if (Diverged(standby with { Status = status }, primary) is { } divergence)
         {
             return (status with { Divergence = divergence }, $"standby {status.Display} is {divergence}");
         }
@@ -117,14 +120,22 @@ public static class ClusterInspector
     }
 
     /// <summary>
-    /// A standby on a timeline later than the primary's followed a promotion the primary never saw: what it replayed
-    /// there the primary lacks, and no WAL distance measures how far apart they are.
+    /// A standby on a timeline later than the primary's followed a promotion the primary never saw, and one on the primary's
+    /// timeline number that branched off elsewhere was promoted on its own: what it replayed there the primary lacks, and
+    /// no WAL distance measures how far apart they are.
     /// </summary>
-    private static string? Diverged(MemberStatus standby, MemberStatus primary) =>
-        standby.Timeline > primary.Timeline
-            ? $"ahead of the primary on another timeline: it is on timeline {standby.Timeline} at {standby.ReplayedLsn}, "
-                + $"the primary on timeline {primary.Timeline} at {primary.CurrentLsn}: diverged"
+    private static string? Diverged(Snapshot standby, Snapshot primary)
+    {
+        var (mine, theirs) = (standby.Status, primary.Status);
+        if (mine.Timeline > theirs.Timeline)
+        {
+            return $"ahead of the primary on another timeline: it is on timeline {mine.Timeline} at {mine.ReplayedLsn}, "
+                + $"the primary on timeline {theirs.Timeline} at {theirs.CurrentLsn}: diverged";
+        }
+        return mine.Timeline == theirs.Timeline && standby.History is { } own && primary.History is { } primarys && own != primarys
+            ? $"on a timeline {mine.Timeline} of its own: its history is {own}, the primary's {primarys}: diverged"
             : null;
+    }
 
     private static async Task<Snapshot> InspectAsync(DbMember member, CancellationToken cancellationToken)
     {
@@ -142,7 +153,8 @@ public static class ClusterInspector
         {
             try
             {
-                return await QueryAsync(connection, status, member, cancellationToken);
+                var snapshot = await QueryAsync(connection, status, member, cancellationToken);
+                return snapshot with { History = await TimelineHistory.ReadAsync(connection, snapshot.Status.Timeline, cancellationToken) };
             }
             catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)
             {

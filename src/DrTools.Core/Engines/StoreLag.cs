@@ -55,7 +55,8 @@ public static class StoreLag
         return behind.Keys.Select(replica => new ReplicationLagResult(replica, primary, clock.StartedAt, window,
             ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, behindTarget, $"{behindMethod}; {every}"),
             seconds.TryGetValue(replica, out var reported)
-                ? ReplicationLagTester.Figure("replay lag", reported, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds, $"{secondsMethod}; {every}")
+                ? ReplicationLagTester.Figure("replay lag", reported, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds,
+                    $"{secondsMethod}; {every}", store.Engine == StoreEngines.Redis ? catchUpLimit.TotalSeconds : null)
                 : new Measurement("replay lag", 0, "s", null, $"not reported by {store.Engine} while the replica is not replicating; {every}"),
             options.Heartbeat
                 ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds, $"a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the value being readable on the replica, on one monotonic client clock; {every}")

@@ -35,8 +35,11 @@ internal static class BrokenConnections
         }
     }
 
-    /// <summary>The driver's own judgement: a network error, a timeout, a server shutting sessions down.</summary>
+    /// <summary>
+    /// The driver's own judgement: a network error, a timeout, a server shutting sessions down; or an endpoint that routed the
+    /// connection to another server than the writer.
+    /// </summary>
     private static bool Broken(Exception error) =>
-        error is NpgsqlException { IsTransient: true }
+        error is NpgsqlException { IsTransient: true } or MisroutedConnectionException
             || error is MemberException { InnerException: NpgsqlException { IsTransient: true } };
 }

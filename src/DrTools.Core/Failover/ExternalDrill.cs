@@ -107,7 +107,10 @@ public static class ExternalDrill
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var start = options.Mode == FailoverMode.Switchover ? "the switchover command" : "the fault command";
         var state = $"the writer through {plan.Target.Name} is {newWriter}{(newWriter == oldWriter ? " again (no change of writer)" : $", was {oldWriter}")}";
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, endpoint, before, options, start)
+        // Read back through the endpoint from the writer only: a proxy still routing a connection to the old writer would
+        // show the new writer's rows as lost.
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, endpoint.ReachingWriter(newWriter), before,
+            options, start)
         {
             Final = new FinalPrimary(newWriter, since),
         };

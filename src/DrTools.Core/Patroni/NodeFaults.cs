@@ -13,6 +13,7 @@ namespace DrTools.Core.Patroni;
 internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, NodeFault fault, string? command) : IAsyncDisposable
 {
     private IReadOnlyList<int> _frozen = [];
+    private IReadOnlyList<(int Pid, long? Started)> _killed = [];
     private bool _injected;
 
     public string Description => command is not null ? $"the fault command '{command}' for {node}" : fault switch
@@ -48,6 +49,7 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
                 return $"SIGKILL of {node}'s postmaster PID {pid}";
             case NodeFault.KillNode:
                 var processes = sandbox.NodeProcesses(node);
+                _killed = processes.Select(p => (p, ProcessTable.StartTicks(p))).ToList();
                 await ProcessTable.KillAsync(processes, TimeSpan.FromSeconds(10));
                 return $"SIGKILL of {processes.Count} process(es) of {node}: Patroni and PostgreSQL";
             case NodeFault.FreezeNode:
@@ -88,8 +90,12 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
             }
         }
         if (ProcessTable.FindByWorkingDirectory(PatroniDirectory).Count > 0) return null;
+        // A killed postmaster not reaped yet would make the PostgreSQL that Patroni starts refuse its lock file, and Patroni
+        // wait out its start timeout before it tries again.
+        var reaped = await ProcessTable.WaitUntilReapedAsync(_killed, TimeSpan.FromSeconds(30));
         sandbox.RestartPatroni(node);
-        return $"Patroni started again on {node}";
+        return $"Patroni started again on {node}"
+            + (reaped ? "" : $" (of its {_killed.Count} killed processes some were not reaped within 30 s; PostgreSQL may wait for them)");
     }
 
     public ValueTask DisposeAsync()

@@ -106,11 +106,19 @@ internal sealed class PatroniCluster
     /// </summary>
     private static List<string> LastLines(IReadOnlyList<string> lines, int count)
     {
+        // A Python traceback (a REST client that hung up before Patroni answered) would crowd out PostgreSQL's own lines.
+        lines = lines.Where(l => !PythonTraceback(l)).ToList();
         var last = lines.TakeLast(count).ToList();
         var decision = lines.LastOrDefault(l => l.Contains(" I am (", StringComparison.Ordinal));
         if (decision is not null && !last.Contains(decision)) last.Insert(0, decision);
         return last;
     }
+
+    private static bool PythonTraceback(string line) =>
+        line.StartsWith("File \"", StringComparison.Ordinal) || line.StartsWith("Traceback ", StringComparison.Ordinal)
+            || line.StartsWith("self.", StringComparison.Ordinal) || line.StartsWith("BrokenPipeError", StringComparison.Ordinal)
+            || line.StartsWith("ConnectionResetError", StringComparison.Ordinal) || line.StartsWith("^", StringComparison.Ordinal)
+            || line.StartsWith("---", StringComparison.Ordinal) || line.Contains("Exception occurred during processing of request");
 
     private static string LogFile(PatroniNode node) => Path.Combine(node.ServiceDirectory, "patroni.log");
 }

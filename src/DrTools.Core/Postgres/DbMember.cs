@@ -12,12 +12,23 @@ public sealed class DbMember : Engines.StoreMember
     public static readonly TimeSpan DefaultConnectTimeout = TimeSpan.FromSeconds(10);
 
     private readonly string _connectionString;
+    /// <summary>The server (host:port) every connection through this endpoint must reach, accepting writes; null: any.</summary>
+    private readonly string? _writer;
 
-    private DbMember(string name, string host, int port, string connectionString, TimeSpan connectTimeout) : base(name, host, port)
+    private DbMember(string name, string host, int port, string connectionString, TimeSpan connectTimeout, string? writer = null)
+        : base(name, host, port)
     {
         _connectionString = connectionString;
         ConnectTimeout = connectTimeout;
+        _writer = writer;
     }
+
+    /// <summary>
+    /// The same endpoint, read only from <paramref name="server"/> while it accepts writes: a proxy still routing some
+    /// connections to the old writer (a standby behind it now, or a primary nobody writes to) would show the writer's rows as
+    /// lost. A connection that reaches another server fails with <see cref="MisroutedConnectionException"/>.
+    /// </summary>
+    public DbMember ReachingWriter(string server) => new(Name, Host, Port, _connectionString, ConnectTimeout, server);
 
     public TimeSpan ConnectTimeout { get; }
 
@@ -93,7 +104,9 @@ public sealed class DbMember : Engines.StoreMember
         deadline.CancelAfter(ConnectTimeout);
         try
         {
-            return await ConnectionOpening.OpenAsync(new NpgsqlConnection(_connectionString), deadline.Token);
+            var connection = await ConnectionOpening.OpenAsync(new NpgsqlConnection(_connectionString), deadline.Token);
+            if (_writer is not null) await RequireWriterAsync(connection, deadline.Token);
+            return connection;
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested && e is not DrToolsException)
         {
@@ -105,6 +118,17 @@ public sealed class DbMember : Engines.StoreMember
             }
             throw failure;
         }
+    }
+
+    private async Task RequireWriterAsync(NpgsqlConnection connection, CancellationToken cancellationToken)
+    {
+        var (server, standby) = await connection.ReadFirstAsync(
+            "select host(inet_server_addr()) || ':' || inet_server_port(), pg_is_in_recovery()",
+            r => (r.IsDBNull(0) ? "a server on a Unix socket" : r.GetString(0), r.GetBoolean(1)), cancellationToken);
+        if (server == _writer && !standby) return;
+        await connection.DisposeAsync();
+        throw new MisroutedConnectionException(
+            $"{Display}: the connection reached {server}{(standby ? ", a standby" : "")}, not the writer {_writer}");
     }
 
     /// <summary>Runs one statement on a connection of its own; failures name this member.</summary>

@@ -86,6 +86,15 @@ public static partial class ProcessTable
         return Polling.UntilAsync(() => Task.FromResult(!waiting.Any(IsAlive)), timeout, TimeSpan.FromMilliseconds(20), CancellationToken.None);
     }
 
+    /// <summary>
+    /// Waits until the processes (each with its <see cref="StartTicks"/>, so a reused PID is not waited for) are gone from
+    /// the process table, not only dead: a zombie that PID 1 has not reaped yet still answers kill(pid, 0), and
+    /// PostgreSQL's lock-file check takes it for a running postmaster. False if some are still there at the deadline.
+    /// </summary>
+    public static Task<bool> WaitUntilReapedAsync(IReadOnlyCollection<(int Pid, long? Started)> processes, TimeSpan timeout) =>
+        Polling.UntilAsync(() => Task.FromResult(processes.All(p => StartTicks(p.Pid) is not { } ticks || ticks != p.Started)),
+            timeout, TimeSpan.FromMilliseconds(50), CancellationToken.None);
+
     [LibraryImport("libc", SetLastError = true)]
     private static partial int kill(int pid, int signal);
 }

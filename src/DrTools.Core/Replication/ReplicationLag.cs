@@ -136,14 +136,21 @@ public static class ReplicationLagTester
                 + "a standby behind whose replay_lag is NULL or older than its last reply (reply_time) is timed instead: from the "
                 + "primary's pg_current_wal_lsn() until the standby's pg_last_wal_replay_lsn() reaches it, polled every "
                 + $"{DurationText.Format(HeartbeatPoll)}, not reached within {DurationText.Format(catchUpCap)} counting as longer"
-                + $"{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}"),
+                + $"{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}", catchUpCap.TotalSeconds),
             options.Heartbeat
                 ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds, $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip); {every}")
                 : null)).ToList();
     }
 
-    internal static Measurement Figure(string name, List<double> values, string unit, double? target, string method) =>
-        new(name, values.Max(), unit, target, method) { P95 = Measurement.Percentile(values, 95), Samples = values.Count };
+    /// <param name="gaveUpPast">A wait that gave up returns more than this: the figure is then "more than" its maximum.</param>
+    internal static Measurement Figure(string name, List<double> values, string unit, double? target, string method,
+        double? gaveUpPast = null) =>
+        new(name, values.Max(), unit, target, method)
+        {
+            P95 = Measurement.Percentile(values, 95),
+            Samples = values.Count,
+            MoreThan = values.Max() > gaveUpPast,
+        };
 
     private static async Task SamplePositionsAsync(string store, Session primary, StandbySamples standby, TimeSpan catchUpCap,
         CancellationToken cancellationToken)

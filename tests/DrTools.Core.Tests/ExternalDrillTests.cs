@@ -1,0 +1,57 @@
+using DrTools.Core.Failover;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>A drill watched only through an endpoint: a proxy that DrTools does not know stands in front of the members.</summary>
+public sealed class ExternalDrillTests
+{
+    /// <summary>
+    /// After the change of writer a proxy may still hand a connection to the old writer (HAProxy until its checks mark it
+    /// down): the writes the new writer acknowledged are not there, and a read-back from it counted them lost.
+    /// </summary>
+    [Fact]
+    public async Task What_is_read_back_through_a_proxy_still_routing_some_connections_to_the_old_writer_comes_from_the_new_one()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var (old, promoted) = (sandbox.Members[0].Port, sandbox.Members[1].Port);
+        await using var proxy = new TcpRelay(() => old);
+        var builder = sandbox.Target.Members[0].CreateBuilder();
+        (builder.Host, builder.Port) = ("127.0.0.1", proxy.Port);
+        var endpoint = $"127.0.0.1:{proxy.Port}";
+        var target = Postgres.DbTarget.FromConnectionStrings([builder.ConnectionString], allowDrillOn: [endpoint]);
+        // From the read-back on, two new connections of every three go to the old writer.
+        var turn = 0;
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Switchover,
+            RpoTarget = TimeSpan.Zero,
+            Progress = new OnPhase(p =>
+            {
+                if (p.Phase.StartsWith("measuring", StringComparison.Ordinal)) proxy.Route = () => turn++ % 3 < 2 ? old : promoted;
+            }),
+        };
+        var plan = await ExternalDrill.PlanAsync(target, "promote node1 and route to it", options, CancellationToken.None);
+
+        var result = await ExternalDrill.RunAsync(plan, async token =>
+        {
+            // A switchover by hand: writes routed away from node0, node1 replays all node0 has, then takes over.
+            proxy.Route = () => promoted;
+            proxy.CloseOpen();
+            var last = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text");
+            while (!await Sql.ScalarAsync<bool>(sandbox, "node1", $"select pg_last_wal_replay_lsn() >= '{last}'"))
+                await Task.Delay(20, token);
+            await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote()");
+            return "node1 promoted, the proxy routes to it";
+        }, options, CancellationToken.None);
+
+        Assert.Equal($"127.0.0.1:{promoted}", result.NewPrimary);
+        Assert.True(turn > 0, "no connection was made after the proxy began to route some to the old writer");
+        Assert.Equal(0, result.LostWrites.Measured);
+        Assert.Empty(await ProbeRows.MissingAsync(sandbox, result with { NewPrimary = "node1 " }));
+        Assert.True(result.Timeline.Any(e => e.Name.StartsWith("connection broke reading the probe rows", StringComparison.Ordinal)
+            && e.Detail!.Contains($"the connection reached 127.0.0.1:{old}, not the writer 127.0.0.1:{promoted}")),
+            string.Join("; ", result.Timeline.Select(e => $"{e.Name}: {e.Detail}")));
+    }
+}
