@@ -67,12 +67,7 @@ public sealed class ClusterStatusTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
-        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node2", "select pg_promote()"));
-        await Sql.ExecuteAsync(sandbox, "node2", "create table forked_writes as select generate_series(1, 1000) as id");
-        var node2 = sandbox.Server("node2");
-        await node2.StopAsync(ShutdownMode.Fast, CancellationToken.None);
-        await File.WriteAllTextAsync(Path.Combine(node2.DataDirectory, "standby.signal"), "");
-        await node2.StartAsync(CancellationToken.None);
+        await Sql.ForkAsync(sandbox, "node2", "create table forked_writes as select generate_series(1, 1000) as id");
         await Sql.ExecuteAsync(sandbox, "node0", "create table later_writes as select generate_series(1, 1000) as id");
         await sandbox.Server("node0").StopAsync(ShutdownMode.Fast, CancellationToken.None);
         Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_promote()"));

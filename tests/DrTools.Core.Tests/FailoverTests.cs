@@ -465,13 +465,7 @@ public sealed class FailoverTests
             async () => await Sql.ScalarAsync<bool>(sandbox, "node2", $"select pg_last_wal_replay_lsn() >= '{written}'"),
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), () => "node2 never replayed the row", CancellationToken.None);
         // node2 promoted once and written to, then started again as a standby of node0: WAL node0 never had, on timeline 2.
-        await Sql.ExecuteAsync(sandbox, "node2", "select pg_promote()");
-        await Sql.ExecuteAsync(sandbox, "node2", "insert into accounts values (2)");
-        var forked = sandbox.Server("node2");
-        await forked.StopAsync(ShutdownMode.Fast, CancellationToken.None);
-        File.WriteAllText(Path.Combine(forked.DataDirectory, "standby.signal"), "");
-        Core.Processes.ServerAccount.Current.Own(Path.Combine(forked.DataDirectory, "standby.signal"));
-        await forked.StartAsync(CancellationToken.None);
+        await Sql.ForkAsync(sandbox, "node2", "insert into accounts values (2)");
         await Sql.ExecuteAsync(sandbox, "node0", "insert into accounts select g from generate_series(3, 100) g");
 
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);

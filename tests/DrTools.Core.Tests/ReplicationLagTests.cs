@@ -145,12 +145,7 @@ public sealed class ReplicationLagTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_promote()"));
-        await Sql.ExecuteAsync(sandbox, "node1", "create table forked_writes as select generate_series(1, 1000) as id");
-        var node1 = sandbox.Server("node1");
-        await node1.StopAsync(Postgres.ShutdownMode.Fast, CancellationToken.None);
-        await File.WriteAllTextAsync(Path.Combine(node1.DataDirectory, "standby.signal"), "");
-        await node1.StartAsync(CancellationToken.None);
+        await Sql.ForkAsync(sandbox, "node1", "create table forked_writes as select generate_series(1, 1000) as id");
 
         var refused = await Assert.ThrowsAsync<DrToolsException>(() => ReplicationLagTester.MeasureAsync(sandbox.Target,
             new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None));

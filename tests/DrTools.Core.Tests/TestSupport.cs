@@ -60,6 +60,22 @@ public static class PgBench
 
 public static class Sql
 {
+    /// <summary>
+    /// Forks a standby onto a timeline of its own: promoted, written to (<paramref name="write"/>), then started again as a
+    /// standby (of the primary it followed): it holds WAL its primary never had.
+    /// </summary>
+    public static async Task ForkAsync(Sandbox sandbox, string standby, string write)
+    {
+        Assert.True(await ScalarAsync<bool>(sandbox, standby, "select pg_promote()"));
+        await ExecuteAsync(sandbox, standby, write);
+        var server = sandbox.Server(standby);
+        await server.StopAsync(Postgres.ShutdownMode.Fast, CancellationToken.None);
+        var signal = Path.Combine(server.DataDirectory, "standby.signal");
+        await File.WriteAllTextAsync(signal, "");
+        Processes.ServerAccount.Current.Own(signal);
+        await server.StartAsync(CancellationToken.None);
+    }
+
     public static async Task<T> ScalarAsync<T>(Sandbox sandbox, string member, string sql)
     {
         await using var connection = await sandbox.Target.Member(member).OpenAsync(CancellationToken.None);
