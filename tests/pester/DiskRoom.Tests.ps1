@@ -38,7 +38,9 @@ Describe 'Invoke-DbFailover on a sandbox whose disk fills' {
                 Start-Sleep -Milliseconds 20
             }
             & dd if=/dev/zero of="$Disk/filler" bs=1M status=none 2>$null
-            $result = Receive-Job $job -Wait -ErrorVariable failed -ErrorAction SilentlyContinue
+            # Every phase of the drill has its own bound (-PhaseTimeout, 60 s): five minutes is far past them all.
+            if (-not (Wait-Job $job -Timeout 300)) { throw 'the drill did not end in 5 minutes' }
+            $result = Receive-Job $job -ErrorVariable failed -ErrorAction SilentlyContinue
         }
         finally { Remove-Job $job -Force }
 
