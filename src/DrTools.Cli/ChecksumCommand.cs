@@ -33,7 +33,7 @@ public static class ChecksumCommand
         command.SetAction(async (parse, token) =>
         {
             var cluster = target.ResolveStore(parse);
-            var indexesOf = parse.GetValue(checkIndexes) ? IndexCheckOf(cluster, parse.GetValue(member)) : null;
+            var indexesOf = parse.GetValue(checkIndexes) ? IndexCheck.Of(cluster, parse.GetValue(member), "--check-indexes") : null;
             if (parse.GetValue(reference) is { } file)
             {
                 var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), parse.GetValue(allowEmpty), token);
@@ -54,20 +54,6 @@ public static class ChecksumCommand
             return indexes is { Faults.Count: > 0 } ? ExitCodes.NotMet : ExitCodes.Success;
         });
         return command;
-    }
-
-    /// <summary>The index check of the member a checksum read, its own database's tables; PostgreSQL only.</summary>
-    private static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> IndexCheckOf(Core.Engines.IDrillTarget cluster,
-        string? member)
-    {
-        if (cluster is not Core.Postgres.DbTarget target)
-        {
-            throw new DrToolsException("--check-indexes: PostgreSQL only (a MariaDB backup verify checks each index against its rows).",
-                DrErrorKind.InvalidArgument);
-        }
-        return async (checksum, token) => await IndexCheck.RunAsync(
-            await Core.Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", token),
-            [.. checksum.Tables.Select(t => t.Table)], token);
     }
 
     private static DbChecksum ReadReference(FileInfo file)

@@ -67,14 +67,14 @@ public static class DrillCommand
                 Console.WriteLine();
                 var passed = status.Healthy && lag.All(r => r.Met) && result.Met;
                 // A sandbox whose disk filled failed for the machine, not for the failover it was to show.
-                if (!passed) DiskRoom.ThrowIfAlmostFull(sandbox.Directory, "the drill's sandbox", "the cluster", "drill FAILED");
+                if (!passed) DiskRoom.ThrowIfDrillStopped(DiskRoom.OfDrill(sandbox, null), "drill FAILED");
                 Console.WriteLine($"drill {(passed ? "PASSED" : "FAILED")}; removing sandbox {sandbox.Id}");
                 return passed ? ExitCodes.Success : ExitCodes.NotMet;
             }
             // Whatever stopped it, a sandbox with no room left stopped for its disk.
             catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
             {
-                DiskRoom.ThrowIfAlmostFull(sandbox.Directory, "the drill's sandbox", "the cluster", e.Message);
+                DiskRoom.ThrowIfDrillStopped(DiskRoom.OfDrill(sandbox, null), e.Message);
                 throw;
             }
         });

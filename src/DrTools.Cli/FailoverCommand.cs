@@ -157,14 +157,6 @@ public static class FailoverCommand
             return DrillFaults.With(options, parse.GetValue(Fault), FaultTargets.ParseParameters(parse.GetValue(FaultArguments) ?? []));
         }
 
-        /// <summary>
-        /// The folders of the servers DrTools runs or was given (a sandbox's, each --data-directory), each with what to
-        /// call it: a drill that fails with one of their disks (almost) full failed for the disk, not the cluster.
-        /// </summary>
-        public IReadOnlyList<(string Folder, string What)> Disks(ParseResult parse, Sandbox? sandbox) => sandbox is not null
-            ? [(sandbox.Directory, "the drill's sandbox")]
-            : [.. LocalControl.ParseDataDirectories(parse.GetValue(DataDirectories) ?? []).Select(d => (d.Value, $"{d.Key}'s server"))];
-
         public IRecovery Recovery(ParseResult parse, Core.Engines.IDrillTarget target, Sandbox? sandbox) => target is Core.Engines.IReplicaSet store
             ? Core.Failover.Recovery.Observe(Core.Engines.Stores.Recovery(store, parse.GetValue(RecoveredBy),
                 [("--data-directory", parse.GetValue(DataDirectories) is { Length: > 0 }), ("--fault-command", parse.GetValue(FaultCommand) is not null), ("--stop-command", parse.GetValue(StopCommand) is not null)]), store, sandbox)
@@ -205,7 +197,7 @@ public static class FailoverCommand
                 return ExitCodes.Success;
             }
             FailoverResult result;
-            var disks = options.Disks(parse, sandbox);
+            var disks = DiskRoom.OfDrill(sandbox, parse.GetValue(options.DataDirectories));
             using (var progress = ConsoleProgress.For($"{plan.Mode} of {plan.Target.Name}", parse.GetValue(json)))
             {
                 try
@@ -216,17 +208,14 @@ public static class FailoverCommand
                 // A standby repointed on a full disk, a new primary that cannot write its checkpoint: stopped for the disk.
                 catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
                 {
-                    foreach (var (folder, what) in disks) DiskRoom.ThrowIfAlmostFull(folder, what, "the cluster", e.Message);
+                    DiskRoom.ThrowIfDrillStopped(disks, e.Message);
                     throw;
                 }
             }
             if (parse.GetValue(json)) Output.Json(result);
             else Output.Failover(result);
             options.Record(parse, result, "drtools failover", parse.GetValue(json));
-            if (!result.Met)
-            {
-                foreach (var (folder, what) in disks) DiskRoom.ThrowIfAlmostFull(folder, what, "the cluster", "drill FAILED");
-            }
+            if (!result.Met) DiskRoom.ThrowIfDrillStopped(disks, "drill FAILED");
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
         });
         return command;

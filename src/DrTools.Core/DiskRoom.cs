@@ -33,6 +33,24 @@ public static class DiskRoom
     }
 
     /// <summary>
+    /// The folders of the servers a drill runs or was given (a sandbox's, each MEMBER=DIRECTORY data directory), each
+    /// with what to call it: a drill that fails with one of their disks (almost) full failed for the disk, not the cluster.
+    /// </summary>
+    public static IReadOnlyList<(string Folder, string What)> OfDrill(Sandboxes.Sandbox? sandbox, IEnumerable<string>? dataDirectories) =>
+        sandbox is not null
+            ? [(sandbox.Directory, "the drill's sandbox")]
+            : [.. Failover.LocalControl.ParseDataDirectories(dataDirectories ?? []).Select(d => (d.Value, $"{d.Key}'s server"))];
+
+    /// <summary>
+    /// As <see cref="ThrowIfAlmostFull(string?, string, string, string)"/> for each of a drill's <paramref name="disks"/>
+    /// (<see cref="OfDrill"/>), which failed as <paramref name="said"/> says.
+    /// </summary>
+    public static void ThrowIfDrillStopped(IEnumerable<(string Folder, string What)> disks, string said)
+    {
+        foreach (var (folder, what) in disks) ThrowIfAlmostFull(folder, what, "the cluster", said);
+    }
+
+    /// <summary>
     /// Whether <paramref name="failure"/> of a drill may have been its disk's doing unsaid (a server's own "No space left
     /// on device" to ALTER SYSTEM, a probe that never got an answer): not a cancellation, nor an error naming the disk.
     /// </summary>

@@ -169,24 +169,40 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         // Inside a run's step the run records the drill, history included, and a drill that throws as a failed step.
         var recorded = !NoHistory && !StepScript.Running;
         var historyRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
+        // The servers' folders on this machine: a drill stopped by one's full disk failed for the disk, as drtools failover says.
+        var disks = RunOperation(_ => Task.FromResult(DiskRoom.OfDrill(Sandbox, DataDirectory)));
         var result = RunWithProgress($"{plan.Mode} of {plan.Target.Name}", async (queue, progress, token) =>
         {
             pipeline = queue;
             var clock = new MonotonicClock();
             try
             {
-                return await recovery.RunAsync(plan, options with { Progress = progress }, token);
+                try
+                {
+                    return await recovery.RunAsync(plan, options with { Progress = progress }, token);
+                }
+                catch (Exception e) when (recorded && !token.IsCancellationRequested && FailoverJournal.Began(e))
+                {
+                    // Recorded before the error ends the cmdlet, as a run records a drill step that throws; said on the
+                    // pipeline thread.
+                    Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"),
+                        queue.Post);
+                    throw;
+                }
             }
-            catch (Exception e) when (recorded && !token.IsCancellationRequested && FailoverJournal.Began(e))
+            catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
             {
-                // Recorded before the error ends the cmdlet, as a run records a drill step that throws; said on the pipeline thread.
-                Record(() => FailoverJournal.RecordFailure(e, plan, clock.StartedAt, clock.Elapsed, historyRoot, "Invoke-DbFailover"),
-                    queue.Post);
+                DiskRoom.ThrowIfDrillStopped(disks, e.Message);
                 throw;
             }
         }, plan.Target.Name);
         WriteObject(result);
         if (recorded) Record(() => FailoverJournal.Record(result, historyRoot, "Invoke-DbFailover"), write => write());
+        // Shown and recorded first, as drtools failover prints the result before the error.
+        if (!result.Met)
+        {
+            RunOperation(_ => { DiskRoom.ThrowIfDrillStopped(disks, "drill FAILED"); return Task.CompletedTask; }, plan.Target.Name);
+        }
     }
 
     /// <summary>

@@ -27,8 +27,27 @@ public static class IndexCheck
     public const string Method = "amcheck's bt_index_check(index, heapallindexed => true) on every valid B-tree index of the "
         + "checksummed tables of the member's own database: its structure, and every row of its table found in it";
 
+    /// <summary>
+    /// The index check of the member a checksum of <paramref name="cluster"/> read, its own database's tables, refused up
+    /// front for any engine but PostgreSQL. <paramref name="option"/> is how the caller asked for it ("--check-indexes",
+    /// "-CheckIndexes"), named when it cannot run.
+    /// </summary>
+    public static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> Of(Engines.IDrillTarget cluster, string? member, string option)
+    {
+        if (cluster is not DbTarget target)
+        {
+            throw new DrToolsException($"{option}: PostgreSQL only (a MariaDB backup verify checks each index against its rows).",
+                DrErrorKind.InvalidArgument);
+        }
+        return async (checksum, token) => await RunAsync(
+            await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", token),
+            [.. checksum.Tables.Select(t => t.Table)], option, token);
+    }
+
     /// <param name="tables">schema.table names as the checksum names them.</param>
-    public static async Task<IndexCheckResult> RunAsync(DbMember member, IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    /// <param name="option">How the check was asked for, named in the way out when amcheck is missing.</param>
+    public static async Task<IndexCheckResult> RunAsync(DbMember member, IReadOnlyList<string> tables, string option,
+        CancellationToken cancellationToken)
     {
         var connection = await member.OpenAsync(cancellationToken);
         try
@@ -42,7 +61,7 @@ public static class IndexCheck
                 {
                     throw new DrToolsException($"{member.Display}: amcheck is not installed in database '{reader.GetString(0)}', so its "
                         + "indexes cannot be checked: run 'create extension amcheck' there as a superuser (on the primary), "
-                        + "or leave --check-indexes out.", DrErrorKind.InvalidOperation);
+                        + $"or leave {option} out.", DrErrorKind.InvalidOperation);
                 }
             }
             var indexes = new List<(string Table, string Index, uint Oid)>();
