@@ -83,6 +83,46 @@ public sealed class ClusterStatusTests
         Assert.DoesNotContain(status.Promotable, m => m.Name == "node2");
     }
 
+    /// <summary>
+    /// The fork on timeline 2 stays a fork once the primary has gone on to timeline 3 through another timeline 2: the
+    /// timeline number and position fit the primary's history, PostgreSQL itself streams to it, and a drill re-pointed it.
+    /// </summary>
+    [Fact]
+    public async Task A_standby_forked_onto_timeline_2_stays_diverged_once_the_primary_is_on_timeline_3()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 3, Root = root.Path }, CancellationToken.None);
+        await Sql.ForkAsync(sandbox, "node3", "create table forked_writes as select generate_series(1, 1000) as id");
+        await Sql.ExecuteAsync(sandbox, "node0", "create table later_writes as select generate_series(1, 1000) as id");
+        var written = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text");
+        await ReplayedAsync(sandbox, "node2", written);
+        await sandbox.Server("node0").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node1", "select pg_promote()"));
+        // node2 follows node1 onto its timeline 2, then takes over from it: timeline 3.
+        var node1 = sandbox.Members.Single(m => m.Name == "node1").Port;
+        var conninfo = await Sql.ScalarAsync<string>(sandbox, "node2", "select current_setting('primary_conninfo')");
+        conninfo = System.Text.RegularExpressions.Regex.Replace(conninfo, @"port=\d+", $"port={node1}");
+        await Sql.ExecuteAsync(sandbox, "node2", $"alter system set primary_conninfo = '{conninfo.Replace("'", "''")}'; "
+            + "alter system set primary_slot_name = ''; select pg_reload_conf()");
+        await Sql.ExecuteAsync(sandbox, "node1", "create table timeline_2_writes as select generate_series(1, 10) as id");
+        await ReplayedAsync(sandbox, "node2", await Sql.ScalarAsync<string>(sandbox, "node1", "select pg_current_wal_lsn()::text"));
+        await sandbox.Server("node1").StopAsync(ShutdownMode.Fast, CancellationToken.None);
+        Assert.True(await Sql.ScalarAsync<bool>(sandbox, "node2", "select pg_promote()"));
+
+        var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
+
+        Assert.Equal("node2", status.Primary?.Name);
+        var forked = status.Members.Single(m => m.Name == "node3");
+        Assert.Equal((2, 3), (forked.Timeline, status.Primary!.Timeline));
+        Assert.Matches(@"^on a timeline 2 of its own: its history is timeline 1 until \S+, the primary's timeline 1 until \S+, "
+            + @"timeline 2 until \S+: diverged$", forked.Divergence);
+        Assert.DoesNotContain(status.Promotable, m => m.Name == "node3");
+    }
+
+    private static Task ReplayedAsync(Sandbox sandbox, string standby, string lsn) => Polling.RequireAsync(
+        async () => await Sql.ScalarAsync<bool>(sandbox, standby, $"select pg_last_wal_replay_lsn() >= '{lsn}'"),
+        TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => $"{standby} did not replay {lsn}", CancellationToken.None);
+
     [Fact]
     public async Task An_inactive_slot_is_reported_and_a_second_primary_is_split_brain()
     {

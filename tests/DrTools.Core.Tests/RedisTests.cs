@@ -138,6 +138,37 @@ public sealed class RedisTests
             TimeSpan.FromMilliseconds(100), () => "the replica did not reconnect", CancellationToken.None);
     }
 
+    /// <summary>
+    /// node2 frozen while the check runs keeps it waiting; node1 beside it is caught up, and its figure is its own, not the
+    /// wait for node2 (it read "more than 3.3 s, NOT met" with a catch-up of 0.07 s).
+    /// </summary>
+    [Fact]
+    public async Task A_replica_beside_a_frozen_one_is_timed_on_its_own()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await CreateAsync(root, replicas: 2);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        var frozen = ProcessTable.FindByWorkingDirectory(sandbox.Members[2].DataDirectory);
+        Assert.NotEmpty(frozen);
+        await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200");
+        foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigStop);
+        try
+        {
+            var measuring = Stores.MeasureLagAsync(cluster, new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
+            await Task.Delay(TimeSpan.FromSeconds(3)); // the freeze being arranged, not awaited: nothing to poll
+            foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigCont);
+            var results = await measuring;
+            var beside = Assert.Single(results, r => r.Standby.StartsWith("node1 ", StringComparison.Ordinal));
+            Assert.True(beside.ReplayLagSeconds.Met, beside.ReplayLagSeconds.ToString());
+            Assert.InRange(beside.ReplayLagSeconds.Measured, 0, 1);
+            Assert.False(Assert.Single(results, r => r.Standby.StartsWith("node2 ", StringComparison.Ordinal)).Met);
+        }
+        finally
+        {
+            foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigCont);
+        }
+    }
+
     [Fact]
     public async Task A_replica_frozen_while_the_primary_takes_writes_is_lagging_the_whole_time_it_keeps_the_check_waiting()
     {

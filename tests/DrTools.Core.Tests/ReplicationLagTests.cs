@@ -116,6 +116,12 @@ public sealed class ReplicationLagTests
             Assert.False(result.ReplayLagSeconds.Met, $"{result.ReplayLagSeconds}: {result.ReplayLagSeconds.Method}");
             Assert.True(result.ReplayLagSeconds.Measured > 1);
             Assert.StartsWith("more than 1", result.ReplayLagSeconds.ToString());
+            // A heartbeat that cannot arrive is waited for up to the bound, not 30 s, and reads as the bound it is.
+            var heartbeatWait = Stopwatch.StartNew();
+            var heartbeat = Assert.Single(await ReplicationLagTester.MeasureAsync(sandbox.Target,
+                new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1), Heartbeat = true }, CancellationToken.None));
+            Assert.StartsWith("more than 1", heartbeat.HeartbeatLagSeconds!.ToString());
+            Assert.True(heartbeatWait.Elapsed < TimeSpan.FromSeconds(15), $"the heartbeat was waited for {heartbeatWait.Elapsed}");
             Assert.Contains("bytes behind, replay_lag", result.ReplayLagSeconds.Method);
             Assert.False(result.Met);
 

@@ -25,7 +25,7 @@ public static class ClusterInspector
         public int? ReplyInterval { get; init; }
 
         /// <summary>Where its timeline branched off the earlier ones (<see cref="TimelineHistory"/>); null on timeline 1.</summary>
-        public string? History { get; init; }
+        public TimelineHistory? History { get; init; }
 
         /// <summary>On a streaming standby: why its replay is stuck (<see cref="ReplayProgress"/>); null while it replays.</summary>
         public string? ReplayStuck { get; init; }
@@ -124,9 +124,10 @@ public static class ClusterInspector
     }
 
     /// <summary>
-    /// A standby on a timeline later than the primary's followed a promotion the primary never saw, and one on the primary's
-    /// timeline number that branched off elsewhere was promoted on its own: what it replayed there the primary lacks, and
-    /// no WAL distance measures how far apart they are.
+    /// A standby on a timeline later than the primary's followed a promotion the primary never saw; one whose timelines
+    /// branched off elsewhere than the primary's (the same timeline number included) was promoted on its own; one on a
+    /// timeline the primary left replayed past where it left it: what it has there the primary lacks, and no WAL distance
+    /// measures how far apart they are.
     /// </summary>
     private static string? Diverged(Snapshot standby, Snapshot primary)
     {
@@ -136,9 +137,18 @@ public static class ClusterInspector
             return $"ahead of the primary on another timeline: it is on timeline {mine.Timeline} at {mine.ReplayedLsn}, "
                 + $"the primary on timeline {theirs.Timeline} at {theirs.CurrentLsn}: diverged";
         }
-        return mine.Timeline == theirs.Timeline && standby.History is { } own && primary.History is { } primarys && own != primarys
-            ? $"on a timeline {mine.Timeline} of its own: its history is {own}, the primary's {primarys}: diverged"
-            : null;
+        if (standby.History is not { } own || primary.History is not { } primarys) return null;
+        if (own.SwitchPoints.Any(p => primarys.Until(p.Timeline) != p.Until))
+        {
+            return $"on a timeline {mine.Timeline} of its own: its history is {own}, the primary's {primarys}: diverged";
+        }
+        if (mine.Timeline >= theirs.Timeline || mine.Timeline is not { } timeline || mine.ReplayedLsn is not { } replayed) return null;
+        return primarys.Until(timeline) is not { } left
+            ? $"on timeline {timeline}, which the primary's history ({primarys}) does not pass through: diverged"
+            : Lsn.Parse(replayed) > left
+                ? $"past the point where the primary left timeline {timeline}: it replayed to {replayed} on it, the primary "
+                    + $"left it at {left} (its history: {primarys}): diverged"
+                : null;
     }
 
     private static async Task<Snapshot> InspectAsync(DbMember member, CancellationToken cancellationToken)

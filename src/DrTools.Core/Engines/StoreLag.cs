@@ -14,6 +14,8 @@ public static class StoreLag
         var seconds = new Dictionary<string, List<double>>();
         var heartbeats = new Dictionary<string, List<double>>();
         var idle = new Dictionary<string, List<double>>();
+        // Replicas one of whose heartbeats was not seen within the wait: their heartbeat lag is more than the wait.
+        var notSeen = new HashSet<string>();
         var primary = "";
         var end = options.Duration ?? TimeSpan.Zero;
         // A catch-up is timed up to the time bound: past it the bound is not met, however long the rest would take.
@@ -32,7 +34,11 @@ public static class StoreLag
             }
             if (options.Heartbeat)
             {
-                foreach (var (replica, arrived) in await store.HeartbeatAsync(options.HeartbeatTimeout, cancellationToken)) Add(heartbeats, replica, (arrived ?? options.HeartbeatTimeout).TotalSeconds);
+                foreach (var (replica, arrived) in await store.HeartbeatAsync(options.HeartbeatWait, cancellationToken))
+                {
+                    Add(heartbeats, replica, (arrived ?? options.HeartbeatWait).TotalSeconds);
+                    if (arrived is null) notSeen.Add(replica);
+                }
             }
             if (end > TimeSpan.Zero) options.Progress.Enter($"sample at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
             var next = sampleStarted + options.Interval;
@@ -59,7 +65,11 @@ public static class StoreLag
                     $"{secondsMethod}; {every}", store.Engine == StoreEngines.Redis ? catchUpLimit.TotalSeconds : null)
                 : new Measurement("replay lag", 0, "s", null, $"not reported by {store.Engine} while the replica is not replicating; {every}"),
             options.Heartbeat
-                ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds, $"a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the value being readable on the replica, on one monotonic client clock; {every}")
+                ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds,
+                    "a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the "
+                    + "value being readable on the replica, on one monotonic client clock, not seen within "
+                    + $"{DurationText.Format(options.HeartbeatWait)} counting as longer; {every}")
+                    with { MoreThan = notSeen.Contains(replica) && heartbeats[replica].Max() >= options.HeartbeatWait.TotalSeconds }
                 : null)
         {
             Engine = store.Engine,

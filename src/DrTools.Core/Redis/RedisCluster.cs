@@ -133,33 +133,56 @@ public sealed partial class RedisCluster : IReplicaSet
         var clock = new MonotonicClock();
         var (primary, head) = await PrimaryHeadAsync(cancellationToken);
         var read = clock.Elapsed;
-        var status = await GetStatusAsync(cancellationToken);
-        var primaryStatus = status.PrimaryForLag(Name);
-        if (primaryStatus.Name != primary.Name)
+        // Each replica is timed on its own from that reading, beside the status: one that keeps DrTools waiting (frozen) is
+        // behind all that time, and the others are not held to that wait.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        var timings = Members.Where(m => m.Name != primary.Name)
+            .ToDictionary(m => m.Name, m => CatchUpAsync(m, head, clock, read, catchUpLimit, stop.Token));
+        try
         {
-            throw new DrToolsException($"lag of {Name} cannot be measured: the primary moved from {primary.Display} to {primaryStatus.Display} while it was read.",
-                DrErrorKind.InvalidOperation);
-        }
-        return await Task.WhenAll(status.Standbys.Select(async standby =>
-        {
-            var replica = Member(standby.Name);
-            await using var connection = await replica.OpenAsync(cancellationToken);
-            var info = await connection.InfoAsync("replication", cancellationToken);
-            var behind = Math.Max(0, head - OffsetOf(info, "slave_repl_offset"));
-            double? idle = double.TryParse(info.GetValueOrDefault("master_last_io_seconds_ago"), CultureInfo.InvariantCulture, out var quiet) && quiet >= 0 ? quiet : null;
-            TimeSpan? reached = null;
-            await Polling.UntilAsync(async () =>
+            var status = await GetStatusAsync(cancellationToken);
+            var primaryStatus = status.PrimaryForLag(Name);
+            if (primaryStatus.Name != primary.Name)
             {
-                // ROLE: the offset the replica has processed (-1 while its link is down).
-                var role = await replica.CommandAsync(connection, cancellationToken, "ROLE") as object?[];
-                if (role?.ElementAtOrDefault(4) is not long offset || offset < head) return false;
-                reached = clock.Elapsed;
-                return true;
-            }, catchUpLimit, CatchUpPoll, cancellationToken);
-            // Not reached: the time waited, more than the limit (the poll gives up only past it), so a bound that is the limit is not met.
-            var seconds = ((reached ?? clock.Elapsed) - read).TotalSeconds;
-            return new LagSample(standby.Display, primaryStatus.Display, behind, seconds) { IdleSeconds = idle };
-        }));
+                throw new DrToolsException($"lag of {Name} cannot be measured: the primary moved from {primary.Display} to "
+                    + $"{primaryStatus.Display} while it was read.", DrErrorKind.InvalidOperation);
+            }
+            return await Task.WhenAll(status.Standbys.Select(async standby =>
+            {
+                var (behind, seconds, idle) = await timings[standby.Name];
+                return new LagSample(standby.Display, primaryStatus.Display, behind, seconds) { IdleSeconds = idle };
+            }));
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await Task.WhenAll(timings.Values).ContinueWith(_ => { }, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>
+    /// How far behind <paramref name="head"/> the replica is, and the seconds from <paramref name="read"/> until its processed
+    /// offset reached it; not reached within <paramref name="limit"/>: the time waited, more than the limit (the poll gives
+    /// up only past it), so a bound that is the limit is not met.
+    /// </summary>
+    private static async Task<(long Behind, double Seconds, double? Idle)> CatchUpAsync(RedisMember replica, long head,
+        MonotonicClock clock, TimeSpan read, TimeSpan limit, CancellationToken cancellationToken)
+    {
+        await using var connection = await replica.OpenAsync(cancellationToken);
+        var info = await connection.InfoAsync("replication", cancellationToken);
+        var behind = Math.Max(0, head - OffsetOf(info, "slave_repl_offset"));
+        double? idle = double.TryParse(info.GetValueOrDefault("master_last_io_seconds_ago"), CultureInfo.InvariantCulture,
+            out var quiet) && quiet >= 0 ? quiet : null;
+        TimeSpan? reached = null;
+        await Polling.UntilAsync(async () =>
+        {
+            // ROLE: the offset the replica has processed (-1 while its link is down).
+            var role = await replica.CommandAsync(connection, cancellationToken, "ROLE") as object?[];
+            if (role?.ElementAtOrDefault(4) is not long offset || offset < head) return false;
+            reached = clock.Elapsed;
+            return true;
+        }, limit, CatchUpPoll, cancellationToken);
+        return (behind, ((reached ?? clock.Elapsed) - read).TotalSeconds, idle);
     }
 
     /// <summary>

@@ -28,6 +28,12 @@ public sealed record ReplicationLagOptions
     public IProgress<OperationProgress>? Progress { get; init; }
     /// <summary>How long a heartbeat may take to appear on a standby before it counts as this long and not met.</summary>
     public TimeSpan HeartbeatTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>
+    /// How long a heartbeat is waited for: the time bound when it is shorter (past it the bound is not met, however long
+    /// the rest would take), else <see cref="HeartbeatTimeout"/>. One not seen by then is "more than" that.
+    /// </summary>
+    public TimeSpan HeartbeatWait => MaxLag is { } bound && bound < HeartbeatTimeout ? bound : HeartbeatTimeout;
 }
 
 /// <summary>Lag of one standby behind the primary; with sampling, each figure is the maximum over the window.</summary>
@@ -56,6 +62,8 @@ public static class ReplicationLagTester
         public List<double> Bytes { get; } = [];
         public List<double> ReplaySeconds { get; } = [];
         public List<double> HeartbeatSeconds { get; } = [];
+        /// <summary>The heartbeat samples whose row was not seen within the wait: the time waited, the lag longer.</summary>
+        public List<double> HeartbeatNotSeen { get; } = [];
         /// <summary>Why the worst sample whose replay lag was timed, not read, was timed; null while none was.</summary>
         public string? Timed { get; set; }
     }
@@ -102,7 +110,7 @@ public static class ReplicationLagTester
                     {
                         await SamplePositionsAsync(target.Name, primary, standby, catchUpCap, cancellationToken);
                     }
-                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatTimeout, cancellationToken);
+                    if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatWait, cancellationToken);
                     if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
                     if (end > TimeSpan.Zero && clock.Elapsed - sampleStarted > options.Interval) overran.Add(clock.Elapsed - sampleStarted);
                     var next = sampleStarted + options.Interval;
@@ -138,7 +146,12 @@ public static class ReplicationLagTester
                 + $"{DurationText.Format(HeartbeatPoll)}, not reached within {DurationText.Format(catchUpCap)} counting as longer"
                 + $"{(s.Timed is { } timed ? $" ({timed})" : "")}; {every}", catchUpCap.TotalSeconds),
             options.Heartbeat
-                ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds, $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip); {every}")
+                ? Figure("heartbeat lag", s.HeartbeatSeconds, "s", options.MaxLag?.TotalSeconds,
+                    $"a heartbeat row committed on the primary, then polled on the standby every {DurationText.Format(HeartbeatPoll)}: "
+                    + "time from the primary's commit acknowledgement to the row being visible on the standby, on one monotonic "
+                    + $"client clock (resolution ±{DurationText.Format(HeartbeatPoll)} plus one round trip), not seen within "
+                    + $"{DurationText.Format(options.HeartbeatWait)} counting as longer; {every}")
+                    with { MoreThan = s.HeartbeatNotSeen.Contains(s.HeartbeatSeconds.Max()) }
                 : null)).ToList();
     }
 
@@ -323,12 +336,15 @@ public static class ReplicationLagTester
             var acknowledged = clock.Elapsed;
             await Task.WhenAll(standbys.Select(async standby =>
             {
-                var seen = await WaitUntilVisibleAsync(standby.Session, sequence, clock, acknowledged + timeout, cancellationToken);
-                standby.HeartbeatSeconds.Add((seen - acknowledged).TotalSeconds);
+                var (at, seen) = await WaitUntilVisibleAsync(standby.Session, sequence, clock, acknowledged + timeout, cancellationToken);
+                standby.HeartbeatSeconds.Add((at - acknowledged).TotalSeconds);
+                if (!seen) standby.HeartbeatNotSeen.Add((at - acknowledged).TotalSeconds);
             }));
         }
 
-        private async Task<TimeSpan> WaitUntilVisibleAsync(Session standby, long sequence, MonotonicClock clock, TimeSpan deadline,
+        /// <returns>When the row was seen, or when the wait gave up at <paramref name="deadline"/> (Seen false).</returns>
+        private async Task<(TimeSpan At, bool Seen)> WaitUntilVisibleAsync(Session standby, long sequence, MonotonicClock clock,
+            TimeSpan deadline,
             CancellationToken cancellationToken)
         {
             while (true)
@@ -348,8 +364,8 @@ public static class ReplicationLagTester
                     }
                 }, cancellationToken);
                 var now = clock.Elapsed;
-                if (seq is long seen && seen >= sequence) return now;
-                if (now >= deadline) return now;
+                if (seq is long seen && seen >= sequence) return (now, true);
+                if (now >= deadline) return (now, false);
                 await Task.Delay(HeartbeatPoll, cancellationToken);
             }
         }
