@@ -449,5 +449,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         public string? LeftDown { get; init; }
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => store.GetStatusAsync(cancellationToken);
+
+        public Task<ChecksumComparison?> WithReplicasAsync(ChecksumComparison? integrity, ClusterStatus topology,
+            CancellationToken cancellationToken) => options.CheckIntegrity
+            ? store.CompareReplicasAsync(newPrimary, topology, integrity, options.IntegrityTables, options.PhaseTimeout, cancellationToken)
+            : Task.FromResult(integrity);
     }
 }
