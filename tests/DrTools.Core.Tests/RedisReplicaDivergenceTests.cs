@@ -44,7 +44,7 @@ public sealed class RedisReplicaDivergenceTests
         Assert.Contains("user:errant", difference.Reason);
         // Key names, never values.
         Assert.DoesNotContain("grace", result.Integrity.ToString());
-        Assert.Contains("each replica replicating from", result.Integrity.Reference.HowMeasured);
+        Assert.Contains("each replica replicating at the drill's end", result.Integrity.Reference.HowMeasured);
     }
 
     [Theory]
@@ -56,14 +56,64 @@ public sealed class RedisReplicaDivergenceTests
         await using var sandbox = await RedisTests.CreateAsync(root);
         await WriteOnReplicaAsync(sandbox, "node2");
         var cluster = (IReplicaSet)sandbox.Cluster;
+        var drill = new ReplicaSetDrill(cluster);
+        var options = Options(mode, "node1");
 
-        var result = await DrillAsync(new ReplicaSetDrill(cluster), Options(mode, "node1"));
+        // Status knows it before the drill (a few keys: cheap), and the plan leaves node2 as it is.
+        var status = await cluster.GetStatusAsync(CancellationToken.None);
+        Assert.False(status.Healthy);
+        Assert.Contains(status.Problems,
+            p => p.StartsWith("node2", StringComparison.Ordinal) && p.Contains("1 only on the replica (user:errant)"));
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains(plan.Steps, s => s.StartsWith("never promote node2", StringComparison.Ordinal));
+        await Assert.ThrowsAsync<DrToolsException>(() => drill.PlanAsync(Options(mode, "node2"), CancellationToken.None));
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
 
         Assert.Equal("node1", result.TopologyAfter.Primary!.Name);
         AssertDiverged(result, "node2", "1 only on the replica (user:errant)");
         // It is still there after the drill: the partial resync kept it, and the comparison said so rather than hid it.
         Assert.Equal("1", await RedisTests.CliAsync(sandbox, "node2", "GET", "user:errant"));
         Assert.Equal("", await RedisTests.CliAsync(sandbox, "node1", "GET", "user:errant"));
+    }
+
+    [Theory]
+    [InlineData(FailoverMode.Switchover)]
+    [InlineData(FailoverMode.Failover)]
+    public async Task A_write_of_its_own_made_after_the_plan_is_caught_at_the_drills_end(FailoverMode mode)
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root);
+        var drill = new ReplicaSetDrill((IReplicaSet)sandbox.Cluster);
+        var options = Options(mode, "node1");
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.True(plan.Before.Healthy, plan.Before.Verdict);
+        await WriteOnReplicaAsync(sandbox, "node2");
+
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
+
+        // Re-pointed as any replica, node2 kept its key through the partial resync; the comparison at the end names it.
+        AssertDiverged(result, "node2", "1 only on the replica (user:errant)");
+        Assert.Contains(result.Timeline, e => e.Name == "replicas re-pointed" && e.Detail!.Contains("node2", StringComparison.Ordinal));
+        Assert.Equal("1", await RedisTests.CliAsync(sandbox, "node2", "GET", "user:errant"));
+    }
+
+    [Fact]
+    public async Task Status_compares_the_replicas_data_only_up_to_its_key_limit_and_says_so()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        await WriteOnReplicaAsync(sandbox, "node1");
+        var status = await cluster.GetStatusAsync(CancellationToken.None);
+        Assert.Contains("node1", Assert.Single(status.Problems));
+        Assert.Contains("user:errant", status.Standbys.Single().Divergence);
+        Assert.Contains("compared with the primary's", Assert.Single(status.Checks));
+
+        var keys = Enumerable.Range(0, (int)RedisReplicas.StatusKeyLimit).SelectMany(i => new[] { $"bulk:{i}", "x" }).ToArray();
+        await RedisTests.CliAsync(sandbox, "node0", ["MSET", .. keys]);
+        status = await cluster.GetStatusAsync(CancellationToken.None);
+        Assert.True(status.Healthy, status.Verdict);
+        Assert.Contains($"more than the {RedisReplicas.StatusKeyLimit} status compares", Assert.Single(status.Checks));
     }
 
     [Fact]

@@ -255,7 +255,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
-        var readback = new Readback(store, candidate, finalPrimary, before, options)
+        var readback = new Readback(store, candidate, finalPrimary, before, options, plan.Before)
         {
             LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
         };
@@ -431,7 +431,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 
-    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options)
+    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options,
+        ClusterStatus planned)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -452,7 +453,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
 
         public Task<ChecksumComparison?> WithReplicasAsync(ChecksumComparison? integrity, ClusterStatus topology,
             CancellationToken cancellationToken) => options.CheckIntegrity
-            ? store.CompareReplicasAsync(newPrimary, topology, integrity, options.IntegrityTables, options.PhaseTimeout, cancellationToken)
+            ? store.CompareReplicasAsync(newPrimary, topology, planned, integrity, options.IntegrityTables, options.PhaseTimeout,
+                cancellationToken)
             : Task.FromResult(integrity);
     }
 }

@@ -55,15 +55,15 @@ public static class RedisChecksum
     }
 
     /// <summary>
-    /// Each key of the patterns given (as <see cref="Pattern(string, int)"/> names them) with its hash as
-    /// <see cref="TakeAsync"/> sums it: which keys differ where two checksums do. Keys are named "db1/key" beyond db0.
+    /// Each key of the patterns <paramref name="keep"/> keeps (as <see cref="Pattern(string, int)"/> names them) with its hash
+    /// as <see cref="TakeAsync"/> sums it: which keys differ where two checksums do. Keys are named "db1/key" beyond db0.
     /// </summary>
-    public static async Task<IReadOnlyDictionary<string, decimal>> KeyHashesAsync(RedisMember member, IReadOnlySet<string> patterns,
+    public static async Task<IReadOnlyDictionary<string, decimal>> KeyHashesAsync(RedisMember member, Func<string, bool> keep,
         CancellationToken cancellationToken)
     {
         await using var connection = await member.OpenAsync(cancellationToken, checkClusterMode: true);
         var hashes = new Dictionary<string, decimal>(StringComparer.Ordinal);
-        await foreach (var entry in KeysAsync(member, connection, patterns.Contains, new ScanState(), cancellationToken))
+        await foreach (var entry in KeysAsync(member, connection, keep, new ScanState(), cancellationToken))
         {
             hashes[entry.Key] = entry.Hash;
         }

@@ -120,8 +120,9 @@ public sealed partial class RedisCluster
     public bool ReplicaWritesUnseen => true;
 
     public Task<Integrity.ChecksumComparison?> CompareReplicasAsync(string primary, Cluster.ClusterStatus topology,
-        Integrity.ChecksumComparison? integrity, IReadOnlyList<string>? scope, TimeSpan timeout, CancellationToken cancellationToken) =>
-        RedisReplicas.CompareAsync(this, primary, topology, integrity, scope, timeout, cancellationToken);
+        Cluster.ClusterStatus before, Integrity.ChecksumComparison? integrity, IReadOnlyList<string>? scope, TimeSpan timeout,
+        CancellationToken cancellationToken) =>
+        RedisReplicas.CompareAsync(this, primary, topology, before, integrity, scope, timeout, cancellationToken);
 
     public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
         Task.FromResult<Func<CancellationToken, Task<Integrity.DbChecksum>>>(token => ChecksumAsync(member, scope, token));

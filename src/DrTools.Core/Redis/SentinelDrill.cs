@@ -170,7 +170,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
             primary.Display, newPrimary.Display, state,
-            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name, options),
+            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name, options,
+                plan.Before),
             cancellationToken);
         return result with
         {
@@ -191,7 +192,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
     }
 
     private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown,
-        FailoverOptions options)
+        FailoverOptions options, ClusterStatus planned)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -212,8 +213,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         /// <summary>No reference is taken before a Sentinel drill: its integrity is each replica against the final primary.</summary>
         public Task<Integrity.ChecksumComparison?> WithReplicasAsync(Integrity.ChecksumComparison? integrity, ClusterStatus topology,
             CancellationToken cancellationToken) => options.CheckIntegrity
-            ? cluster.CompareReplicasAsync(newPrimary.Name, topology, integrity, options.IntegrityTables, options.PhaseTimeout,
-                cancellationToken)
+            ? cluster.CompareReplicasAsync(newPrimary.Name, topology, planned, integrity, options.IntegrityTables,
+                options.PhaseTimeout, cancellationToken)
             : Task.FromResult(integrity);
     }
 }
