@@ -28,7 +28,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         else if (replicas.Count == 0)
         {
-            throw new DrToolsException($"{options.Mode} of {store.Name} refused: no replica is replicating to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            var none = status.Standbys.Any(s => s.Divergence is not null) ? "no replica that is not diverged" : "no replica";
+            throw new DrToolsException($"{options.Mode} of {store.Name} refused: {none} is replicating to promote ({status.Verdict}). "
+                + "Nothing was changed.", DrErrorKind.InvalidOperation);
         }
         else if (options.Mode == FailoverMode.Switchover)
         {
