@@ -142,7 +142,11 @@ public sealed class RedisReplicaDivergenceTests
         await WriteOnReplicaAsync(sandbox, "node2");
         var cluster = (RedisCluster)sandbox.Cluster;
 
-        var result = await DrillAsync(cluster.Recovery(RecoveredBy.Sentinel), Options(FailoverMode.Failover, null) with { Rejoin = true });
+        var drill = cluster.Recovery(RecoveredBy.Sentinel);
+        var options = Options(FailoverMode.Failover, null) with { Rejoin = true };
+        var plan = await drill.PlanAsync(options, CancellationToken.None);
+        Assert.Contains(plan.Steps, s => s.StartsWith("beware: node2", StringComparison.Ordinal) && s.Contains("user:errant"));
+        var result = await drill.RunAsync(plan, options, CancellationToken.None);
 
         Assert.Equal("FAIL", result.IntegrityResult);
         Assert.False(result.Met);

@@ -34,6 +34,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary" : $"leave {primary.Display} down (no rejoin requested)",
             "measure write unavailability, read reconnection and lost acknowledged writes from the probes; read the topology",
         };
+        // The Sentinels choose whom to promote: DrTools can only say which replica would spread writes the primary never had.
+        steps.InsertRange(2, status.Standbys.Where(s => s.Divergence is not null)
+            .Select(s => $"beware: {s.Display} is {s.Divergence}; the Sentinels may promote it, and the integrity will fail"));
         return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps, status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
     }
 
