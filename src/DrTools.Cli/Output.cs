@@ -88,6 +88,7 @@ public static class Output
         {
             Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");
         }
+        foreach (var check in status.Checks) Console.WriteLine($"checked: {check}");
         if (status.HaManager is { } manager)
         {
             Console.WriteLine(manager);

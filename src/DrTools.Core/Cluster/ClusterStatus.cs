@@ -52,6 +52,12 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     /// <summary>The store: postgresql, mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 
+    /// <summary>
+    /// What was checked beyond roles and positions, or left unchecked and why, one line each (Redis: whether the replicas'
+    /// data was compared with the primary's).
+    /// </summary>
+    public IReadOnlyList<string> Checks { get; init; } = [];
+
     /// <summary>What the cluster's HA manager (Patroni …) says, when it has one; its disagreements are among the problems.</summary>
     public HaManagerStatus? HaManager { get; init; }
 

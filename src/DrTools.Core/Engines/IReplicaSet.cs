@@ -143,6 +143,16 @@ public interface IReplicaSet : IDrillTarget
     bool ReplicaWritesUnseen => false;
 
     /// <summary>
+    /// At a drill's end, once <paramref name="topology"/> was read: <paramref name="integrity"/> with every replica compared
+    /// with <paramref name="primary"/>, where a replica can hold data its primary lacks that no position shows
+    /// (<see cref="ReplicaWritesUnseen"/>); a replica that differs, or was diverged in <paramref name="before"/>, fails it.
+    /// Where none can, it is returned as it is.
+    /// </summary>
+    Task<ChecksumComparison?> CompareReplicasAsync(string primary, ClusterStatus topology, ClusterStatus before,
+        ChecksumComparison? integrity, IReadOnlyList<string>? scope, TimeSpan timeout, CancellationToken cancellationToken) =>
+        Task.FromResult(integrity);
+
+    /// <summary>
     /// Why no commit <paramref name="primary"/> acknowledged can be missing from its most advanced replica (every commit
     /// waited for a replica's acknowledgement), read just before an unplanned fault; null when a commit can be
     /// acknowledged before any replica has it.

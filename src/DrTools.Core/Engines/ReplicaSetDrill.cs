@@ -28,7 +28,9 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         else if (replicas.Count == 0)
         {
-            throw new DrToolsException($"{options.Mode} of {store.Name} refused: no replica is replicating to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            var none = status.Standbys.Any(s => s.Divergence is not null) ? "no replica that is not diverged" : "no replica";
+            throw new DrToolsException($"{options.Mode} of {store.Name} refused: {none} is replicating to promote ({status.Verdict}). "
+                + "Nothing was changed.", DrErrorKind.InvalidOperation);
         }
         else if (options.Mode == FailoverMode.Switchover)
         {
@@ -255,7 +257,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
         var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
-        var readback = new Readback(store, candidate, finalPrimary, before, options)
+        var readback = new Readback(store, candidate, finalPrimary, before, options, plan.Before)
         {
             LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
         };
@@ -431,7 +433,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 
-    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options)
+    private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options,
+        ClusterStatus planned)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -449,5 +452,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         public string? LeftDown { get; init; }
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => store.GetStatusAsync(cancellationToken);
+
+        public Task<ChecksumComparison?> WithReplicasAsync(ChecksumComparison? integrity, ClusterStatus topology,
+            CancellationToken cancellationToken) => options.CheckIntegrity
+            ? store.CompareReplicasAsync(newPrimary, topology, planned, integrity, options.IntegrityTables, options.PhaseTimeout,
+                cancellationToken)
+            : Task.FromResult(integrity);
     }
 }

@@ -34,6 +34,12 @@ internal interface IDrillReadback
     /// was primary are then split-brain writes.
     /// </summary>
     FinalPrimary? FinalPrimary => null;
+    /// <summary>
+    /// The integrity comparison once <paramref name="topology"/> was read, with what the store compares then (Redis: each
+    /// replica with the final primary); as it is where the store compares nothing more.
+    /// </summary>
+    Task<ChecksumComparison?> WithReplicasAsync(ChecksumComparison? integrity, Cluster.ClusterStatus topology,
+        CancellationToken cancellationToken) => Task.FromResult(integrity);
 }
 
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
@@ -92,6 +98,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             : (await readback.TopologyAsync(cancellationToken), []);
         // Reading it waits out the connect timeout of a member that does not answer (a frozen one): the timeline says so.
         timeline.Mark("topology read", topology.Verdict);
+        integrity = await readback.WithReplicasAsync(integrity, topology, cancellationToken);
         var figures = FromCheck(check, writes, reads, options, start);
         var unavailability = figures.WriteUnavailability;
         if (final is not null)

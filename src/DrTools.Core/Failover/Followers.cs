@@ -65,9 +65,11 @@ internal static class Followers
             // A member down that the drill did not leave down is coming back (a rejoin), and with every member up the
             // cluster's own verdict is awaited too (a slot becoming active).
             var down = status.Members.Where(m => m.Role == MemberRole.Unreachable).ToList();
+            // A member diverged now (Redis: keys its primary lacks) stays so however long the drill waits.
             return status.Healthy
                 || (lagging.Count > 0 && lagging.All(NeverFollows))
-                || (lagging.Count == 0 && down.Count > 0 && down.All(m => m.Name == leftDown));
+                || (lagging.Count == 0 && down.All(m => m.Name == leftDown)
+                    && (down.Count > 0 || status.Members.Any(m => m.Divergence is not null)));
         }, timeout, Interval, cancellationToken);
         var lines = lagging.Select(l => divergedBefore.FirstOrDefault(d => d.Name == l.Member.Name) is { } diverged
                 ? $"{l.Line}; it was {diverged.Divergence} before the drill"

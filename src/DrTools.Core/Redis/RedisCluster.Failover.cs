@@ -119,6 +119,11 @@ public sealed partial class RedisCluster
     /// <summary>A replica made writable (replica-read-only no) keeps its own writes out of its offset and its replicas.</summary>
     public bool ReplicaWritesUnseen => true;
 
+    public Task<Integrity.ChecksumComparison?> CompareReplicasAsync(string primary, Cluster.ClusterStatus topology,
+        Cluster.ClusterStatus before, Integrity.ChecksumComparison? integrity, IReadOnlyList<string>? scope, TimeSpan timeout,
+        CancellationToken cancellationToken) =>
+        RedisReplicas.CompareAsync(this, primary, topology, before, integrity, scope, timeout, cancellationToken);
+
     public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
         Task.FromResult<Func<CancellationToken, Task<Integrity.DbChecksum>>>(token => ChecksumAsync(member, scope, token));
 }

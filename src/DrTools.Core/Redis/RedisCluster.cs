@@ -105,7 +105,34 @@ public sealed partial class RedisCluster : IReplicaSet
                 SyncState = o.IsPrimary ? null : "async",
                 LagSeconds = !o.IsPrimary && double.TryParse(o.Field("master_last_io_seconds_ago"), CultureInfo.InvariantCulture, out var quiet) && quiet >= 0 ? quiet : null,
             }).ToList();
-        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
+        var checks = new List<string>();
+        if (primary is not null) members = await DivergedAsync(primary, observed, members, problems, checks, cancellationToken);
+        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine, Checks = checks };
+    }
+
+    /// <summary>
+    /// The members with each replica whose data differs from the primary's marked diverged (a write of its own that no
+    /// offset shows), when that is cheap to know; <paramref name="checks"/> says what was compared.
+    /// </summary>
+    private static async Task<List<MemberStatus>> DivergedAsync(Observed primary, IReadOnlyList<Observed> observed,
+        List<MemberStatus> members, List<string> problems, List<string> checks, CancellationToken cancellationToken)
+    {
+        var replicas = observed.Where(o => o.Error is null && !o.IsPrimary && o.Field("master_link_status") == "up")
+            .Select(o => (o.Member, o.Offset)).ToList();
+        if (replicas.Count == 0) return members;
+        try
+        {
+            var (diverged, note) = await RedisReplicas.StatusAsync(primary.Member, primary.Offset, replicas, cancellationToken);
+            checks.Add(note);
+            foreach (var (name, why) in diverged) problems.Add($"{members.First(m => m.Name == name).Display} is {why}");
+            return members.Select(m => diverged.TryGetValue(m.Name, out var why) ? m with { Divergence = why } : m).ToList();
+        }
+        catch (Exception e) when (e is DrToolsException or RedisErrorException or IOException && !cancellationToken.IsCancellationRequested)
+        {
+            // A member that went away mid-read is the next status's to report; this one says the data was not compared.
+            checks.Add($"the replicas' data was not compared with the primary's: {e.Message}");
+            return members;
+        }
     }
 
     public async Task<ReplicaPosition> AppliedPositionAsync(string member, CancellationToken cancellationToken)

@@ -34,6 +34,9 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary" : $"leave {primary.Display} down (no rejoin requested)",
             "measure write unavailability, read reconnection and lost acknowledged writes from the probes; read the topology",
         };
+        // The Sentinels choose whom to promote: DrTools can only say which replica would spread writes the primary never had.
+        steps.InsertRange(2, status.Standbys.Where(s => s.Divergence is not null)
+            .Select(s => $"beware: {s.Display} is {s.Divergence}; the Sentinels may promote it, and the integrity will fail"));
         return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps, status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
     }
 
@@ -170,7 +173,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
             primary.Display, newPrimary.Display, state,
-            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name),
+            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name, options,
+                plan.Before),
             cancellationToken);
         return result with
         {
@@ -190,7 +194,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         };
     }
 
-    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown)
+    private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown,
+        FailoverOptions options, ClusterStatus planned)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -207,5 +212,12 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         public string? LeftDown => leftDown;
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
+
+        /// <summary>No reference is taken before a Sentinel drill: its integrity is each replica against the final primary.</summary>
+        public Task<Integrity.ChecksumComparison?> WithReplicasAsync(Integrity.ChecksumComparison? integrity, ClusterStatus topology,
+            CancellationToken cancellationToken) => options.CheckIntegrity
+            ? cluster.CompareReplicasAsync(newPrimary.Name, topology, planned, integrity, options.IntegrityTables,
+                options.PhaseTimeout, cancellationToken)
+            : Task.FromResult(integrity);
     }
 }
