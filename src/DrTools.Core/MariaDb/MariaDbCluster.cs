@@ -26,6 +26,13 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public string Engine => StoreEngines.MariaDb;
     public bool AllowDrill { get; }
     public IReadOnlyList<MariaDbMember> Members { get; }
+
+    /// <summary>
+    /// The members as the probes reach them: a sandbox's application account, which read_only stops; else
+    /// <see cref="Members"/> (an account with READ ONLY ADMIN writes through read_only, so a fence then relies on the
+    /// global read lock alone).
+    /// </summary>
+    public IReadOnlyList<MariaDbMember> ProbeMembers { get => field ?? Members; init; }
     IReadOnlyList<IStoreMember> IDrillTarget.Members => Members;
     public string PositionKind => "GTID position";
     public string LagUnit => "GTID transactions";
