@@ -21,6 +21,10 @@ public sealed class EngineCliTests
         Assert.Equal("mariadb", sandbox.GetProperty("engine").GetString());
         var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, id, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;
         var port = sandbox.GetProperty("members")[0].GetProperty("port").GetInt32();
+        // Applications connect as the account read_only stops; the output names both accounts, never the password.
+        Assert.Equal("app", sandbox.GetProperty("applicationUser").GetString());
+        Assert.Equal("drtools", sandbox.GetProperty("adminUser").GetString());
+        Assert.DoesNotContain(password, up.All);
 
         var status = await Drtools.RunAsync("status", "--sandbox", id, "--root", root.Path);
         Assert.True(status.ExitCode == 0, status.All);
