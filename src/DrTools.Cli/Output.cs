@@ -94,6 +94,7 @@ public static class Output
                 _ => "",
             },
         }));
+        foreach (var warning in status.Warnings) Console.WriteLine($"warning: {warning}");
         foreach (var slot in status.Slots)
         {
             Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");

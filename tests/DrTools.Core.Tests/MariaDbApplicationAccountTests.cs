@@ -66,7 +66,15 @@ public sealed class MariaDbApplicationAccountTests
             }
             await MariaDbSql.ScalarAsync(sandbox, "node1", "set global read_only = 0; set global read_only = 1; select 1");
             Assert.Equal(1, await MariaDbSql.ScalarAsync(sandbox, "node1", "select count(*) from shop.t"));
-            Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
+            var status = await cluster.GetStatusAsync(CancellationToken.None);
+            Assert.True(status.Healthy, status.Verdict);
+            Assert.Empty(status.Warnings); // its probes write as the application account
+
+            // Given by connection strings with the admin account, whose writes read_only does not stop: status says so.
+            var byAdmin = MariaDbCluster.FromConnectionStrings(sandbox.Members.Select(m => MariaDbEngine.ConnectionString(sandbox, m)).ToList());
+            var warned = await byAdmin.GetStatusAsync(CancellationToken.None);
+            Assert.Equal(2, warned.Warnings.Count);
+            Assert.All(warned.Warnings, w => Assert.Contains($"the account '{Sandbox.UserName}', which the probes write as, has READ_ONLY ADMIN", w));
         }
         root.AssertNothingLeft();
     }
