@@ -30,6 +30,11 @@ public sealed class EngineCliTests
         Assert.True(status.ExitCode == 0, status.All);
         Assert.Contains($"sandbox {id} (mariadb): healthy: primary node0", status.StandardOutput);
         Assert.Contains("GTID", status.StandardOutput);
+        // Given by connection string with the admin account, which writes through read_only: status warns, password unshown.
+        var byAdmin = await Drtools.RunAsync("status", "--engine", "mariadb", "--member", $"Server=127.0.0.1;Port={port};User ID=drtools;Password={password}");
+        Assert.True(byAdmin.ExitCode == 0, byAdmin.All);
+        Assert.Contains($"warning: 127.0.0.1:{port}: the account 'drtools', which the probes write as, has READ_ONLY ADMIN", byAdmin.StandardOutput);
+        Assert.DoesNotContain(password, byAdmin.All);
 
         var failover = await Drtools.RunAsync("failover", "--sandbox", id, "--root", root.Path, "--mode", "failover", "--rejoin", "--rpo", "0s", "--json");
         Assert.True(failover.ExitCode == 0, failover.All);
