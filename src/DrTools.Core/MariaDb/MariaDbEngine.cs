@@ -27,11 +27,15 @@ public sealed class MariaDbEngine : IStoreEngine
     private const string ApplicationPrivileges = "select, insert, update, delete, create, drop, index, alter, create temporary tables, "
         + "lock tables, execute, create view, show view, create routine, alter routine, trigger, event";
 
-    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new MariaDbCluster($"sandbox {sandbox.Id}",
-        Members(sandbox, Sandbox.UserName, connectTimeout), allowDrill: true, new Processes(sandbox))
+    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null)
     {
-        ProbeMembers = Members(sandbox, ApplicationUser, connectTimeout),
-    };
+        var admin = Members(sandbox, Sandbox.UserName, connectTimeout);
+        return new MariaDbCluster($"sandbox {sandbox.Id}", admin, allowDrill: true, new Processes(sandbox))
+        {
+            // A sandbox made before it had an application account: its probes write as the admin, as they did then.
+            ProbeMembers = sandbox.ApplicationUser is { } application ? Members(sandbox, application, connectTimeout) : admin,
+        };
+    }
 
     private static List<MariaDbMember> Members(Sandbox sandbox, string user, TimeSpan? connectTimeout) =>
         sandbox.Members
