@@ -20,7 +20,12 @@ public static class Output
 
     public static void Json(object value) => Console.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
 
-    public static object Describe(Sandbox sandbox) => new { sandbox.Id, sandbox.Engine, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.Monitoring, sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.Members, sandbox.Patroni, sandbox.Sentinels };
+    public static object Describe(Sandbox sandbox) => new
+    {
+        sandbox.Id, sandbox.Engine, sandbox.Directory, sandbox.Topology, sandbox.Synchronous, sandbox.FaultProxy, sandbox.Monitoring,
+        sandbox.CreatedAt, sandbox.ArchiveDirectory, sandbox.AdminUser, sandbox.ApplicationUser, sandbox.Members, sandbox.Patroni,
+        sandbox.Sentinels,
+    };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
     public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
@@ -39,6 +44,11 @@ public static class Output
     {
         Console.WriteLine($"{sandbox.Engine} sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
         Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.ClientPort}{(m.ProxyPort is null ? "" : $" (fault proxy to {m.Port})")}", m.DataDirectory }));
+        if (sandbox.ApplicationUser is { } application)
+        {
+            Console.WriteLine($"Accounts (the password is in sandbox.json): applications connect as '{application}'@'127.0.0.1', which "
+                + $"read_only stops; '{sandbox.AdminUser}'@'127.0.0.1' is DrTools' admin account and writes through read_only");
+        }
         if (sandbox.Patroni is { } patroni)
         {
             Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
@@ -84,6 +94,7 @@ public static class Output
                 _ => "",
             },
         }));
+        foreach (var warning in status.Warnings) Console.WriteLine($"warning: {warning}");
         foreach (var slot in status.Slots)
         {
             Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");

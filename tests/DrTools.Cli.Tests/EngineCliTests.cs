@@ -21,11 +21,20 @@ public sealed class EngineCliTests
         Assert.Equal("mariadb", sandbox.GetProperty("engine").GetString());
         var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, id, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;
         var port = sandbox.GetProperty("members")[0].GetProperty("port").GetInt32();
+        // Applications connect as the account read_only stops; the output names both accounts, never the password.
+        Assert.Equal("app", sandbox.GetProperty("applicationUser").GetString());
+        Assert.Equal("drtools", sandbox.GetProperty("adminUser").GetString());
+        Assert.DoesNotContain(password, up.All);
 
         var status = await Drtools.RunAsync("status", "--sandbox", id, "--root", root.Path);
         Assert.True(status.ExitCode == 0, status.All);
         Assert.Contains($"sandbox {id} (mariadb): healthy: primary node0", status.StandardOutput);
         Assert.Contains("GTID", status.StandardOutput);
+        // Given by connection string with the admin account, which writes through read_only: status warns, password unshown.
+        var byAdmin = await Drtools.RunAsync("status", "--engine", "mariadb", "--member", $"Server=127.0.0.1;Port={port};User ID=drtools;Password={password}");
+        Assert.True(byAdmin.ExitCode == 0, byAdmin.All);
+        Assert.Contains($"warning: 127.0.0.1:{port}: the account 'drtools', which the probes write as, has READ_ONLY ADMIN", byAdmin.StandardOutput);
+        Assert.DoesNotContain(password, byAdmin.All);
 
         var failover = await Drtools.RunAsync("failover", "--sandbox", id, "--root", root.Path, "--mode", "failover", "--rejoin", "--rpo", "0s", "--json");
         Assert.True(failover.ExitCode == 0, failover.All);

@@ -29,6 +29,9 @@ Describe 'A MariaDB sandbox through the DrTools cmdlets' {
         $status.Engine | Should -Be 'mariadb'
         ($status.Members | Where-Object Role -eq 'Standby').WalReceiverStatus | Should -Be @('IO Yes, SQL Yes', 'IO Yes, SQL Yes')
         (Get-DrSandbox -Path $Root | Where-Object Id -eq $MariaDb.Id).Engine | Should -Be 'mariadb'
+        # Applications connect as the account read_only stops; DrTools administers as its own.
+        $MariaDb.ApplicationUser | Should -Be 'app'
+        $MariaDb.AdminUser | Should -Be 'drtools'
     }
 
     It 'measures lag in GTID transactions and by heartbeat' {

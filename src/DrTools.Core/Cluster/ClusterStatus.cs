@@ -49,6 +49,9 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
 {
     public bool Healthy => Problems.Count == 0;
 
+    /// <summary>What leaves the cluster healthy but bears on a drill's figures (an account read_only does not stop).</summary>
+    public IReadOnlyList<string> Warnings { get; init; } = [];
+
     /// <summary>The store: postgresql, mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 

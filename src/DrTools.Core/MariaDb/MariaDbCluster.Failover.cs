@@ -58,12 +58,19 @@ public sealed partial class MariaDbCluster
     /// </summary>
     public async Task<ReplicaPosition> FenceAsync(string primary, CancellationToken cancellationToken)
     {
-        var member = Member(primary);
+        var (connection, position) = await FenceMemberAsync(Member(primary), cancellationToken);
+        _fences[primary] = connection;
+        return Gtid.Position(position);
+    }
+
+    /// <summary>The fence of <see cref="FenceAsync"/>, held while the connection is open, and the binlog position under it.</summary>
+    private static async Task<(MySqlConnection Fence, string? BinlogPosition)> FenceMemberAsync(MariaDbMember member,
+        CancellationToken cancellationToken)
+    {
         var connection = await member.OpenAsync(cancellationToken);
         try
         {
             await member.ExecuteAsync(connection, "set global read_only = 1; flush tables with read lock", cancellationToken);
-            _fences[primary] = connection;
             foreach (var row in await member.RowsAsync(connection,
                 "select id from information_schema.processlist where id <> connection_id() and user not in ('system user', 'event_scheduler') and command not in ('Binlog Dump', 'Daemon')", cancellationToken))
             {
@@ -76,16 +83,18 @@ public sealed partial class MariaDbCluster
                     // gone by itself meanwhile
                 }
             }
-            var rows = await member.RowsAsync(connection, "select @@gtid_binlog_pos as pos", cancellationToken);
-            return Gtid.Position(rows[0]["pos"] as string);
+            return (connection, await BinlogPositionAsync(member, connection, cancellationToken));
         }
         catch
         {
-            _fences.TryRemove(primary, out _);
             await connection.DisposeAsync();
             throw;
         }
     }
+
+    private static async Task<string?> BinlogPositionAsync(MariaDbMember member, MySqlConnection connection,
+        CancellationToken cancellationToken) =>
+        (await member.RowsAsync(connection, "select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string;
 
     public async Task UnfenceAsync(string primary, CancellationToken cancellationToken)
     {
@@ -137,31 +146,56 @@ public sealed partial class MariaDbCluster
     /// <param name="fromOwnBinlog">For a former primary: it continues from its own binlog's position, not a replica position it may never have had.</param>
     internal static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog, CancellationToken cancellationToken)
     {
-        var setPosition = fromOwnBinlog ? "set global gtid_slave_pos = @@gtid_binlog_pos; " : "";
+        // current_pos, not gtid_slave_pos set from @@gtid_binlog_pos: setting gtid_slave_pos waits for a fence's global read lock.
+        var from = fromOwnBinlog ? "current_pos" : "slave_pos";
         await replica.ExecuteAsync(
-            $"stop slave; set global read_only = 1; set global rpl_semi_sync_master_enabled = 0; {setPosition}change master to master_host = @host, master_port = @port, master_user = @user, master_password = @password, master_use_gtid = slave_pos, master_connect_retry = 1; start slave",
+            "stop slave; set global read_only = 1; set global rpl_semi_sync_master_enabled = 0; change master to master_host = @host, "
+            + $"master_port = @port, master_user = @user, master_password = @password, master_use_gtid = {from}, master_connect_retry = 1; "
+            + "start slave",
             cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password", primary.Password));
     }
 
+    /// <summary>
+    /// The old primary rejoins fenced: a switchover's fence, or one taken as soon as a killed old primary is started again,
+    /// holds from before its position is read until it replicates, so no client's write lands in between and is discarded
+    /// uncounted.
+    /// </summary>
     public async Task<RejoinOutcome> RejoinAsync(string oldPrimary, string newPrimary, CancellationToken cancellationToken)
     {
         var old = Member(oldPrimary);
-        if (_fences.TryRemove(oldPrimary, out var fence)) await fence.DisposeAsync();
-        else if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
-        // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
-        var own = (await old.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"] as string;
-        if (!_promotedAt.TryGetValue(newPrimary, out var promoted))
+        if (!_fences.TryRemove(oldPrimary, out var fence))
         {
-            await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
+            if (_processes is not null && _processes.Pid(oldPrimary) is null) await _processes.StartAsync(oldPrimary, cancellationToken);
+            (fence, _) = await FenceMemberAsync(old, cancellationToken);
+        }
+        try
+        {
+            var own = await BinlogPositionAsync(old, fence, cancellationToken);
+            return await RejoinFencedAsync(old, Member(newPrimary), own, cancellationToken);
+        }
+        finally
+        {
+            await fence.DisposeAsync(); // releases the read lock; read_only stays
+        }
+    }
+
+    /// <param name="own">The old primary's binlog position, read under the fence.</param>
+    private async Task<RejoinOutcome> RejoinFencedAsync(MariaDbMember old, MariaDbMember newPrimary, string? own,
+        CancellationToken cancellationToken)
+    {
+        if (!_promotedAt.TryGetValue(newPrimary.Name, out var promoted))
+        {
+            await ReplicateFromAsync(old, newPrimary, fromOwnBinlog: true, cancellationToken);
             return new(true, "replicates from the new primary by GTID")
             {
                 Discarded = Failover.DiscardedTransactions.Unknown(
-                    $"{newPrimary} was not promoted by this drill: where it took over is not known"),
+                    $"{newPrimary.Name} was not promoted by this drill: where it took over is not known"),
             };
         }
+        // Writes the old primary took that never reached the new one: rejoining would fork history (GTID strict mode stops it).
         var discarded = new Failover.DiscardedTransactions(Gtid.Behind(own, promoted),
             $"GTID positions: what the old primary's binlog at {Gtid.Position(own)} holds beyond the new primary's applied position "
-            + $"when it took over, {Gtid.Position(promoted)}, counted per GTID domain, read before the rejoin");
+            + $"when it took over, {Gtid.Position(promoted)}, counted per GTID domain, read under a fence before the rejoin");
         if (Forked(promoted, own) is { } diverged)
         {
             if (_processes is not IMariaDbProcesses rebuilder)
@@ -169,14 +203,14 @@ public sealed partial class MariaDbCluster
                 await old.ExecuteAsync("set global read_only = 1", cancellationToken);
                 return new(false, $"{diverged}; rebuild it from the new primary (left read-only)") { Discarded = discarded };
             }
-            var copy = await rebuilder.RebuildAsync(oldPrimary, Member(newPrimary), cancellationToken);
+            var copy = await rebuilder.RebuildAsync(old.Name, newPrimary, cancellationToken);
             return new(true, $"{diverged}: rebuilt from the new primary with mariadb-backup, those transactions discarded")
             {
                 Copy = copy,
                 Discarded = discarded,
             };
         }
-        await ReplicateFromAsync(old, Member(newPrimary), fromOwnBinlog: true, cancellationToken);
+        await ReplicateFromAsync(old, newPrimary, fromOwnBinlog: true, cancellationToken);
         return new(true, "replicates from the new primary by GTID") { Discarded = discarded };
     }
 
@@ -215,7 +249,8 @@ public sealed partial class MariaDbCluster
         }, cancellationToken);
     }
 
-    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new MariaDbProbeConnector(Members, kind, options.AttemptTimeout);
+    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) =>
+        new MariaDbProbeConnector(ProbeMembers, kind, options.AttemptTimeout);
 
     public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) => MariaDbChecksum.TakeAsync(Member(member), scope, cancellationToken);
 

@@ -26,6 +26,13 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public string Engine => StoreEngines.MariaDb;
     public bool AllowDrill { get; }
     public IReadOnlyList<MariaDbMember> Members { get; }
+
+    /// <summary>
+    /// The members as the probes reach them: a sandbox's application account, which read_only stops; else
+    /// <see cref="Members"/> (an account with READ ONLY ADMIN writes through read_only, so a fence then relies on the
+    /// global read lock alone).
+    /// </summary>
+    public IReadOnlyList<MariaDbMember> ProbeMembers { get => field ?? Members; init; }
     IReadOnlyList<IStoreMember> IDrillTarget.Members => Members;
     public string PositionKind => "GTID position";
     public string LagUnit => "GTID transactions";
@@ -56,6 +63,11 @@ public sealed partial class MariaDbCluster : IReplicaSet
         public string? Upstream => Replica is null ? null : $"{Text("Master_Host")}:{Text("Master_Port")}";
     }
 
+    /// <summary>1 when the session's account has READ_ONLY ADMIN (granted directly), which writes through read_only.</summary>
+    private const string ReadOnlyAdminQuery = "select count(*) from information_schema.user_privileges "
+        + "where privilege_type = 'READ_ONLY ADMIN' and grantee = concat('''', substring_index(current_user(), '@', 1), '''@''', "
+        + "substring_index(current_user(), '@', -1), '''')";
+
     private static async Task<Observed> ObserveAsync(MariaDbMember member, CancellationToken cancellationToken)
     {
         try
@@ -64,7 +76,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
             var variables = (await member.RowsAsync(connection,
                 "select @@version as version, @@read_only as read_only, @@gtid_binlog_pos as gtid_binlog_pos, @@gtid_current_pos as gtid_current_pos, @@gtid_slave_pos as gtid_slave_pos, " +
                 "@@gtid_binlog_state as gtid_binlog_state, " +
-                "@@rpl_semi_sync_master_enabled as semi_sync_master, @@rpl_semi_sync_slave_enabled as semi_sync_slave, @@server_id as server_id", cancellationToken))[0];
+                "@@rpl_semi_sync_master_enabled as semi_sync_master, @@rpl_semi_sync_slave_enabled as semi_sync_slave, " +
+                $"@@server_id as server_id, ({ReadOnlyAdminQuery}) as read_only_admin", cancellationToken))[0];
             var replica = (await member.RowsAsync(connection, "show slave status", cancellationToken)).FirstOrDefault();
             return new Observed(member, variables, replica, null);
         }
@@ -122,8 +135,21 @@ public sealed partial class MariaDbCluster : IReplicaSet
                 members[index] = members[index] with { Divergence = divergence };
             }
         }
-        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine };
+        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems)
+        {
+            Engine = Engine, Warnings = ProbeAccountWarnings(observed),
+        };
     }
+
+    /// <summary>
+    /// The members whose account, which the probes write as, has READ_ONLY ADMIN: read_only does not stop it, so the
+    /// probes would write to a member an application could not (a sandbox's probes use its application account).
+    /// </summary>
+    private List<string> ProbeAccountWarnings(IEnumerable<Observed> observed) => ReferenceEquals(ProbeMembers, Members)
+        ? observed.Where(o => o.Variable("read_only_admin") is "1").Select(o => $"{o.Member.Display}: the account '{o.Member.UserName}', "
+            + "which the probes write as, has READ_ONLY ADMIN: read_only does not stop its writes as it stops an application's "
+            + "(docs/engines.md)").ToList()
+        : [];
 
     /// <summary>
     /// Why a replica does not replicate, from its own SHOW SLAVE STATUS; halted when a thread ended (MariaDB restarts

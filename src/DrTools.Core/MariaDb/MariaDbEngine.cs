@@ -17,20 +17,40 @@ public sealed class MariaDbEngine : IStoreEngine
     public string Name => StoreEngines.MariaDb;
     public string DisplayName => "MariaDB";
 
-    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new MariaDbCluster($"sandbox {sandbox.Id}",
-        sandbox.Members.Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m), 0, name: m.Name, connectTimeout: connectTimeout))
-            .ToList(),
-        allowDrill: true, new Processes(sandbox));
+    /// <summary>
+    /// A sandbox's account for applications: every privilege an application needs on every database, none that ignores
+    /// read_only (READ ONLY ADMIN, SUPER), so a read-only member refuses its writes. DrTools' probes write as it.
+    /// </summary>
+    public const string ApplicationUser = "app";
+
+    /// <summary>What <see cref="ApplicationUser"/> may do: an application's DML and DDL, never an administrator's.</summary>
+    private const string ApplicationPrivileges = "select, insert, update, delete, create, drop, index, alter, create temporary tables, "
+        + "lock tables, execute, create view, show view, create routine, alter routine, trigger, event";
+
+    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null)
+    {
+        var admin = Members(sandbox, Sandbox.UserName, connectTimeout);
+        return new MariaDbCluster($"sandbox {sandbox.Id}", admin, allowDrill: true, new Processes(sandbox))
+        {
+            // A sandbox made before it had an application account: its probes write as the admin, as they did then.
+            ProbeMembers = sandbox.ApplicationUser is { } application ? Members(sandbox, application, connectTimeout) : admin,
+        };
+    }
+
+    private static List<MariaDbMember> Members(Sandbox sandbox, string user, TimeSpan? connectTimeout) =>
+        sandbox.Members
+            .Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m, user), 0, name: m.Name, connectTimeout: connectTimeout)).ToList();
 
     public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         MariaDbCluster.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
 
     /// <summary>A member's connection string; it carries the sandbox password, so never print it.</summary>
-    public static string ConnectionString(Sandbox sandbox, SandboxMember member) => new MySqlConnectionStringBuilder
+    public static string ConnectionString(Sandbox sandbox, SandboxMember member, string user = Sandbox.UserName) =>
+        new MySqlConnectionStringBuilder
     {
         Server = "127.0.0.1",
         Port = (uint)member.Port,
-        UserID = Sandbox.UserName,
+        UserID = user,
         Password = sandbox.Password,
     }.ConnectionString;
 
@@ -114,10 +134,12 @@ public sealed class MariaDbEngine : IStoreEngine
         // A physical copy starts without its grants checked (its users and their passwords are the source's): on a root
         // session through the socket the grants are read, checked from then on, and DrTools' user takes the instance's password.
         var flush = dataDirectory is null ? "" : "flush privileges; ";
-        // The admin user exists on every member before replication starts, outside the binlog: replicas never replay it.
+        // The users exist on every member before replication starts, outside the binlog: replicas never replay them.
         await AsRootAsync(sandbox, member, $"{flush}set sql_log_bin = 0; "
             + $"create or replace user '{Sandbox.UserName}'@'127.0.0.1' identified by @password; "
-            + $"grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; set sql_log_bin = 1",
+            + $"grant all privileges on *.* to '{Sandbox.UserName}'@'127.0.0.1' with grant option; "
+            + $"create or replace user '{ApplicationUser}'@'127.0.0.1' identified by @password; "
+            + $"grant {ApplicationPrivileges} on *.* to '{ApplicationUser}'@'127.0.0.1'; set sql_log_bin = 1",
             cancellationToken, ("@password", sandbox.Password));
         return member;
     }

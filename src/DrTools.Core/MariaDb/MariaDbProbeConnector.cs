@@ -10,7 +10,9 @@ namespace DrTools.Core.MariaDb;
 /// </summary>
 internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members, ProbeKind kind, TimeSpan attemptTimeout) : IProbeConnector
 {
-    public string Path => $"MySqlConnector to {string.Join(",", members.Select(m => m.Endpoint))}, the first member {(kind == ProbeKind.Write ? "with @@read_only = 0" : "that answers")}, a new connection after each failed attempt (connect timeout {DurationText.Format(PerMember)} per member)";
+    public string Path => $"MySqlConnector as user '{members[0].UserName}' to {string.Join(",", members.Select(m => m.Endpoint))}, "
+        + $"the first member {(kind == ProbeKind.Write ? "with @@read_only = 0" : "that answers")}, a new connection after each failed "
+        + $"attempt (connect timeout {DurationText.Format(PerMember)} per member)";
     public string? ClientSettingsNote => null;
     public string WriteStatement => $"inserts into {MariaDbCluster.Schema}.{Probe.Table}";
     public string ReadStatement => $"selects of the run's newest {Probe.ReadNewest} sequences";

@@ -90,6 +90,10 @@ public sealed partial class Sandbox : IAsyncDisposable
     public bool Synchronous => _manifest.Synchronous;
     public string ArchiveDirectory => _manifest.ArchiveDirectory;
     public IReadOnlyList<SandboxMember> Members => _manifest.Members;
+    /// <summary>DrTools' administrative account (a MariaDB one has READ ONLY ADMIN: read_only does not stop it).</summary>
+    public string AdminUser => _manifest.UserName;
+    /// <summary>The account an application connects as (same password), which read_only stops; null when there is none.</summary>
+    public string? ApplicationUser => _manifest.ApplicationUser;
     public PgBinaries Binaries { get; }
     public bool AllowDrill => true;
 
@@ -208,6 +212,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             OwnerStartTicks = owner?.StartTicks,
             Restored = restored,
             Engine = engine,
+            ApplicationUser = engine == Engines.StoreEngines.MariaDb ? MariaDb.MariaDbEngine.ApplicationUser : null,
         };
         OwnedFolder.Create(Path.GetFullPath(root), id, RootWhat, folder => manifest.Save(folder));
         return new Sandbox(manifest);

@@ -53,6 +53,8 @@ internal sealed record SandboxManifest(
     public long? WalDiskSize { get; init; }
     /// <summary>The store: null for PostgreSQL, else mariadb or redis.</summary>
     public string? Engine { get; init; }
+    /// <summary>The account for applications, which read_only stops (a MariaDB sandbox's); null when there is none but the admin's.</summary>
+    public string? ApplicationUser { get; init; }
     /// <summary>A Redis sandbox's Sentinels.</summary>
     public IReadOnlyList<SandboxMember>? Sentinels { get; init; }
     /// <summary>The monitoring stack of a sandbox created with one.</summary>
