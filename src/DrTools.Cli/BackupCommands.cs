@@ -10,11 +10,14 @@ namespace DrTools.Cli;
 /// <summary>drtools backup archive|create|list|verify|restore-point, and drtools restore.</summary>
 public static class BackupCommands
 {
-    private static Option<string> Repository() => new("--repository", "-r") { Description = "The backup repository folder (created by the first backup).", Required = true };
+    private static Option<string> Repository() => new("--repository",
+        "-r") { Description = "The backup repository folder (created by the first backup).", Required = true };
 
-    public static Command Create() => new("backup", "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint(), Check(), Expire() };
+    public static Command Create() => new("backup",
+        "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint(), Check(), Expire() };
 
-    private static Option<string?> Keep() => new("--keep") { Description = "Grandfather-father-son retention as DAILY,WEEKLY,MONTHLY counts, e.g. 30,12,12." };
+    private static Option<string?> Keep() =>
+        new("--keep") { Description = "Grandfather-father-son retention as DAILY,WEEKLY,MONTHLY counts, e.g. 30,12,12." };
 
     private static RetentionPolicy? ParseKeep(string? text)
     {
@@ -22,7 +25,8 @@ public static class BackupCommands
         var parts = text.Split(',');
         if (parts.Length != 3 || !parts.All(p => int.TryParse(p, NumberStyles.None, CultureInfo.InvariantCulture, out _)))
         {
-            throw new DrToolsException($"--keep: '{text}' is not DAILY,WEEKLY,MONTHLY (for example 30,12,12).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"--keep: '{text}' is not DAILY,WEEKLY,MONTHLY (for example 30,12,12).",
+                DrErrorKind.InvalidArgument);
         }
         var counts = parts.Select(p => int.Parse(p, CultureInfo.InvariantCulture)).ToArray();
         return new RetentionPolicy(counts[0], counts[1], counts[2]);
@@ -35,19 +39,23 @@ public static class BackupCommands
         var maxAge = CommonOptions.Duration("--max-age", "Most age the latest backup may have (e.g. 26h).", max: DurationText.MaxAge);
         var keep = Keep();
         var json = CommonOptions.Json();
-        var command = new Command("check", "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.") { repository, maxAge, keep, json };
+        var command = new Command("check",
+            "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.") { repository, maxAge, keep, json };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
-            var cluster = parse.GetValue(target.Sandbox) is null && (parse.GetValue(target.Members) ?? []).Length == 0 ? null : target.Resolve(parse);
-            var result = await BackupPolicy.CheckAsync(repo, cluster, new BackupPolicyOptions { MaxBackupAge = parse.GetValue(maxAge), Retention = ParseKeep(parse.GetValue(keep)) }, token);
+            var cluster = parse.GetValue(target.Sandbox) is null && (parse.GetValue(target.Members) ?? []).Length == 0 ? null
+                : target.Resolve(parse);
+            var result = await BackupPolicy.CheckAsync(repo, cluster, new BackupPolicyOptions { MaxBackupAge = parse.GetValue(maxAge),
+                Retention = ParseKeep(parse.GetValue(keep)) }, token);
             if (parse.GetValue(json)) Output.Json(result);
             else
             {
                 Console.WriteLine(result.Passed ? "backup policy: PASS" : $"backup policy: FAIL: {string.Join("; ", result.Problems)}");
                 if (result.LatestBackupAge is { } age) Console.WriteLine($"  {age.Name}: {age}");
-                if (result.Archiver is { } archiver) Console.WriteLine($"  archiver on {archiver.Member}: {archiver.ArchivedCount} archived, last {archiver.LastArchivedWal} at {archiver.LastArchivedTime:u}; {archiver.FailedCount} failed");
+                if (result.Archiver is { } archiver) Console.WriteLine($"  archiver on {archiver.Member}: {archiver.ArchivedCount} "
+                    + $"archived, last {archiver.LastArchivedWal} at {archiver.LastArchivedTime:u}; {archiver.FailedCount} failed");
                 foreach (var decision in result.Retention) Console.WriteLine($"  {decision.BackupId}: {decision.Reason}");
             }
             return result.Passed ? ExitCodes.Success : ExitCodes.NotMet;
@@ -61,7 +69,8 @@ public static class BackupCommands
         var keep = Keep();
         keep.Required = true;
         var whatIf = new Option<bool>("--what-if") { Description = "List what would be removed, remove nothing." };
-        var command = new Command("expire", "Remove the backups the retention policy expires, and the WAL no remaining backup needs.") { repository, keep, whatIf };
+        var command = new Command("expire",
+            "Remove the backups the retention policy expires, and the WAL no remaining backup needs.") { repository, keep, whatIf };
         command.SetAction(parse =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
@@ -84,7 +93,9 @@ public static class BackupCommands
     {
         var target = new TargetOptions();
         var repository = Repository();
-        var command = new Command("archive", "Point the cluster's archive_command at the repository (a sandbox, or members named with --allow-drill-on); for MariaDB, copy the primary's binlogs into it now.") { repository };
+        var command = new Command("archive",
+            "Point the cluster's archive_command at the repository (a sandbox, or members named with --allow-drill-on); for MariaDB, copy "
+            + "the primary's binlogs into it now.") { repository };
         target.AddTo(command, destructive: true);
         command.SetAction(async (parse, token) =>
         {
@@ -100,20 +111,29 @@ public static class BackupCommands
     {
         var target = new TargetOptions();
         var repository = Repository();
-        var compression = new Option<BackupCompression>("--compression") { Description = "gzip (server-side where the server supports it) or none.", DefaultValueFactory = _ => BackupCompression.Gzip };
-        var noReference = new Option<bool>("--no-reference") { Description = "Do not record the table checksums a verification compares against." };
-        var kind = new Option<string?>("--kind") { Description = "base (PostgreSQL's pg_basebackup), dump or physical (MariaDB: mariadb-dump, mariadb-backup), rdb or aof (Redis); default the engine's first." }
+        var compression = new Option<BackupCompression>("--compression") { Description = "gzip (server-side where the server supports it) "
+            + "or none.", DefaultValueFactory = _ => BackupCompression.Gzip };
+        var noReference = new Option<bool>("--no-reference") { Description = "Do not record the table checksums a verification compares "
+            + "against." };
+        var kind = new Option<string?>("--kind") { Description = "base (PostgreSQL's pg_basebackup), dump or physical (MariaDB: "
+            + "mariadb-dump, mariadb-backup), rdb or aof (Redis); default the engine's first." }
             .AcceptOnlyFromAmong([.. StoreEngines.BackupKinds]);
         var json = CommonOptions.Json();
-        var command = new Command("create", "Take a backup into the repository: PostgreSQL's base backup (manifest with SHA-256 checksums), MariaDB's dump or physical copy, Redis' RDB or AOF, each with its reference checksums.") { repository, compression, noReference, kind, json };
+        var command = new Command("create",
+            "Take a backup into the repository: PostgreSQL's base backup (manifest with SHA-256 checksums), MariaDB's dump or physical "
+            + "copy, Redis' RDB or AOF, each with its reference checksums.") { repository, compression, noReference, kind, json };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
-            var backup = await Core.Engines.Stores.BackupAsync(target.ResolveStore(parse), repo, parse.GetValue(kind), new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
+            var backup = await Core.Engines.Stores.BackupAsync(target.ResolveStore(parse), repo, parse.GetValue(kind),
+                new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
             if (parse.GetValue(json)) Output.Json(backup);
-            else if (backup.Engine is { } engine) Console.WriteLine($"{engine} {backup.Kind} backup {backup.Id} of {backup.Source} at {backup.EndLsn}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
-            else Console.WriteLine($"backup {backup.Id}: {backup.StartLsn}..{backup.EndLsn} on timeline {backup.Timeline}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
+            else if (backup.Engine is { } engine) Console.WriteLine($"{engine} {backup.Kind} backup {backup.Id} of {backup.Source} at "
+                + $"{backup.EndLsn}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: "
+                + $"{backup.ReferenceMethod}");
+            else Console.WriteLine($"backup {backup.Id}: {backup.StartLsn}..{backup.EndLsn} on timeline {backup.Timeline}, "
+                + $"{backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: {backup.ReferenceMethod}");
             return ExitCodes.Success;
         });
         return command;
@@ -123,7 +143,8 @@ public static class BackupCommands
     {
         var repository = Repository();
         var json = CommonOptions.Json();
-        var command = new Command("list", "The catalog: backups with age and size, restore points, and the recoverable window.") { repository, json };
+        var command = new Command("list",
+            "The catalog: backups with age and size, restore points, and the recoverable window.") { repository, json };
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
@@ -139,12 +160,14 @@ public static class BackupCommands
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
             {
-                b.Id, b.Engine ?? "postgresql", b.Kind ?? "base", DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture),
+                b.Id, b.Engine ?? "postgresql", b.Kind
+                    ?? "base", DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture),
                 b.Engine is null ? $"{b.StartLsn}..{b.EndLsn}" : b.EndLsn, b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
             }));
             foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
             foreach (var folder in repo.Uncatalogued) Console.WriteLine(BackupRepository.UncataloguedNote(repo.BackupDirectory(folder)));
-            Console.WriteLine(window is null ? (backups.Count == 0 ? "nothing recoverable: no backup" : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)") : $"recoverable: {window}");
+            Console.WriteLine(window is null ? (backups.Count == 0 ? "nothing recoverable: no backup"
+                : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)") : $"recoverable: {window}");
             return ExitCodes.Success;
         });
         return command;
@@ -154,10 +177,14 @@ public static class BackupCommands
     {
         var repository = Repository();
         var id = new Option<string?>("--id") { Description = "The backup to verify (default the latest)." };
-        var rto = CommonOptions.Duration("--rto", "Most time a restore to a verified instance may take (e.g. 10m).", max: DurationText.MaxAge);
-        var keep = new Option<bool>("--keep-instance") { Description = "Leave the restored instance running (drtools sandbox down removes it)." };
+        var rto = CommonOptions.Duration("--rto", "Most time a restore to a verified instance may take (e.g. 10m).",
+            max: DurationText.MaxAge);
+        var keep = new Option<bool>("--keep-instance") { Description = "Leave the restored instance running (drtools sandbox down removes "
+            + "it)." };
         var json = CommonOptions.Json();
-        var command = new Command("verify", "Restore a backup into a new isolated instance, pg_verifybackup, recover, pg_amcheck, compare checksums; PASS/FAIL, exit 1 on FAIL.") { repository, id, rto, keep, json };
+        var command = new Command("verify",
+            "Restore a backup into a new isolated instance, pg_verifybackup, recover, pg_amcheck, compare checksums; PASS/FAIL, exit 1 on "
+            + "FAIL.") { repository, id, rto, keep, json };
         command.SetAction(async (parse, token) =>
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
@@ -185,11 +212,13 @@ public static class BackupCommands
         var target = new TargetOptions();
         var repository = Repository();
         var name = new Option<string>("--name") { Description = "The restore point's name (unique in the catalog).", Required = true };
-        var command = new Command("restore-point", "Create a named restore point on the primary and record it in the catalog.") { repository, name };
+        var command = new Command("restore-point",
+            "Create a named restore point on the primary and record it in the catalog.") { repository, name };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var point = await DbBackups.CreateRestorePointAsync(target.Resolve(parse), BackupRepository.Open(parse.GetValue(repository)!, create: false), parse.GetValue(name)!, token);
+            var point = await DbBackups.CreateRestorePointAsync(target.Resolve(parse), BackupRepository.Open(parse.GetValue(repository)!,
+                create: false), parse.GetValue(name)!, token);
             Console.WriteLine($"restore point {point.Name} at {point.Lsn} on timeline {point.Timeline}");
             return ExitCodes.Success;
         });
@@ -205,13 +234,18 @@ public static class BackupCommands
         var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." }.InRange(RecoveryTarget.FirstNormalXid, uint.MaxValue);
         var name = new Option<string?>("--name") { Description = "Recover up to this named restore point." };
         var gtid = new Option<string?>("--gtid") { Description = "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)." };
-        var backupId = new Option<string?>("--backup") { Description = "MariaDB: the backup to start from (default the latest taken before the target)." };
+        var backupId = new Option<string?>("--backup") { Description = "MariaDB: the backup to start from (default the latest taken before "
+            + "the target)." };
         var mustExist = new Option<string[]>("--must-exist") { Description = "A query that must return a row after the restore (repeat)." };
-        var mustNotExist = new Option<string[]>("--must-not-exist") { Description = "A query that must return no row after the restore (repeat)." };
-        var remove = new Option<bool>("--remove") { Description = "Remove the restored instance after the checks (default: keep it, it is the restore)." };
-        var keepFailed = new Option<bool>("--keep-failed") { Description = "Keep the instance of a restore that fails, for inspection (default: remove it)." };
+        var mustNotExist = new Option<string[]>("--must-not-exist") { Description = "A query that must return no row after the restore "
+            + "(repeat)." };
+        var remove = new Option<bool>("--remove") { Description = "Remove the restored instance after the checks (default: keep it, it is "
+            + "the restore)." };
+        var keepFailed = new Option<bool>("--keep-failed") { Description = "Keep the instance of a restore that fails, for inspection "
+            + "(default: remove it)." };
         var json = CommonOptions.Json();
-        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository, time, lsn, xid, name, gtid, backupId, mustExist, mustNotExist, remove, keepFailed, json };
+        var command = new Command("restore", "Point-in-time recovery into a new isolated instance, never over the source.") { repository,
+            time, lsn, xid, name, gtid, backupId, mustExist, mustNotExist, remove, keepFailed, json };
         command.SetAction(async (parse, token) =>
         {
             var targets = new List<RecoveryTarget>();
@@ -223,9 +257,11 @@ public static class BackupCommands
             if (parse.GetValue(xid) is { } x) targets.Add(RecoveryTarget.Xid(x));
             if (parse.GetValue(name) is { } n) targets.Add(RecoveryTarget.Name(n));
             if (parse.GetValue(gtid) is not null) targets.Add(RecoveryTarget.Immediate);
-            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name. A MariaDB repository also takes --gtid.", DrErrorKind.InvalidArgument);
+            if (targets.Count != 1) throw new DrToolsException("restore: give exactly one target: --time, --lsn, --xid or --name. A "
+                + "MariaDB repository also takes --gtid.", DrErrorKind.InvalidArgument);
             using var progress = ConsoleProgress.For("restore", parse.GetValue(json));
-            var result = await Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(parse.GetValue(repository)!, create: false), new PointInTimeOptions
+            var result = await Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(parse.GetValue(repository)!,
+                create: false), new PointInTimeOptions
             {
                 Progress = progress,
                 Target = targets[0],
@@ -238,7 +274,8 @@ public static class BackupCommands
             if (parse.GetValue(json)) Output.Json(result);
             else
             {
-                Console.WriteLine($"restore of backup {result.BackupId} to {result.Target}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
+                Console.WriteLine($"restore of backup {result.BackupId} to {result.Target}: "
+                    + $"{result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
                 var lastCommit = result.LastReplayedTransaction switch
                 {
                     { } last => $"last replayed commit {last.ToString("u", CultureInfo.InvariantCulture)}",
@@ -247,7 +284,8 @@ public static class BackupCommands
                 };
                 Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; {lastCommit}");
                 if (result.DataLossBeforeTarget is { } loss) Console.WriteLine($"  {loss.Name}: {loss} — {loss.Method}");
-                foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: {(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
+                foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: "
+                    + $"{(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
                 if (result.Instance is not null) Console.WriteLine($"  instance: {result.Instance}");
             }
             return result.Passed ? ExitCodes.Success : ExitCodes.NotMet;

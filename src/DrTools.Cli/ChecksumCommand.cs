@@ -5,7 +5,8 @@ using DrTools.Core.Integrity;
 
 namespace DrTools.Cli;
 
-/// <summary>drtools checksum: table counts and checksums; with --reference, a comparison that exits 1 unless it passed (FAIL, or nothing in scope without --allow-empty).</summary>
+/// <summary>drtools checksum: table counts and checksums; with --reference, a comparison that exits 1 unless it passed (FAIL, or nothing in
+/// scope without --allow-empty).</summary>
 public static class ChecksumCommand
 {
     public static Command Create()
@@ -13,10 +14,12 @@ public static class ChecksumCommand
         var target = new TargetOptions();
         var member = new Option<string?>("--of") { Description = "The member to read (name or host:port); default the primary." };
         var tables = new Option<string[]>("--table") { Description = "A table to checksum (repeat); default every table but drtools_*." };
-        var reference = new Option<FileInfo?>("--reference") { Description = "A checksum saved earlier with --json: compare against it (same tables)." };
+        var reference = new Option<FileInfo?>("--reference") { Description = "A checksum saved earlier with --json: compare against it "
+            + "(same tables)." };
         var allowEmpty = new Option<bool>("--allow-empty")
         {
-            Description = "With --reference: pass when nothing is in scope (no table or key pattern in the reference or now); otherwise that is 'not checked' (exit 1).",
+            Description = "With --reference: pass when nothing is in scope (no table or key pattern in the reference or now); otherwise "
+                + "that is 'not checked' (exit 1).",
         };
         var checkIndexes = new Option<bool>("--check-indexes")
         {
@@ -36,13 +39,15 @@ public static class ChecksumCommand
             var indexesOf = parse.GetValue(checkIndexes) ? IndexCheck.Of(cluster, parse.GetValue(member), "--check-indexes") : null;
             if (parse.GetValue(reference) is { } file)
             {
-                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member), parse.GetValue(allowEmpty), token);
+                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member),
+                    parse.GetValue(allowEmpty), token);
                 var compared = indexesOf is null ? null : await indexesOf(comparison.Current, token);
                 if (parse.GetValue(json)) Output.Json(comparison with { Current = comparison.Current with { Indexes = compared } });
                 else Console.WriteLine(compared is null ? comparison.ToString() : $"{comparison}\n{compared}");
                 return comparison.Passed && compared is not { Faults.Count: > 0 } ? ExitCodes.Success : ExitCodes.NotMet;
             }
-            var checksum = await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member), parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
+            var checksum = await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member),
+                parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
             var indexes = indexesOf is null ? null : await indexesOf(checksum, token);
             if (parse.GetValue(json)) Output.Json(checksum with { Indexes = indexes });
             else
@@ -69,7 +74,8 @@ public static class ChecksumCommand
         }
         catch (JsonException e)
         {
-            throw new DrToolsException($"--reference {file.FullName}: not a checksum saved by 'drtools checksum --json' (line {e.LineNumber + 1}: {e.Message.Split('.')[0]}).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"--reference {file.FullName}: not a checksum saved by 'drtools checksum --json' (line "
+                + $"{e.LineNumber + 1}: {e.Message.Split('.')[0]}).", DrErrorKind.InvalidArgument);
         }
     }
 }

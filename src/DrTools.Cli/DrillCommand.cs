@@ -16,9 +16,12 @@ public static class DrillCommand
     public static Command Create()
     {
         var standbys = SandboxCommands.Standbys();
-        var asynchronous = new Option<bool>("--async") { Description = "Asynchronous replication (default synchronous, so the RPO objective of 0 holds)." };
+        var asynchronous = new Option<bool>("--async") { Description = "Asynchronous replication (default synchronous, so the RPO "
+            + "objective of 0 holds)." };
         var failover = new FailoverCommand.Options();
-        var command = new Command("drill", "Run the default DR drill against a new sandbox: status, lag, then a failover with objectives (default: unplanned failover, rejoin, RTO 30s, RPO 0s); the sandbox is removed afterwards.") { standbys, asynchronous };
+        var command = new Command("drill",
+            "Run the default DR drill against a new sandbox: status, lag, then a failover with objectives (default: unplanned failover, "
+            + "rejoin, RTO 30s, RPO 0s); the sandbox is removed afterwards.") { standbys, asynchronous };
         failover.AddTo(command);
         failover.Mode.DefaultValueFactory = _ => FailoverMode.Failover;
         failover.Rejoin.DefaultValueFactory = _ => true;

@@ -9,16 +9,22 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
 
-/// <summary>drtools failover: a switchover or failover drill with client-measured RTO and RPO; exits 1 when an objective is not met.</summary>
+/// <summary>drtools failover: a switchover or failover drill with client-measured RTO and RPO; exits 1 when an objective is not
+/// met.</summary>
 public static class FailoverCommand
 {
     public sealed class Options
     {
-        public Option<FailoverMode> Mode { get; } = new("--mode") { Description = "switchover (planned) or failover (unplanned).", DefaultValueFactory = _ => FailoverMode.Switchover };
-        public Option<string?> Candidate { get; } = new("--candidate") { Description = "The standby to promote (member name or host:port); default the most advanced." };
-        public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a switchover always does)." };
-        public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto", "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
-        public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo", "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
+        public Option<FailoverMode> Mode { get; } = new("--mode") { Description = "switchover (planned) or failover (unplanned).",
+            DefaultValueFactory = _ => FailoverMode.Switchover };
+        public Option<string?> Candidate { get; } = new("--candidate") { Description = "The standby to promote (member name or host:port); "
+            + "default the most advanced." };
+        public Option<bool> Rejoin { get; } = new("--rejoin") { Description = "After a failover, rejoin the old primary as a standby (a "
+            + "switchover always does)." };
+        public Option<TimeSpan?> Rto { get; } = CommonOptions.Duration("--rto",
+            "Recovery time objective: most write unavailability allowed (e.g. 30s).", max: DurationText.MaxAge);
+        public Option<TimeSpan?> Rpo { get; } = CommonOptions.Duration("--rpo",
+            "Recovery point objective: longest window of lost acknowledged writes allowed (e.g. 0s).", max: DurationText.MaxAge);
         public Option<double> ProbeRate { get; } = new Option<double>("--probe-rate")
         {
             Description = ProbeOptions.RateHelp, DefaultValueFactory = _ => ProbeOptions.DefaultRate,
@@ -27,7 +33,8 @@ public static class FailoverCommand
         {
             Description = ProbeOptions.ClientsHelp, DefaultValueFactory = _ => ProbeOptions.DefaultClients,
         }.InRange(ProbeOptions.MinClients, ProbeOptions.MaxClients);
-        public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own connection string for the probes (default: all members, Target Session Attributes=read-write)." };
+        public Option<string?> ProbeConnectionString { get; } = new("--probe-connection-string") { Description = "The application's own "
+            + "connection string for the probes (default: all members, Target Session Attributes=read-write)." };
         public Option<string?> ReadProbeConnectionString { get; } = new("--read-probe-connection-string")
         {
             Description = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any member); "
@@ -38,17 +45,31 @@ public static class FailoverCommand
             Description = "Target: most stale reads allowed (default none: informational, as reads through a replica are expected "
                 + "to be behind).",
         }.InRange(0, 1_000_000);
-        public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); default all but drtools_*." };
+        public Option<string[]> Tables { get; } = new("--table") { Description = "A table whose count and checksum must survive (repeat); "
+            + "default all but drtools_*." };
         public Option<bool> NoIntegrity { get; } = new("--no-integrity") { Description = "Skip the before/after checksum comparison." };
-        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and with Patroni recovering the node fault." };
-        public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
-        public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
-        public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout", "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
-        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a Patroni sandbox or with --patroni." };
-        public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary (partition, packet-loss, freeze, kill, command, connection-exhaustion, disk-full; latency, jitter, bandwidth, reset-connections, blackhole behind a fault proxy; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster." };
+        public Option<string?> FaultCommand { get; } = new("--fault-command") { Description = "Shell command that fails the primary "
+            + "(DRTOOLS_MEMBER_HOST/PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL, and "
+            + "with Patroni recovering the node fault." };
+        public Option<string?> StopCommand { get; } = new("--stop-command") { Description = "Shell command that stops the primary cleanly: "
+            + "needed for members DrTools does not control; on a sandbox it replaces the fast shutdown." };
+        public Option<string[]> DataDirectories { get; } = new("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data "
+            + "directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
+        public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout",
+            "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
+        public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and "
+            + "rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager "
+            + "DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a "
+            + "Patroni sandbox or with --patroni." };
+        public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary "
+            + "(partition, packet-loss, freeze, kill, command, connection-exhaustion, disk-full; latency, jitter, bandwidth, "
+            + "reset-connections, blackhole behind a fault proxy; undone when the drill ends, the old primary fenced first), or with "
+            + "Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL "
+            + "of the postmaster." };
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();
         public HttpProbeOptionGroup Http { get; } = new();
-        public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration", "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
+        public Option<TimeSpan?> FaultDuration { get; } = CommonOptions.Duration("--fault-duration",
+            "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).", positive: true);
         public Option<string?> History { get; } = RunbookCommands.History();
         public Option<bool> NoHistory { get; } = new("--no-history")
         {
@@ -157,10 +178,13 @@ public static class FailoverCommand
             return DrillFaults.With(options, parse.GetValue(Fault), FaultTargets.ParseParameters(parse.GetValue(FaultArguments) ?? []));
         }
 
-        public IRecovery Recovery(ParseResult parse, Core.Engines.IDrillTarget target, Sandbox? sandbox) => target is Core.Engines.IReplicaSet store
+        public IRecovery Recovery(ParseResult parse, Core.Engines.IDrillTarget target, Sandbox? sandbox) =>
+            target is Core.Engines.IReplicaSet store
             ? Core.Failover.Recovery.Observe(Core.Engines.Stores.Recovery(store, parse.GetValue(RecoveredBy),
-                [("--data-directory", parse.GetValue(DataDirectories) is { Length: > 0 }), ("--fault-command", parse.GetValue(FaultCommand) is not null), ("--stop-command", parse.GetValue(StopCommand) is not null)]), store, sandbox)
-            : Core.Failover.Recovery.For((DbTarget)target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories), parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+                [("--data-directory", parse.GetValue(DataDirectories) is { Length: > 0 }), ("--fault-command",
+                    parse.GetValue(FaultCommand) is not null), ("--stop-command", parse.GetValue(StopCommand) is not null)]), store, sandbox)
+            : Core.Failover.Recovery.For((DbTarget)target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories),
+                parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
     }
 
     public static Command Create()
@@ -168,13 +192,20 @@ public static class FailoverCommand
         var target = new TargetOptions();
         var options = new Options();
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the drill would do, change nothing." };
-        var expectAlert = new Option<string?>("--expect-alert") { Description = "An alert that must fire after the fault (e.g. InstanceDown): time to alert (in Alertmanager, and to DrTools' receiver on a monitoring sandbox) and time to resolve are measured; the drill fails when it does not fire, naming the rule." };
-        var alertWithin = CommonOptions.Duration("--alert-within", "How soon after the fault the expected alert must fire (default 60s).", positive: true);
-        var alertLabels = new Option<string[]>("--alert-label") { Description = "A label the expected alert must have, as NAME=VALUE (repeatable)." };
-        var alertmanager = new Option<string?>("--alertmanager") { Description = "Alertmanager's URL, when the target is not a monitoring sandbox." };
-        var prometheus = new Option<string?>("--prometheus") { Description = "Prometheus' URL, when the target is not a monitoring sandbox." };
+        var expectAlert = new Option<string?>("--expect-alert") { Description = "An alert that must fire after the fault (e.g. "
+            + "InstanceDown): time to alert (in Alertmanager, and to DrTools' receiver on a monitoring sandbox) and time to resolve are "
+            + "measured; the drill fails when it does not fire, naming the rule." };
+        var alertWithin = CommonOptions.Duration("--alert-within", "How soon after the fault the expected alert must fire (default 60s).",
+            positive: true);
+        var alertLabels = new Option<string[]>("--alert-label") { Description = "A label the expected alert must have, as NAME=VALUE "
+            + "(repeatable)." };
+        var alertmanager = new Option<string?>("--alertmanager") { Description = "Alertmanager's URL, when the target is not a monitoring "
+            + "sandbox." };
+        var prometheus = new Option<string?>("--prometheus") { Description = "Prometheus' URL, when the target is not a monitoring "
+            + "sandbox." };
         var json = CommonOptions.Json();
-        var command = new Command("failover", "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.")
+        var command = new Command("failover",
+            "Switchover or failover drill with write/read probes: RTO and RPO as a client observed them, integrity, topology afterwards.")
         {
             whatIf, json, expectAlert, alertWithin, alertLabels, alertmanager, prometheus,
         };
@@ -186,7 +217,8 @@ public static class FailoverCommand
             var sandbox = target.OpenSandbox(parse);
             failover = failover with
             {
-                ExpectAlert = Core.Monitoring.AlertExpectation.From(parse.GetValue(expectAlert), sandbox, parse.GetValue(prometheus), parse.GetValue(alertmanager),
+                ExpectAlert = Core.Monitoring.AlertExpectation.From(parse.GetValue(expectAlert), sandbox, parse.GetValue(prometheus),
+                    parse.GetValue(alertmanager),
                     FaultTargets.ParseParameters(parse.GetValue(alertLabels) ?? []), parse.GetValue(alertWithin)),
             };
             var recovery = options.Recovery(parse, target.ResolveStore(parse), sandbox);

@@ -3,10 +3,12 @@ using DrTools.Core.Faults;
 
 namespace DrTools.Cli;
 
-/// <summary>drtools fault start|stop|list: faults on members, always undone — at the end of --duration, on Ctrl+C or SIGTERM, or by fault stop.</summary>
+/// <summary>drtools fault start|stop|list: faults on members, always undone — at the end of --duration, on Ctrl+C or SIGTERM, or by fault
+/// stop.</summary>
 public static class FaultCommands
 {
-    public static Command Create() => new("fault", "Inject faults on members (partition, packet loss, freeze, kill, replication delay, your command) and undo them.")
+    public static Command Create() => new("fault",
+        "Inject faults on members (partition, packet loss, freeze, kill, replication delay, your command) and undo them.")
     {
         Start(),
         Stop(),
@@ -16,28 +18,37 @@ public static class FaultCommands
 
     private static Command Start()
     {
-        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command, connection-exhaustion, disk-full, and through a sandbox's fault proxy latency, jitter, bandwidth, reset-connections or blackhole." };
+        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command, "
+            + "connection-exhaustion, disk-full, and through a sandbox's fault proxy latency, jitter, bandwidth, reset-connections or "
+            + "blackhole." };
         kind.CustomParser = result =>
         {
-            if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed) && Enum.IsDefined(parsed)) return parsed;
-            result.AddError($"fault kind '{result.Tokens[0].Value}': one of {string.Join(", ", Enum.GetNames<FaultKind>().Select(Output.Words))}.");
+            if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed)
+                && Enum.IsDefined(parsed)) return parsed;
+            result.AddError($"fault kind '{result.Tokens[0].Value}': one of "
+                + $"{string.Join(", ", Enum.GetNames<FaultKind>().Select(Output.Words))}.");
             return default;
         };
         var on = new Option<string?>("--on") { Description = "The member to inject the fault on (name or host:port); default the primary." };
         var arguments = CommonOptions.FaultArguments();
-        var duration = CommonOptions.Duration("--duration", "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.", positive: true);
-        var dataDirectories = new Option<string[]>("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on this machine, so the fault acts on its processes; repeat per member." };
+        var duration = CommonOptions.Duration("--duration",
+            "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.", positive: true);
+        var dataDirectories = new Option<string[]>("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on "
+            + "this machine, so the fault acts on its processes; repeat per member." };
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the fault would be, change nothing." };
         var json = CommonOptions.Json();
         var target = new TargetOptions();
         var http = new HttpProbeOptionGroup();
-        var command = new Command("start", "Inject a fault on a member of a sandbox or of a cluster allowed for drills.") { kind, on, arguments, duration, dataDirectories, whatIf, json };
+        var command = new Command("start", "Inject a fault on a member of a sandbox or of a cluster allowed for drills.") { kind, on,
+            arguments, duration, dataDirectories, whatIf, json };
         target.AddTo(command, destructive: true);
         http.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var probe = http.Read(parse);
-            if (probe is not null && parse.GetValue(duration) is null) throw new Core.DrToolsException("--http-probe runs while a fault is held: give --duration too.", Core.DrErrorKind.InvalidArgument);
+            if (probe is not null
+                && parse.GetValue(duration) is null) throw new Core.DrToolsException("--http-probe runs while a fault is held: give "
+                + "--duration too.", Core.DrErrorKind.InvalidArgument);
             var sandbox = target.OpenSandbox(parse);
             var request = await FaultTargets.ResolveAsync(parse.GetValue(kind), target.Resolve(parse), sandbox, parse.GetValue(on),
                 FaultTargets.ParseParameters(parse.GetValue(arguments) ?? []), parse.GetValue(dataDirectories), token);
@@ -49,7 +60,8 @@ public static class FaultCommands
             }
             if (parse.GetValue(duration) is not { } lasting)
             {
-                if (request.Kind == FaultKind.ConnectionExhaustion) throw new Core.DrToolsException("connection exhaustion is held by the process that starts it, and this one ends now: give --duration.", Core.DrErrorKind.InvalidArgument);
+                if (request.Kind == FaultKind.ConnectionExhaustion) throw new Core.DrToolsException("connection exhaustion is held by the "
+                    + "process that starts it, and this one ends now: give --duration.", Core.DrErrorKind.InvalidArgument);
                 var record = await Faults.StartAsync(request, null, token);
                 if (parse.GetValue(json)) Output.Json(record);
                 else Console.WriteLine($"fault {record.Id}: {record.Description}; undo it with: drtools fault stop {record.Id}");
@@ -57,17 +69,20 @@ public static class FaultCommands
             }
             var end = await Faults.HoldAsync(request, lasting, probe, token, started =>
             {
-                if (!parse.GetValue(json)) Console.WriteLine($"fault {started.Id}: {started.Description}, for {Core.DurationText.Format(lasting)}");
+                if (!parse.GetValue(json)) Console.WriteLine($"fault {started.Id}: {started.Description}, for "
+                    + $"{Core.DurationText.Format(lasting)}");
             });
             if (!parse.GetValue(json) && end.HttpProbe is { } seen) Console.WriteLine($"HTTP probe: {seen}");
-            return Ended([end], parse.GetValue(json)) is var code && code == ExitCodes.Success && end.HttpProbe?.Met == false ? ExitCodes.NotMet : code;
+            return Ended([end], parse.GetValue(json)) is var code && code == ExitCodes.Success && end.HttpProbe?.Met == false
+                ? ExitCodes.NotMet : code;
         });
         return command;
     }
 
     private static Command Stop()
     {
-        var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.", Arity = ArgumentArity.ZeroOrMore };
+        var ids = new Argument<string[]>("id") { Description = "Ids of active faults, as 'drtools fault list' shows them.",
+            Arity = ArgumentArity.ZeroOrMore };
         var all = new Option<bool>("--all")
         {
             Description = "Undo every fault left behind by a process that is gone (a killed run, a fault start without --duration), "
@@ -80,7 +95,8 @@ public static class FaultCommands
         command.SetAction(async (parse, _) =>
         {
             var chosen = parse.GetValue(ids) ?? [];
-            if (parse.GetValue(all) == (chosen.Length > 0)) throw new Core.DrToolsException("fault stop: give fault ids or --all (one of the two).", Core.DrErrorKind.InvalidArgument);
+            if (parse.GetValue(all) == (chosen.Length > 0)) throw new Core.DrToolsException("fault stop: give fault ids or --all (one of "
+                + "the two).", Core.DrErrorKind.InvalidArgument);
             // An undo is never cancelled half-way.
             if (parse.GetValue(all) && !parse.GetValue(json))
             {
@@ -115,10 +131,13 @@ public static class FaultCommands
 
     private static Command Check()
     {
-        var sandbox = new Option<string?>("--sandbox", "-s") { Description = "A sandbox whose members are checked for frozen processes too." };
+        var sandbox = new Option<string?>("--sandbox",
+            "-s") { Description = "A sandbox whose members are checked for frozen processes too." };
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("check", "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process, no fault proxy toxic, no DiskFull filler; exit code 1 when something is left.") { sandbox, root, json };
+        var command = new Command("check",
+            "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process, no fault proxy "
+            + "toxic, no DiskFull filler; exit code 1 when something is left.") { sandbox, root, json };
         command.SetAction(async (parse, token) =>
         {
             var members = parse.GetValue(sandbox) is { } id ? FaultMembers.Of(Core.Sandboxes.Sandbox.Open(id, parse.GetValue(root))) : [];
@@ -140,7 +159,8 @@ public static class FaultCommands
             if (parse.GetValue(json)) Output.Json(faults);
             else Output.Table(["ID", "KIND", "MEMBER", "STARTED", "UNTIL", "PID"], faults.Select(f => new[]
             {
-                f.Id, Output.Words(f.Kind.ToString()), f.Member, f.StartedAt.ToString("u"), f.Until?.ToString("u") ?? "stopped", f.OwnerPid.ToString(),
+                f.Id, Output.Words(f.Kind.ToString()), f.Member, f.StartedAt.ToString("u"), f.Until?.ToString("u")
+                    ?? "stopped", f.OwnerPid.ToString(),
             }));
             return ExitCodes.Success;
         });

@@ -8,7 +8,8 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
 
-/// <summary>How results are written: JSON for machines, aligned text for people. Never a password: sandboxes are written through a projection without one.</summary>
+/// <summary>How results are written: JSON for machines, aligned text for people. Never a password: sandboxes are written through a
+/// projection without one.</summary>
 public static class Output
 {
     public static readonly JsonSerializerOptions JsonOptions = new()
@@ -28,7 +29,8 @@ public static class Output
     };
 
     /// <summary>An enum value as words in a table: NotASandbox → not-a-sandbox.</summary>
-    public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase, "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
+    public static string Words(string pascalCase) => System.Text.RegularExpressions.Regex.Replace(pascalCase,
+        "(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])", "-").ToLowerInvariant();
 
     public static void Table(string[] headers, IEnumerable<string[]> rows)
     {
@@ -36,14 +38,16 @@ public static class Output
         var widths = headers.Select((_, column) => all.Max(row => row[column].Length)).ToArray();
         foreach (var row in all)
         {
-            Console.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell : cell.PadRight(widths[column]))).TrimEnd());
+            Console.WriteLine(string.Join("  ", row.Select((cell, column) => column == row.Length - 1 ? cell
+                : cell.PadRight(widths[column]))).TrimEnd());
         }
     }
 
     public static void Sandbox(Sandbox sandbox)
     {
         Console.WriteLine($"{sandbox.Engine} sandbox {sandbox.Id} in {sandbox.Directory}{(sandbox.Synchronous ? " (synchronous)" : "")}");
-        Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name, $"127.0.0.1:{m.ClientPort}{(m.ProxyPort is null ? "" : $" (fault proxy to {m.Port})")}", m.DataDirectory }));
+        Table(["MEMBER", "ENDPOINT", "DATA"], sandbox.Members.Select(m => new[] { m.Name,
+            $"127.0.0.1:{m.ClientPort}{(m.ProxyPort is null ? "" : $" (fault proxy to {m.Port})")}", m.DataDirectory }));
         if (sandbox.ApplicationUser is { } application)
         {
             Console.WriteLine($"Accounts (the password is in sandbox.json): applications connect as '{application}'@'127.0.0.1', which "
@@ -51,13 +55,19 @@ public static class Output
         }
         if (sandbox.Patroni is { } patroni)
         {
-            Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd 127.0.0.1:{patroni.EtcdPort}, REST APIs {string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
-            Console.WriteLine($"HAProxy: read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}, statistics {patroni.StatsUrl}");
+            Console.WriteLine($"Patroni ({string.Join(", ", sandbox.PatroniSettingValues.Select(s => $"{s.Key}={s.Value}"))}), etcd "
+                + $"127.0.0.1:{patroni.EtcdPort}, REST APIs "
+                + $"{string.Join(", ", sandbox.PatroniNodes.Select(n => $"{n.Name} {n.RestUrl}"))}");
+            Console.WriteLine($"HAProxy: read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}, statistics "
+                + $"{patroni.StatsUrl}");
         }
-        if (sandbox.Sentinels.Count > 0) Console.WriteLine($"Sentinels (master name {Core.Redis.RedisEngine.SentinelMaster}): {string.Join(", ", sandbox.Sentinels.Select(s => $"{s.Name} 127.0.0.1:{s.Port}"))}");
+        if (sandbox.Sentinels.Count > 0) Console.WriteLine($"Sentinels (master name {Core.Redis.RedisEngine.SentinelMaster}): "
+            + $"{string.Join(", ", sandbox.Sentinels.Select(s => $"{s.Name} 127.0.0.1:{s.Port}"))}");
         if (sandbox.Monitoring is { } monitoring)
         {
-            Console.WriteLine($"Monitoring: Prometheus {monitoring.Prometheus}, Alertmanager {monitoring.Alertmanager}, DrTools' metrics {monitoring.Metrics}, postgres_exporter {string.Join(", ", monitoring.ExporterPorts.Select(e => $"{e.Key} 127.0.0.1:{e.Value}"))}");
+            Console.WriteLine($"Monitoring: Prometheus {monitoring.Prometheus}, Alertmanager {monitoring.Alertmanager}, DrTools' metrics "
+                + $"{monitoring.Metrics}, postgres_exporter "
+                + $"{string.Join(", ", monitoring.ExporterPorts.Select(e => $"{e.Key} 127.0.0.1:{e.Value}"))}");
         }
     }
 
@@ -82,8 +92,10 @@ public static class Output
 
     public static void Status(ClusterStatus status)
     {
-        Console.WriteLine($"{status.Target}{(status.Engine == Core.Engines.StoreEngines.PostgreSql ? "" : $" ({status.Engine})")}: {status.Verdict}");
-        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", status.Engine switch { Core.Engines.StoreEngines.MariaDb => "GTID", Core.Engines.StoreEngines.Redis => "OFFSET", _ => "LSN" }, "REPLICATION"], status.Members.Select(m => new[]
+        Console.WriteLine($"{status.Target}{(status.Engine == Core.Engines.StoreEngines.PostgreSql ? "" : $" ({status.Engine})")}: "
+            + $"{status.Verdict}");
+        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", status.Engine switch { Core.Engines.StoreEngines.MariaDb => "GTID",
+            Core.Engines.StoreEngines.Redis => "OFFSET", _ => "LSN" }, "REPLICATION"], status.Members.Select(m => new[]
         {
             m.Name, m.Endpoint, m.Role.ToString().ToLowerInvariant(), m.Timeline?.ToString() ?? "-",
             m.CurrentLsn ?? m.ReplayedLsn ?? "-",
@@ -97,7 +109,8 @@ public static class Output
         foreach (var warning in status.Warnings) Console.WriteLine($"warning: {warning}");
         foreach (var slot in status.Slots)
         {
-            Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains {slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");
+            Console.WriteLine($"slot {slot.SlotName} on {slot.Member}: {(slot.Active ? "active" : "INACTIVE")}, retains "
+                + $"{slot.RetainedWalBytes?.ToString() ?? "-"} bytes of WAL");
         }
         foreach (var check in status.Checks) Console.WriteLine($"checked: {check}");
         if (status.HaManager is { } manager)
@@ -111,7 +124,8 @@ public static class Output
     {
         Table(["STANDBY", "LAG", "REPLAY LAG", "HEARTBEAT LAG", "LINK IDLE (not lag)", "MET"], results.Select(r => new[]
         {
-            r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString() ?? "-", r.LinkIdleSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
+            r.Standby, r.LagBytes.ToString(), r.ReplayLagSeconds.ToString(), r.HeartbeatLagSeconds?.ToString()
+                ?? "-", r.LinkIdleSeconds?.ToString() ?? "-", r.Met ? "yes" : "NO",
         }));
         // One method line a figure, or one a standby where its method says what was seen on it (a standby timed, not read).
         foreach (var figure in results.SelectMany(r => r.Figures.Select(f => (r.Standby, Figure: f))).GroupBy(x => x.Figure.Name))
@@ -136,7 +150,8 @@ public static class Output
         Console.WriteLine($"  state: {result.State}");
         Console.WriteLine($"  topology: {result.TopologyAfter.Verdict}");
         Console.WriteLine("timeline:");
-        foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.Name}{(moment.Detail is null ? "" : $": {moment.Detail}")}");
+        foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  "
+            + $"{moment.Name}{(moment.Detail is null ? "" : $": {moment.Detail}")}");
         Console.WriteLine("how measured:");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
         if (result.Integrity is not null) Console.WriteLine($"  integrity: {result.Integrity.Reference.HowMeasured}");

@@ -30,7 +30,8 @@ if (parse.Errors.Count > 0)
 }
 try
 {
-    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false }, stopping.Token);
+    return await parse.InvokeAsync(new InvocationConfiguration { ProcessTerminationTimeout = null, EnableDefaultExceptionHandler = false },
+        stopping.Token);
 }
 catch (DrToolsException e)
 {

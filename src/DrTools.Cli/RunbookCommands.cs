@@ -26,7 +26,9 @@ public static class RunbookCommands
         };
         var tester = new Option<string?>("--tester") { Description = "Who runs the drill, for the report (default the OS user)." };
         var root = CommonOptions.SandboxRoot();
-        var command = new Command("run", "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
+        var command = new Command("run",
+            "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to "
+            + "the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
         {
             file, history, reportDirectory, tester, root,
         };
@@ -73,11 +75,15 @@ public static class RunbookCommands
     public static Command Validate()
     {
         var file = RunbookFile();
-        var command = new Command("validate", "Check a whole runbook without running anything: YAML, operations, parameters and their types, targets, variables, objectives. Exit 0 valid, 2 with every problem as FILE:LINE:COLUMN.") { file };
+        var command = new Command("validate",
+            "Check a whole runbook without running anything: YAML, operations, parameters and their types, targets, variables, objectives. "
+            + "Exit 0 valid, 2 with every problem as FILE:LINE:COLUMN.") { file };
         command.SetAction((parse, token) =>
         {
             var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token);
-            Console.WriteLine($"{runbook.Source}: valid: '{runbook.Name}', {runbook.Targets.Count} target(s), {runbook.PreChecks.Count} pre-check(s), {runbook.Steps.Count} step(s), {runbook.AbortConditions.Count} abort condition(s), {runbook.Cleanup.Count} cleanup step(s)");
+            Console.WriteLine($"{runbook.Source}: valid: '{runbook.Name}', {runbook.Targets.Count} target(s), {runbook.PreChecks.Count} "
+                + $"pre-check(s), {runbook.Steps.Count} step(s), {runbook.AbortConditions.Count} abort condition(s), "
+                + $"{runbook.Cleanup.Count} cleanup step(s)");
             return Task.FromResult(ExitCodes.Success);
         });
         return command;
@@ -142,7 +148,8 @@ public static class RunbookCommands
     private static void Summarize(RunJournal journal)
     {
         Console.WriteLine();
-        AnsiConsole.MarkupLine($"{Markup.Escape(journal.Runbook)}: {Verdict(journal.Status)} in {ReportText.Seconds(journal.Duration)}{(journal.AbortReason is { } reason ? $" ({Markup.Escape(reason)})" : "")}");
+        AnsiConsole.MarkupLine($"{Markup.Escape(journal.Runbook)}: {Verdict(journal.Status)} in "
+            + $"{ReportText.Seconds(journal.Duration)}{(journal.AbortReason is { } reason ? $" ({Markup.Escape(reason)})" : "")}");
         foreach (var objective in journal.Objectives)
         {
             Console.WriteLine(objective.Measurement is { } figure
@@ -170,16 +177,20 @@ public static class RunbookCommands
             // Into a log or a CI console: plain lines, never wrapped at a guessed width.
             if (Console.IsOutputRedirected)
             {
-                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No, ColorSystem = ColorSystemSupport.NoColors });
+                AnsiConsole.Console = AnsiConsole.Create(new AnsiConsoleSettings { Ansi = AnsiSupport.No,
+                    ColorSystem = ColorSystemSupport.NoColors });
                 AnsiConsole.Profile.Width = 1000;
             }
         }
 
         public void StepStarted(StepRecord step) =>
-            AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt)}[/] {Markup.Escape(step.Label)} [grey]({Markup.Escape(step.Operation)})[/] ...");
+            AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt)}[/] {Markup.Escape(step.Label)} "
+                + $"[grey]({Markup.Escape(step.Operation)})[/] ...");
 
         public void StepFinished(StepRecord step) =>
-            AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt + step.Duration)}[/] {Markup.Escape(step.Label)}: {Status(step.Status)} in {ReportText.Seconds(step.Duration)}{(step.Message ?? step.Summary) switch { { } detail => $" [grey]— {Markup.Escape(detail)}[/]", _ => "" }}");
+            AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt + step.Duration)}[/] {Markup.Escape(step.Label)}: "
+                + $"{Status(step.Status)} in "
+                + $"{ReportText.Seconds(step.Duration)}{(step.Message ?? step.Summary) switch { { } detail => $" [grey]— {Markup.Escape(detail)}[/]", _ => "" }}");
 
         public void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 

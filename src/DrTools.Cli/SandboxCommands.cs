@@ -9,42 +9,53 @@ namespace DrTools.Cli;
 /// <summary>drtools sandbox up|down|list</summary>
 public static class SandboxCommands
 {
-    public static Command Create() => new("sandbox", "Create, list and remove disposable PostgreSQL, MariaDB and Redis sandboxes on 127.0.0.1.") { Up(), Down(), List() };
+    public static Command Create() => new("sandbox",
+        "Create, list and remove disposable PostgreSQL, MariaDB and Redis sandboxes on 127.0.0.1.") { Up(), Down(), List() };
 
     public static Option<string> Engine() => new Option<string>("--engine")
     {
-        Description = "The store: postgresql (the default), mariadb (a primary and GTID replicas; --standbys counts them) or redis (a primary and replicas).",
+        Description = "The store: postgresql (the default), mariadb (a primary and GTID replicas; --standbys counts them) or redis (a "
+            + "primary and replicas).",
         DefaultValueFactory = _ => "postgresql",
     }.AcceptOnlyFromAmong([.. StoreEngines.Names]);
 
-    public static Option<bool> Sentinels() => new("--sentinels") { Description = "With --engine redis: three Sentinels watch the primary and fail it over themselves." };
+    public static Option<bool> Sentinels() =>
+        new("--sentinels") { Description = "With --engine redis: three Sentinels watch the primary and fail it over themselves." };
 
-    public static Option<int> Standbys() => new Option<int>("--standbys") { Description = "Number of streaming standbys (0 to 8).", DefaultValueFactory = _ => 1 }.InRange(0, SandboxOptions.MaxStandbys);
+    public static Option<int> Standbys() => new Option<int>("--standbys") { Description = "Number of streaming standbys (0 to 8).",
+        DefaultValueFactory = _ => 1 }.InRange(0, SandboxOptions.MaxStandbys);
 
-    public static Option<bool> Synchronous() => new("--synchronous") { Description = "Synchronous replication: ANY 1 standby confirms each commit." };
+    public static Option<bool> Synchronous() =>
+        new("--synchronous") { Description = "Synchronous replication: ANY 1 standby confirms each commit." };
 
     public static Option<bool> FaultProxy() => new("--fault-proxy")
     {
-        Description = "Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole faults apply to it (streaming topology).",
+        Description = "Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, "
+            + "ResetConnections and Blackhole faults apply to it (streaming topology).",
     };
 
     public static Option<bool> Monitoring() => new("--monitoring")
     {
-        Description = "Also a postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager that notifies DrTools (apt-get install prometheus prometheus-alertmanager prometheus-postgres-exporter).",
+        Description = "Also a postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager that "
+            + "notifies DrTools (apt-get install prometheus prometheus-alertmanager prometheus-postgres-exporter).",
     };
 
     public static Option<string?> WalDiskSize() => new("--wal-disk-size")
     {
-        Description = "Each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill it (streaming topology).",
+        Description = "Each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can fill "
+            + "it (streaming topology).",
     };
 
     public static Option<SandboxTopology> Topology() => new("--topology")
     {
-        Description = "streaming (DrTools' own primary and standbys, the default) or patroni (Patroni-managed nodes with etcd behind HAProxy).",
+        Description = "streaming (DrTools' own primary and standbys, the default) or patroni (Patroni-managed nodes with etcd behind "
+            + "HAProxy).",
         DefaultValueFactory = _ => SandboxTopology.Streaming,
     };
 
-    public static Option<int> Members() => new Option<int>("--members") { Description = "With --topology patroni: number of Patroni nodes (1 to 9, default 3)." }.InRange(1, SandboxOptions.MaxStandbys + 1);
+    public static Option<int> Members() =>
+        new Option<int>("--members") { Description = "With --topology patroni: number of Patroni nodes (1 to 9, default 3)." }.InRange(1,
+        SandboxOptions.MaxStandbys + 1);
 
     public static Option<string[]> PatroniSettings() => new("--patroni-setting")
     {
@@ -52,13 +63,19 @@ public static class SandboxCommands
         AllowMultipleArgumentsPerToken = false,
     };
 
-    /// <summary>The sandbox options of the command line: --standbys for a streaming sandbox, --members and --patroni-setting for a Patroni one.</summary>
-    public static SandboxOptions Read(ParseResult parse, Option<SandboxTopology> topology, Option<int> standbys, Option<int> members, Option<string[]> patroniSettings)
+    /// <summary>The sandbox options of the command line: --standbys for a streaming sandbox, --members and --patroni-setting for a Patroni
+    /// one.</summary>
+    public static SandboxOptions Read(ParseResult parse, Option<SandboxTopology> topology, Option<int> standbys, Option<int> members,
+        Option<string[]> patroniSettings)
     {
         var patroni = parse.GetValue(topology) == SandboxTopology.Patroni;
         var given = (Option option) => parse.GetResult(option) is { Implicit: false };
-        if (patroni && given(standbys)) throw new Core.DrToolsException("--standbys: a Patroni sandbox is sized with --members (its nodes, the leader included).", Core.DrErrorKind.InvalidArgument);
-        if (!patroni && (given(members) || given(patroniSettings))) throw new Core.DrToolsException($"{(given(members) ? "--members" : "--patroni-setting")}: only with --topology patroni.", Core.DrErrorKind.InvalidArgument);
+        if (patroni
+            && given(standbys)) throw new Core.DrToolsException("--standbys: a Patroni sandbox is sized with --members (its nodes, the "
+            + "leader included).", Core.DrErrorKind.InvalidArgument);
+        if (!patroni && (given(members)
+            || given(patroniSettings))) throw new Core.DrToolsException($"{(given(members) ? "--members" : "--patroni-setting")}: only "
+            + $"with --topology patroni.", Core.DrErrorKind.InvalidArgument);
         return new SandboxOptions
         {
             Topology = parse.GetValue(topology),
@@ -81,7 +98,8 @@ public static class SandboxCommands
         var sentinels = Sentinels();
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { engine, standbys, synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, sentinels, root, json };
+        var command = new Command("up", "Create a sandbox that keeps running until 'drtools sandbox down'.") { engine, standbys,
+            synchronous, topology, members, patroniSettings, faultProxy, walDiskSize, monitoring, sentinels, root, json };
         command.SetAction(async (parse, token) =>
         {
             Sandbox sandbox;
@@ -111,8 +129,11 @@ public static class SandboxCommands
 
     private static Command Down()
     {
-        var ids = new Argument<string[]>("id") { Description = "Sandbox or run ids (or unique prefixes).", Arity = ArgumentArity.ZeroOrMore };
-        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone, then remove every sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are never touched." };
+        var ids = new Argument<string[]>("id") { Description = "Sandbox or run ids (or unique prefixes).",
+            Arity = ArgumentArity.ZeroOrMore };
+        var all = new Option<bool>("--all") { Description = "Undo every fault left behind by a process that is gone, then remove every "
+            + "sandbox, including ones left by killed processes, and the scratch folders of killed runs. Folders DrTools did not make are "
+            + "never touched." };
         var root = CommonOptions.SandboxRoot();
         var command = new Command("down", "Stop a sandbox's servers and delete its directory.") { ids, all, root };
         command.SetAction(async (parse, _) =>
@@ -120,7 +141,8 @@ public static class SandboxCommands
             var chosen = parse.GetValue(ids) ?? [];
             if (parse.GetValue(all) == (chosen.Length > 0))
             {
-                throw new Core.DrToolsException("sandbox down: give sandbox ids or --all (one of the two).", Core.DrErrorKind.InvalidArgument);
+                throw new Core.DrToolsException("sandbox down: give sandbox ids or --all (one of the two).",
+                    Core.DrErrorKind.InvalidArgument);
             }
             var where = parse.GetValue(root);
             var items = parse.GetValue(all) ? Leftovers.List(where) : chosen.Select(id => Leftovers.Find(id, where)).ToList();
@@ -142,7 +164,9 @@ public static class SandboxCommands
                 {
                     // Removal is never cancelled half-way: a sandbox is either still whole or gone.
                     await Leftovers.RemoveAsync(item);
-                    Console.WriteLine(item.Kind == SandboxKind.RunScratch ? $"removed the scratch folder of killed run {item.Id} and marked its journal killed" : $"removed sandbox {item.Id}");
+                    Console.WriteLine(item.Kind == SandboxKind.RunScratch
+                        ? $"removed the scratch folder of killed run {item.Id} and marked its journal killed"
+                        : $"removed sandbox {item.Id}");
                 }
                 catch (Core.DrToolsException e)
                 {
@@ -159,7 +183,9 @@ public static class SandboxCommands
     {
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
-        var command = new Command("list", "List sandboxes and runs' scratch folders, including ones whose creator was killed (state orphaned), and folders that are not DrTools' (not-a-sandbox, never touched).") { root, json };
+        var command = new Command("list",
+            "List sandboxes and runs' scratch folders, including ones whose creator was killed (state orphaned), and folders that are not "
+            + "DrTools' (not-a-sandbox, never touched).") { root, json };
         command.SetAction(parse =>
         {
             var items = Leftovers.List(parse.GetValue(root));

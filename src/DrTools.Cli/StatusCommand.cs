@@ -10,7 +10,8 @@ public static class StatusCommand
     {
         var target = new TargetOptions();
         var json = CommonOptions.Json();
-        var command = new Command("status", "Role, timeline, WAL positions and replication state of every member, and a verdict on the cluster.") { json };
+        var command = new Command("status",
+            "Role, timeline, WAL positions and replication state of every member, and a verdict on the cluster.") { json };
         target.AddTo(command, haManager: true);
         command.SetAction(async (parse, token) =>
         {

@@ -3,7 +3,8 @@ using System.Text.RegularExpressions;
 
 namespace DrTools.Core;
 
-/// <summary>Durations as people write them in runbooks and on command lines: 250ms, 30s, 5m, 1h, 1.5s, 00:00:30; a bare number is seconds.</summary>
+/// <summary>Durations as people write them in runbooks and on command lines: 250ms, 30s, 5m, 1h, 1.5s, 00:00:30; a bare number is
+/// seconds.</summary>
 public static partial class DurationText
 {
     /// <summary>The longest wait or timeout: timers and Npgsql take milliseconds as a 32-bit number (24.8 days).</summary>
@@ -16,7 +17,8 @@ public static partial class DurationText
     [GeneratedRegex(@"^\s*(?<n>\d{1,15}(\.\d{1,9})?)\s*(?<unit>ms|s|m|h)?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
-    /// <summary>Parses a duration from zero (or, <paramref name="positive"/>, more than zero) to <paramref name="max"/> (default <see cref="MaxWait"/>); the error names <paramref name="what"/>.</summary>
+    /// <summary>Parses a duration from zero (or, <paramref name="positive"/>, more than zero) to <paramref name="max"/> (default <see
+    /// cref="MaxWait"/>); the error names <paramref name="what"/>.</summary>
     public static TimeSpan Parse(string text, string what, TimeSpan? max = null, bool positive = false)
     {
         var match = Pattern().Match(text ?? "");
@@ -45,21 +47,25 @@ public static partial class DurationText
     public static TimeSpan Check(TimeSpan span, string what, TimeSpan? max = null, bool positive = false)
     {
         var highest = max ?? MaxWait;
-        return span < TimeSpan.Zero || (positive && span == TimeSpan.Zero) || span > highest ? throw OutOfRange(what, Format(span), max, positive) : span;
+        return span < TimeSpan.Zero || (positive && span == TimeSpan.Zero) || span > highest ? throw OutOfRange(what, Format(span), max,
+            positive) : span;
     }
 
     private static DrToolsException OutOfRange(string what, string value, TimeSpan? max, bool positive) =>
-        new($"{what}: {value} is out of range; give {(positive ? "more than 0 and at most" : "0 to")} {Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
+        new($"{what}: {value} is out of range; give {(positive ? "more than 0 and at most" : "0 to")} {Describe(max ?? MaxWait)}.",
+            DrErrorKind.InvalidArgument);
 
     /// <summary>From seconds (double), refusing NaN, infinities and values no TimeSpan holds.</summary>
     public static TimeSpan FromSeconds(double seconds, string what, TimeSpan? max = null, bool positive = false) =>
         double.IsFinite(seconds) && Math.Abs(seconds) <= MaxAge.TotalSeconds * 2
             ? Check(TimeSpan.FromSeconds(seconds), what, max, positive)
-            : throw new DrToolsException($"{what}: {seconds.ToString(CultureInfo.InvariantCulture)} seconds is out of range; give at most {Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"{what}: {seconds.ToString(CultureInfo.InvariantCulture)} seconds is out of range; give at most "
+                + $"{Describe(max ?? MaxWait)}.", DrErrorKind.InvalidArgument);
 
     public static string Format(TimeSpan span) => Math.Abs(span.TotalMilliseconds) < 1000
         ? $"{span.TotalMilliseconds.ToString("0.#", CultureInfo.InvariantCulture)}ms"
         : $"{span.TotalSeconds.ToString("0.###", CultureInfo.InvariantCulture)}s";
 
-    private static string Describe(TimeSpan span) => span.TotalHours >= 24 ? $"{span.TotalHours:0}h ({span.TotalDays:0} days)" : Format(span);
+    private static string Describe(TimeSpan span) => span.TotalHours >= 24 ? $"{span.TotalHours:0}h ({span.TotalDays:0} days)"
+        : Format(span);
 }

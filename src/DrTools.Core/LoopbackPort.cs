@@ -42,7 +42,8 @@ public static class LoopbackPort
     {
         try
         {
-            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'], StringSplitOptions.RemoveEmptyEntries);
+            var range = File.ReadAllText("/proc/sys/net/ipv4/ip_local_port_range").Split((char[])['\t', ' ', '\n'],
+                StringSplitOptions.RemoveEmptyEntries);
             return int.Parse(range[0], System.Globalization.CultureInfo.InvariantCulture);
         }
         catch (Exception e) when (e is IOException or FormatException or IndexOutOfRangeException or UnauthorizedAccessException)

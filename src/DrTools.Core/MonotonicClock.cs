@@ -18,7 +18,8 @@ public sealed class MonotonicClock
     /// <summary>The Stopwatch timestamp this clock counts from: another clock's origin places its readings on this one.</summary>
     public long Origin => _origin;
 
-    /// <summary>This clock's reading at a Stopwatch timestamp (another clock's <see cref="Origin"/>, say): exact, no wall time involved.</summary>
+    /// <summary>This clock's reading at a Stopwatch timestamp (another clock's <see cref="Origin"/>, say): exact, no wall time
+    /// involved.</summary>
     public TimeSpan ReadingAt(long timestamp) => Stopwatch.GetElapsedTime(_origin, timestamp);
 
     /// <summary>The wall time of a reading, for display only.</summary>

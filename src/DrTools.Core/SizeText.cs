@@ -11,7 +11,8 @@ public static partial class SizeText
     [GeneratedRegex(@"^\s*(?<n>\d{1,12})\s*(?<unit>b|kb|mb|gb)?\s*$", RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
-    /// <summary>Parses a size from <paramref name="min"/> to <paramref name="max"/> bytes; the error names <paramref name="what"/>.</summary>
+    /// <summary>Parses a size from <paramref name="min"/> to <paramref name="max"/> bytes; the error names <paramref
+    /// name="what"/>.</summary>
     public static long Parse(string text, string what, long min, long max)
     {
         var match = Pattern().Match(text ?? "");
@@ -23,7 +24,9 @@ public static partial class SizeText
             "gb" => 1L << 30,
             _ => 1L,
         };
-        return bytes >= min && bytes <= max ? bytes : throw new DrToolsException($"{what}: '{match.Value.Trim()}' is out of range; from {Format(min)} to {Format(max)}.", DrErrorKind.InvalidArgument);
+        return bytes >= min && bytes <= max ? bytes
+            : throw new DrToolsException($"{what}: '{match.Value.Trim()}' is out of range; from {Format(min)} to {Format(max)}.",
+            DrErrorKind.InvalidArgument);
     }
 
     public static string Format(long bytes) => bytes switch

@@ -11,7 +11,8 @@ public static partial class TimestampText
 {
     public const string Forms = "2026-11-22 08:05:12+00, 2026-11-22T08:05:12.5+01:00, 2026-11-22 08:05:12Z";
 
-    [GeneratedRegex(@"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?\s*(?<zone>Z|[+-]\d{2}(:?\d{2})?)\s*$", RegexOptions.IgnoreCase)]
+    [GeneratedRegex(@"^\s*\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?\s*(?<zone>Z|[+-]\d{2}(:?\d{2})?)\s*$",
+        RegexOptions.IgnoreCase)]
     private static partial Regex Pattern();
 
     public static DateTimeOffset Parse(string text, string what)
@@ -28,6 +29,7 @@ public static partial class TimestampText
         var normalized = Regex.Replace(text!.Trim(), @"([+-]\d{2})$", "$1:00");
         return DateTimeOffset.TryParse(normalized, CultureInfo.InvariantCulture, DateTimeStyles.None, out var time)
             ? time
-            : throw new DrToolsException($"{what}: '{text}' is not a valid time (check the date and the hour).", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"{what}: '{text}' is not a valid time (check the date and the hour).",
+                DrErrorKind.InvalidArgument);
     }
 }

@@ -14,7 +14,8 @@ namespace DrTools.PowerShell;
 /// </summary>
 public abstract class DrCompleter : IArgumentCompleter
 {
-    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete, CommandAst commandAst, IDictionary fakeBoundParameters)
+    public IEnumerable<CompletionResult> CompleteArgument(string commandName, string parameterName, string wordToComplete,
+        CommandAst commandAst, IDictionary fakeBoundParameters)
     {
         var word = wordToComplete.Trim('\'', '"');
         try
@@ -57,7 +58,8 @@ public abstract class DrCompleter : IArgumentCompleter
     /// <summary>Every candidate and what it is (the tooltip); the word typed so far filters them.</summary>
     protected abstract IEnumerable<(string Text, string Tooltip)> Candidates(string word, IDictionary bound);
 
-    protected static string? Bound(IDictionary bound, string name) => bound.Contains(name) ? (bound[name] is PSObject o ? o.BaseObject : bound[name])?.ToString() : null;
+    protected static string? Bound(IDictionary bound, string name) => bound.Contains(name) ? (bound[name] is PSObject o ? o.BaseObject
+        : bound[name])?.ToString() : null;
 
     /// <summary>
     /// The folder a partly typed path is in, resolved against PowerShell's current location (not the process's), and
@@ -72,14 +74,16 @@ public abstract class DrCompleter : IArgumentCompleter
         return (Path.GetFullPath(Path.Combine(location, string.IsNullOrEmpty(typed) ? "." : typed)), prefix);
     }
 
-    private static string Quote(string text) => text.Any(c => char.IsWhiteSpace(c) || c is '\'' or '"' or '$' or '`' or ';' or '(' or ')' or '{' or '}') ? $"'{text.Replace("'", "''")}'" : text;
+    private static string Quote(string text) => text.Any(c => char.IsWhiteSpace(c)
+        || c is '\'' or '"' or '$' or '`' or ';' or '(' or ')' or '{' or '}') ? $"'{text.Replace("'", "''")}'" : text;
 }
 
 /// <summary>Sandboxes (and run folders) under -Path or the default sandbox folder.</summary>
 public sealed class SandboxIdCompleter : DrCompleter
 {
     protected override IEnumerable<(string, string)> Candidates(string word, IDictionary bound) =>
-        Leftovers.List(Bound(bound, "Path")).Where(Leftovers.IsRemovable).Select(s => (s.Id, $"{s.Kind} {s.State}: {string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}"))}"));
+        Leftovers.List(Bound(bound, "Path")).Where(Leftovers.IsRemovable).Select(s => (s.Id,
+            $"{s.Kind} {s.State}: {string.Join(", ", s.Members.Select(m => $"{m.Name}:{m.Port}"))}"));
 }
 
 /// <summary>
@@ -106,7 +110,8 @@ public sealed class RunbookFileCompleter : DrCompleter
         var (folder, prefix) = FolderOf(word);
         if (!Directory.Exists(folder)) return [];
         return Directory.EnumerateDirectories(folder).Select(d => (prefix + Path.GetFileName(d) + "/", "folder"))
-            .Concat(Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".yaml", StringComparison.Ordinal)).Select(f => (prefix + Path.GetFileName(f), "runbook")))
+            .Concat(Directory.EnumerateFiles(folder).Where(f => f.EndsWith(".yml", StringComparison.Ordinal) || f.EndsWith(".yaml",
+                StringComparison.Ordinal)).Select(f => (prefix + Path.GetFileName(f), "runbook")))
             .OrderBy(c => c.Item1, StringComparer.Ordinal);
     }
 }
@@ -116,7 +121,8 @@ public sealed class BackupIdCompleter : DrCompleter
 {
     protected override IEnumerable<(string, string)> Candidates(string word, IDictionary bound) =>
         Bound(bound, "Repository") is { } repository
-            ? BackupRepository.Open(repository, create: false).Backups.Reverse().Select(b => (b.Id, $"{b.Source}, finished {b.FinishedAt:u}"))
+            ? BackupRepository.Open(repository, create: false).Backups.Reverse().Select(b => (b.Id,
+                $"{b.Source}, finished {b.FinishedAt:u}"))
             : [];
 }
 

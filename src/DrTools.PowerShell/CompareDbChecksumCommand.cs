@@ -3,7 +3,8 @@ using DrTools.Core.Integrity;
 
 namespace DrTools.PowerShell;
 
-/// <summary>PASS when every table of the reference has the same row count and checksum now; FAIL names the tables that differ; nothing in scope is "not checked" unless -AllowEmpty.</summary>
+/// <summary>PASS when every table of the reference has the same row count and checksum now; FAIL names the tables that differ; nothing in
+/// scope is "not checked" unless -AllowEmpty.</summary>
 [Cmdlet(VerbsData.Compare, "DbChecksum", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(ChecksumComparison))]
 public sealed class CompareDbChecksumCommand : DbTargetCmdlet
@@ -13,14 +14,16 @@ public sealed class CompareDbChecksumCommand : DbTargetCmdlet
     [Parameter(Mandatory = true, HelpMessage = "The checksum taken before (from Get-DbChecksum).")]
     public DbChecksum? Reference { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = DifferenceSet, HelpMessage = "A checksum taken after; without it, the cluster is read now.")]
+    [Parameter(Mandatory = true, ParameterSetName = DifferenceSet,
+        HelpMessage = "A checksum taken after; without it, the cluster is read now.")]
     public DbChecksum? Difference { get; set; }
 
     [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "The member to read (name or host:port); default the primary.")]
     [Parameter(ParameterSetName = SandboxSet, HelpMessage = "The member to read (name or host:port); default the primary.")]
     public string? Member { get; set; }
 
-    [Parameter(HelpMessage = "Pass when nothing is in scope (no table or key pattern in the reference or now); otherwise the result is 'not checked'.")]
+    [Parameter(HelpMessage = "Pass when nothing is in scope (no table or key pattern in the reference or now); otherwise the result is "
+        + "'not checked'.")]
     public SwitchParameter AllowEmpty { get; set; }
 
     protected override void ProcessRecord() => WriteObject(Difference is not null

@@ -18,7 +18,8 @@ public sealed class CompleteDrRunCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var run = Run!;
-        var journal = RunServingPipeline((queue, _) => run.CompleteAsync((body, token) => queue.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke((ScriptBlock)body, [], token)), token)), run.Name);
+        var journal = RunServingPipeline((queue, _) => run.CompleteAsync((body, token) => queue.InvokeAsync(()
+            => StepScript.BaseObjects(StepScript.Invoke((ScriptBlock)body, [], token)), token)), run.Name);
         foreach (var step in journal.Steps.Where(s => s.Section == RunbookSection.Cleanup)) WriteVerbose(step.ToString());
         // The verdict on the console, as `drtools run` prints it, whatever the journal is piped to (Export-DrReport).
         foreach (var line in journal.VerdictLines())

@@ -66,13 +66,16 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
     /// Runs a long operation showing its phases as they happen: a progress bar (phase and percentage) and, with
     /// -Verbose, a line per phase, both written on the pipeline thread.
     /// </summary>
-    protected T RunWithProgress<T>(string activity, Func<IProgress<OperationProgress>, CancellationToken, Task<T>> operation, object? errorTarget = null) =>
+    protected T RunWithProgress<T>(string activity, Func<IProgress<OperationProgress>, CancellationToken, Task<T>> operation,
+        object? errorTarget = null) =>
         RunWithProgress(activity, (_, progress, token) => operation(progress, token), errorTarget);
 
     /// <summary>As above, for an operation that also runs script blocks: they go through <see cref="PipelineQueue"/>.</summary>
-    protected T RunWithProgress<T>(string activity, Func<PipelineQueue, IProgress<OperationProgress>, CancellationToken, Task<T>> operation, object? errorTarget = null)
+    protected T RunWithProgress<T>(string activity, Func<PipelineQueue, IProgress<OperationProgress>, CancellationToken, Task<T>> operation,
+        object? errorTarget = null)
     {
-        var result = RunServingPipeline((queue, token) => operation(queue, new PipelineProgress(this, queue, activity), token), errorTarget);
+        var result = RunServingPipeline((queue, token) => operation(queue, new PipelineProgress(this, queue, activity), token),
+            errorTarget);
         WriteProgress(new ProgressRecord(ProgressId, activity, "done") { RecordType = ProgressRecordType.Completed });
         return result;
     }

@@ -28,7 +28,9 @@ public sealed class DurationTransformationAttribute : ArgumentTransformationAttr
                 byte or sbyte or short or ushort or int or uint or long or ulong or float or double or decimal =>
                     DurationText.FromSeconds(Convert.ToDouble(value, CultureInfo.InvariantCulture), "duration", max, Positive),
                 string text => DurationText.Parse(text, "duration", max, Positive),
-                _ => throw new DrToolsException($"duration: a {value?.GetType().Name ?? "null"} is not a duration; write {DurationText.Forms}, or pass a [timespan].", DrErrorKind.InvalidArgument),
+                _
+                    => throw new DrToolsException($"duration: a {value?.GetType().Name ?? "null"} is not a duration; write "
+                    + $"{DurationText.Forms}, or pass a [timespan].", DrErrorKind.InvalidArgument),
             };
         }
         catch (DrToolsException e)

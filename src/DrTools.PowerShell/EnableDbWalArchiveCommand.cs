@@ -4,7 +4,8 @@ using DrTools.Core.Backups;
 namespace DrTools.PowerShell;
 
 /// <summary>Points the cluster's archive_command at a backup repository's wal/ folder.</summary>
-[Cmdlet(VerbsLifecycle.Enable, "DbWalArchive", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium, DefaultParameterSetName = ConnectionSet)]
+[Cmdlet(VerbsLifecycle.Enable, "DbWalArchive", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Medium,
+    DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(WalArchiveSettings))]
 public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
 {
@@ -12,14 +13,17 @@ public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member: archiving is only configured on a sandbox or on members named here.")]
+    [Parameter(ParameterSetName = ConnectionSet,
+        HelpMessage = "host:port of every member: archiving is only configured on a sandbox or on members named here.")]
     public string[]? AllowDrillOn { get; set; }
 
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         var target = RunOperation(_ => Task.FromResult(ResolveStore(AllowDrillOn)));
-        if (!ShouldProcess(target.Name, target.Engine == Core.Engines.StoreEngines.MariaDb ? $"Copy the primary's binlogs into {path}/binlog" : $"Set archive_command to copy WAL into {path}/wal")) return;
-        WriteObject(RunOperation(token => Core.Engines.Stores.ArchiveAsync(target, BackupRepository.Open(path, create: true), token), target.Name));
+        if (!ShouldProcess(target.Name, target.Engine == Core.Engines.StoreEngines.MariaDb
+            ? $"Copy the primary's binlogs into {path}/binlog" : $"Set archive_command to copy WAL into {path}/wal")) return;
+        WriteObject(RunOperation(token => Core.Engines.Stores.ArchiveAsync(target, BackupRepository.Open(path, create: true), token),
+            target.Name));
     }
 }

@@ -17,7 +17,8 @@ public sealed class GetDbBackupCommand : DrCmdlet
 
     protected override void ProcessRecord()
     {
-        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
+        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository),
+            create: false)));
         if (RecoverableWindow) WriteObject(RunOperation(token => PointInTimeRestore.WindowAsync(repository, token)));
         else WriteObject(repository.Backups, enumerateCollection: true);
     }

@@ -11,7 +11,8 @@ public sealed class GetDbChecksumCommand : DbTargetCmdlet
     [Parameter(HelpMessage = "The member to read (name or host:port); default the primary.")]
     public string? Member { get; set; }
 
-    [Parameter(HelpMessage = "Tables to checksum (schema-qualified or in the search path; MariaDB schema.table; Redis key patterns prefix:*); default every table but DrTools' own.")]
+    [Parameter(HelpMessage = "Tables to checksum (schema-qualified or in the search path; MariaDB schema.table; Redis key patterns "
+        + "prefix:*); default every table but DrTools' own.")]
     public string[]? Table { get; set; }
 
     [Parameter(HelpMessage = "PostgreSQL: also check every B-tree index of the tables against their rows (amcheck, which must be "

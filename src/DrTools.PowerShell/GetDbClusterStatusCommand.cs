@@ -8,11 +8,15 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(ClusterStatus))]
 public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
 {
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008 (one per node): its view is shown beside PostgreSQL's and judged with it. A Patroni sandbox's is known.")]
+    [Parameter(ParameterSetName = ConnectionSet,
+        HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008 (one per node): its view is shown beside "
+        + "PostgreSQL's and judged with it. A Patroni sandbox's is known.")]
     [ValidateNotNullOrEmpty]
     public string[]? Patroni { get; set; }
 
     protected override void ProcessRecord() => WriteObject(RunOnStore((target, token) =>
-        Core.Engines.Stores.GetStatusAsync(target is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : Patroni is null ? target
-            : throw new Core.DrToolsException($"-Patroni is for PostgreSQL clusters; {target.Name} is a {target.Engine} cluster.", Core.DrErrorKind.InvalidArgument), token)));
+        Core.Engines.Stores.GetStatusAsync(target is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : Patroni is null
+            ? target
+            : throw new Core.DrToolsException($"-Patroni is for PostgreSQL clusters; {target.Name} is a {target.Engine} cluster.",
+                Core.DrErrorKind.InvalidArgument), token)));
 }

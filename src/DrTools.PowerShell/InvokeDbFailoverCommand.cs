@@ -11,13 +11,15 @@ namespace DrTools.PowerShell;
 /// A switchover or failover drill with write and read probes running throughout: RTO and RPO as a client observed
 /// them, data integrity, timeline and topology afterwards. Refuses targets not allowed for drills.
 /// </summary>
-[Cmdlet(VerbsLifecycle.Invoke, "DbFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "DbFailover", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(FailoverResult))]
 public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
 {
     // A string, not FailoverMode: PowerShell lays out cmdlet types before the module initializer can resolve
     // DrTools.Core, and a field of one of its value types would fail to load.
-    [Parameter(HelpMessage = "Switchover (planned: clean stop, catch-up, promote, rejoin) or Failover (unplanned: inject a fault, promote the most advanced standby).")]
+    [Parameter(HelpMessage = "Switchover (planned: clean stop, catch-up, promote, rejoin) or Failover (unplanned: inject a fault, promote "
+        + "the most advanced standby).")]
     [ValidateSet(nameof(FailoverMode.Switchover), nameof(FailoverMode.Failover))]
     public string Mode { get; set; } = nameof(FailoverMode.Switchover);
 
@@ -53,7 +55,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [ValidateRange(ProbeOptions.MinClients, ProbeOptions.MaxClients)]
     public int ProbeClients { get; set; } = ProbeOptions.DefaultClients;
 
-    [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session Attributes=read-write).")]
+    [Parameter(HelpMessage = "The application's own connection string for the write probe (default: all members, Target Session "
+        + "Attributes=read-write).")]
     public string? ProbeConnectionString { get; set; }
 
     [Parameter(HelpMessage = "PostgreSQL: the path the application reads from, e.g. a replica, for the read probe (default: any "
@@ -66,30 +69,46 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [Parameter(HelpMessage = "Skip the before/after checksum comparison.")]
     public SwitchParameter SkipIntegrity { get; set; }
 
-    [Parameter(HelpMessage = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set): needed for members DrTools does not control; on a sandbox it replaces the SIGKILL of the postmaster, and with Patroni recovering the node fault.")]
+    [Parameter(HelpMessage = "Shell command that fails the primary (DRTOOLS_MEMBER_HOST and DRTOOLS_MEMBER_PORT are set): needed for "
+        + "members DrTools does not control; on a sandbox it replaces the SIGKILL of the postmaster, and with Patroni recovering the node "
+        + "fault.")]
     public string? FaultCommand { get; set; }
 
-    [Parameter(HelpMessage = "Shell command that stops the primary cleanly: needed for members DrTools does not control, and on a sandbox it replaces DrTools' fast shutdown.")]
+    [Parameter(HelpMessage = "Shell command that stops the primary cleanly: needed for members DrTools does not control, and on a sandbox "
+        + "it replaces DrTools' fast shutdown.")]
     public string? StopCommand { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "MEMBER=DIRECTORY: data directories on this machine of members DrTools then controls directly (signals, pg_rewind).")]
+    [Parameter(ParameterSetName = ConnectionSet,
+        HelpMessage = "MEMBER=DIRECTORY: data directories on this machine of members DrTools then controls directly (signals, pg_rewind).")]
     public string[]? DataDirectory { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
+    [Parameter(ParameterSetName = ConnectionSet,
+        HelpMessage = "host:port of every member this drill may act on: a cluster other than a sandbox is refused unless each member is "
+        + "named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
     public string[]? AllowDrillOn { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008: Patroni then recovers (switchover through its REST API; the fault is -FaultCommand). Give every node's connection string, and the application's path as -ProbeConnectionString.")]
+    [Parameter(ParameterSetName = ConnectionSet,
+        HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008: Patroni then recovers (switchover through its "
+        + "REST API; the fault is -FaultCommand). Give every node's connection string, and the application's path as "
+        + "-ProbeConnectionString.")]
     [ValidateNotNullOrEmpty]
     public string[]? Patroni { get; set; }
 
-    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches through the endpoint). Default Patroni for a Patroni sandbox or with -Patroni, DrTools otherwise.")]
-    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni), nameof(Core.Failover.RecoveredBy.External), nameof(Core.Failover.RecoveredBy.Sentinel))]
+    [Parameter(HelpMessage = "Who recovers: DrTools (it promotes and rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the "
+        + "fault and only observes) or External (an HA manager DrTools does not know: -FaultCommand or -FaultScript acts, DrTools watches "
+        + "through the endpoint). Default Patroni for a Patroni sandbox or with -Patroni, DrTools otherwise.")]
+    [ValidateSet(nameof(Core.Failover.RecoveredBy.DrTools), nameof(Core.Failover.RecoveredBy.Patroni),
+        nameof(Core.Failover.RecoveredBy.External), nameof(Core.Failover.RecoveredBy.Sentinel))]
     public string? RecoveredBy { get; set; }
 
-    [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
+    [Parameter(HelpMessage = "With -RecoveredBy External: a script block that fails the writer over or switches it (e.g. { "
+        + "Start-RDSDBClusterFailover -DBClusterIdentifier prod }), run on this pipeline.")]
     public ScriptBlock? FaultScript { get; set; }
 
-    [Parameter(HelpMessage = "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole in a sandbox with a fault proxy; undone when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
+    [Parameter(HelpMessage = "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, "
+        + "ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole in a sandbox with a fault proxy; undone "
+        + "when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — "
+        + "the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
     [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni),
         nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze), nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command), nameof(Core.Faults.FaultKind.ConnectionExhaustion),
         nameof(Core.Faults.FaultKind.DiskFull), nameof(Core.Faults.FaultKind.Latency), nameof(Core.Faults.FaultKind.Jitter), nameof(Core.Faults.FaultKind.Bandwidth), nameof(Core.Faults.FaultKind.ResetConnections), nameof(Core.Faults.FaultKind.Blackhole))]
@@ -102,7 +121,8 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [DurationTransformation(Positive = true)]
     public TimeSpan? FaultDuration { get; set; }
 
-    [Parameter(HelpMessage = "An alert that must fire after the fault, e.g. InstanceDown: time to alert (in Alertmanager, and to DrTools' receiver on a monitoring sandbox) and time to resolve are measured; a drill whose alert does not fire fails, naming the rule.")]
+    [Parameter(HelpMessage = "An alert that must fire after the fault, e.g. InstanceDown: time to alert (in Alertmanager, and to DrTools' "
+        + "receiver on a monitoring sandbox) and time to resolve are measured; a drill whose alert does not fire fails, naming the rule.")]
     [ValidateNotNullOrEmpty]
     public string? ExpectAlert { get; set; }
 
@@ -155,14 +175,18 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             ExpectAlert = AlertExpectation.From(ExpectAlert, Sandbox, Prometheus, Alertmanager, TextValues(AlertLabel), AlertWithin),
         }));
         var store = RunOperation(_ => Task.FromResult(ResolveStore(AllowDrillOn)));
-        var recoveredBy = RecoveredBy is null ? (Core.Failover.RecoveredBy?)null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy, ignoreCase: true);
+        var recoveredBy = RecoveredBy is null ? (Core.Failover.RecoveredBy?)null : Enum.Parse<Core.Failover.RecoveredBy>(RecoveredBy,
+            ignoreCase: true);
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;
         var recovery = RunOperation(_ => Task.FromResult(store is Core.Engines.IReplicaSet replicaSet
             ? Recovery.Observe(Core.Engines.Stores.Recovery(replicaSet, recoveredBy,
-                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
-            : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand, StopCommand, FaultScript is null ? null
-                : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output ? $"the fault script: {output}" : "the fault script", token))));
+                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand",
+                    FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
+            : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand,
+                StopCommand, FaultScript is null ? null
+                : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output
+                    ? $"the fault script: {output}" : "the fault script", token))));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;

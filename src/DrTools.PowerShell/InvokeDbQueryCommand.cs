@@ -4,11 +4,13 @@ using DrTools.Core.Postgres;
 namespace DrTools.PowerShell;
 
 /// <summary>Runs SQL on the primary (or a named member) and returns its rows: the setup, data and marker statements of a drill.</summary>
-[Cmdlet(VerbsLifecycle.Invoke, "DbQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ConnectionSet)]
+[Cmdlet(VerbsLifecycle.Invoke, "DbQuery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(DbQueryResult))]
 public sealed class InvokeDbQueryCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true, HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned); for Redis, commands, one a line.")]
+    [Parameter(Mandatory = true,
+        HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned); for Redis, commands, one a line.")]
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = "";
 

@@ -28,9 +28,11 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
         var path = GetUnresolvedProviderPathFromPSPath(Path);
         // The whole file is checked before anything runs; ShouldProcess then names what will run against what.
         var runbook = RunOperation(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true)), path);
-        var targets = string.Join(", ", runbook.Targets.Select(t => t.Sandbox is null ? $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))" : $"{t.Name} (new sandbox)"));
+        var targets = string.Join(", ", runbook.Targets.Select(t => t.Sandbox is null
+            ? $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))" : $"{t.Name} (new sandbox)"));
         var steps = string.Join(", ", runbook.Steps.Select(s => $"{s.Name} ({s.Kind})"));
-        if (!ShouldProcess($"runbook '{runbook.Name}' against {targets}: {steps}", $"Run runbook '{runbook.Name}' ({runbook.Steps.Count} steps) against {targets}?", "Invoke-DrRunbook")) return;
+        if (!ShouldProcess($"runbook '{runbook.Name}' against {targets}: {steps}",
+            $"Run runbook '{runbook.Name}' ({runbook.Steps.Count} steps) against {targets}?", "Invoke-DrRunbook")) return;
         var history = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath);
         var journal = RunServingPipeline((queue, token) => RunbookExecutor.RunAsync(runbook, new RunbookRunOptions
         {

@@ -14,10 +14,13 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(object))]
 public sealed class InvokeDrStepCommand : ScriptRunStepCmdlet
 {
-    [Parameter(Mandatory = true, Position = 2, HelpMessage = "What the step does; a DrTools result it returns (Test-DbBackup, Restore-PointInTime, Invoke-DbFailover …) decides whether it passed and gives its figures, a lone $false fails it, an error fails it.")]
+    [Parameter(Mandatory = true, Position = 2,
+        HelpMessage = "What the step does; a DrTools result it returns (Test-DbBackup, Restore-PointInTime, Invoke-DbFailover …) decides "
+        + "whether it passed and gives its figures, a lone $false fails it, an error fails it.")]
     public ScriptBlock? ScriptBlock { get; set; }
 
-    [Parameter(HelpMessage = "A pre-check: must pass before anything changes; when it fails, no later step runs. Pre-checks come before the first step.")]
+    [Parameter(HelpMessage = "A pre-check: must pass before anything changes; when it fails, no later step runs. Pre-checks come before "
+        + "the first step.")]
     public SwitchParameter PreCheck { get; set; }
 
     [Parameter(HelpMessage = "The run's objectives this step's figures count toward: rto, rpo.")]
@@ -60,7 +63,8 @@ public sealed class InvokeDrStepCommand : ScriptRunStepCmdlet
             case StepStatus.Passed:
                 break;
             default:
-                var error = new DrToolsException($"{record.Label} {record.Status.ToString().ToLowerInvariant()}: {record.Message}", DrErrorKind.InvalidOperation);
+                var error = new DrToolsException($"{record.Label} {record.Status.ToString().ToLowerInvariant()}: {record.Message}",
+                    DrErrorKind.InvalidOperation);
                 if (ContinueOnError) WriteWarning($"{error.Message} (-ContinueOnError: the run goes on)");
                 else
                 {

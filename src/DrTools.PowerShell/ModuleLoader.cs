@@ -11,7 +11,8 @@ namespace DrTools.PowerShell;
 /// </summary>
 public sealed class ModuleLoader : IModuleAssemblyInitializer
 {
-    private static readonly string DependencyDirectory = Path.Combine(Path.GetDirectoryName(typeof(ModuleLoader).Assembly.Location)!, "dependencies");
+    private static readonly string DependencyDirectory = Path.Combine(Path.GetDirectoryName(typeof(ModuleLoader).Assembly.Location)!,
+        "dependencies");
     private static readonly DependencyLoadContext Dependencies = new(DependencyDirectory);
     private static int _registered;
 

@@ -3,8 +3,10 @@ using DrTools.Core.Backups;
 
 namespace DrTools.PowerShell;
 
-/// <summary>A base backup (pg_basebackup, manifest with SHA-256 checksums) into a repository, recorded in its catalog with a reference for verification.</summary>
-[Cmdlet(VerbsCommon.New, "DbBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low, DefaultParameterSetName = ConnectionSet)]
+/// <summary>A base backup (pg_basebackup, manifest with SHA-256 checksums) into a repository, recorded in its catalog with a reference for
+/// verification.</summary>
+[Cmdlet(VerbsCommon.New, "DbBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.Low,
+    DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(BackupRecord))]
 public sealed class NewDbBackupCommand : DbTargetCmdlet
 {
@@ -17,7 +19,8 @@ public sealed class NewDbBackupCommand : DbTargetCmdlet
     [ValidateSet(nameof(BackupCompression.Gzip), nameof(BackupCompression.None))]
     public string Compression { get; set; } = nameof(BackupCompression.Gzip);
 
-    [Parameter(HelpMessage = "What to take: Base (PostgreSQL, the default there); Dump (mariadb-dump, MariaDB's default) or Physical (mariadb-backup); Rdb (BGSAVE, Redis' default) or Aof (BGREWRITEAOF).")]
+    [Parameter(HelpMessage = "What to take: Base (PostgreSQL, the default there); Dump (mariadb-dump, MariaDB's default) or Physical "
+        + "(mariadb-backup); Rdb (BGSAVE, Redis' default) or Aof (BGREWRITEAOF).")]
     [ValidateSet("Base", "Dump", "Physical", "Rdb", "Aof", IgnoreCase = true)]
     public string? Kind { get; set; }
 
@@ -28,7 +31,9 @@ public sealed class NewDbBackupCommand : DbTargetCmdlet
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         if (!ShouldProcess(path, $"Take a {Kind?.ToLowerInvariant() ?? "default"} backup into the repository")) return;
-        var options = new BackupOptions { Compression = Enum.Parse<BackupCompression>(Compression, ignoreCase: true), RecordReference = !NoReference };
-        WriteObject(RunOnStore((target, token) => Core.Engines.Stores.BackupAsync(target, BackupRepository.Open(path, create: true), Kind?.ToLowerInvariant(), options, token)));
+        var options = new BackupOptions { Compression = Enum.Parse<BackupCompression>(Compression, ignoreCase: true),
+            RecordReference = !NoReference };
+        WriteObject(RunOnStore((target, token) => Core.Engines.Stores.BackupAsync(target, BackupRepository.Open(path, create: true),
+            Kind?.ToLowerInvariant(), options, token)));
     }
 }

@@ -6,7 +6,8 @@ namespace DrTools.PowerShell;
 /// <summary>Base of the cmdlets that can run an application-level HTTP probe while they act (a drill, a held fault).</summary>
 public abstract class ProbedTargetCmdlet : DbTargetCmdlet
 {
-    [Parameter(HelpMessage = "URL the application answers on (e.g. its health endpoint), probed with GET throughout: error rate, p50/p95/p99 latency, longest run of failures, time to recover.")]
+    [Parameter(HelpMessage = "URL the application answers on (e.g. its health endpoint), probed with GET throughout: error rate, "
+        + "p50/p95/p99 latency, longest run of failures, time to recover.")]
     [ValidateNotNullOrEmpty]
     public string? HttpProbe { get; set; }
 
@@ -28,5 +29,6 @@ public abstract class ProbedTargetCmdlet : DbTargetCmdlet
 
     /// <summary>The HTTP probe the user asked for, or null; targets without a URL are refused.</summary>
     protected HttpProbeOptions? HttpProbeOptions() => RunOperation(_ => Task.FromResult(
-        Core.Probes.HttpProbeOptions.From(HttpProbe, HttpExpectStatus, HttpProbeRate, MaxErrorRate, P99, ("-HttpProbe", "-MaxErrorRate and -P99"))));
+        Core.Probes.HttpProbeOptions.From(HttpProbe, HttpExpectStatus, HttpProbeRate, MaxErrorRate, P99, ("-HttpProbe",
+            "-MaxErrorRate and -P99"))));
 }

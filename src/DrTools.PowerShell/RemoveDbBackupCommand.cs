@@ -3,8 +3,10 @@ using DrTools.Core.Backups;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Removes backups from a repository (those a GFS retention policy expires, or by id), and the WAL no remaining backup needs.</summary>
-[Cmdlet(VerbsCommon.Remove, "DbBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = ExpiredSet)]
+/// <summary>Removes backups from a repository (those a GFS retention policy expires, or by id), and the WAL no remaining backup
+/// needs.</summary>
+[Cmdlet(VerbsCommon.Remove, "DbBackup", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = ExpiredSet)]
 [OutputType(typeof(RetentionDecision))]
 public sealed class RemoveDbBackupCommand : DrCmdlet
 {
@@ -15,10 +17,12 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet, HelpMessage = "Remove the backups the retention policy (-KeepDaily, -KeepWeekly, -KeepMonthly) expires.")]
+    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet,
+        HelpMessage = "Remove the backups the retention policy (-KeepDaily, -KeepWeekly, -KeepMonthly) expires.")]
     public SwitchParameter Expired { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet, HelpMessage = "Retention: the newest backup of each of this many days with backups.")]
+    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet,
+        HelpMessage = "Retention: the newest backup of each of this many days with backups.")]
     [ValidateRange(0, 10000)]
     public int KeepDaily { get; set; }
 
@@ -30,16 +34,19 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
     [ValidateRange(0, 10000)]
     public int KeepMonthly { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true, HelpMessage = "Ids of the backups to remove; Get-DbBackup's records bind by pipeline.")]
+    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true,
+        HelpMessage = "Ids of the backups to remove; Get-DbBackup's records bind by pipeline.")]
     [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[] Id { get; set; } = [];
 
     protected override void ProcessRecord()
     {
-        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository), create: false)));
+        var repository = RunOperation(_ => Task.FromResult(BackupRepository.Open(GetUnresolvedProviderPathFromPSPath(Repository),
+            create: false)));
         var decisions = Expired
             ? BackupPolicy.PlanRetention(repository.Backups, new RetentionPolicy(KeepDaily, KeepWeekly, KeepMonthly)).Where(d => d.Expired)
-            : Id.Select(id => repository.Backup(id)).Select(b => new RetentionDecision(b.Id, b.FinishedAt, true, "removal requested by id"));
+            : Id.Select(id => repository.Backup(id)).Select(b => new RetentionDecision(b.Id, b.FinishedAt, true,
+                "removal requested by id"));
         foreach (var decision in decisions.ToList())
         {
             if (!ShouldProcess($"backup {decision.BackupId} in {repository.Root}", $"Remove ({decision.Reason})")) continue;

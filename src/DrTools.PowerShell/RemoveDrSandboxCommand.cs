@@ -5,26 +5,34 @@ using DrTools.Core.Sandboxes;
 namespace DrTools.PowerShell;
 
 /// <summary>Stops every server of a sandbox and deletes its directory, its data included.</summary>
-[Cmdlet(VerbsCommon.Remove, "DrSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = SandboxSet)]
+[Cmdlet(VerbsCommon.Remove, "DrSandbox", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = SandboxSet)]
 public sealed class RemoveDrSandboxCommand : DrCmdlet
 {
     private const string SandboxSet = "Sandbox";
     private const string IdSet = "Id";
     private const string AllSet = "All";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SandboxSet, HelpMessage = "A sandbox from New-DrSandbox.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SandboxSet,
+        HelpMessage = "A sandbox from New-DrSandbox.")]
     public Sandbox? Sandbox { get; set; }
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet, HelpMessage = "Id (or unique prefix) of a sandbox, as Get-DrSandbox lists them.")]
+    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet,
+        HelpMessage = "Id (or unique prefix) of a sandbox, as Get-DrSandbox lists them.")]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every fault left behind by a process that is gone (and this session's own), then remove every sandbox under the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not make are never touched.")]
+    [Parameter(Mandatory = true, ParameterSetName = AllSet,
+        HelpMessage = "Undo every fault left behind by a process that is gone (and this session's own), then remove every sandbox under "
+        + "the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not "
+        + "make are never touched.")]
     public SwitchParameter All { get; set; }
 
-    [Parameter(ParameterSetName = IdSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
-    [Parameter(ParameterSetName = AllSet, HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter(ParameterSetName = IdSet,
+        HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter(ParameterSetName = AllSet,
+        HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
     public string? Path { get; set; }
 
     protected override void ProcessRecord()
@@ -52,7 +60,8 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
                 WriteWarning($"skipped {item.Id}: {Leftovers.WhyKept(item)}");
                 continue;
             }
-            var what = item.Kind == SandboxKind.RunScratch ? $"scratch folder {item.Directory} of killed run {item.Id}" : $"sandbox {item.Id} under {root}";
+            var what = item.Kind == SandboxKind.RunScratch ? $"scratch folder {item.Directory} of killed run {item.Id}"
+                : $"sandbox {item.Id} under {root}";
             if (ShouldProcess(what, "Stop and delete")) RunOperation(_ => Leftovers.RemoveAsync(item), item.Id);
         }
     }

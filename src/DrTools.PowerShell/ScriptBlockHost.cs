@@ -10,14 +10,16 @@ namespace DrTools.PowerShell;
 /// </summary>
 internal sealed class ScriptBlockHost(PipelineQueue queue, Action stopCmdlet) : IScriptHost
 {
-    public Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken) =>
+    public Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string,
+        object?> arguments, CancellationToken cancellationToken) =>
         queue.InvokeAsync(() =>
         {
             var context = variables.Concat(arguments).Select(v => new PSVariable(v.Key, v.Value));
             return StepScript.BaseObjects(StepScript.Invoke(ScriptBlock.Create(script), context, cancellationToken, stopCmdlet), Unwrap);
         }, cancellationToken);
 
-    /// <summary>A [pscustomobject] becomes a dictionary, so later steps can read ${saved.Property}; anything else its base object.</summary>
+    /// <summary>A [pscustomobject] becomes a dictionary, so later steps can read ${saved.Property}; anything else its base
+    /// object.</summary>
     private static object? Unwrap(PSObject? value) => value?.BaseObject is PSCustomObject
         ? value.Properties.ToDictionary(p => p.Name, p => (object?)p.Value)
         : value?.BaseObject;

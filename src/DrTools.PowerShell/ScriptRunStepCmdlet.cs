@@ -3,7 +3,8 @@ using DrTools.Core.Runbooks;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Base of the cmdlets that add a step to a script-driven drill (Invoke-DrStep, Register-DrCleanup): the run, the step's name, its block and timeout.</summary>
+/// <summary>Base of the cmdlets that add a step to a script-driven drill (Invoke-DrStep, Register-DrCleanup): the run, the step's name, its
+/// block and timeout.</summary>
 public abstract class ScriptRunStepCmdlet : DrCmdlet
 {
     [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]

@@ -33,7 +33,8 @@ public sealed class StartDrRunCommand : DrCmdlet
     [DurationTransformation(Long = true)]
     public TimeSpan? Rpo { get; set; }
 
-    [Parameter(HelpMessage = "The drill's targets by name, for the report: @{ db = $sandbox } (the run then owns the sandbox and removes it when it completes) or @{ db = 'Host=db1;...', 'Host=db2;...' }.")]
+    [Parameter(HelpMessage = "The drill's targets by name, for the report: @{ db = $sandbox } (the run then owns the sandbox and removes "
+        + "it when it completes) or @{ db = 'Host=db1;...', 'Host=db2;...' }.")]
     public IDictionary? Target { get; set; }
 
     [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
@@ -48,8 +49,10 @@ public sealed class StartDrRunCommand : DrCmdlet
         if (Rto is { } rto) objectives.Add(new("rto", rto.TotalSeconds));
         if (Rpo is { } rpo) objectives.Add(new("rpo", rpo.TotalSeconds));
         var source = MyInvocation.ScriptName is { Length: > 0 } script ? script : "interactive session";
-        var options = new RunbookRunOptions { HistoryRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath), Tester = Tester };
-        WriteObject(RunOperation(_ => Task.FromResult(ScriptedRun.Start(new RunHeader(Name, TestType ?? Name, source, Description), objectives, Targets(), options)), Name));
+        var options = new RunbookRunOptions { HistoryRoot = HistoryPath is null ? null : GetUnresolvedProviderPathFromPSPath(HistoryPath),
+            Tester = Tester };
+        WriteObject(RunOperation(_ => Task.FromResult(ScriptedRun.Start(new RunHeader(Name, TestType ?? Name, source, Description),
+            objectives, Targets(), options)), Name));
     }
 
     private Dictionary<string, object> Targets()
@@ -64,8 +67,11 @@ public sealed class StartDrRunCommand : DrCmdlet
             {
                 Sandbox sandbox => sandbox,
                 string connectionString => DbTarget.FromConnectionStrings([connectionString]),
-                IEnumerable strings => DbTarget.FromConnectionStrings(strings.Cast<object>().Select(s => (s is PSObject p ? p.BaseObject : s)?.ToString() ?? "").ToList()),
-                _ => throw new DrToolsException($"target '{name}': give a sandbox (New-DrSandbox) or connection strings, not a {value?.GetType().Name ?? "null"}.", DrErrorKind.InvalidArgument),
+                IEnumerable strings => DbTarget.FromConnectionStrings(strings.Cast<object>().Select(s => (s is PSObject p ? p.BaseObject
+                    : s)?.ToString() ?? "").ToList()),
+                _
+                    => throw new DrToolsException($"target '{name}': give a sandbox (New-DrSandbox) or connection strings, not a "
+                    + $"{value?.GetType().Name ?? "null"}.", DrErrorKind.InvalidArgument),
             };
         }
         return targets;

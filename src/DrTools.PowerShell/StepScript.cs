@@ -14,7 +14,8 @@ namespace DrTools.PowerShell;
 internal static class StepScript
 {
     // The wrapper's names are unlikely to shadow the caller's variables, which the block reads by dynamic scope.
-    private const string Wrapper = "param($__drStep, $__drVariables) foreach ($__drVariable in $__drVariables) { Set-Variable -Name $__drVariable.Name -Value $__drVariable.Value }; $ErrorActionPreference = 'Stop'; & $__drStep";
+    private const string Wrapper = "param($__drStep, $__drVariables) foreach ($__drVariable in $__drVariables) { Set-Variable -Name "
+        + "$__drVariable.Name -Value $__drVariable.Value }; $ErrorActionPreference = 'Stop'; & $__drStep";
 
     [ThreadStatic] private static int t_running;
 
@@ -33,7 +34,8 @@ internal static class StepScript
     /// Told when the block was stopped by the enclosing pipeline (Ctrl+C) before the cmdlet itself was: the cmdlet then
     /// stops too, so the step is recorded as cancelled rather than passed.
     /// </param>
-    public static Collection<PSObject> Invoke(ScriptBlock block, IEnumerable<PSVariable> variables, CancellationToken cancellationToken, Action? stoppedFromOutside = null)
+    public static Collection<PSObject> Invoke(ScriptBlock block, IEnumerable<PSVariable> variables, CancellationToken cancellationToken,
+        Action? stoppedFromOutside = null)
     {
         using var nested = System.Management.Automation.PowerShell.Create(RunspaceMode.CurrentRunspace);
         nested.AddScript(Wrapper, useLocalScope: true).AddArgument(block).AddArgument(variables.ToArray());
@@ -85,5 +87,6 @@ internal static class StepScript
         return $"{record.Exception?.Message ?? error.Message}{line}";
     }
 
-    private static DrErrorKind KindOf(RuntimeException error) => error.ErrorRecord.Exception is DrToolsException known ? known.Kind : DrErrorKind.InvalidOperation;
+    private static DrErrorKind KindOf(RuntimeException error) => error.ErrorRecord.Exception is DrToolsException known ? known.Kind
+        : DrErrorKind.InvalidOperation;
 }

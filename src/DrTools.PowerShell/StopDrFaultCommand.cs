@@ -3,7 +3,8 @@ using DrTools.Core.Faults;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Undoes faults: by id (or piped from Start-DrFault / Get-DrFault), or every one on this machine with -All, including what killed runs left.</summary>
+/// <summary>Undoes faults: by id (or piped from Start-DrFault / Get-DrFault), or every one on this machine with -All, including what killed
+/// runs left.</summary>
 [Cmdlet(VerbsLifecycle.Stop, "DrFault", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High, DefaultParameterSetName = IdSet)]
 [OutputType(typeof(FaultEnd))]
 public sealed class StopDrFaultCommand : DrCmdlet
@@ -11,11 +12,14 @@ public sealed class StopDrFaultCommand : DrCmdlet
     private const string IdSet = "Id";
     private const string AllSet = "All";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet, HelpMessage = "Id of an active fault, as Start-DrFault returns it and Get-DrFault lists it.")]
+    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet,
+        HelpMessage = "Id of an active fault, as Start-DrFault returns it and Get-DrFault lists it.")]
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet, HelpMessage = "Undo every fault left behind by a process that is gone and this session's own, and delete DrTools' nftables tables such processes left; a fault another running drill holds is kept (stop it by -Id).")]
+    [Parameter(Mandatory = true, ParameterSetName = AllSet,
+        HelpMessage = "Undo every fault left behind by a process that is gone and this session's own, and delete DrTools' nftables tables "
+        + "such processes left; a fault another running drill holds is kept (stop it by -Id).")]
     public SwitchParameter All { get; set; }
 
     protected override void ProcessRecord()

@@ -4,7 +4,8 @@ using DrTools.Core.Backups;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Verifies a backup by restoring it into a new isolated instance: pg_verifybackup, recovery, pg_amcheck, checksums against the reference; PASS/FAIL with phase timings against an RTO.</summary>
+/// <summary>Verifies a backup by restoring it into a new isolated instance: pg_verifybackup, recovery, pg_amcheck, checksums against the
+/// reference; PASS/FAIL with phase timings against an RTO.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "DbBackup")]
 [OutputType(typeof(BackupVerificationResult))]
 public sealed class TestDbBackupCommand : DrCmdlet
@@ -13,7 +14,8 @@ public sealed class TestDbBackupCommand : DrCmdlet
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(ValueFromPipelineByPropertyName = true, HelpMessage = "The backup to verify (default the latest); Get-DbBackup's records bind by pipeline.")]
+    [Parameter(ValueFromPipelineByPropertyName = true,
+        HelpMessage = "The backup to verify (default the latest); Get-DbBackup's records bind by pipeline.")]
     [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
@@ -30,6 +32,8 @@ public sealed class TestDbBackupCommand : DrCmdlet
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         var options = new BackupVerificationOptions { BackupId = Id, RtoTarget = Rto, KeepInstance = KeepInstance };
-        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token) => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path, create: false), options with { Progress = progress }, token), path));
+        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token)
+            => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path, create: false), options with { Progress = progress },
+            token), path));
     }
 }

@@ -4,12 +4,15 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Proves faults were undone: no fault recorded, no DrTools nftables table, no cgroup label; of the sandbox's members no frozen process, no fault proxy toxic, no DiskFull filler.</summary>
+/// <summary>Proves faults were undone: no fault recorded, no DrTools nftables table, no cgroup label; of the sandbox's members no frozen
+/// process, no fault proxy toxic, no DiskFull filler.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "DrFault")]
 [OutputType(typeof(FaultTrace))]
 public sealed class TestDrFaultCommand : DrCmdlet
 {
-    [Parameter(ValueFromPipeline = true, HelpMessage = "A sandbox: only traces of faults on its members count, and its members are checked for frozen processes; without, any fault on this machine counts.")]
+    [Parameter(ValueFromPipeline = true,
+        HelpMessage = "A sandbox: only traces of faults on its members count, and its members are checked for frozen processes; without, "
+        + "any fault on this machine counts.")]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 

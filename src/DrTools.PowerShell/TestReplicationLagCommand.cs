@@ -4,7 +4,8 @@ using DrTools.Core.Replication;
 
 namespace DrTools.PowerShell;
 
-/// <summary>Replication lag of every standby in bytes, as PostgreSQL reports it, and optionally end to end by heartbeat, against thresholds.</summary>
+/// <summary>Replication lag of every standby in bytes, as PostgreSQL reports it, and optionally end to end by heartbeat, against
+/// thresholds.</summary>
 [Cmdlet(VerbsDiagnostic.Test, "ReplicationLag", DefaultParameterSetName = ConnectionSet)]
 [OutputType(typeof(ReplicationLagResult), typeof(bool))]
 public sealed class TestReplicationLagCommand : DbTargetCmdlet
@@ -17,11 +18,13 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
     [ValidateRange(0, ReplicationLagOptions.MaxLagTransactionsLimit)]
     public long? MaxLagTransactions { get; set; }
 
-    [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against the replay lag (Redis: measured catch-up time).")]
+    [Parameter(HelpMessage = "Most seconds a standby may lag: held against the heartbeat lag with -Heartbeat, otherwise against the replay "
+        + "lag (Redis: measured catch-up time).")]
     [ValidateRange(0, DurationText.MaxAgeSeconds)]
     public double? MaxLagSeconds { get; set; }
 
-    [Parameter(HelpMessage = "Measure end-to-end lag with a heartbeat row written on the primary (table drtools_heartbeat) and timed until visible on each standby.")]
+    [Parameter(HelpMessage = "Measure end-to-end lag with a heartbeat row written on the primary (table drtools_heartbeat) and timed until "
+        + "visible on each standby.")]
     public SwitchParameter Heartbeat { get; set; }
 
     [Parameter(HelpMessage = "Sample over this window (e.g. 30s) and report the maximum and 95th percentile.")]
@@ -46,7 +49,8 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
             Duration = Duration,
             Interval = Interval,
         };
-        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => Core.Engines.Stores.MeasureLagAsync(ResolveStore(), options with { Progress = progress }, token), Sandbox);
+        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => Core.Engines.Stores.MeasureLagAsync(ResolveStore(),
+            options with { Progress = progress }, token), Sandbox);
         if (Quiet) WriteObject(results.All(r => r.Met));
         else WriteObject(results, enumerateCollection: true);
     }

@@ -18,10 +18,14 @@ public sealed class TimestampTransformationAttribute : ArgumentTransformationAtt
             return value switch
             {
                 DateTimeOffset time => time,
-                DateTime { Kind: DateTimeKind.Unspecified } time => throw new DrToolsException($"time: {time:yyyy-MM-dd HH:mm:ss} has no time zone; pass Get-Date, a [datetimeoffset] or a string with an offset, e.g. {TimestampText.Forms}.", DrErrorKind.InvalidArgument),
+                DateTime { Kind: DateTimeKind.Unspecified } time
+                    => throw new DrToolsException($"time: {time:yyyy-MM-dd HH:mm:ss} has no time zone; pass Get-Date, a [datetimeoffset] "
+                    + $"or a string with an offset, e.g. {TimestampText.Forms}.", DrErrorKind.InvalidArgument),
                 DateTime time => new DateTimeOffset(time),
                 string text => TimestampText.Parse(text, "time"),
-                _ => throw new DrToolsException($"time: a {value?.GetType().Name ?? "null"} is not a point in time; write e.g. {TimestampText.Forms}.", DrErrorKind.InvalidArgument),
+                _
+                    => throw new DrToolsException($"time: a {value?.GetType().Name ?? "null"} is not a point in time; write e.g. "
+                    + $"{TimestampText.Forms}.", DrErrorKind.InvalidArgument),
             };
         }
         catch (DrToolsException e)

@@ -17,7 +17,8 @@ public sealed class WaitDrAlertCommand : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(ValueFromPipeline = true, HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring): its Alertmanager, Prometheus and DrTools' receiver.")]
+    [Parameter(ValueFromPipeline = true,
+        HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring): its Alertmanager, Prometheus and DrTools' receiver.")]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
@@ -42,6 +43,7 @@ public sealed class WaitDrAlertCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var sources = RunOperation(_ => Task.FromResult(AlertSources.Resolve(Sandbox, Prometheus, Alertmanager)));
-        WriteObject(RunOperation(token => AlertWatch.WaitAsync(sources, new AlertWaitOptions(Name) { Labels = TextValues(Label), State = Enum.Parse<AlertState>(State, ignoreCase: true), Within = Within }, token), Name));
+        WriteObject(RunOperation(token => AlertWatch.WaitAsync(sources, new AlertWaitOptions(Name) { Labels = TextValues(Label),
+            State = Enum.Parse<AlertState>(State, ignoreCase: true), Within = Within }, token), Name));
     }
 }

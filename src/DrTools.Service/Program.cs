@@ -23,8 +23,10 @@ switch (args)
         var sandbox = Sandbox.Open(Path.GetFileName(sandboxDirectory), Path.GetDirectoryName(sandboxDirectory));
         try
         {
-            await MetricsServer.ServeAsync(listen, new MetricSources { Targets = [sandbox.Target], History = false }, null, TimeSpan.FromMinutes(1),
-                url => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token, new AlertInbox(inbox));
+            await MetricsServer.ServeAsync(listen, new MetricSources { Targets = [sandbox.Target], History = false }, null,
+                TimeSpan.FromMinutes(1),
+                url
+                    => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token, new AlertInbox(inbox));
         }
         catch (OperationCanceledException)
         {
@@ -32,6 +34,7 @@ switch (args)
         }
         return 0;
     default:
-        Console.Error.WriteLine("usage: dotnet drtools-service.dll fault-proxy CONTROL_SOCKET | monitor HOST:PORT SANDBOX_DIRECTORY INBOX_FILE (a sandbox starts it)");
+        Console.Error.WriteLine("usage: dotnet drtools-service.dll fault-proxy CONTROL_SOCKET | monitor HOST:PORT SANDBOX_DIRECTORY "
+            + "INBOX_FILE (a sandbox starts it)");
         return 2;
 }

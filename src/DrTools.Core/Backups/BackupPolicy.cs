@@ -4,7 +4,8 @@ using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Backups;
 
-/// <summary>Grandfather-father-son retention: the newest backup of each of the last N days, W ISO weeks and M months that have backups.</summary>
+/// <summary>Grandfather-father-son retention: the newest backup of each of the last N days, W ISO weeks and M months that have
+/// backups.</summary>
 public sealed record RetentionPolicy(int Daily, int Weekly, int Monthly)
 {
     public override string ToString() => $"keep {Daily} daily, {Weekly} weekly, {Monthly} monthly";
@@ -12,7 +13,8 @@ public sealed record RetentionPolicy(int Daily, int Weekly, int Monthly)
 
 public sealed record RetentionDecision(string BackupId, DateTimeOffset FinishedAt, bool Expired, string Reason);
 
-public sealed record ArchiverStatus(string Member, long ArchivedCount, string? LastArchivedWal, DateTimeOffset? LastArchivedTime, long FailedCount, string? LastFailedWal, DateTimeOffset? LastFailedTime)
+public sealed record ArchiverStatus(string Member, long ArchivedCount, string? LastArchivedWal, DateTimeOffset? LastArchivedTime,
+    long FailedCount, string? LastFailedWal, DateTimeOffset? LastFailedTime)
 {
     /// <summary>Failing now: the last failure is more recent than the last success.</summary>
     public bool Failing => LastFailedTime is { } failed && (LastArchivedTime is not { } archived || failed > archived);
@@ -40,7 +42,8 @@ public sealed record BackupPolicyResult
 
 public static class BackupPolicy
 {
-    public static async Task<BackupPolicyResult> CheckAsync(BackupRepository repository, DbTarget? target, BackupPolicyOptions options, CancellationToken cancellationToken)
+    public static async Task<BackupPolicyResult> CheckAsync(BackupRepository repository, DbTarget? target, BackupPolicyOptions options,
+        CancellationToken cancellationToken)
     {
         var now = options.Now ?? DateTimeOffset.UtcNow;
         var backups = repository.Backups;
@@ -49,14 +52,17 @@ public static class BackupPolicy
         if (backups.Count == 0) problems.Add($"repository {repository.Root} holds no backup");
         else
         {
-            age = new Measurement("latest backup age", (now - backups[^1].FinishedAt).TotalSeconds, "s", options.MaxBackupAge?.TotalSeconds, $"now minus the end of backup {backups[^1].Id}");
-            if (age.Met == false) problems.Add($"the latest backup {backups[^1].Id} is {DurationText.Format(now - backups[^1].FinishedAt)} old, more than {DurationText.Format(options.MaxBackupAge!.Value)}");
+            age = new Measurement("latest backup age", (now - backups[^1].FinishedAt).TotalSeconds, "s", options.MaxBackupAge?.TotalSeconds,
+                $"now minus the end of backup {backups[^1].Id}");
+            if (age.Met == false) problems.Add($"the latest backup {backups[^1].Id} is {DurationText.Format(now - backups[^1].FinishedAt)} "
+                + $"old, more than {DurationText.Format(options.MaxBackupAge!.Value)}");
         }
 
         foreach (var id in repository.Uncatalogued) problems.Add(BackupRepository.UncataloguedNote(repository.BackupDirectory(id)));
 
         var missing = backups.Count == 0 ? [] : WalArchive.Scan(repository, Lsn.Parse(backups[0].StartLsn)).MissingSegments;
-        if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from {repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
+        if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from "
+            + $"{repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
         WalReplayCheck? replay = null;
         if (backups.Where(b => b.Engine is null).MinBy(b => b.FinishedAt) is { } earliest)
         {
@@ -69,7 +75,8 @@ public static class BackupPolicy
         if (target is not null)
         {
             archiver = await ReadArchiverAsync(target, cancellationToken);
-            if (archiver.Failing) problems.Add($"the archiver on {archiver.Member} is failing: last failure on {archiver.LastFailedWal} at {archiver.LastFailedTime:u}, {archiver.FailedCount} failures in all");
+            if (archiver.Failing) problems.Add($"the archiver on {archiver.Member} is failing: last failure on {archiver.LastFailedWal} at "
+                + $"{archiver.LastFailedTime:u}, {archiver.FailedCount} failures in all");
         }
 
         var retention = options.Retention is { } policy ? PlanRetention(backups, policy) : [];
@@ -119,9 +126,14 @@ public static class BackupPolicy
     /// <summary>pg_stat_archiver of the primary <paramref name="status"/> found.</summary>
     internal static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, ClusterStatus status, CancellationToken cancellationToken)
     {
-        var primary = target.Member((status.Primary ?? throw new DrToolsException($"{target.Name}: no primary to read pg_stat_archiver from ({status.Verdict}).", DrErrorKind.InvalidOperation)).Name);
-        return await primary.QueryAsync("select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, last_failed_time from pg_stat_archiver",
-            r => new ArchiverStatus(primary.Display, r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null : r.GetFieldValue<DateTimeOffset>(2),
-                r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null : r.GetFieldValue<DateTimeOffset>(5)), cancellationToken);
+        var primary = target.Member((status.Primary
+            ?? throw new DrToolsException($"{target.Name}: no primary to read pg_stat_archiver from ({status.Verdict}).",
+            DrErrorKind.InvalidOperation)).Name);
+        return await primary.QueryAsync("select archived_count, last_archived_wal, last_archived_time, failed_count, last_failed_wal, "
+            + "last_failed_time from pg_stat_archiver",
+            r => new ArchiverStatus(primary.Display, r.GetInt64(0), r.IsDBNull(1) ? null : r.GetString(1), r.IsDBNull(2) ? null
+                : r.GetFieldValue<DateTimeOffset>(2),
+                r.GetInt64(3), r.IsDBNull(4) ? null : r.GetString(4), r.IsDBNull(5) ? null
+                    : r.GetFieldValue<DateTimeOffset>(5)), cancellationToken);
     }
 }

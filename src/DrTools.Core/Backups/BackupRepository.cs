@@ -29,7 +29,8 @@ public sealed record BackupRecord(
     public string? Engine { get; init; }
     /// <summary>What was taken, for another engine: dump (mariadb-dump) or physical (mariadb-backup); rdb or aof (Redis).</summary>
     public string? Kind { get; init; }
-    /// <summary>The repository the record was read from (not stored: it is where the catalog was found), so a record carries where to find its backup.</summary>
+    /// <summary>The repository the record was read from (not stored: it is where the catalog was found), so a record carries where to find
+    /// its backup.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public string? Repository { get; init; }
 }
 
@@ -43,7 +44,8 @@ public sealed record RestorePointRecord(string Name, string Lsn, int Timeline, D
 /// </summary>
 public sealed class BackupRepository
 {
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     private sealed record Catalog(List<BackupRecord> Backups, List<RestorePointRecord> RestorePoints);
 
@@ -60,7 +62,8 @@ public sealed class BackupRepository
     {
         var repository = new BackupRepository(Path.GetFullPath(path));
         if (File.Exists(repository.CatalogFile)) return repository;
-        if (!create) throw new DrToolsException($"repository {repository.Root} has no catalog.json: not a DrTools backup repository (New-DbBackup / drtools backup create makes one).", DrErrorKind.InvalidArgument);
+        if (!create) throw new DrToolsException($"repository {repository.Root} has no catalog.json: not a DrTools backup repository "
+            + $"(New-DbBackup / drtools backup create makes one).", DrErrorKind.InvalidArgument);
         try
         {
             foreach (var directory in new[] { repository.Root, Path.Combine(repository.Root, "backups"), repository.WalDirectory })
@@ -81,7 +84,8 @@ public sealed class BackupRepository
         return repository;
     }
 
-    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).Select(b => b with { Repository = Root }).ToList();
+    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).Select(b
+        => b with { Repository = Root }).ToList();
     public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();
 
     /// <summary>
@@ -105,7 +109,8 @@ public sealed class BackupRepository
         var backups = Backups;
         if (backups.Count == 0) throw new DrToolsException($"repository {Root} holds no backup.", DrErrorKind.InvalidOperation);
         return id is null ? backups[^1] : backups.FirstOrDefault(b => b.Id == id)
-            ?? throw new DrToolsException($"repository {Root} has no backup '{id}' (it has {string.Join(", ", backups.Select(b => b.Id))}).", DrErrorKind.InvalidArgument);
+            ?? throw new DrToolsException($"repository {Root} has no backup '{id}' (it has "
+                + $"{string.Join(", ", backups.Select(b => b.Id))}).", DrErrorKind.InvalidArgument);
     }
 
     /// <summary>The archive_command that copies WAL into this repository, refusing to overwrite a different file.</summary>
@@ -141,7 +146,8 @@ public sealed class BackupRepository
         }
         catch (JsonException e)
         {
-            throw new DrToolsException($"{CatalogFile}: the catalog is damaged (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{CatalogFile}: the catalog is damaged (line {e.LineNumber + 1}): {e.Message.Split('.')[0]}.",
+                DrErrorKind.InvalidOperation);
         }
     }
 

@@ -38,7 +38,8 @@ public sealed record BackupVerificationResult
     public string? KeptInstanceId { get; init; }
 
     /// <summary>Each phase's time and the total, for the phases that ran.</summary>
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { RestoreSeconds, RecoverySeconds, VerificationSeconds, TotalSeconds }.OfType<Measurement>().ToList();
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { RestoreSeconds, RecoverySeconds, VerificationSeconds,
+        TotalSeconds }.OfType<Measurement>().ToList();
 
     /// <summary>PASS, and within the RTO when one was set.</summary>
     [JsonIgnore] public bool Met => Passed && TotalSeconds.Met != false;
@@ -51,10 +52,12 @@ public sealed record BackupVerificationResult
 /// </summary>
 public static class BackupVerifier
 {
-    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupVerificationOptions options, CancellationToken cancellationToken)
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupVerificationOptions options,
+        CancellationToken cancellationToken)
     {
         var backup = repository.Backup(options.BackupId);
-        var target = backup.ReferenceLsn is { } reference ? RecoveryTarget.BeforeLsn(Postgres.Lsn.Parse(reference)) : RecoveryTarget.Immediate;
+        var target = backup.ReferenceLsn is { } reference ? RecoveryTarget.BeforeLsn(Postgres.Lsn.Parse(reference))
+            : RecoveryTarget.Immediate;
         var clock = new MonotonicClock();
         TimeSpan? restored = null, recovered = null;
         var verification = TimeSpan.Zero;
@@ -90,10 +93,12 @@ public static class BackupVerifier
         try
         {
             options.Progress.Enter("restore: extracting the backup into a new instance", 5);
-            reason = await Check("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken));
+            reason = await Check("restore", async () => instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root,
+                options.KeepInstance, cancellationToken));
             restored = clock.Elapsed;
             if (reason is null) options.Progress.Enter("pg_verifybackup: every file against the manifest", 35);
-            var ok = reason is null && await Verifying(Check("pg_verifybackup", () => instance!.VerifyFilesAsync(repository, cancellationToken)));
+            var ok = reason is null && await Verifying(Check("pg_verifybackup", () => instance!.VerifyFilesAsync(repository,
+                cancellationToken)));
             if (ok)
             {
                 options.Progress.Enter($"recovery to {target}", 50);
@@ -126,11 +131,15 @@ public static class BackupVerifier
                 Check("integrity", async () =>
                 {
                     if (backup.Reference is null) return;
-                    integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection], false), null, cancellationToken);
-                    if (integrity.Failed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}", DrErrorKind.InvalidOperation);
+                    integrity = await DbChecksums.CompareAsync(backup.Reference, new Postgres.DbTarget("restored", [instance!.Connection],
+                        false), null, cancellationToken);
+                    if (integrity.Failed) throw new DrToolsException($"differs from the reference at {backup.ReferenceLsn}: {integrity}",
+                        DrErrorKind.InvalidOperation);
                 }),
-                Check("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}", instance!.Server.Binaries.Tool("pg_amcheck"),
-                    ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing", "--heapallindexed"])
+                Check("pg_amcheck", () => CommandRunner.RunAsync(new CommandSpec($"pg_amcheck of the restored backup {backup.Id}",
+                    instance!.Server.Binaries.Tool("pg_amcheck"),
+                    ["-h", instance.SocketDirectory, "-p", instance.Port.ToString(), "-U", backup.User, "--all", "--install-missing",
+                        "--heapallindexed"])
                 {
                     AsServerAccount = true,
                     WorkingDirectory = instance.Directory,
@@ -159,14 +168,17 @@ public static class BackupVerifier
             Passed = reason is null,
             Reason = reason,
             StartedAt = clock.StartedAt,
-            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null, $"extracting the backup's archives into a new directory ({timed})"),
-            RecoverySeconds = recovered is { } r ? new Measurement("recovery", r.TotalSeconds, "s", null, $"server start, WAL replay from the backup and the repository archive to {target}, promotion") : null,
+            RestoreSeconds = new Measurement("restore", (restored ?? total).TotalSeconds, "s", null,
+                $"extracting the backup's archives into a new directory ({timed})"),
+            RecoverySeconds = recovered is { } r ? new Measurement("recovery", r.TotalSeconds, "s", null,
+                $"server start, WAL replay from the backup and the repository archive to {target}, promotion") : null,
             VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null,
                 "pg_verifybackup (sizes and SHA-256 checksums of every file, the WAL the backup needs), "
                 + "table checksums of every database against the reference, pg_amcheck --heapallindexed on every database, "
                 + "pg_checksums --check (every page of every relation fork, where the cluster has data checksums), "
                 + "the server log for damaged pages"),
-            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds, "restore + verification + recovery, the time to a verified, usable instance"),
+            TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds,
+                "restore + verification + recovery, the time to a verified, usable instance"),
             RecoveryTarget = target.ToString(),
             Integrity = integrity,
             KeptInstance = options.KeepInstance && instance is not null ? $"sandbox {instance.Id}, port {instance.Port}" : null,

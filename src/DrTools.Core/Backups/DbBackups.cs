@@ -27,23 +27,30 @@ public static class DbBackups
 {
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(60);
 
-    /// <summary>Points every member's archive_command at the repository's wal/ folder (the members must already have archive_mode on).</summary>
-    public static async Task<WalArchiveSettings> ConfigureArchivingAsync(DbTarget target, BackupRepository repository, CancellationToken cancellationToken)
+    /// <summary>Points every member's archive_command at the repository's wal/ folder (the members must already have archive_mode
+    /// on).</summary>
+    public static async Task<WalArchiveSettings> ConfigureArchivingAsync(DbTarget target, BackupRepository repository,
+        CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed("configuring WAL archiving");
         foreach (var member in target.Members)
         {
             var mode = await member.QueryAsync("select current_setting('archive_mode')", r => r.GetString(0), cancellationToken);
-            if (mode == "off") throw new DrToolsException($"{member.Display}: archive_mode is off; turn it on (it needs a restart) before archiving into {repository.Root}.", DrErrorKind.InvalidOperation);
-            await member.ExecuteAsync($"alter system set archive_command = '{repository.ArchiveCommand.Replace("'", "''")}'; select pg_reload_conf()", cancellationToken);
+            if (mode == "off") throw new DrToolsException($"{member.Display}: archive_mode is off; turn it on (it needs a restart) before "
+                + $"archiving into {repository.Root}.", DrErrorKind.InvalidOperation);
+            await member.ExecuteAsync($"alter system set archive_command = '{repository.ArchiveCommand.Replace("'", "''")}'; select "
+                + $"pg_reload_conf()", cancellationToken);
         }
         return new WalArchiveSettings(target.Name, repository.WalDirectory, repository.ArchiveCommand);
     }
 
-    public static async Task<BackupRecord> CreateAsync(DbTarget target, BackupRepository repository, BackupOptions options, CancellationToken cancellationToken)
+    public static async Task<BackupRecord> CreateAsync(DbTarget target, BackupRepository repository, BackupOptions options,
+        CancellationToken cancellationToken)
     {
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-        var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: a backup needs one primary to read from ({status.Verdict}).", DrErrorKind.InvalidOperation);
+        var primaryStatus = status.Primary
+            ?? throw new DrToolsException($"{target.Name}: a backup needs one primary to read from ({status.Verdict}).",
+            DrErrorKind.InvalidOperation);
         var primary = target.Member(primaryStatus.Name);
         var binaries = PgBinaries.Locate();
         var id = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(2))}";
@@ -55,13 +62,15 @@ public static class DbBackups
         try
         {
             await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup of {primary.Display}", binaries.Tool("pg_basebackup"),
-                ["-h", primary.Host, "-p", primary.Port.ToString(), "-U", connection.Username ?? Environment.UserName, "-D", directory, "-Ft", "-X", "stream",
+                ["-h", primary.Host, "-p", primary.Port.ToString(), "-U", connection.Username ?? Environment.UserName, "-D", directory,
+                    "-Ft", "-X", "stream",
                  "--checkpoint=fast", "--manifest-checksums=SHA256", $"--label=drtools {id}", .. CompressionArguments(compression)])
             {
                 AsServerAccount = true,
                 WorkingDirectory = repository.Root,
                 Writes = directory,
-                Environment = connection.Password is { } password ? new Dictionary<string, string> { ["PGPASSWORD"] = password } : new Dictionary<string, string>(),
+                Environment = connection.Password is { } password ? new Dictionary<string, string> { ["PGPASSWORD"] = password }
+                    : new Dictionary<string, string>(),
                 Timeout = options.Timeout,
             }, cancellationToken);
             var finished = DateTimeOffset.UtcNow;
@@ -98,7 +107,8 @@ public static class DbBackups
         var ranges = document.RootElement.GetProperty("WAL-Ranges");
         var first = ranges[0];
         var last = ranges[ranges.GetArrayLength() - 1];
-        return (last.GetProperty("Timeline").GetInt32(), Lsn.Parse(first.GetProperty("Start-LSN").GetString()!), Lsn.Parse(last.GetProperty("End-LSN").GetString()!));
+        return (last.GetProperty("Timeline").GetInt32(), Lsn.Parse(first.GetProperty("Start-LSN").GetString()!),
+            Lsn.Parse(last.GetProperty("End-LSN").GetString()!));
     }
 
     /// <summary>
@@ -106,12 +116,14 @@ public static class DbBackups
     /// standby with WAL replay paused (its data is then exactly the replayed WAL), or, without a standby, on the primary
     /// (exact only when nothing is written meanwhile). The WAL up to that point is archived before the record is kept.
     /// </summary>
-    private static async Task<BackupRecord> WithReferenceAsync(BackupRecord record, ClusterStatus status, DbTarget target, DbMember primary, BackupRepository repository, Lsn endLsn, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
+    private static async Task<BackupRecord> WithReferenceAsync(BackupRecord record, ClusterStatus status, DbTarget target, DbMember primary,
+        BackupRepository repository, Lsn endLsn, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
     {
         var archiveCommand = await primary.QueryAsync("select current_setting('archive_command')", r => r.GetString(0), cancellationToken);
         if (!archiveCommand.Contains(repository.WalDirectory, StringComparison.Ordinal))
         {
-            return record with { ReferenceMethod = $"no reference: {primary.Display} does not archive WAL into {repository.WalDirectory} (Enable-DbWalArchive / drtools backup archive), so no restore could reach a reference point" };
+            return record with { ReferenceMethod = $"no reference: {primary.Display} does not archive WAL into {repository.WalDirectory} "
+                + $"(Enable-DbWalArchive / drtools backup archive), so no restore could reach a reference point" };
         }
         var standby = status.Standbys.FirstOrDefault(s => s.ReplicationState == "streaming");
         DbChecksum reference;
@@ -124,8 +136,10 @@ public static class DbBackups
             await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
             try
             {
-                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()", r => r.GetString(0), cancellationToken) == "paused",
-                    WaitTimeout, TimeSpan.FromMilliseconds(5), () => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
+                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()", r
+                    => r.GetString(0), cancellationToken) == "paused",
+                    WaitTimeout, TimeSpan.FromMilliseconds(5), ()
+                        => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
                 point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
                 reference = await ReferenceAsync(member, tables, cancellationToken);
             }
@@ -133,7 +147,8 @@ public static class DbBackups
             {
                 await member.ExecuteAsync("select pg_wal_replay_resume()", CancellationToken.None);
             }
-            method = $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before {point} must show";
+            method = $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before "
+                + $"{point} must show";
         }
         else
         {
@@ -152,8 +167,10 @@ public static class DbBackups
             : DbChecksums.TakeEveryDatabaseAsync(member, cancellationToken);
 
     private static Task WaitForReplayAsync(DbMember standby, Lsn lsn, CancellationToken cancellationToken) =>
-        Polling.RequireAsync(async () => await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken) >= lsn,
-            WaitTimeout, TimeSpan.FromMilliseconds(10), () => $"{standby.Display} did not replay up to {lsn} within {DurationText.Format(WaitTimeout)}.", cancellationToken);
+        Polling.RequireAsync(async () => await standby.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)),
+            cancellationToken) >= lsn,
+            WaitTimeout, TimeSpan.FromMilliseconds(10), ()
+                => $"{standby.Display} did not replay up to {lsn} within {DurationText.Format(WaitTimeout)}.", cancellationToken);
 
     /// <summary>
     /// Makes the reference point reachable from the archive. A restore that stops before <paramref name="point"/> must read
@@ -161,7 +178,8 @@ public static class DbBackups
     /// after pg_basebackup's segment switch the point sits exactly on a segment boundary), then the segment holding it is
     /// switched out and waited for in the repository.
     /// </summary>
-    private static async Task ArchiveThroughAsync(DbMember primary, BackupRepository repository, Lsn point, string backupId, CancellationToken cancellationToken)
+    private static async Task ArchiveThroughAsync(DbMember primary, BackupRepository repository, Lsn point, string backupId,
+        CancellationToken cancellationToken)
     {
         await primary.ExecuteAsync($"select pg_create_restore_point('drtools reference {backupId}')", cancellationToken);
         var segment = await primary.QueryAsync($"select pg_walfile_name('{point}'::pg_lsn + 1)", r => r.GetString(0), cancellationToken);
@@ -169,7 +187,8 @@ public static class DbBackups
     }
 
     /// <summary>Ends the current WAL segment and waits until <paramref name="segment"/> is in the repository.</summary>
-    private static async Task ArchiveSegmentAsync(DbMember primary, BackupRepository repository, string segment, CancellationToken cancellationToken)
+    private static async Task ArchiveSegmentAsync(DbMember primary, BackupRepository repository, string segment,
+        CancellationToken cancellationToken)
     {
         await primary.ExecuteAsync("select pg_switch_wal()", cancellationToken);
         // A WAL folder without room for a segment will not take it: said at once rather than after the whole wait.
@@ -194,14 +213,21 @@ public static class DbBackups
               $"check pg_stat_archiver on {primary.Display}.";
 
     /// <summary>Creates a named restore point on the primary and records it in the catalog.</summary>
-    public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name, CancellationToken cancellationToken)
+    public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name,
+        CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(name) || name.Length > 63) throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
-        if (repository.RestorePoints.Any(r => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the catalog of {repository.Root}: names must be unique to be a recovery target.", DrErrorKind.InvalidArgument);
+        if (string.IsNullOrWhiteSpace(name)
+            || name.Length > 63) throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
+        if (repository.RestorePoints.Any(r
+            => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the catalog of {repository.Root}: names "
+            + $"must be unique to be a recovery target.", DrErrorKind.InvalidArgument);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-        var primary = target.Member((status.Primary ?? throw new DrToolsException($"{target.Name}: no primary to create a restore point on ({status.Verdict}).", DrErrorKind.InvalidOperation)).Name);
+        var primary = target.Member((status.Primary
+            ?? throw new DrToolsException($"{target.Name}: no primary to create a restore point on ({status.Verdict}).",
+            DrErrorKind.InvalidOperation)).Name);
         await using var connection = await primary.OpenAsync(cancellationToken);
-        await using var command = new NpgsqlCommand("select pg_create_restore_point(@name)::text, substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", connection);
+        await using var command = new NpgsqlCommand("select pg_create_restore_point(@name)::text, "
+            + "substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8)", connection);
         command.Parameters.AddWithValue("name", name);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
@@ -209,10 +235,12 @@ public static class DbBackups
         await reader.DisposeAsync();
         // A restore point is a recovery target only once its WAL is archived: when the cluster archives into this
         // repository, wait for it (pg_walfile_name of a record's end names the segment holding the record).
-        if (await primary.QueryAsync("select current_setting('archive_command')", r => r.GetString(0), cancellationToken) is { } archiveCommand
+        if (await primary.QueryAsync("select current_setting('archive_command')", r => r.GetString(0),
+            cancellationToken) is { } archiveCommand
             && archiveCommand.Contains(repository.WalDirectory, StringComparison.Ordinal))
         {
-            var segment = await primary.QueryAsync($"select pg_walfile_name('{point.Lsn}'::pg_lsn)", r => r.GetString(0), cancellationToken);
+            var segment = await primary.QueryAsync($"select pg_walfile_name('{point.Lsn}'::pg_lsn)", r => r.GetString(0),
+                cancellationToken);
             await ArchiveSegmentAsync(primary, repository, segment, cancellationToken);
         }
         repository.Add(point);

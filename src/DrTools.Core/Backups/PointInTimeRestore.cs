@@ -4,7 +4,8 @@ using Npgsql;
 
 namespace DrTools.Core.Backups;
 
-/// <summary>What can be recovered from a repository: from the end of its earliest backup to the end of its last archived WAL segment.</summary>
+/// <summary>What can be recovered from a repository: from the end of its earliest backup to the end of its last archived WAL
+/// segment.</summary>
 public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string EarliestLsn, DateTimeOffset LatestTime, string LatestLsn)
 {
     /// <summary>The first WAL segment missing from the archive, which ends the window early.</summary>
@@ -55,7 +56,8 @@ public sealed record PointInTimeResult
     public required DateTimeOffset? LastReplayedTransaction { get; init; }
     /// <summary>Whether the engine tells the last replayed commit's time (PostgreSQL does, a MariaDB replay does not).</summary>
     public bool ReadsCommitTime { get; init; } = true;
-    /// <summary>For a time target: the target minus the last replayed commit, the committed work between them that the restore does not have.</summary>
+    /// <summary>For a time target: the target minus the last replayed commit, the committed work between them that the restore does not
+    /// have.</summary>
     public required Measurement? DataLossBeforeTarget { get; init; }
     public required string ReplayedToLsn { get; init; }
     public required IReadOnlyList<MarkerCheck> Markers { get; init; }
@@ -66,7 +68,8 @@ public sealed record PointInTimeResult
     public string? InstanceId { get; init; }
 }
 
-/// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused before anything is restored.</summary>
+/// <summary>Point-in-time recovery into a new isolated instance, never over the source; a target outside the recoverable window is refused
+/// before anything is restored.</summary>
 public static class PointInTimeRestore
 {
     /// <summary>
@@ -77,7 +80,8 @@ public static class PointInTimeRestore
     {
         // Other engines' backups recover by their own logs (MariaDB's binlogs): this window is PostgreSQL's, by WAL.
         var backups = repository.Backups.Where(b => b.Engine is null).ToList();
-        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is recoverable by WAL.", DrErrorKind.InvalidOperation);
+        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is "
+            + $"recoverable by WAL.", DrErrorKind.InvalidOperation);
         var earliest = backups.MinBy(b => b.FinishedAt)!;
         var continuity = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn));
         var replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
@@ -95,7 +99,8 @@ public static class PointInTimeRestore
         };
     }
 
-    public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, PointInTimeOptions options, CancellationToken cancellationToken)
+    public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, PointInTimeOptions options,
+        CancellationToken cancellationToken)
     {
         var window = await WindowAsync(repository, cancellationToken);
         var target = options.Target;
@@ -108,7 +113,8 @@ public static class PointInTimeRestore
         }
         options.Progress.Enter($"extracting backup {backup.Id} into a new instance", 5);
         var clock = new MonotonicClock();
-        var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance || options.KeepFailedInstance, cancellationToken);
+        var instance = await RestoredInstance.ExtractAsync(repository, backup, options.Root, options.KeepInstance
+            || options.KeepFailedInstance, cancellationToken);
         var succeeded = false;
         try
         {
@@ -121,12 +127,15 @@ public static class PointInTimeRestore
                 {
                     await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
                 }
-                catch (DrToolsException) when (target.Kind == "time" && instance.LastLogLines(10).Contains("recovery ended before configured recovery target was reached", StringComparison.Ordinal))
+                catch (DrToolsException) when (target.Kind == "time"
+                    && instance.LastLogLines(10).Contains("recovery ended before configured recovery target was reached",
+                    StringComparison.Ordinal))
                 {
                     // PostgreSQL stops at the first commit after the target time; with none archived, every archived
                     // commit is before the target, so the state at that time is the end of the archived WAL.
                     // That holds only when the WAL replayed whole: where it breaks or has a gap, commits before the target may be lost.
-                    reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, which is the state at that time)";
+                    reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, which "
+                        + $"is the state at that time)";
                     await instance.RecoverAsync(repository, RecoveryTarget.EndOfArchive, options.RecoveryTimeout, cancellationToken);
                     missed = Missed(window, target);
                     if (missed is not null) reached = $"{target} NOT reached: replay stopped at the end of the WAL that replays";
@@ -148,7 +157,8 @@ public static class PointInTimeRestore
                 cancellationToken);
             options.Progress.Enter("marker queries", 90);
             var markers = new List<MarkerCheck>();
-            foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
+            foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q,
+                false))))
             {
                 markers.Add(new MarkerCheck(query, mustExist, await FoundAsync(connection, query, cancellationToken)));
             }
@@ -163,9 +173,13 @@ public static class PointInTimeRestore
             };
             if (requested is { } at && lastTransaction is { } last)
             {
-                loss = new Measurement("data loss before the target", Math.Max(0, (at - last).TotalSeconds), "s", null, options.Target.Kind == "time"
-                    ? "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last replayed commit was"
-                    : "the restore point's creation (catalog time, taken when pg_create_restore_point returned) minus pg_last_xact_replay_timestamp() of the restored instance: an upper bound of how long before the restore point the last replayed commit was");
+                loss = new Measurement("data loss before the target", Math.Max(0, (at - last).TotalSeconds), "s", null,
+                    options.Target.Kind == "time"
+                    ? "the target time minus pg_last_xact_replay_timestamp() of the restored instance: how long before the target the last "
+                        + "replayed commit was"
+                    : "the restore point's creation (catalog time, taken when pg_create_restore_point returned) minus "
+                        + "pg_last_xact_replay_timestamp() of the restored instance: an upper bound of how long before the restore point "
+                        + "the last replayed commit was");
             }
             succeeded = true;
             return new PointInTimeResult
@@ -174,7 +188,8 @@ public static class PointInTimeRestore
                 Target = reached,
                 Passed = failed.Count == 0,
                 Reason = failed.Count == 0 ? null : string.Join("; ", failed),
-                Duration = new Measurement("restore duration", duration.TotalSeconds, "s", null, "extraction, server start, WAL replay to the target and promotion, on one monotonic clock"),
+                Duration = new Measurement("restore duration", duration.TotalSeconds, "s", null,
+                    "extraction, server start, WAL replay to the target and promotion, on one monotonic clock"),
                 LastReplayedTransaction = lastTransaction,
                 DataLossBeforeTarget = loss,
                 ReplayedToLsn = lsn,
@@ -187,7 +202,8 @@ public static class PointInTimeRestore
         catch (DrToolsException e)
         {
             var fate = options.KeepFailedInstance
-                ? $"the restored instance was kept for inspection: sandbox {instance.Id} ({instance.DataDirectory}); Remove-DrSandbox / drtools sandbox down {instance.Id} removes it"
+                ? $"the restored instance was kept for inspection: sandbox {instance.Id} ({instance.DataDirectory}); Remove-DrSandbox / "
+                    + $"drtools sandbox down {instance.Id} removes it"
                 : "the restored instance was removed";
             throw new DrToolsException($"{e.Message.TrimEnd('.')}; {fate}.", e.Kind, e);
         }
@@ -219,8 +235,10 @@ public static class PointInTimeRestore
         foreach (var timeline in WalArchive.Segments(repository).GroupBy(f => f.Name[..8]).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var segments = timeline.OrderBy(f => WalArchive.Position(f.Name)).ToList();
-            var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec($"pg_waldump of the archive for transaction {target.Value}", binaries.Tool("pg_waldump"),
-                ["-p", repository.WalDirectory, "-t", Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture), "-s", WalArchive.Start(segments[0].Name).ToString(),
+            var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec($"pg_waldump of the archive for transaction "
+                + $"{target.Value}", binaries.Tool("pg_waldump"),
+                ["-p", repository.WalDirectory, "-t", Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture), "-s",
+                    WalArchive.Start(segments[0].Name).ToString(),
                  "-e", new Lsn(WalArchive.Start(segments[^1].Name).Value + (ulong)WalArchive.SegmentSize).ToString(), "-x", target.Value!])
             {
                 // It ends with an error at the end of the archive or at a gap; what it printed up to there is what counts.
@@ -231,7 +249,8 @@ public static class PointInTimeRestore
             if (result.StandardOutput.Contains("desc: ABORT", StringComparison.Ordinal)) outcome = "was rolled back (an ABORT record)";
             else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
         }
-        throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.", DrErrorKind.InvalidArgument);
+        throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the "
+            + $"WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.", DrErrorKind.InvalidArgument);
     }
 
     /// <summary>A named restore point must be in the catalog: its LSN is what places it in the window.</summary>
@@ -239,26 +258,32 @@ public static class PointInTimeRestore
     {
         if (target.Kind == "name" && repository.RestorePoints.All(r => r.Name != target.Value))
         {
-            throw new DrToolsException($"restore point '{target.Value}' is not in the catalog of {repository.Root} (it has: {string.Join(", ", repository.RestorePoints.Select(r => r.Name).DefaultIfEmpty("none"))}).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"restore point '{target.Value}' is not in the catalog of {repository.Root} (it has: "
+                + $"{string.Join(", ", repository.RestorePoints.Select(r => r.Name).DefaultIfEmpty("none"))}).", DrErrorKind.InvalidArgument);
         }
     }
 
     private static BackupRecord ChooseBackup(BackupRepository repository, RecoveryTarget target, RecoverableWindow window)
     {
         var backups = repository.Backups;
-        string Outside(string what) => $"target {target} is outside the recoverable window of {repository.Root}: {what}. Recoverable: {window}. Nothing was restored.";
+        string Outside(string what)
+            => $"target {target} is outside the recoverable window of {repository.Root}: {what}. Recoverable: {window}. Nothing was "
+            + $"restored.";
         switch (target.Kind)
         {
             case "time":
                 var time = DateTimeOffset.Parse(target.Value!, CultureInfo.InvariantCulture);
-                if (time < window.EarliestTime) throw new DrToolsException(Outside("it is before the earliest backup finished"), DrErrorKind.InvalidArgument);
+                if (time < window.EarliestTime) throw new DrToolsException(Outside("it is before the earliest backup finished"),
+                    DrErrorKind.InvalidArgument);
                 var after = window.Break is null ? "it is after the last archived WAL" : "it is after the end of the WAL that replays";
                 if (time > window.LatestTime) throw new DrToolsException(Outside(after), DrErrorKind.InvalidArgument);
                 return backups.Last(b => b.FinishedAt <= time);
             case "lsn":
             case "name":
-                var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value! : repository.RestorePoints.Single(r => r.Name == target.Value).Lsn);
-                if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest backup"), DrErrorKind.InvalidArgument);
+                var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value! : repository.RestorePoints.Single(r
+                    => r.Name == target.Value).Lsn);
+                if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest "
+                    + $"backup"), DrErrorKind.InvalidArgument);
                 var end = window.Break is null ? "the last archived WAL" : "the end of the WAL that replays";
                 if (lsn > Lsn.Parse(window.LatestLsn))
                 {
@@ -281,7 +306,8 @@ public static class PointInTimeRestore
         }
         catch (PostgresException e)
         {
-            throw new DrToolsException($"marker query '{query}' failed on the restored instance: {e.MessageText}", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"marker query '{query}' failed on the restored instance: {e.MessageText}",
+                DrErrorKind.InvalidArgument);
         }
     }
 }

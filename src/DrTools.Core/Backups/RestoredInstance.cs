@@ -17,16 +17,20 @@ public sealed record RecoveryTarget(string Kind, string? Value, bool Inclusive =
     public static RecoveryTarget EndOfArchive { get; } = new("end", null);
     public static RecoveryTarget BeforeLsn(Lsn lsn) => new("lsn", lsn.ToString(), Inclusive: false);
     public static RecoveryTarget Lsn(Lsn lsn) => new("lsn", lsn.ToString());
-    public static RecoveryTarget Time(DateTimeOffset time) => new("time", time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
+    public static RecoveryTarget Time(DateTimeOffset time) => new("time",
+        time.ToUniversalTime().ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00:00'", System.Globalization.CultureInfo.InvariantCulture));
     public static RecoveryTarget Xid(long xid) => xid is >= FirstNormalXid and <= uint.MaxValue
         ? new("xid", xid.ToString(System.Globalization.CultureInfo.InvariantCulture))
-        : throw new DrToolsException($"transaction id {xid} is out of range: a transaction id is {FirstNormalXid} to {uint.MaxValue}.", DrErrorKind.InvalidArgument);
+        : throw new DrToolsException($"transaction id {xid} is out of range: a transaction id is {FirstNormalXid} to {uint.MaxValue}.",
+            DrErrorKind.InvalidArgument);
     public static RecoveryTarget Name(string name) => new("name", name);
 
     internal string Settings => Kind switch
     {
         "immediate" => "recovery_target = 'immediate'\n",
-        "end" => "recovery_target = ''\nrecovery_target_time = ''\nrecovery_target_lsn = ''\nrecovery_target_xid = ''\nrecovery_target_name = ''\n",
+        "end"
+            => "recovery_target = ''\nrecovery_target_time = ''\nrecovery_target_lsn = ''\nrecovery_target_xid = ''\nrecovery_target_name "
+            + "= ''\n",
         _ => $"recovery_target_{Kind} = '{Value!.Replace("'", "''")}'\nrecovery_target_inclusive = {(Inclusive ? "on" : "off")}\n",
     };
 
@@ -66,10 +70,12 @@ public sealed class RestoredInstance : IAsyncDisposable
     public LocalServer Server => _shell.Server(_member.Name);
 
     /// <summary>DrTools' own way in: the private socket, as the backup's user.</summary>
-    public DbMember Connection => DbMember.Parse($"Host={SocketDirectory};Port={Port};Username={_backup.User};Database=postgres", 1, name: $"restored {_backup.Id}");
+    public DbMember Connection => DbMember.Parse($"Host={SocketDirectory};Port={Port};Username={_backup.User};Database=postgres", 1,
+        name: $"restored {_backup.Id}");
 
     /// <summary>Creates the instance's directory and extracts the backup into it (base, then WAL).</summary>
-    public static async Task<RestoredInstance> ExtractAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
+    public static async Task<RestoredInstance> ExtractAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep,
+        CancellationToken cancellationToken)
     {
         var instance = Prepare(backup, root, keep);
         try
@@ -93,7 +99,8 @@ public sealed class RestoredInstance : IAsyncDisposable
         var binaries = PgBinaries.Locate();
         if (binaries.MajorVersion != backup.ServerMajorVersion)
         {
-            throw new DrToolsException($"backup {backup.Id} is of PostgreSQL {backup.ServerMajorVersion}; the server programs here ({binaries.BinDirectory}) are {binaries.MajorVersion}.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"backup {backup.Id} is of PostgreSQL {backup.ServerMajorVersion}; the server programs here "
+                + $"({binaries.BinDirectory}) are {binaries.MajorVersion}.", DrErrorKind.InvalidOperation);
         }
         var shell = Sandbox.Reserve(root, binaries, persistent: keep, restored: true);
         var instance = new RestoredInstance(shell, shell.AddMember("restored"), backup);
@@ -107,14 +114,16 @@ public sealed class RestoredInstance : IAsyncDisposable
         return instance;
     }
 
-    /// <summary>The backup's archives and where each goes: base.tar(.gz) into the data directory, then pg_wal.tar(.gz) into pg_wal.</summary>
+    /// <summary>The backup's archives and where each goes: base.tar(.gz) into the data directory, then pg_wal.tar(.gz) into
+    /// pg_wal.</summary>
     public IReadOnlyList<(string Archive, string Into)> Archives(BackupRepository repository)
     {
         var source = repository.BackupDirectory(_backup.Id);
         var archives = System.IO.Directory.Exists(source) ? System.IO.Directory.GetFiles(source, "*.tar*") : [];
         var baseArchive = archives.FirstOrDefault(a => Path.GetFileName(a).StartsWith("base.tar", StringComparison.Ordinal))
             ?? throw new DrToolsException($"backup {_backup.Id}: no base.tar in {source}.", DrErrorKind.InvalidOperation);
-        return [(baseArchive, DataDirectory), .. archives.Where(a => Path.GetFileName(a).StartsWith("pg_wal.tar", StringComparison.Ordinal)).Select(a => (a, Path.Combine(DataDirectory, "pg_wal")))];
+        return [(baseArchive, DataDirectory), .. archives.Where(a => Path.GetFileName(a).StartsWith("pg_wal.tar",
+            StringComparison.Ordinal)).Select(a => (a, Path.Combine(DataDirectory, "pg_wal")))];
     }
 
     /// <summary>
@@ -131,7 +140,8 @@ public sealed class RestoredInstance : IAsyncDisposable
                 using var file = new FileStream(archive, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
                 // Closing the file is how a cancellation stops the extraction between two reads.
                 using var stop = cancellationToken.Register(file.Dispose);
-                using var data = name.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress) : (Stream)file;
+                using var data = name.EndsWith(".gz", StringComparison.Ordinal) ? new GZipStream(file, CompressionMode.Decompress)
+                    : (Stream)file;
                 TarFile.ExtractToDirectory(data, into, overwriteFiles: false);
             }, cancellationToken);
         }
@@ -152,7 +162,8 @@ public sealed class RestoredInstance : IAsyncDisposable
         ServerAccount.Current.OwnTree(into);
     }
 
-    /// <summary>pg_verifybackup against the backup's manifest: every file's size and checksum, and the WAL the backup needs. Before anything is changed.</summary>
+    /// <summary>pg_verifybackup against the backup's manifest: every file's size and checksum, and the WAL the backup needs. Before
+    /// anything is changed.</summary>
     public Task VerifyFilesAsync(BackupRepository repository, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"pg_verifybackup of backup {_backup.Id}", _shell.Binaries.Tool("pg_verifybackup"),
             ["-m", Path.Combine(repository.BackupDirectory(_backup.Id), "backup_manifest"), DataDirectory])
@@ -162,8 +173,10 @@ public sealed class RestoredInstance : IAsyncDisposable
             Timeout = TimeSpan.FromHours(2),
         }, cancellationToken);
 
-    /// <summary>Writes the isolation settings and the recovery target, then starts the instance and waits until it has recovered and been promoted.</summary>
-    public async Task RecoverAsync(BackupRepository repository, RecoveryTarget target, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Writes the isolation settings and the recovery target, then starts the instance and waits until it has recovered and been
+    /// promoted.</summary>
+    public async Task RecoverAsync(BackupRepository repository, RecoveryTarget target, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         var settings = $"""
 
@@ -186,7 +199,8 @@ public sealed class RestoredInstance : IAsyncDisposable
         // The socket is private to the server account and root: trust there; TCP keeps the source's passwords.
         AtomicFile.Write(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n");
         AtomicFile.Write(Path.Combine(DataDirectory, "recovery.signal"), "");
-        foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf", "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
+        foreach (var file in new[] { "postgresql.auto.conf", "pg_hba.conf",
+            "recovery.signal" }) ServerAccount.Current.Own(Path.Combine(DataDirectory, file));
         await Server.StartAsync(cancellationToken, timeout);
         // pg_ctl counts a hot standby as started: the instance is usable once the target is reached and it is promoted.
         try

@@ -3,7 +3,8 @@ using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Backups;
 
-/// <summary>What the repository's WAL archive holds from a starting point: how far it runs without a gap, and which segments are missing.</summary>
+/// <summary>What the repository's WAL archive holds from a starting point: how far it runs without a gap, and which segments are
+/// missing.</summary>
 public sealed record WalContinuity(Lsn ContiguousEnd, IReadOnlyList<string> MissingSegments, string? LastSegment);
 
 public static class WalArchive
@@ -24,7 +25,8 @@ public static class WalArchive
         var last = byPosition.Keys.Max();
         var missing = new List<string>();
         ulong? gapAt = null;
-        var timeline = byPosition.TryGetValue(first, out var firstName) ? firstName[..8] : byPosition.Where(p => p.Key < first).Select(p => p.Value[..8]).DefaultIfEmpty("00000001").Max()!;
+        var timeline = byPosition.TryGetValue(first, out var firstName) ? firstName[..8] : byPosition.Where(p => p.Key < first).Select(p
+            => p.Value[..8]).DefaultIfEmpty("00000001").Max()!;
         for (var position = first; position <= last; position++)
         {
             if (byPosition.TryGetValue(position, out var name))
@@ -47,7 +49,8 @@ public static class WalArchive
 
     /// <summary>A segment's position in the WAL regardless of timeline: segment number counted from 0/0.</summary>
     public static ulong Position(string segmentName) =>
-        ulong.Parse(segmentName.AsSpan(8, 8), NumberStyles.HexNumber) * SegmentsPerLog + ulong.Parse(segmentName.AsSpan(16, 8), NumberStyles.HexNumber);
+        ulong.Parse(segmentName.AsSpan(8, 8), NumberStyles.HexNumber) * SegmentsPerLog + ulong.Parse(segmentName.AsSpan(16, 8),
+            NumberStyles.HexNumber);
 
     public static Lsn Start(string segmentName) => new(Position(segmentName) * (ulong)SegmentSize);
 

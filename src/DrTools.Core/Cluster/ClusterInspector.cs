@@ -16,7 +16,8 @@ public static class ClusterInspector
     /// </summary>
     internal static readonly TimeSpan ReplyMargin = TimeSpan.FromSeconds(5);
 
-    private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots, string? ReceiverSlot, string? ClusterName)
+    private sealed record Snapshot(MemberStatus Status, IReadOnlyList<WalSender> Senders, IReadOnlyList<ReplicationSlotStatus> Slots,
+        string? ReceiverSlot, string? ClusterName)
     {
         /// <summary>On a primary: synchronous_standby_names, when synchronous_commit makes commits wait for it.</summary>
         public string? WaitsFor { get; init; }
@@ -32,12 +33,15 @@ public static class ClusterInspector
     }
 
     /// <summary>The named member, or the cluster's one primary when none is named.</summary>
-    public static async Task<DbMember> MemberOrPrimaryAsync(DbTarget target, string? member, string purpose, CancellationToken cancellationToken)
+    public static async Task<DbMember> MemberOrPrimaryAsync(DbTarget target, string? member, string purpose,
+        CancellationToken cancellationToken)
     {
         if (member is not null) return target.Member(member);
         if (target.Members.Count == 1) return target.Members[0];
         var status = await GetStatusAsync(target, cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"{target.Name}: no single primary to {purpose} ({status.Verdict}); name the member to use.", DrErrorKind.InvalidOperation);
+        var primary = status.Primary
+            ?? throw new DrToolsException($"{target.Name}: no single primary to {purpose} ({status.Verdict}); name the member to use.",
+            DrErrorKind.InvalidOperation);
         return target.Member(primary.Name);
     }
 
@@ -54,7 +58,8 @@ public static class ClusterInspector
         var primaries = snapshots.Where(s => s.Status.Role == MemberRole.Primary).ToList();
         var reachable = snapshots.Count(s => s.Status.Role != MemberRole.Unreachable);
         if (primaries.Count == 0 && reachable > 0) problems.Add($"no primary: none of the {reachable} reachable member(s) accepts writes");
-        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Status.Display))}");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): "
+            + $"{string.Join(", ", primaries.Select(p => p.Status.Display))}");
 
         var members = snapshots.Select(s => s.Status).ToList();
         var primary = primaries.Count == 1 ? primaries[0] : null;
@@ -70,8 +75,10 @@ public static class ClusterInspector
             if (BlockedCommits(primary) is { } blocked) problems.Add(blocked);
             foreach (var slot in primary.Slots)
             {
-                if (!slot.Active) problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} is inactive (retains {slot.RetainedWalBytes?.ToString() ?? "no"} bytes of WAL)");
-                else if (slot.WalStatus == "lost") problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} has lost WAL its consumer needs");
+                if (!slot.Active) problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} is inactive "
+                    + $"(retains {slot.RetainedWalBytes?.ToString() ?? "no"} bytes of WAL)");
+                else if (slot.WalStatus == "lost") problems.Add($"replication slot '{slot.SlotName}' on primary {primary.Status.Display} "
+                    + $"has lost WAL its consumer needs");
             }
         }
         var manager = target.HaManager is { } haManager ? await haManager.InspectAsync(members, cancellationToken) : null;
@@ -85,14 +92,16 @@ public static class ClusterInspector
         var required = SyncStandbyNames.RequiredCount(primary.WaitsFor);
         var confirming = primary.Senders.Count(s => s.State == "streaming" && s.SyncState is "sync" or "quorum");
         return confirming >= required ? null
-            : $"primary {primary.Status.Display} waits for {required} synchronous standby(s) (synchronous_standby_names = '{primary.WaitsFor}') but {confirming} can confirm commits: every commit blocks until one can";
+            : $"primary {primary.Status.Display} waits for {required} synchronous standby(s) (synchronous_standby_names = "
+                + $"'{primary.WaitsFor}') but {confirming} can confirm commits: every commit blocks until one can";
     }
 
     private static (MemberStatus Status, string? Problem) JudgeStandby(Snapshot standby, Snapshot primary)
     {
         var status = standby.Status;
         var sender = primary.Senders.FirstOrDefault(s => standby.ReceiverSlot is not null && s.SlotName == standby.ReceiverSlot)
-            ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name : "walreceiver"));
+            ?? primary.Senders.FirstOrDefault(s => s.ApplicationName == (standby.ClusterName is { Length: > 0 } name ? name
+                : "walreceiver"));
         status = status with { ApplicationName = sender?.ApplicationName, ReplicationState = sender?.State, SyncState = sender?.SyncState };
         if (Diverged(standby with { Status = status }, primary) is { } divergence)
         {
@@ -183,7 +192,8 @@ public static class ClusterInspector
         }
     }
 
-    private static async Task<Snapshot> QueryAsync(NpgsqlConnection connection, MemberStatus status, DbMember member, CancellationToken cancellationToken)
+    private static async Task<Snapshot> QueryAsync(NpgsqlConnection connection, MemberStatus status, DbMember member,
+        CancellationToken cancellationToken)
     {
         await using var command = new NpgsqlCommand("""
             select pg_is_in_recovery(), current_setting('server_version'), current_setting('cluster_name'),
@@ -220,7 +230,8 @@ public static class ClusterInspector
 
         if (inRecovery)
         {
-            await using var receiver = new NpgsqlCommand("select status, sender_host, sender_port, slot_name, received_tli from pg_stat_wal_receiver", connection);
+            await using var receiver = new NpgsqlCommand("select status, sender_host, sender_port, slot_name, received_tli from "
+                + "pg_stat_wal_receiver", connection);
             await using var reader = await receiver.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
@@ -261,7 +272,8 @@ public static class ClusterInspector
             while (await reader.ReadAsync(cancellationToken))
             {
                 slots.Add(new ReplicationSlotStatus(member.Name, reader.GetString(0), reader.GetString(1), reader.GetBoolean(2),
-                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.IsDBNull(4) ? null : reader.GetString(4)));
+                    reader.IsDBNull(3) ? null : reader.GetString(3), reader.IsDBNull(5) ? null : reader.GetInt64(5), reader.IsDBNull(4)
+                        ? null : reader.GetString(4)));
             }
         }
         return new Snapshot(status, senders, slots, null, clusterName) { WaitsFor = waitsFor };
@@ -275,7 +287,8 @@ public static class ClusterInspector
             var colon = endpoint.LastIndexOf(':');
             var host = endpoint[..colon].Trim('[', ']');
             if (host.Equals("localhost", StringComparison.OrdinalIgnoreCase)) host = "127.0.0.1";
-            return (IPAddress.TryParse(host, out var ip) ? (IPAddress.IsLoopback(ip) ? "loopback" : ip.ToString()) : host.ToLowerInvariant(), endpoint[(colon + 1)..]);
+            return (IPAddress.TryParse(host, out var ip) ? (IPAddress.IsLoopback(ip) ? "loopback" : ip.ToString())
+                : host.ToLowerInvariant(), endpoint[(colon + 1)..]);
         }
         return Split(a) == Split(b);
     }

@@ -39,13 +39,15 @@ public sealed record MemberStatus(string Name, string Endpoint, MemberRole Role)
     public string Display => Name == Endpoint ? Name : $"{Name} ({Endpoint})";
 }
 
-public sealed record ReplicationSlotStatus(string Member, string SlotName, string SlotType, bool Active, string? RestartLsn, long? RetainedWalBytes, string? WalStatus);
+public sealed record ReplicationSlotStatus(string Member, string SlotName, string SlotType, bool Active, string? RestartLsn,
+    long? RetainedWalBytes, string? WalStatus);
 
 /// <summary>
 /// A cluster at one moment. Healthy only when every member answered, exactly one is primary, every standby streams
 /// from it and every slot on it is active; otherwise <see cref="Problems"/> says what is wrong, naming the member.
 /// </summary>
-public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IReadOnlyList<MemberStatus> Members, IReadOnlyList<ReplicationSlotStatus> Slots, IReadOnlyList<string> Problems)
+public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IReadOnlyList<MemberStatus> Members,
+    IReadOnlyList<ReplicationSlotStatus> Slots, IReadOnlyList<string> Problems)
 {
     public bool Healthy => Problems.Count == 0;
 
@@ -64,7 +66,8 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     /// <summary>What the cluster's HA manager (Patroni …) says, when it has one; its disagreements are among the problems.</summary>
     public HaManagerStatus? HaManager { get; init; }
 
-    public MemberStatus? Primary => Members.Count(m => m.Role == MemberRole.Primary) == 1 ? Members.Single(m => m.Role == MemberRole.Primary) : null;
+    public MemberStatus? Primary => Members.Count(m => m.Role == MemberRole.Primary) == 1 ? Members.Single(m
+        => m.Role == MemberRole.Primary) : null;
 
     public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
 
@@ -108,20 +111,24 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
 
     /// <summary>The primary a drill needs, or its refusal naming the target and what is wrong.</summary>
     public MemberStatus PrimaryFor(Failover.FailoverMode mode) =>
-        Primary ?? throw new DrToolsException($"{mode} of {Target} refused: it needs exactly one primary: {Verdict}", DrErrorKind.InvalidOperation);
+        Primary ?? throw new DrToolsException($"{mode} of {Target} refused: it needs exactly one primary: {Verdict}",
+            DrErrorKind.InvalidOperation);
 
     /// <summary>The standby a user chose to promote (name or host:port), refused when it is not a member or not a standby.</summary>
     public MemberStatus ChosenCandidate(string chosen)
     {
         var candidate = Members.FirstOrDefault(m => m.Name == chosen || m.Endpoint == chosen)
-            ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {Target} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+            ?? throw new DrToolsException($"candidate '{chosen}' is not a member of {Target} (members: "
+                + $"{string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
         if (candidate.Divergence is { } divergence)
         {
             throw new DrToolsException($"{candidate.Display} cannot be promoted: it is {divergence}. Nothing was changed.",
                 DrErrorKind.InvalidOperation);
         }
         return candidate.Role == MemberRole.Standby ? candidate
-            : throw new DrToolsException($"{candidate.Display} cannot be promoted: {(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing was changed.", DrErrorKind.InvalidOperation);
+            : throw new DrToolsException($"{candidate.Display} cannot be promoted: "
+                + $"{(candidate.Role == MemberRole.Unreachable ? $"it is unreachable: {candidate.Error}" : "it is the primary")}. Nothing "
+                + $"was changed.", DrErrorKind.InvalidOperation);
     }
 
     public string Verdict => Healthy

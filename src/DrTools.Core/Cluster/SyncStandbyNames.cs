@@ -13,7 +13,8 @@ public static partial class SyncStandbyNames
 
     /// <summary>How many standbys must confirm each commit: 0 when replication is asynchronous.</summary>
     public static int RequiredCount(string? setting) =>
-        string.IsNullOrWhiteSpace(setting) ? 0 : Counted().Match(setting) is { Success: true } match ? int.Parse(match.Groups["n"].Value) : 1;
+        string.IsNullOrWhiteSpace(setting) ? 0 : Counted().Match(setting) is { Success: true } match ? int.Parse(match.Groups["n"].Value)
+            : 1;
 
     /// <summary>Whether a standby connecting as <paramref name="applicationName"/> can be one of those that confirm commits.</summary>
     public static bool Names(string setting, string applicationName) =>
@@ -29,5 +30,6 @@ public static partial class SyncStandbyNames
     /// <summary>One whole name of the list, quoted or not.</summary>
     private static string NamePattern(string name) => $@"(?<=^|[\s(,])(""{Regex.Escape(name)}""|{Regex.Escape(name)})(?=$|[\s),])";
 
-    private static string Quote(string name) => Regex.IsMatch(name, @"^[A-Za-z_][A-Za-z0-9_$]*$") ? name : $"\"{name.Replace("\"", "\"\"")}\"";
+    private static string Quote(string name) => Regex.IsMatch(name, @"^[A-Za-z_][A-Za-z0-9_$]*$") ? name
+        : $"\"{name.Replace("\"", "\"\"")}\"";
 }

@@ -5,7 +5,8 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Engines;
 
-/// <summary>What the MariaDB and Redis backups share: a new backup's folder, and the verification result of a restore into a new instance.</summary>
+/// <summary>What the MariaDB and Redis backups share: a new backup's folder, and the verification result of a restore into a new
+/// instance.</summary>
 internal static class EngineBackups
 {
     /// <summary>A new backup id (as PostgreSQL's are named) and its folder in the repository, given to the server account.</summary>
@@ -19,12 +20,15 @@ internal static class EngineBackups
     }
 
     /// <summary>A new one-member sandbox of <paramref name="engine"/> for a restored backup, owned by this process unless kept.</summary>
-    public static Sandbox NewInstance(string engine, BackupVerificationOptions options) => NewInstance(engine, options.Root, options.KeepInstance);
+    public static Sandbox NewInstance(string engine, BackupVerificationOptions options) => NewInstance(engine, options.Root,
+        options.KeepInstance);
 
     public static Sandbox NewInstance(string engine, string? root, bool keep) =>
-        Sandbox.Reserve(root, null, persistent: keep, password: Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)), restored: true, engine: engine);
+        Sandbox.Reserve(root, null, persistent: keep,
+            password: Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)), restored: true, engine: engine);
 
-    /// <summary>What a verification found, timed on its clock: the restore, the checksums against the reference, the total against the RTO.</summary>
+    /// <summary>What a verification found, timed on its clock: the restore, the checksums against the reference, the total against the
+    /// RTO.</summary>
     public sealed record Verification(BackupRecord Backup, MonotonicClock Clock, BackupVerificationOptions Options)
     {
         public string? Reason { get; set; }
@@ -34,7 +38,8 @@ internal static class EngineBackups
         public Sandbox? Instance { get; set; }
 
         /// <summary>Compares the restored data with the backup's reference; a difference is the reason it fails.</summary>
-        public async Task CompareAsync(Func<CancellationToken, Task<DbChecksum>> checksum, string position, CancellationToken cancellationToken)
+        public async Task CompareAsync(Func<CancellationToken, Task<DbChecksum>> checksum, string position,
+            CancellationToken cancellationToken)
         {
             Restored = Clock.Elapsed;
             if (Backup.Reference is not { } reference) return;
@@ -62,8 +67,10 @@ internal static class EngineBackups
                 StartedAt = Clock.StartedAt,
                 RestoreSeconds = new Measurement("restore", (Restored ?? total).TotalSeconds, "s", null, restoreMethod),
                 RecoverySeconds = null,
-                VerificationSeconds = new Measurement("verification", Checking.TotalSeconds, "s", null, checksumMethod + ", against the reference taken when the backup was"),
-                TotalSeconds = new Measurement("total", total.TotalSeconds, "s", Options.RtoTarget?.TotalSeconds, "restore + verification: the time to a verified, usable instance"),
+                VerificationSeconds = new Measurement("verification", Checking.TotalSeconds, "s", null, checksumMethod
+                    + ", against the reference taken when the backup was"),
+                TotalSeconds = new Measurement("total", total.TotalSeconds, "s", Options.RtoTarget?.TotalSeconds,
+                    "restore + verification: the time to a verified, usable instance"),
                 RecoveryTarget = recoveryTarget,
                 Integrity = Integrity,
                 KeptInstance = kept ? $"sandbox {Instance!.Id}, port {Instance.Members[0].Port}" : null,

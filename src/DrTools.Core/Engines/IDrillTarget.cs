@@ -1,6 +1,7 @@
 namespace DrTools.Core.Engines;
 
-/// <summary>A cluster of any store as drills name and guard it: what it is called, its engine, and whether destructive drills are allowed on it.</summary>
+/// <summary>A cluster of any store as drills name and guard it: what it is called, its engine, and whether destructive drills are allowed
+/// on it.</summary>
 public interface IDrillTarget
 {
     string Name { get; }
@@ -23,7 +24,9 @@ public static class DrillTargets
     {
         if (!target.AllowDrill)
         {
-            throw new DrToolsException($"{operation} refused: {target.Name} is not allowed for drills. Sandboxes are; for any other cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", DrErrorKind.NotAllowed);
+            throw new DrToolsException($"{operation} refused: {target.Name} is not allowed for drills. Sandboxes are; for any other "
+                + $"cluster name every member explicitly (-AllowDrillOn / --allow-drill-on host:port, or DRTOOLS_ALLOW_DRILL_ON). Nothing "
+                + $"was changed.", DrErrorKind.NotAllowed);
         }
     }
 
@@ -34,7 +37,8 @@ public static class DrillTargets
     public static bool AllowedByName(IEnumerable<IStoreMember> members, IReadOnlyCollection<string>? allowDrillOn, int defaultPort)
     {
         var allowed = (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).ToList();
-        return members.All(m => allowed.Any(a => Cluster.ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:{defaultPort}", m.Endpoint)));
+        return members.All(m => allowed.Any(a => Cluster.ClusterInspector.SameEndpoint(a.Contains(':') ? a : $"{a}:{defaultPort}",
+            m.Endpoint)));
     }
 
     /// <summary>Refuses a member given twice: a drill would count it twice.</summary>

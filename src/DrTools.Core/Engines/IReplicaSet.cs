@@ -25,7 +25,8 @@ public sealed record RejoinOutcome(bool Rejoined, string Detail)
     public Failover.DiscardedTransactions? Discarded { get; init; }
 }
 
-/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured) when known.</summary>
+/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured)
+/// when known.</summary>
 public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds)
 {
     /// <summary>Redis: seconds since the replica last heard from the primary (data or ping); shown apart, never as lag.</summary>
@@ -60,7 +61,8 @@ public interface IReplicaSet : IDrillTarget
     /// A replica's state after its primary failed: what it applied, and whether it has applied all it received and
     /// will receive no more (its link to the primary is down, or <paramref name="primaryUnreachable"/>).
     /// </summary>
-    Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken);
+    Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable,
+        CancellationToken cancellationToken);
 
     /// <summary>Creates what the write probe writes to, on the primary.</summary>
     Task PrepareProbeAsync(string primary, CancellationToken cancellationToken);
@@ -123,7 +125,8 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>Writes a heartbeat on the primary and times its arrival on each replica (null: not within the timeout).</summary>
     Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
-    /// <summary>Runs statements (SQL; for Redis one command a line) on the named member, default the primary: a drill's setup, data and markers.</summary>
+    /// <summary>Runs statements (SQL; for Redis one command a line) on the named member, default the primary: a drill's setup, data and
+    /// markers.</summary>
     Task<Postgres.DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken);
 
     /// <summary>The data in scope on <paramref name="member"/> at one consistent moment.</summary>
@@ -133,7 +136,8 @@ public interface IReplicaSet : IDrillTarget
     /// The checksum of <paramref name="member"/>'s data as it is now, computed when the returned function is called
     /// (a switchover pins the replica before its promotion and reads it after). A store without snapshots computes it then.
     /// </summary>
-    Task<Func<CancellationToken, Task<DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
+    Task<Func<CancellationToken, Task<DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken);
 
     /// <summary>
     /// Whether a replica can hold writes of its own that no replication position shows (Redis with replica-read-only no):

@@ -23,7 +23,8 @@ public interface IStoreEngine
     IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null);
 
     /// <summary>A cluster given by connection strings (one per member), allowed for drills only on the members named.</summary>
-    IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn);
+    IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout,
+        IReadOnlyCollection<string>? allowDrillOn);
 
     /// <summary>The PID of a sandbox member's server while it is alive.</summary>
     int? Pid(SandboxMember member);
@@ -32,8 +33,10 @@ public interface IStoreEngine
     IReadOnlyList<string> BackupKinds { get; }
 
     /// <summary>Takes a backup of <paramref name="cluster"/> into the repository, with the reference a restore must show.</summary>
-    Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken);
+    Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind,
+        CancellationToken cancellationToken);
 
     /// <summary>Restores a backup into a new isolated instance and verifies it against its reference.</summary>
-    Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken);
+    Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup,
+        Backups.BackupVerificationOptions options, CancellationToken cancellationToken);
 }

@@ -39,12 +39,15 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             candidate = positions.MaxBy(p => p.Applied.Value).Replica;
         }
         var fault = options.Mode == FailoverMode.Failover
-            ? store.FaultDescription(primary.Name) ?? throw new DrToolsException($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox (New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.", DrErrorKind.InvalidOperation)
+            ? store.FaultDescription(primary.Name)
+                ?? throw new DrToolsException($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox "
+                + $"(New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.", DrErrorKind.InvalidOperation)
             : null;
 
         var steps = new List<string>
         {
-            $"start a write probe ({options.WriteProbe.Rate}/s {store.ProbeConnector(ProbeKind.Write, options.WriteProbe).WriteStatement}) and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
+            $"start a write probe ({options.WriteProbe.Rate}/s {store.ProbeConnector(ProbeKind.Write, options.WriteProbe).WriteStatement}) "
+                + $"and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
         };
         var referenceOnPrimary = options.Mode == FailoverMode.Failover || store.ReplicaWritesUnseen;
         if (options.CheckIntegrity && referenceOnPrimary) steps.Add("checksum the data in scope on the primary");
@@ -60,15 +63,20 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         else
         {
             steps.Add($"inject the fault: {fault}");
-            var settled = $"once it has applied all it received and its link to the primary is down, or the primary is unreachable and its position has not moved for {DurationText.Format(options.ReceiveSettle)}";
-            steps.Add(candidate is null ? $"choose the most advanced replica by applied {store.PositionKind}, each {settled}" : $"promote the chosen {candidate.Display} {settled}");
+            var settled = $"once it has applied all it received and its link to the primary is down, or the primary is unreachable and its "
+                + $"position has not moved for {DurationText.Format(options.ReceiveSettle)}";
+            steps.Add(candidate is null ? $"choose the most advanced replica by applied {store.PositionKind}, each {settled}"
+                : $"promote the chosen {candidate.Display} {settled}");
         }
         steps.AddRange(status.NeverPromotedSteps);
         steps.Add($"promote {candidate?.Display ?? "it"}");
         if (status.Standbys.Count() > 1) steps.Add("point the other replicas at the new primary");
         var rejoin = options.Mode == FailoverMode.Switchover || options.Rejoin;
-        steps.Add(rejoin ? $"rejoin {primary.Display} as a replica of the new primary (refused, and said, if it has writes the new primary lacks)" : $"leave {primary.Display} down (no rejoin requested)");
-        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read the topology");
+        steps.Add(rejoin
+            ? $"rejoin {primary.Display} as a replica of the new primary (refused, and said, if it has writes the new primary lacks)"
+            : $"leave {primary.Display} down (no rejoin requested)");
+        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read "
+            + "the topology");
         return new FailoverPlan(store, options.Mode, primary.Name, candidate?.Name, steps, status);
     }
 
@@ -84,7 +92,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }.OfType<string>().ToList();
         if (unsupported.Count > 0)
         {
-            throw new DrToolsException($"{store.Engine} drills do not support {string.Join(" or ", unsupported)} yet; the fault is the kill of the primary (Failover) or a fenced switchover. Nothing was changed.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{store.Engine} drills do not support {string.Join(" or ", unsupported)} yet; the fault is the "
+                + $"kill of the primary (Failover) or a fenced switchover. Nothing was changed.", DrErrorKind.InvalidArgument);
         }
     }
 
@@ -99,8 +108,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var before = options.CheckIntegrity && referenceOnPrimary
             ? await store.ChecksumAsync(primary, options.IntegrityTables, cancellationToken)
             : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
+        await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe),
+            options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe),
+            options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
         // Every member's own role from before the fault: two primaries at once are seen whenever they happen.
         await using var roleSource = store.Roles();
@@ -128,7 +139,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
             {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
+                    + $"changed.", DrErrorKind.InvalidOperation);
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
@@ -192,8 +204,10 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
-            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken), reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
-            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion", $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
+            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken),
+                reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
+            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion",
+                $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
 
             if (plan.Mode == FailoverMode.Failover && options.Rejoin)
             {
@@ -261,7 +275,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         {
             LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
         };
-        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan, primary), Display(plan, candidate), state, readback, cancellationToken);
+        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan,
+            primary), Display(plan, candidate), state, readback, cancellationToken);
         var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
             + $"{DurationText.Format(RoleInterval)} from before "
             + $"{start} (the old primary's not counted while this drill held it fenced: its writes paused or read-only)";
@@ -293,7 +308,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             : r with { Readings = r.Readings.Where(x => !ClusterInspector.SameEndpoint(x.Member, old)).ToList() }).ToList();
     }
 
-    private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display ?? member;
+    private static string Display(FailoverPlan plan, string member) => plan.Before.Members.FirstOrDefault(m => m.Name == member)?.Display
+        ?? member;
 
     /// <summary>
     /// After the fault: waits until each replica has applied what it received and will receive no more, then picks the
@@ -312,13 +328,16 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             {
                 await Polling.RequireAsync(async () =>
                 {
-                    var (applied, settled, said) = await store.ReplicaAfterFaultAsync(name, primaryGoneSince is not null, cancellationToken);
+                    var (applied, settled, said) = await store.ReplicaAfterFaultAsync(name, primaryGoneSince is not null,
+                        cancellationToken);
                     if (applied != last) (last, lastChange) = (applied, System.Diagnostics.Stopwatch.GetTimestamp());
                     how = said;
                     return settled && System.Diagnostics.Stopwatch.GetElapsedTime(lastChange) >= options.ReceiveSettle;
                 }, options.PhaseTimeout, TimeSpan.FromMilliseconds(20),
-                    () => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).", cancellationToken);
-                return (Name: name, Applied: (ReplicaPosition?)last, How: $"{how}; its applied position had not moved for {DurationText.Format(options.ReceiveSettle)}");
+                    ()
+                        => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).", cancellationToken);
+                return (Name: name, Applied: (ReplicaPosition?)last,
+                    How: $"{how}; its applied position had not moved for {DurationText.Format(options.ReceiveSettle)}");
             }
             catch (DrToolsException e) when (plan.Candidate is null && !cancellationToken.IsCancellationRequested)
             {
@@ -373,7 +392,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             DrErrorKind.InvalidOperation);
     }
 
-    /// <summary>When the killed primary stopped answering (its position can then move no more), or null if it still answers after the timeout.</summary>
+    /// <summary>When the killed primary stopped answering (its position can then move no more), or null if it still answers after the
+    /// timeout.</summary>
     private async Task<long?> WaitUnreachableAsync(string primary, TimeSpan timeout, CancellationToken cancellationToken)
     {
         long? since = null;
@@ -395,15 +415,18 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return since;
     }
 
-    /// <summary>The drill failed or was cancelled part-way: put the primary back when nothing was promoted, and say where the cluster stands.</summary>
-    private async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, bool fenced, bool killed, string? promotionRequested, string phase, int acknowledged)
+    /// <summary>The drill failed or was cancelled part-way: put the primary back when nothing was promoted, and say where the cluster
+    /// stands.</summary>
+    private async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, bool fenced, bool killed,
+        string? promotionRequested, string phase, int acknowledged)
     {
         var recovery = "";
         try
         {
             if (promotionRequested is not null && (fenced || killed))
             {
-                recovery = $" The old primary {plan.Primary} was left {(fenced ? "fenced" : "down")}: {promotionRequested} was asked to promote, and bringing the old primary back would make two primaries.";
+                recovery = $" The old primary {plan.Primary} was left {(fenced ? "fenced" : "down")}: {promotionRequested} was asked to "
+                    + $"promote, and bringing the old primary back would make two primaries.";
             }
             else if (fenced)
             {
@@ -428,9 +451,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         var status = await store.GetStatusAsync(CancellationToken.None);
         var where = $"{recovery} Cluster now: {status.Verdict}";
-        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
+        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during "
+            + $"{phase}.{where}", error);
         var reason = error is DrToolsException known ? known.Message : error.Message;
-        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
+        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were "
+            + $"acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 
     private sealed class Readback(IReplicaSet store, string newPrimary, FinalPrimary final, DbChecksum? before, FailoverOptions options,
@@ -445,7 +470,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             [.. await store.ProbeSequencesAsync(newPrimary, runId, cancellationToken)];
 
         public async Task<ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
-            before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables, cancellationToken));
+            before is null ? null : DbChecksums.Compare(before, await store.ChecksumAsync(newPrimary, options.IntegrityTables,
+                cancellationToken));
 
         public string Followed => newPrimary;
 

@@ -27,14 +27,17 @@ public static class StoreEngines
     /// <summary>The engine of a store other than PostgreSQL; null for PostgreSQL, whose code is DrTools' first.</summary>
     public static IStoreEngine? Get(string engine) => engine == PostgreSql ? null
         : Others.TryGetValue(engine, out var found) ? found
-        : throw new DrToolsException($"engine '{engine}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).", DrErrorKind.InvalidArgument);
+        : throw new DrToolsException($"engine '{engine}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).",
+            DrErrorKind.InvalidArgument);
 
-    /// <summary>An engine name as users write it (PostgreSQL, postgres, MariaDB, mysql, Redis), or a clear refusal naming the input.</summary>
+    /// <summary>An engine name as users write it (PostgreSQL, postgres, MariaDB, mysql, Redis), or a clear refusal naming the
+    /// input.</summary>
     public static string Parse(string? name, string what = "engine") => name?.Trim().ToLowerInvariant() switch
     {
         null or "" or "postgresql" or "postgres" or "pg" => PostgreSql,
         "mariadb" or "mysql" => MariaDb,
         "redis" => Redis,
-        _ => throw new DrToolsException($"{what} '{name}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).", DrErrorKind.InvalidArgument),
+        _ => throw new DrToolsException($"{what} '{name}' is not a store DrTools drills (engines: {string.Join(", ", Names)}).",
+            DrErrorKind.InvalidArgument),
     };
 }

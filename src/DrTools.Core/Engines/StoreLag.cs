@@ -2,13 +2,17 @@ using DrTools.Core.Replication;
 
 namespace DrTools.Core.Engines;
 
-/// <summary>Replication lag of a MariaDB or Redis cluster, sampled as PostgreSQL's is: each figure the maximum over the window, with its p95.</summary>
+/// <summary>Replication lag of a MariaDB or Redis cluster, sampled as PostgreSQL's is: each figure the maximum over the window, with its
+/// p95.</summary>
 public static class StoreLag
 {
-    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(IReplicaSet store, ReplicationLagOptions options, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(IReplicaSet store, ReplicationLagOptions options,
+        CancellationToken cancellationToken)
     {
         if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
-        if (options.Duration is { } d && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        if (options.Duration is { } d
+            && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval "
+            + $"{DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
         var clock = new MonotonicClock();
         var behind = new Dictionary<string, List<double>>();
         var seconds = new Dictionary<string, List<double>>();
@@ -24,7 +28,8 @@ public static class StoreLag
         {
             var sampleStarted = clock.Elapsed;
             var samples = await store.SampleLagAsync(catchUpLimit, cancellationToken);
-            if (samples.Count == 0) throw new DrToolsException($"{store.Name}: no replica to measure lag for.", DrErrorKind.InvalidOperation);
+            if (samples.Count == 0) throw new DrToolsException($"{store.Name}: no replica to measure lag for.",
+                DrErrorKind.InvalidOperation);
             foreach (var sample in samples)
             {
                 primary = sample.Primary;
@@ -40,14 +45,16 @@ public static class StoreLag
                     if (arrived is null) notSeen.Add(replica);
                 }
             }
-            if (end > TimeSpan.Zero) options.Progress.Enter($"sample at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
+            if (end > TimeSpan.Zero) options.Progress.Enter($"sample at +{DurationText.Format(clock.Elapsed)}",
+                (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
             var next = sampleStarted + options.Interval;
             if (next > end) break;
             var wait = next - clock.Elapsed;
             if (wait > TimeSpan.Zero) await Task.Delay(wait, cancellationToken);
         }
         var window = clock.Elapsed;
-        var every = options.Duration is null ? "one sample" : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
+        var every = options.Duration is null ? "one sample"
+            : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
             ? ((double?)options.MaxLagBytes,
                 "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first",
@@ -63,7 +70,8 @@ public static class StoreLag
             seconds.TryGetValue(replica, out var reported)
                 ? ReplicationLagTester.Figure("replay lag", reported, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds,
                     $"{secondsMethod}; {every}", store.Engine == StoreEngines.Redis ? catchUpLimit.TotalSeconds : null)
-                : new Measurement("replay lag", 0, "s", null, $"not reported by {store.Engine} while the replica is not replicating; {every}"),
+                : new Measurement("replay lag", 0, "s", null,
+                    $"not reported by {store.Engine} while the replica is not replicating; {every}"),
             options.Heartbeat
                 ? ReplicationLagTester.Figure("heartbeat lag", heartbeats[replica], "s", options.MaxLag?.TotalSeconds,
                     "a heartbeat written on the primary, then polled on the replica: time from the primary's acknowledgement to the "
@@ -74,7 +82,9 @@ public static class StoreLag
         {
             Engine = store.Engine,
             LinkIdleSeconds = idle.TryGetValue(replica, out var quiet)
-                ? ReplicationLagTester.Figure("link idle", quiet, "s", null, $"master_last_io_seconds_ago: seconds since the replica last heard from the primary, data or its ping every repl-ping-replica-period — how quiet the link is, not lag, held against no threshold; {every}")
+                ? ReplicationLagTester.Figure("link idle", quiet, "s", null,
+                    $"master_last_io_seconds_ago: seconds since the replica last heard from the primary, data or its ping every "
+                    + $"repl-ping-replica-period — how quiet the link is, not lag, held against no threshold; {every}")
                 : null,
         }).ToList();
     }

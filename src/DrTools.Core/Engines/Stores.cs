@@ -12,7 +12,8 @@ namespace DrTools.Core.Engines;
 public static class Stores
 {
     /// <summary>A cluster of <paramref name="engine"/> given by one connection string (or Redis address) per member.</summary>
-    public static IDrillTarget FromConnectionStrings(string engine, IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null,
+    public static IDrillTarget FromConnectionStrings(string engine, IReadOnlyList<string> connectionStrings, string? userName = null,
+        string? password = null, TimeSpan? connectTimeout = null,
         IReadOnlyCollection<string>? allowDrillOn = null) =>
         StoreEngines.Get(StoreEngines.Parse(engine)) is { } other
             ? other.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn)
@@ -25,7 +26,8 @@ public static class Stores
         _ => throw Unknown(target),
     };
 
-    public static Task<IReadOnlyList<ReplicationLagResult>> MeasureLagAsync(IDrillTarget target, ReplicationLagOptions options, CancellationToken cancellationToken) => target switch
+    public static Task<IReadOnlyList<ReplicationLagResult>> MeasureLagAsync(IDrillTarget target, ReplicationLagOptions options,
+        CancellationToken cancellationToken) => target switch
     {
         DbTarget postgres => ReplicationLagTester.MeasureAsync(postgres, options, cancellationToken),
         IReplicaSet store => StoreLag.MeasureAsync(store, options, cancellationToken),
@@ -33,28 +35,35 @@ public static class Stores
     };
 
     /// <summary>Checksums one member: the one named, or the primary.</summary>
-    public static async Task<DbChecksum> ChecksumAsync(IDrillTarget target, string? member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    public static async Task<DbChecksum> ChecksumAsync(IDrillTarget target, string? member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken)
     {
         switch (target)
         {
             case DbTarget postgres:
                 return await DbChecksums.TakeAsync(postgres, member, scope, cancellationToken);
             case IReplicaSet store:
-                return await store.ChecksumAsync(await MemberOrPrimaryAsync(store, member, "checksum", cancellationToken), scope, cancellationToken);
+                return await store.ChecksumAsync(await MemberOrPrimaryAsync(store, member, "checksum", cancellationToken), scope,
+                    cancellationToken);
             default:
                 throw Unknown(target);
         }
     }
 
-    /// <summary>Checksums the named member or the primary now and compares with the reference (PostgreSQL: its tables, each the same way; other engines: everything in scope, so that an added table or key pattern shows).</summary>
-    /// <param name="allowEmpty">Nothing in scope (no table in the reference or now) passes; otherwise it is "not checked", not a PASS.</param>
-    public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member, bool allowEmpty, CancellationToken cancellationToken) =>
+    /// <summary>Checksums the named member or the primary now and compares with the reference (PostgreSQL: its tables, each the same way;
+    /// other engines: everything in scope, so that an added table or key pattern shows).</summary>
+    /// <param name="allowEmpty">Nothing in scope (no table in the reference or now) passes; otherwise it is "not checked", not a
+    /// PASS.</param>
+    public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member,
+        bool allowEmpty, CancellationToken cancellationToken) =>
         (target is DbTarget postgres
             ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
-            : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null, cancellationToken))) with { AllowEmpty = allowEmpty };
+            : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null,
+                cancellationToken))) with { AllowEmpty = allowEmpty };
 
     /// <summary>Runs a query (SQL; for Redis one command a line) on the named member, default the primary.</summary>
-    public static Task<DbQueryResult> QueryAsync(IDrillTarget target, string query, string? member, CancellationToken cancellationToken) => target switch
+    public static Task<DbQueryResult> QueryAsync(IDrillTarget target, string query, string? member, CancellationToken cancellationToken) =>
+        target switch
     {
         DbTarget postgres => DbQueries.InvokeAsync(postgres, query, member, cancellationToken),
         IReplicaSet store => store.QueryAsync(query, member, cancellationToken),
@@ -62,22 +71,28 @@ public static class Stores
     };
 
     /// <summary>The member a query or checksum reads: the one named, or the primary.</summary>
-    internal static async Task<string> MemberOrPrimaryAsync(IReplicaSet store, string? member, string purpose, CancellationToken cancellationToken)
+    internal static async Task<string> MemberOrPrimaryAsync(IReplicaSet store, string? member, string purpose,
+        CancellationToken cancellationToken)
     {
         if (member is not null)
         {
             return store.Members.FirstOrDefault(m => m.Name == member || m.Endpoint == member)?.Name
-                ?? throw new DrToolsException($"'{member}' is not a member of {store.Name} (members: {string.Join(", ", store.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+                ?? throw new DrToolsException($"'{member}' is not a member of {store.Name} (members: "
+                    + $"{string.Join(", ", store.Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
         }
         var status = await store.GetStatusAsync(cancellationToken);
-        return status.Primary?.Name ?? throw new DrToolsException($"{purpose} on {store.Name}: no single primary ({status.Verdict}); name a member.", DrErrorKind.InvalidOperation);
+        return status.Primary?.Name
+            ?? throw new DrToolsException($"{purpose} on {store.Name}: no single primary ({status.Verdict}); name a member.",
+            DrErrorKind.InvalidOperation);
     }
 
     /// <summary>The drill of a store other than PostgreSQL; what only PostgreSQL's drills take is refused by name.</summary>
-    public static Failover.IRecovery Recovery(IReplicaSet store, Failover.RecoveredBy? recoveredBy, IEnumerable<(string Option, bool Given)> postgresOnly)
+    public static Failover.IRecovery Recovery(IReplicaSet store, Failover.RecoveredBy? recoveredBy, IEnumerable<(string Option,
+        bool Given)> postgresOnly)
     {
         var given = postgresOnly.Where(o => o.Given).Select(o => o.Option).ToList();
-        if (given.Count > 0) throw new DrToolsException($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is a {store.Engine} cluster. Nothing was changed.", DrErrorKind.InvalidArgument);
+        if (given.Count > 0) throw new DrToolsException($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is a "
+            + $"{store.Engine} cluster. Nothing was changed.", DrErrorKind.InvalidArgument);
         return store.Recovery(recoveredBy);
     }
 
@@ -85,7 +100,8 @@ public static class Stores
     /// What point-in-time recovery replays kept in the repository: PostgreSQL's WAL archived from now on (archive_command),
     /// MariaDB's binlogs copied now from the primary (run it again before a restore); Redis has none.
     /// </summary>
-    public static async Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget target, Backups.BackupRepository repository, CancellationToken cancellationToken)
+    public static async Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget target, Backups.BackupRepository repository,
+        CancellationToken cancellationToken)
     {
         switch (target)
         {
@@ -96,12 +112,15 @@ public static class Stores
                 return new Backups.WalArchiveSettings(target.Name, MariaDb.MariaDbPointInTime.BinlogDirectory(repository),
                     $"mariadb-binlog --read-from-remote-server --raw: {logs.Count} binlog(s) copied now, {logs[0]} to {logs[^1]}");
             default:
-                throw new DrToolsException($"{target.Name} is a {target.Engine} cluster: it has no log to archive for point-in-time recovery (take RDB or AOF backups).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"{target.Name} is a {target.Engine} cluster: it has no log to archive for point-in-time "
+                    + $"recovery (take RDB or AOF backups).", DrErrorKind.InvalidArgument);
         }
     }
 
-    /// <summary>A backup of any store: PostgreSQL's base backup (its options), another engine's of <paramref name="kind"/> (default its first).</summary>
-    public static async Task<Backups.BackupRecord> BackupAsync(IDrillTarget target, Backups.BackupRepository repository, string? kind, Backups.BackupOptions postgresOptions, CancellationToken cancellationToken)
+    /// <summary>A backup of any store: PostgreSQL's base backup (its options), another engine's of <paramref name="kind"/> (default its
+    /// first).</summary>
+    public static async Task<Backups.BackupRecord> BackupAsync(IDrillTarget target, Backups.BackupRepository repository, string? kind,
+        Backups.BackupOptions postgresOptions, CancellationToken cancellationToken)
     {
         if (target is DbTarget postgres)
         {
@@ -113,12 +132,15 @@ public static class Stores
             return await Backups.DbBackups.CreateAsync(postgres, repository, postgresOptions, cancellationToken);
         }
         var engine = StoreEngines.Get(target.Engine)!;
-        if (kind is not null && !engine.BackupKinds.Contains(kind)) throw new DrToolsException($"backup kind '{kind}': a {engine.DisplayName} backup is {string.Join(" or ", engine.BackupKinds)}.", DrErrorKind.InvalidArgument);
+        if (kind is not null
+            && !engine.BackupKinds.Contains(kind)) throw new DrToolsException($"backup kind '{kind}': a {engine.DisplayName} backup is "
+            + $"{string.Join(" or ", engine.BackupKinds)}.", DrErrorKind.InvalidArgument);
         return await engine.BackupAsync((IReplicaSet)target, repository, kind, cancellationToken);
     }
 
     /// <summary>Verifies a backup by restore, by the engine that took it.</summary>
-    public static Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupVerificationOptions options, CancellationToken cancellationToken)
+    public static Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository,
+        Backups.BackupVerificationOptions options, CancellationToken cancellationToken)
     {
         var backup = repository.Backup(options.BackupId);
         // A folder the restore cannot be made in says nothing of the backup: refused here, never a FAIL of the backup.
@@ -132,19 +154,30 @@ public static class Stores
     /// Point-in-time recovery from the repository's backups: PostgreSQL's by WAL, MariaDB's by binlog replay (to
     /// <paramref name="targetGtid"/> or the options' time); Redis has none and says so.
     /// </summary>
-    public static Task<Backups.PointInTimeResult> RestorePointInTimeAsync(Backups.BackupRepository repository, Backups.PointInTimeOptions options, string? targetGtid, string? backupId, CancellationToken cancellationToken)
+    public static Task<Backups.PointInTimeResult> RestorePointInTimeAsync(Backups.BackupRepository repository,
+        Backups.PointInTimeOptions options, string? targetGtid, string? backupId, CancellationToken cancellationToken)
     {
         var engine = backupId is not null ? repository.Backup(backupId).Engine : repository.Backups.LastOrDefault()?.Engine;
-        if (targetGtid is not null && engine != StoreEngines.MariaDb) throw new DrToolsException($"a target GTID is for MariaDB backups; the repository's are {engine ?? StoreEngines.PostgreSql}'s.", DrErrorKind.InvalidArgument);
+        if (targetGtid is not null
+            && engine != StoreEngines.MariaDb) throw new DrToolsException($"a target GTID is for MariaDB backups; the repository's are "
+            + $"{engine ?? StoreEngines.PostgreSql}'s.", DrErrorKind.InvalidArgument);
         return engine switch
         {
-            StoreEngines.MariaDb => MariaDb.MariaDbPointInTime.RestoreAsync(repository, targetGtid is not null ? MariaDb.MariaDbRecoveryTarget.ToGtid(targetGtid)
-                : options.Target.Kind == "time" ? MariaDb.MariaDbRecoveryTarget.ToTime(DateTimeOffset.Parse(options.Target.Value!, System.Globalization.CultureInfo.InvariantCulture))
-                : throw new DrToolsException($"a MariaDB point-in-time recovery goes to a GTID or a time, not to {options.Target}.", DrErrorKind.InvalidArgument), options, backupId, cancellationToken),
-            StoreEngines.Redis => throw new DrToolsException("Redis has no point-in-time recovery: restore a snapshot instead (Test-DbBackup -KeepInstance leaves it running).", DrErrorKind.InvalidArgument),
-            _ => Backups.PointInTimeRestore.RestoreAsync(repository, backupId is null ? options : throw new DrToolsException("a PostgreSQL recovery chooses its backup by the target.", DrErrorKind.InvalidArgument), cancellationToken),
+            StoreEngines.MariaDb => MariaDb.MariaDbPointInTime.RestoreAsync(repository, targetGtid is not null
+                ? MariaDb.MariaDbRecoveryTarget.ToGtid(targetGtid)
+                : options.Target.Kind == "time" ? MariaDb.MariaDbRecoveryTarget.ToTime(DateTimeOffset.Parse(options.Target.Value!,
+                    System.Globalization.CultureInfo.InvariantCulture))
+                : throw new DrToolsException($"a MariaDB point-in-time recovery goes to a GTID or a time, not to {options.Target}.",
+                    DrErrorKind.InvalidArgument), options, backupId, cancellationToken),
+            StoreEngines.Redis
+                => throw new DrToolsException("Redis has no point-in-time recovery: restore a snapshot instead (Test-DbBackup "
+                + "-KeepInstance leaves it running).", DrErrorKind.InvalidArgument),
+            _ => Backups.PointInTimeRestore.RestoreAsync(repository, backupId is null ? options
+                : throw new DrToolsException("a PostgreSQL recovery chooses its backup by the target.",
+                DrErrorKind.InvalidArgument), cancellationToken),
         };
     }
 
-    private static DrToolsException Unknown(IDrillTarget target) => new($"{target.Name}: no operations for engine '{target.Engine}'.", DrErrorKind.InvalidArgument);
+    private static DrToolsException Unknown(IDrillTarget target) => new($"{target.Name}: no operations for engine '{target.Engine}'.",
+        DrErrorKind.InvalidArgument);
 }

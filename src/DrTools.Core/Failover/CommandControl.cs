@@ -18,7 +18,9 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand, IM
     public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
     {
         if (faultCommand is null && direct is not null) return await direct.InjectFaultAsync(primary, cancellationToken);
-        await RunAsync("fault command", faultCommand ?? throw new DrToolsException($"{primary.Display} is not a member DrTools controls: give a fault command (-FaultCommand / --fault-command) to fail it.", DrErrorKind.InvalidArgument), primary, cancellationToken);
+        await RunAsync("fault command", faultCommand
+            ?? throw new DrToolsException($"{primary.Display} is not a member DrTools controls: give a fault command (-FaultCommand / "
+            + $"--fault-command) to fail it.", DrErrorKind.InvalidArgument), primary, cancellationToken);
         return $"fault command '{faultCommand}' for {primary.Display}";
     }
 
@@ -29,7 +31,9 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand, IM
             await direct.StopCleanlyAsync(primary, cancellationToken);
             return;
         }
-        await RunAsync("stop command", stopCommand ?? throw new DrToolsException($"{primary.Display} is not a member DrTools controls: give a stop command (-StopCommand / --stop-command) to stop it cleanly.", DrErrorKind.InvalidArgument), primary, cancellationToken);
+        await RunAsync("stop command", stopCommand
+            ?? throw new DrToolsException($"{primary.Display} is not a member DrTools controls: give a stop command (-StopCommand / "
+            + $"--stop-command) to stop it cleanly.", DrErrorKind.InvalidArgument), primary, cancellationToken);
     }
 
     public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) =>
@@ -51,6 +55,7 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand, IM
     private static Task RunAsync(string what, string command, DbMember member, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"{what} for {member.Display}", "/bin/sh", ["-c", command])
         {
-            Environment = new Dictionary<string, string> { ["DRTOOLS_MEMBER_HOST"] = member.Host, ["DRTOOLS_MEMBER_PORT"] = member.Port.ToString() },
+            Environment = new Dictionary<string, string> { ["DRTOOLS_MEMBER_HOST"] = member.Host,
+                ["DRTOOLS_MEMBER_PORT"] = member.Port.ToString() },
         }, cancellationToken);
 }

@@ -14,17 +14,21 @@ public static class ExternalDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 
-    public static async Task<FailoverPlan> PlanAsync(Postgres.DbTarget target, string action, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverPlan> PlanAsync(Postgres.DbTarget target, string action, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var writer = status.Members.FirstOrDefault(m => m.Role == MemberRole.Primary)
-            ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: nothing that accepts writes answers through it ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: nothing that accepts writes answers through it "
+                + $"({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
         return new FailoverPlan(target, options.Mode, writer.Name, null,
         [
-            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe through {target.Name}, each noting which server answered",
+            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe through {target.Name}, each "
+                + $"noting which server answered",
             $"run {action}; the HA manager, not DrTools, fails the writer over",
-            $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
+            $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, "
+                + $"after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
             $"observe until every write through it for {DurationText.Format(StableFor)} is acknowledged by one server and read back "
                 + "from it; "
                 + "writes another server acknowledges after that one took over are split-brain writes",
@@ -36,7 +40,8 @@ public static class ExternalDrill
     }
 
     /// <param name="act">Runs the user's command or script; returns what it did, for the timeline.</param>
-    public static async Task<FailoverResult> RunAsync(FailoverPlan plan, Func<CancellationToken, Task<string>> act, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverResult> RunAsync(FailoverPlan plan, Func<CancellationToken, Task<string>> act, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         var endpoint = plan.Postgres.Member(plan.Primary);
         var clock = new MonotonicClock();
@@ -106,7 +111,8 @@ public static class ExternalDrill
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var start = options.Mode == FailoverMode.Switchover ? "the switchover command" : "the fault command";
-        var state = $"the writer through {plan.Target.Name} is {newWriter}{(newWriter == oldWriter ? " again (no change of writer)" : $", was {oldWriter}")}";
+        var state = $"the writer through {plan.Target.Name} is "
+            + $"{newWriter}{(newWriter == oldWriter ? " again (no change of writer)" : $", was {oldWriter}")}";
         // Read back through the endpoint from the writer only: a proxy still routing a connection to the old writer would
         // show the new writer's rows as lost.
         var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, endpoint.ReachingWriter(newWriter), before,
@@ -124,7 +130,8 @@ public static class ExternalDrill
             RecoveryFigures =
             [
                 new Measurement("new writer seen", (first.Acknowledged!.Value - fault).TotalSeconds, "s", null,
-                    $"from {start} to the first probe write through {plan.Target.Name} acknowledged by the new writer (the server inet_server_addr/port names), on the drill's monotonic clock"),
+                    $"from {start} to the first probe write through {plan.Target.Name} acknowledged by the new writer (the server "
+                        + $"inet_server_addr/port names), on the drill's monotonic clock"),
             ],
         };
     }
@@ -181,6 +188,7 @@ public static class ExternalDrill
         var after = samples.Where(s => s.Sent >= fault).ToList();
         return after.All(s => s.Succeeded)
             ? $"{oldWriter} kept acknowledging every write ({after.Count} since the command)"
-            : $"{after.Count(s => !s.Succeeded)} of {after.Count} writes failed since the command, the last: {after.LastOrDefault(s => !s.Succeeded)?.Error}";
+            : $"{after.Count(s => !s.Succeeded)} of {after.Count} writes failed since the command, the last: "
+                + $"{after.LastOrDefault(s => !s.Succeeded)?.Error}";
     }
 }

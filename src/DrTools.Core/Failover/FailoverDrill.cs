@@ -15,7 +15,8 @@ public static class FailoverDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
 
-    public static async Task<FailoverPlan> PlanAsync(DbTarget target, IMemberControl control, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverPlan> PlanAsync(DbTarget target, IMemberControl control, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
@@ -30,43 +31,52 @@ public static class FailoverDrill
         }
         else if (promotable.Count == 0)
         {
-            throw new DrToolsException($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict}). "
+                + $"Nothing was changed.", DrErrorKind.InvalidOperation);
         }
         else if (options.Mode == FailoverMode.Switchover)
         {
             candidate = promotable.Where(s => s.ReplicationState == "streaming").MaxBy(s => Lsn.ParseOrNull(s.ReplayedLsn)?.Value ?? 0)
-                ?? throw new DrToolsException($"switchover of {target.Name} refused: no standby is streaming ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+                ?? throw new DrToolsException($"switchover of {target.Name} refused: no standby is streaming ({status.Verdict}). Nothing "
+                    + $"was changed.", DrErrorKind.InvalidOperation);
         }
 
         var primaryMember = target.Member(primary.Name);
         var rejoin = options.Mode == FailoverMode.Switchover || options.Rejoin;
         var steps = new List<string>
         {
-            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe ({options.ReadProbe.Rate}/s) through the application's connection path",
+            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe ({options.ReadProbe.Rate}/s) "
+                + $"through the application's connection path",
         };
         if (options.CheckIntegrity && options.Mode == FailoverMode.Failover) steps.Add("checksum the tables in scope on the primary");
         if (options.Mode == FailoverMode.Switchover)
         {
             steps.Add($"check {candidate!.Display} is streaming and at most {options.MaxCatchUpBytes} bytes behind");
-            steps.Add($"stop {primary.Display} cleanly (fast shutdown) and wait until {candidate.Display} has replayed its shutdown checkpoint");
+            steps.Add($"stop {primary.Display} cleanly (fast shutdown) and wait until {candidate.Display} has replayed its shutdown "
+                + $"checkpoint");
             if (options.CheckIntegrity) steps.Add($"pin a checksum snapshot on {candidate.Display}: the old primary's final state");
         }
         else
         {
             steps.Add($"inject the fault: {control.FaultDescription(primaryMember)}");
-            var settled = $"once it has lost its WAL sender, or, with the primary unreachable, its received WAL position has not moved for {DurationText.Format(options.ReceiveSettle)}";
-            steps.Add(candidate is null ? $"choose the most advanced standby by replayed LSN, each {settled}" : $"promote the chosen {candidate.Display} once it has replayed what it received, {settled}");
+            var settled = $"once it has lost its WAL sender, or, with the primary unreachable, its received WAL position has not moved for "
+                + $"{DurationText.Format(options.ReceiveSettle)}";
+            steps.Add(candidate is null ? $"choose the most advanced standby by replayed LSN, each {settled}"
+                : $"promote the chosen {candidate.Display} once it has replayed what it received, {settled}");
         }
         steps.AddRange(status.NeverPromotedSteps);
         steps.Add($"promote {candidate?.Display ?? "it"} (pg_promote, then poll pg_is_in_recovery() every {DurationText.Format(Poll)})");
         if (standbys.Count > 1) steps.Add("point the other standbys at the new primary");
-        steps.Add(rejoin ? $"rejoin {primary.Display} as a standby of the new primary (pg_rewind when needed)" : $"leave {primary.Display} down (no rejoin requested)");
+        steps.Add(rejoin ? $"rejoin {primary.Display} as a standby of the new primary (pg_rewind when needed)"
+            : $"leave {primary.Display} down (no rejoin requested)");
         steps.Add(PostgresSettling.Step);
-        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read the topology");
+        steps.Add("measure write unavailability, read reconnection and lost acknowledged writes from the probes; compare checksums; read "
+            + "the topology");
         return new FailoverPlan(target, options.Mode, primary.Name, candidate?.Name, steps, status);
     }
 
-    public static async Task<FailoverResult> RunAsync(FailoverPlan plan, IMemberControl control, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverResult> RunAsync(FailoverPlan plan, IMemberControl control, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         var target = plan.Postgres;
         var primary = target.Member(plan.Primary);
@@ -74,9 +84,11 @@ public static class FailoverDrill
         var timeline = new Timeline(clock);
 
         var runId = Guid.NewGuid();
-        var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(), cancellationToken);
+        var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(),
+            cancellationToken);
         await Probe.PrepareAsync(primary, cancellationToken);
-        var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await DbChecksums.TakeAsync(primary, options.IntegrityTables, cancellationToken) : null;
+        var before = options.CheckIntegrity && plan.Mode == FailoverMode.Failover ? await DbChecksums.TakeAsync(primary,
+            options.IntegrityTables, cancellationToken) : null;
         // Every connection the outage window needs is opened now: a SCRAM login costs tens of milliseconds.
         var sessions = await OpenSessionsAsync(plan, cancellationToken);
         await using var pinned = options.CheckIntegrity && plan.Mode == FailoverMode.Switchover
@@ -108,7 +120,8 @@ public static class FailoverDrill
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
             {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
+                    + $"changed.", DrErrorKind.InvalidOperation);
             }
             // A baseline of acknowledged writes before the fault: without it the outage has no start.
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
@@ -131,7 +144,8 @@ public static class FailoverDrill
                 Enter("the standby's catch-up", 35);
                 var final = await control.FinalLsnAsync(primary, cancellationToken);
                 var replayed = await WaitForFinalReplayAsync(candidate, final, options.PhaseTimeout, cancellationToken);
-                timeline.Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}" : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
+                timeline.Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}"
+                    : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
                 if (pinned is not null) await pinned.PinAsync(cancellationToken);
             }
             else
@@ -143,7 +157,8 @@ public static class FailoverDrill
                 primaryDown = true;
                 timeline.Mark(Timeline.FaultCompleted, await control.InjectFaultAsync(primary, cancellationToken));
                 Enter("the choice of the standby to promote", 35);
-                var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options, cancellationToken);
+                var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options,
+                    cancellationToken);
                 candidate = chosen;
                 timeline.Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn} ({how})");
             }
@@ -172,8 +187,10 @@ public static class FailoverDrill
 
             Enter("waiting for the first write on the new primary", 70);
             var promotedAt = clock.Elapsed;
-            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken), reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
-            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion", $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
+            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken),
+                reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
+            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion",
+                $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
 
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
@@ -202,11 +219,13 @@ public static class FailoverDrill
                 else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
             }
             Enter("restoring synchronous replication on the new primary", 90);
-            if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout, cancellationToken) is { } suspended) notes.Add(suspended);
+            if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout,
+                cancellationToken) is { } suspended) notes.Add(suspended);
 
             // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
             Enter("waiting until the new topology holds", 92);
-            finalPrimary = await roles.SettleAsync(writes, promotionAsked, candidate.Member.Name, $"the promoted {candidate.Member.Display}",
+            finalPrimary = await roles.SettleAsync(writes, promotionAsked, candidate.Member.Name,
+                $"the promoted {candidate.Member.Display}",
                 timeline, options.PhaseTimeout, cancellationToken);
             await Task.Delay(options.Settle, cancellationToken);
         }
@@ -279,27 +298,37 @@ public static class FailoverDrill
 
     private static async Task CheckCaughtUpAsync(DbMember primary, Session candidate, long maxBytes, CancellationToken cancellationToken)
     {
-        var (receiver, replayed) = await candidate.ReadAsync("select (select status from pg_stat_wal_receiver), pg_last_wal_replay_lsn()::text",
+        var (receiver,
+            replayed) = await candidate.ReadAsync("select (select status from pg_stat_wal_receiver), pg_last_wal_replay_lsn()::text",
             r => (r.IsDBNull(0) ? null : r.GetString(0), Lsn.Parse(r.GetString(1))), cancellationToken);
         var current = await primary.QueryAsync("select pg_current_wal_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
         if (receiver != "streaming" || current.BytesAfter(replayed) > maxBytes)
         {
-            throw new DrToolsException($"switchover refused: {candidate.Member.Display} is not caught up (WAL receiver {receiver ?? "not running"}, {current.BytesAfter(replayed)} bytes behind, at most {maxBytes} allowed). Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"switchover refused: {candidate.Member.Display} is not caught up (WAL receiver "
+                + $"{receiver ?? "not running"}, {current.BytesAfter(replayed)} bytes behind, at most {maxBytes} allowed). Nothing was "
+                + $"changed.", DrErrorKind.InvalidOperation);
         }
     }
 
-    /// <summary>Waits until the standby has replayed past the stopped primary's last record (or, when that is unknown, everything it received).</summary>
-    private static async Task<Lsn> WaitForFinalReplayAsync(Session standby, Lsn? final, TimeSpan timeout, CancellationToken cancellationToken)
+    /// <summary>Waits until the standby has replayed past the stopped primary's last record (or, when that is unknown, everything it
+    /// received).</summary>
+    private static async Task<Lsn> WaitForFinalReplayAsync(Session standby, Lsn? final, TimeSpan timeout,
+        CancellationToken cancellationToken)
     {
         var replayed = default(Lsn);
         await Polling.RequireAsync(async () =>
         {
-            var (receiving, received, lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
+            var (receiving, received,
+                lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', "
+                + "coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
                 r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
             replayed = lsn;
             return final is { } end ? replayed > end : !receiving && replayed >= received;
         }, timeout, Poll,
-            () => $"{standby.Member.Display} did not replay the old primary's WAL{(final is null ? "" : $" up to its shutdown checkpoint {final}")} within {DurationText.Format(timeout)} (replayed to {replayed}).",
+            ()
+                => $"{standby.Member.Display} did not replay the old primary's "
+                + $"WAL{(final is null ? "" : $" up to its shutdown checkpoint {final}")} within {DurationText.Format(timeout)} (replayed "
+                + $"to {replayed}).",
             cancellationToken);
         return replayed;
     }
@@ -311,7 +340,8 @@ public static class FailoverDrill
     /// settle time: a vanished host never closes its connections, and the WAL receiver would notice only after
     /// wal_receiver_timeout (60 s by default).
     /// </summary>
-    private static async Task<(Session Session, Lsn Replayed, string How)> ChooseStandbyAsync(IReadOnlyList<Session> sessions, DbMember primary, bool chosenByUser, FailoverOptions options, CancellationToken cancellationToken)
+    private static async Task<(Session Session, Lsn Replayed, string How)> ChooseStandbyAsync(IReadOnlyList<Session> sessions,
+        DbMember primary, bool chosenByUser, FailoverOptions options, CancellationToken cancellationToken)
     {
         using var stopWatching = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var primaryGone = new PrimaryWatch(primary);
@@ -322,7 +352,8 @@ public static class FailoverDrill
             {
                 try
                 {
-                    var (replayed, how) = await WaitForLastReceivedAsync(session, primaryGone, options.ReceiveSettle, options.PhaseTimeout, cancellationToken);
+                    var (replayed, how) = await WaitForLastReceivedAsync(session, primaryGone, options.ReceiveSettle, options.PhaseTimeout,
+                        cancellationToken);
                     return (Session: session, Replayed: (Lsn?)replayed, How: how);
                 }
                 catch (MemberException) when (!chosenByUser)
@@ -342,7 +373,8 @@ public static class FailoverDrill
         }
     }
 
-    private static async Task<(Lsn Replayed, string How)> WaitForLastReceivedAsync(Session standby, PrimaryWatch primaryGone, TimeSpan settle, TimeSpan timeout, CancellationToken cancellationToken)
+    private static async Task<(Lsn Replayed, string How)> WaitForLastReceivedAsync(Session standby, PrimaryWatch primaryGone,
+        TimeSpan settle, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var replayed = default(Lsn);
         var lastReceived = default(Lsn);
@@ -350,7 +382,9 @@ public static class FailoverDrill
         var how = "";
         await Polling.RequireAsync(async () =>
         {
-            var (receiving, received, lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
+            var (receiving, received,
+                lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', "
+                + "coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
                 r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
             replayed = lsn;
             if (received != lastReceived)
@@ -365,10 +399,13 @@ public static class FailoverDrill
             }
             // Stable since the later of its last change and the moment the primary was found unreachable.
             if (primaryGone.Since is not { } gone || Stopwatch.GetElapsedTime(Math.Max(receivedSince, gone)) < settle) return false;
-            how = $"its WAL receiver still reported streaming; decided because {primaryGone.Primary.Display} was unreachable and the received WAL position had not moved for {DurationText.Format(settle)}";
+            how = $"its WAL receiver still reported streaming; decided because {primaryGone.Primary.Display} was unreachable and the "
+                + $"received WAL position had not moved for {DurationText.Format(settle)}";
             return true;
         }, timeout, Poll,
-            () => $"{standby.Member.Display} did not stop receiving WAL within {DurationText.Format(timeout)} (replayed to {replayed}, received {lastReceived}; {primaryGone.Describe()}).",
+            ()
+                => $"{standby.Member.Display} did not stop receiving WAL within {DurationText.Format(timeout)} (replayed to {replayed}, "
+                + $"received {lastReceived}; {primaryGone.Describe()}).",
             cancellationToken);
         return (replayed, how);
     }
@@ -437,8 +474,10 @@ public static class FailoverDrill
     {
         // pg_promote(wait => true) polls every 100 ms; a promotion takes ~20 ms, so poll pg_is_in_recovery() ourselves.
         await candidate.ReadAsync("select pg_promote(wait => false)", r => r.GetBoolean(0), cancellationToken);
-        await Polling.RequireAsync(async () => !await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken), timeout, Poll,
-            () => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", cancellationToken);
+        await Polling.RequireAsync(async () => !await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0),
+            cancellationToken), timeout, Poll,
+            ()
+                => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", cancellationToken);
     }
 
     /// <summary>
@@ -447,7 +486,8 @@ public static class FailoverDrill
     /// </summary>
     private static readonly TimeSpan PromotionSettleTimeout = TimeSpan.FromSeconds(15);
 
-    private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary, bool primaryDown, DbMember? promotionRequested, string phase, int acknowledged)
+    private static async Task<Exception> DescribeFailureAsync(Exception error, FailoverPlan plan, IMemberControl control, DbMember primary,
+        bool primaryDown, DbMember? promotionRequested, string phase, int acknowledged)
     {
         var recovery = "";
         var status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None);
@@ -466,7 +506,8 @@ public static class FailoverDrill
         }
         else if (promoting)
         {
-            recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the old primary would make two primaries.";
+            recovery = $" The old primary {primary.Display} was left down: {promotionRequested!.Display} was promoted, and restarting the "
+                + $"old primary would make two primaries.";
         }
         else if (primaryDown && RejoinGuard.OtherWriters(status, primary.Name) is { Count: > 0 } writers)
         {
@@ -492,8 +533,10 @@ public static class FailoverDrill
             status = await ClusterInspector.GetStatusAsync(plan.Postgres, CancellationToken.None);
         }
         var where = $"{recovery} Cluster now: {status.Verdict}";
-        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during {phase}.{where}", error);
+        if (error is OperationCanceledException) return new OperationCanceledException($"{plan.Mode} drill cancelled during "
+            + $"{phase}.{where}", error);
         var reason = error is DrToolsException known ? known.Message : error.Message;
-        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were acknowledged.)", DrErrorKind.InvalidOperation, error);
+        return new DrToolsException($"{plan.Mode} drill failed during {phase}: {reason}{where} ({acknowledged} probe writes were "
+            + $"acknowledged.)", DrErrorKind.InvalidOperation, error);
     }
 }

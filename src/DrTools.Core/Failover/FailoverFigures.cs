@@ -5,7 +5,8 @@ using DrTools.Core.Probes;
 namespace DrTools.Core.Failover;
 
 /// <summary>What every drill has at its end, whoever recovered: its plan, clock, probes, fault moment and the primaries.</summary>
-internal sealed record DrillEnd(FailoverPlan Plan, Guid RunId, MonotonicClock Clock, Timeline Timeline, Probe Writes, Probe Reads, TimeSpan Fault,
+internal sealed record DrillEnd(FailoverPlan Plan, Guid RunId, MonotonicClock Clock, Timeline Timeline, Probe Writes, Probe Reads,
+    TimeSpan Fault,
     DbMember OldPrimary, DbMember NewPrimary, DbChecksum? Before, FailoverOptions Options, string Start)
 {
     /// <summary>The final primary, when the drill observed until the topology settled.</summary>
@@ -43,7 +44,8 @@ internal interface IDrillReadback
 }
 
 /// <summary>What a drill's probes measured as a client, whoever recovered the cluster: the outages and the lost writes.</summary>
-internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurement ReadReconnection, Measurement LostWrites, Measurement DataLossWindow)
+internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurement ReadReconnection, Measurement LostWrites,
+    Measurement DataLossWindow)
 {
     /// <summary>Beside the write-unavailability window: the longest single gap and the error rate in the window.</summary>
     public IReadOnlyList<Measurement> Window { get; init; } = [];
@@ -58,11 +60,13 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
     /// <param name="leftDown">Whether the drill left the old primary down (not rejoined): not waited for.</param>
     public static Task<FailoverResult> ResultAsync(DrillEnd end, string state, bool followers, bool leftDown,
         CancellationToken cancellationToken) =>
-        ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start, end.OldPrimary.Display, end.NewPrimary.Display, state,
+        ResultAsync(end.Plan, end.RunId, end.Clock, end.Timeline, end.Writes, end.Reads, end.Fault, end.Options, end.Start,
+            end.OldPrimary.Display, end.NewPrimary.Display, state,
             new PostgresReadback(end, followers, leftDown), cancellationToken);
 
     /// <summary>As above for any store: what is read back comes from <paramref name="readback"/>.</summary>
-    public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline, Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
+    public static async Task<FailoverResult> ResultAsync(FailoverPlan plan, Guid runId, MonotonicClock clock, Timeline timeline,
+        Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
         if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);

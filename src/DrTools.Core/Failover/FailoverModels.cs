@@ -48,7 +48,8 @@ public sealed record FailoverOptions
     public Probes.HttpProbeOptions? HttpProbe { get; init; }
     /// <summary>The alert the drill expects to fire after its fault (and resolve after its recovery).</summary>
     public Monitoring.AlertExpectation? ExpectAlert { get; init; }
-    /// <summary>Held before the old primary is rejoined: with an expected alert, until it fired (a member back at once would never alert).</summary>
+    /// <summary>Held before the old primary is rejoined: with an expected alert, until it fired (a member back at once would never
+    /// alert).</summary>
     [JsonIgnore] public Func<CancellationToken, Task<string>>? BeforeRejoin { get; init; }
     /// <summary>A test's hook, run just before the probes stop: it can leave a probe attempt in flight at the stop.</summary>
     [JsonIgnore] internal Func<CancellationToken, Task>? BeforeProbesStop { get; init; }
@@ -91,10 +92,12 @@ public sealed record FailoverOptions
 }
 
 /// <summary>What a drill will do, known before anything changes: the basis of -WhatIf and of ShouldProcess.</summary>
-public sealed record FailoverPlan(Engines.IDrillTarget Target, FailoverMode Mode, string Primary, string? Candidate, IReadOnlyList<string> Steps, ClusterStatus Before)
+public sealed record FailoverPlan(Engines.IDrillTarget Target, FailoverMode Mode, string Primary, string? Candidate,
+    IReadOnlyList<string> Steps, ClusterStatus Before)
 {
     /// <summary>The target of a PostgreSQL drill; the PostgreSQL drills only ever plan on one.</summary>
-    internal DbTarget Postgres => Target as DbTarget ?? throw new InvalidOperationException($"{Target.Name} is a {Target.Engine} target, not PostgreSQL.");
+    internal DbTarget Postgres => Target as DbTarget
+        ?? throw new InvalidOperationException($"{Target.Name} is a {Target.Engine} target, not PostgreSQL.");
 
     /// <summary>What the drill does in one line, when someone other than DrTools recovers.</summary>
     public string? Recovery { get; init; }
@@ -159,7 +162,8 @@ public sealed record FailoverResult
     public string RecoveredBy { get; init; } = nameof(Failover.RecoveredBy.DrTools);
     /// <summary>What was done to the primary (the fault, or the switchover request).</summary>
     public string? Fault { get; init; }
-    /// <summary>With an HA manager recovering: how long it took to notice, promote, route the proxy and bring the old leader back.</summary>
+    /// <summary>With an HA manager recovering: how long it took to notice, promote, route the proxy and bring the old leader
+    /// back.</summary>
     public IReadOnlyList<Measurement> RecoveryFigures { get; init; } = [];
 
     public string IntegrityResult => Integrity?.Result ?? "not checked";

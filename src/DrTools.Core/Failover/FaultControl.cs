@@ -9,7 +9,8 @@ namespace DrTools.Core.Failover;
 /// left behind (the drill's end), it is fenced while the fault still holds — its processes SIGKILLed — and only then
 /// is the fault undone: a primary cut off or frozen would otherwise come back accepting writes beside the new one.
 /// </summary>
-internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<DbMember, FaultRequest> request) : IMemberControl, IAsyncDisposable
+internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<DbMember,
+    FaultRequest> request) : IMemberControl, IAsyncDisposable
 {
     private FaultRecord? _active;
     private DbMember? _primary;
@@ -24,13 +25,17 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
         return $"{_active.Description} (fault {_active.Id})";
     }
 
-    public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => inner.StopCleanlyAsync(primary, cancellationToken);
+    public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => inner.StopCleanlyAsync(primary,
+        cancellationToken);
 
-    public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
+    public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => inner.FinalLsnAsync(stoppedPrimary,
+        cancellationToken);
 
-    public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) => inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
+    public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) =>
+        inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
 
-    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken)
+    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName,
+        CancellationToken cancellationToken)
     {
         await FenceAndUndoAsync();
         return await inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
@@ -63,7 +68,8 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
         if (_active is not { } active) return;
         _active = null;
         var end = await Faults.Faults.StopAsync(active, CancellationToken.None);
-        if (!end.Undone) throw new DrToolsException($"fault {active.Id} ({active.Description}) could not be undone: {end.Undo}; drtools fault stop --all retries.", DrErrorKind.InvalidOperation);
+        if (!end.Undone) throw new DrToolsException($"fault {active.Id} ({active.Description}) could not be undone: {end.Undo}; drtools "
+            + $"fault stop --all retries.", DrErrorKind.InvalidOperation);
     }
 }
 
@@ -74,17 +80,21 @@ public static class DrillFaults
     public static IReadOnlyList<string> Names { get; } =
         [.. Enum.GetNames<NodeFault>(), .. Enum.GetNames<FaultKind>().Where(k => k != nameof(FaultKind.ReplicationDelay))];
 
-    /// <summary>The options with the named fault (and its parameters) set; an unknown name, or parameters a node fault does not take, refused.</summary>
+    /// <summary>The options with the named fault (and its parameters) set; an unknown name, or parameters a node fault does not take,
+    /// refused.</summary>
     public static FailoverOptions With(FailoverOptions options, string? name, IReadOnlyDictionary<string, string>? parameters)
     {
         parameters ??= new Dictionary<string, string>();
         if (name is null)
         {
-            return parameters.Count == 0 ? options : throw new DrToolsException("fault parameters are for a fault from the fault library: name it (-Fault / --fault Partition, Latency, DiskFull …).", DrErrorKind.InvalidArgument);
+            return parameters.Count == 0 ? options
+                : throw new DrToolsException("fault parameters are for a fault from the fault library: name it (-Fault / --fault "
+                + "Partition, Latency, DiskFull …).", DrErrorKind.InvalidArgument);
         }
         if (Enum.TryParse<NodeFault>(name, ignoreCase: true, out var node) && Enum.IsDefined(node))
         {
-            return parameters.Count == 0 ? options with { Fault = node } : throw new DrToolsException($"fault {node} takes no parameters.", DrErrorKind.InvalidArgument);
+            return parameters.Count == 0 ? options with { Fault = node } : throw new DrToolsException($"fault {node} takes no parameters.",
+                DrErrorKind.InvalidArgument);
         }
         if (Enum.TryParse<FaultKind>(name.Replace("-", ""), ignoreCase: true, out var kind) && Names.Contains(kind.ToString()))
         {

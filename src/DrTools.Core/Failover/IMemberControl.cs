@@ -15,7 +15,8 @@ public interface IMemberControl
     /// <summary>Injects the unplanned failure of the primary; returns a detail for the timeline (e.g. the PID killed).</summary>
     Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken);
 
-    /// <summary>Stops the primary cleanly (fast shutdown: clients disconnected, WAL sent to standbys) and returns once it is down.</summary>
+    /// <summary>Stops the primary cleanly (fast shutdown: clients disconnected, WAL sent to standbys) and returns once it is
+    /// down.</summary>
     Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken);
 
     /// <summary>The end of a cleanly stopped primary's WAL (its shutdown checkpoint), if this control can read it.</summary>
@@ -43,7 +44,8 @@ public interface IMemberControl
     /// </summary>
     Task FenceAsync(DbMember primary, CancellationToken cancellationToken) => InjectFaultAsync(primary, cancellationToken);
 
-    /// <summary>Restarts a primary the drill stopped or killed, when the drill fails before any promotion. False when this control cannot.</summary>
+    /// <summary>Restarts a primary the drill stopped or killed, when the drill fails before any promotion. False when this control
+    /// cannot.</summary>
     Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken);
 
 }

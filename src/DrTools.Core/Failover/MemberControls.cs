@@ -15,11 +15,14 @@ public static class MemberControls
         if (sandbox?.Topology == SandboxTopology.Patroni)
         {
             // Promoting or rewinding behind Patroni's back would fight the HA manager the drill is meant to test.
-            throw new DrToolsException($"sandbox {sandbox.Id} is managed by Patroni: DrTools does not promote or rewind its members itself, and a failover drill in which Patroni recovers is not available yet.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"sandbox {sandbox.Id} is managed by Patroni: DrTools does not promote or rewind its members "
+                + $"itself, and a failover drill in which Patroni recovers is not available yet.", DrErrorKind.InvalidOperation);
         }
         IMemberControl? direct = sandbox is not null ? new SandboxControl(sandbox)
-            : dataDirectories is { Count: > 0 } ? new LocalControl(PgBinaries.Locate(), LocalControl.ParseDataDirectories(dataDirectories), new CommandControl(null, null))
+            : dataDirectories is { Count: > 0 } ? new LocalControl(PgBinaries.Locate(), LocalControl.ParseDataDirectories(dataDirectories),
+                new CommandControl(null, null))
             : null;
-        return faultCommand is null && stopCommand is null && direct is not null ? direct : new CommandControl(faultCommand, stopCommand, direct);
+        return faultCommand is null && stopCommand is null && direct is not null ? direct : new CommandControl(faultCommand, stopCommand,
+            direct);
     }
 }

@@ -81,7 +81,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
     {
         SplitBrainFigures =
         [
-            RoleWatch.Figure(SplitBrain, $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault"),
+            RoleWatch.Figure(SplitBrain,
+                $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault"),
             .. result.SplitBrainFigures,
         ],
     };

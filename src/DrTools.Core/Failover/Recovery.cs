@@ -20,8 +20,10 @@ public static class Recovery
     /// Patroni REST APIs were given, DrTools itself on any other; <paramref name="recoveredBy"/> chooses explicitly and
     /// is refused where it cannot work.
     /// </summary>
-    /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref name="faultCommand"/>.</param>
-    public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
+    /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref
+    /// name="faultCommand"/>.</param>
+    public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories,
+        string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript = null) =>
         Observe(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript), target, sandbox);
 
@@ -31,29 +33,40 @@ public static class Recovery
     /// </summary>
     public static IRecovery Observe(IRecovery drill, Engines.IDrillTarget target, Sandbox? sandbox) => new Observed(drill, target, sandbox);
 
-    private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories, string? faultCommand, string? stopCommand,
+    private static IRecovery Choose(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories,
+        string? faultCommand, string? stopCommand,
         Func<CancellationToken, Task<string>>? faultScript)
     {
         var patroni = PatroniCluster.For(target, sandbox);
-        if (faultScript is not null && recoveredBy != RecoveredBy.External) throw new DrToolsException("a fault script is the action of a drill an unknown HA manager recovers (-RecoveredBy External).", DrErrorKind.InvalidArgument);
+        if (faultScript is not null
+            && recoveredBy != RecoveredBy.External) throw new DrToolsException("a fault script is the action of a drill an unknown HA "
+            + "manager recovers (-RecoveredBy External).", DrErrorKind.InvalidArgument);
         switch (recoveredBy ?? (patroni is null ? RecoveredBy.DrTools : RecoveredBy.Patroni))
         {
-            case RecoveredBy.External when faultCommand is null == faultScript is null || stopCommand is not null || dataDirectories is { Count: > 0 }:
-                throw new DrToolsException("recovered by External: give the one action that fails the writer over or switches it — a fault command (-FaultCommand / --fault-command; in PowerShell also -FaultScript) — and no stop command or data directories.", DrErrorKind.InvalidArgument);
+            case RecoveredBy.External when faultCommand is null == faultScript is null || stopCommand is not null
+                || dataDirectories is { Count: > 0 }:
+                throw new DrToolsException("recovered by External: give the one action that fails the writer over or switches it — a fault "
+                    + "command (-FaultCommand / --fault-command; in PowerShell also -FaultScript) — and no stop command or data "
+                    + "directories.", DrErrorKind.InvalidArgument);
             case RecoveredBy.External:
                 var writer = target.Members[0];
                 var act = faultScript ?? (token => new CommandControl(faultCommand, null).InjectFaultAsync(writer, token));
                 return new ExternalRecovery(target, act, faultCommand is null ? "the fault script" : $"the command '{faultCommand}'");
             case RecoveredBy.Patroni when patroni is null:
-                throw new DrToolsException($"recovered by Patroni: {target.Name} is neither a Patroni sandbox (New-DrSandbox -Topology Patroni / sandbox up --topology patroni) nor a cluster whose Patroni REST APIs are given (-Patroni / --patroni http://HOST:8008).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"recovered by Patroni: {target.Name} is neither a Patroni sandbox (New-DrSandbox -Topology "
+                    + $"Patroni / sandbox up --topology patroni) nor a cluster whose Patroni REST APIs are given (-Patroni / --patroni "
+                    + $"http://HOST:8008).", DrErrorKind.InvalidArgument);
             case RecoveredBy.Patroni when stopCommand is not null || dataDirectories is { Count: > 0 }:
-                throw new DrToolsException("recovered by Patroni: Patroni stops and rewinds its nodes itself; a stop command and data directories are for drills DrTools recovers.", DrErrorKind.InvalidArgument);
+                throw new DrToolsException("recovered by Patroni: Patroni stops and rewinds its nodes itself; a stop command and data "
+                    + "directories are for drills DrTools recovers.", DrErrorKind.InvalidArgument);
             case RecoveredBy.Patroni:
                 return new PatroniRecovery(target, patroni, faultCommand);
             default:
-                return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand), (spec, member) =>
+                return new DrToolsRecovery(target, MemberControls.For(sandbox, dataDirectories, faultCommand, stopCommand), (spec,
+                    member) =>
                 {
-                    if (faultCommand is not null) throw new DrToolsException($"give one fault: the fault command or {spec.Kind} from the fault library, not both.", DrErrorKind.InvalidArgument);
+                    if (faultCommand is not null) throw new DrToolsException($"give one fault: the fault command or {spec.Kind} from the "
+                        + $"fault library, not both.", DrErrorKind.InvalidArgument);
                     return Faults.FaultTargets.Resolve(spec.Kind, target, sandbox, member.Name, spec.Parameters, dataDirectories);
                 });
         }
@@ -103,18 +116,23 @@ public static class Recovery
     private sealed class ExternalRecovery(DbTarget target, Func<CancellationToken, Task<string>> act, string action) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.External;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => options.LibraryFault is { } library
-            ? throw new DrToolsException($"recovered by External: the action is the fault command or script; {library.Kind} from the fault library is for drills DrTools recovers.", DrErrorKind.InvalidArgument)
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) =>
+            options.LibraryFault is { } library
+            ? throw new DrToolsException($"recovered by External: the action is the fault command or script; {library.Kind} from the fault "
+                + $"library is for drills DrTools recovers.", DrErrorKind.InvalidArgument)
             : ExternalDrill.PlanAsync(target, action, options, cancellationToken);
-        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => ExternalDrill.RunAsync(plan, act, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) =>
+            ExternalDrill.RunAsync(plan, act, options, cancellationToken);
     }
 
     /// <param name="request">The fault library's request for a fault on a member.</param>
-    private sealed class DrToolsRecovery(DbTarget target, IMemberControl control, Func<Faults.FaultSpec, DbMember, Faults.FaultRequest> request) : IRecovery
+    private sealed class DrToolsRecovery(DbTarget target, IMemberControl control, Func<Faults.FaultSpec, DbMember,
+        Faults.FaultRequest> request) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.DrTools;
 
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.PlanAsync(target, For(options), options, cancellationToken);
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => FailoverDrill.PlanAsync(target,
+            For(options), options, cancellationToken);
 
         public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
         {
@@ -130,13 +148,16 @@ public static class Recovery
         }
 
         private IMemberControl For(FailoverOptions options) =>
-            options.Mode == FailoverMode.Failover && options.LibraryFault is { } spec ? new FaultControl(control, spec, member => request(spec, member)) : control;
+            options.Mode == FailoverMode.Failover && options.LibraryFault is { } spec ? new FaultControl(control, spec, member
+                => request(spec, member)) : control;
     }
 
     private sealed class PatroniRecovery(DbTarget target, PatroniCluster cluster, string? faultCommand) : IRecovery
     {
         public RecoveredBy RecoveredBy => RecoveredBy.Patroni;
-        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.PlanAsync(cluster, target, faultCommand, options, cancellationToken);
-        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.RunAsync(cluster, faultCommand, plan, options, cancellationToken);
+        public Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken) => PatroniDrill.PlanAsync(cluster,
+            target, faultCommand, options, cancellationToken);
+        public Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken) =>
+            PatroniDrill.RunAsync(cluster, faultCommand, plan, options, cancellationToken);
     }
 }

@@ -6,12 +6,14 @@ namespace DrTools.Core.Failover;
 internal static class ReplicationSlots
 {
     public static Task EnsureAsync(DbMember primary, string slot, CancellationToken cancellationToken) =>
-        primary.ExecuteAsync($"select pg_create_physical_replication_slot('{slot}', true) where not exists (select from pg_replication_slots where slot_name = '{slot}')", cancellationToken);
+        primary.ExecuteAsync($"select pg_create_physical_replication_slot('{slot}', true) where not exists (select from "
+            + $"pg_replication_slots where slot_name = '{slot}')", cancellationToken);
 
     /// <summary>
     /// Slots a rejoined old primary kept from its time as primary are stale on a standby: they hold WAL back, and would
     /// show as inactive the day it is promoted again.
     /// </summary>
     public static Task DropInactiveAsync(DbMember standby, CancellationToken cancellationToken) =>
-        standby.ExecuteAsync("select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where not active", cancellationToken);
+        standby.ExecuteAsync("select count(pg_drop_replication_slot(slot_name)) from pg_replication_slots where not active",
+            cancellationToken);
 }

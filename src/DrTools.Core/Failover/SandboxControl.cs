@@ -13,7 +13,9 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
 
     public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
     {
-        var pid = await sandbox.Server(primary.Name).KillAsync() ?? throw new DrToolsException($"{primary.Display}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
+        var pid = await sandbox.Server(primary.Name).KillAsync()
+            ?? throw new DrToolsException($"{primary.Display}: its postmaster is not running; nothing to kill.",
+            DrErrorKind.InvalidOperation);
         return $"SIGKILL of postmaster PID {pid}";
     }
 
@@ -46,7 +48,8 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
     }
 
     /// <remarks>A sandbox member always streams under its own name (its cluster_name), which is what the drill carries over.</remarks>
-    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken)
+    public async Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName,
+        CancellationToken cancellationToken)
     {
         var server = sandbox.Server(oldPrimary.Name);
         // pg_rewind needs a cleanly shut down target: after a kill, the server is stopped anyway (and pg_rewind
@@ -59,7 +62,9 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         await newPrimary.ExecuteAsync("checkpoint", cancellationToken);
         sandbox.AllowRestoreFromArchive(Member(oldPrimary));
         await CommandRunner.RunAsync(new CommandSpec($"pg_rewind of {oldPrimary.Display}", sandbox.Binaries.Tool("pg_rewind"),
-            ["-D", server.DataDirectory, "--restore-target-wal", $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres passfile={sandbox.PassFile}"])
+            ["-D", server.DataDirectory, "--restore-target-wal",
+                $"--source-server=host=127.0.0.1 port={newPrimary.Port} user={Sandbox.UserName} dbname=postgres "
+                + $"passfile={sandbox.PassFile}"])
         {
             AsServerAccount = true,
             WorkingDirectory = sandbox.Directory,

@@ -35,7 +35,8 @@ internal sealed class SyncReplication
     public string ApplicationName(DbMember member) => _applicationNames[member.Name];
 
     /// <summary>Reads the primary's setting and every member's application name, before anything changes.</summary>
-    public static async Task<SyncReplication> CaptureAsync(DbMember primary, IReadOnlyList<DbMember> standbys, CancellationToken cancellationToken)
+    public static async Task<SyncReplication> CaptureAsync(DbMember primary, IReadOnlyList<DbMember> standbys,
+        CancellationToken cancellationToken)
     {
         var names = new Dictionary<string, string>();
         var setting = "";
@@ -43,12 +44,15 @@ internal sealed class SyncReplication
             cancellationToken);
         foreach (var member in standbys.Prepend(primary))
         {
-            var (conninfo, clusterName, standbyNames) = await member.QueryAsync("select current_setting('primary_conninfo'), current_setting('cluster_name'), current_setting('synchronous_standby_names')",
+            var (conninfo, clusterName,
+                standbyNames) = await member.QueryAsync("select current_setting('primary_conninfo'), current_setting('cluster_name'), "
+                + "current_setting('synchronous_standby_names')",
                 r => (r.GetString(0), r.GetString(1), r.GetString(2)), cancellationToken);
             if (member == primary) setting = standbyNames;
             // As the WAL receiver connects: application_name from primary_conninfo, else cluster_name, else "walreceiver";
             // the primary, which has none, gets its cluster_name or a name from its endpoint when it rejoins.
-            names[member.Name] = ConnInfo.Get(conninfo, "application_name") ?? (clusterName.Length > 0 ? clusterName : member == primary ? ConnInfo.SafeName(member.Name) : "walreceiver");
+            names[member.Name] = ConnInfo.Get(conninfo, "application_name") ?? (clusterName.Length > 0 ? clusterName : member == primary
+                ? ConnInfo.SafeName(member.Name) : "walreceiver");
         }
         return new SyncReplication(setting, synchronousCommit, names);
     }
@@ -58,7 +62,8 @@ internal sealed class SyncReplication
     /// enough standbys confirm commits, and proves a commit returns within <paramref name="bound"/>. When the standbys now
     /// following it cannot satisfy the setting (none left), it is left empty, so commits do not block, and that is returned as a note.
     /// </summary>
-    public async Task<string?> RestoreAsync(DbMember newPrimary, DbMember oldPrimary, IReadOnlyList<DbMember> followers, TimeSpan bound, CancellationToken cancellationToken)
+    public async Task<string?> RestoreAsync(DbMember newPrimary, DbMember oldPrimary, IReadOnlyList<DbMember> followers, TimeSpan bound,
+        CancellationToken cancellationToken)
     {
         var setting = SyncStandbyNames.ReplaceName(_standbyNames, ApplicationName(newPrimary), ApplicationName(oldPrimary));
         var required = SyncStandbyNames.RequiredCount(setting);
@@ -66,27 +71,35 @@ internal sealed class SyncReplication
         string? note = null;
         if (able < required)
         {
-            note = $"synchronous replication ('{_standbyNames}') suspended on {newPrimary.Display}: {able} of the {required} standby(s) it needs follow it, so synchronous_standby_names is left empty until they return";
+            note = $"synchronous replication ('{_standbyNames}') suspended on {newPrimary.Display}: {able} of the {required} standby(s) it "
+                + $"needs follow it, so synchronous_standby_names is left empty until they return";
             setting = "";
         }
-        var current = await newPrimary.QueryAsync("select current_setting('synchronous_standby_names')", r => r.GetString(0), cancellationToken);
+        var current = await newPrimary.QueryAsync("select current_setting('synchronous_standby_names')", r => r.GetString(0),
+            cancellationToken);
         if (current != setting)
         {
-            await newPrimary.ExecuteAsync($"alter system set synchronous_standby_names = '{setting.Replace("'", "''")}'; select pg_reload_conf()", cancellationToken);
+            await newPrimary.ExecuteAsync($"alter system set synchronous_standby_names = '{setting.Replace("'", "''")}'; select "
+                + $"pg_reload_conf()", cancellationToken);
         }
         if (required > 0 && note is null)
         {
             // The reload is a signal: commits are synchronous again only once enough WAL senders say so.
-            await Polling.RequireAsync(async () => await newPrimary.QueryAsync("select count(*) from pg_stat_replication where state = 'streaming' and sync_state in ('sync', 'quorum')", r => r.GetInt64(0), cancellationToken) >= required,
+            await Polling.RequireAsync(async ()
+                => await newPrimary.QueryAsync("select count(*) from pg_stat_replication where state = 'streaming' and sync_state in "
+                + "('sync', 'quorum')", r => r.GetInt64(0), cancellationToken) >= required,
                 bound, TimeSpan.FromMilliseconds(20),
-                () => $"synchronous replication on {newPrimary.Display} ('{setting}') had fewer than {required} confirming standby(s) after {DurationText.Format(bound)}; commits there block", cancellationToken);
+                ()
+                    => $"synchronous replication on {newPrimary.Display} ('{setting}') had fewer than {required} confirming standby(s) "
+                    + $"after {DurationText.Format(bound)}; commits there block", cancellationToken);
         }
         await RequireCommitReturnsAsync(newPrimary, setting, bound, cancellationToken);
         return note;
     }
 
     /// <summary>A transaction with an id must commit (and, when synchronous, be confirmed) within the bound.</summary>
-    private static async Task RequireCommitReturnsAsync(DbMember primary, string setting, TimeSpan bound, CancellationToken cancellationToken)
+    private static async Task RequireCommitReturnsAsync(DbMember primary, string setting, TimeSpan bound,
+        CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(bound);
@@ -94,9 +107,11 @@ internal sealed class SyncReplication
         {
             await primary.QueryAsync("select txid_current()", r => r.GetInt64(0), deadline.Token);
         }
-        catch (Exception e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested && e is OperationCanceledException or DrToolsException)
+        catch (Exception e) when (deadline.IsCancellationRequested && !cancellationToken.IsCancellationRequested
+            && e is OperationCanceledException or DrToolsException)
         {
-            throw new DrToolsException($"a commit on the new primary {primary.Display} did not return within {DurationText.Format(bound)} (synchronous_standby_names = '{setting}'): writes there block.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"a commit on the new primary {primary.Display} did not return within {DurationText.Format(bound)} "
+                + $"(synchronous_standby_names = '{setting}'): writes there block.", DrErrorKind.InvalidOperation);
         }
     }
 }

@@ -24,28 +24,34 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
     private sealed record Sessions(string ConnectionString, List<NpgsqlConnection> Connections);
 
     public FaultKind Kind => FaultKind.ConnectionExhaustion;
-    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "connection slots left free, e.g. 2 (default 0: none)" };
+    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "connection slots left "
+        + "free, e.g. 2 (default 0: none)" };
 
     public void Check(FaultRequest request)
     {
-        if (request.Member.Database is null) throw new DrToolsException($"ConnectionExhaustion of {request.Member.Display}: DrTools must be able to connect to it.", DrErrorKind.InvalidArgument);
+        if (request.Member.Database is null) throw new DrToolsException($"ConnectionExhaustion of {request.Member.Display}: DrTools must "
+            + $"be able to connect to it.", DrErrorKind.InvalidArgument);
         _ = Leave(request);
     }
 
     public string Describe(FaultRequest request) =>
-        $"ConnectionExhaustion of {request.Member.Display}: every connection slot{(Leave(request) > 0 ? $" but {Leave(request)}" : "")} taken by idle sessions held by process {Environment.ProcessId}";
+        $"ConnectionExhaustion of {request.Member.Display}: every connection slot{(Leave(request) > 0 ? $" but {Leave(request)}" : "")} "
+            + $"taken by idle sessions held by process {Environment.ProcessId}";
 
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
     {
         // The member's credentials stay in this process: a record on disk never holds a password.
         Pending[id] = request.Member.Database!;
-        return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["leave"] = Leave(request).ToString(CultureInfo.InvariantCulture) });
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string,
+            string> { ["leave"] = Leave(request).ToString(CultureInfo.InvariantCulture) });
     }
 
     public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        if (!Pending.TryRemove(record.Id, out var member)) throw new DrToolsException($"fault {record.Id}: its member is not known to this process.", DrErrorKind.InvalidOperation);
-        var connectionString = new NpgsqlConnectionStringBuilder(member.CreateBuilder().ConnectionString) { Pooling = false, Timeout = 5, ApplicationName = $"drtools {record.Id}" }.ConnectionString;
+        if (!Pending.TryRemove(record.Id,
+            out var member)) throw new DrToolsException($"fault {record.Id}: its member is not known to this process.", DrErrorKind.InvalidOperation);
+        var connectionString = new NpgsqlConnectionStringBuilder(member.CreateBuilder().ConnectionString) { Pooling = false, Timeout = 5,
+            ApplicationName = $"drtools {record.Id}" }.ConnectionString;
         var held = (Held[record.Id] = new Sessions(connectionString, [])).Connections;
         while (held.Count < Limit)
         {
@@ -62,7 +68,8 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
             }
         }
         var leave = int.Parse(record.State["leave"], CultureInfo.InvariantCulture);
-        if (held.Count <= leave) throw new DrToolsException($"{record.Member} refused more sessions after {held.Count}: fewer slots than the {leave} to leave free.", DrErrorKind.InvalidOperation);
+        if (held.Count <= leave) throw new DrToolsException($"{record.Member} refused more sessions after {held.Count}: fewer slots than "
+            + $"the {leave} to leave free.", DrErrorKind.InvalidOperation);
         foreach (var connection in held.TakeLast(leave).ToList())
         {
             held.Remove(connection);
@@ -83,7 +90,8 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
         }
         if (Faults.HeldElsewhere(record))
         {
-            throw new DrToolsException($"the sessions are held by process {record.OwnerPid}: stop the fault there, or end that process.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"the sessions are held by process {record.OwnerPid}: stop the fault there, or end that process.",
+                DrErrorKind.InvalidOperation);
         }
         return $"the sessions were closed when process {record.OwnerPid} ended";
     }
@@ -108,7 +116,9 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
     }
 
     private static int Leave(FaultRequest request) =>
-        int.TryParse(request.Parameters.GetValueOrDefault("leave", "0"), NumberStyles.None, CultureInfo.InvariantCulture, out var leave) && leave <= Limit
+        int.TryParse(request.Parameters.GetValueOrDefault("leave", "0"), NumberStyles.None, CultureInfo.InvariantCulture, out var leave)
+            && leave <= Limit
             ? leave
-            : throw new DrToolsException($"ConnectionExhaustion leave '{request.Parameters["leave"]}': a whole number of connection slots, 0 or more.", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"ConnectionExhaustion leave '{request.Parameters["leave"]}': a whole number of connection slots, "
+                + $"0 or more.", DrErrorKind.InvalidArgument);
 }

@@ -16,7 +16,8 @@ internal sealed class DiskFullFault : IFaultKind
 
     public FaultKind Kind => FaultKind.DiskFull;
 
-    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "bytes left free, e.g. 4MB (default 0: writes fail at once)" };
+    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "bytes left free, e.g. "
+        + "4MB (default 0: writes fail at once)" };
 
     public void Check(FaultRequest request)
     {
@@ -25,7 +26,8 @@ internal sealed class DiskFullFault : IFaultKind
     }
 
     public string Describe(FaultRequest request) =>
-        $"DiskFull of {request.Member.Display}: its WAL filesystem filled{(Leave(request) > 0 ? $" to {SizeText.Format(Leave(request))} free" : "")}, freed on undo";
+        $"DiskFull of {request.Member.Display}: its WAL filesystem "
+            + $"filled{(Leave(request) > 0 ? $" to {SizeText.Format(Leave(request))} free" : "")}, freed on undo";
 
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
@@ -94,16 +96,22 @@ internal sealed class DiskFullFault : IFaultKind
             {
                 return false;
             }
-        }, RecoveryTimeout, TimeSpan.FromMilliseconds(100), () => $"{record.Member}: {SizeText.Format(freed)} freed, but its server neither answers nor stopped within {DurationText.Format(RecoveryTimeout)}: {server.LastLogLines()}", cancellationToken);
+        }, RecoveryTimeout, TimeSpan.FromMilliseconds(100), ()
+            => $"{record.Member}: {SizeText.Format(freed)} freed, but its server neither answers nor stopped within "
+            + $"{DurationText.Format(RecoveryTimeout)}: {server.LastLogLines()}", cancellationToken);
         return $"{SizeText.Format(freed)} freed; {outcome}";
     }
 
     private static string VolumeOf(FaultRequest request)
     {
-        var refusal = $"DiskFull of {request.Member.Display}: fills the member's own WAL filesystem, which only a sandbox created with a WAL disk size has (New-DrSandbox -WalDiskSize 256MB, drtools sandbox up --wal-disk-size 256MB, runbook sandbox walDiskSize:; root). Nothing was changed.";
-        return request.Member is { SandboxDirectory: not null, WalVolume: { } volume } ? volume : throw new DrToolsException(refusal, DrErrorKind.InvalidArgument);
+        var refusal = $"DiskFull of {request.Member.Display}: fills the member's own WAL filesystem, which only a sandbox created with a "
+            + $"WAL disk size has (New-DrSandbox -WalDiskSize 256MB, drtools sandbox up --wal-disk-size 256MB, runbook sandbox "
+            + $"walDiskSize:; root). Nothing was changed.";
+        return request.Member is { SandboxDirectory: not null, WalVolume: { } volume } ? volume : throw new DrToolsException(refusal,
+            DrErrorKind.InvalidArgument);
     }
 
     private static long Leave(FaultRequest request) =>
-        request.Parameters.TryGetValue("leave", out var leave) ? SizeText.Parse(leave, "DiskFull leave", 0, Sandboxes.Sandbox.MaxWalDiskSize) : 0;
+        request.Parameters.TryGetValue("leave", out var leave) ? SizeText.Parse(leave, "DiskFull leave", 0,
+            Sandboxes.Sandbox.MaxWalDiskSize) : 0;
 }

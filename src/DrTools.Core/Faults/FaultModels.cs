@@ -19,7 +19,8 @@ public enum FaultKind
     Command,
     /// <summary>Every connection slot taken by idle sessions this process holds; released on undo or when the process ends.</summary>
     ConnectionExhaustion,
-    /// <summary>The member's WAL filesystem (a sandbox's tmpfs) filled until writes fail; freed on undo, the member started again if it stopped.</summary>
+    /// <summary>The member's WAL filesystem (a sandbox's tmpfs) filled until writes fail; freed on undo, the member started again if it
+    /// stopped.</summary>
     DiskFull,
     /// <summary>Every chunk of the member's traffic delayed (fault proxy).</summary>
     Latency,
@@ -64,7 +65,8 @@ public sealed record FaultProxyEndpoint(string ControlSocket, int Port);
 /// <summary>A fault of the library as a drill's fault: its kind and parameters; the member is the drill's primary (or leader).</summary>
 public sealed record FaultSpec(FaultKind Kind, IReadOnlyDictionary<string, string> Parameters)
 {
-    public override string ToString() => Parameters.Count == 0 ? Kind.ToString() : $"{Kind} ({string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"))})";
+    public override string ToString() => Parameters.Count == 0 ? Kind.ToString()
+        : $"{Kind} ({string.Join(", ", Parameters.Select(p => $"{p.Key}={p.Value}"))})";
 }
 
 /// <summary>What to inject: the kind, the member, the peers it is cut from (none: everyone), its parameters, and how long.</summary>
@@ -86,7 +88,8 @@ public sealed record FaultRecord(string Id, FaultKind Kind, string Member, strin
     /// <summary>What the undo needs (an nftables table, frozen processes with their start times, a command …), per kind.</summary>
     public IReadOnlyDictionary<string, string> State { get; init; } = new Dictionary<string, string>();
 
-    public override string ToString() => $"{Id}: {Description} since {StartedAt.UtcDateTime:HH:mm:ss}Z{(Until is { } until ? $" until {until.UtcDateTime:HH:mm:ss}Z" : "")}";
+    public override string ToString() =>
+        $"{Id}: {Description} since {StartedAt.UtcDateTime:HH:mm:ss}Z{(Until is { } until ? $" until {until.UtcDateTime:HH:mm:ss}Z" : "")}";
 }
 
 /// <summary>A fault that ended: its record, when it ended, and what its undo did (or why it could not).</summary>
@@ -113,7 +116,8 @@ public sealed record FaultEnd(FaultRecord Fault, DateTimeOffset EndedAt, bool Un
 public static class FaultMembers
 {
     public static FaultMember From(DbMember member, string? dataDirectory = null, string? sandboxDirectory = null) =>
-        new(member.Name, member.Host, member.Port) { DataDirectory = dataDirectory, SandboxDirectory = sandboxDirectory, Database = member };
+        new(member.Name, member.Host, member.Port) { DataDirectory = dataDirectory, SandboxDirectory = sandboxDirectory,
+            Database = member };
 
     /// <summary>The members of a sandbox, with their data directories and the sandbox's folder.</summary>
     public static IReadOnlyList<FaultMember> Of(Sandboxes.Sandbox sandbox) =>

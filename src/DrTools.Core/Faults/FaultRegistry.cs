@@ -15,7 +15,8 @@ public static class FaultRegistry
     public static string Folder =>
         Environment.GetEnvironmentVariable("DRTOOLS_FAULT_STATE") is { Length: > 0 } configured ? configured
         : Environment.IsPrivilegedProcess ? "/run/drtools/faults"
-        : Path.Combine(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? runtime : Path.GetTempPath(), $"drtools-faults-{Environment.UserName}");
+        : Path.Combine(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? runtime : Path.GetTempPath(),
+            $"drtools-faults-{Environment.UserName}");
 
     public static IReadOnlyList<FaultRecord> List()
     {
@@ -37,7 +38,8 @@ public static class FaultRegistry
 
     public static FaultRecord Find(string id) =>
         List().FirstOrDefault(r => r.Id == id)
-        ?? throw new DrToolsException($"no active fault '{id}' (drtools fault list / Get-DrFault shows them).", DrErrorKind.InvalidArgument);
+        ?? throw new DrToolsException($"no active fault '{id}' (drtools fault list / Get-DrFault shows them).",
+            DrErrorKind.InvalidArgument);
 
     public static void Save(FaultRecord record)
     {

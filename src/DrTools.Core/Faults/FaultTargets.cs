@@ -4,7 +4,8 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Faults;
 
-/// <summary>A fault request as the cmdlets, the command line and runbooks give it: a kind, a target, a member by name and parameters.</summary>
+/// <summary>A fault request as the cmdlets, the command line and runbooks give it: a kind, a target, a member by name and
+/// parameters.</summary>
 public static class FaultTargets
 {
     /// <summary>
@@ -12,28 +13,34 @@ public static class FaultTargets
     /// a sandbox's members with their processes, or members given by connection strings, with data directories when
     /// given (<paramref name="dataDirectories"/>: MEMBER=DIRECTORY). The "from" parameter names the peers.
     /// </summary>
-    public static async Task<FaultRequest> ResolveAsync(FaultKind kind, DbTarget target, Sandbox? sandbox, string? member, IReadOnlyDictionary<string, string> parameters,
+    public static async Task<FaultRequest> ResolveAsync(FaultKind kind, DbTarget target, Sandbox? sandbox, string? member,
+        IReadOnlyDictionary<string, string> parameters,
         IReadOnlyList<string>? dataDirectories, CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed($"{kind} fault");
         if (member is null)
         {
             var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-            member = status.Primary?.Name ?? throw new DrToolsException($"{kind} fault: name the member; {target.Name} has no primary to default to ({status.Verdict}).", DrErrorKind.InvalidArgument);
+            member = status.Primary?.Name
+                ?? throw new DrToolsException($"{kind} fault: name the member; {target.Name} has no primary to default to "
+                + $"({status.Verdict}).", DrErrorKind.InvalidArgument);
         }
         return Resolve(kind, target, sandbox, member, parameters, dataDirectories);
     }
 
     /// <summary>The request for a member named already (a drill's primary, say).</summary>
-    public static FaultRequest Resolve(FaultKind kind, DbTarget target, Sandbox? sandbox, string member, IReadOnlyDictionary<string, string> parameters, IReadOnlyList<string>? dataDirectories)
+    public static FaultRequest Resolve(FaultKind kind, DbTarget target, Sandbox? sandbox, string member, IReadOnlyDictionary<string,
+        string> parameters, IReadOnlyList<string>? dataDirectories)
     {
         target.DemandDrillAllowed($"{kind} fault");
         var directories = Failover.LocalControl.ParseDataDirectories(dataDirectories ?? []);
         var members = sandbox is not null
             ? FaultMembers.Of(sandbox)
-            : target.Members.Select(m => FaultMembers.From(m, directories.GetValueOrDefault(m.Name) ?? directories.GetValueOrDefault(m.Endpoint))).ToList();
+            : target.Members.Select(m => FaultMembers.From(m, directories.GetValueOrDefault(m.Name)
+                ?? directories.GetValueOrDefault(m.Endpoint))).ToList();
         FaultMember Find(string name) => members.FirstOrDefault(m => m.Name == name || m.Endpoint == name)
-            ?? throw new DrToolsException($"'{name}' is not a member of {target.Name} (members: {string.Join(", ", members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+            ?? throw new DrToolsException($"'{name}' is not a member of {target.Name} (members: "
+                + $"{string.Join(", ", members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
         var chosen = Find(member);
         var peers = parameters.TryGetValue("from", out var from) && from.Trim() != "everyone"
             ? from.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Find).ToList()
@@ -45,7 +52,8 @@ public static class FaultTargets
                 + "give members (comma-separated) or leave it out to mean everyone. Nothing was changed.",
                 DrErrorKind.InvalidArgument);
         }
-        if (peers.Contains(chosen)) throw new DrToolsException($"{kind} of {chosen.Display}: a member is not cut from itself (from: {from}).", DrErrorKind.InvalidArgument);
+        if (peers.Contains(chosen)) throw new DrToolsException($"{kind} of {chosen.Display}: a member is not cut from itself (from: "
+            + $"{from}).", DrErrorKind.InvalidArgument);
         return new FaultRequest(kind, chosen) { Peers = peers, Parameters = parameters };
     }
 
@@ -56,7 +64,8 @@ public static class FaultTargets
         foreach (var pair in pairs)
         {
             var at = pair.IndexOf('=');
-            if (at <= 0) throw new DrToolsException($"fault parameter '{pair}': write it as NAME=VALUE, e.g. percent=30.", DrErrorKind.InvalidArgument);
+            if (at <= 0) throw new DrToolsException($"fault parameter '{pair}': write it as NAME=VALUE, e.g. percent=30.",
+                DrErrorKind.InvalidArgument);
             parameters[pair[..at].Trim()] = pair[(at + 1)..].Trim();
         }
         return parameters;

@@ -33,9 +33,11 @@ internal interface IFaultKind
 /// </summary>
 public static class Faults
 {
-    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(), new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
+    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(),
+        new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
 
-    /// <summary>When each fault this process applied took effect, as a Stopwatch timestamp: the run's monotonic clock places it exactly.</summary>
+    /// <summary>When each fault this process applied took effect, as a Stopwatch timestamp: the run's monotonic clock places it
+    /// exactly.</summary>
     private static readonly ConcurrentDictionary<string, long> Applied = new();
 
     private static IFaultKind KindOf(FaultKind kind) => Kinds.Single(k => k.Kind == kind);
@@ -47,7 +49,8 @@ public static class Faults
         var unknown = request.Parameters.Keys.Where(k => !kind.Parameters.ContainsKey(k)).ToList();
         if (unknown.Count > 0)
         {
-            throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' ({(kind.Parameters.Count == 0 ? "it takes none" : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}")}).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' "
+                + $"({(kind.Parameters.Count == 0 ? "it takes none" : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}")}).", DrErrorKind.InvalidArgument);
         }
         // An empty value is a slip (from= with the members left out), never a choice: from= would mean everyone.
         if (request.Parameters.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.Value)) is { Key: { } empty })
@@ -68,7 +71,8 @@ public static class Faults
         var id = $"{request.Kind.ToString().ToLowerInvariant()}-{request.Member.Port}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
         var state = await kind.PrepareAsync(id, request, cancellationToken);
         var started = DateTimeOffset.UtcNow;
-        var record = new FaultRecord(id, request.Kind, request.Member.Display, description, started, Environment.ProcessId) { State = state, Until = started + duration };
+        var record = new FaultRecord(id, request.Kind, request.Member.Display, description, started, Environment.ProcessId) { State = state,
+            Until = started + duration };
         FaultRegistry.Save(record);
         try
         {
@@ -80,19 +84,22 @@ public static class Faults
         {
             await StopAsync(record, CancellationToken.None);
             if (e is OperationCanceledException) throw;
-            throw new DrToolsException($"{description}: not applied, and undone: {(e is DrToolsException known ? known.Message : e.Message)}", DrErrorKind.InvalidOperation, e);
+            throw new DrToolsException($"{description}: not applied, and undone: "
+                + $"{(e is DrToolsException known ? known.Message : e.Message)}", DrErrorKind.InvalidOperation, e);
         }
     }
 
     public static IReadOnlyList<FaultRecord> List() => FaultRegistry.List();
 
     /// <summary>Whether another process that is still running holds the fault (a drill in progress).</summary>
-    public static bool HeldElsewhere(FaultRecord fault) => fault.OwnerPid != Environment.ProcessId && Processes.ProcessTable.IsAlive(fault.OwnerPid);
+    public static bool HeldElsewhere(FaultRecord fault) => fault.OwnerPid != Environment.ProcessId
+        && Processes.ProcessTable.IsAlive(fault.OwnerPid);
 
     /// <summary>When a fault this process applied took effect (a Stopwatch timestamp); null for another process's.</summary>
     public static long? AppliedAt(string id) => Applied.TryGetValue(id, out var applied) ? applied : null;
 
-    public static Task<FaultEnd> StopAsync(string id, CancellationToken cancellationToken) => StopAsync(FaultRegistry.Find(id), cancellationToken);
+    public static Task<FaultEnd> StopAsync(string id, CancellationToken cancellationToken) => StopAsync(FaultRegistry.Find(id),
+        cancellationToken);
 
     /// <summary>Undoes the fault and removes its record; a failed undo keeps the record (so stop --all can retry) and says why.</summary>
     public static async Task<FaultEnd> StopAsync(FaultRecord record, CancellationToken cancellationToken)
@@ -205,7 +212,8 @@ public static class Faults
     /// Holds the fault for <paramref name="duration"/> and returns it undone — also when cancelled (then it throws) —
     /// with what the HTTP probe saw meanwhile, when one was asked for.
     /// </summary>
-    public static async Task<FaultEnd> HoldAsync(FaultRequest request, TimeSpan duration, Probes.HttpProbeOptions? http, CancellationToken cancellationToken, Action<FaultRecord>? started = null)
+    public static async Task<FaultEnd> HoldAsync(FaultRequest request, TimeSpan duration, Probes.HttpProbeOptions? http,
+        CancellationToken cancellationToken, Action<FaultRecord>? started = null)
     {
         await using var probe = http is null ? null : Probes.HttpProbe.Start(http, new MonotonicClock());
         var (_, end) = await WithFaultAsync(request, duration, async (record, held) =>
@@ -221,7 +229,8 @@ public static class Faults
     /// Runs <paramref name="body"/> with the fault applied, and undoes it however the body ends — returns, throws, is
     /// cancelled or its time runs out.
     /// </summary>
-    public static async Task<(T Result, FaultEnd End)> WithFaultAsync<T>(FaultRequest request, TimeSpan? duration, Func<FaultRecord, CancellationToken, Task<T>> body, CancellationToken cancellationToken)
+    public static async Task<(T Result, FaultEnd End)> WithFaultAsync<T>(FaultRequest request, TimeSpan? duration, Func<FaultRecord,
+        CancellationToken, Task<T>> body, CancellationToken cancellationToken)
     {
         var record = await StartAsync(request, duration, cancellationToken);
         T result;

@@ -17,10 +17,12 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
     public static MemberCgroup For(int port)
     {
         var mount = Cgroup2Mount
-            ?? throw new DrToolsException("network faults on a member's own connections need cgroup v2, which is not mounted here.", DrErrorKind.InvalidOperation);
+            ?? throw new DrToolsException("network faults on a member's own connections need cgroup v2, which is not mounted here.",
+                DrErrorKind.InvalidOperation);
         if (mount != CgroupRoot && !mount.StartsWith(CgroupRoot + "/", StringComparison.Ordinal))
         {
-            throw new DrToolsException($"network faults need cgroup v2 under {CgroupRoot} (nftables looks there); it is mounted at {mount}.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"network faults need cgroup v2 under {CgroupRoot} (nftables looks there); it is mounted at "
+                + $"{mount}.", DrErrorKind.InvalidOperation);
         }
         var relative = Path.Combine(Path.GetRelativePath(CgroupRoot, mount), "drtools", $"member-{port}").TrimStart('.', '/');
         return new MemberCgroup(Path.Combine(mount, "drtools", $"member-{port}"), relative);
@@ -33,7 +35,8 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         return root is not null && System.IO.Directory.Exists(root) ? System.IO.Directory.GetDirectories(root) : [];
     }
 
-    private static string? Cgroup2Mount => File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).FirstOrDefault(f => f.Length > 2 && f[2] == "cgroup2")?[1];
+    private static string? Cgroup2Mount => File.ReadLines("/proc/mounts").Select(l => l.Split(' ')).FirstOrDefault(f => f.Length > 2
+        && f[2] == "cgroup2")?[1];
 
     public string Selector => $"socket cgroupv2 level {Level} \"{NftPath}\"";
 
@@ -61,11 +64,13 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         }
     }
 
-    /// <summary>Puts every process still in the label at <paramref name="directory"/> back where it was (the hierarchy's root if unknown) and removes the label.</summary>
+    /// <summary>Puts every process still in the label at <paramref name="directory"/> back where it was (the hierarchy's root if unknown)
+    /// and removes the label.</summary>
     public static void Leave(string directory, string origins)
     {
         if (!System.IO.Directory.Exists(directory)) return;
-        var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0], o => o[1]);
+        var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0], o
+            => o[1]);
         var hierarchy = Path.GetDirectoryName(Path.GetDirectoryName(directory))!;
         foreach (var pid in File.ReadAllLines(Path.Combine(directory, "cgroup.procs")))
         {

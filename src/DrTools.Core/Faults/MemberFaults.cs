@@ -8,7 +8,8 @@ namespace DrTools.Core.Faults;
 internal static class RecordedProcesses
 {
     public static string Write(IEnumerable<int> pids) =>
-        string.Join(",", pids.Select(pid => (pid, ticks: ProcessTable.StartTicks(pid))).Where(p => p.ticks is not null).Select(p => $"{p.pid}:{p.ticks}"));
+        string.Join(",", pids.Select(pid => (pid, ticks: ProcessTable.StartTicks(pid))).Where(p => p.ticks is not null).Select(p
+            => $"{p.pid}:{p.ticks}"));
 
     /// <summary>The recorded processes that still are the same processes.</summary>
     public static IReadOnlyList<int> Read(string recorded) =>
@@ -18,9 +19,13 @@ internal static class RecordedProcesses
 
     public static IReadOnlyList<int> Of(FaultKind kind, FaultMember member)
     {
-        var data = member.DataDirectory ?? throw new DrToolsException($"{kind} of {member.Display}: DrTools must know its processes: a sandbox member, or its data directory.", DrErrorKind.InvalidArgument);
+        var data = member.DataDirectory
+            ?? throw new DrToolsException($"{kind} of {member.Display}: DrTools must know its processes: a sandbox member, or its data "
+            + $"directory.", DrErrorKind.InvalidArgument);
         var processes = ProcessTable.FindByWorkingDirectory(data);
-        return processes.Count > 0 ? processes : throw new DrToolsException($"{kind} of {member.Display}: no process runs in {data}; nothing was changed.", DrErrorKind.InvalidOperation);
+        return processes.Count > 0 ? processes
+            : throw new DrToolsException($"{kind} of {member.Display}: no process runs in {data}; nothing was changed.",
+            DrErrorKind.InvalidOperation);
     }
 }
 
@@ -35,7 +40,8 @@ internal sealed class FreezeFault : IFaultKind
     public string Describe(FaultRequest request) => $"Freeze of {request.Member.Display}: SIGSTOP of every process, SIGCONT on undo";
 
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken) =>
-        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string> { ["processes"] = RecordedProcesses.Write(RecordedProcesses.Of(Kind, request.Member)) });
+        Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string,
+            string> { ["processes"] = RecordedProcesses.Write(RecordedProcesses.Of(Kind, request.Member)) });
 
     public Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
@@ -58,18 +64,22 @@ internal sealed class KillFault : IFaultKind
 
     public void Check(FaultRequest request)
     {
-        if (request.Member.SandboxDirectory is null) throw new DrToolsException($"Kill of {request.Member.Display}: only a sandbox member, which the undo can start again.", DrErrorKind.InvalidArgument);
+        if (request.Member.SandboxDirectory is null) throw new DrToolsException($"Kill of {request.Member.Display}: only a sandbox member, "
+            + $"which the undo can start again.", DrErrorKind.InvalidArgument);
         _ = All(request);
         RecordedProcesses.Of(Kind, request.Member);
     }
 
-    public string Describe(FaultRequest request) => $"Kill of {request.Member.Display}: SIGKILL of {(All(request) ? "every process" : "the postmaster")}, started again on undo";
+    public string Describe(FaultRequest request) =>
+        $"Kill of {request.Member.Display}: SIGKILL of {(All(request) ? "every process" : "the postmaster")}, started again on undo";
 
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
     {
         var server = SandboxOf(request.Member.SandboxDirectory!).Server(request.Member.Name);
         IReadOnlyList<int> victims = All(request) ? RecordedProcesses.Of(Kind, request.Member)
-            : server.PostmasterPid is { } pid ? [pid] : throw new DrToolsException($"Kill of {request.Member.Display}: its postmaster is not running; nothing was changed.", DrErrorKind.InvalidOperation);
+            : server.PostmasterPid is { } pid ? [pid]
+                : throw new DrToolsException($"Kill of {request.Member.Display}: its postmaster is not running; nothing was changed.",
+                DrErrorKind.InvalidOperation);
         return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
         {
             ["processes"] = RecordedProcesses.Write(victims),
@@ -81,11 +91,13 @@ internal sealed class KillFault : IFaultKind
     public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
         var victims = RecordedProcesses.Read(record.State["processes"]);
-        if (!await ProcessTable.KillAsync(victims, TimeSpan.FromSeconds(10))) throw new DrToolsException($"{record.Member}: still alive 10 s after SIGKILL.", DrErrorKind.Timeout);
+        if (!await ProcessTable.KillAsync(victims,
+            TimeSpan.FromSeconds(10))) throw new DrToolsException($"{record.Member}: still alive 10 s after SIGKILL.", DrErrorKind.Timeout);
     }
 
     public Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken) =>
-        Directory.Exists(record.State["sandbox"]) ? StartAgainAsync(record, cancellationToken) : Task.FromResult("its sandbox is gone: nothing to start");
+        Directory.Exists(record.State["sandbox"]) ? StartAgainAsync(record, cancellationToken)
+            : Task.FromResult("its sandbox is gone: nothing to start");
 
     /// <summary>Starts a sandbox member a fault brought down, once every process of the old server is gone; says what it did.</summary>
     internal static async Task<string> StartAgainAsync(FaultRecord record, CancellationToken cancellationToken)
@@ -95,7 +107,8 @@ internal sealed class KillFault : IFaultKind
         // The killed postmaster's children hold its shared memory until they notice and exit.
         if (!await ProcessTable.WaitForExitAsync(ProcessTable.FindByWorkingDirectory(server.DataDirectory), TimeSpan.FromSeconds(30)))
         {
-            throw new DrToolsException($"{record.Member}: processes of the stopped server still run 30 s later; it was not started again.", DrErrorKind.Timeout);
+            throw new DrToolsException($"{record.Member}: processes of the stopped server still run 30 s later; it was not started again.",
+                DrErrorKind.Timeout);
         }
         await server.StartAsync(cancellationToken);
         return $"started again (postmaster PID {server.PostmasterPid})";
@@ -123,20 +136,24 @@ internal sealed class ReplicationDelayFault : IFaultKind
 
     public void Check(FaultRequest request)
     {
-        if (request.Member.SandboxDirectory is null) throw new DrToolsException($"ReplicationDelay of {request.Member.Display}: only a sandbox standby, whose settings the undo can restore from any process.", DrErrorKind.InvalidArgument);
+        if (request.Member.SandboxDirectory is null) throw new DrToolsException($"ReplicationDelay of {request.Member.Display}: only a "
+            + $"sandbox standby, whose settings the undo can restore from any process.", DrErrorKind.InvalidArgument);
         _ = Delay(request);
     }
 
     public string Describe(FaultRequest request) => Paused(request)
         ? $"ReplicationDelay of {request.Member.Display}: WAL replay paused, resumed on undo"
-        : $"ReplicationDelay of {request.Member.Display}: replay {DurationText.Format(Delay(request))} late (recovery_min_apply_delay), restored on undo";
+        : $"ReplicationDelay of {request.Member.Display}: replay {DurationText.Format(Delay(request))} late (recovery_min_apply_delay), "
+            + $"restored on undo";
 
-    public async Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request,
+        CancellationToken cancellationToken)
     {
         var member = KillFault.SandboxOf(request.Member.SandboxDirectory!).Target.Member(request.Member.Name);
         if (!await member.QueryAsync("select pg_is_in_recovery()", r => r.GetBoolean(0), cancellationToken))
         {
-            throw new DrToolsException($"ReplicationDelay of {request.Member.Display}: it is a primary; choose a standby. Nothing was changed.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"ReplicationDelay of {request.Member.Display}: it is a primary; choose a standby. Nothing was "
+                + $"changed.", DrErrorKind.InvalidArgument);
         }
         return new Dictionary<string, string>
         {
@@ -148,13 +165,15 @@ internal sealed class ReplicationDelayFault : IFaultKind
     }
 
     public Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken) =>
-        Run(record, record.State["pause"] == "true" ? "select pg_wal_replay_pause()" : $"alter system set recovery_min_apply_delay = '{record.State["delayMs"]}ms'; select pg_reload_conf()", cancellationToken);
+        Run(record, record.State["pause"] == "true" ? "select pg_wal_replay_pause()"
+            : $"alter system set recovery_min_apply_delay = '{record.State["delayMs"]}ms'; select pg_reload_conf()", cancellationToken);
 
     public async Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(record.State["sandbox"])) return "its sandbox is gone: nothing to restore";
         var paused = record.State["pause"] == "true";
-        await Run(record, paused ? "select pg_wal_replay_resume()" : "alter system reset recovery_min_apply_delay; select pg_reload_conf()", cancellationToken);
+        await Run(record, paused ? "select pg_wal_replay_resume()" : "alter system reset recovery_min_apply_delay; select pg_reload_conf()",
+            cancellationToken);
         return paused ? "WAL replay resumed" : "recovery_min_apply_delay reset";
     }
 
@@ -169,10 +188,12 @@ internal sealed class ReplicationDelayFault : IFaultKind
     };
 
     private static TimeSpan Delay(FaultRequest request) =>
-        DurationText.Parse(request.Parameters.GetValueOrDefault("delay", "30s"), "ReplicationDelay delay", TimeSpan.FromDays(1), positive: true);
+        DurationText.Parse(request.Parameters.GetValueOrDefault("delay", "30s"), "ReplicationDelay delay", TimeSpan.FromDays(1),
+            positive: true);
 }
 
-/// <summary>The user's own fault: a start and an undo shell command, with the member in DRTOOLS_MEMBER_HOST / DRTOOLS_MEMBER_PORT.</summary>
+/// <summary>The user's own fault: a start and an undo shell command, with the member in DRTOOLS_MEMBER_HOST /
+/// DRTOOLS_MEMBER_PORT.</summary>
 internal sealed class CommandFault : IFaultKind
 {
     public FaultKind Kind => FaultKind.Command;
@@ -186,11 +207,13 @@ internal sealed class CommandFault : IFaultKind
     {
         foreach (var name in new[] { "start", "undo" })
         {
-            if (string.IsNullOrWhiteSpace(request.Parameters.GetValueOrDefault(name))) throw new DrToolsException($"Command fault: give both commands, start and undo (missing {name}).", DrErrorKind.InvalidArgument);
+            if (string.IsNullOrWhiteSpace(request.Parameters.GetValueOrDefault(name))) throw new DrToolsException($"Command fault: give "
+                + $"both commands, start and undo (missing {name}).", DrErrorKind.InvalidArgument);
         }
     }
 
-    public string Describe(FaultRequest request) => $"Command fault on {request.Member.Display}: '{request.Parameters["start"]}', undone by '{request.Parameters["undo"]}'";
+    public string Describe(FaultRequest request) =>
+        $"Command fault on {request.Member.Display}: '{request.Parameters["start"]}', undone by '{request.Parameters["undo"]}'";
 
     public Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken) =>
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
@@ -212,6 +235,7 @@ internal sealed class CommandFault : IFaultKind
     private static Task Run(string which, FaultRecord record, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"{which} command of fault {record.Id}", "/bin/sh", ["-c", record.State[which]])
         {
-            Environment = new Dictionary<string, string> { ["DRTOOLS_MEMBER_HOST"] = record.State["host"], ["DRTOOLS_MEMBER_PORT"] = record.State["port"] },
+            Environment = new Dictionary<string, string> { ["DRTOOLS_MEMBER_HOST"] = record.State["host"],
+                ["DRTOOLS_MEMBER_PORT"] = record.State["port"] },
         }, cancellationToken);
 }

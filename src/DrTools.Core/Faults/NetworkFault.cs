@@ -13,13 +13,16 @@ namespace DrTools.Core.Faults;
 /// </summary>
 internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 {
-    public static IReadOnlyList<IFaultKind> Kinds { get; } = [new NetworkFault(FaultKind.Partition), new NetworkFault(FaultKind.PacketLoss)];
+    public static IReadOnlyList<IFaultKind> Kinds { get; } = [new NetworkFault(FaultKind.Partition),
+        new NetworkFault(FaultKind.PacketLoss)];
 
     public FaultKind Kind => kind;
 
     public IReadOnlyDictionary<string, string> Parameters => kind == FaultKind.Partition
-        ? new Dictionary<string, string> { ["from"] = "the members it is cut from, comma-separated (default everyone: clients, standbys, the primary)" }
-        : new Dictionary<string, string> { ["percent"] = "packets dropped, 1 to 100, each direction (default 30)", ["from"] = "only its traffic with these members, comma-separated (default everyone)" };
+        ? new Dictionary<string, string> { ["from"] = "the members it is cut from, comma-separated (default everyone: clients, standbys, "
+            + "the primary)" }
+        : new Dictionary<string, string> { ["percent"] = "packets dropped, 1 to 100, each direction (default 30)",
+            ["from"] = "only its traffic with these members, comma-separated (default everyone)" };
 
     public void Check(FaultRequest request)
     {
@@ -27,19 +30,23 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         _ = Percent(request);
         foreach (var member in request.Peers.Prepend(request.Member))
         {
-            if (!IsThisMachine(member.Host)) throw new DrToolsException($"{kind} of {request.Member.Display}: {member.Display} is not on this machine; network faults act on this machine's traffic only. Nothing was changed.", DrErrorKind.InvalidArgument);
-            if (!OpenConnections.Listening(member.Port)) throw new DrToolsException($"{kind} of {request.Member.Display}: nothing listens on port {member.Port} ({member.Display}) on this machine; nothing was changed.", DrErrorKind.InvalidArgument);
+            if (!IsThisMachine(member.Host)) throw new DrToolsException($"{kind} of {request.Member.Display}: {member.Display} is not on "
+                + $"this machine; network faults act on this machine's traffic only. Nothing was changed.", DrErrorKind.InvalidArgument);
+            if (!OpenConnections.Listening(member.Port)) throw new DrToolsException($"{kind} of {request.Member.Display}: nothing listens "
+                + $"on port {member.Port} ({member.Display}) on this machine; nothing was changed.", DrErrorKind.InvalidArgument);
         }
         if (request.Peers.Count > 0 && request.Member.DataDirectory is null && request.Peers.Any(p => p.DataDirectory is null))
         {
-            throw new DrToolsException($"{kind} of {request.Member.Display} from chosen members: DrTools must know the processes of one side of each pair (a sandbox member, or a data directory).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{kind} of {request.Member.Display} from chosen members: DrTools must know the processes of one "
+                + $"side of each pair (a sandbox member, or a data directory).", DrErrorKind.InvalidArgument);
         }
     }
 
     /// <summary>Whether a member's host is one of this machine's addresses (or a name that resolves to one).</summary>
     private static bool IsThisMachine(string host)
     {
-        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().SelectMany(i
+            => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
         try
         {
             return (System.Net.IPAddress.TryParse(host, out var address) ? [address] : System.Net.Dns.GetHostAddresses(host))
@@ -53,13 +60,15 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 
     public string Describe(FaultRequest request)
     {
-        var whom = request.Peers.Count == 0 ? "everyone (clients, standbys, the primary)" : string.Join(", ", request.Peers.Select(p => p.Display));
+        var whom = request.Peers.Count == 0 ? "everyone (clients, standbys, the primary)" : string.Join(", ", request.Peers.Select(p
+            => p.Display));
         return kind == FaultKind.Partition
             ? $"Partition of {request.Member.Display} from {whom}, both directions, open connections included"
             : $"PacketLoss of {Percent(request)}% of {request.Member.Display}'s packets with {whom}, each direction";
     }
 
-    public async Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken)
+    public async Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request,
+        CancellationToken cancellationToken)
     {
         static string Side(FaultMember m) => $"{m.Port}|{m.DataDirectory}";
         var state = new Dictionary<string, string>
@@ -96,7 +105,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         // A connection whose socket was made before the label and connected after the first reading escaped both:
         // read again now that the label holds, and mark what appeared (inserted before the drop).
         var late = Selectors(member, peers).Except(selectors).ToList();
-        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l => $"insert rule inet {table} {c.Chain} {c.Only}{Rule(l, mark, record.State["action"])}"))) + "\n", cancellationToken);
+        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l
+            => $"insert rule inet {table} {c.Chain} {c.Only}{Rule(l, mark, record.State["action"])}"))) + "\n", cancellationToken);
     }
 
     private static List<string> Selectors(Side member, IReadOnlyList<Side> peers)
@@ -119,13 +129,16 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
     /// <summary>One side of a network fault: its port and, when known, its processes.</summary>
     private sealed record Side(int Port, string? DataDirectory)
     {
-        public static Side Parse(string text) => text.Split('|') is [var port, var data] ? new(int.Parse(port, CultureInfo.InvariantCulture), data.Length == 0 ? null : data) : throw new FormatException(text);
+        public static Side Parse(string text) => text.Split('|') is [var port, var data] ? new(int.Parse(port,
+            CultureInfo.InvariantCulture), data.Length == 0 ? null : data) : throw new FormatException(text);
 
-        /// <summary>Selectors of this side's own connections to <paramref name="toPort"/> (null: anywhere): those open now, both directions, and new ones by its label.</summary>
+        /// <summary>Selectors of this side's own connections to <paramref name="toPort"/> (null: anywhere): those open now, both
+        /// directions, and new ones by its label.</summary>
         public IEnumerable<string> Outgoing(int? toPort)
         {
             if (DataDirectory is null) yield break;
-            foreach (var (local, remote) in OpenConnections.Of(Processes.ProcessTable.FindByWorkingDirectory(DataDirectory)).Where(c => c.Local != Port && (toPort is null || c.Remote == toPort)))
+            foreach (var (local, remote) in OpenConnections.Of(Processes.ProcessTable.FindByWorkingDirectory(DataDirectory)).Where(c
+                => c.Local != Port && (toPort is null || c.Remote == toPort)))
             {
                 yield return $"tcp sport {local} tcp dport {remote}";
                 yield return $"tcp sport {remote} tcp dport {local}";
@@ -143,14 +156,16 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         {
             MemberCgroup.Leave(directory, origins);
         }
-        return deleted ? $"nftables table inet {record.State["table"]} deleted" : $"nftables table inet {record.State["table"]} was already gone";
+        return deleted ? $"nftables table inet {record.State["table"]} deleted"
+            : $"nftables table inet {record.State["table"]} was already gone";
     }
 
     /// <summary>
     /// After the recorded faults are undone: DrTools' tables no record owns whose maker is gone (a run killed between
     /// applying and recording, or one that kept its records elsewhere).
     /// </summary>
-    public static async Task<IReadOnlyList<FaultEnd>> RemoveStrayTablesAsync(IReadOnlyList<FaultRecord> undone, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<FaultEnd>> RemoveStrayTablesAsync(IReadOnlyList<FaultRecord> undone,
+        CancellationToken cancellationToken)
     {
         if (!Nftables.Usable) return [];
         var owned = FaultRegistry.List().Concat(undone).Select(r => r.State.GetValueOrDefault("table")).ToHashSet();
@@ -158,7 +173,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         foreach (var table in (await Nftables.TablesAsync(cancellationToken)).Where(t => !owned.Contains(t) && Nftables.MakerGone(t)))
         {
             await Nftables.DeleteTableAsync(table, cancellationToken);
-            var stray = new FaultRecord(table, FaultKind.Partition, "?", $"nftables table inet {table} without a record", DateTimeOffset.UtcNow, 0);
+            var stray = new FaultRecord(table, FaultKind.Partition, "?", $"nftables table inet {table} without a record",
+                DateTimeOffset.UtcNow, 0);
             ended.Add(new FaultEnd(stray, DateTimeOffset.UtcNow, true, $"nftables table inet {table} deleted"));
         }
         return ended;
@@ -199,9 +215,11 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 
     private static string Bit(int mark) => $"0x{1 << mark:x8}";
 
-    /// <summary>A label's selector marks the connection (conntrack has it from its SYN); a port selector acts on the packet itself.</summary>
+    /// <summary>A label's selector marks the connection (conntrack has it from its SYN); a port selector acts on the packet
+    /// itself.</summary>
     private static string Rule(string selector, int mark, string action) =>
-        selector.Contains("socket cgroupv2", StringComparison.Ordinal) ? $"{selector} ct mark set ct mark | {Bit(mark)}" : $"{selector} {action}";
+        selector.Contains("socket cgroupv2", StringComparison.Ordinal) ? $"{selector} ct mark set ct mark | {Bit(mark)}"
+            : $"{selector} {action}";
 
     private static string Ruleset(string table, int mark, IReadOnlyList<string> selectors, string action)
     {
@@ -235,6 +253,7 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         var text = request.Parameters.GetValueOrDefault("percent", "30").TrimEnd('%');
         return int.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var percent) && percent is >= 1 and <= 100
             ? percent
-            : throw new DrToolsException($"PacketLoss percent '{request.Parameters["percent"]}': a whole number from 1 to 100.", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"PacketLoss percent '{request.Parameters["percent"]}': a whole number from 1 to 100.",
+                DrErrorKind.InvalidArgument);
     }
 }

@@ -10,7 +10,8 @@ internal static class Nftables
 {
     public const string TablePrefix = "drtools_";
 
-    private static string? Located => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Append("/usr/sbin").Append("/sbin")
+    private static string? Located => (Environment.GetEnvironmentVariable("PATH") ?? "").Split(':',
+        StringSplitOptions.RemoveEmptyEntries).Append("/usr/sbin").Append("/sbin")
         .Select(d => Path.Combine(d, "nft")).FirstOrDefault(File.Exists);
 
     /// <summary>Whether this process can use nftables at all (root, nft installed).</summary>
@@ -19,8 +20,10 @@ internal static class Nftables
     /// <summary>Refuses, naming the package or the privilege, where nftables cannot be used.</summary>
     public static string Program(string what)
     {
-        if (!Environment.IsPrivilegedProcess) throw new DrToolsException($"{what} needs root (nftables and cgroups); Freeze, Kill, ReplicationDelay, Command and the fault proxy's faults do not.", DrErrorKind.NotAllowed);
-        return Located ?? throw new DrToolsException($"{what} needs nftables, which is not installed: apt-get install nftables.", DrErrorKind.InvalidOperation);
+        if (!Environment.IsPrivilegedProcess) throw new DrToolsException($"{what} needs root (nftables and cgroups); Freeze, Kill, "
+            + $"ReplicationDelay, Command and the fault proxy's faults do not.", DrErrorKind.NotAllowed);
+        return Located ?? throw new DrToolsException($"{what} needs nftables, which is not installed: apt-get install nftables.",
+            DrErrorKind.InvalidOperation);
     }
 
     /// <summary>The table of a fault, named with the process that made it: a stray one is removed only once that process is gone.</summary>
@@ -50,16 +53,19 @@ internal static class Nftables
     /// <summary>Deletes one of DrTools' tables; false when it was not there (already undone).</summary>
     public static async Task<bool> DeleteTableAsync(string table, CancellationToken cancellationToken)
     {
-        var result = await CommandRunner.RunAsync(new CommandSpec($"nft delete table {table}", Program("removing a network fault"), ["delete", "table", "inet", table]) { RequireSuccess = false }, cancellationToken);
+        var result = await CommandRunner.RunAsync(new CommandSpec($"nft delete table {table}", Program("removing a network fault"),
+            ["delete", "table", "inet", table]) { RequireSuccess = false }, cancellationToken);
         if (result.ExitCode == 0) return true;
         if (result.StandardError.Contains("No such file or directory", StringComparison.Ordinal)) return false;
-        throw new DrToolsException($"nft could not delete table inet {table}: {result.StandardError.Trim()}", DrErrorKind.ExternalCommandFailed);
+        throw new DrToolsException($"nft could not delete table inet {table}: {result.StandardError.Trim()}",
+            DrErrorKind.ExternalCommandFailed);
     }
 
     /// <summary>The conntrack mark bits DrTools' tables on this machine test (ct mark &amp; BIT), whichever process made them.</summary>
     public static async Task<IReadOnlyList<long>> MarksInUseAsync(CancellationToken cancellationToken) =>
         System.Text.RegularExpressions.Regex.Matches(await RulesetAsync(cancellationToken), @"ct mark & 0x([0-9a-f]{8}) ==")
-            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber)).Where(bit => bit != 0).Distinct().ToList();
+            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber)).Where(bit
+                => bit != 0).Distinct().ToList();
 
     /// <summary>Every rule on this machine, as nft lists them.</summary>
     public static async Task<string> RulesetAsync(CancellationToken cancellationToken) =>
@@ -70,7 +76,8 @@ internal static class Nftables
     /// <summary>DrTools' tables present now (inet drtools_*).</summary>
     public static async Task<IReadOnlyList<string>> TablesAsync(CancellationToken cancellationToken)
     {
-        var result = await CommandRunner.RunAsync(new CommandSpec("nft list tables", Program("listing network faults"), ["list", "tables"]), cancellationToken);
+        var result = await CommandRunner.RunAsync(new CommandSpec("nft list tables", Program("listing network faults"), ["list", "tables"]),
+            cancellationToken);
         return result.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Select(line => line.Split(' '))
             .Where(words => words is ["table", "inet", var name] && name.StartsWith(TablePrefix, StringComparison.Ordinal))

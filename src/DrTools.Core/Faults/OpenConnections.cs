@@ -14,7 +14,8 @@ internal static class OpenConnections
     public static IReadOnlyList<(int Local, int Remote)> Of(IReadOnlyList<int> processes)
     {
         var inodes = processes.SelectMany(SocketInodes).ToHashSet();
-        return Sockets().Where(s => s.State == Established && inodes.Contains(s.Inode)).Select(s => (s.Local, s.Remote)).Distinct().ToList();
+        return Sockets().Where(s => s.State == Established && inodes.Contains(s.Inode)).Select(s => (s.Local,
+            s.Remote)).Distinct().ToList();
     }
 
     private static IEnumerable<string> SocketInodes(int pid)
@@ -43,5 +44,6 @@ internal static class OpenConnections
             .Where(f => f.Length > 9 && f[1].Contains(':'))
             .Select(f => (Port(f[1]), Port(f[2]), f[3], f[9]));
 
-    private static int Port(string address) => int.Parse(address[(address.LastIndexOf(':') + 1)..], NumberStyles.HexNumber, CultureInfo.InvariantCulture);
+    private static int Port(string address) => int.Parse(address[(address.LastIndexOf(':') + 1)..], NumberStyles.HexNumber,
+        CultureInfo.InvariantCulture);
 }

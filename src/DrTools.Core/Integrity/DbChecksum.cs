@@ -6,7 +6,8 @@ namespace DrTools.Core.Integrity;
 /// <summary>One table's row count and order-independent content checksum (sum of a 64-bit hash of every row).</summary>
 public sealed record TableChecksum(string Table, long Rows, decimal Checksum)
 {
-    /// <summary>How the rows were hashed: "record" (hash_record_extended) or "text" (hashtextextended of the row's text form; also when unset, as in catalogs written before "record").</summary>
+    /// <summary>How the rows were hashed: "record" (hash_record_extended) or "text" (hashtextextended of the row's text form; also when
+    /// unset, as in catalogs written before "record").</summary>
     public string? Method { get; init; }
 
     /// <summary>
@@ -42,7 +43,9 @@ public sealed record DbChecksum(string Member, string Database, DateTimeOffset T
     public IReadOnlyList<TableChecksum> AllTables =>
         [.. Tables, .. (OtherDatabases ?? []).SelectMany(d => d.Tables.Select(t => t with { Table = $"{d.Database}.{t.Table}" }))];
 
-    public const string Method = "per table: count(*) and sum(hash_record_extended(row, 0)) — or sum(hashtextextended(row::text, 0)) where a column type has no extended hash (json, point, …), the same way as the reference — order-independent — over all tables read in one REPEATABLE READ snapshot";
+    public const string Method = "per table: count(*) and sum(hash_record_extended(row, 0)) — or sum(hashtextextended(row::text, 0)) where "
+        + "a column type has no extended hash (json, point, …), the same way as the reference — order-independent — over all tables read "
+        + "in one REPEATABLE READ snapshot";
 }
 
 public sealed record TableDifference(string Table, long? ReferenceRows, long? Rows, string Reason);
@@ -90,7 +93,8 @@ public static class DbChecksums
         TakeAsync(member, tables, null, cancellationToken);
 
     /// <param name="like">A checksum to compute this one like: its tables, each hashed by the same method.</param>
-    private static async Task<DbChecksum> TakeAsync(DbMember member, IReadOnlyList<string>? tables, DbChecksum? like, CancellationToken cancellationToken)
+    private static async Task<DbChecksum> TakeAsync(DbMember member, IReadOnlyList<string>? tables, DbChecksum? like,
+        CancellationToken cancellationToken)
     {
         await using var snapshot = new ChecksumSnapshot(member, await member.OpenAsync(cancellationToken), tables, like);
         await snapshot.PinAsync(cancellationToken);
@@ -102,7 +106,8 @@ public static class DbChecksums
     /// <see cref="ChecksumSnapshot.ComputeAsync"/> reads it after that. A drill pins a standby's data just before its
     /// promotion and reads it after, so the check costs the outage no time.
     /// </summary>
-    public static async Task<ChecksumSnapshot> ConnectAsync(DbMember member, IReadOnlyList<string>? tables, CancellationToken cancellationToken) =>
+    public static async Task<ChecksumSnapshot> ConnectAsync(DbMember member, IReadOnlyList<string>? tables,
+        CancellationToken cancellationToken) =>
         new(member, await member.OpenAsync(cancellationToken), tables, like: null);
 
     public sealed class ChecksumSnapshot : IAsyncDisposable
@@ -117,7 +122,8 @@ public static class DbChecksums
         private DateTimeOffset _takenAt;
 
         internal ChecksumSnapshot(DbMember member, NpgsqlConnection connection, IReadOnlyList<string>? tables, DbChecksum? like) =>
-            (_member, _connection, _tables, _methods) = (member, connection, like?.Tables.Select(t => t.Table).ToList() ?? tables, like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod));
+            (_member, _connection, _tables, _methods) = (member, connection, like?.Tables.Select(t => t.Table).ToList() ?? tables,
+                like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod));
 
         public async Task PinAsync(CancellationToken cancellationToken)
         {
@@ -125,7 +131,8 @@ public static class DbChecksums
             {
                 _transaction = await _connection.BeginTransactionAsync(System.Data.IsolationLevel.RepeatableRead, cancellationToken);
                 // The first statement of a REPEATABLE READ transaction fixes its snapshot.
-                await using var position = new NpgsqlCommand("select case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else pg_current_wal_lsn() end::text, current_database()", _connection);
+                await using var position = new NpgsqlCommand("select case when pg_is_in_recovery() then pg_last_wal_replay_lsn() else "
+                    + "pg_current_wal_lsn() end::text, current_database()", _connection);
                 await using var reader = await position.ExecuteReaderAsync(cancellationToken);
                 await reader.ReadAsync(cancellationToken);
                 (_lsn, _database, _takenAt) = (reader.GetString(0), reader.GetString(1), DateTimeOffset.UtcNow);
@@ -159,7 +166,8 @@ public static class DbChecksums
         /// has no extended hash function (json, point, …) is hashed through text instead, inside a savepoint so that the
         /// snapshot survives the refusal. With a method given (that of a reference), only that one is used.
         /// </summary>
-        private async Task<TableChecksum> ChecksumAsync(string qualified, string quoted, string? method, CancellationToken cancellationToken)
+        private async Task<TableChecksum> ChecksumAsync(string qualified, string quoted, string? method,
+            CancellationToken cancellationToken)
         {
             if (method is null or RecordMethod)
             {
@@ -196,17 +204,21 @@ public static class DbChecksums
         }
     }
 
-    private static async Task<List<(string Qualified, string Quoted)>> ResolveTablesAsync(NpgsqlConnection connection, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
+    private static async Task<List<(string Qualified, string Quoted)>> ResolveTablesAsync(NpgsqlConnection connection,
+        IReadOnlyList<string>? tables, CancellationToken cancellationToken)
     {
         var names = new List<(string, string)>();
         if (tables is { Count: > 0 })
         {
             foreach (var table in tables)
             {
-                await using var resolve = new NpgsqlCommand("select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = to_regclass(@name) and c.relkind in ('r', 'p')", connection);
+                await using var resolve = new NpgsqlCommand("select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || "
+                    + "quote_ident(c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = "
+                    + "to_regclass(@name) and c.relkind in ('r', 'p')", connection);
                 resolve.Parameters.AddWithValue("name", table);
                 await using var reader = await resolve.ExecuteReaderAsync(cancellationToken);
-                if (!await reader.ReadAsync(cancellationToken)) throw new DrToolsException($"table '{table}' does not exist in database {connection.Database}.", DrErrorKind.InvalidArgument);
+                if (!await reader.ReadAsync(cancellationToken)) throw new DrToolsException($"table '{table}' does not exist in database "
+                    + $"{connection.Database}.", DrErrorKind.InvalidArgument);
                 names.Add((reader.GetString(0), reader.GetString(1)));
             }
             return names;
@@ -256,8 +268,10 @@ public static class DbChecksums
     }
 
     /// <summary>Checksums one member of a cluster: the one named, or the primary.</summary>
-    public static async Task<DbChecksum> TakeAsync(DbTarget target, string? member, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
-        => await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), tables, cancellationToken);
+    public static async Task<DbChecksum> TakeAsync(DbTarget target, string? member, IReadOnlyList<string>? tables,
+        CancellationToken cancellationToken)
+        => await TakeAsync(await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", cancellationToken), tables,
+            cancellationToken);
 
     /// <summary>Checksums the same tables as the reference now, and compares.</summary>
     public static async Task<ChecksumComparison> CompareAsync(

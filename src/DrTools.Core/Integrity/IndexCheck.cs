@@ -32,7 +32,8 @@ public static class IndexCheck
     /// front for any engine but PostgreSQL. <paramref name="option"/> is how the caller asked for it ("--check-indexes",
     /// "-CheckIndexes"), named when it cannot run.
     /// </summary>
-    public static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> Of(Engines.IDrillTarget cluster, string? member, string option)
+    public static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> Of(Engines.IDrillTarget cluster, string? member,
+        string option)
     {
         if (cluster is not DbTarget target)
         {

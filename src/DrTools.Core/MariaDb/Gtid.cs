@@ -8,7 +8,8 @@ namespace DrTools.Core.MariaDb;
 /// </summary>
 public static class Gtid
 {
-    public static Engines.ReplicaPosition Position(string? text) => new(SequenceSum(text), string.IsNullOrWhiteSpace(text) ? "(empty)" : text);
+    public static Engines.ReplicaPosition Position(string? text) => new(SequenceSum(text), string.IsNullOrWhiteSpace(text) ? "(empty)"
+        : text);
 
     public static long SequenceSum(string? text) => Domains(text).Values.Sum();
 
@@ -22,7 +23,8 @@ public static class Gtid
             var parts = gtid.Split('-');
             if (parts.Length != 3 || !uint.TryParse(parts[0], out _) || !long.TryParse(parts[2], out var sequence))
             {
-                throw new DrToolsException($"'{gtid}' is not a MariaDB GTID (domain-server-sequence, e.g. 0-1-42).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"'{gtid}' is not a MariaDB GTID (domain-server-sequence, e.g. 0-1-42).",
+                    DrErrorKind.InvalidArgument);
             }
             domains[parts[0]] = sequence;
         }

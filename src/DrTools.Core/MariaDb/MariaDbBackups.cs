@@ -20,14 +20,19 @@ public static partial class MariaDbBackups
     private const string DumpTrailer = "-- Dump completed";
     private static readonly TimeSpan ToolTimeout = TimeSpan.FromHours(6);
 
-    public static async Task<BackupRecord> CreateAsync(MariaDbCluster cluster, BackupRepository repository, string? kind, CancellationToken cancellationToken)
+    public static async Task<BackupRecord> CreateAsync(MariaDbCluster cluster, BackupRepository repository, string? kind,
+        CancellationToken cancellationToken)
     {
         kind ??= Dump;
-        if (kind is not (Dump or Physical)) throw new DrToolsException($"backup kind '{kind}': a MariaDB backup is {Dump} (mariadb-dump) or {Physical} (mariadb-backup).", DrErrorKind.InvalidArgument);
+        if (kind is not (Dump or Physical)) throw new DrToolsException($"backup kind '{kind}': a MariaDB backup is {Dump} (mariadb-dump) "
+            + $"or {Physical} (mariadb-backup).", DrErrorKind.InvalidArgument);
         var status = await cluster.GetStatusAsync(cancellationToken);
         var replica = status.Standbys.FirstOrDefault(s => s.ReplicationState == "streaming");
-        if (kind == Physical && replica is null) throw new DrToolsException($"a physical backup of {cluster.Name} is taken from a replicating replica (its data still while it is copied); {status.Verdict}.", DrErrorKind.InvalidOperation);
-        var sourceName = replica?.Name ?? status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation);
+        if (kind == Physical
+            && replica is null) throw new DrToolsException($"a physical backup of {cluster.Name} is taken from a replicating replica (its "
+            + $"data still while it is copied); {status.Verdict}.", DrErrorKind.InvalidOperation);
+        var sourceName = replica?.Name ?? status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}",
+            DrErrorKind.InvalidOperation);
         var source = cluster.Member(sourceName);
         var (id, directory) = Engines.EngineBackups.NewBackup(repository);
         var started = DateTimeOffset.UtcNow;
@@ -36,14 +41,16 @@ public static partial class MariaDbBackups
         await source.ExecuteAsync(connection, replica is null ? "flush tables with read lock" : "stop slave sql_thread", cancellationToken);
         try
         {
-            var position = Gtid.Position((await source.RowsAsync(connection, "select @@gtid_current_pos as pos", cancellationToken))[0]["pos"] as string);
+            var position = Gtid.Position((await source.RowsAsync(connection, "select @@gtid_current_pos as pos",
+                cancellationToken))[0]["pos"] as string);
             var reference = await MariaDbChecksum.TakeAsync(source, null, cancellationToken);
             if (kind == Dump) await DumpAsync(source, reference, Path.Combine(directory, DumpFile), cancellationToken);
             else await CopyAsync(source, Path.Combine(directory, Physical), cancellationToken);
             Engines.BackupFiles.Write(directory);
             var size = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
             var version = Convert.ToString((await source.RowsAsync(connection, "select @@version as v", cancellationToken))[0]["v"]) ?? "";
-            var backup = new BackupRecord(id, source.Display, source.UserName, started, DateTimeOffset.UtcNow, position.Text, position.Text, 0, size, "none",
+            var backup = new BackupRecord(id, source.Display, source.UserName, started, DateTimeOffset.UtcNow, position.Text, position.Text,
+                0, size, "none",
                 int.TryParse(version.Split('.')[0], out var major) ? major : 0)
             {
                 Engine = Engines.StoreEngines.MariaDb,
@@ -70,7 +77,8 @@ public static partial class MariaDbBackups
     private static async Task DumpAsync(MariaDbMember source, DbChecksum reference, string file, CancellationToken cancellationToken)
     {
         var schemas = reference.Tables.Select(t => t.Table.Split('.')[0]).Distinct().ToList();
-        if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.", DrErrorKind.InvalidOperation);
+        if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.",
+            DrErrorKind.InvalidOperation);
         await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
             ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction",
              "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
@@ -91,7 +99,8 @@ public static partial class MariaDbBackups
         try
         {
             await CommandRunner.RunAsync(new CommandSpec($"mariadb-backup of {source.Display}", "mariadb-backup",
-                [$"--defaults-extra-file={credentials}", "--backup", $"--target-dir={directory}", "-H", source.Host, "-P", source.Port.ToString(), "--protocol=TCP"])
+                [$"--defaults-extra-file={credentials}", "--backup", $"--target-dir={directory}", "-H", source.Host, "-P",
+                    source.Port.ToString(), "--protocol=TCP"])
             {
                 AsServerAccount = true,
                 Timeout = ToolTimeout,
@@ -108,7 +117,8 @@ public static partial class MariaDbBackups
     /// Restores a backup into a new isolated instance and compares its checksums with the reference: PASS, or FAIL
     /// naming the fault (a truncated dump, an edited row, a damaged copy). Never touches the source.
     /// </summary>
-    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup,
+        BackupVerificationOptions options, CancellationToken cancellationToken)
     {
         var verification = new Engines.EngineBackups.Verification(backup, new MonotonicClock(), options);
         try
@@ -118,7 +128,8 @@ public static partial class MariaDbBackups
             {
                 verification.Instance = await RestoreAsync(repository, backup, options.Root, options.KeepInstance, cancellationToken);
                 var restored = ((MariaDbCluster)MariaDbEngine.Instance.Cluster(verification.Instance)).Members[0];
-                await verification.CompareAsync(token => MariaDbChecksum.TakeAsync(restored, null, token), $"GTID {backup.ReferenceLsn}", cancellationToken);
+                await verification.CompareAsync(token => MariaDbChecksum.TakeAsync(restored, null, token), $"GTID {backup.ReferenceLsn}",
+                    cancellationToken);
                 if (verification.Integrity is { Failed: true } integrity)
                 {
                     verification.Reason += $" ({Holding(backup, integrity.Differences.Select(d => d.Table))})";
@@ -166,7 +177,8 @@ public static partial class MariaDbBackups
     /// A new one-member MariaDB sandbox holding the backup's data; removed again when this fails. A file that differs
     /// from the backup's files.sha256 is named before anything is restored.
     /// </summary>
-    internal static async Task<Sandbox> RestoreAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep, CancellationToken cancellationToken)
+    internal static async Task<Sandbox> RestoreAsync(BackupRepository repository, BackupRecord backup, string? root, bool keep,
+        CancellationToken cancellationToken)
     {
         var directory = repository.BackupDirectory(backup.Id);
         if (Engines.BackupFiles.Check(directory) is { } damaged)
@@ -179,7 +191,8 @@ public static partial class MariaDbBackups
             if (backup.Kind == Physical)
             {
                 var copy = Path.Combine(instance.Directory, "prepared");
-                await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical), copy]), cancellationToken);
+                await CommandRunner.RunAsync(new CommandSpec($"copy of backup {backup.Id}", "cp", ["-a", Path.Combine(directory, Physical),
+                    copy]), cancellationToken);
                 ServerAccount.Current.OwnTree(copy);
                 await CheckPagesAsync(copy, Path.Combine(directory, Physical), cancellationToken);
                 await PrepareAsync(copy, Path.Combine(directory, Physical), instance.Directory, cancellationToken);
@@ -312,7 +325,8 @@ public static partial class MariaDbBackups
         var tail = new StreamReader(stream).ReadToEnd();
         if (!tail.Contains(DumpTrailer, StringComparison.Ordinal))
         {
-            throw new DrToolsException($"{file} is truncated: it does not end with mariadb-dump's '{DumpTrailer}' trailer ({new FileInfo(file).Length} bytes).", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{file} is truncated: it does not end with mariadb-dump's '{DumpTrailer}' trailer "
+                + $"({new FileInfo(file).Length} bytes).", DrErrorKind.InvalidOperation);
         }
     }
 

@@ -22,7 +22,8 @@ public static class MariaDbChecksum
     /// <summary>The schemas no checksum or check reads, as a SQL list ('mysql', …).</summary>
     internal static string SystemSchemaList => string.Join(", ", SystemSchemas.Select(s => $"'{s}'"));
 
-    /// <param name="scope">Tables as schema.table (or schemas as schema.*); default every base table outside the system schemas and DrTools' own.</param>
+    /// <param name="scope">Tables as schema.table (or schemas as schema.*); default every base table outside the system schemas and
+    /// DrTools' own.</param>
     public static async Task<DbChecksum> TakeAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
     {
         var compute = await PinAsync(member, scope, cancellationToken);
@@ -33,14 +34,16 @@ public static class MariaDbChecksum
     /// Fixes the snapshot now (one round trip) and returns what reads it later: a drill pins a replica's data just
     /// before its promotion and checksums it after, so the check costs the outage no time.
     /// </summary>
-    public static async Task<Func<CancellationToken, Task<DbChecksum>>> PinAsync(MariaDbMember member, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    public static async Task<Func<CancellationToken, Task<DbChecksum>>> PinAsync(MariaDbMember member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken)
     {
         var connection = await member.OpenAsync(cancellationToken);
         try
         {
             await Execute(connection, "set session transaction isolation level repeatable read", cancellationToken);
             await Execute(connection, "start transaction with consistent snapshot", cancellationToken);
-            var position = Convert.ToString(await Scalar(connection, "select @@gtid_current_pos", cancellationToken), CultureInfo.InvariantCulture) ?? "";
+            var position = Convert.ToString(await Scalar(connection, "select @@gtid_current_pos", cancellationToken),
+                CultureInfo.InvariantCulture) ?? "";
             return async token =>
             {
                 await using (connection) return await ComputeAsync(member, connection, position, scope, token);
@@ -54,23 +57,28 @@ public static class MariaDbChecksum
         }
     }
 
-    private static async Task<DbChecksum> ComputeAsync(MariaDbMember member, MySqlConnection connection, string position, IReadOnlyList<string>? scope, CancellationToken cancellationToken)
+    private static async Task<DbChecksum> ComputeAsync(MariaDbMember member, MySqlConnection connection, string position,
+        IReadOnlyList<string>? scope, CancellationToken cancellationToken)
     {
         try
         {
             var columns = new List<(string Schema, string Table, string Column)>();
             await using (var list = new MySqlCommand(
-                "select c.table_schema, c.table_name, c.column_name from information_schema.columns c join information_schema.tables t on t.table_schema = c.table_schema and t.table_name = c.table_name " +
+                "select c.table_schema, c.table_name, c.column_name from information_schema.columns c join information_schema.tables t on "
+                    + "t.table_schema = c.table_schema and t.table_name = c.table_name " +
                 "where t.table_type = 'BASE TABLE' and c.table_schema not in (" + SystemSchemaList + ") "
                 + "order by c.table_schema, c.table_name, c.ordinal_position", connection))
             await using (var reader = await list.ExecuteReaderAsync(cancellationToken))
             {
-                while (await reader.ReadAsync(cancellationToken)) columns.Add((reader.GetString(0), reader.GetString(1), reader.GetString(2)));
+                while (await reader.ReadAsync(cancellationToken)) columns.Add((reader.GetString(0), reader.GetString(1),
+                    reader.GetString(2)));
             }
             var tables = columns.GroupBy(c => $"{c.Schema}.{c.Table}").Where(t => InScope(t.Key, scope)).ToList();
-            if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal) && tables.All(t => t.Key != s)) is { } missing)
+            if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal) && tables.All(t
+                => t.Key != s)) is { } missing)
             {
-                throw new DrToolsException($"{member.Display}: table '{missing}' does not exist (give tables as schema.table).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"{member.Display}: table '{missing}' does not exist (give tables as schema.table).",
+                    DrErrorKind.InvalidArgument);
             }
             var definitions = await MariaDbDefinitions.ReadAsync(connection, cancellationToken);
             var checksums = new List<TableChecksum>();
@@ -106,7 +114,8 @@ public static class MariaDbChecksum
     }
 
     private static bool InScope(string table, IReadOnlyList<string>? scope) =>
-        scope is null || scope.Any(s => s == table || (s.EndsWith(".*", StringComparison.Ordinal) && table.StartsWith(s[..^1], StringComparison.Ordinal)));
+        scope is null || scope.Any(s => s == table || (s.EndsWith(".*", StringComparison.Ordinal) && table.StartsWith(s[..^1],
+            StringComparison.Ordinal)));
 
     /// <summary>The order-independent sum of the rows' hashes over <paramref name="columns"/>: what <see cref="Method"/> says.</summary>
     internal static string HashSum(IEnumerable<string> columns) =>

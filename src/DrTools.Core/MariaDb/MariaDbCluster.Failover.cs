@@ -24,12 +24,14 @@ public sealed partial class MariaDbCluster
 
     public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => recoveredBy is null or Failover.RecoveredBy.DrTools
         ? new ReplicaSetDrill(this)
-        : throw new DrToolsException($"recovered by {recoveredBy}: a MariaDB cluster is failed over by DrTools (-RecoveredBy DrTools).", DrErrorKind.InvalidArgument);
+        : throw new DrToolsException($"recovered by {recoveredBy}: a MariaDB cluster is failed over by DrTools (-RecoveredBy DrTools).",
+            DrErrorKind.InvalidArgument);
 
     public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of mariadbd of {Member(primary).Display}";
 
     public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>
-        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).", DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
+        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).",
+            DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
 
     public async Task<string?> AcknowledgedOnceReplicatedAsync(string primary, CancellationToken cancellationToken)
     {
@@ -72,7 +74,8 @@ public sealed partial class MariaDbCluster
         {
             await member.ExecuteAsync(connection, "set global read_only = 1; flush tables with read lock", cancellationToken);
             foreach (var row in await member.RowsAsync(connection,
-                "select id from information_schema.processlist where id <> connection_id() and user not in ('system user', 'event_scheduler') and command not in ('Binlog Dump', 'Daemon')", cancellationToken))
+                "select id from information_schema.processlist where id <> connection_id() and user not in ('system user', "
+                    + "'event_scheduler') and command not in ('Binlog Dump', 'Daemon')", cancellationToken))
             {
                 try
                 {
@@ -105,14 +108,17 @@ public sealed partial class MariaDbCluster
     public async Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var member = Member(replica);
-        var rows = await member.RowsAsync($"select master_gtid_wait('{position.Text.Replace("'", "")}', {timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}) as waited", cancellationToken);
+        var rows = await member.RowsAsync($"select master_gtid_wait('{position.Text.Replace("'", "")}', "
+            + $"{timeout.TotalSeconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}) as waited", cancellationToken);
         if (Convert.ToInt32(rows[0]["waited"]) != 0)
         {
-            throw new DrToolsException($"{member.Display} did not apply up to GTID {position} within {DurationText.Format(timeout)} (at {await AppliedPositionAsync(replica, cancellationToken)}).", DrErrorKind.Timeout);
+            throw new DrToolsException($"{member.Display} did not apply up to GTID {position} within {DurationText.Format(timeout)} (at "
+                + $"{await AppliedPositionAsync(replica, cancellationToken)}).", DrErrorKind.Timeout);
         }
     }
 
-    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken)
+    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable,
+        CancellationToken cancellationToken)
     {
         var member = Member(replica);
         var status = (await member.RowsAsync("show slave status", cancellationToken)).FirstOrDefault()
@@ -120,7 +126,8 @@ public sealed partial class MariaDbCluster
         var applied = await AppliedPositionAsync(replica, cancellationToken);
         var received = Gtid.SequenceSum(status["Gtid_IO_Pos"] as string);
         var io = status["Slave_IO_Running"] as string;
-        var allApplied = applied.Value >= received && status["Slave_SQL_Running_State"] as string is null or "" or "Slave has read all relay log; waiting for more updates";
+        var allApplied = applied.Value >= received
+            && status["Slave_SQL_Running_State"] as string is null or "" or "Slave has read all relay log; waiting for more updates";
         var linkDown = io != "Yes";
         return (applied, allApplied && (linkDown || primaryUnreachable),
             linkDown ? $"its IO thread was {io}" : "its IO thread still said Yes; the primary was unreachable");
@@ -136,15 +143,19 @@ public sealed partial class MariaDbCluster
         await MakePrimaryAsync(member, cancellationToken);
     }
 
-    /// <summary>Writable, and the semi-sync master when the cluster is semi-synchronous (its replicas acknowledge: the member's own replica setting says so).</summary>
+    /// <summary>Writable, and the semi-sync master when the cluster is semi-synchronous (its replicas acknowledge: the member's own replica
+    /// setting says so).</summary>
     internal async Task MakePrimaryAsync(MariaDbMember member, CancellationToken cancellationToken) =>
-        await member.ExecuteAsync("set global rpl_semi_sync_master_enabled = @@rpl_semi_sync_slave_enabled; set global read_only = 0", cancellationToken);
+        await member.ExecuteAsync("set global rpl_semi_sync_master_enabled = @@rpl_semi_sync_slave_enabled; set global read_only = 0",
+            cancellationToken);
 
     public Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken) =>
         ReplicateFromAsync(Member(replica), Member(newPrimary), fromOwnBinlog: false, cancellationToken);
 
-    /// <param name="fromOwnBinlog">For a former primary: it continues from its own binlog's position, not a replica position it may never have had.</param>
-    internal static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog, CancellationToken cancellationToken)
+    /// <param name="fromOwnBinlog">For a former primary: it continues from its own binlog's position, not a replica position it may never
+    /// have had.</param>
+    internal static async Task ReplicateFromAsync(MariaDbMember replica, MariaDbMember primary, bool fromOwnBinlog,
+        CancellationToken cancellationToken)
     {
         // current_pos, not gtid_slave_pos set from @@gtid_binlog_pos: setting gtid_slave_pos waits for a fence's global read lock.
         var from = fromOwnBinlog ? "current_pos" : "slave_pos";
@@ -152,7 +163,8 @@ public sealed partial class MariaDbCluster
             "stop slave; set global read_only = 1; set global rpl_semi_sync_master_enabled = 0; change master to master_host = @host, "
             + $"master_port = @port, master_user = @user, master_password = @password, master_use_gtid = {from}, master_connect_retry = 1; "
             + "start slave",
-            cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password", primary.Password));
+            cancellationToken, ("@host", primary.Host), ("@port", primary.Port), ("@user", primary.UserName), ("@password",
+                primary.Password));
     }
 
     /// <summary>
@@ -224,7 +236,9 @@ public sealed partial class MariaDbCluster
             + $"the new primary took over at {Gtid.Position(promoted)})";
 
     public async Task PrepareProbeAsync(string primary, CancellationToken cancellationToken) =>
-        await CreateAsync(Member(primary), $"create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
+        await CreateAsync(Member(primary),
+            $"create table if not exists {Schema}.{Probes.Probe.Table} (run_id varchar(36) not null, seq bigint not null, sent_at "
+            + $"timestamp(6) not null default current_timestamp(6), primary key (run_id, seq)) engine=InnoDB", cancellationToken);
 
     public async Task<string?> ProbeTargetMissingAsync(string member, CancellationToken cancellationToken)
     {
@@ -252,8 +266,10 @@ public sealed partial class MariaDbCluster
     public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) =>
         new MariaDbProbeConnector(ProbeMembers, kind, options.AttemptTimeout);
 
-    public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) => MariaDbChecksum.TakeAsync(Member(member), scope, cancellationToken);
+    public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+        MariaDbChecksum.TakeAsync(Member(member), scope, cancellationToken);
 
-    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken) =>
         MariaDbChecksum.PinAsync(Member(member), scope, cancellationToken);
 }

@@ -37,13 +37,18 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public string PositionKind => "GTID position";
     public string LagUnit => "GTID transactions";
 
-    /// <summary>A cluster given by connection strings; drills only on members named in <paramref name="allowDrillOn"/> or DRTOOLS_ALLOW_DRILL_ON.</summary>
-    public static MariaDbCluster FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
+    /// <summary>A cluster given by connection strings; drills only on members named in <paramref name="allowDrillOn"/> or
+    /// DRTOOLS_ALLOW_DRILL_ON.</summary>
+    public static MariaDbCluster FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null,
+        string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
     {
-        if (connectionStrings.Count == 0) throw new DrToolsException("no members given: pass at least one connection string.", DrErrorKind.InvalidArgument);
-        var members = connectionStrings.Select((text, index) => MariaDbMember.Parse(text, index + 1, userName: userName, password: password, connectTimeout: connectTimeout)).ToList();
+        if (connectionStrings.Count == 0) throw new DrToolsException("no members given: pass at least one connection string.",
+            DrErrorKind.InvalidArgument);
+        var members = connectionStrings.Select((text, index) => MariaDbMember.Parse(text, index + 1, userName: userName, password: password,
+            connectTimeout: connectTimeout)).ToList();
         DrillTargets.RefuseDuplicates(members);
-        return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 3306));
+        return new MariaDbCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members,
+            allowDrillOn, 3306));
     }
 
     public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
@@ -51,13 +56,17 @@ public sealed partial class MariaDbCluster : IReplicaSet
 
     public MariaDbMember Member(string nameOrEndpoint) =>
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
-        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: "
+            + $"{string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
     /// <summary>One member as it answered: its variables and, for a replica, SHOW SLAVE STATUS.</summary>
-    private sealed record Observed(MariaDbMember Member, IReadOnlyDictionary<string, object?>? Variables, IReadOnlyDictionary<string, object?>? Replica, string? Error)
+    private sealed record Observed(MariaDbMember Member, IReadOnlyDictionary<string, object?>? Variables, IReadOnlyDictionary<string,
+        object?>? Replica, string? Error)
     {
-        public string Text(string name) => Convert.ToString((Replica ?? Variables)?.GetValueOrDefault(name), System.Globalization.CultureInfo.InvariantCulture) ?? "";
-        public string Variable(string name) => Convert.ToString(Variables?.GetValueOrDefault(name), System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        public string Text(string name) => Convert.ToString((Replica ?? Variables)?.GetValueOrDefault(name),
+            System.Globalization.CultureInfo.InvariantCulture) ?? "";
+        public string Variable(string name) => Convert.ToString(Variables?.GetValueOrDefault(name),
+            System.Globalization.CultureInfo.InvariantCulture) ?? "";
         public bool ReadOnly => Variable("read_only") is "1" or "True";
         public bool Replicating => Replica is not null && Text("Slave_IO_Running") == "Yes" && Text("Slave_SQL_Running") == "Yes";
         public string? Upstream => Replica is null ? null : $"{Text("Master_Host")}:{Text("Master_Port")}";
@@ -74,7 +83,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         {
             await using var connection = await member.OpenAsync(cancellationToken);
             var variables = (await member.RowsAsync(connection,
-                "select @@version as version, @@read_only as read_only, @@gtid_binlog_pos as gtid_binlog_pos, @@gtid_current_pos as gtid_current_pos, @@gtid_slave_pos as gtid_slave_pos, " +
+                "select @@version as version, @@read_only as read_only, @@gtid_binlog_pos as gtid_binlog_pos, @@gtid_current_pos as "
+                    + "gtid_current_pos, @@gtid_slave_pos as gtid_slave_pos, " +
                 "@@gtid_binlog_state as gtid_binlog_state, " +
                 "@@rpl_semi_sync_master_enabled as semi_sync_master, @@rpl_semi_sync_slave_enabled as semi_sync_slave, " +
                 $"@@server_id as server_id, ({ReadOnlyAdminQuery}) as read_only_admin", cancellationToken))[0];
@@ -96,8 +106,10 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var problems = new List<string>();
         foreach (var down in observed.Where(o => o.Error is not null)) problems.Add($"{down.Member.Display} is unreachable: {down.Error}");
         var primaries = members.Where(m => m.Role == MemberRole.Primary).ToList();
-        if (primaries.Count == 0 && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
-        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Display))} all accept writes");
+        if (primaries.Count == 0 && observed.Any(o
+            => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): "
+            + $"{string.Join(", ", primaries.Select(p => p.Display))} all accept writes");
         var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;
         // Members are read at once: a write committed meanwhile puts a replica ahead of the primary's position read before
         // it. Divergence is judged against the primary read again after every replica was.
@@ -201,7 +213,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
             Upstream = o.Upstream,
             ReplicationState = o.Replica is null ? null : o.Replicating ? "streaming" : "stopped",
             SyncState = o.Replica is null ? null : semiSync is "1" or "True" ? "semi-sync" : "async",
-            LagSeconds = o.Replica is null ? null : double.TryParse(o.Text("Seconds_Behind_Master"), System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
+            LagSeconds = o.Replica is null ? null : double.TryParse(o.Text("Seconds_Behind_Master"),
+                System.Globalization.CultureInfo.InvariantCulture, out var seconds) ? seconds : null,
         };
     }
 
@@ -236,7 +249,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var status = await GetStatusAsync(cancellationToken);
         var primary = Member(status.PrimaryForLag(Name).Name);
         var token = Guid.NewGuid().ToString();
-        await CreateAsync(primary, $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
+        await CreateAsync(primary,
+            $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await primary.ExecuteAsync($"replace into {Schema}.drtools_heartbeat values (1, @token)", cancellationToken, ("@token", token));
         var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>
@@ -246,7 +260,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
             TimeSpan? arrived = null;
             await Polling.UntilAsync(async () =>
             {
-                var rows = await replica.RowsAsync(connection, $"select token from {Schema}.drtools_heartbeat where id = 1", cancellationToken).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : [], TaskScheduler.Default);
+                var rows = await replica.RowsAsync(connection, $"select token from {Schema}.drtools_heartbeat where id = 1",
+                    cancellationToken).ContinueWith(t => t.IsCompletedSuccessfully ? t.Result : [], TaskScheduler.Default);
                 if (rows.Count == 0 || rows[0]["token"] as string != token) return false;
                 arrived = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 return true;
@@ -280,7 +295,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
     }
 
     /// <summary>The connection and statements that run on one member for the length of an operation.</summary>
-    private static async Task<T> WithConnectionAsync<T>(MariaDbMember member, Func<MySqlConnection, Task<T>> work, CancellationToken cancellationToken)
+    private static async Task<T> WithConnectionAsync<T>(MariaDbMember member, Func<MySqlConnection, Task<T>> work,
+        CancellationToken cancellationToken)
     {
         await using var connection = await member.OpenAsync(cancellationToken);
         try

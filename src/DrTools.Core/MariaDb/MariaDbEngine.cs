@@ -41,7 +41,8 @@ public sealed class MariaDbEngine : IStoreEngine
         sandbox.Members
             .Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m, user), 0, name: m.Name, connectTimeout: connectTimeout)).ToList();
 
-    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
+    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
+        TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         MariaDbCluster.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
 
     /// <summary>A member's connection string; it carries the sandbox password, so never print it.</summary>
@@ -58,10 +59,12 @@ public sealed class MariaDbEngine : IStoreEngine
 
     public IReadOnlyList<string> BackupKinds { get; } = [MariaDbBackups.Dump, MariaDbBackups.Physical];
 
-    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken) =>
+    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind,
+        CancellationToken cancellationToken) =>
         MariaDbBackups.CreateAsync((MariaDbCluster)cluster, repository, kind, cancellationToken);
 
-    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
+    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup,
+        Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
         MariaDbBackups.VerifyAsync(repository, backup, options, cancellationToken);
 
     private static int? ReadPid(string pidFile)
@@ -78,7 +81,8 @@ public sealed class MariaDbEngine : IStoreEngine
 
     private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "mariadbd.pid");
     private static string OptionFile(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.cnf");
-    private static string TemporaryDirectory(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.tmp");
+    private static string TemporaryDirectory(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory,
+        $"{member.Name}.tmp");
     private static string Socket(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.SocketDirectory, $"{member.Name}.sock");
 
     public async Task BuildSandboxAsync(Sandbox sandbox, SandboxOptions options, CancellationToken cancellationToken)
@@ -86,7 +90,8 @@ public sealed class MariaDbEngine : IStoreEngine
         var members = new List<SandboxMember>();
         for (var i = 0; i <= options.Standbys; i++)
         {
-            options.Progress.Enter(i == 0 ? "mariadb-install-db and start of the primary" : $"mariadb-install-db and start of replica node{i}", 5 + 80 * i / (options.Standbys + 1));
+            options.Progress.Enter(i == 0 ? "mariadb-install-db and start of the primary"
+                : $"mariadb-install-db and start of replica node{i}", 5 + 80 * i / (options.Standbys + 1));
             var member = await AddServerAsync(sandbox, $"node{i}", serverId: i + 1, options.Synchronous, null, cancellationToken);
             members.Add(member);
         }
@@ -94,15 +99,19 @@ public sealed class MariaDbEngine : IStoreEngine
         var cluster = (MariaDbCluster)Cluster(sandbox);
         await cluster.MakePrimaryAsync(cluster.Member(members[0].Name), cancellationToken);
         foreach (var replica in members.Skip(1)) await cluster.RepointAsync(replica.Name, members[0].Name, cancellationToken);
-        await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout, TimeSpan.FromMilliseconds(50),
-            () => $"sandbox {sandbox.Id}: the replicas were not all replicating within {DurationText.Format(StartTimeout)}: {cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
+        await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout,
+            TimeSpan.FromMilliseconds(50),
+            ()
+                => $"sandbox {sandbox.Id}: the replicas were not all replicating within {DurationText.Format(StartTimeout)}: "
+                + $"{cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
     }
 
     /// <summary>
     /// A new member: a fresh data directory (mariadb-install-db) or a copy of <paramref name="dataDirectory"/> (a prepared
     /// physical backup), started, with the sandbox's admin user.
     /// </summary>
-    internal static async Task<SandboxMember> AddServerAsync(Sandbox sandbox, string name, int serverId, bool synchronous, string? dataDirectory, CancellationToken cancellationToken)
+    internal static async Task<SandboxMember> AddServerAsync(Sandbox sandbox, string name, int serverId, bool synchronous,
+        string? dataDirectory, CancellationToken cancellationToken)
     {
         Sandbox.EnsureSocketRoot();
         if (!Directory.Exists(sandbox.SocketDirectory))
@@ -117,7 +126,8 @@ public sealed class MariaDbEngine : IStoreEngine
         if (dataDirectory is null)
         {
             await CommandRunner.RunAsync(new CommandSpec($"mariadb-install-db for sandbox {member.Name}", "mariadb-install-db",
-                ["--no-defaults", $"--datadir={member.DataDirectory}", $"--tmpdir={TemporaryDirectory(sandbox, member)}", "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
+                ["--no-defaults", $"--datadir={member.DataDirectory}", $"--tmpdir={TemporaryDirectory(sandbox, member)}",
+                    "--auth-root-authentication-method=normal", "--skip-test-db", "--skip-name-resolve"])
             {
                 AsServerAccount = true,
                 WorkingDirectory = sandbox.Directory,
@@ -129,7 +139,8 @@ public sealed class MariaDbEngine : IStoreEngine
             Directory.Move(dataDirectory, member.DataDirectory);
             ServerAccount.Current.OwnTree(member.DataDirectory);
         }
-        sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId, synchronous, sandbox.Restored, foreignGrants: dataDirectory is not null));
+        sandbox.WriteServerFile(OptionFile(sandbox, member), Settings(sandbox, member, serverId, synchronous, sandbox.Restored,
+            foreignGrants: dataDirectory is not null));
         await StartAsync(sandbox, member, cancellationToken);
         // A physical copy starts without its grants checked (its users and their passwords are the source's): on a root
         // session through the socket the grants are read, checked from then on, and DrTools' user takes the instance's password.
@@ -149,7 +160,8 @@ public sealed class MariaDbEngine : IStoreEngine
     /// after a restart. Semi-sync is on only as a replica: a replica waiting for acknowledgements of what it logs would
     /// stall its own replication for rpl_semi_sync_master_timeout; the primary becomes the semi-sync master when made one.
     /// </summary>
-    /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict GTID order is off.</param>
+    /// <param name="restored">An instance restored from a backup: transactions replayed from a binlog keep the source's GTIDs, so strict
+    /// GTID order is off.</param>
     /// <param name="foreignGrants">
     /// A physical copy keeps the source's users: it starts with grants unchecked, until DrTools' first session reads them.
     /// </param>
@@ -222,9 +234,11 @@ public sealed class MariaDbEngine : IStoreEngine
     }
 
     /// <summary>As MariaDB's root through the member's Unix socket: before the admin user exists, and to wait for a start.</summary>
-    private static async Task AsRootAsync(Sandbox sandbox, SandboxMember member, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    private static async Task AsRootAsync(Sandbox sandbox, SandboxMember member, string sql, CancellationToken cancellationToken,
+        params (string Name, object? Value)[] parameters)
     {
-        var builder = new MySqlConnectionStringBuilder { Server = Socket(sandbox, member), ConnectionProtocol = MySqlConnectionProtocol.UnixSocket, UserID = "root", Pooling = false, ConnectionTimeout = 2 };
+        var builder = new MySqlConnectionStringBuilder { Server = Socket(sandbox, member),
+            ConnectionProtocol = MySqlConnectionProtocol.UnixSocket, UserID = "root", Pooling = false, ConnectionTimeout = 2 };
         await using var connection = new MySqlConnection(builder.ConnectionString);
         await connection.OpenAsync(cancellationToken);
         await using var command = new MySqlCommand(sql, connection);
@@ -235,7 +249,8 @@ public sealed class MariaDbEngine : IStoreEngine
     /// <summary>A sandbox's mariadbd processes: killed by a drill, started again as configured.</summary>
     private sealed class Processes(Sandbox sandbox) : IMariaDbProcesses
     {
-        /// <summary>A fresh copy of the primary (mariadb-backup, as a replica is provisioned), started, replicating from the GTID of the copy.</summary>
+        /// <summary>A fresh copy of the primary (mariadb-backup, as a replica is provisioned), started, replicating from the GTID of the
+        /// copy.</summary>
         public async Task<RebuildCopy> RebuildAsync(string member, MariaDbMember primary, CancellationToken cancellationToken)
         {
             var target = Member(member);
@@ -251,8 +266,10 @@ public sealed class MariaDbEngine : IStoreEngine
             var ended = System.Diagnostics.Stopwatch.GetTimestamp();
             await MariaDbBackups.PrepareAsync(copy, copy, sandbox.Directory, cancellationToken);
             // "file position gtid" of the copy's consistent point: where its replication starts.
-            var info = new[] { "xtrabackup_binlog_info", "mariadb_backup_binlog_info" }.Select(f => Path.Combine(copy, f)).FirstOrDefault(File.Exists)
-                ?? throw new DrToolsException($"mariadb-backup of {primary.Display} recorded no binlog position (is its log_bin on?): {member} cannot replicate from it.", DrErrorKind.ExternalCommandFailed);
+            var info = new[] { "xtrabackup_binlog_info", "mariadb_backup_binlog_info" }.Select(f => Path.Combine(copy,
+                f)).FirstOrDefault(File.Exists)
+                ?? throw new DrToolsException($"mariadb-backup of {primary.Display} recorded no binlog position (is its log_bin on?): "
+                    + $"{member} cannot replicate from it.", DrErrorKind.ExternalCommandFailed);
             // No third field: the primary has logged no transaction yet, and the copy starts from the beginning.
             var fields = File.ReadAllText(info).Split('\t', '\n').Where(f => f.Length > 0).ToList();
             var position = fields.Count >= 3 ? fields[2] : "";
@@ -274,12 +291,14 @@ public sealed class MariaDbEngine : IStoreEngine
 
         public async Task<string> KillAsync(string member, CancellationToken cancellationToken)
         {
-            var pid = Pid(member) ?? throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member} is not running.", DrErrorKind.InvalidOperation);
+            var pid = Pid(member) ?? throw new DrToolsException($"sandbox {sandbox.Id}: mariadbd of {member} is not running.",
+                DrErrorKind.InvalidOperation);
             ProcessTable.Kill(pid);
             await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10));
             return $"SIGKILL of mariadbd (PID {pid}) of {member}";
         }
 
-        public Task StartAsync(string member, CancellationToken cancellationToken) => MariaDbEngine.StartAsync(sandbox, Member(member), cancellationToken);
+        public Task StartAsync(string member, CancellationToken cancellationToken) => MariaDbEngine.StartAsync(sandbox, Member(member),
+            cancellationToken);
     }
 }

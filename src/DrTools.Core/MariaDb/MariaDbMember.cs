@@ -29,7 +29,8 @@ public sealed class MariaDbMember : Engines.StoreMember
     /// Parses a member's connection string (Server=…;Port=…;User ID=…;Password=…). <paramref name="position"/> (1-based)
     /// names the member when the string cannot be read; a separately given user and password override the string's.
     /// </summary>
-    public static MariaDbMember Parse(string connectionString, int position, string? name = null, string? userName = null, string? password = null, TimeSpan? connectTimeout = null)
+    public static MariaDbMember Parse(string connectionString, int position, string? name = null, string? userName = null,
+        string? password = null, TimeSpan? connectTimeout = null)
     {
         MySqlConnectionStringBuilder builder;
         try
@@ -39,15 +40,18 @@ public sealed class MariaDbMember : Engines.StoreMember
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             var reason = Secrets.Redaction.Text(e.Message);
-            throw new DrToolsException($"member #{position}: invalid MariaDB connection string: {reason.Split('\n')[0].Trim()}", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: invalid MariaDB connection string: {reason.Split('\n')[0].Trim()}",
+                DrErrorKind.InvalidArgument);
         }
         if (string.IsNullOrWhiteSpace(builder.Server))
         {
-            throw new DrToolsException($"member #{position}: invalid MariaDB connection string: it names no Server.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: invalid MariaDB connection string: it names no Server.",
+                DrErrorKind.InvalidArgument);
         }
         if (builder.Server.Contains(','))
         {
-            throw new DrToolsException($"member #{position}: give one server per connection string ({builder.Server} names several); DrTools finds the primary among the members itself.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: give one server per connection string ({builder.Server} names several); "
+                + $"DrTools finds the primary among the members itself.", DrErrorKind.InvalidArgument);
         }
         if (userName is not null) builder.UserID = userName;
         if (password is not null) builder.Password = password;
@@ -93,12 +97,21 @@ public sealed class MariaDbMember : Engines.StoreMember
     {
         return e switch
         {
-            MySqlException { ErrorCode: MySqlErrorCode.AccessDenied } => new DrToolsException($"{Display}: MariaDB refused the credentials of user '{UserName}' (password not shown): {Secrets.Redaction.Text(e.Message)}", DrErrorKind.ConnectionFailed, e),
-            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } when e.InnerException is not null && e.InnerException is not System.Net.Sockets.SocketException =>
-                new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Secrets.Redaction.Text(e.InnerException.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
-            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } => new DrToolsException($"{Display}: cannot connect: {Secrets.Redaction.Text(e.InnerException?.Message ?? e.Message)}", DrErrorKind.ConnectionFailed, e),
-            MySqlException mysql => new DrToolsException($"{Display}: {Secrets.Redaction.Text(mysql.Message)}", DrErrorKind.ConnectionFailed, e),
-            _ => new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL ({Secrets.Redaction.Text(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+            MySqlException { ErrorCode: MySqlErrorCode.AccessDenied }
+                => new DrToolsException($"{Display}: MariaDB refused the credentials of user '{UserName}' (password not shown): "
+                + $"{Secrets.Redaction.Text(e.Message)}", DrErrorKind.ConnectionFailed, e),
+            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } when e.InnerException is not null
+                && e.InnerException is not System.Net.Sockets.SocketException =>
+                new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL "
+                    + $"({Secrets.Redaction.Text(e.InnerException.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+            MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost }
+                => new DrToolsException($"{Display}: cannot connect: {Secrets.Redaction.Text(e.InnerException?.Message ?? e.Message)}",
+                DrErrorKind.ConnectionFailed, e),
+            MySqlException mysql => new DrToolsException($"{Display}: {Secrets.Redaction.Text(mysql.Message)}",
+                DrErrorKind.ConnectionFailed, e),
+            _
+                => new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL "
+                + $"({Secrets.Redaction.Text(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
         };
     }
 
@@ -109,7 +122,8 @@ public sealed class MariaDbMember : Engines.StoreMember
         await ExecuteAsync(connection, sql, cancellationToken, parameters);
     }
 
-    internal async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name, object? Value)[] parameters)
+    internal async Task ExecuteAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken, params (string Name,
+        object? Value)[] parameters)
     {
         await using var command = new MySqlCommand(sql, connection);
         foreach (var (parameter, value) in parameters) command.Parameters.AddWithValue(parameter, value);
@@ -130,7 +144,8 @@ public sealed class MariaDbMember : Engines.StoreMember
         return await RowsAsync(connection, sql, cancellationToken);
     }
 
-    internal async Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> RowsAsync(MySqlConnection connection, string sql, CancellationToken cancellationToken)
+    internal async Task<IReadOnlyList<IReadOnlyDictionary<string, object?>>> RowsAsync(MySqlConnection connection, string sql,
+        CancellationToken cancellationToken)
     {
         await using var command = new MySqlCommand(sql, connection);
         try

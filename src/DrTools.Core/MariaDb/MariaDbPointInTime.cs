@@ -18,12 +18,15 @@ public static partial class MariaDbPointInTime
     public static string BinlogDirectory(BackupRepository repository) => Path.Combine(repository.Root, "binlog");
 
     /// <summary>Copies every binlog the primary still has into the repository, replacing older copies (the last one grows).</summary>
-    public static async Task<IReadOnlyList<string>> ArchiveBinlogsAsync(MariaDbCluster cluster, BackupRepository repository, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<string>> ArchiveBinlogsAsync(MariaDbCluster cluster, BackupRepository repository,
+        CancellationToken cancellationToken)
     {
         var status = await cluster.GetStatusAsync(cancellationToken);
-        var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"binlog archive of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var primary = cluster.Member(status.Primary?.Name
+            ?? throw new DrToolsException($"binlog archive of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
         var logs = (await primary.RowsAsync("show binary logs", cancellationToken)).Select(r => (string)r["Log_name"]!).ToList();
-        if (logs.Count == 0) throw new DrToolsException($"{primary.Display} writes no binlog (log_bin is off): nothing to archive for point-in-time recovery.", DrErrorKind.InvalidOperation);
+        if (logs.Count == 0) throw new DrToolsException($"{primary.Display} writes no binlog (log_bin is off): nothing to archive for "
+            + $"point-in-time recovery.", DrErrorKind.InvalidOperation);
         var directory = AtomicFile.MakeFolder(BinlogDirectory(repository), "the repository's binlog archive");
         // Into a folder of its own beside the archive, then each file renamed over its older copy: a full or read-only
         // disk (or a kill) leaves the archive as it was, never a binlog cut short.
@@ -60,33 +63,44 @@ public static partial class MariaDbPointInTime
     private static (IReadOnlyList<string> Files, string? Missing) Archived(BackupRepository repository)
     {
         var directory = BinlogDirectory(repository);
-        var files = Directory.Exists(directory) ? new DirectoryInfo(directory).GetFiles().Where(f => BinlogName().IsMatch(f.Name)).ToList() : [];
-        if (files.Count == 0) throw new DrToolsException($"repository {repository.Root} has no archived binlog: archive them first (Restore-PointInTime does while the primary is reachable; drtools backup binlogs).", DrErrorKind.InvalidOperation);
+        var files = Directory.Exists(directory) ? new DirectoryInfo(directory).GetFiles().Where(f => BinlogName().IsMatch(f.Name)).ToList()
+            : [];
+        if (files.Count == 0) throw new DrToolsException($"repository {repository.Root} has no archived binlog: archive them first "
+            + $"(Restore-PointInTime does while the primary is reachable; drtools backup binlogs).", DrErrorKind.InvalidOperation);
         // After a failover another server's binlogs continue the history: replay the newest server's.
         var prefix = BinlogName().Match(files.MaxBy(f => f.LastWriteTimeUtc)!.Name).Groups[1].Value;
-        var numbered = files.Select(f => BinlogName().Match(f.Name)).Where(m => m.Groups[1].Value == prefix).Select(m => (Name: m.Value, Number: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))).OrderBy(f => f.Number).ToList();
+        var numbered = files.Select(f => BinlogName().Match(f.Name)).Where(m => m.Groups[1].Value == prefix).Select(m => (Name: m.Value,
+            Number: int.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture))).OrderBy(f => f.Number).ToList();
         var missing = numbered.Zip(numbered.Skip(1)).FirstOrDefault(p => p.Second.Number != p.First.Number + 1);
-        return (numbered.Select(f => Path.Combine(directory, f.Name)).ToList(), missing == default ? null : $"{prefix}.{missing.First.Number + 1:D6}");
+        return (numbered.Select(f => Path.Combine(directory, f.Name)).ToList(), missing == default ? null
+            : $"{prefix}.{missing.First.Number + 1:D6}");
     }
 
     [GeneratedRegex(@"^(.+)\.(\d{6})$")]
     private static partial Regex BinlogName();
 
-    public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, MariaDbRecoveryTarget target, PointInTimeOptions options, string? backupId, CancellationToken cancellationToken)
+    public static async Task<PointInTimeResult> RestoreAsync(BackupRepository repository, MariaDbRecoveryTarget target,
+        PointInTimeOptions options, string? backupId, CancellationToken cancellationToken)
     {
         var clock = new MonotonicClock();
         var backups = repository.Backups.Where(b => b.Engine == Engines.StoreEngines.MariaDb).ToList();
         var backup = backupId is not null ? repository.Backup(backupId)
             : backups.Where(b => target.Time is not { } time || b.FinishedAt <= time).MaxBy(b => b.FinishedAt)
-              ?? throw new DrToolsException($"repository {repository.Root} has no MariaDB backup taken before {target}.", DrErrorKind.InvalidOperation);
-        if (backup.Engine != Engines.StoreEngines.MariaDb) throw new DrToolsException($"backup {backup.Id} is not a MariaDB backup.", DrErrorKind.InvalidArgument);
+              ?? throw new DrToolsException($"repository {repository.Root} has no MariaDB backup taken before {target}.",
+                  DrErrorKind.InvalidOperation);
+        if (backup.Engine != Engines.StoreEngines.MariaDb) throw new DrToolsException($"backup {backup.Id} is not a MariaDB backup.",
+            DrErrorKind.InvalidArgument);
         if (target.Gtid is { } gtid && Gtid.SequenceSum(gtid) < Gtid.SequenceSum(backup.EndLsn))
         {
-            throw new DrToolsException($"target GTID {gtid} is before backup {backup.Id} (taken at {backup.EndLsn}): restore an earlier backup.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"target GTID {gtid} is before backup {backup.Id} (taken at {backup.EndLsn}): restore an earlier "
+                + $"backup.", DrErrorKind.InvalidArgument);
         }
         var (files, missing) = Archived(repository);
-        var window = new RecoverableWindow(backup.FinishedAt, backup.EndLsn, File.GetLastWriteTimeUtc(files[^1]), $"end of {Path.GetFileName(files[^1])}") { Gap = missing };
-        string? reason = missing is null ? null : $"binlog archive: {missing} is missing between {Path.GetFileName(files[0])} and {Path.GetFileName(files[^1])}: the transactions in it cannot be replayed";
+        var window = new RecoverableWindow(backup.FinishedAt, backup.EndLsn, File.GetLastWriteTimeUtc(files[^1]),
+            $"end of {Path.GetFileName(files[^1])}") { Gap = missing };
+        string? reason = missing is null ? null
+            : $"binlog archive: {missing} is missing between {Path.GetFileName(files[0])} and {Path.GetFileName(files[^1])}: the "
+            + $"transactions in it cannot be replayed";
         reason ??= await DamagedAsync(files, cancellationToken) ?? await CoversAsync(files[0], backup.EndLsn, cancellationToken);
         Sandbox? instance = null;
         var reached = "";
@@ -109,13 +123,15 @@ public static partial class MariaDbPointInTime
                     Timeout = options.RecoveryTimeout,
                 }, cancellationToken);
                 var restored = ((MariaDbCluster)MariaDbEngine.Instance.Cluster(instance)).Members[0];
-                reached = Convert.ToString((await restored.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"], CultureInfo.InvariantCulture) ?? "";
+                reached = Convert.ToString((await restored.RowsAsync("select @@gtid_binlog_pos as pos", cancellationToken))[0]["pos"],
+                    CultureInfo.InvariantCulture) ?? "";
                 if (reached.Length == 0) reached = backup.EndLsn;
                 if (target.Gtid is { } wanted && Gtid.SequenceSum(reached) < Gtid.SequenceSum(wanted))
                 {
                     reason = $"replay: the archived binlogs end at GTID {reached}, before the target {wanted}";
                 }
-                foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q, false))))
+                foreach (var (query, mustExist) in options.MustExist.Select(q => (q, true)).Concat(options.MustNotExist.Select(q => (q,
+                    false))))
                 {
                     var found = (await restored.RowsAsync(query, cancellationToken)).Count > 0;
                     markers.Add(new MarkerCheck(query, mustExist, found));
@@ -134,7 +150,8 @@ public static partial class MariaDbPointInTime
         }
         finally
         {
-            if (instance is not null && (!options.KeepInstance || (reason is not null && !options.KeepFailedInstance))) await instance.DisposeAsync();
+            if (instance is not null && (!options.KeepInstance || (reason is not null
+                && !options.KeepFailedInstance))) await instance.DisposeAsync();
         }
         var kept = instance is not null && options.KeepInstance && (reason is null || options.KeepFailedInstance);
         return new PointInTimeResult
@@ -144,7 +161,8 @@ public static partial class MariaDbPointInTime
             Passed = reason is null,
             Reason = reason,
             Duration = new Measurement("restore to the target", clock.Elapsed.TotalSeconds, "s", null,
-                "restore of the backup into a new instance, then mariadb-binlog of the archived binlogs piped to the mariadb client, on one monotonic clock"),
+                "restore of the backup into a new instance, then mariadb-binlog of the archived binlogs piped to the mariadb client, on "
+                    + "one monotonic clock"),
             LastReplayedTransaction = null,
             ReadsCommitTime = false,
             DataLossBeforeTarget = null,
@@ -179,27 +197,32 @@ public static partial class MariaDbPointInTime
         return null;
     }
 
-    /// <summary>The first archived binlog must begin at or before the backup's position: otherwise the transactions in between are gone.</summary>
+    /// <summary>The first archived binlog must begin at or before the backup's position: otherwise the transactions in between are
+    /// gone.</summary>
     private static async Task<string?> CoversAsync(string first, string backupPosition, CancellationToken cancellationToken)
     {
-        var head = await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog of {Path.GetFileName(first)}", "mariadb-binlog", ["--no-defaults", "--stop-position=1024", first]), cancellationToken);
+        var head = await CommandRunner.RunAsync(new CommandSpec($"mariadb-binlog of {Path.GetFileName(first)}", "mariadb-binlog",
+            ["--no-defaults", "--stop-position=1024", first]), cancellationToken);
         var list = GtidList().Match(head.StandardOutput);
         if (!list.Success) return null;
         var starts = list.Groups[1].Value;
         return Gtid.SequenceSum(starts) <= Gtid.SequenceSum(backupPosition) ? null
-            : $"binlog archive: {Path.GetFileName(first)} begins after GTID {starts}, but the backup was taken at {backupPosition}: the binlogs between them are missing";
+            : $"binlog archive: {Path.GetFileName(first)} begins after GTID {starts}, but the backup was taken at {backupPosition}: the "
+                + $"binlogs between them are missing";
     }
 
     [GeneratedRegex(@"Gtid list \[([^\]]*)\]")]
     private static partial Regex GtidList();
 }
 
-/// <summary>Where a MariaDB point-in-time recovery stops: after a GTID (inclusive), or before a time (whole seconds, as binlog events are stamped).</summary>
+/// <summary>Where a MariaDB point-in-time recovery stops: after a GTID (inclusive), or before a time (whole seconds, as binlog events are
+/// stamped).</summary>
 public sealed record MariaDbRecoveryTarget(string? Gtid, DateTimeOffset? Time)
 {
     public static MariaDbRecoveryTarget ToGtid(string gtid) => MariaDb.Gtid.IsValid(gtid)
         ? new(gtid.Trim(), null)
-        : throw new DrToolsException($"target GTID '{gtid}' is not a MariaDB GTID (domain-server-sequence, e.g. 0-1-42).", DrErrorKind.InvalidArgument);
+        : throw new DrToolsException($"target GTID '{gtid}' is not a MariaDB GTID (domain-server-sequence, e.g. 0-1-42).",
+            DrErrorKind.InvalidArgument);
 
     public static MariaDbRecoveryTarget ToTime(DateTimeOffset time) => new(null, time);
 
@@ -208,5 +231,6 @@ public sealed record MariaDbRecoveryTarget(string? Gtid, DateTimeOffset? Time)
         ? [$"--stop-position={gtid}"]
         : [$"--stop-datetime={Time!.Value.ToLocalTime():yyyy-MM-dd HH:mm:ss}"];
 
-    public override string ToString() => Gtid is { } gtid ? $"GTID {gtid} (inclusive)" : $"{Time!.Value:yyyy-MM-dd HH:mm:ss}Z (transactions stamped in earlier seconds)";
+    public override string ToString() => Gtid is { } gtid ? $"GTID {gtid} (inclusive)"
+        : $"{Time!.Value:yyyy-MM-dd HH:mm:ss}Z (transactions stamped in earlier seconds)";
 }

@@ -26,14 +26,16 @@ internal sealed class MariaDbProbeConnector(IReadOnlyList<MariaDbMember> members
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
-    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember, kind == ProbeKind.Write ? "accepts writes" : "answers",
+    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember,
+        kind == ProbeKind.Write ? "accepts writes" : "answers",
         async (member, token) =>
         {
             var connection = await member.OpenAsync(token);
             try
             {
                 await using var check = new MySqlCommand("select @@read_only", connection);
-                if (kind == ProbeKind.Read || Convert.ToInt32(await check.ExecuteScalarAsync(token)) == 0) return (new Session(member, connection), null);
+                if (kind == ProbeKind.Read || Convert.ToInt32(await check.ExecuteScalarAsync(token)) == 0) return (new Session(member,
+                    connection), null);
             }
             catch
             {

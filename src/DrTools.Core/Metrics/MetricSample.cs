@@ -22,18 +22,22 @@ public static class Exposition
         foreach (var family in samples.GroupBy(s => s.Name))
         {
             var first = family.First();
-            text.Append("# HELP ").Append(family.Key).Append(' ').Append(first.Help.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
-            text.Append("# TYPE ").Append(family.Key).Append(' ').Append(first.Type == MetricType.Counter ? "counter" : "gauge").Append('\n');
+            text.Append("# HELP ").Append(family.Key).Append(' ').Append(first.Help.Replace("\\", "\\\\",
+                StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)).Append('\n');
+            text.Append("# TYPE ").Append(family.Key).Append(' ').Append(first.Type == MetricType.Counter ? "counter"
+                : "gauge").Append('\n');
             foreach (var sample in family) text.Append(sample).Append('\n');
         }
         return text.ToString();
     }
 
-    /// <summary>Writes the exposition for node_exporter's textfile collector: to a temporary file beside it, then renamed, so a scrape never reads half.</summary>
+    /// <summary>Writes the exposition for node_exporter's textfile collector: to a temporary file beside it, then renamed, so a scrape
+    /// never reads half.</summary>
     public static void WriteTextfile(string path, string exposition) => AtomicFile.Write(path, exposition);
 
     internal static string LabelText(IReadOnlyDictionary<string, string> labels) => labels.Count == 0 ? ""
-        : "{" + string.Join(",", labels.Select(l => $"{l.Key}=\"{l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"")) + "}";
+        : "{" + string.Join(",", labels.Select(l
+            => $"{l.Key}=\"{l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"")) + "}";
 
     internal static string Number(double value) => value switch
     {

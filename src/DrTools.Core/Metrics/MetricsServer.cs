@@ -15,13 +15,16 @@ public static class MetricsServer
     {
         var at = text.LastIndexOf(':');
         var host = at > 0 ? text[..at].Trim('[', ']') : "";
-        return at > 0 && (host == "localhost" || IPAddress.TryParse(host, out _)) && int.TryParse(text[(at + 1)..], NumberStyles.None, CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
+        return at > 0 && (host == "localhost" || IPAddress.TryParse(host, out _)) && int.TryParse(text[(at + 1)..], NumberStyles.None,
+            CultureInfo.InvariantCulture, out var port) && port is > 0 and < 65536
             ? (host, port)
-            : throw new DrToolsException($"listen address '{text}': write it as HOST:PORT with an IP address, e.g. 127.0.0.1:9187.", DrErrorKind.InvalidArgument);
+            : throw new DrToolsException($"listen address '{text}': write it as HOST:PORT with an IP address, e.g. 127.0.0.1:9187.",
+                DrErrorKind.InvalidArgument);
     }
 
     /// <param name="inbox">Also DrTools' own Alertmanager receiver: notifications POSTed to /alerts are kept there.</param>
-    public static async Task ServeAsync(string listen, MetricSources sources, string? textfile, TimeSpan interval, Action<string> started, CancellationToken cancellationToken, Monitoring.AlertInbox? inbox = null)
+    public static async Task ServeAsync(string listen, MetricSources sources, string? textfile, TimeSpan interval, Action<string> started,
+        CancellationToken cancellationToken, Monitoring.AlertInbox? inbox = null)
     {
         var (host, port) = ParseListen(listen);
         using var listener = new HttpListener();
@@ -61,7 +64,8 @@ public static class MetricsServer
         }
     }
 
-    private static async Task AnswerAsync(HttpListenerContext context, MetricSources sources, Monitoring.AlertInbox? inbox, CancellationToken cancellationToken)
+    private static async Task AnswerAsync(HttpListenerContext context, MetricSources sources, Monitoring.AlertInbox? inbox,
+        CancellationToken cancellationToken)
     {
         var response = context.Response;
         var received = DateTimeOffset.UtcNow;

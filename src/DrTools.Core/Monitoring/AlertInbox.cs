@@ -3,7 +3,8 @@ using System.Text.Json;
 namespace DrTools.Core.Monitoring;
 
 /// <summary>One alert of a notification as Alertmanager's webhook delivers it.</summary>
-public sealed record DeliveredAlert(string Name, string Status, IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartsAt, DateTimeOffset? EndsAt);
+public sealed record DeliveredAlert(string Name, string Status, IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartsAt,
+    DateTimeOffset? EndsAt);
 
 /// <summary>A notification DrTools' receiver got from Alertmanager, with when it arrived (UTC, the receiver's clock).</summary>
 public sealed record AlertNotification(DateTimeOffset ReceivedAt, string Status, string Receiver, IReadOnlyList<DeliveredAlert> Alerts);
@@ -41,10 +42,13 @@ public sealed class AlertInbox(string path)
                 var alerts = notification.GetProperty("alerts").EnumerateArray().Select(alert =>
                 {
                     var labels = alert.GetProperty("labels").EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
-                    var ends = alert.TryGetProperty("endsAt", out var end) && end.GetString() is { } text && DateTimeOffset.TryParse(text, out var parsed) && parsed.Year > 1 ? parsed : (DateTimeOffset?)null;
-                    return new DeliveredAlert(labels.GetValueOrDefault("alertname", ""), alert.GetProperty("status").GetString() ?? "", labels, alert.GetProperty("startsAt").GetDateTimeOffset(), ends);
+                    var ends = alert.TryGetProperty("endsAt", out var end) && end.GetString() is { } text && DateTimeOffset.TryParse(text,
+                        out var parsed) && parsed.Year > 1 ? parsed : (DateTimeOffset?)null;
+                    return new DeliveredAlert(labels.GetValueOrDefault("alertname", ""), alert.GetProperty("status").GetString() ?? "",
+                        labels, alert.GetProperty("startsAt").GetDateTimeOffset(), ends);
                 }).ToList();
-                notifications.Add(new AlertNotification(entry.RootElement.GetProperty("receivedAt").GetDateTimeOffset(), notification.GetProperty("status").GetString() ?? "",
+                notifications.Add(new AlertNotification(entry.RootElement.GetProperty("receivedAt").GetDateTimeOffset(),
+                    notification.GetProperty("status").GetString() ?? "",
                     notification.TryGetProperty("receiver", out var receiver) ? receiver.GetString() ?? "" : "", alerts));
             }
             catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)

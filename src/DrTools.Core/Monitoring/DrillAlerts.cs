@@ -9,16 +9,20 @@ public sealed record AlertExpectation(string Name, AlertSources Sources)
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
     public TimeSpan Within { get; init; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>The expectation the cmdlet, command line or runbook gave; null without an alert name (then no alert option may be given).</summary>
-    public static AlertExpectation? From(string? name, Sandboxes.Sandbox? sandbox, string? prometheus, string? alertmanager, IReadOnlyDictionary<string, string> labels, TimeSpan? within)
+    /// <summary>The expectation the cmdlet, command line or runbook gave; null without an alert name (then no alert option may be
+    /// given).</summary>
+    public static AlertExpectation? From(string? name, Sandboxes.Sandbox? sandbox, string? prometheus, string? alertmanager,
+        IReadOnlyDictionary<string, string> labels, TimeSpan? within)
     {
         if (name is null)
         {
             return labels.Count == 0 && within is null && prometheus is null && alertmanager is null ? null
-                : throw new DrToolsException("alert options are for the alert a drill expects: name it (-ExpectAlert / --expect-alert / expectAlert:, e.g. InstanceDown).", DrErrorKind.InvalidArgument);
+                : throw new DrToolsException("alert options are for the alert a drill expects: name it (-ExpectAlert / --expect-alert / "
+                    + "expectAlert:, e.g. InstanceDown).", DrErrorKind.InvalidArgument);
         }
         var sources = AlertSources.Resolve(sandbox, prometheus, alertmanager);
-        if (sources.Alertmanager is null) throw new DrToolsException($"expecting alert {name} needs Alertmanager: a monitoring sandbox (New-DrSandbox -Monitoring), or -Alertmanager URL.", DrErrorKind.InvalidArgument);
+        if (sources.Alertmanager is null) throw new DrToolsException($"expecting alert {name} needs Alertmanager: a monitoring sandbox "
+            + $"(New-DrSandbox -Monitoring), or -Alertmanager URL.", DrErrorKind.InvalidArgument);
         return new AlertExpectation(name, sources) { Labels = labels, Within = within ?? TimeSpan.FromSeconds(60) };
     }
 }
@@ -30,20 +34,24 @@ public sealed record AlertExpectation(string Name, AlertSources Sources)
 /// </summary>
 internal static class DrillAlerts
 {
-    public static async Task<FailoverResult> WatchAsync(AlertExpectation expect, FailoverOptions options, Func<FailoverOptions, CancellationToken, Task<FailoverResult>> drill, CancellationToken cancellationToken)
+    public static async Task<FailoverResult> WatchAsync(AlertExpectation expect, FailoverOptions options, Func<FailoverOptions,
+        CancellationToken, Task<FailoverResult>> drill, CancellationToken cancellationToken)
     {
         var clock = new MonotonicClock();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         // Watched from the drill's start, as long as the drill may take to reach its fault and the alert its time after.
-        var firing = AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels, Within = expect.Within + TimeSpan.FromMinutes(10) }, stop.Token, clock);
+        var firing = AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels, Within = expect.Within
+            + TimeSpan.FromMinutes(10) }, stop.Token, clock);
         FailoverResult result;
         try
         {
             // A rejoin before the alert fired would end the very outage it is to report.
             result = await drill(options with { BeforeRejoin = async token =>
             {
-                if (await Task.WhenAny(firing, Task.Delay(expect.Within, token)) != firing) return $"{DurationText.Format(expect.Within)}; {expect.Name} had not fired";
-                return firing.IsCompletedSuccessfully ? $"until {expect.Name} fired" : $"not at all: {expect.Name} could not be watched ({firing.Exception?.InnerException?.Message})";
+                if (await Task.WhenAny(firing, Task.Delay(expect.Within,
+                    token)) != firing) return $"{DurationText.Format(expect.Within)}; {expect.Name} had not fired";
+                return firing.IsCompletedSuccessfully ? $"until {expect.Name} fired"
+                    : $"not at all: {expect.Name} could not be watched ({firing.Exception?.InnerException?.Message})";
             } }, cancellationToken);
         }
         catch
@@ -79,16 +87,21 @@ internal static class DrillAlerts
         var events = result.Timeline.ToList();
         var figures = new List<Measurement>();
         var target = expect.Within.TotalSeconds;
-        var method = $"from the fault to Alertmanager showing {expect.Name} firing (its API polled every 100 ms), on the drill's monotonic clock";
+        var method = $"from the fault to Alertmanager showing {expect.Name} firing (its API polled every 100 ms), on the drill's monotonic "
+            + $"clock";
         if (fired?.Moments.Shown is { } shown && OnDrill(shown) - fault <= expect.Within)
         {
-            events.Add(Event(result, $"alert {expect.Name} firing in Alertmanager", OnDrill(shown), string.Join(", ", fired.Labels.Where(l => l.Key is not ("alertname")).Select(l => $"{l.Key}={l.Value}"))));
-            figures.Add(new Measurement($"time to alert ({expect.Name}, Alertmanager)", Math.Round((OnDrill(shown) - fault).TotalSeconds, 3), "s", target, method));
+            events.Add(Event(result, $"alert {expect.Name} firing in Alertmanager", OnDrill(shown), string.Join(", ", fired.Labels.Where(l
+                => l.Key is not ("alertname")).Select(l => $"{l.Key}={l.Value}"))));
+            figures.Add(new Measurement($"time to alert ({expect.Name}, Alertmanager)", Math.Round((OnDrill(shown) - fault).TotalSeconds,
+                3), "s", target, method));
             if (fired.Moments.Notified is { } notified)
             {
                 events.Add(Event(result, $"alert {expect.Name} notification received", OnDrill(notified), "by DrTools' receiver"));
-                figures.Add(new Measurement($"time to alert ({expect.Name}, notification)", Math.Round((OnDrill(notified) - fault).TotalSeconds, 3), "s", target,
-                    "from the fault to DrTools' receiver getting Alertmanager's notification (stamped as it arrived), on the drill's clock"));
+                figures.Add(new Measurement($"time to alert ({expect.Name}, notification)",
+                    Math.Round((OnDrill(notified) - fault).TotalSeconds, 3), "s", target,
+                    "from the fault to DrTools' receiver getting Alertmanager's notification (stamped as it arrived), on the drill's "
+                        + "clock"));
             }
         }
         else
@@ -96,7 +109,8 @@ internal static class DrillAlerts
             var late = fired?.Moments.Shown is { } shownLate ? OnDrill(shownLate) - fault : (TimeSpan?)null;
             var why = late is { } after ? $"it fired {Measurement.Format(Math.Round(after.TotalSeconds, 3))} s after the fault"
                 : unreadable ?? fired?.Reason ?? await NowAsync(expect, AlertState.Firing, cancellationToken);
-            figures.Add(new Measurement($"time to alert ({expect.Name}, Alertmanager)", Math.Round((late ?? expect.Within + TimeSpan.FromMilliseconds(1)).TotalSeconds, 3), "s", target,
+            figures.Add(new Measurement($"time to alert ({expect.Name}, Alertmanager)", Math.Round((late ?? expect.Within
+                + TimeSpan.FromMilliseconds(1)).TotalSeconds, 3), "s", target,
                 $"{method}; NOT firing within {DurationText.Format(expect.Within)} of the fault: {why}"));
             return result with { Timeline = [.. events.OrderBy(e => e.At)], AlertFigures = figures };
         }
@@ -105,7 +119,8 @@ internal static class DrillAlerts
         AlertWaitResult? resolve;
         try
         {
-            resolve = await AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels, State = AlertState.Resolved, Within = expect.Within }, cancellationToken);
+            resolve = await AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels,
+                State = AlertState.Resolved, Within = expect.Within }, cancellationToken);
         }
         catch (DrToolsException e)
         {
@@ -115,12 +130,14 @@ internal static class DrillAlerts
         if (resolve is { Met: true, Moments.Shown: { } resolvedAt })
         {
             events.Add(Event(result, $"alert {expect.Name} resolved in Alertmanager", OnDrill(resolvedAt), null));
-            figures.Add(new Measurement($"time to resolve ({expect.Name})", Math.Round((OnDrill(resolvedAt) - recovered).TotalSeconds, 3), "s", null,
+            figures.Add(new Measurement($"time to resolve ({expect.Name})", Math.Round((OnDrill(resolvedAt) - recovered).TotalSeconds, 3),
+                "s", null,
                 "from the first write acknowledged after the outage to Alertmanager no longer showing the alert, on the drill's clock"));
         }
         else
         {
-            figures.Add(new Measurement($"time to resolve ({expect.Name})", Math.Round((OnDrill(Stopwatch.GetTimestamp()) - recovered).TotalSeconds, 3), "s", null,
+            figures.Add(new Measurement($"time to resolve ({expect.Name})",
+                Math.Round((OnDrill(Stopwatch.GetTimestamp()) - recovered).TotalSeconds, 3), "s", null,
                 $"NOT resolved within {DurationText.Format(expect.Within)} after the drill: {resolve?.Reason ?? unreadable} (lower bound)"));
         }
         return result with { Timeline = [.. events.OrderBy(e => e.At)], AlertFigures = figures };
@@ -131,7 +148,8 @@ internal static class DrillAlerts
     {
         try
         {
-            return (await AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels, State = state, Within = TimeSpan.Zero }, cancellationToken)).Reason;
+            return (await AlertWatch.WaitAsync(expect.Sources, new AlertWaitOptions(expect.Name) { Labels = expect.Labels, State = state,
+                Within = TimeSpan.Zero }, cancellationToken)).Reason;
         }
         catch (DrToolsException e)
         {
@@ -139,5 +157,6 @@ internal static class DrillAlerts
         }
     }
 
-    private static DrillEvent Event(FailoverResult result, string name, TimeSpan at, string? detail) => new(name, at, result.StartedAt + at, detail);
+    private static DrillEvent Event(FailoverResult result, string name, TimeSpan at, string? detail) => new(name, at, result.StartedAt + at,
+        detail);
 }

@@ -23,7 +23,8 @@ public static class Prometheus
         try
         {
             using var scraped = await GetAsync(prometheus, "api/v1/targets?state=active", cancellationToken);
-            var up = scraped.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Count(t => t.GetProperty("health").GetString() == "up");
+            var up = scraped.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Count(t
+                => t.GetProperty("health").GetString() == "up");
             return up >= targets && (await RulesAsync(prometheus, cancellationToken)).All(r => r.Health != "unknown");
         }
         catch (DrToolsException)
@@ -37,39 +38,50 @@ public static class Prometheus
         using var rules = await GetAsync(prometheus, "api/v1/rules?type=alert", cancellationToken);
         return rules.RootElement.GetProperty("data").GetProperty("groups").EnumerateArray()
             .SelectMany(g => g.GetProperty("rules").EnumerateArray())
-            .Select(r => new AlertRule(r.GetProperty("name").GetString()!, r.GetProperty("query").GetString()!, r.GetProperty("state").GetString()!, r.GetProperty("health").GetString()!,
+            .Select(r => new AlertRule(r.GetProperty("name").GetString()!, r.GetProperty("query").GetString()!,
+                r.GetProperty("state").GetString()!, r.GetProperty("health").GetString()!,
                 r.TryGetProperty("lastError", out var error) && error.GetString() is { Length: > 0 } text ? text : null,
-                r.GetProperty("alerts").EnumerateArray().Select(a => new RuleAlert(Labels(a.GetProperty("labels")), a.GetProperty("state").GetString()!,
-                    a.TryGetProperty("activeAt", out var active) ? active.GetDateTimeOffset() : null, a.TryGetProperty("value", out var value) ? value.GetString() : null)).ToList())
+                r.GetProperty("alerts").EnumerateArray().Select(a => new RuleAlert(Labels(a.GetProperty("labels")),
+                    a.GetProperty("state").GetString()!,
+                    a.TryGetProperty("activeAt", out var active) ? active.GetDateTimeOffset() : null, a.TryGetProperty("value",
+                        out var value) ? value.GetString() : null)).ToList())
             {
-                Duration = r.TryGetProperty("duration", out var seconds) ? $"{seconds.GetDouble().ToString(CultureInfo.InvariantCulture)}s" : "0s",
+                Duration = r.TryGetProperty("duration", out var seconds) ? $"{seconds.GetDouble().ToString(CultureInfo.InvariantCulture)}s"
+                    : "0s",
             }).ToList();
     }
 
     /// <summary>An instant query's series: labels and value.</summary>
-    public static async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string Value)>> QueryAsync(Uri prometheus, string query, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, string Value)>> QueryAsync(Uri prometheus,
+        string query, CancellationToken cancellationToken)
     {
         using var result = await GetAsync(prometheus, $"api/v1/query?query={Uri.EscapeDataString(query)}", cancellationToken);
         var data = result.RootElement.GetProperty("data");
         return data.GetProperty("resultType").GetString() == "vector"
-            ? data.GetProperty("result").EnumerateArray().Select(s => (Labels(s.GetProperty("metric")), s.GetProperty("value")[1].GetString()!)).ToList()
+            ? data.GetProperty("result").EnumerateArray().Select(s => (Labels(s.GetProperty("metric")),
+                s.GetProperty("value")[1].GetString()!)).ToList()
             : [];
     }
 
-    internal static IReadOnlyDictionary<string, string> Labels(JsonElement labels) => labels.EnumerateObject().ToDictionary(p => p.Name, p => p.Value.GetString() ?? "");
+    internal static IReadOnlyDictionary<string, string> Labels(JsonElement labels) => labels.EnumerateObject().ToDictionary(p => p.Name, p
+        => p.Value.GetString() ?? "");
 
-    internal static async Task<JsonDocument> GetAsync(Uri server, string path, CancellationToken cancellationToken, string what = "Prometheus")
+    internal static async Task<JsonDocument> GetAsync(Uri server, string path, CancellationToken cancellationToken,
+        string what = "Prometheus")
     {
         try
         {
             using var response = await Http.GetAsync(new Uri(server, path), cancellationToken);
             var body = await response.Content.ReadAsStringAsync(cancellationToken);
-            if (!response.IsSuccessStatusCode) throw new DrToolsException($"{what} at {server} answered {(int)response.StatusCode} to {path.Split('?')[0]}: {body.Trim()}", DrErrorKind.ConnectionFailed);
+            if (!response.IsSuccessStatusCode) throw new DrToolsException($"{what} at {server} answered {(int)response.StatusCode} to "
+                + $"{path.Split('?')[0]}: {body.Trim()}", DrErrorKind.ConnectionFailed);
             return JsonDocument.Parse(body);
         }
-        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException && !cancellationToken.IsCancellationRequested))
+        catch (Exception e) when (e is HttpRequestException or JsonException || (e is TaskCanceledException
+            && !cancellationToken.IsCancellationRequested))
         {
-            throw new DrToolsException($"{what} at {server} does not answer: {(e is TaskCanceledException ? "no answer within 5s" : e.Message)}", DrErrorKind.ConnectionFailed);
+            throw new DrToolsException($"{what} at {server} does not answer: "
+                + $"{(e is TaskCanceledException ? "no answer within 5s" : e.Message)}", DrErrorKind.ConnectionFailed);
         }
     }
 }
@@ -77,10 +89,13 @@ public static class Prometheus
 /// <summary>The part of Alertmanager's API v2 a drill reads: the alerts active now.</summary>
 public static class Alertmanager
 {
-    /// <summary>Active, unsilenced alerts named <paramref name="name"/> whose labels include <paramref name="labels"/>, with when each started.</summary>
-    public static async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartsAt)>> ActiveAsync(Uri alertmanager, string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
+    /// <summary>Active, unsilenced alerts named <paramref name="name"/> whose labels include <paramref name="labels"/>, with when each
+    /// started.</summary>
+    public static async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels,
+        DateTimeOffset StartsAt)>> ActiveAsync(Uri alertmanager, string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
     {
-        using var alerts = await Prometheus.GetAsync(alertmanager, $"api/v2/alerts?active=true&silenced=false&inhibited=false&filter={Uri.EscapeDataString($"alertname=\"{name}\"")}", cancellationToken, "Alertmanager");
+        using var alerts = await Prometheus.GetAsync(alertmanager,
+            $"api/v2/alerts?active=true&silenced=false&inhibited=false&filter={Uri.EscapeDataString($"alertname=\"{name}\"")}", cancellationToken, "Alertmanager");
         return alerts.RootElement.EnumerateArray()
             .Select(a => (Labels: Prometheus.Labels(a.GetProperty("labels")), StartsAt: a.GetProperty("startsAt").GetDateTimeOffset()))
             .Where(a => labels.All(l => a.Labels.GetValueOrDefault(l.Key) == l.Value)).ToList();
@@ -92,8 +107,12 @@ public static class AlertRules
 {
     public static async Task<IReadOnlyList<AlertRule>> ListAsync(AlertSources sources, string? name, CancellationToken cancellationToken)
     {
-        var prometheus = sources.Prometheus ?? throw new DrToolsException("reading alerting rules needs Prometheus: give -Prometheus URL, or a monitoring sandbox.", DrErrorKind.InvalidArgument);
-        var pattern = name is null ? null : new System.Text.RegularExpressions.Regex("^" + System.Text.RegularExpressions.Regex.Escape(name).Replace("\\*", ".*").Replace("\\?", ".") + "$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
+        var prometheus = sources.Prometheus
+            ?? throw new DrToolsException("reading alerting rules needs Prometheus: give -Prometheus URL, or a monitoring sandbox.",
+            DrErrorKind.InvalidArgument);
+        var pattern = name is null ? null : new System.Text.RegularExpressions.Regex("^"
+            + System.Text.RegularExpressions.Regex.Escape(name).Replace("\\*", ".*").Replace("\\?", ".")
+            + "$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
         return (await Prometheus.RulesAsync(prometheus, cancellationToken)).Where(r => pattern?.IsMatch(r.Name) != false).ToList();
     }
 }

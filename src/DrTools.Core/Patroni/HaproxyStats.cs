@@ -23,7 +23,8 @@ public static class HaproxyStats
         int Column(string name) => Array.IndexOf(header, name);
         var (proxy, server, status) = (Column("pxname"), Column("svname"), Column("status"));
         return lines.Skip(1).Select(line => line.Split(','))
-            .Where(fields => fields.Length > status && fields[proxy] == listener && fields[server] is not ("FRONTEND" or "BACKEND") && fields[status].StartsWith("UP", StringComparison.Ordinal))
+            .Where(fields => fields.Length > status && fields[proxy] == listener && fields[server] is not ("FRONTEND" or "BACKEND")
+                && fields[status].StartsWith("UP", StringComparison.Ordinal))
             .Select(fields => fields[server]).ToList();
     }
 }

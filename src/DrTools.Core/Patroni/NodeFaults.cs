@@ -26,7 +26,9 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
 
     public bool Frozen => _frozen.Count > 0;
 
-    private Sandbox Sandbox => cluster.Sandbox ?? throw new DrToolsException($"{fault} on {node} of {cluster.Name}: DrTools reaches the processes of a Patroni sandbox's nodes only; give the fault as a command (-FaultCommand / --fault-command).", DrErrorKind.InvalidArgument);
+    private Sandbox Sandbox => cluster.Sandbox
+        ?? throw new DrToolsException($"{fault} on {node} of {cluster.Name}: DrTools reaches the processes of a Patroni sandbox's nodes "
+        + $"only; give the fault as a command (-FaultCommand / --fault-command).", DrErrorKind.InvalidArgument);
 
     private string PatroniDirectory => Sandbox.PatroniNodes.Single(n => n.Name == node).ServiceDirectory;
 
@@ -45,7 +47,8 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
         switch (fault)
         {
             case NodeFault.KillPostgres:
-                var pid = await sandbox.Server(node).KillAsync() ?? throw new DrToolsException($"{node}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
+                var pid = await sandbox.Server(node).KillAsync()
+                    ?? throw new DrToolsException($"{node}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
                 return $"SIGKILL of {node}'s postmaster PID {pid}";
             case NodeFault.KillNode:
                 var processes = sandbox.NodeProcesses(node);
@@ -86,7 +89,8 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
             var stopping = ProcessTable.FindByWorkingDirectory(PatroniDirectory);
             if (!await ProcessTable.WaitForExitAsync(stopping, TimeSpan.FromSeconds(60)))
             {
-                throw new DrToolsException($"{node}: its Patroni (PID {string.Join(", ", stopping)}) had not exited 60 s after it was stopped; it was not started again.", DrErrorKind.Timeout);
+                throw new DrToolsException($"{node}: its Patroni (PID {string.Join(", ", stopping)}) had not exited 60 s after it was "
+                    + $"stopped; it was not started again.", DrErrorKind.Timeout);
             }
         }
         if (ProcessTable.FindByWorkingDirectory(PatroniDirectory).Count > 0) return null;

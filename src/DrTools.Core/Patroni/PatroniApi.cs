@@ -6,7 +6,8 @@ using System.Text.Json;
 namespace DrTools.Core.Patroni;
 
 /// <summary>A member as Patroni's REST API lists it (GET /cluster).</summary>
-public sealed record PatroniMember(string Name, string Role, string State, string Host, int Port, int? Timeline, long? LagBytes, bool PendingRestart)
+public sealed record PatroniMember(string Name, string Role, string State, string Host, int Port, int? Timeline, long? LagBytes,
+    bool PendingRestart)
 {
     /// <summary>The member's own REST API (its restapi.connect_address), when Patroni lists it.</summary>
     public Uri? ApiUrl { get; init; }
@@ -30,7 +31,8 @@ public sealed class PatroniApi(Uri baseUrl)
 
     public Uri BaseUrl { get; } = baseUrl;
 
-    /// <summary>The status code of GET <paramref name="path"/> (/primary answers 200 only on the leader), or null when nothing answers.</summary>
+    /// <summary>The status code of GET <paramref name="path"/> (/primary answers 200 only on the leader), or null when nothing
+    /// answers.</summary>
     public async Task<int?> StatusAsync(string path, CancellationToken cancellationToken)
     {
         try
@@ -56,7 +58,8 @@ public sealed class PatroniApi(Uri baseUrl)
                 m.TryGetProperty("lag", out var lag) && lag.ValueKind == JsonValueKind.Number ? lag.GetInt64() : null,
                 m.TryGetProperty("pending_restart", out var pending) && pending.ValueKind == JsonValueKind.True)
             {
-                ApiUrl = Uri.TryCreate(Text(m, "api_url"), UriKind.Absolute, out var api) ? new Uri(api.GetLeftPart(UriPartial.Authority)) : null,
+                ApiUrl = Uri.TryCreate(Text(m, "api_url"), UriKind.Absolute, out var api) ? new Uri(api.GetLeftPart(UriPartial.Authority))
+                    : null,
             }).ToList()
             : [];
         return new PatroniClusterView(members, root.TryGetProperty("pause", out var pause) && pause.ValueKind == JsonValueKind.True);
@@ -82,7 +85,8 @@ public sealed class PatroniApi(Uri baseUrl)
     /// Patroni's view from whichever of <paramref name="urls"/> answers first, all asked at once (a dead or frozen node
     /// costs nothing), with the API that answered; when none answers within <paramref name="deadline"/>, why each did not.
     /// </summary>
-    public static async Task<(PatroniApi? Api, PatroniClusterView? View, IReadOnlyList<string> Failures)> FirstAnswerAsync(IReadOnlyList<Uri> urls, TimeSpan deadline, CancellationToken cancellationToken)
+    public static async Task<(PatroniApi? Api, PatroniClusterView? View,
+        IReadOnlyList<string> Failures)> FirstAnswerAsync(IReadOnlyList<Uri> urls, TimeSpan deadline, CancellationToken cancellationToken)
     {
         using var quick = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         quick.CancelAfter(deadline);
@@ -97,7 +101,8 @@ public sealed class PatroniApi(Uri baseUrl)
                 if (answered.IsCompletedSuccessfully) return (asking.First(a => a.Task == answered).Api, answered.Result, []);
             }
             cancellationToken.ThrowIfCancellationRequested();
-            return (null, null, asking.Select(a => a.Task.Exception?.InnerException is DrToolsException e ? e.Message : $"Patroni at {a.Api.BaseUrl} did not answer GET /cluster within {DurationText.Format(deadline)}").ToList());
+            return (null, null, asking.Select(a => a.Task.Exception?.InnerException is DrToolsException e ? e.Message
+                : $"Patroni at {a.Api.BaseUrl} did not answer GET /cluster within {DurationText.Format(deadline)}").ToList());
         }
         finally
         {
@@ -110,10 +115,12 @@ public sealed class PatroniApi(Uri baseUrl)
     public async Task SwitchoverAsync(string leader, string candidate, CancellationToken cancellationToken)
     {
         using var content = new StringContent(JsonSerializer.Serialize(new { leader, candidate }), Encoding.UTF8, "application/json");
-        using var response = await SendAsync(() => Http.PostAsync(new Uri(BaseUrl, "switchover"), content, cancellationToken), "POST /switchover", cancellationToken);
+        using var response = await SendAsync(() => Http.PostAsync(new Uri(BaseUrl, "switchover"), content, cancellationToken),
+            "POST /switchover", cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new DrToolsException($"Patroni at {BaseUrl} refused the switchover from {leader} to {candidate}: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"Patroni at {BaseUrl} refused the switchover from {leader} to {candidate}: "
+                + $"{(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
         }
     }
 
@@ -125,13 +132,15 @@ public sealed class PatroniApi(Uri baseUrl)
         using var response = await SendAsync(() => Http.SendAsync(request, cancellationToken), "PATCH /config", cancellationToken);
         if (response.StatusCode != HttpStatusCode.OK)
         {
-            throw new DrToolsException($"Patroni at {BaseUrl} refused to {(paused ? "pause" : "resume")}: {(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"Patroni at {BaseUrl} refused to {(paused ? "pause" : "resume")}: {(int)response.StatusCode} "
+                + $"{(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
         }
     }
 
     private async Task<JsonDocument> GetJsonAsync(string path, CancellationToken cancellationToken)
     {
-        using var response = await SendAsync(() => Http.GetAsync(new Uri(BaseUrl, path), cancellationToken), $"GET /{path}", cancellationToken);
+        using var response = await SendAsync(() => Http.GetAsync(new Uri(BaseUrl, path), cancellationToken), $"GET /{path}",
+            cancellationToken);
         var body = await response.Content.ReadAsStringAsync(cancellationToken);
         try
         {
@@ -139,11 +148,13 @@ public sealed class PatroniApi(Uri baseUrl)
         }
         catch (JsonException)
         {
-            throw new DrToolsException($"Patroni at {BaseUrl}: GET /{path} answered {(int)response.StatusCode} with something that is not JSON.", DrErrorKind.ConnectionFailed);
+            throw new DrToolsException($"Patroni at {BaseUrl}: GET /{path} answered {(int)response.StatusCode} with something that is not "
+                + $"JSON.", DrErrorKind.ConnectionFailed);
         }
     }
 
-    private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string what, CancellationToken cancellationToken)
+    private async Task<HttpResponseMessage> SendAsync(Func<Task<HttpResponseMessage>> send, string what,
+        CancellationToken cancellationToken)
     {
         try
         {
@@ -155,5 +166,6 @@ public sealed class PatroniApi(Uri baseUrl)
         }
     }
 
-    private static string? Text(JsonElement element, string name) => element.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
+    private static string? Text(JsonElement element, string name) => element.TryGetProperty(name, out var value)
+        && value.ValueKind == JsonValueKind.String ? value.GetString() : null;
 }

@@ -24,9 +24,11 @@ internal sealed class PatroniCluster
         Sandbox = sandbox;
     }
 
-    /// <summary>The Patroni cluster of a target: a Patroni sandbox, or a cluster whose Patroni REST APIs were given; null otherwise.</summary>
+    /// <summary>The Patroni cluster of a target: a Patroni sandbox, or a cluster whose Patroni REST APIs were given; null
+    /// otherwise.</summary>
     public static PatroniCluster? For(DbTarget target, Sandbox? sandbox) =>
-        sandbox?.Topology == SandboxTopology.Patroni ? new($"sandbox {sandbox.Id}", sandbox.PatroniNodes.Select(n => n.RestUrl).ToList(), sandbox)
+        sandbox?.Topology == SandboxTopology.Patroni ? new($"sandbox {sandbox.Id}", sandbox.PatroniNodes.Select(n => n.RestUrl).ToList(),
+            sandbox)
         : sandbox is null && target.HaManager is PatroniManager manager ? new(target.Name, manager.RestApis, null)
         : null;
 
@@ -42,7 +44,8 @@ internal sealed class PatroniCluster
     /// Patroni's view from whichever REST API answers first, all asked at once (the leader's may be dead or frozen).
     /// Every member's own API Patroni lists is asked from then on, so one URL given is enough to follow a failover.
     /// </summary>
-    public async Task<(PatroniApi? Api, PatroniClusterView? View, IReadOnlyList<string> Failures)> AskAsync(CancellationToken cancellationToken)
+    public async Task<(PatroniApi? Api, PatroniClusterView? View,
+        IReadOnlyList<string> Failures)> AskAsync(CancellationToken cancellationToken)
     {
         var answer = await PatroniApi.FirstAnswerAsync(_restApis, AnswerDeadline, cancellationToken);
         if (answer.View is { } view) _restApis = [.. _restApis.Union(view.Members.Select(m => m.ApiUrl).OfType<Uri>())];
@@ -55,7 +58,8 @@ internal sealed class PatroniCluster
     public async Task<PatroniApi> LeaderApiAsync(string leader, CancellationToken cancellationToken)
     {
         var (api, view, failures) = await AskAsync(cancellationToken);
-        if (api is null) throw new DrToolsException($"no Patroni REST API of {Name} answered: {string.Join("; ", failures)}", DrErrorKind.ConnectionFailed);
+        if (api is null) throw new DrToolsException($"no Patroni REST API of {Name} answered: {string.Join("; ", failures)}",
+            DrErrorKind.ConnectionFailed);
         return view!.Members.FirstOrDefault(m => m.Name == leader)?.ApiUrl is { } own ? new PatroniApi(own) : api;
     }
 
@@ -68,18 +72,23 @@ internal sealed class PatroniCluster
         if (Sandbox is not null) return target;
         var members = view.Members.Select(m =>
             target.Members.FirstOrDefault(t => ClusterInspector.SameEndpoint(t.Endpoint, $"{m.Host}:{m.Port}"))?.Named(m.Name)
-            ?? throw new DrToolsException($"Patroni's member {m.Name} ({m.Host}:{m.Port}) is not among the members given ({string.Join(", ", target.Members.Select(t => t.Endpoint))}): give every node's connection string, and the application's path (HAProxy, PgBouncer) as the probe connection string. Nothing was changed.", DrErrorKind.InvalidArgument)).ToList();
+            ?? throw new DrToolsException($"Patroni's member {m.Name} ({m.Host}:{m.Port}) is not among the members given "
+                + $"({string.Join(", ", target.Members.Select(t => t.Endpoint))}): give every node's connection string, and the "
+                + $"application's path (HAProxy, PgBouncer) as the probe connection string. Nothing was changed.", DrErrorKind.InvalidArgument)).ToList();
         return target with { Members = members };
     }
 
-    /// <summary>The probes of the application's path: a sandbox's HAProxy read-write and read-only ports unless the caller gave its own.</summary>
+    /// <summary>The probes of the application's path: a sandbox's HAProxy read-write and read-only ports unless the caller gave its
+    /// own.</summary>
     public (ProbeOptionsPair Probes, string Description) ApplicationPath(FailoverOptions options)
     {
         if (Sandbox is { ApplicationConnectionString: { } application, Patroni: { } endpoints })
         {
             var readOnly = new NpgsqlConnectionStringBuilder(application) { Port = endpoints.ReadPort }.ConnectionString;
-            return (new(options.WriteProbe with { ConnectionString = options.WriteProbe.ConnectionString ?? application }, options.ReadProbe with { ConnectionString = options.ReadProbe.ConnectionString ?? readOnly }),
-                $"through HAProxy's read-write port 127.0.0.1:{endpoints.WritePort} and a read probe through its read-only port 127.0.0.1:{endpoints.ReadPort}");
+            return (new(options.WriteProbe with { ConnectionString = options.WriteProbe.ConnectionString ?? application },
+                options.ReadProbe with { ConnectionString = options.ReadProbe.ConnectionString ?? readOnly }),
+                $"through HAProxy's read-write port 127.0.0.1:{endpoints.WritePort} and a read probe through its read-only port "
+                    + $"127.0.0.1:{endpoints.ReadPort}");
         }
         return (new(options.WriteProbe, options.ReadProbe), options.WriteProbe.ConnectionString is null
             ? "on the members (the one that accepts writes) and a read probe on the members"
@@ -97,7 +106,8 @@ internal sealed class PatroniCluster
                 ServiceProcess.Since(end.Key, end.Value)
                     .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), linesPerNode)))
             .Where(n => n.Lines.Count > 0).ToList();
-        return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ", logged.Select(n => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
+        return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ", logged.Select(n
+            => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
     }
 
     /// <summary>

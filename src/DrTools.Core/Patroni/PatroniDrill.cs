@@ -17,17 +17,22 @@ internal static class PatroniDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
-    public static async Task<FailoverPlan> PlanAsync(PatroniCluster cluster, DbTarget target, string? faultCommand, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverPlan> PlanAsync(PatroniCluster cluster, DbTarget target, string? faultCommand, FailoverOptions options,
+        CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
         if (options.LibraryFault is { } library)
         {
-            throw new DrToolsException($"{library.Kind} with Patroni recovering: not supported yet; the fault is one of {string.Join(", ", Enum.GetNames<NodeFault>())} or a fault command.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{library.Kind} with Patroni recovering: not supported yet; the fault is one of "
+                + $"{string.Join(", ", Enum.GetNames<NodeFault>())} or a fault command.", DrErrorKind.InvalidArgument);
         }
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var view = await cluster.ViewAsync(cancellationToken)
-            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
-        var leader = view.Leader ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: Patroni has no leader ({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict}). "
+                + $"Nothing was changed.", DrErrorKind.InvalidOperation);
+        var leader = view.Leader
+            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: Patroni has no leader ({status.Verdict}). Nothing "
+            + $"was changed.", DrErrorKind.InvalidOperation);
         target = cluster.Named(target, view);
         string? candidate = null;
         if (options.Mode == FailoverMode.Switchover)
@@ -35,9 +40,11 @@ internal static class PatroniDrill
             var replicas = view.Members.Where(m => !m.IsLeader && m.State is "running" or "streaming").ToList();
             candidate = options.Candidate is { } chosen
                 ? replicas.FirstOrDefault(m => m.Name == chosen || $"{m.Host}:{m.Port}" == chosen)?.Name
-                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of {cluster.Name} (replicas: {string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
+                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of {cluster.Name} (replicas: "
+                        + $"{string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
                 : replicas.MinBy(m => m.LagBytes ?? long.MaxValue)?.Name
-                    ?? throw new DrToolsException($"switchover of {cluster.Name} refused: Patroni has no running replica. Nothing was changed.", DrErrorKind.InvalidOperation);
+                    ?? throw new DrToolsException($"switchover of {cluster.Name} refused: Patroni has no running replica. Nothing was "
+                        + $"changed.", DrErrorKind.InvalidOperation);
         }
         var fault = new NodeFaultInjection(cluster, leader.Name, options.Fault, faultCommand);
         var freezes = options.Mode == FailoverMode.Failover && faultCommand is null && options.Fault == NodeFault.FreezeNode;
@@ -47,28 +54,36 @@ internal static class PatroniDrill
             $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) {cluster.ApplicationPath(options).Description}",
             options.Mode == FailoverMode.Switchover
                 ? $"ask Patroni for a switchover from {leader.Name} to {candidate} (POST /switchover)"
-                : $"inject the fault on the leader: {fault.Description}{(freezes ? $" after {DurationText.Format(FreezeDuration(cluster.Sandbox!, options))}" : "")}",
-            $"observe, every {DurationText.Format(Poll)}, until Patroni has a leader that accepts writes{(cluster.HaproxyStats is null ? "" : " through HAProxy")}, at most {DurationText.Format(options.PhaseTimeout)}: DrTools promotes nothing",
+                : $"inject the fault on the leader: "
+                    + $"{fault.Description}{(freezes ? $" after {DurationText.Format(FreezeDuration(cluster.Sandbox!, options))}" : "")}",
+            $"observe, every {DurationText.Format(Poll)}, until Patroni has a leader that accepts "
+                + $"writes{(cluster.HaproxyStats is null ? "" : " through HAProxy")}, at most {DurationText.Format(options.PhaseTimeout)}: "
+                + $"DrTools promotes nothing",
         };
         if (view.Paused) steps.Add("NOTE: Patroni is paused (maintenance mode): it will not fail over");
         if (options.Mode == FailoverMode.Switchover || options.Rejoin)
         {
-            steps.Add($"wait until Patroni has {leader.Name} back as a streaming replica{(cluster.Sandbox is null ? "" : " (starting its Patroni again when the fault stopped it)")}");
+            steps.Add($"wait until Patroni has {leader.Name} back as a streaming "
+                + $"replica{(cluster.Sandbox is null ? "" : " (starting its Patroni again when the fault stopped it)")}");
         }
         steps.Add(PostgresSettling.Step);
-        steps.Add($"measure detection, promotion{(cluster.HaproxyStats is null ? "" : ", HAProxy switch")}, write unavailability and lost acknowledged writes from the probes; compare checksums; read the topology");
+        steps.Add($"measure detection, promotion{(cluster.HaproxyStats is null ? "" : ", HAProxy switch")}, write unavailability and lost "
+            + $"acknowledged writes from the probes; compare checksums; read the topology");
         return new FailoverPlan(target, options.Mode, leader.Name, candidate, steps, status)
         {
             Recovery = options.Mode == FailoverMode.Switchover
                 ? $"Switchover by Patroni: {leader.Name} hands over to {candidate}"
-                : $"Failover by Patroni: {(faultCommand is null ? options.Fault.ToString() : $"the fault command '{faultCommand}'")} on the leader {leader.Name}, Patroni elects the new leader",
+                : $"Failover by Patroni: {(faultCommand is null ? options.Fault.ToString() : $"the fault command '{faultCommand}'")} on "
+                    + $"the leader {leader.Name}, Patroni elects the new leader",
         };
     }
 
     private static TimeSpan FreezeDuration(Sandbox sandbox, FailoverOptions options) =>
-        options.FaultDuration ?? TimeSpan.FromSeconds(2 * int.Parse(sandbox.PatroniSettingValues.GetValueOrDefault("ttl", "30"), System.Globalization.CultureInfo.InvariantCulture));
+        options.FaultDuration ?? TimeSpan.FromSeconds(2 * int.Parse(sandbox.PatroniSettingValues.GetValueOrDefault("ttl", "30"),
+            System.Globalization.CultureInfo.InvariantCulture));
 
-    public static async Task<FailoverResult> RunAsync(PatroniCluster cluster, string? faultCommand, FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
+    public static async Task<FailoverResult> RunAsync(PatroniCluster cluster, string? faultCommand, FailoverPlan plan,
+        FailoverOptions options, CancellationToken cancellationToken)
     {
         var target = plan.Postgres;
         var oldLeader = target.Member(plan.Primary);
@@ -101,7 +116,8 @@ internal static class PatroniDrill
             options.Progress.Enter("the baseline", 5);
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
             {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
+                    + $"changed.", DrErrorKind.InvalidOperation);
             }
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
@@ -146,7 +162,9 @@ internal static class PatroniDrill
                 {
                     await watch.ObserveAsync(cancellationToken);
                     return watch.Rejoined;
-                }, options.PhaseTimeout, Poll, () => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: {watch.State}", cancellationToken);
+                }, options.PhaseTimeout, Poll, ()
+                    => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: "
+                    + $"{watch.State}", cancellationToken);
             }
             // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
             options.Progress.Enter("waiting until the new topology holds", 85);
@@ -161,7 +179,8 @@ internal static class PatroniDrill
             await reads.StopAsync();
             if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
-            var happened = string.Join("; ", timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
+            var happened = string.Join("; ", timeline.Events.Select(t
+                => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
             throw await DrillFailure.WithHistoryAsync(e is OperationCanceledException
                 ? new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e)
                 : new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: "

@@ -8,13 +8,16 @@ namespace DrTools.Core.Patroni;
 /// </summary>
 public sealed class PatroniManager(IReadOnlyList<Uri> restApis) : IHaManager
 {
-    public IReadOnlyList<Uri> RestApis { get; } = restApis.Count > 0 ? restApis : throw new DrToolsException("Patroni: give at least one REST API URL.", DrErrorKind.InvalidArgument);
+    public IReadOnlyList<Uri> RestApis { get; } = restApis.Count > 0 ? restApis
+        : throw new DrToolsException("Patroni: give at least one REST API URL.", DrErrorKind.InvalidArgument);
 
     /// <summary>Reads URLs as a user gives them (http://host:8008); a malformed one is refused, naming it.</summary>
     public static PatroniManager Parse(IEnumerable<string> urls) => new(urls.Select(url =>
-        Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https" && uri.PathAndQuery == "/"
+        Uri.TryCreate(url.EndsWith('/') ? url : url + "/", UriKind.Absolute, out var uri) && uri.Scheme is "http" or "https"
+            && uri.PathAndQuery == "/"
             ? uri
-            : throw new DrToolsException($"Patroni REST API '{url}': write it as http://HOST:PORT (Patroni's restapi.connect_address).", DrErrorKind.InvalidArgument)).ToList());
+            : throw new DrToolsException($"Patroni REST API '{url}': write it as http://HOST:PORT (Patroni's restapi.connect_address).",
+                DrErrorKind.InvalidArgument)).ToList());
 
     /// <summary>How long every REST API together may take to answer.</summary>
     private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(5);
@@ -33,13 +36,17 @@ public sealed class PatroniManager(IReadOnlyList<Uri> restApis) : IHaManager
                 failures = [e.Message];
             }
         }
-        return new HaManagerStatus("Patroni", null, [], false, null, [$"Patroni: no REST API answered, so its view is unknown ({string.Join("; ", failures)})"]);
+        return new HaManagerStatus("Patroni", null, [], false, null,
+            [$"Patroni: no REST API answered, so its view is unknown ({string.Join("; ", failures)})"]);
     }
 
-    private static HaManagerStatus Judge(string manager, PatroniClusterView cluster, PatroniHistoryEntry? last, IReadOnlyList<MemberStatus> members)
+    private static HaManagerStatus Judge(string manager, PatroniClusterView cluster, PatroniHistoryEntry? last,
+        IReadOnlyList<MemberStatus> members)
     {
-        var listed = cluster.Members.Select(m => new HaManagerMember(m.Name, $"{m.Host}:{m.Port}", m.Role, m.State, m.Timeline, m.LagBytes, m.PendingRestart)).ToList();
-        string Display(HaManagerMember member) => members.FirstOrDefault(m => ClusterInspector.SameEndpoint(m.Endpoint, member.Endpoint))?.Display ?? $"{member.Name} ({member.Endpoint})";
+        var listed = cluster.Members.Select(m => new HaManagerMember(m.Name, $"{m.Host}:{m.Port}", m.Role, m.State, m.Timeline, m.LagBytes,
+            m.PendingRestart)).ToList();
+        string Display(HaManagerMember member) => members.FirstOrDefault(m => ClusterInspector.SameEndpoint(m.Endpoint,
+            member.Endpoint))?.Display ?? $"{member.Name} ({member.Endpoint})";
         var problems = new List<string>();
         if (cluster.Paused) problems.Add("Patroni is paused (maintenance mode): no automatic failover would happen");
         var leader = cluster.Leader is { } found ? listed.Single(m => m.Name == found.Name) : null;
@@ -57,7 +64,9 @@ public sealed class PatroniManager(IReadOnlyList<Uri> restApis) : IHaManager
         {
             problems.Add($"{member.Display} is not a member Patroni lists");
         }
-        var lastFailover = last is null ? null : $"timeline {last.Timeline} ended{(last.At is { } at ? $" at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "")}{(last.NewLeader is { } next ? $", new leader {next}" : "")} ({last.Reason})";
+        var lastFailover = last is null ? null
+            : $"timeline {last.Timeline} "
+            + $"ended{(last.At is { } at ? $" at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "")}{(last.NewLeader is { } next ? $", new leader {next}" : "")} ({last.Reason})";
         return new HaManagerStatus(manager, leader is null ? null : Display(leader), listed, cluster.Paused, lastFailover, problems);
     }
 }

@@ -33,36 +33,44 @@ public sealed record PatroniSettings
     public int Ttl => int.Parse(Values["ttl"], CultureInfo.InvariantCulture);
     public int LoopWait => int.Parse(Values["loop_wait"], CultureInfo.InvariantCulture);
 
-    /// <summary>These settings with <paramref name="overrides"/> (NAME=VALUE, or several comma-separated) applied; an unknown name or a bad value is refused, naming it.</summary>
+    /// <summary>These settings with <paramref name="overrides"/> (NAME=VALUE, or several comma-separated) applied; an unknown name or a bad
+    /// value is refused, naming it.</summary>
     public PatroniSettings With(IEnumerable<string> overrides)
     {
         var values = new SortedDictionary<string, string>(Values.ToDictionary(), StringComparer.Ordinal);
-        foreach (var pair in overrides.SelectMany(o => o.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
+        foreach (var pair in overrides.SelectMany(o => o.Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)))
         {
             var eq = pair.IndexOf('=');
-            if (eq <= 0) throw new DrToolsException($"Patroni setting '{pair}': write it as NAME=VALUE, e.g. ttl=10.", DrErrorKind.InvalidArgument);
+            if (eq <= 0) throw new DrToolsException($"Patroni setting '{pair}': write it as NAME=VALUE, e.g. ttl=10.",
+                DrErrorKind.InvalidArgument);
             var (name, value) = (pair[..eq].Trim(), pair[(eq + 1)..].Trim());
             if (!Known.TryGetValue(name, out var kind))
             {
-                throw new DrToolsException($"Patroni setting '{pair}': '{name}' is not a setting a sandbox takes ({string.Join(", ", Known.Keys)}).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"Patroni setting '{pair}': '{name}' is not a setting a sandbox takes "
+                    + $"({string.Join(", ", Known.Keys)}).", DrErrorKind.InvalidArgument);
             }
             if (kind.Boolean)
             {
-                if (!bool.TryParse(value, out var flag)) throw new DrToolsException($"Patroni setting '{pair}': {name} is true or false.", DrErrorKind.InvalidArgument);
+                if (!bool.TryParse(value, out var flag)) throw new DrToolsException($"Patroni setting '{pair}': {name} is true or false.",
+                    DrErrorKind.InvalidArgument);
                 values[name] = flag ? "true" : "false";
             }
             else
             {
-                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < kind.Minimum || number > kind.Maximum)
+                if (!int.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var number) || number < kind.Minimum
+                    || number > kind.Maximum)
                 {
-                    throw new DrToolsException($"Patroni setting '{pair}': {name} is a whole number from {kind.Minimum} to {kind.Maximum}.", DrErrorKind.InvalidArgument);
+                    throw new DrToolsException($"Patroni setting '{pair}': {name} is a whole number from {kind.Minimum} to {kind.Maximum}.",
+                        DrErrorKind.InvalidArgument);
                 }
                 values[name] = number.ToString(CultureInfo.InvariantCulture);
             }
         }
         var result = new PatroniSettings { Values = values };
         // Patroni's own rule: a leader must renew its key (every loop_wait) well within the key's ttl.
-        if (result.LoopWait >= result.Ttl) throw new DrToolsException($"Patroni settings: loop_wait ({result.LoopWait}) must be less than ttl ({result.Ttl}).", DrErrorKind.InvalidArgument);
+        if (result.LoopWait >= result.Ttl) throw new DrToolsException($"Patroni settings: loop_wait ({result.LoopWait}) must be less than "
+            + $"ttl ({result.Ttl}).", DrErrorKind.InvalidArgument);
         return result;
     }
 

@@ -44,7 +44,8 @@ public sealed class DbMember : Engines.StoreMember
     /// Parses one member's connection string. <paramref name="position"/> (1-based) names the member when the string
     /// itself cannot be read. A user name and password given separately (a PSCredential, say) override the string's.
     /// </summary>
-    public static DbMember Parse(string connectionString, int position, string? name = null, string? userName = null, string? password = null, TimeSpan? connectTimeout = null)
+    public static DbMember Parse(string connectionString, int position, string? name = null, string? userName = null,
+        string? password = null, TimeSpan? connectTimeout = null)
     {
         NpgsqlConnectionStringBuilder builder;
         try
@@ -55,7 +56,8 @@ public sealed class DbMember : Engines.StoreMember
         catch (Exception e) when (e is ArgumentException or FormatException or InvalidCastException or OverflowException)
         {
             var reason = Secrets.Redaction.Text(e.InnerException is { } inner ? $"{e.Message.TrimEnd('.')}: {inner.Message}" : e.Message);
-            throw new DrToolsException($"member #{position}: invalid connection string: {reason.Split('\n')[0].Trim()}", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: invalid connection string: {reason.Split('\n')[0].Trim()}",
+                DrErrorKind.InvalidArgument);
         }
         if (string.IsNullOrWhiteSpace(builder.Host))
         {
@@ -70,7 +72,8 @@ public sealed class DbMember : Engines.StoreMember
         }
         if (builder.Host.Contains(','))
         {
-            throw new DrToolsException($"member #{position}: give one host per member; '{builder.Host}' names several (pass each member separately).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: give one host per member; '{builder.Host}' names several (pass each member "
+                + $"separately).", DrErrorKind.InvalidArgument);
         }
         if (userName is not null) builder.Username = userName;
         if (password is not null) builder.Password = password;
@@ -85,13 +88,16 @@ public sealed class DbMember : Engines.StoreMember
         return new DbMember(name ?? endpoint, builder.Host!, builder.Port, builder.ConnectionString, timeout);
     }
 
-    /// <summary>A port outside 1-65535 is bad input, not an unreachable member (Npgsql accepts 70000 and says two lines about -5).</summary>
+    /// <summary>A port outside 1-65535 is bad input, not an unreachable member (Npgsql accepts 70000 and says two lines about
+    /// -5).</summary>
     private static void RequireValidPort(string connectionString, int position)
     {
         var generic = new System.Data.Common.DbConnectionStringBuilder { ConnectionString = connectionString };
-        if (generic.TryGetValue("port", out var port) && !(int.TryParse(Convert.ToString(port, System.Globalization.CultureInfo.InvariantCulture), out var number) && number is >= 1 and <= 65535))
+        if (generic.TryGetValue("port", out var port) && !(int.TryParse(Convert.ToString(port,
+            System.Globalization.CultureInfo.InvariantCulture), out var number) && number is >= 1 and <= 65535))
         {
-            throw new DrToolsException($"member #{position}: invalid connection string: Port '{port}' is not a port number (1 to 65535).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"member #{position}: invalid connection string: Port '{port}' is not a port number (1 to 65535).",
+                DrErrorKind.InvalidArgument);
         }
     }
 
@@ -176,7 +182,8 @@ public sealed class DbMember : Engines.StoreMember
             SocketException socket => (SocketReason(socket), DrErrorKind.ConnectionFailed),
             TimeoutException or OperationCanceledException => (timeout, DrErrorKind.Timeout),
             NpgsqlException { InnerException: TimeoutException } => (timeout, DrErrorKind.Timeout),
-            NpgsqlException { InnerException: { } inner } when inner is SocketException or PostgresException or IOException => Reason(inner),
+            NpgsqlException { InnerException: { } inner } when inner is SocketException or PostgresException or IOException
+                => Reason(inner),
             _ => (error.Message, DrErrorKind.ConnectionFailed),
         };
     }

@@ -4,7 +4,8 @@ using Npgsql;
 namespace DrTools.Core.Postgres;
 
 /// <summary>What a query returned: its rows (column name to value), the rows it changed, and its first value.</summary>
-public sealed record DbQueryResult(string Member, string Query, int RowsAffected, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows, TimeSpan Duration)
+public sealed record DbQueryResult(string Member, string Query, int RowsAffected, IReadOnlyList<IReadOnlyDictionary<string, object?>> Rows,
+    TimeSpan Duration)
 {
     /// <summary>The first column of the first row: what a runbook usually saves (a count, a timestamp, an LSN).</summary>
     public object? Value => Rows.Count > 0 && Rows[0].Count > 0 ? Rows[0].First().Value : null;
@@ -43,7 +44,8 @@ public static class DbQueries
         }
         catch (PostgresException e)
         {
-            throw new DrToolsException($"query on {server.Display} failed: {e.MessageText}{(e.Position > 0 ? $" (at character {e.Position})" : "")}", DrErrorKind.InvalidOperation, e);
+            throw new DrToolsException($"query on {server.Display} failed: "
+                + $"{e.MessageText}{(e.Position > 0 ? $" (at character {e.Position})" : "")}", DrErrorKind.InvalidOperation, e);
         }
         catch (NpgsqlException e) when (!cancellationToken.IsCancellationRequested)
         {

@@ -9,24 +9,28 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
     public string Engine => Engines.StoreEngines.PostgreSql;
     IReadOnlyList<Engines.IStoreMember> Engines.IDrillTarget.Members => Members;
 
-    /// <summary>The HA manager that runs the cluster (Patroni …), asked for its view beside PostgreSQL's; null when there is none.</summary>
+    /// <summary>The HA manager that runs the cluster (Patroni …), asked for its view beside PostgreSQL's; null when there is
+    /// none.</summary>
     public Cluster.IHaManager? HaManager { get; init; }
 
     /// <summary>Endpoints (host:port) allowed for drills by configuration: DRTOOLS_ALLOW_DRILL_ON, comma-separated.</summary>
     public static IReadOnlyList<string> ConfiguredDrillTargets =>
-        (Environment.GetEnvironmentVariable("DRTOOLS_ALLOW_DRILL_ON") ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        (Environment.GetEnvironmentVariable("DRTOOLS_ALLOW_DRILL_ON") ?? "").Split(',',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
 
     /// <summary>
     /// A cluster given by connection strings. It is allowed for drills only when every member's endpoint is named in
     /// <paramref name="allowDrillOn"/> or in DRTOOLS_ALLOW_DRILL_ON: a drill kills and promotes, so the user must name each server.
     /// </summary>
-    public static DbTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
+    public static DbTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null, string? password = null,
+        TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
     {
         if (connectionStrings.Count == 0)
         {
             throw new DrToolsException("no members given: pass at least one connection string.", DrErrorKind.InvalidArgument);
         }
-        var members = connectionStrings.Select((text, index) => DbMember.Parse(text, index + 1, userName: userName, password: password, connectTimeout: connectTimeout)).ToList();
+        var members = connectionStrings.Select((text, index) => DbMember.Parse(text, index + 1, userName: userName, password: password,
+            connectTimeout: connectTimeout)).ToList();
         Engines.DrillTargets.RefuseDuplicates(members);
         var allowDrill = Engines.DrillTargets.AllowedByName(members, allowDrillOn, 5432);
         return new DbTarget(string.Join(",", members.Select(m => m.Endpoint)), members, allowDrill);
@@ -34,7 +38,8 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
 
     public DbMember Member(string nameOrEndpoint) =>
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
-        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: "
+            + $"{string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
     public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
         PostgresDrillLock.AcquireAsync(this, cancellationToken);

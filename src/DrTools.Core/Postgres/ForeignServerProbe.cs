@@ -70,7 +70,8 @@ internal static class ForeignServerProbe
             var buffer = new byte[200];
             return buffer[..await stream.ReadAsync(buffer, wait.Token)];
         }
-        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException && !cancellationToken.IsCancellationRequested)
+        catch (Exception e) when (e is SocketException or IOException or OperationCanceledException
+            && !cancellationToken.IsCancellationRequested)
         {
             return [];
         }

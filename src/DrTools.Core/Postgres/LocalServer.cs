@@ -48,7 +48,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         }
         catch (DrToolsException e) when (e.Kind == DrErrorKind.ExternalCommandFailed)
         {
-            throw new DrToolsException($"{DataDirectory}: the server did not start: {LastLogLines()}", DrErrorKind.ExternalCommandFailed, e);
+            throw new DrToolsException($"{DataDirectory}: the server did not start: {LastLogLines()}", DrErrorKind.ExternalCommandFailed,
+                e);
         }
     }
 
@@ -61,7 +62,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         try
         {
             var tail = File.ReadLines(LogFile).Where(l => l.Trim().Length > 0).TakeLast(30).ToList();
-            var errors = tail.Where(l => l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("PANIC:", StringComparison.Ordinal) || l.Contains("ERROR:", StringComparison.Ordinal)).ToList();
+            var errors = tail.Where(l => l.Contains("FATAL:", StringComparison.Ordinal) || l.Contains("PANIC:", StringComparison.Ordinal)
+                || l.Contains("ERROR:", StringComparison.Ordinal)).ToList();
             var chosen = (errors.Count > 0 ? errors : tail).TakeLast(count).ToList();
             return chosen.Count == 0 ? "the log is empty" : string.Join(" | ", chosen);
         }
@@ -98,7 +100,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     {
         var control = File.ReadAllBytes(Path.Combine(DataDirectory, "global", "pg_control"));
         var version = BitConverter.ToUInt32(control, 8);
-        if (version < 1100) throw new DrToolsException($"{DataDirectory}: pg_control version {version} is older than DrTools reads (PostgreSQL 11+).");
+        if (version < 1100) throw new DrToolsException($"{DataDirectory}: pg_control version {version} is older than DrTools reads "
+            + $"(PostgreSQL 11+).");
         return new Lsn(BitConverter.ToUInt64(control, 32));
     }
 
@@ -110,7 +113,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     {
         var lockFile = Path.Combine(DataDirectory, "postmaster.pid");
         if (!File.Exists(lockFile) || IsRunning) return;
-        await Polling.RequireAsync(() => Task.FromResult(ProcessTable.FindByWorkingDirectory(DataDirectory).Count == 0), TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10),
+        await Polling.RequireAsync(() => Task.FromResult(ProcessTable.FindByWorkingDirectory(DataDirectory).Count == 0),
+            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10),
             () => $"{DataDirectory}: processes of the stopped server are still running after 30s.", cancellationToken);
         try
         {
@@ -131,7 +135,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         if (PostmasterPid is not { } pid) return null;
         if (!await ProcessTable.KillAsync([pid], TimeSpan.FromSeconds(10)))
         {
-            throw new DrToolsException($"{DataDirectory}: the postmaster (PID {pid}) was still alive 10s after SIGKILL.", DrErrorKind.Timeout);
+            throw new DrToolsException($"{DataDirectory}: the postmaster (PID {pid}) was still alive 10s after SIGKILL.",
+                DrErrorKind.Timeout);
         }
         return pid;
     }

@@ -8,13 +8,15 @@ namespace DrTools.Core.Probes;
 /// </summary>
 internal static class MemberWalk
 {
-    public static TimeSpan PerMember(TimeSpan attemptTimeout, int members) => TimeSpan.FromMilliseconds(Math.Max(200, attemptTimeout.TotalMilliseconds / members));
+    public static TimeSpan PerMember(TimeSpan attemptTimeout, int members) => TimeSpan.FromMilliseconds(Math.Max(200,
+        attemptTimeout.TotalMilliseconds / members));
 
     /// <param name="open">Opens a session on a member, or says why it is passed over (it disposes what it opened then).</param>
     /// <param name="describe">A member's failure in one line.</param>
     /// <param name="wanted">What is looked for, for the error when no member is it ("is a master").</param>
     public static async Task<IProbeSession> FirstAsync<TMember>(IReadOnlyList<TMember> members, TimeSpan perMember, string wanted,
-        Func<TMember, CancellationToken, Task<(IProbeSession? Session, string? PassedOver)>> open, Func<TMember, Exception, string> describe, CancellationToken cancellationToken)
+        Func<TMember, CancellationToken, Task<(IProbeSession? Session,
+            string? PassedOver)>> open, Func<TMember, Exception, string> describe, CancellationToken cancellationToken)
         where TMember : IStoreMember
     {
         var reasons = new List<string>();
@@ -35,7 +37,8 @@ internal static class MemberWalk
             }
             catch (Exception e) when (!cancellationToken.IsCancellationRequested)
             {
-                reasons.Add(e is OperationCanceledException ? $"{member.Endpoint}: no answer within {DurationText.Format(perMember)}" : describe(member, e));
+                reasons.Add(e is OperationCanceledException ? $"{member.Endpoint}: no answer within {DurationText.Format(perMember)}"
+                    : describe(member, e));
             }
         }
         throw new DrToolsException($"no member {wanted}: {string.Join("; ", reasons)}", DrErrorKind.ConnectionFailed);

@@ -155,7 +155,8 @@ public sealed class Probe : IAsyncDisposable
     public static async Task PrepareAsync(DbMember primary, CancellationToken cancellationToken)
     {
         await using var connection = await primary.OpenAsync(cancellationToken);
-        await using var create = new NpgsqlCommand($"create table if not exists {Table} (run_id uuid not null, seq bigint not null, sent_at timestamptz not null default clock_timestamp(), primary key (run_id, seq))", connection);
+        await using var create = new NpgsqlCommand($"create table if not exists {Table} (run_id uuid not null, seq bigint not null, "
+            + $"sent_at timestamptz not null default clock_timestamp(), primary key (run_id, seq))", connection);
         await create.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -163,7 +164,8 @@ public sealed class Probe : IAsyncDisposable
     public static Probe Start(ProbeKind kind, Guid runId, DbTarget target, ProbeOptions options, MonotonicClock clock)
     {
         options.Check();
-        return Start(kind, runId, new PostgresProbeConnector(options.ConnectionString ?? DefaultConnectionString(target, kind), options.AttemptTimeout), options, clock);
+        return Start(kind, runId, new PostgresProbeConnector(options.ConnectionString ?? DefaultConnectionString(target, kind),
+            options.AttemptTimeout), options, clock);
     }
 
     /// <summary>A probe of any store, through the engine's connector.</summary>
@@ -296,7 +298,8 @@ public sealed class Probe : IAsyncDisposable
     public async Task<ProbeSample?> WaitForSuccessAsync(TimeSpan since, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ProbeSample? success = null;
-        await Polling.UntilAsync(() => Task.FromResult((success = _samples.FirstOrDefault(s => s.Sent >= since && s.Succeeded)) is not null), timeout, TimeSpan.FromMilliseconds(5), cancellationToken);
+        await Polling.UntilAsync(() => Task.FromResult((success = _samples.FirstOrDefault(s => s.Sent >= since
+            && s.Succeeded)) is not null), timeout, TimeSpan.FromMilliseconds(5), cancellationToken);
         return success;
     }
 
@@ -338,9 +341,13 @@ internal sealed class PostgresProbeConnector : IProbeConnector
         var hosts = builder.Host?.Split(',').Length ?? 1;
         builder.Timeout = Math.Max(1, (int)Math.Floor(attemptTimeout.TotalSeconds / hosts));
         _connectionString = builder.ConnectionString;
-        Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}; Timeout={builder.Timeout}";
+        Path = $"Host={builder.Host}{(builder.Host?.Contains(',') == false && !builder.Host.Contains(':') ? $":{builder.Port}" : "")}; "
+            + $"Target Session Attributes={builder.TargetSessionAttributes ?? "any"}; Host Recheck Seconds={builder.HostRecheckSeconds}; "
+            + $"Timeout={builder.Timeout}";
         ClientSettingsNote = builder.Host?.Contains(',') == true && builder.HostRecheckSeconds > 0
-            ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set Host Recheck Seconds=0 to measure the cluster alone)"
+            ? $"the connection string's Host Recheck Seconds={builder.HostRecheckSeconds} lets Npgsql keep a host's old role cached for up "
+                + $"to {builder.HostRecheckSeconds} s, so this figure can be dominated by the client's cache rather than the cluster (set "
+                + $"Host Recheck Seconds=0 to measure the cluster alone)"
             : null;
     }
 

@@ -27,7 +27,8 @@ public static class CommandRunner
     /// </summary>
     public static async Task<CommandResult> RunAsync(CommandSpec spec, CancellationToken cancellationToken)
     {
-        var (file, arguments) = spec.AsServerAccount ? ServerAccount.Current.Wrap(spec.FileName, spec.Arguments) : (spec.FileName, spec.Arguments);
+        var (file, arguments) = spec.AsServerAccount ? ServerAccount.Current.Wrap(spec.FileName, spec.Arguments) : (spec.FileName,
+            spec.Arguments);
         var info = new ProcessStartInfo(file)
         {
             RedirectStandardOutput = true,

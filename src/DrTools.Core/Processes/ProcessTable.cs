@@ -14,7 +14,8 @@ public static partial class ProcessTable
     public static bool IsStopped(int pid) => StatFields(pid) is ["T", ..];
 
     /// <summary>When the process started, in clock ticks since boot (field 22 of /proc/PID/stat); null if it does not exist.</summary>
-    public static long? StartTicks(int pid) => StatFields(pid) is { Length: > 19 } fields && long.TryParse(fields[19], out var ticks) ? ticks : null;
+    public static long? StartTicks(int pid) => StatFields(pid) is { Length: > 19 } fields && long.TryParse(fields[19], out var ticks)
+        ? ticks : null;
 
     /// <summary>The fields of /proc/PID/stat after the command name (state first), or null when there is no such process.</summary>
     private static string[]? StatFields(int pid)
@@ -31,7 +32,8 @@ public static partial class ProcessTable
         }
     }
 
-    /// <summary>Living processes whose working directory is <paramref name="directory"/> or below it: every PostgreSQL process runs in its data directory.</summary>
+    /// <summary>Living processes whose working directory is <paramref name="directory"/> or below it: every PostgreSQL process runs in its
+    /// data directory.</summary>
     public static IReadOnlyList<int> FindByWorkingDirectory(string directory)
     {
         var root = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory));
@@ -83,7 +85,8 @@ public static partial class ProcessTable
     public static Task<bool> WaitForExitAsync(IEnumerable<int> pids, TimeSpan timeout)
     {
         var waiting = pids.ToList();
-        return Polling.UntilAsync(() => Task.FromResult(!waiting.Any(IsAlive)), timeout, TimeSpan.FromMilliseconds(20), CancellationToken.None);
+        return Polling.UntilAsync(() => Task.FromResult(!waiting.Any(IsAlive)), timeout, TimeSpan.FromMilliseconds(20),
+            CancellationToken.None);
     }
 
     /// <summary>

@@ -33,7 +33,8 @@ public sealed partial class ServerAccount
         var entry = getpwnam(user);
         if (entry == IntPtr.Zero)
         {
-            throw new DrToolsException($"running as root, PostgreSQL must run as another account, but the account '{user}' does not exist (create it or set DRTOOLS_PG_USER).", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"running as root, PostgreSQL must run as another account, but the account '{user}' does not exist "
+                + $"(create it or set DRTOOLS_PG_USER).", DrErrorKind.InvalidOperation);
         }
         var passwd = Marshal.PtrToStructure<Passwd>(entry);
         return new ServerAccount(user, passwd.Uid, passwd.Gid);

@@ -10,11 +10,14 @@ public static class ServiceHost
 {
     private const string Assembly = "drtools-service.dll";
 
-    public static void Start(string description, string serviceDirectory, string logFile, IReadOnlyList<string> arguments, IReadOnlyDictionary<string, string>? environment = null)
+    public static void Start(string description, string serviceDirectory, string logFile, IReadOnlyList<string> arguments,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var host = Path.Combine(Path.GetDirectoryName(typeof(ServiceHost).Assembly.Location)!, Assembly);
-        if (!File.Exists(host)) throw new DrToolsException($"{description}: {host} is missing from this DrTools installation.", DrErrorKind.InvalidOperation);
-        ServiceProcess.Start(description, serviceDirectory, logFile, DotnetHost(), ["exec", host, .. arguments], asServerAccount: false, environment);
+        if (!File.Exists(host)) throw new DrToolsException($"{description}: {host} is missing from this DrTools installation.",
+            DrErrorKind.InvalidOperation);
+        ServiceProcess.Start(description, serviceDirectory, logFile, DotnetHost(), ["exec", host, .. arguments], asServerAccount: false,
+            environment);
     }
 
     /// <summary>The dotnet host of the runtime this process runs on, else the one on PATH.</summary>

@@ -10,11 +10,13 @@ namespace DrTools.Core.Processes;
 /// </summary>
 public static class ServiceProcess
 {
-    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments, bool asServerAccount = true, IReadOnlyDictionary<string, string>? environment = null)
+    public static void Start(string description, string workingDirectory, string logFile, string program, IReadOnlyList<string> arguments,
+        bool asServerAccount = true, IReadOnlyDictionary<string, string>? environment = null)
     {
         // sh redirects, then becomes the program.
         List<string> shell = ["/bin/sh", "-c", "exec \"$@\" >>\"$DRTOOLS_SERVICE_LOG\" 2>&1 </dev/null", "sh", program, .. arguments];
-        var command = asServerAccount && ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}", "--init-groups", "--", .. shell] : shell;
+        var command = asServerAccount && ServerAccount.Current.RunAsUser is { } user ? ["setpriv", $"--reuid={user}", $"--regid={user}",
+            "--init-groups", "--", .. shell] : shell;
         // setsid -f forks: the service is not this process's child (init reaps it, as it does a pg_ctl-started server),
         // and only setsid's own quick exit is waited for here.
         var info = new ProcessStartInfo("setsid") { UseShellExecute = false, WorkingDirectory = workingDirectory };

@@ -18,17 +18,21 @@ public static partial class RedisBackups
     private const string RdbFile = "dump.rdb", AofDirectory = "appendonlydir";
     private static readonly TimeSpan SaveTimeout = TimeSpan.FromMinutes(30);
 
-    public static async Task<BackupRecord> CreateAsync(RedisCluster cluster, BackupRepository repository, string? kind, CancellationToken cancellationToken)
+    public static async Task<BackupRecord> CreateAsync(RedisCluster cluster, BackupRepository repository, string? kind,
+        CancellationToken cancellationToken)
     {
         kind ??= Rdb;
-        if (kind is not (Rdb or Aof)) throw new DrToolsException($"backup kind '{kind}': a Redis backup is {Rdb} (BGSAVE) or {Aof} (BGREWRITEAOF).", DrErrorKind.InvalidArgument);
+        if (kind is not (Rdb or Aof)) throw new DrToolsException($"backup kind '{kind}': a Redis backup is {Rdb} (BGSAVE) or {Aof} "
+            + $"(BGREWRITEAOF).", DrErrorKind.InvalidArgument);
         var status = await cluster.GetStatusAsync(cancellationToken);
-        var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}",
+            DrErrorKind.InvalidOperation));
         var (id, directory) = Engines.EngineBackups.NewBackup(repository);
         var started = DateTimeOffset.UtcNow;
         await using var connection = await primary.OpenAsync(cancellationToken, checkClusterMode: true);
         var dataDirectory = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dir"));
-        await primary.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE", ((long)SaveTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
+        await primary.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE",
+            ((long)SaveTimeout.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
         try
         {
             // A save or rewrite the server already runs (a replica's full sync, its own save rules) began before the pause:
@@ -45,14 +49,16 @@ public static partial class RedisBackups
                 // second the server started would never change it.
                 var before = Saves(await connection.InfoAsync("persistence", cancellationToken));
                 await primary.CommandAsync(connection, cancellationToken, "BGSAVE");
-                await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async () => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
+                await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async ()
+                    => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
                 var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));
                 AtomicFile.Copy(Path.Combine(dataDirectory, file), Path.Combine(directory, RdbFile));
             }
             else
             {
                 await primary.CommandAsync(connection, cancellationToken, "BGREWRITEAOF");
-                await WaitAsync(primary, connection, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", () => Task.FromResult(true), cancellationToken);
+                await WaitAsync(primary, connection, "aof_rewrite_in_progress", "aof_last_bgrewrite_status", () => Task.FromResult(true),
+                    cancellationToken);
                 var aof = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "appenddirname"));
                 await CommandRunner.RunAsync(new CommandSpec($"copy of {primary.Display}'s {aof}", "cp",
                     ["-a", Path.Combine(dataDirectory, aof), Path.Combine(directory, AofDirectory)]), cancellationToken);
@@ -90,22 +96,28 @@ public static partial class RedisBackups
     private static string? Saves(IReadOnlyDictionary<string, string> persistence) =>
         persistence.GetValueOrDefault("rdb_saves") ?? persistence.GetValueOrDefault("rdb_last_save_time");
 
-    private static string ConfigValue(object? reply) => (reply as object?[])?.ElementAtOrDefault(1) as string ?? throw new DrToolsException("CONFIG GET returned no value.", DrErrorKind.InvalidOperation);
+    private static string ConfigValue(object? reply) => (reply as object?[])?.ElementAtOrDefault(1) as string
+        ?? throw new DrToolsException("CONFIG GET returned no value.", DrErrorKind.InvalidOperation);
 
     /// <summary>Waits for a background save or rewrite to end, and fails with Redis' own status when it did not succeed.</summary>
-    private static async Task WaitAsync(RedisMember primary, RedisConnection connection, string inProgress, string lastStatus, Func<Task<bool>> done, CancellationToken cancellationToken)
+    private static async Task WaitAsync(RedisMember primary, RedisConnection connection, string inProgress, string lastStatus,
+        Func<Task<bool>> done, CancellationToken cancellationToken)
     {
         IReadOnlyDictionary<string, string> persistence = new Dictionary<string, string>();
-        await Polling.RequireAsync(async () => (persistence = await connection.InfoAsync("persistence", cancellationToken)).GetValueOrDefault(inProgress) == "0" && await done(),
-            SaveTimeout, TimeSpan.FromMilliseconds(20), () => $"{primary.Display}: the background save did not finish within {DurationText.Format(SaveTimeout)}.", cancellationToken);
-        if (persistence.GetValueOrDefault(lastStatus) != "ok") throw new DrToolsException($"{primary.Display}: the background save failed ({lastStatus}: {persistence.GetValueOrDefault(lastStatus)}).", DrErrorKind.ExternalCommandFailed);
+        await Polling.RequireAsync(async () => (persistence = await connection.InfoAsync("persistence",
+            cancellationToken)).GetValueOrDefault(inProgress) == "0" && await done(),
+            SaveTimeout, TimeSpan.FromMilliseconds(20), ()
+                => $"{primary.Display}: the background save did not finish within {DurationText.Format(SaveTimeout)}.", cancellationToken);
+        if (persistence.GetValueOrDefault(lastStatus) != "ok") throw new DrToolsException($"{primary.Display}: the background save failed "
+            + $"({lastStatus}: {persistence.GetValueOrDefault(lastStatus)}).", DrErrorKind.ExternalCommandFailed);
     }
 
     /// <summary>
     /// Checks the files (redis-check-rdb or redis-check-aof), loads them into a new isolated redis-server and compares
     /// its key digests with the reference: PASS, or FAIL naming the fault. Never touches the source.
     /// </summary>
-    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup, BackupVerificationOptions options, CancellationToken cancellationToken)
+    public static async Task<BackupVerificationResult> VerifyAsync(BackupRepository repository, BackupRecord backup,
+        BackupVerificationOptions options, CancellationToken cancellationToken)
     {
         var verification = new Engines.EngineBackups.Verification(backup, new MonotonicClock(), options);
         var directory = repository.BackupDirectory(backup.Id);
@@ -155,7 +167,8 @@ public static partial class RedisBackups
         {
             await verification.RemoveInstanceAsync();
         }
-        return verification.Result($"the file check, then a new redis-server loading the {backup.Kind?.ToUpperInvariant()} until INFO says loading:0, on one monotonic clock",
+        return verification.Result($"the file check, then a new redis-server loading the {backup.Kind?.ToUpperInvariant()} until INFO says "
+            + $"loading:0, on one monotonic clock",
             RedisChecksum.Method, $"offset {backup.EndLsn} (the snapshot's own)");
     }
 
@@ -204,11 +217,14 @@ public static partial class RedisBackups
     /// </summary>
     private static string Summary(CommandResult result)
     {
-        var lines = (result.StandardOutput + "\n" + result.StandardError).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        var lines = (result.StandardOutput + "\n" + result.StandardError).Split('\n',
+            StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         var fatal = Array.FindIndex(lines, l => l.Contains("FATAL", StringComparison.Ordinal));
         var after = lines.Skip(fatal + 1).Select(l => LogPrefix().Replace(l, "")).Where(l => l.Length > 0).Take(3).ToList();
         if (fatal >= 0 && after.Count > 0) return $"{LogPrefix().Replace(lines[fatal], "")} {string.Join(" | ", after)}";
-        var telling = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("corrupt", StringComparison.OrdinalIgnoreCase) || l.Contains("Unexpected", StringComparison.OrdinalIgnoreCase) || l.Contains("not valid", StringComparison.OrdinalIgnoreCase)).Take(3).ToList();
+        var telling = lines.Where(l => l.Contains("error", StringComparison.OrdinalIgnoreCase) || l.Contains("corrupt",
+            StringComparison.OrdinalIgnoreCase) || l.Contains("Unexpected", StringComparison.OrdinalIgnoreCase)
+            || l.Contains("not valid", StringComparison.OrdinalIgnoreCase)).Take(3).ToList();
         return string.Join(" | ", telling.Count > 0 ? telling : lines.TakeLast(3));
     }
 }

@@ -138,7 +138,8 @@ public static class RedisChecksum
         }
     }
 
-    private static async Task<object?[]> Pipeline(RedisMember member, RedisConnection connection, IReadOnlyList<string[]> commands, CancellationToken cancellationToken)
+    private static async Task<object?[]> Pipeline(RedisMember member, RedisConnection connection, IReadOnlyList<string[]> commands,
+        CancellationToken cancellationToken)
     {
         try
         {

@@ -10,22 +10,28 @@ public sealed partial class RedisCluster
     private static readonly TimeSpan FenceLimit = TimeSpan.FromSeconds(30);
     private readonly HashSet<string> _fenced = [];
 
-    /// <summary>The Sentinels' drill by default when the cluster has them (DrTools promoting beside them would race them); DrTools' otherwise.</summary>
-    public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => (recoveredBy ?? (Sentinels.Count > 0 ? Failover.RecoveredBy.Sentinel : Failover.RecoveredBy.DrTools)) switch
+    /// <summary>The Sentinels' drill by default when the cluster has them (DrTools promoting beside them would race them); DrTools'
+    /// otherwise.</summary>
+    public Failover.IRecovery Recovery(Failover.RecoveredBy? recoveredBy) => (recoveredBy ?? (Sentinels.Count > 0
+        ? Failover.RecoveredBy.Sentinel : Failover.RecoveredBy.DrTools)) switch
     {
         Failover.RecoveredBy.Sentinel when Sentinels.Count == 0 || _processes is null =>
-            throw new DrToolsException($"recovered by Sentinel: {Name} is not a Redis sandbox with Sentinels (New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument),
+            throw new DrToolsException($"recovered by Sentinel: {Name} is not a Redis sandbox with Sentinels (New-DrSandbox -Engine Redis "
+                + $"-Sentinels).", DrErrorKind.InvalidArgument),
         Failover.RecoveredBy.Sentinel => new SentinelDrill(this, _processes),
         Failover.RecoveredBy.DrTools when Sentinels.Count > 0 =>
-            throw new DrToolsException($"recovered by DrTools: Sentinels watch {Name} and would fail it over too; drill it recovered by Sentinel.", DrErrorKind.InvalidArgument),
+            throw new DrToolsException($"recovered by DrTools: Sentinels watch {Name} and would fail it over too; drill it recovered by "
+                + $"Sentinel.", DrErrorKind.InvalidArgument),
         Failover.RecoveredBy.DrTools => new ReplicaSetDrill(this),
-        var other => throw new DrToolsException($"recovered by {other}: a Redis cluster is failed over by DrTools or by its Sentinels.", DrErrorKind.InvalidArgument),
+        var other => throw new DrToolsException($"recovered by {other}: a Redis cluster is failed over by DrTools or by its Sentinels.",
+            DrErrorKind.InvalidArgument),
     };
 
     public string? FaultDescription(string primary) => _processes is null ? null : $"SIGKILL of redis-server of {Member(primary).Display}";
 
     public async Task<string> InjectFaultAsync(string primary, CancellationToken cancellationToken) =>
-        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).", DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
+        await (_processes ?? throw new DrToolsException($"{Name}: DrTools cannot kill its members (not a sandbox).",
+            DrErrorKind.InvalidOperation)).KillAsync(primary, cancellationToken);
 
     public async Task<bool> RestartAsync(string member, CancellationToken cancellationToken)
     {
@@ -34,12 +40,14 @@ public sealed partial class RedisCluster
         return true;
     }
 
-    /// <summary>CLIENT PAUSE WRITE: every client's writes wait (replication pings too, so the offset holds still) until the rejoin.</summary>
+    /// <summary>CLIENT PAUSE WRITE: every client's writes wait (replication pings too, so the offset holds still) until the
+    /// rejoin.</summary>
     public async Task<ReplicaPosition> FenceAsync(string primary, CancellationToken cancellationToken)
     {
         var member = Member(primary);
         await using var connection = await member.OpenAsync(cancellationToken);
-        await member.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE", ((long)FenceLimit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
+        await member.CommandAsync(connection, cancellationToken, "CLIENT", "PAUSE",
+            ((long)FenceLimit.TotalMilliseconds).ToString(CultureInfo.InvariantCulture), "WRITE");
         lock (_fenced) _fenced.Add(primary);
         var offset = (await connection.InfoAsync("replication", cancellationToken)).GetValueOrDefault("master_repl_offset") ?? "0";
         return new ReplicaPosition(long.Parse(offset, CultureInfo.InvariantCulture), offset);
@@ -54,11 +62,14 @@ public sealed partial class RedisCluster
     public async Task WaitAppliedAsync(string replica, ReplicaPosition position, TimeSpan timeout, CancellationToken cancellationToken)
     {
         var applied = default(ReplicaPosition);
-        await Polling.RequireAsync(async () => (applied = await AppliedPositionAsync(replica, cancellationToken)).Value >= position.Value, timeout, TimeSpan.FromMilliseconds(1),
-            () => $"{Member(replica).Display} did not reach offset {position} within {DurationText.Format(timeout)} (at {applied}).", cancellationToken);
+        await Polling.RequireAsync(async () => (applied = await AppliedPositionAsync(replica, cancellationToken)).Value >= position.Value,
+            timeout, TimeSpan.FromMilliseconds(1),
+            ()
+                => $"{Member(replica).Display} did not reach offset {position} within {DurationText.Format(timeout)} (at {applied}).", cancellationToken);
     }
 
-    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable, CancellationToken cancellationToken)
+    public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable,
+        CancellationToken cancellationToken)
     {
         var info = await Member(replica).InfoAsync("replication", cancellationToken);
         var offset = info.GetValueOrDefault("slave_repl_offset") ?? "0";
@@ -74,7 +85,8 @@ public sealed partial class RedisCluster
     public async Task RepointAsync(string replica, string newPrimary, CancellationToken cancellationToken)
     {
         var primary = Member(newPrimary);
-        await Member(replica).CommandAsync(cancellationToken, "REPLICAOF", primary.Host, primary.Port.ToString(CultureInfo.InvariantCulture));
+        await Member(replica).CommandAsync(cancellationToken, "REPLICAOF", primary.Host,
+            primary.Port.ToString(CultureInfo.InvariantCulture));
     }
 
     /// <summary>
@@ -110,12 +122,14 @@ public sealed partial class RedisCluster
         return fields.Select(f => long.Parse((string)f!, CultureInfo.InvariantCulture)).ToHashSet();
     }
 
-    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new RedisProbeConnector(Members, kind, options.AttemptTimeout);
+    public Probes.IProbeConnector ProbeConnector(Probes.ProbeKind kind, Probes.ProbeOptions options) => new RedisProbeConnector(Members,
+        kind, options.AttemptTimeout);
 
     public Task<Integrity.DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
         RedisChecksum.TakeAsync(Member(member), scope, cancellationToken);
 
-    /// <summary>Redis holds no snapshot for a reader: the digests are taken when asked (DrTools' own probe keys are outside them).</summary>
+    /// <summary>Redis holds no snapshot for a reader: the digests are taken when asked (DrTools' own probe keys are outside
+    /// them).</summary>
     /// <summary>A replica made writable (replica-read-only no) keeps its own writes out of its offset and its replicas.</summary>
     public bool ReplicaWritesUnseen => true;
 
@@ -124,6 +138,7 @@ public sealed partial class RedisCluster
         CancellationToken cancellationToken) =>
         RedisReplicas.CompareAsync(this, primary, topology, before, integrity, scope, timeout, cancellationToken);
 
-    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken) =>
+    public Task<Func<CancellationToken, Task<Integrity.DbChecksum>>> PinChecksumAsync(string member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken) =>
         Task.FromResult<Func<CancellationToken, Task<Integrity.DbChecksum>>>(token => ChecksumAsync(member, scope, token));
 }

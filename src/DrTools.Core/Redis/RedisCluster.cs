@@ -15,7 +15,8 @@ public sealed partial class RedisCluster : IReplicaSet
 
     private readonly IRedisProcesses? _processes;
 
-    public RedisCluster(string name, IReadOnlyList<RedisMember> members, bool allowDrill, IRedisProcesses? processes = null, IReadOnlyList<RedisMember>? sentinels = null)
+    public RedisCluster(string name, IReadOnlyList<RedisMember> members, bool allowDrill, IRedisProcesses? processes = null,
+        IReadOnlyList<RedisMember>? sentinels = null)
     {
         Name = name;
         Members = members;
@@ -34,12 +35,15 @@ public sealed partial class RedisCluster : IReplicaSet
     public string PositionKind => "replication offset";
     public string LagUnit => "bytes";
 
-    public static RedisCluster FromAddresses(IReadOnlyList<string> addresses, string? password = null, TimeSpan? connectTimeout = null, IReadOnlyCollection<string>? allowDrillOn = null)
+    public static RedisCluster FromAddresses(IReadOnlyList<string> addresses, string? password = null, TimeSpan? connectTimeout = null,
+        IReadOnlyCollection<string>? allowDrillOn = null)
     {
-        if (addresses.Count == 0) throw new DrToolsException("no members given: pass at least one Redis address.", DrErrorKind.InvalidArgument);
+        if (addresses.Count == 0) throw new DrToolsException("no members given: pass at least one Redis address.",
+            DrErrorKind.InvalidArgument);
         var members = addresses.Select((text, index) => RedisMember.Parse(text, index + 1, password, connectTimeout)).ToList();
         DrillTargets.RefuseDuplicates(members);
-        return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members, allowDrillOn, 6379));
+        return new RedisCluster(string.Join(",", members.Select(m => m.Endpoint)), members, DrillTargets.AllowedByName(members,
+            allowDrillOn, 6379));
     }
 
     public Task<IAsyncDisposable> LockDrillsAsync(string holder, CancellationToken cancellationToken) =>
@@ -47,14 +51,16 @@ public sealed partial class RedisCluster : IReplicaSet
 
     public RedisMember Member(string nameOrEndpoint) =>
         Members.FirstOrDefault(m => m.Name == nameOrEndpoint || m.Endpoint == nameOrEndpoint)
-        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: {string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
+        ?? throw new DrToolsException($"'{nameOrEndpoint}' is not a member of {Name} (members: "
+            + $"{string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
 
     private sealed record Observed(RedisMember Member, IReadOnlyDictionary<string, string>? Replication, string? Version, string? Error)
     {
         public string Field(string name) => Replication?.GetValueOrDefault(name) ?? "";
         public bool IsPrimary => Field("role") == "master";
         public string? Upstream => IsPrimary ? null : $"{Field("master_host")}:{Field("master_port")}";
-        public long Offset => long.TryParse(Field(IsPrimary ? "master_repl_offset" : "slave_repl_offset"), CultureInfo.InvariantCulture, out var offset) ? offset : 0;
+        public long Offset => long.TryParse(Field(IsPrimary ? "master_repl_offset" : "slave_repl_offset"), CultureInfo.InvariantCulture,
+            out var offset) ? offset : 0;
     }
 
     private static async Task<Observed> ObserveAsync(RedisMember member, CancellationToken cancellationToken)
@@ -85,12 +91,16 @@ public sealed partial class RedisCluster : IReplicaSet
         foreach (var down in observed.Where(o => o.Error is not null)) problems.Add($"{down.Member.Display} is unreachable: {down.Error}");
         var primaries = observed.Where(o => o.Error is null && o.IsPrimary).ToList();
         if (primaries.Count == 0 && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is a replica");
-        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): {string.Join(", ", primaries.Select(p => p.Member.Display))} all accept writes");
+        if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): "
+            + $"{string.Join(", ", primaries.Select(p => p.Member.Display))} all accept writes");
         var primary = primaries.Count == 1 ? primaries[0] : null;
         foreach (var replica in observed.Where(o => o.Error is null && !o.IsPrimary))
         {
-            if (replica.Field("master_link_status") != "up") problems.Add($"{replica.Member.Display} is not replicating (master_link_status {replica.Field("master_link_status")}, from {replica.Upstream})");
-            else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!, primary.Member.Endpoint)) problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary {primary.Member.Display}");
+            if (replica.Field("master_link_status") != "up") problems.Add($"{replica.Member.Display} is not replicating "
+                + $"(master_link_status {replica.Field("master_link_status")}, from {replica.Upstream})");
+            else if (primary is not null && !ClusterInspector.SameEndpoint(replica.Upstream!,
+                primary.Member.Endpoint)) problems.Add($"{replica.Member.Display} replicates from {replica.Upstream}, not from the primary "
+                + $"{primary.Member.Display}");
         }
         var members = observed.Select(o => o.Error is not null
             ? new MemberStatus(o.Member.Name, o.Member.Endpoint, MemberRole.Unreachable) { Error = o.Error }
@@ -103,7 +113,8 @@ public sealed partial class RedisCluster : IReplicaSet
                 Upstream = o.Upstream,
                 ReplicationState = o.IsPrimary ? null : o.Field("master_link_status") == "up" ? "streaming" : "stopped",
                 SyncState = o.IsPrimary ? null : "async",
-                LagSeconds = !o.IsPrimary && double.TryParse(o.Field("master_last_io_seconds_ago"), CultureInfo.InvariantCulture, out var quiet) && quiet >= 0 ? quiet : null,
+                LagSeconds = !o.IsPrimary && double.TryParse(o.Field("master_last_io_seconds_ago"), CultureInfo.InvariantCulture,
+                    out var quiet) && quiet >= 0 ? quiet : null,
             }).ToList();
         var checks = new List<string>();
         if (primary is not null) members = await DivergedAsync(primary, observed, members, problems, checks, cancellationToken);
@@ -244,7 +255,8 @@ public sealed partial class RedisCluster : IReplicaSet
     public async Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken)
     {
         var status = await GetStatusAsync(cancellationToken);
-        var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}", DrErrorKind.InvalidOperation));
+        var primary = Member(status.Primary?.Name ?? throw new DrToolsException($"no heartbeat on {Name}: {status.Verdict}",
+            DrErrorKind.InvalidOperation));
         var token = Guid.NewGuid().ToString();
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await primary.CommandAsync(cancellationToken, "SET", KeyPrefix + "heartbeat", token);
@@ -255,7 +267,8 @@ public sealed partial class RedisCluster : IReplicaSet
             TimeSpan? arrived = null;
             await Polling.UntilAsync(async () =>
             {
-                if (await replica.CommandAsync(connection, cancellationToken, "GET", KeyPrefix + "heartbeat") as string != token) return false;
+                if (await replica.CommandAsync(connection, cancellationToken, "GET", KeyPrefix
+                    + "heartbeat") as string != token) return false;
                 arrived = System.Diagnostics.Stopwatch.GetElapsedTime(sent);
                 return true;
             }, timeout, TimeSpan.FromMilliseconds(1), cancellationToken);
@@ -276,7 +289,8 @@ public sealed partial class RedisCluster
         object? reply = null;
         var lines = query.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         foreach (var line in lines) reply = await server.CommandAsync(connection, cancellationToken, Words(line));
-        var rows = (reply is object?[] items ? items : [reply]).Select(item => (IReadOnlyDictionary<string, object?>)new Dictionary<string, object?> { ["reply"] = item }).ToList();
+        var rows = (reply is object?[] items ? items : [reply]).Select(item => (IReadOnlyDictionary<string, object?>)new Dictionary<string,
+            object?> { ["reply"] = item }).ToList();
         return new Postgres.DbQueryResult(server.Display, query, lines.Length, rows, clock.Elapsed);
     }
 
@@ -284,13 +298,16 @@ public sealed partial class RedisCluster
     internal static string[] Words(string line)
     {
         var matches = System.Text.RegularExpressions.Regex.Matches(line, "\"((?:[^\"\\\\]|\\\\.)*)\"|(\\S+)");
-        return matches.Select(m => m.Groups[1].Success ? System.Text.RegularExpressions.Regex.Unescape(m.Groups[1].Value) : m.Groups[2].Value).ToArray();
+        return matches.Select(m => m.Groups[1].Success ? System.Text.RegularExpressions.Regex.Unescape(m.Groups[1].Value)
+            : m.Groups[2].Value).ToArray();
     }
 }
 
-/// <summary>A sandbox's redis-server processes: a drill kills one and starts it again, as a primary or as a replica of another member.</summary>
+/// <summary>A sandbox's redis-server processes: a drill kills one and starts it again, as a primary or as a replica of another
+/// member.</summary>
 public interface IRedisProcesses : IMemberProcesses
 {
-    /// <summary>Starts the member's server already replicating from <paramref name="primary"/>: it never serves writes of its own.</summary>
+    /// <summary>Starts the member's server already replicating from <paramref name="primary"/>: it never serves writes of its
+    /// own.</summary>
     Task StartAsReplicaAsync(string member, RedisMember primary, CancellationToken cancellationToken);
 }

@@ -94,7 +94,8 @@ public sealed class RedisConnection : IAsyncDisposable
         await WriteAsync(arguments, cancellationToken);
         var line = await ReadLineAsync(cancellationToken);
         if (line.StartsWith('-')) throw new RedisErrorException(line[1..]);
-        if (!line.StartsWith('$') || !int.TryParse(line[1..], CultureInfo.InvariantCulture, out var length)) throw new IOException($"not a bulk reply: '{line}'");
+        if (!line.StartsWith('$') || !int.TryParse(line[1..], CultureInfo.InvariantCulture,
+            out var length)) throw new IOException($"not a bulk reply: '{line}'");
         if (length < 0) return [];
         var data = new byte[length + 2];
         await _reader.ReadExactlyAsync(data, cancellationToken);

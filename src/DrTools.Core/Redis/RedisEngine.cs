@@ -23,14 +23,16 @@ public sealed class RedisEngine : IStoreEngine
         sandbox.Members.Select(m => Member(sandbox, m, connectTimeout)).ToList(), allowDrill: true, new Processes(sandbox),
         sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null, connectTimeout)).ToList());
 
-    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
+    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
+        TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         RedisCluster.FromAddresses(connectionStrings, password, connectTimeout, allowDrillOn);
 
     private static RedisMember Member(Sandbox sandbox, SandboxMember member, TimeSpan? connectTimeout = null) =>
         RedisMember.Create(member.Name, "127.0.0.1", member.Port, sandbox.Password, connectTimeout);
 
     /// <summary>A member's address with its password, for clients (redis-cli -u); never print it.</summary>
-    public static string Address(Sandbox sandbox, SandboxMember member) => $"redis://default:{Uri.EscapeDataString(sandbox.Password)}@127.0.0.1:{member.Port}";
+    public static string Address(Sandbox sandbox, SandboxMember member) =>
+        $"redis://default:{Uri.EscapeDataString(sandbox.Password)}@127.0.0.1:{member.Port}";
 
     public int? Pid(SandboxMember member)
     {
@@ -46,10 +48,12 @@ public sealed class RedisEngine : IStoreEngine
 
     public IReadOnlyList<string> BackupKinds { get; } = [RedisBackups.Rdb, RedisBackups.Aof];
 
-    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind, CancellationToken cancellationToken) =>
+    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind,
+        CancellationToken cancellationToken) =>
         RedisBackups.CreateAsync((RedisCluster)cluster, repository, kind, cancellationToken);
 
-    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup, Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
+    public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup,
+        Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
         RedisBackups.VerifyAsync(repository, backup, options, cancellationToken);
 
     private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "redis.pid");
@@ -70,8 +74,11 @@ public sealed class RedisEngine : IStoreEngine
         }
         var cluster = (RedisCluster)Cluster(sandbox);
         options.Progress.Enter("waiting until every replica is in sync", 70);
-        await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout, TimeSpan.FromMilliseconds(20),
-            () => $"sandbox {sandbox.Id}: the replicas were not all in sync within {DurationText.Format(StartTimeout)}: {cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
+        await Polling.RequireAsync(async () => (await cluster.GetStatusAsync(cancellationToken)).Healthy, StartTimeout,
+            TimeSpan.FromMilliseconds(20),
+            ()
+                => $"sandbox {sandbox.Id}: the replicas were not all in sync within {DurationText.Format(StartTimeout)}: "
+                + $"{cluster.GetStatusAsync(CancellationToken.None).GetAwaiter().GetResult().Verdict}", cancellationToken);
         if (options.Sentinels) await StartSentinelsAsync(sandbox, Member(sandbox, members[0]), options, cancellationToken);
     }
 
@@ -79,7 +86,8 @@ public sealed class RedisEngine : IStoreEngine
     /// A new member started on the files of a backup already in its data directory (dump.rdb, or appendonlydir/):
     /// an isolated instance that verifies or restores it.
     /// </summary>
-    internal static async Task<RedisMember> StartRestoredAsync(Sandbox sandbox, SandboxMember member, bool appendOnly, CancellationToken cancellationToken)
+    internal static async Task<RedisMember> StartRestoredAsync(Sandbox sandbox, SandboxMember member, bool appendOnly,
+        CancellationToken cancellationToken)
     {
         sandbox.WriteServerFile(ConfigFile(sandbox, member), Settings(sandbox, member, appendOnly), secret: true);
         ServerAccount.Current.OwnTree(member.DataDirectory);
@@ -112,7 +120,8 @@ public sealed class RedisEngine : IStoreEngine
         await StartServerAsync(sandbox, member, "redis-server", arguments, cancellationToken);
     }
 
-    private static async Task StartServerAsync(Sandbox sandbox, SandboxMember member, string program, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private static async Task StartServerAsync(Sandbox sandbox, SandboxMember member, string program, IReadOnlyList<string> arguments,
+        CancellationToken cancellationToken)
     {
         ServiceProcess.Start($"{program} of sandbox {member.Name}", sandbox.Directory, member.LogFile + ".out", program, arguments);
         var client = Member(sandbox, member);
@@ -122,24 +131,29 @@ public sealed class RedisEngine : IStoreEngine
         {
             try
             {
-                await using var connection = await RedisConnection.OpenAsync(client.Host, client.Port, program == "redis-server" ? client.Password : null, cancellationToken);
+                await using var connection = await RedisConnection.OpenAsync(client.Host, client.Port, program == "redis-server"
+                    ? client.Password : null, cancellationToken);
                 return (await connection.InfoAsync("persistence", cancellationToken)).GetValueOrDefault("loading") is null or "0";
             }
             catch (Exception e) when (e is System.Net.Sockets.SocketException or IOException or RedisErrorException)
             {
-                // Its pid file is written before it loads data: none a second on, or a dead PID, is a server that exited (a damaged file to load).
+                // Its pid file is written before it loads data: none a second on, or a dead PID, is a server that exited (a damaged file to
+                // load).
                 exited = Instance.Pid(member) is null && System.Diagnostics.Stopwatch.GetElapsedTime(since) > TimeSpan.FromSeconds(1);
                 return exited;
             }
         }, StartTimeout, TimeSpan.FromMilliseconds(20), cancellationToken);
         if (!started || exited)
         {
-            throw new DrToolsException($"sandbox {sandbox.Id}: {program} of {member.Name} {(exited ? "exited" : $"did not answer within {DurationText.Format(StartTimeout)}")}: {ServiceProcess.LastLines(member.LogFile)}", DrErrorKind.ExternalCommandFailed);
+            throw new DrToolsException($"sandbox {sandbox.Id}: {program} of {member.Name} "
+                + $"{(exited ? "exited" : $"did not answer within {DurationText.Format(StartTimeout)}")}: "
+                + $"{ServiceProcess.LastLines(member.LogFile)}", DrErrorKind.ExternalCommandFailed);
         }
     }
 
     /// <summary>Three Sentinels, quorum 2, noticing a primary gone after one second.</summary>
-    private static async Task StartSentinelsAsync(Sandbox sandbox, RedisMember primary, SandboxOptions options, CancellationToken cancellationToken)
+    private static async Task StartSentinelsAsync(Sandbox sandbox, RedisMember primary, SandboxOptions options,
+        CancellationToken cancellationToken)
     {
         for (var i = 1; i <= 3; i++)
         {
@@ -173,10 +187,13 @@ public sealed class RedisEngine : IStoreEngine
             foreach (var sentinel in sentinels)
             {
                 var fields = Fields(await sentinel.CommandAsync(cancellationToken, "SENTINEL", "MASTER", SentinelMaster));
-                if (fields.GetValueOrDefault("num-other-sentinels") != "2" || fields.GetValueOrDefault("num-slaves") != (sandbox.Members.Count - 1).ToString(CultureInfo.InvariantCulture)) return false;
+                if (fields.GetValueOrDefault("num-other-sentinels") != "2"
+                    || fields.GetValueOrDefault("num-slaves") != (sandbox.Members.Count - 1).ToString(CultureInfo.InvariantCulture)) return false;
             }
             return true;
-        }, StartTimeout, TimeSpan.FromMilliseconds(100), () => $"sandbox {sandbox.Id}: the Sentinels did not all see each other and every replica within {DurationText.Format(StartTimeout)}.", cancellationToken);
+        }, StartTimeout, TimeSpan.FromMilliseconds(100), ()
+            => $"sandbox {sandbox.Id}: the Sentinels did not all see each other and every replica within "
+            + $"{DurationText.Format(StartTimeout)}.", cancellationToken);
     }
 
     /// <summary>A Sentinel reply of alternating names and values as a dictionary.</summary>
@@ -184,7 +201,8 @@ public sealed class RedisEngine : IStoreEngine
     {
         var items = reply as object?[] ?? [];
         var fields = new Dictionary<string, string>();
-        for (var i = 0; i + 1 < items.Length; i += 2) fields[(string)items[i]!] = Convert.ToString(items[i + 1], CultureInfo.InvariantCulture) ?? "";
+        for (var i = 0; i + 1 < items.Length; i += 2) fields[(string)items[i]!] = Convert.ToString(items[i + 1],
+            CultureInfo.InvariantCulture) ?? "";
         return fields;
     }
 
@@ -197,14 +215,17 @@ public sealed class RedisEngine : IStoreEngine
 
         public async Task<string> KillAsync(string member, CancellationToken cancellationToken)
         {
-            var pid = Pid(member) ?? throw new DrToolsException($"sandbox {sandbox.Id}: redis-server of {member} is not running.", DrErrorKind.InvalidOperation);
+            var pid = Pid(member) ?? throw new DrToolsException($"sandbox {sandbox.Id}: redis-server of {member} is not running.",
+                DrErrorKind.InvalidOperation);
             ProcessTable.Kill(pid);
             await ProcessTable.WaitForExitAsync([pid], TimeSpan.FromSeconds(10));
             return $"SIGKILL of redis-server (PID {pid}) of {member}";
         }
 
-        public Task StartAsync(string member, CancellationToken cancellationToken) => RedisEngine.StartAsync(sandbox, Member(member), null, cancellationToken);
+        public Task StartAsync(string member, CancellationToken cancellationToken) => RedisEngine.StartAsync(sandbox, Member(member), null,
+            cancellationToken);
 
-        public Task StartAsReplicaAsync(string member, RedisMember primary, CancellationToken cancellationToken) => RedisEngine.StartAsync(sandbox, Member(member), primary, cancellationToken);
+        public Task StartAsReplicaAsync(string member, RedisMember primary, CancellationToken cancellationToken) =>
+            RedisEngine.StartAsync(sandbox, Member(member), primary, cancellationToken);
     }
 }

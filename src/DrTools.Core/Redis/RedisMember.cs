@@ -30,15 +30,19 @@ public sealed class RedisMember : Engines.StoreMember
     {
         var value = text.Trim();
         string? given = null;
-        if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase))
+        if (value.StartsWith("redis://", StringComparison.OrdinalIgnoreCase) || value.StartsWith("rediss://",
+            StringComparison.OrdinalIgnoreCase))
         {
-            if (value.StartsWith("rediss://", StringComparison.OrdinalIgnoreCase)) throw new DrToolsException($"member #{position}: TLS (rediss://) is not supported yet; give redis://host:port.", DrErrorKind.InvalidArgument);
+            if (value.StartsWith("rediss://",
+                StringComparison.OrdinalIgnoreCase)) throw new DrToolsException($"member #{position}: TLS (rediss://) is not supported "
+                + $"yet; give redis://host:port.", DrErrorKind.InvalidArgument);
             if (!Uri.TryCreate(value, UriKind.Absolute, out var uri) || string.IsNullOrEmpty(uri.Host))
             {
                 throw Unreadable(value, position);
             }
             given = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]) : null;
-            return Create($"{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port)}", uri.Host, uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port, password ?? given, connectTimeout);
+            return Create($"{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port)}", uri.Host, uri.IsDefaultPort || uri.Port < 0
+                ? 6379 : uri.Port, password ?? given, connectTimeout);
         }
         if (value.Contains('=')) return ParseKeywords(value, position, password, connectTimeout);
         var parts = value.Split(':');
@@ -113,14 +117,16 @@ public sealed class RedisMember : Engines.StoreMember
             connection = await RedisConnection.OpenAsync(Host, Port, Password, deadline.Token);
             if (checkClusterMode && (await connection.InfoAsync("cluster", deadline.Token)).GetValueOrDefault("cluster_enabled") == "1")
             {
-                throw new DrToolsException($"{Display} is a Redis Cluster node (cluster mode): not supported; DrTools drills a primary with replicas (and Sentinels).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"{Display} is a Redis Cluster node (cluster mode): not supported; DrTools drills a primary "
+                    + $"with replicas (and Sentinels).", DrErrorKind.InvalidArgument);
             }
             return connection;
         }
         catch (Exception e) when (e is not DrToolsException && !cancellationToken.IsCancellationRequested)
         {
             if (connection is not null) await connection.DisposeAsync();
-            throw Describe(e is OperationCanceledException ? new TimeoutException($"no answer within {DurationText.Format(ConnectTimeout)}") : e);
+            throw Describe(e is OperationCanceledException ? new TimeoutException($"no answer within {DurationText.Format(ConnectTimeout)}")
+                : e);
         }
         catch
         {
@@ -134,11 +140,18 @@ public sealed class RedisMember : Engines.StoreMember
     {
         return e switch
         {
-            RedisErrorException { Message: var m } when m.StartsWith("WRONGPASS", StringComparison.Ordinal) || m.StartsWith("NOAUTH", StringComparison.Ordinal) || m.Contains("invalid password", StringComparison.OrdinalIgnoreCase) || m.Contains("AUTH <password> called without any password", StringComparison.Ordinal) =>
-                new DrToolsException($"{Display}: Redis refused the credentials (password not shown): {Secrets.Redaction.Text(m)}", DrErrorKind.ConnectionFailed, e),
-            RedisErrorException error => new DrToolsException($"{Display}: {Secrets.Redaction.Text(error.Message)}", DrErrorKind.InvalidOperation, e),
-            SocketException or TimeoutException => new DrToolsException($"{Display}: cannot connect: {e.Message}", DrErrorKind.ConnectionFailed, e),
-            _ => new DrToolsException($"{Display}: the server there does not answer as Redis ({Secrets.Redaction.Text(e.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+            RedisErrorException { Message: var m } when m.StartsWith("WRONGPASS", StringComparison.Ordinal) || m.StartsWith("NOAUTH",
+                StringComparison.Ordinal) || m.Contains("invalid password", StringComparison.OrdinalIgnoreCase)
+                || m.Contains("AUTH <password> called without any password", StringComparison.Ordinal) =>
+                new DrToolsException($"{Display}: Redis refused the credentials (password not shown): {Secrets.Redaction.Text(m)}",
+                    DrErrorKind.ConnectionFailed, e),
+            RedisErrorException error => new DrToolsException($"{Display}: {Secrets.Redaction.Text(error.Message)}",
+                DrErrorKind.InvalidOperation, e),
+            SocketException or TimeoutException => new DrToolsException($"{Display}: cannot connect: {e.Message}",
+                DrErrorKind.ConnectionFailed, e),
+            _
+                => new DrToolsException($"{Display}: the server there does not answer as Redis ({Secrets.Redaction.Text(e.Message)}); is "
+                + $"it another engine's port?", DrErrorKind.ConnectionFailed, e),
         };
     }
 

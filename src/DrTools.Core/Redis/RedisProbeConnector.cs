@@ -11,7 +11,10 @@ namespace DrTools.Core.Redis;
 /// </summary>
 internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, ProbeKind kind, TimeSpan attemptTimeout) : IProbeConnector
 {
-    public string Path => $"DrTools' RESP client to {string.Join(",", members.Select(m => m.Endpoint))}, the first member whose ROLE is {(kind == ProbeKind.Write ? "master" : "any")}, a new connection after each failed attempt (connect timeout {DurationText.Format(PerMember)} per member)";
+    public string Path =>
+        $"DrTools' RESP client to {string.Join(",", members.Select(m => m.Endpoint))}, the first member whose ROLE is "
+        + $"{(kind == ProbeKind.Write ? "master" : "any")}, a new connection after each failed attempt (connect timeout "
+        + $"{DurationText.Format(PerMember)} per member)";
     public string? ClientSettingsNote => null;
     public string WriteStatement => "HSET of the sequence into drtools:probe:<run>";
     public string ReadStatement => $"HKEYS of the run's hash, its newest {Probe.ReadNewest} sequences kept";
@@ -23,13 +26,15 @@ internal sealed class RedisProbeConnector(IReadOnlyList<RedisMember> members, Pr
 
     private TimeSpan PerMember => MemberWalk.PerMember(attemptTimeout, members.Count);
 
-    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember, kind == ProbeKind.Write ? "is a master" : "answers",
+    public Task<IProbeSession> OpenAsync(CancellationToken cancellationToken) => MemberWalk.FirstAsync(members, PerMember,
+        kind == ProbeKind.Write ? "is a master" : "answers",
         async (member, token) =>
         {
             var connection = await RedisConnection.OpenAsync(member.Host, member.Port, member.Password, token);
             try
             {
-                if (kind == ProbeKind.Read || (await connection.CommandAsync(token, "ROLE") as object?[])?[0] as string == "master") return (new Session(member, connection), null);
+                if (kind == ProbeKind.Read || (await connection.CommandAsync(token,
+                    "ROLE") as object?[])?[0] as string == "master") return (new Session(member, connection), null);
             }
             catch
             {

@@ -17,27 +17,36 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
     public async Task<FailoverPlan> PlanAsync(FailoverOptions options, CancellationToken cancellationToken)
     {
         Engines.DrillTargets.DemandDrillAllowed(cluster, options.Mode.ToString().ToLowerInvariant());
-        if (cluster.Sentinels.Count == 0) throw new DrToolsException($"recovered by Sentinel: {cluster.Name} has no Sentinels (New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument);
-        if (options.Candidate is not null) throw new DrToolsException("recovered by Sentinel: the Sentinels choose the replica to promote; a candidate is for drills DrTools recovers.", DrErrorKind.InvalidArgument);
+        if (cluster.Sentinels.Count == 0) throw new DrToolsException($"recovered by Sentinel: {cluster.Name} has no Sentinels "
+            + $"(New-DrSandbox -Engine Redis -Sentinels).", DrErrorKind.InvalidArgument);
+        if (options.Candidate is not null) throw new DrToolsException("recovered by Sentinel: the Sentinels choose the replica to promote; "
+            + "a candidate is for drills DrTools recovers.", DrErrorKind.InvalidArgument);
         var status = await cluster.GetStatusAsync(cancellationToken);
-        var primary = status.Primary ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: it needs exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var primary = status.Primary
+            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: it needs exactly one primary: {status.Verdict}",
+            DrErrorKind.InvalidOperation);
         var announced = await SentinelPrimaryAsync(cancellationToken);
         if (!ClusterInspector.SameEndpoint(announced, primary.Endpoint))
         {
-            throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, the servers {primary.Display}. Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, the servers "
+                + $"{primary.Display}. Nothing was changed.", DrErrorKind.InvalidOperation);
         }
         var steps = new List<string>
         {
-            $"start a write probe ({options.WriteProbe.Rate}/s HSET of a sequence) and a read probe through the application's connection path",
-            options.Mode == FailoverMode.Switchover ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})" : $"inject the fault: {Fault(options, primary.Display)}",
+            $"start a write probe ({options.WriteProbe.Rate}/s HSET of a sequence) and a read probe through the application's connection "
+                + $"path",
+            options.Mode == FailoverMode.Switchover ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})"
+                : $"inject the fault: {Fault(options, primary.Display)}",
             "wait until the Sentinels name a new primary and a probe write is acknowledged by it",
-            options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary" : $"leave {primary.Display} down (no rejoin requested)",
+            options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary"
+                : $"leave {primary.Display} down (no rejoin requested)",
             "measure write unavailability, read reconnection and lost acknowledged writes from the probes; read the topology",
         };
         // The Sentinels choose whom to promote: DrTools can only say which replica would spread writes the primary never had.
         steps.InsertRange(2, status.Standbys.Where(s => s.Divergence is not null)
             .Select(s => $"beware: {s.Display} is {s.Divergence}; the Sentinels may promote it, and the integrity will fail"));
-        return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps, status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
+        return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps,
+            status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
     }
 
     private static string Fault(FailoverOptions options, string primary) => options.Fault == NodeFault.FreezeNode
@@ -54,7 +63,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         {
             try
             {
-                var address = (object?[])(await sentinel.CommandAsync(cancellationToken, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", RedisEngine.SentinelMaster))!;
+                var address = (object?[])(await sentinel.CommandAsync(cancellationToken, "SENTINEL", "GET-MASTER-ADDR-BY-NAME",
+                    RedisEngine.SentinelMaster))!;
                 return $"{address[0]}:{address[1]}";
             }
             catch (DrToolsException e)
@@ -71,8 +81,10 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var timeline = new Timeline(clock);
         var runId = Guid.NewGuid();
         var primary = cluster.Member(plan.Primary);
-        await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe), options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe), options.ReadProbe, clock);
+        await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe),
+            options.WriteProbe, clock);
+        await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe),
+            options.ReadProbe, clock);
         timeline.Mark("probes started", writes.Path);
         await using var roleSource = new RedisRoles(cluster.Members);
         await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock);
@@ -86,7 +98,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
             {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
+                    + $"changed.", DrErrorKind.InvalidOperation);
             }
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
             options.Progress.Enter("the fault", 25);
@@ -97,7 +110,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             fault = clock.Elapsed;
             if (options.Mode == FailoverMode.Switchover)
             {
-                timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}", fault);
+                timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}",
+                    fault);
                 await cluster.Sentinels[0].CommandAsync(cancellationToken, "SENTINEL", "FAILOVER", RedisEngine.SentinelMaster);
                 timeline.Mark("the Sentinel accepted the switchover");
             }
@@ -115,13 +129,16 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
             options.Progress.Enter("waiting for the Sentinels' new primary", 40);
             var announced = "";
-            await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken), primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
-                () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
+            await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken),
+                primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
+                ()
+                    => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
             namedAt = clock.Elapsed;
             newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
             timeline.Mark("Sentinels named a new primary", newPrimary.Display, namedAt);
             var first = await writes.WaitForSuccessAsync(namedAt, options.PhaseTimeout, cancellationToken);
-            if (first is null) timeline.Mark("no write acknowledged by the new primary", $"within {DurationText.Format(options.PhaseTimeout)}");
+            if (first is null) timeline.Mark("no write acknowledged by the new primary",
+                $"within {DurationText.Format(options.PhaseTimeout)}");
 
             if (frozen is { } pid)
             {
@@ -205,7 +222,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         public async Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
             [.. await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken)];
 
-        public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => Task.FromResult<Integrity.ChecksumComparison?>(null);
+        public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
+            Task.FromResult<Integrity.ChecksumComparison?>(null);
 
         public string Followed => newPrimary.Name;
 

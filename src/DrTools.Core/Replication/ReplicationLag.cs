@@ -37,10 +37,13 @@ public sealed record ReplicationLagOptions
 }
 
 /// <summary>Lag of one standby behind the primary; with sampling, each figure is the maximum over the window.</summary>
-public sealed record ReplicationLagResult(string Standby, string Primary, DateTimeOffset StartedAt, TimeSpan Window, Measurement LagBytes, Measurement ReplayLagSeconds, Measurement? HeartbeatLagSeconds)
+public sealed record ReplicationLagResult(string Standby, string Primary, DateTimeOffset StartedAt, TimeSpan Window, Measurement LagBytes,
+    Measurement ReplayLagSeconds, Measurement? HeartbeatLagSeconds)
 {
-    /// <summary>Every figure measured for this standby (the heartbeat lag only when it was measured, the link's idle time where the engine reports it).</summary>
-    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds, LinkIdleSeconds }.OfType<Measurement>().ToList();
+    /// <summary>Every figure measured for this standby (the heartbeat lag only when it was measured, the link's idle time where the engine
+    /// reports it).</summary>
+    [JsonIgnore] public IReadOnlyList<Measurement> Figures => new[] { LagBytes, ReplayLagSeconds, HeartbeatLagSeconds,
+        LinkIdleSeconds }.OfType<Measurement>().ToList();
 
     /// <summary>Redis: how long the replication link has been quiet (no data, no ping) — shown apart, never a lag threshold's.</summary>
     public Measurement? LinkIdleSeconds { get; init; }
@@ -68,17 +71,23 @@ public static class ReplicationLagTester
         public string? Timed { get; set; }
     }
 
-    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ReplicationLagOptions options, CancellationToken cancellationToken)
+    public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ReplicationLagOptions options,
+        CancellationToken cancellationToken)
     {
         if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
-        if (options.Duration is { } d && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        if (options.Duration is { } d
+            && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval "
+            + $"{DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
         return await MeasureAsync(target, await ClusterInspector.GetStatusAsync(target, cancellationToken), options, cancellationToken);
     }
 
     /// <summary>The lag of the standbys <paramref name="status"/> found, read just now.</summary>
-    internal static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ClusterStatus status, ReplicationLagOptions options, CancellationToken cancellationToken)
+    internal static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ClusterStatus status,
+        ReplicationLagOptions options, CancellationToken cancellationToken)
     {
-        var primaryStatus = status.Primary ?? throw new DrToolsException($"{target.Name}: cannot measure lag without exactly one primary: {status.Verdict}", DrErrorKind.InvalidOperation);
+        var primaryStatus = status.Primary
+            ?? throw new DrToolsException($"{target.Name}: cannot measure lag without exactly one primary: {status.Verdict}",
+            DrErrorKind.InvalidOperation);
         status.PrimaryForLag(target.Name);
         var standbys = status.Standbys.ToList();
         if (standbys.Count == 0) throw new DrToolsException($"{target.Name}: no standby to measure lag for.", DrErrorKind.InvalidOperation);
@@ -111,7 +120,8 @@ public static class ReplicationLagTester
                         await SamplePositionsAsync(target.Name, primary, standby, catchUpCap, cancellationToken);
                     }
                     if (heartbeat is not null) await heartbeat.SampleAsync(samples, options.HeartbeatWait, cancellationToken);
-                    if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at +{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
+                    if (end > TimeSpan.Zero) options.Progress.Enter($"sample {samples[0].Bytes.Count} at "
+                        + $"+{DurationText.Format(clock.Elapsed)}", (int)(100 * clock.Elapsed.TotalSeconds / end.TotalSeconds));
                     if (end > TimeSpan.Zero && clock.Elapsed - sampleStarted > options.Interval) overran.Add(clock.Elapsed - sampleStarted);
                     var next = sampleStarted + options.Interval;
                     if (next > end) break;
@@ -130,7 +140,8 @@ public static class ReplicationLagTester
         }
 
         var window = clock.Elapsed;
-        var every = options.Duration is null ? "one sample" : $"{samples[0].Bytes.Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
+        var every = options.Duration is null ? "one sample"
+            : $"{samples[0].Bytes.Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
         if (overran.Count > 0)
         {
             every += $" ({overran.Count} took longer than the interval, the longest {DurationText.Format(overran.Max())})";

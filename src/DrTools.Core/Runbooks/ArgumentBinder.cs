@@ -28,19 +28,22 @@ internal static partial class ArgumentBinder
     private static partial Regex Variable();
 
     /// <summary>Checks one argument before the run: literals convert, variables are defined and hold the right type.</summary>
-    public static IEnumerable<RunbookError> Check(OperationParameter parameter, YamlNode node, IReadOnlyDictionary<string, Type> variables, IReadOnlyCollection<string> targets, string where)
+    public static IEnumerable<RunbookError> Check(OperationParameter parameter, YamlNode node, IReadOnlyDictionary<string, Type> variables,
+        IReadOnlyCollection<string> targets, string where)
     {
         switch (node)
         {
             case YamlSequenceNode sequence when parameter.Kind == ParameterKind.StringList:
                 foreach (var item in sequence.Children)
                 {
-                    if (item is not YamlScalarNode scalar) yield return new(SourcePosition.Of(item), $"{where}: each item must be a string.");
+                    if (item is not YamlScalarNode scalar) yield return new(SourcePosition.Of(item),
+                        $"{where}: each item must be a string.");
                     else foreach (var error in CheckVariables(scalar, variables, where)) yield return error;
                 }
                 yield break;
             case not YamlScalarNode:
-                yield return new(SourcePosition.Of(node), $"{where} expects {parameter.Describe()}, not a {(node is YamlSequenceNode ? "list" : "mapping")}.");
+                yield return new(SourcePosition.Of(node),
+                    $"{where} expects {parameter.Describe()}, not a {(node is YamlSequenceNode ? "list" : "mapping")}.");
                 yield break;
         }
         var text = ((YamlScalarNode)node).Value ?? "";
@@ -49,14 +52,18 @@ internal static partial class ArgumentBinder
         var whole = WholeVariable(text);
         if (parameter.Kind == ParameterKind.Object)
         {
-            if (whole is null) yield return new(SourcePosition.Of(node), $"{where} expects {parameter.Describe()} (from an earlier step's save:), not '{text}'.");
-            else if (errors.Count == 0 && VariableType(whole, variables) is { } type && type != typeof(object) && parameter.ObjectType is { } expected && !expected.IsAssignableFrom(type))
+            if (whole is null) yield return new(SourcePosition.Of(node),
+                $"{where} expects {parameter.Describe()} (from an earlier step's save:), not '{text}'.");
+            else if (errors.Count == 0 && VariableType(whole, variables) is { } type && type != typeof(object)
+                && parameter.ObjectType is { } expected && !expected.IsAssignableFrom(type))
                 yield return new(SourcePosition.Of(node), $"{where} expects {parameter.Describe()}, but ${{{whole}}} holds a {type.Name}.");
             yield break;
         }
         if (parameter.Kind == ParameterKind.Target)
         {
-            if (!targets.Contains(text)) yield return new(SourcePosition.Of(node), $"{where}: '{text}' is not a target of this runbook (targets: {(targets.Count == 0 ? "none" : string.Join(", ", targets))}).");
+            if (!targets.Contains(text)) yield return new(SourcePosition.Of(node),
+                $"{where}: '{text}' is not a target of this runbook (targets: "
+                + $"{(targets.Count == 0 ? "none" : string.Join(", ", targets))}).");
             yield break;
         }
         if (Variable().IsMatch(text)) yield break; // converted at run time, when the value is known
@@ -64,9 +71,11 @@ internal static partial class ArgumentBinder
     }
 
     /// <summary>Binds one argument at run time.</summary>
-    public static object? Bind(OperationParameter parameter, YamlNode node, IReadOnlyDictionary<string, object?> variables, string source, string where)
+    public static object? Bind(OperationParameter parameter, YamlNode node, IReadOnlyDictionary<string, object?> variables, string source,
+        string where)
     {
-        if (node is YamlSequenceNode sequence) return sequence.Children.Select(item => Interpolate(((YamlScalarNode)item).Value ?? "", variables, item, source, where)).ToList();
+        if (node is YamlSequenceNode sequence) return sequence.Children.Select(item => Interpolate(((YamlScalarNode)item).Value ?? "",
+            variables, item, source, where)).ToList();
         var scalar = (YamlScalarNode)node;
         var text = scalar.Value ?? "";
         if (WholeVariable(text) is { } whole)
@@ -78,16 +87,19 @@ internal static partial class ArgumentBinder
                     ? throw Error(source, node, $"{where} expects {parameter.Describe()}, but ${{{whole}}} holds a {value.GetType().Name}.")
                     : value;
             }
-            if (parameter.Kind == ParameterKind.Timestamp && value is DateTimeOffset or DateTime) return value is DateTime time ? new DateTimeOffset(time) : value;
+            if (parameter.Kind == ParameterKind.Timestamp && value is DateTimeOffset or DateTime) return value is DateTime time
+                ? new DateTimeOffset(time) : value;
             if (parameter.Kind == ParameterKind.Duration && value is TimeSpan) return value;
-            if (parameter.Kind == ParameterKind.StringList && value is IEnumerable items and not string) return items.Cast<object?>().Select(Text).ToList();
+            if (parameter.Kind == ParameterKind.StringList
+                && value is IEnumerable items and not string) return items.Cast<object?>().Select(Text).ToList();
         }
         var interpolated = Interpolate(text, variables, node, source, where);
         return Convert(parameter, interpolated, where, out var converted) is { } message ? throw Error(source, node, message) : converted;
     }
 
     /// <summary>A script step's argument: the object a whole ${variable} holds, otherwise the interpolated text.</summary>
-    public static object? BindUntyped(YamlNode node, IReadOnlyDictionary<string, object?> variables, string source, string where) => node switch
+    public static object? BindUntyped(YamlNode node, IReadOnlyDictionary<string, object?> variables, string source, string where) =>
+        node switch
     {
         YamlSequenceNode sequence => sequence.Children.Select(item => BindUntyped(item, variables, source, where)).ToList(),
         YamlScalarNode { Value: { } text } when WholeVariable(text) is { } whole => Lookup(whole, variables, node, source, where),
@@ -106,12 +118,17 @@ internal static partial class ArgumentBinder
         {
             case ParameterKind.Integer:
                 if (!long.TryParse(text, NumberStyles.Integer, invariant, out var integer)) return $"{where}: '{text}' is not an integer.";
-                if (integer < parameter.Minimum || integer > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum:0} to {parameter.Maximum:0}.";
+                if (integer < parameter.Minimum
+                    || integer > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum:0} to "
+                    + $"{parameter.Maximum:0}.";
                 value = integer;
                 break;
             case ParameterKind.Number:
-                if (!double.TryParse(text, NumberStyles.Float, invariant, out var number) || !double.IsFinite(number)) return $"{where}: '{text}' is not a number.";
-                if (number < parameter.Minimum || number > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum.ToString(invariant)} to {parameter.Maximum.ToString(invariant)}.";
+                if (!double.TryParse(text, NumberStyles.Float, invariant, out var number)
+                    || !double.IsFinite(number)) return $"{where}: '{text}' is not a number.";
+                if (number < parameter.Minimum
+                    || number > parameter.Maximum) return $"{where}: {text} is out of range; give {parameter.Minimum.ToString(invariant)} "
+                    + $"to {parameter.Maximum.ToString(invariant)}.";
                 value = number;
                 break;
             case ParameterKind.Boolean:
@@ -148,7 +165,8 @@ internal static partial class ArgumentBinder
         _ => null,
     };
 
-    private static IEnumerable<RunbookError> CheckVariables(YamlScalarNode scalar, IReadOnlyDictionary<string, Type> variables, string where)
+    private static IEnumerable<RunbookError> CheckVariables(YamlScalarNode scalar, IReadOnlyDictionary<string, Type> variables,
+        string where)
     {
         foreach (Match match in Variable().Matches(scalar.Value ?? ""))
         {
@@ -156,7 +174,9 @@ internal static partial class ArgumentBinder
             var parts = path.Split('.');
             if (!variables.TryGetValue(parts[0], out var type))
             {
-                yield return new(SourcePosition.Of(scalar), $"{where}: variable ${{{parts[0]}}} is not defined here (defined: {string.Join(", ", variables.Keys.Select(k => $"${{{k}}}"))}; a step defines one with save:).");
+                yield return new(SourcePosition.Of(scalar),
+                    $"{where}: variable ${{{parts[0]}}} is not defined here (defined: "
+                    + $"{string.Join(", ", variables.Keys.Select(k => $"${{{k}}}"))}; a step defines one with save:).");
                 continue;
             }
             foreach (var name in parts.Skip(1))
@@ -165,7 +185,9 @@ internal static partial class ArgumentBinder
                 var property = FindProperty(type, name);
                 if (property is null)
                 {
-                    yield return new(SourcePosition.Of(scalar), $"{where}: ${{{path}}}: a {type.Name} has no property '{name}' (it has {string.Join(", ", type.GetProperties().Select(p => p.Name))}).");
+                    yield return new(SourcePosition.Of(scalar),
+                        $"{where}: ${{{path}}}: a {type.Name} has no property '{name}' (it has "
+                        + $"{string.Join(", ", type.GetProperties().Select(p => p.Name))}).");
                     break;
                 }
                 type = property.PropertyType;
@@ -181,9 +203,11 @@ internal static partial class ArgumentBinder
         return type;
     }
 
-    private static string? WholeVariable(string text) => Variable().Match(text) is { Success: true } match && match.Length == text.Length ? match.Groups["path"].Value : null;
+    private static string? WholeVariable(string text) => Variable().Match(text) is { Success: true } match && match.Length == text.Length
+        ? match.Groups["path"].Value : null;
 
-    private static string Interpolate(string text, IReadOnlyDictionary<string, object?> variables, YamlNode node, string source, string where) =>
+    private static string Interpolate(string text, IReadOnlyDictionary<string, object?> variables, YamlNode node, string source,
+        string where) =>
         Variable().Replace(text, match => Text(Lookup(match.Groups["path"].Value, variables, node, source, where)));
 
     private static object? Lookup(string path, IReadOnlyDictionary<string, object?> variables, YamlNode node, string source, string where)
@@ -198,8 +222,10 @@ internal static partial class ArgumentBinder
             value = value switch
             {
                 null => throw Error(source, node, $"{where}: ${{{path}}}: '{name}' of a missing value."),
-                IDictionary<string, object?> fields => fields.FirstOrDefault(f => string.Equals(f.Key, name, StringComparison.OrdinalIgnoreCase)).Value,
-                _ => (FindProperty(value.GetType(), name) ?? throw Error(source, node, $"{where}: ${{{path}}}: a {value.GetType().Name} has no property '{name}'.")).GetValue(value),
+                IDictionary<string, object?> fields => fields.FirstOrDefault(f => string.Equals(f.Key, name,
+                    StringComparison.OrdinalIgnoreCase)).Value,
+                _ => (FindProperty(value.GetType(), name) ?? throw Error(source, node,
+                    $"{where}: ${{{path}}}: a {value.GetType().Name} has no property '{name}'.")).GetValue(value),
             };
         }
         return value;
@@ -216,8 +242,10 @@ internal static partial class ArgumentBinder
         _ => value.ToString() ?? "",
     };
 
-    private static RunbookInvalidException Error(string source, YamlNode node, string message) => new(source, [new(SourcePosition.Of(node), message)]);
+    private static RunbookInvalidException Error(string source, YamlNode node, string message) => new(source, [new(SourcePosition.Of(node),
+        message)]);
 
     /// <summary>The message of a YAML syntax error, with its place.</summary>
-    public static RunbookError SyntaxError(YamlException e) => new(new((int)e.Start.Line, (int)e.Start.Column), e.InnerException?.Message ?? e.Message);
+    public static RunbookError SyntaxError(YamlException e) => new(new((int)e.Start.Line, (int)e.Start.Column), e.InnerException?.Message
+        ?? e.Message);
 }

@@ -26,7 +26,8 @@ public static class DrillHistory
 {
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("DRTOOLS_HISTORY") is { Length: > 0 } configured ? configured
-        : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } data ? data : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "drtools", "history");
+        : Path.Combine(Environment.GetEnvironmentVariable("XDG_DATA_HOME") is { Length: > 0 } data ? data
+            : Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.UserProfile), ".local", "share"), "drtools", "history");
 
     public static string Root(string? configured) => Path.GetFullPath(configured ?? DefaultRoot);
 
@@ -58,7 +59,8 @@ public static class DrillHistory
             .Select(group =>
             {
                 var ordered = group.OrderBy(r => r.StartedAt).ToList();
-                var recoveries = ordered.Select(r => r.Objectives.FirstOrDefault(o => o.Name == "rto")?.Measurement?.Measured).OfType<double>().ToList();
+                var recoveries = ordered.Select(r => r.Objectives.FirstOrDefault(o
+                    => o.Name == "rto")?.Measurement?.Measured).OfType<double>().ToList();
                 var last = ordered[^1];
                 return new DrillHistoryEntry
                 {

@@ -40,7 +40,8 @@ internal sealed class DrillRun : IAsyncDisposable
     private TimeSpan? _abortedAt;
     private TimeSpan? _targetsReadyAt;
 
-    private DrillRun(RunbookRunOptions options, IReadOnlyList<RunbookObjective> objectives, MonotonicClock clock, RunJournal journal, string journalPath, IReadOnlyList<NotifyTarget> notify)
+    private DrillRun(RunbookRunOptions options, IReadOnlyList<RunbookObjective> objectives, MonotonicClock clock, RunJournal journal,
+        string journalPath, IReadOnlyList<NotifyTarget> notify)
     {
         _options = options;
         _notify = notify;
@@ -50,11 +51,14 @@ internal sealed class DrillRun : IAsyncDisposable
         _journalPath = journalPath;
         Scratch = journal.ScratchDirectory!;
         Info = new RunInfo(journal.Id, Scratch, journal.StartedAt);
-        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id => _created.TryRemove(id, out _), new Faults.HeldFaults());
+        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id
+            => _created.TryRemove(id, out _), new Faults.HeldFaults());
     }
 
-    /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal, listing <paramref name="steps"/> from the first save.</summary>
-    public static DrillRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options, IEnumerable<RunbookStep>? steps = null)
+    /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal, listing <paramref name="steps"/> from
+    /// the first save.</summary>
+    public static DrillRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, RunbookRunOptions options,
+        IEnumerable<RunbookStep>? steps = null)
     {
         var id = Guid.NewGuid().ToString("N")[..12];
         // Start, end and every offset in the journal are readings of this one clock.
@@ -166,7 +170,8 @@ internal sealed class DrillRun : IAsyncDisposable
         ? $"Patroni sandbox, {standbys + 1} node(s) behind HAProxy, {(synchronous ? "synchronous" : "asynchronous")}"
         : $"sandbox, {standbys} standby(s), {(synchronous ? "synchronous" : "asynchronous")}";
 
-    public static string SandboxDetail(Sandbox sandbox) => $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))})";
+    public static string SandboxDetail(Sandbox sandbox) =>
+        $" (id {sandbox.Id}: {string.Join(", ", sandbox.Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))})";
 
     public void TargetsReady()
     {
@@ -244,7 +249,8 @@ internal sealed class DrillRun : IAsyncDisposable
     /// Runs one step: timed on the run's clock, stopped by its timeout, <paramref name="cancellationToken"/> or
     /// <paramref name="abort"/>; whatever it throws is its failure in one line, and the run goes on to cleanup.
     /// </summary>
-    public async Task<StepRecord> ExecuteAsync(RunbookStep step, Func<CancellationToken, Task<StepOutcome>> body, CancellationToken cancellationToken, CancellationToken abort)
+    public async Task<StepRecord> ExecuteAsync(RunbookStep step, Func<CancellationToken, Task<StepOutcome>> body,
+        CancellationToken cancellationToken, CancellationToken abort)
     {
         var started = Clock.Elapsed;
         var record = Update(step, r => r with { Status = StepStatus.Running, StartedAt = started });
@@ -268,9 +274,11 @@ internal sealed class DrillRun : IAsyncDisposable
         {
             history = Probes.ProbeHistory.CarriedBy(e);
             failedMarks = StepOutcomes.FailedDrillMarks(e, Clock.ReadingAt);
-            (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled, "cancelled (Ctrl+C or a cancelled token)")
+            (status, message) = cancellationToken.IsCancellationRequested ? (StepStatus.Cancelled,
+                "cancelled (Ctrl+C or a cancelled token)")
                 : abort.IsCancellationRequested ? (StepStatus.Aborted, $"stopped: {AbortReason}")
-                : (StepStatus.TimedOut, $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
+                : (StepStatus.TimedOut,
+                    $"timed out after {DurationText.Format(step.Timeout)}{(e is OperationCanceledException ? "" : $" ({e.Message})")}");
         }
         catch (Exception e)
         {
@@ -338,13 +346,15 @@ internal sealed class DrillRun : IAsyncDisposable
         {
             for (var i = 0; i < _records.Count; i++)
             {
-                if (_records[i].Section == section && _records[i].Status == StepStatus.Pending) _records[i] = _records[i] with { Status = StepStatus.Skipped, Message = reason };
+                if (_records[i].Section == section
+                    && _records[i].Status == StepStatus.Pending) _records[i] = _records[i] with { Status = StepStatus.Skipped, Message = reason };
             }
         }
         Save();
     }
 
-    /// <summary>Whatever the run owns and its cleanup did not remove: sandboxes and kept restored instances; then the scratch folder.</summary>
+    /// <summary>Whatever the run owns and its cleanup did not remove: sandboxes and kept restored instances; then the scratch
+    /// folder.</summary>
     public async Task RemoveCreatedAsync()
     {
         // Faults first: a member must be reachable again before anything else of the run is undone.
@@ -425,16 +435,19 @@ internal sealed class DrillRun : IAsyncDisposable
         var objectives = Objectives.Select(Evaluate).ToList();
         foreach (var missed in objectives.Where(o => !o.Met))
         {
-            AddIssue(missed.Measurement is { } figure ? $"{missed.Name.ToUpperInvariant()} not met: {figure}" : $"{missed.Name.ToUpperInvariant()} not measured: {missed.NotMeasuredBecause}");
+            AddIssue(missed.Measurement is { } figure ? $"{missed.Name.ToUpperInvariant()} not met: {figure}"
+                : $"{missed.Name.ToUpperInvariant()} not measured: {missed.NotMeasuredBecause}");
         }
         List<StepRecord> records;
         lock (_gate) records = [.. _records];
         var cleanupFailed = records.Any(r => r.Section == RunbookSection.Cleanup && !r.Succeeded);
         if (cleanupFailed) AddIssue("cleanup did not complete: see the cleanup steps");
-        var failed = records.Any(r => r.Section != RunbookSection.Cleanup && !r.ContinueOnError && r.Status is not (StepStatus.Passed or StepStatus.Skipped))
+        var failed = records.Any(r => r.Section != RunbookSection.Cleanup && !r.ContinueOnError
+            && r.Status is not (StepStatus.Passed or StepStatus.Skipped))
             || records.Any(r => r.Status == StepStatus.Skipped && r.Section == RunbookSection.Step)
             || objectives.Any(o => !o.Met) || cleanupFailed || targetsMissing;
-        var status = cancelled ? RunStatus.Cancelled : AbortReason is not null ? RunStatus.Aborted : failed ? RunStatus.Failed : RunStatus.Passed;
+        var status = cancelled ? RunStatus.Cancelled : AbortReason is not null ? RunStatus.Aborted : failed ? RunStatus.Failed
+            : RunStatus.Passed;
         var duration = Clock.Elapsed;
         lock (_gate)
         {
@@ -444,7 +457,8 @@ internal sealed class DrillRun : IAsyncDisposable
         // The verdict is settled: a notification that fails is an issue of the report, never a failed drill.
         Notify(Notice("end") with
         {
-            Status = status.ToString(), Reason = AbortReason, Report = Path.Combine(Path.GetDirectoryName(_journalPath)!, Reports.Report.FileName(Reports.ReportFormat.Html)),
+            Status = status.ToString(), Reason = AbortReason, Report = Path.Combine(Path.GetDirectoryName(_journalPath)!,
+                Reports.Report.FileName(Reports.ReportFormat.Html)),
             DurationSeconds = Math.Round(duration.TotalSeconds, 3), Objectives = objectives,
         });
         Task<IReadOnlyList<string>>[] notices;
@@ -474,7 +488,8 @@ internal sealed class DrillRun : IAsyncDisposable
             }
             if (outcome is null) return NotMeasured($"{record.Label} did not complete ({record.Status.ToString().ToLowerInvariant()})");
             if (outcome.ObjectiveFigures.TryGetValue(objective.Name, out var figure)) figures.Add((step, figure));
-            else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'", record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
+            else if (objective.Name == "rto") figures.Add((step, new Measurement($"duration of '{step.Name}'",
+                record.Duration!.Value.TotalSeconds, "s", null, "step start to end on the run's monotonic clock")));
             else return NotMeasured($"{record.Label} measured no {kind.Measures} figure for its target");
         }
         // A figure in another unit that failed its own target (committed transactions discarded, against an RPO of 0): the
@@ -488,8 +503,10 @@ internal sealed class DrillRun : IAsyncDisposable
             }, null) { Unit = other.Unit };
         }
         var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
-        var method = $"{(kind.Summed ? "sum" : "largest")} of: {string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
-        return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method), null) { Unit = kind.Unit };
+        var method = $"{(kind.Summed ? "sum" : "largest")} of: "
+            + $"{string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
+        return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method),
+            null) { Unit = kind.Unit };
     }
 
     internal static string Slug(string name)

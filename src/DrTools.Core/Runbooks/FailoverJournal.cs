@@ -76,7 +76,8 @@ public static class FailoverJournal
     {
         var figures = StepOutcomes.FailoverObjectiveFigures(result);
         var objectives = figures.Where(f => f.Value.Target is not null)
-            .Select(f => new ObjectiveResult(f.Key, f.Value.Target!.Value, f.Value with { Name = ObjectiveKind.Of(f.Key).Display }, null) { Unit = f.Value.Unit })
+            .Select(f => new ObjectiveResult(f.Key, f.Value.Target!.Value, f.Value with { Name = ObjectiveKind.Of(f.Key).Display },
+                null) { Unit = f.Value.Unit })
             .ToList();
         var passed = result.Met && objectives.All(o => o.Met);
         var journal = Skeleton(result.RunId, $"{result.Mode} of {result.Target}", result.Target, result.StartedAt, result.Duration,
@@ -92,7 +93,8 @@ public static class FailoverJournal
                     Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null
                         : result.ReplicasNotFollowing.Count > 0 ? string.Join("; ", result.ReplicasNotFollowing)
                         : "an objective or the integrity check was not met",
-                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
+                    Objectives = [.. objectives.Select(o
+                        => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,

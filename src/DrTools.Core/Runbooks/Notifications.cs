@@ -22,7 +22,8 @@ public sealed record NotifyTarget(Uri Url, NotifyFormat Format)
         }
         var chosen = format?.ToLowerInvariant() switch
         {
-            null => uri.Host == "hooks.slack.com" ? NotifyFormat.Slack : uri.Host.EndsWith(".webhook.office.com", StringComparison.OrdinalIgnoreCase) || uri.Host == "outlook.office.com" ? NotifyFormat.Teams : NotifyFormat.Json,
+            null => uri.Host == "hooks.slack.com" ? NotifyFormat.Slack : uri.Host.EndsWith(".webhook.office.com",
+                StringComparison.OrdinalIgnoreCase) || uri.Host == "outlook.office.com" ? NotifyFormat.Teams : NotifyFormat.Json,
             "json" => NotifyFormat.Json,
             "slack" => NotifyFormat.Slack,
             "teams" => NotifyFormat.Teams,
@@ -45,7 +46,9 @@ public sealed record DrillNotice(string Event, string Drill, string RunId, DateT
     {
         "start" => $"DrTools drill '{Drill}' started (run {RunId}).",
         "abort" => $"DrTools drill '{Drill}' is stopping early: {Reason} (run {RunId}).",
-        _ => $"DrTools drill '{Drill}' ended: {Status?.ToUpperInvariant()} in {DurationSeconds:0.###} s{(Objectives.Count == 0 ? "" : $"; {string.Join(", ", Objectives.Select(o => $"{o.Name.ToUpperInvariant()} {(o.Met ? "met" : "NOT met")}"))}")}{(Reason is null ? "" : $" ({Reason})")}. Report: {Report}",
+        _
+            => $"DrTools drill '{Drill}' ended: {Status?.ToUpperInvariant()} in {DurationSeconds:0.###} "
+            + $"s{(Objectives.Count == 0 ? "" : $"; {string.Join(", ", Objectives.Select(o => $"{o.Name.ToUpperInvariant()} {(o.Met ? "met" : "NOT met")}"))}")}{(Reason is null ? "" : $" ({Reason})")}. Report: {Report}",
     };
 }
 
@@ -58,7 +61,8 @@ internal static class Notifier
     private static readonly HttpClient Http = new() { Timeout = Timeout.InfiniteTimeSpan };
     private static readonly TimeSpan AttemptTimeout = TimeSpan.FromSeconds(5);
     private static readonly TimeSpan[] Pauses = [TimeSpan.FromMilliseconds(500), TimeSpan.FromSeconds(1)];
-    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = { new JsonStringEnumConverter() } };
+    private static readonly JsonSerializerOptions Json = new() { PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull, Converters = { new JsonStringEnumConverter() } };
 
     public static async Task<IReadOnlyList<string>> SendAsync(IReadOnlyList<NotifyTarget> targets, DrillNotice notice) =>
         (await Task.WhenAll(targets.Select(target => SendAsync(target, notice)))).OfType<string>().ToList();
@@ -72,13 +76,15 @@ internal static class Notifier
             using var timeout = new CancellationTokenSource(AttemptTimeout);
             try
             {
-                using var response = await Http.PostAsync(target.Url, JsonContent.Create(Body(target.Format, notice), options: Json), timeout.Token);
+                using var response = await Http.PostAsync(target.Url, JsonContent.Create(Body(target.Format, notice), options: Json),
+                    timeout.Token);
                 if (response.IsSuccessStatusCode) return null;
                 failure = $"{(int)response.StatusCode} {response.ReasonPhrase}";
             }
             catch (Exception e) when (e is HttpRequestException or OperationCanceledException)
             {
-                failure = e is OperationCanceledException ? $"no answer within {DurationText.Format(AttemptTimeout)}" : e.Message.Replace(target.Url.ToString(), target.Display, StringComparison.Ordinal);
+                failure = e is OperationCanceledException ? $"no answer within {DurationText.Format(AttemptTimeout)}"
+                    : e.Message.Replace(target.Url.ToString(), target.Display, StringComparison.Ordinal);
             }
         }
         return $"notification of the run's {notice.Event} to {target.Display} failed after {Pauses.Length + 1} attempts: {failure}";

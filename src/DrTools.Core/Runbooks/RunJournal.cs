@@ -53,7 +53,8 @@ public sealed record StepRecord
 
 /// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>
 /// <remarks>Target is in <see cref="Unit"/>; journals written before HTTP objectives kept it as a duration, read as seconds.</remarks>
-public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeof(ObjectiveTargetConverter))] double Target, Measurement? Measurement, string? NotMeasuredBecause)
+public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeof(ObjectiveTargetConverter))] double Target,
+    Measurement? Measurement, string? NotMeasuredBecause)
 {
     public string Unit { get; init; } = "s";
     public bool Met => Measurement?.Met == true;
@@ -73,7 +74,8 @@ public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeo
 internal sealed class ObjectiveTargetConverter : JsonConverter<double>
 {
     public override double Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options) =>
-        reader.TokenType == JsonTokenType.String ? TimeSpan.Parse(reader.GetString()!, System.Globalization.CultureInfo.InvariantCulture).TotalSeconds : reader.GetDouble();
+        reader.TokenType == JsonTokenType.String ? TimeSpan.Parse(reader.GetString()!,
+            System.Globalization.CultureInfo.InvariantCulture).TotalSeconds : reader.GetDouble();
 
     public override void Write(Utf8JsonWriter writer, double value, JsonSerializerOptions options) => writer.WriteNumberValue(value);
 }
@@ -94,7 +96,8 @@ internal sealed class RedactedStringConverter : JsonConverter<string>
 public sealed record RunJournal
 {
     public const int FormatVersion = 1;
-    public const string ClockMethod = "All step times and timeline marks are readings of one monotonic clock (System.Diagnostics.Stopwatch) started with the run; wall times are that clock anchored once to UTC at the start.";
+    public const string ClockMethod = "All step times and timeline marks are readings of one monotonic clock "
+        + "(System.Diagnostics.Stopwatch) started with the run; wall times are that clock anchored once to UTC at the start.";
 
     public int Version { get; init; } = FormatVersion;
     public required string Id { get; init; }
@@ -191,16 +194,21 @@ public sealed record RunJournal
     /// <summary>A run's journal as the user names it (its folder or journal.json), a killed run shown as such.</summary>
     public static RunJournal Find(string path) => Load(Directory.Exists(path) ? Path.Combine(path, "journal.json") : path).AsFound();
 
-    /// <summary>A journal still "running" whose process is gone is that of a killed run: shown as Killed, never as running forever.</summary>
-    public RunJournal AsFound() => Status == RunStatus.Running && OwnerPid is { } pid && !new Processes.ProcessOwner(pid, OwnerStartTicks).IsAlive
+    /// <summary>A journal still "running" whose process is gone is that of a killed run: shown as Killed, never as running
+    /// forever.</summary>
+    public RunJournal AsFound() => Status == RunStatus.Running && OwnerPid is { } pid && !new Processes.ProcessOwner(pid,
+        OwnerStartTicks).IsAlive
         ? this with
         {
             Status = RunStatus.Killed,
-            AbortReason = AbortReason ?? $"the process running the drill (PID {pid}) ended before the run finished: it was killed or crashed, and its cleanup did not run",
+            AbortReason = AbortReason
+                ?? $"the process running the drill (PID {pid}) ended before the run finished: it was killed or crashed, and its cleanup "
+                + $"did not run",
         }
         : this;
 
-    /// <summary>Records in the journal at <paramref name="path"/> that its run was killed (when it still says running and its owner is gone).</summary>
+    /// <summary>Records in the journal at <paramref name="path"/> that its run was killed (when it still says running and its owner is
+    /// gone).</summary>
     public static void MarkKilled(string path)
     {
         if (!File.Exists(path)) return;

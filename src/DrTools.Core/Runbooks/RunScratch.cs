@@ -5,7 +5,8 @@ using DrTools.Core.Sandboxes;
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What a run's scratch folder says about itself (.drtools-run.json): which run, whose, and where its journal is.</summary>
-internal sealed record RunScratchMarker(string Creator, string Id, int OwnerPid, long? OwnerStartTicks, string Journal, DateTimeOffset StartedAt)
+internal sealed record RunScratchMarker(string Creator, string Id, int OwnerPid, long? OwnerStartTicks, string Journal,
+    DateTimeOffset StartedAt)
 {
     public ProcessOwner Owner => new(OwnerPid, OwnerStartTicks);
 }
@@ -21,7 +22,8 @@ public static class RunScratch
     private const string CreatorMark = "drtools-run/1";
 
     public static string DefaultRoot =>
-        Environment.GetEnvironmentVariable("DRTOOLS_RUNS_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-runs");
+        Environment.GetEnvironmentVariable("DRTOOLS_RUNS_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(),
+            "drtools-runs");
 
     /// <summary>Makes the scratch folder of a run owned by this process, with its marker.</summary>
     internal static string Create(string id, string journalPath, DateTimeOffset startedAt, string? root = null)
@@ -35,18 +37,22 @@ public static class RunScratch
             folder => AtomicFile.Write(Path.Combine(folder, MarkerFile), JsonSerializer.Serialize(marker, RunJournal.JsonOptions)));
     }
 
-    /// <summary>The scratch folders under the runs folder; those of killed runs are Orphaned, folders without a marker NotASandbox.</summary>
+    /// <summary>The scratch folders under the runs folder; those of killed runs are Orphaned, folders without a marker
+    /// NotASandbox.</summary>
     public static IReadOnlyList<SandboxInfo> List(string? root = null)
     {
         root ??= DefaultRoot;
         if (!Directory.Exists(root)) return [];
-        return Directory.GetDirectories(root).Order(StringComparer.Ordinal).Select(directory => ReadMarker(directory, out var notARun) is { } marker
-            ? new SandboxInfo(marker.Id, directory, marker.StartedAt, marker.OwnerPid, false, [], marker.Owner.IsAlive ? SandboxState.Running : SandboxState.Orphaned)
+        return Directory.GetDirectories(root).Order(StringComparer.Ordinal).Select(directory => ReadMarker(directory,
+            out var notARun) is { } marker
+            ? new SandboxInfo(marker.Id, directory, marker.StartedAt, marker.OwnerPid, false, [], marker.Owner.IsAlive
+                ? SandboxState.Running : SandboxState.Orphaned)
             {
                 Kind = SandboxKind.RunScratch,
                 Note = $"run journal {marker.Journal}",
             }
-            : new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notARun }).ToList();
+            : new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [],
+                SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notARun }).ToList();
     }
 
     /// <summary>
@@ -56,10 +62,12 @@ public static class RunScratch
     public static async Task RemoveOrphanAsync(string directory)
     {
         var marker = ReadMarker(directory, out var notARun)
-            ?? throw new DrToolsException($"{directory} is not a DrTools run folder ({notARun}); it was left untouched.", DrErrorKind.NotAllowed);
+            ?? throw new DrToolsException($"{directory} is not a DrTools run folder ({notARun}); it was left untouched.",
+                DrErrorKind.NotAllowed);
         if (marker.Owner.IsAlive)
         {
-            throw new DrToolsException($"run {marker.Id} is still running (PID {marker.OwnerPid}); its scratch folder was left untouched.", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"run {marker.Id} is still running (PID {marker.OwnerPid}); its scratch folder was left untouched.",
+                DrErrorKind.InvalidOperation);
         }
         RunJournal.MarkKilled(marker.Journal);
         await Sandbox.DeleteProvenDirectoryAsync(directory, $"run {marker.Id}");
@@ -67,8 +75,10 @@ public static class RunScratch
 
     private static RunScratchMarker? ReadMarker(string directory, out string? notARun)
     {
-        if (OwnedFolder.ReadProof<RunScratchMarker>(directory, MarkerFile, RunJournal.JsonOptions, out notARun) is not { } marker) return null;
-        notARun = marker.Creator == CreatorMark && marker.Id == Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) ? null : $"{MarkerFile} was not written by DrTools for this folder";
+        if (OwnedFolder.ReadProof<RunScratchMarker>(directory, MarkerFile, RunJournal.JsonOptions,
+            out notARun) is not { } marker) return null;
+        notARun = marker.Creator == CreatorMark && marker.Id == Path.GetFileName(Path.TrimEndingDirectorySeparator(directory)) ? null
+            : $"{MarkerFile} was not written by DrTools for this folder";
         return notARun is null ? marker : null;
     }
 }

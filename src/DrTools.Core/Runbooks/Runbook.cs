@@ -55,10 +55,13 @@ public sealed record ObjectiveKind(string Name, string Unit, string Display, str
     public static ObjectiveKind Of(string name) => All.Single(k => k.Name == name);
 }
 
-/// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection string.</summary>
-public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill, SourcePosition Position)
+/// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection
+/// string.</summary>
+public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill,
+    SourcePosition Position)
 {
-    /// <summary>REST APIs of the Patroni that runs a cluster given by connection strings: its view in status, and Patroni recovers its drills.</summary>
+    /// <summary>REST APIs of the Patroni that runs a cluster given by connection strings: its view in status, and Patroni recovers its
+    /// drills.</summary>
     public IReadOnlyList<string> Patroni { get; init; } = [];
     /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;

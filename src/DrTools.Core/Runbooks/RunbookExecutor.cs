@@ -17,7 +17,8 @@ public interface IScriptHost
 {
     /// <param name="variables">The run's variables (${run} and every save: so far) by name.</param>
     /// <param name="arguments">The step's with: values, variables substituted.</param>
-    Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string, object?> arguments, CancellationToken cancellationToken);
+    Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string, object?> arguments,
+        CancellationToken cancellationToken);
 }
 
 public sealed record RunbookRunOptions
@@ -43,9 +44,11 @@ public static class RunbookExecutor
     {
         if (runbook.Steps.Concat(runbook.PreChecks).Concat(runbook.Cleanup).Any(s => s.Script is not null) && options.ScriptHost is null)
         {
-            throw new DrToolsException($"{runbook.Source}: script: steps are PowerShell and run only under Invoke-DrRunbook.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{runbook.Source}: script: steps are PowerShell and run only under Invoke-DrRunbook.",
+                DrErrorKind.InvalidArgument);
         }
-        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source), runbook.Description) { Notify = runbook.Notify }, runbook.Objectives, options,
+        await using var run = DrillRun.Start(new RunHeader(runbook.Name, runbook.TestType, Path.GetFullPath(runbook.Source),
+            runbook.Description) { Notify = runbook.Notify }, runbook.Objectives, options,
             runbook.PreChecks.Concat(runbook.Steps).Concat(runbook.Cleanup));
         return await new Execution(runbook, options, run).ExecuteAsync(cancellationToken);
     }
@@ -93,7 +96,8 @@ public static class RunbookExecutor
             var cancelled = false;
             try
             {
-                if (await CreateTargetsAsync(cancellationToken) && await RunPreChecksAsync(cancellationToken)) await RunStepsAsync(cancellationToken);
+                if (await CreateTargetsAsync(cancellationToken)
+                    && await RunPreChecksAsync(cancellationToken)) await RunStepsAsync(cancellationToken);
             }
             catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
             {
@@ -123,10 +127,14 @@ public static class RunbookExecutor
                 {
                     if (target.Sandbox is { } sandboxOptions)
                     {
-                        _run.DescribeTarget(target.Name, DrillRun.SandboxDescription(sandboxOptions.Topology, sandboxOptions.Standbys, sandboxOptions.Synchronous));
-                        var size = sandboxOptions.Topology == SandboxTopology.Patroni ? $"{sandboxOptions.Standbys + 1} Patroni node(s) behind HAProxy" : $"{sandboxOptions.Standbys} standby(s)";
-                        _options.Observer?.Note($"creating sandbox for target {target.Name} ({size}{(sandboxOptions.Synchronous ? ", synchronous" : "")})");
-                        var sandbox = await Sandbox.CreateAsync(sandboxOptions with { Root = _options.SandboxRoot ?? sandboxOptions.Root }, cancellationToken);
+                        _run.DescribeTarget(target.Name, DrillRun.SandboxDescription(sandboxOptions.Topology, sandboxOptions.Standbys,
+                            sandboxOptions.Synchronous));
+                        var size = sandboxOptions.Topology == SandboxTopology.Patroni
+                            ? $"{sandboxOptions.Standbys + 1} Patroni node(s) behind HAProxy" : $"{sandboxOptions.Standbys} standby(s)";
+                        _options.Observer?.Note($"creating sandbox for target {target.Name} "
+                            + $"({size}{(sandboxOptions.Synchronous ? ", synchronous" : "")})");
+                        var sandbox = await Sandbox.CreateAsync(sandboxOptions with { Root = _options.SandboxRoot ?? sandboxOptions.Root },
+                            cancellationToken);
                         _run.AddTarget(target.Name, new(sandbox.Cluster, sandbox), DrillRun.SandboxDetail(sandbox));
                     }
                     else if (target.Engine != Engines.StoreEngines.PostgreSql)
@@ -138,14 +146,16 @@ public static class RunbookExecutor
                             store = Engines.Stores.FromConnectionStrings(target.Engine, target.ConnectionStrings,
                                 allowDrillOn: store.Members.Select(m => m.Endpoint).ToList());
                         }
-                        _run.DescribeTarget(target.Name, $"{store.Name} ({target.Engine}){(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
+                        _run.DescribeTarget(target.Name,
+                            $"{store.Name} ({target.Engine}){(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
                         _run.AddTarget(target.Name, new(store, null));
                     }
                     else
                     {
                         var dbTarget = DbTarget.FromConnectionStrings(target.ConnectionStrings.SelectMany(SplitHosts).ToList());
                         if (target.Patroni.Count > 0) dbTarget = dbTarget with { HaManager = Patroni.PatroniManager.Parse(target.Patroni) };
-                        _run.DescribeTarget(target.Name, $"{dbTarget.Name}{(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
+                        _run.DescribeTarget(target.Name,
+                            $"{dbTarget.Name}{(target.AllowDrill ? " (allowed for drills by the runbook)" : "")}");
                         _run.AddTarget(target.Name, new(dbTarget with { AllowDrill = dbTarget.AllowDrill || target.AllowDrill }, null));
                     }
                 }
@@ -182,7 +192,8 @@ public static class RunbookExecutor
         {
             using var abort = new CancellationTokenSource();
             using var stopMonitors = new CancellationTokenSource();
-            var monitors = _runbook.AbortConditions.Select(condition => Task.Run(() => MonitorAsync(condition, abort, stopMonitors.Token))).ToList();
+            var monitors = _runbook.AbortConditions.Select(condition => Task.Run(() => MonitorAsync(condition, abort,
+                stopMonitors.Token))).ToList();
             try
             {
                 foreach (var step in _runbook.Steps)
@@ -190,7 +201,8 @@ public static class RunbookExecutor
                     var record = await ExecuteAsync(step, cancellationToken, abort.Token);
                     if (cancellationToken.IsCancellationRequested || abort.IsCancellationRequested)
                     {
-                        _run.SkipRemaining(RunbookSection.Step, cancellationToken.IsCancellationRequested ? "not run: the run was cancelled" : $"not run: {_run.AbortReason}");
+                        _run.SkipRemaining(RunbookSection.Step, cancellationToken.IsCancellationRequested ? "not run: the run was cancelled"
+                            : $"not run: {_run.AbortReason}");
                         return;
                     }
                     if (!record.Succeeded && !step.ContinueOnError)
@@ -218,7 +230,8 @@ public static class RunbookExecutor
         {
             if (step.Operation is { } operation)
             {
-                var values = step.Arguments.ToDictionary(a => a.Key, a => ArgumentBinder.Bind(operation.Parameter(a.Key)!, a.Value, _variables, _runbook.Source, $"{step.Name} {a.Key}"));
+                var values = step.Arguments.ToDictionary(a => a.Key, a => ArgumentBinder.Bind(operation.Parameter(a.Key)!, a.Value,
+                    _variables, _runbook.Source, $"{step.Name} {a.Key}"));
                 return operation.RunAsync(_run.Context, new StepArguments(values), cancellationToken);
             }
             return RunScriptAsync(step, $"{_runbook.Source}: {step.Section.Label()} '{step.Name}'", cancellationToken);
@@ -226,8 +239,10 @@ public static class RunbookExecutor
 
         private async Task<StepOutcome> RunScriptAsync(RunbookStep step, string where, CancellationToken cancellationToken)
         {
-            var arguments = step.Arguments.ToDictionary(a => a.Key, a => ArgumentBinder.BindUntyped(a.Value, _variables, _runbook.Source, where));
-            var output = await _options.ScriptHost!.RunAsync(step.Script!, new Dictionary<string, object?>(_variables), arguments, cancellationToken);
+            var arguments = step.Arguments.ToDictionary(a => a.Key, a => ArgumentBinder.BindUntyped(a.Value, _variables, _runbook.Source,
+                where));
+            var output = await _options.ScriptHost!.RunAsync(step.Script!, new Dictionary<string, object?>(_variables), arguments,
+                cancellationToken);
             return StepOutcomes.From(output, _run.Context);
         }
 
@@ -270,7 +285,8 @@ public static class RunbookExecutor
                     using var response = await Http.GetAsync(url, timeout.Token);
                     var code = (int)response.StatusCode;
                     var healthy = condition.ExpectStatus is { } expected ? code == expected : code is >= 200 and < 300;
-                    return (healthy, $"GET {url} answered {code}{(healthy ? "" : $" (expected {condition.ExpectStatus?.ToString() ?? "2xx"})")}");
+                    return (healthy,
+                        $"GET {url} answered {code}{(healthy ? "" : $" (expected {condition.ExpectStatus?.ToString() ?? "2xx"})")}");
                 }
                 var outcome = await RunStepAsync(condition.Check!, timeout.Token);
                 return (outcome.Passed, outcome.Summary);
@@ -278,7 +294,8 @@ public static class RunbookExecutor
             catch (Exception e) when (!stop.IsCancellationRequested)
             {
                 var what = condition.Http is { } url ? $"GET {url}" : condition.Check!.Kind;
-                return (false, timeout.IsCancellationRequested ? $"{what} did not answer within {DurationText.Format(condition.Timeout)}" : $"{what}: {e.Message.Split('\n')[0]}");
+                return (false, timeout.IsCancellationRequested ? $"{what} did not answer within {DurationText.Format(condition.Timeout)}"
+                    : $"{what}: {e.Message.Split('\n')[0]}");
             }
             catch (Exception)
             {

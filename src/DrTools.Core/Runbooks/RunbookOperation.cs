@@ -49,18 +49,22 @@ public sealed class RunbookOperation(string name, Type outputType, string descri
     /// <summary>Groups of parameters of which exactly one must be given (like a cmdlet's parameter sets).</summary>
     public IReadOnlyList<string[]> ExactlyOneOf { get; init; } = [];
 
-    public OperationParameter? Parameter(string name) => Parameters.FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
+    public OperationParameter? Parameter(string name) => Parameters.FirstOrDefault(p => string.Equals(p.Name, name,
+        StringComparison.OrdinalIgnoreCase));
 
-    public Task<StepOutcome> RunAsync(OperationContext context, StepArguments arguments, CancellationToken cancellationToken) => run(context, arguments, cancellationToken);
+    public Task<StepOutcome> RunAsync(OperationContext context, StepArguments arguments, CancellationToken cancellationToken) =>
+        run(context, arguments, cancellationToken);
 }
 
 /// <summary>A step's arguments, converted to their parameters' types (variables already substituted).</summary>
 public sealed class StepArguments(IReadOnlyDictionary<string, object?> values)
 {
     public string? String(string name) => Get<string>(name);
-    public string Required(string name) => Get<string>(name) ?? throw new DrToolsException($"parameter {name} is required.", DrErrorKind.InvalidArgument);
+    public string Required(string name) => Get<string>(name) ?? throw new DrToolsException($"parameter {name} is required.",
+        DrErrorKind.InvalidArgument);
     public IReadOnlyList<string>? List(string name) => Get<IReadOnlyList<string>>(name);
-    public double? Number(string name) => values.TryGetValue(name, out var value) && value is not null ? Convert.ToDouble(value, System.Globalization.CultureInfo.InvariantCulture) : null;
+    public double? Number(string name) => values.TryGetValue(name, out var value) && value is not null ? Convert.ToDouble(value,
+        System.Globalization.CultureInfo.InvariantCulture) : null;
     public long? Integer(string name) => values.TryGetValue(name, out var value) && value is not null ? (long)value : null;
     public bool Flag(string name) => Get<bool?>(name) ?? false;
     public TimeSpan? Duration(string name) => Get<TimeSpan?>(name);
@@ -85,7 +89,8 @@ public sealed class OperationContext
     private readonly Action<string> _createdSandbox;
     private readonly Action<string> _removedSandbox;
 
-    internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives, string? sandboxRoot,
+    internal OperationContext(Dictionary<string, ResolvedTarget> targets, MonotonicClock clock, IReadOnlyList<RunbookObjective> objectives,
+        string? sandboxRoot,
         Action<Sandbox> ownSandbox, Action<string> createdSandbox, Action<string> removedSandbox, Faults.HeldFaults faults)
     {
         Faults = faults;
@@ -115,7 +120,8 @@ public sealed class OperationContext
 
     /// <summary>A PostgreSQL target; another engine's is refused naming the target and its engine.</summary>
     public DbTarget Target(string name) => Resolve(name).Store as DbTarget
-        ?? throw new DrToolsException($"target '{name}' is a {Resolve(name).Store.Engine} cluster: this operation works on PostgreSQL targets.", DrErrorKind.InvalidArgument);
+        ?? throw new DrToolsException($"target '{name}' is a {Resolve(name).Store.Engine} cluster: this operation works on PostgreSQL "
+            + $"targets.", DrErrorKind.InvalidArgument);
 
     /// <summary>A target of any engine.</summary>
     public Engines.IDrillTarget Store(string name) => Resolve(name).Store;
@@ -138,5 +144,6 @@ public sealed class OperationContext
 
 internal sealed record ResolvedTarget(Engines.IDrillTarget Store, Sandbox? Sandbox);
 
-/// <summary>The built-in variable ${run}: ${run.id}, ${run.directory} (a scratch folder removed when the run ends), ${run.startedAt}.</summary>
+/// <summary>The built-in variable ${run}: ${run.id}, ${run.directory} (a scratch folder removed when the run ends),
+/// ${run.startedAt}.</summary>
 public sealed record RunInfo(string Id, string Directory, DateTimeOffset StartedAt);

@@ -16,8 +16,10 @@ public static partial class RunbookParser
 {
     public static readonly TimeSpan DefaultStepTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan DefaultCleanupTimeout = TimeSpan.FromMinutes(5);
-    private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps", "cleanup", "abortConditions", "notify"];
-    private static readonly string[] StepKeys = ["name", "run", "script", "with", "timeout", "continueOnError", "save", "objective", "remediation"];
+    private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps",
+        "cleanup", "abortConditions", "notify"];
+    private static readonly string[] StepKeys = ["name", "run", "script", "with", "timeout", "continueOnError", "save", "objective",
+        "remediation"];
     private static readonly string[] AbortKeys = ["name", "run", "with", "http", "expectStatus", "interval", "failures", "timeout"];
     private static readonly string[] ObjectiveNames = [.. ObjectiveKind.All.Select(k => k.Name)];
 
@@ -26,10 +28,12 @@ public static partial class RunbookParser
 
     public static Runbook Load(string path, bool scriptSteps = false, CancellationToken cancellationToken = default)
     {
-        if (Directory.Exists(path)) throw new DrToolsException($"{path}: is a folder; give the runbook's file (e.g. {Path.Combine(path, "runbook.yml")}).", DrErrorKind.InvalidArgument);
+        if (Directory.Exists(path)) throw new DrToolsException($"{path}: is a folder; give the runbook's file (e.g. "
+            + $"{Path.Combine(path, "runbook.yml")}).", DrErrorKind.InvalidArgument);
         if (File.Exists(path) && new FileInfo(path).Length > RunbookShape.MaxCharacters * 4L)
         {
-            throw new DrToolsException($"{path}: {new FileInfo(path).Length:N0} bytes is too large for a runbook (at most 1 MiB).", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"{path}: {new FileInfo(path).Length:N0} bytes is too large for a runbook (at most 1 MiB).",
+                DrErrorKind.InvalidArgument);
         }
         string text;
         try
@@ -57,12 +61,15 @@ public static partial class RunbookParser
         {
             throw new RunbookInvalidException(source, [ArgumentBinder.SyntaxError(e)]);
         }
-        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
+        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e
+            => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
         var reader = new Reader(source, scriptSteps);
         var runbook = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root ? reader.Read(root) : null;
-        if (runbook is null) reader.Fail(stream.Documents.Count == 0 ? new SourcePosition(1, 1) : SourcePosition.Of(stream.Documents[0].RootNode), "a runbook is one YAML mapping with name:, targets: and steps:.");
+        if (runbook is null) reader.Fail(stream.Documents.Count == 0 ? new SourcePosition(1, 1)
+            : SourcePosition.Of(stream.Documents[0].RootNode), "a runbook is one YAML mapping with name:, targets: and steps:.");
         // An abort condition's keys are read twice (as a condition and as its check): report each problem once.
-        if (reader.Errors.Count > 0) throw new RunbookInvalidException(source, reader.Errors.Distinct().OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column).ToList());
+        if (reader.Errors.Count > 0) throw new RunbookInvalidException(source, reader.Errors.Distinct().OrderBy(e
+            => e.Position.Line).ThenBy(e => e.Position.Column).ToList());
         return runbook!;
     }
 
@@ -115,7 +122,8 @@ public static partial class RunbookParser
                 var (url, format) = item is YamlMappingNode ? UrlAndFormat(item, where) : ((item as YamlScalarNode)?.Value, null);
                 if (url is null)
                 {
-                    if (item is not YamlMappingNode) Fail(SourcePosition.Of(item), $"{where}: expected a webhook URL or {{ url: …, format: json | slack | teams }}.");
+                    if (item is not YamlMappingNode) Fail(SourcePosition.Of(item),
+                        $"{where}: expected a webhook URL or {{ url: …, format: json | slack | teams }}.");
                     continue;
                 }
                 try
@@ -143,7 +151,9 @@ public static partial class RunbookParser
             {
                 var target = key switch
                 {
-                    "maxErrorRate" => Typed(value, text => double.TryParse(text.TrimEnd('%').Trim(), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var percent) && percent is >= 0 and <= 100
+                    "maxErrorRate" => Typed(value, text => double.TryParse(text.TrimEnd('%').Trim(),
+                        System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var percent)
+                        && percent is >= 0 and <= 100
                         ? percent
                         : throw new DrToolsException($"objectives.maxErrorRate: '{text}' is not a percentage from 0 to 100, e.g. 5%.")),
                     "p99" => Duration(value, $"objectives.p99", DurationText.MaxAge)?.TotalMilliseconds,
@@ -168,18 +178,22 @@ public static partial class RunbookParser
                 var where = $"target '{name}'";
                 if (!Identifier().IsMatch(name)) Fail(SourcePosition.Of(keyNode), $"{where}: a target name is letters, digits and _.");
                 var fields = Fields(value, ["engine", "sandbox", "connection", "allowDrill", "patroni"], where);
-                var engine = fields.TryGetValue("engine", out var engineNode) ? Engine(engineNode, $"{where} engine") : Engines.StoreEngines.PostgreSql;
+                var engine = fields.TryGetValue("engine", out var engineNode) ? Engine(engineNode, $"{where} engine")
+                    : Engines.StoreEngines.PostgreSql;
                 var hasSandbox = fields.TryGetValue("sandbox", out var sandboxNode);
                 var hasConnection = fields.TryGetValue("connection", out var connectionNode);
                 if (hasSandbox == hasConnection)
                 {
-                    Fail(SourcePosition.Of(value), $"{where}: give either sandbox: {{ standbys: N, synchronous: true|false }} or connection: \"Host=...\" (one string per member, or one with several hosts).");
+                    Fail(SourcePosition.Of(value),
+                        $"{where}: give either sandbox: {{ standbys: N, synchronous: true|false }} or connection: \"Host=...\" (one string "
+                        + $"per member, or one with several hosts).");
                     continue;
                 }
                 SandboxOptions? sandbox = null;
                 if (hasSandbox)
                 {
-                    sandbox = engine == Engines.StoreEngines.PostgreSql ? SandboxTarget(sandboxNode!, $"{where} sandbox") : EngineSandboxTarget(sandboxNode!, engine, $"{where} sandbox");
+                    sandbox = engine == Engines.StoreEngines.PostgreSql ? SandboxTarget(sandboxNode!, $"{where} sandbox")
+                        : EngineSandboxTarget(sandboxNode!, engine, $"{where} sandbox");
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var connectionNodes = connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!];
@@ -187,10 +201,13 @@ public static partial class RunbookParser
                 {
                     CheckConnection(engine, connection, itemNode, $"{where} connection");
                 }
-                var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill") ?? false);
+                var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill")
+                    ?? false);
                 var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
-                if (patroni.Count > 0 && engine != Engines.StoreEngines.PostgreSql) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: Patroni runs PostgreSQL clusters; this target's engine is {engine}.");
-                if (patroni.Count > 0 && hasSandbox) Fail(SourcePosition.Of(patroniNode!), $"{where} patroni: a sandbox knows its own Patroni; patroni: lists the REST APIs of a cluster given by connection:.");
+                if (patroni.Count > 0 && engine != Engines.StoreEngines.PostgreSql) Fail(SourcePosition.Of(patroniNode!),
+                    $"{where} patroni: Patroni runs PostgreSQL clusters; this target's engine is {engine}.");
+                if (patroni.Count > 0 && hasSandbox) Fail(SourcePosition.Of(patroniNode!),
+                    $"{where} patroni: a sandbox knows its own Patroni; patroni: lists the REST APIs of a cluster given by connection:.");
                 foreach (var (url, urlNode) in patroni.Zip(patroniNode is YamlSequenceNode urls ? urls.Children : [patroniNode!]))
                 {
                     try
@@ -202,7 +219,8 @@ public static partial class RunbookParser
                         Fail(SourcePosition.Of(urlNode), $"{where} patroni: {e.Message}");
                     }
                 }
-                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox, SourcePosition.Of(keyNode)) { Patroni = patroni, Engine = engine });
+                list.Add(new RunbookTarget(name, sandbox, connections, allowDrill || hasSandbox,
+                    SourcePosition.Of(keyNode)) { Patroni = patroni, Engine = engine });
             }
             return list;
         }
@@ -211,20 +229,27 @@ public static partial class RunbookParser
         private SandboxOptions EngineSandboxTarget(YamlNode node, string engine, string where)
         {
             var options = Fields(node, ["standbys", "synchronous", "sentinels"], where);
-            var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
+            var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0,
+                SandboxOptions.MaxStandbys) ?? 1 : 1;
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
-            var sentinels = options.TryGetValue("sentinels", out var sentinelNode) && (Boolean(sentinelNode, $"{where}.sentinels") ?? false);
-            if (sentinels && engine != Engines.StoreEngines.Redis) Fail(SourcePosition.Of(sentinelNode!), $"{where}.sentinels: Sentinels watch Redis primaries; this target's engine is {engine}.");
+            var sentinels = options.TryGetValue("sentinels", out var sentinelNode) && (Boolean(sentinelNode, $"{where}.sentinels")
+                ?? false);
+            if (sentinels && engine != Engines.StoreEngines.Redis) Fail(SourcePosition.Of(sentinelNode!),
+                $"{where}.sentinels: Sentinels watch Redis primaries; this target's engine is {engine}.");
             return new SandboxOptions { Engine = engine, Standbys = standbys, Synchronous = synchronous, Sentinels = sentinels };
         }
 
-        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB, monitoring: bool } for DrTools' own cluster, or { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
+        /// <summary>{ standbys: N, synchronous: bool, faultProxy: bool, walDiskSize: 256MB, monitoring: bool } for DrTools' own cluster, or
+        /// { topology: patroni, members: N, patroniSettings: [ttl=10, ...] }.</summary>
         private SandboxOptions? SandboxTarget(YamlNode node, string where)
         {
-            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy", "walDiskSize", "monitoring"], where);
+            var options = Fields(node, ["topology", "standbys", "members", "synchronous", "patroniSettings", "faultProxy", "walDiskSize",
+                "monitoring"], where);
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
-            var monitoring = options.TryGetValue("monitoring", out var monitoringNode) && (Boolean(monitoringNode, $"{where}.monitoring") ?? false);
-            var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text => text.ToLowerInvariant() switch
+            var monitoring = options.TryGetValue("monitoring", out var monitoringNode) && (Boolean(monitoringNode, $"{where}.monitoring")
+                ?? false);
+            var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text
+                => text.ToLowerInvariant() switch
             {
                 "patroni" => true,
                 "streaming" => false,
@@ -232,18 +257,27 @@ public static partial class RunbookParser
             }) == true;
             if (!patroni)
             {
-                foreach (var key in new[] { "members", "patroniSettings" }.Where(options.ContainsKey)) Fail(SourcePosition.Of(options[key]), $"{where}.{key}: only with topology: patroni.");
-                var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0, SandboxOptions.MaxStandbys) ?? 1 : 1;
-                var faultProxy = options.TryGetValue("faultProxy", out var proxyNode) && (Boolean(proxyNode, $"{where}.faultProxy") ?? false);
+                foreach (var key in new[] { "members", "patroniSettings" }.Where(options.ContainsKey)) Fail(SourcePosition.Of(options[key]),
+                    $"{where}.{key}: only with topology: patroni.");
+                var standbys = options.TryGetValue("standbys", out var standbysNode) ? Integer(standbysNode, $"{where}.standbys", 0,
+                    SandboxOptions.MaxStandbys) ?? 1 : 1;
+                var faultProxy = options.TryGetValue("faultProxy", out var proxyNode) && (Boolean(proxyNode, $"{where}.faultProxy")
+                    ?? false);
                 var walDiskSize = options.TryGetValue("walDiskSize", out var walNode)
                     ? Typed(walNode, text => SizeText.Parse(text, $"{where}.walDiskSize", Sandbox.MinWalDiskSize, Sandbox.MaxWalDiskSize))
                     : null;
-                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy, WalDiskSize = walDiskSize, Monitoring = monitoring };
+                return new SandboxOptions { Standbys = standbys, Synchronous = synchronous, FaultProxy = faultProxy,
+                    WalDiskSize = walDiskSize, Monitoring = monitoring };
             }
-            if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced), $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
-            if (options.TryGetValue("faultProxy", out var proxied)) Fail(SourcePosition.Of(proxied), $"{where}.faultProxy: only for a streaming sandbox (a Patroni sandbox's members find each other through etcd, around any proxy).");
-            if (options.TryGetValue("walDiskSize", out var walDisk)) Fail(SourcePosition.Of(walDisk), $"{where}.walDiskSize: only for a streaming sandbox (Patroni makes its members' data directories itself).");
-            var members = options.TryGetValue("members", out var membersNode) ? Integer(membersNode, $"{where}.members", 1, SandboxOptions.MaxStandbys + 1) ?? 3 : 3;
+            if (options.TryGetValue("standbys", out var misplaced)) Fail(SourcePosition.Of(misplaced),
+                $"{where}.standbys: a Patroni sandbox is sized with members: (its nodes, the leader included).");
+            if (options.TryGetValue("faultProxy", out var proxied)) Fail(SourcePosition.Of(proxied),
+                $"{where}.faultProxy: only for a streaming sandbox (a Patroni sandbox's members find each other through etcd, around any "
+                + $"proxy).");
+            if (options.TryGetValue("walDiskSize", out var walDisk)) Fail(SourcePosition.Of(walDisk),
+                $"{where}.walDiskSize: only for a streaming sandbox (Patroni makes its members' data directories itself).");
+            var members = options.TryGetValue("members", out var membersNode) ? Integer(membersNode, $"{where}.members", 1,
+                SandboxOptions.MaxStandbys + 1) ?? 3 : 3;
             var settings = Patroni.PatroniSettings.Defaults;
             if (options.TryGetValue("patroniSettings", out var settingsNode))
             {
@@ -256,7 +290,8 @@ public static partial class RunbookParser
                     Fail(SourcePosition.Of(settingsNode), $"{where}.patroniSettings: {e.Message}");
                 }
             }
-            return new SandboxOptions { Topology = SandboxTopology.Patroni, Standbys = members - 1, Synchronous = synchronous, PatroniSettings = settings, Monitoring = monitoring };
+            return new SandboxOptions { Topology = SandboxTopology.Patroni, Standbys = members - 1, Synchronous = synchronous,
+                PatroniSettings = settings, Monitoring = monitoring };
         }
 
         private List<RunbookStep> Steps(Dictionary<string, YamlNode> fields, string key, RunbookSection section, bool required)
@@ -292,26 +327,34 @@ public static partial class RunbookParser
             RunbookOperation? operation = null;
             if ((operationName is null) == (script is null))
             {
-                Fail(SourcePosition.Of(node), $"{where}: give run: OPERATION (one of {string.Join(", ", OperationCatalog.All.Select(o => o.Name))}) or script: (PowerShell).");
+                Fail(SourcePosition.Of(node),
+                    $"{where}: give run: OPERATION (one of {string.Join(", ", OperationCatalog.All.Select(o => o.Name))}) or script: "
+                    + $"(PowerShell).");
             }
             else if (operationName is not null)
             {
                 operation = OperationCatalog.Find(operationName);
-                if (operation is null) Fail(SourcePosition.Of(fields["run"]), $"{where}: unknown operation '{operationName}' (known: {string.Join(", ", OperationCatalog.All.Select(o => o.Name))}).");
+                if (operation is null) Fail(SourcePosition.Of(fields["run"]),
+                    $"{where}: unknown operation '{operationName}' (known: "
+                    + $"{string.Join(", ", OperationCatalog.All.Select(o => o.Name))}).");
             }
             else if (!scriptSteps)
             {
-                Fail(SourcePosition.Of(fields["script"]), $"{where}: script: steps are PowerShell and run only under Invoke-DrRunbook; drtools runs operations (run:).");
+                Fail(SourcePosition.Of(fields["script"]),
+                    $"{where}: script: steps are PowerShell and run only under Invoke-DrRunbook; drtools runs operations (run:).");
             }
             var arguments = fields.TryGetValue("with", out var withNode) ? Arguments(withNode, operation, script is not null, where) : [];
             if (operation is not null && withNode is null or YamlMappingNode) CheckRequired(operation, arguments, node, where);
-            var timeout = fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{where} timeout", positive: true) : null;
+            var timeout = fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{where} timeout", positive: true)
+                : null;
             var objectives = fields.TryGetValue("objective", out var objectiveNode) ? StepObjectives(objectiveNode, operation, where) : [];
             var save = Scalar(fields, "save", node, required: false, where);
             if (save is not null)
             {
-                if (!Identifier().IsMatch(save) || save == "run") Fail(SourcePosition.Of(fields["save"]), $"{where}: save: '{save}' is not a usable variable name (letters, digits and _, not 'run').");
-                else if (_variables.ContainsKey(save)) Fail(SourcePosition.Of(fields["save"]), $"{where}: save: ${{{save}}} is already saved by an earlier step.");
+                if (!Identifier().IsMatch(save) || save == "run") Fail(SourcePosition.Of(fields["save"]),
+                    $"{where}: save: '{save}' is not a usable variable name (letters, digits and _, not 'run').");
+                else if (_variables.ContainsKey(save)) Fail(SourcePosition.Of(fields["save"]),
+                    $"{where}: save: ${{{save}}} is already saved by an earlier step.");
                 else _variables[save] = operation?.OutputType ?? typeof(object);
             }
             return new RunbookStep
@@ -323,7 +366,8 @@ public static partial class RunbookParser
                 Script = script,
                 Arguments = arguments,
                 Timeout = timeout ?? (section == RunbookSection.Cleanup ? DefaultCleanupTimeout : DefaultStepTimeout),
-                ContinueOnError = fields.TryGetValue("continueOnError", out var continueNode) && (Boolean(continueNode, $"{where} continueOnError") ?? false),
+                ContinueOnError = fields.TryGetValue("continueOnError", out var continueNode) && (Boolean(continueNode,
+                    $"{where} continueOnError") ?? false),
                 Save = save,
                 Objectives = objectives,
                 Remediation = Scalar(fields, "remediation", node, required: false, where),
@@ -345,7 +389,8 @@ public static partial class RunbookParser
                 if (script)
                 {
                     // A script sees its arguments as PowerShell variables; only the variables inside them are checked.
-                    ArgumentBinder.Check(new OperationParameter(key, ParameterKind.String, ""), value, _variables, _targets, $"{where} {key}").ToList().ForEach(Errors.Add);
+                    ArgumentBinder.Check(new OperationParameter(key, ParameterKind.String, ""), value, _variables, _targets,
+                        $"{where} {key}").ToList().ForEach(Errors.Add);
                     arguments[key] = value;
                     continue;
                 }
@@ -353,13 +398,18 @@ public static partial class RunbookParser
                 var parameter = operation.Parameter(key);
                 if (parameter is null)
                 {
-                    Fail(SourcePosition.Of(keyNode), $"{where}: {operation.Name} has no parameter '{key}' (parameters: {string.Join(", ", operation.Parameters.Select(p => p.Name))}).");
+                    Fail(SourcePosition.Of(keyNode),
+                        $"{where}: {operation.Name} has no parameter '{key}' (parameters: "
+                        + $"{string.Join(", ", operation.Parameters.Select(p => p.Name))}).");
                     continue;
                 }
                 Errors.AddRange(ArgumentBinder.Check(parameter, value, _variables, _targets, $"{where} {parameter.Name}"));
-                if (parameter.SandboxOnly && value is YamlScalarNode { Value: { } target } && _targets.Contains(target) && !_sandboxTargets.Contains(target))
+                if (parameter.SandboxOnly && value is YamlScalarNode { Value: { } target } && _targets.Contains(target)
+                    && !_sandboxTargets.Contains(target))
                 {
-                    Fail(SourcePosition.Of(value), $"{where} {parameter.Name}: '{target}' is not a sandbox target; {operation.Name} removes only sandboxes the runbook creates.");
+                    Fail(SourcePosition.Of(value),
+                        $"{where} {parameter.Name}: '{target}' is not a sandbox target; {operation.Name} removes only sandboxes the "
+                        + $"runbook creates.");
                 }
                 arguments[parameter.Name] = value;
             }
@@ -384,9 +434,14 @@ public static partial class RunbookParser
             foreach (var name in names)
             {
                 if (!_objectives.Any(o => o.Name == name))
-                    Fail(SourcePosition.Of(node), $"{where}: objective '{name}' is not among the runbook's objectives ({(_objectives.Count == 0 ? "none set" : string.Join(", ", _objectives.Select(o => o.Name)))}).");
+                    Fail(SourcePosition.Of(node),
+                        $"{where}: objective '{name}' is not among the runbook's objectives "
+                        + $"({(_objectives.Count == 0 ? "none set" : string.Join(", ", _objectives.Select(o => o.Name)))}).");
                 else if (name != "rto" && operation is not null && !operation.Measures.Contains(name))
-                    Fail(SourcePosition.Of(node), $"{where}: {operation.Name} does not measure {ObjectiveKind.Of(name).Measures}, so it cannot count toward {name} (operations that do: {string.Join(", ", OperationCatalog.All.Where(o => o.Measures.Contains(name)).Select(o => o.Name))}).");
+                    Fail(SourcePosition.Of(node),
+                        $"{where}: {operation.Name} does not measure {ObjectiveKind.Of(name).Measures}, so it cannot count toward {name} "
+                        + $"(operations that do: "
+                        + $"{string.Join(", ", OperationCatalog.All.Where(o => o.Measures.Contains(name)).Select(o => o.Name))}).");
             }
             return names;
         }
@@ -396,7 +451,8 @@ public static partial class RunbookParser
             var list = new List<AbortCondition>();
             if (node is not YamlSequenceNode sequence)
             {
-                Fail(SourcePosition.Of(node), "abortConditions: expected a list, each { name: ..., http: URL } or { name: ..., run: OPERATION, with: { ... } }.");
+                Fail(SourcePosition.Of(node),
+                    "abortConditions: expected a list, each { name: ..., http: URL } or { name: ..., run: OPERATION, with: { ... } }.");
                 return list;
             }
             foreach (var item in sequence.Children)
@@ -408,7 +464,9 @@ public static partial class RunbookParser
                 var hasRun = fields.ContainsKey("run");
                 if ((http is null) == !hasRun)
                 {
-                    Fail(SourcePosition.Of(item), $"{label}: give http: URL (a health endpoint that must keep answering 2xx) or run: OPERATION that must keep passing.");
+                    Fail(SourcePosition.Of(item),
+                        $"{label}: give http: URL (a health endpoint that must keep answering 2xx) or run: OPERATION that must keep "
+                        + $"passing.");
                     continue;
                 }
                 Uri? uri = null;
@@ -417,16 +475,21 @@ public static partial class RunbookParser
                     Fail(SourcePosition.Of(fields["http"]), $"{label}: '{http}' is not an http:// or https:// URL.");
                 }
                 var check = hasRun ? Step(item, RunbookSection.AbortCondition, list.Count, AbortKeys) : null;
-                if (check is { Save: not null } || check?.Objectives.Count > 0) Fail(SourcePosition.Of(item), $"{label}: an abort condition cannot save: or count toward an objective.");
+                if (check is { Save: not null } || check?.Objectives.Count > 0) Fail(SourcePosition.Of(item),
+                    $"{label}: an abort condition cannot save: or count toward an objective.");
                 list.Add(new AbortCondition
                 {
                     Name = Scalar(fields, "name", item, required: false, label) ?? http ?? check?.Name ?? label,
                     Check = check,
                     Http = uri,
-                    ExpectStatus = fields.TryGetValue("expectStatus", out var statusNode) ? Integer(statusNode, $"{label} expectStatus", 100, 599) : null,
-                    Interval = (fields.TryGetValue("interval", out var intervalNode) ? Duration(intervalNode, $"{label} interval", positive: true) : null) ?? TimeSpan.FromSeconds(1),
-                    Timeout = (fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{label} timeout", positive: true) : null) ?? TimeSpan.FromSeconds(10),
-                    Failures = (fields.TryGetValue("failures", out var failuresNode) ? Integer(failuresNode, $"{label} failures", 1, 1000) : null) ?? 1,
+                    ExpectStatus = fields.TryGetValue("expectStatus", out var statusNode) ? Integer(statusNode, $"{label} expectStatus",
+                        100, 599) : null,
+                    Interval = (fields.TryGetValue("interval", out var intervalNode) ? Duration(intervalNode, $"{label} interval",
+                        positive: true) : null) ?? TimeSpan.FromSeconds(1),
+                    Timeout = (fields.TryGetValue("timeout", out var timeoutNode) ? Duration(timeoutNode, $"{label} timeout",
+                        positive: true) : null) ?? TimeSpan.FromSeconds(10),
+                    Failures = (fields.TryGetValue("failures", out var failuresNode) ? Integer(failuresNode, $"{label} failures", 1, 1000)
+                        : null) ?? 1,
                     Position = SourcePosition.Of(item),
                 });
             }
@@ -445,7 +508,8 @@ public static partial class RunbookParser
             {
                 var key = (keyNode as YamlScalarNode)?.Value ?? "";
                 var known = allowed.FirstOrDefault(k => string.Equals(k, key, StringComparison.OrdinalIgnoreCase));
-                if (known is null) Fail(SourcePosition.Of(keyNode), $"{where}: unknown key '{key}' (expected {string.Join(", ", allowed)}).");
+                if (known is null) Fail(SourcePosition.Of(keyNode),
+                    $"{where}: unknown key '{key}' (expected {string.Join(", ", allowed)}).");
                 else fields[known] = value;
             }
             return fields;
@@ -469,7 +533,8 @@ public static partial class RunbookParser
             {
                 case YamlScalarNode { Value: { Length: > 0 } value }:
                     return [value];
-                case YamlSequenceNode sequence when sequence.Children.All(c => c is YamlScalarNode { Value.Length: > 0 }) && sequence.Children.Count > 0:
+                case YamlSequenceNode sequence when sequence.Children.All(c => c is YamlScalarNode { Value.Length: > 0 })
+                    && sequence.Children.Count > 0:
                     return sequence.Children.Select(c => ((YamlScalarNode)c).Value!).ToList();
                 default:
                     Fail(SourcePosition.Of(node), $"{where}: expected a string or a list of strings.");
@@ -491,13 +556,15 @@ public static partial class RunbookParser
             }
         }
 
-        private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node, text => DurationText.Parse(text, where, max, positive));
+        private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node, text
+            => DurationText.Parse(text, where, max, positive));
 
         private string Engine(YamlNode node, string where)
         {
             try
             {
-                return node is YamlScalarNode { Value: { } text } ? Engines.StoreEngines.Parse(text, where) : throw new DrToolsException($"{where}: expected postgresql, mariadb or redis.");
+                return node is YamlScalarNode { Value: { } text } ? Engines.StoreEngines.Parse(text, where)
+                    : throw new DrToolsException($"{where}: expected postgresql, mariadb or redis.");
             }
             catch (DrToolsException e)
             {
@@ -507,7 +574,8 @@ public static partial class RunbookParser
         }
 
         private int? Integer(YamlNode node, string where, int min, int max) => Typed(node, text =>
-            int.TryParse(text, out var value) && value >= min && value <= max ? value : throw new DrToolsException($"{where}: '{text}' is not a whole number from {min} to {max}."));
+            int.TryParse(text, out var value) && value >= min && value <= max ? value
+                : throw new DrToolsException($"{where}: '{text}' is not a whole number from {min} to {max}."));
 
         private bool? Boolean(YamlNode node, string where) => Typed(node, text =>
             ArgumentBinder.Boolean(text) ?? throw new DrToolsException($"{where}: '{text}' is not true or false."));
@@ -516,7 +584,8 @@ public static partial class RunbookParser
         {
             try
             {
-                return node is YamlScalarNode { Value: { } text } ? convert(text) : throw new DrToolsException("expected a single value, not a list or mapping.");
+                return node is YamlScalarNode { Value: { } text } ? convert(text)
+                    : throw new DrToolsException("expected a single value, not a list or mapping.");
             }
             catch (DrToolsException e)
             {

@@ -24,7 +24,8 @@ internal static class RunbookShape
         }
         var control = text.AsSpan().IndexOfAnyInRange('\0', '\b');
         if (control < 0) control = text.AsSpan().IndexOfAnyInRange('\u000e', '\u001f');
-        if (control >= 0) return new(PositionOf(text, control), $"not a text file: control character 0x{(int)text[control]:x2} (a runbook is YAML text).");
+        if (control >= 0) return new(PositionOf(text, control),
+            $"not a text file: control character 0x{(int)text[control]:x2} (a runbook is YAML text).");
         try
         {
             var parser = new Parser(new StringReader(text));
@@ -114,7 +115,8 @@ internal static class RunbookShape
                 case YamlMappingNode mapping:
                     foreach (var (key, value) in mapping.Children)
                     {
-                        if (key is not YamlScalarNode) return new(SourcePosition.Of(key), "a key must be a plain word, not a list or mapping.");
+                        if (key is not YamlScalarNode) return new(SourcePosition.Of(key),
+                            "a key must be a plain word, not a list or mapping.");
                         pending.Push(value);
                     }
                     break;

@@ -40,8 +40,10 @@ public sealed class ScriptedRun
     /// <summary>The objectives a script-driven run and its steps count toward (Invoke-DrStep -Objective).</summary>
     public static IReadOnlyList<string> StepObjectives { get; } = ["rto", "rpo"];
 
-    /// <param name="targets">Name → a <see cref="Sandbox"/> (the run owns it from now on and removes it when it completes, unless a step removed it) or a <see cref="DbTarget"/>.</param>
-    public static ScriptedRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, IReadOnlyDictionary<string, object> targets, RunbookRunOptions options)
+    /// <param name="targets">Name → a <see cref="Sandbox"/> (the run owns it from now on and removes it when it completes, unless a step
+    /// removed it) or a <see cref="DbTarget"/>.</param>
+    public static ScriptedRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, IReadOnlyDictionary<string,
+        object> targets, RunbookRunOptions options)
     {
         foreach (var objective in objectives)
         {
@@ -53,7 +55,8 @@ public sealed class ScriptedRun
         }
         foreach (var (name, target) in targets)
         {
-            if (target is not (Sandbox or DbTarget)) throw new DrToolsException($"target '{name}': give a sandbox (New-DrSandbox) or connection strings, not a {target?.GetType().Name ?? "null"}.", DrErrorKind.InvalidArgument);
+            if (target is not (Sandbox or DbTarget)) throw new DrToolsException($"target '{name}': give a sandbox (New-DrSandbox) or "
+                + $"connection strings, not a {target?.GetType().Name ?? "null"}.", DrErrorKind.InvalidArgument);
         }
         var run = DrillRun.Start(header, objectives, options);
         foreach (var (name, target) in targets)
@@ -76,7 +79,8 @@ public sealed class ScriptedRun
 
     public string Id => _run.Info.Id;
     public string Name => Journal.Runbook;
-    /// <summary>The run's scratch folder (a runbook's ${run.directory}): backup repositories and the like, removed when the run completes.</summary>
+    /// <summary>The run's scratch folder (a runbook's ${run.directory}): backup repositories and the like, removed when the run
+    /// completes.</summary>
     public string Directory => _run.Scratch;
     /// <summary>The run's folder in the drill history: journal and reports.</summary>
     public string Folder => Journal.Folder!;
@@ -89,9 +93,11 @@ public sealed class ScriptedRun
     /// Returns its record and what it produced.
     /// </summary>
     /// <param name="body">The step's work, given the step's token (its timeout, or the caller's cancellation).</param>
-    public async Task<(StepRecord Record, object? Output)> RunStepAsync(ScriptStep definition, Func<CancellationToken, Task<object?>> body, CancellationToken cancellationToken)
+    public async Task<(StepRecord Record, object? Output)> RunStepAsync(ScriptStep definition, Func<CancellationToken, Task<object?>> body,
+        CancellationToken cancellationToken)
     {
-        if (definition.Section == RunbookSection.Cleanup) throw new DrToolsException($"step '{definition.Name}': cleanup steps are registered (Register-DrCleanup) and run when the run completes.", DrErrorKind.InvalidArgument);
+        if (definition.Section == RunbookSection.Cleanup) throw new DrToolsException($"step '{definition.Name}': cleanup steps are "
+            + $"registered (Register-DrCleanup) and run when the run completes.", DrErrorKind.InvalidArgument);
         string? skip;
         RunbookStep step;
         bool first;
@@ -102,7 +108,8 @@ public sealed class ScriptedRun
             _serversRecorded = true;
             if (definition.Section == RunbookSection.PreCheck && _stepsStarted)
             {
-                throw new DrToolsException($"pre-check '{definition.Name}' comes after a step: pre-checks are what must pass before anything changes, so they come first.", DrErrorKind.InvalidOperation);
+                throw new DrToolsException($"pre-check '{definition.Name}' comes after a step: pre-checks are what must pass before "
+                    + $"anything changes, so they come first.", DrErrorKind.InvalidOperation);
             }
             _stepsStarted |= definition.Section == RunbookSection.Step;
             step = Declare(definition);
@@ -116,7 +123,8 @@ public sealed class ScriptedRun
         }
         // The targets' server versions for the report, read once before the first step changes anything.
         if (first) await _run.RecordServersAsync(cancellationToken);
-        var record = await _run.ExecuteAsync(step, async token => StepOutcomes.From(await body(token), _run.Context), cancellationToken, CancellationToken.None);
+        var record = await _run.ExecuteAsync(step, async token => StepOutcomes.From(await body(token), _run.Context), cancellationToken,
+            CancellationToken.None);
         lock (_gate)
         {
             if (record.Status == StepStatus.Cancelled)
@@ -126,7 +134,8 @@ public sealed class ScriptedRun
             }
             else if (!record.Succeeded && !step.ContinueOnError)
             {
-                _stoppedBecause ??= step.Section == RunbookSection.PreCheck ? $"{record.Label} failed, so nothing was changed" : $"{record.Label} failed";
+                _stoppedBecause ??= step.Section == RunbookSection.PreCheck ? $"{record.Label} failed, so nothing was changed"
+                    : $"{record.Label} failed";
             }
         }
         if (record.Status == StepStatus.Cancelled) _run.MarkCancelled();
@@ -168,7 +177,8 @@ public sealed class ScriptedRun
         if (cancelled) _run.MarkCancelled();
         foreach (var (step, body) in cleanups)
         {
-            await _run.ExecuteAsync(step, async token => StepOutcomes.From(await runCleanup(body, token), _run.Context), CancellationToken.None, CancellationToken.None);
+            await _run.ExecuteAsync(step, async token => StepOutcomes.From(await runCleanup(body, token), _run.Context),
+                CancellationToken.None, CancellationToken.None);
         }
         await _run.RemoveCreatedAsync();
         var journal = await _run.FinishAsync(_cancelled, targetsMissing: false);
@@ -182,7 +192,8 @@ public sealed class ScriptedRun
         {
             if (!_run.Objectives.Any(o => o.Name == objective))
             {
-                throw new DrToolsException($"step '{definition.Name}': objective '{objective}' is not among the run's objectives ({(_run.Objectives.Count == 0 ? "none set" : string.Join(", ", _run.Objectives.Select(o => o.Name)))}).", DrErrorKind.InvalidArgument);
+                throw new DrToolsException($"step '{definition.Name}': objective '{objective}' is not among the run's objectives "
+                    + $"({(_run.Objectives.Count == 0 ? "none set" : string.Join(", ", _run.Objectives.Select(o => o.Name)))}).", DrErrorKind.InvalidArgument);
             }
         }
         var index = _counts.GetValueOrDefault(definition.Section);
@@ -193,7 +204,8 @@ public sealed class ScriptedRun
             Index = index,
             Name = definition.Name,
             Command = definition.Command,
-            Timeout = definition.Timeout ?? (definition.Section == RunbookSection.Cleanup ? RunbookParser.DefaultCleanupTimeout : RunbookParser.DefaultStepTimeout),
+            Timeout = definition.Timeout ?? (definition.Section == RunbookSection.Cleanup ? RunbookParser.DefaultCleanupTimeout
+                : RunbookParser.DefaultStepTimeout),
             ContinueOnError = definition.ContinueOnError,
             Objectives = definition.Objectives,
             Remediation = definition.Remediation,
@@ -203,7 +215,8 @@ public sealed class ScriptedRun
 
     private void DemandOpen()
     {
-        if (_completed is not null) throw new DrToolsException($"run '{Name}' ({Id}) is complete: start a new run for more steps.", DrErrorKind.InvalidOperation);
+        if (_completed is not null) throw new DrToolsException($"run '{Name}' ({Id}) is complete: start a new run for more steps.",
+            DrErrorKind.InvalidOperation);
     }
 
     public override string ToString() => $"run {Id} '{Name}' ({Status})";

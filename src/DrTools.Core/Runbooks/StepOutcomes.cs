@@ -24,10 +24,12 @@ public static class StepOutcomes
         ClusterStatus status => new StepOutcome(status, status.Healthy, status.Verdict),
         IReadOnlyList<ReplicationLagResult> lags => Lag(lags),
         ReplicationLagResult lag => Lag([lag]),
-        DbChecksum checksum => new StepOutcome(checksum, true, $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"),
+        DbChecksum checksum => new StepOutcome(checksum, true,
+            $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"),
         ChecksumComparison comparison => new StepOutcome(comparison, comparison.Passed, comparison.ToString())
         {
-            Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0, comparison.Reference.HowMeasured)],
+            Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0,
+                comparison.Reference.HowMeasured)],
         },
         DbQueryResult query => new StepOutcome(query, true, query.ToString()),
         FailoverResult failover => Failover(failover, context),
@@ -36,13 +38,15 @@ public static class StepOutcomes
             ? $"{engine} {backup.Kind} backup {backup.Id} of {backup.Source}: {backup.SizeBytes} bytes at {backup.EndLsn}"
             : $"backup {backup.Id}: {backup.SizeBytes} bytes, {backup.StartLsn} to {backup.EndLsn}")
         {
-            Measurements = [new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null, "pg_basebackup start to the catalog entry, wall clock of the machine running it")],
+            Measurements = [new Measurement("backup duration", backup.Duration.TotalSeconds, "s", null,
+                "pg_basebackup start to the catalog entry, wall clock of the machine running it")],
         },
         RestorePointRecord point => new StepOutcome(point, true, $"restore point '{point.Name}' at {point.Lsn}"),
         BackupVerificationResult verification => Verification(verification, context),
         PointInTimeResult restore => PointInTime(restore, context),
         BackupPolicyResult policy => new StepOutcome(policy, policy.Passed,
-            policy.Passed ? $"policy met; {policy.Retention.Count(r => r.Expired)} backup(s) expire under retention" : string.Join("; ", policy.Problems))
+            policy.Passed ? $"policy met; {policy.Retention.Count(r => r.Expired)} backup(s) expire under retention" : string.Join("; ",
+                policy.Problems))
         {
             Measurements = policy.LatestBackupAge is { } age ? [age] : [],
         },
@@ -55,7 +59,8 @@ public static class StepOutcomes
             Measurements = new[] { alert.InAlertmanager, alert.Notified }.OfType<Measurement>().ToList(),
         },
         IReadOnlyList<Monitoring.AlertRule> { Count: 0 } none => new StepOutcome(none, true, "no alerting rule matches"),
-        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, string.Join(", ", rules.Select(r => $"{r.Name} {r.State}"))),
+        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, string.Join(", ", rules.Select(r
+            => $"{r.Name} {r.State}"))),
         Monitoring.AlertRule rule => new StepOutcome(rule, true, $"{rule.Name} {rule.State} ({rule.Query}, for {rule.Duration})"),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
@@ -68,18 +73,21 @@ public static class StepOutcomes
         context.Faults.Hold(fault);
         return new StepOutcome(fault, true, $"{fault.Description}: in effect until stopped (fault {fault.Id})")
         {
-            Marks = Faults.Faults.AppliedAt(fault.Id) is { } applied ? [new TimelineMark("fault injected", MarkKind.Fault, context.Clock.ReadingAt(applied), Detail: fault.Description)] : [],
+            Marks = Faults.Faults.AppliedAt(fault.Id) is { } applied ? [new TimelineMark("fault injected", MarkKind.Fault,
+                context.Clock.ReadingAt(applied), Detail: fault.Description)] : [],
         };
     }
 
     private static StepOutcome Ended(FaultEnd end, OperationContext context)
     {
         context.Faults.Release(end.Id);
-        return new StepOutcome(end, end.Undone && end.HttpProbe?.Met != false, end.HttpProbe is { } http ? $"{end}; {http}" : end.ToString())
+        return new StepOutcome(end, end.Undone && end.HttpProbe?.Met != false, end.HttpProbe is { } http ? $"{end}; {http}"
+            : end.ToString())
         {
             Measurements = end.HttpProbe?.Figures ?? [],
             ObjectiveFigures = HttpObjectiveFigures(end.HttpProbe),
-            Marks = end.Window is { } window ? [new TimelineMark("fault in effect", MarkKind.FaultActive, context.Clock.ReadingAt(window.Applied), context.Clock.ReadingAt(window.Undone), end.Fault.Description)] : [],
+            Marks = end.Window is { } window ? [new TimelineMark("fault in effect", MarkKind.FaultActive,
+                context.Clock.ReadingAt(window.Applied), context.Clock.ReadingAt(window.Undone), end.Fault.Description)] : [],
         };
     }
 
@@ -93,7 +101,9 @@ public static class StepOutcomes
     }
 
     private static StepOutcome Lag(IReadOnlyList<ReplicationLagResult> results) =>
-        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} behind{(r.Met ? "" : $" (NOT met: {string.Join(", ", r.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})")}")))
+        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r
+            => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} "
+            + $"behind{(r.Met ? "" : $" (NOT met: {string.Join(", ", r.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})")}")))
         {
             Measurements = results.SelectMany(r => r.Figures.Select(m => OperationCatalog.Named(m, r.Standby))).ToList(),
         };
@@ -108,9 +118,11 @@ public static class StepOutcomes
         };
 
     internal static string FailoverSummary(FailoverResult result) =>
-        $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, {result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
+        $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, "
+            + $"{result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
 
-    /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write window.</summary>
+    /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write
+    /// window.</summary>
     internal static Dictionary<string, Measurement> FailoverObjectiveFigures(FailoverResult result)
     {
         // Committed transactions the old primary's rejoin discarded are data lost: an RPO of 0 is not met by them, whatever
@@ -122,7 +134,8 @@ public static class StepOutcomes
         };
         // Time to alert: to the notification when DrTools received one, else to Alertmanager showing it (or why it did not).
         var alerted = result.AlertFigures.Where(f => f.Name.StartsWith("time to alert", StringComparison.Ordinal)).ToList();
-        if (alerted.Count > 0) figures["alert"] = alerted.LastOrDefault(f => f.Name.EndsWith("notification)", StringComparison.Ordinal)) ?? alerted[0];
+        if (alerted.Count > 0) figures["alert"] = alerted.LastOrDefault(f => f.Name.EndsWith("notification)", StringComparison.Ordinal))
+            ?? alerted[0];
         return figures;
     }
 
@@ -137,7 +150,8 @@ public static class StepOutcomes
         return figures;
     }
 
-    /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock started.</summary>
+    /// <summary>The drill's events as timeline marks on a clock that reads <paramref name="drillStart"/> when the drill's own clock
+    /// started.</summary>
     internal static List<TimelineMark> FailoverMarks(FailoverResult result, TimeSpan drillStart)
     {
         var start = Core.Failover.Timeline.Start(result.Timeline);
@@ -170,7 +184,8 @@ public static class StepOutcomes
         moment.Name switch
         {
             _ when moment == start => new TimelineMark(moment.Name, MarkKind.Fault, drillStart + moment.At, Detail: moment.Detail),
-            "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
+            "promotion finished" or "old primary rejoined as a standby" => new TimelineMark(moment.Name, MarkKind.Recovery, drillStart
+                + moment.At, Detail: moment.Detail),
             // The read probe's recovery beside the write probe's outage band: each probe named on the chart.
             "first read answered after the outage"
                 => new TimelineMark("read probe answered again", MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
@@ -181,14 +196,16 @@ public static class StepOutcomes
             "topology settled" or "old primary's transactions discarded"
                 => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             // The expected alert: firing, its notification, its resolution.
-            var name when name.StartsWith("alert ", StringComparison.Ordinal) => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
+            var name when name.StartsWith("alert ", StringComparison.Ordinal) => new TimelineMark(moment.Name, MarkKind.Event, drillStart
+                + moment.At, Detail: moment.Detail),
             _ => null,
         };
 
     private static StepOutcome Verification(BackupVerificationResult result, OperationContext context)
     {
         if (result.KeptInstanceId is { } kept) context.Track(kept);
-        return new StepOutcome(result, result.Met, $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
+        return new StepOutcome(result, result.Met,
+            $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
         {
             Measurements = result.Figures,
             ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
@@ -199,10 +216,13 @@ public static class StepOutcomes
     {
         if (result.InstanceId is { } kept) context.Track(kept);
         var rto = result.Duration with { Target = context.Objective("rto") ?? result.Duration.Target };
-        var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo") ?? measured.Target } : null;
+        var loss = result.DataLossBeforeTarget is { } measured ? measured with { Target = context.Objective("rpo") ?? measured.Target }
+            : null;
         var figures = new Dictionary<string, Measurement> { ["rto"] = rto };
         if (loss is not null) figures["rpo"] = loss;
-        return new StepOutcome(result, result.Passed, $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to {result.ReplayedToLsn}")
+        return new StepOutcome(result, result.Passed,
+            $"restored to {result.Target}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}; replayed to "
+            + $"{result.ReplayedToLsn}")
         {
             Measurements = new[] { rto, loss }.OfType<Measurement>().ToList(),
             ObjectiveFigures = figures,

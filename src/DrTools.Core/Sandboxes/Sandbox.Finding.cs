@@ -7,7 +7,8 @@ namespace DrTools.Core.Sandboxes;
 // stopped or deleted: the sandbox folder is configurable and may hold anything.
 public sealed partial class Sandbox
 {
-    /// <summary>The folders under <paramref name="root"/>: sandboxes (including ones whose creator was killed) and, marked NotASandbox, anything else.</summary>
+    /// <summary>The folders under <paramref name="root"/>: sandboxes (including ones whose creator was killed) and, marked NotASandbox,
+    /// anything else.</summary>
     public static IReadOnlyList<SandboxInfo> List(string? root = null)
     {
         root ??= DefaultRoot;
@@ -19,11 +20,13 @@ public sealed partial class Sandbox
     {
         if (SandboxManifest.Load(directory, out var notASandbox) is not { } manifest)
         {
-            return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [], SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notASandbox };
+            return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [],
+                SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notASandbox };
         }
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
         var engine = manifest.Engine is { } name ? Engines.StoreEngines.Get(name) : null;
-        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, engine is null ? new LocalServer(binaries, m.DataDirectory, m.LogFile).IsRunning : engine.Pid(m) is not null)).ToList();
+        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, engine is null ? new LocalServer(binaries,
+            m.DataDirectory, m.LogFile).IsRunning : engine.Pid(m) is not null)).ToList();
         var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
         var state = manifest.Owner is { IsAlive: false } ? SandboxState.Orphaned
             : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running
@@ -33,7 +36,9 @@ public sealed partial class Sandbox
             Kind = manifest.Restored ? SandboxKind.RestoredInstance : SandboxKind.Cluster,
             Engine = engine?.Name ?? Engines.StoreEngines.PostgreSql,
             Topology = TopologyOf(manifest, engine?.Name == Engines.StoreEngines.Redis ? "replica" : "standby"),
-            Note = manifest.Patroni is { } patroni ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}"
+            Note = manifest.Patroni is { } patroni
+                ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only "
+                + $"127.0.0.1:{patroni.ReadPort}"
                 : engine is not null ? engine.DisplayName : null,
         };
     }
@@ -62,7 +67,8 @@ public sealed partial class Sandbox
             $"{listed.Id} is {(listed.Kind == SandboxKind.Unknown ? "not a DrTools sandbox" : $"a {listed.Kind}, not a cluster sandbox")}; "
             + "only a cluster sandbox can be a target.", DrErrorKind.InvalidArgument);
 
-    /// <summary>Removes a sandbox by id, whatever state its creator left it in; a folder that is not a sandbox is refused untouched.</summary>
+    /// <summary>Removes a sandbox by id, whatever state its creator left it in; a folder that is not a sandbox is refused
+    /// untouched.</summary>
     public static Task RemoveAsync(string id, string? root = null)
     {
         var directory = FindDirectory(id, root);
@@ -70,7 +76,8 @@ public sealed partial class Sandbox
     }
 
     private static SandboxManifest Prove(string directory) => SandboxManifest.Load(directory, out var notASandbox)
-        ?? throw new DrToolsException($"{directory} is not a DrTools sandbox ({notASandbox}); it was left untouched.", DrErrorKind.NotAllowed);
+        ?? throw new DrToolsException($"{directory} is not a DrTools sandbox ({notASandbox}); it was left untouched.",
+            DrErrorKind.NotAllowed);
 
     private static string FindDirectory(string id, string? root)
     {
@@ -81,8 +88,11 @@ public sealed partial class Sandbox
         return matches.Length switch
         {
             1 => matches[0],
-            0 => throw new DrToolsException($"no sandbox '{id}' under {root} (drtools sandbox list shows them).", DrErrorKind.InvalidArgument),
-            _ => throw new DrToolsException($"sandbox id '{id}' is ambiguous: it matches {string.Join(", ", matches.Select(Path.GetFileName))}.", DrErrorKind.InvalidArgument),
+            0 => throw new DrToolsException($"no sandbox '{id}' under {root} (drtools sandbox list shows them).",
+                DrErrorKind.InvalidArgument),
+            _
+                => throw new DrToolsException($"sandbox id '{id}' is ambiguous: it matches "
+                + $"{string.Join(", ", matches.Select(Path.GetFileName))}.", DrErrorKind.InvalidArgument),
         };
     }
 
@@ -106,7 +116,8 @@ public sealed partial class Sandbox
         }
         await UnmountVolumesAsync(directory);
         await DeleteProvenDirectoryAsync(directory, $"sandbox {manifest.Id}");
-        if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id), recursive: true);
+        if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id),
+            recursive: true);
     }
 
     /// <summary>
@@ -118,7 +129,8 @@ public sealed partial class Sandbox
         var leftovers = ProcessTable.FindByWorkingDirectory(directory);
         if (!await ProcessTable.KillAsync(leftovers, TimeSpan.FromSeconds(10)))
         {
-            throw new DrToolsException($"{what}: processes {string.Join(", ", leftovers.Where(ProcessTable.IsAlive))} did not exit after SIGKILL; the directory {directory} was kept.");
+            throw new DrToolsException($"{what}: processes {string.Join(", ", leftovers.Where(ProcessTable.IsAlive))} did not exit after "
+                + $"SIGKILL; the directory {directory} was kept.");
         }
         if (System.IO.Directory.Exists(directory)) System.IO.Directory.Delete(directory, recursive: true);
     }

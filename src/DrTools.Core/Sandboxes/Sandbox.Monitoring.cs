@@ -3,8 +3,10 @@ using DrTools.Core.Processes;
 
 namespace DrTools.Core.Sandboxes;
 
-/// <summary>Where a monitoring sandbox's Prometheus, Alertmanager, DrTools' metrics and receiver, and each member's postgres_exporter listen.</summary>
-public sealed record MonitoringEndpoints(int PrometheusPort, int AlertmanagerPort, int DrToolsPort, IReadOnlyDictionary<string, int> ExporterPorts, string Inbox)
+/// <summary>Where a monitoring sandbox's Prometheus, Alertmanager, DrTools' metrics and receiver, and each member's postgres_exporter
+/// listen.</summary>
+public sealed record MonitoringEndpoints(int PrometheusPort, int AlertmanagerPort, int DrToolsPort, IReadOnlyDictionary<string,
+    int> ExporterPorts, string Inbox)
 {
     [JsonIgnore] public Uri Prometheus => new($"http://127.0.0.1:{PrometheusPort}/");
     [JsonIgnore] public Uri Alertmanager => new($"http://127.0.0.1:{AlertmanagerPort}/");
@@ -18,7 +20,8 @@ public sealed record MonitoringEndpoints(int PrometheusPort, int AlertmanagerPor
 public sealed partial class Sandbox
 {
     private static readonly (string Program, string Package)[] MonitoringPrograms =
-        [("prometheus", "prometheus"), ("prometheus-alertmanager", "prometheus-alertmanager"), ("prometheus-postgres-exporter", "prometheus-postgres-exporter")];
+        [("prometheus", "prometheus"), ("prometheus-alertmanager", "prometheus-alertmanager"), ("prometheus-postgres-exporter",
+            "prometheus-postgres-exporter")];
 
     private static readonly HttpClient Http = new() { Timeout = TimeSpan.FromSeconds(2) };
 
@@ -67,18 +70,23 @@ public sealed partial class Sandbox
         {
             var port = 0;
             var source = $"postgresql://{UserName}:{Uri.EscapeDataString(_manifest.Password)}@127.0.0.1:{member.ClientPort}/postgres?sslmode=disable";
-            await StartServiceAsync($"postgres-exporter-{member.Name}", programs["prometheus-postgres-exporter"], () => [$"--web.listen-address=127.0.0.1:{port = LoopbackPort.Free()}"],
-                () => AnswersAsync($"http://127.0.0.1:{port}/metrics", cancellationToken), $"postgres_exporter for {member.Name} did not answer", cancellationToken,
+            await StartServiceAsync($"postgres-exporter-{member.Name}", programs["prometheus-postgres-exporter"], ()
+                => [$"--web.listen-address=127.0.0.1:{port = LoopbackPort.Free()}"],
+                () => AnswersAsync($"http://127.0.0.1:{port}/metrics",
+                    cancellationToken), $"postgres_exporter for {member.Name} did not answer", cancellationToken,
                 new Dictionary<string, string> { ["DATA_SOURCE_NAME"] = source });
             exporters[member.Name] = port;
         }
 
-        var endpoints = new MonitoringEndpoints(0, 0, 0, exporters, Path.Combine(ServiceDirectory(Directory, "drtools-monitor"), "notifications.jsonl"));
+        var endpoints = new MonitoringEndpoints(0, 0, 0, exporters, Path.Combine(ServiceDirectory(Directory, "drtools-monitor"),
+            "notifications.jsonl"));
         await StartServiceAsync("drtools-monitor", "drtools-monitor", () =>
         {
             endpoints = endpoints with { DrToolsPort = LoopbackPort.Free() };
             return ["monitor", $"127.0.0.1:{endpoints.DrToolsPort}", Directory, endpoints.Inbox];
-        }, () => AnswersAsync(endpoints.Metrics.ToString(), cancellationToken), "DrTools' metrics did not answer", cancellationToken, ownService: true);
+        }, ()
+            => AnswersAsync(endpoints.Metrics.ToString(),
+            cancellationToken), "DrTools' metrics did not answer", cancellationToken, ownService: true);
 
         var alertmanager = ServiceDirectory(Directory, "alertmanager");
         await StartServiceAsync("alertmanager", programs["prometheus-alertmanager"], () =>
@@ -91,7 +99,8 @@ public sealed partial class Sandbox
                     webhook_configs: [{"{"} url: "http://127.0.0.1:{endpoints.DrToolsPort}/alerts", send_resolved: true {"}"}]
 
                 """);
-            return [$"--config.file={Path.Combine(alertmanager, "alertmanager.yml")}", $"--storage.path={Path.Combine(alertmanager, "data")}",
+            return [$"--config.file={Path.Combine(alertmanager, "alertmanager.yml")}",
+                $"--storage.path={Path.Combine(alertmanager, "data")}",
                 $"--web.listen-address=127.0.0.1:{endpoints.AlertmanagerPort}", "--cluster.listen-address="];
         }, () => AnswersAsync($"{endpoints.Alertmanager}-/ready", cancellationToken), "Alertmanager did not answer", cancellationToken);
 
@@ -101,13 +110,17 @@ public sealed partial class Sandbox
             endpoints = endpoints with { PrometheusPort = LoopbackPort.Free() };
             WriteServerFile(Path.Combine(prometheus, "rules.yml"), AlertRules);
             WriteServerFile(Path.Combine(prometheus, "prometheus.yml"), PrometheusConfig(endpoints));
-            return [$"--config.file={Path.Combine(prometheus, "prometheus.yml")}", $"--storage.tsdb.path={Path.Combine(prometheus, "data")}", $"--web.listen-address=127.0.0.1:{endpoints.PrometheusPort}"];
+            return [$"--config.file={Path.Combine(prometheus, "prometheus.yml")}",
+                $"--storage.tsdb.path={Path.Combine(prometheus, "data")}", $"--web.listen-address=127.0.0.1:{endpoints.PrometheusPort}"];
         }, () => AnswersAsync($"{endpoints.Prometheus}-/ready", cancellationToken), "Prometheus did not answer", cancellationToken);
         Record(_manifest with { Monitoring = endpoints });
 
         // Ready when Prometheus has scraped every target and evaluated the rules once: an alert can fire from now on.
-        await Polling.RequireAsync(async () => await DrTools.Core.Monitoring.Prometheus.ScrapedAsync(endpoints.Prometheus, exporters.Count + 1, cancellationToken), ServiceStartTimeout, TimeSpan.FromMilliseconds(200),
-            () => $"sandbox {Id}: Prometheus did not scrape every exporter and DrTools' metrics within {DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(Path.Combine(prometheus, "prometheus.log"))}", cancellationToken);
+        await Polling.RequireAsync(async () => await DrTools.Core.Monitoring.Prometheus.ScrapedAsync(endpoints.Prometheus, exporters.Count
+            + 1, cancellationToken), ServiceStartTimeout, TimeSpan.FromMilliseconds(200),
+            ()
+                => $"sandbox {Id}: Prometheus did not scrape every exporter and DrTools' metrics within "
+                + $"{DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(Path.Combine(prometheus, "prometheus.log"))}", cancellationToken);
     }
 
     private string PrometheusConfig(MonitoringEndpoints endpoints) => $"""

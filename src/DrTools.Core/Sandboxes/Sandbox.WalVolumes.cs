@@ -20,7 +20,8 @@ public sealed partial class Sandbox
     {
         if (WalDiskSize is not { } size || WalVolume(member.Name) is not { } volume) return [];
         System.IO.Directory.CreateDirectory(volume);
-        await CommandRunner.RunAsync(new CommandSpec($"mount of {member.Name}'s WAL filesystem", "mount", ["-t", "tmpfs", "-o", $"size={size},mode=0700", $"drtools-{Id}", volume]), cancellationToken);
+        await CommandRunner.RunAsync(new CommandSpec($"mount of {member.Name}'s WAL filesystem", "mount", ["-t", "tmpfs", "-o",
+            $"size={size},mode=0700", $"drtools-{Id}", volume]), cancellationToken);
         ServerAccount.Current.Own(volume);
         return [$"--waldir={Path.Combine(volume, "pg_wal")}"];
     }
@@ -45,12 +46,16 @@ public sealed partial class Sandbox
     private static void CheckWalDisk(SandboxOptions options)
     {
         if (options.WalDiskSize is not { } size) return;
-        if (options.Topology == SandboxTopology.Patroni) throw new DrToolsException("a WAL disk size is for a streaming sandbox: Patroni makes its members' data directories itself.", DrErrorKind.InvalidArgument);
-        if (!Environment.IsPrivilegedProcess) throw new DrToolsException("a WAL disk size needs root: DrTools mounts a tmpfs of that size for each member's pg_wal.", DrErrorKind.NotAllowed);
-        if (size is < MinWalDiskSize or > MaxWalDiskSize) throw new DrToolsException($"WAL disk size {SizeText.Format(size)} is out of range; from {SizeText.Format(MinWalDiskSize)} to {SizeText.Format(MaxWalDiskSize)}.", DrErrorKind.InvalidArgument);
+        if (options.Topology == SandboxTopology.Patroni) throw new DrToolsException("a WAL disk size is for a streaming sandbox: Patroni "
+            + "makes its members' data directories itself.", DrErrorKind.InvalidArgument);
+        if (!Environment.IsPrivilegedProcess) throw new DrToolsException("a WAL disk size needs root: DrTools mounts a tmpfs of that size "
+            + "for each member's pg_wal.", DrErrorKind.NotAllowed);
+        if (size is < MinWalDiskSize or > MaxWalDiskSize) throw new DrToolsException($"WAL disk size {SizeText.Format(size)} is out of "
+            + $"range; from {SizeText.Format(MinWalDiskSize)} to {SizeText.Format(MaxWalDiskSize)}.", DrErrorKind.InvalidArgument);
     }
 
-    /// <summary>Unmounts whatever is mounted inside a sandbox's folder, deepest first (lazily if it is busy), before it is deleted.</summary>
+    /// <summary>Unmounts whatever is mounted inside a sandbox's folder, deepest first (lazily if it is busy), before it is
+    /// deleted.</summary>
     private static async Task UnmountVolumesAsync(string directory)
     {
         foreach (var mountPoint in MountPointsUnder(directory).OrderByDescending(m => m.Length))
@@ -61,18 +66,21 @@ public sealed partial class Sandbox
             }
             catch (DrToolsException)
             {
-                await CommandRunner.RunAsync(new CommandSpec($"lazy unmount of {mountPoint}", "umount", ["-l", mountPoint]), CancellationToken.None);
+                await CommandRunner.RunAsync(new CommandSpec($"lazy unmount of {mountPoint}", "umount", ["-l", mountPoint]),
+                    CancellationToken.None);
             }
         }
     }
 
-    /// <summary>The mount points inside <paramref name="directory"/>, from /proc/self/mountinfo (whose paths escape spaces as octal).</summary>
+    /// <summary>The mount points inside <paramref name="directory"/>, from /proc/self/mountinfo (whose paths escape spaces as
+    /// octal).</summary>
     internal static IReadOnlyList<string> MountPointsUnder(string directory)
     {
         var prefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + "/";
         return File.ReadLines("/proc/self/mountinfo")
             .Select(line => line.Split(' ')[4])
-            .Select(path => System.Text.RegularExpressions.Regex.Replace(path, @"\\([0-7]{3})", m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString()))
+            .Select(path => System.Text.RegularExpressions.Regex.Replace(path, @"\\([0-7]{3})", m
+                => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString()))
             .Where(path => path.StartsWith(prefix, StringComparison.Ordinal))
             .ToList();
     }

@@ -13,7 +13,8 @@ public sealed record SandboxOptions
     public bool Synchronous { get; init; }
     /// <summary>Where sandbox directories are made; default <see cref="Sandbox.DefaultRoot"/>.</summary>
     public string? Root { get; init; }
-    /// <summary>Leave it running after this process exits (drtools sandbox up); otherwise it is recorded as owned by this process.</summary>
+    /// <summary>Leave it running after this process exits (drtools sandbox up); otherwise it is recorded as owned by this
+    /// process.</summary>
     public bool Persistent { get; init; }
     public PgBinaries? Binaries { get; init; }
     /// <summary>Told of each phase of creation.</summary>
@@ -21,11 +22,13 @@ public sealed record SandboxOptions
     public SandboxTopology Topology { get; init; } = SandboxTopology.Streaming;
     /// <summary>For a Patroni sandbox: its DCS settings (default Patroni's own: ttl 30, loop_wait 10).</summary>
     public Patroni.PatroniSettings? PatroniSettings { get; init; }
-    /// <summary>Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections and Blackhole apply to it.</summary>
+    /// <summary>Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections
+    /// and Blackhole apply to it.</summary>
     public bool FaultProxy { get; init; }
     /// <summary>Each member's pg_wal on a tmpfs of this many bytes that DrTools mounts (root), so a DiskFull fault can fill it.</summary>
     public long? WalDiskSize { get; init; }
-    /// <summary>A postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager notifying DrTools (Debian's prometheus packages).</summary>
+    /// <summary>A postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager notifying DrTools
+    /// (Debian's prometheus packages).</summary>
     public bool Monitoring { get; init; }
     /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
@@ -54,7 +57,8 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// <summary>The store the sandbox runs: postgresql, mariadb or redis.</summary>
     public string Engine => _manifest.Engine ?? Engines.StoreEngines.PostgreSql;
 
-    /// <summary>The sandbox's password (its engine's admin user's, a Redis requirepass): for connection strings, never for output.</summary>
+    /// <summary>The sandbox's password (its engine's admin user's, a Redis requirepass): for connection strings, never for
+    /// output.</summary>
     internal string Password => _manifest.Password;
 
     /// <summary>An instance restored from a backup, not a cluster DrTools built.</summary>
@@ -82,7 +86,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         Engines.StoreEngines.Get(Engine) is { } engine ? engine.Cluster(this, connectTimeout) : TargetWithin(connectTimeout);
 
     public static string DefaultRoot =>
-        Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(), "drtools-sandboxes");
+        Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(),
+            "drtools-sandboxes");
 
     public string Id => _manifest.Id;
     public string Directory => _manifest.Directory;
@@ -102,7 +107,8 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     /// <summary><see cref="Target"/> whose members are given up on after <paramref name="connectTimeout"/> (--connect-timeout).</summary>
     public DbTarget TargetWithin(TimeSpan? connectTimeout) => Engine != Engines.StoreEngines.PostgreSql
-        ? throw new DrToolsException($"sandbox {Id} is a {Engine} sandbox; this operation is for PostgreSQL (pass a PostgreSQL sandbox or connection strings).", DrErrorKind.InvalidArgument)
+        ? throw new DrToolsException($"sandbox {Id} is a {Engine} sandbox; this operation is for PostgreSQL (pass a PostgreSQL sandbox or "
+            + $"connection strings).", DrErrorKind.InvalidArgument)
         : new($"sandbox {Id}",
             Members.Select(m => DbMember.Parse(ConnectionString(m), 0, name: m.Name, connectTimeout: connectTimeout)).ToList(),
             AllowDrill: true)
@@ -113,7 +119,8 @@ public sealed partial class Sandbox : IAsyncDisposable
     public LocalServer Server(string memberName)
     {
         var member = Members.FirstOrDefault(m => m.Name == memberName)
-            ?? throw new DrToolsException($"sandbox {Id} has no member '{memberName}' (members: {string.Join(", ", Members.Select(m => m.Name))}).", DrErrorKind.InvalidArgument);
+            ?? throw new DrToolsException($"sandbox {Id} has no member '{memberName}' (members: "
+                + $"{string.Join(", ", Members.Select(m => m.Name))}).", DrErrorKind.InvalidArgument);
         return new LocalServer(Binaries, member.DataDirectory, member.LogFile);
     }
 
@@ -127,29 +134,36 @@ public sealed partial class Sandbox : IAsyncDisposable
         Database = "postgres",
     }.ConnectionString;
 
-    public override string ToString() => $"sandbox {Id} ({(Engines.StoreEngines.Get(Engine) is { } engine ? engine.DisplayName + ": " : "")}{string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")}{(Sentinels.Count > 0 ? $"; Sentinels {string.Join(", ", Sentinels.Select(s => $"127.0.0.1:{s.Port}"))}" : "")})";
+    public override string ToString() =>
+        $"sandbox {Id} "
+        + $"({(Engines.StoreEngines.Get(Engine) is { } engine ? engine.DisplayName + ": " : "")}{string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")}{(Sentinels.Count > 0 ? $"; Sentinels {string.Join(", ", Sentinels.Select(s => $"127.0.0.1:{s.Port}"))}" : "")})";
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
         if (options.Standbys is < 0 or > SandboxOptions.MaxStandbys)
         {
-            throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} standbys.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} "
+                + $"standbys.", DrErrorKind.InvalidArgument);
         }
         if (Engines.StoreEngines.Get(options.Engine) is { } engine) return await CreateAsync(engine, options, cancellationToken);
-        if (options.Sentinels) throw new DrToolsException("Sentinels watch Redis primaries: give them to a Redis sandbox (-Engine Redis).", DrErrorKind.InvalidArgument);
+        if (options.Sentinels) throw new DrToolsException("Sentinels watch Redis primaries: give them to a Redis sandbox (-Engine Redis).",
+            DrErrorKind.InvalidArgument);
         if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
         {
-            throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each "
+                + "other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
         }
         CheckWalDisk(options);
         if (options.Synchronous && options.Standbys == 0)
         {
             throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
         }
-        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous, NewPassword());
+        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous,
+            NewPassword());
         try
         {
-            await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken) : sandbox.BuildAsync(options, cancellationToken));
+            await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken)
+                : sandbox.BuildAsync(options, cancellationToken));
             if (options.Monitoring) await sandbox.StartMonitoringAsync(options.Progress, cancellationToken);
             // A stop asked for while the last step finished without looking (a readiness check that passed) still stops it.
             cancellationToken.ThrowIfCancellationRequested();
@@ -164,7 +178,8 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     private static string NewPassword() => RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24);
 
-    /// <summary>A sandbox of another store: a primary and replicas its engine builds; what only PostgreSQL's sandboxes have is refused.</summary>
+    /// <summary>A sandbox of another store: a primary and replicas its engine builds; what only PostgreSQL's sandboxes have is
+    /// refused.</summary>
     private static async Task<Sandbox> CreateAsync(Engines.IStoreEngine engine, SandboxOptions options, CancellationToken cancellationToken)
     {
         var unsupported = new[]
@@ -177,9 +192,11 @@ public sealed partial class Sandbox : IAsyncDisposable
         }.OfType<string>().ToList();
         if (unsupported.Count > 0)
         {
-            throw new DrToolsException($"a {engine.DisplayName} sandbox has no {string.Join(", ", unsupported)} (PostgreSQL sandboxes do). Nothing was created.", DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"a {engine.DisplayName} sandbox has no {string.Join(", ", unsupported)} (PostgreSQL sandboxes do). "
+                + $"Nothing was created.", DrErrorKind.InvalidArgument);
         }
-        if (options.Synchronous && options.Standbys == 0) throw new DrToolsException("synchronous replication needs at least one replica.", DrErrorKind.InvalidArgument);
+        if (options.Synchronous && options.Standbys == 0) throw new DrToolsException("synchronous replication needs at least one replica.",
+            DrErrorKind.InvalidArgument);
         var sandbox = Reserve(options.Root, null, options.Persistent, options.Synchronous, NewPassword(), engine: engine.Name);
         try
         {
@@ -198,14 +215,16 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// A new, empty sandbox directory with its manifest, owned by this process unless persistent: for a cluster built
     /// by initdb here, or an instance restored from a backup. Either way it is listed and removed like any sandbox.
     /// </summary>
-    internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "", bool restored = false, string? engine = null)
+    internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "",
+        bool restored = false, string? engine = null)
     {
         root ??= DefaultRoot;
         DemandUsableRoot(root);
         var id = $"{DateTime.UtcNow:yyyyMMdd-HHmmss}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(3))}";
         var directory = Path.Combine(Path.GetFullPath(root), id);
         var owner = persistent ? null : ProcessOwner.Current;
-        var manifest = new SandboxManifest(id, directory, DateTimeOffset.UtcNow, owner?.Pid, synchronous, UserName, password, binaries?.BinDirectory ?? "",
+        var manifest = new SandboxManifest(id, directory, DateTimeOffset.UtcNow, owner?.Pid, synchronous, UserName, password,
+            binaries?.BinDirectory ?? "",
             binaries?.MajorVersion ?? 0, Path.Combine(directory, "archive"), [])
         {
             Creator = SandboxManifest.CreatorMark,
@@ -234,7 +253,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         try
         {
             await CommandRunner.RunAsync(new CommandSpec("initdb of the sandbox primary", Binaries.Tool("initdb"),
-                ["-D", primary.DataDirectory, "-U", UserName, $"--pwfile={PasswordFile}", "--auth=scram-sha-256", "-E", "UTF8", "--locale=C", "--data-checksums", "--no-sync", .. primaryWal])
+                ["-D", primary.DataDirectory, "-U", UserName, $"--pwfile={PasswordFile}", "--auth=scram-sha-256", "-E", "UTF8",
+                    "--locale=C", "--data-checksums", "--no-sync", .. primaryWal])
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
@@ -262,7 +282,8 @@ public sealed partial class Sandbox : IAsyncDisposable
                 await createSlot.ExecuteNonQueryAsync(cancellationToken);
             }
             await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup for sandbox {standby.Name}", Binaries.Tool("pg_basebackup"),
-                ["-h", "127.0.0.1", "-p", primary.ClientPort.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S", standby.Name, "--checkpoint=fast", "--no-sync", .. standbyWal])
+                ["-h", "127.0.0.1", "-p", primary.ClientPort.ToString(), "-U", UserName, "-D", standby.DataDirectory, "-X", "stream", "-S",
+                    standby.Name, "--checkpoint=fast", "--no-sync", .. standbyWal])
             {
                 AsServerAccount = true,
                 WorkingDirectory = Directory,
@@ -328,7 +349,8 @@ public sealed partial class Sandbox : IAsyncDisposable
                 await Server(member.Name).StartAsync(cancellationToken);
                 return;
             }
-            catch (DrToolsException e) when (attempt < 3 && (e.Message.Contains("Address already in use", StringComparison.Ordinal) || e.Message.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal)))
+            catch (DrToolsException e) when (attempt < 3 && (e.Message.Contains("Address already in use", StringComparison.Ordinal)
+                || e.Message.Contains("could not create any TCP/IP sockets", StringComparison.Ordinal)))
             {
                 member = member with { Port = LoopbackPort.Free() };
                 if (member.ProxyPort is { } proxyPort) await ProxyControl.ListenAsync(member.Port, proxyPort, cancellationToken);
@@ -407,18 +429,24 @@ public sealed partial class Sandbox : IAsyncDisposable
     }
 
     /// <param name="atLeast">How many of the standbys must stream so; default all of them.</param>
-    private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys, CancellationToken cancellationToken, string[]? syncStates = null, int? atLeast = null)
+    private async Task WaitForStreamingAsync(SandboxMember primary, IReadOnlyList<SandboxMember> standbys,
+        CancellationToken cancellationToken, string[]? syncStates = null, int? atLeast = null)
     {
         if (standbys.Count == 0) return;
         var names = standbys.Select(s => s.Name).ToArray();
         await using var connection = await Target.Member(primary.Name).OpenAsync(cancellationToken);
         await using var command = new NpgsqlCommand(
-            "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is null or sync_state = any(@sync))", connection);
+            "select count(*) from pg_stat_replication where state = 'streaming' and application_name = any(@names) and (@sync::text[] is "
+                + "null or sync_state = any(@sync))", connection);
         command.Parameters.AddWithValue("names", names);
-        command.Parameters.AddWithValue("sync", (object?)syncStates ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
+        command.Parameters.AddWithValue("sync", (object?)syncStates
+            ?? DBNull.Value).NpgsqlDbType = NpgsqlTypes.NpgsqlDbType.Array | NpgsqlTypes.NpgsqlDbType.Text;
         var required = atLeast ?? names.Length;
-        await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! >= required, StreamingTimeout, TimeSpan.FromMilliseconds(25),
-            () => $"sandbox {Id}: {(required == names.Length ? $"standbys {string.Join(", ", names)} were not all" : $"fewer than {required} of standbys {string.Join(", ", names)} were")} streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
+        await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! >= required, StreamingTimeout,
+            TimeSpan.FromMilliseconds(25),
+            ()
+                => $"sandbox {Id}: "
+                + $"{(required == names.Length ? $"standbys {string.Join(", ", names)} were not all" : $"fewer than {required} of standbys {string.Join(", ", names)} were")} streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
             cancellationToken);
     }
 
@@ -465,20 +493,23 @@ public sealed partial class Sandbox : IAsyncDisposable
         File.SetUnixFileMode(root, (UnixFileMode)0b1_111_111_111);
     }
 
-    /// <summary>Stops every server of the sandbox and deletes its directory. Never cancelled: a half-removed sandbox is worse than a slow one.</summary>
+    /// <summary>Stops every server of the sandbox and deletes its directory. Never cancelled: a half-removed sandbox is worse than a slow
+    /// one.</summary>
     public async ValueTask DisposeAsync() => await Destroy(Directory, _manifest);
 }
 
 /// <summary>NotASandbox: a folder DrTools cannot prove it made; it is listed so the user sees it, and never touched.</summary>
 public enum SandboxState { Running, Degraded, Stopped, Orphaned, NotASandbox }
 
-/// <summary>What a folder under the sandbox or runs folder is: a cluster, a restored instance, a runbook run's scratch folder, or none of DrTools'.</summary>
+/// <summary>What a folder under the sandbox or runs folder is: a cluster, a restored instance, a runbook run's scratch folder, or none of
+/// DrTools'.</summary>
 public enum SandboxKind { Cluster, RestoredInstance, RunScratch, Unknown }
 
 public sealed record SandboxMemberInfo(string Name, int Port, bool Running);
 
 /// <summary>A sandbox (or run scratch folder) as found on disk: what <c>drtools sandbox list</c> and Get-DrSandbox show.</summary>
-public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous, IReadOnlyList<SandboxMemberInfo> Members, SandboxState State)
+public sealed record SandboxInfo(string Id, string Directory, DateTimeOffset? CreatedAt, int? OwnerPid, bool Synchronous,
+    IReadOnlyList<SandboxMemberInfo> Members, SandboxState State)
 {
     public SandboxKind Kind { get; init; } = SandboxKind.Cluster;
     /// <summary>The store: postgresql, mariadb or redis.</summary>

@@ -37,7 +37,8 @@ internal sealed record SandboxManifest(
     /// <summary>Written into every manifest DrTools makes: a folder without it was not made by DrTools and is never touched.</summary>
     public const string CreatorMark = "drtools-sandbox/1";
 
-    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
+    private static readonly JsonSerializerOptions Json = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull };
 
     public string? Creator { get; init; }
     public long? OwnerStartTicks { get; init; }
@@ -53,7 +54,8 @@ internal sealed record SandboxManifest(
     public long? WalDiskSize { get; init; }
     /// <summary>The store: null for PostgreSQL, else mariadb or redis.</summary>
     public string? Engine { get; init; }
-    /// <summary>The account for applications, which read_only stops (a MariaDB sandbox's); null when there is none but the admin's.</summary>
+    /// <summary>The account for applications, which read_only stops (a MariaDB sandbox's); null when there is none but the
+    /// admin's.</summary>
     public string? ApplicationUser { get; init; }
     /// <summary>A Redis sandbox's Sentinels.</summary>
     public IReadOnlyList<SandboxMember>? Sentinels { get; init; }
@@ -62,7 +64,8 @@ internal sealed record SandboxManifest(
 
     [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
 
-    /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another name.</summary>
+    /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another
+    /// name.</summary>
     public void Save(string? folder = null)
     {
         AtomicFile.Write(Path.Combine(folder ?? Directory, FileName), JsonSerializer.Serialize(this, Json),
@@ -81,17 +84,22 @@ internal sealed record SandboxManifest(
         notASandbox = manifest switch
         {
             { Creator: not CreatorMark } => $"{FileName} was not written by DrTools",
-            _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory) => $"{FileName} describes another folder ({manifest.Directory})",
-            _ when manifest.Members is null || !manifest.Members.Concat(manifest.Sentinels ?? []).SelectMany(m => new[] { m.DataDirectory, m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
+            _ when manifest.Id != Path.GetFileName(directory) || !SamePath(manifest.Directory, directory)
+                => $"{FileName} describes another folder ({manifest.Directory})",
+            _ when manifest.Members is null || !manifest.Members.Concat(manifest.Sentinels ?? []).SelectMany(m => new[] { m.DataDirectory,
+                m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
                 $"{FileName} names files outside {directory}",
             // Listing and removal ask the engine about the members: one DrTools does not know would stop them for every folder.
-            { Engine: { } engine } when !Engines.StoreEngines.IsOther(engine) => $"{FileName} names engine '{engine}', which this DrTools does not know",
+            { Engine: { } engine } when !Engines.StoreEngines.IsOther(engine)
+                => $"{FileName} names engine '{engine}', which this DrTools does not know",
             _ => null,
         };
         return notASandbox is null ? manifest : null;
     }
 
-    private static bool SamePath(string? path, string directory) => path is not null && Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) == directory;
+    private static bool SamePath(string? path, string directory) => path is not null
+        && Path.TrimEndingDirectorySeparator(Path.GetFullPath(path)) == directory;
 
-    private static bool Inside(string? path, string directory) => path is not null && Path.GetFullPath(path).StartsWith(directory + "/", StringComparison.Ordinal);
+    private static bool Inside(string? path, string directory) => path is not null && Path.GetFullPath(path).StartsWith(directory + "/",
+        StringComparison.Ordinal);
 }

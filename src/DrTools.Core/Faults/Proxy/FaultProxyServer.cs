@@ -54,7 +54,8 @@ public static class FaultProxyServer
                 ProxyReply reply;
                 try
                 {
-                    reply = Answer(JsonSerializer.Deserialize<ProxyRequest>(line, ProxyJson.Options) ?? throw new JsonException("empty request"), routes, cancellationToken);
+                    reply = Answer(JsonSerializer.Deserialize<ProxyRequest>(line, ProxyJson.Options)
+                        ?? throw new JsonException("empty request"), routes, cancellationToken);
                 }
                 catch (Exception e) when (e is JsonException or SocketException or ArgumentException)
                 {
@@ -70,9 +71,11 @@ public static class FaultProxyServer
         }
     }
 
-    private static ProxyReply Answer(ProxyRequest request, ConcurrentDictionary<int, ProxyRoute> routes, CancellationToken cancellationToken)
+    private static ProxyReply Answer(ProxyRequest request, ConcurrentDictionary<int, ProxyRoute> routes,
+        CancellationToken cancellationToken)
     {
-        ProxyRoute Route(int? port) => port is { } p && routes.TryGetValue(p, out var route) ? route : throw new ArgumentException($"no listener on port {port}");
+        ProxyRoute Route(int? port) => port is { } p && routes.TryGetValue(p, out var route) ? route
+            : throw new ArgumentException($"no listener on port {port}");
         switch (request.Op)
         {
             case "listen":
@@ -91,7 +94,8 @@ public static class FaultProxyServer
                 Route(request.Port).Set(toxic);
                 return new ProxyReply(true);
             case "clear":
-                return new ProxyReply(true) { Cleared = routes.Values.Sum(r => r.Clear(request.Id ?? throw new ArgumentException("clear needs an id"))) };
+                return new ProxyReply(true) { Cleared = routes.Values.Sum(r => r.Clear(request.Id
+                    ?? throw new ArgumentException("clear needs an id"))) };
             case "list":
                 return new ProxyReply(true) { Listeners = routes.Values.OrderBy(r => r.Port).Select(r => r.State).ToList() };
             default:

@@ -81,7 +81,8 @@ internal sealed class ProxyConnection(Socket client, Socket upstream, ProxyRoute
                 var copy = ArrayPool<byte>.Shared.Rent(length);
                 buffer.AsSpan(0, length).CopyTo(copy);
                 Interlocked.Increment(ref queued);
-                await queue.Writer.WriteAsync(new Chunk(copy, length, Stopwatch.GetTimestamp(), Random.Shared.NextDouble()), cancellationToken);
+                await queue.Writer.WriteAsync(new Chunk(copy, length, Stopwatch.GetTimestamp(), Random.Shared.NextDouble()),
+                    cancellationToken);
             }
             queue.Writer.Complete();
             await sender;
@@ -104,7 +105,8 @@ internal sealed class ProxyConnection(Socket client, Socket upstream, ProxyRoute
         }
     }
 
-    private async Task SendQueuedAsync(ChannelReader<Chunk> queue, Socket to, ToxicDirection direction, Action sent, CancellationToken cancellationToken)
+    private async Task SendQueuedAsync(ChannelReader<Chunk> queue, Socket to, ToxicDirection direction, Action sent,
+        CancellationToken cancellationToken)
     {
         long bandwidthFree = 0;
         await foreach (var chunk in queue.ReadAllAsync(cancellationToken))

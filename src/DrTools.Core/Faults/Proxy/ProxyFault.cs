@@ -10,7 +10,8 @@ namespace DrTools.Core.Faults.Proxy;
 internal sealed class ProxyFault(FaultKind kind) : IFaultKind
 {
     public static IReadOnlyList<IFaultKind> Kinds { get; } =
-        [new ProxyFault(FaultKind.Latency), new ProxyFault(FaultKind.Jitter), new ProxyFault(FaultKind.Bandwidth), new ProxyFault(FaultKind.ResetConnections), new ProxyFault(FaultKind.Blackhole)];
+        [new ProxyFault(FaultKind.Latency), new ProxyFault(FaultKind.Jitter), new ProxyFault(FaultKind.Bandwidth),
+            new ProxyFault(FaultKind.ResetConnections), new ProxyFault(FaultKind.Blackhole)];
 
     private const string DirectionHelp = "both (default), toMember (requests, WAL acknowledgements) or fromMember (results, WAL it sends)";
 
@@ -18,9 +19,13 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
 
     public IReadOnlyDictionary<string, string> Parameters => kind switch
     {
-        FaultKind.Latency => new Dictionary<string, string> { ["delay"] = "added to every chunk each way it acts, e.g. 100ms (default)", ["direction"] = DirectionHelp },
-        FaultKind.Jitter => new Dictionary<string, string> { ["jitter"] = "a random 0 to this much more per chunk, e.g. 50ms (default)", ["delay"] = "a fixed delay besides (default 0ms)", ["direction"] = DirectionHelp },
-        FaultKind.Bandwidth => new Dictionary<string, string> { ["rate"] = "bytes per second each way it acts, e.g. 64kB (default), 1MB, 500000", ["direction"] = DirectionHelp },
+        FaultKind.Latency => new Dictionary<string, string> { ["delay"] = "added to every chunk each way it acts, e.g. 100ms (default)",
+            ["direction"] = DirectionHelp },
+        FaultKind.Jitter => new Dictionary<string, string> { ["jitter"] = "a random 0 to this much more per chunk, e.g. 50ms (default)",
+            ["delay"] = "a fixed delay besides (default 0ms)", ["direction"] = DirectionHelp },
+        FaultKind.Bandwidth
+            => new Dictionary<string, string> { ["rate"] = "bytes per second each way it acts, e.g. 64kB (default), 1MB, 500000",
+            ["direction"] = DirectionHelp },
         FaultKind.Blackhole => new Dictionary<string, string> { ["direction"] = DirectionHelp },
         _ => new Dictionary<string, string>(),
     };
@@ -28,9 +33,12 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
     public void Check(FaultRequest request)
     {
         var proxy = request.Member.Proxy ?? throw new DrToolsException(
-            $"{kind} of {request.Member.Display}: acts through DrTools' fault proxy, and this member is not behind one: create the sandbox with a fault proxy (New-DrSandbox -FaultProxy, drtools sandbox up --fault-proxy, runbook sandbox faultProxy: true). Nothing was changed.",
+            $"{kind} of {request.Member.Display}: acts through DrTools' fault proxy, and this member is not behind one: create the sandbox "
+                + $"with a fault proxy (New-DrSandbox -FaultProxy, drtools sandbox up --fault-proxy, runbook sandbox faultProxy: true). "
+                + $"Nothing was changed.",
             DrErrorKind.InvalidArgument);
-        if (!new FaultProxyControl(proxy.ControlSocket).Exists) throw new DrToolsException($"{kind} of {request.Member.Display}: its sandbox's fault proxy is not running ({proxy.ControlSocket} is gone). Nothing was changed.", DrErrorKind.InvalidOperation);
+        if (!new FaultProxyControl(proxy.ControlSocket).Exists) throw new DrToolsException($"{kind} of {request.Member.Display}: its "
+            + $"sandbox's fault proxy is not running ({proxy.ControlSocket} is gone). Nothing was changed.", DrErrorKind.InvalidOperation);
         _ = Toxic("check", request);
     }
 
@@ -41,9 +49,13 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
         return kind switch
         {
             FaultKind.Latency => $"Latency of {request.Member.Display}: {toxic.DelayMs} ms added {where} (fault proxy)",
-            FaultKind.Jitter => $"Jitter of {request.Member.Display}: {toxic.DelayMs} ms + 0 to {toxic.JitterMs} ms at random added {where} (fault proxy)",
+            FaultKind.Jitter
+                => $"Jitter of {request.Member.Display}: {toxic.DelayMs} ms + 0 to {toxic.JitterMs} ms at random added {where} (fault "
+                + $"proxy)",
             FaultKind.Bandwidth => $"Bandwidth of {request.Member.Display}: at most {toxic.BytesPerSecond} bytes/s {where} (fault proxy)",
-            FaultKind.ResetConnections => $"ResetConnections of {request.Member.Display}: every connection through the fault proxy reset, new ones too until undone",
+            FaultKind.ResetConnections
+                => $"ResetConnections of {request.Member.Display}: every connection through the fault proxy reset, new ones too until "
+                + $"undone",
             _ => $"Blackhole of {request.Member.Display}: connections stay open and carry nothing {where} until undone (fault proxy)",
         };
     }
@@ -57,7 +69,8 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
         });
 
     public Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken) =>
-        new FaultProxyControl(record.State["proxy"]).SetAsync(int.Parse(record.State["port"], CultureInfo.InvariantCulture), JsonSerializer.Deserialize<ProxyToxic>(record.State["toxic"], ProxyJson.Options)!, cancellationToken);
+        new FaultProxyControl(record.State["proxy"]).SetAsync(int.Parse(record.State["port"], CultureInfo.InvariantCulture),
+            JsonSerializer.Deserialize<ProxyToxic>(record.State["toxic"], ProxyJson.Options)!, cancellationToken);
 
     public async Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
     {
@@ -70,7 +83,8 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
     private ProxyToxic Toxic(string id, FaultRequest request)
     {
         var parameters = request.Parameters;
-        TimeSpan Duration(string name, string fallback) => DurationText.Parse(parameters.GetValueOrDefault(name, fallback), $"{kind} {name}", TimeSpan.FromMinutes(10));
+        TimeSpan Duration(string name, string fallback) => DurationText.Parse(parameters.GetValueOrDefault(name, fallback),
+            $"{kind} {name}", TimeSpan.FromMinutes(10));
         var direction = parameters.GetValueOrDefault("direction", "both") switch
         {
             var d when d.Equals("both", StringComparison.OrdinalIgnoreCase) => ToxicDirection.Both,
@@ -88,7 +102,8 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
                 _ => 0,
             },
             JitterMs = kind == FaultKind.Jitter ? (int)Duration("jitter", "50ms").TotalMilliseconds : 0,
-            BytesPerSecond = kind == FaultKind.Bandwidth ? SizeText.Parse(parameters.GetValueOrDefault("rate", "64kB").Replace("/s", "", StringComparison.OrdinalIgnoreCase), "Bandwidth rate (bytes per second)", 1, 1L << 40) : 0,
+            BytesPerSecond = kind == FaultKind.Bandwidth ? SizeText.Parse(parameters.GetValueOrDefault("rate", "64kB").Replace("/s", "",
+                StringComparison.OrdinalIgnoreCase), "Bandwidth rate (bytes per second)", 1, 1L << 40) : 0,
         };
     }
 }

@@ -130,8 +130,10 @@ internal sealed class ProxyRoute : IDisposable
         }
     }
 
-    /// <summary>How long a chunk that arrived at <paramref name="arrived"/> (Stopwatch timestamp) still waits, or null while a blackhole holds it.</summary>
-    public static TimeSpan? Wait(ProxyToxic[] toxics, ToxicDirection direction, long arrived, double draw, int length, ref long bandwidthFree)
+    /// <summary>How long a chunk that arrived at <paramref name="arrived"/> (Stopwatch timestamp) still waits, or null while a blackhole
+    /// holds it.</summary>
+    public static TimeSpan? Wait(ProxyToxic[] toxics, ToxicDirection direction, long arrived, double draw, int length,
+        ref long bandwidthFree)
     {
         var acting = toxics.Where(t => t.Acts(direction)).ToList();
         if (acting.Exists(t => t.Kind == FaultKind.Blackhole)) return null;

@@ -9,13 +9,17 @@ internal static class BackupOperations
 {
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
-        new("Enable-DbWalArchive", typeof(WalArchiveSettings), "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.", [Target(), Repository()],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ArchiveAsync(context.Store(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), token), context)),
+        new("Enable-DbWalArchive", typeof(WalArchiveSettings),
+            "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.", [Target(), Repository()],
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ArchiveAsync(context.Store(args.Required("target")),
+                BackupRepository.Open(args.Required("repository"), create: true), token), context)),
 
-        new("New-DbBackup", typeof(BackupRecord), "A backup recorded in the repository catalog: PostgreSQL's base backup; MariaDB's dump or physical copy; Redis' RDB or AOF.",
+        new("New-DbBackup", typeof(BackupRecord),
+            "A backup recorded in the repository catalog: PostgreSQL's base backup; MariaDB's dump or physical copy; Redis' RDB or AOF.",
             [
                 Target(), Repository(),
-                new("kind", ParameterKind.Choice, "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = Engines.StoreEngines.BackupKinds },
+                new("kind", ParameterKind.Choice,
+                    "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = Engines.StoreEngines.BackupKinds },
                 new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = Enum.GetNames<BackupCompression>() },
                 new("noReference", ParameterKind.Boolean, "Do not record the reference checksums Test-DbBackup compares with."),
             ],
@@ -26,14 +30,18 @@ internal static class BackupOperations
                     Compression = Enum.Parse<BackupCompression>(args.String("compression") ?? nameof(BackupCompression.Gzip)),
                     RecordReference = !args.Flag("noReference"),
                 };
-                return StepOutcomes.From(await Engines.Stores.BackupAsync(context.Store(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: true), args.String("kind"), options, token), context);
+                return StepOutcomes.From(await Engines.Stores.BackupAsync(context.Store(args.Required("target")),
+                    BackupRepository.Open(args.Required("repository"), create: true), args.String("kind"), options, token), context);
             }),
 
         new("New-DbRestorePoint", typeof(RestorePointRecord), "A named restore point (pg_create_restore_point) recorded in the catalog.",
             [Target(), Repository(), new("name", ParameterKind.String, "The restore point's name.") { Required = true }],
-            async (context, args, token) => StepOutcomes.From(await DbBackups.CreateRestorePointAsync(context.Target(args.Required("target")), BackupRepository.Open(args.Required("repository"), create: false), args.Required("name"), token), context)),
+            async (context, args, token)
+                => StepOutcomes.From(await DbBackups.CreateRestorePointAsync(context.Target(args.Required("target")),
+                BackupRepository.Open(args.Required("repository"), create: false), args.Required("name"), token), context)),
 
-        new("Test-DbBackup", typeof(BackupVerificationResult), "Restores a backup into a new isolated instance and verifies it; passes on PASS within the RTO.",
+        new("Test-DbBackup", typeof(BackupVerificationResult),
+            "Restores a backup into a new isolated instance and verifies it; passes on PASS within the RTO.",
             [
                 Repository(),
                 new("id", ParameterKind.String, "The backup to verify (default the latest)."),
@@ -53,7 +61,8 @@ internal static class BackupOperations
                     KeepInstance = args.Flag("keepInstance"),
                     Root = context.SandboxRoot,
                 };
-                return StepOutcomes.From(await Engines.Stores.VerifyBackupAsync(BackupRepository.Open(args.Required("repository"), create: false), options, token), context);
+                return StepOutcomes.From(await Engines.Stores.VerifyBackupAsync(BackupRepository.Open(args.Required("repository"),
+                    create: false), options, token), context);
             }) { Measures = ["rto"] },
 
         new("Restore-PointInTime", typeof(PointInTimeResult), "Point-in-time recovery into a new isolated instance, with marker checks.",
@@ -61,13 +70,15 @@ internal static class BackupOperations
                 Repository(),
                 new("targetTime", ParameterKind.Timestamp, "Recover up to this time."),
                 new("targetLsn", ParameterKind.String, "Recover up to this WAL position."),
-                new("targetXid", ParameterKind.Integer, "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
+                new("targetXid", ParameterKind.Integer,
+                    "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
                 new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
                 new("targetGtid", ParameterKind.String, "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)."),
                 new("backupId", ParameterKind.String, "MariaDB: the backup to start from (default the latest before the target)."),
                 new("mustExist", ParameterKind.StringList, "Queries that must return a row after the restore."),
                 new("mustNotExist", ParameterKind.StringList, "Queries that must return no row after the restore."),
-                new("removeInstance", ParameterKind.Boolean, "Remove the restored instance after the checks (otherwise it is removed when the run ends)."),
+                new("removeInstance", ParameterKind.Boolean,
+                    "Remove the restored instance after the checks (otherwise it is removed when the run ends)."),
             ],
             async (context, args, token) =>
             {
@@ -79,14 +90,16 @@ internal static class BackupOperations
                     KeepInstance = !args.Flag("removeInstance"),
                     Root = context.SandboxRoot,
                 };
-                return StepOutcomes.From(await Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(args.Required("repository"), create: false), options, args.String("targetGtid"), args.String("backupId"), token), context);
+                return StepOutcomes.From(await Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(args.Required("repository"),
+                    create: false), options, args.String("targetGtid"), args.String("backupId"), token), context);
             })
         {
             Measures = ["rto", "rpo"],
             ExactlyOneOf = [["targetTime", "targetLsn", "targetXid", "restorePoint", "targetGtid"]],
         },
 
-        new("Test-DbBackupPolicy", typeof(BackupPolicyResult), "Backup age, archiver health, WAL continuity and retention; passes when no problem is found.",
+        new("Test-DbBackupPolicy", typeof(BackupPolicyResult),
+            "Backup age, archiver health, WAL continuity and retention; passes when no problem is found.",
             [
                 Repository(), Target(required: false),
                 new("maxBackupAge", ParameterKind.Duration, "Most age the latest backup may have.") { MaxDuration = DurationText.MaxAge },
@@ -99,10 +112,12 @@ internal static class BackupOperations
                 var options = new BackupPolicyOptions
                 {
                     MaxBackupAge = args.Duration("maxBackupAge"),
-                    Retention = args.Integer("keepDaily") is { } daily ? new RetentionPolicy((int)daily, (int)(args.Integer("keepWeekly") ?? 0), (int)(args.Integer("keepMonthly") ?? 0)) : null,
+                    Retention = args.Integer("keepDaily") is { } daily ? new RetentionPolicy((int)daily, (int)(args.Integer("keepWeekly")
+                        ?? 0), (int)(args.Integer("keepMonthly") ?? 0)) : null,
                 };
                 var target = args.String("target") is { } name ? context.Target(name) : null;
-                return StepOutcomes.From(await BackupPolicy.CheckAsync(BackupRepository.Open(args.Required("repository"), create: false), target, options, token), context);
+                return StepOutcomes.From(await BackupPolicy.CheckAsync(BackupRepository.Open(args.Required("repository"), create: false),
+                    target, options, token), context);
             }),
     ];
 

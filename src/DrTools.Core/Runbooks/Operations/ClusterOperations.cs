@@ -12,19 +12,25 @@ internal static class ClusterOperations
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
         new("Get-DbClusterStatus", typeof(ClusterStatus), "Roles, replication and slots; passes when the cluster is healthy.", [Target()],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.GetStatusAsync(context.Store(args.Required("target")), token), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.GetStatusAsync(context.Store(args.Required("target")),
+                token), context)),
 
-        new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>), "Replication lag of every standby against thresholds; passes when every threshold is met.",
+        new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>),
+            "Replication lag of every standby against thresholds; passes when every threshold is met.",
             [
                 Target(),
-                new("maxLagBytes", ParameterKind.Integer, "Most WAL bytes (Redis: replication offset bytes) a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
-                new("maxLagTransactions", ParameterKind.Integer, "MariaDB: most GTID transactions a replica may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagTransactionsLimit },
-                new("maxLagSeconds", ParameterKind.Number, "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).") { Maximum = DurationText.MaxAge.TotalSeconds },
+                new("maxLagBytes", ParameterKind.Integer,
+                    "Most WAL bytes (Redis: replication offset bytes) a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
+                new("maxLagTransactions", ParameterKind.Integer,
+                    "MariaDB: most GTID transactions a replica may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagTransactionsLimit },
+                new("maxLagSeconds", ParameterKind.Number,
+                    "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).") { Maximum = DurationText.MaxAge.TotalSeconds },
                 new("heartbeat", ParameterKind.Boolean, "Measure end-to-end lag with a heartbeat row."),
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
                 new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },
             ],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.MeasureLagAsync(context.Store(args.Required("target")), new ReplicationLagOptions
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.MeasureLagAsync(context.Store(args.Required("target")),
+                new ReplicationLagOptions
                 {
                     MaxLagBytes = args.Integer("maxLagBytes"),
                     MaxLagTransactions = args.Integer("maxLagTransactions"),
@@ -34,29 +40,41 @@ internal static class ClusterOperations
                     Interval = args.Duration("interval") ?? TimeSpan.FromSeconds(1),
                 }, token), context)),
 
-        new("Get-DbChecksum", typeof(DbChecksum), "Row counts and checksums of every table in one snapshot (save it, then Compare-DbChecksum).",
+        new("Get-DbChecksum", typeof(DbChecksum),
+            "Row counts and checksums of every table in one snapshot (save it, then Compare-DbChecksum).",
             [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*.")],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")), args.String("member"), args.List("table"), token), context)),
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")),
+                args.String("member"), args.List("table"), token), context)),
 
-        new("Compare-DbChecksum", typeof(ChecksumComparison), "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches (nothing in scope: not checked, unless allowEmpty).",
+        new("Compare-DbChecksum", typeof(ChecksumComparison),
+            "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches (nothing in scope: not "
+            + "checked, unless allowEmpty).",
             [
                 Target(),
-                new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true, ObjectType = typeof(DbChecksum) },
+                new("reference", ParameterKind.Object, "The checksum taken before, e.g. ${before}.") { Required = true,
+                    ObjectType = typeof(DbChecksum) },
                 Member("read"),
-                new("allowEmpty", ParameterKind.Boolean, "Pass when nothing is in scope (no table or key pattern before or now); otherwise that is 'not checked' and the step fails."),
+                new("allowEmpty", ParameterKind.Boolean,
+                    "Pass when nothing is in scope (no table or key pattern before or now); otherwise that is 'not checked' and the step "
+                    + "fails."),
             ],
             async (context, args, token) => StepOutcomes.From(await Engines.Stores.CompareChecksumAsync(
                 context.Store(args.Required("target")), args.Get<DbChecksum>("reference")!, args.String("member"), args.Flag("allowEmpty"), token), context)),
 
-        new("Invoke-DbQuery", typeof(DbQueryResult), "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
-            [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true }, Member("run it on")],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.QueryAsync(context.Store(args.Required("target")), args.Required("query"), args.String("member"), token), context)),
+        new("Invoke-DbQuery", typeof(DbQueryResult),
+            "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
+            [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true },
+                Member("run it on")],
+            async (context, args, token) => StepOutcomes.From(await Engines.Stores.QueryAsync(context.Store(args.Required("target")),
+                args.Required("query"), args.String("member"), token), context)),
 
         new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target() with { SandboxOnly = true }],
             async (context, args, _) =>
             {
                 var name = args.Required("target");
-                var sandbox = context.Sandbox(name) ?? throw new DrToolsException($"target '{name}' is not a sandbox: Remove-DrSandbox removes only sandboxes.", DrErrorKind.InvalidArgument);
+                var sandbox = context.Sandbox(name)
+                    ?? throw new DrToolsException($"target '{name}' is not a sandbox: Remove-DrSandbox removes only sandboxes.",
+                    DrErrorKind.InvalidArgument);
                 // Removal must finish even when the run is being cancelled: it is what cleanup is for.
                 await sandbox.DisposeAsync();
                 context.Untrack(sandbox.Id);

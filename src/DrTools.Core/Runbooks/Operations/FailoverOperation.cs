@@ -4,7 +4,8 @@ using static DrTools.Core.Runbooks.Operations.OperationCatalog;
 
 namespace DrTools.Core.Runbooks.Operations;
 
-/// <summary>Invoke-DbFailover as a step: its client-observed write unavailability is the RTO figure, its data loss window the RPO figure.</summary>
+/// <summary>Invoke-DbFailover as a step: its client-observed write unavailability is the RTO figure, its data loss window the RPO
+/// figure.</summary>
 internal static class FailoverOperation
 {
     public static RunbookOperation InvokeDbFailover { get; } = new("Invoke-DbFailover", typeof(FailoverResult),
@@ -43,13 +44,21 @@ internal static class FailoverOperation
             new("stopCommand", ParameterKind.String, "Shell command that stops the primary cleanly, for members DrTools does not control."),
             new("dataDirectory", ParameterKind.StringList, "MEMBER=DIRECTORY for members DrTools controls directly."),
             new("phaseTimeout", ParameterKind.Duration, "Longest wait of any one phase (default 60s).") { Positive = true },
-            new("recoveredBy", ParameterKind.Choice, "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
-            new("fault", ParameterKind.Choice, "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
+            new("recoveredBy", ParameterKind.Choice,
+                "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
+            new("fault", ParameterKind.Choice,
+                "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, "
+                + "ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with "
+                + "Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
-            new("faultDuration", ParameterKind.Duration, "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
+            new("faultDuration", ParameterKind.Duration,
+                "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },
             .. HttpProbeParameters(),
-            new("expectAlert", ParameterKind.String, "An alert that must fire after the fault (e.g. InstanceDown): time to alert and to resolve are measured; the target is the run's alert objective, else alertWithin."),
-            new("alertWithin", ParameterKind.Duration, "How soon after the fault the expected alert must fire (default the alert objective, else 60s).") { Positive = true },
+            new("expectAlert", ParameterKind.String,
+                "An alert that must fire after the fault (e.g. InstanceDown): time to alert and to resolve are measured; the target is the "
+                + "run's alert objective, else alertWithin."),
+            new("alertWithin", ParameterKind.Duration,
+                "How soon after the fault the expected alert must fire (default the alert objective, else 60s).") { Positive = true },
             new("alertLabel", ParameterKind.StringList, "Labels the expected alert must have, as NAME=VALUE, e.g. [member=node0]."),
             new("alertmanager", ParameterKind.String, "Alertmanager's URL, when the target is not a monitoring sandbox."),
             new("prometheus", ParameterKind.String, "Prometheus' URL, when the target is not a monitoring sandbox."),
@@ -82,16 +91,20 @@ internal static class FailoverOperation
             PhaseTimeout = args.Duration("phaseTimeout") ?? TimeSpan.FromSeconds(60),
             FaultDuration = args.Duration("faultDuration"),
             HttpProbe = HttpProbe(args),
-            ExpectAlert = Monitoring.AlertExpectation.From(args.String("expectAlert"), context.Sandbox(targetName), args.String("prometheus"), args.String("alertmanager"),
-                Faults.FaultTargets.ParseParameters(args.List("alertLabel") ?? []), args.Duration("alertWithin") ?? context.ObjectiveTime("alert")),
+            ExpectAlert = Monitoring.AlertExpectation.From(args.String("expectAlert"), context.Sandbox(targetName),
+                args.String("prometheus"), args.String("alertmanager"),
+                Faults.FaultTargets.ParseParameters(args.List("alertLabel") ?? []), args.Duration("alertWithin")
+                    ?? context.ObjectiveTime("alert")),
         };
         options = DrillFaults.With(options, args.String("fault"), Faults.FaultTargets.ParseParameters(args.List("faultParameter") ?? []));
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
         var recovery = context.Store(targetName) is Engines.IReplicaSet store
             ? Recovery.Observe(Engines.Stores.Recovery(store, recoveredBy,
-                [("dataDirectory", args.List("dataDirectory") is not null), ("faultCommand", args.String("faultCommand") is not null), ("stopCommand", args.String("stopCommand") is not null)]),
+                [("dataDirectory", args.List("dataDirectory") is not null), ("faultCommand", args.String("faultCommand") is not null),
+                    ("stopCommand", args.String("stopCommand") is not null)]),
                 store, context.Sandbox(targetName))
-            : Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"), args.String("faultCommand"), args.String("stopCommand"));
+            : Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"),
+                args.String("faultCommand"), args.String("stopCommand"));
         var plan = await recovery.PlanAsync(options, cancellationToken);
         return StepOutcomes.From(await recovery.RunAsync(plan, options, cancellationToken), context);
     }

@@ -4,7 +4,8 @@ namespace DrTools.Core.Runbooks.Reports;
 
 public enum ReportFormat { Markdown, Html, Json, JUnit, NUnit, Pdf }
 
-/// <summary>Reports of a run, all made from its journal: Markdown and HTML for people, JSON (the journal), JUnit and NUnit XML for CI.</summary>
+/// <summary>Reports of a run, all made from its journal: Markdown and HTML for people, JSON (the journal), JUnit and NUnit XML for
+/// CI.</summary>
 public static class Report
 {
     /// <summary>A report of the journal as stored (passwords masked), whichever journal it is given.</summary>

@@ -11,21 +11,29 @@ internal static class TestResultsReport
 {
     private enum Outcome { Passed, Failed, Skipped }
 
-    private sealed record TestCase(string ClassName, string Name, TimeSpan? Time, Outcome Outcome, string? Type = null, string? Message = null);
+    private sealed record TestCase(string ClassName, string Name, TimeSpan? Time, Outcome Outcome, string? Type = null,
+        string? Message = null);
 
     private static List<TestCase> Cases(RunJournal journal)
     {
-        var steps = journal.Steps.Select(step => new TestCase($"{journal.Runbook}.{step.Section.Label()}", $"{step.Index + 1}: {step.Name}", step.Duration, Outcome.Passed) switch
+        var steps = journal.Steps.Select(step => new TestCase($"{journal.Runbook}.{step.Section.Label()}", $"{step.Index + 1}: {step.Name}",
+            step.Duration, Outcome.Passed) switch
         {
             var passed when step.Status == StepStatus.Passed => passed,
-            var notRun when step.Status is StepStatus.Skipped or StepStatus.Pending => notRun with { Outcome = Outcome.Skipped, Message = step.Message ?? "not run" },
-            var tolerated when step.ContinueOnError => tolerated with { Outcome = Outcome.Skipped, Message = $"failed, continueOnError: {step.Message}" },
-            var failed => failed with { Outcome = Outcome.Failed, Type = step.Status.ToString(), Message = $"{step.Label} ({step.Operation}): {step.Message}" },
+            var notRun when step.Status is StepStatus.Skipped or StepStatus.Pending => notRun with { Outcome = Outcome.Skipped,
+                Message = step.Message ?? "not run" },
+            var tolerated when step.ContinueOnError => tolerated with { Outcome = Outcome.Skipped,
+                Message = $"failed, continueOnError: {step.Message}" },
+            var failed => failed with { Outcome = Outcome.Failed, Type = step.Status.ToString(),
+                Message = $"{step.Label} ({step.Operation}): {step.Message}" },
         });
-        var objectives = journal.Objectives.Select(objective => new TestCase($"{journal.Runbook}.objectives", objective.Name.ToUpperInvariant(), null,
+        var objectives = journal.Objectives.Select(objective => new TestCase($"{journal.Runbook}.objectives",
+            objective.Name.ToUpperInvariant(), null,
             objective.Met ? Outcome.Passed : Outcome.Failed, "ObjectiveNotMet",
-            objective.Met ? null : objective.Measurement is { } m ? $"{objective.Name.ToUpperInvariant()} not met: {m}" : $"{objective.Name.ToUpperInvariant()} not measured: {objective.NotMeasuredBecause}"));
-        var run = journal.AbortReason is { } reason ? [new TestCase($"{journal.Runbook}.run", "completed", journal.Duration, Outcome.Failed, journal.Status.ToString(), reason)] : Array.Empty<TestCase>();
+            objective.Met ? null : objective.Measurement is { } m ? $"{objective.Name.ToUpperInvariant()} not met: {m}"
+                : $"{objective.Name.ToUpperInvariant()} not measured: {objective.NotMeasuredBecause}"));
+        var run = journal.AbortReason is { } reason ? [new TestCase($"{journal.Runbook}.run", "completed", journal.Duration, Outcome.Failed,
+            journal.Status.ToString(), reason)] : Array.Empty<TestCase>();
         return [.. steps, .. objectives, .. run];
     }
 
@@ -45,9 +53,11 @@ internal static class TestResultsReport
             new XElement("properties",
                 new XElement("property", new XAttribute("name", "status"), new XAttribute("value", journal.Status)),
                 new XElement("property", new XAttribute("name", "runId"), new XAttribute("value", journal.Id))),
-            cases.Select(c => new XElement("testcase", new XAttribute("classname", c.ClassName), new XAttribute("name", c.Name), new XAttribute("time", Seconds(c.Time)), c.Outcome switch
+            cases.Select(c => new XElement("testcase", new XAttribute("classname", c.ClassName), new XAttribute("name", c.Name),
+                new XAttribute("time", Seconds(c.Time)), c.Outcome switch
             {
-                Outcome.Failed => new XElement("failure", new XAttribute("type", c.Type!), new XAttribute("message", c.Message!), c.Message),
+                Outcome.Failed => new XElement("failure", new XAttribute("type", c.Type!), new XAttribute("message", c.Message!),
+                    c.Message),
                 Outcome.Skipped => new XElement("skipped", new XAttribute("message", c.Message!)),
                 _ => null,
             })));
@@ -78,12 +88,17 @@ internal static class TestResultsReport
                     _ => null,
                 }))));
         return Document(new XElement("test-results",
-            new XAttribute("name", journal.Runbook), new XAttribute("total", cases.Count), new XAttribute("errors", 0), new XAttribute("failures", failures),
-            new XAttribute("not-run", cases.Count(c => c.Outcome == Outcome.Skipped)), new XAttribute("inconclusive", 0), new XAttribute("ignored", 0),
+            new XAttribute("name", journal.Runbook), new XAttribute("total", cases.Count), new XAttribute("errors",
+                0), new XAttribute("failures", failures),
+            new XAttribute("not-run", cases.Count(c => c.Outcome == Outcome.Skipped)), new XAttribute("inconclusive",
+                0), new XAttribute("ignored", 0),
             new XAttribute("skipped", 0), new XAttribute("invalid", 0),
-            new XAttribute("date", started.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), new XAttribute("time", started.ToString("HH:mm:ss", CultureInfo.InvariantCulture)),
-            new XElement("environment", new XAttribute("machine-name", journal.Host), new XAttribute("user", journal.Tester), new XAttribute("nunit-version", "2.5.8.0"),
-                new XAttribute("platform", "Linux"), new XAttribute("clr-version", Environment.Version.ToString()), new XAttribute("cwd", Environment.CurrentDirectory),
+            new XAttribute("date", started.ToString("yyyy-MM-dd", CultureInfo.InvariantCulture)), new XAttribute("time",
+                started.ToString("HH:mm:ss", CultureInfo.InvariantCulture)),
+            new XElement("environment", new XAttribute("machine-name", journal.Host), new XAttribute("user", journal.Tester),
+                new XAttribute("nunit-version", "2.5.8.0"),
+                new XAttribute("platform", "Linux"), new XAttribute("clr-version", Environment.Version.ToString()), new XAttribute("cwd",
+                    Environment.CurrentDirectory),
                 new XAttribute("os-version", Environment.OSVersion.Version.ToString()), new XAttribute("user-domain", journal.Host)),
             new XElement("culture-info", new XAttribute("current-culture", "en-US"), new XAttribute("current-uiculture", "en-US")),
             suite));
