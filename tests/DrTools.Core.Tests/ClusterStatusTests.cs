@@ -1,6 +1,5 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Tests;
@@ -23,39 +22,6 @@ public sealed class ClusterStatusTests
         Assert.DoesNotContain(status.Problems, p => p.Contains("node1"));
         Assert.Equal(MemberRole.Unreachable, status.Members.Single(m => m.Name == "node2").Role);
         Assert.Equal("streaming", status.Members.Single(m => m.Name == "node1").ReplicationState);
-    }
-
-    /// <summary>
-    /// Only the startup process frozen: the WAL receiver streams and replies, so the primary sees a streaming standby, but
-    /// nothing is replayed. Status named it healthy.
-    /// </summary>
-    [Fact]
-    public async Task A_standby_that_receives_but_replays_nothing_is_not_healthy()
-    {
-        using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var startup = await Sql.ScalarAsync<int>(sandbox, "node1", "select pid from pg_stat_activity where backend_type = 'startup'");
-        Assert.True(ProcessTable.Signal(startup, ProcessTable.SigStop));
-        try
-        {
-            await Sql.ExecuteAsync(sandbox, "node0", "create table unreplayed as select generate_series(1, 1000) as id");
-            var received = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text");
-            const string receivedAll = "select pg_last_wal_receive_lsn() >= '{0}'";
-            await Polling.RequireAsync(async () => await Sql.ScalarAsync<bool>(sandbox, "node1", string.Format(receivedAll, received)),
-                TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "node1 did not receive the WAL", CancellationToken.None);
-
-            var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
-
-            Assert.False(status.Healthy, status.Verdict);
-            Assert.Contains(status.Problems, p => p.StartsWith("standby node1", StringComparison.Ordinal)
-                && p.Contains("its replay made no progress for 1s: stuck at "));
-        }
-        finally
-        {
-            ProcessTable.Signal(startup, ProcessTable.SigCont);
-        }
-        await Polling.RequireAsync(async () => (await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None)).Healthy,
-            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), () => "the thawed standby is not healthy", CancellationToken.None);
     }
 
     /// <summary>

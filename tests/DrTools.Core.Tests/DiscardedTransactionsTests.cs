@@ -60,12 +60,16 @@ public sealed class DiscardedTransactionsTests
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
         var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
 
-        // Before, this drill PASSed: the probe lost nothing and the data loss window was 0; only the new figure fails it.
-        Assert.Equal(0, result.LostWrites.Measured);
-        Assert.True(result.DataLossWindow.Met, result.DataLossWindow.ToString());
-        Assert.True((result with { DiscardedTransactions = null }).Met, Timeline(result));
-        // The test's transactions, and a probe write in flight at the kill that committed.
-        Assert.InRange(result.DiscardedTransactions!.Measured, Committed, Committed + 1);
+        // Before, this drill PASSed: the probe lost nothing and the data loss window was 0; only the new figure fails it. (On a
+        // machine slow enough that the probe's next write came before the kill, that write is lost, and counted too.)
+        var lost = result.LostSequences.Count;
+        if (lost == 0)
+        {
+            Assert.True(result.DataLossWindow.Met, result.DataLossWindow.ToString());
+            Assert.True((result with { DiscardedTransactions = null }).Met, Timeline(result));
+        }
+        // The test's transactions, the probe's lost writes, and a probe write in flight at the kill that committed.
+        Assert.InRange(result.DiscardedTransactions!.Measured, Committed + lost, Committed + lost + 1);
         AssertCounted(result);
         Assert.Contains("pg_waldump", result.DiscardedTransactions.Method);
         Assert.Single(result.Timeline, e => e.Name == "old primary's transactions discarded");

@@ -27,9 +27,6 @@ public static class ClusterInspector
 
         /// <summary>Where its timeline branched off the earlier ones (<see cref="TimelineHistory"/>); null on timeline 1.</summary>
         public TimelineHistory? History { get; init; }
-
-        /// <summary>On a streaming standby: why its replay is stuck (<see cref="ReplayProgress"/>); null while it replays.</summary>
-        public string? ReplayStuck { get; init; }
     }
 
     /// <summary>The named member, or the cluster's one primary when none is named.</summary>
@@ -124,7 +121,6 @@ public static class ClusterInspector
         {
             return (status, $"standby {status.Display} is in state '{sender.State}' on primary {primary.Status.Display}, not streaming");
         }
-        if (standby.ReplayStuck is { } stuck) return (status, $"standby {status.Display}: {stuck}");
         return standby.ReplyInterval is > 0 and var interval && sender.ReplyAge > interval + ReplyMargin.TotalSeconds
             ? (status, $"standby {status.Display} last replied to primary {primary.Status.Display} "
                 + $"{DurationText.Format(TimeSpan.FromSeconds(sender.ReplyAge.Value))} ago, though it replies every "
@@ -177,13 +173,7 @@ public static class ClusterInspector
             try
             {
                 var snapshot = await QueryAsync(connection, status, member, cancellationToken);
-                return snapshot with
-                {
-                    History = await TimelineHistory.ReadAsync(connection, snapshot.Status.Timeline, cancellationToken),
-                    ReplayStuck = snapshot.Status.WalReceiverStatus == "streaming"
-                        ? await ReplayProgress.StuckAsync(connection, cancellationToken)
-                        : null,
-                };
+                return snapshot with { History = await TimelineHistory.ReadAsync(connection, snapshot.Status.Timeline, cancellationToken) };
             }
             catch (Exception e) when (e is NpgsqlException && !cancellationToken.IsCancellationRequested)
             {

@@ -1,5 +1,6 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
+using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
 
 namespace DrTools.Core.Failover;
@@ -43,7 +44,7 @@ public static class ExternalDrill
     public static async Task<FailoverResult> RunAsync(FailoverPlan plan, Func<CancellationToken, Task<string>> act, FailoverOptions options,
         CancellationToken cancellationToken)
     {
-        var endpoint = plan.Postgres.Member(plan.Primary);
+        var endpoint = Endpoint(plan, options);
         var clock = new MonotonicClock();
         var timeline = new Timeline(clock);
         var runId = Guid.NewGuid();
@@ -88,7 +89,8 @@ public static class ExternalDrill
             await Polling.RequireAsync(async () =>
                 {
                     var at = clock.Elapsed;
-                    wait.Saw(unsettled = await UnsettledAsync(plan, writes, first.Acknowledged!.Value, cancellationToken), at);
+                    wait.Saw(unsettled = await UnsettledAsync(plan, endpoint, writes, first.Acknowledged!.Value, cancellationToken),
+                        at);
                     return unsettled is null;
                 },
                 options.PhaseTimeout, Poll,
@@ -115,7 +117,7 @@ public static class ExternalDrill
             + $"{newWriter}{(newWriter == oldWriter ? " again (no change of writer)" : $", was {oldWriter}")}";
         // Read back through the endpoint from the writer only: a proxy still routing a connection to the old writer would
         // show the new writer's rows as lost.
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, endpoint.ReachingWriter(newWriter), before,
+        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, Writer(plan, endpoint, newWriter), before,
             options, start)
         {
             Final = new FinalPrimary(newWriter, since),
@@ -144,7 +146,7 @@ public static class ExternalDrill
     /// client of the probe had one acknowledged by it, and the newest is read back through the endpoint from that server;
     /// else what is missing.
     /// </summary>
-    private static async Task<string?> UnsettledAsync(FailoverPlan plan, Probe writes, TimeSpan firstAfter,
+    private static async Task<string?> UnsettledAsync(FailoverPlan plan, DbMember endpoint, Probe writes, TimeSpan firstAfter,
         CancellationToken cancellationToken)
     {
         var acknowledged = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= firstAfter).ToList();
@@ -161,7 +163,7 @@ public static class ExternalDrill
         }
         var newest = recent[^1];
         if (writes.Unserved(firstAfter, newest.Host!) is { } unserved) return unserved;
-        var (server, held) = await plan.Postgres.Member(plan.Primary).QueryAsync(
+        var (server, held) = await (Member(plan, newest.Host!) ?? endpoint).QueryAsync(
             "select host(inet_server_addr()) || ':' || inet_server_port(), "
                 + $"exists (select 1 from {Probe.Table} where run_id = '{writes.RunId}' and seq = {newest.Sequence})",
             r => (r.IsDBNull(0) ? null : r.GetString(0), r.GetBoolean(1)), cancellationToken);
@@ -169,7 +171,28 @@ public static class ExternalDrill
             : held ? null : $"probe write {newest.Sequence}, acknowledged by {newest.Host}, was not read back from it";
     }
 
-    /// <summary>The first write after the fault acknowledged by another writer, or by the same one after an outage.</summary>
+    /// <summary>
+    /// Where the application connects: the probe's connection string when one is given (a proxy in front of the members
+    /// the target names), else the target's one endpoint.
+    /// </summary>
+    private static DbMember Endpoint(FailoverPlan plan, FailoverOptions options)
+    {
+        var target = plan.Postgres.Member(plan.Primary);
+        return options.WriteProbe.ConnectionString is { } application
+            ? DbMember.Parse(application, 1, connectTimeout: target.ConnectTimeout)
+            : target;
+    }
+
+    /// <summary>The target's member that is <paramref name="server"/> (host:port as it names itself), if the target lists it.</summary>
+    private static DbMember? Member(FailoverPlan plan, string server) =>
+        plan.Postgres.Members.FirstOrDefault(m => ClusterInspector.SameEndpoint(m.Endpoint, server));
+
+    /// <summary>
+    /// What reads from the writer: the member itself when the target lists it, else the endpoint, from that server only.
+    /// </summary>
+    private static DbMember Writer(FailoverPlan plan, DbMember endpoint, string writer) =>
+        Member(plan, writer) ?? endpoint.ReachingWriter(writer);
+
     /// <summary>
     /// The first write a new writer acknowledged; after an unplanned fault, also the first acknowledged after a failure (the
     /// same server back). A switchover is over only once the writer changed: one client's passing failure, the others
