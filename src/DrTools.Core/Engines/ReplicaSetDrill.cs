@@ -24,7 +24,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         if (options.Candidate is { } chosen)
         {
             candidate = status.ChosenCandidate(chosen);
-            await PromotableAsync(status, candidate.Name, cancellationToken);
+            await PromotableAsync(status, status, candidate.Name, cancellationToken);
         }
         else if (replicas.Count == 0)
         {
@@ -146,7 +146,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
             Enter("the check of the replicas that may be promoted", 20);
             var status = await store.GetStatusAsync(cancellationToken);
-            var (promotable, leftOut) = await PromotableAsync(status, plan.Candidate, cancellationToken);
+            var (promotable, leftOut) = await PromotableAsync(status, plan.Before, plan.Candidate, cancellationToken);
             if (leftOut.Count > 0) timeline.Mark("replicas left out of the choice", string.Join("; ", leftOut));
 
             if (plan.Mode == FailoverMode.Switchover)
@@ -360,8 +360,12 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
     /// does not replicate would never receive it, and every probe write on it would fail until the phase timeout. A chosen
     /// one is refused, as is a drill with no other, before anything is changed; the others are left out, saying why.
     /// </summary>
+    /// <param name="before">
+    /// The plan's status: a divergence it found does not heal, and one found by comparing data (Redis) may not be found
+    /// again while the probes write.
+    /// </param>
     private async Task<(IReadOnlyList<string> Promotable, IReadOnlyList<string> LeftOut)> PromotableAsync(ClusterStatus status,
-        string? chosen, CancellationToken cancellationToken)
+        ClusterStatus before, string? chosen, CancellationToken cancellationToken)
     {
         var replicas = status.Standbys.Where(s => chosen is null || s.Name == chosen).ToList();
         if (chosen is not null && replicas.Count == 0) return ([chosen], []); // unreachable now: the drill says so where it reaches it
@@ -369,7 +373,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var refused = new List<string>();
         foreach (var replica in replicas)
         {
-            if (replica.Divergence is { } divergence)
+            if ((replica.Divergence ?? before.Standbys.FirstOrDefault(s => s.Name == replica.Name)?.Divergence) is { } divergence)
             {
                 refused.Add($"{replica.Display} is {divergence}: promoted, it would spread writes the primary never had");
                 continue;

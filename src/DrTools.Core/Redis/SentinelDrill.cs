@@ -31,12 +31,14 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, the servers "
                 + $"{primary.Display}. Nothing was changed.", DrErrorKind.InvalidOperation);
         }
+        var action = options.Mode == FailoverMode.Switchover
+            ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})"
+            : $"inject the fault: {Fault(options, primary.Display)}";
         var steps = new List<string>
         {
             $"start a write probe ({options.WriteProbe.Rate}/s HSET of a sequence) and a read probe through the application's connection "
                 + $"path",
-            options.Mode == FailoverMode.Switchover ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})"
-                : $"inject the fault: {Fault(options, primary.Display)}",
+            action,
             "wait until the Sentinels name a new primary and a probe write is acknowledged by it",
             options.Rejoin || options.Mode == FailoverMode.Switchover ? $"bring {primary.Display} back as a replica of the new primary"
                 : $"leave {primary.Display} down (no rejoin requested)",
@@ -45,8 +47,11 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         // The Sentinels choose whom to promote: DrTools can only say which replica would spread writes the primary never had.
         steps.InsertRange(2, status.Standbys.Where(s => s.Divergence is not null)
             .Select(s => $"beware: {s.Display} is {s.Divergence}; the Sentinels may promote it, and the integrity will fail"));
+        // The reference is the primary's data before the drill: the Sentinels may promote a replica holding writes of its own,
+        // and the replicas then copy it, so comparing them with it alone would find them identical.
+        if (options.CheckIntegrity) steps.Insert(0, "checksum the data in scope on the primary");
         return new FailoverPlan(cluster, options.Mode, primary.Name, null, steps,
-            status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {steps[1]}" };
+            status) { Recovery = $"{options.Mode} by the Sentinels of {cluster.Name}: {action}" };
     }
 
     private static string Fault(FailoverOptions options, string primary) => options.Fault == NodeFault.FreezeNode
@@ -81,6 +86,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var timeline = new Timeline(clock);
         var runId = Guid.NewGuid();
         var primary = cluster.Member(plan.Primary);
+        var before = options.CheckIntegrity ? await cluster.ChecksumAsync(primary.Name, options.IntegrityTables, cancellationToken) : null;
         await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe),
             options.WriteProbe, clock);
         await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe),
@@ -191,7 +197,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
             primary.Display, newPrimary.Display, state,
             new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name, options,
-                plan.Before),
+                plan.Before, before),
             cancellationToken);
         return result with
         {
@@ -212,7 +218,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
     }
 
     private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown,
-        FailoverOptions options, ClusterStatus planned)
+        FailoverOptions options, ClusterStatus planned, Integrity.DbChecksum? before)
         : IDrillReadback
     {
         public FinalPrimary FinalPrimary => final;
@@ -222,8 +228,10 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         public async Task<IReadOnlyCollection<long>> FinalReadAsync(Guid runId, CancellationToken cancellationToken) =>
             [.. await cluster.ProbeSequencesAsync(newPrimary.Name, runId, cancellationToken)];
 
-        public Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) =>
-            Task.FromResult<Integrity.ChecksumComparison?>(null);
+        public async Task<Integrity.ChecksumComparison?> IntegrityAsync(CancellationToken cancellationToken) => before is null
+            ? null
+            : Integrity.DbChecksums.Compare(before, await cluster.ChecksumAsync(newPrimary.Name, options.IntegrityTables,
+                cancellationToken));
 
         public string Followed => newPrimary.Name;
 
@@ -231,7 +239,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
         public Task<ClusterStatus> TopologyAsync(CancellationToken cancellationToken) => cluster.GetStatusAsync(cancellationToken);
 
-        /// <summary>No reference is taken before a Sentinel drill: its integrity is each replica against the final primary.</summary>
+        /// <summary>Then each replica against the final primary.</summary>
         public Task<Integrity.ChecksumComparison?> WithReplicasAsync(Integrity.ChecksumComparison? integrity, ClusterStatus topology,
             CancellationToken cancellationToken) => options.CheckIntegrity
             ? cluster.CompareReplicasAsync(newPrimary.Name, topology, planned, integrity, options.IntegrityTables,
