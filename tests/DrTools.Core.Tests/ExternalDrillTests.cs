@@ -44,6 +44,27 @@ public sealed class ExternalDrillTests
         await SwitchOverBehindAsync(proxy, sandbox, sandbox.Target, options);
     }
 
+    /// <summary>
+    /// For 3 s after the switch the proxy hands every other new connection to the old writer, now read-only (HAProxy until
+    /// its checks mark it down): the client that opens a connection for every write meets it. The drill called the writer
+    /// settled while those writes still failed, and stopped its probes inside the outage.
+    /// </summary>
+    [Fact]
+    public async Task The_writer_is_settled_only_once_no_write_through_the_endpoint_fails()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await using var proxy = new TcpRelay(() => sandbox.Members[0].Port);
+        var target = Postgres.DbTarget.FromConnectionStrings([Through(proxy, sandbox)], allowDrillOn: [$"127.0.0.1:{proxy.Port}"]);
+
+        var (result, _) = await SwitchOverBehindAsync(proxy, sandbox, target, new FailoverOptions(), lingering: TimeSpan.FromSeconds(3));
+
+        var lastFailure = result.WriteSamples.Where(s => !s.Succeeded).Max(s => s.Sent);
+        var settled = result.Timeline.Single(e => e.Name == "topology settled").At;
+        Assert.True(settled > lastFailure, $"settled at {settled}, a write failed at {lastFailure}");
+        Assert.True(result.WriteSamples.Count(s => !s.Succeeded && s.Error!.Contains("read-only")) > 0);
+    }
+
     private static string Through(TcpRelay proxy, Sandbox sandbox)
     {
         var builder = sandbox.Target.Members[0].CreateBuilder();
@@ -56,8 +77,9 @@ public sealed class ExternalDrillTests
     /// connections of every three go to the old writer. Returns the result, its lost writes checked, and how many
     /// connections the proxy made after it began to misroute.
     /// </summary>
+    /// <param name="lingering">How long after the switch every other new connection still goes to the old writer, read-only.</param>
     private static async Task<(FailoverResult Result, int Misrouted)> SwitchOverBehindAsync(TcpRelay proxy, Sandbox sandbox,
-        Postgres.DbTarget target, FailoverOptions options)
+        Postgres.DbTarget target, FailoverOptions options, TimeSpan lingering = default)
     {
         var (old, promoted) = (sandbox.Members[0].Port, sandbox.Members[1].Port);
         var turn = 0;
@@ -81,6 +103,13 @@ public sealed class ExternalDrillTests
             while (!await Sql.ScalarAsync<bool>(sandbox, "node1", $"select pg_last_wal_replay_lsn() >= '{last}'"))
                 await Task.Delay(20, token);
             await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote()");
+            if (lingering > TimeSpan.Zero)
+            {
+                await Sql.ExecuteAsync(sandbox, "node0", "alter system set default_transaction_read_only = on; select pg_reload_conf()");
+                var since = System.Diagnostics.Stopwatch.StartNew();
+                var other = 0;
+                proxy.Route = () => since.Elapsed < lingering && other++ % 2 == 0 ? old : promoted;
+            }
             return "node1 promoted, the proxy routes to it";
         }, options, CancellationToken.None);
 

@@ -142,9 +142,9 @@ public static class ExternalDrill
     private static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
 
     /// <summary>
-    /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server, every
-    /// client of the probe had one acknowledged by it, and the newest is read back through the endpoint from that server;
-    /// else what is missing.
+    /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server, none
+    /// failed then, every client of the probe had one acknowledged by it, and the newest is read back through the endpoint
+    /// from that server; else what is missing.
     /// </summary>
     private static async Task<string?> UnsettledAsync(FailoverPlan plan, DbMember endpoint, Probe writes, TimeSpan firstAfter,
         CancellationToken cancellationToken)
@@ -160,6 +160,14 @@ public static class ExternalDrill
         if (acknowledged[^1].Acknowledged - firstAfter < StableFor || recent.Count < 3)
         {
             return $"{servers[0]} acknowledged {recent.Count} write(s) for less than {DurationText.Format(StableFor)}";
+        }
+        // A write refused meanwhile (a proxy still handing new connections to the old writer, now read-only) is the outage
+        // going on for the clients that met it.
+        var failed = writes.Samples.Where(s => !s.Succeeded && s.Sent >= acknowledged[^1].Acknowledged - StableFor).ToList();
+        if (failed.Count > 0)
+        {
+            return $"{failed.Count} write(s) through {plan.Target.Name} failed within {DurationText.Format(StableFor)}, the last: "
+                + failed[^1].Error;
         }
         var newest = recent[^1];
         if (writes.Unserved(firstAfter, newest.Host!) is { } unserved) return unserved;
