@@ -150,16 +150,12 @@ public sealed class RedisReplicaDivergenceTests
 
         Assert.Equal("FAIL", result.IntegrityResult);
         Assert.False(result.Met);
-        // node2 promoted: it holds a key the old primary never had, and every other member lacks it; another promoted: node2
-        // alone holds it.
+        // Another promoted, node2 alone holds the key, unless a full resync from node2 on the way spread it (seen once): then
+        // the new primary holds a key the old one never had. Either way the drill says so.
         var differences = result.Integrity!.Differences;
-        Assert.NotEmpty(differences);
+        Assert.Contains(differences, d => d.Table.StartsWith("replica node2", StringComparison.Ordinal) || d.Table == "user:*");
         Assert.All(differences.Where(d => d.Table.StartsWith("replica ", StringComparison.Ordinal)),
             d => Assert.Contains("user:errant", d.Reason));
-        if (result.TopologyAfter.Primary!.Name != "node2")
-        {
-            Assert.Contains(differences, d => d.Table.StartsWith("replica node2", StringComparison.Ordinal));
-        }
     }
 
     /// <summary>
