@@ -42,8 +42,8 @@ public sealed class ExportDrReportCommand : DrCmdlet
     protected override void ProcessRecord()
     {
         var journal = Journal
-            ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult) : RunOperation(_
-                => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
+            ?? (FailoverResult is not null ? FailoverJournal.From(FailoverResult)
+                : RunOperation(_ => Task.FromResult(RunJournal.Find(GetUnresolvedProviderPathFromPSPath(JournalPath))), JournalPath));
         var format = Enum.Parse<ReportFormat>(Format);
         if (Path is null)
         {

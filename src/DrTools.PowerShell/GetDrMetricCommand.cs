@@ -36,7 +36,7 @@ public sealed class GetDrMetricCommand : DbTargetCmdlet
             History = !NoHistory,
         };
         var pattern = new WildcardPattern(Name, WildcardOptions.IgnoreCase);
-        foreach (var sample in RunOperation(token => DrMetrics.CollectAsync(sources, token)).Where(s
-            => pattern.IsMatch(s.Name))) WriteObject(sample);
+        foreach (var sample in RunOperation(token => DrMetrics.CollectAsync(sources,
+            token)).Where(s => pattern.IsMatch(s.Name))) WriteObject(sample);
     }
 }

@@ -72,8 +72,9 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
         if (!ShouldProcess($"a new isolated instance from {path}", $"Restore to {(gtid is null ? target : $"GTID {gtid}")}")) return;
         var options = new PointInTimeOptions { Target = target, MustExist = MustExist, MustNotExist = MustNotExist,
             KeepInstance = !RemoveInstance, KeepFailedInstance = KeepFailedInstance };
-        WriteObject(RunWithProgress($"Restore-PointInTime to {(gtid is null ? target : $"GTID {gtid}")}", (progress, token)
-            => Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(path, create: false), options with { Progress = progress },
+        WriteObject(RunWithProgress($"Restore-PointInTime to {(gtid is null ? target : $"GTID {gtid}")}", (progress,
+            token) => Core.Engines.Stores.RestorePointInTimeAsync(BackupRepository.Open(path,
+            create: false), options with { Progress = progress },
             gtid, BackupId, token), path));
     }
 }

@@ -32,8 +32,9 @@ public sealed class TestDbBackupCommand : DrCmdlet
     {
         var path = GetUnresolvedProviderPathFromPSPath(Repository);
         var options = new BackupVerificationOptions { BackupId = Id, RtoTarget = Rto, KeepInstance = KeepInstance };
-        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress, token)
-            => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path, create: false), options with { Progress = progress },
+        WriteObject(RunWithProgress($"Test-DbBackup {Id ?? "(latest)"}", (progress,
+            token) => Core.Engines.Stores.VerifyBackupAsync(BackupRepository.Open(path,
+            create: false), options with { Progress = progress },
             token), path));
     }
 }

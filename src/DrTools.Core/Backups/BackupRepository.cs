@@ -84,8 +84,8 @@ public sealed class BackupRepository
         return repository;
     }
 
-    public IReadOnlyList<BackupRecord> Backups => Load().Backups.OrderBy(b => b.FinishedAt).Select(b
-        => b with { Repository = Root }).ToList();
+    public IReadOnlyList<BackupRecord> Backups =>
+        Load().Backups.OrderBy(b => b.FinishedAt).Select(b => b with { Repository = Root }).ToList();
     public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();
 
     /// <summary>

@@ -136,8 +136,8 @@ public static class DbBackups
             await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
             try
             {
-                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()", r
-                    => r.GetString(0), cancellationToken) == "paused",
+                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()",
+                    r => r.GetString(0), cancellationToken) == "paused",
                     WaitTimeout, TimeSpan.FromMilliseconds(5), ()
                         => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
                 point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
@@ -218,8 +218,8 @@ public static class DbBackups
     {
         if (string.IsNullOrWhiteSpace(name)
             || name.Length > 63) throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
-        if (repository.RestorePoints.Any(r
-            => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the catalog of {repository.Root}: names "
+        if (repository.RestorePoints.Any(r => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the "
+            + $"catalog of {repository.Root}: names "
             + $"must be unique to be a recovery target.", DrErrorKind.InvalidArgument);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var primary = target.Member((status.Primary

@@ -280,8 +280,8 @@ public static class PointInTimeRestore
                 return backups.Last(b => b.FinishedAt <= time);
             case "lsn":
             case "name":
-                var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value! : repository.RestorePoints.Single(r
-                    => r.Name == target.Value).Lsn);
+                var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value!
+                    : repository.RestorePoints.Single(r => r.Name == target.Value).Lsn);
                 if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest "
                     + $"backup"), DrErrorKind.InvalidArgument);
                 var end = window.Break is null ? "the last archived WAL" : "the end of the WAL that replays";

@@ -25,8 +25,8 @@ public static class WalArchive
         var last = byPosition.Keys.Max();
         var missing = new List<string>();
         ulong? gapAt = null;
-        var timeline = byPosition.TryGetValue(first, out var firstName) ? firstName[..8] : byPosition.Where(p => p.Key < first).Select(p
-            => p.Value[..8]).DefaultIfEmpty("00000001").Max()!;
+        var timeline = byPosition.TryGetValue(first, out var firstName) ? firstName[..8]
+            : byPosition.Where(p => p.Key < first).Select(p => p.Value[..8]).DefaultIfEmpty("00000001").Max()!;
         for (var position = first; position <= last; position++)
         {
             if (byPosition.TryGetValue(position, out var name))

@@ -66,8 +66,8 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     /// <summary>What the cluster's HA manager (Patroni …) says, when it has one; its disagreements are among the problems.</summary>
     public HaManagerStatus? HaManager { get; init; }
 
-    public MemberStatus? Primary => Members.Count(m => m.Role == MemberRole.Primary) == 1 ? Members.Single(m
-        => m.Role == MemberRole.Primary) : null;
+    public MemberStatus? Primary => Members.Count(m => m.Role == MemberRole.Primary) == 1
+        ? Members.Single(m => m.Role == MemberRole.Primary) : null;
 
     public IEnumerable<MemberStatus> Standbys => Members.Where(m => m.Role == MemberRole.Standby);
 

@@ -148,8 +148,8 @@ public static class Recovery
         }
 
         private IMemberControl For(FailoverOptions options) =>
-            options.Mode == FailoverMode.Failover && options.LibraryFault is { } spec ? new FaultControl(control, spec, member
-                => request(spec, member)) : control;
+            options.Mode == FailoverMode.Failover && options.LibraryFault is { } spec ? new FaultControl(control, spec,
+                member => request(spec, member)) : control;
     }
 
     private sealed class PatroniRecovery(DbTarget target, PatroniCluster cluster, string? faultCommand) : IRecovery

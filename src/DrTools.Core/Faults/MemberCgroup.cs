@@ -69,8 +69,8 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
     public static void Leave(string directory, string origins)
     {
         if (!System.IO.Directory.Exists(directory)) return;
-        var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0], o
-            => o[1]);
+        var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0],
+            o => o[1]);
         var hierarchy = Path.GetDirectoryName(Path.GetDirectoryName(directory))!;
         foreach (var pid in File.ReadAllLines(Path.Combine(directory, "cgroup.procs")))
         {

@@ -8,8 +8,8 @@ namespace DrTools.Core.Faults;
 internal static class RecordedProcesses
 {
     public static string Write(IEnumerable<int> pids) =>
-        string.Join(",", pids.Select(pid => (pid, ticks: ProcessTable.StartTicks(pid))).Where(p => p.ticks is not null).Select(p
-            => $"{p.pid}:{p.ticks}"));
+        string.Join(",", pids.Select(pid => (pid,
+            ticks: ProcessTable.StartTicks(pid))).Where(p => p.ticks is not null).Select(p => $"{p.pid}:{p.ticks}"));
 
     /// <summary>The recorded processes that still are the same processes.</summary>
     public static IReadOnlyList<int> Read(string recorded) =>

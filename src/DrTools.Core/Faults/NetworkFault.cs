@@ -45,8 +45,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
     /// <summary>Whether a member's host is one of this machine's addresses (or a name that resolves to one).</summary>
     private static bool IsThisMachine(string host)
     {
-        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces().SelectMany(i
-            => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
+        var local = System.Net.NetworkInformation.NetworkInterface.GetAllNetworkInterfaces()
+            .SelectMany(i => i.GetIPProperties().UnicastAddresses).Select(a => a.Address).ToHashSet();
         try
         {
             return (System.Net.IPAddress.TryParse(host, out var address) ? [address] : System.Net.Dns.GetHostAddresses(host))
@@ -60,8 +60,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
 
     public string Describe(FaultRequest request)
     {
-        var whom = request.Peers.Count == 0 ? "everyone (clients, standbys, the primary)" : string.Join(", ", request.Peers.Select(p
-            => p.Display));
+        var whom = request.Peers.Count == 0 ? "everyone (clients, standbys, the primary)" : string.Join(", ",
+            request.Peers.Select(p => p.Display));
         return kind == FaultKind.Partition
             ? $"Partition of {request.Member.Display} from {whom}, both directions, open connections included"
             : $"PacketLoss of {Percent(request)}% of {request.Member.Display}'s packets with {whom}, each direction";
@@ -105,8 +105,9 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         // A connection whose socket was made before the label and connected after the first reading escaped both:
         // read again now that the label holds, and mark what appeared (inserted before the drop).
         var late = Selectors(member, peers).Except(selectors).ToList();
-        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n", Chains.SelectMany(c => late.Select(l
-            => $"insert rule inet {table} {c.Chain} {c.Only}{Rule(l, mark, record.State["action"])}"))) + "\n", cancellationToken);
+        if (late.Count > 0) await Nftables.ApplyAsync(record.Description, string.Join("\n",
+            Chains.SelectMany(c => late.Select(l => $"insert rule inet {table} {c.Chain} {c.Only}{Rule(l, mark, record.State["action"])}")))
+            + "\n", cancellationToken);
     }
 
     private static List<string> Selectors(Side member, IReadOnlyList<Side> peers)
@@ -137,8 +138,9 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         public IEnumerable<string> Outgoing(int? toPort)
         {
             if (DataDirectory is null) yield break;
-            foreach (var (local, remote) in OpenConnections.Of(Processes.ProcessTable.FindByWorkingDirectory(DataDirectory)).Where(c
-                => c.Local != Port && (toPort is null || c.Remote == toPort)))
+            foreach (var (local,
+                remote) in OpenConnections.Of(Processes.ProcessTable.FindByWorkingDirectory(DataDirectory)).Where(c => c.Local != Port
+                && (toPort is null || c.Remote == toPort)))
             {
                 yield return $"tcp sport {local} tcp dport {remote}";
                 yield return $"tcp sport {remote} tcp dport {local}";

@@ -64,8 +64,8 @@ internal static class Nftables
     /// <summary>The conntrack mark bits DrTools' tables on this machine test (ct mark &amp; BIT), whichever process made them.</summary>
     public static async Task<IReadOnlyList<long>> MarksInUseAsync(CancellationToken cancellationToken) =>
         System.Text.RegularExpressions.Regex.Matches(await RulesetAsync(cancellationToken), @"ct mark & 0x([0-9a-f]{8}) ==")
-            .Select(m => long.Parse(m.Groups[1].Value, System.Globalization.NumberStyles.HexNumber)).Where(bit
-                => bit != 0).Distinct().ToList();
+            .Select(m => long.Parse(m.Groups[1].Value,
+                System.Globalization.NumberStyles.HexNumber)).Where(bit => bit != 0).Distinct().ToList();
 
     /// <summary>Every rule on this machine, as nft lists them.</summary>
     public static async Task<string> RulesetAsync(CancellationToken cancellationToken) =>

@@ -74,8 +74,8 @@ public static class MariaDbChecksum
                     reader.GetString(2)));
             }
             var tables = columns.GroupBy(c => $"{c.Schema}.{c.Table}").Where(t => InScope(t.Key, scope)).ToList();
-            if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal) && tables.All(t
-                => t.Key != s)) is { } missing)
+            if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal)
+                && tables.All(t => t.Key != s)) is { } missing)
             {
                 throw new DrToolsException($"{member.Display}: table '{missing}' does not exist (give tables as schema.table).",
                     DrErrorKind.InvalidArgument);

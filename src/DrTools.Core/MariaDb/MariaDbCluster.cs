@@ -106,8 +106,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var problems = new List<string>();
         foreach (var down in observed.Where(o => o.Error is not null)) problems.Add($"{down.Member.Display} is unreachable: {down.Error}");
         var primaries = members.Where(m => m.Role == MemberRole.Primary).ToList();
-        if (primaries.Count == 0 && observed.Any(o
-            => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
+        if (primaries.Count == 0
+            && observed.Any(o => o.Error is null)) problems.Add("no primary: every reachable member is read-only or replicates");
         if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): "
             + $"{string.Join(", ", primaries.Select(p => p.Display))} all accept writes");
         var primary = primaries.Count == 1 ? observed.Single(o => o.Member.Name == primaries[0].Name) : null;

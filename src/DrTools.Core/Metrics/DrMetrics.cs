@@ -45,8 +45,8 @@ public static class DrMetrics
     private static MetricSample Counter(string name, string help, IReadOnlyDictionary<string, string> labels, double value) => new(name,
         MetricType.Counter, help, labels, value);
 
-    private static Dictionary<string, string> Labels(params (string Key, string Value)[] labels) => labels.ToDictionary(l => l.Key, l
-        => l.Value);
+    private static Dictionary<string, string> Labels(params (string Key, string Value)[] labels) => labels.ToDictionary(l => l.Key,
+        l => l.Value);
 
     private static async Task<IReadOnlyList<MetricSample>> ClusterAsync(DbTarget target, CancellationToken cancellationToken)
     {

@@ -91,8 +91,8 @@ internal static class DrillAlerts
             + $"clock";
         if (fired?.Moments.Shown is { } shown && OnDrill(shown) - fault <= expect.Within)
         {
-            events.Add(Event(result, $"alert {expect.Name} firing in Alertmanager", OnDrill(shown), string.Join(", ", fired.Labels.Where(l
-                => l.Key is not ("alertname")).Select(l => $"{l.Key}={l.Value}"))));
+            events.Add(Event(result, $"alert {expect.Name} firing in Alertmanager", OnDrill(shown), string.Join(", ",
+                fired.Labels.Where(l => l.Key is not ("alertname")).Select(l => $"{l.Key}={l.Value}"))));
             figures.Add(new Measurement($"time to alert ({expect.Name}, Alertmanager)", Math.Round((OnDrill(shown) - fault).TotalSeconds,
                 3), "s", target, method));
             if (fired.Moments.Notified is { } notified)

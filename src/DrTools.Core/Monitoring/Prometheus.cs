@@ -23,8 +23,8 @@ public static class Prometheus
         try
         {
             using var scraped = await GetAsync(prometheus, "api/v1/targets?state=active", cancellationToken);
-            var up = scraped.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray().Count(t
-                => t.GetProperty("health").GetString() == "up");
+            var up = scraped.RootElement.GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+                .Count(t => t.GetProperty("health").GetString() == "up");
             return up >= targets && (await RulesAsync(prometheus, cancellationToken)).All(r => r.Health != "unknown");
         }
         catch (DrToolsException)
@@ -63,8 +63,8 @@ public static class Prometheus
             : [];
     }
 
-    internal static IReadOnlyDictionary<string, string> Labels(JsonElement labels) => labels.EnumerateObject().ToDictionary(p => p.Name, p
-        => p.Value.GetString() ?? "");
+    internal static IReadOnlyDictionary<string, string> Labels(JsonElement labels) => labels.EnumerateObject().ToDictionary(p => p.Name,
+        p => p.Value.GetString() ?? "");
 
     internal static async Task<JsonDocument> GetAsync(Uri server, string path, CancellationToken cancellationToken,
         string what = "Prometheus")

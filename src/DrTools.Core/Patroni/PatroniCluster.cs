@@ -106,8 +106,8 @@ internal sealed class PatroniCluster
                 ServiceProcess.Since(end.Key, end.Value)
                     .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries), linesPerNode)))
             .Where(n => n.Lines.Count > 0).ToList();
-        return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ", logged.Select(n
-            => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
+        return logged.Count == 0 ? "" : " Patroni's logs since the fault: " + string.Join("; ",
+            logged.Select(n => $"{n.Node}: {string.Join(" | ", n.Lines)}"));
     }
 
     /// <summary>

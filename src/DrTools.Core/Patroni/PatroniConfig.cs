@@ -22,7 +22,8 @@ internal static class PatroniConfig
     public static IReadOnlyList<string> EtcdArguments(PatroniEndpoints endpoints, string dataDirectory) =>
     [
         "--name", "etcd0", "--data-dir", dataDirectory,
-        "--listen-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'), "--advertise-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'),
+        "--listen-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'), "--advertise-client-urls", endpoints.EtcdUrl.ToString()
+            .TrimEnd('/'),
         "--listen-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}",
         "--initial-cluster", $"etcd0=http://127.0.0.1:{endpoints.EtcdPeerPort}",
     ];

@@ -179,8 +179,8 @@ internal static class PatroniDrill
             await reads.StopAsync();
             if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
-            var happened = string.Join("; ", timeline.Events.Select(t
-                => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
+            var happened = string.Join("; ",
+                timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
             throw await DrillFailure.WithHistoryAsync(e is OperationCanceledException
                 ? new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e)
                 : new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: "

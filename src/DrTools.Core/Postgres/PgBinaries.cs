@@ -17,8 +17,8 @@ public sealed partial record PgBinaries(string BinDirectory, int MajorVersion)
             ("DRTOOLS_PG_BIN", Environment.GetEnvironmentVariable("DRTOOLS_PG_BIN")),
             ("pg_config --bindir", PgConfigBinDir()),
         };
-        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d
-            => ("PATH", (string?)d)));
+        candidates.AddRange((Environment.GetEnvironmentVariable("PATH") ?? "").Split(':',
+            StringSplitOptions.RemoveEmptyEntries).Select(d => ("PATH", (string?)d)));
         if (Directory.Exists("/usr/lib/postgresql"))
         {
             candidates.AddRange(Directory.GetDirectories("/usr/lib/postgresql")

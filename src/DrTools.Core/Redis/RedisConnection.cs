@@ -83,7 +83,8 @@ public sealed class RedisConnection : IAsyncDisposable
         foreach (var arguments in commands)
         {
             request.Append('*').Append(arguments.Length).Append("\r\n");
-            foreach (var argument in arguments) request.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n").Append(argument).Append("\r\n");
+            foreach (var argument in arguments) request.Append('$').Append(Encoding.UTF8.GetByteCount(argument)).Append("\r\n")
+                .Append(argument).Append("\r\n");
         }
         await _stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()), cancellationToken);
     }

@@ -188,7 +188,8 @@ public sealed class RedisEngine : IStoreEngine
             {
                 var fields = Fields(await sentinel.CommandAsync(cancellationToken, "SENTINEL", "MASTER", SentinelMaster));
                 if (fields.GetValueOrDefault("num-other-sentinels") != "2"
-                    || fields.GetValueOrDefault("num-slaves") != (sandbox.Members.Count - 1).ToString(CultureInfo.InvariantCulture)) return false;
+                    || fields.GetValueOrDefault("num-slaves") != (sandbox.Members.Count - 1)
+                        .ToString(CultureInfo.InvariantCulture)) return false;
             }
             return true;
         }, StartTimeout, TimeSpan.FromMilliseconds(100), ()

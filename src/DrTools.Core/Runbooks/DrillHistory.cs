@@ -59,8 +59,8 @@ public static class DrillHistory
             .Select(group =>
             {
                 var ordered = group.OrderBy(r => r.StartedAt).ToList();
-                var recoveries = ordered.Select(r => r.Objectives.FirstOrDefault(o
-                    => o.Name == "rto")?.Measurement?.Measured).OfType<double>().ToList();
+                var recoveries = ordered.Select(r => r.Objectives.FirstOrDefault(o => o.Name == "rto")?.Measurement?.Measured)
+                    .OfType<double>().ToList();
                 var last = ordered[^1];
                 return new DrillHistoryEntry
                 {

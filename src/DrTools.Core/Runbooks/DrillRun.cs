@@ -51,8 +51,8 @@ internal sealed class DrillRun : IAsyncDisposable
         _journalPath = journalPath;
         Scratch = journal.ScratchDirectory!;
         Info = new RunInfo(journal.Id, Scratch, journal.StartedAt);
-        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null), id
-            => _created.TryRemove(id, out _), new Faults.HeldFaults());
+        Context = new OperationContext(_targets, clock, objectives, options.SandboxRoot, Own, id => _created.TryAdd(id, null),
+            id => _created.TryRemove(id, out _), new Faults.HeldFaults());
     }
 
     /// <summary>Creates the run's folder in the drill history, its scratch folder and its journal, listing <paramref name="steps"/> from

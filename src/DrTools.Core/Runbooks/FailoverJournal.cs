@@ -93,8 +93,7 @@ public static class FailoverJournal
                     Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null
                         : result.ReplicasNotFollowing.Count > 0 ? string.Join("; ", result.ReplicasNotFollowing)
                         : "an objective or the integrity check was not met",
-                    Objectives = [.. objectives.Select(o
-                        => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
+                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,

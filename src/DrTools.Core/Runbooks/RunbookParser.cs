@@ -61,15 +61,14 @@ public static partial class RunbookParser
         {
             throw new RunbookInvalidException(source, [ArgumentBinder.SyntaxError(e)]);
         }
-        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e
-            => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
+        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
         var reader = new Reader(source, scriptSteps);
         var runbook = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root ? reader.Read(root) : null;
         if (runbook is null) reader.Fail(stream.Documents.Count == 0 ? new SourcePosition(1, 1)
             : SourcePosition.Of(stream.Documents[0].RootNode), "a runbook is one YAML mapping with name:, targets: and steps:.");
         // An abort condition's keys are read twice (as a condition and as its check): report each problem once.
-        if (reader.Errors.Count > 0) throw new RunbookInvalidException(source, reader.Errors.Distinct().OrderBy(e
-            => e.Position.Line).ThenBy(e => e.Position.Column).ToList());
+        if (reader.Errors.Count > 0) throw new RunbookInvalidException(source,
+            reader.Errors.Distinct().OrderBy(e => e.Position.Line).ThenBy(e => e.Position.Column).ToList());
         return runbook!;
     }
 
@@ -248,8 +247,8 @@ public static partial class RunbookParser
             var synchronous = options.TryGetValue("synchronous", out var syncNode) && (Boolean(syncNode, $"{where}.synchronous") ?? false);
             var monitoring = options.TryGetValue("monitoring", out var monitoringNode) && (Boolean(monitoringNode, $"{where}.monitoring")
                 ?? false);
-            var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode, text
-                => text.ToLowerInvariant() switch
+            var patroni = options.TryGetValue("topology", out var topologyNode) && Typed(topologyNode,
+                text => text.ToLowerInvariant() switch
             {
                 "patroni" => true,
                 "streaming" => false,
@@ -556,8 +555,8 @@ public static partial class RunbookParser
             }
         }
 
-        private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node, text
-            => DurationText.Parse(text, where, max, positive));
+        private TimeSpan? Duration(YamlNode node, string where, TimeSpan? max = null, bool positive = false) => Typed(node,
+            text => DurationText.Parse(text, where, max, positive));
 
         private string Engine(YamlNode node, string where)
         {

@@ -59,8 +59,8 @@ public static class StepOutcomes
             Measurements = new[] { alert.InAlertmanager, alert.Notified }.OfType<Measurement>().ToList(),
         },
         IReadOnlyList<Monitoring.AlertRule> { Count: 0 } none => new StepOutcome(none, true, "no alerting rule matches"),
-        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, string.Join(", ", rules.Select(r
-            => $"{r.Name} {r.State}"))),
+        IReadOnlyList<Monitoring.AlertRule> rules => new StepOutcome(rules, true, string.Join(", ",
+            rules.Select(r => $"{r.Name} {r.State}"))),
         Monitoring.AlertRule rule => new StepOutcome(rule, true, $"{rule.Name} {rule.State} ({rule.Query}, for {rule.Duration})"),
         // A lone boolean is the step's verdict (Test-ReplicationLag -Quiet, a script's own check).
         bool verdict => new StepOutcome(verdict, verdict, verdict ? "true" : "false (the step's check did not hold)"),
@@ -101,8 +101,8 @@ public static class StepOutcomes
     }
 
     private static StepOutcome Lag(IReadOnlyList<ReplicationLagResult> results) =>
-        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ", results.Select(r
-            => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} "
+        new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ",
+            results.Select(r => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} "
             + $"behind{(r.Met ? "" : $" (NOT met: {string.Join(", ", r.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})")}")))
         {
             Measurements = results.SelectMany(r => r.Figures.Select(m => OperationCatalog.Named(m, r.Standby))).ToList(),

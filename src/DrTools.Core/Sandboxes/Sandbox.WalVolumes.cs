@@ -79,8 +79,8 @@ public sealed partial class Sandbox
         var prefix = Path.TrimEndingDirectorySeparator(Path.GetFullPath(directory)) + "/";
         return File.ReadLines("/proc/self/mountinfo")
             .Select(line => line.Split(' ')[4])
-            .Select(path => System.Text.RegularExpressions.Regex.Replace(path, @"\\([0-7]{3})", m
-                => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString()))
+            .Select(path => System.Text.RegularExpressions.Regex.Replace(path, @"\\([0-7]{3})",
+                m => ((char)Convert.ToInt32(m.Groups[1].Value, 8)).ToString()))
             .Where(path => path.StartsWith(prefix, StringComparison.Ordinal))
             .ToList();
     }
