@@ -13,7 +13,13 @@ BeforeAll {
     function Wait-Healthy {
         $deadline = [DateTime]::UtcNow.AddSeconds(90)
         while (-not ($status = $Sandbox | Get-DbClusterStatus).Healthy) {
-            if ([DateTime]::UtcNow -gt $deadline) { throw "the sandbox did not become healthy within 90 s: $($status.Verdict)" }
+            if ([DateTime]::UtcNow -gt $deadline) {
+                # Each node's last Patroni lines: why it did not recover, when CI is all there is to read.
+                $logs = $Sandbox.PatroniNodes | ForEach-Object {
+                    "$($_.Name): " + ((Get-Content (Join-Path $_.ServiceDirectory 'patroni.log') -Tail 8 -ErrorAction Ignore) -join ' | ')
+                }
+                throw "the sandbox did not become healthy within 90 s: $($status.Verdict); $($logs -join '; ')"
+            }
             Start-Sleep -Milliseconds 200
         }
     }
