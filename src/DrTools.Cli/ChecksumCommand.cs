@@ -36,27 +36,25 @@ public static class ChecksumCommand
         command.SetAction(async (parse, token) =>
         {
             var cluster = target.ResolveStore(parse);
-            var indexesOf = parse.GetValue(checkIndexes) ? IndexCheck.Of(cluster, parse.GetValue(member), "--check-indexes") : null;
+            var indexes = parse.GetValue(checkIndexes) ? "--check-indexes" : null;
             if (parse.GetValue(reference) is { } file)
             {
-                var comparison = await Core.Engines.Stores.CompareChecksumAsync(cluster, ReadReference(file), parse.GetValue(member),
-                    parse.GetValue(allowEmpty), token);
-                var compared = indexesOf is null ? null : await indexesOf(comparison.Current, token);
-                if (parse.GetValue(json)) Output.Json(comparison with { Current = comparison.Current with { Indexes = compared } });
-                else Console.WriteLine(compared is null ? comparison.ToString() : $"{comparison}\n{compared}");
-                return comparison.Passed && compared is not { Faults.Count: > 0 } ? ExitCodes.Success : ExitCodes.NotMet;
+                var comparison = await IndexCheck.CompareAsync(cluster, ReadReference(file), parse.GetValue(member),
+                    parse.GetValue(allowEmpty), indexes, token);
+                if (parse.GetValue(json)) Output.Json(comparison);
+                else Console.WriteLine(comparison);
+                return comparison.Passed ? ExitCodes.Success : ExitCodes.NotMet;
             }
-            var checksum = await Core.Engines.Stores.ChecksumAsync(cluster, parse.GetValue(member),
-                parse.GetValue(tables) is { Length: > 0 } named ? named : null, token);
-            var indexes = indexesOf is null ? null : await indexesOf(checksum, token);
-            if (parse.GetValue(json)) Output.Json(checksum with { Indexes = indexes });
+            var checksum = await IndexCheck.ChecksumAsync(cluster, parse.GetValue(member),
+                parse.GetValue(tables) is { Length: > 0 } named ? named : null, indexes, token);
+            if (parse.GetValue(json)) Output.Json(checksum);
             else
             {
                 Output.Table(["TABLE", "ROWS", "CHECKSUM"],
                     checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
-                if (indexes is not null) Console.WriteLine(indexes);
+                if (checksum.Indexes is { } checkedIndexes) Console.WriteLine(checkedIndexes);
             }
-            return indexes is { Faults.Count: > 0 } ? ExitCodes.NotMet : ExitCodes.Success;
+            return checksum.Indexes is { Faults.Count: > 0 } ? ExitCodes.NotMet : ExitCodes.Success;
         });
         return command;
     }

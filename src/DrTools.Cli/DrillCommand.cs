@@ -77,7 +77,7 @@ public static class DrillCommand
             // Whatever stopped it, a sandbox with no room left stopped for its disk.
             catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
             {
-                DiskRoom.ThrowIfDrillStopped(DiskRoom.OfDrill(sandbox, null), e.Message);
+                DiskRoom.ThrowIfDrillStopped(DiskRoom.OfDrill(sandbox, null), e.Message, e);
                 throw;
             }
         });

@@ -240,7 +240,7 @@ public static class FailoverCommand
                 // A standby repointed on a full disk, a new primary that cannot write its checkpoint: stopped for the disk.
                 catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
                 {
-                    DiskRoom.ThrowIfDrillStopped(disks, e.Message);
+                    DiskRoom.ThrowIfDrillStopped(disks, e.Message, e);
                     throw;
                 }
             }

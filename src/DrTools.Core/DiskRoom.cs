@@ -45,9 +45,17 @@ public static class DiskRoom
     /// As <see cref="ThrowIfAlmostFull(string?, string, string, string)"/> for each of a drill's <paramref name="disks"/>
     /// (<see cref="OfDrill"/>), which failed as <paramref name="said"/> says.
     /// </summary>
-    public static void ThrowIfDrillStopped(IEnumerable<(string Folder, string What)> disks, string said)
+    /// <param name="failure">The drill's error, when it threw: the probe history it carries goes with the disk's.</param>
+    public static void ThrowIfDrillStopped(IEnumerable<(string Folder, string What)> disks, string said, Exception? failure = null)
     {
-        foreach (var (folder, what) in disks) ThrowIfAlmostFull(folder, what, "the cluster", said);
+        try
+        {
+            foreach (var (folder, what) in disks) ThrowIfAlmostFull(folder, what, "the cluster", said);
+        }
+        catch (DrToolsException disk) when (failure is not null && Probes.ProbeHistory.CarriedBy(failure) is { } history)
+        {
+            throw Probes.ProbeHistory.Attach(disk, history);
+        }
     }
 
     /// <summary>

@@ -26,7 +26,15 @@ public sealed class CompareDbChecksumCommand : DbTargetCmdlet
         + "'not checked'.")]
     public SwitchParameter AllowEmpty { get; set; }
 
+    private const string CheckIndexesHelp = "PostgreSQL, reading the cluster now: also check every B-tree index of the tables against "
+        + "their rows (amcheck); an index that does not match fails the comparison.";
+
+    [Parameter(ParameterSetName = ConnectionSet, HelpMessage = CheckIndexesHelp)]
+    [Parameter(ParameterSetName = SandboxSet, HelpMessage = CheckIndexesHelp)]
+    public SwitchParameter CheckIndexes { get; set; }
+
     protected override void ProcessRecord() => WriteObject(Difference is not null
         ? DbChecksums.Compare(Reference!, Difference, AllowEmpty)
-        : RunOnStore((target, token) => Core.Engines.Stores.CompareChecksumAsync(target, Reference!, Member, AllowEmpty, token)));
+        : RunOnStore((target, token) =>
+            IndexCheck.CompareAsync(target, Reference!, Member, AllowEmpty, CheckIndexes ? "-CheckIndexes" : null, token)));
 }

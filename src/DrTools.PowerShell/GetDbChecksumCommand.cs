@@ -21,13 +21,8 @@ public sealed class GetDbChecksumCommand : DbTargetCmdlet
 
     protected override void ProcessRecord()
     {
-        var checksum = RunOnStore(async (target, token) =>
-        {
-            // Refused before the checksum is taken, as drtools checksum --check-indexes is.
-            var indexesOf = CheckIndexes ? IndexCheck.Of(target, Member, "-CheckIndexes") : null;
-            var taken = await Core.Engines.Stores.ChecksumAsync(target, Member, Table, token);
-            return indexesOf is null ? taken : taken with { Indexes = await indexesOf(taken, token) };
-        });
+        var checksum = RunOnStore((target, token) =>
+            IndexCheck.ChecksumAsync(target, Member, Table, CheckIndexes ? "-CheckIndexes" : null, token));
         // The line drtools prints (exit 1 there): a wrong index is said whatever view shows the checksum.
         if (checksum.Indexes is { Faults.Count: > 0 } indexes) WriteWarning(indexes.ToString());
         WriteObject(checksum);

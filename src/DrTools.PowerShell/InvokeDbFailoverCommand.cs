@@ -216,7 +216,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             }
             catch (Exception e) when (!token.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
             {
-                DiskRoom.ThrowIfDrillStopped(disks, e.Message);
+                DiskRoom.ThrowIfDrillStopped(disks, e.Message, e);
                 throw;
             }
         }, plan.Target.Name);

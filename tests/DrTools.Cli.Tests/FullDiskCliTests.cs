@@ -294,6 +294,46 @@ public sealed class FullDiskCliTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
+    /// <summary>
+    /// The same in a runbook's failover step: its message was the drill's ("the write probe never succeeded …"), no word of
+    /// the disk. The probe history the drill gathered is still recorded beside the journal.
+    /// </summary>
+    [Fact]
+    public async Task A_runbook_failover_step_whose_sandbox_disk_fills_fails_naming_the_folder_and_no_space()
+    {
+        using var scratch = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        using var disk = new Tmpfs(Path.Combine(scratch.Path, "sandboxes"), "300m");
+        var runbook = Path.Combine(scratch.Path, "full.yml");
+        File.WriteAllText(runbook, """
+            name: Failover on a full disk
+            targets:
+              db: { sandbox: { standbys: 1, synchronous: true } }
+            steps:
+              - { name: Fail over, run: Invoke-DbFailover, with: { target: db, mode: Switchover, probeRate: 1 } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        using var run = Drtools.Start("run", runbook, "--history", history.Path, "--root", disk.Path);
+        var completed = Drtools.CompleteAsync(run, TimeSpan.FromMinutes(8));
+        // Filled once the drill has begun (its lock written, probes started; a probe per client a second makes the
+        // baseline last a second): a full disk before then is the sandbox's, said as such.
+        await Drtools.WaitForFirstStepAsync(history.Path);
+        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        disk.Fill(inUse: true);
+
+        var result = await completed;
+
+        Assert.True(result.ExitCode == 1, result.All);
+        var step = Drtools.OnlyJournal(history.Path)!.Steps.Single(s => s.Name == "Fail over");
+        Assert.Equal(DrTools.Core.Runbooks.StepStatus.Failed, step.Status);
+        Assert.Matches($@"^the drill's sandbox in {disk.Path}/\S+ stopped with \d+\.\d MB free on its disk, not for the cluster: no "
+            + @"space left on the device \(it said: .+\)\.$", step.Message);
+        Assert.NotNull(step.Drill);
+        Assert.Equal(["filler"], Entries(disk.Path));
+        Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
+    }
+
     [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
     {

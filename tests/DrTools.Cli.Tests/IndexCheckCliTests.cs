@@ -44,7 +44,60 @@ public sealed class IndexCheckCliTests
 
         Assert.True(rows.ExitCode == 0, rows.All);
         Assert.True(indexes.ExitCode == 1, indexes.All);
-        Assert.Equal("PASS: 1 table(s) identical\nindexes: FAIL: public.t_shifted of public.t: heap tuple (0,1) from table \"t\" lacks "
-            + "matching index tuple within index \"t_shifted\"", indexes.StandardOutput.Trim());
+        // One verdict: the wrong index fails the comparison (it read "PASS: 1 table(s) identical", then the index's FAIL).
+        Assert.Equal("FAIL: index public.t_shifted of public.t: heap tuple (0,1) from table \"t\" lacks matching index tuple within "
+            + "index \"t_shifted\"", indexes.StandardOutput.Trim());
+        Assert.Equal("PASS: 1 table(s) identical", rows.StandardOutput.Trim());
+    }
+
+    /// <summary>
+    /// checkIndexes in a runbook's Get-DbChecksum and Compare-DbChecksum steps: the wrong index fails each step that checked it,
+    /// naming it, while the rows-only comparison still passes (the steps had no way to ask for it).
+    /// </summary>
+    [Fact]
+    public async Task A_runbook_step_that_checks_indexes_fails_on_an_index_that_no_longer_matches_its_rows()
+    {
+        using var root = new TemporaryRoot();
+        using var folder = new TemporaryRoot();
+        var file = Path.Combine(folder.Path, "indexes.yml");
+        File.WriteAllText(file, """
+            name: Index drill
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - name: Data
+                run: Invoke-DbQuery
+                with:
+                  target: db
+                  query: >-
+                    create extension amcheck; create table knob (k int); insert into knob values (0);
+                    create function shifted(int) returns int language sql immutable as 'select $1 + (select k from knob)';
+                    create table t (id int primary key, n int not null); insert into t select g, g % 100 from generate_series(1, 1000) g;
+                    create index t_shifted on t (shifted(n))
+              - { name: Before, run: Get-DbChecksum, with: { target: db, table: [public.t], checkIndexes: true }, save: before }
+              - { name: Break the index, run: Invoke-DbQuery, with: { target: db, query: "update knob set k = 1" } }
+              - { name: Rows, run: Compare-DbChecksum, with: { target: db, reference: "${before}" }, continueOnError: true }
+              - name: Rows and indexes
+                run: Compare-DbChecksum
+                with: { target: db, reference: "${before}", checkIndexes: true }
+                continueOnError: true
+              - { name: After, run: Get-DbChecksum, with: { target: db, table: [public.t], checkIndexes: true } }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var runs = Path.Combine(folder.Path, "runs");
+
+        var run = await Drtools.RunAsync(["run", file, "--history", runs, "--root", root.Path]);
+
+        Assert.True(run.ExitCode == 1, run.All);
+        var steps = Drtools.OnlyJournal(runs)!.Steps.Where(s => s.Section == Core.Runbooks.RunbookSection.Step).ToList();
+        const string fault = "public.t_shifted of public.t: heap tuple (0,1) from table \"t\" lacks matching index tuple within index \"t_shifted\"";
+        Assert.Equal(Core.Runbooks.StepStatus.Passed, steps[1].Status);
+        Assert.EndsWith("; indexes: PASS: 2 B-tree index(es) match their rows", steps[1].Summary);
+        Assert.Equal((Core.Runbooks.StepStatus.Passed, "PASS: 1 table(s) identical"), (steps[3].Status, steps[3].Summary));
+        Assert.Equal((Core.Runbooks.StepStatus.Failed, $"FAIL: index {fault}"), (steps[4].Status, steps[4].Summary));
+        Assert.Equal(Core.Runbooks.StepStatus.Failed, steps[5].Status);
+        Assert.EndsWith($"; indexes: FAIL: {fault}", steps[5].Summary);
+        root.AssertNothingLeft();
     }
 }

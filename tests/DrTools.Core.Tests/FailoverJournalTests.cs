@@ -64,4 +64,39 @@ public sealed class FailoverJournalTests
         Assert.Contains("standby chosen: ", report);
         Assert.Contains("promotion finished", report);
     }
+
+    /// <summary>
+    /// Why integrity failed (which table differs, and how) is in every report, not only on the console: journal.json,
+    /// report.md, the HTML and JUnit reports said "an objective or the integrity check was not met" or "integrity FAIL".
+    /// </summary>
+    [Fact]
+    public async Task A_drill_whose_integrity_fails_says_which_table_differs_in_its_journal_and_every_report()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table accounts (id int primary key); insert into accounts values (1), (2)");
+        // After the switchover, before the read-back: a row the old primary never had.
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Switchover,
+            BeforeProbesStop = _ => Sql.ExecuteAsync(sandbox, "node1", "insert into accounts values (3)"),
+        };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+        Assert.Equal("FAIL", result.IntegrityResult);
+
+        var journal = FailoverJournal.From(result);
+
+        const string why = "public.accounts: 2 rows before, 3 after";
+        var step = Assert.Single(journal.Steps);
+        Assert.Contains(why, step.Message);
+        Assert.Contains(why, step.Summary);
+        Assert.Contains(journal.Issues, i => i.StartsWith("integrity FAIL: ", StringComparison.Ordinal) && i.Contains(why));
+        foreach (var format in new[] { Runbooks.Reports.ReportFormat.Markdown, Runbooks.Reports.ReportFormat.Html,
+            Runbooks.Reports.ReportFormat.JUnit })
+        {
+            Assert.Contains(why, Runbooks.Reports.Report.Render(journal, format));
+        }
+    }
 }

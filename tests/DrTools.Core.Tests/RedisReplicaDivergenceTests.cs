@@ -116,6 +116,39 @@ public sealed class RedisReplicaDivergenceTests
         Assert.Contains($"more than the {RedisReplicas.StatusKeyLimit} status compares", Assert.Single(status.Checks));
     }
 
+    /// <summary>
+    /// Messages published on the primary move every replication offset without changing a key (Sentinels publish a hello
+    /// every 2 s each): status compared only when no offset moved while the keys were read, and a diverged replica read
+    /// healthy, "not compared", in 2 of 6 calls on a Sentinel sandbox.
+    /// </summary>
+    [Fact]
+    public async Task Status_names_a_diverged_replica_on_every_call_while_messages_move_the_offsets()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await RedisTests.CreateAsync(root, replicas: 1);
+        var cluster = (IReplicaSet)sandbox.Cluster;
+        await WriteOnReplicaAsync(sandbox, "node1");
+        using var stop = new CancellationTokenSource();
+        var publishing = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested) await RedisTests.CliAsync(sandbox, "node0", "PUBLISH", "noise", "hello");
+        });
+        try
+        {
+            for (var call = 1; call <= 6; call++)
+            {
+                var status = await cluster.GetStatusAsync(CancellationToken.None);
+                Assert.False(status.Healthy, $"call {call}: {status.Verdict}; {string.Join("; ", status.Checks)}");
+                Assert.Contains("user:errant", status.Standbys.Single().Divergence);
+            }
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await publishing;
+        }
+    }
+
     [Fact]
     public async Task A_clean_failover_compares_every_replica_and_passes()
     {

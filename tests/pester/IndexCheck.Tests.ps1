@@ -45,7 +45,9 @@ Describe 'Get-DbChecksum -CheckIndexes' {
         Invoke-Sql 'update knob set k = 1'
         $now = $Sandbox | Get-DbChecksum -Table public.t -CheckIndexes -WarningVariable warned -WarningAction SilentlyContinue
 
-        (Compare-DbChecksum -Reference $reference -Difference $now).Result | Should -Be 'PASS'
+        (Compare-DbChecksum -Reference $reference -Difference ($Sandbox | Get-DbChecksum -Table public.t)).Result | Should -Be 'PASS'
+        # A checksum that checked its indexes carries their verdict into a comparison.
+        (Compare-DbChecksum -Reference $reference -Difference $now).Result | Should -Be 'FAIL'
         $now.Indexes.Faults | Should -HaveCount 1
         $fault = $now.Indexes.Faults[0]
         $fault.Index | Should -Be 'public.t_shifted'
@@ -56,6 +58,19 @@ Describe 'Get-DbChecksum -CheckIndexes' {
         # Said as drtools says it, whatever view shows the checksum; a sound check says nothing.
         @($warned).Message | Should -Be $said
         ($now | Format-List | Out-String -Width 120) | Should -Match 'Indexes\s*: indexes: FAIL: public\.t_shifted of public\.t'
+    }
+
+    It 'fails a comparison with the cluster now when an index no longer matches its rows (Compare-DbChecksum -CheckIndexes)' {
+        $reference = $Sandbox | Get-DbChecksum -Table public.t
+        ($Sandbox | Compare-DbChecksum -Reference $reference).Result | Should -Be 'PASS'
+        $checked = $Sandbox | Compare-DbChecksum -Reference $reference -CheckIndexes
+        $checked.Result | Should -Be 'FAIL'
+        $checked.Passed | Should -BeFalse
+        "$checked" | Should -Be ('FAIL: index public.t_shifted of public.t: heap tuple (0,1) from table "t" lacks matching index tuple ' +
+            'within index "t_shifted"')
+        $checked.Current.Indexes.Checked | Should -Be 2
+        { Compare-DbChecksum -Reference $reference -Difference $reference -CheckIndexes -ErrorAction Stop } |
+            Should -Throw -ExpectedMessage 'Parameter set cannot be resolved*'
     }
 
     It 'is refused for another engine before anything is read' {

@@ -168,6 +168,20 @@ public sealed record FailoverResult
 
     public string IntegrityResult => Integrity?.Result ?? "not checked";
 
+    /// <summary>The integrity verdict, with what differs when it failed (as the console prints it).</summary>
+    [JsonIgnore] public string IntegrityText => Integrity is { Failed: true } failed ? failed.ToString() : IntegrityResult;
+
+    /// <summary>
+    /// Why the drill is not met, a line each (none when it is): each figure that missed its target, the integrity check
+    /// with what differs, each replica not following.
+    /// </summary>
+    [JsonIgnore] public IReadOnlyList<string> Shortfalls =>
+    [
+        .. Figures.Where(f => f.Met == false).Select(f => $"{f.Name} not met: {f}"),
+        .. Integrity is { Failed: true } ? [$"integrity {IntegrityText}"] : Array.Empty<string>(),
+        .. ReplicasNotFollowing,
+    ];
+
     /// <summary>The figures the drill measured as a client, in the order reports show them.</summary>
     /// <summary>p50/p95/p99 latency of the write and read probes' answered attempts.</summary>
     public IReadOnlyList<Measurement> LatencyFigures { get; init; } = [];

@@ -64,8 +64,13 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
     /// <summary>The user accepts nothing in scope as a pass (-AllowEmpty, --allow-empty, allowEmpty: true).</summary>
     public bool AllowEmpty { get; init; }
 
-    /// <summary>Something differs. Neither failed nor passed: nothing in scope, not allowed.</summary>
-    public bool Failed => Differences.Count > 0;
+    /// <summary>
+    /// Something differs, or an index of the current checksum (when checked) does not match its rows. Neither failed nor
+    /// passed: nothing in scope, not allowed.
+    /// </summary>
+    public bool Failed => Differences.Count > 0 || IndexFaults.Count > 0;
+
+    private IReadOnlyList<IndexFault> IndexFaults => Current.Indexes?.Faults ?? [];
     public bool Passed => !Failed && (!NothingInScope || AllowEmpty);
     public string Result => Failed ? "FAIL" : Passed ? "PASS" : NotChecked;
 
@@ -73,10 +78,12 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
 
     public override string ToString() => (Failed, NothingInScope) switch
     {
-        (true, _) => $"FAIL: {string.Join("; ", Differences.Select(d => $"{d.Table}: {d.Reason}"))}",
+        (true, _) => $"FAIL: {string.Join("; ", [.. Differences.Select(d => $"{d.Table}: {d.Reason}"),
+            .. IndexFaults.Select(f => $"index {f.Index} of {f.Table}: {f.Reason}")])}",
         (false, true) when AllowEmpty => "PASS: nothing in scope (no table in the reference or now), allowed as asked",
         (false, true) => $"{NotChecked}: no table in the reference or now",
-        _ => $"PASS: {Reference.AllTables.Count} table(s) identical{DatabaseCount}",
+        _ => $"PASS: {Reference.AllTables.Count} table(s) identical{DatabaseCount}"
+            + (Current.Indexes is { } indexes ? $", {indexes.Checked} B-tree index(es) match their rows" : ""),
     };
 }
 

@@ -28,11 +28,36 @@ public static class IndexCheck
         + "checksummed tables of the member's own database: its structure, and every row of its table found in it";
 
     /// <summary>
-    /// The index check of the member a checksum of <paramref name="cluster"/> read, its own database's tables, refused up
-    /// front for any engine but PostgreSQL. <paramref name="option"/> is how the caller asked for it ("--check-indexes",
-    /// "-CheckIndexes"), named when it cannot run.
+    /// A checksum of <paramref name="cluster"/> (<see cref="Engines.Stores.ChecksumAsync"/>), its indexes checked when
+    /// <paramref name="option"/> says how that was asked for ("--check-indexes", "-CheckIndexes", "checkIndexes"): refused
+    /// before anything is read for any engine but PostgreSQL.
     /// </summary>
-    public static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> Of(Engines.IDrillTarget cluster, string? member,
+    public static async Task<DbChecksum> ChecksumAsync(Engines.IDrillTarget cluster, string? member, IReadOnlyList<string>? tables,
+        string? option, CancellationToken cancellationToken)
+    {
+        var indexesOf = option is null ? null : Of(cluster, member, option);
+        var taken = await Engines.Stores.ChecksumAsync(cluster, member, tables, cancellationToken);
+        return indexesOf is null ? taken : taken with { Indexes = await indexesOf(taken, cancellationToken) };
+    }
+
+    /// <summary>
+    /// <see cref="Engines.Stores.CompareChecksumAsync"/>, with the indexes of what is read now checked as above: a wrong one
+    /// fails the comparison as a table that differs does.
+    /// </summary>
+    public static async Task<ChecksumComparison> CompareAsync(Engines.IDrillTarget cluster, DbChecksum reference, string? member,
+        bool allowEmpty, string? option, CancellationToken cancellationToken)
+    {
+        var indexesOf = option is null ? null : Of(cluster, member, option);
+        var comparison = await Engines.Stores.CompareChecksumAsync(cluster, reference, member, allowEmpty, cancellationToken);
+        return indexesOf is null ? comparison
+            : comparison with { Current = comparison.Current with { Indexes = await indexesOf(comparison.Current, cancellationToken) } };
+    }
+
+    /// <summary>
+    /// The index check of the member a checksum of <paramref name="cluster"/> read, its own database's tables, refused up
+    /// front for any engine but PostgreSQL. <paramref name="option"/> is how the caller asked for it, named when it cannot run.
+    /// </summary>
+    private static Func<DbChecksum, CancellationToken, Task<IndexCheckResult>> Of(Engines.IDrillTarget cluster, string? member,
         string option)
     {
         if (cluster is not DbTarget target)

@@ -129,11 +129,11 @@ public sealed partial class RedisCluster : IReplicaSet
         List<MemberStatus> members, List<string> problems, List<string> checks, CancellationToken cancellationToken)
     {
         var replicas = observed.Where(o => o.Error is null && !o.IsPrimary && o.Field("master_link_status") == "up")
-            .Select(o => (o.Member, o.Offset)).ToList();
+            .Select(o => o.Member).ToList();
         if (replicas.Count == 0) return members;
         try
         {
-            var (diverged, note) = await RedisReplicas.StatusAsync(primary.Member, primary.Offset, replicas, cancellationToken);
+            var (diverged, note) = await RedisReplicas.StatusAsync(primary.Member, replicas, cancellationToken);
             checks.Add(note);
             foreach (var (name, why) in diverged) problems.Add($"{members.First(m => m.Name == name).Display} is {why}");
             return members.Select(m => diverged.TryGetValue(m.Name, out var why) ? m with { Divergence = why } : m).ToList();

@@ -22,12 +22,14 @@ internal static class RedisReplicas
     public const long StatusKeyLimit = 1000;
 
     /// <summary>
-    /// For status: each replica at the primary's offset whose keys differ from the primary's (why, by member name), and a
-    /// note saying what was compared or why not. Compared only when the primary holds at most <see cref="StatusKeyLimit"/>
-    /// keys, and judged only when neither offset moved while the keys were read.
+    /// For status: each replica whose keys differ from the primary's once it applied all the primary had (why, by member
+    /// name), and a note saying what was compared or why not. Compared only when the primary holds at most
+    /// <see cref="StatusKeyLimit"/> keys. The primary's keys are read before and after the replica's, and judged only when
+    /// they did not change between: Sentinels' hello messages move every offset every second or so without changing any
+    /// key, so an unmoved offset would rarely be seen.
     /// </summary>
-    public static async Task<(IReadOnlyDictionary<string, string> Diverged, string Note)> StatusAsync(RedisMember primary, long offset,
-        IReadOnlyList<(RedisMember Member, long Offset)> replicas, CancellationToken cancellationToken)
+    public static async Task<(IReadOnlyDictionary<string, string> Diverged, string Note)> StatusAsync(RedisMember primary,
+        IReadOnlyList<RedisMember> replicas, CancellationToken cancellationToken)
     {
         var diverged = new Dictionary<string, string>();
         var keys = KeyCount(await primary.InfoAsync("keyspace", cancellationToken));
@@ -36,29 +38,55 @@ internal static class RedisReplicas
             return (diverged, $"the replicas' data was not compared with the primary's: it holds {keys} keys, more than the "
                 + $"{StatusKeyLimit} status compares on every call (a drill compares them at its end)");
         }
-        var atOffset = replicas.Where(r => r.Offset == offset).Select(r => r.Member).ToList();
-        if (atOffset.Count == 0) return (diverged, "the replicas' data was not compared with the primary's: none was at its offset");
-        var theirs = await RedisChecksum.KeyHashesAsync(primary, _ => true, cancellationToken);
-        var compared = new List<string>();
-        foreach (var replica in atOffset)
+        var (compared, skipped) = (new List<string>(), new List<string>());
+        foreach (var replica in replicas)
         {
-            var ours = await RedisChecksum.KeyHashesAsync(replica, _ => true, cancellationToken);
-            // A write in flight makes keys differ for a moment: judged only when no offset moved while they were read.
-            if (await OffsetAsync(primary, cancellationToken) != offset || await OffsetAsync(replica, cancellationToken) != offset)
+            var (why, offset) = await CompareStillAsync(primary, replica, cancellationToken);
+            if (offset is null)
             {
+                skipped.Add($"{replica.Display} ({why})");
                 continue;
             }
             compared.Add(replica.Display);
-            if (Differing(theirs, ours) is { } differing)
+            if (why is not null)
             {
-                diverged[replica.Name] =
-                    $"diverged from the primary {primary.Display} at the same replication offset {offset}: {differing}";
+                diverged[replica.Name] = $"diverged from the primary {primary.Display} once it had applied the primary's replication "
+                    + $"offset {offset}: {why}";
             }
         }
-        return (diverged, compared.Count == 0
-            ? "the replicas' data was not compared with the primary's: its offset moved while they were read"
-            : $"every key's type, value digest and expiry on {string.Join(", ", compared)} compared with the primary's at replication "
-                + $"offset {offset} (status compares them while the primary holds at most {StatusKeyLimit} keys)");
+        var note = compared.Count == 0 ? "the replicas' data was not compared with the primary's"
+            : $"every key's type, value digest and expiry on {string.Join(", ", compared)} compared with the primary's (status "
+                + $"compares them while the primary holds at most {StatusKeyLimit} keys)";
+        return (diverged, skipped.Count == 0 ? note : $"{note}; not compared: {string.Join(", ", skipped)}");
+    }
+
+    /// <summary>How often status reads the keys again when the primary's changed while the replica's were read.</summary>
+    private const int StatusAttempts = 3;
+
+    /// <summary>
+    /// The replica's keys against the primary's, held still: the primary's read, its offset, the replica waited for until
+    /// it applied that offset (at most 1 s), its keys read, then the primary's again, which must not have changed. The
+    /// offset with how they differ (null when they do not); or no offset, with why nothing was judged.
+    /// </summary>
+    private static async Task<(string? Why, long? Offset)> CompareStillAsync(RedisMember primary, RedisMember replica,
+        CancellationToken cancellationToken)
+    {
+        for (var attempt = 0; attempt < StatusAttempts; attempt++)
+        {
+            var theirs = await RedisChecksum.KeyHashesAsync(primary, _ => true, cancellationToken);
+            var offset = await OffsetAsync(primary, cancellationToken);
+            if (!await Polling.UntilAsync(async () => await OffsetAsync(replica, cancellationToken) >= offset, TimeSpan.FromSeconds(1),
+                    TimeSpan.FromMilliseconds(10), cancellationToken))
+            {
+                return ($"it did not apply the primary's offset {offset} within 1 s", null);
+            }
+            var ours = await RedisChecksum.KeyHashesAsync(replica, _ => true, cancellationToken);
+            if (Differing(theirs, await RedisChecksum.KeyHashesAsync(primary, _ => true, cancellationToken)) is null)
+            {
+                return (Differing(theirs, ours), offset);
+            }
+        }
+        return ($"the primary's keys changed while they were read, {StatusAttempts} times", null);
     }
 
     private static long KeyCount(IReadOnlyDictionary<string, string> keyspace) => keyspace.Values

@@ -90,14 +90,15 @@ public static class FailoverJournal
                 Step(result.RunId, result.Mode, result.Duration) with
                 {
                     Status = passed ? StepStatus.Passed : StepStatus.Failed,
-                    Summary = StepOutcomes.FailoverSummary(result), Message = passed ? null
-                        : result.ReplicasNotFollowing.Count > 0 ? string.Join("; ", result.ReplicasNotFollowing)
-                        : "an objective or the integrity check was not met",
+                    Summary = StepOutcomes.FailoverSummary(result),
+                    Message = passed ? null : string.Join("; ", result.Shortfalls is { Count: > 0 } shortfalls ? shortfalls
+                        : objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")),
                     Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,
             Issues = [.. result.ReplicasNotFollowing,
+                .. result.Integrity is { Failed: true } ? [$"integrity {result.IntegrityText}"] : Array.Empty<string>(),
                 .. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
         };
     }

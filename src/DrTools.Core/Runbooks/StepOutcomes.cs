@@ -24,8 +24,9 @@ public static class StepOutcomes
         ClusterStatus status => new StepOutcome(status, status.Healthy, status.Verdict),
         IReadOnlyList<ReplicationLagResult> lags => Lag(lags),
         ReplicationLagResult lag => Lag([lag]),
-        DbChecksum checksum => new StepOutcome(checksum, true,
-            $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"),
+        DbChecksum checksum => new StepOutcome(checksum, checksum.Indexes is not { Faults.Count: > 0 },
+            $"{checksum.Tables.Count} table(s), {checksum.Tables.Sum(t => t.Rows)} row(s) on {checksum.Member} at {checksum.Lsn}"
+                + (checksum.Indexes is { } indexes ? $"; {indexes}" : "")),
         ChecksumComparison comparison => new StepOutcome(comparison, comparison.Passed, comparison.ToString())
         {
             Measurements = [new Measurement("tables differing from the reference", comparison.Differences.Count, "tables", 0,
@@ -119,7 +120,7 @@ public static class StepOutcomes
 
     internal static string FailoverSummary(FailoverResult result) =>
         $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, "
-            + $"{result.LostWrites.Measured} lost write(s), integrity {result.IntegrityResult}; {result.State}";
+            + $"{result.LostWrites.Measured} lost write(s), integrity {result.IntegrityText}; {result.State}";
 
     /// <summary>What a failover measures toward the run's objectives: rto the client-observed write outage, rpo the lost-write
     /// window.</summary>

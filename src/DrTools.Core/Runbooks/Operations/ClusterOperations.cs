@@ -42,9 +42,10 @@ internal static class ClusterOperations
 
         new("Get-DbChecksum", typeof(DbChecksum),
             "Row counts and checksums of every table in one snapshot (save it, then Compare-DbChecksum).",
-            [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*.")],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ChecksumAsync(context.Store(args.Required("target")),
-                args.String("member"), args.List("table"), token), context)),
+            [Target(), Member("read"), new("table", ParameterKind.StringList, "Tables to checksum; default every table but drtools_*."),
+                CheckIndexes("a wrong one fails the step")],
+            async (context, args, token) => StepOutcomes.From(await IndexCheck.ChecksumAsync(context.Store(args.Required("target")),
+                args.String("member"), args.List("table"), IndexesOption(args), token), context)),
 
         new("Compare-DbChecksum", typeof(ChecksumComparison),
             "Checksums the cluster now and compares with a saved Get-DbChecksum; passes when every table matches (nothing in scope: not "
@@ -57,9 +58,10 @@ internal static class ClusterOperations
                 new("allowEmpty", ParameterKind.Boolean,
                     "Pass when nothing is in scope (no table or key pattern before or now); otherwise that is 'not checked' and the step "
                     + "fails."),
+                CheckIndexes("a wrong one fails the comparison"),
             ],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.CompareChecksumAsync(
-                context.Store(args.Required("target")), args.Get<DbChecksum>("reference")!, args.String("member"), args.Flag("allowEmpty"), token), context)),
+            async (context, args, token) => StepOutcomes.From(await IndexCheck.CompareAsync(context.Store(args.Required("target")),
+                args.Get<DbChecksum>("reference")!, args.String("member"), args.Flag("allowEmpty"), IndexesOption(args), token), context)),
 
         new("Invoke-DbQuery", typeof(DbQueryResult),
             "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
@@ -81,4 +83,9 @@ internal static class ClusterOperations
                 return new StepOutcome(sandbox.Id, true, $"sandbox {sandbox.Id} removed");
             }),
     ];
+
+    private static OperationParameter CheckIndexes(string verdict) => new("checkIndexes", ParameterKind.Boolean,
+        $"PostgreSQL: also check every B-tree index of the tables against their rows (amcheck, installed in the database); {verdict}.");
+
+    private static string? IndexesOption(StepArguments args) => args.Flag("checkIndexes") ? "checkIndexes" : null;
 }

@@ -106,6 +106,16 @@ internal static class FailoverOperation
             : Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"),
                 args.String("faultCommand"), args.String("stopCommand"));
         var plan = await recovery.PlanAsync(options, cancellationToken);
-        return StepOutcomes.From(await recovery.RunAsync(plan, options, cancellationToken), context);
+        // The servers' folders on this machine: a drill stopped by one's full disk failed for the disk, as drtools failover says.
+        var disks = DiskRoom.OfDrill(context.Sandbox(targetName), args.List("dataDirectory"));
+        try
+        {
+            return StepOutcomes.From(await recovery.RunAsync(plan, options, cancellationToken), context);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && DiskRoom.MayHideAFullDisk(e))
+        {
+            DiskRoom.ThrowIfDrillStopped(disks, e.Message, e);
+            throw;
+        }
     }
 }
