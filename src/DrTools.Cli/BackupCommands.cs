@@ -14,7 +14,10 @@ public static class BackupCommands
         "-r") { Description = "The backup repository folder (created by the first backup).", Required = true };
 
     public static Command Create() => new("backup",
-        "Base backups into a repository, WAL archiving into it, verification by real restore.") { Archive(), CreateBackup(), List(), Verify(), RestorePoint(), Check(), Expire() };
+        "Base backups into a repository, WAL archiving into it, verification by real restore.")
+    {
+        Archive(), CreateBackup(), List(), Verify(), RestorePoint(), Check(), Expire(),
+    };
 
     private static Option<string?> Keep() =>
         new("--keep") { Description = "Grandfather-father-son retention as DAILY,WEEKLY,MONTHLY counts, e.g. 30,12,12." };
@@ -40,7 +43,10 @@ public static class BackupCommands
         var keep = Keep();
         var json = CommonOptions.Json();
         var command = new Command("check",
-            "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.") { repository, maxAge, keep, json };
+            "Backup policy: latest backup age, archiver health (with --sandbox/--member), WAL continuity, retention; exit 1 on a problem.")
+        {
+            repository, maxAge, keep, json,
+        };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
@@ -160,14 +166,15 @@ public static class BackupCommands
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
             {
-                b.Id, b.Engine ?? "postgresql", b.Kind
-                    ?? "base", DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt), b.SizeBytes.ToString(CultureInfo.InvariantCulture),
+                b.Id, b.Engine ?? "postgresql", b.Kind ?? "base", DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt),
+                b.SizeBytes.ToString(CultureInfo.InvariantCulture),
                 b.Engine is null ? $"{b.StartLsn}..{b.EndLsn}" : b.EndLsn, b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
             }));
             foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
             foreach (var folder in repo.Uncatalogued) Console.WriteLine(BackupRepository.UncataloguedNote(repo.BackupDirectory(folder)));
-            Console.WriteLine(window is null ? (backups.Count == 0 ? "nothing recoverable: no backup"
-                : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)") : $"recoverable: {window}");
+            Console.WriteLine(window is not null ? $"recoverable: {window}"
+                : backups.Count == 0 ? "nothing recoverable: no backup"
+                : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)");
             return ExitCodes.Success;
         });
         return command;
@@ -231,7 +238,8 @@ public static class BackupCommands
         var repository = Repository();
         var time = new Option<string?>("--time") { Description = "Recover up to this time (e.g. '2026-11-22 08:05:12+00')." };
         var lsn = new Option<string?>("--lsn") { Description = "Recover up to this WAL position (e.g. 0/3000148)." };
-        var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." }.InRange(RecoveryTarget.FirstNormalXid, uint.MaxValue);
+        var xid = new Option<long?>("--xid") { Description = "Recover up to the commit of this transaction id." }
+            .InRange(RecoveryTarget.FirstNormalXid, uint.MaxValue);
         var name = new Option<string?>("--name") { Description = "Recover up to this named restore point." };
         var gtid = new Option<string?>("--gtid") { Description = "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)." };
         var backupId = new Option<string?>("--backup") { Description = "MariaDB: the backup to start from (default the latest taken before "

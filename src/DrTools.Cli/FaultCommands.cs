@@ -29,10 +29,14 @@ public static class FaultCommands
                 + $"{string.Join(", ", Enum.GetNames<FaultKind>().Select(Output.Words))}.");
             return default;
         };
-        var on = new Option<string?>("--on") { Description = "The member to inject the fault on (name or host:port); default the primary." };
+        var on = new Option<string?>("--on")
+        {
+            Description = "The member to inject the fault on (name or host:port); default the primary.",
+        };
         var arguments = CommonOptions.FaultArguments();
         var duration = CommonOptions.Duration("--duration",
-            "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.", positive: true);
+            "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.",
+            positive: true);
         var dataDirectories = new Option<string[]>("--data-directory") { Description = "MEMBER=DIRECTORY: a member's data directory on "
             + "this machine, so the fault acts on its processes; repeat per member." };
         var whatIf = new Option<bool>("--what-if") { Description = "Show what the fault would be, change nothing." };

@@ -10,7 +10,8 @@ public static class LagCommand
     public static Command Create()
     {
         var target = new TargetOptions();
-        var maxLagBytes = new Option<long?>("--max-lag-bytes") { Description = "Most WAL bytes a standby may be behind the primary." }.InRange(0, ReplicationLagOptions.MaxLagBytesLimit);
+        var maxLagBytes = new Option<long?>("--max-lag-bytes") { Description = "Most WAL bytes a standby may be behind the primary." }
+            .InRange(0, ReplicationLagOptions.MaxLagBytesLimit);
         var maxLagTransactions = new Option<long?>("--max-lag-transactions") { Description = "MariaDB: most GTID transactions a replica "
             + "may be behind the primary." }.InRange(0, ReplicationLagOptions.MaxLagTransactionsLimit);
         var maxLag = CommonOptions.Duration("--max-lag",

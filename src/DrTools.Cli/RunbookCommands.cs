@@ -189,8 +189,8 @@ public static class RunbookCommands
 
         public void StepFinished(StepRecord step) =>
             AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt + step.Duration)}[/] {Markup.Escape(step.Label)}: "
-                + $"{Status(step.Status)} in "
-                + $"{ReportText.Seconds(step.Duration)}{(step.Message ?? step.Summary) switch { { } detail => $" [grey]— {Markup.Escape(detail)}[/]", _ => "" }}");
+                + $"{Status(step.Status)} in {ReportText.Seconds(step.Duration)}"
+                + ((step.Message ?? step.Summary) is { } detail ? $" [grey]— {Markup.Escape(detail)}[/]" : ""));
 
         public void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
 

@@ -110,8 +110,10 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         + "when the drill ends, the old primary fenced first), or with Patroni recovering on the leader's node (KillPostgres, KillNode — "
         + "the default —, FreezeNode, StopPatroni). Default: SIGKILL of the postmaster.")]
     [ValidateSet(nameof(NodeFault.KillPostgres), nameof(NodeFault.KillNode), nameof(NodeFault.FreezeNode), nameof(NodeFault.StopPatroni),
-        nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze), nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command), nameof(Core.Faults.FaultKind.ConnectionExhaustion),
-        nameof(Core.Faults.FaultKind.DiskFull), nameof(Core.Faults.FaultKind.Latency), nameof(Core.Faults.FaultKind.Jitter), nameof(Core.Faults.FaultKind.Bandwidth), nameof(Core.Faults.FaultKind.ResetConnections), nameof(Core.Faults.FaultKind.Blackhole))]
+        nameof(Core.Faults.FaultKind.Partition), nameof(Core.Faults.FaultKind.PacketLoss), nameof(Core.Faults.FaultKind.Freeze),
+        nameof(Core.Faults.FaultKind.Kill), nameof(Core.Faults.FaultKind.Command), nameof(Core.Faults.FaultKind.ConnectionExhaustion),
+        nameof(Core.Faults.FaultKind.DiskFull), nameof(Core.Faults.FaultKind.Latency), nameof(Core.Faults.FaultKind.Jitter),
+        nameof(Core.Faults.FaultKind.Bandwidth), nameof(Core.Faults.FaultKind.ResetConnections), nameof(Core.Faults.FaultKind.Blackhole))]
     public string? Fault { get; set; }
 
     [Parameter(HelpMessage = "Parameters of a fault from the library, e.g. @{ from = 'node1' } or @{ percent = 80 } (see Start-DrFault).")]
@@ -181,8 +183,9 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
         PipelineQueue? pipeline = null;
         var recovery = RunOperation(_ => Task.FromResult(store is Core.Engines.IReplicaSet replicaSet
             ? Recovery.Observe(Core.Engines.Stores.Recovery(replicaSet, recoveredBy,
-                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null), ("-FaultCommand",
-                    FaultCommand is not null), ("-StopCommand", StopCommand is not null), ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
+                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null),
+                    ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null),
+                    ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
             : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand,
                 StopCommand, FaultScript is null ? null
                 : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output

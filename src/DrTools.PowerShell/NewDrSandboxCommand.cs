@@ -94,7 +94,8 @@ public sealed class NewDrSandboxCommand : DrCmdlet
             ? $"Create a {Engine} sandbox: 1 primary and {Standbys} {(Synchronous ? "semi-synchronous" : "asynchronous")} "
                 + $"replica(s){(Sentinels ? ", 3 Sentinels" : "")}"
             : $"Create a PostgreSQL sandbox: 1 primary and {Standbys} {(Synchronous ? "synchronous" : "asynchronous")} "
-                + $"standby(s){(FaultProxy ? ", behind a fault proxy" : "")}{(options.WalDiskSize is { } size ? $", pg_wal on a {SizeText.Format(size)} tmpfs each" : "")}";
+                + $"standby(s){(FaultProxy ? ", behind a fault proxy" : "")}"
+                + (options.WalDiskSize is { } size ? $", pg_wal on a {SizeText.Format(size)} tmpfs each" : "");
         if (!ShouldProcess(root, what)) return;
         WriteObject(RunWithProgress("New-DrSandbox", (progress, token) => Sandbox.CreateAsync(options with { Progress = progress },
             token)));

@@ -20,7 +20,8 @@ public sealed class StartDrFaultCommand : ProbedTargetCmdlet
         + "sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.")]
     [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill),
         nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command), nameof(FaultKind.ConnectionExhaustion),
-        nameof(FaultKind.DiskFull), nameof(FaultKind.Latency), nameof(FaultKind.Jitter), nameof(FaultKind.Bandwidth), nameof(FaultKind.ResetConnections), nameof(FaultKind.Blackhole))]
+        nameof(FaultKind.DiskFull), nameof(FaultKind.Latency), nameof(FaultKind.Jitter), nameof(FaultKind.Bandwidth),
+        nameof(FaultKind.ResetConnections), nameof(FaultKind.Blackhole))]
     public string Kind { get; set; } = "";
 
     [Parameter(HelpMessage = "The member to inject the fault on (name or host:port); default the primary.")]

@@ -25,8 +25,8 @@ switch (args)
         {
             await MetricsServer.ServeAsync(listen, new MetricSources { Targets = [sandbox.Target], History = false }, null,
                 TimeSpan.FromMinutes(1),
-                url
-                    => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token, new AlertInbox(inbox));
+                url => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token,
+                new AlertInbox(inbox));
         }
         catch (OperationCanceledException)
         {

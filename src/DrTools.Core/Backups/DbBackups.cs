@@ -216,8 +216,10 @@ public static class DbBackups
     public static async Task<RestorePointRecord> CreateRestorePointAsync(DbTarget target, BackupRepository repository, string name,
         CancellationToken cancellationToken)
     {
-        if (string.IsNullOrWhiteSpace(name)
-            || name.Length > 63) throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
+        if (string.IsNullOrWhiteSpace(name) || name.Length > 63)
+        {
+            throw new DrToolsException($"restore point name '{name}': give 1 to 63 characters.", DrErrorKind.InvalidArgument);
+        }
         if (repository.RestorePoints.Any(r => r.Name == name)) throw new DrToolsException($"restore point '{name}' is already in the "
             + $"catalog of {repository.Root}: names "
             + $"must be unique to be a recovery target.", DrErrorKind.InvalidArgument);

@@ -250,7 +250,8 @@ public static class PointInTimeRestore
             else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
         }
         throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the "
-            + $"WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.", DrErrorKind.InvalidArgument);
+            + $"WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.",
+            DrErrorKind.InvalidArgument);
     }
 
     /// <summary>A named restore point must be in the catalog: its LSN is what places it in the window.</summary>
@@ -259,7 +260,8 @@ public static class PointInTimeRestore
         if (target.Kind == "name" && repository.RestorePoints.All(r => r.Name != target.Value))
         {
             throw new DrToolsException($"restore point '{target.Value}' is not in the catalog of {repository.Root} (it has: "
-                + $"{string.Join(", ", repository.RestorePoints.Select(r => r.Name).DefaultIfEmpty("none"))}).", DrErrorKind.InvalidArgument);
+                + $"{string.Join(", ", repository.RestorePoints.Select(r => r.Name).DefaultIfEmpty("none"))}).",
+                DrErrorKind.InvalidArgument);
         }
     }
 

@@ -15,8 +15,8 @@ public sealed record HaManagerMember(string Name, string Endpoint, string Role, 
     bool PendingRestart)
 {
     public override string ToString() =>
-        $"{Name} ({Endpoint}) {Role} "
-            + $"{State}{(Timeline is { } timeline ? $" tl={timeline}" : "")}{(LagBytes is { } lag ? $" lag={lag}B" : "")}{(PendingRestart ? " pending restart" : "")}";
+        $"{Name} ({Endpoint}) {Role} {State}{(Timeline is { } timeline ? $" tl={timeline}" : "")}"
+            + $"{(LagBytes is { } lag ? $" lag={lag}B" : "")}{(PendingRestart ? " pending restart" : "")}";
 }
 
 /// <summary>What the HA manager said: its leader and members, whether it would fail over at all, its last failover, and the disagreements

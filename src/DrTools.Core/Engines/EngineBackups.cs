@@ -12,7 +12,8 @@ internal static class EngineBackups
     /// <summary>A new backup id (as PostgreSQL's are named) and its folder in the repository, given to the server account.</summary>
     public static (string Id, string Directory) NewBackup(BackupRepository repository)
     {
-        var id = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-{Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2))}";
+        var id = $"{DateTime.UtcNow:yyyyMMdd'T'HHmmss'Z'}-"
+            + Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(2));
         var directory = repository.BackupDirectory(id);
         AtomicFile.MakeFolder(directory, "the backup's folder");
         ServerAccount.Current.Own(directory);
@@ -25,7 +26,8 @@ internal static class EngineBackups
 
     public static Sandbox NewInstance(string engine, string? root, bool keep) =>
         Sandbox.Reserve(root, null, persistent: keep,
-            password: Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)), restored: true, engine: engine);
+            password: Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)), restored: true,
+            engine: engine);
 
     /// <summary>What a verification found, timed on its clock: the restore, the checksums against the reference, the total against the
     /// RTO.</summary>

@@ -41,7 +41,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         var fault = options.Mode == FailoverMode.Failover
             ? store.FaultDescription(primary.Name)
                 ?? throw new DrToolsException($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox "
-                + $"(New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.", DrErrorKind.InvalidOperation)
+                + $"(New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.",
+                DrErrorKind.InvalidOperation)
             : null;
 
         var steps = new List<string>
@@ -334,8 +335,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                     how = said;
                     return settled && System.Diagnostics.Stopwatch.GetElapsedTime(lastChange) >= options.ReceiveSettle;
                 }, options.PhaseTimeout, TimeSpan.FromMilliseconds(20),
-                    ()
-                        => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).", cancellationToken);
+                    () => $"{name} did not settle within {DurationText.Format(options.PhaseTimeout)} (applied to {last}; {how}).",
+                    cancellationToken);
                 return (Name: name, Applied: (ReplicaPosition?)last,
                     How: $"{how}; its applied position had not moved for {DurationText.Format(options.ReceiveSettle)}");
             }

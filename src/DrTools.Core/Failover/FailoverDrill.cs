@@ -476,8 +476,8 @@ public static class FailoverDrill
         await candidate.ReadAsync("select pg_promote(wait => false)", r => r.GetBoolean(0), cancellationToken);
         await Polling.RequireAsync(async () => !await candidate.ReadAsync("select pg_is_in_recovery()", r => r.GetBoolean(0),
             cancellationToken), timeout, Poll,
-            ()
-                => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.", cancellationToken);
+            () => $"{candidate.Member.Display} was asked to promote but was still in recovery after {DurationText.Format(timeout)}.",
+            cancellationToken);
     }
 
     /// <summary>

@@ -48,8 +48,10 @@ internal sealed class ConnectionExhaustionFault : IFaultKind
 
     public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        if (!Pending.TryRemove(record.Id,
-            out var member)) throw new DrToolsException($"fault {record.Id}: its member is not known to this process.", DrErrorKind.InvalidOperation);
+        if (!Pending.TryRemove(record.Id, out var member))
+        {
+            throw new DrToolsException($"fault {record.Id}: its member is not known to this process.", DrErrorKind.InvalidOperation);
+        }
         var connectionString = new NpgsqlConnectionStringBuilder(member.CreateBuilder().ConnectionString) { Pooling = false, Timeout = 5,
             ApplicationName = $"drtools {record.Id}" }.ConnectionString;
         var held = (Held[record.Id] = new Sessions(connectionString, [])).Connections;

@@ -36,7 +36,9 @@ public sealed record FaultTrace(IReadOnlyList<string> Active, IReadOnlyList<stri
         var active = FaultRegistry.List().Where(f => Concerns(port => f.Member.EndsWith($":{port})", StringComparison.Ordinal)
             || f.Member.EndsWith($":{port}", StringComparison.Ordinal)));
         var frozen = members.Where(m => m.DataDirectory is not null)
-            .SelectMany(m => ProcessTable.FindByWorkingDirectory(m.DataDirectory!).Where(ProcessTable.IsStopped).Select(pid => $"{m.Name} PID {pid}")).ToList();
+            .SelectMany(m => ProcessTable.FindByWorkingDirectory(m.DataDirectory!).Where(ProcessTable.IsStopped)
+                .Select(pid => $"{m.Name} PID {pid}"))
+            .ToList();
         var fillers = members.Select(m => m.WalVolume).OfType<string>().Where(Directory.Exists)
             .SelectMany(volume => Directory.EnumerateFiles(volume, DiskFullFault.FillerPrefix + "*")).ToList();
         return new FaultTrace(active.Select(f => f.ToString()).ToList(), tables, labels, frozen) { Toxics = await ToxicsAsync(members,
@@ -52,7 +54,8 @@ public sealed record FaultTrace(IReadOnlyList<string> Active, IReadOnlyList<stri
             var control = new Proxy.FaultProxyControl(proxy.Key);
             if (!control.Exists) continue;
             var ports = proxy.Select(p => p.Port).ToHashSet();
-            toxics.AddRange((await control.ListAsync(cancellationToken)).Where(l => ports.Contains(l.Port)).SelectMany(l => l.Toxics.Select(t => $"{t.Kind} {t.Id} on port {l.Port}")));
+            toxics.AddRange((await control.ListAsync(cancellationToken)).Where(l => ports.Contains(l.Port))
+                .SelectMany(l => l.Toxics.Select(t => $"{t.Kind} {t.Id} on port {l.Port}")));
         }
         return toxics;
     }

@@ -49,8 +49,9 @@ public static class Faults
         var unknown = request.Parameters.Keys.Where(k => !kind.Parameters.ContainsKey(k)).ToList();
         if (unknown.Count > 0)
         {
-            throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' "
-                + $"({(kind.Parameters.Count == 0 ? "it takes none" : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}")}).", DrErrorKind.InvalidArgument);
+            var takes = kind.Parameters.Count == 0 ? "it takes none"
+                : $"it takes {string.Join(", ", kind.Parameters.Select(p => $"{p.Key}: {p.Value}"))}";
+            throw new DrToolsException($"{request.Kind} takes no parameter '{unknown[0]}' ({takes}).", DrErrorKind.InvalidArgument);
         }
         // An empty value is a slip (from= with the members left out), never a choice: from= would mean everyone.
         if (request.Parameters.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.Value)) is { Key: { } empty })
@@ -68,7 +69,8 @@ public static class Faults
     {
         var description = Plan(request);
         var kind = KindOf(request.Kind);
-        var id = $"{request.Kind.ToString().ToLowerInvariant()}-{request.Member.Port}-{Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant()}";
+        var id = $"{request.Kind.ToString().ToLowerInvariant()}-{request.Member.Port}-"
+            + Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();
         var state = await kind.PrepareAsync(id, request, cancellationToken);
         var started = DateTimeOffset.UtcNow;
         var record = new FaultRecord(id, request.Kind, request.Member.Display, description, started, Environment.ProcessId) { State = state,

@@ -60,7 +60,10 @@ internal sealed class FreezeFault : IFaultKind
 internal sealed class KillFault : IFaultKind
 {
     public FaultKind Kind => FaultKind.Kill;
-    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["processes"] = "postmaster (default: a crash, the children exit on their own) or all" };
+    public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string>
+    {
+        ["processes"] = "postmaster (default: a crash, the children exit on their own) or all",
+    };
 
     public void Check(FaultRequest request)
     {

@@ -250,7 +250,8 @@ public sealed partial class MariaDbCluster : IReplicaSet
         var primary = Member(status.PrimaryForLag(Name).Name);
         var token = Guid.NewGuid().ToString();
         await CreateAsync(primary,
-            $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB", cancellationToken);
+            $"create table if not exists {Schema}.drtools_heartbeat (id int primary key, token varchar(36) not null) engine=InnoDB",
+            cancellationToken);
         var sent = System.Diagnostics.Stopwatch.GetTimestamp();
         await primary.ExecuteAsync($"replace into {Schema}.drtools_heartbeat values (1, @token)", cancellationToken, ("@token", token));
         var arrivals = await Task.WhenAll(status.Standbys.Select(async s =>

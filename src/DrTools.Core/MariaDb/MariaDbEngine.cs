@@ -165,7 +165,8 @@ public sealed class MariaDbEngine : IStoreEngine
     /// <param name="foreignGrants">
     /// A physical copy keeps the source's users: it starts with grants unchecked, until DrTools' first session reads them.
     /// </param>
-    private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored, bool foreignGrants) => $"""
+    private static string Settings(Sandbox sandbox, SandboxMember member, int serverId, bool synchronous, bool restored,
+        bool foreignGrants) => $"""
         # Written by DrTools for sandbox {sandbox.Id}.
         [mariadbd]
         datadir = {member.DataDirectory}

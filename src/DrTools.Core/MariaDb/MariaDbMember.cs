@@ -103,7 +103,8 @@ public sealed class MariaDbMember : Engines.StoreMember
             MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost } when e.InnerException is not null
                 && e.InnerException is not System.Net.Sockets.SocketException =>
                 new DrToolsException($"{Display}: the server there does not answer as MariaDB or MySQL "
-                    + $"({Secrets.Redaction.Text(e.InnerException.Message)}); is it another engine's port?", DrErrorKind.ConnectionFailed, e),
+                    + $"({Secrets.Redaction.Text(e.InnerException.Message)}); is it another engine's port?",
+                    DrErrorKind.ConnectionFailed, e),
             MySqlException { ErrorCode: MySqlErrorCode.UnableToConnectToHost }
                 => new DrToolsException($"{Display}: cannot connect: {Secrets.Redaction.Text(e.InnerException?.Message ?? e.Message)}",
                 DrErrorKind.ConnectionFailed, e),

@@ -117,7 +117,8 @@ public static partial class MariaDbPointInTime
                     ["--no-defaults", "--verify-binlog-checksum", $"--start-position={backup.EndLsn}", .. target.StopArguments, .. files];
                 await CommandRunner.RunAsync(new CommandSpec($"binlog replay to {target}", "bash",
                     ["-c", "set -o pipefail; port=$1; user=$2; shift 2; "
-                        + "mariadb-binlog \"$@\" | mariadb --no-defaults --sandbox -h 127.0.0.1 -P \"$port\" -u \"$user\"", "bash", member.Port.ToString(), Sandbox.UserName, .. replay])
+                        + "mariadb-binlog \"$@\" | mariadb --no-defaults --sandbox -h 127.0.0.1 -P \"$port\" -u \"$user\"",
+                    "bash", member.Port.ToString(), Sandbox.UserName, .. replay])
                 {
                     Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = instance.Password },
                     Timeout = options.RecoveryTimeout,

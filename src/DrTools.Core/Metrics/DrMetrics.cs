@@ -64,7 +64,8 @@ public static class DrMetrics
         {
             Gauge("drtools_cluster_up", "Whether DrTools could read the cluster's state (1) or not (0).", cluster, 1),
             Gauge("drtools_cluster_healthy",
-                "The cluster's verdict: 1 when every member answers, exactly one is primary and every standby streams.", cluster, status.Healthy ? 1 : 0),
+                "The cluster's verdict: 1 when every member answers, exactly one is primary and every standby streams.", cluster,
+                status.Healthy ? 1 : 0),
         };
         foreach (var member in status.Members)
         {
@@ -107,7 +108,8 @@ public static class DrMetrics
                     + "pg_last_wal_replay_lsn().", labels, lag.LagBytes.Measured));
                 samples.Add(Gauge("drtools_replication_replay_lag_seconds",
                     "pg_stat_replication.replay_lag as the primary reports it (0 while the standby is idle and caught up); a standby "
-                    + "behind whose replay_lag is NULL or stale is timed until it replays the primary's position, for at most 1 s.", labels, lag.ReplayLagSeconds.Measured));
+                    + "behind whose replay_lag is NULL or stale is timed until it replays the primary's position, for at most 1 s.",
+                    labels, lag.ReplayLagSeconds.Measured));
             }
         }
         var archiver = await BackupPolicy.ReadArchiverAsync(target, status, cancellationToken);

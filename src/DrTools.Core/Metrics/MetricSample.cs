@@ -36,8 +36,11 @@ public static class Exposition
     public static void WriteTextfile(string path, string exposition) => AtomicFile.Write(path, exposition);
 
     internal static string LabelText(IReadOnlyDictionary<string, string> labels) => labels.Count == 0 ? ""
-        : "{" + string.Join(",",
-            labels.Select(l => $"{l.Key}=\"{l.Value.Replace("\\", "\\\\", StringComparison.Ordinal).Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal)}\"")) + "}";
+        : "{" + string.Join(",", labels.Select(l => $"{l.Key}=\"{LabelValue(l.Value)}\"")) + "}";
+
+    /// <summary>A label value as the exposition format escapes it: backslash, double quote and line feed.</summary>
+    private static string LabelValue(string value) => value.Replace("\\", "\\\\", StringComparison.Ordinal)
+        .Replace("\"", "\\\"", StringComparison.Ordinal).Replace("\n", "\\n", StringComparison.Ordinal);
 
     internal static string Number(double value) => value switch
     {

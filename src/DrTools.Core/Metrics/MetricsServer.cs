@@ -84,7 +84,8 @@ public static class MetricsServer
             response.ContentLength64 = bytes.Length;
             await response.OutputStream.WriteAsync(bytes, cancellationToken);
         }
-        catch (Exception e) when (e is DrToolsException or OperationCanceledException or HttpListenerException or IOException or System.Text.Json.JsonException)
+        catch (Exception e) when (e is DrToolsException or OperationCanceledException or HttpListenerException or IOException
+            or System.Text.Json.JsonException)
         {
             if (e is DrToolsException or System.Text.Json.JsonException) response.StatusCode = e is DrToolsException ? 500 : 400;
         }

@@ -146,7 +146,7 @@ public static class AlertWatch
                 cancellationToken);
             var seen = values.Count == 0 ? "its expression returns no series now"
                 : $"{(series.Count > 0 ? "its expression" : measured)} is "
-                    + $"{string.Join(", ", values.Take(4).Select(s => $"{s.Value} for {{{string.Join(",", s.Labels.Where(l => l.Key is not ("__name__" or "job" or "instance" or "sandbox")).Select(l => $"{l.Key}=\"{l.Value}\""))}}}"))}";
+                    + string.Join(", ", values.Take(4).Select(s => $"{s.Value} for {{{SeriesLabels(s.Labels)}}}"));
             return $"rule '{rule.Name}' ({rule.Query}, for {rule.Duration}) is {rule.State} in "
                 + $"Prometheus{(rule.LastError is null ? "" : $", last error: {rule.LastError}")}; {seen}";
         }
@@ -155,4 +155,8 @@ public static class AlertWatch
             return e.Message;
         }
     }
+
+    /// <summary>A series' own labels, without those every series of the sandbox has.</summary>
+    private static string SeriesLabels(IReadOnlyDictionary<string, string> labels) => string.Join(",",
+        labels.Where(l => l.Key is not ("__name__" or "job" or "instance" or "sandbox")).Select(l => $"{l.Key}=\"{l.Value}\""));
 }

@@ -138,7 +138,8 @@ internal static class DrillAlerts
         {
             figures.Add(new Measurement($"time to resolve ({expect.Name})",
                 Math.Round((OnDrill(Stopwatch.GetTimestamp()) - recovered).TotalSeconds, 3), "s", null,
-                $"NOT resolved within {DurationText.Format(expect.Within)} after the drill: {resolve?.Reason ?? unreadable} (lower bound)"));
+                $"NOT resolved within {DurationText.Format(expect.Within)} after the drill: {resolve?.Reason ?? unreadable} "
+                    + "(lower bound)"));
         }
         return result with { Timeline = [.. events.OrderBy(e => e.At)], AlertFigures = figures };
     }

@@ -120,7 +120,8 @@ public sealed class PatroniApi(Uri baseUrl)
         if (response.StatusCode != HttpStatusCode.OK)
         {
             throw new DrToolsException($"Patroni at {BaseUrl} refused the switchover from {leader} to {candidate}: "
-                + $"{(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}", DrErrorKind.InvalidOperation);
+                + $"{(int)response.StatusCode} {(await response.Content.ReadAsStringAsync(cancellationToken)).Trim()}",
+                DrErrorKind.InvalidOperation);
         }
     }
 

@@ -74,7 +74,8 @@ internal sealed class PatroniCluster
             target.Members.FirstOrDefault(t => ClusterInspector.SameEndpoint(t.Endpoint, $"{m.Host}:{m.Port}"))?.Named(m.Name)
             ?? throw new DrToolsException($"Patroni's member {m.Name} ({m.Host}:{m.Port}) is not among the members given "
                 + $"({string.Join(", ", target.Members.Select(t => t.Endpoint))}): give every node's connection string, and the "
-                + $"application's path (HAProxy, PgBouncer) as the probe connection string. Nothing was changed.", DrErrorKind.InvalidArgument)).ToList();
+                + $"application's path (HAProxy, PgBouncer) as the probe connection string. Nothing was changed.",
+                DrErrorKind.InvalidArgument)).ToList();
         return target with { Members = members };
     }
 

@@ -22,14 +22,16 @@ internal static class PatroniConfig
     public static IReadOnlyList<string> EtcdArguments(PatroniEndpoints endpoints, string dataDirectory) =>
     [
         "--name", "etcd0", "--data-dir", dataDirectory,
-        "--listen-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'), "--advertise-client-urls", endpoints.EtcdUrl.ToString()
-            .TrimEnd('/'),
-        "--listen-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}", "--initial-advertise-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}",
+        "--listen-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'),
+        "--advertise-client-urls", endpoints.EtcdUrl.ToString().TrimEnd('/'),
+        "--listen-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}",
+        "--initial-advertise-peer-urls", $"http://127.0.0.1:{endpoints.EtcdPeerPort}",
         "--initial-cluster", $"etcd0=http://127.0.0.1:{endpoints.EtcdPeerPort}",
     ];
 
     /// <param name="parameters">PostgreSQL settings every node runs with.</param>
-    public static string Patroni(PatroniEndpoints endpoints, PatroniNode node, PatroniSettings settings, string superuser, string password, string binDirectory, string socketDirectory, IReadOnlyDictionary<string, string> parameters) => $"""
+    public static string Patroni(PatroniEndpoints endpoints, PatroniNode node, PatroniSettings settings, string superuser,
+        string password, string binDirectory, string socketDirectory, IReadOnlyDictionary<string, string> parameters) => $"""
         # Written by DrTools for a Patroni sandbox.
         scope: {Quote(endpoints.Scope)}
         namespace: /drtools/

@@ -65,8 +65,8 @@ public sealed class PatroniManager(IReadOnlyList<Uri> restApis) : IHaManager
             problems.Add($"{member.Display} is not a member Patroni lists");
         }
         var lastFailover = last is null ? null
-            : $"timeline {last.Timeline} "
-            + $"ended{(last.At is { } at ? $" at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "")}{(last.NewLeader is { } next ? $", new leader {next}" : "")} ({last.Reason})";
+            : $"timeline {last.Timeline} ended{(last.At is { } at ? $" at {at.UtcDateTime:yyyy-MM-dd HH:mm:ss}Z" : "")}"
+                + $"{(last.NewLeader is { } next ? $", new leader {next}" : "")} ({last.Reason})";
         return new HaManagerStatus(manager, leader is null ? null : Display(leader), listed, cluster.Paused, lastFailover, problems);
     }
 }

@@ -103,7 +103,8 @@ internal sealed class RecoveryWatch(PatroniCluster cluster, FailoverPlan plan, T
                 + $"{(_elected.Count > 1 ? "gave it back the leader key" : "restarted its PostgreSQL in place")}, no lasting "
                 + $"failover{before}"
             : $"{NewLeader} is the leader (elected by Patroni){before}; {plan.Primary} "
-                + $"{(Rejoined ? "rejoined as a streaming replica" : rejoinRequested ? "did not rejoin" : "was left as the fault left it (no rejoin requested)")}";
+                + (Rejoined ? "rejoined as a streaming replica"
+                    : rejoinRequested ? "did not rejoin" : "was left as the fault left it (no rejoin requested)");
     }
 
     /// <summary>The recovery as DrTools saw it, each from the fault on one clock; and writes acknowledged by two leaders (split

@@ -104,8 +104,10 @@ public sealed class HttpProbe : IAsyncDisposable
                 method),
             new("HTTP longest run of failures", longest, "attempts", null, method),
             new("HTTP time to recover", recovered is { } end ? Math.Round((end - longestFrom).TotalSeconds, 3) : 0, "s", null,
-                $"{method}; from the first attempt of the longest run of failures to the next answered "
-                    + $"one{(longest > 0 && recovered is null ? " — NOT recovered before the probe stopped (lower bound: to the last attempt)" : "")}"),
+                $"{method}; from the first attempt of the longest run of failures to the next answered one"
+                    + (longest > 0 && recovered is null
+                        ? " — NOT recovered before the probe stopped (lower bound: to the last attempt)"
+                        : "")),
         };
         if (longest > 0
             && recovered is null) figures[2] = figures[2] with { Measured = Math.Round((samples[^1].Sent - longestFrom).TotalSeconds, 3) };

@@ -116,7 +116,10 @@ public static class RedisChecksum
                 var digests = new List<string>(keys.Count);
                 if (scan.DebugAllowed == false)
                 {
-                    foreach (var key in keys) digests.Add(Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key))));
+                    foreach (var key in keys)
+                    {
+                        digests.Add(Convert.ToHexStringLower(SHA256.HashData(await connection.BytesAsync(cancellationToken, "DUMP", key))));
+                    }
                 }
                 else
                 {

@@ -64,8 +64,8 @@ public sealed partial class RedisCluster
         var applied = default(ReplicaPosition);
         await Polling.RequireAsync(async () => (applied = await AppliedPositionAsync(replica, cancellationToken)).Value >= position.Value,
             timeout, TimeSpan.FromMilliseconds(1),
-            ()
-                => $"{Member(replica).Display} did not reach offset {position} within {DurationText.Format(timeout)} (at {applied}).", cancellationToken);
+            () => $"{Member(replica).Display} did not reach offset {position} within {DurationText.Format(timeout)} (at {applied}).",
+            cancellationToken);
     }
 
     public async Task<(ReplicaPosition Applied, bool Settled, string How)> ReplicaAfterFaultAsync(string replica, bool primaryUnreachable,

@@ -137,8 +137,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             var announced = "";
             await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken),
                 primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
-                ()
-                    => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.", cancellationToken);
+                () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.",
+                cancellationToken);
             namedAt = clock.Elapsed;
             newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
             timeline.Mark("Sentinels named a new primary", newPrimary.Display, namedAt);

@@ -133,7 +133,8 @@ internal sealed class DrillRun : IAsyncDisposable
                 _steps.Add(step);
                 _records.Add(new StepRecord
                 {
-                    Section = step.Section, Index = step.Index, Name = step.Name, Operation = step.Kind, ContinueOnError = step.ContinueOnError,
+                    Section = step.Section, Index = step.Index, Name = step.Name, Operation = step.Kind,
+                    ContinueOnError = step.ContinueOnError,
                     Objectives = step.Objectives, Remediation = step.Remediation,
                 });
             }
@@ -346,8 +347,10 @@ internal sealed class DrillRun : IAsyncDisposable
         {
             for (var i = 0; i < _records.Count; i++)
             {
-                if (_records[i].Section == section
-                    && _records[i].Status == StepStatus.Pending) _records[i] = _records[i] with { Status = StepStatus.Skipped, Message = reason };
+                if (_records[i].Section == section && _records[i].Status == StepStatus.Pending)
+                {
+                    _records[i] = _records[i] with { Status = StepStatus.Skipped, Message = reason };
+                }
             }
         }
         Save();
@@ -503,8 +506,8 @@ internal sealed class DrillRun : IAsyncDisposable
             }, null) { Unit = other.Unit };
         }
         var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
-        var method = $"{(kind.Summed ? "sum" : "largest")} of: "
-            + $"{string.Join("; ", figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"))}";
+        var method = $"{(kind.Summed ? "sum" : "largest")} of: " + string.Join("; ",
+            figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"));
         return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method),
             null) { Unit = kind.Unit };
     }

@@ -93,7 +93,8 @@ public static class FailoverJournal
                     Summary = StepOutcomes.FailoverSummary(result),
                     Message = passed ? null : string.Join("; ", result.Shortfalls is { Count: > 0 } shortfalls ? shortfalls
                         : objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")),
-                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures, Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
+                    Objectives = [.. objectives.Select(o => o.Name)], Measurements = result.Figures,
+                    Marks = StepOutcomes.FailoverMarks(result, TimeSpan.Zero),
                 },
             ],
             Objectives = objectives,

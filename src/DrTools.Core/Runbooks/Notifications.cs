@@ -46,10 +46,12 @@ public sealed record DrillNotice(string Event, string Drill, string RunId, DateT
     {
         "start" => $"DrTools drill '{Drill}' started (run {RunId}).",
         "abort" => $"DrTools drill '{Drill}' is stopping early: {Reason} (run {RunId}).",
-        _
-            => $"DrTools drill '{Drill}' ended: {Status?.ToUpperInvariant()} in {DurationSeconds:0.###} "
-            + $"s{(Objectives.Count == 0 ? "" : $"; {string.Join(", ", Objectives.Select(o => $"{o.Name.ToUpperInvariant()} {(o.Met ? "met" : "NOT met")}"))}")}{(Reason is null ? "" : $" ({Reason})")}. Report: {Report}",
+        _ => $"DrTools drill '{Drill}' ended: {Status?.ToUpperInvariant()} in {DurationSeconds:0.###} s{ObjectivesText}"
+            + $"{(Reason is null ? "" : $" ({Reason})")}. Report: {Report}",
     };
+
+    private string ObjectivesText => Objectives.Count == 0 ? ""
+        : $"; {string.Join(", ", Objectives.Select(o => $"{o.Name.ToUpperInvariant()} {(o.Met ? "met" : "NOT met")}"))}";
 }
 
 /// <summary>

@@ -48,7 +48,8 @@ public sealed record StepRecord
 
     /// <summary>One line for progress output: "step 2: Fail over: Passed in 1.9 s: detail".</summary>
     public override string ToString() =>
-        $"{Label}: {Status}{(Duration is { } duration ? $" in {Measurement.Format(duration.TotalSeconds)} s" : "")}{(Message ?? Summary) switch { { } detail => $": {detail}", _ => "" }}";
+        $"{Label}: {Status}{(Duration is { } duration ? $" in {Measurement.Format(duration.TotalSeconds)} s" : "")}"
+            + ((Message ?? Summary) is { } detail ? $": {detail}" : "");
 }
 
 /// <summary>An objective with the figure that was measured for it (null when the steps that measure it did not complete).</summary>

@@ -61,7 +61,10 @@ public static partial class RunbookParser
         {
             throw new RunbookInvalidException(source, [ArgumentBinder.SyntaxError(e)]);
         }
-        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e => e is not null) is { } badKey) throw new RunbookInvalidException(source, [badKey]);
+        if (stream.Documents.Select(d => RunbookShape.CheckKeys(d.RootNode)).FirstOrDefault(e => e is not null) is { } badKey)
+        {
+            throw new RunbookInvalidException(source, [badKey]);
+        }
         var reader = new Reader(source, scriptSteps);
         var runbook = stream.Documents.Count == 1 && stream.Documents[0].RootNode is YamlMappingNode root ? reader.Read(root) : null;
         if (runbook is null) reader.Fail(stream.Documents.Count == 0 ? new SourcePosition(1, 1)

@@ -193,7 +193,8 @@ public sealed class ScriptedRun
             if (!_run.Objectives.Any(o => o.Name == objective))
             {
                 throw new DrToolsException($"step '{definition.Name}': objective '{objective}' is not among the run's objectives "
-                    + $"({(_run.Objectives.Count == 0 ? "none set" : string.Join(", ", _run.Objectives.Select(o => o.Name)))}).", DrErrorKind.InvalidArgument);
+                    + $"({(_run.Objectives.Count == 0 ? "none set" : string.Join(", ", _run.Objectives.Select(o => o.Name)))}).",
+                    DrErrorKind.InvalidArgument);
             }
         }
         var index = _counts.GetValueOrDefault(definition.Section);

@@ -103,8 +103,7 @@ public static class StepOutcomes
 
     private static StepOutcome Lag(IReadOnlyList<ReplicationLagResult> results) =>
         new(results, results.All(r => r.Met), results.Count == 0 ? "no standbys" : string.Join("; ",
-            results.Select(r => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} "
-            + $"behind{(r.Met ? "" : $" (NOT met: {string.Join(", ", r.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})")}")))
+            results.Select(r => $"{r.Standby}: {Measurement.Format(r.LagBytes.Measured)} {r.LagBytes.Unit} behind{NotMet(r)}")))
         {
             Measurements = results.SelectMany(r => r.Figures.Select(m => OperationCatalog.Named(m, r.Standby))).ToList(),
         };
@@ -117,6 +116,9 @@ public static class StepOutcomes
             // The drill's events are readings of its own clock: placed on the run's by the two clocks' origins.
             Marks = FailoverMarks(result, context.Clock.ReadingAt(result.ClockOrigin)),
         };
+
+    private static string NotMet(ReplicationLagResult lag) => lag.Met ? ""
+        : $" (NOT met: {string.Join(", ", lag.Figures.Where(f => f.Met == false).Select(f => $"{f.Name} {f}"))})";
 
     internal static string FailoverSummary(FailoverResult result) =>
         $"{result.OldPrimary} -> {result.NewPrimary}: write unavailability {result.WriteUnavailability.Measured:0.###} s, "
@@ -191,7 +193,8 @@ public static class StepOutcomes
             "first read answered after the outage"
                 => new TimelineMark("read probe answered again", MarkKind.Recovery, drillStart + moment.At, Detail: moment.Detail),
             // What an HA manager did while DrTools only watched.
-            "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed" or "node restarted"
+            "Patroni noticed" or "Patroni elected a leader" or "HAProxy routes writes to the new leader" or "node thawed"
+                or "node restarted"
                 => new TimelineMark(moment.Name, MarkKind.Event, drillStart + moment.At, Detail: moment.Detail),
             // Until when the drill observed, and what held it that long.
             "topology settled" or "old primary's transactions discarded"

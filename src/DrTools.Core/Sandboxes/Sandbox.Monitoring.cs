@@ -69,7 +69,8 @@ public sealed partial class Sandbox
         foreach (var member in Members)
         {
             var port = 0;
-            var source = $"postgresql://{UserName}:{Uri.EscapeDataString(_manifest.Password)}@127.0.0.1:{member.ClientPort}/postgres?sslmode=disable";
+            var source = $"postgresql://{UserName}:{Uri.EscapeDataString(_manifest.Password)}@127.0.0.1:{member.ClientPort}/postgres"
+                + "?sslmode=disable";
             await StartServiceAsync($"postgres-exporter-{member.Name}", programs["prometheus-postgres-exporter"], ()
                 => [$"--web.listen-address=127.0.0.1:{port = LoopbackPort.Free()}"],
                 () => AnswersAsync($"http://127.0.0.1:{port}/metrics",
@@ -93,7 +94,12 @@ public sealed partial class Sandbox
         {
             endpoints = endpoints with { AlertmanagerPort = LoopbackPort.Free() };
             WriteServerFile(Path.Combine(alertmanager, "alertmanager.yml"), $"""
-                route: {"{"} receiver: drtools, group_by: [alertname, member, target], group_wait: 0s, group_interval: 1s, repeat_interval: 1h {"}"}
+                route:
+                  receiver: drtools
+                  group_by: [alertname, member, target]
+                  group_wait: 0s
+                  group_interval: 1s
+                  repeat_interval: 1h
                 receivers:
                   - name: drtools
                     webhook_configs: [{"{"} url: "http://127.0.0.1:{endpoints.DrToolsPort}/alerts", send_resolved: true {"}"}]
@@ -120,8 +126,12 @@ public sealed partial class Sandbox
             + 1, cancellationToken), ServiceStartTimeout, TimeSpan.FromMilliseconds(200),
             ()
                 => $"sandbox {Id}: Prometheus did not scrape every exporter and DrTools' metrics within "
-                + $"{DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(Path.Combine(prometheus, "prometheus.log"))}", cancellationToken);
+                + $"{DurationText.Format(ServiceStartTimeout)}: {ServiceProcess.LastLines(Path.Combine(prometheus, "prometheus.log"))}",
+            cancellationToken);
     }
+
+    private string ExporterTarget(string member, int port) =>
+        $"      - {{ targets: [\"127.0.0.1:{port}\"], labels: {{ member: {member}, sandbox: \"{Id}\" }} }}";
 
     private string PrometheusConfig(MonitoringEndpoints endpoints) => $"""
         global: {"{"} scrape_interval: 1s, evaluation_interval: 1s {"}"}
@@ -131,7 +141,7 @@ public sealed partial class Sandbox
         scrape_configs:
           - job_name: postgres
             static_configs:
-        {string.Join("\n", endpoints.ExporterPorts.Select(e => $"      - {{ targets: [\"127.0.0.1:{e.Value}\"], labels: {{ member: {e.Key}, sandbox: \"{Id}\" }} }}"))}
+        {string.Join("\n", endpoints.ExporterPorts.Select(e => ExporterTarget(e.Key, e.Value)))}
           - job_name: drtools
             static_configs: [{"{"} targets: ["127.0.0.1:{endpoints.DrToolsPort}"], labels: {"{"} sandbox: "{Id}" {"}"} {"}"}]
 

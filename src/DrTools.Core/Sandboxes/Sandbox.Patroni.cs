@@ -165,15 +165,17 @@ public sealed partial class Sandbox
             if (ownService) ServiceHost.Start($"{name} of sandbox {Id}", folder, log, prepare(), environment);
             else ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare(), environment: environment);
             var exited = false;
-            var started = await Polling.UntilAsync(async () => await ready()
-                || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0), ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
+            var started = await Polling.UntilAsync(
+                async () => await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0),
+                ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
             if (started && !exited) return log;
             var said = ServiceProcess.LastLines(log);
             var portTaken = exited && ServiceProcess.Since(log, logged).Contains("in use", StringComparison.OrdinalIgnoreCase);
             if (!portTaken || attempt == 3)
             {
                 throw new DrToolsException($"sandbox {Id}: {notReady} within "
-                    + $"{DurationText.Format(ServiceStartTimeout)}{(exited ? " (it exited)" : "")}: {said}", DrErrorKind.ExternalCommandFailed);
+                    + $"{DurationText.Format(ServiceStartTimeout)}{(exited ? " (it exited)" : "")}: {said}",
+                    DrErrorKind.ExternalCommandFailed);
             }
         }
     }

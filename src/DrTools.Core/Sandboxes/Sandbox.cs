@@ -71,7 +71,8 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal SandboxMember AddSentinel(string name)
     {
         var sentinel = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
-        Record(_manifest with { Sentinels = Sentinels.Append(sentinel).ToList() }); // a List: PowerShell indexes IList, not the compiler's read-only collection
+        // A List: PowerShell indexes IList, not the compiler's read-only collection.
+        Record(_manifest with { Sentinels = Sentinels.Append(sentinel).ToList() });
         return sentinel;
     }
 
@@ -134,9 +135,17 @@ public sealed partial class Sandbox : IAsyncDisposable
         Database = "postgres",
     }.ConnectionString;
 
-    public override string ToString() =>
-        $"sandbox {Id} "
-        + $"({(Engines.StoreEngines.Get(Engine) is { } engine ? engine.DisplayName + ": " : "")}{string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"))}{(FaultProxy ? ", through a fault proxy" : "")}{(Patroni is { } patroni ? $"; Patroni, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only 127.0.0.1:{patroni.ReadPort}" : "")}{(Sentinels.Count > 0 ? $"; Sentinels {string.Join(", ", Sentinels.Select(s => $"127.0.0.1:{s.Port}"))}" : "")})";
+    public override string ToString()
+    {
+        var engine = Engines.StoreEngines.Get(Engine) is { } known ? known.DisplayName + ": " : "";
+        var members = string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"));
+        var proxy = FaultProxy ? ", through a fault proxy" : "";
+        var patroni = Patroni is { } endpoints
+            ? $"; Patroni, HAProxy read-write 127.0.0.1:{endpoints.WritePort}, read-only 127.0.0.1:{endpoints.ReadPort}"
+            : "";
+        var sentinels = Sentinels.Count > 0 ? $"; Sentinels {string.Join(", ", Sentinels.Select(s => $"127.0.0.1:{s.Port}"))}" : "";
+        return $"sandbox {Id} ({engine}{members}{proxy}{patroni}{sentinels})";
+    }
 
     public static async Task<Sandbox> CreateAsync(SandboxOptions options, CancellationToken cancellationToken)
     {
@@ -312,7 +321,8 @@ public sealed partial class Sandbox : IAsyncDisposable
     internal SandboxMember AddMember(string name)
     {
         var member = new SandboxMember(name, LoopbackPort.Free(), Path.Combine(Directory, name), Path.Combine(Directory, $"{name}.log"));
-        Record(_manifest with { Members = _manifest.Members.Append(member).ToList() }); // a List: PowerShell indexes IList, not the compiler's read-only collection
+        // A List: PowerShell indexes IList, not the compiler's read-only collection.
+        Record(_manifest with { Members = _manifest.Members.Append(member).ToList() });
         return member;
     }
 
@@ -373,8 +383,10 @@ public sealed partial class Sandbox : IAsyncDisposable
             """;
         if (standbyOf is not null)
         {
+            var conninfo = $"host=127.0.0.1 port={standbyOf.ClientPort} user={UserName} passfile=''{PassFile}'' "
+                + $"application_name={member.Name}";
             settings += $"""
-                primary_conninfo = 'host=127.0.0.1 port={standbyOf.ClientPort} user={UserName} passfile=''{PassFile}'' application_name={member.Name}'
+                primary_conninfo = '{conninfo}'
                 primary_slot_name = '{member.Name}'
 
                 """;
@@ -444,9 +456,14 @@ public sealed partial class Sandbox : IAsyncDisposable
         var required = atLeast ?? names.Length;
         await Polling.RequireAsync(async () => (long)(await command.ExecuteScalarAsync(cancellationToken))! >= required, StreamingTimeout,
             TimeSpan.FromMilliseconds(25),
-            ()
-                => $"sandbox {Id}: "
-                + $"{(required == names.Length ? $"standbys {string.Join(", ", names)} were not all" : $"fewer than {required} of standbys {string.Join(", ", names)} were")} streaming{(syncStates is null ? "" : " synchronously")} within {DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}",
+            () =>
+            {
+                var which = string.Join(", ", names);
+                var missing = required == names.Length ? $"standbys {which} were not all"
+                    : $"fewer than {required} of standbys {which} were";
+                return $"sandbox {Id}: {missing} streaming{(syncStates is null ? "" : " synchronously")} within "
+                    + $"{DurationText.Format(StreamingTimeout)}: {Server(standbys[^1].Name).LastLogLines()}";
+            },
             cancellationToken);
     }
 

@@ -76,7 +76,8 @@ public sealed class FaultProxyControl(string controlSocket)
             && !cancellationToken.IsCancellationRequested))
         {
             throw new DrToolsException($"the fault proxy at {controlSocket} does not answer: "
-                + $"{(e is OperationCanceledException ? $"no answer within {DurationText.Format(AnswerTimeout)}" : e.Message)}", DrErrorKind.InvalidOperation);
+                + $"{(e is OperationCanceledException ? $"no answer within {DurationText.Format(AnswerTimeout)}" : e.Message)}",
+                DrErrorKind.InvalidOperation);
         }
     }
 }

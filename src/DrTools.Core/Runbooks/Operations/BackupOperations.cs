@@ -10,7 +10,8 @@ internal static class BackupOperations
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
         new("Enable-DbWalArchive", typeof(WalArchiveSettings),
-            "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.", [Target(), Repository()],
+            "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.",
+            [Target(), Repository()],
             async (context, args, token) => StepOutcomes.From(await Engines.Stores.ArchiveAsync(context.Store(args.Required("target")),
                 BackupRepository.Open(args.Required("repository"), create: true), token), context)),
 
@@ -19,7 +20,10 @@ internal static class BackupOperations
             [
                 Target(), Repository(),
                 new("kind", ParameterKind.Choice,
-                    "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.") { Choices = Engines.StoreEngines.BackupKinds },
+                    "base (PostgreSQL), dump or physical (MariaDB), rdb or aof (Redis); default the engine's first.")
+                {
+                    Choices = Engines.StoreEngines.BackupKinds,
+                },
                 new("compression", ParameterKind.Choice, "Gzip (default) or None.") { Choices = Enum.GetNames<BackupCompression>() },
                 new("noReference", ParameterKind.Boolean, "Do not record the reference checksums Test-DbBackup compares with."),
             ],
@@ -71,7 +75,10 @@ internal static class BackupOperations
                 new("targetTime", ParameterKind.Timestamp, "Recover up to this time."),
                 new("targetLsn", ParameterKind.String, "Recover up to this WAL position."),
                 new("targetXid", ParameterKind.Integer,
-                    "Recover up to the commit of this transaction.") { Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue },
+                    "Recover up to the commit of this transaction.")
+                {
+                    Minimum = Backups.RecoveryTarget.FirstNormalXid, Maximum = uint.MaxValue,
+                },
                 new("restorePoint", ParameterKind.String, "Recover up to this named restore point."),
                 new("targetGtid", ParameterKind.String, "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42)."),
                 new("backupId", ParameterKind.String, "MariaDB: the backup to start from (default the latest before the target)."),

@@ -20,11 +20,20 @@ internal static class ClusterOperations
             [
                 Target(),
                 new("maxLagBytes", ParameterKind.Integer,
-                    "Most WAL bytes (Redis: replication offset bytes) a standby may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagBytesLimit },
+                    "Most WAL bytes (Redis: replication offset bytes) a standby may be behind the primary.")
+                {
+                    Maximum = ReplicationLagOptions.MaxLagBytesLimit,
+                },
                 new("maxLagTransactions", ParameterKind.Integer,
-                    "MariaDB: most GTID transactions a replica may be behind the primary.") { Maximum = Replication.ReplicationLagOptions.MaxLagTransactionsLimit },
+                    "MariaDB: most GTID transactions a replica may be behind the primary.")
+                {
+                    Maximum = ReplicationLagOptions.MaxLagTransactionsLimit,
+                },
                 new("maxLagSeconds", ParameterKind.Number,
-                    "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).") { Maximum = DurationText.MaxAge.TotalSeconds },
+                    "Most seconds a standby may lag (heartbeat lag with heartbeat: true, otherwise replay lag).")
+                {
+                    Maximum = DurationText.MaxAge.TotalSeconds,
+                },
                 new("heartbeat", ParameterKind.Boolean, "Measure end-to-end lag with a heartbeat row."),
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
                 new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },

@@ -17,7 +17,10 @@ internal static class FaultOperations
                 Member("inject the fault on"),
                 new("kind", ParameterKind.Choice,
                     "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, and "
-                    + "through a sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.") { Required = true, Choices = Enum.GetNames<FaultKind>() },
+                    + "through a sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.")
+                {
+                    Required = true, Choices = Enum.GetNames<FaultKind>(),
+                },
                 new("parameter", ParameterKind.StringList,
                     "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),
                 new("duration", ParameterKind.Duration, "How long the fault lasts; the step ends once it is undone.") { Positive = true },
