@@ -8,8 +8,18 @@ public static class LoopbackPort
     private const int Lowest = 10000;
 
     /// <summary>
+    /// How long a port handed out stays reserved on this machine: its server (Patroni after initdb, a node restarted by a
+    /// drill) may bind it long after, and until then another DrTools process (a test suite beside another, a drill beside
+    /// a sandbox) found it free and handed it out too; one of the two servers then failed to start.
+    /// </summary>
+    private static readonly TimeSpan ReservedFor = TimeSpan.FromMinutes(10);
+
+    private static readonly Queue<(Socket Reservation, long Until)> Reservations = new();
+
+    /// <summary>
     /// A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below the kernel's ephemeral range: a port
-    /// from that range can be taken by any outgoing connection (a probe, a driver) before the server binds it.
+    /// from that range can be taken by any outgoing connection (a probe, a driver) before the server binds it. No other
+    /// DrTools process on this machine is handed it for <see cref="ReservedFor"/> while this one runs.
     /// </summary>
     public static int Free()
     {
@@ -17,11 +27,38 @@ public static class LoopbackPort
         for (var attempt = 0; attempt < 50 && ephemeralStart > Lowest; attempt++)
         {
             var port = Random.Shared.Next(Lowest, ephemeralStart);
+            if (Reserve(port) is not { } reservation) continue;
             if (TryBind(port)) return port;
+            reservation.Dispose();
         }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Reserves <paramref name="port"/> machine-wide, or null when another process (or this one) holds it: an abstract
+    /// Unix socket named after the port, which the kernel frees when the process ends however it ends (no file to remove).
+    /// </summary>
+    private static Socket? Reserve(int port)
+    {
+        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            socket.Bind(new UnixDomainSocketEndPoint($"\0drtools-port-{port}"));
+        }
+        catch (SocketException)
+        {
+            socket.Dispose();
+            return null;
+        }
+        lock (Reservations)
+        {
+            var now = Environment.TickCount64;
+            while (Reservations.TryPeek(out var oldest) && oldest.Until <= now) Reservations.Dequeue().Reservation.Dispose();
+            Reservations.Enqueue((socket, now + (long)ReservedFor.TotalMilliseconds));
+        }
+        return socket;
     }
 
     private static bool TryBind(int port)

@@ -52,7 +52,8 @@ public sealed class PatroniDrillTests
         // observed while it waited (an independent client saw the old leader's PostgreSQL down 1.7 s before the answer).
         var answered = result.Timeline.Single(e => e.Name == "Patroni answered the switchover").At;
         Assert.True(result.Timeline.Single(e => e.Name == "Patroni noticed").At < answered, string.Join("; ", result.Timeline));
-        Assert.True(Figure(result, "detection time") < Figure(result, "promotion time"));
+        // One poll of a loaded machine may see both (the same reading then).
+        Assert.True(Figure(result, "detection time") <= Figure(result, "promotion time"));
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);
         Assert.True(status.Healthy, status.Verdict);
         Assert.Equal("node2", status.Primary!.Name);
