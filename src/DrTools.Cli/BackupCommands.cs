@@ -207,6 +207,7 @@ public static class BackupCommands
                 Console.WriteLine($"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $": {result.Reason}")}");
                 foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure} — {figure.Method}");
                 if (result.Integrity is not null) Console.WriteLine($"  integrity at {result.RecoveryTarget}: {result.Integrity}");
+                if (result.IntegrityNotChecked is { } why) Console.WriteLine($"  integrity: not checked: {why}");
                 if (result.KeptInstance is not null) Console.WriteLine($"  kept: {result.KeptInstance}");
             }
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;

@@ -300,6 +300,26 @@ public sealed class BackupCliTests
         Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: the restored instances are gone
     }
 
+    /// <summary>
+    /// A backup taken without a reference verified PASS with no word of integrity, its method saying "table checksums of
+    /// every database against the reference": nothing had been compared.
+    /// </summary>
+    [Fact]
+    public async Task Verifying_a_backup_without_a_reference_says_no_table_was_compared()
+    {
+        using var root = new TemporaryRoot();
+        var repository = await FullDiskCliTests.BackupOfASandboxAsync(root);
+
+        var verify = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path },
+            "backup", "verify", "--repository", repository);
+
+        Assert.True(verify.ExitCode == 0, verify.All);
+        Assert.Contains("  integrity: not checked: the backup was taken without a reference, so no table's rows were compared",
+            verify.StandardOutput);
+        Assert.DoesNotContain("against the reference", verify.StandardOutput);
+        Assert.Contains("no table checksums (the backup was taken without a reference", verify.StandardOutput);
+    }
+
     [Fact]
     public async Task A_corrupt_segment_mid_archive_fails_check_ends_the_listed_window_and_a_restore_past_it_exits_1_naming_it()
     {

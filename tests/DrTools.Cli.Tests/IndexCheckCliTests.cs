@@ -51,6 +51,34 @@ public sealed class IndexCheckCliTests
     }
 
     /// <summary>
+    /// A partitioned table's rows and index entries are in its partitions: only the parent was looked at ("PASS: 0 B-tree
+    /// index(es)" with a partition's index wrong), and an index made on the parent stopped every check with amcheck's
+    /// "only B-Tree indexes are supported as targets for verification".
+    /// </summary>
+    [Fact]
+    public async Task The_indexes_of_a_partitioned_tables_partitions_are_checked()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create extension amcheck; create table knob (k int); insert into knob values (0); "
+            + "create function shifted(int) returns int language sql immutable as 'select $1 + (select k from knob)'; "
+            + "create table lp (id int, n int) partition by range (id); create table lp1 partition of lp for values from (0) to (1000); "
+            + "create table lp2 partition of lp for values from (1000) to (2000); create index lp_n on lp (n); "
+            + "create index lp1_shifted on lp1 (shifted(n)); insert into lp select g, g % 100 from generate_series(1, 1999) g");
+        string[] checksum = ["checksum", "--sandbox", sandbox.Id, "--root", root.Path, "--table", "public.lp", "--check-indexes"];
+
+        var sound = await Drtools.RunAsync(checksum);
+        await Sql.ExecuteAsync(sandbox, "node0", "update knob set k = 1");
+        var broken = await Drtools.RunAsync(checksum);
+
+        Assert.True(sound.ExitCode == 0, sound.All);
+        Assert.Contains("indexes: PASS: 3 B-tree index(es) match their rows", sound.StandardOutput);
+        Assert.True(broken.ExitCode == 1, broken.All);
+        Assert.Contains("indexes: FAIL: public.lp1_shifted of public.lp1: heap tuple (0,1) from table \"lp1\" lacks matching index tuple",
+            broken.StandardOutput);
+    }
+
+    /// <summary>
     /// checkIndexes in a runbook's Get-DbChecksum and Compare-DbChecksum steps: the wrong index fails each step that checked it,
     /// naming it, while the rows-only comparison still passes (the steps had no way to ask for it).
     /// </summary>

@@ -96,4 +96,30 @@ public sealed class ChecksumTests
         var error = await Assert.ThrowsAsync<DrToolsException>(() => DbChecksums.TakeAsync(sandbox.Target, null, ["no_such_table"], CancellationToken.None));
         Assert.Equal("table 'no_such_table' does not exist in database postgres.", error.Message);
     }
+
+    /// <summary>
+    /// A reference names its tables schema.table unquoted; compared again, "Up.t" was read as SQL (up.t: "does not exist")
+    /// and public.dot.ted as a cross-database reference, so every comparison of such a database failed, a sound backup's
+    /// verification too. A table of the reference dropped since is a difference, not an error.
+    /// </summary>
+    [Fact]
+    public async Task A_reference_of_tables_named_with_capitals_or_dots_compares_and_a_dropped_one_is_missing()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create schema \"Up\"; create table \"Up\".t (id int); insert into \"Up\".t values (1); "
+            + "create table \"MixedCase\" (id int); create table \"dot.ted\" (id int); create table gone (id int)");
+
+        var reference = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
+        Assert.Equal(["Up.t", "public.MixedCase", "public.dot.ted", "public.gone"], reference.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
+        Assert.Equal("PASS", (await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None)).Result);
+        var named = await DbChecksums.TakeAsync(sandbox.Target, null, ["\"Up\".t", "public.\"dot.ted\""], CancellationToken.None);
+        Assert.Equal("PASS", (await DbChecksums.CompareAsync(named, sandbox.Target, null, CancellationToken.None)).Result);
+
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into \"Up\".t values (2); drop table gone");
+        var comparison = await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None);
+
+        Assert.Equal([("Up.t", "1 rows before, 2 after"), ("public.gone", "missing")],
+            comparison.Differences.Select(d => (d.Table, d.Reason)));
+    }
 }

@@ -32,6 +32,8 @@ public sealed record BackupVerificationResult
     public required Measurement TotalSeconds { get; init; }
     public required string RecoveryTarget { get; init; }
     public required ChecksumComparison? Integrity { get; init; }
+    /// <summary>Why no table was compared though the restore passed (a backup taken without a reference), else null.</summary>
+    public string? IntegrityNotChecked { get; init; }
     /// <summary>Set when -KeepInstance left the restored instance running: its sandbox id and port.</summary>
     public string? KeptInstance { get; init; }
     /// <summary>The sandbox id of the kept instance (Remove-DrSandbox removes it).</summary>
@@ -174,15 +176,21 @@ public static class BackupVerifier
                 $"server start, WAL replay from the backup and the repository archive to {target}, promotion") : null,
             VerificationSeconds = new Measurement("verification", verification.TotalSeconds, "s", null,
                 "pg_verifybackup (sizes and SHA-256 checksums of every file, the WAL the backup needs), "
-                + "table checksums of every database against the reference, pg_amcheck --heapallindexed on every database, "
+                + (backup.Reference is null ? $"no table checksums ({NoReference}), "
+                    : "table checksums of every database against the reference, ")
+                + "pg_amcheck --heapallindexed on every database, "
                 + "pg_checksums --check (every page of every relation fork, where the cluster has data checksums), "
                 + "the server log for damaged pages"),
             TotalSeconds = new Measurement("total", total.TotalSeconds, "s", options.RtoTarget?.TotalSeconds,
                 "restore + verification + recovery, the time to a verified, usable instance"),
             RecoveryTarget = target.ToString(),
             Integrity = integrity,
+            IntegrityNotChecked = backup.Reference is null ? NoReference : null,
             KeptInstance = options.KeepInstance && instance is not null ? $"sandbox {instance.Id}, port {instance.Port}" : null,
             KeptInstanceId = options.KeepInstance ? instance?.Id : null,
         };
     }
+
+    private const string NoReference = "the backup was taken without a reference, so no table's rows were compared with the "
+        + "source's; the restore and the structure were verified";
 }

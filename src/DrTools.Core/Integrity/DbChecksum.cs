@@ -123,14 +123,17 @@ public static class DbChecksums
         private readonly NpgsqlConnection _connection;
         private readonly IReadOnlyList<string>? _tables;
         private readonly IReadOnlyDictionary<string, string>? _methods;
+        /// <summary>The tables are a reference's, named as it names them (schema.table, unquoted): found by those names.</summary>
+        private readonly bool _referenced;
         private NpgsqlTransaction? _transaction;
         private string _lsn = "";
         private string _database = "";
         private DateTimeOffset _takenAt;
 
         internal ChecksumSnapshot(DbMember member, NpgsqlConnection connection, IReadOnlyList<string>? tables, DbChecksum? like) =>
-            (_member, _connection, _tables, _methods) = (member, connection, like?.Tables.Select(t => t.Table).ToList() ?? tables,
-                like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod));
+            (_member, _connection, _tables, _methods, _referenced) = (member, connection,
+                like?.Tables.Select(t => t.Table).ToList() ?? tables, like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod),
+                like is not null);
 
         public async Task PinAsync(CancellationToken cancellationToken)
         {
@@ -156,7 +159,9 @@ public static class DbChecksums
             try
             {
                 var results = new List<TableChecksum>();
-                foreach (var (qualified, quoted) in await ResolveTablesAsync(_connection, _tables, cancellationToken))
+                var tables = _referenced ? await ReferencedTablesAsync(_connection, _tables!, cancellationToken)
+                    : await ResolveTablesAsync(_connection, _tables, cancellationToken);
+                foreach (var (qualified, quoted) in tables)
                 {
                     results.Add(await ChecksumAsync(qualified, quoted, _methods?.GetValueOrDefault(qualified), cancellationToken));
                 }
@@ -209,6 +214,28 @@ public static class DbChecksums
             if (_transaction is not null) await _transaction.DisposeAsync();
             await _connection.DisposeAsync();
         }
+    }
+
+    /// <summary>
+    /// A reference's tables as they are now, found by the names it recorded (schema.table as stored, not parsed as SQL: a
+    /// name with capitals or a dot read through to_regclass is another table or an error). One missing now is left out:
+    /// the comparison names it missing.
+    /// </summary>
+    private static async Task<List<(string Qualified, string Quoted)>> ReferencedTablesAsync(NpgsqlConnection connection,
+        IReadOnlyList<string> tables, CancellationToken cancellationToken)
+    {
+        await using var find = new NpgsqlCommand("""
+            select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+            from pg_class c join pg_namespace n on n.oid = c.relnamespace
+            where c.relkind in ('r', 'p') and n.nspname || '.' || c.relname = any(@names)
+            """, connection);
+        find.Parameters.AddWithValue("names", tables.ToArray());
+        var found = new Dictionary<string, string>(StringComparer.Ordinal);
+        await using (var reader = await find.ExecuteReaderAsync(cancellationToken))
+        {
+            while (await reader.ReadAsync(cancellationToken)) found[reader.GetString(0)] = reader.GetString(1);
+        }
+        return [.. tables.Where(found.ContainsKey).Select(t => (t, found[t]))];
     }
 
     private static async Task<List<(string Qualified, string Quoted)>> ResolveTablesAsync(NpgsqlConnection connection,

@@ -91,12 +91,19 @@ public static class IndexCheck
                 }
             }
             var indexes = new List<(string Table, string Index, uint Oid)>();
-            await using (var list = new NpgsqlCommand(
-                             "select n.nspname || '.' || t.relname, n.nspname || '.' || c.relname, c.oid from pg_index i"
-                             + " join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid"
-                             + " join pg_namespace n on n.oid = t.relnamespace join pg_am a on a.oid = c.relam"
-                             + " where a.amname = 'btree' and i.indisvalid and n.nspname || '.' || t.relname = any(@tables)"
-                             + " order by 1, 2", connection))
+            // A partitioned table's rows are in its partitions, and so are its indexes' entries: every partition's own
+            // B-tree indexes are checked (amcheck takes no partitioned index itself).
+            await using (var list = new NpgsqlCommand("""
+                with scope as (
+                    select t.oid from pg_class t join pg_namespace n on n.oid = t.relnamespace
+                    where n.nspname || '.' || t.relname = any(@tables)),
+                tree as (select oid as relid from scope union select p.relid from scope, pg_partition_tree(scope.oid) p)
+                select n.nspname || '.' || t.relname, n.nspname || '.' || c.relname, c.oid from pg_index i
+                join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid
+                join pg_namespace n on n.oid = t.relnamespace join pg_am a on a.oid = c.relam
+                where a.amname = 'btree' and i.indisvalid and c.relkind = 'i' and t.oid in (select relid from tree)
+                order by 1, 2
+                """, connection))
             {
                 list.Parameters.AddWithValue("tables", tables.ToArray());
                 await using var reader = await list.ExecuteReaderAsync(cancellationToken);

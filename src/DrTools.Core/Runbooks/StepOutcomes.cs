@@ -209,7 +209,8 @@ public static class StepOutcomes
     {
         if (result.KeptInstanceId is { } kept) context.Track(kept);
         return new StepOutcome(result, result.Met,
-            $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}")
+            $"backup {result.BackupId}: {result.Result}{(result.Reason is null ? "" : $" ({result.Reason})")}"
+                + (result.IntegrityNotChecked is { } why ? $"; integrity not checked: {why}" : ""))
         {
             Measurements = result.Figures,
             ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = result.TotalSeconds },
