@@ -14,7 +14,7 @@ public static class LoopbackPort
     /// </summary>
     private static readonly TimeSpan ReservedFor = TimeSpan.FromMinutes(10);
 
-    private static readonly Queue<(Socket Reservation, long Until)> Reservations = new();
+    private static readonly Queue<(MachineMutex Reservation, long Until)> Reservations = new();
 
     /// <summary>
     /// A TCP port on 127.0.0.1 that was free a moment ago, chosen at random below the kernel's ephemeral range: a port
@@ -36,29 +36,17 @@ public static class LoopbackPort
         return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
-    /// <summary>
-    /// Reserves <paramref name="port"/> machine-wide, or null when another process (or this one) holds it: an abstract
-    /// Unix socket named after the port, which the kernel frees when the process ends however it ends (no file to remove).
-    /// </summary>
-    private static Socket? Reserve(int port)
+    /// <summary>Reserves <paramref name="port"/> machine-wide for <see cref="ReservedFor"/>, or null when it is reserved.</summary>
+    private static MachineMutex? Reserve(int port)
     {
-        var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            socket.Bind(new UnixDomainSocketEndPoint($"\0drtools-port-{port}"));
-        }
-        catch (SocketException)
-        {
-            socket.Dispose();
-            return null;
-        }
+        if (MachineMutex.TryAcquire($"port-{port}") is not { } reservation) return null;
         lock (Reservations)
         {
             var now = Environment.TickCount64;
             while (Reservations.TryPeek(out var oldest) && oldest.Until <= now) Reservations.Dequeue().Reservation.Dispose();
-            Reservations.Enqueue((socket, now + (long)ReservedFor.TotalMilliseconds));
+            Reservations.Enqueue((reservation, now + (long)ReservedFor.TotalMilliseconds));
         }
-        return socket;
+        return reservation;
     }
 
     private static bool TryBind(int port)

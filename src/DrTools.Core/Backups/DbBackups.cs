@@ -26,6 +26,8 @@ public sealed record BackupOptions
 public static class DbBackups
 {
     private static readonly TimeSpan WaitTimeout = TimeSpan.FromSeconds(60);
+    /// <summary>How long a backup waits for another's reference on the same standby (it reads every database).</summary>
+    private static readonly TimeSpan ReferenceWait = TimeSpan.FromMinutes(10);
 
     /// <summary>Points every member's archive_command at the repository's wal/ folder (the members must already have archive_mode
     /// on).</summary>
@@ -132,6 +134,11 @@ public static class DbBackups
         if (standby is not null)
         {
             var member = target.Member(standby.Name);
+            // One reference at a time on a standby, whichever process takes it: another backup's resume in the middle of
+            // this one's read left its data past the point recorded (its verification then failed a sound backup).
+            using var paused = await MachineMutex.AcquireAsync($"replay-pause-{member.Endpoint}", ReferenceWait,
+                () => $"{member.Display}: another backup's reference held its WAL replay paused for {DurationText.Format(ReferenceWait)}.",
+                cancellationToken);
             await WaitForReplayAsync(member, endLsn, cancellationToken);
             await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
             try
