@@ -74,9 +74,20 @@ public static class BackupPolicy
         ArchiverStatus? archiver = null;
         if (target is not null)
         {
-            archiver = await ReadArchiverAsync(target, cancellationToken);
+            var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
+            archiver = await ReadArchiverAsync(target, status, cancellationToken);
             if (archiver.Failing) problems.Add($"the archiver on {archiver.Member} is failing: last failure on {archiver.LastFailedWal} at "
                 + $"{archiver.LastFailedTime:u}, {archiver.FailedCount} failures in all");
+            // The archiver's counts are of wherever archive_command puts the WAL: after a rebuild that lost the setting,
+            // another archive's, while this repository's window stopped.
+            var primary = target.Member(status.Primary!.Name);
+            if (!await primary.QueryAsync("select current_setting('archive_mode') <> 'off' and strpos(current_setting('archive_command'), "
+                    + $"'{repository.WalDirectory.Replace("'", "''", StringComparison.Ordinal)}') > 0", r => r.GetBoolean(0), cancellationToken))
+            {
+                problems.Add($"the primary {archiver.Member} does not archive its WAL into {repository.WalDirectory} (archive_mode is off or "
+                    + "its archive_command names another place), so this repository's window no longer grows: drtools backup archive "
+                    + "(Enable-DbWalArchive) sets it");
+            }
         }
 
         var retention = options.Retention is { } policy ? PlanRetention(backups, policy) : [];
@@ -119,9 +130,6 @@ public static class BackupPolicy
         // Only segments: timeline history files stay, every later recovery may need them.
         foreach (var segment in WalArchive.Segments(repository).Where(f => WalArchive.Position(f.Name) < oldestNeeded)) segment.Delete();
     }
-
-    private static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, CancellationToken cancellationToken) =>
-        await ReadArchiverAsync(target, await ClusterInspector.GetStatusAsync(target, cancellationToken), cancellationToken);
 
     /// <summary>pg_stat_archiver of the primary <paramref name="status"/> found.</summary>
     internal static async Task<ArchiverStatus> ReadArchiverAsync(DbTarget target, ClusterStatus status, CancellationToken cancellationToken)
