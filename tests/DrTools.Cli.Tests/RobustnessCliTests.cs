@@ -305,6 +305,10 @@ public sealed class RobustnessCliTests
         Assert.DoesNotMatch(@"(?<!\\)\]\((javascript|http)", markdown);
         Assert.Contains(@"\[a\](javascript:alert(1))", markdown);
         Assert.Contains(@"\\x1B\[2J", markdown, StringComparison.Ordinal);
+        // The HTML report kept raw ESC and BEL bytes (in its title too).
+        var html = File.ReadAllText(Path.Combine(journal.Folder!, "report.html"));
+        Assert.DoesNotContain('\u001b', html);
+        Assert.Contains("\\x1B[2J", html, StringComparison.Ordinal);
 
         var junit = await Drtools.RunAsync("report", journal.Folder!, "--format", "junit");
         Assert.True(junit.ExitCode == 0, junit.All);

@@ -213,6 +213,7 @@ internal static class HtmlReport
     }
 
     private static string Lines(string text) => string.Join("<br>", text.Split('\n').Select(E));
-    private static string E(string text) => WebUtility.HtmlEncode(text);
+    // Control characters as visible escapes too: a raw ESC or BEL from a name is no character a page can show.
+    private static string E(string text) => WebUtility.HtmlEncode(PrintableText.Escape(text));
     private static string F(double value) => value.ToString("0.##", CultureInfo.InvariantCulture);
 }
