@@ -13,18 +13,11 @@ namespace DrTools.Cli.Tests;
 /// </summary>
 public sealed class FullDiskCliTests
 {
-    private static string[] Entries(string folder) =>
-        [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
-
-    [Fact]
-    public async Task Backups_taken_at_once_into_one_repository_are_all_catalogued_and_a_folder_without_an_entry_is_named()
+    /// <summary><paramref name="count"/> uncompressed backup creates started at once; the ids they print, each having exited 0.</summary>
+    private static async Task<List<string>> BackupsAtOnceAsync(int count, params string[] arguments)
     {
-        using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = Path.Combine(root.Path, "repository");
-        BackupRepository.Open(repository, create: true);
-        var processes = Enumerable.Range(0, 4).Select(_ => Drtools.Start("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path,
-            "--repository", repository, "--no-reference", "--compression", "none", "--json")).ToList();
+        var processes = Enumerable.Range(0, count).Select(_ => Drtools.Start(["backup", "create", .. arguments, "--compression", "none",
+            "--json"])).ToList();
         var ids = new List<string>();
         foreach (var process in processes)
         {
@@ -35,6 +28,20 @@ public sealed class FullDiskCliTests
                 ids.Add(JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("id").GetString()!);
             }
         }
+        return ids;
+    }
+
+    private static string[] Entries(string folder) =>
+        [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
+
+    [Fact]
+    public async Task Backups_taken_at_once_into_one_repository_are_all_catalogued_and_a_folder_without_an_entry_is_named()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        BackupRepository.Open(repository, create: true);
+        var ids = await BackupsAtOnceAsync(4, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository, "--no-reference");
         Directory.CreateDirectory(Path.Combine(repository, "backups", "left-by-a-kill"));
 
         var list = await Drtools.RunAsync("backup", "list", "--repository", repository, "--json");
@@ -76,18 +83,7 @@ public sealed class FullDiskCliTests
                 await Task.Delay(5);
             }
         });
-        var processes = Enumerable.Range(0, 4).Select(_ => Drtools.Start(["backup", "create", .. on, "--compression", "none", "--json"]))
-            .ToList();
-        var ids = new List<string>();
-        foreach (var process in processes)
-        {
-            using (process)
-            {
-                var result = await Drtools.CompleteAsync(process, TimeSpan.FromSeconds(300));
-                Assert.True(result.ExitCode == 0, result.All);
-                ids.Add(JsonDocument.Parse(result.StandardOutput).RootElement.GetProperty("id").GetString()!);
-            }
-        }
+        var ids = await BackupsAtOnceAsync(4, on);
         await stop.CancelAsync();
         await writing;
 
