@@ -385,8 +385,8 @@ public sealed class BackupCliTests
         Assert.Contains("expired under 'keep 1 daily, 0 weekly, 0 monthly'", check.StandardOutput);
         // Archiving elsewhere (a rebuild that lost the setting): the archiver's counts are another archive's. It said PASS.
         await Sql.ExecuteAsync(sandbox, "node0", "alter system set archive_command = 'true'; select pg_reload_conf()");
-        await DrTools.Core.Polling.RequireAsync(async () => await Sql.ScalarAsync<string>(sandbox, "node0", "show archive_command") == "true",
-            TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20), () => "the reload did not take", CancellationToken.None);
+        await DrTools.Core.Polling.RequireAsync(
+            async () => await Sql.ScalarAsync<string>(sandbox, "node0", "show archive_command") == "true", TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(20), () => "the reload did not take", CancellationToken.None);
         var elsewhere = await Drtools.RunAsync("backup", "check", "--repository", repository, "--sandbox", sandbox.Id, "--root", root.Path);
         Assert.True(elsewhere.ExitCode == 1, elsewhere.All);
         Assert.Contains($"does not archive its WAL into {repository}/wal (archive_mode is off or its archive_command names another place)",

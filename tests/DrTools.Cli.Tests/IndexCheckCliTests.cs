@@ -119,7 +119,8 @@ public sealed class IndexCheckCliTests
 
         Assert.True(run.ExitCode == 1, run.All);
         var steps = Drtools.OnlyJournal(runs)!.Steps.Where(s => s.Section == Core.Runbooks.RunbookSection.Step).ToList();
-        const string fault = "public.t_shifted of public.t: heap tuple (0,1) from table \"t\" lacks matching index tuple within index \"t_shifted\"";
+        const string fault = "public.t_shifted of public.t: heap tuple (0,1) from table \"t\" lacks matching index tuple within index "
+            + "\"t_shifted\"";
         Assert.Equal(Core.Runbooks.StepStatus.Passed, steps[1].Status);
         Assert.EndsWith("; indexes: PASS: 2 B-tree index(es) match their rows", steps[1].Summary);
         Assert.Equal((Core.Runbooks.StepStatus.Passed, "PASS: 1 table(s) identical"), (steps[3].Status, steps[3].Summary));

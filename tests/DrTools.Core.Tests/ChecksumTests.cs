@@ -111,7 +111,8 @@ public sealed class ChecksumTests
             + "create table \"MixedCase\" (id int); create table \"dot.ted\" (id int); create table gone (id int)");
 
         var reference = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
-        Assert.Equal(["Up.t", "public.MixedCase", "public.dot.ted", "public.gone"], reference.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
+        Assert.Equal(["Up.t", "public.MixedCase", "public.dot.ted", "public.gone"],
+            reference.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None)).Result);
         var named = await DbChecksums.TakeAsync(sandbox.Target, null, ["\"Up\".t", "public.\"dot.ted\""], CancellationToken.None);
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(named, sandbox.Target, null, CancellationToken.None)).Result);

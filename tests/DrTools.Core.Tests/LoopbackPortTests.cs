@@ -17,8 +17,8 @@ public sealed class LoopbackPortTests
         // Another process, not DrTools, asks for the reservation DrTools' processes take: refused while this one holds it.
         var info = new ProcessStartInfo("python3") { RedirectStandardOutput = true, RedirectStandardError = true };
         info.ArgumentList.Add("-c");
-        info.ArgumentList.Add("import socket, sys\ns = socket.socket(socket.AF_UNIX)\ntry:\n  s.bind('\\0' + sys.argv[1])\n  print('free')\n"
-            + "except OSError as e:\n  print('held', e.errno)");
+        info.ArgumentList.Add("import socket, sys\ns = socket.socket(socket.AF_UNIX)\n"
+            + "try:\n  s.bind('\\0' + sys.argv[1])\n  print('free')\nexcept OSError as e:\n  print('held', e.errno)");
         info.ArgumentList.Add($"drtools-port-{port}");
         using var python = Process.Start(info)!;
         var said = (await python.StandardOutput.ReadToEndAsync()).Trim();

@@ -81,12 +81,13 @@ public static class BackupPolicy
             // The archiver's counts are of wherever archive_command puts the WAL: after a rebuild that lost the setting,
             // another archive's, while this repository's window stopped.
             var primary = target.Member(status.Primary!.Name);
+            var directory = repository.WalDirectory.Replace("'", "''", StringComparison.Ordinal);
             if (!await primary.QueryAsync("select current_setting('archive_mode') <> 'off' and strpos(current_setting('archive_command'), "
-                    + $"'{repository.WalDirectory.Replace("'", "''", StringComparison.Ordinal)}') > 0", r => r.GetBoolean(0), cancellationToken))
+                    + $"'{directory}') > 0", r => r.GetBoolean(0), cancellationToken))
             {
-                problems.Add($"the primary {archiver.Member} does not archive its WAL into {repository.WalDirectory} (archive_mode is off or "
-                    + "its archive_command names another place), so this repository's window no longer grows: drtools backup archive "
-                    + "(Enable-DbWalArchive) sets it");
+                problems.Add($"the primary {archiver.Member} does not archive its WAL into {repository.WalDirectory} (archive_mode is off "
+                    + "or its archive_command names another place), so this repository's window no longer grows: drtools backup "
+                    + "archive (Enable-DbWalArchive) sets it");
             }
         }
 
