@@ -79,8 +79,9 @@ public sealed class RunbookCliTests
         Assert.True(chart.GetProperty("height").GetDouble() > 100, chart.ToString());
         var bars = chart.GetProperty("steps").EnumerateArray().Select(w => w.GetDouble()).ToList();
         Assert.Equal(journal.Steps.Count, bars.Count);
-        Assert.All(bars, width => Assert.True(width >= 2, chart.ToString()));
-        Assert.True(chart.GetProperty("outages").EnumerateArray().Single().GetDouble() >= 2, chart.ToString());
+        // The 2 px least width, as the browser lays it out (1.99993896484375 once: its single-precision layout).
+        Assert.All(bars, width => Assert.True(width >= 1.999, chart.ToString()));
+        Assert.True(chart.GetProperty("outages").EnumerateArray().Single().GetDouble() >= 1.999, chart.ToString());
         Assert.Equal(1, chart.GetProperty("faults").GetInt32());
         Assert.True(chart.GetProperty("recoveries").GetInt32() >= 1, chart.ToString());
     }
