@@ -67,7 +67,8 @@ public sealed class ProbeResolutionTests(ITestOutputHelper output)
         var before = result.WriteSamples.Where(s => s.Sent < stopRequested && s.Sent > stopRequested - TimeSpan.FromSeconds(0.4))
             .OrderBy(s => s.Sent).ToList();
         Assert.All(before.GroupBy(s => s.Client), c => Assert.InRange(c.Count(), 1, 9));
-        var jitter = TimeSpan.FromMilliseconds(30);
+        // The scheduler's lateness on a 2-core machine running the suites side by side (40 ms seen in a clean-clone run).
+        var jitter = TimeSpan.FromMilliseconds(60);
         foreach (var (previous, next) in before.Where(s => s.Client != probe.Clients).GroupBy(s => s.Client)
             .SelectMany(c => c.Zip(c.Skip(1))))
         {
