@@ -122,18 +122,16 @@ public static class DbChecksums
         private readonly DbMember _member;
         private readonly NpgsqlConnection _connection;
         private readonly IReadOnlyList<string>? _tables;
+        /// <summary>A reference's methods by table: set when the tables are a reference's, found by the names it recorded.</summary>
         private readonly IReadOnlyDictionary<string, string>? _methods;
-        /// <summary>The tables are a reference's, named as it names them (schema.table, unquoted): found by those names.</summary>
-        private readonly bool _referenced;
         private NpgsqlTransaction? _transaction;
         private string _lsn = "";
         private string _database = "";
         private DateTimeOffset _takenAt;
 
         internal ChecksumSnapshot(DbMember member, NpgsqlConnection connection, IReadOnlyList<string>? tables, DbChecksum? like) =>
-            (_member, _connection, _tables, _methods, _referenced) = (member, connection,
-                like?.Tables.Select(t => t.Table).ToList() ?? tables, like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod),
-                like is not null);
+            (_member, _connection, _tables, _methods) = (member, connection, like?.Tables.Select(t => t.Table).ToList() ?? tables,
+                like?.Tables.ToDictionary(t => t.Table, t => t.Method ?? TextMethod));
 
         public async Task PinAsync(CancellationToken cancellationToken)
         {
@@ -159,7 +157,7 @@ public static class DbChecksums
             try
             {
                 var results = new List<TableChecksum>();
-                var tables = _referenced ? await ReferencedTablesAsync(_connection, _tables!, cancellationToken)
+                var tables = _methods is not null ? await ReferencedTablesAsync(_connection, _tables!, cancellationToken)
                     : await ResolveTablesAsync(_connection, _tables, cancellationToken);
                 foreach (var (qualified, quoted) in tables)
                 {
