@@ -159,6 +159,41 @@ public sealed class PointInTimeTests
     }
 
     [Fact]
+    public async Task A_damaged_page_header_anywhere_in_a_segment_names_that_segment_and_ends_the_window_at_its_page()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int, pad text)");
+        var segments = new List<string>();
+        for (var i = 1; i <= 4; i++)
+        {
+            // About 40 kB of WAL a segment: its records run over several pages.
+            await Sql.ExecuteAsync(sandbox, "node0", $"insert into m select {i}, repeat('x', 100) from generate_series(1, 300)");
+            segments.Add(await ArchiveCurrentSegmentAsync(sandbox, repository, "node0"));
+        }
+        var corrupt = segments[2];
+        var path = Path.Combine(repository.WalDirectory, corrupt);
+        var start = WalArchive.Start(corrupt).Value;
+        // Byte 2: the first page's info bits, byte 36: its page size (pg_waldump named neither place); 8192 and 8196: the
+        // second page's magic and timeline (pg_waldump named the page by segment and offset, or let the timeline rise).
+        foreach (var (offset, page) in new[] { (2L, 0UL), (36L, 0UL), (8192L, 0x2000UL), (8196L, 0x2000UL) })
+        {
+            FlipByte(path, offset);
+            var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+            var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+            FlipByte(path, offset);
+            var problem = Assert.Single(check.Problems);
+            Assert.Contains($"stops at {new Postgres.Lsn(start + page)} in segment {corrupt} on timeline 1", problem);
+            Assert.Equal(corrupt, window.Replay!.Segment);
+            Assert.Equal(new Postgres.Lsn(start + page).ToString(), window.LatestLsn);
+        }
+        Assert.True((await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None)).Passed);
+    }
+
+    [Fact]
     public async Task After_a_failover_a_lost_history_file_or_a_partial_segment_in_place_of_a_timeline_2_segment_is_named_and_never_PASS()
     {
         using var root = new TemporaryRoot();

@@ -1,4 +1,3 @@
-using System.Buffers.Binary;
 using System.Globalization;
 using System.Text.RegularExpressions;
 using DrTools.Core.Postgres;
@@ -23,7 +22,6 @@ public sealed record WalReplayCheck(Lsn End, int Timeline, string Segment, strin
 /// </summary>
 public static partial class WalReplay
 {
-    private const int LongHeaderSize = 40;
     private const ulong SegmentsPerLog = 0x100000000UL / WalArchive.SegmentSize;
 
     /// <summary>One timeline of the chain and where it begins (its parent's switch point).</summary>
@@ -44,26 +42,29 @@ public static partial class WalReplay
             byte[]? reference = null;
             var chosen = new Dictionary<ulong, string>();
             string? problem = null;
+            Lsn? problemAt = null;
             var position = from.Value / (ulong)WalArchive.SegmentSize;
             for (; ; position++)
             {
                 var timeline = stretches.Last(s => s.Begin.Value / (ulong)WalArchive.SegmentSize <= position).Timeline;
                 var name = Name(timeline, position);
                 if (!files.TryGetValue(name, out var file)) break;
-                var header = ReadHeader(file);
+                var header = WalPageHeaders.ReadFirst(file);
                 reference ??= header;
-                problem = HeaderProblem(header, reference, timeline, Start(position), file.Length);
+                problem = WalPageHeaders.FirstPageProblem(header, reference, timeline, Start(position), file.Length);
                 if (problem is not null) break;
                 chosen[position] = name;
                 File.CreateSymbolicLink(Path.Combine(folder.FullName, Name(newest, position)), file.FullName);
+                if (WalPageHeaders.LaterPageProblem(file, reference, timeline, Start(position)) is { } page)
+                {
+                    (problemAt, problem) = page;
+                    break;
+                }
             }
-            var stop = Start(position);
+            var stop = problemAt ?? Start(position);
             if (stop > from && await DumpAsync(folder.FullName, newest, from, stop, cancellationToken) is { } damage)
             {
-                var segment = chosen[damage.At.Value / (ulong)WalArchive.SegmentSize];
-                var timeline = Convert.ToInt32(segment[..8], 16);
-                return new WalReplayCheck(damage.At, timeline, segment,
-                    $"segment {segment} on timeline {timeline} is damaged at {damage.At}: {damage.Message}", null);
+                return Damaged(damage, chosen, from);
             }
             var last = stretches.Last(s => s.Begin.Value / (ulong)WalArchive.SegmentSize <= position).Timeline;
             if (problem is not null)
@@ -146,9 +147,15 @@ public static partial class WalReplay
         return (stretches, null);
     }
 
-    /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null if all records read, else where and why.</summary>
-    private static async Task<(Lsn At, string Message)?> DumpAsync(
-        string folder, int timeline, Lsn begin, Lsn end, CancellationToken cancellationToken)
+    /// <summary>
+    /// Where pg_waldump stopped and why. A damaged record is named by its position; a damaged page by its segment
+    /// and offset (the address in such a message is the bad header's own, not a place); a few long-header refusals
+    /// name no place at all (<see cref="Damage.At"/> null).
+    /// </summary>
+    private sealed record Damage(Lsn? At, string Message);
+
+    /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null if all records read, else the damage.</summary>
+    private static async Task<Damage?> DumpAsync(string folder, int timeline, Lsn begin, Lsn end, CancellationToken cancellationToken)
     {
         var tool = PgBinaries.Locate().Tool("pg_waldump");
         var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec("pg_waldump of the archived WAL", tool,
@@ -160,35 +167,36 @@ public static partial class WalReplay
         if (result.ExitCode == 0) return null;
         var message = result.StandardError.Trim().Split('\n')[^1];
         message = ErrorPrefix().Replace(message, "").Trim();
-        // The last position the message names is where reading failed (a record's start, or a page's).
-        var positions = LsnPattern().Matches(message);
-        var stopped = positions.Count > 0 && TryParseLsn(positions[^1].Value, out var lsn) ? lsn : begin;
-        return (stopped < begin ? begin : stopped, message);
+        Lsn? at = null;
+        if (PageInSegment().Match(message) is { Success: true } page)
+        {
+            at = new Lsn(WalArchive.Start(page.Groups["segment"].Value).Value
+                + ulong.Parse(page.Groups["offset"].Value, CultureInfo.InvariantCulture));
+        }
+        else if (WholeFile().Match(message) is { Success: true } file)
+        {
+            at = WalArchive.Start(file.Groups["segment"].Value);
+        }
+        else if (LsnPattern().Matches(message) is { Count: > 0 } positions && TryParseLsn(positions[^1].Value, out var lsn))
+        {
+            at = lsn;
+        }
+        return new Damage(at is { } known && known < begin ? begin : at, message);
     }
 
-    private static byte[] ReadHeader(FileInfo file)
+    /// <summary>The check's answer for damage pg_waldump found, in the segment of the archive it read there.</summary>
+    private static WalReplayCheck Damaged(Damage damage, IReadOnlyDictionary<ulong, string> chosen, Lsn from)
     {
-        using var stream = file.OpenRead();
-        var header = new byte[LongHeaderSize];
-        stream.ReadAtLeast(header, header.Length, throwOnEndOfStream: false);
-        return header;
-    }
-
-    /// <summary>What is wrong with a segment's first page header, next to the first segment read (same server, same version).</summary>
-    private static string? HeaderProblem(byte[] header, byte[] reference, int timeline, Lsn start, long length)
-    {
-        if (length != WalArchive.SegmentSize) return $"the file has {length} bytes, a WAL segment {WalArchive.SegmentSize}";
-        var magic = BinaryPrimitives.ReadUInt16LittleEndian(header);
-        var expectedMagic = BinaryPrimitives.ReadUInt16LittleEndian(reference);
-        if (magic != expectedMagic) return $"page header magic {magic:X4}, not {expectedMagic:X4}";
-        var pageTimeline = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-        if (pageTimeline > timeline || pageTimeline == 0) return $"its page header is of timeline {pageTimeline}";
-        var address = new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8)));
-        if (address != start) return $"its first page is for {address}, not {start} (a segment from another position)";
-        var system = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(24));
-        var expected = BinaryPrimitives.ReadUInt64LittleEndian(reference.AsSpan(24));
-        return system == expected ? null
-            : $"it is from another database system (system identifier {system}, the backup's WAL has {expected})";
+        if (damage.At is not { } at)
+        {
+            var first = chosen[from.Value / (ulong)WalArchive.SegmentSize];
+            return new WalReplayCheck(from, Convert.ToInt32(first[..8], 16), first,
+                $"the archived WAL from segment {first} on does not read, at a place pg_waldump does not name: {damage.Message}",
+                null);
+        }
+        var segment = chosen[at.Value / (ulong)WalArchive.SegmentSize];
+        var timeline = Convert.ToInt32(segment[..8], 16);
+        return new WalReplayCheck(at, timeline, segment, $"segment {segment} on timeline {timeline} is damaged at {at}: {damage.Message}", null);
     }
 
     private static Lsn Start(ulong position) => new(position * (ulong)WalArchive.SegmentSize);
@@ -219,4 +227,11 @@ public static partial class WalReplay
 
     [GeneratedRegex("[0-9A-F]{1,8}/[0-9A-F]{1,8}")]
     private static partial Regex LsnPattern();
+
+    /// <summary>"… in log segment 000000010000000000000005, offset 8192" (PostgreSQL 16+: "in WAL segment …, LSN …, offset …").</summary>
+    [GeneratedRegex("in (?:log|WAL) segment (?<segment>[0-9A-F]{24})(?:, LSN [0-9A-F]+/[0-9A-F]+)?, offset (?<offset>[0-9]+)")]
+    private static partial Regex PageInSegment();
+
+    [GeneratedRegex("WAL file \"(?<segment>[0-9A-F]{24})\"")]
+    private static partial Regex WholeFile();
 }
