@@ -151,6 +151,8 @@ public sealed class HostileInputTests
     [InlineData("Host=127.0.0.1;Port=70000", "member #1: invalid connection string: Port '70000' is not a port number (1 to 65535).")]
     [InlineData("Host=127.0.0.1;Port=-5;Password=S3cret", "member #1: invalid connection string: Port '-5' is not a port number (1 to 65535).")]
     [InlineData("Host=127.0.0.1;Port=abc", "member #1: invalid connection string: Port 'abc' is not a port number (1 to 65535).")]
+    [InlineData("Host=127.0.0.1:0", "member #1: invalid connection string: Host '127.0.0.1:0' names port '0', not a port number (1 to 65535).")]
+    [InlineData("Host=:5432", "member #1: invalid connection string: Host ':5432' names no host before its port.")]
     public void Ports_out_of_range_are_invalid_input_in_one_line(string connectionString, string expected)
     {
         var error = Assert.Throws<DrToolsException>(() => DbMember.Parse(connectionString, 1));
@@ -205,6 +207,9 @@ public sealed class HostileInputTests
 
     [Theory]
     [InlineData("postgresql", "Host=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid connection string: Port 'abc' is not a port number (1 to 65535).")]
+    [InlineData("postgresql", "Host=127.0.0.1:abc;Password=S3cret", "target 'db' connection: member #1: invalid connection string: Host '127.0.0.1:abc' names port 'abc', not a port number (1 to 65535).")]
+    [InlineData("mariadb", "Server=127.0.0.1:70000", "target 'db' connection: member #1: invalid MariaDB connection string: Host '127.0.0.1:70000' names port '70000', not a port number (1 to 65535).")]
+    [InlineData("redis", "Host=127.0.0.1:abc", "target 'db' connection: member #1: invalid Redis connection string: give one Host (and Port separately).")]
     [InlineData("postgresql", "Host=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid connection string: Couldn't set colour")]
     [InlineData("mariadb", "Server=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid MariaDB connection string: Invalid value 'abc' for 'Port'")]
     [InlineData("mariadb", "Server=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid MariaDB connection string: Option 'colour' not supported.")]
@@ -245,5 +250,7 @@ public sealed class HostileInputTests
     {
         var member = DbMember.Parse("Host=127.0.0.1:13002;Username=x", 1);
         Assert.Equal(("127.0.0.1", 13002, "127.0.0.1:13002"), (member.Host, member.Port, member.Endpoint));
+        var mariaDb = MariaDb.MariaDbMember.Parse("Server=127.0.0.1:13003;User ID=x", 1);
+        Assert.Equal(("127.0.0.1", 13003), (mariaDb.Host, mariaDb.Port));
     }
 }

@@ -53,6 +53,9 @@ public sealed class MariaDbMember : Engines.StoreMember
             throw new DrToolsException($"member #{position}: give one server per connection string ({builder.Server} names several); "
                 + $"DrTools finds the primary among the members itself.", DrErrorKind.InvalidArgument);
         }
+        var (server, serverPort) = Engines.HostPort.Split(builder.Server, problem =>
+            new DrToolsException($"member #{position}: invalid MariaDB connection string: {problem}", DrErrorKind.InvalidArgument));
+        if (serverPort is { } written) (builder.Server, builder.Port) = (server, (uint)written);
         if (userName is not null) builder.UserID = userName;
         if (password is not null) builder.Password = password;
         builder.Pooling = false;

@@ -63,18 +63,15 @@ public sealed class DbMember : Engines.StoreMember
         {
             throw new DrToolsException($"member #{position}: invalid connection string: it names no Host.", DrErrorKind.InvalidArgument);
         }
-        var colon = builder.Host.IndexOf(':');
-        if (colon > 0 && colon == builder.Host.LastIndexOf(':') && int.TryParse(builder.Host[(colon + 1)..], out var hostPort)
-            && hostPort is >= 1 and <= 65535)
-        {
-            // "Host=db1:5433" names its port as several-host strings do; Npgsql would look "db1:5433" up as a name.
-            (builder.Host, builder.Port) = (builder.Host[..colon], hostPort);
-        }
         if (builder.Host.Contains(','))
         {
             throw new DrToolsException($"member #{position}: give one host per member; '{builder.Host}' names several (pass each member "
                 + $"separately).", DrErrorKind.InvalidArgument);
         }
+        // "Host=db1:5433" names its port as several-host strings do; Npgsql would look "db1:5433" up as a name.
+        var (host, hostPort) = Engines.HostPort.Split(builder.Host, problem =>
+            new DrToolsException($"member #{position}: invalid connection string: {problem}", DrErrorKind.InvalidArgument));
+        if (hostPort is { } written) (builder.Host, builder.Port) = (host, written);
         if (userName is not null) builder.Username = userName;
         if (password is not null) builder.Password = password;
 
