@@ -30,6 +30,14 @@ public static class PrintableText
         return escaped.ToString();
     }
 
+    /// <summary>
+    /// Why <paramref name="name"/> cannot name a run or a step, or null: a name is shown on one console line, where a line
+    /// break would print a line of its own (a forged "PASS: …"). Other control characters are shown escaped.
+    /// </summary>
+    public static string? NameProblem(string name) => name.Contains('\n')
+        ? $"'{Escape(name).Replace("\n", "\\x0A")}' holds a line break; a name is one line."
+        : null;
+
     private static bool NeedsEscape(char c) =>
         (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';
 }

@@ -24,6 +24,19 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void A_name_with_a_line_break_is_refused_where_it_is_written()
+    {
+        // Printed on a console line of its own, a step named "status\nPASS: forged" showed a PASS line no step made.
+        var step = SingleError("name: x\ntargets: { db: { sandbox: { standbys: 0 } } }\nsteps:\n"
+            + "  - { name: \"status\\nPASS: forged\", run: Get-DbClusterStatus, with: { target: db } }\n");
+        Assert.Equal((4, 13), (step.Position.Line, step.Position.Column));
+        Assert.Equal("step 1: name: 'status\\x0APASS: forged' holds a line break; a name is one line.", step.Message);
+        var runbook = SingleError("name: \"a\\nb\"\ntargets: { db: { sandbox: { standbys: 0 } } }\n"
+            + "steps: [ { run: Get-DbClusterStatus, with: { target: db } } ]\n");
+        Assert.Equal("runbook: name: 'a\\x0Ab' holds a line break; a name is one line.", runbook.Message);
+    }
+
+    [Fact]
     public void Huge_binary_and_tab_indented_runbooks_are_refused_at_the_place_that_is_wrong()
     {
         Assert.Contains("a runbook has at most 1,048,576", SingleError("name: x\n#" + new string('x', 1 << 20)).Message);

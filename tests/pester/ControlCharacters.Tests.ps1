@@ -49,6 +49,13 @@ Describe 'Control characters in the format views' {
         $Objects.StepRecord | Format-List | Out-String -Width 400 | Should -Match ([regex]::Escape('the server said \x1B]0;owned\x07'))
     }
 
+    It 'a run or a step named with a line break is refused: on a console line of its own it would print a forged PASS' {
+        { Start-DrRun "Drill`nPASS: forged" } | Should -Throw "run name: 'Drill\x0APASS: forged' holds a line break; a name is one line."
+        $run = Start-DrRun 'Line breaks'
+        { Invoke-DrStep $run "status`nPASS: forged" { 1 } } | Should -Throw "step name: 'status\x0APASS: forged' holds a line break*"
+        ($run | Complete-DrRun).Steps.Count | Should -Be 0
+    }
+
     It 'every table column and list item of the format file shows its value through FormatText' {
         $formats = [xml](Get-Content "$RepositoryRoot/module/DrTools.Format.ps1xml" -Raw)
         $items = @($formats.SelectNodes('//TableColumnItem | //ListItem'))

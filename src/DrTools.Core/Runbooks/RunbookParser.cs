@@ -88,7 +88,7 @@ public static partial class RunbookParser
         public Runbook? Read(YamlMappingNode root)
         {
             var fields = Fields(root, TopLevelKeys, "runbook");
-            var name = Scalar(fields, "name", root, required: true, "runbook") ?? "";
+            var name = Name(fields, root, required: true, "runbook") ?? "";
             _objectives = fields.TryGetValue("objectives", out var objectives) ? Objectives(objectives) : [];
             var targets = fields.TryGetValue("targets", out var targetNode) ? Targets(targetNode) : [];
             _targets = targets.Select(t => t.Name).ToHashSet();
@@ -324,7 +324,7 @@ public static partial class RunbookParser
             if (node is not YamlMappingNode) return null;
             var operationName = Scalar(fields, "run", node, required: false, label);
             var script = Scalar(fields, "script", node, required: false, label);
-            var name = Scalar(fields, "name", node, required: false, label) ?? operationName ?? "script";
+            var name = Name(fields, node, required: false, label) ?? operationName ?? "script";
             var where = $"{label} '{name}'";
             RunbookOperation? operation = null;
             if ((operationName is null) == (script is null))
@@ -481,7 +481,7 @@ public static partial class RunbookParser
                     $"{label}: an abort condition cannot save: or count toward an objective.");
                 list.Add(new AbortCondition
                 {
-                    Name = Scalar(fields, "name", item, required: false, label) ?? http ?? check?.Name ?? label,
+                    Name = Name(fields, item, required: false, label) ?? http ?? check?.Name ?? label,
                     Check = check,
                     Http = uri,
                     ExpectStatus = fields.TryGetValue("expectStatus", out var statusNode) ? Integer(statusNode, $"{label} expectStatus",
@@ -526,6 +526,15 @@ public static partial class RunbookParser
             }
             if (node is YamlScalarNode { Value: { Length: > 0 } value }) return value;
             Fail(SourcePosition.Of(node), $"{where}: {key}: expected a non-empty string.");
+            return null;
+        }
+
+        /// <summary>A runbook's or a step's name: one line of printable text (see <see cref="PrintableText.NameProblem"/>).</summary>
+        private string? Name(Dictionary<string, YamlNode> fields, YamlNode owner, bool required, string where)
+        {
+            var name = Scalar(fields, "name", owner, required, where);
+            if (name is null || PrintableText.NameProblem(name) is not { } problem) return name;
+            Fail(SourcePosition.Of(fields["name"]), $"{where}: name: {problem}");
             return null;
         }
 

@@ -45,6 +45,10 @@ public sealed class ScriptedRun
     public static ScriptedRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, IReadOnlyDictionary<string,
         object> targets, RunbookRunOptions options)
     {
+        if (PrintableText.NameProblem(header.Name) is { } badName)
+        {
+            throw new DrToolsException($"run name: {badName}", DrErrorKind.InvalidArgument);
+        }
         foreach (var objective in objectives)
         {
             if (!StepObjectives.Contains(objective.Name))
@@ -96,6 +100,10 @@ public sealed class ScriptedRun
     public async Task<(StepRecord Record, object? Output)> RunStepAsync(ScriptStep definition, Func<CancellationToken, Task<object?>> body,
         CancellationToken cancellationToken)
     {
+        if (PrintableText.NameProblem(definition.Name) is { } badName)
+        {
+            throw new DrToolsException($"step name: {badName}", DrErrorKind.InvalidArgument);
+        }
         if (definition.Section == RunbookSection.Cleanup) throw new DrToolsException($"step '{definition.Name}': cleanup steps are "
             + $"registered (Register-DrCleanup) and run when the run completes.", DrErrorKind.InvalidArgument);
         string? skip;
