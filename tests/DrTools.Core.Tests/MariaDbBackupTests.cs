@@ -32,14 +32,22 @@ public sealed class MariaDbBackupTests
         var (sandbox, cluster) = await SeededAsync(root);
         await using var _ = sandbox;
         var repository = BackupRepository.Open(Path.Combine(root.Path, "repo"), create: true);
+        // Schemas named with a dot, a backquote or a leading dash are dumped like any other ("a.b" was dumped as 'a').
+        await MariaDbTests.ScalarAsync(sandbox, "node0", """
+            create database `a.b`; create table `a.b`.`t.x` (i int primary key); insert into `a.b`.`t.x` values (1), (2);
+            create database `we``ird`; create table `we``ird`.t (i int primary key); insert into `we``ird`.t values (3);
+            create database `-x`; create table `-x`.t (i int primary key); insert into `-x`.t values (4);
+            select 1
+            """);
+        await ((IReplicaSet)cluster).WaitAppliedAsync("node1", await ((IReplicaSet)cluster).AppliedPositionAsync("node0", CancellationToken.None), TimeSpan.FromSeconds(10), CancellationToken.None);
 
         var dump = await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Dump, CancellationToken.None);
         Assert.Equal("mariadb", dump.Engine);
         Assert.Contains("node1", dump.Source); // from the replica, its SQL thread paused meanwhile
-        Assert.Equal(2, dump.Reference!.Tables.Count);
+        Assert.Equal(5, dump.Reference!.Tables.Count);
         var good = await MariaDbBackups.VerifyAsync(repository, dump, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
         Assert.True(good.Passed, good.Reason);
-        Assert.Equal(2500, good.Integrity!.Current.Tables.Sum(t => t.Rows));
+        Assert.Equal(2504, good.Integrity!.Current.Tables.Sum(t => t.Rows));
         Assert.True((await cluster.GetStatusAsync(CancellationToken.None)).Healthy);
 
         var physical = await MariaDbBackups.CreateAsync(cluster, repository, MariaDbBackups.Physical, CancellationToken.None);

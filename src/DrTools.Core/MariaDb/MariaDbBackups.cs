@@ -4,6 +4,7 @@ using DrTools.Core.Backups;
 using DrTools.Core.Integrity;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
+using MySqlConnector;
 
 namespace DrTools.Core.MariaDb;
 
@@ -44,7 +45,7 @@ public static partial class MariaDbBackups
             var position = Gtid.Position((await source.RowsAsync(connection, "select @@gtid_current_pos as pos",
                 cancellationToken))[0]["pos"] as string);
             var reference = await MariaDbChecksum.TakeAsync(source, null, cancellationToken);
-            if (kind == Dump) await DumpAsync(source, reference, Path.Combine(directory, DumpFile), cancellationToken);
+            if (kind == Dump) await DumpAsync(source, connection, reference, Path.Combine(directory, DumpFile), cancellationToken);
             else await CopyAsync(source, Path.Combine(directory, Physical), cancellationToken);
             Engines.BackupFiles.Write(directory);
             var size = new DirectoryInfo(directory).EnumerateFiles("*", SearchOption.AllDirectories).Sum(f => f.Length);
@@ -74,14 +75,19 @@ public static partial class MariaDbBackups
     }
 
     /// <summary>The schemas the reference covers, with their routines, triggers and events, in one consistent snapshot.</summary>
-    private static async Task DumpAsync(MariaDbMember source, DbChecksum reference, string file, CancellationToken cancellationToken)
+    private static async Task DumpAsync(MariaDbMember source, MySqlConnection connection, DbChecksum reference, string file,
+        CancellationToken cancellationToken)
     {
-        var schemas = reference.Tables.Select(t => t.Table.Split('.')[0]).Distinct().ToList();
+        // The reference names tables "schema.table", and a schema's name may hold a dot itself: the server's names decide.
+        var names = await source.RowsAsync(connection, "select schema_name as s from information_schema.schemata "
+            + $"where schema_name not in ({MariaDbChecksum.SystemSchemaList})", cancellationToken);
+        var schemas = names.Select(row => (string)row["s"]!)
+            .Where(schema => reference.Tables.Any(t => t.Table.StartsWith(schema + ".", StringComparison.Ordinal))).ToList();
         if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.",
             DrErrorKind.InvalidOperation);
         await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
             ["--no-defaults", "-h", source.Host, "-P", source.Port.ToString(), "-u", source.UserName, "--single-transaction",
-             "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", .. schemas])
+             "--routines", "--triggers", "--events", "--hex-blob", $"--result-file={file}", "--databases", "--", .. schemas])
         {
             Environment = new Dictionary<string, string> { ["MYSQL_PWD"] = source.Password },
             Timeout = ToolTimeout,
