@@ -95,6 +95,34 @@ public sealed class FullDiskCliTests
         }
     }
 
+    /// <summary>
+    /// Redis backups taken at once while clients write: each waited for the server's saves to end, then one's BGSAVE was
+    /// refused ("Background save already in progress", raw) and one's CLIENT UNPAUSE ended the others' pauses.
+    /// </summary>
+    [Fact]
+    public async Task Redis_backups_taken_at_once_under_writes_all_complete_and_verify()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = "redis", Standbys = 1, Root = root.Path },
+            CancellationToken.None);
+        var repository = Path.Combine(root.Path, "repository");
+        using var stop = new CancellationTokenSource();
+        var writing = Task.Run(async () =>
+        {
+            for (var i = 0; !stop.IsCancellationRequested; i++) await RedisCli.RunAsync(sandbox, "node0", "SET", $"order:{i % 500}", $"{i}");
+        });
+        var ids = await BackupsAtOnceAsync(4, "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
+        await stop.CancelAsync();
+        await writing;
+
+        foreach (var id in ids)
+        {
+            var verify = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path },
+                "backup", "verify", "--repository", repository, "--id", id);
+            Assert.True(verify.ExitCode == 0, verify.All);
+        }
+    }
+
     [Theory]
     [InlineData(false)]
     [InlineData(true)]

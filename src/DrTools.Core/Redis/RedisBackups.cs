@@ -27,6 +27,10 @@ public static partial class RedisBackups
         var status = await cluster.GetStatusAsync(cancellationToken);
         var primary = cluster.Member(status.Primary?.Name ?? throw new DrToolsException($"backup of {cluster.Name}: {status.Verdict}",
             DrErrorKind.InvalidOperation));
+        // One backup of a server at a time, whichever process takes it: CLIENT UNPAUSE ends every client's pause, so another
+        // backup's end let writes in under this one's snapshot, and its BGSAVE was refused while the other's ran.
+        using var serialised = await MachineMutex.AcquireAsync($"redis-backup-{primary.Host}:{primary.Port}", SaveTimeout,
+            () => $"{primary.Display}: another backup of it held the server for {DurationText.Format(SaveTimeout)}.", cancellationToken);
         var (id, directory) = Engines.EngineBackups.NewBackup(repository);
         var started = DateTimeOffset.UtcNow;
         await using var connection = await primary.OpenAsync(cancellationToken, checkClusterMode: true);
@@ -37,10 +41,7 @@ public static partial class RedisBackups
         {
             // A save or rewrite the server already runs (a replica's full sync, its own save rules) began before the pause:
             // BGSAVE is refused meanwhile and BGREWRITEAOF only scheduled, so ours starts once it ended.
-            await Polling.RequireAsync(async () => Idle(await connection.InfoAsync("persistence", cancellationToken)), SaveTimeout,
-                TimeSpan.FromMilliseconds(20),
-                () => $"{primary.Display}: a background save already running did not finish within {DurationText.Format(SaveTimeout)}.",
-                cancellationToken);
+            await WaitIdleAsync(primary, connection, cancellationToken);
             var offset = (await connection.InfoAsync("replication", cancellationToken)).GetValueOrDefault("master_repl_offset") ?? "0";
             var reference = await RedisChecksum.TakeAsync(primary, null, cancellationToken);
             if (kind == Rdb)
@@ -48,7 +49,8 @@ public static partial class RedisBackups
                 // rdb_saves (Redis 7) counts the snapshots; the last save's time has a resolution of a second, and one taken in the
                 // second the server started would never change it.
                 var before = Saves(await connection.InfoAsync("persistence", cancellationToken));
-                await primary.CommandAsync(connection, cancellationToken, "BGSAVE");
+                // A replica's full sync may still start a save of its own between the wait and the command.
+                while (!await StartedAsync(primary, connection, cancellationToken, "BGSAVE")) await WaitIdleAsync(primary, connection, cancellationToken);
                 await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async ()
                     => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
                 var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));
@@ -86,6 +88,28 @@ public static partial class RedisBackups
         finally
         {
             await primary.CommandAsync(connection, CancellationToken.None, "CLIENT", "UNPAUSE");
+        }
+    }
+
+    private static Task WaitIdleAsync(RedisMember primary, RedisConnection connection, CancellationToken cancellationToken) =>
+        Polling.RequireAsync(async () => Idle(await connection.InfoAsync("persistence", cancellationToken)), SaveTimeout,
+            TimeSpan.FromMilliseconds(20),
+            () => $"{primary.Display}: a background save already running did not finish within {DurationText.Format(SaveTimeout)}.",
+            cancellationToken);
+
+    /// <summary>False when Redis refused the command because a background save is running (it is then waited for).</summary>
+    private static async Task<bool> StartedAsync(RedisMember primary, RedisConnection connection, CancellationToken cancellationToken,
+        params string[] command)
+    {
+        try
+        {
+            await primary.CommandAsync(connection, cancellationToken, command);
+            return true;
+        }
+        catch (DrToolsException e) when (e.InnerException is RedisErrorException
+            && e.Message.Contains("already in progress", StringComparison.OrdinalIgnoreCase))
+        {
+            return false;
         }
     }
 
