@@ -16,6 +16,29 @@ public sealed class FailoverTests
         return await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
     }
 
+    /// <summary>
+    /// A rejoin rewrote the old primary's postgresql.auto.conf whole: the archive_command `backup archive` set there by
+    /// ALTER SYSTEM was gone, and once primary again the member archived nothing into the repository.
+    /// </summary>
+    [Fact]
+    public async Task Every_member_keeps_what_ALTER_SYSTEM_set_on_it_through_a_switchover_the_archive_command_among_them()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 2, Root = root.Path }, CancellationToken.None);
+        var repository = Backups.BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await Backups.DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        string[] members = ["node0", "node1", "node2"];
+        foreach (var member in members) await Sql.ExecuteAsync(sandbox, member, "alter system set work_mem = '7MB'; select pg_reload_conf()");
+
+        var result = await DrillAsync(sandbox, new FailoverOptions { Mode = FailoverMode.Switchover, CheckIntegrity = false });
+        Assert.True(result.TopologyAfter.Healthy, result.TopologyAfter.Verdict);
+        foreach (var member in members)
+        {
+            Assert.Equal(repository.ArchiveCommand, await Sql.ScalarAsync<string>(sandbox, member, "show archive_command"));
+            Assert.Equal("7MB", await Sql.ScalarAsync<string>(sandbox, member, "show work_mem"));
+        }
+    }
+
     [Fact]
     public async Task Switchover_under_pgbench_load_loses_no_acknowledged_write_and_leaves_a_healthy_cluster()
     {

@@ -60,6 +60,8 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
         // pg_rewind takes the source's timeline from its control file, which a just-promoted primary updates only at
         // its first checkpoint: without this, it compares against the old timeline and rewinds to the wrong point.
         await newPrimary.ExecuteAsync("checkpoint", cancellationToken);
+        // Its own ALTER SYSTEM settings, before pg_rewind copies the new primary's file over them.
+        var altered = sandbox.AlteredSettings(Member(oldPrimary));
         sandbox.AllowRestoreFromArchive(Member(oldPrimary));
         await CommandRunner.RunAsync(new CommandSpec($"pg_rewind of {oldPrimary.Display}", sandbox.Binaries.Tool("pg_rewind"),
             ["-D", server.DataDirectory, "--restore-target-wal",
@@ -71,7 +73,7 @@ public sealed class SandboxControl(Sandbox sandbox) : IMemberControl
             Timeout = TimeSpan.FromMinutes(10),
         }, cancellationToken);
         // pg_rewind copied the new primary's postgresql.auto.conf (its port among them): write this member's own again.
-        sandbox.WriteMemberSettings(Member(oldPrimary), Member(newPrimary));
+        sandbox.WriteMemberSettings(Member(oldPrimary), Member(newPrimary), altered);
         await server.StartAsync(cancellationToken);
         await ReplicationSlots.DropInactiveAsync(oldPrimary, cancellationToken);
         return true;

@@ -369,42 +369,6 @@ public sealed partial class Sandbox : IAsyncDisposable
         }
     }
 
-    /// <summary>
-    /// Per-member settings go in postgresql.auto.conf, which pg_basebackup and pg_rewind copy from the source:
-    /// so they are rewritten whole whenever a member is (re)built, and a member rejoining as a standby gets them anew.
-    /// </summary>
-    internal void WriteMemberSettings(SandboxMember member, SandboxMember? standbyOf)
-    {
-        var settings = $"""
-            # Written by DrTools for sandbox {Id}.
-            port = {member.Port}
-            cluster_name = '{member.Name}'
-
-            """;
-        if (standbyOf is not null)
-        {
-            var conninfo = $"host=127.0.0.1 port={standbyOf.ClientPort} user={UserName} passfile=''{PassFile}'' "
-                + $"application_name={member.Name}";
-            settings += $"""
-                primary_conninfo = '{conninfo}'
-                primary_slot_name = '{member.Name}'
-
-                """;
-            WriteServerFile(Path.Combine(member.DataDirectory, "standby.signal"), "");
-        }
-        WriteServerFile(Path.Combine(member.DataDirectory, "postgresql.auto.conf"), settings);
-    }
-
-    /// <summary>
-    /// Lets pg_rewind --restore-target-wal fetch from the archive the WAL an old primary has already recycled. Only for
-    /// the rewind (WriteMemberSettings rewrites the file afterwards): with a restore_command, a PostgreSQL 15 standby
-    /// whose primary vanished can sleep through a promote request for wal_retrieve_retry_interval (5 s), and the
-    /// sandbox models a plain streaming cluster.
-    /// </summary>
-    internal void AllowRestoreFromArchive(SandboxMember member) =>
-        AtomicFile.Append(Path.Combine(member.DataDirectory, "postgresql.auto.conf"),
-            $"restore_command = 'cp \"{ArchiveDirectory}/%f\" \"%p\"'\n");
-
     // wal_keep_size: backups taken at once each switch segments and checkpoint; a pg_basebackup whose WAL stream starts
     // after a checkpoint recycled its start segment fails ("requested WAL segment … has already been removed").
     // wal_init_zero off: keeping every segment, a young sandbox recycles none, so each segment is a new file; a clean stop
