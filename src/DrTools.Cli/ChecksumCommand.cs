@@ -50,7 +50,7 @@ public static class ChecksumCommand
             if (parse.GetValue(json)) Output.Json(checksum);
             else
             {
-                Output.Table(["TABLE", "ROWS", "CHECKSUM"],
+                Output.Table([checksum.TableWord.ToUpperInvariant(), $"{checksum.RowWord.ToUpperInvariant()}S", "CHECKSUM"],
                     checksum.Tables.Select(t => new[] { t.Table, t.Rows.ToString(), t.Checksum.ToString() }));
                 if (checksum.Indexes is { } checkedIndexes) Console.WriteLine(checkedIndexes);
             }

@@ -109,13 +109,18 @@ public sealed class EngineCliTests
         await RedisCliAsync("MSET", "acct:1", "100", "user:7", "ada");
         await RedisCliAsync("HSET", "h:1", "f", "v1");
         await File.WriteAllTextAsync(fullFile, (await ChecksumAsync("--json")).StandardOutput);
-        Assert.Equal(0, (await ChecksumAsync("--reference", fullFile)).ExitCode);
+        // In Redis' words: key patterns and keys, not tables and rows.
+        Assert.Equal("PASS: 3 key pattern(s) identical", (await ChecksumAsync("--reference", fullFile)).StandardOutput.Trim());
+        Assert.Matches(@"^KEY PATTERN +KEYS +CHECKSUM\n", (await ChecksumAsync()).StandardOutput);
+        var indexes = await ChecksumAsync("--check-indexes");
+        Assert.Equal((2, "drtools: --check-indexes: PostgreSQL only (redis has no indexes of this kind)."),
+            (indexes.ExitCode, indexes.StandardError.Trim()));
         await RedisCliAsync("SET", "acct:1", "999999");
         await RedisCliAsync("HSET", "h:1", "f", "v2");
         await RedisCliAsync("SET", "user:7", "x");
         var changed = await ChecksumAsync("--reference", fullFile);
         Assert.True(changed.ExitCode == 1, changed.All);
-        Assert.Equal("FAIL: acct:*: same 1 rows, different content; h:*: same 1 rows, different content; user:*: same 1 rows, different content", changed.StandardOutput.Trim());
+        Assert.Equal("FAIL: acct:*: same 1 keys, different content; h:*: same 1 keys, different content; user:*: same 1 keys, different content", changed.StandardOutput.Trim());
 
         // Lag on the idle pair: met every time; the link's idle time is its own column, not the lag.
         for (var check = 0; check < 3; check++)

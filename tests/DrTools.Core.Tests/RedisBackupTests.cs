@@ -92,7 +92,7 @@ public sealed class RedisBackupTests
         Assert.False(changed.Passed, "an RDB with a changed value passed verification");
         Assert.StartsWith("integrity: ", changed.Reason);
         Assert.Equal("acct:*", Assert.Single(changed.Integrity!.Differences).Table);
-        Assert.Contains("acct:*: same 2 rows, different content", changed.Reason);
+        Assert.Contains("acct:*: same 2 keys, different content", changed.Reason);
     }
 
     [Fact]

@@ -134,7 +134,7 @@ public sealed class RedisCorruptionTests(RedisCorruptionBackups fixture, ITestOu
         output.WriteLine($"sess:1's expiry changed: {result.Reason ?? "PASS"}");
         Assert.False(result.Passed, "an RDB with a key's expiry changed passed verification");
         Assert.Equal("sess:*", Assert.Single(result.Integrity!.Differences).Table);
-        Assert.Contains("sess:*: same 1 rows, different content", result.Reason, StringComparison.Ordinal);
+        Assert.Contains("sess:*: same 1 keys, different content", result.Reason, StringComparison.Ordinal);
         Assert.Equal([Path.Combine(work.Path, "repo")], work.Sandboxes);
     }
 }

@@ -76,6 +76,6 @@ Describe 'Get-DbChecksum -CheckIndexes' {
     It 'is refused for another engine before anything is read' {
         $failure = { Get-DbChecksum -ConnectionString 'redis://127.0.0.1:1' -Engine Redis -CheckIndexes -ErrorAction Stop } |
             Should -Throw -PassThru
-        $failure.Exception.Message | Should -Be '-CheckIndexes: PostgreSQL only (a MariaDB backup verify checks each index against its rows).'
+        $failure.Exception.Message | Should -Be '-CheckIndexes: PostgreSQL only (redis has no indexes of this kind).'
     }
 }

@@ -29,6 +29,12 @@ public sealed record DbChecksum(string Member, string Database, DateTimeOffset T
     /// <summary>How the checksum was computed, for reports: PostgreSQL's <see cref="Method"/> unless another engine took it.</summary>
     public string HowMeasured { get; init; } = Method;
 
+    /// <summary>What its tables and their rows are on the engine that took it: Redis counts keys by key pattern.</summary>
+    public string TableWord { get; init; } = "table";
+
+    /// <inheritdoc cref="TableWord"/>
+    public string RowWord { get; init; } = "row";
+
     /// <summary>
     /// The server's other databases (all but the templates), each checksummed the same way when the member's own database
     /// is; null when only that one was (a table list was given, or a reference from before all databases were read).
@@ -82,7 +88,7 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
             .. IndexFaults.Select(f => $"index {f.Index} of {f.Table}: {f.Reason}")])}",
         (false, true) when AllowEmpty => "PASS: nothing in scope (no table in the reference or now), allowed as asked",
         (false, true) => $"{NotChecked}: no table in the reference or now",
-        _ => $"PASS: {Reference.AllTables.Count} table(s) identical{DatabaseCount}"
+        _ => $"PASS: {Reference.AllTables.Count} {Current.TableWord}(s) identical{DatabaseCount}"
             + (Current.Indexes is { } indexes ? $", {indexes.Checked} B-tree index(es) match their rows" : ""),
     };
 }
@@ -335,14 +341,14 @@ public static class DbChecksums
             else if (found.Rows != table.Rows)
             {
                 differences.Add(new TableDifference(table.Table, table.Rows, found.Rows,
-                    $"{table.Rows} rows before, {found.Rows} after{expired}"));
+                    $"{table.Rows} {current.RowWord}s before, {found.Rows} after{expired}"));
             }
             else if (found.Checksum != table.Checksum)
             {
                 // A reference hashed another way (an older DrTools' Redis digests) cannot vouch for the content: say so.
                 var reason = table.Method is { } before && found.Method is { } after && before != after
-                    ? $"same {found.Rows} rows, hashed by {before} in the reference and {after} now: take a new reference"
-                    : $"same {found.Rows} rows, different content";
+                    ? $"same {found.Rows} {current.RowWord}s, hashed by {before} in the reference and {after} now: take a new reference"
+                    : $"same {found.Rows} {current.RowWord}s, different content";
                 differences.Add(new TableDifference(table.Table, table.Rows, found.Rows, reason));
             }
             if (table.Definition is { } was && found?.Definition is { } @is && TableDefinitions.Differences(was, @is) is { } changed)

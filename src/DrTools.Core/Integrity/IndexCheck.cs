@@ -62,8 +62,9 @@ public static class IndexCheck
     {
         if (cluster is not DbTarget target)
         {
-            throw new DrToolsException($"{option}: PostgreSQL only (a MariaDB backup verify checks each index against its rows).",
-                DrErrorKind.InvalidArgument);
+            var why = cluster.Engine == Engines.StoreEngines.MariaDb ? "a MariaDB backup verify checks each index against its rows"
+                : $"{cluster.Engine} has no indexes of this kind";
+            throw new DrToolsException($"{option}: PostgreSQL only ({why}).", DrErrorKind.InvalidArgument);
         }
         return async (checksum, token) => await RunAsync(
             await Cluster.ClusterInspector.MemberOrPrimaryAsync(target, member, "checksum", token),

@@ -48,6 +48,8 @@ public static class RedisChecksum
         }).ToList();
         return new DbChecksum(member.Display, "db0", DateTimeOffset.UtcNow, offset ?? "", tables)
         {
+            TableWord = "key pattern",
+            RowWord = "key",
             HowMeasured = scan.DebugAllowed == false
                 ? Method.Replace("DEBUG DIGEST-VALUE key", "sha256(DUMP key) (DEBUG is disabled)", StringComparison.Ordinal)
                 : Method,
