@@ -1,6 +1,8 @@
 using DrTools.Core.Failover;
+using DrTools.Core.Probes;
 using DrTools.Core.Runbooks;
 using DrTools.Core.Sandboxes;
+using Npgsql;
 
 namespace DrTools.Core.Tests;
 
@@ -63,6 +65,46 @@ public sealed class FailoverJournalTests
         var report = File.ReadAllText(Path.Combine(journal.Folder!, "report.md"));
         Assert.Contains("standby chosen: ", report);
         Assert.Contains("promotion finished", report);
+    }
+
+    /// <summary>
+    /// A client holding the integrity table locked on the new primary: the check after the drill waited for the command
+    /// timeout, blamed the server ("no answer within 10s"), and the drill's probe history was not recorded.
+    /// </summary>
+    [Fact]
+    public async Task A_table_held_locked_after_the_drill_fails_its_check_naming_the_holder_and_the_history_is_kept()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table held (i int); insert into held values (1)");
+        await using var holder = new NpgsqlConnection(new NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[1]))
+        {
+            ApplicationName = "holder",
+        }.ConnectionString);
+        var control = new SandboxControl(sandbox);
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Failover, Rejoin = true,
+            BeforeRejoin = async token =>
+            {
+                await holder.OpenAsync(token);
+                await using var hold = new NpgsqlCommand("begin; lock table held in access exclusive mode", holder);
+                await hold.ExecuteNonQueryAsync(token);
+                return "the table is held locked on the new primary";
+            },
+        };
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var failure = await Assert.ThrowsAsync<DrToolsException>(() => FailoverDrill.RunAsync(plan, control, options, CancellationToken.None));
+
+        // It waits a second less than the command timeout (Npgsql's 30 s) for the lock, then says why.
+        Assert.Matches(@"^node1 \(127\.0\.0\.1:\d+\): the checksum of public\.held waited 29s for a lock on it, held by pid \d+, ", failure.Message);
+        Assert.Contains("application 'holder', idle in transaction", failure.Message);
+        Assert.Contains("in a transaction since ", failure.Message);
+        Assert.Contains(": 'lock table held in access exclusive mode'. Its rows cannot be read while another transaction holds the table",
+            failure.Message);
+        var history = ProbeHistory.CarriedBy(failure);
+        Assert.NotNull(history);
+        Assert.Contains(history, operation => operation.Process == HistoryOperation.Write && operation.Type == OperationOutcome.Ok);
     }
 
     /// <summary>

@@ -251,7 +251,16 @@ public static class FailoverDrill
         {
             Final = finalPrimary,
         };
-        var result = await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken);
+        FailoverResult result;
+        try
+        {
+            result = await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken);
+        }
+        catch (Exception e)
+        {
+            // The integrity check after the drill failed (a table held locked, say): what the probes saw is still the drill's.
+            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
+        }
         return roles.WithSplitBrain(result.WithDiscarded(discarded, options.RpoTarget));
     }
 

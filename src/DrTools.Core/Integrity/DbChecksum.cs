@@ -165,9 +165,17 @@ public static class DbChecksums
                 var results = new List<TableChecksum>();
                 var tables = _methods is not null ? await ReferencedTablesAsync(_connection, _tables!, cancellationToken)
                     : await ResolveTablesAsync(_connection, _tables, cancellationToken);
+                await TableLocks.SetWaitAsync(_connection, cancellationToken);
                 foreach (var (qualified, quoted) in tables)
                 {
-                    results.Add(await ChecksumAsync(qualified, quoted, _methods?.GetValueOrDefault(qualified), cancellationToken));
+                    try
+                    {
+                        results.Add(await ChecksumAsync(qualified, quoted, _methods?.GetValueOrDefault(qualified), cancellationToken));
+                    }
+                    catch (PostgresException e) when (e.SqlState == PostgresErrorCodes.LockNotAvailable)
+                    {
+                        throw await TableLocks.WaitedAsync(_member, qualified, quoted, TableLocks.Wait(_connection), cancellationToken);
+                    }
                 }
                 return new DbChecksum(_member.Display, _database, _takenAt, _lsn, results);
             }
