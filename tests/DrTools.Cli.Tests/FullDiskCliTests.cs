@@ -31,6 +31,16 @@ public sealed class FullDiskCliTests
         return ids;
     }
 
+    private static async Task AllVerifyAsync(TemporaryRoot root, string repository, IEnumerable<string> ids)
+    {
+        foreach (var id in ids)
+        {
+            var verify = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path },
+                "backup", "verify", "--repository", repository, "--id", id);
+            Assert.True(verify.ExitCode == 0, verify.All);
+        }
+    }
+
     private static string[] Entries(string folder) =>
         [.. Directory.EnumerateFileSystemEntries(folder).Select(Path.GetFileName).Order(StringComparer.Ordinal)!];
 
@@ -87,12 +97,7 @@ public sealed class FullDiskCliTests
         await stop.CancelAsync();
         await writing;
 
-        foreach (var id in ids)
-        {
-            var verify = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path },
-                "backup", "verify", "--repository", repository, "--id", id);
-            Assert.True(verify.ExitCode == 0, verify.All);
-        }
+        await AllVerifyAsync(root, repository, ids);
     }
 
     /// <summary>
@@ -115,12 +120,7 @@ public sealed class FullDiskCliTests
         await stop.CancelAsync();
         await writing;
 
-        foreach (var id in ids)
-        {
-            var verify = await Drtools.RunAsync(new Dictionary<string, string> { ["DRTOOLS_SANDBOX_ROOT"] = root.Path },
-                "backup", "verify", "--repository", repository, "--id", id);
-            Assert.True(verify.ExitCode == 0, verify.All);
-        }
+        await AllVerifyAsync(root, repository, ids);
     }
 
     [Theory]

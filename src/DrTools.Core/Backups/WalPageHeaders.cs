@@ -43,7 +43,10 @@ internal static class WalPageHeaders
             return $"it is from another database system (system identifier {system}, the backup's WAL has {expected})";
         }
         var segmentSize = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(32));
-        if (segmentSize != WalArchive.SegmentSize) return $"its header gives a segment size of {segmentSize} bytes, not {WalArchive.SegmentSize}";
+        if (segmentSize != WalArchive.SegmentSize)
+        {
+            return $"its header gives a segment size of {segmentSize} bytes, not {WalArchive.SegmentSize}";
+        }
         var blockSize = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(36));
         var expectedBlock = BinaryPrimitives.ReadUInt32LittleEndian(reference.AsSpan(36));
         return blockSize == expectedBlock ? null : $"its header gives a page size of {blockSize} bytes, not {expectedBlock}";
@@ -76,7 +79,8 @@ internal static class WalPageHeaders
             var pageTimeline = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
             if (pageTimeline > timeline || pageTimeline < previous)
             {
-                return (at, $"the page header at {at} is of timeline {pageTimeline} (after {previous}, in a segment of timeline {timeline})");
+                return (at,
+                    $"the page header at {at} is of timeline {pageTimeline} (after {previous}, in a segment of timeline {timeline})");
             }
             previous = pageTimeline;
         }

@@ -196,7 +196,8 @@ public static partial class WalReplay
         }
         var segment = chosen[at.Value / (ulong)WalArchive.SegmentSize];
         var timeline = Convert.ToInt32(segment[..8], 16);
-        return new WalReplayCheck(at, timeline, segment, $"segment {segment} on timeline {timeline} is damaged at {at}: {damage.Message}", null);
+        return new WalReplayCheck(at, timeline, segment,
+            $"segment {segment} on timeline {timeline} is damaged at {at}: {damage.Message}", null);
     }
 
     private static Lsn Start(ulong position) => new(position * (ulong)WalArchive.SegmentSize);

@@ -19,7 +19,9 @@ internal static class TableLocks
         await wait.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    /// <summary>The failure of a read of <paramref name="table"/> that waited <paramref name="waited"/>, naming the lock's holders.</summary>
+    /// <summary>
+    /// The failure of a read of <paramref name="table"/> that waited <paramref name="waited"/>, naming the lock's holders.
+    /// </summary>
     public static async Task<DrToolsException> WaitedAsync(DbMember member, string table, string quoted, TimeSpan waited,
         CancellationToken cancellationToken)
     {

@@ -50,7 +50,10 @@ public static partial class RedisBackups
                 // second the server started would never change it.
                 var before = Saves(await connection.InfoAsync("persistence", cancellationToken));
                 // A replica's full sync may still start a save of its own between the wait and the command.
-                while (!await StartedAsync(primary, connection, cancellationToken, "BGSAVE")) await WaitIdleAsync(primary, connection, cancellationToken);
+                while (!await StartedAsync(primary, connection, cancellationToken, "BGSAVE"))
+                {
+                    await WaitIdleAsync(primary, connection, cancellationToken);
+                }
                 await WaitAsync(primary, connection, "rdb_bgsave_in_progress", "rdb_last_bgsave_status", async ()
                     => Saves(await connection.InfoAsync("persistence", cancellationToken)) != before, cancellationToken);
                 var file = ConfigValue(await primary.CommandAsync(connection, cancellationToken, "CONFIG", "GET", "dbfilename"));

@@ -25,8 +25,8 @@ public static class StepOutcomes
         IReadOnlyList<ReplicationLagResult> lags => Lag(lags),
         ReplicationLagResult lag => Lag([lag]),
         DbChecksum checksum => new StepOutcome(checksum, checksum.Indexes is not { Faults.Count: > 0 },
-            $"{checksum.Tables.Count} {checksum.TableWord}(s), {checksum.Tables.Sum(t => t.Rows)} {checksum.RowWord}(s) on {checksum.Member} "
-                + $"at {checksum.Lsn}"
+            $"{checksum.Tables.Count} {checksum.TableWord}(s), {checksum.Tables.Sum(t => t.Rows)} {checksum.RowWord}(s) "
+                + $"on {checksum.Member} at {checksum.Lsn}"
                 + (checksum.Indexes is { } indexes ? $"; {indexes}" : "")),
         ChecksumComparison comparison => new StepOutcome(comparison, comparison.Passed, comparison.ToString())
         {
