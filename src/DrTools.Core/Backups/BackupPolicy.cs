@@ -60,12 +60,14 @@ public static class BackupPolicy
 
         foreach (var id in repository.Uncatalogued) problems.Add(BackupRepository.UncataloguedNote(repository.BackupDirectory(id)));
 
-        var missing = backups.Count == 0 ? [] : WalArchive.Scan(repository, Lsn.Parse(backups[0].StartLsn)).MissingSegments;
-        if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from "
-            + $"{repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
         WalReplayCheck? replay = null;
+        IReadOnlyList<string> missing = [];
+        // The WAL archive is PostgreSQL's: MariaDB's and Redis' backups name positions of their own (GTIDs, offsets).
         if (backups.Where(b => b.Engine is null).MinBy(b => b.FinishedAt) is { } earliest)
         {
+            missing = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn)).MissingSegments;
+            if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from "
+                + $"{repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
             // Every archived segment read along the timeline chain, record by record: the files being there is not enough.
             replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
             if (replay.Break is { } broken) problems.Add($"WAL replay from backup {earliest.Id} stops at {replay}: {broken}");
