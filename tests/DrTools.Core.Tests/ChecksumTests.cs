@@ -109,18 +109,21 @@ public sealed class ChecksumTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
         await Sql.ExecuteAsync(sandbox, "node0", "create schema \"Up\"; create table \"Up\".t (id int); insert into \"Up\".t values (1); "
             + "create table \"MixedCase\" (id int); create table \"dot.ted\" (id int); create table gone (id int)");
+        // "a.b".t and a."b.t" were both a.b.t: every read of them stopped with a duplicate key (exit 134).
+        await Sql.ExecuteAsync(sandbox, "node0", "create schema \"a.b\"; create table \"a.b\".t (id int); insert into \"a.b\".t values (1); "
+            + "create schema a; create table a.\"b.t\" (id int); insert into a.\"b.t\" values (1)");
 
         var reference = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
-        Assert.Equal(["Up.t", "public.MixedCase", "public.dot.ted", "public.gone"],
+        Assert.Equal(["\"a.b\".t", "Up.t", "a.\"b.t\"", "public.\"dot.ted\"", "public.MixedCase", "public.gone"],
             reference.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None)).Result);
         var named = await DbChecksums.TakeAsync(sandbox.Target, null, ["\"Up\".t", "public.\"dot.ted\""], CancellationToken.None);
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(named, sandbox.Target, null, CancellationToken.None)).Result);
 
-        await Sql.ExecuteAsync(sandbox, "node0", "insert into \"Up\".t values (2); drop table gone");
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into \"Up\".t values (2); drop table gone; update \"a.b\".t set id = 2");
         var comparison = await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None);
 
-        Assert.Equal([("Up.t", "1 rows before, 2 after"), ("public.gone", "missing")],
+        Assert.Equal([("\"a.b\".t", "same 1 rows, different content"), ("Up.t", "1 rows before, 2 after"), ("public.gone", "missing")],
             comparison.Differences.Select(d => (d.Table, d.Reason)));
     }
 }

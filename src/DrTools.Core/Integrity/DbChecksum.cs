@@ -233,13 +233,23 @@ public static class DbChecksums
     /// name with capitals or a dot read through to_regclass is another table or an error). One missing now is left out:
     /// the comparison names it missing.
     /// </summary>
+    /// <summary>
+    /// A table's name in checksums, in SQL over n (pg_namespace) and c (pg_class): schema.table, each part quoted only
+    /// when it holds a dot or begins with a double quote. "a.b".t and a."b.t" are two tables; as a.b.t they were one
+    /// name, and reading them stopped with a duplicate.
+    /// </summary>
+    internal static readonly string TableNameSql = $"{NamePartSql("n.nspname")} || '.' || {NamePartSql("c.relname")}";
+
+    private static string NamePartSql(string column) =>
+        $"(case when strpos({column}, '.') > 0 or left({column}, 1) = '\"' then quote_ident({column}) else {column} end)";
+
     private static async Task<List<(string Qualified, string Quoted)>> ReferencedTablesAsync(NpgsqlConnection connection,
         IReadOnlyList<string> tables, CancellationToken cancellationToken)
     {
-        await using var find = new NpgsqlCommand("""
-            select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+        await using var find = new NpgsqlCommand($"""
+            select {TableNameSql}, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where c.relkind in ('r', 'p') and n.nspname || '.' || c.relname = any(@names)
+            where c.relkind in ('r', 'p') and {TableNameSql} = any(@names)
             """, connection);
         find.Parameters.AddWithValue("names", tables.ToArray());
         var found = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -258,7 +268,7 @@ public static class DbChecksums
         {
             foreach (var table in tables)
             {
-                await using var resolve = new NpgsqlCommand("select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || "
+                await using var resolve = new NpgsqlCommand($"select {TableNameSql}, quote_ident(n.nspname) || '.' || "
                     + "quote_ident(c.relname) from pg_class c join pg_namespace n on n.oid = c.relnamespace where c.oid = "
                     + "to_regclass(@name) and c.relkind in ('r', 'p')", connection);
                 resolve.Parameters.AddWithValue("name", table);
@@ -269,8 +279,8 @@ public static class DbChecksums
             }
             return names;
         }
-        await using var all = new NpgsqlCommand("""
-            select n.nspname || '.' || c.relname, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
+        await using var all = new NpgsqlCommand($"""
+            select {TableNameSql}, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
             where c.relkind in ('r', 'p') and not c.relispartition
               and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'

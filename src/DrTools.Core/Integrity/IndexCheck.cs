@@ -94,10 +94,10 @@ public static class IndexCheck
             var indexes = new List<(string Table, string Index, uint Oid)>();
             // A partitioned table's rows are in its partitions, and so are its indexes' entries: every partition's own
             // B-tree indexes are checked (amcheck takes no partitioned index itself).
-            await using (var list = new NpgsqlCommand("""
+            await using (var list = new NpgsqlCommand($"""
                 with scope as (
-                    select t.oid from pg_class t join pg_namespace n on n.oid = t.relnamespace
-                    where n.nspname || '.' || t.relname = any(@tables)),
+                    select c.oid from pg_class c join pg_namespace n on n.oid = c.relnamespace
+                    where {DbChecksums.TableNameSql} = any(@tables)),
                 tree as (select oid as relid from scope union select p.relid from scope, pg_partition_tree(scope.oid) p)
                 select n.nspname || '.' || t.relname, n.nspname || '.' || c.relname, c.oid from pg_index i
                 join pg_class c on c.oid = i.indexrelid join pg_class t on t.oid = i.indrelid

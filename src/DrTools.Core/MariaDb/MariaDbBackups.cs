@@ -82,7 +82,8 @@ public static partial class MariaDbBackups
         var names = await source.RowsAsync(connection, "select schema_name as s from information_schema.schemata "
             + $"where schema_name not in ({MariaDbChecksum.SystemSchemaList})", cancellationToken);
         var schemas = names.Select(row => (string)row["s"]!)
-            .Where(schema => reference.Tables.Any(t => t.Table.StartsWith(schema + ".", StringComparison.Ordinal))).ToList();
+            .Where(schema => reference.Tables.Any(t => t.Table.StartsWith(MariaDbChecksum.KeyPart(schema) + ".", StringComparison.Ordinal)))
+            .ToList();
         if (schemas.Count == 0) throw new DrToolsException($"{source.Display} has no table outside the system schemas: nothing to dump.",
             DrErrorKind.InvalidOperation);
         await CommandRunner.RunAsync(new CommandSpec($"mariadb-dump of {source.Display}", "mariadb-dump",
@@ -157,7 +158,7 @@ public static partial class MariaDbBackups
                 // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
                 var table = ServerNamedTable().Match(e.Message);
                 verification.Reason ??= $"restore: {e.Message}"
-                    + (backup.Kind == Physical && table.Success ? $" ({Holding(backup, [$"{table.Groups[1]}.{table.Groups[2]}"])})" : "");
+                    + (backup.Kind == Physical && table.Success ? $" ({Holding(backup, [MariaDbChecksum.Key(table.Groups[1].Value, table.Groups[2].Value)])})" : "");
             }
         }
         finally

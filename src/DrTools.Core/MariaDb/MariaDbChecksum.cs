@@ -73,7 +73,7 @@ public static class MariaDbChecksum
                 while (await reader.ReadAsync(cancellationToken)) columns.Add((reader.GetString(0), reader.GetString(1),
                     reader.GetString(2)));
             }
-            var tables = columns.GroupBy(c => $"{c.Schema}.{c.Table}").Where(t => InScope(t.Key, scope)).ToList();
+            var tables = columns.GroupBy(c => Key(c.Schema, c.Table)).Where(t => InScope(t.Key, scope)).ToList();
             if (scope is not null && scope.FirstOrDefault(s => !s.EndsWith(".*", StringComparison.Ordinal)
                 && tables.All(t => t.Key != s)) is { } missing)
             {
@@ -123,6 +123,20 @@ public static class MariaDbChecksum
         + "1, 15), 16, 10) as unsigned)), 0)";
 
     internal static string Quote(string identifier) => $"`{identifier.Replace("`", "``")}`";
+
+    /// <summary>
+    /// A table's name in checksums: schema.table, each part backquoted only when it holds a dot or begins with a backquote.
+    /// `a.b`.`t` and `a`.`b.t` are two tables; as a.b.t they were one name, and a change to one passed as the other.
+    /// </summary>
+    internal static string Key(string schema, string table) => $"{KeyPart(schema)}.{KeyPart(table)}";
+
+    internal static string KeyPart(string name) => name.Contains('.') || name.StartsWith('`') ? Quote(name) : name;
+
+    /// <summary><see cref="Key"/> in SQL over information_schema's table_schema and table_name.</summary>
+    internal static readonly string KeySql = $"concat({KeyPartSql("table_schema")}, '.', {KeyPartSql("table_name")})";
+
+    private static string KeyPartSql(string column) =>
+        $"if(locate('.', {column}) > 0 or left({column}, 1) = '`', concat('`', replace({column}, '`', '``'), '`'), {column})";
 
     private static async Task Execute(MySqlConnection connection, string sql, CancellationToken cancellationToken)
     {

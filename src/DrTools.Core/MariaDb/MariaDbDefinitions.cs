@@ -14,13 +14,13 @@ internal static class MariaDbDefinitions
     {
         var lines = new List<(string Table, string Line)>();
         var outside = $"table_schema not in ({MariaDbChecksum.SystemSchemaList})";
-        await ReadAsync(connection, "select concat(table_schema, '.', table_name), "
+        await ReadAsync(connection, $"select {MariaDbChecksum.KeySql}, "
             + "concat('column ', quote(column_name), ': #', ordinal_position, ' ', column_type, "
             + "if(is_nullable = 'YES', ' null', ' not null'), ' default ', coalesce(column_default, 'none'), "
             + "if(extra = '', '', concat(' ', extra)), coalesce(concat(' collate ', collation_name), '')) "
             + $"from information_schema.columns where {outside} order by table_schema, table_name, ordinal_position",
             lines, cancellationToken);
-        await ReadAsync(connection, "select concat(table_schema, '.', table_name), concat('index ', quote(index_name), ': ', "
+        await ReadAsync(connection, $"select {MariaDbChecksum.KeySql}, concat('index ', quote(index_name), ': ', "
             + "if(non_unique = 0, 'unique ', ''), lower(index_type), ' (', group_concat(concat(quote(column_name), "
             + "coalesce(concat('(', sub_part, ')'), ''), if(collation = 'D', ' desc', '')) order by seq_in_index separator ', '), ')') "
             + $"from information_schema.statistics where {outside} group by table_schema, table_name, index_name "
