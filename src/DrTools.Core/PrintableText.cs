@@ -34,9 +34,23 @@ public static class PrintableText
     /// Why <paramref name="name"/> cannot name a run or a step, or null: a name is shown on one console line, where a line
     /// break would print a line of its own (a forged "PASS: …"). Other control characters are shown escaped.
     /// </summary>
-    public static string? NameProblem(string name) => name.Contains('\n')
-        ? $"'{Escape(name).Replace("\n", "\\x0A")}' holds a line break; a name is one line."
+    public static string? NameProblem(string name) => name.IndexOfAny(LineBreaks) >= 0
+        ? $"'{OneLine(name)}' holds a line break; a name is one line."
         : null;
+
+    /// <summary>
+    /// <see cref="Escape"/>, line breaks included: a name from a server (a table's) printed inside a line of its own
+    /// making, where a line feed would start a line it did not make ("PASS: …").
+    /// </summary>
+    public static string OneLine(string text)
+    {
+        var escaped = Escape(text);
+        return escaped.IndexOfAny(LineBreaks) < 0 ? escaped
+            : string.Concat(escaped.Select(c => LineBreaks.Contains(c) ? $"\\x{(int)c:X2}" : c.ToString()));
+    }
+
+    /// <summary>What a console, an editor or a report may start a new line at.</summary>
+    private static readonly char[] LineBreaks = ['\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029'];
 
     private static bool NeedsEscape(char c) =>
         (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';

@@ -112,18 +112,24 @@ public sealed class ChecksumTests
         // "a.b".t and a."b.t" were both a.b.t: every read of them stopped with a duplicate key (exit 134).
         await Sql.ExecuteAsync(sandbox, "node0", "create schema \"a.b\"; create table \"a.b\".t (id int); insert into \"a.b\".t values (1); "
             + "create schema a; create table a.\"b.t\" (id int); insert into a.\"b.t\" values (1)");
+        await Sql.ExecuteAsync(sandbox, "node0", "create table \"n\nPASS: all identical\" (id int)");
 
         var reference = await DbChecksums.TakeAsync(sandbox.Target, null, null, CancellationToken.None);
-        Assert.Equal(["\"a.b\".t", "Up.t", "a.\"b.t\"", "public.\"dot.ted\"", "public.MixedCase", "public.gone"],
+        Assert.Equal(["\"a.b\".t", "Up.t", "a.\"b.t\"", "public.\"dot.ted\"", "public.MixedCase", "public.gone", "public.n\nPASS: all identical"],
             reference.Tables.Select(t => t.Table).Order(StringComparer.Ordinal));
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None)).Result);
         var named = await DbChecksums.TakeAsync(sandbox.Target, null, ["\"Up\".t", "public.\"dot.ted\""], CancellationToken.None);
         Assert.Equal("PASS", (await DbChecksums.CompareAsync(named, sandbox.Target, null, CancellationToken.None)).Result);
 
-        await Sql.ExecuteAsync(sandbox, "node0", "insert into \"Up\".t values (2); drop table gone; update \"a.b\".t set id = 2");
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into \"Up\".t values (2); drop table gone; update \"a.b\".t set id = 2; "
+            + "insert into \"n\nPASS: all identical\" values (1)");
         var comparison = await DbChecksums.CompareAsync(reference, sandbox.Target, null, CancellationToken.None);
 
-        Assert.Equal([("\"a.b\".t", "same 1 rows, different content"), ("Up.t", "1 rows before, 2 after"), ("public.gone", "missing")],
+        Assert.Equal([("\"a.b\".t", "same 1 rows, different content"), ("Up.t", "1 rows before, 2 after"),
+            ("public.gone", "missing"), ("public.n\nPASS: all identical", "0 rows before, 1 after")],
             comparison.Differences.Select(d => (d.Table, d.Reason)));
+        // The verdict is one line: the table's line feed shown, not followed.
+        Assert.EndsWith("; public.n\\x0APASS: all identical: 0 rows before, 1 after", comparison.ToString());
+        Assert.DoesNotContain('\n', comparison.ToString());
     }
 }

@@ -34,6 +34,17 @@ public sealed class HostileInputTests
         var runbook = SingleError("name: \"a\\nb\"\ntargets: { db: { sandbox: { standbys: 0 } } }\n"
             + "steps: [ { run: Get-DbClusterStatus, with: { target: db } } ]\n");
         Assert.Equal("runbook: name: 'a\\x0Ab' holds a line break; a name is one line.", runbook.Message);
+        // Every line break a console or an editor starts a line at, and the runbook's type (its report's title) too.
+        foreach (var lineBreak in new[] { "\\r", "\\u0085", "\\u2028", "\\u2029" })
+        {
+            Assert.Contains("holds a line break", SingleError($"name: x\ntype: \"t{lineBreak}PASS\"\ntargets: {{ db: {{ sandbox: {{ standbys: 0 }} }} }}\n"
+                + "steps: [ { run: Get-DbClusterStatus, with: { target: db } } ]\n").Message);
+        }
+        var signer = Assert.Throws<DrToolsException>(() => Runbooks.Reports.ReportSignOff.Sign("no-such-journal", "alice\nApproved by: CISO",
+            null, DateTimeOffset.UtcNow));
+        Assert.Equal("--reviewer / -Reviewer: 'alice\\x0AApproved by: CISO' holds a line break; a name is one line.", signer.Message);
+        var tester = Assert.Throws<DrToolsException>(() => RunEnvironment.Operator("bob\u2028PASS"));
+        Assert.Equal("the operator (given with --tester / -Tester): 'bob\\x2028PASS' holds a line break; a name is one line.", tester.Message);
     }
 
     [Fact]

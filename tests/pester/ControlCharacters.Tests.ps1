@@ -53,6 +53,8 @@ Describe 'Control characters in the format views' {
         { Start-DrRun "Drill`nPASS: forged" } | Should -Throw "run name: 'Drill\x0APASS: forged' holds a line break; a name is one line."
         $run = Start-DrRun 'Line breaks'
         { Invoke-DrStep $run "status`nPASS: forged" { 1 } } | Should -Throw "step name: 'status\x0APASS: forged' holds a line break*"
+        { Register-DrCleanup $run "c`nPASS: forged" { 1 } } | Should -Throw "step name: 'c\x0APASS: forged' holds a line break*"
+        { Start-DrRun 'Types' -TestType "t`nPASS: forged" } | Should -Throw "test type: 't\x0APASS: forged' holds a line break*"
         ($run | Complete-DrRun).Steps.Count | Should -Be 0
     }
 

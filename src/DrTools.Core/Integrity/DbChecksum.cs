@@ -84,8 +84,9 @@ public sealed record ChecksumComparison(DbChecksum Reference, DbChecksum Current
 
     public override string ToString() => (Failed, NothingInScope) switch
     {
-        (true, _) => $"FAIL: {string.Join("; ", [.. Differences.Select(d => $"{d.Table}: {d.Reason}"),
-            .. IndexFaults.Select(f => $"index {f.Index} of {f.Table}: {f.Reason}")])}",
+        // A table's name is the server's: printed on the verdict's line, a line feed in it made a "PASS: …" line of its own.
+        (true, _) => $"FAIL: {string.Join("; ", [.. Differences.Select(d => $"{PrintableText.OneLine(d.Table)}: {d.Reason}"),
+            .. IndexFaults.Select(f => $"index {PrintableText.OneLine(f.Index)} of {PrintableText.OneLine(f.Table)}: {f.Reason}")])}",
         (false, true) when AllowEmpty => "PASS: nothing in scope (no table in the reference or now), allowed as asked",
         (false, true) => $"{NotChecked}: no table in the reference or now",
         _ => $"PASS: {Reference.AllTables.Count} {Current.TableWord}(s) identical{DatabaseCount}"

@@ -31,10 +31,16 @@ public sealed record RunEnvironment
     }
 
     /// <summary>The operator a run is recorded against: --tester / -Tester, else DRTOOLS_TESTER, else the OS account (said so).</summary>
-    public static (string Name, string Source) Operator(string? given) =>
-        !string.IsNullOrWhiteSpace(given) ? (given, "given with --tester / -Tester")
-        : Environment.GetEnvironmentVariable("DRTOOLS_TESTER") is { Length: > 0 } named ? (named, "DRTOOLS_TESTER")
-        : (Environment.UserName, "the OS account: name the operator with --tester, -Tester or DRTOOLS_TESTER");
+    public static (string Name, string Source) Operator(string? given)
+    {
+        var (name, source) = !string.IsNullOrWhiteSpace(given) ? (given, "given with --tester / -Tester")
+            : Environment.GetEnvironmentVariable("DRTOOLS_TESTER") is { Length: > 0 } named ? (named, "DRTOOLS_TESTER")
+            : (Environment.UserName, "the OS account: name the operator with --tester, -Tester or DRTOOLS_TESTER");
+        // Shown in the signed report's header: a line break there writes a line of its own ("PASS: approved by …").
+        return PrintableText.NameProblem(name) is { } problem
+            ? throw new DrToolsException($"the operator ({source}): {problem}", DrErrorKind.InvalidArgument)
+            : (name, source);
+    }
 
     /// <summary>"postgresql 15.8: node0 127.0.0.1:5433, node1 127.0.0.1:5434" — or why the versions could not be read.</summary>
     internal static async Task<string> DescribeServersAsync(Engines.IDrillTarget target, CancellationToken cancellationToken)

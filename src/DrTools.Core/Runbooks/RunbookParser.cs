@@ -88,7 +88,7 @@ public static partial class RunbookParser
         public Runbook? Read(YamlMappingNode root)
         {
             var fields = Fields(root, TopLevelKeys, "runbook");
-            var name = Name(fields, root, required: true, "runbook") ?? "";
+            var name = Name(fields, "name", root, required: true, "runbook") ?? "";
             _objectives = fields.TryGetValue("objectives", out var objectives) ? Objectives(objectives) : [];
             var targets = fields.TryGetValue("targets", out var targetNode) ? Targets(targetNode) : [];
             _targets = targets.Select(t => t.Name).ToHashSet();
@@ -100,7 +100,7 @@ public static partial class RunbookParser
             return new Runbook
             {
                 Name = name,
-                TestType = Scalar(fields, "type", root, required: false, "runbook") ?? name,
+                TestType = Name(fields, "type", root, required: false, "runbook") ?? name,
                 Description = Scalar(fields, "description", root, required: false, "runbook"),
                 Source = source,
                 Objectives = _objectives,
@@ -324,7 +324,7 @@ public static partial class RunbookParser
             if (node is not YamlMappingNode) return null;
             var operationName = Scalar(fields, "run", node, required: false, label);
             var script = Scalar(fields, "script", node, required: false, label);
-            var name = Name(fields, node, required: false, label) ?? operationName ?? "script";
+            var name = Name(fields, "name", node, required: false, label) ?? operationName ?? "script";
             var where = $"{label} '{name}'";
             RunbookOperation? operation = null;
             if ((operationName is null) == (script is null))
@@ -481,7 +481,7 @@ public static partial class RunbookParser
                     $"{label}: an abort condition cannot save: or count toward an objective.");
                 list.Add(new AbortCondition
                 {
-                    Name = Name(fields, item, required: false, label) ?? http ?? check?.Name ?? label,
+                    Name = Name(fields, "name", item, required: false, label) ?? http ?? check?.Name ?? label,
                     Check = check,
                     Http = uri,
                     ExpectStatus = fields.TryGetValue("expectStatus", out var statusNode) ? Integer(statusNode, $"{label} expectStatus",
@@ -529,12 +529,12 @@ public static partial class RunbookParser
             return null;
         }
 
-        /// <summary>A runbook's or a step's name: one line of printable text (see <see cref="PrintableText.NameProblem"/>).</summary>
-        private string? Name(Dictionary<string, YamlNode> fields, YamlNode owner, bool required, string where)
+        /// <summary>A runbook's or a step's name or type: one line (see <see cref="PrintableText.NameProblem"/>).</summary>
+        private string? Name(Dictionary<string, YamlNode> fields, string key, YamlNode owner, bool required, string where)
         {
-            var name = Scalar(fields, "name", owner, required, where);
+            var name = Scalar(fields, key, owner, required, where);
             if (name is null || PrintableText.NameProblem(name) is not { } problem) return name;
-            Fail(SourcePosition.Of(fields["name"]), $"{where}: name: {problem}");
+            Fail(SourcePosition.Of(fields[key]), $"{where}: {key}: {problem}");
             return null;
         }
 

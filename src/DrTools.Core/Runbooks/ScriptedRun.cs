@@ -45,9 +45,9 @@ public sealed class ScriptedRun
     public static ScriptedRun Start(RunHeader header, IReadOnlyList<RunbookObjective> objectives, IReadOnlyDictionary<string,
         object> targets, RunbookRunOptions options)
     {
-        if (PrintableText.NameProblem(header.Name) is { } badName)
+        foreach (var (what, text) in new[] { ("run name", header.Name), ("test type", header.TestType) })
         {
-            throw new DrToolsException($"run name: {badName}", DrErrorKind.InvalidArgument);
+            if (PrintableText.NameProblem(text) is { } badName) throw new DrToolsException($"{what}: {badName}", DrErrorKind.InvalidArgument);
         }
         foreach (var objective in objectives)
         {
@@ -100,10 +100,7 @@ public sealed class ScriptedRun
     public async Task<(StepRecord Record, object? Output)> RunStepAsync(ScriptStep definition, Func<CancellationToken, Task<object?>> body,
         CancellationToken cancellationToken)
     {
-        if (PrintableText.NameProblem(definition.Name) is { } badName)
-        {
-            throw new DrToolsException($"step name: {badName}", DrErrorKind.InvalidArgument);
-        }
+        RequireOneLine(definition);
         if (definition.Section == RunbookSection.Cleanup) throw new DrToolsException($"step '{definition.Name}': cleanup steps are "
             + $"registered (Register-DrCleanup) and run when the run completes.", DrErrorKind.InvalidArgument);
         string? skip;
@@ -150,10 +147,19 @@ public sealed class ScriptedRun
         return (record, _run.TryGetOutput(step, out var output) ? output : null);
     }
 
+    private static void RequireOneLine(ScriptStep definition)
+    {
+        if (PrintableText.NameProblem(definition.Name) is { } badName)
+        {
+            throw new DrToolsException($"step name: {badName}", DrErrorKind.InvalidArgument);
+        }
+    }
+
     /// <summary>Registers a cleanup step: it runs when the run completes, whatever happened, in the order registered.</summary>
     /// <param name="body">What <see cref="CompleteAsync"/>'s runner is given to run (a PowerShell script block).</param>
     public StepRecord RegisterCleanup(ScriptStep definition, object body)
     {
+        RequireOneLine(definition);
         RunbookStep step;
         lock (_gate)
         {

@@ -12,6 +12,10 @@ public static class ReportSignOff
         {
             throw new DrToolsException("--reviewer: name the reviewer who approves the report.", DrErrorKind.InvalidArgument);
         }
+        if (PrintableText.NameProblem(reviewer) is { } problem)
+        {
+            throw new DrToolsException($"--reviewer / -Reviewer: {problem}", DrErrorKind.InvalidArgument);
+        }
         var journal = RunJournal.Find(journalPath);
         var file = Path.Combine(journal.Folder!, "journal.json");
         if (journal.Status == RunStatus.Running)
