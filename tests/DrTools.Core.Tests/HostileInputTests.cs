@@ -233,6 +233,9 @@ public sealed class HostileInputTests
     [InlineData("postgresql", "Host=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid connection string: Port 'abc' is not a port number (1 to 65535).")]
     [InlineData("postgresql", "Host=127.0.0.1:abc;Password=S3cret", "target 'db' connection: member #1: invalid connection string: Host '127.0.0.1:abc' names port 'abc', not a port number (1 to 65535).")]
     [InlineData("mariadb", "Server=127.0.0.1:70000", "target 'db' connection: member #1: invalid MariaDB connection string: Host '127.0.0.1:70000' names port '70000', not a port number (1 to 65535).")]
+    [InlineData("mariadb", "Server=127.0.0.1;Port=70000", "target 'db' connection: member #1: invalid MariaDB connection string: Port '70000' is not a port number (1 to 65535).")]
+    [InlineData("redis", "redis://127.0.0.1:0", "target 'db' connection: member #1: invalid Redis connection string: port 0 is not a port number (1 to 65535).")]
+    [InlineData("postgresql", "[\"Host=127.0.0.1;Port=5432\", \"Host=127.0.0.1:0\"]", "target 'db' connection: member #2: invalid connection string: Host '127.0.0.1:0' names port '0', not a port number (1 to 65535).")]
     [InlineData("redis", "Host=127.0.0.1:abc", "target 'db' connection: member #1: invalid Redis connection string: give one Host (and Port separately).")]
     [InlineData("postgresql", "Host=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid connection string: Couldn't set colour")]
     [InlineData("mariadb", "Server=127.0.0.1;Port=abc;Password=S3cret", "target 'db' connection: member #1: invalid MariaDB connection string: Invalid value 'abc' for 'Port'")]
@@ -241,8 +244,12 @@ public sealed class HostileInputTests
     [InlineData("redis", "Host=127.0.0.1;Colour=blue", "target 'db' connection: member #1: invalid Redis connection string: unknown keyword 'colour' (Host, Port, Password).")]
     public void Connection_strings_are_read_by_their_engine_when_the_runbook_is_validated(string engine, string connection, string expected)
     {
-        var error = SingleError($"name: x\ntargets:\n  db: {{ engine: {engine}, connection: \"{connection}\" }}\nsteps: [ {{ name: S, run: Get-DbClusterStatus, with: {{ target: db }} }} ]\n");
-        Assert.Equal((3, 31 + engine.Length), (error.Position.Line, error.Position.Column));
+        // A list's bad member is named by its place among the target's members, where it is written.
+        var list = connection.StartsWith('[');
+        var value = list ? connection : $"\"{connection}\"";
+        var error = SingleError($"name: x\ntargets:\n  db: {{ engine: {engine}, connection: {value} }}\nsteps: [ {{ name: S, run: Get-DbClusterStatus, with: {{ target: db }} }} ]\n");
+        Assert.Equal((3, 31 + engine.Length + (list ? connection.IndexOf(", \"", StringComparison.Ordinal) + 2 : 0)),
+            (error.Position.Line, error.Position.Column));
         Assert.StartsWith(expected, error.Message);
         Assert.DoesNotContain("S3cret", error.Message);
     }

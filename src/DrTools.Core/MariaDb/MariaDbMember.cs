@@ -53,6 +53,11 @@ public sealed class MariaDbMember : Engines.StoreMember
             throw new DrToolsException($"member #{position}: give one server per connection string ({builder.Server} names several); "
                 + $"DrTools finds the primary among the members itself.", DrErrorKind.InvalidArgument);
         }
+        if (builder.Port is < 1 or > 65535)
+        {
+            throw new DrToolsException($"member #{position}: invalid MariaDB connection string: Port '{builder.Port}' is not a port number "
+                + "(1 to 65535).", DrErrorKind.InvalidArgument);
+        }
         var (server, serverPort) = Engines.HostPort.Split(builder.Server, problem =>
             new DrToolsException($"member #{position}: invalid MariaDB connection string: {problem}", DrErrorKind.InvalidArgument));
         if (serverPort is { } written) (builder.Server, builder.Port) = (server, (uint)written);

@@ -40,6 +40,7 @@ public sealed class RedisMember : Engines.StoreMember
             {
                 throw Unreadable(value, position);
             }
+            if (uri.Port == 0) throw Invalid(position, "port 0 is not a port number (1 to 65535).");
             given = uri.UserInfo.Contains(':') ? Uri.UnescapeDataString(uri.UserInfo[(uri.UserInfo.IndexOf(':') + 1)..]) : null;
             return Create($"{uri.Host}:{(uri.IsDefaultPort || uri.Port < 0 ? 6379 : uri.Port)}", uri.Host, uri.IsDefaultPort || uri.Port < 0
                 ? 6379 : uri.Port, password ?? given, connectTimeout);

@@ -23,6 +23,9 @@ public static partial class RunbookParser
     private static readonly string[] AbortKeys = ["name", "run", "with", "http", "expectStatus", "interval", "failures", "timeout"];
     private static readonly string[] ObjectiveNames = [.. ObjectiveKind.All.Select(k => k.Name)];
 
+    [GeneratedRegex(@"^member #([0-9]{1,6}):")]
+    private static partial Regex MemberNumber();
+
     [GeneratedRegex(@"^[A-Za-z_]\w*$")]
     private static partial Regex Identifier();
 
@@ -199,10 +202,7 @@ public static partial class RunbookParser
                 }
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var connectionNodes = connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!];
-                foreach (var (connection, itemNode) in connections.Zip(connectionNodes))
-                {
-                    CheckConnection(engine, connection, itemNode, $"{where} connection");
-                }
+                if (connections.Count > 0) CheckConnections(engine, [.. connections.Zip(connectionNodes)], $"{where} connection");
                 var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill")
                     ?? false);
                 var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
@@ -553,17 +553,22 @@ public static partial class RunbookParser
             }
         }
 
-        /// <summary>A connection string is read by its engine's own parser now: a bad one is refused before anything runs.</summary>
-        private void CheckConnection(string engine, string connection, YamlNode node, string where)
+        /// <summary>
+        /// The connection strings are read together by their engine's own parser now, numbered as the target's members: a
+        /// bad one is refused before anything runs, at the string that holds it.
+        /// </summary>
+        private void CheckConnections(string engine, IReadOnlyList<(string Connection, YamlNode Node)> connections, string where)
         {
+            var members = connections.SelectMany(c => (engine == Engines.StoreEngines.PostgreSql
+                ? RunbookExecutor.SplitHosts(c.Connection) : [c.Connection]).Select(member => (Member: member, c.Node))).ToList();
             try
             {
-                var members = engine == Engines.StoreEngines.PostgreSql ? RunbookExecutor.SplitHosts(connection).ToList() : [connection];
-                Engines.Stores.FromConnectionStrings(engine, members);
+                Engines.Stores.FromConnectionStrings(engine, [.. members.Select(m => m.Member)]);
             }
             catch (DrToolsException e)
             {
-                Fail(SourcePosition.Of(node), $"{where}: {e.Message}");
+                var number = MemberNumber().Match(e.Message) is { Success: true } named ? int.Parse(named.Groups[1].Value) : 1;
+                Fail(SourcePosition.Of(members[Math.Clamp(number, 1, members.Count) - 1].Node), $"{where}: {e.Message}");
             }
         }
 
