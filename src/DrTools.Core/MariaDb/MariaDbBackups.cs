@@ -157,8 +157,9 @@ public static partial class MariaDbBackups
                 DiskRoom.ThrowIfRestoreStopped(verification.Instance?.Directory, e);
                 // The server names a table it cannot read (`shop`.`customers` is corrupted): name the file it came from too.
                 var table = ServerNamedTable().Match(e.Message);
+                var named = table.Success ? MariaDbChecksum.Key(table.Groups[1].Value, table.Groups[2].Value) : null;
                 verification.Reason ??= $"restore: {e.Message}"
-                    + (backup.Kind == Physical && table.Success ? $" ({Holding(backup, [MariaDbChecksum.Key(table.Groups[1].Value, table.Groups[2].Value)])})" : "");
+                    + (backup.Kind == Physical && named is not null ? $" ({Holding(backup, [named])})" : "");
             }
         }
         finally

@@ -47,7 +47,10 @@ public sealed class ScriptedRun
     {
         foreach (var (what, text) in new[] { ("run name", header.Name), ("test type", header.TestType) })
         {
-            if (PrintableText.NameProblem(text) is { } badName) throw new DrToolsException($"{what}: {badName}", DrErrorKind.InvalidArgument);
+            if (PrintableText.NameProblem(text) is { } badName)
+            {
+                throw new DrToolsException($"{what}: {badName}", DrErrorKind.InvalidArgument);
+            }
         }
         foreach (var objective in objectives)
         {
