@@ -231,10 +231,12 @@ public sealed class RobustnessCliTests
             Assert.Contains("as Redis does); is it another engine's port?", wrongEngine.StandardOutput);
             outputs.Add(wrongEngine.All);
             var file = Path.Combine(history.Path, "redis.yml");
+            // A second member where nothing listens: the step fails naming it (a member listed twice is refused up front).
+            var nobody = Core.LoopbackPort.Free();
             File.WriteAllText(file, $$"""
                 name: Redis keys expired drill
                 targets:
-                  cache: { engine: redis, connection: ["Host=127.0.0.1;Port={{port}};Password=x", "Host=127.0.0.1;Port={{port}};Password={{QuotedHostilePassword.Replace("\"", "\\\"", StringComparison.Ordinal)}}"] }
+                  cache: { engine: redis, connection: ["Host=127.0.0.1;Port={{port}};Password=x", "Host=127.0.0.1;Port={{nobody}};Password={{QuotedHostilePassword.Replace("\"", "\\\"", StringComparison.Ordinal)}}"] }
                 steps:
                   - { name: Check expired keys, run: Get-DbClusterStatus, with: { target: cache } }
                 """);
