@@ -105,8 +105,8 @@ public static class BackupCommands
         target.AddTo(command, destructive: true);
         command.SetAction(async (parse, token) =>
         {
-            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
-            var archive = await Core.Engines.Stores.ArchiveAsync(target.ResolveStore(parse), repo, token);
+            var archive = await BackupRepository.OpenForAsync(parse.GetValue(repository)!,
+                repo => Core.Engines.Stores.ArchiveAsync(target.ResolveStore(parse), repo, token));
             Console.WriteLine($"archived into {archive.WalDirectory}: {archive.ArchiveCommand}");
             return ExitCodes.Success;
         });
@@ -131,9 +131,9 @@ public static class BackupCommands
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var repo = BackupRepository.Open(parse.GetValue(repository)!, create: true);
-            var backup = await Core.Engines.Stores.BackupAsync(target.ResolveStore(parse), repo, parse.GetValue(kind),
-                new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token);
+            var backup = await BackupRepository.OpenForAsync(parse.GetValue(repository)!, repo => Core.Engines.Stores.BackupAsync(
+                target.ResolveStore(parse), repo, parse.GetValue(kind),
+                new BackupOptions { Compression = parse.GetValue(compression), RecordReference = !parse.GetValue(noReference) }, token));
             if (parse.GetValue(json)) Output.Json(backup);
             else if (backup.Engine is { } engine) Console.WriteLine($"{engine} {backup.Kind} backup {backup.Id} of {backup.Source} at "
                 + $"{backup.EndLsn}, {backup.SizeBytes} bytes, {DurationText.Format(backup.Duration)}; reference: "
@@ -155,12 +155,22 @@ public static class BackupCommands
         {
             var repo = BackupRepository.Open(parse.GetValue(repository)!, create: false);
             var backups = repo.Backups;
-            var window = backups.Any(b => b.Engine is null) ? await PointInTimeRestore.WindowAsync(repo, token) : null;
+            RecoverableWindow? window = null;
+            string? unrecoverable = null;
+            try
+            {
+                if (backups.Any(b => b.Engine is null)) window = await PointInTimeRestore.WindowAsync(repo, token);
+            }
+            catch (DrToolsException e) when (e.Kind == DrErrorKind.InvalidOperation)
+            {
+                unrecoverable = e.Message;
+            }
             if (parse.GetValue(json))
             {
                 Output.Json(new
                 {
-                    backups, restorePoints = repo.RestorePoints, recoverableWindow = window, uncatalogued = repo.Uncatalogued,
+                    backups, restorePoints = repo.RestorePoints, recoverableWindow = window, unrecoverable,
+                    uncatalogued = repo.Uncatalogued,
                 });
                 return ExitCodes.Success;
             }
@@ -173,6 +183,7 @@ public static class BackupCommands
             foreach (var point in repo.RestorePoints) Console.WriteLine($"restore point {point.Name} at {point.Lsn} ({point.CreatedAt:u})");
             foreach (var folder in repo.Uncatalogued) Console.WriteLine(BackupRepository.UncataloguedNote(repo.BackupDirectory(folder)));
             Console.WriteLine(window is not null ? $"recoverable: {window}"
+                : unrecoverable is not null ? $"nothing recoverable: {unrecoverable}"
                 : backups.Count == 0 ? "nothing recoverable: no backup"
                 : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)");
             return ExitCodes.Success;

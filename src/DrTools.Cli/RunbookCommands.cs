@@ -149,14 +149,16 @@ public static class RunbookCommands
     {
         Console.WriteLine();
         AnsiConsole.MarkupLine($"{Markup.Escape(journal.Runbook)}: {Verdict(journal.Status)} in "
-            + $"{ReportText.Seconds(journal.Duration)}{(journal.AbortReason is { } reason ? $" ({Markup.Escape(reason)})" : "")}");
+            + $"{ReportText.Seconds(journal.Duration)}"
+            + (journal.AbortReason is { } reason ? $" ({Markup.Escape(PrintableText.OneLine(reason))})" : ""));
         foreach (var objective in journal.Objectives)
         {
             Console.WriteLine(objective.Measurement is { } figure
                 ? $"  {objective.Name.ToUpperInvariant()}: {figure}"
-                : $"  {objective.Name.ToUpperInvariant()}: not measured ({objective.NotMeasuredBecause})");
+                : $"  {objective.Name.ToUpperInvariant()}: not measured ({PrintableText.OneLine(objective.NotMeasuredBecause ?? "")})");
         }
-        foreach (var issue in journal.Issues) Console.WriteLine($"  issue: {issue}");
+        // A server's error text may hold line breaks: a line of its own there could pass for a verdict line.
+        foreach (var issue in journal.Issues) Console.WriteLine($"  issue: {PrintableText.OneLine(issue)}");
         Console.WriteLine($"journal and reports: {journal.Folder}");
     }
 
@@ -190,9 +192,9 @@ public static class RunbookCommands
         public void StepFinished(StepRecord step) =>
             AnsiConsole.MarkupLine($"[grey]+{ReportText.Seconds(step.StartedAt + step.Duration)}[/] {Markup.Escape(step.Label)}: "
                 + $"{Status(step.Status)} in {ReportText.Seconds(step.Duration)}"
-                + ((step.Message ?? step.Summary) is { } detail ? $" [grey]— {Markup.Escape(detail)}[/]" : ""));
+                + ((step.Message ?? step.Summary) is { } detail ? $" [grey]— {Markup.Escape(PrintableText.OneLine(detail))}[/]" : ""));
 
-        public void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(message)}[/]");
+        public void Note(string message) => AnsiConsole.MarkupLine($"[grey]{Markup.Escape(PrintableText.OneLine(message))}[/]");
 
         private static string Status(StepStatus status) => status switch
         {

@@ -23,7 +23,7 @@ public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
         var target = RunOperation(_ => Task.FromResult(ResolveStore(AllowDrillOn)));
         if (!ShouldProcess(target.Name, target.Engine == Core.Engines.StoreEngines.MariaDb
             ? $"Copy the primary's binlogs into {path}/binlog" : $"Set archive_command to copy WAL into {path}/wal")) return;
-        WriteObject(RunOperation(token => Core.Engines.Stores.ArchiveAsync(target, BackupRepository.Open(path, create: true), token),
-            target.Name));
+        WriteObject(RunOperation(token => BackupRepository.OpenForAsync(path,
+            repository => Core.Engines.Stores.ArchiveAsync(target, repository, token)), target.Name));
     }
 }

@@ -33,7 +33,7 @@ public sealed class NewDbBackupCommand : DbTargetCmdlet
         if (!ShouldProcess(path, $"Take a {Kind?.ToLowerInvariant() ?? "default"} backup into the repository")) return;
         var options = new BackupOptions { Compression = Enum.Parse<BackupCompression>(Compression, ignoreCase: true),
             RecordReference = !NoReference };
-        WriteObject(RunOnStore((target, token) => Core.Engines.Stores.BackupAsync(target, BackupRepository.Open(path, create: true),
-            Kind?.ToLowerInvariant(), options, token)));
+        WriteObject(RunOnStore((target, token) => BackupRepository.OpenForAsync(path,
+            repository => Core.Engines.Stores.BackupAsync(target, repository, Kind?.ToLowerInvariant(), options, token))));
     }
 }

@@ -265,6 +265,26 @@ public sealed class FailoverCliTests
 
 public sealed class BackupCliTests
 {
+    /// <summary>A first backup that failed (a target that does not answer) left an empty repository where there was none.</summary>
+    [Fact]
+    public async Task A_first_backup_that_fails_leaves_no_repository_and_an_existing_one_is_kept()
+    {
+        using var scratch = new TemporaryRoot();
+        var repository = Path.Combine(scratch.Path, "repository");
+        string[] create = ["backup", "create", "--repository", repository, "--member", "Host=127.0.0.1;Port=1;Username=x"];
+        var failed = await Drtools.RunAsync(create);
+        Assert.True(failed.ExitCode == 2, failed.All);
+        Assert.False(Directory.Exists(repository), "the failed backup left a repository");
+        var archive = await Drtools.RunAsync("backup", "archive", "--repository", repository, "--sandbox", "no-such-sandbox");
+        Assert.True(archive.ExitCode == 2, archive.All);
+        Assert.False(Directory.Exists(repository), "the failed archive set-up left a repository");
+
+        DrTools.Core.Backups.BackupRepository.Open(repository, create: true);
+        failed = await Drtools.RunAsync(create);
+        Assert.True(failed.ExitCode == 2, failed.All);
+        Assert.True(File.Exists(Path.Combine(repository, "catalog.json")), "a repository that was there is kept");
+    }
+
     [Fact]
     public async Task Archive_create_list_verify_and_restore_through_the_command_line()
     {

@@ -31,7 +31,7 @@ public sealed class MidDrillWriteCliTests
     /// The standby's WAL disk full: it stops streaming, and the synchronous commit of the heartbeat waits for it. The
     /// check said "node0 is unreachable: no answer within 3s" of a primary that answers; it names the wait now, and
     /// the heartbeat's session is not left waiting on the primary. The standby's walreceiver, restarted every few seconds,
-    /// may be between its attempts or in one.
+    /// may be between its attempts or in one, or in a new one while the last one's sender is still listed.
     /// </summary>
     [Fact]
     public async Task A_heartbeat_whose_synchronous_commit_waits_for_a_standby_with_a_full_disk_ends_in_time_naming_the_wait()
@@ -59,10 +59,10 @@ public sealed class MidDrillWriteCliTests
         Assert.True(lag.ExitCode == 2, lag.All);
         // Bounded, not fast: the hang this guards against took 120 s; a loaded machine stretches the 3 s steps.
         Assert.True(clock.Elapsed < TimeSpan.FromSeconds(60), $"took {clock.Elapsed}");
-        Assert.Matches($@"^drtools: lag of sandbox {sandbox.Id} cannot be measured: the heartbeat (write|table's creation) on "
-            + @"node0 \(127\.0\.0\.1:\d+\) did not commit within 3s: it waits for a synchronous standby to confirm it "
-            + @"\(synchronous_standby_names 'ANY 1 \(node1\)'; replication connections: (none|node1 \w+)\): a standby whose disk is full, "
-            + @"or that stopped streaming\? Its server log says why$", lag.StandardError.Trim());
+        Assert.True(Regex.IsMatch(lag.StandardError.Trim(), $@"^drtools: lag of sandbox {sandbox.Id} cannot be measured: the "
+            + @"heartbeat (write|table's creation) on node0 \(127\.0\.0\.1:\d+\) did not commit within 3s: it waits for a "
+            + @"synchronous standby to confirm it \(synchronous_standby_names 'ANY 1 \(node1\)'; replication connections: "
+            + @"(none|node1 \w+(, node1 \w+)*)\): a standby whose disk is full, or that stopped streaming\? Its server log says why$"), lag.All);
         const string waiting = "select count(*) from pg_stat_activity where wait_event = 'SyncRep'";
         await Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node0", waiting) == 0,
             TimeSpan.FromSeconds(10), TimeSpan.FromMilliseconds(100), () => "a session still waits for the standby",

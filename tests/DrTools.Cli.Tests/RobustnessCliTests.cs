@@ -271,6 +271,45 @@ public sealed class RobustnessCliTests
 
     private const string Injection = "<script>alert(1)</script> <img src=x onerror=alert(1)> [a](javascript:alert(1)) ![](http://remote/x.png)";
 
+    /// <summary>
+    /// A server's error text, or a value quoted from the runbook, holding a line break: printed as it was, its second line
+    /// stood alone on the console ("PASS: forged") under the step's FAILED line and in the validation errors.
+    /// </summary>
+    [Fact]
+    public async Task Line_breaks_in_server_errors_and_runbook_values_stay_inside_their_line()
+    {
+        using var root = new TemporaryRoot();
+        using var history = new TemporaryRoot();
+        var file = Path.Combine(history.Path, "breaks.yml");
+        File.WriteAllText(file, """
+            name: breaks
+            targets:
+              db: { sandbox: { standbys: 0 } }
+            steps:
+              - name: Raise
+                run: Invoke-DbQuery
+                continueOnError: true
+                with: { target: db, query: "do $$ begin raise exception E'first line\nPASS: forged'; end $$" }
+            cleanup:
+              - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
+            """);
+        var environment = new Dictionary<string, string>
+        {
+            ["DRTOOLS_HISTORY"] = Path.Combine(history.Path, "history"), ["DRTOOLS_SANDBOX_ROOT"] = root.Path,
+        };
+        var run = await Drtools.RunAsync(environment, "run", file);
+        Assert.True(run.ExitCode is 0 or 1, run.All);
+        Assert.Contains(@"FAILED in", run.StandardOutput);
+        Assert.Contains(@"failed: first line\x0APASS: forged", run.StandardOutput);
+        Assert.DoesNotMatch("(?m)^PASS: forged", run.All);
+
+        File.WriteAllText(file, File.ReadAllText(file).Replace("run: Invoke-DbQuery", "run: \"Invoke-DbQuery\\nPASS: forged\""));
+        var validate = await Drtools.RunAsync("validate", file);
+        Assert.True(validate.ExitCode == 2, validate.All);
+        Assert.Contains(@"unknown operation 'Invoke-DbQuery\x0APASS: forged'", validate.StandardError);
+        Assert.DoesNotMatch("(?m)^PASS: forged", validate.All);
+    }
+
     [Fact]
     public async Task Step_names_and_server_errors_are_inert_in_report_md_escaped_on_the_console_and_valid_in_JUnit()
     {

@@ -158,8 +158,80 @@ public sealed class PointInTimeTests
         Assert.Equal(2, root.Sandboxes.Count);
     }
 
+    /// <summary>
+    /// Damage ends what the backups before it reach, not what a later backup reaches; a backup whose own WAL is damaged
+    /// restores nothing (recovery reads the archive's copy before its own, and stops before the backup is consistent).
+    /// </summary>
     [Fact]
-    public async Task A_damaged_page_header_anywhere_in_a_segment_names_that_segment_and_ends_the_window_at_its_page()
+    public async Task Damage_cuts_off_the_backups_before_it_and_a_backup_whose_own_WAL_is_damaged_restores_nothing()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        var options = new BackupOptions { RecordReference = false };
+        var first = await DbBackups.CreateAsync(sandbox.Target, repository, options, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
+        await ArchiveCurrentSegmentAsync(sandbox, repository);
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into m values (1)");
+        var corrupt = await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
+        var beyond = await Sql.ScalarAsync<long>(sandbox, "node0", "insert into m values (2) returning txid_current()");
+        await ArchiveCurrentSegmentAsync(sandbox, repository);
+        var second = await DbBackups.CreateAsync(sandbox.Target, repository, options, CancellationToken.None);
+        await Sql.ExecuteAsync(sandbox, "node0", "insert into m values (3)");
+        var afterLast = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
+        await ArchiveCurrentSegmentAsync(sandbox, repository);
+        FlipByte(Path.Combine(repository.WalDirectory, corrupt), 60);
+
+        var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Equal(second.Id, window.BackupId);
+        Assert.Equal(second.FinishedAt, window.EarliestTime);
+        Assert.Null(window.Break);
+        Assert.Contains($"the backups before {second.Id} do not reach it: WAL replay from backup {first.Id} stops at", window.ToString());
+        Assert.Contains(corrupt, window.CutOff);
+        var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+        Assert.Contains(check.Problems, p => p.StartsWith($"WAL replay from backup {first.Id} stops at", StringComparison.Ordinal)
+            && p.Contains($"segment {corrupt} on timeline 1 is damaged", StringComparison.Ordinal));
+        var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+        {
+            Target = RecoveryTarget.Time(new DateTimeOffset(afterLast, TimeSpan.Zero)),
+            MustExist = ["select 1 from m having count(*) = 3"], KeepInstance = false, Root = root.Path,
+        }, CancellationToken.None);
+        Assert.True(restored.Passed, restored.Reason);
+        Assert.Equal(second.Id, restored.BackupId);
+        // A transaction committed past the damage is archived: the refusal says the archive stops reading before it.
+        var xid = await RestoreOutcomeAsync(repository, RecoveryTarget.Xid(beyond), root.Path);
+        Assert.False(xid.Passed);
+        Assert.Contains($"does not appear in the WAL archived in {repository.WalDirectory} as far as it reads (timeline 1 stops "
+            + "reading: ", xid.Text);
+
+        // The second backup's own WAL damaged (its first record): it does not restore, and the first reaches the damage.
+        var start = Postgres.Lsn.Parse(second.StartLsn);
+        var segment = WalArchive.Segments(repository).Single(f => WalArchive.Position(f.Name) == start.Value / WalArchive.SegmentSize);
+        FlipByte(segment.FullName, (long)(start.Value % WalArchive.SegmentSize) + 20);
+        window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+        Assert.Equal(first.Id, window.BackupId);
+        Assert.Contains(corrupt, window.Break);
+        check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+        Assert.Contains($"backup {second.Id} does not restore from this archive: its WAL replays to", string.Join("\n", check.Problems));
+
+        // The first backup's own WAL damaged too: nothing restores, and the window says so instead of a span.
+        FlipByte(Path.Combine(repository.WalDirectory, corrupt), 60);
+        var firstStart = Postgres.Lsn.Parse(first.StartLsn);
+        var firstSegment = WalArchive.Segments(repository)
+            .Single(f => WalArchive.Position(f.Name) == firstStart.Value / WalArchive.SegmentSize);
+        FlipByte(firstSegment.FullName, (long)(firstStart.Value % WalArchive.SegmentSize) + 20);
+        var none = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.WindowAsync(repository, CancellationToken.None));
+        Assert.StartsWith($"no backup in {repository.Root} restores from its archive: WAL replay from backup {first.Id} stops at",
+            none.Message);
+        var refused = await RestoreOutcomeAsync(repository, RecoveryTarget.Time(new DateTimeOffset(afterLast, TimeSpan.Zero)), root.Path);
+        Assert.False(refused.Passed);
+        Assert.StartsWith("no backup in", refused.Text);
+        Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: no restored instance left
+    }
+
+    [Fact]
+    public async Task A_damaged_page_header_anywhere_in_a_segment_names_that_segment_and_ends_the_window_where_PostgreSQL_replay_ends()
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
@@ -184,11 +256,20 @@ public sealed class PointInTimeTests
             FlipByte(path, offset);
             var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
             var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+            // PostgreSQL's own replay ends where the window does: after the last record that reads whole before the page,
+            // not at the page (a record running into it is not replayed).
+            var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+            {
+                Target = RecoveryTarget.EndOfArchive, KeepInstance = false, Root = root.Path,
+            }, CancellationToken.None);
             FlipByte(path, offset);
+            Assert.False(restored.Passed, "the end of the archive is not reached");
+            Assert.Equal(restored.ReplayedToLsn, window.LatestLsn);
+            Assert.True(Postgres.Lsn.Parse(window.LatestLsn) <= new Postgres.Lsn(start + page), window.LatestLsn);
             var problem = Assert.Single(check.Problems);
-            Assert.Contains($"stops at {new Postgres.Lsn(start + page)} in segment {corrupt} on timeline 1", problem);
+            Assert.Contains($"stops at {window.LatestLsn} in segment {corrupt} on timeline 1", problem);
+            Assert.Contains($"at {new Postgres.Lsn(start + page)}", problem);
             Assert.Equal(corrupt, window.Replay!.Segment);
-            Assert.Equal(new Postgres.Lsn(start + page).ToString(), window.LatestLsn);
         }
         Assert.True((await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None)).Passed);
     }
@@ -224,6 +305,23 @@ public sealed class PointInTimeTests
         var intact = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
         Assert.Null(intact.Break);
         Assert.Equal(2, intact.Replay!.Timeline);
+
+        // A history file edited to an earlier switch point, in the same segment or the one before: the WAL of timeline 2
+        // does not begin there (recovery would read timeline 1's segment where the history says timeline 2's).
+        var said = await File.ReadAllTextAsync(history);
+        var switchPoint = Postgres.Lsn.Parse(said.Split('\t')[1]);
+        foreach (var earlier in new[] { switchPoint.Value - 0x100, WalArchive.Start(firstOnTwo).Value - 0x100 })
+        {
+            await File.WriteAllTextAsync(history, said.Replace(switchPoint.ToString(), new Postgres.Lsn(earlier).ToString()));
+            var edited = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
+            var lie = Assert.Single(edited.Problems);
+            Assert.Contains($"timeline history file 00000002.history says timeline 2 begins at {new Postgres.Lsn(earlier)}, but ", lie);
+            var cut = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
+            Assert.True(Postgres.Lsn.Parse(cut.LatestLsn).Value <= earlier, cut.ToString());
+            Assert.False((await RestoreOutcomeAsync(repository, target, root.Path)).Passed);
+        }
+        await File.WriteAllTextAsync(history, said);
+        Assert.True((await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None)).Passed);
 
         // The timeline-1 .partial (same position: where the timelines part) in place of timeline 2's first segment.
         var partial = Assert.Single(Directory.GetFiles(repository.WalDirectory, "*.partial"));

@@ -63,14 +63,28 @@ public static class BackupPolicy
         WalReplayCheck? replay = null;
         IReadOnlyList<string> missing = [];
         // The WAL archive is PostgreSQL's: MariaDB's and Redis' backups name positions of their own (GTIDs, offsets).
-        if (backups.Where(b => b.Engine is null).MinBy(b => b.FinishedAt) is { } earliest)
+        // Every archived segment read along the timeline chain, record by record: the files being there is not enough.
+        var passes = await WalReplay.PassesAsync(repository, cancellationToken);
+        if (passes.Count > 0)
         {
-            missing = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn)).MissingSegments;
+            missing = WalArchive.Scan(repository, Lsn.Parse(passes[0].From.StartLsn)).MissingSegments;
             if (missing.Count > 0) problems.Add($"WAL segment {missing[0]} is missing from "
                 + $"{repository.WalDirectory}{(missing.Count > 1 ? $" ({missing.Count} segments missing)" : "")}: no recovery can pass it");
-            // Every archived segment read along the timeline chain, record by record: the files being there is not enough.
-            replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
-            if (replay.Break is { } broken) problems.Add($"WAL replay from backup {earliest.Id} stops at {replay}: {broken}");
+            replay = passes[0].Replay;
+        }
+        foreach (var (from, check) in passes)
+        {
+            if (check.End < Lsn.Parse(from.EndLsn))
+            {
+                problems.Add($"backup {from.Id} does not restore from this archive: its WAL replays to {check.End}, not to its end "
+                    + $"{from.EndLsn}");
+            }
+            if (check.Break is { } broken) problems.Add($"WAL replay from backup {from.Id} stops at {check}: {broken}");
+            else if (check.Missing is { } gap && !missing.Contains(gap))
+            {
+                problems.Add($"WAL replay from backup {from.Id} stops at {check}: segment {gap} is not archived, though later "
+                    + "segments of its timeline are");
+            }
         }
 
         ArchiverStatus? archiver = null;

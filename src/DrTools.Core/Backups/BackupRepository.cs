@@ -84,6 +84,48 @@ public sealed class BackupRepository
         return repository;
     }
 
+    /// <summary>
+    /// Runs <paramref name="work"/> on the repository at <paramref name="path"/>, made when it does not exist. When the
+    /// work fails, a repository this call made is removed again if nothing was put in it: a first backup that fails (a
+    /// target that does not answer, a full disk) leaves no empty repository behind.
+    /// </summary>
+    public static async Task<T> OpenForAsync<T>(string path, Func<BackupRepository, Task<T>> work)
+    {
+        var made = !Directory.Exists(Path.GetFullPath(path));
+        var repository = Open(path, create: true);
+        try
+        {
+            return await work(repository);
+        }
+        catch when (made)
+        {
+            repository.RemoveIfEmpty();
+            throw;
+        }
+    }
+
+    private void RemoveIfEmpty()
+    {
+        string[] made = ["catalog.json", "catalog.lock", "backups", "wal"];
+        try
+        {
+            using var held = FileLock.Acquire(CatalogLock);
+            var catalog = Load();
+            if (catalog.Backups.Count > 0 || catalog.RestorePoints.Count > 0
+                || Directory.EnumerateFileSystemEntries(Root).Any(e => !made.Contains(Path.GetFileName(e)))
+                || Directory.EnumerateFileSystemEntries(WalDirectory).Any()
+                || Directory.EnumerateFileSystemEntries(Path.Combine(Root, "backups")).Any())
+            {
+                return;
+            }
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or DrToolsException)
+        {
+            // Left as it is: the work's own failure is what the caller reports.
+        }
+    }
+
     public IReadOnlyList<BackupRecord> Backups =>
         Load().Backups.OrderBy(b => b.FinishedAt).Select(b => b with { Repository = Root }).ToList();
     public IReadOnlyList<RestorePointRecord> RestorePoints => Load().RestorePoints.OrderBy(r => r.CreatedAt).ToList();

@@ -17,9 +17,16 @@ public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string Earli
     /// <summary>Where reading the archive along the timeline chain stopped: LSN, segment, timeline.</summary>
     public WalReplayCheck? Replay { get; init; }
 
+    /// <summary>The backup a restore to the window's earliest point starts from.</summary>
+    public string? BackupId { get; init; }
+
+    /// <summary>Why earlier backups start no window reaching this one: where replay from them stops.</summary>
+    public string? CutOff { get; init; }
+
     public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn})"
         + (Gap is null ? "" : $", where WAL segment {Gap} is missing from the archive")
-        + (Break is null ? "" : $", where the WAL stops replaying: {Break}");
+        + (Break is null ? "" : $", where the WAL stops replaying: {Break}")
+        + (CutOff is null ? "" : $"; {CutOff}");
 }
 
 public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
@@ -73,29 +80,41 @@ public sealed record PointInTimeResult
 public static class PointInTimeRestore
 {
     /// <summary>
-    /// From the end of the earliest backup to the end of the WAL that replays after it: read along the timeline chain
-    /// record by record, a missing, damaged or foreign segment, or a timeline recovery cannot follow, ends the window.
+    /// From the end of the earliest backup that reaches it to the end of the WAL that replays after it: read along the
+    /// timeline chain record by record, a missing, damaged or foreign segment, or a timeline recovery cannot follow,
+    /// ends the window; the backups before such a place start no window that reaches past it.
     /// </summary>
     public static async Task<RecoverableWindow> WindowAsync(BackupRepository repository, CancellationToken cancellationToken)
     {
         // Other engines' backups recover by their own logs (MariaDB's binlogs): this window is PostgreSQL's, by WAL.
-        var backups = repository.Backups.Where(b => b.Engine is null).ToList();
-        if (backups.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is "
+        var passes = await WalReplay.PassesAsync(repository, cancellationToken);
+        if (passes.Count == 0) throw new DrToolsException($"repository {repository.Root} holds no PostgreSQL backup: nothing is "
             + $"recoverable by WAL.", DrErrorKind.InvalidOperation);
-        var earliest = backups.MinBy(b => b.FinishedAt)!;
-        var continuity = WalArchive.Scan(repository, Lsn.Parse(earliest.StartLsn));
-        var replay = await WalReplay.CheckAsync(repository, earliest, cancellationToken);
-        var end = Lsn.Parse(earliest.EndLsn) > replay.End ? Lsn.Parse(earliest.EndLsn) : replay.End;
+        // A backup restores only if the archive replays to its end: before that its copy of the data is not consistent.
+        var restorable = passes.Where(p => p.Replay.End >= Lsn.Parse(p.From.EndLsn)).ToList();
+        if (restorable.Count == 0)
+        {
+            var (first, replay) = passes[0];
+            throw new DrToolsException($"no backup in {repository.Root} restores from its archive: WAL replay from backup "
+                + $"{first.Id} stops at {replay}, before the backup's own end {first.EndLsn}: "
+                + $"{replay.Break ?? $"WAL segment {replay.Missing} is missing from the archive"}.", DrErrorKind.InvalidOperation);
+        }
+        var (backup, reach) = restorable[^1];
+        var continuity = WalArchive.Scan(repository, Lsn.Parse(backup.StartLsn));
         // The archive's segments carry no commit times: the latest time is when the last segment that replays whole was archived.
         var lastBeforeEnd = WalArchive.Segments(repository)
-            .Where(f => WalArchive.Start(f.Name).Value + (ulong)WalArchive.SegmentSize <= end.Value)
+            .Where(f => WalArchive.Start(f.Name).Value + (ulong)WalArchive.SegmentSize <= reach.End.Value)
             .MaxBy(f => WalArchive.Position(f.Name));
-        var latestTime = lastBeforeEnd?.LastWriteTimeUtc ?? earliest.FinishedAt;
-        return new RecoverableWindow(earliest.FinishedAt, earliest.EndLsn, latestTime, end.ToString())
+        var latestTime = lastBeforeEnd is { } last && last.LastWriteTimeUtc > backup.FinishedAt ? last.LastWriteTimeUtc : backup.FinishedAt;
+        var (earliest, cut) = passes[0];
+        return new RecoverableWindow(backup.FinishedAt, backup.EndLsn, latestTime, reach.End.ToString())
         {
-            Gap = continuity.MissingSegments.FirstOrDefault(),
-            Break = replay.Break,
-            Replay = replay,
+            Gap = reach.Missing ?? continuity.MissingSegments.FirstOrDefault(),
+            Break = reach.Break,
+            Replay = reach,
+            BackupId = backup.Id,
+            CutOff = earliest == backup ? null : $"the backups before {backup.Id} do not reach it: WAL replay from backup "
+                + $"{earliest.Id} stops at {cut}: {cut.Break ?? $"WAL segment {cut.Missing} is missing from the archive"}",
         };
     }
 
@@ -126,6 +145,8 @@ public static class PointInTimeRestore
                 try
                 {
                     await instance.RecoverAsync(repository, target, options.RecoveryTimeout, cancellationToken);
+                    // The end of the archive is reached only where the archive replays whole to its end.
+                    if (target.Kind == "end") missed = Missed(window, target);
                 }
                 catch (DrToolsException) when (target.Kind == "time"
                     && instance.LastLogLines(10).Contains("recovery ended before configured recovery target was reached",
@@ -232,25 +253,34 @@ public static class PointInTimeRestore
     {
         var binaries = PgBinaries.Locate();
         var outcome = "no record";
+        var unread = new List<string>();
         foreach (var timeline in WalArchive.Segments(repository).GroupBy(f => f.Name[..8]).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var segments = timeline.OrderBy(f => WalArchive.Position(f.Name)).ToList();
+            var number = Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture);
             var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec($"pg_waldump of the archive for transaction "
                 + $"{target.Value}", binaries.Tool("pg_waldump"),
-                ["-p", repository.WalDirectory, "-t", Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture), "-s",
-                    WalArchive.Start(segments[0].Name).ToString(),
+                ["-p", repository.WalDirectory, "-t", number, "-s", WalArchive.Start(segments[0].Name).ToString(),
                  "-e", new Lsn(WalArchive.Start(segments[^1].Name).Value + (ulong)WalArchive.SegmentSize).ToString(), "-x", target.Value!])
             {
-                // It ends with an error at the end of the archive or at a gap; what it printed up to there is what counts.
+                // It ends with an error at a gap or damage; what it printed up to there is what counts.
                 RequireSuccess = false,
                 Timeout = TimeSpan.FromMinutes(30),
             }, cancellationToken);
             if (result.StandardOutput.Contains("desc: COMMIT", StringComparison.Ordinal)) return;
             if (result.StandardOutput.Contains("desc: ABORT", StringComparison.Ordinal)) outcome = "was rolled back (an ABORT record)";
             else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
+            if (result.ExitCode != 0)
+            {
+                var error = result.StandardError.Trim().Split('\n')[^1];
+                var said = error.IndexOf("error: ", StringComparison.Ordinal);
+                unread.Add($"timeline {number} stops reading: {PrintableText.OneLine(said < 0 ? error : error[(said + 7)..])}");
+            }
         }
+        // Where the archive stops reading, the commit may be in the WAL beyond, which no restore reaches either.
+        var beyond = unread.Count == 0 ? "" : $" as far as it reads ({string.Join("; ", unread)}), and may be beyond that,";
         throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the "
-            + $"WAL archived in {repository.WalDirectory}: no restore can stop at its commit. Nothing was restored.",
+            + $"WAL archived in {repository.WalDirectory}{beyond}: no restore can stop at its commit. Nothing was restored.",
             DrErrorKind.InvalidArgument);
     }
 
@@ -267,7 +297,7 @@ public static class PointInTimeRestore
 
     private static BackupRecord ChooseBackup(BackupRepository repository, RecoveryTarget target, RecoverableWindow window)
     {
-        var backups = repository.Backups;
+        var backups = repository.Backups.Where(b => b.Engine is null).ToList();
         string Outside(string what)
             => $"target {target} is outside the recoverable window of {repository.Root}: {what}. Recoverable: {window}. Nothing was "
             + $"restored.";
@@ -293,8 +323,8 @@ public static class PointInTimeRestore
                 }
                 return backups.Last(b => Lsn.Parse(b.EndLsn) <= lsn);
             default:
-                // A transaction id has no place in the window until replay meets it: start from the earliest backup.
-                return backups.MinBy(b => b.FinishedAt)!;
+                // A transaction id has no place in the window until replay meets it: start from the window's first backup.
+                return backups.Single(b => b.Id == window.BackupId);
         }
     }
 

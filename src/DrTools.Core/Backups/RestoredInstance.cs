@@ -195,6 +195,9 @@ public sealed class RestoredInstance : IAsyncDisposable
             recovery_target_action = 'promote'
             {target.Settings}
             """;
+        // Read-ahead (15+) checks a page's timeline before replay gets there and stops replay early at one that is
+        // wrong: without it replay ends after the last record that reads whole, where the recoverable window ends.
+        if (_backup.ServerMajorVersion >= 15) settings += "\nrecovery_prefetch = off\n";
         AtomicFile.Append(Path.Combine(DataDirectory, "postgresql.auto.conf"), settings);
         // The socket is private to the server account and root: trust there; TCP keeps the source's passwords.
         AtomicFile.Write(Path.Combine(DataDirectory, "pg_hba.conf"), "local all all trust\nhost all all 127.0.0.1/32 scram-sha-256\n");

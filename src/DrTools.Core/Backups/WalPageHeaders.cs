@@ -11,9 +11,12 @@ namespace DrTools.Core.Backups;
 internal static class WalPageHeaders
 {
     public const int LongHeaderSize = 40;
-    private const int ShortHeaderSize = 24;
+    public const int ShortHeaderSize = 24;
     private const ushort AllInfoBits = 0x0007;
     private const ushort LongHeaderBit = 0x0002;
+
+    /// <summary>The WAL page size a segment's first (long) header gives.</summary>
+    public static int PageSize(byte[] first) => (int)BinaryPrimitives.ReadUInt32LittleEndian(first.AsSpan(36));
 
     public static byte[] ReadFirst(FileInfo file)
     {
@@ -57,11 +60,11 @@ internal static class WalPageHeaders
     /// segment's (the magic and the address of their place) are judged: the rest is space never written since the file
     /// was made or recycled, which replay reaches only if a record leads there, and pg_waldump names that.
     /// </summary>
-    public static (Lsn At, string Problem)? LaterPageProblem(FileInfo file, byte[] reference, int timeline, Lsn start)
+    public static (Lsn At, string Problem)? LaterPageProblem(FileInfo file, byte[] first, byte[] reference, int timeline, Lsn start)
     {
         var magic = BinaryPrimitives.ReadUInt16LittleEndian(reference);
-        var pageSize = (int)BinaryPrimitives.ReadUInt32LittleEndian(reference.AsSpan(36));
-        var previous = BinaryPrimitives.ReadUInt32LittleEndian(ReadFirst(file).AsSpan(4));
+        var pageSize = PageSize(reference);
+        var previous = BinaryPrimitives.ReadUInt32LittleEndian(first.AsSpan(4));
         using var stream = new FileStream(file.FullName, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20);
         var header = new byte[ShortHeaderSize];
         for (long offset = pageSize; offset + pageSize <= WalArchive.SegmentSize; offset += pageSize)

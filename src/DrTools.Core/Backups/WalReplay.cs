@@ -27,6 +27,26 @@ public static partial class WalReplay
     /// <summary>One timeline of the chain and where it begins (its parent's switch point).</summary>
     private sealed record Stretch(int Timeline, Lsn Begin);
 
+    /// <summary>
+    /// Replay read from the earliest PostgreSQL backup and, each time it stops before the end of the archive, again from
+    /// the first backup that begins after that place: a damaged or missing segment cuts off the backups before it, not
+    /// the ones after. Empty without a PostgreSQL backup.
+    /// </summary>
+    public static async Task<IReadOnlyList<(BackupRecord From, WalReplayCheck Replay)>> PassesAsync(
+        BackupRepository repository, CancellationToken cancellationToken)
+    {
+        var backups = repository.Backups.Where(b => b.Engine is null).OrderBy(b => b.FinishedAt).ToList();
+        var passes = new List<(BackupRecord, WalReplayCheck)>();
+        for (var from = backups.FirstOrDefault(); from is not null;)
+        {
+            var replay = await CheckAsync(repository, from, cancellationToken);
+            passes.Add((from, replay));
+            if (replay.Break is null && replay.Missing is null) break;
+            from = backups.FirstOrDefault(b => Lsn.Parse(b.StartLsn) > replay.End);
+        }
+        return passes;
+    }
+
     public static async Task<WalReplayCheck> CheckAsync(
         BackupRepository repository, BackupRecord backup, CancellationToken cancellationToken)
     {
@@ -34,8 +54,8 @@ public static partial class WalReplay
         var files = WalArchive.Segments(repository).ToDictionary(f => f.Name, StringComparer.Ordinal);
         var (stretches, historyProblem) = Chain(repository, backup.Timeline);
         var newest = stretches[^1].Timeline;
-        // pg_waldump reads one timeline's file names: a private folder names each segment recovery would read
-        // (the newest timeline of the chain that has begun by its start) as the newest timeline's.
+        // pg_waldump reads one timeline's file names: a private folder names each segment recovery would read as the
+        // newest timeline's.
         var folder = Directory.CreateTempSubdirectory("drtools-wal-");
         try
         {
@@ -44,35 +64,50 @@ public static partial class WalReplay
             string? problem = null;
             Lsn? problemAt = null;
             var position = from.Value / (ulong)WalArchive.SegmentSize;
-            for (; ; position++)
+            string stoppedIn;
+            for (var fileTimeline = 0; ; position++)
             {
-                var timeline = stretches.Last(s => s.Begin.Value / (ulong)WalArchive.SegmentSize <= position).Timeline;
-                var name = Name(timeline, position);
-                if (!files.TryGetValue(name, out var file)) break;
+                // As recovery reads a segment: the newest timeline of the chain begun by then whose file is archived,
+                // falling back to older ones, but never older than the last file read.
+                var candidates = stretches.Where(s => Segment(s.Begin) <= position && s.Timeline >= fileTimeline)
+                    .Select(s => Name(s.Timeline, position)).Reverse().ToList();
+                stoppedIn = candidates.FirstOrDefault(files.ContainsKey) ?? candidates[0];
+                if (!files.TryGetValue(stoppedIn, out var file)) break;
+                var timeline = TimelineOf(stoppedIn);
                 var header = WalPageHeaders.ReadFirst(file);
                 reference ??= header;
                 problem = WalPageHeaders.FirstPageProblem(header, reference, timeline, Start(position), file.Length);
                 if (problem is not null) break;
-                chosen[position] = name;
+                chosen[position] = stoppedIn;
+                fileTimeline = timeline;
                 File.CreateSymbolicLink(Path.Combine(folder.FullName, Name(newest, position)), file.FullName);
-                if (WalPageHeaders.LaterPageProblem(file, reference, timeline, Start(position)) is { } page)
+                if (WalPageHeaders.LaterPageProblem(file, header, reference, timeline, Start(position)) is { } page)
                 {
                     (problemAt, problem) = page;
                     break;
                 }
             }
             var stop = problemAt ?? Start(position);
-            if (stop > from && await DumpAsync(folder.FullName, newest, from, stop, cancellationToken) is { } damage)
+            var dump = new Dump(folder.FullName, newest, from, reference is null ? 0 : WalPageHeaders.PageSize(reference));
+            var damage = stop > from ? await WalDump.CheckAsync(dump.Folder, newest, from, stop, cancellationToken) : null;
+            var limit = damage?.At ?? stop;
+            foreach (var (stretch, parent) in stretches.Skip(1).Zip(stretches))
             {
-                return Damaged(damage, chosen, from);
+                if (stretch.Begin <= from || stretch.Begin >= limit) continue;
+                if (await HistoryProblemAsync(dump, stretch, parent.Timeline, chosen, cancellationToken) is { } lie)
+                {
+                    var end = await dump.LastRecordEndAsync(stretch.Begin, cancellationToken);
+                    return new WalReplayCheck(end, parent.Timeline, chosen[Segment(stretch.Begin)], lie, null);
+                }
             }
-            var last = stretches.Last(s => s.Begin.Value / (ulong)WalArchive.SegmentSize <= position).Timeline;
+            if (damage is not null) return await DamagedAsync(damage, dump, chosen, stoppedIn, cancellationToken);
             if (problem is not null)
             {
-                var segment = Name(last, position);
-                return new WalReplayCheck(stop, last, segment, $"segment {segment} on timeline {last} at {stop}: {problem}", null);
+                var timeline = TimelineOf(stoppedIn);
+                return new WalReplayCheck(await dump.LastRecordEndAsync(stop, cancellationToken), timeline, stoppedIn,
+                    $"segment {stoppedIn} on timeline {timeline} at {stop}: {problem}", null);
             }
-            return Beyond(repository, files.Values, stop, last, historyProblem, Name(last, position));
+            return Beyond(repository, files.Values, stop, chosen.GetValueOrDefault(position - 1), historyProblem, stoppedIn);
         }
         finally
         {
@@ -80,14 +115,61 @@ public static partial class WalReplay
         }
     }
 
+    /// <summary>The folder of segments read, and where the last whole record before a break ends.</summary>
+    private sealed record Dump(string Folder, int Timeline, Lsn From, int PageSize)
+    {
+        /// <summary>
+        /// Reads at most the segment before the one holding <paramref name="end"/> on: enough for any record. Never past
+        /// <paramref name="end"/> (a segment switch's record ends at its segment's end, beyond a break after it).
+        /// </summary>
+        public async Task<Lsn> LastRecordEndAsync(Lsn end, CancellationToken cancellationToken)
+        {
+            var segmentBefore = Math.Max(Segment(end), 1) - 1;
+            var begin = Start(segmentBefore) > From ? Start(segmentBefore) : From;
+            if (end <= begin) return end < From ? From : end;
+            var last = await WalDump.LastRecordEndAsync(Folder, Timeline, begin, end, PageSize, cancellationToken);
+            return last < end ? last : end;
+        }
+    }
+
+    /// <summary>
+    /// Whether the WAL agrees with the history file on where <paramref name="stretch"/>'s timeline begins: there, the
+    /// promotion wrote an end-of-recovery record (or a shutdown checkpoint) naming the timeline and its parent, in a
+    /// segment of that timeline. A history file that says otherwise has been edited or belongs elsewhere.
+    /// </summary>
+    private static async Task<string?> HistoryProblemAsync(
+        Dump dump, Stretch stretch, int parent, IReadOnlyDictionary<ulong, string> chosen, CancellationToken cancellationToken)
+    {
+        var says = $"timeline history file {stretch.Timeline:X8}.history says timeline {stretch.Timeline} begins at {stretch.Begin}";
+        var segment = chosen[Segment(stretch.Begin)];
+        if (TimelineOf(segment) != stretch.Timeline)
+        {
+            return $"{says}, but no segment of timeline {stretch.Timeline} holds that place (recovery reads {segment} there)";
+        }
+        var first = await WalDump.FirstRecordAsync(dump.Folder, dump.Timeline, stretch.Begin, cancellationToken);
+        if (first is not null && first.At >= stretch.Begin && first.At.Value - stretch.Begin.Value <= WalPageHeaders.LongHeaderSize
+            && TimelineBegins().Match(first.Description) is { Success: true } begins
+            && begins.Groups["timeline"].Value == stretch.Timeline.ToString(CultureInfo.InvariantCulture)
+            && begins.Groups["parent"].Value == parent.ToString(CultureInfo.InvariantCulture))
+        {
+            return null;
+        }
+        var found = first is null ? "no record reads there"
+            : $"the first record from there is at {first.At}: "
+                + (first.Description.Length > 80 ? first.Description[..80] + "…" : first.Description);
+        return $"{says}, but the WAL does not begin it there ({found}; a timeline begins with an end-of-recovery record or a "
+            + $"shutdown checkpoint naming it and its parent {parent})";
+    }
+
     /// <summary>
     /// Reading stopped at <paramref name="end"/> because <paramref name="next"/> is not archived: a gap when later
     /// segments of that timeline are, a break when other later segments are (which recovery cannot reach), else the end.
     /// </summary>
     private static WalReplayCheck Beyond(
-        BackupRepository repository, IEnumerable<FileInfo> files, Lsn end, int timeline, string? historyProblem, string next)
+        BackupRepository repository, IEnumerable<FileInfo> files, Lsn end, string? lastRead, string? historyProblem, string next)
     {
-        var segment = end.Value == 0 ? next : Name(timeline, (end.Value - 1) / (ulong)WalArchive.SegmentSize);
+        var segment = lastRead ?? next;
+        var timeline = TimelineOf(segment);
         var later = files.Where(f => WalArchive.Start(f.Name) >= end)
             .OrderBy(f => WalArchive.Position(f.Name)).ThenBy(f => f.Name, StringComparer.Ordinal).ToList();
         if (later.Count == 0) return new WalReplayCheck(end, timeline, segment, null, null);
@@ -124,7 +206,7 @@ public static partial class WalReplay
             if (text.Length == 0 || text.StartsWith('#')) continue;
             var fields = text.Split('\t', ' ');
             if (fields.Length < 2 || !int.TryParse(fields[0], NumberStyles.None, CultureInfo.InvariantCulture, out var parent)
-                || !TryParseLsn(fields[1], out var switchPoint))
+                || !Lsn.TryParse(fields[1], out var switchPoint))
             {
                 return (backupsOwn, $"timeline history file {Path.GetFileName(file)} is damaged at line {lineNumber}");
             }
@@ -147,58 +229,26 @@ public static partial class WalReplay
         return (stretches, null);
     }
 
-    /// <summary>
-    /// Where pg_waldump stopped and why. A damaged record is named by its position; a damaged page by its segment
-    /// and offset (the address in such a message is the bad header's own, not a place); a few long-header refusals
-    /// name no place at all (<see cref="Damage.At"/> null).
-    /// </summary>
-    private sealed record Damage(Lsn? At, string Message);
-
-    /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null if all records read, else the damage.</summary>
-    private static async Task<Damage?> DumpAsync(string folder, int timeline, Lsn begin, Lsn end, CancellationToken cancellationToken)
-    {
-        var tool = PgBinaries.Locate().Tool("pg_waldump");
-        var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec("pg_waldump of the archived WAL", tool,
-            ["--quiet", "-p", folder, "-t", timeline.ToString(CultureInfo.InvariantCulture), "-s", begin.ToString(), "-e", end.ToString()])
-        {
-            RequireSuccess = false,
-            Timeout = TimeSpan.FromHours(2),
-        }, cancellationToken);
-        if (result.ExitCode == 0) return null;
-        var message = result.StandardError.Trim().Split('\n')[^1];
-        message = ErrorPrefix().Replace(message, "").Trim();
-        Lsn? at = null;
-        if (PageInSegment().Match(message) is { Success: true } page)
-        {
-            at = new Lsn(WalArchive.Start(page.Groups["segment"].Value).Value
-                + ulong.Parse(page.Groups["offset"].Value, CultureInfo.InvariantCulture));
-        }
-        else if (WholeFile().Match(message) is { Success: true } file)
-        {
-            at = WalArchive.Start(file.Groups["segment"].Value);
-        }
-        else if (LsnPattern().Matches(message) is { Count: > 0 } positions && TryParseLsn(positions[^1].Value, out var lsn))
-        {
-            at = lsn;
-        }
-        return new Damage(at is { } known && known < begin ? begin : at, message);
-    }
-
     /// <summary>The check's answer for damage pg_waldump found, in the segment of the archive it read there.</summary>
-    private static WalReplayCheck Damaged(Damage damage, IReadOnlyDictionary<ulong, string> chosen, Lsn from)
+    private static async Task<WalReplayCheck> DamagedAsync(WalDump.Damage damage, Dump dump,
+        IReadOnlyDictionary<ulong, string> chosen, string stoppedIn, CancellationToken cancellationToken)
     {
         if (damage.At is not { } at)
         {
-            var first = chosen[from.Value / (ulong)WalArchive.SegmentSize];
-            return new WalReplayCheck(from, Convert.ToInt32(first[..8], 16), first,
+            var first = chosen.GetValueOrDefault(Segment(dump.From), stoppedIn);
+            return new WalReplayCheck(dump.From, TimelineOf(first), first,
                 $"the archived WAL from segment {first} on does not read, at a place pg_waldump does not name: {damage.Message}",
                 null);
         }
-        var segment = chosen[at.Value / (ulong)WalArchive.SegmentSize];
-        var timeline = Convert.ToInt32(segment[..8], 16);
-        return new WalReplayCheck(at, timeline, segment,
+        var segment = chosen.GetValueOrDefault(Segment(at), stoppedIn);
+        var timeline = TimelineOf(segment);
+        return new WalReplayCheck(await dump.LastRecordEndAsync(at, cancellationToken), timeline, segment,
             $"segment {segment} on timeline {timeline} is damaged at {at}: {damage.Message}", null);
     }
+
+    private static ulong Segment(Lsn lsn) => lsn.Value / (ulong)WalArchive.SegmentSize;
+
+    private static int TimelineOf(string segment) => Convert.ToInt32(segment[..8], 16);
 
     private static Lsn Start(ulong position) => new(position * (ulong)WalArchive.SegmentSize);
 
@@ -208,31 +258,8 @@ public static partial class WalReplay
     private static string HistoryFile(BackupRepository repository, int timeline) =>
         Path.Combine(repository.WalDirectory, $"{timeline:X8}.history");
 
-    private static bool TryParseLsn(string text, out Lsn lsn)
-    {
-        try
-        {
-            lsn = Lsn.Parse(text);
-            return true;
-        }
-        catch (Exception e) when (e is FormatException or OverflowException)
-        {
-            lsn = default;
-            return false;
-        }
-    }
-
-    /// <summary>"pg_waldump: error: error in WAL record at 0/4000090: ": that names the record before the failing one.</summary>
-    [GeneratedRegex("^.*?error: (error in WAL record at [0-9A-F]+/[0-9A-F]+: )?")]
-    private static partial Regex ErrorPrefix();
-
-    [GeneratedRegex("[0-9A-F]{1,8}/[0-9A-F]{1,8}")]
-    private static partial Regex LsnPattern();
-
-    /// <summary>"… in log segment 000000010000000000000005, offset 8192" (PostgreSQL 16+: "in WAL segment …, LSN …, offset …").</summary>
-    [GeneratedRegex("in (?:log|WAL) segment (?<segment>[0-9A-F]{24})(?:, LSN [0-9A-F]+/[0-9A-F]+)?, offset (?<offset>[0-9]+)")]
-    private static partial Regex PageInSegment();
-
-    [GeneratedRegex("WAL file \"(?<segment>[0-9A-F]{24})\"")]
-    private static partial Regex WholeFile();
+    /// <summary>The description of a record that begins a timeline: "END_OF_RECOVERY tli 2; prev tli 1; …" or a shutdown
+    /// checkpoint's "… tli 2; prev tli 1; …".</summary>
+    [GeneratedRegex(@"^(END_OF_RECOVERY|CHECKPOINT_SHUTDOWN) .*?\btli (?<timeline>\d+); prev tli (?<parent>\d+);")]
+    private static partial Regex TimelineBegins();
 }

@@ -6,7 +6,8 @@ namespace DrTools.Core.Integrity;
 /// <summary>
 /// A checksum that waits for a table another transaction holds (an open LOCK TABLE, DROP, ALTER or TRUNCATE; on a standby,
 /// the replay of one made on the primary) would wait until the command timeout, which then blamed the server ("no answer
-/// within 10 s"). The read waits a little less than that for a lock, and the failure names the table and who holds it.
+/// within 10 s"). The read waits a little less than that for a lock, and the failure names the table and who holds it:
+/// process, application, state and since when, never the holder's query (another session's SQL holds its values).
 /// </summary>
 internal static class TableLocks
 {
@@ -29,7 +30,7 @@ internal static class TableLocks
         await using (var connection = await member.OpenAsync(cancellationToken))
         await using (var find = new NpgsqlCommand("""
             select a.pid, a.backend_type, coalesce(nullif(a.application_name, ''), '-'), coalesce(a.state, '-'),
-                   to_char(a.xact_start at time zone 'UTC', 'HH24:MI:SS'), left(coalesce(a.query, ''), 80)
+                   to_char(a.xact_start at time zone 'UTC', 'HH24:MI:SS')
             from pg_locks l join pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'relation' and l.granted and l.relation = to_regclass(@table) and a.pid <> pg_backend_pid()
             order by a.pid
@@ -41,9 +42,8 @@ internal static class TableLocks
             {
                 holders.Add(reader.GetString(1) == "startup"
                     ? $"pid {reader.GetInt32(0)}, WAL replay: a transaction on the primary holds it"
-                    : $"pid {reader.GetInt32(0)}, application '{reader.GetString(2)}', {reader.GetString(3)}"
-                        + (reader.IsDBNull(4) ? "" : $" in a transaction since {reader.GetString(4)} UTC")
-                        + $": '{reader.GetString(5)}'");
+                    : $"pid {reader.GetInt32(0)}, application '{PrintableText.OneLine(reader.GetString(2))}', {reader.GetString(3)}"
+                        + (reader.IsDBNull(4) ? "" : $" in a transaction since {reader.GetString(4)} UTC"));
             }
         }
         var who = holders.Count > 0 ? $"held by {string.Join("; ", holders)}" : "held by a transaction that has ended since";

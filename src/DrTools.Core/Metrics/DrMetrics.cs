@@ -150,15 +150,27 @@ public static class DrMetrics
         samples.Add(Gauge("drtools_backup_latest_age_seconds", "Time since the latest base backup finished.", labels,
             (DateTimeOffset.UtcNow - backups[^1].FinishedAt).TotalSeconds));
         if (backups.All(b => b.Engine is not null)) return samples; // no PostgreSQL backup: no WAL window
-        var window = await PointInTimeRestore.WindowAsync(repository, cancellationToken);
-        samples.Add(Gauge("drtools_backup_recoverable_window_seconds",
-            "Span of time a point-in-time recovery can reach: the earliest backup's end to the last archived WAL (a gap in the archive "
-            + "ends it).", labels, (window.LatestTime - window.EarliestTime).TotalSeconds));
+        RecoverableWindow window;
+        try
+        {
+            window = await PointInTimeRestore.WindowAsync(repository, cancellationToken);
+        }
+        catch (DrToolsException e) when (e.Kind == DrErrorKind.InvalidOperation)
+        {
+            samples.Add(WindowGauge(labels, 0)); // no backup restores from the archive
+            return samples;
+        }
+        samples.Add(WindowGauge(labels, (window.LatestTime - window.EarliestTime).TotalSeconds));
         samples.Add(Gauge("drtools_backup_recoverable_window_end_age_seconds",
             "Time since the latest point a recovery can reach: what a disaster now would lose.", labels, Math.Max(0,
             (DateTimeOffset.UtcNow - window.LatestTime).TotalSeconds)));
         return samples;
     }
+
+    private static MetricSample WindowGauge(IReadOnlyDictionary<string, string> labels, double seconds) =>
+        Gauge("drtools_backup_recoverable_window_seconds", "Span of time a point-in-time recovery can reach: the end of the earliest "
+            + "backup that restores to the end of the WAL that replays after it (a gap or damage in the archive ends it).", labels,
+            seconds);
 
     /// <summary>Per drill (runbook and target, as Get-DrDrillHistory groups them): its runs and its last one.</summary>
     internal static IEnumerable<MetricSample> Drills(IReadOnlyList<RunJournal> runs, DateTimeOffset now)

@@ -78,6 +78,23 @@ internal static class PatroniDrill
         };
     }
 
+    /// <summary>
+    /// What a sandbox node's Patroni and PostgreSQL said last, past the refusals its starting server gives every probe:
+    /// why a node stays "starting" is in its log, not in Patroni's state.
+    /// </summary>
+    private static string RecentLog(Sandbox? sandbox, string node)
+    {
+        if (sandbox?.Members.FirstOrDefault(m => m.Name == node) is not { } member || !File.Exists(member.LogFile)) return "";
+        string[] noise = ["the database system is starting up", "not yet accepting connections", "has not been yet reached",
+            "Exception happened during processing of request"];
+        var lines = File.ReadLines(member.LogFile)
+            .Where(l => (l.Contains("LOG:", StringComparison.Ordinal) || l.Contains("INFO:", StringComparison.Ordinal)
+                || l.Contains("ERROR:", StringComparison.Ordinal) || l.Contains("FATAL:", StringComparison.Ordinal))
+                && !noise.Any(n => l.Contains(n, StringComparison.Ordinal)))
+            .TakeLast(4).Select(PrintableText.OneLine);
+        return $". Its log ({member.LogFile}) ends: {string.Join(" | ", lines)}";
+    }
+
     private static TimeSpan FreezeDuration(Sandbox sandbox, FailoverOptions options) =>
         options.FaultDuration ?? TimeSpan.FromSeconds(2 * int.Parse(sandbox.PatroniSettingValues.GetValueOrDefault("ttl", "30"),
             System.Globalization.CultureInfo.InvariantCulture));
@@ -164,7 +181,7 @@ internal static class PatroniDrill
                     return watch.Rejoined;
                 }, options.PhaseTimeout, Poll, ()
                     => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: "
-                    + $"{watch.State}", cancellationToken);
+                    + $"{watch.State}{RecentLog(cluster.Sandbox, plan.Primary)}", cancellationToken);
             }
             // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
             options.Progress.Enter("waiting until the new topology holds", 85);

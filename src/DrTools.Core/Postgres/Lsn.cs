@@ -29,6 +29,20 @@ public readonly record struct Lsn(ulong Value) : IComparable<Lsn>
 
     public static Lsn? ParseOrNull(string? text) => text is null ? null : Parse(text);
 
+    public static bool TryParse(string text, out Lsn lsn)
+    {
+        try
+        {
+            lsn = Parse(text);
+            return true;
+        }
+        catch (Exception e) when (e is FormatException or OverflowException)
+        {
+            lsn = default;
+            return false;
+        }
+    }
+
     /// <summary>Bytes of WAL from <paramref name="earlier"/> to this position; 0 when it is not earlier.</summary>
     public long BytesAfter(Lsn earlier) => Value > earlier.Value ? (long)(Value - earlier.Value) : 0;
 

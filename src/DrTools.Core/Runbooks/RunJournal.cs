@@ -157,7 +157,7 @@ public sealed record RunJournal
         $"{Runbook}: {Status.ToString().ToUpperInvariant()}{(Duration is { } took ? $" in {FigureText.Of(took.TotalSeconds, "s")}" : "")}"
             + (AbortReason is { } reason ? $" ({reason})" : ""),
         .. Objectives.Select(o => $"  {o.Name.ToUpperInvariant()}: {o.Verdict}"),
-        .. Issues.Select(issue => $"  issue: {issue}"),
+        .. Issues.Select(issue => $"  issue: {PrintableText.OneLine(issue)}"),
         $"journal and reports: {Folder}",
     ];
 

@@ -12,8 +12,8 @@ internal static class BackupOperations
         new("Enable-DbWalArchive", typeof(WalArchiveSettings),
             "Archives the cluster's WAL into the repository (created when missing); for MariaDB, copies the primary's binlogs now.",
             [Target(), Repository()],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.ArchiveAsync(context.Store(args.Required("target")),
-                BackupRepository.Open(args.Required("repository"), create: true), token), context)),
+            async (context, args, token) => StepOutcomes.From(await BackupRepository.OpenForAsync(args.Required("repository"),
+                repository => Engines.Stores.ArchiveAsync(context.Store(args.Required("target")), repository, token)), context)),
 
         new("New-DbBackup", typeof(BackupRecord),
             "A backup recorded in the repository catalog: PostgreSQL's base backup; MariaDB's dump or physical copy; Redis' RDB or AOF.",
@@ -34,8 +34,9 @@ internal static class BackupOperations
                     Compression = Enum.Parse<BackupCompression>(args.String("compression") ?? nameof(BackupCompression.Gzip)),
                     RecordReference = !args.Flag("noReference"),
                 };
-                return StepOutcomes.From(await Engines.Stores.BackupAsync(context.Store(args.Required("target")),
-                    BackupRepository.Open(args.Required("repository"), create: true), args.String("kind"), options, token), context);
+                return StepOutcomes.From(await BackupRepository.OpenForAsync(args.Required("repository"), repository =>
+                    Engines.Stores.BackupAsync(context.Store(args.Required("target")), repository, args.String("kind"), options, token)),
+                    context);
             }),
 
         new("New-DbRestorePoint", typeof(RestorePointRecord), "A named restore point (pg_create_restore_point) recorded in the catalog.",
