@@ -50,6 +50,21 @@ public sealed class MidDrillWriteCliTests
                 const string streaming = "select count(*) from pg_stat_replication where state = 'streaming'";
                 return await Sql.ScalarAsync<long>(sandbox, "node0", streaming) == 0;
             }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(200), () => "the standby still streams", CancellationToken.None);
+        // Each new attempt of its walreceiver to write into the full disk PANICs the standby, which restarts and drops every
+        // session on it, the check's too ("the server closed the connection"): it stops trying, and stays stopped.
+        await Polling.RequireAsync(async () =>
+            {
+                try
+                {
+                    await Sql.ExecuteAsync(sandbox, "node1", "alter system set primary_conninfo = ''");
+                    await Sql.ExecuteAsync(sandbox, "node1", "select pg_reload_conf()");
+                    return await Sql.ScalarAsync<long>(sandbox, "node1", "select count(*) from pg_stat_wal_receiver") == 0;
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or DrToolsException)
+                {
+                    return false; // restarting after a PANIC
+                }
+            }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(500), () => "the standby still receives", CancellationToken.None);
 
         var clock = Stopwatch.StartNew();
         var lag = await Drtools.RunAsync("lag", "--sandbox", sandbox.Id, "--root", root.Path, "--heartbeat",

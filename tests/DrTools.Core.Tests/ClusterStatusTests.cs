@@ -134,6 +134,25 @@ public sealed class ClusterStatusTests
         Assert.Equal($"unhealthy: 127.0.0.1:{port}: unreachable: connection refused: nothing is listening on 127.0.0.1:{port}", status.Verdict);
     }
 
+    /// <summary>A server that ends the session mid-answer (a PANIC restarts them all) was "Attempted to read past the end of the stream".</summary>
+    [Fact]
+    public async Task A_server_that_closes_the_connection_is_named_so()
+    {
+        using var closing = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        closing.Start();
+        var port = ((System.Net.IPEndPoint)closing.LocalEndpoint).Port;
+        var accepting = Task.Run(async () =>
+        {
+            for (var i = 0; i < 4; i++) (await closing.AcceptTcpClientAsync()).Dispose();
+        });
+        var member = DbMember.Parse($"Host=127.0.0.1;Port={port};Username=x;Password=S3cretPass", 1);
+
+        var error = await Assert.ThrowsAsync<MemberException>(() => member.OpenAsync(CancellationToken.None));
+
+        Assert.Equal($"127.0.0.1:{port}: the server closed the connection (the session was ended, or the server restarted)",
+            error.Message);
+    }
+
     [Fact]
     public async Task A_server_that_never_answers_fails_within_the_connect_timeout()
     {

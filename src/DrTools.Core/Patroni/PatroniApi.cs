@@ -163,7 +163,9 @@ public sealed class PatroniApi(Uri baseUrl)
         }
         catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !cancellationToken.IsCancellationRequested)
         {
-            throw new DrToolsException($"Patroni at {BaseUrl} did not answer {what}: {e.Message}", DrErrorKind.ConnectionFailed);
+            // HttpClient's own words ("An error occurred while sending the request") hide the socket's.
+            var why = e.GetBaseException() is { } inner && inner != e ? $"{e.Message} ({inner.Message})" : e.Message;
+            throw new DrToolsException($"Patroni at {BaseUrl} did not answer {what}: {why}", DrErrorKind.ConnectionFailed);
         }
     }
 

@@ -181,6 +181,9 @@ public sealed class DbMember : Engines.StoreMember
             NpgsqlException { InnerException: TimeoutException } => (timeout, DrErrorKind.Timeout),
             NpgsqlException { InnerException: { } inner } when inner is SocketException or PostgresException or IOException
                 => Reason(inner),
+            // Npgsql's "Attempted to read past the end of the stream": the server ended the session mid-answer.
+            EndOfStreamException => ("the server closed the connection (the session was ended, or the server restarted)",
+                DrErrorKind.ConnectionFailed),
             _ => (error.Message, DrErrorKind.ConnectionFailed),
         };
     }
