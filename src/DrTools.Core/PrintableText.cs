@@ -4,8 +4,9 @@ namespace DrTools.Core;
 
 /// <summary>
 /// Text from outside (step names, server errors, file names) as a terminal or an XML file can hold it: control
-/// characters (ESC, BEL, CR, C1 …) become visible \xNN escapes, so that they neither drive the terminal (clear the
-/// screen, retitle it) nor make an XML 1.0 document invalid; a lone surrogate or a non-character becomes U+FFFD.
+/// characters (ESC, BEL, CR, C1 …) and the Unicode line and paragraph separators become visible \xNN escapes, so that
+/// they neither drive the terminal (clear the screen, retitle it), start a line a reader of the file would see, nor make
+/// an XML 1.0 document invalid; a lone surrogate or a non-character becomes U+FFFD.
 /// </summary>
 public static class PrintableText
 {
@@ -24,7 +25,7 @@ public static class PrintableText
                 escaped.Append(c).Append(text[++i]);
             }
             else if (char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF') escaped.Append('\uFFFD');
-            else if (c is '\n' or '\t' || !char.IsControl(c)) escaped.Append(c);
+            else if (!NeedsEscape(c)) escaped.Append(c);
             else escaped.Append($"\\x{(int)c:X2}");
         }
         return escaped.ToString();
@@ -53,5 +54,5 @@ public static class PrintableText
     private static readonly char[] LineBreaks = ['\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029'];
 
     private static bool NeedsEscape(char c) =>
-        (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF';
+        (char.IsControl(c) && c is not ('\n' or '\t')) || char.IsSurrogate(c) || c is '\uFFFE' or '\uFFFF' or '\u2028' or '\u2029';
 }

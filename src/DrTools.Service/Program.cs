@@ -1,4 +1,5 @@
 using System.Runtime.InteropServices;
+using DrTools.Core;
 using DrTools.Core.Faults.Proxy;
 using DrTools.Core.Metrics;
 using DrTools.Core.Monitoring;
@@ -31,6 +32,12 @@ switch (args)
         catch (OperationCanceledException)
         {
             // SIGTERM: the sandbox is being removed.
+        }
+        catch (DrToolsException e)
+        {
+            // One line, the last of the log, for the sandbox to quote (a port taken since it was chosen is started again).
+            Console.Error.WriteLine($"drtools-service: {e.Message}");
+            return 1;
         }
         return 0;
     default:

@@ -279,6 +279,21 @@ public sealed class BackupCliTests
         Assert.True(archive.ExitCode == 2, archive.All);
         Assert.False(Directory.Exists(repository), "the failed archive set-up left a repository");
 
+        // Nor the folders it made for a nested path, nor what a full disk let it make before the catalog.
+        var nested = Path.Combine(scratch.Path, "new", "sub", "deep");
+        failed = await Drtools.RunAsync(["backup", "create", "--repository", nested, .. create[4..]]);
+        Assert.True(failed.ExitCode == 2, failed.All);
+        Assert.False(Directory.Exists(Path.Combine(scratch.Path, "new")), "the failed backup left the nested path's folders");
+        using (var disk = new Tmpfs(Path.Combine(scratch.Path, "full"), "1m"))
+        {
+            disk.Fill();
+            var full = Path.Combine(disk.Path, "repository");
+            failed = await Drtools.RunAsync(["backup", "create", "--repository", full, .. create[4..]]);
+            Assert.True(failed.ExitCode == 2, failed.All);
+            Assert.Contains("no space left", failed.StandardError);
+            Assert.False(Directory.Exists(full), "the backup stopped by a full disk left a repository");
+        }
+
         DrTools.Core.Backups.BackupRepository.Open(repository, create: true);
         failed = await Drtools.RunAsync(create);
         Assert.True(failed.ExitCode == 2, failed.All);

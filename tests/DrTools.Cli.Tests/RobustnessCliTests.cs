@@ -289,7 +289,7 @@ public sealed class RobustnessCliTests
               - name: Raise
                 run: Invoke-DbQuery
                 continueOnError: true
-                with: { target: db, query: "do $$ begin raise exception E'first line\nPASS: forged'; end $$" }
+                with: { target: db, query: "do $$ begin raise exception '%', E'first line\nPASS: forged' || chr(8232) || 'PASS: too'; end $$" }
             cleanup:
               - { name: Remove sandbox, run: Remove-DrSandbox, with: { target: db } }
             """);
@@ -300,8 +300,18 @@ public sealed class RobustnessCliTests
         var run = await Drtools.RunAsync(environment, "run", file);
         Assert.True(run.ExitCode is 0 or 1, run.All);
         Assert.Contains(@"FAILED in", run.StandardOutput);
-        Assert.Contains(@"failed: first line\x0APASS: forged", run.StandardOutput);
-        Assert.DoesNotMatch("(?m)^PASS: forged", run.All);
+        Assert.Contains(@"failed: first line\x0APASS: forged\x2028PASS: too", run.StandardOutput);
+        // Every line break a reader may split at (U+2028 too, which Python's splitlines and editors honour).
+        static bool Forged(string text) => text.Split(['\n', '\r', '\v', '\f', '\u0085', '\u2028', '\u2029'])
+            .Any(line => line.TrimStart().StartsWith("PASS: ", StringComparison.Ordinal));
+        Assert.False(Forged(run.All), run.All);
+        var journal = Drtools.OnlyJournal(environment["DRTOOLS_HISTORY"])!;
+        foreach (var report in new[] { "report.md", "report.html", "junit.xml", "nunit.xml" })
+        {
+            var text = File.ReadAllText(Path.Combine(journal.Folder!, report));
+            Assert.Contains("PASS: too", text);
+            Assert.False(Forged(text), $"{report}: {text}");
+        }
 
         File.WriteAllText(file, File.ReadAllText(file).Replace("run: Invoke-DbQuery", "run: \"Invoke-DbQuery\\nPASS: forged\""));
         var validate = await Drtools.RunAsync("validate", file);

@@ -88,7 +88,9 @@ public sealed class FailoverJournalTests
             BeforeRejoin = async token =>
             {
                 await holder.OpenAsync(token);
-                await using var hold = new NpgsqlCommand("begin; lock table held in access exclusive mode", holder);
+                // Two locks on the table (exclusive, then a read's share): one holder.
+                await using var hold = new NpgsqlCommand("begin; lock table held in access exclusive mode; select count(*) from held",
+                    holder);
                 await hold.ExecuteNonQueryAsync(token);
                 return "the table is held locked on the new primary";
             },
@@ -100,6 +102,7 @@ public sealed class FailoverJournalTests
         Assert.Matches(@"^node1 \(127\.0\.0\.1:\d+\): the checksum of public\.held waited 29s for a lock on it, held by pid \d+, ", failure.Message);
         Assert.Contains("application 'holder', idle in transaction", failure.Message);
         Assert.Contains("in a transaction since ", failure.Message);
+        Assert.Single(System.Text.RegularExpressions.Regex.Matches(failure.Message, @"\bpid \d+"));
         Assert.Contains(" UTC. Its rows cannot be read while another transaction holds the table", failure.Message);
         Assert.DoesNotContain("lock table", failure.Message); // another session's SQL, and the values in it, are not printed
         var history = ProbeHistory.CarriedBy(failure);

@@ -171,7 +171,7 @@ public sealed class PointInTimeTests
         await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
         var options = new BackupOptions { RecordReference = false };
         var first = await DbBackups.CreateAsync(sandbox.Target, repository, options, CancellationToken.None);
-        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
+        var early = await Sql.ScalarAsync<long>(sandbox, "node0", "create table m (i int); select txid_current()");
         await ArchiveCurrentSegmentAsync(sandbox, repository);
         await Sql.ExecuteAsync(sandbox, "node0", "insert into m values (1)");
         var corrupt = await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
@@ -204,6 +204,20 @@ public sealed class PointInTimeTests
         Assert.False(xid.Passed);
         Assert.Contains($"does not appear in the WAL archived in {repository.WalDirectory} as far as it reads (timeline 1 stops "
             + "reading: ", xid.Text);
+        // One committed before the window starts, and a time before it, are refused up front saying where it starts.
+        var before = await RestoreOutcomeAsync(repository, RecoveryTarget.Xid(early), root.Path);
+        Assert.False(before.Passed);
+        Assert.StartsWith($"transaction {early} committed at ", before.Text);
+        Assert.Contains($"before the recoverable window of {repository.Root} starts", before.Text);
+        var between = await RestoreOutcomeAsync(repository, RecoveryTarget.Time(first.FinishedAt.AddMilliseconds(1)), root.Path);
+        Assert.Contains($"it is before backup {second.Id} finished, where it starts", between.Text);
+        // The window's end is a position a restore reaches.
+        var atEnd = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+        {
+            Target = RecoveryTarget.Lsn(Postgres.Lsn.Parse(window.LatestLsn)),
+            MustExist = ["select 1 from m having count(*) = 3"], KeepInstance = false, Root = root.Path,
+        }, CancellationToken.None);
+        Assert.True(atEnd.Passed, $"{atEnd.Target}: {atEnd.Reason}");
 
         // The second backup's own WAL damaged (its first record): it does not restore, and the first reaches the damage.
         var start = Postgres.Lsn.Parse(second.StartLsn);
@@ -262,9 +276,15 @@ public sealed class PointInTimeTests
             {
                 Target = RecoveryTarget.EndOfArchive, KeepInstance = false, Root = root.Path,
             }, CancellationToken.None);
+            // The window's end is a position a restore reaches (no record begins there: it is the end of the last one).
+            var atEnd = offset != 8192 ? null : await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+            {
+                Target = RecoveryTarget.Lsn(Postgres.Lsn.Parse(window.LatestLsn)), KeepInstance = false, Root = root.Path,
+            }, CancellationToken.None);
             FlipByte(path, offset);
             Assert.False(restored.Passed, "the end of the archive is not reached");
             Assert.Equal(restored.ReplayedToLsn, window.LatestLsn);
+            Assert.True(atEnd?.Passed ?? true, $"{atEnd?.Target}: {atEnd?.Reason}");
             Assert.True(Postgres.Lsn.Parse(window.LatestLsn) <= new Postgres.Lsn(start + page), window.LatestLsn);
             var problem = Assert.Single(check.Problems);
             Assert.Contains($"stops at {window.LatestLsn} in segment {corrupt} on timeline 1", problem);
@@ -282,8 +302,9 @@ public sealed class PointInTimeTests
         var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
         await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
         await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
-        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int); insert into m values (1)");
-        await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
+        // Rows enough that the segment's second page is read.
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int); insert into m select generate_series(1, 1000)");
+        var onOne = await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
         var flushed = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_flush_lsn()::text");
         for (var i = 0; i < 500 && await Sql.ScalarAsync<bool>(sandbox, "node1", $"select pg_last_wal_replay_lsn() < '{flushed}'"); i++)
         {
@@ -305,6 +326,14 @@ public sealed class PointInTimeTests
         var intact = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
         Assert.Null(intact.Break);
         Assert.Equal(2, intact.Replay!.Timeline);
+        // A damaged segment of timeline 1 is named by its own file, not by the timeline-2 name pg_waldump read it under.
+        FlipByte(Path.Combine(repository.WalDirectory, onOne), 8192);
+        var damaged = Assert.Single((await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None))
+            .Problems);
+        FlipByte(Path.Combine(repository.WalDirectory, onOne), 8192);
+        Assert.Contains($"in log segment {onOne}, offset 8192", damaged);
+        Assert.Contains($"segment {onOne} on timeline 1 is damaged", damaged);
+        Assert.DoesNotContain("00000002" + onOne[8..], damaged);
 
         // A history file edited to an earlier switch point, in the same segment or the one before: the WAL of timeline 2
         // does not begin there (recovery would read timeline 1's segment where the history says timeline 2's).

@@ -91,34 +91,51 @@ public sealed class BackupRepository
     /// </summary>
     public static async Task<T> OpenForAsync<T>(string path, Func<BackupRepository, Task<T>> work)
     {
-        var made = !Directory.Exists(Path.GetFullPath(path));
-        var repository = Open(path, create: true);
+        var root = Path.GetFullPath(path);
+        // The outermost folder this call makes (a nested path's missing parents too): what a failure removes.
+        var made = root;
+        for (var parent = Path.GetDirectoryName(made); parent is not null && !Directory.Exists(parent);
+             parent = Path.GetDirectoryName(parent))
+        {
+            made = parent;
+        }
+        if (Directory.Exists(root)) return await work(Open(root, create: true));
         try
         {
-            return await work(repository);
+            return await work(Open(root, create: true));
         }
-        catch when (made)
+        catch
         {
-            repository.RemoveIfEmpty();
+            new BackupRepository(root).RemoveIfEmpty(made);
             throw;
         }
     }
 
-    private void RemoveIfEmpty()
+    /// <summary>Removes <paramref name="made"/> if it holds nothing but this empty repository (catalog, lock, folders).</summary>
+    private void RemoveIfEmpty(string made)
     {
-        string[] made = ["catalog.json", "catalog.lock", "backups", "wal"];
+        string[] own = ["catalog.json", "catalog.json.tmp", "catalog.lock", "backups", "wal"];
         try
         {
-            using var held = FileLock.Acquire(CatalogLock);
-            var catalog = Load();
-            if (catalog.Backups.Count > 0 || catalog.RestorePoints.Count > 0
-                || Directory.EnumerateFileSystemEntries(Root).Any(e => !made.Contains(Path.GetFileName(e)))
-                || Directory.EnumerateFileSystemEntries(WalDirectory).Any()
-                || Directory.EnumerateFileSystemEntries(Path.Combine(Root, "backups")).Any())
+            using (FileLock.Acquire(CatalogLock))
             {
-                return;
+                // A catalog the full disk left empty or half-written holds no entry either.
+                var catalog = File.Exists(CatalogFile) && new FileInfo(CatalogFile).Length > 0 ? Load() : new Catalog([], []);
+                if (catalog.Backups.Count > 0 || catalog.RestorePoints.Count > 0
+                    || Directory.EnumerateFileSystemEntries(Root).Any(e => !own.Contains(Path.GetFileName(e)))
+                    || new[] { WalDirectory, Path.Combine(Root, "backups") }.Any(d => Directory.Exists(d)
+                        && Directory.EnumerateFileSystemEntries(d).Any()))
+                {
+                    return;
+                }
+                Directory.Delete(Root, recursive: true);
             }
-            Directory.Delete(Root, recursive: true);
+            for (var parent = Path.GetDirectoryName(Root); parent is not null && made != Root && parent.Length >= made.Length;
+                 parent = Path.GetDirectoryName(parent))
+            {
+                if (Directory.EnumerateFileSystemEntries(parent).Any()) return;
+                Directory.Delete(parent);
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException or DrToolsException)
         {

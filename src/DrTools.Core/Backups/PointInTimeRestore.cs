@@ -128,7 +128,13 @@ public static class PointInTimeRestore
         if (target.Kind == "xid")
         {
             options.Progress.Enter($"looking for transaction {target.Value}'s commit in the archived WAL", 2);
-            await RequireCommittedAsync(repository, target, cancellationToken);
+            var commit = await RequireCommittedAsync(repository, target, cancellationToken);
+            if (commit < Lsn.Parse(window.EarliestLsn))
+            {
+                throw new DrToolsException($"transaction {target.Value} committed at {commit}, before the recoverable window of "
+                    + $"{repository.Root} starts: no restore can stop at its commit. Recoverable: {window}. Nothing was restored.",
+                    DrErrorKind.InvalidArgument);
+            }
         }
         options.Progress.Enter($"extracting backup {backup.Id} into a new instance", 5);
         var clock = new MonotonicClock();
@@ -148,18 +154,28 @@ public static class PointInTimeRestore
                     // The end of the archive is reached only where the archive replays whole to its end.
                     if (target.Kind == "end") missed = Missed(window, target);
                 }
-                catch (DrToolsException) when (target.Kind == "time"
+                catch (DrToolsException) when (target.Kind is "time" or "lsn"
                     && instance.LastLogLines(10).Contains("recovery ended before configured recovery target was reached",
                     StringComparison.Ordinal))
                 {
-                    // PostgreSQL stops at the first commit after the target time; with none archived, every archived
-                    // commit is before the target, so the state at that time is the end of the archived WAL.
-                    // That holds only when the WAL replayed whole: where it breaks or has a gap, commits before the target may be lost.
-                    reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, which "
-                        + $"is the state at that time)";
                     await instance.RecoverAsync(repository, RecoveryTarget.EndOfArchive, options.RecoveryTimeout, cancellationToken);
-                    missed = Missed(window, target);
-                    if (missed is not null) reached = $"{target} NOT reached: replay stopped at the end of the WAL that replays";
+                    if (target.Kind == "lsn")
+                    {
+                        // PostgreSQL stops after the first record that begins at or after the target: with none, the
+                        // end of the WAL that replays holds every record before the target (checked below).
+                        reached = $"{target} (no record begins at or after it in the WAL that replays: recovered to its end, "
+                            + "which holds every record before it)";
+                    }
+                    else
+                    {
+                        // PostgreSQL stops at the first commit after the target time; with none archived, every archived
+                        // commit is before the target, so the state at that time is the end of the archived WAL.
+                        // That holds only when the WAL replayed whole: where it breaks or has a gap, commits before the target may be lost.
+                        reached = $"{target} (no transaction committed after it is archived: recovered to the end of the archived WAL, "
+                            + "which is the state at that time)";
+                        missed = Missed(window, target);
+                        if (missed is not null) reached = $"{target} NOT reached: replay stopped at the end of the WAL that replays";
+                    }
                 }
             }
             catch (DrToolsException e) when (e.Kind is DrErrorKind.ExternalCommandFailed or DrErrorKind.Timeout)
@@ -184,6 +200,10 @@ public static class PointInTimeRestore
                 markers.Add(new MarkerCheck(query, mustExist, await FoundAsync(connection, query, cancellationToken)));
             }
             var failed = markers.Where(m => !m.Passed).Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}").ToList();
+            if (target.Kind == "lsn" && Lsn.TryParse(lsn, out var replayed) && replayed < Lsn.Parse(target.Value!))
+            {
+                missed = $"target {target} was not reached: WAL replay stops at {replayed}";
+            }
             if (missed is not null) failed.Insert(0, $"{missed}; replayed to {lsn}");
             Measurement? loss = null;
             var requested = options.Target.Kind switch
@@ -247,9 +267,11 @@ public static class PointInTimeRestore
 
     /// <summary>
     /// A transaction target must have committed in the archived WAL, or recovery replays everything and then fails:
-    /// pg_waldump, filtered to that transaction, looks for its commit record on each timeline before anything is restored.
+    /// pg_waldump, filtered to that transaction, looks for its commit record on each timeline before anything is restored,
+    /// and says where it is.
     /// </summary>
-    private static async Task RequireCommittedAsync(BackupRepository repository, RecoveryTarget target, CancellationToken cancellationToken)
+    private static async Task<Lsn> RequireCommittedAsync(BackupRepository repository, RecoveryTarget target,
+        CancellationToken cancellationToken)
     {
         var binaries = PgBinaries.Locate();
         var outcome = "no record";
@@ -267,18 +289,20 @@ public static class PointInTimeRestore
                 RequireSuccess = false,
                 Timeout = TimeSpan.FromMinutes(30),
             }, cancellationToken);
-            if (result.StandardOutput.Contains("desc: COMMIT", StringComparison.Ordinal)) return;
+            if (WalDump.Records(result.StandardOutput).FirstOrDefault(r => r.Description.StartsWith("COMMIT", StringComparison.Ordinal))
+                is { } committed)
+            {
+                return committed.At;
+            }
             if (result.StandardOutput.Contains("desc: ABORT", StringComparison.Ordinal)) outcome = "was rolled back (an ABORT record)";
             else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
             if (result.ExitCode != 0)
             {
-                var error = result.StandardError.Trim().Split('\n')[^1];
-                var said = error.IndexOf("error: ", StringComparison.Ordinal);
-                unread.Add($"timeline {number} stops reading: {PrintableText.OneLine(said < 0 ? error : error[(said + 7)..])}");
+                unread.Add($"timeline {number} stops reading: {WalDump.Error(result.StandardError)}");
             }
         }
         // Where the archive stops reading, the commit may be in the WAL beyond, which no restore reaches either.
-        var beyond = unread.Count == 0 ? "" : $" as far as it reads ({string.Join("; ", unread)}), and may be beyond that,";
+        var beyond = unread.Count == 0 ? "" : $" as far as it reads ({string.Join("; ", unread)}; it may be beyond that)";
         throw new DrToolsException($"transaction {target.Value} {(outcome == "no record" ? "does not appear in" : outcome + " in")} the "
             + $"WAL archived in {repository.WalDirectory}{beyond}: no restore can stop at its commit. Nothing was restored.",
             DrErrorKind.InvalidArgument);
@@ -305,7 +329,8 @@ public static class PointInTimeRestore
         {
             case "time":
                 var time = DateTimeOffset.Parse(target.Value!, CultureInfo.InvariantCulture);
-                if (time < window.EarliestTime) throw new DrToolsException(Outside("it is before the earliest backup finished"),
+                if (time < window.EarliestTime) throw new DrToolsException(Outside(window.CutOff is null
+                    ? "it is before the earliest backup finished" : $"it is before backup {window.BackupId} finished, where it starts"),
                     DrErrorKind.InvalidArgument);
                 var after = window.Break is null ? "it is after the last archived WAL" : "it is after the end of the WAL that replays";
                 if (time > window.LatestTime) throw new DrToolsException(Outside(after), DrErrorKind.InvalidArgument);
@@ -314,8 +339,9 @@ public static class PointInTimeRestore
             case "name":
                 var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value!
                     : repository.RestorePoints.Single(r => r.Name == target.Value).Lsn);
-                if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside($"{lsn} is before the end of the earliest "
-                    + $"backup"), DrErrorKind.InvalidArgument);
+                if (lsn < Lsn.Parse(window.EarliestLsn)) throw new DrToolsException(Outside(window.CutOff is null
+                    ? $"{lsn} is before the end of the earliest backup" : $"{lsn} is before the end of backup {window.BackupId}, where it "
+                    + "starts"), DrErrorKind.InvalidArgument);
                 var end = window.Break is null ? "the last archived WAL" : "the end of the WAL that replays";
                 if (lsn > Lsn.Parse(window.LatestLsn))
                 {

@@ -26,8 +26,7 @@ internal static partial class WalDump
     {
         var result = await RunAsync(folder, timeline, ["--quiet", "-s", begin.ToString(), "-e", end.ToString()], cancellationToken);
         if (result.ExitCode == 0) return null;
-        var message = result.StandardError.Trim().Split('\n')[^1];
-        message = ErrorPrefix().Replace(message, "").Trim();
+        var message = Error(result.StandardError);
         Lsn? at = null;
         if (PageInSegment().Match(message) is { Success: true } page)
         {
@@ -44,6 +43,15 @@ internal static partial class WalDump
         }
         return new Damage(at is { } known && known < begin ? begin : at, message);
     }
+
+    /// <summary>pg_waldump's last error line without its prefixes: what went wrong, and where.</summary>
+    public static string Error(string standardError) =>
+        PrintableText.OneLine(ErrorPrefix().Replace(standardError.Trim().Split('\n')[^1], "").Trim());
+
+    /// <summary>Segment names in pg_waldump's words read through <paramref name="real"/>: the folder's links are named for
+    /// one timeline, the archive's files for their own.</summary>
+    public static string RealNames(string message, Func<string, string?> real) =>
+        SegmentName().Replace(message, m => real(m.Value) ?? m.Value);
 
     /// <summary>The first record that begins at or after <paramref name="from"/>, or null when none reads there.</summary>
     public static async Task<Record?> FirstRecordAsync(string folder, int timeline, Lsn from, CancellationToken cancellationToken)
@@ -89,7 +97,8 @@ internal static partial class WalDump
             Timeout = TimeSpan.FromHours(2),
         }, cancellationToken);
 
-    private static IEnumerable<Record> Records(string output) =>
+    /// <summary>The records in pg_waldump's output.</summary>
+    public static IEnumerable<Record> Records(string output) =>
         output.Split('\n').Select(line => RecordLine().Match(line)).Where(m => m.Success).Select(m => new Record(
             Lsn.Parse(m.Groups["lsn"].Value), uint.Parse(m.Groups["length"].Value, CultureInfo.InvariantCulture),
             m.Groups["desc"].Value.Trim()));
@@ -107,6 +116,9 @@ internal static partial class WalDump
 
     [GeneratedRegex("WAL file \"(?<segment>[0-9A-F]{24})\"")]
     private static partial Regex WholeFile();
+
+    [GeneratedRegex("\\b[0-9A-F]{24}\\b")]
+    private static partial Regex SegmentName();
 
     /// <summary>"rmgr: Heap len (rec/tot): 59/ 59, tx: 735, lsn: 0/03000060, prev 0/03000028, desc: INSERT …".</summary>
     [GeneratedRegex(@"len \(rec/tot\):\s*\d+/\s*(?<length>\d+), tx:\s*\d+, lsn: (?<lsn>[0-9A-F]+/[0-9A-F]+), "

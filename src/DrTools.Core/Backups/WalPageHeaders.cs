@@ -82,8 +82,12 @@ internal static class WalPageHeaders
             var pageTimeline = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
             if (pageTimeline > timeline || pageTimeline < previous)
             {
+                // Recovery checks the timeline of the last page it read: with read-ahead (recovery_prefetch, on by
+                // default) it stops as soon as it reads ahead to this page, anywhere up to wal_decode_buffer_size before.
                 return (at,
-                    $"the page header at {at} is of timeline {pageTimeline} (after {previous}, in a segment of timeline {timeline})");
+                    $"the page header at {at} is of timeline {pageTimeline} (after {previous}, in a segment of timeline {timeline}); a "
+                    + "restore with recovery_prefetch on (PostgreSQL's default; DrTools' restores turn it off) stops earlier, where its "
+                    + "read-ahead reaches this page");
             }
             previous = pageTimeline;
         }

@@ -242,8 +242,9 @@ public static partial class WalReplay
         }
         var segment = chosen.GetValueOrDefault(Segment(at), stoppedIn);
         var timeline = TimelineOf(segment);
+        var message = WalDump.RealNames(damage.Message, link => chosen.GetValueOrDefault(WalArchive.Position(link)));
         return new WalReplayCheck(await dump.LastRecordEndAsync(at, cancellationToken), timeline, segment,
-            $"segment {segment} on timeline {timeline} is damaged at {at}: {damage.Message}", null);
+            $"segment {segment} on timeline {timeline} is damaged at {at}: {message}", null);
     }
 
     private static ulong Segment(Lsn lsn) => lsn.Value / (ulong)WalArchive.SegmentSize;

@@ -29,7 +29,7 @@ internal static class TableLocks
         var holders = new List<string>();
         await using (var connection = await member.OpenAsync(cancellationToken))
         await using (var find = new NpgsqlCommand("""
-            select a.pid, a.backend_type, coalesce(nullif(a.application_name, ''), '-'), coalesce(a.state, '-'),
+            select distinct on (a.pid) a.pid, a.backend_type, coalesce(nullif(a.application_name, ''), '-'), coalesce(a.state, '-'),
                    to_char(a.xact_start at time zone 'UTC', 'HH24:MI:SS')
             from pg_locks l join pg_stat_activity a on a.pid = l.pid
             where l.locktype = 'relation' and l.granted and l.relation = to_regclass(@table) and a.pid <> pg_backend_pid()

@@ -104,14 +104,17 @@ internal static class TestResultsReport
             suite));
     }
 
-    /// <summary>The document, its texts made valid XML 1.0: a control character in a step name or an error is shown as an escape.</summary>
+    /// <summary>
+    /// The document, its texts made valid XML 1.0 and one line each: a control character or a line break in a step name
+    /// or an error is shown as an escape (a line of its own could pass for another result).
+    /// </summary>
     private static string Document(XElement root)
     {
         foreach (var attribute in root.DescendantsAndSelf().SelectMany(e => e.Attributes()))
         {
-            attribute.Value = PrintableText.Escape(attribute.Value);
+            attribute.Value = PrintableText.OneLine(attribute.Value);
         }
-        foreach (var text in root.DescendantNodes().OfType<XText>()) text.Value = PrintableText.Escape(text.Value);
+        foreach (var text in root.DescendantNodes().OfType<XText>()) text.Value = PrintableText.OneLine(text.Value);
         return $"{new XDeclaration("1.0", "utf-8", null)}\n{root}";
     }
 
