@@ -18,7 +18,11 @@ public sealed class DrillLockCliTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        string[] drill = ["failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover", "--rejoin"];
+        // The fault waits before it kills the primary: the drill that holds the sandbox still holds it when the other
+        // process is up, however slowly a loaded machine starts it (it could start after a fast drill had ended).
+        var postmaster = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
+        string[] drill = ["failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover", "--rejoin",
+            "--fault-command", $"sleep 10 && kill -9 $(head -1 '{postmaster}')"];
 
         using var first = Drtools.Start(drill);
         using var second = Drtools.Start(drill);
@@ -30,7 +34,7 @@ public sealed class DrillLockCliTests
         var ran = Assert.Single(results, r => r.ExitCode != 2);
         Assert.True(ran.ExitCode == 0, all);
         var holder = ReferenceEquals(refused, results[0]) ? second : first;
-        Assert.StartsWith(Refusal(sandbox, holder), refused.StandardError);
+        Assert.True(refused.StandardError.StartsWith(Refusal(sandbox, holder), StringComparison.Ordinal), all);
         Assert.Contains("One drill at a time per target; nothing was changed.", refused.StandardError);
         Assert.Single(refused.StandardError.TrimEnd().Split('\n'));
         var status = await ClusterInspector.GetStatusAsync(sandbox.Target, CancellationToken.None);

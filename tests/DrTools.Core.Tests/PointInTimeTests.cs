@@ -118,10 +118,13 @@ public sealed class PointInTimeTests
         await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
         var segments = new List<string>();
         var afterLast = DateTime.MinValue;
+        var secondCommitted = (From: DateTime.MinValue, To: DateTime.MinValue);
         for (var i = 1; i <= 6; i++)
         {
+            var before = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
             await Sql.ExecuteAsync(sandbox, "node0", $"insert into m values ({i})");
             afterLast = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
+            if (i == 2) secondCommitted = (before, afterLast);
             segments.Add(await ArchiveCurrentSegmentAsync(sandbox, repository, "node0"));
         }
         var target = RecoveryTarget.Time(new DateTimeOffset(afterLast, TimeSpan.Zero));
@@ -141,19 +144,30 @@ public sealed class PointInTimeTests
         Assert.InRange(Postgres.Lsn.Parse(window.LatestLsn).Value, corruptStart, corruptStart + 0x2000);
         Assert.True(Postgres.Lsn.Parse(window.LatestLsn) < Postgres.Lsn.Parse(intact.LatestLsn));
         Assert.Contains(corrupt, window.ToString());
+        // The latest time is the last commit replay reaches (the second row's), not a later segment's archive time: a
+        // time just before it restores, one just after it is refused up front.
+        Assert.InRange(window.LatestTime.UtcDateTime, secondCommitted.From, secondCommitted.To);
+        var inside = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
+        {
+            Target = RecoveryTarget.Time(window.LatestTime.AddMilliseconds(-1)), MustExist = ["select 1 from m having count(*) = 1"],
+            KeepInstance = false, Root = root.Path,
+        }, CancellationToken.None);
+        Assert.True(inside.Passed, $"{inside.Target}: {inside.Reason}");
+        var after = await RestoreOutcomeAsync(repository, RecoveryTarget.Time(window.LatestTime.AddMilliseconds(1)), root.Path);
+        Assert.Contains("it is after the end of the WAL that replays", after.Text);
 
         var outcome = await RestoreOutcomeAsync(repository, target, root.Path);
         AssertNamesTheBreak(outcome, corrupt, 1, window.LatestLsn, target);
 
-        // An archiver that copied late (or a copy that did not keep the times) puts every segment's time after the
-        // target: the restore runs, replay stops at the damaged record, and the end of the WAL it reached is not PASS.
-        foreach (var file in WalArchive.Segments(repository)) file.LastWriteTimeUtc = DateTime.UtcNow;
+        // A target at the latest time itself: replay passes that commit and reaches the break looking for a later one. The
+        // end of the WAL it reached is not PASS (a commit of that time may be beyond the break).
+        var atLatest = RecoveryTarget.Time(window.LatestTime);
         var restored = await PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions
         {
-            Target = target, MustExist = ["select 1 from m having count(*) = 6"], KeepInstance = false, Root = root.Path,
+            Target = atLatest, MustExist = ["select 1 from m having count(*) = 6"], KeepInstance = false, Root = root.Path,
         }, CancellationToken.None);
         Assert.False(restored.Passed);
-        AssertNamesTheBreak((false, $"{restored.Target}: {restored.Reason}"), corrupt, 1, window.LatestLsn, target);
+        AssertNamesTheBreak((false, $"{restored.Target}: {restored.Reason}"), corrupt, 1, window.LatestLsn, atLatest);
         Assert.Contains("missing: select 1 from m having count(*) = 6", restored.Reason);
         Assert.Equal(2, root.Sandboxes.Count);
     }

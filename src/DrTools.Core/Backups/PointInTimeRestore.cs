@@ -101,11 +101,13 @@ public static class PointInTimeRestore
         }
         var (backup, reach) = restorable[^1];
         var continuity = WalArchive.Scan(repository, Lsn.Parse(backup.StartLsn));
-        // The archive's segments carry no commit times: the latest time is when the last segment that replays whole was archived.
+        // Where the WAL breaks, the latest time is the last commit replay gets to (a later segment's archive time would
+        // promise commits the break takes); where it runs whole, when the last segment that replays whole was archived.
         var lastBeforeEnd = WalArchive.Segments(repository)
             .Where(f => WalArchive.Start(f.Name).Value + (ulong)WalArchive.SegmentSize <= reach.End.Value)
             .MaxBy(f => WalArchive.Position(f.Name));
-        var latestTime = lastBeforeEnd is { } last && last.LastWriteTimeUtc > backup.FinishedAt ? last.LastWriteTimeUtc : backup.FinishedAt;
+        DateTimeOffset? latest = reach.Break is not null ? reach.LastCommit : lastBeforeEnd?.LastWriteTimeUtc;
+        var latestTime = latest is { } time && time > backup.FinishedAt ? time : backup.FinishedAt;
         var (earliest, cut) = passes[0];
         return new RecoverableWindow(backup.FinishedAt, backup.EndLsn, latestTime, reach.End.ToString())
         {

@@ -60,18 +60,31 @@ internal static partial class WalDump
         return Records(result.StandardOutput).FirstOrDefault();
     }
 
+    /// <summary>How far replay gets before a break: where its last whole record ends, and the last commit it replays.</summary>
+    public sealed record Reach(Lsn End, DateTimeOffset? LastCommit);
+
     /// <summary>
     /// Where the last record that reads whole before <paramref name="end"/> ends, reading from <paramref name="from"/>
     /// (a place where records read): recovery replays to there and no further when the WAL breaks at
-    /// <paramref name="end"/>. <paramref name="from"/> when no record between them reads.
+    /// <paramref name="end"/> (<paramref name="from"/> when no record between them reads); and the time of the last
+    /// commit among those records, null when there is none.
     /// </summary>
-    public static async Task<Lsn> LastRecordEndAsync(string folder, int timeline, Lsn from, Lsn end, int pageSize,
+    public static async Task<Reach> ReachAsync(string folder, int timeline, Lsn from, Lsn end, int pageSize,
         CancellationToken cancellationToken)
     {
         // A broken read ends with an error after the records it read: those are what count.
         var result = await RunAsync(folder, timeline, ["-s", from.ToString(), "-e", end.ToString()], cancellationToken);
-        if (Records(result.StandardOutput).LastOrDefault() is not { } last) return from;
-        // A segment switch's record takes the rest of its segment.
+        var records = Records(result.StandardOutput).ToList();
+        var lastCommit = records.Select(r => CommitTime().Match(r.Description)).LastOrDefault(m => m.Success) is { } commit
+            ? DateTimeOffset.ParseExact(commit.Groups["at"].Value, "yyyy-MM-dd HH:mm:ss.ffffff", CultureInfo.InvariantCulture,
+                DateTimeStyles.AssumeUniversal)
+            : (DateTimeOffset?)null;
+        return new Reach(records.Count == 0 ? from : End(records[^1], pageSize), lastCommit);
+    }
+
+    /// <summary>Where a record ends: its length laid over the page headers it crosses; a segment switch's, its segment's end.</summary>
+    private static Lsn End(Record last, int pageSize)
+    {
         if (last.Description.StartsWith("SWITCH", StringComparison.Ordinal))
         {
             return new Lsn((last.At.Value / WalArchive.SegmentSize + 1) * WalArchive.SegmentSize);
@@ -95,6 +108,8 @@ internal static partial class WalDump
         {
             RequireSuccess = false,
             Timeout = TimeSpan.FromHours(2),
+            // pg_waldump prints commit times in its local time zone.
+            Environment = new Dictionary<string, string> { ["TZ"] = "UTC" },
         }, cancellationToken);
 
     /// <summary>The records in pg_waldump's output.</summary>
@@ -116,6 +131,10 @@ internal static partial class WalDump
 
     [GeneratedRegex("WAL file \"(?<segment>[0-9A-F]{24})\"")]
     private static partial Regex WholeFile();
+
+    /// <summary>"COMMIT 2026-12-06 03:26:14.655123 UTC; …" (pg_waldump run with TZ=UTC).</summary>
+    [GeneratedRegex(@"^COMMIT (?<at>\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}) UTC")]
+    private static partial Regex CommitTime();
 
     [GeneratedRegex("\\b[0-9A-F]{24}\\b")]
     private static partial Regex SegmentName();

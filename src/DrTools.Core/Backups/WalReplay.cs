@@ -12,6 +12,9 @@ namespace DrTools.Core.Backups;
 /// </summary>
 public sealed record WalReplayCheck(Lsn End, int Timeline, string Segment, string? Break, string? Missing)
 {
+    /// <summary>With a <see cref="Break"/>: the time of the last commit replay gets to before it (null: none, or not read).</summary>
+    public DateTimeOffset? LastCommit { get; init; }
+
     public override string ToString() => $"{End} in segment {Segment} on timeline {Timeline}";
 }
 
@@ -96,16 +99,15 @@ public static partial class WalReplay
                 if (stretch.Begin <= from || stretch.Begin >= limit) continue;
                 if (await HistoryProblemAsync(dump, stretch, parent.Timeline, chosen, cancellationToken) is { } lie)
                 {
-                    var end = await dump.LastRecordEndAsync(stretch.Begin, cancellationToken);
-                    return new WalReplayCheck(end, parent.Timeline, chosen[Segment(stretch.Begin)], lie, null);
+                    return await dump.BrokenAsync(stretch.Begin, parent.Timeline, chosen[Segment(stretch.Begin)], lie, cancellationToken);
                 }
             }
             if (damage is not null) return await DamagedAsync(damage, dump, chosen, stoppedIn, cancellationToken);
             if (problem is not null)
             {
                 var timeline = TimelineOf(stoppedIn);
-                return new WalReplayCheck(await dump.LastRecordEndAsync(stop, cancellationToken), timeline, stoppedIn,
-                    $"segment {stoppedIn} on timeline {timeline} at {stop}: {problem}", null);
+                return await dump.BrokenAsync(stop, timeline, stoppedIn, $"segment {stoppedIn} on timeline {timeline} at {stop}: {problem}",
+                    cancellationToken);
             }
             return Beyond(repository, files.Values, stop, chosen.GetValueOrDefault(position - 1), historyProblem, stoppedIn);
         }
@@ -115,20 +117,34 @@ public static partial class WalReplay
         }
     }
 
-    /// <summary>The folder of segments read, and where the last whole record before a break ends.</summary>
+    /// <summary>The folder of segments read, and how far replay gets before a break.</summary>
     private sealed record Dump(string Folder, int Timeline, Lsn From, int PageSize)
     {
         /// <summary>
-        /// Reads at most the segment before the one holding <paramref name="end"/> on: enough for any record. Never past
-        /// <paramref name="end"/> (a segment switch's record ends at its segment's end, beyond a break after it).
+        /// Reads the segment before the one holding <paramref name="end"/> on (enough for any record), and from the start
+        /// when no commit is there. Never past <paramref name="end"/> (a segment switch's record ends at its segment's end,
+        /// beyond a break after it).
         /// </summary>
-        public async Task<Lsn> LastRecordEndAsync(Lsn end, CancellationToken cancellationToken)
+        public async Task<WalDump.Reach> ReachAsync(Lsn end, CancellationToken cancellationToken)
         {
             var segmentBefore = Math.Max(Segment(end), 1) - 1;
             var begin = Start(segmentBefore) > From ? Start(segmentBefore) : From;
-            if (end <= begin) return end < From ? From : end;
-            var last = await WalDump.LastRecordEndAsync(Folder, Timeline, begin, end, PageSize, cancellationToken);
-            return last < end ? last : end;
+            if (end <= begin) return new WalDump.Reach(end < From ? From : end, null);
+            var reach = await WalDump.ReachAsync(Folder, Timeline, begin, end, PageSize, cancellationToken);
+            if (reach.LastCommit is null && begin > From)
+            {
+                var whole = await WalDump.ReachAsync(Folder, Timeline, From, end, PageSize, cancellationToken);
+                reach = reach with { LastCommit = whole.LastCommit };
+            }
+            return reach.End < end ? reach : reach with { End = end };
+        }
+
+        /// <summary>The check's answer for a break at <paramref name="end"/>: replay's reach before it, and why.</summary>
+        public async Task<WalReplayCheck> BrokenAsync(Lsn end, int timeline, string segment, string why,
+            CancellationToken cancellationToken)
+        {
+            var reach = await ReachAsync(end, cancellationToken);
+            return new WalReplayCheck(reach.End, timeline, segment, why, null) { LastCommit = reach.LastCommit };
         }
     }
 
@@ -243,8 +259,8 @@ public static partial class WalReplay
         var segment = chosen.GetValueOrDefault(Segment(at), stoppedIn);
         var timeline = TimelineOf(segment);
         var message = WalDump.RealNames(damage.Message, link => chosen.GetValueOrDefault(WalArchive.Position(link)));
-        return new WalReplayCheck(await dump.LastRecordEndAsync(at, cancellationToken), timeline, segment,
-            $"segment {segment} on timeline {timeline} is damaged at {at}: {message}", null);
+        return await dump.BrokenAsync(at, timeline, segment, $"segment {segment} on timeline {timeline} is damaged at {at}: {message}",
+            cancellationToken);
     }
 
     private static ulong Segment(Lsn lsn) => lsn.Value / (ulong)WalArchive.SegmentSize;

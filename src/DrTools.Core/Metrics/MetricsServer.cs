@@ -34,8 +34,9 @@ public static class MetricsServer
         {
             listener.Start();
         }
-        catch (HttpListenerException e)
+        catch (Exception e) when (e is HttpListenerException or System.Net.Sockets.SocketException or IOException)
         {
+            // On Linux a port taken since it was chosen can surface as the socket's own error, not the listener's.
             throw new DrToolsException($"cannot listen on {listen}: {e.Message}", DrErrorKind.InvalidOperation);
         }
         await using var stop = cancellationToken.Register(listener.Stop);
