@@ -305,7 +305,7 @@ public static class BackupCommands
                 Console.WriteLine($"  {result.Duration.Name}: {result.Duration}; replayed to {result.ReplayedToLsn}; {lastCommit}");
                 if (result.DataLossBeforeTarget is { } loss) Console.WriteLine($"  {loss.Name}: {loss} — {loss.Method}");
                 foreach (var marker in result.Markers) Console.WriteLine($"  {(marker.Passed ? "ok" : "FAILED")}: "
-                    + $"{(marker.MustExist ? "exists" : "absent")}: {marker.Query}");
+                    + $"{(marker.MustExist ? "exists" : "absent")}: {PrintableText.OneLine(marker.Query)}");
                 if (result.Instance is not null) Console.WriteLine($"  instance: {result.Instance}");
             }
             return result.Passed ? ExitCodes.Success : ExitCodes.NotMet;

@@ -328,10 +328,14 @@ public sealed class BackupCliTests
         Assert.True(verify.ExitCode == 0, verify.All);
         Assert.StartsWith($"backup {id}: PASS", verify.StandardOutput);
 
+        // A marker query's line break stays inside its line (a line of its own could pass for a verdict).
         var restore = await Drtools.RunAsync("restore", "--repository", repository, "--name", "after-ledger", "--remove",
-            "--must-exist", "select 1 from ledger having count(*) = 500", "--must-not-exist", "select 1 from ledger where id = 9999");
+            "--must-exist", "select 1 from ledger having count(*) = 500\n-- PASS: forged", "--must-not-exist",
+            "select 1 from ledger where id = 9999");
         Assert.True(restore.ExitCode == 0, restore.All);
         Assert.Contains("restore of backup", restore.StandardOutput);
+        Assert.Contains(@"exists: select 1 from ledger having count(*) = 500\x0A-- PASS: forged", restore.StandardOutput);
+        Assert.DoesNotMatch("(?m)^-- PASS", restore.All);
         Assert.Equal(2, root.Sandboxes.Count); // the sandbox and the repository: the restored instances are gone
     }
 
@@ -356,7 +360,7 @@ public sealed class BackupCliTests
     }
 
     [Fact]
-    public async Task A_corrupt_segment_mid_archive_fails_check_ends_the_listed_window_and_a_restore_past_it_exits_1_naming_it()
+    public async Task A_corrupt_segment_mid_archive_fails_check_ends_the_listed_window_and_a_restore_past_it_is_refused_naming_it()
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
@@ -383,7 +387,8 @@ public sealed class BackupCliTests
         var bytes = File.ReadAllBytes(corrupt);
         bytes[60] ^= 0xFF;
         File.WriteAllBytes(corrupt, bytes);
-        // Archived late, as a busy archiver does: every segment's time is after the target, which is then inside the window by time.
+        // Archived late, as a busy archiver does: every segment's time is after the target. Where the WAL breaks the
+        // window's latest time is the last commit replay reaches, so that does not bring the target inside it.
         foreach (var file in Directory.GetFiles(Path.Combine(repository, "wal"))) File.SetLastWriteTimeUtc(file, DateTime.UtcNow);
 
         var check = await Drtools.RunAsync("backup", "check", "--repository", repository);
@@ -396,10 +401,10 @@ public sealed class BackupCliTests
         var time = after.ToString("yyyy-MM-dd HH:mm:ss.ffffff'+00'", System.Globalization.CultureInfo.InvariantCulture);
         var restore = await Drtools.RunAsync("restore", "--repository", repository, "--remove", "--time", time,
             "--must-exist", "select 1 from m having count(*) = 6");
-        Assert.True(restore.ExitCode == 1, restore.All);
-        Assert.Contains(": FAIL: target time ", restore.StandardOutput);
-        Assert.Contains($"(segment {segments[2]}, timeline 1)", restore.StandardOutput);
-        Assert.Contains("FAILED: exists: select 1 from m having count(*) = 6", restore.StandardOutput);
+        Assert.True(restore.ExitCode == 2, restore.All);
+        Assert.Contains("is outside the recoverable window", restore.StandardError);
+        Assert.Contains($"segment {segments[2]} on timeline 1 is damaged at", restore.StandardError);
+        Assert.Contains("Nothing was restored.", restore.StandardError);
         Assert.Equal(2, root.Sandboxes.Count);
     }
 

@@ -173,6 +173,37 @@ public sealed class PointInTimeTests
     }
 
     /// <summary>
+    /// A commit written after the last archived segment was finished, but before a slow archiver had copied it: the
+    /// window's latest time was the copy's time, so a target between the commit and the copy restored without it, PASS.
+    /// </summary>
+    [Fact]
+    public async Task A_commit_after_the_last_archived_segment_is_never_inside_the_window_however_late_the_archiver_copied()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
+        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
+        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
+        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        // A busy archiver: each segment copied a second after it is finished.
+        var slow = ("sleep 1 && " + WalArchive.ArchiveCommand(repository.WalDirectory)).Replace("'", "''");
+        await Sql.ExecuteAsync(sandbox, "node0", $"alter system set archive_command = '{slow}'");
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_reload_conf()");
+        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int); insert into m values (1)");
+        var segment = await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_walfile_name(pg_current_wal_lsn())");
+        await Sql.ExecuteAsync(sandbox, "node0", "select pg_switch_wal()");
+        await Task.Delay(200);
+        var written = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "insert into m values (2) returning clock_timestamp()");
+        var copy = Path.Combine(repository.WalDirectory, segment);
+        for (var i = 0; i < 500 && !File.Exists(copy); i++) await Task.Delay(20);
+        Assert.True(File.Exists(copy), $"{segment} was not archived");
+
+        var target = RecoveryTarget.Time(new DateTimeOffset(written, TimeSpan.Zero).AddMilliseconds(20));
+        var outcome = await RestoreOutcomeAsync(repository, target, root.Path);
+        Assert.False(outcome.Passed, outcome.Text);
+        Assert.Contains("is outside the recoverable window", outcome.Text);
+    }
+
+    /// <summary>
     /// Damage ends what the backups before it reach, not what a later backup reaches; a backup whose own WAL is damaged
     /// restores nothing (recovery reads the archive's copy before its own, and stops before the backup is consistent).
     /// </summary>

@@ -201,7 +201,8 @@ public static class PointInTimeRestore
             {
                 markers.Add(new MarkerCheck(query, mustExist, await FoundAsync(connection, query, cancellationToken)));
             }
-            var failed = markers.Where(m => !m.Passed).Select(m => $"{(m.MustExist ? "missing" : "present")}: {m.Query}").ToList();
+            var failed = markers.Where(m => !m.Passed)
+                .Select(m => $"{(m.MustExist ? "missing" : "present")}: {PrintableText.OneLine(m.Query)}").ToList();
             if (target.Kind == "lsn" && Lsn.TryParse(lsn, out var replayed) && replayed < Lsn.Parse(target.Value!))
             {
                 missed = $"target {target} was not reached: WAL replay stops at {replayed}";
@@ -366,8 +367,8 @@ public static class PointInTimeRestore
         }
         catch (PostgresException e)
         {
-            throw new DrToolsException($"marker query '{query}' failed on the restored instance: {e.MessageText}",
-                DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"marker query '{PrintableText.OneLine(query)}' failed on the restored instance: "
+                + PrintableText.OneLine(e.MessageText), DrErrorKind.InvalidArgument);
         }
     }
 }

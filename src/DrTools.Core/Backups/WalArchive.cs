@@ -56,10 +56,12 @@ public static class WalArchive
 
     /// <summary>
     /// An archive_command copying each finished segment into <paramref name="directory"/>: under a temporary name, then
-    /// renamed (a copy that fails, on a full disk, is removed); a file already there is accepted only if identical.
+    /// renamed (a copy that fails, on a full disk, is removed); a file already there is accepted only if identical. The
+    /// copy keeps the segment's modification time, when its last WAL was written: a commit after it is in a later
+    /// segment, however late the archiver copies this one, so the recoverable window's latest time can rest on it.
     /// </summary>
     public static string ArchiveCommand(string directory) =>
         $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; " +
-        $"else cp \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" " +
+        $"else cp -p \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" " +
         $"|| {{ rm -f \"{directory}/%f.tmp\"; false; }}; fi";
 }

@@ -6,7 +6,8 @@ namespace DrTools.Core.Backups;
 /// <summary>
 /// The WAL page header checks recovery makes, where pg_waldump makes none or names no position: the first page's long
 /// header (magic, info bits, timeline, address, system identifier, segment and block size) and the timeline of every
-/// later page, which pg_waldump lets rise but recovery refuses when it is not the segment's own or an ancestor's.
+/// later page, which pg_waldump lets rise but recovery refuses when it falls or leaves the timeline history chain it
+/// follows.
 /// </summary>
 internal static class WalPageHeaders
 {
@@ -27,7 +28,7 @@ internal static class WalPageHeaders
     }
 
     /// <summary>What is wrong with a segment's first page header, next to the first segment read (same server, same version).</summary>
-    public static string? FirstPageProblem(byte[] header, byte[] reference, int timeline, Lsn start, long length)
+    public static string? FirstPageProblem(byte[] header, byte[] reference, int newest, Lsn start, long length)
     {
         if (length != WalArchive.SegmentSize) return $"the file has {length} bytes, a WAL segment {WalArchive.SegmentSize}";
         var magic = BinaryPrimitives.ReadUInt16LittleEndian(header);
@@ -36,7 +37,10 @@ internal static class WalPageHeaders
         var info = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(2));
         if ((info & ~AllInfoBits) != 0 || (info & LongHeaderBit) == 0) return $"its first page header has invalid info bits {info:X4}";
         var pageTimeline = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-        if (pageTimeline > timeline || pageTimeline == 0) return $"its page header is of timeline {pageTimeline}";
+        if (pageTimeline > newest || pageTimeline == 0)
+        {
+            return $"its page header is of timeline {pageTimeline}, past the timeline history chain recovery follows (to {newest})";
+        }
         var address = new Lsn(BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(8)));
         if (address != start) return $"its first page is for {address}, not {start} (a segment from another position)";
         var system = BinaryPrimitives.ReadUInt64LittleEndian(header.AsSpan(24));
@@ -60,7 +64,7 @@ internal static class WalPageHeaders
     /// segment's (the magic and the address of their place) are judged: the rest is space never written since the file
     /// was made or recycled, which replay reaches only if a record leads there, and pg_waldump names that.
     /// </summary>
-    public static (Lsn At, string Problem)? LaterPageProblem(FileInfo file, byte[] first, byte[] reference, int timeline, Lsn start)
+    public static (Lsn At, string Problem)? LaterPageProblem(FileInfo file, byte[] first, byte[] reference, int newest, Lsn start)
     {
         var magic = BinaryPrimitives.ReadUInt16LittleEndian(reference);
         var pageSize = PageSize(reference);
@@ -80,12 +84,13 @@ internal static class WalPageHeaders
             var info = BinaryPrimitives.ReadUInt16LittleEndian(header.AsSpan(2));
             if ((info & ~AllInfoBits) != 0) return (at, $"the page header at {at} has invalid info bits {info:X4}");
             var pageTimeline = BinaryPrimitives.ReadUInt32LittleEndian(header.AsSpan(4));
-            if (pageTimeline > timeline || pageTimeline < previous)
+            if (pageTimeline > newest || pageTimeline < previous)
             {
                 // Recovery checks the timeline of the last page it read: with read-ahead (recovery_prefetch, on by
                 // default) it stops as soon as it reads ahead to this page, anywhere up to wal_decode_buffer_size before.
                 return (at,
-                    $"the page header at {at} is of timeline {pageTimeline} (after {previous}, in a segment of timeline {timeline}); a "
+                    $"the page header at {at} is of timeline {pageTimeline} (after {previous}; the timeline history chain recovery "
+                    + $"follows ends at {newest}); a "
                     + "restore with recovery_prefetch on (PostgreSQL's default; DrTools' restores turn it off) stops earlier, where its "
                     + "read-ahead reaches this page");
             }

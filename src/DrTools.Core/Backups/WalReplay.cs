@@ -79,12 +79,13 @@ public static partial class WalReplay
                 var timeline = TimelineOf(stoppedIn);
                 var header = WalPageHeaders.ReadFirst(file);
                 reference ??= header;
-                problem = WalPageHeaders.FirstPageProblem(header, reference, timeline, Start(position), file.Length);
+                // A page may be of any timeline of the chain recovery follows, as recovery allows, never of a later one.
+                problem = WalPageHeaders.FirstPageProblem(header, reference, newest, Start(position), file.Length);
                 if (problem is not null) break;
                 chosen[position] = stoppedIn;
                 fileTimeline = timeline;
                 File.CreateSymbolicLink(Path.Combine(folder.FullName, Name(newest, position)), file.FullName);
-                if (WalPageHeaders.LaterPageProblem(file, header, reference, timeline, Start(position)) is { } page)
+                if (WalPageHeaders.LaterPageProblem(file, header, reference, newest, Start(position)) is { } page)
                 {
                     (problemAt, problem) = page;
                     break;
