@@ -51,10 +51,17 @@ internal sealed class NodeFaultInjection(PatroniCluster cluster, string node, No
                     ?? throw new DrToolsException($"{node}: its postmaster is not running; nothing to kill.", DrErrorKind.InvalidOperation);
                 return $"SIGKILL of {node}'s postmaster PID {pid}";
             case NodeFault.KillNode:
-                var processes = sandbox.NodeProcesses(node);
-                _killed = processes.Select(p => (p, ProcessTable.StartTicks(p))).ToList();
-                await ProcessTable.KillAsync(processes, TimeSpan.FromSeconds(10));
-                return $"SIGKILL of {processes.Count} process(es) of {node}: Patroni and PostgreSQL";
+                // Again until none is left: a backend the postmaster forked while the first list was read outlives it,
+                // attached to the shared memory, and the node's next PostgreSQL refuses to start beside it.
+                var killed = new List<(int Pid, long? Started)>();
+                for (var round = 0; round < 5 && sandbox.NodeProcesses(node).Where(ProcessTable.IsAlive).ToList() is { Count: > 0 } alive;
+                     round++)
+                {
+                    killed.AddRange(alive.Select(p => (p, ProcessTable.StartTicks(p))));
+                    await ProcessTable.KillAsync(alive, TimeSpan.FromSeconds(10));
+                }
+                _killed = killed;
+                return $"SIGKILL of {killed.Count} process(es) of {node}: Patroni and PostgreSQL";
             case NodeFault.FreezeNode:
                 _frozen = sandbox.NodeProcesses(node);
                 foreach (var process in _frozen) ProcessTable.Signal(process, ProcessTable.SigStop);

@@ -97,7 +97,7 @@ public static class ReplicationLagTester
         // past it the bound is not met, however long the rest would take.
         var catchUpCap = options.MaxLag ?? Redis.RedisCluster.CatchUpTimeout;
         var primaryMember = target.Member(primaryStatus.Name);
-        await using var primary = new Session(target.Name, primaryMember, await primaryMember.OpenAsync(cancellationToken));
+        await using var primary = await Session.OpenAsync(target.Name, primaryMember, cancellationToken);
         var samples = new List<StandbySamples>();
         // Samples that took longer than the interval: the window then has a gap no sample covers, said in every figure.
         var overran = new List<TimeSpan>();
@@ -106,7 +106,7 @@ public static class ReplicationLagTester
             foreach (var standby in standbys)
             {
                 var member = target.Member(standby.Name);
-                samples.Add(new StandbySamples(standby, new Session(target.Name, member, await member.OpenAsync(cancellationToken))));
+                samples.Add(new StandbySamples(standby, await Session.OpenAsync(target.Name, member, cancellationToken)));
             }
             var heartbeat = options.Heartbeat ? await Heartbeat.StartAsync(primary, cancellationToken) : null;
             try
@@ -260,6 +260,19 @@ public static class ReplicationLagTester
         private bool _cutOff;
 
         public DbMember Member { get; } = member;
+
+        /// <summary>A member frozen or gone since the status was read fails the measurement as one frozen mid-way does.</summary>
+        public static async Task<Session> OpenAsync(string target, DbMember member, CancellationToken cancellationToken)
+        {
+            try
+            {
+                return new Session(target, member, await member.OpenAsync(cancellationToken));
+            }
+            catch (MemberException e) when (!cancellationToken.IsCancellationRequested)
+            {
+                throw new DrToolsException($"lag of {target} cannot be measured: {member.Display} is unreachable: {e.Reason}", e.Kind, e);
+            }
+        }
 
         public async Task<T> RunAsync<T>(Func<NpgsqlConnection, Task<T>> query, CancellationToken cancellationToken)
         {
