@@ -65,6 +65,29 @@ public sealed class BackupTests
         }
     }
 
+    /// <summary>
+    /// An unlogged table is not replicated (a standby cannot read it) and a restore has it empty: the reference read on
+    /// the standby stopped every backup with "cannot access temporary or unlogged relations during recovery".
+    /// </summary>
+    [Fact]
+    public async Task Unlogged_tables_are_left_out_of_the_reference_and_the_backup_verifies()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 1);
+        await using (sandbox)
+        {
+            await Sql.ExecuteAsync(sandbox, "node0", "create unlogged table scratch (i int); insert into scratch values (1); "
+                + "create table kept (i int); insert into kept values (1)");
+            var backup = await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions(), CancellationToken.None);
+            var tables = backup.Reference!.Tables.Select(t => t.Table).ToList();
+            Assert.Contains("public.kept", tables);
+            Assert.DoesNotContain("public.scratch", tables);
+
+            var result = await BackupVerifier.VerifyAsync(repository, new BackupVerificationOptions { Root = root.Path }, CancellationToken.None);
+            Assert.True(result.Passed, result.Reason);
+        }
+    }
+
     [Fact]
     public async Task A_byte_flipped_in_a_data_file_fails_naming_the_file_and_a_truncated_backup_fails()
     {

@@ -283,7 +283,7 @@ public static class DbChecksums
         await using var all = new NpgsqlCommand($"""
             select {TableNameSql}, quote_ident(n.nspname) || '.' || quote_ident(c.relname)
             from pg_class c join pg_namespace n on n.oid = c.relnamespace
-            where c.relkind in ('r', 'p') and not c.relispartition
+            where c.relkind in ('r', 'p') and not c.relispartition and c.relpersistence = 'p'
               and n.nspname not in ('pg_catalog', 'information_schema') and n.nspname not like 'pg_toast%' and n.nspname not like 'pg_temp%'
               and c.relname not like 'drtools\_%'
             order by 1
