@@ -97,7 +97,7 @@ public static class PointInTimeRestore
             var (first, replay) = passes[0];
             throw new DrToolsException($"no backup in {repository.Root} restores from its archive: WAL replay from backup "
                 + $"{first.Id} stops at {replay}, before the backup's own end {first.EndLsn}: "
-                + $"{replay.Break ?? $"WAL segment {replay.Missing} is missing from the archive"}.", DrErrorKind.InvalidOperation);
+                + $"{replay.StopReason}.", DrErrorKind.InvalidOperation);
         }
         var (backup, reach) = restorable[^1];
         var continuity = WalArchive.Scan(repository, Lsn.Parse(backup.StartLsn));
@@ -116,7 +116,7 @@ public static class PointInTimeRestore
             Replay = reach,
             BackupId = backup.Id,
             CutOff = earliest == backup ? null : $"the backups before {backup.Id} do not reach it: WAL replay from backup "
-                + $"{earliest.Id} stops at {cut}: {cut.Break ?? $"WAL segment {cut.Missing} is missing from the archive"}",
+                + $"{earliest.Id} stops at {cut}: {cut.StopReason}",
         };
     }
 

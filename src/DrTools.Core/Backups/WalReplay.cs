@@ -15,6 +15,9 @@ public sealed record WalReplayCheck(Lsn End, int Timeline, string Segment, strin
     /// <summary>With a <see cref="Break"/>: the time of the last commit replay gets to before it (null: none, or not read).</summary>
     public DateTimeOffset? LastCommit { get; init; }
 
+    /// <summary>Why reading stops before the end of the archive: the break, or the missing segment; null when it does not.</summary>
+    public string? StopReason => Break ?? (Missing is { } missing ? $"WAL segment {missing} is missing from the archive" : null);
+
     public override string ToString() => $"{End} in segment {Segment} on timeline {Timeline}";
 }
 
