@@ -50,6 +50,9 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
     /// <summary>A figure as reports write it: whole numbers bare, others to three decimals.</summary>
     public static string Format(double value) => FigureText.Number(value);
 
+    /// <summary>A moment on the drill's clock as reports print it: seconds to the millisecond ("19.2").</summary>
+    public static string Seconds(TimeSpan at) => Format(Math.Round(at.TotalSeconds, 3));
+
     /// <summary>Nearest-rank percentile of samples (p in 0..100).</summary>
     public static double Percentile(IReadOnlyList<double> samples, double p)
     {

@@ -2,6 +2,7 @@ using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Failover;
 
@@ -82,29 +83,35 @@ public static class ExternalDrill
                 newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
 
             // Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
-            // one of them was read back through the endpoint from that server.
+            // one of them was read back through the endpoint from that server, and that still held while the probes ran on.
             options.Progress.Enter("waiting until the writer holds", 85);
             string? unsettled = null;
             var wait = new SettlingWait(clock);
+            SettledTopology? held = null;
             await Polling.RequireAsync(async () =>
                 {
                     var at = clock.Elapsed;
-                    wait.Saw(unsettled = await UnsettledAsync(plan, endpoint, writes, first.Acknowledged!.Value, cancellationToken),
-                        at);
-                    return unsettled is null;
+                    if (held is not null)
+                    {
+                        if ((unsettled = Relapse(plan, writes, held)) is null) return at - held.At >= options.Settle;
+                        held = null;
+                    }
+                    else unsettled = await UnsettledAsync(plan, endpoint, writes, first.Acknowledged!.Value, cancellationToken);
+                    wait.Saw(unsettled, at);
+                    if (unsettled is null) held = wait.Settled(writes.Samples.Last(s => s.Succeeded).Host!);
+                    return held is not null && options.Settle <= TimeSpan.Zero;
                 },
                 options.PhaseTimeout, Poll,
                 () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
                     + $"{unsettled}.",
                 cancellationToken);
-            newWriter = writes.Samples.Last(s => s.Succeeded).Host!;
+            newWriter = held!.Primary;
             since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
                 .Min(s => s.Acknowledged!.Value);
-            var settled = wait.Settled(newWriter);
             timeline.Mark("topology settled",
                 $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was "
-                    + $"read back from it; {settled.Statement}", settled.At);
-            await Task.Delay(options.Settle, cancellationToken);
+                    + $"read back from it, and for {DurationText.Format(options.Settle)} after no write failed or went elsewhere; "
+                    + held.Statement, held.At);
         }
         catch (Exception e)
         {
@@ -177,6 +184,25 @@ public static class ExternalDrill
             r => (r.IsDBNull(0) ? null : r.GetString(0), r.GetBoolean(1)), cancellationToken);
         return server != newest.Host ? $"a read through {plan.Target.Name} reached {server}, not the writer {newest.Host}"
             : held ? null : $"probe write {newest.Sequence}, acknowledged by {newest.Host}, was not read back from it";
+    }
+
+    /// <summary>
+    /// Null while the writer still holds as it did at <paramref name="held"/>: every attempt sent since the stretch it was
+    /// judged on acknowledged by that server. A write that failed meanwhile (a proxy whose round robin had kept the old
+    /// writer from the probe's new connections only by chance) or went elsewhere means it had not settled.
+    /// </summary>
+    private static string? Relapse(FailoverPlan plan, Probe writes, SettledTopology held)
+    {
+        var since = writes.Samples.Where(s => s.Sent >= held.At - StableFor && !s.Stopped).ToList();
+        if (since.FirstOrDefault(s => !s.Succeeded) is { } failed)
+        {
+            return $"a write through {plan.Target.Name} sent at +{Seconds(failed.Sent)} s failed after the writer seemed to hold at "
+                + $"+{Seconds(held.At)} s: {failed.Error}";
+        }
+        return since.FirstOrDefault(s => s.Host != held.Primary) is { } elsewhere
+            ? $"a write sent at +{Seconds(elsewhere.Sent)} s was acknowledged by {elsewhere.Host}, not {held.Primary}, after the "
+                + $"writer seemed to hold at +{Seconds(held.At)} s"
+            : null;
     }
 
     /// <summary>

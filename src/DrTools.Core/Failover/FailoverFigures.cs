@@ -1,6 +1,7 @@
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
+using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Failover;
 
@@ -186,8 +187,6 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         + (writes.Count == 0 ? "" : $": by {string.Join(", ", writes.Members)}, sent from +{Seconds(writes.From!.Value)} s, "
             + $"the last acknowledged at +{Seconds(writes.To!.Value)} s; {writes.Lost} of them lost (absent from {final.Server})"),
     };
-
-    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     private sealed class PostgresReadback(DrillEnd end, bool followers, bool leftDown) : IDrillReadback
     {

@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Probes;
 
@@ -81,8 +82,6 @@ internal sealed class RoleWatch : IAsyncDisposable
             ? "never two primaries at once"
             : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s to "
                 + $"+{Seconds(split.To)} s"));
-
-    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 
     /// <summary>The split brain the watch saw (null when no two members ever said they were the primary at once).</summary>
     public static SplitBrainWindow? SplitBrain(IReadOnlyList<RoleRound> rounds)

@@ -1,3 +1,5 @@
+using static DrTools.Core.Measurement;
+
 namespace DrTools.Core.Probes;
 
 /// <summary>One condition that kept the topology from settling, from the poll that first found it to the one that no longer did.</summary>
@@ -25,5 +27,4 @@ public sealed record SettledTopology(string Primary, TimeSpan Began, TimeSpan At
                 + (Holds.Count > 1 ? $" ({Holds.Count} conditions in all, the last: {Holds[^1].Condition})" : "")
             : "nothing held it");
 
-    private static string Seconds(TimeSpan at) => Measurement.Format(Math.Round(at.TotalSeconds, 3));
 }

@@ -5,6 +5,8 @@ internal sealed class SettlingWait(MonotonicClock clock)
 {
     private readonly List<SettlingHold> _holds = [];
     private readonly TimeSpan _began = clock.Elapsed;
+    // Whether the last poll found a condition: a relapse after a poll that found none is a stretch of its own.
+    private bool _holding;
 
     /// <summary>
     /// One poll's finding, read at <paramref name="at"/>: what is missing, or null once settled. A condition is one stretch
@@ -12,8 +14,9 @@ internal sealed class SettlingWait(MonotonicClock clock)
     /// </summary>
     public void Saw(string? unsettled, TimeSpan at)
     {
-        if (_holds.Count > 0) _holds[^1] = _holds[^1] with { To = at };
-        if (unsettled is not null && _holds.LastOrDefault()?.Condition != unsettled) _holds.Add(new SettlingHold(unsettled, at, at));
+        if (_holding) _holds[^1] = _holds[^1] with { To = at };
+        if (unsettled is not null && (!_holding || _holds[^1].Condition != unsettled)) _holds.Add(new SettlingHold(unsettled, at, at));
+        _holding = unsettled is not null;
     }
 
     public SettledTopology Settled(string primary) => new(primary, _began, clock.Elapsed, _holds.ToList());
