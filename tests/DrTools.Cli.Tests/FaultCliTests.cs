@@ -37,7 +37,7 @@ public sealed class FaultCliTests
             var stop = cleanup == "fault" ? await Drtools.RunAsync(environment, "fault", "stop", "--all") : await Drtools.RunAsync(environment, "sandbox", "down", "--all");
             Assert.True(stop.ExitCode == 0, stop.All);
             // The suites run side by side: another's cleanup may sweep the table its dead maker left first.
-            const string undone = @"partition-\d+-[0-9a-f]{6}: undone after [\d.]+m?s: nftables table inet drtools_partition_\d+_[0-9a-f]{6}_p\d+ "
+            const string undone = @"partition-\d+-[0-9a-f]{6}: undone after [\d.]+m?s: nftables table inet drtools_partition_\d+_[0-9a-f]{6}_p\d+_s\d+ "
                 + "(deleted|was already gone)";
             Assert.True(System.Text.RegularExpressions.Regex.IsMatch(stop.StandardOutput, undone), stop.All);
         }
@@ -74,7 +74,7 @@ public sealed class FaultCliTests
         var stop = await Drtools.RunAsync(other, "fault", "stop", "--all");
 
         Assert.True(stop.ExitCode == 0, stop.All);
-        var kept = $@"kept nftables table inet drtools_partition_{port}_[0-9a-f]{{6}}_p{held.Id}: process {held.Id}, which made it";
+        var kept = $@"kept nftables table inet drtools_partition_{port}_[0-9a-f]{{6}}_p{held.Id}_s\d+: process {held.Id}, which made it";
         Assert.Matches(kept + ", is running", stop.StandardOutput);
         Assert.Single(await TablesAsync(port));
         Assert.True(Directory.Exists($"/sys/fs/cgroup/unified/drtools/member-{port}"));

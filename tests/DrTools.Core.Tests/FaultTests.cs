@@ -49,7 +49,10 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
 
     /// <summary>The nftables tables this test process made (other test processes may be making their own meanwhile).</summary>
     private static async Task<IReadOnlyList<string>> TablesAsync() =>
-        (await NftTables.ListAsync()).Where(l => l.EndsWith($"_p{Environment.ProcessId}", StringComparison.Ordinal)).ToList();
+        (await NftTables.ListAsync()).Where(l => l.EndsWith(MadeHere, StringComparison.Ordinal)).ToList();
+
+    /// <summary>How a table this test process makes ends: its pid and when it started.</summary>
+    private static string MadeHere => $"_p{Environment.ProcessId}_s{ProcessTable.StartTicks(Environment.ProcessId)}";
 
     /// <summary>The cgroup labels of this sandbox's members.</summary>
     private string Cgroups => string.Join(",", Sandbox.Members.Select(m => $"/sys/fs/cgroup/unified/drtools/member-{m.Port}").Where(Directory.Exists));
@@ -302,15 +305,33 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         await StartAsync(FaultKind.Freeze, "node1");
         using var dead = Process.Start("true")!;
         await dead.WaitForExitAsync();
-        var stray = $"drtools_partition_1_abcdef_p{dead.Id}";
-        using (var nft = Process.Start("nft", ["add", "table", "inet", stray])!) await nft.WaitForExitAsync();
+        var stray = $"drtools_partition_1_abcdef_p{dead.Id}_s{ProcessTable.StartTicks(Environment.ProcessId)}";
+        // A process that had this test's pid before it (pids are reused): this test process did not make the table.
+        var reused = $"drtools_partition_1_bcdefa_p{Environment.ProcessId}_s{ProcessTable.StartTicks(Environment.ProcessId) - 1}";
+        var live = $"drtools_partition_1_cdefab{MadeHere}";
+        foreach (var table in new[] { stray, reused, live })
+        {
+            using var nft = Process.Start("nft", ["add", "table", "inet", table])!;
+            await nft.WaitForExitAsync();
+        }
 
-        var ended = await Faults.Faults.StopAllAsync(CancellationToken.None);
+        IReadOnlyList<FaultEnd> ended;
+        try
+        {
+            ended = await Faults.Faults.StopAllAsync(CancellationToken.None);
+            Assert.Contains(await NftTables.ListAsync(), l => l.Contains(live, StringComparison.Ordinal));
+        }
+        finally
+        {
+            using var nft = Process.Start("nft", ["delete", "table", "inet", live])!;
+            await nft.WaitForExitAsync();
+        }
 
         Assert.All(ended, e => Assert.True(e.Undone, e.Undo));
         Assert.Contains(ended, e => e.Kind == FaultKind.Freeze);
         // Deleted by this stop-all (or by another test process's, which sweeps the machine too).
-        Assert.DoesNotContain(await NftTables.ListAsync(), l => l.Contains(stray, StringComparison.Ordinal));
+        Assert.DoesNotContain(await NftTables.ListAsync(), l => l.Contains(stray, StringComparison.Ordinal)
+            || l.Contains(reused, StringComparison.Ordinal));
         Assert.True(await AnswersAsync("node1"));
         await AssertNoTraceAsync();
     }
@@ -329,7 +350,7 @@ public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbo
         // Made a minute ago, as a killed run's labels are; a label made a moment ago may be a fault being applied.
         Directory.SetLastWriteTimeUtc(left, DateTime.UtcNow.AddMinutes(-1));
         Directory.SetLastWriteTimeUtc(used, DateTime.UtcNow.AddMinutes(-1));
-        var table = $"drtools_partition_2_abcdef_p{Environment.ProcessId}";
+        var table = $"drtools_partition_2_abcdef{MadeHere}";
         var rule = $"table inet {table} {{\n chain output {{\n type filter hook output priority -5; policy accept;\n"
             + $"{MemberCgroup.For(2).Selector} meta l4proto tcp counter\n }}\n}}\n";
         using (var nft = Process.Start(new ProcessStartInfo("nft", ["-f", "-"]) { RedirectStandardInput = true })!)

@@ -197,8 +197,9 @@ public static class Faults
         if (!Nftables.Usable) return [];
         var recorded = FaultRegistry.List().Select(r => r.State.GetValueOrDefault("table")).ToHashSet();
         return (await Nftables.TablesAsync(cancellationToken))
-            .Where(t => !recorded.Contains(t)).Select(t => (Table: t, Maker: Nftables.Maker(t) ?? 0))
-            .Where(t => t.Maker > 0 && t.Maker != Environment.ProcessId && Processes.ProcessTable.IsAlive(t.Maker)).ToList();
+            .Where(t => !recorded.Contains(t)).Select(t => (Table: t, Maker: Nftables.Maker(t)))
+            .Where(t => t.Maker is { IsAlive: true } maker && maker.Pid != Environment.ProcessId)
+            .Select(t => (t.Table, t.Maker!.Pid)).ToList();
     }
 
     /// <summary>What stop --all keeps of another running process's, one line each.</summary>

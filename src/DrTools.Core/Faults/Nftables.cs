@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using DrTools.Core.Processes;
 
 namespace DrTools.Core.Faults;
@@ -6,7 +8,7 @@ namespace DrTools.Core.Faults;
 /// nftables (Debian's nftables package) as DrTools uses it: one table of its own per fault, named drtools_*, applied
 /// from a ruleset file and deleted whole on undo, so no rule of anyone else is ever touched.
 /// </summary>
-internal static class Nftables
+internal static partial class Nftables
 {
     public const string TablePrefix = "drtools_";
 
@@ -26,15 +28,24 @@ internal static class Nftables
             DrErrorKind.InvalidOperation);
     }
 
-    /// <summary>The table of a fault, named with the process that made it: a stray one is removed only once that process is gone.</summary>
-    public static string TableOf(string faultId) => $"{TablePrefix}{faultId.Replace('-', '_')}_p{Environment.ProcessId}";
+    /// <summary>
+    /// The table of a fault, named with the process that made it and when that process started (a pid alone is reused): a
+    /// stray one is removed only once that process is gone.
+    /// </summary>
+    public static string TableOf(string faultId) => $"{TablePrefix}{faultId.Replace('-', '_')}_p{ProcessOwner.Current.Pid}"
+        + (ProcessOwner.Current.StartTicks is { } ticks ? $"_s{ticks}" : "");
 
     /// <summary>The process that made the table, as its name says (null when it says nothing of it).</summary>
-    public static int? Maker(string table) =>
-        table.LastIndexOf("_p", StringComparison.Ordinal) is var at and >= 0 && int.TryParse(table[(at + 2)..], out var pid) ? pid : null;
+    public static ProcessOwner? Maker(string table) => MakerName().Match(table) is { Success: true } m
+        ? new ProcessOwner(int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture),
+            m.Groups[2].Success ? long.Parse(m.Groups[2].Value, CultureInfo.InvariantCulture) : null)
+        : null;
+
+    [GeneratedRegex(@"_p(\d{1,9})(?:_s(\d{1,18}))?$")]
+    private static partial Regex MakerName();
 
     /// <summary>Whether the process that made the table is gone (or the name says nothing of it).</summary>
-    public static bool MakerGone(string table) => Maker(table) is not { } pid || !ProcessTable.IsAlive(pid);
+    public static bool MakerGone(string table) => Maker(table) is not { } maker || !maker.IsAlive;
 
     public static async Task ApplyAsync(string what, string ruleset, CancellationToken cancellationToken)
     {
