@@ -99,6 +99,7 @@ Describe 'A Patroni sandbox in PowerShell' {
 
     It 'refuses a Patroni setting it does not know, naming it' {
         { New-DrSandbox -Topology Patroni -PatroniSetting 'ttl=10,loop_wiat=2' -Path $Root -Confirm:$false -ErrorAction Stop } | Should -Throw -ExpectedMessage "Patroni setting 'loop_wiat=2': 'loop_wiat' is not a setting a sandbox takes*"
-        @(Get-DrSandbox -Path $Root).Count | Should -Be 1
+        # Runs of the other suite may be listed beside it (their scratch folders): the sandbox folder holds this one only.
+        @(Get-DrSandbox -Path $Root | Where-Object Kind -EQ 'Cluster').Count | Should -Be 1
     }
 }
