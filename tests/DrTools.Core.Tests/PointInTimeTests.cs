@@ -4,7 +4,7 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Tests;
 
-public sealed class PointInTimeTests
+public sealed partial class PointInTimeTests
 {
     [Fact]
     public async Task Restoring_to_a_time_a_restore_point_or_an_LSN_keeps_the_1000_rows_and_none_of_the_500_markers()

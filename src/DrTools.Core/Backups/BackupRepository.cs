@@ -175,7 +175,7 @@ public sealed class BackupRepository
     /// <summary>The archive_command that copies WAL into this repository, refusing to overwrite a different file.</summary>
     public string ArchiveCommand => WalArchive.ArchiveCommand(WalDirectory);
 
-    public string RestoreCommand => $"cp \"{WalDirectory}/%f\" \"%p\"";
+    public string RestoreCommand => WalArchive.RestoreCommand(WalDirectory);
 
     internal void Add(BackupRecord backup) => Update(catalog => catalog.Backups.Add(backup));
 

@@ -64,4 +64,13 @@ public static class WalArchive
         $"if test -f \"{directory}/%f\"; then cmp -s \"%p\" \"{directory}/%f\"; " +
         $"else cp -p \"%p\" \"{directory}/%f.tmp\" && mv \"{directory}/%f.tmp\" \"{directory}/%f\" " +
         $"|| {{ rm -f \"{directory}/%f.tmp\"; false; }}; fi";
+
+    /// <summary>
+    /// A restore_command serving files of <paramref name="directory"/>, a segment only when it is whole: PostgreSQL stops
+    /// the whole restore with a FATAL at a short one ("has wrong size"), where the recoverable window ends at its start
+    /// and a target before it is reached, as at a damaged segment. History and backup files (named with a dot) as they are.
+    /// </summary>
+    public static string RestoreCommand(string directory) =>
+        $"case \"%f\" in *.*) ;; *) test \"$(stat -c %%s \"{directory}/%f\" 2>/dev/null)\" = {SegmentSize} || exit 1;; esac; "
+            + $"cp \"{directory}/%f\" \"%p\"";
 }
