@@ -76,6 +76,10 @@ public sealed partial class PointInTimeTests
         await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
         var committed = await Sql.ScalarAsync<long>(sandbox, "node0", "create table t (id int); insert into t values (1); select txid_current()");
         var rolledBack = await Sql.ScalarAsync<long>(sandbox, "node0", "begin; select txid_current(); insert into t values (2); rollback");
+        var topLevel = await Sql.ScalarAsync<long>(sandbox, "node0",
+            "begin; select txid_current(); savepoint s; insert into t values (3); release s; commit");
+        // The row's xmin is the subtransaction that wrote it.
+        var subtransaction = await Sql.ScalarAsync<long>(sandbox, "node0", "select xmin::text::bigint from t where id = 3");
         var idle = DateTimeOffset.UtcNow;
         await Task.Delay(50);
         await ArchiveCurrentSegmentAsync(sandbox, repository);
@@ -87,6 +91,9 @@ public sealed partial class PointInTimeTests
         Assert.EndsWith("Nothing was restored.", unknown.Message);
         var aborted = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(rolledBack), Root = root.Path }, CancellationToken.None));
         Assert.StartsWith($"transaction {rolledBack} was rolled back (an ABORT record) in the WAL archived in", aborted.Message);
+        var inner = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Xid(subtransaction), Root = root.Path }, CancellationToken.None));
+        Assert.StartsWith($"transaction {subtransaction} is a subtransaction of transaction {topLevel}, whose commit at ", inner.Message);
+        Assert.EndsWith($"give {topLevel}. Nothing was restored.", inner.Message);
         Assert.Equal(before, root.Sandboxes.Count);
 
         // A restore that fails after it made its instance (here: a marker query that cannot run) removes it.

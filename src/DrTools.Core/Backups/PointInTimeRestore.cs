@@ -283,22 +283,33 @@ public static class PointInTimeRestore
         {
             var segments = timeline.OrderBy(f => WalArchive.Position(f.Name)).ToList();
             var number = Convert.ToInt64(timeline.Key, 16).ToString(CultureInfo.InvariantCulture);
-            var result = await Processes.CommandRunner.RunAsync(new Processes.CommandSpec($"pg_waldump of the archive for transaction "
-                + $"{target.Value}", binaries.Tool("pg_waldump"),
+            Task<Processes.CommandResult> DumpAsync(params string[] filter) => Processes.CommandRunner.RunAsync(new Processes.CommandSpec(
+                $"pg_waldump of the archive for transaction {target.Value}", binaries.Tool("pg_waldump"),
                 ["-p", repository.WalDirectory, "-t", number, "-s", WalArchive.Start(segments[0].Name).ToString(),
-                 "-e", new Lsn(WalArchive.Start(segments[^1].Name).Value + (ulong)WalArchive.SegmentSize).ToString(), "-x", target.Value!])
+                 "-e", new Lsn(WalArchive.Start(segments[^1].Name).Value + (ulong)WalArchive.SegmentSize).ToString(), .. filter])
             {
                 // It ends with an error at a gap or damage; what it printed up to there is what counts.
                 RequireSuccess = false,
                 Timeout = TimeSpan.FromMinutes(30),
             }, cancellationToken);
-            if (WalDump.Records(result.StandardOutput).FirstOrDefault(r => r.Description.StartsWith("COMMIT", StringComparison.Ordinal))
-                is { } committed)
-            {
-                return committed.At;
-            }
+            var result = await DumpAsync("-x", target.Value!);
+            var commits = WalDump.Records(result.StandardOutput).Where(r => r.Description.StartsWith("COMMIT", StringComparison.Ordinal));
+            if (commits.FirstOrDefault() is { } committed) return committed.At;
             if (result.StandardOutput.Contains("desc: ABORT", StringComparison.Ordinal)) outcome = "was rolled back (an ABORT record)";
-            else if (outcome == "no record" && result.StandardOutput.Length > 0) outcome = "has records but no commit";
+            else if (result.StandardOutput.Length > 0)
+            {
+                // A subtransaction's changes carry its own id, its commit is its top-level transaction's, which is all
+                // recovery_target_xid matches.
+                var parent = WalDump.Records((await DumpAsync("-r", "Transaction")).StandardOutput)
+                    .FirstOrDefault(r => Subtransactions(r.Description).Contains(target.Value!));
+                if (parent is not null)
+                {
+                    throw new DrToolsException($"transaction {target.Value} is a subtransaction of transaction {parent.Transaction}, "
+                        + $"whose commit at {parent.At} committed it; a restore stops only at a top-level transaction's commit: "
+                        + $"give {parent.Transaction}. Nothing was restored.", DrErrorKind.InvalidArgument);
+                }
+                if (outcome == "no record") outcome = "has records but no commit";
+            }
             if (result.ExitCode != 0)
             {
                 unread.Add($"timeline {number} stops reading: {WalDump.Error(result.StandardError)}");
@@ -310,6 +321,12 @@ public static class PointInTimeRestore
             + $"WAL archived in {repository.WalDirectory}{beyond}: no restore can stop at its commit. Nothing was restored.",
             DrErrorKind.InvalidArgument);
     }
+
+    /// <summary>The subtransaction ids a commit record lists ("COMMIT …; subxacts: 745 746; …").</summary>
+    private static string[] Subtransactions(string commit) =>
+        commit.StartsWith("COMMIT", StringComparison.Ordinal) && commit.IndexOf("subxacts:", StringComparison.Ordinal) is var at and >= 0
+            ? commit[(at + 9)..].Split(';')[0].Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            : [];
 
     /// <summary>A named restore point must be in the catalog: its LSN is what places it in the window.</summary>
     private static void RequireKnownRestorePoint(BackupRepository repository, RecoveryTarget target)

@@ -19,7 +19,11 @@ internal static partial class WalDump
     public sealed record Damage(Lsn? At, string Message);
 
     /// <summary>One record as pg_waldump prints it: where it begins, its length with headers, its description.</summary>
-    public sealed record Record(Lsn At, uint Length, string Description);
+    public sealed record Record(Lsn At, uint Length, string Description)
+    {
+        /// <summary>The transaction the record is of (0 for none).</summary>
+        public uint Transaction { get; init; }
+    }
 
     /// <summary>pg_waldump from <paramref name="begin"/> to <paramref name="end"/>: null if all records read, else the damage.</summary>
     public static async Task<Damage?> CheckAsync(string folder, int timeline, Lsn begin, Lsn end, CancellationToken cancellationToken)
@@ -116,7 +120,10 @@ internal static partial class WalDump
     public static IEnumerable<Record> Records(string output) =>
         output.Split('\n').Select(line => RecordLine().Match(line)).Where(m => m.Success).Select(m => new Record(
             Lsn.Parse(m.Groups["lsn"].Value), uint.Parse(m.Groups["length"].Value, CultureInfo.InvariantCulture),
-            m.Groups["desc"].Value.Trim()));
+            m.Groups["desc"].Value.Trim())
+        {
+            Transaction = uint.Parse(m.Groups["tx"].Value, CultureInfo.InvariantCulture),
+        });
 
     /// <summary>"pg_waldump: error: error in WAL record at 0/4000090: ": that names the record before the failing one.</summary>
     [GeneratedRegex("^.*?error: (error in WAL record at [0-9A-F]+/[0-9A-F]+: )?")]
@@ -140,7 +147,7 @@ internal static partial class WalDump
     private static partial Regex SegmentName();
 
     /// <summary>"rmgr: Heap len (rec/tot): 59/ 59, tx: 735, lsn: 0/03000060, prev 0/03000028, desc: INSERT …".</summary>
-    [GeneratedRegex(@"len \(rec/tot\):\s*\d+/\s*(?<length>\d+), tx:\s*\d+, lsn: (?<lsn>[0-9A-F]+/[0-9A-F]+), "
+    [GeneratedRegex(@"len \(rec/tot\):\s*\d+/\s*(?<length>\d+), tx:\s*(?<tx>\d+), lsn: (?<lsn>[0-9A-F]+/[0-9A-F]+), "
         + @"prev [0-9A-F]+/[0-9A-F]+, desc: (?<desc>.*)$")]
     private static partial Regex RecordLine();
 }
