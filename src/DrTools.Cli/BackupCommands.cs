@@ -172,7 +172,7 @@ public static class BackupCommands
                     backups, restorePoints = repo.RestorePoints, recoverableWindow = window, unrecoverable,
                     uncatalogued = repo.Uncatalogued,
                 });
-                return ExitCodes.Success;
+                return Listed(unrecoverable);
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
             {
@@ -186,10 +186,13 @@ public static class BackupCommands
                 : unrecoverable is not null ? $"nothing recoverable: {unrecoverable}"
                 : backups.Count == 0 ? "nothing recoverable: no backup"
                 : "no PostgreSQL backup: no WAL window (MariaDB recovers by archived binlogs, Redis from snapshots)");
-            return ExitCodes.Success;
+            return Listed(unrecoverable);
         });
         return command;
     }
+
+    /// <summary>Backups of which none restores are a failed state, as `backup check` says: exit 1.</summary>
+    private static int Listed(string? unrecoverable) => unrecoverable is null ? ExitCodes.Success : ExitCodes.NotMet;
 
     private static Command Verify()
     {

@@ -406,6 +406,17 @@ public sealed class BackupCliTests
         Assert.Contains($"segment {segments[2]} on timeline 1 is damaged at", restore.StandardError);
         Assert.Contains("Nothing was restored.", restore.StandardError);
         Assert.Equal(2, root.Sandboxes.Count);
+
+        // The backup's own first segment gone: nothing restores, a failed state as the check's (it exited 0).
+        var backup = DrTools.Core.Backups.BackupRepository.Open(repository, create: false).Backups.Single();
+        var position = DrTools.Core.Postgres.Lsn.Parse(backup.StartLsn).Value / (16 * 1024 * 1024);
+        File.Delete(Path.Combine(repository, "wal", $"00000001{position / 256:X8}{position % 256:X8}"));
+        foreach (var json in new[] { Array.Empty<string>(), ["--json"] })
+        {
+            var nothing = await Drtools.RunAsync(["backup", "list", "--repository", repository, .. json]);
+            Assert.True(nothing.ExitCode == 1, nothing.All);
+            Assert.Contains($"no backup in {repository} restores from its archive", nothing.StandardOutput);
+        }
     }
 
     [Fact]

@@ -48,7 +48,8 @@ public static partial class WalReplay
             var replay = await CheckAsync(repository, from, cancellationToken);
             passes.Add((from, replay));
             if (replay.Break is null && replay.Missing is null) break;
-            from = backups.FirstOrDefault(b => Lsn.Parse(b.StartLsn) > replay.End);
+            // A later backup only: replay that stops inside a backup's own first segment ends before the backup starts.
+            from = backups.Skip(backups.IndexOf(from) + 1).FirstOrDefault(b => Lsn.Parse(b.StartLsn) > replay.End);
         }
         return passes;
     }
