@@ -61,8 +61,12 @@ public static class ParseErrorText
         if (command.Subcommands.Count > 0 && command.Arguments.Count == 0)
         {
             var near = Nearest(token, subcommands);
+            // A command of one of its groups, typed without the group (verify for backup verify).
+            var nested = Commands(command).Skip(1).Where(c => !c.Hidden && c.Aliases.Prepend(c.Name).Contains(token)).ToList();
             return $"unknown command '{token}' for '{Path(command)}'"
-                + (near is null ? $"; give one of {Join(SubcommandNames(command), "or")}." : $"; did you mean '{near}'?");
+                + (near is not null ? $"; did you mean '{near}'?"
+                    : nested.Count > 0 ? $"; did you mean {Join(nested.Select(c => $"'{Path(c)}'").ToList(), "or")}?"
+                    : $"; give one of {Join(SubcommandNames(command), "or")}.");
         }
         return $"unexpected argument '{token}' for '{Path(command)}'; '{Path(command)} --help' lists what it takes.";
     }

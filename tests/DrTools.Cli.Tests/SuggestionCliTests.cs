@@ -17,6 +17,7 @@ public sealed class SuggestionCliTests
         "sandbox", "up", "--engine", "redi")]
     [InlineData("drtools: unknown command 'lst' for 'drtools sandbox'; did you mean 'list'?", "sandbox", "lst")]
     [InlineData("drtools: 'drtools sandbox' needs a command: up, down or list.", "sandbox")]
+    [InlineData("drtools: unknown command 'verify' for 'drtools'; did you mean 'drtools backup verify'?", "verify", "--backup", "x")]
     [InlineData("drtools: unknown command 'sgin' for 'drtools report'; did you mean 'sign'?", "report", "sgin", "/tmp/run")]
     [InlineData("drtools: unexpected argument '/tmp/b' for 'drtools report'; 'drtools report --help' lists what it takes.",
         "report", "/tmp/a", "/tmp/b")]
