@@ -61,8 +61,10 @@ public sealed class ConnectTimeoutCliTests
         Assert.True(up.ExitCode == 0, up.All);
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var standby = Sandbox.Open(id, root.Path).Members[2];
+        // Sampling goes on well past the freeze however slowly the command starts (a freeze during a sample's last timed
+        // poll ends that sample as "longer than 1s"; the next one meets the frozen standby).
         using var lag = Drtools.Start("lag", "--sandbox", id, "--root", root.Path, "--connect-timeout", "2s", "--max-lag", "1s",
-            "--duration", "6s", "--interval", "1s", "--json");
+            "--duration", "40s", "--interval", "1s", "--json");
         var completed = Drtools.CompleteAsync(lag, TimeSpan.FromSeconds(60));
         // Every process of the standby, connections it already holds open too; the primary stays idle, so its figures stay 0.
         await Task.Delay(TimeSpan.FromSeconds(3));
