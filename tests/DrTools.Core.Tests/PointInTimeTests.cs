@@ -11,9 +11,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
 
         await Sql.ExecuteAsync(sandbox, "node0", "create table orders (id int, marker bool not null default false); insert into orders (id) select generate_series(1, 1000)");
         var time = await Sql.ScalarAsync<DateTime>(sandbox, "node0", "select clock_timestamp()");
@@ -71,9 +69,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
         var committed = await Sql.ScalarAsync<long>(sandbox, "node0", "create table t (id int); insert into t values (1); select txid_current()");
         var rolledBack = await Sql.ScalarAsync<long>(sandbox, "node0", "begin; select txid_current(); insert into t values (2); rollback");
         var topLevel = await Sql.ScalarAsync<long>(sandbox, "node0",
@@ -119,9 +115,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
         await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
         var segments = new List<string>();
         var afterLast = DateTime.MinValue;
@@ -188,9 +182,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
         // A busy archiver: each segment copied a second after it is finished.
         var slow = ("sleep 1 && " + WalArchive.ArchiveCommand(repository.WalDirectory)).Replace("'", "''");
         await Sql.ExecuteAsync(sandbox, "node0", $"alter system set archive_command = '{slow}'");
@@ -301,9 +293,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
         await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int, pad text)");
         var segments = new List<string>();
         for (var i = 1; i <= 4; i++)
@@ -351,9 +341,7 @@ public sealed partial class PointInTimeTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
+        var repository = await BackedUpAsync(sandbox, root);
         // Rows enough that the segment's second page is read.
         await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int); insert into m select generate_series(1, 1000)");
         var onOne = await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
@@ -430,49 +418,6 @@ public sealed partial class PointInTimeTests
         AssertNamesTheBreak(outcome, window.Replay.Segment, 1, window.LatestLsn, target);
         Assert.Contains("00000002.history is missing", outcome.Text);
         Assert.Equal(2, root.Sandboxes.Count);
-    }
-
-    [Fact]
-    public async Task A_segment_from_another_cluster_in_the_archive_is_named_by_the_check_and_the_restore()
-    {
-        using var root = new TemporaryRoot();
-        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        await using var other = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = root.Path }, CancellationToken.None);
-        var repository = BackupRepository.Open(Path.Combine(root.Path, "repository"), create: true);
-        await DbBackups.ConfigureArchivingAsync(sandbox.Target, repository, CancellationToken.None);
-        await DbBackups.CreateAsync(sandbox.Target, repository, new BackupOptions { RecordReference = false }, CancellationToken.None);
-        await Sql.ExecuteAsync(sandbox, "node0", "create table m (i int)");
-        var segments = new List<string>();
-        for (var i = 1; i <= 3; i++)
-        {
-            await Sql.ExecuteAsync(sandbox, "node0", $"insert into m values ({i})");
-            segments.Add(await ArchiveCurrentSegmentAsync(sandbox, repository, "node0"));
-        }
-        var late = Postgres.Lsn.Parse(await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_lsn()::text"));
-        await ArchiveCurrentSegmentAsync(sandbox, repository, "node0");
-
-        // The other cluster writes until it has a segment of the same name (the same position, its own system identifier).
-        var foreign = segments[1];
-        var copy = Path.Combine(other.ArchiveDirectory, foreign);
-        for (var i = 0; i < 50 && !File.Exists(copy); i++)
-        {
-            var written = await Sql.ScalarAsync<string>(other, "node0",
-                $"create table t{i} (i int); select pg_walfile_name(pg_current_wal_lsn())");
-            await Sql.ExecuteAsync(other, "node0", "select pg_switch_wal()");
-            if (written == foreign) for (var wait = 0; wait < 500 && !File.Exists(copy); wait++) await Task.Delay(20);
-        }
-        Assert.True(File.Exists(copy), $"the other cluster did not archive a {foreign}");
-        File.Copy(copy, Path.Combine(repository.WalDirectory, foreign), overwrite: true);
-
-        var check = await BackupPolicy.CheckAsync(repository, null, new BackupPolicyOptions(), CancellationToken.None);
-        Assert.False(check.Passed);
-        Assert.Contains(check.Problems, p => p.Contains($"segment {foreign} on timeline 1", StringComparison.Ordinal)
-            && p.Contains("it is from another database system", StringComparison.Ordinal));
-        var window = await PointInTimeRestore.WindowAsync(repository, CancellationToken.None);
-        Assert.Equal(WalArchive.Start(foreign).ToString(), window.LatestLsn);
-        var target = RecoveryTarget.Lsn(late);
-        AssertNamesTheBreak(await RestoreOutcomeAsync(repository, target, root.Path), foreign, 1, window.LatestLsn, target);
-        Assert.Equal(3, root.Sandboxes.Count);
     }
 
     private static void FlipByte(string path, long offset)
