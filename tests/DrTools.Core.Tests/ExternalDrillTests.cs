@@ -51,7 +51,7 @@ public sealed class ExternalDrillTests
     /// </summary>
     [Fact]
     public Task The_writer_is_settled_only_once_no_write_through_the_endpoint_fails() =>
-        SettlesAfterTheLastFailureAsync(afterSwitch => afterSwitch < TimeSpan.FromSeconds(3));
+        SettlesAfterTheLastFailureAsync(EveryOther(afterSwitch => afterSwitch < TimeSpan.FromSeconds(3)));
 
     /// <summary>
     /// The proxy routes every new connection to the new writer at first, then from 1 s to 2.5 s after the switch every
@@ -61,16 +61,34 @@ public sealed class ExternalDrillTests
     /// </summary>
     [Fact]
     public Task A_write_that_fails_after_the_writer_seemed_to_hold_unsettles_it() =>
-        SettlesAfterTheLastFailureAsync(afterSwitch => afterSwitch >= TimeSpan.FromSeconds(1) && afterSwitch < TimeSpan.FromSeconds(2.5));
+        SettlesAfterTheLastFailureAsync(EveryOther(afterSwitch => afterSwitch >= TimeSpan.FromSeconds(1)
+            && afterSwitch < TimeSpan.FromSeconds(2.5)));
 
-    private static async Task SettlesAfterTheLastFailureAsync(Func<TimeSpan, bool> misrouting)
+    /// <summary>
+    /// A proxy whose health check of the old writer flaps: for 0.1 s every 1.6 s, from 0.6 s to 5 s after the switch, every
+    /// new connection goes to it, read-only. Each flap came after more than 1 s and the settle time of clean writes: the
+    /// drill settled between two flaps, while an application opening connections still failed for 3 s more.
+    /// </summary>
+    [Fact]
+    public Task A_proxy_that_flaps_back_to_the_old_writer_now_and_then_keeps_the_writer_unsettled_until_it_stops() =>
+        SettlesAfterTheLastFailureAsync(afterSwitch => afterSwitch >= TimeSpan.FromSeconds(0.6) && afterSwitch < TimeSpan.FromSeconds(5)
+            && (afterSwitch - TimeSpan.FromSeconds(0.6)).TotalSeconds % 1.6 < 0.1);
+
+    /// <summary>Every other new connection while <paramref name="misrouting"/> holds.</summary>
+    private static Func<TimeSpan, bool> EveryOther(Func<TimeSpan, bool> misrouting)
+    {
+        var other = 0;
+        return afterSwitch => misrouting(afterSwitch) && other++ % 2 == 0;
+    }
+
+    private static async Task SettlesAfterTheLastFailureAsync(Func<TimeSpan, bool> toOld)
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
         await using var proxy = new TcpRelay(() => sandbox.Members[0].Port);
         var target = Postgres.DbTarget.FromConnectionStrings([Through(proxy, sandbox)], allowDrillOn: [$"127.0.0.1:{proxy.Port}"]);
 
-        var (result, _) = await SwitchOverBehindAsync(proxy, sandbox, target, new FailoverOptions(), misrouting);
+        var (result, _) = await SwitchOverBehindAsync(proxy, sandbox, target, new FailoverOptions(), toOld);
 
         // An attempt the probe's own stop cut short is no failure of the writer's.
         var lastFailure = result.WriteSamples.Where(s => !s.Succeeded && !s.Stopped).Max(s => s.Sent);
@@ -91,11 +109,9 @@ public sealed class ExternalDrillTests
     /// connections of every three go to the old writer. Returns the result, its lost writes checked, and how many
     /// connections the proxy made after it began to misroute.
     /// </summary>
-    /// <param name="misrouting">
-    /// Whether every other new connection made this long after the switch still goes to the old writer, read-only.
-    /// </param>
+    /// <param name="toOld">Whether a new connection made this long after the switch goes to the old writer, read-only.</param>
     private static async Task<(FailoverResult Result, int Misrouted)> SwitchOverBehindAsync(TcpRelay proxy, Sandbox sandbox,
-        Postgres.DbTarget target, FailoverOptions options, Func<TimeSpan, bool>? misrouting = null)
+        Postgres.DbTarget target, FailoverOptions options, Func<TimeSpan, bool>? toOld = null)
     {
         var (old, promoted) = (sandbox.Members[0].Port, sandbox.Members[1].Port);
         var turn = 0;
@@ -119,12 +135,11 @@ public sealed class ExternalDrillTests
             while (!await Sql.ScalarAsync<bool>(sandbox, "node1", $"select pg_last_wal_replay_lsn() >= '{last}'"))
                 await Task.Delay(20, token);
             await Sql.ExecuteAsync(sandbox, "node1", "select pg_promote()");
-            if (misrouting is not null)
+            if (toOld is not null)
             {
                 await Sql.ExecuteAsync(sandbox, "node0", "alter system set default_transaction_read_only = on; select pg_reload_conf()");
                 var since = System.Diagnostics.Stopwatch.StartNew();
-                var other = 0;
-                proxy.Route = () => misrouting(since.Elapsed) && other++ % 2 == 0 ? old : promoted;
+                proxy.Route = () => toOld(since.Elapsed) ? old : promoted;
             }
             return "node1 promoted, the proxy routes to it";
         }, options, CancellationToken.None);

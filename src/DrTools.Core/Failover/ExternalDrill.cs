@@ -31,9 +31,10 @@ public static class ExternalDrill
             $"run {action}; the HA manager, not DrTools, fails the writer over",
             $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, "
                 + $"after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
-            $"observe until every write through it for {DurationText.Format(StableFor)} is acknowledged by one server and read back "
-                + "from it; "
-                + "writes another server acknowledges after that one took over are split-brain writes",
+            $"observe until every write through it for {DurationText.Format(EndpointSettling.StableFor)} (twice as long as it went on "
+                + "failing after the new writer's first write, if longer) is acknowledged by one server, nothing through it misses that "
+                + $"server, one is read back from it, and that holds for {DurationText.Format(options.Settle)} more; writes another "
+                + "server acknowledges after that one took over are split-brain writes",
             "measure write unavailability and lost acknowledged writes through the endpoint; compare checksums",
         ], status)
         {
@@ -87,16 +88,18 @@ public static class ExternalDrill
             options.Progress.Enter("waiting until the writer holds", 85);
             string? unsettled = null;
             var wait = new SettlingWait(clock);
+            var settling = new EndpointSettling(plan, endpoint, writes, ReadsThroughEndpoint(plan, endpoint, options) ? reads : null,
+                first.Acknowledged!.Value);
             SettledTopology? held = null;
             await Polling.RequireAsync(async () =>
                 {
                     var at = clock.Elapsed;
                     if (held is not null)
                     {
-                        if ((unsettled = Relapse(plan, writes, held)) is null) return at - held.At >= options.Settle;
+                        if ((unsettled = settling.Relapse(held)) is null) return at - held.At >= options.Settle;
                         held = null;
                     }
-                    else unsettled = await UnsettledAsync(plan, endpoint, writes, first.Acknowledged!.Value, cancellationToken);
+                    else unsettled = await settling.UnsettledAsync(cancellationToken);
                     wait.Saw(unsettled, at);
                     if (unsettled is null) held = wait.Settled(writes.Samples.Last(s => s.Succeeded).Host!);
                     return held is not null && options.Settle <= TimeSpan.Zero;
@@ -109,9 +112,9 @@ public static class ExternalDrill
             since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
                 .Min(s => s.Acknowledged!.Value);
             timeline.Mark("topology settled",
-                $"every write through {plan.Target.Name} for {DurationText.Format(StableFor)} was acknowledged by {newWriter}, and one was "
-                    + $"read back from it, and for {DurationText.Format(options.Settle)} after no write failed or went elsewhere; "
-                    + held.Statement, held.At);
+                $"every write through {plan.Target.Name} for {DurationText.Format(settling.Stable)} was acknowledged by {newWriter}, "
+                    + $"nothing through it missed {newWriter}, one write was read back from it, and for "
+                    + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; {held.Statement}", held.At);
         }
         catch (Exception e)
         {
@@ -145,64 +148,15 @@ public static class ExternalDrill
         };
     }
 
-    /// <summary>How long every write through the endpoint must land on one server for the writer to count as settled.</summary>
-    private static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
-
     /// <summary>
-    /// Null once the writes acknowledged in the last <see cref="StableFor"/> (at least three) all came from one server, none
-    /// failed then, every client of the probe had one acknowledged by it, and the newest is read back through the endpoint
-    /// from that server; else what is missing.
+    /// Whether the read probe goes through the endpoint the writes do: then a read another server answers after the new
+    /// writer took over is the endpoint still routing to the old one.
     /// </summary>
-    private static async Task<string?> UnsettledAsync(FailoverPlan plan, DbMember endpoint, Probe writes, TimeSpan firstAfter,
-        CancellationToken cancellationToken)
+    private static bool ReadsThroughEndpoint(FailoverPlan plan, DbMember endpoint, FailoverOptions options)
     {
-        var acknowledged = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= firstAfter).ToList();
-        if (acknowledged.Count == 0) return "no write acknowledged yet";
-        var recent = acknowledged.Where(s => s.Acknowledged >= acknowledged[^1].Acknowledged - StableFor).ToList();
-        var servers = recent.Select(s => s.Host).Distinct().ToList();
-        if (servers.Count > 1)
-        {
-            return $"writes were acknowledged by {string.Join(" and ", servers)} within {DurationText.Format(StableFor)}";
-        }
-        if (acknowledged[^1].Acknowledged - firstAfter < StableFor || recent.Count < 3)
-        {
-            return $"{servers[0]} acknowledged {recent.Count} write(s) for less than {DurationText.Format(StableFor)}";
-        }
-        // A write refused meanwhile (a proxy still handing new connections to the old writer, now read-only) is the outage
-        // going on for the clients that met it.
-        var failed = writes.Samples.Where(s => !s.Succeeded && s.Sent >= acknowledged[^1].Acknowledged - StableFor).ToList();
-        if (failed.Count > 0)
-        {
-            return $"{failed.Count} write(s) through {plan.Target.Name} failed within {DurationText.Format(StableFor)}, the last: "
-                + failed[^1].Error;
-        }
-        var newest = recent[^1];
-        if (writes.Unserved(firstAfter, newest.Host!) is { } unserved) return unserved;
-        var (server, held) = await (Member(plan, newest.Host!) ?? endpoint).QueryAsync(
-            "select host(inet_server_addr()) || ':' || inet_server_port(), "
-                + $"exists (select 1 from {Probe.Table} where run_id = '{writes.RunId}' and seq = {newest.Sequence})",
-            r => (r.IsDBNull(0) ? null : r.GetString(0), r.GetBoolean(1)), cancellationToken);
-        return server != newest.Host ? $"a read through {plan.Target.Name} reached {server}, not the writer {newest.Host}"
-            : held ? null : $"probe write {newest.Sequence}, acknowledged by {newest.Host}, was not read back from it";
-    }
-
-    /// <summary>
-    /// Null while the writer still holds as it did at <paramref name="held"/>: every attempt sent since the stretch it was
-    /// judged on acknowledged by that server. A write that failed meanwhile (a proxy whose round robin had kept the old
-    /// writer from the probe's new connections only by chance) or went elsewhere means it had not settled.
-    /// </summary>
-    private static string? Relapse(FailoverPlan plan, Probe writes, SettledTopology held)
-    {
-        var since = writes.Samples.Where(s => s.Sent >= held.At - StableFor && !s.Stopped).ToList();
-        if (since.FirstOrDefault(s => !s.Succeeded) is { } failed)
-        {
-            return $"a write through {plan.Target.Name} sent at +{Seconds(failed.Sent)} s failed after the writer seemed to hold at "
-                + $"+{Seconds(held.At)} s: {failed.Error}";
-        }
-        return since.FirstOrDefault(s => s.Host != held.Primary) is { } elsewhere
-            ? $"a write sent at +{Seconds(elsewhere.Sent)} s was acknowledged by {elsewhere.Host}, not {held.Primary}, after the "
-                + $"writer seemed to hold at +{Seconds(held.At)} s"
-            : null;
+        var path = options.ReadProbe.ConnectionString is { } read ? DbMember.Parse(read, 1).Endpoint
+            : plan.Postgres.Members.Count == 1 ? plan.Postgres.Members[0].Endpoint : null;
+        return path is not null && ClusterInspector.SameEndpoint(path, endpoint.Endpoint);
     }
 
     /// <summary>
@@ -218,7 +172,7 @@ public static class ExternalDrill
     }
 
     /// <summary>The target's member that is <paramref name="server"/> (host:port as it names itself), if the target lists it.</summary>
-    private static DbMember? Member(FailoverPlan plan, string server) =>
+    internal static DbMember? Member(FailoverPlan plan, string server) =>
         plan.Postgres.Members.FirstOrDefault(m => ClusterInspector.SameEndpoint(m.Endpoint, server));
 
     /// <summary>
