@@ -65,14 +65,27 @@ public sealed class ExternalDrillTests
             && afterSwitch < TimeSpan.FromSeconds(2.5)));
 
     /// <summary>
-    /// A proxy whose health check of the old writer flaps: for 0.1 s every 1.6 s, from 0.6 s to 5 s after the switch, every
+    /// A proxy whose health check of the old writer flaps: for 0.1 s every 1.8 s, from 0.6 s to 5 s after the switch, every
     /// new connection goes to it, read-only. Each flap came after more than 1 s and the settle time of clean writes: the
     /// drill settled between two flaps, while an application opening connections still failed for 3 s more.
     /// </summary>
     [Fact]
-    public Task A_proxy_that_flaps_back_to_the_old_writer_now_and_then_keeps_the_writer_unsettled_until_it_stops() =>
-        SettlesAfterTheLastFailureAsync(afterSwitch => afterSwitch >= TimeSpan.FromSeconds(0.6) && afterSwitch < TimeSpan.FromSeconds(5)
-            && (afterSwitch - TimeSpan.FromSeconds(0.6)).TotalSeconds % 1.6 < 0.1);
+    public async Task A_proxy_that_flaps_back_to_the_old_writer_now_and_then_keeps_the_writer_unsettled_until_it_stops()
+    {
+        DateTimeOffset? switched = null;
+        var flapsEnd = TimeSpan.FromSeconds(5);
+        var result = await SettlesAfterTheLastFailureAsync(afterSwitch =>
+        {
+            switched ??= DateTimeOffset.UtcNow - afterSwitch;
+            return afterSwitch >= TimeSpan.FromSeconds(0.6) && afterSwitch < flapsEnd
+                && (afterSwitch - TimeSpan.FromSeconds(0.6)).TotalSeconds % 1.8 < 0.1;
+        });
+
+        // Watched until the proxy stopped flapping: before, the probes had stopped between two flaps.
+        var stopped = result.StartedAt + result.Timeline.Single(e => e.Name == "probes stopped").At;
+        Assert.True(stopped > switched + flapsEnd, $"the probes stopped at {stopped:HH:mm:ss.fff}, the flapping ended at "
+            + $"{switched + flapsEnd:HH:mm:ss.fff}");
+    }
 
     /// <summary>Every other new connection while <paramref name="misrouting"/> holds.</summary>
     private static Func<TimeSpan, bool> EveryOther(Func<TimeSpan, bool> misrouting)
@@ -81,7 +94,7 @@ public sealed class ExternalDrillTests
         return afterSwitch => misrouting(afterSwitch) && other++ % 2 == 0;
     }
 
-    private static async Task SettlesAfterTheLastFailureAsync(Func<TimeSpan, bool> toOld)
+    private static async Task<FailoverResult> SettlesAfterTheLastFailureAsync(Func<TimeSpan, bool> toOld)
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
@@ -95,6 +108,7 @@ public sealed class ExternalDrillTests
         var settled = result.Timeline.Single(e => e.Name == "topology settled").At;
         Assert.True(settled > lastFailure, $"settled at {settled}, a write failed at {lastFailure}");
         Assert.True(result.WriteSamples.Count(s => !s.Succeeded && s.Error!.Contains("read-only")) > 0);
+        return result;
     }
 
     private static string Through(TcpRelay proxy, Sandbox sandbox)
