@@ -407,10 +407,26 @@ public sealed class BackupCliTests
         Assert.Contains("Nothing was restored.", restore.StandardError);
         Assert.Equal(2, root.Sandboxes.Count);
 
-        // The backup's own first segment gone: nothing restores, a failed state as the check's (it exited 0).
+        // The backup's first segment missing from the archive: a restore of it reads the backup's own copy, as PostgreSQL's
+        // recovery does (it said no backup restores, and list, check and restore hung reading from that backup again).
         var backup = DrTools.Core.Backups.BackupRepository.Open(repository, create: false).Backups.Single();
         var position = DrTools.Core.Postgres.Lsn.Parse(backup.StartLsn).Value / (16 * 1024 * 1024);
-        File.Delete(Path.Combine(repository, "wal", $"00000001{position / 256:X8}{position % 256:X8}"));
+        var first = Path.Combine(repository, "wal", $"00000001{position / 256:X8}{position % 256:X8}");
+        var copy = File.ReadAllBytes(first);
+        File.Delete(first);
+        var listed = await Drtools.RunAsync("backup", "list", "--repository", repository, "--json");
+        Assert.True(listed.ExitCode == 0, listed.All);
+        var end = JsonDocument.Parse(listed.StandardOutput).RootElement.GetProperty("recoverableWindow").GetProperty("latestLsn").GetString()!;
+        var gap = await Drtools.RunAsync("backup", "check", "--repository", repository);
+        Assert.Contains($"WAL segment {Path.GetFileName(first)} is missing from {repository}/wal: only restores of backup {backup.Id}, "
+            + "which holds its own copy, pass it", gap.StandardOutput);
+        var restored = await Drtools.RunAsync("restore", "--repository", repository, "--remove", "--lsn", end,
+            "--must-exist", "select 1 from m having count(*) >= 1");
+        Assert.True(restored.ExitCode == 0, restored.All);
+
+        // Damaged there instead: recovery reads the archive's copy first and stops before the backup is consistent.
+        copy[60] ^= 0xFF;
+        File.WriteAllBytes(first, copy);
         foreach (var json in new[] { Array.Empty<string>(), ["--json"] })
         {
             var nothing = await Drtools.RunAsync(["backup", "list", "--repository", repository, .. json]);

@@ -111,7 +111,7 @@ public static class PointInTimeRestore
         var (earliest, cut) = passes[0];
         return new RecoverableWindow(backup.FinishedAt, backup.EndLsn, latestTime, reach.End.ToString())
         {
-            Gap = reach.Missing ?? continuity.MissingSegments.FirstOrDefault(),
+            Gap = reach.Missing ?? continuity.MissingSegments.FirstOrDefault(m => !reach.FromBackup.Contains(m)),
             Break = reach.Break,
             Replay = reach,
             BackupId = backup.Id,

@@ -12,6 +12,9 @@ namespace DrTools.Core.Backups;
 /// </summary>
 public sealed record WalReplayCheck(Lsn End, int Timeline, string Segment, string? Break, string? Missing)
 {
+    /// <summary>The segments read from the backup's own WAL, not the archive (missing there, or short).</summary>
+    public IReadOnlyList<string> FromBackup { get; init; } = [];
+
     /// <summary>With a <see cref="Break"/>: the time of the last commit replay gets to before it (null: none, or not read).</summary>
     public DateTimeOffset? LastCommit { get; init; }
 
@@ -57,70 +60,86 @@ public static partial class WalReplay
     public static async Task<WalReplayCheck> CheckAsync(
         BackupRepository repository, BackupRecord backup, CancellationToken cancellationToken)
     {
-        var from = Lsn.Parse(backup.StartLsn);
-        var files = WalArchive.Segments(repository).ToDictionary(f => f.Name, StringComparer.Ordinal);
-        var (stretches, historyProblem) = Chain(repository, backup.Timeline);
-        var newest = stretches[^1].Timeline;
         // pg_waldump reads one timeline's file names: a private folder names each segment recovery would read as the
         // newest timeline's.
         var folder = Directory.CreateTempSubdirectory("drtools-wal-");
         try
         {
-            byte[]? reference = null;
-            var chosen = new Dictionary<ulong, string>();
-            string? problem = null;
-            Lsn? problemAt = null;
-            var position = from.Value / (ulong)WalArchive.SegmentSize;
-            string stoppedIn;
-            for (var fileTimeline = 0; ; position++)
-            {
-                // As recovery reads a segment: the newest timeline of the chain begun by then whose file is archived,
-                // falling back to older ones, but never older than the last file read.
-                var candidates = stretches.Where(s => Segment(s.Begin) <= position && s.Timeline >= fileTimeline)
-                    .Select(s => Name(s.Timeline, position)).Reverse().ToList();
-                stoppedIn = candidates.FirstOrDefault(files.ContainsKey) ?? candidates[0];
-                if (!files.TryGetValue(stoppedIn, out var file)) break;
-                var timeline = TimelineOf(stoppedIn);
-                var header = WalPageHeaders.ReadFirst(file);
-                reference ??= header;
-                // A page may be of any timeline of the chain recovery follows, as recovery allows, never of a later one.
-                problem = WalPageHeaders.FirstPageProblem(header, reference, newest, Start(position), file.Length);
-                if (problem is not null) break;
-                chosen[position] = stoppedIn;
-                fileTimeline = timeline;
-                File.CreateSymbolicLink(Path.Combine(folder.FullName, Name(newest, position)), file.FullName);
-                if (WalPageHeaders.LaterPageProblem(file, header, reference, newest, Start(position)) is { } page)
-                {
-                    (problemAt, problem) = page;
-                    break;
-                }
-            }
-            var stop = problemAt ?? Start(position);
-            var dump = new Dump(folder.FullName, newest, from, reference is null ? 0 : WalPageHeaders.PageSize(reference));
-            var damage = stop > from ? await WalDump.CheckAsync(dump.Folder, newest, from, stop, cancellationToken) : null;
-            var limit = damage?.At ?? stop;
-            foreach (var (stretch, parent) in stretches.Skip(1).Zip(stretches))
-            {
-                if (stretch.Begin <= from || stretch.Begin >= limit) continue;
-                if (await HistoryProblemAsync(dump, stretch, parent.Timeline, chosen, cancellationToken) is { } lie)
-                {
-                    return await dump.BrokenAsync(stretch.Begin, parent.Timeline, chosen[Segment(stretch.Begin)], lie, cancellationToken);
-                }
-            }
-            if (damage is not null) return await DamagedAsync(damage, dump, chosen, stoppedIn, cancellationToken);
-            if (problem is not null)
-            {
-                var timeline = TimelineOf(stoppedIn);
-                return await dump.BrokenAsync(stop, timeline, stoppedIn, $"segment {stoppedIn} on timeline {timeline} at {stop}: {problem}",
-                    cancellationToken);
-            }
-            return Beyond(repository, files.Values, stop, chosen.GetValueOrDefault(position - 1), historyProblem, stoppedIn);
+            var fromBackup = new List<string>();
+            var own = new BackupOwnWal(repository, backup, Path.Combine(folder.FullName, "backup"));
+            var read = await ReadAsync(repository, backup, folder.FullName, own, fromBackup, cancellationToken);
+            return read with { FromBackup = fromBackup };
         }
         finally
         {
             folder.Delete(recursive: true);
         }
     }
+
+    private static async Task<WalReplayCheck> ReadAsync(BackupRepository repository, BackupRecord backup, string folder,
+        BackupOwnWal own, List<string> fromBackup, CancellationToken cancellationToken)
+    {
+        var from = Lsn.Parse(backup.StartLsn);
+        var files = WalArchive.Segments(repository).ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var (stretches, historyProblem) = Chain(repository, backup.Timeline);
+        var newest = stretches[^1].Timeline;
+        byte[]? reference = null;
+        var chosen = new Dictionary<ulong, string>();
+        string? problem = null;
+        Lsn? problemAt = null;
+        var position = from.Value / (ulong)WalArchive.SegmentSize;
+        string stoppedIn;
+        for (var fileTimeline = 0; ; position++)
+        {
+            // As recovery reads a segment: the newest timeline of the chain begun by then whose file is archived,
+            // falling back to older ones, but never older than the last file read.
+            var candidates = stretches.Where(s => Segment(s.Begin) <= position && s.Timeline >= fileTimeline)
+                .Select(s => Name(s.Timeline, position)).Reverse().ToList();
+            // Per timeline the archive's copy when whole (restore_command refuses a short one), else the backup's own.
+            stoppedIn = candidates.FirstOrDefault(n => Whole(files.GetValueOrDefault(n)) || own.Copy(n) is not null)
+                ?? candidates.FirstOrDefault(files.ContainsKey) ?? candidates[0];
+            var archived = files.GetValueOrDefault(stoppedIn);
+            var file = Whole(archived) ? archived : own.Copy(stoppedIn) ?? archived;
+            if (file is null) break;
+            if (file != archived) fromBackup.Add(stoppedIn);
+            var timeline = TimelineOf(stoppedIn);
+            var header = WalPageHeaders.ReadFirst(file);
+            reference ??= header;
+            // A page may be of any timeline of the chain recovery follows, as recovery allows, never of a later one.
+            problem = WalPageHeaders.FirstPageProblem(header, reference, newest, Start(position), file.Length);
+            if (problem is not null) break;
+            chosen[position] = stoppedIn;
+            fileTimeline = timeline;
+            File.CreateSymbolicLink(Path.Combine(folder, Name(newest, position)), file.FullName);
+            if (WalPageHeaders.LaterPageProblem(file, header, reference, newest, Start(position)) is { } page)
+            {
+                (problemAt, problem) = page;
+                break;
+            }
+        }
+        var stop = problemAt ?? Start(position);
+        var dump = new Dump(folder, newest, from, reference is null ? 0 : WalPageHeaders.PageSize(reference));
+        var damage = stop > from ? await WalDump.CheckAsync(dump.Folder, newest, from, stop, cancellationToken) : null;
+        var limit = damage?.At ?? stop;
+        foreach (var (stretch, parent) in stretches.Skip(1).Zip(stretches))
+        {
+            if (stretch.Begin <= from || stretch.Begin >= limit) continue;
+            if (await HistoryProblemAsync(dump, stretch, parent.Timeline, chosen, cancellationToken) is { } lie)
+            {
+                return await dump.BrokenAsync(stretch.Begin, parent.Timeline, chosen[Segment(stretch.Begin)], lie, cancellationToken);
+            }
+        }
+        if (damage is not null) return await DamagedAsync(damage, dump, chosen, stoppedIn, cancellationToken);
+        if (problem is not null)
+        {
+            var timeline = TimelineOf(stoppedIn);
+            return await dump.BrokenAsync(stop, timeline, stoppedIn, $"segment {stoppedIn} on timeline {timeline} at {stop}: {problem}",
+                cancellationToken);
+        }
+        return Beyond(repository, files.Values, stop, chosen.GetValueOrDefault(position - 1), historyProblem, stoppedIn);
+    }
+
+    private static bool Whole(FileInfo? segment) => segment?.Length == WalArchive.SegmentSize;
 
     /// <summary>The folder of segments read, and how far replay gets before a break.</summary>
     private sealed record Dump(string Folder, int Timeline, Lsn From, int PageSize)
