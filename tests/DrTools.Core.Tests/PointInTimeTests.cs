@@ -54,6 +54,10 @@ public sealed partial class PointInTimeTests
         Assert.Contains("is outside the recoverable window", early.Message);
         Assert.Contains("it is before the earliest backup finished", early.Message);
         Assert.EndsWith("Nothing was restored.", early.Message);
+        // A moment before the start is refused naming the start as exactly as PostgreSQL keeps it (to the second, the
+        // window seemed to hold the target).
+        var moment = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Time(backup.FinishedAt.AddTicks(-10)), Root = root.Path }, CancellationToken.None));
+        Assert.Contains($"Recoverable: {backup.FinishedAt.UtcDateTime:yyyy-MM-dd HH:mm:ss.ffffff}Z", moment.Message);
 
         var late = await Assert.ThrowsAsync<DrToolsException>(() => PointInTimeRestore.RestoreAsync(repository, new PointInTimeOptions { Target = RecoveryTarget.Lsn(new Postgres.Lsn(ulong.MaxValue / 2)), Root = root.Path }, CancellationToken.None));
         Assert.Contains("is past the last archived WAL", late.Message);

@@ -23,10 +23,15 @@ public sealed record RecoverableWindow(DateTimeOffset EarliestTime, string Earli
     /// <summary>Why earlier backups start no window reaching this one: where replay from them stops.</summary>
     public string? CutOff { get; init; }
 
-    public override string ToString() => $"{EarliestTime:u} ({EarliestLsn}) to {LatestTime:u} ({LatestLsn})"
+    // To the microsecond, as PostgreSQL keeps them: a target refused for being a moment before the start must not read as
+    // inside a window printed to the second.
+    public override string ToString() => $"{Exact(EarliestTime)} ({EarliestLsn}) to {Exact(LatestTime)} ({LatestLsn})"
         + (Gap is null ? "" : $", where WAL segment {Gap} is missing from the archive")
         + (Break is null ? "" : $", where the WAL stops replaying: {Break}")
         + (CutOff is null ? "" : $"; {CutOff}");
+
+    private static string Exact(DateTimeOffset time) =>
+        time.UtcDateTime.ToString("yyyy-MM-dd HH:mm:ss.ffffff'Z'", System.Globalization.CultureInfo.InvariantCulture);
 }
 
 public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
