@@ -10,7 +10,9 @@ public sealed class CliTests
     public async Task Sandbox_up_list_status_lag_down_round_trip_never_prints_the_password()
     {
         using var root = new TemporaryRoot();
-        var up = await Drtools.RunAsync("sandbox", "up", "--standbys", "2", "--root", root.Path, "--json");
+        // A password the caller's shell has for other servers (libpq took it over the sandbox's password file).
+        var up = await Drtools.RunAsync(new Dictionary<string, string> { ["PGPASSWORD"] = "not-the-sandbox's" },
+            "sandbox", "up", "--standbys", "2", "--root", root.Path, "--json");
         Assert.True(up.ExitCode == 0, up.All);
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var password = JsonDocument.Parse(File.ReadAllText(Path.Combine(root.Path, id, "sandbox.json"))).RootElement.GetProperty("password").GetString()!;

@@ -38,6 +38,15 @@ public static class CommandRunner
             WorkingDirectory = spec.WorkingDirectory ?? "/",
         };
         foreach (var argument in arguments) info.ArgumentList.Add(argument);
+        // libpq's variables from the caller's shell (a PGPASSWORD it takes over the password file DrTools gives, PGHOST …)
+        // must not steer DrTools' PostgreSQL programs, nor the servers pg_ctl starts (a standby's WAL receiver reads them).
+        if (IsPostgresProgram(spec.FileName))
+        {
+            foreach (var name in info.Environment.Keys.Where(k => k.StartsWith("PG", StringComparison.Ordinal)).ToList())
+            {
+                info.Environment.Remove(name);
+            }
+        }
         foreach (var (key, value) in spec.Environment) info.Environment[key] = value;
         info.Environment["LC_ALL"] = "C";
 
@@ -90,4 +99,9 @@ public static class CommandRunner
         var lines = text.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         return lines.Length == 0 ? "no output" : string.Join(" | ", lines.TakeLast(3));
     }
+
+    /// <summary>A program of a PostgreSQL installation (/usr/lib/postgresql/15/bin/pg_ctl and the like).</summary>
+    private static bool IsPostgresProgram(string file) =>
+        Path.GetDirectoryName(file) is { } directory && directory.EndsWith("/bin", StringComparison.Ordinal)
+        && directory.Contains("/postgresql/", StringComparison.Ordinal);
 }
