@@ -36,6 +36,8 @@ public sealed partial class PointInTimeTests
         var toTheEnd = await RestoreOutcomeAsync(repository, RecoveryTarget.EndOfArchive, root.Path);
 
         Assert.Contains(check.Problems, p => p.Contains($"segment {truncated} on timeline 1", StringComparison.Ordinal));
+        Assert.Contains($"WAL segment {truncated} in {repository.WalDirectory} is cut short: 8192 bytes of a segment's 16777216",
+            check.Problems);
         Assert.Equal(truncated, window.Replay!.Segment);
         Assert.True(Postgres.Lsn.Parse(window.LatestLsn) <= WalArchive.Start(truncated), window.LatestLsn);
         Assert.True(atEnd.Passed, $"{atEnd.Target}: {atEnd.Reason}");

@@ -75,6 +75,12 @@ public static class BackupPolicy
                 + (holder.From is { } own ? $"only restores of backup {own.Id}, which holds its own copy, pass it"
                     : "no recovery can pass it"));
             replay = passes[0].Replay;
+            // A copy the archiver cut short: recovery refuses it, whether or not a backup's own WAL stands in for it.
+            foreach (var segment in WalArchive.Segments(repository).Where(f => f.Length != WalArchive.SegmentSize).OrderBy(f => f.Name))
+            {
+                problems.Add($"WAL segment {segment.Name} in {repository.WalDirectory} is cut short: {segment.Length} bytes of a "
+                    + $"segment's {WalArchive.SegmentSize}");
+            }
         }
         foreach (var (from, check) in passes)
         {
