@@ -60,14 +60,19 @@ public sealed class ConnectTimeoutCliTests
         var up = await Drtools.RunAsync("sandbox", "up", "--standbys", "2", "--root", root.Path, "--json");
         Assert.True(up.ExitCode == 0, up.All);
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
-        var standby = Sandbox.Open(id, root.Path).Members[2];
+        var sandbox = Sandbox.Open(id, root.Path);
+        var standby = sandbox.Members[2];
         // Sampling goes on well past the freeze however slowly the command starts (a freeze during a sample's last timed
         // poll ends that sample as "longer than 1s"; the next one meets the frozen standby).
         using var lag = Drtools.Start("lag", "--sandbox", id, "--root", root.Path, "--connect-timeout", "2s", "--max-lag", "1s",
             "--duration", "40s", "--interval", "1s", "--json");
         var completed = Drtools.CompleteAsync(lag, TimeSpan.FromSeconds(60));
         // Every process of the standby, connections it already holds open too; the primary stays idle, so its figures stay 0.
-        await Task.Delay(TimeSpan.FromSeconds(3));
+        // Once the command samples (its session on the standby), however slowly it started.
+        await DrTools.Core.Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, standby.Name,
+                "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()") > 0,
+            TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "lag never connected to the standby", CancellationToken.None);
+        await Task.Delay(TimeSpan.FromSeconds(1));
         var frozen = ProcessTable.FindByWorkingDirectory(standby.DataDirectory);
         var endedFrozen = false;
         try
