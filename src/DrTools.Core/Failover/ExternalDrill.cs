@@ -2,7 +2,6 @@ using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
 using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
-using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Failover;
 
