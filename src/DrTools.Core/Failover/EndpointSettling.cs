@@ -51,11 +51,7 @@ internal sealed class EndpointSettling(FailoverPlan plan, DbMember endpoint, Pro
         // the old writer answered, is the outage going on for the clients that met it.
         if (trouble.LastOrDefault(t => t.Sample.Sent >= last.Acknowledged - Stable) is { } missed)
         {
-            return $"a {missed.Kind} through {plan.Target.Name} sent at +{Seconds(missed.Sample.Sent)} s "
-                + (missed.Sample.Succeeded
-                    ? $"was answered by {missed.Sample.Host}, not the writer {last.Host}"
-                    : $"failed: {missed.Sample.Error}")
-                + $" (the endpoint must be clean for {DurationText.Format(Stable)})";
+            return $"{Describe(missed, last.Host!)} (the endpoint must be clean for {DurationText.Format(Stable)})";
         }
         var clean = last.Acknowledged!.Value - (trouble.Count == 0 ? firstAfter : trouble[^1].Sample.Sent);
         if (clean < Stable || recent.Count < 3)
@@ -81,15 +77,20 @@ internal sealed class EndpointSettling(FailoverPlan plan, DbMember endpoint, Pro
         var from = held.At - Stable;
         if (Trouble(held.Primary).FirstOrDefault(t => t.Sample.Sent >= from) is { } missed)
         {
-            return $"a {missed.Kind} through {plan.Target.Name} sent at +{Seconds(missed.Sample.Sent)} s "
-                + (missed.Sample.Succeeded ? $"was answered by {missed.Sample.Host}" : $"failed ({missed.Sample.Error})")
-                + $" after the writer seemed to hold at +{Seconds(held.At)} s";
+            return $"{Describe(missed, held.Primary)} after the writer seemed to hold at +{Seconds(held.At)} s";
         }
         return writes.Samples.FirstOrDefault(s => s.Sent >= from && s.Succeeded && s.Host != held.Primary) is { } elsewhere
             ? $"a write sent at +{Seconds(elsewhere.Sent)} s was acknowledged by {elsewhere.Host}, not {held.Primary}, after the "
                 + $"writer seemed to hold at +{Seconds(held.At)} s"
             : null;
     }
+
+    /// <summary>"a read through 127.0.0.1:6432 sent at +2.19 s was answered by …, not the writer …" / "… failed: …".</summary>
+    private string Describe(Attempt missed, string writer) =>
+        $"a {missed.Kind} through {plan.Target.Name} sent at +{Seconds(missed.Sample.Sent)} s "
+            + (missed.Sample.Succeeded
+                ? $"was answered by {missed.Sample.Host}, not the writer {writer}"
+                : $"failed: {missed.Sample.Error}");
 
     private static TimeSpan Max(TimeSpan a, TimeSpan b) => a > b ? a : b;
 }
