@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using DrTools.Core.Failover;
 using DrTools.Core.Sandboxes;
 
@@ -70,21 +71,55 @@ public sealed class ExternalDrillTests
     /// drill settled between two flaps, while an application opening connections still failed for 3 s more.
     /// </summary>
     [Fact]
-    public async Task A_proxy_that_flaps_back_to_the_old_writer_now_and_then_keeps_the_writer_unsettled_until_it_stops()
+    public Task A_proxy_that_flaps_back_to_the_old_writer_now_and_then_keeps_the_writer_unsettled_until_it_stops() =>
+        OutlastsFlapsAsync(TimeSpan.FromSeconds(0.6), TimeSpan.FromSeconds(0.1), TimeSpan.FromSeconds(1.8), TimeSpan.FromSeconds(5));
+
+    /// <summary>
+    /// Flaps as an independent client met them behind HAProxy: 30 ms every 2 s, from 0.3 s to 6.4 s after the switch. The
+    /// probe's client that opens a connection for every write, at 20 a second, met them only by chance, and the 1 s
+    /// stretch fit between two: the drill settled, and reported an outage of about a second, while a client opening a
+    /// connection for every write (this test's own, every 5 ms) failed for 6 s.
+    /// </summary>
+    [Fact]
+    public async Task Flaps_of_a_few_tens_of_milliseconds_seconds_apart_are_in_the_outage_an_independent_client_met()
+    {
+        var independent = await OutlastsFlapsAsync(TimeSpan.FromSeconds(0.3), TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(2),
+            TimeSpan.FromSeconds(6.4));
+
+        Assert.NotEmpty(independent.Failed);
+        var (first, last) = (independent.Failed.Min(), independent.Failed.Max());
+        // Its window begins at the last acknowledgement before the probe's first failure, a client's interval at most
+        // after the test's client first failed.
+        Assert.True(independent.Result.WriteUnavailability.Measured >= (last - first).TotalSeconds - 0.05,
+            $"write unavailability {independent.Result.WriteUnavailability.Measured} s; the independent client failed from "
+                + $"{first:HH:mm:ss.fff} to {last:HH:mm:ss.fff}");
+    }
+
+    /// <summary>
+    /// A switchover behind a proxy that, from <paramref name="start"/> after the switch until <paramref name="end"/>, hands
+    /// every new connection to the old writer (read-only) for <paramref name="length"/> every <paramref name="every"/>, with
+    /// a client of the test's own opening a connection for every write beside the drill: the probes run until the flapping
+    /// ended. Returns the drill's result and when the test's client failed.
+    /// </summary>
+    private static async Task<(FailoverResult Result, IReadOnlyList<DateTimeOffset> Failed)> OutlastsFlapsAsync(TimeSpan start,
+        TimeSpan length, TimeSpan every, TimeSpan end)
     {
         DateTimeOffset? switched = null;
-        var flapsEnd = TimeSpan.FromSeconds(5);
-        var result = await SettlesAfterTheLastFailureAsync(afterSwitch =>
+        var (result, failed) = await SettlesAfterTheLastFailureAsync(afterSwitch =>
         {
             switched ??= DateTimeOffset.UtcNow - afterSwitch;
-            return afterSwitch >= TimeSpan.FromSeconds(0.6) && afterSwitch < flapsEnd
-                && (afterSwitch - TimeSpan.FromSeconds(0.6)).TotalSeconds % 1.8 < 0.1;
+            return afterSwitch >= start && afterSwitch < end && (afterSwitch - start).Ticks % every.Ticks < length.Ticks;
         });
 
         // Watched until the proxy stopped flapping: before, the probes had stopped between two flaps.
         var stopped = result.StartedAt + result.Timeline.Single(e => e.Name == "probes stopped").At;
-        Assert.True(stopped > switched + flapsEnd, $"the probes stopped at {stopped:HH:mm:ss.fff}, the flapping ended at "
-            + $"{switched + flapsEnd:HH:mm:ss.fff}");
+        Assert.True(stopped > switched + end, $"the probes stopped at {stopped:HH:mm:ss.fff}, the flapping ended at "
+            + $"{switched + end:HH:mm:ss.fff}; the probe's writes failed at "
+            + string.Join(", ", result.WriteSamples.Where(s => !s.Succeeded).Select(s => $"{result.StartedAt + s.Sent:HH:mm:ss.fff}"))
+            + "; " + string.Join("; ", result.Timeline.Select(e => $"{result.StartedAt + e.At:HH:mm:ss.fff} {e.Name}: {e.Detail}")));
+        // What the test's client met until the writer settled (the proxy misroutes again for the drill's reads after).
+        var settled = result.StartedAt + result.Timeline.Single(e => e.Name == "topology settled").At;
+        return (result, failed.Where(f => f <= settled).ToList());
     }
 
     /// <summary>Every other new connection while <paramref name="misrouting"/> holds.</summary>
@@ -94,21 +129,62 @@ public sealed class ExternalDrillTests
         return afterSwitch => misrouting(afterSwitch) && other++ % 2 == 0;
     }
 
-    private static async Task<FailoverResult> SettlesAfterTheLastFailureAsync(Func<TimeSpan, bool> toOld)
+    /// <summary>
+    /// A switchover behind a proxy that hands new connections to the old writer while <paramref name="toOld"/> holds, with
+    /// a client of the test's own opening a connection for every write, every 5 ms, through the proxy beside the drill.
+    /// Returns the result and when that client's writes failed.
+    /// </summary>
+    private static async Task<(FailoverResult Result, IReadOnlyList<DateTimeOffset> Failed)> SettlesAfterTheLastFailureAsync(
+        Func<TimeSpan, bool> toOld)
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
         await using var proxy = new TcpRelay(() => sandbox.Members[0].Port);
         var target = Postgres.DbTarget.FromConnectionStrings([Through(proxy, sandbox)], allowDrillOn: [$"127.0.0.1:{proxy.Port}"]);
+        await Sql.ExecuteAsync(sandbox, "node0", "create table independent (at timestamptz default clock_timestamp())");
+        var failed = new ConcurrentQueue<DateTimeOffset>();
+        using var stop = new CancellationTokenSource();
+        var builder = new Npgsql.NpgsqlConnectionStringBuilder(Through(proxy, sandbox)) { Pooling = false, Timeout = 2 };
+        var writer = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+            {
+                try
+                {
+                    await using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+                    await connection.OpenAsync(stop.Token);
+                    await using var insert = new Npgsql.NpgsqlCommand("insert into independent default values", connection);
+                    await insert.ExecuteNonQueryAsync(stop.Token);
+                }
+                catch (Exception) when (stop.IsCancellationRequested)
+                {
+                    return;
+                }
+                catch (Exception e) when (e is Npgsql.NpgsqlException or TimeoutException)
+                {
+                    failed.Enqueue(DateTimeOffset.UtcNow);
+                }
+                await Task.Delay(5);
+            }
+        });
 
-        var (result, _) = await SwitchOverBehindAsync(proxy, sandbox, target, new FailoverOptions(), toOld);
+        FailoverResult result;
+        try
+        {
+            (result, _) = await SwitchOverBehindAsync(proxy, sandbox, target, new FailoverOptions(), toOld);
+        }
+        finally
+        {
+            await stop.CancelAsync();
+            await writer;
+        }
 
         // An attempt the probe's own stop cut short is no failure of the writer's.
         var lastFailure = result.WriteSamples.Where(s => !s.Succeeded && !s.Stopped).Max(s => s.Sent);
         var settled = result.Timeline.Single(e => e.Name == "topology settled").At;
         Assert.True(settled > lastFailure, $"settled at {settled}, a write failed at {lastFailure}");
         Assert.True(result.WriteSamples.Count(s => !s.Succeeded && s.Error!.Contains("read-only")) > 0);
-        return result;
+        return (result, failed.ToList());
     }
 
     private static string Through(TcpRelay proxy, Sandbox sandbox)

@@ -7,14 +7,17 @@ namespace DrTools.Core.Failover;
 /// <summary>
 /// When the writer behind an endpoint has settled, seen only through the endpoint (a drill an HA manager DrTools does not
 /// know recovers): every write through it for a clean stretch acknowledged by one server, read back from it, and still so
-/// while the probes run on. The stretch is 1 s, or twice as long as the endpoint went on failing after the new writer's
-/// first acknowledgement: a proxy whose health checks flap hands a new connection to the old writer only now and then,
-/// between which a short stretch looks clean.
+/// while the probes run on. The stretch is 1 s; once the endpoint failed after the new writer's first acknowledgement, 3 s,
+/// or twice as long as it went on failing, if longer: a proxy whose health checks flap hands new connections to the old
+/// writer only now and then (an independent client saw 20-50 ms every 0.6-2.1 s), between which a short stretch looks clean.
 /// </summary>
 internal sealed class EndpointSettling(FailoverPlan plan, DbMember endpoint, Probe writes, Probe? reads, TimeSpan firstAfter)
 {
     /// <summary>The shortest clean stretch.</summary>
     public static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
+
+    /// <summary>The shortest clean stretch once the endpoint failed after the new writer's first acknowledgement.</summary>
+    public static readonly TimeSpan StableAfterTrouble = TimeSpan.FromSeconds(3);
 
     /// <summary>The clean stretch the writer was judged on when it last seemed to hold.</summary>
     public TimeSpan Stable { get; private set; } = StableFor;
@@ -43,7 +46,7 @@ internal sealed class EndpointSettling(FailoverPlan plan, DbMember endpoint, Pro
         if (acknowledged.Count == 0) return "no write acknowledged yet";
         var last = acknowledged[^1];
         var trouble = Trouble(last.Host!).ToList();
-        Stable = trouble.Count == 0 ? StableFor : Max(StableFor, 2 * (trouble[^1].Sample.Sent - firstAfter));
+        Stable = trouble.Count == 0 ? StableFor : Max(StableAfterTrouble, 2 * (trouble[^1].Sample.Sent - firstAfter));
         var recent = acknowledged.Where(s => s.Acknowledged >= last.Acknowledged - Stable).ToList();
         var servers = recent.Select(s => s.Host).Distinct().ToList();
         if (servers.Count > 1) return $"writes were acknowledged by {string.Join(" and ", servers)} within {DurationText.Format(Stable)}";

@@ -15,23 +15,28 @@ public static class ExternalDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(20);
 
+    /// <summary>The attempts per second of each of the write probe's clients that open a new connection for every attempt.</summary>
+    private const double ChurnWatchRate = 40;
+
     public static async Task<FailoverPlan> PlanAsync(Postgres.DbTarget target, string action, FailoverOptions options,
         CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        var probe = Watching(options.WriteProbe);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var writer = status.Members.FirstOrDefault(m => m.Role == MemberRole.Primary)
             ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: nothing that accepts writes answers through it "
                 + $"({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
         return new FailoverPlan(target, options.Mode, writer.Name, null,
         [
-            $"start a write probe ({options.WriteProbe.Rate}/s inserts into {Probe.Table}) and a read probe through {target.Name}, each "
-                + $"noting which server answered",
+            $"start a write probe ({probe.Rate}/s inserts into {Probe.Table} by {probe.ClientsText}) and a read probe through "
+                + $"{target.Name}, each noting which server answered",
             $"run {action}; the HA manager, not DrTools, fails the writer over",
             $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, "
                 + $"after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
-            $"observe until every write through it for {DurationText.Format(EndpointSettling.StableFor)} (twice as long as it went on "
-                + "failing after the new writer's first write, if longer) is acknowledged by one server, nothing through it misses that "
+            $"observe until every write through it for {DurationText.Format(EndpointSettling.StableFor)} (once it failed after the new "
+                + $"writer's first write, {DurationText.Format(EndpointSettling.StableAfterTrouble)}, or twice as long as it went on "
+                + "failing, if longer) is acknowledged by one server, nothing through it misses that "
                 + $"server, one is read back from it, and that holds for {DurationText.Format(options.Settle)} more; writes another "
                 + "server acknowledges after that one took over are split-brain writes",
             "measure write unavailability and lost acknowledged writes through the endpoint; compare checksums",
@@ -45,6 +50,7 @@ public static class ExternalDrill
     public static async Task<FailoverResult> RunAsync(FailoverPlan plan, Func<CancellationToken, Task<string>> act, FailoverOptions options,
         CancellationToken cancellationToken)
     {
+        options = options with { WriteProbe = Watching(options.WriteProbe) };
         var endpoint = Endpoint(plan, options);
         var clock = new MonotonicClock();
         var timeline = new Timeline(clock);
@@ -145,6 +151,22 @@ public static class ExternalDrill
                         + $"inet_server_addr/port names), on the drill's monotonic clock"),
             ],
         };
+    }
+
+    /// <summary>
+    /// The write probe of a drill seen only through an endpoint: two more clients that open a new connection for every
+    /// attempt, the three at 40/s each, when the limits on clients and rate leave room. A proxy whose health checks flap
+    /// misroutes new connections for a few tens of milliseconds at a time (an independent client met 20-50 ms every
+    /// 0.6-2.1 s); one such client at 20/s, whose next attempt waits for its connection, met them only by chance.
+    /// </summary>
+    internal static ProbeOptions Watching(ProbeOptions probe)
+    {
+        if (!probe.Churns || probe.ChurningClients > 1) return probe;
+        var watching = probe with
+        {
+            Clients = probe.Clients + 2, ChurningClients = 3, ChurnRate = Math.Max(probe.Rate, ChurnWatchRate),
+        };
+        return watching.Clients <= ProbeOptions.MaxClients && watching.TotalRate <= ProbeOptions.MaxRate ? watching : probe;
     }
 
     /// <summary>

@@ -269,8 +269,8 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
                 + $"{options.Clients} clients' attempts, staggered {DurationText.Format(options.Stagger)} apart, usually place it "
                 + "more finely";
         var failedOn = outage.FailedClients.Count == 0 ? "" : $", on client(s) {string.Join(", ", outage.FailedClients)}"
-            + (options.Churns && outage.FailedClients.Contains(options.Clients)
-                ? $" (client {options.Clients}: a new connection for every attempt)"
+            + (outage.FailedClients.Where(options.Churning).ToList() is { Count: > 0 } churning
+                ? $" (client(s) {string.Join(", ", churning)}: a new connection for every attempt)"
                 : "");
         var method = $"{options.Rate}/s {(options.Clients == 1 ? "" : "each ")}{probe.Statement} through {probe.Path} by {probe.Clients}: "
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "

@@ -124,9 +124,9 @@ public sealed class Probe : IAsyncDisposable
             && Cluster.ClusterInspector.SameEndpoint(host, member)).Select(s => s.Client).ToHashSet();
         var unserved = Enumerable.Range(1, _options.Clients).Where(c => !served.Contains(c)).ToList();
         if (unserved.Count == 0) return null;
-        var churn = _options.Churns && unserved.Contains(_options.Clients)
-            ? $" (client {_options.Clients} opens a new connection for every attempt)"
-            : "";
+        var churning = unserved.Where(_options.Churning).ToList();
+        var churn = churning.Count == 0 ? ""
+            : $" (client(s) {string.Join(", ", churning)} open a new connection for every attempt)";
         return $"client(s) {string.Join(", ", unserved)} of the {_kind.ToString().ToLowerInvariant()} probe's {_options.Clients} had no "
             + $"attempt acknowledged by {member} yet{churn}";
     }
@@ -196,7 +196,7 @@ public sealed class Probe : IAsyncDisposable
     /// that together they attempt that often; one counter numbers the sequences of all of them.
     /// </summary>
     private Task RunAsync() => Task.WhenAll(Enumerable.Range(1, _options.Clients)
-        .Select(client => RunClientAsync(client, churn: _options.Churns && client == _options.Clients, _options.Stagger * (client - 1))));
+        .Select(client => RunClientAsync(client, churn: _options.Churning(client), _options.Stagger * (client - 1))));
 
     /// <param name="churn">Opens a new connection for every attempt and closes it after, as a pool under churn does.</param>
     private async Task RunClientAsync(int client, bool churn, TimeSpan phase)
@@ -205,7 +205,7 @@ public sealed class Probe : IAsyncDisposable
         var connection = 0;
         try
         {
-            await Pacing.RunAsync(_options.Rate, _clock, _stop.Token, async () =>
+            await Pacing.RunAsync(_options.RateOf(client), _clock, _stop.Token, async () =>
             {
                 var sequence = Interlocked.Increment(ref _sequence);
                 var sent = _clock.Elapsed;

@@ -1,3 +1,5 @@
+using System.Globalization;
+
 namespace DrTools.Core.Probes;
 
 public sealed record ProbeOptions
@@ -30,6 +32,15 @@ public sealed record ProbeOptions
     /// </summary>
     public int Clients { get; init; } = DefaultClients;
     /// <summary>
+    /// With two or more <see cref="Clients"/>, how many of them (the last ones) open a new connection for every attempt:
+    /// one unless told. A drill that sees the writer only through an endpoint runs three, at <see cref="ChurnRate"/>: a
+    /// proxy whose health checks flap misroutes new connections for a few tens of milliseconds at a time, and one client,
+    /// whose next attempt waits for its connection, lands in such a flap only by chance.
+    /// </summary>
+    public int ChurningClients { get; init; } = 1;
+    /// <summary>The own rate of the clients that open a new connection for every attempt, when not <see cref="Rate"/>.</summary>
+    public double? ChurnRate { get; init; }
+    /// <summary>
     /// How the probe reaches the cluster; default: every member in one multi-host connection string, as an application would.
     /// </summary>
     public string? ConnectionString { get; init; }
@@ -38,6 +49,15 @@ public sealed record ProbeOptions
 
     /// <summary>Whether the probe has a client that opens a new connection for every attempt (the last one).</summary>
     public bool Churns => Clients > 1;
+
+    /// <summary>Whether client <paramref name="client"/> (1 to <see cref="Clients"/>) opens a new connection for every attempt.</summary>
+    public bool Churning(int client) => Churns && client > Clients - ChurningClients;
+
+    /// <summary>The attempts per second of client <paramref name="client"/>.</summary>
+    public double RateOf(int client) => Churning(client) && ChurnRate is { } churn ? churn : Rate;
+
+    /// <summary>All clients' attempts per second together.</summary>
+    public double TotalRate => Enumerable.Range(1, Clients).Sum(RateOf);
 
     /// <summary>One client's interval between attempts: the resolution of each edge of a window.</summary>
     public TimeSpan Interval => TimeSpan.FromSeconds(1 / Rate);
@@ -48,14 +68,18 @@ public sealed record ProbeOptions
     /// <summary>The probe's clients for reports: "4 clients, the last opening a new connection for every attempt".</summary>
     public string ClientsText => Clients == 1
         ? "1 client keeping its connection open"
-        : $"{Clients} clients, {Clients - 1} keeping a connection open and client {Clients} opening a new one for every attempt";
+        : $"{Clients} clients, {Clients - ChurningClients} keeping a connection open and "
+            + (ChurningClients == 1 ? $"client {Clients}" : $"clients {Clients - ChurningClients + 1} to {Clients}")
+            + " opening a new one for every attempt"
+            + (RateOf(Clients) == Rate ? "" : $" at {RateOf(Clients).ToString(CultureInfo.InvariantCulture)}/s");
 
     /// <summary>Refuses a rate or a number of clients out of range, in one line naming it.</summary>
     public void Check()
     {
-        if (Rate is <= 0 or > MaxRate)
+        if (Rate is <= 0 or > MaxRate || ChurnRate is <= 0 or > MaxRate)
         {
-            throw new DrToolsException($"probe rate {Rate}/s is out of range (more than 0, at most {MaxRate}).",
+            throw new DrToolsException($"probe rate {(Rate is <= 0 or > MaxRate ? Rate : ChurnRate)}/s is out of range (more than 0, "
+                + $"at most {MaxRate}).",
                 DrErrorKind.InvalidArgument);
         }
         if (Clients is < MinClients or > MaxClients)
@@ -63,9 +87,14 @@ public sealed record ProbeOptions
             throw new DrToolsException($"probe clients {Clients} is out of range ({MinClients} to {MaxClients}).",
                 DrErrorKind.InvalidArgument);
         }
-        if (Rate * Clients > MaxRate)
+        if (Clients > 1 && (ChurningClients < 1 || ChurningClients >= Clients))
         {
-            throw new DrToolsException($"probe rate {Rate}/s for each of {Clients} probe clients is {Rate * Clients} attempts per "
+            throw new DrToolsException($"churning probe clients {ChurningClients} is out of range (1 to {Clients - 1} of {Clients}).",
+                DrErrorKind.InvalidArgument);
+        }
+        if (TotalRate > MaxRate)
+        {
+            throw new DrToolsException($"probe rate {Rate}/s for each of {Clients} probe clients is {TotalRate} attempts per "
                 + $"second: at most {MaxRate} for all clients together (a lower probe rate, or fewer clients).",
                 DrErrorKind.InvalidArgument);
         }
