@@ -387,7 +387,7 @@ public static class FailoverDrill
     {
         var replayed = default(Lsn);
         var lastReceived = default(Lsn);
-        var receivedSince = Stopwatch.GetTimestamp();
+        var (receivedSince, replayedSince) = (Stopwatch.GetTimestamp(), Stopwatch.GetTimestamp());
         var how = "";
         await Polling.RequireAsync(async () =>
         {
@@ -395,12 +395,23 @@ public static class FailoverDrill
                 lsn) = await standby.ReadAsync("select coalesce((select status from pg_stat_wal_receiver), '') = 'streaming', "
                 + "coalesce(pg_last_wal_receive_lsn(), '0/0')::text, pg_last_wal_replay_lsn()::text",
                 r => (r.GetBoolean(0), Lsn.Parse(r.GetString(1)), Lsn.Parse(r.GetString(2))), cancellationToken);
-            replayed = lsn;
+            if (lsn != replayed) (replayed, replayedSince) = (lsn, Stopwatch.GetTimestamp());
             if (received != lastReceived)
             {
                 (lastReceived, receivedSince) = (received, Stopwatch.GetTimestamp());
             }
-            if (replayed < received) return false;
+            if (replayed < received)
+            {
+                // A primary that died while a record was being written leaves its start received and its end never sent:
+                // replay stops at the record before it for good (a promotion ends recovery there too).
+                var still = Math.Max(receivedSince, replayedSince);
+                long? from = !receiving ? still : primaryGone.Since is { } lost ? Math.Max(still, lost) : null;
+                if (from is null || Stopwatch.GetElapsedTime(from.Value) < settle) return false;
+                how = $"replayed to {replayed}; what it received after that, up to {received}, is the start of a record the primary "
+                    + $"did not finish sending: neither moved for {DurationText.Format(settle)} after "
+                    + (receiving ? $"{primaryGone.Primary.Display} was unreachable" : "its WAL receiver stopped");
+                return true;
+            }
             if (!receiving)
             {
                 how = "its WAL receiver had stopped";
@@ -417,66 +428,6 @@ public static class FailoverDrill
                 + $"received {lastReceived}; {primaryGone.Describe()}).",
             cancellationToken);
         return (replayed, how);
-    }
-
-    /// <summary>Tries the primary until it refuses a connection or does not answer one within a second; remembers when.</summary>
-    private sealed class PrimaryWatch(DbMember primary)
-    {
-        private static readonly TimeSpan AnswerTimeout = TimeSpan.FromSeconds(1);
-        private static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(50);
-        private long _since;
-
-        public DbMember Primary => primary;
-
-        /// <summary>The Stopwatch timestamp at which the primary was found unreachable, or null while it still answers.</summary>
-        public long? Since
-        {
-            get
-            {
-                var since = Interlocked.Read(ref _since);
-                return since == 0 ? null : since;
-            }
-        }
-
-        public string Describe() => Since is null ? $"{primary.Display} still accepted connections" : $"{primary.Display} was unreachable";
-
-        public async Task WatchAsync(CancellationToken stop)
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                bool unreachable;
-                try
-                {
-                    unreachable = await UnreachableAsync(stop);
-                }
-                catch (Exception) when (stop.IsCancellationRequested)
-                {
-                    return; // the choice was made (or abandoned) while a connection attempt was under way
-                }
-                if (unreachable)
-                {
-                    Interlocked.Exchange(ref _since, Stopwatch.GetTimestamp());
-                    return;
-                }
-                await Task.Delay(Interval, stop).ContinueWith(_ => { }, TaskScheduler.Default);
-            }
-        }
-
-        /// <summary>Refused, failed, or no answer within <see cref="AnswerTimeout"/>: a dead, frozen or vanished host alike.</summary>
-        private async Task<bool> UnreachableAsync(CancellationToken stop)
-        {
-            using var deadline = CancellationTokenSource.CreateLinkedTokenSource(stop);
-            deadline.CancelAfter(AnswerTimeout);
-            try
-            {
-                await using var connection = await primary.OpenAsync(deadline.Token);
-                return false;
-            }
-            catch (Exception) when (!stop.IsCancellationRequested)
-            {
-                return true;
-            }
-        }
     }
 
     private static async Task PromoteAsync(Session candidate, TimeSpan timeout, CancellationToken cancellationToken)
