@@ -57,6 +57,8 @@ public static class FailoverCommand
             + "directory on this machine, so DrTools controls it directly (signals, pg_rewind); repeat per member." };
         public Option<TimeSpan?> PhaseTimeout { get; } = CommonOptions.Duration("--phase-timeout",
             "Longest wait of any one phase (default 60s).", TimeSpan.FromSeconds(60), positive: true);
+        public Option<TimeSpan?> EndpointWatch { get; } = CommonOptions.Duration("--endpoint-watch",
+            FailoverOptions.EndpointWatchHelp, FailoverOptions.DefaultEndpointWatch, positive: true);
         public Option<RecoveredBy?> RecoveredBy { get; } = new("--recovered-by") { Description = "Who recovers: DrTools (it promotes and "
             + "rewinds), Patroni or Sentinel (a Redis sandbox's; DrTools injects the fault and only observes) or External (an HA manager "
             + "DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a "
@@ -83,7 +85,7 @@ public static class FailoverCommand
                 Mode, Candidate, Rejoin, Rto, Rpo, MaxStaleReads, ProbeRate, ProbeClients, ProbeConnectionString, ReadProbeConnectionString,
                 Tables,
                 NoIntegrity, FaultCommand, StopCommand,
-                DataDirectories, PhaseTimeout, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
+                DataDirectories, PhaseTimeout, EndpointWatch, RecoveredBy, Fault, FaultArguments, FaultDuration, History, NoHistory,
             }) command.Add(option);
             Http.AddTo(command);
             // Each client attempts at the rate: together they may not pass the most a probe attempts.
@@ -172,6 +174,7 @@ public static class FailoverCommand
                 CheckIntegrity = !parse.GetValue(NoIntegrity),
                 IntegrityTables = parse.GetValue(Tables) is { Length: > 0 } tables ? tables : null,
                 PhaseTimeout = parse.GetValue(PhaseTimeout)!.Value,
+                EndpointWatch = parse.GetValue(EndpointWatch)!.Value,
                 FaultDuration = parse.GetValue(FaultDuration),
                 HttpProbe = Http.Read(parse),
             };

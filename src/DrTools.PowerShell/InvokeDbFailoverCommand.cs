@@ -145,6 +145,10 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
     [DurationTransformation(Positive = true)]
     public TimeSpan PhaseTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    [Parameter(HelpMessage = FailoverOptions.EndpointWatchHelp)]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan EndpointWatch { get; set; } = FailoverOptions.DefaultEndpointWatch;
+
     [Parameter(HelpMessage = "Drill history folder the drill is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
     public string? HistoryPath { get; set; }
 
@@ -169,6 +173,7 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             CheckIntegrity = !SkipIntegrity,
             IntegrityTables = IntegrityTable,
             PhaseTimeout = PhaseTimeout,
+            EndpointWatch = EndpointWatch,
             FaultDuration = FaultDuration,
             HttpProbe = HttpProbeOptions(),
         };

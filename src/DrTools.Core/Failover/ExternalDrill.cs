@@ -34,9 +34,9 @@ public static class ExternalDrill
             $"run {action}; the HA manager, not DrTools, fails the writer over",
             $"watch, every {DurationText.Format(Poll)}, until a probe write is acknowledged by another server than the writer before (or, "
                 + $"after an outage, by the same one), at most {DurationText.Format(options.PhaseTimeout)}",
-            $"observe until every write through it for {DurationText.Format(EndpointSettling.StableFor)} (once it failed after the new "
-                + $"writer's first write, {DurationText.Format(EndpointSettling.StableAfterTrouble)}, or twice as long as it went on "
-                + "failing, if longer) is acknowledged by one server, nothing through it misses that "
+            $"observe until every write through it for {DurationText.Format(options.EndpointWatch)} (or twice the longest clean gap "
+                + "between two failures through it after the new writer's first write, if longer) is acknowledged by one server, "
+                + "nothing through it misses that "
                 + $"server, one is read back from it, and that holds for {DurationText.Format(options.Settle)} more; writes another "
                 + "server acknowledges after that one took over are split-brain writes",
             "measure write unavailability and lost acknowledged writes through the endpoint; compare checksums",
@@ -94,7 +94,7 @@ public static class ExternalDrill
             string? unsettled = null;
             var wait = new SettlingWait(clock);
             var settling = new EndpointSettling(plan, endpoint, writes, ReadsThroughEndpoint(plan, endpoint, options) ? reads : null,
-                first.Acknowledged!.Value);
+                first.Acknowledged!.Value, options.EndpointWatch);
             SettledTopology? held = null;
             await Polling.RequireAsync(async () =>
                 {
@@ -119,7 +119,8 @@ public static class ExternalDrill
             timeline.Mark("topology settled",
                 $"every write through {plan.Target.Name} for {DurationText.Format(settling.Stable)} was acknowledged by {newWriter}, "
                     + $"nothing through it missed {newWriter}, one write was read back from it, and for "
-                    + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; {held.Statement}", held.At);
+                    + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; watched through "
+                    + $"{settling.NewConnections(clock.Elapsed)}; {held.Statement}", held.At);
         }
         catch (Exception e)
         {

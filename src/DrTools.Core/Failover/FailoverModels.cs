@@ -89,6 +89,22 @@ public sealed record FailoverOptions
     public TimeSpan ReceiveSettle { get; init; } = TimeSpan.FromMilliseconds(500);
     /// <summary>How long the probes keep running once the cluster serves writes again.</summary>
     public TimeSpan Settle { get; init; } = TimeSpan.FromMilliseconds(500);
+    /// <summary>
+    /// A drill an HA manager DrTools does not know recovers: the least time every write through the endpoint must go to
+    /// one server, with nothing through it missing that server, before the writer is taken to have settled. A proxy whose
+    /// health checks flap hands new connections to the old writer now and then, the first time seconds after a clean
+    /// switch; what begins later than this after the last failure is not seen.
+    /// </summary>
+    public TimeSpan EndpointWatch { get; init; } = DefaultEndpointWatch;
+
+    public static readonly TimeSpan DefaultEndpointWatch = TimeSpan.FromSeconds(10);
+
+    /// <summary>What the endpoint watch option does, the same words on every surface that takes it.</summary>
+    public const string EndpointWatchHelp = "Recovered by External: the least time every write through the endpoint must go to "
+        + "one server, with nothing through it missing that server, before the writer is taken to have settled (default 10s; "
+        + "longer when it went on failing, twice its longest clean gap between two failures). A proxy whose health checks flap "
+        + "hands new connections to the old writer now and then, the first time seconds after a clean switch: what begins "
+        + "later than this after the last failure is not seen.";
 }
 
 /// <summary>What a drill will do, known before anything changes: the basis of -WhatIf and of ShouldProcess.</summary>

@@ -113,6 +113,9 @@ public sealed class Probe : IAsyncDisposable
     /// <summary>The probe's clients, for reports: how many, and which opens a new connection for every attempt.</summary>
     public string Clients => _options.ClientsText;
 
+    /// <summary>Whether client <paramref name="client"/> opens a new connection for every attempt.</summary>
+    public bool OpensEveryAttempt(int client) => _options.Churning(client);
+
     /// <summary>
     /// Null once every client of the probe had an attempt acknowledged by <paramref name="member"/> at or after
     /// <paramref name="since"/>; else which had none. A topology that serves the open connections but not new ones (a
