@@ -82,14 +82,12 @@ public sealed class DiscardedTransactionsTests
     /// The fault, as the tester saw it: just after a probe write was acknowledged and received by the standby, the standby
     /// stops receiving and the primary commits transactions only it has, then the SIGKILL. Otherwise the sandbox's own control.
     /// </summary>
-    private sealed class CommitsOnlyThePrimaryHasFirst(Sandbox sandbox) : IMemberControl
+    private sealed class CommitsOnlyThePrimaryHasFirst(Sandbox sandbox) : ChangedSandboxControl(sandbox), IMemberControl
     {
         private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
-        private readonly SandboxControl _inner = new(sandbox);
-        public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
-        public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        public override async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
-            var standby = sandbox.Target.Member("node1");
+            var standby = Sandbox.Target.Member("node1");
             var count = $"select count(*) from {Probe.Table}";
             var written = await primary.QueryAsync(count, r => r.GetInt64(0), cancellationToken);
             await Polling.RequireAsync(async () => await primary.QueryAsync(count, r => r.GetInt64(0), cancellationToken) > written,
@@ -106,20 +104,10 @@ public sealed class DiscardedTransactionsTests
             {
                 await primary.ExecuteAsync($"insert into discarded_test values ({i})", cancellationToken);
             }
-            return await _inner.InjectFaultAsync(primary, cancellationToken);
+            return await Inner.InjectFaultAsync(primary, cancellationToken);
         }
-        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) =>
-            _inner.StopCleanlyAsync(primary, cancellationToken);
-        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) =>
-            _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
-        public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) =>
-            _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
-        public Task<DiscardedTransactions> DiscardedAsync(DbMember oldPrimary, DbMember newPrimary, CancellationToken cancellationToken) =>
-            _inner.DiscardedAsync(oldPrimary, newPrimary, cancellationToken);
-        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName,
-            CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
-        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) =>
-            _inner.RestartAsync(member, cancellationToken);
+        Task<DiscardedTransactions> IMemberControl.DiscardedAsync(DbMember oldPrimary, DbMember newPrimary,
+            CancellationToken cancellationToken) => Inner.DiscardedAsync(oldPrimary, newPrimary, cancellationToken);
     }
 
     [Fact]

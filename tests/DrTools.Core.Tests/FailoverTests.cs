@@ -251,53 +251,40 @@ public sealed class FailoverTests
     /// Kills the primary as the sandbox does, then restarts it as a supervisor would once a standby was promoted (and,
     /// given <c>killAgainAfter</c>, kills it again that long after it accepted writes).
     /// </summary>
-    private sealed class RestartedBySupervisor(Sandbox sandbox, TimeSpan? killAgainAfter = null) : IMemberControl
+    private sealed class RestartedBySupervisor(Sandbox sandbox, TimeSpan? killAgainAfter = null) : ChangedSandboxControl(sandbox)
     {
-        private readonly SandboxControl _inner = new(sandbox);
         private DbMember? _killed;
-        public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
-        public Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        public override Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
             _killed = primary;
-            return _inner.InjectFaultAsync(primary, cancellationToken);
+            return Inner.InjectFaultAsync(primary, cancellationToken);
         }
-        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => _inner.StopCleanlyAsync(primary, cancellationToken);
-        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
-        public async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
+        public override async Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken)
         {
             // Called once the promotion finished: the old primary comes back as it was, a primary.
             if (_killed is { } old && Interlocked.Exchange(ref _killed, null) is not null)
             {
-                await _inner.RestartAsync(old, cancellationToken);
+                await Inner.RestartAsync(old, cancellationToken);
                 if (killAgainAfter is { } after)
                 {
-                    await Polling.RequireAsync(async () => !await Sql.ScalarAsync<bool>(sandbox, "node0", "select pg_is_in_recovery()"),
+                    await Polling.RequireAsync(async () => !await Sql.ScalarAsync<bool>(Sandbox, "node0", "select pg_is_in_recovery()"),
                         TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "node0 never came back as a primary", cancellationToken);
                     await Task.Delay(after, cancellationToken);
-                    await _inner.InjectFaultAsync(old, cancellationToken);
+                    await Inner.InjectFaultAsync(old, cancellationToken);
                 }
             }
-            return await _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
+            return await Inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
         }
-        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
-        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => _inner.RestartAsync(member, cancellationToken);
     }
 
     /// <summary>The fault also takes the only standby down, so nothing can be promoted mid-drill.</summary>
-    private sealed class DoubleFault(Sandbox sandbox) : IMemberControl
+    private sealed class DoubleFault(Sandbox sandbox) : ChangedSandboxControl(sandbox)
     {
-        private readonly SandboxControl _inner = new(sandbox);
-        public string FaultDescription(DbMember primary) => _inner.FaultDescription(primary);
-        public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        public override async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
-            await sandbox.Server("node1").StopPromptlyAsync(ShutdownMode.Immediate, TimeSpan.FromSeconds(30), cancellationToken);
-            return await _inner.InjectFaultAsync(primary, cancellationToken);
+            await Sandbox.Server("node1").StopPromptlyAsync(ShutdownMode.Immediate, TimeSpan.FromSeconds(30), cancellationToken);
+            return await Inner.InjectFaultAsync(primary, cancellationToken);
         }
-        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) => _inner.StopCleanlyAsync(primary, cancellationToken);
-        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) => _inner.FinalLsnAsync(stoppedPrimary, cancellationToken);
-        public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) => _inner.RepointStandbyAsync(standby, newPrimary, cancellationToken);
-        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName, CancellationToken cancellationToken) => _inner.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
-        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) => _inner.RestartAsync(member, cancellationToken);
     }
 
     [Fact]

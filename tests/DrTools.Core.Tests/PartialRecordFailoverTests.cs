@@ -23,7 +23,7 @@ public sealed class PartialRecordFailoverTests
         {
             Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(20),
         };
-        var control = new KilledMidRecord(sandbox, new SandboxControl(sandbox));
+        var control = new KilledMidRecord(sandbox);
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
 
         var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
@@ -39,40 +39,23 @@ public sealed class PartialRecordFailoverTests
     /// The sandbox's fault with a 600 MB record being written: every process of the primary is killed once the standby has
     /// received 8 MB of it.
     /// </summary>
-    private sealed class KilledMidRecord(Sandbox sandbox, SandboxControl control) : IMemberControl
+    private sealed class KilledMidRecord(Sandbox sandbox) : ChangedSandboxControl(sandbox)
     {
         /// <summary>Whether the record was still being written when the primary was killed.</summary>
         public bool CutShort { get; private set; }
 
-        public string FaultDescription(DbMember primary) => control.FaultDescription(primary);
-
-        public async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
+        public override async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
-            var start = Lsn.Parse(await Sql.ScalarAsync<string>(sandbox, "node0", "select pg_current_wal_insert_lsn()::text"));
-            var record = Sql.ExecuteAsync(sandbox, "node0", "select pg_logical_emit_message(false, 'drtools-test', repeat('x', 600000000))");
-            await Polling.RequireAsync(async () => Lsn.Parse(await Sql.ScalarAsync<string>(sandbox, "node1",
+            var start = Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, "node0", "select pg_current_wal_insert_lsn()::text"));
+            var record = Sql.ExecuteAsync(Sandbox, "node0", "select pg_logical_emit_message(false, 'drtools-test', repeat('x', 600000000))");
+            await Polling.RequireAsync(async () => Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, "node1",
                     "select coalesce(pg_last_wal_receive_lsn(), '0/0')::text")).Value > start.Value + (8 << 20) || record.IsCompleted,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(2), () => "the standby received none of the record",
                 cancellationToken);
             CutShort = !record.IsCompleted;
-            await control.FenceAsync(primary, cancellationToken);
+            await Inner.FenceAsync(primary, cancellationToken);
             await Assert.ThrowsAnyAsync<Exception>(() => record);
             return "every process of the primary killed in the middle of a record";
         }
-
-        public Task StopCleanlyAsync(DbMember primary, CancellationToken cancellationToken) =>
-            control.StopCleanlyAsync(primary, cancellationToken);
-
-        public Task<Lsn?> FinalLsnAsync(DbMember stoppedPrimary, CancellationToken cancellationToken) =>
-            control.FinalLsnAsync(stoppedPrimary, cancellationToken);
-
-        public Task<bool> RepointStandbyAsync(DbMember standby, DbMember newPrimary, CancellationToken cancellationToken) =>
-            control.RepointStandbyAsync(standby, newPrimary, cancellationToken);
-
-        public Task<bool> RejoinAsync(DbMember oldPrimary, DbMember newPrimary, string applicationName,
-            CancellationToken cancellationToken) => control.RejoinAsync(oldPrimary, newPrimary, applicationName, cancellationToken);
-
-        public Task<bool> RestartAsync(DbMember member, CancellationToken cancellationToken) =>
-            control.RestartAsync(member, cancellationToken);
     }
 }
