@@ -260,7 +260,8 @@ public sealed class ExternalDrillTests
             {
                 if (!oldWritable)
                 {
-                    await Sql.ExecuteAsync(sandbox, "node0", "alter system set default_transaction_read_only = on; select pg_reload_conf()");
+                    await Sql.ExecuteAsync(sandbox, "node0",
+                        "alter system set default_transaction_read_only = on; select pg_reload_conf()");
                 }
                 var since = System.Diagnostics.Stopwatch.StartNew();
                 proxy.Route = () => toOld(since.Elapsed) ? old : promoted;

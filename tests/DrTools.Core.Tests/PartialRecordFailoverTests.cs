@@ -47,7 +47,8 @@ public sealed class PartialRecordFailoverTests
         public override async Task<string> InjectFaultAsync(DbMember primary, CancellationToken cancellationToken)
         {
             var start = Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, "node0", "select pg_current_wal_insert_lsn()::text"));
-            var record = Sql.ExecuteAsync(Sandbox, "node0", "select pg_logical_emit_message(false, 'drtools-test', repeat('x', 600000000))");
+            var record = Sql.ExecuteAsync(Sandbox, "node0",
+                "select pg_logical_emit_message(false, 'drtools-test', repeat('x', 600000000))");
             await Polling.RequireAsync(async () => Lsn.Parse(await Sql.ScalarAsync<string>(Sandbox, "node1",
                     "select coalesce(pg_last_wal_receive_lsn(), '0/0')::text")).Value > start.Value + (8 << 20) || record.IsCompleted,
                 TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(2), () => "the standby received none of the record",
