@@ -174,7 +174,8 @@ Describe 'Ctrl+C (Stop on a runspace) leaves nothing behind' {
             $ps = [powershell]::Create()
             $null = $ps.AddScript("Import-Module '$ModuleManifest'; $Script")
             $handle = $ps.BeginInvoke()
-            $deadline = [DateTime]::UtcNow.AddSeconds(60)
+            # Bounded, not fast: a machine loaded beyond its cores took more than a minute to start a sandbox's standby.
+            $deadline = [DateTime]::UtcNow.AddSeconds(180)
             while (-not (& $Started $ps) -and [DateTime]::UtcNow -lt $deadline -and -not $handle.IsCompleted) { Start-Sleep -Milliseconds 20 }
             & $Started $ps | Should -BeTrue -Because "the operation must have started before it is stopped ($($ps.InvocationStateInfo.State) $($ps.InvocationStateInfo.Reason))"
             $stopped = [Diagnostics.Stopwatch]::StartNew()
