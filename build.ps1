@@ -97,53 +97,38 @@ switch ($Task) {
         # Each suite records its faults in a folder of its own: a fault list or `stop --all` in one suite must not
         # see, or undo, the faults the other holds (each keeps the other's nftables tables: their maker is running).
         $savedFaultState = $env:DRTOOLS_FAULT_STATE
-        $faultStates = 'xunit', 'pester', 'pester-help' | ForEach-Object {
+        $faultStates = 'xunit', 'pester' | ForEach-Object {
             Join-Path ([IO.Path]::GetTempPath()) "drtools-test-faults-$_-$([guid]::NewGuid().ToString('n'))"
         }
         $xunitClock = [Diagnostics.Stopwatch]::StartNew()
         $env:DRTOOLS_FAULT_STATE = $faultStates[0]
         $xunit = Start-Process dotnet -ArgumentList 'test', "$root/DrTools.sln", '-c', $Configuration, '--no-build' -NoNewWindow `
             -PassThru -RedirectStandardOutput $xunitLog -RedirectStandardError "$xunitLog.err"
-        # The help's examples (half of Pester's time, mostly waiting on sandboxes) in a PowerShell process of their own
-        # beside the other Pester files; it exits with its count of failed tests, and its output is printed whole after.
-        $helpTests = "$root/tests/pester/Help.Tests.ps1"
-        $helpLog = "$xunitLog.help"
-        $env:DRTOOLS_FAULT_STATE = $faultStates[2]
-        $helpRun = "Import-Module Pester -MinimumVersion 5.0; `$c = New-PesterConfiguration; `$c.Run.Path = '$helpTests'; " +
-            "`$c.Run.Exit = `$true; `$c.Output.Verbosity = 'Detailed'; Invoke-Pester -Configuration `$c"
-        $help = Start-Process (Join-Path $PSHOME 'pwsh') -ArgumentList '-NoProfile', '-NonInteractive', '-Command', $helpRun `
-            -NoNewWindow -PassThru -RedirectStandardOutput $helpLog -RedirectStandardError "$helpLog.err"
         $env:DRTOOLS_FAULT_STATE = $faultStates[1]
         try {
             $pester = New-PesterConfiguration
             # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
             $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
-            $pester.Run.ExcludePath = $helpTests
             $pester.Run.PassThru = $true
             $pester.Output.Verbosity = 'Detailed'
             $clock.Restart()
             $result = Invoke-Pester -Configuration $pester
             Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
-            $help.WaitForExit()
-            Write-Host "suite time: Pester, the help's examples $(Format-Elapsed $clock.Elapsed)"
-            Get-Content $helpLog, "$helpLog.err" | Out-Host
-            $helpExit = $help.ExitCode
             $xunit.WaitForExit()
             Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $xunitClock.Elapsed)"
             Get-Content $xunitLog, "$xunitLog.err" | Out-Host
             $xunitExit = $xunit.ExitCode
         }
         finally {
-            # Stopped or failed before the other runs ended: they do not outlive this one.
-            foreach ($run in $xunit, $help) { if (-not $run.HasExited) { $run.Kill($true); $run.WaitForExit() } }
-            Remove-Item $xunitLog, "$xunitLog.err", $helpLog, "$helpLog.err" -ErrorAction Ignore
+            # Stopped or failed before the xunit run ended: it does not outlive this one.
+            if (-not $xunit.HasExited) { $xunit.Kill($true); $xunit.WaitForExit() }
+            Remove-Item $xunitLog, "$xunitLog.err" -ErrorAction Ignore
             Remove-Item $faultStates -Recurse -Force -ErrorAction Ignore
             $env:DRTOOLS_FAULT_STATE = $savedFaultState
         }
         if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
-        # Every suite ran to its end: one run shows every failure.
+        # Both suites ran to their end: one run shows every failure.
         if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
-        if ($helpExit -ne 0) { throw "Pester (the help's examples): exit code $helpExit" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.
         if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {
             throw "Pester: $($result.FailedCount) test(s) and $($result.FailedContainersCount) file(s) failed"

@@ -18,16 +18,22 @@ public sealed class DrillLockCliTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        // The fault waits before it kills the primary: the drill that holds the sandbox still holds it when the other
-        // process is up, however slowly a loaded machine starts it (it could start after a fast drill had ended).
+        // The fault waits until the other process has ended before it kills the primary: the drill that holds the sandbox
+        // still holds it when the other is up, however slowly a loaded machine starts it (with a fixed 10 s wait, one
+        // started after the other's drill had ended, and both ran).
         var postmaster = Path.Combine(sandbox.Members[0].DataDirectory, "postmaster.pid");
+        var otherEnded = Path.Combine(root.Path, "other-ended");
         string[] drill = ["failover", "--sandbox", sandbox.Id, "--root", root.Path, "--mode", "failover", "--rejoin",
-            "--fault-command", $"sleep 10 && kill -9 $(head -1 '{postmaster}')"];
+            "--fault-command",
+            $"for i in $(seq 1200); do [ -e '{otherEnded}' ] && break; sleep 0.1; done; kill -9 $(head -1 '{postmaster}')"];
 
         using var first = Drtools.Start(drill);
         using var second = Drtools.Start(drill);
-        var results = await Task.WhenAll(
-            Drtools.CompleteAsync(first, TimeSpan.FromSeconds(180)), Drtools.CompleteAsync(second, TimeSpan.FromSeconds(180)));
+        Task<CliResult>[] completions =
+            [Drtools.CompleteAsync(first, TimeSpan.FromSeconds(240)), Drtools.CompleteAsync(second, TimeSpan.FromSeconds(240))];
+        await Task.WhenAny(completions);
+        await File.WriteAllTextAsync(otherEnded, "");
+        var results = await Task.WhenAll(completions);
 
         var all = string.Join("\n---\n", results.Select(r => $"exit {r.ExitCode}: {r.All}"));
         var refused = Assert.Single(results, r => r.ExitCode == 2);

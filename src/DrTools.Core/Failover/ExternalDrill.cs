@@ -22,6 +22,12 @@ public static class ExternalDrill
         CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
+        if (options.EndpointWatch >= options.PhaseTimeout)
+        {
+            throw new DrToolsException($"endpoint watch {DurationText.Format(options.EndpointWatch)} is not shorter than the phase timeout "
+                + $"{DurationText.Format(options.PhaseTimeout)}: the writer could never be seen to settle. Nothing was changed.",
+                DrErrorKind.InvalidArgument);
+        }
         var probe = Watching(options.WriteProbe);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var writer = status.Members.FirstOrDefault(m => m.Role == MemberRole.Primary)
@@ -120,7 +126,9 @@ public static class ExternalDrill
                 $"every write through {plan.Target.Name} for {DurationText.Format(settling.Stable)} was acknowledged by {newWriter}, "
                     + $"nothing through it missed {newWriter}, one write was read back from it, and for "
                     + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; watched through "
-                    + $"{settling.NewConnections(clock.Elapsed)}; {held.Statement}", held.At);
+                    + $"{settling.NewConnections(clock.Elapsed)} (a misrouting through it that began later than "
+                    + $"{DurationText.Format(settling.Stable)} after the last failure would not have been seen: -EndpointWatch / "
+                    + $"--endpoint-watch); {held.Statement}", held.At);
         }
         catch (Exception e)
         {

@@ -339,6 +339,10 @@ internal sealed class PostgresProbeConnector : IProbeConnector
     public PostgresProbeConnector(string connectionString, TimeSpan attemptTimeout)
     {
         var builder = new NpgsqlConnectionStringBuilder(connectionString) { Pooling = false };
+        // Npgsql tries GSS encryption first unless told not to, and opens another connection when the first is closed in
+        // that exchange: a proxy cutting new connections (handing them to a server that is gone) was hidden from the
+        // probe, while an application's libpq, which tries GSS only with Kerberos credentials, failed.
+        if (builder.GssEncryptionMode != GssEncryptionMode.Require) builder.GssEncryptionMode = GssEncryptionMode.Disable;
         // Npgsql's Timeout holds for each host in turn: a host that drops packets (a partition, a dead machine) must
         // leave the attempt time to try the next ones, as an application's connect timeout would.
         var hosts = builder.Host?.Split(',').Length ?? 1;
