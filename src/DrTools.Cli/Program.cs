@@ -9,7 +9,7 @@ using var stopping = new CancellationTokenSource();
 void Stop(PosixSignalContext context)
 {
     context.Cancel = true;
-    stopping.Cancel();
+    Stopping.Stop(stopping);
 }
 using var sigint = PosixSignalRegistration.Create(PosixSignal.SIGINT, Stop);
 using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, Stop);

@@ -11,7 +11,7 @@ public abstract class DrCmdlet : PSCmdlet, IDisposable
 {
     private readonly CancellationTokenSource _stopping = new();
 
-    protected override void StopProcessing() => _stopping.Cancel();
+    protected override void StopProcessing() => DrTools.Core.Stopping.Stop(_stopping);
 
     // Messages carry names and servers' words: shown masked of passwords and with control characters escaped.
     protected new void WriteWarning(string text) => base.WriteWarning(PrintableText.ForConsole(text));

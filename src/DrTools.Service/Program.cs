@@ -12,7 +12,7 @@ using var stop = new CancellationTokenSource();
 using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, context =>
 {
     context.Cancel = true;
-    stop.Cancel();
+    Stopping.Stop(stop);
 });
 switch (args)
 {
