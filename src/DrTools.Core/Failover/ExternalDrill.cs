@@ -22,11 +22,12 @@ public static class ExternalDrill
         CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed(options.Mode.ToString().ToLowerInvariant());
-        if (options.EndpointWatch >= options.PhaseTimeout)
+        // The wait for a settled writer holds the watch and then the settle time after it within one phase.
+        if (options.EndpointWatch + options.Settle >= options.PhaseTimeout)
         {
-            throw new DrToolsException($"endpoint watch {DurationText.Format(options.EndpointWatch)} is not shorter than the phase timeout "
-                + $"{DurationText.Format(options.PhaseTimeout)}: the writer could never be seen to settle. Nothing was changed.",
-                DrErrorKind.InvalidArgument);
+            throw new DrToolsException($"endpoint watch {DurationText.Format(options.EndpointWatch)} and the settle time after it "
+                + $"({DurationText.Format(options.Settle)}) do not fit in the phase timeout {DurationText.Format(options.PhaseTimeout)}: "
+                + "the writer could never be seen to settle. Nothing was changed.", DrErrorKind.InvalidArgument);
         }
         var probe = Watching(options.WriteProbe);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
@@ -117,7 +118,8 @@ public static class ExternalDrill
                 },
                 options.PhaseTimeout, Poll,
                 () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
-                    + $"{unsettled}.",
+                    + (unsettled ?? "it seemed to hold, and the phase ended within the settle time "
+                        + $"({DurationText.Format(options.Settle)}) after that") + ".",
                 cancellationToken);
             newWriter = held!.Primary;
             since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
