@@ -83,7 +83,9 @@ public sealed class ExternalDrillTests
     [Fact]
     public async Task Flaps_of_a_few_tens_of_milliseconds_seconds_apart_are_in_the_outage_an_independent_client_met()
     {
-        var independent = await OutlastsFlapsAsync(TimeSpan.FromSeconds(0.3), TimeSpan.FromMilliseconds(30), TimeSpan.FromSeconds(2),
+        // 100 ms: on a machine busy beyond its cores the probe's new connections came 50-200 ms apart, and 30 ms flaps fell
+        // between them (the limit measurement.md states); the test's own client, every 5 ms, met them all.
+        var independent = await OutlastsFlapsAsync(TimeSpan.FromSeconds(0.3), TimeSpan.FromMilliseconds(100), TimeSpan.FromSeconds(2),
             TimeSpan.FromSeconds(6.4));
 
         Assert.NotEmpty(independent.Failed);
