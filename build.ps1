@@ -72,6 +72,25 @@ function Import-Pester {
 
 function Format-Elapsed([TimeSpan] $Elapsed) { '{0} m {1} s' -f [int][Math]::Floor($Elapsed.TotalMinutes), $Elapsed.Seconds }
 
+# The slowest tests of both suites and the Pester files' own times: where a run's minutes go.
+function Write-Slowest($Pester, [string] $TrxFolder) {
+    $xunitTests = Get-ChildItem $TrxFolder -Filter *.trx -Recurse -ErrorAction Ignore | ForEach-Object {
+        ([xml](Get-Content -Raw $_.FullName)).TestRun.Results.UnitTestResult |
+            ForEach-Object { [pscustomobject]@{ Seconds = ([TimeSpan]$_.duration).TotalSeconds; Name = $_.testName } }
+    }
+    $pesterTests = $Pester.Tests | ForEach-Object { [pscustomobject]@{ Seconds = $_.Duration.TotalSeconds; Name = $_.ExpandedPath } }
+    Write-Host "xunit: $(@($xunitTests).Count) tests, $([int]($xunitTests | Measure-Object Seconds -Sum).Sum) s of test time; slowest:"
+    $xunitTests | Sort-Object Seconds -Descending | Select-Object -First 25 |
+        ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
+    Write-Host "Pester files:"
+    $Pester.Containers | Sort-Object Duration -Descending | ForEach-Object {
+        Write-Host ('  {0,6:0.0} s  {1}' -f $_.Duration.TotalSeconds, (Split-Path -Leaf $_.Item))
+    }
+    Write-Host "Pester: slowest tests:"
+    $pesterTests | Sort-Object Seconds -Descending | Select-Object -First 15 |
+        ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
+}
+
 switch ($Task) {
     'Build' { Invoke-Dotnet build "$root/DrTools.sln" -c $Configuration }
     'Package' { Invoke-Package }
@@ -102,7 +121,10 @@ switch ($Task) {
         }
         $xunitClock = [Diagnostics.Stopwatch]::StartNew()
         $env:DRTOOLS_FAULT_STATE = $faultStates[0]
-        $xunit = Start-Process dotnet -ArgumentList 'test', "$root/DrTools.sln", '-c', $Configuration, '--no-build' -NoNewWindow `
+        # Each test's duration goes to a TRX file per assembly: the slowest are printed after the run (where time goes).
+        $trx = Join-Path ([IO.Path]::GetTempPath()) "drtools-trx-$([guid]::NewGuid().ToString('n'))"
+        $xunit = Start-Process dotnet -ArgumentList 'test', "$root/DrTools.sln", '-c', $Configuration, '--no-build', '--logger', 'trx',
+            '--results-directory', $trx -NoNewWindow `
             -PassThru -RedirectStandardOutput $xunitLog -RedirectStandardError "$xunitLog.err"
         $env:DRTOOLS_FAULT_STATE = $faultStates[1]
         try {
@@ -118,11 +140,12 @@ switch ($Task) {
             Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $xunitClock.Elapsed)"
             Get-Content $xunitLog, "$xunitLog.err" | Out-Host
             $xunitExit = $xunit.ExitCode
+            Write-Slowest $result $trx
         }
         finally {
             # Stopped or failed before the xunit run ended: it does not outlive this one.
             if (-not $xunit.HasExited) { $xunit.Kill($true); $xunit.WaitForExit() }
-            Remove-Item $xunitLog, "$xunitLog.err" -ErrorAction Ignore
+            Remove-Item $xunitLog, "$xunitLog.err", $trx -Recurse -ErrorAction Ignore
             Remove-Item $faultStates -Recurse -Force -ErrorAction Ignore
             $env:DRTOOLS_FAULT_STATE = $savedFaultState
         }

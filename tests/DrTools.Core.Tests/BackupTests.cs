@@ -1,6 +1,7 @@
 using DrTools.Core.Backups;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
+using Npgsql;
 
 namespace DrTools.Core.Tests;
 
@@ -46,6 +47,49 @@ public sealed class BackupTests
         }
         Assert.Empty(ProcessTable.FindByWorkingDirectory(root.Path));
         Assert.Equal([Path.Combine(root.Path, "repository")], root.Sandboxes);
+    }
+
+    /// <summary>
+    /// pg_basebackup reserves WAL only once its stream starts, after its start checkpoint: a checkpoint in between (another
+    /// backup's; here a loop of them) removed the start segment ("requested WAL segment … has already been removed").
+    /// </summary>
+    [Fact]
+    public async Task Backups_taken_while_checkpoints_and_segment_switches_run_keep_their_start_segment()
+    {
+        using var root = new TemporaryRoot();
+        var (sandbox, repository) = await ArchivedSandboxAsync(root, standbys: 0);
+        await using (sandbox)
+        {
+            var primary = sandbox.Target.Member("node0");
+            await primary.ExecuteAsync("create table churn (n int)", CancellationToken.None);
+            using var stop = new CancellationTokenSource();
+            var churn = Task.Run(async () =>
+            {
+                await using var connection = await primary.OpenAsync(CancellationToken.None);
+                while (!stop.IsCancellationRequested)
+                {
+                    await using var command = new NpgsqlCommand("insert into churn values (1); select pg_switch_wal(); checkpoint",
+                        connection);
+                    await command.ExecuteNonQueryAsync();
+                }
+            });
+            try
+            {
+                for (var i = 0; i < 6; i++)
+                {
+                    await DbBackups.CreateAsync(sandbox.Target, repository,
+                        new BackupOptions { RecordReference = false, Compression = BackupCompression.None }, CancellationToken.None);
+                }
+            }
+            finally
+            {
+                await stop.CancelAsync();
+                await churn;
+            }
+            Assert.Equal(6, repository.Backups.Count);
+            Assert.Equal(0L, await primary.QueryAsync("select count(*) from pg_replication_slots", r => r.GetInt64(0),
+                CancellationToken.None));
+        }
     }
 
     [Fact]

@@ -69,4 +69,39 @@ public sealed class FrozenMemberTimeoutTests
         Assert.Contains("the server there answered, but not as PostgreSQL (it answered '-", failed.Message);
         Assert.Contains("as Redis does); is it another engine's port?", failed.Message);
     }
+
+    /// <summary>
+    /// A MariaDB server that greets only after the connect timeout (a loaded machine) greets the question asked after it at
+    /// once: that is MariaDB, slow, not "another engine's port" (seen under a load of 50).
+    /// </summary>
+    [Fact]
+    public async Task A_MariaDB_member_that_greets_after_the_connect_timeout_is_a_timeout_not_another_engine()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Engine = StoreEngines.MariaDb, Standbys = 0,
+            Root = root.Path }, CancellationToken.None);
+        // The first connection reaches a listener that never speaks; every later one, the server.
+        var silent = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
+        silent.Start();
+        try
+        {
+            var connections = 0;
+            await using var relay = new TcpRelay(() => Interlocked.Increment(ref connections) == 1
+                ? ((System.Net.IPEndPoint)silent.LocalEndpoint).Port : sandbox.Members[0].Port);
+            var connectionString = new MySqlConnector.MySqlConnectionStringBuilder(
+                MariaDbEngine.ConnectionString(sandbox, sandbox.Members[0])) { Port = (uint)relay.Port }.ConnectionString;
+            var member = MariaDbMember.Parse(connectionString, 1, connectTimeout: TimeSpan.FromSeconds(1));
+
+            var failed = await Assert.ThrowsAnyAsync<DrToolsException>(
+                async () => await (await member.OpenAsync(CancellationToken.None)).DisposeAsync());
+
+            Assert.Equal(2, connections);
+            Assert.Contains("cannot connect: no answer within 1s (a new connection asked after it was greeted at once", failed.Message);
+            Assert.DoesNotContain("another engine", failed.Message);
+        }
+        finally
+        {
+            silent.Stop();
+        }
+    }
 }

@@ -63,6 +63,7 @@ public static class DbBackups
         var started = DateTimeOffset.UtcNow;
         try
         {
+            await using var walHold = await HoldWalAsync(primary, id, cancellationToken);
             await CommandRunner.RunAsync(new CommandSpec($"pg_basebackup of {primary.Display}", binaries.Tool("pg_basebackup"),
                 ["-h", primary.Host, "-p", primary.Port.ToString(), "-U", connection.Username ?? Environment.UserName, "-D", directory,
                     "-Ft", "-X", "stream",
@@ -92,6 +93,37 @@ public static class DbBackups
         {
             // Never a backup folder without its catalog entry: whatever failed (the copy, the WAL it needs, the catalog), it goes.
             if (Directory.Exists(directory)) Directory.Delete(directory, recursive: true);
+            throw;
+        }
+    }
+
+    /// <summary>
+    /// pg_basebackup reserves WAL only when its stream starts, after the backup's start checkpoint: a checkpoint in between
+    /// (another backup's) can remove the start segment ("requested WAL segment … has already been removed"). A temporary slot
+    /// made first holds WAL from the last checkpoint on, and goes with this session however it ends (a SIGKILL included).
+    /// Without a free slot or the right to make one, the backup runs as pg_basebackup alone would.
+    /// </summary>
+    private static async Task<NpgsqlConnection?> HoldWalAsync(DbMember primary, string backupId, CancellationToken cancellationToken)
+    {
+        var connection = await primary.OpenAsync(cancellationToken);
+        try
+        {
+            await using var command = new NpgsqlCommand("select pg_create_physical_replication_slot($1, true, true)", connection)
+            {
+                Parameters = { new() { Value = "drtools_backup_" + backupId.Replace('-', '_').ToLowerInvariant() } },
+            };
+            await command.ExecuteNonQueryAsync(cancellationToken);
+            return connection;
+        }
+        catch (PostgresException e) when (e.SqlState is PostgresErrorCodes.ConfigurationLimitExceeded
+            or PostgresErrorCodes.InsufficientPrivilege)
+        {
+            await connection.DisposeAsync();
+            return null;
+        }
+        catch
+        {
+            await connection.DisposeAsync();
             throw;
         }
     }

@@ -108,7 +108,9 @@ public static class ExternalDrill
                     var at = clock.Elapsed;
                     if (held is not null)
                     {
-                        if ((unsettled = settling.Relapse(held)) is null) return at - held.At >= options.Settle;
+                        // The settle time is watched whole: an attempt sent in it and still in flight may meet a flap.
+                        var observed = writes.Ended(held.At + options.Settle) && reads.Ended(held.At + options.Settle);
+                        if ((unsettled = settling.Relapse(held)) is null) return observed && at - held.At >= options.Settle;
                         held = null;
                     }
                     else unsettled = await settling.UnsettledAsync(cancellationToken);

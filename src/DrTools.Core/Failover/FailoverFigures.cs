@@ -70,6 +70,9 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
+        // An attempt in flight now may be a client stalled since the topology settled: its outcome is part of the drill.
+        var stopping = clock.Elapsed;
+        await Task.WhenAll(writes.WaitForEndedAsync(stopping, cancellationToken), reads.WaitForEndedAsync(stopping, cancellationToken));
         if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");

@@ -85,13 +85,16 @@ public sealed class MariaDbMember : Engines.StoreMember
         {
             // Silent until the timeout: frozen, or another engine's server waiting for the client to speak first.
             if (!TimedOut(e)) throw Describe(e);
-            if (await Postgres.ForeignServerProbe.DescribeAsync(Host, Port, cancellationToken) is { } other)
+            var other = await Postgres.ForeignServerProbe.DescribeAsync(Host, Port, cancellationToken);
+            if (other is not null && other != Postgres.ForeignServerProbe.GreetedAsMariaDb)
             {
                 throw new DrToolsException(
                     $"{Display}: the server there does not answer as MariaDB or MySQL ({other}); is it another engine's port?",
                     DrErrorKind.ConnectionFailed, e);
             }
-            throw new DrToolsException($"{Display}: cannot connect: no answer within {DurationText.Format(ConnectTimeout)}",
+            // Greeting a second connection at once: the server is MariaDB, and was too slow (or its path) for the first.
+            var late = other is null ? "" : " (a new connection asked after it was greeted at once: a busy server, or its path)";
+            throw new DrToolsException($"{Display}: cannot connect: no answer within {DurationText.Format(ConnectTimeout)}{late}",
                 DrErrorKind.Timeout, e);
         }
     }

@@ -19,6 +19,9 @@ internal static class ForeignServerProbe
 
     private const string AnsweredAsPostgreSql = "it answered an SSL request as PostgreSQL does";
 
+    /// <summary>A MariaDB or MySQL handshake: a packet header (3 bytes of length, sequence 0), then protocol version 10.</summary>
+    public const string GreetedAsMariaDb = "it greeted as MariaDB and MySQL do";
+
     /// <summary>What answered instead of PostgreSQL ("it answered '-NOAUTH …', as Redis does"), or null: PostgreSQL, or nothing.</summary>
     public static async Task<string?> IdentifyAsync(string host, int port, CancellationToken cancellationToken) =>
         await DescribeAsync(host, port, cancellationToken) is { } answer && answer != AnsweredAsPostgreSql ? answer : null;
@@ -41,6 +44,7 @@ internal static class ForeignServerProbe
         {
             null or [] => null,
             [(byte)'-' or (byte)'+', ..] => $"it answered '{Printable(answer)}', as Redis does",
+            [_, _, _, 0, 10, ..] => GreetedAsMariaDb,
             _ => $"it answered '{Printable(answer)}'",
         };
     }

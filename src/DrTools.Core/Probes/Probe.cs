@@ -85,6 +85,8 @@ public sealed class Probe : IAsyncDisposable
     private long _stopRequestedTicks = long.MaxValue;
     private int _connections;
     private long _sequence;
+    // Each client's attempt in flight: when it was sent (ticks on the drill's clock), long.MaxValue between attempts.
+    private readonly long[] _inFlightSent;
     private Task? _loop;
 
     private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
@@ -94,6 +96,7 @@ public sealed class Probe : IAsyncDisposable
         _connector = connector;
         _options = options;
         _clock = clock;
+        _inFlightSent = Enumerable.Repeat(long.MaxValue, options.Clients + 1).ToArray();
     }
 
     public Guid RunId { get; }
@@ -212,6 +215,7 @@ public sealed class Probe : IAsyncDisposable
             {
                 var sequence = Interlocked.Increment(ref _sequence);
                 var sent = _clock.Elapsed;
+                Volatile.Write(ref _inFlightSent[client], sent.Ticks);
                 using var attempt = CancellationTokenSource.CreateLinkedTokenSource(_stop.Token);
                 attempt.CancelAfter(_options.AttemptTimeout);
                 if (session is null) connection = Interlocked.Increment(ref _connections);
@@ -258,6 +262,10 @@ public sealed class Probe : IAsyncDisposable
                         Ended = ended, Client = client, Connection = connection,
                     });
                 }
+                finally
+                {
+                    Volatile.Write(ref _inFlightSent[client], long.MaxValue);
+                }
                 if (churn && session is not null)
                 {
                     await session.DisposeAsync();
@@ -296,6 +304,24 @@ public sealed class Probe : IAsyncDisposable
         if (_loop is not null) await _loop;
         return Samples;
     }
+
+    /// <summary>Whether every attempt sent before <paramref name="sentBefore"/> has ended (its sample is recorded).</summary>
+    public bool Ended(TimeSpan sentBefore)
+    {
+        for (var client = 1; client < _inFlightSent.Length; client++)
+        {
+            if (Volatile.Read(ref _inFlightSent[client]) < sentBefore.Ticks) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
+    /// Waits until every attempt sent before <paramref name="sentBefore"/> has its outcome; each ends by the attempt timeout.
+    /// A client stalled then (a flap, a lock) is part of what the drill saw, not an attempt the probes' stop cut short.
+    /// </summary>
+    public Task WaitForEndedAsync(TimeSpan sentBefore, CancellationToken cancellationToken) =>
+        Polling.UntilAsync(() => Task.FromResult(Ended(sentBefore)), _options.AttemptTimeout + TimeSpan.FromSeconds(1),
+            TimeSpan.FromMilliseconds(1), cancellationToken);
 
     /// <summary>Waits until an attempt succeeds at or after <paramref name="since"/>, or the timeout passes.</summary>
     public async Task<ProbeSample?> WaitForSuccessAsync(TimeSpan since, TimeSpan timeout, CancellationToken cancellationToken)

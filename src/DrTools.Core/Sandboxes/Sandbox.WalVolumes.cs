@@ -37,7 +37,6 @@ public sealed partial class Sandbox
             # pg_wal is on a {SizeText.Format(size)} filesystem of its own
             max_wal_size = {Math.Max(32, (size >> 20) / 4)}MB
             min_wal_size = 32MB
-            wal_keep_size = 0
             checkpoint_timeout = 30s
 
             """

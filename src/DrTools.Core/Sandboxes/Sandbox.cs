@@ -369,11 +369,10 @@ public sealed partial class Sandbox : IAsyncDisposable
         }
     }
 
-    // wal_keep_size: backups taken at once each switch segments and checkpoint; a pg_basebackup whose WAL stream starts
-    // after a checkpoint recycled its start segment fails ("requested WAL segment … has already been removed").
-    // wal_init_zero off: keeping every segment, a young sandbox recycles none, so each segment is a new file; a clean stop
-    // (archiving on) switches to one for its shutdown checkpoint and the standby receives into one. Zero-filled, 16 MiB
-    // written and fsynced on each made a switchover's stop 0.37-0.46 s where the baseline's took 0.22-0.28 s (issue 21).
+    // No wal_keep_size (backups hold their WAL with a slot of their own, DbBackups.HoldWalAsync): keeping every segment, a
+    // young sandbox recycled none, and a switchover's clean stop (archiving on: a segment switch, the shutdown checkpoint
+    // in the next one, received into a next one by the standby) made new files — 0.2-0.25 s stops against 0.12-0.15 s
+    // (issue 21's bench). Nor wal_init_zero off: writes into a sparse segment allocate as they go, and stopped slower still.
     private string CommonSettings() => $"""
 
         # DrTools sandbox settings
@@ -388,8 +387,6 @@ public sealed partial class Sandbox : IAsyncDisposable
         hot_standby_feedback = on
         wal_log_hints = on
         wal_receiver_status_interval = 1s
-        wal_keep_size = 256MB
-        wal_init_zero = off
         archive_mode = on
         archive_command = '{Backups.WalArchive.ArchiveCommand(ArchiveDirectory).Replace("'", "''")}'
         logging_collector = off
