@@ -108,9 +108,15 @@ public static class ExternalDrill
                     var at = clock.Elapsed;
                     if (held is not null)
                     {
-                        // The settle time is watched whole: an attempt sent in it and still in flight may meet a flap.
-                        var observed = writes.Ended(held.At + options.Settle) && reads.Ended(held.At + options.Settle);
-                        if ((unsettled = settling.Relapse(held)) is null) return observed && at - held.At >= options.Settle;
+                        if ((unsettled = settling.Relapse(held)) is null && at - held.At >= options.Settle)
+                        {
+                            // Held for the settle time: every attempt sent by now has its outcome before the probes stop (each
+                            // ends by its timeout), and none of them missed the writer: one in flight may be meeting a flap.
+                            await Task.WhenAll(writes.WaitForEndedAsync(at, cancellationToken),
+                                reads.WaitForEndedAsync(at, cancellationToken));
+                            unsettled = settling.Relapse(held);
+                        }
+                        if (unsettled is null) return at - held.At >= options.Settle;
                         held = null;
                     }
                     else unsettled = await settling.UnsettledAsync(cancellationToken);

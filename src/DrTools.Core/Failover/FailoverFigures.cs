@@ -70,9 +70,6 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
-        // An attempt in flight now may be a client stalled since the topology settled: its outcome is part of the drill.
-        var stopping = clock.Elapsed;
-        await Task.WhenAll(writes.WaitForEndedAsync(stopping, cancellationToken), reads.WaitForEndedAsync(stopping, cancellationToken));
         if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");
@@ -283,7 +280,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         // Never recovered while probing: the outage lasted at least until the probe stopped.
         if (outage.Duration is null)
         {
-            method += "; NO attempt succeeded after the outage began before the probe stopped, so this is a lower bound";
+            method += "; NO write was acknowledged after the last failure before the probe stopped, so this is a lower bound";
         }
         return figure with { Target = target?.TotalSeconds, Method = method };
     }

@@ -306,7 +306,7 @@ public sealed class Probe : IAsyncDisposable
     }
 
     /// <summary>Whether every attempt sent before <paramref name="sentBefore"/> has ended (its sample is recorded).</summary>
-    public bool Ended(TimeSpan sentBefore)
+    private bool Ended(TimeSpan sentBefore)
     {
         for (var client = 1; client < _inFlightSent.Length; client++)
         {

@@ -116,6 +116,14 @@ public static class ProbeAnalysis
             if (longest.Start < first.Start) first = longest;
             if (longest.To is null || longest.End > last.End) last = longest;
         }
+        // A stretch in which no client had a write acknowledged is unavailability though nothing failed: every client waiting
+        // on a stalled commit (a lock, a synchronous standby gone) fails nothing, and an application writes nothing. The
+        // longer of the failures' window and that stretch is the figure; the two are never joined.
+        if (last.To is not null && LongestSilence(samples, acknowledged, fault) is { } silence
+            && silence.Length > last.End - first.Start)
+        {
+            (first, last) = (silence, silence);
+        }
         var from = first.From?.Acknowledged ?? fault;
         var inside = samples.Where(s => s.Sent >= from && (last.To is null || s.Sent < last.To.Acknowledged)).ToList();
         var failed = inside.Where(s => !s.Succeeded).ToList();
@@ -124,6 +132,25 @@ public static class ProbeAnalysis
             Attempts = inside.Count, LongestGap = gaps.SelectMany(client => client).Max(g => g.Length),
             FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(),
         };
+    }
+
+    /// <summary>
+    /// The longest stretch after the fault between two acknowledgements of any client (the first from the last one before
+    /// the fault), with the failed attempts sent in it; null when nothing was acknowledged after the fault.
+    /// </summary>
+    private static Gap? LongestSilence(IReadOnlyList<ProbeSample> samples, IReadOnlyList<ProbeSample> acknowledged, TimeSpan fault)
+    {
+        var after = acknowledged.SkipWhile(s => s.Acknowledged < fault).ToList();
+        var before = acknowledged.LastOrDefault(s => s.Acknowledged < fault);
+        var silences = after.Zip(after.Skip(1), (a, b) => (From: (ProbeSample?)a, To: b));
+        if (after.Count > 0) silences = silences.Prepend((before, after[0]));
+        return silences.Select(s =>
+            {
+                var start = s.From?.Acknowledged ?? fault;
+                var end = s.To.Acknowledged!.Value;
+                return new Gap(s.From, s.To, start, end, samples.Where(f => !f.Succeeded && f.Sent >= start && f.Sent < end).ToList());
+            })
+            .MaxBy(g => g.Length);
     }
 
     private static ProbeSample SplitBrainFailure(ProbeSample write, FinalPrimary final) => write with
