@@ -7,9 +7,11 @@ namespace DrTools.Core.Probes;
 /// each ask within a deadline of its own: client libraries do not end a call to a frozen server at its token (Npgsql's
 /// cancellation sends a cancel request to that server and waits: one poll measured held 20.5 s), and one member held
 /// would hold every member's reading. An ask cut off is left to end in the background, its connection closed then;
-/// until it has, that member is not asked again (a frozen member gets one ask, not one every poll). A member whose ask
-/// failed is asked again only <see cref="RetryAfter"/> later, its failure standing meanwhile: a PostgreSQL server shutting
-/// down forks a process to refuse each new connection, and an ask every 20 ms slowed a switchover's stop by ~20 ms.
+/// until it has, that member is not asked again (a frozen member gets one ask, not one every poll). A member that could
+/// not be connected to is tried again only <see cref="RetryAfter"/> later, its failure standing meanwhile: a PostgreSQL
+/// server shutting down forks a process to refuse each new connection, and one every 20 ms slowed a switchover's stop by
+/// ~20 ms. A kept connection that breaks is opened again at the next poll: a Redis master demoted by its Sentinels closes
+/// its clients' connections while it still says it is the master to new ones.
 /// </summary>
 internal sealed class KeptRoleConnections<TConnection>(int members, TimeSpan answerTimeout) : IAsyncDisposable
     where TConnection : class, IAsyncDisposable
@@ -32,6 +34,7 @@ internal sealed class KeptRoleConnections<TConnection>(int members, TimeSpan ans
         if (_asking[member] is { IsCompleted: false }) return new RoleReading(endpoint, null, "no answer yet to an earlier ask");
         if (_failed[member] is { Reading: { } failure } && Stopwatch.GetTimestamp() < _failed[member].Until) return failure;
         // Taken out while in use: an ask cut off at its deadline never shares its connection with the next one.
+        var opening = _connections[member] is null;
         var asking = ask(_connections[member]);
         _asking[member] = asking;
         _connections[member] = null;
@@ -48,7 +51,7 @@ internal sealed class KeptRoleConnections<TConnection>(int members, TimeSpan ans
         {
             var why = e is OperationCanceledException ? $"no answer within {DurationText.Format(answerTimeout)}" : describe(e);
             var reading = new RoleReading(endpoint, null, why);
-            _failed[member] = (Stopwatch.GetTimestamp() + (long)(RetryAfter.TotalSeconds * Stopwatch.Frequency), reading);
+            if (opening) _failed[member] = (Stopwatch.GetTimestamp() + (long)(RetryAfter.TotalSeconds * Stopwatch.Frequency), reading);
             return reading;
         }
     }
