@@ -142,15 +142,12 @@ public static class ProbeAnalysis
     {
         var after = acknowledged.SkipWhile(s => s.Acknowledged < fault).ToList();
         var before = acknowledged.LastOrDefault(s => s.Acknowledged < fault);
-        var silences = after.Zip(after.Skip(1), (a, b) => (From: (ProbeSample?)a, To: b));
-        if (after.Count > 0) silences = silences.Prepend((before, after[0]));
-        return silences.Select(s =>
-            {
-                var start = s.From?.Acknowledged ?? fault;
-                var end = s.To.Acknowledged!.Value;
-                return new Gap(s.From, s.To, start, end, samples.Where(f => !f.Succeeded && f.Sent >= start && f.Sent < end).ToList());
-            })
-            .MaxBy(g => g.Length);
+        if (after.Count == 0) return null;
+        var silences = after.Zip(after.Skip(1), (a, b) => (From: (ProbeSample?)a, To: b)).Prepend((From: before, To: after[0]));
+        // The failed attempts only of the longest: gathered for each, they made this quadratic in a drill's attempts.
+        var (from, to) = silences.MaxBy(s => s.To.Acknowledged!.Value - (s.From?.Acknowledged ?? fault));
+        var (start, end) = (from?.Acknowledged ?? fault, to.Acknowledged!.Value);
+        return new Gap(from, to, start, end, samples.Where(f => !f.Succeeded && f.Sent >= start && f.Sent < end).ToList());
     }
 
     private static ProbeSample SplitBrainFailure(ProbeSample write, FinalPrimary final) => write with
