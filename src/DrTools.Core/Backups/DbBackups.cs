@@ -172,7 +172,7 @@ public static class DbBackups
                 () => $"{member.Display}: another backup's reference held its WAL replay paused for {DurationText.Format(ReferenceWait)}.",
                 cancellationToken);
             await WaitForReplayAsync(member, endLsn, cancellationToken);
-            await member.ExecuteAsync("select pg_wal_replay_pause()", cancellationToken);
+            var pause = await ReplayPause.StartAsync(target, member, record.Id, cancellationToken);
             try
             {
                 await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()",
@@ -184,7 +184,7 @@ public static class DbBackups
             }
             finally
             {
-                await member.ExecuteAsync("select pg_wal_replay_resume()", CancellationToken.None);
+                await pause.ResumeAsync();
             }
             method = $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before "
                 + $"{point} must show";

@@ -25,6 +25,9 @@ public static class ClusterInspector
         /// <summary>On a standby: wal_receiver_status_interval, in seconds (0: replies only when it receives).</summary>
         public int? ReplyInterval { get; init; }
 
+        /// <summary>On a standby: its WAL replay is paused (pg_wal_replay_pause), so its data stays where it paused.</summary>
+        public bool ReplayPaused { get; init; }
+
         /// <summary>Where its timeline branched off the earlier ones (<see cref="TimelineHistory"/>); null on timeline 1.</summary>
         public TimelineHistory? History { get; init; }
     }
@@ -58,6 +61,12 @@ public static class ClusterInspector
         if (primaries.Count > 1) problems.Add($"{primaries.Count} primaries (split brain): "
             + $"{string.Join(", ", primaries.Select(p => p.Status.Display))}");
 
+        foreach (var paused in snapshots.Where(s => s.ReplayPaused))
+        {
+            problems.Add($"standby {paused.Status.Display} has its WAL replay paused (pg_wal_replay_pause): it applies no WAL, so its "
+                + $"data stays at {paused.Status.ReplayedLsn}; a pause DrTools holds is in drtools fault list, else resume it with "
+                + "select pg_wal_replay_resume()");
+        }
         var members = snapshots.Select(s => s.Status).ToList();
         var primary = primaries.Count == 1 ? primaries[0] : null;
         if (primary is not null)
@@ -193,12 +202,14 @@ public static class ClusterInspector
                    (select timeline_id from pg_control_checkpoint()),
                    case when current_setting('synchronous_commit') in ('on', 'remote_write', 'remote_apply')
                         then nullif(current_setting('synchronous_standby_names'), '') end,
-                   (select setting::int from pg_settings where name = 'wal_receiver_status_interval')
+                   (select setting::int from pg_settings where name = 'wal_receiver_status_interval'),
+                   pg_is_in_recovery() and pg_is_wal_replay_paused()
             """, connection);
         bool inRecovery;
         string? clusterName;
         string? waitsFor;
         int replyInterval;
+        bool replayPaused;
         await using (var reader = await command.ExecuteReaderAsync(cancellationToken))
         {
             await reader.ReadAsync(cancellationToken);
@@ -206,6 +217,7 @@ public static class ClusterInspector
             clusterName = reader.GetString(2);
             waitsFor = reader.IsDBNull(8) ? null : reader.GetString(8);
             replyInterval = reader.GetInt32(9);
+            replayPaused = reader.GetBoolean(10);
             status = status with
             {
                 Role = inRecovery ? MemberRole.Standby : MemberRole.Primary,
@@ -225,7 +237,7 @@ public static class ClusterInspector
             await using var reader = await receiver.ExecuteReaderAsync(cancellationToken);
             if (!await reader.ReadAsync(cancellationToken))
             {
-                return new Snapshot(status, [], [], null, clusterName) { ReplyInterval = replyInterval };
+                return new Snapshot(status, [], [], null, clusterName) { ReplyInterval = replyInterval, ReplayPaused = replayPaused };
             }
             status = status with
             {
@@ -234,7 +246,7 @@ public static class ClusterInspector
                 Timeline = reader.IsDBNull(4) ? status.Timeline : reader.GetInt32(4),
             };
             var slot = reader.IsDBNull(3) ? null : reader.GetString(3);
-            return new Snapshot(status, [], [], slot, clusterName) { ReplyInterval = replyInterval };
+            return new Snapshot(status, [], [], slot, clusterName) { ReplyInterval = replyInterval, ReplayPaused = replayPaused };
         }
 
         var senders = new List<WalSender>();

@@ -74,6 +74,9 @@ public sealed record FaultRequest(FaultKind Kind, FaultMember Member)
 {
     public IReadOnlyList<FaultMember> Peers { get; init; } = [];
     public IReadOnlyDictionary<string, string> Parameters { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>Why DrTools itself applies it (a backup's reference), said in its record; null for a drill's fault.</summary>
+    public string? Reason { get; init; }
 }
 
 /// <summary>

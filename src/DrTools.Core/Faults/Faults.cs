@@ -67,7 +67,7 @@ public static class Faults
     /// <summary>Applies the fault; on any failure to apply, whatever part was applied is undone and the error names what failed.</summary>
     public static async Task<FaultRecord> StartAsync(FaultRequest request, TimeSpan? duration, CancellationToken cancellationToken)
     {
-        var description = Plan(request);
+        var description = request.Reason is { } reason ? $"{Plan(request)}, for {reason}" : Plan(request);
         var kind = KindOf(request.Kind);
         var id = $"{request.Kind.ToString().ToLowerInvariant()}-{request.Member.Port}-"
             + Convert.ToHexString(RandomNumberGenerator.GetBytes(3)).ToLowerInvariant();

@@ -13,6 +13,9 @@ public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool
     /// none.</summary>
     public Cluster.IHaManager? HaManager { get; init; }
 
+    /// <summary>The sandbox folder when the target is a sandbox: what another process reopens to undo a change DrTools made.</summary>
+    public string? SandboxDirectory { get; init; }
+
     /// <summary>Endpoints (host:port) allowed for drills by configuration: DRTOOLS_ALLOW_DRILL_ON, comma-separated.</summary>
     public static IReadOnlyList<string> ConfiguredDrillTargets =>
         (Environment.GetEnvironmentVariable("DRTOOLS_ALLOW_DRILL_ON") ?? "").Split(',',

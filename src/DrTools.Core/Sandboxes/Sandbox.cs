@@ -115,6 +115,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             AllowDrill: true)
     {
         HaManager = Topology == SandboxTopology.Patroni ? new Patroni.PatroniManager(PatroniNodes.Select(n => n.RestUrl).ToList()) : null,
+        SandboxDirectory = Directory,
     };
 
     public LocalServer Server(string memberName)
