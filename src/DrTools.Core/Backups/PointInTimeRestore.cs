@@ -112,9 +112,10 @@ public static class PointInTimeRestore
             .Where(f => WalArchive.Start(f.Name).Value + (ulong)WalArchive.SegmentSize <= reach.End.Value)
             .MaxBy(f => WalArchive.Position(f.Name));
         DateTimeOffset? latest = reach.Break is not null ? reach.LastCommit : lastBeforeEnd?.LastWriteTimeUtc;
-        var latestTime = latest is { } time && time > backup.FinishedAt ? time : backup.FinishedAt;
+        var earliestTime = Reached(repository, Lsn.Parse(backup.EndLsn), reach.End).Min(b => b.FinishedAt);
+        var latestTime = latest is { } time && time > earliestTime ? time : earliestTime;
         var (earliest, cut) = passes[0];
-        return new RecoverableWindow(backup.FinishedAt, backup.EndLsn, latestTime, reach.End.ToString())
+        return new RecoverableWindow(earliestTime, backup.EndLsn, latestTime, reach.End.ToString())
         {
             Gap = reach.Missing ?? continuity.MissingSegments.FirstOrDefault(m => !reach.FromBackup.Contains(m)),
             Break = reach.Break,
@@ -344,9 +345,16 @@ public static class PointInTimeRestore
         }
     }
 
+    /// <summary>
+    /// The PostgreSQL backups that end inside the stretch replay reaches: a restore to any point of the window starts from
+    /// the one that ended last before it — in WAL for an LSN, by the clock for a time (a backup's end is before it finished).
+    /// </summary>
+    private static List<BackupRecord> Reached(BackupRepository repository, Lsn from, Lsn to) =>
+        repository.Backups.Where(b => b.Engine is null && Lsn.Parse(b.EndLsn) >= from && Lsn.Parse(b.EndLsn) <= to).ToList();
+
     private static BackupRecord ChooseBackup(BackupRepository repository, RecoveryTarget target, RecoverableWindow window)
     {
-        var backups = repository.Backups.Where(b => b.Engine is null).ToList();
+        var backups = Reached(repository, Lsn.Parse(window.EarliestLsn), Lsn.Parse(window.LatestLsn));
         string Outside(string what)
             => $"target {target} is outside the recoverable window of {repository.Root}: {what}. Recoverable: {window}. Nothing was "
             + $"restored.";
@@ -355,11 +363,12 @@ public static class PointInTimeRestore
             case "time":
                 var time = DateTimeOffset.Parse(target.Value!, CultureInfo.InvariantCulture);
                 if (time < window.EarliestTime) throw new DrToolsException(Outside(window.CutOff is null
-                    ? "it is before the earliest backup finished" : $"it is before backup {window.BackupId} finished, where it starts"),
+                    ? "it is before the earliest backup finished"
+                    : $"it is before backup {backups.MinBy(b => b.FinishedAt)!.Id} finished, where it starts"),
                     DrErrorKind.InvalidArgument);
                 var after = window.Break is null ? "it is after the last archived WAL" : "it is after the end of the WAL that replays";
                 if (time > window.LatestTime) throw new DrToolsException(Outside(after), DrErrorKind.InvalidArgument);
-                return backups.Last(b => b.FinishedAt <= time);
+                return backups.Where(b => b.FinishedAt <= time).MaxBy(b => Lsn.Parse(b.EndLsn))!;
             case "lsn":
             case "name":
                 var lsn = Lsn.Parse(target.Kind == "lsn" ? target.Value!
@@ -372,7 +381,7 @@ public static class PointInTimeRestore
                 {
                     throw new DrToolsException(Outside($"{lsn} is past {end}"), DrErrorKind.InvalidArgument);
                 }
-                return backups.Last(b => Lsn.Parse(b.EndLsn) <= lsn);
+                return backups.Where(b => Lsn.Parse(b.EndLsn) <= lsn).MaxBy(b => Lsn.Parse(b.EndLsn))!;
             default:
                 // A transaction id has no place in the window until replay meets it: start from the window's first backup.
                 return backups.Single(b => b.Id == window.BackupId);

@@ -44,7 +44,9 @@ public static partial class WalReplay
     public static async Task<IReadOnlyList<(BackupRecord From, WalReplayCheck Replay)>> PassesAsync(
         BackupRepository repository, CancellationToken cancellationToken)
     {
-        var backups = repository.Backups.Where(b => b.Engine is null).OrderBy(b => b.FinishedAt).ToList();
+        // In WAL order: of backups taken at once, the one that ends first in WAL may finish last by the clock (its reference
+        // waited for the other's), and it is where replay starts.
+        var backups = repository.Backups.Where(b => b.Engine is null).OrderBy(b => Lsn.Parse(b.EndLsn)).ThenBy(b => b.FinishedAt).ToList();
         var passes = new List<(BackupRecord, WalReplayCheck)>();
         for (var from = backups.FirstOrDefault(); from is not null;)
         {
