@@ -179,7 +179,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
                 fault = clock.Elapsed;
                 timeline.Mark(Timeline.FaultIssued, what, fault);
                 killed = true;
-                timeline.Mark(Timeline.FaultCompleted, await store.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await Failover.PhaseLimit.RunAsync(what ?? "the fault", options.PhaseTimeout,
+                    token => store.InjectFaultAsync(primary, token), cancellationToken));
                 Enter("the choice of the replica to promote", 35);
                 var (chosen, why) = await ChooseReplicaAsync(plan, promotable, options, cancellationToken);
                 candidate = chosen;

@@ -55,6 +55,8 @@ public sealed class CommandControl(string? faultCommand, string? stopCommand, IM
     private static Task RunAsync(string what, string command, DbMember member, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(new CommandSpec($"{what} for {member.Display}", "/bin/sh", ["-c", command])
         {
+            // The drill bounds it by its phase timeout (PhaseLimit): a cloud API call may rightly take minutes.
+            Timeout = Timeout.InfiniteTimeSpan,
             Environment = new Dictionary<string, string> { ["DRTOOLS_MEMBER_HOST"] = member.Host,
                 ["DRTOOLS_MEMBER_PORT"] = member.Port.ToString() },
         }, cancellationToken);

@@ -82,7 +82,7 @@ public static class ExternalDrill
             fault = clock.Elapsed;
             oldWriter = writes.Samples.Where(s => s.Succeeded && s.Sent < fault).MaxBy(s => s.Acknowledged)?.Host ?? baseline.Host!;
             timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : Timeline.FaultIssued, plan.Recovery, fault);
-            did = await act(cancellationToken);
+            did = await PhaseLimit.RunAsync(plan.Action, options.PhaseTimeout, act, cancellationToken);
             timeline.Mark(options.Mode == FailoverMode.Switchover ? "command finished" : Timeline.FaultCompleted, did);
 
             options.Progress.Enter("watching the writer through the endpoint", 40);

@@ -139,7 +139,8 @@ public static class FailoverDrill
                 fault = clock.Elapsed;
                 timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}", fault);
                 primaryDown = true;
-                await control.StopCleanlyAsync(primary, cancellationToken);
+                await PhaseLimit.RunAsync($"the clean stop of {primary.Display}", options.PhaseTimeout,
+                    token => control.StopCleanlyAsync(primary, token), cancellationToken);
                 timeline.Mark("primary stopped");
                 Enter("the standby's catch-up", 35);
                 var final = await control.FinalLsnAsync(primary, cancellationToken);
@@ -155,7 +156,8 @@ public static class FailoverDrill
                 fault = clock.Elapsed;
                 timeline.Mark(Timeline.FaultIssued, what, fault);
                 primaryDown = true;
-                timeline.Mark(Timeline.FaultCompleted, await control.InjectFaultAsync(primary, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await PhaseLimit.RunAsync(what, options.PhaseTimeout,
+                    token => control.InjectFaultAsync(primary, token), cancellationToken));
                 Enter("the choice of the standby to promote", 35);
                 var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options,
                     cancellationToken);

@@ -152,7 +152,8 @@ internal static class PatroniDrill
             {
                 what = fault.Description;
                 timeline.Mark(Timeline.FaultIssued, what, watch.Fault);
-                timeline.Mark(Timeline.FaultCompleted, await fault.InjectAsync(oldLeader, cancellationToken));
+                timeline.Mark(Timeline.FaultCompleted, await Failover.PhaseLimit.RunAsync(what, options.PhaseTimeout,
+                    token => fault.InjectAsync(oldLeader, token), cancellationToken));
             }
 
             options.Progress.Enter("observing Patroni recover", 40);
