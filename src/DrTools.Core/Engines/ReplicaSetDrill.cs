@@ -135,6 +135,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         RejoinOutcome? rejoin = null;
         var promotionAt = TimeSpan.Zero;
         SplitBrainWindow? split = null;
+        Measurement? neverSettled = null;
         Func<CancellationToken, Task<DbChecksum>>? pinned = null;
         try
         {
@@ -236,18 +237,20 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             }
 
             Enter("waiting until the new topology holds", 90);
+            var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
             var settled = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, promotionAt, member,
                     async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
-                options.PhaseTimeout, cancellationToken);
-            var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
+                promoted, options.PhaseTimeout, cancellationToken);
+            neverSettled = settled.NeverSettledFigure(options.PhaseTimeout);
             if (!ClusterInspector.SameEndpoint(settled.Primary, promoted))
             {
                 throw new DrToolsException(
                     $"the topology settled with {settled.Primary} as the primary, not the promoted {Display(plan, candidate)}.",
                     DrErrorKind.InvalidOperation);
             }
-            timeline.Mark("topology settled", $"{Display(plan, candidate)} alone says it is the primary; a probe write it acknowledged "
-                + $"was read back from it; {settled.Statement}", settled.At);
+            var (settledEvent, settledDetail) = settled.Event($"{Display(plan, candidate)} alone says it is the primary; a probe write "
+                + "it acknowledged was read back from it");
+            timeline.Mark(settledEvent, settledDetail, settled.At);
             await roles.DisposeAsync();
             split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
             timeline.MarkSplitBrain(split);
@@ -289,7 +292,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return result.WithDiscarded(discarded, options.RpoTarget) with
         {
             Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
-            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead), .. result.SplitBrainFigures],
+            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead), .. result.SplitBrainFigures,
+                .. neverSettled is { } never ? [never] : Array.Empty<Measurement>()],
         };
     }
 

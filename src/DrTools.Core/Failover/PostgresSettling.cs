@@ -28,6 +28,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
     /// <summary>The server as it names itself (what the probes record: behind a proxy, not the port connected to) to its member.</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, DbMember> _servers = new();
     private readonly RoleWatch _watch;
+    /// <summary>The figure of a wait for the topology that gave up at the phase timeout; null while none did.</summary>
+    private Measurement? _neverSettled;
 
     private PostgresSettling(DbTarget target, MonotonicClock clock)
     {
@@ -40,19 +42,28 @@ internal sealed class PostgresSettling : IAsyncDisposable
 
     /// <summary>
     /// Waits until exactly one reachable member says it is the primary, every other reachable one says it is not, and a
-    /// probe write that member acknowledged since <paramref name="since"/> was read back from it; FAILs after
-    /// <paramref name="timeout"/> naming what never settled, or when another member than <paramref name="expected"/>
-    /// (<paramref name="expectedAs"/>, for the message) is that primary. Then stops the watch and marks the timeline.
-    /// Returns the final primary as the server names itself, primary since <paramref name="since"/>.
+    /// probe write that member acknowledged since <paramref name="since"/> was read back from it; throws when another member
+    /// than <paramref name="expected"/> (<paramref name="expectedAs"/>, for the message) is that primary. Then stops the watch
+    /// and marks the timeline. Returns the final primary as the server names itself, primary since <paramref name="since"/>:
+    /// after <paramref name="timeout"/>, <paramref name="expected"/>, and the drill FAILs on what never settled
+    /// (<see cref="WithSplitBrain"/>).
     /// </summary>
     public async Task<FinalPrimary> SettleAsync(Probe writes, TimeSpan since, string expected, string expectedAs, Timeline timeline,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
+        var expectedServer = _servers.FirstOrDefault(s => s.Value.Name == expected).Key ?? _target.Member(expected).Endpoint;
         var topology = await _watch.WaitSettledAsync(
             (member, token) => Settling.ReadBackAsync(writes, since, member,
                 (at, sequence, t) => HoldsAsync(_servers[at], writes.RunId, sequence, t), token),
-            timeout, cancellationToken);
+            expectedServer, timeout, cancellationToken);
         var server = topology.Primary;
+        if (topology.NeverSettled is not null)
+        {
+            _neverSettled = topology.NeverSettledFigure(timeout);
+            await StopAsync(timeline);
+            timeline.Mark("topology never settled", topology.Statement, topology.At);
+            return new FinalPrimary(server, since);
+        }
         var settled = _servers[server];
         if (settled.Name != expected)
         {
@@ -76,7 +87,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
         timeline.MarkSplitBrain(SplitBrain);
     }
 
-    /// <summary>The result with the split brain the watch saw as its first split-brain figure (not met above 0 s).</summary>
+    /// <summary>The result with the split brain the watch saw as its first split-brain figure (not met above 0 s), and the
+    /// figure of a wait for the topology that gave up (not met).</summary>
     public FailoverResult WithSplitBrain(FailoverResult result) => result with
     {
         SplitBrainFigures =
@@ -84,6 +96,7 @@ internal sealed class PostgresSettling : IAsyncDisposable
             RoleWatch.Figure(SplitBrain,
                 $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault"),
             .. result.SplitBrainFigures,
+            .. _neverSettled is { } never ? [never] : Array.Empty<Measurement>(),
         ],
     };
 

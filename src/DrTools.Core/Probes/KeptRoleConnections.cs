@@ -32,7 +32,10 @@ internal sealed class KeptRoleConnections<TConnection>(int members, TimeSpan ans
         CancellationToken cancellationToken)
     {
         if (_asking[member] is { IsCompleted: false }) return new RoleReading(endpoint, null, "no answer yet to an earlier ask");
-        if (_failed[member] is { Reading: { } failure } && Stopwatch.GetTimestamp() < _failed[member].Until) return failure;
+        if (_failed[member] is { Reading: { } failure } && Stopwatch.GetTimestamp() < _failed[member].Until)
+        {
+            return failure with { Repeated = true };
+        }
         // Taken out while in use: an ask cut off at its deadline never shares its connection with the next one.
         var opening = _connections[member] is null;
         var asking = ask(_connections[member]);

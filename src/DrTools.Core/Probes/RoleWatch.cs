@@ -4,7 +4,11 @@ using static DrTools.Core.Measurement;
 namespace DrTools.Core.Probes;
 
 /// <summary>What one member said of its own role at one poll: primary or not, or null (with why) when it did not answer.</summary>
-public sealed record RoleReading(string Member, bool? Primary, string? Error);
+public sealed record RoleReading(string Member, bool? Primary, string? Error)
+{
+    /// <summary>An earlier ask's failure, standing while the member is not asked again (<see cref="KeptRoleConnections{T}"/>).</summary>
+    public bool Repeated { get; init; }
+}
 
 /// <summary>One poll of every member, at the moment it was sent on the drill's clock.</summary>
 public sealed record RoleRound(TimeSpan At, IReadOnlyList<RoleReading> Readings)
@@ -18,6 +22,9 @@ public sealed record RoleRound(TimeSpan At, IReadOnlyList<RoleReading> Readings)
 public sealed record SplitBrainWindow(TimeSpan From, TimeSpan To, IReadOnlyList<string> Members)
 {
     public TimeSpan Duration => To - From;
+
+    /// <summary>The last round the watch made still found two primaries: the split brain lasted longer than it saw.</summary>
+    public bool Ongoing { get; init; }
 }
 
 /// <summary>
@@ -80,38 +87,45 @@ internal sealed class RoleWatch : IAsyncDisposable
         $"{how} until the topology settled, on the drill's monotonic clock: "
         + (split is null
             ? "never two primaries at once"
-            : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s to "
-                + $"+{Seconds(split.To)} s"));
+            : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s "
+                + (split.Ongoing ? $"and still at +{Seconds(split.To)} s, when the watch stopped" : $"to +{Seconds(split.To)} s")))
+    {
+        MoreThan = split?.Ongoing == true,
+    };
 
     /// <summary>The split brain the watch saw (null when no two members ever said they were the primary at once).</summary>
     public static SplitBrainWindow? SplitBrain(IReadOnlyList<RoleRound> rounds)
     {
         var split = rounds.Where(r => r.Primaries.Count > 1).ToList();
         if (split.Count == 0) return null;
-        var end = rounds.FirstOrDefault(r => r.At > split[^1].At)?.At ?? split[^1].At;
-        return new SplitBrainWindow(split[0].At, end, split.SelectMany(r => r.Primaries).Distinct().Order().ToList());
+        var after = rounds.FirstOrDefault(r => r.At > split[^1].At);
+        return new SplitBrainWindow(split[0].At, after?.At ?? split[^1].At, split.SelectMany(r => r.Primaries).Distinct().Order().ToList())
+        {
+            Ongoing = after is null,
+        };
     }
 
     /// <summary>
     /// Waits until the new topology holds: exactly one reachable member says it is the primary, every other reachable
     /// member says it is not, and <paramref name="readBack"/> (null when a write that member acknowledged was read back
-    /// from it, else what is missing) agrees. Returns that member with what held the wait, from when to when; FAILs naming
-    /// what never settled after the timeout.
+    /// from it, else what is missing) agrees. Returns that member with what held the wait, from when to when. Once more
+    /// than <paramref name="timeout"/> passed, returns <paramref name="expected"/> (the member the drill made the primary)
+    /// with what never settled: the drill then FAILs on it, with the figures its probes measured.
     /// </summary>
-    public async Task<SettledTopology> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, TimeSpan timeout,
-        CancellationToken cancellationToken)
+    public async Task<SettledTopology> WaitSettledAsync(Func<string, CancellationToken, Task<string?>> readBack, string expected,
+        TimeSpan timeout, CancellationToken cancellationToken)
     {
         var wait = new SettlingWait(_clock);
-        string? unsettled = "no member was asked its role yet";
         string? primary = null;
-        await Polling.RequireAsync(async () =>
+        while (true)
         {
             var at = _clock.Elapsed;
-            unsettled = await UnsettledAsync(readBack, p => primary = p, cancellationToken);
+            var unsettled = await UnsettledAsync(readBack, p => primary = p, cancellationToken);
             wait.Saw(unsettled, at);
-            return unsettled is null;
-        }, timeout, Interval, () => $"the topology never settled within {DurationText.Format(timeout)}: {unsettled}.", cancellationToken);
-        return wait.Settled(primary!);
+            if (unsettled is null) return wait.Settled(primary!);
+            if (_clock.Elapsed - wait.Began > timeout) return wait.NeverSettled(expected, unsettled, timeout);
+            await Task.Delay(Interval, cancellationToken);
+        }
     }
 
     /// <summary>What the latest round and the read-back say is missing, or null once the topology holds.</summary>
@@ -126,6 +140,12 @@ internal sealed class RoleWatch : IAsyncDisposable
         var missing = primaries.Count == 0 ? $"no member said it was the primary{also}"
             : primaries.Count > 1 ? $"{string.Join(" and ", primaries)} all said they were the primary{also}"
             : null;
+        // A member left out of this round stands for its last failure: it may be up again, as a primary. The topology holds
+        // only on a round that asked it (an old primary restarted meanwhile settled a drill beside a split brain).
+        if (missing is null && latest.Readings.FirstOrDefault(r => r.Repeated) is { } repeated)
+        {
+            missing = $"{repeated.Member} not asked again yet since it failed ({repeated.Error})";
+        }
         if (missing is null)
         {
             primary(primaries[0]);

@@ -4,7 +4,7 @@ namespace DrTools.Core.Probes;
 internal sealed class SettlingWait(MonotonicClock clock)
 {
     private readonly List<SettlingHold> _holds = [];
-    private readonly TimeSpan _began = clock.Elapsed;
+    public TimeSpan Began { get; } = clock.Elapsed;
     // Whether the last poll found a condition: a relapse after a poll that found none is a stretch of its own.
     private bool _holding;
 
@@ -19,5 +19,9 @@ internal sealed class SettlingWait(MonotonicClock clock)
         _holding = unsettled is not null;
     }
 
-    public SettledTopology Settled(string primary) => new(primary, _began, clock.Elapsed, _holds.ToList());
+    public SettledTopology Settled(string primary) => new(primary, Began, clock.Elapsed, _holds.ToList());
+
+    /// <summary>The wait given up after <paramref name="timeout"/>, with what still held it.</summary>
+    public SettledTopology NeverSettled(string expected, string unsettled, TimeSpan timeout) =>
+        Settled(expected) with { NeverSettled = $"the topology never settled within {DurationText.Format(timeout)}: {unsettled}" };
 }

@@ -100,6 +100,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         RedisMember newPrimary;
         string named;
         SplitBrainWindow? split;
+        Measurement? neverSettled;
         try
         {
             if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
@@ -167,16 +168,18 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             var topology = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
                 async (at, sequence, t) => await cluster.Member(at).CommandAsync(t, "HEXISTS", RedisCluster.ProbeKey(runId),
                     sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)) is 1L, token),
-                options.PhaseTimeout, cancellationToken);
+                newPrimary.Endpoint, options.PhaseTimeout, cancellationToken);
+            neverSettled = topology.NeverSettledFigure(options.PhaseTimeout);
             var settled = cluster.Member(topology.Primary);
-            timeline.Mark("topology settled", $"{settled.Display} alone says it is the primary (ROLE); a probe write it acknowledged "
-                + $"was read back from it; {topology.Statement}", topology.At);
+            var (settledEvent, settledDetail) = topology.Event($"{settled.Display} alone says it is the primary (ROLE); a probe write "
+                + "it acknowledged was read back from it");
+            timeline.Mark(settledEvent, settledDetail, topology.At);
             await roles.DisposeAsync();
             split = RoleWatch.SplitBrain(roles.Rounds);
             timeline.MarkSplitBrain(split);
             named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
             newPrimary = settled;
-            since = roles.Rounds.First(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint)).At;
+            since = roles.Rounds.FirstOrDefault(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint))?.At ?? namedAt;
         }
         catch (Exception e)
         {
@@ -213,6 +216,7 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             [
                 RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}"),
                 .. result.SplitBrainFigures,
+                .. neverSettled is { } never ? [never] : Array.Empty<Measurement>(),
             ],
         };
     }

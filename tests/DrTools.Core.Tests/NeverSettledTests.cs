@@ -1,0 +1,46 @@
+using DrTools.Core.Failover;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>
+/// An old primary started again as a primary once another was promoted: two members take writes until the phase timeout.
+/// The drill ended with an error (exit 2) naming what never settled, not a FAIL with what its probes measured.
+/// </summary>
+public sealed class NeverSettledTests
+{
+    [Fact]
+    public async Task A_split_brain_that_never_ends_is_a_FAIL_with_its_figures_not_an_error()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var restarted = false;
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(5),
+            Progress = new OnPhase(phase =>
+            {
+                if (restarted || !phase.Phase.StartsWith("waiting until the new topology holds", StringComparison.Ordinal)) return;
+                restarted = true;
+                sandbox.Server("node0").StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }),
+        };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+
+        Assert.True(restarted);
+        Assert.False(result.Met);
+        var never = Assert.Single(result.SplitBrainFigures, f => f.Name == "time until the topology settled");
+        Assert.False(never.Met);
+        Assert.True(never.MoreThan);
+        Assert.Contains("the topology never settled within 5s: ", never.Method);
+        Assert.Contains("all said they were the primary", never.Method);
+        var split = result.SplitBrainFigures[0];
+        Assert.True(split.MoreThan, split.Method);
+        Assert.True(split.Measured >= 4, split.Method);
+        Assert.Contains("and still at +", split.Method);
+        Assert.Contains(result.Shortfalls, s => s.StartsWith("time until the topology settled not met: more than ", StringComparison.Ordinal));
+        Assert.Contains(result.Timeline, e => e.Name == "topology never settled");
+    }
+}
