@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 
@@ -28,12 +29,55 @@ public static class LoopbackPort
         {
             var port = Random.Shared.Next(Lowest, ephemeralStart);
             if (Reserve(port) is not { } reservation) continue;
-            if (TryBind(port)) return port;
+            if (!Claimed(port) && TryBind(port)) return port;
             reservation.Dispose();
         }
         using var listener = new TcpListener(IPAddress.Loopback, 0);
         listener.Start();
         return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    /// <summary>
+    /// Where a sandbox's servers' ports are claimed for as long as its folder exists: a member a drill killed leaves its port
+    /// free until the drill starts it again, and another process handed that port meanwhile lost it (a metrics service, a
+    /// Patroni node that exited at start). One file a port, naming the folder.
+    /// </summary>
+    private static string ClaimFolder =>
+        Environment.IsPrivilegedProcess ? "/run/drtools/ports"
+        : Path.Combine(Environment.GetEnvironmentVariable("XDG_RUNTIME_DIR") is { Length: > 0 } runtime ? runtime : Path.GetTempPath(),
+            $"drtools-ports-{Environment.UserName}");
+
+    /// <summary>Claims <paramref name="ports"/> for the sandbox in <paramref name="owner"/> while that folder exists.</summary>
+    internal static void Claim(IEnumerable<int> ports, string owner)
+    {
+        AtomicFile.MakeFolder(ClaimFolder, "the folder of sandboxes' port claims");
+        foreach (var port in ports) AtomicFile.Write(Path.Combine(ClaimFolder, port.ToString(CultureInfo.InvariantCulture)), owner);
+    }
+
+    /// <summary>Gives up the claims <paramref name="owner"/> holds on <paramref name="ports"/> (its folder is being removed).</summary>
+    internal static void Release(IEnumerable<int> ports, string owner)
+    {
+        foreach (var port in ports)
+        {
+            var claim = Path.Combine(ClaimFolder, port.ToString(CultureInfo.InvariantCulture));
+            if (ClaimOwner(claim) == owner) File.Delete(claim);
+        }
+    }
+
+    /// <summary>Whether a sandbox that still exists claims <paramref name="port"/>.</summary>
+    internal static bool Claimed(int port) =>
+        ClaimOwner(Path.Combine(ClaimFolder, port.ToString(CultureInfo.InvariantCulture))) is { } owner && Directory.Exists(owner);
+
+    private static string? ClaimOwner(string claim)
+    {
+        try
+        {
+            return File.Exists(claim) ? File.ReadAllText(claim) : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
     }
 
     /// <summary>Reserves <paramref name="port"/> machine-wide for <see cref="ReservedFor"/>, or null when it is reserved.</summary>

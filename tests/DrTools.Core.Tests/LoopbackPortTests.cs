@@ -34,4 +34,25 @@ public sealed class LoopbackPortTests
 
         Assert.Equal(ports.Count, ports.Distinct().Count());
     }
+
+    /// <summary>
+    /// A member a drill killed leaves its port free until the drill starts it again: handed to another process meanwhile
+    /// (a metrics service, a Patroni node), one of the two servers failed to start. A sandbox's ports stay claimed while
+    /// its folder exists, whichever process made it.
+    /// </summary>
+    [Fact]
+    public async Task A_sandbox_member_s_port_stays_claimed_while_the_member_is_down_and_is_given_up_with_the_sandbox()
+    {
+        using var root = new TemporaryRoot();
+        var sandbox = await Sandboxes.Sandbox.CreateAsync(new Sandboxes.SandboxOptions { Standbys = 1, Root = root.Path },
+            CancellationToken.None);
+        var ports = sandbox.Members.Select(m => m.Port).ToList();
+        await using (sandbox)
+        {
+            await sandbox.Server("node0").KillAsync();
+
+            Assert.All(ports, port => Assert.True(LoopbackPort.Claimed(port), $"port {port} is not claimed"));
+        }
+        Assert.All(ports, port => Assert.False(LoopbackPort.Claimed(port), $"port {port} is still claimed"));
+    }
 }

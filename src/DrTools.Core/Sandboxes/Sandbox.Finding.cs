@@ -116,6 +116,7 @@ public sealed partial class Sandbox
         }
         await UnmountVolumesAsync(directory);
         await DeleteProvenDirectoryAsync(directory, $"sandbox {manifest.Id}");
+        LoopbackPort.Release(manifest.ClaimedPorts, manifest.Directory);
         if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id),
             recursive: true);
     }

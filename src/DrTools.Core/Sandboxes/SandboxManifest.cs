@@ -64,10 +64,15 @@ internal sealed record SandboxManifest(
 
     [JsonIgnore] public ProcessOwner? Owner => OwnerPid is { } pid ? new ProcessOwner(pid, OwnerStartTicks) : null;
 
+    /// <summary>The ports of its members' servers, which a drill stops and starts again: claimed while the sandbox exists.</summary>
+    public IEnumerable<int> ClaimedPorts => Members.SelectMany(m => new[] { m.Port, m.RestPort, m.ProxyPort })
+        .OfType<int>();
+
     /// <summary>Writes the manifest into its directory, or into <paramref name="folder"/> while that is being made under another
     /// name.</summary>
     public void Save(string? folder = null)
     {
+        LoopbackPort.Claim(ClaimedPorts, Directory);
         AtomicFile.Write(Path.Combine(folder ?? Directory, FileName), JsonSerializer.Serialize(this, Json),
             UnixFileMode.UserRead | UnixFileMode.UserWrite);
     }
