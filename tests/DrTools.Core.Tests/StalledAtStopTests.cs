@@ -57,4 +57,55 @@ public sealed class StalledAtStopTests
         Assert.Equal(Enumerable.Range(1, clients), stalled.Select(s => s.Client).Distinct().Order());
         Assert.Equal(0, result.LostWrites.Measured);
     }
+
+    /// <summary>
+    /// Every client's insert waiting on a lock when the drill waits for the topology: the drill said "settled" 0.5 s into
+    /// a 3 s stall, stopped its probes with every write in flight, and reported the switchover's 0.69 s as met while an
+    /// independent client had no commit for 3 s (an independent test). Writes that stall keep the topology unsettled.
+    /// </summary>
+    [Fact]
+    public async Task Writes_that_stall_while_the_drill_waits_for_the_topology_are_waited_for_and_measured()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var stall = TimeSpan.FromSeconds(1.5);
+        var clients = new ProbeOptions().Clients;
+        Task? release = null;
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Switchover, CheckIntegrity = false, RtoTarget = TimeSpan.FromSeconds(1),
+            WriteProbe = new ProbeOptions { AttemptTimeout = TimeSpan.FromSeconds(10) },
+            Progress = new OnPhase("waiting until the new topology holds", () =>
+            {
+                if (release is not null) return;
+                var holder = sandbox.Target.Member("node1").OpenAsync(CancellationToken.None).GetAwaiter().GetResult();
+                var transaction = holder.BeginTransaction();
+                using (var lockTable = new Npgsql.NpgsqlCommand("lock table drtools_probe in exclusive mode", holder, transaction))
+                {
+                    lockTable.ExecuteNonQuery();
+                }
+                Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, "node1", "select count(*) from pg_stat_activity "
+                        + "where application_name = 'drtools-write-probe' and wait_event_type = 'Lock'") == clients,
+                    TimeSpan.FromMinutes(1), TimeSpan.FromMilliseconds(2), () => "the probe's inserts never all waited on the lock",
+                    CancellationToken.None).GetAwaiter().GetResult();
+                release = Task.Run(async () =>
+                {
+                    await Task.Delay(stall);
+                    await transaction.CommitAsync();
+                    await holder.DisposeAsync();
+                });
+            }),
+        };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+        await release!;
+
+        Assert.True(result.WriteUnavailability.Measured >= stall.TotalSeconds * 0.9, $"{result.WriteUnavailability}");
+        Assert.False(result.WriteUnavailability.Met);
+        Assert.DoesNotContain(result.WriteSamples, s => s.Stopped && s.Acknowledged - s.Sent >= stall * 0.5);
+        // Seen stalled as the drill waited for the topology, or as it was about to stop its probes.
+        Assert.Contains(result.Timeline, e => e.Name == "writes stalled at the end"
+            || e.Name == "topology settled" && e.Detail!.Contains("writes stall", StringComparison.Ordinal));
+    }
 }

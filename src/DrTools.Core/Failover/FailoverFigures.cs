@@ -70,6 +70,7 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
         Probe writes, Probe reads, TimeSpan fault, FailoverOptions options,
         string start, string oldPrimary, string newPrimary, string state, IDrillReadback readback, CancellationToken cancellationToken)
     {
+        await Settling.WaitForFlowingWritesAsync(writes, timeline, options.PhaseTimeout, cancellationToken);
         if (options.BeforeProbesStop is { } hook) await hook(cancellationToken);
         var (writeSamples, readSamples) = (await writes.StopAsync(), await reads.StopAsync());
         timeline.Mark("probes stopped");

@@ -87,6 +87,8 @@ public sealed class Probe : IAsyncDisposable
     private long _sequence;
     // Each client's attempt in flight: when it was sent (ticks on the drill's clock), long.MaxValue between attempts.
     private readonly long[] _inFlightSent;
+    /// <summary>When the latest acknowledgement of any client came (ticks on the drill's clock); long.MinValue before one.</summary>
+    private long _lastAcknowledged = long.MinValue;
     private Task? _loop;
 
     private Probe(ProbeKind kind, Guid runId, IProbeConnector connector, ProbeOptions options, MonotonicClock clock)
@@ -135,6 +137,26 @@ public sealed class Probe : IAsyncDisposable
             : $" (client(s) {string.Join(", ", churning)} open a new connection for every attempt)";
         return $"client(s) {string.Join(", ", unserved)} of the {_kind.ToString().ToLowerInvariant()} probe's {_options.Clients} had no "
             + $"attempt acknowledged by {member} yet{churn}";
+    }
+
+    /// <summary>
+    /// Null while writes flow; else, when no client had an attempt acknowledged for longer than <paramref name="limit"/> while
+    /// attempts wait, what the stall is: a topology is not settled while every client waits (a lock, a synchronous standby
+    /// gone), and a drill that stopped its probes then dropped the stall its clients were in.
+    /// </summary>
+    public string? Stalled(TimeSpan limit)
+    {
+        var now = _clock.Elapsed;
+        var waiting = Enumerable.Range(1, _options.Clients)
+            .Where(c => Volatile.Read(ref _inFlightSent[c]) is var sent && sent != long.MaxValue && now.Ticks - sent > limit.Ticks)
+            .ToList();
+        if (waiting.Count == 0) return null;
+        var ticks = Volatile.Read(ref _lastAcknowledged);
+        TimeSpan? last = ticks == long.MinValue ? null : TimeSpan.FromTicks(ticks);
+        if (last is { } acknowledged && now - acknowledged <= limit) return null;
+        return $"no attempt of the {_kind.ToString().ToLowerInvariant()} probe was acknowledged "
+            + (last is { } at ? $"since +{Measurement.Seconds(at)} s" : "yet") + $", and client(s) {string.Join(", ", waiting)} "
+            + $"have waited over {DurationText.Format(limit)} for theirs: writes stall";
     }
 
     /// <summary>
@@ -232,12 +254,14 @@ public sealed class Probe : IAsyncDisposable
                     var answer = await Bounded.WithinAsync(open.AttemptAsync(_kind, RunId, sequence, attempt.Token), Left(sent),
                         _stop.Token, _ => open.DisposeAsync());
                     var answered = _clock.Elapsed;
-                    _samples.Enqueue(CutShort(answered)
+                    var stopped = CutShort(answered);
+                    _samples.Enqueue(stopped
                         ? Stopped(sequence, sent, answer.Server, answered, client, connection)
                         : new ProbeSample(sequence, sent, answered, answer.Server, null)
                         {
                             Client = client, Connection = connection, Observed = answer.Observed,
                         });
+                    if (!stopped) InterlockedMax(ref _lastAcknowledged, answered.Ticks);
                 }
                 catch (Exception e)
                 {
@@ -303,6 +327,14 @@ public sealed class Probe : IAsyncDisposable
         Stopping.Stop(_stop);
         if (_loop is not null) await _loop;
         return Samples;
+    }
+
+    private static void InterlockedMax(ref long location, long value)
+    {
+        for (var seen = Volatile.Read(ref location); seen < value; seen = Volatile.Read(ref location))
+        {
+            if (Interlocked.CompareExchange(ref location, value, seen) == seen) return;
+        }
     }
 
     /// <summary>Whether every attempt sent before <paramref name="sentBefore"/> has ended (its sample is recorded).</summary>

@@ -8,6 +8,28 @@ namespace DrTools.Core.Probes;
 /// </summary>
 internal static class Settling
 {
+    /// <summary>
+    /// How long no client may have had a write acknowledged, with attempts waiting, before the writes count as stalled: far
+    /// above the few milliseconds an attempt takes, and above a scheduling hiccup of a loaded machine.
+    /// </summary>
+    public static readonly TimeSpan StallAfter = TimeSpan.FromMilliseconds(250);
+
+    /// <summary>
+    /// Before a drill stops its probes: while every client waits on a write that stalled (a lock taken as the drill ended),
+    /// the probes run on until writes flow again, at most <paramref name="timeout"/>, so the stall is measured, not dropped
+    /// with the attempts the stop cuts short. Says so on the timeline when it waited.
+    /// </summary>
+    public static async Task WaitForFlowingWritesAsync(Probe writes, Failover.Timeline timeline, TimeSpan timeout,
+        CancellationToken cancellationToken)
+    {
+        if (writes.Stalled(StallAfter) is not { } stalled) return;
+        timeline.Mark("writes stalled at the end", $"{stalled}; the probes run on until they flow again");
+        var flowing = await Polling.UntilAsync(() => Task.FromResult(writes.Stalled(StallAfter) is null), timeout,
+            TimeSpan.FromMilliseconds(5), cancellationToken);
+        timeline.Mark(flowing ? "writes flowing again" : "writes still stalled",
+            flowing ? null : $"after {DurationText.Format(timeout)} (the phase timeout): the probes stop with them in flight");
+    }
+
     /// <summary>Whether <c>member</c> holds the run's probe write <c>sequence</c> (the store's own read).</summary>
     public delegate Task<bool> HoldsSequence(string member, long sequence, CancellationToken cancellationToken);
 
@@ -20,6 +42,7 @@ internal static class Settling
         CancellationToken cancellationToken)
     {
         if (writes.Unserved(since, member) is { } unserved) return unserved;
+        if (writes.Stalled(StallAfter) is { } stalled) return stalled;
         var write = writes.Samples.LastOrDefault(s =>
             s.Succeeded && s.Acknowledged >= since && s.Host is { } host && ClusterInspector.SameEndpoint(host, member));
         if (write is null) return $"{member} alone says it is the primary, but no probe write was acknowledged by it yet";
