@@ -159,44 +159,60 @@ public static class DbBackups
             return record with { ReferenceMethod = $"no reference: {primary.Display} does not archive WAL into {repository.WalDirectory} "
                 + $"(Enable-DbWalArchive / drtools backup archive), so no restore could reach a reference point" };
         }
-        var standby = status.Standbys.FirstOrDefault(s => s.ReplicationState == "streaming");
-        DbChecksum reference;
-        Lsn point;
-        string method;
-        if (standby is not null)
+        (DbChecksum Reference, Lsn Point, string Method)? read = null;
+        var leftPaused = new List<string>();
+        foreach (var standby in status.Standbys.Where(s => s.ReplicationState == "streaming"))
         {
             var member = target.Member(standby.Name);
-            // One reference at a time on a standby, whichever process takes it: another backup's resume in the middle of
-            // this one's read left its data past the point recorded (its verification then failed a sound backup).
-            using var paused = await MachineMutex.AcquireAsync($"replay-pause-{member.Endpoint}", ReferenceWait,
-                () => $"{member.Display}: another backup's reference held its WAL replay paused for {DurationText.Format(ReferenceWait)}.",
-                cancellationToken);
-            await WaitForReplayAsync(member, endLsn, cancellationToken);
-            var pause = await ReplayPause.StartAsync(target, member, record.Id, cancellationToken);
-            try
-            {
-                await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()",
-                    r => r.GetString(0), cancellationToken) == "paused",
-                    WaitTimeout, TimeSpan.FromMilliseconds(5), ()
-                        => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
-                point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
-                reference = await ReferenceAsync(member, tables, cancellationToken);
-            }
-            finally
-            {
-                await pause.ResumeAsync();
-            }
-            method = $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before "
-                + $"{point} must show";
+            read = await ReadOnStandbyAsync(target, member, endLsn, record.Id, tables, cancellationToken);
+            if (read is not null) break;
+            leftPaused.Add(member.Display);
         }
-        else
+        if (read is null)
         {
-            reference = await ReferenceAsync(primary, tables, cancellationToken);
-            point = Lsn.Parse(reference.Lsn);
-            method = $"read on the primary {primary.Display} at {point} (no standby to pause): exact only if nothing was written meanwhile";
+            var reference = await ReferenceAsync(primary, tables, cancellationToken);
+            var why = leftPaused.Count == 0 ? "no standby to pause"
+                : $"the replay of {string.Join(", ", leftPaused)} is paused and no backup holds it (drtools fault stop --all resumes a "
+                + "pause a killed backup left, else select pg_wal_replay_resume())";
+            read = (reference, Lsn.Parse(reference.Lsn),
+                $"read on the primary {primary.Display} at {reference.Lsn} ({why}): exact only if nothing was written meanwhile");
         }
+        var (checksums, point, method) = read.Value;
         await ArchiveThroughAsync(primary, repository, point, record.Id, cancellationToken);
-        return record with { Reference = reference, ReferenceLsn = point.ToString(), ReferenceMethod = method };
+        return record with { Reference = checksums, ReferenceLsn = point.ToString(), ReferenceMethod = method };
+    }
+
+    /// <summary>
+    /// The reference read on <paramref name="member"/> with its replay paused; null when its replay is paused already with
+    /// no backup holding it (a backup killed while it read its reference): resuming a pause it did not make is not a
+    /// backup's to do, and waiting for that standby to replay would wait out the timeout.
+    /// </summary>
+    private static async Task<(DbChecksum Reference, Lsn Point, string Method)?> ReadOnStandbyAsync(DbTarget target, DbMember member,
+        Lsn endLsn, string backupId, IReadOnlyList<string>? tables, CancellationToken cancellationToken)
+    {
+        // One reference at a time on a standby, whichever process takes it: another backup's resume in the middle of
+        // this one's read left its data past the point recorded (its verification then failed a sound backup).
+        using var paused = await MachineMutex.AcquireAsync($"replay-pause-{member.Endpoint}", ReferenceWait,
+            () => $"{member.Display}: another backup's reference held its WAL replay paused for {DurationText.Format(ReferenceWait)}.",
+            cancellationToken);
+        if (await member.QueryAsync("select pg_is_wal_replay_paused()", r => r.GetBoolean(0), cancellationToken)) return null;
+        await WaitForReplayAsync(member, endLsn, cancellationToken);
+        var pause = await ReplayPause.StartAsync(target, member, backupId, cancellationToken);
+        try
+        {
+            await Polling.RequireAsync(async () => await member.QueryAsync("select pg_get_wal_replay_pause_state()",
+                r => r.GetString(0), cancellationToken) == "paused",
+                WaitTimeout, TimeSpan.FromMilliseconds(5), ()
+                    => $"{member.Display}: WAL replay did not pause within {DurationText.Format(WaitTimeout)}.", cancellationToken);
+            var point = await member.QueryAsync("select pg_last_wal_replay_lsn()::text", r => Lsn.Parse(r.GetString(0)), cancellationToken);
+            return (await ReferenceAsync(member, tables, cancellationToken), point,
+                $"read on standby {member.Display} with WAL replay paused at {point}: exactly the state a restore stopping before "
+                + $"{point} must show");
+        }
+        finally
+        {
+            await pause.ResumeAsync();
+        }
     }
 
     /// <summary>Without a table list, every database but the templates: a change in any of them must fail a verification.</summary>
