@@ -277,6 +277,13 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
             + $"{resolution}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
             + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}";
+        if (outage.StallOver is { } failures && outage.FirstAfter?.Acknowledged is { } resumed)
+        {
+            var stalled = outage.LastBefore?.Acknowledged ?? outage.Fault;
+            method += $"; this window is a stall: no client had an attempt acknowledged from +{Seconds(stalled)} s to "
+                + $"+{Seconds(resumed)} s (every client waiting), longer than "
+                + (failures == TimeSpan.Zero ? "any failure (none failed)" : $"the failures' own window of {Seconds(failures)} s");
+        }
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.
         if (outage.Duration is null)

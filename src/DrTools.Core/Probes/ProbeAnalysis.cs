@@ -24,6 +24,12 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
     /// </summary>
     public TimeSpan LongestGap { get; init; }
 
+    /// <summary>
+    /// When the window is a stall (a stretch in which no client had a write acknowledged) that outlasted the failures: the
+    /// failures' own window it replaced (zero when nothing failed); null when the window is the failures'.
+    /// </summary>
+    public TimeSpan? StallOver { get; init; }
+
     /// <summary>The clients with a failed attempt in the window.</summary>
     public IReadOnlyList<int> FailedClients { get; init; } = [];
 
@@ -119,9 +125,11 @@ public static class ProbeAnalysis
         // A stretch in which no client had a write acknowledged is unavailability though nothing failed: every client waiting
         // on a stalled commit (a lock, a synchronous standby gone) fails nothing, and an application writes nothing. The
         // longer of the failures' window and that stretch is the figure; the two are never joined.
+        TimeSpan? stallOver = null;
         if (last.To is not null && LongestSilence(samples, acknowledged, fault) is { } silence
             && silence.Length > last.End - first.Start)
         {
+            stallOver = failing.Count == 0 ? TimeSpan.Zero : last.End - first.Start;
             (first, last) = (silence, silence);
         }
         var from = first.From?.Acknowledged ?? fault;
@@ -130,7 +138,7 @@ public static class ProbeAnalysis
         return new Outage(fault, first.From, last.To, failed.Count)
         {
             Attempts = inside.Count, LongestGap = gaps.SelectMany(client => client).Max(g => g.Length),
-            FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(),
+            FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(), StallOver = stallOver,
         };
     }
 
