@@ -19,7 +19,8 @@ internal sealed class ReplayPause
         _recorded = recorded;
     }
 
-    public static async Task<ReplayPause> StartAsync(DbTarget target, DbMember standby, string backupId, CancellationToken cancellationToken)
+    public static async Task<ReplayPause> StartAsync(DbTarget target, DbMember standby, string backupId,
+        CancellationToken cancellationToken)
     {
         if (target.SandboxDirectory is not { } sandbox)
         {
