@@ -43,4 +43,35 @@ public sealed class NeverSettledTests
         Assert.Contains(result.Shortfalls, s => s.StartsWith("time until the topology settled not met: more than ", StringComparison.Ordinal));
         Assert.Contains(result.Timeline, e => e.Name == "topology never settled");
     }
+
+    /// <summary>
+    /// The old primary back as a primary a few milliseconds after the drill settled: the role watch stopped at the settling,
+    /// and the drill reported "split brain: 0 s (≤ 0 s: met)" beside 10 s of two primaries (an independent test). The roles
+    /// are watched through the settle time.
+    /// </summary>
+    [Fact]
+    public async Task An_old_primary_back_as_a_primary_just_after_the_settling_is_a_split_brain()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        Task? restart = null;
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Failover, CheckIntegrity = false, Settle = TimeSpan.FromSeconds(4),
+            Progress = new OnPhase(phase =>
+            {
+                if (restart is not null || !phase.Phase.StartsWith("waiting until the new topology holds", StringComparison.Ordinal)) return;
+                // Started as the drill waits: it settles before the killed server has recovered and answers as a primary.
+                restart = Task.Run(() => sandbox.Server("node0").StartAsync(CancellationToken.None));
+            }),
+        };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+        await restart!;
+
+        var split = result.SplitBrainFigures[0];
+        Assert.False(split.Met, split.Method);
+        Assert.False(result.Met);
+    }
 }

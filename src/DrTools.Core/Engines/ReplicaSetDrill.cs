@@ -251,10 +251,11 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             var (settledEvent, settledDetail) = settled.Event($"{Display(plan, candidate)} alone says it is the primary; a probe write "
                 + "it acknowledged was read back from it");
             timeline.Mark(settledEvent, settledDetail, settled.At);
+            // Watched through the settle time too: a member back as a primary just after the settling is a split brain.
+            await Task.Delay(options.Settle, cancellationToken);
             await roles.DisposeAsync();
             split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
             timeline.MarkSplitBrain(split);
-            await Task.Delay(options.Settle, cancellationToken);
             // Once writes went on after it: a stall the copy's locks caused has an end.
             rejoin?.Copy?.MarkStall(timeline, clock, writes.Samples, TimeSpan.FromSeconds(3 / options.WriteProbe.Rate));
         }

@@ -229,7 +229,7 @@ public static class FailoverDrill
             finalPrimary = await roles.SettleAsync(writes, promotionAsked, candidate.Member.Name,
                 $"the promoted {candidate.Member.Display}",
                 timeline, options.PhaseTimeout, cancellationToken);
-            await Task.Delay(options.Settle, cancellationToken);
+            await roles.WatchOnAsync(options.Settle, timeline, cancellationToken);
         }
         catch (Exception e)
         {

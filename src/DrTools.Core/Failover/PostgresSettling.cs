@@ -70,11 +70,20 @@ internal sealed class PostgresSettling : IAsyncDisposable
             throw new DrToolsException($"the topology settled with {settled.Display} as the primary, not {expectedAs}.",
                 DrErrorKind.InvalidOperation);
         }
-        await StopAsync(timeline);
         timeline.Mark("topology settled",
             $"{settled.Display} alone says it is the primary; a probe write it acknowledged was read back from it; {topology.Statement}",
             topology.At);
         return new FinalPrimary(server, since);
+    }
+
+    /// <summary>
+    /// Watches the roles on for <paramref name="settle"/> once the topology settled, then stops: a member back as a primary
+    /// just after the settling (an old primary a supervisor restarted) is a split brain, not a topology that held.
+    /// </summary>
+    public async Task WatchOnAsync(TimeSpan settle, Timeline timeline, CancellationToken cancellationToken)
+    {
+        await Task.Delay(settle, cancellationToken);
+        await StopAsync(timeline);
     }
 
     /// <summary>Two or more members that said they were the primary at once, at any poll so far (null when never).</summary>

@@ -189,7 +189,7 @@ internal static class PatroniDrill
             var since = watch.Promoted ?? watch.Fault;
             final = await roles.SettleAsync(writes, since, watch.NewLeader!, $"Patroni's leader {watch.NewLeader}", timeline,
                 options.PhaseTimeout, cancellationToken);
-            await Task.Delay(options.Settle, cancellationToken);
+            await roles.WatchOnAsync(options.Settle, timeline, cancellationToken);
         }
         catch (Exception e)
         {

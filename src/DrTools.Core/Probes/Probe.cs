@@ -140,23 +140,22 @@ public sealed class Probe : IAsyncDisposable
     }
 
     /// <summary>
-    /// Null while writes flow; else, when no client had an attempt acknowledged for longer than <paramref name="limit"/> while
-    /// attempts wait, what the stall is: a topology is not settled while every client waits (a lock, a synchronous standby
-    /// gone), and a drill that stopped its probes then dropped the stall its clients were in.
+    /// Null while writes flow; else, when no client had an attempt acknowledged for longer than <paramref name="limit"/> (the
+    /// clients' attempts waiting, or timing out and sent again), what the stall is: a topology is not settled while no client
+    /// writes (a lock, a synchronous standby gone), and a drill that stopped its probes then dropped the stall its clients
+    /// were in. A probe whose clients together write less often than that is given one interval more.
     /// </summary>
     public string? Stalled(TimeSpan limit)
     {
         var now = _clock.Elapsed;
-        var waiting = Enumerable.Range(1, _options.Clients)
-            .Where(c => Volatile.Read(ref _inFlightSent[c]) is var sent && sent != long.MaxValue && now.Ticks - sent > limit.Ticks)
-            .ToList();
-        if (waiting.Count == 0) return null;
         var ticks = Volatile.Read(ref _lastAcknowledged);
         TimeSpan? last = ticks == long.MinValue ? null : TimeSpan.FromTicks(ticks);
-        if (last is { } acknowledged && now - acknowledged <= limit) return null;
+        var spacing = TimeSpan.FromSeconds(1 / Math.Max(_options.Rate * _options.Clients, 0.001));
+        if (last is { } acknowledged && now - acknowledged <= limit + (spacing > limit ? spacing : TimeSpan.Zero)) return null;
+        var waiting = Enumerable.Range(1, _options.Clients).Where(c => Volatile.Read(ref _inFlightSent[c]) != long.MaxValue).ToList();
         return $"no attempt of the {_kind.ToString().ToLowerInvariant()} probe was acknowledged "
-            + (last is { } at ? $"since +{Measurement.Seconds(at)} s" : "yet") + $", and client(s) {string.Join(", ", waiting)} "
-            + $"have waited over {DurationText.Format(limit)} for theirs: writes stall";
+            + (last is { } at ? $"since +{Measurement.Seconds(at)} s" : "yet")
+            + (waiting.Count == 0 ? "" : $" (client(s) {string.Join(", ", waiting)} waiting on theirs)") + ": writes stall";
     }
 
     /// <summary>
