@@ -168,14 +168,18 @@ public static class DbBackups
             if (read is not null) break;
             leftPaused.Add(member.Display);
         }
+        if (read is null && leftPaused.Count > 0)
+        {
+            // Read on the primary instead, a reference under writes would fail this sound backup's verification.
+            return record with { ReferenceMethod = $"no reference: the replay of {string.Join(", ", leftPaused)} is paused and no "
+                + "backup holds it (resume it with select pg_wal_replay_resume()), so no standby could be paused at a point a "
+                + "restore can stop at" };
+        }
         if (read is null)
         {
             var reference = await ReferenceAsync(primary, tables, cancellationToken);
-            var why = leftPaused.Count == 0 ? "no standby to pause"
-                : $"the replay of {string.Join(", ", leftPaused)} is paused and no backup holds it (drtools fault stop --all resumes a "
-                + "pause a killed backup left, else select pg_wal_replay_resume())";
-            read = (reference, Lsn.Parse(reference.Lsn),
-                $"read on the primary {primary.Display} at {reference.Lsn} ({why}): exact only if nothing was written meanwhile");
+            read = (reference, Lsn.Parse(reference.Lsn), $"read on the primary {primary.Display} at {reference.Lsn} (no standby to "
+                + "pause): exact only if nothing was written meanwhile");
         }
         var (checksums, point, method) = read.Value;
         await ArchiveThroughAsync(primary, repository, point, record.Id, cancellationToken);
@@ -195,7 +199,8 @@ public static class DbBackups
         using var paused = await MachineMutex.AcquireAsync($"replay-pause-{member.Endpoint}", ReferenceWait,
             () => $"{member.Display}: another backup's reference held its WAL replay paused for {DurationText.Format(ReferenceWait)}.",
             cancellationToken);
-        if (await member.QueryAsync("select pg_is_wal_replay_paused()", r => r.GetBoolean(0), cancellationToken)) return null;
+        if (await member.QueryAsync("select pg_is_wal_replay_paused()", r => r.GetBoolean(0), cancellationToken)
+            && !await ReplayPause.ResumeLeftoverAsync(target, member, cancellationToken)) return null;
         await WaitForReplayAsync(member, endLsn, cancellationToken);
         var pause = await ReplayPause.StartAsync(target, member, backupId, cancellationToken);
         try

@@ -30,10 +30,29 @@ internal sealed class ReplayPause
         var request = new FaultRequest(FaultKind.ReplicationDelay, FaultMembers.From(standby, sandboxDirectory: sandbox))
         {
             Parameters = new Dictionary<string, string> { ["pause"] = "true" },
-            Reason = $"backup {backupId}'s reference",
+            Reason = $"{ReasonPrefix}{backupId}'s reference",
         };
         return new ReplayPause(standby, await Faults.Faults.StartAsync(request, null, cancellationToken));
     }
+
+    /// <summary>
+    /// Resumes a pause a backup's reference recorded on <paramref name="standby"/> whose process is gone (killed while it
+    /// read): the pause is DrTools' own, and no one else holds it. Returns whether there was one.
+    /// </summary>
+    public static async Task<bool> ResumeLeftoverAsync(DbTarget target, DbMember standby, CancellationToken cancellationToken)
+    {
+        var left = Faults.Faults.List().Where(r => r.Kind == FaultKind.ReplicationDelay && r.Reason?.StartsWith(ReasonPrefix,
+                StringComparison.Ordinal) == true && r.OwnerPid != Environment.ProcessId && !Faults.Faults.HeldElsewhere(r)
+            && r.State.GetValueOrDefault("sandbox") == target.SandboxDirectory && r.State.GetValueOrDefault("member") == standby.Name)
+            .ToList();
+        foreach (var record in left)
+        {
+            if (!(await Faults.Faults.StopAsync(record, cancellationToken)).Undone) return false;
+        }
+        return left.Count > 0;
+    }
+
+    private const string ReasonPrefix = "backup ";
 
     /// <summary>Resumes replay whatever ended the read (a cancelled backup included).</summary>
     public async Task ResumeAsync()

@@ -88,6 +88,9 @@ public sealed record FaultRecord(string Id, FaultKind Kind, string Member, strin
     /// <summary>When a fault with a duration is to be undone; null when it lasts until stopped.</summary>
     public DateTimeOffset? Until { get; init; }
 
+    /// <summary>Why DrTools itself applied it (<see cref="FaultRequest.Reason"/>); null for a drill's fault.</summary>
+    public string? Reason { get; init; }
+
     /// <summary>What the undo needs (an nftables table, frozen processes with their start times, a command …), per kind.</summary>
     public IReadOnlyDictionary<string, string> State { get; init; } = new Dictionary<string, string>();
 

@@ -74,7 +74,7 @@ public static class Faults
         var state = await kind.PrepareAsync(id, request, cancellationToken);
         var started = DateTimeOffset.UtcNow;
         var record = new FaultRecord(id, request.Kind, request.Member.Display, description, started, Environment.ProcessId) { State = state,
-            Until = started + duration };
+            Until = started + duration, Reason = request.Reason };
         FaultRegistry.Save(record);
         try
         {
