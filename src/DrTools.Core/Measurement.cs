@@ -6,8 +6,11 @@ namespace DrTools.Core;
 /// </summary>
 public sealed record Measurement(string Name, double Measured, string Unit, double? Target, string Method)
 {
-    /// <summary>Whether the target was met; null when no target was set.</summary>
-    public bool? Met => Target is { } target ? Measured <= target : null;
+    /// <summary>
+    /// Whether the target was met; null when no target was set. A figure that is only a lower bound (<see cref="MoreThan"/>)
+    /// never is: what it was is unknown past the bound, and a bound under the target proves nothing.
+    /// </summary>
+    public bool? Met => Target is { } target ? !MoreThan && Measured <= target : null;
 
     /// <summary>95th percentile when the figure was sampled over a window (Measured is then the maximum).</summary>
     public double? P95 { get; init; }

@@ -61,4 +61,16 @@ public sealed class MeasurementTests
         Assert.Equal(100, Measurement.Percentile(samples, 100));
         Assert.Equal(7, Measurement.Percentile([7], 95));
     }
+
+    /// <summary>
+    /// A lower bound under its target proves nothing: an outage the probes never saw end, reported as "11.333 s" beside a
+    /// method calling it a lower bound, read as met against a longer objective (an independent test).
+    /// </summary>
+    [Fact]
+    public void A_figure_that_is_only_a_lower_bound_is_never_met_and_says_more_than()
+    {
+        Assert.Equal("more than 0.5 s (≤ 1 s: NOT met)", new Measurement("rto", 0.5, "s", 1, "m") { MoreThan = true }.ToString());
+        Assert.False(new Measurement("lag", 1, "s", 1, "m") { MoreThan = true }.Met);
+        Assert.Null(new Measurement("lag", 1, "s", null, "m") { MoreThan = true }.Met);
+    }
 }

@@ -64,6 +64,19 @@ public sealed class ProbeHistoryTests
         Assert.Equal([4L], refused.FailedPresent);
     }
 
+    /// <summary>No write acknowledged after the last failure: the outage outlasted the probing, a lower bound never met.</summary>
+    [Fact]
+    public void An_outage_no_write_ended_while_probing_is_more_than_its_figure_and_never_met()
+    {
+        var check = ProbeHistoryChecker.Check([Write(1, 0.0, 0.1), Fault(0.15), Write(2, 0.2, 0.3, OperationOutcome.Fail),
+            Write(3, 0.4, 0.5, OperationOutcome.Fail), Final("b:1", null, 1)]);
+        var figure = check.Figure(ProbeHistoryChecker.WriteUnavailability) with { Target = 30 };
+
+        Assert.True(figure.MoreThan);
+        Assert.False(figure.Met);
+        Assert.StartsWith("more than ", figure.MeasuredText);
+    }
+
     [Fact]
     public void A_read_begun_after_an_acknowledgement_that_did_not_return_it_is_stale()
     {

@@ -100,8 +100,9 @@ public static class ProbeHistoryChecker
 
         var figures = new List<Measurement>
         {
+            // No write acknowledged after the last failure: the outage lasted longer than probing saw (never met).
             new(WriteUnavailability, writeOutage.Measured(writes).TotalSeconds, "s", null,
-                WindowMethod("the fault", ProbeKind.Write)),
+                WindowMethod("the fault", ProbeKind.Write)) { MoreThan = writeOutage.Duration is null },
         };
         // Beside the window, from a history that records the probe's clients: one written before clients is one
         // connection's, and its journal has no such figures.
@@ -115,7 +116,7 @@ public static class ProbeHistoryChecker
         figures.AddRange(
         [
             new(ReadReconnection, readOutage.Measured(reads).TotalSeconds, "s", null,
-                WindowMethod("the fault", ProbeKind.Read)),
+                WindowMethod("the fault", ProbeKind.Read)) { MoreThan = readOutage.Duration is null },
             new(LostWrites, loss.LostSequences.Count, "writes", null, "acknowledged sequences absent from the final read"),
             new(DataLossWindow, loss.Window.TotalSeconds, "s", null,
                 "from the last surviving acknowledgement before the first lost write to the last lost acknowledgement"),
