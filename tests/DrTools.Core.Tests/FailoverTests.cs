@@ -164,7 +164,7 @@ public sealed class FailoverTests
 
         Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port}", result.NewPrimary);
         // No rejoin was requested: what the old primary held beyond the new primary's start is unknown, never 0.
-        Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port} is the primary; 127.0.0.1:{sandbox.Members[0].Port} is down; "
+        Assert.Equal($"127.0.0.1:{sandbox.Members[1].Port} is the primary; 127.0.0.1:{sandbox.Members[0].Port} was left down (not rejoined); "
             + $"{DiscardedTransactions.FigureName}: unknown (the old primary was not rejoined: its WAL beyond the new primary's start "
             + "was not read)",
             result.State);

@@ -272,7 +272,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
             ? $" (chosen by DrTools: the most advanced replica by {store.PositionKind})"
             : "";
         var old = rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})"
-            : plan.Mode == FailoverMode.Switchover ? "is fenced" : "is down";
+            : plan.Mode == FailoverMode.Switchover ? "is fenced" : "was left down (not rejoined)";
         var state = $"{candidate} is the primary{chooser}; {primary} {old}";
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";

@@ -246,7 +246,9 @@ public static class FailoverDrill
 
         options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var newPrimary = promoted.Member;
-        var state = $"{newPrimary.Display} is the primary; {primary.Display} {(rejoined ? "rejoined as a standby" : "is down")}";
+        // What the drill did with the old primary: whether it answers now is the topology's to say (someone may start it).
+        var state = $"{newPrimary.Display} is the primary; {primary.Display} "
+            + (rejoined ? "rejoined as a standby" : "was left down (not rejoined)");
         if (notes.Count > 0) state += "; " + string.Join("; ", notes);
         var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
         var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, start)

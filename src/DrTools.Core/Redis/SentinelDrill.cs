@@ -195,7 +195,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
         options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
         var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
-        var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} {(rejoined ? "replicates from it" : "is down")}";
+        var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} "
+            + (rejoined ? "replicates from it" : "was left down (not rejoined)");
         var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
         var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
             primary.Display, newPrimary.Display, state,
