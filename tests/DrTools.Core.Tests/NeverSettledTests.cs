@@ -74,4 +74,37 @@ public sealed class NeverSettledTests
         Assert.False(split.Met, split.Method);
         Assert.False(result.Met);
     }
+
+    /// <summary>
+    /// The old primary back as a primary only after the role watch stopped: the drill's own topology read found two
+    /// primaries, and its split-brain figure said "0 s (≤ 0 s: met)" beside it (an independent test).
+    /// </summary>
+    [Fact]
+    public async Task Two_primaries_in_the_topology_read_at_the_end_are_a_split_brain_whatever_the_watch_saw()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var restarted = false;
+        var options = new FailoverOptions
+        {
+            Mode = FailoverMode.Failover, CheckIntegrity = false,
+            Progress = new OnPhase(phase =>
+            {
+                if (restarted || !phase.Phase.StartsWith("measuring what the probes saw", StringComparison.Ordinal)) return;
+                restarted = true;
+                sandbox.Server("node0").StartAsync(CancellationToken.None).GetAwaiter().GetResult();
+            }),
+        };
+        var control = new SandboxControl(sandbox);
+        var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
+        var result = await FailoverDrill.RunAsync(plan, control, options, CancellationToken.None);
+
+        Assert.True(restarted);
+        Assert.Equal(2, result.TopologyAfter.Members.Count(m => m.Role == Cluster.MemberRole.Primary));
+        var split = result.SplitBrainFigures[0];
+        Assert.False(split.Met, split.Method);
+        Assert.StartsWith("more than ", split.MeasuredText);
+        Assert.Contains("a split brain still going on", split.Method);
+        Assert.False(result.Met);
+    }
 }

@@ -293,7 +293,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         return result.WithDiscarded(discarded, options.RpoTarget) with
         {
             Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
-            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead), .. result.SplitBrainFigures,
+            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead, result.TopologyAfter), .. result.SplitBrainFigures,
                 .. neverSettled is { } never ? [never] : Array.Empty<Measurement>()],
         };
     }

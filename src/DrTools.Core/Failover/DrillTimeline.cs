@@ -26,6 +26,7 @@ internal sealed class Timeline(MonotonicClock clock)
     {
         if (split is null) return;
         Mark("two members said they were the primary", string.Join(" and ", split.Members), split.From);
-        Mark("one primary again", null, split.To);
+        if (split.Ongoing) Mark("still two primaries when the role watch stopped", string.Join(" and ", split.Members), split.To);
+        else Mark("one primary again", null, split.To);
     }
 }

@@ -103,7 +103,8 @@ internal sealed class PostgresSettling : IAsyncDisposable
         SplitBrainFigures =
         [
             RoleWatch.Figure(SplitBrain,
-                $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault"),
+                $"each member's own role (pg_is_in_recovery) every {DurationText.Format(Interval)} from before the fault",
+                result.TopologyAfter),
             .. result.SplitBrainFigures,
             .. _neverSettled is { } never ? [never] : Array.Empty<Measurement>(),
         ],

@@ -82,16 +82,26 @@ internal sealed class RoleWatch : IAsyncDisposable
     /// of the other one lose their writes), not met above 0 s.
     /// </summary>
     /// <param name="how">How the roles were read, e.g. "each member's own ROLE every 10ms from before the fault".</param>
-    public static Measurement Figure(SplitBrainWindow? split, string how) => new(
-        "split brain (two members said they were the primary)", Math.Round(split?.Duration.TotalSeconds ?? 0, 3), "s", 0,
-        $"{how} until the topology settled, on the drill's monotonic clock: "
-        + (split is null
-            ? "never two primaries at once"
-            : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s "
-                + (split.Ongoing ? $"and still at +{Seconds(split.To)} s, when the watch stopped" : $"to +{Seconds(split.To)} s")))
+    /// <param name="after">The topology the drill read once its probes stopped: two primaries there are a split brain the
+    /// watch did not see end, whatever it saw before it stopped (an old primary back just after).</param>
+    public static Measurement Figure(SplitBrainWindow? split, string how, Cluster.ClusterStatus after)
     {
-        MoreThan = split?.Ongoing == true,
-    };
+        var primaries = after.Members.Where(m => m.Role == Cluster.MemberRole.Primary).Select(m => m.Display).ToList();
+        var atEnd = primaries.Count > 1
+            ? $"; when the drill read the topology after its probes stopped, {string.Join(" and ", primaries)} were primaries: "
+                + "a split brain still going on"
+            : "";
+        return new Measurement("split brain (two members said they were the primary)", Math.Round(split?.Duration.TotalSeconds ?? 0, 3),
+            "s", 0, $"{how} until the topology settled, on the drill's monotonic clock: "
+            + (split is null
+                ? "never two primaries at once while watched"
+                : $"{string.Join(" and ", split.Members)} said they were the primary at once from +{Seconds(split.From)} s "
+                    + (split.Ongoing ? $"and still at +{Seconds(split.To)} s, when the watch stopped" : $"to +{Seconds(split.To)} s"))
+            + atEnd)
+        {
+            MoreThan = split?.Ongoing == true || primaries.Count > 1,
+        };
+    }
 
     /// <summary>The split brain the watch saw (null when no two members ever said they were the primary at once).</summary>
     public static SplitBrainWindow? SplitBrain(IReadOnlyList<RoleRound> rounds)

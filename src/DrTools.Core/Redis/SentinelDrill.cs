@@ -215,7 +215,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
             ],
             SplitBrainFigures =
             [
-                RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}"),
+                RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}",
+                    result.TopologyAfter),
                 .. result.SplitBrainFigures,
                 .. neverSettled is { } never ? [never] : Array.Empty<Measurement>(),
             ],
