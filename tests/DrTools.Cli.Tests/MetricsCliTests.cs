@@ -31,6 +31,8 @@ public sealed class MetricsCliTests
         string? scraped = null;
         await Polling.RequireAsync(async () =>
         {
+            // Exited (it could not listen, say): said with its own words at once, not after the whole wait.
+            if (serve.HasExited) Assert.Fail($"metrics serve exited: {(await Drtools.CompleteAsync(serve, TimeSpan.FromSeconds(5))).All}");
             try
             {
                 scraped = await http.GetStringAsync($"http://{listen}/metrics");
