@@ -43,8 +43,9 @@ internal sealed class PostgresSettling : IAsyncDisposable
     /// <summary>
     /// Waits until exactly one reachable member says it is the primary, every other reachable one says it is not, and a
     /// probe write that member acknowledged since <paramref name="since"/> was read back from it; throws when another member
-    /// than <paramref name="expected"/> (<paramref name="expectedAs"/>, for the message) is that primary. Then stops the watch
-    /// and marks the timeline. Returns the final primary as the server names itself, primary since <paramref name="since"/>:
+    /// than <paramref name="expected"/> (<paramref name="expectedAs"/>, for the message) is that primary. Marks the timeline;
+    /// the watch goes on (<see cref="WatchOnAsync"/>). Returns the final primary as the server names itself, primary since
+    /// <paramref name="since"/>:
     /// after <paramref name="timeout"/>, <paramref name="expected"/>, and the drill FAILs on what never settled
     /// (<see cref="WithSplitBrain"/>).
     /// </summary>
