@@ -9,6 +9,10 @@ public sealed class RunbookCliTests
 {
     private static string Shipped(string name) => Path.Combine(Drtools.RepositoryRoot, "runbooks", name);
 
+    /// <summary>The lines of the steps that failed, then the whole output: a CI summary shows a failure's first lines.</summary>
+    private static string FailedStepsFirst(string output) =>
+        string.Join('\n', output.Split('\n').Where(l => l.Contains(": FAILED in ", StringComparison.Ordinal))) + "\n" + output;
+
     [Theory]
     [InlineData("postgres-failover.yml")]
     [InlineData("postgres-pitr.yml")]
@@ -21,7 +25,7 @@ public sealed class RunbookCliTests
         using var history = new TemporaryRoot();
         var result = await Drtools.RunAsync(TimeSpan.FromMinutes(5), "run", Shipped(name), "--history", history.Path, "--root", root.Path);
 
-        Assert.True(result.ExitCode == 0, result.All);
+        Assert.True(result.ExitCode == 0, FailedStepsFirst(result.All));
         // Live progress: a line as each step starts and as it ends, on the run's clock.
         Assert.Matches(@"\+\d+(\.\d+)? s pre-check 1: Cluster healthy \(Get-DbClusterStatus\) \.\.\.\n", result.StandardOutput);
         Assert.Matches(@"\+\d+(\.\d+)? s cleanup 1: Remove sandbox: PASS in \d", result.StandardOutput);

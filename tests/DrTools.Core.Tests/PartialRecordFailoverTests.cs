@@ -19,9 +19,11 @@ public sealed class PartialRecordFailoverTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
         // The WAL writer flushes, and the WAL sender sends, every 10 ms what has been written of a record still being inserted.
         await Sql.ExecuteAsync(sandbox, "node0", "alter system set wal_writer_delay = '10ms'; select pg_reload_conf()");
+        // The phase timeout bounds the fault too, and this one first waits for 8 MB of the record to reach the standby (CI
+        // under load: more than 20 s).
         var options = new FailoverOptions
         {
-            Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(20),
+            Mode = FailoverMode.Failover, CheckIntegrity = false, PhaseTimeout = TimeSpan.FromSeconds(60),
         };
         var control = new KilledMidRecord(sandbox);
         var plan = await FailoverDrill.PlanAsync(sandbox.Target, control, options, CancellationToken.None);
