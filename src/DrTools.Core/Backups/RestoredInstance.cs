@@ -191,6 +191,7 @@ public sealed class RestoredInstance : IAsyncDisposable
             primary_slot_name = ''
             synchronous_standby_names = ''
             hot_standby = on
+            dynamic_shared_memory_type = mmap
             restore_command = '{repository.RestoreCommand.Replace("'", "''")}'
             recovery_target_action = 'promote'
             {target.Settings}

@@ -116,6 +116,8 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
         await Polling.RequireAsync(() => Task.FromResult(ProcessTable.FindByWorkingDirectory(DataDirectory).Count == 0),
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(10),
             () => $"{DataDirectory}: processes of the stopped server are still running after 30s.", cancellationToken);
+        // PostgreSQL would have removed the killed server's segment on its next start, reading it from this lock file.
+        if (InterlockSegment.Of(DataDirectory) is { } segment) InterlockSegment.ReleaseIfUnused(segment);
         try
         {
             File.Delete(lockFile);

@@ -100,9 +100,11 @@ public sealed partial class Sandbox
     {
         await StopServicesAsync(directory);
         var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
+        var segments = new List<(long Key, int Id)>();
         // Other engines' servers are killed with the rest of what runs in the folder: the sandbox's data goes with it.
         foreach (var member in manifest.Engine is null ? manifest.Members : [])
         {
+            if (InterlockSegment.Of(member.DataDirectory) is { } segment) segments.Add(segment);
             var server = new LocalServer(binaries, member.DataDirectory, member.LogFile);
             try
             {
@@ -116,6 +118,8 @@ public sealed partial class Sandbox
         }
         await UnmountVolumesAsync(directory);
         await DeleteProvenDirectoryAsync(directory, $"sandbox {manifest.Id}");
+        // A member killed earlier (a drill's fault left down) kept its segment: nothing of it runs any more.
+        segments.ForEach(InterlockSegment.ReleaseIfUnused);
         LoopbackPort.Release(manifest.ClaimedPorts, manifest.Directory);
         if (System.IO.Directory.Exists(SocketDirectoryOf(manifest.Id))) System.IO.Directory.Delete(SocketDirectoryOf(manifest.Id),
             recursive: true);

@@ -196,6 +196,7 @@ public sealed partial class Sandbox
         ["archive_mode"] = "on",
         ["archive_command"] = Backups.WalArchive.ArchiveCommand(ArchiveDirectory),
         ["log_line_prefix"] = "%m [%p] %q%a ",
+        ["dynamic_shared_memory_type"] = "mmap",
     };
 
     /// <summary>Every living process of a Patroni node: its Patroni and the PostgreSQL processes of its data directory.</summary>

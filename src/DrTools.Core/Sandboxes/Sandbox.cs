@@ -370,6 +370,8 @@ public sealed partial class Sandbox : IAsyncDisposable
         }
     }
 
+    // Dynamic shared memory in files of the data directory (pg_dynshmem), not /dev/shm: a killed member's segments go with
+    // its folder, where a deleted folder left them in memory until the machine restarted.
     // No wal_keep_size (backups hold their WAL with a slot of their own, DbBackups.HoldWalAsync): keeping every segment, a
     // young sandbox recycled none, and a switchover's clean stop (archiving on: a segment switch, the shutdown checkpoint
     // in the next one, received into a next one by the standby) made new files — 0.2-0.25 s stops against 0.12-0.15 s
@@ -392,6 +394,7 @@ public sealed partial class Sandbox : IAsyncDisposable
         archive_command = '{Backups.WalArchive.ArchiveCommand(ArchiveDirectory).Replace("'", "''")}'
         logging_collector = off
         log_line_prefix = '%m [%p] %q%a '
+        dynamic_shared_memory_type = mmap
 
         """;
 
