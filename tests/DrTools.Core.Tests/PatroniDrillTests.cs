@@ -175,8 +175,9 @@ public sealed class PatroniDrillTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await CreateAsync(root, members: 2);
-        // A user's node loss: the leader's Patroni and postmaster, found by the port DrTools gives the command.
-        var command = $$"""for f in {{sandbox.Directory}}/node*/postmaster.pid; do if [ "$(sed -n 4p $f)" = "$DRTOOLS_MEMBER_PORT" ]; then n=$(basename $(dirname $f)); pkill -KILL -f "services/$n/patroni.yml"; kill -KILL $(head -1 $f); fi; done""";
+        // A user's node loss: the leader's Patroni and postmaster, found by the port DrTools gives the command. Patroni by the
+        // whole path of its configuration: "services/node0/patroni.yml" alone also killed another suite's sandbox's node0 (cc59).
+        var command = $$"""for f in {{sandbox.Directory}}/node*/postmaster.pid; do if [ "$(sed -n 4p $f)" = "$DRTOOLS_MEMBER_PORT" ]; then n=$(basename $(dirname $f)); pkill -KILL -f "{{sandbox.Directory}}/services/$n/patroni.yml"; kill -KILL $(head -1 $f); fi; done""";
         var options = new FailoverOptions { Mode = FailoverMode.Failover, Rejoin = true, WriteProbe = new ProbeOptions { Rate = 50 } };
         var recovery = Recovery.For(sandbox.Target, sandbox, null, null, command, null);
 

@@ -14,14 +14,17 @@ BeforeAll {
         $deadline = [DateTime]::UtcNow.AddSeconds(90)
         while (-not ($status = $Sandbox | Get-DbClusterStatus).Healthy) {
             if ([DateTime]::UtcNow -gt $deadline) {
-                # Each node's last Patroni lines: why it did not recover, when CI is all there is to read.
-                $logs = $Sandbox.PatroniNodes | ForEach-Object {
-                    "$($_.Name): " + ((Get-Content (Join-Path $_.ServiceDirectory 'patroni.log') -Tail 8 -ErrorAction Ignore) -join ' | ')
-                }
-                throw "the sandbox did not become healthy within 90 s: $($status.Verdict); $($logs -join '; ')"
+                throw "the sandbox did not become healthy within 90 s: $($status.Verdict); $(Get-PatroniLogTail)"
             }
             Start-Sleep -Milliseconds 200
         }
+    }
+
+    # Each node's last Patroni lines: why it did not recover, or did not answer, when CI is all there is to read.
+    function Get-PatroniLogTail {
+        ($Sandbox.PatroniNodes | ForEach-Object {
+            "$($_.Name): " + ((Get-Content (Join-Path $_.ServiceDirectory 'patroni.log') -Tail 12 -ErrorAction Ignore) -join ' | ')
+        }) -join '; '
     }
 }
 
@@ -84,7 +87,13 @@ Describe 'A Patroni sandbox in PowerShell' {
         $leader = ($Sandbox | Get-DbClusterStatus).Primary.Name
         $other = ($Sandbox.Members | Where-Object Name -NE $leader).Name
         $rest = $Sandbox.PatroniNodes | ForEach-Object { $_.RestUrl.ToString() }
-        $result = Invoke-DbFailover -ConnectionString $strings -AllowDrillOn $allowed -Patroni $rest -ProbeConnectionString $Sandbox.ApplicationConnectionString -Mode Switchover -RpoSeconds 0 -Confirm:$false
+        try {
+            $result = Invoke-DbFailover -ConnectionString $strings -AllowDrillOn $allowed -Patroni $rest -ProbeConnectionString $Sandbox.ApplicationConnectionString -Mode Switchover -RpoSeconds 0 -Confirm:$false -ErrorAction Stop
+        }
+        catch {
+            # Seen once (cc59): the leader's REST API refused the connection; what Patroni logged then.
+            throw "$($_.Exception.Message) Patroni logs: $(Get-PatroniLogTail)"
+        }
         $result.RecoveredBy | Should -Be 'Patroni'
         $result.OldPrimary | Should -BeLike "$leader *"
         $result.NewPrimary | Should -BeLike "$other *"
