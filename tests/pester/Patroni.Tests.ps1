@@ -91,7 +91,7 @@ Describe 'A Patroni sandbox in PowerShell' {
             $result = Invoke-DbFailover -ConnectionString $strings -AllowDrillOn $allowed -Patroni $rest -ProbeConnectionString $Sandbox.ApplicationConnectionString -Mode Switchover -RpoSeconds 0 -Confirm:$false -ErrorAction Stop
         }
         catch {
-            # Seen once (cc59): the leader's REST API refused the connection; what Patroni logged then.
+            # What Patroni logged: a REST API that refused the connection (cc59: another test had killed this Patroni).
             throw "$($_.Exception.Message) Patroni logs: $(Get-PatroniLogTail)"
         }
         $result.RecoveredBy | Should -Be 'Patroni'
