@@ -94,7 +94,7 @@ public static class RunbookCommands
         var journalPath = new Argument<string>("journal") { Description = "A run's journal.json, or its folder in the drill history." };
         var format = new Option<string>("--format", "-f")
         {
-            Description = "markdown, html, json, junit, nunit or pdf (headless Chromium prints the HTML report; needs --output).",
+            Description = $"{ReportFormats.Choices} (headless Chromium prints the HTML report to PDF; needs --output).",
             DefaultValueFactory = _ => "markdown",
         };
         var output = new Option<string?>("--output", "-o") { Description = "Write the report to this file instead of standard output." };
@@ -105,7 +105,7 @@ public static class RunbookCommands
         command.SetAction(async (parse, token) =>
         {
             var journal = RunJournal.Find(parse.GetValue(journalPath)!);
-            var chosen = ReportText.ParseFormat(parse.GetValue(format)!, "--format");
+            var chosen = ReportFormats.Parse(parse.GetValue(format)!, "--format");
             if (parse.GetValue(output) is { } file) await ReportText.WriteAsync(journal, chosen, file, token);
             else if (chosen == ReportFormat.Pdf)
             {

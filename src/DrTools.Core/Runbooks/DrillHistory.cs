@@ -37,7 +37,7 @@ public static class DrillHistory
         var folder = Root(root);
         if (!Directory.Exists(folder)) return [];
         var runs = new List<RunJournal>();
-        foreach (var file in Directory.EnumerateFiles(folder, "journal.json", SearchOption.AllDirectories))
+        foreach (var file in Directory.EnumerateFiles(folder, RunJournal.FileName, SearchOption.AllDirectories))
         {
             try
             {
@@ -73,7 +73,7 @@ public static class DrillHistory
                     LastRunAt = last.StartedAt,
                     MeanTimeToRecoverSeconds = recoveries.Count > 0 ? recoveries.Average() : null,
                     RecoveriesMeasured = recoveries.Count,
-                    LastJournal = Path.Combine(last.Folder ?? "", "journal.json"),
+                    LastJournal = Path.Combine(last.Folder ?? "", RunJournal.FileName),
                 };
             })
             .OrderBy(e => e.Drill, StringComparer.Ordinal)

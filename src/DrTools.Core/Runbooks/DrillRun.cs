@@ -66,7 +66,7 @@ internal sealed class DrillRun : IAsyncDisposable
         var startedAt = clock.StartedAt;
         var folder = Path.Combine(DrillHistory.Root(options.HistoryRoot), $"{startedAt:yyyyMMdd-HHmmss}-{Slug(header.Name)}-{id}");
         AtomicFile.MakeFolder(folder, "the run's folder in the drill history");
-        var journalPath = Path.Combine(folder, "journal.json");
+        var journalPath = Path.Combine(folder, RunJournal.FileName);
         string? scratch = null;
         try
         {

@@ -61,7 +61,7 @@ public static class FailoverJournal
         {
             // All or none, the journal last: a folder with a journal is a recorded run, complete when the journal appears.
             AtomicFile.WriteAll([.. history, .. Reports.Report.Files(journal, folder),
-                (Path.Combine(folder, "journal.json"), Encoding.UTF8.GetBytes(journal.ToJson()))]);
+                (Path.Combine(folder, RunJournal.FileName), Encoding.UTF8.GetBytes(journal.ToJson()))]);
         }
         catch
         {

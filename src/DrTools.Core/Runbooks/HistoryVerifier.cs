@@ -74,7 +74,7 @@ public static class HistoryVerifier
             // A drill without its fault or final read: every line parsed, the history as a whole is incomplete.
             throw new DrToolsException($"{file}: {e.Message}", DrErrorKind.InvalidArgument, e);
         }
-        var journalFile = Path.Combine(Path.GetDirectoryName(file)!, "journal.json");
+        var journalFile = Path.Combine(Path.GetDirectoryName(file)!, RunJournal.FileName);
         if (!File.Exists(journalFile)) return new HistoryVerification(file, null, checks.Checked, checks.Undecided, [], 0, []);
         var journal = RunJournal.Load(journalFile);
         var disagreements = new List<FigureDisagreement>();

@@ -97,6 +97,8 @@ internal sealed class RedactedStringConverter : JsonConverter<string>
 public sealed record RunJournal
 {
     public const int FormatVersion = 1;
+    /// <summary>The journal's file in its run's folder.</summary>
+    public const string FileName = "journal.json";
     public const string ClockMethod = "All step times and timeline marks are readings of one monotonic clock "
         + "(System.Diagnostics.Stopwatch) started with the run; wall times are that clock anchored once to UTC at the start.";
 
@@ -193,7 +195,7 @@ public sealed record RunJournal
     }
 
     /// <summary>A run's journal as the user names it (its folder or journal.json), a killed run shown as such.</summary>
-    public static RunJournal Find(string path) => Load(Directory.Exists(path) ? Path.Combine(path, "journal.json") : path).AsFound();
+    public static RunJournal Find(string path) => Load(Directory.Exists(path) ? Path.Combine(path, FileName) : path).AsFound();
 
     /// <summary>A journal still "running" whose process is gone is that of a killed run: shown as Killed, never as running
     /// forever.</summary>

@@ -3,12 +3,21 @@ using DrTools.Core.Processes;
 namespace DrTools.Core.Runbooks.Reports;
 
 /// <summary>The HTML report printed to PDF by headless Chromium (Debian's chromium package), when it is installed.</summary>
-public static class PdfReport
+internal sealed class PdfReport : IReportFormat
 {
     private static readonly string[] Browsers = ["chromium", "chromium-browser", "google-chrome", "google-chrome-stable"];
 
+    public ReportFormat Format => ReportFormat.Pdf;
+    public IReadOnlyList<string> Words { get; } = ["pdf"];
+    public string FileName => "report.pdf";
+    public bool WrittenWithRun => false;
+
+    public string Render(RunJournal stored) => throw new DrToolsException(
+        "a PDF report is a file, not text: write it with Report.WriteAsync (drtools report --format pdf --output FILE).",
+        DrErrorKind.InvalidArgument);
+
     /// <summary>The PDF of the journal's report; a clear error naming what to install when no Chromium is found.</summary>
-    public static async Task<byte[]> RenderAsync(RunJournal journal, CancellationToken cancellationToken)
+    public async Task<byte[]> RenderFileAsync(RunJournal stored, CancellationToken cancellationToken)
     {
         var browser = FindBrowser() ?? throw new DrToolsException(
             "a PDF report is printed by headless Chromium, which was not found "
@@ -17,9 +26,10 @@ public static class PdfReport
         var folder = Directory.CreateTempSubdirectory("drtools-pdf-").FullName;
         try
         {
-            var html = Path.Combine(folder, "report.html");
-            var pdf = Path.Combine(folder, "report.pdf");
-            AtomicFile.Write(html, Report.Render(journal, ReportFormat.Html));
+            var htmlReport = ReportFormats.Of(ReportFormat.Html);
+            var html = Path.Combine(folder, htmlReport.FileName);
+            var pdf = Path.Combine(folder, FileName);
+            AtomicFile.Write(html, htmlReport.Render(stored));
             // Off the network and without a sandbox (root, CI); its own profile folder, removed with the rest.
             await CommandRunner.RunAsync(new CommandSpec("Chromium printing the report to PDF", browser,
             [

@@ -17,7 +17,7 @@ public static class ReportSignOff
             throw new DrToolsException($"--reviewer / -Reviewer: {problem}", DrErrorKind.InvalidArgument);
         }
         var journal = RunJournal.Find(journalPath);
-        var file = Path.Combine(journal.Folder!, "journal.json");
+        var file = Path.Combine(journal.Folder!, RunJournal.FileName);
         if (journal.Status == RunStatus.Running)
         {
             throw new DrToolsException($"run {journal.Id} is still running: sign its report when it has finished.",
