@@ -182,13 +182,17 @@ public static class FailoverCommand
         }
 
         public IRecovery Recovery(ParseResult parse, Core.Engines.IDrillTarget target, Sandbox? sandbox) =>
-            target is Core.Engines.IReplicaSet store
-            ? Core.Failover.Recovery.Observe(Core.Engines.Stores.Recovery(store, parse.GetValue(RecoveredBy),
-                [("--data-directory", parse.GetValue(DataDirectories) is { Length: > 0 }),
-                    ("--fault-command", parse.GetValue(FaultCommand) is not null),
-                    ("--stop-command", parse.GetValue(StopCommand) is not null)]), store, sandbox)
-            : Core.Failover.Recovery.For((DbTarget)target, sandbox, parse.GetValue(RecoveredBy), parse.GetValue(DataDirectories),
-                parse.GetValue(FaultCommand), parse.GetValue(StopCommand));
+            Core.Failover.Recovery.For(target, sandbox, new RecoveryRequest(OptionName)
+            {
+                RecoveredBy = parse.GetValue(RecoveredBy),
+                DataDirectories = parse.GetValue(DataDirectories),
+                FaultCommand = parse.GetValue(FaultCommand),
+                StopCommand = parse.GetValue(StopCommand),
+            });
+
+        /// <summary>dataDirectory as drtools spells it: --data-directory.</summary>
+        private static string OptionName(string name) =>
+            "--" + string.Concat(name.Select(c => char.IsUpper(c) ? $"-{char.ToLowerInvariant(c)}" : c.ToString()));
     }
 
     public static Command Create()

@@ -186,15 +186,19 @@ public sealed class InvokeDbFailoverCommand : ProbedTargetCmdlet
             ignoreCase: true);
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         PipelineQueue? pipeline = null;
-        var recovery = RunOperation(_ => Task.FromResult(store is Core.Engines.IReplicaSet replicaSet
-            ? Recovery.Observe(Core.Engines.Stores.Recovery(replicaSet, recoveredBy,
-                [("-Patroni", Patroni is not null), ("-DataDirectory", DataDirectory is not null),
-                    ("-FaultCommand", FaultCommand is not null), ("-StopCommand", StopCommand is not null),
-                    ("-FaultScript", FaultScript is not null)]), replicaSet, Sandbox)
-            : Recovery.For(WithPatroni((Core.Postgres.DbTarget)store, Patroni), Sandbox, recoveredBy, DataDirectory, FaultCommand,
-                StopCommand, FaultScript is null ? null
-                : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output
-                    ? $"the fault script: {output}" : "the fault script", token))));
+        var recovery = RunOperation(_ => Task.FromResult(Recovery.For(
+            store is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : store, Sandbox,
+            new RecoveryRequest(name => $"-{char.ToUpperInvariant(name[0])}{name[1..]}")
+            {
+                RecoveredBy = recoveredBy,
+                PatroniGiven = Patroni is not null,
+                DataDirectories = DataDirectory,
+                FaultCommand = FaultCommand,
+                StopCommand = StopCommand,
+                FaultScript = FaultScript is null ? null
+                    : token => pipeline!.InvokeAsync(() => StepScript.BaseObjects(StepScript.Invoke(FaultScript, [], token)) is { } output
+                        ? $"the fault script: {output}" : "the fault script", token),
+            })));
         // The plan reads the cluster and changes nothing: ShouldProcess then names the real primary and candidate.
         var plan = RunOperation(token => recovery.PlanAsync(options, token), store.Name);
         if (!ShouldProcess(plan.ToString(), $"{plan.Action}. Continue?", "Invoke-DbFailover")) return;

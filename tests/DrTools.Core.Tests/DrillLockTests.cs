@@ -89,7 +89,7 @@ public sealed class DrillLockTests
     /// <summary>While a lock is held, planning a switchover is refused naming the holder; once released, it plans.</summary>
     private static async Task AssertLockedAsync(IDrillTarget cluster, string holder)
     {
-        var recovery = Recovery.Observe(Stores.Recovery((IReplicaSet)cluster, null, []), cluster, null);
+        var recovery = Recovery.For(cluster, null, new RecoveryRequest(name => name));
         await using (await DrillLock.AcquireAsync(cluster, null, "a drill of this test", CancellationToken.None))
         {
             var refused = await Assert.ThrowsAsync<DrToolsException>(

@@ -18,7 +18,7 @@ public sealed class FailoverJournalTests
             Engine = Engines.StoreEngines.Redis, Standbys = 1, Root = root.Path,
         }, CancellationToken.None);
         var store = (Engines.IReplicaSet)sandbox.Cluster;
-        var recovery = Recovery.Observe(Engines.Stores.Recovery(store, null, []), store, sandbox);
+        var recovery = Recovery.For(store, sandbox, new RecoveryRequest(name => name));
         var options = new FailoverOptions { Mode = FailoverMode.Switchover };
         var result = await recovery.RunAsync(await recovery.PlanAsync(options, CancellationToken.None), options, CancellationToken.None);
 

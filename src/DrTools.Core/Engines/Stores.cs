@@ -86,16 +86,6 @@ public static class Stores
             DrErrorKind.InvalidOperation);
     }
 
-    /// <summary>The drill of a store other than PostgreSQL; what only PostgreSQL's drills take is refused by name.</summary>
-    public static Failover.IRecovery Recovery(IReplicaSet store, Failover.RecoveredBy? recoveredBy, IEnumerable<(string Option,
-        bool Given)> postgresOnly)
-    {
-        var given = postgresOnly.Where(o => o.Given).Select(o => o.Option).ToList();
-        if (given.Count > 0) throw new DrToolsException($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is a "
-            + $"{store.Engine} cluster. Nothing was changed.", DrErrorKind.InvalidArgument);
-        return store.Recovery(recoveredBy);
-    }
-
     /// <summary>
     /// What point-in-time recovery replays kept in the repository: PostgreSQL's WAL archived from now on (archive_command),
     /// MariaDB's binlogs copied now from the primary (run it again before a restore); Redis has none.

@@ -16,15 +16,38 @@ public interface IRecovery
 public static class Recovery
 {
     /// <summary>
-    /// The recovery a drill on <paramref name="target"/> gets: Patroni by default on a Patroni sandbox or a cluster whose
-    /// Patroni REST APIs were given, DrTools itself on any other; <paramref name="recoveredBy"/> chooses explicitly and
-    /// is refused where it cannot work.
+    /// The recovery a drill on <paramref name="target"/> gets. A PostgreSQL cluster: Patroni by default on a Patroni sandbox
+    /// or a cluster whose Patroni REST APIs were given, DrTools itself on any other; another store: its own choice (see
+    /// <see cref="Engines.IReplicaSet.Recovery"/>), what only PostgreSQL's drills take refused by name. The request's
+    /// recoverer chooses explicitly and is refused where it cannot work.
+    /// </summary>
+    public static IRecovery For(Engines.IDrillTarget target, Sandbox? sandbox, RecoveryRequest request)
+    {
+        IRecovery drill;
+        switch (target)
+        {
+            case Engines.IReplicaSet store:
+                var given = request.PostgresOnly().Where(o => o.Given).Select(o => o.Option).ToList();
+                if (given.Count > 0) throw new DrToolsException($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is "
+                    + $"a {store.Engine} cluster. Nothing was changed.", DrErrorKind.InvalidArgument);
+                drill = store.Recovery(request.RecoveredBy);
+                break;
+            case DbTarget postgres:
+                drill = Choose(postgres, sandbox, request.RecoveredBy, request.DataDirectories, request.FaultCommand, request.StopCommand,
+                    request.FaultScript);
+                break;
+            default:
+                throw new System.Diagnostics.UnreachableException($"no recovery for {target.GetType().Name}");
+        }
+        return Observe(drill, target, sandbox);
+    }
+
+    /// <summary>The recovery of a drill on a PostgreSQL cluster (see <see cref="For(Engines.IDrillTarget, Sandbox?, RecoveryRequest)"/>).
     /// </summary>
     /// <param name="faultScript">With an unknown HA manager: the user's own action (a PowerShell script block) instead of <paramref
     /// name="faultCommand"/>.</param>
     public static IRecovery For(DbTarget target, Sandbox? sandbox, RecoveredBy? recoveredBy, IReadOnlyList<string>? dataDirectories,
-        string? faultCommand, string? stopCommand,
-        Func<CancellationToken, Task<string>>? faultScript = null) =>
+        string? faultCommand, string? stopCommand, Func<CancellationToken, Task<string>>? faultScript = null) =>
         Observe(Choose(target, sandbox, recoveredBy, dataDirectories, faultCommand, stopCommand, faultScript), target, sandbox);
 
     /// <summary>

@@ -2,7 +2,7 @@ using System.Xml.Linq;
 using DrTools.Core.Runbooks;
 using DrTools.Core.Runbooks.Reports;
 
-namespace DrTools.Core.Tests.Reports;
+namespace DrTools.Core.Tests;
 
 /// <summary>Every report format, rendered from a checked-in journal of a real drill (runbooks/postgres-failover.yml): no server.</summary>
 public sealed class ReportFormatTests

@@ -100,13 +100,13 @@ internal static class FailoverOperation
         };
         options = DrillFaults.With(options, args.String("fault"), Faults.FaultTargets.ParseParameters(args.List("faultParameter") ?? []));
         var recoveredBy = args.String("recoveredBy") is { } by ? Enum.Parse<RecoveredBy>(by) : (RecoveredBy?)null;
-        var recovery = context.Store(targetName) is Engines.IReplicaSet store
-            ? Recovery.Observe(Engines.Stores.Recovery(store, recoveredBy,
-                [("dataDirectory", args.List("dataDirectory") is not null), ("faultCommand", args.String("faultCommand") is not null),
-                    ("stopCommand", args.String("stopCommand") is not null)]),
-                store, context.Sandbox(targetName))
-            : Recovery.For(context.Target(targetName), context.Sandbox(targetName), recoveredBy, args.List("dataDirectory"),
-                args.String("faultCommand"), args.String("stopCommand"));
+        var recovery = Recovery.For(context.Store(targetName), context.Sandbox(targetName), new RecoveryRequest(name => name)
+        {
+            RecoveredBy = recoveredBy,
+            DataDirectories = args.List("dataDirectory"),
+            FaultCommand = args.String("faultCommand"),
+            StopCommand = args.String("stopCommand"),
+        });
         var plan = await recovery.PlanAsync(options, cancellationToken);
         // The servers' folders on this machine: a drill stopped by one's full disk failed for the disk, as drtools failover says.
         var disks = DiskRoom.OfDrill(context.Sandbox(targetName), args.List("dataDirectory"));
