@@ -94,18 +94,18 @@ public static class Output
     {
         Console.WriteLine($"{status.Target}{(status.Engine == Core.Engines.StoreEngines.PostgreSql ? "" : $" ({status.Engine})")}: "
             + $"{status.Verdict}");
-        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", status.Engine switch { Core.Engines.StoreEngines.MariaDb => "GTID",
-            Core.Engines.StoreEngines.Redis => "OFFSET", _ => "LSN" }, "REPLICATION"], status.Members.Select(m => new[]
-        {
-            m.Name, m.Endpoint, m.Role.ToString().ToLowerInvariant(), m.Timeline?.ToString() ?? "-",
-            m.CurrentLsn ?? m.ReplayedLsn ?? "-",
-            m.Role switch
+        Table(["MEMBER", "ENDPOINT", "ROLE", "TIMELINE", status.PositionName.ToUpperInvariant(), "REPLICATION"],
+            status.Members.Select(m => new[]
             {
-                MemberRole.Standby => $"{m.ReplicationState ?? "-"}/{m.SyncState ?? "-"} from {m.Upstream ?? "-"}",
-                MemberRole.Unreachable => m.Error ?? "",
-                _ => "",
-            },
-        }));
+                m.Name, m.Endpoint, m.Role.ToString().ToLowerInvariant(), m.Timeline?.ToString() ?? "-",
+                m.CurrentLsn ?? m.ReplayedLsn ?? "-",
+                m.Role switch
+                {
+                    MemberRole.Standby => $"{m.ReplicationState ?? "-"}/{m.SyncState ?? "-"} from {m.Upstream ?? "-"}",
+                    MemberRole.Unreachable => m.Error ?? "",
+                    _ => "",
+                },
+            }));
         foreach (var warning in status.Warnings) Console.WriteLine($"warning: {warning}");
         foreach (var slot in status.Slots)
         {

@@ -89,7 +89,10 @@ public static class ClusterInspector
         }
         var manager = target.HaManager is { } haManager ? await haManager.InspectAsync(members, cancellationToken) : null;
         if (manager is not null) problems.AddRange(manager.Problems);
-        return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems) { HaManager = manager };
+        return new ClusterStatus(target.Name, checkedAt, members, primary?.Slots ?? [], problems)
+        {
+            PositionName = "LSN", HaManager = manager,
+        };
     }
 
     /// <summary>Synchronous replication that no connected standby can satisfy: every commit on the primary waits, with no limit.</summary>

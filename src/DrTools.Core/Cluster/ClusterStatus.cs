@@ -57,6 +57,9 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
     /// <summary>The store: postgresql, mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
 
+    /// <summary>What a member's position is, as a column names it: LSN, GTID, offset.</summary>
+    public required string PositionName { get; init; }
+
     /// <summary>
     /// What was checked beyond roles and positions, or left unchecked and why, one line each (Redis: whether the replicas'
     /// data was compared with the primary's).

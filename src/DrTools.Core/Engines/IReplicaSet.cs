@@ -116,6 +116,9 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>What <see cref="LagSample.Behind"/> counts: "GTID transactions", "bytes".</summary>
     string LagUnit { get; }
 
+    /// <summary>How <see cref="SampleLagAsync"/> measures, for the figures' method texts, and what "lag" is held against.</summary>
+    LagMethod LagMethod(Replication.ReplicationLagOptions options, TimeSpan catchUpLimit);
+
     /// <summary>
     /// One sample of every replica's lag behind the primary; a catch-up that is timed (Redis) is waited for up to
     /// <paramref name="catchUpLimit"/>, past which it counts as longer.

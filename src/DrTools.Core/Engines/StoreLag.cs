@@ -55,21 +55,12 @@ public static class StoreLag
         var window = clock.Elapsed;
         var every = options.Duration is null ? "one sample"
             : $"{behind.Values.First().Count} samples every {DurationText.Format(options.Interval)} over {DurationText.Format(window)}";
-        var (behindTarget, behindMethod, secondsMethod) = store.Engine == StoreEngines.Redis
-            ? ((double?)options.MaxLagBytes,
-                "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first",
-                "the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) "
-                + "polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic "
-                + $"client clock (a replica that has not within {DurationText.Format(catchUpLimit)} counts as the time waited, longer)")
-            : (options.MaxLagTransactions,
-                "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (per GTID domain, summed; "
-                + "a replica beyond the primary's binlog in any domain is diverged, not measured)",
-                "Seconds_Behind_Master as the replica reports it");
+        var method = store.LagMethod(options, catchUpLimit);
         return behind.Keys.Select(replica => new ReplicationLagResult(replica, primary, clock.StartedAt, window,
-            ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, behindTarget, $"{behindMethod}; {every}"),
+            ReplicationLagTester.Figure("lag", behind[replica], store.LagUnit, method.BehindTarget, $"{method.Behind}; {every}"),
             seconds.TryGetValue(replica, out var reported)
                 ? ReplicationLagTester.Figure("replay lag", reported, "s", options.Heartbeat ? null : options.MaxLag?.TotalSeconds,
-                    $"{secondsMethod}; {every}", store.Engine == StoreEngines.Redis ? catchUpLimit.TotalSeconds : null)
+                    $"{method.Seconds}; {every}", method.SecondsLimit)
                 : new Measurement("replay lag", 0, "s", null,
                     $"not reported by {store.Engine} while the replica is not replicating; {every}"),
             options.Heartbeat

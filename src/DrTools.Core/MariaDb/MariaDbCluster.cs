@@ -37,6 +37,11 @@ public sealed partial class MariaDbCluster : IReplicaSet
     public string PositionKind => "GTID position";
     public string LagUnit => "GTID transactions";
 
+    public LagMethod LagMethod(Replication.ReplicationLagOptions options, TimeSpan catchUpLimit) => new(options.MaxLagTransactions,
+        "the primary's @@gtid_binlog_pos minus the replica's @@gtid_current_pos, in transactions (per GTID domain, summed; "
+        + "a replica beyond the primary's binlog in any domain is diverged, not measured)",
+        "Seconds_Behind_Master as the replica reports it");
+
     /// <summary>A cluster given by connection strings; drills only on members named in <paramref name="allowDrillOn"/> or
     /// DRTOOLS_ALLOW_DRILL_ON.</summary>
     public static MariaDbCluster FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName = null,
@@ -149,7 +154,7 @@ public sealed partial class MariaDbCluster : IReplicaSet
         }
         return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems)
         {
-            Engine = Engine, Warnings = ProbeAccountWarnings(observed),
+            Engine = Engine, PositionName = "GTID", Warnings = ProbeAccountWarnings(observed),
         };
     }
 

@@ -35,6 +35,15 @@ public sealed partial class RedisCluster : IReplicaSet
     public string PositionKind => "replication offset";
     public string LagUnit => "bytes";
 
+    public LagMethod LagMethod(Replication.ReplicationLagOptions options, TimeSpan catchUpLimit) => new(options.MaxLagBytes,
+        "the primary's master_repl_offset minus the replica's slave_repl_offset (INFO replication), the primary read first",
+        "the primary's master_repl_offset read before any replica is waited for, then the replica's processed offset (ROLE) "
+        + "polled every 5 ms until it reaches it: the time the replica took to catch up with the primary, on one monotonic "
+        + $"client clock (a replica that has not within {DurationText.Format(catchUpLimit)} counts as the time waited, longer)")
+    {
+        SecondsLimit = catchUpLimit.TotalSeconds,
+    };
+
     public static RedisCluster FromAddresses(IReadOnlyList<string> addresses, string? password = null, TimeSpan? connectTimeout = null,
         IReadOnlyCollection<string>? allowDrillOn = null)
     {
@@ -118,7 +127,10 @@ public sealed partial class RedisCluster : IReplicaSet
             }).ToList();
         var checks = new List<string>();
         if (primary is not null) members = await DivergedAsync(primary, observed, members, problems, checks, cancellationToken);
-        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems) { Engine = Engine, Checks = checks };
+        return new ClusterStatus(Name, DateTimeOffset.UtcNow, members, [], problems)
+        {
+            Engine = Engine, PositionName = "offset", Checks = checks,
+        };
     }
 
     /// <summary>
