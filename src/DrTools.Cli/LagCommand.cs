@@ -29,7 +29,7 @@ public static class LagCommand
         command.SetAction(async (parse, token) =>
         {
             using var progress = ConsoleProgress.For("lag", parse.GetValue(json));
-            var results = await Core.Engines.Stores.MeasureLagAsync(target.ResolveStore(parse), new ReplicationLagOptions
+            var results = await target.ResolveStore(parse).MeasureLagAsync(new ReplicationLagOptions
             {
                 Progress = progress,
                 MaxLagBytes = parse.GetValue(maxLagBytes),

@@ -15,7 +15,7 @@ public static class StatusCommand
         target.AddTo(command, haManager: true);
         command.SetAction(async (parse, token) =>
         {
-            var status = await Core.Engines.Stores.GetStatusAsync(target.ResolveStore(parse), token);
+            var status = await target.ResolveStore(parse).GetStatusAsync(token);
             if (parse.GetValue(json)) Output.Json(status);
             else Output.Status(status);
             return status.Healthy ? ExitCodes.Success : ExitCodes.NotMet;

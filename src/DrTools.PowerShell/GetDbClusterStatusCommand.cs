@@ -15,8 +15,8 @@ public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
     public string[]? Patroni { get; set; }
 
     protected override void ProcessRecord() => WriteObject(RunOnStore((target, token) =>
-        Core.Engines.Stores.GetStatusAsync(target is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : Patroni is null
+        (target is Core.Postgres.DbTarget postgres ? WithPatroni(postgres, Patroni) : Patroni is null
             ? target
             : throw new Core.DrToolsException($"-Patroni is for PostgreSQL clusters; {target.Name} is a {target.Engine} cluster.",
-                Core.DrErrorKind.InvalidArgument), token)));
+                Core.DrErrorKind.InvalidArgument)).GetStatusAsync(token)));
 }

@@ -22,6 +22,6 @@ public sealed class InvokeDbQueryCommand : DbTargetCmdlet
     {
         var target = RunOperation(_ => Task.FromResult(ResolveStore()), Sandbox);
         if (!ShouldProcess(Member is null ? $"the primary of {target.Name}" : $"{Member} of {target.Name}", $"Run query: {Query}")) return;
-        WriteObject(RunOperation(token => Core.Engines.Stores.QueryAsync(target, Query, Member, token), target.Name));
+        WriteObject(RunOperation(token => target.QueryAsync(Query, Member, token), target.Name));
     }
 }

@@ -49,7 +49,7 @@ public sealed class TestReplicationLagCommand : DbTargetCmdlet
             Duration = Duration,
             Interval = Interval,
         };
-        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => Core.Engines.Stores.MeasureLagAsync(ResolveStore(),
+        var results = RunWithProgress("Test-ReplicationLag", (progress, token) => ResolveStore().MeasureLagAsync(
             options with { Progress = progress }, token), Sandbox);
         if (Quiet) WriteObject(results.All(r => r.Met));
         else WriteObject(results, enumerateCollection: true);

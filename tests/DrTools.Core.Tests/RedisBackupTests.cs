@@ -117,7 +117,7 @@ public sealed class RedisBackupTests
                 catch (DrToolsException) { return false; }
             }, TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(20), () => $"redis-server did not answer on port {port} in 60 s", CancellationToken.None);
             var target = Stores.FromConnectionStrings("redis", [$"127.0.0.1:{port}"], allowDrillOn: [$"127.0.0.1:{port}"]);
-            var error = await Assert.ThrowsAsync<DrToolsException>(() => Stores.GetStatusAsync(target, CancellationToken.None));
+            var error = await Assert.ThrowsAsync<DrToolsException>(() => target.GetStatusAsync(CancellationToken.None));
             Assert.Contains("Redis Cluster node (cluster mode): not supported", error.Message);
             Assert.DoesNotContain('\n', error.Message);
         }
@@ -142,18 +142,18 @@ public sealed class RedisBackupTests
         var mariadbPort = mariadb.Members[0].Port;
 
         // A MariaDB client at a Redis port and a Redis client at a MariaDB port: each says it is another engine's.
-        var asMariaDb = await Stores.GetStatusAsync(Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={redisPort};User ID=drtools;Password=x"], connectTimeout: TimeSpan.FromSeconds(2)), CancellationToken.None);
+        var asMariaDb = await Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={redisPort};User ID=drtools;Password=x"], connectTimeout: TimeSpan.FromSeconds(2)).GetStatusAsync(CancellationToken.None);
         Assert.Contains("does not answer as MariaDB or MySQL", asMariaDb.Members[0].Error);
-        var asRedis = await Stores.GetStatusAsync(Stores.FromConnectionStrings("redis", [$"127.0.0.1:{mariadbPort}"], connectTimeout: TimeSpan.FromSeconds(2)), CancellationToken.None);
+        var asRedis = await Stores.FromConnectionStrings("redis", [$"127.0.0.1:{mariadbPort}"], connectTimeout: TimeSpan.FromSeconds(2)).GetStatusAsync(CancellationToken.None);
         Assert.Contains("does not answer as Redis", asRedis.Members[0].Error);
         // A MariaDB sandbox where only PostgreSQL works.
         var postgresOnly = Assert.Throws<DrToolsException>(() => mariadb.Target);
         Assert.Contains("is a mariadb sandbox; this operation is for PostgreSQL", postgresOnly.Message);
 
         const string secret = "Wr0ngSecretValue";
-        var badMariaDb = await Stores.GetStatusAsync(Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={mariadbPort};User ID=drtools;Password={secret}"]), CancellationToken.None);
+        var badMariaDb = await Stores.FromConnectionStrings("mariadb", [$"Server=127.0.0.1;Port={mariadbPort};User ID=drtools;Password={secret}"]).GetStatusAsync(CancellationToken.None);
         Assert.Contains("refused the credentials of user 'drtools' (password not shown)", badMariaDb.Members[0].Error);
-        var badRedis = await Stores.GetStatusAsync(Stores.FromConnectionStrings("redis", [$"redis://default:{secret}@127.0.0.1:{redisPort}"]), CancellationToken.None);
+        var badRedis = await Stores.FromConnectionStrings("redis", [$"redis://default:{secret}@127.0.0.1:{redisPort}"]).GetStatusAsync(CancellationToken.None);
         Assert.Contains("Redis refused the credentials (password not shown)", badRedis.Members[0].Error);
         Assert.All(new[] { badMariaDb.Verdict, badRedis.Verdict }, text => Assert.DoesNotContain(secret, text));
 

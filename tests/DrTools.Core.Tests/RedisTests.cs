@@ -108,7 +108,7 @@ public sealed class RedisTests
         await Polling.RequireAsync(async () => await QuietAsync() >= 2, TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(100), () => "the link never went quiet", CancellationToken.None);
         for (var check = 1; check <= 20; check++)
         {
-            var idle = Assert.Single(await Stores.MeasureLagAsync(cluster, options, CancellationToken.None));
+            var idle = Assert.Single(await ((IDrillTarget)cluster).MeasureLagAsync(options, CancellationToken.None));
             Assert.True(idle.Met, $"check {check} on an idle pair: {string.Join("; ", idle.Figures.Select(f => $"{f.Name} {f}"))}");
             Assert.NotNull(idle.LinkIdleSeconds);
             Assert.Null(idle.LinkIdleSeconds.Target); // shown, never held against the lag threshold
@@ -121,7 +121,7 @@ public sealed class RedisTests
             TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(20), () => "the link stayed up", CancellationToken.None);
         await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200");
         var waited = Stopwatch.StartNew();
-        var lagging = Assert.Single(await Stores.MeasureLagAsync(cluster, options, CancellationToken.None));
+        var lagging = Assert.Single(await ((IDrillTarget)cluster).MeasureLagAsync(options, CancellationToken.None));
         waited.Stop();
         await CliAsync(sandbox, "node1", "CONFIG", "SET", "masterauth", sandbox.Password);
 
@@ -154,7 +154,7 @@ public sealed class RedisTests
         foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigStop);
         try
         {
-            var measuring = Stores.MeasureLagAsync(cluster, new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
+            var measuring = ((IDrillTarget)cluster).MeasureLagAsync(new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
             await Task.Delay(TimeSpan.FromSeconds(3)); // the freeze being arranged, not awaited: nothing to poll
             foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigCont);
             var results = await measuring;
@@ -182,7 +182,7 @@ public sealed class RedisTests
         try
         {
             await CliAsync(sandbox, "node0", "MSET", "acct:1", "100", "acct:2", "200");
-            var measuring = Stores.MeasureLagAsync(cluster, new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
+            var measuring = ((IDrillTarget)cluster).MeasureLagAsync(new ReplicationLagOptions { MaxLag = TimeSpan.FromSeconds(1) }, CancellationToken.None);
             await Task.Delay(TimeSpan.FromSeconds(3)); // the freeze being arranged, not awaited: nothing to poll
             foreach (var pid in replica) ProcessTable.Signal(pid, ProcessTable.SigCont);
             var lagging = Assert.Single(await measuring);

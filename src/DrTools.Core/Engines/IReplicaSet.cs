@@ -49,8 +49,6 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>What positions are, for plans and reports ("GTID sequence", "replication offset").</summary>
     string PositionKind { get; }
 
-    Task<ClusterStatus> GetStatusAsync(CancellationToken cancellationToken);
-
     /// <summary>Each member's own role, as <see cref="GetStatusAsync"/> decides it, on connections kept open between polls.</summary>
     IRoleSource Roles();
 
@@ -128,12 +126,19 @@ public interface IReplicaSet : IDrillTarget
     /// <summary>Writes a heartbeat on the primary and times its arrival on each replica (null: not within the timeout).</summary>
     Task<IReadOnlyDictionary<string, TimeSpan?>> HeartbeatAsync(TimeSpan timeout, CancellationToken cancellationToken);
 
-    /// <summary>Runs statements (SQL; for Redis one command a line) on the named member, default the primary: a drill's setup, data and
-    /// markers.</summary>
-    Task<Postgres.DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken);
-
     /// <summary>The data in scope on <paramref name="member"/> at one consistent moment.</summary>
     Task<DbChecksum> ChecksumAsync(string member, IReadOnlyList<string>? scope, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Replication.ReplicationLagResult>> IDrillTarget.MeasureLagAsync(Replication.ReplicationLagOptions options,
+        CancellationToken cancellationToken) => StoreLag.MeasureAsync(this, options, cancellationToken);
+
+    async Task<DbChecksum> IDrillTarget.TakeChecksumAsync(string? member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken) =>
+        await ChecksumAsync(await Stores.MemberOrPrimaryAsync(this, member, "checksum", cancellationToken), scope, cancellationToken);
+
+    async Task<ChecksumComparison> IDrillTarget.CompareChecksumAsync(DbChecksum reference, string? member,
+        CancellationToken cancellationToken) =>
+        DbChecksums.Compare(reference, await ((IDrillTarget)this).TakeChecksumAsync(member, null, cancellationToken));
 
     /// <summary>
     /// The checksum of <paramref name="member"/>'s data as it is now, computed when the returned function is called

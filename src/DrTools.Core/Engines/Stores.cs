@@ -19,56 +19,12 @@ public static class Stores
             ? other.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn)
             : DbTarget.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
 
-    public static Task<ClusterStatus> GetStatusAsync(IDrillTarget target, CancellationToken cancellationToken) => target switch
-    {
-        DbTarget postgres => ClusterInspector.GetStatusAsync(postgres, cancellationToken),
-        IReplicaSet store => store.GetStatusAsync(cancellationToken),
-        _ => throw Unknown(target),
-    };
-
-    public static Task<IReadOnlyList<ReplicationLagResult>> MeasureLagAsync(IDrillTarget target, ReplicationLagOptions options,
-        CancellationToken cancellationToken) => target switch
-    {
-        DbTarget postgres => ReplicationLagTester.MeasureAsync(postgres, options, cancellationToken),
-        IReplicaSet store => StoreLag.MeasureAsync(store, options, cancellationToken),
-        _ => throw Unknown(target),
-    };
-
-    /// <summary>Checksums one member: the one named, or the primary.</summary>
-    public static async Task<DbChecksum> ChecksumAsync(IDrillTarget target, string? member, IReadOnlyList<string>? scope,
-        CancellationToken cancellationToken)
-    {
-        switch (target)
-        {
-            case DbTarget postgres:
-                return await DbChecksums.TakeAsync(postgres, member, scope, cancellationToken);
-            case IReplicaSet store:
-                return await store.ChecksumAsync(await MemberOrPrimaryAsync(store, member, "checksum", cancellationToken), scope,
-                    cancellationToken);
-            default:
-                throw Unknown(target);
-        }
-    }
-
-    /// <summary>Checksums the named member or the primary now and compares with the reference (PostgreSQL: its tables, each the same way;
-    /// other engines: everything in scope, so that an added table or key pattern shows).</summary>
+    /// <summary>Compares the named member or the primary with the reference (<see cref="IDrillTarget.CompareChecksumAsync"/>).</summary>
     /// <param name="allowEmpty">Nothing in scope (no table in the reference or now) passes; otherwise it is "not checked", not a
     /// PASS.</param>
     public static async Task<ChecksumComparison> CompareChecksumAsync(IDrillTarget target, DbChecksum reference, string? member,
         bool allowEmpty, CancellationToken cancellationToken) =>
-        (target is DbTarget postgres
-            ? await DbChecksums.CompareAsync(reference, postgres, member, cancellationToken)
-            : DbChecksums.Compare(reference, await ChecksumAsync(target, member, null,
-                cancellationToken))) with { AllowEmpty = allowEmpty };
-
-    /// <summary>Runs a query (SQL; for Redis one command a line) on the named member, default the primary.</summary>
-    public static Task<DbQueryResult> QueryAsync(IDrillTarget target, string query, string? member, CancellationToken cancellationToken) =>
-        target switch
-    {
-        DbTarget postgres => DbQueries.InvokeAsync(postgres, query, member, cancellationToken),
-        IReplicaSet store => store.QueryAsync(query, member, cancellationToken),
-        _ => throw Unknown(target),
-    };
+        (await target.CompareChecksumAsync(reference, member, cancellationToken)) with { AllowEmpty = allowEmpty };
 
     /// <summary>The member a query or checksum reads: the one named, or the primary.</summary>
     internal static async Task<string> MemberOrPrimaryAsync(IReplicaSet store, string? member, string purpose,

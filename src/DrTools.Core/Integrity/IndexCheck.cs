@@ -28,7 +28,7 @@ public static class IndexCheck
         + "checksummed tables of the member's own database: its structure, and every row of its table found in it";
 
     /// <summary>
-    /// A checksum of <paramref name="cluster"/> (<see cref="Engines.Stores.ChecksumAsync"/>), its indexes checked when
+    /// A checksum of <paramref name="cluster"/> (<see cref="Engines.IDrillTarget.TakeChecksumAsync"/>), its indexes checked when
     /// <paramref name="option"/> says how that was asked for ("--check-indexes", "-CheckIndexes", "checkIndexes"): refused
     /// before anything is read for any engine but PostgreSQL.
     /// </summary>
@@ -36,7 +36,7 @@ public static class IndexCheck
         string? option, CancellationToken cancellationToken)
     {
         var indexesOf = option is null ? null : Of(cluster, member, option);
-        var taken = await Engines.Stores.ChecksumAsync(cluster, member, tables, cancellationToken);
+        var taken = await cluster.TakeChecksumAsync(member, tables, cancellationToken);
         return indexesOf is null ? taken : taken with { Indexes = await indexesOf(taken, cancellationToken) };
     }
 

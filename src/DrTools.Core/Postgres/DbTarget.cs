@@ -6,6 +6,21 @@ namespace DrTools.Core.Postgres;
 /// </summary>
 public sealed record DbTarget(string Name, IReadOnlyList<DbMember> Members, bool AllowDrill) : Engines.IDrillTarget
 {
+    public Task<Cluster.ClusterStatus> GetStatusAsync(CancellationToken cancellationToken) =>
+        Cluster.ClusterInspector.GetStatusAsync(this, cancellationToken);
+
+    public Task<IReadOnlyList<Replication.ReplicationLagResult>> MeasureLagAsync(Replication.ReplicationLagOptions options,
+        CancellationToken cancellationToken) => Replication.ReplicationLagTester.MeasureAsync(this, options, cancellationToken);
+
+    public Task<DbQueryResult> QueryAsync(string query, string? member, CancellationToken cancellationToken) =>
+        DbQueries.InvokeAsync(this, query, member, cancellationToken);
+
+    public Task<Integrity.DbChecksum> TakeChecksumAsync(string? member, IReadOnlyList<string>? scope,
+        CancellationToken cancellationToken) => Integrity.DbChecksums.TakeAsync(this, member, scope, cancellationToken);
+
+    public Task<Integrity.ChecksumComparison> CompareChecksumAsync(Integrity.DbChecksum reference, string? member,
+        CancellationToken cancellationToken) => Integrity.DbChecksums.CompareAsync(reference, this, member, cancellationToken);
+
     public string Engine => Engines.StoreEngines.PostgreSql;
     IReadOnlyList<Engines.IStoreMember> Engines.IDrillTarget.Members => Members;
 

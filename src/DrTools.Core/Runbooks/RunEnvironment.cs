@@ -49,7 +49,7 @@ public sealed record RunEnvironment
         timeout.CancelAfter(TimeSpan.FromSeconds(10));
         try
         {
-            return DescribeServers(await Engines.Stores.GetStatusAsync(target, timeout.Token));
+            return DescribeServers(await target.GetStatusAsync(timeout.Token));
         }
         catch (Exception e) when (e is DrToolsException || (e is OperationCanceledException && !cancellationToken.IsCancellationRequested))
         {

@@ -12,8 +12,8 @@ internal static class ClusterOperations
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
         new("Get-DbClusterStatus", typeof(ClusterStatus), "Roles, replication and slots; passes when the cluster is healthy.", [Target()],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.GetStatusAsync(context.Store(args.Required("target")),
-                token), context)),
+            async (context, args, token) => StepOutcomes.From(await context.Store(args.Required("target")).GetStatusAsync(token),
+                context)),
 
         new("Test-ReplicationLag", typeof(IReadOnlyList<ReplicationLagResult>),
             "Replication lag of every standby against thresholds; passes when every threshold is met.",
@@ -38,7 +38,7 @@ internal static class ClusterOperations
                 new("duration", ParameterKind.Duration, "Sample over this window and report maximum and p95."),
                 new("interval", ParameterKind.Duration, "Time between samples (default 1s).") { Positive = true },
             ],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.MeasureLagAsync(context.Store(args.Required("target")),
+            async (context, args, token) => StepOutcomes.From(await context.Store(args.Required("target")).MeasureLagAsync(
                 new ReplicationLagOptions
                 {
                     MaxLagBytes = args.Integer("maxLagBytes"),
@@ -76,7 +76,7 @@ internal static class ClusterOperations
             "Runs SQL (Redis: one command a line) on the primary (or a named member): setup, data and markers.",
             [Target(), new("query", ParameterKind.String, "The SQL to run; for Redis, commands, one a line.") { Required = true },
                 Member("run it on")],
-            async (context, args, token) => StepOutcomes.From(await Engines.Stores.QueryAsync(context.Store(args.Required("target")),
+            async (context, args, token) => StepOutcomes.From(await context.Store(args.Required("target")).QueryAsync(
                 args.Required("query"), args.String("member"), token), context)),
 
         new("Remove-DrSandbox", typeof(string), "Stops and deletes the sandbox behind a target.", [Target() with { SandboxOnly = true }],
