@@ -27,7 +27,7 @@ internal static class EngineBackups
     public static Sandbox NewInstance(string engine, string? root, bool keep) =>
         Sandbox.Reserve(root, null, persistent: keep,
             password: Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(12)), restored: true,
-            engine: engine);
+            engine: engine, applicationUser: StoreEngines.Get(engine).ApplicationUser);
 
     /// <summary>What a verification found, timed on its clock: the restore, the checksums against the reference, the total against the
     /// RTO.</summary>

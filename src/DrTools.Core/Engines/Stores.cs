@@ -1,13 +1,10 @@
-using DrTools.Core.Cluster;
 using DrTools.Core.Integrity;
-using DrTools.Core.Postgres;
-using DrTools.Core.Replication;
 
 namespace DrTools.Core.Engines;
 
 /// <summary>
-/// The operations every store answers, whatever its engine: cmdlets, the CLI and runbooks call these with the target
-/// they resolved, and PostgreSQL's own code or the engine's <see cref="IReplicaSet"/> does the work.
+/// The operations on a store that go through its engine (<see cref="IStoreEngine"/>): cmdlets, the CLI and runbooks call
+/// these with the target or repository they resolved.
 /// </summary>
 public static class Stores
 {
@@ -15,9 +12,8 @@ public static class Stores
     public static IDrillTarget FromConnectionStrings(string engine, IReadOnlyList<string> connectionStrings, string? userName = null,
         string? password = null, TimeSpan? connectTimeout = null,
         IReadOnlyCollection<string>? allowDrillOn = null) =>
-        StoreEngines.Get(StoreEngines.Parse(engine)) is { } other
-            ? other.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn)
-            : DbTarget.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
+        StoreEngines.Get(StoreEngines.Parse(engine)).FromConnectionStrings(connectionStrings, userName, password, connectTimeout,
+            allowDrillOn);
 
     /// <summary>Compares the named member or the primary with the reference (<see cref="IDrillTarget.CompareChecksumAsync"/>).</summary>
     /// <param name="allowEmpty">Nothing in scope (no table in the reference or now) passes; otherwise it is "not checked", not a
@@ -42,46 +38,22 @@ public static class Stores
             DrErrorKind.InvalidOperation);
     }
 
-    /// <summary>
-    /// What point-in-time recovery replays kept in the repository: PostgreSQL's WAL archived from now on (archive_command),
-    /// MariaDB's binlogs copied now from the primary (run it again before a restore); Redis has none.
-    /// </summary>
-    public static async Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget target, Backups.BackupRepository repository,
-        CancellationToken cancellationToken)
-    {
-        switch (target)
-        {
-            case DbTarget postgres:
-                return await Backups.DbBackups.ConfigureArchivingAsync(postgres, repository, cancellationToken);
-            case MariaDb.MariaDbCluster mariadb:
-                var logs = await MariaDb.MariaDbPointInTime.ArchiveBinlogsAsync(mariadb, repository, cancellationToken);
-                return new Backups.WalArchiveSettings(target.Name, MariaDb.MariaDbPointInTime.BinlogDirectory(repository),
-                    $"mariadb-binlog --read-from-remote-server --raw: {logs.Count} binlog(s) copied now, {logs[0]} to {logs[^1]}");
-            default:
-                throw new DrToolsException($"{target.Name} is a {target.Engine} cluster: it has no log to archive for point-in-time "
-                    + $"recovery (take RDB or AOF backups).", DrErrorKind.InvalidArgument);
-        }
-    }
+    /// <summary>What point-in-time recovery replays, kept in the repository by the target's engine.</summary>
+    public static Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget target, Backups.BackupRepository repository,
+        CancellationToken cancellationToken) => StoreEngines.Get(target.Engine).ArchiveAsync(target, repository, cancellationToken);
 
-    /// <summary>A backup of any store: PostgreSQL's base backup (its options), another engine's of <paramref name="kind"/> (default its
-    /// first).</summary>
-    public static async Task<Backups.BackupRecord> BackupAsync(IDrillTarget target, Backups.BackupRepository repository, string? kind,
-        Backups.BackupOptions postgresOptions, CancellationToken cancellationToken)
+    /// <summary>A backup of any store, of <paramref name="kind"/> (default the engine's first); <paramref name="options"/> are what
+    /// the engine's backups take (PostgreSQL's compression, reference tables …).</summary>
+    public static Task<Backups.BackupRecord> BackupAsync(IDrillTarget target, Backups.BackupRepository repository, string? kind,
+        Backups.BackupOptions options, CancellationToken cancellationToken)
     {
-        if (target is DbTarget postgres)
+        var engine = StoreEngines.Get(target.Engine);
+        if (kind is not null && !engine.BackupKinds.Contains(kind))
         {
-            if (kind is not null and not StoreEngines.BaseBackup)
-            {
-                throw new DrToolsException($"backup kind '{kind}': a PostgreSQL backup is a base backup (pg_basebackup).",
-                    DrErrorKind.InvalidArgument);
-            }
-            return await Backups.DbBackups.CreateAsync(postgres, repository, postgresOptions, cancellationToken);
+            throw new DrToolsException($"backup kind '{kind}': a {engine.DisplayName} backup is {string.Join(" or ", engine.BackupKinds)}.",
+                DrErrorKind.InvalidArgument);
         }
-        var engine = StoreEngines.Get(target.Engine)!;
-        if (kind is not null
-            && !engine.BackupKinds.Contains(kind)) throw new DrToolsException($"backup kind '{kind}': a {engine.DisplayName} backup is "
-            + $"{string.Join(" or ", engine.BackupKinds)}.", DrErrorKind.InvalidArgument);
-        return await engine.BackupAsync((IReplicaSet)target, repository, kind, cancellationToken);
+        return engine.BackupAsync(target, repository, kind, options, cancellationToken);
     }
 
     /// <summary>Verifies a backup by restore, by the engine that took it.</summary>
@@ -91,39 +63,22 @@ public static class Stores
         var backup = repository.Backup(options.BackupId);
         // A folder the restore cannot be made in says nothing of the backup: refused here, never a FAIL of the backup.
         Sandboxes.Sandbox.DemandUsableRoot(options.Root);
-        return backup.Engine is { } name
-            ? StoreEngines.Get(name)!.VerifyBackupAsync(repository, backup, options, cancellationToken)
-            : Backups.BackupVerifier.VerifyAsync(repository, options with { BackupId = backup.Id }, cancellationToken);
+        return EngineOf(backup).VerifyBackupAsync(repository, backup, options, cancellationToken);
     }
 
     /// <summary>
-    /// Point-in-time recovery from the repository's backups: PostgreSQL's by WAL, MariaDB's by binlog replay (to
-    /// <paramref name="targetGtid"/> or the options' time); Redis has none and says so.
+    /// Point-in-time recovery from the repository's backups, by the engine of the backup named (or of the newest):
+    /// PostgreSQL's by WAL, MariaDB's by binlog replay (to <paramref name="targetGtid"/> or the options' time); Redis has
+    /// none and says so.
     /// </summary>
     public static Task<Backups.PointInTimeResult> RestorePointInTimeAsync(Backups.BackupRepository repository,
         Backups.PointInTimeOptions options, string? targetGtid, string? backupId, CancellationToken cancellationToken)
     {
-        var engine = backupId is not null ? repository.Backup(backupId).Engine : repository.Backups.LastOrDefault()?.Engine;
-        if (targetGtid is not null
-            && engine != StoreEngines.MariaDb) throw new DrToolsException($"a target GTID is for MariaDB backups; the repository's are "
-            + $"{engine ?? StoreEngines.PostgreSql}'s.", DrErrorKind.InvalidArgument);
-        return engine switch
-        {
-            StoreEngines.MariaDb => MariaDb.MariaDbPointInTime.RestoreAsync(repository, targetGtid is not null
-                ? MariaDb.MariaDbRecoveryTarget.ToGtid(targetGtid)
-                : options.Target.Kind == "time" ? MariaDb.MariaDbRecoveryTarget.ToTime(DateTimeOffset.Parse(options.Target.Value!,
-                    System.Globalization.CultureInfo.InvariantCulture))
-                : throw new DrToolsException($"a MariaDB point-in-time recovery goes to a GTID or a time, not to {options.Target}.",
-                    DrErrorKind.InvalidArgument), options, backupId, cancellationToken),
-            StoreEngines.Redis
-                => throw new DrToolsException("Redis has no point-in-time recovery: restore a snapshot instead (Test-DbBackup "
-                + "-KeepInstance leaves it running).", DrErrorKind.InvalidArgument),
-            _ => Backups.PointInTimeRestore.RestoreAsync(repository, backupId is null ? options
-                : throw new DrToolsException("a PostgreSQL recovery chooses its backup by the target.",
-                DrErrorKind.InvalidArgument), cancellationToken),
-        };
+        var backup = backupId is not null ? repository.Backup(backupId) : repository.Backups.LastOrDefault();
+        var engine = backup is null ? StoreEngines.Get(StoreEngines.PostgreSql) : EngineOf(backup);
+        return engine.RestorePointInTimeAsync(repository, options, targetGtid, backupId, cancellationToken);
     }
 
-    private static DrToolsException Unknown(IDrillTarget target) => new($"{target.Name}: no operations for engine '{target.Engine}'.",
-        DrErrorKind.InvalidArgument);
+    /// <summary>A backup's engine; a PostgreSQL base backup names none, as before there were others.</summary>
+    private static IStoreEngine EngineOf(Backups.BackupRecord backup) => StoreEngines.Get(backup.Engine ?? StoreEngines.PostgreSql);
 }

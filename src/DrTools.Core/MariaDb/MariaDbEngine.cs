@@ -16,6 +16,10 @@ public sealed class MariaDbEngine : IStoreEngine
 
     public string Name => StoreEngines.MariaDb;
     public string DisplayName => "MariaDB";
+    public IReadOnlyList<string> Aliases { get; } = ["mariadb", "mysql"];
+    string? IStoreEngine.ApplicationUser => ApplicationUser;
+
+    public void CheckSandboxOptions(SandboxOptions options) => options.RefuseBeyondReplicas(DisplayName, sentinels: false);
 
     /// <summary>
     /// A sandbox's account for applications: every privilege an application needs on every database, none that ignores
@@ -27,7 +31,7 @@ public sealed class MariaDbEngine : IStoreEngine
     private const string ApplicationPrivileges = "select, insert, update, delete, create, drop, index, alter, create temporary tables, "
         + "lock tables, execute, create view, show view, create routine, alter routine, trigger, event";
 
-    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null)
+    public IDrillTarget Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null)
     {
         var admin = Members(sandbox, Sandbox.UserName, connectTimeout);
         return new MariaDbCluster($"sandbox {sandbox.Id}", admin, allowDrill: true, new Processes(sandbox))
@@ -41,7 +45,7 @@ public sealed class MariaDbEngine : IStoreEngine
         sandbox.Members
             .Select(m => MariaDbMember.Parse(ConnectionString(sandbox, m, user), 0, name: m.Name, connectTimeout: connectTimeout)).ToList();
 
-    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
+    public IDrillTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
         TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         MariaDbCluster.FromConnectionStrings(connectionStrings, userName, password, connectTimeout, allowDrillOn);
 
@@ -59,13 +63,31 @@ public sealed class MariaDbEngine : IStoreEngine
 
     public IReadOnlyList<string> BackupKinds { get; } = [MariaDbBackups.Dump, MariaDbBackups.Physical];
 
-    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind,
-        CancellationToken cancellationToken) =>
+    public Task<Backups.BackupRecord> BackupAsync(IDrillTarget cluster, Backups.BackupRepository repository, string? kind,
+        Backups.BackupOptions options, CancellationToken cancellationToken) =>
         MariaDbBackups.CreateAsync((MariaDbCluster)cluster, repository, kind, cancellationToken);
 
     public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup,
         Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
         MariaDbBackups.VerifyAsync(repository, backup, options, cancellationToken);
+
+    /// <summary>The binlogs copied now from the primary (run it again before a restore).</summary>
+    public async Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget cluster, Backups.BackupRepository repository,
+        CancellationToken cancellationToken)
+    {
+        var logs = await MariaDbPointInTime.ArchiveBinlogsAsync((MariaDbCluster)cluster, repository, cancellationToken);
+        return new Backups.WalArchiveSettings(cluster.Name, MariaDbPointInTime.BinlogDirectory(repository),
+            $"mariadb-binlog --read-from-remote-server --raw: {logs.Count} binlog(s) copied now, {logs[0]} to {logs[^1]}");
+    }
+
+    /// <summary>Binlog replay to <paramref name="targetGtid"/>, or to the options' time.</summary>
+    public Task<Backups.PointInTimeResult> RestorePointInTimeAsync(Backups.BackupRepository repository, Backups.PointInTimeOptions options,
+        string? targetGtid, string? backupId, CancellationToken cancellationToken) =>
+        MariaDbPointInTime.RestoreAsync(repository, targetGtid is not null ? MariaDbRecoveryTarget.ToGtid(targetGtid)
+            : options.Target.Kind == "time" ? MariaDbRecoveryTarget.ToTime(DateTimeOffset.Parse(options.Target.Value!,
+                System.Globalization.CultureInfo.InvariantCulture))
+            : throw new DrToolsException($"a MariaDB point-in-time recovery goes to a GTID or a time, not to {options.Target}.",
+                DrErrorKind.InvalidArgument), options, backupId, cancellationToken);
 
     private static int? ReadPid(string pidFile)
     {

@@ -220,6 +220,10 @@ public static partial class MariaDbPointInTime
 /// stamped).</summary>
 public sealed record MariaDbRecoveryTarget(string? Gtid, DateTimeOffset? Time)
 {
+    /// <summary>The refusal of a target GTID by a store whose positions are not GTIDs.</summary>
+    public static DrToolsException GtidRefusal(string engine) => new($"a target GTID is for MariaDB backups; the repository's are "
+        + $"{engine}'s.", DrErrorKind.InvalidArgument);
+
     public static MariaDbRecoveryTarget ToGtid(string gtid) => MariaDb.Gtid.IsValid(gtid)
         ? new(gtid.Trim(), null)
         : throw new DrToolsException($"target GTID '{gtid}' is not a MariaDB GTID (domain-server-sequence, e.g. 0-1-42).",

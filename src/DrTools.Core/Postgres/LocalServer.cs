@@ -20,19 +20,19 @@ public sealed class LocalServer(PgBinaries binaries, string dataDirectory, strin
     public string LogFile { get; } = logFile;
 
     /// <summary>The postmaster's PID from postmaster.pid, if it names a living process.</summary>
-    public int? PostmasterPid
+    public int? PostmasterPid => PidOf(DataDirectory);
+
+    /// <summary>The PID of the postmaster of <paramref name="dataDirectory"/> while it is alive (postmaster.pid).</summary>
+    public static int? PidOf(string dataDirectory)
     {
-        get
+        try
         {
-            try
-            {
-                var first = File.ReadLines(Path.Combine(DataDirectory, "postmaster.pid")).FirstOrDefault();
-                return int.TryParse(first, out var pid) && ProcessTable.IsAlive(pid) ? pid : null;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return null;
-            }
+            var first = File.ReadLines(Path.Combine(dataDirectory, "postmaster.pid")).FirstOrDefault();
+            return int.TryParse(first, out var pid) && ProcessTable.IsAlive(pid) ? pid : null;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
         }
     }
 

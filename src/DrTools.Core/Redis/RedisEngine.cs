@@ -18,12 +18,15 @@ public sealed class RedisEngine : IStoreEngine
 
     public string Name => StoreEngines.Redis;
     public string DisplayName => "Redis";
+    public IReadOnlyList<string> Aliases { get; } = ["redis"];
 
-    public IReplicaSet Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new RedisCluster($"sandbox {sandbox.Id}",
+    public void CheckSandboxOptions(SandboxOptions options) => options.RefuseBeyondReplicas(DisplayName, sentinels: true);
+
+    public IDrillTarget Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null) => new RedisCluster($"sandbox {sandbox.Id}",
         sandbox.Members.Select(m => Member(sandbox, m, connectTimeout)).ToList(), allowDrill: true, new Processes(sandbox),
         sandbox.Sentinels.Select(s => RedisMember.Create(s.Name, "127.0.0.1", s.Port, null, connectTimeout)).ToList());
 
-    public IReplicaSet FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
+    public IDrillTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
         TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn) =>
         RedisCluster.FromAddresses(connectionStrings, password, connectTimeout, allowDrillOn);
 
@@ -48,13 +51,23 @@ public sealed class RedisEngine : IStoreEngine
 
     public IReadOnlyList<string> BackupKinds { get; } = [RedisBackups.Rdb, RedisBackups.Aof];
 
-    public Task<Backups.BackupRecord> BackupAsync(IReplicaSet cluster, Backups.BackupRepository repository, string? kind,
-        CancellationToken cancellationToken) =>
+    public Task<Backups.BackupRecord> BackupAsync(IDrillTarget cluster, Backups.BackupRepository repository, string? kind,
+        Backups.BackupOptions options, CancellationToken cancellationToken) =>
         RedisBackups.CreateAsync((RedisCluster)cluster, repository, kind, cancellationToken);
 
     public Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository, Backups.BackupRecord backup,
         Backups.BackupVerificationOptions options, CancellationToken cancellationToken) =>
         RedisBackups.VerifyAsync(repository, backup, options, cancellationToken);
+
+    public Task<Backups.WalArchiveSettings> ArchiveAsync(IDrillTarget cluster, Backups.BackupRepository repository,
+        CancellationToken cancellationToken) => throw new DrToolsException($"{cluster.Name} is a {Name} cluster: it has no log to "
+        + "archive for point-in-time recovery (take RDB or AOF backups).", DrErrorKind.InvalidArgument);
+
+    public Task<Backups.PointInTimeResult> RestorePointInTimeAsync(Backups.BackupRepository repository, Backups.PointInTimeOptions options,
+        string? targetGtid, string? backupId, CancellationToken cancellationToken) =>
+        throw (targetGtid is not null ? MariaDb.MariaDbRecoveryTarget.GtidRefusal(Name)
+            : new DrToolsException("Redis has no point-in-time recovery: restore a snapshot instead (Test-DbBackup -KeepInstance leaves it "
+                + "running).", DrErrorKind.InvalidArgument));
 
     private static string PidFile(SandboxMember member) => Path.Combine(member.DataDirectory, "redis.pid");
     private static string ConfigFile(Sandbox sandbox, SandboxMember member) => Path.Combine(sandbox.Directory, $"{member.Name}.conf");

@@ -23,10 +23,8 @@ public sealed partial class Sandbox
             return new SandboxInfo(Path.GetFileName(directory), directory, null, null, false, [],
                 SandboxState.NotASandbox) { Kind = SandboxKind.Unknown, Note = notASandbox };
         }
-        var binaries = new PgBinaries(manifest.BinDirectory, manifest.MajorVersion);
-        var engine = manifest.Engine is { } name ? Engines.StoreEngines.Get(name) : null;
-        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, engine is null ? new LocalServer(binaries,
-            m.DataDirectory, m.LogFile).IsRunning : engine.Pid(m) is not null)).ToList();
+        var engine = Engines.StoreEngines.Get(manifest.Engine ?? Engines.StoreEngines.PostgreSql);
+        var members = manifest.Members.Select(m => new SandboxMemberInfo(m.Name, m.ClientPort, engine.Pid(m) is not null)).ToList();
         var running = ProcessTable.FindByWorkingDirectory(directory).Count > 0;
         var state = manifest.Owner is { IsAlive: false } ? SandboxState.Orphaned
             : members.Count > 0 && members.All(m => m.Running) ? SandboxState.Running
@@ -34,12 +32,12 @@ public sealed partial class Sandbox
         return new SandboxInfo(manifest.Id, directory, manifest.CreatedAt, manifest.OwnerPid, manifest.Synchronous, members, state)
         {
             Kind = manifest.Restored ? SandboxKind.RestoredInstance : SandboxKind.Cluster,
-            Engine = engine?.Name ?? Engines.StoreEngines.PostgreSql,
-            Topology = TopologyOf(manifest, engine?.Name == Engines.StoreEngines.Redis ? "replica" : "standby"),
+            Engine = engine.Name,
+            Topology = TopologyOf(manifest, engine.Name == Engines.StoreEngines.Redis ? "replica" : "standby"),
             Note = manifest.Patroni is { } patroni
                 ? $"Patroni: etcd 127.0.0.1:{patroni.EtcdPort}, HAProxy read-write 127.0.0.1:{patroni.WritePort}, read-only "
                 + $"127.0.0.1:{patroni.ReadPort}"
-                : engine is not null ? engine.DisplayName : null,
+                : manifest.Engine is null ? null : engine.DisplayName,
         };
     }
 

@@ -5,37 +5,6 @@ using Npgsql;
 
 namespace DrTools.Core.Sandboxes;
 
-public sealed record SandboxOptions
-{
-    public const int MaxStandbys = 8;
-
-    public int Standbys { get; init; } = 1;
-    public bool Synchronous { get; init; }
-    /// <summary>Where sandbox directories are made; default <see cref="Sandbox.DefaultRoot"/>.</summary>
-    public string? Root { get; init; }
-    /// <summary>Leave it running after this process exits (drtools sandbox up); otherwise it is recorded as owned by this
-    /// process.</summary>
-    public bool Persistent { get; init; }
-    public PgBinaries? Binaries { get; init; }
-    /// <summary>Told of each phase of creation.</summary>
-    public IProgress<OperationProgress>? Progress { get; init; }
-    public SandboxTopology Topology { get; init; } = SandboxTopology.Streaming;
-    /// <summary>For a Patroni sandbox: its DCS settings (default Patroni's own: ttl 30, loop_wait 10).</summary>
-    public Patroni.PatroniSettings? PatroniSettings { get; init; }
-    /// <summary>Every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, ResetConnections
-    /// and Blackhole apply to it.</summary>
-    public bool FaultProxy { get; init; }
-    /// <summary>Each member's pg_wal on a tmpfs of this many bytes that DrTools mounts (root), so a DiskFull fault can fill it.</summary>
-    public long? WalDiskSize { get; init; }
-    /// <summary>A postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules and an Alertmanager notifying DrTools
-    /// (Debian's prometheus packages).</summary>
-    public bool Monitoring { get; init; }
-    /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
-    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
-    /// <summary>For a Redis sandbox: three Sentinels watching the primary, which then fail it over themselves.</summary>
-    public bool Sentinels { get; init; }
-}
-
 /// <summary>
 /// A disposable PostgreSQL cluster on 127.0.0.1: a primary and streaming standbys with replication slots, WAL archived
 /// into the sandbox's own folder, all in one fresh directory. Allowed for destructive drills. Disposing it stops every
@@ -84,7 +53,7 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     /// <summary><see cref="Cluster"/> whose members are given up on after <paramref name="connectTimeout"/> (--connect-timeout).</summary>
     public Engines.IDrillTarget ClusterWithin(TimeSpan? connectTimeout) =>
-        Engines.StoreEngines.Get(Engine) is { } engine ? engine.Cluster(this, connectTimeout) : TargetWithin(connectTimeout);
+        Engines.StoreEngines.Get(Engine).Cluster(this, connectTimeout);
 
     public static string DefaultRoot =>
         Environment.GetEnvironmentVariable("DRTOOLS_SANDBOX_ROOT") is { Length: > 0 } root ? root : Path.Combine(Path.GetTempPath(),
@@ -138,7 +107,7 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     public override string ToString()
     {
-        var engine = Engines.StoreEngines.Get(Engine) is { } known ? known.DisplayName + ": " : "";
+        var engine = _manifest.Engine is { } other ? Engines.StoreEngines.Get(other).DisplayName + ": " : "";
         var members = string.Join(", ", Members.Select(m => $"{m.Name} 127.0.0.1:{m.ClientPort}"));
         var proxy = FaultProxy ? ", through a fault proxy" : "";
         var patroni = Patroni is { } endpoints
@@ -155,26 +124,14 @@ public sealed partial class Sandbox : IAsyncDisposable
             throw new DrToolsException($"standbys: {options.Standbys} is out of range; a sandbox has 0 to {SandboxOptions.MaxStandbys} "
                 + $"standbys.", DrErrorKind.InvalidArgument);
         }
-        if (Engines.StoreEngines.Get(options.Engine) is { } engine) return await CreateAsync(engine, options, cancellationToken);
-        if (options.Sentinels) throw new DrToolsException("Sentinels watch Redis primaries: give them to a Redis sandbox (-Engine Redis).",
-            DrErrorKind.InvalidArgument);
-        if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
-        {
-            throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each "
-                + "other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
-        }
-        CheckWalDisk(options);
-        if (options.Synchronous && options.Standbys == 0)
-        {
-            throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
-        }
-        var sandbox = Reserve(options.Root, options.Binaries ?? PgBinaries.Locate(), options.Persistent, options.Synchronous,
-            NewPassword());
+        var engine = Engines.StoreEngines.Get(options.Engine);
+        engine.CheckSandboxOptions(options);
+        // A PostgreSQL sandbox's manifest names no engine, as before there were others: DrTools of then still lists it.
+        var sandbox = Reserve(options.Root, engine.SandboxBinaries(options), options.Persistent, options.Synchronous, NewPassword(),
+            engine: engine.Name == Engines.StoreEngines.PostgreSql ? null : engine.Name, applicationUser: engine.ApplicationUser);
         try
         {
-            await (options.Topology == SandboxTopology.Patroni ? sandbox.BuildPatroniAsync(options, cancellationToken)
-                : sandbox.BuildAsync(options, cancellationToken));
-            if (options.Monitoring) await sandbox.StartMonitoringAsync(options.Progress, cancellationToken);
+            await engine.BuildSandboxAsync(sandbox, options, cancellationToken);
             // A stop asked for while the last step finished without looking (a readiness check that passed) still stops it.
             cancellationToken.ThrowIfCancellationRequested();
             return sandbox;
@@ -188,37 +145,29 @@ public sealed partial class Sandbox : IAsyncDisposable
 
     private static string NewPassword() => RandomNumberGenerator.GetString("abcdefghijkmnopqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789", 24);
 
-    /// <summary>A sandbox of another store: a primary and replicas its engine builds; what only PostgreSQL's sandboxes have is
-    /// refused.</summary>
-    private static async Task<Sandbox> CreateAsync(Engines.IStoreEngine engine, SandboxOptions options, CancellationToken cancellationToken)
+    /// <summary>Refuses, before anything is created, what a PostgreSQL sandbox cannot have.</summary>
+    internal static void CheckPostgresOptions(SandboxOptions options)
     {
-        var unsupported = new[]
-        {
-            options.Topology == SandboxTopology.Patroni ? "a Patroni topology" : null,
-            options.FaultProxy ? "a fault proxy" : null,
-            options.WalDiskSize is not null ? "a WAL disk" : null,
-            options.Monitoring ? "monitoring" : null,
-            options.Sentinels && engine.Name != Engines.StoreEngines.Redis ? "Sentinels (they are Redis')" : null,
-        }.OfType<string>().ToList();
-        if (unsupported.Count > 0)
-        {
-            throw new DrToolsException($"a {engine.DisplayName} sandbox has no {string.Join(", ", unsupported)} (PostgreSQL sandboxes do). "
-                + $"Nothing was created.", DrErrorKind.InvalidArgument);
-        }
-        if (options.Synchronous && options.Standbys == 0) throw new DrToolsException("synchronous replication needs at least one replica.",
+        if (options.Sentinels) throw new DrToolsException("Sentinels watch Redis primaries: give them to a Redis sandbox (-Engine Redis).",
             DrErrorKind.InvalidArgument);
-        var sandbox = Reserve(options.Root, null, options.Persistent, options.Synchronous, NewPassword(), engine: engine.Name);
-        try
+        if (options.FaultProxy && options.Topology == SandboxTopology.Patroni)
         {
-            await engine.BuildSandboxAsync(sandbox, options, cancellationToken);
-            cancellationToken.ThrowIfCancellationRequested();
-            return sandbox;
+            throw new DrToolsException("a fault proxy is for a streaming sandbox: a Patroni sandbox's members advertise themselves to each "
+                + "other through etcd, around any proxy.", DrErrorKind.InvalidArgument);
         }
-        catch
+        CheckWalDisk(options);
+        if (options.Synchronous && options.Standbys == 0)
         {
-            await sandbox.DisposeAsync();
-            throw;
+            throw new DrToolsException("synchronous replication needs at least one standby.", DrErrorKind.InvalidArgument);
         }
+    }
+
+    /// <summary>Builds a reserved PostgreSQL sandbox: streaming standbys or Patroni nodes, and monitoring when asked.</summary>
+    internal async Task BuildPostgresAsync(SandboxOptions options, CancellationToken cancellationToken)
+    {
+        await (options.Topology == SandboxTopology.Patroni ? BuildPatroniAsync(options, cancellationToken)
+            : BuildAsync(options, cancellationToken));
+        if (options.Monitoring) await StartMonitoringAsync(options.Progress, cancellationToken);
     }
 
     /// <summary>
@@ -226,7 +175,7 @@ public sealed partial class Sandbox : IAsyncDisposable
     /// by initdb here, or an instance restored from a backup. Either way it is listed and removed like any sandbox.
     /// </summary>
     internal static Sandbox Reserve(string? root, PgBinaries? binaries, bool persistent, bool synchronous = false, string password = "",
-        bool restored = false, string? engine = null)
+        bool restored = false, string? engine = null, string? applicationUser = null)
     {
         root ??= DefaultRoot;
         DemandUsableRoot(root);
@@ -241,7 +190,7 @@ public sealed partial class Sandbox : IAsyncDisposable
             OwnerStartTicks = owner?.StartTicks,
             Restored = restored,
             Engine = engine,
-            ApplicationUser = engine == Engines.StoreEngines.MariaDb ? MariaDb.MariaDbEngine.ApplicationUser : null,
+            ApplicationUser = applicationUser,
         };
         OwnedFolder.Create(Path.GetFullPath(root), id, RootWhat, folder => manifest.Save(folder));
         return new Sandbox(manifest);

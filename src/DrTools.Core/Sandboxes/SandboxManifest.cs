@@ -95,7 +95,7 @@ internal sealed record SandboxManifest(
                 m.LogFile }).Append(manifest.ArchiveDirectory).All(p => Inside(p, directory)) =>
                 $"{FileName} names files outside {directory}",
             // Listing and removal ask the engine about the members: one DrTools does not know would stop them for every folder.
-            { Engine: { } engine } when !Engines.StoreEngines.IsOther(engine)
+            { Engine: { } engine } when !Engines.StoreEngines.IsKnown(engine)
                 => $"{FileName} names engine '{engine}', which this DrTools does not know",
             _ => null,
         };
