@@ -64,8 +64,8 @@ public static class FailoverCommand
             + "DrTools does not know: --fault-command acts, DrTools watches the writer through the endpoint); default Patroni for a "
             + "Patroni sandbox or with --patroni." };
         public Option<string?> Fault { get; } = new("--fault") { Description = "The unplanned fault: from the fault library on the primary "
-            + "(partition, packet-loss, freeze, kill, command, connection-exhaustion, disk-full; latency, jitter, bandwidth, "
-            + "reset-connections, blackhole behind a fault proxy; undone when the drill ends, the old primary fenced first), or with "
+            + $"({Core.Faults.Faults.KindList(DrillFaults.LibraryKinds, Output.Words)}; undone when the drill ends, the old primary "
+            + "fenced first), or with "
             + "Patroni recovering on the leader's node (KillPostgres, KillNode — the default —, FreezeNode, StopPatroni). Default: SIGKILL "
             + "of the postmaster." };
         public Option<string[]> FaultArguments { get; } = CommonOptions.FaultArguments();

@@ -18,9 +18,7 @@ public static class FaultCommands
 
     private static Command Start()
     {
-        var kind = new Argument<FaultKind>("kind") { Description = "partition, packet-loss, freeze, kill, replication-delay, command, "
-            + "connection-exhaustion, disk-full, and through a sandbox's fault proxy latency, jitter, bandwidth, reset-connections or "
-            + "blackhole." };
+        var kind = new Argument<FaultKind>("kind") { Description = $"{Faults.KindList(Enum.GetValues<FaultKind>(), Output.Words)}." };
         kind.CustomParser = result =>
         {
             if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed)

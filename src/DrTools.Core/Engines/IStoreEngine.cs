@@ -35,8 +35,8 @@ public interface IStoreEngine
     IDrillTarget Cluster(Sandbox sandbox, TimeSpan? connectTimeout = null);
 
     /// <summary>A cluster given by connection strings (one per member), allowed for drills only on the members named.</summary>
-    IDrillTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password, TimeSpan? connectTimeout,
-        IReadOnlyCollection<string>? allowDrillOn);
+    IDrillTarget FromConnectionStrings(IReadOnlyList<string> connectionStrings, string? userName, string? password,
+        TimeSpan? connectTimeout, IReadOnlyCollection<string>? allowDrillOn);
 
     /// <summary>The PID of a sandbox member's server while it is alive.</summary>
     int? Pid(SandboxMember member);

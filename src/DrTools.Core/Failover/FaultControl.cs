@@ -77,8 +77,10 @@ internal sealed class FaultControl(IMemberControl inner, FaultSpec spec, Func<Db
 public static class DrillFaults
 {
     /// <summary>Every fault a failover drill can inflict on its primary: ReplicationDelay acts on a standby only.</summary>
-    public static IReadOnlyList<string> Names { get; } =
-        [.. Enum.GetNames<NodeFault>(), .. Enum.GetNames<FaultKind>().Where(k => k != nameof(FaultKind.ReplicationDelay))];
+    public static IReadOnlyList<string> Names { get; } = [.. Enum.GetNames<NodeFault>(), .. LibraryKinds.Select(k => k.ToString())];
+
+    /// <summary>The fault library's kinds a drill can inflict on its primary.</summary>
+    public static IReadOnlyList<FaultKind> LibraryKinds => [.. Enum.GetValues<FaultKind>().Where(k => k != FaultKind.ReplicationDelay)];
 
     /// <summary>The options with the named fault (and its parameters) set; an unknown name, or parameters a node fault does not take,
     /// refused.</summary>

@@ -36,6 +36,21 @@ public static class Faults
     private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(),
         new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
 
+    /// <summary>
+    /// <paramref name="kinds"/> as help lists them, each as <paramref name="word"/> spells it: those on the member first,
+    /// then those that act through a sandbox's fault proxy ("partition, …, disk-full, and through a sandbox's fault proxy
+    /// latency, … or blackhole").
+    /// </summary>
+    public static string KindList(IEnumerable<FaultKind> kinds, Func<string, string> word)
+    {
+        var proxied = Proxy.ProxyFault.Kinds.Select(k => k.Kind).ToHashSet();
+        var (direct, throughProxy) = (kinds.Where(k => !proxied.Contains(k)).ToList(), kinds.Where(proxied.Contains).ToList());
+        var text = string.Join(", ", direct.Select(k => word(k.ToString())));
+        return throughProxy.Count == 0 ? text
+            : $"{text}, and through a sandbox's fault proxy {string.Join(", ", throughProxy.SkipLast(1).Select(k => word(k.ToString())))}"
+            + $"{(throughProxy.Count > 1 ? " or " : "")}{word(throughProxy[^1].ToString())}";
+    }
+
     /// <summary>When each fault this process applied took effect, as a Stopwatch timestamp: the run's monotonic clock places it
     /// exactly.</summary>
     private static readonly ConcurrentDictionary<string, long> Applied = new();

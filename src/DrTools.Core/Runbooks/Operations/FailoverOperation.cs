@@ -48,9 +48,8 @@ internal static class FailoverOperation
             new("recoveredBy", ParameterKind.Choice,
                 "Who recovers: DrTools, or Patroni (the default for a Patroni sandbox).") { Choices = Enum.GetNames<RecoveredBy>() },
             new("fault", ParameterKind.Choice,
-                "The unplanned fault: from the fault library on the primary (Partition, PacketLoss, Freeze, Kill, Command, "
-                + "ConnectionExhaustion, DiskFull; Latency, Jitter, Bandwidth, ResetConnections, Blackhole behind a fault proxy), or with "
-                + "Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
+                $"The unplanned fault: from the fault library on the primary ({Faults.Faults.KindList(DrillFaults.LibraryKinds, k => k)}), "
+                + "or with Patroni recovering on the leader's node (default KillNode).") { Choices = DrillFaults.Names },
             new("faultParameter", ParameterKind.StringList, "Parameters of a fault from the library as NAME=VALUE, e.g. [from=node1]."),
             new("faultDuration", ParameterKind.Duration,
                 "How long FreezeNode keeps the node stopped (default twice Patroni's ttl).") { Positive = true },

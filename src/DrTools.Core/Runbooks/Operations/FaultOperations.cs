@@ -16,8 +16,7 @@ internal static class FaultOperations
                 Target(),
                 Member("inject the fault on"),
                 new("kind", ParameterKind.Choice,
-                    "The fault: Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, and "
-                    + "through a sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.")
+                    $"The fault: {Faults.Faults.KindList(Enum.GetValues<FaultKind>(), k => k)}.")
                 {
                     Required = true, Choices = Enum.GetNames<FaultKind>(),
                 },

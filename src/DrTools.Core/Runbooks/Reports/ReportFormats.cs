@@ -16,8 +16,8 @@ public static class ReportFormats
     ];
 
     /// <summary>A format of the enum that is not listed here is a defect, never a silent default.</summary>
-    public static IReportFormat Of(ReportFormat format) =>
-        All.SingleOrDefault(f => f.Format == format) ?? throw new UnreachableException($"report format {format} is not in ReportFormats.All");
+    public static IReportFormat Of(ReportFormat format) => All.SingleOrDefault(f => f.Format == format)
+        ?? throw new UnreachableException($"report format {format} is not in ReportFormats.All");
 
     /// <summary>The words help shows: "markdown, html, json, junit, nunit or pdf".</summary>
     public static string Choices => $"{string.Join(", ", All.SkipLast(1).Select(f => f.Words[0]))} or {All[^1].Words[0]}";
