@@ -580,7 +580,7 @@ public static partial class RunbookParser
             try
             {
                 return node is YamlScalarNode { Value: { } text } ? Engines.StoreEngines.Parse(text, where)
-                    : throw new DrToolsException($"{where}: expected postgresql, mariadb or redis.");
+                    : throw new DrToolsException($"{where}: expected one of {string.Join(", ", Engines.StoreEngines.Names)}.");
             }
             catch (DrToolsException e)
             {
