@@ -11,13 +11,3 @@ public class DrToolsException : Exception
 
     public DrErrorKind Kind { get; }
 }
-
-public enum DrErrorKind
-{
-    InvalidArgument,
-    ConnectionFailed,
-    Timeout,
-    NotAllowed,
-    InvalidOperation,
-    ExternalCommandFailed,
-}

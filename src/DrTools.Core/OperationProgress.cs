@@ -2,10 +2,3 @@ namespace DrTools.Core;
 
 /// <summary>Where a long operation is: the phase it entered and roughly how far along the whole it is (0-100).</summary>
 public sealed record OperationProgress(string Phase, int PercentComplete);
-
-public static class OperationProgressExtensions
-{
-    /// <summary>Reports a phase when someone listens (front ends show it as progress bars and verbose lines).</summary>
-    public static void Enter(this IProgress<OperationProgress>? progress, string phase, int percentComplete) =>
-        progress?.Report(new OperationProgress(phase, Math.Clamp(percentComplete, 0, 100)));
-}

@@ -4,42 +4,6 @@ using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Backups;
 
-/// <summary>Grandfather-father-son retention: the newest backup of each of the last N days, W ISO weeks and M months that have
-/// backups.</summary>
-public sealed record RetentionPolicy(int Daily, int Weekly, int Monthly)
-{
-    public override string ToString() => $"keep {Daily} daily, {Weekly} weekly, {Monthly} monthly";
-}
-
-public sealed record RetentionDecision(string BackupId, DateTimeOffset FinishedAt, bool Expired, string Reason);
-
-public sealed record ArchiverStatus(string Member, long ArchivedCount, string? LastArchivedWal, DateTimeOffset? LastArchivedTime,
-    long FailedCount, string? LastFailedWal, DateTimeOffset? LastFailedTime)
-{
-    /// <summary>Failing now: the last failure is more recent than the last success.</summary>
-    public bool Failing => LastFailedTime is { } failed && (LastArchivedTime is not { } archived || failed > archived);
-}
-
-public sealed record BackupPolicyOptions
-{
-    public TimeSpan? MaxBackupAge { get; init; }
-    public RetentionPolicy? Retention { get; init; }
-    /// <summary>The clock the ages and retention are judged by (tests pin it).</summary>
-    public DateTimeOffset? Now { get; init; }
-}
-
-public sealed record BackupPolicyResult
-{
-    public required bool Passed { get; init; }
-    public required IReadOnlyList<string> Problems { get; init; }
-    public required Measurement? LatestBackupAge { get; init; }
-    public required ArchiverStatus? Archiver { get; init; }
-    public required IReadOnlyList<string> MissingWalSegments { get; init; }
-    /// <summary>Where the archived WAL stops replaying from the earliest backup, and why when more is archived.</summary>
-    public WalReplayCheck? WalReplay { get; init; }
-    public required IReadOnlyList<RetentionDecision> Retention { get; init; }
-}
-
 public static class BackupPolicy
 {
     public static async Task<BackupPolicyResult> CheckAsync(BackupRepository repository, DbTarget? target, BackupPolicyOptions options,

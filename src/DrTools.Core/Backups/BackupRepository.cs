@@ -5,38 +5,6 @@ using DrTools.Core.Processes;
 
 namespace DrTools.Core.Backups;
 
-/// <summary>One base backup as the catalog records it. Sizes in bytes; LSNs and timeline from its backup_manifest.</summary>
-public sealed record BackupRecord(
-    string Id,
-    string Source,
-    string User,
-    DateTimeOffset StartedAt,
-    DateTimeOffset FinishedAt,
-    string StartLsn,
-    string EndLsn,
-    int Timeline,
-    long SizeBytes,
-    string Compression,
-    int ServerMajorVersion)
-{
-    public TimeSpan Duration => FinishedAt - StartedAt;
-
-    /// <summary>Table counts and checksums at <see cref="ReferenceLsn"/>, what a restore to that point must show.</summary>
-    public DbChecksum? Reference { get; init; }
-    public string? ReferenceLsn { get; init; }
-    public string? ReferenceMethod { get; init; }
-    /// <summary>The store backed up: null for PostgreSQL (a base backup), else mariadb or redis.</summary>
-    public string? Engine { get; init; }
-    /// <summary>What was taken, for another engine: dump (mariadb-dump) or physical (mariadb-backup); rdb or aof (Redis).</summary>
-    public string? Kind { get; init; }
-    /// <summary>The repository the record was read from (not stored: it is where the catalog was found), so a record carries where to find
-    /// its backup.</summary>
-    [System.Text.Json.Serialization.JsonIgnore] public string? Repository { get; init; }
-}
-
-/// <summary>A named restore point (pg_create_restore_point) the catalog knows of.</summary>
-public sealed record RestorePointRecord(string Name, string Lsn, int Timeline, DateTimeOffset CreatedAt);
-
 /// <summary>
 /// A backup repository folder: catalog.json, backups/&lt;id&gt;/ (base.tar[.gz], pg_wal.tar, backup_manifest) and wal/
 /// (the WAL archive, one file per segment, as archive_command copies them). Owned by the PostgreSQL server account,

@@ -8,20 +8,6 @@ using Npgsql;
 
 namespace DrTools.Core.Backups;
 
-public enum BackupCompression { Gzip, None }
-
-/// <summary>What archiving was set to: the members now copy each finished WAL segment into the repository.</summary>
-public sealed record WalArchiveSettings(string Target, string WalDirectory, string ArchiveCommand);
-
-public sealed record BackupOptions
-{
-    public BackupCompression Compression { get; init; } = BackupCompression.Gzip;
-    /// <summary>Record table checksums to hold restores to (default on).</summary>
-    public bool RecordReference { get; init; } = true;
-    public IReadOnlyList<string>? ReferenceTables { get; init; }
-    public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(30);
-}
-
 /// <summary>Base backups into a repository, WAL archiving into it, restore points.</summary>
 public static class DbBackups
 {

@@ -5,35 +5,6 @@ using DrTools.Core.Probes;
 namespace DrTools.Core.Engines;
 
 /// <summary>
-/// A member's replication position, comparable across the members of one cluster (higher is more advanced): a GTID's
-/// sequence number, a replication offset. Text is how the engine writes it.
-/// </summary>
-public readonly record struct ReplicaPosition(long Value, string Text)
-{
-    public override string ToString() => Text;
-}
-
-/// <summary>How an old primary came back: whether it replicates from the new primary now, and how (or why not).</summary>
-public sealed record RejoinOutcome(bool Rejoined, string Detail)
-{
-    /// <summary>The copy of the new primary when the old one was rebuilt from it.</summary>
-    public RebuildCopy? Copy { get; init; }
-
-    /// <summary>
-    /// The transactions it held that the new primary lacks (discarded by a rebuild, or never replicated); null: not counted.
-    /// </summary>
-    public Failover.DiscardedTransactions? Discarded { get; init; }
-}
-
-/// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured)
-/// when known.</summary>
-public sealed record LagSample(string Replica, string Primary, double Behind, double? Seconds)
-{
-    /// <summary>Redis: seconds since the replica last heard from the primary (data or ping); shown apart, never as lag.</summary>
-    public double? IdleSeconds { get; init; }
-}
-
-/// <summary>
 /// What a failover drill needs from a primary/replica store that DrTools itself fails over (MariaDB, Redis): roles and
 /// positions, fencing, promotion, re-pointing, process control of members it may kill, and the probes' statements.
 /// A third store is a folder implementing this; <see cref="ReplicaSetDrill"/> runs the drill the same for all.

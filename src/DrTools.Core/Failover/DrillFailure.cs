@@ -2,9 +2,6 @@ using DrTools.Core.Probes;
 
 namespace DrTools.Core.Failover;
 
-/// <summary>A failed drill's events until its failure, on its clock (a Stopwatch timestamp as origin).</summary>
-internal sealed record FailedTimeline(IReadOnlyList<DrillEvent> Events, long ClockOrigin);
-
 /// <summary>A drill that ends with an error: what its probes observed until then, for the run that records it.</summary>
 internal static class DrillFailure
 {

@@ -3,19 +3,6 @@ using Npgsql;
 
 namespace DrTools.Core.Integrity;
 
-/// <summary>An index whose entries do not match its table's rows, with the server's words for it.</summary>
-public sealed record IndexFault(string Table, string Index, string Reason);
-
-/// <summary>The B-tree indexes of checksummed tables, each checked against its rows; <see cref="Faults"/> empty when all match.</summary>
-public sealed record IndexCheckResult(int Checked, IReadOnlyList<IndexFault> Faults)
-{
-    public string HowMeasured { get; init; } = IndexCheck.Method;
-
-    public override string ToString() => Faults.Count == 0
-        ? $"indexes: PASS: {Checked} B-tree index(es) match their rows"
-        : $"indexes: FAIL: {string.Join("; ", Faults.Select(f => $"{f.Index} of {f.Table}: {f.Reason}"))}";
-}
-
 /// <summary>
 /// A row checksum reads the rows, never an index: an index whose entries are wrong (a torn page, a collation that
 /// changed under it, an "immutable" function that is not) passes it, and queries through the index return wrong

@@ -7,17 +7,6 @@ using DrTools.Core.Runbooks;
 
 namespace DrTools.Core.Metrics;
 
-/// <summary>What the metrics are read from: clusters, backup repositories, and the drill history.</summary>
-public sealed record MetricSources
-{
-    public IReadOnlyList<DbTarget> Targets { get; init; } = [];
-    /// <summary>Folders of backup repositories.</summary>
-    public IReadOnlyList<string> Repositories { get; init; } = [];
-    /// <summary>The drill history folder (default DRTOOLS_HISTORY …); null with <see cref="History"/> false.</summary>
-    public string? HistoryRoot { get; init; }
-    public bool History { get; init; } = true;
-}
-
 /// <summary>
 /// DrTools' metrics, in Prometheus' conventions (drtools_ prefix, base units): per cluster its verdict, members and
 /// roles, each standby's lag and the WAL archiver; per backup repository the latest backup's age and the recoverable

@@ -2,13 +2,6 @@ using System.Text.Json;
 
 namespace DrTools.Core.Monitoring;
 
-/// <summary>One alert of a notification as Alertmanager's webhook delivers it.</summary>
-public sealed record DeliveredAlert(string Name, string Status, IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartsAt,
-    DateTimeOffset? EndsAt);
-
-/// <summary>A notification DrTools' receiver got from Alertmanager, with when it arrived (UTC, the receiver's clock).</summary>
-public sealed record AlertNotification(DateTimeOffset ReceivedAt, string Status, string Receiver, IReadOnlyList<DeliveredAlert> Alerts);
-
 /// <summary>
 /// DrTools' own Alertmanager receiver: each webhook notification appended as a line to a file in the monitoring
 /// sandbox, stamped as it arrives, so any process (Wait-DrAlert, a drill) reads what was actually delivered.

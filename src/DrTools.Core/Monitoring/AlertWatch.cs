@@ -2,57 +2,6 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Monitoring;
 
-public enum AlertState { Firing, Resolved }
-
-/// <summary>Where alerts are read: Prometheus (rules), Alertmanager (active alerts) and, for a monitoring sandbox, DrTools' own
-/// receiver.</summary>
-public sealed record AlertSources(Uri? Prometheus, Uri? Alertmanager, string? Inbox)
-{
-    /// <summary>A monitoring sandbox's stack, or the user's own Prometheus and Alertmanager by URL (which override a sandbox's).</summary>
-    public static AlertSources Resolve(Sandbox? sandbox, string? prometheus, string? alertmanager)
-    {
-        var own = sandbox is null || (prometheus is not null && alertmanager is not null) ? null : Of(sandbox);
-        return new(Url(prometheus, "Prometheus") ?? own?.Prometheus, Url(alertmanager, "Alertmanager") ?? own?.Alertmanager, own?.Inbox);
-    }
-
-    private static Uri? Url(string? text, string what) => text is null ? null
-        : Uri.TryCreate(text.EndsWith('/') ? text : text + "/", UriKind.Absolute, out var url) && url.Scheme is "http" or "https" ? url
-        : throw new DrToolsException($"{what} '{text}': give its http(s) URL, e.g. http://127.0.0.1:9090.", DrErrorKind.InvalidArgument);
-
-    public static AlertSources Of(Sandbox sandbox) => sandbox.Monitoring is { } monitoring
-        ? new(monitoring.Prometheus, monitoring.Alertmanager, monitoring.Inbox)
-        : throw new DrToolsException($"sandbox {sandbox.Id} has no monitoring: create it with New-DrSandbox -Monitoring (drtools sandbox "
-            + $"up --monitoring), or give -Prometheus and -Alertmanager.", DrErrorKind.InvalidArgument);
-}
-
-public sealed record AlertWaitOptions(string Name)
-{
-    public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
-    public AlertState State { get; init; } = AlertState.Firing;
-    public TimeSpan Within { get; init; } = TimeSpan.FromSeconds(60);
-}
-
-/// <summary>
-/// Whether an alert reached a state within its time: the time Alertmanager showed it so, and the time DrTools' receiver
-/// got the notification (when it is the receiver), each from the start of the wait against the target.
-/// </summary>
-public sealed record AlertWaitResult(string Alert, AlertState State, IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartedAt,
-    Measurement InAlertmanager, Measurement? Notified)
-{
-    /// <summary>Why it was not met: the rule's state and the last value Prometheus saw, or that no such rule exists.</summary>
-    public string? Reason { get; init; }
-
-    /// <summary>When Alertmanager showed it so and when the notification arrived, as Stopwatch timestamps: a drill places them on its own
-    /// clock.</summary>
-    [System.Text.Json.Serialization.JsonIgnore] public (long? Shown, long? Notified) Moments { get; init; }
-    public bool Met => InAlertmanager.Met == true && Notified?.Met != false;
-
-    public override string ToString() => Met
-        ? $"{Alert} {State.ToString().ToLowerInvariant()} after {Measurement.Format(InAlertmanager.Measured)} s in "
-            + $"Alertmanager{(Notified is { } n ? $", notified after {Measurement.Format(n.Measured)} s" : "")}"
-        : $"{Alert} not {State.ToString().ToLowerInvariant()} within {Measurement.Format(InAlertmanager.Target ?? 0)} s: {Reason}";
-}
-
 /// <summary>Waits for an alert to fire (or resolve): Alertmanager polled every 100 ms, DrTools' receiver read as it writes.</summary>
 public static class AlertWatch
 {

@@ -3,15 +3,6 @@ using System.Text.Json;
 
 namespace DrTools.Core.Monitoring;
 
-/// <summary>An alerting rule as Prometheus evaluates it now: its expression, state (inactive, pending, firing) and its alerts.</summary>
-public sealed record AlertRule(string Name, string Query, string State, string Health, string? LastError, IReadOnlyList<RuleAlert> Alerts)
-{
-    public string Duration { get; init; } = "0s";
-}
-
-/// <summary>An alert of a rule: its labels, state, since when, and the value of the expression that made it.</summary>
-public sealed record RuleAlert(IReadOnlyDictionary<string, string> Labels, string State, DateTimeOffset? ActiveAt, string? Value);
-
 /// <summary>The parts of Prometheus' HTTP API a drill reads (v1: targets, rules, instant queries).</summary>
 public static class Prometheus
 {
@@ -83,37 +74,5 @@ public static class Prometheus
             throw new DrToolsException($"{what} at {server} does not answer: "
                 + $"{(e is TaskCanceledException ? "no answer within 5s" : e.Message)}", DrErrorKind.ConnectionFailed);
         }
-    }
-}
-
-/// <summary>The part of Alertmanager's API v2 a drill reads: the alerts active now.</summary>
-public static class Alertmanager
-{
-    /// <summary>Active, unsilenced alerts named <paramref name="name"/> whose labels include <paramref name="labels"/>, with when each
-    /// started.</summary>
-    public static async Task<IReadOnlyList<(IReadOnlyDictionary<string, string> Labels, DateTimeOffset StartsAt)>> ActiveAsync(
-        Uri alertmanager, string name, IReadOnlyDictionary<string, string> labels, CancellationToken cancellationToken)
-    {
-        using var alerts = await Prometheus.GetAsync(alertmanager,
-            $"api/v2/alerts?active=true&silenced=false&inhibited=false&filter={Uri.EscapeDataString($"alertname=\"{name}\"")}",
-            cancellationToken, "Alertmanager");
-        return alerts.RootElement.EnumerateArray()
-            .Select(a => (Labels: Prometheus.Labels(a.GetProperty("labels")), StartsAt: a.GetProperty("startsAt").GetDateTimeOffset()))
-            .Where(a => labels.All(l => a.Labels.GetValueOrDefault(l.Key) == l.Value)).ToList();
-    }
-}
-
-/// <summary>The alerting rules a Prometheus evaluates, filtered by name.</summary>
-public static class AlertRules
-{
-    public static async Task<IReadOnlyList<AlertRule>> ListAsync(AlertSources sources, string? name, CancellationToken cancellationToken)
-    {
-        var prometheus = sources.Prometheus
-            ?? throw new DrToolsException("reading alerting rules needs Prometheus: give -Prometheus URL, or a monitoring sandbox.",
-            DrErrorKind.InvalidArgument);
-        var pattern = name is null ? null : new System.Text.RegularExpressions.Regex("^"
-            + System.Text.RegularExpressions.Regex.Escape(name).Replace("\\*", ".*").Replace("\\?", ".")
-            + "$", System.Text.RegularExpressions.RegexOptions.IgnoreCase);
-        return (await Prometheus.RulesAsync(prometheus, cancellationToken)).Where(r => pattern?.IsMatch(r.Name) != false).ToList();
     }
 }

@@ -5,25 +5,6 @@ using System.Text.Json;
 
 namespace DrTools.Core.Patroni;
 
-/// <summary>A member as Patroni's REST API lists it (GET /cluster).</summary>
-public sealed record PatroniMember(string Name, string Role, string State, string Host, int Port, int? Timeline, long? LagBytes,
-    bool PendingRestart)
-{
-    /// <summary>The member's own REST API (its restapi.connect_address), when Patroni lists it.</summary>
-    public Uri? ApiUrl { get; init; }
-
-    public bool IsLeader => Role is "leader" or "standby_leader";
-}
-
-/// <summary>Patroni's view of its cluster: members, whether it is paused (no automatic failover then).</summary>
-public sealed record PatroniClusterView(IReadOnlyList<PatroniMember> Members, bool Paused)
-{
-    public PatroniMember? Leader => Members.FirstOrDefault(m => m.IsLeader);
-}
-
-/// <summary>A change of leader Patroni recorded (GET /history): the timeline that ended, where, why and when.</summary>
-public sealed record PatroniHistoryEntry(int Timeline, long Lsn, string Reason, DateTimeOffset? At, string? NewLeader);
-
 /// <summary>Patroni's REST API on one node.</summary>
 public sealed class PatroniApi(Uri baseUrl)
 {

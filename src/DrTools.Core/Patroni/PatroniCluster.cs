@@ -133,6 +133,3 @@ internal sealed class PatroniCluster
 
     private static string LogFile(PatroniNode node) => Path.Combine(node.ServiceDirectory, "patroni.log");
 }
-
-/// <summary>The write and the read probe of a drill.</summary>
-internal sealed record ProbeOptionsPair(Probes.ProbeOptions Write, Probes.ProbeOptions Read);

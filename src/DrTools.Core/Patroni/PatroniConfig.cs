@@ -1,19 +1,5 @@
 namespace DrTools.Core.Patroni;
 
-/// <summary>Where a Patroni sandbox's parts listen, all on 127.0.0.1.</summary>
-public sealed record PatroniEndpoints(string Scope, int EtcdPort, int EtcdPeerPort, int WritePort, int ReadPort, int StatsPort)
-{
-    public Uri EtcdUrl => new($"http://127.0.0.1:{EtcdPort}");
-    /// <summary>HAProxy's statistics as CSV: which servers it routes to.</summary>
-    public Uri StatsUrl => new($"http://127.0.0.1:{StatsPort}/stats;csv");
-}
-
-/// <summary>One Patroni-managed node: its PostgreSQL and REST ports and folders.</summary>
-public sealed record PatroniNode(string Name, int Port, int RestPort, string DataDirectory, string ServiceDirectory)
-{
-    public Uri RestUrl => new($"http://127.0.0.1:{RestPort}");
-}
-
 /// <summary>The configuration files of a Patroni sandbox's etcd, Patroni nodes and HAProxy.</summary>
 internal static class PatroniConfig
 {

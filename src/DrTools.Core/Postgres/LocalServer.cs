@@ -2,14 +2,6 @@ using DrTools.Core.Processes;
 
 namespace DrTools.Core.Postgres;
 
-public enum ShutdownMode
-{
-    /// <summary>Disconnects clients, writes a shutdown checkpoint, and sends all WAL to connected standbys.</summary>
-    Fast,
-    /// <summary>Stops without a checkpoint, like a crash but with shared memory cleaned up.</summary>
-    Immediate,
-}
-
 /// <summary>A PostgreSQL server DrTools controls through its data directory on this machine (pg_ctl, signals, /proc).</summary>
 public sealed class LocalServer(PgBinaries binaries, string dataDirectory, string logFile)
 {

@@ -3,68 +3,6 @@ using Npgsql;
 
 namespace DrTools.Core.Probes;
 
-/// <summary>
-/// An outage as a probe's clients saw it, the write-unavailability window: from the last acknowledgement of any client
-/// before the first failed attempt of any client after the fault to the first acknowledgement of any client after the
-/// last failure was seen (the failures: in a gap between one client's consecutive acknowledgements, counted from its last
-/// one before the fault; after its last one, when the attempts after it all failed). When no attempt failed, or when a
-/// write hung longer than that and then went through, the window covers that too. LastBefore is null when the window
-/// starts at the fault; FirstAfter is null when it has no end (nothing was acknowledged after the last failure).
-/// </summary>
-public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample? FirstAfter, int FailedAttempts)
-{
-    public TimeSpan? Duration => FirstAfter?.Acknowledged - (LastBefore?.Acknowledged ?? Fault);
-
-    /// <summary>Attempts sent in the window by every client; <see cref="FailedAttempts"/> of them failed or were indeterminate.</summary>
-    public int Attempts { get; init; }
-
-    /// <summary>
-    /// The longest gap between one client's consecutive acknowledgements (to its last attempt when none followed): one
-    /// client's experience at its own rate, so up to one client's interval longer than the window at each edge.
-    /// </summary>
-    public TimeSpan LongestGap { get; init; }
-
-    /// <summary>
-    /// When the window is a stall (a stretch in which no client had a write acknowledged) that outlasted the failures: the
-    /// failures' own window it replaced (zero when nothing failed); null when the window is the failures'.
-    /// </summary>
-    public TimeSpan? StallOver { get; init; }
-
-    /// <summary>The clients with a failed attempt in the window.</summary>
-    public IReadOnlyList<int> FailedClients { get; init; } = [];
-
-    /// <summary>Failed attempts in percent of the attempts sent in the window (0 when none was).</summary>
-    public double ErrorRate => Attempts == 0 ? 0 : 100.0 * FailedAttempts / Attempts;
-
-    /// <summary>
-    /// The figure: the duration, or when nothing was acknowledged after the silence began, from its start to the last
-    /// attempt of <paramref name="samples"/> (a lower bound: the outage lasted at least until the probe stopped).
-    /// </summary>
-    public TimeSpan Measured(IReadOnlyList<ProbeSample> samples) =>
-        Duration ?? (samples.Count == 0 ? Fault : samples.Max(s => s.Sent)) - (LastBefore?.Acknowledged ?? Fault);
-}
-
-/// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
-public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequences, TimeSpan Window, int UnacknowledgedButCommitted);
-
-/// <summary>
-/// The member a settled drill ended with as the primary, as the probes name the server that answered, and since when on
-/// the drill's clock it was one (seen saying so, or asked to promote).
-/// </summary>
-public sealed record FinalPrimary(string Server, TimeSpan Since)
-{
-    /// <summary>
-    /// An acknowledgement by another member of a write sent once this one was primary: two members took writes. A write
-    /// in flight across that moment is not one: its commit may have come before (a killed primary's last acknowledgement,
-    /// read late by a busy client, was one before).
-    /// </summary>
-    public bool SplitBrain(ProbeSample sample) => sample.Succeeded && sample.Sent >= Since
-        && !(sample.Host is { } host && Cluster.ClusterInspector.SameEndpoint(host, Server));
-}
-
-/// <summary>Acknowledged writes of another member than the final primary once it was one, the lost among them, and their span.</summary>
-public sealed record SplitBrainWrites(int Count, int Lost, IReadOnlyList<string> Members, TimeSpan? From, TimeSpan? To);
-
 public static class ProbeAnalysis
 {
     /// <summary>

@@ -3,30 +3,6 @@ using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Probes;
 
-/// <summary>What one member said of its own role at one poll: primary or not, or null (with why) when it did not answer.</summary>
-public sealed record RoleReading(string Member, bool? Primary, string? Error)
-{
-    /// <summary>An earlier ask's failure, standing while the member is not asked again (<see cref="KeptRoleConnections{T}"/>).</summary>
-    public bool Repeated { get; init; }
-}
-
-/// <summary>One poll of every member, at the moment it was sent on the drill's clock.</summary>
-public sealed record RoleRound(TimeSpan At, IReadOnlyList<RoleReading> Readings)
-{
-    public IReadOnlyList<string> Primaries => Readings.Where(r => r.Primary == true).Select(r => r.Member).ToList();
-}
-
-/// <summary>
-/// From the first poll at which two or more members said they were the primary to the first poll after the last such one.
-/// </summary>
-public sealed record SplitBrainWindow(TimeSpan From, TimeSpan To, IReadOnlyList<string> Members)
-{
-    public TimeSpan Duration => To - From;
-
-    /// <summary>The last round the watch made still found two primaries: the split brain lasted longer than it saw.</summary>
-    public bool Ongoing { get; init; }
-}
-
 /// <summary>
 /// Asks every member its own role every <see cref="Interval"/> on the drill's clock, from before the fault until the
 /// new topology holds: how two members acting as primary at once are seen, and when one alone is.

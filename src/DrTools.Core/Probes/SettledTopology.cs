@@ -2,12 +2,6 @@ using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Probes;
 
-/// <summary>One condition that kept the topology from settling, from the poll that first found it to the one that no longer did.</summary>
-public sealed record SettlingHold(string Condition, TimeSpan From, TimeSpan To)
-{
-    public TimeSpan Duration => To - From;
-}
-
 /// <summary>
 /// The topology once it held: its sole primary, when the drill began to wait for it and when it held, on the drill's clock,
 /// and each condition that held it meanwhile, in order.

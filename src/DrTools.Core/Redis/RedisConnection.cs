@@ -4,9 +4,6 @@ using System.Text;
 
 namespace DrTools.Core.Redis;
 
-/// <summary>An error reply of a Redis server (-ERR …, -READONLY …, -NOAUTH …).</summary>
-public sealed class RedisErrorException(string message) : Exception(message);
-
 /// <summary>
 /// One RESP2 connection to one Redis server, each command written and its reply read before the next. DrTools' own,
 /// not a pooled multiplexing client: a drill must see the server itself — which one answered, that it answered, when —

@@ -7,20 +7,6 @@ using YamlDotNet.RepresentationModel;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>A problem in a runbook file at a place in it.</summary>
-public sealed record RunbookError(SourcePosition Position, string Message)
-{
-    /// <summary>One line: a value quoted from the file may hold line breaks, and the next line is the next problem's.</summary>
-    public string Message { get; } = PrintableText.OneLine(Message);
-}
-
-/// <summary>A runbook that cannot run; its message lists every problem as FILE:LINE:COLUMN: message.</summary>
-public sealed class RunbookInvalidException(string source, IReadOnlyList<RunbookError> errors)
-    : DrToolsException(string.Join("\n", errors.Select(e => $"{source}:{e.Position}: {e.Message}")), DrErrorKind.InvalidArgument)
-{
-    public IReadOnlyList<RunbookError> Errors { get; } = errors;
-}
-
 /// <summary>
 /// Turns step arguments written in YAML into their parameters' types, with ${variable} substitution. Validation runs
 /// the same conversions on literals and checks variables against the types saved before, so that a file either

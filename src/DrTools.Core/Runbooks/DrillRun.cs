@@ -4,13 +4,6 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>What a run's journal and report call it, and where it came from (a runbook file, a script).</summary>
-public sealed record RunHeader(string Name, string TestType, string Source, string? Description = null)
-{
-    /// <summary>Webhooks told of the run's start, abort and end.</summary>
-    public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
-}
-
 /// <summary>
 /// The record of one drill run, whichever way it is driven (a YAML runbook, a PowerShell script): its one clock, its
 /// steps as they run (timed, timed out, aborted, cancelled), the targets and sandboxes it owns, the issues and

@@ -2,60 +2,6 @@ using DrTools.Core.Probes;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>A figure a run's journal reports that its history.jsonl does not reproduce.</summary>
-public sealed record FigureDisagreement(string Drill, string Figure, double? Journal, double? History)
-{
-    public override string ToString() =>
-        $"drill {Drill}: {Figure}: journal {Text(Journal)}, history {Text(History)}";
-
-    private static string Text(double? value) => value is { } figure ? Measurement.Format(figure) : "none";
-}
-
-/// <summary>
-/// An objective the journal's drill step held a figure to, and that figure as the history decides it: met or not on the
-/// history's number, as the drill decided on its own (<see cref="Measurement.Met"/>). <see cref="History"/> is null for a
-/// figure the history does not hold (recovery, HTTP, alerts): the journal's result is shown, not re-checked.
-/// </summary>
-public sealed record HistoryObjective(string Drill, Measurement Journal, Measurement? History)
-{
-    public string Figure => Journal.Name;
-    public double Target => Journal.Target!.Value;
-    /// <summary>Met on the history's figure; null when the history does not hold the figure.</summary>
-    public bool? Met => History?.Met;
-    /// <summary>Part of this verdict: recomputed from the history, and an objective the drill's verdict takes.</summary>
-    public bool Decides => History is not null && ProbeHistoryChecker.Decides(Figure);
-}
-
-/// <summary>The checker's result on a stored history, and how the journal beside it compares.</summary>
-public sealed record HistoryVerification(string HistoryFile, string? JournalFile, IReadOnlyList<ProbeHistoryCheck> Drills,
-    IReadOnlyList<UndecidedDrill> NotDecided, IReadOnlyList<FigureDisagreement> Disagreements, int FiguresCompared,
-    IReadOnlyList<HistoryObjective> Objectives)
-{
-    /// <summary>
-    /// The journal's drill steps that did not pass, as the journal says (integrity, recovery, alerts: what the history does
-    /// not hold, so not re-checked here): each one's verdict stands in this one, never a PASS over a failed drill.
-    /// </summary>
-    public IReadOnlyList<string> JournalFailures { get; init; } = [];
-
-    /// <summary>What decided the verdict without a journal: the history's validity alone.</summary>
-    public const string RuleWithoutJournal =
-        "no journal.json beside it, so no objectives: any lost acknowledged write or split-brain write is a FAIL";
-
-    /// <summary>
-    /// The drill's verdict reproduced: with its journal, every figure agrees, every objective the drill's verdict takes is
-    /// met on the history's figures, no write is split brain and the journal failed the drill on nothing the history does
-    /// not hold; without one, nothing lost and nothing split brain. A drill
-    /// not decided (it ended with an error before its final read) is never a PASS.
-    /// </summary>
-    public bool Passed => NotDecided.Count == 0 && Drills.All(d => (d.SplitBrain?.Count ?? 0) == 0) && (JournalFile is null
-        ? Drills.All(d => d.Valid)
-        : Disagreements.Count == 0 && JournalFailures.Count == 0 && Objectives.Where(o => o.Decides).All(o => o.Met == true));
-
-    /// <summary>Whether the journal held the drill's lost writes to an objective: the RPO (its window, or 0 lost writes).</summary>
-    public bool LossHeldToObjective(string drill) => Objectives.Any(o => o.Drill == drill && o.Decides
-        && o.Figure is ProbeHistoryChecker.LostWrites or ProbeHistoryChecker.DataLossWindow);
-}
-
 /// <summary>Re-runs the history checker on a run's stored history.jsonl and compares its figures with the journal's.</summary>
 public static class HistoryVerifier
 {

@@ -77,6 +77,3 @@ public sealed record RunEnvironment
             : $"{pretty[key.Length..].Trim('"')}, kernel {Environment.OSVersion.Version}";
     }
 }
-
-/// <summary>A reviewer's sign-off: who, when, and the SHA-256 of the journal they approved (before the approval was added).</summary>
-public sealed record RunApproval(string Reviewer, DateTimeOffset ApprovedAt, string ApprovedJournalSha256, string? Note = null);

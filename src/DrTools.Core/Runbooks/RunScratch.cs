@@ -4,13 +4,6 @@ using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>What a run's scratch folder says about itself (.drtools-run.json): which run, whose, and where its journal is.</summary>
-internal sealed record RunScratchMarker(string Creator, string Id, int OwnerPid, long? OwnerStartTicks, string Journal,
-    DateTimeOffset StartedAt)
-{
-    public ProcessOwner Owner => new(OwnerPid, OwnerStartTicks);
-}
-
 /// <summary>
 /// Runs' scratch folders (${run.directory}): one per run under DRTOOLS_RUNS_ROOT or &lt;temp&gt;/drtools-runs, each
 /// with a marker naming its run and owner. A run removes its own; one whose process was killed is found here, listed,

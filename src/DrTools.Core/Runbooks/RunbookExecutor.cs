@@ -4,35 +4,6 @@ using Npgsql;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>Live progress of a run, for the CLI's console and PowerShell's Write-Progress.</summary>
-public interface IRunObserver
-{
-    void StepStarted(StepRecord step);
-    void StepFinished(StepRecord step);
-    void Note(string message);
-}
-
-/// <summary>Runs script: steps (PowerShell script blocks); only Invoke-DrRunbook has one.</summary>
-public interface IScriptHost
-{
-    /// <param name="variables">The run's variables (${run} and every save: so far) by name.</param>
-    /// <param name="arguments">The step's with: values, variables substituted.</param>
-    Task<object?> RunAsync(string script, IReadOnlyDictionary<string, object?> variables, IReadOnlyDictionary<string, object?> arguments,
-        CancellationToken cancellationToken);
-}
-
-public sealed record RunbookRunOptions
-{
-    /// <summary>Folder of the drill history the run is recorded in (default <see cref="DrillHistory.DefaultRoot"/>).</summary>
-    public string? HistoryRoot { get; init; }
-    /// <summary>Who ran the drill, for the report (default the OS user).</summary>
-    public string? Tester { get; init; }
-    /// <summary>Folder sandboxes are created in (default the sandbox default).</summary>
-    public string? SandboxRoot { get; init; }
-    public IRunObserver? Observer { get; init; }
-    public IScriptHost? ScriptHost { get; init; }
-}
-
 /// <summary>
 /// Runs a runbook: creates its targets, runs the pre-checks (nothing changes unless all pass), runs the steps while
 /// the abort conditions are checked continuously, and always runs cleanup and removes what the run created, on

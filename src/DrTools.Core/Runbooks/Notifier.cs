@@ -4,56 +4,6 @@ using System.Text.Json.Serialization;
 
 namespace DrTools.Core.Runbooks;
 
-/// <summary>The body a webhook expects: DrTools' own JSON, Slack's incoming webhook, or a Microsoft Teams message card.</summary>
-public enum NotifyFormat { Json, Slack, Teams }
-
-/// <summary>A webhook a run tells of its start, abort and end.</summary>
-public sealed record NotifyTarget(Uri Url, NotifyFormat Format)
-{
-    /// <summary>The URL as reports show it: a webhook's path and query are its secret.</summary>
-    public string Display => $"{Url.Scheme}://{Url.Authority}/…";
-
-    /// <summary>An absolute http(s) URL; without a format, Slack's and Teams' webhook hosts get theirs, any other plain JSON.</summary>
-    public static NotifyTarget Parse(string url, string? format, string where)
-    {
-        if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
-        {
-            throw new DrToolsException($"{where}: '{url}' is not an http(s) URL.", DrErrorKind.InvalidArgument);
-        }
-        var chosen = format?.ToLowerInvariant() switch
-        {
-            null => uri.Host == "hooks.slack.com" ? NotifyFormat.Slack : uri.Host.EndsWith(".webhook.office.com",
-                StringComparison.OrdinalIgnoreCase) || uri.Host == "outlook.office.com" ? NotifyFormat.Teams : NotifyFormat.Json,
-            "json" => NotifyFormat.Json,
-            "slack" => NotifyFormat.Slack,
-            "teams" => NotifyFormat.Teams,
-            _ => throw new DrToolsException($"{where}: format '{format}' is not json, slack or teams.", DrErrorKind.InvalidArgument),
-        };
-        return new NotifyTarget(uri, chosen);
-    }
-}
-
-/// <summary>What a run tells its webhooks: the event (start, abort, end), and at the end the verdict and the report.</summary>
-public sealed record DrillNotice(string Event, string Drill, string RunId, DateTimeOffset At)
-{
-    public string? Status { get; init; }
-    public string? Reason { get; init; }
-    public string? Report { get; init; }
-    public double? DurationSeconds { get; init; }
-    public IReadOnlyList<ObjectiveResult> Objectives { get; init; } = [];
-
-    public string Text => Event switch
-    {
-        "start" => $"DrTools drill '{Drill}' started (run {RunId}).",
-        "abort" => $"DrTools drill '{Drill}' is stopping early: {Reason} (run {RunId}).",
-        _ => $"DrTools drill '{Drill}' ended: {Status?.ToUpperInvariant()} in {DurationSeconds:0.###} s{ObjectivesText}"
-            + $"{(Reason is null ? "" : $" ({Reason})")}. Report: {Report}",
-    };
-
-    private string ObjectivesText => Objectives.Count == 0 ? ""
-        : $"; {string.Join(", ", Objectives.Select(o => $"{o.Name.ToUpperInvariant()} {(o.Met ? "met" : "NOT met")}"))}";
-}
-
 /// <summary>
 /// Posts a notice to every webhook at once, each up to three times (5 s each, 0.5 s then 1 s apart) until it answers
 /// 2xx. A failed notification never fails the drill: what failed is returned, for the run's issues.

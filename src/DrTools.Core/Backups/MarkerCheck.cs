@@ -1,0 +1,10 @@
+using System.Globalization;
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Backups;
+
+public sealed record MarkerCheck(string Query, bool MustExist, bool Found)
+{
+    public bool Passed => Found == MustExist;
+}

@@ -1,0 +1,7 @@
+using System.Globalization;
+using DrTools.Core.Cluster;
+using DrTools.Core.Postgres;
+
+namespace DrTools.Core.Backups;
+
+public sealed record RetentionDecision(string BackupId, DateTimeOffset FinishedAt, bool Expired, string Reason);

@@ -1,0 +1,3 @@
+namespace DrTools.Core.Cluster;
+
+public enum MemberRole { Primary, Standby, Unreachable }

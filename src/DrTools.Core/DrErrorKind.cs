@@ -1,0 +1,11 @@
+namespace DrTools.Core;
+
+public enum DrErrorKind
+{
+    InvalidArgument,
+    ConnectionFailed,
+    Timeout,
+    NotAllowed,
+    InvalidOperation,
+    ExternalCommandFailed,
+}

@@ -1,0 +1,27 @@
+using System.Collections.Concurrent;
+using System.Diagnostics;
+using System.Security.Cryptography;
+
+namespace DrTools.Core.Faults;
+
+/// <summary>One kind of fault: how it is checked, described, applied and undone.</summary>
+internal interface IFaultKind
+{
+    FaultKind Kind { get; }
+
+    /// <summary>The parameters it takes, with what each means; any other is refused.</summary>
+    IReadOnlyDictionary<string, string> Parameters { get; }
+
+    /// <summary>Refuses, before anything changes, a request this kind cannot carry out (parameters, peers, host).</summary>
+    void Check(FaultRequest request);
+
+    string Describe(FaultRequest request);
+
+    /// <summary>What the undo will need, found before anything changes (it is recorded first).</summary>
+    Task<IReadOnlyDictionary<string, string>> PrepareAsync(string id, FaultRequest request, CancellationToken cancellationToken);
+
+    Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken);
+
+    /// <summary>Undoes the fault from its record alone (possibly in another process); safe to run twice. Returns what it did.</summary>
+    Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken);
+}

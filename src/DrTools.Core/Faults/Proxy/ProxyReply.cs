@@ -1,0 +1,12 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace DrTools.Core.Faults.Proxy;
+
+public sealed record ProxyReply(bool Ok)
+{
+    public string? Error { get; init; }
+    public int? Port { get; init; }
+    public int? Cleared { get; init; }
+    public IReadOnlyList<ProxyListenerState>? Listeners { get; init; }
+}

@@ -1,0 +1,6 @@
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Integrity;
+
+public sealed record TableDifference(string Table, long? ReferenceRows, long? Rows, string Reason);

@@ -1,0 +1,5 @@
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Monitoring;
+
+public enum AlertState { Firing, Resolved }

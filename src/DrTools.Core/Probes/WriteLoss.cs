@@ -1,0 +1,7 @@
+using DrTools.Core.Postgres;
+using Npgsql;
+
+namespace DrTools.Core.Probes;
+
+/// <summary>Acknowledged writes the new primary does not have: exact, by sequence number.</summary>
+public sealed record WriteLoss(int Acknowledged, IReadOnlyList<long> LostSequences, TimeSpan Window, int UnacknowledgedButCommitted);

@@ -1,0 +1,6 @@
+using DrTools.Core.Postgres;
+using DrTools.Core.Sandboxes;
+
+namespace DrTools.Core.Runbooks;
+
+internal sealed record ResolvedTarget(Engines.IDrillTarget Store, Sandbox? Sandbox);

@@ -1,0 +1,16 @@
+using DrTools.Core.Sandboxes;
+using YamlDotNet.RepresentationModel;
+
+namespace DrTools.Core.Runbooks;
+
+/// <summary>A cluster the steps work on: a sandbox the run creates (and always removes), or existing members by connection
+/// string.</summary>
+public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOnlyList<string> ConnectionStrings, bool AllowDrill,
+    SourcePosition Position)
+{
+    /// <summary>REST APIs of the Patroni that runs a cluster given by connection strings: its view in status, and Patroni recovers its
+    /// drills.</summary>
+    public IReadOnlyList<string> Patroni { get; init; } = [];
+    /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
+    public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
+}

@@ -1,0 +1,9 @@
+using System.Security.Cryptography;
+using DrTools.Core.Postgres;
+using DrTools.Core.Processes;
+using Npgsql;
+
+namespace DrTools.Core.Sandboxes;
+
+/// <summary>NotASandbox: a folder DrTools cannot prove it made; it is listed so the user sees it, and never touched.</summary>
+public enum SandboxState { Running, Degraded, Stopped, Orphaned, NotASandbox }
