@@ -1,10 +1,4 @@
 using System.CommandLine;
-using System.CommandLine.Parsing;
-using System.Globalization;
-using DrTools.Core;
-using DrTools.Core.Engines;
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
 
 namespace DrTools.Cli;
 

@@ -1,7 +1,3 @@
-using System.Globalization;
-using DrTools.Core.Cluster;
-using DrTools.Core.Postgres;
-
 namespace DrTools.Core.Backups;
 
 public sealed record BackupPolicyOptions

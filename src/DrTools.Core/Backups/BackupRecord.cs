@@ -1,7 +1,4 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
 using DrTools.Core.Integrity;
-using DrTools.Core.Processes;
 
 namespace DrTools.Core.Backups;
 

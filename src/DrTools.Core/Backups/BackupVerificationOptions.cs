@@ -1,7 +1,3 @@
-using System.Text.Json.Serialization;
-using DrTools.Core.Integrity;
-using DrTools.Core.Processes;
-
 namespace DrTools.Core.Backups;
 
 public sealed record BackupVerificationOptions

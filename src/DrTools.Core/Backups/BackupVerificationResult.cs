@@ -1,6 +1,5 @@
 using System.Text.Json.Serialization;
 using DrTools.Core.Integrity;
-using DrTools.Core.Processes;
 
 namespace DrTools.Core.Backups;
 

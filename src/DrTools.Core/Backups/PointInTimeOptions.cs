@@ -1,7 +1,3 @@
-using System.Globalization;
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Backups;
 
 public sealed record PointInTimeOptions

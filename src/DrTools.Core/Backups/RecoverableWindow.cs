@@ -1,7 +1,3 @@
-using System.Globalization;
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Backups;
 
 /// <summary>What can be recovered from a repository: from the end of its earliest backup to the end of its last archived WAL

@@ -1,8 +1,4 @@
-using System.Formats.Tar;
-using System.IO.Compression;
 using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
-using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Backups;
 

@@ -1,8 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-using DrTools.Core.Integrity;
-using DrTools.Core.Processes;
-
 namespace DrTools.Core.Backups;
 
 /// <summary>A named restore point (pg_create_restore_point) the catalog knows of.</summary>

@@ -1,7 +1,3 @@
-using System.Globalization;
-using DrTools.Core.Cluster;
-using DrTools.Core.Postgres;
-
 namespace DrTools.Core.Backups;
 
 /// <summary>Grandfather-father-son retention: the newest backup of each of the last N days, W ISO weeks and M months that have

@@ -1,4 +1,3 @@
-using System.Globalization;
 using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Backups;

@@ -1,5 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
 using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Backups;

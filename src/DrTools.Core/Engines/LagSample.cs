@@ -1,7 +1,3 @@
-using DrTools.Core.Cluster;
-using DrTools.Core.Integrity;
-using DrTools.Core.Probes;
-
 namespace DrTools.Core.Engines;
 
 /// <summary>A replica's lag at one moment: how far behind in the engine's unit, and in seconds (as the engine reports them, or measured)

@@ -1,7 +1,3 @@
-using DrTools.Core.Cluster;
-using DrTools.Core.Integrity;
-using DrTools.Core.Probes;
-
 namespace DrTools.Core.Engines;
 
 /// <summary>

@@ -1,5 +1,4 @@
 using DrTools.Core.Faults;
-using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Failover;
 

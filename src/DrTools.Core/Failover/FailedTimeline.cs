@@ -1,5 +1,3 @@
-using DrTools.Core.Probes;
-
 namespace DrTools.Core.Failover;
 
 /// <summary>A failed drill's events until its failure, on its clock (a Stopwatch timestamp as origin).</summary>

@@ -1,7 +1,5 @@
 using DrTools.Core.Integrity;
-using DrTools.Core.Postgres;
 using DrTools.Core.Probes;
-using static DrTools.Core.Measurement;
 
 namespace DrTools.Core.Failover;
 

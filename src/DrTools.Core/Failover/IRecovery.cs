@@ -1,7 +1,3 @@
-using DrTools.Core.Patroni;
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Failover;
 
 /// <summary>Who recovers the cluster in a failover drill, and so how the drill is planned and run.</summary>

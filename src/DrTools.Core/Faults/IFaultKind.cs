@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using System.Diagnostics;
-using System.Security.Cryptography;
-
 namespace DrTools.Core.Faults;
 
 /// <summary>One kind of fault: how it is checked, described, applied and undone.</summary>

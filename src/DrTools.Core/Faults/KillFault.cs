@@ -1,4 +1,3 @@
-using System.Globalization;
 using DrTools.Core.Processes;
 using DrTools.Core.Sandboxes;
 

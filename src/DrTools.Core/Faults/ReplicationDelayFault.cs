@@ -1,6 +1,4 @@
 using System.Globalization;
-using DrTools.Core.Processes;
-using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Faults;
 

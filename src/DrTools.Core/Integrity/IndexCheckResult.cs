@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Integrity;
 
 /// <summary>The B-tree indexes of checksummed tables, each checked against its rows; <see cref="Faults"/> empty when all match.</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Integrity;
 
 /// <summary>An index whose entries do not match its table's rows, with the server's words for it.</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Integrity;
 
 /// <summary>One table's row count and order-independent content checksum (sum of a 64-bit hash of every row).</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Integrity;
 
 public sealed record TableDifference(string Table, long? ReferenceRows, long? Rows, string Reason);

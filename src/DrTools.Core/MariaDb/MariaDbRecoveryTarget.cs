@@ -1,9 +1,3 @@
-using System.Globalization;
-using System.Text.RegularExpressions;
-using DrTools.Core.Backups;
-using DrTools.Core.Processes;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.MariaDb;
 
 /// <summary>Where a MariaDB point-in-time recovery stops: after a GTID (inclusive), or before a time (whole seconds, as binlog events are

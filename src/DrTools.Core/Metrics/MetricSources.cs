@@ -1,9 +1,4 @@
-using System.Diagnostics;
-using DrTools.Core.Backups;
-using DrTools.Core.Cluster;
 using DrTools.Core.Postgres;
-using DrTools.Core.Replication;
-using DrTools.Core.Runbooks;
 
 namespace DrTools.Core.Metrics;
 

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using DrTools.Core.Failover;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>The alert a failover drill expects: it must fire within a time of the fault, and its resolution is timed.</summary>

@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>A notification DrTools' receiver got from Alertmanager, with when it arrived (UTC, the receiver's clock).</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>An alerting rule as Prometheus evaluates it now: its expression, state (inactive, pending, firing) and its alerts.</summary>

@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>The alerting rules a Prometheus evaluates, filtered by name.</summary>

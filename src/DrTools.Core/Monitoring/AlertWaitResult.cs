@@ -1,5 +1,3 @@
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>

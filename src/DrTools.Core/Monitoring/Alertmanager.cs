@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>The part of Alertmanager's API v2 a drill reads: the alerts active now.</summary>

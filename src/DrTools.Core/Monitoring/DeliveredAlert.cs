@@ -1,5 +1,3 @@
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>One alert of a notification as Alertmanager's webhook delivers it.</summary>

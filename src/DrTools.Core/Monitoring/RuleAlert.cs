@@ -1,6 +1,3 @@
-using System.Globalization;
-using System.Text.Json;
-
 namespace DrTools.Core.Monitoring;
 
 /// <summary>An alert of a rule: its labels, state, since when, and the value of the expression that made it.</summary>

@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-
 namespace DrTools.Core.Patroni;
 
 /// <summary>Patroni's view of its cluster: members, whether it is paused (no automatic failover then).</summary>

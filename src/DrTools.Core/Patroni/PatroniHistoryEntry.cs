@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-
 namespace DrTools.Core.Patroni;
 
 /// <summary>A change of leader Patroni recorded (GET /history): the timeline that ended, where, why and when.</summary>

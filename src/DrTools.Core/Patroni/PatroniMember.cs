@@ -1,8 +1,3 @@
-using System.Globalization;
-using System.Net;
-using System.Text;
-using System.Text.Json;
-
 namespace DrTools.Core.Patroni;
 
 /// <summary>A member as Patroni's REST API lists it (GET /cluster).</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Cluster;
-using Npgsql;
-
 namespace DrTools.Core.Postgres;
 
 /// <summary>What a query returned: its rows (column name to value), the rows it changed, and its first value.</summary>

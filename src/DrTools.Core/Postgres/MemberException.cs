@@ -1,6 +1,3 @@
-using System.Net.Sockets;
-using Npgsql;
-
 namespace DrTools.Core.Postgres;
 
 /// <summary>A member could not be reached or failed: <see cref="Reason"/> says why, without naming the member again.</summary>

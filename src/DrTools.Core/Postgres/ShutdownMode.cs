@@ -1,5 +1,3 @@
-using DrTools.Core.Processes;
-
 namespace DrTools.Core.Postgres;
 
 public enum ShutdownMode

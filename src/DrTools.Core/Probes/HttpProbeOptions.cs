@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>An application-level probe: GET a URL at a rate, expecting a status, with targets for its error rate and p99 latency.</summary>

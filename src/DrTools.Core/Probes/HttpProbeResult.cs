@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using System.Globalization;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>What the HTTP probe saw: error rate, latency percentiles, the longest run of failures and the time to recover from it, each

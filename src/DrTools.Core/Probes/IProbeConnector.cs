@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>How a probe reaches a store: each engine's client path, opened again after every failed attempt.</summary>

@@ -1,6 +1,3 @@
-using System.Text;
-using System.Text.Json;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>How an operation ended: acknowledged, certainly not done, or maybe done (Jepsen's ok, fail and info).</summary>

@@ -1,5 +1,3 @@
-using System.Collections.Concurrent;
-using DrTools.Core.Postgres;
 using Npgsql;
 
 namespace DrTools.Core.Probes;

@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>What a probe attempt's server said: its name for itself and, for a read, the run's newest sequences it has.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using static DrTools.Core.Measurement;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>What one member said of its own role at one poll: primary or not, or null (with why) when it did not answer.</summary>

@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using static DrTools.Core.Measurement;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>One poll of every member, at the moment it was sent on the drill's clock.</summary>

@@ -1,5 +1,3 @@
-using static DrTools.Core.Measurement;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>One condition that kept the topology from settling, from the poll that first found it to the one that no longer did.</summary>

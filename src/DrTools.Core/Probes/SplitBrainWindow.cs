@@ -1,6 +1,3 @@
-using System.Collections.Concurrent;
-using static DrTools.Core.Measurement;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>

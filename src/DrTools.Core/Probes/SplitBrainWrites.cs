@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using Npgsql;
-
 namespace DrTools.Core.Probes;
 
 /// <summary>Acknowledged writes of another member than the final primary once it was one, the lost among them, and their span.</summary>

@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace DrTools.Core.Processes;
 
 public sealed record CommandResult(int ExitCode, string StandardOutput, string StandardError);

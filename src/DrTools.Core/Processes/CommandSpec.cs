@@ -1,6 +1,3 @@
-using System.Diagnostics;
-using System.Text;
-
 namespace DrTools.Core.Processes;
 
 /// <summary>An external program DrTools runs, described for error messages by <see cref="Description"/>.</summary>

@@ -1,5 +1,3 @@
-using System.Globalization;
-using DrTools.Core.Cluster;
 using DrTools.Core.Engines;
 
 namespace DrTools.Core.Redis;

@@ -1,7 +1,3 @@
-using System.Globalization;
-using System.Net.Sockets;
-using System.Text;
-
 namespace DrTools.Core.Redis;
 
 /// <summary>An error reply of a Redis server (-ERR …, -READONLY …, -NOAUTH …).</summary>

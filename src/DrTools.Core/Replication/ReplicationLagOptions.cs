@@ -1,9 +1,3 @@
-using System.Text.Json.Serialization;
-using DrTools.Core.Cluster;
-using DrTools.Core.Postgres;
-using DrTools.Core.Probes;
-using Npgsql;
-
 namespace DrTools.Core.Replication;
 
 public sealed record ReplicationLagOptions

@@ -1,8 +1,4 @@
 using System.Text.Json.Serialization;
-using DrTools.Core.Cluster;
-using DrTools.Core.Postgres;
-using DrTools.Core.Probes;
-using Npgsql;
 
 namespace DrTools.Core.Replication;
 

@@ -1,6 +1,3 @@
-using DrTools.Core.Sandboxes;
-using YamlDotNet.RepresentationModel;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A condition checked continuously while the steps run; when it trips, the run stops and cleanup runs.</summary>

@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What a run tells its webhooks: the event (start, abort, end), and at the end the verdict and the report.</summary>

@@ -1,5 +1,3 @@
-using DrTools.Core.Probes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A figure a run's journal reports that its history.jsonl does not reproduce.</summary>

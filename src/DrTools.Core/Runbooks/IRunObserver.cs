@@ -1,7 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-using Npgsql;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>Live progress of a run, for the CLI's console and PowerShell's Write-Progress.</summary>

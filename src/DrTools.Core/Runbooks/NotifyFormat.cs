@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>The body a webhook expects: DrTools' own JSON, Slack's incoming webhook, or a Microsoft Teams message card.</summary>

@@ -1,7 +1,3 @@
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A webhook a run tells of its start, abort and end.</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Sandboxes;
-using YamlDotNet.RepresentationModel;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What an objective measures: its unit, its name in reports, and how several steps' figures combine.</summary>

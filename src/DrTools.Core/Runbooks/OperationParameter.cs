@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A parameter of a runbook operation, named like the cmdlet's parameter (written camelCase in runbooks).</summary>

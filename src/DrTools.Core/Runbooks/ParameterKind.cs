@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 public enum ParameterKind { String, StringList, Integer, Number, Boolean, Duration, Timestamp, Choice, Target, Object }

@@ -1,4 +1,3 @@
-using DrTools.Core.Postgres;
 using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Runbooks;

@@ -1,7 +1,3 @@
-using System.Reflection;
-using System.Runtime.InteropServices;
-using System.Security.Cryptography;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A reviewer's sign-off: who, when, and the SHA-256 of the journal they approved (before the approval was added).</summary>

@@ -1,7 +1,3 @@
-using System.Collections.Concurrent;
-using DrTools.Core.Processes;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What a run's journal and report call it, and where it came from (a runbook file, a script).</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>The built-in variable ${run}: ${run.id}, ${run.directory} (a scratch folder removed when the run ends),

@@ -1,6 +1,4 @@
-using System.Text.Json;
 using DrTools.Core.Processes;
-using DrTools.Core.Sandboxes;
 
 namespace DrTools.Core.Runbooks;
 

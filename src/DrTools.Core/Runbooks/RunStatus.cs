@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>Killed: the process running it ended without finishing the journal (SIGKILL, a crash, a power cut).</summary>

@@ -1,10 +1,3 @@
-using System.Collections;
-using System.Globalization;
-using System.Reflection;
-using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A problem in a runbook file at a place in it.</summary>

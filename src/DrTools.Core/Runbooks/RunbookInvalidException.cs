@@ -1,10 +1,3 @@
-using System.Collections;
-using System.Globalization;
-using System.Reflection;
-using System.Text.RegularExpressions;
-using YamlDotNet.Core;
-using YamlDotNet.RepresentationModel;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A runbook that cannot run; its message lists every problem as FILE:LINE:COLUMN: message.</summary>

@@ -1,7 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-using Npgsql;
-
 namespace DrTools.Core.Runbooks;
 
 public sealed record RunbookRunOptions

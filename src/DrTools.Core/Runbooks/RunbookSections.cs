@@ -1,6 +1,3 @@
-using DrTools.Core.Sandboxes;
-using YamlDotNet.RepresentationModel;
-
 namespace DrTools.Core.Runbooks;
 
 public static class RunbookSections

@@ -1,5 +1,4 @@
 using DrTools.Core.Sandboxes;
-using YamlDotNet.RepresentationModel;
 
 namespace DrTools.Core.Runbooks;
 

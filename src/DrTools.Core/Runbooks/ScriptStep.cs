@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A step as a script declares it: what the report calls it and how the run treats it.</summary>

@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A step's arguments, converted to their parameters' types (variables already substituted).</summary>

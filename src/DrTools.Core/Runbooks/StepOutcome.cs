@@ -1,6 +1,3 @@
-using DrTools.Core.Postgres;
-using DrTools.Core.Sandboxes;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>What a step produced: its result object (saved with save:), whether it passed, and the figures it measured.</summary>

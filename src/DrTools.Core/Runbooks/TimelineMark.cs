@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Runbooks;
 
 /// <summary>A moment (or, with Until, a window) on the run's clock: fault injection, the outage seen by clients, recovery.</summary>

@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
-using Npgsql;
-
 namespace DrTools.Core.Sandboxes;
 
 /// <summary>A sandbox (or run scratch folder) as found on disk: what <c>drtools sandbox list</c> and Get-DrSandbox show.</summary>

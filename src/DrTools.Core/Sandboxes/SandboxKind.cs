@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
-using Npgsql;
-
 namespace DrTools.Core.Sandboxes;
 
 /// <summary>What a folder under the sandbox or runs folder is: a cluster, a restored instance, a runbook run's scratch folder, or none of

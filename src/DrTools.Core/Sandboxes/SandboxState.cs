@@ -1,8 +1,3 @@
-using System.Security.Cryptography;
-using DrTools.Core.Postgres;
-using DrTools.Core.Processes;
-using Npgsql;
-
 namespace DrTools.Core.Sandboxes;
 
 /// <summary>NotASandbox: a folder DrTools cannot prove it made; it is listed so the user sees it, and never touched.</summary>

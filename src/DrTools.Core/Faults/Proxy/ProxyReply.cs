@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Faults.Proxy;
 
 public sealed record ProxyReply(bool Ok)

@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Faults.Proxy;
 
 /// <summary>One request to the fault proxy over its control socket, and its answer: one JSON line each.</summary>

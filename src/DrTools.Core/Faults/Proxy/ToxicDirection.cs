@@ -1,6 +1,3 @@
-using System.Text.Json;
-using System.Text.Json.Serialization;
-
 namespace DrTools.Core.Faults.Proxy;
 
 /// <summary>Which traffic through the proxy a toxic acts on: to the member (requests, WAL a standby acknowledges), from it (results, WAL it
