@@ -75,7 +75,8 @@ function Format-Elapsed([TimeSpan] $Elapsed) { '{0} m {1} s' -f [int][Math]::Flo
 # The slowest tests of both suites and the Pester files' own times: where a run's minutes go.
 function Write-Slowest($Pester, [string] $TrxFolder) {
     $xunitTests = Get-ChildItem $TrxFolder -Filter *.trx -Recurse -ErrorAction Ignore | ForEach-Object {
-        ([xml](Get-Content -Raw $_.FullName)).TestRun.Results.UnitTestResult |
+        # Literal: two assemblies that start in the same second get "name.trx" and "name[1].trx", not a wildcard.
+        ([xml](Get-Content -Raw -LiteralPath $_.FullName)).TestRun.Results.UnitTestResult |
             ForEach-Object { [pscustomobject]@{ Seconds = ([TimeSpan]$_.duration).TotalSeconds; Name = $_.testName } }
     }
     $pesterTests = $Pester.Tests | ForEach-Object { [pscustomobject]@{ Seconds = $_.Duration.TotalSeconds; Name = $_.ExpandedPath } }
@@ -148,8 +149,8 @@ switch ($Task) {
             Remove-Item $xunitLog, "$xunitLog.err", $trx -Recurse -ErrorAction Ignore
             Remove-Item $faultStates -Recurse -Force -ErrorAction Ignore
             $env:DRTOOLS_FAULT_STATE = $savedFaultState
+            if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
         }
-        if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
         # Both suites ran to their end: one run shows every failure.
         if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.

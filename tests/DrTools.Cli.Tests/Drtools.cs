@@ -59,18 +59,20 @@ public static class Drtools
 
     /// <summary>
     /// Where the drills tests run on their own are recorded (drtools failover and drill record each one): this test
-    /// process's own folder, writable by any user a test runs drtools as, removed when it exits.
+    /// process's own folder, writable by any user a test runs drtools as, removed when every test is done
+    /// (<see cref="TestRunCleanup"/>).
     /// </summary>
     private static readonly Lazy<string> OwnHistory = new(() =>
     {
         var folder = Directory.CreateTempSubdirectory("drtools-test-history-").FullName;
         File.SetUnixFileMode(folder, (UnixFileMode)0b1_111_111_111);
-        AppDomain.CurrentDomain.ProcessExit += (_, _) =>
-        {
-            try { Directory.Delete(folder, recursive: true); } catch (IOException) { }
-        };
         return folder;
     });
+
+    internal static void RemoveOwnHistory()
+    {
+        if (OwnHistory.IsValueCreated) Directory.Delete(OwnHistory.Value, recursive: true);
+    }
 
     public static Process Start(params string[] arguments) => Start(new Dictionary<string, string>(), arguments);
 
