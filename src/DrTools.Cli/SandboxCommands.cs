@@ -16,7 +16,7 @@ public static class SandboxCommands
     {
         Description = "The store: postgresql (the default), mariadb (a primary and GTID replicas; --standbys counts them) or redis (a "
             + "primary and replicas).",
-        DefaultValueFactory = _ => "postgresql",
+        DefaultValueFactory = _ => StoreEngines.PostgreSql,
     }.AcceptOnlyFromAmong([.. StoreEngines.Names]);
 
     public static Option<bool> Sentinels() =>

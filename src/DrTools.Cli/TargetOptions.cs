@@ -22,7 +22,7 @@ public sealed class TargetOptions
     public Option<string> Engine { get; } = new Option<string>("--engine") { Description = "The store --member reaches: postgresql "
         + "(default; Npgsql connection strings), mariadb (MySqlConnector's: Server=…;Port=…;User ID=…) or redis "
         + "(redis://[default:PASSWORD@]HOST:PORT or Host=…;Port=…;Password=…). A sandbox knows its own.", DefaultValueFactory = _
-        => "postgresql" }
+        => StoreEngines.PostgreSql }
         .AcceptOnlyFromAmong([.. StoreEngines.Names]);
     public Option<string?> Root { get; } = CommonOptions.SandboxRoot();
     public Option<TimeSpan?> ConnectTimeout { get; } = CommonOptions.Duration("--connect-timeout",

@@ -16,7 +16,7 @@ public sealed class MariaDbEngine : IStoreEngine
 
     public string Name => StoreEngines.MariaDb;
     public string DisplayName => "MariaDB";
-    public IReadOnlyList<string> Aliases { get; } = ["mariadb", "mysql"];
+    public IReadOnlyList<string> Aliases { get; } = [StoreEngines.MariaDb, "mysql"];
     string? IStoreEngine.ApplicationUser => ApplicationUser;
 
     public void CheckSandboxOptions(SandboxOptions options) => options.RefuseBeyondReplicas(DisplayName, sentinels: false);

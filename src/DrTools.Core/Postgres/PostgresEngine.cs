@@ -17,7 +17,7 @@ public sealed class PostgresEngine : IStoreEngine
 
     public string Name => StoreEngines.PostgreSql;
     public string DisplayName => "PostgreSQL";
-    public IReadOnlyList<string> Aliases { get; } = ["postgresql", "postgres", "pg"];
+    public IReadOnlyList<string> Aliases { get; } = [StoreEngines.PostgreSql, "postgres", "pg"];
 
     public void CheckSandboxOptions(SandboxOptions options) => Sandbox.CheckPostgresOptions(options);
 

@@ -18,7 +18,7 @@ public sealed class RedisEngine : IStoreEngine
 
     public string Name => StoreEngines.Redis;
     public string DisplayName => "Redis";
-    public IReadOnlyList<string> Aliases { get; } = ["redis"];
+    public IReadOnlyList<string> Aliases { get; } = [StoreEngines.Redis];
 
     public void CheckSandboxOptions(SandboxOptions options) => options.RefuseBeyondReplicas(DisplayName, sentinels: true);
 
