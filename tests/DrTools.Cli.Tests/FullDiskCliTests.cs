@@ -394,10 +394,10 @@ public sealed class FullDiskCliTests
             """);
         using var run = Drtools.Start("run", runbook, "--history", history.Path, "--root", disk.Path);
         var completed = Drtools.CompleteAsync(run, TimeSpan.FromMinutes(8));
-        // Filled once the drill has begun (its lock written, probes started; a probe per client a second makes the
-        // baseline last a second): a full disk before then is the sandbox's, said as such.
-        await Drtools.WaitForFirstStepAsync(history.Path);
-        await Task.Delay(TimeSpan.FromMilliseconds(300));
+        // Filled once the drill itself runs — its lock names the switchover, no longer the planning (a fixed wait was too
+        // short under load): a full disk before then is the sandbox's or the plan's, said as such.
+        await Polling.RequireAsync(() => Task.FromResult(DrillRunning(disk.Path)), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20),
+            () => "the drill never took its lock to run", CancellationToken.None);
         disk.Fill(inUse: true);
 
         var result = await completed;
@@ -411,6 +411,22 @@ public sealed class FullDiskCliTests
         Assert.Equal(["filler"], Entries(disk.Path));
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
+
+    /// <summary>Whether a sandbox under <paramref name="root"/> is held by a drill that runs (not one being planned).</summary>
+    private static bool DrillRunning(string root) => Directory.EnumerateDirectories(root)
+        .Select(sandbox => Path.Combine(sandbox, DrTools.Core.Failover.DrillLock.HolderFileName))
+        .Any(holder =>
+        {
+            try
+            {
+                var text = File.ReadAllText(holder);
+                return text.Length > 0 && !text.Contains("planning a drill", StringComparison.Ordinal);
+            }
+            catch (IOException)
+            {
+                return false;
+            }
+        });
 
     [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
