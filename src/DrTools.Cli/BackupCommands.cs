@@ -176,7 +176,8 @@ public static class BackupCommands
             }
             Output.Table(["ID", "ENGINE", "KIND", "AGE", "SIZE", "POSITION", "TIMELINE", "COMPRESSION"], backups.Select(b => new[]
             {
-                b.Id, b.Engine ?? StoreEngines.PostgreSql, b.Kind ?? PostgresEngine.BaseBackup, DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt),
+                b.Id, b.Engine ?? StoreEngines.PostgreSql, b.Kind ?? PostgresEngine.BaseBackup,
+                DurationText.Format(DateTimeOffset.UtcNow - b.FinishedAt),
                 b.SizeBytes.ToString(CultureInfo.InvariantCulture),
                 b.Engine is null ? $"{b.StartLsn}..{b.EndLsn}" : b.EndLsn, b.Timeline.ToString(CultureInfo.InvariantCulture), b.Compression,
             }));

@@ -12,6 +12,9 @@ internal sealed class TcpRelay : IAsyncDisposable
     private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
     private readonly CancellationTokenSource _stop = new();
     private readonly List<TcpClient> _open = [];
+    /// <summary>Counts <see cref="CloseOpen"/> calls: a connection accepted before one is closed too, even if its relay to the
+    /// server was still being set up (it was not, and wrote to a writer the test had left behind).</summary>
+    private int _generation;
     private readonly Task _accepting;
 
     public TcpRelay(Func<int> route)
@@ -29,6 +32,7 @@ internal sealed class TcpRelay : IAsyncDisposable
     {
         lock (_open)
         {
+            _generation++;
             foreach (var client in _open) client.Dispose();
             _open.Clear();
         }
@@ -47,17 +51,24 @@ internal sealed class TcpRelay : IAsyncDisposable
             {
                 return;
             }
-            _ = Task.Run(() => RelayAsync(client, Route()));
+            int generation;
+            lock (_open) generation = _generation;
+            var port = Route();
+            _ = Task.Run(() => RelayAsync(client, port, generation));
         }
     }
 
-    private async Task RelayAsync(TcpClient client, int port)
+    private async Task RelayAsync(TcpClient client, int port, int generation)
     {
         using var server = new TcpClient();
         try
         {
             await server.ConnectAsync(IPAddress.Loopback, port, _stop.Token);
-            lock (_open) _open.AddRange([client, server]);
+            lock (_open)
+            {
+                if (generation != _generation) return;
+                _open.AddRange([client, server]);
+            }
             await Task.WhenAny(client.GetStream().CopyToAsync(server.GetStream(), _stop.Token),
                 server.GetStream().CopyToAsync(client.GetStream(), _stop.Token));
         }
