@@ -44,7 +44,8 @@ public interface IStoreEngine
     /// <summary>The kinds of backup the engine takes, the default first (base; dump, physical; rdb, aof).</summary>
     IReadOnlyList<string> BackupKinds { get; }
 
-    /// <summary>Takes a backup of <paramref name="cluster"/> into the repository, with the reference a restore must show.</summary>
+    /// <summary>Takes a backup of <paramref name="cluster"/> into the repository, with the reference a restore must show; a kind
+    /// it does not take is refused, naming those it does.</summary>
     Task<BackupRecord> BackupAsync(IDrillTarget cluster, BackupRepository repository, string? kind, BackupOptions options,
         CancellationToken cancellationToken);
 

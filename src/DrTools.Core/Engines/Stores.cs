@@ -45,16 +45,8 @@ public static class Stores
     /// <summary>A backup of any store, of <paramref name="kind"/> (default the engine's first); <paramref name="options"/> are what
     /// the engine's backups take (PostgreSQL's compression, reference tables …).</summary>
     public static Task<Backups.BackupRecord> BackupAsync(IDrillTarget target, Backups.BackupRepository repository, string? kind,
-        Backups.BackupOptions options, CancellationToken cancellationToken)
-    {
-        var engine = StoreEngines.Get(target.Engine);
-        if (kind is not null && !engine.BackupKinds.Contains(kind))
-        {
-            throw new DrToolsException($"backup kind '{kind}': a {engine.DisplayName} backup is {string.Join(" or ", engine.BackupKinds)}.",
-                DrErrorKind.InvalidArgument);
-        }
-        return engine.BackupAsync(target, repository, kind, options, cancellationToken);
-    }
+        Backups.BackupOptions options, CancellationToken cancellationToken) =>
+        StoreEngines.Get(target.Engine).BackupAsync(target, repository, kind, options, cancellationToken);
 
     /// <summary>Verifies a backup by restore, by the engine that took it.</summary>
     public static Task<Backups.BackupVerificationResult> VerifyBackupAsync(Backups.BackupRepository repository,

@@ -37,7 +37,10 @@ public sealed class PostgresEngine : IStoreEngine
     public IReadOnlyList<string> BackupKinds { get; } = [BaseBackup];
 
     public Task<BackupRecord> BackupAsync(IDrillTarget cluster, BackupRepository repository, string? kind, BackupOptions options,
-        CancellationToken cancellationToken) => DbBackups.CreateAsync((DbTarget)cluster, repository, options, cancellationToken);
+        CancellationToken cancellationToken) => kind is null or BaseBackup
+        ? DbBackups.CreateAsync((DbTarget)cluster, repository, options, cancellationToken)
+        : throw new DrToolsException($"backup kind '{kind}': a PostgreSQL backup is a base backup (pg_basebackup).",
+            DrErrorKind.InvalidArgument);
 
     public Task<BackupVerificationResult> VerifyBackupAsync(BackupRepository repository, BackupRecord backup,
         BackupVerificationOptions options, CancellationToken cancellationToken) =>
