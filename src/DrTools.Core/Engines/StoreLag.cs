@@ -9,10 +9,7 @@ public static class StoreLag
     public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(IReplicaSet store, ReplicationLagOptions options,
         CancellationToken cancellationToken)
     {
-        if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
-        if (options.Duration is { } d
-            && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval "
-            + $"{DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        options.CheckWindow();
         var clock = new MonotonicClock();
         var behind = new Dictionary<string, List<double>>();
         var seconds = new Dictionary<string, List<double>>();

@@ -18,6 +18,17 @@ public sealed record ReplicationLagOptions
     /// <summary>Sample over this window instead of once.</summary>
     public TimeSpan? Duration { get; init; }
     public TimeSpan Interval { get; init; } = TimeSpan.FromSeconds(1);
+
+    /// <summary>Refuses a sampling window no store can measure: no interval, or a duration shorter than one.</summary>
+    internal void CheckWindow()
+    {
+        if (Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
+        if (Duration is { } d && d < Interval)
+        {
+            throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval {DurationText.Format(Interval)}.",
+                DrErrorKind.InvalidArgument);
+        }
+    }
     /// <summary>Told after each sample how much of the window has passed.</summary>
     public IProgress<OperationProgress>? Progress { get; init; }
     /// <summary>How long a heartbeat may take to appear on a standby before it counts as this long and not met.</summary>

@@ -26,10 +26,7 @@ public static class ReplicationLagTester
     public static async Task<IReadOnlyList<ReplicationLagResult>> MeasureAsync(DbTarget target, ReplicationLagOptions options,
         CancellationToken cancellationToken)
     {
-        if (options.Interval <= TimeSpan.Zero) throw new DrToolsException("interval must be more than 0.", DrErrorKind.InvalidArgument);
-        if (options.Duration is { } d
-            && d < options.Interval) throw new DrToolsException($"duration {DurationText.Format(d)} is shorter than the interval "
-            + $"{DurationText.Format(options.Interval)}.", DrErrorKind.InvalidArgument);
+        options.CheckWindow();
         return await MeasureAsync(target, await ClusterInspector.GetStatusAsync(target, cancellationToken), options, cancellationToken);
     }
 
