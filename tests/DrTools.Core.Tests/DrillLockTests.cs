@@ -48,6 +48,31 @@ public sealed class DrillLockTests
         await (await DrillLock.AcquireAsync(target, null, "the next drill", CancellationToken.None)).DisposeAsync();
     }
 
+    /// <summary>
+    /// Closing the lock's connections did not release the lock: a server drops a session's advisory locks only when
+    /// its backend exits, after the close returned, and a drill started right after the last one was refused.
+    /// </summary>
+    [Fact]
+    public async Task A_released_drill_lock_is_free_on_every_server_when_the_release_returns()
+    {
+        using var root = new TemporaryRoot();
+        await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        var target = DbTarget.FromConnectionStrings(sandbox.Members.Select(sandbox.ConnectionString).ToList(),
+            allowDrillOn: Allowed(sandbox));
+        for (var drill = 1; drill <= 5; drill++)
+        {
+            await (await DrillLock.AcquireAsync(target, null, $"drill {drill}", CancellationToken.None)).DisposeAsync();
+            foreach (var member in sandbox.Members)
+            {
+                await using var connection = new Npgsql.NpgsqlConnection(sandbox.ConnectionString(member));
+                await connection.OpenAsync();
+                var held = await connection.ReadFirstAsync(
+                    "select count(*) from pg_locks where locktype = 'advisory'", r => r.GetInt64(0), CancellationToken.None);
+                Assert.True(held == 0, $"drill {drill}: {held} advisory lock(s) still held on {member.Name} after the release");
+            }
+        }
+    }
+
     [Fact]
     public async Task A_mariadb_cluster_given_by_connection_strings_is_locked_on_its_servers()
     {

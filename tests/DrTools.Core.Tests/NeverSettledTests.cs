@@ -39,18 +39,19 @@ public sealed class NeverSettledTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
+        // The phase timeout bounds the promotion too: 5 s was once too short for it on a loaded CI machine.
         var result = await DrillRestartingTheOldPrimaryAsync(sandbox, "waiting until the new topology holds",
-            new FailoverOptions { PhaseTimeout = TimeSpan.FromSeconds(5) });
+            new FailoverOptions { PhaseTimeout = TimeSpan.FromSeconds(15) });
 
         Assert.False(result.Met);
         var never = Assert.Single(result.SplitBrainFigures, f => f.Name == "time until the topology settled");
         Assert.False(never.Met);
         Assert.True(never.MoreThan);
-        Assert.Contains("the topology never settled within 5s: ", never.Method);
+        Assert.Contains("the topology never settled within 15s: ", never.Method);
         Assert.Contains("all said they were the primary", never.Method);
         var split = result.SplitBrainFigures[0];
         Assert.True(split.MoreThan, split.Method);
-        Assert.True(split.Measured >= 4, split.Method);
+        Assert.True(split.Measured >= 10, split.Method);
         Assert.Contains("and still at +", split.Method);
         Assert.Contains(result.Shortfalls, s => s.StartsWith("time until the topology settled not met: more than ", StringComparison.Ordinal));
         Assert.Contains(result.Timeline, e => e.Name == "topology never settled");

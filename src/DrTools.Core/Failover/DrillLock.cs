@@ -108,9 +108,14 @@ public static class DrillLock
     /// answer are passed over, but at least one must hold it.
     /// </summary>
     /// <param name="tryLock">Takes the lock on the connection: null when taken, else who holds it.</param>
+    /// <param name="unlock">
+    /// Releases the lock on the connection before it is closed: a server drops a closed session's locks only once its
+    /// backend has gone, after the close returned, and the next drill would find them still held.
+    /// </param>
     public static async Task<IAsyncDisposable> LockMembersAsync<TMember, TConnection>(IDrillTarget target, IEnumerable<TMember> members,
         Func<TMember, CancellationToken, Task<TConnection>> open, Func<TMember, TConnection, CancellationToken, Task<string?>> tryLock,
-        CancellationToken cancellationToken) where TMember : IStoreMember where TConnection : IAsyncDisposable
+        Func<TConnection, CancellationToken, Task> unlock, CancellationToken cancellationToken)
+        where TMember : IStoreMember where TConnection : IAsyncDisposable
     {
         var held = new List<TConnection>();
         var unreachable = new List<string>();
@@ -153,13 +158,34 @@ public static class DrillLock
             }
             return new Released(async () =>
             {
-                foreach (var connection in held) await connection.DisposeAsync();
+                foreach (var connection in held) await UnlockAndCloseAsync(connection, unlock);
             });
         }
         catch
         {
             foreach (var connection in held) await connection.DisposeAsync();
             throw;
+        }
+    }
+
+    private static readonly TimeSpan UnlockTimeout = TimeSpan.FromSeconds(5);
+
+    /// <summary>A member that is down or gone has dropped the lock with its session: its error is not the drill's.</summary>
+    private static async Task UnlockAndCloseAsync<TConnection>(TConnection connection, Func<TConnection, CancellationToken, Task> unlock)
+        where TConnection : IAsyncDisposable
+    {
+        try
+        {
+            using var deadline = new CancellationTokenSource(UnlockTimeout);
+            await unlock(connection, deadline.Token);
+        }
+        catch (Exception e) when (e is System.Data.Common.DbException or IOException or InvalidOperationException
+            or OperationCanceledException or DrToolsException)
+        {
+        }
+        finally
+        {
+            await connection.DisposeAsync();
         }
     }
 

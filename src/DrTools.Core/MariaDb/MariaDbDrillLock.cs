@@ -12,7 +12,14 @@ internal static class MariaDbDrillLock
     private const string Name = "drtools.drill";
 
     public static Task<IAsyncDisposable> AcquireAsync(MariaDbCluster cluster, CancellationToken cancellationToken) =>
-        DrillLock.LockMembersAsync(cluster, cluster.Members, (member, token) => member.OpenAsync(token), TryLockAsync, cancellationToken);
+        DrillLock.LockMembersAsync(cluster, cluster.Members, (member, token) => member.OpenAsync(token), TryLockAsync,
+            (connection, token) => ReleaseAsync(connection, token), cancellationToken);
+
+    private static async Task ReleaseAsync(MySqlConnection connection, CancellationToken cancellationToken)
+    {
+        await using var command = new MySqlCommand($"select release_lock('{Name}')", connection);
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
 
     private static async Task<string?> TryLockAsync(MariaDbMember member, MySqlConnection connection, CancellationToken cancellationToken)
     {

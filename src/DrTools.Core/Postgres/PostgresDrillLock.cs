@@ -14,7 +14,9 @@ internal static class PostgresDrillLock
     private const long Key = 0x44724472696C6C;
 
     public static Task<IAsyncDisposable> AcquireAsync(DbTarget target, CancellationToken cancellationToken) =>
-        DrillLock.LockMembersAsync(target, target.Members, (member, token) => member.OpenAsync(token), TryLockAsync, cancellationToken);
+        DrillLock.LockMembersAsync(target, target.Members, (member, token) => member.OpenAsync(token), TryLockAsync,
+            (connection, token) => connection.ReadFirstAsync($"select pg_advisory_unlock({Key})", r => r.GetBoolean(0), token),
+            cancellationToken);
 
     private static async Task<string?> TryLockAsync(DbMember member, NpgsqlConnection connection, CancellationToken cancellationToken)
     {
