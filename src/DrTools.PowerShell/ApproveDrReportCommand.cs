@@ -15,21 +15,28 @@ public sealed class ApproveDrReportCommand : DrCmdlet
     private const string JournalSet = "Journal";
     private const string JournalPathSet = "JournalPath";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JournalSet,
-        HelpMessage = "A finished run from Invoke-DrRunbook (its journal in the drill history is the one approved).")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipeline = true,
+        ParameterSetName = JournalSet
+    )]
     public RunJournal? Journal { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, ValueFromPipelineByPropertyName = true,
-        HelpMessage = "A run's journal.json, or its folder in the drill history (Get-DrDrillHistory's LastJournal binds by pipeline).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = JournalPathSet,
+        ValueFromPipelineByPropertyName = true
+    )]
     [Alias("LastJournal")]
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 
-    [Parameter(Mandatory = true, HelpMessage = "Who approves the report: recorded in the journal, shown in the report's approval block.")]
+    [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string Reviewer { get; set; } = "";
 
-    [Parameter(HelpMessage = "A remark recorded with the approval.")]
+    [Parameter]
     public string? Note { get; set; }
 
     protected override void ProcessRecord()

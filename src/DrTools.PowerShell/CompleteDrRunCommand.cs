@@ -12,7 +12,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(RunJournal))]
 public sealed class CompleteDrRunCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipeline = true
+    )]
     public ScriptedRun? Run { get; set; }
 
     protected override void ProcessRecord()

@@ -11,29 +11,31 @@ public abstract class DbTargetCmdlet : DrCmdlet
     protected const string ConnectionSet = "ConnectionString";
     protected const string SandboxSet = "Sandbox";
 
-    [Parameter(Mandatory = true, Position = 0, ParameterSetName = ConnectionSet,
-        HelpMessage = "One connection string per cluster member: Npgsql's ('Host=db1;Port=5432;Username=dr;Database=postgres'), with "
-        + "-Engine MariaDB MySqlConnector's ('Server=db1;Port=3306;User ID=dr'), with -Engine Redis an address ('redis://db1:6379').")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ParameterSetName = ConnectionSet
+    )]
     [ValidateNotNullOrEmpty]
     public string[] ConnectionString { get; set; } = [];
 
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "User name and password for every member; overrides those in the connection strings.")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     [Credential]
     public PSCredential? Credential { get; set; }
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = SandboxSet,
-        HelpMessage = "A sandbox from New-DrSandbox or Get-DrSandbox.")]
+    [Parameter(
+        Mandatory = true,
+        ValueFromPipeline = true,
+        ParameterSetName = SandboxSet
+    )]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "The store the connection strings reach: PostgreSQL (the default), MariaDB or Redis. A sandbox knows its own.")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     [ValidateSet("PostgreSQL", "MariaDB", "Redis", IgnoreCase = true)]
     public string Engine { get; set; } = "PostgreSQL";
 
-    [Parameter(HelpMessage = "How long to wait for each member (a sandbox's too) to answer before reporting it unreachable, e.g. 5s "
-        + "(default 10s).")]
+    [Parameter]
     [DurationTransformation(Positive = true)]
     public TimeSpan ConnectTimeout { get; set; } = DbMember.DefaultConnectTimeout;
 

@@ -9,12 +9,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(WalArchiveSettings))]
 public sealed class EnableDbWalArchiveCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true)]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "host:port of every member: archiving is only configured on a sandbox or on members named here.")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     public string[]? AllowDrillOn { get; set; }
 
     protected override void ProcessRecord()

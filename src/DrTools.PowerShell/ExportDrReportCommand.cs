@@ -16,27 +16,36 @@ public sealed class ExportDrReportCommand : DrCmdlet
     private const string JournalPathSet = "JournalPath";
     private const string FailoverSet = "Failover";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = JournalSet,
-        HelpMessage = "A run from Invoke-DrRunbook.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipeline = true,
+        ParameterSetName = JournalSet
+    )]
     public RunJournal? Journal { get; set; }
 
-    [Parameter(Mandatory = true, ValueFromPipeline = true, ParameterSetName = FailoverSet,
-        HelpMessage = "A drill from Invoke-DbFailover, reported as a one-step run with its objectives and timeline.")]
+    [Parameter(
+        Mandatory = true,
+        ValueFromPipeline = true,
+        ParameterSetName = FailoverSet
+    )]
     public FailoverResult? FailoverResult { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = JournalPathSet, ValueFromPipelineByPropertyName = true,
-        HelpMessage = "A run's journal.json, or its folder in the drill history (Get-DrDrillHistory's LastJournal binds by pipeline).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = JournalPathSet,
+        ValueFromPipelineByPropertyName = true
+    )]
     [Alias("LastJournal")]
     [ValidateNotNullOrEmpty]
     public string JournalPath { get; set; } = "";
 
-    [Parameter(HelpMessage = "Markdown (default), Html, Json, JUnit or NUnit (the XML Pester writes), or Pdf (headless Chromium prints it; "
-        + "needs -Path).")]
+    [Parameter]
     [ValidateSet(nameof(ReportFormat.Markdown), nameof(ReportFormat.Html), nameof(ReportFormat.Json), nameof(ReportFormat.JUnit),
         nameof(ReportFormat.NUnit), nameof(ReportFormat.Pdf))]
     public string Format { get; set; } = nameof(ReportFormat.Markdown);
 
-    [Parameter(HelpMessage = "Write the report to this file (its FileInfo is returned); without it the report text is returned.")]
+    [Parameter]
     public string? Path { get; set; }
 
     protected override void ProcessRecord()

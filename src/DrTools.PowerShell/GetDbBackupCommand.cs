@@ -8,11 +8,14 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(BackupRecord), typeof(RecoverableWindow))]
 public sealed class GetDbBackupCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(
+        Mandatory = true,
+        Position = 0
+    )]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(HelpMessage = "Return the recoverable window (earliest and latest point in time recoverable) instead of the backups.")]
+    [Parameter]
     public SwitchParameter RecoverableWindow { get; set; }
 
     protected override void ProcessRecord()

@@ -8,15 +8,13 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(DbChecksum))]
 public sealed class GetDbChecksumCommand : DbTargetCmdlet
 {
-    [Parameter(HelpMessage = "The member to read (name or host:port); default the primary.")]
+    [Parameter]
     public string? Member { get; set; }
 
-    [Parameter(HelpMessage = "Tables to checksum (schema-qualified or in the search path; MariaDB schema.table; Redis key patterns "
-        + "prefix:*); default every table but DrTools' own.")]
+    [Parameter]
     public string[]? Table { get; set; }
 
-    [Parameter(HelpMessage = "PostgreSQL: also check every B-tree index of the tables against their rows (amcheck, which must be "
-        + "installed in the database), in the result's Indexes. Rows alone never show a wrong index.")]
+    [Parameter]
     public SwitchParameter CheckIndexes { get; set; }
 
     protected override void ProcessRecord()

@@ -8,9 +8,7 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(ClusterStatus))]
 public sealed class GetDbClusterStatusCommand : DbTargetCmdlet
 {
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "REST API of the Patroni that runs the cluster, e.g. http://db1:8008 (one per node): its view is shown beside "
-        + "PostgreSQL's and judged with it. A Patroni sandbox's is known.")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     [ValidateNotNullOrEmpty]
     public string[]? Patroni { get; set; }
 

@@ -8,11 +8,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(DrillHistoryEntry))]
 public sealed class GetDrDrillHistoryCommand : DrCmdlet
 {
-    [Parameter(Position = 0, HelpMessage = "Only drills whose runbook name matches (wildcards allowed).")]
+    [Parameter(Position = 0)]
     [SupportsWildcards]
     public string Name { get; set; } = "*";
 
-    [Parameter(HelpMessage = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    [Parameter]
     public string? HistoryPath { get; set; }
 
     protected override void ProcessRecord()

@@ -13,16 +13,16 @@ public sealed class GetDrMetricCommand : DbTargetCmdlet
 {
     private const string NoClusterSet = "NoCluster";
 
-    [Parameter(HelpMessage = "Backup repository folders to report on: the latest backup's age and the recoverable window.")]
+    [Parameter]
     public string[]? Repository { get; set; }
 
-    [Parameter(HelpMessage = "Drill history folder (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    [Parameter]
     public string? HistoryPath { get; set; }
 
-    [Parameter(HelpMessage = "Leave the drill history out.")]
+    [Parameter]
     public SwitchParameter NoHistory { get; set; }
 
-    [Parameter(HelpMessage = "Only metrics whose name matches (wildcards allowed), e.g. drtools_replication_*.")]
+    [Parameter]
     [SupportsWildcards]
     public string Name { get; set; } = "*";
 

@@ -9,11 +9,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(SandboxInfo), typeof(Sandbox))]
 public sealed class GetDrSandboxCommand : DrCmdlet
 {
-    [Parameter(Position = 0, HelpMessage = "Return this sandbox (id or unique prefix) ready for use with other cmdlets.")]
+    [Parameter(Position = 0)]
     [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string? Id { get; set; }
 
-    [Parameter(HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter]
     public string? Path { get; set; }
 
     protected override void ProcessRecord()

@@ -9,12 +9,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(DbQueryResult))]
 public sealed class InvokeDbQueryCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true,
-        HelpMessage = "The SQL to run (several statements allowed; rows of every result are returned); for Redis, commands, one a line.")]
+    [Parameter(Mandatory = true)]
     [ValidateNotNullOrEmpty]
     public string Query { get; set; } = "";
 
-    [Parameter(HelpMessage = "The member to run it on (name or host:port); default the primary.")]
+    [Parameter]
     [ArgumentCompleter(typeof(MemberCompleter))]
     public string? Member { get; set; }
 

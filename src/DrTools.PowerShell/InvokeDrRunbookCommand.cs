@@ -12,15 +12,18 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(RunJournal))]
 public sealed class InvokeDrRunbookCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The runbook file (YAML).")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0
+    )]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(RunbookFileCompleter))]
     public string Path { get; set; } = "";
 
-    [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    [Parameter]
     public string? HistoryPath { get; set; }
 
-    [Parameter(HelpMessage = "Who runs the drill, for the report (default the OS user).")]
+    [Parameter]
     public string? Tester { get; set; }
 
     protected override void ProcessRecord()

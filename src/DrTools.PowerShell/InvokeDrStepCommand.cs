@@ -14,23 +14,23 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(object))]
 public sealed class InvokeDrStepCommand : ScriptRunStepCmdlet
 {
-    [Parameter(Mandatory = true, Position = 2,
-        HelpMessage = "What the step does; a DrTools result it returns (Test-DbBackup, Restore-PointInTime, Invoke-DbFailover …) decides "
-        + "whether it passed and gives its figures, a lone $false fails it, an error fails it.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 2
+    )]
     public ScriptBlock? ScriptBlock { get; set; }
 
-    [Parameter(HelpMessage = "A pre-check: must pass before anything changes; when it fails, no later step runs. Pre-checks come before "
-        + "the first step.")]
+    [Parameter]
     public SwitchParameter PreCheck { get; set; }
 
-    [Parameter(HelpMessage = "The run's objectives this step's figures count toward: rto, rpo.")]
+    [Parameter]
     [ValidateSet("rto", "rpo")]
     public string[]? Objective { get; set; }
 
-    [Parameter(HelpMessage = "A failure of this step does not stop the run (it is still reported).")]
+    [Parameter]
     public SwitchParameter ContinueOnError { get; set; }
 
-    [Parameter(HelpMessage = "What to do when the step fails, for the report's remediation actions.")]
+    [Parameter]
     public string? Remediation { get; set; }
 
     protected override ScriptBlock Block => ScriptBlock!;

@@ -10,21 +10,20 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(BackupRecord))]
 public sealed class NewDbBackupCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true)]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
     // A string, not BackupCompression: no DrTools.Core value type may be a cmdlet field (see InvokeDbFailoverCommand).
-    [Parameter(HelpMessage = "Gzip (server-side where the server supports it) or None.")]
+    [Parameter]
     [ValidateSet(nameof(BackupCompression.Gzip), nameof(BackupCompression.None))]
     public string Compression { get; set; } = nameof(BackupCompression.Gzip);
 
-    [Parameter(HelpMessage = "What to take: Base (PostgreSQL, the default there); Dump (mariadb-dump, MariaDB's default) or Physical "
-        + "(mariadb-backup); Rdb (BGSAVE, Redis' default) or Aof (BGREWRITEAOF).")]
+    [Parameter]
     [ValidateSet("Base", "Dump", "Physical", "Rdb", "Aof", IgnoreCase = true)]
     public string? Kind { get; set; }
 
-    [Parameter(HelpMessage = "Do not record the table checksums that Test-DbBackup compares a restore against.")]
+    [Parameter]
     public SwitchParameter NoReference { get; set; }
 
     protected override void ProcessRecord()

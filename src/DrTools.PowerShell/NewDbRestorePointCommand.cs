@@ -9,11 +9,11 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(RestorePointRecord))]
 public sealed class NewDbRestorePointCommand : DbTargetCmdlet
 {
-    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true)]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(Mandatory = true, HelpMessage = "The restore point's name, unique in the catalog.")]
+    [Parameter(Mandatory = true)]
     public string Name { get; set; } = "";
 
     protected override void ProcessRecord()

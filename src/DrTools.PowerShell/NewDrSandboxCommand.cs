@@ -16,54 +16,47 @@ public sealed class NewDrSandboxCommand : DrCmdlet
     private const string StreamingSet = "Streaming";
     private const string PatroniSet = "Patroni";
 
-    [Parameter(Position = 0, ParameterSetName = StreamingSet, HelpMessage = "Number of streaming standbys (0 to 8, default 1).")]
+    [Parameter(
+        Position = 0,
+        ParameterSetName = StreamingSet
+    )]
     [ValidateRange(0, 8)]
     public int Standbys { get; set; } = 1;
 
-    [Parameter(Mandatory = true, ParameterSetName = PatroniSet,
-        HelpMessage = "Patroni: PostgreSQL nodes managed by Patroni with one etcd, behind HAProxy (read-write and read-only ports); "
-        + "Streaming (the default without it): DrTools' own primary and standbys.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = PatroniSet
+    )]
     [ValidateSet(nameof(SandboxTopology.Streaming), nameof(SandboxTopology.Patroni))]
     public string Topology { get; set; } = nameof(SandboxTopology.Streaming);
 
-    [Parameter(ParameterSetName = PatroniSet, HelpMessage = "Number of Patroni nodes, the leader included (1 to 9, default 3).")]
+    [Parameter(ParameterSetName = PatroniSet)]
     [ValidateRange(1, 9)]
     public int Members { get; set; } = 3;
 
-    [Parameter(ParameterSetName = PatroniSet,
-        HelpMessage = "Patroni DCS settings instead of Patroni's defaults (ttl 30, loop_wait 10), e.g. ttl=10,loop_wait=2.")]
+    [Parameter(ParameterSetName = PatroniSet)]
     public string[]? PatroniSetting { get; set; }
 
-    [Parameter(ParameterSetName = StreamingSet,
-        HelpMessage = "Put every member's client and replication traffic through DrTools' fault proxy, so Latency, Jitter, Bandwidth, "
-        + "ResetConnections and Blackhole faults apply to it.")]
+    [Parameter(ParameterSetName = StreamingSet)]
     public SwitchParameter FaultProxy { get; set; }
 
-    [Parameter(ParameterSetName = StreamingSet,
-        HelpMessage = "Put each member's pg_wal on a tmpfs of this size that DrTools mounts (root), e.g. 256MB, so a DiskFull fault can "
-        + "fill it.")]
+    [Parameter(ParameterSetName = StreamingSet)]
     public string? WalDiskSize { get; set; }
 
-    [Parameter(HelpMessage = "Also start a postgres_exporter per member, DrTools' metrics, a Prometheus with alerting rules a team starts "
-        + "from and an Alertmanager that notifies DrTools (Debian's prometheus, prometheus-alertmanager and "
-        + "prometheus-postgres-exporter).")]
+    [Parameter]
     public SwitchParameter Monitoring { get; set; }
 
-    [Parameter(HelpMessage = "Use synchronous replication (ANY 1 of the standbys must confirm each commit; with Patroni, its "
-        + "synchronous_mode).")]
+    [Parameter]
     public SwitchParameter Synchronous { get; set; }
 
-    [Parameter(ParameterSetName = StreamingSet,
-        HelpMessage = "The store: PostgreSQL (the default), MariaDB (a primary and GTID replicas, Debian's mariadb-server) or Redis (a "
-        + "primary and replicas, Debian's redis-server).")]
+    [Parameter(ParameterSetName = StreamingSet)]
     [ValidateSet("PostgreSQL", "MariaDB", "Redis", IgnoreCase = true)]
     public string Engine { get; set; } = "PostgreSQL";
 
-    [Parameter(ParameterSetName = StreamingSet,
-        HelpMessage = "With -Engine Redis: three Sentinels (Debian's redis-sentinel) watch the primary and fail it over themselves.")]
+    [Parameter(ParameterSetName = StreamingSet)]
     public SwitchParameter Sentinels { get; set; }
 
-    [Parameter(HelpMessage = "Folder to create the sandbox in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter]
     public string? Path { get; set; }
 
     protected override void ProcessRecord()

@@ -11,8 +11,10 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(void))]
 public sealed class RegisterDrCleanupCommand : ScriptRunStepCmdlet
 {
-    [Parameter(Mandatory = true, Position = 2,
-        HelpMessage = "What the cleanup does, e.g. { $sandbox | Remove-DrSandbox -Confirm:$false }.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 2
+    )]
     public ScriptBlock? ScriptBlock { get; set; }
 
     protected override ScriptBlock Block => ScriptBlock!;

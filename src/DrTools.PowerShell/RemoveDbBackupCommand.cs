@@ -13,29 +13,40 @@ public sealed class RemoveDbBackupCommand : DrCmdlet
     private const string ExpiredSet = "Expired";
     private const string IdSet = "Id";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipelineByPropertyName = true
+    )]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet,
-        HelpMessage = "Remove the backups the retention policy (-KeepDaily, -KeepWeekly, -KeepMonthly) expires.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = ExpiredSet
+    )]
     public SwitchParameter Expired { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = ExpiredSet,
-        HelpMessage = "Retention: the newest backup of each of this many days with backups.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = ExpiredSet
+    )]
     [ValidateRange(0, 10000)]
     public int KeepDaily { get; set; }
 
-    [Parameter(ParameterSetName = ExpiredSet, HelpMessage = "Retention: the newest backup of each of this many ISO weeks with backups.")]
+    [Parameter(ParameterSetName = ExpiredSet)]
     [ValidateRange(0, 10000)]
     public int KeepWeekly { get; set; }
 
-    [Parameter(ParameterSetName = ExpiredSet, HelpMessage = "Retention: the newest backup of each of this many months with backups.")]
+    [Parameter(ParameterSetName = ExpiredSet)]
     [ValidateRange(0, 10000)]
     public int KeepMonthly { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = IdSet, ValueFromPipelineByPropertyName = true,
-        HelpMessage = "Ids of the backups to remove; Get-DbBackup's records bind by pipeline.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = IdSet,
+        ValueFromPipelineByPropertyName = true
+    )]
     [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string[] Id { get; set; } = [];
 

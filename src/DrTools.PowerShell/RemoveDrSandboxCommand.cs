@@ -13,26 +13,31 @@ public sealed class RemoveDrSandboxCommand : DrCmdlet
     private const string IdSet = "Id";
     private const string AllSet = "All";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, ParameterSetName = SandboxSet,
-        HelpMessage = "A sandbox from New-DrSandbox.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipeline = true,
+        ParameterSetName = SandboxSet
+    )]
     public Sandbox? Sandbox { get; set; }
 
-    [Parameter(Mandatory = true, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet,
-        HelpMessage = "Id (or unique prefix) of a sandbox, as Get-DrSandbox lists them.")]
+    [Parameter(
+        Mandatory = true,
+        ValueFromPipelineByPropertyName = true,
+        ParameterSetName = IdSet
+    )]
     [ValidateNotNullOrEmpty]
     [ArgumentCompleter(typeof(SandboxIdCompleter))]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet,
-        HelpMessage = "Undo every fault left behind by a process that is gone (and this session's own), then remove every sandbox under "
-        + "the sandbox folder, including ones left by killed processes, and the scratch folders of killed runs; folders DrTools did not "
-        + "make are never touched.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = AllSet
+    )]
     public SwitchParameter All { get; set; }
 
-    [Parameter(ParameterSetName = IdSet,
-        HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
-    [Parameter(ParameterSetName = AllSet,
-        HelpMessage = "Folder the sandboxes are in (default: DRTOOLS_SANDBOX_ROOT or <temp>/drtools-sandboxes).")]
+    [Parameter(ParameterSetName = IdSet)]
+    [Parameter(ParameterSetName = AllSet)]
     public string? Path { get; set; }
 
     protected override void ProcessRecord()

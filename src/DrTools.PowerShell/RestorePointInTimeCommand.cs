@@ -17,44 +17,58 @@ public sealed class RestorePointInTimeCommand : DrCmdlet
     private const string NameSet = "RestorePoint";
     private const string GtidSet = "Gtid";
 
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(
+        Mandatory = true,
+        Position = 0
+    )]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = TimeSet,
-        HelpMessage = "Recover up to this time, with its zone: a [datetimeoffset], Get-Date, or a string such as '2026-11-22 "
-        + "08:05:12+00'.")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = TimeSet
+    )]
     [TimestampTransformation]
     public DateTimeOffset TargetTime { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = LsnSet, HelpMessage = "Recover up to this WAL position (e.g. 0/3000148).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = LsnSet
+    )]
     public string TargetLsn { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = XidSet,
-        HelpMessage = "Recover up to the commit of this transaction id (3 to 4294967295).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = XidSet
+    )]
     [ValidateRange(3, uint.MaxValue)]
     public long TargetXid { get; set; }
 
-    [Parameter(Mandatory = true, ParameterSetName = NameSet,
-        HelpMessage = "Recover up to this named restore point (from New-DbRestorePoint).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = NameSet
+    )]
     public string RestorePoint { get; set; } = "";
 
-    [Parameter(Mandatory = true, ParameterSetName = GtidSet, HelpMessage = "MariaDB: recover up to this GTID, inclusive (e.g. 0-1-42).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = GtidSet
+    )]
     public string TargetGtid { get; set; } = "";
 
-    [Parameter(HelpMessage = "MariaDB: the backup to start from (default the latest taken before the target).")]
+    [Parameter]
     public string? BackupId { get; set; }
 
-    [Parameter(HelpMessage = "Queries that must return at least one row after the restore.")]
+    [Parameter]
     public string[] MustExist { get; set; } = [];
 
-    [Parameter(HelpMessage = "Queries that must return no row after the restore.")]
+    [Parameter]
     public string[] MustNotExist { get; set; } = [];
 
-    [Parameter(HelpMessage = "Remove the restored instance after the checks (default: keep it running; Remove-DrSandbox removes it).")]
+    [Parameter]
     public SwitchParameter RemoveInstance { get; set; }
 
-    [Parameter(HelpMessage = "Keep the instance of a restore that fails, for inspection (default: a failed restore removes what it made).")]
+    [Parameter]
     public SwitchParameter KeepFailedInstance { get; set; }
 
     protected override void ProcessRecord()

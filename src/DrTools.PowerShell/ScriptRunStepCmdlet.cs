@@ -7,14 +7,21 @@ namespace DrTools.PowerShell;
 /// block and timeout.</summary>
 public abstract class ScriptRunStepCmdlet : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipeline = true, HelpMessage = "The run from Start-DrRun.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipeline = true
+    )]
     public ScriptedRun? Run { get; set; }
 
-    [Parameter(Mandatory = true, Position = 1, HelpMessage = "The step's name, as the report shows it.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 1
+    )]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(HelpMessage = "Longest the step may take before its block is stopped, e.g. 10m (default 30m; 5m for cleanup).")]
+    [Parameter]
     [DurationTransformation(Positive = true)]
     public TimeSpan? Timeout { get; set; }
 

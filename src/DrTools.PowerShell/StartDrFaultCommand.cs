@@ -15,36 +15,28 @@ namespace DrTools.PowerShell;
 public sealed class StartDrFaultCommand : ProbedTargetCmdlet
 {
     // A string, not FaultKind: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
-    [Parameter(Mandatory = true,
-        HelpMessage = "Partition, PacketLoss, Freeze, Kill, ReplicationDelay, Command, ConnectionExhaustion, DiskFull, and through a "
-        + "sandbox's fault proxy Latency, Jitter, Bandwidth, ResetConnections or Blackhole.")]
+    [Parameter(Mandatory = true)]
     [ValidateSet(nameof(FaultKind.Partition), nameof(FaultKind.PacketLoss), nameof(FaultKind.Freeze), nameof(FaultKind.Kill),
         nameof(FaultKind.ReplicationDelay), nameof(FaultKind.Command), nameof(FaultKind.ConnectionExhaustion),
         nameof(FaultKind.DiskFull), nameof(FaultKind.Latency), nameof(FaultKind.Jitter), nameof(FaultKind.Bandwidth),
         nameof(FaultKind.ResetConnections), nameof(FaultKind.Blackhole))]
     public string Kind { get; set; } = "";
 
-    [Parameter(HelpMessage = "The member to inject the fault on (name or host:port); default the primary.")]
+    [Parameter]
     [ArgumentCompleter(typeof(MemberCompleter))]
     public string? Member { get; set; }
 
-    [Parameter(HelpMessage = "The kind's parameters, e.g. @{ from = 'node0' }, @{ percent = 30 }, @{ delay = '30s' }, @{ start = '...'; "
-        + "undo = '...' }.")]
+    [Parameter]
     public Hashtable? Parameter { get; set; }
 
-    [Parameter(HelpMessage = "How long the fault lasts, e.g. 10s: the cmdlet returns once it is undone. Without it, the fault lasts until "
-        + "Stop-DrFault.")]
+    [Parameter]
     [DurationTransformation(Positive = true)]
     public TimeSpan? Duration { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "host:port of every member this fault may act on: a cluster other than a sandbox is refused unless each member is "
-        + "named here (or in DRTOOLS_ALLOW_DRILL_ON).")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     public string[]? AllowDrillOn { get; set; }
 
-    [Parameter(ParameterSetName = ConnectionSet,
-        HelpMessage = "MEMBER=DIRECTORY: data directories on this machine of members whose processes the fault acts on (Freeze, a "
-        + "partition of their own connections).")]
+    [Parameter(ParameterSetName = ConnectionSet)]
     public string[]? DataDirectory { get; set; }
 
     protected override void ProcessRecord()

@@ -15,32 +15,34 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(ScriptedRun))]
 public sealed class StartDrRunCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The drill's name, as the report's title and the drill history show it.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0
+    )]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(HelpMessage = "The kind of test for the report header, e.g. 'Point-in-time recovery test' (default the name).")]
+    [Parameter]
     public string? TestType { get; set; }
 
-    [Parameter(HelpMessage = "What the drill is for, for the journal.")]
+    [Parameter]
     public string? Description { get; set; }
 
-    [Parameter(HelpMessage = "Recovery time objective, e.g. 2h or 120s: the steps run with -Objective rto count toward it.")]
+    [Parameter]
     [DurationTransformation(Long = true)]
     public TimeSpan? Rto { get; set; }
 
-    [Parameter(HelpMessage = "Recovery point objective, e.g. 0s or 5s: the steps run with -Objective rpo count toward it.")]
+    [Parameter]
     [DurationTransformation(Long = true)]
     public TimeSpan? Rpo { get; set; }
 
-    [Parameter(HelpMessage = "The drill's targets by name, for the report: @{ db = $sandbox } (the run then owns the sandbox and removes "
-        + "it when it completes) or @{ db = 'Host=db1;...', 'Host=db2;...' }.")]
+    [Parameter]
     public IDictionary? Target { get; set; }
 
-    [Parameter(HelpMessage = "Drill history folder the run is recorded in (default DRTOOLS_HISTORY or ~/.local/share/drtools/history).")]
+    [Parameter]
     public string? HistoryPath { get; set; }
 
-    [Parameter(HelpMessage = "Who runs the drill, for the report (default the OS user).")]
+    [Parameter]
     public string? Tester { get; set; }
 
     protected override void ProcessRecord()

@@ -12,14 +12,19 @@ public sealed class StopDrFaultCommand : DrCmdlet
     private const string IdSet = "Id";
     private const string AllSet = "All";
 
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, ParameterSetName = IdSet,
-        HelpMessage = "Id of an active fault, as Start-DrFault returns it and Get-DrFault lists it.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipelineByPropertyName = true,
+        ParameterSetName = IdSet
+    )]
     [ValidateNotNullOrEmpty]
     public string[] Id { get; set; } = [];
 
-    [Parameter(Mandatory = true, ParameterSetName = AllSet,
-        HelpMessage = "Undo every fault left behind by a process that is gone and this session's own, and delete DrTools' nftables tables "
-        + "such processes left; a fault another running drill holds is kept (stop it by -Id).")]
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = AllSet
+    )]
     public SwitchParameter All { get; set; }
 
     protected override void ProcessRecord()

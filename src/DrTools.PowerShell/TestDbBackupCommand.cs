@@ -10,22 +10,24 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(BackupVerificationResult))]
 public sealed class TestDbBackupCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, ValueFromPipelineByPropertyName = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(
+        Mandatory = true,
+        Position = 0,
+        ValueFromPipelineByPropertyName = true
+    )]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(ValueFromPipelineByPropertyName = true,
-        HelpMessage = "The backup to verify (default the latest); Get-DbBackup's records bind by pipeline.")]
+    [Parameter(ValueFromPipelineByPropertyName = true)]
     [ArgumentCompleter(typeof(BackupIdCompleter))]
     public string? Id { get; set; }
 
-    [Parameter(HelpMessage = "Recovery time objective, e.g. 10m (a number is seconds): the most a restore to a verified instance "
-        + "may take.")]
+    [Parameter]
     [Alias("RtoSeconds")]
     [DurationTransformation(Long = true)]
     public TimeSpan? Rto { get; set; }
 
-    [Parameter(HelpMessage = "Leave the restored instance running (Remove-DrSandbox removes it).")]
+    [Parameter]
     public SwitchParameter KeepInstance { get; set; }
 
     protected override void ProcessRecord()

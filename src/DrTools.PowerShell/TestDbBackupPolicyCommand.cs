@@ -11,23 +11,23 @@ public sealed class TestDbBackupPolicyCommand : DbTargetCmdlet
 {
     private const string RepositoryOnlySet = "RepositoryOnly";
 
-    [Parameter(Mandatory = true, HelpMessage = RepositoryParameter.Help)]
+    [Parameter(Mandatory = true)]
     [ArgumentCompleter(typeof(RepositoryCompleter))]
     public string Repository { get; set; } = "";
 
-    [Parameter(HelpMessage = "Most age the latest backup may have, e.g. 26h.")]
+    [Parameter]
     [DurationTransformation(Long = true)]
     public TimeSpan? MaxBackupAge { get; set; }
 
-    [Parameter(HelpMessage = "Retention: the newest backup of each of this many days with backups.")]
+    [Parameter]
     [ValidateRange(0, 10000)]
     public int? KeepDaily { get; set; }
 
-    [Parameter(HelpMessage = "Retention: the newest backup of each of this many ISO weeks with backups.")]
+    [Parameter]
     [ValidateRange(0, 10000)]
     public int KeepWeekly { get; set; }
 
-    [Parameter(HelpMessage = "Retention: the newest backup of each of this many months with backups.")]
+    [Parameter]
     [ValidateRange(0, 10000)]
     public int KeepMonthly { get; set; }
 

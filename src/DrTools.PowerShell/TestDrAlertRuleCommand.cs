@@ -9,15 +9,15 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(AlertRule))]
 public sealed class TestDrAlertRuleCommand : DrCmdlet
 {
-    [Parameter(Position = 0, HelpMessage = "Only rules whose name matches (wildcards allowed).")]
+    [Parameter(Position = 0)]
     [SupportsWildcards]
     public string? Name { get; set; }
 
-    [Parameter(ValueFromPipeline = true, HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring).")]
+    [Parameter(ValueFromPipeline = true)]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
-    [Parameter(HelpMessage = "Prometheus' URL, for your own stack (e.g. http://prometheus:9090).")]
+    [Parameter]
     public string? Prometheus { get; set; }
 
     protected override void ProcessRecord()

@@ -10,9 +10,7 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(FaultTrace))]
 public sealed class TestDrFaultCommand : DrCmdlet
 {
-    [Parameter(ValueFromPipeline = true,
-        HelpMessage = "A sandbox: only traces of faults on its members count, and its members are checked for frozen processes; without, "
-        + "any fault on this machine counts.")]
+    [Parameter(ValueFromPipeline = true)]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 

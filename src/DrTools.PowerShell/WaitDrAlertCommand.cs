@@ -13,31 +13,33 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(AlertWaitResult))]
 public sealed class WaitDrAlertCommand : DrCmdlet
 {
-    [Parameter(Mandatory = true, Position = 0, HelpMessage = "The alert's name (its rule's alert:), e.g. InstanceDown.")]
+    [Parameter(
+        Mandatory = true,
+        Position = 0
+    )]
     [ValidateNotNullOrEmpty]
     public string Name { get; set; } = "";
 
-    [Parameter(ValueFromPipeline = true,
-        HelpMessage = "A monitoring sandbox (New-DrSandbox -Monitoring): its Alertmanager, Prometheus and DrTools' receiver.")]
+    [Parameter(ValueFromPipeline = true)]
     [SandboxTransformation]
     public Sandbox? Sandbox { get; set; }
 
-    [Parameter(HelpMessage = "Labels the alert must have, e.g. @{ member = 'node0' }.")]
+    [Parameter]
     public Hashtable? Label { get; set; }
 
     // A string, not AlertState: PowerShell lays out cmdlet types before the module initializer can resolve DrTools.Core.
-    [Parameter(HelpMessage = "Firing (default) or Resolved.")]
+    [Parameter]
     [ValidateSet(nameof(AlertState.Firing), nameof(AlertState.Resolved))]
     public string State { get; set; } = nameof(AlertState.Firing);
 
-    [Parameter(HelpMessage = "How long it may take, e.g. 60s (the default).")]
+    [Parameter]
     [DurationTransformation(Positive = true)]
     public TimeSpan Within { get; set; } = TimeSpan.FromSeconds(60);
 
-    [Parameter(HelpMessage = "Alertmanager's URL, for your own stack (e.g. http://alertmanager:9093).")]
+    [Parameter]
     public string? Alertmanager { get; set; }
 
-    [Parameter(HelpMessage = "Prometheus' URL, for your own stack: when the alert does not come, its rule and last value are read there.")]
+    [Parameter]
     public string? Prometheus { get; set; }
 
     protected override void ProcessRecord()

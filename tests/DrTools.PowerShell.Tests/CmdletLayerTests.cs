@@ -63,12 +63,46 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
         }
     }
 
+    /// <summary>
+    /// Help text lives in Help/*.md (### -Name under ## PARAMETERS): the cmdlet's own file, or for a parameter a base
+    /// class declares, the file named after that class; none in the attributes, and none for a parameter that is not there.
+    /// </summary>
     [Fact]
-    public void Every_parameter_has_help_text()
+    public void Every_parameter_has_help_text_in_the_help_source_of_the_class_that_declares_it()
     {
         var parameters = _metadata.Cmdlets.SelectMany(_metadata.Parameters).ToList();
         Assert.NotEmpty(parameters);
-        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.HelpMessage), $"{p.Cmdlet} -{p.Name} ({p.ParameterSet}) has no HelpMessage"));
+        var sources = new Dictionary<string, HashSet<string>>();
+        foreach (var parameter in parameters)
+        {
+            Assert.True(parameter.HelpMessage is null, $"{parameter.Cmdlet} -{parameter.Name}: help text belongs in Help/*.md");
+            var owner = parameter.DeclaredBy == $"{parameter.Cmdlet.Replace("-", "", StringComparison.Ordinal)}Command"
+                ? parameter.Cmdlet : parameter.DeclaredBy;
+            if (!sources.ContainsKey(owner)) sources[owner] = [];
+            sources[owner].Add(parameter.Name);
+        }
+        foreach (var (owner, declared) in sources)
+        {
+            var described = HelpSourceParameters(Path.Combine(CmdletMetadata.RepositoryRoot, "src", "DrTools.PowerShell", "Help", $"{owner}.md"));
+            Assert.Empty(declared.Except(described.Keys).Select(name => $"{owner}.md lacks ### -{name}"));
+            Assert.Empty(described.Keys.Except(declared).Select(name => $"{owner}.md describes -{name}, which it does not declare"));
+            Assert.All(described, d => Assert.False(string.IsNullOrWhiteSpace(d.Value), $"{owner}.md: ### -{d.Key} has no text"));
+        }
+    }
+
+    /// <summary>Each "### -Name" under "## PARAMETERS" with the text up to the next heading.</summary>
+    private static Dictionary<string, string> HelpSourceParameters(string file)
+    {
+        var described = new Dictionary<string, string>();
+        var inParameters = false;
+        string? current = null;
+        foreach (var line in File.ReadLines(file))
+        {
+            if (line.StartsWith("## ", StringComparison.Ordinal)) inParameters = line == "## PARAMETERS";
+            else if (inParameters && line.StartsWith("### -", StringComparison.Ordinal)) described[current = line[5..].Trim()] = "";
+            else if (inParameters && current is not null) described[current] += line;
+        }
+        return described;
     }
 
     /// <summary>Where each parameter that takes only some values gets them: a list typed once, in Core.</summary>

@@ -9,7 +9,9 @@ public sealed record CmdletInfo(Type Type, string Verb, string Noun, bool Suppor
     public string Name => $"{Verb}-{Noun}";
 }
 
-public sealed record ParameterInfo(string Cmdlet, string Name, string ParameterSet, string? HelpMessage);
+/// <param name="DeclaredBy">The class that declares it: the cmdlet's own, or a base class shared by several.</param>
+/// <param name="HelpMessage">Help text in the attribute, which belongs in Help/*.md instead.</param>
+public sealed record ParameterInfo(string Cmdlet, string Name, string ParameterSet, string DeclaredBy, string? HelpMessage);
 
 /// <summary>The built cmdlet assembly read through MetadataLoadContext, and the module manifest read as text.</summary>
 public sealed partial class CmdletMetadata : IDisposable
@@ -41,7 +43,8 @@ public sealed partial class CmdletMetadata : IDisposable
         cmdlet.Type.GetProperties(BindingFlags.Public | BindingFlags.Instance)
             .SelectMany(p => p.GetCustomAttributesData()
                 .Where(a => a.AttributeType.FullName == "System.Management.Automation.ParameterAttribute")
-                .Select(a => new ParameterInfo(cmdlet.Name, p.Name, Named<string>(a, "ParameterSetName") ?? "__AllParameterSets", Named<string>(a, "HelpMessage"))));
+                .Select(a => new ParameterInfo(cmdlet.Name, p.Name, Named<string>(a, "ParameterSetName") ?? "__AllParameterSets",
+                    p.DeclaringType!.Name, Named<string>(a, "HelpMessage"))));
 
     /// <summary>Every parameter of <paramref name="cmdlet"/> that takes only some values, with them ([ValidateSet]).</summary>
     public IEnumerable<(string Parameter, IReadOnlyList<string> Values)> ValidateSets(CmdletInfo cmdlet) =>

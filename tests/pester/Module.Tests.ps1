@@ -17,15 +17,19 @@ Describe 'The DrTools module' {
         (Get-Command -Module DrTools).Name | Sort-Object | Should -Be $listed
     }
 
-    It 'gives every parameter of every cmdlet a help message' {
-        $common = [System.Management.Automation.PSCmdlet]::CommonParameters + [System.Management.Automation.PSCmdlet]::OptionalCommonParameters
+    It 'describes every parameter of every cmdlet in Get-Help, with the values a parameter accepts' {
+        $common = [System.Management.Automation.PSCmdlet]::CommonParameters
         foreach ($command in Get-Command -Module DrTools) {
             foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
-                $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] } | ForEach-Object {
-                    $_.HelpMessage | Should -Not -BeNullOrEmpty -Because "$($command.Name) -$($parameter.Name) needs help text"
+                $help = Get-Help $command.Name -Parameter $parameter.Name
+                $text = $help.description.Text -join ' '
+                $text | Should -Not -BeNullOrEmpty -Because "$($command.Name) -$($parameter.Name) needs help text"
+                foreach ($set in $parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] }) {
+                    $text | Should -BeLike "*Accepted values: $($set.ValidValues -join ', ').*"
                 }
             }
         }
+        (Get-Help Invoke-DbFailover -Parameter Fault).description.Text -join ' ' | Should -BeLike '*Accepted values: *DiskFull*'
     }
 
     It 'has about help' {

@@ -3,10 +3,12 @@
 .SYNOPSIS
     Writes the module's MAML help (en-US/DrTools.PowerShell.dll-Help.xml) from the help source beside the code.
 .DESCRIPTION
-    One Markdown file per cmdlet in this folder gives the synopsis, description and examples; everything else comes
-    from the compiled cmdlets themselves: parameter sets (-WhatIf and -Confirm where a cmdlet supports them), types,
-    positions, pipeline input, each parameter's HelpMessage and default value, and output types; the related links are
-    the other cmdlets the help source names. Run in its own process against the packaged module (build.ps1 does).
+    One Markdown file per cmdlet in this folder gives the synopsis, description, examples and the text of each parameter
+    the cmdlet declares (## PARAMETERS, ### -Name); a parameter declared by a base class is described once, in the file
+    named after that class. Everything else comes from the compiled cmdlets themselves: parameter sets (-WhatIf and
+    -Confirm where a cmdlet supports them), types, positions, pipeline input, default values, the values a ValidateSet
+    accepts, and output types; the related links are the other cmdlets the help source names. Run in its own process
+    against the packaged module (build.ps1 does).
 #>
 [CmdletBinding()]
 param(
@@ -38,8 +40,10 @@ function Format-Default($Command, $Parameter, $Defaults) {
 
 function Read-HelpSource([string] $Path) {
     # "## SECTION" headings; under EXAMPLES, "### title", a ```powershell block, then remarks.
-    $help = @{ Synopsis = ''; Description = @(); Examples = @() }
-    $section = $null; $example = $null; $inCode = $false; $paragraph = [System.Collections.Generic.List[string]]::new()
+    # Under PARAMETERS, "### -Name" and its paragraphs.
+    $help = @{ Synopsis = ''; Description = @(); Examples = @(); Parameters = [ordered]@{} }
+    $section = $null; $example = $null; $parameter = $null; $inCode = $false
+    $paragraph = [System.Collections.Generic.List[string]]::new()
     $flush = {
         if ($paragraph.Count -eq 0) { return }
         $text = ($paragraph -join ' ').Trim()
@@ -48,6 +52,7 @@ function Read-HelpSource([string] $Path) {
             'SYNOPSIS' { $help.Synopsis = $text }
             'DESCRIPTION' { $help.Description += $text }
             'EXAMPLES' { if ($example) { $example.Remarks += $text } }
+            'PARAMETERS' { if ($parameter) { $help.Parameters[$parameter] += @($text) } }
         }
     }
     foreach ($line in Get-Content $Path) {
@@ -57,6 +62,10 @@ function Read-HelpSource([string] $Path) {
         }
         switch -Regex ($line) {
             '^## (.+)$' { & $flush; $section = $Matches[1].Trim(); continue }
+            '^### -(\w+)\s*$' {
+                if ($section -ne 'PARAMETERS') { throw "${Path}: ### -$($Matches[1]) outside ## PARAMETERS" }
+                & $flush; $parameter = $Matches[1]; $help.Parameters[$parameter] = @(); continue
+            }
             '^### (.+)$' { & $flush; $example = @{ Title = $Matches[1].Trim(); Code = @(); Remarks = @() }; $help.Examples += $example; continue }
             '^```' { & $flush; $inCode = $true; continue }
             '^\s*$' { & $flush; continue }
@@ -64,9 +73,31 @@ function Read-HelpSource([string] $Path) {
         }
     }
     & $flush
-    foreach ($missing in @('Synopsis') | Where-Object { -not $help[$_] }) { throw "${Path}: no ## SYNOPSIS" }
+    foreach ($name in $help.Parameters.Keys) { if (-not $help.Parameters[$name]) { throw "${Path}: ### -$name has no text" } }
+    $help
+}
+
+function Read-CmdletHelpSource([string] $Path) {
+    $help = Read-HelpSource $Path
+    if (-not $help.Synopsis) { throw "${Path}: no ## SYNOPSIS" }
     if ($help.Examples.Count -lt 2) { throw "${Path}: at least two examples are needed, found $($help.Examples.Count)" }
     $help
+}
+
+# The help source of each class that declares parameters: a cmdlet's own file, or the file named after a base class.
+$sources = @{}
+function Get-ParameterHelp($Command, $Parameter, $CommandHelp) {
+    $declaring = $Command.ImplementingType.GetProperty($Parameter.Name).DeclaringType
+    $help = if ($declaring -eq $Command.ImplementingType) { $CommandHelp } else {
+        $file = Join-Path $Source "$($declaring.Name).md"
+        if (-not (Test-Path $file)) { throw "no help source for the parameters of $($declaring.Name): $file" }
+        $sources[$file] ??= Read-HelpSource $file
+        $sources[$file]
+    }
+    $text = $help.Parameters[$Parameter.Name]
+    if (-not $text) { throw "no help for $($Command.Name) -$($Parameter.Name): ### -$($Parameter.Name) in $($declaring.Name)'s help source" }
+    $accepted = @($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ValidateSetAttribute] })
+    @($text) + @($accepted | ForEach-Object { "Accepted values: $($_.ValidValues -join ', ')." })
 }
 
 $settings = [System.Xml.XmlWriterSettings]@{ Indent = $true; Encoding = [System.Text.UTF8Encoding]::new($false) }
@@ -80,7 +111,7 @@ function Write-Paragraphs([string[]] $Paragraphs) {
     foreach ($p in $Paragraphs) { $writer.WriteElementString('maml', 'para', $maml, $p) }
     $writer.WriteEndElement()
 }
-function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax, [string] $Default) {
+function Write-Parameter($Parameter, $SetMetadata, [string[]] $Help, [switch] $InSyntax, [string] $Default) {
     $position = if ($SetMetadata.Position -ge 0) { "$($SetMetadata.Position)" } else { 'named' }
     $pipeline = @(if ($SetMetadata.ValueFromPipeline) { 'ByValue' }; if ($SetMetadata.ValueFromPipelineByPropertyName) { 'ByPropertyName' })
     $writer.WriteStartElement('command', 'parameter', $commandNs)
@@ -89,9 +120,7 @@ function Write-Parameter($Parameter, $SetMetadata, [switch] $InSyntax, [string] 
     $writer.WriteAttributeString('pipelineInput', $(if ($pipeline) { "True ($($pipeline -join ', '))" } else { 'False' }))
     $writer.WriteAttributeString('globbing', 'false')
     $writer.WriteElementString('maml', 'name', $maml, $Parameter.Name)
-    $help = @($Parameter.Attributes | Where-Object { $_ -is [System.Management.Automation.ParameterAttribute] -and $_.HelpMessage })[0].HelpMessage
-    $help ??= $shouldProcessHelp[$Parameter.Name]
-    Write-Paragraphs @($help)
+    Write-Paragraphs $Help
     $type = [Nullable]::GetUnderlyingType($Parameter.ParameterType) ?? $Parameter.ParameterType
     # A switch takes no value: the syntax shows it bare, [-Rejoin].
     if (-not ($InSyntax -and $Parameter.SwitchParameter)) {
@@ -113,7 +142,15 @@ $writer.WriteAttributeString('schema', 'maml')
 foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort-Object Name) {
     $file = Join-Path $Source "$($command.Name).md"
     if (-not (Test-Path $file)) { throw "no help source for $($command.Name): $file" }
-    $help = Read-HelpSource $file
+    $help = Read-CmdletHelpSource $file
+    $parameters = @($command.Parameters.Values | Where-Object Name -NotIn $common)
+    $declared = @($parameters | Where-Object { $command.ImplementingType.GetProperty($_.Name).DeclaringType -eq $command.ImplementingType })
+    $unknown = @($help.Parameters.Keys | Where-Object { $_ -notin $declared.Name })
+    if ($unknown) { throw "${file}: no parameter $($unknown -join ', ') declared by $($command.Name)" }
+    $parameterHelp = @{}
+    foreach ($parameter in $parameters) {
+        $parameterHelp[$parameter.Name] = $shouldProcessHelp[$parameter.Name] ?? (Get-ParameterHelp $command $parameter $help)
+    }
     $writer.WriteStartElement('command', 'command', $commandNs)
     $writer.WriteAttributeString('xmlns', 'maml', $null, $maml)
     $writer.WriteAttributeString('xmlns', 'dev', $null, $dev)
@@ -129,16 +166,18 @@ foreach ($command in Get-Command -Module $module.Name -CommandType Cmdlet | Sort
     foreach ($set in $command.ParameterSets) {
         $writer.WriteStartElement('command', 'syntaxItem', $commandNs)
         $writer.WriteElementString('maml', 'name', $maml, $command.Name)
-        foreach ($p in $set.Parameters | Where-Object Name -NotIn $common) { Write-Parameter $command.Parameters[$p.Name] $p -InSyntax }
+        foreach ($p in $set.Parameters | Where-Object Name -NotIn $common) {
+            Write-Parameter $command.Parameters[$p.Name] $p $parameterHelp[$p.Name] -InSyntax
+        }
         $writer.WriteEndElement()
     }
     $writer.WriteEndElement()
 
     $writer.WriteStartElement('command', 'parameters', $commandNs)
     $defaults = [Activator]::CreateInstance($command.ImplementingType)
-    foreach ($parameter in $command.Parameters.Values | Where-Object Name -NotIn $common) {
+    foreach ($parameter in $parameters) {
         $metadata = $command.ParameterSets.Parameters | Where-Object Name -EQ $parameter.Name | Select-Object -First 1
-        Write-Parameter $parameter $metadata -Default (Format-Default $command $parameter $defaults)
+        Write-Parameter $parameter $metadata $parameterHelp[$parameter.Name] -Default (Format-Default $command $parameter $defaults)
     }
     $defaults.Dispose()
     $writer.WriteEndElement()
