@@ -10,4 +10,17 @@ public class DrToolsException : Exception
         : base(message, inner) => Kind = kind;
 
     public DrErrorKind Kind { get; }
+
+    private const string NothingChanged = "Nothing was changed.";
+
+    /// <summary>
+    /// A refusal before anything changed: "<paramref name="why"/>. Nothing was changed." — the sentence that tells a
+    /// user the cluster is as it was and the command can be given again once the reason is dealt with.
+    /// </summary>
+    public static DrToolsException Refused(string why, DrErrorKind kind = DrErrorKind.InvalidOperation, Exception? inner = null) =>
+        new($"{why}. {NothingChanged}", kind, inner);
+
+    /// <summary>A refusal whose reason reads on into it: "<paramref name="why"/>; nothing was changed."</summary>
+    public static DrToolsException RefusedAfter(string why, DrErrorKind kind = DrErrorKind.InvalidOperation) =>
+        new($"{why}; {char.ToLowerInvariant(NothingChanged[0])}{NothingChanged[1..]}", kind);
 }

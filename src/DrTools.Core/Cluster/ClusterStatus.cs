@@ -83,7 +83,7 @@ public sealed record ClusterStatus(string Target, DateTimeOffset CheckedAt, IRea
                 + $"{string.Join(", ", Members.Select(m => m.Display))}).", DrErrorKind.InvalidArgument);
         if (candidate.Divergence is { } divergence)
         {
-            throw new DrToolsException($"{candidate.Display} cannot be promoted: it is {divergence}. Nothing was changed.",
+            throw DrToolsException.Refused($"{candidate.Display} cannot be promoted: it is {divergence}",
                 DrErrorKind.InvalidOperation);
         }
         return candidate.Role == MemberRole.Standby ? candidate

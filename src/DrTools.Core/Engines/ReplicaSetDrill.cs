@@ -29,8 +29,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         else if (replicas.Count == 0)
         {
             var none = status.Standbys.Any(s => s.Divergence is not null) ? "no replica that is not diverged" : "no replica";
-            throw new DrToolsException($"{options.Mode} of {store.Name} refused: {none} is replicating to promote ({status.Verdict}). "
-                + "Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw DrToolsException.Refused($"{options.Mode} of {store.Name} refused: {none} is replicating to promote ({status.Verdict})");
         }
         else if (options.Mode == FailoverMode.Switchover)
         {
@@ -40,8 +39,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         var fault = options.Mode == FailoverMode.Failover
             ? store.FaultDescription(primary.Name)
-                ?? throw new DrToolsException($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox "
-                + $"(New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills. Nothing was changed.",
+                ?? throw DrToolsException.Refused($"an unplanned failover of {store.Name} needs a member DrTools can kill: a sandbox "
+                + $"(New-DrSandbox -Engine {store.Engine}); a switchover works on any cluster allowed for drills",
                 DrErrorKind.InvalidOperation)
             : null;
 
@@ -93,8 +92,8 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }.OfType<string>().ToList();
         if (unsupported.Count > 0)
         {
-            throw new DrToolsException($"{store.Engine} drills do not support {string.Join(" or ", unsupported)} yet; the fault is the "
-                + $"kill of the primary (Failover) or a fenced switchover. Nothing was changed.", DrErrorKind.InvalidArgument);
+            throw DrToolsException.Refused($"{store.Engine} drills do not support {string.Join(" or ", unsupported)} yet; the fault is the "
+                + $"kill of the primary (Failover) or a fenced switchover", DrErrorKind.InvalidArgument);
         }
     }
 
@@ -399,7 +398,7 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         if (promotable.Count > 0 || refused.Count == 0) return (promotable, refused);
         var who = chosen is null ? "no replica can be promoted" : $"{replicas[0].Display} cannot be promoted";
-        throw new DrToolsException($"{who}: {string.Join("; ", refused)}. Repair it or choose another. Nothing was changed.",
+        throw DrToolsException.Refused($"{who}: {string.Join("; ", refused)}. Repair it or choose another",
             DrErrorKind.InvalidOperation);
     }
 

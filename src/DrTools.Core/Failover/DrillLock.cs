@@ -34,9 +34,8 @@ public static class DrillLock
     private static string ProcessName =>
         System.Reflection.Assembly.GetEntryAssembly()?.GetName().Name ?? Path.GetFileName(Environment.ProcessPath) ?? "unknown";
 
-    public static DrToolsException Refused(IDrillTarget target, string holder) => new(
-        $"drill on {target.Name} refused: another drill holds it ({holder}). One drill at a time per target; nothing was changed.",
-        DrErrorKind.InvalidOperation);
+    public static DrToolsException Refused(IDrillTarget target, string holder) => DrToolsException.RefusedAfter(
+        $"drill on {target.Name} refused: another drill holds it ({holder}). One drill at a time per target");
 
     private static IAsyncDisposable LockFolder(IDrillTarget target, string directory, string holder)
     {
@@ -151,9 +150,8 @@ public static class DrillLock
             }
             if (held.Count == 0)
             {
-                throw new DrToolsException(
-                    $"drill on {target.Name} refused: no member answered to take the drill lock ({string.Join("; ", unreachable)}). "
-                    + "Nothing was changed.",
+                throw DrToolsException.Refused(
+                    $"drill on {target.Name} refused: no member answered to take the drill lock ({string.Join("; ", unreachable)})",
                     DrErrorKind.ConnectionFailed);
             }
             return new Released(async () =>

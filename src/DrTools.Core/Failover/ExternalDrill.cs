@@ -25,15 +25,15 @@ public static class ExternalDrill
         // The wait for a settled writer holds the watch and then the settle time after it within one phase.
         if (options.EndpointWatch + options.Settle >= options.PhaseTimeout)
         {
-            throw new DrToolsException($"endpoint watch {DurationText.Format(options.EndpointWatch)} and the settle time after it "
+            throw DrToolsException.Refused($"endpoint watch {DurationText.Format(options.EndpointWatch)} and the settle time after it "
                 + $"({DurationText.Format(options.Settle)}) do not fit in the phase timeout {DurationText.Format(options.PhaseTimeout)}: "
-                + "the writer could never be seen to settle. Nothing was changed.", DrErrorKind.InvalidArgument);
+                + "the writer could never be seen to settle", DrErrorKind.InvalidArgument);
         }
         var probe = Watching(options.WriteProbe);
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var writer = status.Members.FirstOrDefault(m => m.Role == MemberRole.Primary)
-            ?? throw new DrToolsException($"{options.Mode} of {target.Name} refused: nothing that accepts writes answers through it "
-                + $"({status.Verdict}). Nothing was changed.", DrErrorKind.InvalidOperation);
+            ?? throw DrToolsException.Refused($"{options.Mode} of {target.Name} refused: nothing that accepts writes answers through it "
+                + $"({status.Verdict})");
         return new FailoverPlan(target, options.Mode, writer.Name, null,
         [
             $"start a write probe ({probe.Rate}/s inserts into {Probe.Table} by {probe.ClientsText}) and a read probe through "
@@ -74,8 +74,8 @@ public static class ExternalDrill
         try
         {
             var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
-                ?? throw new DrToolsException($"the write probe never succeeded through {plan.Target.Name} "
-                    + $"({writes.Samples.LastOrDefault()?.Error}); nothing was changed.", DrErrorKind.InvalidOperation);
+                ?? throw DrToolsException.RefusedAfter($"the write probe never succeeded through {plan.Target.Name} "
+                    + $"({writes.Samples.LastOrDefault()?.Error})");
             await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
 
             options.Progress.Enter("the user's command", 20);

@@ -31,8 +31,7 @@ public static class FailoverDrill
         }
         else if (promotable.Count == 0)
         {
-            throw new DrToolsException($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict}). "
-                + $"Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw DrToolsException.Refused($"{options.Mode} of {target.Name} refused: no reachable standby to promote ({status.Verdict})");
         }
         else if (options.Mode == FailoverMode.Switchover)
         {

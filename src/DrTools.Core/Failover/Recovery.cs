@@ -19,8 +19,11 @@ public static class Recovery
         {
             case Engines.IReplicaSet store:
                 var given = request.PostgresOnly().Where(o => o.Given).Select(o => o.Option).ToList();
-                if (given.Count > 0) throw new DrToolsException($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is "
-                    + $"a {store.Engine} cluster. Nothing was changed.", DrErrorKind.InvalidArgument);
+                if (given.Count > 0)
+                {
+                    throw DrToolsException.Refused($"{string.Join(", ", given)}: for PostgreSQL drills only; {store.Name} is a "
+                        + $"{store.Engine} cluster", DrErrorKind.InvalidArgument);
+                }
                 drill = store.Recovery(request.RecoveredBy);
                 break;
             case DbTarget postgres:
@@ -108,8 +111,8 @@ public static class Recovery
             var now = await drill.PlanAsync(options, cancellationToken);
             if (now.Primary != plan.Primary)
             {
-                throw new DrToolsException($"{plan.Mode} of {target.Name} refused: the primary is {now.Primary} now, "
-                    + $"it was {plan.Primary} when the drill was planned (another drill ran in between?). Plan again; nothing was changed.",
+                throw DrToolsException.RefusedAfter($"{plan.Mode} of {target.Name} refused: the primary is {now.Primary} now, "
+                    + $"it was {plan.Primary} when the drill was planned (another drill ran in between?). Plan again",
                     DrErrorKind.InvalidOperation);
             }
             return await (options.ExpectAlert is { } alert

@@ -106,9 +106,9 @@ internal sealed class DiskFullFault : IFaultKind
     {
         var refusal = $"DiskFull of {request.Member.Display}: fills the member's own WAL filesystem, which only a sandbox created with a "
             + $"WAL disk size has (New-DrSandbox -WalDiskSize 256MB, drtools sandbox up --wal-disk-size 256MB, runbook sandbox "
-            + $"walDiskSize:; root). Nothing was changed.";
-        return request.Member is { SandboxDirectory: not null, WalVolume: { } volume } ? volume : throw new DrToolsException(refusal,
-            DrErrorKind.InvalidArgument);
+            + $"walDiskSize:; root)";
+        return request.Member is { SandboxDirectory: not null, WalVolume: { } volume } ? volume
+            : throw DrToolsException.Refused(refusal, DrErrorKind.InvalidArgument);
     }
 
     private static long Leave(FaultRequest request) =>

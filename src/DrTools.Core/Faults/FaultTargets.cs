@@ -47,9 +47,9 @@ public static class FaultTargets
             : [];
         if (from is not null && from.Trim() != "everyone" && peers.Count == 0)
         {
-            throw new DrToolsException(
+            throw DrToolsException.Refused(
                 $"{kind} of {chosen.Display}: from: '{from}' names no member; "
-                + "give members (comma-separated) or leave it out to mean everyone. Nothing was changed.",
+                + "give members (comma-separated) or leave it out to mean everyone",
                 DrErrorKind.InvalidArgument);
         }
         if (peers.Contains(chosen)) throw new DrToolsException($"{kind} of {chosen.Display}: a member is not cut from itself (from: "

@@ -49,8 +49,8 @@ public static class Faults
         // An empty value is a slip (from= with the members left out), never a choice: from= would mean everyone.
         if (request.Parameters.FirstOrDefault(p => string.IsNullOrWhiteSpace(p.Value)) is { Key: { } empty })
         {
-            throw new DrToolsException(
-                $"{request.Kind} parameter '{empty}' is empty: give {kind.Parameters[empty]}, or leave it out. Nothing was changed.",
+            throw DrToolsException.Refused(
+                $"{request.Kind} parameter '{empty}' is empty: give {kind.Parameters[empty]}, or leave it out",
                 DrErrorKind.InvalidArgument);
         }
         kind.Check(request);

@@ -28,7 +28,7 @@ internal sealed class KillFault : IFaultKind
         var server = SandboxOf(request.Member.SandboxDirectory!).Server(request.Member.Name);
         IReadOnlyList<int> victims = All(request) ? RecordedProcesses.Of(Kind, request.Member)
             : server.PostmasterPid is { } pid ? [pid]
-                : throw new DrToolsException($"Kill of {request.Member.Display}: its postmaster is not running; nothing was changed.",
+                : throw DrToolsException.RefusedAfter($"Kill of {request.Member.Display}: its postmaster is not running",
                 DrErrorKind.InvalidOperation);
         return Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string, string>
         {

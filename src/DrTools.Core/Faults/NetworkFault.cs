@@ -30,10 +30,16 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         _ = Percent(request);
         foreach (var member in request.Peers.Prepend(request.Member))
         {
-            if (!IsThisMachine(member.Host)) throw new DrToolsException($"{kind} of {request.Member.Display}: {member.Display} is not on "
-                + $"this machine; network faults act on this machine's traffic only. Nothing was changed.", DrErrorKind.InvalidArgument);
-            if (!OpenConnections.Listening(member.Port)) throw new DrToolsException($"{kind} of {request.Member.Display}: nothing listens "
-                + $"on port {member.Port} ({member.Display}) on this machine; nothing was changed.", DrErrorKind.InvalidArgument);
+            if (!IsThisMachine(member.Host))
+            {
+                throw DrToolsException.Refused($"{kind} of {request.Member.Display}: {member.Display} is not on this machine; "
+                    + "network faults act on this machine's traffic only", DrErrorKind.InvalidArgument);
+            }
+            if (!OpenConnections.Listening(member.Port))
+            {
+                throw DrToolsException.RefusedAfter($"{kind} of {request.Member.Display}: nothing listens on port {member.Port} "
+                    + $"({member.Display}) on this machine", DrErrorKind.InvalidArgument);
+            }
         }
         if (request.Peers.Count > 0 && request.Member.DataDirectory is null && request.Peers.Any(p => p.DataDirectory is null))
         {

@@ -23,7 +23,7 @@ internal static class RecordedProcesses
             + $"directory.", DrErrorKind.InvalidArgument);
         var processes = ProcessTable.FindByWorkingDirectory(data);
         return processes.Count > 0 ? processes
-            : throw new DrToolsException($"{kind} of {member.Display}: no process runs in {data}; nothing was changed.",
+            : throw DrToolsException.RefusedAfter($"{kind} of {member.Display}: no process runs in {data}",
             DrErrorKind.InvalidOperation);
     }
 }

@@ -72,9 +72,9 @@ internal sealed class PatroniCluster
         if (Sandbox is not null) return target;
         var members = view.Members.Select(m =>
             target.Members.FirstOrDefault(t => ClusterInspector.SameEndpoint(t.Endpoint, $"{m.Host}:{m.Port}"))?.Named(m.Name)
-            ?? throw new DrToolsException($"Patroni's member {m.Name} ({m.Host}:{m.Port}) is not among the members given "
+            ?? throw DrToolsException.Refused($"Patroni's member {m.Name} ({m.Host}:{m.Port}) is not among the members given "
                 + $"({string.Join(", ", target.Members.Select(t => t.Endpoint))}): give every node's connection string, and the "
-                + $"application's path (HAProxy, PgBouncer) as the probe connection string. Nothing was changed.",
+                + $"application's path (HAProxy, PgBouncer) as the probe connection string",
                 DrErrorKind.InvalidArgument)).ToList();
         return target with { Members = members };
     }

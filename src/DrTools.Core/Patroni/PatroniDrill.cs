@@ -28,8 +28,7 @@ internal static class PatroniDrill
         }
         var status = await ClusterInspector.GetStatusAsync(target, cancellationToken);
         var view = await cluster.ViewAsync(cancellationToken)
-            ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict}). "
-                + $"Nothing was changed.", DrErrorKind.InvalidOperation);
+            ?? throw DrToolsException.Refused($"{options.Mode} of {cluster.Name} refused: no Patroni REST API answered ({status.Verdict})");
         var leader = view.Leader
             ?? throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: Patroni has no leader ({status.Verdict}). Nothing "
             + $"was changed.", DrErrorKind.InvalidOperation);
@@ -40,11 +39,11 @@ internal static class PatroniDrill
             var replicas = view.Members.Where(m => !m.IsLeader && m.State is "running" or "streaming").ToList();
             candidate = options.Candidate is { } chosen
                 ? replicas.FirstOrDefault(m => m.Name == chosen || $"{m.Host}:{m.Port}" == chosen)?.Name
-                    ?? throw new DrToolsException($"candidate '{chosen}' is not a running replica of {cluster.Name} (replicas: "
-                        + $"{string.Join(", ", replicas.Select(r => r.Name))}). Nothing was changed.", DrErrorKind.InvalidArgument)
+                    ?? throw DrToolsException.Refused($"candidate '{chosen}' is not a running replica of {cluster.Name} (replicas: "
+                        + $"{string.Join(", ", replicas.Select(r => r.Name))})", DrErrorKind.InvalidArgument)
                 : replicas.MinBy(m => m.LagBytes ?? long.MaxValue)?.Name
                     ?? throw new DrToolsException($"switchover of {cluster.Name} refused: Patroni has no running replica. Nothing was "
-                        + $"changed.", DrErrorKind.InvalidOperation);
+                        + $"changed.");
         }
         var fault = new NodeFaultInjection(cluster, leader.Name, options.Fault, faultCommand);
         var freezes = options.Mode == FailoverMode.Failover && faultCommand is null && options.Fault == NodeFault.FreezeNode;

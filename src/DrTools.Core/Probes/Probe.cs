@@ -315,9 +315,9 @@ public sealed class Probe : IAsyncDisposable
         var interval = TimeSpan.FromMilliseconds(5);
         if (!await Polling.UntilAsync(() => Task.FromResult(Acknowledged() >= acknowledged), timeout, interval, cancellationToken))
         {
-            throw new DrToolsException(
+            throw DrToolsException.RefusedAfter(
                 $"the write probe had {Acknowledged()} acknowledged write(s) of the {acknowledged} the baseline before the fault needs " +
-                $"within {DurationText.Format(timeout)}; nothing was changed.", DrErrorKind.InvalidOperation);
+                $"within {DurationText.Format(timeout)}");
         }
     }
 

@@ -44,9 +44,8 @@ internal static class RedisDrillLock
                 errors.Add(e.Message);
             }
         }
-        throw new DrToolsException(
-            $"drill on {cluster.Name} refused: no member accepted the drill lock's lease ({string.Join("; ", errors)}). "
-            + "Nothing was changed.",
+        throw DrToolsException.Refused(
+            $"drill on {cluster.Name} refused: no member accepted the drill lock's lease ({string.Join("; ", errors)})",
             DrErrorKind.ConnectionFailed);
     }
 

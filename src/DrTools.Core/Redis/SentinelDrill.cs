@@ -28,8 +28,8 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
         var announced = await SentinelPrimaryAsync(cancellationToken);
         if (!ClusterInspector.SameEndpoint(announced, primary.Endpoint))
         {
-            throw new DrToolsException($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, the servers "
-                + $"{primary.Display}. Nothing was changed.", DrErrorKind.InvalidOperation);
+            throw DrToolsException.Refused($"{options.Mode} of {cluster.Name} refused: the Sentinels name {announced} the primary, "
+                + $"the servers {primary.Display}");
         }
         var action = options.Mode == FailoverMode.Switchover
             ? $"ask the Sentinels for a switchover (SENTINEL FAILOVER {RedisEngine.SentinelMaster})"

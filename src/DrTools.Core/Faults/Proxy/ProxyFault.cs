@@ -32,13 +32,12 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
 
     public void Check(FaultRequest request)
     {
-        var proxy = request.Member.Proxy ?? throw new DrToolsException(
+        var proxy = request.Member.Proxy ?? throw DrToolsException.Refused(
             $"{kind} of {request.Member.Display}: acts through DrTools' fault proxy, and this member is not behind one: create the sandbox "
-                + $"with a fault proxy (New-DrSandbox -FaultProxy, drtools sandbox up --fault-proxy, runbook sandbox faultProxy: true). "
-                + $"Nothing was changed.",
+                + $"with a fault proxy (New-DrSandbox -FaultProxy, drtools sandbox up --fault-proxy, runbook sandbox faultProxy: true)",
             DrErrorKind.InvalidArgument);
-        if (!new FaultProxyControl(proxy.ControlSocket).Exists) throw new DrToolsException($"{kind} of {request.Member.Display}: its "
-            + $"sandbox's fault proxy is not running ({proxy.ControlSocket} is gone). Nothing was changed.", DrErrorKind.InvalidOperation);
+        if (!new FaultProxyControl(proxy.ControlSocket).Exists) throw DrToolsException.Refused($"{kind} of {request.Member.Display}: its "
+            + $"sandbox's fault proxy is not running ({proxy.ControlSocket} is gone)");
         _ = Toxic("check", request);
     }
 
