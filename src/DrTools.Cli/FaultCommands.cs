@@ -138,8 +138,7 @@ public static class FaultCommands
         var root = CommonOptions.SandboxRoot();
         var json = CommonOptions.Json();
         var command = new Command("check",
-            "Prove faults were undone: no fault recorded, no DrTools nftables table, no cgroup label, no frozen process, no fault proxy "
-            + "toxic, no DiskFull filler; exit code 1 when something is left.") { sandbox, root, json };
+            $"Prove faults were undone: {FaultTrace.ClearText}; exit code 1 when something is left.") { sandbox, root, json };
         command.SetAction(async (parse, token) =>
         {
             var members = parse.GetValue(sandbox) is { } id ? FaultMembers.Of(Core.Sandboxes.Sandbox.Open(id, parse.GetValue(root))) : [];

@@ -1,4 +1,5 @@
 using System.Globalization;
+using DrTools.Core.Faults.Leftovers;
 
 namespace DrTools.Core.Faults;
 
@@ -15,6 +16,8 @@ internal sealed class DiskFullFault : IFaultKind
     private static readonly TimeSpan RecoveryTimeout = TimeSpan.FromSeconds(60);
 
     public FaultKind Kind => FaultKind.DiskFull;
+
+    public IReadOnlyList<FaultLeftover> Leftovers { get; } = [DiskFillers.Instance];
 
     public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string> { ["leave"] = "bytes left free, e.g. "
         + "4MB (default 0: writes fail at once)" };

@@ -1,25 +1,32 @@
-using DrTools.Core.Processes;
+using DrTools.Core.Faults.Leftovers;
 
 namespace DrTools.Core.Faults;
 
 /// <summary>
-/// What faults left on this machine: recorded faults, DrTools' nftables tables, cgroup labels, and — of the members
-/// checked — frozen processes, toxics in their fault proxy and DiskFull's filler files on their WAL disks.
+/// What faults left on this machine: recorded faults, and what each fault kind can leave besides its record
+/// (<see cref="FaultLeftover"/>: DrTools' nftables tables and cgroup labels, and — of the members checked — frozen
+/// processes, toxics in their fault proxy and DiskFull's filler files on their WAL disks).
 /// </summary>
-public sealed record FaultTrace(IReadOnlyList<string> Active, IReadOnlyList<string> Tables, IReadOnlyList<string> Labels,
-    IReadOnlyList<string> Frozen)
+public sealed record FaultTrace(IReadOnlyList<string> Active, IReadOnlyDictionary<string, IReadOnlyList<string>> Left)
 {
-    public IReadOnlyList<string> Toxics { get; init; } = [];
-    public IReadOnlyList<string> Fillers { get; init; } = [];
+    // What Test-DrFault's columns and `fault check --json` have always shown; a leftover added later is in Left alone.
+    public IReadOnlyList<string> Tables => Of(NftablesTables.Instance);
+    public IReadOnlyList<string> Labels => Of(CgroupLabels.Instance);
+    public IReadOnlyList<string> Frozen => Of(FrozenProcesses.Instance);
+    public IReadOnlyList<string> Toxics => Of(ProxyToxics.Instance);
+    public IReadOnlyList<string> Fillers => Of(DiskFillers.Instance);
 
-    public bool Clear => Active.Count == 0 && Tables.Count == 0 && Labels.Count == 0 && Frozen.Count == 0 && Toxics.Count == 0
-        && Fillers.Count == 0;
+    private IReadOnlyList<string> Of(FaultLeftover leftover) => Left.GetValueOrDefault(leftover.Name) ?? [];
+
+    public bool Clear => Active.Count == 0 && Left.Values.All(found => found.Count == 0);
+
+    /// <summary>What a clear trace proves, as help says it: "none recorded, no nftables table of DrTools, …".</summary>
+    public static string ClearText => $"none recorded, {string.Join(", ", Faults.Leftovers.Select(l => l.NoneText))}";
 
     public override string ToString() => Clear
-        ? "no fault left: none recorded, no nftables table of DrTools, no cgroup label, no frozen process, no proxy toxic, no disk filler"
-        : "left: " + string.Join("; ", new[] { ("fault", Active), ("nftables table", Tables), ("cgroup label", Labels), ("frozen process",
-            Frozen), ("proxy toxic", Toxics), ("disk filler", Fillers) }
-            .Where(t => t.Item2.Count > 0).Select(t => $"{t.Item2.Count} {t.Item1}(s): {string.Join(", ", t.Item2)}"));
+        ? $"no fault left: {ClearText}"
+        : "left: " + string.Join("; ", Left.Prepend(new("fault", Active)).Where(l => l.Value.Count > 0)
+            .Select(l => $"{l.Value.Count} {l.Key}(s): {string.Join(", ", l.Value)}"));
 
     /// <summary>
     /// Looks for every trace a fault can leave: of faults on <paramref name="members"/> (and their processes frozen),
@@ -28,35 +35,9 @@ public sealed record FaultTrace(IReadOnlyList<string> Active, IReadOnlyList<stri
     /// </summary>
     public static async Task<FaultTrace> FindAsync(IReadOnlyList<FaultMember> members, CancellationToken cancellationToken)
     {
-        var ports = members.Select(m => m.Port).ToHashSet();
-        bool Concerns(Func<int, bool> names) => ports.Count == 0 || ports.Any(names);
-        var tables = (Nftables.Usable ? await Nftables.TablesAsync(cancellationToken)
-            : []).Where(t => Concerns(port => t.Contains($"_{port}_", StringComparison.Ordinal))).ToList();
-        var labels = MemberCgroup.Labels().Where(l => Concerns(port => l.EndsWith($"/member-{port}", StringComparison.Ordinal))).ToList();
-        var active = FaultRegistry.List().Where(f => Concerns(port => f.Member.EndsWith($":{port})", StringComparison.Ordinal)
-            || f.Member.EndsWith($":{port}", StringComparison.Ordinal)));
-        var frozen = members.Where(m => m.DataDirectory is not null)
-            .SelectMany(m => ProcessTable.FindByWorkingDirectory(m.DataDirectory!).Where(ProcessTable.IsStopped)
-                .Select(pid => $"{m.Name} PID {pid}"))
-            .ToList();
-        var fillers = members.Select(m => m.WalVolume).OfType<string>().Where(Directory.Exists)
-            .SelectMany(volume => Directory.EnumerateFiles(volume, DiskFullFault.FillerPrefix + "*")).ToList();
-        return new FaultTrace(active.Select(f => f.ToString()).ToList(), tables, labels, frozen) { Toxics = await ToxicsAsync(members,
-            cancellationToken), Fillers = fillers };
-    }
-
-    /// <summary>The toxics on the members' listeners of their fault proxy (one proxy per sandbox).</summary>
-    private static async Task<IReadOnlyList<string>> ToxicsAsync(IReadOnlyList<FaultMember> members, CancellationToken cancellationToken)
-    {
-        var toxics = new List<string>();
-        foreach (var proxy in members.Select(m => m.Proxy).OfType<FaultProxyEndpoint>().GroupBy(p => p.ControlSocket))
-        {
-            var control = new Proxy.FaultProxyControl(proxy.Key);
-            if (!control.Exists) continue;
-            var ports = proxy.Select(p => p.Port).ToHashSet();
-            toxics.AddRange((await control.ListAsync(cancellationToken)).Where(l => ports.Contains(l.Port))
-                .SelectMany(l => l.Toxics.Select(t => $"{t.Kind} {t.Id} on port {l.Port}")));
-        }
-        return toxics;
+        var active = FaultRegistry.List().Where(f => members.Count == 0 || members.Any(m => FaultLeftover.OnPort([f], m.Port)));
+        var left = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var leftover in Faults.Leftovers) left[leftover.Name] = await leftover.FindAsync(members, cancellationToken);
+        return new FaultTrace(active.Select(f => f.ToString()).ToList(), left);
     }
 }

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
+using DrTools.Core.Faults.Leftovers;
 
 namespace DrTools.Core.Faults;
 
@@ -11,8 +12,11 @@ namespace DrTools.Core.Faults;
 /// </summary>
 public static class Faults
 {
-    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, .. Proxy.ProxyFault.Kinds, new FreezeFault(),
+    private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, new FreezeFault(), .. Proxy.ProxyFault.Kinds,
         new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
+
+    /// <summary>Every kind of leftover the fault kinds name, in their order.</summary>
+    internal static IReadOnlyList<FaultLeftover> Leftovers { get; } = [.. Kinds.SelectMany(k => k.Leftovers).Distinct()];
 
     /// <summary>
     /// <paramref name="kinds"/> as help lists them, each as <paramref name="word"/> spells it: those on the member first,
@@ -134,8 +138,8 @@ public static class Faults
     {
         var ended = new List<FaultEnd>();
         foreach (var record in FaultRegistry.List().Where(r => !HeldElsewhere(r))) ended.Add(await StopAsync(record, cancellationToken));
-        ended.AddRange(await NetworkFault.RemoveStrayTablesAsync(ended.Select(e => e.Fault).ToList(), cancellationToken));
-        ended.AddRange(await NetworkFault.RemoveStrayLabelsAsync(cancellationToken));
+        var undone = ended.Select(e => e.Fault).ToList();
+        foreach (var leftover in Leftovers) ended.AddRange(await leftover.SweepAsync(undone, cancellationToken));
         return ended;
     }
 
@@ -147,38 +151,25 @@ public static class Faults
     public static async Task<FaultTrace> LeftBehindAsync(string? sandboxRoot, CancellationToken cancellationToken)
     {
         var held = FaultRegistry.List().Where(HeldElsewhere).ToList();
-        bool Held(int port) => held.Any(f =>
-            f.Member.EndsWith($":{port})", StringComparison.Ordinal) || f.Member.EndsWith($":{port}", StringComparison.Ordinal));
-        var members = new List<FaultMember>();
+        var free = new List<FaultMember>();
         var sandboxes = Sandboxes.Sandbox.List(sandboxRoot)
             .Where(s => s.State != Sandboxes.SandboxState.NotASandbox && s.Kind != Sandboxes.SandboxKind.RunScratch);
         foreach (var found in sandboxes)
         {
             try
             {
-                members.AddRange(FaultMembers.Of(Sandboxes.Sandbox.Open(found.Id, sandboxRoot)).Where(m => !Held(m.Port)));
+                free.AddRange(FaultMembers.Of(Sandboxes.Sandbox.Open(found.Id, sandboxRoot))
+                    .Where(m => !FaultLeftover.OnPort(held, m.Port)));
             }
             catch (DrToolsException)
             {
                 // Removed meanwhile, or not a sandbox with members: nothing of it to look at.
             }
         }
-        var machine = await FaultTrace.FindAsync([], cancellationToken);
-        var foreign = (await TablesHeldElsewhereAsync(cancellationToken)).Select(t => t.Table).ToHashSet();
-        var rules = foreign.Count == 0 ? "" : await Nftables.RulesetAsync(cancellationToken);
-        bool UsedByForeignRule(string label) => rules.Contains($"/{Path.GetFileName(label)}\"", StringComparison.Ordinal);
-        var onMembers = members.Count == 0 ? null : await FaultTrace.FindAsync(members, cancellationToken);
         var heldIds = held.Select(f => f.ToString()).ToHashSet();
-        return new FaultTrace(machine.Active.Where(a => !heldIds.Contains(a)).ToList(),
-            machine.Tables.Where(t => !foreign.Contains(t)
-                && !held.Any(f => t.Contains(f.Id.Replace('-', '_'), StringComparison.Ordinal))).ToList(),
-            machine.Labels.Where(l => !UsedByForeignRule(l)
-                && (!int.TryParse(l[(l.LastIndexOf('-') + 1)..], out var port) || !Held(port))).ToList(),
-            onMembers?.Frozen ?? [])
-        {
-            Toxics = onMembers?.Toxics ?? [],
-            Fillers = onMembers?.Fillers ?? [],
-        };
+        var left = new Dictionary<string, IReadOnlyList<string>>();
+        foreach (var leftover in Leftovers) left[leftover.Name] = await leftover.LeftBehindAsync(held, free, cancellationToken);
+        return new FaultTrace(FaultRegistry.List().Select(f => f.ToString()).Where(a => !heldIds.Contains(a)).ToList(), left);
     }
 
     /// <summary>

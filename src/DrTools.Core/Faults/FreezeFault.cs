@@ -1,3 +1,4 @@
+using DrTools.Core.Faults.Leftovers;
 using DrTools.Core.Processes;
 
 namespace DrTools.Core.Faults;
@@ -6,6 +7,8 @@ namespace DrTools.Core.Faults;
 internal sealed class FreezeFault : IFaultKind
 {
     public FaultKind Kind => FaultKind.Freeze;
+
+    public IReadOnlyList<FaultLeftover> Leftovers { get; } = [FrozenProcesses.Instance];
     public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string>();
 
     public void Check(FaultRequest request) => RecordedProcesses.Of(Kind, request.Member);

@@ -1,3 +1,5 @@
+using DrTools.Core.Faults.Leftovers;
+
 namespace DrTools.Core.Faults;
 
 /// <summary>One kind of fault: how it is checked, described, applied and undone.</summary>
@@ -7,6 +9,9 @@ internal interface IFaultKind
 
     /// <summary>The parameters it takes, with what each means; any other is refused.</summary>
     IReadOnlyDictionary<string, string> Parameters { get; }
+
+    /// <summary>What it can leave on the machine besides its record, for `fault check` to find and stop --all to sweep.</summary>
+    IReadOnlyList<FaultLeftover> Leftovers => [];
 
     /// <summary>Refuses, before anything changes, a request this kind cannot carry out (parameters, peers, host).</summary>
     void Check(FaultRequest request);

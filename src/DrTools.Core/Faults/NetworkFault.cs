@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using DrTools.Core.Faults.Leftovers;
 
 namespace DrTools.Core.Faults;
 
@@ -17,6 +18,8 @@ internal sealed class NetworkFault(FaultKind kind) : IFaultKind
         new NetworkFault(FaultKind.PacketLoss)];
 
     public FaultKind Kind => kind;
+
+    public IReadOnlyList<FaultLeftover> Leftovers { get; } = [NftablesTables.Instance, CgroupLabels.Instance];
 
     public IReadOnlyDictionary<string, string> Parameters => kind == FaultKind.Partition
         ? new Dictionary<string, string> { ["from"] = "the members it is cut from, comma-separated (default everyone: clients, standbys, "

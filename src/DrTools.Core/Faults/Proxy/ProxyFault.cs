@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.Json;
+using DrTools.Core.Faults.Leftovers;
 
 namespace DrTools.Core.Faults.Proxy;
 
@@ -16,6 +17,8 @@ internal sealed class ProxyFault(FaultKind kind) : IFaultKind
     private const string DirectionHelp = "both (default), toMember (requests, WAL acknowledgements) or fromMember (results, WAL it sends)";
 
     public FaultKind Kind => kind;
+
+    public IReadOnlyList<FaultLeftover> Leftovers { get; } = [ProxyToxics.Instance];
 
     public IReadOnlyDictionary<string, string> Parameters => kind switch
     {
