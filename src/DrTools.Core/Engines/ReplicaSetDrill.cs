@@ -9,7 +9,7 @@ namespace DrTools.Core.Engines;
 /// Switchover and failover drills of a store DrTools fails over itself (MariaDB, Redis), with the write and read probes
 /// running throughout: the same phases, clock, figures and report as PostgreSQL's drill, with each engine's statements.
 /// </summary>
-public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
+public sealed partial class ReplicaSetDrill(IReplicaSet store) : IRecovery
 {
     public RecoveredBy RecoveredBy => RecoveredBy.DrTools;
 
@@ -99,203 +99,42 @@ public sealed class ReplicaSetDrill(IReplicaSet store) : IRecovery
 
     public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var clock = new MonotonicClock();
-        var timeline = new Timeline(clock);
-        var runId = Guid.NewGuid();
-        var primary = plan.Primary;
-        await store.PrepareProbeAsync(primary, cancellationToken);
-        var referenceOnPrimary = plan.Mode == FailoverMode.Failover || store.ReplicaWritesUnseen;
-        var before = options.CheckIntegrity && referenceOnPrimary
-            ? await store.ChecksumAsync(primary, options.IntegrityTables, cancellationToken)
+        await using var run = new DrillRun(options);
+        await store.PrepareProbeAsync(plan.Primary, cancellationToken);
+        var before = options.CheckIntegrity && ReferenceOnPrimary(plan)
+            ? await store.ChecksumAsync(plan.Primary, options.IntegrityTables, cancellationToken)
             : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, store.ProbeConnector(ProbeKind.Write, options.WriteProbe),
-            options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, store.ProbeConnector(ProbeKind.Read, options.ReadProbe),
-            options.ReadProbe, clock);
-        timeline.Mark("probes started", writes.Path);
+        run.StartProbes(kind => Probe.Start(kind, run.RunId, store.ProbeConnector(kind, options.Probe(kind)), options.Probe(kind),
+            run.Clock));
         // Every member's own role from before the fault: two primaries at once are seen whenever they happen.
         await using var roleSource = store.Roles();
-        await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock, RoleInterval);
-
-        var phase = "";
-        void Enter(string name, int percent)
-        {
-            phase = name;
-            options.Progress.Enter(name, percent);
-        }
-        Enter("the baseline", 5);
-        var fenced = false;
-        var killed = false;
-        string? acknowledgedOnceReplicated = null;
-        string? promotionRequested = null;
+        await using var roles = RoleWatch.Start(roleSource.ReadAsync, run.Clock, RoleInterval);
+        var phases = new Phases(this, store, plan, options, run, roles) { Before = before };
         string candidate;
-        var fault = TimeSpan.Zero;
-        var notes = new List<string>();
-        RejoinOutcome? rejoin = null;
-        var promotionAt = TimeSpan.Zero;
-        SplitBrainWindow? split = null;
-        Measurement? neverSettled = null;
-        Func<CancellationToken, Task<DbChecksum>>? pinned = null;
         try
         {
-            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
-            {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
-                    + $"changed.", DrErrorKind.InvalidOperation);
-            }
-            // A baseline of acknowledged writes before the fault: without it the outage has no start.
-            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-            Enter("the check of the replicas that may be promoted", 20);
-            var status = await store.GetStatusAsync(cancellationToken);
-            var (promotable, leftOut) = await PromotableAsync(status, plan.Before, plan.Candidate, cancellationToken);
-            if (leftOut.Count > 0) timeline.Mark("replicas left out of the choice", string.Join("; ", leftOut));
-
-            if (plan.Mode == FailoverMode.Switchover)
-            {
-                candidate = plan.Candidate!;
-                Enter("fencing the primary", 25);
-                fault = clock.Elapsed;
-                timeline.Mark("primary fence requested", primary, fault);
-                fenced = true;
-                var final = await store.FenceAsync(primary, cancellationToken);
-                timeline.Mark("primary fenced", $"final {store.PositionKind} {final}");
-                Enter("the replica's catch-up", 35);
-                await store.WaitAppliedAsync(candidate, final, options.PhaseTimeout, cancellationToken);
-                timeline.Mark("replica applied all writes", $"{candidate} at {final}");
-                if (options.CheckIntegrity && !referenceOnPrimary)
-                {
-                    pinned = await store.PinChecksumAsync(candidate, options.IntegrityTables, cancellationToken);
-                }
-            }
-            else
-            {
-                // Read before the kill: the most advanced replica then holds every commit the primary acknowledged.
-                if (plan.Candidate is null || plan.Before.Standbys.Count() == 1)
-                {
-                    acknowledgedOnceReplicated = await store.AcknowledgedOnceReplicatedAsync(primary, cancellationToken);
-                }
-                Enter("the fault injection", 25);
-                var what = store.FaultDescription(primary);
-                fault = clock.Elapsed;
-                timeline.Mark(Timeline.FaultIssued, what, fault);
-                killed = true;
-                timeline.Mark(Timeline.FaultCompleted, await Failover.PhaseLimit.RunAsync(what ?? "the fault", options.PhaseTimeout,
-                    token => store.InjectFaultAsync(primary, token), cancellationToken));
-                Enter("the choice of the replica to promote", 35);
-                var (chosen, why) = await ChooseReplicaAsync(plan, promotable, options, cancellationToken);
-                candidate = chosen;
-                timeline.Mark("replica chosen", why);
-            }
-
-            Enter("the promotion", 50);
-            promotionAt = clock.Elapsed;
-            timeline.Mark("promotion requested", candidate, promotionAt);
-            promotionRequested = candidate;
-            await store.PromoteAsync(candidate, cancellationToken);
-            timeline.Mark("promotion finished");
-
-            Enter("re-pointing the other replicas", 60);
-            // A diverged replica is left as it was: its GTIDs are not the new primary's history to follow.
-            var others = plan.Before.Promotable.Select(s => s.Name).Where(n => n != candidate).ToList();
-            foreach (var replica in others) await store.RepointAsync(replica, candidate, cancellationToken);
-            if (others.Count > 0) timeline.Mark("replicas re-pointed", string.Join(", ", others));
-            // A fenced old primary becomes a replica at once, as the stores' own switchovers do: clients still held by
-            // its fence then fail over instead of waiting.
-            if (plan.Mode == FailoverMode.Switchover) await RejoinAsync();
-            if (pinned is not null) before = await pinned(cancellationToken);
-
-            Enter("waiting for the first write on the new primary", 70);
-            var promotedAt = clock.Elapsed;
-            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken),
-                reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
-            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion",
-                $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
-
-            if (plan.Mode == FailoverMode.Failover && options.Rejoin)
-            {
-                if (options.BeforeRejoin is { } hold)
-                {
-                    Enter("holding the rejoin until the expected alert fired", 75);
-                    timeline.Mark("rejoin held", await hold(cancellationToken));
-                }
-                await RejoinAsync();
-            }
-
-            async Task RejoinAsync()
-            {
-                Enter("the rejoin of the old primary", 80);
-                // A killed primary is started again: not once another member took over. A fenced one is held by this drill,
-                // and checking it would lengthen the switchover's outage.
-                if (killed) RejoinGuard.DemandSoleWriter(await store.GetStatusAsync(cancellationToken), candidate, primary);
-                timeline.Mark("rejoin started", primary);
-                rejoin = await store.RejoinAsync(primary, candidate, cancellationToken);
-                fenced = false;
-                rejoin.Copy?.MarkCopy(timeline, clock);
-                if (rejoin.Rejoined) timeline.Mark("old primary rejoined as a replica", rejoin.Detail);
-                else notes.Add($"{primary} was not rejoined: {rejoin.Detail}");
-            }
-
-            Enter("waiting until the new topology holds", 90);
-            var promoted = plan.Before.Members.First(m => m.Name == candidate).Endpoint;
-            var settled = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, promotionAt, member,
-                    async (at, sequence, t) => (await store.ProbeSequencesAsync(at, writes.RunId, t)).Contains(sequence), token),
-                promoted, options.PhaseTimeout, cancellationToken);
-            neverSettled = settled.NeverSettledFigure(options.PhaseTimeout);
-            if (!ClusterInspector.SameEndpoint(settled.Primary, promoted))
-            {
-                throw new DrToolsException(
-                    $"the topology settled with {settled.Primary} as the primary, not the promoted {Display(plan, candidate)}.",
-                    DrErrorKind.InvalidOperation);
-            }
-            var (settledEvent, settledDetail) = settled.Event($"{Display(plan, candidate)} alone says it is the primary; a probe write "
-                + "it acknowledged was read back from it");
-            timeline.Mark(settledEvent, settledDetail, settled.At);
-            // Watched through the settle time too: a member back as a primary just after the settling is a split brain.
-            await Task.Delay(options.Settle, cancellationToken);
-            await roles.DisposeAsync();
-            split = RoleWatch.SplitBrain(Unfenced(roles.Rounds, plan, timeline));
-            timeline.MarkSplitBrain(split);
-            // Once writes went on after it: a stall the copy's locks caused has an end.
-            rejoin?.Copy?.MarkStall(timeline, clock, writes.Samples, TimeSpan.FromSeconds(3 / options.WriteProbe.Rate));
+            await run.BaselineAsync(null, cancellationToken);
+            var promotable = await phases.PromotableAsync(cancellationToken);
+            candidate = plan.Mode == FailoverMode.Switchover
+                ? await phases.FenceAsync(cancellationToken)
+                : await phases.FailPrimaryAsync(promotable, cancellationToken);
+            await phases.PromoteAsync(candidate, cancellationToken);
+            if (plan.Mode == FailoverMode.Failover && options.Rejoin) await phases.RejoinKilledAsync(candidate, cancellationToken);
+            await phases.SettleAsync(candidate, cancellationToken);
         }
         catch (Exception e)
         {
-            var acknowledged = (await writes.StopAsync()).Count(s => s.Succeeded);
-            await reads.StopAsync();
-            throw await DrillFailure.WithHistoryAsync(await DescribeFailureAsync(e, plan, fenced, killed, promotionRequested, phase,
-                acknowledged), runId, writes, reads, timeline, clock);
+            var acknowledged = (await run.Writes.StopAsync()).Count(s => s.Succeeded);
+            await run.Reads.StopAsync();
+            throw await run.FailedAsync(await DescribeFailureAsync(e, plan, phases.Fenced, phases.Killed, phases.PromotionRequested,
+                run.Phase, acknowledged));
         }
-
-        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var chooser = plan.Mode == FailoverMode.Failover && plan.Candidate is null
-            ? $" (chosen by DrTools: the most advanced replica by {store.PositionKind})"
-            : "";
-        var old = rejoin is { Rejoined: true } ? $"rejoined as a replica ({rejoin.Detail})"
-            : plan.Mode == FailoverMode.Switchover ? "is fenced" : "was left down (not rejoined)";
-        var state = $"{candidate} is the primary{chooser}; {primary} {old}";
-        if (notes.Count > 0) state += "; " + string.Join("; ", notes);
-        var start = plan.Mode == FailoverMode.Switchover ? "the fence request" : "the fault";
-        var finalPrimary = new FinalPrimary(plan.Before.Members.First(m => m.Name == candidate).Endpoint, promotionAt);
-        var readback = new Readback(store, candidate, finalPrimary, before, options, plan.Before)
-        {
-            LeftDown = rejoin is { Rejoined: true } || plan.Mode == FailoverMode.Switchover ? null : primary,
-        };
-        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start, Display(plan,
-            primary), Display(plan, candidate), state, readback, cancellationToken);
-        var rolesRead = $"each member's own role, as the store's status decides it, on a connection per member kept open, every "
-            + $"{DurationText.Format(RoleInterval)} from before "
-            + $"{start} (the old primary's not counted while this drill held it fenced: its writes paused or read-only)";
-        var discarded = rejoin?.Discarded ?? DiscardedTransactions.Unknown(rejoin is null
-            ? "the old primary was not rejoined: what it held beyond the new primary's start was not read"
-            : $"{store.Engine} does not count them");
-        if (acknowledgedOnceReplicated is { } unacknowledged) discarded = discarded.Unacknowledged(unacknowledged);
-        return result.WithDiscarded(discarded, options.RpoTarget) with
-        {
-            Fault = plan.Mode == FailoverMode.Failover ? store.FaultDescription(primary) : $"fenced switchover of {primary}",
-            SplitBrainFigures = [RoleWatch.Figure(split, rolesRead, result.TopologyAfter), .. result.SplitBrainFigures,
-                .. neverSettled is { } never ? [never] : Array.Empty<Measurement>()],
-        };
+        return await run.MeasureAsync(() => phases.ResultAsync(candidate, cancellationToken));
     }
+
+    /// <summary>Whether the checksum to compare with is taken on the primary before the drill, or on the candidate once
+    /// fenced (a store whose replicas take writes the primary never sees).</summary>
+    private bool ReferenceOnPrimary(FailoverPlan plan) => plan.Mode == FailoverMode.Failover || store.ReplicaWritesUnseen;
 
     private static readonly TimeSpan RoleInterval = TimeSpan.FromMilliseconds(20);
 

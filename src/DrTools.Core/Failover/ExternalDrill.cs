@@ -59,104 +59,52 @@ public static class ExternalDrill
     {
         options = options with { WriteProbe = Watching(options.WriteProbe) };
         var endpoint = Endpoint(plan, options);
-        var clock = new MonotonicClock();
-        var timeline = new Timeline(clock);
-        var runId = Guid.NewGuid();
+        await using var run = new DrillRun(options);
+        var (clock, timeline) = (run.Clock, run.Timeline);
         await Probe.PrepareAsync(endpoint, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(endpoint, options.IntegrityTables, cancellationToken) : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, plan.Postgres, options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, plan.Postgres, options.ReadProbe, clock);
-        timeline.Mark("probes started", writes.Path);
+        run.StartProbes(kind => Probe.Start(kind, run.RunId, plan.Postgres, options.Probe(kind), clock));
+        var (writes, reads) = (run.Writes, run.Reads);
         // What the measurement needs from the drill, which records what its probes saw when it ends with an error instead.
         TimeSpan fault, since;
         string oldWriter, newWriter, did;
         ProbeSample? first = null;
         try
         {
-            var baseline = await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken)
-                ?? throw DrToolsException.RefusedAfter($"the write probe never succeeded through {plan.Target.Name} "
-                    + $"({writes.Samples.LastOrDefault()?.Error})");
-            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
+            var baseline = await run.BaselineAsync(plan.Target.Name, cancellationToken);
 
-            options.Progress.Enter("the user's command", 20);
+            run.Enter("the user's command", 20);
             fault = clock.Elapsed;
             oldWriter = writes.Samples.Where(s => s.Succeeded && s.Sent < fault).MaxBy(s => s.Acknowledged)?.Host ?? baseline.Host!;
             timeline.Mark(options.Mode == FailoverMode.Switchover ? "primary stop requested" : Timeline.FaultIssued, plan.Recovery, fault);
             did = await PhaseLimit.RunAsync(plan.Action, options.PhaseTimeout, act, cancellationToken);
             timeline.Mark(options.Mode == FailoverMode.Switchover ? "command finished" : Timeline.FaultCompleted, did);
 
-            options.Progress.Enter("watching the writer through the endpoint", 40);
-            var switchover = options.Mode == FailoverMode.Switchover;
-            await Polling.RequireAsync(() => Task.FromResult((first = Recovered(writes.Samples, fault, oldWriter, switchover)) is not null),
-                options.PhaseTimeout, Poll,
-                () => $"no failover was seen through {plan.Target.Name} within {DurationText.Format(options.PhaseTimeout)}: "
-                    + Describe(writes.Samples, fault, oldWriter), cancellationToken);
-            newWriter = first!.Host!;
-            timeline.Mark("new writer seen",
-                newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
+            first = await WaitForNewWriterAsync(run, plan, options, fault, oldWriter, cancellationToken);
+            newWriter = first.Host!;
 
-            // Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
-            // one of them was read back through the endpoint from that server, and that still held while the probes ran on.
-            options.Progress.Enter("waiting until the writer holds", 85);
-            string? unsettled = null;
-            var wait = new SettlingWait(clock);
-            var settling = new EndpointSettling(plan, endpoint, writes, ReadsThroughEndpoint(plan, endpoint, options) ? reads : null,
-                first.Acknowledged!.Value, options.EndpointWatch);
-            SettledTopology? held = null;
-            await Polling.RequireAsync(async () =>
-                {
-                    var at = clock.Elapsed;
-                    if (held is not null)
-                    {
-                        if ((unsettled = settling.Relapse(held)) is null && at - held.At >= options.Settle)
-                        {
-                            // Held for the settle time: every attempt sent by now has its outcome before the probes stop (each
-                            // ends by its timeout), and none of them missed the writer: one in flight may be meeting a flap.
-                            await Task.WhenAll(writes.WaitForEndedAsync(at, cancellationToken),
-                                reads.WaitForEndedAsync(at, cancellationToken));
-                            unsettled = settling.Relapse(held);
-                        }
-                        if (unsettled is null) return at - held.At >= options.Settle;
-                        held = null;
-                    }
-                    else unsettled = await settling.UnsettledAsync(cancellationToken);
-                    wait.Saw(unsettled, at);
-                    if (unsettled is null) held = wait.Settled(writes.Samples.Last(s => s.Succeeded).Host!);
-                    return held is not null && options.Settle <= TimeSpan.Zero;
-                },
-                options.PhaseTimeout, Poll,
-                () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
-                    + (unsettled ?? "it seemed to hold, and the phase ended within the settle time "
-                        + $"({DurationText.Format(options.Settle)}) after that") + ".",
-                cancellationToken);
-            newWriter = held!.Primary;
+            var held = await WaitUntilWriterHoldsAsync(run, plan, endpoint, options, first.Acknowledged!.Value, cancellationToken);
+            newWriter = held.Primary;
             since = writes.Samples.Where(s => s.Succeeded && s.Acknowledged >= fault && s.Host == newWriter)
                 .Min(s => s.Acknowledged!.Value);
-            timeline.Mark("topology settled",
-                $"every write through {plan.Target.Name} for {DurationText.Format(settling.Stable)} was acknowledged by {newWriter}, "
-                    + $"nothing through it missed {newWriter}, one write was read back from it, and for "
-                    + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; watched through "
-                    + $"{settling.NewConnections(clock.Elapsed)} (a misrouting through it that began later than "
-                    + $"{DurationText.Format(settling.Stable)} after the last failure would not have been seen: -EndpointWatch / "
-                    + $"--endpoint-watch); {held.Statement}", held.At);
         }
         catch (Exception e)
         {
-            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
+            throw await run.FailedAsync(e);
         }
 
-        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
         var start = options.Mode == FailoverMode.Switchover ? "the switchover command" : "the fault command";
         var state = $"the writer through {plan.Target.Name} is "
             + $"{newWriter}{(newWriter == oldWriter ? " again (no change of writer)" : $", was {oldWriter}")}";
         // Read back through the endpoint from the writer only: a proxy still routing a connection to the old writer would
         // show the new writer's rows as lost.
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, endpoint, Writer(plan, endpoint, newWriter), before,
-            options, start)
+        var end = new DrillEnd(plan, run.RunId, clock, timeline, writes, reads, fault, endpoint, Writer(plan, endpoint, newWriter),
+            before, options, start)
         {
             Final = new FinalPrimary(newWriter, since),
         };
-        var result = await FailoverFigures.ResultAsync(end, state, followers: false, leftDown: false, cancellationToken);
+        var result = await run.MeasureAsync(() => FailoverFigures.ResultAsync(end, state, followers: false, leftDown: false,
+            cancellationToken));
         return result with
         {
             OldPrimary = oldWriter,
@@ -170,6 +118,74 @@ public static class ExternalDrill
                         + $"inet_server_addr/port names), on the drill's monotonic clock"),
             ],
         };
+    }
+
+    /// <summary>The first write after the command acknowledged by a new writer, or by the old one after an outage.</summary>
+    private static async Task<ProbeSample> WaitForNewWriterAsync(DrillRun run, FailoverPlan plan, FailoverOptions options, TimeSpan fault,
+        string oldWriter, CancellationToken cancellationToken)
+    {
+        run.Enter("watching the writer through the endpoint", 40);
+        var switchover = options.Mode == FailoverMode.Switchover;
+        ProbeSample? first = null;
+        await Polling.RequireAsync(() => Task.FromResult((first = Recovered(run.Writes.Samples, fault, oldWriter, switchover)) is not null),
+            options.PhaseTimeout, Poll,
+            () => $"no failover was seen through {plan.Target.Name} within {DurationText.Format(options.PhaseTimeout)}: "
+                + Describe(run.Writes.Samples, fault, oldWriter), cancellationToken);
+        var newWriter = first!.Host!;
+        run.Timeline.Mark("new writer seen",
+            newWriter == oldWriter ? $"{newWriter} again, after an outage" : $"{newWriter} (was {oldWriter})", first.Acknowledged);
+        return first;
+    }
+
+    /// <summary>
+    /// Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
+    /// one of them was read back through the endpoint from that server, and that still held while the probes ran on.
+    /// </summary>
+    private static async Task<SettledTopology> WaitUntilWriterHoldsAsync(DrillRun run, FailoverPlan plan, DbMember endpoint,
+        FailoverOptions options, TimeSpan firstAcknowledged, CancellationToken cancellationToken)
+    {
+        var (clock, timeline, writes, reads) = (run.Clock, run.Timeline, run.Writes, run.Reads);
+        run.Enter("waiting until the writer holds", 85);
+        string? unsettled = null;
+        var wait = new SettlingWait(clock);
+        var settling = new EndpointSettling(plan, endpoint, writes, ReadsThroughEndpoint(plan, endpoint, options) ? reads : null,
+            firstAcknowledged, options.EndpointWatch);
+        SettledTopology? held = null;
+        await Polling.RequireAsync(async () =>
+            {
+                var at = clock.Elapsed;
+                if (held is not null)
+                {
+                    if ((unsettled = settling.Relapse(held)) is null && at - held.At >= options.Settle)
+                    {
+                        // Held for the settle time: every attempt sent by now has its outcome before the probes stop (each
+                        // ends by its timeout), and none of them missed the writer: one in flight may be meeting a flap.
+                        await Task.WhenAll(writes.WaitForEndedAsync(at, cancellationToken),
+                            reads.WaitForEndedAsync(at, cancellationToken));
+                        unsettled = settling.Relapse(held);
+                    }
+                    if (unsettled is null) return at - held.At >= options.Settle;
+                    held = null;
+                }
+                else unsettled = await settling.UnsettledAsync(cancellationToken);
+                wait.Saw(unsettled, at);
+                if (unsettled is null) held = wait.Settled(writes.Samples.Last(s => s.Succeeded).Host!);
+                return held is not null && options.Settle <= TimeSpan.Zero;
+            },
+            options.PhaseTimeout, Poll,
+            () => $"the writer through {plan.Target.Name} never settled within {DurationText.Format(options.PhaseTimeout)}: "
+                + (unsettled ?? "it seemed to hold, and the phase ended within the settle time "
+                    + $"({DurationText.Format(options.Settle)}) after that") + ".",
+            cancellationToken);
+        var newWriter = held!.Primary;
+        timeline.Mark("topology settled",
+            $"every write through {plan.Target.Name} for {DurationText.Format(settling.Stable)} was acknowledged by {newWriter}, "
+                + $"nothing through it missed {newWriter}, one write was read back from it, and for "
+                + $"{DurationText.Format(options.Settle)} after nothing failed or went elsewhere; watched through "
+                + $"{settling.NewConnections(clock.Elapsed)} (a misrouting through it that began later than "
+                + $"{DurationText.Format(settling.Stable)} after the last failure would not have been seen: -EndpointWatch / "
+                + $"--endpoint-watch); {held.Statement}", held.At);
+        return held;
     }
 
     /// <summary>

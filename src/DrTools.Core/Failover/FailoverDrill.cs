@@ -11,7 +11,7 @@ namespace DrTools.Core.Failover;
 /// Switchover and failover drills with write and read probes running throughout, so that unavailability and data loss
 /// are what a client observed, on one monotonic clock. Plan first (read-only), then run.
 /// </summary>
-public static class FailoverDrill
+public static partial class FailoverDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(2);
 
@@ -79,10 +79,7 @@ public static class FailoverDrill
     {
         var target = plan.Postgres;
         var primary = target.Member(plan.Primary);
-        var clock = new MonotonicClock();
-        var timeline = new Timeline(clock);
-
-        var runId = Guid.NewGuid();
+        await using var run = new DrillRun(options);
         var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(),
             cancellationToken);
         await Probe.PrepareAsync(primary, cancellationToken);
@@ -93,178 +90,37 @@ public static class FailoverDrill
         await using var pinned = options.CheckIntegrity && plan.Mode == FailoverMode.Switchover
             ? await DbChecksums.ConnectAsync(target.Member(plan.Candidate!), options.IntegrityTables, cancellationToken)
             : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, target, options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, target, options.ReadProbe, clock);
-        timeline.Mark("probes started", writes.Path);
-        await using var roles = PostgresSettling.Start(target, clock);
-
-        var phase = "";
-        void Enter(string name, int percent)
-        {
-            phase = name;
-            options.Progress.Enter(name, percent);
-        }
-        Enter("the baseline", 5);
-        var primaryDown = false;
+        run.StartProbes(kind => Probe.Start(kind, run.RunId, target, options.Probe(kind), run.Clock));
+        await using var roles = PostgresSettling.Start(target, run.Clock);
+        var phases = new Phases(plan, control, options, run, sync, roles) { Before = before };
         Session? promoted = null;
-        DbMember? promotionRequested = null;
-        var fault = TimeSpan.Zero;
-        var notes = new List<string>();
-        var rejoined = false;
-        var discarded = DiscardedTransactions.Unknown(
-            "the old primary was not rejoined: its WAL beyond the new primary's start was not read");
-        var promotionAsked = TimeSpan.Zero;
-        FinalPrimary? finalPrimary = null;
         try
         {
-            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
-            {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
-                    + $"changed.", DrErrorKind.InvalidOperation);
-            }
-            // A baseline of acknowledged writes before the fault: without it the outage has no start.
-            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-
-            Session candidate;
-            if (plan.Mode == FailoverMode.Switchover)
-            {
-                Enter("the catch-up check", 15);
-                candidate = sessions.Single();
-                await CheckCaughtUpAsync(primary, candidate, options.MaxCatchUpBytes, cancellationToken);
-                // While the primary still serves: the shutdown checkpoint then has little left to write.
-                await primary.ExecuteAsync("checkpoint", cancellationToken);
-                timeline.Mark("checkpoint before the stop");
-                Enter("the clean stop of the primary", 25);
-                fault = clock.Elapsed;
-                timeline.Mark("primary stop requested", $"fast shutdown of {primary.Display}", fault);
-                primaryDown = true;
-                await PhaseLimit.RunAsync($"the clean stop of {primary.Display}", options.PhaseTimeout,
-                    token => control.StopCleanlyAsync(primary, token), cancellationToken);
-                timeline.Mark("primary stopped");
-                Enter("the standby's catch-up", 35);
-                var final = await control.FinalLsnAsync(primary, cancellationToken);
-                var replayed = await WaitForFinalReplayAsync(candidate, final, options.PhaseTimeout, cancellationToken);
-                timeline.Mark("standby replayed all WAL", final is null ? $"replayed to {replayed}"
-                    : $"replayed to {replayed}, past the shutdown checkpoint at {final}");
-                if (pinned is not null) await pinned.PinAsync(cancellationToken);
-            }
-            else
-            {
-                Enter("the fault injection", 25);
-                var what = control.FaultDescription(primary);
-                fault = clock.Elapsed;
-                timeline.Mark(Timeline.FaultIssued, what, fault);
-                primaryDown = true;
-                timeline.Mark(Timeline.FaultCompleted, await PhaseLimit.RunAsync(what, options.PhaseTimeout,
-                    token => control.InjectFaultAsync(primary, token), cancellationToken));
-                Enter("the choice of the standby to promote", 35);
-                var (chosen, lsn, how) = await ChooseStandbyAsync(sessions, primary, plan.Candidate is not null, options,
-                    cancellationToken);
-                candidate = chosen;
-                timeline.Mark("standby chosen", $"{candidate.Member.Display}, replayed to {lsn} ({how})");
-            }
-
-            Enter("the promotion", 50);
-            promotionAsked = clock.Elapsed;
-            timeline.Mark("promotion requested", candidate.Member.Display, promotionAsked);
-            promotionRequested = candidate.Member;
-            await PromoteAsync(candidate, options.PhaseTimeout, cancellationToken);
+            await run.BaselineAsync(null, cancellationToken);
+            var candidate = plan.Mode == FailoverMode.Switchover
+                ? await phases.StopPrimaryAsync(sessions.Single(), pinned, cancellationToken)
+                : await phases.FailPrimaryAsync(sessions, cancellationToken);
+            var followers = await phases.PromoteAsync(candidate, pinned, cancellationToken);
             promoted = candidate;
-            timeline.Mark("promotion finished");
-            if (pinned is not null) before = await pinned.ComputeAsync(cancellationToken);
-
-            Enter("re-pointing the other standbys", 60);
-            var followers = new List<DbMember>();
-            foreach (var diverged in plan.Before.Standbys.Where(s => s.Divergence is not null))
-            {
-                notes.Add($"{diverged.Display} was not re-pointed: it is {diverged.Divergence}; rebuild it from the new primary");
-            }
-            foreach (var standby in plan.Before.Promotable.Where(s => s.Name != candidate.Member.Name).Select(s => target.Member(s.Name)))
-            {
-                if (await control.RepointStandbyAsync(standby, candidate.Member, cancellationToken)) followers.Add(standby);
-                else notes.Add($"{standby.Display} was not re-pointed (not a member DrTools controls)");
-            }
-            if (followers.Count > 0) timeline.Mark("standbys re-pointed", string.Join(", ", followers.Select(f => f.Name)));
-
-            Enter("waiting for the first write on the new primary", 70);
-            var promotedAt = clock.Elapsed;
-            var resumed = await Task.WhenAll(writes.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken),
-                reads.WaitForSuccessAsync(promotedAt, options.PhaseTimeout, cancellationToken));
-            if (resumed[0] is null) timeline.Mark("no write acknowledged after the promotion",
-                $"within {DurationText.Format(options.PhaseTimeout)}: {writes.Samples.LastOrDefault()?.Error}");
-
             if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
             {
-                if (options.BeforeRejoin is { } hold && plan.Mode == FailoverMode.Failover)
-                {
-                    Enter("holding the rejoin until the expected alert fired", 75);
-                    timeline.Mark("rejoin held", await hold(cancellationToken));
-                }
-                Enter("the rejoin of the old primary", 80);
-                var writable = await ClusterInspector.GetStatusAsync(target, cancellationToken);
-                RejoinGuard.DemandSoleWriter(writable, candidate.Member.Name, primary.Name);
-                timeline.Mark("rejoin started", primary.Display);
-                discarded = await control.DiscardedAsync(primary, candidate.Member, cancellationToken);
-                if (sync.Protected(candidate.Member))
-                {
-                    discarded = discarded.Unacknowledged($"commits waited for {candidate.Member.Display} ({sync.Describe()}), so none "
-                        + "the new primary lacks was acknowledged, unless its session set synchronous_commit local or off");
-                }
-                if (discarded.Count > 0) timeline.Mark("old primary's transactions discarded", $"{discarded.Count}: {discarded.Method}");
-                rejoined = await control.RejoinAsync(primary, candidate.Member, sync.ApplicationName(primary), cancellationToken);
-                if (rejoined)
-                {
-                    followers.Add(primary);
-                    timeline.Mark("old primary rejoined as a standby");
-                }
-                else notes.Add($"{primary.Display} was not rejoined (not a member DrTools controls)");
+                await phases.RejoinAsync(candidate.Member, followers, cancellationToken);
             }
-            Enter("restoring synchronous replication on the new primary", 90);
-            if (await sync.RestoreAsync(candidate.Member, primary, followers, options.PhaseTimeout,
-                cancellationToken) is { } suspended) notes.Add(suspended);
-
-            // The probes run on until the servers themselves agree: one primary, every other reachable member a standby.
-            Enter("waiting until the new topology holds", 92);
-            finalPrimary = await roles.SettleAsync(writes, promotionAsked, candidate.Member.Name,
-                $"the promoted {candidate.Member.Display}",
-                timeline, options.PhaseTimeout, cancellationToken);
-            await roles.WatchOnAsync(options.Settle, timeline, cancellationToken);
+            await phases.SettleAsync(candidate.Member, followers, cancellationToken);
         }
         catch (Exception e)
         {
-            var writeSamples = await writes.StopAsync();
-            await reads.StopAsync();
-            var failure = await DescribeFailureAsync(e, plan, control, primary, primaryDown, promotionRequested, phase,
-                writeSamples.Count(s => s.Succeeded));
-            throw await DrillFailure.WithHistoryAsync(failure, runId, writes, reads, timeline, clock);
+            var acknowledged = (await run.Writes.StopAsync()).Count(s => s.Succeeded);
+            await run.Reads.StopAsync();
+            throw await run.FailedAsync(await DescribeFailureAsync(e, plan, control, primary, phases.PrimaryDown,
+                phases.PromotionRequested, run.Phase, acknowledged));
         }
         finally
         {
             foreach (var session in sessions) await session.DisposeAsync();
         }
-
-        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var newPrimary = promoted.Member;
-        // What the drill did with the old primary: whether it answers now is the topology's to say (someone may start it).
-        var state = $"{newPrimary.Display} is the primary; {primary.Display} "
-            + (rejoined ? "rejoined as a standby" : "was left down (not rejoined)");
-        if (notes.Count > 0) state += "; " + string.Join("; ", notes);
-        var start = plan.Mode == FailoverMode.Switchover ? "the stop request" : "the fault";
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, fault, primary, newPrimary, before, options, start)
-        {
-            Final = finalPrimary,
-        };
-        FailoverResult result;
-        try
-        {
-            result = await FailoverFigures.ResultAsync(end, state, followers: true, leftDown: !rejoined, cancellationToken);
-        }
-        catch (Exception e)
-        {
-            // The integrity check after the drill failed (a table held locked, say): what the probes saw is still the drill's.
-            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
-        }
-        return roles.WithSplitBrain(result.WithDiscarded(discarded, options.RpoTarget));
+        var result = await run.MeasureAsync(() => phases.ResultAsync(promoted.Member, cancellationToken));
+        return roles.WithSplitBrain(result.WithDiscarded(phases.Discarded, options.RpoTarget));
     }
 
     /// <summary>A connection to a standby opened before the fault, used for catch-up, choice and promotion.</summary>

@@ -72,6 +72,10 @@ public sealed record FailoverOptions
     public int? MaxStaleReads { get; init; }
     public ProbeOptions WriteProbe { get; init; } = new();
     public ProbeOptions ReadProbe { get; init; } = new();
+
+    /// <summary>The options of the write or the read probe.</summary>
+    public ProbeOptions Probe(ProbeKind kind) => kind == ProbeKind.Write ? WriteProbe : ReadProbe;
+
     public bool CheckIntegrity { get; init; } = true;
     /// <summary>Tables whose row counts and checksums must be the same before and after; default all but DrTools' own.</summary>
     public IReadOnlyList<string>? IntegrityTables { get; init; }

@@ -13,7 +13,7 @@ namespace DrTools.Core.Patroni;
 /// application's way (a sandbox's HAProxy, or the probe connection string given). DrTools never promotes or rewinds
 /// anything here; it brings a sandbox node it stopped back (starts its Patroni, thaws it) and Patroni rejoins it.
 /// </summary>
-internal static class PatroniDrill
+internal static partial class PatroniDrill
 {
     private static readonly TimeSpan Poll = TimeSpan.FromMilliseconds(50);
 
@@ -103,122 +103,37 @@ internal static class PatroniDrill
     {
         var target = plan.Postgres;
         var oldLeader = target.Member(plan.Primary);
-        var clock = new MonotonicClock();
-        var timeline = new Timeline(clock);
-        var runId = Guid.NewGuid();
+        await using var run = new DrillRun(options);
         await Probe.PrepareAsync(oldLeader, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(oldLeader, options.IntegrityTables, cancellationToken) : null;
         var probes = cluster.ApplicationPath(options).Probes;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, target, probes.Write, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, target, probes.Read, clock);
-        timeline.Mark("probes started", writes.Path);
-        await using var roles = PostgresSettling.Start(target, clock);
+        run.StartProbes(kind => Probe.Start(kind, run.RunId, target, kind == ProbeKind.Write ? probes.Write : probes.Read, run.Clock));
+        await using var roles = PostgresSettling.Start(target, run.Clock);
         await using var fault = new NodeFaultInjection(cluster, plan.Primary, options.Fault, faultCommand);
-        var watch = new RecoveryWatch(cluster, plan, timeline, clock);
+        var phases = new Phases(cluster, plan, options, run, roles, fault);
         var logEnds = cluster.LogEnds();
-        string what;
-        FinalPrimary? final = null;
-        Task? answer = null;
-        // Marks Patroni's answer to the switchover once it came (a refusal throws here).
-        async Task AnsweredAsync()
-        {
-            if (answer is not { IsCompleted: true } done) return;
-            answer = null;
-            await done;
-            timeline.Mark("Patroni answered the switchover");
-        }
         try
         {
-            options.Progress.Enter("the baseline", 5);
-            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
-            {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
-                    + $"changed.", DrErrorKind.InvalidOperation);
-            }
-            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-
-            options.Progress.Enter(plan.Mode == FailoverMode.Switchover ? "the switchover through Patroni" : "the fault injection", 20);
-            var api = plan.Mode == FailoverMode.Switchover ? await cluster.LeaderApiAsync(plan.Primary, cancellationToken) : null;
-            watch.Fault = clock.Elapsed;
-            if (api is not null)
-            {
-                what = $"switchover from {plan.Primary} to {plan.Candidate} requested from Patroni (POST /switchover)";
-                timeline.Mark("primary stop requested", what, watch.Fault);
-                // Patroni answers once the switchover is done: observed meanwhile, so detection and promotion are when they happened.
-                answer = api.SwitchoverAsync(plan.Primary, plan.Candidate!, cancellationToken);
-            }
-            else
-            {
-                what = fault.Description;
-                timeline.Mark(Timeline.FaultIssued, what, watch.Fault);
-                timeline.Mark(Timeline.FaultCompleted, await Failover.PhaseLimit.RunAsync(what, options.PhaseTimeout,
-                    token => fault.InjectAsync(oldLeader, token), cancellationToken));
-            }
-
-            options.Progress.Enter("observing Patroni recover", 40);
-            var thawAt = watch.Fault + (cluster.Sandbox is { } sandbox ? FreezeDuration(sandbox, options) : TimeSpan.Zero);
-            await Polling.RequireAsync(async () =>
-            {
-                await AnsweredAsync();
-                if (fault.Frozen && clock.Elapsed >= thawAt) timeline.Mark("node thawed", fault.Thaw());
-                await watch.ObserveAsync(cancellationToken);
-                return watch.Recovered(writes.Samples);
-            }, options.PhaseTimeout, Poll, () => watch.NotRecovered(options.PhaseTimeout), cancellationToken);
-            if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
-            if (answer is not null)
-            {
-                await answer;
-                await AnsweredAsync();
-            }
-
-            if (plan.Mode == FailoverMode.Switchover || options.Rejoin)
-            {
-                options.Progress.Enter("the old leader's return as a replica", 75);
-                if (await fault.RestartNodeAsync() is { } restarted) timeline.Mark("node restarted", restarted);
-                await Polling.RequireAsync(async () =>
-                {
-                    await watch.ObserveAsync(cancellationToken);
-                    return watch.Rejoined;
-                }, options.PhaseTimeout, Poll, ()
-                    => $"{plan.Primary} did not come back as a streaming replica within {DurationText.Format(options.PhaseTimeout)}: "
-                    + $"{watch.State}{RecentLog(cluster.Sandbox, plan.Primary)}", cancellationToken);
-            }
-            // Patroni's view is its belief: the probes run on until the servers themselves agree on one primary.
-            options.Progress.Enter("waiting until the new topology holds", 85);
-            var since = watch.Promoted ?? watch.Fault;
-            final = await roles.SettleAsync(writes, since, watch.NewLeader!, $"Patroni's leader {watch.NewLeader}", timeline,
-                options.PhaseTimeout, cancellationToken);
-            await roles.WatchOnAsync(options.Settle, timeline, cancellationToken);
+            await run.BaselineAsync(null, cancellationToken);
+            await phases.ActAsync(cancellationToken);
+            await phases.ObserveRecoveryAsync(cancellationToken);
+            if (plan.Mode == FailoverMode.Switchover || options.Rejoin) await phases.WaitForRejoinAsync(cancellationToken);
+            await phases.SettleAsync(cancellationToken);
         }
         catch (Exception e)
         {
-            await writes.StopAsync();
-            await reads.StopAsync();
-            if (fault.Thaw() is { } thawed) timeline.Mark("node thawed", thawed);
+            await run.Writes.StopAsync();
+            await run.Reads.StopAsync();
+            if (fault.Thaw() is { } thawed) run.Timeline.Mark("node thawed", thawed);
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
             var happened = string.Join("; ",
-                timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
-            throw await DrillFailure.WithHistoryAsync(e is OperationCanceledException
+                run.Timeline.Events.Select(t => $"+{t.At.TotalSeconds:0.000}s {t.Name}{(t.Detail is null ? "" : $": {t.Detail}")}"));
+            throw await run.FailedAsync(e is OperationCanceledException
                 ? new OperationCanceledException($"{plan.Mode} drill (Patroni recovering) cancelled. Cluster now: {status.Verdict}", e)
                 : new DrToolsException($"{plan.Mode} drill (Patroni recovering) failed: "
                     + $"{(e is DrToolsException known ? known.Message : e.Message)} What happened: {happened}. "
-                    + $"Cluster now: {status.Verdict}.{cluster.LoggedSince(logEnds)}", DrErrorKind.InvalidOperation, e),
-                runId, writes, reads, timeline, clock);
+                    + $"Cluster now: {status.Verdict}.{cluster.LoggedSince(logEnds)}", DrErrorKind.InvalidOperation, e));
         }
-
-        options.Progress.Enter("measuring what the probes saw, lost writes and integrity", 95);
-        var newLeader = target.Member(watch.NewLeader!);
-        var start = plan.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-        var end = new DrillEnd(plan, runId, clock, timeline, writes, reads, watch.Fault, oldLeader, newLeader, before, options, start)
-        {
-            Final = final,
-        };
-        // Patroni rejoins the old leader in its own time: its replicas are not waited for here.
-        var result = await FailoverFigures.ResultAsync(end, watch.Outcome(plan.Mode == FailoverMode.Switchover || options.Rejoin),
-            followers: false, leftDown: false, cancellationToken);
-        return roles.WithSplitBrain(result) with
-        {
-            RecoveredBy = nameof(RecoveredBy.Patroni), Fault = what, RecoveryFigures = watch.Figures(result.WriteSamples, start),
-        };
+        return await run.MeasureAsync(() => phases.ResultAsync(before, cancellationToken));
     }
 }

@@ -10,7 +10,7 @@ namespace DrTools.Core.Redis;
 /// switchover with SENTINEL FAILOVER) and observes, as it does Patroni: the probes measure the outage and the lost
 /// writes; the Sentinels' own view gives the time until they named a new primary.
 /// </summary>
-public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processes) : IRecovery
+public sealed partial class SentinelDrill(RedisCluster cluster, IRedisProcesses processes) : IRecovery
 {
     public RecoveredBy RecoveredBy => RecoveredBy.Sentinel;
 
@@ -82,145 +82,27 @@ public sealed class SentinelDrill(RedisCluster cluster, IRedisProcesses processe
 
     public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
-        var clock = new MonotonicClock();
-        var timeline = new Timeline(clock);
-        var runId = Guid.NewGuid();
-        var primary = cluster.Member(plan.Primary);
-        var before = options.CheckIntegrity ? await cluster.ChecksumAsync(primary.Name, options.IntegrityTables, cancellationToken) : null;
-        await using var writes = Probe.Start(ProbeKind.Write, runId, cluster.ProbeConnector(ProbeKind.Write, options.WriteProbe),
-            options.WriteProbe, clock);
-        await using var reads = Probe.Start(ProbeKind.Read, runId, cluster.ProbeConnector(ProbeKind.Read, options.ReadProbe),
-            options.ReadProbe, clock);
-        timeline.Mark("probes started", writes.Path);
+        await using var run = new DrillRun(options);
+        var before = options.CheckIntegrity ? await cluster.ChecksumAsync(plan.Primary, options.IntegrityTables, cancellationToken) : null;
+        run.StartProbes(kind => Probe.Start(kind, run.RunId, cluster.ProbeConnector(kind, options.Probe(kind)), options.Probe(kind),
+            run.Clock));
         await using var roleSource = new RedisRoles(cluster.Members);
-        await using var roles = RoleWatch.Start(roleSource.ReadAsync, clock);
-        int? frozen = null;
-        // What the measurement needs from the drill, which records what its probes saw when it ends with an error instead.
-        TimeSpan fault, namedAt, since;
-        RedisMember newPrimary;
-        string named;
-        SplitBrainWindow? split;
-        Measurement? neverSettled;
+        await using var roles = RoleWatch.Start(roleSource.ReadAsync, run.Clock);
+        var phases = new Phases(this, cluster, processes, plan, options, run, roles);
         try
         {
-            if (await writes.WaitForSuccessAsync(TimeSpan.Zero, options.PhaseTimeout, cancellationToken) is null)
-            {
-                throw new DrToolsException($"the write probe never succeeded ({writes.Samples.LastOrDefault()?.Error}); nothing was "
-                    + $"changed.", DrErrorKind.InvalidOperation);
-            }
-            await writes.WaitForBaselineAsync(options.BaselineWrites, options.PhaseTimeout, cancellationToken);
-            options.Progress.Enter("the fault", 25);
-            var toFreeze = options.Mode == FailoverMode.Failover && options.Fault == NodeFault.FreezeNode
-                ? processes.Pid(primary.Name)
-                    ?? throw new DrToolsException($"redis-server of {primary.Display} is not running.", DrErrorKind.InvalidOperation)
-                : (int?)null;
-            fault = clock.Elapsed;
-            if (options.Mode == FailoverMode.Switchover)
-            {
-                timeline.Mark("switchover requested", $"SENTINEL FAILOVER {RedisEngine.SentinelMaster} on {cluster.Sentinels[0].Display}",
-                    fault);
-                await cluster.Sentinels[0].CommandAsync(cancellationToken, "SENTINEL", "FAILOVER", RedisEngine.SentinelMaster);
-                timeline.Mark("the Sentinel accepted the switchover");
-            }
-            else
-            {
-                timeline.Mark(Timeline.FaultIssued, Fault(options, primary.Display), fault);
-                if (toFreeze is { } stopped)
-                {
-                    ProcessTable.Signal(stopped, ProcessTable.SigStop);
-                    frozen = stopped;
-                    timeline.Mark(Timeline.FaultCompleted, $"SIGSTOP of redis-server (PID {stopped}) of {primary.Display}");
-                }
-                else timeline.Mark(Timeline.FaultCompleted, await processes.KillAsync(primary.Name, cancellationToken));
-            }
-
-            options.Progress.Enter("waiting for the Sentinels' new primary", 40);
-            var announced = "";
-            await Polling.RequireAsync(async () => !ClusterInspector.SameEndpoint(announced = await SentinelPrimaryAsync(cancellationToken),
-                primary.Endpoint), options.PhaseTimeout, TimeSpan.FromMilliseconds(10),
-                () => $"the Sentinels still named {announced} the primary after {DurationText.Format(options.PhaseTimeout)}.",
-                cancellationToken);
-            namedAt = clock.Elapsed;
-            newPrimary = cluster.Members.First(m => ClusterInspector.SameEndpoint(m.Endpoint, announced));
-            timeline.Mark("Sentinels named a new primary", newPrimary.Display, namedAt);
-            var first = await writes.WaitForSuccessAsync(namedAt, options.PhaseTimeout, cancellationToken);
-            if (first is null) timeline.Mark("no write acknowledged by the new primary",
-                $"within {DurationText.Format(options.PhaseTimeout)}");
-
-            if (frozen is { } pid)
-            {
-                var thawAt = fault + FreezeFor(options);
-                if (thawAt > clock.Elapsed) await Task.Delay(thawAt - clock.Elapsed, cancellationToken);
-                ProcessTable.Signal(pid, ProcessTable.SigCont);
-                frozen = null;
-                timeline.Mark("node thawed", $"SIGCONT of redis-server (PID {pid}); the Sentinels make it a replica");
-            }
-            else if (options.Mode == FailoverMode.Failover && options.Rejoin)
-            {
-                await processes.StartAsReplicaAsync(primary.Name, newPrimary, cancellationToken);
-                timeline.Mark("old primary restarted as a replica", primary.Display);
-            }
-            await Task.Delay(options.Settle, cancellationToken);
-
-            // The Sentinels' answer is their belief: the probes run on until the servers themselves agree on one primary
-            // that takes writes (a demoted old master can acknowledge writes for seconds after the Sentinels named another).
-            options.Progress.Enter("waiting until the new topology holds", 85);
-            var topology = await roles.WaitSettledAsync((member, token) => Settling.ReadBackAsync(writes, fault, member,
-                async (at, sequence, t) => await cluster.Member(at).CommandAsync(t, "HEXISTS", RedisCluster.ProbeKey(runId),
-                    sequence.ToString(System.Globalization.CultureInfo.InvariantCulture)) is 1L, token),
-                newPrimary.Endpoint, options.PhaseTimeout, cancellationToken);
-            neverSettled = topology.NeverSettledFigure(options.PhaseTimeout);
-            var settled = cluster.Member(topology.Primary);
-            var (settledEvent, settledDetail) = topology.Event($"{settled.Display} alone says it is the primary (ROLE); a probe write "
-                + "it acknowledged was read back from it");
-            timeline.Mark(settledEvent, settledDetail, topology.At);
-            await roles.DisposeAsync();
-            split = RoleWatch.SplitBrain(roles.Rounds);
-            timeline.MarkSplitBrain(split);
-            named = settled.Name == newPrimary.Name ? "named by the Sentinels" : $"the Sentinels had named {newPrimary.Display}";
-            newPrimary = settled;
-            since = roles.Rounds.FirstOrDefault(r => r.At >= fault && r.Primaries.Contains(settled.Endpoint))?.At ?? namedAt;
+            await run.BaselineAsync(null, cancellationToken);
+            await phases.ActAsync(cancellationToken);
+            await phases.WaitForNamedPrimaryAsync(cancellationToken);
+            await phases.ThawOrRejoinAsync(cancellationToken);
+            await phases.SettleAsync(cancellationToken);
         }
         catch (Exception e)
         {
-            if (frozen is { } pid)
-            {
-                ProcessTable.Signal(pid, ProcessTable.SigCont);
-                e = new DrToolsException($"{options.Mode} drill (Sentinel recovering) failed: "
-                    + $"{(e is DrToolsException known ? known.Message : e.Message)} The frozen primary was thawed. "
-                    + $"Cluster now: {(await cluster.GetStatusAsync(CancellationToken.None)).Verdict}", DrErrorKind.InvalidOperation, e);
-            }
-            throw await DrillFailure.WithHistoryAsync(e, runId, writes, reads, timeline, clock);
+            throw await run.FailedAsync(await phases.ThawAfterAsync(e));
         }
-
-        options.Progress.Enter("measuring what the probes saw and the lost writes", 95);
-        var rejoined = options.Mode == FailoverMode.Switchover || options.Rejoin || options.Fault == NodeFault.FreezeNode;
-        var state = $"{newPrimary.Display} is the primary ({named}); {primary.Display} "
-            + (rejoined ? "replicates from it" : "was left down (not rejoined)");
-        var start = options.Mode == FailoverMode.Switchover ? "the switchover request" : "the fault";
-        var result = await FailoverFigures.ResultAsync(plan, runId, clock, timeline, writes, reads, fault, options, start,
-            primary.Display, newPrimary.Display, state,
-            new Readback(cluster, newPrimary, new FinalPrimary(newPrimary.Endpoint, since), rejoined ? null : primary.Name, options,
-                plan.Before, before),
-            cancellationToken);
-        return result with
-        {
-            RecoveredBy = nameof(RecoveredBy.Sentinel),
-            Fault = options.Mode == FailoverMode.Switchover ? "SENTINEL FAILOVER" : Fault(options, primary.Display),
-            RecoveryFigures =
-            [
-                new Measurement("time to a new primary named by the Sentinels", (namedAt - fault).TotalSeconds, "s", null,
-                    $"from {start} to the first SENTINEL GET-MASTER-ADDR-BY-NAME answer naming another member (polled every 10 ms), "
-                    + "on the drill's monotonic clock"),
-            ],
-            SplitBrainFigures =
-            [
-                RoleWatch.Figure(split, $"each member's own ROLE every {DurationText.Format(RoleWatch.Interval)} from before {start}",
-                    result.TopologyAfter),
-                .. result.SplitBrainFigures,
-                .. neverSettled is { } never ? [never] : Array.Empty<Measurement>(),
-            ],
-        };
+        return await run.MeasureAsync(() => phases.ResultAsync(before, cancellationToken),
+            "measuring what the probes saw and the lost writes");
     }
 
     private sealed class Readback(RedisCluster cluster, RedisMember newPrimary, FinalPrimary final, string? leftDown,
