@@ -394,10 +394,11 @@ public sealed class FullDiskCliTests
             """);
         using var run = Drtools.Start("run", runbook, "--history", history.Path, "--root", disk.Path);
         var completed = Drtools.CompleteAsync(run, TimeSpan.FromMinutes(8));
-        // Filled once the drill itself runs — its lock names the switchover, no longer the planning (a fixed wait was too
-        // short under load): a full disk before then is the sandbox's or the plan's, said as such.
-        await Polling.RequireAsync(() => Task.FromResult(DrillRunning(disk.Path)), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(20),
-            () => "the drill never took its lock to run", CancellationToken.None);
+        // Filled once the drill's write probe has written (waiting for its lock to name the switchover was too early under
+        // load: the disk filled before the probes started, so there was no history yet): a full disk before then is the
+        // sandbox's or the plan's, said as such.
+        await Polling.RequireAsync(() => ProbeWroteAsync(disk.Path), TimeSpan.FromMinutes(2), TimeSpan.FromMilliseconds(50),
+            () => "the drill's write probe never wrote", CancellationToken.None);
         disk.Fill(inUse: true);
 
         var result = await completed;
@@ -412,21 +413,27 @@ public sealed class FullDiskCliTests
         Assert.Empty(ProcessTable.FindByWorkingDirectory(disk.Path));
     }
 
-    /// <summary>Whether a sandbox under <paramref name="root"/> is held by a drill that runs (not one being planned).</summary>
-    private static bool DrillRunning(string root) => Directory.EnumerateDirectories(root)
-        .Select(sandbox => Path.Combine(sandbox, DrTools.Core.Failover.DrillLock.HolderFileName))
-        .Any(holder =>
+    /// <summary>Whether a drill's write probe has had a row written on the primary of a sandbox under <paramref name="root"/>.</summary>
+    private static async Task<bool> ProbeWroteAsync(string root)
+    {
+        foreach (var found in Sandbox.List(root).Where(s => s.State != SandboxState.NotASandbox))
         {
             try
             {
-                var text = File.ReadAllText(holder);
-                return text.Length > 0 && !text.Contains("planning a drill", StringComparison.Ordinal);
+                var sandbox = Sandbox.Open(found.Id, root);
+                var builder = new Npgsql.NpgsqlConnectionStringBuilder(sandbox.ConnectionString(sandbox.Members[0])) { Timeout = 2 };
+                await using var connection = new Npgsql.NpgsqlConnection(builder.ConnectionString);
+                await connection.OpenAsync();
+                await using var count = new Npgsql.NpgsqlCommand($"select count(*) from {DrTools.Core.Probes.Probe.Table}", connection);
+                if ((long)(await count.ExecuteScalarAsync())! > 0) return true;
             }
-            catch (IOException)
+            catch (Exception e) when (e is Npgsql.NpgsqlException or DrToolsException or IOException or TimeoutException)
             {
-                return false;
+                // Not up yet, or no probe table yet.
             }
-        });
+        }
+        return false;
+    }
 
     [Fact]
     public async Task Sandbox_up_and_backup_verify_with_the_sandbox_folder_on_a_read_only_disk_are_one_line()
