@@ -8,10 +8,10 @@ namespace DrTools.Core.Engines;
 public sealed partial class ReplicaSetDrill
 {
     /// <summary>
-    /// The phases of DrTools' own drill of a store other than PostgreSQL, over the skeleton <see cref="DrillRun"/> gives
+    /// The phases of DrTools' own drill of a store other than PostgreSQL, over the skeleton <see cref="FailoverRun"/> gives
     /// every drill, and what they leave for the figures and for the description of a failure.
     /// </summary>
-    private sealed class Phases(ReplicaSetDrill drill, IReplicaSet store, FailoverPlan plan, FailoverOptions options, DrillRun run,
+    private sealed class Phases(ReplicaSetDrill drill, IReplicaSet store, FailoverPlan plan, FailoverOptions options, FailoverRun run,
         RoleWatch roles)
     {
         private readonly string _primary = plan.Primary;

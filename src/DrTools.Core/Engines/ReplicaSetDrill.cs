@@ -99,7 +99,7 @@ public sealed partial class ReplicaSetDrill(IReplicaSet store) : IRecovery
 
     public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
-        await using var run = new DrillRun(options);
+        await using var run = new FailoverRun(options);
         await store.PrepareProbeAsync(plan.Primary, cancellationToken);
         var before = options.CheckIntegrity && ReferenceOnPrimary(plan)
             ? await store.ChecksumAsync(plan.Primary, options.IntegrityTables, cancellationToken)

@@ -59,7 +59,7 @@ public static class ExternalDrill
     {
         options = options with { WriteProbe = Watching(options.WriteProbe) };
         var endpoint = Endpoint(plan, options);
-        await using var run = new DrillRun(options);
+        await using var run = new FailoverRun(options);
         var (clock, timeline) = (run.Clock, run.Timeline);
         await Probe.PrepareAsync(endpoint, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(endpoint, options.IntegrityTables, cancellationToken) : null;
@@ -121,8 +121,8 @@ public static class ExternalDrill
     }
 
     /// <summary>The first write after the command acknowledged by a new writer, or by the old one after an outage.</summary>
-    private static async Task<ProbeSample> WaitForNewWriterAsync(DrillRun run, FailoverPlan plan, FailoverOptions options, TimeSpan fault,
-        string oldWriter, CancellationToken cancellationToken)
+    private static async Task<ProbeSample> WaitForNewWriterAsync(FailoverRun run, FailoverPlan plan, FailoverOptions options,
+        TimeSpan fault, string oldWriter, CancellationToken cancellationToken)
     {
         run.Enter("watching the writer through the endpoint", 40);
         var switchover = options.Mode == FailoverMode.Switchover;
@@ -141,7 +141,7 @@ public static class ExternalDrill
     /// Only the endpoint is known: settled once every write through it for a while was acknowledged by one server and
     /// one of them was read back through the endpoint from that server, and that still held while the probes ran on.
     /// </summary>
-    private static async Task<SettledTopology> WaitUntilWriterHoldsAsync(DrillRun run, FailoverPlan plan, DbMember endpoint,
+    private static async Task<SettledTopology> WaitUntilWriterHoldsAsync(FailoverRun run, FailoverPlan plan, DbMember endpoint,
         FailoverOptions options, TimeSpan firstAcknowledged, CancellationToken cancellationToken)
     {
         var (clock, timeline, writes, reads) = (run.Clock, run.Timeline, run.Writes, run.Reads);

@@ -8,10 +8,10 @@ namespace DrTools.Core.Failover;
 public static partial class FailoverDrill
 {
     /// <summary>
-    /// The phases of DrTools' own PostgreSQL drill, over the skeleton <see cref="DrillRun"/> gives every drill, and what
+    /// The phases of DrTools' own PostgreSQL drill, over the skeleton <see cref="FailoverRun"/> gives every drill, and what
     /// they leave for the figures and for the description of a failure.
     /// </summary>
-    private sealed class Phases(FailoverPlan plan, IMemberControl control, FailoverOptions options, DrillRun run,
+    private sealed class Phases(FailoverPlan plan, IMemberControl control, FailoverOptions options, FailoverRun run,
         SyncReplication sync, PostgresSettling roles)
     {
         private readonly DbMember _primary = plan.Postgres.Member(plan.Primary);

@@ -79,7 +79,7 @@ public static partial class FailoverDrill
     {
         var target = plan.Postgres;
         var primary = target.Member(plan.Primary);
-        await using var run = new DrillRun(options);
+        await using var run = new FailoverRun(options);
         var sync = await SyncReplication.CaptureAsync(primary, plan.Before.Standbys.Select(s => target.Member(s.Name)).ToList(),
             cancellationToken);
         await Probe.PrepareAsync(primary, cancellationToken);

@@ -6,10 +6,10 @@ namespace DrTools.Core.Patroni;
 internal static partial class PatroniDrill
 {
     /// <summary>
-    /// The phases of a drill Patroni recovers, over the skeleton <see cref="DrillRun"/> gives every drill: DrTools injects
+    /// The phases of a drill Patroni recovers, over the skeleton <see cref="FailoverRun"/> gives every drill: DrTools injects
     /// the fault (or asks Patroni for the switchover) and observes; it promotes nothing.
     /// </summary>
-    private sealed class Phases(PatroniCluster cluster, FailoverPlan plan, FailoverOptions options, DrillRun run,
+    private sealed class Phases(PatroniCluster cluster, FailoverPlan plan, FailoverOptions options, FailoverRun run,
         PostgresSettling roles, NodeFaultInjection fault)
     {
         private FinalPrimary? _final;

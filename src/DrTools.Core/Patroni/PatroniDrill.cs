@@ -103,7 +103,7 @@ internal static partial class PatroniDrill
     {
         var target = plan.Postgres;
         var oldLeader = target.Member(plan.Primary);
-        await using var run = new DrillRun(options);
+        await using var run = new FailoverRun(options);
         await Probe.PrepareAsync(oldLeader, cancellationToken);
         var before = options.CheckIntegrity ? await DbChecksums.TakeAsync(oldLeader, options.IntegrityTables, cancellationToken) : null;
         var probes = cluster.ApplicationPath(options).Probes;

@@ -8,11 +8,11 @@ namespace DrTools.Core.Redis;
 public sealed partial class SentinelDrill
 {
     /// <summary>
-    /// The phases of a drill the Sentinels recover, over the skeleton <see cref="DrillRun"/> gives every drill: DrTools
+    /// The phases of a drill the Sentinels recover, over the skeleton <see cref="FailoverRun"/> gives every drill: DrTools
     /// injects the fault (or asks for the switchover) and observes.
     /// </summary>
     private sealed class Phases(SentinelDrill drill, RedisCluster cluster, IRedisProcesses processes, FailoverPlan plan,
-        FailoverOptions options, DrillRun run, RoleWatch roles)
+        FailoverOptions options, FailoverRun run, RoleWatch roles)
     {
         private readonly RedisMember _primary = cluster.Member(plan.Primary);
         private TimeSpan _namedAt;

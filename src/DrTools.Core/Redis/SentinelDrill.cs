@@ -82,7 +82,7 @@ public sealed partial class SentinelDrill(RedisCluster cluster, IRedisProcesses 
 
     public async Task<FailoverResult> RunAsync(FailoverPlan plan, FailoverOptions options, CancellationToken cancellationToken)
     {
-        await using var run = new DrillRun(options);
+        await using var run = new FailoverRun(options);
         var before = options.CheckIntegrity ? await cluster.ChecksumAsync(plan.Primary, options.IntegrityTables, cancellationToken) : null;
         run.StartProbes(kind => Probe.Start(kind, run.RunId, cluster.ProbeConnector(kind, options.Probe(kind)), options.Probe(kind),
             run.Clock));

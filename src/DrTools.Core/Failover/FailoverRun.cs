@@ -8,7 +8,7 @@ namespace DrTools.Core.Failover;
 /// whatever error ends it. Each recovery — DrTools' per engine, Patroni, the Sentinels, an external one — supplies
 /// only its phases.
 /// </summary>
-internal sealed class DrillRun : IAsyncDisposable
+internal sealed class FailoverRun : IAsyncDisposable
 {
     public const string Measuring = "measuring what the probes saw, lost writes and integrity";
 
@@ -16,7 +16,7 @@ internal sealed class DrillRun : IAsyncDisposable
     private Probe? _writes;
     private Probe? _reads;
 
-    public DrillRun(FailoverOptions options)
+    public FailoverRun(FailoverOptions options)
     {
         _options = options;
         Timeline = new Timeline(Clock);
