@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace DrTools.Core.Runbooks;
 
 public static class RunbookSections
@@ -8,6 +10,7 @@ public static class RunbookSections
         RunbookSection.PreCheck => "pre-check",
         RunbookSection.Cleanup => "cleanup",
         RunbookSection.AbortCondition => "abort condition",
-        _ => "step",
+        RunbookSection.Step => "step",
+        _ => throw new UnreachableException($"runbook section {section}"),
     };
 }

@@ -1,3 +1,5 @@
+using System.Diagnostics;
+
 namespace DrTools.Core.Runbooks;
 
 /// <summary>How a step that did not succeed is told, the same in a run's journal and in a drill recorded on its own.</summary>
@@ -16,6 +18,7 @@ internal static class StepFailure
         StepStatus.TimedOut => "timed out",
         StepStatus.Aborted => "was stopped by an abort condition",
         StepStatus.Cancelled => "was cancelled",
-        _ => "failed",
+        StepStatus.Failed => "failed",
+        _ => throw new UnreachableException($"step status {status} is not a failure"),
     };
 }

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 
 namespace DrTools.Core.Runbooks.Reports;
@@ -17,7 +18,8 @@ internal sealed class ReportContent(RunJournal journal)
         RunStatus.Cancelled => "CANCELLED",
         RunStatus.Killed => "KILLED (the run's process ended before it finished)",
         RunStatus.Running => "RUNNING (incomplete journal)",
-        _ => "FAILED",
+        RunStatus.Failed => "FAILED",
+        _ => throw new UnreachableException($"run status {Journal.Status}"),
     };
 
     public string Title => $"{Journal.Runbook}: {Verdict}";
@@ -136,7 +138,8 @@ internal sealed class ReportContent(RunJournal journal)
         StepStatus.Cancelled => "CANCELLED",
         StepStatus.Skipped => "skipped",
         StepStatus.Running => "running",
-        _ => "not run",
+        StepStatus.Pending => "not run",
+        _ => throw new UnreachableException($"step status {step.Status}"),
     };
 
     private static string Time(DateTimeOffset time) =>
