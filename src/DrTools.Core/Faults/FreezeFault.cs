@@ -9,6 +9,7 @@ internal sealed class FreezeFault : IFaultKind
     public FaultKind Kind => FaultKind.Freeze;
 
     public IReadOnlyList<FaultLeftover> Leftovers { get; } = [FrozenProcesses.Instance];
+
     public IReadOnlyDictionary<string, string> Parameters { get; } = new Dictionary<string, string>();
 
     public void Check(FaultRequest request) => RecordedProcesses.Of(Kind, request.Member);
@@ -19,10 +20,21 @@ internal sealed class FreezeFault : IFaultKind
         Task.FromResult<IReadOnlyDictionary<string, string>>(new Dictionary<string,
             string> { ["processes"] = RecordedProcesses.Write(RecordedProcesses.Of(Kind, request.Member)) });
 
-    public Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
+    private static readonly TimeSpan StoppedWithin = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// In effect when it returns: a process stops only once it is scheduled to take the signal, which a loaded machine
+    /// delays, and a check (or a drill's "fault completed") made at once could find it still running.
+    /// </summary>
+    public async Task ApplyAsync(FaultRecord record, CancellationToken cancellationToken)
     {
-        foreach (var pid in RecordedProcesses.Read(record.State["processes"])) ProcessTable.Signal(pid, ProcessTable.SigStop);
-        return Task.CompletedTask;
+        var signalled = RecordedProcesses.Read(record.State["processes"]).Where(pid => ProcessTable.Signal(pid, ProcessTable.SigStop))
+            .ToList();
+        await Polling.RequireAsync(() => Task.FromResult(signalled.All(pid => ProcessTable.IsStopped(pid) || !ProcessTable.IsAlive(pid))),
+            StoppedWithin, TimeSpan.FromMilliseconds(2),
+            () => $"{record.Member}: processes {string.Join(", ", signalled.Where(pid => !ProcessTable.IsStopped(pid)))} did not stop "
+                + $"within {DurationText.Format(StoppedWithin)} of SIGSTOP",
+            cancellationToken);
     }
 
     public Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
