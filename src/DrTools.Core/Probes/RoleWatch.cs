@@ -102,11 +102,12 @@ internal sealed class RoleWatch : IAsyncDisposable
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         var wait = new SettlingWait(_clock);
+        var asked = _clock.Elapsed;
         string? primary = null;
         while (true)
         {
             var at = _clock.Elapsed;
-            var unsettled = await UnsettledAsync(readBack, p => primary = p, cancellationToken);
+            var unsettled = await UnsettledAsync(readBack, p => primary = p, asked, cancellationToken);
             wait.Saw(unsettled, at);
             if (unsettled is null) return wait.Settled(primary!);
             if (_clock.Elapsed - wait.Began > timeout) return wait.NeverSettled(expected, unsettled, timeout);
@@ -114,12 +115,18 @@ internal sealed class RoleWatch : IAsyncDisposable
         }
     }
 
-    /// <summary>What the latest round and the read-back say is missing, or null once the topology holds.</summary>
+    /// <summary>
+    /// What the latest round and the read-back say is missing, or null once the topology holds. Only a round sent once the
+    /// wait began (<paramref name="since"/>) can settle it: a poll slowed on a busy machine left the latest round one read
+    /// before the Sentinels' switchover, and the drill settled on the old master, read its probe rows from it and reported
+    /// no lost write while the new master lacked 40 of them.
+    /// </summary>
     private async Task<string?> UnsettledAsync(Func<string, CancellationToken, Task<string?>> readBack, Action<string> primary,
-        CancellationToken cancellationToken)
+        TimeSpan since, CancellationToken cancellationToken)
     {
         var latest = _rounds.LastOrDefault();
         if (latest is null) return "no member was asked its role yet";
+        if (latest.At < since) return $"no member was asked its role since +{Seconds(since)} s, when the wait began" + Stale(latest);
         var primaries = latest.Primaries;
         var unreachable = latest.Readings.Where(r => r.Primary is null).Select(r => $"{r.Member} did not answer ({r.Error})").ToList();
         var also = unreachable.Count > 0 ? $"; {string.Join("; ", unreachable)}" : "";
