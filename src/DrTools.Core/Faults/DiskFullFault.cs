@@ -1,5 +1,6 @@
 using System.Globalization;
 using DrTools.Core.Faults.Leftovers;
+using DrTools.Core.Postgres;
 
 namespace DrTools.Core.Faults;
 
@@ -73,6 +74,8 @@ internal sealed class DiskFullFault : IFaultKind
     /// Frees the space, then waits until the member answers again — or, if PostgreSQL gave up over the full disk (a
     /// PANIC, then a crash recovery that could not write either), starts it again.
     /// </summary>
+    private static readonly TimeSpan StableFor = TimeSpan.FromSeconds(1);
+
     public async Task<string> UndoAsync(FaultRecord record, CancellationToken cancellationToken)
     {
         if (!Directory.Exists(record.State["sandbox"])) return "its sandbox is gone, its WAL filesystem with it";
@@ -91,11 +94,17 @@ internal sealed class DiskFullFault : IFaultKind
             }
             try
             {
-                await member.ExecuteAsync("select 1", cancellationToken);
+                // Answering once is not enough: a backend's PANIC the postmaster has yet to act on lets a new connection
+                // answer, then the server restarts into crash recovery (a write right after the undo met "the database
+                // system is in recovery mode"). A connection that still answers a second later outlived any such restart.
+                await using var connection = await member.OpenAsync(cancellationToken);
+                await connection.ReadFirstAsync("select 1", r => r.GetInt32(0), cancellationToken);
+                await Task.Delay(StableFor, cancellationToken);
+                await connection.ReadFirstAsync("select 1", r => r.GetInt32(0), cancellationToken);
                 outcome = "it answers";
                 return true;
             }
-            catch (DrToolsException)
+            catch (Exception e) when (e is DrToolsException or Npgsql.NpgsqlException)
             {
                 return false;
             }

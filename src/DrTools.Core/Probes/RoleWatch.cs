@@ -126,7 +126,6 @@ internal sealed class RoleWatch : IAsyncDisposable
     {
         var latest = _rounds.LastOrDefault();
         if (latest is null) return "no member was asked its role yet";
-        if (latest.At < since) return $"no member was asked its role since +{Seconds(since)} s, when the wait began" + Stale(latest);
         var primaries = latest.Primaries;
         var unreachable = latest.Readings.Where(r => r.Primary is null).Select(r => $"{r.Member} did not answer ({r.Error})").ToList();
         var also = unreachable.Count > 0 ? $"; {string.Join("; ", unreachable)}" : "";
@@ -138,6 +137,11 @@ internal sealed class RoleWatch : IAsyncDisposable
         if (missing is null && latest.Readings.FirstOrDefault(r => r.Repeated) is { } repeated)
         {
             missing = $"{repeated.Member} not asked again yet since it failed ({repeated.Error})";
+        }
+        if (missing is null && latest.At < since)
+        {
+            missing = $"{primaries[0]} alone said it was the primary in the latest round, sent at +{Seconds(latest.At)} s, before the "
+                + $"wait began{also}";
         }
         if (missing is null)
         {
