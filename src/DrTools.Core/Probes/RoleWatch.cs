@@ -117,9 +117,9 @@ internal sealed class RoleWatch : IAsyncDisposable
 
     /// <summary>
     /// What the latest round and the read-back say is missing, or null once the topology holds. Only a round sent once the
-    /// wait began (<paramref name="since"/>) can settle it: a poll slowed on a busy machine left the latest round one read
-    /// before the Sentinels' switchover, and the drill settled on the old master, read its probe rows from it and reported
-    /// no lost write while the new master lacked 40 of them.
+    /// wait began (<paramref name="since"/>) can settle it: a poll slowed on a busy machine can leave the latest round one
+    /// sent before a switchover, in which the old primary alone said it was one; a drill settled on it read its probe rows
+    /// there and reported no lost write while the new primary lacked acknowledged ones (a Sentinel switchover in CI).
     /// </summary>
     private async Task<string?> UnsettledAsync(Func<string, CancellationToken, Task<string?>> readBack, Action<string> primary,
         TimeSpan since, CancellationToken cancellationToken)

@@ -7,9 +7,9 @@ namespace DrTools.Core.Tests;
 public sealed class RoleWatchTests
 {
     /// <summary>
-    /// A CI run of the Sentinel switchover reported no lost write while the new master lacked 40 acknowledged ones: the
-    /// settling judged the latest round, which a slow poll left as one sent before the switchover (the old master alone
-    /// said it was the primary). Here the poll is held while node1 is promoted and node0 repointed to it.
+    /// A CI run of the Sentinel switchover reported no lost write while the new master lacked acknowledged ones: the
+    /// settling judged the latest round, which a slow poll can leave as one sent before the switchover (the old master
+    /// alone said it was the primary). Here the poll is held while node1 is promoted and node0 repointed to it.
     /// </summary>
     [Fact]
     public async Task A_role_round_sent_before_the_wait_began_never_settles_it()
