@@ -152,6 +152,7 @@ public sealed partial class ReplicaSetDrill
             var (settledEvent, settledDetail) = settled.Event($"{Display(plan, candidate)} alone says it is the primary; a probe write "
                 + "it acknowledged was read back from it");
             run.Timeline.Mark(settledEvent, settledDetail, settled.At);
+            run.EnterSettleWatch();
             // Watched through the settle time too: a member back as a primary just after the settling is a split brain.
             await Task.Delay(options.Settle, cancellationToken);
             await roles.DisposeAsync();

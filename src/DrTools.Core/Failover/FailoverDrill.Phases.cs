@@ -144,6 +144,7 @@ public static partial class FailoverDrill
             run.Enter("waiting until the new topology holds", 92);
             _finalPrimary = await roles.SettleAsync(run.Writes, _promotionAsked, promoted.Name, $"the promoted {promoted.Display}",
                 run.Timeline, options.PhaseTimeout, cancellationToken);
+            run.EnterSettleWatch();
             await roles.WatchOnAsync(options.Settle, run.Timeline, cancellationToken);
         }
 

@@ -245,6 +245,12 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
                 + $"+{Seconds(resumed)} s (every client waiting), longer than "
                 + (failures == TimeSpan.Zero ? "any failure (none failed)" : $"the failures' own window of {Seconds(failures)} s");
         }
+        else if (outage.Silence is { } silence)
+        {
+            // A client failing up to a stall joins the stall into the failures' window: this says how long every client waited.
+            method += $"; in it, no client had an attempt acknowledged from +{Seconds(silence.From)} s to +{Seconds(silence.To)} s "
+                + $"({silence.FailedAttempts} attempt(s) sent in that stretch failed)";
+        }
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.
         if (outage.Duration is null)

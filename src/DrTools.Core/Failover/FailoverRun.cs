@@ -49,6 +49,9 @@ internal sealed class FailoverRun : IAsyncDisposable
         _options.Progress.Enter(phase, percent);
     }
 
+    /// <summary>The roles watched on for the settle time once the topology settled: a phase of its own, so the wait is seen.</summary>
+    public void EnterSettleWatch() => Enter($"watching the roles for {DurationText.Format(_options.Settle)} after the settling", 94);
+
     /// <summary>
     /// A first acknowledged write, then the baseline of them before the fault: without it the outage has no start. A
     /// write probe that never succeeds (through <paramref name="through"/>, when it goes through an endpoint) ends the

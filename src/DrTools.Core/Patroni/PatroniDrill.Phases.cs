@@ -91,6 +91,7 @@ internal static partial class PatroniDrill
             var since = Watch.Promoted ?? Watch.Fault;
             _final = await roles.SettleAsync(run.Writes, since, Watch.NewLeader!, $"Patroni's leader {Watch.NewLeader}", run.Timeline,
                 options.PhaseTimeout, cancellationToken);
+            run.EnterSettleWatch();
             await roles.WatchOnAsync(options.Settle, run.Timeline, cancellationToken);
         }
 

@@ -27,6 +27,9 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
     /// </summary>
     public TimeSpan? StallOver { get; init; }
 
+    /// <summary>The longest stretch in the window in which no client had an attempt acknowledged, when not the window itself.</summary>
+    public Silence? Silence { get; init; }
+
     /// <summary>The clients with a failed attempt in the window.</summary>
     public IReadOnlyList<int> FailedClients { get; init; } = [];
 

@@ -64,11 +64,18 @@ public static class ProbeAnalysis
         // on a stalled commit (a lock, a synchronous standby gone) fails nothing, and an application writes nothing. The
         // longer of the failures' window and that stretch is the figure; the two are never joined.
         TimeSpan? stallOver = null;
-        if (last.To is not null && LongestSilence(samples, acknowledged, fault) is { } silence
-            && silence.Length > last.End - first.Start)
+        Silence? within = null;
+        if (last.To is not null && LongestSilence(samples, acknowledged, fault) is { } silence)
         {
-            stallOver = failing.Count == 0 ? TimeSpan.Zero : last.End - first.Start;
-            (first, last) = (silence, silence);
+            if (silence.Length > last.End - first.Start)
+            {
+                stallOver = failing.Count == 0 ? TimeSpan.Zero : last.End - first.Start;
+                (first, last) = (silence, silence);
+            }
+            else if (silence.Start >= first.Start && silence.End <= last.End)
+            {
+                within = new Silence(silence.Start, silence.End, silence.Failed.Count);
+            }
         }
         var from = first.From?.Acknowledged ?? fault;
         var inside = samples.Where(s => s.Sent >= from && (last.To is null || s.Sent < last.To.Acknowledged)).ToList();
@@ -77,6 +84,7 @@ public static class ProbeAnalysis
         {
             Attempts = inside.Count, LongestGap = gaps.SelectMany(client => client).Max(g => g.Length),
             FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(), StallOver = stallOver,
+            Silence = within,
         };
     }
 

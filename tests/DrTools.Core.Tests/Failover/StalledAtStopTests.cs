@@ -1,3 +1,5 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
 using DrTools.Core.Failover;
 using DrTools.Core.Probes;
 using DrTools.Core.Sandboxes;
@@ -24,13 +26,14 @@ public sealed class StalledAtStopTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var stall = TimeSpan.FromSeconds(1.5);
+        // Well over a switchover's failures, even a slow one on a loaded machine.
+        var stall = TimeSpan.FromSeconds(2.5);
         var clients = new ProbeOptions().Clients;
         var options = new FailoverOptions
         {
             Mode = FailoverMode.Switchover, CheckIntegrity = false, RtoTarget = TimeSpan.FromSeconds(1),
             WriteProbe = new ProbeOptions { AttemptTimeout = TimeSpan.FromSeconds(10) },
-            // Once writes go to the new primary, every commit there waits 1.5 s for a synchronous standby that is not there;
+            // Once writes go to the new primary, every commit there waits the stall for a synchronous standby that is not there;
             // the drill's own next phase waits with it, so the stall is over before the probes stop.
             Progress = new OnPhase("the rejoin of the old primary", () =>
             {
@@ -52,8 +55,15 @@ public sealed class StalledAtStopTests
         Assert.True(result.WriteUnavailability.Measured >= stall.TotalSeconds * 0.9, $"{result.WriteUnavailability}");
         Assert.False(result.WriteUnavailability.Met);
         Assert.False(result.Met);
-        // A reader of the report sees that the figure is a stall, not the switchover's failures.
-        Assert.Contains("this window is a stall: no client had an attempt acknowledged from +", result.WriteUnavailability.Method);
+        // A reader of the report sees that the figure is a stall, not the switchover's failures: the window itself, or (when
+        // a client still failing at the stall joined it to the failures, as on a loaded CI machine) the stretch inside it.
+        var method = result.WriteUnavailability.Method;
+        var silence = Regex.Match(method, @"(this window is a stall: |in it, )no client had an attempt acknowledged from "
+            + @"\+(?<from>[0-9.]+) s to \+(?<to>[0-9.]+) s");
+        Assert.True(silence.Success, method);
+        var silent = double.Parse(silence.Groups["to"].Value, CultureInfo.InvariantCulture)
+            - double.Parse(silence.Groups["from"].Value, CultureInfo.InvariantCulture);
+        Assert.True(silent >= stall.TotalSeconds * 0.9, method);
         // Each client's stalled write went through once released: a write acknowledged late, not a failure.
         var stalled = result.WriteSamples.Where(s => s.Succeeded && s.Acknowledged - s.Sent >= stall * 0.9).ToList();
         Assert.Equal(Enumerable.Range(1, clients), stalled.Select(s => s.Client).Distinct().Order());

@@ -181,6 +181,33 @@ public sealed class ProbeAnalysisTests
         Assert.Equal((0, 0.2), (kept.FailedAttempts, Math.Round(kept.Duration!.Value.TotalSeconds, 6)));
     }
 
+    /// <summary>
+    /// Client 4 fails from 1.5 s, its last failure (sent 2.3 s) seen only at 2.7 s, once every other client's write waits
+    /// on a commit stalled until 4 s: the failures' window runs to the end of the stall, and the report named only the
+    /// failures (CI, on a loaded machine). The stretch in which no client had a write acknowledged is kept beside it.
+    /// </summary>
+    [Fact]
+    public void A_stall_joined_to_one_client_s_failures_is_named_inside_the_window()
+    {
+        var samples = FourClients(until: 6, from: 1.5, to: 2.6)
+            .Select(s => s.Client == 4 && s.Sent == TimeSpan.FromSeconds(2.3) ? s with { Ended = TimeSpan.FromSeconds(2.7) } : s)
+            .ToList();
+        var stalled = new HashSet<int>();
+        samples = samples.Where(s => s.Sent.TotalSeconds < 2.55 || s.Sent.TotalSeconds >= 4.0 || stalled.Add(s.Client))
+            .Select(s => s.Sent.TotalSeconds is >= 2.55 and < 4.0 ? s with { Acknowledged = TimeSpan.FromSeconds(4.0 + s.Client / 100.0) } : s)
+            .ToList();
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1));
+        Assert.Null(outage.StallOver);
+        Assert.Equal((1.41, 4.01), Edges(outage));
+        Assert.Equal([4], outage.FailedClients);
+        // No client had a write acknowledged from client 2's, sent 2.5 s, to client 1's stalled one, released at 4.01 s.
+        var silence = Assert.IsType<Silence>(outage.Silence);
+        Assert.Equal((2.51, 4.01, 0), (Math.Round(silence.From.TotalSeconds, 6), Math.Round(silence.To.TotalSeconds, 6), silence.FailedAttempts));
+        // A window of failures alone has its silence inside it too: the stretch all clients failed together.
+        var together = ProbeAnalysis.Outage(FourClients(until: 5, (_, sent) => sent is >= 1.55 and < 2.95), TimeSpan.FromSeconds(1));
+        Assert.NotNull(together.Silence);
+    }
+
     [Fact]
     public void The_window_runs_from_the_first_failure_of_any_client_to_the_last_with_the_error_rate_inside_it()
     {
