@@ -141,9 +141,16 @@ public static class Output
 
     public static void Failover(FailoverResult result)
     {
+        // What was not met, named in the first line: a drill whose figures all met their targets can fail on integrity alone.
+        var missed = result.Figures.Where(f => f.Met == false).Select(f => f.Name).ToList();
+        string[] verdicts =
+        [
+            .. missed.Count == 0 ? [] : new[] { $"objectives NOT met: {string.Join(", ", missed)}" },
+            .. result.Integrity is { Failed: true } ? ["integrity check FAILED"] : Array.Empty<string>(),
+            .. result.ReplicasNotFollowing,
+        ];
         Console.WriteLine($"{result.Mode} of {result.Target}: {result.OldPrimary} -> {result.NewPrimary}: "
-            + (result.Met ? "objectives met" : "objectives NOT met")
-            + (result.ReplicasNotFollowing.Count == 0 ? "" : $": {string.Join("; ", result.ReplicasNotFollowing)}"));
+            + (verdicts.Length == 0 ? result.Met ? "objectives met" : "NOT met" : string.Join("; ", verdicts)));
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
         if (result.LostSequences.Count > 0) Console.WriteLine($"  lost sequence numbers: {string.Join(", ", result.LostSequences)}");
         Console.WriteLine($"  integrity: {(result.Integrity?.ToString() ?? "not checked")}");

@@ -179,7 +179,7 @@ public sealed class FailoverCliTests
         // Back again, held to an objective no failover can meet.
         var impossible = await Drtools.RunAsync("failover", "--sandbox", sandbox.Id, "--root", root.Path, "--rto", "1ms");
         Assert.True(impossible.ExitCode == 1, impossible.All);
-        Assert.Contains("objectives NOT met", impossible.StandardOutput);
+        Assert.Contains("objectives NOT met: write unavailability (RTO)", impossible.StandardOutput);
         Assert.Contains("write unavailability (RTO):", impossible.StandardOutput);
         Assert.Contains("(≤ 0.001 s: NOT met)", impossible.StandardOutput);
     }

@@ -124,8 +124,7 @@ public sealed partial class ReplicaSetDrill(IReplicaSet store) : IRecovery
         }
         catch (Exception e)
         {
-            var acknowledged = (await run.Writes.StopAsync()).Count(s => s.Succeeded);
-            await run.Reads.StopAsync();
+            var acknowledged = await run.StopProbesAsync();
             throw await run.FailedAsync(await DescribeFailureAsync(e, plan, phases.Fenced, phases.Killed, phases.PromotionRequested,
                 run.Phase, acknowledged));
         }

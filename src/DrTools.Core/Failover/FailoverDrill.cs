@@ -110,8 +110,7 @@ public static partial class FailoverDrill
         }
         catch (Exception e)
         {
-            var acknowledged = (await run.Writes.StopAsync()).Count(s => s.Succeeded);
-            await run.Reads.StopAsync();
+            var acknowledged = await run.StopProbesAsync();
             throw await run.FailedAsync(await DescribeFailureAsync(e, plan, control, primary, phases.PrimaryDown,
                 phases.PromotionRequested, run.Phase, acknowledged));
         }

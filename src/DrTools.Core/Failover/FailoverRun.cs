@@ -79,6 +79,14 @@ internal sealed class FailoverRun : IAsyncDisposable
     }
 
     /// <summary><paramref name="failure"/> with the drill's history until now; the probes are stopped.</summary>
+    /// <summary>Both probes stopped once a phase failed; returns the writes acknowledged, which the failure names.</summary>
+    public async Task<int> StopProbesAsync()
+    {
+        var acknowledged = (await Writes.StopAsync()).Count(s => s.Succeeded);
+        await Reads.StopAsync();
+        return acknowledged;
+    }
+
     public Task<Exception> FailedAsync(Exception failure) => DrillFailure.WithHistoryAsync(failure, RunId, Writes, Reads, Timeline, Clock);
 
     /// <summary>The figures, once the recovery's phases are done; an error measuring them still carries what the probes saw.</summary>

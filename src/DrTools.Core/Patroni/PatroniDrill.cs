@@ -122,8 +122,7 @@ internal static partial class PatroniDrill
         }
         catch (Exception e)
         {
-            await run.Writes.StopAsync();
-            await run.Reads.StopAsync();
+            await run.StopProbesAsync();
             if (fault.Thaw() is { } thawed) run.Timeline.Mark("node thawed", thawed);
             var status = await ClusterInspector.GetStatusAsync(target, CancellationToken.None);
             var happened = string.Join("; ",

@@ -1,6 +1,5 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Failover;
-using DrTools.Core.Processes;
 using DrTools.Core.Probes;
 
 namespace DrTools.Core.Redis;

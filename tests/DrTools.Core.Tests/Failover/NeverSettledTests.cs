@@ -69,8 +69,9 @@ public sealed class NeverSettledTests
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
         // Started once the drill settled, beside its watch: started as the drill waited for the topology, the killed server
         // came back before the settling on a quiet machine (never settled) and after the 4 s watch on a loaded CI one.
+        // The phase timeout also bounds the wait for the members to follow the new primary, which the old one never does.
         var result = await DrillRestartingTheOldPrimaryAsync(sandbox, "watching the roles for",
-            new FailoverOptions { Settle = TimeSpan.FromSeconds(15) }, wait: false);
+            new FailoverOptions { Settle = TimeSpan.FromSeconds(8), PhaseTimeout = TimeSpan.FromSeconds(15) }, wait: false);
         Assert.Contains(result.Timeline, e => e.Name == "topology settled");
 
         var split = result.SplitBrainFigures[0];
@@ -87,7 +88,8 @@ public sealed class NeverSettledTests
     {
         using var root = new TemporaryRoot();
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 1, Root = root.Path }, CancellationToken.None);
-        var result = await DrillRestartingTheOldPrimaryAsync(sandbox, "measuring what the probes saw", new FailoverOptions());
+        var result = await DrillRestartingTheOldPrimaryAsync(sandbox, "measuring what the probes saw",
+            new FailoverOptions { PhaseTimeout = TimeSpan.FromSeconds(15) });
 
         Assert.Equal(2, result.TopologyAfter.Members.Count(m => m.Role == Cluster.MemberRole.Primary));
         var split = result.SplitBrainFigures[0];
