@@ -196,8 +196,10 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             },
             ProbeHistoryChecker.WriteErrorRate => f with
             {
-                Method = $"{check.WriteOutage.FailedAttempts} of {check.WriteOutage.Attempts} attempt(s) failed or indeterminate, "
-                    + inWindow,
+                Method = $"{check.WriteOutage.FailedAttempts} of {check.WriteOutage.Attempts} attempt(s) failed or indeterminate"
+                    + (check.WriteOutage.SplitBrainAttempts is > 0 and var elsewhere
+                        ? $" ({elsewhere} of them acknowledged by a member other than the final primary: split-brain writes)" : "")
+                    + ", " + inWindow,
             },
             _ => null,
         }).OfType<Measurement>().ToList();
@@ -234,22 +236,28 @@ internal sealed record FailoverFigures(Measurement WriteUnavailability, Measurem
             + (outage.FailedClients.Where(options.Churning).ToList() is { Count: > 0 } churning
                 ? $" (client(s) {string.Join(", ", churning)}: a new connection for every attempt)"
                 : "");
+        // Acknowledged by another member than the final primary: failed for the application, but not refused; the text says so.
+        var elsewhere = outage.SplitBrainAttempts > 0;
+        var acknowledged = elsewhere ? "acknowledged by the final primary" : "acknowledged";
+        var failedWord = elsewhere ? "failed or went to another member" : "failed";
         var method = $"{options.Rate}/s {(options.Clients == 1 ? "" : "each ")}{probe.Statement} through {probe.Path} by {probe.Clients}: "
             + $"{ProbeHistoryChecker.WindowMethod(start, probe.Kind)}, to the end of probing, on one monotonic clock (resolution "
             + $"{resolution}); the longest single gap {Seconds(outage.LongestGap)} s; {outage.FailedAttempts} of "
-            + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}";
+            + $"{outage.Attempts} attempt(s) in it failed ({Measurement.Format(Math.Round(outage.ErrorRate, 3))} %){failedOn}"
+            + (elsewhere ? $", {outage.SplitBrainAttempts} of them acknowledged by a member other than the final primary once it was "
+                + "one (split-brain writes: lost to the application, counted as failed)" : "");
         if (outage.StallOver is { } failures && outage.FirstAfter?.Acknowledged is { } resumed)
         {
             var stalled = outage.LastBefore?.Acknowledged ?? outage.Fault;
-            method += $"; this window is a stall: no client had an attempt acknowledged from +{Seconds(stalled)} s to "
+            method += $"; this window is a stall: no client had an attempt {acknowledged} from +{Seconds(stalled)} s to "
                 + $"+{Seconds(resumed)} s (every client waiting), longer than "
                 + (failures == TimeSpan.Zero ? "any failure (none failed)" : $"the failures' own window of {Seconds(failures)} s");
         }
         else if (outage.Silence is { } silence)
         {
             // A client failing up to a stall joins the stall into the failures' window: this says how long every client waited.
-            method += $"; in it, no client had an attempt acknowledged from +{Seconds(silence.From)} s to +{Seconds(silence.To)} s "
-                + $"({silence.FailedAttempts} attempt(s) sent in that stretch failed)";
+            method += $"; in it, no client had an attempt {acknowledged} from +{Seconds(silence.From)} s to +{Seconds(silence.To)} s "
+                + $"({silence.FailedAttempts} attempt(s) sent in that stretch {failedWord})";
         }
         if (probe.ClientSettingsNote is { } note) method += "; NOTE: " + note;
         // Never recovered while probing: the outage lasted at least until the probe stopped.

@@ -30,6 +30,12 @@ public sealed record Outage(TimeSpan Fault, ProbeSample? LastBefore, ProbeSample
     /// <summary>The longest stretch in the window in which no client had an attempt acknowledged, when not the window itself.</summary>
     public Silence? Silence { get; init; }
 
+    /// <summary>
+    /// Of <see cref="FailedAttempts"/>, those another member than the final primary acknowledged once it was one: split-brain
+    /// writes, which the application lost or will lose, counted as failed.
+    /// </summary>
+    public int SplitBrainAttempts { get; init; }
+
     /// <summary>The clients with a failed attempt in the window.</summary>
     public IReadOnlyList<int> FailedClients { get; init; } = [];
 

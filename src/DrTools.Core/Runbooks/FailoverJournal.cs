@@ -98,9 +98,9 @@ public static class FailoverJournal
                 },
             ],
             Objectives = objectives,
-            Issues = [.. result.ReplicasNotFollowing,
-                .. result.Integrity is { Failed: true } ? [$"integrity {result.IntegrityText}"] : Array.Empty<string>(),
-                .. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
+            // Every shortfall, whether or not an objective: a split brain alone left "Issues encountered: none" under FAILED.
+            Issues = result.Shortfalls.Count > 0 ? result.Shortfalls
+                : [.. objectives.Where(o => !o.Met).Select(o => $"{o.Name.ToUpperInvariant()} not met: {o.Measurement}")],
         };
     }
 

@@ -143,5 +143,14 @@ public sealed class FailoverJournalTests
         {
             Assert.Contains(why, Runbooks.Reports.Report.Render(journal, format));
         }
+
+        // A figure that missed a target no objective set (a split brain): an issue too, in the journal and its report
+        // (an independent tester's report of a Redis switchover said FAILED over "Issues encountered: none").
+        var split = new Measurement("split brain (two members said they were the primary)", 11.089, "s", 0, "each member's role");
+        var splitJournal = FailoverJournal.From(result with { Integrity = null, SplitBrainFigures = [split] });
+        Assert.Equal(Runbooks.RunStatus.Failed, splitJournal.Status);
+        var issue = Assert.Single(splitJournal.Issues);
+        Assert.Equal("split brain (two members said they were the primary) not met: 11.089 s (≤ 0 s: NOT met)", issue);
+        Assert.Contains(issue, Runbooks.Reports.Report.Render(splitJournal, Runbooks.Reports.ReportFormat.Markdown));
     }
 }

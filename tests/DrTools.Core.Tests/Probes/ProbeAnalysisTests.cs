@@ -111,6 +111,26 @@ public sealed class ProbeAnalysisTests
     }
 
     /// <summary>
+    /// Writes the old primary acknowledged once another was the final primary are failures of the window, and counted
+    /// apart: a Redis switchover's report said "863 of 865 attempt(s) failed" of writes the old master had acknowledged
+    /// (an independent tester), with nothing saying they were split-brain writes but a later caveat.
+    /// </summary>
+    [Fact]
+    public void Writes_another_member_acknowledged_after_the_final_primary_took_over_are_failures_counted_as_split_brain()
+    {
+        // "b:1" is the final primary from 1.0 s; "a:1" acknowledged three more writes after that (1.2, 1.4, 1.6).
+        var samples = new[]
+        {
+            Ok(1, 0.8, 0.81, "a:1"), Ok(2, 1.2, 1.21, "a:1"), Ok(3, 1.4, 1.41, "a:1"), Ok(4, 1.6, 1.61, "a:1"), Failed(5, 1.8),
+            Ok(6, 2.0, 2.01, "b:1"), Ok(7, 2.2, 2.21, "b:1"),
+        };
+        var outage = ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1), new FinalPrimary("b:1", TimeSpan.FromSeconds(1.0)));
+        Assert.Equal((4, 3), (outage.FailedAttempts, outage.SplitBrainAttempts));
+        Assert.Equal((0.81, 2.01), Edges(outage));
+        Assert.Equal(0, ProbeAnalysis.Outage(samples, TimeSpan.FromSeconds(1)).SplitBrainAttempts);
+    }
+
+    /// <summary>
     /// Four clients writing every 0.4 s each, staggered 0.1 s apart, from 0 to <paramref name="until"/>: the attempts
     /// <paramref name="fails"/> picks (by client and send time) fail, everyone else's are acknowledged 10 ms later.
     /// </summary>
