@@ -73,20 +73,21 @@ function Import-Pester {
 function Format-Elapsed([TimeSpan] $Elapsed) { '{0} m {1} s' -f [int][Math]::Floor($Elapsed.TotalMinutes), $Elapsed.Seconds }
 
 # The slowest tests of both suites and the Pester files' own times: where a run's minutes go.
-function Write-Slowest($Pester, [string] $TrxFolder) {
+function Write-Slowest($Pester, $Help, [string] $TrxFolder) {
     $xunitTests = Get-ChildItem $TrxFolder -Filter *.trx -Recurse -ErrorAction Ignore | ForEach-Object {
         # Literal: two assemblies that start in the same second get "name.trx" and "name[1].trx", not a wildcard.
         ([xml](Get-Content -Raw -LiteralPath $_.FullName)).TestRun.Results.UnitTestResult |
             ForEach-Object { [pscustomobject]@{ Seconds = ([TimeSpan]$_.duration).TotalSeconds; Name = $_.testName } }
     }
-    $pesterTests = $Pester.Tests | ForEach-Object { [pscustomobject]@{ Seconds = $_.Duration.TotalSeconds; Name = $_.ExpandedPath } }
+    $pesterTests = @($Pester.Tests | ForEach-Object { [pscustomobject]@{ Seconds = $_.Duration.TotalSeconds; Name = $_.ExpandedPath } }) +
+        @($Help.Tests)
+    $pesterFiles = @($Pester.Containers | ForEach-Object { [pscustomobject]@{ Seconds = $_.Duration.TotalSeconds; Name = Split-Path -Leaf $_.Item } }) +
+        @($Help.Files)
     Write-Host "xunit: $(@($xunitTests).Count) tests, $([int]($xunitTests | Measure-Object Seconds -Sum).Sum) s of test time; slowest:"
     $xunitTests | Sort-Object Seconds -Descending | Select-Object -First 25 |
         ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
     Write-Host "Pester files:"
-    $Pester.Containers | Sort-Object Duration -Descending | ForEach-Object {
-        Write-Host ('  {0,6:0.0} s  {1}' -f $_.Duration.TotalSeconds, (Split-Path -Leaf $_.Item))
-    }
+    $pesterFiles | Sort-Object Seconds -Descending | ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
     Write-Host "Pester: slowest tests:"
     $pesterTests | Sort-Object Seconds -Descending | Select-Object -First 15 |
         ForEach-Object { Write-Host ('  {0,6:0.0} s  {1}' -f $_.Seconds, $_.Name) }
@@ -117,7 +118,7 @@ switch ($Task) {
         # Each suite records its faults in a folder of its own: a fault list or `stop --all` in one suite must not
         # see, or undo, the faults the other holds (each keeps the other's nftables tables: their maker is running).
         $savedFaultState = $env:DRTOOLS_FAULT_STATE
-        $faultStates = 'xunit', 'pester' | ForEach-Object {
+        $faultStates = 'xunit', 'pester', 'pester-help' | ForEach-Object {
             Join-Path ([IO.Path]::GetTempPath()) "drtools-test-faults-$_-$([guid]::NewGuid().ToString('n'))"
         }
         $xunitClock = [Diagnostics.Stopwatch]::StartNew()
@@ -127,32 +128,48 @@ switch ($Task) {
         $xunit = Start-Process dotnet -ArgumentList 'test', "$root/DrTools.sln", '-c', $Configuration, '--no-build', '--logger', 'trx',
             '--results-directory', $trx -NoNewWindow `
             -PassThru -RedirectStandardOutput $xunitLog -RedirectStandardError "$xunitLog.err"
+        # The help's examples (each builds its own servers: the longest Pester file by far) in a Pester process of their
+        # own beside the other Pester files, so that neither Pester run is the run's longest chain alone.
+        $helpFile = "$root/tests/pester/Help.Tests.ps1"
+        $helpLog = Join-Path ([IO.Path]::GetTempPath()) "drtools-pester-help-$([guid]::NewGuid().ToString('n')).log"
+        $env:DRTOOLS_FAULT_STATE = $faultStates[2]
+        $help = Start-Process (Join-Path $PSHOME 'pwsh') -NoNewWindow -PassThru -RedirectStandardOutput $helpLog `
+            -RedirectStandardError "$helpLog.err" -ArgumentList '-NoProfile', '-NonInteractive', '-File',
+            "$root/build/Invoke-PesterFile.ps1", '-Path', $helpFile, '-TimesFile', "$helpLog.json"
         $env:DRTOOLS_FAULT_STATE = $faultStates[1]
         try {
             $pester = New-PesterConfiguration
             # The module's own tests, and the documented example of a drill as a Pester test (so it stays true).
             $pester.Run.Path = "$root/tests/pester", "$root/tests/examples"
+            $pester.Run.ExcludePath = $helpFile
             $pester.Run.PassThru = $true
             $pester.Output.Verbosity = 'Detailed'
             $clock.Restart()
             $result = Invoke-Pester -Configuration $pester
             Write-Host "suite time: Pester $(Format-Elapsed $clock.Elapsed)"
+            $help.WaitForExit()
+            Write-Host "suite time: Pester help examples $(Format-Elapsed $clock.Elapsed)"
+            Get-Content $helpLog, "$helpLog.err" | Out-Host
+            $helpExit = $help.ExitCode
+            $helpTimes = if (Test-Path "$helpLog.json") { Get-Content "$helpLog.json" -Raw | ConvertFrom-Json } else { $null }
             $xunit.WaitForExit()
             Write-Host "suite time: xunit (all assemblies) $(Format-Elapsed $xunitClock.Elapsed)"
             Get-Content $xunitLog, "$xunitLog.err" | Out-Host
             $xunitExit = $xunit.ExitCode
-            Write-Slowest $result $trx
+            Write-Slowest $result $helpTimes $trx
         }
         finally {
             # Stopped or failed before the xunit run ended: it does not outlive this one.
             if (-not $xunit.HasExited) { $xunit.Kill($true); $xunit.WaitForExit() }
-            Remove-Item $xunitLog, "$xunitLog.err", $trx -Recurse -ErrorAction Ignore
+            if (-not $help.HasExited) { $help.Kill($true); $help.WaitForExit() }
+            Remove-Item $xunitLog, "$xunitLog.err", $trx, $helpLog, "$helpLog.err", "$helpLog.json" -Recurse -ErrorAction Ignore
             Remove-Item $faultStates -Recurse -Force -ErrorAction Ignore
             $env:DRTOOLS_FAULT_STATE = $savedFaultState
             if ($ownHistory) { Remove-Item $env:DRTOOLS_HISTORY -Recurse -Force -ErrorAction Ignore; $env:DRTOOLS_HISTORY = $null }
         }
         # Both suites ran to their end: one run shows every failure.
         if ($xunitExit -ne 0) { throw "dotnet test failed with exit code $xunitExit" }
+        if ($helpExit -ne 0) { throw "Pester: the help examples ($helpFile) failed" }
         # A file that fails discovery is a failed container, not a failed test: it fails the run too.
         if ($result.FailedCount -gt 0 -or $result.FailedContainersCount -gt 0 -or $result.Result -ne 'Passed') {
             throw "Pester: $($result.FailedCount) test(s) and $($result.FailedContainersCount) file(s) failed"
