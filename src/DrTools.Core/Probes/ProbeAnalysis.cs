@@ -40,9 +40,9 @@ public static class ProbeAnalysis
         // An attempt the probe's own stop cut short says nothing of the cluster: not an acknowledgement, not a failure. A
         // split-brain write is a failure its client saw late (at its acknowledgement): left out, a client writing to the old
         // primary for 11 s had no failure at all, and the window was another client's 0.05 s reconnection.
-        var elsewhere = new HashSet<ProbeSample>(ReferenceEqualityComparer.Instance);
-        samples = samples.Where(s => !s.Stopped)
-            .Select(s => final?.SplitBrain(s) == true ? Added(elsewhere, SplitBrainFailure(s, final)) : s).ToList();
+        // By sequence number: one counter numbers every client's attempts.
+        var elsewhere = final is null ? [] : samples.Where(s => !s.Stopped && final.SplitBrain(s)).Select(s => s.Sequence).ToHashSet();
+        samples = samples.Where(s => !s.Stopped).Select(s => elsewhere.Contains(s.Sequence) ? SplitBrainFailure(s, final!) : s).ToList();
         if (samples.Count == 0) return new Outage(fault, null, null, 0);
         var acknowledged = samples.Where(s => s.Succeeded).OrderBy(s => s.Acknowledged).ToList();
         var gaps = samples.GroupBy(s => s.Client).Select(client => Gaps(client.ToList(), fault)).ToList();
@@ -86,7 +86,7 @@ public static class ProbeAnalysis
         {
             Attempts = inside.Count, LongestGap = gaps.SelectMany(client => client).Max(g => g.Length),
             FailedClients = failed.Select(s => s.Client).Distinct().Order().ToList(), StallOver = stallOver,
-            Silence = within, SplitBrainAttempts = failed.Count(elsewhere.Contains),
+            Silence = within, SplitBrainAttempts = failed.Count(s => elsewhere.Contains(s.Sequence)),
         };
     }
 
@@ -104,12 +104,6 @@ public static class ProbeAnalysis
         var (from, to) = silences.MaxBy(s => s.To.Acknowledged!.Value - (s.From?.Acknowledged ?? fault));
         var (start, end) = (from?.Acknowledged ?? fault, to.Acknowledged!.Value);
         return new Gap(from, to, start, end, samples.Where(f => !f.Succeeded && f.Sent >= start && f.Sent < end).ToList());
-    }
-
-    private static ProbeSample Added(HashSet<ProbeSample> set, ProbeSample sample)
-    {
-        set.Add(sample);
-        return sample;
     }
 
     private static ProbeSample SplitBrainFailure(ProbeSample write, FinalPrimary final) => write with
