@@ -1,0 +1,89 @@
+using k8s;
+using k8s.Models;
+
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>
+/// Deletes a healthy Deployment's pods and measures, from the API server's own watch of the Deployment on one monotonic
+/// clock, how long until every replica was ready again with none of the deleted pods among them.
+/// </summary>
+public static class PodRecovery
+{
+    public static async Task<PodRecoveryResult> RunAsync(KubernetesTarget target, int? count, TimeSpan? rto, int? minReady,
+        TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        using var client = target.Connect();
+        var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
+        if (!before.Healthy) throw DrToolsException.Refused($"pod deletion on {target.Name} refused: it is {before.Verdict}");
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(target.Deployment, target.Namespace,
+            cancellationToken: cancellationToken);
+        var victims = before.Pods.Where(p => !p.Terminating).Take(count ?? before.Pods.Count).Select(p => p.Name).ToList();
+
+        var clock = new MonotonicClock();
+        var timeline = new List<(TimeSpan, string)>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(timeout);
+        // Watched from the version read: no status change between the read and the deletion is missed.
+        var watch = client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace,
+            fieldSelector: $"metadata.name={target.Deployment}", resourceVersion: deployment.Metadata.ResourceVersion,
+            cancellationToken: stop.Token);
+        var deletedAt = clock.Elapsed;
+        foreach (var pod in victims)
+        {
+            await KubernetesCalls.RunAsync(target, $"delete pod {pod}",
+                token => client.CoreV1.DeleteNamespacedPodAsync(pod, target.Namespace, cancellationToken: token), cancellationToken);
+            timeline.Add((clock.Elapsed, $"pod {pod} deleted"));
+        }
+
+        var lowest = before.Ready;
+        TimeSpan? belowSince = null;
+        var below = TimeSpan.Zero;
+        TimeSpan? recovered = null;
+        try
+        {
+            await foreach (var (type, seen) in watch)
+            {
+                var at = clock.Elapsed;
+                var ready = seen.Status?.ReadyReplicas ?? 0;
+                timeline.Add((at, $"{type}: {ready}/{before.Desired} ready"));
+                lowest = Math.Min(lowest, ready);
+                if (ready < before.Desired) belowSince ??= at;
+                else if (belowSince is { } since)
+                {
+                    below += at - since;
+                    belowSince = null;
+                }
+                if (ready >= before.Desired && await NoneDeletedAmongReadyAsync(client, target, deployment, victims, stop.Token))
+                {
+                    recovered = at;
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The timeout: what was seen so far is a lower bound.
+        }
+        var end = recovered ?? clock.Elapsed;
+        if (belowSince is { } open) below += end - open;
+        var how = $"from the first deletion request to the Deployment's watch event with readyReplicas at {before.Desired} and "
+            + "none of the deleted pods among the ready ones, on the drill's monotonic clock";
+        return new PodRecoveryResult(target.Name, before.Desired, victims,
+            new Measurement("recovery time", (end - deletedAt).TotalSeconds, "s", rto?.TotalSeconds, how)
+            {
+                MoreThan = recovered is null,
+            },
+            new Measurement("lowest ready replicas", lowest, "replicas", null, "the least readyReplicas of the watch's events"),
+            minReady,
+            new Measurement("time below the desired replicas", below.TotalSeconds, "s", null,
+                "summed from the watch's events with readyReplicas under the desired count"),
+            timeline);
+    }
+
+    private static async Task<bool> NoneDeletedAmongReadyAsync(IKubernetes client, KubernetesTarget target, V1Deployment deployment,
+        IReadOnlyList<string> deleted, CancellationToken cancellationToken)
+    {
+        var status = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
+        return status.Pods.Count(p => p.Ready && !p.Terminating && !deleted.Contains(p.Name)) >= status.Desired;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Diagnostics;
+
+namespace DrTools.Core.Tests;
+
+/// <summary>
+/// A real Kubernetes API server with three simulated nodes from `kube-lab` (../shared/tools/kubernetes beside the
+/// checkout, or KUBE_LAB naming it), in a loopback-only network namespace of its own, removed when the class ends.
+/// DRTOOLS_TEST_KUBECONFIG instead names a disposable cluster of the user's (kind, k3d).
+/// </summary>
+public sealed class KubeLab : IAsyncLifetime
+{
+    private readonly TemporaryRoot _root = new();
+
+    public string Kubeconfig { get; private set; } = "";
+
+    /// <summary>Where kube-lab is, or null with why the Kubernetes tests cannot run here.</summary>
+    public static (string? Path, string? Missing) Find()
+    {
+        if (Environment.GetEnvironmentVariable("DRTOOLS_TEST_KUBECONFIG") is { Length: > 0 }) return (null, null);
+        var candidates = new[] { Environment.GetEnvironmentVariable("KUBE_LAB") }
+            .Concat(Ancestors(AppContext.BaseDirectory).Select(d => System.IO.Path.Combine(d, "shared", "tools", "kubernetes", "kube-lab")))
+            .OfType<string>();
+        var found = candidates.FirstOrDefault(File.Exists);
+        if (found is null) return (null, "no kube-lab beside the checkout and no DRTOOLS_TEST_KUBECONFIG (README: Kubernetes tests)");
+        return Environment.UserName == "root" ? (found, null) : (null, "kube-lab needs root");
+    }
+
+    private static IEnumerable<string> Ancestors(string directory)
+    {
+        for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent) yield return d.FullName;
+    }
+
+    public async Task InitializeAsync()
+    {
+        if (Environment.GetEnvironmentVariable("DRTOOLS_TEST_KUBECONFIG") is { Length: > 0 } given)
+        {
+            Kubeconfig = given;
+            return;
+        }
+        var (lab, missing) = Find();
+        if (lab is null) throw new InvalidOperationException(missing);
+        var output = await RunAsync(lab, "up", _root.Path, "3");
+        Kubeconfig = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Last(line => line.EndsWith("kubeconfig", StringComparison.Ordinal));
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (Find() is ({ } lab, _) && File.Exists(System.IO.Path.Combine(_root.Path, "kubeconfig"))) await RunAsync(lab, "down", _root.Path);
+        _root.Dispose();
+    }
+
+    private static async Task<string> RunAsync(string lab, params string[] arguments)
+    {
+        var start = new ProcessStartInfo(lab) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var argument in arguments) start.ArgumentList.Add(argument);
+        using var process = Process.Start(start)!;
+        var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());
+        await process.WaitForExitAsync().WaitAsync(TimeSpan.FromMinutes(3));
+        Assert.True(process.ExitCode == 0, $"kube-lab {string.Join(' ', arguments)}: exit {process.ExitCode}: {await error}");
+        return await output;
+    }
+}
+
+/// <summary>A test that needs a Kubernetes API server: skipped, saying why, where none can be had.</summary>
+public sealed class KubernetesFactAttribute : FactAttribute
+{
+    public KubernetesFactAttribute()
+    {
+        if (KubeLab.Find().Missing is { } missing) Skip = missing;
+    }
+}
