@@ -28,6 +28,7 @@ public static class PodRecovery
             fieldSelector: $"metadata.name={target.Deployment}", resourceVersion: deployment.Metadata.ResourceVersion,
             cancellationToken: stop.Token);
         var deletedAt = clock.Elapsed;
+        var deletionStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var pod in victims)
         {
             await KubernetesCalls.RunAsync(target, $"delete pod {pod}",
@@ -77,7 +78,7 @@ public static class PodRecovery
             minReady,
             new Measurement("time below the desired replicas", below.TotalSeconds, "s", null,
                 "summed from the watch's events with readyReplicas under the desired count"),
-            timeline);
+            timeline, deletionStarted);
     }
 
     private static async Task<bool> NoneDeletedAmongReadyAsync(IKubernetes client, KubernetesTarget target, V1Deployment deployment,
