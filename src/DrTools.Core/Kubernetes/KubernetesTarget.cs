@@ -3,23 +3,47 @@ using k8s;
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// A workload on a Kubernetes cluster: the kubeconfig as kubectl finds it (null: KUBECONFIG, else ~/.kube/config), its
-/// context (null: the current one), a namespace and a Deployment.
+/// A namespace of a Kubernetes cluster, or one workload in it: the kubeconfig as kubectl finds it (null: KUBECONFIG, else
+/// ~/.kube/config) and its context (null: the current one). Drills on it need <see cref="AllowDrill"/>: the namespace
+/// named by the user (<see cref="AllowedBy"/>).
 /// </summary>
-public sealed record KubernetesTarget(string? Kubeconfig, string? Context, string Namespace, string Deployment)
+public sealed record KubernetesTarget(string? Kubeconfig, string? Context, string Namespace, WorkloadKind? Kind = null,
+    string? Workload = null, bool AllowDrill = false)
 {
-    public string Name => $"deployment {Namespace}/{Deployment}";
+    public string Name => Kind is { } kind ? $"{kind.ToString().ToLowerInvariant()} {Namespace}/{Workload}" : $"namespace {Namespace}";
+
+    /// <summary>A Deployment: the common case, and the one the tests build.</summary>
+    public static KubernetesTarget Deployment(string? kubeconfig, string? context, string ns, string name, bool allowDrill = false) =>
+        new(kubeconfig, context, ns, WorkloadKind.Deployment, name, allowDrill);
+
+    /// <summary>
+    /// Whether <paramref name="allowDrillOn"/> or DRTOOLS_ALLOW_DRILL_ON names the namespace, as it is: a drill deletes and
+    /// evicts pods, so the user names each namespace, and kube-system only ever by that name (no pattern covers it).
+    /// </summary>
+    public static bool AllowedBy(string ns, IReadOnlyCollection<string>? allowDrillOn) =>
+        (allowDrillOn ?? []).Concat(Postgres.DbTarget.ConfiguredDrillTargets).Any(a => string.Equals(a, ns, StringComparison.Ordinal));
+
+    /// <summary>Refuses <paramref name="operation"/> unless the namespace was named for drills; nothing was asked of the cluster.</summary>
+    public void DemandDrillAllowed(string operation)
+    {
+        if (!AllowDrill)
+        {
+            throw DrToolsException.Refused($"{operation} refused: namespace {Namespace} is not allowed for drills: name it "
+                + "(-AllowDrillOn / --allow-drill-on / allowDrill: in a runbook, or DRTOOLS_ALLOW_DRILL_ON)"
+                + (Namespace == "kube-system" ? ", kube-system only ever by that name" : ""), DrErrorKind.NotAllowed);
+        }
+    }
 
     internal IKubernetes Connect()
     {
+        var file = Kubeconfig ?? DefaultKubeconfig();
         try
         {
-            var config = KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig ?? DefaultKubeconfig(), Context);
-            return new k8s.Kubernetes(config);
+            return new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(file, Context));
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
         {
-            throw new DrToolsException($"kubeconfig {Kubeconfig ?? DefaultKubeconfig()}: {e.Message}", DrErrorKind.InvalidArgument, e);
+            throw new DrToolsException($"kubeconfig {file}: {e.Message}", DrErrorKind.InvalidArgument, e);
         }
     }
 

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// Deletes a healthy Deployment's pods and measures, from the API server's own watch of the Deployment on one monotonic
+/// Deletes a healthy workload's pods and measures, from the API server's own watch of the workload on one monotonic
 /// clock, how long until every replica was ready again with none of the deleted pods among them.
 /// </summary>
 public static class PodRecovery
@@ -12,11 +12,12 @@ public static class PodRecovery
     public static async Task<PodRecoveryResult> RunAsync(KubernetesTarget target, int? count, TimeSpan? rto, int? minReady,
         TimeSpan timeout, CancellationToken cancellationToken)
     {
+        target.DemandDrillAllowed("pod deletion");
         using var client = target.Connect();
         var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
         if (!before.Healthy) throw DrToolsException.Refused($"pod deletion on {target.Name} refused: it is {before.Verdict}");
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(target.Deployment, target.Namespace,
-            cancellationToken: cancellationToken);
+        await DemandMayAsync(client, target, "delete", "pods", cancellationToken);
+        var workload = await Workloads.ReadAsync(client, target, cancellationToken);
         var victims = before.Pods.Where(p => !p.Terminating).Take(count ?? before.Pods.Count).Select(p => p.Name).ToList();
 
         var clock = new MonotonicClock();
@@ -24,9 +25,7 @@ public static class PodRecovery
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(timeout);
         // Watched from the version read: no status change between the read and the deletion is missed.
-        var watch = client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace,
-            fieldSelector: $"metadata.name={target.Deployment}", resourceVersion: deployment.Metadata.ResourceVersion,
-            cancellationToken: stop.Token);
+        var watch = Workloads.WatchAsync(client, target, workload.ResourceVersion, stop.Token);
         var deletedAt = clock.Elapsed;
         var deletionStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var pod in victims)
@@ -42,19 +41,18 @@ public static class PodRecovery
         TimeSpan? recovered = null;
         try
         {
-            await foreach (var (type, seen) in watch)
+            await foreach (var seen in watch)
             {
                 var at = clock.Elapsed;
-                var ready = seen.Status?.ReadyReplicas ?? 0;
-                timeline.Add((at, $"{type}: {ready}/{before.Desired} ready"));
-                lowest = Math.Min(lowest, ready);
-                if (ready < before.Desired) belowSince ??= at;
+                timeline.Add((at, $"{seen.Ready}/{before.Desired} ready"));
+                lowest = Math.Min(lowest, seen.Ready);
+                if (seen.Ready < before.Desired) belowSince ??= at;
                 else if (belowSince is { } since)
                 {
                     below += at - since;
                     belowSince = null;
                 }
-                if (ready >= before.Desired && await NoneDeletedAmongReadyAsync(client, target, deployment, victims, stop.Token))
+                if (seen.Ready >= before.Desired && await NoneDeletedAmongReadyAsync(client, target, victims, stop.Token))
                 {
                     recovered = at;
                     break;
@@ -67,7 +65,7 @@ public static class PodRecovery
         }
         var end = recovered ?? clock.Elapsed;
         if (belowSince is { } open) below += end - open;
-        var how = $"from the first deletion request to the Deployment's watch event with readyReplicas at {before.Desired} and "
+        var how = $"from the first deletion request to the {target.Kind}'s watch event with readyReplicas at {before.Desired} and "
             + "none of the deleted pods among the ready ones, on the drill's monotonic clock";
         return new PodRecoveryResult(target.Name, before.Desired, victims,
             new Measurement("recovery time", (end - deletedAt).TotalSeconds, "s", rto?.TotalSeconds, how)
@@ -81,7 +79,29 @@ public static class PodRecovery
             timeline, deletionStarted);
     }
 
-    private static async Task<bool> NoneDeletedAmongReadyAsync(IKubernetes client, KubernetesTarget target, V1Deployment deployment,
+    /// <summary>
+    /// Refuses before anything is done when the kubeconfig's user may not <paramref name="verb"/> <paramref name="resource"/>
+    /// in the namespace (the API server's own answer to "may I?"): a drill refused halfway would leave some pods deleted.
+    /// </summary>
+    internal static async Task DemandMayAsync(IKubernetes client, KubernetesTarget target, string verb, string resource,
+        CancellationToken cancellationToken)
+    {
+        var review = await KubernetesCalls.RunAsync(target, $"ask whether it may {verb} {resource}",
+            token => client.AuthorizationV1.CreateSelfSubjectAccessReviewAsync(new V1SelfSubjectAccessReview
+            {
+                Spec = new V1SelfSubjectAccessReviewSpec
+                {
+                    ResourceAttributes = new V1ResourceAttributes { NamespaceProperty = target.Namespace, Verb = verb, Resource = resource },
+                },
+            }, cancellationToken: token), cancellationToken);
+        if (review.Status?.Allowed != true)
+        {
+            throw DrToolsException.Refused($"{target.Name}: the kubeconfig's user may not {verb} {resource} in namespace "
+                + $"{target.Namespace}{(review.Status?.Reason is { Length: > 0 } reason ? $" ({reason})" : "")}", DrErrorKind.NotAllowed);
+        }
+    }
+
+    private static async Task<bool> NoneDeletedAmongReadyAsync(IKubernetes client, KubernetesTarget target,
         IReadOnlyList<string> deleted, CancellationToken cancellationToken)
     {
         var status = await WorkloadStatus.ReadAsync(client, target, cancellationToken);

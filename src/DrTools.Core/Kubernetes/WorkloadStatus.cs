@@ -1,12 +1,12 @@
 using k8s;
-using k8s.Autorest;
 using k8s.Models;
 
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// A Deployment's replicas and pods, and the nodes they run on, with a verdict: healthy only when every desired
-/// replica is ready and available, no pod is crash-looping or unschedulable, and no node it runs on is cordoned.
+/// A workload's replicas and pods (or every pod of a namespace), and the nodes they run on, with a verdict: healthy only
+/// when every desired replica is ready and available, every pod is ready (none crash-looping or unschedulable), and no
+/// node one runs on is cordoned or not Ready. The problems name the pod or node.
 /// </summary>
 public sealed record WorkloadStatus(string Target, int Desired, int Ready, int Available, IReadOnlyList<PodState> Pods,
     IReadOnlyList<string> Problems)
@@ -23,27 +23,28 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
 
     internal static async Task<WorkloadStatus> ReadAsync(IKubernetes client, KubernetesTarget target, CancellationToken cancellationToken)
     {
-        var deployment = await KubernetesCalls.RunAsync(target, "read the deployment",
-            token => client.AppsV1.ReadNamespacedDeploymentAsync(target.Deployment, target.Namespace, cancellationToken: token),
-            cancellationToken);
-        var pods = await KubernetesCalls.RunAsync(target, "list its pods",
-            token => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: Selector(deployment), cancellationToken: token),
+        var workload = target.Kind is null ? null : await Workloads.ReadAsync(client, target, cancellationToken);
+        var pods = await KubernetesCalls.RunAsync(target, "list the pods",
+            token => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: workload?.Selector, cancellationToken: token),
             cancellationToken);
         var nodes = await KubernetesCalls.RunAsync(target, "list the nodes",
             token => client.CoreV1.ListNodeAsync(cancellationToken: token), cancellationToken);
         var states = pods.Items.Select(State).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
-        var desired = deployment.Spec.Replicas ?? 1;
-        var (ready, available) = (deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0);
+        var live = states.Where(p => !p.Terminating).ToList();
+        // A namespace: every pod in it is desired, and counted ready and available when ready.
+        var (desired, ready, available) = workload is { } w
+            ? (w.Desired, w.Ready, w.Available)
+            : (live.Count, live.Count(p => p.Ready), live.Count(p => p.Ready));
         var problems = new List<string>();
-        if (ready < desired) problems.Add($"{ready} of {desired} replicas ready");
-        if (available < desired) problems.Add($"{available} of {desired} replicas available");
-        foreach (var pod in states.Where(p => !p.Terminating && !p.Ready))
+        if (workload is not null && ready < desired) problems.Add($"{ready} of {desired} replicas ready");
+        if (workload is not null && available < desired) problems.Add($"{available} of {desired} replicas available");
+        foreach (var pod in live.Where(p => !p.Ready))
         {
             problems.Add($"pod {pod.Name} is {pod.Phase}{(pod.Node is null ? ", not scheduled" : $" on {pod.Node}")}"
                 + (pod.Waiting is null ? "" : $" ({pod.Waiting})"));
         }
         var used = states.Select(p => p.Node).OfType<string>().ToHashSet();
-        foreach (var node in nodes.Items.Where(n => used.Contains(n.Metadata.Name)))
+        foreach (var node in nodes.Items.Where(n => used.Contains(n.Metadata.Name)).OrderBy(n => n.Metadata.Name, StringComparer.Ordinal))
         {
             if (node.Spec?.Unschedulable == true) problems.Add($"node {node.Metadata.Name} is cordoned");
             if (node.Status?.Conditions?.FirstOrDefault(c => c.Type == "Ready") is { Status: not "True" } notReady)
@@ -54,14 +55,15 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
         return new WorkloadStatus(target.Name, desired, ready, available, states, problems);
     }
 
-    internal static string Selector(V1Deployment deployment) =>
-        string.Join(",", (deployment.Spec.Selector.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}"));
-
+    /// <summary>A pod as listed; why it waits is its container's reason, or the scheduler's when it has no node.</summary>
     private static PodState State(V1Pod pod)
     {
         var containers = pod.Status?.ContainerStatuses ?? [];
-        var ready = pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
-        var waiting = containers.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null);
+        var conditions = pod.Status?.Conditions ?? [];
+        var ready = conditions.Any(c => c.Type == "Ready" && c.Status == "True");
+        var unscheduled = conditions.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
+        var waiting = containers.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null)
+            ?? (unscheduled is null ? null : $"{unscheduled.Reason}: {unscheduled.Message}");
         return new PodState(pod.Metadata.Name, pod.Spec?.NodeName, pod.Status?.Phase ?? "Unknown", ready,
             containers.Sum(c => c.RestartCount), pod.Metadata.DeletionTimestamp is not null, waiting);
     }

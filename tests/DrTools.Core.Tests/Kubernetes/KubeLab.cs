@@ -1,3 +1,4 @@
+using k8s;
 using System.Diagnostics;
 
 namespace DrTools.Core.Tests;
@@ -12,6 +13,12 @@ public sealed class KubeLab : IAsyncLifetime
     private readonly TemporaryRoot _root = new();
 
     public string Kubeconfig { get; private set; } = "";
+
+    /// <summary>Of this run: in the names of what the tests make, and the value of their drtools-test label.</summary>
+    public string Run { get; } = Guid.NewGuid().ToString("n")[..6];
+
+    /// <summary>Labels what a test makes, so that a cluster of the user's is left as it was.</summary>
+    public Dictionary<string, string> Labels => new() { ["drtools-test"] = Run };
 
     /// <summary>Where kube-lab is, or null with why the Kubernetes tests cannot run here.</summary>
     public static (string? Path, string? Missing) Find()
@@ -37,8 +44,8 @@ public sealed class KubeLab : IAsyncLifetime
             Kubeconfig = given;
             return;
         }
-        var (lab, missing) = Find();
-        if (lab is null) throw new InvalidOperationException(missing);
+        // None to be had: every test of the collection reports itself skipped (KubernetesFact), saying why.
+        if (Find().Path is not { } lab) return;
         var output = await RunAsync(lab, "up", _root.Path, "3");
         Kubeconfig = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Last(line => line.EndsWith("kubeconfig", StringComparison.Ordinal));
@@ -46,6 +53,17 @@ public sealed class KubeLab : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
+        if (Environment.GetEnvironmentVariable("DRTOOLS_TEST_KUBECONFIG") is { Length: > 0 })
+        {
+            using var client = new k8s.Kubernetes(k8s.KubernetesClientConfiguration.BuildConfigFromConfigFile(Kubeconfig));
+            var selector = $"drtools-test={Run}";
+            await client.RbacAuthorizationV1.DeleteCollectionClusterRoleBindingAsync(labelSelector: selector);
+            await client.RbacAuthorizationV1.DeleteCollectionClusterRoleAsync(labelSelector: selector);
+            foreach (var ns in (await client.CoreV1.ListNamespaceAsync(labelSelector: selector)).Items)
+            {
+                await client.CoreV1.DeleteNamespaceAsync(ns.Metadata.Name);
+            }
+        }
         if (Find() is ({ } lab, _) && File.Exists(System.IO.Path.Combine(_root.Path, "kubeconfig"))) await RunAsync(lab, "down", _root.Path);
         _root.Dispose();
     }
@@ -66,6 +84,15 @@ public sealed class KubeLab : IAsyncLifetime
 public sealed class KubernetesFactAttribute : FactAttribute
 {
     public KubernetesFactAttribute()
+    {
+        if (KubeLab.Find().Missing is { } missing) Skip = missing;
+    }
+}
+
+/// <summary>A theory that needs a Kubernetes API server: skipped, saying why, where none can be had.</summary>
+public sealed class KubernetesTheoryAttribute : TheoryAttribute
+{
+    public KubernetesTheoryAttribute()
     {
         if (KubeLab.Find().Missing is { } missing) Skip = missing;
     }

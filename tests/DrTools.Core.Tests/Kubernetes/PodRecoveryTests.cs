@@ -1,77 +1,33 @@
 using System.Diagnostics;
+using System.Text;
+using System.Text.RegularExpressions;
 using DrTools.Core.Kubernetes;
 using k8s;
 using k8s.Models;
 
 namespace DrTools.Core.Tests;
 
-/// <summary>A Deployment on a real API server (kube-lab): its status, and its pods deleted and measured back to ready.</summary>
-public sealed class PodRecoveryTests(KubeLab lab) : IClassFixture<KubeLab>
+/// <summary>A workload's pods deleted on a real API server (kube-lab) and measured back to ready; the refusals before that.</summary>
+[Collection("Kubernetes")]
+public sealed class PodRecoveryTests(KubeLab lab)
 {
-    private async Task<KubernetesTarget> DeploymentAsync(string name, int replicas)
-    {
-        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(lab.Kubeconfig));
-        var ns = $"drill-{name}";
-        await client.CoreV1.CreateNamespaceAsync(new V1Namespace { Metadata = new V1ObjectMeta { Name = ns } });
-        var labels = new Dictionary<string, string> { ["app"] = name };
-        await client.AppsV1.CreateNamespacedDeploymentAsync(new V1Deployment
-        {
-            Metadata = new V1ObjectMeta { Name = name },
-            Spec = new V1DeploymentSpec
-            {
-                Replicas = replicas,
-                Selector = new V1LabelSelector { MatchLabels = labels },
-                Template = new V1PodTemplateSpec
-                {
-                    Metadata = new V1ObjectMeta { Labels = labels },
-                    Spec = new V1PodSpec { Containers = [new V1Container { Name = "web", Image = "nginx" }] },
-                },
-            },
-        }, ns);
-        var target = new KubernetesTarget(lab.Kubeconfig, null, ns, name);
-        var ready = Stopwatch.StartNew();
-        while (!(await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Healthy)
-        {
-            Assert.True(ready.Elapsed < TimeSpan.FromSeconds(60), (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Verdict);
-            await Task.Delay(200);
-        }
-        return target;
-    }
-
-    [KubernetesFact]
-    public async Task A_healthy_deployment_has_every_replica_ready_on_ready_nodes()
-    {
-        var target = await DeploymentAsync("web", 3);
-        var status = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
-        Assert.True(status.Healthy, status.Verdict);
-        Assert.Equal((3, 3, 3), (status.Desired, status.Ready, status.Available));
-        Assert.Equal(3, status.Pods.Count(p => p.Ready && p.Node is not null));
-    }
+    private static Task<PodRecoveryResult> DeleteAllAsync(KubernetesTarget target) =>
+        PodRecovery.RunAsync(target, null, TimeSpan.FromSeconds(30), 0, TimeSpan.FromSeconds(60), CancellationToken.None);
 
     /// <summary>
     /// The recovery time is checked against a watch of the test's own, opened before the deletion: the first event with
-    /// readyReplicas back at 3 after one below it.
+    /// readyReplicas back at the desired count after one below it.
     /// </summary>
-    [KubernetesFact]
-    public async Task Deleted_pods_are_measured_back_to_every_replica_ready_by_the_apis_watch()
+    [KubernetesTheory]
+    [InlineData(WorkloadKind.Deployment)]
+    [InlineData(WorkloadKind.StatefulSet)]
+    public async Task Deleted_pods_are_measured_back_to_every_replica_ready_by_the_apis_watch(WorkloadKind kind)
     {
-        var target = await DeploymentAsync("api", 3);
-        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(lab.Kubeconfig));
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(target.Deployment, target.Namespace);
-        var independent = Task.Run(async () =>
-        {
-            var dipped = false;
-            await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace,
-                fieldSelector: $"metadata.name={target.Deployment}", resourceVersion: deployment.Metadata.ResourceVersion))
-            {
-                var ready = seen.Status?.ReadyReplicas ?? 0;
-                if (ready < 3) dipped = true;
-                else if (dipped) return Stopwatch.GetTimestamp();
-            }
-            return long.MaxValue;
-        });
+        var target = await KubeWorkloads.CreateAsync(lab, $"api-{kind.ToString().ToLowerInvariant()}", 3, kind);
+        using var client = KubeWorkloads.Client(lab);
+        var independent = kind == WorkloadKind.Deployment ? WatchBackAsync(client, target) : WatchSetBackAsync(client, target);
 
-        var result = await PodRecovery.RunAsync(target, null, TimeSpan.FromSeconds(30), 0, TimeSpan.FromSeconds(60), CancellationToken.None);
+        var result = await DeleteAllAsync(target);
         var seenBack = await independent.WaitAsync(TimeSpan.FromSeconds(60));
 
         Assert.Equal(3, result.Deleted.Count);
@@ -82,20 +38,49 @@ public sealed class PodRecoveryTests(KubeLab lab) : IClassFixture<KubeLab>
         // Both watched the same events, timed from the drill's first deletion request.
         var independentFigure = Stopwatch.GetElapsedTime(result.DeletionStarted, seenBack).TotalSeconds;
         Assert.InRange(result.RecoveryTime.Measured, independentFigure - 0.2, independentFigure + 0.2);
+        var after = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
+        Assert.Empty(after.Pods.Select(p => p.Name).Intersect(result.Deleted));
+    }
+
+    private static async Task<long> WatchBackAsync(IKubernetes client, KubernetesTarget target)
+    {
+        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(target.Workload, target.Namespace);
+        var dipped = false;
+        await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace,
+            fieldSelector: $"metadata.name={target.Workload}", resourceVersion: deployment.Metadata.ResourceVersion))
+        {
+            var ready = seen.Status?.ReadyReplicas ?? 0;
+            if (ready < 3) dipped = true;
+            else if (dipped) return Stopwatch.GetTimestamp();
+        }
+        return long.MaxValue;
+    }
+
+    private static async Task<long> WatchSetBackAsync(IKubernetes client, KubernetesTarget target)
+    {
+        var set = await client.AppsV1.ReadNamespacedStatefulSetAsync(target.Workload, target.Namespace);
+        var dipped = false;
+        await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedStatefulSetAsync(target.Namespace,
+            fieldSelector: $"metadata.name={target.Workload}", resourceVersion: set.Metadata.ResourceVersion))
+        {
+            var ready = seen.Status?.ReadyReplicas ?? 0;
+            if (ready < 3) dipped = true;
+            else if (dipped) return Stopwatch.GetTimestamp();
+        }
+        return long.MaxValue;
     }
 
     [KubernetesFact]
-    public async Task A_deployment_that_is_not_healthy_is_refused_before_anything_is_deleted()
+    public async Task A_workload_that_is_not_healthy_is_refused_before_anything_is_deleted()
     {
-        var target = await DeploymentAsync("cordoned", 1);
-        using var client = new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(lab.Kubeconfig));
+        var target = await KubeWorkloads.CreateAsync(lab, "cordoned", 1);
+        using var client = KubeWorkloads.Client(lab);
         var pod = Assert.Single((await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods);
         var node = pod.Node!;
         await client.CoreV1.PatchNodeAsync(new V1Patch("{\"spec\":{\"unschedulable\":true}}", V1Patch.PatchType.MergePatch), node);
         try
         {
-            var refused = await Assert.ThrowsAsync<DrToolsException>(() => PodRecovery.RunAsync(target, null, null, null,
-                TimeSpan.FromSeconds(30), CancellationToken.None));
+            var refused = await Assert.ThrowsAsync<DrToolsException>(() => DeleteAllAsync(target));
             Assert.Equal($"pod deletion on {target.Name} refused: it is unhealthy: node {node} is cordoned. Nothing was changed.",
                 refused.Message);
             Assert.Equal(pod.Name, Assert.Single((await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods).Name);
@@ -104,5 +89,76 @@ public sealed class PodRecoveryTests(KubeLab lab) : IClassFixture<KubeLab>
         {
             await client.CoreV1.PatchNodeAsync(new V1Patch("{\"spec\":{\"unschedulable\":false}}", V1Patch.PatchType.MergePatch), node);
         }
+    }
+
+    [KubernetesFact]
+    public async Task A_namespace_not_named_for_drills_is_refused_and_kube_system_only_by_its_own_name()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "unnamed", 2);
+        var pods = (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Select(p => p.Name).ToList();
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => DeleteAllAsync(target with { AllowDrill = false }));
+        Assert.Equal(DrErrorKind.NotAllowed, refused.Kind);
+        Assert.StartsWith($"pod deletion refused: namespace {target.Namespace} is not allowed for drills: name it (", refused.Message);
+        Assert.Equal(pods, (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Select(p => p.Name));
+
+        Assert.False(KubernetesTarget.AllowedBy("kube-system", [target.Namespace, "*", "kube-*"]));
+        Assert.True(KubernetesTarget.AllowedBy("kube-system", ["kube-system"]));
+        var system = new KubernetesTarget(lab.Kubeconfig, null, "kube-system", WorkloadKind.Deployment, "coredns");
+        Assert.Contains("kube-system only ever by that name", (await Assert.ThrowsAsync<DrToolsException>(() => DeleteAllAsync(system))).Message);
+    }
+
+    /// <summary>A kubeconfig whose token is bound to a role that reads but may not delete: refused before any deletion.</summary>
+    [KubernetesFact]
+    public async Task A_kubeconfig_that_may_only_read_is_refused_before_anything_is_deleted()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "readonly", 2);
+        var reader = await ReadOnlyKubeconfigAsync(target.Namespace);
+        var pods = (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Select(p => p.Name).ToList();
+        // It reads the status as it is.
+        Assert.True((await WorkloadStatus.ReadAsync(target with { Kubeconfig = reader }, CancellationToken.None)).Healthy);
+
+        var refused = await Assert.ThrowsAsync<DrToolsException>(() => DeleteAllAsync(target with { Kubeconfig = reader }));
+        Assert.Equal(DrErrorKind.NotAllowed, refused.Kind);
+        Assert.StartsWith($"{target.Name}: the kubeconfig's user may not delete pods in namespace {target.Namespace}", refused.Message);
+        Assert.EndsWith("Nothing was changed.", refused.Message);
+        Assert.Equal(pods, (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Select(p => p.Name));
+    }
+
+    /// <summary>A service account bound to a cluster role that gets, lists and watches, in a kubeconfig of its own.</summary>
+    private async Task<string> ReadOnlyKubeconfigAsync(string ns)
+    {
+        using var client = KubeWorkloads.Client(lab);
+        await client.RbacAuthorizationV1.CreateClusterRoleAsync(new V1ClusterRole
+        {
+            Metadata = new V1ObjectMeta { Name = $"reader-{ns}", Labels = lab.Labels },
+            Rules =
+            [
+                new V1PolicyRule
+                {
+                    ApiGroups = ["", "apps"], Resources = ["pods", "nodes", "deployments", "statefulsets"], Verbs = ["get", "list", "watch"],
+                },
+            ],
+        });
+        await client.CoreV1.CreateNamespacedServiceAccountAsync(new V1ServiceAccount { Metadata = new V1ObjectMeta { Name = "reader" } }, ns);
+        await client.RbacAuthorizationV1.CreateClusterRoleBindingAsync(new V1ClusterRoleBinding
+        {
+            Metadata = new V1ObjectMeta { Name = $"reader-{ns}", Labels = lab.Labels },
+            RoleRef = new V1RoleRef { ApiGroup = "rbac.authorization.k8s.io", Kind = "ClusterRole", Name = $"reader-{ns}" },
+            Subjects = [new Rbacv1Subject { Kind = "ServiceAccount", Name = "reader", NamespaceProperty = ns }],
+        });
+        // A 1.20 token controller makes the account's token secret: wait for it.
+        var waited = Stopwatch.StartNew();
+        V1ServiceAccount account;
+        while ((account = await client.CoreV1.ReadNamespacedServiceAccountAsync("reader", ns)).Secrets is not { Count: > 0 })
+        {
+            Assert.True(waited.Elapsed < TimeSpan.FromSeconds(30), "no token secret for the service account");
+            await Task.Delay(100);
+        }
+        var secret = await client.CoreV1.ReadNamespacedSecretAsync(account.Secrets[0].Name, ns);
+        var token = Encoding.UTF8.GetString(secret.Data["token"]);
+        var config = await File.ReadAllTextAsync(lab.Kubeconfig);
+        var path = Path.Combine(Path.GetDirectoryName(lab.Kubeconfig)!, $"reader-{ns}-kubeconfig");
+        await File.WriteAllTextAsync(path, Regex.Replace(config, @"(?m)^(\s*token:\s*).*$", m => m.Groups[1].Value + token));
+        return path;
     }
 }

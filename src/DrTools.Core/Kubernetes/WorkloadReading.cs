@@ -1,0 +1,7 @@
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>
+/// What a workload's own object says: replicas desired, ready and available, the label selector of its pods, and the
+/// version read (a watch from it misses no change after the read).
+/// </summary>
+internal sealed record WorkloadReading(int Desired, int Ready, int Available, string Selector, string ResourceVersion);

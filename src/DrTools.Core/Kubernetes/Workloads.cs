@@ -1,0 +1,75 @@
+using System.Runtime.CompilerServices;
+using k8s;
+using k8s.Models;
+
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>Reads and watches a target's workload, whatever its kind: the one place a kind's API is called.</summary>
+internal static class Workloads
+{
+    public static async Task<WorkloadReading> ReadAsync(IKubernetes client, KubernetesTarget target, CancellationToken cancellationToken)
+    {
+        var (kind, name) = Named(target);
+        return await KubernetesCalls.RunAsync(target, $"read the {kind.ToString().ToLowerInvariant()}", async token => kind switch
+        {
+            WorkloadKind.Deployment => Reading(await client.AppsV1.ReadNamespacedDeploymentAsync(name, target.Namespace,
+                cancellationToken: token)),
+            WorkloadKind.StatefulSet => Reading(await client.AppsV1.ReadNamespacedStatefulSetAsync(name, target.Namespace,
+                cancellationToken: token)),
+            _ => throw new System.Diagnostics.UnreachableException(kind.ToString()),
+        }, cancellationToken);
+    }
+
+    /// <summary>Every change of the workload's object from <paramref name="resourceVersion"/> on, as the API server's watch sends it.</summary>
+    public static async IAsyncEnumerable<WorkloadReading> WatchAsync(IKubernetes client, KubernetesTarget target, string resourceVersion,
+        [EnumeratorCancellation] CancellationToken cancellationToken)
+    {
+        var (kind, name) = Named(target);
+        var field = $"metadata.name={name}";
+        switch (kind)
+        {
+            case WorkloadKind.Deployment:
+                await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace, fieldSelector: field,
+                    resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+                {
+                    yield return Reading(seen);
+                }
+                break;
+            case WorkloadKind.StatefulSet:
+                await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedStatefulSetAsync(target.Namespace, fieldSelector: field,
+                    resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+                {
+                    yield return Reading(seen);
+                }
+                break;
+            default:
+                throw new System.Diagnostics.UnreachableException(kind.ToString());
+        }
+    }
+
+    private static (WorkloadKind Kind, string Name) Named(KubernetesTarget target) =>
+        target is { Kind: { } kind, Workload: { } name }
+            ? (kind, name)
+            : throw new DrToolsException($"{target.Name}: no workload named (a Deployment or a StatefulSet).", DrErrorKind.InvalidArgument);
+
+    private static WorkloadReading Reading(V1Deployment deployment) => new(deployment.Spec.Replicas ?? 1,
+        deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0, Selector(deployment.Spec.Selector),
+        deployment.Metadata.ResourceVersion);
+
+    // A 1.20 StatefulSet has no availableReplicas: its ready ones are what it serves with.
+    private static WorkloadReading Reading(V1StatefulSet set) => new(set.Spec.Replicas ?? 1, set.Status?.ReadyReplicas ?? 0,
+        set.Status?.AvailableReplicas ?? set.Status?.ReadyReplicas ?? 0, Selector(set.Spec.Selector), set.Metadata.ResourceVersion);
+
+    /// <summary>The selector in the API's query form, its expressions too: labels alone would select pods it does not.</summary>
+    private static string Selector(V1LabelSelector selector) => string.Join(",",
+        (selector.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}")
+            .Concat((selector.MatchExpressions ?? []).Select(e => e.OperatorProperty switch
+            {
+                "In" => $"{e.Key} in ({string.Join(",", e.Values)})",
+                "NotIn" => $"{e.Key} notin ({string.Join(",", e.Values)})",
+                "Exists" => e.Key,
+                "DoesNotExist" => $"!{e.Key}",
+                var other => throw new DrToolsException($"label selector operator {other} of {e.Key} is not one Kubernetes has.",
+                    DrErrorKind.InvalidArgument),
+            })));
+}
