@@ -22,5 +22,6 @@ public static class DrtoolsCommand
         RunbookCommands.Validate(),
         RunbookCommands.Report(),
         RunbookCommands.HistoryCommand(),
+        KubernetesCommands.Create(),
     };
 }

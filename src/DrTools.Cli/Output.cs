@@ -139,6 +139,38 @@ public static class Output
         }
     }
 
+    public static void Workload(Core.Kubernetes.WorkloadStatus status)
+    {
+        Console.WriteLine($"{status.Target}: {status.Verdict}");
+        foreach (var pod in status.Pods)
+        {
+            Console.WriteLine($"  {pod.Name}  {pod.Phase}{(pod.Ready ? ", ready" : ", not ready")}"
+                + $"{(pod.Terminating ? ", terminating" : "")}  node {pod.Node ?? "(none)"}  restarts {pod.Restarts}"
+                + (pod.Waiting is null ? "" : $"  ({pod.Waiting})"));
+        }
+    }
+
+    public static void PodRecovery(Core.Kubernetes.PodRecoveryResult result)
+    {
+        Console.WriteLine($"pod deletion on {result.Target}: {result.Deleted.Count} pod(s) deleted: "
+            + (result.Met ? "objectives met" : "objectives NOT met"));
+        foreach (var figure in new[] { result.RecoveryTime, result.LowestReady, result.BelowDesired })
+        {
+            Console.WriteLine($"  {figure.Name}: {figure}");
+        }
+        if (result.MinReady is { } floor)
+        {
+            Console.WriteLine($"  fewest ready allowed: {floor} ({(result.LowestReady.Measured >= floor ? "met" : "NOT met")})");
+        }
+        Console.WriteLine("timeline:");
+        foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.What}");
+        Console.WriteLine("how measured:");
+        foreach (var figure in new[] { result.RecoveryTime, result.LowestReady, result.BelowDesired })
+        {
+            Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        }
+    }
+
     public static void Failover(FailoverResult result)
     {
         // What was not met, named in the first line: a drill whose figures all met their targets can fail on integrity alone.

@@ -18,10 +18,10 @@ public static class PodRecovery
         if (!before.Healthy) throw DrToolsException.Refused($"pod deletion on {target.Name} refused: it is {before.Verdict}");
         await DemandMayAsync(client, target, "delete", "pods", cancellationToken);
         var workload = await Workloads.ReadAsync(client, target, cancellationToken);
-        var victims = before.Pods.Where(p => !p.Terminating).Take(count ?? before.Pods.Count).Select(p => p.Name).ToList();
+        var victims = before.Pods.Where(p => !p.Terminating).Take(count ?? before.Pods.Count).ToList();
 
         var clock = new MonotonicClock();
-        var timeline = new List<(TimeSpan, string)>();
+        var timeline = new List<WorkloadEvent>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(timeout);
         // Watched from the version read: no status change between the read and the deletion is missed.
@@ -30,9 +30,12 @@ public static class PodRecovery
         var deletionStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var pod in victims)
         {
-            await KubernetesCalls.RunAsync(target, $"delete pod {pod}",
-                token => client.CoreV1.DeleteNamespacedPodAsync(pod, target.Namespace, cancellationToken: token), cancellationToken);
-            timeline.Add((clock.Elapsed, $"pod {pod} deleted"));
+            // Preconditioned on its uid: a pod made again under the same name since the read is not the one chosen.
+            await KubernetesCalls.RunAsync(target, $"delete pod {pod.Name}",
+                token => client.CoreV1.DeleteNamespacedPodAsync(pod.Name, target.Namespace,
+                    new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = pod.Uid } }, cancellationToken: token),
+                cancellationToken);
+            timeline.Add(new(clock.Elapsed, $"pod {pod.Name} deleted"));
         }
 
         var lowest = before.Ready;
@@ -44,7 +47,7 @@ public static class PodRecovery
             await foreach (var seen in watch)
             {
                 var at = clock.Elapsed;
-                timeline.Add((at, $"{seen.Ready}/{before.Desired} ready"));
+                timeline.Add(new(at, $"{seen.Ready}/{before.Desired} ready"));
                 lowest = Math.Min(lowest, seen.Ready);
                 if (seen.Ready < before.Desired) belowSince ??= at;
                 else if (belowSince is { } since)
@@ -55,6 +58,7 @@ public static class PodRecovery
                 if (seen.Ready >= before.Desired && await NoneDeletedAmongReadyAsync(client, target, victims, stop.Token))
                 {
                     recovered = at;
+                    timeline.Add(new(at, $"every replica ready again, none of the {victims.Count} deleted pod(s) among them"));
                     break;
                 }
             }
@@ -67,7 +71,7 @@ public static class PodRecovery
         if (belowSince is { } open) below += end - open;
         var how = $"from the first deletion request to the {target.Kind}'s watch event with readyReplicas at {before.Desired} and "
             + "none of the deleted pods among the ready ones, on the drill's monotonic clock";
-        return new PodRecoveryResult(target.Name, before.Desired, victims,
+        return new PodRecoveryResult(target.Name, before.Desired, victims.Select(p => p.Name).ToList(),
             new Measurement("recovery time", (end - deletedAt).TotalSeconds, "s", rto?.TotalSeconds, how)
             {
                 MoreThan = recovered is null,
@@ -91,7 +95,10 @@ public static class PodRecovery
             {
                 Spec = new V1SelfSubjectAccessReviewSpec
                 {
-                    ResourceAttributes = new V1ResourceAttributes { NamespaceProperty = target.Namespace, Verb = verb, Resource = resource },
+                    ResourceAttributes = new V1ResourceAttributes
+                    {
+                        NamespaceProperty = target.Namespace, Verb = verb, Resource = resource,
+                    },
                 },
             }, cancellationToken: token), cancellationToken);
         if (review.Status?.Allowed != true)
@@ -101,10 +108,11 @@ public static class PodRecovery
         }
     }
 
+    /// <summary>By uid: a StatefulSet makes its pods again under the names of the deleted ones.</summary>
     private static async Task<bool> NoneDeletedAmongReadyAsync(IKubernetes client, KubernetesTarget target,
-        IReadOnlyList<string> deleted, CancellationToken cancellationToken)
+        IReadOnlyList<PodState> deleted, CancellationToken cancellationToken)
     {
         var status = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
-        return status.Pods.Count(p => p.Ready && !p.Terminating && !deleted.Contains(p.Name)) >= status.Desired;
+        return status.Pods.Count(p => p.Ready && !p.Terminating && deleted.All(d => d.Uid != p.Uid)) >= status.Desired;
     }
 }

@@ -7,7 +7,7 @@ namespace DrTools.Core.Kubernetes;
 /// <param name="MinReady">The fewest ready replicas allowed (a floor: higher is better, unlike every other figure).</param>
 /// <param name="DeletionStarted">When the first deletion was asked, as a Stopwatch timestamp: the recovery time's start.</param>
 public sealed record PodRecoveryResult(string Target, int Desired, IReadOnlyList<string> Deleted, Measurement RecoveryTime,
-    Measurement LowestReady, int? MinReady, Measurement BelowDesired, IReadOnlyList<(TimeSpan At, string Event)> Timeline,
+    Measurement LowestReady, int? MinReady, Measurement BelowDesired, IReadOnlyList<WorkloadEvent> Timeline,
     long DeletionStarted)
 {
     public bool Met => RecoveryTime.Met != false && (MinReady is not { } floor || LowestReady.Measured >= floor);

@@ -64,7 +64,7 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
         var unscheduled = conditions.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
         var waiting = containers.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null)
             ?? (unscheduled is null ? null : $"{unscheduled.Reason}: {unscheduled.Message}");
-        return new PodState(pod.Metadata.Name, pod.Spec?.NodeName, pod.Status?.Phase ?? "Unknown", ready,
+        return new PodState(pod.Metadata.Uid, pod.Metadata.Name, pod.Spec?.NodeName, pod.Status?.Phase ?? "Unknown", ready,
             containers.Sum(c => c.RestartCount), pod.Metadata.DeletionTimestamp is not null, waiting);
     }
 }

@@ -20,7 +20,7 @@ internal static class Workloads
         }, cancellationToken);
     }
 
-    /// <summary>Every change of the workload's object from <paramref name="resourceVersion"/> on, as the API server's watch sends it.</summary>
+    /// <summary>Each change of the workload's object from <paramref name="resourceVersion"/> on, as the API's watch sends it.</summary>
     public static async IAsyncEnumerable<WorkloadReading> WatchAsync(IKubernetes client, KubernetesTarget target, string resourceVersion,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {

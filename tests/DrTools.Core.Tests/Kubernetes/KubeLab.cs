@@ -32,6 +32,10 @@ public sealed class KubeLab : IAsyncLifetime
         return Environment.UserName == "root" ? (found, null) : (null, "kube-lab needs root");
     }
 
+    private string[] _kubeletFolders = [];
+
+    private static string[] KubeletFolders() => Directory.GetDirectories("/tmp", "hollow-kubelet.*");
+
     private static IEnumerable<string> Ancestors(string directory)
     {
         for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent) yield return d.FullName;
@@ -46,6 +50,7 @@ public sealed class KubeLab : IAsyncLifetime
         }
         // None to be had: every test of the collection reports itself skipped (KubernetesFact), saying why.
         if (Find().Path is not { } lab) return;
+        _kubeletFolders = KubeletFolders();
         var output = await RunAsync(lab, "up", _root.Path, "3");
         Kubeconfig = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Last(line => line.EndsWith("kubeconfig", StringComparison.Ordinal));
@@ -64,11 +69,16 @@ public sealed class KubeLab : IAsyncLifetime
                 await client.CoreV1.DeleteNamespaceAsync(ns.Metadata.Name);
             }
         }
-        if (Find() is ({ } lab, _) && File.Exists(System.IO.Path.Combine(_root.Path, "kubeconfig"))) await RunAsync(lab, "down", _root.Path);
+        if (Find() is ({ } lab, _) && File.Exists(System.IO.Path.Combine(_root.Path, "kubeconfig")))
+        {
+            await RunAsync(lab, "down", _root.Path);
+            // Its simulated kubelets each make a folder in /tmp (whatever TMPDIR says) and leave it: the lab's are gone with it.
+            foreach (var folder in KubeletFolders().Except(_kubeletFolders)) Directory.Delete(folder, recursive: true);
+        }
         _root.Dispose();
     }
 
-    private static async Task<string> RunAsync(string lab, params string[] arguments)
+    private async Task<string> RunAsync(string lab, params string[] arguments)
     {
         var start = new ProcessStartInfo(lab) { RedirectStandardOutput = true, RedirectStandardError = true };
         foreach (var argument in arguments) start.ArgumentList.Add(argument);

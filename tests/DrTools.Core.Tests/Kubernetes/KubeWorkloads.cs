@@ -10,9 +10,9 @@ internal static class KubeWorkloads
 {
     public static k8s.Kubernetes Client(KubeLab lab) => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(lab.Kubeconfig));
 
-    /// <summary>A Deployment (or a StatefulSet) of <paramref name="replicas"/> in a namespace drill-<paramref name="name"/>-(run).</summary>
-    public static async Task<KubernetesTarget> CreateAsync(KubeLab lab, string name, int replicas, WorkloadKind kind = WorkloadKind.Deployment,
-        IDictionary<string, string>? nodeSelector = null, bool waitHealthy = true)
+    /// <summary>A Deployment (or a StatefulSet) of <paramref name="replicas"/> in namespace drill-<paramref name="name"/>-(run).</summary>
+    public static async Task<KubernetesTarget> CreateAsync(KubeLab lab, string name, int replicas,
+        WorkloadKind kind = WorkloadKind.Deployment, IDictionary<string, string>? nodeSelector = null, bool waitHealthy = true)
     {
         using var client = Client(lab);
         var ns = $"drill-{name}-{lab.Run}";

@@ -1,0 +1,47 @@
+using DrTools.Core.Tests;
+using System.Text.Json;
+
+namespace DrTools.Cli.Tests;
+
+/// <summary>drtools kubernetes against a real API server (kube-lab): status, a refusal, and a pod-deletion drill.</summary>
+[Collection("Kubernetes")]
+public sealed class KubernetesCliTests(KubeLab lab)
+{
+    [KubernetesFact]
+    public async Task Status_then_a_pod_deletion_drill_allowed_by_its_namespace_is_measured_and_reported()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "cli", 3);
+        string[] workload = ["--kubeconfig", lab.Kubeconfig, "--namespace", target.Namespace, "--deployment", target.Workload!];
+
+        var status = await Drtools.RunAsync(["kubernetes", "status", .. workload]);
+        Assert.True(status.ExitCode == 0, status.All);
+        Assert.StartsWith($"deployment {target.Namespace}/cli: healthy: 3/3 ready", status.StandardOutput);
+
+        // Not named for drills: one line, exit 2, nothing deleted.
+        var refused = await Drtools.RunAsync(["kubernetes", "delete-pods", .. workload]);
+        Assert.True(refused.ExitCode == 2, refused.All);
+        Assert.Equal($"drtools: pod deletion refused: namespace {target.Namespace} is not allowed for drills: name it (-AllowDrillOn / "
+            + "--allow-drill-on / allowDrill: in a runbook, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", refused.StandardError.Trim());
+
+        var drill = await Drtools.RunAsync(["kubernetes", "delete-pods", .. workload, "--allow-drill-on", target.Namespace, "--count", "2",
+            "--rto", "60s", "--min-ready", "1", "--json"]);
+        Assert.True(drill.ExitCode == 0, drill.All);
+        var result = JsonDocument.Parse(drill.StandardOutput).RootElement;
+        Assert.Equal(2, result.GetProperty("deleted").GetArrayLength());
+        var recovery = result.GetProperty("recoveryTime");
+        Assert.True(recovery.GetProperty("met").GetBoolean());
+        Assert.InRange(recovery.GetProperty("measured").GetDouble(), 0.001, 60);
+        Assert.True(result.GetProperty("lowestReady").GetProperty("measured").GetDouble() >= 1);
+        Assert.Contains(result.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("what").GetString()!.StartsWith(
+            "every replica ready again", StringComparison.Ordinal));
+    }
+
+    [KubernetesFact]
+    public async Task Two_workloads_named_at_once_are_one_line_and_exit_2()
+    {
+        var both = await Drtools.RunAsync(["kubernetes", "status", "--kubeconfig", lab.Kubeconfig, "--namespace", "default",
+            "--deployment", "a", "--statefulset", "b"]);
+        Assert.True(both.ExitCode == 2, both.All);
+        Assert.Equal("drtools: --deployment and --statefulset both name a workload: give one.", both.StandardError.Trim());
+    }
+}
