@@ -26,7 +26,7 @@ public sealed class PodRecoveryTests(KubeLab lab)
         var target = await KubeWorkloads.CreateAsync(lab, $"api-{kind.ToString().ToLowerInvariant()}", 3, kind);
         using var client = KubeWorkloads.Client(lab);
         var before = (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods;
-        var independent = kind == WorkloadKind.Deployment ? WatchBackAsync(client, target) : WatchSetBackAsync(client, target);
+        var independent = await WatchBackAsync(client, target);
 
         var result = await DeleteAllAsync(target);
         var seenBack = await independent.WaitAsync(TimeSpan.FromSeconds(60));
@@ -44,28 +44,30 @@ public sealed class PodRecoveryTests(KubeLab lab)
         Assert.Equal(3, after.Pods.Count(p => p.Ready && !p.Terminating && before.All(b => b.Uid != p.Uid)));
     }
 
-    private static async Task<long> WatchBackAsync(IKubernetes client, KubernetesTarget target)
+    /// <summary>
+    /// The test's own watch of the workload from its version read now: when it saw readyReplicas back at 3 after a
+    /// dip (a Stopwatch timestamp).
+    /// </summary>
+    private static async Task<Task<long>> WatchBackAsync(IKubernetes client, KubernetesTarget target)
     {
-        var deployment = await client.AppsV1.ReadNamespacedDeploymentAsync(target.Workload, target.Namespace);
-        var dipped = false;
-        await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace,
-            fieldSelector: $"metadata.name={target.Workload}", resourceVersion: deployment.Metadata.ResourceVersion))
+        var (ns, field) = (target.Namespace, $"metadata.name={target.Workload}");
+        if (target.Kind == WorkloadKind.Deployment)
         {
-            var ready = seen.Status?.ReadyReplicas ?? 0;
-            if (ready < 3) dipped = true;
-            else if (dipped) return Stopwatch.GetTimestamp();
+            var version = (await client.AppsV1.ReadNamespacedDeploymentAsync(target.Workload, ns)).Metadata.ResourceVersion;
+            return FirstBackAsync(client.AppsV1.WatchListNamespacedDeploymentAsync(ns, fieldSelector: field, resourceVersion: version),
+                seen => seen.Status?.ReadyReplicas);
         }
-        return long.MaxValue;
+        var setVersion = (await client.AppsV1.ReadNamespacedStatefulSetAsync(target.Workload, ns)).Metadata.ResourceVersion;
+        return FirstBackAsync(client.AppsV1.WatchListNamespacedStatefulSetAsync(ns, fieldSelector: field, resourceVersion: setVersion),
+            seen => seen.Status?.ReadyReplicas);
     }
 
-    private static async Task<long> WatchSetBackAsync(IKubernetes client, KubernetesTarget target)
+    private static async Task<long> FirstBackAsync<T>(IAsyncEnumerable<(WatchEventType, T)> watch, Func<T, int?> readyOf)
     {
-        var set = await client.AppsV1.ReadNamespacedStatefulSetAsync(target.Workload, target.Namespace);
         var dipped = false;
-        await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedStatefulSetAsync(target.Namespace,
-            fieldSelector: $"metadata.name={target.Workload}", resourceVersion: set.Metadata.ResourceVersion))
+        await foreach (var (_, seen) in watch)
         {
-            var ready = seen.Status?.ReadyReplicas ?? 0;
+            var ready = readyOf(seen) ?? 0;
             if (ready < 3) dipped = true;
             else if (dipped) return Stopwatch.GetTimestamp();
         }
