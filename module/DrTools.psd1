@@ -26,8 +26,10 @@
         'Get-DrFault'
         'Get-DrMetric'
         'Get-DrSandbox'
+        'Get-DrWorkloadStatus'
         'Invoke-DbFailover'
         'Invoke-DbQuery'
+        'Invoke-DrPodRecovery'
         'Invoke-DrRunbook'
         'Invoke-DrStep'
         'New-DbBackup'
@@ -52,7 +54,7 @@
     VariablesToExport    = @()
     PrivateData          = @{
         PSData = @{
-            Tags         = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'MariaDB', 'Redis', 'Patroni', 'RTO', 'RPO', 'Backup', 'Linux', 'PSEdition_Core')
+            Tags         = @('DisasterRecovery', 'DR', 'Failover', 'PostgreSQL', 'MariaDB', 'Redis', 'Patroni', 'Kubernetes', 'RTO', 'RPO', 'Backup', 'Linux', 'PSEdition_Core')
             ReleaseNotes = 'First release: sandboxes, status, lag, faults, failover and switchover drills, backups verified by restore, point-in-time recovery, runbooks and reports for PostgreSQL, MariaDB and Redis. Installed with Install-PSResource DrTools; the drtools command with dotnet tool install DrTools.Cli.'
         }
     }

@@ -154,21 +154,11 @@ public static class Output
     {
         Console.WriteLine($"pod deletion on {result.Target}: {result.Deleted.Count} pod(s) deleted: "
             + (result.Met ? "objectives met" : "objectives NOT met"));
-        foreach (var figure in new[] { result.RecoveryTime, result.LowestReady, result.BelowDesired })
-        {
-            Console.WriteLine($"  {figure.Name}: {figure}");
-        }
-        if (result.MinReady is { } floor)
-        {
-            Console.WriteLine($"  fewest ready allowed: {floor} ({(result.LowestReady.Measured >= floor ? "met" : "NOT met")})");
-        }
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
         Console.WriteLine("timeline:");
         foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.What}");
         Console.WriteLine("how measured:");
-        foreach (var figure in new[] { result.RecoveryTime, result.LowestReady, result.BelowDesired })
-        {
-            Console.WriteLine($"  {figure.Name}: {figure.Method}");
-        }
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
     }
 
     public static void Failover(FailoverResult result)

@@ -32,6 +32,10 @@ public sealed class KubernetesCliTests(KubeLab lab)
         Assert.True(recovery.GetProperty("met").GetBoolean());
         Assert.InRange(recovery.GetProperty("measured").GetDouble(), 0.001, 60);
         Assert.True(result.GetProperty("lowestReady").GetProperty("measured").GetDouble() >= 1);
+        // The floor as a figure held below its target: 3 desired less --min-ready 1.
+        var unready = result.GetProperty("mostUnready");
+        Assert.Equal(2, unready.GetProperty("target").GetDouble());
+        Assert.True(unready.GetProperty("met").GetBoolean());
         Assert.Contains(result.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("what").GetString()!.StartsWith(
             "every replica ready again", StringComparison.Ordinal));
     }

@@ -8,6 +8,7 @@ BeforeDiscovery {
     $Commands = Get-Command -Module DrTools | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } }
     # Examples that only read a sandbox share one made with the same parameters by an earlier example (a sandbox with
     # monitoring takes long to build); those of the cmdlets that make and list sandboxes always make their own.
+    $KubernetesCommands = 'Get-DrWorkloadStatus', 'Invoke-DrPodRecovery'
     $readOnly = 'New-DrSandbox', 'Get-DbClusterStatus', 'Test-ReplicationLag', 'Get-DbChecksum', 'Get-DrMetric', 'Test-DrAlertRule'
     $Examples = foreach ($command in $Commands) {
         $number = 0
@@ -17,7 +18,9 @@ BeforeDiscovery {
             $shares = $command.Name -notin 'New-DrSandbox', 'Get-DrSandbox' -and $used -contains 'New-DrSandbox' -and
                 -not ($used | Where-Object { $_ -notin $readOnly })
             $title = $example.title -replace '^-+\s*|\s*-+$'
-            @{ Command = $command.Name; Number = $number; Title = $title; Code = $example.code; Shares = $shares }
+            # The Kubernetes cmdlets' examples run against a lab's namespace drill with a Deployment web of 3 replicas.
+            $kubernetes = [bool]($used | Where-Object { $_ -in $KubernetesCommands })
+            @{ Command = $command.Name; Number = $number; Title = $title; Code = $example.code; Shares = $shares; Kubernetes = $kubernetes }
         }
     }
 }
@@ -27,11 +30,17 @@ BeforeAll {
     Import-Module ($env:DRTOOLS_MODULE_MANIFEST ?? "$PSScriptRoot/../../output/DrTools/$version/DrTools.psd1") -Force
     $SharedRoot = Join-Path ([IO.Path]::GetTempPath()) "drtools-example-shared-$([guid]::NewGuid().ToString('n'))"
     $SharedSandboxes = @{}
+    . "$PSScriptRoot/KubeLab.ps1"
+    # Started by the first example that needs it; the examples find it as kubectl would, through KUBECONFIG.
+    $KubeLabFolder = Join-Path ([IO.Path]::GetTempPath()) "drtools-example-kube-$([guid]::NewGuid().ToString('n'))"
+    $SharedKube = @{}
 }
 
 AfterAll {
     Remove-DrSandbox -All -Path $SharedRoot -Confirm:$false -WarningAction SilentlyContinue
     Remove-Item $SharedRoot -Recurse -Force -ErrorAction SilentlyContinue
+    if ($SharedKube.Kubeconfig) { Stop-KubeLab $KubeLabFolder }
+    Remove-Item $KubeLabFolder -Recurse -Force -ErrorAction SilentlyContinue
 }
 
 Describe 'Help of <Name>' -ForEach $Commands {
@@ -114,7 +123,17 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
     }
 
     It 'runs without an error' {
+        if ($Kubernetes -and ($NoCluster = (Find-KubeLab).Missing)) { Set-ItResult -Skipped -Because $NoCluster; return }
         $ErrorActionPreference = 'Stop'
+        $savedKubeconfig = $env:KUBECONFIG
+        if ($Kubernetes) {
+            if (-not $SharedKube.Kubeconfig) {
+                New-Item -ItemType Directory $KubeLabFolder -Force | Out-Null
+                $SharedKube.Kubeconfig = Start-KubeLab $KubeLabFolder
+                New-KubeDeployment $SharedKube.Kubeconfig drill web 3
+            }
+            $env:KUBECONFIG = $SharedKube.Kubeconfig
+        }
         if ($Shares) {
             # Seen by the example's code: the sandbox an earlier example made with these parameters, else a new one kept.
             function New-DrSandbox {
@@ -128,7 +147,12 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
                 $SharedSandboxes[$key]
             }
         }
-        $output = & ([scriptblock]::Create($Code)) | Out-String -Width 120
+        try {
+            $output = & ([scriptblock]::Create($Code)) | Out-String -Width 120
+        }
+        finally {
+            $env:KUBECONFIG = $savedKubeconfig
+        }
         $output | Should -Not -BeNullOrEmpty -Because 'an example shows a result'
     }
 }

@@ -78,6 +78,10 @@ public static class PodRecovery
             },
             new Measurement("lowest ready replicas", lowest, "replicas", null, "the least readyReplicas of the watch's events"),
             minReady,
+            // A floor as a figure held below a target, as every figure is: replicas short of the desired count at the worst.
+            new Measurement("most replicas not ready at once", before.Desired - lowest, "replicas", before.Desired - minReady,
+                $"the desired {before.Desired} less the least readyReplicas of the watch's events"
+                + (minReady is { } floor ? $"; held to {before.Desired} - {floor} by the fewest ready allowed ({floor})" : "")),
             new Measurement("time below the desired replicas", below.TotalSeconds, "s", null,
                 "summed from the watch's events with readyReplicas under the desired count"),
             timeline, deletionStarted);

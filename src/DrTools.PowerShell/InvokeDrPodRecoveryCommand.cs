@@ -1,0 +1,44 @@
+using System.Management.Automation;
+using DrTools.Core.Kubernetes;
+
+namespace DrTools.PowerShell;
+
+/// <summary>
+/// Deletes a healthy workload's pods and measures, from the API server's watch, the time until every replica is ready
+/// again with none of the deleted pods among them.
+/// </summary>
+[Cmdlet(VerbsLifecycle.Invoke, "DrPodRecovery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
+    DefaultParameterSetName = DeploymentSet)]
+[OutputType(typeof(PodRecoveryResult))]
+public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
+{
+    [Parameter]
+    [ValidateRange(1, 10_000)]
+    public int? Count { get; set; }
+
+    [Parameter]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan? Rto { get; set; }
+
+    [Parameter]
+    [ValidateRange(0, 10_000)]
+    public int? MinReady { get; set; }
+
+    [Parameter]
+    [DurationTransformation(Positive = true)]
+    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
+
+    [Parameter]
+    public string[]? AllowDrillOn { get; set; }
+
+    protected override void ProcessRecord()
+    {
+        var target = Target(KubernetesTarget.AllowedBy(Namespace, AllowDrillOn));
+        var what = Count is { } count ? $"{count} pod(s)" : "every pod";
+        if (!ShouldProcess(target.Name, $"Delete {what} of {target.Name} and measure its recovery. Continue?", "Invoke-DrPodRecovery"))
+        {
+            return;
+        }
+        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, Count, Rto, MinReady, Timeout, token)));
+    }
+}
