@@ -57,7 +57,7 @@ function New-KubeDeployment([string] $Kubeconfig, [string] $Namespace, [string] 
             template = @{ metadata = @{ labels = $labels }; spec = @{ containers = @(@{ name = 'web'; image = 'nginx' }) } } }
     }
     Invoke-KubeApi $Kubeconfig Post "/apis/apps/v1/namespaces/$Namespace/deployments" $deployment | Out-Null
-    $deadline = [DateTime]::UtcNow.AddSeconds(90)
+    $deadline = [DateTime]::UtcNow.AddMinutes(3)
     while (-not ($status = Get-DrWorkloadStatus $Namespace -Deployment $Name -Kubeconfig $Kubeconfig).Healthy) {
         if ([DateTime]::UtcNow -gt $deadline) { throw "deployment $Namespace/$Name never healthy: $($status.Verdict)" }
         Start-Sleep -Milliseconds 200

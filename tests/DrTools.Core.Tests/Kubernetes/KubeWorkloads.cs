@@ -53,7 +53,7 @@ internal static class KubeWorkloads
         var ready = Stopwatch.StartNew();
         while (!(await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Healthy)
         {
-            Assert.True(ready.Elapsed < TimeSpan.FromSeconds(90), (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Verdict);
+            Assert.True(ready.Elapsed < TimeSpan.FromMinutes(3), (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Verdict);
             await Task.Delay(200);
         }
     }
