@@ -35,10 +35,8 @@ public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
     {
         var target = Target(KubernetesTarget.AllowedBy(Namespace, AllowDrillOn));
         var what = Count is { } count ? $"{count} pod(s)" : "every pod";
-        if (!ShouldProcess(target.Name, $"Delete {what} of {target.Name} and measure its recovery. Continue?", "Invoke-DrPodRecovery"))
-        {
-            return;
-        }
+        var action = $"Delete {what} of {target.Name} and measure its recovery";
+        if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrPodRecovery")) return;
         WriteObject(RunOperation(token => PodRecovery.RunAsync(target, Count, Rto, MinReady, Timeout, token)));
     }
 }

@@ -19,6 +19,7 @@ BeforeAll {
 
 AfterAll {
     Stop-KubeLab "$TestRoot/lab"
+    Remove-Item "$TestRoot/lab" -Recurse -Force -ErrorAction SilentlyContinue
     Remove-TestRoot
 }
 
