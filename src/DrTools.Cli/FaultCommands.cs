@@ -18,13 +18,13 @@ public static class FaultCommands
 
     private static Command Start()
     {
-        var kind = new Argument<FaultKind>("kind") { Description = $"{Faults.KindList(Enum.GetValues<FaultKind>(), Output.Words)}." };
+        var kind = new Argument<FaultKind>("kind") { Description = $"{Faults.KindList(Faults.DatabaseKinds, Output.Words)}." };
         kind.CustomParser = result =>
         {
             if (Enum.TryParse<FaultKind>(result.Tokens[0].Value.Replace("-", ""), ignoreCase: true, out var parsed)
-                && Enum.IsDefined(parsed)) return parsed;
+                && Faults.DatabaseKinds.Contains(parsed)) return parsed;
             result.AddError($"fault kind '{result.Tokens[0].Value}': one of "
-                + $"{string.Join(", ", Enum.GetNames<FaultKind>().Select(Output.Words))}.");
+                + $"{string.Join(", ", Faults.DatabaseKinds.Select(k => Output.Words(k.ToString())))}.");
             return default;
         };
         var on = new Option<string?>("--on")
@@ -123,7 +123,7 @@ public static class FaultCommands
         return ended;
     }
 
-    private static int Ended(IReadOnlyList<FaultEnd> ended, bool json)
+    internal static int Ended(IReadOnlyList<FaultEnd> ended, bool json)
     {
         if (json) Output.Json(ended);
         else foreach (var end in ended) Console.WriteLine(end);

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using DrTools.Core;
+using DrTools.Core.Faults;
 using DrTools.Core.Kubernetes;
 
 namespace DrTools.Cli;
@@ -8,7 +9,10 @@ namespace DrTools.Cli;
 public static class KubernetesCommands
 {
     public static Command Create() => new("kubernetes", "Kubernetes workloads: status with a verdict, and pod-deletion drills measured "
-        + "from the API server's watch.") { Status(), DeletePods() };
+        + "from the API server's watch, node drains, and cordons and scalings held as recorded faults.")
+    {
+        Status(), DeletePods(), Drain(), Fault(FaultKind.Cordon), Fault(FaultKind.Scale),
+    };
 
     private static Command Status()
     {
@@ -55,6 +59,80 @@ public static class KubernetesCommands
             if (parse.GetValue(json)) Output.Json(result);
             else Output.PodRecovery(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+
+    private static Command Drain()
+    {
+        var target = new KubernetesTargetOptions();
+        var node = new Option<string?>("--node") { Description = "The node to drain (default: the one running most of the workload's pods)." };
+        var rto = CommonOptions.Duration("--rto", "Recovery-time objective: every replica ready again on other nodes within it.",
+            positive: true);
+        var minReady = new Option<int?>("--min-ready") { Description = "Fewest ready replicas allowed during the drain." }
+            .InRange(0, 10_000);
+        var timeout = CommonOptions.Duration("--timeout", "How long to evict and watch for the recovery (default 5m).",
+            TimeSpan.FromMinutes(5), positive: true);
+        var json = CommonOptions.Json();
+        var command = new Command("drain", "Drains a node of a healthy workload's pods as kubectl drain does: cordoned (a recorded "
+            + "fault, uncordoned however the drill ends; after a SIGKILL by 'drtools fault stop --all'), its pods evicted so that "
+            + "their disruption budgets are respected (refusals counted), measured from the API server's watch: time until every "
+            + "replica is ready on other nodes, fewest ready. Only the named namespace's pods are evicted. Exits 1 when an objective "
+            + "is not met.")
+        {
+            node, rto, minReady, timeout, json,
+        };
+        target.AddTo(command, allowDrill: true);
+        command.SetAction(async (parse, token) =>
+        {
+            var result = await NodeDrain.RunAsync(target.Resolve(parse, workloadRequired: true), parse.GetValue(node), parse.GetValue(rto),
+                parse.GetValue(minReady), parse.GetValue(timeout)!.Value, token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else Output.NodeDrain(result);
+            return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+
+    /// <summary>A Kubernetes fault of the library, held for --duration or left recorded until 'drtools fault stop'.</summary>
+    private static Command Fault(FaultKind kind)
+    {
+        var target = new KubernetesTargetOptions();
+        var (subject, about) = kind switch
+        {
+            FaultKind.Cordon => (new Option<string>("--node") { Description = "The node to cordon.", Required = true },
+                "Marks a node unschedulable; the undo marks it schedulable again."),
+            FaultKind.Scale => (new Option<string>("--replicas") { Description = "The replica count to scale the workload to.",
+                Required = true }, "Scales a workload to a replica count; the undo scales it back to the count it had."),
+            _ => throw new System.Diagnostics.UnreachableException(kind.ToString()),
+        };
+        var duration = CommonOptions.Duration("--duration",
+            "How long the fault lasts; the command returns once it is undone. Without it the fault stays until 'drtools fault stop'.",
+            positive: true);
+        var json = CommonOptions.Json();
+        var command = new Command(kind.ToString().ToLowerInvariant(), $"{about} A recorded fault: listed by 'drtools fault list', "
+            + "undone by 'drtools fault stop' (--all after a SIGKILL).") { subject, duration, json };
+        target.AddTo(command, allowDrill: true);
+        command.SetAction(async (parse, token) =>
+        {
+            var resolved = target.Resolve(parse, workloadRequired: kind == FaultKind.Scale);
+            var value = parse.GetValue(subject)!;
+            var request = KubernetesFaults.Request(kind, resolved, kind == FaultKind.Cordon ? $"node {value}" : resolved.Name,
+                new Dictionary<string, string> { [kind == FaultKind.Cordon ? "node" : "replicas"] = value });
+            Faults.Plan(request);
+            if (parse.GetValue(duration) is not { } lasting)
+            {
+                var record = await Faults.StartAsync(request, null, token);
+                if (parse.GetValue(json)) Output.Json(record);
+                else Console.WriteLine($"fault {record.Id}: {record.Description}; undo it with: drtools fault stop {record.Id}");
+                return ExitCodes.Success;
+            }
+            var end = await Faults.HoldAsync(request, lasting, null, token, started =>
+            {
+                if (!parse.GetValue(json)) Console.WriteLine($"fault {started.Id}: {started.Description}, for "
+                    + $"{DurationText.Format(lasting)}");
+            });
+            return FaultCommands.Ended([end], parse.GetValue(json));
         });
         return command;
     }

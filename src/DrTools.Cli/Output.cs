@@ -148,6 +148,7 @@ public static class Output
                 + $"{(pod.Terminating ? ", terminating" : "")}  node {pod.Node ?? "(none)"}  restarts {pod.Restarts}"
                 + (pod.Waiting is null ? "" : $"  ({pod.Waiting})"));
         }
+        foreach (var budget in status.Budgets) Console.WriteLine($"  disruption budget {budget}");
     }
 
     public static void PodRecovery(Core.Kubernetes.PodRecoveryResult result)
@@ -155,10 +156,31 @@ public static class Output
         Console.WriteLine($"pod deletion on {result.Target}: {result.Deleted.Count} pod(s) deleted: "
             + (result.Met ? "objectives met" : "objectives NOT met"));
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
-        Console.WriteLine("timeline:");
-        foreach (var moment in result.Timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.What}");
+        Timeline(result.Timeline);
         Console.WriteLine("how measured:");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+    }
+
+    public static void NodeDrain(Core.Kubernetes.NodeDrainResult result)
+    {
+        var missed = result.Figures.Where(f => f.Met == false).Select(f => f.Name).ToList();
+        var uncordon = result.Uncordon is { Undone: false } end ? $"; node NOT uncordoned: {end.Undo}" : "";
+        Console.WriteLine($"drain of node {result.Node} for {result.Target}: {result.Evicted.Count} pod(s) evicted: "
+            + (missed.Count == 0 ? "objectives met" : $"objectives NOT met: {string.Join(", ", missed)}") + uncordon);
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
+        foreach (var budget in result.Budgets) Console.WriteLine($"  disruption budget before: {budget}");
+        if (result.Rescheduled.Count > 0) Console.WriteLine($"  made again: {string.Join(", ", result.Rescheduled)}");
+        if (result.Uncordon is { } undo) Console.WriteLine($"  {undo}");
+        Timeline(result.Timeline);
+        Console.WriteLine("how measured:");
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        Console.WriteLine($"  API requests outside the watch: {result.ApiRequests}");
+    }
+
+    private static void Timeline(IEnumerable<Core.Kubernetes.WorkloadEvent> timeline)
+    {
+        Console.WriteLine("timeline:");
+        foreach (var moment in timeline) Console.WriteLine($"  +{moment.At.TotalSeconds,8:0.000}s  {moment.What}");
     }
 
     public static void Failover(FailoverResult result)

@@ -111,7 +111,7 @@ public sealed class CmdletLayerTests(CmdletFixture fixture) : IClassFixture<Cmdl
         (_, "Engine") => Core.Engines.StoreEngines.Names,
         ("New-DbBackup", "Kind") => Core.Engines.StoreEngines.BackupKinds,
         ("New-DbBackup", "Compression") => Enum.GetNames<Core.Backups.BackupCompression>(),
-        ("Start-DrFault", "Kind") => Enum.GetNames<Core.Faults.FaultKind>(),
+        ("Start-DrFault", "Kind") => [.. Core.Faults.Faults.DatabaseKinds.Select(k => k.ToString())],
         ("Invoke-DbFailover", "Fault") => Core.Failover.DrillFaults.Names,
         ("Invoke-DbFailover", "Mode") => Enum.GetNames<Core.Failover.FailoverMode>(),
         ("Invoke-DbFailover", "RecoveredBy") => Enum.GetNames<Core.Failover.RecoveredBy>(),

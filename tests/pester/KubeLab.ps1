@@ -36,7 +36,6 @@ function Stop-KubeLab([string] $Folder) {
         Remove-Item -Recurse -Force
 }
 
-# A namespace with a Deployment of nginx pods (kubemark runs none: they only become Ready), waited for until healthy.
 # One call to the API server the kubeconfig names, with its bearer token (kube-lab's kubeconfig has one).
 function Invoke-KubeApi([string] $Kubeconfig, [string] $Method, [string] $Path, $Body) {
     $config = Get-Content $Kubeconfig -Raw
@@ -47,6 +46,8 @@ function Invoke-KubeApi([string] $Kubeconfig, [string] $Method, [string] $Path, 
     Invoke-RestMethod @call -Method $Method "$server$Path"
 }
 
+# A namespace with a Deployment of nginx pods (kubemark runs none: they only become Ready), at most one a node, waited for
+# until healthy.
 function New-KubeDeployment([string] $Kubeconfig, [string] $Namespace, [string] $Name, [int] $Replicas = 3) {
     Invoke-KubeApi $Kubeconfig Post /api/v1/namespaces @{ metadata = @{ name = $Namespace } } | Out-Null
     $script:KubeNamespaces.Add($Namespace)
@@ -54,7 +55,10 @@ function New-KubeDeployment([string] $Kubeconfig, [string] $Namespace, [string] 
     $deployment = @{
         apiVersion = 'apps/v1'; kind = 'Deployment'; metadata = @{ name = $Name }
         spec = @{ replicas = $Replicas; selector = @{ matchLabels = $labels }
-            template = @{ metadata = @{ labels = $labels }; spec = @{ containers = @(@{ name = 'web'; image = 'nginx' }) } } }
+            template = @{ metadata = @{ labels = $labels }; spec = @{ containers = @(@{ name = 'web'; image = 'nginx' })
+                    # One pod a node: kube-lab's simulated kubelet crashes when two containers start on one node at once.
+                    affinity = @{ podAntiAffinity = @{ requiredDuringSchedulingIgnoredDuringExecution = @(
+                        @{ labelSelector = @{ matchLabels = $labels }; topologyKey = 'kubernetes.io/hostname' }) } } } } }
     }
     Invoke-KubeApi $Kubeconfig Post "/apis/apps/v1/namespaces/$Namespace/deployments" $deployment | Out-Null
     $deadline = [DateTime]::UtcNow.AddMinutes(3)

@@ -9,7 +9,7 @@ public static class DrillFaults
     public static IReadOnlyList<string> Names { get; } = [.. Enum.GetNames<NodeFault>(), .. LibraryKinds.Select(k => k.ToString())];
 
     /// <summary>The fault library's kinds a drill can inflict on its primary.</summary>
-    public static IReadOnlyList<FaultKind> LibraryKinds => [.. Enum.GetValues<FaultKind>().Where(k => k != FaultKind.ReplicationDelay)];
+    public static IReadOnlyList<FaultKind> LibraryKinds => [.. Faults.Faults.DatabaseKinds.Where(k => k != FaultKind.ReplicationDelay)];
 
     /// <summary>The options with the named fault (and its parameters) set; an unknown name, or parameters a node fault does not take,
     /// refused.</summary>

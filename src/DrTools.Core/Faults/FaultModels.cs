@@ -32,6 +32,10 @@ public enum FaultKind
     ResetConnections,
     /// <summary>Connections stay open and carry nothing until undone (fault proxy).</summary>
     Blackhole,
+    /// <summary>A Kubernetes node marked unschedulable; schedulable again on undo.</summary>
+    Cordon,
+    /// <summary>A Kubernetes workload scaled to a replica count; scaled back on undo.</summary>
+    Scale,
 }
 
 /// <summary>
@@ -77,6 +81,9 @@ public sealed record FaultRequest(FaultKind Kind, FaultMember Member)
 
     /// <summary>Why DrTools itself applies it (a backup's reference), said in its record; null for a drill's fault.</summary>
     public string? Reason { get; init; }
+
+    /// <summary>The cluster a Kubernetes fault acts on (its <see cref="Member"/> is then the API server); null for a database's.</summary>
+    public Kubernetes.KubernetesTarget? Kubernetes { get; init; }
 }
 
 /// <summary>

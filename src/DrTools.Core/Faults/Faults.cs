@@ -13,7 +13,17 @@ namespace DrTools.Core.Faults;
 public static class Faults
 {
     private static readonly IReadOnlyList<IFaultKind> Kinds = [.. NetworkFault.Kinds, new FreezeFault(), .. Proxy.ProxyFault.Kinds,
-        new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault()];
+        new KillFault(), new ReplicationDelayFault(), new CommandFault(), new ConnectionExhaustionFault(), new DiskFullFault(),
+        .. Kubernetes.KubernetesFaults.Kinds];
+
+    /// <summary>The kinds that act on a database member, in the enum's order: what the database surfaces offer.</summary>
+    public static IReadOnlyList<FaultKind> DatabaseKinds { get; } = Ordered(k => !k.OnKubernetes);
+
+    /// <summary>The kinds that act on a Kubernetes cluster: what drtools kubernetes and the Kubernetes cmdlets offer.</summary>
+    public static IReadOnlyList<FaultKind> KubernetesKinds { get; } = Ordered(k => k.OnKubernetes);
+
+    private static IReadOnlyList<FaultKind> Ordered(Func<IFaultKind, bool> which) =>
+        [.. Kinds.Where(which).Select(k => k.Kind).Order()];
 
     /// <summary>Every kind of leftover the fault kinds name, in their order.</summary>
     internal static IReadOnlyList<FaultLeftover> Leftovers { get; } = [.. Kinds.SelectMany(k => k.Leftovers).Distinct()];

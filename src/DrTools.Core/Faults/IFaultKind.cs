@@ -10,6 +10,9 @@ internal interface IFaultKind
     /// <summary>The parameters it takes, with what each means; any other is refused.</summary>
     IReadOnlyDictionary<string, string> Parameters { get; }
 
+    /// <summary>Whether it acts on a Kubernetes cluster (a node, a workload) rather than on a database member.</summary>
+    bool OnKubernetes => false;
+
     /// <summary>What it can leave on the machine besides its record, for `fault check` to find and stop --all to sweep.</summary>
     IReadOnlyList<FaultLeftover> Leftovers => [];
 

@@ -34,18 +34,44 @@ public sealed record KubernetesTarget(string? Kubeconfig, string? Context, strin
         }
     }
 
-    internal IKubernetes Connect()
+    internal IKubernetes Connect() => new k8s.Kubernetes(Configuration());
+
+    /// <summary>A client whose requests <paramref name="count"/> counts.</summary>
+    internal IKubernetes Connect(RequestCount count) => new k8s.Kubernetes(Configuration(), count);
+
+    /// <summary>The API server's address, as the kubeconfig gives it (a fault's record names it).</summary>
+    internal Uri Server => new(Configuration().Host);
+
+    private KubernetesClientConfiguration Configuration()
     {
-        var file = Kubeconfig ?? DefaultKubeconfig();
+        var file = KubeconfigFile;
         try
         {
-            return new k8s.Kubernetes(KubernetesClientConfiguration.BuildConfigFromConfigFile(file, Context));
+            return KubernetesClientConfiguration.BuildConfigFromConfigFile(file, Context);
         }
         catch (Exception e) when (e is k8s.Exceptions.KubeConfigException or IOException or UnauthorizedAccessException)
         {
             throw new DrToolsException($"kubeconfig {file}: {e.Message}", DrErrorKind.InvalidArgument, e);
         }
     }
+
+    /// <summary>The kubeconfig file read, as a full path: a fault's undo in another process reads the same one.</summary>
+    internal string KubeconfigFile => Path.GetFullPath(Kubeconfig ?? DefaultKubeconfig());
+
+    /// <summary>The target as a fault's record keeps it, so that its undo reaches the same cluster from any process.</summary>
+    internal IEnumerable<KeyValuePair<string, string>> State()
+    {
+        yield return new("kubeconfig", KubeconfigFile);
+        yield return new("namespace", Namespace);
+        if (Context is { } context) yield return new("context", context);
+        if (Kind is { } kind) yield return new("kind", kind.ToString());
+        if (Workload is { } workload) yield return new("workload", workload);
+    }
+
+    /// <summary>The target a fault's record names (<see cref="State"/>).</summary>
+    internal static KubernetesTarget FromState(IReadOnlyDictionary<string, string> state) => new(state["kubeconfig"],
+        state.GetValueOrDefault("context"), state["namespace"],
+        state.TryGetValue("kind", out var kind) ? Enum.Parse<WorkloadKind>(kind) : null, state.GetValueOrDefault("workload"), true);
 
     /// <summary>The first file KUBECONFIG names, else ~/.kube/config, as kubectl reads it.</summary>
     private static string DefaultKubeconfig() =>

@@ -13,23 +13,27 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
 {
     public bool Healthy => Problems.Count == 0;
 
+    /// <summary>The disruption budgets covering the pods, with the evictions each allows now.</summary>
+    public IReadOnlyList<DisruptionBudget> Budgets { get; init; } = [];
+
     public string Verdict => Healthy ? $"healthy: {Ready}/{Desired} ready" : $"unhealthy: {string.Join("; ", Problems)}";
 
     public static async Task<WorkloadStatus> ReadAsync(KubernetesTarget target, CancellationToken cancellationToken)
     {
         using var client = target.Connect();
-        return await ReadAsync(client, target, cancellationToken);
+        var status = await ReadAsync(client, target, cancellationToken);
+        return status with
+        {
+            Budgets = await DisruptionBudgets.CoveringAsync(client, target, status.Pods.Select(p => p.Uid).ToHashSet(), cancellationToken),
+        };
     }
 
     internal static async Task<WorkloadStatus> ReadAsync(IKubernetes client, KubernetesTarget target, CancellationToken cancellationToken)
     {
         var workload = target.Kind is null ? null : await Workloads.ReadAsync(client, target, cancellationToken);
-        var pods = await KubernetesCalls.RunAsync(target, "list the pods",
-            token => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: workload?.Selector, cancellationToken: token),
-            cancellationToken);
+        var states = await PodsAsync(client, target, workload?.Selector, cancellationToken);
         var nodes = await KubernetesCalls.RunAsync(target, "list the nodes",
             token => client.CoreV1.ListNodeAsync(cancellationToken: token), cancellationToken);
-        var states = pods.Items.Select(State).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
         var live = states.Where(p => !p.Terminating).ToList();
         // A namespace: every pod in it is desired, and counted ready and available when ready.
         var (desired, ready, available) = workload is { } w
@@ -54,6 +58,13 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
         }
         return new WorkloadStatus(target.Name, desired, ready, available, states, problems);
     }
+
+    /// <summary>The pods <paramref name="selector"/> selects (null: every pod of the namespace), by name: one request.</summary>
+    internal static async Task<IReadOnlyList<PodState>> PodsAsync(IKubernetes client, KubernetesTarget target, string? selector,
+        CancellationToken cancellationToken) =>
+        (await KubernetesCalls.RunAsync(target, "list the pods",
+            token => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: selector, cancellationToken: token),
+            cancellationToken)).Items.Select(State).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>A pod as listed; why it waits is its container's reason, or the scheduler's when it has no node.</summary>
     private static PodState State(V1Pod pod)

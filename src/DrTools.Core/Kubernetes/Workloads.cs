@@ -47,6 +47,29 @@ internal static class Workloads
         }
     }
 
+    /// <summary>The API's resource of the target's kind, as RBAC names it.</summary>
+    public static string Resource(KubernetesTarget target) => Named(target).Kind switch
+    {
+        WorkloadKind.Deployment => "deployments",
+        WorkloadKind.StatefulSet => "statefulsets",
+        var kind => throw new System.Diagnostics.UnreachableException(kind.ToString()),
+    };
+
+    /// <summary>Sets the workload's desired replicas through its scale subresource, as kubectl scale does.</summary>
+    public static async Task ScaleAsync(IKubernetes client, KubernetesTarget target, int replicas, CancellationToken cancellationToken)
+    {
+        var (kind, name) = Named(target);
+        var patch = new V1Patch($$$"""{"spec":{"replicas":{{{replicas}}}}}""", V1Patch.PatchType.MergePatch);
+        await KubernetesCalls.RunAsync(target, $"scale it to {replicas}", async token => kind switch
+        {
+            WorkloadKind.Deployment => await client.AppsV1.PatchNamespacedDeploymentScaleAsync(patch, name, target.Namespace,
+                cancellationToken: token),
+            WorkloadKind.StatefulSet => await client.AppsV1.PatchNamespacedStatefulSetScaleAsync(patch, name, target.Namespace,
+                cancellationToken: token),
+            _ => throw new System.Diagnostics.UnreachableException(kind.ToString()),
+        }, cancellationToken);
+    }
+
     private static (WorkloadKind Kind, string Name) Named(KubernetesTarget target) =>
         target is { Kind: { } kind, Workload: { } name }
             ? (kind, name)
@@ -61,7 +84,7 @@ internal static class Workloads
         set.Status?.AvailableReplicas ?? set.Status?.ReadyReplicas ?? 0, Selector(set.Spec.Selector), set.Metadata.ResourceVersion);
 
     /// <summary>The selector in the API's query form, its expressions too: labels alone would select pods it does not.</summary>
-    private static string Selector(V1LabelSelector selector) => string.Join(",",
+    internal static string Selector(V1LabelSelector selector) => string.Join(",",
         (selector.MatchLabels ?? new Dictionary<string, string>()).Select(l => $"{l.Key}={l.Value}")
             .Concat((selector.MatchExpressions ?? []).Select(e => e.OperatorProperty switch
             {

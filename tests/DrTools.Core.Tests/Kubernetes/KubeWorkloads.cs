@@ -10,9 +10,14 @@ internal static class KubeWorkloads
 {
     public static k8s.Kubernetes Client(KubeLab lab) => new(KubernetesClientConfiguration.BuildConfigFromConfigFile(lab.Kubeconfig));
 
-    /// <summary>A Deployment (or a StatefulSet) of <paramref name="replicas"/> in namespace drill-<paramref name="name"/>-(run).</summary>
+    /// <summary>
+    /// A Deployment (or a StatefulSet) of <paramref name="replicas"/> in namespace drill-<paramref name="name"/>-(run), one
+    /// pod a node (<paramref name="onePerNode"/>), or else made one replica at a time: kube-lab's simulated kubelet crashes
+    /// ("concurrent map writes" in its fake OS) when two containers start on one node at once.
+    /// </summary>
     public static async Task<KubernetesTarget> CreateAsync(KubeLab lab, string name, int replicas,
-        WorkloadKind kind = WorkloadKind.Deployment, IDictionary<string, string>? nodeSelector = null, bool waitHealthy = true)
+        WorkloadKind kind = WorkloadKind.Deployment, IDictionary<string, string>? nodeSelector = null, bool waitHealthy = true,
+        bool onePerNode = true)
     {
         using var client = Client(lab);
         var ns = $"drill-{name}-{lab.Run}";
@@ -21,15 +26,20 @@ internal static class KubeWorkloads
         var template = new V1PodTemplateSpec
         {
             Metadata = new V1ObjectMeta { Labels = labels },
-            Spec = new V1PodSpec { Containers = [new V1Container { Name = "web", Image = "nginx" }], NodeSelector = nodeSelector },
+            Spec = new V1PodSpec
+            {
+                Containers = [new V1Container { Name = "web", Image = "nginx" }], NodeSelector = nodeSelector,
+                Affinity = onePerNode ? OnePerNode(labels) : null,
+            },
         };
+        var made = onePerNode ? replicas : Math.Min(replicas, 1);
         var selector = new V1LabelSelector { MatchLabels = labels };
         if (kind == WorkloadKind.Deployment)
         {
             await client.AppsV1.CreateNamespacedDeploymentAsync(new V1Deployment
             {
                 Metadata = new V1ObjectMeta { Name = name },
-                Spec = new V1DeploymentSpec { Replicas = replicas, Selector = selector, Template = template },
+                Spec = new V1DeploymentSpec { Replicas = made, Selector = selector, Template = template },
             }, ns);
         }
         else
@@ -39,14 +49,79 @@ internal static class KubeWorkloads
                 Metadata = new V1ObjectMeta { Name = name },
                 Spec = new V1StatefulSetSpec
                 {
-                    Replicas = replicas, Selector = selector, Template = template, ServiceName = name, PodManagementPolicy = "Parallel",
+                    Replicas = made, Selector = selector, Template = template, ServiceName = name, PodManagementPolicy = "Parallel",
                 },
             }, ns);
         }
         var target = new KubernetesTarget(lab.Kubeconfig, null, ns, kind, name, AllowDrill: true);
-        if (waitHealthy) await WaitHealthyAsync(target);
+        if (waitHealthy || made < replicas) await WaitHealthyAsync(target);
+        for (var count = made + 1; count <= replicas; count++)
+        {
+            var patch = new V1Patch($"{{\"spec\":{{\"replicas\":{count}}}}}", V1Patch.PatchType.MergePatch);
+            if (kind == WorkloadKind.Deployment) await client.AppsV1.PatchNamespacedDeploymentScaleAsync(patch, name, ns);
+            else await client.AppsV1.PatchNamespacedStatefulSetScaleAsync(patch, name, ns);
+            await WaitHealthyAsync(target);
+        }
         return target;
     }
+
+    /// <summary>
+    /// A PodDisruptionBudget over the workload's pods allowing <paramref name="maxUnavailable"/> of them down: policy/v1,
+    /// else policy/v1beta1 (kube-lab's 1.20 serves only that).
+    /// </summary>
+    public static async Task CreateBudgetAsync(KubeLab lab, KubernetesTarget target, int maxUnavailable)
+    {
+        using var client = Client(lab);
+        var budget = new Dictionary<string, object>
+        {
+            ["kind"] = "PodDisruptionBudget",
+            ["metadata"] = new Dictionary<string, object> { ["name"] = target.Workload! },
+            ["spec"] = new Dictionary<string, object>
+            {
+                ["maxUnavailable"] = maxUnavailable,
+                ["selector"] = new Dictionary<string, object> { ["matchLabels"] = new Dictionary<string, string> { ["app"] = target.Workload! } },
+            },
+        };
+        try
+        {
+            budget["apiVersion"] = "policy/v1";
+            await client.CustomObjects.CreateNamespacedCustomObjectAsync(budget, "policy", "v1", target.Namespace, "poddisruptionbudgets");
+        }
+        catch (k8s.Autorest.HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.NotFound)
+        {
+            budget["apiVersion"] = "policy/v1beta1";
+            await client.CustomObjects.CreateNamespacedCustomObjectAsync(budget, "policy", "v1beta1", target.Namespace,
+                "poddisruptionbudgets");
+        }
+        // Its controller has counted the healthy pods once it allows what it should.
+        var counted = Stopwatch.StartNew();
+        while ((await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Budgets is not [{ ExpectedPods: > 0 }])
+        {
+            Assert.True(counted.Elapsed < TimeSpan.FromMinutes(1), "the disruption budget's status was never computed");
+            await Task.Delay(200);
+        }
+    }
+
+    /// <summary>Whether the node is cordoned now.</summary>
+    public static async Task<bool> CordonedAsync(KubeLab lab, string node)
+    {
+        using var client = Client(lab);
+        return (await client.CoreV1.ReadNodeAsync(node)).Spec?.Unschedulable == true;
+    }
+
+    private static V1Affinity OnePerNode(IDictionary<string, string> labels) => new()
+    {
+        PodAntiAffinity = new V1PodAntiAffinity
+        {
+            RequiredDuringSchedulingIgnoredDuringExecution =
+            [
+                new V1PodAffinityTerm
+                {
+                    LabelSelector = new V1LabelSelector { MatchLabels = labels }, TopologyKey = "kubernetes.io/hostname",
+                },
+            ],
+        },
+    };
 
     public static async Task WaitHealthyAsync(KubernetesTarget target)
     {

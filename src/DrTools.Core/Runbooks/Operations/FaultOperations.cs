@@ -16,9 +16,9 @@ internal static class FaultOperations
                 Target(),
                 Member("inject the fault on"),
                 new("kind", ParameterKind.Choice,
-                    $"The fault: {Faults.Faults.KindList(Enum.GetValues<FaultKind>(), k => k)}.")
+                    $"The fault: {Faults.Faults.KindList(Faults.Faults.DatabaseKinds, k => k)}.")
                 {
-                    Required = true, Choices = Enum.GetNames<FaultKind>(),
+                    Required = true, Choices = [.. Faults.Faults.DatabaseKinds.Select(k => k.ToString())],
                 },
                 new("parameter", ParameterKind.StringList,
                     "The kind's parameters as NAME=VALUE, e.g. [from=node0], [percent=30], [delay=30s], [start=..., undo=...]."),

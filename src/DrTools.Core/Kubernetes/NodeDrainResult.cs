@@ -1,0 +1,24 @@
+using DrTools.Core.Faults;
+
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>
+/// A node drain's figures: the recovery time (cordon to every replica ready again off the node, by the API's watch), the
+/// capacity dip held to the fewest ready allowed, the evictions its disruption budgets refused, where the pods went, and
+/// the uncordon that undid it.
+/// </summary>
+/// <param name="Budgets">The disruption budgets covering the workload's pods, as read before the drain.</param>
+/// <param name="Rescheduled">Each pod made during the drill, with the node it runs on ("web-x on node-2").</param>
+/// <param name="ApiRequests">Requests sent to the API server outside the watch, from the cordon to the end.</param>
+public sealed record NodeDrainResult(string Target, string Node, int Desired, IReadOnlyList<DisruptionBudget> Budgets,
+    IReadOnlyList<string> Evicted, IReadOnlyList<string> Rescheduled, int? MinReady, Measurement RecoveryTime, Measurement MostUnready,
+    Measurement LowestReady, Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, int ApiRequests)
+{
+    /// <summary>The uncordon: undone, or why not (then the node is still cordoned and fault list shows it).</summary>
+    public FaultEnd? Uncordon { get; init; }
+
+    /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, MostUnready, LowestReady, BelowDesired, Refused];
+
+    public bool Met => Figures.All(f => f.Met != false) && Uncordon?.Undone != false;
+}

@@ -1,0 +1,145 @@
+using k8s;
+
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>
+/// A workload's ready replicas as its own watch reports them, read in the background from the version a drill read
+/// before acting (so no change after it is missed), each change timed on the drill's clock when it arrives: the fewest
+/// ready, how long below the desired count, and the timeline.
+/// </summary>
+internal sealed class ReplicaWatch : IAsyncDisposable
+{
+    private readonly Lock _gate = new();
+    private readonly CancellationTokenSource _stop;
+    private readonly MonotonicClock _clock;
+    private readonly List<WorkloadEvent> _timeline;
+    private readonly Task _reading;
+    private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TimeSpan? _belowSince;
+    private TimeSpan _below;
+    private Exception? _failed;
+
+    private ReplicaWatch(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
+        List<WorkloadEvent> timeline, CancellationToken cancellationToken)
+    {
+        (Desired, Ready, Lowest, _clock, _timeline) = (read.Desired, read.Ready, read.Ready, clock, timeline);
+        _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        _reading = ReadAsync(client, target, read.ResourceVersion);
+    }
+
+    public int Desired { get; }
+
+    /// <summary>The ready count of the latest event, and when it arrived.</summary>
+    public int Ready { get; private set; }
+    public TimeSpan ReadyAt { get; private set; }
+
+    /// <summary>The fewest ready replicas any event reported.</summary>
+    public int Lowest { get; private set; }
+
+    public static ReplicaWatch Start(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
+        List<WorkloadEvent> timeline, CancellationToken cancellationToken) =>
+        new(client, target, read, clock, timeline, cancellationToken);
+
+    /// <summary>How long the workload was below its desired count, up to <paramref name="end"/>.</summary>
+    public TimeSpan BelowDesired(TimeSpan end)
+    {
+        lock (_gate) return _below + (_belowSince is { } since ? end - since : TimeSpan.Zero);
+    }
+
+    /// <summary>
+    /// The capacity figures up to <paramref name="end"/>: the fewest ready, the most not ready at once (a floor as a figure
+    /// held below a target, as every figure is: desired less <paramref name="minReady"/>), and the time below desired.
+    /// </summary>
+    public (Measurement Lowest, Measurement MostUnready, Measurement Below) Capacity(int? minReady, TimeSpan end) =>
+    (
+        new Measurement("lowest ready replicas", Lowest, "replicas", null, "the least readyReplicas of the watch's events"),
+        new Measurement("most replicas not ready at once", Desired - Lowest, "replicas", Desired - minReady,
+            $"the desired {Desired} less the least readyReplicas of the watch's events"
+            + (minReady is { } floor ? $"; held to {Desired} - {floor} by the fewest ready allowed ({floor})" : "")),
+        new Measurement("time below the desired replicas", BelowDesired(end).TotalSeconds, "s", null,
+            "summed from the watch's events with readyReplicas under the desired count")
+    );
+
+    /// <summary>Returns at the next event, or after <paramref name="most"/>; throws when the watch failed.</summary>
+    public async Task WaitForChangeAsync(TimeSpan most, CancellationToken cancellationToken)
+    {
+        Task changed;
+        lock (_gate) changed = _changed.Task;
+        await Task.WhenAny(changed, Task.Delay(most, cancellationToken));
+        cancellationToken.ThrowIfCancellationRequested();
+        if (_failed is { } failed) throw failed;
+    }
+
+    /// <summary>
+    /// When the first event after <paramref name="after"/> with every replica ready arrived that <paramref name="holds"/>
+    /// confirms (asked once per such event). Runs until that, or until <paramref name="cancellationToken"/> cancels.
+    /// </summary>
+    public async Task<TimeSpan> UntilRecoveredAsync(TimeSpan after, Func<CancellationToken, Task<bool>> holds,
+        CancellationToken cancellationToken)
+    {
+        var asked = TimeSpan.MinValue;
+        while (true)
+        {
+            int ready;
+            TimeSpan at;
+            lock (_gate) (ready, at) = (Ready, ReadyAt);
+            if (ready >= Desired && at > after && at != asked)
+            {
+                asked = at;
+                if (await holds(cancellationToken)) return at;
+            }
+            await WaitForChangeAsync(TimeSpan.FromSeconds(5), cancellationToken);
+        }
+    }
+
+    /// <summary>Adds a moment to the timeline, timed now.</summary>
+    public TimeSpan Mark(string what)
+    {
+        var at = _clock.Elapsed;
+        lock (_gate) _timeline.Add(new(at, what));
+        return at;
+    }
+
+    private async Task ReadAsync(IKubernetes client, KubernetesTarget target, string resourceVersion)
+    {
+        try
+        {
+            await foreach (var seen in Workloads.WatchAsync(client, target, resourceVersion, _stop.Token))
+            {
+                var at = _clock.Elapsed;
+                TaskCompletionSource changed;
+                lock (_gate)
+                {
+                    // Only a change of the count is a moment: the object also changes for what DrTools does not measure.
+                    if (seen.Ready != Ready) _timeline.Add(new(at, $"{seen.Ready}/{Desired} ready"));
+                    (Ready, ReadyAt, Lowest) = (seen.Ready, at, Math.Min(Lowest, seen.Ready));
+                    if (seen.Ready < Desired) _belowSince ??= at;
+                    else if (_belowSince is { } since)
+                    {
+                        _below += at - since;
+                        _belowSince = null;
+                    }
+                    (changed, _changed) = (_changed, new(TaskCreationOptions.RunContinuationsAsynchronously));
+                }
+                changed.SetResult();
+            }
+            _failed = new DrToolsException($"{target.Name}: the API server ended the watch of the workload.", DrErrorKind.ConnectionFailed);
+        }
+        catch (OperationCanceledException) when (_stop.IsCancellationRequested)
+        {
+            return;
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
+        {
+            _failed = new DrToolsException($"{target.Name}: the watch of the workload failed: {e.Message}", DrErrorKind.ConnectionFailed, e);
+        }
+        lock (_gate) _changed.TrySetResult();
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stop.CancelAsync();
+        await _reading;
+        _stop.Dispose();
+    }
+}
