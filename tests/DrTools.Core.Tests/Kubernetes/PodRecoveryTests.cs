@@ -141,7 +141,8 @@ public sealed class PodRecoveryTests(KubeLab lab)
             [
                 new V1PolicyRule
                 {
-                    ApiGroups = ["", "apps"], Resources = ["pods", "nodes", "deployments", "statefulsets"],
+                    ApiGroups = ["", "apps", "policy"],
+                    Resources = ["pods", "nodes", "deployments", "statefulsets", "poddisruptionbudgets"],
                     Verbs = ["get", "list", "watch"],
                 },
             ],
