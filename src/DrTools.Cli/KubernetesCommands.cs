@@ -66,7 +66,10 @@ public static class KubernetesCommands
     private static Command Drain()
     {
         var target = new KubernetesTargetOptions();
-        var node = new Option<string?>("--node") { Description = "The node to drain (default: the one running most of the workload's pods)." };
+        var node = new Option<string?>("--node")
+        {
+            Description = "The node to drain (default: the one running most of the workload's pods).",
+        };
         var rto = CommonOptions.Duration("--rto", "Recovery-time objective: every replica ready again on other nodes within it.",
             positive: true);
         var minReady = new Option<int?>("--min-ready") { Description = "Fewest ready replicas allowed during the drain." }

@@ -21,7 +21,8 @@ public sealed class KubernetesCliTests(KubeLab lab)
         var refused = await Drtools.RunAsync(["kubernetes", "delete-pods", .. workload]);
         Assert.True(refused.ExitCode == 2, refused.All);
         Assert.Equal($"drtools: pod deletion refused: namespace {target.Namespace} is not allowed for drills: name it (-AllowDrillOn / "
-            + "--allow-drill-on / allowDrill: in a runbook, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.", refused.StandardError.Trim());
+            + "--allow-drill-on / allowDrill: in a runbook, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.",
+            refused.StandardError.Trim());
 
         var drill = await Drtools.RunAsync(["kubernetes", "delete-pods", .. workload, "--allow-drill-on", target.Namespace, "--count", "2",
             "--rto", "60s", "--min-ready", "1", "--json"]);

@@ -26,7 +26,8 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         var target = await KubeWorkloads.CreateAsync(lab, "drain", 5, onePerNode: false);
         await KubeWorkloads.CreateBudgetAsync(lab, target, maxUnavailable: 1);
         var before = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
-        var busiest = before.Pods.GroupBy(p => p.Node!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal).First();
+        var busiest = before.Pods.GroupBy(p => p.Node!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
+            .First();
 
         var drain = await Drtools.RunAsync(TimeSpan.FromMinutes(5), ["kubernetes", "drain", .. Workload(lab, target), "--allow-drill-on",
             target.Namespace, "--min-ready", "4", "--rto", "180s", "--timeout", "4m", "--json"]);
@@ -37,7 +38,8 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         Assert.True(drain.ExitCode == 0 || restarted, drain.All);
         var result = JsonDocument.Parse(drain.StandardOutput).RootElement;
         Assert.Equal(busiest.Key, result.GetProperty("node").GetString());
-        Assert.Equal(busiest.Select(p => p.Name).Order(), result.GetProperty("evicted").EnumerateArray().Select(e => e.GetString()).Order());
+        Assert.Equal(busiest.Select(p => p.Name).Order(),
+            result.GetProperty("evicted").EnumerateArray().Select(e => e.GetString()).Order());
         Assert.False(result.GetProperty("recoveryTime").GetProperty("moreThan").GetBoolean(), drain.StandardOutput);
         // The second eviction is asked at once and refused until the first pod's replacement is ready.
         if (busiest.Count() > 1) Assert.True(result.GetProperty("refused").GetProperty("measured").GetDouble() >= 1, drain.StandardOutput);

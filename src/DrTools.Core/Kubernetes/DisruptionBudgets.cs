@@ -21,7 +21,8 @@ internal static class DisruptionBudgets
                 token => client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: selector, cancellationToken: token),
                 cancellationToken);
             if (!pods.Items.Any(p => podUids.Contains(p.Metadata.Uid))) continue;
-            var rule = budget.Spec.MinAvailable is { } min ? $"minAvailable {min.Value}" : $"maxUnavailable {budget.Spec.MaxUnavailable?.Value}";
+            var rule = budget.Spec.MinAvailable is { } min ? $"minAvailable {min.Value}"
+                : $"maxUnavailable {budget.Spec.MaxUnavailable?.Value}";
             var status = budget.Status;
             covering.Add(new DisruptionBudget(budget.Metadata.Name, rule, status?.DisruptionsAllowed ?? 0, status?.CurrentHealthy ?? 0,
                 status?.DesiredHealthy ?? 0, status?.ExpectedPods ?? 0));

@@ -41,7 +41,8 @@ internal sealed class Evictions(IKubernetes client, KubernetesTarget target)
                 return EvictionOutcome.Evicted;
             }
             catch (HttpOperationException e) when (e.Response.StatusCode == System.Net.HttpStatusCode.BadRequest
-                && _version == "policy/v1" && KubernetesCalls.Message(e.Response.Content).Contains("\"policy/v1\"", StringComparison.Ordinal))
+                && _version == "policy/v1"
+                && KubernetesCalls.Message(e.Response.Content).Contains("\"policy/v1\"", StringComparison.Ordinal))
             {
                 _version = "policy/v1beta1";
             }

@@ -23,7 +23,8 @@ public static class NodeDrain
         await KubernetesCalls.DemandMayAsync(client, target, "create", "pods", cancellationToken, "eviction");
         var budgets = await DisruptionBudgets.CoveringAsync(client, target, before.Pods.Select(p => p.Uid).ToHashSet(), cancellationToken);
         var workload = await Workloads.ReadAsync(client, target, cancellationToken);
-        var request = KubernetesFaults.Request(FaultKind.Cordon, target, $"node {chosen}", new Dictionary<string, string> { ["node"] = chosen });
+        var request = KubernetesFaults.Request(FaultKind.Cordon, target, $"node {chosen}",
+            new Dictionary<string, string> { ["node"] = chosen });
 
         var clock = new MonotonicClock();
         var timeline = new List<WorkloadEvent>();
@@ -78,7 +79,10 @@ public static class NodeDrain
             return new NodeDrainResult(target.Name, chosen, watch.Desired, budgets, evicted.Select(p => p.Name).ToList(),
                 after.Pods.Where(p => before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
                 minReady,
-                new Measurement("recovery time", (end - cordoned).TotalSeconds, "s", rto?.TotalSeconds, how) { MoreThan = recovered is null },
+                new Measurement("recovery time", (end - cordoned).TotalSeconds, "s", rto?.TotalSeconds, how)
+                {
+                    MoreThan = recovered is null,
+                },
                 capacity.MostUnready, capacity.Lowest, capacity.Below,
                 new Measurement("evictions refused by a disruption budget", refused, "evictions", null,
                     "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "

@@ -131,7 +131,8 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         }
         catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
         {
-            _failed = new DrToolsException($"{target.Name}: the watch of the workload failed: {e.Message}", DrErrorKind.ConnectionFailed, e);
+            _failed = new DrToolsException($"{target.Name}: the watch of the workload failed: {e.Message}",
+                DrErrorKind.ConnectionFailed, e);
         }
         lock (_gate) _changed.TrySetResult();
     }

@@ -79,7 +79,10 @@ internal static class KubeWorkloads
             ["spec"] = new Dictionary<string, object>
             {
                 ["maxUnavailable"] = maxUnavailable,
-                ["selector"] = new Dictionary<string, object> { ["matchLabels"] = new Dictionary<string, string> { ["app"] = target.Workload! } },
+                ["selector"] = new Dictionary<string, object>
+                {
+                    ["matchLabels"] = new Dictionary<string, string> { ["app"] = target.Workload! },
+                },
             },
         };
         try
