@@ -29,6 +29,7 @@
         'Get-DrWorkloadStatus'
         'Invoke-DbFailover'
         'Invoke-DbQuery'
+        'Invoke-DrNodeDrain'
         'Invoke-DrPodRecovery'
         'Invoke-DrRunbook'
         'Invoke-DrStep'

@@ -18,15 +18,20 @@ public static class KubernetesCommands
     {
         var target = new KubernetesTargetOptions();
         var json = CommonOptions.Json();
-        var command = new Command("status", "A workload's replicas and pods (or every pod of a namespace) and the nodes they run on: "
-            + "healthy only when every replica is ready; otherwise what is wrong, naming the pod or node. Exits 1 when unhealthy.")
+        var expect = new Option<int?>("--expect-replicas")
         {
-            json,
+            Description = "The desired replicas the workload must have; another count is a problem.",
+        }.InRange(0, 10_000);
+        var command = new Command("status", "A workload's replicas and pods (or every pod of a namespace), the nodes they run on and "
+            + "the disruption budgets covering them: healthy only when every replica is ready; otherwise what is wrong, naming the pod "
+            + "or node. Exits 1 when unhealthy.")
+        {
+            expect, json,
         };
         target.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var status = await WorkloadStatus.ReadAsync(target.Resolve(parse, workloadRequired: false), token);
+            var status = await WorkloadStatus.ReadAsync(target.Resolve(parse, workloadRequired: false), token, parse.GetValue(expect));
             if (parse.GetValue(json)) Output.Json(status);
             else Output.Workload(status);
             return status.Healthy ? ExitCodes.Success : ExitCodes.NotMet;

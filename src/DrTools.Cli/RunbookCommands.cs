@@ -26,15 +26,20 @@ public static class RunbookCommands
         };
         var tester = new Option<string?>("--tester") { Description = "Who runs the drill, for the report (default the OS user)." };
         var root = CommonOptions.SandboxRoot();
+        var variables = new Option<string[]>("--var")
+        {
+            Description = "NAME=VALUE: a value for one of the runbook's variables (variables:), over its default; repeat per variable.",
+        };
         var command = new Command("run",
             "Run a runbook: targets, pre-checks, steps under abort conditions, cleanup that always runs; writes the journal and reports to "
             + "the drill history. Exit 0 passed, 1 failed/aborted/objective not met, 2 invalid runbook, 130 cancelled.")
         {
-            file, history, reportDirectory, tester, root,
+            file, history, reportDirectory, tester, root, variables,
         };
         command.SetAction(async (parse, token) =>
         {
-            var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token);
+            var runbook = RunbookParser.Load(parse.GetValue(file)!, cancellationToken: token)
+                .WithVariables((parse.GetValue(variables) ?? []).Select(Variable));
             // Made before anything runs, so a folder that cannot be made fails the run before it starts; removed again
             // when the reports cannot be put in it.
             var directory = parse.GetValue(reportDirectory);
@@ -71,6 +76,11 @@ public static class RunbookCommands
         });
         return command;
     }
+
+    /// <summary>One --var NAME=VALUE.</summary>
+    private static KeyValuePair<string, string> Variable(string pair) => pair.IndexOf('=') is var at and > 0
+        ? KeyValuePair.Create(pair[..at].Trim(), pair[(at + 1)..])
+        : throw new DrToolsException($"--var '{pair}': write it as NAME=VALUE, e.g. namespace=backup-system.", DrErrorKind.InvalidArgument);
 
     public static Command Validate()
     {

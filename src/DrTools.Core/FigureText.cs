@@ -23,8 +23,11 @@ public static class FigureText
             ? $"{shown} ({Number(value)} bytes)"
             : Of(value, unit);
 
-    /// <summary>A target: ≤ 30 s, ≤ 1 MB.</summary>
-    public static string Target(double target, string unit) => $"≤ {Of(target, unit)}";
+    /// <summary>A target: ≤ 30 s, ≤ 1 MB; a floor: ≥ 2 replicas.</summary>
+    public static string Target(double target, string unit, bool atLeast = false) => $"{Bound(atLeast)} {Of(target, unit)}";
+
+    /// <summary>How a target bounds its figure: ≥ for a floor, ≤ for a ceiling.</summary>
+    public static string Bound(bool atLeast) => atLeast ? "≥" : "≤";
 
     /// <summary>A number as reports write it: whole numbers bare, others to three decimals.</summary>
     public static string Number(double value) => value.ToString(value == Math.Floor(value) ? "0" : "0.###", CultureInfo.InvariantCulture);

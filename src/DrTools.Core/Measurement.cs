@@ -2,7 +2,8 @@ namespace DrTools.Core;
 
 /// <summary>
 /// One measured figure: what was measured, its value, the target it is held against and how it was obtained.
-/// Lower is better for every figure DrTools measures (lag, unavailability, lost writes), so Met means Measured ≤ Target.
+/// Lower is better for most figures DrTools measures (lag, unavailability, lost writes): Met means Measured ≤ Target; a
+/// floor (<see cref="AtLeast"/>: the fewest ready replicas) is met when Measured ≥ Target.
 /// </summary>
 public sealed record Measurement(string Name, double Measured, string Unit, double? Target, string Method)
 {
@@ -10,7 +11,10 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
     /// Whether the target was met; null when no target was set. A figure that is only a lower bound (<see cref="MoreThan"/>)
     /// never is: what it was is unknown past the bound, and a bound under the target proves nothing.
     /// </summary>
-    public bool? Met => Target is { } target ? !MoreThan && Measured <= target : null;
+    public bool? Met => Target is { } target ? !MoreThan && (AtLeast ? Measured >= target : Measured <= target) : null;
+
+    /// <summary>Whether the target is a floor the figure must reach (≥), not a ceiling it must stay under (≤).</summary>
+    public bool AtLeast { get; init; }
 
     /// <summary>95th percentile when the figure was sampled over a window (Measured is then the maximum).</summary>
     public double? P95 { get; init; }
@@ -42,7 +46,7 @@ public sealed record Measurement(string Name, double Measured, string Unit, doub
 
     /// <summary>The target in the figure's unit (≤ 30 s), or "-" when none was set.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
-    public string TargetText => Target is { } target ? FigureText.Target(target, Unit) : "-";
+    public string TargetText => Target is { } target ? FigureText.Target(target, Unit, AtLeast) : "-";
 
     public override string ToString() => Target is null ? ExactText : $"{ExactText} ({TargetText}: {(Met == true ? "met" : "NOT met")})";
 

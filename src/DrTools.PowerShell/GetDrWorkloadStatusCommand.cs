@@ -8,5 +8,10 @@ namespace DrTools.PowerShell;
 [OutputType(typeof(WorkloadStatus))]
 public sealed class GetDrWorkloadStatusCommand : KubernetesTargetCmdlet
 {
-    protected override void ProcessRecord() => WriteObject(RunOperation(token => WorkloadStatus.ReadAsync(Target(), token)));
+    [Parameter]
+    [ValidateRange(0, 10_000)]
+    public int? ExpectReplicas { get; set; }
+
+    protected override void ProcessRecord() =>
+        WriteObject(RunOperation(token => WorkloadStatus.ReadAsync(Target(), token, ExpectReplicas)));
 }

@@ -26,13 +26,22 @@ public sealed class InvokeDrRunbookCommand : DrCmdlet
     [Parameter]
     public string? Tester { get; set; }
 
+    [Parameter]
+    public System.Collections.Hashtable? Variable { get; set; }
+
     protected override void ProcessRecord()
     {
         var path = GetUnresolvedProviderPathFromPSPath(Path);
         // The whole file is checked before anything runs; ShouldProcess then names what will run against what.
-        var runbook = RunOperation(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true)), path);
-        var targets = string.Join(", ", runbook.Targets.Select(t => t.Sandbox is null
-            ? $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))" : $"{t.Name} (new sandbox)"));
+        var values = (Variable ?? []).Cast<System.Collections.DictionaryEntry>()
+            .Select(v => KeyValuePair.Create(v.Key.ToString() ?? "", v.Value?.ToString() ?? "")).ToList();
+        var runbook = RunOperation(_ => Task.FromResult(RunbookParser.Load(path, scriptSteps: true).WithVariables(values)), path);
+        var targets = string.Join(", ", runbook.Targets.Select(t => t switch
+        {
+            { Kubernetes: { } kubernetes } => $"{t.Name} (Kubernetes {kubernetes.Name})",
+            { Sandbox: null } => $"{t.Name} ({t.ConnectionStrings.Count} connection string(s))",
+            _ => $"{t.Name} (new sandbox)",
+        }));
         var steps = string.Join(", ", runbook.Steps.Select(s => $"{s.Name} ({s.Kind})"));
         if (!ShouldProcess($"runbook '{runbook.Name}' against {targets}: {steps}",
             $"Run runbook '{runbook.Name}' ({runbook.Steps.Count} steps) against {targets}?", "Invoke-DrRunbook")) return;

@@ -23,6 +23,15 @@ public sealed class MeasurementTests
     }
 
     [Fact]
+    public void A_floor_is_met_at_or_above_its_target_and_says_so()
+    {
+        var floor = new Measurement("lowest ready replicas", 2, "replicas", 2, "m") { AtLeast = true };
+        Assert.True(floor.Met);
+        Assert.False((floor with { Measured = 1 }).Met);
+        Assert.Equal("2 replicas (≥ 2 replicas: met)", floor.ToString());
+    }
+
+    [Fact]
     public void Met_compares_against_the_target_and_is_null_without_one()
     {
         Assert.True(new Measurement("lag", 10, "bytes", 10, "m").Met);

@@ -67,6 +67,8 @@ BeforeAll {
             Get-DrWorkloadStatus views-drill -Deployment web -Kubeconfig $kubeconfig | Add-Example | Out-Null
             Invoke-DrPodRecovery views-drill -Deployment web -Kubeconfig $kubeconfig -AllowDrillOn views-drill -Count 1 -Rto 60s -Confirm:$false |
                 Add-Example | Out-Null
+            Invoke-DrNodeDrain views-drill -Deployment web -Kubeconfig $kubeconfig -AllowDrillOn views-drill -Rto 2m -Confirm:$false |
+                Add-Example | Out-Null
         }
         finally {
             Stop-KubeLab "$Work/kube"

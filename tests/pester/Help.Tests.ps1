@@ -8,7 +8,7 @@ BeforeDiscovery {
     $Commands = Get-Command -Module DrTools | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } }
     # Examples that only read a sandbox share one made with the same parameters by an earlier example (a sandbox with
     # monitoring takes long to build); those of the cmdlets that make and list sandboxes always make their own.
-    $KubernetesCommands = 'Get-DrWorkloadStatus', 'Invoke-DrPodRecovery'
+    $KubernetesCommands = 'Get-DrWorkloadStatus', 'Invoke-DrPodRecovery', 'Invoke-DrNodeDrain'
     $readOnly = 'New-DrSandbox', 'Get-DbClusterStatus', 'Test-ReplicationLag', 'Get-DbChecksum', 'Get-DrMetric', 'Test-DrAlertRule'
     $Examples = foreach ($command in $Commands) {
         $number = 0

@@ -48,12 +48,25 @@ Describe 'Kubernetes in PowerShell' -Skip:([bool]$NoCluster) {
             -Rto 60s -MinReady 2 -Confirm:$false
         @($drill.Deleted).Count | Should -Be 1
         $drill | Should -MeetObjective
-        $drill.MostUnready.Target | Should -Be 1
+        $drill.LowestReady.Target | Should -Be 2
+        $drill.LowestReady.TargetText | Should -Be '≥ 2 replicas'
         $drill.Timeline.What | Should -Contain 'every replica ready again, none of the 1 deleted pod(s) among them'
         # An objective no recovery meets: the figure says so.
         $strict = Invoke-DrPodRecovery pester-drill -Deployment web -Kubeconfig $Kubeconfig -AllowDrillOn pester-drill -Count 1 `
             -Rto 1ms -Confirm:$false
         $strict.Met | Should -BeFalse
         { $strict | Should -MeetObjective } | Should -Throw '*recovery time measured*against a target of ≤ 0.001 s*'
+    }
+
+    It 'drains the busiest node, keeps the floor, and leaves the node schedulable with no fault recorded' {
+        Invoke-DrNodeDrain pester-drill -Deployment web -Kubeconfig $Kubeconfig -AllowDrillOn pester-drill -WhatIf | Should -BeNullOrEmpty
+        $drain = Invoke-DrNodeDrain pester-drill -Deployment web -Kubeconfig $Kubeconfig -AllowDrillOn pester-drill -MinReady 2 `
+            -Rto 2m -Confirm:$false
+        @($drain.Evicted).Count | Should -Be 1
+        $drain | Should -MeetObjective
+        $drain.Uncordon.Undone | Should -BeTrue
+        $drain.Rescheduled | Should -Not -BeLike "* on $($drain.Node)"
+        Get-DrFault | Should -BeNullOrEmpty
+        (Get-DrWorkloadStatus pester-drill -Deployment web -Kubeconfig $Kubeconfig).Healthy | Should -BeTrue
     }
 }

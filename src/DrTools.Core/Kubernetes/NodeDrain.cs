@@ -78,16 +78,15 @@ public static class NodeDrain
                 + $"ready replica on another node, none of the evicted pods among them, on the drill's monotonic clock";
             return new NodeDrainResult(target.Name, chosen, watch.Desired, budgets, evicted.Select(p => p.Name).ToList(),
                 after.Pods.Where(p => before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
-                minReady,
                 new Measurement("recovery time", (end - cordoned).TotalSeconds, "s", rto?.TotalSeconds, how)
                 {
                     MoreThan = recovered is null,
                 },
-                capacity.MostUnready, capacity.Lowest, capacity.Below,
+                capacity.Lowest, capacity.Below,
                 new Measurement("evictions refused by a disruption budget", refused, "evictions", null,
                     "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "
                     + "workload's next change"),
-                [.. timeline], requests.Count - counted);
+                [.. timeline], requests.Count - counted) { ClockOrigin = clock.Origin };
         }, cancellationToken);
         return result with { Uncordon = uncordon };
     }

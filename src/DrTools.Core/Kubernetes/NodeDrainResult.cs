@@ -11,14 +11,17 @@ namespace DrTools.Core.Kubernetes;
 /// <param name="Rescheduled">Each pod made during the drill, with the node it runs on ("web-x on node-2").</param>
 /// <param name="ApiRequests">Requests sent to the API server outside the watch, from the cordon to the end.</param>
 public sealed record NodeDrainResult(string Target, string Node, int Desired, IReadOnlyList<DisruptionBudget> Budgets,
-    IReadOnlyList<string> Evicted, IReadOnlyList<string> Rescheduled, int? MinReady, Measurement RecoveryTime, Measurement MostUnready,
-    Measurement LowestReady, Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, int ApiRequests)
+    IReadOnlyList<string> Evicted, IReadOnlyList<string> Rescheduled, Measurement RecoveryTime, Measurement LowestReady,
+    Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, int ApiRequests)
 {
     /// <summary>The uncordon: undone, or why not (then the node is still cordoned and fault list shows it).</summary>
     public FaultEnd? Uncordon { get; init; }
 
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
-    public IReadOnlyList<Measurement> Figures => [RecoveryTime, MostUnready, LowestReady, BelowDesired, Refused];
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, Refused];
 
     public bool Met => Figures.All(f => f.Met != false) && Uncordon?.Undone != false;
+
+    /// <summary>The Stopwatch timestamp the timeline counts from: places its moments on a run's clock.</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public long ClockOrigin { get; init; }
 }

@@ -56,8 +56,8 @@ public static class PodRecovery
             {
                 MoreThan = recovered is null,
             },
-            capacity.Lowest, minReady, capacity.MostUnready, capacity.Below,
-            timeline, deletionStarted);
+            capacity.Lowest, capacity.Below,
+            timeline, deletionStarted) { ClockOrigin = clock.Origin };
     }
 
     /// <summary>By uid: a StatefulSet makes its pods again under the names of the deleted ones.</summary>

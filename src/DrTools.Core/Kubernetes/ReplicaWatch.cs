@@ -47,15 +47,13 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     }
 
     /// <summary>
-    /// The capacity figures up to <paramref name="end"/>: the fewest ready, the most not ready at once (a floor as a figure
-    /// held below a target, as every figure is: desired less <paramref name="minReady"/>), and the time below desired.
+    /// The capacity figures up to <paramref name="end"/>: the fewest ready, held to <paramref name="minReady"/> (a floor),
+    /// and the time below the desired count.
     /// </summary>
-    public (Measurement Lowest, Measurement MostUnready, Measurement Below) Capacity(int? minReady, TimeSpan end) =>
+    public (Measurement Lowest, Measurement Below) Capacity(int? minReady, TimeSpan end) =>
     (
-        new Measurement("lowest ready replicas", Lowest, "replicas", null, "the least readyReplicas of the watch's events"),
-        new Measurement("most replicas not ready at once", Desired - Lowest, "replicas", Desired - minReady,
-            $"the desired {Desired} less the least readyReplicas of the watch's events"
-            + (minReady is { } floor ? $"; held to {Desired} - {floor} by the fewest ready allowed ({floor})" : "")),
+        new Measurement("lowest ready replicas", Lowest, "replicas", minReady,
+            $"the least readyReplicas of the workload's watch events, of {Desired} desired") { AtLeast = true },
         new Measurement("time below the desired replicas", BelowDesired(end).TotalSeconds, "s", null,
             "summed from the watch's events with readyReplicas under the desired count")
     );

@@ -18,10 +18,19 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
 
     public string Verdict => Healthy ? $"healthy: {Ready}/{Desired} ready" : $"unhealthy: {string.Join("; ", Problems)}";
 
-    public static async Task<WorkloadStatus> ReadAsync(KubernetesTarget target, CancellationToken cancellationToken)
+    /// <summary>
+    /// The status now, with the disruption budgets covering its pods; <paramref name="expectReplicas"/>, when given, is the
+    /// desired count the workload must have (a pre-check's "3 replicas expected"), another count a problem.
+    /// </summary>
+    public static async Task<WorkloadStatus> ReadAsync(KubernetesTarget target, CancellationToken cancellationToken,
+        int? expectReplicas = null)
     {
         using var client = target.Connect();
         var status = await ReadAsync(client, target, cancellationToken);
+        if (expectReplicas is { } expected && expected != status.Desired)
+        {
+            status = status with { Problems = [$"{status.Desired} replicas desired, {expected} expected", .. status.Problems] };
+        }
         return status with
         {
             Budgets = await DisruptionBudgets.CoveringAsync(client, target, status.Pods.Select(p => p.Uid).ToHashSet(), cancellationToken),

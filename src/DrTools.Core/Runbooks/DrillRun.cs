@@ -178,6 +178,7 @@ internal sealed class DrillRun : IAsyncDisposable
     {
         foreach (var (name, target) in _targets.ToList())
         {
+            if (target.Store is null) continue;
             var servers = await RunEnvironment.DescribeServersAsync(target.Store, cancellationToken);
             lock (_gate) _servers[name] = servers;
         }
@@ -470,7 +471,10 @@ internal sealed class DrillRun : IAsyncDisposable
         List<RunbookStep> steps;
         lock (_gate) steps = _steps.Where(s => s.Objectives.Contains(objective.Name)).ToList();
         var kind = objective.Kind;
-        ObjectiveResult NotMeasured(string because) => new(objective.Name, objective.Target, null, because) { Unit = kind.Unit };
+        ObjectiveResult NotMeasured(string because) => new(objective.Name, objective.Target, null, because)
+        {
+            Unit = kind.Unit, AtLeast = kind.Floor,
+        };
         if (steps.Count == 0) return NotMeasured("no step counts toward it");
         var figures = new List<(RunbookStep Step, Measurement Figure)>();
         foreach (var step in steps)
@@ -498,11 +502,14 @@ internal sealed class DrillRun : IAsyncDisposable
                 Method = $"'{failed.Step.Name}' {other.Name} = {FigureText.Of(other.Measured, other.Unit)} ({other.Method})",
             }, null) { Unit = other.Unit };
         }
-        var value = kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
-        var method = $"{(kind.Summed ? "sum" : "largest")} of: " + string.Join("; ",
+        var value = kind.Floor ? figures.Min(f => f.Figure.Measured)
+            : kind.Summed ? figures.Sum(f => f.Figure.Measured) : figures.Max(f => f.Figure.Measured);
+        var method = $"{(kind.Floor ? "smallest" : kind.Summed ? "sum" : "largest")} of: " + string.Join("; ",
             figures.Select(f => $"'{f.Step.Name}' {f.Figure.Name} = {f.Figure.Measured:0.###} {f.Figure.Unit} ({f.Figure.Method})"));
-        return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method),
-            null) { Unit = kind.Unit };
+        return new(objective.Name, objective.Target, new Measurement(kind.Display, value, kind.Unit, objective.Target, method)
+        {
+            AtLeast = kind.Floor,
+        }, null) { Unit = kind.Unit, AtLeast = kind.Floor };
     }
 
     internal static string Slug(string name)

@@ -10,8 +10,11 @@ public sealed record ObjectiveResult(string Name, [property: JsonConverter(typeo
     public string Unit { get; init; } = "s";
     public bool Met => Measurement?.Met == true;
 
-    /// <summary>The target in the objective's unit: ≤ 60 s.</summary>
-    [JsonIgnore] public string TargetText => FigureText.Target(Target, Unit);
+    /// <summary>Whether the target is a floor (minReady: ≥ 2 replicas) rather than a ceiling.</summary>
+    public bool AtLeast { get; init; }
+
+    /// <summary>The target in the objective's unit: ≤ 60 s, ≥ 2 replicas.</summary>
+    [JsonIgnore] public string TargetText => FigureText.Target(Target, Unit, AtLeast);
 
     /// <summary>The figure the objective was measured at, with its unit, or "not measured".</summary>
     [JsonIgnore] public string MeasuredText => Measurement?.ExactText ?? "not measured";

@@ -41,12 +41,19 @@ public sealed class OperationContext
     public TimeSpan? ObjectiveTime(string name) => Objective(name) is { } seconds ? TimeSpan.FromSeconds(seconds) : null;
 
     /// <summary>A PostgreSQL target; another engine's is refused naming the target and its engine.</summary>
-    public DbTarget Target(string name) => Resolve(name).Store as DbTarget
-        ?? throw new DrToolsException($"target '{name}' is a {Resolve(name).Store.Engine} cluster: this operation works on PostgreSQL "
+    public DbTarget Target(string name) => Store(name) as DbTarget
+        ?? throw new DrToolsException($"target '{name}' is a {Store(name).Engine} cluster: this operation works on PostgreSQL "
             + $"targets.", DrErrorKind.InvalidArgument);
 
-    /// <summary>A target of any engine.</summary>
-    public Engines.IDrillTarget Store(string name) => Resolve(name).Store;
+    /// <summary>A database target of any engine; a Kubernetes one is refused.</summary>
+    public Engines.IDrillTarget Store(string name) => Resolve(name).Store
+        ?? throw new DrToolsException($"target '{name}' is a Kubernetes target: this operation works on databases.",
+            DrErrorKind.InvalidArgument);
+
+    /// <summary>A Kubernetes target; a database one is refused.</summary>
+    public Kubernetes.KubernetesTarget Kubernetes(string name) => Resolve(name).Kubernetes
+        ?? throw new DrToolsException($"target '{name}' is a database: this operation works on Kubernetes targets (kubernetes:).",
+            DrErrorKind.InvalidArgument);
 
     /// <summary>The sandbox behind a target, or null when the target is a cluster given by connection strings.</summary>
     public Sandbox? Sandbox(string name) => Resolve(name).Sandbox;

@@ -20,4 +20,27 @@ public sealed record Runbook
     public required IReadOnlyList<AbortCondition> AbortConditions { get; init; }
     /// <summary>Webhooks told of the run's start, abort and end (notify:).</summary>
     public IReadOnlyList<NotifyTarget> Notify { get; init; } = [];
+
+    /// <summary>The runbook's variables (variables:) with their values: the defaults it gives, or those the user set.</summary>
+    public IReadOnlyDictionary<string, string> Variables { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>
+    /// The runbook with <paramref name="values"/> (NAME=VALUE, from --var or -Variable) set over its defaults; a name it
+    /// does not declare is refused, naming those it does.
+    /// </summary>
+    public Runbook WithVariables(IEnumerable<KeyValuePair<string, string>> values)
+    {
+        var variables = new Dictionary<string, string>(Variables, StringComparer.Ordinal);
+        foreach (var (name, value) in values)
+        {
+            if (!variables.ContainsKey(name))
+            {
+                throw new DrToolsException($"variable '{name}': {Source} declares "
+                    + (variables.Count == 0 ? "no variables" : $"only {string.Join(", ", variables.Keys)}") + " (variables:).",
+                    DrErrorKind.InvalidArgument);
+            }
+            variables[name] = value;
+        }
+        return this with { Variables = variables };
+    }
 }

@@ -60,7 +60,8 @@ public static class RunbookExecutor
         private readonly Runbook _runbook = runbook;
         private readonly RunbookRunOptions _options = options;
         private readonly DrillRun _run = run;
-        private readonly Dictionary<string, object?> _variables = new() { ["run"] = run.Info };
+        private readonly Dictionary<string, object?> _variables = new(runbook.Variables.Select(v =>
+            KeyValuePair.Create(v.Key, (object?)v.Value))) { ["run"] = run.Info };
 
         public async Task<RunJournal> ExecuteAsync(CancellationToken cancellationToken)
         {
@@ -90,13 +91,40 @@ public static class RunbookExecutor
             return await _run.FinishAsync(cancelled, targetsMissing: _run.TargetCount < _runbook.Targets.Count);
         }
 
+        /// <summary>
+        /// A Kubernetes target with the runbook's variables in its fields; allowDrill: covers kube-system only when the
+        /// runbook names it itself, never through a variable.
+        /// </summary>
+        private Kubernetes.KubernetesTarget Expand(Kubernetes.KubernetesTarget target, string name)
+        {
+            string? Value(string? text, string field) => text is null ? null : ArgumentBinder.BindUntyped(
+                new YamlDotNet.RepresentationModel.YamlScalarNode(text), _variables, _runbook.Source,
+                $"target '{name}' kubernetes.{field}")?.ToString();
+            var ns = Value(target.Namespace, "namespace")!;
+            return target with
+            {
+                Kubeconfig = Value(target.Kubeconfig, "kubeconfig"),
+                Context = Value(target.Context, "context"),
+                Namespace = ns,
+                Workload = Value(target.Workload, target.Kind?.ToString().ToLowerInvariant() ?? "workload"),
+                AllowDrill = target.AllowDrill && (ns != "kube-system" || target.Namespace == ns),
+            };
+        }
+
         private async Task<bool> CreateTargetsAsync(CancellationToken cancellationToken)
         {
             foreach (var target in _runbook.Targets)
             {
                 try
                 {
-                    if (target.Sandbox is { } sandboxOptions)
+                    if (target.Kubernetes is { } kubernetes)
+                    {
+                        var resolved = Expand(kubernetes, target.Name);
+                        _run.DescribeTarget(target.Name, $"Kubernetes {resolved.Name}{(resolved.AllowDrill
+                            ? " (allowed for drills by the runbook)" : "")}");
+                        _run.AddTarget(target.Name, new(null, null) { Kubernetes = resolved });
+                    }
+                    else if (target.Sandbox is { } sandboxOptions)
                     {
                         _run.DescribeTarget(target.Name, DrillRun.SandboxDescription(sandboxOptions.Topology, sandboxOptions.Standbys,
                             sandboxOptions.Synchronous));

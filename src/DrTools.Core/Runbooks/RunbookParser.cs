@@ -16,8 +16,10 @@ public static partial class RunbookParser
 {
     public static readonly TimeSpan DefaultStepTimeout = TimeSpan.FromMinutes(30);
     public static readonly TimeSpan DefaultCleanupTimeout = TimeSpan.FromMinutes(5);
-    private static readonly string[] TopLevelKeys = ["name", "type", "description", "objectives", "targets", "preChecks", "steps",
-        "cleanup", "abortConditions", "notify"];
+    private static readonly string[] TopLevelKeys = ["name", "type", "description", "variables", "objectives", "targets", "preChecks",
+        "steps", "cleanup", "abortConditions", "notify"];
+    private static readonly string[] KubernetesKeys = ["kubeconfig", "context", "namespace",
+        .. Enum.GetNames<Kubernetes.WorkloadKind>().Select(k => k.ToLowerInvariant())];
     private static readonly string[] StepKeys = ["name", "run", "script", "with", "timeout", "continueOnError", "save", "objective",
         "remediation"];
     private static readonly string[] AbortKeys = ["name", "run", "with", "http", "expectStatus", "interval", "failures", "timeout"];
@@ -92,6 +94,7 @@ public static partial class RunbookParser
         {
             var fields = Fields(root, TopLevelKeys, "runbook");
             var name = Name(fields, "name", root, required: true, "runbook") ?? "";
+            var variables = fields.TryGetValue("variables", out var variableNode) ? Variables(variableNode) : [];
             _objectives = fields.TryGetValue("objectives", out var objectives) ? Objectives(objectives) : [];
             var targets = fields.TryGetValue("targets", out var targetNode) ? Targets(targetNode) : [];
             _targets = targets.Select(t => t.Name).ToHashSet();
@@ -113,7 +116,33 @@ public static partial class RunbookParser
                 Cleanup = cleanup,
                 AbortConditions = abortConditions,
                 Notify = fields.TryGetValue("notify", out var notifyNode) ? Notify(notifyNode) : [],
+                Variables = variables,
             };
+        }
+
+        /// <summary>variables: NAME: default — strings a runbook uses as ${NAME}, set at run time with --var / -Variable.</summary>
+        private Dictionary<string, string> Variables(YamlNode node)
+        {
+            var variables = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (node is not YamlMappingNode mapping)
+            {
+                Fail(SourcePosition.Of(node), "variables: expected a mapping of names to default values, e.g. namespace: drill.");
+                return variables;
+            }
+            foreach (var (keyNode, value) in mapping.Children)
+            {
+                var name = (keyNode as YamlScalarNode)?.Value ?? "";
+                if (!Identifier().IsMatch(name) || name == "run") Fail(SourcePosition.Of(keyNode),
+                    $"variables: '{name}' is not a variable name (letters, digits and _; not run).");
+                else if (value is not YamlScalarNode { Value: { } text }) Fail(SourcePosition.Of(value),
+                    $"variables.{name}: expected a default value (a string).");
+                else
+                {
+                    variables[name] = text;
+                    _variables[name] = typeof(string);
+                }
+            }
+            return variables;
         }
 
         /// <summary>notify: a URL, or a list of URLs and { url: …, format: json | slack | teams }.</summary>
@@ -162,6 +191,7 @@ public static partial class RunbookParser
                         ? percent
                         : throw new DrToolsException($"objectives.maxErrorRate: '{text}' is not a percentage from 0 to 100, e.g. 5%.")),
                     "p99" => Duration(value, $"objectives.p99", DurationText.MaxAge)?.TotalMilliseconds,
+                    "minReady" => Integer(value, "objectives.minReady", 0, 10_000),
                     _ => Duration(value, $"objectives.{key}", DurationText.MaxAge)?.TotalSeconds,
                 };
                 if (target is { } given) list.Add(new(key, given));
@@ -182,7 +212,18 @@ public static partial class RunbookParser
                 var name = ((YamlScalarNode)keyNode).Value ?? "";
                 var where = $"target '{name}'";
                 if (!Identifier().IsMatch(name)) Fail(SourcePosition.Of(keyNode), $"{where}: a target name is letters, digits and _.");
-                var fields = Fields(value, ["engine", "sandbox", "connection", "allowDrill", "patroni"], where);
+                var fields = Fields(value, ["engine", "sandbox", "connection", "allowDrill", "patroni", "kubernetes"], where);
+                var allowed = fields.TryGetValue("allowDrill", out var allowedNode) && (Boolean(allowedNode, $"{where} allowDrill") ?? false);
+                if (fields.TryGetValue("kubernetes", out var kubernetesNode))
+                {
+                    foreach (var other in fields.Keys.Where(k => k is not ("kubernetes" or "allowDrill"))) Fail(SourcePosition.Of(fields[other]),
+                        $"{where} {other}: a Kubernetes target takes only kubernetes: and allowDrill:.");
+                    if (KubernetesTarget(kubernetesNode, allowed, $"{where} kubernetes") is { } kubernetes)
+                    {
+                        list.Add(new RunbookTarget(name, null, [], allowed, SourcePosition.Of(keyNode)) { Kubernetes = kubernetes });
+                    }
+                    continue;
+                }
                 var engine = fields.TryGetValue("engine", out var engineNode) ? Engine(engineNode, $"{where} engine")
                     : Engines.StoreEngines.PostgreSql;
                 var hasSandbox = fields.TryGetValue("sandbox", out var sandboxNode);
@@ -203,8 +244,7 @@ public static partial class RunbookParser
                 var connections = hasConnection ? Strings(connectionNode!, $"{where} connection") : [];
                 var connectionNodes = connectionNode is YamlSequenceNode items ? items.Children : [connectionNode!];
                 if (connections.Count > 0) CheckConnections(engine, [.. connections.Zip(connectionNodes)], $"{where} connection");
-                var allowDrill = fields.TryGetValue("allowDrill", out var allowNode) && (Boolean(allowNode, $"{where} allowDrill")
-                    ?? false);
+                var allowDrill = allowed;
                 var patroni = fields.TryGetValue("patroni", out var patroniNode) ? Strings(patroniNode, $"{where} patroni") : [];
                 if (patroni.Count > 0 && engine != Engines.StoreEngines.PostgreSql) Fail(SourcePosition.Of(patroniNode!),
                     $"{where} patroni: Patroni runs PostgreSQL clusters; this target's engine is {engine}.");
@@ -225,6 +265,31 @@ public static partial class RunbookParser
                     SourcePosition.Of(keyNode)) { Patroni = patroni, Engine = engine });
             }
             return list;
+        }
+
+        /// <summary>
+        /// { kubeconfig:, context:, namespace:, deployment: | statefulset: } as kubectl names them; each may hold the runbook's
+        /// ${variables}. Without a workload the target is the namespace.
+        /// </summary>
+        private Kubernetes.KubernetesTarget? KubernetesTarget(YamlNode node, bool allowDrill, string where)
+        {
+            var fields = Fields(node, KubernetesKeys, where);
+            foreach (var (key, value) in fields)
+            {
+                Errors.AddRange(ArgumentBinder.Check(new OperationParameter(key, ParameterKind.String, ""), value, _variables, [],
+                    $"{where}.{key}"));
+            }
+            var ns = Scalar(fields, "namespace", node, required: true, where);
+            var workloads = Enum.GetValues<Kubernetes.WorkloadKind>()
+                .Select(kind => (Kind: kind, Name: Scalar(fields, kind.ToString().ToLowerInvariant(), node, required: false, where)))
+                .Where(w => w.Name is not null).ToList();
+            if (workloads.Count > 1) Fail(SourcePosition.Of(node), $"{where}: name one workload ({string.Join(" or ",
+                workloads.Select(w => w.Kind.ToString().ToLowerInvariant() + ":"))}).");
+            if (ns is null) return null;
+            var workload = workloads.FirstOrDefault();
+            return new Kubernetes.KubernetesTarget(Scalar(fields, "kubeconfig", node, required: false, where),
+                Scalar(fields, "context", node, required: false, where), ns, workload.Name is null ? null : workload.Kind, workload.Name,
+                allowDrill);
         }
 
         /// <summary>{ standbys: N, synchronous: bool, sentinels: bool } for a MariaDB or Redis sandbox (sentinels: Redis only).</summary>

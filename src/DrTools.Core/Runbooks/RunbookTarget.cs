@@ -12,4 +12,10 @@ public sealed record RunbookTarget(string Name, SandboxOptions? Sandbox, IReadOn
     public IReadOnlyList<string> Patroni { get; init; } = [];
     /// <summary>The store: postgresql (the default), mariadb or redis.</summary>
     public string Engine { get; init; } = Engines.StoreEngines.PostgreSql;
+
+    /// <summary>
+    /// A Kubernetes namespace or workload (kubernetes:) instead of a database; its fields may hold ${variables}, expanded
+    /// when the run sets its targets up.
+    /// </summary>
+    public Kubernetes.KubernetesTarget? Kubernetes { get; init; }
 }

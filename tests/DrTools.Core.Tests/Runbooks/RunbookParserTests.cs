@@ -33,7 +33,7 @@ public sealed class RunbookParserTests
     {
         var runbook = RunbookParser.Load(file);
         Assert.NotEmpty(runbook.Steps);
-        Assert.Contains(runbook.Cleanup, s => s.Kind == "Remove-DrSandbox");
+        if (runbook.Targets.Any(t => t.Sandbox is not null)) Assert.Contains(runbook.Cleanup, s => s.Kind == "Remove-DrSandbox");
     }
 
     public static TheoryData<string> ShippedRunbooks()
@@ -66,6 +66,11 @@ public sealed class RunbookParserTests
     [InlineData("name: x\ntargets: { db: { sandbox: { topology: patroni, faultProxy: true } } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 60, "faultProxy: only for a streaming sandbox")]
     [InlineData("name: x\nnotify: [ftp://example.com/hook]\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 10, "notify[0]: 'ftp://example.com/hook' is not an http(s) URL.")]
     [InlineData("name: x\nnotify: { url: 'https://example.com/hook', format: pager }\ntargets: { db: { sandbox: {} } }\nsteps:\n  - { run: Get-DbChecksum, with: { target: db } }\n", 2, 9, "notify: format 'pager' is not json, slack or teams.")]
+    [InlineData("name: x\ntargets: { k: { kubernetes: { namespace: '${ns}', deployment: web } } }\nsteps:\n  - { run: Get-DrWorkloadStatus, with: { target: k } }\n", 2, 42, "variable ${ns} is not defined here")]
+    [InlineData("name: x\ntargets: { k: { kubernetes: { namespace: a, deployment: web, statefulset: db } } }\nsteps:\n  - { run: Get-DrWorkloadStatus, with: { target: k } }\n", 2, 29, "name one workload (deployment: or statefulset:)")]
+    [InlineData("name: x\ntargets: { k: { kubernetes: { namespace: a }, engine: redis } }\nsteps:\n  - { run: Get-DrWorkloadStatus, with: { target: k } }\n", 2, 55, "a Kubernetes target takes only kubernetes: and allowDrill:")]
+    [InlineData("name: x\nvariables: { run: a }\ntargets: { k: { kubernetes: { namespace: a } } }\nsteps:\n  - { run: Get-DrWorkloadStatus, with: { target: k } }\n", 2, 14, "'run' is not a variable name")]
+    [InlineData("name: x\nobjectives: { minReady: some }\ntargets: { k: { kubernetes: { namespace: a } } }\nsteps:\n  - { run: Get-DrWorkloadStatus, with: { target: k } }\n", 2, 25, "'some' is not a whole number from 0 to 10000")]
     public void A_malformed_runbook_gives_one_error_with_its_line_and_column(string yaml, int line, int column, string message)
     {
         var error = Assert.Throws<RunbookInvalidException>(() => RunbookParser.Parse(yaml, "bad.yml"));
@@ -88,5 +93,28 @@ public sealed class RunbookParserTests
     {
         var runbook = RunbookParser.Parse("name: x\nsteps:\n  - { name: Mine, script: 'Get-Date', save: now }\n  - { script: '$now', with: { at: \"${now}\" } }\n", "ps.yml", scriptSteps: true);
         Assert.Equal(["script", "script"], runbook.Steps.Select(s => s.Kind));
+    }
+
+    [Fact]
+    public void Variables_name_a_kubernetes_target_and_are_set_over_their_defaults_or_refused_when_undeclared()
+    {
+        const string yaml = """
+            name: Pods
+            variables: { namespace: drill, deployment: web }
+            objectives: { rto: 30s, minReady: 2 }
+            targets:
+              app: { kubernetes: { namespace: "${namespace}", deployment: "${deployment}" }, allowDrill: true }
+            steps:
+              - { run: Invoke-DrNodeDrain, with: { target: app }, objective: [rto, minReady] }
+            """;
+        var runbook = RunbookParser.Parse(yaml, "pods.yml");
+        var target = runbook.Targets.Single().Kubernetes!;
+        Assert.Equal(("${namespace}", Kubernetes.WorkloadKind.Deployment, "${deployment}", true),
+            (target.Namespace, target.Kind!.Value, target.Workload, target.AllowDrill));
+        Assert.Equal(2, runbook.Objectives.Single(o => o.Name == "minReady").Target);
+        Assert.Equal("backup-system", runbook.WithVariables([KeyValuePair.Create("namespace", "backup-system")]).Variables["namespace"]);
+        Assert.Equal("web", runbook.Variables["deployment"]);
+        var undeclared = Assert.Throws<DrToolsException>(() => runbook.WithVariables([KeyValuePair.Create("replicas", "3")]));
+        Assert.Equal("variable 'replicas': pods.yml declares only namespace, deployment (variables:).", undeclared.Message);
     }
 }

@@ -10,6 +10,7 @@ public static class OperationCatalog
         .. BackupOperations.All,
         .. FaultOperations.All,
         .. AlertOperations.All,
+        .. KubernetesOperations.All,
     ];
 
     public static RunbookOperation? Find(string name) => All.FirstOrDefault(o => string.Equals(o.Name, name,

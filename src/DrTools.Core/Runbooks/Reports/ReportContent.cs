@@ -81,9 +81,13 @@ internal sealed class ReportContent(RunJournal journal)
             figure.Name.Contains(o.Name.ToUpperInvariant(), StringComparison.Ordinal)
                 ? figure.Name
                 : $"{o.Name.ToUpperInvariant()}: {figure.Name}",
-            $"≤ {Number(o.Target, o.Unit)}", Measured(figure), o.Met ? "yes" : "no", figure.Method,
+            $"{FigureText.Bound(o.AtLeast)} {Number(o.Target, o.Unit)}", Measured(figure), o.Met ? "yes" : "no", figure.Method,
         ]
-        : new[] { o.Name.ToUpperInvariant(), $"≤ {Number(o.Target, o.Unit)}", "not measured", "no", o.NotMeasuredBecause ?? "" });
+        : new[]
+        {
+            o.Name.ToUpperInvariant(), $"{FigureText.Bound(o.AtLeast)} {Number(o.Target, o.Unit)}", "not measured", "no",
+            o.NotMeasuredBecause ?? "",
+        });
 
     public static readonly string[] StepColumns = ["#", "Step", "Operation", "Start", "Duration", "Result", "Details"];
 
@@ -105,7 +109,7 @@ internal sealed class ReportContent(RunJournal journal)
     {
         m.Name.StartsWith(step.Name, StringComparison.Ordinal) ? m.Name : $"{step.Name}: {m.Name}",
         Measured(m),
-        m.Target is { } target ? $"≤ {Number(target, m.Unit)}" : "-",
+        m.Target is { } target ? $"{FigureText.Bound(m.AtLeast)} {Number(target, m.Unit)}" : "-",
         m.Met switch { true => "yes", false => "no", null => "-" },
         m.Method,
     }));

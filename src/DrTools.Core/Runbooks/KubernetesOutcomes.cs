@@ -1,0 +1,30 @@
+namespace DrTools.Core.Runbooks;
+
+/// <summary>What a Kubernetes drill's result means for a run: its figures, rto and minReady, and its moments on the run's clock.</summary>
+internal static class KubernetesOutcomes
+{
+    /// <summary>
+    /// A pod deletion's or a node drain's outcome: rto its recovery time, minReady its fewest ready replicas; the first
+    /// moment (the deletion, the cordon) a fault mark, the recovery a window.
+    /// </summary>
+    public static StepOutcome Drill(object result, bool met, string what, IReadOnlyList<Measurement> figures,
+        IReadOnlyList<Kubernetes.WorkloadEvent> timeline, long clockOrigin, OperationContext context)
+    {
+        var (recovery, lowest) = (figures[0], figures[1]);
+        var start = context.Clock.ReadingAt(clockOrigin);
+        var marks = new List<TimelineMark>();
+        if (timeline.Count > 0)
+        {
+            var first = timeline[0];
+            marks.Add(new(first.What, MarkKind.Fault, start + first.At));
+            marks.Add(new("workload recovering", MarkKind.Outage, start + first.At,
+                start + first.At + TimeSpan.FromSeconds(recovery.Measured), recovery.ExactText));
+        }
+        return new StepOutcome(result, met, $"{what}: recovery time {recovery}, lowest ready {lowest}")
+        {
+            Measurements = figures,
+            ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = recovery, ["minReady"] = lowest },
+            Marks = marks,
+        };
+    }
+}

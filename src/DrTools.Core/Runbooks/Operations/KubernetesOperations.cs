@@ -1,0 +1,65 @@
+using DrTools.Core.Kubernetes;
+using static DrTools.Core.Runbooks.Operations.OperationCatalog;
+
+namespace DrTools.Core.Runbooks.Operations;
+
+/// <summary>Kubernetes steps on a kubernetes: target: its status as a pre-check, pod deletions and node drains as drills.</summary>
+internal static class KubernetesOperations
+{
+    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+
+    public static IReadOnlyList<RunbookOperation> All { get; } =
+    [
+        new("Get-DrWorkloadStatus", typeof(WorkloadStatus),
+            "A workload's (or namespace's) replicas, pods, nodes and disruption budgets; passes when every replica is ready and no pod "
+            + "or node is in trouble.",
+            [
+                Target(),
+                new("expectReplicas", ParameterKind.Integer, "The desired replicas the workload must have; another count fails the step.")
+                {
+                    Minimum = 0, Maximum = 10_000,
+                },
+            ],
+            async (context, args, token) => StepOutcomes.From(await WorkloadStatus.ReadAsync(context.Kubernetes(args.Required("target")),
+                token, (int?)args.Integer("expectReplicas")), context)),
+
+        new("Invoke-DrPodRecovery", typeof(PodRecoveryResult),
+            "Deletes a healthy workload's pods and measures, from the API server's watch, the time until every replica is ready again "
+            + "(rto) and the fewest ready (minReady).",
+            [
+                Target(),
+                new("count", ParameterKind.Integer, "How many of its pods to delete (default: all).") { Minimum = 1, Maximum = 10_000 },
+                .. DrillParameters(),
+            ],
+            async (context, args, token) => StepOutcomes.From(await PodRecovery.RunAsync(context.Kubernetes(args.Required("target")),
+                (int?)args.Integer("count"), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout,
+                token), context)) { Measures = ["rto", "minReady"] },
+
+        new("Invoke-DrNodeDrain", typeof(NodeDrainResult),
+            "Drains a node of a healthy workload's pods as kubectl drain does (cordoned, a recorded fault uncordoned however the step "
+            + "ends; evictions that respect disruption budgets) and measures the recovery time (rto) and the fewest ready (minReady).",
+            [
+                Target(),
+                new("node", ParameterKind.String, "The node to drain (default: the one running most of the workload's pods)."),
+                .. DrillParameters(),
+            ],
+            async (context, args, token) => StepOutcomes.From(await NodeDrain.RunAsync(context.Kubernetes(args.Required("target")),
+                args.String("node"), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout, token),
+                context)) { Measures = ["rto", "minReady"] },
+    ];
+
+    private static IEnumerable<OperationParameter> DrillParameters() =>
+    [
+        new("rto", ParameterKind.Duration, "Recovery-time objective of this step (default the runbook's rto:).") { Positive = true },
+        new("minReady", ParameterKind.Integer, "Fewest ready replicas allowed (default the runbook's minReady:).")
+        {
+            Minimum = 0, Maximum = 10_000,
+        },
+        new("timeout", ParameterKind.Duration, "How long to watch for the recovery (default 5m).") { Positive = true },
+    ];
+
+    private static TimeSpan? Rto(OperationContext context, StepArguments args) => args.Duration("rto") ?? context.ObjectiveTime("rto");
+
+    private static int? MinReady(OperationContext context, StepArguments args) =>
+        (int?)args.Integer("minReady") ?? (context.Objective("minReady") is { } floor ? (int)floor : null);
+}
