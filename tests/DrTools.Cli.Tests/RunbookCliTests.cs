@@ -175,6 +175,6 @@ public sealed class RunbookCliTests
         Assert.False(Directory.Exists(runs), "a run started");
     }
 
-    private static RunJournal LoadOnlyJournal(TemporaryRoot history) =>
+    internal static RunJournal LoadOnlyJournal(TemporaryRoot history) =>
         RunJournal.Load(Assert.Single(Directory.GetFiles(history.Path, "journal.json", SearchOption.AllDirectories)));
 }

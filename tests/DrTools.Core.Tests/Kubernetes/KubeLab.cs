@@ -4,7 +4,7 @@ using System.Diagnostics;
 namespace DrTools.Core.Tests;
 
 /// <summary>
-/// A real Kubernetes API server with three simulated nodes from `kube-lab` (../shared/tools/kubernetes beside the
+/// A real Kubernetes API server with four simulated nodes from `kube-lab` (../shared/tools/kubernetes beside the
 /// checkout, or KUBE_LAB naming it), in a loopback-only network namespace of its own, removed when the class ends.
 /// DRTOOLS_TEST_KUBECONFIG instead names a disposable cluster of the user's (kind, k3d).
 /// </summary>
@@ -51,7 +51,8 @@ public sealed class KubeLab : IAsyncLifetime
         // None to be had: every test of the collection reports itself skipped (KubernetesFact), saying why.
         if (Find().Path is not { } lab) return;
         _kubeletFolders = KubeletFolders();
-        var output = await RunAsync(lab, "up", _root.Path, "3");
+        // Four nodes: a workload of three, one pod a node, has a free node for a drained node's pod.
+        var output = await RunAsync(lab, "up", _root.Path, "4");
         Kubeconfig = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
             .Last(line => line.EndsWith("kubeconfig", StringComparison.Ordinal));
     }

@@ -112,6 +112,13 @@ internal static class KubeWorkloads
         return (await client.CoreV1.ReadNodeAsync(node)).Spec?.Unschedulable == true;
     }
 
+    /// <summary>Whether any node of the lab is cordoned now (a drill's undo left one behind).</summary>
+    public static async Task<bool> CordonedAnyAsync(KubeLab lab)
+    {
+        using var client = Client(lab);
+        return (await client.CoreV1.ListNodeAsync()).Items.Any(n => n.Spec?.Unschedulable == true);
+    }
+
     private static V1Affinity OnePerNode(IDictionary<string, string> labels) => new()
     {
         PodAntiAffinity = new V1PodAntiAffinity
