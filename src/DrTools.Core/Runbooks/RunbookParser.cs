@@ -213,11 +213,15 @@ public static partial class RunbookParser
                 var where = $"target '{name}'";
                 if (!Identifier().IsMatch(name)) Fail(SourcePosition.Of(keyNode), $"{where}: a target name is letters, digits and _.");
                 var fields = Fields(value, ["engine", "sandbox", "connection", "allowDrill", "patroni", "kubernetes"], where);
-                var allowed = fields.TryGetValue("allowDrill", out var allowedNode) && (Boolean(allowedNode, $"{where} allowDrill") ?? false);
+                var allowed = fields.TryGetValue("allowDrill", out var allowedNode)
+                    && (Boolean(allowedNode, $"{where} allowDrill") ?? false);
                 if (fields.TryGetValue("kubernetes", out var kubernetesNode))
                 {
-                    foreach (var other in fields.Keys.Where(k => k is not ("kubernetes" or "allowDrill"))) Fail(SourcePosition.Of(fields[other]),
-                        $"{where} {other}: a Kubernetes target takes only kubernetes: and allowDrill:.");
+                    foreach (var other in fields.Keys.Where(k => k is not ("kubernetes" or "allowDrill")))
+                    {
+                        Fail(SourcePosition.Of(fields[other]),
+                            $"{where} {other}: a Kubernetes target takes only kubernetes: and allowDrill:.");
+                    }
                     if (KubernetesTarget(kubernetesNode, allowed, $"{where} kubernetes") is { } kubernetes)
                     {
                         list.Add(new RunbookTarget(name, null, [], allowed, SourcePosition.Of(keyNode)) { Kubernetes = kubernetes });

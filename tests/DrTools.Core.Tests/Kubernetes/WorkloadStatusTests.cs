@@ -34,8 +34,8 @@ public sealed class WorkloadStatusTests(KubeLab lab)
         Assert.False(status.Healthy);
         Assert.Contains("0 of 2 replicas ready", status.Problems);
         var pod = status.Pods[0].Name;
-        Assert.True(status.Problems.Any(p => p.StartsWith($"pod {pod} is Pending, not scheduled (Unschedulable: 0/3 nodes are available: ",
-            StringComparison.Ordinal) && p.Contains("3 node(s) didn't match", StringComparison.Ordinal)), status.Verdict);
+        Assert.True(status.Problems.Any(p => p.StartsWith($"pod {pod} is Pending, not scheduled (Unschedulable: 0/4 nodes are available: ",
+            StringComparison.Ordinal) && p.Contains("4 node(s) didn't match", StringComparison.Ordinal)), status.Verdict);
     }
 
     [KubernetesFact]
