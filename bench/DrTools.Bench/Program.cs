@@ -34,6 +34,7 @@ var benchmarks = new Dictionary<string, Func<int, Task>>
     ["mariadb-switchover"] = runs => EngineBenchmarks.MariaDbSwitchoverAsync(runs, clients),
     ["redis-promotion"] = runs => EngineBenchmarks.RedisPromotionAsync(runs, clients),
     ["mariadb-verification"] = EngineBenchmarks.MariaDbVerificationAsync,
+    ["kubernetes"] = KubernetesBenchmark.RunAsync,
 };
 var name = args.ElementAtOrDefault(0) ?? "sandbox";
 var runs = int.TryParse(args.ElementAtOrDefault(1), out var n) ? n : 10;

@@ -159,6 +159,7 @@ public static class Output
         Timeline(result.Timeline);
         Console.WriteLine("how measured:");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        if (result.ApiRequests is { } requests) Console.WriteLine($"  API requests outside the watch: {requests}");
     }
 
     public static void NodeDrain(Core.Kubernetes.NodeDrainResult result)

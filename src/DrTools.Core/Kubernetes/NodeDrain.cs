@@ -28,7 +28,7 @@ public static class NodeDrain
 
         var clock = new MonotonicClock();
         var timeline = new List<WorkloadEvent>();
-        var counted = requests.Count;
+        var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
         var (result, uncordon) = await Faults.Faults.WithFaultAsync(request, null, async (_, token) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
@@ -40,25 +40,24 @@ public static class NodeDrain
             TimeSpan? recovered = null;
             try
             {
+                // Each pod asked until evicted (or gone), so that the pacing costs eviction requests only, not reads; the node
+                // listed again at the end for any pod that came meanwhile.
                 while (await PodsOnAsync(client, target, workload.Selector, chosen, stop.Token) is { Count: > 0 } left)
                 {
                     foreach (var pod in left)
                     {
-                        var outcome = await evictions.EvictAsync(pod, stop.Token);
-                        if (outcome == EvictionOutcome.Evicted)
-                        {
-                            evicted.Add(pod);
-                            watch.Mark($"pod {pod.Name} evicted");
-                        }
-                        else if (outcome == EvictionOutcome.RefusedByBudget)
+                        EvictionOutcome outcome;
+                        while ((outcome = await evictions.EvictAsync(pod, stop.Token)) == EvictionOutcome.RefusedByBudget)
                         {
                             refused++;
                             watch.Mark($"eviction of pod {pod.Name} refused by its disruption budget");
                             // Asked again once the workload changes (a new replica ready frees the budget), at most a second
                             // later when it is whole already: the budget's status follows its pods a moment after.
                             await watch.WaitForChangeAsync(TimeSpan.FromSeconds(watch.Ready >= watch.Desired ? 1 : 5), stop.Token);
-                            break;
                         }
+                        if (outcome != EvictionOutcome.Evicted) continue;
+                        evicted.Add(pod);
+                        watch.Mark($"pod {pod.Name} evicted");
                     }
                 }
                 watch.Mark($"no pod of the {target.Kind} left on node {chosen}");
@@ -86,7 +85,10 @@ public static class NodeDrain
                 new Measurement("evictions refused by a disruption budget", refused, "evictions", null,
                     "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "
                     + "workload's next change"),
-                [.. timeline], requests.Count - counted) { ClockOrigin = clock.Origin };
+                [.. timeline], new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - cordoned))
+            {
+                ClockOrigin = clock.Origin,
+            };
         }, cancellationToken);
         return result with { Uncordon = uncordon };
     }

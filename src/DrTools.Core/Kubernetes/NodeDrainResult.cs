@@ -12,7 +12,7 @@ namespace DrTools.Core.Kubernetes;
 /// <param name="ApiRequests">Requests sent to the API server outside the watch, from the cordon to the end.</param>
 public sealed record NodeDrainResult(string Target, string Node, int Desired, IReadOnlyList<DisruptionBudget> Budgets,
     IReadOnlyList<string> Evicted, IReadOnlyList<string> Rescheduled, Measurement RecoveryTime, Measurement LowestReady,
-    Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, int ApiRequests)
+    Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, ApiRequests ApiRequests)
 {
     /// <summary>The uncordon: undone, or why not (then the node is still cordoned and fault list shows it).</summary>
     public FaultEnd? Uncordon { get; init; }

@@ -13,7 +13,8 @@ public static class PodRecovery
         TimeSpan timeout, CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed("pod deletion");
-        using var client = target.Connect();
+        var requests = new RequestCount();
+        using var client = target.Connect(requests);
         var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
         if (!before.Healthy) throw DrToolsException.Refused($"pod deletion on {target.Name} refused: it is {before.Verdict}");
         await KubernetesCalls.DemandMayAsync(client, target, "delete", "pods", cancellationToken);
@@ -26,6 +27,7 @@ public static class PodRecovery
         stop.CancelAfter(timeout);
         await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
         var deletedAt = clock.Elapsed;
+        var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
         var deletionStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         foreach (var pod in victims)
         {
@@ -57,7 +59,11 @@ public static class PodRecovery
                 MoreThan = recovered is null,
             },
             capacity.Lowest, capacity.Below,
-            timeline, deletionStarted) { ClockOrigin = clock.Origin };
+            timeline, deletionStarted)
+        {
+            ClockOrigin = clock.Origin,
+            ApiRequests = new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - deletedAt),
+        };
     }
 
     /// <summary>By uid: a StatefulSet makes its pods again under the names of the deleted ones.</summary>

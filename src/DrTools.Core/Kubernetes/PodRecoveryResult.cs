@@ -14,6 +14,9 @@ public sealed record PodRecoveryResult(string Target, int Desired, IReadOnlyList
 
     public bool Met => Figures.All(f => f.Met != false);
 
+    /// <summary>Requests sent to the API server outside the watch, from the first deletion to the end.</summary>
+    public ApiRequests? ApiRequests { get; init; }
+
     /// <summary>The Stopwatch timestamp the timeline counts from: places its moments on a run's clock.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public long ClockOrigin { get; init; }
 }
