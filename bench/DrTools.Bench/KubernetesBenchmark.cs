@@ -104,7 +104,7 @@ public static class KubernetesBenchmark
         var bare = FirstBackAsync(client, target.Namespace, version, stop.Token);
         using var polling = new CancellationTokenSource();
         var polls = PollAsync(client, target.Namespace, polling.Token);
-        var result = await PodRecovery.RunAsync(target, 1, null, null, TimeSpan.FromMinutes(3), CancellationToken.None);
+        var result = await PodRecovery.RunAsync(target, new PodDeletion(Count: 1), null, null, TimeSpan.FromMinutes(3), CancellationToken.None);
         var seen = await bare;
         // The poller's first read after the bare watch's event that shows it whole: at most a second later.
         await Task.Delay(TimeSpan.FromSeconds(1.5));

@@ -43,6 +43,15 @@ public static class KubernetesCommands
     {
         var target = new KubernetesTargetOptions();
         var count = new Option<int?>("--count") { Description = "How many of its pods to delete (default: all)." }.InRange(1, 10_000);
+        var percent = new Option<double?>("--percent")
+        {
+            Description = "The share of its pods to delete, in percent, rounded up to at least one (instead of --count).",
+        }.InRange(0.001, 100);
+        var evict = new Option<bool>("--evict")
+        {
+            Description = "Evict the pods through the eviction API (disruption budgets respected, refusals counted) instead of deleting "
+                + "them.",
+        };
         var rto = CommonOptions.Duration("--rto", "Recovery-time objective: every replica ready again within it (e.g. 30s).",
             positive: true);
         var minReady = new Option<int?>("--min-ready") { Description = "Fewest ready replicas allowed during the drill." }
@@ -54,12 +63,13 @@ public static class KubernetesCommands
             + "measures, from the API server's watch, the time until every replica is ready again with none of the deleted pods "
             + "among them, and the lowest number of ready replicas. Exits 1 when an objective is not met.")
         {
-            count, rto, minReady, timeout, json,
+            count, percent, evict, rto, minReady, timeout, json,
         };
         target.AddTo(command, allowDrill: true);
         command.SetAction(async (parse, token) =>
         {
-            var result = await PodRecovery.RunAsync(target.Resolve(parse, workloadRequired: true), parse.GetValue(count),
+            var result = await PodRecovery.RunAsync(target.Resolve(parse, workloadRequired: true),
+                new PodDeletion(parse.GetValue(count), parse.GetValue(percent), parse.GetValue(evict)),
                 parse.GetValue(rto), parse.GetValue(minReady), parse.GetValue(timeout)!.Value, token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.PodRecovery(result);

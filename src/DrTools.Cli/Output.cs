@@ -153,21 +153,26 @@ public static class Output
 
     public static void PodRecovery(Core.Kubernetes.PodRecoveryResult result)
     {
-        Console.WriteLine($"pod deletion on {result.Target}: {result.Deleted.Count} pod(s) deleted: "
-            + (result.Met ? "objectives met" : "objectives NOT met"));
+        Console.WriteLine($"pod {(result.Taken == "deleted" ? "deletion" : "eviction")} on {result.Target}: {result.Deleted.Count} "
+            + $"pod(s) {result.Taken}: {Verdict(result.Figures)}");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
+        if (result.Rescheduled.Count > 0) Console.WriteLine($"  made again: {string.Join(", ", result.Rescheduled)}");
         Timeline(result.Timeline);
         Console.WriteLine("how measured:");
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
         if (result.ApiRequests is { } requests) Console.WriteLine($"  API requests outside the watch: {requests}");
     }
 
+    /// <summary>"objectives met", or those not met named: a first line says what failed.</summary>
+    private static string Verdict(IEnumerable<Core.Measurement> figures) =>
+        figures.Where(f => f.Met == false).Select(f => f.Name).ToList() is { Count: > 0 } missed
+            ? $"objectives NOT met: {string.Join(", ", missed)}" : "objectives met";
+
     public static void NodeDrain(Core.Kubernetes.NodeDrainResult result)
     {
-        var missed = result.Figures.Where(f => f.Met == false).Select(f => f.Name).ToList();
         var uncordon = result.Uncordon is { Undone: false } end ? $"; node NOT uncordoned: {end.Undo}" : "";
         Console.WriteLine($"drain of node {result.Node} for {result.Target}: {result.Evicted.Count} pod(s) evicted: "
-            + (missed.Count == 0 ? "objectives met" : $"objectives NOT met: {string.Join(", ", missed)}") + uncordon);
+            + Verdict(result.Figures) + uncordon);
         foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
         foreach (var budget in result.Budgets) Console.WriteLine($"  disruption budget before: {budget}");
         if (result.Rescheduled.Count > 0) Console.WriteLine($"  made again: {string.Join(", ", result.Rescheduled)}");

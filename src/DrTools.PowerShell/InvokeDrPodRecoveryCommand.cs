@@ -17,6 +17,13 @@ public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
     public int? Count { get; set; }
 
     [Parameter]
+    [ValidateRange(0.001, 100)]
+    public double? Percent { get; set; }
+
+    [Parameter]
+    public SwitchParameter Evict { get; set; }
+
+    [Parameter]
     [DurationTransformation(Positive = true)]
     public TimeSpan? Rto { get; set; }
 
@@ -34,9 +41,9 @@ public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
     protected override void ProcessRecord()
     {
         var target = Target(KubernetesTarget.AllowedBy(Namespace, AllowDrillOn));
-        var what = Count is { } count ? $"{count} pod(s)" : "every pod";
-        var action = $"Delete {what} of {target.Name} and measure its recovery";
+        var deletion = new PodDeletion(Count, Percent, Evict);
+        var action = $"{deletion.Describe()} of {target.Name} and measure its recovery";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrPodRecovery")) return;
-        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, Count, Rto, MinReady, Timeout, token)));
+        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, deletion, Rto, MinReady, Timeout, token)));
     }
 }

@@ -89,6 +89,27 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         Assert.Equal(2, (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Count(p => p.Node != null));
     }
 
+    /// <summary>60% of three pods is two; evicted, the second waits for the first's replacement under a budget of one.</summary>
+    [KubernetesFact]
+    public async Task A_share_of_the_pods_evicted_is_paced_by_its_budget_and_never_below_it()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "evicted", 3);
+        await KubeWorkloads.CreateBudgetAsync(lab, target, maxUnavailable: 1);
+
+        var drill = await Drtools.RunAsync(TimeSpan.FromMinutes(5), ["kubernetes", "delete-pods", .. Workload(lab, target),
+            "--allow-drill-on", target.Namespace, "--percent", "60", "--evict", "--min-ready", "2", "--timeout", "4m", "--json"]);
+
+        var restarted = (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Any(p => p.Restarts > 0);
+        Assert.True(drill.ExitCode == 0 || restarted, drill.All);
+        var result = JsonDocument.Parse(drill.StandardOutput).RootElement;
+        Assert.Equal(2, result.GetProperty("deleted").GetArrayLength());
+        Assert.True(result.GetProperty("refused").GetProperty("measured").GetDouble() >= 1, drill.StandardOutput);
+        if (!restarted) Assert.True(result.GetProperty("lowestReady").GetProperty("measured").GetDouble() >= 2, drill.StandardOutput);
+        Assert.Equal(2, result.GetProperty("rescheduled").GetArrayLength());
+        Assert.Contains(result.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("what").GetString()!.StartsWith(
+            "every replica ready again, none of the 2 evicted pod(s)", StringComparison.Ordinal));
+    }
+
     [KubernetesFact]
     public async Task A_scaling_held_for_a_duration_is_scaled_back_and_database_faults_do_not_take_kubernetes_kinds()
     {

@@ -20,14 +20,36 @@ internal sealed class Evictions(IKubernetes client, KubernetesTarget target)
 {
     private string _version = "policy/v1";
 
-    /// <summary>Requests sent, the fallback's included: what the drill asked of the API server.</summary>
-    public int Requests { get; private set; }
+    /// <summary>The eviction requests a disruption budget refused (429).</summary>
+    public int Refused { get; private set; }
+
+    /// <summary>
+    /// Evicts the pod, asking again each time a budget refuses once the workload changes (a new replica ready frees the
+    /// budget), at most a second later when it is whole already (the budget's status follows its pods a moment after):
+    /// the pacing costs eviction requests only, no reads. Each refusal and the eviction are moments of the timeline.
+    /// </summary>
+    public async Task<EvictionOutcome> EvictPacedAsync(PodState pod, ReplicaWatch watch, CancellationToken cancellationToken)
+    {
+        EvictionOutcome outcome;
+        while ((outcome = await EvictAsync(pod, cancellationToken)) == EvictionOutcome.RefusedByBudget)
+        {
+            Refused++;
+            watch.Mark($"eviction of pod {pod.Name} refused by its disruption budget");
+            await watch.WaitForChangeAsync(TimeSpan.FromSeconds(watch.Ready >= watch.Desired ? 1 : 5), cancellationToken);
+        }
+        if (outcome == EvictionOutcome.Evicted) watch.Mark($"pod {pod.Name} evicted");
+        return outcome;
+    }
+
+    /// <summary>The refusals as a figure: no target, an eviction refused is what a budget is for.</summary>
+    public Measurement RefusedFigure => new("evictions refused by a disruption budget", Refused, "evictions", null,
+        "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "
+        + "workload's next change");
 
     public async Task<EvictionOutcome> EvictAsync(PodState pod, CancellationToken cancellationToken)
     {
         while (true)
         {
-            Requests++;
             try
             {
                 await client.CoreV1.CreateNamespacedPodEvictionAsync(new V1Eviction

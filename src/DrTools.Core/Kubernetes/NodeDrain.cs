@@ -36,28 +36,16 @@ public static class NodeDrain
             await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
             var cordoned = watch.Mark($"node {chosen} cordoned");
             var evictions = new Evictions(client, target);
-            var (evicted, refused) = (new List<PodState>(), 0);
+            var evicted = new List<PodState>();
             TimeSpan? recovered = null;
             try
             {
-                // Each pod asked until evicted (or gone), so that the pacing costs eviction requests only, not reads; the node
-                // listed again at the end for any pod that came meanwhile.
+                // The node listed again at the end for any pod that came meanwhile.
                 while (await PodsOnAsync(client, target, workload.Selector, chosen, stop.Token) is { Count: > 0 } left)
                 {
                     foreach (var pod in left)
                     {
-                        EvictionOutcome outcome;
-                        while ((outcome = await evictions.EvictAsync(pod, stop.Token)) == EvictionOutcome.RefusedByBudget)
-                        {
-                            refused++;
-                            watch.Mark($"eviction of pod {pod.Name} refused by its disruption budget");
-                            // Asked again once the workload changes (a new replica ready frees the budget), at most a second
-                            // later when it is whole already: the budget's status follows its pods a moment after.
-                            await watch.WaitForChangeAsync(TimeSpan.FromSeconds(watch.Ready >= watch.Desired ? 1 : 5), stop.Token);
-                        }
-                        if (outcome != EvictionOutcome.Evicted) continue;
-                        evicted.Add(pod);
-                        watch.Mark($"pod {pod.Name} evicted");
+                        if (await evictions.EvictPacedAsync(pod, watch, stop.Token) == EvictionOutcome.Evicted) evicted.Add(pod);
                     }
                 }
                 watch.Mark($"no pod of the {target.Kind} left on node {chosen}");
@@ -82,9 +70,7 @@ public static class NodeDrain
                     MoreThan = recovered is null,
                 },
                 capacity.Lowest, capacity.Below,
-                new Measurement("evictions refused by a disruption budget", refused, "evictions", null,
-                    "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "
-                    + "workload's next change"),
+                evictions.RefusedFigure,
                 [.. timeline], new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - cordoned))
             {
                 ClockOrigin = clock.Origin,

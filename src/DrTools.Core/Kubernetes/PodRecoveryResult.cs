@@ -10,7 +10,16 @@ public sealed record PodRecoveryResult(string Target, int Desired, IReadOnlyList
     Measurement LowestReady, Measurement BelowDesired, IReadOnlyList<WorkloadEvent> Timeline, long DeletionStarted)
 {
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
-    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired];
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, .. new[] { Refused }.OfType<Measurement>()];
+
+    /// <summary>What was done to the pods: "deleted", or "evicted" (then <see cref="Refused"/> is set).</summary>
+    [System.Text.Json.Serialization.JsonIgnore] public string Taken => Refused is null ? "deleted" : "evicted";
+
+    /// <summary>The evictions a disruption budget refused, when the pods were evicted rather than deleted.</summary>
+    public Measurement? Refused { get; init; }
+
+    /// <summary>Each pod made during the drill, with the node it runs on ("web-x on node-2").</summary>
+    public IReadOnlyList<string> Rescheduled { get; init; } = [];
 
     public bool Met => Figures.All(f => f.Met != false);
 

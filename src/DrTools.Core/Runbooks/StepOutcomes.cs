@@ -55,7 +55,7 @@ public static class StepOutcomes
         Sandbox sandbox => Created(sandbox, context),
         Kubernetes.WorkloadStatus status => new StepOutcome(status, status.Healthy, $"{status.Target}: {status.Verdict}"),
         Kubernetes.PodRecoveryResult recovery => KubernetesOutcomes.Drill(recovery, recovery.Met,
-            $"{recovery.Deleted.Count} pod(s) of {recovery.Target} deleted", recovery.Figures, recovery.Timeline, recovery.ClockOrigin,
+            $"{recovery.Deleted.Count} pod(s) of {recovery.Target} {recovery.Taken}", recovery.Figures, recovery.Timeline, recovery.ClockOrigin,
             context),
         Kubernetes.NodeDrainResult drain => KubernetesOutcomes.Drill(drain, drain.Met,
             $"node {drain.Node} drained of {drain.Evicted.Count} pod(s) of {drain.Target}"

@@ -29,10 +29,16 @@ internal static class KubernetesOperations
             [
                 Target(),
                 new("count", ParameterKind.Integer, "How many of its pods to delete (default: all).") { Minimum = 1, Maximum = 10_000 },
+                new("percent", ParameterKind.Number, "The share of its pods to delete, in percent, rounded up to at least one.")
+                {
+                    Minimum = 0.001, Maximum = 100,
+                },
+                new("evict", ParameterKind.Boolean,
+                    "Evict the pods through the eviction API (disruption budgets respected, refusals counted) instead of deleting them."),
                 .. DrillParameters(),
             ],
             async (context, args, token) => StepOutcomes.From(await PodRecovery.RunAsync(context.Kubernetes(args.Required("target")),
-                (int?)args.Integer("count"), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout,
+                new PodDeletion((int?)args.Integer("count"), args.Number("percent"), args.Flag("evict")), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout,
                 token), context)) { Measures = ["rto", "minReady"] },
 
         new("Invoke-DrNodeDrain", typeof(NodeDrainResult),
