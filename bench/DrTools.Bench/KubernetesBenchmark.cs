@@ -52,7 +52,8 @@ public static class KubernetesBenchmark
                 },
             }, "policy", "v1beta1", ns, "poddisruptionbudgets");
             await Task.Delay(TimeSpan.FromSeconds(3)); // the budget's controller counts the pods
-            var drain = await NodeDrain.RunAsync(target, null, null, Pods - 1, TimeSpan.FromMinutes(10), CancellationToken.None);
+            var drain = await NodeDrain.RunAsync(target, null,
+                new KubernetesDrillOptions { MinReady = Pods - 1, Timeout = TimeSpan.FromMinutes(10) }, CancellationToken.None);
             Console.WriteLine($"drain of {drain.Node}: {drain.Evicted.Count} evicted, {drain.Refused.Measured} refused, recovery "
                 + $"{drain.RecoveryTime}, lowest ready {drain.LowestReady}; API outside the watch: {drain.ApiRequests} "
                 + $"(target ≤ 1 read/s: {(drain.ApiRequests.ReadsPerSecond <= 1 ? "met" : "NOT met")})");
@@ -104,7 +105,8 @@ public static class KubernetesBenchmark
         var bare = FirstBackAsync(client, target.Namespace, version, stop.Token);
         using var polling = new CancellationTokenSource();
         var polls = PollAsync(client, target.Namespace, polling.Token);
-        var result = await PodRecovery.RunAsync(target, new PodDeletion(Count: 1), null, null, TimeSpan.FromMinutes(3), CancellationToken.None);
+        var result = await PodRecovery.RunAsync(target, new PodDeletion(Count: 1),
+            new KubernetesDrillOptions { Timeout = TimeSpan.FromMinutes(3) }, CancellationToken.None);
         var seen = await bare;
         // The poller's first read after the bare watch's event that shows it whole: at most a second later.
         await Task.Delay(TimeSpan.FromSeconds(1.5));

@@ -52,25 +52,20 @@ public static class KubernetesCommands
             Description = "Evict the pods through the eviction API (disruption budgets respected, refusals counted) instead of deleting "
                 + "them.",
         };
-        var rto = CommonOptions.Duration("--rto", "Recovery-time objective: every replica ready again within it (e.g. 30s).",
-            positive: true);
-        var minReady = new Option<int?>("--min-ready") { Description = "Fewest ready replicas allowed during the drill." }
-            .InRange(0, 10_000);
-        var timeout = CommonOptions.Duration("--timeout", "How long to watch for the recovery (default 5m).", TimeSpan.FromMinutes(5),
-            positive: true);
+        var drill = new KubernetesDrillOptionGroup();
         var json = CommonOptions.Json();
         var command = new Command("delete-pods", "Deletes a healthy workload's pods (its namespace named with --allow-drill-on) and "
             + "measures, from the API server's watch, the time until every replica is ready again with none of the deleted pods "
             + "among them, and the lowest number of ready replicas. Exits 1 when an objective is not met.")
         {
-            count, percent, evict, rto, minReady, timeout, json,
+            count, percent, evict, json,
         };
         target.AddTo(command, allowDrill: true);
+        drill.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
             var result = await PodRecovery.RunAsync(target.Resolve(parse, workloadRequired: true),
-                new PodDeletion(parse.GetValue(count), parse.GetValue(percent), parse.GetValue(evict)),
-                parse.GetValue(rto), parse.GetValue(minReady), parse.GetValue(timeout)!.Value, token);
+                new PodDeletion(parse.GetValue(count), parse.GetValue(percent), parse.GetValue(evict)), drill.Read(parse), token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.PodRecovery(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
@@ -85,12 +80,7 @@ public static class KubernetesCommands
         {
             Description = "The node to drain (default: the one running most of the workload's pods).",
         };
-        var rto = CommonOptions.Duration("--rto", "Recovery-time objective: every replica ready again on other nodes within it.",
-            positive: true);
-        var minReady = new Option<int?>("--min-ready") { Description = "Fewest ready replicas allowed during the drain." }
-            .InRange(0, 10_000);
-        var timeout = CommonOptions.Duration("--timeout", "How long to evict and watch for the recovery (default 5m).",
-            TimeSpan.FromMinutes(5), positive: true);
+        var drill = new KubernetesDrillOptionGroup();
         var json = CommonOptions.Json();
         var command = new Command("drain", "Drains a node of a healthy workload's pods as kubectl drain does: cordoned (a recorded "
             + "fault, uncordoned however the drill ends; after a SIGKILL by 'drtools fault stop --all'), its pods evicted so that "
@@ -98,13 +88,14 @@ public static class KubernetesCommands
             + "replica is ready on other nodes, fewest ready. Only the named namespace's pods are evicted. Exits 1 when an objective "
             + "is not met.")
         {
-            node, rto, minReady, timeout, json,
+            node, json,
         };
         target.AddTo(command, allowDrill: true);
+        drill.AddTo(command);
         command.SetAction(async (parse, token) =>
         {
-            var result = await NodeDrain.RunAsync(target.Resolve(parse, workloadRequired: true), parse.GetValue(node), parse.GetValue(rto),
-                parse.GetValue(minReady), parse.GetValue(timeout)!.Value, token);
+            var result = await NodeDrain.RunAsync(target.Resolve(parse, workloadRequired: true), parse.GetValue(node), drill.Read(parse),
+                token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.NodeDrain(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;

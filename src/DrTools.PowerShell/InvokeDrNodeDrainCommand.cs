@@ -10,33 +10,18 @@ namespace DrTools.PowerShell;
 [Cmdlet(VerbsLifecycle.Invoke, "DrNodeDrain", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
     DefaultParameterSetName = DeploymentSet)]
 [OutputType(typeof(NodeDrainResult))]
-public sealed class InvokeDrNodeDrainCommand : KubernetesTargetCmdlet
+public sealed class InvokeDrNodeDrainCommand : KubernetesDrillCmdlet
 {
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Node { get; set; }
 
-    [Parameter]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan? Rto { get; set; }
-
-    [Parameter]
-    [ValidateRange(0, 10_000)]
-    public int? MinReady { get; set; }
-
-    [Parameter]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    [Parameter]
-    public string[]? AllowDrillOn { get; set; }
-
     protected override void ProcessRecord()
     {
-        var target = Target(KubernetesTarget.AllowedBy(Namespace, AllowDrillOn));
+        var target = DrillTarget();
         var action = $"Drain {(Node is null ? "the node running most of its pods" : $"node {Node}")} of {target.Name}, evicting its pods, "
             + "and uncordon it after";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrNodeDrain")) return;
-        WriteObject(RunOperation(token => NodeDrain.RunAsync(target, Node, Rto, MinReady, Timeout, token)));
+        WriteObject(RunOperation(token => NodeDrain.RunAsync(target, Node, DrillOptions(), token)));
     }
 }

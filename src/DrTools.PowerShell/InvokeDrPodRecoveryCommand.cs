@@ -10,7 +10,7 @@ namespace DrTools.PowerShell;
 [Cmdlet(VerbsLifecycle.Invoke, "DrPodRecovery", SupportsShouldProcess = true, ConfirmImpact = ConfirmImpact.High,
     DefaultParameterSetName = DeploymentSet)]
 [OutputType(typeof(PodRecoveryResult))]
-public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
+public sealed class InvokeDrPodRecoveryCommand : KubernetesDrillCmdlet
 {
     [Parameter]
     [ValidateRange(1, 10_000)]
@@ -23,27 +23,12 @@ public sealed class InvokeDrPodRecoveryCommand : KubernetesTargetCmdlet
     [Parameter]
     public SwitchParameter Evict { get; set; }
 
-    [Parameter]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan? Rto { get; set; }
-
-    [Parameter]
-    [ValidateRange(0, 10_000)]
-    public int? MinReady { get; set; }
-
-    [Parameter]
-    [DurationTransformation(Positive = true)]
-    public TimeSpan Timeout { get; set; } = TimeSpan.FromMinutes(5);
-
-    [Parameter]
-    public string[]? AllowDrillOn { get; set; }
-
     protected override void ProcessRecord()
     {
-        var target = Target(KubernetesTarget.AllowedBy(Namespace, AllowDrillOn));
+        var target = DrillTarget();
         var deletion = new PodDeletion(Count, Percent, Evict);
         var action = $"{deletion.Describe()} of {target.Name} and measure its recovery";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrPodRecovery")) return;
-        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, deletion, Rto, MinReady, Timeout, token)));
+        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, deletion, DrillOptions(), token)));
     }
 }

@@ -24,8 +24,10 @@ public sealed class KubernetesCliTests(KubeLab lab)
             + "--allow-drill-on / allowDrill: in a runbook, or DRTOOLS_ALLOW_DRILL_ON). Nothing was changed.",
             refused.StandardError.Trim());
 
+        // The application's URL probed beside it (kube-lab's pods serve nothing: an endpoint of the test's own stands in).
+        using var application = new HealthEndpoint();
         var drill = await Drtools.RunAsync(["kubernetes", "delete-pods", .. workload, "--allow-drill-on", target.Namespace, "--count", "2",
-            "--rto", "60s", "--min-ready", "1", "--json"]);
+            "--rto", "60s", "--min-ready", "1", "--http-probe", application.Url, "--max-error-rate", "0", "--json"]);
         Assert.True(drill.ExitCode == 0, drill.All);
         var result = JsonDocument.Parse(drill.StandardOutput).RootElement;
         Assert.Equal(2, result.GetProperty("deleted").GetArrayLength());
@@ -40,6 +42,11 @@ public sealed class KubernetesCliTests(KubeLab lab)
         Assert.True(lowest.GetProperty("met").GetBoolean());
         Assert.Contains(result.GetProperty("timeline").EnumerateArray(), e => e.GetProperty("what").GetString()!.StartsWith(
             "every replica ready again", StringComparison.Ordinal));
+        var probe = result.GetProperty("httpProbe");
+        Assert.True(probe.GetProperty("attempts").GetInt32() > 0, drill.StandardOutput);
+        Assert.Equal(0, probe.GetProperty("failed").GetInt32());
+        Assert.Contains(probe.GetProperty("figures").EnumerateArray(), f => f.GetProperty("name").GetString() == "HTTP error rate"
+            && f.GetProperty("met").GetBoolean());
     }
 
     [KubernetesFact]

@@ -11,8 +11,8 @@ namespace DrTools.Core.Kubernetes;
 /// </summary>
 public static class NodeDrain
 {
-    public static async Task<NodeDrainResult> RunAsync(KubernetesTarget target, string? node, TimeSpan? rto, int? minReady,
-        TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<NodeDrainResult> RunAsync(KubernetesTarget target, string? node, KubernetesDrillOptions options,
+        CancellationToken cancellationToken)
     {
         target.DemandDrillAllowed("node drain");
         var requests = new RequestCount();
@@ -32,8 +32,9 @@ public static class NodeDrain
         var (result, uncordon) = await Faults.Faults.WithFaultAsync(request, null, async (_, token) =>
         {
             using var stop = CancellationTokenSource.CreateLinkedTokenSource(token);
-            stop.CancelAfter(timeout);
+            stop.CancelAfter(options.Timeout);
             await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
+            await using var probe = options.HttpProbe is { } http ? Probes.HttpProbe.Start(http, clock) : null;
             var cordoned = watch.Mark($"node {chosen} cordoned");
             var evictions = new Evictions(client, target);
             var evicted = new List<PodState>();
@@ -60,12 +61,12 @@ public static class NodeDrain
             }
             var end = recovered ?? clock.Elapsed;
             var after = await WorkloadStatus.ReadAsync(client, target, token);
-            var capacity = watch.Capacity(minReady, end);
+            var capacity = watch.Capacity(options.MinReady, end);
             var how = $"from the cordon of {chosen} to the {target.Kind}'s watch event with readyReplicas at {watch.Desired} and every "
                 + $"ready replica on another node, none of the evicted pods among them, on the drill's monotonic clock";
             return new NodeDrainResult(target.Name, chosen, watch.Desired, budgets, evicted.Select(p => p.Name).ToList(),
                 after.Pods.Where(p => before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
-                new Measurement("recovery time", (end - cordoned).TotalSeconds, "s", rto?.TotalSeconds, how)
+                new Measurement("recovery time", (end - cordoned).TotalSeconds, "s", options.Rto?.TotalSeconds, how)
                 {
                     MoreThan = recovered is null,
                 },
@@ -74,6 +75,7 @@ public static class NodeDrain
                 [.. timeline], new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - cordoned))
             {
                 ClockOrigin = clock.Origin,
+                HttpProbe = probe is null ? null : await probe.StopAsync(),
             };
         }, cancellationToken);
         return result with { Uncordon = uncordon };

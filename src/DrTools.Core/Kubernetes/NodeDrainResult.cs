@@ -14,11 +14,14 @@ public sealed record NodeDrainResult(string Target, string Node, int Desired, IR
     IReadOnlyList<string> Evicted, IReadOnlyList<string> Rescheduled, Measurement RecoveryTime, Measurement LowestReady,
     Measurement BelowDesired, Measurement Refused, IReadOnlyList<WorkloadEvent> Timeline, ApiRequests ApiRequests)
 {
+    /// <summary>What the HTTP probe of the application's URL saw during the drill, when one was asked for.</summary>
+    public Probes.HttpProbeResult? HttpProbe { get; init; }
+
     /// <summary>The uncordon: undone, or why not (then the node is still cordoned and fault list shows it).</summary>
     public FaultEnd? Uncordon { get; init; }
 
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
-    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, Refused];
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, Refused, .. HttpProbe?.Figures ?? []];
 
     public bool Met => Figures.All(f => f.Met != false) && Uncordon?.Undone != false;
 

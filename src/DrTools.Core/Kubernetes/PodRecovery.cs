@@ -9,8 +9,8 @@ namespace DrTools.Core.Kubernetes;
 /// </summary>
 public static class PodRecovery
 {
-    public static async Task<PodRecoveryResult> RunAsync(KubernetesTarget target, PodDeletion deletion, TimeSpan? rto, int? minReady,
-        TimeSpan timeout, CancellationToken cancellationToken)
+    public static async Task<PodRecoveryResult> RunAsync(KubernetesTarget target, PodDeletion deletion, KubernetesDrillOptions options,
+        CancellationToken cancellationToken)
     {
         deletion.Check();
         target.DemandDrillAllowed(deletion.Drill);
@@ -27,8 +27,9 @@ public static class PodRecovery
         var clock = new MonotonicClock();
         var timeline = new List<WorkloadEvent>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        stop.CancelAfter(timeout);
+        stop.CancelAfter(options.Timeout);
         await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
+        await using var probe = options.HttpProbe is { } http ? Probes.HttpProbe.Start(http, clock) : null;
         var deletedAt = clock.Elapsed;
         var deletionStarted = System.Diagnostics.Stopwatch.GetTimestamp();
         var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
@@ -66,9 +67,9 @@ public static class PodRecovery
         var verb = deletion.Evict ? "eviction" : "deletion";
         var how = $"from the first {verb} request to the {target.Kind}'s watch event with readyReplicas at {before.Desired} and "
             + $"none of the {(deletion.Evict ? "evicted" : "deleted")} pods among the ready ones, on the drill's monotonic clock";
-        var capacity = watch.Capacity(minReady, end);
+        var capacity = watch.Capacity(options.MinReady, end);
         return new PodRecoveryResult(target.Name, before.Desired, taken.Select(p => p.Name).ToList(),
-            new Measurement("recovery time", (end - deletedAt).TotalSeconds, "s", rto?.TotalSeconds, how)
+            new Measurement("recovery time", (end - deletedAt).TotalSeconds, "s", options.Rto?.TotalSeconds, how)
             {
                 MoreThan = recovered is null,
             },
@@ -77,6 +78,7 @@ public static class PodRecovery
             ClockOrigin = clock.Origin,
             ApiRequests = new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - deletedAt),
             Refused = evictions?.RefusedFigure,
+            HttpProbe = probe is null ? null : await probe.StopAsync(),
             Rescheduled = after.Where(p => before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
         };
     }

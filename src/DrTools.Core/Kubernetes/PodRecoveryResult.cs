@@ -10,7 +10,11 @@ public sealed record PodRecoveryResult(string Target, int Desired, IReadOnlyList
     Measurement LowestReady, Measurement BelowDesired, IReadOnlyList<WorkloadEvent> Timeline, long DeletionStarted)
 {
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
-    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, .. new[] { Refused }.OfType<Measurement>()];
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, .. new[] { Refused }.OfType<Measurement>(),
+        .. HttpProbe?.Figures ?? []];
+
+    /// <summary>What the HTTP probe of the application's URL saw during the drill, when one was asked for.</summary>
+    public Probes.HttpProbeResult? HttpProbe { get; init; }
 
     /// <summary>What was done to the pods: "deleted", or "evicted" (then <see cref="Refused"/> is set).</summary>
     [System.Text.Json.Serialization.JsonIgnore] public string Taken => Refused is null ? "deleted" : "evicted";

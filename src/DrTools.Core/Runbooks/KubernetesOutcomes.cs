@@ -4,11 +4,12 @@ namespace DrTools.Core.Runbooks;
 internal static class KubernetesOutcomes
 {
     /// <summary>
-    /// A pod deletion's or a node drain's outcome: rto its recovery time, minReady its fewest ready replicas; the first
+    /// A pod deletion's or a node drain's outcome: rto its recovery time, minReady its fewest ready replicas, maxErrorRate
+    /// and p99 its HTTP probe's; the first
     /// moment (the deletion, the cordon) a fault mark, the recovery a window.
     /// </summary>
     public static StepOutcome Drill(object result, bool met, string what, IReadOnlyList<Measurement> figures,
-        IReadOnlyList<Kubernetes.WorkloadEvent> timeline, long clockOrigin, OperationContext context)
+        Probes.HttpProbeResult? http, IReadOnlyList<Kubernetes.WorkloadEvent> timeline, long clockOrigin, OperationContext context)
     {
         var (recovery, lowest) = (figures[0], figures[1]);
         var start = context.Clock.ReadingAt(clockOrigin);
@@ -23,7 +24,10 @@ internal static class KubernetesOutcomes
         return new StepOutcome(result, met, $"{what}: recovery time {recovery}, lowest ready {lowest}")
         {
             Measurements = figures,
-            ObjectiveFigures = new Dictionary<string, Measurement> { ["rto"] = recovery, ["minReady"] = lowest },
+            ObjectiveFigures = new Dictionary<string, Measurement>(StepOutcomes.HttpObjectiveFigures(http))
+            {
+                ["rto"] = recovery, ["minReady"] = lowest,
+            },
             Marks = marks,
         };
     }

@@ -55,12 +55,12 @@ public static class StepOutcomes
         Sandbox sandbox => Created(sandbox, context),
         Kubernetes.WorkloadStatus status => new StepOutcome(status, status.Healthy, $"{status.Target}: {status.Verdict}"),
         Kubernetes.PodRecoveryResult recovery => KubernetesOutcomes.Drill(recovery, recovery.Met,
-            $"{recovery.Deleted.Count} pod(s) of {recovery.Target} {recovery.Taken}", recovery.Figures, recovery.Timeline, recovery.ClockOrigin,
-            context),
+            $"{recovery.Deleted.Count} pod(s) of {recovery.Target} {recovery.Taken}", recovery.Figures, recovery.HttpProbe,
+            recovery.Timeline, recovery.ClockOrigin, context),
         Kubernetes.NodeDrainResult drain => KubernetesOutcomes.Drill(drain, drain.Met,
             $"node {drain.Node} drained of {drain.Evicted.Count} pod(s) of {drain.Target}"
             + (drain.Uncordon is { Undone: false } stuck ? $"; NOT uncordoned: {stuck.Undo}" : ", uncordoned"),
-            drain.Figures, drain.Timeline, drain.ClockOrigin, context),
+            drain.Figures, drain.HttpProbe, drain.Timeline, drain.ClockOrigin, context),
         FaultRecord fault => Started(fault, context),
         FaultEnd end => Ended(end, context),
         FaultTrace trace => new StepOutcome(trace, trace.Clear, trace.ToString()),
@@ -152,7 +152,7 @@ public static class StepOutcomes
     }
 
     /// <summary>What an HTTP probe measures toward the run's objectives: maxErrorRate its error rate, p99 its p99 latency.</summary>
-    private static Dictionary<string, Measurement> HttpObjectiveFigures(Probes.HttpProbeResult? http)
+    internal static Dictionary<string, Measurement> HttpObjectiveFigures(Probes.HttpProbeResult? http)
     {
         var figures = new Dictionary<string, Measurement>();
         foreach (var (objective, figure) in new[] { ("maxErrorRate", "HTTP error rate"), ("p99", "HTTP latency p99") })

@@ -12,7 +12,10 @@ namespace DrTools.Core.Tests;
 public sealed class PodRecoveryTests(KubeLab lab)
 {
     private static Task<PodRecoveryResult> DeleteAllAsync(KubernetesTarget target) =>
-        PodRecovery.RunAsync(target, PodDeletion.All, TimeSpan.FromSeconds(30), 0, TimeSpan.FromMinutes(3), CancellationToken.None);
+        PodRecovery.RunAsync(target, PodDeletion.All, new KubernetesDrillOptions
+        {
+            Rto = TimeSpan.FromSeconds(30), MinReady = 0, Timeout = TimeSpan.FromMinutes(3),
+        }, CancellationToken.None);
 
     /// <summary>
     /// The recovery time is checked against a watch of the test's own, opened before the deletion: the first event with

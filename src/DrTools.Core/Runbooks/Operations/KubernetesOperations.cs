@@ -6,7 +6,7 @@ namespace DrTools.Core.Runbooks.Operations;
 /// <summary>Kubernetes steps on a kubernetes: target: its status as a pre-check, pod deletions and node drains as drills.</summary>
 internal static class KubernetesOperations
 {
-    private static readonly TimeSpan DefaultTimeout = TimeSpan.FromMinutes(5);
+    private static readonly string[] Measured = ["rto", "minReady", "maxErrorRate", "p99"];
 
     public static IReadOnlyList<RunbookOperation> All { get; } =
     [
@@ -38,8 +38,8 @@ internal static class KubernetesOperations
                 .. DrillParameters(),
             ],
             async (context, args, token) => StepOutcomes.From(await PodRecovery.RunAsync(context.Kubernetes(args.Required("target")),
-                new PodDeletion((int?)args.Integer("count"), args.Number("percent"), args.Flag("evict")), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout,
-                token), context)) { Measures = ["rto", "minReady"] },
+                new PodDeletion((int?)args.Integer("count"), args.Number("percent"), args.Flag("evict")), Options(context, args), token),
+                context)) { Measures = Measured },
 
         new("Invoke-DrNodeDrain", typeof(NodeDrainResult),
             "Drains a node of a healthy workload's pods as kubectl drain does (cordoned, a recorded fault uncordoned however the step "
@@ -50,8 +50,7 @@ internal static class KubernetesOperations
                 .. DrillParameters(),
             ],
             async (context, args, token) => StepOutcomes.From(await NodeDrain.RunAsync(context.Kubernetes(args.Required("target")),
-                args.String("node"), Rto(context, args), MinReady(context, args), args.Duration("timeout") ?? DefaultTimeout, token),
-                context)) { Measures = ["rto", "minReady"] },
+                args.String("node"), Options(context, args), token), context)) { Measures = Measured },
     ];
 
     private static IEnumerable<OperationParameter> DrillParameters() =>
@@ -62,10 +61,15 @@ internal static class KubernetesOperations
             Minimum = 0, Maximum = 10_000,
         },
         new("timeout", ParameterKind.Duration, "How long to watch for the recovery (default 5m).") { Positive = true },
+        .. HttpProbeParameters(),
     ];
 
-    private static TimeSpan? Rto(OperationContext context, StepArguments args) => args.Duration("rto") ?? context.ObjectiveTime("rto");
-
-    private static int? MinReady(OperationContext context, StepArguments args) =>
-        (int?)args.Integer("minReady") ?? (context.Objective("minReady") is { } floor ? (int)floor : null);
+    /// <summary>The step's own targets, else the runbook's objectives; the HTTP probe when httpProbe: names a URL.</summary>
+    private static KubernetesDrillOptions Options(OperationContext context, StepArguments args) => new()
+    {
+        Rto = args.Duration("rto") ?? context.ObjectiveTime("rto"),
+        MinReady = (int?)args.Integer("minReady") ?? (context.Objective("minReady") is { } floor ? (int)floor : null),
+        Timeout = args.Duration("timeout") ?? KubernetesDrillOptions.DefaultTimeout,
+        HttpProbe = HttpProbe(args),
+    };
 }
