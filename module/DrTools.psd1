@@ -30,6 +30,7 @@
         'Invoke-DbFailover'
         'Invoke-DbQuery'
         'Invoke-DrNodeDrain'
+        'Invoke-DrNodeLoss'
         'Invoke-DrPodRecovery'
         'Invoke-DrRunbook'
         'Invoke-DrStep'

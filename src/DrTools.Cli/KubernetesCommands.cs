@@ -11,7 +11,7 @@ public static class KubernetesCommands
     public static Command Create() => new("kubernetes", "Kubernetes workloads: status with a verdict, and pod-deletion drills measured "
         + "from the API server's watch, node drains, and cordons and scalings held as recorded faults.")
     {
-        Status(), DeletePods(), Drain(), Fault(FaultKind.Cordon), Fault(FaultKind.Scale),
+        Status(), DeletePods(), Drain(), NodeLoss(), Fault(FaultKind.Cordon), Fault(FaultKind.Scale),
     };
 
     private static Command Status()
@@ -98,6 +98,40 @@ public static class KubernetesCommands
                 token);
             if (parse.GetValue(json)) Output.Json(result);
             else Output.NodeDrain(result);
+            return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
+        });
+        return command;
+    }
+
+    private static Command NodeLoss()
+    {
+        var target = new KubernetesTargetOptions();
+        var node = new Option<string?>("--node")
+        {
+            Description = "The node to take away (default: the one running most of the workload's pods).",
+        };
+        var fault = new Option<string>("--fault-command")
+        {
+            Description = "Shell command that takes the node away, e.g. a cloud API call (sh -c; the node's name in DRTOOLS_NODE).",
+            Required = true,
+        };
+        var drill = new KubernetesDrillOptionGroup();
+        var json = CommonOptions.Json();
+        var command = new Command("node-loss", "Takes a node away with your own fault command (a real cluster's node loss: a cloud API "
+            + "call that stops its machine; not undone by DrTools) and measures from the API server's watch the time until every "
+            + "replica is ready on other nodes, including the time Kubernetes takes to notice and evict. Exits 1 when an objective is "
+            + "not met.")
+        {
+            node, fault, json,
+        };
+        target.AddTo(command, allowDrill: true);
+        drill.AddTo(command);
+        command.SetAction(async (parse, token) =>
+        {
+            var result = await Core.Kubernetes.NodeLoss.RunAsync(target.Resolve(parse, workloadRequired: true), parse.GetValue(node),
+                parse.GetValue(fault), null, drill.Read(parse), token);
+            if (parse.GetValue(json)) Output.Json(result);
+            else Output.NodeLoss(result);
             return result.Met ? ExitCodes.Success : ExitCodes.NotMet;
         });
         return command;

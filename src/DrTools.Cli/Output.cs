@@ -183,6 +183,17 @@ public static class Output
         Console.WriteLine($"  API requests outside the watch: {result.ApiRequests}");
     }
 
+    public static void NodeLoss(Core.Kubernetes.NodeLossResult result)
+    {
+        Console.WriteLine($"loss of node {result.Node} for {result.Target}: {result.Lost.Count} pod(s) on it: {Verdict(result.Figures)}");
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure}");
+        if (result.Rescheduled.Count > 0) Console.WriteLine($"  made again: {string.Join(", ", result.Rescheduled)}");
+        Timeline(result.Timeline);
+        Console.WriteLine("how measured:");
+        foreach (var figure in result.Figures) Console.WriteLine($"  {figure.Name}: {figure.Method}");
+        Console.WriteLine($"  API requests outside the watch: {result.ApiRequests}");
+    }
+
     private static void Timeline(IEnumerable<Core.Kubernetes.WorkloadEvent> timeline)
     {
         Console.WriteLine("timeline:");

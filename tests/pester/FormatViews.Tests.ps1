@@ -69,8 +69,14 @@ BeforeAll {
                 Add-Example | Out-Null
             Invoke-DrNodeDrain views-drill -Deployment web -Kubeconfig $kubeconfig -AllowDrillOn views-drill -Rto 2m -Confirm:$false |
                 Add-Example | Out-Null
+            # The node-loss fault command's kubectl finds the lab as the drill does.
+            $savedKubeconfig = $env:KUBECONFIG
+            $env:KUBECONFIG = $kubeconfig
+            Invoke-DrNodeLoss views-drill -Deployment web -Kubeconfig $kubeconfig -AllowDrillOn views-drill -Rto 3m -Confirm:$false `
+                -FaultCommand 'kubectl delete node "$DRTOOLS_NODE"' | Add-Example | Out-Null
         }
         finally {
+            $env:KUBECONFIG = $savedKubeconfig
             Stop-KubeLab "$Work/kube"
         }
     }

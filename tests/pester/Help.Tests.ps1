@@ -8,7 +8,7 @@ BeforeDiscovery {
     $Commands = Get-Command -Module DrTools | Sort-Object Name | ForEach-Object { @{ Name = $_.Name } }
     # Examples that only read a sandbox share one made with the same parameters by an earlier example (a sandbox with
     # monitoring takes long to build); those of the cmdlets that make and list sandboxes always make their own.
-    $KubernetesCommands = 'Get-DrWorkloadStatus', 'Invoke-DrPodRecovery', 'Invoke-DrNodeDrain'
+    $KubernetesCommands = 'Get-DrWorkloadStatus', 'Invoke-DrPodRecovery', 'Invoke-DrNodeDrain', 'Invoke-DrNodeLoss'
     $readOnly = 'New-DrSandbox', 'Get-DbClusterStatus', 'Test-ReplicationLag', 'Get-DbChecksum', 'Get-DrMetric', 'Test-DrAlertRule'
     $Examples = foreach ($command in $Commands) {
         $number = 0
@@ -129,7 +129,8 @@ Describe 'Example <Number> of <Command>: <Title>' -ForEach $Examples {
         if ($Kubernetes) {
             if (-not $SharedKube.Kubeconfig) {
                 New-Item -ItemType Directory $KubeLabFolder -Force | Out-Null
-                $SharedKube.Kubeconfig = Start-KubeLab $KubeLabFolder
+                # Six nodes: the node-loss examples delete two, and a drain still has a free node for its pod.
+                $SharedKube.Kubeconfig = Start-KubeLab $KubeLabFolder -Nodes 6
                 New-KubeDeployment $SharedKube.Kubeconfig drill web 3
             }
             $env:KUBECONFIG = $SharedKube.Kubeconfig

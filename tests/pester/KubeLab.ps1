@@ -11,14 +11,14 @@ function Find-KubeLab {
     @{ Lab = $lab }
 }
 
-# Starts a lab in $Folder (four simulated nodes: a drained node's pod has a free one to go to) and returns its kubeconfig;
-# Stop-KubeLab removes it.
-function Start-KubeLab([string] $Folder) {
+# Starts a lab in $Folder (by default four simulated nodes: a drained node's pod has a free one to go to) and returns its
+# kubeconfig; Stop-KubeLab removes it.
+function Start-KubeLab([string] $Folder, [int] $Nodes = 4) {
     $script:KubeNamespaces = [Collections.Generic.List[string]]::new()
     $found = Find-KubeLab
     if ($found.Kubeconfig) { return $found.Kubeconfig }
     $script:KubeletFoldersBefore = @(Get-ChildItem /tmp -Directory -Filter 'hollow-kubelet.*' | ForEach-Object FullName)
-    $output = & $found.Lab up $Folder 4
+    $output = & $found.Lab up $Folder $Nodes
     if ($LASTEXITCODE -ne 0) { throw "kube-lab up ${Folder}: exit $LASTEXITCODE" }
     @($output)[-1]
 }

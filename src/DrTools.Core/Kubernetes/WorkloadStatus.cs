@@ -13,6 +13,9 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
 {
     public bool Healthy => Problems.Count == 0;
 
+    /// <summary>The label selector of the workload's pods, as the API takes it; null for a namespace (every pod).</summary>
+    public string? Selector { get; init; }
+
     /// <summary>The disruption budgets covering the pods, with the evictions each allows now.</summary>
     public IReadOnlyList<DisruptionBudget> Budgets { get; init; } = [];
 
@@ -65,7 +68,7 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
                 problems.Add($"node {node.Metadata.Name} is not Ready ({notReady.Reason})");
             }
         }
-        return new WorkloadStatus(target.Name, desired, ready, available, states, problems);
+        return new WorkloadStatus(target.Name, desired, ready, available, states, problems) { Selector = workload?.Selector };
     }
 
     /// <summary>The pods <paramref name="selector"/> selects (null: every pod of the namespace), by name: one request.</summary>

@@ -57,6 +57,9 @@ public static class StepOutcomes
         Kubernetes.PodRecoveryResult recovery => KubernetesOutcomes.Drill(recovery, recovery.Met,
             $"{recovery.Deleted.Count} pod(s) of {recovery.Target} {recovery.Taken}", recovery.Figures, recovery.HttpProbe,
             recovery.Timeline, recovery.ClockOrigin, context),
+        Kubernetes.NodeLossResult loss => KubernetesOutcomes.Drill(loss, loss.Met,
+            $"node {loss.Node} lost with {loss.Lost.Count} pod(s) of {loss.Target}", loss.Figures, loss.HttpProbe, loss.Timeline,
+            loss.ClockOrigin, context),
         Kubernetes.NodeDrainResult drain => KubernetesOutcomes.Drill(drain, drain.Met,
             $"node {drain.Node} drained of {drain.Evicted.Count} pod(s) of {drain.Target}"
             + (drain.Uncordon is { Undone: false } stuck ? $"; NOT uncordoned: {stuck.Undo}" : ", uncordoned"),

@@ -100,6 +100,20 @@ public sealed class KubernetesFactAttribute : FactAttribute
     }
 }
 
+/// <summary>
+/// A test that needs a kube-lab of its own, as it takes a node away for good: skipped where none can be had, and where
+/// DRTOOLS_TEST_KUBECONFIG names a cluster of the user's.
+/// </summary>
+public sealed class OwnKubeLabFactAttribute : FactAttribute
+{
+    public OwnKubeLabFactAttribute()
+    {
+        var (path, missing) = KubeLab.Find();
+        Skip = missing ?? (path is null ? "it deletes a node: only on a kube-lab of its own, not the cluster DRTOOLS_TEST_KUBECONFIG names"
+            : null);
+    }
+}
+
 /// <summary>A theory that needs a Kubernetes API server: skipped, saying why, where none can be had.</summary>
 public sealed class KubernetesTheoryAttribute : TheoryAttribute
 {

@@ -51,6 +51,24 @@ internal static class KubernetesOperations
             ],
             async (context, args, token) => StepOutcomes.From(await NodeDrain.RunAsync(context.Kubernetes(args.Required("target")),
                 args.String("node"), Options(context, args), token), context)) { Measures = Measured },
+
+        new("Invoke-DrNodeLoss", typeof(NodeLossResult),
+            "Takes a node away with the runbook's own fault command (a cloud API call; the node in DRTOOLS_NODE) and measures the "
+            + "recovery time (rto) until every replica is ready on other nodes, and the fewest ready (minReady).",
+            [
+                Target(),
+                new("node", ParameterKind.String, "The node to take away (default: the one running most of the workload's pods)."),
+                new("faultCommand", ParameterKind.String, "Shell command that takes the node away (sh -c; the node in DRTOOLS_NODE).")
+                {
+                    Required = true,
+                },
+                .. DrillParameters(),
+            ],
+            async (context, args, token) => StepOutcomes.From(await NodeLoss.RunAsync(context.Kubernetes(args.Required("target")),
+                args.String("node"), args.Required("faultCommand"), null, Options(context, args), token), context))
+            {
+                Measures = Measured,
+            },
     ];
 
     private static IEnumerable<OperationParameter> DrillParameters() =>
