@@ -22,7 +22,8 @@ public sealed class KubernetesNodeLossCliTests
             var node = before.Pods[0].Node!;
 
             var loss = await Drtools.RunAsync(new Dictionary<string, string> { ["KUBECONFIG"] = lab.Kubeconfig }, ["kubernetes",
-                "node-loss", "--namespace", target.Namespace, "--deployment", "lost", "--allow-drill-on", target.Namespace, "--node", node,
+                "node-loss", "--namespace", target.Namespace, "--deployment", "lost", "--allow-drill-on", target.Namespace,
+                "--node", node,
                 "--fault-command", "kubectl delete node \"$DRTOOLS_NODE\"", "--rto", "3m", "--min-ready", "1", "--timeout", "4m", "--json"]);
 
             Assert.True(loss.ExitCode == 0, loss.All);
