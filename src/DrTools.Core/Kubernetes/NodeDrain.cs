@@ -14,19 +14,16 @@ public static class NodeDrain
     public static async Task<NodeDrainResult> RunAsync(KubernetesTarget target, string? node, KubernetesDrillOptions options,
         CancellationToken cancellationToken)
     {
-        target.DemandDrillAllowed("node drain");
-        var requests = new RequestCount();
-        using var client = target.Connect(requests);
-        var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
-        if (!before.Healthy) throw DrToolsException.Refused($"node drain on {target.Name} refused: it is {before.Verdict}");
+        using var session = await DrillSession.OpenAsync(target, "node drain", cancellationToken);
+        var (client, before) = (session.Client, session.Before);
         var chosen = NodeRecovery.Choose("node drain", target, before, node);
         await KubernetesCalls.DemandMayAsync(client, target, "create", "pods", cancellationToken, "eviction");
         var budgets = await DisruptionBudgets.CoveringAsync(client, target, before.Pods.Select(p => p.Uid).ToHashSet(), cancellationToken);
         var request = KubernetesFaults.Request(FaultKind.Cordon, target, $"node {chosen}",
             new Dictionary<string, string> { ["node"] = chosen });
         var evictions = new Evictions(client, target);
-        var (outcome, uncordon) = await Faults.Faults.WithFaultAsync(request, null, (_, token) => NodeRecovery.MeasureAsync(client,
-            requests, target, before, chosen, $"the cordon of node {chosen}", options, async (watch, stop) =>
+        var (outcome, uncordon) = await Faults.Faults.WithFaultAsync(request, null, (_, token) => NodeRecovery.MeasureAsync(session,
+            chosen, $"the cordon of node {chosen}", options, async (watch, stop) =>
             {
                 var evicted = new List<PodState>();
                 // The node listed again at the end for any pod that came meanwhile.

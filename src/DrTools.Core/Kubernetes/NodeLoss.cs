@@ -18,14 +18,11 @@ public static class NodeLoss
             throw new DrToolsException("node loss: give the fault that takes the node away: a fault command (-FaultCommand / "
                 + "--fault-command) or, in PowerShell, a fault script (-FaultScript); one of the two.", DrErrorKind.InvalidArgument);
         }
-        target.DemandDrillAllowed("node loss");
-        var requests = new RequestCount();
-        using var client = target.Connect(requests);
-        var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
-        if (!before.Healthy) throw DrToolsException.Refused($"node loss on {target.Name} refused: it is {before.Verdict}");
+        using var session = await DrillSession.OpenAsync(target, "node loss", cancellationToken);
+        var before = session.Before;
         var chosen = NodeRecovery.Choose("node loss", target, before, node);
         var fault = faultCommand is null ? "the fault script" : $"the fault command '{faultCommand}'";
-        var outcome = await NodeRecovery.MeasureAsync(client, requests, target, before, chosen, $"{fault} for node {chosen}", options,
+        var outcome = await NodeRecovery.MeasureAsync(session, chosen, $"{fault} for node {chosen}", options,
             async (watch, stop) =>
             {
                 // What it prints is not kept: a cloud CLI's output can hold credentials.

@@ -1,0 +1,57 @@
+namespace DrTools.Core.Kubernetes;
+
+/// <summary>
+/// How every Kubernetes drill measures: the workload's watch from the version read before acting, the HTTP probe beside
+/// it, the drill's action, then the recovery to every replica ready that the drill's own test confirms, on one monotonic
+/// clock; past the timeout the recovery time is a lower bound.
+/// </summary>
+internal static class WorkloadRecovery
+{
+    /// <param name="act">Acts (deletes, evicts, takes a node away) and returns the pods it took.</param>
+    /// <param name="counts">Whether a ready pod counts toward the recovery, given the pods taken.</param>
+    /// <param name="recovered">The timeline's moment when it did, e.g. "every replica ready again, none on node-2".</param>
+    /// <param name="how">How the recovery time was measured, from what to what, for its method.</param>
+    public static async Task<DrillOutcome> MeasureAsync(DrillSession session, KubernetesDrillOptions options,
+        Func<ReplicaWatch, CancellationToken, Task<IReadOnlyList<PodState>>> act, Func<IReadOnlyList<PodState>, PodState, bool> counts,
+        Func<IReadOnlyList<PodState>, string> recovered, string how, CancellationToken cancellationToken)
+    {
+        var (client, target, requests) = (session.Client, session.Target, session.Requests);
+        var workload = await Workloads.ReadAsync(client, target, cancellationToken);
+        var clock = new MonotonicClock();
+        var timeline = new List<WorkloadEvent>();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(options.Timeout);
+        await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
+        await using var probe = options.HttpProbe is { } http ? Probes.HttpProbe.Start(http, clock) : null;
+        var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
+        var start = clock.Elapsed;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
+        var taken = new List<PodState>();
+        TimeSpan? back = null;
+        try
+        {
+            taken.AddRange(await act(watch, stop.Token));
+            back = await watch.UntilRecoveredAsync(start, async token =>
+                (await WorkloadStatus.PodsAsync(client, target, workload.Selector, token)).Count(p => p.Ready && !p.Terminating
+                    && counts(taken, p)) >= watch.Desired, stop.Token);
+            watch.Mark(recovered(taken));
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            // The timeout: what was seen so far is a lower bound.
+        }
+        var end = back ?? clock.Elapsed;
+        var after = await WorkloadStatus.PodsAsync(client, target, workload.Selector, cancellationToken);
+        var capacity = watch.Capacity(options.MinReady, end);
+        return new DrillOutcome(taken,
+            after.Where(p => session.Before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
+            new Measurement("recovery time", (end - start).TotalSeconds, "s", options.Rto?.TotalSeconds,
+                $"{how}, on the drill's monotonic clock")
+            {
+                MoreThan = back is null,
+            },
+            capacity.Lowest, capacity.Below, [.. timeline],
+            new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - start),
+            probe is null ? null : await probe.StopAsync(), clock.Origin, started);
+    }
+}
