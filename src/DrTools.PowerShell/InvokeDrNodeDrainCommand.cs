@@ -19,9 +19,10 @@ public sealed class InvokeDrNodeDrainCommand : KubernetesDrillCmdlet
     protected override void ProcessRecord()
     {
         var target = DrillTarget();
+        var options = DrillOptions();
         var action = $"Drain {(Node is null ? "the node running most of its pods" : $"node {Node}")} of {target.Name}, evicting its pods, "
             + "and uncordon it after";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrNodeDrain")) return;
-        WriteObject(RunOperation(token => NodeDrain.RunAsync(target, Node, DrillOptions(), token)));
+        WriteObject(RunOperation(token => NodeDrain.RunAsync(target, Node, options, token)));
     }
 }

@@ -26,12 +26,13 @@ public sealed class InvokeDrNodeLossCommand : KubernetesDrillCmdlet
     protected override void ProcessRecord()
     {
         var target = DrillTarget();
+        var options = DrillOptions();
         var action = $"Take {(Node is null ? "the node running most of its pods" : $"node {Node}")} of {target.Name} away with "
             + $"{(FaultScript is null ? $"the fault command '{FaultCommand}'" : "the fault script")}";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrNodeLoss")) return;
         // The fault script runs on this pipeline, through the queue of the drill while it runs.
         WriteObject(RunServingPipeline((queue, token) => NodeLoss.RunAsync(target, Node, FaultCommand,
-            FaultScript is null ? null : t => queue.InvokeAsync(() => StepScript.Invoke(FaultScript, [], t), t), DrillOptions(), token),
+            FaultScript is null ? null : t => queue.InvokeAsync(() => StepScript.Invoke(FaultScript, [], t), t), options, token),
             target.Name));
     }
 }

@@ -26,9 +26,10 @@ public sealed class InvokeDrPodRecoveryCommand : KubernetesDrillCmdlet
     protected override void ProcessRecord()
     {
         var target = DrillTarget();
+        var options = DrillOptions();
         var deletion = new PodDeletion(Count, Percent, Evict);
         var action = $"{deletion.Describe()} of {target.Name} and measure its recovery";
         if (!ShouldProcess($"{action}.", $"{action}. Continue?", "Invoke-DrPodRecovery")) return;
-        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, deletion, DrillOptions(), token)));
+        WriteObject(RunOperation(token => PodRecovery.RunAsync(target, deletion, options, token)));
     }
 }
