@@ -40,6 +40,20 @@ public sealed class KubernetesRunbookCliTests(KubeLab lab)
         Assert.Contains("| MINREADY: fewest ready replicas | ≥ 2 replicas |", markdown);
         Assert.Contains($"Kubernetes deployment {target.Namespace}/shipped (allowed for drills by the runbook)", markdown);
         Assert.False(await KubeWorkloads.CordonedAnyAsync(lab));
+
+        // The drill in the metrics, as a database drill's: its last RTO and its floor against their targets.
+        var metrics = await Drtools.RunAsync("metrics", "--history", history.Path);
+        Assert.True(metrics.ExitCode == 0, metrics.All);
+        double Metric(string name)
+        {
+            var line = System.Text.RegularExpressions.Regex.Match(metrics.StandardOutput, $@"(?m)^{name}\{{drill=""Kubernetes pod "
+                + $@"recovery drill"",target=""app: Kubernetes deployment {target.Namespace}/shipped[^""]*""\}} (\S+)$");
+            Assert.True(line.Success, $"{name} missing: {metrics.StandardOutput}");
+            return double.Parse(line.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        }
+        Assert.Equal(rto.Measurement.Measured, Metric("drtools_drill_last_rto_seconds"), 3);
+        Assert.Equal(2, Metric("drtools_drill_min_ready_target_replicas"));
+        Assert.Equal(floor.Measurement.Measured, Metric("drtools_drill_last_min_ready_replicas"));
     }
 
     [KubernetesFact]

@@ -186,6 +186,14 @@ public static class DrMetrics
                 yield return Gauge($"drtools_drill_{objective.Name}_target_seconds",
                     $"The drill's {objective.Name.ToUpperInvariant()} objective.", labels, objective.Target);
             }
+            // A Kubernetes drill's floor: the fewest ready replicas its last run saw, and the fewest it allows.
+            if (last.Objectives.FirstOrDefault(o => o.Name == "minReady") is { } floor)
+            {
+                if (floor.Measurement is { } measured) yield return Gauge("drtools_drill_last_min_ready_replicas",
+                    "The fewest ready replicas the drill's last run saw.", labels, measured.Measured);
+                yield return Gauge("drtools_drill_min_ready_target_replicas", "The fewest ready replicas the drill allows.", labels,
+                    floor.Target);
+            }
         }
     }
 }
