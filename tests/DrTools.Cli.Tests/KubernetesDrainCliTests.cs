@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.RegularExpressions;
 using DrTools.Core;
 using DrTools.Core.Kubernetes;
 using DrTools.Core.Tests;
@@ -87,6 +88,29 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         Assert.False(await KubeWorkloads.CordonedAsync(lab, node));
         Assert.Equal("[]", (await Drtools.RunAsync(Environment, "fault", "list", "--json")).StandardOutput.Trim());
         Assert.Equal(2, (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods.Count(p => p.Node != null));
+    }
+
+    /// <summary>
+    /// A drain its budget never lets through is not met, however it is held: with no RTO the timeout is the target (an
+    /// independent tester saw "objectives met" and exit 0 for a drain that moved no pod); the node is uncordoned.
+    /// </summary>
+    [KubernetesFact]
+    public async Task A_drain_that_never_finishes_is_not_met_and_leaves_the_node_schedulable()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "blocked", 2);
+        await KubeWorkloads.CreateBudgetAsync(lab, target, maxUnavailable: 0);
+        var node = (await WorkloadStatus.ReadAsync(target, CancellationToken.None)).Pods[0].Node!;
+
+        var drain = await Drtools.RunAsync(Environment, ["kubernetes", "drain", .. Workload(lab, target), "--allow-drill-on",
+            target.Namespace, "--node", node, "--timeout", "6s"]);
+
+        Assert.True(drain.ExitCode == 1, drain.All);
+        Assert.StartsWith($"drain of node {node} for {target.Name}: 0 pod(s) evicted: objectives NOT met: recovery time",
+            drain.StandardOutput);
+        Assert.True(Regex.IsMatch(drain.StandardOutput, @"recovery time: more than [\d.]+ s \(≤ 6 s: NOT met\)"), drain.StandardOutput);
+        // Asked again after 1, 2, 4 s while the workload is whole: four refusals in 6 s, not one a second.
+        Assert.True(Regex.IsMatch(drain.StandardOutput, "evictions refused by a disruption budget: [3-5] evictions"), drain.StandardOutput);
+        Assert.False(await KubeWorkloads.CordonedAsync(lab, node));
     }
 
     /// <summary>60% of three pods is two; evicted, the second waits for the first's replacement under a budget of one.</summary>

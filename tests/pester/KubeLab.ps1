@@ -1,6 +1,6 @@
 # Dot-sourced where tests need a Kubernetes API server: kube-lab (shared/tools/kubernetes/kube-lab in a folder above the
-# checkout, or KUBE_LAB) started in a folder of the test's own, as root; or DRTOOLS_TEST_KUBECONFIG naming a disposable
-# cluster. Find-KubeLab says why there is none ($null: there is one).
+# checkout, or KUBE_LAB) started through tests/kube-lab.sh (each simulated node's runtime its own) in a folder of the
+# test's own, as root; or DRTOOLS_TEST_KUBECONFIG naming a disposable cluster. Find-KubeLab says why there is none.
 
 function Find-KubeLab {
     if ($env:DRTOOLS_TEST_KUBECONFIG) { return @{ Kubeconfig = $env:DRTOOLS_TEST_KUBECONFIG } }
@@ -17,8 +17,8 @@ function Start-KubeLab([string] $Folder, [int] $Nodes = 4) {
     $script:KubeNamespaces = [Collections.Generic.List[string]]::new()
     $found = Find-KubeLab
     if ($found.Kubeconfig) { return $found.Kubeconfig }
-    $script:KubeletFoldersBefore = @(Get-ChildItem /tmp -Directory -Filter 'hollow-kubelet.*' | ForEach-Object FullName)
-    $output = & $found.Lab up $Folder $Nodes
+    $env:KUBE_LAB = $found.Lab
+    $output = & "$PSScriptRoot/../kube-lab.sh" up $Folder $Nodes
     if ($LASTEXITCODE -ne 0) { throw "kube-lab up ${Folder}: exit $LASTEXITCODE" }
     @($output)[-1]
 }
@@ -31,10 +31,8 @@ function Stop-KubeLab([string] $Folder) {
         return
     }
     if (-not $found.Lab -or -not (Test-Path "$Folder/kubeconfig")) { return }
-    & $found.Lab down $Folder | Out-Null
-    # Its simulated kubelets each make a folder in /tmp (whatever TMPDIR says) and leave it.
-    Get-ChildItem /tmp -Directory -Filter 'hollow-kubelet.*' | Where-Object FullName -NotIn $script:KubeletFoldersBefore |
-        Remove-Item -Recurse -Force
+    $env:KUBE_LAB = $found.Lab
+    & "$PSScriptRoot/../kube-lab.sh" down $Folder | Out-Null
 }
 
 # One call to the API server the kubeconfig names, with its bearer token (kube-lab's kubeconfig has one).
@@ -57,7 +55,7 @@ function New-KubeDeployment([string] $Kubeconfig, [string] $Namespace, [string] 
         apiVersion = 'apps/v1'; kind = 'Deployment'; metadata = @{ name = $Name }
         spec = @{ replicas = $Replicas; selector = @{ matchLabels = $labels }
             template = @{ metadata = @{ labels = $labels }; spec = @{ containers = @(@{ name = 'web'; image = 'nginx' })
-                    # One pod a node: kube-lab's simulated kubelet crashes when two containers start on one node at once.
+                    # One pod a node: a drained or lost node's pod then goes to the node none of them runs on.
                     affinity = @{ podAntiAffinity = @{ requiredDuringSchedulingIgnoredDuringExecution = @(
                         @{ labelSelector = @{ matchLabels = $labels }; topologyKey = 'kubernetes.io/hostname' }) } } } } }
     }

@@ -24,18 +24,22 @@ internal sealed class Evictions(IKubernetes client, KubernetesTarget target)
     public int Refused { get; private set; }
 
     /// <summary>
-    /// Evicts the pod, asking again each time a budget refuses once the workload changes (a new replica ready frees the
-    /// budget), at most a second later when it is whole already (the budget's status follows its pods a moment after):
-    /// the pacing costs eviction requests only, no reads. Each refusal and the eviction are moments of the timeline.
+    /// Evicts the pod, asking again each time a budget refuses: at the workload's next change (a new replica ready frees
+    /// the budget), or — when it is whole already and the budget's status has yet to follow its pods, or the budget
+    /// allows none at all — after 1 s, then 2 s, 4 s, at most 5 s while the refusals go on. The pacing costs eviction
+    /// requests only, no reads. Each refusal and the eviction are moments of the timeline.
     /// </summary>
     public async Task<EvictionOutcome> EvictPacedAsync(PodState pod, ReplicaWatch watch, CancellationToken cancellationToken)
     {
         EvictionOutcome outcome;
+        var wait = TimeSpan.FromSeconds(1);
         while ((outcome = await EvictAsync(pod, cancellationToken)) == EvictionOutcome.RefusedByBudget)
         {
             Refused++;
             watch.Mark($"eviction of pod {pod.Name} refused by its disruption budget");
-            await watch.WaitForChangeAsync(TimeSpan.FromSeconds(watch.Ready >= watch.Desired ? 1 : 5), cancellationToken);
+            var whole = watch.Ready >= watch.Desired;
+            await watch.WaitForChangeAsync(whole ? wait : TimeSpan.FromSeconds(5), cancellationToken);
+            if (whole) wait = TimeSpan.FromSeconds(Math.Min(5, wait.TotalSeconds * 2));
         }
         if (outcome == EvictionOutcome.Evicted) watch.Mark($"pod {pod.Name} evicted");
         return outcome;
@@ -44,7 +48,7 @@ internal sealed class Evictions(IKubernetes client, KubernetesTarget target)
     /// <summary>The refusals as a figure: no target, an eviction refused is what a budget is for.</summary>
     public Measurement RefusedFigure => new("evictions refused by a disruption budget", Refused, "evictions", null,
         "eviction requests the API server answered 429 (a budget allows no disruption now); each pod asked again at the "
-        + "workload's next change");
+        + "workload's next change, or while it is whole after 1, 2, 4, then every 5 s");
 
     public async Task<EvictionOutcome> EvictAsync(PodState pod, CancellationToken cancellationToken)
     {

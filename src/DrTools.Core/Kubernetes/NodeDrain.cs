@@ -22,9 +22,15 @@ public static class NodeDrain
         var request = KubernetesFaults.Request(FaultKind.Cordon, target, $"node {chosen}",
             new Dictionary<string, string> { ["node"] = chosen });
         var evictions = new Evictions(client, target);
-        var (outcome, uncordon) = await Faults.Faults.WithFaultAsync(request, null, (_, token) => NodeRecovery.MeasureAsync(session,
-            chosen, $"the cordon of node {chosen}", options, async (watch, stop) =>
+        // The cordon is applied inside the measurement, so that the recovery time starts before its request; undone however
+        // the drill ends.
+        FaultRecord? cordon = null;
+        DrillOutcome outcome;
+        try
+        {
+            outcome = await NodeRecovery.MeasureAsync(session, chosen, $"the cordon of node {chosen}", options, async (watch, stop) =>
             {
+                cordon = await Faults.Faults.StartAsync(request, null, stop);
                 var evicted = new List<PodState>();
                 // The node listed again at the end for any pod that came meanwhile.
                 while (await PodsOnAsync(client, target, before, chosen, stop) is { Count: > 0 } left)
@@ -36,7 +42,14 @@ public static class NodeDrain
                 }
                 watch.Mark($"no pod of the {target.Kind} left on node {chosen}");
                 return evicted;
-            }, token), cancellationToken);
+            }, cancellationToken);
+        }
+        catch
+        {
+            if (cordon is not null) await Faults.Faults.StopAsync(cordon, CancellationToken.None);
+            throw;
+        }
+        var uncordon = cordon is null ? null : await Faults.Faults.StopAsync(cordon, CancellationToken.None);
         return new NodeDrainResult(target.Name, chosen, before.Desired, budgets, outcome.Taken.Select(p => p.Name).ToList(),
             outcome.Rescheduled, outcome.RecoveryTime, outcome.LowestReady, outcome.BelowDesired, evictions.RefusedFigure, outcome.Timeline,
             outcome.ApiRequests)

@@ -8,16 +8,23 @@ internal sealed class RequestCount : DelegatingHandler
 {
     private int _reads;
     private int _writes;
+    private readonly TaskCompletionSource _watchOpened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Reads => _reads;
     public int Writes => _writes;
 
-    protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    /// <summary>
+    /// Completes when the API server answered a watch request: from then on it sends each change as it happens. Before,
+    /// the changes since the version asked for arrive together, late: a drill acts only once its watch is open.
+    /// </summary>
+    public Task WatchOpened => _watchOpened.Task;
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
-        if (request.RequestUri?.Query.Contains("watch=true", StringComparison.Ordinal) != true)
-        {
-            Interlocked.Increment(ref request.Method == HttpMethod.Get ? ref _reads : ref _writes);
-        }
-        return base.SendAsync(request, cancellationToken);
+        var watch = request.RequestUri?.Query.Contains("watch=true", StringComparison.Ordinal) == true;
+        if (!watch) Interlocked.Increment(ref request.Method == HttpMethod.Get ? ref _reads : ref _writes);
+        var response = await base.SendAsync(request, cancellationToken);
+        if (watch && response.IsSuccessStatusCode) _watchOpened.TrySetResult();
+        return response;
     }
 }

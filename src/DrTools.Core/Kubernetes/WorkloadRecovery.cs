@@ -23,6 +23,7 @@ internal static class WorkloadRecovery
         stop.CancelAfter(options.Timeout);
         await using var watch = ReplicaWatch.Start(client, target, workload, clock, timeline, stop.Token);
         await using var probe = options.HttpProbe is { } http ? Probes.HttpProbe.Start(http, clock) : null;
+        await requests.WatchOpened.WaitAsync(TimeSpan.FromSeconds(30), stop.Token);
         var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
         var start = clock.Elapsed;
         var started = System.Diagnostics.Stopwatch.GetTimestamp();
@@ -45,8 +46,9 @@ internal static class WorkloadRecovery
         var capacity = watch.Capacity(options.MinReady, end);
         return new DrillOutcome(taken,
             after.Where(p => session.Before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
-            new Measurement("recovery time", (end - start).TotalSeconds, "s", options.Rto?.TotalSeconds,
-                $"{how}, on the drill's monotonic clock")
+            // Without an RTO the timeout is the target: a workload that never came back fails the drill, whatever it was held to.
+            new Measurement("recovery time", (end - start).TotalSeconds, "s", (options.Rto ?? options.Timeout).TotalSeconds,
+                $"{how}, on the drill's monotonic clock" + (options.Rto is null ? "; held to the drill's timeout, as no RTO was given" : ""))
             {
                 MoreThan = back is null,
             },

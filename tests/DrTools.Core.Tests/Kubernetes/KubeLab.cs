@@ -5,8 +5,9 @@ namespace DrTools.Core.Tests;
 
 /// <summary>
 /// A real Kubernetes API server with four simulated nodes from `kube-lab` (../shared/tools/kubernetes beside the
-/// checkout, or KUBE_LAB naming it), in a loopback-only network namespace of its own, removed when the class ends.
-/// DRTOOLS_TEST_KUBECONFIG instead names a disposable cluster of the user's (kind, k3d).
+/// checkout, or KUBE_LAB naming it), started through tests/kube-lab.sh (each simulated node's runtime its own), in a
+/// loopback-only network namespace of its own, removed when the class ends. DRTOOLS_TEST_KUBECONFIG instead names a
+/// disposable cluster of the user's (kind, k3d).
 /// </summary>
 public sealed class KubeLab : IAsyncLifetime
 {
@@ -32,10 +33,6 @@ public sealed class KubeLab : IAsyncLifetime
         return Environment.UserName == "root" ? (found, null) : (null, "kube-lab needs root");
     }
 
-    private string[] _kubeletFolders = [];
-
-    private static string[] KubeletFolders() => Directory.GetDirectories("/tmp", "hollow-kubelet.*");
-
     private static IEnumerable<string> Ancestors(string directory)
     {
         for (var d = new DirectoryInfo(directory); d is not null; d = d.Parent) yield return d.FullName;
@@ -50,7 +47,6 @@ public sealed class KubeLab : IAsyncLifetime
         }
         // None to be had: every test of the collection reports itself skipped (KubernetesFact), saying why.
         if (Find().Path is not { } lab) return;
-        _kubeletFolders = KubeletFolders();
         // Four nodes: a workload of three, one pod a node, has a free node for a drained node's pod.
         var output = await RunAsync(lab, "up", _root.Path, "4");
         Kubeconfig = output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
@@ -73,15 +69,16 @@ public sealed class KubeLab : IAsyncLifetime
         if (Find() is ({ } lab, _) && File.Exists(System.IO.Path.Combine(_root.Path, "kubeconfig")))
         {
             await RunAsync(lab, "down", _root.Path);
-            // Its simulated kubelets each make a folder in /tmp (whatever TMPDIR says) and leave it: the lab's are gone with it.
-            foreach (var folder in KubeletFolders().Except(_kubeletFolders)) Directory.Delete(folder, recursive: true);
         }
         _root.Dispose();
     }
 
     private async Task<string> RunAsync(string lab, params string[] arguments)
     {
-        var start = new ProcessStartInfo(lab) { RedirectStandardOutput = true, RedirectStandardError = true };
+        var wrapper = Ancestors(AppContext.BaseDirectory).Select(d => System.IO.Path.Combine(d, "tests", "kube-lab.sh"))
+            .First(File.Exists);
+        var start = new ProcessStartInfo(wrapper) { RedirectStandardOutput = true, RedirectStandardError = true };
+        start.Environment["KUBE_LAB"] = lab;
         foreach (var argument in arguments) start.ArgumentList.Add(argument);
         using var process = Process.Start(start)!;
         var (output, error) = (process.StandardOutput.ReadToEndAsync(), process.StandardError.ReadToEndAsync());

@@ -12,8 +12,8 @@ internal static class KubeWorkloads
 
     /// <summary>
     /// A Deployment (or a StatefulSet) of <paramref name="replicas"/> in namespace drill-<paramref name="name"/>-(run), one
-    /// pod a node (<paramref name="onePerNode"/>), or else made one replica at a time: kube-lab's simulated kubelet crashes
-    /// ("concurrent map writes" in its fake OS) when two containers start on one node at once.
+    /// pod a node unless <paramref name="onePerNode"/> is false (where a drained or lost node's pods go is then known: to
+    /// the node none of them runs on).
     /// </summary>
     public static async Task<KubernetesTarget> CreateAsync(KubeLab lab, string name, int replicas,
         WorkloadKind kind = WorkloadKind.Deployment, IDictionary<string, string>? nodeSelector = null, bool waitHealthy = true,
@@ -32,14 +32,14 @@ internal static class KubeWorkloads
                 Affinity = onePerNode ? OnePerNode(labels) : null,
             },
         };
-        var made = onePerNode ? replicas : Math.Min(replicas, 1);
+
         var selector = new V1LabelSelector { MatchLabels = labels };
         if (kind == WorkloadKind.Deployment)
         {
             await client.AppsV1.CreateNamespacedDeploymentAsync(new V1Deployment
             {
                 Metadata = new V1ObjectMeta { Name = name },
-                Spec = new V1DeploymentSpec { Replicas = made, Selector = selector, Template = template },
+                Spec = new V1DeploymentSpec { Replicas = replicas, Selector = selector, Template = template },
             }, ns);
         }
         else
@@ -49,19 +49,12 @@ internal static class KubeWorkloads
                 Metadata = new V1ObjectMeta { Name = name },
                 Spec = new V1StatefulSetSpec
                 {
-                    Replicas = made, Selector = selector, Template = template, ServiceName = name, PodManagementPolicy = "Parallel",
+                    Replicas = replicas, Selector = selector, Template = template, ServiceName = name, PodManagementPolicy = "Parallel",
                 },
             }, ns);
         }
         var target = new KubernetesTarget(lab.Kubeconfig, null, ns, kind, name, AllowDrill: true);
-        if (waitHealthy || made < replicas) await WaitHealthyAsync(target);
-        for (var count = made + 1; count <= replicas; count++)
-        {
-            var patch = new V1Patch($"{{\"spec\":{{\"replicas\":{count}}}}}", V1Patch.PatchType.MergePatch);
-            if (kind == WorkloadKind.Deployment) await client.AppsV1.PatchNamespacedDeploymentScaleAsync(patch, name, ns);
-            else await client.AppsV1.PatchNamespacedStatefulSetScaleAsync(patch, name, ns);
-            await WaitHealthyAsync(target);
-        }
+        if (waitHealthy) await WaitHealthyAsync(target);
         return target;
     }
 
