@@ -14,9 +14,9 @@ public sealed class KubernetesNodeLossCliTests
     public async Task A_node_taken_away_by_the_fault_command_is_measured_until_its_pods_run_elsewhere()
     {
         var lab = new KubeLab();
-        await lab.InitializeAsync();
         try
         {
+            await lab.InitializeAsync();
             var target = await KubeWorkloads.CreateAsync(lab, "lost", 2);
             var before = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
             var node = before.Pods[0].Node!;
