@@ -48,7 +48,8 @@ internal static class WorkloadRecovery
             after.Where(p => session.Before.Pods.All(b => b.Uid != p.Uid)).Select(p => $"{p.Name} on {p.Node ?? "no node"}").ToList(),
             // Without an RTO the timeout is the target: a workload that never came back fails the drill, whatever it was held to.
             new Measurement("recovery time", (end - start).TotalSeconds, "s", (options.Rto ?? options.Timeout).TotalSeconds,
-                $"{how}, on the drill's monotonic clock" + (options.Rto is null ? "; held to the drill's timeout, as no RTO was given" : ""))
+                $"{how}, on the drill's monotonic clock"
+                + (options.Rto is null ? "; held to the drill's timeout, as no RTO was given" : ""))
             {
                 MoreThan = back is null,
             },
