@@ -7,6 +7,16 @@ namespace DrTools.Core.Kubernetes;
 public sealed record DisruptionBudget(string Name, string Rule, int DisruptionsAllowed, int CurrentHealthy, int DesiredHealthy,
     int ExpectedPods)
 {
+    /// <summary>
+    /// Whether the budget held during a drill whose workload had <paramref name="lowest"/> of <paramref name="desired"/>
+    /// replicas ready at the fewest: a floor against the healthy pods it asks for. Judged only when it covers the
+    /// workload's pods alone (its other pods' health is not watched); null otherwise.
+    /// </summary>
+    public Measurement? Held(double lowest, int desired) => ExpectedPods != desired ? null
+        : new Measurement($"disruption budget {Name} held", lowest, "replicas", DesiredHealthy,
+            $"the least readyReplicas of the workload's watch events against the {DesiredHealthy} healthy pods the budget "
+            + $"({Rule}) asks for; it covers the workload's {desired} pods alone") { AtLeast = true };
+
     public override string ToString() =>
         $"{Name} ({Rule}): {DisruptionsAllowed} disruption(s) allowed, {CurrentHealthy} healthy of {DesiredHealthy} asked";
 }

@@ -55,6 +55,7 @@ public static class NodeDrain
             outcome.ApiRequests)
         {
             ClockOrigin = outcome.ClockOrigin, HttpProbe = outcome.HttpProbe, Uncordon = uncordon,
+            BudgetsHeld = [.. budgets.Select(b => b.Held(outcome.LowestReady.Measured, before.Desired)).OfType<Measurement>()],
         };
     }
 

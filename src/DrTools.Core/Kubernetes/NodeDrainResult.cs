@@ -21,7 +21,11 @@ public sealed record NodeDrainResult(string Target, string Node, int Desired, IR
     public FaultEnd? Uncordon { get; init; }
 
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
-    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, Refused, .. HttpProbe?.Figures ?? []];
+    public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, Refused, .. BudgetsHeld,
+        .. HttpProbe?.Figures ?? []];
+
+    /// <summary>Whether each budget that covers the workload's pods alone held: its fewest ready against what it asks for.</summary>
+    public IReadOnlyList<Measurement> BudgetsHeld { get; init; } = [];
 
     public bool Met => Figures.All(f => f.Met != false) && Uncordon?.Undone != false;
 

@@ -34,7 +34,7 @@ public static class NodeLoss
                     Environment = new Dictionary<string, string> { ["DRTOOLS_NODE"] = chosen },
                 }, stop);
                 watch.Mark($"{fault} for node {chosen} returned");
-                return before.Pods.Where(p => p.Node == chosen).ToList();
+                return before.Pods.Where(p => p.Node == chosen && !p.Terminating).ToList();
             }, cancellationToken);
         return new NodeLossResult(target.Name, chosen, before.Desired, outcome.Taken.Select(p => p.Name).ToList(), outcome.Rescheduled,
             outcome.RecoveryTime, outcome.LowestReady, outcome.BelowDesired, outcome.Timeline, outcome.ApiRequests)

@@ -3,10 +3,13 @@ namespace DrTools.Core.Kubernetes;
 /// <summary>What the drills that take a node away from a workload share (a drain, a node lost to the user's fault).</summary>
 internal static class NodeRecovery
 {
-    /// <summary>The node named, else the one running most of the workload's pods; one running none of them is refused.</summary>
+    /// <summary>
+    /// The node named, else the one running most of the workload's pods; one running none of them is refused. Pods on
+    /// their way out do not count: a node left with a drained pod still terminating is not the busiest.
+    /// </summary>
     public static string Choose(string drill, KubernetesTarget target, WorkloadStatus status, string? node)
     {
-        var used = status.Pods.Where(p => p.Node is not null).GroupBy(p => p.Node!).OrderByDescending(g => g.Count())
+        var used = status.Pods.Where(p => p.Node is not null && !p.Terminating).GroupBy(p => p.Node!).OrderByDescending(g => g.Count())
             .ThenBy(g => g.Key, StringComparer.Ordinal).Select(g => g.Key).ToList();
         if (node is null) return used.FirstOrDefault() ?? throw DrToolsException.Refused($"{drill} on {target.Name}: none of its pods "
             + "runs on a node");

@@ -20,6 +20,9 @@ public static class PodRecovery
         var live = session.Before.Pods.Where(p => !p.Terminating).ToList();
         var victims = live.Take(deletion.Of(live.Count)).ToList();
         var evictions = deletion.Evict ? new Evictions(client, target) : null;
+        // Deletions go round the budgets; evictions are held to them, and are judged against them.
+        var budgets = deletion.Evict ? await DisruptionBudgets.CoveringAsync(client, target,
+            session.Before.Pods.Select(p => p.Uid).ToHashSet(), cancellationToken) : [];
         var taken = deletion.Evict ? "evicted" : "deleted";
         var outcome = await WorkloadRecovery.MeasureAsync(session, options, async (watch, stop) =>
             {
@@ -53,6 +56,7 @@ public static class PodRecovery
             Refused = evictions?.RefusedFigure,
             HttpProbe = outcome.HttpProbe,
             Rescheduled = outcome.Rescheduled,
+            BudgetsHeld = [.. budgets.Select(b => b.Held(outcome.LowestReady.Measured, session.Before.Desired)).OfType<Measurement>()],
         };
     }
 }

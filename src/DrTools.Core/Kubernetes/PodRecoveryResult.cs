@@ -11,7 +11,10 @@ public sealed record PodRecoveryResult(string Target, int Desired, IReadOnlyList
 {
     /// <summary>The figures, those with a target first: what Should -MeetObjective and the reports hold the drill to.</summary>
     public IReadOnlyList<Measurement> Figures => [RecoveryTime, LowestReady, BelowDesired, .. new[] { Refused }.OfType<Measurement>(),
-        .. HttpProbe?.Figures ?? []];
+        .. BudgetsHeld, .. HttpProbe?.Figures ?? []];
+
+    /// <summary>When the pods were evicted: whether each budget that covers the workload's pods alone held.</summary>
+    public IReadOnlyList<Measurement> BudgetsHeld { get; init; } = [];
 
     /// <summary>What the HTTP probe of the application's URL saw during the drill, when one was asked for.</summary>
     public Probes.HttpProbeResult? HttpProbe { get; init; }
