@@ -91,11 +91,10 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     }
 
     /// <summary>Adds a moment to the timeline, timed now.</summary>
-    public TimeSpan Mark(string what)
+    public void Mark(string what)
     {
         var at = _clock.Elapsed;
         lock (_gate) _timeline.Add(new(at, what));
-        return at;
     }
 
     private async Task ReadAsync(IKubernetes client, KubernetesTarget target, string resourceVersion)

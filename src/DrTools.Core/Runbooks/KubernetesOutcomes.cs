@@ -8,10 +8,10 @@ internal static class KubernetesOutcomes
     /// and p99 its HTTP probe's; the first
     /// moment (the deletion, the cordon) a fault mark, the recovery a window.
     /// </summary>
-    public static StepOutcome Drill(object result, bool met, string what, IReadOnlyList<Measurement> figures,
-        Probes.HttpProbeResult? http, IReadOnlyList<Kubernetes.WorkloadEvent> timeline, long clockOrigin, OperationContext context)
+    public static StepOutcome Drill(object result, bool met, string what, IReadOnlyList<Measurement> figures, Measurement recovery,
+        Measurement lowest, Probes.HttpProbeResult? http, IReadOnlyList<Kubernetes.WorkloadEvent> timeline, long clockOrigin,
+        OperationContext context)
     {
-        var (recovery, lowest) = (figures[0], figures[1]);
         var start = context.Clock.ReadingAt(clockOrigin);
         var marks = new List<TimelineMark>();
         if (timeline.Count > 0)
