@@ -17,9 +17,12 @@ public sealed class KubernetesTargetOptions
 
     public Option<string> Namespace { get; } = new("--namespace", "-n") { Description = "The namespace.", Required = true };
 
-    /// <summary>One option a workload kind: --deployment, --statefulset.</summary>
+    /// <summary>One option a workload kind: --deployment, --statefulset, --selector (-l, as kubectl's).</summary>
     public IReadOnlyDictionary<WorkloadKind, Option<string?>> Workloads { get; } = Enum.GetValues<WorkloadKind>().ToDictionary(kind => kind,
-        kind => new Option<string?>($"--{kind.ToString().ToLowerInvariant()}") { Description = $"The {kind} to act on." });
+        kind => new Option<string?>($"--{kind.ToString().ToLowerInvariant()}", kind == WorkloadKind.Selector ? ["-l"] : [])
+        {
+            Description = WorkloadKinds.Help(kind),
+        });
 
     public Option<string[]> AllowDrillOn { get; } = new("--allow-drill-on")
     {

@@ -9,6 +9,7 @@ public abstract class KubernetesTargetCmdlet : DrCmdlet
     protected const string NamespaceSet = "Namespace";
     protected const string DeploymentSet = "Deployment";
     protected const string StatefulSetSet = "StatefulSet";
+    protected const string SelectorSet = "Selector";
 
     [Parameter(
         Mandatory = true,
@@ -31,6 +32,13 @@ public abstract class KubernetesTargetCmdlet : DrCmdlet
     [ValidateNotNullOrEmpty]
     public string? StatefulSet { get; set; }
 
+    [Parameter(
+        Mandatory = true,
+        ParameterSetName = SelectorSet
+    )]
+    [ValidateNotNullOrEmpty]
+    public string? Selector { get; set; }
+
     [Parameter]
     [ValidateNotNullOrEmpty]
     public string? Kubeconfig { get; set; }
@@ -47,6 +55,7 @@ public abstract class KubernetesTargetCmdlet : DrCmdlet
         {
             DeploymentSet => new KubernetesTarget(kubeconfig, Context, Namespace, WorkloadKind.Deployment, Deployment, allowDrill),
             StatefulSetSet => new KubernetesTarget(kubeconfig, Context, Namespace, WorkloadKind.StatefulSet, StatefulSet, allowDrill),
+            SelectorSet => new KubernetesTarget(kubeconfig, Context, Namespace, WorkloadKind.Selector, Selector, allowDrill),
             _ => new KubernetesTarget(kubeconfig, Context, Namespace, AllowDrill: allowDrill),
         };
     }

@@ -57,4 +57,34 @@ public sealed class KubernetesCliTests(KubeLab lab)
         Assert.True(both.ExitCode == 2, both.All);
         Assert.Equal("drtools: --deployment and --statefulset both name a workload: give one.", both.StandardError.Trim());
     }
+
+    /// <summary>-l / --selector as kubectl takes it: the pods it selects are the workload; it has no replica count to scale.</summary>
+    [KubernetesFact]
+    public async Task A_label_selector_names_the_workload_as_kubectl_l_does()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "cli-sel", 3);
+        string[] cluster = ["--kubeconfig", lab.Kubeconfig, "--namespace", target.Namespace];
+
+        var status = await Drtools.RunAsync(["kubernetes", "status", .. cluster, "-l", "app=cli-sel"]);
+        Assert.True(status.ExitCode == 0, status.All);
+        Assert.StartsWith($"selector {target.Namespace}/app=cli-sel: healthy: 3/3 ready", status.StandardOutput);
+
+        var drill = await Drtools.RunAsync(["kubernetes", "delete-pods", .. cluster, "--selector", "app=cli-sel", "--allow-drill-on",
+            target.Namespace, "--count", "1", "--rto", "60s", "--json"]);
+        Assert.True(drill.ExitCode == 0, drill.All);
+        var result = JsonDocument.Parse(drill.StandardOutput).RootElement;
+        Assert.Equal(1, result.GetProperty("deleted").GetArrayLength());
+        Assert.True(result.GetProperty("recoveryTime").GetProperty("met").GetBoolean(), drill.StandardOutput);
+        Assert.Equal(2, result.GetProperty("lowestReady").GetProperty("measured").GetDouble());
+
+        var empty = await Drtools.RunAsync(["kubernetes", "delete-pods", .. cluster, "-l", "", "--allow-drill-on", target.Namespace]);
+        Assert.True(empty.ExitCode == 2, empty.All);
+        Assert.Equal($"drtools: selector {target.Namespace}/: the selector named is empty.", empty.StandardError.Trim());
+        var scale = await Drtools.RunAsync(["kubernetes", "scale", .. cluster, "-l", "app=cli-sel", "--replicas", "1", "--allow-drill-on",
+            target.Namespace]);
+        Assert.True(scale.ExitCode == 2, scale.All);
+        Assert.Equal($"drtools: selector {target.Namespace}/app=cli-sel: the pods a label selector selects have no replica count to "
+            + "scale: name a Deployment or a StatefulSet.", scale.StandardError.Trim());
+        Assert.Equal(3, (await DrTools.Core.Kubernetes.WorkloadStatus.ReadAsync(target, CancellationToken.None)).Desired);
+    }
 }

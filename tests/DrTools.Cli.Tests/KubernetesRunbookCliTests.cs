@@ -95,4 +95,37 @@ public sealed class KubernetesRunbookCliTests(KubeLab lab)
         Assert.StartsWith("pod deletion refused: namespace kube-system is not allowed for drills", step.Message);
         Assert.Contains("kube-system only ever by that name", step.Message);
     }
+
+    /// <summary>A runbook target named by a label selector: its pods drained off the busiest node above minReady.</summary>
+    [KubernetesFact]
+    public async Task A_selector_target_is_drained_above_min_ready()
+    {
+        var target = await KubeWorkloads.CreateAsync(lab, "rb-sel", 3);
+        await KubeWorkloads.CreateBudgetAsync(lab, target, maxUnavailable: 1);
+        using var history = new TemporaryRoot();
+        var file = Path.Combine(history.Path, "selector.yml");
+        File.WriteAllText(file, """
+            name: Selector drain
+            variables: { namespace: drill, app: web }
+            objectives: { minReady: 2 }
+            targets:
+              app: { kubernetes: { namespace: "${namespace}", selector: "app=${app}" }, allowDrill: true }
+            preChecks:
+              - { name: Healthy, run: Get-DrWorkloadStatus, with: { target: app, expectReplicas: 3 } }
+            steps:
+              - { name: Drain, run: Invoke-DrNodeDrain, with: { target: app }, objective: minReady }
+            """);
+
+        var run = await RunAsync(history, file, "--var", $"namespace={target.Namespace}", "--var", "app=rb-sel");
+
+        Assert.True(run.ExitCode == 0, run.All);
+        var journal = RunbookCliTests.LoadOnlyJournal(history);
+        var floor = Assert.Single(journal.Objectives, o => o.Name == "minReady");
+        Assert.True(floor.Met && floor.Measurement!.Measured >= 2, floor.Verdict);
+        var drain = Assert.Single(journal.Steps, s => s.Name == "Drain");
+        Assert.Contains(drain.Measurements, f => f.Name == "recovery time" && f.Met == true
+            && f.Method.Contains("the pod watch event with 3 of the pods", StringComparison.Ordinal));
+        Assert.Contains(drain.Measurements, f => f.Name == "disruption budget rb-sel held" && f.Met == true);
+        Assert.False(await KubeWorkloads.CordonedAnyAsync(lab));
+    }
 }

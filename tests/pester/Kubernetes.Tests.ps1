@@ -30,6 +30,12 @@ Describe 'Kubernetes in PowerShell' -Skip:([bool]$NoCluster) {
         $status.Verdict | Should -Be 'healthy: 3/3 ready'
         @($status.Pods | Where-Object { $_.Ready -and $_.Node }).Count | Should -Be 3
         (Get-DrWorkloadStatus pester-drill -Kubeconfig $Kubeconfig).Target | Should -Be 'namespace pester-drill'
+        # A label selector as kubectl -l takes it: the same pods, each made by the Deployment's ReplicaSet.
+        $selected = Get-DrWorkloadStatus pester-drill -Selector 'app in (web)' -Kubeconfig $Kubeconfig
+        $selected.Verdict | Should -Be 'healthy: 3/3 ready'
+        $selected.Target | Should -Be 'selector pester-drill/app in (web)'
+        $selected.Pods.Uid | Should -Be $status.Pods.Uid
+        $selected.Pods.Controller | Should -BeLike 'ReplicaSet/web-*'
     }
 
     It 'deletes nothing with -WhatIf, and refuses a namespace not named for drills' {

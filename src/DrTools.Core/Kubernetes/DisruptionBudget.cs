@@ -14,7 +14,7 @@ public sealed record DisruptionBudget(string Name, string Rule, int DisruptionsA
     /// </summary>
     public Measurement? Held(double lowest, int desired) => ExpectedPods != desired ? null
         : new Measurement($"disruption budget {Name} held", lowest, "replicas", DesiredHealthy,
-            $"the least readyReplicas of the workload's watch events against the {DesiredHealthy} healthy pods the budget "
+            $"the fewest ready replicas of the workload's watch events against the {DesiredHealthy} healthy pods the budget "
             + $"({Rule}) asks for; it covers the workload's {desired} pods alone") { AtLeast = true };
 
     public override string ToString() =>

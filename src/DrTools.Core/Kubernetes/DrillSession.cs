@@ -30,6 +30,12 @@ internal sealed class DrillSession : IDisposable
         {
             var before = await WorkloadStatus.ReadAsync(client, target, cancellationToken);
             if (!before.Healthy) throw DrToolsException.Refused($"{drill} on {target.Name} refused: it is {before.Verdict}");
+            // A pod nothing makes again would be lost for good, and the drill would wait out its timeout for it.
+            if (before.Pods.FirstOrDefault(p => p.Controller is null && !p.Terminating) is { } bare)
+            {
+                throw DrToolsException.Refused($"{drill} on {target.Name} refused: pod {bare.Name} has no controller (no ReplicaSet, "
+                    + "StatefulSet, DaemonSet or Job makes it again): the drill would lose it");
+            }
             return new DrillSession(target, requests, client, before);
         }
         catch

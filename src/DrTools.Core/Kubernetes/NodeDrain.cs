@@ -40,7 +40,7 @@ public static class NodeDrain
                         if (await evictions.EvictPacedAsync(pod, watch, stop) == EvictionOutcome.Evicted) evicted.Add(pod);
                     }
                 }
-                watch.Mark($"no pod of the {target.Kind} left on node {chosen}");
+                watch.Mark($"no pod of {target.Name} left on node {chosen}");
                 return evicted;
             }, cancellationToken);
         }

@@ -29,6 +29,6 @@ internal static class NodeRecovery
                 watch.Mark(started);
                 return await act(watch, stop);
             }, (taken, pod) => pod.Node != node && taken.All(t => t.Uid != pod.Uid), _ => $"every replica ready again, none on node {node}",
-            $"from {started} to the {session.Target.Kind}'s watch event with readyReplicas at {session.Before.Desired} and every ready "
+            $"from {started} to {Workloads.ReadyEvent(session.Target, session.Before.Desired)} and every ready "
             + $"replica on another node than {node}, none of its pods among them", cancellationToken);
 }

@@ -46,8 +46,8 @@ public static class PodRecovery
             // By uid: a StatefulSet makes its pods again under the names of the deleted ones.
             (done, pod) => done.All(d => d.Uid != pod.Uid),
             done => $"every replica ready again, none of the {done.Count} {taken} pod(s) among them",
-            $"from the first {(deletion.Evict ? "eviction" : "deletion")} request to the {target.Kind}'s watch event with readyReplicas at "
-            + $"{session.Before.Desired} and none of the {taken} pods among the ready ones", cancellationToken);
+            $"from the first {(deletion.Evict ? "eviction" : "deletion")} request to {Workloads.ReadyEvent(target, session.Before.Desired)}"
+            + $" and none of the {taken} pods among the ready ones", cancellationToken);
         return new PodRecoveryResult(target.Name, session.Before.Desired, outcome.Taken.Select(p => p.Name).ToList(), outcome.RecoveryTime,
             outcome.LowestReady, outcome.BelowDesired, outcome.Timeline, outcome.Started)
         {

@@ -24,7 +24,7 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     {
         (Desired, Ready, Lowest, _clock, _timeline) = (read.Desired, read.Ready, read.Ready, clock, timeline);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        _reading = ReadAsync(client, target, read.ResourceVersion);
+        _reading = ReadAsync(client, target, read);
     }
 
     public int Desired { get; }
@@ -53,9 +53,9 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     public (Measurement Lowest, Measurement Below) Capacity(int? minReady, TimeSpan end) =>
     (
         new Measurement("lowest ready replicas", Lowest, "replicas", minReady,
-            $"the least readyReplicas of the workload's watch events, of {Desired} desired") { AtLeast = true },
+            $"the fewest ready replicas of the workload's watch events, of {Desired} desired") { AtLeast = true },
         new Measurement("time below the desired replicas", BelowDesired(end).TotalSeconds, "s", null,
-            "summed from the watch's events with readyReplicas under the desired count")
+            "summed from the watch's events with fewer ready replicas than desired")
     );
 
     /// <summary>Returns at the next event, or after <paramref name="most"/>; throws when the watch failed.</summary>
@@ -97,11 +97,11 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         lock (_gate) _timeline.Add(new(at, what));
     }
 
-    private async Task ReadAsync(IKubernetes client, KubernetesTarget target, string resourceVersion)
+    private async Task ReadAsync(IKubernetes client, KubernetesTarget target, WorkloadReading read)
     {
         try
         {
-            await foreach (var seen in Workloads.WatchAsync(client, target, resourceVersion, _stop.Token))
+            await foreach (var seen in Workloads.WatchAsync(client, target, read, _stop.Token))
             {
                 var at = _clock.Elapsed;
                 TaskCompletionSource changed;
@@ -126,7 +126,8 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         {
             return;
         }
-        catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException)
+        catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException
+            or k8s.KubernetesException)
         {
             _failed = new DrToolsException($"{target.Name}: the watch of the workload failed: {e.Message}",
                 DrErrorKind.ConnectionFailed, e);

@@ -15,10 +15,12 @@ internal sealed class ScaleFault : IFaultKind
 
     public void Check(FaultRequest request)
     {
-        if (KubernetesFaults.TargetOf(request).Kind is null)
+        var target = KubernetesFaults.TargetOf(request);
+        if (target.Kind is null)
         {
             throw new DrToolsException("Scale: name the workload (a Deployment or a StatefulSet).", DrErrorKind.InvalidArgument);
         }
+        _ = Workloads.Resource(target);
         _ = Replicas(request.Parameters);
     }
 

@@ -79,7 +79,7 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
             cancellationToken)).Items.Select(State).OrderBy(p => p.Name, StringComparer.Ordinal).ToList();
 
     /// <summary>A pod as listed; why it waits is its container's reason, or the scheduler's when it has no node.</summary>
-    private static PodState State(V1Pod pod)
+    internal static PodState State(V1Pod pod)
     {
         var containers = pod.Status?.ContainerStatuses ?? [];
         var conditions = pod.Status?.Conditions ?? [];
@@ -87,7 +87,11 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
         var unscheduled = conditions.FirstOrDefault(c => c.Type == "PodScheduled" && c.Status == "False");
         var waiting = containers.Select(c => c.State?.Waiting?.Reason).FirstOrDefault(r => r is not null)
             ?? (unscheduled is null ? null : $"{unscheduled.Reason}: {unscheduled.Message}");
+        var controller = pod.Metadata.OwnerReferences?.FirstOrDefault(o => o.Controller == true);
         return new PodState(pod.Metadata.Uid, pod.Metadata.Name, pod.Spec?.NodeName, pod.Status?.Phase ?? "Unknown", ready,
-            containers.Sum(c => c.RestartCount), pod.Metadata.DeletionTimestamp is not null, waiting);
+            containers.Sum(c => c.RestartCount), pod.Metadata.DeletionTimestamp is not null, waiting)
+        {
+            Controller = controller is null ? null : $"{controller.Kind}/{controller.Name}",
+        };
     }
 }

@@ -10,18 +10,20 @@ internal static class Workloads
     public static async Task<WorkloadReading> ReadAsync(IKubernetes client, KubernetesTarget target, CancellationToken cancellationToken)
     {
         var (kind, name) = Named(target);
-        return await KubernetesCalls.RunAsync(target, $"read the {kind.ToString().ToLowerInvariant()}", async token => kind switch
+        var what = $"read the {WorkloadKinds.Describe(kind).ToLowerInvariant()}";
+        return await KubernetesCalls.RunAsync(target, what, async token => kind switch
         {
             WorkloadKind.Deployment => Reading(await client.AppsV1.ReadNamespacedDeploymentAsync(name, target.Namespace,
                 cancellationToken: token)),
             WorkloadKind.StatefulSet => Reading(await client.AppsV1.ReadNamespacedStatefulSetAsync(name, target.Namespace,
                 cancellationToken: token)),
+            WorkloadKind.Selector => await SelectedPods.ReadAsync(client, target, name, token),
             _ => throw new System.Diagnostics.UnreachableException(kind.ToString()),
         }, cancellationToken);
     }
 
-    /// <summary>Each change of the workload's object from <paramref name="resourceVersion"/> on, as the API's watch sends it.</summary>
-    public static async IAsyncEnumerable<WorkloadReading> WatchAsync(IKubernetes client, KubernetesTarget target, string resourceVersion,
+    /// <summary>Each change of the workload from <paramref name="read"/>'s version on, as the API's watch sends it.</summary>
+    public static async IAsyncEnumerable<WorkloadReading> WatchAsync(IKubernetes client, KubernetesTarget target, WorkloadReading read,
         [EnumeratorCancellation] CancellationToken cancellationToken)
     {
         var (kind, name) = Named(target);
@@ -30,29 +32,42 @@ internal static class Workloads
         {
             case WorkloadKind.Deployment:
                 await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace, fieldSelector: field,
-                    resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+                    resourceVersion: read.ResourceVersion, cancellationToken: cancellationToken))
                 {
                     yield return Reading(seen);
                 }
                 break;
             case WorkloadKind.StatefulSet:
                 await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedStatefulSetAsync(target.Namespace, fieldSelector: field,
-                    resourceVersion: resourceVersion, cancellationToken: cancellationToken))
+                    resourceVersion: read.ResourceVersion, cancellationToken: cancellationToken))
                 {
                     yield return Reading(seen);
                 }
+                break;
+            case WorkloadKind.Selector:
+                await foreach (var seen in SelectedPods.WatchAsync(client, target, read, cancellationToken)) yield return seen;
                 break;
             default:
                 throw new System.Diagnostics.UnreachableException(kind.ToString());
         }
     }
 
-    /// <summary>The API's resource of the target's kind, as RBAC names it.</summary>
+    /// <summary>
+    /// The watch event a recovery ends at, for its method: "the Deployment's watch event with readyReplicas at 3".
+    /// </summary>
+    public static string ReadyEvent(KubernetesTarget target, int desired) => Named(target).Kind switch
+    {
+        WorkloadKind.Selector => $"the pod watch event with {desired} of the pods the selector selects ready (not terminating)",
+        var kind => $"the {kind}'s watch event with readyReplicas at {desired}",
+    };
+
+    /// <summary>The API's resource of the target's kind, as RBAC names it; a label selector's pods have no replicas to set.</summary>
     public static string Resource(KubernetesTarget target) => Named(target).Kind switch
     {
         WorkloadKind.Deployment => "deployments",
         WorkloadKind.StatefulSet => "statefulsets",
-        var kind => throw new System.Diagnostics.UnreachableException(kind.ToString()),
+        var kind => throw new DrToolsException($"{target.Name}: the {WorkloadKinds.Describe(kind)} have no replica count to scale: "
+            + "name a Deployment or a StatefulSet.", DrErrorKind.InvalidArgument),
     };
 
     /// <summary>Sets the workload's desired replicas through its scale subresource, as kubectl scale does.</summary>
@@ -70,10 +85,16 @@ internal static class Workloads
         }, cancellationToken);
     }
 
-    private static (WorkloadKind Kind, string Name) Named(KubernetesTarget target) =>
-        target is { Kind: { } kind, Workload: { } name }
-            ? (kind, name)
-            : throw new DrToolsException($"{target.Name}: no workload named (a Deployment or a StatefulSet).", DrErrorKind.InvalidArgument);
+    private static (WorkloadKind Kind, string Name) Named(KubernetesTarget target) => target switch
+    {
+        // An empty label selector selects every pod of the namespace: never what a drill on "a workload" meant.
+        { Kind: { } kind, Workload: { } name } when string.IsNullOrWhiteSpace(name) =>
+            throw new DrToolsException($"{target.Name}: the {kind.ToString().ToLowerInvariant()} named is empty.",
+                DrErrorKind.InvalidArgument),
+        { Kind: { } kind, Workload: { } name } => (kind, name),
+        _ => throw new DrToolsException($"{target.Name}: no workload named (a Deployment, a StatefulSet or a label selector).",
+            DrErrorKind.InvalidArgument),
+    };
 
     private static WorkloadReading Reading(V1Deployment deployment) => new(deployment.Spec.Replicas ?? 1,
         deployment.Status?.ReadyReplicas ?? 0, deployment.Status?.AvailableReplicas ?? 0, Selector(deployment.Spec.Selector),

@@ -272,7 +272,7 @@ public static partial class RunbookParser
         }
 
         /// <summary>
-        /// { kubeconfig:, context:, namespace:, deployment: | statefulset: } as kubectl names them; each may hold the runbook's
+        /// { kubeconfig:, context:, namespace:, deployment: | statefulset: | selector: } as kubectl names them; each may hold the runbook's
         /// ${variables}. Without a workload the target is the namespace.
         /// </summary>
         private Kubernetes.KubernetesTarget? KubernetesTarget(YamlNode node, bool allowDrill, string where)
