@@ -161,7 +161,7 @@ public static class FaultCommands
             else Output.Table(["ID", "KIND", "MEMBER", "STARTED", "UNTIL", "PID"], faults.Select(f => new[]
             {
                 f.Id, Output.Words(f.Kind.ToString()), f.Member, f.StartedAt.ToString("u"), f.Until?.ToString("u")
-                    ?? "stopped", f.OwnerPid.ToString(),
+                    ?? "fault stop", f.OwnerPid.ToString(),
             }));
             return ExitCodes.Success;
         });

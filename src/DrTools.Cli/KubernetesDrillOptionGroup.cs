@@ -15,8 +15,8 @@ public sealed class KubernetesDrillOptionGroup
     }.InRange(0, 10_000);
 
     private readonly Option<TimeSpan?> _timeout = CommonOptions.Duration("--timeout",
-        "How long to watch for the recovery (default 5m); past it the recovery time is a lower bound, not met.",
-        KubernetesDrillOptions.DefaultTimeout, positive: true);
+        "How long to watch for the recovery (default 5m, or the RTO when longer; never shorter than --rto); past it the recovery "
+        + "time is a lower bound, not met.", positive: true);
 
     private readonly HttpProbeOptionGroup _http = new();
 
@@ -32,7 +32,7 @@ public sealed class KubernetesDrillOptionGroup
     {
         Rto = parse.GetValue(_rto),
         MinReady = parse.GetValue(_minReady),
-        Timeout = parse.GetValue(_timeout)!.Value,
+        Timeout = parse.GetValue(_timeout),
         HttpProbe = _http.Read(parse),
     };
 }

@@ -21,7 +21,7 @@ public abstract class KubernetesDrillCmdlet : KubernetesTargetCmdlet
 
     [Parameter]
     [DurationTransformation(Positive = true)]
-    public TimeSpan Timeout { get; set; } = KubernetesDrillOptions.DefaultTimeout;
+    public TimeSpan? Timeout { get; set; }
 
     [Parameter]
     public string[]? AllowDrillOn { get; set; }

@@ -77,6 +77,12 @@ public sealed class KubernetesCliTests(KubeLab lab)
         Assert.True(result.GetProperty("recoveryTime").GetProperty("met").GetBoolean(), drill.StandardOutput);
         Assert.Equal(2, result.GetProperty("lowestReady").GetProperty("measured").GetDouble());
 
+        // A timeout shorter than the RTO could tell a recovery between them neither met nor missed: refused, nothing deleted.
+        var shorter = await Drtools.RunAsync(["kubernetes", "delete-pods", .. cluster, "-l", "app=cli-sel", "--allow-drill-on",
+            target.Namespace, "--rto", "60s", "--timeout", "30s"]);
+        Assert.True(shorter.ExitCode == 2, shorter.All);
+        Assert.StartsWith("drtools: timeout 30", shorter.StandardError);
+        Assert.Contains("is shorter than the RTO 60s: ", shorter.StandardError);
         var empty = await Drtools.RunAsync(["kubernetes", "delete-pods", .. cluster, "-l", "", "--allow-drill-on", target.Namespace]);
         Assert.True(empty.ExitCode == 2, empty.All);
         Assert.Equal($"drtools: selector {target.Namespace}/: the selector named is empty.", empty.StandardError.Trim());

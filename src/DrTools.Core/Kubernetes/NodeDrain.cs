@@ -40,7 +40,7 @@ public static class NodeDrain
                         if (await evictions.EvictPacedAsync(pod, watch, stop) == EvictionOutcome.Evicted) evicted.Add(pod);
                     }
                 }
-                watch.Mark($"no pod of {target.Name} left on node {chosen}");
+                watch.Mark($"every pod of {target.Name} on node {chosen} evicted (on its way out)");
                 return evicted;
             }, cancellationToken);
         }

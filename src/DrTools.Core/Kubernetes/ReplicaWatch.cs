@@ -19,10 +19,12 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     private TimeSpan _below;
     private Exception? _failed;
 
+    private readonly LineArrivals _arrivals;
+
     private ReplicaWatch(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
-        List<WorkloadEvent> timeline, CancellationToken cancellationToken)
+        List<WorkloadEvent> timeline, LineArrivals arrivals, CancellationToken cancellationToken)
     {
-        (Desired, Ready, Lowest, _clock, _timeline) = (read.Desired, read.Ready, read.Ready, clock, timeline);
+        (Desired, Ready, Lowest, _clock, _timeline, _arrivals) = (read.Desired, read.Ready, read.Ready, clock, timeline, arrivals);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _reading = ReadAsync(client, target, read);
     }
@@ -36,9 +38,10 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     /// <summary>The fewest ready replicas any event reported.</summary>
     public int Lowest { get; private set; }
 
+    /// <param name="arrivals">When the lines of the client's watch arrived: each event is timed by its line's arrival.</param>
     public static ReplicaWatch Start(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
-        List<WorkloadEvent> timeline, CancellationToken cancellationToken) =>
-        new(client, target, read, clock, timeline, cancellationToken);
+        List<WorkloadEvent> timeline, LineArrivals arrivals, CancellationToken cancellationToken) =>
+        new(client, target, read, clock, timeline, arrivals, cancellationToken);
 
     /// <summary>How long the workload was below its desired count, up to <paramref name="end"/>.</summary>
     public TimeSpan BelowDesired(TimeSpan end)
@@ -55,7 +58,7 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         new Measurement("lowest ready replicas", Lowest, "replicas", minReady,
             $"the fewest ready replicas of the workload's watch events, of {Desired} desired") { AtLeast = true },
         new Measurement("time below the desired replicas", BelowDesired(end).TotalSeconds, "s", null,
-            "summed from the watch's events with fewer ready replicas than desired")
+            "summed from the watch's events (each timed when its line arrived) with fewer ready replicas than desired")
     );
 
     /// <summary>Returns at the next event, or after <paramref name="most"/>; throws when the watch failed.</summary>
@@ -103,7 +106,8 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         {
             await foreach (var seen in Workloads.WatchAsync(client, target, read, _stop.Token))
             {
-                var at = _clock.Elapsed;
+                // One event a line: its line's arrival, else (a client that does not time them) now.
+                var at = _arrivals.TryTake(out var arrived) ? _clock.ReadingAt(arrived) : _clock.Elapsed;
                 TaskCompletionSource changed;
                 lock (_gate)
                 {

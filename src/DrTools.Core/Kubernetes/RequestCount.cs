@@ -11,6 +11,10 @@ internal sealed class RequestCount : DelegatingHandler
     private readonly TaskCompletionSource _watchOpened = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public int Reads => _reads;
+
+    /// <summary>When each line of the client's watch arrived: one watch a client, so that its lines are its events.</summary>
+    public LineArrivals WatchLines { get; } = new();
+
     public int Writes => _writes;
 
     /// <summary>
@@ -24,7 +28,11 @@ internal sealed class RequestCount : DelegatingHandler
         var watch = request.RequestUri?.Query.Contains("watch=true", StringComparison.Ordinal) == true;
         if (!watch) Interlocked.Increment(ref request.Method == HttpMethod.Get ? ref _reads : ref _writes);
         var response = await base.SendAsync(request, cancellationToken);
-        if (watch && response.IsSuccessStatusCode) _watchOpened.TrySetResult();
+        if (watch && response.IsSuccessStatusCode)
+        {
+            response.Content = WatchLines.Timing(response.Content);
+            _watchOpened.TrySetResult();
+        }
         return response;
     }
 }

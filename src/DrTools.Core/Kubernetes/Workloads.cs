@@ -57,7 +57,8 @@ internal static class Workloads
     /// </summary>
     public static string ReadyEvent(KubernetesTarget target, int desired) => Named(target).Kind switch
     {
-        WorkloadKind.Selector => $"the pod watch event with {desired} of the pods the selector selects ready (not terminating)",
+        WorkloadKind.Selector => $"the pod watch event with {desired} of the pods the selector selects ready (not terminating; a "
+            + "pod made again without the labels it selects is not among them)",
         var kind => $"the {kind}'s watch event with readyReplicas at {desired}",
     };
 

@@ -87,7 +87,7 @@ internal static class KubernetesOperations
     {
         Rto = args.Duration("rto") ?? context.ObjectiveTime("rto"),
         MinReady = (int?)args.Integer("minReady") ?? (context.Objective("minReady") is { } floor ? (int)floor : null),
-        Timeout = args.Duration("timeout") ?? KubernetesDrillOptions.DefaultTimeout,
+        Timeout = args.Duration("timeout"),
         HttpProbe = HttpProbe(args),
     };
 }
