@@ -85,7 +85,7 @@ public sealed class KubernetesCliTests(KubeLab lab)
         Assert.Contains("is shorter than the RTO 60s: ", shorter.StandardError);
         var empty = await Drtools.RunAsync(["kubernetes", "delete-pods", .. cluster, "-l", "", "--allow-drill-on", target.Namespace]);
         Assert.True(empty.ExitCode == 2, empty.All);
-        Assert.Equal($"drtools: selector {target.Namespace}/: the selector named is empty.", empty.StandardError.Trim());
+        Assert.Equal($"drtools: namespace {target.Namespace}: an empty selector names no workload.", empty.StandardError.Trim());
         var scale = await Drtools.RunAsync(["kubernetes", "scale", .. cluster, "-l", "app=cli-sel", "--replicas", "1", "--allow-drill-on",
             target.Namespace]);
         Assert.True(scale.ExitCode == 2, scale.All);

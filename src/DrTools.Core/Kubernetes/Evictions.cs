@@ -33,15 +33,17 @@ internal sealed class Evictions(IKubernetes client, KubernetesTarget target)
     {
         EvictionOutcome outcome;
         var wait = TimeSpan.FromSeconds(1);
+        var asked = watch.Now;
         while ((outcome = await EvictAsync(pod, cancellationToken)) == EvictionOutcome.RefusedByBudget)
         {
             Refused++;
-            watch.Mark($"eviction of pod {pod.Name} refused by its disruption budget");
+            watch.Mark($"eviction of pod {pod.Name} asked, refused by its disruption budget", asked);
             var whole = watch.Ready >= watch.Desired;
             await watch.WaitForChangeAsync(whole ? wait : TimeSpan.FromSeconds(5), cancellationToken);
             if (whole) wait = TimeSpan.FromSeconds(Math.Min(5, wait.TotalSeconds * 2));
+            asked = watch.Now;
         }
-        if (outcome == EvictionOutcome.Evicted) watch.Mark($"pod {pod.Name} evicted");
+        if (outcome == EvictionOutcome.Evicted) watch.Mark($"eviction of pod {pod.Name} asked, granted", asked);
         return outcome;
     }
 

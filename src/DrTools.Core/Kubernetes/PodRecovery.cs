@@ -35,11 +35,12 @@ public static class PodRecovery
                         continue;
                     }
                     // Preconditioned on its uid: a pod made again under the same name since the read is not the one chosen.
+                    var asked = watch.Now;
                     await KubernetesCalls.RunAsync(target, $"delete pod {pod.Name}",
                         token => client.CoreV1.DeleteNamespacedPodAsync(pod.Name, target.Namespace,
                             new V1DeleteOptions { Preconditions = new V1Preconditions { Uid = pod.Uid } }, cancellationToken: token), stop);
                     done.Add(pod);
-                    watch.Mark($"pod {pod.Name} deleted");
+                    watch.Mark($"deletion of pod {pod.Name} asked", asked);
                 }
                 return done;
             },

@@ -12,19 +12,18 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly CancellationTokenSource _stop;
     private readonly MonotonicClock _clock;
-    private readonly List<WorkloadEvent> _timeline;
+    private readonly List<WorkloadEvent> _timeline = [];
     private readonly Task _reading;
+    private readonly LineArrivals _arrivals;
     private TaskCompletionSource _changed = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private TimeSpan? _belowSince;
     private TimeSpan _below;
     private Exception? _failed;
 
-    private readonly LineArrivals _arrivals;
-
-    private ReplicaWatch(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
-        List<WorkloadEvent> timeline, LineArrivals arrivals, CancellationToken cancellationToken)
+    private ReplicaWatch(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock, LineArrivals arrivals,
+        CancellationToken cancellationToken)
     {
-        (Desired, Ready, Lowest, _clock, _timeline, _arrivals) = (read.Desired, read.Ready, read.Ready, clock, timeline, arrivals);
+        (Desired, Ready, Lowest, _clock, _arrivals) = (read.Desired, read.Ready, read.Ready, clock, arrivals);
         _stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         _reading = ReadAsync(client, target, read);
     }
@@ -40,8 +39,8 @@ internal sealed class ReplicaWatch : IAsyncDisposable
 
     /// <param name="arrivals">When the lines of the client's watch arrived: each event is timed by its line's arrival.</param>
     public static ReplicaWatch Start(IKubernetes client, KubernetesTarget target, WorkloadReading read, MonotonicClock clock,
-        List<WorkloadEvent> timeline, LineArrivals arrivals, CancellationToken cancellationToken) =>
-        new(client, target, read, clock, timeline, arrivals, cancellationToken);
+        LineArrivals arrivals, CancellationToken cancellationToken) =>
+        new(client, target, read, clock, arrivals, cancellationToken);
 
     /// <summary>How long the workload was below its desired count, up to <paramref name="end"/>.</summary>
     public TimeSpan BelowDesired(TimeSpan end)
@@ -93,11 +92,23 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         }
     }
 
-    /// <summary>Adds a moment to the timeline, timed now.</summary>
-    public void Mark(string what)
+    /// <summary>
+    /// The timeline so far, in time order: a request's moment is when it was sent, and the watch may report its effect
+    /// before it returned. A copy taken under the watch's lock, which goes on adding to it.
+    /// </summary>
+    public IReadOnlyList<WorkloadEvent> Timeline()
     {
-        var at = _clock.Elapsed;
-        lock (_gate) _timeline.Add(new(at, what));
+        lock (_gate) return [.. _timeline.OrderBy(e => e.At)];
+    }
+
+    /// <summary>The drill's clock now: a request's moment is when it was sent.</summary>
+    public TimeSpan Now => _clock.Elapsed;
+
+    /// <summary>Adds a moment to the timeline, timed <paramref name="at"/> (a request sent), else now.</summary>
+    public void Mark(string what, TimeSpan? at = null)
+    {
+        var moment = at ?? _clock.Elapsed;
+        lock (_gate) _timeline.Add(new(moment, what));
     }
 
     private async Task ReadAsync(IKubernetes client, KubernetesTarget target, WorkloadReading read)

@@ -2,7 +2,8 @@ namespace DrTools.Core.Kubernetes;
 
 /// <summary>
 /// Counts the requests a drill's client sends the API server outside its watches (one long request each): reads (GET) and
-/// writes (the drill's own actions: deletions, evictions, the cordon's patches, access reviews).
+/// writes (the drill's own actions: deletions, evictions, the cordon's patches, access reviews). On the client of a
+/// drill's watch, it tells when the watch opened and when each of its lines arrived.
 /// </summary>
 internal sealed class RequestCount : DelegatingHandler
 {

@@ -19,14 +19,13 @@ internal static class WorkloadRecovery
         var (client, target, requests) = (session.Client, session.Target, session.Requests);
         var workload = await Workloads.ReadAsync(client, target, cancellationToken);
         var clock = new MonotonicClock();
-        var timeline = new List<WorkloadEvent>();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Watched);
         // The watch has a client, so a connection, of its own: sharing the drill's HTTP/2 connection, its events arrived 15–28 ms
         // late behind the drill's own requests (measured against kubectl's watch).
         var watching = new RequestCount();
         using var watchClient = target.Connect(watching);
-        await using var watch = ReplicaWatch.Start(watchClient, target, workload, clock, timeline, watching.WatchLines, stop.Token);
+        await using var watch = ReplicaWatch.Start(watchClient, target, workload, clock, watching.WatchLines, stop.Token);
         await using var probe = options.HttpProbe is { } http ? Probes.HttpProbe.Start(http, clock) : null;
         await watching.WatchOpened.WaitAsync(TimeSpan.FromSeconds(30), stop.Token);
         var (readsBefore, writesBefore) = (requests.Reads, requests.Writes);
@@ -60,7 +59,7 @@ internal static class WorkloadRecovery
             {
                 MoreThan = back is null,
             },
-            capacity.Lowest, capacity.Below, [.. timeline],
+            capacity.Lowest, capacity.Below, watch.Timeline(),
             new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - start),
             probe is null ? null : await probe.StopAsync(), clock.Origin, started);
     }

@@ -90,7 +90,7 @@ internal static class Workloads
     {
         // An empty label selector selects every pod of the namespace: never what a drill on "a workload" meant.
         { Kind: { } kind, Workload: { } name } when string.IsNullOrWhiteSpace(name) =>
-            throw new DrToolsException($"{target.Name}: the {kind.ToString().ToLowerInvariant()} named is empty.",
+            throw new DrToolsException($"namespace {target.Namespace}: an empty {kind.ToString().ToLowerInvariant()} names no workload.",
                 DrErrorKind.InvalidArgument),
         { Kind: { } kind, Workload: { } name } => (kind, name),
         _ => throw new DrToolsException($"{target.Name}: no workload named (a Deployment, a StatefulSet or a label selector).",

@@ -39,6 +39,10 @@ public sealed class SelectorTests(KubeLab lab)
         Assert.True(result.RecoveryTime.Met, result.RecoveryTime.Method);
         Assert.Contains("the pod watch event with 3 of the pods the selector selects ready", result.RecoveryTime.Method);
         Assert.True(result.LowestReady.Measured < 3, $"lowest {result.LowestReady.Measured}");
+        // In time order, each deletion at its request: the watch's first fall comes after the first deletion asked.
+        Assert.Equal(result.Timeline.OrderBy(e => e.At), result.Timeline);
+        Assert.True(result.Timeline.First(e => e.What.StartsWith("deletion of pod ", StringComparison.Ordinal)).At
+            < result.Timeline.First(e => e.What.EndsWith("/3 ready", StringComparison.Ordinal)).At, string.Join("; ", result.Timeline));
         var independentFigure = Stopwatch.GetElapsedTime(result.DeletionStarted, seenBack).TotalSeconds;
         Assert.InRange(result.RecoveryTime.Measured, independentFigure - 0.2, independentFigure + 0.2);
         var after = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
