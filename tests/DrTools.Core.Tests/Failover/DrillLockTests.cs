@@ -1,6 +1,7 @@
 using DrTools.Core.Cluster;
 using DrTools.Core.Engines;
 using DrTools.Core.Failover;
+using DrTools.Core.Faults;
 using DrTools.Core.MariaDb;
 using DrTools.Core.Postgres;
 using DrTools.Core.Redis;
@@ -100,15 +101,26 @@ public sealed class DrillLockTests
         using var root = new TemporaryRoot();
         using var disk = new Tmpfs(Path.Combine(root.Path, "sandboxes"), "160m");
         await using var sandbox = await Sandbox.CreateAsync(new SandboxOptions { Standbys = 0, Root = disk.Path }, CancellationToken.None);
-        disk.Fill();
+        // The server frozen: it shares the disk and writes on (WAL, checkpoints; on a full disk a PANIC and a restart), and a
+        // clean-clone run failed the second lock on "no space left" after the filler had gone.
+        var freeze = await Faults.Faults.StartAsync(await FaultTargets.ResolveAsync(FaultKind.Freeze, sandbox.Target, sandbox, "node0",
+            new Dictionary<string, string>(), null, CancellationToken.None), null, CancellationToken.None);
+        try
+        {
+            disk.Fill();
 
-        var full = await Assert.ThrowsAsync<DrToolsException>(
-            () => DrillLock.AcquireAsync(sandbox.Target, sandbox, "a drill of this test", CancellationToken.None));
+            var full = await Assert.ThrowsAsync<DrToolsException>(
+                () => DrillLock.AcquireAsync(sandbox.Target, sandbox, "a drill of this test", CancellationToken.None));
 
-        Assert.Equal($"cannot write {sandbox.Directory}/{DrillLock.HolderFileName}: no space left on the device.", full.Message);
-        File.Delete(Path.Combine(disk.Path, "filler"));
-        // One process lives on after a failed drill (a PowerShell session): the lock it could not complete is not kept.
-        await (await DrillLock.AcquireAsync(sandbox.Target, sandbox, "the next drill", CancellationToken.None)).DisposeAsync();
+            Assert.Equal($"cannot write {sandbox.Directory}/{DrillLock.HolderFileName}: no space left on the device.", full.Message);
+            File.Delete(Path.Combine(disk.Path, "filler"));
+            // One process lives on after a failed drill (a PowerShell session): the lock it could not complete is not kept.
+            await (await DrillLock.AcquireAsync(sandbox.Target, sandbox, "the next drill", CancellationToken.None)).DisposeAsync();
+        }
+        finally
+        {
+            await Faults.Faults.StopAsync(freeze.Id, CancellationToken.None);
+        }
     }
 
     /// <summary>While a lock is held, planning a switchover is refused naming the holder; once released, it plans.</summary>
