@@ -42,8 +42,11 @@ internal sealed class LineArrivals
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
-        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            await (await CreateContentReadStreamAsync()).CopyToAsync(stream);
+        protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context)
+        {
+            await using var timed = await CreateContentReadStreamAsync();
+            await timed.CopyToAsync(stream);
+        }
 
         protected override bool TryComputeLength(out long length)
         {
