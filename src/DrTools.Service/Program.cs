@@ -14,34 +14,42 @@ using var terminate = PosixSignalRegistration.Create(PosixSignal.SIGTERM, contex
     context.Cancel = true;
     Stopping.Stop(stop);
 });
-switch (args)
+try
 {
-    case ["fault-proxy", var controlSocket]:
-        await FaultProxyServer.RunAsync(controlSocket, stop.Token);
-        return 0;
-    case ["monitor", var listen, var sandboxDirectory, var inbox]:
-        // The sandbox's own metrics for its Prometheus, and the receiver of its Alertmanager.
-        var sandbox = Sandbox.Open(Path.GetFileName(sandboxDirectory), Path.GetDirectoryName(sandboxDirectory));
-        try
-        {
+    switch (args)
+    {
+        case ["fault-proxy", var controlSocket]:
+            await FaultProxyServer.RunAsync(controlSocket, stop.Token);
+            return 0;
+        case ["monitor", var listen, var sandboxDirectory, var inbox]:
+            // The sandbox's own metrics for its Prometheus, and the receiver of its Alertmanager.
+            var sandbox = Sandbox.Open(Path.GetFileName(sandboxDirectory), Path.GetDirectoryName(sandboxDirectory));
             await MetricsServer.ServeAsync(listen, new MetricSources { Targets = [sandbox.Target], History = false }, null,
                 TimeSpan.FromMinutes(1),
-                url => Console.WriteLine($"{DateTimeOffset.UtcNow:O} serving {url}, receiving alerts at /alerts"), stop.Token,
-                new AlertInbox(inbox));
-        }
-        catch (OperationCanceledException)
-        {
-            // SIGTERM: the sandbox is being removed.
-        }
-        catch (DrToolsException e)
-        {
-            // One line, the last of the log, for the sandbox to quote (a port taken since it was chosen is started again).
-            Console.Error.WriteLine($"drtools-service: {e.Message}");
-            return 1;
-        }
-        return 0;
-    default:
-        Console.Error.WriteLine("usage: dotnet drtools-service.dll fault-proxy CONTROL_SOCKET | monitor HOST:PORT SANDBOX_DIRECTORY "
-            + "INBOX_FILE (a sandbox starts it)");
-        return 2;
+                url => Console.WriteLine($"{DateTimeOffset.UtcNow:O} {MetricsServer.Serving} {url}, receiving alerts at /alerts"),
+                stop.Token, new AlertInbox(inbox));
+            return 0;
+        default:
+            Console.Error.WriteLine("usage: dotnet drtools-service.dll fault-proxy CONTROL_SOCKET | monitor HOST:PORT SANDBOX_DIRECTORY "
+                + "INBOX_FILE (a sandbox starts it)");
+            return 2;
+    }
+}
+catch (OperationCanceledException) when (stop.IsCancellationRequested)
+{
+    // SIGTERM: the sandbox is being removed.
+    return 0;
+}
+catch (DrToolsException e)
+{
+    // One line, the last of the log, for the sandbox to quote (one that could not listen is started again on another port).
+    Console.Error.WriteLine($"drtools-service: {e.Message}");
+    return 1;
+}
+catch (Exception e)
+{
+    // Its trace for whoever reads the log, then the one line the sandbox quotes.
+    Console.Error.WriteLine(e);
+    Console.Error.WriteLine($"drtools-service: {e.GetType().Name}: {e.Message}");
+    return 1;
 }

@@ -10,6 +10,12 @@ namespace DrTools.Core.Metrics;
 /// </summary>
 public static class MetricsServer
 {
+    /// <summary>How a failure to listen begins, the line a sandbox that started the server looks for to try another port.</summary>
+    public const string CannotListen = "cannot listen on";
+
+    /// <summary>What DrTools' service writes, with the URL, once it listens: a sandbox connects to it only after that.</summary>
+    public const string Serving = "serving";
+
     /// <summary>Reads HOST:PORT as --listen takes it; the host is an IP address or localhost.</summary>
     public static (string Host, int Port) ParseListen(string text)
     {
@@ -37,7 +43,13 @@ public static class MetricsServer
         catch (Exception e) when (e is HttpListenerException or System.Net.Sockets.SocketException or IOException)
         {
             // On Linux a port taken since it was chosen can surface as the socket's own error, not the listener's.
-            throw new DrToolsException($"cannot listen on {listen}: {e.Message}", DrErrorKind.InvalidOperation);
+            throw new DrToolsException($"{CannotListen} {listen}: {e.Message}", DrErrorKind.InvalidOperation);
+        }
+        catch (ArgumentNullException e)
+        {
+            // .NET's listener on Linux fails so when a connection is already waiting as it starts, and keeps the port.
+            throw new DrToolsException($"{CannotListen} {listen}: a connection came as the listener started ({e.Message})",
+                DrErrorKind.InvalidOperation);
         }
         await using var stop = cancellationToken.Register(listener.Stop);
         var writer = textfile is null ? Task.CompletedTask : WriteTextfileAsync(textfile, sources, interval, cancellationToken);

@@ -147,7 +147,8 @@ public sealed partial class Sandbox
 
     /// <summary>
     /// Starts a service in its own folder under services/ and waits until it is <paramref name="ready"/>; one that exits
-    /// because a port was taken is started again with the ports and configuration <paramref name="prepare"/> makes anew.
+    /// because a port was taken (or, DrTools' own, could not listen) is started again with the ports and configuration
+    /// <paramref name="prepare"/> makes anew.
     /// Returns its log file. With <paramref name="ownService"/>, <paramref name="program"/> names DrTools' own service
     /// host's log and the arguments are the host's.
     /// </summary>
@@ -170,7 +171,9 @@ public sealed partial class Sandbox
                 ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
             if (started && !exited) return log;
             var said = ServiceProcess.LastLines(log);
-            var portTaken = exited && ServiceProcess.Since(log, logged).Contains("in use", StringComparison.OrdinalIgnoreCase);
+            var since = exited ? ServiceProcess.Since(log, logged) : "";
+            var portTaken = since.Contains("in use", StringComparison.OrdinalIgnoreCase)
+                || ownService && since.Contains(Metrics.MetricsServer.CannotListen, StringComparison.Ordinal);
             if (!portTaken || attempt == 3)
             {
                 throw new DrToolsException($"sandbox {Id}: {notReady} within "
