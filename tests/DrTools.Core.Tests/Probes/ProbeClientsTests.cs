@@ -51,13 +51,21 @@ public sealed class ProbeClientsTests
         Assert.Equal(connections.Values.Sum(c => c.Distinct().Count()), connections.Values.SelectMany(c => c).Distinct().Count());
         Assert.Equal(pool.Samples.Count, pool.Samples.Select(s => s.Sequence).Distinct().Count());
 
-        // One kept-open connection, as the probe was before it had clients: it wrote on, and reports next to nothing.
-        var single = await RefuseNewConnectionsAsync(sandbox, new ProbeOptions { Rate = Rate * Clients, Clients = 1 });
-        Assert.Equal(0, single.Outage.FailedAttempts);
-        var stalls = string.Join(", ", single.Samples.Where(s => s.Acknowledged - s.Sent > TimeSpan.FromSeconds(0.2))
-            .Select(s => $"{s.Sent.TotalSeconds:0.000}+{(s.Acknowledged - s.Sent)!.Value.TotalSeconds:0.000}"));
-        Assert.True(single.Outage.Measured(single.Samples) < TimeSpan.FromSeconds(0.6),
-            $"{single.Outage.Measured(single.Samples)}: {stalls}");
+        // One kept-open connection, as the probe was before it had clients: it wrote on, and reports next to nothing. A loaded
+        // machine can stall one commit as long as the fault lasts (a CI run: one insert 1.52 s); the fault would stall it
+        // every time, so a second run decides.
+        var stalls = new List<string>();
+        for (var run = 1; run <= 2; run++)
+        {
+            var single = await RefuseNewConnectionsAsync(sandbox, new ProbeOptions { Rate = Rate * Clients, Clients = 1 });
+            Assert.Equal(0, single.Outage.FailedAttempts);
+            var measured = single.Outage.Measured(single.Samples);
+            if (measured < TimeSpan.FromSeconds(0.6)) return;
+            stalls.Add($"run {run}: {measured}: " + string.Join(", ", single.Samples
+                .Where(s => s.Acknowledged - s.Sent > TimeSpan.FromSeconds(0.2))
+                .Select(s => $"{s.Sent.TotalSeconds:0.000}+{(s.Acknowledged - s.Sent)!.Value.TotalSeconds:0.000}")));
+        }
+        Assert.Fail(string.Join("; ", stalls));
     }
 
     /// <summary>
