@@ -1,6 +1,7 @@
 using System.Text.Json;
 using DrTools.Core.Engines;
 using DrTools.Core.Processes;
+using Npgsql;
 using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
 
@@ -62,6 +63,17 @@ public sealed class ConnectTimeoutCliTests
         var id = JsonDocument.Parse(up.StandardOutput).RootElement.GetProperty("id").GetString()!;
         var sandbox = Sandbox.Open(id, root.Path);
         var standby = sandbox.Members[2];
+        // The test looks through one session of its own: the backend of a session closed can linger in pg_stat_activity
+        // and pass for the command's (a CI run froze the standby before the command had connected, and its 40 s passed).
+        await using var look = await sandbox.Target.Member(standby.Name).OpenAsync(CancellationToken.None);
+        async Task<long> OtherSessionsAsync()
+        {
+            await using var count = new NpgsqlCommand(
+                "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()", look);
+            return (long)(await count.ExecuteScalarAsync())!;
+        }
+        await DrTools.Core.Polling.RequireAsync(async () => await OtherSessionsAsync() == 0, TimeSpan.FromSeconds(30),
+            TimeSpan.FromMilliseconds(50), () => "sessions of the sandbox's start stayed on the standby", CancellationToken.None);
         // Sampling goes on well past the freeze however slowly the command starts (a freeze during a sample's last timed
         // poll ends that sample as "longer than 1s"; the next one meets the frozen standby).
         using var lag = Drtools.Start("lag", "--sandbox", id, "--root", root.Path, "--connect-timeout", "2s", "--max-lag", "1s",
@@ -69,8 +81,7 @@ public sealed class ConnectTimeoutCliTests
         var completed = Drtools.CompleteAsync(lag, TimeSpan.FromSeconds(60));
         // Every process of the standby, connections it already holds open too; the primary stays idle, so its figures stay 0.
         // Once the command samples (its session on the standby), however slowly it started.
-        await DrTools.Core.Polling.RequireAsync(async () => await Sql.ScalarAsync<long>(sandbox, standby.Name,
-                "select count(*) from pg_stat_activity where backend_type = 'client backend' and pid <> pg_backend_pid()") > 0,
+        await DrTools.Core.Polling.RequireAsync(async () => await OtherSessionsAsync() > 0,
             TimeSpan.FromSeconds(60), TimeSpan.FromMilliseconds(50), () => "lag never connected to the standby", CancellationToken.None);
         await Task.Delay(TimeSpan.FromSeconds(1));
         var frozen = ProcessTable.FindByWorkingDirectory(standby.DataDirectory);
@@ -86,6 +97,7 @@ public sealed class ConnectTimeoutCliTests
         finally
         {
             foreach (var pid in frozen) ProcessTable.Signal(pid, ProcessTable.SigCont);
+            await look.DisposeAsync(); // before the sandbox is taken down
         }
         var result = await completed;
 
