@@ -163,7 +163,6 @@ public sealed class FullDiskCliTests
         var archive = await Drtools.RunAsync("backup", "archive", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
         Assert.True(archive.ExitCode == 0, archive.All);
         using var walDisk = new Tmpfs(Path.Combine(repository, "wal"), "1m");
-        var failedBefore = await Sql.ScalarAsync<long>(sandbox, "node0", "select failed_count from pg_stat_archiver");
 
         var create = await Drtools.RunAsync("backup", "create", "--sandbox", sandbox.Id, "--root", root.Path, "--repository", repository);
 
@@ -171,11 +170,9 @@ public sealed class FullDiskCliTests
         Assert.Matches($@"^drtools: WAL segment [0-9A-F]{{24}} cannot be archived into {walDisk.Path}: " +
             @"its file system has \S+ free, less than one segment \(16MB\); free space there\.$", create.StandardError.Trim());
         Assert.Empty(Entries(Path.Combine(repository, "backups")));
-        // PostgreSQL's archiver goes on trying the segment (three times a second apart, then not until its next wake-up):
-        // a copy under way is a .tmp for a moment. Once its third attempt has failed, none may be left.
-        Assert.True(await Polling.UntilAsync(async () =>
-                await Sql.ScalarAsync<long>(sandbox, "node0", "select failed_count from pg_stat_archiver") >= failedBefore + 3,
-            TimeSpan.FromSeconds(30), TimeSpan.FromMilliseconds(50), CancellationToken.None), "the archiver did not try three times");
+        // PostgreSQL's archiver goes on trying the segment about every second, and a copy under way is a .tmp for a moment
+        // (its archive command removes it when the copy fails). Once the server has stopped, its archiver with it, none may be left.
+        await sandbox.Server("node0").StopAsync(DrTools.Core.Postgres.ShutdownMode.Fast, CancellationToken.None);
         Assert.DoesNotContain(Entries(walDisk.Path), name => name.EndsWith(".tmp", StringComparison.Ordinal));
     }
 
