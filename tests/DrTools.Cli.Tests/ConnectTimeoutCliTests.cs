@@ -1,9 +1,9 @@
 using System.Text.Json;
 using DrTools.Core.Engines;
 using DrTools.Core.Processes;
-using Npgsql;
 using DrTools.Core.Sandboxes;
 using DrTools.Core.Tests;
+using Npgsql;
 
 namespace DrTools.Cli.Tests;
 

@@ -81,18 +81,12 @@ public sealed partial class Sandbox
 
         var endpoints = new MonitoringEndpoints(0, 0, 0, exporters, Path.Combine(ServiceDirectory(Directory, "drtools-monitor"),
             "notifications.jsonl"));
-        var monitorLog = Path.Combine(ServiceDirectory(Directory, "drtools-monitor"), "drtools-monitor.log");
-        long monitorLogged = 0;
         await StartServiceAsync("drtools-monitor", "drtools-monitor", () =>
         {
-            monitorLogged = File.Exists(monitorLog) ? new FileInfo(monitorLog).Length : 0;
             endpoints = endpoints with { DrToolsPort = LoopbackPort.Free() };
             return ["monitor", $"127.0.0.1:{endpoints.DrToolsPort}", Directory, endpoints.Inbox];
-        }, async () =>
-            // Asked only once it says it listens: a connection already waiting as .NET's listener starts makes the start fail.
-            ServiceProcess.Since(monitorLog, monitorLogged).Contains($" {Metrics.MetricsServer.Serving} ", StringComparison.Ordinal)
-            && await AnswersAsync(endpoints.Metrics.ToString(), cancellationToken),
-            "DrTools' metrics did not answer", cancellationToken, ownService: true);
+        }, () => AnswersAsync(endpoints.Metrics.ToString(), cancellationToken), "DrTools' metrics did not answer", cancellationToken,
+            ownService: true);
 
         var alertmanager = ServiceDirectory(Directory, "alertmanager");
         await StartServiceAsync("alertmanager", programs["prometheus-alertmanager"], () =>

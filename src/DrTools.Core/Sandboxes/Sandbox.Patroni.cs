@@ -150,7 +150,8 @@ public sealed partial class Sandbox
     /// because a port was taken (or, DrTools' own, could not listen) is started again with the ports and configuration
     /// <paramref name="prepare"/> makes anew.
     /// Returns its log file. With <paramref name="ownService"/>, <paramref name="program"/> names DrTools' own service
-    /// host's log and the arguments are the host's.
+    /// host's log and the arguments are the host's; it is asked whether it is ready only once its log says it serves: a
+    /// connection already waiting as .NET's listener starts makes the start fail.
     /// </summary>
     private async Task<string> StartServiceAsync(string name, string program, Func<IReadOnlyList<string>> prepare, Func<Task<bool>> ready,
         string notReady, CancellationToken cancellationToken,
@@ -167,7 +168,8 @@ public sealed partial class Sandbox
             else ServiceProcess.Start($"{name} of sandbox {Id}", folder, log, program, prepare(), environment: environment);
             var exited = false;
             var started = await Polling.UntilAsync(
-                async () => await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0),
+                async () => (!ownService || ServiceProcess.Since(log, logged).Contains($" {Metrics.MetricsServer.Serving} ",
+                    StringComparison.Ordinal)) && await ready() || (exited = ProcessTable.FindByWorkingDirectory(folder).Count == 0),
                 ServiceStartTimeout, TimeSpan.FromMilliseconds(100), cancellationToken);
             if (started && !exited) return log;
             var said = ServiceProcess.LastLines(log);
