@@ -7,34 +7,6 @@ using Npgsql;
 
 namespace DrTools.Core.Tests;
 
-/// <summary>A sandbox shared by the tests of a class; every fault of this process is undone before it goes (the classes that use one run one at a time, in the "Faults" collection).</summary>
-public abstract class FaultSandboxFixture(SandboxOptions options) : IAsyncLifetime
-{
-    public TemporaryRoot Root { get; } = new();
-    public Sandbox Sandbox { get; private set; } = null!;
-
-    public async Task InitializeAsync()
-    {
-        Sandbox = await Sandbox.CreateAsync(options with { Root = Root.Path }, CancellationToken.None);
-        await PrepareAsync();
-    }
-
-    protected virtual Task PrepareAsync() => Task.CompletedTask;
-
-    public async Task DisposeAsync()
-    {
-        await Faults.Faults.StopAllAsync(CancellationToken.None);
-        await Sandbox.DisposeAsync();
-        Root.Dispose();
-    }
-}
-
-/// <summary>Primary node0, standbys node1 and node2, and a table to write marks in.</summary>
-public sealed class FaultSandbox() : FaultSandboxFixture(new SandboxOptions { Standbys = 2 })
-{
-    protected override Task PrepareAsync() => Sql.ExecuteAsync(Sandbox, "node0", "create table fault_marks (id serial primary key, at timestamptz default now())");
-}
-
 /// <summary>Faults on real PostgreSQL processes with real nftables rules: each shows its effect, and after its undo nothing of it is left.</summary>
 [Collection("Faults")]
 public sealed class FaultTests(FaultSandbox fixture) : IClassFixture<FaultSandbox>
