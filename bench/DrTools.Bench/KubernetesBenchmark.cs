@@ -8,8 +8,9 @@ namespace DrTools.Bench;
 
 /// <summary>
 /// Kubernetes drills against the disposable cluster KUBECONFIG names (kube-lab: `kube-lab up DIR 3`). Watch latency: a
-/// pod of a Deployment deleted, DrTools' recovery time's end against a bare watch of the same Deployment opened before
-/// the deletion (target: median ≤ 50 ms later), and a poller reading it every second as the baseline polling would be;
+/// pod of a Deployment deleted, DrTools' recovery time's end against a bare watch of the Deployment's pods opened before
+/// the deletion (target: median ≤ 50 ms later), and a poller reading the Deployment every second as the baseline polling
+/// would be;
 /// the start of DrTools' dip (its time below the desired count) against the bare watch's first event below it.
 /// Requests: a drain of the busiest node of a 30-pod Deployment under a budget of one, its API reads outside the watch
 /// per second (target ≤ 1).
@@ -99,9 +100,9 @@ public static class KubernetesBenchmark
     /// </summary>
     private static async Task<(double DrTools, double Poller, double Dip)> LatencyAsync(k8s.Kubernetes client, KubernetesTarget target)
     {
-        var version = (await client.AppsV1.ReadNamespacedDeploymentAsync("web", target.Namespace)).Metadata.ResourceVersion;
+        var pods = await client.CoreV1.ListNamespacedPodAsync(target.Namespace, labelSelector: "app=web");
         using var stop = new CancellationTokenSource(TimeSpan.FromMinutes(3));
-        var bare = FirstBackAsync(client, target.Namespace, version, stop.Token);
+        var bare = FirstBackAsync(client, target.Namespace, pods, stop.Token);
         using var polling = new CancellationTokenSource();
         var polls = PollAsync(client, target.Namespace, polling.Token);
         var result = await PodRecovery.RunAsync(target, new PodDeletion(Count: 1),
@@ -139,18 +140,26 @@ public static class KubernetesBenchmark
         return polls;
     }
 
-    /// <summary>When the bare watch first saw the Deployment below its replicas, and whole again after that.</summary>
-    private static async Task<(long Fell, long Back)> FirstBackAsync(k8s.Kubernetes client, string ns, string version,
+    /// <summary>
+    /// When the bare watch of the Deployment's pods first saw fewer than all of them ready and not terminating, and all of
+    /// them again after that: the events DrTools measures from.
+    /// </summary>
+    private static async Task<(long Fell, long Back)> FirstBackAsync(k8s.Kubernetes client, string ns, V1PodList list,
         CancellationToken cancellationToken)
     {
+        var ready = list.Items.Where(Serving).Select(p => p.Metadata.Uid).ToHashSet();
         long? fell = null;
-        await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(ns, fieldSelector: "metadata.name=web",
-            resourceVersion: version, cancellationToken: cancellationToken))
+        await foreach (var (type, pod) in client.CoreV1.WatchListNamespacedPodAsync(ns, labelSelector: "app=web",
+            resourceVersion: list.Metadata.ResourceVersion, cancellationToken: cancellationToken))
         {
-            var ready = seen.Status?.ReadyReplicas ?? 0;
-            if (ready < Pods) fell ??= Stopwatch.GetTimestamp();
+            if (type != WatchEventType.Deleted && Serving(pod)) ready.Add(pod.Metadata.Uid);
+            else ready.Remove(pod.Metadata.Uid);
+            if (ready.Count < Pods) fell ??= Stopwatch.GetTimestamp();
             else if (fell is { } at) return (at, Stopwatch.GetTimestamp());
         }
         throw new InvalidOperationException("the bare watch ended before the Deployment was whole again");
     }
+
+    private static bool Serving(V1Pod pod) => pod.Metadata.DeletionTimestamp is null
+        && pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 }

@@ -14,8 +14,11 @@ public sealed record DisruptionBudget(string Name, string Rule, int DisruptionsA
     /// </summary>
     public Measurement? Held(double lowest, int desired) => ExpectedPods != desired ? null
         : new Measurement($"disruption budget {Name} held", lowest, "replicas", DesiredHealthy,
-            $"the fewest ready replicas of the workload's watch events against the {DesiredHealthy} healthy pods the budget "
-            + $"({Rule}) asks for; it covers the workload's {desired} pods alone") { AtLeast = true };
+            $"the fewest of the workload's pods ready and not terminating in the pod watch's events against the "
+            + $"{DesiredHealthy} healthy pods the budget ({Rule}) asks for; it covers the workload's {desired} pods alone")
+        {
+            AtLeast = true,
+        };
 
     public override string ToString() =>
         $"{Name} ({Rule}): {DisruptionsAllowed} disruption(s) allowed, {CurrentHealthy} healthy of {DesiredHealthy} asked";

@@ -5,7 +5,7 @@ namespace DrTools.Core.Kubernetes;
 
 /// <summary>
 /// Drains a node of a workload's pods as kubectl drain does — cordoned (a recorded fault, uncordoned however the drill
-/// ends), its pods evicted so that their disruption budgets are respected — and measures from the workload's own watch
+/// ends), its pods evicted so that their disruption budgets are respected — and measures from the watch of the workload's pods
 /// how far it fell and how long until every replica was ready again on other nodes. Pods of other namespaces on the
 /// node are left alone: only the namespace named for drills is touched.
 /// </summary>

@@ -4,7 +4,7 @@ namespace DrTools.Core.Kubernetes;
 
 /// <summary>
 /// A node lost as the user's own fault makes it on a real cluster (a cloud API call that stops the machine: a shell
-/// command, or a PowerShell script block), measured from the workload's watch until every replica is ready on other
+/// command, or a PowerShell script block), measured from the watch of the workload's pods until every replica is ready on other
 /// nodes. DrTools cannot undo a node's loss: the node comes back as the cluster's own tooling brings it back.
 /// </summary>
 public static class NodeLoss

@@ -4,7 +4,7 @@ using k8s.Models;
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// Deletes (or evicts) a healthy workload's pods and measures, from the API server's own watch of the workload on one
+/// Deletes (or evicts) a healthy workload's pods and measures, from the API server's watch of the workload's pods on one
 /// monotonic clock, how long until every replica was ready again with none of the deleted pods among them.
 /// </summary>
 public static class PodRecovery

@@ -3,9 +3,9 @@ using k8s;
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// A workload's ready replicas as its own watch reports them, read in the background from the version a drill read
-/// before acting (so no change after it is missed), each change timed on the drill's clock when it arrives: the fewest
-/// ready, how long below the desired count, and the timeline.
+/// A workload's ready replicas as the watch of its pods reports them (ready and not terminating), read in the background
+/// from the version a drill read before acting (so no change after it is missed), each change timed on the drill's clock
+/// when it arrives: the fewest ready, how long below the desired count, and the timeline.
 /// </summary>
 internal sealed class ReplicaWatch : IAsyncDisposable
 {
@@ -55,9 +55,11 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     public (Measurement Lowest, Measurement Below) Capacity(int? minReady, TimeSpan end) =>
     (
         new Measurement("lowest ready replicas", Lowest, "replicas", minReady,
-            $"the fewest ready replicas of the workload's watch events, of {Desired} desired") { AtLeast = true },
+            $"the fewest of the workload's pods ready and not terminating in the pod watch's events, of {Desired} "
+                + "desired") { AtLeast = true },
         new Measurement("time below the desired replicas", BelowDesired(end).TotalSeconds, "s", null,
-            "summed from the watch's events (each timed when its line arrived) with fewer ready replicas than desired")
+            "summed from the pod watch's events (each timed when its line arrived) with fewer pods ready and not "
+                + "terminating than desired")
     );
 
     /// <summary>Returns at the next event, or after <paramref name="most"/>; throws when the watch failed.</summary>
@@ -115,7 +117,7 @@ internal sealed class ReplicaWatch : IAsyncDisposable
     {
         try
         {
-            await foreach (var seen in Workloads.WatchAsync(client, target, read, _stop.Token))
+            await foreach (var seen in SelectedPods.WatchAsync(client, target, read, _stop.Token))
             {
                 // One event a line: its line's arrival, else (a client that does not time them) now.
                 var at = _arrivals.TryTake(out var arrived) ? _clock.ReadingAt(arrived) : _clock.Elapsed;
@@ -135,7 +137,8 @@ internal sealed class ReplicaWatch : IAsyncDisposable
                 }
                 changed.SetResult();
             }
-            _failed = new DrToolsException($"{target.Name}: the API server ended the watch of the workload.", DrErrorKind.ConnectionFailed);
+            _failed = new DrToolsException($"{target.Name}: the API server ended the watch of the workload's pods.",
+                DrErrorKind.ConnectionFailed);
         }
         catch (OperationCanceledException) when (_stop.IsCancellationRequested)
         {
@@ -144,7 +147,7 @@ internal sealed class ReplicaWatch : IAsyncDisposable
         catch (Exception e) when (e is HttpRequestException or IOException or k8s.Autorest.HttpOperationException
             or k8s.KubernetesException)
         {
-            _failed = new DrToolsException($"{target.Name}: the watch of the workload failed: {e.Message}",
+            _failed = new DrToolsException($"{target.Name}: the watch of the workload's pods failed: {e.Message}",
                 DrErrorKind.ConnectionFailed, e);
         }
         lock (_gate) _changed.TrySetResult();

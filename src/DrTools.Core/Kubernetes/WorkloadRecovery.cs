@@ -1,7 +1,7 @@
 namespace DrTools.Core.Kubernetes;
 
 /// <summary>
-/// How every Kubernetes drill measures: the workload's watch from the version read before acting, the HTTP probe beside
+/// How every Kubernetes drill measures: the watch of the workload's pods from the version read before acting, the HTTP probe beside
 /// it, the drill's action, then the recovery to every replica ready that the drill's own test confirms, on one monotonic
 /// clock; past the timeout the recovery time is a lower bound.
 /// </summary>
@@ -17,7 +17,7 @@ internal static class WorkloadRecovery
     {
         options.Check();
         var (client, target, requests) = (session.Client, session.Target, session.Requests);
-        var workload = await Workloads.ReadAsync(client, target, cancellationToken);
+        var workload = await Workloads.ReadPodsAsync(client, target, cancellationToken);
         var clock = new MonotonicClock();
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         stop.CancelAfter(options.Watched);

@@ -1,10 +1,9 @@
-using System.Runtime.CompilerServices;
 using k8s;
 using k8s.Models;
 
 namespace DrTools.Core.Kubernetes;
 
-/// <summary>Reads and watches a target's workload, whatever its kind: the one place a kind's API is called.</summary>
+/// <summary>Reads a target's workload, whatever its kind: the one place a kind's API is called.</summary>
 internal static class Workloads
 {
     public static async Task<WorkloadReading> ReadAsync(IKubernetes client, KubernetesTarget target, CancellationToken cancellationToken)
@@ -22,44 +21,28 @@ internal static class Workloads
         }, cancellationToken);
     }
 
-    /// <summary>Each change of the workload from <paramref name="read"/>'s version on, as the API's watch sends it.</summary>
-    public static async IAsyncEnumerable<WorkloadReading> WatchAsync(IKubernetes client, KubernetesTarget target, WorkloadReading read,
-        [EnumeratorCancellation] CancellationToken cancellationToken)
+    /// <summary>
+    /// The workload's desired count with its pods listed, the ready ones (not terminating) by uid: what a drill's watch of
+    /// those pods goes on from (<see cref="SelectedPods.WatchAsync"/>).
+    /// </summary>
+    public static async Task<WorkloadReading> ReadPodsAsync(IKubernetes client, KubernetesTarget target,
+        CancellationToken cancellationToken)
     {
-        var (kind, name) = Named(target);
-        var field = $"metadata.name={name}";
-        switch (kind)
-        {
-            case WorkloadKind.Deployment:
-                await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedDeploymentAsync(target.Namespace, fieldSelector: field,
-                    resourceVersion: read.ResourceVersion, cancellationToken: cancellationToken))
-                {
-                    yield return Reading(seen);
-                }
-                break;
-            case WorkloadKind.StatefulSet:
-                await foreach (var (_, seen) in client.AppsV1.WatchListNamespacedStatefulSetAsync(target.Namespace, fieldSelector: field,
-                    resourceVersion: read.ResourceVersion, cancellationToken: cancellationToken))
-                {
-                    yield return Reading(seen);
-                }
-                break;
-            case WorkloadKind.Selector:
-                await foreach (var seen in SelectedPods.WatchAsync(client, target, read, cancellationToken)) yield return seen;
-                break;
-            default:
-                throw new System.Diagnostics.UnreachableException(kind.ToString());
-        }
+        var workload = await ReadAsync(client, target, cancellationToken);
+        return workload.ReadyPods is null
+            ? await KubernetesCalls.RunAsync(target, "list its pods", token => SelectedPods.ReadAsync(client, target, workload, token),
+                cancellationToken)
+            : workload;
     }
 
     /// <summary>
-    /// The watch event a recovery ends at, for its method: "the Deployment's watch event with readyReplicas at 3".
+    /// The watch event a recovery ends at, for its method: "the pod watch event with 3 of the Deployment's pods ready".
     /// </summary>
     public static string ReadyEvent(KubernetesTarget target, int desired) => Named(target).Kind switch
     {
         WorkloadKind.Selector => $"the pod watch event with {desired} of the pods the selector selects ready (not terminating; a "
             + "pod made again without the labels it selects is not among them)",
-        var kind => $"the {kind}'s watch event with readyReplicas at {desired}",
+        var kind => $"the pod watch event with {desired} of the {kind}'s pods ready (not terminating, by its selector)",
     };
 
     /// <summary>The API's resource of the target's kind, as RBAC names it; a label selector's pods have no replicas to set.</summary>

@@ -126,6 +126,35 @@ internal static class KubeWorkloads
         },
     };
 
+    /// <summary>
+    /// A pod watch of the test's own, from the list's version read now: when it first saw fewer than
+    /// <paramref name="count"/> of the pods <paramref name="selector"/> selects ready and not terminating, and when it saw
+    /// that many again after (Stopwatch timestamps).
+    /// </summary>
+    public static async Task<Task<(long Fell, long Back)>> PodsDipAsync(IKubernetes client, string ns, string selector, int count)
+    {
+        var list = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector);
+        var ready = list.Items.Where(Serving).Select(p => p.Metadata.Uid).ToHashSet();
+        return DipAsync();
+
+        async Task<(long, long)> DipAsync()
+        {
+            long? fell = null;
+            await foreach (var (type, pod) in client.CoreV1.WatchListNamespacedPodAsync(ns, labelSelector: selector,
+                resourceVersion: list.Metadata.ResourceVersion))
+            {
+                if (type != WatchEventType.Deleted && Serving(pod)) ready.Add(pod.Metadata.Uid);
+                else ready.Remove(pod.Metadata.Uid);
+                if (ready.Count < count) fell ??= Stopwatch.GetTimestamp();
+                else if (fell is { } at) return (at, Stopwatch.GetTimestamp());
+            }
+            return (fell ?? long.MaxValue, long.MaxValue);
+        }
+    }
+
+    private static bool Serving(V1Pod pod) => pod.Metadata.DeletionTimestamp is null
+        && pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
+
     public static async Task WaitHealthyAsync(KubernetesTarget target)
     {
         var ready = Stopwatch.StartNew();

@@ -30,10 +30,10 @@ public sealed class SelectorTests(KubeLab lab)
         Assert.Equal((3, 3), (status.Desired, status.Ready));
         Assert.All(status.Pods, p => Assert.StartsWith("ReplicaSet/sel-api-", p.Controller));
         using var client = KubeWorkloads.Client(lab);
-        var independent = await ReadyAgainAsync(client, target.Namespace, "app=sel-api", 3);
+        var independent = await KubeWorkloads.PodsDipAsync(client, target.Namespace, "app=sel-api", 3);
 
         var result = await PodRecovery.RunAsync(target, PodDeletion.All, Options, CancellationToken.None);
-        var seenBack = await independent.WaitAsync(TimeSpan.FromMinutes(3));
+        var (_, seenBack) = await independent.WaitAsync(TimeSpan.FromMinutes(3));
 
         Assert.Equal(3, result.Deleted.Count);
         Assert.True(result.RecoveryTime.Met, result.RecoveryTime.Method);
@@ -95,29 +95,4 @@ public sealed class SelectorTests(KubeLab lab)
         Assert.Equal(DrErrorKind.InvalidArgument, empty.Kind);
         Assert.Single((await WorkloadStatus.ReadAsync(web, CancellationToken.None)).Pods);
     }
-
-    /// <summary>When the test's own pod watch, from the list's version, first saw <paramref name="count"/> ready after a dip.</summary>
-    private static async Task<Task<long>> ReadyAgainAsync(IKubernetes client, string ns, string selector, int count)
-    {
-        var list = await client.CoreV1.ListNamespacedPodAsync(ns, labelSelector: selector);
-        var ready = list.Items.Where(Serving).Select(p => p.Metadata.Uid).ToHashSet();
-        return FirstBackAsync();
-
-        async Task<long> FirstBackAsync()
-        {
-            var dipped = false;
-            await foreach (var (type, pod) in client.CoreV1.WatchListNamespacedPodAsync(ns, labelSelector: selector,
-                resourceVersion: list.Metadata.ResourceVersion))
-            {
-                if (type != WatchEventType.Deleted && Serving(pod)) ready.Add(pod.Metadata.Uid);
-                else ready.Remove(pod.Metadata.Uid);
-                if (ready.Count < count) dipped = true;
-                else if (dipped) return Stopwatch.GetTimestamp();
-            }
-            return long.MaxValue;
-        }
-    }
-
-    private static bool Serving(V1Pod pod) => pod.Metadata.DeletionTimestamp is null
-        && pod.Status?.Conditions?.Any(c => c.Type == "Ready" && c.Status == "True") == true;
 }
