@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using DrTools.Core;
@@ -30,8 +31,10 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         var busiest = before.Pods.GroupBy(p => p.Node!).OrderByDescending(g => g.Count()).ThenBy(g => g.Key, StringComparer.Ordinal)
             .First();
 
+        var launched = Stopwatch.GetTimestamp();
         var drain = await Drtools.RunAsync(TimeSpan.FromMinutes(5), ["kubernetes", "drain", .. Workload(lab, target), "--allow-drill-on",
             target.Namespace, "--min-ready", "4", "--rto", "180s", "--timeout", "4m", "--json"]);
+        var exited = Stopwatch.GetTimestamp();
 
         var after = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
         Assert.True(drain.ExitCode == 0, drain.All);
@@ -40,6 +43,10 @@ public sealed class KubernetesDrainCliTests(KubeLab lab) : IDisposable
         Assert.Equal(busiest.Select(p => p.Name).Order(),
             result.GetProperty("evicted").EnumerateArray().Select(e => e.GetString()).Order());
         Assert.False(result.GetProperty("recoveryTime").GetProperty("moreThan").GetBoolean(), drain.StandardOutput);
+        // The cordon's moment on the machine's monotonic clock, which this process reads too: an outside watch lines up with it.
+        var started = result.GetProperty("started").GetInt64();
+        Assert.InRange(started, launched, exited - (long)(result.GetProperty("recoveryTime").GetProperty("measured").GetDouble()
+            * Stopwatch.Frequency));
         // The second eviction is asked at once and refused until the first pod's replacement is ready.
         if (busiest.Count() > 1) Assert.True(result.GetProperty("refused").GetProperty("measured").GetDouble() >= 1, drain.StandardOutput);
         Assert.True(result.GetProperty("lowestReady").GetProperty("measured").GetDouble() >= 4, drain.StandardOutput);

@@ -54,7 +54,7 @@ public static class NodeDrain
             outcome.Rescheduled, outcome.RecoveryTime, outcome.LowestReady, outcome.BelowDesired, evictions.RefusedFigure, outcome.Timeline,
             outcome.ApiRequests)
         {
-            ClockOrigin = outcome.ClockOrigin, HttpProbe = outcome.HttpProbe, Uncordon = uncordon,
+            ClockOrigin = outcome.ClockOrigin, Started = outcome.Started, HttpProbe = outcome.HttpProbe, Uncordon = uncordon,
             BudgetsHeld = [.. budgets.Select(b => b.Held(outcome.LowestReady.Measured, before.Desired)).OfType<Measurement>()],
         };
     }

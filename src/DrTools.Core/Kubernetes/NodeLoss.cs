@@ -39,7 +39,7 @@ public static class NodeLoss
         return new NodeLossResult(target.Name, chosen, before.Desired, outcome.Taken.Select(p => p.Name).ToList(), outcome.Rescheduled,
             outcome.RecoveryTime, outcome.LowestReady, outcome.BelowDesired, outcome.Timeline, outcome.ApiRequests)
         {
-            ClockOrigin = outcome.ClockOrigin, HttpProbe = outcome.HttpProbe,
+            ClockOrigin = outcome.ClockOrigin, Started = outcome.Started, HttpProbe = outcome.HttpProbe,
         };
     }
 }

@@ -18,6 +18,12 @@ public sealed record NodeLossResult(string Target, string Node, int Desired, IRe
 
     public bool Met => Figures.All(f => f.Met != false);
 
+    /// <summary>
+    /// When the fault command started, as a Stopwatch timestamp (the monotonic clock, CLOCK_MONOTONIC on Linux): the recovery time's start,
+    /// for an outside watch to line the figures up with.
+    /// </summary>
+    public long Started { get; init; }
+
     /// <summary>The Stopwatch timestamp the timeline counts from: places its moments on a run's clock.</summary>
     [System.Text.Json.Serialization.JsonIgnore] public long ClockOrigin { get; init; }
 }
