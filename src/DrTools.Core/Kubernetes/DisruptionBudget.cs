@@ -21,5 +21,5 @@ public sealed record DisruptionBudget(string Name, string Rule, int DisruptionsA
         };
 
     public override string ToString() =>
-        $"{Name} ({Rule}): {DisruptionsAllowed} disruption(s) allowed, {CurrentHealthy} healthy of {DesiredHealthy} asked";
+        $"{Name} ({Rule}): {DisruptionsAllowed} disruption(s) allowed, {CurrentHealthy} healthy, {DesiredHealthy} required";
 }

@@ -38,7 +38,7 @@ internal static class WorkloadRecovery
             taken.AddRange(await act(watch, stop.Token));
             back = await watch.UntilRecoveredAsync(start, async token =>
                 (await WorkloadStatus.PodsAsync(client, target, workload.Selector, token)).Count(p => p.Ready && !p.Terminating
-                    && counts(taken, p)) >= watch.Desired, stop.Token);
+                    && counts(taken, p)) >= await DesiredNowAsync(session, workload, token), stop.Token);
             watch.Mark(recovered(taken));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
@@ -62,5 +62,15 @@ internal static class WorkloadRecovery
             capacity.Lowest, capacity.Below, watch.Timeline(),
             new ApiRequests(requests.Reads - readsBefore, requests.Writes - writesBefore, end - start),
             probe is null ? null : await probe.StopAsync(), clock.Origin, started);
+    }
+
+    /// <summary>
+    /// The replicas the workload must have ready to be recovered: as many as when the drill began, or more when it was
+    /// scaled up since (an autoscaler's new pods are not the lost ones made again). A label selector has no spec to read.
+    /// </summary>
+    private static async Task<int> DesiredNowAsync(DrillSession session, WorkloadReading before, CancellationToken cancellationToken)
+    {
+        if (session.Target.Kind == WorkloadKind.Selector) return before.Desired;
+        return Math.Max(before.Desired, (await Workloads.ReadAsync(session.Client, session.Target, cancellationToken)).Desired);
     }
 }

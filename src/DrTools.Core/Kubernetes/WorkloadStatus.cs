@@ -56,8 +56,9 @@ public sealed record WorkloadStatus(string Target, int Desired, int Ready, int A
         if (workload is not null && available < desired) problems.Add($"{available} of {desired} replicas available");
         foreach (var pod in live.Where(p => !p.Ready))
         {
+            // A Running pod here is one whose readiness failed: said, or the verdict reads as though it were fine.
             problems.Add($"pod {pod.Name} is {pod.Phase}{(pod.Node is null ? ", not scheduled" : $" on {pod.Node}")}"
-                + (pod.Waiting is null ? "" : $" ({pod.Waiting})"));
+                + (pod.Phase == "Running" ? ", not ready" : "") + (pod.Waiting is null ? "" : $" ({pod.Waiting})"));
         }
         var used = states.Select(p => p.Node).OfType<string>().ToHashSet();
         foreach (var node in nodes.Items.Where(n => used.Contains(n.Metadata.Name)).OrderBy(n => n.Metadata.Name, StringComparer.Ordinal))
