@@ -21,7 +21,7 @@ public sealed class PodRecoveryTests(KubeLab lab)
     /// The recovery time is checked against a watch of the test's own, opened before the deletion: the first event with
     /// readyReplicas back at the desired count after one below it. The time below the desired count starts when a pod
     /// watch of the test's own first saw a pod terminating: a StatefulSet's readyReplicas still counted its deleted pods
-    /// until their kubelet marked them not ready (DrTools' figure, from the StatefulSet's watch, was 0.65–0.85 s short).
+    /// until their kubelet marked them not ready (DrTools' figure, from the StatefulSet's watch, was 0.65–1.33 s short).
     /// </summary>
     [KubernetesTheory]
     [InlineData(WorkloadKind.Deployment)]
@@ -48,7 +48,9 @@ public sealed class PodRecoveryTests(KubeLab lab)
         Assert.InRange(result.RecoveryTime.Measured, independentFigure - 0.2, independentFigure + 0.2);
         var dipStart = result.RecoveryTime.Measured - result.BelowDesired.Measured;
         var podsFell = Stopwatch.GetElapsedTime(result.DeletionStarted, fell).TotalSeconds;
-        Assert.InRange(dipStart, podsFell - 0.1, podsFell + 0.1);
+        // Within the recovery's 200 ms: a loaded clean-clone run saw the drill's watch 117 ms behind the test's (the lab's
+        // bridge holds a pod event's tail for a delayed ACK); before, a StatefulSet's dip started 0.65–1.33 s late.
+        Assert.InRange(dipStart, podsFell - 0.2, podsFell + 0.2);
         // No deleted pod is ready again (a StatefulSet's new ones have the old names, not the old uids). Not "three new ones
         // ready": on a loaded machine the lab's simulated kubelets let pods go unready now and then (CI saw one of three).
         var after = await WorkloadStatus.ReadAsync(target, CancellationToken.None);
