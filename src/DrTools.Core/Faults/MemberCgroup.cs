@@ -72,6 +72,34 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
         var known = origins.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(o => o.Split('=', 2)).ToDictionary(o => o[0],
             o => o[1]);
         var hierarchy = Path.GetDirectoryName(Path.GetDirectoryName(directory))!;
+        // A process in the label can fork while it is emptied (the postmaster starting a backend): the child is born in the
+        // label, which cannot be removed until the child is moved too (a clean-clone run: "Device or resource busy").
+        var emptying = System.Diagnostics.Stopwatch.StartNew();
+        while (true)
+        {
+            MoveOut(directory, hierarchy, known);
+            try
+            {
+                System.IO.Directory.Delete(directory);
+                break;
+            }
+            catch (IOException) when (emptying.Elapsed < TimeSpan.FromSeconds(5))
+            {
+                Thread.Sleep(10);
+            }
+        }
+        try
+        {
+            System.IO.Directory.Delete(Path.GetDirectoryName(directory)!);
+        }
+        catch (IOException)
+        {
+            // Another member's label is still there.
+        }
+    }
+
+    private static void MoveOut(string directory, string hierarchy, Dictionary<string, string> known)
+    {
         foreach (var pid in File.ReadAllLines(Path.Combine(directory, "cgroup.procs")))
         {
             var back = Path.Combine(hierarchy, known.GetValueOrDefault(pid, "/").TrimStart('/'));
@@ -83,15 +111,6 @@ internal sealed record MemberCgroup(string Directory, string NftPath)
             {
                 // The process exited meanwhile.
             }
-        }
-        System.IO.Directory.Delete(directory);
-        try
-        {
-            System.IO.Directory.Delete(Path.GetDirectoryName(directory)!);
-        }
-        catch (IOException)
-        {
-            // Another member's label is still there.
         }
     }
 
